@@ -1,0 +1,94 @@
+// Exit codes are part of chaton's interface: cron jobs and monitoring read them.
+// The table is printed by `chaton --help` and copied in the README; keep the three in step.
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  refused: 3,
+  partial: 4,
+  connection: 5,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export const EXIT_CODE_TABLE: readonly [ExitCode, string][] = [
+  [ExitCode.ok, 'success (or nothing to do)'],
+  [ExitCode.failed, 'an operation failed on every target'],
+  [ExitCode.usage, 'usage or inventory error: nothing was changed'],
+  [ExitCode.refused, 'refused by a safety check: nothing was changed'],
+  [ExitCode.partial, 'partial: some targets failed, the others were done'],
+  [ExitCode.connection, 'connection or host-key failure (bastion unreachable, key changed or unknown)'],
+  [ExitCode.interrupted, 'interrupted (Ctrl-C or SIGTERM): what was done is reported'],
+];
+
+/** An error meant for the operator: what went wrong, and what to do next. */
+export class ChatonError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    /** The next step for the operator, one sentence. */
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends ChatonError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.usage, hint);
+  }
+}
+
+export class RefusedError extends ChatonError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.refused, hint);
+  }
+}
+
+/** Could not reach or trust a host (or a jump host on the way to it). */
+export class ConnectionError extends ChatonError {
+  constructor(
+    readonly host: string,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, ExitCode.connection, hint);
+  }
+}
+
+/** The host's key is unknown, changed or revoked: a trust problem, never retried. */
+export class HostKeyError extends ConnectionError {}
+
+/** A remote command ran and failed. The command is already redacted. */
+export class RemoteCommandError extends ChatonError {
+  constructor(
+    readonly host: string,
+    readonly command: string,
+    readonly code: number | null,
+    readonly stderr: string,
+    message?: string,
+    hint?: string,
+  ) {
+    super(message ?? describeRemoteFailure(host, command, code, stderr), ExitCode.failed, hint);
+  }
+}
+
+function describeRemoteFailure(host: string, command: string, code: number | null, stderr: string): string {
+  const status = code === null ? 'was killed' : `exited with ${code}`;
+  const lastLine = stderr.trim().split('\n').pop();
+  return `${host}: \`${command}\` ${status}${lastLine ? `: ${lastLine}` : ''}`;
+}
+
+export class InterruptedError extends ChatonError {
+  constructor(message = 'interrupted') {
+    super(message, ExitCode.interrupted);
+  }
+}
+
+/** One line for the operator: message, then the hint on its own line. */
+export function formatError(error: unknown): string {
+  if (error instanceof ChatonError) return error.hint ? `${error.message}\n  → ${error.hint}` : error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
