@@ -1,0 +1,550 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../../src/lib/errors.js';
+import { findInventory } from '../../src/lib/inventory/discover.js';
+import { InventoryError, loadInventory, parseInventory, type InventoryProblem } from '../../src/lib/inventory/load.js';
+import { resolveTargets } from '../../src/lib/inventory/targets.js';
+import type { Inventory } from '../../src/lib/inventory/types.js';
+import { suggest } from '../../src/lib/suggest.js';
+
+// Compiled to dist/test/unit: the fixtures and the example stay in the source tree.
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const FIXTURES = path.join(REPO, 'test/unit/fixtures/inventories');
+const EXAMPLE = path.join(REPO, 'inventory.example.yaml');
+
+interface ExpectedProblem {
+  line: number;
+  col: number;
+  path: string;
+  messageIncludes: string;
+}
+
+/** Every problem of each broken inventory, in file order. */
+const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
+  'syntax-error.yaml': [
+    { line: 8, col: 3, path: '', messageIncludes: 'Flow sequence' },
+    { line: 11, col: 14, path: '', messageIncludes: 'Nested mappings are not allowed' },
+    { line: 11, col: 14, path: 'hosts.pve3.address', messageIncludes: 'must be an IP address or a DNS name, got a mapping' },
+    { line: 14, col: 1, path: '', messageIncludes: 'Missing closing "quote' },
+  ],
+  'not-a-mapping.yaml': [{ line: 2, col: 1, path: '', messageIncludes: 'must be a mapping (key: value lines), got a list' }],
+  'empty.yaml': [{ line: 1, col: 1, path: '', messageIncludes: 'the inventory is empty' }],
+  'no-hosts.yaml': [
+    { line: 2, col: 1, path: '', messageIncludes: 'there is no `hosts:` section' },
+    { line: 4, col: 1, path: 'hostss', messageIncludes: 'unknown key "hostss"' },
+  ],
+  'unknown-keys.yaml': [
+    { line: 3, col: 3, path: 'ssh.conect_timeout', messageIncludes: 'unknown key "conect_timeout"' },
+    { line: 4, col: 3, path: 'ssh.compression', messageIncludes: 'unknown key "compression"' },
+    { line: 7, col: 3, path: 'bastion.usr', messageIncludes: 'unknown key "usr"' },
+    { line: 11, col: 5, path: 'hosts.pve1.rols', messageIncludes: 'unknown key "rols"' },
+    { line: 12, col: 1, path: 'group', messageIncludes: 'unknown key "group"' },
+  ],
+  'wrong-types.yaml': [
+    { line: 3, col: 10, path: 'ssh.agent', messageIncludes: 'must be true or false, got "yes"' },
+    { line: 4, col: 20, path: 'ssh.connect_timeout', messageIncludes: 'greater than 0, got "10"' },
+    { line: 5, col: 20, path: 'ssh.command_timeout', messageIncludes: '0 or more (0 = no limit), got -1' },
+    { line: 6, col: 17, path: 'ssh.max_sessions', messageIncludes: 'from 1 to 64, got 100' },
+    { line: 7, col: 24, path: 'ssh.keepalive_count_max', messageIncludes: '1 or more, got 0' },
+    { line: 8, col: 19, path: 'ssh.identity_files', messageIncludes: 'must be a file path, got 3' },
+    { line: 9, col: 16, path: 'ssh.known_hosts', messageIncludes: 'got an empty list' },
+    { line: 10, col: 28, path: 'ssh.identity_passphrase_env', messageIncludes: 'environment variable, got "MY-PASSPHRASE"' },
+    { line: 11, col: 11, path: 'defaults', messageIncludes: 'must be a mapping (key: value lines), got a list' },
+    { line: 12, col: 10, path: 'bastion', messageIncludes: 'or a list of mappings' },
+    { line: 16, col: 12, path: 'hosts.pve1.roles', messageIncludes: 'must be a list of role names, got "pve"' },
+    { line: 17, col: 13, path: 'hosts.pve1.direct', messageIncludes: 'must be true or false, got 1' },
+    { line: 18, col: 13, path: 'hosts.pve1.become', messageIncludes: 'must be "sudo" or "none", got "root"' },
+    { line: 19, col: 9, path: 'hosts.pve2', messageIncludes: 'must be a mapping (key: value lines), got "10.0.0.12"' },
+    { line: 21, col: 8, path: 'groups.web', messageIncludes: 'must be a list of host or group names, got "pve1"' },
+  ],
+  'invalid-names.yaml': [
+    { line: 3, col: 9, path: 'bastion.name', messageIncludes: 'must be a valid name, got "$(reboot)"' },
+    { line: 6, col: 3, path: 'hosts.web server', messageIncludes: 'must be a valid name, got "web server"' },
+    { line: 8, col: 3, path: 'hosts.-pve2', messageIncludes: 'must be a valid name, got "-pve2"' },
+    { line: 10, col: 3, path: 'hosts.pve3;reboot', messageIncludes: 'must be a valid name, got "pve3;reboot"' },
+    { line: 12, col: 3, path: 'hosts.all', messageIncludes: '"all" is reserved' },
+    { line: 16, col: 18, path: 'hosts.pve5.roles[1]', messageIncludes: 'must be a valid name, got "ceph osd"' },
+    { line: 16, col: 30, path: 'hosts.pve5.roles[2]', messageIncludes: 'must be a valid name, got "-x"' },
+    { line: 18, col: 3, path: 'groups.bad$group', messageIncludes: 'must be a valid name, got "bad$group"' },
+    { line: 19, col: 3, path: 'groups.all', messageIncludes: '"all" is reserved' },
+  ],
+  'invalid-ports.yaml': [
+    { line: 3, col: 9, path: 'defaults.port', messageIncludes: 'from 1 to 65535, got 0' },
+    { line: 9, col: 11, path: 'hosts.pve1.port', messageIncludes: 'from 1 to 65535, got 70000' },
+    { line: 12, col: 11, path: 'hosts.pve2.port', messageIncludes: 'from 1 to 65535, got "22a"' },
+    { line: 15, col: 11, path: 'hosts.pve3.port', messageIncludes: 'from 1 to 65535, got 22.5' },
+    { line: 18, col: 11, path: 'hosts.pve4.port', messageIncludes: 'from 1 to 65535, got "22"' },
+    { line: 21, col: 5, path: 'hosts.pve5.port', messageIncludes: 'from 1 to 65535, got nothing' },
+  ],
+  'invalid-addresses.yaml': [
+    { line: 3, col: 12, path: 'bastion.address', messageIncludes: 'IP address or a DNS name, got "-bastion.example.org"' },
+    { line: 4, col: 9, path: 'bastion.user', messageIncludes: 'must be a Unix user name, got "Chaton"' },
+    { line: 7, col: 14, path: 'hosts.pve1.address', messageIncludes: 'got "10.0.0.1 2"' },
+    { line: 9, col: 14, path: 'hosts.pve2.address', messageIncludes: 'got "pve2;reboot"' },
+    { line: 11, col: 14, path: 'hosts.pve3.address', messageIncludes: 'got "pve3..example.org"' },
+    { line: 14, col: 11, path: 'hosts.pve4.user', messageIncludes: 'got "root user"' },
+    { line: 17, col: 11, path: 'hosts.pve5.user', messageIncludes: 'got "-admin"' },
+    { line: 18, col: 3, path: 'hosts.pve6', messageIncludes: 'has no address' },
+  ],
+  'duplicate-hosts.yaml': [
+    { line: 9, col: 3, path: 'hosts.pve1', messageIncludes: 'is written twice (first on line 5)' },
+    { line: 13, col: 3, path: 'groups.hypervisors', messageIncludes: 'is written twice (first on line 12)' },
+  ],
+  'duplicate-endpoints.yaml': [
+    { line: 9, col: 14, path: 'hosts.gw.address', messageIncludes: 'already the address of the bastion "inner" on line 6' },
+    { line: 14, col: 14, path: 'hosts.pve2.address', messageIncludes: '10.0.0.11, port 2222, is already the address of the host "pve1"' },
+    { line: 22, col: 14, path: 'hosts.www.address', messageIncludes: 'already the address of the host "web" on line 19' },
+  ],
+  'groups.yaml': [
+    { line: 10, col: 29, path: 'groups.hypervisors[2]', messageIncludes: '"pve4" is not a host or a group' },
+    { line: 11, col: 16, path: 'groups.everything[0]', messageIncludes: '"hypervisor" is not a host or a group' },
+    { line: 11, col: 28, path: 'groups.everything[1]', messageIncludes: '"bastion" is a bastion' },
+    { line: 13, col: 12, path: 'groups.loop-b[0]', messageIncludes: 'loop-a → loop-b → loop-a' },
+    { line: 14, col: 13, path: 'groups.selfish[0]', messageIncludes: 'selfish → selfish' },
+    { line: 15, col: 3, path: 'groups.pve2', messageIncludes: '"pve2" is already the name of the host on line 7' },
+    { line: 16, col: 19, path: 'groups.nothing-alike[0]', messageIncludes: '"zzzzzz" is not a host or a group' },
+  ],
+  'no-bastion.yaml': [
+    { line: 3, col: 3, path: 'hosts.pve1', messageIncludes: 'has no bastion' },
+    { line: 8, col: 3, path: 'hosts.pve2', messageIncludes: 'has no bastion' },
+  ],
+  'several-problems.yaml': [
+    { line: 4, col: 11, path: 'defaults.become', messageIncludes: 'got "yes"' },
+    { line: 11, col: 26, path: 'hosts.pve1.ssh.max_sessions', messageIncludes: 'got 0' },
+    { line: 11, col: 29, path: 'hosts.pve1.ssh.conect_timeout', messageIncludes: 'unknown key' },
+    { line: 12, col: 3, path: 'hosts.pve1', messageIncludes: 'written twice' },
+    { line: 15, col: 14, path: 'hosts.pve2.address', messageIncludes: 'already the address of the bastion "bastion"' },
+    { line: 16, col: 3, path: 'hosts.vm web', messageIncludes: 'must be a valid name' },
+    { line: 19, col: 9, path: 'groups.web[0]', messageIncludes: '"vm-web" is not a host or a group' },
+    { line: 20, col: 1, path: '', messageIncludes: 'more than one YAML document' },
+  ],
+};
+
+/** Hints that must accompany some problems: the did-you-mean ones above all. */
+const EXPECTED_HINTS: Record<string, Record<string, string>> = {
+  'unknown-keys.yaml': {
+    'ssh.conect_timeout': 'did you mean "connect_timeout"?',
+    'ssh.compression': 'known keys here: identity_files,',
+    'bastion.usr': 'did you mean "user"?',
+    'hosts.pve1.rols': 'did you mean "roles"?',
+    group: 'did you mean "groups"?',
+  },
+  'no-hosts.yaml': { hostss: 'did you mean "hosts"?' },
+  'groups.yaml': {
+    'groups.hypervisors[2]': 'did you mean "pve1"?',
+    'groups.everything[0]': 'did you mean "hypervisors"?',
+    'groups.everything[1]': 'role:bastion',
+    'groups.nothing-alike[0]': 'define it under `hosts:` or `groups:`',
+  },
+  'no-bastion.yaml': { 'hosts.pve1': 'add a `bastion:` section, or mark the host `direct: true`' },
+};
+
+function fixturePath(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+async function problemsOf(name: string): Promise<InventoryProblem[]> {
+  const error = await loadInventory(fixturePath(name)).then(
+    () => assert.fail(`${name} loaded without problems`),
+    (thrown: unknown) => thrown,
+  );
+  assert.ok(error instanceof InventoryError, `${name}: ${String(error)}`);
+  return error.problems;
+}
+
+describe('parseInventory: broken inventories', () => {
+  it('has a case for every fixture file', () => {
+    const files = readdirSync(FIXTURES).filter((file) => file.endsWith('.yaml'));
+    assert.deepEqual(files.sort(), Object.keys(BROKEN_INVENTORIES).sort());
+  });
+
+  for (const [name, expected] of Object.entries(BROKEN_INVENTORIES)) {
+    it(`${name}: reports every problem at its line and column`, async () => {
+      const problems = await problemsOf(name);
+      const actual = problems.map(({ position, path: problemPath }) => `${position.line}:${position.col} ${problemPath}`);
+      assert.deepEqual(actual, expected.map(({ line, col, path: problemPath }) => `${line}:${col} ${problemPath}`));
+      problems.forEach((problem, index) => {
+        const { messageIncludes } = expected[index]!;
+        assert.ok(problem.message.includes(messageIncludes), `${problem.message} should include ${messageIncludes}`);
+        assert.equal(problem.position.file, fixturePath(name));
+        assert.ok(problem.hint, `${problem.path}: ${problem.message} has no hint`);
+      });
+      for (const [problemPath, hint] of Object.entries(EXPECTED_HINTS[name] ?? {})) {
+        const problem = problems.find((candidate) => candidate.path === problemPath);
+        assert.ok(problem?.hint?.includes(hint), `${problemPath}: hint ${problem?.hint} should include ${hint}`);
+      }
+    });
+  }
+
+  it('formats all problems in one message, one per line, with the way forward', async () => {
+    const error = await loadInventory(fixturePath('duplicate-hosts.yaml')).catch((thrown: unknown) => thrown);
+    assert.ok(error instanceof InventoryError);
+    assert.ok(error instanceof UsageError);
+    assert.equal(error.exitCode, 2);
+    const file = fixturePath('duplicate-hosts.yaml');
+    assert.equal(
+      error.message,
+      [
+        `${file}:9:3: hosts.pve1: is written twice (first on line 5) (keep one of them: YAML would silently use only one)`,
+        `${file}:13:3: groups.hypervisors: is written twice (first on line 12) (keep one of them: YAML would silently use only one)`,
+      ].join('\n'),
+    );
+    assert.equal(error.hint, 'fix these 2 problems; `chaton inventory check` lists them again');
+  });
+
+  it('sorts problems by position, whatever order they were found in', () => {
+    const at = (line: number, col: number): InventoryProblem => ({ position: { file: 'f', line, col }, path: 'p', message: `${line}:${col}` });
+    const error = new InventoryError([at(3, 1), at(1, 9), at(1, 2)]);
+    assert.deepEqual(
+      error.problems.map((problem) => problem.message),
+      ['1:2', '1:9', '3:1'],
+    );
+    assert.equal(new InventoryError([at(1, 1)]).hint, 'fix this problem; `chaton inventory check` lists them again');
+  });
+
+  it('says when the file cannot be read, as a usage error', async () => {
+    const error = await loadInventory(fixturePath('missing.yaml')).catch((thrown: unknown) => thrown);
+    assert.ok(error instanceof UsageError && !(error instanceof InventoryError));
+    assert.match(error.message, /cannot read the inventory/);
+  });
+});
+
+describe('parseInventory: valid inventories', () => {
+  const home = homedir();
+
+  it('loads inventory.example.yaml without problems, as documented', async () => {
+    const inventory = await loadInventory(EXAMPLE);
+    assert.equal(inventory.file, EXAMPLE);
+    assert.deepEqual(
+      inventory.hosts.map((host) => host.name),
+      ['pve1', 'pve2', 'pve3', 'gw', 'pbs', 'vm-web', 'vm-mail', 'offsite'],
+    );
+    const [bastion] = inventory.bastions;
+    assert.ok(bastion);
+    assert.deepEqual(
+      { name: bastion.name, roles: bastion.roles, groups: bastion.groups, via: bastion.via, become: bastion.become },
+      { name: 'bastion', roles: ['bastion'], groups: [], via: [], become: null },
+    );
+    assert.equal(bastion.ssh.connectTimeoutMs, 15_000);
+    const byName = new Map(inventory.hosts.map((host) => [host.name, host]));
+    assert.deepEqual(byName.get('gw')?.via.map((jump) => jump.name), ['bastion']);
+    assert.deepEqual(byName.get('offsite')?.via, []);
+    assert.equal(byName.get('pve1')?.ssh.commandTimeoutMs, 1_800_000);
+    assert.equal(byName.get('pve2')?.ssh.commandTimeoutMs, 600_000);
+    assert.deepEqual(byName.get('pve1')?.ssh.identityFiles, [path.join(home, '.ssh/id_ed25519')]);
+    assert.equal(byName.get('pve1')?.ssh.identityPassphraseEnv, 'CHATON_KEY_PASSPHRASE');
+    assert.deepEqual([byName.get('gw')?.user, byName.get('gw')?.become], ['admin', 'sudo']);
+    assert.deepEqual(
+      [...inventory.groups],
+      [
+        ['hypervisors', ['pve1', 'pve2', 'pve3']],
+        ['vms', ['vm-web', 'vm-mail']],
+        ['backups', ['pbs', 'offsite']],
+        ['infrastructure', ['pve1', 'pve2', 'pve3', 'gw', 'pbs', 'offsite']],
+      ],
+    );
+  });
+
+  it('documents every key it accepts', async () => {
+    const example = await readFile(EXAMPLE, 'utf8');
+    const keys = [
+      'ssh', 'identity_files', 'identity_passphrase_env', 'agent', 'known_hosts', 'connect_timeout', 'command_timeout',
+      'keepalive_interval', 'keepalive_count_max', 'max_sessions', 'defaults', 'user', 'port', 'become', 'bastion',
+      'name', 'address', 'hosts', 'roles', 'direct', 'groups',
+    ];
+    for (const key of keys) assert.match(example, new RegExp(`^\\s*${key}:`, 'm'), `${key} is not in the example`);
+  });
+
+  const COLLECTIVE = `
+ssh:
+  identity_files: ~/.ssh/chaton_ed25519
+defaults:
+  user: admin
+  port: 2222
+  become: sudo
+bastion:
+  - address: 203.0.113.10
+  - address: 10.0.0.2
+    user: jump
+    ssh: { connect_timeout: 3 }
+hosts:
+  pve1:
+    address: 10.0.0.11
+    roles: [pve, ceph, pve]
+  101:
+    address: 10.0.1.101
+    user: root
+    become: none
+  nas:
+    address: nas.home.example.org
+    direct: true
+    ssh:
+      identity_files: [keys/nas_ed25519, /etc/chaton/nas_rsa]
+      known_hosts: [~/known_hosts, ./known_hosts]
+      agent: false
+      connect_timeout: 2.5
+      command_timeout: 0
+      keepalive_interval: 0
+      keepalive_count_max: 5
+      max_sessions: 2
+      identity_passphrase_env: NAS_PASSPHRASE
+groups:
+  cluster: [pve1, '101']
+  home: [nas]
+  everything: [cluster, home]
+  nothing: []
+`;
+
+  it('applies defaults, resolves paths and builds the bastion chain', () => {
+    const inventory = parseInventory(COLLECTIVE, '/srv/collective/chaton.yaml');
+    const [entry, inner] = inventory.bastions;
+    const [pve1, vm101, nas] = inventory.hosts;
+    assert.ok(entry && inner && pve1 && vm101 && nas);
+
+    const baseSsh = {
+      identityFiles: [path.join(home, '.ssh/chaton_ed25519')],
+      identityFilesExplicit: true,
+      agent: true,
+      knownHosts: [path.join(home, '.ssh/known_hosts'), '/etc/ssh/ssh_known_hosts'],
+      connectTimeoutMs: 10_000,
+      commandTimeoutMs: 600_000,
+      keepaliveIntervalMs: 15_000,
+      keepaliveCountMax: 3,
+      maxSessions: 8,
+    };
+    const entryEndpoint = { name: 'bastion1', address: '203.0.113.10', port: 22, user: 'admin', ssh: baseSsh };
+    const innerEndpoint = { name: 'bastion2', address: '10.0.0.2', port: 22, user: 'jump', ssh: { ...baseSsh, connectTimeoutMs: 3000 } };
+    assert.deepEqual(entry, {
+      ...entryEndpoint,
+      roles: ['bastion'],
+      groups: [],
+      become: null,
+      via: [],
+      source: { file: '/srv/collective/chaton.yaml', line: 9, col: 5 },
+    });
+    assert.deepEqual(inner.via, [entryEndpoint]);
+
+    assert.deepEqual(pve1, {
+      name: 'pve1',
+      address: '10.0.0.11',
+      port: 2222,
+      user: 'admin',
+      ssh: baseSsh,
+      roles: ['pve', 'ceph'],
+      groups: ['cluster', 'everything'],
+      become: 'sudo',
+      via: [entryEndpoint, innerEndpoint],
+      source: { file: '/srv/collective/chaton.yaml', line: 14, col: 3 },
+    });
+    assert.deepEqual([vm101.name, vm101.user, vm101.become, vm101.roles], ['101', 'root', null, []]);
+
+    assert.deepEqual(nas.via, []);
+    assert.deepEqual(nas.ssh, {
+      identityFiles: ['/srv/collective/keys/nas_ed25519', '/etc/chaton/nas_rsa'],
+      identityFilesExplicit: true,
+      identityPassphraseEnv: 'NAS_PASSPHRASE',
+      agent: false,
+      knownHosts: [path.join(home, 'known_hosts'), '/srv/collective/known_hosts'],
+      connectTimeoutMs: 2500,
+      commandTimeoutMs: 0,
+      keepaliveIntervalMs: 0,
+      keepaliveCountMax: 5,
+      maxSessions: 2,
+    });
+
+    assert.deepEqual(
+      [...inventory.groups],
+      [
+        ['cluster', ['pve1', '101']],
+        ['home', ['nas']],
+        ['everything', ['pve1', '101', 'nas']],
+        ['nothing', []],
+      ],
+    );
+  });
+
+  it('uses the default SSH settings when there is no ssh: section', () => {
+    const inventory = parseInventory('hosts:\n  nas:\n    address: 192.168.1.5\n    direct: true\n', 'chaton.yaml');
+    const [nas] = inventory.hosts;
+    assert.equal(inventory.file, path.resolve('chaton.yaml'));
+    assert.deepEqual(nas?.ssh, {
+      identityFiles: ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((key) => path.join(home, '.ssh', key)),
+      identityFilesExplicit: false,
+      agent: true,
+      knownHosts: [path.join(home, '.ssh/known_hosts'), '/etc/ssh/ssh_known_hosts'],
+      connectTimeoutMs: 10_000,
+      commandTimeoutMs: 600_000,
+      keepaliveIntervalMs: 15_000,
+      keepaliveCountMax: 3,
+      maxSessions: 8,
+    });
+    assert.deepEqual([nas?.user, nas?.port, nas?.become, nas?.roles, nas?.groups], ['root', 22, null, [], []]);
+    assert.deepEqual(inventory.bastions, []);
+  });
+
+  it('names a single bastion "bastion" and gives it the default user, not the default port', () => {
+    const text = 'defaults: { user: ops, port: 2200 }\nbastion: { address: jump.example.org }\nhosts: { pve1: { address: 10.0.0.11 } }\n';
+    const [bastion] = parseInventory(text, '/x/chaton.yaml').bastions;
+    assert.deepEqual([bastion?.name, bastion?.user, bastion?.port], ['bastion', 'ops', 22]);
+  });
+});
+
+describe('resolveTargets', () => {
+  let inventory: Inventory;
+  before(async () => {
+    inventory = await loadInventory(EXAMPLE);
+  });
+  const names = (spec: string): string[] => resolveTargets(inventory, spec).map((host) => host.name);
+
+  it('resolves "all" to every host, without the bastion', () => {
+    assert.deepEqual(names('all'), ['pve1', 'pve2', 'pve3', 'gw', 'pbs', 'vm-web', 'vm-mail', 'offsite']);
+  });
+
+  it('resolves host, bastion and group names, through nested groups', () => {
+    assert.deepEqual(names('gw'), ['gw']);
+    assert.deepEqual(names('bastion'), ['bastion']);
+    assert.deepEqual(names('backups'), ['pbs', 'offsite']);
+    assert.deepEqual(names('infrastructure'), ['pve1', 'pve2', 'pve3', 'gw', 'pbs', 'offsite']);
+  });
+
+  it('resolves roles on hosts and bastions', () => {
+    assert.deepEqual(names('role:ceph'), ['pve1', 'pve2', 'pve3']);
+    assert.deepEqual(names('role:backup'), ['pbs', 'offsite']);
+    assert.deepEqual(names('role:bastion'), ['bastion']);
+  });
+
+  it('returns each host once, in inventory order, bastions first', () => {
+    assert.deepEqual(names('vm-mail, pve3,hypervisors,bastion,role:pve'), ['bastion', 'pve1', 'pve2', 'pve3', 'vm-mail']);
+    const [first, second] = resolveTargets(inventory, 'pve1,pve1');
+    assert.equal(first, inventory.hosts[0]);
+    assert.equal(second, undefined);
+  });
+
+  it('names every unknown item in one error, each with a suggestion', () => {
+    assert.throws(
+      () => resolveTargets(inventory, 'pve1,pve4,hypervisor,role:cephh,PBS,nothing-like-this'),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.equal(
+          error.message,
+          'unknown targets "pve4" (did you mean "pve1"?), "hypervisor" (did you mean "hypervisors"?), ' +
+            '"role:cephh" (did you mean "role:ceph"?), "PBS" (did you mean "pbs"?), "nothing-like-this"',
+        );
+        assert.match(error.hint ?? '', /chaton inventory show/);
+        return true;
+      },
+    );
+    assert.throws(() => resolveTargets(inventory, 'role:nobody'), /unknown target "role:nobody"/);
+  });
+
+  it('refuses an empty spec and empty items', () => {
+    assert.throws(() => resolveTargets(inventory, ''), (error: unknown) => error instanceof UsageError && /no target given/.test(error.message));
+    assert.throws(() => resolveTargets(inventory, 'pve1,,pve2'), /empty target in "pve1,,pve2"/);
+    assert.throws(() => resolveTargets(inventory, 'pve1,'), /empty target/);
+  });
+
+  it('refuses a spec that names no host at all (an empty group)', () => {
+    const withEmptyGroup = parseInventory('hosts:\n  a: { address: 10.0.0.1, direct: true }\ngroups:\n  empty: []\n', '/tmp/empty-group.yaml');
+    assert.deepEqual(resolveTargets(withEmptyGroup, 'a,empty').map((host) => host.name), ['a']);
+    assert.throws(() => resolveTargets(withEmptyGroup, 'empty'), /"empty" names no host/);
+  });
+});
+
+describe('suggest', () => {
+  const keys = ['connect_timeout', 'command_timeout', 'hosts', 'groups', 'user'];
+
+  it('finds typos: a letter missing, extra, wrong or swapped', () => {
+    assert.equal(suggest('conect_timeout', keys), 'connect_timeout');
+    assert.equal(suggest('hostss', keys), 'hosts');
+    assert.equal(suggest('usr', keys), 'user');
+    assert.equal(suggest('gruops', keys), 'groups');
+    assert.equal(suggest('commnad_timeout', keys), 'command_timeout');
+  });
+
+  it('ignores case and accepts the beginning of a name', () => {
+    assert.equal(suggest('HOSTS', keys), 'hosts');
+    assert.equal(suggest('hyper', ['pve1', 'hypervisors']), 'hypervisors');
+  });
+
+  it('suggests nothing when nothing is close', () => {
+    assert.equal(suggest('compression', keys), undefined);
+    assert.equal(suggest('pve9', ['gw', 'pbs']), undefined);
+    assert.equal(suggest('', keys), undefined);
+  });
+});
+
+describe('findInventory', () => {
+  let root: string;
+  let deep: string;
+  const noEnv = {};
+  before(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'chaton-find-'));
+    deep = path.join(root, 'a', 'b', 'c');
+    await mkdir(deep, { recursive: true });
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  const put = async (file: string, text = 'hosts: {}\n'): Promise<string> => {
+    const absolute = path.join(root, file);
+    await mkdir(path.dirname(absolute), { recursive: true });
+    await writeFile(absolute, text);
+    return absolute;
+  };
+
+  it('reports a missing inventory with the ways to give one', async () => {
+    await assert.rejects(findInventory({ env: noEnv, cwd: deep }), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, /no inventory found/);
+      assert.equal(error.hint, 'pass -i FILE, set CHATON_INVENTORY, or create chaton.yaml; see inventory.example.yaml');
+      return true;
+    });
+  });
+
+  it('ignores cosmiconfig\'s global config directory', async () => {
+    const saved = process.env['XDG_CONFIG_HOME'];
+    process.env['XDG_CONFIG_HOME'] = path.join(root, 'xdg');
+    try {
+      await put('xdg/chaton/config.yaml');
+      await assert.rejects(findInventory({ env: noEnv, cwd: deep }), /no inventory found/);
+    } finally {
+      if (saved === undefined) delete process.env['XDG_CONFIG_HOME'];
+      else process.env['XDG_CONFIG_HOME'] = saved;
+    }
+  });
+
+  it('searches from the current directory up, even an empty file', async () => {
+    const far = await put('a/chaton.yaml', '');
+    assert.deepEqual(await findInventory({ env: noEnv, cwd: deep }), { path: far, source: 'search' });
+    const near = await put('a/b/.config/chaton.yml');
+    assert.deepEqual(await findInventory({ env: noEnv, cwd: deep }), { path: near, source: 'search' });
+    const rc = await put('a/b/.chatonrc.yaml');
+    assert.deepEqual(await findInventory({ env: noEnv, cwd: deep }), { path: rc, source: 'search' });
+    const named = await put('a/b/chaton.yml');
+    assert.deepEqual(await findInventory({ env: noEnv, cwd: deep }), { path: named, source: 'search' });
+  });
+
+  it('prefers --inventory, then CHATON_INVENTORY, relative to the current directory', async () => {
+    const fromEnv = await put('env.yaml');
+    const fromFlag = await put('a/flag.yaml');
+    const env = { CHATON_INVENTORY: '../../../env.yaml' };
+    assert.deepEqual(await findInventory({ env, cwd: deep }), { path: fromEnv, source: 'env' });
+    assert.deepEqual(await findInventory({ flag: '../../flag.yaml', env, cwd: deep }), { path: fromFlag, source: 'flag' });
+  });
+
+  it('refuses a named inventory that does not exist or is not a file', async () => {
+    const hint = /pass -i FILE, set CHATON_INVENTORY/;
+    await assert.rejects(findInventory({ flag: 'nope.yaml', env: noEnv, cwd: root }), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, /cannot read the inventory .*nope\.yaml \(from --inventory\)/);
+      assert.match(error.hint ?? '', hint);
+      return true;
+    });
+    await assert.rejects(findInventory({ env: { CHATON_INVENTORY: root }, cwd: root }), /is not a file/);
+  });
+});
