@@ -1,0 +1,358 @@
+// OpenSSH known_hosts files (sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT"), read and checked the way
+// ssh(1) does: chaton shares the operator's files, so it must trust exactly what ssh would trust.
+import { createHash, createHmac } from 'node:crypto';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ChatonError, ExitCode, HostKeyError } from './errors.js';
+
+export interface KnownHostsEntry {
+  file: string;
+  /** 1-based, for `file:line` messages. */
+  line: number;
+  marker: 'revoked' | 'cert-authority' | null;
+  /** The raw host field: comma-separated patterns, or one `|1|salt|hash` hashed name. */
+  hosts: string;
+  keyType: string;
+  /** The public key blob, as the server sends it. */
+  key: Buffer;
+}
+
+export interface KnownHostsProblem {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export type HostKeyVerdict =
+  | { status: 'trusted'; entry: KnownHostsEntry }
+  | { status: 'revoked'; entry: KnownHostsEntry }
+  /**
+   * Keys are known for this host and none is the offered one. Like OpenSSH (HOST_CHANGED), keys of
+   * OTHER types count: otherwise a man in the middle could offer a type we do not know yet and be
+   * treated as a new host. `preferredHostKeyAlgorithms` keeps honest servers on a known type.
+   */
+  | { status: 'changed'; known: KnownHostsEntry[] }
+  | { status: 'unknown' };
+
+interface KeyType {
+  /** How OpenSSH names the type in its messages (sshkey_type). */
+  label: string;
+  /** The ssh2 `serverHostKey` algorithms that verify with such a key, best first. */
+  algorithms: string[];
+  /** Whether the blob's fields after the type name are what ssh would accept. */
+  hasValidFields(fields: Buffer[]): boolean;
+}
+
+// OpenSSH refuses RSA keys below this size (SSH_RSA_MINIMUM_MODULUS_SIZE).
+const MIN_RSA_MODULUS_BITS = 1024;
+
+// The key types ssh2 can verify, in ssh2's order of preference. Layouts: RFC 4253 §6.6, RFC 5656 §3.1,
+// RFC 8709 §4; like OpenSSH, ECDSA points must be uncompressed and blobs must have no trailing data.
+const KEY_TYPES = new Map<string, KeyType>([
+  ['ssh-ed25519', { label: 'ED25519', algorithms: ['ssh-ed25519'], hasValidFields: isEd25519PublicKey }],
+  ['ecdsa-sha2-nistp256', ecdsaKeyType('nistp256', 32)],
+  ['ecdsa-sha2-nistp384', ecdsaKeyType('nistp384', 48)],
+  ['ecdsa-sha2-nistp521', ecdsaKeyType('nistp521', 66)],
+  // An RSA key also signs with SHA-2 (RFC 8332); SHA-1 `ssh-rsa` is only offered to hosts known by one.
+  ['ssh-rsa', { label: 'RSA', algorithms: ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'], hasValidFields: isRsaPublicKey }],
+  ['ssh-dss', { label: 'DSA', algorithms: ['ssh-dss'], hasValidFields: (fields) => fields.length === 4 }],
+]);
+
+// Offered for every host: ssh2's defaults without the SHA-1 signature algorithms.
+const DEFAULT_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'];
+
+const MARKERS = new Map<string, KnownHostsEntry['marker']>([
+  ['@revoked', 'revoked'],
+  ['@cert-authority', 'cert-authority'],
+]);
+
+const HASHED_HOST_PREFIX = '|1|';
+const SHA1_BYTES = 20;
+
+// Characters that would make a host field say more than one literal name.
+const HOST_FIELD_SYNTAX = /[\s,*?!#@|]/;
+
+function ecdsaKeyType(curve: string, coordinateBytes: number): KeyType {
+  return {
+    label: 'ECDSA',
+    algorithms: [`ecdsa-sha2-${curve}`],
+    hasValidFields: ([curveName, point, ...rest]) =>
+      curveName?.toString('latin1') === curve && point?.length === 1 + 2 * coordinateBytes && point[0] === 0x04 && rest.length === 0,
+  };
+}
+
+function isEd25519PublicKey([publicKey, ...rest]: Buffer[]): boolean {
+  return publicKey?.length === 32 && rest.length === 0;
+}
+
+function isRsaPublicKey([exponent, modulus, ...rest]: Buffer[]): boolean {
+  return exponent !== undefined && modulus !== undefined && unsignedBits(modulus) >= MIN_RSA_MODULUS_BITS && rest.length === 0;
+}
+
+function unsignedBits(mpint: Buffer): number {
+  const first = mpint.findIndex((byte) => byte !== 0);
+  return first === -1 ? 0 : (mpint.length - first - 1) * 8 + mpint.readUInt8(first).toString(2).length;
+}
+
+// Node's decoder skips what it does not understand; OpenSSH's b64_pton rejects it, as well as missing
+// padding and stray low bits. Only the canonical encoding survives a round trip.
+function decodeBase64Strictly(text: string): Buffer | null {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length > 0 && bytes.toString('base64') === text ? bytes : null;
+}
+
+/** The length-prefixed strings (RFC 4251 §5) a key blob is made of, or null if it is cut short. */
+function readSshStrings(blob: Buffer): Buffer[] | null {
+  const strings: Buffer[] = [];
+  for (let offset = 0; offset < blob.length; ) {
+    if (offset + 4 > blob.length) return null;
+    const end = offset + 4 + blob.readUInt32BE(offset);
+    if (end > blob.length) return null;
+    strings.push(blob.subarray(offset + 4, end));
+    offset = end;
+  }
+  return strings;
+}
+
+function asciiLowercase(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
+/** The first SSH string in a public key blob: its type, e.g. `ssh-ed25519`. */
+export function keyTypeOfBlob(blob: Buffer): string {
+  const end = blob.length < 4 ? Infinity : 4 + blob.readUInt32BE(0);
+  if (end > blob.length) throw new Error('not an SSH public key blob');
+  return blob.toString('latin1', 4, end);
+}
+
+/** As `ssh-keygen -l` prints it: `SHA256:` and the unpadded base64 of the blob's SHA-256. */
+export function fingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** E.g. `ED25519 key SHA256:…`, with OpenSSH's name for the type. */
+export function describeKey(blob: Buffer): string {
+  const type = keyTypeOfBlob(blob);
+  return `${KEY_TYPES.get(type)?.label ?? type} key ${fingerprint(blob)}`;
+}
+
+/** The name ssh writes and looks up: lowercased, and `[address]:port` unless the port is 22. */
+export function hostLookupName(address: string, port: number): string {
+  const host = asciiLowercase(address);
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/** OpenSSH's host_hash: `|1|` base64(salt) `|` base64(HMAC-SHA1(salt, name)). */
+function hashHostName(name: string, salt: Buffer): string {
+  const hash = createHmac('sha1', salt).update(name).digest('base64');
+  return `${HASHED_HOST_PREFIX}${salt.toString('base64')}|${hash}`;
+}
+
+function hashedHostSalt(hosts: string): Buffer | null {
+  const [empty, version, salt, hash, ...rest] = hosts.split('|');
+  if (empty !== '' || version !== '1' || salt === undefined || hash === undefined || rest.length > 0) return null;
+  const saltBytes = decodeBase64Strictly(salt);
+  return saltBytes?.length === SHA1_BYTES && decodeBase64Strictly(hash)?.length === SHA1_BYTES ? saltBytes : null;
+}
+
+// OpenSSH's match_pattern: `*` is any run of characters, `?` any one; nothing else is special.
+function matchesPattern(name: string, pattern: string): boolean {
+  const source = Array.from(pattern.replace(/\*+/g, '*'), (char) =>
+    char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/, '\\$&'),
+  ).join('');
+  return new RegExp(`^${source}$`, 's').test(name);
+}
+
+// OpenSSH's match_hostname: one negated pattern that matches rules the line out, whatever else matches.
+function matchesPatternList(name: string, patterns: string): boolean {
+  let matched = false;
+  for (const pattern of asciiLowercase(patterns).split(',')) {
+    const negated = pattern.startsWith('!');
+    if (!matchesPattern(name, negated ? pattern.slice(1) : pattern)) continue;
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
+}
+
+/** Whether the entry's host field (patterns or hashed name) covers `name`, as from `hostLookupName`. */
+export function entryMatchesHost(entry: KnownHostsEntry, name: string): boolean {
+  const lookupName = asciiLowercase(name);
+  if (!entry.hosts.startsWith('|')) return matchesPatternList(lookupName, entry.hosts);
+  const salt = hashedHostSalt(entry.hosts);
+  return salt !== null && hashHostName(lookupName, salt) === entry.hosts;
+}
+
+type KeyLine = Omit<KnownHostsEntry, 'file' | 'line'>;
+
+/** One line of a known_hosts file, checked as strictly as ssh does; null for blank and comment lines. */
+function parseLine(text: string): KeyLine | { problem: string } | null {
+  const content = text.replace(/^[ \t]+|[ \t]*\r?$/g, '');
+  if (content === '' || content.startsWith('#')) return null;
+  const words = content.split(/[ \t]+/);
+  const [first = ''] = words;
+  const marker = first.startsWith('@') ? MARKERS.get(first) : null;
+  if (marker === undefined) return { problem: `unknown marker ${first}` };
+  const [hosts, keyType, keyBase64] = marker === null ? words : words.slice(1);
+  if (hosts?.startsWith('@')) return { problem: 'only one marker is allowed' };
+  if (hosts === undefined || keyType === undefined || keyType.startsWith('#')) return { problem: 'no key type after the host names' };
+  if (hosts.startsWith('|') && hashedHostSalt(hosts) === null) return { problem: 'malformed hashed host name' };
+  const type = KEY_TYPES.get(keyType);
+  if (type === undefined) return { problem: `unsupported key type ${keyType}` };
+  if (keyBase64 === undefined) return { problem: 'no key after the key type' };
+  const key = decodeBase64Strictly(keyBase64);
+  if (key === null) return { problem: 'the key is not valid base64' };
+  const strings = readSshStrings(key);
+  if (strings === null) return { problem: 'the key is cut short' };
+  const [blobType, ...fields] = strings;
+  if (blobType?.toString('latin1') !== keyType) return { problem: `the key is not of type ${keyType}` };
+  if (!type.hasValidFields(fields)) return { problem: `malformed ${keyType} key` };
+  return { marker, hosts, keyType, key };
+}
+
+/** Every key line of a known_hosts file; malformed lines are reported and skipped, as ssh skips them. */
+export function parseKnownHosts(text: string, file: string): { entries: KnownHostsEntry[]; problems: KnownHostsProblem[] } {
+  const entries: KnownHostsEntry[] = [];
+  const problems: KnownHostsProblem[] = [];
+  text.split('\n').forEach((lineText, index) => {
+    const parsed = parseLine(lineText);
+    if (parsed === null) return;
+    if ('problem' in parsed) problems.push({ file, line: index + 1, message: parsed.problem });
+    else entries.push({ file, line: index + 1, ...parsed });
+  });
+  return { entries, problems };
+}
+
+// @cert-authority lines vouch for host certificates only, which chaton does not support yet: plain keys
+// are checked against unmarked lines, as ssh does.
+function plainKeysFor(entries: readonly KnownHostsEntry[], name: string): KnownHostsEntry[] {
+  return entries.filter((entry) => entry.marker === null && entryMatchesHost(entry, name));
+}
+
+/** ssh's verdict on the key `name` offered: revoked wins, then a known equal key, then any known key. */
+export function checkHostKey(entries: readonly KnownHostsEntry[], name: string, blob: Buffer): HostKeyVerdict {
+  const revoked = entries.find((entry) => entry.marker === 'revoked' && entry.key.equals(blob) && entryMatchesHost(entry, name));
+  if (revoked) return { status: 'revoked', entry: revoked };
+  const known = plainKeysFor(entries, name);
+  const same = known.find((entry) => entry.key.equals(blob));
+  if (same) return { status: 'trusted', entry: same };
+  return known.length > 0 ? { status: 'changed', known } : { status: 'unknown' };
+}
+
+function formatLine(hosts: string, blob: Buffer): string {
+  return `${hosts} ${keyTypeOfBlob(blob)} ${blob.toString('base64')}`;
+}
+
+function fileError(action: string, file: string, error: unknown): ChatonError {
+  const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new ChatonError(`cannot ${action} known_hosts file ${file} (${reason})`, ExitCode.connection, `make it a file chaton can ${action}: host keys are checked against it`);
+}
+
+async function readIfPresent(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw fileError('read', file, error);
+  }
+}
+
+/** Appends one line, creating the file (0600) and its directory (0700) like ssh; returns its line number. */
+async function appendLine(file: string, text: string): Promise<number> {
+  try {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const handle = await open(file, 'a+', 0o600);
+    try {
+      const existing = await handle.readFile('utf8');
+      // Without this, a last line lacking its newline would swallow ours.
+      const separator = existing === '' || existing.endsWith('\n') ? '' : '\n';
+      await handle.appendFile(`${separator}${text}\n`);
+      const linesBefore = existing.split('\n').length - (separator === '' ? 1 : 0);
+      return linesBefore + 1;
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw fileError('write', file, error);
+  }
+}
+
+function location(entry: KnownHostsEntry): string {
+  return `${entry.file}:${entry.line}`;
+}
+
+function refusal(name: string, blob: Buffer, verdict: Extract<HostKeyVerdict, { status: 'changed' | 'revoked' }>): HostKeyError {
+  const reason =
+    verdict.status === 'revoked'
+      ? `it is marked @revoked in ${location(verdict.entry)}`
+      : `the host key has changed (known: ${verdict.known.map((entry) => `${describeKey(entry.key)} in ${location(entry)}`).join(', ')})`;
+  return new HostKeyError(name, `${name}: not recording ${describeKey(blob)}: ${reason}`);
+}
+
+/** The operator's known_hosts files, read once; new keys are appended to the first. */
+export class KnownHostsStore {
+  readonly #files: readonly string[];
+  readonly #entries: KnownHostsEntry[];
+  /** Lines ssh would skip too; worth a warning, never fatal. */
+  readonly problems: readonly KnownHostsProblem[];
+  // Accepts run one after the other, so two connections to a new host cannot both append its key.
+  #writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(files: readonly string[], entries: KnownHostsEntry[], problems: KnownHostsProblem[]) {
+    this.#files = files;
+    this.#entries = entries;
+    this.problems = problems;
+  }
+
+  /** Missing files count as empty; unreadable ones are an error. */
+  static async load(files: readonly string[]): Promise<KnownHostsStore> {
+    const parsed = await Promise.all(files.map(async (file) => parseKnownHosts(await readIfPresent(file), file)));
+    return new KnownHostsStore(
+      [...files],
+      parsed.flatMap((result) => result.entries),
+      parsed.flatMap((result) => result.problems),
+    );
+  }
+
+  get files(): readonly string[] {
+    return this.#files;
+  }
+
+  check(address: string, port: number, blob: Buffer): HostKeyVerdict {
+    return checkHostKey(this.#entries, hostLookupName(address, port), blob);
+  }
+
+  /**
+   * For ssh2's `algorithms.serverHostKey`: the algorithms of the key types known for this host first
+   * (as ssh orders HostKeyAlgorithms), so that a server with several keys shows the one we know.
+   */
+  preferredHostKeyAlgorithms(address: string, port: number): string[] {
+    const knownTypes = new Set(plainKeysFor(this.#entries, hostLookupName(address, port)).map((entry) => entry.keyType));
+    const known = [...KEY_TYPES].filter(([type]) => knownTypes.has(type)).flatMap(([, type]) => type.algorithms);
+    return [...known, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((algorithm) => !known.includes(algorithm))];
+  }
+
+  /**
+   * Trusts the key from now on: appends `name type base64` to the first file, never touching other
+   * lines. A key already trusted is left where it is; a changed or revoked one is refused.
+   */
+  accept(address: string, port: number, blob: Buffer): Promise<{ file: string; line: string }> {
+    const accepted = this.#writes.then(() => this.#accept(hostLookupName(address, port), blob));
+    this.#writes = accepted.catch(() => undefined);
+    return accepted;
+  }
+
+  async #accept(name: string, blob: Buffer): Promise<{ file: string; line: string }> {
+    const [file] = this.#files;
+    if (file === undefined) throw new HostKeyError(name, `${name}: no known_hosts file to record its key in`);
+    const verdict = checkHostKey(this.#entries, name, blob);
+    if (verdict.status === 'trusted') return { file: verdict.entry.file, line: formatLine(verdict.entry.hosts, verdict.entry.key) };
+    if (verdict.status !== 'unknown') throw refusal(name, blob, verdict);
+    const text = formatLine(name, blob);
+    // Read back as ssh would, so that a line it would misread is never written.
+    const parsed = HOST_FIELD_SYNTAX.test(name) ? { problem: 'not a plain host name' } : (parseLine(text) ?? { problem: 'empty line' });
+    if ('problem' in parsed) throw new HostKeyError(name, `${name}: cannot record ${describeKey(blob)} in known_hosts: ${parsed.problem}`);
+    this.#entries.push({ file, line: await appendLine(file, text), ...parsed });
+    return { file, line: text };
+  }
+}
