@@ -1,0 +1,107 @@
+// The lab's command line: `npm run lab -- up|down|status|shell`. Exit 2 on usage errors.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { labAttach, labDown, labStatus, labUp } from './lab.js';
+import { DEFAULT_EXTRA_HOSTS, DEFAULT_LAB_NAME, LabPreconditionError, lanSubnet } from './topology.js';
+
+const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js <command>)
+  up [--hosts N] [--name X]   start a lab: a bastion, pve1-3, gw, backup and N extra hosts
+                              (default ${DEFAULT_EXTRA_HOSTS}), name "${DEFAULT_LAB_NAME}" unless given
+  down [--name X]             stop it and remove all it made (after a crash too)
+  status                      list the labs on this machine
+  shell <host> [--name X]     a root shell on a lab host`;
+
+const NAME = { name: { type: 'string' } } as const;
+
+/** The command's options and its positional arguments; a LabPreconditionError when they are wrong. */
+function parse<Options extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: Options,
+  positionalCount: number,
+) {
+  try {
+    const parsed = parseArgs({ args, options, allowPositionals: positionalCount > 0, strict: true });
+    if (parsed.positionals.length !== positionalCount) {
+      throw new Error(`expected ${positionalCount} argument(s), got ${parsed.positionals.length}`);
+    }
+    return parsed;
+  } catch (error) {
+    throw new LabPreconditionError(`${(error as Error).message}\n${USAGE}`);
+  }
+}
+
+function nameOption(name: string | undefined): string {
+  return name === undefined ? '' : ` --name ${name}`;
+}
+
+async function up(args: string[]): Promise<void> {
+  const { values } = parse(args, { ...NAME, hosts: { type: 'string' } }, 0);
+  if (values.hosts !== undefined && !/^\d+$/.test(values.hosts)) {
+    throw new LabPreconditionError(`--hosts takes a number of hosts, not "${values.hosts}"`);
+  }
+  const started = performance.now();
+  const lab = await labUp({ name: values.name, hosts: values.hosts === undefined ? undefined : Number(values.hosts) });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const name = nameOption(values.name);
+  console.log(
+    `lab "${lab.name}" is up in ${seconds} s: bastion ${lab.bastion.address}, ` +
+      `${lab.hosts.length} hosts behind it on ${lanSubnet(lab.index)}`,
+  );
+  console.log(`inventory: ${lab.inventoryPath}`);
+  console.log(`  chaton -i ${lab.inventoryPath} hosts check all`);
+  console.log(`  npm run lab -- shell pve1${name}     # a root shell on a lab host`);
+  console.log(`  npm run lab -- down${name}           # removes everything`);
+}
+
+async function down(args: string[]): Promise<void> {
+  const { values } = parse(args, NAME, 0);
+  await labDown(values.name);
+  console.log(`lab "${values.name ?? DEFAULT_LAB_NAME}" is down`);
+}
+
+async function status(args: string[]): Promise<void> {
+  parse(args, {}, 0);
+  const labs = await labStatus();
+  if (labs.length === 0) {
+    console.log('no lab is up');
+    return;
+  }
+  const rows = [['NAME', 'INDEX', 'HOSTS', 'SSHD UP', 'INVENTORY']];
+  for (const lab of labs) rows.push([lab.name, String(lab.index), String(lab.hosts), String(lab.alive), lab.inventoryPath]);
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+}
+
+async function shell(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, NAME, 1);
+  const lab = await labAttach(values.name);
+  return lab.shell(positionals[0] as string);
+}
+
+async function main([command, ...args]: string[]): Promise<number> {
+  switch (command) {
+    case 'up':
+      await up(args);
+      return 0;
+    case 'down':
+      await down(args);
+      return 0;
+    case 'status':
+      await status(args);
+      return 0;
+    case 'shell':
+      return shell(args);
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return 0;
+    default:
+      throw new LabPreconditionError(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  console.error(`lab: ${(error as Error).message}`);
+  process.exitCode = error instanceof LabPreconditionError ? 2 : 1;
+}

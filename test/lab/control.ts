@@ -1,0 +1,30 @@
+// The supervisor's control socket: newline-delimited JSON, one response per request, in order.
+// A client half-closes after its requests; the supervisor closes once it has answered them all.
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
+
+export type ControlOp = 'stop-sshd' | 'start-sshd' | 'link-down' | 'link-up' | 'rekey';
+
+export interface ControlRequest {
+  op: ControlOp;
+  host: string;
+}
+
+export type ControlResponse = { ok: true; fingerprint?: string } | { ok: false; error: string };
+
+/** Sends one request; resolves with the response, rejects when the supervisor reports an error. */
+export async function controlRequest(
+  socketPath: string,
+  request: ControlRequest,
+): Promise<{ fingerprint?: string }> {
+  const socket = createConnection(socketPath).setEncoding('utf8');
+  await once(socket, 'connect');
+  socket.end(JSON.stringify(request) + '\n');
+  let answer = '';
+  for await (const chunk of socket) answer += chunk;
+  const [line] = answer.split('\n');
+  if (!line) throw new Error(`${request.op} ${request.host}: the lab supervisor closed without answering`);
+  const response = JSON.parse(line) as ControlResponse;
+  if (!response.ok) throw new Error(`${request.op} ${request.host}: ${response.error}`);
+  return response;
+}

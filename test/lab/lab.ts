@@ -1,0 +1,309 @@
+// The lab's programmatic API, for integration tests and the demo (README.md tells how it works).
+import { constants } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { controlRequest, type ControlOp } from './control.js';
+import { ifExists } from './if-exists.js';
+import { ensureLabPackages, requireRoot } from './packages.js';
+import { findSupervisor, isRunningSshd, isSupervisorOf, signalProcess, waitForExit } from './processes.js';
+import { allocateIndex, cleanLabLeftovers, createStateDir, listLabs } from './registry.js';
+import {
+  DEFAULT_EXTRA_HOSTS,
+  DEFAULT_LAB_NAME,
+  enterHostArgs,
+  HOST_SESSION_ENV,
+  hostPaths,
+  LabPreconditionError,
+  labPaths,
+  labPlan,
+  validateExtraHosts,
+  validateLabName,
+  type HostState,
+  type LabConfig,
+  type LabHost,
+  type LabPaths,
+  type LabState,
+} from './topology.js';
+
+export type { LabHost } from './topology.js';
+export { ensureLabPackages } from './packages.js';
+
+export interface RunResult {
+  /** As the command wrote them, final newline included. */
+  stdout: string;
+  stderr: string;
+  /** 128 + signal number when the command was killed by a signal, as a shell reports it. */
+  exitCode: number;
+}
+
+export interface Lab {
+  name: string;
+  index: number;
+  stateDir: string;
+  inventoryPath: string;
+  knownHostsPath: string;
+  operatorKeyPath: string;
+  bastion: LabHost;
+  /** Every host but the bastion, in inventory order. */
+  hosts: LabHost[];
+  /** Runs `argv` as root inside the host (its network, mounts and hostname), from /root, stdin empty unless given. */
+  run(host: string, argv: string[], opts?: { input?: string | Buffer }): Promise<RunResult>;
+  /** Kills the host's sshd: its address still answers, with "connection refused". */
+  stopSshd(host: string): Promise<void>;
+  startSshd(host: string): Promise<void>;
+  /** Takes the host's eth0 down: packets to it get no answer. */
+  linkDown(host: string): Promise<void>;
+  linkUp(host: string): Promise<void>;
+  /** A new host key and sshd restarted; known_hosts is left as it was. Returns "SHA256:...". */
+  rekey(host: string): Promise<string>;
+  /** The host's /var/log/syslog ('' when nothing was logged). */
+  syslog(host: string): Promise<string>;
+  /** An interactive root login shell in the host on this process's terminal; its exit code. */
+  shell(host: string): Promise<number>;
+  down(): Promise<void>;
+}
+
+export interface LabSummary {
+  name: string;
+  index: number;
+  /** Lab hosts, the bastion included. */
+  hosts: number;
+  /** Hosts whose sshd is running. */
+  alive: number;
+  inventoryPath: string;
+}
+
+const SUPERVISOR_SCRIPT = fileURLToPath(new URL('./supervisor.js', import.meta.url));
+/** Dismantling 150 hosts takes about a second; this is for a stuck one. */
+const STOP_TIMEOUT_MS = 30_000;
+
+async function readJsonIfPresent<T>(path: string): Promise<T | undefined> {
+  const text = await ifExists(readFile(path, 'utf8'));
+  return text === undefined ? undefined : (JSON.parse(text) as T);
+}
+
+class AttachedLab implements Lab {
+  readonly name: string;
+  readonly index: number;
+  readonly stateDir: string;
+  readonly inventoryPath: string;
+  readonly knownHostsPath: string;
+  readonly operatorKeyPath: string;
+  readonly bastion: LabHost;
+  readonly hosts: LabHost[];
+  readonly #paths: LabPaths;
+  readonly #hostStates: Map<string, HostState>;
+
+  constructor(state: LabState, paths: LabPaths) {
+    const strip = ({ name, address, netns, roles }: HostState): LabHost => ({ name, address, netns, roles });
+    this.name = state.name;
+    this.index = state.index;
+    this.stateDir = paths.stateDir;
+    this.inventoryPath = paths.inventory;
+    this.knownHostsPath = paths.knownHosts;
+    this.operatorKeyPath = paths.operatorKey;
+    this.bastion = strip(state.bastion);
+    this.hosts = state.hosts.map(strip);
+    this.#paths = paths;
+    this.#hostStates = new Map([state.bastion, ...state.hosts].map((host) => [host.name, host]));
+  }
+
+  #host(name: string): HostState {
+    const host = this.#hostStates.get(name);
+    if (!host) {
+      throw new LabPreconditionError(
+        `no host named "${name}" in lab "${this.name}" (${[...this.#hostStates.keys()].join(', ')})`,
+      );
+    }
+    return host;
+  }
+
+  async run(host: string, argv: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> {
+    const stdin = opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input };
+    const result = await execa('nsenter', enterHostArgs(this.#host(host).holderPid, argv), {
+      ...stdin,
+      reject: false,
+      stripFinalNewline: false,
+      extendEnv: false,
+      env: HOST_SESSION_ENV,
+    });
+    if (result.exitCode !== undefined) return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+    if (result.signal === undefined) throw result; // nsenter itself could not start
+    return { stdout: result.stdout, stderr: result.stderr, exitCode: 128 + constants.signals[result.signal] };
+  }
+
+  async #control(op: ControlOp, host: string): Promise<string | undefined> {
+    this.#host(host);
+    return (await controlRequest(this.#paths.controlSocket, { op, host })).fingerprint;
+  }
+
+  async stopSshd(host: string): Promise<void> {
+    await this.#control('stop-sshd', host);
+  }
+
+  async startSshd(host: string): Promise<void> {
+    await this.#control('start-sshd', host);
+  }
+
+  async linkDown(host: string): Promise<void> {
+    await this.#control('link-down', host);
+  }
+
+  async linkUp(host: string): Promise<void> {
+    await this.#control('link-up', host);
+  }
+
+  async rekey(host: string): Promise<string> {
+    const fingerprint = await this.#control('rekey', host);
+    if (!fingerprint) throw new Error(`rekey ${host}: the supervisor returned no fingerprint`);
+    return fingerprint;
+  }
+
+  async syslog(host: string): Promise<string> {
+    this.#host(host);
+    return (await ifExists(readFile(hostPaths(join(this.#paths.hostsDir, host)).syslog, 'utf8'))) ?? '';
+  }
+
+  async shell(host: string): Promise<number> {
+    const { exitCode } = await execa('nsenter', enterHostArgs(this.#host(host).holderPid, ['/bin/bash', '--login']), {
+      stdio: 'inherit',
+      reject: false,
+      extendEnv: false,
+      env: { ...HOST_SESSION_ENV, TERM: process.env['TERM'] ?? 'dumb' },
+    });
+    return exitCode ?? 1;
+  }
+
+  down(): Promise<void> {
+    return labDown(this.name);
+  }
+}
+
+/** The lab `name`, already up (in this process or another). */
+export async function labAttach(name = DEFAULT_LAB_NAME): Promise<Lab> {
+  validateLabName(name);
+  const paths = labPaths(name);
+  const state = await readJsonIfPresent<LabState>(paths.stateFile);
+  if (!state) throw new Error(`lab "${name}" is not up`);
+  if (!(await isSupervisorOf(state.supervisorPid, paths.stateDir))) {
+    throw new Error(`lab "${name}" is broken: its supervisor is gone (\`down --name ${name}\` cleans it up)`);
+  }
+  return new AttachedLab(state, paths);
+}
+
+/** Dismantles lab `name`, through its supervisor if alive, by itself otherwise (crashed lab). */
+export async function labDown(name = DEFAULT_LAB_NAME): Promise<void> {
+  validateLabName(name);
+  requireRoot();
+  const supervisor = await findSupervisor(labPaths(name).stateDir);
+  if (supervisor !== undefined) {
+    signalProcess(supervisor, 'SIGTERM');
+    await waitForExit(supervisor, STOP_TIMEOUT_MS);
+  }
+  await cleanLabLeftovers(name); // nothing left once the supervisor has done its job
+}
+
+/** Starts the supervisor detached and waits until it reports the lab up (or fails). */
+async function startSupervisor(paths: LabPaths): Promise<void> {
+  // node:child_process rather than execa: execa relays file outputs through this process, and
+  // the supervisor must outlive it.
+  const log = await open(paths.supervisorLog, 'a');
+  let supervisor: ChildProcess;
+  try {
+    supervisor = spawn(process.execPath, [SUPERVISOR_SCRIPT, paths.stateDir], {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd, 'pipe'],
+    });
+  } finally {
+    await log.close();
+  }
+  const reportStream = supervisor.stdio[3] as Readable; // 'pipe' above
+  // One JSON line, then end-of-file; end-of-file alone if the supervisor died.
+  let reportText = '';
+  for await (const chunk of reportStream) reportText += String(chunk);
+  reportStream.destroy();
+  supervisor.unref();
+  if (!reportText) {
+    const logText = await readFile(paths.supervisorLog, 'utf8');
+    throw new Error(`the lab supervisor died before the lab was up; its log:\n${logText}`);
+  }
+  const report = JSON.parse(reportText) as { ready: true } | { error: string };
+  if ('ready' in report) return;
+  if (supervisor.pid !== undefined) await waitForExit(supervisor.pid, STOP_TIMEOUT_MS); // it cleans up
+  throw new Error(report.error);
+}
+
+/**
+ * Runs `work` (bringing lab `name` up). If it fails, the lab is dismantled; on Ctrl-C or SIGTERM
+ * meanwhile too, then this process ends with that signal.
+ */
+async function dismantledUnlessUp<T>(name: string, work: () => Promise<T>): Promise<T> {
+  let interruption: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interruption ??= labDown(name).finally(() => {
+      stopListening();
+      process.kill(process.pid, signal);
+    });
+  };
+  const stopListening = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work();
+  } catch (error) {
+    // When interrupted, the process ends with the signal once the lab is gone.
+    await (interruption ?? cleanLabLeftovers(name));
+    throw error;
+  } finally {
+    if (!interruption) stopListening();
+  }
+}
+
+export async function labUp(opts: { name?: string; hosts?: number } = {}): Promise<Lab> {
+  const name = opts.name ?? DEFAULT_LAB_NAME;
+  const extraHosts = opts.hosts ?? DEFAULT_EXTRA_HOSTS;
+  validateLabName(name);
+  validateExtraHosts(extraHosts);
+  await ensureLabPackages();
+  requireRoot();
+  const paths = labPaths(name);
+  if ((await findSupervisor(paths.stateDir)) !== undefined) {
+    throw new LabPreconditionError(`lab "${name}" is already up (\`down --name ${name}\` first)`);
+  }
+  await cleanLabLeftovers(name); // of a crashed lab of that name
+  return dismantledUnlessUp(name, async () => {
+    await createStateDir(name); // before the index: see registry.ts
+    const index = await allocateIndex(name);
+    const config: LabConfig = { name, index, extraHosts };
+    await writeFile(paths.configFile, JSON.stringify(config) + '\n');
+    await startSupervisor(paths);
+    return labAttach(name);
+  });
+}
+
+export async function labStatus(): Promise<LabSummary[]> {
+  return Promise.all(
+    (await listLabs()).map(async ({ index, name }) => {
+      const paths = labPaths(name);
+      const config = await readJsonIfPresent<LabConfig>(paths.configFile);
+      const state = await readJsonIfPresent<LabState>(paths.stateFile);
+      const plan = config && labPlan(config);
+      const sshdPids = state ? [state.bastion, ...state.hosts].map((host) => host.sshdPid) : [];
+      const running = await Promise.all(sshdPids.map((pid) => pid !== null && isRunningSshd(pid)));
+      return {
+        name,
+        index,
+        hosts: plan ? 1 + plan.hosts.length : 0,
+        alive: running.filter(Boolean).length,
+        inventoryPath: paths.inventory,
+      };
+    }),
+  );
+}

@@ -1,0 +1,477 @@
+// The lab's supervisor: `node supervisor.js <stateDir>`, started detached by `up`. It builds the
+// lab, owns every host's processes (PID 1 is no real init here: someone must reap them), serves
+// each host's /dev/log and the control socket, and dismantles the lab on SIGTERM.
+//
+// A host is a "holder" process (a `sleep` holding the host's mount and UTS namespaces, inside
+// the host's network namespace) plus an sshd entered into those namespaces. Stopping sshd thus
+// leaves the host's mounts, /run and processes as they are, like on a real machine.
+import { once } from 'node:events';
+import { closeSync, createWriteStream, writeSync } from 'node:fs';
+import { appendFile, chmod, chown, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { execa, type ResultPromise } from 'execa';
+import type { ControlOp, ControlRequest, ControlResponse } from './control.js';
+import { etcHosts, hostFstab, inventoryYaml, knownHosts, SSHD_CONFIG } from './lab-files.js';
+import { createLabNetwork, NETNS_DIR, setLinkState } from './network.js';
+import { forEachLimit, SPAWN_CONCURRENCY } from './parallel.js';
+import { dismantleLab } from './registry.js';
+import {
+  enterHostArgs,
+  HOST_SESSION_ENV,
+  hostPaths,
+  LAB_ROOT,
+  labPlan,
+  OVERLAID_DIRS,
+  overlayLayers,
+  type HostState,
+  type LabConfig,
+  type LabState,
+  type PlannedHost,
+} from './topology.js';
+
+/**
+ * `up` passes a pipe as fd 3 and reads one JSON line, {"ready":true} or {"error":"..."}, then
+ * end-of-file. Node makes inherited descriptors above 2 close-on-exec, so no host process keeps
+ * it open: `up` sees end-of-file as soon as this process reports, or dies.
+ */
+const REPORT_FD = 3;
+const STARTUP_TIMEOUT_MS = 10_000;
+const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key';
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+const DEV_LINKS: [string, string][] = [
+  ['ptmx', 'pts/ptmx'],
+  ['fd', '/proc/self/fd'],
+  ['stdin', '/proc/self/fd/0'],
+  ['stdout', '/proc/self/fd/1'],
+  ['stderr', '/proc/self/fd/2'],
+  ['log', '/run/systemd/journal/dev-log'],
+];
+
+/**
+ * Run by the holder inside the host's new mount and UTS namespaces. $1: host directory, $2: host
+ * name, $3: /dev template, $4: the lab's state directory. Prints "mounted", then holds the
+ * namespaces.
+ */
+const HOLDER_SCRIPT = `
+# This namespace got copies of every mount: those of the network namespaces and of the other labs'
+# state directories would keep them alive as long as this host lives.
+other_labs=
+while read -r _ _ _ _ target _; do
+  case $target in
+    "$4" | "$4"/*) ;;
+    ${LAB_ROOT}/*) other_labs="$other_labs $target" ;;
+  esac
+done < /proc/self/mountinfo
+umount --lazy /run/netns $other_labs
+mount -t tmpfs -o mode=755,nosuid tmpfs "$1/dev"
+cp -a "$3/." "$1/dev/"
+mount -a -T "$1/fstab"
+echo "$2" > /proc/sys/kernel/hostname
+echo mounted
+exec sleep infinity
+`;
+
+interface HostRuntime {
+  plan: PlannedHost;
+  holderPid: number;
+  sshd: ResultPromise | undefined;
+  /** Control operations on one host run one after the other. */
+  queue: Promise<unknown>;
+}
+
+const stateDir = process.argv[2];
+if (!stateDir) {
+  process.stderr.write('usage: node supervisor.js <lab state directory>\n');
+  process.exit(2);
+}
+process.chdir('/');
+process.umask(0o022);
+const config = JSON.parse(await readFile(join(stateDir, 'lab.json'), 'utf8')) as LabConfig;
+const plan = labPlan(config);
+const { paths } = plan;
+const runtimes = new Map<string, HostRuntime>();
+const servers: Server[] = [];
+let stateWrites = Promise.resolve();
+const aborter = new AbortController();
+let stopping: Promise<void> | undefined;
+
+function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+}
+
+function keygenArgs(keyPath: string, comment: string): string[] {
+  return ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', keyPath];
+}
+
+async function makeDir(path: string, mode = 0o755): Promise<void> {
+  await mkdir(path, { recursive: true, mode });
+  if (mode & 0o022) await chmod(path, mode); // the umask took those bits off
+}
+
+/** Resolves when the process has exited (or failed to start), whatever its inherited pipes do. */
+function exitOf(subprocess: ResultPromise): Promise<unknown> {
+  return new Promise((resolve) => {
+    subprocess.once('exit', resolve);
+    void subprocess.then(resolve); // never rejects (reject: false), settles after a failed spawn too
+  });
+}
+
+/** Resolves once `pattern` shows up in `output`; rejects if the process exits first or on time-out. */
+function waitForOutput(output: Readable, pattern: RegExp, exited: Promise<unknown>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      output.off('data', onData);
+      aborter.signal.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString();
+      if (pattern.test(text)) finish();
+    };
+    const onAbort = (): void => finish(new Error('the lab is stopping'));
+    const timer = setTimeout(() => finish(new Error(`not ready within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
+    output.on('data', onData);
+    aborter.signal.addEventListener('abort', onAbort);
+    void exited.then(() => finish(new Error('exited before it was ready')));
+  });
+}
+
+async function prepareDevTemplate(): Promise<void> {
+  await makeDir(paths.devTemplate);
+  await execa('cp', ['-a', ...DEVICES.map((name) => `/dev/${name}`), paths.devTemplate]);
+  await Promise.all([
+    makeDir(join(paths.devTemplate, 'pts')),
+    makeDir(join(paths.devTemplate, 'shm'), 0o1777),
+    ...DEV_LINKS.map(([name, target]) => symlink(target, join(paths.devTemplate, name))),
+  ]);
+}
+
+/** Login records that sshd keeps (UsePAM no): Debian's modes, group utmp. */
+const LOGIN_RECORDS: [string, number][] = [
+  ['log/wtmp', 0o664],
+  ['log/btmp', 0o660],
+  ['log/lastlog', 0o664],
+  ['run/utmp', 0o664],
+];
+
+async function groupId(group: string): Promise<number> {
+  const line = (await readFile('/etc/group', 'utf8')).split('\n').find((entry) => entry.startsWith(`${group}:`));
+  return Number(line?.split(':')[2] ?? 0);
+}
+
+interface SharedHostFiles {
+  operatorPublicKey: string;
+  utmpGid: number;
+}
+
+/** Everything a host needs on disk before its mounts: layers, home directories, keys, config. */
+async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: SharedHostFiles): Promise<void> {
+  const { dir } = host;
+  const files = hostPaths(dir);
+  await Promise.all([
+    ...OVERLAID_DIRS.flatMap((target) => Object.values(overlayLayers(dir, target)).map((path) => makeDir(path))),
+    makeDir(join(files.etcUpper, 'ssh')),
+    makeDir(join(dir, 'home')),
+    makeDir(join(files.root, '.ssh'), 0o700),
+    makeDir(join(dir, 'tmp'), 0o1777),
+    makeDir(files.log),
+    makeDir(join(files.run, 'sshd')),
+    makeDir(join(files.run, 'lock'), 0o1777),
+    makeDir(join(files.run, 'systemd', 'journal')),
+    makeDir(files.dev),
+  ]);
+  await Promise.all([
+    writeFile(join(files.etcUpper, 'hostname'), `${host.name}\n`),
+    writeFile(join(files.etcUpper, 'hosts'), etcHosts(plan)),
+    writeFile(join(files.etcUpper, 'ssh', 'sshd_config'), SSHD_CONFIG),
+    writeFile(join(files.root, '.ssh', 'authorized_keys'), operatorPublicKey, { mode: 0o600 }),
+    writeFile(files.fstab, hostFstab(host)),
+    execa('ssh-keygen', keygenArgs(files.hostKey, `root@${host.name}`)),
+    ...LOGIN_RECORDS.map(async ([file, mode]) => {
+      const path = join(dir, file);
+      await writeFile(path, '', { mode });
+      await chown(path, 0, utmpGid);
+    }),
+  ]);
+}
+
+/** Appends each message of a syslog(3)/logger stream connection to the host's /var/log/syslog. */
+async function serveSyslog({ name, dir }: PlannedHost): Promise<void> {
+  const { devLogSocket, syslog } = hostPaths(dir);
+  let writes = Promise.resolve(); // in arrival order
+  const record = (messages: string[]): void => {
+    const lines = messages
+      .filter((message) => message.length > 0)
+      .map((message) => `${new Date().toISOString()} ${name} ${message.replace(/^<\d{1,3}>/, '')}\n`);
+    if (lines.length === 0) return;
+    writes = writes
+      .then(() => appendFile(syslog, lines.join('')))
+      .catch((error: Error) => log(`${name}: syslog: ${error.message}`));
+  };
+  const server = createServer((connection) => {
+    let pending = '';
+    connection.setEncoding('utf8');
+    // logger ends each message with a newline, glibc's syslog(3) with a NUL.
+    connection.on('data', (chunk: string) => {
+      const messages = (pending + chunk).split(/[\n\0]/);
+      pending = messages.pop() ?? '';
+      record(messages);
+    });
+    connection.on('end', () => record([pending]));
+    connection.on('error', (error) => log(`${name}: syslog connection: ${error.message}`));
+  });
+  servers.push(server);
+  server.listen(devLogSocket);
+  await once(server, 'listening');
+  await chmod(devLogSocket, 0o666); // anyone on the host may log
+}
+
+async function startHolder(host: PlannedHost): Promise<number> {
+  const holder = execa(
+    'nsenter',
+    [
+      `--net=${join(NETNS_DIR, host.netns)}`,
+      ...['unshare', '--mount', '--uts', '--propagation', 'private', '--'],
+      ...['sh', '-ec', HOLDER_SCRIPT, 'lab-host', host.dir, host.name, paths.devTemplate, paths.stateDir],
+    ],
+    { stdin: 'ignore', buffer: { stdout: false }, reject: false, extendEnv: false, env: HOST_SESSION_ENV },
+  );
+  try {
+    await waitForOutput(holder.stdout, /^mounted$/m, exitOf(holder));
+  } catch (error) {
+    holder.kill('SIGKILL');
+    const { stderr } = await holder;
+    throw new Error(`${host.name}: could not set up its mounts (${(error as Error).message}): ${stderr}`);
+  }
+  if (holder.pid === undefined) throw new Error(`${host.name}: the holder has no pid`);
+  return holder.pid;
+}
+
+async function startSshd(runtime: HostRuntime): Promise<void> {
+  if (runtime.sshd) return;
+  const { name, dir } = runtime.plan;
+  const { sshdLog } = hostPaths(dir);
+  const sshd = execa('nsenter', enterHostArgs(runtime.holderPid, ['/usr/sbin/sshd', '-D', '-e', '-f', '/etc/ssh/sshd_config']), {
+    stdin: 'ignore',
+    stdout: 'ignore',
+    buffer: false,
+    reject: false,
+    extendEnv: false,
+    env: HOST_SESSION_ENV,
+  });
+  const logFile = createWriteStream(sshdLog, { flags: 'a' });
+  logFile.on('error', (error) => log(`${name}: ${error.message}`));
+  sshd.stderr.pipe(logFile);
+  const exited = exitOf(sshd);
+  try {
+    await waitForOutput(sshd.stderr, /Server listening on /, exited);
+  } catch (error) {
+    sshd.kill('SIGKILL');
+    await exited;
+    const logTail = (await readFile(sshdLog, 'utf8')).split('\n').slice(-10).join('\n');
+    throw new Error(`${name}: sshd did not start (${(error as Error).message}); ${sshdLog} ends with:\n${logTail}`);
+  }
+  runtime.sshd = sshd;
+  void exited.then(() => {
+    if (runtime.sshd !== sshd || stopping) return; // stopped on purpose
+    log(`${name}: sshd (pid ${sshd.pid}) exited on its own`);
+    runtime.sshd = undefined;
+    saveState();
+  });
+}
+
+async function stopSshd(runtime: HostRuntime): Promise<void> {
+  const { sshd } = runtime;
+  if (!sshd) return;
+  runtime.sshd = undefined;
+  const exited = exitOf(sshd);
+  sshd.kill('SIGTERM'); // the listener only: open sessions live on, as with `systemctl stop ssh`
+  await exited;
+}
+
+async function inHost(runtime: HostRuntime, argv: string[]): Promise<string> {
+  const { stdout } = await execa('nsenter', enterHostArgs(runtime.holderPid, argv), {
+    stdin: 'ignore',
+    extendEnv: false,
+    env: HOST_SESSION_ENV,
+  });
+  return stdout;
+}
+
+/** A new host key, made on the host itself (its /etc is an overlay), and sshd restarted with it. */
+async function rekey(runtime: HostRuntime): Promise<string> {
+  await inHost(runtime, ['rm', '-f', HOST_KEY, `${HOST_KEY}.pub`]);
+  await inHost(runtime, ['ssh-keygen', ...keygenArgs(HOST_KEY, `root@${runtime.plan.name}`)]);
+  await stopSshd(runtime);
+  await startSshd(runtime);
+  const fingerprint = (await inHost(runtime, ['ssh-keygen', '-l', '-f', `${HOST_KEY}.pub`])).split(' ')[1];
+  if (!fingerprint) throw new Error(`${runtime.plan.name}: ssh-keygen printed no fingerprint`);
+  return fingerprint;
+}
+
+function hostState(runtime: HostRuntime): HostState {
+  const { name, address, netns, roles } = runtime.plan;
+  return { name, address, netns, roles, holderPid: runtime.holderPid, sshdPid: runtime.sshd?.pid ?? null };
+}
+
+/** Rewrites state.json (atomically: readers never see half a file), in call order. */
+function saveState(): void {
+  if (stopping) return; // the state directory is about to go
+  const stateOf = (host: PlannedHost): HostState => {
+    const runtime = runtimes.get(host.name);
+    if (!runtime) throw new Error(`${host.name} has not started`);
+    return hostState(runtime);
+  };
+  const state: LabState = {
+    ...config,
+    supervisorPid: process.pid,
+    bastion: stateOf(plan.bastion),
+    hosts: plan.hosts.map(stateOf),
+  };
+  const temporary = `${paths.stateFile}.tmp`;
+  stateWrites = stateWrites
+    .then(() => writeFile(temporary, JSON.stringify(state, null, 2) + '\n'))
+    .then(() => rename(temporary, paths.stateFile))
+    .catch((error: Error) => log(`state.json: ${error.message}`));
+}
+
+const OPERATIONS: Record<ControlOp, (runtime: HostRuntime) => Promise<string | void>> = {
+  'stop-sshd': stopSshd,
+  'start-sshd': startSshd,
+  'link-down': (runtime) => setLinkState(runtime.plan.netns, 'down'),
+  'link-up': (runtime) => setLinkState(runtime.plan.netns, 'up'),
+  rekey,
+};
+
+async function handleControl(line: string): Promise<ControlResponse> {
+  try {
+    const request = JSON.parse(line) as Partial<ControlRequest>;
+    const runtime = runtimes.get(request.host ?? '');
+    if (!runtime) throw new Error(`no host named "${request.host}" in lab "${plan.name}"`);
+    if (!request.op || !Object.hasOwn(OPERATIONS, request.op)) throw new Error(`unknown op "${request.op}"`);
+    const operation = OPERATIONS[request.op];
+    const result = runtime.queue.then(() => operation(runtime));
+    runtime.queue = result.catch(() => undefined); // a failed operation does not block the next
+    const fingerprint = await result;
+    saveState();
+    return fingerprint ? { ok: true, fingerprint } : { ok: true };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+async function serveControl(): Promise<void> {
+  const server = createServer({ allowHalfOpen: true }, async (connection) => {
+    connection.on('error', (error) => log(`control connection: ${error.message}`));
+    for await (const line of createInterface({ input: connection })) {
+      if (line.trim()) connection.write(JSON.stringify(await handleControl(line)) + '\n');
+    }
+    connection.end();
+  });
+  servers.push(server);
+  server.listen(paths.controlSocket);
+  await once(server, 'listening');
+  await chmod(paths.controlSocket, 0o600);
+}
+
+async function build(): Promise<void> {
+  const { signal } = aborter;
+  const allHosts = [plan.bastion, ...plan.hosts];
+  await makeDir(dirname(paths.operatorKey), 0o700);
+  await Promise.all([
+    createLabNetwork(plan, signal),
+    prepareDevTemplate(),
+    (async () => {
+      await execa('ssh-keygen', keygenArgs(paths.operatorKey, `chaton-lab-operator@${plan.name}`));
+      const shared = {
+        operatorPublicKey: await readFile(`${paths.operatorKey}.pub`, 'utf8'),
+        utmpGid: await groupId('utmp'),
+      };
+      await forEachLimit(allHosts, SPAWN_CONCURRENCY, (host) => prepareHost(host, shared), signal);
+    })(),
+  ]);
+  log('network, keys and files ready');
+  const knownHostEntries = await Promise.all(
+    allHosts.map(async (host) => {
+      const publicKey = await readFile(`${hostPaths(host.dir).hostKey}.pub`, 'utf8');
+      const addresses = host.address === host.lanAddress ? [host.address] : [host.address, host.lanAddress];
+      return addresses.map((address) => ({ address, publicKey }));
+    }),
+  );
+  await Promise.all([
+    writeFile(paths.knownHosts, knownHosts(knownHostEntries.flat())),
+    writeFile(paths.inventory, inventoryYaml(plan)),
+  ]);
+  await forEachLimit(
+    allHosts,
+    SPAWN_CONCURRENCY,
+    async (host) => {
+      await serveSyslog(host); // before any process of the host may log
+      const runtime: HostRuntime = {
+        plan: host,
+        holderPid: await startHolder(host),
+        sshd: undefined,
+        queue: Promise.resolve(),
+      };
+      runtimes.set(host.name, runtime);
+      await startSshd(runtime);
+    },
+    signal,
+  );
+  await serveControl();
+  saveState();
+  await stateWrites;
+}
+
+function reportToUp(report: { ready: true } | { error: string }): void {
+  try {
+    writeSync(REPORT_FD, JSON.stringify(report) + '\n');
+    closeSync(REPORT_FD);
+  } catch (error) {
+    log(`could not report to up (interrupted?): ${(error as Error).message}`);
+  }
+}
+
+function stop(exitCode: number): Promise<void> {
+  stopping ??= (async () => {
+    log('stopping');
+    aborter.abort();
+    await Promise.allSettled([building]);
+    for (const server of servers) server.close();
+    await stateWrites;
+    try {
+      await dismantleLab(plan.name, plan.index);
+    } catch (error) {
+      log(`could not dismantle the lab (\`down\` will finish it): ${(error as Error).stack}`);
+      process.exit(1);
+    }
+    process.exit(exitCode);
+  })();
+  return stopping;
+}
+
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
+process.on('uncaughtException', (error) => {
+  log(`crashed: ${error.stack}`);
+  void stop(1);
+});
+
+log(`building lab "${plan.name}" (index ${plan.index}, ${plan.hosts.length} hosts behind the bastion)`);
+const building = build();
+building.then(
+  () => {
+    log('ready');
+    reportToUp({ ready: true });
+  },
+  (error: Error) => {
+    log(`start-up failed: ${error.stack}`);
+    reportToUp({ error: error.message });
+    void stop(1);
+  },
+);
