@@ -105,3 +105,20 @@ export function asRoot(script: Script): Script {
   const wrapped = command('sudo', '-n', '--', 'sh', '-c', render(script));
   return isShellText(script) || script.stdin === undefined ? wrapped : withStdin(wrapped, script.stdin);
 }
+
+/**
+ * What the executor really sends: the command, after a first line on stderr giving the process
+ * id of the session's shell. sshd starts every session in a new session (setsid), so that id is
+ * also the command's process group: the handle to stop it on a timeout or Ctrl-C, since sshd
+ * neither stops a command when its channel closes nor takes "signal" requests for root logins.
+ */
+export function reportingProcessGroup(line: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`echo ${PROCESS_GROUP_MARKER} $$ >&2; `), line]);
+}
+
+export const PROCESS_GROUP_MARKER = 'chaton-process-group';
+
+/** Stops a command started by `reportingProcessGroup`, with everything it started. */
+export function killProcessGroup(processGroup: number): Command {
+  return command('kill', '-KILL', '--', `-${processGroup}`);
+}

@@ -1,0 +1,57 @@
+// The `chaton` program: global options, the subcommands, the exit-code table. Only commander is
+// loaded here; each command loads what it needs when it runs, so `chaton --help` stays fast.
+import { Command, CommanderError, Option } from 'commander';
+import { register as registerExec } from './commands/exec.js';
+import { register as registerHostsCheck } from './commands/hosts-check.js';
+import { register as registerInventoryCheck } from './commands/inventory-check.js';
+import { register as registerInventoryShow } from './commands/inventory-show.js';
+import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError } from './lib/errors.js';
+
+const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
+
+export function buildProgram(): Command {
+  const program = new Command('chaton')
+    .description('Safe routine operations on a small hosting collective, over SSH through the bastion.')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .option('-i, --inventory <file>', 'inventory file (default: $CHATON_INVENTORY, then chaton.yaml searched upwards)')
+    .option('-n, --dry-run', 'run only read-only probes; print every command that would change something')
+    .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
+    .option('--json', 'print one JSON document on stdout (progress goes to stderr)')
+    .option('-v, --verbose', 'show the output of remote commands as they run')
+    .option('-q, --quiet', 'print only results and errors')
+    .addOption(new Option('-j, --concurrency <n>', 'hosts worked on at once').default('32'))
+    .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is still refused)')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .addHelpText('after', `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json`)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  // Subcommands inherit exitOverride: usage errors become exit code 2, not commander's 1.
+  const inventory = program.command('inventory').description('check and show the inventory');
+  registerInventoryCheck(inventory);
+  registerInventoryShow(inventory);
+  const hosts = program.command('hosts').description('reach and check hosts');
+  registerHostsCheck(hosts);
+  registerExec(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = exitCodeOf(error);
+    // commander has already printed its own usage errors.
+    if (!(error instanceof CommanderError)) process.stderr.write(`error: ${formatError(error)}\n`);
+    if (!(error instanceof ChatonError) && !(error instanceof CommanderError)) {
+      process.stderr.write(`${(error as Error).stack ?? ''}\nThis is a bug in chaton: please report it with the command line above.\n`);
+    }
+  }
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  if (error instanceof ChatonError) return error.exitCode;
+  return ExitCode.failed;
+}

@@ -1,0 +1,116 @@
+// `chaton exec <targets> -- <command...>`: one command everywhere, in parallel, its output
+// prefixed with the host's name, and a summary of exit codes.
+import type { Command } from 'commander';
+import type { CommandResult, RunContext } from '../lib/context.js';
+import { ConnectionError, InterruptedError } from '../lib/errors.js';
+import { examples, TARGETS_HELP } from './help.js';
+
+export function register(program: Command): void {
+  program
+    .command('exec')
+    .description('run one command on every target in parallel; exit 4 when some hosts failed')
+    .argument('<targets>', 'which hosts (see below)')
+    .argument('<command...>', 'the command, after --')
+    .addHelpText(
+      'after',
+      `
+The words after -- reach the remote shell as \`ssh host words...\` sends them: joined by
+spaces and read by the host's shell, so pipes, redirections and globs work there (quote them
+so that YOUR shell leaves them alone). stdin is not forwarded. On more than one host chaton
+asks first; without a terminal, add --yes.
+${TARGETS_HELP}
+${examples(
+  'chaton exec pve1 -- uptime',
+  "chaton exec -y hypervisors -- 'df -h / | tail -1'",
+  'chaton --dry-run exec all -- apt-get -y upgrade',
+  'chaton --json -y exec role:vm -- systemctl is-active nginx',
+)}`,
+    )
+    .action(async (targets: string, words: string[], _options: unknown, cmd: Command) => {
+      const { runRemote } = await import('../lib/run.js');
+      await runRemote(cmd, (ctx) => exec(ctx, targets, words));
+    });
+}
+
+interface ExecReport {
+  code: number | null;
+  signal: string | null;
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
+
+/** In --json mode each host's output is kept, up to this much per stream. */
+const JSON_CAPTURE_BYTES = 1024 * 1024;
+
+async function exec(ctx: RunContext, targets: string, words: string[]): Promise<CommandResult> {
+  const { resolveTargets } = await import('../lib/inventory/targets.js');
+  const { exitCodeFor, fanOut } = await import('../lib/chain.js');
+  const { formatError } = await import('../lib/errors.js');
+  const { paint, plural } = await import('../lib/output.js');
+
+  const hosts = resolveTargets(ctx.inventory, targets);
+  const shellText = words.join(' ');
+  const outcomes = await fanOut<ExecReport>(ctx, {
+    title: `Run \`${shellText}\``,
+    hosts,
+    style: 'lines',
+    confirm: hosts.length > 1 ? `Run \`${shellText}\` on ${plural(hosts.length, 'host')} (${names(hosts.map((h) => h.name))})?` : undefined,
+    work: async (host, task) => {
+      const result = await ctx.executor.run(host, { shellText }, {
+        kind: 'change',
+        check: false,
+        onInterrupt: 'cancel',
+        captureBytes: ctx.options.json ? JSON_CAPTURE_BYTES : 0,
+        onLine: (stream, line) => task.output(stream === 'stderr' ? paint.red(line) : line),
+      });
+      return {
+        code: result.code,
+        signal: result.signal,
+        durationMs: Math.round(result.durationMs),
+        stdout: result.stdout.toString('utf8'),
+        stderr: result.stderr.toString('utf8'),
+        truncated: result.truncated,
+      };
+    },
+    summary: (r) => (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`),
+    failed,
+  });
+
+  const groups = new Map<string, string[]>();
+  for (const o of outcomes) {
+    const key = !o.ok ? failureKind(o.error) : o.value.signal ? `killed by ${o.value.signal}` : `exit ${o.value.code}`;
+    groups.set(key, [...(groups.get(key) ?? []), o.host.name]);
+  }
+  const failures = outcomes.flatMap((o) => (o.ok ? [] : [formatError(o.error)]));
+  return {
+    exitCode: exitCodeFor(outcomes, ctx.signal, failed),
+    json: {
+      command: 'exec',
+      shellText,
+      hosts: outcomes.map((o) =>
+        o.ok ? { host: o.host.name, ok: o.value.code === 0, ...o.value } : { host: o.host.name, ok: false, error: formatError(o.error) },
+      ),
+    },
+    text: [
+      ...failures.map((line) => paint.red(line)),
+      `exit codes: ${[...groups].map(([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`).join('; ')}`,
+    ].join('\n'),
+  };
+}
+
+/** A host whose command exited non-zero (or was killed) failed. */
+function failed(report: ExecReport): boolean {
+  return report.code !== 0;
+}
+
+function failureKind(error: unknown): string {
+  if (error instanceof InterruptedError) return 'interrupted';
+  return error instanceof ConnectionError ? 'unreachable' : 'failed';
+}
+
+/** A list of host names short enough for one line. */
+function names(hostNames: string[]): string {
+  return hostNames.length <= 8 ? hostNames.join(', ') : `${hostNames.slice(0, 8).join(', ')}, +${hostNames.length - 8} more`;
+}

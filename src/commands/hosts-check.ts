@@ -1,0 +1,72 @@
+// `chaton hosts check`: reach every target through the bastion, check its host key, and report
+// latency and OS. The first thing to run on a new inventory, and a cheap cron health check.
+import type { Command } from 'commander';
+import type { CommandResult, RunContext } from '../lib/context.js';
+import type { Host } from '../lib/inventory/types.js';
+import { examples, TARGETS_HELP } from './help.js';
+
+export function register(parent: Command): void {
+  parent
+    .command('check')
+    .description('connect to every target (host keys checked), print latency and OS; exit 4 if some fail, 5 if the bastion fails')
+    .argument('[targets]', 'which hosts (see below)', 'all')
+    .addHelpText('after', `${TARGETS_HELP}\n${examples('chaton hosts check', 'chaton hosts check hypervisors,gw', 'chaton --json hosts check all   # from cron')}`)
+    .action(async (targets: string, _options: unknown, cmd: Command) => {
+      const { runRemote } = await import('../lib/run.js');
+      await runRemote(cmd, (ctx) => hostsCheck(ctx, targets));
+    });
+}
+
+interface HostReport {
+  connectMs: number;
+  latencyMs: number;
+  kex: string;
+  hostKey: string;
+  os: string;
+}
+
+async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResult> {
+  const { resolveTargets } = await import('../lib/inventory/targets.js');
+  const { exitCodeFor, fanOut } = await import('../lib/chain.js');
+  const { kernelRelease } = await import('../lib/facts.js');
+  const { formatError } = await import('../lib/errors.js');
+  const { milliseconds, paint, table } = await import('../lib/output.js');
+
+  const hosts = resolveTargets(ctx.inventory, targets);
+  const outcomes = await fanOut<HostReport>(ctx, {
+    title: 'Check',
+    hosts,
+    style: 'live',
+    work: async (host) => {
+      const connection = await ctx.pool.connect(host, host.via);
+      const started = performance.now();
+      const os = await ctx.executor.fact(host, kernelRelease);
+      return { connectMs: connection.info.connectMs, latencyMs: performance.now() - started, kex: connection.info.kex, hostKey: connection.info.hostKey, os };
+    },
+    summary: (r) => `${r.os} (${milliseconds(r.latencyMs)})`,
+  });
+
+  const via = (host: Host) => host.via.map((jump) => jump.name).join(' > ') || 'direct';
+  return {
+    exitCode: exitCodeFor(outcomes, ctx.signal),
+    json: {
+      command: 'hosts check',
+      hosts: outcomes.map((o) => ({
+        host: o.host.name,
+        address: o.host.address,
+        port: o.host.port,
+        via: o.host.via.map((jump) => jump.name),
+        ok: o.ok,
+        ...(o.ok ? o.value : { error: formatError(o.error) }),
+      })),
+    },
+    text: table(
+      ['HOST', 'ADDRESS', 'VIA', 'CONNECT', 'LATENCY', 'OS'],
+      outcomes.map((o) =>
+        o.ok
+          ? [o.host.name, o.host.address, via(o.host), milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os]
+          : [o.host.name, o.host.address, via(o.host), '-', '-', paint.red(`FAILED: ${formatError(o.error).split('\n')[0]}`)],
+      ),
+    ),
+  };
+}

@@ -1,0 +1,39 @@
+// `chaton inventory show`: the resolved hosts, and how each one is reached.
+import type { Command } from 'commander';
+import { examples, TARGETS_HELP } from './help.js';
+
+export function register(parent: Command): void {
+  parent
+    .command('show')
+    .description('list the resolved hosts: address, user, sudo, roles, groups, and the jumps to reach them')
+    .argument('[targets]', 'which hosts (see below)', 'all')
+    .addHelpText('after', `${TARGETS_HELP}\n${examples('chaton inventory show', 'chaton inventory show role:pve --json')}`)
+    .action(async (targets: string, _options: unknown, cmd: Command) => {
+      const { inventoryFor, runLocal } = await import('../lib/run.js');
+      const { resolveTargets } = await import('../lib/inventory/targets.js');
+      const { ExitCode } = await import('../lib/errors.js');
+      const { table } = await import('../lib/output.js');
+      await runLocal(cmd, async (options) => {
+        const inventory = await inventoryFor(options);
+        const hosts = resolveTargets(inventory, targets);
+        const rows = hosts.map((h) => ({
+          name: h.name,
+          address: h.address,
+          port: h.port,
+          user: h.user,
+          become: h.become,
+          roles: h.roles,
+          groups: h.groups,
+          via: h.via.map((jump) => jump.name),
+        }));
+        return {
+          exitCode: ExitCode.ok,
+          json: { file: inventory.file, hosts: rows },
+          text: table(
+            ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],
+            rows.map((h) => [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', h.roles.join(',') || '-', h.groups.join(',') || '-', h.via.join(' > ') || 'direct']),
+          ),
+        };
+      });
+    });
+}

@@ -1,0 +1,202 @@
+// Task chains: the listr2 side of chaton. Commands describe their work per host; this module
+// runs it with the right progress display, asks questions only through listr2's prompt
+// adapter, and turns every host's fate into an outcome.
+import {
+  Listr,
+  ListrLogger,
+  ListrLogLevels,
+  ProcessOutput,
+  type ListrTask,
+  type ListrTaskWrapper,
+  type LoggerFieldOptions,
+} from 'listr2';
+import type { RunContext } from './context.js';
+import { ConnectionError, ExitCode, formatError, HostKeyError, InterruptedError, RefusedError } from './errors.js';
+import type { Host } from './inventory/types.js';
+import { paint, plural, timestamp, type OutputMode } from './output.js';
+
+/** What a host's work may do with its progress line. */
+export interface HostTask {
+  /** A line under the host (remote output, details), prefixed with the host's name. */
+  output(line: string): void;
+  title(text: string): void;
+}
+
+export type HostOutcome<T> = { host: Host; ok: true; value: T } | { host: Host; ok: false; error: unknown };
+
+export interface FanOut<T> {
+  /** The parent line, e.g. "Check 26 hosts". */
+  title: string;
+  hosts: Host[];
+  /** 'live': redrawn task list on a terminal; 'lines': one line per event (for streamed output). */
+  style: 'live' | 'lines';
+  /** Ask this before starting (on a terminal), or refuse without --yes (no terminal). */
+  confirm?: string;
+  work(host: Host, task: HostTask): Promise<T>;
+  /** Shown after the host's name when its work is done. */
+  summary?(value: T): string | undefined;
+  /** Work that ran to its end but failed (e.g. a non-zero exit code): shown and counted as failed. */
+  failed?(value: T): boolean;
+}
+
+type Wrapper = ListrTaskWrapper<unknown, any, any>;
+
+/** Runs `work` on every host in parallel (at most --concurrency at once), after the shared steps. */
+export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostOutcome<T>[]> {
+  const outcomes = new Map<string, HostOutcome<T>>();
+  const width = Math.max(...spec.hosts.map((h) => h.name.length));
+  const hostTasks: ListrTask<unknown, any, any>[] = spec.hosts.map((host) => ({
+    title: host.name,
+    task: async (_, task: Wrapper) => {
+      if (ctx.signal.aborted) {
+        outcomes.set(host.name, { host, ok: false, error: new InterruptedError(`${host.name}: not started: interrupted`) });
+        task.skip(`${host.name}: not started (interrupted)`);
+        return;
+      }
+      try {
+        const value = await spec.work(host, {
+          output: (line) => {
+            task.output = spec.style === 'lines' ? `${paint.cyan(host.name.padEnd(width))} | ${line}` : line;
+          },
+          title: (text) => {
+            task.title = text;
+          },
+        });
+        outcomes.set(host.name, { host, ok: true, value });
+        const summary = spec.summary?.(value);
+        if (spec.failed?.(value)) throw new Error(`${host.name}: ${summary ?? 'failed'}`);
+        if (summary) task.title = `${host.name}: ${summary}`;
+      } catch (error) {
+        if (!outcomes.has(host.name)) outcomes.set(host.name, { host, ok: false, error });
+        throw new Error(formatError(error));
+      }
+    },
+  }));
+
+  const steps: ListrTask<unknown, any, any>[] = [];
+  if (spec.confirm && !ctx.options.dryRun) steps.push(confirmStep(ctx, spec.confirm));
+  steps.push({
+    title: 'Load SSH keys',
+    task: async (_, task: Wrapper) => {
+      const settings = [...spec.hosts, ...spec.hosts.flatMap((h) => h.via)].map((e) => e.ssh);
+      await ctx.identities.load(settings, ctx.env, (file) => askPassphrase(ctx.mode, task, file));
+      ctx.notices.push(...ctx.identities.warnings);
+    },
+  });
+  for (const via of distinctJumpChains(spec.hosts)) {
+    const jump = via.at(-1)!;
+    steps.push({
+      title: `Connect to ${jump.name} (${jump.user}@${jump.address})`,
+      task: async () => {
+        await ctx.pool.connect(jump, via.slice(0, -1));
+      },
+    });
+  }
+  steps.push({
+    title: `${spec.title} (${plural(spec.hosts.length, 'host')})`,
+    task: (_, task: Wrapper) => task.newListr(hostTasks, { concurrent: ctx.options.concurrency, exitOnError: false }),
+  });
+
+  const list = new Listr<unknown, any, any>(steps, {
+    ...rendererFor(ctx.mode, spec.style),
+    exitOnError: true,
+    registerSignalListeners: false,
+  });
+  // A shared step that fails (no confirmation, bastion unreachable) rejects here: no host was touched.
+  await list.run();
+  return spec.hosts.map((host) => outcomes.get(host.name) ?? { host, ok: false, error: new InterruptedError() });
+}
+
+/**
+ * The exit code for a fan-out: trust problems and unreachable fleets are connection failures
+ * (5), a mixed result is partial (4), all failed is 1.
+ */
+export function exitCodeFor<T>(outcomes: HostOutcome<T>[], signal: AbortSignal, failed: (value: T) => boolean = () => false): ExitCode {
+  if (signal.aborted) return ExitCode.interrupted;
+  const failures = outcomes.flatMap((o) => (!o.ok ? [o.error] : failed(o.value) ? [o.value] : []));
+  if (failures.some((e) => e instanceof HostKeyError)) return ExitCode.connection;
+  if (failures.length === 0) return ExitCode.ok;
+  if (failures.length < outcomes.length) return ExitCode.partial;
+  return failures.every((e) => e instanceof ConnectionError) ? ExitCode.connection : ExitCode.failed;
+}
+
+/** One entry per distinct chain of jump hosts, so each bastion is connected (and checked) once. */
+function distinctJumpChains(hosts: Host[]): Host['via'][] {
+  const chains = new Map<string, Host['via']>();
+  for (const host of hosts) {
+    for (let i = 1; i <= host.via.length; i++) {
+      const chain = host.via.slice(0, i);
+      chains.set(chain.map((e) => `${e.user}@${e.address}:${e.port}`).join('>'), chain);
+    }
+  }
+  return [...chains.values()];
+}
+
+function confirmStep(ctx: RunContext, question: string): ListrTask<unknown, any, any> {
+  return {
+    title: 'Confirm',
+    task: async (_, task: Wrapper) => {
+      if (ctx.options.yes) {
+        task.title = 'Confirmed by --yes';
+        return;
+      }
+      if (!ctx.mode.interactive) {
+        throw new RefusedError(`${question} Nobody can answer here (no terminal), so nothing was done.`, 'add --yes to confirm on the command line');
+      }
+      const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
+      const { confirm } = await import('@inquirer/prompts');
+      const yes = await task.prompt(ListrInquirerPromptAdapter).run(confirm, { message: question, default: false });
+      if (!yes) throw new RefusedError('not confirmed: nothing was done');
+    },
+  };
+}
+
+async function askPassphrase(mode: OutputMode, task: Wrapper, file: string): Promise<string | undefined> {
+  if (!mode.interactive) return undefined;
+  const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
+  const { password } = await import('@inquirer/prompts');
+  return task.prompt(ListrInquirerPromptAdapter).run(password, { message: `Passphrase for ${file}`, mask: true });
+}
+
+/**
+ * Progress lines go to stderr; remote output (the OUTPUT level) to stdout as it is, except
+ * with --json. Without a terminal, progress lines start with a timestamp and name their level
+ * in words ([COMPLETED], [FAILED]) rather than with symbols.
+ */
+class ChatonLogger extends ListrLogger {
+  constructor(
+    private readonly shown: (level: ListrLogLevels) => boolean,
+    private readonly plain: boolean,
+    stdout: NodeJS.WriteStream,
+  ) {
+    super({ processOutput: new ProcessOutput(stdout, process.stderr), useIcons: !plain });
+  }
+
+  override log(level: ListrLogLevels, message: string | any[], options?: LoggerFieldOptions): void {
+    if (!this.shown(level)) return;
+    if (level === ListrLogLevels.OUTPUT) {
+      this.process.toStdout(typeof message === 'string' ? message : message.join(' '));
+      return;
+    }
+    const line = this.format(level, message, options);
+    this.process.toStderr(this.plain ? line.replace(/^/gm, `${timestamp()} `) : line);
+  }
+}
+
+function rendererFor(mode: OutputMode, style: FanOut<unknown>['style']) {
+  const shown = (level: ListrLogLevels) => {
+    if (level === ListrLogLevels.OUTPUT) return !mode.json || mode.verbose;
+    return !mode.quiet || level === ListrLogLevels.FAILED;
+  };
+  const live = style === 'live' && mode.interactive && process.stdout.isTTY === true && !mode.json && !mode.quiet;
+  const logger = new ChatonLogger(shown, !mode.interactive, mode.json ? process.stderr : process.stdout);
+  return live
+    ? {
+        renderer: 'default' as const,
+        rendererOptions: { logger: new ChatonLogger(shown, false, process.stderr), collapseSubtasks: false, collapseErrors: false, showErrorMessage: true, formatOutput: 'wrap' as const },
+      }
+    : {
+        renderer: 'simple' as const,
+        rendererOptions: { logger },
+      };
+}

@@ -1,0 +1,262 @@
+// The ONE executor: every remote command goes through `run`. It renders the script, adds sudo
+// when the host needs it, honours dry-run, timeouts and Ctrl-C, and remembers what it changed.
+import type { Fact } from './facts.js';
+import type { Host } from './inventory/types.js';
+import type { Connection, ConnectionPool, ExecHandle } from './ssh.js';
+import { InterruptedError, RemoteCommandError } from './errors.js';
+import { asRoot, display, killProcessGroup, PROCESS_GROUP_MARKER, render, reportingProcessGroup, Secret, type Script } from './shell.js';
+
+export interface RunOptions {
+  /** A probe only reads state and runs even in dry-run; a change is printed there instead. */
+  kind: 'probe' | 'change';
+  /** Exit codes that are not failures; default [0]. Ignored with `check: false`. */
+  okCodes?: number[];
+  /** false: return the result whatever the exit code (the caller reports it). */
+  check?: boolean;
+  /** On Ctrl-C, 'finish' lets the command end (default for changes), 'cancel' stops it. */
+  onInterrupt?: 'finish' | 'cancel';
+  /** Start even after Ctrl-C: only for the bookkeeping that reports what was done (audit). */
+  afterInterrupt?: boolean;
+  /** Bytes of stdout and of stderr kept in the result; the rest is only streamed. */
+  captureBytes?: number;
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+export interface RunResult {
+  host: string;
+  /** The command as shown to people (stdin never included). */
+  command: string;
+  code: number | null;
+  signal: string | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  /** Some output did not fit in `captureBytes`. */
+  truncated: boolean;
+  durationMs: number;
+  /** Not sent: dry-run. */
+  dryRun: boolean;
+}
+
+export interface PlannedCommand {
+  host: Host;
+  /** Exactly the bytes that would be sent. */
+  line: Buffer;
+  stdin: 'secret' | 'data' | null;
+}
+
+const DEFAULT_CAPTURE = 4 * 1024 * 1024;
+const MAX_LINE = 64 * 1024;
+/** How long a stop waits for the command's process-group line. */
+const STOP_WAIT_MS = 2000;
+const MARKER_LINE = new RegExp(`^${PROCESS_GROUP_MARKER} (\\d+)$`);
+const SUDO_WANTS_PASSWORD = /^sudo: (a password is required|a terminal is required)/m;
+
+export class Executor {
+  /** Changes that dry-run did not send, in the order they were asked for. */
+  readonly planned: PlannedCommand[] = [];
+  /** Names of the hosts where a change was really sent (for the audit trail). */
+  readonly changedHosts = new Set<string>();
+
+  constructor(
+    private readonly pool: ConnectionPool,
+    private readonly options: { dryRun: boolean; signal: AbortSignal },
+  ) {}
+
+  async run(host: Host, script: Script, opts: RunOptions): Promise<RunResult> {
+    const sent = host.become === 'sudo' ? asRoot(script) : script;
+    const line = render(sent);
+    const shown = display(sent);
+    const stdin = 'stdin' in sent ? sent.stdin : undefined;
+    const notStarted = () => new InterruptedError(`${host.name}: \`${shown}\` not started: interrupted`);
+    if (this.options.signal.aborted && !opts.afterInterrupt) throw notStarted();
+    if (opts.kind === 'change' && this.options.dryRun) {
+      this.planned.push({ host, line, stdin: stdin === undefined ? null : stdin instanceof Secret ? 'secret' : 'data' });
+      return { host: host.name, command: shown, code: 0, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), truncated: false, durationMs: 0, dryRun: true };
+    }
+
+    const connection = await this.pool.connect(host, host.via);
+    // Ctrl-C may have come while connecting.
+    if (this.options.signal.aborted && !opts.afterInterrupt) throw notStarted();
+    if (opts.kind === 'change') this.changedHosts.add(host.name);
+    const stdout = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLine && ((l) => opts.onLine!('stdout', l)));
+    const stderr = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLine && ((l) => opts.onLine!('stderr', l)));
+    const processGroup = new ProcessGroupReader((chunk) => stderr.add(chunk));
+    const started = performance.now();
+    const handle = await connection.exec(reportingProcessGroup(line), {
+      stdin: stdin instanceof Secret ? stdin.reveal() : typeof stdin === 'string' ? Buffer.from(stdin) : stdin,
+      onStdout: (chunk) => stdout.add(chunk),
+      onStderr: (chunk) => processGroup.add(chunk),
+    });
+    const stop = this.#watch(host, opts, () => this.#stop(host, connection, handle, processGroup.known));
+    const { code, signal } = await handle.done;
+    stop.clear();
+    processGroup.end();
+    stdout.end();
+    stderr.end();
+    const result: RunResult = {
+      host: host.name,
+      command: shown,
+      code,
+      signal,
+      stdout: stdout.bytes(),
+      stderr: stderr.bytes(),
+      truncated: stdout.truncated || stderr.truncated,
+      durationMs: performance.now() - started,
+      dryRun: false,
+    };
+    if (stop.reason === 'timeout') {
+      throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${host.name}: \`${shown}\` did not finish within ${host.ssh.commandTimeoutMs / 1000} s and was stopped`, 'raise ssh.command_timeout in the inventory if it needs longer');
+    }
+    if (stop.reason === 'interrupt') throw new InterruptedError(`${host.name}: \`${shown}\` stopped: interrupted`);
+    if (host.become === 'sudo' && code === 1 && SUDO_WANTS_PASSWORD.test(result.stderr.toString())) {
+      throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${host.name}: sudo asks ${host.user} for a password`, `give ${host.user} passwordless sudo on ${host.name} (a NOPASSWD rule in /etc/sudoers.d/), or connect as root`);
+    }
+    if (opts.check !== false && !(opts.okCodes ?? [0]).includes(code ?? -1)) {
+      throw new RemoteCommandError(host.name, shown, code, result.stderr.toString());
+    }
+    return result;
+  }
+
+  /** Runs a read-only probe and parses what it printed. */
+  async fact<T>(host: Host, fact: Fact<T>, opts: Omit<RunOptions, 'kind'> = {}): Promise<T> {
+    const result = await this.run(host, fact.command, { ...opts, kind: 'probe' });
+    return fact.parse(result.stdout.toString('utf8'));
+  }
+
+  /** Arms the command timeout and the Ctrl-C policy; says which one stopped the command. */
+  #watch(host: Host, opts: RunOptions, stop: () => Promise<void>): { reason?: 'timeout' | 'interrupt'; clear(): void } {
+    const state: { reason?: 'timeout' | 'interrupt'; clear(): void } = { clear: () => {} };
+    const stopFor = (reason: 'timeout' | 'interrupt') => {
+      state.reason ??= reason;
+      void stop();
+    };
+    const timeoutMs = host.ssh.commandTimeoutMs;
+    const timer = timeoutMs > 0 ? setTimeout(() => stopFor('timeout'), timeoutMs) : undefined;
+    const onAbort = () => stopFor('interrupt');
+    const cancelOnInterrupt = (opts.onInterrupt ?? (opts.kind === 'change' ? 'finish' : 'cancel')) === 'cancel';
+    if (cancelOnInterrupt) {
+      // Ctrl-C may have come while the channel was opening: then the command stops at once.
+      if (this.options.signal.aborted) onAbort();
+      else this.options.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    state.clear = () => {
+      clearTimeout(timer);
+      this.options.signal.removeEventListener('abort', onAbort);
+    };
+    return state;
+  }
+
+  /** Kills the command's process group on the host (through sudo when needed), then closes its channel. */
+  async #stop(host: Host, connection: Connection, handle: ExecHandle, known: Promise<number | undefined>): Promise<void> {
+    try {
+      // sshd may send a command's first stdout before its first stderr: the id can still be on its way.
+      const processGroup = await Promise.race([known, delay(STOP_WAIT_MS)]);
+      if (processGroup === undefined) return;
+      const kill = killProcessGroup(processGroup);
+      const killer = await connection.exec(render(host.become === 'sudo' ? asRoot(kill) : kill), { onStdout: () => {}, onStderr: () => {} }, true);
+      await killer.done;
+    } catch {
+      // The connection may be gone already; closing the channel below is all that is left to do.
+    } finally {
+      handle.close();
+    }
+  }
+}
+
+/** Takes the process-group line off the front of stderr (see reportingProcessGroup); the rest passes on. */
+class ProcessGroupReader {
+  /** The process group, once its line arrived; undefined if the output ended without it. */
+  readonly known: Promise<number | undefined>;
+  #settle: (id: number | undefined) => void = () => {};
+  /** stderr held until the marker line is seen; null once it was (or never will be). */
+  #head: Buffer | null = Buffer.alloc(0);
+
+  constructor(private readonly pass: (chunk: Buffer) => void) {
+    this.known = new Promise((resolve) => (this.#settle = resolve));
+  }
+
+  add(chunk: Buffer): void {
+    if (this.#head === null) return this.pass(chunk);
+    let data = this.#head.length ? Buffer.concat([this.#head, chunk]) : chunk;
+    let newline: number;
+    while ((newline = data.indexOf(0x0a)) !== -1) {
+      const match = MARKER_LINE.exec(data.subarray(0, newline).toString('latin1'));
+      if (match) {
+        this.#settle(Number(match[1]));
+        this.#head = null;
+        if (data.length > newline + 1) this.pass(data.subarray(newline + 1));
+        return;
+      }
+      // Something the login shell printed before our line (a noisy .bashrc): it is the command's.
+      this.pass(data.subarray(0, newline + 1));
+      data = data.subarray(newline + 1);
+    }
+    if (data.length > MAX_LINE) {
+      // No marker at the start of stderr: this login shell did not run our first line.
+      this.#head = null;
+      this.#settle(undefined);
+      this.pass(data);
+      return;
+    }
+    this.#head = Buffer.from(data);
+  }
+
+  end(): void {
+    if (this.#head?.length) this.pass(this.#head);
+    this.#head = null;
+    this.#settle(undefined);
+  }
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}
+
+/** Keeps the head of a stream (up to a limit) and hands out complete lines as they arrive. */
+class Capture {
+  readonly #kept: Buffer[] = [];
+  #keptBytes = 0;
+  truncated = false;
+  #partial: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly limit: number,
+    /** Without it, lines are not split at all: only the head is kept. */
+    private readonly onLine: ((line: string) => void) | undefined,
+  ) {}
+
+  add(chunk: Buffer): void {
+    if (this.#keptBytes < this.limit) {
+      const room = this.limit - this.#keptBytes;
+      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      this.#kept.push(part);
+      this.#keptBytes += part.length;
+      if (part.length < chunk.length) this.truncated = true;
+    } else if (chunk.length > 0) this.truncated = true;
+    if (this.onLine) this.#split(chunk, this.onLine);
+  }
+
+  end(): void {
+    if (this.#partial.length > 0) this.onLine?.(this.#partial.toString('utf8'));
+    this.#partial = Buffer.alloc(0);
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.#kept);
+  }
+
+  #split(chunk: Buffer, onLine: (line: string) => void): void {
+    let data = this.#partial.length ? Buffer.concat([this.#partial, chunk]) : chunk;
+    let newline: number;
+    while ((newline = data.indexOf(0x0a)) !== -1) {
+      onLine(data.subarray(0, newline).toString('utf8'));
+      data = data.subarray(newline + 1);
+    }
+    // A line without an end is still shown, in pieces, rather than held without bound.
+    while (data.length > MAX_LINE) {
+      onLine(data.subarray(0, MAX_LINE).toString('utf8'));
+      data = data.subarray(MAX_LINE);
+    }
+    this.#partial = Buffer.from(data);
+  }
+}

@@ -1,0 +1,308 @@
+// The connection layer: the only module that knows how a host is reached. One SSH connection per
+// endpoint per run, jump hosts included; a host behind the bastion is reached by a direct-tcpip
+// channel of the bastion's connection carrying a second SSH session.
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+// ssh2 is CommonJS: its named exports are only reachable through the default export.
+import ssh2, { type Client, type ClientChannel } from 'ssh2';
+import { ConnectionError, HostKeyError } from './errors.js';
+import type { Identities } from './identities.js';
+import type { Endpoint } from './inventory/types.js';
+import { describeKey, hostLookupName, KnownHostsStore } from './known-hosts.js';
+import { command, display } from './shell.js';
+import { Semaphore } from './semaphore.js';
+
+export interface ConnectionInfo {
+  /** Key exchange negotiated with this host, e.g. curve25519-sha256. */
+  kex: string;
+  hostKey: string;
+  /** Time to reach and authenticate, jumps excluded. */
+  connectMs: number;
+}
+
+export interface ExecStreams {
+  stdin?: Uint8Array;
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+}
+
+export interface ExecHandle {
+  /** Resolves when the remote command has ended. */
+  done: Promise<{ code: number | null; signal: string | null }>;
+  /** Closes the channel (sshd does not stop the command for that: see Executor). */
+  close(): void;
+}
+
+export class Connection {
+  readonly #sessions: Semaphore;
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly info: ConnectionInfo,
+    private readonly client: Client,
+  ) {
+    this.#sessions = new Semaphore(endpoint.ssh.maxSessions);
+  }
+
+  /**
+   * Runs one command line (already rendered) in a session channel. `urgent` skips the queue
+   * for sessions: it is for stopping a command, which must not wait behind the ones it stops.
+   */
+  async exec(commandLine: Buffer, streams: ExecStreams, urgent = false): Promise<ExecHandle> {
+    const release = urgent ? () => {} : await this.#sessions.acquire();
+    return new Promise<ExecHandle>((resolve, reject) => {
+      // ssh2 sends a Buffer command as bytes, unchanged (its typings only say string).
+      this.client.exec(commandLine as unknown as string, (error, channel) => {
+        if (error) {
+          release();
+          reject(new ConnectionError(this.endpoint.name, `${this.endpoint.name}: cannot open a session: ${error.message}`));
+          return;
+        }
+        // Listen now, in this callback: a quick command's exit status can arrive in the same
+        // packet batch as the channel's confirmation, before any promise continuation runs.
+        resolve({ done: ended(channel, streams, release), close: () => channel.close() });
+        channel.end(streams.stdin);
+      });
+    });
+  }
+
+  /** A TCP stream from this host to another one (this host acting as a jump host). */
+  forward(endpoint: Endpoint): Promise<Duplex> {
+    return new Promise((resolve, reject) =>
+      this.client.forwardOut('127.0.0.1', 0, endpoint.address, endpoint.port, (error, stream) => {
+        if (!error) return resolve(stream);
+        reject(
+          new ConnectionError(
+            endpoint.name,
+            `${this.endpoint.name} could not reach ${endpoint.name} (${endpoint.address}:${endpoint.port}): ${error.message}`,
+            `check that ${endpoint.name} is up and that sshd listens on port ${endpoint.port}`,
+          ),
+        );
+      }),
+    );
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}
+
+function ended(channel: ClientChannel, streams: ExecStreams, release: () => void): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => {
+    let code: number | null = null;
+    let signal: string | null = null;
+    channel.on('exit', (exitCode: number | null, signalName?: string) => {
+      code = exitCode ?? null;
+      signal = signalName ?? null;
+    });
+    channel.on('data', streams.onStdout);
+    channel.stderr.on('data', streams.onStderr);
+    channel.on('close', () => {
+      release();
+      resolve({ code, signal });
+    });
+  });
+}
+
+export interface PoolOptions {
+  identities: Identities;
+  env: NodeJS.ProcessEnv;
+  /** Add unknown host keys to known_hosts (never replaces a changed one). */
+  acceptNew: boolean;
+  onKeyAccepted?: (endpoint: Endpoint, file: string, key: string) => void;
+}
+
+export class ConnectionPool {
+  readonly #connections = new Map<string, Promise<Connection>>();
+  readonly #knownHosts = new Map<string, Promise<KnownHostsStore>>();
+  constructor(private readonly options: PoolOptions) {}
+
+  /** The connection to `endpoint`, opened at most once per run, through the jumps in `via`. */
+  connect(endpoint: Endpoint, via: Endpoint[]): Promise<Connection> {
+    const key = [...via, endpoint].map((e) => `${e.user}@${e.address}:${e.port}`).join(' > ');
+    let connection = this.#connections.get(key);
+    if (!connection) {
+      connection = this.#open(endpoint, via);
+      this.#connections.set(key, connection);
+    }
+    return connection;
+  }
+
+  /** Closes every connection, hosts before the jump hosts they go through. */
+  async closeAll(): Promise<void> {
+    const settled = await Promise.allSettled([...this.#connections.values()]);
+    const open = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    for (const connection of open.reverse()) connection.close();
+    this.#connections.clear();
+  }
+
+  async #open(endpoint: Endpoint, via: Endpoint[]): Promise<Connection> {
+    const jump = via.at(-1);
+    const jumpConnection = jump ? await this.connect(jump, via.slice(0, -1)) : undefined;
+    const started = performance.now();
+    const sock = jumpConnection
+      ? await within(jumpConnection.forward(endpoint), endpoint.ssh.connectTimeoutMs, () => noAnswer(endpoint, jump!.name))
+      : await tcpConnect(endpoint);
+    return this.#handshake(endpoint, sock, await this.#knownHostsFor(endpoint), started);
+  }
+
+  /** known_hosts files are read once per run (hosts may name other files than the default). */
+  #knownHostsFor(endpoint: Endpoint): Promise<KnownHostsStore> {
+    const key = endpoint.ssh.knownHosts.join('\0');
+    let store = this.#knownHosts.get(key);
+    if (!store) {
+      store = KnownHostsStore.load(endpoint.ssh.knownHosts);
+      this.#knownHosts.set(key, store);
+    }
+    return store;
+  }
+
+  #handshake(endpoint: Endpoint, sock: Duplex, knownHosts: KnownHostsStore, started: number): Promise<Connection> {
+    const { identities, env } = this.options;
+    const client = new ssh2.Client();
+    let kex = '';
+    let hostKey = '';
+    let trustProblem: HostKeyError | undefined;
+    const where = `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
+    const authMethods = identities.authMethods(endpoint, env);
+
+    return new Promise<Connection>((resolve, reject) => {
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        client.destroy();
+        reject(error);
+      };
+      // ssh2's readyTimeout does not cover a silent peer on a forwarded channel: one timer for all.
+      const timer = setTimeout(() => fail(noAnswer(endpoint)), Math.max(0, started + endpoint.ssh.connectTimeoutMs - performance.now()));
+      client.on('handshake', (negotiated) => {
+        kex = negotiated.kex;
+      });
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve(new Connection(endpoint, { kex, hostKey, connectMs: performance.now() - started }, client));
+      });
+      client.once('error', (error: Error & { level?: string }) => {
+        if (trustProblem) return fail(trustProblem);
+        if (error.level === 'client-authentication') {
+          return fail(
+            new ConnectionError(
+              endpoint.name,
+              `${where}: sshd refused every key offered for user ${endpoint.user} (${identities.describe(endpoint, env)})`,
+              `install your public key in ~${endpoint.user}/.ssh/authorized_keys on ${endpoint.name}, or fix ssh.identity_files`,
+            ),
+          );
+        }
+        fail(new ConnectionError(endpoint.name, `${where}: ${error.message}`));
+      });
+      client.connect({
+        sock,
+        username: endpoint.user,
+        readyTimeout: endpoint.ssh.connectTimeoutMs,
+        keepaliveInterval: endpoint.ssh.keepaliveIntervalMs,
+        keepaliveCountMax: endpoint.ssh.keepaliveCountMax,
+        authHandler: authMethods,
+        algorithms: { serverHostKey: knownHosts.preferredHostKeyAlgorithms(endpoint.address, endpoint.port) as never },
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          this.#verifyHostKey(endpoint, key, knownHosts).then(
+            () => {
+              hostKey = describeKey(key);
+              verify(true);
+            },
+            (error: HostKeyError) => {
+              trustProblem = error;
+              verify(false);
+            },
+          );
+        },
+      });
+    });
+  }
+
+  async #verifyHostKey(endpoint: Endpoint, key: Buffer, knownHosts: KnownHostsStore): Promise<void> {
+    const { acceptNew } = this.options;
+    const where = `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
+    const verdict = knownHosts.check(endpoint.address, endpoint.port, key);
+    switch (verdict.status) {
+      case 'trusted':
+        return;
+      case 'revoked':
+        throw new HostKeyError(
+          endpoint.name,
+          `${where} offered ${describeKey(key)}, which is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
+          'do not connect until the host has a new key; check it on the console',
+        );
+      case 'changed': {
+        const known = verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`).join(', ');
+        const first = verdict.known[0]!;
+        throw new HostKeyError(
+          endpoint.name,
+          `HOST KEY CHANGED for ${where}: it offered ${describeKey(key)}, but known_hosts has ${known}. ` +
+            'Someone may be intercepting the connection, or the host was reinstalled.',
+          `check the key on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub); if it is right, remove the old one: ${display(command('ssh-keygen', '-R', hostLookupName(endpoint.address, endpoint.port), '-f', first.file))}`,
+        );
+      }
+      case 'unknown': {
+        if (acceptNew) {
+          const accepted = await knownHosts.accept(endpoint.address, endpoint.port, key);
+          this.options.onKeyAccepted?.(endpoint, accepted.file, describeKey(key));
+          return;
+        }
+        throw new HostKeyError(
+          endpoint.name,
+          `${where} offered ${describeKey(key)}, which is not in ${knownHosts.files.join(' or ')}`,
+          `compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console), then rerun with --accept-new`,
+        );
+      }
+    }
+  }
+}
+
+function noAnswer(endpoint: Endpoint, jump?: string): ConnectionError {
+  return new ConnectionError(
+    endpoint.name,
+    `${endpoint.name} (${endpoint.address}:${endpoint.port}): no answer${jump ? ` through ${jump}` : ''} within ${endpoint.ssh.connectTimeoutMs / 1000} s`,
+    `check that ${endpoint.name} is up and its address is right, or raise ssh.connect_timeout`,
+  );
+}
+
+/** Rejects after `ms`; a stream that arrives too late is destroyed rather than leaked. */
+function within<T extends { destroy(): unknown }>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(timedOut());
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        if (late) value.destroy();
+        else resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (!late) reject(error);
+      },
+    );
+  });
+}
+
+function tcpConnect(endpoint: Endpoint): Promise<net.Socket> {
+  const where = `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: endpoint.address, port: endpoint.port });
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(noAnswer(endpoint));
+    }, endpoint.ssh.connectTimeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const reason = error.code === 'ECONNREFUSED' ? 'connection refused (is sshd running?)' : error.message;
+      reject(new ConnectionError(endpoint.name, `${where}: ${reason}`, `check the address and port of ${endpoint.name} in the inventory`));
+    });
+  });
+}
