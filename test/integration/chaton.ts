@@ -1,0 +1,61 @@
+// Runs the real `chaton` binary the way cron does: no terminal, pipes only.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { labDown, labUp, type Lab } from '../lab/lab.js';
+
+export const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Called with the child once it runs (e.g. to interrupt it). */
+  onSpawn?: (child: ReturnType<typeof spawn>) => void;
+}
+
+/** A private state directory (audit log) and HOME, so tests never touch the operator's. */
+export async function sandboxEnv(): Promise<NodeJS.ProcessEnv> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'chaton-test-'));
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, XDG_STATE_HOME: path.join(home, 'state'), LANG: 'C.UTF-8' };
+  return env;
+}
+
+export function chaton(args: string[], options: RunOptions & { env: NodeJS.ProcessEnv }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHATON, ...args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    options.onSpawn?.(child);
+  });
+}
+
+/** A copy of an inventory with some settings changed, written to a temp file; returns its path. */
+export async function variantInventory(source: string, edit: (doc: ReturnType<typeof parseDocument>) => void): Promise<string> {
+  const doc = parseDocument(await readFile(source, 'utf8'));
+  edit(doc);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-inv-'));
+  const file = path.join(dir, 'inventory.yaml');
+  await writeFile(file, doc.toString());
+  return file;
+}
+
+export const ANSI = /\x1b\[/;
+
+/** A lab of its own for a test file; a leftover of an aborted earlier run is removed first. */
+export async function freshLab(name: string, hosts: number): Promise<Lab> {
+  await labDown(name);
+  return labUp({ name, hosts });
+}

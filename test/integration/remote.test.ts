@@ -1,0 +1,169 @@
+// chaton on a lab of 25 hosts behind a bastion: fan-out, exec, output for cron and programs,
+// dry-run, confirmation, sudo, and the audit trail.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Lab } from '../lab/lab.js';
+import { ANSI, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
+
+let lab: Lab;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+  lab = await freshLab('it-remote', 20);
+  env = await sandboxEnv();
+});
+after(async () => {
+  await lab?.down();
+});
+
+const inv = () => ['-i', lab.inventoryPath];
+
+describe('hosts check', () => {
+  it('reaches all 25 hosts through the bastion, each with its OS and latency', async () => {
+    const run = await chaton([...inv(), 'hosts', 'check', 'all'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    const rows = run.stdout.trim().split('\n').slice(1);
+    assert.equal(rows.length, 25);
+    for (const host of lab.hosts) {
+      const row = rows.find((r) => r.startsWith(`${host.name} `));
+      assert.ok(row, `no row for ${host.name}`);
+      assert.match(row, new RegExp(`${host.address.replaceAll('.', '\\.')}\\s+bastion\\s+[\\d.]+ ms\\s+[\\d.]+ ms\\s+Linux \\d`));
+    }
+  });
+
+  it('prints one JSON document with --json, progress on stderr only', async () => {
+    const run = await chaton([...inv(), '--json', 'hosts', 'check', 'hypervisors,gw'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    const doc = JSON.parse(run.stdout);
+    assert.deepEqual(doc.hosts.map((h: { host: string }) => h.host), ['pve1', 'pve2', 'pve3', 'gw']);
+    for (const host of doc.hosts) {
+      assert.equal(host.ok, true);
+      assert.match(host.os, /^Linux /);
+      assert.match(host.kex, /^curve25519-sha256(@libssh\.org)?$/);
+      assert.match(host.hostKey, /^ED25519 key SHA256:/);
+      assert.deepEqual(host.via, ['bastion']);
+    }
+    assert.match(run.stderr, /Check/);
+  });
+
+  it('writes plain timestamped lines without a terminal, and no ANSI codes', async () => {
+    const run = await chaton([...inv(), 'hosts', 'check', 'all'], { env });
+    assert.doesNotMatch(run.stdout, ANSI);
+    assert.doesNotMatch(run.stderr, ANSI);
+    const progress = run.stderr.trim().split('\n');
+    assert.ok(progress.length > 25);
+    for (const line of progress) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d \[(STARTED|COMPLETED)\] /);
+    assert.match(run.stderr, / \[COMPLETED\] pve1: Linux /);
+  });
+
+  it('checks the bastion itself when named', async () => {
+    const run = await chaton([...inv(), '--json', 'hosts', 'check', 'bastion'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout).hosts[0].via, []);
+  });
+
+  it('refuses an unknown target with a suggestion, exit 2', async () => {
+    const run = await chaton([...inv(), 'hosts', 'check', 'pve9,hypervisor'], { env });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /pve9/);
+    assert.match(run.stderr, /hypervisors/);
+  });
+});
+
+describe('exec', () => {
+  it('runs everywhere in parallel, output prefixed by host name, with a summary', async () => {
+    const run = await chaton([...inv(), '-y', 'exec', 'all', '--', 'hostname'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    for (const host of lab.hosts) assert.match(run.stdout, new RegExp(`^${host.name}\\s+\\| ${host.name}$`, 'm'));
+    assert.match(run.stdout, /exit codes: exit 0 on 25 hosts/);
+  });
+
+  it('hands the words to the remote shell as ssh does: pipes and quotes work', async () => {
+    const run = await chaton([...inv(), 'exec', 'pve1', '--', 'printf', "'%s\\n'", "'a b'", 'c', '|', 'wc', '-l'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^pve1 \| 2$/m);
+  });
+
+  it('exits 4 when some hosts fail and 1 when all do', async () => {
+    const some = await chaton([...inv(), '-y', 'exec', 'pve1,pve2', '--', 'test "$(hostname)" = pve1'], { env });
+    assert.equal(some.code, 4);
+    assert.match(some.stdout, /exit 0 on 1 host \(pve1\); exit 1 on 1 host \(pve2\)/);
+    const all = await chaton([...inv(), '-y', 'exec', 'pve1,pve2', '--', 'exit 3'], { env });
+    assert.equal(all.code, 1);
+  });
+
+  it('returns each host output and exit code in --json', async () => {
+    const run = await chaton([...inv(), '--json', '-y', 'exec', 'pve1,gw', '--', 'echo out; echo err >&2; exit 2'], { env });
+    assert.equal(run.code, 1);
+    const doc = JSON.parse(run.stdout);
+    assert.deepEqual(
+      doc.hosts.map((h: { host: string; code: number; stdout: string; stderr: string }) => [h.host, h.code, h.stdout, h.stderr]),
+      [
+        ['pve1', 2, 'out\n', 'err\n'],
+        ['gw', 2, 'out\n', 'err\n'],
+      ],
+    );
+  });
+
+  it('without a terminal refuses to run on several hosts unless --yes, and changes nothing', async () => {
+    const run = await chaton([...inv(), 'exec', 'pve1,pve2', '--', 'touch /root/should-not-exist'], { env });
+    assert.equal(run.code, 3);
+    assert.match(run.stderr, /--yes/);
+    for (const host of ['pve1', 'pve2']) assert.notEqual((await lab.run(host, ['test', '-e', '/root/should-not-exist'])).exitCode, 0);
+  });
+
+  it('--dry-run prints the exact command per host and sends nothing', async () => {
+    const run = await chaton([...inv(), '--dry-run', 'exec', 'pve1,pve2', '--', 'touch /root/dry-run-marker'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /# pve1 \(root@198\.18\.\d+\.11\)\ntouch \/root\/dry-run-marker\n# pve2/);
+    for (const host of ['pve1', 'pve2']) assert.notEqual((await lab.run(host, ['test', '-e', '/root/dry-run-marker'])).exitCode, 0);
+  });
+
+  it('audits a changing run: a JSON line locally and a syslog line on each changed host', async () => {
+    const run = await chaton([...inv(), '-y', 'exec', 'pve3,backup', '--', 'true'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    const records = (await readFile(path.join(env.XDG_STATE_HOME!, 'chaton', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const record = records.at(-1);
+    assert.deepEqual(record.hosts, ['pve3', 'backup']);
+    assert.equal(record.outcome, 'ok');
+    assert.deepEqual(record.argv.slice(-4), ['exec', 'pve3,backup', '--', 'true']);
+    for (const host of ['pve3', 'backup']) assert.match(await lab.syslog(host), /chaton: operator=\S+ outcome=ok exit=0 command: chaton .*exec pve3,backup -- true/);
+    assert.doesNotMatch(await lab.syslog('pve2'), /exec pve3,backup/);
+  });
+
+  it('runs through sudo -n for a host with become: sudo', async () => {
+    await addUser(lab, 'host001', 'ops', 'ops ALL=(ALL) NOPASSWD: ALL');
+    await addUser(lab, 'host002', 'ops', null);
+    const file = await variantInventory(lab.inventoryPath, (doc) => {
+      for (const name of ['host001', 'host002']) {
+        doc.setIn(['hosts', name, 'user'], 'ops');
+        doc.setIn(['hosts', name, 'become'], 'sudo');
+      }
+    });
+    const ok = await chaton(['-i', file, 'exec', 'host001', '--', 'id -u; whoami'], { env });
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    assert.match(ok.stdout, /^host001 \| 0\nhost001 \| root$/m);
+    const dry = await chaton(['-i', file, '--dry-run', 'exec', 'host001', '--', 'id -u'], { env });
+    assert.match(dry.stdout, /^sudo -n -- sh -c 'id -u'$/m);
+    const refused = await chaton(['-i', file, 'exec', 'host002', '--', 'id -u'], { env });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout + refused.stderr, /sudo asks ops for a password/);
+  });
+});
+
+/** A key-only login for `user` on `host`, with the operator's key, and a sudoers rule if given. */
+async function addUser(lab: Lab, host: string, user: string, sudoers: string | null): Promise<void> {
+  const pub = await readFile(`${lab.operatorKeyPath}.pub`, 'utf8');
+  const script = [
+    `id ${user} >/dev/null 2>&1 || useradd -m -s /bin/sh ${user}`,
+    `usermod -p '*' ${user}`,
+    `install -d -m 700 -o ${user} -g ${user} /home/${user}/.ssh`,
+    `cat > /home/${user}/.ssh/authorized_keys`,
+    `chown ${user}: /home/${user}/.ssh/authorized_keys`,
+    sudoers ? `echo '${sudoers}' > /etc/sudoers.d/${user} && chmod 440 /etc/sudoers.d/${user}` : 'true',
+  ].join(' && ');
+  const result = await lab.run(host, ['sh', '-c', script], { input: pub });
+  assert.equal(result.exitCode, 0, result.stderr);
+}

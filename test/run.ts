@@ -1,0 +1,16 @@
+// `npm test`: the unit tests, then the integration tests on lab networks. Needs root (network
+// namespaces, mounts); installs the lab's Debian packages first if some are missing.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ensureLabPackages } from './lab/packages.js';
+
+if (process.getuid?.() !== 0) {
+  process.stderr.write('npm test needs root: the integration tests build labs of network namespaces (sudo npm test)\n');
+  process.exit(2);
+}
+await ensureLabPackages();
+
+const here = (dir: string) => fileURLToPath(new URL(dir, import.meta.url));
+// Test files run two at a time: each integration file brings up its own small lab.
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', here('./unit/'), here('./integration/')], { stdio: 'inherit' });
+child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
