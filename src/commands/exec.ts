@@ -33,6 +33,8 @@ ${examples(
 }
 
 interface ExecReport {
+  /** Not sent: --dry-run. */
+  dryRun: boolean;
   code: number | null;
   signal: string | null;
   durationMs: number;
@@ -63,9 +65,11 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
         check: false,
         onInterrupt: 'cancel',
         captureBytes: ctx.options.json ? JSON_CAPTURE_BYTES : 0,
+        // The remote output is what exec is for: shown with or without --verbose.
         onLine: (stream, line) => task.output(stream === 'stderr' ? paint.red(line) : line),
       });
       return {
+        dryRun: result.dryRun,
         code: result.code,
         signal: result.signal,
         durationMs: Math.round(result.durationMs),
@@ -74,7 +78,7 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
         truncated: result.truncated,
       };
     },
-    summary: (r) => (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`),
+    summary: (r) => (r.dryRun ? 'not sent (dry-run)' : r.signal ? `killed by ${r.signal}` : `exit ${r.code}`),
     failed,
   });
 
@@ -95,14 +99,15 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
     },
     text: [
       ...failures.map((line) => paint.red(line)),
-      `exit codes: ${[...groups].map(([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`).join('; ')}`,
+      // In dry-run the plan printed above is the report.
+      ...(ctx.options.dryRun ? [] : [`exit codes: ${[...groups].map(([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`).join('; ')}`]),
     ].join('\n'),
   };
 }
 
 /** A host whose command exited non-zero (or was killed) failed. */
 function failed(report: ExecReport): boolean {
-  return report.code !== 0;
+  return !report.dryRun && report.code !== 0;
 }
 
 function failureKind(error: unknown): string {

@@ -37,10 +37,10 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
     title: 'Check',
     hosts,
     style: 'live',
-    work: async (host) => {
+    work: async (host, task) => {
       const connection = await ctx.pool.connect(host, host.via);
       const started = performance.now();
-      const os = await ctx.executor.fact(host, kernelRelease);
+      const os = await ctx.executor.fact(host, kernelRelease, { onLine: task.verboseLines });
       return { connectMs: connection.info.connectMs, latencyMs: performance.now() - started, kex: connection.info.kex, hostKey: connection.info.hostKey, os };
     },
     summary: (r) => `${r.os} (${milliseconds(r.latencyMs)})`,

@@ -20,6 +20,8 @@ export interface HostTask {
   /** A line under the host (remote output, details), prefixed with the host's name. */
   output(line: string): void;
   title(text: string): void;
+  /** Pass as `onLine` to show a remote command's output lines with --verbose; undefined otherwise. */
+  verboseLines: ((stream: 'stdout' | 'stderr', line: string) => void) | undefined;
 }
 
 export type HostOutcome<T> = { host: Host; ok: true; value: T } | { host: Host; ok: false; error: unknown };
@@ -45,6 +47,7 @@ type Wrapper = ListrTaskWrapper<unknown, any, any>;
 export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostOutcome<T>[]> {
   const outcomes = new Map<string, HostOutcome<T>>();
   const width = Math.max(...spec.hosts.map((h) => h.name.length));
+  const live = showsLive(ctx.mode, spec.style);
   const hostTasks: ListrTask<unknown, any, any>[] = spec.hosts.map((host) => ({
     title: host.name,
     task: async (_, task: Wrapper) => {
@@ -53,14 +56,17 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
         task.skip(`${host.name}: not started (interrupted)`);
         return;
       }
+      const output = (line: string) => {
+        // Lines of all hosts interleave, except under each host's own line in the live view.
+        task.output = live ? line : `${paint.cyan(host.name.padEnd(width))} | ${line}`;
+      };
       try {
         const value = await spec.work(host, {
-          output: (line) => {
-            task.output = spec.style === 'lines' ? `${paint.cyan(host.name.padEnd(width))} | ${line}` : line;
-          },
+          output,
           title: (text) => {
             task.title = text;
           },
+          verboseLines: ctx.mode.verbose ? (stream, line) => output(stream === 'stderr' ? paint.red(line) : line) : undefined,
         });
         outcomes.set(host.name, { host, ok: true, value });
         const summary = spec.summary?.(value);
@@ -98,7 +104,7 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
   });
 
   const list = new Listr<unknown, any, any>(steps, {
-    ...rendererFor(ctx.mode, spec.style),
+    ...rendererFor(ctx.mode, live),
     exitOnError: true,
     registerSignalListeners: false,
   });
@@ -183,12 +189,16 @@ class ChatonLogger extends ListrLogger {
   }
 }
 
-function rendererFor(mode: OutputMode, style: FanOut<unknown>['style']) {
+/** The redrawn task list: for a person at a terminal, and only where output is not the point. */
+function showsLive(mode: OutputMode, style: FanOut<unknown>['style']): boolean {
+  return style === 'live' && mode.interactive && process.stdout.isTTY === true && !mode.json && !mode.quiet;
+}
+
+function rendererFor(mode: OutputMode, live: boolean) {
   const shown = (level: ListrLogLevels) => {
     if (level === ListrLogLevels.OUTPUT) return !mode.json || mode.verbose;
     return !mode.quiet || level === ListrLogLevels.FAILED;
   };
-  const live = style === 'live' && mode.interactive && process.stdout.isTTY === true && !mode.json && !mode.quiet;
   const logger = new ChatonLogger(shown, !mode.interactive, mode.json ? process.stderr : process.stdout);
   return live
     ? {

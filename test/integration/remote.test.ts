@@ -64,6 +64,35 @@ describe('hosts check', () => {
     assert.deepEqual(JSON.parse(run.stdout).hosts[0].via, []);
   });
 
+  it('goes through a chain of two jump hosts the same way', async () => {
+    const gw = lab.hosts.find((h) => h.name === 'gw')!;
+    const file = await variantInventory(lab.inventoryPath, (doc) => {
+      doc.set('bastion', [doc.get('bastion'), { name: 'inner', address: gw.address }]);
+      doc.deleteIn(['hosts', 'gw']);
+    });
+    const run = await chaton(['-i', file, '--json', 'hosts', 'check', 'pve1,inner'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    const hosts = JSON.parse(run.stdout).hosts;
+    assert.deepEqual(hosts.map((h: { host: string; via: string[] }) => [h.host, h.via]), [
+      ['inner', ['bastion']],
+      ['pve1', ['bastion', 'inner']],
+    ]);
+    assert.match(run.stderr, /Connect to inner \(root@198\.18\.\d+\.2\)/);
+  });
+
+  it('reaches a direct host without any bastion', async () => {
+    const file = await variantInventory(lab.inventoryPath, (doc) => {
+      const bastion = doc.get('bastion') as { get(key: string): unknown };
+      doc.delete('bastion');
+      doc.delete('groups');
+      doc.set('hosts', { edge: { address: bastion.get('address'), direct: true } });
+    });
+    const run = await chaton(['-i', file, '--json', 'hosts', 'check', 'all'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout).hosts.map((h: { host: string; via: string[] }) => [h.host, h.via]), [['edge', []]]);
+    assert.doesNotMatch(run.stderr, /Connect to/);
+  });
+
   it('refuses an unknown target with a suggestion, exit 2', async () => {
     const run = await chaton([...inv(), 'hosts', 'check', 'pve9,hypervisor'], { env });
     assert.equal(run.code, 2);
@@ -118,6 +147,8 @@ describe('exec', () => {
     const run = await chaton([...inv(), '--dry-run', 'exec', 'pve1,pve2', '--', 'touch /root/dry-run-marker'], { env });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /# pve1 \(root@198\.18\.\d+\.11\)\ntouch \/root\/dry-run-marker\n# pve2/);
+    assert.match(run.stderr, /pve1: not sent \(dry-run\)/);
+    assert.doesNotMatch(run.stdout, /exit codes/);
     for (const host of ['pve1', 'pve2']) assert.notEqual((await lab.run(host, ['test', '-e', '/root/dry-run-marker'])).exitCode, 0);
   });
 

@@ -1,0 +1,125 @@
+// The chaton binary without any host: help, usage errors, inventory check and show, and the
+// promise that `chaton --help` loads neither ssh2 nor listr2.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../inventory.example.yaml', import.meta.url));
+const BROKEN = fileURLToPath(new URL('../../../test/unit/fixtures/inventories/several-problems.yaml', import.meta.url));
+
+function chaton(args: string[], options: { cwd?: string; nodeOptions?: string[]; env?: NodeJS.ProcessEnv } = {}) {
+  const env = options.env ?? { PATH: process.env.PATH, HOME: os.tmpdir() };
+  const run = spawnSync(process.execPath, [...(options.nodeOptions ?? []), CHATON, ...args], { cwd: options.cwd, env, encoding: 'utf8' });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('chaton --help', () => {
+  it('shows the options, the exit-code table and examples, exit 0', () => {
+    const run = chaton(['--help']);
+    assert.equal(run.code, 0);
+    for (const text of ['--dry-run', '--accept-new', '--concurrency', 'Exit codes:', '130  interrupted', 'Examples:', 'chaton exec hypervisors -- uptime']) {
+      assert.ok(run.stdout.includes(text), `--help lacks ${text}`);
+    }
+  });
+
+  it('loads neither ssh2 nor listr2', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-hook-'));
+    const hook = path.join(dir, 'trace.mjs');
+    // A module resolve hook that names every module loaded, on stderr.
+    const tracer = `import { writeSync } from 'node:fs';
+export async function resolve(specifier, context, next) { const r = await next(specifier, context); writeSync(2, 'LOADED ' + r.url + '\\n'); return r; }`;
+    await writeFile(hook, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(tracer)}`)});\n`);
+    const run = chaton(['--help'], { nodeOptions: ['--import', hook] });
+    assert.equal(run.code, 0, run.stderr);
+    const loaded = run.stderr.split('\n').filter((line) => line.startsWith('LOADED '));
+    assert.ok(loaded.some((line) => line.includes('/node_modules/commander/')), 'the tracer saw nothing');
+    for (const heavy of ['/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/yaml/', '/node_modules/cosmiconfig/']) {
+      assert.ok(!loaded.some((line) => line.includes(heavy)), `--help loaded ${heavy}`);
+    }
+  });
+
+  it('every command has examples in its --help', () => {
+    for (const command of [['inventory', 'check'], ['inventory', 'show'], ['hosts', 'check'], ['exec']]) {
+      const run = chaton([...command, '--help']);
+      assert.equal(run.code, 0);
+      assert.match(run.stdout, /Examples:\n {2}chaton /, command.join(' '));
+    }
+  });
+});
+
+describe('usage errors exit 2', () => {
+  it('an unknown command or option', () => {
+    assert.equal(chaton(['frobnicate']).code, 2);
+    assert.equal(chaton(['hosts', 'check', '--frobnicate']).code, 2);
+  });
+
+  it('a bad --concurrency', () => {
+    const run = chaton(['-i', EXAMPLE, '-j', '0', 'inventory', 'show']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--concurrency must be an integer from 1 to 1000/);
+  });
+
+  it('an unknown target, with a suggestion', () => {
+    const run = chaton(['-i', EXAMPLE, 'inventory', 'show', 'hypervisor']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /unknown target "hypervisor" \(did you mean "hypervisors"\?\)/);
+  });
+
+  it('no inventory anywhere: says how to give one', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'chaton-noinv-'));
+    const run = chaton(['inventory', 'check'], { cwd: empty, env: { PATH: process.env.PATH, HOME: empty } });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /CHATON_INVENTORY/);
+  });
+});
+
+describe('chaton inventory check and show', () => {
+  it('accepts the annotated example', () => {
+    const run = chaton(['-i', EXAMPLE, 'inventory', 'check']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /OK: 8 hosts, 4 groups, bastion: bastion/);
+  });
+
+  it('finds the inventory through CHATON_INVENTORY', () => {
+    const run = chaton(['inventory', 'check'], { env: { PATH: process.env.PATH, HOME: os.tmpdir(), CHATON_INVENTORY: EXAMPLE } });
+    assert.equal(run.code, 0, run.stderr);
+  });
+
+  it('lists every problem with file:line:col and exits 2', () => {
+    const run = chaton(['-i', BROKEN, 'inventory', 'check']);
+    assert.equal(run.code, 2);
+    for (const where of [':4:11: defaults.become', ':11:29: hosts.pve1.ssh.conect_timeout', ':12:3: hosts.pve1', ':19:9: groups.web[0]']) {
+      assert.ok(run.stderr.includes(`${BROKEN}${where}`), `missing ${where} in:\n${run.stderr}`);
+    }
+    assert.match(run.stderr, /did you mean "connect_timeout"/);
+  });
+
+  it('gives the problems as JSON with --json', () => {
+    const run = chaton(['-i', BROKEN, '--json', 'inventory', 'check']);
+    assert.equal(run.code, 2);
+    const doc = JSON.parse(run.stdout);
+    assert.equal(doc.ok, false);
+    assert.equal(doc.exitCode, 2);
+    assert.deepEqual(doc.problems[0].position, { file: BROKEN, line: 4, col: 11 });
+    assert.equal(doc.problems.length, 8);
+  });
+
+  it('shows the resolved hosts and how each is reached', () => {
+    const run = chaton(['-i', EXAMPLE, '--json', 'inventory', 'show', 'role:backup']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      JSON.parse(run.stdout).hosts.map((h: { name: string; address: string; port: number; via: string[] }) => [h.name, h.address, h.port, h.via]),
+      [
+        ['pbs', '10.0.0.20', 22, ['bastion']],
+        ['offsite', 'backup.example.org', 2222, []],
+      ],
+    );
+    const text = chaton(['-i', EXAMPLE, 'inventory', 'show', 'offsite']);
+    assert.match(text.stdout, /^offsite\s+backup\.example\.org:2222\s+borg\s+-\s+backup\s+backups,infrastructure\s+direct$/m);
+  });
+});
