@@ -58,6 +58,15 @@ describe('hosts check', () => {
     assert.match(run.stderr, / \[COMPLETED\] pve1: Linux /);
   });
 
+  it('shows the remote output lines with --verbose, prefixed by host', async () => {
+    const run = await chaton([...inv(), '--verbose', 'hosts', 'check', 'pve1,gw'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^pve1 \| Linux \S+$/m);
+    assert.match(run.stdout, /^gw {3}\| Linux \S+$/m);
+    const quiet = await chaton([...inv(), 'hosts', 'check', 'pve1,gw'], { env });
+    assert.doesNotMatch(quiet.stdout, /\| Linux/);
+  });
+
   it('checks the bastion itself when named', async () => {
     const run = await chaton([...inv(), '--json', 'hosts', 'check', 'bastion'], { env });
     assert.equal(run.code, 0, run.stderr);
@@ -134,6 +143,14 @@ describe('exec', () => {
         ['gw', 2, 'out\n', 'err\n'],
       ],
     );
+  });
+
+  it('keeps at most 1 MiB per stream in --json, and says so, whatever the host prints', async () => {
+    const run = await chaton([...inv(), '--json', 'exec', 'pve1', '--', 'head -c 20000000 /dev/zero | tr "\\0" x'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    const [host] = JSON.parse(run.stdout).hosts;
+    assert.equal(host.stdout.length, 1024 * 1024);
+    assert.equal(host.truncated, true);
   });
 
   it('without a terminal refuses to run on several hosts unless --yes, and changes nothing', async () => {

@@ -95,6 +95,30 @@ describe('host keys', () => {
 });
 
 describe('identities', () => {
+  it('uses the keys of a running ssh-agent', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-agent-'));
+    const socket = path.join(dir, 'agent.sock');
+    const agent = (await run('ssh-agent', ['-a', socket, '-s'])).stdout;
+    const agentPid = /SSH_AGENT_PID=(\d+)/.exec(agent)![1]!;
+    try {
+      await run('ssh-add', [lab.operatorKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+      // The only identity file is a key no host knows: the login can only come from the agent.
+      const stranger = path.join(dir, 'stranger');
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+      const inventory = await variantInventory(lab.inventoryPath, (doc) => {
+        doc.setIn(['ssh', 'identity_files'], [stranger]);
+        doc.setIn(['ssh', 'agent'], true);
+      });
+      const withAgent = await chaton(['-i', inventory, 'hosts', 'check', 'pve1'], { env: { ...env, SSH_AUTH_SOCK: socket } });
+      assert.equal(withAgent.code, 0, withAgent.stderr);
+      const without = await chaton(['-i', inventory, 'hosts', 'check', 'pve1'], { env });
+      assert.equal(without.code, 5);
+      assert.match(without.stdout + without.stderr, /sshd refused every key offered for user root/);
+    } finally {
+      process.kill(Number(agentPid));
+    }
+  });
+
   it('uses an encrypted key with the passphrase from the environment variable the inventory names', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-key-'));
     const key = path.join(dir, 'id_ed25519');

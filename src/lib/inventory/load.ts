@@ -289,7 +289,7 @@ const nameKind: ScalarKind<string> = {
 const userKind: ScalarKind<string> = {
   expected: 'a Unix user name',
   hint: 'use lowercase letters, digits, "_" and "-", starting with a letter or "_", at most 32 characters',
-  parse: ({ value }) => (typeof value === 'string' && USER_PATTERN.test(value) ? value : undefined),
+  parse: matching(USER_PATTERN),
 };
 
 const addressKind: ScalarKind<string> = {
