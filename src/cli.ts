@@ -1,5 +1,6 @@
 // The `chaton` program: global options, the subcommands, the exit-code table. Only commander is
 // loaded here; each command loads what it needs when it runs, so `chaton --help` stays fast.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { register as registerExec } from './commands/exec.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
@@ -12,7 +13,7 @@ const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => ` 
 export function buildProgram(): Command {
   const program = new Command('chaton')
     .description('Safe routine operations on a small hosting collective, over SSH through the bastion.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option('-i, --inventory <file>', 'inventory file (default: $CHATON_INVENTORY, then chaton.yaml searched upwards)')
     .option('-n, --dry-run', 'run only read-only probes; print every command that would change something')
     .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
@@ -34,6 +35,12 @@ export function buildProgram(): Command {
   registerHostsCheck(hosts);
   registerExec(program);
   return program;
+}
+
+/** The version in package.json. */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -50,7 +50,7 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
   const { resolveTargets } = await import('../lib/inventory/targets.js');
   const { exitCodeFor, fanOut } = await import('../lib/chain.js');
   const { formatError } = await import('../lib/errors.js');
-  const { paint, plural } = await import('../lib/output.js');
+  const { plural } = await import('../lib/output.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);
   const shellText = words.join(' ');
@@ -58,6 +58,7 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
     title: `Run \`${shellText}\``,
     hosts,
     style: 'lines',
+    offline: ctx.options.dryRun,
     confirm: hosts.length > 1 ? `Run \`${shellText}\` on ${plural(hosts.length, 'host')} (${names(hosts.map((h) => h.name))})?` : undefined,
     work: async (host, task) => {
       const result = await ctx.executor.run(host, { shellText }, {
@@ -66,7 +67,7 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
         onInterrupt: 'cancel',
         captureBytes: ctx.options.json ? JSON_CAPTURE_BYTES : 0,
         // The remote output is what exec is for: shown with or without --verbose.
-        onLine: (stream, line) => task.output(stream === 'stderr' ? paint.red(line) : line),
+        onLine: (stream, line) => task.output(line, stream),
       });
       return {
         dryRun: result.dryRun,
@@ -78,31 +79,37 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
         truncated: result.truncated,
       };
     },
-    summary: (r) => (r.dryRun ? 'not sent (dry-run)' : r.signal ? `killed by ${r.signal}` : `exit ${r.code}`),
+    summary: (r) => (r.dryRun ? 'not sent (dry-run)' : ending(r)),
     failed,
   });
 
+  // Failures were told on stderr as they happened; the report sums up.
   const groups = new Map<string, string[]>();
   for (const o of outcomes) {
-    const key = !o.ok ? failureKind(o.error) : o.value.signal ? `killed by ${o.value.signal}` : `exit ${o.value.code}`;
+    const key = o.ok ? ending(o.value) : failureKind(o.error);
     groups.set(key, [...(groups.get(key) ?? []), o.host.name]);
   }
-  const failures = outcomes.flatMap((o) => (o.ok ? [] : [formatError(o.error)]));
   return {
     exitCode: exitCodeFor(outcomes, ctx.signal, failed),
     json: {
       command: 'exec',
       shellText,
       hosts: outcomes.map((o) =>
-        o.ok ? { host: o.host.name, ok: o.value.code === 0, ...o.value } : { host: o.host.name, ok: false, error: formatError(o.error) },
+        o.ok
+          ? { host: o.host.name, ok: !failed(o.value), error: null, ...o.value }
+          : { host: o.host.name, ok: false, error: formatError(o.error), ...NOT_RUN },
       ),
     },
-    text: [
-      ...failures.map((line) => paint.red(line)),
-      // In dry-run the plan printed above is the report.
-      ...(ctx.options.dryRun ? [] : [`exit codes: ${[...groups].map(([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`).join('; ')}`]),
-    ].join('\n'),
+    // In dry-run the plan printed above is the report.
+    text: ctx.options.dryRun ? undefined : `exit codes: ${[...groups].map(([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`).join('; ')}`,
   };
+}
+
+/** The JSON fields of a host whose command did not run to its end, so every host has the same shape. */
+const NOT_RUN: Omit<ExecReport, 'dryRun'> = { code: null, signal: null, durationMs: 0, stdout: '', stderr: '', truncated: false };
+
+function ending(report: ExecReport): string {
+  return report.signal ? `killed by ${report.signal}` : `exit ${report.code}`;
 }
 
 /** A host whose command exited non-zero (or was killed) failed. */

@@ -2,7 +2,6 @@
 // latency and OS. The first thing to run on a new inventory, and a cheap cron health check.
 import type { Command } from 'commander';
 import type { CommandResult, RunContext } from '../lib/context.js';
-import type { Host } from '../lib/inventory/types.js';
 import { examples, TARGETS_HELP } from './help.js';
 
 export function register(parent: Command): void {
@@ -30,7 +29,7 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
   const { exitCodeFor, fanOut } = await import('../lib/chain.js');
   const { kernelRelease } = await import('../lib/facts.js');
   const { formatError } = await import('../lib/errors.js');
-  const { milliseconds, paint, table } = await import('../lib/output.js');
+  const { milliseconds, paint, route, table } = await import('../lib/output.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);
   const outcomes = await fanOut<HostReport>(ctx, {
@@ -46,7 +45,6 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
     summary: (r) => `${r.os} (${milliseconds(r.latencyMs)})`,
   });
 
-  const via = (host: Host) => host.via.map((jump) => jump.name).join(' > ') || 'direct';
   return {
     exitCode: exitCodeFor(outcomes, ctx.signal),
     json: {
@@ -64,8 +62,8 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
       ['HOST', 'ADDRESS', 'VIA', 'CONNECT', 'LATENCY', 'OS'],
       outcomes.map((o) =>
         o.ok
-          ? [o.host.name, o.host.address, via(o.host), milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os]
-          : [o.host.name, o.host.address, via(o.host), '-', '-', paint.red(`FAILED: ${formatError(o.error).split('\n')[0]}`)],
+          ? [o.host.name, o.host.address, route(o.host.via), milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os]
+          : [o.host.name, o.host.address, route(o.host.via), '-', '-', paint.red(`FAILED: ${formatError(o.error).split('\n')[0]}`)],
       ),
     ),
   };

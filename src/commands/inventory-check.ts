@@ -2,24 +2,29 @@
 import type { Command } from 'commander';
 import { examples } from './help.js';
 
+/** Which inventory is used is the first thing to know when it is not the expected one. */
+const FOUND_BY = { flag: 'from --inventory', env: 'from CHATON_INVENTORY', search: 'found by searching upwards' } as const;
+
 export function register(parent: Command): void {
   parent
     .command('check')
     .description('validate the inventory: every problem with its file:line:col, exit 0 or 2')
     .addHelpText('after', examples('chaton inventory check', 'chaton -i /etc/chaton/site.yaml inventory check --json'))
     .action(async (_options: unknown, cmd: Command) => {
-      const { inventoryFor, runLocal } = await import('../lib/run.js');
-      const { InventoryError } = await import('../lib/inventory/load.js');
+      const { runLocal } = await import('../lib/run.js');
+      const { findInventory } = await import('../lib/inventory/discover.js');
+      const { InventoryError, loadInventory } = await import('../lib/inventory/load.js');
       const { ExitCode } = await import('../lib/errors.js');
       const { plural } = await import('../lib/output.js');
       await runLocal(cmd, async (options) => {
         try {
-          const inventory = await inventoryFor(options);
+          const found = await findInventory({ flag: options.inventory, env: process.env, cwd: process.cwd() });
+          const inventory = await loadInventory(found.path);
           const jumps = inventory.bastions.map((b) => b.name).join(' > ') || 'none';
           return {
             exitCode: ExitCode.ok,
-            json: { ok: true, file: inventory.file, hosts: inventory.hosts.length, groups: inventory.groups.size, bastions: inventory.bastions.map((b) => b.name) },
-            text: `${inventory.file}: OK: ${plural(inventory.hosts.length, 'host')}, ${plural(inventory.groups.size, 'group')}, bastion: ${jumps}`,
+            json: { ok: true, file: inventory.file, foundBy: found.source, hosts: inventory.hosts.length, groups: inventory.groups.size, bastions: inventory.bastions.map((b) => b.name) },
+            text: `${inventory.file} (${FOUND_BY[found.source]}): OK: ${plural(inventory.hosts.length, 'host')}, ${plural(inventory.groups.size, 'group')}, bastion: ${jumps}`,
           };
         } catch (error) {
           // Without --json the problems are printed as the error message, on stderr.

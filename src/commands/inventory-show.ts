@@ -12,7 +12,7 @@ export function register(parent: Command): void {
       const { inventoryFor, runLocal } = await import('../lib/run.js');
       const { resolveTargets } = await import('../lib/inventory/targets.js');
       const { ExitCode } = await import('../lib/errors.js');
-      const { table } = await import('../lib/output.js');
+      const { route, table } = await import('../lib/output.js');
       await runLocal(cmd, async (options) => {
         const inventory = await inventoryFor(options);
         const hosts = resolveTargets(inventory, targets);
@@ -31,7 +31,7 @@ export function register(parent: Command): void {
           json: { file: inventory.file, hosts: rows },
           text: table(
             ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],
-            rows.map((h) => [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', h.roles.join(',') || '-', h.groups.join(',') || '-', h.via.join(' > ') || 'direct']),
+            hosts.map((h) => [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', h.roles.join(',') || '-', h.groups.join(',') || '-', route(h.via)]),
           ),
         };
       });

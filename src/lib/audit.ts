@@ -1,6 +1,6 @@
 // The audit trail of changing runs: a JSON line on the operator's machine, and a syslog line
 // (`logger -t chaton`) on every host that was changed, so the hosts' own logs tell who did what.
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { command, display, type Command } from './shell.js';
@@ -26,12 +26,21 @@ export function operatorName(env: NodeJS.ProcessEnv): string {
   return `${env.SUDO_USER || os.userInfo().username}@${os.hostname()}`;
 }
 
-export async function appendAuditRecord(env: NodeJS.ProcessEnv, record: AuditRecord): Promise<string> {
+/** Synchronous, so that it can still be written on the way out of a second Ctrl-C. */
+export function appendAuditRecord(env: NodeJS.ProcessEnv, record: AuditRecord): string {
   const dir = stateDirectory(env);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, 'audit.jsonl');
-  await appendFile(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  appendFileSync(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
   return file;
+}
+
+/** What a run that changed hosts amounts to, from its exit code. */
+export function auditOutcome(exitCode: number): AuditRecord['outcome'] {
+  if (exitCode === 0) return 'ok';
+  if (exitCode === 130) return 'interrupted';
+  // Hosts were changed, so whatever else went wrong, something was done.
+  return exitCode === 1 ? 'failed' : 'partial';
 }
 
 /** The syslog line for one changed host. */

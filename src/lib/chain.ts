@@ -13,13 +13,16 @@ import {
 import type { RunContext } from './context.js';
 import { ConnectionError, ExitCode, formatError, HostKeyError, InterruptedError, RefusedError } from './errors.js';
 import type { Host } from './inventory/types.js';
+import { routeKey } from './ssh.js';
 import { paint, plural, timestamp, type OutputMode } from './output.js';
 
 /** What a host's work may do with its progress line. */
 export interface HostTask {
-  /** A line under the host (remote output, details), prefixed with the host's name. */
-  output(line: string): void;
-  title(text: string): void;
+  /**
+   * A line of remote output, prefixed with the host's name: a remote stderr line goes to
+   * chaton's stderr, as ssh does it, the rest to stdout.
+   */
+  output(line: string, stream?: 'stdout' | 'stderr'): void;
   /** Pass as `onLine` to show a remote command's output lines with --verbose; undefined otherwise. */
   verboseLines: ((stream: 'stdout' | 'stderr', line: string) => void) | undefined;
 }
@@ -34,6 +37,8 @@ export interface FanOut<T> {
   style: 'live' | 'lines';
   /** Ask this before starting (on a terminal), or refuse without --yes (no terminal). */
   confirm?: string;
+  /** Nothing will be sent (a dry-run without probes): no keys to load, no bastion to reach. */
+  offline?: boolean;
   work(host: Host, task: HostTask): Promise<T>;
   /** Shown after the host's name when its work is done. */
   summary?(value: T): string | undefined;
@@ -42,6 +47,9 @@ export interface FanOut<T> {
 }
 
 type Wrapper = ListrTaskWrapper<unknown, any, any>;
+
+/** Marks a task output line that came from a remote stderr (see ChatonLogger). */
+const STDERR_LINE = '\u0000stderr\u0000';
 
 /** Runs `work` on every host in parallel (at most --concurrency at once), after the shared steps. */
 export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostOutcome<T>[]> {
@@ -56,17 +64,16 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
         task.skip(`${host.name}: not started (interrupted)`);
         return;
       }
-      const output = (line: string) => {
+      const output = (line: string, stream: 'stdout' | 'stderr' = 'stdout') => {
+        const shown = stream === 'stderr' ? paint.red(line) : line;
         // Lines of all hosts interleave, except under each host's own line in the live view.
-        task.output = live ? line : `${paint.cyan(host.name.padEnd(width))} | ${line}`;
+        if (live) task.output = shown;
+        else task.output = `${stream === 'stderr' ? STDERR_LINE : ''}${paint.cyan(host.name.padEnd(width))} | ${shown}`;
       };
       try {
         const value = await spec.work(host, {
           output,
-          title: (text) => {
-            task.title = text;
-          },
-          verboseLines: ctx.mode.verbose ? (stream, line) => output(stream === 'stderr' ? paint.red(line) : line) : undefined,
+          verboseLines: ctx.mode.verbose ? (stream, line) => output(line, stream) : undefined,
         });
         outcomes.set(host.name, { host, ok: true, value });
         const summary = spec.summary?.(value);
@@ -81,23 +88,7 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
 
   const steps: ListrTask<unknown, any, any>[] = [];
   if (spec.confirm && !ctx.options.dryRun) steps.push(confirmStep(ctx, spec.confirm));
-  steps.push({
-    title: 'Load SSH keys',
-    task: async (_, task: Wrapper) => {
-      const settings = [...spec.hosts, ...spec.hosts.flatMap((h) => h.via)].map((e) => e.ssh);
-      await ctx.identities.load(settings, ctx.env, (file) => askPassphrase(ctx.mode, task, file));
-      ctx.notices.push(...ctx.identities.warnings);
-    },
-  });
-  for (const via of distinctJumpChains(spec.hosts)) {
-    const jump = via.at(-1)!;
-    steps.push({
-      title: `Connect to ${jump.name} (${jump.user}@${jump.address})`,
-      task: async () => {
-        await ctx.pool.connect(jump, via.slice(0, -1));
-      },
-    });
-  }
+  if (!spec.offline) steps.push(...connectionSteps(ctx, spec.hosts));
   steps.push({
     title: `${spec.title} (${plural(spec.hosts.length, 'host')})`,
     task: (_, task: Wrapper) => task.newListr(hostTasks, { concurrent: ctx.options.concurrency, exitOnError: false }),
@@ -111,6 +102,30 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
   // A shared step that fails (no confirmation, bastion unreachable) rejects here: no host was touched.
   await list.run();
   return spec.hosts.map((host) => outcomes.get(host.name) ?? { host, ok: false, error: new InterruptedError() });
+}
+
+/** Load the keys (asking for passphrases), then reach each bastion once: a dead bastion stops everything. */
+function connectionSteps(ctx: RunContext, hosts: Host[]): ListrTask<unknown, any, any>[] {
+  const steps: ListrTask<unknown, any, any>[] = [
+    {
+      title: 'Load SSH keys',
+      task: async (_, task: Wrapper) => {
+        const settings = [...hosts, ...hosts.flatMap((h) => h.via)].map((e) => e.ssh);
+        await ctx.identities.load(settings, ctx.env, (file, retry) => askPassphrase(ctx.mode, task, file, retry));
+        ctx.notices.push(...ctx.identities.warnings);
+      },
+    },
+  ];
+  for (const via of distinctJumpChains(hosts)) {
+    const jump = via.at(-1)!;
+    steps.push({
+      title: `Connect to ${jump.name} (${jump.user}@${jump.address})`,
+      task: async () => {
+        await ctx.pool.connect(jump, via.slice(0, -1));
+      },
+    });
+  }
+  return steps;
 }
 
 /**
@@ -132,7 +147,7 @@ function distinctJumpChains(hosts: Host[]): Host['via'][] {
   for (const host of hosts) {
     for (let i = 1; i <= host.via.length; i++) {
       const chain = host.via.slice(0, i);
-      chains.set(chain.map((e) => `${e.user}@${e.address}:${e.port}`).join('>'), chain);
+      chains.set(routeKey(chain), chain);
     }
   }
   return [...chains.values()];
@@ -149,19 +164,30 @@ function confirmStep(ctx: RunContext, question: string): ListrTask<unknown, any,
       if (!ctx.mode.interactive) {
         throw new RefusedError(`${question} Nobody can answer here (no terminal), so nothing was done.`, 'add --yes to confirm on the command line');
       }
-      const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
       const { confirm } = await import('@inquirer/prompts');
-      const yes = await task.prompt(ListrInquirerPromptAdapter).run(confirm, { message: question, default: false });
+      const yes = await ask(task, confirm, { message: question, default: false });
       if (!yes) throw new RefusedError('not confirmed: nothing was done');
     },
   };
 }
 
-async function askPassphrase(mode: OutputMode, task: Wrapper, file: string): Promise<string | undefined> {
+async function askPassphrase(mode: OutputMode, task: Wrapper, file: string, retry: boolean): Promise<string | undefined> {
   if (!mode.interactive) return undefined;
-  const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
   const { password } = await import('@inquirer/prompts');
-  return task.prompt(ListrInquirerPromptAdapter).run(password, { message: `Passphrase for ${file}`, mask: true });
+  return ask(task, password, { message: `${retry ? 'Wrong passphrase. ' : ''}Passphrase for ${file}`, mask: true });
+}
+
+/** A question through listr2's prompt adapter; Ctrl-C at the question is an interruption. */
+async function ask<Config, Answer>(task: Wrapper, prompt: (config: Config) => Promise<Answer>, config: Config): Promise<Answer> {
+  const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
+  try {
+    // The adapter's typing wants inquirer's own Prompt type; ours is the same function, narrower.
+    const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as { run(prompt: unknown, config: unknown): Promise<Answer> };
+    return await adapter.run(prompt, config);
+  } catch (error) {
+    if ((error as Error).name === 'ExitPromptError') throw new InterruptedError('interrupted at the question: nothing was done');
+    throw error;
+  }
 }
 
 /**
@@ -181,7 +207,9 @@ class ChatonLogger extends ListrLogger {
   override log(level: ListrLogLevels, message: string | any[], options?: LoggerFieldOptions): void {
     if (!this.shown(level)) return;
     if (level === ListrLogLevels.OUTPUT) {
-      this.process.toStdout(typeof message === 'string' ? message : message.join(' '));
+      const text = typeof message === 'string' ? message : message.join(' ');
+      if (text.startsWith(STDERR_LINE)) this.process.toStderr(text.slice(STDERR_LINE.length));
+      else this.process.toStdout(text);
       return;
     }
     const line = this.format(level, message, options);
@@ -199,14 +227,10 @@ function rendererFor(mode: OutputMode, live: boolean) {
     if (level === ListrLogLevels.OUTPUT) return !mode.json || mode.verbose;
     return !mode.quiet || level === ListrLogLevels.FAILED;
   };
+  if (live) {
+    const logger = new ChatonLogger(shown, false, process.stderr);
+    return { renderer: 'default' as const, rendererOptions: { logger, collapseSubtasks: false, collapseErrors: false, showErrorMessage: true, formatOutput: 'wrap' as const } };
+  }
   const logger = new ChatonLogger(shown, !mode.interactive, mode.json ? process.stderr : process.stdout);
-  return live
-    ? {
-        renderer: 'default' as const,
-        rendererOptions: { logger: new ChatonLogger(shown, false, process.stderr), collapseSubtasks: false, collapseErrors: false, showErrorMessage: true, formatOutput: 'wrap' as const },
-      }
-    : {
-        renderer: 'simple' as const,
-        rendererOptions: { logger },
-      };
+  return { renderer: 'simple' as const, rendererOptions: { logger } };
 }

@@ -44,7 +44,7 @@ export class RunContext {
       identities: this.identities,
       env,
       acceptNew: options.acceptNew,
-      onKeyAccepted: (endpoint, file, key) => this.notices.push(`added ${key} of ${endpoint.name} (${endpoint.address}) to ${file}`),
+      notice: (message) => this.notices.push(message),
     });
     this.executor = new Executor(this.pool, { dryRun: options.dryRun, signal });
   }

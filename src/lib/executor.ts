@@ -45,6 +45,7 @@ export interface PlannedCommand {
 }
 
 const DEFAULT_CAPTURE = 4 * 1024 * 1024;
+const STDERR_HEAD = 16 * 1024;
 const MAX_LINE = 64 * 1024;
 /** How long a stop waits for the command's process-group line. */
 const STOP_WAIT_MS = 2000;
@@ -67,29 +68,31 @@ export class Executor {
     const line = render(sent);
     const shown = display(sent);
     const stdin = 'stdin' in sent ? sent.stdin : undefined;
-    const notStarted = () => new InterruptedError(`${host.name}: \`${shown}\` not started: interrupted`);
-    if (this.options.signal.aborted && !opts.afterInterrupt) throw notStarted();
+    if (this.options.signal.aborted && !opts.afterInterrupt) throw new InterruptedError(`${host.name}: \`${shown}\` not started: interrupted`);
     if (opts.kind === 'change' && this.options.dryRun) {
       this.planned.push({ host, line, stdin: stdin === undefined ? null : stdin instanceof Secret ? 'secret' : 'data' });
       return { host: host.name, command: shown, code: 0, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), truncated: false, durationMs: 0, dryRun: true };
     }
 
     const connection = await this.pool.connect(host, host.via);
-    // Ctrl-C may have come while connecting.
-    if (this.options.signal.aborted && !opts.afterInterrupt) throw notStarted();
-    if (opts.kind === 'change') this.changedHosts.add(host.name);
     const stdout = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLine && ((l) => opts.onLine!('stdout', l)));
-    const stderr = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLine && ((l) => opts.onLine!('stderr', l)));
+    // The head of stderr is always kept: the messages chaton recognises (sudo's) are there.
+    const stderr = new Capture(Math.max(opts.captureBytes ?? DEFAULT_CAPTURE, STDERR_HEAD), opts.onLine && ((l) => opts.onLine!('stderr', l)));
     const processGroup = new ProcessGroupReader((chunk) => stderr.add(chunk));
     const started = performance.now();
-    const handle = await connection.exec(reportingProcessGroup(line), {
-      stdin: stdin instanceof Secret ? stdin.reveal() : typeof stdin === 'string' ? Buffer.from(stdin) : stdin,
-      onStdout: (chunk) => stdout.add(chunk),
-      onStderr: (chunk) => processGroup.add(chunk),
-    });
-    const stop = this.#watch(host, opts, () => this.#stop(host, connection, handle, processGroup.known));
-    const { code, signal } = await handle.done;
-    stop.clear();
+    const handle = await connection.exec(
+      reportingProcessGroup(line),
+      {
+        stdin: stdin instanceof Secret ? stdin.reveal() : typeof stdin === 'string' ? Buffer.from(stdin) : stdin,
+        onStdout: (chunk) => stdout.add(chunk),
+        onStderr: (chunk) => processGroup.add(chunk),
+      },
+      { signal: opts.afterInterrupt ? undefined : this.options.signal },
+    );
+    if (opts.kind === 'change') this.changedHosts.add(host.name);
+    const watch = this.#watch(host, opts, () => this.#stop(host, connection, handle, processGroup.known));
+    const { code, signal } = await Promise.race([handle.done, watch.abandoned]);
+    watch.clear();
     processGroup.end();
     stdout.end();
     stderr.end();
@@ -104,10 +107,14 @@ export class Executor {
       durationMs: performance.now() - started,
       dryRun: false,
     };
-    if (stop.reason === 'timeout') {
-      throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${host.name}: \`${shown}\` did not finish within ${host.ssh.commandTimeoutMs / 1000} s and was stopped`, 'raise ssh.command_timeout in the inventory if it needs longer');
+    if (watch.reason) {
+      const stopped = await watch.stopped;
+      const fate = stopped ? 'was stopped' : 'could not be stopped: it may still be running there';
+      if (watch.reason === 'interrupt') throw new InterruptedError(`${host.name}: \`${shown}\` interrupted: it ${fate}`);
+      throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${host.name}: \`${shown}\` did not finish within ${host.ssh.commandTimeoutMs / 1000} s and ${fate}`, 'raise ssh.command_timeout in the inventory if it needs longer');
     }
-    if (stop.reason === 'interrupt') throw new InterruptedError(`${host.name}: \`${shown}\` stopped: interrupted`);
+    // No exit status and a dead connection: the command's fate is unknown.
+    if (code === null && signal === null && connection.lost) throw connection.lost;
     if (host.become === 'sudo' && code === 1 && SUDO_WANTS_PASSWORD.test(result.stderr.toString())) {
       throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${host.name}: sudo asks ${host.user} for a password`, `give ${host.user} passwordless sudo on ${host.name} (a NOPASSWD rule in /etc/sudoers.d/), or connect as root`);
     }
@@ -123,12 +130,21 @@ export class Executor {
     return fact.parse(result.stdout.toString('utf8'));
   }
 
-  /** Arms the command timeout and the Ctrl-C policy; says which one stopped the command. */
-  #watch(host: Host, opts: RunOptions, stop: () => Promise<void>): { reason?: 'timeout' | 'interrupt'; clear(): void } {
-    const state: { reason?: 'timeout' | 'interrupt'; clear(): void } = { clear: () => {} };
+  /**
+   * Arms the command timeout and the Ctrl-C policy. Once one of them fires, the command is
+   * stopped; `abandoned` resolves if its channel still does not close a while after that.
+   */
+  #watch(host: Host, opts: RunOptions, stop: () => Promise<boolean>): Watch {
+    let giveUp: (ended: { code: null; signal: null }) => void = () => {};
+    const watch: Watch = {
+      abandoned: new Promise((resolve) => (giveUp = resolve)),
+      clear: () => {},
+    };
     const stopFor = (reason: 'timeout' | 'interrupt') => {
-      state.reason ??= reason;
-      void stop();
+      if (watch.reason) return;
+      watch.reason = reason;
+      watch.stopped = stop();
+      void watch.stopped.then(() => setTimeout(() => giveUp({ code: null, signal: null }), STOP_WAIT_MS).unref());
     };
     const timeoutMs = host.ssh.commandTimeoutMs;
     const timer = timeoutMs > 0 ? setTimeout(() => stopFor('timeout'), timeoutMs) : undefined;
@@ -139,28 +155,40 @@ export class Executor {
       if (this.options.signal.aborted) onAbort();
       else this.options.signal.addEventListener('abort', onAbort, { once: true });
     }
-    state.clear = () => {
+    watch.clear = () => {
       clearTimeout(timer);
       this.options.signal.removeEventListener('abort', onAbort);
     };
-    return state;
+    return watch;
   }
 
-  /** Kills the command's process group on the host (through sudo when needed), then closes its channel. */
-  async #stop(host: Host, connection: Connection, handle: ExecHandle, known: Promise<number | undefined>): Promise<void> {
+  /**
+   * Kills the command's process group on the host (through sudo when needed), then closes its
+   * channel. Says whether the kill is known to have worked; never waits long for it.
+   */
+  async #stop(host: Host, connection: Connection, handle: ExecHandle, known: Promise<number | undefined>): Promise<boolean> {
     try {
       // sshd may send a command's first stdout before its first stderr: the id can still be on its way.
       const processGroup = await Promise.race([known, delay(STOP_WAIT_MS)]);
-      if (processGroup === undefined) return;
+      if (processGroup === undefined) return false;
       const kill = killProcessGroup(processGroup);
-      const killer = await connection.exec(render(host.become === 'sudo' ? asRoot(kill) : kill), { onStdout: () => {}, onStderr: () => {} }, true);
-      await killer.done;
+      const killer = await connection.exec(render(host.become === 'sudo' ? asRoot(kill) : kill), { onStdout: () => {}, onStderr: () => {} }, { urgent: true });
+      const ended = await Promise.race([killer.done, delay(STOP_WAIT_MS)]);
+      return ended?.code === 0;
     } catch {
-      // The connection may be gone already; closing the channel below is all that is left to do.
+      return false; // the connection may be gone already
     } finally {
       handle.close();
     }
   }
+}
+
+interface Watch {
+  reason?: 'timeout' | 'interrupt';
+  /** Whether the stop worked, once a stop was started. */
+  stopped?: Promise<boolean>;
+  abandoned: Promise<{ code: null; signal: null }>;
+  clear(): void;
 }
 
 /** Takes the process-group line off the front of stderr (see reportingProcessGroup); the rest passes on. */

@@ -6,7 +6,10 @@ import type { Endpoint, SshSettings } from './inventory/types.js';
 import { UsageError } from './errors.js';
 
 /** Asks the operator for a passphrase (on a terminal); undefined when nobody can answer. */
-export type PassphrasePrompt = (file: string) => Promise<string | undefined>;
+export type PassphrasePrompt = (file: string, retry: boolean) => Promise<string | undefined>;
+
+/** Tries at a passphrase typed by the operator, as ssh gives. */
+const PASSPHRASE_TRIES = 3;
 
 export class Identities {
   readonly #keys = new Map<string, ParsedKey>();
@@ -64,16 +67,20 @@ async function loadKey(
   }
   let parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
-    const passphrase =
-      (ssh.identityPassphraseEnv ? env[ssh.identityPassphraseEnv] : undefined) ?? (await ask(file));
-    if (passphrase === undefined) {
-      warnings.push(
-        `${file} is encrypted and no passphrase is available: skipped` +
-          (ssh.identityPassphraseEnv ? ` (set ${ssh.identityPassphraseEnv})` : ' (set ssh.identity_passphrase_env)'),
-      );
-      return undefined;
+    const fromEnv = ssh.identityPassphraseEnv ? env[ssh.identityPassphraseEnv] : undefined;
+    if (fromEnv !== undefined) parsed = ssh2.utils.parseKey(data, fromEnv);
+    for (let tries = 0; fromEnv === undefined && tries < PASSPHRASE_TRIES; tries++) {
+      const typed = await ask(file, tries > 0);
+      if (typed === undefined) {
+        warnings.push(
+          `${file} is encrypted and no passphrase is available: skipped` +
+            (ssh.identityPassphraseEnv ? ` (set ${ssh.identityPassphraseEnv})` : ' (set ssh.identity_passphrase_env)'),
+        );
+        return undefined;
+      }
+      parsed = ssh2.utils.parseKey(data, typed);
+      if (!(parsed instanceof Error)) break;
     }
-    parsed = ssh2.utils.parseKey(data, passphrase);
   }
   if (parsed instanceof Error) {
     throw new UsageError(`cannot use identity file ${file}: ${parsed.message}`, 'give an OpenSSH private key in ssh.identity_files');

@@ -13,10 +13,10 @@ export interface OutputMode {
 }
 
 /** `--no-color` and NO_COLOR switch colour off, FORCE_COLOR on; otherwise only on a terminal. */
-export function wantsColour(flag: boolean, env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }): boolean {
+export function wantsColour(flag: boolean, env: NodeJS.ProcessEnv, terminal: boolean): boolean {
   if (!flag || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
-  return stream.isTTY === true;
+  return terminal;
 }
 
 /**
@@ -70,4 +70,9 @@ export function plural(count: number, word: string): string {
 
 export function milliseconds(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+/** How a host is reached, for tables: its jump hosts in order, or "direct". */
+export function route(via: readonly { name: string }[]): string {
+  return via.map((jump) => jump.name).join(' > ') || 'direct';
 }

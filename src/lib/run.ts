@@ -5,8 +5,9 @@ import type { Command } from 'commander';
 import type { CommandResult, GlobalOptions, RunContext } from './context.js';
 import { ExitCode, formatError, UsageError, ChatonError } from './errors.js';
 import { findInventory } from './inventory/discover.js';
+import { everyMachine } from './inventory/targets.js';
 import { loadInventory } from './inventory/load.js';
-import type { AuditRecord } from './audit.js';
+import { appendAuditRecord, auditOutcome, hostAuditCommand, operatorName, type AuditRecord } from './audit.js';
 import type { Inventory } from './inventory/types.js';
 import { announceColour, paint, setColour, wantsColour, type OutputMode } from './output.js';
 
@@ -14,9 +15,9 @@ export function globalOptions(cmd: Command): GlobalOptions {
   const raw = cmd.optsWithGlobals();
   const concurrency = Number(raw.concurrency ?? 32);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
-    throw new UsageError(`--concurrency must be an integer from 1 to 1000, got ${JSON.stringify(raw.concurrency)}`);
+    throw new UsageError(`--concurrency must be an integer from 1 to 1000, got ${JSON.stringify(raw.concurrency)}`, 'e.g. -j 16; the default is 32');
   }
-  if (raw.quiet && raw.verbose) throw new UsageError('--quiet and --verbose cannot be used together');
+  if (raw.quiet && raw.verbose) throw new UsageError('--quiet and --verbose cannot be used together', 'keep the one you want');
   return {
     inventory: raw.inventory,
     dryRun: Boolean(raw.dryRun),
@@ -32,7 +33,8 @@ export function globalOptions(cmd: Command): GlobalOptions {
 
 /** Decides colour and interactivity once, before anything that prints is loaded. */
 export function outputMode(options: GlobalOptions, env: NodeJS.ProcessEnv): OutputMode {
-  const colour = wantsColour(options.color, env, process.stdout);
+  // Progress goes to stderr and reports to stdout: colour only when both are terminals.
+  const colour = wantsColour(options.color, env, process.stdout.isTTY === true && process.stderr.isTTY === true);
   setColour(colour);
   announceColour(colour, env);
   return {
@@ -79,64 +81,72 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
 
   const onSignal = () => {
     if (abort.signal.aborted) {
-      process.stderr.write('interrupted again: closing connections now\n');
-      void ctx.pool.closeAll().finally(() => process.exit(ExitCode.interrupted));
-      return;
+      // Quit now, but not without the local record of what was already changed.
+      process.stderr.write('interrupted again: quitting now\n');
+      const record = auditRecord(ctx, ExitCode.interrupted);
+      if (record) appendAuditRecord(ctx.env, record);
+      process.exit(ExitCode.interrupted);
     }
     process.stderr.write('interrupting: no new step starts; running commands finish or are stopped (Ctrl-C again to quit now)\n');
     abort.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-
-  let result: CommandResult;
   try {
-    result = await body(ctx);
-  } catch (error) {
-    // A shared step failed before any host was touched: report it like any other result.
-    if (!(error instanceof ChatonError)) throw error;
-    result = { exitCode: abort.signal.aborted ? ExitCode.interrupted : error.exitCode, json: { error: formatError(error) }, text: undefined };
-    process.stderr.write(`${paint.red('error:')} ${formatError(error)}\n`);
+    let result: CommandResult;
+    try {
+      result = await body(ctx);
+    } catch (error) {
+      // A shared step failed before any host was touched: report it like any other result.
+      if (!(error instanceof ChatonError)) throw error;
+      result = { exitCode: abort.signal.aborted ? ExitCode.interrupted : error.exitCode, json: { error: formatError(error) } };
+      process.stderr.write(`${paint.red('error:')} ${formatError(error)}\n`);
+    }
+    const audit = await auditChanges(ctx, result.exitCode);
+    for (const notice of ctx.notices) process.stderr.write(`${paint.yellow('note:')} ${notice}\n`);
+    if (options.dryRun && !options.json) printPlan(ctx);
+    report(options, result, {
+      ...(options.dryRun ? { dryRun: true, planned: plannedAsJson(ctx) } : {}),
+      ...(ctx.notices.length ? { notices: ctx.notices } : {}),
+      ...(audit ? { audit } : {}),
+    });
   } finally {
+    ctx.pool.closeAll();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-
-  const audit = await auditChanges(ctx, result);
-  await ctx.pool.closeAll();
-  for (const notice of ctx.notices) process.stderr.write(`${paint.yellow('note:')} ${notice}\n`);
-  if (options.dryRun && !options.json) printPlan(ctx);
-  report(options, result, {
-    ...(options.dryRun ? { dryRun: true, planned: plannedAsJson(ctx) } : {}),
-    ...(ctx.notices.length ? { notices: ctx.notices } : {}),
-    ...(audit ? { audit } : {}),
-  });
 }
 
-/** Records a run that changed hosts: locally, and in the syslog of each changed host. */
-async function auditChanges(ctx: RunContext, result: CommandResult): Promise<string | undefined> {
-  // In inventory order, whatever order the hosts finished in.
-  const changed = [...ctx.inventory.bastions, ...ctx.inventory.hosts].filter((host) => ctx.executor.changedHosts.has(host.name));
+/** The audit record of this run, if it changed any host (hosts in inventory order). */
+function auditRecord(ctx: RunContext, exitCode: number): AuditRecord | undefined {
+  const changed = everyMachine(ctx.inventory).filter((host) => ctx.executor.changedHosts.has(host.name));
   if (changed.length === 0) return undefined;
-  const { appendAuditRecord, hostAuditCommand, operatorName } = await import('./audit.js');
-  const outcome =
-    result.exitCode === ExitCode.ok ? 'ok' : result.exitCode === ExitCode.interrupted ? 'interrupted' : result.exitCode === ExitCode.partial ? 'partial' : 'failed';
-  const record: AuditRecord = {
+  return {
     time: new Date().toISOString(),
     operator: operatorName(ctx.env),
     argv: ['chaton', ...process.argv.slice(2)],
     inventory: ctx.inventory.file,
     hosts: changed.map((h) => h.name),
-    outcome,
-    exitCode: result.exitCode,
+    outcome: auditOutcome(exitCode),
+    exitCode,
   };
-  const file = await appendAuditRecord(ctx.env, record);
+}
+
+/** Records a run that changed hosts: locally, and in the syslog of each changed host. */
+async function auditChanges(ctx: RunContext, exitCode: number): Promise<string | undefined> {
+  const record = auditRecord(ctx, exitCode);
+  if (!record) return undefined;
+  let file: string | undefined;
+  try {
+    file = appendAuditRecord(ctx.env, record);
+  } catch (error) {
+    ctx.notices.push(`could not write the local audit record (${formatError(error)}): this run is recorded only in the hosts' syslog`);
+  }
   // The host's own log line is best effort: a missing syslog must not turn a success into a failure.
-  const logged = await Promise.allSettled(
-    changed.map((host) => ctx.executor.run(host, hostAuditCommand(record), { kind: 'change', afterInterrupt: true })),
-  );
+  const hosts = everyMachine(ctx.inventory).filter((host) => record.hosts.includes(host.name));
+  const logged = await Promise.allSettled(hosts.map((host) => ctx.executor.run(host, hostAuditCommand(record), { kind: 'change', afterInterrupt: true })));
   logged.forEach((r, i) => {
-    if (r.status === 'rejected') ctx.notices.push(`could not write the audit line in ${changed[i]!.name}'s syslog: ${formatError(r.reason)}`);
+    if (r.status === 'rejected') ctx.notices.push(`could not write the audit line in ${hosts[i]!.name}'s syslog: ${formatError(r.reason)}`);
   });
   return file;
 }

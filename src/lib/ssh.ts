@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
 import ssh2, { type Client, type ClientChannel } from 'ssh2';
-import { ConnectionError, HostKeyError } from './errors.js';
+import { ConnectionError, HostKeyError, InterruptedError } from './errors.js';
 import type { Identities } from './identities.js';
 import type { Endpoint } from './inventory/types.js';
 import { describeKey, hostLookupName, KnownHostsStore } from './known-hosts.js';
@@ -33,57 +33,97 @@ export interface ExecHandle {
   close(): void;
 }
 
+export interface ExecOptions {
+  /** Skips the queue for sessions: for stopping a command, which must not wait behind it. */
+  urgent?: boolean;
+  /** Ctrl-C: a command still waiting for a session then does not start. */
+  signal?: AbortSignal;
+}
+
 export class Connection {
   readonly #sessions: Semaphore;
+  /** Why the connection is gone, once it is. */
+  #lost: ConnectionError | undefined;
+
   constructor(
     readonly endpoint: Endpoint,
     readonly info: ConnectionInfo,
     private readonly client: Client,
   ) {
     this.#sessions = new Semaphore(endpoint.ssh.maxSessions);
+    client.on('error', (error: Error) => this.#markLost(error.message));
+    client.on('close', () => this.#markLost('closed by the other end'));
   }
 
-  /**
-   * Runs one command line (already rendered) in a session channel. `urgent` skips the queue
-   * for sessions: it is for stopping a command, which must not wait behind the ones it stops.
-   */
-  async exec(commandLine: Buffer, streams: ExecStreams, urgent = false): Promise<ExecHandle> {
-    const release = urgent ? () => {} : await this.#sessions.acquire();
+  /** Why the connection dropped, if it did (a command then ends with no exit status). */
+  get lost(): ConnectionError | undefined {
+    return this.#lost;
+  }
+
+  /** Runs one command line (already rendered) in a session channel. */
+  async exec(commandLine: Buffer, streams: ExecStreams, options: ExecOptions = {}): Promise<ExecHandle> {
+    const release = options.urgent ? () => {} : await this.#sessions.acquire();
+    if (options.signal?.aborted) {
+      release();
+      throw new InterruptedError(`${this.endpoint.name}: not started: interrupted`);
+    }
+    if (this.#lost) {
+      release();
+      throw this.#lost;
+    }
     return new Promise<ExecHandle>((resolve, reject) => {
-      // ssh2 sends a Buffer command as bytes, unchanged (its typings only say string).
-      this.client.exec(commandLine as unknown as string, (error, channel) => {
-        if (error) {
-          release();
-          reject(new ConnectionError(this.endpoint.name, `${this.endpoint.name}: cannot open a session: ${error.message}`));
-          return;
-        }
-        // Listen now, in this callback: a quick command's exit status can arrive in the same
-        // packet batch as the channel's confirmation, before any promise continuation runs.
-        resolve({ done: ended(channel, streams, release), close: () => channel.close() });
-        channel.end(streams.stdin);
-      });
+      const failed = (message: string) => {
+        release();
+        reject(new ConnectionError(this.endpoint.name, `${where(this.endpoint)}: cannot open a session: ${message}`, `sshd's MaxSessions may be lower than ssh.max_sessions (${this.endpoint.ssh.maxSessions}): lower it in the inventory`));
+      };
+      try {
+        // ssh2 sends a Buffer command as bytes, unchanged (its typings only say string).
+        this.client.exec(commandLine as unknown as string, (error, channel) => {
+          if (error) return failed(error.message);
+          // Listen now, in this callback: a quick command's exit status can arrive in the same
+          // packet batch as the channel's confirmation, before any promise continuation runs.
+          resolve({ done: ended(channel, streams, release), close: () => channel.close() });
+          channel.end(streams.stdin);
+        });
+      } catch (error) {
+        // ssh2 throws "Not connected" at once when the connection is gone.
+        this.#markLost((error as Error).message);
+        release();
+        reject(this.#lost);
+      }
     });
   }
 
   /** A TCP stream from this host to another one (this host acting as a jump host). */
   forward(endpoint: Endpoint): Promise<Duplex> {
-    return new Promise((resolve, reject) =>
-      this.client.forwardOut('127.0.0.1', 0, endpoint.address, endpoint.port, (error, stream) => {
-        if (!error) return resolve(stream);
-        reject(
-          new ConnectionError(
-            endpoint.name,
-            `${this.endpoint.name} could not reach ${endpoint.name} (${endpoint.address}:${endpoint.port}): ${error.message}`,
-            `check that ${endpoint.name} is up and that sshd listens on port ${endpoint.port}`,
-          ),
-        );
-      }),
-    );
+    return new Promise((resolve, reject) => {
+      const unreachable = (message: string) =>
+        new ConnectionError(endpoint.name, `${this.endpoint.name} could not reach ${where(endpoint)}: ${message}`, `check that ${endpoint.name} is up and that sshd listens on port ${endpoint.port}`);
+      try {
+        this.client.forwardOut('127.0.0.1', 0, endpoint.address, endpoint.port, (error, stream) => (error ? reject(unreachable(error.message)) : resolve(stream)));
+      } catch (error) {
+        reject(unreachable(`the connection to ${this.endpoint.name} is gone (${(error as Error).message})`));
+      }
+    });
   }
 
   close(): void {
     this.client.end();
   }
+
+  #markLost(reason: string): void {
+    this.#lost ??= new ConnectionError(this.endpoint.name, `${where(this.endpoint)}: connection lost: ${reason}`, `check the network path to ${this.endpoint.name}; rerun when it answers again`);
+  }
+}
+
+/** How a host is named in messages: its name, address and port. */
+function where(endpoint: Endpoint): string {
+  return `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
+}
+
+/** Identifies a chain of endpoints (jump hosts, then the target): one connection per key. */
+export function routeKey(chain: readonly Endpoint[]): string {
+  return chain.map((e) => `${e.user}@${e.address}:${e.port}`).join(' > ');
 }
 
 function ended(channel: ClientChannel, streams: ExecStreams, release: () => void): Promise<{ code: number | null; signal: string | null }> {
@@ -108,7 +148,8 @@ export interface PoolOptions {
   env: NodeJS.ProcessEnv;
   /** Add unknown host keys to known_hosts (never replaces a changed one). */
   acceptNew: boolean;
-  onKeyAccepted?: (endpoint: Endpoint, file: string, key: string) => void;
+  /** Told what the operator must know without it being a failure (a key added, a bad line). */
+  notice: (message: string) => void;
 }
 
 export class ConnectionPool {
@@ -118,7 +159,7 @@ export class ConnectionPool {
 
   /** The connection to `endpoint`, opened at most once per run, through the jumps in `via`. */
   connect(endpoint: Endpoint, via: Endpoint[]): Promise<Connection> {
-    const key = [...via, endpoint].map((e) => `${e.user}@${e.address}:${e.port}`).join(' > ');
+    const key = routeKey([...via, endpoint]);
     let connection = this.#connections.get(key);
     if (!connection) {
       connection = this.#open(endpoint, via);
@@ -127,13 +168,17 @@ export class ConnectionPool {
     return connection;
   }
 
-  /** Closes every connection, hosts before the jump hosts they go through. */
-  async closeAll(): Promise<void> {
-    const settled = await Promise.allSettled([...this.#connections.values()]);
-    const open = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    for (const connection of open.reverse()) connection.close();
-    this.#connections.clear();
+  /**
+   * Closes every open connection now, hosts before the jump hosts they go through; one still
+   * being opened is closed as soon as it is ready. Never waits.
+   */
+  closeAll(): void {
+    this.#closing = true;
+    for (const connection of [...this.#established].reverse()) connection.close();
   }
+
+  readonly #established: Connection[] = [];
+  #closing = false;
 
   async #open(endpoint: Endpoint, via: Endpoint[]): Promise<Connection> {
     const jump = via.at(-1);
@@ -142,7 +187,10 @@ export class ConnectionPool {
     const sock = jumpConnection
       ? await within(jumpConnection.forward(endpoint), endpoint.ssh.connectTimeoutMs, () => noAnswer(endpoint, jump!.name))
       : await tcpConnect(endpoint);
-    return this.#handshake(endpoint, sock, await this.#knownHostsFor(endpoint), started);
+    const connection = await this.#handshake(endpoint, sock, await this.#knownHostsFor(endpoint), started);
+    this.#established.push(connection);
+    if (this.#closing) connection.close();
+    return connection;
   }
 
   /** known_hosts files are read once per run (hosts may name other files than the default). */
@@ -150,7 +198,10 @@ export class ConnectionPool {
     const key = endpoint.ssh.knownHosts.join('\0');
     let store = this.#knownHosts.get(key);
     if (!store) {
-      store = KnownHostsStore.load(endpoint.ssh.knownHosts);
+      store = KnownHostsStore.load(endpoint.ssh.knownHosts).then((loaded) => {
+        for (const problem of loaded.problems) this.options.notice(`${problem.file}:${problem.line}: ${problem.message} (line ignored)`);
+        return loaded;
+      });
       this.#knownHosts.set(key, store);
     }
     return store;
@@ -162,7 +213,6 @@ export class ConnectionPool {
     let kex = '';
     let hostKey = '';
     let trustProblem: HostKeyError | undefined;
-    const where = `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
     const authMethods = identities.authMethods(endpoint, env);
 
     return new Promise<Connection>((resolve, reject) => {
@@ -186,12 +236,12 @@ export class ConnectionPool {
           return fail(
             new ConnectionError(
               endpoint.name,
-              `${where}: sshd refused every key offered for user ${endpoint.user} (${identities.describe(endpoint, env)})`,
+              `${where(endpoint)}: sshd refused every key offered for user ${endpoint.user} (${identities.describe(endpoint, env)})`,
               `install your public key in ~${endpoint.user}/.ssh/authorized_keys on ${endpoint.name}, or fix ssh.identity_files`,
             ),
           );
         }
-        fail(new ConnectionError(endpoint.name, `${where}: ${error.message}`));
+        fail(new ConnectionError(endpoint.name, `${where(endpoint)}: ${error.message}`, `the log of sshd on ${endpoint.name} says why`));
       });
       client.connect({
         sock,
@@ -219,7 +269,6 @@ export class ConnectionPool {
 
   async #verifyHostKey(endpoint: Endpoint, key: Buffer, knownHosts: KnownHostsStore): Promise<void> {
     const { acceptNew } = this.options;
-    const where = `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
     const verdict = knownHosts.check(endpoint.address, endpoint.port, key);
     switch (verdict.status) {
       case 'trusted':
@@ -227,7 +276,7 @@ export class ConnectionPool {
       case 'revoked':
         throw new HostKeyError(
           endpoint.name,
-          `${where} offered ${describeKey(key)}, which is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
+          `${where(endpoint)} offered ${describeKey(key)}, which is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
           'do not connect until the host has a new key; check it on the console',
         );
       case 'changed': {
@@ -235,7 +284,7 @@ export class ConnectionPool {
         const first = verdict.known[0]!;
         throw new HostKeyError(
           endpoint.name,
-          `HOST KEY CHANGED for ${where}: it offered ${describeKey(key)}, but known_hosts has ${known}. ` +
+          `HOST KEY CHANGED for ${where(endpoint)}: it offered ${describeKey(key)}, but known_hosts has ${known}. ` +
             'Someone may be intercepting the connection, or the host was reinstalled.',
           `check the key on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub); if it is right, remove the old one: ${display(command('ssh-keygen', '-R', hostLookupName(endpoint.address, endpoint.port), '-f', first.file))}`,
         );
@@ -243,12 +292,12 @@ export class ConnectionPool {
       case 'unknown': {
         if (acceptNew) {
           const accepted = await knownHosts.accept(endpoint.address, endpoint.port, key);
-          this.options.onKeyAccepted?.(endpoint, accepted.file, describeKey(key));
+          this.options.notice(`added ${describeKey(key)} of ${where(endpoint)} to ${accepted.file}`);
           return;
         }
         throw new HostKeyError(
           endpoint.name,
-          `${where} offered ${describeKey(key)}, which is not in ${knownHosts.files.join(' or ')}`,
+          `${where(endpoint)} offered ${describeKey(key)}, which is not in ${knownHosts.files.join(' or ')}`,
           `compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console), then rerun with --accept-new`,
         );
       }
@@ -259,7 +308,7 @@ export class ConnectionPool {
 function noAnswer(endpoint: Endpoint, jump?: string): ConnectionError {
   return new ConnectionError(
     endpoint.name,
-    `${endpoint.name} (${endpoint.address}:${endpoint.port}): no answer${jump ? ` through ${jump}` : ''} within ${endpoint.ssh.connectTimeoutMs / 1000} s`,
+    `${where(endpoint)}: no answer${jump ? ` through ${jump}` : ''} within ${endpoint.ssh.connectTimeoutMs / 1000} s`,
     `check that ${endpoint.name} is up and its address is right, or raise ssh.connect_timeout`,
   );
 }
@@ -287,7 +336,6 @@ function within<T extends { destroy(): unknown }>(promise: Promise<T>, ms: numbe
 }
 
 function tcpConnect(endpoint: Endpoint): Promise<net.Socket> {
-  const where = `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: endpoint.address, port: endpoint.port });
     socket.setNoDelay(true);
@@ -302,7 +350,7 @@ function tcpConnect(endpoint: Endpoint): Promise<net.Socket> {
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const reason = error.code === 'ECONNREFUSED' ? 'connection refused (is sshd running?)' : error.message;
-      reject(new ConnectionError(endpoint.name, `${where}: ${reason}`, `check the address and port of ${endpoint.name} in the inventory`));
+      reject(new ConnectionError(endpoint.name, `${where(endpoint)}: ${reason}`, `check the address and port of ${endpoint.name} in the inventory`));
     });
   });
 }

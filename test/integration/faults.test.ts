@@ -71,13 +71,15 @@ describe('faults', () => {
     assert.notEqual(left.exitCode, 0, `sleep still running: ${left.stdout}`);
   });
 
-  it('Ctrl-C stops the running commands, reports, audits and exits 130', async () => {
-    const run = await chaton(['-i', inventory, '-y', 'exec', 'hypervisors', '--', 'echo started; sleep 1.5; echo slept'], {
+  it('Ctrl-C stops the running commands on the hosts, reports, audits and exits 130', async () => {
+    const run = await chaton(['-i', inventory, '-y', 'exec', 'hypervisors', '--', 'echo started; sleep 280; echo slept'], {
       env: { ...env },
       onSpawn: (child) => {
-        // One Ctrl-C: a second one means "quit now", without waiting for the audit.
+        // One Ctrl-C, once every host has started: a second one means "quit now".
+        let started = 0;
         const interrupt = (chunk: Buffer) => {
-          if (!chunk.toString().includes('started')) return;
+          started += chunk.toString().split('| started').length - 1;
+          if (started < 3) return;
           child.stdout!.off('data', interrupt);
           child.kill('SIGINT');
         };
@@ -86,8 +88,12 @@ describe('faults', () => {
     });
     assert.equal(run.code, 130, run.stderr);
     assert.match(run.stderr, /interrupting/);
-    assert.doesNotMatch(run.stdout, /\| slept/);
     assert.match(run.stdout, /exit codes: interrupted on 3 hosts/);
+    for (const host of ['pve1', 'pve2', 'pve3']) {
+      const left = await lab.run(host, ['pgrep', '-f', 'sleep 280']);
+      assert.notEqual(left.exitCode, 0, `${host}: sleep still running`);
+      assert.match(await lab.syslog(host), /chaton: operator=\S+ outcome=interrupted exit=130 /);
+    }
     const records = (await readFile(path.join(env.XDG_STATE_HOME!, 'chaton', 'audit.jsonl'), 'utf8')).trim().split('\n');
     assert.equal(JSON.parse(records.at(-1)!).outcome, 'interrupted');
   });

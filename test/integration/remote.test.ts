@@ -63,8 +63,8 @@ describe('hosts check', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^pve1 \| Linux \S+$/m);
     assert.match(run.stdout, /^gw {3}\| Linux \S+$/m);
-    const quiet = await chaton([...inv(), 'hosts', 'check', 'pve1,gw'], { env });
-    assert.doesNotMatch(quiet.stdout, /\| Linux/);
+    const plain = await chaton([...inv(), 'hosts', 'check', 'pve1,gw'], { env });
+    assert.doesNotMatch(plain.stdout, /\| Linux/);
   });
 
   it('checks the bastion itself when named', async () => {
@@ -204,14 +204,15 @@ describe('exec', () => {
 /** A key-only login for `user` on `host`, with the operator's key, and a sudoers rule if given. */
 async function addUser(lab: Lab, host: string, user: string, sudoers: string | null): Promise<void> {
   const pub = await readFile(`${lab.operatorKeyPath}.pub`, 'utf8');
+  // The values travel as positional parameters of sh, never spliced into the script.
   const script = [
-    `id ${user} >/dev/null 2>&1 || useradd -m -s /bin/sh ${user}`,
-    `usermod -p '*' ${user}`,
-    `install -d -m 700 -o ${user} -g ${user} /home/${user}/.ssh`,
-    `cat > /home/${user}/.ssh/authorized_keys`,
-    `chown ${user}: /home/${user}/.ssh/authorized_keys`,
-    sudoers ? `echo '${sudoers}' > /etc/sudoers.d/${user} && chmod 440 /etc/sudoers.d/${user}` : 'true',
+    'id "$1" >/dev/null 2>&1 || useradd -m -s /bin/sh "$1"',
+    `usermod -p '*' "$1"`,
+    'install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"',
+    'cat > "/home/$1/.ssh/authorized_keys"',
+    'chown "$1:" "/home/$1/.ssh/authorized_keys"',
+    'if [ -n "$2" ]; then printf "%s\\n" "$2" > "/etc/sudoers.d/$1" && chmod 440 "/etc/sudoers.d/$1"; fi',
   ].join(' && ');
-  const result = await lab.run(host, ['sh', '-c', script], { input: pub });
+  const result = await lab.run(host, ['sh', '-c', script, 'sh', user, sudoers ?? ''], { input: pub });
   assert.equal(result.exitCode, 0, result.stderr);
 }

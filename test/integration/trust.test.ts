@@ -103,15 +103,16 @@ describe('identities', () => {
     try {
       await run('ssh-add', [lab.operatorKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
       // The only identity file is a key no host knows: the login can only come from the agent.
+      // (host002: the host-key tests above give pve1 a new key.)
       const stranger = path.join(dir, 'stranger');
       await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
       const inventory = await variantInventory(lab.inventoryPath, (doc) => {
         doc.setIn(['ssh', 'identity_files'], [stranger]);
         doc.setIn(['ssh', 'agent'], true);
       });
-      const withAgent = await chaton(['-i', inventory, 'hosts', 'check', 'pve1'], { env: { ...env, SSH_AUTH_SOCK: socket } });
+      const withAgent = await chaton(['-i', inventory, 'hosts', 'check', 'host002'], { env: { ...env, SSH_AUTH_SOCK: socket } });
       assert.equal(withAgent.code, 0, withAgent.stderr);
-      const without = await chaton(['-i', inventory, 'hosts', 'check', 'pve1'], { env });
+      const without = await chaton(['-i', inventory, 'hosts', 'check', 'host002'], { env });
       assert.equal(without.code, 5);
       assert.match(without.stdout + without.stderr, /sshd refused every key offered for user root/);
     } finally {

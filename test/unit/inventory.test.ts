@@ -194,7 +194,7 @@ describe('parseInventory: broken inventories', () => {
         `${file}:13:3: groups.hypervisors: is written twice (first on line 12) (keep one of them: YAML would silently use only one)`,
       ].join('\n'),
     );
-    assert.equal(error.hint, 'fix these 2 problems; `chaton inventory check` lists them again');
+    assert.equal(error.hint, 'fix these 2 problems; inventory.example.yaml documents every key');
   });
 
   it('sorts problems by position, whatever order they were found in', () => {
@@ -204,7 +204,7 @@ describe('parseInventory: broken inventories', () => {
       error.problems.map((problem) => problem.message),
       ['1:2', '1:9', '3:1'],
     );
-    assert.equal(new InventoryError([at(1, 1)]).hint, 'fix this problem; `chaton inventory check` lists them again');
+    assert.equal(new InventoryError([at(1, 1)]).hint, 'fix this problem; inventory.example.yaml documents every key');
   });
 
   it('says when the file cannot be read, as a usage error', async () => {

@@ -24,7 +24,7 @@ export class InventoryError extends UsageError {
   constructor(problems: InventoryProblem[]) {
     const sorted = [...problems].sort(byPosition);
     const these = sorted.length === 1 ? 'this problem' : `these ${sorted.length} problems`;
-    super(sorted.map(formatProblem).join('\n'), `fix ${these}; \`chaton inventory check\` lists them again`);
+    super(sorted.map(formatProblem).join('\n'), `fix ${these}; inventory.example.yaml documents every key`);
     this.problems = sorted;
   }
 }

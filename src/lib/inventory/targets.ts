@@ -31,7 +31,7 @@ export function resolveTargets(inventory: Inventory, spec: string): Host[] {
 }
 
 /** Bastions then hosts: the inventory order of targets. */
-function everyMachine(inventory: Inventory): Host[] {
+export function everyMachine(inventory: Inventory): Host[] {
   return [...inventory.bastions, ...inventory.hosts];
 }
 
