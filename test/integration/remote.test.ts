@@ -67,6 +67,13 @@ describe('hosts check', () => {
     assert.doesNotMatch(plain.stdout, /\| Linux/);
   });
 
+  it('prints only the report and failures with --quiet', async () => {
+    const run = await chaton([...inv(), '--quiet', 'hosts', 'check', 'pve1,gw'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, '');
+    assert.match(run.stdout, /^HOST .*\npve1 .*\ngw /);
+  });
+
   it('checks the bastion itself when named', async () => {
     const run = await chaton([...inv(), '--json', 'hosts', 'check', 'bastion'], { env });
     assert.equal(run.code, 0, run.stderr);
