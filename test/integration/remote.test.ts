@@ -1,11 +1,13 @@
 // chaton on a lab of 25 hosts behind a bastion: fan-out, exec, output for cron and programs,
 // dry-run, confirmation, sudo, and the audit trail.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { command, render } from '../../src/lib/shell.js';
 import type { Lab } from '../lab/lab.js';
-import { ANSI, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
+import { ANSI, CHATON, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
 let lab: Lab;
 let env: NodeJS.ProcessEnv;
@@ -160,6 +162,18 @@ describe('exec', () => {
     assert.equal(host.truncated, true);
   });
 
+  it('on a terminal asks before running on several hosts, in colour, and takes no for an answer', async () => {
+    const yes = await onTerminal([...inv(), 'exec', 'pve1,pve2', '--', 'hostname'], 'y\r');
+    assert.equal(yes.code, 0, yes.output);
+    assert.match(yes.output, /Run `hostname` on 2 hosts \(pve1, pve2\)\?/);
+    assert.match(yes.output, ANSI);
+    assert.match(yes.output, /pve2\S* \| pve2/);
+    const no = await onTerminal([...inv(), 'exec', 'pve1,pve2', '--', 'touch /root/declined-marker'], 'n\r');
+    assert.equal(no.code, 3, no.output);
+    assert.match(no.output, /not confirmed: nothing was done/);
+    for (const host of ['pve1', 'pve2']) assert.notEqual((await lab.run(host, ['test', '-e', '/root/declined-marker'])).exitCode, 0);
+  });
+
   it('without a terminal refuses to run on several hosts unless --yes, and changes nothing', async () => {
     const run = await chaton([...inv(), 'exec', 'pve1,pve2', '--', 'touch /root/should-not-exist'], { env });
     assert.equal(run.code, 3);
@@ -207,6 +221,25 @@ describe('exec', () => {
     assert.match(refused.stdout + refused.stderr, /sudo asks ops for a password/);
   });
 });
+
+/** Runs chaton on a terminal (script(1) gives it a pty) and answers its question once it is asked. */
+function onTerminal(args: string[], answer: string): Promise<{ code: number | null; output: string }> {
+  const line = render(command('sh', '-c', 'stty cols 120 rows 40; exec "$0" "$@"', process.execPath, CHATON, ...args)).toString();
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', line, '/dev/null'], { env: { ...env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const asked = !output.includes('(y/N)');
+      output += chunk.toString();
+      if (asked && output.includes('(y/N)')) child.stdin.write(answer);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      child.stdin.end();
+      resolve({ code, output });
+    });
+  });
+}
 
 /** A key-only login for `user` on `host`, with the operator's key, and a sudoers rule if given. */
 async function addUser(lab: Lab, host: string, user: string, sudoers: string | null): Promise<void> {
