@@ -1,5 +1,7 @@
 // The audit trail of changing runs: a JSON line on the operator's machine, and a syslog line
 // (`logger -t chaton`) on every host that was changed, so the hosts' own logs tell who did what.
+// A host's line is written as soon as its own work ends, with its own outcome: it does not wait
+// for the slowest host, and it says what happened there.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,8 +45,7 @@ export function auditOutcome(exitCode: number): AuditRecord['outcome'] {
   return exitCode === 1 ? 'failed' : 'partial';
 }
 
-/** The syslog line for one changed host. */
-export function hostAuditCommand(record: AuditRecord): Command {
-  const commandLine = display(command(...record.argv));
-  return command('logger', '-t', 'chaton', '--', `operator=${record.operator} outcome=${record.outcome} exit=${record.exitCode} command: ${commandLine}`);
+/** The syslog line for one changed host, with what happened on that host. */
+export function hostAuditCommand(operator: string, argv: string[], outcome: AuditRecord['outcome']): Command {
+  return command('logger', '-t', 'chaton', '--', `operator=${operator} outcome=${outcome} command: ${display(command(...argv))}`);
 }

@@ -10,6 +10,7 @@ import {
   type ListrTaskWrapper,
   type LoggerFieldOptions,
 } from 'listr2';
+import { hostAuditCommand } from './audit.js';
 import type { RunContext } from './context.js';
 import { ConnectionError, ExitCode, formatError, HostKeyError, InterruptedError, RefusedError } from './errors.js';
 import type { Host } from './inventory/types.js';
@@ -70,19 +71,23 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
         if (live) task.output = shown;
         else task.output = `${stream === 'stderr' ? STDERR_LINE : ''}${paint.cyan(host.name.padEnd(width))} | ${shown}`;
       };
+      let outcome: HostOutcome<T>;
       try {
         const value = await spec.work(host, {
           output,
           verboseLines: ctx.mode.verbose ? (stream, line) => output(line, stream) : undefined,
         });
-        outcomes.set(host.name, { host, ok: true, value });
-        const summary = spec.summary?.(value);
-        if (spec.failed?.(value)) throw new Error(`${host.name}: ${summary ?? 'failed'}`);
-        if (summary) task.title = `${host.name}: ${summary}`;
+        outcome = { host, ok: true, value };
       } catch (error) {
-        if (!outcomes.has(host.name)) outcomes.set(host.name, { host, ok: false, error });
-        throw new Error(formatError(error));
+        outcome = { host, ok: false, error };
       }
+      outcomes.set(host.name, outcome);
+      const failed = !outcome.ok || spec.failed?.(outcome.value) === true;
+      await auditHost(ctx, host, !outcome.ok && outcome.error instanceof InterruptedError ? 'interrupted' : failed ? 'failed' : 'ok');
+      if (!outcome.ok) throw new Error(formatError(outcome.error));
+      const summary = spec.summary?.(outcome.value);
+      if (failed) throw new Error(`${host.name}: ${summary ?? 'failed'}`);
+      if (summary) task.title = `${host.name}: ${summary}`;
     },
   }));
 
@@ -102,6 +107,16 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
   // A shared step that fails (no confirmation, bastion unreachable) rejects here: no host was touched.
   await list.run();
   return spec.hosts.map((host) => outcomes.get(host.name) ?? { host, ok: false, error: new InterruptedError() });
+}
+
+/** The changed host's own syslog line; best effort: a host without syslog is only a notice. */
+async function auditHost(ctx: RunContext, host: Host, outcome: 'ok' | 'failed' | 'interrupted'): Promise<void> {
+  if (!ctx.executor.changedHosts.has(host.name)) return;
+  try {
+    await ctx.executor.run(host, hostAuditCommand(ctx.operator, ctx.commandLine, outcome), { kind: 'change', afterInterrupt: true });
+  } catch (error) {
+    ctx.notices.push(`could not write the audit line in ${host.name}'s syslog: ${formatError(error)}`);
+  }
 }
 
 /** Load the keys (asking for passphrases), then reach each bastion once: a dead bastion stops everything. */

@@ -1,4 +1,5 @@
 // Everything one run of a remote command shares: options, inventory, connections, the executor.
+import { operatorName } from './audit.js';
 import type { ExitCode } from './errors.js';
 import { Executor } from './executor.js';
 import { Identities } from './identities.js';
@@ -32,6 +33,9 @@ export class RunContext {
   readonly identities = new Identities();
   readonly pool: ConnectionPool;
   readonly executor: Executor;
+  /** For the audit trail: who runs chaton, and the command line as typed. */
+  readonly operator: string;
+  readonly commandLine: string[];
 
   constructor(
     readonly options: GlobalOptions,
@@ -39,7 +43,10 @@ export class RunContext {
     readonly inventory: Inventory,
     readonly signal: AbortSignal,
     readonly env: NodeJS.ProcessEnv,
+    argv: string[],
   ) {
+    this.operator = operatorName(env);
+    this.commandLine = ['chaton', ...argv.slice(2)];
     this.pool = new ConnectionPool({
       identities: this.identities,
       env,

@@ -156,12 +156,22 @@ function hashedHostSalt(hosts: string): Buffer | null {
 }
 
 // OpenSSH's match_pattern: `*` is any run of characters, `?` any one; nothing else is special.
+// Most patterns are plain names, compared as such; wildcard ones are compiled once (a fan-out
+// looks every host up in every line).
 function matchesPattern(name: string, pattern: string): boolean {
-  const source = Array.from(pattern.replace(/\*+/g, '*'), (char) =>
-    char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/, '\\$&'),
-  ).join('');
-  return new RegExp(`^${source}$`, 's').test(name);
+  if (!pattern.includes('*') && !pattern.includes('?')) return name === pattern;
+  let compiled = COMPILED_PATTERNS.get(pattern);
+  if (!compiled) {
+    const source = Array.from(pattern.replace(/\*+/g, '*'), (char) =>
+      char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/, '\\$&'),
+    ).join('');
+    compiled = new RegExp(`^${source}$`, 's');
+    COMPILED_PATTERNS.set(pattern, compiled);
+  }
+  return compiled.test(name);
 }
+
+const COMPILED_PATTERNS = new Map<string, RegExp>();
 
 // OpenSSH's match_hostname: one negated pattern that matches rules the line out, whatever else matches.
 function matchesPatternList(name: string, patterns: string): boolean {

@@ -7,7 +7,7 @@ import { ExitCode, formatError, UsageError, ChatonError } from './errors.js';
 import { findInventory } from './inventory/discover.js';
 import { everyMachine } from './inventory/targets.js';
 import { loadInventory } from './inventory/load.js';
-import { appendAuditRecord, auditOutcome, hostAuditCommand, operatorName, type AuditRecord } from './audit.js';
+import { appendAuditRecord, auditOutcome, type AuditRecord } from './audit.js';
 import type { Inventory } from './inventory/types.js';
 import { announceColour, paint, setColour, wantsColour, type OutputMode } from './output.js';
 
@@ -77,7 +77,7 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
   const abort = new AbortController();
   // Every running remote command listens for Ctrl-C: as many listeners as hosts at once.
   setMaxListeners(0, abort.signal);
-  const ctx = new RunContext(options, mode, inventory, abort.signal, process.env);
+  const ctx = new RunContext(options, mode, inventory, abort.signal, process.env, process.argv);
 
   const onSignal = () => {
     if (abort.signal.aborted) {
@@ -102,7 +102,7 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
       result = { exitCode: abort.signal.aborted ? ExitCode.interrupted : error.exitCode, json: { error: formatError(error) } };
       process.stderr.write(`${paint.red('error:')} ${formatError(error)}\n`);
     }
-    const audit = await auditChanges(ctx, result.exitCode);
+    const audit = auditChanges(ctx, result.exitCode);
     for (const notice of ctx.notices) process.stderr.write(`${paint.yellow('note:')} ${notice}\n`);
     if (options.dryRun && !options.json) printPlan(ctx);
     report(options, result, {
@@ -117,14 +117,14 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
   }
 }
 
-/** The audit record of this run, if it changed any host (hosts in inventory order). */
+/** The local audit record of this run, if it changed any host (hosts in inventory order). */
 function auditRecord(ctx: RunContext, exitCode: number): AuditRecord | undefined {
   const changed = everyMachine(ctx.inventory).filter((host) => ctx.executor.changedHosts.has(host.name));
   if (changed.length === 0) return undefined;
   return {
     time: new Date().toISOString(),
-    operator: operatorName(ctx.env),
-    argv: ['chaton', ...process.argv.slice(2)],
+    operator: ctx.operator,
+    argv: ctx.commandLine,
     inventory: ctx.inventory.file,
     hosts: changed.map((h) => h.name),
     outcome: auditOutcome(exitCode),
@@ -132,23 +132,16 @@ function auditRecord(ctx: RunContext, exitCode: number): AuditRecord | undefined
   };
 }
 
-/** Records a run that changed hosts: locally, and in the syslog of each changed host. */
-async function auditChanges(ctx: RunContext, exitCode: number): Promise<string | undefined> {
+/** Appends the local record of a run that changed hosts (each host's syslog has its own line). */
+function auditChanges(ctx: RunContext, exitCode: number): string | undefined {
   const record = auditRecord(ctx, exitCode);
   if (!record) return undefined;
-  let file: string | undefined;
   try {
-    file = appendAuditRecord(ctx.env, record);
+    return appendAuditRecord(ctx.env, record);
   } catch (error) {
     ctx.notices.push(`could not write the local audit record (${formatError(error)}): this run is recorded only in the hosts' syslog`);
+    return undefined;
   }
-  // The host's own log line is best effort: a missing syslog must not turn a success into a failure.
-  const hosts = everyMachine(ctx.inventory).filter((host) => record.hosts.includes(host.name));
-  const logged = await Promise.allSettled(hosts.map((host) => ctx.executor.run(host, hostAuditCommand(record), { kind: 'change', afterInterrupt: true })));
-  logged.forEach((r, i) => {
-    if (r.status === 'rejected') ctx.notices.push(`could not write the audit line in ${hosts[i]!.name}'s syslog: ${formatError(r.reason)}`);
-  });
-  return file;
 }
 
 function printPlan(ctx: RunContext): void {

@@ -137,6 +137,9 @@ describe('exec', () => {
     const some = await chaton([...inv(), '-y', 'exec', 'pve1,pve2', '--', 'test "$(hostname)" = pve1'], { env });
     assert.equal(some.code, 4);
     assert.match(some.stdout, /exit 0 on 1 host \(pve1\); exit 1 on 1 host \(pve2\)/);
+    // Each host's syslog says what happened there.
+    assert.match(await lab.syslog('pve1'), /outcome=ok command: chaton .*exec pve1,pve2 /);
+    assert.match(await lab.syslog('pve2'), /outcome=failed command: chaton .*exec pve1,pve2 /);
     const all = await chaton([...inv(), '-y', 'exec', 'pve1,pve2', '--', 'exit 3'], { env });
     assert.equal(all.code, 1);
   });
@@ -198,7 +201,7 @@ describe('exec', () => {
     assert.deepEqual(record.hosts, ['pve3', 'backup']);
     assert.equal(record.outcome, 'ok');
     assert.deepEqual(record.argv.slice(-4), ['exec', 'pve3,backup', '--', 'true']);
-    for (const host of ['pve3', 'backup']) assert.match(await lab.syslog(host), /chaton: operator=\S+ outcome=ok exit=0 command: chaton .*exec pve3,backup -- true/);
+    for (const host of ['pve3', 'backup']) assert.match(await lab.syslog(host), /chaton: operator=\S+ outcome=ok command: chaton .*exec pve3,backup -- true/);
     assert.doesNotMatch(await lab.syslog('pve2'), /exec pve3,backup/);
   });
 
