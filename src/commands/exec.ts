@@ -67,7 +67,8 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
         onInterrupt: 'cancel',
         captureBytes: ctx.options.json ? JSON_CAPTURE_BYTES : 0,
         // The remote output is what exec is for: shown with or without --verbose.
-        onLine: (stream, line) => task.output(line, stream),
+        onLines: (stream, lines) => task.output(lines, stream),
+        drained: task.drained,
       });
       return {
         dryRun: result.dryRun,

@@ -39,7 +39,7 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
     work: async (host, task) => {
       const connection = await ctx.pool.connect(host, host.via);
       const started = performance.now();
-      const os = await ctx.executor.fact(host, kernelRelease, { onLine: task.verboseLines });
+      const os = await ctx.executor.fact(host, kernelRelease, { onLines: task.verboseLines, drained: task.drained });
       return { connectMs: connection.info.connectMs, latencyMs: performance.now() - started, kex: connection.info.kex, hostKey: connection.info.hostKey, os };
     },
     summary: (r) => `${r.os} (${milliseconds(r.latencyMs)})`,

@@ -20,12 +20,14 @@ import { paint, plural, timestamp, type OutputMode } from './output.js';
 /** What a host's work may do with its progress line. */
 export interface HostTask {
   /**
-   * A line of remote output, prefixed with the host's name: a remote stderr line goes to
+   * Lines of remote output, each prefixed with the host's name: remote stderr goes to
    * chaton's stderr, as ssh does it, the rest to stdout.
    */
-  output(line: string, stream?: 'stdout' | 'stderr'): void;
-  /** Pass as `onLine` to show a remote command's output lines with --verbose; undefined otherwise. */
-  verboseLines: ((stream: 'stdout' | 'stderr', line: string) => void) | undefined;
+  output(lines: string, stream?: 'stdout' | 'stderr'): boolean;
+  /** Pass as `onLines` to show a remote command's output with --verbose; undefined otherwise. */
+  verboseLines: ((stream: 'stdout' | 'stderr', lines: string) => boolean) | undefined;
+  /** Resolves when chaton's output can take more (after `output` returned false). */
+  drained(): Promise<void>;
 }
 
 export type HostOutcome<T> = { host: Host; ok: true; value: T } | { host: Host; ok: false; error: unknown };
@@ -65,17 +67,20 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
         task.skip(`${host.name}: not started (interrupted)`);
         return;
       }
-      const output = (line: string, stream: 'stdout' | 'stderr' = 'stdout') => {
-        const shown = stream === 'stderr' ? paint.red(line) : line;
+      const prefix = `${paint.cyan(host.name.padEnd(width))} | `;
+      const output = (lines: string, stream: 'stdout' | 'stderr' = 'stdout') => {
+        const shown = stream === 'stderr' ? paint.red(lines) : lines;
         // Lines of all hosts interleave, except under each host's own line in the live view.
         if (live) task.output = shown;
-        else task.output = `${stream === 'stderr' ? STDERR_LINE : ''}${paint.cyan(host.name.padEnd(width))} | ${shown}`;
+        else task.output = `${stream === 'stderr' ? STDERR_LINE : ''}${shown.replace(/^/gm, () => prefix)}`;
+        return live || !(stream === 'stderr' || ctx.mode.json ? process.stderr : process.stdout).writableNeedDrain;
       };
       let outcome: HostOutcome<T>;
       try {
         const value = await spec.work(host, {
           output,
-          verboseLines: ctx.mode.verbose ? (stream, line) => output(line, stream) : undefined,
+          verboseLines: ctx.mode.verbose ? (stream, lines) => output(lines, stream) : undefined,
+          drained,
         });
         outcome = { host, ok: true, value };
       } catch (error) {
@@ -107,6 +112,12 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
   // A shared step that fails (no confirmation, bastion unreachable) rejects here: no host was touched.
   await list.run();
   return spec.hosts.map((host) => outcomes.get(host.name) ?? { host, ok: false, error: new InterruptedError() });
+}
+
+/** Resolves once stdout and stderr have written out what they hold. */
+function drained(): Promise<void> {
+  const full = [process.stdout, process.stderr].filter((stream) => stream.writableNeedDrain);
+  return Promise.all(full.map((stream) => new Promise<void>((resolve) => stream.once('drain', () => resolve())))).then(() => {});
 }
 
 /** The changed host's own syslog line; best effort: a host without syslog is only a notice. */

@@ -19,7 +19,12 @@ export interface RunOptions {
   afterInterrupt?: boolean;
   /** Bytes of stdout and of stderr kept in the result; the rest is only streamed. */
   captureBytes?: number;
-  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /**
+   * Called with one or more complete lines (joined by newlines, without the last one); returns
+   * false when whoever shows them is full, and the command then waits for `drained`.
+   */
+  onLines?: (stream: 'stdout' | 'stderr', lines: string) => boolean;
+  drained?: () => Promise<void>;
 }
 
 export interface RunResult {
@@ -75,9 +80,9 @@ export class Executor {
     }
 
     const connection = await this.pool.connect(host, host.via);
-    const stdout = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLine && ((l) => opts.onLine!('stdout', l)));
+    const stdout = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLines && ((l) => opts.onLines!('stdout', l)));
     // The head of stderr is always kept: the messages chaton recognises (sudo's) are there.
-    const stderr = new Capture(Math.max(opts.captureBytes ?? DEFAULT_CAPTURE, STDERR_HEAD), opts.onLine && ((l) => opts.onLine!('stderr', l)));
+    const stderr = new Capture(Math.max(opts.captureBytes ?? DEFAULT_CAPTURE, STDERR_HEAD), opts.onLines && ((l) => opts.onLines!('stderr', l)));
     const processGroup = new ProcessGroupReader((chunk) => stderr.add(chunk));
     const started = performance.now();
     const handle = await connection.exec(
@@ -86,6 +91,7 @@ export class Executor {
         stdin: stdin instanceof Secret ? stdin.reveal() : typeof stdin === 'string' ? Buffer.from(stdin) : stdin,
         onStdout: (chunk) => stdout.add(chunk),
         onStderr: (chunk) => processGroup.add(chunk),
+        drained: opts.drained,
       },
       { signal: opts.afterInterrupt ? undefined : this.options.signal },
     );
@@ -172,7 +178,7 @@ export class Executor {
       const processGroup = await Promise.race([known, delay(STOP_WAIT_MS)]);
       if (processGroup === undefined) return false;
       const kill = killProcessGroup(processGroup);
-      const killer = await connection.exec(render(host.become === 'sudo' ? asRoot(kill) : kill), { onStdout: () => {}, onStderr: () => {} }, { urgent: true });
+      const killer = await connection.exec(render(host.become === 'sudo' ? asRoot(kill) : kill), { onStdout: () => true, onStderr: () => true }, { urgent: true });
       const ended = await Promise.race([killer.done, delay(STOP_WAIT_MS)]);
       return ended?.code === 0;
     } catch {
@@ -199,11 +205,12 @@ class ProcessGroupReader {
   /** stderr held until the marker line is seen; null once it was (or never will be). */
   #head: Buffer | null = Buffer.alloc(0);
 
-  constructor(private readonly pass: (chunk: Buffer) => void) {
+  constructor(private readonly pass: (chunk: Buffer) => boolean) {
     this.known = new Promise((resolve) => (this.#settle = resolve));
   }
 
-  add(chunk: Buffer): void {
+  /** False when whoever reads the rest is full (see Capture.add). */
+  add(chunk: Buffer): boolean {
     if (this.#head === null) return this.pass(chunk);
     let data = this.#head.length ? Buffer.concat([this.#head, chunk]) : chunk;
     let newline: number;
@@ -212,8 +219,7 @@ class ProcessGroupReader {
       if (match) {
         this.#settle(Number(match[1]));
         this.#head = null;
-        if (data.length > newline + 1) this.pass(data.subarray(newline + 1));
-        return;
+        return data.length > newline + 1 ? this.pass(data.subarray(newline + 1)) : true;
       }
       // Something the login shell printed before our line (a noisy .bashrc): it is the command's.
       this.pass(data.subarray(0, newline + 1));
@@ -223,10 +229,10 @@ class ProcessGroupReader {
       // No marker at the start of stderr: this login shell did not run our first line.
       this.#head = null;
       this.#settle(undefined);
-      this.pass(data);
-      return;
+      return this.pass(data);
     }
     this.#head = Buffer.from(data);
+    return true;
   }
 
   end(): void {
@@ -240,7 +246,10 @@ function delay(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
 
-/** Keeps the head of a stream (up to a limit) and hands out complete lines as they arrive. */
+/**
+ * Keeps the head of a stream (up to a limit) and hands out its complete lines as they arrive,
+ * several at a time (one call per chunk, not per line: output can be large).
+ */
 class Capture {
   readonly #kept: Buffer[] = [];
   #keptBytes = 0;
@@ -250,22 +259,24 @@ class Capture {
   constructor(
     private readonly limit: number,
     /** Without it, lines are not split at all: only the head is kept. */
-    private readonly onLine: ((line: string) => void) | undefined,
+    private readonly onLines: ((lines: string) => boolean) | undefined,
   ) {}
 
-  add(chunk: Buffer): void {
+  /** False when the reader of the lines is full. */
+  add(chunk: Buffer): boolean {
     if (this.#keptBytes < this.limit) {
       const room = this.limit - this.#keptBytes;
-      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      // A copy: the transport may reuse the chunk's memory.
+      const part = Buffer.from(chunk.subarray(0, room));
       this.#kept.push(part);
       this.#keptBytes += part.length;
       if (part.length < chunk.length) this.truncated = true;
     } else if (chunk.length > 0) this.truncated = true;
-    if (this.onLine) this.#split(chunk, this.onLine);
+    return this.onLines ? this.#split(chunk, this.onLines) : true;
   }
 
   end(): void {
-    if (this.#partial.length > 0) this.onLine?.(this.#partial.toString('utf8'));
+    if (this.#partial.length > 0) this.onLines?.(this.#partial.toString('utf8'));
     this.#partial = Buffer.alloc(0);
   }
 
@@ -273,18 +284,20 @@ class Capture {
     return Buffer.concat(this.#kept);
   }
 
-  #split(chunk: Buffer, onLine: (line: string) => void): void {
+  #split(chunk: Buffer, onLines: (lines: string) => boolean): boolean {
     let data = this.#partial.length ? Buffer.concat([this.#partial, chunk]) : chunk;
-    let newline: number;
-    while ((newline = data.indexOf(0x0a)) !== -1) {
-      onLine(data.subarray(0, newline).toString('utf8'));
-      data = data.subarray(newline + 1);
+    let accepted = true;
+    const lastNewline = data.lastIndexOf(0x0a);
+    if (lastNewline !== -1) {
+      accepted = onLines(data.subarray(0, lastNewline).toString('utf8'));
+      data = data.subarray(lastNewline + 1);
     }
     // A line without an end is still shown, in pieces, rather than held without bound.
     while (data.length > MAX_LINE) {
-      onLine(data.subarray(0, MAX_LINE).toString('utf8'));
+      accepted = onLines(data.subarray(0, MAX_LINE).toString('utf8')) && accepted;
       data = data.subarray(MAX_LINE);
     }
     this.#partial = Buffer.from(data);
+    return accepted;
   }
 }

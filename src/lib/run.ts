@@ -90,8 +90,14 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
     process.stderr.write('interrupting: no new step starts; running commands finish or are stopped (Ctrl-C again to quit now)\n');
     abort.abort();
   };
+  // Whoever read our output went away (`| head`): stop as on Ctrl-C, without writing more.
+  const onOutputClosed = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    if (!abort.signal.aborted) abort.abort();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.stdout.on('error', onOutputClosed);
   try {
     let result: CommandResult;
     try {

@@ -22,8 +22,10 @@ export interface ConnectionInfo {
 
 export interface ExecStreams {
   stdin?: Uint8Array;
-  onStdout(chunk: Buffer): void;
-  onStderr(chunk: Buffer): void;
+  /** Returns false when the reader is full: the command is then paused until `drained`. */
+  onStdout(chunk: Buffer): boolean;
+  onStderr(chunk: Buffer): boolean;
+  drained?(): Promise<void>;
 }
 
 export interface ExecHandle {
@@ -134,8 +136,22 @@ function ended(channel: ClientChannel, streams: ExecStreams, release: () => void
       code = exitCode ?? null;
       signal = signalName ?? null;
     });
-    channel.on('data', streams.onStdout);
-    channel.stderr.on('data', streams.onStderr);
+    // Flow control: while chaton's own output is full, the remote command is made to wait
+    // (the SSH window closes) instead of its output piling up in memory.
+    let paused = false;
+    const pauseIfFull = (accepted: boolean) => {
+      if (accepted || paused || !streams.drained) return;
+      paused = true;
+      channel.pause();
+      channel.stderr.pause();
+      void streams.drained().then(() => {
+        paused = false;
+        channel.resume();
+        channel.stderr.resume();
+      });
+    };
+    channel.on('data', (chunk: Buffer) => pauseIfFull(streams.onStdout(chunk)));
+    channel.stderr.on('data', (chunk: Buffer) => pauseIfFull(streams.onStderr(chunk)));
     channel.on('close', () => {
       release();
       resolve({ code, signal });

@@ -157,6 +157,16 @@ describe('exec', () => {
     );
   });
 
+  it('streams large output completely, each line prefixed, host by host', async () => {
+    const run = await chaton([...inv(), '-y', 'exec', 'pve1,pve2', '--', 'seq 1 300000'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    for (const host of ['pve1', 'pve2']) {
+      const lines = run.stdout.split('\n').filter((line) => line.startsWith(`${host} | `));
+      assert.equal(lines.length, 300000);
+      assert.equal(lines.at(-1), `${host} | 300000`);
+    }
+  });
+
   it('keeps at most 1 MiB per stream in --json, and says so, whatever the host prints', async () => {
     const run = await chaton([...inv(), '--json', 'exec', 'pve1', '--', 'head -c 20000000 /dev/zero | tr "\\0" x'], { env });
     assert.equal(run.code, 0, run.stderr);
