@@ -351,6 +351,27 @@ function within<T extends { destroy(): unknown }>(promise: Promise<T>, ms: numbe
   });
 }
 
+/**
+ * ssh2 writes each SSH packet on its own; through a bastion, every packet of every host behind
+ * it is one more write on this socket. Corking until the end of the tick sends what a tick
+ * produced in one system call.
+ */
+function coalesceWrites(socket: net.Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let corked = false;
+  socket.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    return write(...args);
+  }) as typeof socket.write;
+}
+
 function tcpConnect(endpoint: Endpoint): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: endpoint.address, port: endpoint.port });
@@ -361,6 +382,7 @@ function tcpConnect(endpoint: Endpoint): Promise<net.Socket> {
     }, endpoint.ssh.connectTimeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
+      coalesceWrites(socket);
       resolve(socket);
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {

@@ -14,8 +14,9 @@ export function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new LabPreconditionError('the lab needs root (network namespaces, mounts)');
 }
 
-async function labPackages(): Promise<string[]> {
-  return (await readFile(PACKAGE_LIST, 'utf8')).split('\n').map((line) => line.trim()).filter(Boolean);
+/** A list file: one Debian package per line. */
+async function packagesIn(list: string): Promise<string[]> {
+  return (await readFile(list, 'utf8')).split('\n').map((line) => line.trim()).filter(Boolean);
 }
 
 async function missingPackages(packages: string[]): Promise<string[]> {
@@ -34,21 +35,26 @@ async function missingPackages(packages: string[]): Promise<string[]> {
   return packages.filter((name) => !installed.has(name));
 }
 
+/** The lab's Debian packages (see ensurePackages). */
+export function ensureLabPackages(): Promise<void> {
+  return ensurePackages(PACKAGE_LIST, 'the lab');
+}
+
 /**
- * Installs the lab's missing Debian packages when root; otherwise tells the exact command to run.
- * No service gets started on the way: the lab never uses the machine's own sshd.
+ * Installs the missing Debian packages of a list file when root; otherwise tells the exact
+ * command to run. No service gets started on the way: the lab never uses the machine's own sshd.
  */
-export async function ensureLabPackages(): Promise<void> {
-  const missing = await missingPackages(await labPackages());
+export async function ensurePackages(list: string, purpose: string): Promise<void> {
+  const missing = await missingPackages(await packagesIn(list));
   if (missing.length === 0) return;
   const installArgs = ['install', '-y', '--no-install-recommends', ...missing];
   if (process.getuid?.() !== 0) {
     throw new LabPreconditionError(
-      `the lab needs these Debian packages: ${missing.join(' ')}\ninstall them as root with:\n` +
+      `${purpose} needs these Debian packages: ${missing.join(' ')}\ninstall them as root with:\n` +
         `  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get ${installArgs.join(' ')}`,
     );
   }
-  process.stderr.write(`installing the lab's Debian packages: ${missing.join(' ')}\n`);
+  process.stderr.write(`installing the Debian packages ${purpose} needs: ${missing.join(' ')}\n`);
   const options = { env: { DEBIAN_FRONTEND: 'noninteractive' }, stdout: 'inherit', stderr: 'inherit' } as const;
   // A policy already in place (container images ship one) is left as it is.
   const ownPolicy = await writeFile(POLICY_RC_D, '#!/bin/sh\nexit 101\n', { mode: 0o755, flag: 'wx' }).then(

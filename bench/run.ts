@@ -1,0 +1,273 @@
+// `npm run bench`: chaton's fan-out, start-up and memory, measured side by side with OpenSSH
+// and Ansible on the same lab, the same key, the same known_hosts. Prints a table of medians
+// (min/max) with ratios measured in the same run, and writes the figures as JSON. Never fails
+// on a figure: targets are reported, not asserted.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labDown, labUp, type Lab } from '../test/lab/lab.js';
+import { ensureLabPackages, ensurePackages } from '../test/lab/packages.js';
+
+const CHATON = fileURLToPath(new URL('../../bin/chaton.js', import.meta.url));
+const BENCH_PACKAGES = fileURLToPath(new URL('../../bench/debian-packages.txt', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const SIZES = [1, 20, 100];
+/** Runs per figure, after one warm-up run; scenarios slower than SLOW_MS get SLOW_REPEATS. */
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
+const SLOW_MS = 5000;
+const SLOW_REPEATS = 3;
+/** 1 GiB of output, in lines of 100 bytes: what a big log or a dump looks like. */
+const GIB_COMMAND = `yes '${'x'.repeat(99)}' | head -c ${1024 ** 3}`;
+
+interface Measure {
+  ms: number;
+  rssKb: number;
+}
+
+interface Figure {
+  scenario: string;
+  client: string;
+  kex: string;
+  hosts: number;
+  runs: number[];
+  median: number;
+  min: number;
+  max: number;
+  peakRssKb?: number;
+}
+
+/** Runs a command once under GNU time: wall time measured here, peak RSS from time's %M. */
+async function measure(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measure> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-bench-'));
+  const report = path.join(dir, 'time');
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', report, ...argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    child.on('error', reject);
+    child.on('close', (exitCode) => (exitCode === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited with ${exitCode}: ${stderr}`))));
+  });
+  const ms = performance.now() - started;
+  const rssKb = Number((await readFile(report, 'utf8')).trim().split('\n').pop());
+  await rm(dir, { recursive: true });
+  return { ms, rssKb };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** One warm-up run, then the measured ones. */
+async function figure(scenario: string, client: string, kex: string, hosts: number, argv: string[], env?: NodeJS.ProcessEnv): Promise<Figure> {
+  const warmUp = await measure(argv, env);
+  const repeats = warmUp.ms > SLOW_MS ? SLOW_REPEATS : REPEATS;
+  const measured: Measure[] = [];
+  for (let i = 0; i < repeats; i++) measured.push(await measure(argv, env));
+  const runs = measured.map((m) => m.ms);
+  const result = { scenario, client, kex, hosts, runs, median: median(runs), min: Math.min(...runs), max: Math.max(...runs), peakRssKb: Math.max(...measured.map((m) => m.rssKb)) };
+  process.stderr.write(`  ${scenario.padEnd(34)} ${String(hosts).padStart(3)} hosts  ${seconds(result.median)} (${kex})\n`);
+  return result;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The first line of a command's output, for versions. */
+function versionOf(argv: string[]): string {
+  const run = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  return `${run.stdout}${run.stderr}`.trim().split('\n')[0] ?? 'unknown';
+}
+
+/** OpenSSH client settings equivalent to the lab inventory: same key, known_hosts, bastion. */
+function sshConfig(lab: Lab, { bastion = [], all = [] }: { bastion?: string[]; all?: string[] }): string {
+  return [
+    'Host bastion',
+    `  HostName ${lab.bastion.address}`,
+    ...bastion,
+    'Host 198.18.*',
+    '  ProxyJump bastion',
+    'Host *',
+    '  User root',
+    `  IdentityFile ${lab.operatorKeyPath}`,
+    '  IdentitiesOnly yes',
+    `  UserKnownHostsFile ${lab.knownHostsPath}`,
+    '  GlobalKnownHostsFile /dev/null',
+    '  StrictHostKeyChecking yes',
+    '  UpdateHostKeys no',
+    '  BatchMode yes',
+    '  LogLevel ERROR',
+    ...all,
+    '',
+  ].join('\n');
+}
+
+/** The key exchange OpenSSH negotiates with a lab host (the last hop's, from ssh -v). */
+function opensshKex(config: string, address: string): string {
+  const run = spawnSync('ssh', ['-F', config, '-v', address, 'true'], { encoding: 'utf8' });
+  return [...run.stderr.matchAll(/kex: algorithm: (\S+)/g)].pop()?.[1] ?? 'unknown';
+}
+
+function chatonKex(inventory: string, host: string): string {
+  const run = spawnSync(process.execPath, [CHATON, '-i', inventory, '--json', 'hosts', 'check', host], { encoding: 'utf8' });
+  return (JSON.parse(run.stdout) as { hosts: { kex?: string }[] }).hosts[0]?.kex ?? 'unknown';
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('npm run bench needs root: it builds a lab of network namespaces\n');
+    process.exit(2);
+  }
+  await ensureLabPackages();
+  await ensurePackages(BENCH_PACKAGES, 'the benchmark');
+  await labDown('bench');
+  process.stderr.write('bringing up a lab of 105 hosts behind a bastion...\n');
+  const lab = await labUp({ name: 'bench', hosts: Math.max(...SIZES) });
+  const work = await mkdtemp(path.join(os.tmpdir(), 'chaton-bench-'));
+  try {
+    await run(lab, work);
+  } finally {
+    await labDown('bench');
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function run(lab: Lab, work: string): Promise<void> {
+  const extras = lab.hosts.filter((h) => h.name.startsWith('host'));
+  const infrastructure = lab.hosts.filter((h) => !h.name.startsWith('host'));
+  const targets = new Map(SIZES.map((n) => [n, n === 1 ? [infrastructure[0]!] : n === 20 ? [...infrastructure, ...extras].slice(0, 20) : extras.slice(0, n)]));
+
+  const configs = {
+    default: path.join(work, 'ssh_config'),
+    curve25519: path.join(work, 'ssh_config.curve25519'),
+    master: path.join(work, 'ssh_config.master'),
+    masterCurve25519: path.join(work, 'ssh_config.master.curve25519'),
+  };
+  const curve = ['  KexAlgorithms curve25519-sha256'];
+  const master = [`  ControlPath ${work}/master-%C`, '  ControlMaster auto'];
+  await writeFile(configs.default, sshConfig(lab, {}));
+  await writeFile(configs.curve25519, sshConfig(lab, { all: curve }));
+  await writeFile(configs.master, sshConfig(lab, { bastion: master }));
+  await writeFile(configs.masterCurve25519, sshConfig(lab, { bastion: master, all: curve }));
+  const ansibleInventory = path.join(work, 'ansible.ini');
+  await writeFile(
+    ansibleInventory,
+    ['[lab]', ...extras.map((h) => h.address), ...infrastructure.map((h) => h.address), '[lab:vars]', `ansible_ssh_common_args='-F ${configs.default}'`, 'ansible_python_interpreter=/usr/bin/python3', ''].join('\n'),
+  );
+
+  const firstHost = lab.hosts[0]!.address;
+  const kex = {
+    chaton: chatonKex(lab.inventoryPath, lab.hosts[0]!.name),
+    openssh: opensshKex(configs.default, firstHost),
+    opensshCurve: opensshKex(configs.curve25519, firstHost),
+  };
+  process.stderr.write('start-up:\n');
+  const startup = [
+    await figure('node -e 0', 'node', '-', 0, [process.execPath, '-e', '0']),
+    await figure('chaton --help', 'chaton', '-', 0, [CHATON, '--help']),
+    await figure('chaton inventory check (lab, 105 hosts)', 'chaton', '-', 0, [CHATON, '-i', lab.inventoryPath, 'inventory', 'check']),
+  ];
+  process.stderr.write('memory:\n');
+  const gib = await figure('chaton exec printing 1 GiB', 'chaton', kex.chaton, 1, [CHATON, '-i', lab.inventoryPath, '-q', 'exec', lab.hosts[0]!.name, '--', GIB_COMMAND]);
+
+  const figures: Figure[] = [];
+  for (const size of SIZES) {
+    const hosts = targets.get(size)!;
+    const names = hosts.map((h) => h.name).join(',');
+    const addresses = hosts.map((h) => h.address).join(' ');
+    const parallel = (config: string) => `printf '%s\\n' ${addresses} | xargs -P ${size} -I{} ssh -F ${config} {} uptime > /dev/null`;
+    const withMaster = (config: string) => `ssh -F ${config} -fNM bastion && ${parallel(config)}; status=$?; ssh -F ${config} -O exit bastion 2>/dev/null; exit $status`;
+    process.stderr.write(`${size} host${size === 1 ? '' : 's'}:\n`);
+    figures.push(await figure('chaton exec', 'chaton', kex.chaton, size, [CHATON, '-i', lab.inventoryPath, '-q', '-y', 'exec', names, '--', 'uptime']));
+    // The same fan-out without the audit trail's syslog line (a second session per host).
+    figures.push(await figure('chaton hosts check (no audit line)', 'chaton-read-only', kex.chaton, size, [CHATON, '-i', lab.inventoryPath, '-q', 'hosts', 'check', names]));
+    for (const [flavour, config, kexName] of [
+      ['', configs.default, kex.openssh],
+      [' (curve25519)', configs.curve25519, kex.opensshCurve],
+    ] as const) {
+      figures.push(await figure(`ssh -J, one after another${flavour}`, 'openssh', kexName, size, ['sh', '-c', `for h in ${addresses}; do ssh -F ${config} "$h" uptime > /dev/null || exit 1; done`]));
+      figures.push(await figure(`ssh -J, parallel${flavour}`, 'openssh', kexName, size, ['sh', '-c', parallel(config)]));
+      const masterConfig = config === configs.default ? configs.master : configs.masterCurve25519;
+      figures.push(await figure(`ssh, ControlMaster on bastion${flavour}`, 'openssh', kexName, size, ['sh', '-c', withMaster(masterConfig)]));
+    }
+    // Each run starts cold: its own ControlPath directory (Ansible's masters would otherwise
+    // outlive a run and make the next one warm, which a cron job never is).
+    const controlDir = await mkdtemp(path.join(work, 'ansible-cp-'));
+    figures.push(
+      await figure('ansible -m command', 'ansible', `${kex.openssh} (OpenSSH)`, size, ['sh', '-c', `d=$(mktemp -d -p ${controlDir}) && ANSIBLE_SSH_CONTROL_PATH_DIR=$d ANSIBLE_SSH_ARGS='-o ControlMaster=auto -o ControlPersist=1s' exec ansible all -i ${ansibleInventory} -l ${hosts.map((h) => h.address).join(',')} -m command -a uptime -f ${size} > /dev/null`], {
+        ...process.env,
+        ANSIBLE_HOST_KEY_CHECKING: 'True',
+        ANSIBLE_NOCOLOR: '1',
+      }),
+    );
+  }
+
+  const machine = {
+    cpus: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+    loadAverage: os.loadavg(),
+    node: process.version,
+    openssh: versionOf(['ssh', '-V']),
+    ansible: versionOf(['ansible', '--version']),
+  };
+  printReport(figures, startup, gib, machine, kex);
+  await mkdir(RESULTS, { recursive: true });
+  const document = JSON.stringify({ date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib }, null, 2);
+  await writeFile(path.join(RESULTS, 'latest.json'), `${document}\n`);
+  await writeFile(path.join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`), `${document}\n`);
+  process.stdout.write(`\nfigures written to ${path.join(RESULTS, 'latest.json')}\n`);
+}
+
+function printReport(figures: Figure[], startup: Figure[], gib: Figure, machine: Record<string, unknown>, kex: Record<string, string>): void {
+  const out: string[] = [];
+  out.push(`machine: ${machine.cpus} CPUs, node ${machine.node}, ${machine.openssh}, ${machine.ansible}`);
+  out.push(`key exchange negotiated: chaton ${kex.chaton}; OpenSSH ${kex.openssh} by default, ${kex.opensshCurve} when told`);
+  out.push('');
+  const rows = [['scenario', 'hosts', 'median', 'min', 'max', 'x chaton exec', 'kex']];
+  for (const f of figures) {
+    const chaton = figures.find((c) => c.client === 'chaton' && c.hosts === f.hosts)!;
+    rows.push([f.scenario, String(f.hosts), seconds(f.median), seconds(f.min), seconds(f.max), (f.median / chaton.median).toFixed(2), f.kex]);
+  }
+  out.push(...columns(rows));
+  out.push('');
+  const node = startup[0]!;
+  out.push(...columns([['start-up', 'median', 'min', 'max', 'x node -e 0'], ...startup.map((f) => [f.scenario, seconds(f.median), seconds(f.min), seconds(f.max), (f.median / node.median).toFixed(2)])]));
+  out.push('');
+  const fanOut100 = figures.find((f) => f.client === 'chaton' && f.hosts === 100)!;
+  out.push(`peak RSS: chaton exec on 100 hosts ${Math.round(fanOut100.peakRssKb! / 1024)} MB; printing 1 GiB ${Math.round(gib.peakRssKb! / 1024)} MB in ${seconds(gib.median)} (${Math.round(1024 / (gib.median / 1000))} MiB/s)`);
+  out.push('');
+  out.push(...targets(figures, startup, gib));
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** The targets of the benchmark issue, each with its figure and whether it is met. */
+function targets(figures: Figure[], startup: Figure[], gib: Figure): string[] {
+  const chaton = (n: number) => figures.find((f) => f.client === 'chaton' && f.hosts === n)!;
+  const bestOpenssh = (n: number) => Math.min(...figures.filter((f) => f.client === 'openssh' && f.hosts === n).map((f) => f.median));
+  const ansible = (n: number) => figures.find((f) => f.client === 'ansible' && f.hosts === n)!;
+  const [node, help, check] = startup as [Figure, Figure, Figure];
+  const checks: [string, boolean, string][] = [
+    ['20 hosts <= 0.45 s', chaton(20).median <= 450, seconds(chaton(20).median)],
+    ['20 hosts no slower than the best OpenSSH', chaton(20).median <= bestOpenssh(20), `${seconds(chaton(20).median)} vs ${seconds(bestOpenssh(20))}`],
+    ['20 hosts >= 10x faster than Ansible', ansible(20).median / chaton(20).median >= 10, `${(ansible(20).median / chaton(20).median).toFixed(1)}x`],
+    ['100 hosts <= 1.5 s', chaton(100).median <= 1500, seconds(chaton(100).median)],
+    ['100 hosts peak RSS <= 150 MB', chaton(100).peakRssKb! <= 150 * 1024, `${Math.round(chaton(100).peakRssKb! / 1024)} MB`],
+    ['--help <= 120 ms', help.median <= 120, seconds(help.median)],
+    ['--help <= 2.5x node -e 0', help.median <= 2.5 * node.median, `${(help.median / node.median).toFixed(2)}x`],
+    ['inventory check <= 200 ms', check.median <= 200, seconds(check.median)],
+    ['1 GiB of output: peak RSS <= 120 MB', gib.peakRssKb! <= 120 * 1024, `${Math.round(gib.peakRssKb! / 1024)} MB`],
+  ];
+  return columns([['target', 'met', 'measured'], ...checks.map(([what, met, value]) => [what, met ? 'yes' : 'NO', value])]);
+}
+
+function columns(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+}
+
+await main();
