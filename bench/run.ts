@@ -11,6 +11,7 @@ import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 import { ensureLabPackages, ensurePackages } from '../test/lab/packages.js';
 
 const CHATON = fileURLToPath(new URL('../../bin/chaton.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
 const BENCH_PACKAGES = fileURLToPath(new URL('../../bench/debian-packages.txt', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const SIZES = [1, 20, 100];
@@ -18,6 +19,8 @@ const SIZES = [1, 20, 100];
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const SLOW_MS = 5000;
 const SLOW_REPEATS = 3;
+const QUICK_MS = 300;
+const QUICK_REPEATS = 4 * REPEATS;
 /** 1 GiB of output, in lines of 100 bytes: what a big log or a dump looks like. */
 const GIB_COMMAND = `yes '${'x'.repeat(99)}' | head -c ${1024 ** 3}`;
 
@@ -62,10 +65,10 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** One warm-up run, then the measured ones. */
+/** One warm-up run, then the measured ones (more for quick ones, whose medians noise moves most). */
 async function figure(scenario: string, client: string, kex: string, hosts: number, argv: string[], env?: NodeJS.ProcessEnv): Promise<Figure> {
   const warmUp = await measure(argv, env);
-  const repeats = warmUp.ms > SLOW_MS ? SLOW_REPEATS : REPEATS;
+  const repeats = warmUp.ms > SLOW_MS ? SLOW_REPEATS : warmUp.ms < QUICK_MS ? QUICK_REPEATS : REPEATS;
   const measured: Measure[] = [];
   for (let i = 0; i < repeats; i++) measured.push(await measure(argv, env));
   const runs = measured.map((m) => m.ms);
@@ -184,6 +187,7 @@ async function run(lab: Lab, work: string): Promise<void> {
     const withMaster = (config: string) => `ssh -F ${config} -fNM bastion && ${parallel(config)}; status=$?; ssh -F ${config} -O exit bastion 2>/dev/null; exit $status`;
     process.stderr.write(`${size} host${size === 1 ? '' : 's'}:\n`);
     figures.push(await figure('chaton exec', 'chaton', kex.chaton, size, [CHATON, '-i', lab.inventoryPath, '-q', '-y', 'exec', names, '--', 'uptime']));
+    figures.push(await figure('ssh2 minimal client (floor)', 'floor', kex.chaton, size, [process.execPath, FLOOR, lab.bastion.address, lab.operatorKeyPath, ...hosts.map((h) => h.address)]));
     // The same fan-out without the audit trail's syslog line (a second session per host).
     figures.push(await figure('chaton hosts check (no audit line)', 'chaton-read-only', kex.chaton, size, [CHATON, '-i', lab.inventoryPath, '-q', 'hosts', 'check', names]));
     for (const [flavour, config, kexName] of [
