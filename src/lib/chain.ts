@@ -10,7 +10,6 @@ import {
   type ListrTaskWrapper,
   type LoggerFieldOptions,
 } from 'listr2';
-import { hostAuditCommand } from './audit.js';
 import type { RunContext } from './context.js';
 import { ConnectionError, ExitCode, formatError, HostKeyError, InterruptedError, RefusedError } from './errors.js';
 import type { Host } from './inventory/types.js';
@@ -72,7 +71,7 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
         const shown = stream === 'stderr' ? paint.red(lines) : lines;
         // Lines of all hosts interleave, except under each host's own line in the live view.
         if (live) task.output = shown;
-        else task.output = `${stream === 'stderr' ? STDERR_LINE : ''}${shown.replace(/^/gm, () => prefix)}`;
+        else task.output = `${stream === 'stderr' ? STDERR_LINE : ''}${prefix}${shown.replaceAll('\n', `\n${prefix}`)}`;
         return live || !(stream === 'stderr' || ctx.mode.json ? process.stderr : process.stdout).writableNeedDrain;
       };
       let outcome: HostOutcome<T>;
@@ -88,7 +87,7 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
       }
       outcomes.set(host.name, outcome);
       const failed = !outcome.ok || spec.failed?.(outcome.value) === true;
-      await auditHost(ctx, host, !outcome.ok && outcome.error instanceof InterruptedError ? 'interrupted' : failed ? 'failed' : 'ok');
+      await ctx.auditHost(host, !outcome.ok && outcome.error instanceof InterruptedError ? 'interrupted' : failed ? 'failed' : 'ok');
       if (!outcome.ok) throw new Error(formatError(outcome.error));
       const summary = spec.summary?.(outcome.value);
       if (failed) throw new Error(`${host.name}: ${summary ?? 'failed'}`);
@@ -114,20 +113,24 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
   return spec.hosts.map((host) => outcomes.get(host.name) ?? { host, ok: false, error: new InterruptedError() });
 }
 
-/** Resolves once stdout and stderr have written out what they hold. */
+/**
+ * Resolves once stdout and stderr have written out what they hold, or can no longer be written
+ * (the reader went away): a paused command must never wait for a drain that will not come.
+ */
 function drained(): Promise<void> {
-  const full = [process.stdout, process.stderr].filter((stream) => stream.writableNeedDrain);
-  return Promise.all(full.map((stream) => new Promise<void>((resolve) => stream.once('drain', () => resolve())))).then(() => {});
-}
-
-/** The changed host's own syslog line; best effort: a host without syslog is only a notice. */
-async function auditHost(ctx: RunContext, host: Host, outcome: 'ok' | 'failed' | 'interrupted'): Promise<void> {
-  if (!ctx.executor.changedHosts.has(host.name)) return;
-  try {
-    await ctx.executor.run(host, hostAuditCommand(ctx.operator, ctx.commandLine, outcome), { kind: 'change', afterInterrupt: true });
-  } catch (error) {
-    ctx.notices.push(`could not write the audit line in ${host.name}'s syslog: ${formatError(error)}`);
-  }
+  const full = [process.stdout, process.stderr].filter((stream) => stream.writableNeedDrain && !stream.destroyed);
+  return Promise.all(
+    full.map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          const done = () => {
+            for (const event of ['drain', 'close', 'error']) stream.off(event, done);
+            resolve();
+          };
+          for (const event of ['drain', 'close', 'error']) stream.once(event, done);
+        }),
+    ),
+  ).then(() => {});
 }
 
 /** Load the keys (asking for passphrases), then reach each bastion once: a dead bastion stops everything. */

@@ -1,9 +1,9 @@
 // Everything one run of a remote command shares: options, inventory, connections, the executor.
-import { operatorName } from './audit.js';
-import type { ExitCode } from './errors.js';
+import { hostAuditCommand, operatorName, type AuditRecord } from './audit.js';
+import { formatError, type ExitCode } from './errors.js';
 import { Executor } from './executor.js';
 import { Identities } from './identities.js';
-import type { Inventory } from './inventory/types.js';
+import type { Host, Inventory } from './inventory/types.js';
 import type { OutputMode } from './output.js';
 import { ConnectionPool } from './ssh.js';
 
@@ -36,6 +36,7 @@ export class RunContext {
   /** For the audit trail: who runs chaton, and the command line as typed. */
   readonly operator: string;
   readonly commandLine: string[];
+  readonly #audited = new Set<string>();
 
   constructor(
     readonly options: GlobalOptions,
@@ -54,5 +55,19 @@ export class RunContext {
       notice: (message) => this.notices.push(message),
     });
     this.executor = new Executor(this.pool, { dryRun: options.dryRun, signal });
+  }
+
+  /**
+   * Writes a changed host's own syslog line, once, with what happened there. Best effort: a host
+   * without syslog is only a notice.
+   */
+  async auditHost(host: Host, outcome: AuditRecord['outcome']): Promise<void> {
+    if (!this.executor.changedHosts.has(host.name) || this.#audited.has(host.name)) return;
+    this.#audited.add(host.name);
+    try {
+      await this.executor.run(host, hostAuditCommand(this.operator, this.commandLine, outcome), { kind: 'change', afterInterrupt: true });
+    } catch (error) {
+      this.notices.push(`could not write the audit line in ${host.name}'s syslog: ${formatError(error)}`);
+    }
   }
 }

@@ -213,26 +213,27 @@ class ProcessGroupReader {
   add(chunk: Buffer): boolean {
     if (this.#head === null) return this.pass(chunk);
     let data = this.#head.length ? Buffer.concat([this.#head, chunk]) : chunk;
+    let accepted = true;
     let newline: number;
     while ((newline = data.indexOf(0x0a)) !== -1) {
       const match = MARKER_LINE.exec(data.subarray(0, newline).toString('latin1'));
       if (match) {
         this.#settle(Number(match[1]));
         this.#head = null;
-        return data.length > newline + 1 ? this.pass(data.subarray(newline + 1)) : true;
+        return (data.length > newline + 1 ? this.pass(data.subarray(newline + 1)) : true) && accepted;
       }
       // Something the login shell printed before our line (a noisy .bashrc): it is the command's.
-      this.pass(data.subarray(0, newline + 1));
+      accepted = this.pass(data.subarray(0, newline + 1)) && accepted;
       data = data.subarray(newline + 1);
     }
     if (data.length > MAX_LINE) {
       // No marker at the start of stderr: this login shell did not run our first line.
       this.#head = null;
       this.#settle(undefined);
-      return this.pass(data);
+      return this.pass(data) && accepted;
     }
     this.#head = Buffer.from(data);
-    return true;
+    return accepted;
   }
 
   end(): void {

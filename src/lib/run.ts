@@ -90,7 +90,8 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
     process.stderr.write('interrupting: no new step starts; running commands finish or are stopped (Ctrl-C again to quit now)\n');
     abort.abort();
   };
-  // Whoever read our output went away (`| head`): stop as on Ctrl-C, without writing more.
+  // Whoever read our output went away (`| head`): stop as on Ctrl-C. The listeners stay: later
+  // writes to the closed stream must not crash the report and the audit.
   const onOutputClosed = (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
     if (!abort.signal.aborted) abort.abort();
@@ -98,6 +99,7 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.stdout.on('error', onOutputClosed);
+  process.stderr.on('error', onOutputClosed);
   try {
     let result: CommandResult;
     try {
@@ -108,7 +110,7 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
       result = { exitCode: abort.signal.aborted ? ExitCode.interrupted : error.exitCode, json: { error: formatError(error) } };
       process.stderr.write(`${paint.red('error:')} ${formatError(error)}\n`);
     }
-    const audit = auditChanges(ctx, result.exitCode);
+    const audit = await auditChanges(ctx, result.exitCode);
     for (const notice of ctx.notices) process.stderr.write(`${paint.yellow('note:')} ${notice}\n`);
     if (options.dryRun && !options.json) printPlan(ctx);
     report(options, result, {
@@ -138,10 +140,14 @@ function auditRecord(ctx: RunContext, exitCode: number): AuditRecord | undefined
   };
 }
 
-/** Appends the local record of a run that changed hosts (each host's syslog has its own line). */
-function auditChanges(ctx: RunContext, exitCode: number): string | undefined {
+/**
+ * Appends the local record of a run that changed hosts. Each host's syslog line was written when
+ * its work ended; a host changed outside such work gets it now, with the run's outcome.
+ */
+async function auditChanges(ctx: RunContext, exitCode: number): Promise<string | undefined> {
   const record = auditRecord(ctx, exitCode);
   if (!record) return undefined;
+  for (const host of everyMachine(ctx.inventory)) if (record.hosts.includes(host.name)) await ctx.auditHost(host, record.outcome);
   try {
     return appendAuditRecord(ctx.env, record);
   } catch (error) {

@@ -84,7 +84,15 @@ export class Connection {
           if (error) return failed(error.message);
           // Listen now, in this callback: a quick command's exit status can arrive in the same
           // packet batch as the channel's confirmation, before any promise continuation runs.
-          resolve({ done: ended(channel, streams, release), close: () => channel.close() });
+          resolve({
+          done: ended(channel, streams, release),
+          // A paused channel would never emit its end: let it flow out while it closes.
+          close: () => {
+            channel.resume();
+            channel.stderr.resume();
+            channel.close();
+          },
+        });
           channel.end(streams.stdin);
         });
       } catch (error) {

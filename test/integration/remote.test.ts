@@ -167,6 +167,31 @@ describe('exec', () => {
     }
   });
 
+  it('prefixes only at line starts: carriage returns stay inside their line', async () => {
+    const run = await chaton([...inv(), 'exec', 'pve1', '--', "printf 'a\\r\\nb\\rc\\n'"], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.stdout.startsWith('pve1 | a\r\npve1 | b\rc\n'), JSON.stringify(run.stdout));
+  });
+
+  it('stops the remote command and exits 130, without crashing, when its reader goes away', async () => {
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CHATON, ...inv(), 'exec', 'pve1', '--', 'seq 1 100000000'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      // Read a little, then go away, as `| head` does.
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (stdout.length < 1000) stdout += chunk.toString();
+        else child.stdout.destroy();
+      });
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(run.code, 130, run.stderr);
+    assert.match(run.stdout, /^pve1 \| 1\npve1 \| 2\n/);
+    assert.doesNotMatch(run.stderr, /EPIPE|Unhandled|bug in chaton/);
+    assert.notEqual((await lab.run('pve1', ['pgrep', '-f', 'seq 1 100000000'])).exitCode, 0);
+  });
+
   it('keeps at most 1 MiB per stream in --json, and says so, whatever the host prints', async () => {
     const run = await chaton([...inv(), '--json', 'exec', 'pve1', '--', 'head -c 20000000 /dev/zero | tr "\\0" x'], { env });
     assert.equal(run.code, 0, run.stderr);
