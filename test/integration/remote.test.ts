@@ -1,8 +1,9 @@
 // chaton on a lab of 25 hosts behind a bastion: fan-out, exec, output for cron and programs,
 // dry-run, confirmation, sudo, and the audit trail.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { command, render } from '../../src/lib/shell.js';
@@ -201,15 +202,30 @@ describe('exec', () => {
   });
 
   it('on a terminal asks before running on several hosts, in colour, and takes no for an answer', async () => {
-    const yes = await onTerminal([...inv(), 'exec', 'pve1,pve2', '--', 'hostname'], 'y\r');
+    const yes = await onTerminal([...inv(), 'exec', 'pve1,pve2', '--', 'hostname'], [['(y/N)', 'y\r']]);
     assert.equal(yes.code, 0, yes.output);
     assert.match(yes.output, /Run `hostname` on 2 hosts \(pve1, pve2\)\?/);
     assert.match(yes.output, ANSI);
     assert.match(yes.output, /pve2\S* \| pve2/);
-    const no = await onTerminal([...inv(), 'exec', 'pve1,pve2', '--', 'touch /root/declined-marker'], 'n\r');
+    const no = await onTerminal([...inv(), 'exec', 'pve1,pve2', '--', 'touch /root/declined-marker'], [['(y/N)', 'n\r']]);
     assert.equal(no.code, 3, no.output);
     assert.match(no.output, /not confirmed: nothing was done/);
     for (const host of ['pve1', 'pve2']) assert.notEqual((await lab.run(host, ['test', '-e', '/root/declined-marker'])).exitCode, 0);
+  });
+
+  it('on a terminal asks for the passphrase of an encrypted key, again when it is wrong', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-tty-key-'));
+    const key = path.join(dir, 'id_ed25519');
+    const keygen = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', key]);
+    assert.equal(keygen.status, 0);
+    assert.equal((await lab.run('host003', ['sh', '-c', 'cat >> /root/.ssh/authorized_keys'], { input: await readFile(`${key}.pub`) })).exitCode, 0);
+    const file = await variantInventory(lab.inventoryPath, (doc) => doc.setIn(['hosts', 'host003', 'ssh', 'identity_files'], [key]));
+    const run = await onTerminal(['-i', file, 'hosts', 'check', 'host003'], [
+      ['Passphrase for', 'wrong\r'],
+      ['Wrong passphrase', 'correct horse\r'],
+    ]);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /Linux/);
   });
 
   it('without a terminal refuses to run on several hosts unless --yes, and changes nothing', async () => {
@@ -260,19 +276,31 @@ describe('exec', () => {
   });
 });
 
-/** Runs chaton on a terminal (script(1) gives it a pty) and answers its question once it is asked. */
-function onTerminal(args: string[], answer: string): Promise<{ code: number | null; output: string }> {
+/**
+ * Runs chaton on a terminal (script(1) gives it a pty) and answers its questions in order, each
+ * once its text has appeared.
+ */
+function onTerminal(args: string[], dialogue: [question: string, answer: string][]): Promise<{ code: number | null; output: string }> {
   const line = render(command('sh', '-c', 'stty cols 120 rows 40; exec "$0" "$@"', process.execPath, CHATON, ...args)).toString();
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', line, '/dev/null'], { env: { ...env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'inherit'] });
     let output = '';
+    let answered = 0;
+    let from = 0; // where the next question is looked for: after the last one answered
     child.stdout.on('data', (chunk: Buffer) => {
-      const asked = !output.includes('(y/N)');
       output += chunk.toString();
-      if (asked && output.includes('(y/N)')) child.stdin.write(answer);
+      const next = dialogue[answered];
+      const at = next ? output.indexOf(next[0], from) : -1;
+      if (!next || at === -1) return;
+      child.stdin.write(next[1]);
+      answered++;
+      from = at + next[0].length;
     });
+    // A question that never comes must fail the test, not hang it.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
+      clearTimeout(guard);
       child.stdin.end();
       resolve({ code, output });
     });
