@@ -101,6 +101,11 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
+/** Words quoted for sh, joined by spaces: paths and addresses never reach sh unquoted. */
+function sh(...words: string[]): string {
+  return render(command(...words)).toString();
+}
+
 /** The first line of a command's output, for versions. */
 function versionOf(argv: string[]): string {
   const run = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
@@ -204,17 +209,17 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   ];
   process.stderr.write('memory:\n');
   // Through a pipe, where writes can be refused and flow control has to work (/dev/null never refuses).
-  const gibLine = render(command(CHATON, '-i', lab.inventoryPath, '-q', 'exec', lab.hosts[0]!.name, '--', GIB_COMMAND)).toString();
+  const gibLine = sh(CHATON, '-i', lab.inventoryPath, '-q', 'exec', lab.hosts[0]!.name, '--', GIB_COMMAND);
   const gib = await figure('chaton exec printing 1 GiB, | cat', 'chaton', kex.chaton, 1, ['sh', '-c', `${gibLine} | cat > /dev/null`], chatonEnv);
 
   const figures: Figure[] = [];
   for (const size of SIZES) {
     const hosts = targets.get(size)!;
     const names = hosts.map((h) => h.name).join(',');
-    const addresses = hosts.map((h) => h.address).join(' ');
-    const parallel = (config: string) => `printf '%s\\n' ${addresses} | xargs -P ${size} -I{} ssh -F ${config} {} uptime > /dev/null`;
+    const addresses = sh(...hosts.map((h) => h.address));
+    const parallel = (config: string) => `printf '%s\\n' ${addresses} | xargs -P ${size} -I{} ${sh('ssh', '-F', config)} {} uptime > /dev/null`;
     const withMaster = (config: string) =>
-      `export CHATON_BENCH_CONTROL=$(mktemp -d -p ${work}) && ssh -F ${config} -fNM bastion && ${parallel(config)}; status=$?; ssh -F ${config} -O exit bastion 2>/dev/null; exit $status`;
+      `export CHATON_BENCH_CONTROL=$(${sh('mktemp', '-d', '-p', work)}) && ${sh('ssh', '-F', config)} -fNM bastion && ${parallel(config)}; status=$?; ${sh('ssh', '-F', config)} -O exit bastion 2>/dev/null; exit $status`;
     process.stderr.write(`${size} host${size === 1 ? '' : 's'}:\n`);
     // -j: every host at once, as xargs -P, ansible -f and the floor do.
     figures.push(await figure('chaton exec', 'chaton', kex.chaton, size, [CHATON, '-i', lab.inventoryPath, '-q', '-y', '-j', String(size), 'exec', names, '--', 'uptime'], chatonEnv));
@@ -225,7 +230,7 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
       ['', configs.default, kex.openssh],
       [' (curve25519)', configs.curve25519, kex.opensshCurve],
     ] as const) {
-      figures.push(await figure(`ssh -J, one after another${flavour}`, 'openssh', kexName, size, ['sh', '-c', `for h in ${addresses}; do ssh -F ${config} "$h" uptime > /dev/null || exit 1; done`]));
+      figures.push(await figure(`ssh -J, one after another${flavour}`, 'openssh', kexName, size, ['sh', '-c', `for h in ${addresses}; do ${sh('ssh', '-F', config)} "$h" uptime > /dev/null || exit 1; done`]));
       figures.push(await figure(`ssh -J, parallel${flavour}`, 'openssh', kexName, size, ['sh', '-c', parallel(config)]));
       const masterConfig = config === configs.default ? configs.master : configs.masterCurve25519;
       figures.push(await figure(`ssh, ControlMaster on bastion${flavour}`, 'openssh', kexName, size, ['sh', '-c', withMaster(masterConfig)]));
@@ -233,7 +238,7 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
     // Each run starts cold: its own ControlPath directory (Ansible's masters would otherwise
     // outlive a run and make the next one warm, which a cron job never is).
     const controlDir = await mkdtemp(path.join(work, 'ansible-cp-'));
-    const ansible = `d=$(mktemp -d -p ${controlDir}) && ANSIBLE_SSH_CONTROL_PATH_DIR=$d ANSIBLE_SSH_ARGS='-o ControlMaster=auto -o ControlPersist=1s' exec ansible all -i ${ansibleInventory} -l ${hosts.map((h) => h.address).join(',')} -m command -a uptime -f ${size} > /dev/null`;
+    const ansible = `d=$(${sh('mktemp', '-d', '-p', controlDir)}) && ANSIBLE_SSH_CONTROL_PATH_DIR=$d ANSIBLE_SSH_ARGS='-o ControlMaster=auto -o ControlPersist=1s' exec ${sh('ansible', 'all', '-i', ansibleInventory, '-l', hosts.map((h) => h.address).join(','), '-m', 'command', '-a', 'uptime', '-f', String(size))} > /dev/null`;
     const ansibleEnv = { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' };
     figures.push(await figure('ansible -m command', 'ansible', `${kex.openssh} (OpenSSH)`, size, ['sh', '-c', ansible], ansibleEnv));
     // Tuned: one SSH round trip per host instead of several (and no sftp).

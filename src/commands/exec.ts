@@ -2,7 +2,7 @@
 // prefixed with the host's name, and a summary of exit codes.
 import type { Command } from 'commander';
 import type { CommandResult, RunContext } from '../lib/context.js';
-import { ConnectionError, InterruptedError } from '../lib/errors.js';
+import { ConnectionError, formatError, InterruptedError } from '../lib/errors.js';
 import { examples, TARGETS_HELP } from './help.js';
 
 export function register(program: Command): void {
@@ -49,7 +49,6 @@ const JSON_CAPTURE_BYTES = 1024 * 1024;
 async function exec(ctx: RunContext, targets: string, words: string[]): Promise<CommandResult> {
   const { resolveTargets } = await import('../lib/inventory/targets.js');
   const { exitCodeFor, fanOut } = await import('../lib/chain.js');
-  const { formatError } = await import('../lib/errors.js');
   const { plural } = await import('../lib/output.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);

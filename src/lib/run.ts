@@ -8,7 +8,7 @@ import { findInventory } from './inventory/discover.js';
 import { everyMachine } from './inventory/targets.js';
 import { loadInventory } from './inventory/load.js';
 import { appendAuditRecord, auditOutcome, type AuditRecord } from './audit.js';
-import type { Inventory } from './inventory/types.js';
+import type { Host, Inventory } from './inventory/types.js';
 import { announceColour, paint, setColour, wantsColour, type OutputMode } from './output.js';
 
 export function globalOptions(cmd: Command): GlobalOptions {
@@ -125,9 +125,12 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
   }
 }
 
+function changedMachines(ctx: RunContext): Host[] {
+  return everyMachine(ctx.inventory).filter((host) => ctx.executor.changedHosts.has(host.name));
+}
+
 /** The local audit record of this run, if it changed any host (hosts in inventory order). */
-function auditRecord(ctx: RunContext, exitCode: number): AuditRecord | undefined {
-  const changed = everyMachine(ctx.inventory).filter((host) => ctx.executor.changedHosts.has(host.name));
+function auditRecord(ctx: RunContext, exitCode: number, changed = changedMachines(ctx)): AuditRecord | undefined {
   if (changed.length === 0) return undefined;
   return {
     time: new Date().toISOString(),
@@ -145,9 +148,10 @@ function auditRecord(ctx: RunContext, exitCode: number): AuditRecord | undefined
  * its work ended; a host changed outside such work gets it now, with the run's outcome.
  */
 async function auditChanges(ctx: RunContext, exitCode: number): Promise<string | undefined> {
-  const record = auditRecord(ctx, exitCode);
+  const changed = changedMachines(ctx);
+  const record = auditRecord(ctx, exitCode, changed);
   if (!record) return undefined;
-  for (const host of everyMachine(ctx.inventory)) if (record.hosts.includes(host.name)) await ctx.auditHost(host, record.outcome);
+  for (const host of changed) await ctx.auditHost(host, record.outcome);
   try {
     return appendAuditRecord(ctx.env, record);
   } catch (error) {
