@@ -325,6 +325,7 @@ groups:
       groups: [],
       become: null,
       via: [],
+      sysadminAccess: 'shell',
       source: { file: '/srv/collective/chaton.yaml', line: 9, col: 5 },
     });
     assert.deepEqual(inner.via, [entryEndpoint]);
@@ -339,6 +340,7 @@ groups:
       groups: ['cluster', 'everything'],
       become: 'sudo',
       via: [entryEndpoint, innerEndpoint],
+      sysadminAccess: 'shell',
       source: { file: '/srv/collective/chaton.yaml', line: 14, col: 3 },
     });
     assert.deepEqual([vm101.name, vm101.user, vm101.become, vm101.roles], ['101', 'root', null, []]);

@@ -491,6 +491,7 @@ function toMachine(
     groups: [],
     become: (values.become ?? defaults.become) === 'sudo' ? 'sudo' : null,
     via: [],
+    sysadminAccess: 'shell',
     source: positionAt(reader, offsetOf(section.key ?? where(section))),
   };
   return { ...machine, host };
@@ -757,6 +758,8 @@ function readInventory(reader: Reader): Inventory | undefined {
       host ? [{ ...host, via: direct ? [] : chain, groups: groupsOf(host.name) }] : [],
     ),
     groups: groupMembers,
+    sysadmins: [],
+    secrets: [],
   };
 }
 

@@ -45,6 +45,33 @@ export interface Host extends Endpoint {
   become: 'sudo' | null;
   /** The jump hosts to go through, first one first; empty when reached directly. */
   via: Endpoint[];
+  /**
+   * What the sysadmins' own accounts get here: on a bastion, 'forwarding' gives no shell, only
+   * the port forwarding ProxyJump needs; ordinary hosts are always 'shell'.
+   */
+  sysadminAccess: 'shell' | 'forwarding';
+  source: SourcePosition;
+}
+
+/** One volunteer of the roster (`sysadmins:`): what onboard gives them, what --save writes. */
+export interface Sysadmin {
+  login: string;
+  name?: string;
+  email?: string;
+  /** Public key lines as written: type, base64 and an optional comment. */
+  keys: string[];
+  sudo: boolean;
+  groups: string[];
+  proxmoxRole?: string;
+  /** Last day of access, YYYY-MM-DD. */
+  expires?: string;
+  source: SourcePosition;
+}
+
+/** A secret shared by the sysadmins, named (never its value): to rotate when one leaves. */
+export interface SharedSecret {
+  name: string;
+  description: string;
   source: SourcePosition;
 }
 
@@ -60,4 +87,8 @@ export interface Inventory {
   bastions: Host[];
   /** Group name -> member host names (resolved through nested groups), in file order. */
   groups: Map<string, string[]>;
+  /** The roster of `sysadmins:`, in file order; empty when absent. */
+  sysadmins: Sysadmin[];
+  /** The shared secrets of `secrets:`, in file order; empty when absent. */
+  secrets: SharedSecret[];
 }
