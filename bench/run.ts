@@ -61,7 +61,7 @@ async function measureInto(report: string, argv: string[], env: NodeJS.ProcessEn
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     child.on('error', reject);
-    child.on('close', (exitCode) => (exitCode === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited with ${exitCode}: ${stderr}`))));
+    child.on('close', (exitCode) => (exitCode === 0 ? resolve() : reject(new Error(`exited with ${exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''} (${argv.join(' ').slice(0, 160)}...)`))));
   });
   const ms = performance.now() - started;
   const rssKb = Number((await readFile(report, 'utf8')).trim().split('\n').pop());
