@@ -5,7 +5,7 @@ import { examples, TARGETS_HELP } from './help.js';
 export function register(parent: Command): void {
   parent
     .command('show')
-    .description('list the resolved hosts: address, user, sudo, roles, groups, and the jumps to reach them')
+    .description('list the resolved hosts (address, user, sudo, roles, groups, the jumps to reach them), the sysadmins and the shared secrets')
     .argument('[targets]', 'which hosts (see below)', 'all')
     .addHelpText('after', `${TARGETS_HELP}\n${examples('chaton inventory show', 'chaton inventory show role:pve --json')}`)
     .action(async (targets: string, _options: unknown, cmd: Command) => {
@@ -26,13 +26,33 @@ export function register(parent: Command): void {
           groups: h.groups,
           via: h.via.map((jump) => jump.name),
         }));
-        return {
-          exitCode: ExitCode.ok,
-          json: { file: inventory.file, hosts: rows },
-          text: table(
+        const sysadmins = inventory.sysadmins.map((s) => ({
+          login: s.login,
+          name: s.name ?? null,
+          sudo: s.sudo,
+          proxmoxRole: s.proxmoxRole ?? null,
+          keyCount: s.keys.length,
+        }));
+        const secrets = inventory.secrets.map(({ name, description }) => ({ name, description }));
+        const sections = [
+          table(
             ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],
             hosts.map((h) => [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', h.roles.join(',') || '-', h.groups.join(',') || '-', route(h.via)]),
           ),
+        ];
+        if (sysadmins.length > 0) {
+          sections.push(
+            table(
+              ['SYSADMIN', 'NAME', 'SUDO', 'PROXMOX ROLE', 'KEYS'],
+              sysadmins.map((s) => [s.login, s.name ?? '-', s.sudo ? 'yes' : 'no', s.proxmoxRole ?? '-', String(s.keyCount)]),
+            ),
+          );
+        }
+        if (secrets.length > 0) sections.push(`shared secrets: ${secrets.map((secret) => secret.name).join(', ')}`);
+        return {
+          exitCode: ExitCode.ok,
+          json: { file: inventory.file, hosts: rows, sysadmins, secrets },
+          text: sections.join('\n\n'),
         };
       });
     });

@@ -248,6 +248,26 @@ describe('parseInventory: valid inventories', () => {
         ['infrastructure', ['pve1', 'pve2', 'pve3', 'gw', 'pbs', 'offsite']],
       ],
     );
+    assert.equal(bastion.sysadminAccess, 'forwarding');
+    assert.ok(inventory.hosts.every((host) => host.sysadminAccess === 'shell'));
+    const [camille] = inventory.sysadmins;
+    assert.equal(inventory.sysadmins.length, 1);
+    assert.deepEqual({ ...camille, keys: camille?.keys.map((key) => key.split(' ')[2]) }, {
+      login: 'camille',
+      name: 'Camille Martin',
+      email: 'camille@example.org',
+      keys: ['camille@laptop', 'camille@phone'],
+      sudo: true,
+      groups: ['adm'],
+      proxmoxRole: 'PVEAdmin',
+      expires: '2026-12-31',
+      source: camille?.source,
+    });
+    assert.equal(camille?.source.file, EXAMPLE);
+    assert.deepEqual(
+      inventory.secrets.map((secret) => secret.name),
+      ['restic-passphrase', 'pbs-api-token'],
+    );
   });
 
   it('documents every key it accepts', async () => {
@@ -255,9 +275,10 @@ describe('parseInventory: valid inventories', () => {
     const keys = [
       'ssh', 'identity_files', 'identity_passphrase_env', 'agent', 'known_hosts', 'connect_timeout', 'command_timeout',
       'keepalive_interval', 'keepalive_count_max', 'max_sessions', 'defaults', 'user', 'port', 'become', 'bastion',
-      'name', 'address', 'hosts', 'roles', 'direct', 'groups',
+      'name', 'address', 'hosts', 'roles', 'direct', 'groups', 'sysadmin_access', 'sysadmins', 'login', 'email', 'keys',
+      'sudo', 'proxmox_role', 'expires', 'secrets',
     ];
-    for (const key of keys) assert.match(example, new RegExp(`^\\s*${key}:`, 'm'), `${key} is not in the example`);
+    for (const key of keys) assert.match(example, new RegExp(`^\\s*(- )?${key}:`, 'm'), `${key} is not in the example`);
   });
 
   const COLLECTIVE = `
@@ -393,6 +414,145 @@ groups:
     const text = 'defaults: { user: ops, port: 2200 }\nbastion: { address: jump.example.org }\nhosts: { pve1: { address: 10.0.0.11 } }\n';
     const [bastion] = parseInventory(text, '/x/chaton.yaml').bastions;
     assert.deepEqual([bastion?.name, bastion?.user, bastion?.port], ['bastion', 'ops', 22]);
+  });
+});
+
+describe('parseInventory: sysadmins and secrets', () => {
+  const FILE = '/srv/collective/chaton.yaml';
+  const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJtyAY4txLuqtsa5ekXqJwC/k6suOWOYbTvRnGXV7W8T bob@phone';
+  const PRIVATE_KEY_LINES = ['-----BEGIN OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW', '-----END OPENSSH PRIVATE KEY-----'];
+  const BROKEN_ROSTER = `bastion:
+  address: 203.0.113.10
+  sysadmin_access: none
+hosts:
+  pve1: { address: 10.0.0.11, sysadmin_access: forwarding }
+sysadmins:
+  - login: Camille.Martin
+    name: "Camille: treasurer"
+    email: camille.example.org
+    keys:
+      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIInAK5GX0Du3o4JinW8NIu6LRAKSvEgZxiDPIVAk camille@cut
+      - ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIInAK5GX0Du3o4JinW8NIu6LRAKSvEgZxiDPIVAkI81J camille@mixed-up
+      - ssh-foo AAAAC3NzaC1lZDI1NTE5AAAAIInAK5GX0Du3o4JinW8NIu6LRAKSvEgZxiDPIVAkI81J
+      - |
+${PRIVATE_KEY_LINES.map((line) => `        ${line}`).join('\n')}
+    sudo: yes
+    groups: [adm, Wheel]
+    proxmox_role: PVE Admin
+    expires: 2026-02-30
+    shell: /bin/zsh
+  - name: Nobody
+  - login: bob
+    keys: []
+  - login: bob
+    keys: [${KEY}]
+    expire: 2026-12-31
+  - login: dave
+    keys: "-----BEGIN RSA PRIVATE KEY----- MIIEowIBAAKCAQEA -----END RSA PRIVATE KEY-----"
+  - login: eve
+    keys: [${KEY}]
+    expires: 2026-1-5
+secrets:
+  restic-passphrase: ""
+  bad name: the key of something
+  pbs-api-token:
+sysadmin: []
+`;
+
+  it('reports every bad value at its line and column, with its path', () => {
+    const error = (() => {
+      try {
+        parseInventory(BROKEN_ROSTER, FILE);
+      } catch (thrown) {
+        return thrown;
+      }
+      return assert.fail('the broken roster loaded');
+    })();
+    assert.ok(error instanceof InventoryError);
+    const expected: [string, string][] = [
+      ['3:20 bastion.sysadmin_access', 'must be "shell" or "forwarding", got "none"'],
+      ['5:31 hosts.pve1.sysadmin_access', 'unknown key "sysadmin_access"'],
+      ['7:12 sysadmins[0].login', 'must be a Unix user name, got "Camille.Martin"'],
+      ['8:11 sysadmins[0].name', 'must be a name on one line, without ":"'],
+      ['9:12 sysadmins[0].email', 'must be an email address, got "camille.example.org"'],
+      ['11:9 sysadmins[0].keys[0]', 'must be an OpenSSH public key line'],
+      ['12:9 sysadmins[0].keys[1]', 'must be an OpenSSH public key line'],
+      ['13:9 sysadmins[0].keys[2]', 'must be an OpenSSH public key line'],
+      ['14:9 sysadmins[0].keys[3]', 'a private key was pasted here'],
+      ['18:11 sysadmins[0].sudo', 'must be true or false, got "yes"'],
+      ['19:19 sysadmins[0].groups[1]', 'must be a Unix group name, got "Wheel"'],
+      ['20:19 sysadmins[0].proxmox_role', 'must be a Proxmox role name, got "PVE Admin"'],
+      ['21:14 sysadmins[0].expires', 'must be a date written YYYY-MM-DD, got "2026-02-30"'],
+      ['22:5 sysadmins[0].shell', 'unknown key "shell"'],
+      ['23:5 sysadmins[1]', 'has no login'],
+      ['23:5 sysadmins[1]', 'has no keys'],
+      ['25:11 sysadmins[2].keys', 'must be a list of SSH public keys, got an empty list'],
+      ['26:12 sysadmins[3].login', '"bob" is already the login of the sysadmin on line 24'],
+      ['28:5 sysadmins[3].expire', 'unknown key "expire"'],
+      ['30:11 sysadmins[4].keys', 'a private key was pasted here'],
+      ['33:14 sysadmins[5].expires', 'got "2026-1-5"'],
+      ['35:22 secrets.restic-passphrase', 'must be a description of the secret, got ""'],
+      ['36:3 secrets.bad name', 'must be a valid name, got "bad name"'],
+      ['37:3 secrets.pbs-api-token', 'must be a description of the secret, got nothing'],
+      ['38:1 sysadmin', 'unknown key "sysadmin"'],
+    ];
+    const problems = error.problems.map((problem) => ({ at: `${problem.position.line}:${problem.position.col} ${problem.path}`, ...problem }));
+    assert.deepEqual(problems.map((problem) => problem.at), expected.map(([at]) => at));
+    problems.forEach((problem, index) => {
+      const [at, messageIncludes] = expected[index]!;
+      assert.ok(problem.message.includes(messageIncludes), `${at}: ${problem.message} should include ${messageIncludes}`);
+      assert.equal(problem.position.file, FILE);
+      assert.ok(problem.hint, `${at}: ${problem.message} has no hint`);
+    });
+    assert.ok(error.message.split('\n').every((line) => line.startsWith(`${FILE}:`)));
+    const hintOf = (at: string): string => problems.find((problem) => problem.at === at)?.hint ?? '';
+    assert.match(hintOf('7:12 sysadmins[0].login'), /no dots, no capitals/);
+    assert.match(hintOf('28:5 sysadmins[3].expire'), /did you mean "expires"\?/);
+    assert.match(hintOf('38:1 sysadmin'), /did you mean "sysadmins"\?/);
+    assert.match(hintOf('14:9 sysadmins[0].keys[3]'), /public key/);
+    for (const secretText of [...PRIVATE_KEY_LINES, 'MIIEowIBAAKCAQEA', 'BEGIN']) {
+      assert.ok(!error.message.includes(secretText), `the private key is repeated: ${secretText}`);
+    }
+  });
+
+  it('reads a sysadmin with the defaults, and empty sections', () => {
+    const hosts = 'hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n';
+    const inventory = parseInventory(`${hosts}sysadmins:\n  - login: _bob-2\n    keys: ["${KEY}"]\nsecrets:\n  pbs-api-token: >\n    the token of the nodes\n`, FILE);
+    assert.deepEqual(inventory.sysadmins, [
+      { login: '_bob-2', keys: [KEY], sudo: false, groups: [], source: { file: FILE, line: 4, col: 5 } },
+    ]);
+    assert.deepEqual(inventory.secrets, [{ name: 'pbs-api-token', description: 'the token of the nodes\n', source: { file: FILE, line: 7, col: 3 } }]);
+    const empty = parseInventory(`${hosts}sysadmins:\nsecrets:\n`, FILE);
+    assert.deepEqual([empty.sysadmins, empty.secrets], [[], []]);
+    assert.equal(empty.hosts[0]?.sysadminAccess, 'shell');
+  });
+
+  it('accepts each type of key OpenSSH puts in authorized_keys, whole, and a login of 32 characters', () => {
+    /** A key line whose base64 part holds `fields` length-prefixed fields, the type name first. */
+    const keyLine = (type: string, fields: number): string => {
+      const field = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
+      const values = Array.from({ length: fields - 1 }, () => field(Buffer.alloc(32, 7)));
+      return `${type} ${Buffer.concat([field(Buffer.from(type)), ...values]).toString('base64')} someone@somewhere`;
+    };
+    const fieldsByType: [string, number][] = [
+      ['ssh-ed25519', 2],
+      ['ecdsa-sha2-nistp256', 3],
+      ['ecdsa-sha2-nistp384', 3],
+      ['ecdsa-sha2-nistp521', 3],
+      ['sk-ssh-ed25519@openssh.com', 3],
+      ['sk-ecdsa-sha2-nistp256@openssh.com', 4],
+      ['ssh-rsa', 3],
+      ['ssh-dss', 5],
+    ];
+    const login = 'a'.repeat(32);
+    const roster = (keys: string[], name = login): string =>
+      `hosts:\n  pve1: { address: 10.0.0.11, direct: true }\nsysadmins:\n  - login: ${name}\n    keys:\n${keys.map((key) => `      - ${key}\n`).join('')}`;
+    const keys = [KEY, ...fieldsByType.map(([type, fields]) => keyLine(type, fields))];
+    assert.deepEqual(parseInventory(roster(keys), FILE).sysadmins[0]?.keys, keys);
+    for (const [type, fields] of fieldsByType) {
+      assert.throws(() => parseInventory(roster([keyLine(type, fields - 1)]), FILE), /keys\[0\]: must be an OpenSSH public key line/, type);
+    }
+    assert.throws(() => parseInventory(roster([KEY], `${login}a`), FILE), /must be a Unix user name/);
   });
 });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
 import { UsageError } from '../errors.js';
 import { suggest } from '../suggest.js';
-import type { Endpoint, Host, Inventory, SourcePosition, SshSettings } from './types.js';
+import type { Endpoint, Host, Inventory, SharedSecret, SourcePosition, SshSettings, Sysadmin } from './types.js';
 
 export interface InventoryProblem {
   position: SourcePosition;
@@ -30,16 +30,18 @@ export class InventoryError extends UsageError {
 }
 
 export async function loadInventory(file: string): Promise<Inventory> {
-  let text: string;
+  return parseInventory(await readInventoryText(file), file);
+}
+
+export async function readInventoryText(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (error) {
     throw new UsageError(
       `cannot read the inventory: ${(error as Error).message}`,
       'check the path given with -i or CHATON_INVENTORY, and that you may read the file',
     );
   }
-  return parseInventory(text, file);
 }
 
 /** Validates the text of an inventory file; `file` locates problems and relative paths. */
@@ -135,6 +137,7 @@ function deref(reader: Reader, node: unknown): YamlNode | null {
 /** How a value looks in the file, for "got ..." in messages. */
 function describe(node: YamlNode | null): string {
   if (node === null || (isScalar(node) && node.value === null)) return 'nothing';
+  if (isPrivateKey(node)) return 'a private key (not shown)';
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';
   if (isScalar(node)) return typeof node.value === 'string' ? JSON.stringify(node.value) : scalarText(node) ?? '?';
@@ -238,6 +241,11 @@ function readKnownKeys(reader: Reader, field: Field, knownKeys: readonly string[
   return fields;
 }
 
+/** A key a section cannot do without, reported at the section's key (or its first line). */
+function requireKey(reader: Reader, section: Field, fields: Map<string, Field>, key: string, hint: string): void {
+  if (!fields.has(key)) report(reader, section.key ?? where(section), section.path, `has no ${key}`, hint);
+}
+
 /** A mapping with a fixed set of keys, each read by its own reader. */
 function readSection<Readers extends Record<string, ReadField<unknown>>>(
   reader: Reader,
@@ -258,7 +266,8 @@ function readSection<Readers extends Record<string, ReadField<unknown>>>(
 // Kinds of values
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** User and group names in the portable POSIX form, which every useradd and groupadd accepts. */
+const POSIX_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DNS_LABEL_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
 /** The name meaning every host in target lists, so no host or group may take it. */
@@ -286,11 +295,16 @@ const nameKind: ScalarKind<string> = {
   parse: matching(NAME_PATTERN),
 };
 
-const userKind: ScalarKind<string> = {
-  expected: 'a Unix user name',
-  hint: 'use lowercase letters, digits, "_" and "-", starting with a letter or "_", at most 32 characters',
-  parse: matching(USER_PATTERN),
-};
+function posixNameKind(what: 'user' | 'group'): ScalarKind<string> {
+  return {
+    expected: `a Unix ${what} name`,
+    hint: 'use lowercase letters, digits, "_" and "-", starting with a letter or "_", at most 32 characters: no dots, no capitals',
+    parse: matching(POSIX_NAME_PATTERN),
+  };
+}
+
+const userKind = posixNameKind('user');
+const groupKind = posixNameKind('group');
 
 const addressKind: ScalarKind<string> = {
   expected: 'an IP address or a DNS name',
@@ -322,10 +336,134 @@ const envVarNameKind: ScalarKind<string> = {
   parse: matching(ENV_NAME_PATTERN),
 };
 
-const filePathKind: ScalarKind<string> = {
-  expected: 'a file path',
-  hint: '"~/" starts from your home directory, other relative paths from the inventory\'s directory',
-  parse: ({ value }) => (typeof value === 'string' && value !== '' ? value : undefined),
+function textKind(expected: string, hint: string): ScalarKind<string> {
+  return { expected, hint, parse: ({ value }) => (typeof value === 'string' && value.trim() !== '' ? value : undefined) };
+}
+
+const filePathKind = textKind('a file path', '"~/" starts from your home directory, other relative paths from the inventory\'s directory');
+
+const sysadminAccessKind: ScalarKind<'shell' | 'forwarding'> = {
+  expected: '"shell" or "forwarding"',
+  hint: '"forwarding": the sysadmins get no shell on this jump host, only the port forwarding ProxyJump needs',
+  parse: ({ value }) => (value === 'shell' || value === 'forwarding' ? value : undefined),
+};
+
+// Not a colon or a line break: the name becomes the comment (GECOS) field of the accounts.
+const personNameKind: ScalarKind<string> = {
+  expected: 'a name on one line, without ":"',
+  hint: 'the name as they like it written, for example Camille Martin',
+  parse: matching(/^(?=.*\S)[^:\p{Cc}]+$/u),
+};
+
+const emailKind: ScalarKind<string> = {
+  expected: 'an email address',
+  hint: 'one "@" between a name and a domain, no spaces, for example camille@example.org',
+  parse: matching(/^[^@\s]+@[^@\s]+$/),
+};
+
+const proxmoxRoleKind: ScalarKind<string> = {
+  expected: 'a Proxmox role name',
+  hint: 'a role of Proxmox VE such as PVEAdmin or PVEAuditor, or one of your own: letters, digits, ".", "_" and "-"',
+  parse: matching(/^[A-Za-z0-9_.-]+$/),
+};
+
+// The core schema of yaml 2 reads 2026-12-31 as a string, not as a timestamp.
+const dateKind: ScalarKind<string> = {
+  expected: 'a date written YYYY-MM-DD',
+  hint: 'the last day of access, a real date, for example 2026-12-31',
+  parse: ({ value }) => (typeof value === 'string' && isCalendarDate(value) ? value : undefined),
+};
+
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  // Date rolls 2026-02-30 over to March: only a real date comes back unchanged.
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+}
+
+const secretDescriptionKind = textKind(
+  'a description of the secret',
+  'say what it is and where it is kept, for example "passphrase of the restic repositories, in the password manager"; never the secret itself',
+);
+
+/**
+ * The key types of authorized_keys lines, with the number of length-prefixed fields in their
+ * base64 part (the type name first, then the key's numbers or points).
+ */
+const PUBLIC_KEY_FIELDS = new Map([
+  ['ssh-ed25519', 2],
+  ['ecdsa-sha2-nistp256', 3],
+  ['ecdsa-sha2-nistp384', 3],
+  ['ecdsa-sha2-nistp521', 3],
+  ['sk-ssh-ed25519@openssh.com', 3],
+  ['sk-ecdsa-sha2-nistp256@openssh.com', 4],
+  ['ssh-rsa', 3],
+  ['ssh-dss', 5],
+]);
+const PUBLIC_KEY_LINE_PATTERN = /^(\S+)[ \t]+([A-Za-z0-9+/]+={0,2})(?:[ \t]+[^\r\n]*)?$/;
+
+/**
+ * A line of a .pub file: type, base64 and an optional comment. Its base64 part must hold the
+ * whole key, starting with the same type: keys cut or mixed up when pasted are refused here.
+ */
+function parsePublicKeyLine(text: string): string | undefined {
+  const line = text.trim();
+  const [, type = '', base64 = ''] = PUBLIC_KEY_LINE_PATTERN.exec(line) ?? [];
+  const fields = base64.length % 4 === 0 ? lengthPrefixedFields(Buffer.from(base64, 'base64')) : undefined;
+  const isWhole = fields !== undefined && fields.length === PUBLIC_KEY_FIELDS.get(type) && fields[0]?.toString('latin1') === type;
+  return isWhole ? line : undefined;
+}
+
+/** The fields of an SSH key blob, each a 32-bit length then its bytes; undefined if it does not add up. */
+function lengthPrefixedFields(blob: Buffer): Buffer[] | undefined {
+  const fields: Buffer[] = [];
+  for (let offset = 0; offset < blob.length; ) {
+    const end = offset + 4 <= blob.length ? offset + 4 + blob.readUInt32BE(offset) : Infinity;
+    if (end > blob.length) return undefined;
+    fields.push(blob.subarray(offset + 4, end));
+    offset = end;
+  }
+  return fields;
+}
+
+const publicKeyKind: ScalarKind<string> = {
+  expected: 'an OpenSSH public key line',
+  hint: `one whole line of a .pub file: the type (${[...PUBLIC_KEY_FIELDS.keys()].join(', ')}), the base64 key, then an optional comment`,
+  parse: ({ value }) => (typeof value === 'string' ? parsePublicKeyLine(value) : undefined),
+};
+
+/** Pasted by mistake instead of the .pub line: such a value is never repeated in messages. */
+function isPrivateKey(node: YamlNode | null): boolean {
+  return isScalar(node) && typeof node.value === 'string' && /PRIVATE KEY|PuTTY-User-Key-File/.test(node.value);
+}
+
+function reportPrivateKey(reader: Reader, field: Field): void {
+  report(
+    reader,
+    field.value,
+    field.path,
+    'a private key was pasted here (chaton does not repeat it)',
+    'put the public key instead, the line `ssh-keygen -y -f KEYFILE` prints; the private key is exposed now: take it out of this file and its history, and make a new key pair',
+  );
+}
+
+/** `keys:` a non-empty list of public key lines. */
+const readPublicKeys: ReadField<string[]> = (reader, field) => {
+  const hint = 'the lines of their .pub files, for example keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5... camille@laptop"]';
+  if (isPrivateKey(field.value)) {
+    reportPrivateKey(reader, field);
+    return undefined;
+  }
+  const items = listItems(reader, field, 'a list of SSH public keys', hint);
+  if (items?.length === 0) report(reader, where(field), field.path, 'must be a list of SSH public keys, got an empty list', hint);
+  return items?.flatMap((item) => {
+    if (isPrivateKey(item.value)) {
+      reportPrivateKey(reader, item);
+      return [];
+    }
+    const key = readScalar(reader, item, publicKeyKind);
+    return key === undefined ? [] : [key];
+  });
 };
 
 /** Seconds in the file, milliseconds in SshSettings. */
@@ -394,7 +532,19 @@ const bastionReaders = {
   port: scalar(portKind),
   user: scalar(userKind),
   become: scalar(becomeKind),
+  sysadmin_access: scalar(sysadminAccessKind),
   ssh: readSsh,
+};
+
+const sysadminReaders = {
+  login: scalar(userKind),
+  name: scalar(personNameKind),
+  email: scalar(emailKind),
+  keys: readPublicKeys,
+  sudo: scalar(booleanKind),
+  groups: list(groupKind, 'a list of Unix group names', 'for example groups: [adm, backup]'),
+  proxmox_role: scalar(proxmoxRoleKind),
+  expires: scalar(dateKind),
 };
 
 function defaultSsh(): SshSettings {
@@ -447,6 +597,7 @@ interface MachineValues {
   roles?: string[];
   become?: 'sudo' | 'none';
   direct?: boolean;
+  sysadmin_access?: 'shell' | 'forwarding';
   ssh?: SshValues;
 }
 
@@ -474,9 +625,7 @@ function toMachine(
   const { kind, name, nameField, section } = identity;
   const values = read?.values ?? {};
   const addressField = read?.fields.get('address');
-  if (read && !addressField) {
-    report(reader, section.key ?? where(section), section.path, 'has no address', 'add `address:` with its IP address or DNS name');
-  }
+  if (read) requireKey(reader, section, read.fields, 'address', 'add `address:` with its IP address or DNS name');
   const machine: Machine = { kind, name, nameField, addressField, direct: values.direct ?? false };
   // A wrong value (already reported) would fall back to its default and cause confusing problems.
   const hasWrongValue = [...(read?.fields.keys() ?? [])].some((key) => !(key in values));
@@ -491,7 +640,7 @@ function toMachine(
     groups: [],
     become: (values.become ?? defaults.become) === 'sudo' ? 'sudo' : null,
     via: [],
-    sysadminAccess: 'shell',
+    sysadminAccess: values.sysadmin_access ?? 'shell',
     source: positionAt(reader, offsetOf(section.key ?? where(section))),
   };
   return { ...machine, host };
@@ -550,6 +699,55 @@ function readHosts(reader: Reader, field: Field | undefined, defaults: MachineDe
     checkName(reader, nameField);
     const identity = { kind: 'host' as const, name: entry.name, nameField, section: entry };
     return toMachine(reader, identity, readSection(reader, entry, hostReaders), defaults);
+  });
+}
+
+/** `sysadmins:` is the roster: a list of volunteers, one mapping each, each login once. */
+function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
+  if (isEmpty(field.value)) return [];
+  const hint = 'one mapping per sysadmin, each starting with "- login:"; see the sysadmins: section of inventory.example.yaml';
+  const items = listItems(reader, field, 'a list of sysadmins', hint);
+  const firstLogins = new Map<string, Field>();
+  return (items ?? []).flatMap((item) => {
+    const read = readSection(reader, item, sysadminReaders);
+    if (!read) return [];
+    requireKey(reader, item, read.fields, 'login', 'add `login:` with the Unix user name to create for them');
+    requireKey(reader, item, read.fields, 'keys', 'add `keys:` with their SSH public keys, the lines of their .pub files');
+    const { login, name, email, keys, sudo, groups, proxmox_role: proxmoxRole, expires } = read.values;
+    const loginField = read.fields.get('login');
+    if (login === undefined || !loginField) return [];
+    const firstLogin = firstLogins.get(login);
+    if (firstLogin) {
+      const message = `"${login}" is already the login of the sysadmin on line ${lineOf(reader, firstLogin.value)}`;
+      report(reader, loginField.value, loginField.path, message, 'list each sysadmin once, with all their keys');
+      return [];
+    }
+    firstLogins.set(login, loginField);
+    if (keys === undefined) return [];
+    const sysadmin: Sysadmin = {
+      login,
+      ...(name === undefined ? {} : { name }),
+      ...(email === undefined ? {} : { email }),
+      keys,
+      sudo: sudo ?? false,
+      groups: groups ?? [],
+      ...(proxmoxRole === undefined ? {} : { proxmoxRole }),
+      ...(expires === undefined ? {} : { expires }),
+      source: positionAt(reader, offsetOf(where(item))),
+    };
+    return [sysadmin];
+  });
+}
+
+/** `secrets:` names the secrets the sysadmins share and says what each is: never its value. */
+function readSecrets(reader: Reader, field: Field): SharedSecret[] {
+  const example = 'for example restic-passphrase: passphrase of the restic repositories, in the password manager';
+  const entries = readEntries(reader, field, 'a mapping of secret names to what each secret is', example);
+  return (entries ?? []).flatMap((entry) => {
+    const name = readScalar(reader, { value: entry.key, path: entry.path }, nameKind);
+    const description = readScalar(reader, entry, secretDescriptionKind);
+    if (name === undefined || description === undefined) return [];
+    return [{ name, description, source: positionAt(reader, offsetOf(entry.key)) }];
   });
 }
 
@@ -693,7 +891,7 @@ function resolveGroups(reader: Reader, groups: GroupDraft[], hostNames: string[]
 // ---------------------------------------------------------------------------------------------
 // The whole file
 
-const TOP_LEVEL_KEYS = ['ssh', 'defaults', 'bastion', 'hosts', 'groups'];
+const TOP_LEVEL_KEYS = ['ssh', 'defaults', 'bastion', 'hosts', 'groups', 'sysadmins', 'secrets'];
 
 function reportYamlErrors(reader: Reader): void {
   for (const error of reader.doc.errors) {
@@ -740,6 +938,8 @@ function readInventory(reader: Reader): Inventory | undefined {
     ssh,
   });
   const groups = readGroups(reader, section('groups'));
+  const sysadmins = readSysadmins(reader, section('sysadmins'));
+  const secrets = readSecrets(reader, section('secrets'));
 
   checkNameClashes(reader, [...bastions, ...hosts, ...groups.map((group) => ({ kind: 'group', ...group }))]);
   checkDuplicateEndpoints(reader, [...bastions, ...hosts]);
@@ -758,8 +958,8 @@ function readInventory(reader: Reader): Inventory | undefined {
       host ? [{ ...host, via: direct ? [] : chain, groups: groupsOf(host.name) }] : [],
     ),
     groups: groupMembers,
-    sysadmins: [],
-    secrets: [],
+    sysadmins,
+    secrets,
   };
 }
 
