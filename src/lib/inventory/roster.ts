@@ -1,0 +1,300 @@
+// Writes the roster (`sysadmins:`) back into the inventory, for `onboard sysadmin --save` and
+// `offboard sysadmin`. The file is the collective's own, annotated by hand: only the text of the
+// list under `sysadmins:` is replaced, so every other byte, comment included, stays as written.
+import { randomBytes } from 'node:crypto';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  type Node as YamlNode,
+  type Pair,
+  parseDocument,
+  type ToStringOptions,
+  YAMLMap,
+  YAMLSeq,
+} from 'yaml';
+import { UsageError } from '../errors.js';
+import { InventoryError, parseInventory, readInventoryText } from './load.js';
+import type { Sysadmin } from './types.js';
+
+export type RosterEntry = Omit<Sysadmin, 'source'>;
+
+/** Adds or replaces the entry of `entry.login` in `sysadmins:`, keeping every comment and the layout of the rest of the file; creates the section at the end when absent. */
+export async function saveSysadmin(file: string, entry: RosterEntry): Promise<'added' | 'updated' | 'unchanged'> {
+  const before = await changeRoster(file, (roster) => {
+    const index = roster.findIndex((sysadmin) => sysadmin.login === entry.login);
+    return index === -1 ? [...roster, entry] : roster.with(index, entry);
+  });
+  const previous = before.find((sysadmin) => sysadmin.login === entry.login);
+  if (!previous) return 'added';
+  return isSameEntry(previous, entry) ? 'unchanged' : 'updated';
+}
+
+/** Removes the entry of `login` from `sysadmins:`, keeping comments and layout. */
+export async function removeSysadmin(file: string, login: string): Promise<'removed' | 'absent'> {
+  const before = await changeRoster(file, (roster) => roster.filter((sysadmin) => sysadmin.login !== login));
+  return before.some((sysadmin) => sysadmin.login === login) ? 'removed' : 'absent';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading, checking and writing, under the lock
+
+/** How to give the list: block style, long key lines never folded, flow lists as in the example. */
+const STRINGIFY_OPTIONS: ToStringOptions = { lineWidth: 0, minContentWidth: 0, flowCollectionPadding: false };
+const LOCK_WAIT_MS = 10_000;
+const LOCK_RETRY_MS = 50;
+
+/**
+ * Writes `change(roster)` into the file when it differs from the roster there, and returns the
+ * roster as it was. The inventory must be valid before, and is checked again before writing.
+ */
+async function changeRoster(file: string, change: (roster: RosterEntry[]) => RosterEntry[]): Promise<RosterEntry[]> {
+  // The file a symbolic link points to is the one to replace, not the link.
+  const target = await realpath(file).catch(() => file);
+  return withLock(target, async () => {
+    const text = await readInventoryText(target);
+    // Refuses a file that no longer parses or no longer validates, each problem at its line.
+    const before = parseInventory(text, target).sysadmins;
+    const wanted = change(before);
+    if (isDeepStrictEqual(before.map(fileEntry), wanted.map(fileEntry))) return before;
+    const next = withRoster(text, before, wanted);
+    checkRoster(next, target, wanted);
+    await writeAtomically(target, next);
+    return before;
+  });
+}
+
+/** The text about to be written must load, and give back exactly the roster wanted. */
+function checkRoster(text: string, file: string, wanted: RosterEntry[]): void {
+  let written: Sysadmin[];
+  try {
+    written = parseInventory(text, file).sysadmins;
+  } catch (error) {
+    if (!(error instanceof InventoryError)) throw error;
+    // The file was valid before: these problems are the new entry's; their lines are not on disk.
+    const problems = error.problems.map(({ path: problemPath, message, hint }) => `${problemPath}: ${message}${hint ? ` (${hint})` : ''}`);
+    throw new UsageError(`cannot save the roster in ${file}:\n${problems.join('\n')}`, 'nothing was written: correct these values and save again');
+  }
+  if (!isDeepStrictEqual(written.map(fileEntry), wanted.map(fileEntry))) {
+    throw new Error(`the roster edited for ${file} does not read back as intended; nothing was written`);
+  }
+}
+
+/** Exclusive among chaton processes: two saves at once would each write without the other's entry. */
+async function withLock<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const lockPath = `${file}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await (await open(lockPath, 'wx')).close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new UsageError(`cannot create the lock ${lockPath}: ${(error as Error).message}`, 'saving the roster needs write access to the directory of the inventory');
+      }
+      if (Date.now() >= deadline) {
+        throw new UsageError(
+          `could not lock the inventory within ${LOCK_WAIT_MS / 1000} s: ${lockPath} exists`,
+          `another chaton is saving the roster; if none is running, remove ${lockPath} and save again`,
+        );
+      }
+      await sleep(LOCK_RETRY_MS);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockPath, { force: true });
+  }
+}
+
+/** A reader sees the old file or the new one, never half of it, even after a crash. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const { mode, uid, gid } = await stat(file);
+  const directory = path.dirname(file);
+  const temporary = path.join(directory, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temporary, 'wx', mode & 0o7777);
+  try {
+    try {
+      await handle.writeFile(text);
+      // open() applies the umask; the new file must be as readable as the old one, no more.
+      await handle.chmod(mode & 0o7777);
+      if (process.getuid?.() === 0) await handle.chown(uid, gid);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  const directoryHandle = await open(directory, 'r');
+  await directoryHandle.sync().finally(() => directoryHandle.close());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Editing the text
+
+/**
+ * The entry as the file holds it: the example's key order, absent optional keys left out, key
+ * lines without the line break of the .pub file they may come from (the loader trims them too).
+ */
+function fileEntry(entry: RosterEntry): Record<string, unknown> {
+  return {
+    login: entry.login,
+    ...(entry.name === undefined ? {} : { name: entry.name }),
+    ...(entry.email === undefined ? {} : { email: entry.email }),
+    keys: entry.keys.map((key) => key.trim()),
+    sudo: entry.sudo,
+    ...(entry.groups.length === 0 ? {} : { groups: entry.groups }),
+    ...(entry.proxmoxRole === undefined ? {} : { proxmox_role: entry.proxmoxRole }),
+    ...(entry.expires === undefined ? {} : { expires: entry.expires }),
+  };
+}
+
+function isSameEntry(a: RosterEntry, b: RosterEntry): boolean {
+  return isDeepStrictEqual(fileEntry(a), fileEntry(b));
+}
+
+function entryNode(doc: Document, entry: RosterEntry): YAMLMap {
+  const node = doc.createNode(fileEntry(entry)) as YAMLMap;
+  const groups = node.get('groups', true);
+  if (isSeq(groups)) groups.flow = true;
+  return node;
+}
+
+/** The text with its `sysadmins:` list replaced by `wanted`; `before` is what the file holds. */
+function withRoster(text: string, before: RosterEntry[], wanted: RosterEntry[]): string {
+  const doc = parseDocument(text);
+  const pair = isMap(doc.contents) ? doc.contents.items.find((item) => isScalar(item.key) && item.key.value === 'sysadmins') : undefined;
+  const list = isSeq(pair?.value) ? pair.value : new YAMLSeq();
+  const trailingComment = editEntries(doc, list, before, wanted);
+  const block = list.items.length === 0 ? '' : renderList(list, trailingComment);
+  if (!pair) return `${text}${blankLineAfter(text)}sysadmins:\n${indented(block, 2)}`;
+  if (isSeq(pair.value) && !pair.value.flow) return replaceBlockList(text, pair.value, block);
+  return replaceInlineValue(text, pair as Pair<YamlNode, YamlNode | null>, block);
+}
+
+/**
+ * Makes the nodes of `list` say `wanted`: entries that stay keep their place and their comments,
+ * changed ones are edited in place, new ones go at the end. The comment above a removed entry
+ * stays, above the next entry; returns it when no entry follows, to be written after the list.
+ */
+function editEntries(doc: Document, list: YAMLSeq, before: RosterEntry[], wanted: RosterEntry[]): string | undefined {
+  const beforeByLogin = new Map(before.map((entry) => [entry.login, entry]));
+  const wantedByLogin = new Map(wanted.map((entry) => [entry.login, entry]));
+  const items: YamlNode[] = [];
+  // Lines left above the next entry by removed ones; '' is an empty line.
+  let orphanLines: string[] = [];
+  const keep = (item: YamlNode): void => {
+    if (orphanLines.length > 0) {
+      const lines = [...orphanLines, ...linesAbove(item)];
+      item.spaceBefore = lines[0] === '';
+      item.commentBefore = lines.slice(item.spaceBefore ? 1 : 0).join('\n');
+      orphanLines = [];
+    }
+    items.push(item);
+  };
+  for (const item of list.items as YamlNode[]) {
+    const login = isMap(item) ? item.get('login') : undefined;
+    // Not a plain entry (an alias): left as it is; the check before writing catches any conflict.
+    if (!isMap(item) || typeof login !== 'string') {
+      keep(item);
+      continue;
+    }
+    const entry = wantedByLogin.get(login);
+    if (!entry) {
+      if (item.commentBefore) orphanLines.push(...linesAbove(item));
+      continue;
+    }
+    wantedByLogin.delete(login);
+    const previous = beforeByLogin.get(login);
+    if (!previous || !isSameEntry(previous, entry)) updateEntry(item, entryNode(doc, entry));
+    keep(item);
+  }
+  for (const entry of wantedByLogin.values()) items.push(entryNode(doc, entry));
+  list.items = items;
+  return orphanLines.length > 0 ? orphanLines.join('\n') : undefined;
+}
+
+/** What yaml keeps above an item: an empty line or not, then its comment. */
+function linesAbove(item: YamlNode): string[] {
+  return [...(item.spaceBefore ? [''] : []), ...(item.commentBefore ? [item.commentBefore] : [])];
+}
+
+/** Gives `entry` the keys and values of `fresh`, reusing the keys and values that stay, with their comments. */
+function updateEntry(entry: YAMLMap, fresh: YAMLMap): void {
+  entry.items = fresh.items.map((pair) => {
+    const kept = entry.items.find((old) => isScalar(old.key) && isScalar(pair.key) && old.key.value === pair.key.value);
+    if (!kept) return pair;
+    kept.value = reuseValue(kept.value as YamlNode | null, pair.value as YamlNode);
+    return kept;
+  });
+}
+
+function reuseValue(old: YamlNode | null, fresh: YamlNode): YamlNode {
+  if (isScalar(old) && isScalar(fresh)) {
+    if (old.value === fresh.value) return old;
+    fresh.comment = old.comment;
+    return fresh;
+  }
+  if (isSeq(old) && isSeq(fresh)) {
+    old.items = fresh.items.map((item) => old.items.find((oldItem) => isScalar(oldItem) && isScalar(item) && oldItem.value === item.value) ?? item);
+    return old;
+  }
+  return fresh;
+}
+
+/** The list alone, at indentation 0, ending with a newline. */
+function renderList(list: YAMLSeq, trailingComment: string | undefined): string {
+  // A new list: the comments of `list` itself sit outside the text that is replaced.
+  const alone = new YAMLSeq();
+  alone.items = list.items;
+  alone.comment = trailingComment;
+  return new Document(alone).toString(STRINGIFY_OPTIONS);
+}
+
+/** What separates a new section from the end of the file: one empty line. */
+function blankLineAfter(text: string): string {
+  if (text.endsWith('\n\n')) return '';
+  return text.endsWith('\n') ? '\n' : '\n\n';
+}
+
+function indented(block: string, width: number): string {
+  return block.replace(/^(?=.)/gm, ' '.repeat(width));
+}
+
+function lineStartOf(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+/** A block list: its lines, from the first "-" to the end of the last entry, are replaced. */
+function replaceBlockList(text: string, list: YAMLSeq, block: string): string {
+  const [start, end] = list.range ?? [0, 0];
+  const lineStart = lineStartOf(text, start);
+  const replacement = indented(block, start - lineStart);
+  // At the end of a file without a final newline, the list has none either.
+  const fitted = text.slice(start, end).endsWith('\n') ? replacement : replacement.replace(/\n$/, '');
+  return text.slice(0, lineStart) + fitted + text.slice(end);
+}
+
+/**
+ * `sysadmins:` with nothing, `~` or a flow list on its line: the value goes, a comment after it
+ * stays on the key's line, and the block list follows on the next lines.
+ */
+function replaceInlineValue(text: string, pair: Pair<YamlNode, YamlNode | null>, block: string): string {
+  const [keyStart, keyEnd] = pair.key.range ?? [0, 0];
+  const valueEnd = pair.value?.range?.[1] ?? keyEnd;
+  const newline = text.indexOf('\n', valueEnd);
+  const lineEnd = newline === -1 ? text.length : newline;
+  const comment = text.slice(valueEnd, lineEnd).trim();
+  const keyColumn = keyStart - lineStartOf(text, keyStart);
+  const list = block === '' ? '' : `\n${indented(block, keyColumn + 2).replace(/\n$/, '')}`;
+  return `${text.slice(0, keyEnd)}:${comment ? ` ${comment}` : ''}${list}${text.slice(lineEnd)}`;
+}
