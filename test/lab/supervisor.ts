@@ -7,17 +7,19 @@
 // leaves the host's mounts, /run and processes as they are, like on a real machine.
 import { once } from 'node:events';
 import { closeSync, createWriteStream, writeSync } from 'node:fs';
-import { appendFile, chmod, chown, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, copyFile, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import type { ControlOp, ControlRequest, ControlResponse } from './control.js';
-import { etcHosts, hostFstab, inventoryYaml, knownHosts, SSHD_CONFIG } from './lab-files.js';
+import { etcHosts, hostFstab, inventoryYaml, knownHosts, pveumWrapper, SSHD_CONFIG, STANDIN_LIB_DIR } from './lab-files.js';
 import { createLabNetwork, NETNS_DIR, setLinkState } from './network.js';
 import { forEachLimit, SPAWN_CONCURRENCY } from './parallel.js';
 import { dismantleLab } from './registry.js';
+import { INSTALLED_USER_CFG } from './standins/pveum.js';
 import {
   enterHostArgs,
   HOST_SESSION_ENV,
@@ -40,6 +42,9 @@ import {
 const REPORT_FD = 3;
 const STARTUP_TIMEOUT_MS = 10_000;
 const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key';
+const PVEUM_SCRIPT = fileURLToPath(new URL('./standins/pveum.js', import.meta.url));
+/** Host-private in every lab host (see hostFstab): a Node.js there cannot run the stand-ins. */
+const HOST_PRIVATE_DIRS = ['/root/', '/home/', '/tmp/', '/run/', '/dev/'];
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 const DEV_LINKS: [string, string][] = [
   ['ptmx', 'pts/ptmx'],
@@ -170,6 +175,28 @@ interface SharedHostFiles {
   utmpGid: number;
 }
 
+/** The lab's /etc/pve as a fresh cluster has it: root@pam, no ACL, pmxcfs's root-only priv/. */
+async function preparePveCluster(): Promise<void> {
+  await makeDir(paths.pveCluster);
+  await makeDir(join(paths.pveCluster, 'priv'), 0o700);
+  await makeDir(join(paths.pveCluster, 'priv', 'lock'));
+  await writeFile(join(paths.pveCluster, 'user.cfg'), INSTALLED_USER_CFG, { mode: 0o640 });
+}
+
+/** The pveum stand-in in the host's own /usr/local (a module: it is compiled as ESM). */
+async function installPveum(usrLocalUpper: string): Promise<void> {
+  if (HOST_PRIVATE_DIRS.some((dir) => process.execPath.startsWith(dir))) {
+    throw new Error(`lab hosts cannot see ${process.execPath}, the Node.js that runs the pveum stand-in: install Node.js elsewhere`);
+  }
+  const libDir = join(usrLocalUpper, STANDIN_LIB_DIR.slice('/usr/local/'.length));
+  await Promise.all([makeDir(libDir), makeDir(join(usrLocalUpper, 'sbin'))]);
+  await Promise.all([
+    copyFile(PVEUM_SCRIPT, join(libDir, 'pveum.js')),
+    writeFile(join(libDir, 'package.json'), '{ "type": "module" }\n'),
+    writeFile(join(usrLocalUpper, 'sbin', 'pveum'), pveumWrapper(process.execPath), { mode: 0o755 }),
+  ]);
+}
+
 /** Everything a host needs on disk before its mounts: layers, home directories, keys, config. */
 async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: SharedHostFiles): Promise<void> {
   const { dir } = host;
@@ -191,7 +218,8 @@ async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: Sh
     writeFile(join(files.etcUpper, 'hosts'), etcHosts(plan)),
     writeFile(join(files.etcUpper, 'ssh', 'sshd_config'), SSHD_CONFIG),
     writeFile(join(files.root, '.ssh', 'authorized_keys'), operatorPublicKey, { mode: 0o600 }),
-    writeFile(files.fstab, hostFstab(host)),
+    writeFile(files.fstab, hostFstab(host, paths.pveCluster)),
+    ...(host.roles.includes('pve') ? [makeDir(join(files.etcUpper, 'pve')), installPveum(files.usrLocalUpper)] : []),
     execa('ssh-keygen', keygenArgs(files.hostKey, `root@${host.name}`)),
     ...LOGIN_RECORDS.map(async ([file, mode]) => {
       const path = join(dir, file);
@@ -387,6 +415,7 @@ async function build(): Promise<void> {
   await Promise.all([
     createLabNetwork(plan, signal),
     prepareDevTemplate(),
+    preparePveCluster(),
     (async () => {
       await execa('ssh-keygen', keygenArgs(paths.operatorKey, `chaton-lab-operator@${plan.name}`));
       const shared = {

@@ -56,6 +56,8 @@ export interface LabPaths {
   /** Device nodes and links copied into each host's /dev. */
   devTemplate: string;
   hostsDir: string;
+  /** The lab's one /etc/pve, bound into every pve host as pmxcfs shares it across a cluster. */
+  pveCluster: string;
 }
 
 export interface LabConfig {
@@ -115,6 +117,7 @@ export function labPaths(name: string): LabPaths {
     operatorKey: join(stateDir, 'operator', 'id_ed25519'),
     devTemplate: join(stateDir, 'dev-template'),
     hostsDir: join(stateDir, 'hosts'),
+    pveCluster: join(stateDir, 'pve-cluster'),
   };
 }
 
@@ -209,6 +212,7 @@ export function hostPaths(dir: string) {
     sshdLog: join(dir, 'sshd.log'),
     fstab: join(dir, 'fstab'),
     etcUpper: overlayLayers(dir, '/etc').upper,
+    usrLocalUpper: overlayLayers(dir, '/usr/local').upper,
     hostKey: join(dir, 'etc-upper', 'ssh', 'ssh_host_ed25519_key'),
     root: join(dir, 'root'),
     log: join(dir, 'log'),
