@@ -161,6 +161,15 @@ describe('the lab', { skip }, () => {
     assert.doesNotMatch(await readFile('/etc/passwd', 'utf8'), new RegExp(`^${user}:`, 'm'));
   });
 
+  test('a process on one host is seen and killed there only (each host has its own pid namespace)', async () => {
+    const marker = 'sleep 31337';
+    assert.equal((await lab.run('pve1', ['sh', '-c', `${marker} > /dev/null 2>&1 &`])).exitCode, 0);
+    assert.equal((await lab.run('pve1', ['pgrep', '-f', marker])).exitCode, 0);
+    assert.equal((await lab.run('pve2', ['pgrep', '-f', marker])).exitCode, 1);
+    assert.equal((await lab.run('pve2', ['pkill', '-f', marker])).exitCode, 1);
+    assert.equal((await lab.run('pve1', ['pkill', '-f', marker])).exitCode, 0);
+  });
+
   test("logger in a host lands in that host's syslog only", async () => {
     const marker = `lab-test-${process.pid}-${Date.now()}`;
     assert.equal((await lab.run('pve1', ['logger', '-t', 'chaton', marker])).exitCode, 0);

@@ -2,8 +2,9 @@
 // lab, owns every host's processes (PID 1 is no real init here: someone must reap them), serves
 // each host's /dev/log and the control socket, and dismantles the lab on SIGTERM.
 //
-// A host is a "holder" process (a `sleep` holding the host's mount and UTS namespaces, inside
-// the host's network namespace) plus an sshd entered into those namespaces. Stopping sshd thus
+// A host is a "holder" process (a shell, pid 1 of the host's own pid namespace, holding its
+// mount, UTS and pid namespaces inside the host's network namespace) plus an sshd entered into
+// those namespaces: `pgrep -u alice` on a host sees that host's processes only. Stopping sshd thus
 // leaves the host's mounts, /run and processes as they are, like on a real machine.
 import { once } from 'node:events';
 import { closeSync, createWriteStream, writeSync } from 'node:fs';
@@ -75,14 +76,22 @@ mount -t tmpfs -o mode=755,nosuid tmpfs "$1/dev"
 cp -a "$3/." "$1/dev/"
 mount -a -T "$1/fstab"
 echo "$2" > /proc/sys/kernel/hostname
-echo mounted
-exec sleep infinity
+# Its own process list: this shell is pid 1 of the host's pid namespace. Its pid as the machine
+# sees it (through the machine's /proc, still mounted) is what nsenter needs to join the host.
+read -r machine_pid _ < /proc/self/stat
+mount -t proc -o nosuid,nodev,noexec proc /proc
+echo "mounted $machine_pid"
+# As pid 1, reap the orphans (sessions whose sshd went away) until told to stop.
+trap 'exit 0' TERM INT
+while :; do sleep 3600 & wait; done
 `;
 
 interface HostRuntime {
   plan: PlannedHost;
   holderPid: number;
   sshd: ResultPromise | undefined;
+  /** sshd's own pid (runtime.sshd is the nsenter that started it in the host's pid namespace). */
+  sshdPid?: number;
   /** Control operations on one host run one after the other. */
   queue: Promise<unknown>;
 }
@@ -124,8 +133,8 @@ function exitOf(subprocess: ResultPromise): Promise<unknown> {
   });
 }
 
-/** Resolves once `pattern` shows up in `output`; rejects if the process exits first or on time-out. */
-function waitForOutput(output: Readable, pattern: RegExp, exited: Promise<unknown>): Promise<void> {
+/** Resolves with the output once `pattern` shows up in it; rejects if the process exits first or on time-out. */
+function waitForOutput(output: Readable, pattern: RegExp, exited: Promise<unknown>): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
     const finish = (error?: Error): void => {
@@ -133,7 +142,7 @@ function waitForOutput(output: Readable, pattern: RegExp, exited: Promise<unknow
       output.off('data', onData);
       aborter.signal.removeEventListener('abort', onAbort);
       if (error) reject(error);
-      else resolve();
+      else resolve(text);
     };
     const onData = (chunk: Buffer): void => {
       text += chunk.toString();
@@ -265,20 +274,19 @@ async function startHolder(host: PlannedHost): Promise<number> {
     'nsenter',
     [
       `--net=${join(NETNS_DIR, host.netns)}`,
-      ...['unshare', '--mount', '--uts', '--propagation', 'private', '--'],
+      ...['unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--'],
       ...['sh', '-ec', HOLDER_SCRIPT, 'lab-host', host.dir, host.name, paths.devTemplate, paths.stateDir],
     ],
     { stdin: 'ignore', buffer: { stdout: false }, reject: false, extendEnv: false, env: HOST_SESSION_ENV },
   );
   try {
-    await waitForOutput(holder.stdout, /^mounted$/m, exitOf(holder));
+    const [, pid] = /^mounted (\d+)$/m.exec(await waitForOutput(holder.stdout, /^mounted \d+$/m, exitOf(holder)))!;
+    return Number(pid);
   } catch (error) {
     holder.kill('SIGKILL');
     const { stderr } = await holder;
     throw new Error(`${host.name}: could not set up its mounts (${(error as Error).message}): ${stderr}`);
   }
-  if (holder.pid === undefined) throw new Error(`${host.name}: the holder has no pid`);
-  return holder.pid;
 }
 
 async function startSshd(runtime: HostRuntime): Promise<void> {
@@ -306,6 +314,7 @@ async function startSshd(runtime: HostRuntime): Promise<void> {
     throw new Error(`${name}: sshd did not start (${(error as Error).message}); ${sshdLog} ends with:\n${logTail}`);
   }
   runtime.sshd = sshd;
+  runtime.sshdPid = await childOf(sshd.pid!);
   void exited.then(() => {
     if (runtime.sshd !== sshd || stopping) return; // stopped on purpose
     log(`${name}: sshd (pid ${sshd.pid}) exited on its own`);
@@ -319,8 +328,19 @@ async function stopSshd(runtime: HostRuntime): Promise<void> {
   if (!sshd) return;
   runtime.sshd = undefined;
   const exited = exitOf(sshd);
-  sshd.kill('SIGTERM'); // the listener only: open sessions live on, as with `systemctl stop ssh`
+  // The listener only: open sessions live on, as with `systemctl stop ssh`. (nsenter, which
+  // entered the host's pid namespace, passes no signal on: sshd itself is told.)
+  if (runtime.sshdPid) process.kill(runtime.sshdPid, 'SIGTERM');
+  else sshd.kill('SIGTERM');
+  runtime.sshdPid = undefined;
   await exited;
+}
+
+/** The one child of a process that forked once (nsenter entering a pid namespace). */
+async function childOf(pid: number): Promise<number | undefined> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const first = Number(children.trim().split(' ')[0]);
+  return Number.isInteger(first) && first > 0 ? first : undefined;
 }
 
 async function inHost(runtime: HostRuntime, argv: string[]): Promise<string> {
@@ -345,7 +365,7 @@ async function rekey(runtime: HostRuntime): Promise<string> {
 
 function hostState(runtime: HostRuntime): HostState {
   const { name, address, netns, roles } = runtime.plan;
-  return { name, address, netns, roles, holderPid: runtime.holderPid, sshdPid: runtime.sshd?.pid ?? null };
+  return { name, address, netns, roles, holderPid: runtime.holderPid, sshdPid: runtime.sshdPid ?? null };
 }
 
 /** Rewrites state.json (atomically: readers never see half a file), in call order. */

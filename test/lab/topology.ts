@@ -225,5 +225,5 @@ export function hostPaths(dir: string) {
 
 /** `nsenter` arguments that run `argv` inside a host (its network, mounts and hostname), from /root. */
 export function enterHostArgs(holderPid: number, argv: string[]): string[] {
-  return ['-t', String(holderPid), '-m', '-u', '-n', '--wd=/root', '--', ...argv];
+  return ['-t', String(holderPid), '-m', '-u', '-n', '-p', '--wd=/root', '--', ...argv];
 }
