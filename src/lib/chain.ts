@@ -23,6 +23,8 @@ export interface HostTask {
    * chaton's stderr, as ssh does it, the rest to stdout.
    */
   output(lines: string, stream?: 'stdout' | 'stderr'): boolean;
+  /** A step of the host's work, for the person watching: under its line, or on stderr. */
+  progress(text: string): void;
   /** Pass as `onLines` to show a remote command's output with --verbose; undefined otherwise. */
   verboseLines: ((stream: 'stdout' | 'stderr', lines: string) => boolean) | undefined;
   /** Resolves when chaton's output can take more (after `output` returned false). */
@@ -41,6 +43,8 @@ export interface FanOut<T> {
   confirm?: string;
   /** Nothing will be sent (a dry-run without probes): no keys to load, no bastion to reach. */
   offline?: boolean;
+  /** A shared step once connected, before any host's work (e.g. taking locks in order); its failure stops the run. */
+  prepare?: { title: string; run(): Promise<void> };
   work(host: Host, task: HostTask): Promise<T>;
   /** Shown after the host's name when its work is done. */
   summary?(value: T): string | undefined;
@@ -67,8 +71,7 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
         return;
       }
       const prefix = `${paint.cyan(host.name.padEnd(width))} | `;
-      const output = (lines: string, stream: 'stdout' | 'stderr' = 'stdout') => {
-        const shown = stream === 'stderr' ? paint.red(lines) : lines;
+      const output = (lines: string, stream: 'stdout' | 'stderr' = 'stdout', shown = stream === 'stderr' ? paint.red(lines) : lines) => {
         // Lines of all hosts interleave, except under each host's own line in the live view.
         if (live) task.output = shown;
         else task.output = `${stream === 'stderr' ? STDERR_LINE : ''}${prefix}${shown.replaceAll('\n', `\n${prefix}`)}`;
@@ -78,6 +81,7 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
       try {
         const value = await spec.work(host, {
           output,
+          progress: (text) => void output(text, 'stderr', text),
           verboseLines: ctx.mode.verbose ? (stream, lines) => output(lines, stream) : undefined,
           drained,
         });
@@ -98,6 +102,7 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
   const steps: ListrTask<unknown, any, any>[] = [];
   if (spec.confirm && !ctx.options.dryRun) steps.push(confirmStep(ctx, spec.confirm));
   if (!spec.offline) steps.push(...connectionSteps(ctx, spec.hosts));
+  if (spec.prepare) steps.push({ title: spec.prepare.title, task: () => spec.prepare!.run() });
   steps.push({
     title: `${spec.title} (${plural(spec.hosts.length, 'host')})`,
     task: (_, task: Wrapper) => task.newListr(hostTasks, { concurrent: ctx.options.concurrency, exitOnError: false }),
@@ -159,7 +164,7 @@ function connectionSteps(ctx: RunContext, hosts: Host[]): ListrTask<unknown, any
 
 /**
  * The exit code for a fan-out: trust problems and unreachable fleets are connection failures
- * (5), a mixed result is partial (4), all failed is 1.
+ * (5), a mixed result is partial (4), all refused by safety checks is 3, all failed is 1.
  */
 export function exitCodeFor<T>(outcomes: HostOutcome<T>[], signal: AbortSignal, failed: (value: T) => boolean = () => false): ExitCode {
   if (signal.aborted) return ExitCode.interrupted;
@@ -167,7 +172,9 @@ export function exitCodeFor<T>(outcomes: HostOutcome<T>[], signal: AbortSignal, 
   if (failures.some((e) => e instanceof HostKeyError)) return ExitCode.connection;
   if (failures.length === 0) return ExitCode.ok;
   if (failures.length < outcomes.length) return ExitCode.partial;
-  return failures.every((e) => e instanceof ConnectionError) ? ExitCode.connection : ExitCode.failed;
+  if (failures.every((e) => e instanceof ConnectionError)) return ExitCode.connection;
+  // Every host said no before changing anything: the run changed nothing.
+  return failures.every((e) => e instanceof RefusedError) ? ExitCode.refused : ExitCode.failed;
 }
 
 /** One entry per distinct chain of jump hosts, so each bastion is connected (and checked) once. */

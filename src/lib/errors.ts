@@ -57,6 +57,9 @@ export class ConnectionError extends ChatonError {
   }
 }
 
+/** sshd refused every key offered for the user. */
+export class KeysRefusedError extends ConnectionError {}
+
 /** The host's key is unknown, changed or revoked: a trust problem, never retried. */
 export class HostKeyError extends ConnectionError {}
 

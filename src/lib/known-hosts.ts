@@ -136,6 +136,11 @@ export function describeKey(blob: Buffer): string {
   return `${KEY_TYPES.get(type)?.label ?? type} key ${fingerprint(blob)}`;
 }
 
+/** The known_hosts line that vouches for `blob` as the key of `address:port`. */
+export function knownHostsLine(address: string, port: number, blob: Buffer): string {
+  return formatLine(hostLookupName(address, port), blob);
+}
+
 /** The name ssh writes and looks up: lowercased, and `[address]:port` unless the port is 22. */
 export function hostLookupName(address: string, port: number): string {
   const host = asciiLowercase(address);

@@ -4,11 +4,11 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
-import ssh2, { type Client, type ClientChannel } from 'ssh2';
-import { ConnectionError, HostKeyError, InterruptedError } from './errors.js';
+import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ParsedKey } from 'ssh2';
+import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError } from './errors.js';
 import type { Identities } from './identities.js';
 import type { Endpoint } from './inventory/types.js';
-import { describeKey, hostLookupName, KnownHostsStore } from './known-hosts.js';
+import { describeKey, hostLookupName, knownHostsLine, KnownHostsStore } from './known-hosts.js';
 import { command, display } from './shell.js';
 import { Semaphore } from './semaphore.js';
 
@@ -16,6 +16,8 @@ export interface ConnectionInfo {
   /** Key exchange negotiated with this host, e.g. curve25519-sha256. */
   kex: string;
   hostKey: string;
+  /** The known_hosts line for that key, for people who will connect too. */
+  knownHostsLine: string;
   /** Time to reach and authenticate, jumps excluded. */
   connectMs: number;
 }
@@ -204,17 +206,43 @@ export class ConnectionPool {
   readonly #established: Connection[] = [];
   #closing = false;
 
-  async #open(endpoint: Endpoint, via: Endpoint[]): Promise<Connection> {
+  /** A stream to `endpoint`'s sshd, through the jumps in `via`, and when it was asked for. */
+  async #reach(endpoint: Endpoint, via: Endpoint[]): Promise<{ sock: Duplex; started: number }> {
     const jump = via.at(-1);
     const jumpConnection = jump ? await this.connect(jump, via.slice(0, -1)) : undefined;
     const started = performance.now();
     const sock = jumpConnection
       ? await within(jumpConnection.forward(endpoint), endpoint.ssh.connectTimeoutMs, () => noAnswer(endpoint, jump!.name))
       : await tcpConnect(endpoint);
+    return { sock, started };
+  }
+
+  async #open(endpoint: Endpoint, via: Endpoint[]): Promise<Connection> {
+    const { sock, started } = await this.#reach(endpoint, via);
     const connection = await this.#handshake(endpoint, sock, await this.#knownHostsFor(endpoint), started);
     this.#established.push(connection);
     if (this.#closing) connection.close();
     return connection;
+  }
+
+  /**
+   * Whether sshd on `endpoint` would let `user` log in with `publicKey`, asked as ssh asks before
+   * it signs (RFC 4252 section 7): sshd answers for the key alone, so no private key is needed and
+   * nothing is logged in. Reached through the same jumps as the host, on the operator's connections.
+   */
+  async acceptsKey(endpoint: Endpoint, via: Endpoint[], user: string, publicKey: ParsedKey): Promise<boolean> {
+    const { sock, started } = await this.#reach(endpoint, via);
+    const probe = new KeyProbe(publicKey);
+    const login = { ...endpoint, user };
+    try {
+      // A login without a signature would mean sshd asks for no key at all: worse than accepted.
+      (await this.#handshake(login, sock, await this.#knownHostsFor(endpoint), started, [{ type: 'agent', username: user, agent: probe }])).close();
+      return true;
+    } catch (error) {
+      if (probe.accepted) return true;
+      if (error instanceof KeysRefusedError) return false;
+      throw error;
+    }
   }
 
   /** known_hosts files are read once per run (hosts may name other files than the default). */
@@ -231,13 +259,13 @@ export class ConnectionPool {
     return store;
   }
 
-  #handshake(endpoint: Endpoint, sock: Duplex, knownHosts: KnownHostsStore, started: number): Promise<Connection> {
+  #handshake(endpoint: Endpoint, sock: Duplex, knownHosts: KnownHostsStore, started: number, authMethods?: AnyAuthMethod[]): Promise<Connection> {
     const { identities, env } = this.options;
     const client = new ssh2.Client();
     let kex = '';
     let hostKey = '';
+    let knownHostsEntry = '';
     let trustProblem: HostKeyError | undefined;
-    const authMethods = identities.authMethods(endpoint, env);
 
     return new Promise<Connection>((resolve, reject) => {
       const fail = (error: Error) => {
@@ -252,33 +280,37 @@ export class ConnectionPool {
       });
       client.once('ready', () => {
         clearTimeout(timer);
-        resolve(new Connection(endpoint, { kex, hostKey, connectMs: performance.now() - started }, client));
+        client.off('error', onError);
+        resolve(new Connection(endpoint, { kex, hostKey, knownHostsLine: knownHostsEntry, connectMs: performance.now() - started }, client));
       });
-      client.once('error', (error: Error & { level?: string }) => {
+      const onError = (error: Error & { level?: string }) => {
         if (trustProblem) return fail(trustProblem);
         if (error.level === 'client-authentication') {
           return fail(
-            new ConnectionError(
+            new KeysRefusedError(
               endpoint.name,
-              `${where(endpoint)}: sshd refused every key offered for user ${endpoint.user} (${identities.describe(endpoint, env)})`,
+              `${where(endpoint)}: sshd refused every key offered for user ${endpoint.user} (${authMethods ? 'the key asked about' : identities.describe(endpoint, env)})`,
               `install your public key in ~${endpoint.user}/.ssh/authorized_keys on ${endpoint.name}, or fix ssh.identity_files`,
             ),
           );
         }
         fail(new ConnectionError(endpoint.name, `${where(endpoint)}: ${error.message}`, `the log of sshd on ${endpoint.name} says why`));
-      });
+      };
+      // `on`, not `once`: ssh2 may emit more errors after the first (an agent's, then authentication's).
+      client.on('error', onError);
       client.connect({
         sock,
         username: endpoint.user,
         readyTimeout: endpoint.ssh.connectTimeoutMs,
         keepaliveInterval: endpoint.ssh.keepaliveIntervalMs,
         keepaliveCountMax: endpoint.ssh.keepaliveCountMax,
-        authHandler: authMethods,
+        authHandler: authMethods ?? identities.authMethods(endpoint, env),
         algorithms: { serverHostKey: knownHosts.preferredHostKeyAlgorithms(endpoint.address, endpoint.port) as never },
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           this.#verifyHostKey(endpoint, key, knownHosts).then(
             () => {
               hostKey = describeKey(key);
+              knownHostsEntry = knownHostsLine(endpoint.address, endpoint.port, key);
               verify(true);
             },
             (error: HostKeyError) => {
@@ -326,6 +358,24 @@ export class ConnectionPool {
         );
       }
     }
+  }
+}
+
+/**
+ * An agent that holds one public key and signs nothing: sshd asks for a signature only after it
+ * has accepted the key (SSH_MSG_USERAUTH_PK_OK), so being asked to sign is the answer.
+ */
+class KeyProbe extends ssh2.BaseAgent<ParsedKey> {
+  accepted = false;
+  constructor(private readonly key: ParsedKey) {
+    super();
+  }
+  getIdentities(cb: (error: Error | undefined, keys?: ParsedKey[]) => void): void {
+    cb(undefined, [this.key]);
+  }
+  sign(_key: ParsedKey, _data: Buffer, options: unknown, cb?: (error?: Error) => void): void {
+    this.accepted = true;
+    (typeof options === 'function' ? (options as (error?: Error) => void) : cb)?.(new Error('a key probe signs nothing'));
   }
 }
 
