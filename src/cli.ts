@@ -6,6 +6,8 @@ import { register as registerExec } from './commands/exec.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
 import { register as registerInventoryCheck } from './commands/inventory-check.js';
 import { register as registerInventoryShow } from './commands/inventory-show.js';
+import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
+import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
 import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError } from './lib/errors.js';
 
 const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   const hosts = program.command('hosts').description('reach and check hosts');
   registerHostsCheck(hosts);
   registerExec(program);
+  registerSysadminOnboard(program.command('onboard').description('give access to a newcomer'));
+  registerSysadminOffboard(program.command('offboard').description('take access back'));
   return program;
 }
 

@@ -1,29 +1,60 @@
 // `npm run demo`: chaton's main job on the built-in lab, from nothing to nothing. Brings a lab
 // up, runs chaton against it as an operator would, and takes the lab down again (also on
 // failure or Ctrl-C). Later subcommands join the steps as they land.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { labDown, labUp, type Lab } from './lab.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 const DEMO_LAB = 'demo';
+const execFileAsync = promisify(execFile);
 
-/** The demo's steps: chaton command lines, each shown before it runs. */
-function steps(lab: Lab): string[][] {
+/** One step of the demo: a command line shown before it runs, and the exit code it should end with. */
+interface Step {
+  argv: string[];
+  /** How the line is shown (chaton's own path is left out). */
+  shown: string;
+  expect: number;
+}
+
+const chatonStep = (args: string[], expect = 0): Step => ({ argv: [process.execPath, CHATON, ...args], shown: `chaton ${args.join(' ')}`, expect });
+
+/** The demo's steps: chaton command lines, and a newcomer's own logins with OpenSSH. */
+async function steps(lab: Lab, dir: string): Promise<Step[]> {
   const inventory = ['-i', lab.inventoryPath];
+  // A newcomer's key pair, and the OpenSSH config onboard writes for them; the demo's copy points
+  // at the files in its own directory (the written one names ~/.ssh/chaton_known_hosts).
+  const key = path.join(dir, 'jdupont');
+  await execFileAsync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jdupont@laptop', '-f', key]);
+  const config = path.join(dir, 'jdupont.ssh_config');
+  const localConfig = `${config}.demo`;
+  const login = (expect: number): Step => ({
+    argv: ['sh', '-c', 'sed "s#~/.ssh/chaton_known_hosts#$1.known_hosts#" "$1" > "$2" && printf "Host *\\n  IdentityFile %s\\n  IdentitiesOnly yes\\n  BatchMode yes\\n" "$3" >> "$2" && exec ssh -F "$2" pve1 "id; sudo -n true && echo sudo works"', 'sh', config, localConfig, key],
+    shown: `ssh -F ${config} pve1 'id; sudo -n true && echo sudo works'    # as jdupont, through the bastion`,
+    expect,
+  });
   return [
-    [...inventory, 'inventory', 'check'],
-    [...inventory, 'inventory', 'show', 'hypervisors,gw,backup'],
-    [...inventory, 'hosts', 'check', 'all'],
-    [...inventory, '--yes', 'exec', 'all', '--', 'uptime'],
-    [...inventory, '--dry-run', 'exec', 'hypervisors', '--', 'systemctl restart pveproxy'],
+    chatonStep([...inventory, 'inventory', 'check']),
+    chatonStep([...inventory, 'inventory', 'show', 'hypervisors,gw,backup']),
+    chatonStep([...inventory, 'hosts', 'check', 'all']),
+    chatonStep([...inventory, '--yes', 'exec', 'all', '--', 'uptime']),
+    chatonStep([...inventory, '--dry-run', 'exec', 'hypervisors', '--', 'systemctl restart pveproxy']),
+    chatonStep([...inventory, 'onboard', 'sysadmin', 'jdupont', '--name', 'Jeanne Dupont', '--key', `${key}.pub`, '--sudo', '--proxmox-role', 'PVEAdmin', '--on', 'bastion,hypervisors', '--verify-with', key, '--write-ssh-config', config]),
+    login(0),
+    chatonStep([...inventory, '--yes', 'offboard', 'sysadmin', 'jdupont', '--on', 'bastion,hypervisors']),
+    // The same login now fails: sshd refuses the key (ssh exits 255).
+    login(255),
   ];
 }
 
-function runChaton(args: string[]): Promise<number> {
-  process.stdout.write(`\n$ chaton ${args.join(' ')}\n`);
+function runStep(step: Step): Promise<number> {
+  process.stdout.write(`\n$ ${step.shown}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHATON, ...args], { stdio: 'inherit' });
+    const child = spawn(step.argv[0]!, step.argv.slice(1), { stdio: 'inherit' });
     child.on('error', reject);
     child.on('close', (code) => resolve(code ?? 1));
   });
@@ -37,11 +68,12 @@ try {
   // Ctrl-C reaches the running chaton too; the demo then stops and takes the lab down.
   let interrupted = false;
   process.on('SIGINT', () => (interrupted = true));
-  for (const args of steps(lab)) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-demo-'));
+  for (const step of await steps(lab, dir)) {
     if (interrupted) break;
-    const code = await runChaton(args);
-    process.stdout.write(`(exit code ${code})\n`);
-    if (code !== 0) failed = code;
+    const code = await runStep(step);
+    process.stdout.write(`(exit code ${code}${code === step.expect ? '' : `, expected ${step.expect}`})\n`);
+    if (code !== step.expect) failed = code || 1;
   }
 } finally {
   await labDown(DEMO_LAB);

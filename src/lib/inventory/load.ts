@@ -5,7 +5,9 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
+import { LOGIN } from '../accounts.js';
 import { UsageError } from '../errors.js';
+import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../public-keys.js';
 import { suggest } from '../suggest.js';
 import type { Endpoint, Host, Inventory, SharedSecret, SourcePosition, SshSettings, Sysadmin } from './types.js';
 
@@ -267,7 +269,6 @@ function readSection<Readers extends Record<string, ReadField<unknown>>>(
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** User and group names in the portable POSIX form, which every useradd and groupadd accepts. */
-const POSIX_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DNS_LABEL_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
 /** The name meaning every host in target lists, so no host or group may take it. */
@@ -299,7 +300,7 @@ function posixNameKind(what: 'user' | 'group'): ScalarKind<string> {
   return {
     expected: `a Unix ${what} name`,
     hint: 'use lowercase letters, digits, "_" and "-", starting with a letter or "_", at most 32 characters: no dots, no capitals',
-    parse: matching(POSIX_NAME_PATTERN),
+    parse: matching(LOGIN),
   };
 }
 
@@ -386,55 +387,15 @@ const secretDescriptionKind = textKind(
   'say what it is and where it is kept, for example "passphrase of the restic repositories, in the password manager"; never the secret itself',
 );
 
-/**
- * The key types of authorized_keys lines, with the number of length-prefixed fields in their
- * base64 part (the type name first, then the key's numbers or points).
- */
-const PUBLIC_KEY_FIELDS = new Map([
-  ['ssh-ed25519', 2],
-  ['ecdsa-sha2-nistp256', 3],
-  ['ecdsa-sha2-nistp384', 3],
-  ['ecdsa-sha2-nistp521', 3],
-  ['sk-ssh-ed25519@openssh.com', 3],
-  ['sk-ecdsa-sha2-nistp256@openssh.com', 4],
-  ['ssh-rsa', 3],
-  ['ssh-dss', 5],
-]);
-const PUBLIC_KEY_LINE_PATTERN = /^(\S+)[ \t]+([A-Za-z0-9+/]+={0,2})(?:[ \t]+[^\r\n]*)?$/;
-
-/**
- * A line of a .pub file: type, base64 and an optional comment. Its base64 part must hold the
- * whole key, starting with the same type: keys cut or mixed up when pasted are refused here.
- */
-function parsePublicKeyLine(text: string): string | undefined {
-  const line = text.trim();
-  const [, type = '', base64 = ''] = PUBLIC_KEY_LINE_PATTERN.exec(line) ?? [];
-  const fields = base64.length % 4 === 0 ? lengthPrefixedFields(Buffer.from(base64, 'base64')) : undefined;
-  const isWhole = fields !== undefined && fields.length === PUBLIC_KEY_FIELDS.get(type) && fields[0]?.toString('latin1') === type;
-  return isWhole ? line : undefined;
-}
-
-/** The fields of an SSH key blob, each a 32-bit length then its bytes; undefined if it does not add up. */
-function lengthPrefixedFields(blob: Buffer): Buffer[] | undefined {
-  const fields: Buffer[] = [];
-  for (let offset = 0; offset < blob.length; ) {
-    const end = offset + 4 <= blob.length ? offset + 4 + blob.readUInt32BE(offset) : Infinity;
-    if (end > blob.length) return undefined;
-    fields.push(blob.subarray(offset + 4, end));
-    offset = end;
-  }
-  return fields;
-}
-
 const publicKeyKind: ScalarKind<string> = {
   expected: 'an OpenSSH public key line',
-  hint: `one whole line of a .pub file: the type (${[...PUBLIC_KEY_FIELDS.keys()].join(', ')}), the base64 key, then an optional comment`,
-  parse: ({ value }) => (typeof value === 'string' ? parsePublicKeyLine(value) : undefined),
+  hint: `one whole line of a .pub file: the type (${KEY_TYPES.join(', ')}), the base64 key, then an optional comment`,
+  parse: ({ value }) => (typeof value === 'string' ? parsePublicKeyLine(value)?.line : undefined),
 };
 
 /** Pasted by mistake instead of the .pub line: such a value is never repeated in messages. */
 function isPrivateKey(node: YamlNode | null): boolean {
-  return isScalar(node) && typeof node.value === 'string' && /PRIVATE KEY|PuTTY-User-Key-File/.test(node.value);
+  return isScalar(node) && typeof node.value === 'string' && PRIVATE_KEY.test(node.value);
 }
 
 function reportPrivateKey(reader: Reader, field: Field): void {

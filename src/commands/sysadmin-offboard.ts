@@ -1,0 +1,130 @@
+// `chaton offboard sysadmin <login>`: take a volunteer's access back everywhere, prove that
+// their keys no longer open anything, and list the shared secrets to rotate.
+import type { Command } from 'commander';
+import type { CommandResult, RunContext } from '../lib/context.js';
+import { examples, TARGETS_HELP } from './help.js';
+
+interface OffboardOptions {
+  on?: string;
+  removeHome?: boolean;
+  save?: boolean;
+}
+
+export function register(parent: Command): void {
+  parent
+    .command('sysadmin')
+    .description("lock a volunteer's accounts, remove their keys and sudo, disable their Proxmox user, end their sessions; asks first")
+    .argument('<login>', 'their login')
+    .option('--on <targets>', 'only these targets (default: the bastion and every host)')
+    .option('--remove-home', 'also remove their home directory (the locked account stays, so its uid is never reused)')
+    .option('--save', 'remove them from sysadmins: of the inventory file (comments kept)')
+    .addHelpText(
+      'after',
+      `
+On each host: usermod --lock --expiredate 1, authorized_keys removed, chaton's sudoers drop-in
+removed, every process of the user killed, and on role:pve hosts the Proxmox user disabled.
+Then sshd is asked, through the bastion, whether it would still take any of their old keys
+(those found in authorized_keys, and those of the roster): it must refuse them all. The home
+is kept unless --remove-home. Finally the shared secrets listed under secrets: in the
+inventory are printed: they may have seen them, rotate them. Without a terminal, add --yes.
+${TARGETS_HELP}
+${examples('chaton offboard sysadmin jdupont --save', 'chaton --dry-run offboard sysadmin jdupont', 'chaton --yes --json offboard sysadmin jdupont --remove-home')}`,
+    )
+    .action(async (login: string, options: OffboardOptions, cmd: Command) => {
+      const { runRemote } = await import('../lib/run.js');
+      await runRemote(cmd, (ctx) => offboard(ctx, login, options));
+    });
+}
+
+async function offboard(ctx: RunContext, login: string, options: OffboardOptions): Promise<CommandResult> {
+  const { accountFact, keyOfLine, offboardChanges, sudoRights } = await import('../lib/accounts.js');
+  const { exitCodeFor, fanOut } = await import('../lib/chain.js');
+  const { ChatonError, ExitCode, formatError } = await import('../lib/errors.js');
+  const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/pveum.js');
+  const { acceptedKeys, applyChanges, checkLogin, LoginLocks, proxmoxTurn, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
+  type HostChanges = import('../lib/sysadmins.js').HostChanges;
+
+  checkLogin(login, ctx.inventory);
+  const hosts = sysadminTargets(ctx.inventory, options.on);
+  const rosterKeys = ctx.inventory.sysadmins.find((s) => s.login === login)?.keys ?? [];
+  const locks = new LoginLocks(ctx, login);
+  let proxmoxDisabled = false;
+
+  let outcomes: import('../lib/chain.js').HostOutcome<HostChanges>[];
+  try {
+    outcomes = await fanOut<HostChanges>(ctx, {
+      title: `Offboard ${login}`,
+      hosts,
+      style: 'live',
+      confirm: `Lock ${login} and end their sessions on ${hosts.length} hosts${options.removeHome ? ', and REMOVE their home directories' : ''}?`,
+      prepare: locks.step(hosts),
+      work: async (host, task) => {
+        try {
+          const state = await ctx.executor.fact(host, accountFact(login, []));
+          const changes = offboardChanges(host.name, state, login, options.removeHome === true);
+          const releaseTurn = host.roles.includes('pve') ? await proxmoxTurn.acquire() : undefined;
+          try {
+            if (releaseTurn) {
+              const proxmox = proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login);
+              changes.push(...proxmox);
+              if (proxmox.length) proxmoxDisabled = true;
+            }
+            await applyChanges(ctx, host, task, changes);
+          } finally {
+            releaseTurn?.();
+          }
+          const report: HostChanges = { changes: changes.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
+          if (ctx.options.dryRun) return report;
+
+          // The proof: no way in left, by the host's own account data and by sshd itself.
+          const problems: string[] = [];
+          const after = await ctx.executor.fact(host, accountFact(login, []));
+          if (after.account && (!after.password?.startsWith('!') || after.expireDay !== 1)) problems.push('the account is not locked and expired');
+          if (after.keysFile || after.keys2File) problems.push('authorized_keys is still there');
+          if (after.sudoers !== undefined) problems.push(`sudoers drop-in still there`);
+          if (after.processes > 0) problems.push(`${after.processes} processes still run`);
+          const oldKeys = [...new Set([...state.keyLines, ...rosterKeys].map((line) => keyOfLine(line)?.key).filter((k): k is string => !!k))];
+          const stillAccepted = await acceptedKeys(ctx, host, login, oldKeys);
+          if (stillAccepted.length) problems.push(`sshd still accepts ${stillAccepted.length} of their keys`);
+          else report.verified.push(oldKeys.length ? `sshd refuses ${oldKeys.length === 1 ? 'the old key' : `all ${oldKeys.length} old keys`}` : 'no old key known to try: the account is locked and expired');
+          if (after.account) {
+            const rights = await ctx.executor.fact(host, sudoRights(login));
+            // The account cannot log in any more; other rules are the host's own, shown not removed.
+            if (rights.length) report.verified.push(`sudoers still has rules for ${login} (not chaton's): ${rights.join('; ')}`);
+          }
+          if (problems.length) throw new ChatonError(`${host.name}: ${problems.join('; ')}`, ExitCode.failed, `look at ${login}'s account on ${host.name}, then rerun`);
+          return report;
+        } finally {
+          await locks.release(host);
+        }
+      },
+      summary: summarise,
+    });
+  } finally {
+    await locks.releaseAll();
+  }
+
+  if (proxmoxDisabled) ctx.notices.push(`Proxmox web sessions of ${proxmoxUser(login)} stay valid until their ticket expires (at most 2 hours): disabling a user does not end them`);
+  const secrets = ctx.inventory.secrets;
+  const exitCode = exitCodeFor(outcomes, ctx.signal);
+  let roster: string | undefined;
+  // Only once every host is done: a partial offboard keeps them listed, for the rerun's proof.
+  if (options.save && !ctx.options.dryRun && exitCode === ExitCode.ok) {
+    const { removeSysadmin } = await import('../lib/inventory/roster.js');
+    roster = await removeSysadmin(ctx.inventory.file, login);
+  }
+  const rotate = secrets.length
+    ? `\nShared secrets ${login} may have seen: rotate them now\n${secrets.map((s) => `  - ${s.name}: ${s.description}`).join('\n')}`
+    : '\nNo shared secrets are listed under secrets: in the inventory: think of what they knew (passphrases, tokens) and rotate it.';
+  return {
+    exitCode,
+    json: {
+      command: 'offboard sysadmin',
+      login,
+      hosts: outcomes.map((o) => ({ host: o.host.name, ok: o.ok, ...(o.ok ? o.value : { error: formatError(o.error) }) })),
+      secretsToRotate: secrets.map((s) => ({ name: s.name, description: s.description })),
+      ...(roster ? { roster } : {}),
+    },
+    text: `${reportTable(outcomes)}${ctx.options.dryRun ? '' : rotate}${roster ? `\nroster: ${login} ${roster} from ${ctx.inventory.file}` : ''}`,
+  };
+}

@@ -1,0 +1,213 @@
+// `chaton onboard sysadmin <login>`: a volunteer's account, keys, sudo and Proxmox user on every
+// host, verified by sshd and sudo themselves, and the ssh config that gets them in.
+import type { Command } from 'commander';
+import type { CommandResult, RunContext } from '../lib/context.js';
+import { examples, TARGETS_HELP } from './help.js';
+
+interface OnboardOptions {
+  key: string[];
+  name?: string;
+  email?: string;
+  sudo?: boolean;
+  sudoCommands?: string;
+  groups?: string;
+  proxmoxRole?: string;
+  expires?: string;
+  on?: string;
+  exclusive?: boolean;
+  verifyWith?: string;
+  writeSshConfig?: string;
+  save?: boolean;
+}
+
+export function register(parent: Command): void {
+  parent
+    .command('sysadmin')
+    .description('give a volunteer key-only access (and sudo, Proxmox role) on the bastion and every host; idempotent')
+    .argument('<login>', 'their login: a-z, 0-9, _ and -, at most 32')
+    .option('--key <file|line>', 'a public key: a .pub file or the line itself (repeat for more)', (value: string, all: string[]) => [...all, value], [])
+    .option('--name <full name>', 'their full name (account comment, Proxmox user)')
+    .option('--email <address>', 'their e-mail (Proxmox user)')
+    .option('--sudo', 'allow sudo (without password: the account has none) via /etc/sudoers.d/chaton-<login>')
+    .option('--sudo-commands <list>', "allow sudo for these commands only (sudoers syntax, full paths, e.g. '/usr/sbin/qm, /usr/bin/pvesh')")
+    .option('--groups <a,b>', 'add the account to these existing groups')
+    .option('--proxmox-role <role>', 'on role:pve hosts, the Proxmox user <login>@pam with this role on /')
+    .option('--expires <YYYY-MM-DD>', 'the account (and Proxmox user) is expired from this day on')
+    .option('--on <targets>', 'only these targets (default: the bastion and every host)')
+    .option('--exclusive', 'remove the keys of authorized_keys that were not given (asks first)')
+    .option('--verify-with <private key>', 'then log in as them with this key through the bastion, and try sudo -n true')
+    .option('--write-ssh-config <file>', "write their ~/.ssh/config block and a known_hosts file next to it (<file>.known_hosts)")
+    .option('--save', 'record them in sysadmins: of the inventory file (comments kept)')
+    .addHelpText(
+      'after',
+      `
+Each host gets: the account (created if absent, password field "*": key login only), exactly
+the given keys added to ~/.ssh/authorized_keys (others kept unless --exclusive), the groups,
+and with --sudo a drop-in checked by visudo before it is put in place. Without --sudo, a
+drop-in of an earlier onboard is removed: the command line is the wanted state. A bastion
+with sysadmin_access: forwarding gets an account without shell and keys limited to
+forwarding. Then sshd is asked whether it accepts each key for the login, and sudo -l what it
+grants. A second run changes nothing and says "unchanged".
+${TARGETS_HELP}
+${examples(
+  "chaton onboard sysadmin jdupont --name 'Jeanne Dupont' --key jdupont.pub --sudo --proxmox-role PVEAdmin --save",
+  'chaton --dry-run onboard sysadmin jdupont --key jdupont.pub --sudo',
+  'chaton onboard sysadmin jdupont --key jdupont.pub --on pve1,pve2 --write-ssh-config jdupont.ssh_config',
+)}`,
+    )
+    .action(async (login: string, options: OnboardOptions, cmd: Command) => {
+      const { runRemote } = await import('../lib/run.js');
+      await runRemote(cmd, (ctx) => onboard(ctx, login, options));
+    });
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+async function onboard(ctx: RunContext, login: string, options: OnboardOptions): Promise<CommandResult> {
+  const { accountFact, epochDay, LOGIN, onboardChanges, sudoersCheck, sudoersContent, sudoRights } = await import('../lib/accounts.js');
+  const { exitCodeFor, fanOut } = await import('../lib/chain.js');
+  const { ChatonError, ExitCode, formatError, RefusedError, UsageError } = await import('../lib/errors.js');
+  const { readPublicKeys } = await import('../lib/public-keys.js');
+  const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/pveum.js');
+  const { acceptedKeys, applyChanges, checkLogin, forwardingOnly, LoginLocks, loginsAsNewcomer, newcomerSshConfig, proxmoxTurn, reportTable, summarise, sysadminTargets, writeFileAtomically } = await import('../lib/sysadmins.js');
+  type HostChanges = import('../lib/sysadmins.js').HostChanges;
+  type HostOutcome<T> = import('../lib/chain.js').HostOutcome<T>;
+
+  // Everything is checked before any host is touched.
+  checkLogin(login, ctx.inventory);
+  const keys = await readPublicKeys(options.key);
+  const groups = (options.groups ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+  for (const group of groups) if (!LOGIN.test(group)) throw new UsageError(`--groups: invalid group name ${JSON.stringify(group)}`, 'give existing group names separated by commas, e.g. adm,systemd-journal');
+  if (options.expires !== undefined && (!DATE.test(options.expires) || Number.isNaN(epochDay(options.expires)))) {
+    throw new UsageError(`--expires: ${JSON.stringify(options.expires)} is not a date`, 'give it as YYYY-MM-DD, e.g. 2027-06-30');
+  }
+  if (options.proxmoxRole !== undefined && !/^[A-Za-z0-9_.-]+$/.test(options.proxmoxRole)) {
+    throw new UsageError(`--proxmox-role: invalid role name ${JSON.stringify(options.proxmoxRole)}`, 'give a Proxmox role such as PVEAdmin or Administrator (pveum role list)');
+  }
+  if (options.name !== undefined && /[:,\n]/.test(options.name)) throw new UsageError('--name cannot contain ":", "," or a line break (they separate fields of /etc/passwd)', 'write the name without them');
+  if (options.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(options.email)) throw new UsageError(`--email: ${JSON.stringify(options.email)} is not an e-mail address`, 'give it as name@example.org');
+  if (options.sudoCommands !== undefined && (/[\x00-\x1f\x7f]/.test(options.sudoCommands) || !options.sudoCommands.trim())) {
+    throw new UsageError('--sudo-commands must be one line of sudoers commands', "give them separated by commas, e.g. '/usr/sbin/qm, /usr/bin/pvesh'");
+  }
+  const sudo = options.sudoCommands?.trim() ?? (options.sudo ? 'ALL' : undefined);
+  const hosts = sysadminTargets(ctx.inventory, options.on);
+  const today = Math.floor(Date.now() / 86_400_000);
+  const locks = new LoginLocks(ctx, login);
+
+  let outcomes: HostOutcome<HostChanges>[];
+  try {
+    outcomes = await fanOut<HostChanges>(ctx, {
+      title: `Onboard ${login}`,
+      hosts,
+      style: 'live',
+      confirm: options.exclusive ? `Remove from ${login}'s authorized_keys every key other than the ${keys.length} given, on ${hosts.length} hosts?` : undefined,
+      prepare: locks.step(hosts),
+      work: async (host, task) => {
+        try {
+          const wanted = { login, name: options.name, keys, sudo, groups, expires: options.expires, exclusive: options.exclusive === true, forwardingOnly: forwardingOnly(host) };
+          const state = await ctx.executor.fact(host, accountFact(login, groups));
+          const changes = onboardChanges(host.name, state, wanted, today);
+          if (sudo !== undefined && !wanted.forwardingOnly) {
+            // This host's own sudo judges the rule before anything changes (visudo runs again at install).
+            const check = await ctx.executor.run(host, sudoersCheck(sudoersContent(login, sudo)), { kind: 'probe', check: false });
+            if (check.code !== 0) {
+              throw new RefusedError(`${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; nothing was changed on ${host.name}`, 'fix --sudo-commands (commands need full paths)');
+            }
+          }
+          // The Proxmox plan too is made before any change, so that a refusal changes nothing.
+          const proxmox = host.roles.includes('pve') && options.proxmoxRole !== undefined;
+          const releaseTurn = proxmox ? await proxmoxTurn.acquire() : () => {};
+          try {
+            if (proxmox) {
+              const role = options.proxmoxRole!;
+              const cluster = await ctx.executor.fact(host, proxmoxFact(login));
+              if (!cluster.roles.includes(role)) {
+                throw new RefusedError(`${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`, `choose one of ${cluster.roles.join(', ')}`);
+              }
+              changes.push(...proxmoxOnboardChanges(cluster, { login, role, name: options.name, email: options.email, expire: options.expires ? epochDay(options.expires) * 86_400 : 0 }));
+            }
+            await applyChanges(ctx, host, task, changes);
+          } finally {
+            releaseTurn();
+          }
+          const report: HostChanges = { changes: changes.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
+          if (ctx.options.dryRun) return report;
+
+          // Proof from the host's own tools: the account as it is now, sshd, sudo.
+          const problems: string[] = [];
+          const after = await ctx.executor.fact(host, accountFact(login, []));
+          if (!after.account || !after.password || after.password.startsWith('!') || (after.expireDay !== undefined && after.expireDay <= today)) problems.push('the account is missing, locked or expired');
+          else report.verified.push(`account uid ${after.account.uid}`);
+          const accepted = await acceptedKeys(ctx, host, login, keys.map((k) => k.line));
+          if (accepted.length < keys.length) problems.push(`sshd refuses ${keys.length - accepted.length} of the ${keys.length} keys for ${login}`);
+          else report.verified.push(`sshd accepts ${keys.length === 1 ? 'the key' : `all ${keys.length} keys`}`);
+          const rights = await ctx.executor.fact(host, sudoRights(login));
+          if (sudo !== undefined && !wanted.forwardingOnly && !rights.some((r) => r.includes('NOPASSWD:'))) problems.push(`sudo -l does not grant ${login} what was asked (${sudo})`);
+          else report.verified.push(rights.length ? `sudo: ${rights.join('; ')}` : 'no sudo');
+          if (problems.length) throw new ChatonError(`${host.name}: ${problems.join('; ')}`, ExitCode.failed, `look at ${login}'s account on ${host.name}; rerun once it is fixed`);
+          return report;
+        } finally {
+          await locks.release(host);
+        }
+      },
+      summary: summarise,
+    });
+  } finally {
+    await locks.releaseAll();
+  }
+
+  // Their own login, as they will do it: after every host is done, since the bastion comes first.
+  const done = outcomes.filter((o) => o.ok).map((o) => o.host);
+  if (options.verifyWith && !ctx.options.dryRun && done.length) {
+    const logins = new Map((await loginsAsNewcomer(ctx, login, options.verifyWith, done, sudo === 'ALL')).map((o) => [o.host.name, o]));
+    outcomes = outcomes.map((o) => {
+      const result = logins.get(o.host.name);
+      if (!o.ok || !result) return o;
+      if (!result.ok) return { host: o.host, ok: false as const, error: result.error };
+      o.value.verified.push(result.value);
+      return o;
+    });
+  }
+  const knownHostsName = 'chaton_known_hosts';
+  const { config, knownHosts } = await newcomerSshConfig(ctx, login, hosts, knownHostsName);
+  if (options.writeSshConfig) {
+    await writeFileAtomically(options.writeSshConfig, config);
+    await writeFileAtomically(`${options.writeSshConfig}.known_hosts`, knownHosts);
+  }
+
+  const exitCode = exitCodeFor(outcomes, ctx.signal);
+  let roster: string | undefined;
+  if (options.save && !ctx.options.dryRun && (exitCode === ExitCode.ok || exitCode === ExitCode.partial)) {
+    const { saveSysadmin } = await import('../lib/inventory/roster.js');
+    roster = await saveSysadmin(ctx.inventory.file, {
+      login,
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.email !== undefined ? { email: options.email } : {}),
+      keys: keys.map((k) => k.line),
+      sudo: sudo !== undefined,
+      groups,
+      ...(options.proxmoxRole !== undefined ? { proxmoxRole: options.proxmoxRole } : {}),
+      ...(options.expires !== undefined ? { expires: options.expires } : {}),
+    });
+  }
+  return {
+    exitCode,
+    json: {
+      command: 'onboard sysadmin',
+      login,
+      keys: keys.map((k) => ({ fingerprint: k.fingerprint, kind: k.kind, bits: k.bits })),
+      hosts: outcomes.map((o) => ({ host: o.host.name, ok: o.ok, ...(o.ok ? o.value : { error: formatError(o.error) }) })),
+      sshConfig: config,
+      knownHosts,
+      ...(roster ? { roster } : {}),
+    },
+    text: [
+      reportTable(outcomes),
+      `\n# ${options.writeSshConfig ? `written to ${options.writeSshConfig}` : `${login}'s ~/.ssh/config`}`,
+      config,
+      `# ~/.ssh/${knownHostsName}${options.writeSshConfig ? ` (written to ${options.writeSshConfig}.known_hosts)` : ''}`,
+      knownHosts,
+      ...(roster ? [`roster: ${login} ${roster} in ${ctx.inventory.file}`] : []),
+    ].join('\n'),
+  };
+}

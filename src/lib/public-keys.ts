@@ -1,0 +1,129 @@
+// Public keys given to `onboard sysadmin`: read from a file or the command line, checked with the
+// operator's own `ssh-keygen -l` before any host is touched. A private key pasted by mistake is
+// refused without ever being shown, logged or sent.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { UsageError } from './errors.js';
+
+export interface PublicKey {
+  /** `type base64 comment`: what goes in authorized_keys. */
+  line: string;
+  type: string;
+  /** The key material; two keys are the same key when this is equal. */
+  blob: string;
+  /** SHA256:... as ssh-keygen prints it. */
+  fingerprint: string;
+  /** ED25519, RSA, ECDSA, ED25519-SK, ... as ssh-keygen names it. */
+  kind: string;
+  bits: number;
+}
+
+/**
+ * The key types of authorized_keys lines, with the number of length-prefixed fields in their
+ * base64 part (the type name first, then the key's numbers or points). DSA only to refuse it by name.
+ */
+const KEY_FIELDS = new Map([
+  ['ssh-ed25519', 2],
+  ['ecdsa-sha2-nistp256', 3],
+  ['ecdsa-sha2-nistp384', 3],
+  ['ecdsa-sha2-nistp521', 3],
+  ['sk-ssh-ed25519@openssh.com', 3],
+  ['sk-ecdsa-sha2-nistp256@openssh.com', 4],
+  ['ssh-rsa', 3],
+  ['ssh-dss', 5],
+]);
+export const KEY_TYPES = [...KEY_FIELDS.keys()];
+const KEY_LINE = /^(\S+)[ \t]+([A-Za-z0-9+/]+={0,2})(?:[ \t]+([^\r\n]*))?$/;
+/** What private key files hold: OpenSSH, PEM (RSA, EC, DSA, PKCS#8) and PuTTY. */
+export const PRIVATE_KEY = /PRIVATE KEY|PuTTY-User-Key-File/;
+
+/**
+ * A line of a .pub file: type, base64 and an optional comment. Its base64 part must hold the
+ * whole key, starting with the same type: keys cut or mixed up when pasted are refused here.
+ */
+export function parsePublicKeyLine(text: string): { line: string; type: string; blob: string } | undefined {
+  const [, type = '', blob = '', comment] = KEY_LINE.exec(text.trim()) ?? [];
+  const fields = blob.length % 4 === 0 ? lengthPrefixedFields(Buffer.from(blob, 'base64')) : undefined;
+  const isWhole = fields !== undefined && fields.length === KEY_FIELDS.get(type) && fields[0]?.toString('latin1') === type;
+  return isWhole ? { line: comment ? `${type} ${blob} ${comment.trim()}` : `${type} ${blob}`, type, blob } : undefined;
+}
+
+/** The fields of an SSH key blob, each a 32-bit length then its bytes; undefined if it does not add up. */
+function lengthPrefixedFields(blob: Buffer): Buffer[] | undefined {
+  const fields: Buffer[] = [];
+  for (let offset = 0; offset < blob.length; ) {
+    const end = offset + 4 <= blob.length ? offset + 4 + blob.readUInt32BE(offset) : Infinity;
+    if (end > blob.length) return undefined;
+    fields.push(blob.subarray(offset + 4, end));
+    offset = end;
+  }
+  return fields;
+}
+/** RSA below this is refused (NIST SP 800-57: 2048 bits only until 2030). */
+export const MIN_RSA_BITS = 3072;
+
+/** The key and where it came from, for messages: `--key 2 (~/.ssh/id.pub)`. */
+function origin(index: number, value: string, isFile: boolean): string {
+  return `--key ${index + 1}${isFile ? ` (${value})` : ''}`;
+}
+
+/**
+ * Reads and checks every --key value: a file path, or the key line itself. Refuses private keys,
+ * unparsable keys, DSA, RSA under 3072 bits and the same key twice. Returns them in order.
+ */
+export async function readPublicKeys(values: string[]): Promise<PublicKey[]> {
+  if (values.length === 0) throw new UsageError('no key given', "give the newcomer's public key with --key FILE or --key 'ssh-ed25519 AAAA... comment'");
+  const keys: PublicKey[] = [];
+  for (const [index, value] of values.entries()) {
+    const isFile = !KEY_TYPES.some((type) => value.trim().startsWith(`${type} `)) && !PRIVATE_KEY.test(value);
+    const where = origin(index, value, isFile);
+    const text = isFile ? await readKeyFile(value, where) : value;
+    if (PRIVATE_KEY.test(text)) {
+      throw new UsageError(
+        `${where} is a PRIVATE key: it was not shown, logged or sent anywhere`,
+        isFile ? `give its public half instead (${value}.pub, or \`ssh-keygen -y -f ${value}\`)` : 'give the public half: the line in the .pub file, which starts with ssh-ed25519 or similar',
+      );
+    }
+    const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
+    if (lines.length !== 1) throw new UsageError(`${where} holds ${lines.length} key lines, not 1`, 'give one key per --key (repeat --key for more)');
+    const parsed = parsePublicKeyLine(lines[0]!);
+    if (!parsed) throw new UsageError(`${where} is not a whole OpenSSH public key line`, 'give the content of a .pub file: `type base64 comment`, e.g. ssh-ed25519 AAAA... you@laptop');
+    const { line, type, blob } = parsed;
+    const { bits, fingerprint, kind } = await fingerprintOf(line, where);
+    if (type === 'ssh-dss') throw new UsageError(`${where} is a DSA key (${fingerprint}): OpenSSH no longer accepts DSA`, 'generate an Ed25519 key: ssh-keygen -t ed25519');
+    if (type === 'ssh-rsa' && bits < MIN_RSA_BITS) {
+      throw new UsageError(`${where} is an RSA key of ${bits} bits (${fingerprint}): at least ${MIN_RSA_BITS} are required`, 'generate an Ed25519 key (ssh-keygen -t ed25519) or RSA of 4096 bits');
+    }
+    const twin = keys.findIndex((k) => k.blob === blob);
+    if (twin >= 0) throw new UsageError(`${where} is the same key as --key ${twin + 1} (${fingerprint})`, 'give each key once');
+    keys.push({ line, type, blob, fingerprint, kind, bits });
+  }
+  return keys;
+}
+
+async function readKeyFile(value: string, where: string): Promise<string> {
+  const file = value.startsWith('~/') ? path.join(homedir(), value.slice(2)) : value;
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${where}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, "give a readable .pub file, or the key line itself in quotes: --key 'ssh-ed25519 AAAA...'");
+  }
+}
+
+/** `ssh-keygen -l -f -` on the key line (given on stdin): its size, fingerprint and kind. */
+function fingerprintOf(line: string, where: string): Promise<{ bits: number; fingerprint: string; kind: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('ssh-keygen', ['-l', '-f', '-'], { timeout: 10_000 }, (error, stdout) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        return reject(new UsageError('ssh-keygen is not installed here: chaton checks keys with it', 'install the OpenSSH client (apt install openssh-client)'));
+      }
+      // e.g. "256 SHA256:piYY...Bo alice@laptop (ED25519)"
+      const parsed = /^(\d+) (\S+) .*\(([A-Z0-9-]+)\)$/m.exec(stdout);
+      if (error || !parsed) return reject(new UsageError(`${where}: ssh-keygen cannot read this key (damaged or truncated?)`, 'copy the whole line of the .pub file again'));
+      resolve({ bits: Number(parsed[1]), fingerprint: parsed[2]!, kind: parsed[3]! });
+    });
+    child.stdin?.end(`${line}\n`);
+  });
+}

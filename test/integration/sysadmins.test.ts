@@ -1,0 +1,242 @@
+// onboard/offboard sysadmin on the lab: real accounts, real sudo and real OpenSSH logins through
+// the bastion, with the pveum stand-in on the Proxmox nodes.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import type { Lab } from '../lab/lab.js';
+import { chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
+
+const run = promisify(execFile);
+let lab: Lab;
+let env: NodeJS.ProcessEnv;
+let inventory: string;
+let dir: string;
+/** Every machine onboard reaches by default: the bastion and every host. */
+let machines: string[];
+
+async function keyPair(name: string, type = 'ed25519', bits?: number): Promise<{ private: string; public: string; line: string }> {
+  const file = path.join(dir, name);
+  await run('ssh-keygen', ['-q', '-t', type, ...(bits ? ['-b', String(bits)] : []), '-N', '', '-C', `${name}@laptop`, '-f', file]);
+  return { private: file, public: `${file}.pub`, line: (await readFile(`${file}.pub`, 'utf8')).trim() };
+}
+
+before(async () => {
+  lab = await freshLab('it-sysadmin', 2);
+  env = await sandboxEnv();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-sysadmin-'));
+  // Short timeouts keep the unreachable-host test quick; the behaviour is the same with the defaults.
+  inventory = await variantInventory(lab.inventoryPath, (doc) => {
+    doc.setIn(['ssh', 'connect_timeout'], 2);
+    doc.setIn(['secrets'], doc.createNode({ 'restic-passphrase': 'restic repositories, in the pass store', 'pbs-token': 'PBS API token of the backup job' }));
+  });
+  machines = ['bastion', ...lab.hosts.map((h) => h.name)];
+});
+after(async () => {
+  await lab?.down();
+});
+
+const inv = () => ['-i', inventory];
+const passwd = async (host: string, login: string) => (await lab.run(host, ['getent', 'passwd', login])).stdout.trim();
+
+/** Logs in with real OpenSSH, through the bastion, with the config onboard wrote; exit code and output. */
+async function opensshLogin(config: string, key: string, host: string, ...command: string[]): Promise<{ code: number; stdout: string }> {
+  const written = await readFile(config, 'utf8');
+  // The written config names ~/.ssh/chaton_known_hosts; the test keeps everything in its own directory.
+  const local = path.join(dir, `${path.basename(config)}.local`);
+  await writeFile(local, `${written.replaceAll('~/.ssh/chaton_known_hosts', `${config}.known_hosts`)}Host *\n  IdentityFile ${key}\n  IdentitiesOnly yes\n  BatchMode yes\n  ConnectTimeout 5\n`);
+  try {
+    const { stdout } = await run('ssh', ['-F', local, host, ...command]);
+    return { code: 0, stdout };
+  } catch (error) {
+    return { code: (error as { code: number }).code, stdout: '' };
+  }
+}
+
+describe('onboard sysadmin: bad input changes nothing', () => {
+  it('refuses an invalid login, a private key, a short RSA key, a duplicate key and an unknown target (exit 2)', async () => {
+    const alice = await keyPair('bad-alice');
+    const rsa = await keyPair('bad-rsa', 'rsa', 2048);
+    const cases: [string[], RegExp][] = [
+      [['onboard', 'sysadmin', 'Alice.Smith', '--key', alice.public], /invalid login "Alice\.Smith"/],
+      [['onboard', 'sysadmin', 'alice', '--key', alice.private], /--key 1 \(.*\) is a PRIVATE key: it was not shown/],
+      [['onboard', 'sysadmin', 'alice', '--key', await readFile(alice.private, 'utf8')], /--key 1 is a PRIVATE key/],
+      [['onboard', 'sysadmin', 'alice', '--key', rsa.public], /RSA key of 2048 bits .* at least 3072/],
+      [['onboard', 'sysadmin', 'alice', '--key', alice.public, '--key', alice.line], /--key 2 is the same key as --key 1/],
+      [['onboard', 'sysadmin', 'alice', '--key', 'ssh-ed25519 AAAAdamaged'], /--key 1 is not a whole OpenSSH public key line/],
+      [['onboard', 'sysadmin', 'alice', '--key', alice.public, '--on', 'pve9'], /pve9/],
+      [['onboard', 'sysadmin', 'root', '--key', alice.public], /root is the account chaton itself logs in with/],
+      [['onboard', 'sysadmin', 'alice', '--key', alice.public, '--expires', '2027-13-45'], /--expires/],
+    ];
+    const privateKey = (await readFile(alice.private, 'utf8')).split('\n')[1]!;
+    for (const [args, message] of cases) {
+      const result = await chaton([...inv(), '--yes', ...args], { env });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.ok(!result.stderr.includes(privateKey) && !result.stdout.includes(privateKey), 'the private key is never echoed');
+    }
+    assert.equal(await passwd('pve1', 'alice'), '');
+  });
+});
+
+describe('onboard and offboard sysadmin', () => {
+  let alice: Awaited<ReturnType<typeof keyPair>>;
+  let config: string;
+  const onboardAlice = () => [...inv(), 'onboard', 'sysadmin', 'alice', '--name', 'Alice Martin', '--email', 'alice@example.org', '--key', alice.public, '--sudo', '--proxmox-role', 'PVEAdmin'];
+
+  before(async () => {
+    alice = await keyPair('alice');
+    config = path.join(dir, 'alice.ssh_config');
+  });
+
+  it('--dry-run prints, per host, exactly what would change, and changes nothing', async () => {
+    const result = await chaton(['--dry-run', ...onboardAlice()], { env });
+    assert.equal(result.code, 0, result.stderr);
+    for (const host of machines) assert.match(result.stdout, new RegExp(`^# ${host} \\(`, 'm'));
+    assert.match(result.stdout, /useradd --create-home --shell \/bin\/bash --password '\*' --comment 'Alice Martin' -- alice/);
+    assert.match(result.stdout, /pveum user add alice@pam/);
+    assert.equal(await passwd('pve1', 'alice'), '');
+  });
+
+  it('creates the account everywhere, verified by sshd, sudo, and a real login through the bastion', async () => {
+    const result = await chaton([...onboardAlice(), '--verify-with', alice.private, '--write-ssh-config', config], { env });
+    assert.equal(result.code, 0, result.stderr);
+    for (const host of machines) {
+      assert.match(await passwd(host, 'alice'), /^alice:x:\d+:\d+:Alice Martin:\/home\/alice:\/bin\/bash$/, host);
+      const keys = await lab.run(host, ['stat', '-c', '%a %U', '/home/alice/.ssh', '/home/alice/.ssh/authorized_keys', '/etc/sudoers.d/chaton-alice']);
+      assert.equal(keys.stdout, '700 alice\n600 alice\n440 root\n', host);
+      assert.equal((await lab.run(host, ['cat', '/home/alice/.ssh/authorized_keys'])).stdout, `${alice.line}\n`);
+    }
+    const json = JSON.parse((await lab.run('pve2', ['pveum', 'user', 'list', '--output-format', 'json'])).stdout) as { userid: string; enable?: number }[];
+    assert.equal(json.find((u) => u.userid === 'alice@pam')?.enable ?? 1, 1);
+    const acl = JSON.parse((await lab.run('pve3', ['pveum', 'acl', 'list', '--output-format', 'json'])).stdout) as { ugid: string; roleid: string; path: string }[];
+    assert.ok(acl.some((a) => a.ugid === 'alice@pam' && a.roleid === 'PVEAdmin' && a.path === '/'));
+    for (const host of machines) assert.match(result.stdout, new RegExp(`^${host} .*sshd accepts the key; sudo: \\(ALL : ALL\\) NOPASSWD: ALL; logged in as alice, sudo -n true works$`, 'm'));
+    // The config chaton wrote, with the known_hosts it wrote, lets OpenSSH in without trusting anything new.
+    const login = await opensshLogin(config, alice.private, 'host002', 'sudo', '-n', 'id', '-un');
+    assert.deepEqual(login, { code: 0, stdout: 'root\n' });
+  });
+
+  it('a second run with the same arguments changes nothing: every host "unchanged", exit 0', async () => {
+    const result = await chaton(onboardAlice(), { env });
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.split('\n').filter((l) => machines.some((m) => l.startsWith(`${m} `)));
+    assert.equal(lines.length, machines.length, result.stdout);
+    for (const line of lines) assert.match(line, /^\S+ +unchanged +\S/);
+  });
+
+  it('a rule that visudo refuses installs nothing, on any host', async () => {
+    const bob = await keyPair('bob');
+    const result = await chaton([...inv(), 'onboard', 'sysadmin', 'bob', '--key', bob.public, '--sudo-commands', 'qm list'], { env });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /visudo refuses the sudo rule: .*fully-qualified/);
+    for (const host of machines) assert.equal(await passwd(host, 'bob'), '', host);
+  });
+
+  it('offboard locks, removes keys and sudo, ends sessions, disables Proxmox, proves the key fails, lists secrets to rotate', async () => {
+    // A live session of alice's on pve1, as she would have one.
+    const session = run('ssh', ['-F', `${config}.local`, 'pve1', 'sleep', '120']).catch(() => undefined);
+    await waitFor(async () => (await lab.run('pve1', ['pgrep', '-u', 'alice', 'sleep'])).exitCode === 0);
+    const result = await chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'alice'], { env });
+    assert.equal(result.code, 0, result.stderr);
+    await session;
+    assert.match(result.stdout, /Shared secrets alice may have seen: rotate them now\n {2}- restic-passphrase: restic repositories, in the pass store\n {2}- pbs-token: /);
+    for (const host of machines) assert.match(result.stdout, new RegExp(`^${host} .*sshd refuses the old key$`, 'm'));
+    for (const host of machines) {
+      assert.equal((await lab.run(host, ['pgrep', '-u', 'alice'])).exitCode, 1, `${host}: no process left`);
+      assert.match((await lab.run(host, ['getent', 'shadow', 'alice'])).stdout, /^alice:!\*?[^:]*:\d*:\d*:\d*:\d*:\d*:1:/, host);
+      assert.equal((await lab.run(host, ['test', '-e', '/etc/sudoers.d/chaton-alice'])).exitCode, 1, host);
+      assert.equal((await lab.run(host, ['test', '-d', '/home/alice'])).exitCode, 0, `${host}: home kept`);
+      assert.equal((await opensshLogin(config, alice.private, host, 'true')).code, 255, `${host}: the old key no longer opens it`);
+    }
+    const json = JSON.parse((await lab.run('pve1', ['pveum', 'user', 'list', '--output-format', 'json'])).stdout) as { userid: string; enable?: number }[];
+    assert.equal(json.find((u) => u.userid === 'alice@pam')?.enable, 0);
+    assert.match(result.stderr, /Proxmox web sessions of alice@pam stay valid/);
+
+    const again = await chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'alice'], { env });
+    assert.equal(again.code, 0, again.stderr);
+    for (const line of again.stdout.split('\n').filter((l) => machines.some((m) => l.startsWith(`${m} `)))) assert.match(line, /^\S+ +unchanged +\S/);
+  });
+
+  it('offboard without a terminal and without --yes refuses and changes nothing', async () => {
+    const carol = await keyPair('carol');
+    assert.equal((await chaton([...inv(), 'onboard', 'sysadmin', 'carol', '--key', carol.public, '--on', 'pve1'], { env })).code, 0);
+    const result = await chaton([...inv(), 'offboard', 'sysadmin', 'carol', '--on', 'pve1'], { env });
+    assert.equal(result.code, 3, result.stderr);
+    assert.doesNotMatch((await lab.run('pve1', ['getent', 'shadow', 'carol'])).stdout, /:!/);
+  });
+
+  it('a host unreachable mid-run fails alone (exit 4); the rerun completes it', async () => {
+    const dave = await keyPair('dave');
+    const args = [...inv(), 'onboard', 'sysadmin', 'dave', '--key', dave.public];
+    await lab.linkDown('host002');
+    let result;
+    try {
+      result = await chaton(args, { env });
+    } finally {
+      await lab.linkUp('host002');
+    }
+    assert.equal(result.code, 4, result.stderr);
+    assert.equal(await passwd('host002', 'dave'), '');
+    assert.notEqual(await passwd('host001', 'dave'), '');
+    const rerun = await chaton(args, { env });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stdout, /^host002 +changed: create the account dave/m);
+    assert.match(rerun.stdout, /^host001 +unchanged +/m);
+  });
+
+  it('onboard and offboard of one login at once never leave a mixed state', async () => {
+    const erin = await keyPair('erin');
+    const onboardErin = [...inv(), 'onboard', 'sysadmin', 'erin', '--key', erin.public];
+    assert.equal((await chaton(onboardErin, { env })).code, 0);
+    const [offboarded, onboarded] = await Promise.all([chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'erin'], { env }), chaton(onboardErin, { env })]);
+    assert.equal(offboarded.code, 0, offboarded.stderr);
+    assert.equal(onboarded.code, 0, onboarded.stderr);
+    const locked = await Promise.all(machines.map(async (host) => /^erin:!/.test((await lab.run(host, ['getent', 'shadow', 'erin'])).stdout)));
+    assert.ok(locked.every((l) => l === locked[0]), `every host in the same state: ${locked.join(', ')}`);
+  });
+});
+
+describe('the bastion, the roster', () => {
+  it('a forwarding-only bastion: no shell there, keys limited to forwarding, and ProxyJump still works', async () => {
+    const frank = await keyPair('frank');
+    const forwarding = await variantInventory(inventory, (doc) => doc.setIn(['bastion', 'sysadmin_access'], 'forwarding'));
+    const config = path.join(dir, 'frank.ssh_config');
+    const result = await chaton(['-i', forwarding, 'onboard', 'sysadmin', 'frank', '--key', frank.public, '--sudo', '--on', 'bastion,pve1', '--verify-with', frank.private, '--write-ssh-config', config], { env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(await passwd('bastion', 'frank'), /:\/usr\/sbin\/nologin$/);
+    assert.equal((await lab.run('bastion', ['cat', '/home/frank/.ssh/authorized_keys'])).stdout, `restrict,port-forwarding ${frank.line}\n`);
+    assert.equal((await lab.run('bastion', ['test', '-e', '/etc/sudoers.d/chaton-frank'])).exitCode, 1, 'no sudo on a forwarding-only bastion');
+    assert.match(result.stdout, /^bastion .*logged in \(forwarding only\)$/m);
+    assert.deepEqual(await opensshLogin(config, frank.private, 'pve1', 'id', '-un'), { code: 0, stdout: 'frank\n' });
+    assert.notEqual((await opensshLogin(config, frank.private, 'bastion', 'id')).code, 0);
+  });
+
+  it('--save records the sysadmin in the inventory, comments kept; offboard --save removes them', async () => {
+    const grace = await keyPair('grace');
+    const roster = path.join(dir, 'roster.yaml');
+    const original = `# the lab, with a roster\n${await readFile(inventory, 'utf8')}`;
+    await writeFile(roster, original);
+    const onboarded = await chaton(['-i', roster, 'onboard', 'sysadmin', 'grace', '--name', 'Grace H', '--key', grace.public, '--on', 'pve1', '--sudo', '--save'], { env });
+    assert.equal(onboarded.code, 0, onboarded.stderr);
+    const saved = await readFile(roster, 'utf8');
+    assert.ok(saved.startsWith(original), 'the rest of the file is kept byte for byte');
+    assert.match(saved, /sysadmins:\n {2}- login: grace\n {4}name: Grace H\n {4}keys:\n {6}- ssh-ed25519 \S+ grace@laptop\n {4}sudo: true\n/);
+    const show = await chaton(['-i', roster, '--json', 'inventory', 'show'], { env });
+    assert.deepEqual((JSON.parse(show.stdout) as { sysadmins: { login: string }[] }).sysadmins.map((s) => s.login), ['grace']);
+    const offboarded = await chaton(['-i', roster, '--yes', 'offboard', 'sysadmin', 'grace', '--on', 'pve1', '--save'], { env });
+    assert.equal(offboarded.code, 0, offboarded.stderr);
+    assert.doesNotMatch(await readFile(roster, 'utf8'), /grace/);
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('timed out waiting');
+}
