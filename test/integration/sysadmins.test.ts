@@ -31,7 +31,6 @@ before(async () => {
   // Short timeouts keep the unreachable-host test quick; the behaviour is the same with the defaults.
   inventory = await variantInventory(lab.inventoryPath, (doc) => {
     doc.setIn(['ssh', 'connect_timeout'], 2);
-    doc.setIn(['secrets'], doc.createNode({ 'restic-passphrase': 'restic repositories, in the pass store', 'pbs-token': 'PBS API token of the backup job' }));
   });
   machines = ['bastion', ...lab.hosts.map((h) => h.name)];
 });
@@ -143,7 +142,7 @@ describe('onboard and offboard sysadmin', () => {
     const result = await chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'alice'], { env });
     assert.equal(result.code, 0, result.stderr);
     await session;
-    assert.match(result.stdout, /Shared secrets alice may have seen: rotate them now\n {2}- restic-passphrase: restic repositories, in the pass store\n {2}- pbs-token: /);
+    assert.match(result.stdout, /Shared secrets alice may have seen: rotate them now\n {2}- restic-passphrase: password of the restic repositories on backup, in the pass store\n {2}- pve-api-token: /);
     for (const host of machines) assert.match(result.stdout, new RegExp(`^${host} .*sshd refuses the old key$`, 'm'));
     for (const host of machines) {
       assert.equal((await lab.run(host, ['pgrep', '-u', 'alice'])).exitCode, 1, `${host}: no process left`);

@@ -34,7 +34,7 @@ async function steps(lab: Lab, dir: string): Promise<Step[]> {
   const localConfig = `${config}.demo`;
   const login = (expect: number): Step => ({
     argv: ['sh', '-c', 'sed "s#~/.ssh/chaton_known_hosts#$1.known_hosts#" "$1" > "$2" && printf "Host *\\n  IdentityFile %s\\n  IdentitiesOnly yes\\n  BatchMode yes\\n" "$3" >> "$2" && exec ssh -F "$2" pve1 "id; sudo -n true && echo sudo works"', 'sh', config, localConfig, key],
-    shown: `ssh -F ${config} pve1 'id; sudo -n true && echo sudo works'    # as jdupont, through the bastion`,
+    shown: `ssh -F ${localConfig} pve1 'id; sudo -n true && echo sudo works'    # as jdupont, through the bastion, with the config onboard wrote (its key and known_hosts paths filled in)`,
     expect,
   });
   return [

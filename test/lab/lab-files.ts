@@ -104,6 +104,10 @@ export function inventoryYaml(plan: LabPlan): string {
     'groups:',
     `  hypervisors: ${namesOf(plan.hosts.filter((host) => host.roles.includes('pve')))}`,
     `  extras: ${namesOf(plan.hosts.filter((host) => host.roles.includes('vm')))}`,
+    '# What a leaving sysadmin may have seen (offboard lists them to rotate); names only.',
+    'secrets:',
+    '  restic-passphrase: password of the restic repositories on backup, in the pass store',
+    '  pve-api-token: API token of the monitoring, on the Proxmox cluster',
     '',
   ].join('\n');
 }
