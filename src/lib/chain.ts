@@ -81,7 +81,9 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
       try {
         const value = await spec.work(host, {
           output,
-          progress: (text) => void output(text, 'stderr', text),
+          progress: (text) => {
+            if (!ctx.mode.quiet) output(text, 'stderr', text);
+          },
           verboseLines: ctx.mode.verbose ? (stream, lines) => output(lines, stream) : undefined,
           drained,
         });

@@ -1,4 +1,5 @@
 // Runs the real `chaton` binary the way cron does: no terminal, pipes only.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -58,4 +59,20 @@ export const ANSI = /\x1b\[/;
 export async function freshLab(name: string, hosts: number): Promise<Lab> {
   await labDown(name);
   return labUp({ name, hosts });
+}
+
+/** A key-only login for `user` on `host`, with the operator's key, and a sudoers rule if given. */
+export async function addUser(lab: Lab, host: string, user: string, sudoers: string | null): Promise<void> {
+  const pub = await readFile(`${lab.operatorKeyPath}.pub`, 'utf8');
+  // The values travel as positional parameters of sh, never spliced into the script.
+  const script = [
+    'id "$1" >/dev/null 2>&1 || useradd -m -s /bin/sh "$1"',
+    `usermod -p '*' "$1"`,
+    'install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"',
+    'cat > "/home/$1/.ssh/authorized_keys"',
+    'chown "$1:" "/home/$1/.ssh/authorized_keys"',
+    'if [ -n "$2" ]; then printf "%s\\n" "$2" > "/etc/sudoers.d/$1" && chmod 440 "/etc/sudoers.d/$1"; fi',
+  ].join(' && ');
+  const result = await lab.run(host, ['sh', '-c', script, 'sh', user, sudoers ?? ''], { input: pub });
+  assert.equal(result.exitCode, 0, result.stderr);
 }

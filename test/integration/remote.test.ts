@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { command, render } from '../../src/lib/shell.js';
 import type { Lab } from '../lab/lab.js';
-import { ANSI, CHATON, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
+import { addUser, ANSI, CHATON, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
 let lab: Lab;
 let env: NodeJS.ProcessEnv;
@@ -305,20 +305,4 @@ function onTerminal(args: string[], dialogue: [question: string, answer: string]
       resolve({ code, output });
     });
   });
-}
-
-/** A key-only login for `user` on `host`, with the operator's key, and a sudoers rule if given. */
-async function addUser(lab: Lab, host: string, user: string, sudoers: string | null): Promise<void> {
-  const pub = await readFile(`${lab.operatorKeyPath}.pub`, 'utf8');
-  // The values travel as positional parameters of sh, never spliced into the script.
-  const script = [
-    'id "$1" >/dev/null 2>&1 || useradd -m -s /bin/sh "$1"',
-    `usermod -p '*' "$1"`,
-    'install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"',
-    'cat > "/home/$1/.ssh/authorized_keys"',
-    'chown "$1:" "/home/$1/.ssh/authorized_keys"',
-    'if [ -n "$2" ]; then printf "%s\\n" "$2" > "/etc/sudoers.d/$1" && chmod 440 "/etc/sudoers.d/$1"; fi',
-  ].join(' && ');
-  const result = await lab.run(host, ['sh', '-c', script, 'sh', user, sudoers ?? ''], { input: pub });
-  assert.equal(result.exitCode, 0, result.stderr);
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Lab } from '../lab/lab.js';
-import { chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
+import { addUser, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
 const run = promisify(execFile);
 let lab: Lab;
@@ -212,6 +212,24 @@ describe('the bastion, the roster', () => {
     assert.match(result.stdout, /^bastion .*logged in \(forwarding only\)$/m);
     assert.deepEqual(await opensshLogin(config, frank.private, 'pve1', 'id', '-un'), { code: 0, stdout: 'frank\n' });
     assert.notEqual((await opensshLogin(config, frank.private, 'bastion', 'id')).code, 0);
+  });
+
+  it('on a host reached as a sudoer (become: sudo), every step runs as root through sudo -n', async () => {
+    await addUser(lab, 'host001', 'ops', 'ops ALL=(ALL) NOPASSWD: ALL');
+    const viaSudo = await variantInventory(inventory, (doc) => {
+      doc.setIn(['hosts', 'host001', 'user'], 'ops');
+      doc.setIn(['hosts', 'host001', 'become'], 'sudo');
+    });
+    const heidi = await keyPair('heidi');
+    const args = ['-i', viaSudo, 'onboard', 'sysadmin', 'heidi', '--key', heidi.public, '--sudo', '--on', 'bastion,host001', '--verify-with', heidi.private];
+    const onboarded = await chaton(args, { env });
+    assert.equal(onboarded.code, 0, onboarded.stderr);
+    assert.match(onboarded.stdout, /^host001 +changed: create the account heidi.*logged in as heidi, sudo -n true works$/m);
+    assert.equal((await lab.run('host001', ['stat', '-c', '%a %U', '/home/heidi/.ssh/authorized_keys', '/etc/sudoers.d/chaton-heidi'])).stdout, '600 heidi\n440 root\n');
+    assert.match((await chaton(args, { env })).stdout, /^host001 +unchanged /m);
+    const offboarded = await chaton(['-i', viaSudo, '--yes', 'offboard', 'sysadmin', 'heidi', '--on', 'bastion,host001'], { env });
+    assert.equal(offboarded.code, 0, offboarded.stderr);
+    assert.match(offboarded.stdout, /^host001 .*sshd refuses the old key$/m);
   });
 
   it('--save records the sysadmin in the inventory, comments kept; offboard --save removes them', async () => {
