@@ -41,7 +41,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const { exitCodeFor, fanOut } = await import('../lib/chain.js');
   const { ChatonError, ExitCode, formatError } = await import('../lib/errors.js');
   const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/pveum.js');
-  const { acceptedKeys, applyChanges, checkLogin, LoginLocks, proxmoxTurn, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
+  const { applyChanges, askSshdAboutKeys, checkLogin, LoginLocks, proxmoxTurn, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
   type HostChanges = import('../lib/sysadmins.js').HostChanges;
 
   checkLogin(login, ctx.inventory);
@@ -51,6 +51,8 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   let proxmoxDisabled = false;
 
   let outcomes: import('../lib/chain.js').HostOutcome<HostChanges>[];
+  let roster: string | undefined;
+  // The locks are kept until the roster is saved: a waiting onboard then comes after all of it.
   try {
     outcomes = await fanOut<HostChanges>(ctx, {
       title: `Offboard ${login}`,
@@ -59,47 +61,52 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
       confirm: `Lock ${login} and end their sessions on ${hosts.length} hosts${options.removeHome ? ', and REMOVE their home directories' : ''}?`,
       prepare: locks.step(hosts),
       work: async (host, task) => {
+        locks.check(host);
+        const state = await ctx.executor.fact(host, accountFact(login, []));
+        const changes = offboardChanges(host.name, state, login, options.removeHome === true);
+        const releaseTurn = host.roles.includes('pve') ? await proxmoxTurn.acquire() : undefined;
         try {
-          const state = await ctx.executor.fact(host, accountFact(login, []));
-          const changes = offboardChanges(host.name, state, login, options.removeHome === true);
-          const releaseTurn = host.roles.includes('pve') ? await proxmoxTurn.acquire() : undefined;
-          try {
-            if (releaseTurn) {
-              const proxmox = proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login);
-              changes.push(...proxmox);
-              if (proxmox.length) proxmoxDisabled = true;
-            }
-            await applyChanges(ctx, host, task, changes);
-          } finally {
-            releaseTurn?.();
+          if (releaseTurn) {
+            const proxmox = proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login);
+            changes.push(...proxmox);
+            if (proxmox.length) proxmoxDisabled = true;
           }
-          const report: HostChanges = { changes: changes.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
-          if (ctx.options.dryRun) return report;
-
-          // The proof: no way in left, by the host's own account data and by sshd itself.
-          const problems: string[] = [];
-          const after = await ctx.executor.fact(host, accountFact(login, []));
-          if (after.account && (!after.password?.startsWith('!') || after.expireDay !== 1)) problems.push('the account is not locked and expired');
-          if (after.keysFile || after.keys2File) problems.push('authorized_keys is still there');
-          if (after.sudoers !== undefined) problems.push(`sudoers drop-in still there`);
-          if (after.processes > 0) problems.push(`${after.processes} processes still run`);
-          const oldKeys = [...new Set([...state.keyLines, ...rosterKeys].map((line) => keyOfLine(line)?.key).filter((k): k is string => !!k))];
-          const stillAccepted = await acceptedKeys(ctx, host, login, oldKeys);
-          if (stillAccepted.length) problems.push(`sshd still accepts ${stillAccepted.length} of their keys`);
-          else report.verified.push(oldKeys.length ? `sshd refuses ${oldKeys.length === 1 ? 'the old key' : `all ${oldKeys.length} old keys`}` : 'no old key known to try: the account is locked and expired');
-          if (after.account) {
-            const rights = await ctx.executor.fact(host, sudoRights(login));
-            // The account cannot log in any more; other rules are the host's own, shown not removed.
-            if (rights.length) report.verified.push(`sudoers still has rules for ${login} (not chaton's): ${rights.join('; ')}`);
-          }
-          if (problems.length) throw new ChatonError(`${host.name}: ${problems.join('; ')}`, ExitCode.failed, `look at ${login}'s account on ${host.name}, then rerun`);
-          return report;
+          await applyChanges(ctx, host, task, changes);
         } finally {
-          await locks.release(host);
+          releaseTurn?.();
         }
+        const report: HostChanges = { changes: changes.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
+        if (ctx.options.dryRun) return report;
+
+        // The proof: no way in left, by the host's own account data and by sshd itself.
+        const problems: string[] = [];
+        const after = await ctx.executor.fact(host, accountFact(login, []));
+        if (after.account && (!after.password?.startsWith('!') || after.expireDay !== 1)) problems.push('the account is not locked and expired');
+        if (after.keysFile || after.keys2File) problems.push('authorized_keys is still there');
+        if (after.sudoers !== undefined) problems.push(`sudoers drop-in still there`);
+        if (after.processes > 0) problems.push(`${after.processes} processes still run`);
+        const oldKeys = [...new Set([...state.keyLines, ...state.keyLines2, ...rosterKeys].map((line) => keyOfLine(line)?.key).filter((k): k is string => !!k))];
+        const verdicts = await askSshdAboutKeys(ctx, host, login, oldKeys);
+        if (verdicts.accepted.length) problems.push(`sshd still accepts ${verdicts.accepted.length} of their keys`);
+        else if (verdicts.refused.length) report.verified.push(`sshd refuses ${verdicts.refused.length === 1 ? 'the old key' : `all ${verdicts.refused.length} old keys`}`);
+        else if (!verdicts.notAsked.length) report.verified.push('no old key known to try: the account is locked and expired');
+        // sshd refuses every key of an expired account; the proof for these rests on that.
+        if (verdicts.notAsked.length) report.verified.push(`${verdicts.notAsked.length} security-key key(s) not asked (ssh2 cannot): the account is locked and expired`);
+        if (after.account) {
+          const rights = await ctx.executor.fact(host, sudoRights(login));
+          // The account cannot log in any more; other rules are the host's own, shown not removed.
+          if (rights.length) report.verified.push(`sudoers still has rules for ${login} (not chaton's): ${rights.join('; ')}`);
+        }
+        if (problems.length) throw new ChatonError(`${host.name}: ${problems.join('; ')}`, ExitCode.failed, `look at ${login}'s account on ${host.name}, then rerun`);
+        return report;
       },
       summary: summarise,
     });
+    // Only once every host is done: a partial offboard keeps them listed, for the rerun's proof.
+    if (options.save && !ctx.options.dryRun && exitCodeFor(outcomes, ctx.signal) === ExitCode.ok) {
+      const { removeSysadmin } = await import('../lib/inventory/roster.js');
+      roster = await removeSysadmin(ctx.inventory.file, login);
+    }
   } finally {
     await locks.releaseAll();
   }
@@ -107,12 +114,6 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   if (proxmoxDisabled) ctx.notices.push(`Proxmox web sessions of ${proxmoxUser(login)} stay valid until their ticket expires (at most 2 hours): disabling a user does not end them`);
   const secrets = ctx.inventory.secrets;
   const exitCode = exitCodeFor(outcomes, ctx.signal);
-  let roster: string | undefined;
-  // Only once every host is done: a partial offboard keeps them listed, for the rerun's proof.
-  if (options.save && !ctx.options.dryRun && exitCode === ExitCode.ok) {
-    const { removeSysadmin } = await import('../lib/inventory/roster.js');
-    roster = await removeSysadmin(ctx.inventory.file, login);
-  }
   const rotate = secrets.length
     ? `\nShared secrets ${login} may have seen: rotate them now\n${secrets.map((s) => `  - ${s.name}: ${s.description}`).join('\n')}`
     : '\nNo shared secrets are listed under secrets: in the inventory: think of what they knew (passphrases, tokens) and rotate it.';

@@ -61,15 +61,14 @@ ${examples(
     });
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 async function onboard(ctx: RunContext, login: string, options: OnboardOptions): Promise<CommandResult> {
-  const { accountFact, epochDay, LOGIN, onboardChanges, sudoersCheck, sudoersContent, sudoRights } = await import('../lib/accounts.js');
+  const { accountFact, EMAIL, epochDay, isCalendarDate, LOGIN, onboardChanges, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS, sudoersCheck, sudoersContent, sudoRights } = await import('../lib/accounts.js');
   const { exitCodeFor, fanOut } = await import('../lib/chain.js');
   const { ChatonError, ExitCode, formatError, RefusedError, UsageError } = await import('../lib/errors.js');
+  const { writeFileAtomically } = await import('../lib/files.js');
   const { readPublicKeys } = await import('../lib/public-keys.js');
   const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/pveum.js');
-  const { acceptedKeys, applyChanges, checkLogin, forwardingOnly, LoginLocks, loginsAsNewcomer, newcomerSshConfig, proxmoxTurn, reportTable, summarise, sysadminTargets, writeFileAtomically } = await import('../lib/sysadmins.js');
+  const { applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LoginLocks, loginsAsNewcomer, newcomerIdentity, newcomerSshConfig, proxmoxTurn, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
   type HostChanges = import('../lib/sysadmins.js').HostChanges;
   type HostOutcome<T> = import('../lib/chain.js').HostOutcome<T>;
 
@@ -78,23 +77,28 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const keys = await readPublicKeys(options.key);
   const groups = (options.groups ?? '').split(',').map((g) => g.trim()).filter(Boolean);
   for (const group of groups) if (!LOGIN.test(group)) throw new UsageError(`--groups: invalid group name ${JSON.stringify(group)}`, 'give existing group names separated by commas, e.g. adm,systemd-journal');
-  if (options.expires !== undefined && (!DATE.test(options.expires) || Number.isNaN(epochDay(options.expires)))) {
-    throw new UsageError(`--expires: ${JSON.stringify(options.expires)} is not a date`, 'give it as YYYY-MM-DD, e.g. 2027-06-30');
+  const today = Math.floor(Date.now() / 86_400_000);
+  if (options.expires !== undefined && (!isCalendarDate(options.expires) || epochDay(options.expires) <= today)) {
+    throw new UsageError(`--expires: ${JSON.stringify(options.expires)} is not a date to come`, 'give the day access ends as YYYY-MM-DD, after today, e.g. 2027-06-30');
   }
-  if (options.proxmoxRole !== undefined && !/^[A-Za-z0-9_.-]+$/.test(options.proxmoxRole)) {
+  if (options.proxmoxRole !== undefined && !PROXMOX_ROLE.test(options.proxmoxRole)) {
     throw new UsageError(`--proxmox-role: invalid role name ${JSON.stringify(options.proxmoxRole)}`, 'give a Proxmox role such as PVEAdmin or Administrator (pveum role list)');
   }
-  if (options.name !== undefined && /[:,\n]/.test(options.name)) throw new UsageError('--name cannot contain ":", "," or a line break (they separate fields of /etc/passwd)', 'write the name without them');
-  if (options.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(options.email)) throw new UsageError(`--email: ${JSON.stringify(options.email)} is not an e-mail address`, 'give it as name@example.org');
-  if (options.sudoCommands !== undefined && (/[\x00-\x1f\x7f]/.test(options.sudoCommands) || !options.sudoCommands.trim())) {
+  if (options.name !== undefined && !PERSON_NAME.test(options.name)) throw new UsageError('--name must be one line without ":" or "," (they separate fields of /etc/passwd)', 'write the name without them');
+  if (options.email !== undefined && !EMAIL.test(options.email)) throw new UsageError(`--email: ${JSON.stringify(options.email)} is not an e-mail address`, 'give it as name@example.org');
+  if (options.sudoCommands !== undefined && !SUDO_COMMANDS.test(options.sudoCommands)) {
     throw new UsageError('--sudo-commands must be one line of sudoers commands', "give them separated by commas, e.g. '/usr/sbin/qm, /usr/bin/pvesh'");
   }
   const sudo = options.sudoCommands?.trim() ?? (options.sudo ? 'ALL' : undefined);
   const hosts = sysadminTargets(ctx.inventory, options.on);
-  const today = Math.floor(Date.now() / 86_400_000);
+  const newcomer = options.verifyWith && !ctx.options.dryRun ? await newcomerIdentity(ctx, login, options.verifyWith, hosts[0]!) : undefined;
   const locks = new LoginLocks(ctx, login);
 
   let outcomes: HostOutcome<HostChanges>[];
+  let roster: string | undefined;
+  let sshConfig: { config: string; knownHosts: string };
+  const knownHostsName = 'chaton_known_hosts';
+  // The locks are kept until the roster is saved: a waiting offboard then comes after all of it.
   try {
     outcomes = await fanOut<HostChanges>(ctx, {
       title: `Onboard ${login}`,
@@ -103,93 +107,92 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
       confirm: options.exclusive ? `Remove from ${login}'s authorized_keys every key other than the ${keys.length} given, on ${hosts.length} hosts?` : undefined,
       prepare: locks.step(hosts),
       work: async (host, task) => {
-        try {
-          const wanted = { login, name: options.name, keys, sudo, groups, expires: options.expires, exclusive: options.exclusive === true, forwardingOnly: forwardingOnly(host) };
-          const state = await ctx.executor.fact(host, accountFact(login, groups));
-          const changes = onboardChanges(host.name, state, wanted, today);
-          if (sudo !== undefined && !wanted.forwardingOnly) {
-            // This host's own sudo judges the rule before anything changes (visudo runs again at install).
-            const check = await ctx.executor.run(host, sudoersCheck(sudoersContent(login, sudo)), { kind: 'probe', check: false });
-            if (check.code !== 0) {
-              throw new RefusedError(`${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; nothing was changed on ${host.name}`, 'fix --sudo-commands (commands need full paths)');
-            }
+        locks.check(host);
+        const wanted = { login, name: options.name, keys, sudo, groups, expires: options.expires, exclusive: options.exclusive === true, forwardingOnly: forwardingOnly(host) };
+        const state = await ctx.executor.fact(host, accountFact(login, groups));
+        const changes = onboardChanges(host.name, state, wanted, today);
+        const rule = sudo !== undefined && !wanted.forwardingOnly ? sudoersContent(login, sudo) : undefined;
+        if (rule !== undefined) {
+          // This host's own sudo judges the rule before anything changes (visudo runs again at install).
+          const check = await ctx.executor.run(host, sudoersCheck(rule), { kind: 'probe', check: false });
+          if (check.code !== 0) {
+            throw new RefusedError(`${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; nothing was changed on ${host.name}`, 'fix --sudo-commands (commands need full paths)');
           }
-          // The Proxmox plan too is made before any change, so that a refusal changes nothing.
-          const proxmox = host.roles.includes('pve') && options.proxmoxRole !== undefined;
-          const releaseTurn = proxmox ? await proxmoxTurn.acquire() : () => {};
-          try {
-            if (proxmox) {
-              const role = options.proxmoxRole!;
-              const cluster = await ctx.executor.fact(host, proxmoxFact(login));
-              if (!cluster.roles.includes(role)) {
-                throw new RefusedError(`${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`, `choose one of ${cluster.roles.join(', ')}`);
-              }
-              changes.push(...proxmoxOnboardChanges(cluster, { login, role, name: options.name, email: options.email, expire: options.expires ? epochDay(options.expires) * 86_400 : 0 }));
-            }
-            await applyChanges(ctx, host, task, changes);
-          } finally {
-            releaseTurn();
-          }
-          const report: HostChanges = { changes: changes.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
-          if (ctx.options.dryRun) return report;
-
-          // Proof from the host's own tools: the account as it is now, sshd, sudo.
-          const problems: string[] = [];
-          const after = await ctx.executor.fact(host, accountFact(login, []));
-          if (!after.account || !after.password || after.password.startsWith('!') || (after.expireDay !== undefined && after.expireDay <= today)) problems.push('the account is missing, locked or expired');
-          else report.verified.push(`account uid ${after.account.uid}`);
-          const accepted = await acceptedKeys(ctx, host, login, keys.map((k) => k.line));
-          if (accepted.length < keys.length) problems.push(`sshd refuses ${keys.length - accepted.length} of the ${keys.length} keys for ${login}`);
-          else report.verified.push(`sshd accepts ${keys.length === 1 ? 'the key' : `all ${keys.length} keys`}`);
-          const rights = await ctx.executor.fact(host, sudoRights(login));
-          if (sudo !== undefined && !wanted.forwardingOnly && !rights.some((r) => r.includes('NOPASSWD:'))) problems.push(`sudo -l does not grant ${login} what was asked (${sudo})`);
-          else report.verified.push(rights.length ? `sudo: ${rights.join('; ')}` : 'no sudo');
-          if (problems.length) throw new ChatonError(`${host.name}: ${problems.join('; ')}`, ExitCode.failed, `look at ${login}'s account on ${host.name}; rerun once it is fixed`);
-          return report;
-        } finally {
-          await locks.release(host);
         }
+        // The Proxmox plan too is made before any change, so that a refusal changes nothing.
+        const proxmox = host.roles.includes('pve') && options.proxmoxRole !== undefined;
+        const releaseTurn = proxmox ? await proxmoxTurn.acquire() : () => {};
+        try {
+          if (proxmox) {
+            const role = options.proxmoxRole!;
+            const cluster = await ctx.executor.fact(host, proxmoxFact(login));
+            if (!cluster.roles.includes(role)) {
+              throw new RefusedError(`${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`, `choose one of ${cluster.roles.join(', ')}`);
+            }
+            changes.push(...proxmoxOnboardChanges(cluster, { login, role, name: options.name, email: options.email, expire: options.expires ? epochDay(options.expires) * 86_400 : 0 }));
+          }
+          await applyChanges(ctx, host, task, changes);
+        } finally {
+          releaseTurn();
+        }
+        const report: HostChanges = { changes: changes.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
+        if (ctx.options.dryRun) return report;
+
+        // Proof from the host's own tools: the account as it is now, sshd, sudo.
+        const problems: string[] = [];
+        const after = await ctx.executor.fact(host, accountFact(login, []));
+        if (!after.account || !after.password || after.password.startsWith('!') || (after.expireDay !== undefined && after.expireDay <= today)) problems.push('the account is missing, locked or expired');
+        else report.verified.push(`account uid ${after.account.uid}`);
+        const verdicts = await askSshdAboutKeys(ctx, host, login, keys.map((k) => k.line));
+        if (verdicts.refused.length) problems.push(`sshd refuses ${verdicts.refused.length} of the ${keys.length} keys for ${login}`);
+        else report.verified.push(verdicts.accepted.length === 1 && keys.length === 1 ? 'sshd accepts the key' : `sshd accepts ${verdicts.accepted.length} keys`);
+        if (verdicts.notAsked.length) report.verified.push(`${verdicts.notAsked.length} security-key key(s) in authorized_keys, not asked (ssh2 cannot)`);
+        const rights = await ctx.executor.fact(host, sudoRights(login));
+        if (rule !== undefined && !rights.some((r) => grants(r, sudo!))) problems.push(`sudo -l does not grant ${login} what was asked (NOPASSWD: ${sudo})`);
+        else report.verified.push(rights.length ? `sudo: ${rights.join('; ')}` : 'no sudo');
+        if (problems.length) throw new ChatonError(`${host.name}: ${problems.join('; ')}`, ExitCode.failed, `look at ${login}'s account on ${host.name}; rerun once it is fixed`);
+        return report;
       },
       summary: summarise,
     });
+
+    // Their own login, as they will do it: after every host is done, since the bastion comes first.
+    const done = outcomes.filter((o) => o.ok).map((o) => o.host);
+    if (newcomer && done.length) {
+      const logins = new Map((await loginsAsNewcomer(ctx, newcomer, done, sudo === 'ALL')).map((o) => [o.host.name, o]));
+      outcomes = outcomes.map((o) => {
+        const result = logins.get(o.host.name);
+        if (!o.ok || !result) return o;
+        if (!result.ok) return { host: o.host, ok: false as const, error: result.error };
+        o.value.verified.push(result.value);
+        return o;
+      });
+    }
+    sshConfig = await newcomerSshConfig(ctx, login, hosts, knownHostsName);
+    if (options.writeSshConfig && !ctx.options.dryRun) {
+      await writeFileAtomically(options.writeSshConfig, sshConfig.config);
+      await writeFileAtomically(`${options.writeSshConfig}.known_hosts`, sshConfig.knownHosts);
+    }
+    const partly = exitCodeFor(outcomes, ctx.signal);
+    if (options.save && !ctx.options.dryRun && (partly === ExitCode.ok || partly === ExitCode.partial)) {
+      const { saveSysadmin } = await import('../lib/inventory/roster.js');
+      roster = await saveSysadmin(ctx.inventory.file, {
+        login,
+        ...(options.name !== undefined ? { name: options.name } : {}),
+        ...(options.email !== undefined ? { email: options.email } : {}),
+        keys: keys.map((k) => k.line),
+        sudo: sudo !== undefined,
+        ...(options.sudoCommands !== undefined ? { sudoCommands: sudo } : {}),
+        groups,
+        ...(options.proxmoxRole !== undefined ? { proxmoxRole: options.proxmoxRole } : {}),
+        ...(options.expires !== undefined ? { expires: options.expires } : {}),
+      });
+    }
   } finally {
     await locks.releaseAll();
   }
-
-  // Their own login, as they will do it: after every host is done, since the bastion comes first.
-  const done = outcomes.filter((o) => o.ok).map((o) => o.host);
-  if (options.verifyWith && !ctx.options.dryRun && done.length) {
-    const logins = new Map((await loginsAsNewcomer(ctx, login, options.verifyWith, done, sudo === 'ALL')).map((o) => [o.host.name, o]));
-    outcomes = outcomes.map((o) => {
-      const result = logins.get(o.host.name);
-      if (!o.ok || !result) return o;
-      if (!result.ok) return { host: o.host, ok: false as const, error: result.error };
-      o.value.verified.push(result.value);
-      return o;
-    });
-  }
-  const knownHostsName = 'chaton_known_hosts';
-  const { config, knownHosts } = await newcomerSshConfig(ctx, login, hosts, knownHostsName);
-  if (options.writeSshConfig) {
-    await writeFileAtomically(options.writeSshConfig, config);
-    await writeFileAtomically(`${options.writeSshConfig}.known_hosts`, knownHosts);
-  }
-
+  const { config, knownHosts } = sshConfig;
   const exitCode = exitCodeFor(outcomes, ctx.signal);
-  let roster: string | undefined;
-  if (options.save && !ctx.options.dryRun && (exitCode === ExitCode.ok || exitCode === ExitCode.partial)) {
-    const { saveSysadmin } = await import('../lib/inventory/roster.js');
-    roster = await saveSysadmin(ctx.inventory.file, {
-      login,
-      ...(options.name !== undefined ? { name: options.name } : {}),
-      ...(options.email !== undefined ? { email: options.email } : {}),
-      keys: keys.map((k) => k.line),
-      sudo: sudo !== undefined,
-      groups,
-      ...(options.proxmoxRole !== undefined ? { proxmoxRole: options.proxmoxRole } : {}),
-      ...(options.expires !== undefined ? { expires: options.expires } : {}),
-    });
-  }
   return {
     exitCode,
     json: {
@@ -203,11 +206,17 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     },
     text: [
       reportTable(outcomes),
-      `\n# ${options.writeSshConfig ? `written to ${options.writeSshConfig}` : `${login}'s ~/.ssh/config`}`,
+      `\n# ${options.writeSshConfig && !ctx.options.dryRun ? `written to ${options.writeSshConfig}` : `${login}'s ~/.ssh/config`}`,
       config,
-      `# ~/.ssh/${knownHostsName}${options.writeSshConfig ? ` (written to ${options.writeSshConfig}.known_hosts)` : ''}`,
+      `# ~/.ssh/${knownHostsName}${options.writeSshConfig && !ctx.options.dryRun ? ` (written to ${options.writeSshConfig}.known_hosts)` : ''}`,
       knownHosts,
       ...(roster ? [`roster: ${login} ${roster} in ${ctx.inventory.file}`] : []),
     ].join('\n'),
   };
+}
+
+/** Whether a rule `sudo -l` prints grants `NOPASSWD: <commands>` (it lists them after ", "). */
+function grants(rule: string, commands: string): boolean {
+  const normal = (text: string) => text.split(',').map((part) => part.trim().replace(/\s+/g, ' ')).join(', ');
+  return normal(rule).endsWith(`NOPASSWD: ${normal(commands)}`);
 }

@@ -6,8 +6,22 @@ import type { Fact } from './facts.js';
 import { KEY_TYPES, type PublicKey } from './public-keys.js';
 import { command, withStdin, type Command } from './shell.js';
 
-/** A login every Linux tool takes: no dots, no upper case, at most 32 characters. */
+// What a sysadmin's fields may hold, for the roster and the command line alike.
+/** A login (or group name) every Linux tool takes: no dots, no upper case, at most 32 characters. */
 export const LOGIN = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** One line, no ":" nor ",": the name becomes the first subfield of the GECOS field. */
+export const PERSON_NAME = /^(?=.*\S)[^:,\p{Cc}]+$/u;
+export const EMAIL = /^[^@\s]+@[^@\s]+$/;
+export const PROXMOX_ROLE = /^[A-Za-z0-9_.-]+$/;
+/** One line: a line break would let a value add rules of its own; visudo judges the rest. */
+export const SUDO_COMMANDS = /^(?=.*\S)[^\p{Cc}]+$/u;
+
+/** A real YYYY-MM-DD date (Date rolls 2026-02-30 over to March: only a real one comes back unchanged). */
+export function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+}
 
 /** chaton's sudoers drop-in: no dot in the name, or sudo would silently skip it. */
 export function sudoersFile(login: string): string {
@@ -17,8 +31,9 @@ export function sudoersFile(login: string): string {
 /** Where /etc/shadow's "never" and the lab's own tools put a login shell that refuses logins. */
 const NO_SHELL = '/usr/sbin/nologin';
 const LOGIN_SHELL = '/bin/bash';
-/** Accounts below this uid belong to the system (Debian's FIRST_UID): never onboarded or locked. */
+/** Accounts outside Debian's FIRST_UID..LAST_UID belong to the system (nobody is 65534): never touched. */
 const FIRST_UID = 1000;
+const LAST_UID = 60000;
 
 export interface FileState {
   mode: number;
@@ -41,6 +56,8 @@ export interface AccountState {
   keys2File?: FileState;
   /** The lines of ~/.ssh/authorized_keys, when it is a regular file reached without a symlink. */
   keyLines: string[];
+  /** The same for ~/.ssh/authorized_keys2, which sshd reads too by default. */
+  keyLines2: string[];
   /** chaton's sudoers drop-in for this login, if there is one. */
   sudoers?: string;
   processes: number;
@@ -60,9 +77,11 @@ describe home "$home"
 describe ssh-dir "$home/.ssh"
 describe keys-file "$home/.ssh/authorized_keys"
 describe keys2-file "$home/.ssh/authorized_keys2"
-if [ ! -L "$home/.ssh" ] && [ -f "$home/.ssh/authorized_keys" ] && [ ! -L "$home/.ssh/authorized_keys" ]; then
-  awk '{ print "key " $0 }' "$home/.ssh/authorized_keys"
-fi
+for file in authorized_keys authorized_keys2; do
+  if [ ! -L "$home/.ssh" ] && [ -f "$home/.ssh/$file" ] && [ ! -L "$home/.ssh/$file" ]; then
+    awk -v tag="$file" '{ print tag " " $0 }' "$home/.ssh/$file"
+  fi
+done
 printf 'processes %s\\n' "$(pgrep -c -u "$login")"`;
 
 /** Everything about `login` on a host, with which of `groups` do not exist there. Needs root. */
@@ -74,7 +93,7 @@ export function accountFact(login: string, groups: string[]): Fact<AccountState>
 }
 
 export function parseAccount(stdout: string): AccountState {
-  const state: AccountState = { groups: [], missingGroups: [], keyLines: [], processes: 0 };
+  const state: AccountState = { groups: [], missingGroups: [], keyLines: [], keyLines2: [], processes: 0 };
   const sudoers: string[] = [];
   for (const line of stdout.split('\n')) {
     const space = line.indexOf(' ');
@@ -113,8 +132,11 @@ export function parseAccount(stdout: string): AccountState {
         else state.keys2File = file;
         break;
       }
-      case 'key':
+      case 'authorized_keys':
         state.keyLines.push(rest);
+        break;
+      case 'authorized_keys2':
+        state.keyLines2.push(rest);
         break;
       case 'processes':
         state.processes = Number(rest) || 0;
@@ -209,7 +231,7 @@ export function onboardChanges(host: string, state: AccountState, wanted: Wanted
   const keysWanted = authorizedKeys(state.keyLines, wanted);
   const keysOk = state.keysFile?.owner === login && state.keysFile.mode === 0o600 && state.sshDir?.owner === login && (state.sshDir.mode & 0o077) === 0;
   if (keysWanted !== joinLines(state.keyLines) || !keysOk) {
-    if (state.sshDir && state.sshDir.owner !== login) changes.push({ what: `give ~/.ssh back to ${login}`, command: command('chown', `${login}:`, '--', `${home}/.ssh`) });
+    if (state.sshDir && state.sshDir.owner !== login) changes.push({ what: `give ~/.ssh back to ${login}`, command: command('chown', '-h', `${login}:`, '--', `${home}/.ssh`) });
     changes.push({ what: `write ~/.ssh/authorized_keys (${describeKeyChange(state.keyLines, wanted)})`, command: asUser(login, withStdin(command('sh', '-c', WRITE_KEYS, 'sh', `${home}/.ssh`), keysWanted)) });
   }
 
@@ -231,7 +253,12 @@ export function offboardChanges(host: string, state: AccountState, login: string
     if (!state.password?.startsWith('!') || state.expireDay !== 1) {
       changes.push({ what: `lock ${login} (password locked, account expired)`, command: command('usermod', '--lock', '--expiredate', '1', '--', login) });
     }
-    const keyFiles = [state.keysFile && `${home}/.ssh/authorized_keys`, state.keys2File && `${home}/.ssh/authorized_keys2`].filter((f): f is string => !!f);
+    // A symlinked ~/.ssh is removed itself (rm never follows a link it removes): root never
+    // deletes through it, and the user cannot keep a way in, or block this, with one.
+    const keyFiles =
+      state.sshDir?.type === 'symbolic link'
+        ? [`${home}/.ssh`]
+        : [state.keysFile && `${home}/.ssh/authorized_keys`, state.keys2File && `${home}/.ssh/authorized_keys2`].filter((f): f is string => !!f);
     if (keyFiles.length) changes.push({ what: `remove ${login}'s keys`, command: command('rm', '-f', '--', ...keyFiles) });
   }
   if (state.sudoers !== undefined) changes.push({ what: `remove sudo: ${sudoersFile(login)}`, command: command('rm', '-f', '--', sudoersFile(login)) });
@@ -247,7 +274,7 @@ export function offboardChanges(host: string, state: AccountState, login: string
 }
 
 function refuseSystemAccount(host: string, login: string, state: AccountState): void {
-  if (state.account && state.account.uid < FIRST_UID) {
+  if (state.account && (state.account.uid < FIRST_UID || state.account.uid > LAST_UID)) {
     throw new RefusedError(`${host}: ${login} is a system account there (uid ${state.account.uid}): chaton will not touch it`, 'choose another login');
   }
 }
@@ -338,16 +365,22 @@ export const sudoRights = (login: string): Fact<string[]> => ({
 });
 
 // A lock per login on every host, so that onboard and offboard of the same person never
-// interleave. mkdir is atomic; /run/lock is emptied at boot, so a crash leaves no lock for ever.
+// interleave. mkdir is atomic; /run is emptied at boot, so a crash leaves no lock for ever; and
+// only root can create /run/chaton, so the person being offboarded cannot take the lock first.
 export function lockDirectory(login: string): string {
-  return `/run/lock/chaton-sysadmin-${login}`;
+  return `/run/chaton/sysadmin-${login}.lock`;
 }
 
 /** Exit code of takeLock when another run holds the lock (EX_TEMPFAIL); it prints the holder. */
 export const LOCK_HELD = 75;
 
+const TAKE_LOCK = `mkdir -p -m 0700 /run/chaton || exit 1
+if mkdir -- "$1" 2> /dev/null; then printf '%s\\n' "$2" > "$1/owner"; exit; fi
+if [ -d "$1" ]; then cat -- "$1/owner" 2> /dev/null; exit 75; fi
+mkdir -- "$1"`;
+
 export function takeLock(login: string, owner: string): Command {
-  return command('sh', '-c', 'mkdir -- "$1" 2> /dev/null && printf "%s\\n" "$2" > "$1/owner" && exit 0; cat -- "$1/owner" 2> /dev/null; exit 75', 'sh', lockDirectory(login), owner);
+  return command('sh', '-c', TAKE_LOCK, 'sh', lockDirectory(login), owner);
 }
 
 /** Removes the lock only if this run holds it. */

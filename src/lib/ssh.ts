@@ -218,8 +218,9 @@ export class ConnectionPool {
   }
 
   async #open(endpoint: Endpoint, via: Endpoint[]): Promise<Connection> {
+    const knownHosts = await this.#knownHostsFor(endpoint);
     const { sock, started } = await this.#reach(endpoint, via);
-    const connection = await this.#handshake(endpoint, sock, await this.#knownHostsFor(endpoint), started);
+    const connection = await this.#handshake(endpoint, sock, knownHosts, started);
     this.#established.push(connection);
     if (this.#closing) connection.close();
     return connection;
@@ -231,12 +232,13 @@ export class ConnectionPool {
    * nothing is logged in. Reached through the same jumps as the host, on the operator's connections.
    */
   async acceptsKey(endpoint: Endpoint, via: Endpoint[], user: string, publicKey: ParsedKey): Promise<boolean> {
+    const knownHosts = await this.#knownHostsFor(endpoint);
     const { sock, started } = await this.#reach(endpoint, via);
     const probe = new KeyProbe(publicKey);
     const login = { ...endpoint, user };
     try {
       // A login without a signature would mean sshd asks for no key at all: worse than accepted.
-      (await this.#handshake(login, sock, await this.#knownHostsFor(endpoint), started, [{ type: 'agent', username: user, agent: probe }])).close();
+      (await this.#handshake(login, sock, knownHosts, started, [{ type: 'agent', username: user, agent: probe }])).close();
       return true;
     } catch (error) {
       if (probe.accepted) return true;
@@ -278,9 +280,12 @@ export class ConnectionPool {
       client.on('handshake', (negotiated) => {
         kex = negotiated.kex;
       });
+      // A peer that hangs up without a word gives only 'close': fail now, not at the timeout.
+      const onClose = () => fail(trustProblem ?? new ConnectionError(endpoint.name, `${where(endpoint)}: the connection closed during the SSH handshake`, `the log of sshd on ${endpoint.name} says why`));
       client.once('ready', () => {
         clearTimeout(timer);
         client.off('error', onError);
+        client.off('close', onClose);
         resolve(new Connection(endpoint, { kex, hostKey, knownHostsLine: knownHostsEntry, connectMs: performance.now() - started }, client));
       });
       const onError = (error: Error & { level?: string }) => {
@@ -298,6 +303,7 @@ export class ConnectionPool {
       };
       // `on`, not `once`: ssh2 may emit more errors after the first (an agent's, then authentication's).
       client.on('error', onError);
+      client.on('close', onClose);
       client.connect({
         sock,
         username: endpoint.user,

@@ -5,8 +5,8 @@ import ssh2 from 'ssh2';
 import { LOCK_HELD, lockDirectory, LOGIN, releaseLock, takeLock, type Change } from './accounts.js';
 import type { HostOutcome, HostTask } from './chain.js';
 import type { RunContext } from './context.js';
-import { ChatonError, ConnectionError, ExitCode, formatError, RefusedError, UsageError } from './errors.js';
-import { resolveTargets } from './inventory/targets.js';
+import { ChatonError, ExitCode, formatError, RefusedError, UsageError } from './errors.js';
+import { everyMachine, resolveTargets } from './inventory/targets.js';
 import type { Endpoint, Host, Inventory } from './inventory/types.js';
 import { paint, table } from './output.js';
 import { Semaphore } from './semaphore.js';
@@ -30,7 +30,7 @@ export function checkLogin(login: string, inventory: Inventory): void {
 
 /** By default the bastions and every host; `--on` narrows. */
 export function sysadminTargets(inventory: Inventory, on: string | undefined): Host[] {
-  return on ? resolveTargets(inventory, on) : [...inventory.bastions, ...inventory.hosts];
+  return on ? resolveTargets(inventory, on) : everyMachine(inventory);
 }
 
 /** A jump host whose inventory entry says sysadmins only forward through it. */
@@ -39,16 +39,19 @@ export function forwardingOnly(host: Host): boolean {
 }
 
 /** How long a run waits for another run on the same login before it gives up. */
-const LOCK_WAIT_MS = 30_000;
+const LOCK_WAIT_MS = 120_000;
 const LOCK_POLL_MS = 500;
 
 /**
  * One lock per login on every target, taken one host after the other in inventory order before
- * any change, so that two runs for the same login cannot interleave (the later one waits, and
- * its result is the one that stays everywhere).
+ * any change, and kept until the run has saved the roster: two runs for the same login cannot
+ * interleave (the later one waits, and its result is the one that stays everywhere).
  */
 export class LoginLocks {
-  readonly #held = new Set<Host>();
+  /** Hosts where this run may hold the lock (a take cut short may have worked: release is safe). */
+  readonly #taken = new Set<Host>();
+  /** Hosts where the lock could not be taken, and why: their own work fails with it. */
+  readonly #failed = new Map<Host, unknown>();
   readonly #owner: string;
 
   constructor(
@@ -74,21 +77,24 @@ export class LoginLocks {
     };
   }
 
+  /** Throws why this host's lock could not be taken, if it could not: call before its work. */
+  check(host: Host): void {
+    if (this.#failed.has(host)) throw this.#failed.get(host);
+  }
+
   async #take(host: Host): Promise<void> {
     const deadline = performance.now() + LOCK_WAIT_MS;
     for (;;) {
+      this.#taken.add(host);
       let result;
       try {
         result = await this.ctx.executor.run(host, takeLock(this.login, this.#owner), { kind: 'probe', okCodes: [0, LOCK_HELD] });
       } catch (error) {
-        // Unreachable: its own work fails the same way; the others go on.
-        if (error instanceof ConnectionError) return;
-        throw error;
-      }
-      if (result.code === 0) {
-        this.#held.add(host);
+        // Unreachable, or sudo refused: that host fails with it; the others go on.
+        this.#failed.set(host, error);
         return;
       }
+      if (result.code === 0) return;
       const holder = result.stdout.toString().trim();
       if (this.#diedHere(holder)) {
         // A run of this operator on this machine that no longer exists (killed, crashed).
@@ -117,32 +123,39 @@ export class LoginLocks {
     }
   }
 
-  async release(host: Host): Promise<void> {
-    if (!this.#held.delete(host)) return;
-    await this.ctx.executor.run(host, releaseLock(this.login, this.#owner), { kind: 'probe', afterInterrupt: true }).catch(() => {});
-  }
-
+  /** Removes this run's locks (only where this run's owner line is the holder). */
   async releaseAll(): Promise<void> {
-    await Promise.all([...this.#held].map((host) => this.release(host)));
+    const hosts = [...this.#taken].filter((host) => !this.#failed.has(host));
+    this.#taken.clear();
+    await Promise.all(hosts.map((host) => this.ctx.executor.run(host, releaseLock(this.login, this.#owner), { kind: 'probe', afterInterrupt: true }).catch(() => {})));
   }
 }
 
 /** The Proxmox user is cluster-wide: one node at a time, so the second one finds it done. */
 export const proxmoxTurn = new Semaphore(1);
 
+/** What sshd said about each key: accepted, or refused; some keys ssh2 cannot ask about (sk-*). */
+export interface KeyVerdicts {
+  accepted: string[];
+  refused: string[];
+  /** Security-key (sk-*) keys: ssh2 cannot parse them, so sshd was not asked. */
+  notAsked: string[];
+}
+
 /**
- * Which of the key lines sshd on `host` accepts for `login`, asked through the same bastion as
- * every connection (see ConnectionPool.acceptsKey): each key on a connection of its own, so
- * that sshd's MaxAuthTries never cuts the list short.
+ * What sshd on `host` says of each key line for `login`, asked through the same bastion as every
+ * connection (see ConnectionPool.acceptsKey): each key on a connection of its own, so that
+ * sshd's MaxAuthTries never cuts the list short.
  */
-export async function acceptedKeys(ctx: RunContext, host: Host, login: string, keyLines: string[]): Promise<string[]> {
-  const accepted: string[] = [];
+export async function askSshdAboutKeys(ctx: RunContext, host: Host, login: string, keyLines: string[]): Promise<KeyVerdicts> {
+  const verdicts: KeyVerdicts = { accepted: [], refused: [], notAsked: [] };
   for (const line of keyLines) {
     const key = ssh2.utils.parseKey(line);
-    if (key instanceof Error) continue;
-    if (await ctx.pool.acceptsKey(host, host.via, login, Array.isArray(key) ? key[0]! : key)) accepted.push(line);
+    if (key instanceof Error) verdicts.notAsked.push(line);
+    else if (await ctx.pool.acceptsKey(host, host.via, login, Array.isArray(key) ? key[0]! : key)) verdicts.accepted.push(line);
+    else verdicts.refused.push(line);
   }
-  return accepted;
+  return verdicts;
 }
 
 /** What a host's work did: its changes (or would do, in dry-run), and what was checked. */
@@ -174,23 +187,40 @@ export function reportTable(outcomes: HostOutcome<HostChanges>[]): string {
 }
 
 /**
- * Logs in as `login` with their private key through the bastion, on their own account there
- * too, as they will: `id -un` on each host, and `sudo -n true` where sudo was granted. A
- * forwarding-only bastion is only logged in to (it has no shell to run anything).
+ * The newcomer's private key (--verify-with), read before anything changes: a key that cannot
+ * be used is a usage error while nothing is done yet.
  */
-export async function loginsAsNewcomer(ctx: RunContext, login: string, keyFile: string, hosts: Host[], sudo: boolean): Promise<HostOutcome<string>[]> {
+export async function newcomerIdentity(ctx: RunContext, login: string, keyFile: string, like: Host): Promise<NewcomerIdentity> {
   const { Identities } = await import('./identities.js');
-  const { ConnectionPool } = await import('./ssh.js');
-  const { Executor } = await import('./executor.js');
-  const { fanOut } = await import('./chain.js');
+  const identityFiles = [path.resolve(keyFile)];
   const asNewcomer = <E extends Endpoint>(e: E): E => ({
     ...e,
     user: login,
-    ssh: { ...e.ssh, identityFiles: [path.resolve(keyFile)], identityFilesExplicit: true, identityPassphraseEnv: undefined, agent: false },
+    ssh: { ...e.ssh, identityFiles, identityFilesExplicit: true, identityPassphraseEnv: undefined, agent: false },
   });
   const identities = new Identities();
-  await identities.load([asNewcomer(hosts[0]!).ssh], ctx.env, async () => undefined);
+  await identities.load([asNewcomer(like).ssh], ctx.env, async () => undefined);
   if (identities.warnings.length) throw new UsageError(`--verify-with ${keyFile}: ${identities.warnings.join('; ')}`, 'give an unencrypted copy of the key, or leave --verify-with out');
+  return { login, keyFile, identities, asNewcomer };
+}
+
+export interface NewcomerIdentity {
+  login: string;
+  keyFile: string;
+  identities: import('./identities.js').Identities;
+  asNewcomer<E extends Endpoint>(endpoint: E): E;
+}
+
+/**
+ * Logs in as the newcomer with their private key through the bastion, on their own account
+ * there too, as they will: `id -un` on each host, and `sudo -n true` where full sudo was
+ * granted. A forwarding-only bastion is only logged in to (it has no shell to run anything).
+ */
+export async function loginsAsNewcomer(ctx: RunContext, newcomer: NewcomerIdentity, hosts: Host[], sudo: boolean): Promise<HostOutcome<string>[]> {
+  const { ConnectionPool } = await import('./ssh.js');
+  const { Executor } = await import('./executor.js');
+  const { fanOut } = await import('./chain.js');
+  const { login, keyFile, identities, asNewcomer } = newcomer;
   const pool = new ConnectionPool({ identities, env: ctx.env, acceptNew: false, notice: (message) => ctx.notices.push(message) });
   const executor = new Executor(pool, { dryRun: false, signal: ctx.signal });
   try {
@@ -200,15 +230,15 @@ export async function loginsAsNewcomer(ctx: RunContext, login: string, keyFile: 
       style: 'live',
       offline: true,
       work: async (host) => {
-        const newcomer: Host = { ...asNewcomer(host), via: host.via.map(asNewcomer), become: null };
+        const as: Host = { ...asNewcomer(host), via: host.via.map(asNewcomer), become: null };
         if (forwardingOnly(host)) {
-          await pool.connect(newcomer, newcomer.via);
+          await pool.connect(as, as.via);
           return 'logged in (forwarding only)';
         }
-        const who = (await executor.run(newcomer, command('id', '-un'), { kind: 'probe' })).stdout.toString().trim();
+        const who = (await executor.run(as, command('id', '-un'), { kind: 'probe' })).stdout.toString().trim();
         if (who !== login) throw new ChatonError(`${host.name}: logged in, but as ${who}`, ExitCode.failed);
         if (!sudo) return `logged in as ${login}`;
-        await executor.run(newcomer, command('sudo', '-n', 'true'), { kind: 'probe' });
+        await executor.run(as, command('sudo', '-n', 'true'), { kind: 'probe' });
         return `logged in as ${login}, sudo -n true works`;
       },
       summary: (result) => result,
@@ -247,12 +277,4 @@ export async function newcomerSshConfig(ctx: RunContext, login: string, hosts: H
     );
   }
   return { config: `${blocks.join('\n')}\n`, knownHosts: knownHosts.length ? `${knownHosts.join('\n')}\n` : '' };
-}
-
-/** A local file replaced in one rename: readers see the old content or the new one. */
-export async function writeFileAtomically(file: string, content: string): Promise<void> {
-  const { rename, writeFile } = await import('node:fs/promises');
-  const temporary = `${file}.chaton-${process.pid}`;
-  await writeFile(temporary, content, { mode: 0o644 });
-  await rename(temporary, file);
 }

@@ -237,11 +237,12 @@ describe('the bastion, the roster', () => {
     const roster = path.join(dir, 'roster.yaml');
     const original = `# the lab, with a roster\n${await readFile(inventory, 'utf8')}`;
     await writeFile(roster, original);
-    const onboarded = await chaton(['-i', roster, 'onboard', 'sysadmin', 'grace', '--name', 'Grace H', '--key', grace.public, '--on', 'pve1', '--sudo', '--save'], { env });
+    const onboarded = await chaton(['-i', roster, 'onboard', 'sysadmin', 'grace', '--name', 'Grace H', '--key', grace.public, '--on', 'pve1', '--sudo-commands', '/usr/bin/id, /bin/true', '--save'], { env });
     assert.equal(onboarded.code, 0, onboarded.stderr);
     const saved = await readFile(roster, 'utf8');
     assert.ok(saved.startsWith(original), 'the rest of the file is kept byte for byte');
-    assert.match(saved, /sysadmins:\n {2}- login: grace\n {4}name: Grace H\n {4}keys:\n {6}- ssh-ed25519 \S+ grace@laptop\n {4}sudo: true\n/);
+    assert.match(saved, /sysadmins:\n {2}- login: grace\n {4}name: Grace H\n {4}keys:\n {6}- ssh-ed25519 \S+ grace@laptop\n {4}sudo: true\n {4}sudo_commands: \/usr\/bin\/id, \/bin\/true\n/);
+    assert.match(onboarded.stdout, /^pve1 .*sudo: \(ALL : ALL\) NOPASSWD: \/usr\/bin\/id, \/bin\/true$/m);
     const show = await chaton(['-i', roster, '--json', 'inventory', 'show'], { env });
     assert.deepEqual((JSON.parse(show.stdout) as { sysadmins: { login: string }[] }).sysadmins.map((s) => s.login), ['grace']);
     const offboarded = await chaton(['-i', roster, '--yes', 'offboard', 'sysadmin', 'grace', '--on', 'pve1', '--save'], { env });

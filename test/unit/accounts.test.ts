@@ -25,7 +25,7 @@ const ONBOARDED = [
   'home 750 alice directory',
   'ssh-dir 700 alice directory',
   'keys-file 600 alice regular file',
-  `key ${KEY.line}`,
+  `authorized_keys ${KEY.line}`,
   'processes 2',
   '',
 ].join('\n');
@@ -43,7 +43,7 @@ describe('parseAccount', () => {
     assert.equal(state.processes, 2);
   });
   it('an absent account is only its leftovers', () => {
-    assert.deepEqual(parseAccount(''), { groups: [], missingGroups: [], keyLines: [], processes: 0 });
+    assert.deepEqual(parseAccount(''), { groups: [], missingGroups: [], keyLines: [], keyLines2: [], processes: 0 });
   });
 });
 
@@ -90,6 +90,14 @@ describe('onboardChanges', () => {
     assert.throws(() => onboardChanges('gw', { ...parseAccount(''), missingGroups: ['docker'] }, wanted({ groups: ['docker'] }), TODAY), /group docker does not exist/);
     const linked = { ...parseAccount(ONBOARDED), sshDir: { mode: 0o777, owner: 'alice', type: 'symbolic link' } };
     assert.throws(() => onboardChanges('gw', linked, wanted(), TODAY), /~\/\.ssh of alice is a symbolic link/);
+    const nobody = parseAccount('passwd nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
+    assert.throws(() => onboardChanges('gw', nobody, wanted({ login: 'nobody' }), TODAY), /system account there \(uid 65534\)/);
+    assert.throws(() => offboardChanges('gw', nobody, 'nobody', false), /system account there \(uid 65534\)/);
+  });
+
+  it('a ~/.ssh owned by someone else is given back without following a link (chown -h)', () => {
+    const state = { ...parseAccount(ONBOARDED), sshDir: { mode: 0o700, owner: 'root', type: 'directory' } };
+    assert.equal(lines(onboardChanges('pve1', state, wanted({ sudo: 'ALL' }), TODAY))[0], 'chown -h alice: -- /home/alice/.ssh');
   });
 });
 
@@ -105,6 +113,10 @@ describe('offboardChanges', () => {
     assert.equal(lines(offboardChanges('pve1', state, 'alice', true)).at(-1), 'rm -rf --one-file-system -- /home/alice');
     const shared = { ...state, account: { ...state.account!, home: '/home' } };
     assert.throws(() => offboardChanges('pve1', shared, 'alice', true), /removes only a home the user owns/);
+  });
+  it('a symlinked ~/.ssh: the link itself is removed, never what it points to', () => {
+    const linked = { ...parseAccount(ONBOARDED), sshDir: { mode: 0o777, owner: 'alice', type: 'symbolic link' } };
+    assert.equal(lines(offboardChanges('pve1', linked, 'alice', false))[1], 'rm -f -- /home/alice/.ssh');
   });
   it('already offboarded: nothing to do', () => {
     const done = parseAccount('passwd alice:x:1001:1001:Alice Martin:/home/alice:/bin/bash\nshadow alice:!*:20414:0:99999:7::1:\nprocesses 0\n');

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
-import { LOGIN } from '../accounts.js';
+import { EMAIL, isCalendarDate, LOGIN, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from '../accounts.js';
 import { UsageError } from '../errors.js';
 import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../public-keys.js';
 import { suggest } from '../suggest.js';
@@ -349,38 +349,36 @@ const sysadminAccessKind: ScalarKind<'shell' | 'forwarding'> = {
   parse: ({ value }) => (value === 'shell' || value === 'forwarding' ? value : undefined),
 };
 
-// Not a colon or a line break: the name becomes the comment (GECOS) field of the accounts.
 const personNameKind: ScalarKind<string> = {
-  expected: 'a name on one line, without ":"',
+  expected: 'a name on one line, without ":" or ","',
   hint: 'the name as they like it written, for example Camille Martin',
-  parse: matching(/^(?=.*\S)[^:\p{Cc}]+$/u),
+  parse: matching(PERSON_NAME),
 };
 
 const emailKind: ScalarKind<string> = {
   expected: 'an email address',
   hint: 'one "@" between a name and a domain, no spaces, for example camille@example.org',
-  parse: matching(/^[^@\s]+@[^@\s]+$/),
+  parse: matching(EMAIL),
 };
 
 const proxmoxRoleKind: ScalarKind<string> = {
   expected: 'a Proxmox role name',
   hint: 'a role of Proxmox VE such as PVEAdmin or PVEAuditor, or one of your own: letters, digits, ".", "_" and "-"',
-  parse: matching(/^[A-Za-z0-9_.-]+$/),
+  parse: matching(PROXMOX_ROLE),
+};
+
+const sudoCommandsKind: ScalarKind<string> = {
+  expected: 'a sudoers command list on one line',
+  hint: "full paths separated by commas, for example '/usr/sbin/qm, /usr/bin/pvesh'",
+  parse: matching(SUDO_COMMANDS),
 };
 
 // The core schema of yaml 2 reads 2026-12-31 as a string, not as a timestamp.
 const dateKind: ScalarKind<string> = {
   expected: 'a date written YYYY-MM-DD',
-  hint: 'the last day of access, a real date, for example 2026-12-31',
+  hint: 'the day access ends (no login from that day on, as usermod --expiredate), a real date, for example 2026-12-31',
   parse: ({ value }) => (typeof value === 'string' && isCalendarDate(value) ? value : undefined),
 };
-
-function isCalendarDate(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
-  // Date rolls 2026-02-30 over to March: only a real date comes back unchanged.
-  const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
-}
 
 const secretDescriptionKind = textKind(
   'a description of the secret',
@@ -503,6 +501,7 @@ const sysadminReaders = {
   email: scalar(emailKind),
   keys: readPublicKeys,
   sudo: scalar(booleanKind),
+  sudo_commands: scalar(sudoCommandsKind),
   groups: list(groupKind, 'a list of Unix group names', 'for example groups: [adm, backup]'),
   proxmox_role: scalar(proxmoxRoleKind),
   expires: scalar(dateKind),
@@ -674,7 +673,7 @@ function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
     if (!read) return [];
     requireKey(reader, item, read.fields, 'login', 'add `login:` with the Unix user name to create for them');
     requireKey(reader, item, read.fields, 'keys', 'add `keys:` with their SSH public keys, the lines of their .pub files');
-    const { login, name, email, keys, sudo, groups, proxmox_role: proxmoxRole, expires } = read.values;
+    const { login, name, email, keys, sudo, sudo_commands: sudoCommands, groups, proxmox_role: proxmoxRole, expires } = read.values;
     const loginField = read.fields.get('login');
     if (login === undefined || !loginField) return [];
     const firstLogin = firstLogins.get(login);
@@ -691,6 +690,7 @@ function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
       ...(email === undefined ? {} : { email }),
       keys,
       sudo: sudo ?? false,
+      ...(sudoCommands === undefined ? {} : { sudoCommands }),
       groups: groups ?? [],
       ...(proxmoxRole === undefined ? {} : { proxmoxRole }),
       ...(expires === undefined ? {} : { expires }),

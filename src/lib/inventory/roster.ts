@@ -1,9 +1,7 @@
 // Writes the roster (`sysadmins:`) back into the inventory, for `onboard sysadmin --save` and
 // `offboard sysadmin`. The file is the collective's own, annotated by hand: only the text of the
 // list under `sysadmins:` is replaced, so every other byte, comment included, stays as written.
-import { randomBytes } from 'node:crypto';
-import { open, realpath, rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { open, realpath, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import {
@@ -19,6 +17,7 @@ import {
   YAMLSeq,
 } from 'yaml';
 import { UsageError } from '../errors.js';
+import { writeFileAtomically } from '../files.js';
 import { InventoryError, parseInventory, readInventoryText } from './load.js';
 import type { Sysadmin } from './types.js';
 
@@ -64,7 +63,7 @@ async function changeRoster(file: string, change: (roster: RosterEntry[]) => Ros
     if (isDeepStrictEqual(before.map(fileEntry), wanted.map(fileEntry))) return before;
     const next = withRoster(text, before, wanted);
     checkRoster(next, target, wanted);
-    await writeAtomically(target, next);
+    await writeFileAtomically(target, next);
     return before;
   });
 }
@@ -113,31 +112,6 @@ async function withLock<T>(file: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A reader sees the old file or the new one, never half of it, even after a crash. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const { mode, uid, gid } = await stat(file);
-  const directory = path.dirname(file);
-  const temporary = path.join(directory, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temporary, 'wx', mode & 0o7777);
-  try {
-    try {
-      await handle.writeFile(text);
-      // open() applies the umask; the new file must be as readable as the old one, no more.
-      await handle.chmod(mode & 0o7777);
-      if (process.getuid?.() === 0) await handle.chown(uid, gid);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  const directoryHandle = await open(directory, 'r');
-  await directoryHandle.sync().finally(() => directoryHandle.close());
-}
-
 // ---------------------------------------------------------------------------------------------
 // Editing the text
 
@@ -152,6 +126,7 @@ function fileEntry(entry: RosterEntry): Record<string, unknown> {
     ...(entry.email === undefined ? {} : { email: entry.email }),
     keys: entry.keys.map((key) => key.trim()),
     sudo: entry.sudo,
+    ...(entry.sudoCommands === undefined ? {} : { sudo_commands: entry.sudoCommands }),
     ...(entry.groups.length === 0 ? {} : { groups: entry.groups }),
     ...(entry.proxmoxRole === undefined ? {} : { proxmox_role: entry.proxmoxRole }),
     ...(entry.expires === undefined ? {} : { expires: entry.expires }),

@@ -61,9 +61,11 @@ export interface Sysadmin {
   /** Public key lines as written: type, base64 and an optional comment. */
   keys: string[];
   sudo: boolean;
+  /** Only these commands through sudo (a sudoers command list); absent: all, when `sudo`. */
+  sudoCommands?: string;
   groups: string[];
   proxmoxRole?: string;
-  /** Last day of access, YYYY-MM-DD. */
+  /** The day access ends, YYYY-MM-DD: no login from that day on (as `usermod --expiredate`). */
   expires?: string;
   source: SourcePosition;
 }
