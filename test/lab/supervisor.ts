@@ -71,7 +71,9 @@ while read -r _ _ _ _ target _; do
     ${LAB_ROOT}/*) other_labs="$other_labs $target" ;;
   esac
 done < /proc/self/mountinfo
-umount --lazy /run/netns $other_labs
+umount --lazy /run/netns
+# Another lab may be going down at this very moment: its mounts may already be gone.
+for target in $other_labs; do umount --lazy "$target" 2> /dev/null || true; done
 mount -t tmpfs -o mode=755,nosuid tmpfs "$1/dev"
 cp -a "$3/." "$1/dev/"
 mount -a -T "$1/fstab"
