@@ -91,7 +91,8 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   }
   const sudo = options.sudoCommands?.trim() ?? (options.sudo ? 'ALL' : undefined);
   const hosts = sysadminTargets(ctx.inventory, options.on);
-  const newcomer = options.verifyWith && !ctx.options.dryRun ? await newcomerIdentity(ctx, login, options.verifyWith, hosts[0]!) : undefined;
+  // Read even in dry-run: a key that cannot be used is worth knowing before the real run.
+  const newcomer = options.verifyWith ? await newcomerIdentity(ctx, login, options.verifyWith, hosts[0]!) : undefined;
   const locks = new LoginLocks(ctx, login);
 
   let outcomes: HostOutcome<HostChanges>[];
@@ -145,7 +146,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
         else report.verified.push(`account uid ${after.account.uid}`);
         const verdicts = await askSshdAboutKeys(ctx, host, login, keys.map((k) => k.line));
         if (verdicts.refused.length) problems.push(`sshd refuses ${verdicts.refused.length} of the ${keys.length} keys for ${login}`);
-        else report.verified.push(verdicts.accepted.length === 1 && keys.length === 1 ? 'sshd accepts the key' : `sshd accepts ${verdicts.accepted.length} keys`);
+        else if (verdicts.accepted.length) report.verified.push(verdicts.accepted.length === 1 && keys.length === 1 ? 'sshd accepts the key' : `sshd accepts ${verdicts.accepted.length} keys`);
         if (verdicts.notAsked.length) report.verified.push(`${verdicts.notAsked.length} security-key key(s) in authorized_keys, not asked (ssh2 cannot)`);
         const rights = await ctx.executor.fact(host, sudoRights(login));
         if (rule !== undefined && !rights.some((r) => grants(r, sudo!))) problems.push(`sudo -l does not grant ${login} what was asked (NOPASSWD: ${sudo})`);
@@ -158,7 +159,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
 
     // Their own login, as they will do it: after every host is done, since the bastion comes first.
     const done = outcomes.filter((o) => o.ok).map((o) => o.host);
-    if (newcomer && done.length) {
+    if (newcomer && !ctx.options.dryRun && done.length) {
       const logins = new Map((await loginsAsNewcomer(ctx, newcomer, done, sudo === 'ALL')).map((o) => [o.host.name, o]));
       outcomes = outcomes.map((o) => {
         const result = logins.get(o.host.name);

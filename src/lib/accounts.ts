@@ -31,9 +31,9 @@ export function sudoersFile(login: string): string {
 /** Where /etc/shadow's "never" and the lab's own tools put a login shell that refuses logins. */
 const NO_SHELL = '/usr/sbin/nologin';
 const LOGIN_SHELL = '/bin/bash';
-/** Accounts outside Debian's FIRST_UID..LAST_UID belong to the system (nobody is 65534): never touched. */
+/** Accounts outside Debian's FIRST_UID..LAST_UID (60000 and up are Debian's; nobody is 65534) belong to the system: never touched. */
 const FIRST_UID = 1000;
-const LAST_UID = 60000;
+const LAST_UID = 59999;
 
 export interface FileState {
   mode: number;
@@ -167,6 +167,8 @@ export interface WantedAccount {
 export interface Change {
   what: string;
   command: Command;
+  /** Exit codes that still mean done (default [0]). */
+  okCodes?: number[];
 }
 
 /** The sudoers rule of --sudo. No password: the account has none (key-only). */
@@ -255,14 +257,18 @@ export function offboardChanges(host: string, state: AccountState, login: string
     }
     // A symlinked ~/.ssh is removed itself (rm never follows a link it removes): root never
     // deletes through it, and the user cannot keep a way in, or block this, with one.
+    // Their sessions end before their files are touched, and the files are removed by the user
+    // itself: a ~/.ssh swapped for a link in the meantime leads nowhere they could not go anyway.
+    if (state.processes > 0) changes.push(endProcesses(login, state.processes));
     const keyFiles =
       state.sshDir?.type === 'symbolic link'
         ? [`${home}/.ssh`]
         : [state.keysFile && `${home}/.ssh/authorized_keys`, state.keys2File && `${home}/.ssh/authorized_keys2`].filter((f): f is string => !!f);
-    if (keyFiles.length) changes.push({ what: `remove ${login}'s keys`, command: command('rm', '-f', '--', ...keyFiles) });
+    if (keyFiles.length) changes.push({ what: `remove ${login}'s keys`, command: asUser(login, command('rm', '-f', '--', ...keyFiles)) });
+  } else if (state.processes > 0) {
+    changes.push(endProcesses(login, state.processes));
   }
   if (state.sudoers !== undefined) changes.push({ what: `remove sudo: ${sudoersFile(login)}`, command: command('rm', '-f', '--', sudoersFile(login)) });
-  if (state.processes > 0) changes.push({ what: `end ${login}'s ${state.processes} processes and sessions`, command: command('pkill', '-KILL', '-u', login) });
   if (removeHome && state.account && state.home) {
     const home = state.account.home;
     if (!home.startsWith('/') || ['/', '/root', '/home'].includes(home.replace(/\/+$/, '') || '/') || state.home.owner !== login) {
@@ -271,6 +277,11 @@ export function offboardChanges(host: string, state: AccountState, login: string
     changes.push({ what: `remove ${login}'s home ${home}`, command: command('rm', '-rf', '--one-file-system', '--', home) });
   }
   return changes;
+}
+
+/** pkill exits 1 when nothing was left to kill: the processes may have ended on their own. */
+function endProcesses(login: string, count: number): Change {
+  return { what: `end ${login}'s ${count} processes and sessions`, command: command('pkill', '-KILL', '-u', login), okCodes: [0, 1] };
 }
 
 function refuseSystemAccount(host: string, login: string, state: AccountState): void {
@@ -375,9 +386,14 @@ export function lockDirectory(login: string): string {
 export const LOCK_HELD = 75;
 
 const TAKE_LOCK = `mkdir -p -m 0700 /run/chaton || exit 1
-if mkdir -- "$1" 2> /dev/null; then printf '%s\\n' "$2" > "$1/owner"; exit; fi
+if mkdir -- "$1" 2> /dev/null; then
+  printf '%s\\n' "$2" > "$1/owner" || { rm -rf -- "$1"; exit 1; }
+  exit 0
+fi
 if [ -d "$1" ]; then cat -- "$1/owner" 2> /dev/null; exit 75; fi
-mkdir -- "$1"`;
+# Released in between, or mkdir cannot work here: its error says which; held is retried.
+mkdir -- "$1" && rmdir -- "$1" && exit 75
+exit 1`;
 
 export function takeLock(login: string, owner: string): Command {
   return command('sh', '-c', TAKE_LOCK, 'sh', lockDirectory(login), owner);

@@ -98,7 +98,12 @@ export class LoginLocks {
       const holder = result.stdout.toString().trim();
       if (this.#diedHere(holder)) {
         // A run of this operator on this machine that no longer exists (killed, crashed).
-        await this.ctx.executor.run(host, releaseLock(this.login, holder), { kind: 'probe' });
+        try {
+          await this.ctx.executor.run(host, releaseLock(this.login, holder), { kind: 'probe' });
+        } catch (error) {
+          this.#failed.set(host, error);
+          return;
+        }
         continue;
       }
       if (performance.now() > deadline || this.ctx.signal.aborted) {
@@ -123,9 +128,12 @@ export class LoginLocks {
     }
   }
 
-  /** Removes this run's locks (only where this run's owner line is the holder). */
+  /**
+   * Removes this run's locks, on every host where a take was tried: one cut short may have
+   * worked, and only a lock with this run's owner line is removed.
+   */
   async releaseAll(): Promise<void> {
-    const hosts = [...this.#taken].filter((host) => !this.#failed.has(host));
+    const hosts = [...this.#taken];
     this.#taken.clear();
     await Promise.all(hosts.map((host) => this.ctx.executor.run(host, releaseLock(this.login, this.#owner), { kind: 'probe', afterInterrupt: true }).catch(() => {})));
   }
@@ -169,7 +177,7 @@ export interface HostChanges {
 export async function applyChanges(ctx: RunContext, host: Host, task: HostTask, changes: Change[]): Promise<void> {
   for (const change of changes) {
     task.progress(`${ctx.options.dryRun ? 'would ' : ''}${change.what}`);
-    await ctx.executor.run(host, change.command, { kind: 'change', onLines: task.verboseLines, drained: task.drained });
+    await ctx.executor.run(host, change.command, { kind: 'change', okCodes: change.okCodes, onLines: task.verboseLines, drained: task.drained });
   }
 }
 

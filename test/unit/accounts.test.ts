@@ -102,13 +102,13 @@ describe('onboardChanges', () => {
 });
 
 describe('offboardChanges', () => {
-  it('locks, removes keys and sudo, ends processes; the home only when asked and owned', () => {
+  it('locks, ends processes before touching files, removes keys (as the user) and sudo; the home only when asked and owned', () => {
     const state = parseAccount(ONBOARDED);
     assert.deepEqual(lines(offboardChanges('pve1', state, 'alice', false)), [
       'usermod --lock --expiredate 1 -- alice',
-      'rm -f -- /home/alice/.ssh/authorized_keys',
-      'rm -f -- /etc/sudoers.d/chaton-alice',
       'pkill -KILL -u alice',
+      'runuser -u alice -- rm -f -- /home/alice/.ssh/authorized_keys',
+      'rm -f -- /etc/sudoers.d/chaton-alice',
     ]);
     assert.equal(lines(offboardChanges('pve1', state, 'alice', true)).at(-1), 'rm -rf --one-file-system -- /home/alice');
     const shared = { ...state, account: { ...state.account!, home: '/home' } };
@@ -116,7 +116,7 @@ describe('offboardChanges', () => {
   });
   it('a symlinked ~/.ssh: the link itself is removed, never what it points to', () => {
     const linked = { ...parseAccount(ONBOARDED), sshDir: { mode: 0o777, owner: 'alice', type: 'symbolic link' } };
-    assert.equal(lines(offboardChanges('pve1', linked, 'alice', false))[1], 'rm -f -- /home/alice/.ssh');
+    assert.equal(lines(offboardChanges('pve1', linked, 'alice', false))[2], 'runuser -u alice -- rm -f -- /home/alice/.ssh');
   });
   it('already offboarded: nothing to do', () => {
     const done = parseAccount('passwd alice:x:1001:1001:Alice Martin:/home/alice:/bin/bash\nshadow alice:!*:20414:0:99999:7::1:\nprocesses 0\n');

@@ -522,6 +522,12 @@ sysadmin: []
       { login: '_bob-2', keys: [KEY], sudo: false, groups: [], source: { file: FILE, line: 4, col: 5 } },
     ]);
     assert.deepEqual(inventory.secrets, [{ name: 'pbs-api-token', description: 'the token of the nodes\n', source: { file: FILE, line: 7, col: 3 } }]);
+    const limited = parseInventory(`${hosts}sysadmins:\n  - login: carol\n    keys: ["${KEY}"]\n    sudo: true\n    sudo_commands: /usr/sbin/qm, /usr/bin/pvesh\n`, FILE);
+    assert.equal(limited.sysadmins[0]?.sudoCommands, '/usr/sbin/qm, /usr/bin/pvesh');
+    assert.throws(
+      () => parseInventory(`${hosts}sysadmins:\n  - login: carol\n    keys: ["${KEY}"]\n    sudo_commands: /usr/sbin/qm\n`, FILE),
+      /chaton\.yaml:6:20: sysadmins\[0\]\.sudo_commands: sudo_commands needs sudo: true/,
+    );
     const empty = parseInventory(`${hosts}sysadmins:\nsecrets:\n`, FILE);
     assert.deepEqual([empty.sysadmins, empty.secrets], [[], []]);
     assert.equal(empty.hosts[0]?.sysadminAccess, 'shell');

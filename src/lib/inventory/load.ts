@@ -683,6 +683,11 @@ function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
       return [];
     }
     firstLogins.set(login, loginField);
+    const sudoCommandsField = read.fields.get('sudo_commands');
+    if (sudoCommands !== undefined && sudo !== true && sudoCommandsField) {
+      report(reader, sudoCommandsField.value, sudoCommandsField.path, 'sudo_commands needs sudo: true', 'add `sudo: true`, or remove sudo_commands');
+      return [];
+    }
     if (keys === undefined) return [];
     const sysadmin: Sysadmin = {
       login,
