@@ -68,6 +68,9 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
         // The remote output is what exec is for: shown with or without --verbose.
         onLines: (stream, lines) => task.output(lines, stream),
         drained: task.drained,
+        // The one change on this host: its audit line rides in the same session. (Stopped or
+        // cut off, it never runs, and the host is audited in a session of its own.)
+        then: { command: ctx.auditTrailer(), ran: () => ctx.audited(host) },
       });
       return {
         dryRun: result.dryRun,

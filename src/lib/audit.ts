@@ -45,7 +45,19 @@ export function auditOutcome(exitCode: number): AuditRecord['outcome'] {
   return exitCode === 1 ? 'failed' : 'partial';
 }
 
+// $3 is an outcome, or the exit status of the command just run (then 0 is ok, the rest failed).
+const HOST_AUDIT = `case $3 in 0 | ok) outcome=ok ;; interrupted) outcome=interrupted ;; *) outcome=failed ;; esac
+exec logger -t chaton -- "operator=$1 outcome=$outcome command: $2"`;
+
 /** The syslog line for one changed host, with what happened on that host. */
 export function hostAuditCommand(operator: string, argv: string[], outcome: AuditRecord['outcome']): Command {
-  return command('logger', '-t', 'chaton', '--', `operator=${operator} outcome=${outcome} command: ${display(command(...argv))}`);
+  return command(...hostAuditTrailer(operator, argv).argv, outcome);
+}
+
+/**
+ * The same line, to run right after a command in its own session (see `followedBy`), which
+ * appends the command's exit status: no second session.
+ */
+export function hostAuditTrailer(operator: string, argv: string[]): Command {
+  return command('sh', '-c', HOST_AUDIT, 'sh', operator, display(command(...argv)));
 }

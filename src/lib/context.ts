@@ -1,5 +1,6 @@
 // Everything one run of a remote command shares: options, inventory, connections, the executor.
-import { hostAuditCommand, operatorName, type AuditRecord } from './audit.js';
+import { hostAuditCommand, hostAuditTrailer, operatorName, type AuditRecord } from './audit.js';
+import type { Command } from './shell.js';
 import { formatError, type ExitCode } from './errors.js';
 import { Executor } from './executor.js';
 import { Identities } from './identities.js';
@@ -55,6 +56,16 @@ export class RunContext {
       notice: (message) => this.notices.push(message),
     });
     this.executor = new Executor(this.pool, { dryRun: options.dryRun, signal });
+  }
+
+  /** For a host's one change: its syslog line written in the same session, right after it. */
+  auditTrailer(): Command {
+    return hostAuditTrailer(this.operator, this.commandLine);
+  }
+
+  /** The host's syslog line was written by the trailer: auditHost has nothing left to do. */
+  audited(host: Host): void {
+    this.#audited.add(host.name);
   }
 
   /**

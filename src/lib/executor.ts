@@ -4,7 +4,7 @@ import type { Fact } from './facts.js';
 import type { Host } from './inventory/types.js';
 import type { Connection, ConnectionPool, ExecHandle } from './ssh.js';
 import { InterruptedError, RemoteCommandError } from './errors.js';
-import { asRoot, display, killProcessGroup, PROCESS_GROUP_MARKER, render, reportingProcessGroup, Secret, type Script } from './shell.js';
+import { asRoot, display, followedBy, killProcessGroup, PROCESS_GROUP_MARKER, render, reportingProcessGroup, Secret, type Command, type Script } from './shell.js';
 
 export interface RunOptions {
   /** A probe only reads state and runs even in dry-run; a change is printed there instead. */
@@ -25,6 +25,11 @@ export interface RunOptions {
    */
   onLines?: (stream: 'stdout' | 'stderr', lines: string) => boolean;
   drained?: () => Promise<void>;
+  /**
+   * Run right after, in the same session, with the exit status as last argument (see
+   * followedBy); `ran` is called when it did (the session ended by itself with a status).
+   */
+  then?: { command: Command; ran(): void };
 }
 
 export interface RunResult {
@@ -86,7 +91,7 @@ export class Executor {
     const processGroup = new ProcessGroupReader((chunk) => stderr.add(chunk));
     const started = performance.now();
     const handle = await connection.exec(
-      reportingProcessGroup(line),
+      reportingProcessGroup(opts.then ? followedBy(line, opts.then.command) : line),
       {
         stdin: stdin instanceof Secret ? stdin.reveal() : typeof stdin === 'string' ? Buffer.from(stdin) : stdin,
         onStdout: (chunk) => stdout.add(chunk),
@@ -113,6 +118,7 @@ export class Executor {
       durationMs: performance.now() - started,
       dryRun: false,
     };
+    if (!watch.reason && code !== null) opts.then?.ran();
     if (watch.reason) {
       const stopped = await watch.stopped;
       const fate = stopped ? 'was stopped' : 'could not be stopped: it may still be running there';

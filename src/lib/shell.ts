@@ -118,6 +118,16 @@ export function reportingProcessGroup(line: Buffer): Buffer {
 
 export const PROCESS_GROUP_MARKER = 'chaton-process-group';
 
+/**
+ * The script, then `after` given the script's exit status as its last argument, in the same
+ * shell (one session instead of two). The script runs in a subshell, so that its own `exit`,
+ * `exec` or traps cannot skip `after`; the line break lets it end with a comment. The exit
+ * status stays the script's.
+ */
+export function followedBy(line: Buffer, after: Command): Buffer {
+  return Buffer.concat([Buffer.from('('), line, Buffer.from('\n); chaton_status=$?; '), render(after), Buffer.from(' "$chaton_status"; exit "$chaton_status"')]);
+}
+
 /** Stops a command started by `reportingProcessGroup`, with everything it started. */
 export function killProcessGroup(processGroup: number): Command {
   return command('kill', '-KILL', '--', `-${processGroup}`);

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { asRoot, command, display, quote, render, Secret, withStdin, type Word } from '../../src/lib/shell.js';
+import { asRoot, command, display, followedBy, quote, render, Secret, withStdin, type Word } from '../../src/lib/shell.js';
 
 const HOSTILE: Word[] = [
   '',
@@ -113,6 +113,27 @@ describe('render: hostile words through a real sh', () => {
   it('found at least one POSIX shell to test with', () => {
     assert.ok(SHELLS.length >= 1);
   });
+});
+
+describe('followedBy: a command, then another in the same shell with its exit status', () => {
+  const after = command('printf', 'after %s\\n');
+  const cases: [text: string, stdout: string, status: number][] = [
+    ['echo one', 'one\nafter 0\n', 0],
+    ['exit 3', 'after 3\n', 3],
+    ['exec false', 'after 1\n', 1],
+    ["trap 'echo own trap' EXIT; true", 'own trap\nafter 0\n', 0],
+    ['echo two # a comment at the end', 'two\nafter 0\n', 0],
+  ];
+  for (const shell of SHELLS) {
+    it(`${shell.join(' ')}: neither exit, exec, a trap nor a comment skips it; the status is the command's`, () => {
+      for (const [text, stdout, status] of cases) {
+        const script = Buffer.concat([followedBy(render({ shellText: text }), after), Buffer.from('\n')]);
+        const result = spawnSync(shell[0]!, shell.slice(1), { input: script });
+        assert.equal(result.stdout.toString(), stdout, text);
+        assert.equal(result.status, status, text);
+      }
+    });
+  }
 });
 
 describe('Secret', () => {
