@@ -25,7 +25,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-j, --concurrency <n>', 'hosts worked on at once').default('32'))
     .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is still refused)')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-    .addHelpText('after', `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json`)
+    .addHelpText('after', `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json\n  chaton onboard sysadmin jdupont --key jdupont.pub --sudo\n  chaton offboard sysadmin jdupont`)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 

@@ -21,10 +21,11 @@ export function register(parent: Command): void {
     .addHelpText(
       'after',
       `
-On each host: usermod --lock --expiredate 1, authorized_keys removed, chaton's sudoers drop-in
-removed, every process of the user killed, and on role:pve hosts the Proxmox user disabled.
-Then sshd is asked, through the bastion, whether it would still take any of their old keys
-(those found in authorized_keys, and those of the roster): it must refuse them all. The home
+On each host, in this order: usermod --lock --expiredate 1, every process of the user killed,
+authorized_keys and authorized_keys2 removed (by the user itself), chaton's sudoers drop-in
+removed, and on role:pve hosts the Proxmox user disabled. Then sshd is asked, through the
+bastion, whether it would still take any of their old keys (those found in authorized_keys
+and authorized_keys2, and those of the roster): it must refuse them all. The home
 is kept unless --remove-home. Finally the shared secrets listed under secrets: in the
 inventory are printed: they may have seen them, rotate them. Without a terminal, add --yes.
 ${TARGETS_HELP}
