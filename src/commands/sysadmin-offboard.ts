@@ -40,9 +40,9 @@ ${examples('chaton offboard sysadmin jdupont --save', 'chaton --dry-run offboard
 async function offboard(ctx: RunContext, login: string, options: OffboardOptions): Promise<CommandResult> {
   const { accountFact, keyOfLine, offboardChanges, sudoRights } = await import('../lib/accounts.js');
   const { exitCodeFor, fanOut } = await import('../lib/chain.js');
-  const { ChatonError, ExitCode, formatError } = await import('../lib/errors.js');
+  const { ChatonError, ExitCode } = await import('../lib/errors.js');
   const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/pveum.js');
-  const { applyChanges, askSshdAboutKeys, checkLogin, LoginLocks, proxmoxTurn, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
+  const { applyChanges, askSshdAboutKeys, checkLogin, LoginLocks, reportJson, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
   type HostChanges = import('../lib/sysadmins.js').HostChanges;
 
   checkLogin(login, ctx.inventory);
@@ -64,19 +64,19 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
       work: async (host, task) => {
         locks.check(host);
         const state = await ctx.executor.fact(host, accountFact(login, []));
-        const changes = offboardChanges(host.name, state, login, options.removeHome === true);
-        const releaseTurn = host.roles.includes('pve') ? await proxmoxTurn.acquire() : undefined;
-        try {
-          if (releaseTurn) {
-            const proxmox = proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login);
-            changes.push(...proxmox);
-            if (proxmox.length) proxmoxDisabled = true;
-          }
-          await applyChanges(ctx, host, task, changes);
-        } finally {
-          releaseTurn?.();
-        }
-        const report: HostChanges = { changes: changes.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
+        const report = await applyChanges(
+          ctx,
+          host,
+          task,
+          offboardChanges(host.name, state, login, options.removeHome === true),
+          host.roles.includes('pve')
+            ? async () => {
+                const proxmox = proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login);
+                if (proxmox.length) proxmoxDisabled = true;
+                return proxmox;
+              }
+            : undefined,
+        );
         if (ctx.options.dryRun) return report;
 
         // The proof: no way in left, by the host's own account data and by sshd itself.
@@ -123,7 +123,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
     json: {
       command: 'offboard sysadmin',
       login,
-      hosts: outcomes.map((o) => ({ host: o.host.name, ok: o.ok, ...(o.ok ? o.value : { error: formatError(o.error) }) })),
+      hosts: reportJson(outcomes),
       secretsToRotate: secrets.map((s) => ({ name: s.name, description: s.description })),
       ...(roster ? { roster } : {}),
     },

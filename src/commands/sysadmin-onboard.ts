@@ -64,11 +64,11 @@ ${examples(
 async function onboard(ctx: RunContext, login: string, options: OnboardOptions): Promise<CommandResult> {
   const { accountFact, EMAIL, epochDay, isCalendarDate, LOGIN, onboardChanges, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS, sudoersCheck, sudoersContent, sudoRights } = await import('../lib/accounts.js');
   const { exitCodeFor, fanOut } = await import('../lib/chain.js');
-  const { ChatonError, ExitCode, formatError, RefusedError, UsageError } = await import('../lib/errors.js');
+  const { ChatonError, ExitCode, RefusedError, UsageError } = await import('../lib/errors.js');
   const { writeFileAtomically } = await import('../lib/files.js');
   const { readPublicKeys } = await import('../lib/public-keys.js');
   const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/pveum.js');
-  const { applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LoginLocks, loginsAsNewcomer, newcomerIdentity, newcomerSshConfig, proxmoxTurn, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
+  const { applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LoginLocks, loginsAsNewcomer, newcomerIdentity, newcomerSshConfig, reportJson, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
   type HostChanges = import('../lib/sysadmins.js').HostChanges;
   type HostOutcome<T> = import('../lib/chain.js').HostOutcome<T>;
 
@@ -121,22 +121,22 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
           }
         }
         // The Proxmox plan too is made before any change, so that a refusal changes nothing.
-        const proxmox = host.roles.includes('pve') && options.proxmoxRole !== undefined;
-        const releaseTurn = proxmox ? await proxmoxTurn.acquire() : () => {};
-        try {
-          if (proxmox) {
-            const role = options.proxmoxRole!;
-            const cluster = await ctx.executor.fact(host, proxmoxFact(login));
-            if (!cluster.roles.includes(role)) {
-              throw new RefusedError(`${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`, `choose one of ${cluster.roles.join(', ')}`);
-            }
-            changes.push(...proxmoxOnboardChanges(cluster, { login, role, name: options.name, email: options.email, expire: options.expires ? epochDay(options.expires) * 86_400 : 0 }));
-          }
-          await applyChanges(ctx, host, task, changes);
-        } finally {
-          releaseTurn();
-        }
-        const report: HostChanges = { changes: changes.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
+        const role = host.roles.includes('pve') ? options.proxmoxRole : undefined;
+        const report = await applyChanges(
+          ctx,
+          host,
+          task,
+          changes,
+          role === undefined
+            ? undefined
+            : async () => {
+                const cluster = await ctx.executor.fact(host, proxmoxFact(login));
+                if (!cluster.roles.includes(role)) {
+                  throw new RefusedError(`${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`, `choose one of ${cluster.roles.join(', ')}`);
+                }
+                return proxmoxOnboardChanges(cluster, { login, role, name: options.name, email: options.email, expire: options.expires ? epochDay(options.expires) * 86_400 : 0 });
+              },
+        );
         if (ctx.options.dryRun) return report;
 
         // Proof from the host's own tools: the account as it is now, sshd, sudo.
@@ -200,7 +200,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
       command: 'onboard sysadmin',
       login,
       keys: keys.map((k) => ({ fingerprint: k.fingerprint, kind: k.kind, bits: k.bits })),
-      hosts: outcomes.map((o) => ({ host: o.host.name, ok: o.ok, ...(o.ok ? o.value : { error: formatError(o.error) }) })),
+      hosts: reportJson(outcomes),
       sshConfig: config,
       knownHosts,
       ...(roster ? { roster } : {}),

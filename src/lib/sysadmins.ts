@@ -19,13 +19,14 @@ export function checkLogin(login: string, inventory: Inventory): void {
       'choose a login such as jdupont or j_dupont',
     );
   }
-  const own = [...inventory.hosts, ...inventory.bastions].filter((h) => h.user === login || login === 'root');
+  const own = everyMachine(inventory).filter((h) => h.user === login);
   if (own.length) {
     throw new UsageError(
       `${login} is the account chaton itself logs in with (${own.map((h) => h.name).join(', ')}): changing it could lock chaton out`,
       'give each volunteer an account of their own',
     );
   }
+  if (login === 'root') throw new UsageError('root is never onboarded or offboarded by chaton', 'give each volunteer an account of their own');
 }
 
 /** By default the bastions and every host; `--on` narrows. */
@@ -140,7 +141,7 @@ export class LoginLocks {
 }
 
 /** The Proxmox user is cluster-wide: one node at a time, so the second one finds it done. */
-export const proxmoxTurn = new Semaphore(1);
+const proxmoxTurn = new Semaphore(1);
 
 /** What sshd said about each key: accepted, or refused; some keys ssh2 cannot ask about (sk-*). */
 export interface KeyVerdicts {
@@ -173,17 +174,33 @@ export interface HostChanges {
   dryRun: boolean;
 }
 
-/** Runs the changes in order, each shown on the host's line; dry-run only records them. */
-export async function applyChanges(ctx: RunContext, host: Host, task: HostTask, changes: Change[]): Promise<void> {
-  for (const change of changes) {
-    task.progress(`${ctx.options.dryRun ? 'would ' : ''}${change.what}`);
-    await ctx.executor.run(host, change.command, { kind: 'change', okCodes: change.okCodes, onLines: task.verboseLines, drained: task.drained });
+/**
+ * Runs the changes in order, each shown on the host's line; dry-run only records them. With
+ * `proxmox`, the Proxmox part is planned (it may refuse) and everything runs in the cluster's
+ * turn: one node at a time, so the next node finds the cluster-wide part done.
+ */
+export async function applyChanges(ctx: RunContext, host: Host, task: HostTask, changes: Change[], proxmox?: () => Promise<Change[]>): Promise<HostChanges> {
+  const release = proxmox ? await proxmoxTurn.acquire() : undefined;
+  try {
+    const all = proxmox ? [...changes, ...(await proxmox())] : changes;
+    for (const change of all) {
+      task.progress(`${ctx.options.dryRun ? 'would ' : ''}${change.what}`);
+      await ctx.executor.run(host, change.command, { kind: 'change', okCodes: change.okCodes, onLines: task.verboseLines, drained: task.drained });
+    }
+    return { changes: all.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
+  } finally {
+    release?.();
   }
 }
 
 export function summarise(report: HostChanges): string {
   if (report.changes.length === 0) return 'unchanged';
   return `${report.dryRun ? 'would change' : 'changed'}: ${report.changes.join('; ')}`;
+}
+
+/** Each host's report for --json, or why it failed. */
+export function reportJson(outcomes: HostOutcome<HostChanges>[]): Record<string, unknown>[] {
+  return outcomes.map((o) => ({ host: o.host.name, ok: o.ok, ...(o.ok ? o.value : { error: formatError(o.error) }) }));
 }
 
 /** One line per host: what changed and what was checked, or why it failed. */

@@ -114,6 +114,8 @@ describe('onboard and offboard sysadmin', () => {
     const acl = JSON.parse((await lab.run('pve3', ['pveum', 'acl', 'list', '--output-format', 'json'])).stdout) as { ugid: string; roleid: string; path: string }[];
     assert.ok(acl.some((a) => a.ugid === 'alice@pam' && a.roleid === 'PVEAdmin' && a.path === '/'));
     for (const host of machines) assert.match(result.stdout, new RegExp(`^${host} .*sshd accepts the key; sudo: \\(ALL : ALL\\) NOPASSWD: ALL; logged in as alice, sudo -n true works$`, 'm'));
+    // The bastion's host key fingerprint is printed with the config.
+    assert.match(result.stdout, /^Host bastion\n {2}# ED25519 key SHA256:\S+\n {2}HostName /m);
     // The config chaton wrote, with the known_hosts it wrote, lets OpenSSH in without trusting anything new.
     const login = await opensshLogin(config, alice.private, 'host002', 'sudo', '-n', 'id', '-un');
     assert.deepEqual(login, { code: 0, stdout: 'root\n' });
@@ -230,6 +232,34 @@ describe('the bastion, the roster', () => {
     const offboarded = await chaton(['-i', viaSudo, '--yes', 'offboard', 'sysadmin', 'heidi', '--on', 'bastion,host001'], { env });
     assert.equal(offboarded.code, 0, offboarded.stderr);
     assert.match(offboarded.stdout, /^host001 .*sshd refuses the old key$/m);
+  });
+
+  it('--groups and --expires; other keys kept, or removed with --exclusive (asked first); offboard --remove-home', async () => {
+    const ivan = await keyPair('ivan');
+    const before = await keyPair('ivan-before');
+    // An account of theirs from before chaton, with a key put there by hand.
+    const script = 'useradd --create-home --password "*" ivan && install -d -m 700 -o ivan -g ivan /home/ivan/.ssh && cat > /home/ivan/.ssh/authorized_keys && chown ivan: /home/ivan/.ssh/authorized_keys';
+    assert.equal((await lab.run('gw', ['sh', '-c', script], { input: `${before.line}\n` })).exitCode, 0);
+    const onboard = [...inv(), 'onboard', 'sysadmin', 'ivan', '--key', ivan.public, '--groups', 'adm', '--expires', '2099-12-31', '--on', 'gw'];
+    const added = await chaton(onboard, { env });
+    assert.equal(added.code, 0, added.stderr);
+    const keys = async () => (await lab.run('gw', ['cat', '/home/ivan/.ssh/authorized_keys'])).stdout;
+    assert.equal(await keys(), `${before.line}\n${ivan.line}\n`);
+    assert.match((await lab.run('gw', ['id', '-nG', 'ivan'])).stdout, /\badm\b/);
+    const expireDay = Date.UTC(2099, 11, 31) / 86_400_000;
+    assert.equal((await lab.run('gw', ['getent', 'shadow', 'ivan'])).stdout.split(':')[7], String(expireDay));
+
+    const unconfirmed = await chaton([...onboard, '--exclusive'], { env });
+    assert.equal(unconfirmed.code, 3, unconfirmed.stderr);
+    assert.equal(await keys(), `${before.line}\n${ivan.line}\n`);
+    const exclusive = await chaton(['--yes', ...onboard, '--exclusive'], { env });
+    assert.equal(exclusive.code, 0, exclusive.stderr);
+    assert.equal(await keys(), `${ivan.line}\n`);
+
+    const offboarded = await chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'ivan', '--on', 'gw', '--remove-home'], { env });
+    assert.equal(offboarded.code, 0, offboarded.stderr);
+    assert.equal((await lab.run('gw', ['test', '-e', '/home/ivan'])).exitCode, 1);
+    assert.match((await lab.run('gw', ['getent', 'shadow', 'ivan'])).stdout, /^ivan:!/, 'the locked account stays');
   });
 
   it('--save records the sysadmin in the inventory, comments kept; offboard --save removes them', async () => {
