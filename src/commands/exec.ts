@@ -2,7 +2,8 @@
 // prefixed with the host's name, and a summary of exit codes.
 import type { Command } from 'commander';
 import type { CommandResult, RunContext } from '../lib/context.js';
-import { ConnectionError, formatError, InterruptedError } from '../lib/errors.js';
+import { ConnectionError, formatError, InterruptedError, LostWhileRunningError } from '../lib/errors.js';
+import { brief } from '../lib/shell.js';
 import { examples, TARGETS_HELP } from './help.js';
 
 export function register(program: Command): void {
@@ -54,11 +55,11 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
   const hosts = resolveTargets(ctx.inventory, targets);
   const shellText = words.join(' ');
   const outcomes = await fanOut<ExecReport>(ctx, {
-    title: `Run \`${shellText}\``,
+    title: `Run \`${brief(shellText)}\``,
     hosts,
     style: 'lines',
     offline: ctx.options.dryRun,
-    confirm: hosts.length > 1 ? `Run \`${shellText}\` on ${plural(hosts.length, 'host')} (${names(hosts.map((h) => h.name))})?` : undefined,
+    confirm: hosts.length > 1 ? `Run \`${brief(shellText)}\` on ${plural(hosts.length, 'host')} (${names(hosts.map((h) => h.name))})?` : undefined,
     work: async (host, task) => {
       const result = await ctx.executor.run(host, { shellText }, {
         kind: 'change',
@@ -66,7 +67,7 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
         onInterrupt: 'cancel',
         captureBytes: ctx.options.json ? JSON_CAPTURE_BYTES : 0,
         // The remote output is what exec is for: shown with or without --verbose.
-        onLines: (stream, lines) => task.output(lines, stream),
+        onLines: (stream, lines, endsLine) => task.output(lines, stream, endsLine),
         drained: task.drained,
         // The one change on this host: its audit line rides in the same session. (Stopped or
         // cut off, it never runs, and the host is audited in a session of its own.)
@@ -89,7 +90,7 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
   // Failures were told on stderr as they happened; the report sums up.
   const groups = new Map<string, string[]>();
   for (const o of outcomes) {
-    const key = o.ok ? ending(o.value) : failureKind(o.error);
+    const key = o.ok ? ending(o.value) : FAILURE_TEXT[failureState(o.error)];
     groups.set(key, [...(groups.get(key) ?? []), o.host.name]);
   }
   return {
@@ -99,8 +100,8 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
       shellText,
       hosts: outcomes.map((o) =>
         o.ok
-          ? { host: o.host.name, ok: !failed(o.value), error: null, ...o.value }
-          : { host: o.host.name, ok: false, error: formatError(o.error), ...NOT_RUN },
+          ? { host: o.host.name, ok: !failed(o.value), state: endState(o.value), error: null, ...o.value }
+          : { host: o.host.name, ok: false, state: failureState(o.error), error: formatError(o.error), ...NOT_RUN },
       ),
     },
     // In dry-run the plan printed above is the report.
@@ -120,8 +121,28 @@ function failed(report: ExecReport): boolean {
   return !report.dryRun && report.code !== 0;
 }
 
-function failureKind(error: unknown): string {
+/**
+ * What became of a host's command, in JSON: `exited` (see code), `killed` (see signal), `not-sent`
+ * (dry-run); or, without an end: `unreachable` (never sent), `lost` (the connection dropped while it
+ * ran: it may have ended either way), `interrupted`, `failed` (anything else).
+ */
+type FailureState = 'unreachable' | 'lost' | 'interrupted' | 'failed';
+
+const FAILURE_TEXT: Record<FailureState, string> = {
+  unreachable: 'unreachable',
+  lost: 'lost while running (outcome unknown)',
+  interrupted: 'interrupted',
+  failed: 'failed',
+};
+
+function endState(report: ExecReport): 'exited' | 'killed' | 'not-sent' {
+  if (report.dryRun) return 'not-sent';
+  return report.signal ? 'killed' : 'exited';
+}
+
+function failureState(error: unknown): FailureState {
   if (error instanceof InterruptedError) return 'interrupted';
+  if (error instanceof LostWhileRunningError) return 'lost';
   return error instanceof ConnectionError ? 'unreachable' : 'failed';
 }
 

@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { command, display, type Command } from './shell.js';
+import { brief, command, display, type Command } from './shell.js';
 
 export interface AuditRecord {
   time: string;
@@ -55,9 +55,12 @@ export function hostAuditCommand(operator: string, argv: string[], outcome: Audi
 }
 
 /**
- * The same line, to run right after a command in its own session (see `followedBy`), which
- * appends the command's exit status: no second session.
+ * The same line, to run right after a command in its own session (see `sessionCommand`), which
+ * appends the command's exit status: no second session. The command line is cut to what a
+ * syslog line holds (logger's default is 1 KiB); the local record keeps it whole.
  */
 export function hostAuditTrailer(operator: string, argv: string[]): Command {
-  return command('sh', '-c', HOST_AUDIT, 'sh', operator, display(command(...argv)));
+  return command('sh', '-c', HOST_AUDIT, 'sh', operator, brief(display(command(...argv)), HOST_LINE_COMMAND_MAX));
 }
+
+const HOST_LINE_COMMAND_MAX = 800;

@@ -20,13 +20,14 @@ import { paint, plural, timestamp, type OutputMode } from './output.js';
 export interface HostTask {
   /**
    * Lines of remote output, each prefixed with the host's name: remote stderr goes to
-   * chaton's stderr, as ssh does it, the rest to stdout.
+   * chaton's stderr, as ssh does it, the rest to stdout. With `endsLine` false the text is a
+   * piece of a long line: its rest follows without a prefix.
    */
-  output(lines: string, stream?: 'stdout' | 'stderr'): boolean;
+  output(lines: string, stream?: 'stdout' | 'stderr', endsLine?: boolean): boolean;
   /** A step of the host's work, for the person watching: under its line, or on stderr. */
   progress(text: string): void;
   /** Pass as `onLines` to show a remote command's output with --verbose; undefined otherwise. */
-  verboseLines: ((stream: 'stdout' | 'stderr', lines: string) => boolean) | undefined;
+  verboseLines: ((stream: 'stdout' | 'stderr', lines: string, endsLine: boolean) => boolean) | undefined;
   /** Resolves when chaton's output can take more (after `output` returned false). */
   drained(): Promise<void>;
 }
@@ -56,12 +57,37 @@ type Wrapper = ListrTaskWrapper<unknown, any, any>;
 
 /** Marks a task output line that came from a remote stderr (see ChatonLogger). */
 const STDERR_LINE = '\u0000stderr\u0000';
+/** Marks task output that does not end its line: a piece of a long one (see ChatonLogger). */
+const UNENDED = '\u0000unended\u0000';
+
+/**
+ * Which host's line is left unended on each of chaton's output streams, while a long line comes
+ * in pieces: only that host continues it; anything else first ends it, so lines never merge.
+ */
+class UnendedLines {
+  readonly #owner = new Map<NodeJS.WriteStream, string>();
+
+  /** What to write before `writer`'s text (a line break, or nothing), and whether it continues its own line. */
+  before(stream: NodeJS.WriteStream, writer?: string): { lead: string; continues: boolean } {
+    const owner = this.#owner.get(stream);
+    if (owner === undefined) return { lead: '', continues: false };
+    if (owner === writer) return { lead: '', continues: true };
+    this.#owner.delete(stream);
+    return { lead: '\n', continues: false };
+  }
+
+  after(stream: NodeJS.WriteStream, writer: string, endsLine: boolean): void {
+    if (endsLine) this.#owner.delete(stream);
+    else this.#owner.set(stream, writer);
+  }
+}
 
 /** Runs `work` on every host in parallel (at most --concurrency at once), after the shared steps. */
 export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostOutcome<T>[]> {
   const outcomes = new Map<string, HostOutcome<T>>();
   const width = Math.max(...spec.hosts.map((h) => h.name.length));
   const live = showsLive(ctx.mode, spec.style);
+  const unended = new UnendedLines();
   const hostTasks: ListrTask<unknown, any, any>[] = spec.hosts.map((host) => ({
     title: host.name,
     task: async (_, task: Wrapper) => {
@@ -71,20 +97,27 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
         return;
       }
       const prefix = `${paint.cyan(host.name.padEnd(width))} | `;
-      const output = (lines: string, stream: 'stdout' | 'stderr' = 'stdout', shown = stream === 'stderr' ? paint.red(lines) : lines) => {
+      const output = (lines: string, stream: 'stdout' | 'stderr' = 'stdout', endsLine = true, shown = stream === 'stderr' ? paint.red(lines) : lines) => {
+        const destination = stream === 'stderr' || ctx.mode.json ? process.stderr : process.stdout;
         // Lines of all hosts interleave, except under each host's own line in the live view.
-        if (live) task.output = shown;
-        else task.output = `${stream === 'stderr' ? STDERR_LINE : ''}${prefix}${shown.replaceAll('\n', `\n${prefix}`)}`;
-        return live || !(stream === 'stderr' || ctx.mode.json ? process.stderr : process.stdout).writableNeedDrain;
+        if (live) {
+          task.output = shown;
+          return true;
+        }
+        const { lead, continues } = unended.before(destination, host.name);
+        unended.after(destination, host.name, endsLine);
+        const marks = `${stream === 'stderr' ? STDERR_LINE : ''}${endsLine ? '' : UNENDED}`;
+        task.output = `${marks}${lead}${continues ? '' : prefix}${shown.replaceAll('\n', `\n${prefix}`)}`;
+        return !destination.writableNeedDrain;
       };
       let outcome: HostOutcome<T>;
       try {
         const value = await spec.work(host, {
           output,
           progress: (text) => {
-            if (!ctx.mode.quiet) output(text, 'stderr', text);
+            if (!ctx.mode.quiet) output(text, 'stderr', true, text);
           },
-          verboseLines: ctx.mode.verbose ? (stream, lines) => output(lines, stream) : undefined,
+          verboseLines: ctx.mode.verbose ? (stream, lines, endsLine) => output(lines, stream, endsLine) : undefined,
           drained,
         });
         outcome = { host, ok: true, value };
@@ -111,7 +144,7 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
   });
 
   const list = new Listr<unknown, any, any>(steps, {
-    ...rendererFor(ctx.mode, live),
+    ...rendererFor(ctx.mode, live, unended),
     exitOnError: true,
     registerSignalListeners: false,
   });
@@ -238,6 +271,7 @@ class ChatonLogger extends ListrLogger {
     private readonly shown: (level: ListrLogLevels) => boolean,
     private readonly plain: boolean,
     stdout: NodeJS.WriteStream,
+    private readonly unended: UnendedLines,
   ) {
     super({ processOutput: new ProcessOutput(stdout, process.stderr), useIcons: !plain });
   }
@@ -245,13 +279,18 @@ class ChatonLogger extends ListrLogger {
   override log(level: ListrLogLevels, message: string | any[], options?: LoggerFieldOptions): void {
     if (!this.shown(level)) return;
     if (level === ListrLogLevels.OUTPUT) {
-      const text = typeof message === 'string' ? message : message.join(' ');
-      if (text.startsWith(STDERR_LINE)) this.process.toStderr(text.slice(STDERR_LINE.length));
-      else this.process.toStdout(text);
+      let text = typeof message === 'string' ? message : message.join(' ');
+      const toStderr = text.startsWith(STDERR_LINE);
+      if (toStderr) text = text.slice(STDERR_LINE.length);
+      const endsLine = !text.startsWith(UNENDED);
+      if (!endsLine) text = text.slice(UNENDED.length);
+      if (toStderr) this.process.toStderr(text, endsLine);
+      else this.process.toStdout(text, endsLine);
       return;
     }
     const line = this.format(level, message, options);
-    this.process.toStderr(this.plain ? line.replace(/^/gm, `${timestamp()} `) : line);
+    const { lead } = this.unended.before(process.stderr);
+    this.process.toStderr(lead + (this.plain ? line.replace(/^/gm, `${timestamp()} `) : line));
   }
 }
 
@@ -260,15 +299,15 @@ function showsLive(mode: OutputMode, style: FanOut<unknown>['style']): boolean {
   return style === 'live' && mode.interactive && process.stdout.isTTY === true && !mode.json && !mode.quiet;
 }
 
-function rendererFor(mode: OutputMode, live: boolean) {
+function rendererFor(mode: OutputMode, live: boolean, unended: UnendedLines) {
   const shown = (level: ListrLogLevels) => {
     if (level === ListrLogLevels.OUTPUT) return !mode.json || mode.verbose;
     return !mode.quiet || level === ListrLogLevels.FAILED;
   };
   if (live) {
-    const logger = new ChatonLogger(shown, false, process.stderr);
+    const logger = new ChatonLogger(shown, false, process.stderr, unended);
     return { renderer: 'default' as const, rendererOptions: { logger, collapseSubtasks: false, collapseErrors: false, showErrorMessage: true, formatOutput: 'wrap' as const } };
   }
-  const logger = new ChatonLogger(shown, !mode.interactive, mode.json ? process.stderr : process.stdout);
+  const logger = new ChatonLogger(shown, !mode.interactive, mode.json ? process.stderr : process.stdout, unended);
   return { renderer: 'simple' as const, rendererOptions: { logger } };
 }

@@ -1,5 +1,7 @@
 // Exit codes are part of chaton's interface: cron jobs and monitoring read them.
 // The table is printed by `chaton --help` and copied in the README; keep the three in step.
+import { brief } from './shell.js';
+
 export const ExitCode = {
   ok: 0,
   failed: 1,
@@ -80,7 +82,26 @@ export class RemoteCommandError extends ChatonError {
 function describeRemoteFailure(host: string, command: string, code: number | null, stderr: string): string {
   const status = code === null ? 'was killed' : `exited with ${code}`;
   const lastLine = stderr.trim().split('\n').pop();
-  return `${host}: \`${command}\` ${status}${lastLine ? `: ${lastLine}` : ''}`;
+  return `${host}: \`${brief(command)}\` ${status}${lastLine ? `: ${lastLine}` : ''}`;
+}
+
+/**
+ * The connection dropped while a command ran: it may have finished, failed or still be running
+ * there. Not a ConnectionError: those say the host was never reached.
+ */
+export class LostWhileRunningError extends ChatonError {
+  constructor(
+    readonly host: string,
+    readonly command: string,
+    named: string,
+    lost: ConnectionError,
+  ) {
+    super(
+      `${named}: connection lost while it ran (${lost.message}): its outcome is unknown`,
+      ExitCode.failed,
+      `look at ${host} before running it again: it may have run to its end (exec's end is in its syslog, tag chaton)`,
+    );
+  }
 }
 
 export class InterruptedError extends ChatonError {

@@ -3,8 +3,19 @@
 import type { Fact } from './facts.js';
 import type { Host } from './inventory/types.js';
 import type { Connection, ConnectionPool, ExecHandle } from './ssh.js';
-import { InterruptedError, RemoteCommandError } from './errors.js';
-import { asRoot, display, followedBy, killProcessGroup, PROCESS_GROUP_MARKER, render, reportingProcessGroup, Secret, type Command, type Script } from './shell.js';
+import { InterruptedError, LostWhileRunningError, RemoteCommandError } from './errors.js';
+import {
+  asRoot,
+  brief,
+  display,
+  killProcessGroup,
+  PROCESS_GROUP_MARKER,
+  render,
+  Secret,
+  sessionCommand,
+  type Command,
+  type Script,
+} from './shell.js';
 
 export interface RunOptions {
   /** A probe only reads state and runs even in dry-run; a change is printed there instead. */
@@ -20,14 +31,15 @@ export interface RunOptions {
   /** Bytes of stdout and of stderr kept in the result; the rest is only streamed. */
   captureBytes?: number;
   /**
-   * Called with one or more complete lines (joined by newlines, without the last one); returns
-   * false when whoever shows them is full, and the command then waits for `drained`.
+   * Called with one or more lines (joined by newlines, without the last one); returns false when
+   * whoever shows them is full, and the command then waits for `drained`. `endsLine` is false for
+   * a piece of a line too long to hold, whose rest comes next.
    */
-  onLines?: (stream: 'stdout' | 'stderr', lines: string) => boolean;
+  onLines?: (stream: 'stdout' | 'stderr', lines: string, endsLine: boolean) => boolean;
   drained?: () => Promise<void>;
   /**
    * Run right after, in the same session, with the exit status as last argument (see
-   * followedBy); `ran` is called when it did (the session ended by itself with a status).
+   * sessionCommand); `ran` is called when it did (the session ended by itself with a status).
    */
   then?: { command: Command; ran(): void };
 }
@@ -49,7 +61,7 @@ export interface RunResult {
 
 export interface PlannedCommand {
   host: Host;
-  /** Exactly the bytes that would be sent. */
+  /** The command as it would run there, byte for byte (sessionCommand says how it travels). */
   line: Buffer;
   stdin: 'secret' | 'data' | null;
 }
@@ -74,26 +86,29 @@ export class Executor {
   ) {}
 
   async run(host: Host, script: Script, opts: RunOptions): Promise<RunResult> {
+    // As it runs on the host: what dry-run prints and messages show (see sessionCommand).
     const sent = host.become === 'sudo' ? asRoot(script) : script;
     const line = render(sent);
     const shown = display(sent);
+    const named = `${host.name}: \`${brief(shown)}\``;
     const stdin = 'stdin' in sent ? sent.stdin : undefined;
-    if (this.options.signal.aborted && !opts.afterInterrupt) throw new InterruptedError(`${host.name}: \`${shown}\` not started: interrupted`);
+    if (this.options.signal.aborted && !opts.afterInterrupt) throw new InterruptedError(`${named} not started: interrupted`);
     if (opts.kind === 'change' && this.options.dryRun) {
       this.planned.push({ host, line, stdin: stdin === undefined ? null : stdin instanceof Secret ? 'secret' : 'data' });
       return { host: host.name, command: shown, code: 0, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), truncated: false, durationMs: 0, dryRun: true };
     }
 
     const connection = await this.pool.connect(host, host.via);
-    const stdout = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLines && ((l) => opts.onLines!('stdout', l)));
+    const stdout = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLines && ((l, e) => opts.onLines!('stdout', l, e)));
     // The head of stderr is always kept: the messages chaton recognises (sudo's) are there.
-    const stderr = new Capture(Math.max(opts.captureBytes ?? DEFAULT_CAPTURE, STDERR_HEAD), opts.onLines && ((l) => opts.onLines!('stderr', l)));
+    const stderr = new Capture(Math.max(opts.captureBytes ?? DEFAULT_CAPTURE, STDERR_HEAD), opts.onLines && ((l, e) => opts.onLines!('stderr', l, e)));
     const processGroup = new ProcessGroupReader((chunk) => stderr.add(chunk));
     const started = performance.now();
+    const session = sessionCommand(script, host.become === 'sudo' ? 'sudo' : undefined, opts.then?.command);
     const handle = await connection.exec(
-      reportingProcessGroup(opts.then ? followedBy(line, opts.then.command) : line),
+      session.line,
       {
-        stdin: stdin instanceof Secret ? stdin.reveal() : typeof stdin === 'string' ? Buffer.from(stdin) : stdin,
+        stdin: session.stdin instanceof Secret ? session.stdin.reveal() : typeof session.stdin === 'string' ? Buffer.from(session.stdin) : session.stdin,
         onStdout: (chunk) => stdout.add(chunk),
         onStderr: (chunk) => processGroup.add(chunk),
         drained: opts.drained,
@@ -122,11 +137,11 @@ export class Executor {
     if (watch.reason) {
       const stopped = await watch.stopped;
       const fate = stopped ? 'was stopped' : 'could not be stopped: it may still be running there';
-      if (watch.reason === 'interrupt') throw new InterruptedError(`${host.name}: \`${shown}\` interrupted: it ${fate}`);
-      throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${host.name}: \`${shown}\` did not finish within ${host.ssh.commandTimeoutMs / 1000} s and ${fate}`, 'raise ssh.command_timeout in the inventory if it needs longer');
+      if (watch.reason === 'interrupt') throw new InterruptedError(`${named} interrupted: it ${fate}`);
+      throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${named} did not finish within ${host.ssh.commandTimeoutMs / 1000} s and ${fate}`, 'raise ssh.command_timeout in the inventory if it needs longer');
     }
-    // No exit status and a dead connection: the command's fate is unknown.
-    if (code === null && signal === null && connection.lost) throw connection.lost;
+    // No exit status and a dead connection: the command was sent, its fate is unknown.
+    if (code === null && signal === null && connection.lost) throw new LostWhileRunningError(host.name, shown, named, connection.lost);
     if (host.become === 'sudo' && code === 1 && SUDO_WANTS_PASSWORD.test(result.stderr.toString())) {
       throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${host.name}: sudo asks ${host.user} for a password`, `give ${host.user} passwordless sudo on ${host.name} (a NOPASSWD rule in /etc/sudoers.d/), or connect as root`);
     }
@@ -203,7 +218,7 @@ interface Watch {
   clear(): void;
 }
 
-/** Takes the process-group line off the front of stderr (see reportingProcessGroup); the rest passes on. */
+/** Takes the process-group line off the front of stderr (see sessionCommand); the rest passes on. */
 class ProcessGroupReader {
   /** The process group, once its line arrived; undefined if the output ended without it. */
   readonly known: Promise<number | undefined>;
@@ -266,7 +281,7 @@ class Capture {
   constructor(
     private readonly limit: number,
     /** Without it, lines are not split at all: only the head is kept. */
-    private readonly onLines: ((lines: string) => boolean) | undefined,
+    private readonly onLines: ((lines: string, endsLine: boolean) => boolean) | undefined,
   ) {}
 
   /** False when the reader of the lines is full. */
@@ -283,7 +298,7 @@ class Capture {
   }
 
   end(): void {
-    if (this.#partial.length > 0) this.onLines?.(this.#partial.toString('utf8'));
+    if (this.#partial.length > 0) this.onLines?.(this.#partial.toString('utf8'), true);
     this.#partial = Buffer.alloc(0);
   }
 
@@ -291,20 +306,29 @@ class Capture {
     return Buffer.concat(this.#kept);
   }
 
-  #split(chunk: Buffer, onLines: (lines: string) => boolean): boolean {
+  #split(chunk: Buffer, onLines: (lines: string, endsLine: boolean) => boolean): boolean {
     let data = this.#partial.length ? Buffer.concat([this.#partial, chunk]) : chunk;
     let accepted = true;
     const lastNewline = data.lastIndexOf(0x0a);
     if (lastNewline !== -1) {
-      accepted = onLines(data.subarray(0, lastNewline).toString('utf8'));
+      accepted = onLines(data.subarray(0, lastNewline).toString('utf8'), true);
       data = data.subarray(lastNewline + 1);
     }
     // A line without an end is still shown, in pieces, rather than held without bound.
     while (data.length > MAX_LINE) {
-      accepted = onLines(data.subarray(0, MAX_LINE).toString('utf8')) && accepted;
-      data = data.subarray(MAX_LINE);
+      const cut = utf8Boundary(data, MAX_LINE);
+      accepted = onLines(data.subarray(0, cut).toString('utf8'), false) && accepted;
+      data = data.subarray(cut);
     }
     this.#partial = Buffer.from(data);
     return accepted;
   }
+}
+
+/** Where to cut `data` at or before `at` without splitting a UTF-8 character (when it is UTF-8). */
+function utf8Boundary(data: Buffer, at: number): number {
+  let cut = at;
+  // Continuation bytes are 10xxxxxx; a character has at most three of them.
+  while (cut > at - 3 && (data[cut]! & 0xc0) === 0x80) cut--;
+  return cut;
 }

@@ -106,29 +106,76 @@ export function asRoot(script: Script): Script {
   return isShellText(script) || script.stdin === undefined ? wrapped : withStdin(wrapped, script.stdin);
 }
 
-/**
- * What the executor really sends: the command, after a first line on stderr giving the process
- * id of the session's shell. sshd starts every session in a new session (setsid), so that id is
- * also the command's process group: the handle to stop it on a timeout or Ctrl-C, since sshd
- * neither stops a command when its channel closes nor takes "signal" requests for root logins.
- */
-export function reportingProcessGroup(line: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`echo ${PROCESS_GROUP_MARKER} $$ >&2; `), line]);
-}
-
+/** A line on stderr ahead of everything else, giving the process id of the session's shell. */
 export const PROCESS_GROUP_MARKER = 'chaton-process-group';
 
 /**
- * The script, then `after` given the script's exit status as its last argument, in the same
- * shell (one session instead of two). The script runs in a subshell, so that its own `exit`,
- * `exec` or traps cannot skip `after`; the line break lets it end with a comment. The exit
- * status stays the script's.
+ * Reads a script from stdin and runs it in a subshell of the shell that reads this line: its
+ * own `exit`, `exec`, traps or a stray `)` stay inside, and its stdin is empty, as when ssh
+ * sends a command and no input (`$(cat)` is expanded before the redirection applies). `$(cat)`
+ * drops only trailing newlines, which a script does not need.
  */
-export function followedBy(line: Buffer, after: Command): Buffer {
-  return Buffer.concat([Buffer.from('('), line, Buffer.from('\n); chaton_status=$?; '), render(after), Buffer.from(' "$chaton_status"; exit "$chaton_status"')]);
+const RUN_FROM_STDIN = '(eval "$(cat)" </dev/null)';
+
+/**
+ * The longest command chaton puts in the session request. sshd hands the request to the login
+ * shell as one argument, which Linux caps at 128 KiB; the rest of the line needs about 1 KiB.
+ */
+export const MAX_ARGV_COMMAND = 120 * 1024;
+
+export interface SessionCommand {
+  /** The session's command line, for the login shell of the account chaton logs in as. */
+  line: Buffer;
+  stdin: string | Uint8Array | Secret | undefined;
 }
 
-/** Stops a command started by `reportingProcessGroup`, with everything it started. */
+/**
+ * What the executor really sends for `script`, run as root through `sudo -n` when `become` is
+ * 'sudo':
+ * - First, a line on stderr with the process id of the session's shell. sshd starts every
+ *   session in a new session (setsid), so that id is also the command's process group: the
+ *   handle to stop it on a timeout or Ctrl-C, since sshd neither stops a command when its
+ *   channel closes nor takes "signal" requests for root logins.
+ * - The script, as one quoted word: `sudo -n -- sh -c '<script>'`, or `(eval '<script>')` in the
+ *   login shell, so that nothing in its text can reach what chaton runs after it. That is how
+ *   `ps` and sudo's log show it.
+ * - A script too long for the request (see MAX_ARGV_COMMAND) travels on the session's stdin
+ *   instead, read by a fixed line (RUN_FROM_STDIN) in the same shell. Only a script with no
+ *   stdin of its own can: those with one are Commands built by chaton, short.
+ * - `after` runs next in the same session (one session instead of two), given the script's
+ *   exit status as its last argument; the session's exit status stays the script's.
+ */
+export function sessionCommand(script: Script, become: 'sudo' | undefined, after?: Command): SessionCommand {
+  const ownStdin = !isShellText(script) && script.stdin !== undefined ? script.stdin : undefined;
+  const inRequest = become === 'sudo' ? render(asRoot(script)) : Buffer.concat([Buffer.from('(eval '), quote(render(script)), Buffer.from(')')]);
+  let run = inRequest;
+  let stdin = ownStdin;
+  if (inRequest.length > MAX_ARGV_COMMAND) {
+    if (ownStdin !== undefined) throw new TypeError(`a command with its own stdin must be shorter than ${MAX_ARGV_COMMAND} bytes`);
+    run = become === 'sudo' ? render(command('sudo', '-n', '--', 'sh', '-c', RUN_FROM_STDIN)) : Buffer.from(RUN_FROM_STDIN);
+    stdin = render(script);
+  }
+  const parts = [Buffer.from(`echo ${PROCESS_GROUP_MARKER} $$ >&2; `), run];
+  if (after) parts.push(Buffer.from('; chaton_status=$?; '), render(after), Buffer.from(' "$chaton_status"; exit "$chaton_status"'));
+  return { line: Buffer.concat(parts), stdin };
+}
+
+/**
+ * Stops a command started by `sessionCommand`, with everything it started. Not `kill -KILL --
+ * -<group>`: dash and busybox sh, which are `sh` under sudo on Debian and on small gateways,
+ * take `--` for a process id.
+ */
 export function killProcessGroup(processGroup: number): Command {
-  return command('kill', '-KILL', '--', `-${processGroup}`);
+  return command('kill', '-KILL', `-${processGroup}`);
+}
+
+/**
+ * A long text for a progress line or a message: its head, then how long it is in all. Commands
+ * can be hundreds of kilobytes; JSON reports and the local audit record keep them whole.
+ */
+export function brief(text: string, max = 200): string {
+  if (text.length <= max) return text;
+  // Never cut a character in two (a surrogate pair).
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1]!) ? max - 1 : max;
+  return `${text.slice(0, end)}… (${Buffer.byteLength(text)} bytes)`;
 }

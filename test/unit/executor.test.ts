@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exitCodeFor, type HostOutcome } from '../../src/lib/chain.js';
-import { ConnectionError, ExitCode, HostKeyError, InterruptedError, RemoteCommandError } from '../../src/lib/errors.js';
+import { ConnectionError, ExitCode, HostKeyError, InterruptedError, LostWhileRunningError, RemoteCommandError } from '../../src/lib/errors.js';
 import { Executor } from '../../src/lib/executor.js';
 import { parseInventory } from '../../src/lib/inventory/load.js';
 import type { Host } from '../../src/lib/inventory/types.js';
@@ -65,7 +65,8 @@ describe('Executor.run', () => {
   it('sends the rendered command after the process-group line, and keeps that line out of stderr', async () => {
     const connection = new ScriptedConnection([() => ({ stderr: ['chaton-process', '-group 4242\nwarn', 'ing\n'], stdout: ['out\n'], exit: { code: 0 } })]);
     const result = await executorFor(connection).run(pve1, command('ls', "/etc/it's"), { kind: 'probe' });
-    assert.equal(connection.sent[0]!.line, "echo chaton-process-group $$ >&2; ls '/etc/it'\\''s'");
+    assert.equal(connection.sent[0]!.line, "echo chaton-process-group $$ >&2; (eval 'ls '\\''/etc/it'\\''\\'\\'''\\''s'\\''')");
+    assert.equal(connection.sent[0]!.stdin, undefined);
     assert.equal(result.command, "ls '/etc/it'\\''s'");
     assert.equal(result.stderr.toString(), 'warning\n');
     assert.equal(result.stdout.toString(), 'out\n');
@@ -110,7 +111,7 @@ describe('Executor.run', () => {
     const change = await executor.run(vm1, withStdin(command('touch', '/x'), new Secret('s')), { kind: 'change' });
     assert.equal(change.dryRun, true);
     await executor.run(pve1, command('uname'), { kind: 'probe' });
-    assert.deepEqual(connection.sent.map((s) => s.line), ['echo chaton-process-group $$ >&2; uname']);
+    assert.deepEqual(connection.sent.map((s) => s.line), ['echo chaton-process-group $$ >&2; (eval uname)']);
     assert.deepEqual(executor.planned.map((p) => [p.host.name, p.line.toString(), p.stdin]), [['vm1', "sudo -n -- sh -c 'touch /x'", 'secret']]);
     assert.equal(executor.changedHosts.size, 0);
   });
@@ -121,7 +122,7 @@ describe('Executor.run', () => {
       executorFor(connection).run(vm1, command('sleep', '300'), { kind: 'change' }),
       (error: unknown) => error instanceof RemoteCommandError && /did not finish within 0.2 s and was stopped/.test(error.message),
     );
-    assert.deepEqual(connection.sent[1], { line: "sudo -n -- sh -c 'kill -KILL -- -777'", stdin: undefined, urgent: true });
+    assert.deepEqual(connection.sent[1], { line: "sudo -n -- sh -c 'kill -KILL -777'", stdin: undefined, urgent: true });
     assert.equal(connection.closed, 1);
   });
 
@@ -141,16 +142,31 @@ describe('Executor.run', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     abort.abort();
     await assert.rejects(running, (error: unknown) => error instanceof InterruptedError && /was stopped/.test(error.message));
-    assert.equal(connection.sent[1]!.line, 'kill -KILL -- -11');
+    assert.equal(connection.sent[1]!.line, 'kill -KILL -11');
     await assert.rejects(executor.run(pve1, command('true'), { kind: 'probe' }), InterruptedError);
     const audit = await executor.run(pve1, command('logger', 'x'), { kind: 'change', afterInterrupt: true });
     assert.equal(audit.code, 0);
   });
 
-  it('reports a dropped connection, not an exit status, when the command ended without one', async () => {
+  it('reports a connection dropped while the command ran as an unknown outcome, not as unreachable', async () => {
     const connection = new ScriptedConnection([() => ({ stderr: [marker(3)], exit: { code: null } })]);
     connection.lost = new ConnectionError('pve1', 'pve1 (10.0.0.11:22): connection lost: Keepalive timeout');
-    await assert.rejects(executorFor(connection).run(pve1, command('true'), { kind: 'probe' }), /connection lost: Keepalive timeout/);
+    await assert.rejects(executorFor(connection).run(pve1, command('true'), { kind: 'probe' }), (error: unknown) => {
+      assert.ok(error instanceof LostWhileRunningError && !(error instanceof ConnectionError));
+      assert.match(error.message, /^pve1: `true`: connection lost while it ran \(.*Keepalive timeout\): its outcome is unknown$/);
+      return true;
+    });
+  });
+
+  it('shows a long command shortened in its messages', async () => {
+    const fails = () => ({ stderr: [marker(1)], exit: { code: 2 } });
+    const text = `echo ${'x'.repeat(70_000)}`;
+    await assert.rejects(executorFor(new ScriptedConnection([fails])).run(pve1, { shellText: text }, { kind: 'probe' }), (error: unknown) => {
+      assert.ok(error instanceof RemoteCommandError);
+      assert.ok(error.message.length < 300, error.message);
+      assert.match(error.message, /… \(70005 bytes\)` exited with 2$/);
+      return true;
+    });
   });
 });
 
