@@ -254,6 +254,27 @@ export function checkHostKey(entries: readonly KnownHostsEntry[], name: string, 
   return known.length > 0 ? { status: 'changed', known } : { status: 'unknown' };
 }
 
+/**
+ * ssh's verdict on the key `address:port` offered. A host on another port than 22 with no line of its
+ * own (no key, not revoked) is looked up by its bare address too, as OpenSSH does (sshconnect.c,
+ * check_host_key, case HOST_NEW: "checking without port identifier", read-only): the key found
+ * there is trusted ("found matching key w/out port"); any other key there leaves the host unknown,
+ * not changed. A key revoked there stays revoked: ssh reports it and then treats the key as new,
+ * which its accept-new would record; chaton never records a revoked key. (ssh skips this with a
+ * HostKeyAlias, which chaton has not.)
+ */
+function checkEndpointKey(
+  entries: readonly KnownHostsEntry[],
+  address: string,
+  port: number,
+  blob: Buffer,
+): HostKeyVerdict {
+  const verdict = checkHostKey(entries, hostLookupName(address, port), blob);
+  if (verdict.status !== 'unknown' || port === 22) return verdict;
+  const portless = checkHostKey(entries, hostLookupName(address, 22), blob);
+  return portless.status === 'trusted' || portless.status === 'revoked' ? portless : verdict;
+}
+
 function formatLine(hosts: string, blob: Buffer): string {
   return `${hosts} ${keyTypeOfBlob(blob)} ${blob.toString('base64')}`;
 }
@@ -334,12 +355,14 @@ export class KnownHostsStore {
   }
 
   check(address: string, port: number, blob: Buffer): HostKeyVerdict {
-    return checkHostKey(this.#entries, hostLookupName(address, port), blob);
+    return checkEndpointKey(this.#entries, address, port, blob);
   }
 
   /**
    * For ssh2's `algorithms.serverHostKey`: the algorithms of the key types known for this host first
    * (as ssh orders HostKeyAlgorithms), so that a server with several keys shows the one we know.
+   * Only the host's own name counts, never the bare address `check` may fall back on: ssh's
+   * order_hostkeyalgs (sshconnect2.c) looks up `[address]:port` alone.
    */
   preferredHostKeyAlgorithms(address: string, port: number): string[] {
     const knownTypes = new Set(plainKeysFor(this.#entries, hostLookupName(address, port)).map((entry) => entry.keyType));
@@ -352,15 +375,16 @@ export class KnownHostsStore {
    * lines. A key already trusted is left where it is; a changed or revoked one is refused.
    */
   accept(address: string, port: number, blob: Buffer): Promise<{ file: string; line: string }> {
-    const accepted = this.#writes.then(() => this.#accept(hostLookupName(address, port), blob));
+    const accepted = this.#writes.then(() => this.#accept(address, port, blob));
     this.#writes = accepted.catch(() => undefined);
     return accepted;
   }
 
-  async #accept(name: string, blob: Buffer): Promise<{ file: string; line: string }> {
+  async #accept(address: string, port: number, blob: Buffer): Promise<{ file: string; line: string }> {
+    const name = hostLookupName(address, port);
     const [file] = this.#files;
     if (file === undefined) throw new HostKeyError(name, `${name}: no known_hosts file to record its key in`);
-    const verdict = checkHostKey(this.#entries, name, blob);
+    const verdict = checkEndpointKey(this.#entries, address, port, blob);
     if (verdict.status === 'trusted') return { file: verdict.entry.file, line: formatLine(verdict.entry.hosts, verdict.entry.key) };
     if (verdict.status !== 'unknown') throw refusal(name, blob, verdict);
     const text = formatLine(name, blob);

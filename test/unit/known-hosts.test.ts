@@ -72,6 +72,9 @@ function knownHostsText(): string {
     /* 10 */ `stolen.example.org ${keys.revoked.text}`,
     /* 11 */ `@cert-authority *.example.org ${keys.ca521.text}`,
     /* 12 */ ' \t # an indented comment',
+    /* 13 */ `@revoked zeta.example.org ${keys.alphaEc.text}`,
+    /* 14 */ `zeta.example.org ${keys.alphaEc.text}`,
+    /* 15 */ `[zeta.example.org]:2200 ${keys.alphaEc.text}`,
     '',
   ].join('\n');
 }
@@ -130,8 +133,17 @@ function verdictCases(): [string, number, TestKey, string][] {
     ['alpha.example.org', 22, keys.intruder, 'changed 2,3'],
     // A type not known for the host is a change too, as for ssh: else an intruder would just pick one.
     ['alpha.example.org', 22, keys.rsa, 'changed 2,3'],
+    // A host with a line of its own is judged by it alone, even if its bare name has the key.
     ['alpha.example.org', 2222, keys.alphaEd, 'changed 4'],
-    ['alpha.example.org', 2223, keys.alphaEd, 'unknown'],
+    // Without one, ssh also looks up its bare name: that key is trusted, another leaves it unknown.
+    ['alpha.example.org', 2223, keys.alphaEd, 'trusted 2'],
+    ['alpha.example.org', 2223, keys.alphaEc, 'trusted 3'],
+    ['alpha.example.org', 2223, keys.intruder, 'unknown'],
+    ['alpha.example.org', 2223, keys.rsa, 'unknown'],
+    ['beta.example.org', 2200, keys.rsa, 'trusted 5'],
+    ['printer.lan', 2222, keys.intruder, 'trusted 7'],
+    ['vault.lan', 2222, keys.intruder, 'unknown'],
+    ['build-7.example.org', 2222, keys.ec384, 'trusted 8'],
     ['beta.example.org', 22, keys.rsa, 'trusted 5'],
     ['192.0.2.7', 22, keys.rsa, 'trusted 5'],
     ['printer.lan', 22, keys.intruder, 'trusted 7'],
@@ -141,6 +153,11 @@ function verdictCases(): [string, number, TestKey, string][] {
     // Revoked wins over line 10, which would trust it.
     ['stolen.example.org', 22, keys.revoked, 'revoked 9'],
     ['anything.example.net', 22, keys.revoked, 'revoked 9'],
+    ['stolen.example.org', 2222, keys.revoked, 'revoked 9'],
+    // Revoked for the bare name only: that wins over the bare name's own line, not over the host's.
+    ['zeta.example.org', 22, keys.alphaEc, 'revoked 13'],
+    ['zeta.example.org', 2222, keys.alphaEc, 'revoked 13'],
+    ['zeta.example.org', 2200, keys.alphaEc, 'trusted 15'],
     // Only @cert-authority (and @revoked) lines match: they say nothing about a plain key.
     ['gamma.example.org', 22, keys.alphaEd, 'unknown'],
     ['gamma.example.org', 22, keys.ca521, 'unknown'],
@@ -163,6 +180,9 @@ describe('parseKnownHosts', () => {
         { file: plainFile, line: 9, marker: 'revoked', hosts: '*', keyType: 'ssh-ed25519' },
         { file: plainFile, line: 10, marker: null, hosts: 'stolen.example.org', keyType: 'ssh-ed25519' },
         { file: plainFile, line: 11, marker: 'cert-authority', hosts: '*.example.org', keyType: 'ecdsa-sha2-nistp521' },
+        { file: plainFile, line: 13, marker: 'revoked', hosts: 'zeta.example.org', keyType: 'ecdsa-sha2-nistp256' },
+        { file: plainFile, line: 14, marker: null, hosts: 'zeta.example.org', keyType: 'ecdsa-sha2-nistp256' },
+        { file: plainFile, line: 15, marker: null, hosts: '[zeta.example.org]:2200', keyType: 'ecdsa-sha2-nistp256' },
       ],
     );
     assert.deepEqual(entries[0]!.key, keys.alphaEd.blob);
@@ -238,6 +258,8 @@ describe('host matching', () => {
     'build-7.example.org',
     'build-77.example.org',
     'stolen.example.org',
+    'zeta.example.org',
+    '[zeta.example.org]:2200',
     'gamma.example.org',
     'example.org',
   ];
@@ -330,7 +352,7 @@ describe('checkHostKey', () => {
   // `ssh-keygen -H` gives each name of a line its own line, so entries are compared by key, not line.
   it('gives the same verdicts on a copy hashed by ssh-keygen -H', async () => {
     const hashed = await KnownHostsStore.load([hashedFile]);
-    assert.equal((await readFile(hashedFile, 'utf8')).match(/^\|1\|/gm)?.length, 6);
+    assert.equal((await readFile(hashedFile, 'utf8')).match(/^\|1\|/gm)?.length, 8);
     const plain = await KnownHostsStore.load([plainFile]);
     for (const [address, port, key] of verdictCases()) {
       const verdicts = [plain, hashed].map((store) => keysOf(store.check(address, port, key.blob)));
@@ -357,7 +379,7 @@ describe('checkHostKey', () => {
     try {
       for (const key of new Set(verdictCases().map(([, , key]) => key))) servers.set(key, await startServer(key));
       for (const [address, port, key] of verdictCases()) {
-        const status = await sshVerdict(plainFile, hostLookupName(address, port), servers.get(key)!.port);
+        const status = await sshVerdict(plainFile, address, port, servers.get(key)!.port);
         assert.equal(store.check(address, port, key.blob).status, status, `${address}:${port} ${describeKey(key.blob)}`);
       }
     } finally {
@@ -445,6 +467,34 @@ describe('KnownHostsStore', () => {
     assert.equal(summary(reloaded.check('new.example.org', 22, keys.alphaEd.blob)), 'trusted 1');
     assert.equal(summary(reloaded.check('new.example.org', 2222, keys.alphaEc.blob)), 'trusted 2');
     assert.equal(summary(reloaded.check('new.example.org', 22, keys.intruder.blob)), 'changed 1');
+  });
+
+  it('records a host on another port as [address]:port, unless its bare name already has the key', async () => {
+    const file = await writeKnownHosts('bare-names', knownHostsText());
+    const store = await KnownHostsStore.load([file]);
+    assert.deepEqual(await store.accept('alpha.example.org', 2223, keys.alphaEd.blob), {
+      file,
+      line: `alpha.example.org ${keys.alphaEd.text}`,
+    });
+    assert.equal(await readFile(file, 'utf8'), knownHostsText());
+    // Another key under the bare name is no change: the host's own line is added, and rules from then on.
+    await store.accept('alpha.example.org', 2223, keys.intruder.blob);
+    assert.equal(await readFile(file, 'utf8'), `${knownHostsText()}[alpha.example.org]:2223 ${keys.intruder.text}\n`);
+    assert.equal(summary(store.check('alpha.example.org', 2223, keys.intruder.blob)), 'trusted 16');
+    assert.equal(summary(store.check('alpha.example.org', 2223, keys.alphaEd.blob)), 'changed 16');
+    await assert.rejects(store.accept('zeta.example.org', 2222, keys.alphaEc.blob), (error: unknown) => {
+      assert.ok(error instanceof HostKeyError);
+      assert.match(error.message, new RegExp(`^\\[zeta\\.example\\.org\\]:2222: .*revoked in ${file}:13`));
+      return true;
+    });
+  });
+
+  it('orders host key algorithms by the host\'s own lines, not by its bare name', async () => {
+    const store = await KnownHostsStore.load([plainFile]);
+    // ssh asks for the type it knows under [address]:port only: a bare name's ECDSA key is not asked for.
+    assert.equal(store.preferredHostKeyAlgorithms('alpha.example.org', 2223)[0], 'ssh-ed25519');
+    assert.equal(store.preferredHostKeyAlgorithms('beta.example.org', 2200)[0], 'ssh-ed25519');
+    assert.equal(store.preferredHostKeyAlgorithms('beta.example.org', 22)[0], 'rsa-sha2-512');
   });
 
   it('appends after a last line that lacks its newline, and never rewrites it', async () => {
@@ -551,20 +601,33 @@ async function startServer(key: TestKey): Promise<{ port: number; close: () => v
   return { port: (server.address() as AddressInfo).port, close: () => server.close() };
 }
 
-/** What ssh(1) makes of the server's key when `name` is looked up in `knownHostsFile`. */
-async function sshVerdict(knownHostsFile: string, name: string, port: number): Promise<HostKeyVerdict['status']> {
+/**
+ * What ssh(1) makes of the key of the server on `serverPort` when it takes it for `address:port`:
+ * a ProxyCommand reaches the server, so that ssh looks the host up under its own name and port
+ * (a HostKeyAlias would keep it from falling back on the bare name).
+ */
+async function sshVerdict(
+  knownHostsFile: string,
+  address: string,
+  port: number,
+  serverPort: number,
+): Promise<HostKeyVerdict['status']> {
+  const relay =
+    `require('node:net').connect(${serverPort}, '127.0.0.1', function () { ` +
+    'process.stdin.pipe(this).pipe(process.stdout); })';
   const options = {
     BatchMode: 'yes',
     StrictHostKeyChecking: 'yes',
     UserKnownHostsFile: knownHostsFile,
     GlobalKnownHostsFile: '/dev/null',
-    HostKeyAlias: name,
+    ProxyCommand: `'${process.execPath}' -e "${relay}"`,
     CheckHostIP: 'no',
     UpdateHostKeys: 'no',
     PreferredAuthentications: 'none',
     ConnectTimeout: '10',
   };
-  const args = ['-F', '/dev/null', ...Object.entries(options).flatMap(([option, value]) => ['-o', `${option}=${value}`]), '-p', String(port), 'chaton@127.0.0.1', 'true'];
+  const optionArgs = Object.entries(options).flatMap(([option, value]) => ['-o', `${option}=${value}`]);
+  const args = ['-F', '/dev/null', ...optionArgs, '-p', String(port), `chaton@${address}`, 'true'];
   const { stderr } = await run('ssh', args);
   if (/Permission denied/.test(stderr)) return 'trusted';
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) return 'changed';
