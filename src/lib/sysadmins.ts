@@ -224,7 +224,14 @@ export async function newcomerIdentity(ctx: RunContext, login: string, keyFile: 
     ssh: { ...e.ssh, identityFiles, identityFilesExplicit: true, identityPassphraseEnv: undefined, agent: false },
   });
   const identities = new Identities();
-  await identities.load([asNewcomer(like).ssh], ctx.env, async () => undefined);
+  try {
+    await identities.load([asNewcomer(like).ssh], ctx.env, async () => undefined);
+  } catch (error) {
+    // Its words are about ssh.identity_files: this key came from the command line.
+    if (!(error instanceof UsageError)) throw error;
+    const hint = "give the newcomer's private key file, or leave --verify-with out";
+    throw new UsageError(`--verify-with: ${error.message}`, hint);
+  }
   if (identities.warnings.length) throw new UsageError(`--verify-with ${keyFile}: ${identities.warnings.join('; ')}`, 'give an unencrypted copy of the key, or leave --verify-with out');
   return { login, keyFile, identities, asNewcomer };
 }
