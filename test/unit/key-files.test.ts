@@ -1,5 +1,6 @@
 // Key files are read by one reader that never waits on them: a FIFO, a device or a directory
-// given as a key is refused at once (exit 2), and so is a file too large to be a key.
+// given as a key is refused at once (exit 2), a file too large to be a key is refused, and a
+// second Ctrl-C quits even while a worker thread is stuck in a blocking read.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -121,3 +122,32 @@ describe('a key that is not a regular file is refused before any host is touched
   });
 });
 
+describe('a second Ctrl-C', () => {
+  it('quits at once even while a worker thread is stuck in a blocking read (a shell sees 130)', async () => {
+    // A command whose own work waits for good on a FIFO nobody writes to, under runRemote.
+    const script = `
+      import { readFile } from 'node:fs/promises';
+      import { Command } from ${JSON.stringify(import.meta.resolve('commander'))};
+      import { runRemote } from ${JSON.stringify(new URL('../../src/lib/run.js', import.meta.url).href)};
+      const [inventory, fifo] = process.argv.slice(1);
+      const program = new Command().option('-i, --inventory <file>').action((_, cmd) =>
+        runRemote(cmd, async () => {
+          process.stderr.write('reading the FIFO\\n');
+          await readFile(fifo);
+          return { exitCode: 0, json: {} };
+        }),
+      );
+      await program.parseAsync(['-i', inventory], { from: 'user' });`;
+    let interrupts = 0;
+    const args = ['--input-type=module', '-e', script, await inventory(privateKey), fifo];
+    const run = await node(args, (soFar, child) => {
+      // The first Ctrl-C once the read is stuck, the second once the first was taken.
+      const wanted = soFar.includes('interrupting:') ? 2 : soFar.includes('reading the FIFO') ? 1 : 0;
+      for (; interrupts < wanted; interrupts++) child.kill('SIGINT');
+    });
+    assert.match(run.stderr, /interrupted again: quitting now/);
+    // Killed by SIGINT's own default action: what a shell reports as 130.
+    const quit = run.code === 130 || run.signal === 'SIGINT';
+    assert.ok(quit, `still running after the second Ctrl-C (code ${run.code}, ${run.signal})`);
+  });
+});
