@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { timestamp } from '../../src/lib/output.js';
 import type { Lab } from '../lab/lab.js';
 import { addUser, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
@@ -278,6 +279,65 @@ describe('the bastion, the roster', () => {
     const offboarded = await chaton(['-i', roster, '--yes', 'offboard', 'sysadmin', 'grace', '--on', 'pve1', '--save'], { env });
     assert.equal(offboarded.code, 0, offboarded.stderr);
     assert.doesNotMatch(await readFile(roster, 'utf8'), /grace/);
+  });
+});
+
+describe('the lock per login', () => {
+  const lockOf = (login: string) => `/run/chaton/sysadmin-${login}.lock`;
+
+  it('Ctrl-C in the middle of an onboard releases every lock: the next run does not wait', async () => {
+    const mia = await keyPair('mia');
+    const args = [...inv(), '-j', '2', 'onboard', 'sysadmin', 'mia', '--key', mia.public];
+    const interrupted = await chaton(args, {
+      env,
+      onSpawn: (child) => {
+        // Once the first change runs, the locks are all taken and most hosts are still to do.
+        let stderr = '';
+        const interrupt = (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (!/\| create the account mia/.test(stderr)) return;
+          child.stderr!.off('data', interrupt);
+          child.kill('SIGINT');
+        };
+        child.stderr!.on('data', interrupt);
+      },
+    });
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    for (const host of machines) {
+      assert.equal((await lab.run(host, ['test', '-e', lockOf('mia')])).exitCode, 1, `${host}: lock left`);
+    }
+    // Another operator: a lock this one left would be taken over, as left by a run that died.
+    const next = await chaton(args, { env: { ...env, SUDO_USER: 'another' } });
+    assert.equal(next.code, 0, next.stderr);
+    assert.doesNotMatch(next.stderr, /waiting for the lock/);
+  });
+
+  it('a run that waits for a lock says who holds it, and goes on once it is released', async () => {
+    const nina = await keyPair('nina');
+    const since = '2026-11-30T11:03:11.000Z';
+    const take = 'mkdir -p -m 0700 /run/chaton && mkdir "$1" && printf "%s\\n" "$2" > "$1/owner"';
+    const owner = `alice@laptop pid 1234 since ${since}`;
+    const taken = await lab.run('pve2', ['sh', '-c', take, 'sh', lockOf('nina'), owner]);
+    assert.equal(taken.exitCode, 0, taken.stderr);
+    const run = await chaton([...inv(), 'onboard', 'sysadmin', 'nina', '--key', nina.public, '--on', 'pve1,pve2'], {
+      env,
+      onSpawn: (child) => {
+        // alice's run ends once nina's says it waits for it.
+        let stderr = '';
+        const release = (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (!stderr.includes('waiting for the lock')) return;
+          child.stderr!.off('data', release);
+          void lab.run('pve2', ['rm', '-r', lockOf('nina')]);
+        };
+        child.stderr!.on('data', release);
+      },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const held = `held by alice@laptop (pid 1234) since ${timestamp(new Date(since))}`;
+    const waiting = `\npve2: waiting for the lock on sysadmin nina, ${held} (at most 2 minutes)\n`;
+    assert.ok(run.stderr.includes(waiting), run.stderr);
+    assert.notEqual(await passwd('pve2', 'nina'), '');
   });
 });
 
