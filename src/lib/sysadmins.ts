@@ -263,6 +263,48 @@ export function reportTable(outcomes: HostOutcome<HostChanges>[]): string {
 }
 
 /**
+ * The local files written once the hosts have changed (the roster, the newcomer's ssh config).
+ * A failure then cannot mean "nothing was changed" (exit 2): it is reported with the hosts'
+ * results, with what to do, and the run is partial (exit 4).
+ */
+export class LocalWrites {
+  readonly #failures: { what: string; error: unknown; hint: string }[] = [];
+
+  /** What `write` returns, or undefined when it failed: the failure is then reported. */
+  async attempt<T>(what: string, hint: string, write: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await write();
+    } catch (error) {
+      this.#failures.push({ what, error, hint });
+      return undefined;
+    }
+  }
+
+  /** Saves the roster once the hosts are done; `byHand` is the edit to make if it cannot be. */
+  saveRoster<T>(file: string, byHand: string, save: () => Promise<T>): Promise<T | undefined> {
+    const rerun = `once ${file} can be written, rerun this command (the hosts will say unchanged)`;
+    const hint = `the hosts are done: ${rerun}, or ${byHand}`;
+    return this.attempt(`--save, the roster in ${file}`, hint, save);
+  }
+
+  /** The run's exit code, given the hosts' one. */
+  exitCode(hosts: ExitCode): ExitCode {
+    return this.#failures.length > 0 && hosts === ExitCode.ok ? ExitCode.partial : hosts;
+  }
+
+  json(): Record<string, unknown> {
+    if (this.#failures.length === 0) return {};
+    return { notWritten: this.#failures.map(({ what, error, hint }) => ({ what, error: formatError(error), hint })) };
+  }
+
+  /** One paragraph per failure, for the end of the report. */
+  text(): string[] {
+    const title = (what: string) => paint.red(`NOT WRITTEN: ${what}:`);
+    return this.#failures.map(({ what, error, hint }) => `${title(what)} ${formatError(error)}\n  → ${hint}`);
+  }
+}
+
+/**
  * The newcomer's private key (--verify-with), read before anything changes: a key that cannot
  * be used is a usage error while nothing is done yet.
  */

@@ -341,6 +341,75 @@ describe('the lock per login', () => {
   });
 });
 
+/**
+ * Runs a command (the words after it) in a mount namespace of its own, where the directory $1 is
+ * a small tmpfs holding $2 as inventory.yaml: remounted read-only, or filled up. A full one still
+ * takes an empty file, as the roster's lock is, but no file with content.
+ */
+const OWN_FILE_SYSTEM = `set -e
+mount -t tmpfs -o size=1m chaton-test "$1"
+cp "$2" "$1/inventory.yaml"
+if [ "$3" = read-only ]; then mount -o remount,ro "$1"; else cat /dev/zero > "$1/filler" 2> /dev/null || true; fi
+shift 3
+exec "$@"`;
+
+/** The inventory `source`, on a file system of its own for each chaton run: read-only, or full. */
+async function inventoryOn(fileSystem: 'read-only' | 'full', source = inventory) {
+  const mountPoint = await mkdtemp(path.join(dir, `${fileSystem}-`));
+  const script = ['sh', '-c', OWN_FILE_SYSTEM, 'sh', mountPoint, source, fileSystem];
+  const wrapper = ['unshare', '--mount', '--propagation', 'private', ...script];
+  return { args: ['-i', path.join(mountPoint, 'inventory.yaml')], wrapper };
+}
+
+describe('--save when the inventory cannot be written', () => {
+  const shadow = async (host: string, login: string) => (await lab.run(host, ['getent', 'shadow', login])).stdout;
+
+  it('on a read-only file system: refused before any host is touched (exit 2), onboard and offboard', async () => {
+    const kim = await keyPair('kim');
+    const readOnly = await inventoryOn('read-only');
+    const onboard = ['onboard', 'sysadmin', 'kim', '--key', kim.public, '--on', 'pve1'];
+    const refused = await chaton([...readOnly.args, ...onboard, '--save'], { env, wrapper: readOnly.wrapper });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(await passwd('pve1', 'kim'), '');
+    const lock = /--save: cannot create the lock \S+\/inventory\.yaml\.lock: EROFS: .*; nothing was changed\n/;
+    assert.match(refused.stderr, new RegExp(`${lock.source}.*→ saving the roster needs write access`));
+
+    assert.equal((await chaton([...inv(), ...onboard], { env })).code, 0);
+    const offboard = ['--yes', 'offboard', 'sysadmin', 'kim', '--on', 'pve1', '--save'];
+    const kept = await chaton([...readOnly.args, ...offboard], { env, wrapper: readOnly.wrapper });
+    assert.equal(kept.code, 2, kept.stderr);
+    assert.match(kept.stderr, /--save: cannot create the lock .*EROFS/);
+    assert.doesNotMatch(await shadow('pve1', 'kim'), /^kim:!/, 'kim is not locked');
+  });
+
+  it('when writing fails after the hosts changed (file system full): the hosts are reported, exit 4', async () => {
+    const lee = await keyPair('lee');
+    const onboard = ['onboard', 'sysadmin', 'lee', '--key', lee.public, '--on', 'pve1', '--save'];
+    const full = await inventoryOn('full');
+    const onboarded = await chaton([...full.args, ...onboard], { env, wrapper: full.wrapper });
+    assert.equal(onboarded.code, 4, onboarded.stderr);
+    assert.match(onboarded.stdout, /^pve1 +changed: create the account lee/m);
+    assert.match(onboarded.stdout, /^Host pve1$/m, "lee's ssh config is printed");
+    const notWritten = /NOT WRITTEN: --save, the roster in \S+: ENOSPC: .*\n {2}→ the hosts are done: .*rerun/;
+    assert.match(onboarded.stdout, new RegExp(`${notWritten.source}.* or add lee to sysadmins: by hand$`, 'm'));
+    assert.notEqual(await passwd('pve1', 'lee'), '');
+
+    // The rerun the hint asks for, with a roster that can be written; then an offboard on a full one.
+    const roster = path.join(dir, 'lee.yaml');
+    await writeFile(roster, await readFile(inventory, 'utf8'));
+    const saved = await chaton(['-i', roster, ...onboard], { env });
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.match(saved.stdout, /^pve1 +unchanged /m);
+    const fullWithLee = await inventoryOn('full', roster);
+    const offboard = ['--yes', 'offboard', 'sysadmin', 'lee', '--on', 'pve1', '--save'];
+    const offboarded = await chaton([...fullWithLee.args, ...offboard], { env, wrapper: fullWithLee.wrapper });
+    assert.equal(offboarded.code, 4, offboarded.stderr);
+    assert.match(offboarded.stdout, /^pve1 .*sshd refuses the old key$/m);
+    assert.match(offboarded.stdout, new RegExp(`${notWritten.source}.* or remove lee from sysadmins: by hand$`, 'm'));
+    assert.match(await shadow('pve1', 'lee'), /^lee:!/);
+  });
+});
+
 async function waitFor(condition: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if (await condition()) return;
