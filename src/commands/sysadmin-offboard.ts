@@ -42,13 +42,21 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const { exitCodeFor, fanOut } = await import('../lib/chain.js');
   const { ChatonError, ExitCode } = await import('../lib/errors.js');
   const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/pveum.js');
-  const { applyChanges, askSshdAboutKeys, checkLogin, LoginLocks, reportJson, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
+  const {
+    applyChanges, askSshdAboutKeys, checkLogin, LocalWrites, LoginLocks, reportJson, reportTable, summarise,
+    sysadminTargets,
+  } = await import('../lib/sysadmins.js');
+  const { checkRosterWritable, removeSysadmin } = await import('../lib/inventory/roster.js');
   type HostChanges = import('../lib/sysadmins.js').HostChanges;
 
   checkLogin(login, ctx.inventory);
   const hosts = sysadminTargets(ctx.inventory, options.on);
   const rosterKeys = ctx.inventory.sysadmins.find((s) => s.login === login)?.keys ?? [];
+  const saving = options.save === true && !ctx.options.dryRun;
+  // Refused while nothing is changed yet, before the question too.
+  if (saving) await checkRosterWritable(ctx.inventory.file);
   const locks = new LoginLocks(ctx, login);
+  const writes = new LocalWrites();
   let proxmoxDisabled = false;
 
   let outcomes: import('../lib/chain.js').HostOutcome<HostChanges>[];
@@ -104,9 +112,10 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
       summary: summarise,
     });
     // Only once every host is done: a partial offboard keeps them listed, for the rerun's proof.
-    if (options.save && !ctx.options.dryRun && exitCodeFor(outcomes, ctx.signal) === ExitCode.ok) {
-      const { removeSysadmin } = await import('../lib/inventory/roster.js');
-      roster = await removeSysadmin(ctx.inventory.file, login);
+    if (saving && exitCodeFor(outcomes, ctx.signal) === ExitCode.ok) {
+      const file = ctx.inventory.file;
+      const byHand = `remove ${login} from sysadmins: by hand`;
+      roster = await writes.saveRoster(file, byHand, () => removeSysadmin(file, login));
     }
   } finally {
     await locks.releaseAll();
@@ -114,7 +123,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
 
   if (proxmoxDisabled) ctx.notices.push(`Proxmox web sessions of ${proxmoxUser(login)} stay valid until their ticket expires (at most 2 hours): disabling a user does not end them`);
   const secrets = ctx.inventory.secrets;
-  const exitCode = exitCodeFor(outcomes, ctx.signal);
+  const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
   const rotate = secrets.length
     ? `\nShared secrets ${login} may have seen: rotate them now\n${secrets.map((s) => `  - ${s.name}: ${s.description}`).join('\n')}`
     : '\nNo shared secrets are listed under secrets: in the inventory: think of what they knew (passphrases, tokens) and rotate it.';
@@ -126,7 +135,12 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
       hosts: reportJson(outcomes),
       secretsToRotate: secrets.map((s) => ({ name: s.name, description: s.description })),
       ...(roster ? { roster } : {}),
+      ...writes.json(),
     },
-    text: `${reportTable(outcomes)}${ctx.options.dryRun ? '' : rotate}${roster ? `\nroster: ${login} ${roster} from ${ctx.inventory.file}` : ''}`,
+    text: [
+      `${reportTable(outcomes)}${ctx.options.dryRun ? '' : rotate}`,
+      ...(roster ? [`roster: ${login} ${roster} from ${ctx.inventory.file}`] : []),
+      ...writes.text(),
+    ].join('\n'),
   };
 }

@@ -68,7 +68,10 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const { writeFileAtomically } = await import('../lib/files.js');
   const { readPublicKeys } = await import('../lib/public-keys.js');
   const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/pveum.js');
-  const { applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LoginLocks, loginsAsNewcomer, newcomerIdentity, newcomerSshConfig, reportJson, reportTable, summarise, sysadminTargets } = await import('../lib/sysadmins.js');
+  const {
+    applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LocalWrites, LoginLocks, loginsAsNewcomer,
+    newcomerIdentity, newcomerSshConfig, reportJson, reportTable, summarise, sysadminTargets,
+  } = await import('../lib/sysadmins.js');
   type HostChanges = import('../lib/sysadmins.js').HostChanges;
   type HostOutcome<T> = import('../lib/chain.js').HostOutcome<T>;
 
@@ -93,11 +96,16 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const hosts = sysadminTargets(ctx.inventory, options.on);
   // Read even in dry-run: a key that cannot be used is worth knowing before the real run.
   const newcomer = options.verifyWith ? await newcomerIdentity(ctx, login, options.verifyWith, hosts[0]!) : undefined;
+  const saving = options.save === true && !ctx.options.dryRun;
+  const { checkRosterWritable, saveSysadmin } = await import('../lib/inventory/roster.js');
+  if (saving) await checkRosterWritable(ctx.inventory.file);
   const locks = new LoginLocks(ctx, login);
+  const writes = new LocalWrites();
 
   let outcomes: HostOutcome<HostChanges>[];
   let roster: string | undefined;
   let sshConfig: { config: string; knownHosts: string };
+  let configWritten: boolean | undefined;
   const knownHostsName = 'chaton_known_hosts';
   // The locks are kept until the roster is saved: a waiting offboard then comes after all of it.
   try {
@@ -170,14 +178,19 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
       });
     }
     sshConfig = await newcomerSshConfig(ctx, login, hosts, knownHostsName);
-    if (options.writeSshConfig && !ctx.options.dryRun) {
-      await writeFileAtomically(options.writeSshConfig, sshConfig.config);
-      await writeFileAtomically(`${options.writeSshConfig}.known_hosts`, sshConfig.knownHosts);
+    const configFile = options.writeSshConfig;
+    if (configFile && !ctx.options.dryRun) {
+      const { config, knownHosts } = sshConfig;
+      const hint = `copy what is printed above into ${login}'s ~/.ssh/config and ~/.ssh/${knownHostsName}`;
+      configWritten = await writes.attempt(`--write-ssh-config ${configFile}`, hint, async () => {
+        await writeFileAtomically(configFile, config);
+        await writeFileAtomically(`${configFile}.known_hosts`, knownHosts);
+        return true;
+      });
     }
     const partly = exitCodeFor(outcomes, ctx.signal);
-    if (options.save && !ctx.options.dryRun && (partly === ExitCode.ok || partly === ExitCode.partial)) {
-      const { saveSysadmin } = await import('../lib/inventory/roster.js');
-      roster = await saveSysadmin(ctx.inventory.file, {
+    if (saving && (partly === ExitCode.ok || partly === ExitCode.partial)) {
+      const entry = {
         login,
         ...(options.name !== undefined ? { name: options.name } : {}),
         ...(options.email !== undefined ? { email: options.email } : {}),
@@ -187,13 +200,15 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
         groups,
         ...(options.proxmoxRole !== undefined ? { proxmoxRole: options.proxmoxRole } : {}),
         ...(options.expires !== undefined ? { expires: options.expires } : {}),
-      });
+      };
+      const file = ctx.inventory.file;
+      roster = await writes.saveRoster(file, `add ${login} to sysadmins: by hand`, () => saveSysadmin(file, entry));
     }
   } finally {
     await locks.releaseAll();
   }
   const { config, knownHosts } = sshConfig;
-  const exitCode = exitCodeFor(outcomes, ctx.signal);
+  const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
   return {
     exitCode,
     json: {
@@ -204,14 +219,16 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
       sshConfig: config,
       knownHosts,
       ...(roster ? { roster } : {}),
+      ...writes.json(),
     },
     text: [
       reportTable(outcomes),
-      `\n# ${options.writeSshConfig && !ctx.options.dryRun ? `written to ${options.writeSshConfig}` : `${login}'s ~/.ssh/config`}`,
+      `\n# ${configWritten ? `written to ${options.writeSshConfig}` : `${login}'s ~/.ssh/config`}`,
       config,
-      `# ~/.ssh/${knownHostsName}${options.writeSshConfig && !ctx.options.dryRun ? ` (written to ${options.writeSshConfig}.known_hosts)` : ''}`,
+      `# ~/.ssh/${knownHostsName}${configWritten ? ` (written to ${options.writeSshConfig}.known_hosts)` : ''}`,
       knownHosts,
       ...(roster ? [`roster: ${login} ${roster} in ${ctx.inventory.file}`] : []),
+      ...writes.text(),
     ].join('\n'),
   };
 }

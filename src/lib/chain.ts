@@ -45,7 +45,7 @@ export interface FanOut<T> {
   /** Nothing will be sent (a dry-run without probes): no keys to load, no bastion to reach. */
   offline?: boolean;
   /** A shared step once connected, before any host's work (e.g. taking locks in order); its failure stops the run. */
-  prepare?: { title: string; run(): Promise<void> };
+  prepare?: { title: string; run(progress: (text: string) => void): Promise<void> };
   work(host: Host, task: HostTask): Promise<T>;
   /** Shown after the host's name when its work is done. */
   summary?(value: T): string | undefined;
@@ -137,7 +137,17 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
   const steps: ListrTask<unknown, any, any>[] = [];
   if (spec.confirm && !ctx.options.dryRun) steps.push(confirmStep(ctx, spec.confirm));
   if (!spec.offline) steps.push(...connectionSteps(ctx, spec.hosts));
-  if (spec.prepare) steps.push({ title: spec.prepare.title, task: () => spec.prepare!.run() });
+  const prepare = spec.prepare;
+  if (prepare) {
+    steps.push({
+      title: prepare.title,
+      // Its progress goes where a host's goes: under its line, or on stderr; not with --quiet.
+      task: (_, task: Wrapper) =>
+        prepare.run((text) => {
+          if (!ctx.mode.quiet) task.output = live ? text : `${STDERR_LINE}${text}`;
+        }),
+    });
+  }
   steps.push({
     title: `${spec.title} (${plural(spec.hosts.length, 'host')})`,
     task: (_, task: Wrapper) => task.newListr(hostTasks, { concurrent: ctx.options.concurrency, exitOnError: false }),

@@ -1,7 +1,64 @@
-// Local files chaton writes (the inventory's roster, a newcomer's ssh config): whole or not at all.
+// Local files: those chaton writes (the inventory's roster, a newcomer's ssh config), whole or
+// not at all, and the small ones the operator names (keys), read without ever waiting on them.
 import { randomBytes } from 'node:crypto';
+import { constants, type Stats } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+
+/** A key file is a few KB: more is not a key (and all of /dev/zero would exhaust the memory). */
+export const MAX_KEY_FILE_BYTES = 64 * 1024;
+
+/** Why a local file was not read, as the end of a sentence: "is a FIFO (named pipe), ...". */
+export class UnreadableFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file} ${reason}`);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Reads a key file (public or private), at most MAX_KEY_FILE_BYTES. It is opened without
+ * blocking and checked before anything is read: a FIFO, a device or a directory is refused at
+ * once, instead of a read that waits for good in a thread that not even a second Ctrl-C ends.
+ */
+export async function readKeyFile(file: string): Promise<Buffer> {
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+  const handle = await open(file, flags).catch((error: NodeJS.ErrnoException) => {
+    const reason = error.code === 'ENOENT' ? 'does not exist' : `cannot be opened (${error.code ?? error.message})`;
+    throw new UnreadableFileError(file, reason);
+  });
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new UnreadableFileError(file, `is ${kindOf(stats)}, not a regular file`);
+    // One byte more than allowed tells a file too large, even one that grew since it was opened.
+    const buffer = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      length += bytesRead;
+      if (bytesRead === 0 || length === buffer.length) break;
+    }
+    if (length > MAX_KEY_FILE_BYTES) {
+      const limit = `${MAX_KEY_FILE_BYTES / 1024} KiB`;
+      throw new UnreadableFileError(file, `is larger than ${limit}: not a key file (a key is a few KB)`);
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'a file of an unknown kind';
+}
 
 /**
  * A reader sees the old file or the new one, never half of it, even after a crash. The new file

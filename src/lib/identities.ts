@@ -1,9 +1,9 @@
 // The keys chaton offers to sshd: the ssh-agent's, then identity files, loaded once per run.
-import { readFile } from 'node:fs/promises';
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
 import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
 import type { Endpoint, SshSettings } from './inventory/types.js';
 import { UsageError } from './errors.js';
+import { readKeyFile, UnreadableFileError } from './files.js';
 
 /** Asks the operator for a passphrase (on a terminal); undefined when nobody can answer. */
 export type PassphrasePrompt = (file: string, retry: boolean) => Promise<string | undefined>;
@@ -57,13 +57,11 @@ async function loadKey(
 ): Promise<ParsedKey | undefined> {
   let data: Buffer;
   try {
-    data = await readFile(file);
+    data = await readKeyFile(file);
   } catch (error) {
-    if (!ssh.identityFilesExplicit) return undefined; // an OpenSSH default that does not exist
-    throw new UsageError(
-      `cannot read identity file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      'fix ssh.identity_files in the inventory',
-    );
+    if (!(error instanceof UnreadableFileError)) throw error;
+    if (!ssh.identityFilesExplicit) return undefined; // an OpenSSH default that is not there
+    throw new UsageError(`identity file ${error.message}`, 'fix ssh.identity_files in the inventory');
   }
   let parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {

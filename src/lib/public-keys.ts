@@ -2,10 +2,10 @@
 // operator's own `ssh-keygen -l` before any host is touched. A private key pasted by mistake is
 // refused without ever being shown, logged or sent.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from './errors.js';
+import { readKeyFile, UnreadableFileError } from './files.js';
 
 export interface PublicKey {
   /** `type base64 comment`: what goes in authorized_keys. */
@@ -79,7 +79,7 @@ export async function readPublicKeys(values: string[]): Promise<PublicKey[]> {
   for (const [index, value] of values.entries()) {
     const isFile = !KEY_TYPES.some((type) => value.trim().startsWith(`${type} `)) && !PRIVATE_KEY.test(value);
     const where = origin(index, value, isFile);
-    const text = isFile ? await readKeyFile(value, where) : value;
+    const text = isFile ? await readPublicKeyFile(value, where) : value;
     if (PRIVATE_KEY.test(text)) {
       throw new UsageError(
         `${where} is a PRIVATE key: it was not shown, logged or sent anywhere`,
@@ -103,12 +103,14 @@ export async function readPublicKeys(values: string[]): Promise<PublicKey[]> {
   return keys;
 }
 
-async function readKeyFile(value: string, where: string): Promise<string> {
+async function readPublicKeyFile(value: string, where: string): Promise<string> {
   const file = value.startsWith('~/') ? path.join(homedir(), value.slice(2)) : value;
   try {
-    return await readFile(file, 'utf8');
+    return (await readKeyFile(file)).toString('utf8');
   } catch (error) {
-    throw new UsageError(`${where}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, "give a readable .pub file, or the key line itself in quotes: --key 'ssh-ed25519 AAAA...'");
+    if (!(error instanceof UnreadableFileError)) throw error;
+    const hint = "give the .pub file (a regular file), or the key line itself in quotes: --key 'ssh-ed25519 AAAA...'";
+    throw new UsageError(`${where}: ${error.message}`, hint);
   }
 }
 

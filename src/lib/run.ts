@@ -84,8 +84,12 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
       // Quit now, but not without the local record of what was already changed.
       process.stderr.write('interrupted again: quitting now\n');
       const record = auditRecord(ctx, ExitCode.interrupted);
-      if (record) appendAuditRecord(ctx.env, record);
-      process.exit(ExitCode.interrupted);
+      try {
+        if (record) appendAuditRecord(ctx.env, record);
+      } catch (error) {
+        process.stderr.write(`could not write the local audit record: ${formatError(error)}\n`);
+      }
+      quitNow();
     }
     process.stderr.write('interrupting: no new step starts; running commands finish or are stopped (Ctrl-C again to quit now)\n');
     abort.abort();
@@ -123,6 +127,18 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Ends the process at once, as interrupted. process.exit() first waits for libuv's worker
+ * threads, and one may be stuck for good in a blocking open() or read(): SIGINT's own default
+ * action ends the process whatever its threads do, and a shell reports it as 130 all the same.
+ */
+function quitNow(): never {
+  process.removeAllListeners('SIGINT');
+  process.kill(process.pid, 'SIGINT');
+  // Not reached unless SIGINT is blocked in this thread.
+  process.exit(ExitCode.interrupted);
 }
 
 function changedMachines(ctx: RunContext): Host[] {

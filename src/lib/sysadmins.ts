@@ -5,10 +5,10 @@ import ssh2 from 'ssh2';
 import { LOCK_HELD, lockDirectory, LOGIN, releaseLock, takeLock, type Change } from './accounts.js';
 import type { HostOutcome, HostTask } from './chain.js';
 import type { RunContext } from './context.js';
-import { ChatonError, ExitCode, formatError, RefusedError, UsageError } from './errors.js';
+import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from './errors.js';
 import { everyMachine, resolveTargets } from './inventory/targets.js';
 import type { Endpoint, Host, Inventory } from './inventory/types.js';
-import { paint, table } from './output.js';
+import { paint, table, timestamp } from './output.js';
 import { Semaphore } from './semaphore.js';
 import { command } from './shell.js';
 
@@ -43,13 +43,27 @@ export function forwardingOnly(host: Host): boolean {
 const LOCK_WAIT_MS = 120_000;
 const LOCK_POLL_MS = 500;
 
+/** What a lock's owner file says: `<operator> pid <pid> since <ISO time>` (see LoginLocks). */
+function parseOwner(line: string): { operator: string; pid: number; since: Date } | undefined {
+  const match = /^(\S+) pid (\d+) since (\S+)$/.exec(line);
+  return match ? { operator: match[1]!, pid: Number(match[2]), since: new Date(match[3]!) } : undefined;
+}
+
+/** The holder of a lock, for people: "alice@laptop (pid 1234) since 2026-11-21T12:03:11+01:00". */
+function describeHolder(line: string): string {
+  const owner = parseOwner(line);
+  if (!owner || Number.isNaN(owner.since.getTime())) return line || 'a run that recorded no owner';
+  return `${owner.operator} (pid ${owner.pid}) since ${timestamp(owner.since)}`;
+}
+
 /**
  * One lock per login on every target, taken one host after the other in inventory order before
  * any change, and kept until the run has saved the roster: two runs for the same login cannot
- * interleave (the later one waits, and its result is the one that stays everywhere).
+ * interleave (the later one waits, and its result is the one that stays everywhere). They are
+ * released at the end, whatever the end: success, failure or Ctrl-C.
  */
 export class LoginLocks {
-  /** Hosts where this run may hold the lock (a take cut short may have worked: release is safe). */
+  /** Hosts where this run may hold the lock (a take that failed may have worked: release is safe). */
   readonly #taken = new Set<Host>();
   /** Hosts where the lock could not be taken, and why: their own work fails with it. */
   readonly #failed = new Map<Host, unknown>();
@@ -63,13 +77,18 @@ export class LoginLocks {
   }
 
   /** The shared step for fanOut; dry-run changes nothing, so it takes no lock. */
-  step(hosts: Host[]): { title: string; run(): Promise<void> } | undefined {
+  step(hosts: Host[]): { title: string; run(progress: (text: string) => void): Promise<void> } | undefined {
     if (this.ctx.options.dryRun) return undefined;
     return {
       title: `Lock ${this.login} on ${hosts.length === 1 ? hosts[0]!.name : `each host in turn`}`,
-      run: async () => {
+      run: async (progress) => {
         try {
-          for (const host of hosts) await this.#take(host);
+          for (const host of hosts) {
+            if (this.ctx.signal.aborted) {
+              throw new InterruptedError(`interrupted while locking ${this.login}: nothing was changed`);
+            }
+            await this.#take(host, progress);
+          }
         } catch (error) {
           await this.releaseAll();
           throw error;
@@ -83,13 +102,20 @@ export class LoginLocks {
     if (this.#failed.has(host)) throw this.#failed.get(host);
   }
 
-  async #take(host: Host): Promise<void> {
+  async #take(host: Host, progress: (text: string) => void): Promise<void> {
     const deadline = performance.now() + LOCK_WAIT_MS;
+    let announced: string | undefined;
     for (;;) {
       this.#taken.add(host);
       let result;
       try {
-        result = await this.ctx.executor.run(host, takeLock(this.login, this.#owner), { kind: 'probe', okCodes: [0, LOCK_HELD] });
+        // Never cut short by Ctrl-C: stopped between its mkdir and its owner line, a take would
+        // leave a lock that no release can tell is this run's.
+        result = await this.ctx.executor.run(host, takeLock(this.login, this.#owner), {
+          kind: 'probe',
+          okCodes: [0, LOCK_HELD],
+          onInterrupt: 'finish',
+        });
       } catch (error) {
         // Unreachable, or sudo refused: that host fails with it; the others go on.
         this.#failed.set(host, error);
@@ -107,22 +133,31 @@ export class LoginLocks {
         }
         continue;
       }
-      if (performance.now() > deadline || this.ctx.signal.aborted) {
+      const held = `the lock on sysadmin ${this.login}, held by ${describeHolder(holder)}`;
+      if (this.ctx.signal.aborted) {
+        throw new InterruptedError(`${host.name}: interrupted while waiting for ${held}: nothing was changed`);
+      }
+      if (performance.now() > deadline) {
         throw new RefusedError(
-          `${host.name}: another chaton run is changing ${this.login} (${holder || 'holder unknown'}); nothing was changed by this run`,
-          `wait for it to end and rerun; if it died, remove ${lockDirectory(this.login)} on ${host.name}`,
+          `${host.name}: waited ${LOCK_WAIT_MS / 60_000} minutes for ${held}; nothing was changed by this run`,
+          `wait for that run to end and rerun; if it died, remove ${lockDirectory(this.login)} on ${host.name}`,
         );
       }
+      // Said once per holder: the wait would otherwise be silent for minutes.
+      if (holder !== announced) {
+        progress(`${host.name}: waiting for ${held} (at most ${LOCK_WAIT_MS / 60_000} minutes)`);
+      }
+      announced = holder;
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
   }
 
   /** Whether the lock's holder was a chaton of this operator, on this machine, that is gone. */
   #diedHere(holder: string): boolean {
-    const match = /^(\S+) pid (\d+) since /.exec(holder);
-    if (!match || match[1] !== this.ctx.operator) return false;
+    const owner = parseOwner(holder);
+    if (!owner || owner.operator !== this.ctx.operator) return false;
     try {
-      process.kill(Number(match[2]), 0);
+      process.kill(owner.pid, 0);
       return false;
     } catch (error) {
       return (error as NodeJS.ErrnoException).code === 'ESRCH';
@@ -130,13 +165,29 @@ export class LoginLocks {
   }
 
   /**
-   * Removes this run's locks, on every host where a take was tried: one cut short may have
-   * worked, and only a lock with this run's owner line is removed.
+   * Removes this run's locks, on every host where a take was tried: one that failed may have
+   * worked, and only a lock with this run's owner line is removed. Also after Ctrl-C, and never
+   * cut short by it: a lock left behind makes the next run for this login wait.
    */
   async releaseAll(): Promise<void> {
     const hosts = [...this.#taken];
     this.#taken.clear();
-    await Promise.all(hosts.map((host) => this.ctx.executor.run(host, releaseLock(this.login, this.#owner), { kind: 'probe', afterInterrupt: true }).catch(() => {})));
+    const release = releaseLock(this.login, this.#owner);
+    await Promise.all(
+      hosts.map(async (host) => {
+        try {
+          await this.ctx.executor.run(host, release, { kind: 'probe', afterInterrupt: true, onInterrupt: 'finish' });
+        } catch (error) {
+          // Where the take failed too, there is most likely no lock to speak of.
+          if (this.#failed.has(host)) return;
+          const why = formatError(error).split('\n')[0];
+          this.ctx.notices.push(
+            `${host.name}: the lock ${lockDirectory(this.login)} could not be released (${why}): ` +
+              `remove it there, or the next run for ${this.login} waits for it`,
+          );
+        }
+      }),
+    );
   }
 }
 
@@ -212,6 +263,48 @@ export function reportTable(outcomes: HostOutcome<HostChanges>[]): string {
 }
 
 /**
+ * The local files written once the hosts have changed (the roster, the newcomer's ssh config).
+ * A failure then cannot mean "nothing was changed" (exit 2): it is reported with the hosts'
+ * results, with what to do, and the run is partial (exit 4).
+ */
+export class LocalWrites {
+  readonly #failures: { what: string; error: unknown; hint: string }[] = [];
+
+  /** What `write` returns, or undefined when it failed: the failure is then reported. */
+  async attempt<T>(what: string, hint: string, write: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await write();
+    } catch (error) {
+      this.#failures.push({ what, error, hint });
+      return undefined;
+    }
+  }
+
+  /** Saves the roster once the hosts are done; `byHand` is the edit to make if it cannot be. */
+  saveRoster<T>(file: string, byHand: string, save: () => Promise<T>): Promise<T | undefined> {
+    const rerun = `once ${file} can be written, rerun this command (the hosts will say unchanged)`;
+    const hint = `the hosts are done: ${rerun}, or ${byHand}`;
+    return this.attempt(`--save, the roster in ${file}`, hint, save);
+  }
+
+  /** The run's exit code, given the hosts' one. */
+  exitCode(hosts: ExitCode): ExitCode {
+    return this.#failures.length > 0 && hosts === ExitCode.ok ? ExitCode.partial : hosts;
+  }
+
+  json(): Record<string, unknown> {
+    if (this.#failures.length === 0) return {};
+    return { notWritten: this.#failures.map(({ what, error, hint }) => ({ what, error: formatError(error), hint })) };
+  }
+
+  /** One paragraph per failure, for the end of the report. */
+  text(): string[] {
+    const title = (what: string) => paint.red(`NOT WRITTEN: ${what}:`);
+    return this.#failures.map(({ what, error, hint }) => `${title(what)} ${formatError(error)}\n  → ${hint}`);
+  }
+}
+
+/**
  * The newcomer's private key (--verify-with), read before anything changes: a key that cannot
  * be used is a usage error while nothing is done yet.
  */
@@ -224,7 +317,14 @@ export async function newcomerIdentity(ctx: RunContext, login: string, keyFile: 
     ssh: { ...e.ssh, identityFiles, identityFilesExplicit: true, identityPassphraseEnv: undefined, agent: false },
   });
   const identities = new Identities();
-  await identities.load([asNewcomer(like).ssh], ctx.env, async () => undefined);
+  try {
+    await identities.load([asNewcomer(like).ssh], ctx.env, async () => undefined);
+  } catch (error) {
+    // Its words are about ssh.identity_files: this key came from the command line.
+    if (!(error instanceof UsageError)) throw error;
+    const hint = "give the newcomer's private key file, or leave --verify-with out";
+    throw new UsageError(`--verify-with: ${error.message}`, hint);
+  }
   if (identities.warnings.length) throw new UsageError(`--verify-with ${keyFile}: ${identities.warnings.join('; ')}`, 'give an unencrypted copy of the key, or leave --verify-with out');
   return { login, keyFile, identities, asNewcomer };
 }

@@ -21,6 +21,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with the child once it runs (e.g. to interrupt it). */
   onSpawn?: (child: ReturnType<typeof spawn>) => void;
+  /** A command that runs chaton, given as its last words (e.g. in a mount namespace of its own). */
+  wrapper?: string[];
 }
 
 /** A private state directory (audit log) and HOME, so tests never touch the operator's. */
@@ -32,7 +34,8 @@ export async function sandboxEnv(): Promise<NodeJS.ProcessEnv> {
 
 export function chaton(args: string[], options: RunOptions & { env: NodeJS.ProcessEnv }): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHATON, ...args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [program, ...words] = [...(options.wrapper ?? []), process.execPath, CHATON, ...args];
+    const child = spawn(program!, words, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { timestamp } from '../../src/lib/output.js';
 import type { Lab } from '../lab/lab.js';
 import { addUser, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
@@ -278,6 +279,134 @@ describe('the bastion, the roster', () => {
     const offboarded = await chaton(['-i', roster, '--yes', 'offboard', 'sysadmin', 'grace', '--on', 'pve1', '--save'], { env });
     assert.equal(offboarded.code, 0, offboarded.stderr);
     assert.doesNotMatch(await readFile(roster, 'utf8'), /grace/);
+  });
+});
+
+describe('the lock per login', () => {
+  const lockOf = (login: string) => `/run/chaton/sysadmin-${login}.lock`;
+
+  it('Ctrl-C in the middle of an onboard releases every lock: the next run does not wait', async () => {
+    const mia = await keyPair('mia');
+    const args = [...inv(), '-j', '2', 'onboard', 'sysadmin', 'mia', '--key', mia.public];
+    const interrupted = await chaton(args, {
+      env,
+      onSpawn: (child) => {
+        // Once the first change runs, the locks are all taken and most hosts are still to do.
+        let stderr = '';
+        const interrupt = (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (!/\| create the account mia/.test(stderr)) return;
+          child.stderr!.off('data', interrupt);
+          child.kill('SIGINT');
+        };
+        child.stderr!.on('data', interrupt);
+      },
+    });
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    for (const host of machines) {
+      assert.equal((await lab.run(host, ['test', '-e', lockOf('mia')])).exitCode, 1, `${host}: lock left`);
+    }
+    // Another operator: a lock this one left would be taken over, as left by a run that died.
+    const next = await chaton(args, { env: { ...env, SUDO_USER: 'another' } });
+    assert.equal(next.code, 0, next.stderr);
+    assert.doesNotMatch(next.stderr, /waiting for the lock/);
+  });
+
+  it('a run that waits for a lock says who holds it, and goes on once it is released', async () => {
+    const nina = await keyPair('nina');
+    const since = '2026-11-30T11:03:11.000Z';
+    const take = 'mkdir -p -m 0700 /run/chaton && mkdir "$1" && printf "%s\\n" "$2" > "$1/owner"';
+    const owner = `alice@laptop pid 1234 since ${since}`;
+    const taken = await lab.run('pve2', ['sh', '-c', take, 'sh', lockOf('nina'), owner]);
+    assert.equal(taken.exitCode, 0, taken.stderr);
+    const run = await chaton([...inv(), 'onboard', 'sysadmin', 'nina', '--key', nina.public, '--on', 'pve1,pve2'], {
+      env,
+      onSpawn: (child) => {
+        // alice's run ends once nina's says it waits for it.
+        let stderr = '';
+        const release = (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (!stderr.includes('waiting for the lock')) return;
+          child.stderr!.off('data', release);
+          void lab.run('pve2', ['rm', '-r', lockOf('nina')]);
+        };
+        child.stderr!.on('data', release);
+      },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const held = `held by alice@laptop (pid 1234) since ${timestamp(new Date(since))}`;
+    const waiting = `\npve2: waiting for the lock on sysadmin nina, ${held} (at most 2 minutes)\n`;
+    assert.ok(run.stderr.includes(waiting), run.stderr);
+    assert.notEqual(await passwd('pve2', 'nina'), '');
+  });
+});
+
+/**
+ * Runs a command (the words after it) in a mount namespace of its own, where the directory $1 is
+ * a small tmpfs holding $2 as inventory.yaml: remounted read-only, or filled up. A full one still
+ * takes an empty file, as the roster's lock is, but no file with content.
+ */
+const OWN_FILE_SYSTEM = `set -e
+mount -t tmpfs -o size=1m chaton-test "$1"
+cp "$2" "$1/inventory.yaml"
+if [ "$3" = read-only ]; then mount -o remount,ro "$1"; else cat /dev/zero > "$1/filler" 2> /dev/null || true; fi
+shift 3
+exec "$@"`;
+
+/** The inventory `source`, on a file system of its own for each chaton run: read-only, or full. */
+async function inventoryOn(fileSystem: 'read-only' | 'full', source = inventory) {
+  const mountPoint = await mkdtemp(path.join(dir, `${fileSystem}-`));
+  const script = ['sh', '-c', OWN_FILE_SYSTEM, 'sh', mountPoint, source, fileSystem];
+  const wrapper = ['unshare', '--mount', '--propagation', 'private', ...script];
+  return { args: ['-i', path.join(mountPoint, 'inventory.yaml')], wrapper };
+}
+
+describe('--save when the inventory cannot be written', () => {
+  const shadow = async (host: string, login: string) => (await lab.run(host, ['getent', 'shadow', login])).stdout;
+
+  it('on a read-only file system: refused before any host is touched (exit 2), onboard and offboard', async () => {
+    const kim = await keyPair('kim');
+    const readOnly = await inventoryOn('read-only');
+    const onboard = ['onboard', 'sysadmin', 'kim', '--key', kim.public, '--on', 'pve1'];
+    const refused = await chaton([...readOnly.args, ...onboard, '--save'], { env, wrapper: readOnly.wrapper });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(await passwd('pve1', 'kim'), '');
+    const lock = /--save: cannot create the lock \S+\/inventory\.yaml\.lock: EROFS: .*; nothing was changed\n/;
+    assert.match(refused.stderr, new RegExp(`${lock.source}.*→ saving the roster needs write access`));
+
+    assert.equal((await chaton([...inv(), ...onboard], { env })).code, 0);
+    const offboard = ['--yes', 'offboard', 'sysadmin', 'kim', '--on', 'pve1', '--save'];
+    const kept = await chaton([...readOnly.args, ...offboard], { env, wrapper: readOnly.wrapper });
+    assert.equal(kept.code, 2, kept.stderr);
+    assert.match(kept.stderr, /--save: cannot create the lock .*EROFS/);
+    assert.doesNotMatch(await shadow('pve1', 'kim'), /^kim:!/, 'kim is not locked');
+  });
+
+  it('when writing fails after the hosts changed (file system full): the hosts are reported, exit 4', async () => {
+    const lee = await keyPair('lee');
+    const onboard = ['onboard', 'sysadmin', 'lee', '--key', lee.public, '--on', 'pve1', '--save'];
+    const full = await inventoryOn('full');
+    const onboarded = await chaton([...full.args, ...onboard], { env, wrapper: full.wrapper });
+    assert.equal(onboarded.code, 4, onboarded.stderr);
+    assert.match(onboarded.stdout, /^pve1 +changed: create the account lee/m);
+    assert.match(onboarded.stdout, /^Host pve1$/m, "lee's ssh config is printed");
+    const notWritten = /NOT WRITTEN: --save, the roster in \S+: ENOSPC: .*\n {2}→ the hosts are done: .*rerun/;
+    assert.match(onboarded.stdout, new RegExp(`${notWritten.source}.* or add lee to sysadmins: by hand$`, 'm'));
+    assert.notEqual(await passwd('pve1', 'lee'), '');
+
+    // The rerun the hint asks for, with a roster that can be written; then an offboard on a full one.
+    const roster = path.join(dir, 'lee.yaml');
+    await writeFile(roster, await readFile(inventory, 'utf8'));
+    const saved = await chaton(['-i', roster, ...onboard], { env });
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.match(saved.stdout, /^pve1 +unchanged /m);
+    const fullWithLee = await inventoryOn('full', roster);
+    const offboard = ['--yes', 'offboard', 'sysadmin', 'lee', '--on', 'pve1', '--save'];
+    const offboarded = await chaton([...fullWithLee.args, ...offboard], { env, wrapper: fullWithLee.wrapper });
+    assert.equal(offboarded.code, 4, offboarded.stderr);
+    assert.match(offboarded.stdout, /^pve1 .*sshd refuses the old key$/m);
+    assert.match(offboarded.stdout, new RegExp(`${notWritten.source}.* or remove lee from sysadmins: by hand$`, 'm'));
+    assert.match(await shadow('pve1', 'lee'), /^lee:!/);
   });
 });
 

@@ -40,6 +40,20 @@ export async function removeSysadmin(file: string, login: string): Promise<'remo
   return before.some((sysadmin) => sysadmin.login === login) ? 'removed' : 'absent';
 }
 
+/**
+ * Refuses, before anything is changed, an inventory whose roster could not be saved: the lock a
+ * save creates next to the file is created and removed, which fails as the save would on a
+ * read-only file system or in a directory without write access.
+ */
+export async function checkRosterWritable(file: string): Promise<void> {
+  try {
+    await withLock(await rosterFile(file), async () => {});
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`--save: ${error.message}; nothing was changed`, `${error.hint}, or run without --save`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading, checking and writing, under the lock
 
@@ -53,8 +67,7 @@ const LOCK_RETRY_MS = 50;
  * roster as it was. The inventory must be valid before, and is checked again before writing.
  */
 async function changeRoster(file: string, change: (roster: RosterEntry[]) => RosterEntry[]): Promise<RosterEntry[]> {
-  // The file a symbolic link points to is the one to replace, not the link.
-  const target = await realpath(file).catch(() => file);
+  const target = await rosterFile(file);
   return withLock(target, async () => {
     const text = await readInventoryText(target);
     // Refuses a file that no longer parses or no longer validates, each problem at its line.
@@ -66,6 +79,11 @@ async function changeRoster(file: string, change: (roster: RosterEntry[]) => Ros
     await writeFileAtomically(target, next);
     return before;
   });
+}
+
+/** The file a symbolic link points to is the one to replace, not the link. */
+function rosterFile(file: string): Promise<string> {
+  return realpath(file).catch(() => file);
 }
 
 /** The text about to be written must load, and give back exactly the roster wanted. */

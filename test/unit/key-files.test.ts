@@ -1,0 +1,153 @@
+// Key files are read by one reader that never waits on them: a FIFO, a device or a directory
+// given as a key is refused at once (exit 2), a file too large to be a key is refused, and a
+// second Ctrl-C quits even while a worker thread is stuck in a blocking read.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { MAX_KEY_FILE_BYTES, readKeyFile, UnreadableFileError } from '../../src/lib/files.js';
+
+const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
+/** A run that hangs is killed after this, so that it fails its test instead of blocking the suite. */
+const HANG_GUARD_MS = 30_000;
+
+let dir: string;
+let fifo: string;
+let publicKey: string;
+let privateKey: string;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-key-files-'));
+  fifo = path.join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  privateKey = path.join(dir, 'id_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'newcomer@laptop', '-f', privateKey]);
+  publicKey = `${privateKey}.pub`;
+});
+
+/** An inventory of one host that is never reached: every refusal here comes before any connection. */
+async function inventory(identityFile: string): Promise<string> {
+  const file = path.join(await mkdtemp(path.join(dir, 'inventory-')), 'chaton.yaml');
+  const knownHosts = path.join(path.dirname(file), 'known_hosts');
+  await writeFile(knownHosts, '');
+  await writeFile(
+    file,
+    `ssh:\n  identity_files: [${identityFile}]\n  agent: false\n  known_hosts: [${knownHosts}]\n` +
+      'hosts:\n  pve1: { address: 192.0.2.11, direct: true }\n',
+  );
+  return file;
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+type Watcher = (soFar: string, child: ReturnType<typeof spawn>) => void;
+
+/** Runs node with `args`, without a terminal; `onStderr` sees stderr as it comes. */
+function node(args: string[], onStderr: Watcher = () => {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = { PATH: process.env.PATH, HOME: dir, XDG_STATE_HOME: path.join(dir, 'state') };
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const guard = setTimeout(() => child.kill('SIGKILL'), HANG_GUARD_MS);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onStderr(stderr, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+describe('readKeyFile', () => {
+  it('reads a regular file', async () => {
+    assert.equal((await readKeyFile(publicKey)).toString(), await readFile(publicKey, 'utf8'));
+  });
+
+  it('refuses a FIFO, a directory and a device without reading them, naming what they are', async () => {
+    const cases: [string, RegExp][] = [
+      [fifo, /fifo is a FIFO \(named pipe\), not a regular file$/],
+      [dir, /is a directory, not a regular file$/],
+      ['/dev/zero', /^\/dev\/zero is a character device, not a regular file$/],
+      [path.join(dir, 'absent'), /absent does not exist$/],
+    ];
+    for (const [file, message] of cases) {
+      const refused = (error: unknown) => error instanceof UnreadableFileError && message.test(error.message);
+      await assert.rejects(readKeyFile(file), refused, file);
+    }
+  });
+
+  it('reads at most 64 KiB: a larger file is not a key', async () => {
+    const largest = path.join(dir, 'largest');
+    await writeFile(largest, Buffer.alloc(MAX_KEY_FILE_BYTES, 'a'));
+    assert.equal((await readKeyFile(largest)).length, MAX_KEY_FILE_BYTES);
+    const larger = path.join(dir, 'larger');
+    await writeFile(larger, Buffer.alloc(MAX_KEY_FILE_BYTES + 1, 'a'));
+    await assert.rejects(readKeyFile(larger), /larger is larger than 64 KiB: not a key file/);
+  });
+});
+
+describe('a key that is not a regular file is refused before any host is touched (exit 2)', () => {
+  it('--key, --verify-with and ssh.identity_files', async () => {
+    const onboard = ['-i', await inventory(privateKey), 'onboard', 'sysadmin', 'newcomer'];
+    const large = path.join(dir, 'large.pub');
+    await writeFile(large, `${await readFile(publicKey, 'utf8')}${'#'.repeat(MAX_KEY_FILE_BYTES)}\n`);
+    const cases: [string[], RegExp][] = [
+      [[...onboard, '--key', fifo], /--key 1 \(.*\): .*fifo is a FIFO \(named pipe\), not a regular file/],
+      [[...onboard, '--key', '/dev/zero'], /\/dev\/zero is a character device, not a regular file/],
+      [[...onboard, '--key', large], /large\.pub is larger than 64 KiB/],
+      [
+        [...onboard, '--key', publicKey, '--verify-with', fifo],
+        /--verify-with: identity file .*fifo is a FIFO \(named pipe\).*\n.*→ give the newcomer's private key file/,
+      ],
+      [
+        ['-i', await inventory(fifo), 'hosts', 'check', 'pve1'],
+        /identity file .*fifo is a FIFO \(named pipe\).*\n.*→ fix ssh.identity_files/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await node([CHATON, ...args]);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.signal ?? ''} ${run.stderr}`);
+      assert.match(run.stderr, message);
+    }
+  });
+});
+
+describe('a second Ctrl-C', () => {
+  it('quits at once even while a worker thread is stuck in a blocking read (a shell sees 130)', async () => {
+    // A command whose own work waits for good on a FIFO nobody writes to, under runRemote.
+    const script = `
+      import { readFile } from 'node:fs/promises';
+      import { Command } from ${JSON.stringify(import.meta.resolve('commander'))};
+      import { runRemote } from ${JSON.stringify(new URL('../../src/lib/run.js', import.meta.url).href)};
+      const [inventory, fifo] = process.argv.slice(1);
+      const program = new Command().option('-i, --inventory <file>').action((_, cmd) =>
+        runRemote(cmd, async () => {
+          process.stderr.write('reading the FIFO\\n');
+          await readFile(fifo);
+          return { exitCode: 0, json: {} };
+        }),
+      );
+      await program.parseAsync(['-i', inventory], { from: 'user' });`;
+    let interrupts = 0;
+    const args = ['--input-type=module', '-e', script, await inventory(privateKey), fifo];
+    const run = await node(args, (soFar, child) => {
+      // The first Ctrl-C once the read is stuck, the second once the first was taken.
+      const wanted = soFar.includes('interrupting:') ? 2 : soFar.includes('reading the FIFO') ? 1 : 0;
+      for (; interrupts < wanted; interrupts++) child.kill('SIGINT');
+    });
+    assert.match(run.stderr, /interrupted again: quitting now/);
+    // Killed by SIGINT's own default action: what a shell reports as 130.
+    const quit = run.code === 130 || run.signal === 'SIGINT';
+    assert.ok(quit, `still running after the second Ctrl-C (code ${run.code}, ${run.signal})`);
+  });
+});
