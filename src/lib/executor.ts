@@ -24,7 +24,7 @@ export interface RunOptions {
   okCodes?: number[];
   /** false: return the result whatever the exit code (the caller reports it). */
   check?: boolean;
-  /** On Ctrl-C, 'finish' lets the command end (default for changes), 'cancel' stops it. */
+  /** On Ctrl-C, 'finish' lets the command end (default for changes), 'cancel' stops it (never with afterInterrupt). */
   onInterrupt?: 'finish' | 'cancel';
   /** Start even after Ctrl-C: only for the bookkeeping that reports what was done (audit). */
   afterInterrupt?: boolean;
@@ -176,7 +176,8 @@ export class Executor {
     const timeoutMs = host.ssh.commandTimeoutMs;
     const timer = timeoutMs > 0 ? setTimeout(() => stopFor('timeout'), timeoutMs) : undefined;
     const onAbort = () => stopFor('interrupt');
-    const cancelOnInterrupt = (opts.onInterrupt ?? (opts.kind === 'change' ? 'finish' : 'cancel')) === 'cancel';
+    // What is started after Ctrl-C on purpose (bookkeeping) must not be cancelled by it.
+    const cancelOnInterrupt = !opts.afterInterrupt && (opts.onInterrupt ?? (opts.kind === 'change' ? 'finish' : 'cancel')) === 'cancel';
     if (cancelOnInterrupt) {
       // Ctrl-C may have come while the channel was opening: then the command stops at once.
       if (this.options.signal.aborted) onAbort();

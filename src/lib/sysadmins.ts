@@ -176,7 +176,7 @@ export class LoginLocks {
     await Promise.all(
       hosts.map(async (host) => {
         try {
-          await this.ctx.executor.run(host, release, { kind: 'probe', afterInterrupt: true, onInterrupt: 'finish' });
+          await this.ctx.executor.run(host, release, { kind: 'probe', afterInterrupt: true });
         } catch (error) {
           // Where the take failed too, there is most likely no lock to speak of.
           if (this.#failed.has(host)) return;

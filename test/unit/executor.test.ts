@@ -148,6 +148,17 @@ describe('Executor.run', () => {
     assert.equal(audit.code, 0);
   });
 
+  it('lets bookkeeping started after Ctrl-C run to its end, even a probe', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const connection = new ScriptedConnection([() => ({ stderr: [marker(12)] })]);
+    const executor = executorFor(connection, { signal: abort.signal });
+    const release = executor.run(pve1, command('rmdir', '/run/chaton/x'), { kind: 'probe', afterInterrupt: true });
+    const settled = await Promise.race([release.then(() => 'ended', () => 'failed'), new Promise((r) => setTimeout(() => r('running'), 50))]);
+    assert.equal(settled, 'running');
+    assert.equal(connection.sent.length, 1, 'a kill was sent');
+  });
+
   it('reports a connection dropped while the command ran as an unknown outcome, not as unreachable', async () => {
     const connection = new ScriptedConnection([() => ({ stderr: [marker(3)], exit: { code: null } })]);
     connection.lost = new ConnectionError('pve1', 'pve1 (10.0.0.11:22): connection lost: Keepalive timeout');
