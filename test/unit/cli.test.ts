@@ -58,10 +58,19 @@ describe('usage errors exit 2', () => {
     assert.equal(chaton(['hosts', 'check', '--frobnicate']).code, 2);
   });
 
-  it('a bad --concurrency', () => {
-    const run = chaton(['-i', EXAMPLE, '-j', '0', 'inventory', 'show']);
-    assert.equal(run.code, 2);
-    assert.match(run.stderr, /--concurrency must be an integer from 1 to 1000/);
+  it('a bad --concurrency: out of range, or not written in decimal digits', () => {
+    for (const concurrency of ['0', '1001', '1e3', '0x10', '16.0', ' 16', '-5', '']) {
+      const run = chaton(['-i', EXAMPLE, '-j', concurrency, 'inventory', 'show']);
+      assert.equal(run.code, 2, `-j ${JSON.stringify(concurrency)}`);
+      assert.match(run.stderr, /--concurrency must be an integer from 1 to 1000/);
+    }
+  });
+
+  it('--concurrency takes decimal digits from 1 to 1000', () => {
+    for (const concurrency of ['1', '016', '1000']) {
+      const run = chaton(['-i', EXAMPLE, '-j', concurrency, 'inventory', 'check']);
+      assert.equal(run.code, 0, `-j ${concurrency}: ${run.stderr}`);
+    }
   });
 
   it('an unknown target, with a suggestion', () => {
