@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../inventory.example.yaml', import.meta.url));
 const BROKEN = fileURLToPath(new URL('../../../test/unit/fixtures/inventories/several-problems.yaml', import.meta.url));
+const HOSTILE = fileURLToPath(new URL('../../../test/unit/fixtures/inventories/hostile-keys.yaml', import.meta.url));
 
 function chaton(args: string[], options: { cwd?: string; nodeOptions?: string[]; env?: NodeJS.ProcessEnv } = {}) {
   const env = options.env ?? { PATH: process.env.PATH, HOME: os.tmpdir() };
@@ -106,6 +107,19 @@ describe('chaton inventory check and show', () => {
       assert.ok(run.stderr.includes(`${BROKEN}${where}`), `missing ${where} in:\n${run.stderr}`);
     }
     assert.match(run.stderr, /did you mean "connect_timeout"/);
+  });
+
+  it('shows the keys and values of a hostile inventory escaped: no terminal control, no fake line', () => {
+    const run = chaton(['-i', HOSTILE, 'inventory', 'check']);
+    assert.equal(run.code, 2);
+    assert.doesNotMatch(run.stderr, /[\x1b\x07\x9b\u202e]/);
+    const lines = run.stderr.trimEnd().split('\n');
+    const problemLines = lines.slice(0, -1);
+    assert.ok(problemLines.length > 1, run.stderr);
+    problemLines.forEach((line, index) => {
+      assert.ok(line.startsWith(`${index === 0 ? 'error: ' : ''}${HOSTILE}:`), line);
+    });
+    assert.match(run.stderr, /hosts\."pve1\\n\/etc\/chaton\.yaml:1:1: hosts\.pve1: all good": must be a valid name/);
   });
 
   it('gives the problems as JSON with --json', () => {

@@ -10,6 +10,8 @@ import { findInventory } from '../../src/lib/inventory/discover.js';
 import { InventoryError, loadInventory, parseInventory, type InventoryProblem } from '../../src/lib/inventory/load.js';
 import { resolveTargets } from '../../src/lib/inventory/targets.js';
 import type { Inventory } from '../../src/lib/inventory/types.js';
+import { parse as parseYaml } from 'yaml';
+import { quoted } from '../../src/lib/printable.js';
 import { suggest } from '../../src/lib/suggest.js';
 
 // Compiled to dist/test/unit: the fixtures and the example stay in the source tree.
@@ -64,13 +66,13 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
   ],
   'invalid-names.yaml': [
     { line: 3, col: 9, path: 'bastion.name', messageIncludes: 'must be a valid name, got "$(reboot)"' },
-    { line: 6, col: 3, path: 'hosts.web server', messageIncludes: 'must be a valid name, got "web server"' },
+    { line: 6, col: 3, path: 'hosts."web server"', messageIncludes: 'must be a valid name, got "web server"' },
     { line: 8, col: 3, path: 'hosts.-pve2', messageIncludes: 'must be a valid name, got "-pve2"' },
-    { line: 10, col: 3, path: 'hosts.pve3;reboot', messageIncludes: 'must be a valid name, got "pve3;reboot"' },
+    { line: 10, col: 3, path: 'hosts."pve3;reboot"', messageIncludes: 'must be a valid name, got "pve3;reboot"' },
     { line: 12, col: 3, path: 'hosts.all', messageIncludes: '"all" is reserved' },
     { line: 16, col: 18, path: 'hosts.pve5.roles[1]', messageIncludes: 'must be a valid name, got "ceph osd"' },
     { line: 16, col: 30, path: 'hosts.pve5.roles[2]', messageIncludes: 'must be a valid name, got "-x"' },
-    { line: 18, col: 3, path: 'groups.bad$group', messageIncludes: 'must be a valid name, got "bad$group"' },
+    { line: 18, col: 3, path: 'groups."bad$group"', messageIncludes: 'must be a valid name, got "bad$group"' },
     { line: 19, col: 3, path: 'groups.all', messageIncludes: '"all" is reserved' },
   ],
   'invalid-ports.yaml': [
@@ -109,6 +111,27 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
     { line: 15, col: 3, path: 'groups.pve2', messageIncludes: '"pve2" is already the name of the host on line 7' },
     { line: 16, col: 19, path: 'groups.nothing-alike[0]', messageIncludes: '"zzzzzz" is not a host or a group' },
   ],
+  'hostile-keys.yaml': [
+    {
+      line: 5,
+      col: 3,
+      path: 'bastion."user\\x1b]0;pwned\\x07"',
+      messageIncludes: 'unknown key "user\\x1b]0;pwned\\x07"',
+    },
+    {
+      line: 7,
+      col: 3,
+      path: 'hosts."pve1\\n/etc/chaton.yaml:1:1: hosts.pve1: all good"',
+      messageIncludes: 'must be a valid name, got "pve1\\n/etc/chaton.yaml:1:1: hosts.pve1: all good"',
+    },
+    { line: 11, col: 5, path: 'hosts.pve2."\\x1b[2J"', messageIncludes: 'unknown key "\\x1b[2J"' },
+    { line: 12, col: 13, path: 'hosts.pve2.become', messageIncludes: 'got "sudo\\x1b[8m"' },
+    { line: 13, col: 3, path: 'hosts."backup\\u202e"', messageIncludes: 'got "backup\\u202e"' },
+    { line: 16, col: 3, path: 'groups."web\\x9b31m"', messageIncludes: 'got "web\\x9b31m"' },
+    { line: 16, col: 18, path: 'groups."web\\x9b31m"[0]', messageIncludes: '"backup" is not a host or a group' },
+    { line: 17, col: 3, path: 'groups."web\\x9b31m"', messageIncludes: 'is written twice' },
+    { line: 18, col: 3, path: 'groups."quote\\"back\\\\slash"', messageIncludes: 'got "quote\\"back\\\\slash"' },
+  ],
   'no-bastion.yaml': [
     { line: 3, col: 3, path: 'hosts.pve1', messageIncludes: 'has no bastion' },
     { line: 8, col: 3, path: 'hosts.pve2', messageIncludes: 'has no bastion' },
@@ -119,7 +142,7 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
     { line: 11, col: 29, path: 'hosts.pve1.ssh.conect_timeout', messageIncludes: 'unknown key' },
     { line: 12, col: 3, path: 'hosts.pve1', messageIncludes: 'written twice' },
     { line: 15, col: 14, path: 'hosts.pve2.address', messageIncludes: 'already the address of the bastion "bastion"' },
-    { line: 16, col: 3, path: 'hosts.vm web', messageIncludes: 'must be a valid name' },
+    { line: 16, col: 3, path: 'hosts."vm web"', messageIncludes: 'must be a valid name' },
     { line: 19, col: 9, path: 'groups.web[0]', messageIncludes: '"vm-web" is not a host or a group' },
     { line: 20, col: 1, path: '', messageIncludes: 'more than one YAML document' },
   ],
@@ -141,6 +164,7 @@ const EXPECTED_HINTS: Record<string, Record<string, string>> = {
     'groups.everything[1]': 'role:bastion',
     'groups.nothing-alike[0]': 'define it under `hosts:` or `groups:`',
   },
+  'hostile-keys.yaml': { 'groups."web\\x9b31m"[0]': 'did you mean "backup\\u202e"?' },
   'no-bastion.yaml': { 'hosts.pve1': 'add a `bastion:` section, or mark the host `direct: true`' },
 };
 
@@ -195,6 +219,26 @@ describe('parseInventory: broken inventories', () => {
       ].join('\n'),
     );
     assert.equal(error.hint, 'fix these 2 problems; inventory.example.yaml documents every key');
+  });
+
+  it('escapes keys and values: a hostile inventory can neither act on the terminal nor fake a line', async () => {
+    const error = await loadInventory(fixturePath('hostile-keys.yaml')).catch((thrown: unknown) => thrown);
+    assert.ok(error instanceof InventoryError);
+    const lines = error.message.split('\n');
+    assert.equal(lines.length, error.problems.length);
+    for (const line of [...lines, error.hint ?? '']) {
+      assert.ok(line.startsWith(`${fixturePath('hostile-keys.yaml')}:`) || line === error.hint, line);
+      assert.doesNotMatch(line, /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u, JSON.stringify(line));
+    }
+  });
+
+  it('escapes the source text that a YAML syntax error quotes', () => {
+    assert.throws(
+      () => parseInventory('hosts: |2\x1b[2J\n  pve1\n', 'inventory.yaml'),
+      (error: unknown) =>
+        error instanceof InventoryError &&
+        /YAML syntax: Block scalar header includes extra characters: \|2\\x1b\[2J \(/.test(error.message),
+    );
   });
 
   it('sorts problems by position, whatever order they were found in', () => {
@@ -492,7 +536,7 @@ sysadmin: []
       ['30:11 sysadmins[4].keys', 'a private key was pasted here'],
       ['33:14 sysadmins[5].expires', 'got "2026-1-5"'],
       ['35:22 secrets.restic-passphrase', 'must be a description of the secret, got ""'],
-      ['36:3 secrets.bad name', 'must be a valid name, got "bad name"'],
+      ['36:3 secrets."bad name"', 'must be a valid name, got "bad name"'],
       ['37:3 secrets.pbs-api-token', 'must be a description of the secret, got nothing'],
       ['38:1 sysadmin', 'unknown key "sysadmin"'],
     ];
@@ -620,6 +664,17 @@ describe('resolveTargets', () => {
     const withEmptyGroup = parseInventory('hosts:\n  a: { address: 10.0.0.1, direct: true }\ngroups:\n  empty: []\n', '/tmp/empty-group.yaml');
     assert.deepEqual(resolveTargets(withEmptyGroup, 'a,empty').map((host) => host.name), ['a']);
     assert.throws(() => resolveTargets(withEmptyGroup, 'empty'), /"empty" names no host/);
+  });
+});
+
+describe('quoted: inventory text in messages', () => {
+  it('escapes every character that could drive a terminal or break a line, as YAML writes it', () => {
+    const hostile = 'a\nb\r\tc\x1b[31m\x07\x7f\x9b\u2028\u202e\u{e0041}';
+    assert.equal(quoted(hostile), '"a\\nb\\r\\tc\\x1b[31m\\x07\\x7f\\x9b\\u2028\\u202e\\U000e0041"');
+    assert.equal(parseYaml(quoted(hostile)), hostile);
+    assert.equal(quoted('say "hi" \\o/'), '"say \\"hi\\" \\\\o/"');
+    assert.equal(parseYaml(quoted('say "hi" \\o/')), 'say "hi" \\o/');
+    assert.equal(quoted('pve1.example.org été'), '"pve1.example.org été"');
   });
 });
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
 import { EMAIL, isCalendarDate, LOGIN, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from '../accounts.js';
 import { UsageError } from '../errors.js';
+import { escapeUnprintable, quoted } from '../printable.js';
 import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../public-keys.js';
 import { suggest } from '../suggest.js';
 import type { Endpoint, Host, Inventory, SharedSecret, SourcePosition, SshSettings, Sysadmin } from './types.js';
@@ -128,7 +129,14 @@ function where(field: Field): YamlNode | null {
 }
 
 function childPath(parent: string, key: string): string {
-  return parent === '' ? key : `${parent}.${key}`;
+  return parent === '' ? shownKey(key) : `${parent}.${shownKey(key)}`;
+}
+
+/** Characters of a key shown as it is in paths and examples; any other key is shown quoted. */
+const PLAIN_KEY = /^[A-Za-z0-9._-]+$/;
+
+function shownKey(key: string): string {
+  return PLAIN_KEY.test(key) ? key : quoted(key);
 }
 
 function deref(reader: Reader, node: unknown): YamlNode | null {
@@ -142,7 +150,7 @@ function describe(node: YamlNode | null): string {
   if (isPrivateKey(node)) return 'a private key (not shown)';
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';
-  if (isScalar(node)) return typeof node.value === 'string' ? JSON.stringify(node.value) : scalarText(node) ?? '?';
+  if (isScalar(node)) return typeof node.value === 'string' ? quoted(node.value) : scalarText(node) ?? '?';
   return 'something else';
 }
 
@@ -238,7 +246,8 @@ function readKnownKeys(reader: Reader, field: Field, knownKeys: readonly string[
       continue;
     }
     const guess = suggest(entry.name, knownKeys);
-    report(reader, entry.key, entry.path, `unknown key "${entry.name}"`, guess ? `did you mean "${guess}"?` : knownList);
+    const hint = guess ? `did you mean "${guess}"?` : knownList;
+    report(reader, entry.key, entry.path, `unknown key ${quoted(entry.name)}`, hint);
   }
   return fields;
 }
@@ -678,7 +687,8 @@ function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
     if (login === undefined || !loginField) return [];
     const firstLogin = firstLogins.get(login);
     if (firstLogin) {
-      const message = `"${login}" is already the login of the sysadmin on line ${lineOf(reader, firstLogin.value)}`;
+      const firstLine = lineOf(reader, firstLogin.value);
+      const message = `${quoted(login)} is already the login of the sysadmin on line ${firstLine}`;
       report(reader, loginField.value, loginField.path, message, 'list each sysadmin once, with all their keys');
       return [];
     }
@@ -728,7 +738,7 @@ function readGroups(reader: Reader, field: Field): GroupDraft[] {
   return (entries ?? []).map((entry) => {
     const nameField = { value: entry.key, path: entry.path };
     checkName(reader, nameField);
-    const example = `for example ${entry.name}: [pve1, pve2]; \`[]\` for an empty group`;
+    const example = `for example ${shownKey(entry.name)}: [pve1, pve2]; \`[]\` for an empty group`;
     const items = listItems(reader, entry, 'a list of host or group names', example);
     const members = (items ?? []).flatMap((item) => {
       const member = readScalar(reader, item, nameKind);
@@ -756,7 +766,7 @@ function checkNameClashes(reader: Reader, named: { kind: string; name: string; n
       reader,
       where(item.nameField),
       item.nameField.path,
-      `"${item.name}" is already the name of the ${first.kind} on line ${lineOf(reader, where(first.nameField))}`,
+      `${quoted(item.name)} is already the name of the ${first.kind} on line ${lineOf(reader, where(first.nameField))}`,
       'hosts, groups and bastions share one set of names: rename one of them',
     );
   }
@@ -776,12 +786,12 @@ function checkDuplicateEndpoints(reader: Reader, machines: Machine[]): void {
       firstByEndpoint.set(endpoint, entry);
       continue;
     }
-    const firstLine = lineOf(reader, first.addressField.value);
+    const firstMachine = `the ${first.kind} ${quoted(first.name)} on line ${lineOf(reader, first.addressField.value)}`;
     report(
       reader,
       entry.addressField.value,
       entry.addressField.path,
-      `${address}, port ${port}, is already the address of the ${first.kind} "${first.name}" on line ${firstLine}`,
+      `${address}, port ${port}, is already the address of ${firstMachine}`,
       'list each machine once; two entries may share an address only with different ports',
     );
   }
@@ -808,7 +818,7 @@ function resolveGroups(reader: Reader, groups: GroupDraft[], hostNames: string[]
 
   const reportMember = (member: GroupDraft['members'][number]): void => {
     if (bastionNames.has(member.name)) {
-      const message = `"${member.name}" is a bastion; groups list hosts and other groups`;
+      const message = `${quoted(member.name)} is a bastion; groups list hosts and other groups`;
       report(reader, member.field.value, member.field.path, message, 'target bastions by name or with role:bastion');
       return;
     }
@@ -817,8 +827,8 @@ function resolveGroups(reader: Reader, groups: GroupDraft[], hostNames: string[]
       reader,
       member.field.value,
       member.field.path,
-      `"${member.name}" is not a host or a group`,
-      guess ? `did you mean "${guess}"?` : 'define it under `hosts:` or `groups:`, or remove it',
+      `${quoted(member.name)} is not a host or a group`,
+      guess ? `did you mean ${quoted(guess)}?` : 'define it under `hosts:` or `groups:`, or remove it',
     );
   };
 
@@ -867,7 +877,7 @@ function reportYamlErrors(reader: Reader): void {
       reportAt(reader, offset, '', 'the file holds more than one YAML document', hint);
     } else {
       const hint = 'check the indentation (spaces, not tabs), colons and quotes here';
-      reportAt(reader, offset, '', `YAML syntax: ${error.message}`, hint);
+      reportAt(reader, offset, '', `YAML syntax: ${escapeUnprintable(error.message)}`, hint);
     }
   }
 }
