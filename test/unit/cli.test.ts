@@ -1,7 +1,7 @@
 // The chaton binary without any host: help, usage errors, inventory check and show, and the
 // promise that `chaton --help` loads neither ssh2 nor listr2.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +39,7 @@ export async function resolve(specifier, context, next) { const r = await next(s
     assert.equal(run.code, 0, run.stderr);
     const loaded = run.stderr.split('\n').filter((line) => line.startsWith('LOADED '));
     assert.ok(loaded.some((line) => line.includes('/node_modules/commander/')), 'the tracer saw nothing');
-    for (const heavy of ['/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/yaml/', '/node_modules/cosmiconfig/']) {
+    for (const heavy of ['/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/yaml/']) {
       assert.ok(!loaded.some((line) => line.includes(heavy)), `--help loaded ${heavy}`);
     }
   });
@@ -72,6 +72,20 @@ describe('usage errors exit 2', () => {
       const run = chaton(['-i', EXAMPLE, '-j', concurrency, 'inventory', 'check']);
       assert.equal(run.code, 0, `-j ${concurrency}: ${run.stderr}`);
     }
+  });
+
+  it('an inventory over 5 MiB, or not a regular file (a named pipe found by the search)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-odd-'));
+    const big = path.join(dir, 'big.yaml');
+    await writeFile(big, `hosts: {}\n#${'x'.repeat(5 * 1024 * 1024)}\n`);
+    const tooBig = chaton(['-i', big, 'inventory', 'check']);
+    assert.equal(tooBig.code, 2);
+    assert.match(tooBig.stderr, /big\.yaml is 5 MiB \(5242892 bytes\), over the limit of 5 MiB \(5242880 bytes\)\n/);
+    assert.match(tooBig.stderr, /is this really the inventory\?/);
+    execFileSync('mkfifo', [path.join(dir, 'chaton.yaml')]);
+    const fifo = chaton(['inventory', 'check'], { cwd: dir });
+    assert.equal(fifo.code, 2);
+    assert.match(fifo.stderr, /chaton\.yaml is a named pipe \(FIFO\), not a regular file/);
   });
 
   it('an unknown target, with a suggestion', () => {

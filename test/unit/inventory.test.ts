@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/lib/errors.js';
 import { findInventory } from '../../src/lib/inventory/discover.js';
+import { readBoundedRegularFile } from '../../src/lib/inventory/read-file.js';
 import { InventoryError, loadInventory, parseInventory, type InventoryProblem } from '../../src/lib/inventory/load.js';
 import { resolveTargets } from '../../src/lib/inventory/targets.js';
 import type { Inventory } from '../../src/lib/inventory/types.js';
@@ -255,6 +257,67 @@ describe('parseInventory: broken inventories', () => {
     const error = await loadInventory(fixturePath('missing.yaml')).catch((thrown: unknown) => thrown);
     assert.ok(error instanceof UsageError && !(error instanceof InventoryError));
     assert.match(error.message, /cannot read the inventory/);
+  });
+});
+
+describe('loadInventory: only a regular file, of at most 5 MiB', () => {
+  const LIMIT = 5 * 1024 * 1024;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'chaton-read-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A valid inventory, padded with a comment to `bytes`. */
+  const padded = async (name: string, bytes: number): Promise<string> => {
+    const inventory = 'hosts:\n  pve1:\n    address: 10.0.0.11\n    direct: true\n# ';
+    const file = path.join(dir, name);
+    await writeFile(file, `${inventory}${'x'.repeat(bytes - inventory.length - 1)}\n`);
+    return file;
+  };
+
+  it('reads an inventory of exactly the limit', async () => {
+    const inventory = await loadInventory(await padded('limit.yaml', LIMIT));
+    assert.deepEqual(inventory.hosts.map((host) => host.name), ['pve1']);
+  });
+
+  it('refuses one byte more, with its size, the limit and what to check', async () => {
+    const file = await padded('over.yaml', LIMIT + 1);
+    await assert.rejects(loadInventory(file), (error: unknown) => {
+      assert.ok(error instanceof UsageError && !(error instanceof InventoryError), String(error));
+      const limit = 'over the limit of 5 MiB (5242880 bytes)';
+      assert.equal(error.message, `the inventory ${file} is 5 MiB (5242881 bytes), ${limit}`);
+      assert.match(error.hint ?? '', /is this really the inventory\?/);
+      return true;
+    });
+  });
+
+  it('reads no more than the limit and one byte, whatever size the file claims', async () => {
+    // Files of /proc claim a size of 0 and hold more.
+    await assert.rejects(readBoundedRegularFile('/proc/self/status', 16, 'the status'), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(error.message, 'the status /proc/self/status is over the limit of 16 bytes');
+      return true;
+    });
+  });
+
+  it('refuses a named pipe, a directory or a device, without waiting for a writer', async () => {
+    const fifo = path.join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const cases: [string, string][] = [
+      [fifo, 'a named pipe (FIFO)'],
+      [dir, 'a directory'],
+      ['/dev/null', 'a device'],
+    ];
+    for (const [file, kind] of cases) {
+      await assert.rejects(loadInventory(file), (error: unknown) => {
+        assert.ok(error instanceof UsageError && !(error instanceof InventoryError), String(error));
+        assert.equal(error.message, `the inventory ${file} is ${kind}, not a regular file`);
+        return true;
+      });
+    }
   });
 });
 
@@ -729,7 +792,7 @@ describe('findInventory', () => {
     });
   });
 
-  it('ignores cosmiconfig\'s global config directory', async () => {
+  it('ignores a global config directory ($XDG_CONFIG_HOME/chaton)', async () => {
     const saved = process.env['XDG_CONFIG_HOME'];
     process.env['XDG_CONFIG_HOME'] = path.join(root, 'xdg');
     try {
@@ -750,6 +813,17 @@ describe('findInventory', () => {
     assert.deepEqual(await findInventory({ env: noEnv, cwd: deep }), { path: rc, source: 'search' });
     const named = await put('a/b/chaton.yml');
     assert.deepEqual(await findInventory({ env: noEnv, cwd: deep }), { path: named, source: 'search' });
+  });
+
+  it('finds a named pipe or a directory without reading it, and loading it then refuses it', async () => {
+    const place = await mkdtemp(path.join(root, 'odd-'));
+    const fifo = path.join(place, 'chaton.yaml');
+    execFileSync('mkfifo', [fifo]);
+    assert.deepEqual(await findInventory({ env: noEnv, cwd: place }), { path: fifo, source: 'search' });
+    await assert.rejects(loadInventory(fifo), /is a named pipe \(FIFO\), not a regular file/);
+    await rm(fifo);
+    await mkdir(fifo);
+    assert.deepEqual(await findInventory({ env: noEnv, cwd: place }), { path: fifo, source: 'search' });
   });
 
   it('prefers --inventory, then CHATON_INVENTORY, relative to the current directory', async () => {

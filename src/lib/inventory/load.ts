@@ -1,6 +1,5 @@
 // Reads and validates the inventory file. Every problem is reported at once, each at its exact
 // line and column with a next step, so that a volunteer fixes the whole file in one pass.
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { escapeUnprintable, quoted } from '../printable.js';
 import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../public-keys.js';
 import { suggest } from '../suggest.js';
+import { readBoundedRegularFile } from './read-file.js';
 import type { Endpoint, Host, Inventory, SharedSecret, SourcePosition, SshSettings, Sysadmin } from './types.js';
 
 export interface InventoryProblem {
@@ -36,15 +36,14 @@ export async function loadInventory(file: string): Promise<Inventory> {
   return parseInventory(await readInventoryText(file), file);
 }
 
+/**
+ * An inventory of hundreds of hosts takes well under 1 MiB. A much larger file is not one, and
+ * would take a minute and gigabytes to parse (41 MB: 55 s, 3.4 GB).
+ */
+const INVENTORY_MAX_BYTES = 5 * 1024 * 1024;
+
 export async function readInventoryText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read the inventory: ${(error as Error).message}`,
-      'check the path given with -i or CHATON_INVENTORY, and that you may read the file',
-    );
-  }
+  return (await readBoundedRegularFile(file, INVENTORY_MAX_BYTES, 'the inventory')).toString('utf8');
 }
 
 /** Validates the text of an inventory file; `file` locates problems and relative paths. */
