@@ -10,7 +10,7 @@ const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': 
 
 /** The text with each unprintable character written as YAML escapes it: \n, \x1b, \u202e. */
 export function escapeUnprintable(text: string): string {
-  return text.replace(UNPRINTABLE, (character) => NAMED_ESCAPES[character] ?? codeEscape(character.codePointAt(0) ?? 0));
+  return text.replace(UNPRINTABLE, (found) => NAMED_ESCAPES[found] ?? codeEscape(found.codePointAt(0) ?? 0));
 }
 
 /** The text in double quotes, escaped: what YAML reads back from `"..."` is the text itself. */
