@@ -321,6 +321,54 @@ describe('loadInventory: only a regular file, of at most 5 MiB', () => {
   });
 });
 
+describe('parseInventory: YAML anchors and aliases', () => {
+  const FILE = '/srv/chaton/inventory.yaml';
+
+  it('reads the values an alias stands for, as often as it is used', () => {
+    const hosts = [1, 2, 3].map((index) => `  pve${index}: {address: 10.0.0.1${index}, ssh: *slow}`);
+    const bastion = 'bastion:\n  address: 203.0.113.10\n  ssh: &slow {connect_timeout: 30, max_sessions: 2}';
+    const inventory = parseInventory(`${bastion}\nhosts:\n${hosts.join('\n')}\n`, FILE);
+    assert.deepEqual(
+      [...inventory.bastions, ...inventory.hosts].map((host) => [host.ssh.connectTimeoutMs, host.ssh.maxSessions]),
+      [[30_000, 2], [30_000, 2], [30_000, 2], [30_000, 2]],
+    );
+  });
+
+  it('stops at the alias that has chaton read more than 100,000 values again, with one problem', () => {
+    // 400 hosts share one mapping of 400 unknown keys: 160,000 problems, the same 400 over and over.
+    const keys = Array.from({ length: 400 }, (_, index) => `    key${index}: 1`).join('\n');
+    const others = Array.from({ length: 399 }, (_, index) => `  h${index + 1}: *many`).join('\n');
+    const text = `hosts:\n  h0: &many\n${keys}\n${others}\n`;
+    assert.throws(
+      () => parseInventory(text, FILE),
+      (error: unknown) => {
+        assert.ok(error instanceof InventoryError);
+        const repeated = error.problems.filter((problem) => problem.message.includes('through aliases'));
+        assert.equal(repeated.length, 1, error.message.slice(0, 500));
+        assert.ok(error.problems.length < 101_000, `${error.problems.length} problems`);
+        // h0 reads its keys; the aliases of h1 to h250 repeat 400 values each, the one of h251 goes over.
+        assert.deepEqual(repeated[0]!.position, { file: FILE, line: 653, col: 9 });
+        assert.match(repeated[0]!.message, /^\*many here has chaton read more than 100000 values again/);
+        return true;
+      },
+    );
+  });
+
+  it('reads a "billion laughs" in bounded work: each alias is read once, not expanded', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let level = 1; level < 9; level += 1) {
+      const name = String.fromCharCode(97 + level);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${String.fromCharCode(96 + level)}`).join(', ')}]`);
+    }
+    const groups = levels.map((line) => `  ${line}`).join('\n');
+    const text = `hosts:\n  h: {address: 10.0.0.1, direct: true, roles: *i}\ngroups:\n${groups}\n`;
+    assert.throws(
+      () => parseInventory(text, FILE),
+      (error: unknown) => error instanceof InventoryError && error.problems.length < 100,
+    );
+  });
+});
+
 describe('parseInventory: valid inventories', () => {
   const home = homedir();
 

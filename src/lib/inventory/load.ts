@@ -3,7 +3,20 @@
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Node as YamlNode,
+  type Scalar,
+  visit,
+} from 'yaml';
 import { EMAIL, isCalendarDate, LOGIN, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from '../accounts.js';
 import { UsageError } from '../errors.js';
 import { escapeUnprintable, quoted } from '../printable.js';
@@ -52,7 +65,15 @@ export function parseInventory(text: string, file: string): Inventory {
   const lines = new LineCounter();
   // Duplicate keys are found below: the yaml package places them after the previous value.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
-  const reader: Reader = { file: absoluteFile, baseDir: path.dirname(absoluteFile), doc, lines, problems: [] };
+  const reader: Reader = {
+    file: absoluteFile,
+    baseDir: path.dirname(absoluteFile),
+    doc,
+    lines,
+    aliasTargets: aliasTargets(doc),
+    valuesReadAgain: 0,
+    problems: [],
+  };
   reportYamlErrors(reader);
   const inventory = readInventory(reader);
   if (!inventory || reader.problems.length > 0) throw new InventoryError(reader.problems);
@@ -68,6 +89,10 @@ interface Reader {
   baseDir: string;
   doc: Document;
   lines: LineCounter;
+  /** What each alias stands for: found once, as the yaml package looks it up anew at each use. */
+  aliasTargets: Map<Alias, YamlNode>;
+  /** Items of mappings and lists read once more through an alias, against ALIASED_VALUES_LIMIT. */
+  valuesReadAgain: number;
   problems: InventoryProblem[];
 }
 
@@ -138,9 +163,44 @@ function shownKey(key: string): string {
   return PLAIN_KEY.test(key) ? key : quoted(key);
 }
 
+/**
+ * The values chaton may read again through aliases: far more than an inventory repeats (an ssh:
+ * section shared by a thousand hosts), far fewer than the "billion laughs" has it read and report.
+ */
+const ALIASED_VALUES_LIMIT = 100_000;
+
+/** Each alias and the node it stands for: the last one anchored with its name before it. */
+function aliasTargets(doc: Document): Map<Alias, YamlNode> {
+  const anchored = new Map<string, YamlNode>();
+  const targets = new Map<Alias, YamlNode>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchored.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) {
+        anchored.set(node.anchor, node);
+      }
+    },
+  });
+  return targets;
+}
+
 function deref(reader: Reader, node: unknown): YamlNode | null {
-  if (isAlias(node)) return node.resolve(reader.doc) ?? null;
-  return (node as YamlNode | null) ?? null;
+  if (!isAlias(node)) return (node as YamlNode | null) ?? null;
+  const target = reader.aliasTargets.get(node) ?? null;
+  if (isCollection(target)) {
+    reader.valuesReadAgain += target.items.length;
+    if (reader.valuesReadAgain > ALIASED_VALUES_LIMIT) {
+      // Stop reading: what is left would only repeat the same values, and the same problems.
+      const alias = `*${escapeUnprintable(node.source)}`;
+      const message = `${alias} here has chaton read more than ${ALIASED_VALUES_LIMIT} values again through aliases`;
+      const hint = 'is this really an inventory? write repeated values out, or alias fewer of them';
+      reportAt(reader, offsetOf(node), '', message, hint);
+      throw new InventoryError(reader.problems);
+    }
+  }
+  return target;
 }
 
 /** How a value looks in the file, for "got ..." in messages. */
