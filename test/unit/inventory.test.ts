@@ -348,7 +348,23 @@ describe('parseInventory: YAML anchors and aliases', () => {
         assert.ok(error.problems.length < 101_000, `${error.problems.length} problems`);
         // h0 reads its keys; the aliases of h1 to h250 repeat 400 values each, the one of h251 goes over.
         assert.deepEqual(repeated[0]!.position, { file: FILE, line: 653, col: 9 });
+        assert.equal(repeated[0]!.path, 'hosts.h251');
         assert.match(repeated[0]!.message, /^\*many here has chaton read more than 100000 values again/);
+        return true;
+      },
+    );
+  });
+
+  it('reports an alias without an anchor before it, which would otherwise read as nothing', () => {
+    const text = 'hosts:\n  pve1:\n    address: 10.0.0.11\n    direct: true\n    ssh: *slow\n';
+    assert.throws(
+      () => parseInventory(text, FILE),
+      (error: unknown) => {
+        assert.ok(error instanceof InventoryError);
+        const [problem, ...others] = error.problems;
+        assert.deepEqual(others, []);
+        assert.deepEqual([problem?.position.line, problem?.position.col, problem?.path], [5, 10, 'hosts.pve1.ssh']);
+        assert.equal(problem?.message, 'the alias *slow has no anchor &slow before it');
         return true;
       },
     );

@@ -186,17 +186,21 @@ function aliasTargets(doc: Document): Map<Alias, YamlNode> {
   return targets;
 }
 
-function deref(reader: Reader, node: unknown): YamlNode | null {
+/** The node itself, or the one an alias stands for; `nodePath` locates a problem with an alias. */
+function deref(reader: Reader, node: unknown, nodePath: string): YamlNode | null {
   if (!isAlias(node)) return (node as YamlNode | null) ?? null;
   const target = reader.aliasTargets.get(node) ?? null;
-  if (isCollection(target)) {
+  const name = escapeUnprintable(node.source);
+  if (!target) {
+    const hint = `mark the value to repeat with &${name} before this alias, or write the value here`;
+    report(reader, node, nodePath, `the alias *${name} has no anchor &${name} before it`, hint);
+  } else if (isCollection(target)) {
     reader.valuesReadAgain += target.items.length;
     if (reader.valuesReadAgain > ALIASED_VALUES_LIMIT) {
-      // Stop reading: what is left would only repeat the same values, and the same problems.
-      const alias = `*${escapeUnprintable(node.source)}`;
-      const message = `${alias} here has chaton read more than ${ALIASED_VALUES_LIMIT} values again through aliases`;
+      const message = `*${name} here has chaton read more than ${ALIASED_VALUES_LIMIT} values again through aliases`;
       const hint = 'is this really an inventory? write repeated values out, or alias fewer of them';
-      reportAt(reader, offsetOf(node), '', message, hint);
+      report(reader, node, nodePath, message, hint);
+      // Stop reading: what is left would only repeat the same values, and the same problems.
       throw new InventoryError(reader.problems);
     }
   }
@@ -238,7 +242,10 @@ function listItems(reader: Reader, field: Field, expected: string, hint: string)
     report(reader, where(field), field.path, `must be ${expected}, got ${describe(field.value)}`, hint);
     return undefined;
   }
-  return field.value.items.map((item, index) => ({ value: deref(reader, item), path: `${field.path}[${index}]` }));
+  return field.value.items.map((item, index) => {
+    const itemPath = `${field.path}[${index}]`;
+    return { value: deref(reader, item, itemPath), path: itemPath };
+  });
 }
 
 /** The valid items of a list; each bad item is reported. */
@@ -274,7 +281,7 @@ function readEntries(reader: Reader, field: Field, expected: string, hint: strin
   const firstKeys = new Map<string, YamlNode>();
   const entries: Entry[] = [];
   for (const pair of field.value.items) {
-    const key = deref(reader, pair.key);
+    const key = deref(reader, pair.key, field.path);
     const name = key && isScalar(key) ? scalarText(key) : undefined;
     if (key === null || name === undefined) {
       report(reader, key ?? where(field), field.path, `a key must be a plain name, got ${describe(key)}`, hint);
@@ -288,7 +295,7 @@ function readEntries(reader: Reader, field: Field, expected: string, hint: strin
       continue;
     }
     firstKeys.set(name, key);
-    entries.push({ name, key, value: deref(reader, pair.value), path: entryPath });
+    entries.push({ name, key, value: deref(reader, pair.value, entryPath), path: entryPath });
   }
   return entries;
 }
