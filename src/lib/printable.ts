@@ -8,6 +8,10 @@
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
+export function hasUnprintable(text: string): boolean {
+  return text.search(UNPRINTABLE) >= 0;
+}
+
 /** The text with each unprintable character written as YAML escapes it: \n, \x1b, \u202e. */
 export function escapeUnprintable(text: string): string {
   return text.replace(UNPRINTABLE, (found) => NAMED_ESCAPES[found] ?? codeEscape(found.codePointAt(0) ?? 0));

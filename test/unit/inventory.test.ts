@@ -133,6 +133,7 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
     { line: 16, col: 18, path: 'groups."web\\x9b31m"[0]', messageIncludes: '"backup" is not a host or a group' },
     { line: 17, col: 3, path: 'groups."web\\x9b31m"', messageIncludes: 'is written twice' },
     { line: 18, col: 3, path: 'groups."quote\\"back\\\\slash"', messageIncludes: 'got "quote\\"back\\\\slash"' },
+    { line: 20, col: 16, path: 'ssh.known_hosts', messageIncludes: 'got "~/.ssh/known_hosts\\x1b[8m"' },
   ],
   'no-bastion.yaml': [
     { line: 3, col: 3, path: 'hosts.pve1', messageIncludes: 'has no bastion' },

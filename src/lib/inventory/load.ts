@@ -19,7 +19,7 @@ import {
 } from 'yaml';
 import { EMAIL, isCalendarDate, LOGIN, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from '../accounts.js';
 import { UsageError } from '../errors.js';
-import { escapeUnprintable, quoted } from '../printable.js';
+import { escapeUnprintable, hasUnprintable, quoted } from '../printable.js';
 import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../public-keys.js';
 import { suggest } from '../suggest.js';
 import { readBoundedRegularFile } from './read-file.js';
@@ -412,11 +412,21 @@ const envVarNameKind: ScalarKind<string> = {
   parse: matching(ENV_NAME_PATTERN),
 };
 
-function textKind(expected: string, hint: string): ScalarKind<string> {
-  return { expected, hint, parse: ({ value }) => (typeof value === 'string' && value.trim() !== '' ? value : undefined) };
+function textKind(expected: string, hint: string, accepts = (_text: string) => true): ScalarKind<string> {
+  return {
+    expected,
+    hint,
+    parse: ({ value }) => (typeof value === 'string' && value.trim() !== '' && accepts(value) ? value : undefined),
+  };
 }
 
-const filePathKind = textKind('a file path', '"~/" starts from your home directory, other relative paths from the inventory\'s directory');
+// Error messages show paths: no path chaton can open holds a terminal escape or a line break.
+const filePathKind = textKind(
+  'a file path',
+  '"~/" starts from your home directory, other relative paths from the inventory\'s directory; ' +
+    'on one line, without control characters',
+  (text) => !hasUnprintable(text),
+);
 
 const sysadminAccessKind: ScalarKind<'shell' | 'forwarding'> = {
   expected: '"shell" or "forwarding"',
