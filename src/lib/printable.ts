@@ -8,6 +8,7 @@
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
+/** Whether escapeUnprintable() would change the text. */
 export function hasUnprintable(text: string): boolean {
   return text.search(UNPRINTABLE) >= 0;
 }

@@ -89,7 +89,7 @@ interface Reader {
   baseDir: string;
   doc: Document;
   lines: LineCounter;
-  /** What each alias stands for: found once, as the yaml package looks it up anew at each use. */
+  /** What each alias stands for, found in one pass: yaml's resolve() walks the whole document per call. */
   aliasTargets: Map<Alias, YamlNode>;
   /** Items of mappings and lists read once more through an alias, against ALIASED_VALUES_LIMIT. */
   valuesReadAgain: number;
@@ -156,7 +156,7 @@ function childPath(parent: string, key: string): string {
   return parent === '' ? shownKey(key) : `${parent}.${shownKey(key)}`;
 }
 
-/** Characters of a key shown as it is in paths and examples; any other key is shown quoted. */
+/** A key of only these characters is shown as it is in paths and examples; any other, quoted. */
 const PLAIN_KEY = /^[A-Za-z0-9._-]+$/;
 
 function shownKey(key: string): string {
