@@ -2,7 +2,7 @@
 // promise that `chaton --help` loads neither ssh2 nor listr2.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -84,6 +84,7 @@ describe('usage errors exit 2', () => {
     assert.match(tooBig.stderr, /is this really the inventory\?/);
     execFileSync('mkfifo', [path.join(dir, 'chaton.yaml')]);
     const fifo = chaton(['inventory', 'check'], { cwd: dir });
+    await rm(dir, { recursive: true });
     assert.equal(fifo.code, 2);
     assert.match(fifo.stderr, /chaton\.yaml is a named pipe \(FIFO\), not a regular file/);
   });
