@@ -22,7 +22,7 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON document on stdout (progress goes to stderr)')
     .option('-v, --verbose', 'show the output of remote commands as they run')
     .option('-q, --quiet', 'print only results and errors')
-    .addOption(new Option('-j, --concurrency <n>', 'hosts worked on at once').default('32'))
+    .addOption(new Option('-j, --concurrency <n>', 'hosts worked on at once, 1 to 1000').default('32'))
     .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is still refused)')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
     .addHelpText('after', `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json\n  chaton onboard sysadmin jdupont --key jdupont.pub --sudo\n  chaton offboard sysadmin jdupont`)

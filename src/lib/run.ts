@@ -13,8 +13,10 @@ import { announceColour, paint, setColour, wantsColour, type OutputMode } from '
 
 export function globalOptions(cmd: Command): GlobalOptions {
   const raw = cmd.optsWithGlobals();
-  const concurrency = Number(raw.concurrency ?? 32);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
+  const concurrencyText = String(raw.concurrency ?? 32);
+  const concurrency = Number(concurrencyText);
+  // Number() also reads "1e3", "0x10" and " 16": only decimal digits are a count to the operator.
+  if (!/^[0-9]+$/.test(concurrencyText) || concurrency < 1 || concurrency > 1000) {
     throw new UsageError(`--concurrency must be an integer from 1 to 1000, got ${JSON.stringify(raw.concurrency)}`, 'e.g. -j 16; the default is 32');
   }
   if (raw.quiet && raw.verbose) throw new UsageError('--quiet and --verbose cannot be used together', 'keep the one you want');

@@ -1,8 +1,8 @@
 // The chaton binary without any host: help, usage errors, inventory check and show, and the
 // promise that `chaton --help` loads neither ssh2 nor listr2.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../inventory.example.yaml', import.meta.url));
 const BROKEN = fileURLToPath(new URL('../../../test/unit/fixtures/inventories/several-problems.yaml', import.meta.url));
+const HOSTILE = fileURLToPath(new URL('../../../test/unit/fixtures/inventories/hostile-keys.yaml', import.meta.url));
 
 function chaton(args: string[], options: { cwd?: string; nodeOptions?: string[]; env?: NodeJS.ProcessEnv } = {}) {
   const env = options.env ?? { PATH: process.env.PATH, HOME: os.tmpdir() };
@@ -38,7 +39,7 @@ export async function resolve(specifier, context, next) { const r = await next(s
     assert.equal(run.code, 0, run.stderr);
     const loaded = run.stderr.split('\n').filter((line) => line.startsWith('LOADED '));
     assert.ok(loaded.some((line) => line.includes('/node_modules/commander/')), 'the tracer saw nothing');
-    for (const heavy of ['/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/yaml/', '/node_modules/cosmiconfig/']) {
+    for (const heavy of ['/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/yaml/']) {
       assert.ok(!loaded.some((line) => line.includes(heavy)), `--help loaded ${heavy}`);
     }
   });
@@ -58,10 +59,34 @@ describe('usage errors exit 2', () => {
     assert.equal(chaton(['hosts', 'check', '--frobnicate']).code, 2);
   });
 
-  it('a bad --concurrency', () => {
-    const run = chaton(['-i', EXAMPLE, '-j', '0', 'inventory', 'show']);
-    assert.equal(run.code, 2);
-    assert.match(run.stderr, /--concurrency must be an integer from 1 to 1000/);
+  it('a bad --concurrency: out of range, or not written in decimal digits', () => {
+    for (const concurrency of ['0', '1001', '1e3', '0x10', '16.0', ' 16', '-5', '']) {
+      const run = chaton(['-i', EXAMPLE, '-j', concurrency, 'inventory', 'show']);
+      assert.equal(run.code, 2, `-j ${JSON.stringify(concurrency)}`);
+      assert.match(run.stderr, /--concurrency must be an integer from 1 to 1000/);
+    }
+  });
+
+  it('--concurrency takes decimal digits from 1 to 1000', () => {
+    for (const concurrency of ['1', '016', '1000']) {
+      const run = chaton(['-i', EXAMPLE, '-j', concurrency, 'inventory', 'check']);
+      assert.equal(run.code, 0, `-j ${concurrency}: ${run.stderr}`);
+    }
+  });
+
+  it('an inventory over 5 MiB, or not a regular file (a named pipe found by the search)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-odd-'));
+    const big = path.join(dir, 'big.yaml');
+    await writeFile(big, `hosts: {}\n#${'x'.repeat(5 * 1024 * 1024)}\n`);
+    const tooBig = chaton(['-i', big, 'inventory', 'check']);
+    assert.equal(tooBig.code, 2);
+    assert.match(tooBig.stderr, /big\.yaml is 5 MiB \(5242892 bytes\), over the limit of 5 MiB \(5242880 bytes\)\n/);
+    assert.match(tooBig.stderr, /is this really the inventory\?/);
+    execFileSync('mkfifo', [path.join(dir, 'chaton.yaml')]);
+    const fifo = chaton(['inventory', 'check'], { cwd: dir });
+    await rm(dir, { recursive: true });
+    assert.equal(fifo.code, 2);
+    assert.match(fifo.stderr, /chaton\.yaml is a named pipe \(FIFO\), not a regular file/);
   });
 
   it('an unknown target, with a suggestion', () => {
@@ -97,6 +122,19 @@ describe('chaton inventory check and show', () => {
       assert.ok(run.stderr.includes(`${BROKEN}${where}`), `missing ${where} in:\n${run.stderr}`);
     }
     assert.match(run.stderr, /did you mean "connect_timeout"/);
+  });
+
+  it('shows the keys and values of a hostile inventory escaped: no terminal control, no fake line', () => {
+    const run = chaton(['-i', HOSTILE, 'inventory', 'check']);
+    assert.equal(run.code, 2);
+    assert.doesNotMatch(run.stderr, /[\x1b\x07\x9b\u202e]/);
+    const lines = run.stderr.trimEnd().split('\n');
+    const problemLines = lines.slice(0, -1);
+    assert.ok(problemLines.length > 1, run.stderr);
+    problemLines.forEach((line, index) => {
+      assert.ok(line.startsWith(`${index === 0 ? 'error: ' : ''}${HOSTILE}:`), line);
+    });
+    assert.match(run.stderr, /hosts\."pve1\\n\/etc\/chaton\.yaml:1:1: hosts\.pve1: all good": must be a valid name/);
   });
 
   it('gives the problems as JSON with --json', () => {

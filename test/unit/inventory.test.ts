@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -7,9 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/lib/errors.js';
 import { findInventory } from '../../src/lib/inventory/discover.js';
+import { readBoundedRegularFile } from '../../src/lib/inventory/read-file.js';
 import { InventoryError, loadInventory, parseInventory, type InventoryProblem } from '../../src/lib/inventory/load.js';
 import { resolveTargets } from '../../src/lib/inventory/targets.js';
 import type { Inventory } from '../../src/lib/inventory/types.js';
+import { parse as parseYaml } from 'yaml';
+import { quoted } from '../../src/lib/printable.js';
 import { suggest } from '../../src/lib/suggest.js';
 
 // Compiled to dist/test/unit: the fixtures and the example stay in the source tree.
@@ -64,13 +68,13 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
   ],
   'invalid-names.yaml': [
     { line: 3, col: 9, path: 'bastion.name', messageIncludes: 'must be a valid name, got "$(reboot)"' },
-    { line: 6, col: 3, path: 'hosts.web server', messageIncludes: 'must be a valid name, got "web server"' },
+    { line: 6, col: 3, path: 'hosts."web server"', messageIncludes: 'must be a valid name, got "web server"' },
     { line: 8, col: 3, path: 'hosts.-pve2', messageIncludes: 'must be a valid name, got "-pve2"' },
-    { line: 10, col: 3, path: 'hosts.pve3;reboot', messageIncludes: 'must be a valid name, got "pve3;reboot"' },
+    { line: 10, col: 3, path: 'hosts."pve3;reboot"', messageIncludes: 'must be a valid name, got "pve3;reboot"' },
     { line: 12, col: 3, path: 'hosts.all', messageIncludes: '"all" is reserved' },
     { line: 16, col: 18, path: 'hosts.pve5.roles[1]', messageIncludes: 'must be a valid name, got "ceph osd"' },
     { line: 16, col: 30, path: 'hosts.pve5.roles[2]', messageIncludes: 'must be a valid name, got "-x"' },
-    { line: 18, col: 3, path: 'groups.bad$group', messageIncludes: 'must be a valid name, got "bad$group"' },
+    { line: 18, col: 3, path: 'groups."bad$group"', messageIncludes: 'must be a valid name, got "bad$group"' },
     { line: 19, col: 3, path: 'groups.all', messageIncludes: '"all" is reserved' },
   ],
   'invalid-ports.yaml': [
@@ -109,6 +113,28 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
     { line: 15, col: 3, path: 'groups.pve2', messageIncludes: '"pve2" is already the name of the host on line 7' },
     { line: 16, col: 19, path: 'groups.nothing-alike[0]', messageIncludes: '"zzzzzz" is not a host or a group' },
   ],
+  'hostile-keys.yaml': [
+    {
+      line: 5,
+      col: 3,
+      path: 'bastion."user\\x1b]0;pwned\\x07"',
+      messageIncludes: 'unknown key "user\\x1b]0;pwned\\x07"',
+    },
+    {
+      line: 7,
+      col: 3,
+      path: 'hosts."pve1\\n/etc/chaton.yaml:1:1: hosts.pve1: all good"',
+      messageIncludes: 'must be a valid name, got "pve1\\n/etc/chaton.yaml:1:1: hosts.pve1: all good"',
+    },
+    { line: 11, col: 5, path: 'hosts.pve2."\\x1b[2J"', messageIncludes: 'unknown key "\\x1b[2J"' },
+    { line: 12, col: 13, path: 'hosts.pve2.become', messageIncludes: 'got "sudo\\x1b[8m"' },
+    { line: 13, col: 3, path: 'hosts."backup\\u202e"', messageIncludes: 'got "backup\\u202e"' },
+    { line: 16, col: 3, path: 'groups."web\\x9b31m"', messageIncludes: 'got "web\\x9b31m"' },
+    { line: 16, col: 18, path: 'groups."web\\x9b31m"[0]', messageIncludes: '"backup" is not a host or a group' },
+    { line: 17, col: 3, path: 'groups."web\\x9b31m"', messageIncludes: 'is written twice' },
+    { line: 18, col: 3, path: 'groups."quote\\"back\\\\slash"', messageIncludes: 'got "quote\\"back\\\\slash"' },
+    { line: 20, col: 16, path: 'ssh.known_hosts', messageIncludes: 'got "~/.ssh/known_hosts\\x1b[8m"' },
+  ],
   'no-bastion.yaml': [
     { line: 3, col: 3, path: 'hosts.pve1', messageIncludes: 'has no bastion' },
     { line: 8, col: 3, path: 'hosts.pve2', messageIncludes: 'has no bastion' },
@@ -119,7 +145,7 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
     { line: 11, col: 29, path: 'hosts.pve1.ssh.conect_timeout', messageIncludes: 'unknown key' },
     { line: 12, col: 3, path: 'hosts.pve1', messageIncludes: 'written twice' },
     { line: 15, col: 14, path: 'hosts.pve2.address', messageIncludes: 'already the address of the bastion "bastion"' },
-    { line: 16, col: 3, path: 'hosts.vm web', messageIncludes: 'must be a valid name' },
+    { line: 16, col: 3, path: 'hosts."vm web"', messageIncludes: 'must be a valid name' },
     { line: 19, col: 9, path: 'groups.web[0]', messageIncludes: '"vm-web" is not a host or a group' },
     { line: 20, col: 1, path: '', messageIncludes: 'more than one YAML document' },
   ],
@@ -141,6 +167,7 @@ const EXPECTED_HINTS: Record<string, Record<string, string>> = {
     'groups.everything[1]': 'role:bastion',
     'groups.nothing-alike[0]': 'define it under `hosts:` or `groups:`',
   },
+  'hostile-keys.yaml': { 'groups."web\\x9b31m"[0]': 'did you mean "backup\\u202e"?' },
   'no-bastion.yaml': { 'hosts.pve1': 'add a `bastion:` section, or mark the host `direct: true`' },
 };
 
@@ -197,6 +224,26 @@ describe('parseInventory: broken inventories', () => {
     assert.equal(error.hint, 'fix these 2 problems; inventory.example.yaml documents every key');
   });
 
+  it('escapes keys and values: a hostile inventory can neither act on the terminal nor fake a line', async () => {
+    const error = await loadInventory(fixturePath('hostile-keys.yaml')).catch((thrown: unknown) => thrown);
+    assert.ok(error instanceof InventoryError);
+    const lines = error.message.split('\n');
+    assert.equal(lines.length, error.problems.length);
+    for (const line of [...lines, error.hint ?? '']) {
+      assert.ok(line.startsWith(`${fixturePath('hostile-keys.yaml')}:`) || line === error.hint, line);
+      assert.doesNotMatch(line, /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u, JSON.stringify(line));
+    }
+  });
+
+  it('escapes the source text that a YAML syntax error quotes', () => {
+    assert.throws(
+      () => parseInventory('hosts: |2\x1b[2J\n  pve1\n', 'inventory.yaml'),
+      (error: unknown) =>
+        error instanceof InventoryError &&
+        /YAML syntax: Block scalar header includes extra characters: \|2\\x1b\[2J \(/.test(error.message),
+    );
+  });
+
   it('sorts problems by position, whatever order they were found in', () => {
     const at = (line: number, col: number): InventoryProblem => ({ position: { file: 'f', line, col }, path: 'p', message: `${line}:${col}` });
     const error = new InventoryError([at(3, 1), at(1, 9), at(1, 2)]);
@@ -211,6 +258,137 @@ describe('parseInventory: broken inventories', () => {
     const error = await loadInventory(fixturePath('missing.yaml')).catch((thrown: unknown) => thrown);
     assert.ok(error instanceof UsageError && !(error instanceof InventoryError));
     assert.match(error.message, /cannot read the inventory/);
+  });
+});
+
+describe('loadInventory: only a regular file, of at most 5 MiB', () => {
+  const LIMIT = 5 * 1024 * 1024;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'chaton-read-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A valid inventory, padded with a comment to `bytes`. */
+  const padded = async (name: string, bytes: number): Promise<string> => {
+    const inventory = 'hosts:\n  pve1:\n    address: 10.0.0.11\n    direct: true\n# ';
+    const file = path.join(dir, name);
+    await writeFile(file, `${inventory}${'x'.repeat(bytes - inventory.length - 1)}\n`);
+    return file;
+  };
+
+  it('reads an inventory of exactly the limit', async () => {
+    const inventory = await loadInventory(await padded('limit.yaml', LIMIT));
+    assert.deepEqual(inventory.hosts.map((host) => host.name), ['pve1']);
+  });
+
+  it('refuses one byte more, with its size, the limit and what to check', async () => {
+    const file = await padded('over.yaml', LIMIT + 1);
+    await assert.rejects(loadInventory(file), (error: unknown) => {
+      assert.ok(error instanceof UsageError && !(error instanceof InventoryError), String(error));
+      const limit = 'over the limit of 5 MiB (5242880 bytes)';
+      assert.equal(error.message, `the inventory ${file} is 5 MiB (5242881 bytes), ${limit}`);
+      assert.match(error.hint ?? '', /is this really the inventory\?/);
+      return true;
+    });
+  });
+
+  it('reads no more than the limit and one byte, whatever size the file claims', async () => {
+    // Files of /proc claim a size of 0 and hold more.
+    await assert.rejects(readBoundedRegularFile('/proc/self/status', 16, 'the status'), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(error.message, 'the status /proc/self/status is over the limit of 16 bytes');
+      return true;
+    });
+  });
+
+  it('refuses a named pipe, a directory or a device, without waiting for a writer', async () => {
+    const fifo = path.join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const cases: [string, string][] = [
+      [fifo, 'a named pipe (FIFO)'],
+      [dir, 'a directory'],
+      ['/dev/null', 'a device'],
+    ];
+    for (const [file, kind] of cases) {
+      await assert.rejects(loadInventory(file), (error: unknown) => {
+        assert.ok(error instanceof UsageError && !(error instanceof InventoryError), String(error));
+        assert.equal(error.message, `the inventory ${file} is ${kind}, not a regular file`);
+        return true;
+      });
+    }
+  });
+});
+
+describe('parseInventory: YAML anchors and aliases', () => {
+  const FILE = '/srv/chaton/inventory.yaml';
+
+  it('reads the values an alias stands for, as often as it is used', () => {
+    const hosts = [1, 2, 3].map((index) => `  pve${index}: {address: 10.0.0.1${index}, ssh: *slow}`);
+    const bastion = 'bastion:\n  address: 203.0.113.10\n  ssh: &slow {connect_timeout: 30, max_sessions: 2}';
+    const inventory = parseInventory(`${bastion}\nhosts:\n${hosts.join('\n')}\n`, FILE);
+    assert.deepEqual(
+      [...inventory.bastions, ...inventory.hosts].map((host) => [host.ssh.connectTimeoutMs, host.ssh.maxSessions]),
+      [[30_000, 2], [30_000, 2], [30_000, 2], [30_000, 2]],
+    );
+  });
+
+  it('stops at the alias that has chaton read more than 100,000 values again, with one problem', () => {
+    // 400 hosts share one mapping of 400 unknown keys: 160,000 problems, the same 400 over and over.
+    const keys = Array.from({ length: 400 }, (_, index) => `    key${index}: 1`).join('\n');
+    const others = Array.from({ length: 399 }, (_, index) => `  h${index + 1}: *many`).join('\n');
+    const text = `hosts:\n  h0: &many\n${keys}\n${others}\n`;
+    assert.throws(
+      () => parseInventory(text, FILE),
+      (error: unknown) => {
+        assert.ok(error instanceof InventoryError);
+        const repeated = error.problems.filter((problem) => problem.message.includes('through aliases'));
+        assert.equal(repeated.length, 1, error.message.slice(0, 500));
+        assert.ok(error.problems.length < 101_000, `${error.problems.length} problems`);
+        // h0 reads its keys; the aliases of h1 to h250 repeat 400 values each, the one of h251 goes over.
+        assert.deepEqual(repeated[0]!.position, { file: FILE, line: 653, col: 9 });
+        assert.equal(repeated[0]!.path, 'hosts.h251');
+        assert.match(repeated[0]!.message, /^\*many here has chaton read more than 100000 values again/);
+        return true;
+      },
+    );
+  });
+
+  it('reports an alias without an anchor before it, which would otherwise read as nothing', () => {
+    const text = 'hosts:\n  pve1:\n    address: 10.0.0.11\n    direct: true\n    ssh: *slow\n';
+    assert.throws(
+      () => parseInventory(text, FILE),
+      (error: unknown) => {
+        assert.ok(error instanceof InventoryError);
+        const [problem, ...others] = error.problems;
+        assert.deepEqual(others, []);
+        assert.deepEqual([problem?.position.line, problem?.position.col, problem?.path], [5, 10, 'hosts.pve1.ssh']);
+        assert.equal(problem?.message, 'the alias *slow has no anchor &slow before it');
+        return true;
+      },
+    );
+  });
+
+  it('reads a "billion laughs" in bounded work: each alias is read once, not expanded', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let level = 1; level < 9; level += 1) {
+      const name = String.fromCharCode(97 + level);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${String.fromCharCode(96 + level)}`).join(', ')}]`);
+    }
+    const groups = levels.map((line) => `  ${line}`).join('\n');
+    const text = `hosts:\n  h: {address: 10.0.0.1, direct: true, roles: *i}\ngroups:\n${groups}\n`;
+    assert.throws(
+      () => parseInventory(text, FILE),
+      (error: unknown) => {
+        assert.ok(error instanceof InventoryError);
+        // A list of aliases is a list of wrong values, each reported once; nothing is read deeper.
+        assert.ok(error.problems.length < 100, `${error.problems.length} problems`);
+        assert.ok(!error.message.includes('through aliases'), error.message);
+        return true;
+      },
+    );
   });
 });
 
@@ -492,7 +670,7 @@ sysadmin: []
       ['30:11 sysadmins[4].keys', 'a private key was pasted here'],
       ['33:14 sysadmins[5].expires', 'got "2026-1-5"'],
       ['35:22 secrets.restic-passphrase', 'must be a description of the secret, got ""'],
-      ['36:3 secrets.bad name', 'must be a valid name, got "bad name"'],
+      ['36:3 secrets."bad name"', 'must be a valid name, got "bad name"'],
       ['37:3 secrets.pbs-api-token', 'must be a description of the secret, got nothing'],
       ['38:1 sysadmin', 'unknown key "sysadmin"'],
     ];
@@ -623,6 +801,17 @@ describe('resolveTargets', () => {
   });
 });
 
+describe('quoted: inventory text in messages', () => {
+  it('escapes every character that could drive a terminal or break a line, as YAML writes it', () => {
+    const hostile = 'a\nb\r\tc\x1b[31m\x07\x7f\x9b\u2028\u202e\u{e0041}';
+    assert.equal(quoted(hostile), '"a\\nb\\r\\tc\\x1b[31m\\x07\\x7f\\x9b\\u2028\\u202e\\U000e0041"');
+    assert.equal(parseYaml(quoted(hostile)), hostile);
+    assert.equal(quoted('say "hi" \\o/'), '"say \\"hi\\" \\\\o/"');
+    assert.equal(parseYaml(quoted('say "hi" \\o/')), 'say "hi" \\o/');
+    assert.equal(quoted('pve1.example.org été'), '"pve1.example.org été"');
+  });
+});
+
 describe('suggest', () => {
   const keys = ['connect_timeout', 'command_timeout', 'hosts', 'groups', 'user'];
 
@@ -674,7 +863,7 @@ describe('findInventory', () => {
     });
   });
 
-  it('ignores cosmiconfig\'s global config directory', async () => {
+  it('ignores a global config directory ($XDG_CONFIG_HOME/chaton)', async () => {
     const saved = process.env['XDG_CONFIG_HOME'];
     process.env['XDG_CONFIG_HOME'] = path.join(root, 'xdg');
     try {
@@ -695,6 +884,17 @@ describe('findInventory', () => {
     assert.deepEqual(await findInventory({ env: noEnv, cwd: deep }), { path: rc, source: 'search' });
     const named = await put('a/b/chaton.yml');
     assert.deepEqual(await findInventory({ env: noEnv, cwd: deep }), { path: named, source: 'search' });
+  });
+
+  it('finds a named pipe or a directory without reading it, and loading it then refuses it', async () => {
+    const place = await mkdtemp(path.join(root, 'odd-'));
+    const fifo = path.join(place, 'chaton.yaml');
+    execFileSync('mkfifo', [fifo]);
+    assert.deepEqual(await findInventory({ env: noEnv, cwd: place }), { path: fifo, source: 'search' });
+    await assert.rejects(loadInventory(fifo), /is a named pipe \(FIFO\), not a regular file/);
+    await rm(fifo);
+    await mkdir(fifo);
+    assert.deepEqual(await findInventory({ env: noEnv, cwd: place }), { path: fifo, source: 'search' });
   });
 
   it('prefers --inventory, then CHATON_INVENTORY, relative to the current directory', async () => {

@@ -42,32 +42,29 @@ async function readableFile(file: string, givenBy: string): Promise<string> {
   return file;
 }
 
+/**
+ * The first search place that exists, from `cwd` up to the root. Only its name is looked at: a
+ * named pipe or a directory found here is refused when read, never waited on or skipped.
+ */
 async function searchUpwards(cwd: string): Promise<string> {
-  // Loaded only here: most runs name their inventory, and start-up time matters.
-  const { cosmiconfig, defaultLoaders } = await import('cosmiconfig');
-  const rawText = (_file: string, content: string): string => content;
-  const explorer = cosmiconfig('chaton', {
-    searchPlaces: INVENTORY_SEARCH_PLACES,
-    // 'global' walks up to stopDir; past it, it also tries ~/.config/chaton/config.*, dropped below.
-    searchStrategy: 'global',
-    stopDir: path.parse(path.resolve(cwd)).root,
-    // Found even when empty: parsing (and reporting problems) is ours, never cosmiconfig's,
-    // and no config.js is ever executed.
-    ignoreEmptySearchPlaces: false,
-    loaders: Object.fromEntries(Object.keys(defaultLoaders).map((extension) => [extension, rawText])),
-    transform: (result) => (result && isSearchPlace(result.filepath) ? result : null),
-    cache: false,
-  });
-  let found: string | undefined;
-  try {
-    found = (await explorer.search(cwd))?.filepath;
-  } catch (error) {
-    throw new UsageError(`cannot search for the inventory from ${cwd}: ${(error as Error).message}`, NEXT_STEP);
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    for (const place of INVENTORY_SEARCH_PLACES) {
+      const candidate = path.join(dir, place);
+      if (await exists(candidate)) return candidate;
+    }
+    if (path.dirname(dir) === dir) break;
   }
-  if (!found) throw new UsageError(`no inventory found in ${cwd} or its parent directories`, NEXT_STEP);
-  return found;
+  throw new UsageError(`no inventory found in ${cwd} or its parent directories`, NEXT_STEP);
 }
 
-function isSearchPlace(file: string): boolean {
-  return INVENTORY_SEARCH_PLACES.some((place) => file.endsWith(`${path.sep}${path.normalize(place)}`));
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (error) {
+    // A dangling link or a file in place of a directory on the way is no inventory; anything else is a problem.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw new UsageError(`cannot search for the inventory: ${(error as Error).message}`, NEXT_STEP);
+  }
 }

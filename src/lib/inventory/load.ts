@@ -1,14 +1,28 @@
 // Reads and validates the inventory file. Every problem is reported at once, each at its exact
 // line and column with a next step, so that a volunteer fixes the whole file in one pass.
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Node as YamlNode,
+  type Scalar,
+  visit,
+} from 'yaml';
 import { EMAIL, isCalendarDate, LOGIN, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from '../accounts.js';
 import { UsageError } from '../errors.js';
+import { escapeUnprintable, hasUnprintable, quoted } from '../printable.js';
 import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../public-keys.js';
 import { suggest } from '../suggest.js';
+import { readBoundedRegularFile } from './read-file.js';
 import type { Endpoint, Host, Inventory, SharedSecret, SourcePosition, SshSettings, Sysadmin } from './types.js';
 
 export interface InventoryProblem {
@@ -35,15 +49,14 @@ export async function loadInventory(file: string): Promise<Inventory> {
   return parseInventory(await readInventoryText(file), file);
 }
 
+/**
+ * An inventory of hundreds of hosts takes well under 1 MiB. A much larger file is not one, and
+ * would take a minute and gigabytes to parse (41 MB: 55 s, 3.4 GB).
+ */
+const INVENTORY_MAX_BYTES = 5 * 1024 * 1024;
+
 export async function readInventoryText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read the inventory: ${(error as Error).message}`,
-      'check the path given with -i or CHATON_INVENTORY, and that you may read the file',
-    );
-  }
+  return (await readBoundedRegularFile(file, INVENTORY_MAX_BYTES, 'the inventory')).toString('utf8');
 }
 
 /** Validates the text of an inventory file; `file` locates problems and relative paths. */
@@ -52,7 +65,15 @@ export function parseInventory(text: string, file: string): Inventory {
   const lines = new LineCounter();
   // Duplicate keys are found below: the yaml package places them after the previous value.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
-  const reader: Reader = { file: absoluteFile, baseDir: path.dirname(absoluteFile), doc, lines, problems: [] };
+  const reader: Reader = {
+    file: absoluteFile,
+    baseDir: path.dirname(absoluteFile),
+    doc,
+    lines,
+    aliasTargets: aliasTargets(doc),
+    valuesReadAgain: 0,
+    problems: [],
+  };
   reportYamlErrors(reader);
   const inventory = readInventory(reader);
   if (!inventory || reader.problems.length > 0) throw new InventoryError(reader.problems);
@@ -68,6 +89,10 @@ interface Reader {
   baseDir: string;
   doc: Document;
   lines: LineCounter;
+  /** What each alias stands for, found in one pass: yaml's resolve() walks the whole document per call. */
+  aliasTargets: Map<Alias, YamlNode>;
+  /** Items of mappings and lists read once more through an alias, against ALIASED_VALUES_LIMIT. */
+  valuesReadAgain: number;
   problems: InventoryProblem[];
 }
 
@@ -128,12 +153,58 @@ function where(field: Field): YamlNode | null {
 }
 
 function childPath(parent: string, key: string): string {
-  return parent === '' ? key : `${parent}.${key}`;
+  return parent === '' ? shownKey(key) : `${parent}.${shownKey(key)}`;
 }
 
-function deref(reader: Reader, node: unknown): YamlNode | null {
-  if (isAlias(node)) return node.resolve(reader.doc) ?? null;
-  return (node as YamlNode | null) ?? null;
+/** A key of only these characters is shown as it is in paths and examples; any other, quoted. */
+const PLAIN_KEY = /^[A-Za-z0-9._-]+$/;
+
+function shownKey(key: string): string {
+  return PLAIN_KEY.test(key) ? key : quoted(key);
+}
+
+/**
+ * The values chaton may read again through aliases: far more than an inventory repeats (an ssh:
+ * section shared by a thousand hosts), far fewer than the "billion laughs" has it read and report.
+ */
+const ALIASED_VALUES_LIMIT = 100_000;
+
+/** Each alias and the node it stands for: the last one anchored with its name before it. */
+function aliasTargets(doc: Document): Map<Alias, YamlNode> {
+  const anchored = new Map<string, YamlNode>();
+  const targets = new Map<Alias, YamlNode>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchored.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) {
+        anchored.set(node.anchor, node);
+      }
+    },
+  });
+  return targets;
+}
+
+/** The node itself, or the one an alias stands for; `nodePath` locates a problem with an alias. */
+function deref(reader: Reader, node: unknown, nodePath: string): YamlNode | null {
+  if (!isAlias(node)) return (node as YamlNode | null) ?? null;
+  const target = reader.aliasTargets.get(node) ?? null;
+  const name = escapeUnprintable(node.source);
+  if (!target) {
+    const hint = `mark the value to repeat with &${name} before this alias, or write the value here`;
+    report(reader, node, nodePath, `the alias *${name} has no anchor &${name} before it`, hint);
+  } else if (isCollection(target)) {
+    reader.valuesReadAgain += target.items.length;
+    if (reader.valuesReadAgain > ALIASED_VALUES_LIMIT) {
+      const message = `*${name} here has chaton read more than ${ALIASED_VALUES_LIMIT} values again through aliases`;
+      const hint = 'is this really an inventory? write repeated values out, or alias fewer of them';
+      report(reader, node, nodePath, message, hint);
+      // Stop reading: what is left would only repeat the same values, and the same problems.
+      throw new InventoryError(reader.problems);
+    }
+  }
+  return target;
 }
 
 /** How a value looks in the file, for "got ..." in messages. */
@@ -142,7 +213,7 @@ function describe(node: YamlNode | null): string {
   if (isPrivateKey(node)) return 'a private key (not shown)';
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';
-  if (isScalar(node)) return typeof node.value === 'string' ? JSON.stringify(node.value) : scalarText(node) ?? '?';
+  if (isScalar(node)) return typeof node.value === 'string' ? quoted(node.value) : scalarText(node) ?? '?';
   return 'something else';
 }
 
@@ -171,7 +242,10 @@ function listItems(reader: Reader, field: Field, expected: string, hint: string)
     report(reader, where(field), field.path, `must be ${expected}, got ${describe(field.value)}`, hint);
     return undefined;
   }
-  return field.value.items.map((item, index) => ({ value: deref(reader, item), path: `${field.path}[${index}]` }));
+  return field.value.items.map((item, index) => {
+    const itemPath = `${field.path}[${index}]`;
+    return { value: deref(reader, item, itemPath), path: itemPath };
+  });
 }
 
 /** The valid items of a list; each bad item is reported. */
@@ -207,7 +281,7 @@ function readEntries(reader: Reader, field: Field, expected: string, hint: strin
   const firstKeys = new Map<string, YamlNode>();
   const entries: Entry[] = [];
   for (const pair of field.value.items) {
-    const key = deref(reader, pair.key);
+    const key = deref(reader, pair.key, field.path);
     const name = key && isScalar(key) ? scalarText(key) : undefined;
     if (key === null || name === undefined) {
       report(reader, key ?? where(field), field.path, `a key must be a plain name, got ${describe(key)}`, hint);
@@ -221,7 +295,7 @@ function readEntries(reader: Reader, field: Field, expected: string, hint: strin
       continue;
     }
     firstKeys.set(name, key);
-    entries.push({ name, key, value: deref(reader, pair.value), path: entryPath });
+    entries.push({ name, key, value: deref(reader, pair.value, entryPath), path: entryPath });
   }
   return entries;
 }
@@ -238,7 +312,8 @@ function readKnownKeys(reader: Reader, field: Field, knownKeys: readonly string[
       continue;
     }
     const guess = suggest(entry.name, knownKeys);
-    report(reader, entry.key, entry.path, `unknown key "${entry.name}"`, guess ? `did you mean "${guess}"?` : knownList);
+    const hint = guess ? `did you mean "${guess}"?` : knownList;
+    report(reader, entry.key, entry.path, `unknown key ${quoted(entry.name)}`, hint);
   }
   return fields;
 }
@@ -337,11 +412,21 @@ const envVarNameKind: ScalarKind<string> = {
   parse: matching(ENV_NAME_PATTERN),
 };
 
-function textKind(expected: string, hint: string): ScalarKind<string> {
-  return { expected, hint, parse: ({ value }) => (typeof value === 'string' && value.trim() !== '' ? value : undefined) };
+function textKind(expected: string, hint: string, accepts = (_text: string) => true): ScalarKind<string> {
+  return {
+    expected,
+    hint,
+    parse: ({ value }) => (typeof value === 'string' && value.trim() !== '' && accepts(value) ? value : undefined),
+  };
 }
 
-const filePathKind = textKind('a file path', '"~/" starts from your home directory, other relative paths from the inventory\'s directory');
+// Error messages show paths: no path chaton can open holds a terminal escape or a line break.
+const filePathKind = textKind(
+  'a file path',
+  '"~/" starts from your home directory, other relative paths from the inventory\'s directory; ' +
+    'on one line, without control characters',
+  (text) => !hasUnprintable(text),
+);
 
 const sysadminAccessKind: ScalarKind<'shell' | 'forwarding'> = {
   expected: '"shell" or "forwarding"',
@@ -678,7 +763,8 @@ function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
     if (login === undefined || !loginField) return [];
     const firstLogin = firstLogins.get(login);
     if (firstLogin) {
-      const message = `"${login}" is already the login of the sysadmin on line ${lineOf(reader, firstLogin.value)}`;
+      const firstLine = lineOf(reader, firstLogin.value);
+      const message = `${quoted(login)} is already the login of the sysadmin on line ${firstLine}`;
       report(reader, loginField.value, loginField.path, message, 'list each sysadmin once, with all their keys');
       return [];
     }
@@ -728,7 +814,7 @@ function readGroups(reader: Reader, field: Field): GroupDraft[] {
   return (entries ?? []).map((entry) => {
     const nameField = { value: entry.key, path: entry.path };
     checkName(reader, nameField);
-    const example = `for example ${entry.name}: [pve1, pve2]; \`[]\` for an empty group`;
+    const example = `for example ${shownKey(entry.name)}: [pve1, pve2]; \`[]\` for an empty group`;
     const items = listItems(reader, entry, 'a list of host or group names', example);
     const members = (items ?? []).flatMap((item) => {
       const member = readScalar(reader, item, nameKind);
@@ -756,7 +842,7 @@ function checkNameClashes(reader: Reader, named: { kind: string; name: string; n
       reader,
       where(item.nameField),
       item.nameField.path,
-      `"${item.name}" is already the name of the ${first.kind} on line ${lineOf(reader, where(first.nameField))}`,
+      `${quoted(item.name)} is already the name of the ${first.kind} on line ${lineOf(reader, where(first.nameField))}`,
       'hosts, groups and bastions share one set of names: rename one of them',
     );
   }
@@ -776,12 +862,12 @@ function checkDuplicateEndpoints(reader: Reader, machines: Machine[]): void {
       firstByEndpoint.set(endpoint, entry);
       continue;
     }
-    const firstLine = lineOf(reader, first.addressField.value);
+    const firstMachine = `the ${first.kind} ${quoted(first.name)} on line ${lineOf(reader, first.addressField.value)}`;
     report(
       reader,
       entry.addressField.value,
       entry.addressField.path,
-      `${address}, port ${port}, is already the address of the ${first.kind} "${first.name}" on line ${firstLine}`,
+      `${address}, port ${port}, is already the address of ${firstMachine}`,
       'list each machine once; two entries may share an address only with different ports',
     );
   }
@@ -808,7 +894,7 @@ function resolveGroups(reader: Reader, groups: GroupDraft[], hostNames: string[]
 
   const reportMember = (member: GroupDraft['members'][number]): void => {
     if (bastionNames.has(member.name)) {
-      const message = `"${member.name}" is a bastion; groups list hosts and other groups`;
+      const message = `${quoted(member.name)} is a bastion; groups list hosts and other groups`;
       report(reader, member.field.value, member.field.path, message, 'target bastions by name or with role:bastion');
       return;
     }
@@ -817,8 +903,8 @@ function resolveGroups(reader: Reader, groups: GroupDraft[], hostNames: string[]
       reader,
       member.field.value,
       member.field.path,
-      `"${member.name}" is not a host or a group`,
-      guess ? `did you mean "${guess}"?` : 'define it under `hosts:` or `groups:`, or remove it',
+      `${quoted(member.name)} is not a host or a group`,
+      guess ? `did you mean ${quoted(guess)}?` : 'define it under `hosts:` or `groups:`, or remove it',
     );
   };
 
@@ -867,7 +953,7 @@ function reportYamlErrors(reader: Reader): void {
       reportAt(reader, offset, '', 'the file holds more than one YAML document', hint);
     } else {
       const hint = 'check the indentation (spaces, not tabs), colons and quotes here';
-      reportAt(reader, offset, '', `YAML syntax: ${error.message}`, hint);
+      reportAt(reader, offset, '', `YAML syntax: ${escapeUnprintable(error.message)}`, hint);
     }
   }
 }
