@@ -13,18 +13,26 @@ export class UnreadableFileError extends Error {
   constructor(
     readonly file: string,
     readonly reason: string,
+    /** Its only fault is its size: maybe the wrong file. */
+    readonly tooLarge = false,
   ) {
     super(`${file} ${reason}`);
     this.name = new.target.name;
   }
 }
 
+/** Reads a key file (public or private): see readRegularFile. */
+export function readKeyFile(file: string): Promise<Buffer> {
+  return readRegularFile(file, MAX_KEY_FILE_BYTES);
+}
+
 /**
- * Reads a key file (public or private), at most MAX_KEY_FILE_BYTES. It is opened without
- * blocking and checked before anything is read: a FIFO, a device or a directory is refused at
- * once, instead of a read that waits for good in a thread that not even a second Ctrl-C ends.
+ * Reads a local file that chaton takes whole (a key, the inventory), of at most `maxBytes`. It
+ * is opened without blocking and the opened file itself is checked (fstat) before anything is
+ * read: a FIFO, a device or a directory is refused at once, instead of a read that waits for
+ * good in a thread that not even a second Ctrl-C ends. Throws UnreadableFileError.
  */
-export async function readKeyFile(file: string): Promise<Buffer> {
+export async function readRegularFile(file: string, maxBytes: number): Promise<Buffer> {
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
   const handle = await open(file, flags).catch((error: NodeJS.ErrnoException) => {
     const reason = error.code === 'ENOENT' ? 'does not exist' : `cannot be opened (${error.code ?? error.message})`;
@@ -33,22 +41,26 @@ export async function readKeyFile(file: string): Promise<Buffer> {
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new UnreadableFileError(file, `is ${kindOf(stats)}, not a regular file`);
-    // One byte more than allowed tells a file too large, even one that grew since it was opened.
-    const buffer = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
+    // Read on to one byte past the limit, whatever fstat said: a file may have grown since, and
+    // those of /proc claim a size of 0.
+    const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - length));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, length);
+      chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
-      if (bytesRead === 0 || length === buffer.length) break;
+      if (length > maxBytes) throw new UnreadableFileError(file, `is larger than ${size(maxBytes)}`, true);
     }
-    if (length > MAX_KEY_FILE_BYTES) {
-      const limit = `${MAX_KEY_FILE_BYTES / 1024} KiB`;
-      throw new UnreadableFileError(file, `is larger than ${limit}: not a key file (a key is a few KB)`);
-    }
-    return buffer.subarray(0, length);
   } finally {
     await handle.close();
   }
+}
+
+function size(bytes: number): string {
+  if (bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2} MiB`;
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
 function kindOf(stats: Stats): string {

@@ -80,13 +80,13 @@ describe('usage errors exit 2', () => {
     await writeFile(big, `hosts: {}\n#${'x'.repeat(5 * 1024 * 1024)}\n`);
     const tooBig = chaton(['-i', big, 'inventory', 'check']);
     assert.equal(tooBig.code, 2);
-    assert.match(tooBig.stderr, /big\.yaml is 5 MiB \(5242892 bytes\), over the limit of 5 MiB \(5242880 bytes\)\n/);
+    assert.match(tooBig.stderr, /big\.yaml is larger than 5 MiB\n.*is this really the inventory\?/);
     assert.match(tooBig.stderr, /is this really the inventory\?/);
     execFileSync('mkfifo', [path.join(dir, 'chaton.yaml')]);
     const fifo = chaton(['inventory', 'check'], { cwd: dir });
     await rm(dir, { recursive: true });
     assert.equal(fifo.code, 2);
-    assert.match(fifo.stderr, /chaton\.yaml is a named pipe \(FIFO\), not a regular file/);
+    assert.match(fifo.stderr, /chaton\.yaml is a FIFO \(named pipe\), not a regular file/);
   });
 
   it('an unknown target, with a suggestion', () => {

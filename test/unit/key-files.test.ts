@@ -92,7 +92,7 @@ describe('readKeyFile', () => {
     assert.equal((await readKeyFile(largest)).length, MAX_KEY_FILE_BYTES);
     const larger = path.join(dir, 'larger');
     await writeFile(larger, Buffer.alloc(MAX_KEY_FILE_BYTES + 1, 'a'));
-    await assert.rejects(readKeyFile(larger), /larger is larger than 64 KiB: not a key file/);
+    await assert.rejects(readKeyFile(larger), /larger is larger than 64 KiB$/);
   });
 });
 

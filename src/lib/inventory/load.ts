@@ -19,10 +19,10 @@ import {
 } from 'yaml';
 import { EMAIL, isCalendarDate, LOGIN, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from '../accounts.js';
 import { UsageError } from '../errors.js';
+import { readRegularFile, UnreadableFileError } from '../files.js';
 import { escapeUnprintable, hasUnprintable, quoted } from '../printable.js';
 import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../public-keys.js';
 import { suggest } from '../suggest.js';
-import { readBoundedRegularFile } from './read-file.js';
 import type { Endpoint, Host, Inventory, SharedSecret, SourcePosition, SshSettings, Sysadmin } from './types.js';
 
 export interface InventoryProblem {
@@ -56,7 +56,15 @@ export async function loadInventory(file: string): Promise<Inventory> {
 const INVENTORY_MAX_BYTES = 5 * 1024 * 1024;
 
 export async function readInventoryText(file: string): Promise<string> {
-  return (await readBoundedRegularFile(file, INVENTORY_MAX_BYTES, 'the inventory')).toString('utf8');
+  try {
+    return (await readRegularFile(file, INVENTORY_MAX_BYTES)).toString('utf8');
+  } catch (error) {
+    if (!(error instanceof UnreadableFileError)) throw error;
+    const hint = error.tooLarge
+      ? 'is this really the inventory? check its path; chaton reads it whole, so it refuses a larger file'
+      : 'check the path of the inventory, and that you may read it: a regular file';
+    throw new UsageError(`the inventory ${error.message}`, hint);
+  }
 }
 
 /** Validates the text of an inventory file; `file` locates problems and relative paths. */
