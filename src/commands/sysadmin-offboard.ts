@@ -41,6 +41,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const { accountFact, keyOfLine, offboardChanges, sudoRights } = await import('../lib/accounts.js');
   const { exitCodeFor, fanOut } = await import('../lib/chain.js');
   const { ChatonError, ExitCode } = await import('../lib/errors.js');
+  const { escapeUnprintable } = await import('../lib/printable.js');
   const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/pveum.js');
   const {
     applyChanges, askSshdAboutKeys, checkLogin, LocalWrites, LoginLocks, reportJson, reportTable, summarise,
@@ -125,7 +126,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const secrets = ctx.inventory.secrets;
   const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
   const rotate = secrets.length
-    ? `\nShared secrets ${login} may have seen: rotate them now\n${secrets.map((s) => `  - ${s.name}: ${s.description}`).join('\n')}`
+    ? `\nShared secrets ${login} may have seen: rotate them now\n${secrets.map((s) => `  - ${s.name}: ${escapeUnprintable(s.description.trim())}`).join('\n')}`
     : '\nNo shared secrets are listed under secrets: in the inventory: think of what they knew (passphrases, tokens) and rotate it.';
   return {
     exitCode,

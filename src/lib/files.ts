@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { escapeUnprintable } from './printable.js';
 
 /** A key file is a few KB: more is not a key (and all of /dev/zero would exhaust the memory). */
 export const MAX_KEY_FILE_BYTES = 64 * 1024;
@@ -16,7 +17,8 @@ export class UnreadableFileError extends Error {
     /** Its only fault is its size: maybe the wrong file. */
     readonly tooLarge = false,
   ) {
-    super(`${file} ${reason}`);
+    // The path as the operator gave it, but never able to drive the terminal.
+    super(`${escapeUnprintable(file)} ${reason}`);
     this.name = new.target.name;
   }
 }

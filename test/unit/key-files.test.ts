@@ -79,6 +79,8 @@ describe('readKeyFile', () => {
       [dir, /is a directory, not a regular file$/],
       ['/dev/zero', /^\/dev\/zero is a character device, not a regular file$/],
       [path.join(dir, 'absent'), /absent does not exist$/],
+      // A path that would drive the terminal is shown escaped.
+      [path.join(dir, 'bad\x1b[2J\nname'), /bad\\x1b\[2J\\nname does not exist$/],
     ];
     for (const [file, message] of cases) {
       const refused = (error: unknown) => error instanceof UnreadableFileError && message.test(error.message);
