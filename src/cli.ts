@@ -8,7 +8,7 @@ import { register as registerInventoryCheck } from './commands/inventory-check.j
 import { register as registerInventoryShow } from './commands/inventory-show.js';
 import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
 import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
-import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError } from './lib/errors.js';
+import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError } from './lib/run/errors.js';
 
 const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
 

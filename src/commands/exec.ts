@@ -1,9 +1,9 @@
 // `chaton exec <targets> -- <command...>`: one command everywhere, in parallel, its output
 // prefixed with the host's name, and a summary of exit codes.
 import type { Command } from 'commander';
-import type { CommandResult, RunContext } from '../lib/context.js';
-import { ConnectionError, formatError, InterruptedError, LostWhileRunningError } from '../lib/errors.js';
-import { brief } from '../lib/shell.js';
+import type { CommandResult, RunContext } from '../lib/run/context.js';
+import { ConnectionError, formatError, InterruptedError, LostWhileRunningError } from '../lib/run/errors.js';
+import { brief } from '../lib/remote/shell.js';
 import { examples, TARGETS_HELP } from './help.js';
 
 export function register(program: Command): void {
@@ -28,7 +28,7 @@ ${examples(
 )}`,
     )
     .action(async (targets: string, words: string[], _options: unknown, cmd: Command) => {
-      const { runRemote } = await import('../lib/run.js');
+      const { runRemote } = await import('../lib/run/lifecycle.js');
       await runRemote(cmd, (ctx) => exec(ctx, targets, words));
     });
 }
@@ -49,8 +49,8 @@ const JSON_CAPTURE_BYTES = 1024 * 1024;
 
 async function exec(ctx: RunContext, targets: string, words: string[]): Promise<CommandResult> {
   const { resolveTargets } = await import('../lib/inventory/targets.js');
-  const { exitCodeFor, fanOut } = await import('../lib/chain.js');
-  const { plural } = await import('../lib/output.js');
+  const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
+  const { plural } = await import('../lib/run/output.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);
   const shellText = words.join(' ');

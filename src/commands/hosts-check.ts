@@ -1,7 +1,7 @@
 // `chaton hosts check`: reach every target through the bastion, check its host key, and report
 // latency and OS. The first thing to run on a new inventory, and a cheap cron health check.
 import type { Command } from 'commander';
-import type { CommandResult, RunContext } from '../lib/context.js';
+import type { CommandResult, RunContext } from '../lib/run/context.js';
 import { examples, TARGETS_HELP } from './help.js';
 
 export function register(parent: Command): void {
@@ -11,7 +11,7 @@ export function register(parent: Command): void {
     .argument('[targets]', 'which hosts (see below)', 'all')
     .addHelpText('after', `${TARGETS_HELP}\n${examples('chaton hosts check', 'chaton hosts check hypervisors,gw', 'chaton --json hosts check all   # from cron')}`)
     .action(async (targets: string, _options: unknown, cmd: Command) => {
-      const { runRemote } = await import('../lib/run.js');
+      const { runRemote } = await import('../lib/run/lifecycle.js');
       await runRemote(cmd, (ctx) => hostsCheck(ctx, targets));
     });
 }
@@ -26,10 +26,10 @@ interface HostReport {
 
 async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResult> {
   const { resolveTargets } = await import('../lib/inventory/targets.js');
-  const { exitCodeFor, fanOut } = await import('../lib/chain.js');
-  const { kernelRelease } = await import('../lib/facts.js');
-  const { formatError } = await import('../lib/errors.js');
-  const { milliseconds, paint, route, table } = await import('../lib/output.js');
+  const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
+  const { kernelRelease } = await import('../lib/remote/facts.js');
+  const { formatError } = await import('../lib/run/errors.js');
+  const { milliseconds, paint, route, table } = await import('../lib/run/output.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);
   const outcomes = await fanOut<HostReport>(ctx, {

@@ -11,11 +11,11 @@ export function register(parent: Command): void {
     .description('validate the inventory: every problem with its file:line:col, exit 0 or 2')
     .addHelpText('after', examples('chaton inventory check', 'chaton -i /etc/chaton/site.yaml inventory check --json'))
     .action(async (_options: unknown, cmd: Command) => {
-      const { runLocal } = await import('../lib/run.js');
+      const { runLocal } = await import('../lib/run/lifecycle.js');
       const { findInventory } = await import('../lib/inventory/discover.js');
       const { InventoryError, loadInventory } = await import('../lib/inventory/load.js');
-      const { ExitCode } = await import('../lib/errors.js');
-      const { plural } = await import('../lib/output.js');
+      const { ExitCode } = await import('../lib/run/errors.js');
+      const { plural } = await import('../lib/run/output.js');
       await runLocal(cmd, async (options) => {
         try {
           const found = await findInventory({ flag: options.inventory, env: process.env, cwd: process.cwd() });

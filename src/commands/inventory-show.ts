@@ -9,10 +9,10 @@ export function register(parent: Command): void {
     .argument('[targets]', 'which hosts (see below)', 'all')
     .addHelpText('after', `${TARGETS_HELP}\n${examples('chaton inventory show', 'chaton inventory show role:pve --json')}`)
     .action(async (targets: string, _options: unknown, cmd: Command) => {
-      const { inventoryFor, runLocal } = await import('../lib/run.js');
+      const { inventoryFor, runLocal } = await import('../lib/run/lifecycle.js');
       const { resolveTargets } = await import('../lib/inventory/targets.js');
-      const { ExitCode } = await import('../lib/errors.js');
-      const { route, table } = await import('../lib/output.js');
+      const { ExitCode } = await import('../lib/run/errors.js');
+      const { route, table } = await import('../lib/run/output.js');
       await runLocal(cmd, async (options) => {
         const inventory = await inventoryFor(options);
         const hosts = resolveTargets(inventory, targets);

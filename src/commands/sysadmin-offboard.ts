@@ -1,7 +1,7 @@
 // `chaton offboard sysadmin <login>`: take a volunteer's access back everywhere, prove that
 // their keys no longer open anything, and list the shared secrets to rotate.
 import type { Command } from 'commander';
-import type { CommandResult, RunContext } from '../lib/context.js';
+import type { CommandResult, RunContext } from '../lib/run/context.js';
 import { examples, TARGETS_HELP } from './help.js';
 
 interface OffboardOptions {
@@ -32,23 +32,23 @@ ${TARGETS_HELP}
 ${examples('chaton offboard sysadmin jdupont --save', 'chaton --dry-run offboard sysadmin jdupont', 'chaton --yes --json offboard sysadmin jdupont --remove-home')}`,
     )
     .action(async (login: string, options: OffboardOptions, cmd: Command) => {
-      const { runRemote } = await import('../lib/run.js');
+      const { runRemote } = await import('../lib/run/lifecycle.js');
       await runRemote(cmd, (ctx) => offboard(ctx, login, options));
     });
 }
 
 async function offboard(ctx: RunContext, login: string, options: OffboardOptions): Promise<CommandResult> {
-  const { accountFact, keyOfLine, offboardChanges, sudoRights } = await import('../lib/accounts.js');
-  const { exitCodeFor, fanOut } = await import('../lib/chain.js');
-  const { ChatonError, ExitCode } = await import('../lib/errors.js');
-  const { escapeUnprintable } = await import('../lib/printable.js');
-  const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/pveum.js');
+  const { accountFact, keyOfLine, offboardChanges, sudoRights } = await import('../lib/access/accounts.js');
+  const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
+  const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
+  const { escapeUnprintable } = await import('../lib/run/printable.js');
+  const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/proxmox/pveum.js');
   const {
     applyChanges, askSshdAboutKeys, checkLogin, LocalWrites, LoginLocks, reportJson, reportTable, summarise,
     sysadminTargets,
-  } = await import('../lib/sysadmins.js');
+  } = await import('../lib/access/sysadmins.js');
   const { checkRosterWritable, removeSysadmin } = await import('../lib/inventory/roster.js');
-  type HostChanges = import('../lib/sysadmins.js').HostChanges;
+  type HostChanges = import('../lib/access/sysadmins.js').HostChanges;
 
   checkLogin(login, ctx.inventory);
   const hosts = sysadminTargets(ctx.inventory, options.on);
@@ -60,7 +60,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const writes = new LocalWrites();
   let proxmoxDisabled = false;
 
-  let outcomes: import('../lib/chain.js').HostOutcome<HostChanges>[];
+  let outcomes: import('../lib/run/fan-out.js').HostOutcome<HostChanges>[];
   let roster: string | undefined;
   // The locks are kept until the roster is saved: a waiting onboard then comes after all of it.
   try {

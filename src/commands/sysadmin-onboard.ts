@@ -1,7 +1,7 @@
 // `chaton onboard sysadmin <login>`: a volunteer's account, keys, sudo and Proxmox user on every
 // host, verified by sshd and sudo themselves, and the ssh config that gets them in.
 import type { Command } from 'commander';
-import type { CommandResult, RunContext } from '../lib/context.js';
+import type { CommandResult, RunContext } from '../lib/run/context.js';
 import { examples, TARGETS_HELP } from './help.js';
 
 interface OnboardOptions {
@@ -56,24 +56,24 @@ ${examples(
 )}`,
     )
     .action(async (login: string, options: OnboardOptions, cmd: Command) => {
-      const { runRemote } = await import('../lib/run.js');
+      const { runRemote } = await import('../lib/run/lifecycle.js');
       await runRemote(cmd, (ctx) => onboard(ctx, login, options));
     });
 }
 
 async function onboard(ctx: RunContext, login: string, options: OnboardOptions): Promise<CommandResult> {
-  const { accountFact, EMAIL, epochDay, isCalendarDate, LOGIN, onboardChanges, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS, sudoersCheck, sudoersContent, sudoRights } = await import('../lib/accounts.js');
-  const { exitCodeFor, fanOut } = await import('../lib/chain.js');
-  const { ChatonError, ExitCode, RefusedError, UsageError } = await import('../lib/errors.js');
-  const { writeFileAtomically } = await import('../lib/files.js');
-  const { readPublicKeys } = await import('../lib/public-keys.js');
-  const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/pveum.js');
+  const { accountFact, EMAIL, epochDay, isCalendarDate, LOGIN, onboardChanges, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS, sudoersCheck, sudoersContent, sudoRights } = await import('../lib/access/accounts.js');
+  const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
+  const { ChatonError, ExitCode, RefusedError, UsageError } = await import('../lib/run/errors.js');
+  const { writeFileAtomically } = await import('../lib/run/files.js');
+  const { readPublicKeys } = await import('../lib/access/public-keys.js');
+  const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/proxmox/pveum.js');
   const {
     applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LocalWrites, LoginLocks, loginsAsNewcomer,
     newcomerIdentity, newcomerSshConfig, reportJson, reportTable, summarise, sysadminTargets,
-  } = await import('../lib/sysadmins.js');
-  type HostChanges = import('../lib/sysadmins.js').HostChanges;
-  type HostOutcome<T> = import('../lib/chain.js').HostOutcome<T>;
+  } = await import('../lib/access/sysadmins.js');
+  type HostChanges = import('../lib/access/sysadmins.js').HostChanges;
+  type HostOutcome<T> = import('../lib/run/fan-out.js').HostOutcome<T>;
 
   // Everything is checked before any host is touched.
   checkLogin(login, ctx.inventory);

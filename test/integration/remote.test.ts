@@ -6,7 +6,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { command, render } from '../../src/lib/shell.js';
+import { command, render } from '../../src/lib/remote/shell.js';
 import type { Lab } from '../lab/lab.js';
 import { addUser, ANSI, CHATON, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 

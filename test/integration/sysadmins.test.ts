@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { timestamp } from '../../src/lib/output.js';
+import { timestamp } from '../../src/lib/run/output.js';
 import type { Lab } from '../lab/lab.js';
 import { addUser, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 

@@ -2,11 +2,11 @@
 // offboard would run in each state.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { epochDay, offboardChanges, onboardChanges, parseAccount, type AccountState, type WantedAccount } from '../../src/lib/accounts.js';
-import { RefusedError } from '../../src/lib/errors.js';
-import type { PublicKey } from '../../src/lib/public-keys.js';
-import { proxmoxOffboardChanges, proxmoxOnboardChanges } from '../../src/lib/pveum.js';
-import { render } from '../../src/lib/shell.js';
+import { epochDay, offboardChanges, onboardChanges, parseAccount, type AccountState, type WantedAccount } from '../../src/lib/access/accounts.js';
+import { RefusedError } from '../../src/lib/run/errors.js';
+import type { PublicKey } from '../../src/lib/access/public-keys.js';
+import { proxmoxOffboardChanges, proxmoxOnboardChanges } from '../../src/lib/proxmox/pveum.js';
+import { render } from '../../src/lib/remote/shell.js';
 
 const KEY: PublicKey = { line: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1 alice@laptop', type: 'ssh-ed25519', blob: 'AAAAC3NzaC1lZDI1NTE5AAAAIKey1', fingerprint: 'SHA256:x', kind: 'ED25519', bits: 256 };
 const OTHER = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOther bob@desk';

@@ -2,13 +2,13 @@
 // it stops a command, and how the fates of hosts become one exit code.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exitCodeFor, type HostOutcome } from '../../src/lib/chain.js';
-import { ConnectionError, ExitCode, HostKeyError, InterruptedError, LostWhileRunningError, RemoteCommandError } from '../../src/lib/errors.js';
-import { Executor } from '../../src/lib/executor.js';
+import { exitCodeFor, type HostOutcome } from '../../src/lib/run/fan-out.js';
+import { ConnectionError, ExitCode, HostKeyError, InterruptedError, LostWhileRunningError, RemoteCommandError } from '../../src/lib/run/errors.js';
+import { Executor } from '../../src/lib/remote/executor.js';
 import { parseInventory } from '../../src/lib/inventory/load.js';
 import type { Host } from '../../src/lib/inventory/types.js';
-import { command, Secret, withStdin } from '../../src/lib/shell.js';
-import type { ConnectionPool, ExecHandle, ExecOptions, ExecStreams } from '../../src/lib/ssh.js';
+import { command, Secret, withStdin } from '../../src/lib/remote/shell.js';
+import type { ConnectionPool, ExecHandle, ExecOptions, ExecStreams } from '../../src/lib/ssh/pool.js';
 
 const inventory = parseInventory(
   `ssh: { command_timeout: 0.2 }

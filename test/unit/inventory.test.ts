@@ -6,15 +6,15 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../../src/lib/errors.js';
+import { UsageError } from '../../src/lib/run/errors.js';
 import { findInventory } from '../../src/lib/inventory/discover.js';
-import { readRegularFile, UnreadableFileError } from '../../src/lib/files.js';
+import { readRegularFile, UnreadableFileError } from '../../src/lib/run/files.js';
 import { InventoryError, loadInventory, parseInventory, type InventoryProblem } from '../../src/lib/inventory/load.js';
 import { resolveTargets } from '../../src/lib/inventory/targets.js';
 import type { Inventory } from '../../src/lib/inventory/types.js';
 import { parse as parseYaml } from 'yaml';
-import { quoted } from '../../src/lib/printable.js';
-import { suggest } from '../../src/lib/suggest.js';
+import { quoted } from '../../src/lib/run/printable.js';
+import { suggest } from '../../src/lib/inventory/suggest.js';
 
 // Compiled to dist/test/unit: the fixtures and the example stay in the source tree.
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MAX_KEY_FILE_BYTES, readKeyFile, UnreadableFileError } from '../../src/lib/files.js';
+import { MAX_KEY_FILE_BYTES, readKeyFile, UnreadableFileError } from '../../src/lib/run/files.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 /** A run that hangs is killed after this, so that it fails its test instead of blocking the suite. */
@@ -130,7 +130,7 @@ describe('a second Ctrl-C', () => {
     const script = `
       import { readFile } from 'node:fs/promises';
       import { Command } from ${JSON.stringify(import.meta.resolve('commander'))};
-      import { runRemote } from ${JSON.stringify(new URL('../../src/lib/run.js', import.meta.url).href)};
+      import { runRemote } from ${JSON.stringify(new URL('../../src/lib/run/lifecycle.js', import.meta.url).href)};
       const [inventory, fifo] = process.argv.slice(1);
       const program = new Command().option('-i, --inventory <file>').action((_, cmd) =>
         runRemote(cmd, async () => {

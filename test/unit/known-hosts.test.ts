@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ssh2 from 'ssh2';
-import { ChatonError, HostKeyError } from '../../src/lib/errors.js';
+import { ChatonError, HostKeyError } from '../../src/lib/run/errors.js';
 import {
   checkHostKey,
   describeKey,
@@ -21,7 +21,7 @@ import {
   parseKnownHosts,
   type HostKeyVerdict,
   type KnownHostsEntry,
-} from '../../src/lib/known-hosts.js';
+} from '../../src/lib/ssh/known-hosts.js';
 
 interface TestKey {
   privateKeyFile: string;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../../src/lib/errors.js';
+import { UsageError } from '../../src/lib/run/errors.js';
 import { loadInventory } from '../../src/lib/inventory/load.js';
 import { removeSysadmin, type RosterEntry, saveSysadmin } from '../../src/lib/inventory/roster.js';
 

@@ -20,7 +20,7 @@ import {
   withStdin,
   type Script,
   type Word,
-} from '../../src/lib/shell.js';
+} from '../../src/lib/remote/shell.js';
 
 const HOSTILE: Word[] = [
   '',

@@ -17,12 +17,12 @@ import {
   type Scalar,
   visit,
 } from 'yaml';
-import { EMAIL, isCalendarDate, LOGIN, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from '../accounts.js';
-import { UsageError } from '../errors.js';
-import { readRegularFile, UnreadableFileError } from '../files.js';
-import { escapeUnprintable, hasUnprintable, quoted } from '../printable.js';
-import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../public-keys.js';
-import { suggest } from '../suggest.js';
+import { EMAIL, isCalendarDate, LOGIN, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from '../access/accounts.js';
+import { UsageError } from '../run/errors.js';
+import { readRegularFile, UnreadableFileError } from '../run/files.js';
+import { escapeUnprintable, hasUnprintable, quoted } from '../run/printable.js';
+import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../access/public-keys.js';
+import { suggest } from './suggest.js';
 import type { Endpoint, Host, Inventory, SharedSecret, SourcePosition, SshSettings, Sysadmin } from './types.js';
 
 export interface InventoryProblem {

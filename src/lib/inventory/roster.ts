@@ -16,8 +16,8 @@ import {
   YAMLMap,
   YAMLSeq,
 } from 'yaml';
-import { UsageError } from '../errors.js';
-import { writeFileAtomically } from '../files.js';
+import { UsageError } from '../run/errors.js';
+import { writeFileAtomically } from '../run/files.js';
 import { InventoryError, parseInventory, readInventoryText } from './load.js';
 import type { Sysadmin } from './types.js';
 

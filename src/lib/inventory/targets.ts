@@ -1,7 +1,7 @@
 // Target specs on the command line: "all", host, bastion and group names, "role:<role>",
 // comma-separated. They are quoted in runbooks, so a typo fails loudly, never half-runs.
-import { UsageError } from '../errors.js';
-import { suggest } from '../suggest.js';
+import { UsageError } from '../run/errors.js';
+import { suggest } from './suggest.js';
 import type { Host, Inventory } from './types.js';
 
 const ALL = 'all';

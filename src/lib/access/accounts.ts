@@ -1,10 +1,11 @@
 // Sysadmin accounts on a host: one read-only probe of everything onboard and offboard look at,
 // and the changes that bring an account to what is wanted. Scripts below are constants: every
 // value reaches them as a quoted positional argument ("$1"...), never inside their text.
-import { RefusedError } from './errors.js';
-import type { Fact } from './facts.js';
+import { RefusedError } from '../run/errors.js';
+import type { Change } from '../remote/changes.js';
+import type { Fact } from '../remote/facts.js';
 import { KEY_TYPES, type PublicKey } from './public-keys.js';
-import { command, withStdin, type Command } from './shell.js';
+import { command, withStdin, type Command } from '../remote/shell.js';
 
 // What a sysadmin's fields may hold, for the roster and the command line alike.
 /** A login (or group name) every Linux tool takes: no dots, no upper case, at most 32 characters. */
@@ -164,13 +165,6 @@ export interface WantedAccount {
 }
 
 /** One change to make, and why, in words for the plan. */
-export interface Change {
-  what: string;
-  command: Command;
-  /** Exit codes that still mean done (default [0]). */
-  okCodes?: number[];
-}
-
 /** The sudoers rule of --sudo. No password: the account has none (key-only). */
 export function sudoersContent(login: string, commands: string): string {
   return `# Written by chaton onboard sysadmin: ${login} has no password, so sudo asks for none.\n${login} ALL=(ALL:ALL) NOPASSWD: ${commands}\n`;

@@ -4,11 +4,11 @@ import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
 import type { CommandResult, GlobalOptions, RunContext } from './context.js';
 import { ExitCode, formatError, UsageError, ChatonError } from './errors.js';
-import { findInventory } from './inventory/discover.js';
-import { everyMachine } from './inventory/targets.js';
-import { loadInventory } from './inventory/load.js';
+import { findInventory } from '../inventory/discover.js';
+import { everyMachine } from '../inventory/targets.js';
+import { loadInventory } from '../inventory/load.js';
 import { appendAuditRecord, auditOutcome, type AuditRecord } from './audit.js';
-import type { Host, Inventory } from './inventory/types.js';
+import type { Host, Inventory } from '../inventory/types.js';
 import { announceColour, paint, setColour, wantsColour, type OutputMode } from './output.js';
 
 export function globalOptions(cmd: Command): GlobalOptions {

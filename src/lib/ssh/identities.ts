@@ -1,9 +1,9 @@
 // The keys chaton offers to sshd: the ssh-agent's, then identity files, loaded once per run.
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
 import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
-import type { Endpoint, SshSettings } from './inventory/types.js';
-import { UsageError } from './errors.js';
-import { readKeyFile, UnreadableFileError } from './files.js';
+import type { Endpoint, SshSettings } from '../inventory/types.js';
+import { UsageError } from '../run/errors.js';
+import { readKeyFile, UnreadableFileError } from '../run/files.js';
 
 /** Asks the operator for a passphrase (on a terminal); undefined when nobody can answer. */
 export type PassphrasePrompt = (file: string, retry: boolean) => Promise<string | undefined>;

@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { brief, command, display, type Command } from './shell.js';
+import { brief, command, display, type Command } from '../remote/shell.js';
 
 export interface AuditRecord {
   time: string;

@@ -1,12 +1,12 @@
 // Everything one run of a remote command shares: options, inventory, connections, the executor.
 import { hostAuditCommand, hostAuditTrailer, operatorName, type AuditRecord } from './audit.js';
-import type { Command } from './shell.js';
+import type { Command } from '../remote/shell.js';
 import { formatError, type ExitCode } from './errors.js';
-import { Executor } from './executor.js';
-import { Identities } from './identities.js';
-import type { Host, Inventory } from './inventory/types.js';
+import { Executor } from '../remote/executor.js';
+import { Identities } from '../ssh/identities.js';
+import type { Host, Inventory } from '../inventory/types.js';
 import type { OutputMode } from './output.js';
-import { ConnectionPool } from './ssh.js';
+import { ConnectionPool } from '../ssh/pool.js';
 
 export interface GlobalOptions {
   inventory?: string;

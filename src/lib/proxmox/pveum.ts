@@ -2,9 +2,9 @@
 // User and ACL configuration is cluster-wide (/etc/pve/user.cfg on pmxcfs): running these on one
 // node is enough, and on another node the facts then say "already done".
 // Sources: pve-docs pveum.1 and "User Management"; pve-access-control PVE/API2/User.pm, ACL.pm.
-import type { Change } from './accounts.js';
-import type { Fact } from './facts.js';
-import { command } from './shell.js';
+import type { Change } from '../remote/changes.js';
+import type { Fact } from '../remote/facts.js';
+import { command } from '../remote/shell.js';
 
 export interface ProxmoxState {
   /** The user, if it exists; `enable` is 0 or 1 (absent means 1). */

@@ -1,6 +1,6 @@
 // Exit codes are part of chaton's interface: cron jobs and monitoring read them.
 // The table is printed by `chaton --help` and copied in the README; keep the three in step.
-import { brief } from './shell.js';
+import { brief } from '../remote/shell.js';
 
 export const ExitCode = {
   ok: 0,

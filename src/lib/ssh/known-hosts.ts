@@ -3,7 +3,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ChatonError, ExitCode, HostKeyError } from './errors.js';
+import { ChatonError, ExitCode, HostKeyError } from '../run/errors.js';
 
 export interface KnownHostsEntry {
   file: string;

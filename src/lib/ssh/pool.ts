@@ -5,12 +5,12 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
 import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ParsedKey } from 'ssh2';
-import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError } from './errors.js';
+import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError } from '../run/errors.js';
 import type { Identities } from './identities.js';
-import type { Endpoint } from './inventory/types.js';
+import type { Endpoint } from '../inventory/types.js';
 import { describeKey, hostLookupName, knownHostsLine, KnownHostsStore } from './known-hosts.js';
-import { command, display } from './shell.js';
-import { Semaphore } from './semaphore.js';
+import { command, display } from '../remote/shell.js';
+import { Semaphore } from '../run/semaphore.js';
 
 export interface ConnectionInfo {
   /** Key exchange negotiated with this host, e.g. curve25519-sha256. */

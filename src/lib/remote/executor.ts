@@ -1,9 +1,9 @@
 // The ONE executor: every remote command goes through `run`. It renders the script, adds sudo
 // when the host needs it, honours dry-run, timeouts and Ctrl-C, and remembers what it changed.
 import type { Fact } from './facts.js';
-import type { Host } from './inventory/types.js';
-import type { Connection, ConnectionPool, ExecHandle } from './ssh.js';
-import { InterruptedError, LostWhileRunningError, RemoteCommandError } from './errors.js';
+import type { Host } from '../inventory/types.js';
+import type { Connection, ConnectionPool, ExecHandle } from '../ssh/pool.js';
+import { InterruptedError, LostWhileRunningError, RemoteCommandError } from '../run/errors.js';
 import {
   asRoot,
   brief,

@@ -2,15 +2,16 @@
 // to touch, the lock that keeps two runs for one login apart, and sshd's own word on a key.
 import path from 'node:path';
 import ssh2 from 'ssh2';
-import { LOCK_HELD, lockDirectory, LOGIN, releaseLock, takeLock, type Change } from './accounts.js';
-import type { HostOutcome, HostTask } from './chain.js';
-import type { RunContext } from './context.js';
-import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from './errors.js';
-import { everyMachine, resolveTargets } from './inventory/targets.js';
-import type { Endpoint, Host, Inventory } from './inventory/types.js';
-import { paint, table, timestamp } from './output.js';
-import { Semaphore } from './semaphore.js';
-import { command } from './shell.js';
+import type { Change } from '../remote/changes.js';
+import { LOCK_HELD, lockDirectory, LOGIN, releaseLock, takeLock } from './accounts.js';
+import type { HostOutcome, HostTask } from '../run/fan-out.js';
+import type { RunContext } from '../run/context.js';
+import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from '../run/errors.js';
+import { everyMachine, resolveTargets } from '../inventory/targets.js';
+import type { Endpoint, Host, Inventory } from '../inventory/types.js';
+import { paint, table, timestamp } from '../run/output.js';
+import { Semaphore } from '../run/semaphore.js';
+import { command } from '../remote/shell.js';
 
 export function checkLogin(login: string, inventory: Inventory): void {
   if (!LOGIN.test(login)) {
@@ -309,7 +310,7 @@ export class LocalWrites {
  * be used is a usage error while nothing is done yet.
  */
 export async function newcomerIdentity(ctx: RunContext, login: string, keyFile: string, like: Host): Promise<NewcomerIdentity> {
-  const { Identities } = await import('./identities.js');
+  const { Identities } = await import('../ssh/identities.js');
   const identityFiles = [path.resolve(keyFile)];
   const asNewcomer = <E extends Endpoint>(e: E): E => ({
     ...e,
@@ -332,7 +333,7 @@ export async function newcomerIdentity(ctx: RunContext, login: string, keyFile: 
 export interface NewcomerIdentity {
   login: string;
   keyFile: string;
-  identities: import('./identities.js').Identities;
+  identities: import('../ssh/identities.js').Identities;
   asNewcomer<E extends Endpoint>(endpoint: E): E;
 }
 
@@ -342,9 +343,9 @@ export interface NewcomerIdentity {
  * granted. A forwarding-only bastion is only logged in to (it has no shell to run anything).
  */
 export async function loginsAsNewcomer(ctx: RunContext, newcomer: NewcomerIdentity, hosts: Host[], sudo: boolean): Promise<HostOutcome<string>[]> {
-  const { ConnectionPool } = await import('./ssh.js');
-  const { Executor } = await import('./executor.js');
-  const { fanOut } = await import('./chain.js');
+  const { ConnectionPool } = await import('../ssh/pool.js');
+  const { Executor } = await import('../remote/executor.js');
+  const { fanOut } = await import('../run/fan-out.js');
   const { login, keyFile, identities, asNewcomer } = newcomer;
   const pool = new ConnectionPool({ identities, env: ctx.env, acceptNew: false, notice: (message) => ctx.notices.push(message) });
   const executor = new Executor(pool, { dryRun: false, signal: ctx.signal });

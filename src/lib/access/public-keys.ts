@@ -4,8 +4,8 @@
 import { execFile } from 'node:child_process';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UsageError } from './errors.js';
-import { readKeyFile, UnreadableFileError } from './files.js';
+import { UsageError } from '../run/errors.js';
+import { readKeyFile, UnreadableFileError } from '../run/files.js';
 
 export interface PublicKey {
   /** `type base64 comment`: what goes in authorized_keys. */

@@ -12,8 +12,8 @@ import {
 } from 'listr2';
 import type { RunContext } from './context.js';
 import { ConnectionError, ExitCode, formatError, HostKeyError, InterruptedError, RefusedError } from './errors.js';
-import type { Host } from './inventory/types.js';
-import { routeKey } from './ssh.js';
+import type { Host } from '../inventory/types.js';
+import { routeKey } from '../ssh/pool.js';
 import { paint, plural, timestamp, type OutputMode } from './output.js';
 
 /** What a host's work may do with its progress line. */
