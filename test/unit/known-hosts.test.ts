@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ssh2 from 'ssh2';
 import { ChatonError, HostKeyError } from '../../src/lib/run/errors.js';
+import { fingerprint, keyTypeOfBlob } from '../../src/lib/ssh/key-blob.js';
 import {
   checkHostKey,
   describeKey,
   entryMatchesHost,
-  fingerprint,
   hostLookupName,
-  keyTypeOfBlob,
   KnownHostsStore,
   parseKnownHosts,
   type HostKeyVerdict,

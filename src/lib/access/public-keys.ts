@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../run/errors.js';
 import { readKeyFile, UnreadableFileError } from '../run/files.js';
+import { readSshStrings } from '../ssh/key-blob.js';
 
 export interface PublicKey {
   /** `type base64 comment`: what goes in authorized_keys. */
@@ -45,22 +46,11 @@ export const PRIVATE_KEY = /PRIVATE KEY|PuTTY-User-Key-File/;
  */
 export function parsePublicKeyLine(text: string): { line: string; type: string; blob: string } | undefined {
   const [, type = '', blob = '', comment] = KEY_LINE.exec(text.trim()) ?? [];
-  const fields = blob.length % 4 === 0 ? lengthPrefixedFields(Buffer.from(blob, 'base64')) : undefined;
-  const isWhole = fields !== undefined && fields.length === KEY_FIELDS.get(type) && fields[0]?.toString('latin1') === type;
+  const fields = blob.length % 4 === 0 ? readSshStrings(Buffer.from(blob, 'base64')) : null;
+  const isWhole = fields !== null && fields.length === KEY_FIELDS.get(type) && fields[0]?.toString('latin1') === type;
   return isWhole ? { line: comment ? `${type} ${blob} ${comment.trim()}` : `${type} ${blob}`, type, blob } : undefined;
 }
 
-/** The fields of an SSH key blob, each a 32-bit length then its bytes; undefined if it does not add up. */
-function lengthPrefixedFields(blob: Buffer): Buffer[] | undefined {
-  const fields: Buffer[] = [];
-  for (let offset = 0; offset < blob.length; ) {
-    const end = offset + 4 <= blob.length ? offset + 4 + blob.readUInt32BE(offset) : Infinity;
-    if (end > blob.length) return undefined;
-    fields.push(blob.subarray(offset + 4, end));
-    offset = end;
-  }
-  return fields;
-}
 /** RSA below this is refused (NIST SP 800-57: 2048 bits only until 2030). */
 export const MIN_RSA_BITS = 3072;
 

@@ -1,9 +1,10 @@
 // OpenSSH known_hosts files (sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT"), read and checked the way
 // ssh(1) does: chaton shares the operator's files, so it must trust exactly what ssh would trust.
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ChatonError, ExitCode, HostKeyError } from '../run/errors.js';
+import { fingerprint, keyTypeOfBlob, readSshStrings } from './key-blob.js';
 
 export interface KnownHostsEntry {
   file: string;
@@ -48,7 +49,7 @@ const MIN_RSA_MODULUS_BITS = 1024;
 
 // The key types ssh2 can verify, in ssh2's order of preference. Layouts: RFC 4253 §6.6, RFC 5656 §3.1,
 // RFC 8709 §4; like OpenSSH, ECDSA points must be uncompressed and blobs must have no trailing data.
-const KEY_TYPES = new Map<string, KeyType>([
+const HOST_KEY_TYPES = new Map<string, KeyType>([
   ['ssh-ed25519', { label: 'ED25519', algorithms: ['ssh-ed25519'], hasValidFields: isEd25519PublicKey }],
   ['ecdsa-sha2-nistp256', ecdsaKeyType('nistp256', 32)],
   ['ecdsa-sha2-nistp384', ecdsaKeyType('nistp384', 48)],
@@ -101,39 +102,14 @@ function decodeBase64Strictly(text: string): Buffer | null {
   return bytes.length > 0 && bytes.toString('base64') === text ? bytes : null;
 }
 
-/** The length-prefixed strings (RFC 4251 §5) a key blob is made of, or null if it is cut short. */
-function readSshStrings(blob: Buffer): Buffer[] | null {
-  const strings: Buffer[] = [];
-  for (let offset = 0; offset < blob.length; ) {
-    if (offset + 4 > blob.length) return null;
-    const end = offset + 4 + blob.readUInt32BE(offset);
-    if (end > blob.length) return null;
-    strings.push(blob.subarray(offset + 4, end));
-    offset = end;
-  }
-  return strings;
-}
-
 function asciiLowercase(text: string): string {
   return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
-}
-
-/** The first SSH string in a public key blob: its type, e.g. `ssh-ed25519`. */
-export function keyTypeOfBlob(blob: Buffer): string {
-  const end = blob.length < 4 ? Infinity : 4 + blob.readUInt32BE(0);
-  if (end > blob.length) throw new Error('not an SSH public key blob');
-  return blob.toString('latin1', 4, end);
-}
-
-/** As `ssh-keygen -l` prints it: `SHA256:` and the unpadded base64 of the blob's SHA-256. */
-export function fingerprint(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** E.g. `ED25519 key SHA256:…`, with OpenSSH's name for the type. */
 export function describeKey(blob: Buffer): string {
   const type = keyTypeOfBlob(blob);
-  return `${KEY_TYPES.get(type)?.label ?? type} key ${fingerprint(blob)}`;
+  return `${HOST_KEY_TYPES.get(type)?.label ?? type} key ${fingerprint(blob)}`;
 }
 
 /** The known_hosts line that vouches for `blob` as the key of `address:port`. */
@@ -212,7 +188,7 @@ function parseLine(text: string): KeyLine | { problem: string } | null {
   if (hosts?.startsWith('@')) return { problem: 'only one marker is allowed' };
   if (hosts === undefined || keyType === undefined || keyType.startsWith('#')) return { problem: 'no key type after the host names' };
   if (hosts.startsWith('|') && hashedHostSalt(hosts) === null) return { problem: 'malformed hashed host name' };
-  const type = KEY_TYPES.get(keyType);
+  const type = HOST_KEY_TYPES.get(keyType);
   if (type === undefined) return { problem: `unsupported key type ${keyType}` };
   if (keyBase64 === undefined) return { problem: 'no key after the key type' };
   const key = decodeBase64Strictly(keyBase64);
@@ -366,7 +342,7 @@ export class KnownHostsStore {
    */
   preferredHostKeyAlgorithms(address: string, port: number): string[] {
     const knownTypes = new Set(plainKeysFor(this.#entries, hostLookupName(address, port)).map((entry) => entry.keyType));
-    const known = [...KEY_TYPES].filter(([type]) => knownTypes.has(type)).flatMap(([, type]) => type.algorithms);
+    const known = [...HOST_KEY_TYPES].filter(([type]) => knownTypes.has(type)).flatMap(([, type]) => type.algorithms);
     return [...known, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((algorithm) => !known.includes(algorithm))];
   }
 
