@@ -5,12 +5,14 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
 import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ParsedKey } from 'ssh2';
-import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError } from '../run/errors.js';
-import type { Identities } from './identities.js';
 import type { Endpoint } from '../inventory/types.js';
-import { describeKey, hostLookupName, knownHostsLine, KnownHostsStore } from './known-hosts.js';
-import { command, display } from '../remote/shell.js';
+import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError } from '../run/errors.js';
 import { Semaphore } from '../run/semaphore.js';
+import { where } from './endpoint.js';
+import { verifyHostKey } from './host-keys.js';
+import type { Identities } from './identities.js';
+import { KeyProbe } from './key-probe.js';
+import { describeKey, knownHostsLine, KnownHostsStore } from './known-hosts.js';
 
 export interface ConnectionInfo {
   /** Key exchange negotiated with this host, e.g. curve25519-sha256. */
@@ -126,11 +128,6 @@ export class Connection {
   #markLost(reason: string): void {
     this.#lost ??= new ConnectionError(this.endpoint.name, `${where(this.endpoint)}: connection lost: ${reason}`, `check the network path to ${this.endpoint.name}; rerun when it answers again`);
   }
-}
-
-/** How a host is named in messages: its name, address and port. */
-function where(endpoint: Endpoint): string {
-  return `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
 }
 
 /** Identifies a chain of endpoints (jump hosts, then the target): one connection per key. */
@@ -313,7 +310,7 @@ export class ConnectionPool {
         authHandler: authMethods ?? identities.authMethods(endpoint, env),
         algorithms: { serverHostKey: knownHosts.preferredHostKeyAlgorithms(endpoint.address, endpoint.port) as never },
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          this.#verifyHostKey(endpoint, key, knownHosts).then(
+          verifyHostKey(endpoint, key, knownHosts, this.options).then(
             () => {
               hostKey = describeKey(key);
               knownHostsEntry = knownHostsLine(endpoint.address, endpoint.port, key);
@@ -327,61 +324,6 @@ export class ConnectionPool {
         },
       });
     });
-  }
-
-  async #verifyHostKey(endpoint: Endpoint, key: Buffer, knownHosts: KnownHostsStore): Promise<void> {
-    const { acceptNew } = this.options;
-    const verdict = knownHosts.check(endpoint.address, endpoint.port, key);
-    switch (verdict.status) {
-      case 'trusted':
-        return;
-      case 'revoked':
-        throw new HostKeyError(
-          endpoint.name,
-          `${where(endpoint)} offered ${describeKey(key)}, which is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
-          'do not connect until the host has a new key; check it on the console',
-        );
-      case 'changed': {
-        const known = verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`).join(', ');
-        const first = verdict.known[0]!;
-        throw new HostKeyError(
-          endpoint.name,
-          `HOST KEY CHANGED for ${where(endpoint)}: it offered ${describeKey(key)}, but known_hosts has ${known}. ` +
-            'Someone may be intercepting the connection, or the host was reinstalled.',
-          `check the key on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub); if it is right, remove the old one: ${display(command('ssh-keygen', '-R', hostLookupName(endpoint.address, endpoint.port), '-f', first.file))}`,
-        );
-      }
-      case 'unknown': {
-        if (acceptNew) {
-          const accepted = await knownHosts.accept(endpoint.address, endpoint.port, key);
-          this.options.notice(`added ${describeKey(key)} of ${where(endpoint)} to ${accepted.file}`);
-          return;
-        }
-        throw new HostKeyError(
-          endpoint.name,
-          `${where(endpoint)} offered ${describeKey(key)}, which is not in ${knownHosts.files.join(' or ')}`,
-          `compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console), then rerun with --accept-new`,
-        );
-      }
-    }
-  }
-}
-
-/**
- * An agent that holds one public key and signs nothing: sshd asks for a signature only after it
- * has accepted the key (SSH_MSG_USERAUTH_PK_OK), so being asked to sign is the answer.
- */
-class KeyProbe extends ssh2.BaseAgent<ParsedKey> {
-  accepted = false;
-  constructor(private readonly key: ParsedKey) {
-    super();
-  }
-  getIdentities(cb: (error: Error | undefined, keys?: ParsedKey[]) => void): void {
-    cb(undefined, [this.key]);
-  }
-  sign(_key: ParsedKey, _data: Buffer, options: unknown, cb?: (error?: Error) => void): void {
-    this.accepted = true;
-    (typeof options === 'function' ? (options as (error?: Error) => void) : cb)?.(new Error('a key probe signs nothing'));
   }
 }
 
