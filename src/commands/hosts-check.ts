@@ -29,7 +29,8 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
   const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
   const { kernelRelease } = await import('../lib/remote/facts.js');
   const { formatError } = await import('../lib/run/errors.js');
-  const { milliseconds, paint, route, table } = await import('../lib/run/output.js');
+  const { milliseconds, paint, table } = await import('../lib/run/output.js');
+  const { jumpNames, routeOf } = await import('../lib/ssh/endpoint.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);
   const outcomes = await fanOut<HostReport>(ctx, {
@@ -37,7 +38,7 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
     hosts,
     style: 'live',
     work: async (host, task) => {
-      const connection = await ctx.pool.connect(host, host.via);
+      const connection = await ctx.pool.connect(host);
       const started = performance.now();
       const os = await ctx.executor.fact(host, kernelRelease, { onLines: task.verboseLines, drained: task.drained });
       return { connectMs: connection.info.connectMs, latencyMs: performance.now() - started, kex: connection.info.kex, hostKey: connection.info.hostKey, os };
@@ -53,7 +54,7 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
         host: o.host.name,
         address: o.host.address,
         port: o.host.port,
-        via: o.host.via.map((jump) => jump.name),
+        via: jumpNames(o.host),
         ok: o.ok,
         ...(o.ok ? o.value : { error: formatError(o.error) }),
       })),
@@ -62,8 +63,8 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
       ['HOST', 'ADDRESS', 'VIA', 'CONNECT', 'LATENCY', 'OS'],
       outcomes.map((o) =>
         o.ok
-          ? [o.host.name, o.host.address, route(o.host.via), milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os]
-          : [o.host.name, o.host.address, route(o.host.via), '-', '-', paint.red(`FAILED: ${formatError(o.error).split('\n')[0]}`)],
+          ? [o.host.name, o.host.address, routeOf(o.host), milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os]
+          : [o.host.name, o.host.address, routeOf(o.host), '-', '-', paint.red(`FAILED: ${formatError(o.error).split('\n')[0]}`)],
       ),
     ),
   };

@@ -12,7 +12,8 @@ export function register(parent: Command): void {
       const { inventoryFor, runLocal } = await import('../lib/run/lifecycle.js');
       const { resolveTargets } = await import('../lib/inventory/targets.js');
       const { ExitCode } = await import('../lib/run/errors.js');
-      const { route, table } = await import('../lib/run/output.js');
+      const { table } = await import('../lib/run/output.js');
+      const { jumpNames, routeOf } = await import('../lib/ssh/endpoint.js');
       await runLocal(cmd, async (options) => {
         const inventory = await inventoryFor(options);
         const hosts = resolveTargets(inventory, targets);
@@ -24,7 +25,7 @@ export function register(parent: Command): void {
           become: h.become,
           roles: h.roles,
           groups: h.groups,
-          via: h.via.map((jump) => jump.name),
+          via: jumpNames(h),
         }));
         const sysadmins = inventory.sysadmins.map((s) => ({
           login: s.login,
@@ -37,7 +38,7 @@ export function register(parent: Command): void {
         const sections = [
           table(
             ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],
-            hosts.map((h) => [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', h.roles.join(',') || '-', h.groups.join(',') || '-', route(h.via)]),
+            hosts.map((h) => [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', h.roles.join(',') || '-', h.groups.join(',') || '-', routeOf(h)]),
           ),
         ];
         if (sysadmins.length > 0) {

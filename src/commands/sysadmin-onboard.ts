@@ -95,7 +95,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const sudo = options.sudoCommands?.trim() ?? (options.sudo ? 'ALL' : undefined);
   const hosts = sysadminTargets(ctx.inventory, options.on);
   // Read even in dry-run: a key that cannot be used is worth knowing before the real run.
-  const newcomer = options.verifyWith ? await newcomerIdentity(ctx, login, options.verifyWith, hosts[0]!) : undefined;
+  const newcomer = options.verifyWith ? await newcomerIdentity(ctx, login, options.verifyWith) : undefined;
   const saving = options.save === true && !ctx.options.dryRun;
   const { checkRosterWritable, saveSysadmin } = await import('../lib/inventory/roster.js');
   if (saving) await checkRosterWritable(ctx.inventory.file);

@@ -1,17 +1,16 @@
 // What `onboard sysadmin` and `offboard sysadmin` share: their targets, the accounts they refuse
 // to touch, the lock that keeps two runs for one login apart, and sshd's own word on a key.
-import path from 'node:path';
-import ssh2 from 'ssh2';
 import type { Change } from '../remote/changes.js';
 import { LOCK_HELD, lockDirectory, LOGIN, releaseLock, takeLock } from './accounts.js';
 import type { HostOutcome, HostTask } from '../run/fan-out.js';
 import type { RunContext } from '../run/context.js';
 import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from '../run/errors.js';
 import { everyMachine, resolveTargets } from '../inventory/targets.js';
-import type { Endpoint, Host, Inventory } from '../inventory/types.js';
+import type { Host, Inventory } from '../inventory/types.js';
 import { paint, table, timestamp } from '../run/output.js';
 import { Semaphore } from '../run/semaphore.js';
 import { command } from '../remote/shell.js';
+import type { ConnectionPool } from '../ssh/pool.js';
 
 export function checkLogin(login: string, inventory: Inventory): void {
   if (!LOGIN.test(login)) {
@@ -211,10 +210,8 @@ export interface KeyVerdicts {
 export async function askSshdAboutKeys(ctx: RunContext, host: Host, login: string, keyLines: string[]): Promise<KeyVerdicts> {
   const verdicts: KeyVerdicts = { accepted: [], refused: [], notAsked: [] };
   for (const line of keyLines) {
-    const key = ssh2.utils.parseKey(line);
-    if (key instanceof Error) verdicts.notAsked.push(line);
-    else if (await ctx.pool.acceptsKey(host, host.via, login, Array.isArray(key) ? key[0]! : key)) verdicts.accepted.push(line);
-    else verdicts.refused.push(line);
+    const accepted = await ctx.pool.acceptsKey(host, login, line);
+    (accepted === undefined ? verdicts.notAsked : accepted ? verdicts.accepted : verdicts.refused).push(line);
   }
   return verdicts;
 }
@@ -309,32 +306,21 @@ export class LocalWrites {
  * The newcomer's private key (--verify-with), read before anything changes: a key that cannot
  * be used is a usage error while nothing is done yet.
  */
-export async function newcomerIdentity(ctx: RunContext, login: string, keyFile: string, like: Host): Promise<NewcomerIdentity> {
-  const { Identities } = await import('../ssh/identities.js');
-  const identityFiles = [path.resolve(keyFile)];
-  const asNewcomer = <E extends Endpoint>(e: E): E => ({
-    ...e,
-    user: login,
-    ssh: { ...e.ssh, identityFiles, identityFilesExplicit: true, identityPassphraseEnv: undefined, agent: false },
-  });
-  const identities = new Identities();
+export async function newcomerIdentity(ctx: RunContext, login: string, keyFile: string): Promise<NewcomerIdentity> {
   try {
-    await identities.load([asNewcomer(like).ssh], ctx.env, async () => undefined);
+    return { login, keyFile, pool: await ctx.pool.as({ user: login, keyFile }) };
   } catch (error) {
     // Its words are about ssh.identity_files: this key came from the command line.
     if (!(error instanceof UsageError)) throw error;
-    const hint = "give the newcomer's private key file, or leave --verify-with out";
-    throw new UsageError(`--verify-with: ${error.message}`, hint);
+    throw new UsageError(`--verify-with: ${error.message}`, "give the newcomer's private key file, or leave --verify-with out");
   }
-  if (identities.warnings.length) throw new UsageError(`--verify-with ${keyFile}: ${identities.warnings.join('; ')}`, 'give an unencrypted copy of the key, or leave --verify-with out');
-  return { login, keyFile, identities, asNewcomer };
 }
 
 export interface NewcomerIdentity {
   login: string;
   keyFile: string;
-  identities: import('../ssh/identities.js').Identities;
-  asNewcomer<E extends Endpoint>(endpoint: E): E;
+  /** Reaches the hosts as the newcomer, with their key only. */
+  pool: ConnectionPool;
 }
 
 /**
@@ -343,11 +329,9 @@ export interface NewcomerIdentity {
  * granted. A forwarding-only bastion is only logged in to (it has no shell to run anything).
  */
 export async function loginsAsNewcomer(ctx: RunContext, newcomer: NewcomerIdentity, hosts: Host[], sudo: boolean): Promise<HostOutcome<string>[]> {
-  const { ConnectionPool } = await import('../ssh/pool.js');
   const { Executor } = await import('../remote/executor.js');
   const { fanOut } = await import('../run/fan-out.js');
-  const { login, keyFile, identities, asNewcomer } = newcomer;
-  const pool = new ConnectionPool({ identities, env: ctx.env, acceptNew: false, notice: (message) => ctx.notices.push(message) });
+  const { login, keyFile, pool } = newcomer;
   const executor = new Executor(pool, { dryRun: false, signal: ctx.signal });
   try {
     return await fanOut<string>(ctx, {
@@ -356,11 +340,12 @@ export async function loginsAsNewcomer(ctx: RunContext, newcomer: NewcomerIdenti
       style: 'live',
       offline: true,
       work: async (host) => {
-        const as: Host = { ...asNewcomer(host), via: host.via.map(asNewcomer), become: null };
         if (forwardingOnly(host)) {
-          await pool.connect(as, as.via);
+          await pool.connect(host);
           return 'logged in (forwarding only)';
         }
+        // Their own commands, as they will type them: no sudo wrapper around them.
+        const as: Host = { ...host, become: null };
         const who = (await executor.run(as, command('id', '-un'), { kind: 'probe' })).stdout.toString().trim();
         if (who !== login) throw new ChatonError(`${host.name}: logged in, but as ${who}`, ExitCode.failed);
         if (!sudo) return `logged in as ${login}`;
@@ -379,28 +364,7 @@ export async function loginsAsNewcomer(ctx: RunContext, newcomer: NewcomerIdenti
  * known_hosts lines of the keys this run verified, so that their first login trusts nothing new.
  */
 export async function newcomerSshConfig(ctx: RunContext, login: string, hosts: Host[], knownHostsName: string): Promise<{ config: string; knownHosts: string }> {
-  const endpoints = new Map<string, { endpoint: Endpoint; via: Endpoint[] }>();
-  for (const host of hosts) {
-    host.via.forEach((jump, i) => endpoints.set(jump.name, { endpoint: jump, via: host.via.slice(0, i) }));
-    endpoints.set(host.name, { endpoint: host, via: host.via });
-  }
-  const blocks: string[] = [`# ~/.ssh/config for ${login}, written by chaton onboard sysadmin.`, `# Put the host keys in ~/.ssh/${knownHostsName}: no host then needs a trust-on-first-use.`];
-  const knownHosts: string[] = [];
-  for (const { endpoint, via } of endpoints.values()) {
-    const connection = await ctx.pool.connect(endpoint, via).catch(() => undefined);
-    if (connection) knownHosts.push(connection.info.knownHostsLine);
-    blocks.push(
-      [
-        `Host ${endpoint.name}`,
-        ...(connection ? [`  # ${connection.info.hostKey}`] : []),
-        `  HostName ${endpoint.address}`,
-        ...(endpoint.port === 22 ? [] : [`  Port ${endpoint.port}`]),
-        `  User ${login}`,
-        ...(via.length ? [`  ProxyJump ${via.map((j) => j.name).join(',')}`] : []),
-        `  UserKnownHostsFile ~/.ssh/${knownHostsName}`,
-        '  StrictHostKeyChecking yes',
-      ].join('\n'),
-    );
-  }
-  return { config: `${blocks.join('\n')}\n`, knownHosts: knownHosts.length ? `${knownHosts.join('\n')}\n` : '' };
+  const { clientConfig } = await import('../ssh/client-config.js');
+  const header = [`# ~/.ssh/config for ${login}, written by chaton onboard sysadmin.`, `# Put the host keys in ~/.ssh/${knownHostsName}: no host then needs a trust-on-first-use.`];
+  return clientConfig(ctx.pool, login, hosts, knownHostsName, header);
 }

@@ -98,7 +98,7 @@ export class Executor {
       return { host: host.name, command: shown, code: 0, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), truncated: false, durationMs: 0, dryRun: true };
     }
 
-    const connection = await this.pool.connect(host, host.via);
+    const connection = await this.pool.connect(host);
     const stdout = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLines && ((l, e) => opts.onLines!('stdout', l, e)));
     // The head of stderr is always kept: the messages chaton recognises (sudo's) are there.
     const stderr = new Capture(Math.max(opts.captureBytes ?? DEFAULT_CAPTURE, STDERR_HEAD), opts.onLines && ((l, e) => opts.onLines!('stderr', l, e)));

@@ -13,7 +13,6 @@ import {
 import type { RunContext } from './context.js';
 import { ConnectionError, ExitCode, formatError, HostKeyError, InterruptedError, RefusedError } from './errors.js';
 import type { Host } from '../inventory/types.js';
-import { routeKey } from '../ssh/pool.js';
 import { paint, plural, timestamp, type OutputMode } from './output.js';
 
 /** What a host's work may do with its progress line. */
@@ -188,19 +187,14 @@ function connectionSteps(ctx: RunContext, hosts: Host[]): ListrTask<unknown, any
   const steps: ListrTask<unknown, any, any>[] = [
     {
       title: 'Load SSH keys',
-      task: async (_, task: Wrapper) => {
-        const settings = [...hosts, ...hosts.flatMap((h) => h.via)].map((e) => e.ssh);
-        await ctx.identities.load(settings, ctx.env, (file, retry) => askPassphrase(ctx.mode, task, file, retry));
-        ctx.notices.push(...ctx.identities.warnings);
-      },
+      task: (_, task: Wrapper) => ctx.pool.loadKeys(hosts, (file, retry) => askPassphrase(ctx.mode, task, file, retry)),
     },
   ];
-  for (const via of distinctJumpChains(hosts)) {
-    const jump = via.at(-1)!;
+  for (const jump of ctx.pool.jumpsFor(hosts)) {
     steps.push({
       title: `Connect to ${jump.name} (${jump.user}@${jump.address})`,
       task: async () => {
-        await ctx.pool.connect(jump, via.slice(0, -1));
+        await ctx.pool.connect(jump);
       },
     });
   }
@@ -220,18 +214,6 @@ export function exitCodeFor<T>(outcomes: HostOutcome<T>[], signal: AbortSignal, 
   if (failures.every((e) => e instanceof ConnectionError)) return ExitCode.connection;
   // Every host said no before changing anything: the run changed nothing.
   return failures.every((e) => e instanceof RefusedError) ? ExitCode.refused : ExitCode.failed;
-}
-
-/** One entry per distinct chain of jump hosts, so each bastion is connected (and checked) once. */
-function distinctJumpChains(hosts: Host[]): Host['via'][] {
-  const chains = new Map<string, Host['via']>();
-  for (const host of hosts) {
-    for (let i = 1; i <= host.via.length; i++) {
-      const chain = host.via.slice(0, i);
-      chains.set(routeKey(chain), chain);
-    }
-  }
-  return [...chains.values()];
 }
 
 function confirmStep(ctx: RunContext, question: string): ListrTask<unknown, any, any> {

@@ -71,8 +71,3 @@ export function plural(count: number, word: string): string {
 export function milliseconds(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
-
-/** How a host is reached, for tables: its jump hosts in order, or "direct". */
-export function route(via: readonly { name: string }[]): string {
-  return via.map((jump) => jump.name).join(' > ') || 'direct';
-}

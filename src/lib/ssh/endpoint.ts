@@ -1,6 +1,27 @@
+// What the connection layer connects to. Only this layer reads how a host is reached (`via`).
 import type { Endpoint } from '../inventory/types.js';
+
+/** An endpoint and the jump hosts before it, first one first (a Host is one). */
+export interface Reachable extends Endpoint {
+  readonly via: readonly Endpoint[];
+}
 
 /** How a host is named in messages: its name, address and port. */
 export function where(endpoint: Endpoint): string {
   return `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
+}
+
+/** The names of the jump hosts before `target`, first one first. */
+export function jumpNames(target: Reachable): string[] {
+  return target.via.map((jump) => jump.name);
+}
+
+/** How a host is reached, for tables: its jump hosts in order, or "direct". */
+export function routeOf(target: Reachable): string {
+  return jumpNames(target).join(' > ') || 'direct';
+}
+
+/** Identifies a chain of endpoints (jump hosts, then the target): one connection per key. */
+export function routeKey(target: Reachable): string {
+  return [...target.via, target].map((e) => `${e.user}@${e.address}:${e.port}`).join(' > ');
 }

@@ -11,12 +11,15 @@ export type PassphrasePrompt = (file: string, retry: boolean) => Promise<string 
 /** Tries at a passphrase typed by the operator, as ssh gives. */
 const PASSPHRASE_TRIES = 3;
 
+/** What loading identity files reads of the ssh settings. */
+type KeySettings = Pick<SshSettings, 'identityFiles' | 'identityFilesExplicit' | 'identityPassphraseEnv'>;
+
 export class Identities {
   readonly #keys = new Map<string, ParsedKey>();
   readonly warnings: string[] = [];
 
   /** Reads every identity file the given endpoints may use; encrypted ones need a passphrase. */
-  async load(settings: SshSettings[], env: NodeJS.ProcessEnv, ask: PassphrasePrompt): Promise<void> {
+  async load(settings: KeySettings[], env: NodeJS.ProcessEnv, ask: PassphrasePrompt): Promise<void> {
     const seen = new Set<string>();
     for (const ssh of settings) {
       for (const file of ssh.identityFiles) {
@@ -50,7 +53,7 @@ export class Identities {
 
 async function loadKey(
   file: string,
-  ssh: SshSettings,
+  ssh: KeySettings,
   env: NodeJS.ProcessEnv,
   ask: PassphrasePrompt,
   warnings: string[],

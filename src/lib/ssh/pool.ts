@@ -2,15 +2,16 @@
 // endpoint per run, jump hosts included; a host behind the bastion is reached by a direct-tcpip
 // channel of the bastion's connection carrying a second SSH session.
 import net from 'node:net';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
-import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ParsedKey } from 'ssh2';
-import type { Endpoint } from '../inventory/types.js';
-import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError } from '../run/errors.js';
+import ssh2, { type AnyAuthMethod, type Client, type ClientChannel } from 'ssh2';
+import type { Endpoint, SshSettings } from '../inventory/types.js';
+import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError, UsageError } from '../run/errors.js';
 import { Semaphore } from '../run/semaphore.js';
-import { where } from './endpoint.js';
+import { routeKey, where, type Reachable } from './endpoint.js';
 import { verifyHostKey } from './host-keys.js';
-import type { Identities } from './identities.js';
+import { Identities, type PassphrasePrompt } from './identities.js';
 import { KeyProbe } from './key-probe.js';
 import { describeKey, knownHostsLine, KnownHostsStore } from './known-hosts.js';
 
@@ -130,11 +131,6 @@ export class Connection {
   }
 }
 
-/** Identifies a chain of endpoints (jump hosts, then the target): one connection per key. */
-export function routeKey(chain: readonly Endpoint[]): string {
-  return chain.map((e) => `${e.user}@${e.address}:${e.port}`).join(' > ');
-}
-
 function ended(channel: ClientChannel, streams: ExecStreams, release: () => void): Promise<{ code: number | null; signal: string | null }> {
   return new Promise((resolve) => {
     let code: number | null = null;
@@ -168,6 +164,8 @@ function ended(channel: ClientChannel, streams: ExecStreams, release: () => void
 
 export interface PoolOptions {
   identities: Identities;
+  /** Someone else's login on every hop (see ConnectionPool.as); otherwise the inventory's. */
+  login?: OtherLogin;
   env: NodeJS.ProcessEnv;
   /** Add unknown host keys to known_hosts (never replaces a changed one). */
   acceptNew: boolean;
@@ -175,20 +173,79 @@ export interface PoolOptions {
   notice: (message: string) => void;
 }
 
+/** Someone else's login: their user name and private key file. */
+export interface OtherLogin {
+  user: string;
+  keyFile: string;
+}
+
 export class ConnectionPool {
-  readonly #connections = new Map<string, Promise<Connection>>();
+  /** Per route: the connection being opened or open; a lost one is opened again when asked for. */
+  readonly #connections = new Map<string, { opened: Promise<Connection>; connection?: Connection }>();
   readonly #knownHosts = new Map<string, Promise<KnownHostsStore>>();
   constructor(private readonly options: PoolOptions) {}
 
-  /** The connection to `endpoint`, opened at most once per run, through the jumps in `via`. */
-  connect(endpoint: Endpoint, via: Endpoint[]): Promise<Connection> {
-    const key = routeKey([...via, endpoint]);
-    let connection = this.#connections.get(key);
-    if (!connection) {
-      connection = this.#open(endpoint, via);
-      this.#connections.set(key, connection);
+  /**
+   * The connection to `target` through its jump hosts, opened once per run and opened again if
+   * it was lost (a long run outlives a dropped link). A failure to open is kept: the next command
+   * fails at once, instead of waiting for another timeout.
+   */
+  connect(target: Reachable): Promise<Connection> {
+    target = this.#asLogin(target);
+    const key = routeKey(target);
+    const known = this.#connections.get(key);
+    if (known && !known.connection?.lost) return known.opened;
+    const entry: { opened: Promise<Connection>; connection?: Connection } = { opened: this.#open(target) };
+    void entry.opened.then((connection) => (entry.connection = connection), () => {});
+    this.#connections.set(key, entry);
+    return entry.opened;
+  }
+
+  /**
+   * A pool that reaches the same hosts the same way, with the same known_hosts, but logs in as
+   * `login.user` with only `login.keyFile` on every hop (no agent): to prove that someone else's
+   * access works as it will for them. Loads the key now; a key that cannot be used is a UsageError.
+   */
+  async as(login: OtherLogin): Promise<ConnectionPool> {
+    const identities = new Identities();
+    const keys = { identityFiles: [path.resolve(login.keyFile)], identityFilesExplicit: true };
+    // Nobody to ask: it is not the operator's key.
+    await identities.load([keys], this.options.env, async () => undefined);
+    if (identities.warnings.length) throw new UsageError(`${login.keyFile}: ${identities.warnings.join('; ')}`, 'give an unencrypted copy of the key');
+    return new ConnectionPool({ ...this.options, identities, acceptNew: false, login });
+  }
+
+  #asLogin<T extends Reachable>(target: T): T {
+    const { login } = this.options;
+    if (!login) return target;
+    const ssh = (settings: SshSettings): SshSettings => ({
+      ...settings,
+      identityFiles: [path.resolve(login.keyFile)],
+      identityFilesExplicit: true,
+      identityPassphraseEnv: undefined,
+      agent: false,
+    });
+    const as = <E extends Endpoint>(endpoint: E): E => ({ ...endpoint, user: login.user, ssh: ssh(endpoint.ssh) });
+    return { ...as(target), via: target.via.map(as) };
+  }
+
+  /** The jump hosts before these targets, each chain once and in order: to connect (and check) each first. */
+  jumpsFor(targets: readonly Reachable[]): Reachable[] {
+    const jumps = new Map<string, Reachable>();
+    for (const target of targets) {
+      target.via.forEach((jump, i) => {
+        const reachable = { ...jump, via: target.via.slice(0, i) };
+        jumps.set(routeKey(reachable), reachable);
+      });
     }
-    return connection;
+    return [...jumps.values()];
+  }
+
+  /** Loads the keys that reach these targets and their jump hosts (asking for passphrases). */
+  async loadKeys(targets: readonly Reachable[], ask: PassphrasePrompt): Promise<void> {
+    const { identities, env, notice } = this.options;
+    await identities.load([...targets, ...targets.flatMap((t) => t.via)].map((e) => e.ssh), env, ask);
+    for (const warning of identities.warnings.splice(0)) notice(warning);
   }
 
   /**
@@ -203,36 +260,40 @@ export class ConnectionPool {
   readonly #established: Connection[] = [];
   #closing = false;
 
-  /** A stream to `endpoint`'s sshd, through the jumps in `via`, and when it was asked for. */
-  async #reach(endpoint: Endpoint, via: Endpoint[]): Promise<{ sock: Duplex; started: number }> {
-    const jump = via.at(-1);
-    const jumpConnection = jump ? await this.connect(jump, via.slice(0, -1)) : undefined;
+  /** A stream to `target`'s sshd, through its jump hosts, and when it was asked for. */
+  async #reach(target: Reachable): Promise<{ sock: Duplex; started: number }> {
+    const jump = target.via.at(-1);
+    const jumpConnection = jump ? await this.connect({ ...jump, via: target.via.slice(0, -1) }) : undefined;
     const started = performance.now();
     const sock = jumpConnection
-      ? await within(jumpConnection.forward(endpoint), endpoint.ssh.connectTimeoutMs, () => noAnswer(endpoint, jump!.name))
-      : await tcpConnect(endpoint);
+      ? await within(jumpConnection.forward(target), target.ssh.connectTimeoutMs, () => noAnswer(target, jump!.name))
+      : await tcpConnect(target);
     return { sock, started };
   }
 
-  async #open(endpoint: Endpoint, via: Endpoint[]): Promise<Connection> {
-    const knownHosts = await this.#knownHostsFor(endpoint);
-    const { sock, started } = await this.#reach(endpoint, via);
-    const connection = await this.#handshake(endpoint, sock, knownHosts, started);
+  async #open(target: Reachable): Promise<Connection> {
+    const knownHosts = await this.#knownHostsFor(target);
+    const { sock, started } = await this.#reach(target);
+    const connection = await this.#handshake(target, sock, knownHosts, started);
     this.#established.push(connection);
     if (this.#closing) connection.close();
     return connection;
   }
 
   /**
-   * Whether sshd on `endpoint` would let `user` log in with `publicKey`, asked as ssh asks before
-   * it signs (RFC 4252 section 7): sshd answers for the key alone, so no private key is needed and
-   * nothing is logged in. Reached through the same jumps as the host, on the operator's connections.
+   * Whether sshd on `target` would let `user` log in with the public key `keyLine`, asked as ssh
+   * asks before it signs (RFC 4252 section 7): sshd answers for the key alone, so no private key
+   * is needed and nothing is logged in. Reached through the same jumps as the host, on the
+   * operator's connections. Undefined for a key ssh2 cannot ask about (security keys, sk-*).
    */
-  async acceptsKey(endpoint: Endpoint, via: Endpoint[], user: string, publicKey: ParsedKey): Promise<boolean> {
-    const knownHosts = await this.#knownHostsFor(endpoint);
-    const { sock, started } = await this.#reach(endpoint, via);
+  async acceptsKey(target: Reachable, user: string, keyLine: string): Promise<boolean | undefined> {
+    const parsed = ssh2.utils.parseKey(keyLine);
+    if (parsed instanceof Error) return undefined;
+    const publicKey = Array.isArray(parsed) ? parsed[0]! : parsed;
+    const knownHosts = await this.#knownHostsFor(target);
+    const { sock, started } = await this.#reach(target);
     const probe = new KeyProbe(publicKey);
-    const login = { ...endpoint, user };
+    const login = { ...target, user };
     try {
       // A login without a signature would mean sshd asks for no key at all: worse than accepted.
       (await this.#handshake(login, sock, knownHosts, started, [{ type: 'agent', username: user, agent: probe }])).close();
