@@ -3,10 +3,11 @@
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import type { Change } from '../remote/changes.js';
-import { LOCK_HELD, lockDirectory, LOGIN, releaseLock, takeLock } from './accounts.js';
+import { LOCK_HELD, lockDirectory, releaseLock, takeLock } from './accounts.js';
 import type { HostOutcome, HostTask } from '../run/fan-out.js';
 import type { RunContext } from '../run/context.js';
 import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from '../run/errors.js';
+import { POSIX_NAME } from '../inventory/kinds.js';
 import { everyMachine, resolveTargets } from '../inventory/targets.js';
 import type { Endpoint, Host, Inventory } from '../inventory/types.js';
 import { paint, table, timestamp } from '../run/output.js';
@@ -14,7 +15,7 @@ import { Semaphore } from '../run/semaphore.js';
 import { command } from '../remote/shell.js';
 
 export function checkLogin(login: string, inventory: Inventory): void {
-  if (!LOGIN.test(login)) {
+  if (!POSIX_NAME.test(login)) {
     throw new UsageError(
       `invalid login ${JSON.stringify(login)}: a login is 1 to 32 of a-z, 0-9, _ and -, starting with a letter or _ (no dots, no capitals)`,
       'choose a login such as jdupont or j_dupont',
