@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { command, render } from '../src/lib/shell.js';
+import { command, render } from '../src/lib/remote/shell.js';
 import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 import { ensurePackages } from '../test/lab/packages.js';
 

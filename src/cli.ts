@@ -8,6 +8,7 @@ import { register as registerInventoryCheck } from './commands/inventory-check.j
 import { register as registerInventoryShow } from './commands/inventory-show.js';
 import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
 import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
+import { registerSections } from './lib/inventory/sections.js';
 import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError } from './lib/run/errors.js';
 
 const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
@@ -27,7 +28,8 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
     .addHelpText('after', `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json\n  chaton onboard sysadmin jdupont --key jdupont.pub --sudo\n  chaton offboard sysadmin jdupont`)
     .showHelpAfterError('(add --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', registerDomainSections);
 
   // Subcommands inherit exitOverride: usage errors become exit code 2, not commander's 1.
   const inventory = program.command('inventory').description('check and show the inventory');
@@ -39,6 +41,14 @@ export function buildProgram(): Command {
   registerSysadminOnboard(program.command('onboard').description('give access to a newcomer'));
   registerSysadminOffboard(program.command('offboard').description('take access back'));
   return program;
+}
+
+/**
+ * The domains' inventory sections, registered before any command runs rather than at load:
+ * their readers load yaml, which `chaton --help` does without.
+ */
+async function registerDomainSections(): Promise<void> {
+  registerSections((await import('./lib/domains.js')).INVENTORY_SECTIONS);
 }
 
 /** The version in package.json. */

@@ -13,7 +13,8 @@ export function register(parent: Command): void {
     .action(async (_options: unknown, cmd: Command) => {
       const { runLocal } = await import('../lib/run/lifecycle.js');
       const { findInventory } = await import('../lib/inventory/discover.js');
-      const { InventoryError, loadInventory } = await import('../lib/inventory/load.js');
+      const { loadInventory } = await import('../lib/inventory/load.js');
+      const { InventoryError } = await import('../lib/inventory/reader.js');
       const { ExitCode } = await import('../lib/run/errors.js');
       const { plural } = await import('../lib/run/output.js');
       await runLocal(cmd, async (options) => {

@@ -11,6 +11,7 @@ export function register(parent: Command): void {
     .action(async (targets: string, _options: unknown, cmd: Command) => {
       const { inventoryFor, runLocal } = await import('../lib/run/lifecycle.js');
       const { resolveTargets } = await import('../lib/inventory/targets.js');
+      const { secretsOf, sysadminsOf } = await import('../lib/access/inventory.js');
       const { ExitCode } = await import('../lib/run/errors.js');
       const { table } = await import('../lib/run/output.js');
       const { jumpNames, routeOf } = await import('../lib/ssh/endpoint.js');
@@ -27,14 +28,14 @@ export function register(parent: Command): void {
           groups: h.groups,
           via: jumpNames(h),
         }));
-        const sysadmins = inventory.sysadmins.map((s) => ({
+        const sysadmins = sysadminsOf(inventory).map((s) => ({
           login: s.login,
           name: s.name ?? null,
           sudo: s.sudo,
           proxmoxRole: s.proxmoxRole ?? null,
           keyCount: s.keys.length,
         }));
-        const secrets = inventory.secrets.map(({ name, description }) => ({ name, description }));
+        const secrets = secretsOf(inventory).map(({ name, description }) => ({ name, description }));
         const sections = [
           table(
             ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],

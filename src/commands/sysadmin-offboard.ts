@@ -47,12 +47,13 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
     applyChanges, askSshdAboutKeys, checkLogin, LocalWrites, LoginLocks, reportJson, reportTable, summarise,
     sysadminTargets,
   } = await import('../lib/access/sysadmins.js');
-  const { checkRosterWritable, removeSysadmin } = await import('../lib/inventory/roster.js');
+  const { checkRosterWritable, removeSysadmin } = await import('../lib/access/roster.js');
+  const { secretsOf, sysadminsOf } = await import('../lib/access/inventory.js');
   type HostChanges = import('../lib/access/sysadmins.js').HostChanges;
 
   checkLogin(login, ctx.inventory);
   const hosts = sysadminTargets(ctx.inventory, options.on);
-  const rosterKeys = ctx.inventory.sysadmins.find((s) => s.login === login)?.keys ?? [];
+  const rosterKeys = sysadminsOf(ctx.inventory).find((s) => s.login === login)?.keys ?? [];
   const saving = options.save === true && !ctx.options.dryRun;
   // Refused while nothing is changed yet, before the question too.
   if (saving) await checkRosterWritable(ctx.inventory.file);
@@ -123,7 +124,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   }
 
   if (proxmoxDisabled) ctx.notices.push(`Proxmox web sessions of ${proxmoxUser(login)} stay valid until their ticket expires (at most 2 hours): disabling a user does not end them`);
-  const secrets = ctx.inventory.secrets;
+  const secrets = secretsOf(ctx.inventory);
   const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
   const rotate = secrets.length
     ? `\nShared secrets ${login} may have seen: rotate them now\n${secrets.map((s) => `  - ${s.name}: ${escapeUnprintable(s.description.trim())}`).join('\n')}`

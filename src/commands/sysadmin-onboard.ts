@@ -62,8 +62,9 @@ ${examples(
 }
 
 async function onboard(ctx: RunContext, login: string, options: OnboardOptions): Promise<CommandResult> {
-  const { accountFact, EMAIL, epochDay, isCalendarDate, LOGIN, onboardChanges, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS, sudoersCheck, sudoersContent, sudoRights } = await import('../lib/access/accounts.js');
+  const { accountFact, EMAIL, epochDay, isCalendarDate, onboardChanges, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS, sudoersCheck, sudoersContent, sudoRights } = await import('../lib/access/accounts.js');
   const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
+  const { POSIX_NAME } = await import('../lib/inventory/kinds.js');
   const { ChatonError, ExitCode, RefusedError, UsageError } = await import('../lib/run/errors.js');
   const { writeFileAtomically } = await import('../lib/run/files.js');
   const { readPublicKeys } = await import('../lib/access/public-keys.js');
@@ -79,7 +80,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   checkLogin(login, ctx.inventory);
   const keys = await readPublicKeys(options.key);
   const groups = (options.groups ?? '').split(',').map((g) => g.trim()).filter(Boolean);
-  for (const group of groups) if (!LOGIN.test(group)) throw new UsageError(`--groups: invalid group name ${JSON.stringify(group)}`, 'give existing group names separated by commas, e.g. adm,systemd-journal');
+  for (const group of groups) if (!POSIX_NAME.test(group)) throw new UsageError(`--groups: invalid group name ${JSON.stringify(group)}`, 'give existing group names separated by commas, e.g. adm,systemd-journal');
   const today = Math.floor(Date.now() / 86_400_000);
   if (options.expires !== undefined && (!isCalendarDate(options.expires) || epochDay(options.expires) <= today)) {
     throw new UsageError(`--expires: ${JSON.stringify(options.expires)} is not a date to come`, 'give the day access ends as YYYY-MM-DD, after today, e.g. 2027-06-30');
@@ -97,7 +98,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   // Read even in dry-run: a key that cannot be used is worth knowing before the real run.
   const newcomer = options.verifyWith ? await newcomerIdentity(ctx, login, options.verifyWith) : undefined;
   const saving = options.save === true && !ctx.options.dryRun;
-  const { checkRosterWritable, saveSysadmin } = await import('../lib/inventory/roster.js');
+  const { checkRosterWritable, saveSysadmin } = await import('../lib/access/roster.js');
   if (saving) await checkRosterWritable(ctx.inventory.file);
   const locks = new LoginLocks(ctx, login);
   const writes = new LocalWrites();

@@ -6,10 +6,14 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { secretsOf, sysadminsOf } from '../../src/lib/access/inventory.js';
+import { INVENTORY_SECTIONS } from '../../src/lib/domains.js';
 import { UsageError } from '../../src/lib/run/errors.js';
 import { findInventory } from '../../src/lib/inventory/discover.js';
 import { readRegularFile, UnreadableFileError } from '../../src/lib/run/files.js';
-import { InventoryError, loadInventory, parseInventory, type InventoryProblem } from '../../src/lib/inventory/load.js';
+import { loadInventory, parseInventory } from '../../src/lib/inventory/load.js';
+import { InventoryError, type InventoryProblem } from '../../src/lib/inventory/reader.js';
+import { registerSections } from '../../src/lib/inventory/sections.js';
 import { resolveTargets } from '../../src/lib/inventory/targets.js';
 import type { Inventory } from '../../src/lib/inventory/types.js';
 import { parse as parseYaml } from 'yaml';
@@ -20,6 +24,9 @@ import { suggest } from '../../src/lib/inventory/suggest.js';
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = path.join(REPO, 'test/unit/fixtures/inventories');
 const EXAMPLE = path.join(REPO, 'inventory.example.yaml');
+
+// Read with every domain's sections, as the chaton command reads it.
+registerSections(INVENTORY_SECTIONS);
 
 interface ExpectedProblem {
   line: number;
@@ -427,8 +434,8 @@ describe('parseInventory: valid inventories', () => {
     );
     assert.equal(bastion.sysadminAccess, 'forwarding');
     assert.ok(inventory.hosts.every((host) => host.sysadminAccess === 'shell'));
-    const [camille] = inventory.sysadmins;
-    assert.equal(inventory.sysadmins.length, 1);
+    const [camille] = sysadminsOf(inventory);
+    assert.equal(sysadminsOf(inventory).length, 1);
     assert.deepEqual({ ...camille, keys: camille?.keys.map((key) => key.split(' ')[2]) }, {
       login: 'camille',
       name: 'Camille Martin',
@@ -442,7 +449,7 @@ describe('parseInventory: valid inventories', () => {
     });
     assert.equal(camille?.source.file, EXAMPLE);
     assert.deepEqual(
-      inventory.secrets.map((secret) => secret.name),
+      secretsOf(inventory).map((secret) => secret.name),
       ['restic-passphrase', 'pbs-api-token'],
     );
   });
@@ -695,18 +702,18 @@ sysadmin: []
   it('reads a sysadmin with the defaults, and empty sections', () => {
     const hosts = 'hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n';
     const inventory = parseInventory(`${hosts}sysadmins:\n  - login: _bob-2\n    keys: ["${KEY}"]\nsecrets:\n  pbs-api-token: >\n    the token of the nodes\n`, FILE);
-    assert.deepEqual(inventory.sysadmins, [
+    assert.deepEqual(sysadminsOf(inventory), [
       { login: '_bob-2', keys: [KEY], sudo: false, groups: [], source: { file: FILE, line: 4, col: 5 } },
     ]);
-    assert.deepEqual(inventory.secrets, [{ name: 'pbs-api-token', description: 'the token of the nodes\n', source: { file: FILE, line: 7, col: 3 } }]);
+    assert.deepEqual(secretsOf(inventory), [{ name: 'pbs-api-token', description: 'the token of the nodes\n', source: { file: FILE, line: 7, col: 3 } }]);
     const limited = parseInventory(`${hosts}sysadmins:\n  - login: carol\n    keys: ["${KEY}"]\n    sudo: true\n    sudo_commands: /usr/sbin/qm, /usr/bin/pvesh\n`, FILE);
-    assert.equal(limited.sysadmins[0]?.sudoCommands, '/usr/sbin/qm, /usr/bin/pvesh');
+    assert.equal(sysadminsOf(limited)[0]?.sudoCommands, '/usr/sbin/qm, /usr/bin/pvesh');
     assert.throws(
       () => parseInventory(`${hosts}sysadmins:\n  - login: carol\n    keys: ["${KEY}"]\n    sudo_commands: /usr/sbin/qm\n`, FILE),
       /chaton\.yaml:6:20: sysadmins\[0\]\.sudo_commands: sudo_commands needs sudo: true/,
     );
     const empty = parseInventory(`${hosts}sysadmins:\nsecrets:\n`, FILE);
-    assert.deepEqual([empty.sysadmins, empty.secrets], [[], []]);
+    assert.deepEqual([sysadminsOf(empty), secretsOf(empty)], [[], []]);
     assert.equal(empty.hosts[0]?.sysadminAccess, 'shell');
   });
 
@@ -731,7 +738,7 @@ sysadmin: []
     const roster = (keys: string[], name = login): string =>
       `hosts:\n  pve1: { address: 10.0.0.11, direct: true }\nsysadmins:\n  - login: ${name}\n    keys:\n${keys.map((key) => `      - ${key}\n`).join('')}`;
     const keys = [KEY, ...fieldsByType.map(([type, fields]) => keyLine(type, fields))];
-    assert.deepEqual(parseInventory(roster(keys), FILE).sysadmins[0]?.keys, keys);
+    assert.deepEqual(sysadminsOf(parseInventory(roster(keys), FILE))[0]?.keys, keys);
     for (const [type, fields] of fieldsByType) {
       assert.throws(() => parseInventory(roster([keyLine(type, fields - 1)]), FILE), /keys\[0\]: must be an OpenSSH public key line/, type);
     }

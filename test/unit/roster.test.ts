@@ -8,11 +8,17 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/lib/run/errors.js';
+import { sysadminsOf } from '../../src/lib/access/inventory.js';
+import { INVENTORY_SECTIONS } from '../../src/lib/domains.js';
 import { loadInventory } from '../../src/lib/inventory/load.js';
-import { removeSysadmin, type RosterEntry, saveSysadmin } from '../../src/lib/inventory/roster.js';
+import { registerSections } from '../../src/lib/inventory/sections.js';
+import { removeSysadmin, type RosterEntry, saveSysadmin } from '../../src/lib/access/roster.js';
 
 // Compiled to dist/test/unit: the example stays in the source tree.
 const EXAMPLE = fileURLToPath(new URL('../../../inventory.example.yaml', import.meta.url));
+
+// The roster is saved in an inventory read with every domain's sections, as the chaton command reads it.
+registerSections(INVENTORY_SECTIONS);
 
 const ALICE_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIInAK5GX0Du3o4JinW8NIu6LRAKSvEgZxiDPIVAkI81J alice@laptop';
 const BOB_KEY =
@@ -90,8 +96,8 @@ describe('saveSysadmin and removeSysadmin', () => {
     const bobText = `  - login: bob\n    email: bob@example.org\n    keys:\n      - ${BOB_KEY}\n    sudo: false\n    proxmox_role: PVEAuditor\n`;
     const lastLineOfCamille = '    expires: 2026-12-31\n';
     assert.equal(await readFile(file, 'utf8'), original.replace(lastLineOfCamille, `${lastLineOfCamille}${bobText}`));
-    const [camille, bob] = (await loadInventory(file)).sysadmins;
-    assert.deepEqual(camille?.keys, (await loadInventory(EXAMPLE)).sysadmins[0]?.keys);
+    const [camille, bob] = sysadminsOf(await loadInventory(file));
+    assert.deepEqual(camille?.keys, sysadminsOf(await loadInventory(EXAMPLE))[0]?.keys);
     assert.deepEqual(bob, { ...entry, source: bob?.source });
   });
 
@@ -118,7 +124,7 @@ describe('saveSysadmin and removeSysadmin', () => {
       text.includes(`  - login: bob\n    name: Bob\n    keys: [${BOB_KEY}]\n    sudo: true\n    groups: [adm]\n    proxmox_role: PVEAdmin\n    expires: 2026-06-30\n  # end of the roster\n`),
       text,
     );
-    assert.deepEqual((await loadInventory(file)).sysadmins.map((sysadmin) => sysadmin.login), ['alice', 'bob']);
+    assert.deepEqual(sysadminsOf(await loadInventory(file)).map((sysadmin) => sysadmin.login), ['alice', 'bob']);
   });
 
   it('writes nothing when the entry is already there as given', async () => {
@@ -152,7 +158,7 @@ describe('saveSysadmin and removeSysadmin', () => {
     assert.equal(await removeSysadmin(file, 'bob'), 'removed');
     const empty = withoutAlice.replace(`  - login: bob\n    keys: [${BOB_KEY}]\n    sudo: false\n`, '');
     assert.equal(await readFile(file, 'utf8'), empty);
-    assert.deepEqual((await loadInventory(file)).sysadmins, []);
+    assert.deepEqual(sysadminsOf(await loadInventory(file)), []);
 
     assert.equal(await saveSysadmin(file, CAROL), 'added');
     assert.equal(await readFile(file, 'utf8'), empty.replace('sysadmins: # the roster\n', `sysadmins: # the roster\n${CAROL_TEXT}`));
@@ -177,7 +183,7 @@ describe('saveSysadmin and removeSysadmin', () => {
     const file = await inventoryFile(SITE);
     const dave = { ...CAROL, login: 'dave' };
     assert.deepEqual(await Promise.all([saveSysadmin(file, CAROL), saveSysadmin(file, dave), removeSysadmin(file, 'bob')]), ['added', 'added', 'removed']);
-    const logins = (await loadInventory(file)).sysadmins.map((sysadmin) => sysadmin.login);
+    const logins = sysadminsOf(await loadInventory(file)).map((sysadmin) => sysadmin.login);
     assert.deepEqual([...logins].sort(), ['alice', 'carol', 'dave']);
     assert.deepEqual((await readdir(directory)).filter((name) => name.endsWith('.lock') || name.endsWith('.tmp')), []);
   });
@@ -188,7 +194,7 @@ describe('saveSysadmin and removeSysadmin', () => {
     assert.ok(longKey.length > 700);
     await saveSysadmin(file, { ...CAROL, keys: [longKey] });
     assert.ok((await readFile(file, 'utf8')).includes(`\n      - ${longKey}\n`));
-    assert.deepEqual((await loadInventory(file)).sysadmins.find((sysadmin) => sysadmin.login === 'carol')?.keys, [longKey]);
+    assert.deepEqual(sysadminsOf(await loadInventory(file)).find((sysadmin) => sysadmin.login === 'carol')?.keys, [longKey]);
   });
 
   it('keeps the mode of the file', async () => {

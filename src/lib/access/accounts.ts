@@ -8,8 +8,6 @@ import { KEY_TYPES, type PublicKey } from './public-keys.js';
 import { command, withStdin, type Command } from '../remote/shell.js';
 
 // What a sysadmin's fields may hold, for the roster and the command line alike.
-/** A login (or group name) every Linux tool takes: no dots, no upper case, at most 32 characters. */
-export const LOGIN = /^[a-z_][a-z0-9_-]{0,31}$/;
 /** One line, no ":" nor ",": the name becomes the first subfield of the GECOS field. */
 export const PERSON_NAME = /^(?=.*\S)[^:,\p{Cc}]+$/u;
 export const EMAIL = /^[^@\s]+@[^@\s]+$/;

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../run/errors.js';
 import { readKeyFile, UnreadableFileError } from '../run/files.js';
+import { PRIVATE_KEY } from '../run/printable.js';
 import { readSshStrings } from '../ssh/key-blob.js';
 
 export interface PublicKey {
@@ -37,8 +38,6 @@ const KEY_FIELDS = new Map([
 ]);
 export const KEY_TYPES = [...KEY_FIELDS.keys()];
 const KEY_LINE = /^(\S+)[ \t]+([A-Za-z0-9+/]+={0,2})(?:[ \t]+([^\r\n]*))?$/;
-/** What private key files hold: OpenSSH, PEM (RSA, EC, DSA, PKCS#8) and PuTTY. */
-export const PRIVATE_KEY = /PRIVATE KEY|PuTTY-User-Key-File/;
 
 /**
  * A line of a .pub file: type, base64 and an optional comment. Its base64 part must hold the

@@ -1,10 +1,11 @@
 // What `onboard sysadmin` and `offboard sysadmin` share: their targets, the accounts they refuse
 // to touch, the lock that keeps two runs for one login apart, and sshd's own word on a key.
 import type { Change } from '../remote/changes.js';
-import { LOCK_HELD, lockDirectory, LOGIN, releaseLock, takeLock } from './accounts.js';
+import { LOCK_HELD, lockDirectory, releaseLock, takeLock } from './accounts.js';
 import type { HostOutcome, HostTask } from '../run/fan-out.js';
 import type { RunContext } from '../run/context.js';
 import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from '../run/errors.js';
+import { POSIX_NAME } from '../inventory/kinds.js';
 import { everyMachine, resolveTargets } from '../inventory/targets.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { paint, table, timestamp } from '../run/output.js';
@@ -13,7 +14,7 @@ import { command } from '../remote/shell.js';
 import type { ConnectionPool } from '../ssh/pool.js';
 
 export function checkLogin(login: string, inventory: Inventory): void {
-  if (!LOGIN.test(login)) {
+  if (!POSIX_NAME.test(login)) {
     throw new UsageError(
       `invalid login ${JSON.stringify(login)}: a login is 1 to 32 of a-z, 0-9, _ and -, starting with a letter or _ (no dots, no capitals)`,
       'choose a login such as jdupont or j_dupont',

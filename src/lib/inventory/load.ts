@@ -1,52 +1,58 @@
-// Reads and validates the inventory file. Every problem is reported at once, each at its exact
-// line and column with a next step, so that a volunteer fixes the whole file in one pass.
-import { isIP } from 'node:net';
+// Reads and validates the inventory file: its core sections (ssh, defaults, bastion, hosts,
+// groups), the sections the domains register, and the checks across them. Every problem is
+// reported at once (see reader.ts).
 import { homedir } from 'node:os';
 import path from 'node:path';
-import {
-  type Alias,
-  type Document,
-  isAlias,
-  isCollection,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  type Node as YamlNode,
-  type Scalar,
-  visit,
-} from 'yaml';
-import { EMAIL, isCalendarDate, LOGIN, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from '../access/accounts.js';
+import { isMap } from 'yaml';
 import { UsageError } from '../run/errors.js';
 import { readRegularFile, UnreadableFileError } from '../run/files.js';
-import { escapeUnprintable, hasUnprintable, quoted } from '../run/printable.js';
-import { KEY_TYPES, parsePublicKeyLine, PRIVATE_KEY } from '../access/public-keys.js';
+import { quoted } from '../run/printable.js';
+import {
+  addressKind,
+  becomeKind,
+  booleanKind,
+  envVarNameKind,
+  filePaths,
+  nameKind,
+  portKind,
+  secondsKind,
+  sysadminAccessKind,
+  userKind,
+  wholeNumberKind,
+} from './kinds.js';
+import {
+  type Field,
+  InventoryError,
+  isEmpty,
+  lineOf,
+  list,
+  listItems,
+  offsetOf,
+  openReader,
+  positionOf,
+  type ReadField,
+  type Reader,
+  readEntries,
+  readKnownKeys,
+  readScalar,
+  readSection,
+  report,
+  requireKey,
+  scalar,
+  type SectionValues,
+  shownKey,
+  where,
+} from './reader.js';
+import { type InventorySection, registeredSections } from './sections.js';
 import { suggest } from './suggest.js';
-import type { Endpoint, Host, Inventory, SharedSecret, SourcePosition, SshSettings, Sysadmin } from './types.js';
+import type { Endpoint, Host, Inventory, SshSettings } from './types.js';
 
-export interface InventoryProblem {
-  position: SourcePosition;
-  /** YAML path of the key or value, like "hosts.pve1.port" or "groups.web[2]"; empty for the whole file. */
-  path: string;
-  message: string;
-  hint?: string;
-}
-
-/** Everything wrong with an inventory file, sorted by position, one problem per line. */
-export class InventoryError extends UsageError {
-  readonly problems: InventoryProblem[];
-
-  constructor(problems: InventoryProblem[]) {
-    const sorted = [...problems].sort(byPosition);
-    const these = sorted.length === 1 ? 'this problem' : `these ${sorted.length} problems`;
-    super(sorted.map(formatProblem).join('\n'), `fix ${these}; inventory.example.yaml documents every key`);
-    this.problems = sorted;
-  }
-}
-
-export async function loadInventory(file: string): Promise<Inventory> {
-  return parseInventory(await readInventoryText(file), file);
+/** The sections a domain registers default to those of src/lib/domains.ts, registered by src/cli.ts. */
+export async function loadInventory(
+  file: string,
+  sections: readonly InventorySection<unknown>[] = registeredSections(),
+): Promise<Inventory> {
+  return parseInventory(await readInventoryText(file), file, sections);
 }
 
 /**
@@ -68,480 +74,15 @@ export async function readInventoryText(file: string): Promise<string> {
 }
 
 /** Validates the text of an inventory file; `file` locates problems and relative paths. */
-export function parseInventory(text: string, file: string): Inventory {
-  const absoluteFile = path.resolve(file);
-  const lines = new LineCounter();
-  // Duplicate keys are found below: the yaml package places them after the previous value.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
-  const reader: Reader = {
-    file: absoluteFile,
-    baseDir: path.dirname(absoluteFile),
-    doc,
-    lines,
-    aliasTargets: aliasTargets(doc),
-    valuesReadAgain: 0,
-    problems: [],
-  };
-  reportYamlErrors(reader);
-  const inventory = readInventory(reader);
+export function parseInventory(
+  text: string,
+  file: string,
+  sections: readonly InventorySection<unknown>[] = registeredSections(),
+): Inventory {
+  const reader = openReader(text, file);
+  const inventory = readInventory(reader, sections);
   if (!inventory || reader.problems.length > 0) throw new InventoryError(reader.problems);
   return inventory;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading values, with their positions
-
-/** One parse: where the text came from, and the problems found so far. */
-interface Reader {
-  file: string;
-  baseDir: string;
-  doc: Document;
-  lines: LineCounter;
-  /** What each alias stands for, found in one pass: yaml's resolve() walks the whole document per call. */
-  aliasTargets: Map<Alias, YamlNode>;
-  /** Items of mappings and lists read once more through an alias, against ALIASED_VALUES_LIMIT. */
-  valuesReadAgain: number;
-  problems: InventoryProblem[];
-}
-
-/** A value in the file and its YAML path; `key` is pointed at when the value is empty. */
-interface Field {
-  value: YamlNode | null;
-  key?: YamlNode;
-  path: string;
-}
-
-/** A key of a mapping and its value. */
-interface Entry extends Field {
-  name: string;
-  key: YamlNode;
-}
-
-type ReadField<T> = (reader: Reader, field: Field) => T | undefined;
-type SectionValues<Readers> = { [K in keyof Readers]?: Readers[K] extends ReadField<infer T> ? T : never };
-
-/** What a scalar must be: `expected` completes "must be ...", `hint` gives the rule. */
-interface ScalarKind<T> {
-  expected: string;
-  hint: string;
-  /** The value, or undefined when the scalar does not qualify. */
-  parse(scalar: Scalar): T | undefined;
-}
-
-/** Every problem comes with what to do about it. */
-function report(reader: Reader, node: YamlNode | null | undefined, problemPath: string, message: string, hint: string): void {
-  reportAt(reader, offsetOf(node), problemPath, message, hint);
-}
-
-function reportAt(reader: Reader, offset: number, problemPath: string, message: string, hint: string): void {
-  reader.problems.push({ position: positionAt(reader, offset), path: problemPath, message, hint });
-}
-
-function positionAt(reader: Reader, offset: number): SourcePosition {
-  const { line, col } = reader.lines.linePos(offset);
-  return { file: reader.file, line, col };
-}
-
-function lineOf(reader: Reader, node: YamlNode | null): number {
-  return positionAt(reader, offsetOf(node)).line;
-}
-
-/** Nodes without a position (the empty document) are at the start of the file. */
-function offsetOf(node: YamlNode | null | undefined): number {
-  return node?.range?.[0] ?? 0;
-}
-
-function isEmpty(node: YamlNode | null): boolean {
-  return node === null || (isScalar(node) && node.value === null);
-}
-
-/** Where to point for a problem with a value: the value, or its key when there is no value. */
-function where(field: Field): YamlNode | null {
-  return isEmpty(field.value) ? (field.key ?? field.value) : field.value;
-}
-
-function childPath(parent: string, key: string): string {
-  return parent === '' ? shownKey(key) : `${parent}.${shownKey(key)}`;
-}
-
-/** A key of only these characters is shown as it is in paths and examples; any other, quoted. */
-const PLAIN_KEY = /^[A-Za-z0-9._-]+$/;
-
-function shownKey(key: string): string {
-  return PLAIN_KEY.test(key) ? key : quoted(key);
-}
-
-/**
- * The values chaton may read again through aliases: far more than an inventory repeats (an ssh:
- * section shared by a thousand hosts), far fewer than the "billion laughs" has it read and report.
- */
-const ALIASED_VALUES_LIMIT = 100_000;
-
-/** Each alias and the node it stands for: the last one anchored with its name before it. */
-function aliasTargets(doc: Document): Map<Alias, YamlNode> {
-  const anchored = new Map<string, YamlNode>();
-  const targets = new Map<Alias, YamlNode>();
-  visit(doc, {
-    Node(_key, node) {
-      if (isAlias(node)) {
-        const target = anchored.get(node.source);
-        if (target) targets.set(node, target);
-      } else if (node.anchor) {
-        anchored.set(node.anchor, node);
-      }
-    },
-  });
-  return targets;
-}
-
-/** The node itself, or the one an alias stands for; `nodePath` locates a problem with an alias. */
-function deref(reader: Reader, node: unknown, nodePath: string): YamlNode | null {
-  if (!isAlias(node)) return (node as YamlNode | null) ?? null;
-  const target = reader.aliasTargets.get(node) ?? null;
-  const name = escapeUnprintable(node.source);
-  if (!target) {
-    const hint = `mark the value to repeat with &${name} before this alias, or write the value here`;
-    report(reader, node, nodePath, `the alias *${name} has no anchor &${name} before it`, hint);
-  } else if (isCollection(target)) {
-    reader.valuesReadAgain += target.items.length;
-    if (reader.valuesReadAgain > ALIASED_VALUES_LIMIT) {
-      const message = `*${name} here has chaton read more than ${ALIASED_VALUES_LIMIT} values again through aliases`;
-      const hint = 'is this really an inventory? write repeated values out, or alias fewer of them';
-      report(reader, node, nodePath, message, hint);
-      // Stop reading: what is left would only repeat the same values, and the same problems.
-      throw new InventoryError(reader.problems);
-    }
-  }
-  return target;
-}
-
-/** How a value looks in the file, for "got ..." in messages. */
-function describe(node: YamlNode | null): string {
-  if (node === null || (isScalar(node) && node.value === null)) return 'nothing';
-  if (isPrivateKey(node)) return 'a private key (not shown)';
-  if (isMap(node)) return 'a mapping';
-  if (isSeq(node)) return 'a list';
-  if (isScalar(node)) return typeof node.value === 'string' ? quoted(node.value) : scalarText(node) ?? '?';
-  return 'something else';
-}
-
-/** A scalar as the operator wrote it: names like 101 are numbers to YAML, text to chaton. */
-function scalarText(scalar: Scalar): string | undefined {
-  if (typeof scalar.value === 'string') return scalar.value;
-  if (scalar.value === null || scalar.value === undefined) return undefined;
-  return scalar.source ?? String(scalar.value);
-}
-
-function readScalar<T>(reader: Reader, field: Field, kind: ScalarKind<T>): T | undefined {
-  const value = isScalar(field.value) ? kind.parse(field.value) : undefined;
-  if (value === undefined) {
-    report(reader, where(field), field.path, `must be ${kind.expected}, got ${describe(field.value)}`, kind.hint);
-  }
-  return value;
-}
-
-function scalar<T>(kind: ScalarKind<T>): ReadField<T> {
-  return (reader, field) => readScalar(reader, field, kind);
-}
-
-/** The items of a list, each with its path ("groups.web[2]"). */
-function listItems(reader: Reader, field: Field, expected: string, hint: string): Field[] | undefined {
-  if (!isSeq(field.value)) {
-    report(reader, where(field), field.path, `must be ${expected}, got ${describe(field.value)}`, hint);
-    return undefined;
-  }
-  return field.value.items.map((item, index) => {
-    const itemPath = `${field.path}[${index}]`;
-    return { value: deref(reader, item, itemPath), path: itemPath };
-  });
-}
-
-/** The valid items of a list; each bad item is reported. */
-function list<T>(kind: ScalarKind<T>, expected: string, hint: string): ReadField<T[]> {
-  return (reader, field) =>
-    listItems(reader, field, expected, hint)?.flatMap((item) => {
-      const value = readScalar(reader, item, kind);
-      return value === undefined ? [] : [value];
-    });
-}
-
-/** A single value or a non-empty list of them. */
-function oneOrMore<T>(kind: ScalarKind<T>, expected: string, hint: string): ReadField<T[]> {
-  const readList = list(kind, expected, hint);
-  return (reader, field) => {
-    if (isScalar(field.value) && !isEmpty(field.value)) {
-      const value = readScalar(reader, field, kind);
-      return value === undefined ? undefined : [value];
-    }
-    const values = readList(reader, field);
-    if (values?.length === 0) report(reader, where(field), field.path, `must be ${expected}, got an empty list`, hint);
-    return values;
-  };
-}
-
-/** The keys of a mapping with their values; reports keys that are not text, and duplicates. */
-function readEntries(reader: Reader, field: Field, expected: string, hint: string): Entry[] | undefined {
-  if (isEmpty(field.value)) return [];
-  if (!isMap(field.value)) {
-    report(reader, where(field), field.path, `must be ${expected}, got ${describe(field.value)}`, hint);
-    return undefined;
-  }
-  const firstKeys = new Map<string, YamlNode>();
-  const entries: Entry[] = [];
-  for (const pair of field.value.items) {
-    const key = deref(reader, pair.key, field.path);
-    const name = key && isScalar(key) ? scalarText(key) : undefined;
-    if (key === null || name === undefined) {
-      report(reader, key ?? where(field), field.path, `a key must be a plain name, got ${describe(key)}`, hint);
-      continue;
-    }
-    const entryPath = childPath(field.path, name);
-    const firstKey = firstKeys.get(name);
-    if (firstKey) {
-      const message = `is written twice (first on line ${lineOf(reader, firstKey)})`;
-      report(reader, key, entryPath, message, 'keep one of them: YAML would silently use only one');
-      continue;
-    }
-    firstKeys.set(name, key);
-    entries.push({ name, key, value: deref(reader, pair.value, entryPath), path: entryPath });
-  }
-  return entries;
-}
-
-/** The known keys of a mapping; unknown ones are reported with a "did you mean". */
-function readKnownKeys(reader: Reader, field: Field, knownKeys: readonly string[]): Map<string, Field> | undefined {
-  const knownList = `known keys here: ${knownKeys.join(', ')}`;
-  const entries = readEntries(reader, field, 'a mapping (key: value lines)', knownList);
-  if (!entries) return undefined;
-  const fields = new Map<string, Field>();
-  for (const entry of entries) {
-    if (knownKeys.includes(entry.name)) {
-      fields.set(entry.name, entry);
-      continue;
-    }
-    const guess = suggest(entry.name, knownKeys);
-    const hint = guess ? `did you mean "${guess}"?` : knownList;
-    report(reader, entry.key, entry.path, `unknown key ${quoted(entry.name)}`, hint);
-  }
-  return fields;
-}
-
-/** A key a section cannot do without, reported at the section's key (or its first line). */
-function requireKey(reader: Reader, section: Field, fields: Map<string, Field>, key: string, hint: string): void {
-  if (!fields.has(key)) report(reader, section.key ?? where(section), section.path, `has no ${key}`, hint);
-}
-
-/** A mapping with a fixed set of keys, each read by its own reader. */
-function readSection<Readers extends Record<string, ReadField<unknown>>>(
-  reader: Reader,
-  field: Field,
-  readers: Readers,
-): { values: SectionValues<Readers>; fields: Map<string, Field> } | undefined {
-  const fields = readKnownKeys(reader, field, Object.keys(readers));
-  if (!fields) return undefined;
-  const values: Record<string, unknown> = {};
-  for (const [key, keyField] of fields) {
-    const value = readers[key]?.(reader, keyField);
-    if (value !== undefined) values[key] = value;
-  }
-  return { values: values as SectionValues<Readers>, fields };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Kinds of values
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-/** User and group names in the portable POSIX form, which every useradd and groupadd accepts. */
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const DNS_LABEL_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
-/** The name meaning every host in target lists, so no host or group may take it. */
-const RESERVED_NAME = 'all';
-
-function matching(pattern: RegExp): (scalar: Scalar) => string | undefined {
-  return (value) => {
-    const text = scalarText(value);
-    return text !== undefined && pattern.test(text) ? text : undefined;
-  };
-}
-
-function isDnsName(text: string): boolean {
-  return text.length <= 253 && text.split('.').every((label) => DNS_LABEL_PATTERN.test(label));
-}
-
-function wholeNumber(min: number, max: number): (scalar: Scalar) => number | undefined {
-  return ({ value }) =>
-    typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
-}
-
-const nameKind: ScalarKind<string> = {
-  expected: 'a valid name',
-  hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63 characters',
-  parse: matching(NAME_PATTERN),
-};
-
-function posixNameKind(what: 'user' | 'group'): ScalarKind<string> {
-  return {
-    expected: `a Unix ${what} name`,
-    hint: 'use lowercase letters, digits, "_" and "-", starting with a letter or "_", at most 32 characters: no dots, no capitals',
-    parse: matching(LOGIN),
-  };
-}
-
-const userKind = posixNameKind('user');
-const groupKind = posixNameKind('group');
-
-const addressKind: ScalarKind<string> = {
-  expected: 'an IP address or a DNS name',
-  hint: 'for example 10.0.0.11, 2001:db8::11 or pve1.example.org',
-  parse: ({ value }) => (typeof value === 'string' && (isIP(value) !== 0 || isDnsName(value)) ? value : undefined),
-};
-
-const portKind: ScalarKind<number> = {
-  expected: 'a port number from 1 to 65535',
-  hint: 'the port sshd listens on, usually 22, written without quotes',
-  parse: wholeNumber(1, 65535),
-};
-
-const becomeKind: ScalarKind<'sudo' | 'none'> = {
-  expected: '"sudo" or "none"',
-  hint: '"sudo" runs commands through `sudo -n` when the user is not root',
-  parse: ({ value }) => (value === 'sudo' || value === 'none' ? value : undefined),
-};
-
-const booleanKind: ScalarKind<boolean> = {
-  expected: 'true or false',
-  hint: 'write true or false without quotes',
-  parse: ({ value }) => (typeof value === 'boolean' ? value : undefined),
-};
-
-const envVarNameKind: ScalarKind<string> = {
-  expected: 'the name of an environment variable',
-  hint: 'use letters, digits and "_", not starting with a digit, e.g. CHATON_KEY_PASSPHRASE',
-  parse: matching(ENV_NAME_PATTERN),
-};
-
-function textKind(expected: string, hint: string, accepts = (_text: string) => true): ScalarKind<string> {
-  return {
-    expected,
-    hint,
-    parse: ({ value }) => (typeof value === 'string' && value.trim() !== '' && accepts(value) ? value : undefined),
-  };
-}
-
-// Error messages show paths: no path chaton can open holds a terminal escape or a line break.
-const filePathKind = textKind(
-  'a file path',
-  '"~/" starts from your home directory, other relative paths from the inventory\'s directory; ' +
-    'on one line, without control characters',
-  (text) => !hasUnprintable(text),
-);
-
-const sysadminAccessKind: ScalarKind<'shell' | 'forwarding'> = {
-  expected: '"shell" or "forwarding"',
-  hint: '"forwarding": the sysadmins get no shell on this jump host, only the port forwarding ProxyJump needs',
-  parse: ({ value }) => (value === 'shell' || value === 'forwarding' ? value : undefined),
-};
-
-const personNameKind: ScalarKind<string> = {
-  expected: 'a name on one line, without ":" or ","',
-  hint: 'the name as they like it written, for example Camille Martin',
-  parse: matching(PERSON_NAME),
-};
-
-const emailKind: ScalarKind<string> = {
-  expected: 'an email address',
-  hint: 'one "@" between a name and a domain, no spaces, for example camille@example.org',
-  parse: matching(EMAIL),
-};
-
-const proxmoxRoleKind: ScalarKind<string> = {
-  expected: 'a Proxmox role name',
-  hint: 'a role of Proxmox VE such as PVEAdmin or PVEAuditor, or one of your own: letters, digits, ".", "_" and "-"',
-  parse: matching(PROXMOX_ROLE),
-};
-
-const sudoCommandsKind: ScalarKind<string> = {
-  expected: 'a sudoers command list on one line',
-  hint: "full paths separated by commas, for example '/usr/sbin/qm, /usr/bin/pvesh'",
-  parse: matching(SUDO_COMMANDS),
-};
-
-// The core schema of yaml 2 reads 2026-12-31 as a string, not as a timestamp.
-const dateKind: ScalarKind<string> = {
-  expected: 'a date written YYYY-MM-DD',
-  hint: 'the day access ends (no login from that day on, as usermod --expiredate), a real date, for example 2026-12-31',
-  parse: ({ value }) => (typeof value === 'string' && isCalendarDate(value) ? value : undefined),
-};
-
-const secretDescriptionKind = textKind(
-  'a description of the secret',
-  'say what it is and where it is kept, for example "passphrase of the restic repositories, in the password manager"; never the secret itself',
-);
-
-const publicKeyKind: ScalarKind<string> = {
-  expected: 'an OpenSSH public key line',
-  hint: `one whole line of a .pub file: the type (${KEY_TYPES.join(', ')}), the base64 key, then an optional comment`,
-  parse: ({ value }) => (typeof value === 'string' ? parsePublicKeyLine(value)?.line : undefined),
-};
-
-/** Pasted by mistake instead of the .pub line: such a value is never repeated in messages. */
-function isPrivateKey(node: YamlNode | null): boolean {
-  return isScalar(node) && typeof node.value === 'string' && PRIVATE_KEY.test(node.value);
-}
-
-function reportPrivateKey(reader: Reader, field: Field): void {
-  report(
-    reader,
-    field.value,
-    field.path,
-    'a private key was pasted here (chaton does not repeat it)',
-    'put the public key instead, the line `ssh-keygen -y -f KEYFILE` prints; the private key is exposed now: take it out of this file and its history, and make a new key pair',
-  );
-}
-
-/** `keys:` a non-empty list of public key lines. */
-const readPublicKeys: ReadField<string[]> = (reader, field) => {
-  const hint = 'the lines of their .pub files, for example keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5... camille@laptop"]';
-  if (isPrivateKey(field.value)) {
-    reportPrivateKey(reader, field);
-    return undefined;
-  }
-  const items = listItems(reader, field, 'a list of SSH public keys', hint);
-  if (items?.length === 0) report(reader, where(field), field.path, 'must be a list of SSH public keys, got an empty list', hint);
-  return items?.flatMap((item) => {
-    if (isPrivateKey(item.value)) {
-      reportPrivateKey(reader, item);
-      return [];
-    }
-    const key = readScalar(reader, item, publicKeyKind);
-    return key === undefined ? [] : [key];
-  });
-};
-
-/** Seconds in the file, milliseconds in SshSettings. */
-function secondsKind(expected: string, isAllowed: (value: number) => boolean): ScalarKind<number> {
-  return {
-    expected,
-    hint: 'a number of seconds, written without quotes',
-    parse: ({ value }) =>
-      typeof value === 'number' && Number.isFinite(value) && isAllowed(value) ? Math.round(value * 1000) : undefined,
-  };
-}
-
-function wholeNumberKind(expected: string, hint: string, min: number, max: number): ScalarKind<number> {
-  return { expected, hint, parse: wholeNumber(min, max) };
-}
-
-/** `~` is the operator's home; other relative paths start from the inventory's directory. */
-function resolvePath(file: string, baseDir: string): string {
-  if (file === '~') return homedir();
-  if (file.startsWith('~/')) return path.join(homedir(), file.slice(2));
-  return path.resolve(baseDir, file);
-}
-
-function filePaths(example: string): ReadField<string[]> {
-  const readPaths = oneOrMore(filePathKind, 'a file path or a list of file paths', `for example [${example}]`);
-  return (reader, field) => readPaths(reader, field)?.map((file) => resolvePath(file, reader.baseDir));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -556,7 +97,12 @@ const sshReaders = {
   command_timeout: scalar(secondsKind('a number of seconds, 0 or more (0 = no limit)', (value) => value >= 0)),
   keepalive_interval: scalar(secondsKind('a number of seconds, 0 or more (0 = off)', (value) => value >= 0)),
   keepalive_count_max: scalar(
-    wholeNumberKind('a whole number, 1 or more', 'unanswered keepalives before giving up, usually 3', 1, Number.MAX_SAFE_INTEGER),
+    wholeNumberKind(
+      'a whole number, 1 or more',
+      'unanswered keepalives before giving up, usually 3',
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
   ),
   max_sessions: scalar(
     wholeNumberKind('a whole number from 1 to 64', "at most sshd's MaxSessions, which is 10 unless changed", 1, 64),
@@ -586,18 +132,6 @@ const bastionReaders = {
   become: scalar(becomeKind),
   sysadmin_access: scalar(sysadminAccessKind),
   ssh: readSsh,
-};
-
-const sysadminReaders = {
-  login: scalar(userKind),
-  name: scalar(personNameKind),
-  email: scalar(emailKind),
-  keys: readPublicKeys,
-  sudo: scalar(booleanKind),
-  sudo_commands: scalar(sudoCommandsKind),
-  groups: list(groupKind, 'a list of Unix group names', 'for example groups: [adm, backup]'),
-  proxmox_role: scalar(proxmoxRoleKind),
-  expires: scalar(dateKind),
 };
 
 function defaultSsh(): SshSettings {
@@ -694,10 +228,13 @@ function toMachine(
     become: (values.become ?? defaults.become) === 'sudo' ? 'sudo' : null,
     via: [],
     sysadminAccess: values.sysadmin_access ?? 'shell',
-    source: positionAt(reader, offsetOf(section.key ?? where(section))),
+    source: positionOf(reader, section.key ?? where(section)),
   };
   return { ...machine, host };
 }
+
+/** The name meaning every host in target lists, so no host or group may take it. */
+const RESERVED_NAME = 'all';
 
 /** Names of hosts, groups and bastions: valid, and not the reserved one. */
 function checkName(reader: Reader, field: Field): void {
@@ -707,7 +244,8 @@ function checkName(reader: Reader, field: Field): void {
 
 function checkNotReserved(reader: Reader, field: Field, checked: string): void {
   if (checked === RESERVED_NAME) {
-    report(reader, where(field), field.path, `"${RESERVED_NAME}" is reserved: in targets it means every host`, 'choose another name');
+    const message = `"${RESERVED_NAME}" is reserved: in targets it means every host`;
+    report(reader, where(field), field.path, message, 'choose another name');
   }
 }
 
@@ -755,62 +293,6 @@ function readHosts(reader: Reader, field: Field | undefined, defaults: MachineDe
   });
 }
 
-/** `sysadmins:` is the roster: a list of volunteers, one mapping each, each login once. */
-function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
-  if (isEmpty(field.value)) return [];
-  const hint = 'one mapping per sysadmin, each starting with "- login:"; see the sysadmins: section of inventory.example.yaml';
-  const items = listItems(reader, field, 'a list of sysadmins', hint);
-  const firstLogins = new Map<string, Field>();
-  return (items ?? []).flatMap((item) => {
-    const read = readSection(reader, item, sysadminReaders);
-    if (!read) return [];
-    requireKey(reader, item, read.fields, 'login', 'add `login:` with the Unix user name to create for them');
-    requireKey(reader, item, read.fields, 'keys', 'add `keys:` with their SSH public keys, the lines of their .pub files');
-    const { login, name, email, keys, sudo, sudo_commands: sudoCommands, groups, proxmox_role: proxmoxRole, expires } = read.values;
-    const loginField = read.fields.get('login');
-    if (login === undefined || !loginField) return [];
-    const firstLogin = firstLogins.get(login);
-    if (firstLogin) {
-      const firstLine = lineOf(reader, firstLogin.value);
-      const message = `${quoted(login)} is already the login of the sysadmin on line ${firstLine}`;
-      report(reader, loginField.value, loginField.path, message, 'list each sysadmin once, with all their keys');
-      return [];
-    }
-    firstLogins.set(login, loginField);
-    const sudoCommandsField = read.fields.get('sudo_commands');
-    if (sudoCommands !== undefined && sudo !== true && sudoCommandsField) {
-      report(reader, sudoCommandsField.value, sudoCommandsField.path, 'sudo_commands needs sudo: true', 'add `sudo: true`, or remove sudo_commands');
-      return [];
-    }
-    if (keys === undefined) return [];
-    const sysadmin: Sysadmin = {
-      login,
-      ...(name === undefined ? {} : { name }),
-      ...(email === undefined ? {} : { email }),
-      keys,
-      sudo: sudo ?? false,
-      ...(sudoCommands === undefined ? {} : { sudoCommands }),
-      groups: groups ?? [],
-      ...(proxmoxRole === undefined ? {} : { proxmoxRole }),
-      ...(expires === undefined ? {} : { expires }),
-      source: positionAt(reader, offsetOf(where(item))),
-    };
-    return [sysadmin];
-  });
-}
-
-/** `secrets:` names the secrets the sysadmins share and says what each is: never its value. */
-function readSecrets(reader: Reader, field: Field): SharedSecret[] {
-  const example = 'for example restic-passphrase: passphrase of the restic repositories, in the password manager';
-  const entries = readEntries(reader, field, 'a mapping of secret names to what each secret is', example);
-  return (entries ?? []).flatMap((entry) => {
-    const name = readScalar(reader, { value: entry.key, path: entry.path }, nameKind);
-    const description = readScalar(reader, entry, secretDescriptionKind);
-    if (name === undefined || description === undefined) return [];
-    return [{ name, description, source: positionAt(reader, offsetOf(entry.key)) }];
-  });
-}
-
 interface GroupDraft {
   name: string;
   nameField: Field;
@@ -818,7 +300,8 @@ interface GroupDraft {
 }
 
 function readGroups(reader: Reader, field: Field): GroupDraft[] {
-  const entries = readEntries(reader, field, 'a mapping of group names to lists of members', 'for example web: [vm-web1, vm-web2]');
+  const expected = 'a mapping of group names to lists of members';
+  const entries = readEntries(reader, field, expected, 'for example web: [vm-web1, vm-web2]');
   return (entries ?? []).map((entry) => {
     const nameField = { value: entry.key, path: entry.path };
     checkName(reader, nameField);
@@ -894,7 +377,12 @@ function checkReachable(reader: Reader, hosts: Machine[]): void {
 }
 
 /** Group name -> member host names (in inventory order), following nested groups. */
-function resolveGroups(reader: Reader, groups: GroupDraft[], hostNames: string[], bastionNames: Set<string>): Map<string, string[]> {
+function resolveGroups(
+  reader: Reader,
+  groups: GroupDraft[],
+  hostNames: string[],
+  bastionNames: Set<string>,
+): Map<string, string[]> {
   const groupsByName = new Map(groups.map((group) => [group.name, group]));
   const hostNameSet = new Set(hostNames);
   const resolved = new Map<string, Set<string>>();
@@ -951,33 +439,21 @@ function resolveGroups(reader: Reader, groups: GroupDraft[], hostNames: string[]
 // ---------------------------------------------------------------------------------------------
 // The whole file
 
-const TOP_LEVEL_KEYS = ['ssh', 'defaults', 'bastion', 'hosts', 'groups', 'sysadmins', 'secrets'];
-
-function reportYamlErrors(reader: Reader): void {
-  for (const error of reader.doc.errors) {
-    const [offset] = error.pos;
-    if (error.code === 'MULTIPLE_DOCS') {
-      const hint = 'remove the `---` line: chaton reads a single document';
-      reportAt(reader, offset, '', 'the file holds more than one YAML document', hint);
-    } else {
-      const hint = 'check the indentation (spaces, not tabs), colons and quotes here';
-      reportAt(reader, offset, '', `YAML syntax: ${escapeUnprintable(error.message)}`, hint);
-    }
-  }
-}
+/** The keys of the core sections; the domains' follow, in the order they are registered. */
+const CORE_KEYS = ['ssh', 'defaults', 'bastion', 'hosts', 'groups'];
 
 function toEndpoint({ name, address, port, user, ssh }: Endpoint): Endpoint {
   return { name, address, port, user, ssh };
 }
 
-function readInventory(reader: Reader): Inventory | undefined {
+function readInventory(reader: Reader, domainSections: readonly InventorySection<unknown>[]): Inventory | undefined {
   const root: Field = { value: reader.doc.contents, path: '' };
   if (isEmpty(root.value)) {
     const hint = 'describe your machines under `hosts:`; inventory.example.yaml shows every key';
     report(reader, null, '', 'the inventory is empty', hint);
     return undefined;
   }
-  const top = readKnownKeys(reader, root, TOP_LEVEL_KEYS);
+  const top = readKnownKeys(reader, root, [...CORE_KEYS, ...domainSections.map(({ key }) => key)]);
   if (!top) return undefined;
   const section = (key: string): Field => top.get(key) ?? { value: null, path: key };
 
@@ -998,8 +474,7 @@ function readInventory(reader: Reader): Inventory | undefined {
     ssh,
   });
   const groups = readGroups(reader, section('groups'));
-  const sysadmins = readSysadmins(reader, section('sysadmins'));
-  const secrets = readSecrets(reader, section('secrets'));
+  const domainValues = new Map(domainSections.map((domain) => [domain.key, domain.read(reader, section(domain.key))]));
 
   checkNameClashes(reader, [...bastions, ...hosts, ...groups.map((group) => ({ kind: 'group', ...group }))]);
   checkDuplicateEndpoints(reader, [...bastions, ...hosts]);
@@ -1018,19 +493,6 @@ function readInventory(reader: Reader): Inventory | undefined {
       host ? [{ ...host, via: direct ? [] : chain, groups: groupsOf(host.name) }] : [],
     ),
     groups: groupMembers,
-    sysadmins,
-    secrets,
+    sections: domainValues,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Messages
-
-function byPosition(a: InventoryProblem, b: InventoryProblem): number {
-  return a.position.line - b.position.line || a.position.col - b.position.col;
-}
-
-function formatProblem({ position, path: problemPath, message, hint }: InventoryProblem): string {
-  const location = `${position.file}:${position.line}:${position.col}: ${problemPath ? `${problemPath}: ` : ''}`;
-  return `${location}${message}${hint ? ` (${hint})` : ''}`;
 }

@@ -53,30 +53,6 @@ export interface Host extends Endpoint {
   source: SourcePosition;
 }
 
-/** One volunteer of the roster (`sysadmins:`): what onboard gives them, what --save writes. */
-export interface Sysadmin {
-  login: string;
-  name?: string;
-  email?: string;
-  /** Public key lines as written: type, base64 and an optional comment. */
-  keys: string[];
-  sudo: boolean;
-  /** Only these commands through sudo (a sudoers command list); absent: all, when `sudo`. */
-  sudoCommands?: string;
-  groups: string[];
-  proxmoxRole?: string;
-  /** The day access ends, YYYY-MM-DD: no login from that day on (as `usermod --expiredate`). */
-  expires?: string;
-  source: SourcePosition;
-}
-
-/** A secret shared by the sysadmins, named (never its value): to rotate when one leaves. */
-export interface SharedSecret {
-  name: string;
-  description: string;
-  source: SourcePosition;
-}
-
 export interface Inventory {
   /** Absolute path of the file this was read from. */
   file: string;
@@ -89,8 +65,9 @@ export interface Inventory {
   bastions: Host[];
   /** Group name -> member host names (resolved through nested groups), in file order. */
   groups: Map<string, string[]>;
-  /** The roster of `sysadmins:`, in file order; empty when absent. */
-  sysadmins: Sysadmin[];
-  /** The shared secrets of `secrets:`, in file order; empty when absent. */
-  secrets: SharedSecret[];
+  /**
+   * What each domain's section read (sysadmins:, secrets:...), by top-level key; the domain
+   * gives typed access to its own (sysadminsOf in access/inventory.ts).
+   */
+  sections: ReadonlyMap<string, unknown>;
 }

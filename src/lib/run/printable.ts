@@ -6,6 +6,8 @@
  * overrides, zero-width), line and paragraph separators, and lone surrogates.
  */
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+/** What private key files hold: OpenSSH, PEM (RSA, EC, DSA, PKCS#8) and PuTTY. Never shown, wherever found. */
+export const PRIVATE_KEY = /PRIVATE KEY|PuTTY-User-Key-File/;
 const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** Whether escapeUnprintable() would change the text. */

@@ -16,10 +16,11 @@ import {
   YAMLMap,
   YAMLSeq,
 } from 'yaml';
+import { parseInventory, readInventoryText } from '../inventory/load.js';
+import { InventoryError } from '../inventory/reader.js';
 import { UsageError } from '../run/errors.js';
 import { writeFileAtomically } from '../run/files.js';
-import { InventoryError, parseInventory, readInventoryText } from './load.js';
-import type { Sysadmin } from './types.js';
+import { type Sysadmin, sysadminsOf } from './inventory.js';
 
 export type RosterEntry = Omit<Sysadmin, 'source'>;
 
@@ -71,7 +72,7 @@ async function changeRoster(file: string, change: (roster: RosterEntry[]) => Ros
   return withLock(target, async () => {
     const text = await readInventoryText(target);
     // Refuses a file that no longer parses or no longer validates, each problem at its line.
-    const before = parseInventory(text, target).sysadmins;
+    const before = sysadminsOf(parseInventory(text, target));
     const wanted = change(before);
     if (isDeepStrictEqual(before.map(fileEntry), wanted.map(fileEntry))) return before;
     const next = withRoster(text, before, wanted);
@@ -90,7 +91,7 @@ function rosterFile(file: string): Promise<string> {
 function checkRoster(text: string, file: string, wanted: RosterEntry[]): void {
   let written: Sysadmin[];
   try {
-    written = parseInventory(text, file).sysadmins;
+    written = sysadminsOf(parseInventory(text, file));
   } catch (error) {
     if (!(error instanceof InventoryError)) throw error;
     // The file was valid before: these problems are the new entry's; their lines are not on disk.

@@ -1,0 +1,7 @@
+// The composition root: the one place that lists the inventory sections of every domain. The
+// core never imports it; src/cli.ts registers these before a command runs. A new domain adds its
+// sections here.
+import { ACCESS_SECTIONS } from './access/inventory.js';
+import type { InventorySection } from './inventory/sections.js';
+
+export const INVENTORY_SECTIONS: readonly InventorySection<unknown>[] = [...ACCESS_SECTIONS];

@@ -1,0 +1,32 @@
+// The top-level sections a domain adds to the inventory (access: `sysadmins:`, `secrets:`). The
+// core reads the file and hands each section its value, without knowing what the section holds:
+// the domain reads it with the reader API, and gives typed access to what it read.
+import type { Field, Reader } from './reader.js';
+import type { Inventory } from './types.js';
+
+export interface InventorySection<T> {
+  /** The top-level key of the section in the file. */
+  key: string;
+  /** What the section holds; called when the key is absent too, with an empty value. */
+  read(reader: Reader, field: Field): T;
+}
+
+/** Set once before the inventory is read (src/cli.ts, from src/lib/domains.ts): the core imports no domain. */
+let registered: readonly InventorySection<unknown>[] = [];
+
+export function registerSections(sections: readonly InventorySection<unknown>[]): void {
+  registered = sections;
+}
+
+/** The sections read by default, those registered. */
+export function registeredSections(): readonly InventorySection<unknown>[] {
+  return registered;
+}
+
+/** What `section` read, for the domain's typed accessor. */
+export function sectionOf<T>(inventory: Inventory, section: InventorySection<T>): T {
+  if (!inventory.sections.has(section.key)) {
+    throw new Error(`the inventory was read without its ${section.key}: section; is it listed in src/lib/domains.ts?`);
+  }
+  return inventory.sections.get(section.key) as T;
+}
