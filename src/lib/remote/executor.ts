@@ -1,5 +1,6 @@
 // The ONE executor: every remote command goes through `run`. It renders the script, adds sudo
 // when the host needs it, honours dry-run, timeouts and Ctrl-C, and remembers what it changed.
+import { appendFileSync } from 'node:fs';
 import type { Fact } from './facts.js';
 import type { Host } from '../inventory/types.js';
 import type { Connection, ConnectionPool, ExecHandle } from '../ssh/pool.js';
@@ -115,7 +116,10 @@ export class Executor {
       },
       { signal: opts.afterInterrupt ? undefined : this.options.signal },
     );
-    if (opts.kind === 'change') this.changedHosts.add(host.name);
+    if (opts.kind === 'change') {
+      this.changedHosts.add(host.name);
+      recordSent(host, line);
+    }
     const watch = this.#watch(host, opts, () => this.#stop(host, connection, handle, processGroup.known));
     const { code, signal } = await Promise.race([handle.done, watch.abandoned]);
     watch.clear();
@@ -209,6 +213,16 @@ export class Executor {
       handle.close();
     }
   }
+}
+
+/**
+ * Test instrumentation: with CHATON_RECORD_COMMANDS=<file>, each CHANGE really sent (probes are
+ * not recorded) is appended to that file as one JSON line {host, command}, the command as dry-run
+ * would have planned it, so that tests can hold dry-run to its promise.
+ */
+function recordSent(host: Host, line: Buffer): void {
+  const file = process.env.CHATON_RECORD_COMMANDS;
+  if (file) appendFileSync(file, `${JSON.stringify({ host: host.name, command: line.toString('utf8') })}\n`);
 }
 
 interface Watch {

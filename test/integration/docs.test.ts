@@ -1,0 +1,304 @@
+// The docs are runbooks: every `chaton ...` command line of README.md and of every --help's
+// examples runs on a lab, as pasted, so that no documented line drifts from what works.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import type { Lab } from '../lab/lab.js';
+import { CHATON, chaton, freshLab, sandboxEnv } from './chaton.js';
+
+/** Where a documented line runs: the site directory, its inventory and the lab behind it. */
+interface Site {
+  lab: Lab;
+  /** The cwd of `chaton` lines: chaton.yaml (the lab's inventory) and the files lines name. */
+  dir: string;
+  inventory: string;
+  env: NodeJS.ProcessEnv;
+}
+
+interface LineRun {
+  code: number | null;
+  /** stdout, or everything the terminal showed for a line run at a terminal. */
+  stdout: string;
+  stderr: string;
+  /** A confirmation was asked (and answered yes). */
+  asked: boolean;
+}
+
+interface DocumentedLine {
+  line: string;
+  /** The exit code that means it worked; 0 unless `why` says otherwise. */
+  exit?: number;
+  why?: string;
+  /** The line asks first and has no --yes: run at a terminal, where its question is answered yes. */
+  atTerminal?: true;
+  /** Named in prose, not a line to run: it must name a command (its --help exits 0). */
+  mention?: true;
+  /** What else shows that it worked. */
+  check?: (site: Site, run: LineRun) => Promise<void>;
+}
+
+/**
+ * Every documented line, in the order they run (onboard before offboard, a dry-run before what it
+ * plans). A line documented in several places is one entry. The test fails for a documented line
+ * missing here, and for an entry no longer documented.
+ */
+const DOCUMENTED: DocumentedLine[] = [
+  { line: 'chaton --help' },
+  { line: 'chaton inventory check' },
+  { line: 'chaton -i /etc/chaton/site.yaml inventory check --json', check: jsonExitCode(0) },
+  { line: 'chaton inventory show' },
+  { line: 'chaton inventory show role:pve' },
+  { line: 'chaton inventory show role:pve --json', check: jsonExitCode(0) },
+  { line: 'chaton hosts check' },
+  { line: 'chaton hosts check all' },
+  { line: 'chaton hosts check hypervisors,gw' },
+  { line: 'chaton --json hosts check all', check: jsonExitCode(0) },
+  { line: 'chaton --json hosts check all > check.json', check: checkJson(() => true) },
+  { line: 'chaton --json hosts check role:ceph > check.json', check: checkJson((roles) => roles.includes('ceph')) },
+  { line: 'bin/chaton.js -i /run/chaton-lab/default/inventory.yaml hosts check all' },
+  { line: 'chaton exec', mention: true },
+  { line: 'chaton exec pve1 -- uptime' },
+  { line: "chaton exec -y hypervisors -- 'df -h / | tail -1'" },
+  // Asks first (3 hosts): pasted into cron, without a terminal and without -y, it refuses (exit 3).
+  { line: 'chaton exec hypervisors -- uptime', atTerminal: true },
+  { line: 'chaton --dry-run exec all -- apt-get -y upgrade' },
+  {
+    line: 'chaton --json -y exec role:vm -- systemctl is-active nginx',
+    exit: 1,
+    why: 'the lab has no systemd: systemctl fails on every role:vm host, which the JSON shows it reached',
+    check: async ({ lab }, run) => {
+      const report = JSON.parse(run.stdout) as { hosts: { host: string; state: string }[] };
+      const vms = lab.hosts.filter((h) => h.roles.includes('vm')).map((h) => h.name);
+      assert.deepEqual(report.hosts.map((h) => [h.host, h.state]), vms.map((host) => [host, 'exited']));
+    },
+  },
+  { line: 'chaton --dry-run onboard sysadmin jdupont --key jdupont.pub --sudo', check: account('pve1', /^$/) },
+  {
+    line:
+      "chaton onboard sysadmin jdupont --name 'Jeanne Dupont' --key jdupont.pub --sudo --proxmox-role PVEAdmin --save",
+    check: async (site) => {
+      await account('pve1', /^jdupont:x:\d+:\d+:Jeanne Dupont:/)(site);
+      assert.match(await readFile(site.inventory, 'utf8'), /^sysadmins:\n {2}- login: jdupont$/m);
+    },
+  },
+  { line: 'chaton onboard sysadmin jdupont --key jdupont.pub --sudo' },
+  {
+    line: 'chaton onboard sysadmin jdupont --key jdupont.pub --on pve1,pve2 --write-ssh-config jdupont.ssh_config',
+    check: async ({ dir }) => {
+      assert.match(await readFile(path.join(dir, 'jdupont.ssh_config'), 'utf8'), /^Host pve2$/m);
+    },
+  },
+  { line: 'chaton --dry-run offboard sysadmin jdupont', check: shadow('pve1', /^jdupont:\*:/) },
+  {
+    line: 'chaton offboard sysadmin jdupont --save',
+    atTerminal: true,
+    check: async (site) => {
+      await shadow('pve1', /^jdupont:!/)(site);
+      assert.doesNotMatch(await readFile(site.inventory, 'utf8'), /jdupont/);
+    },
+  },
+  { line: 'chaton offboard sysadmin jdupont', atTerminal: true },
+  {
+    line: 'chaton --yes --json offboard sysadmin jdupont --remove-home',
+    check: async (site, run) => {
+      await jsonExitCode(0)(site, run);
+      assert.equal((await site.lab.run('pve1', ['test', '-e', '/home/jdupont'])).exitCode, 1, 'the home is removed');
+    },
+  },
+];
+
+const CHECKOUT = path.dirname(path.dirname(CHATON));
+const README = path.join(CHECKOUT, 'README.md');
+/** The program as documented: `chaton` on the PATH, or `bin/chaton.js` in the checkout. */
+const PROGRAM = /^(chaton|bin\/chaton\.js)\s/;
+/**
+ * A synopsis, not an example: `<placeholder>` words or `[optional parts]`. Such lines are not
+ * run; the options they name must be in the --help of their command.
+ */
+const SYNOPSIS = /<[^\s<>]+>|(^|\s)\[/;
+/**
+ * `-i FILE` names a site's own inventory (/etc/chaton/site.yaml, or that of the lab named default,
+ * which tests must leave alone): the test gives its own site's, the lab's.
+ */
+const INVENTORY_FLAG = /(^|\s)(-i|--inventory)\s+\S+/;
+
+let site: Site;
+
+before(async () => {
+  const lab = await freshLab('it-docs', 2);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-docs-'));
+  const inventory = path.join(dir, 'chaton.yaml');
+  await copyFile(lab.inventoryPath, inventory);
+  const keygen = ['-q', '-t', 'ed25519', '-N', '', '-C', 'jdupont@laptop', '-f', path.join(dir, 'jdupont')];
+  await promisify(execFile)('ssh-keygen', keygen);
+  // `chaton` on the PATH, as `npm link` puts it there.
+  const bin = path.join(dir, 'bin');
+  await mkdir(bin);
+  await writeFile(path.join(bin, 'chaton'), `#!/bin/sh\nexec '${process.execPath}' '${CHATON}' "$@"\n`);
+  await chmod(path.join(bin, 'chaton'), 0o755);
+  const env = await sandboxEnv();
+  env.PATH = [bin, path.dirname(process.execPath), env.PATH].join(':');
+  site = { lab, dir, inventory, env };
+});
+after(async () => {
+  await site?.lab.down();
+});
+
+describe('every documented chaton line', () => {
+  it('is known to this test, and every line this test knows is still documented', async () => {
+    const documented = await documentedLines(site.env);
+    const known = new Set(DOCUMENTED.map((entry) => entry.line));
+    const unknown = [...documented.keys()].filter((line) => !known.has(line));
+    const where = unknown.map((line) => `${line} in ${documented.get(line)!.join(', ')}`).join('; ');
+    assert.deepEqual(unknown, [], `documented lines this test does not know how to run (${where})`);
+    const gone = [...known].filter((line) => !documented.has(line));
+    assert.deepEqual(gone, [], 'lines in the test that are no longer documented');
+    assert.equal(known.size, DOCUMENTED.length, 'each line once in the table');
+  });
+
+  it('synopses name only options their command has', async () => {
+    for (const synopsis of (await readmeLines()).filter((line) => SYNOPSIS.test(line))) {
+      const words = synopsis.split(/\s+/).slice(1);
+      const commandPath = words.slice(0, words.findIndex((word) => !/^[a-z]+$/.test(word)));
+      const help = (await helpOf(commandPath, site.env)) + (await helpOf([], site.env));
+      for (const option of synopsis.match(/--[a-z][a-z-]*/g) ?? []) {
+        assert.match(help, new RegExp(`(^|[\\s,])${option}(?![a-z-])`, 'm'), `${option} of "${synopsis}"`);
+      }
+    }
+  });
+
+  for (const entry of DOCUMENTED) {
+    it(`${entry.line}${entry.why ? ` (exit ${entry.exit}: ${entry.why})` : ''}`, async () => {
+      const command = entry.mention
+        ? `${entry.line} --help`
+        : entry.line.replace(INVENTORY_FLAG, `$1$2 ${site.inventory}`);
+      const run = await runLine(command, entry.atTerminal === true);
+      assert.equal(run.code, entry.exit ?? 0, `${command}\n${run.stdout}\n${run.stderr}`);
+      if (entry.atTerminal) assert.ok(run.asked, 'the line asked first, at the terminal');
+      await entry.check?.(site, run);
+    });
+  }
+});
+
+/**
+ * Runs a line through sh as pasted, from the site directory (bin/chaton.js: from the checkout);
+ * at a terminal, answers its question yes, once, as a person would type it.
+ */
+function runLine(command: string, atTerminal: boolean): Promise<LineRun> {
+  const cwd = command.startsWith('bin/') ? CHECKOUT : site.dir;
+  const env = { ...site.env, SHELL: '/bin/sh' };
+  // script(1) gives the line a terminal of its own; a new terminal has no size until one is set.
+  const argv = atTerminal
+    ? ['script', '--quiet', '--flush', '--return', '--command', `stty cols 120 rows 40 && ${command}`, '/dev/null']
+    : ['sh', '-c', command];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const run: LineRun = { code: null, stdout: '', stderr: '', asked: false };
+    child.stdout.on('data', (chunk: Buffer) => {
+      run.stdout += chunk.toString();
+      if (atTerminal && !run.asked && run.stdout.includes('(y/N)')) {
+        run.asked = true;
+        child.stdin.end('y\r');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+    if (!atTerminal) child.stdin.end();
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ...run, code }));
+  });
+}
+
+/** Each documented line, with where it is documented. */
+async function documentedLines(env: NodeJS.ProcessEnv): Promise<Map<string, string[]>> {
+  const lines = new Map<string, string[]>();
+  const add = (line: string, where: string) => lines.set(line, [...(lines.get(line) ?? []), where]);
+  for (const line of await readmeLines()) if (!SYNOPSIS.test(line)) add(line, 'README.md');
+  for (const commandPath of await commandPaths([], env)) {
+    const where = ['chaton', ...commandPath, '--help'].join(' ');
+    for (const line of examplesOf(await helpOf(commandPath, env))) add(line, where);
+  }
+  return lines;
+}
+
+/** The chaton lines of README.md: in code blocks, and inline code that is a whole command line. */
+async function readmeLines(): Promise<string[]> {
+  const text = await readFile(README, 'utf8');
+  const blocks: string[] = [];
+  const prose: string[] = [];
+  let inBlock = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('```')) inBlock = !inBlock;
+    else (inBlock ? blocks : prose).push(line);
+  }
+  // An inline code span may go on over a line break, which Markdown shows as a space.
+  const spans = [...prose.join('\n').matchAll(/`([^`]+)`/g)].map((match) => match[1]!.replace(/\s*\n\s*/g, ' '));
+  return [...blocks.map((line) => line.trim()), ...spans].map(withoutComment).filter((line) => PROGRAM.test(line));
+}
+
+/** The lines after "Examples:" in a --help. */
+function examplesOf(help: string): string[] {
+  const after = help.split(/^Examples:\n/m)[1] ?? '';
+  const block = after.split(/\n\s*\n/)[0]!;
+  return block.split('\n').map(withoutComment).filter((line) => PROGRAM.test(line));
+}
+
+/** Every command path from the program's own --help: [], [inventory], [inventory, check]... */
+async function commandPaths(parent: string[], env: NodeJS.ProcessEnv): Promise<string[][]> {
+  const commands = (await helpOf(parent, env)).split(/^Commands:\n/m)[1]?.split(/\n\s*\n/)[0] ?? '';
+  const names = [...commands.matchAll(/^ {2}(\S+)/gm)].map((match) => match[1]!).filter((name) => name !== 'help');
+  const below = await Promise.all(names.map((name) => commandPaths([...parent, name], env)));
+  return [parent, ...below.flat()];
+}
+
+async function helpOf(commandPath: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const run = await chaton([...commandPath, '--help'], { env });
+  assert.equal(run.code, 0, run.stderr);
+  return run.stdout;
+}
+
+/** A shell line without its trailing `# comment` (a # that starts a word outside quotes). */
+function withoutComment(line: string): string {
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    if (quote) {
+      if (char === quote) quote = null;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+    } else if (char === '#' && (i === 0 || /\s/.test(line[i - 1]!))) {
+      return line.slice(0, i).trim();
+    }
+  }
+  return line.trim();
+}
+
+function jsonExitCode(code: number) {
+  return async (_: Site, run: LineRun) => {
+    assert.equal((JSON.parse(run.stdout) as { exitCode: number }).exitCode, code);
+  };
+}
+
+/** check.json, as cron would leave it: every host the targets name (by their roles) reached. */
+function checkJson(targeted: (roles: string[]) => boolean) {
+  return async ({ dir, lab }: Site) => {
+    const report = JSON.parse(await readFile(path.join(dir, 'check.json'), 'utf8')) as {
+      hosts: { host: string; ok: boolean }[];
+      exitCode: number;
+    };
+    const hosts = lab.hosts.filter((host) => targeted(host.roles)).map((host) => [host.name, true]);
+    assert.deepEqual(report.hosts.map((h) => [h.host, h.ok]), hosts);
+    assert.equal(report.exitCode, 0);
+  };
+}
+
+function account(host: string, passwd: RegExp) {
+  return async ({ lab }: Site) => assert.match((await lab.run(host, ['getent', 'passwd', 'jdupont'])).stdout, passwd);
+}
+
+function shadow(host: string, entry: RegExp) {
+  return async ({ lab }: Site) => assert.match((await lab.run(host, ['getent', 'shadow', 'jdupont'])).stdout, entry);
+}
