@@ -47,7 +47,7 @@ async function sshFromBastion(lab: Lab, address: string, command: string) {
 
 /** From inside the bastion: does the host's port 22 accept, refuse, or not answer? */
 async function probeFromBastion(lab: Lab, address: string): Promise<string> {
-  const { exitCode, stderr } = await lab.run('bastion', ['timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${address}/22`]);
+  const { exitCode, stderr } = await lab.run('bastion', ['timeout', '1', 'bash', '-c', 'exec 3<>"/dev/tcp/$1/22"', 'bash', address]);
   if (exitCode === 0) return 'open';
   return /refused/i.test(stderr) ? 'refused' : 'no answer';
 }
@@ -108,10 +108,10 @@ describe('the lab', { skip }, () => {
 
   before(async () => {
     lab = await labUp({ name, hosts: 3 });
-    await lab.run('bastion', ['sh', '-c', `umask 077 && cat > ${BASTION_KEY}`], {
+    await lab.run('bastion', ['sh', '-c', 'umask 077 && cat > "$1"', 'sh', BASTION_KEY], {
       input: await readFile(lab.operatorKeyPath),
     });
-    await lab.run('bastion', ['sh', '-c', `cat > ${BASTION_KNOWN_HOSTS}`], {
+    await lab.run('bastion', ['sh', '-c', 'cat > "$1"', 'sh', BASTION_KNOWN_HOSTS], {
       input: await readFile(lab.knownHostsPath),
     });
   });
@@ -163,7 +163,8 @@ describe('the lab', { skip }, () => {
 
   test('a process on one host is seen and killed there only (each host has its own pid namespace)', async () => {
     const marker = 'sleep 31337';
-    assert.equal((await lab.run('pve1', ['sh', '-c', `${marker} > /dev/null 2>&1 &`])).exitCode, 0);
+    // Values reach the shell as positional parameters, never spliced into its text.
+    assert.equal((await lab.run('pve1', ['sh', '-c', 'sleep "$1" > /dev/null 2>&1 &', 'sh', '31337'])).exitCode, 0);
     assert.equal((await lab.run('pve1', ['pgrep', '-f', marker])).exitCode, 0);
     assert.equal((await lab.run('pve2', ['pgrep', '-f', marker])).exitCode, 1);
     assert.equal((await lab.run('pve2', ['pkill', '-f', marker])).exitCode, 1);
