@@ -1,8 +1,18 @@
 // Account facts and changes: the probe's parser, and golden command lines for what onboard and
 // offboard would run in each state.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { epochDay, offboardChanges, onboardChanges, parseAccount, type AccountState, type WantedAccount } from '../../src/lib/access/accounts.js';
+import { fileURLToPath } from 'node:url';
+import {
+  epochDay,
+  offboardChanges,
+  onboardChanges,
+  parseAccount,
+  sudoRights,
+  type AccountState,
+  type WantedAccount,
+} from '../../src/lib/access/accounts.js';
 import { RefusedError } from '../../src/lib/run/errors.js';
 import type { PublicKey } from '../../src/lib/access/public-keys.js';
 import { proxmoxOffboardChanges, proxmoxOnboardChanges } from '../../src/lib/proxmox/pveum.js';
@@ -142,3 +152,23 @@ describe('pveum changes', () => {
     assert.deepEqual(proxmoxOffboardChanges({ rootRoles: [], roles: [] }, 'alice'), []);
   });
 });
+
+describe('sudoRights: parsing `sudo -l -U` as sudo prints it', () => {
+  // Captured on Debian 12 (sudo 1.9.13p3) on 2026-12-01, the user renamed alice: `sudo -n -l -U alice`
+  // with a drop-in giving ALL, one giving two commands, none; and the first under LANG=fr_FR.UTF-8.
+  const captured = (name: string) =>
+    readFileSync(fileURLToPath(new URL(`../../../test/unit/fixtures/captured/${name}`, import.meta.url)), 'utf8');
+  const rights = sudoRights('alice');
+
+  it('reads the rules after the Defaults, one per line', () => {
+    assert.deepEqual(rights.parse(captured('sudo-l-full.txt')), ['(ALL : ALL) NOPASSWD: ALL']);
+    assert.deepEqual(rights.parse(captured('sudo-l-commands.txt')), ['(ALL : ALL) NOPASSWD: /usr/sbin/qm, /usr/bin/pvesh']);
+    assert.deepEqual(rights.parse(captured('sudo-l-none.txt')), []);
+  });
+
+  it('asks in the C locale, since a translated answer does not read', () => {
+    assert.deepEqual(rights.parse(captured('sudo-l-full.fr.txt')), []);
+    assert.equal(render(rights.command).toString(), "env 'LC_ALL=C' sudo -n -l -U alice");
+  });
+});
+

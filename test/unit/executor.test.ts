@@ -85,12 +85,16 @@ describe('Executor.run', () => {
     assert.equal(connection.sent[0]!.stdin, 'alice:hunter2');
   });
 
-  it('recognises sudo asking for a password even when no output is kept', async () => {
-    const connection = new ScriptedConnection([() => ({ stderr: [marker(9), 'sudo: a password is required\n'], exit: { code: 1 } })]);
-    await assert.rejects(
-      executorFor(connection).run(vm1, { shellText: 'id -u' }, { kind: 'change', check: false, captureBytes: 0 }),
-      (error: unknown) => error instanceof RemoteCommandError && /sudo asks ops for a password/.test(error.message) && /NOPASSWD/.test(error.hint ?? ''),
-    );
+  it('recognises sudo asking for a password even when no output is kept, in English and French', async () => {
+    // As sudo 1.9.13 (Debian 12) prints it under LANG=C and LANG=fr_FR.UTF-8.
+    for (const said of ['sudo: a password is required\n', 'sudo: il est nécessaire de saisir un mot de passe\n']) {
+      const connection = new ScriptedConnection([() => ({ stderr: [marker(9), said], exit: { code: 1 } })]);
+      await assert.rejects(
+        executorFor(connection).run(vm1, { shellText: 'id -u' }, { kind: 'change', check: false, captureBytes: 0 }),
+        (error: unknown) =>
+          error instanceof RemoteCommandError && /sudo asks ops for a password/.test(error.message) && /NOPASSWD/.test(error.hint ?? ''),
+      );
+    }
   });
 
   it('throws a RemoteCommandError with the exit code and stderr on failure, unless told not to', async () => {

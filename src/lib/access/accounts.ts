@@ -357,9 +357,12 @@ chmod 0440 -- "$tmp"
 mv -f -- "$tmp" "$file"
 trap - EXIT`;
 
-/** What `sudo -l -U login` says the login may run, one rule per line; empty when nothing. */
+/**
+ * What `sudo -l -U login` says the login may run, one rule per line; empty when nothing. In the
+ * C locale: sudo translates its words, and a French host would say "peut utiliser les commandes".
+ */
 export const sudoRights = (login: string): Fact<string[]> => ({
-  command: command('sudo', '-n', '-l', '-U', login),
+  command: command('env', 'LC_ALL=C', 'sudo', '-n', '-l', '-U', login),
   parse: (stdout) => {
     const at = stdout.search(/may run the following commands/);
     if (at < 0) return [];
