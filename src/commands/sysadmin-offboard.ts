@@ -38,7 +38,9 @@ ${examples('chaton offboard sysadmin jdupont --save', 'chaton --dry-run offboard
 }
 
 async function offboard(ctx: RunContext, login: string, options: OffboardOptions): Promise<CommandResult> {
-  const { accountFact, keyOfLine, offboardChanges, sudoRights } = await import('../lib/access/accounts.js');
+  const { accountFact, keyOfLine } = await import('../lib/access/account.js');
+  const { offboardChanges } = await import('../lib/access/account-changes.js');
+  const { sudoRights } = await import('../lib/access/sudo.js');
   const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
   const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
   const { escapeUnprintable } = await import('../lib/run/printable.js');

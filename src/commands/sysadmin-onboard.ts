@@ -62,7 +62,10 @@ ${examples(
 }
 
 async function onboard(ctx: RunContext, login: string, options: OnboardOptions): Promise<CommandResult> {
-  const { accountFact, EMAIL, epochDay, isCalendarDate, onboardChanges, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS, sudoersCheck, sudoersContent, sudoRights } = await import('../lib/access/accounts.js');
+  const { accountFact } = await import('../lib/access/account.js');
+  const { onboardChanges } = await import('../lib/access/account-changes.js');
+  const { EMAIL, epochDay, isCalendarDate, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } = await import('../lib/access/fields.js');
+  const { sudoersCheck, sudoersContent, sudoRights } = await import('../lib/access/sudo.js');
   const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
   const { POSIX_NAME } = await import('../lib/inventory/kinds.js');
   const { ChatonError, ExitCode, RefusedError, UsageError } = await import('../lib/run/errors.js');

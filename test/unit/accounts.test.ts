@@ -4,15 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import {
-  epochDay,
-  offboardChanges,
-  onboardChanges,
-  parseAccount,
-  sudoRights,
-  type AccountState,
-  type WantedAccount,
-} from '../../src/lib/access/accounts.js';
+import { parseAccount, type AccountState } from '../../src/lib/access/account.js';
+import { offboardChanges, onboardChanges, type WantedAccount } from '../../src/lib/access/account-changes.js';
+import { epochDay } from '../../src/lib/access/fields.js';
+import { sudoRights } from '../../src/lib/access/sudo.js';
 import { RefusedError } from '../../src/lib/run/errors.js';
 import type { PublicKey } from '../../src/lib/access/public-keys.js';
 import { proxmoxOffboardChanges, proxmoxOnboardChanges } from '../../src/lib/proxmox/pveum.js';

@@ -23,7 +23,7 @@ import {
 import { type InventorySection, sectionOf } from '../inventory/sections.js';
 import type { Inventory, SourcePosition } from '../inventory/types.js';
 import { quoted } from '../run/printable.js';
-import { EMAIL, isCalendarDate, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from './accounts.js';
+import { EMAIL, isCalendarDate, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from './fields.js';
 import { KEY_TYPES, parsePublicKeyLine } from './public-keys.js';
 
 /** One volunteer of the roster (`sysadmins:`): what onboard gives them, what --save writes. */

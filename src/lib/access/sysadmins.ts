@@ -1,7 +1,7 @@
 // What `onboard sysadmin` and `offboard sysadmin` share: their targets, the accounts they refuse
 // to touch, the lock that keeps two runs for one login apart, and sshd's own word on a key.
 import type { Change } from '../remote/changes.js';
-import { LOCK_HELD, lockDirectory, releaseLock, takeLock } from './accounts.js';
+import { LOCK_HELD, lockDirectory, releaseLock, takeLock } from './locks.js';
 import type { HostOutcome, HostTask } from '../run/fan-out.js';
 import type { RunContext } from '../run/context.js';
 import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from '../run/errors.js';
