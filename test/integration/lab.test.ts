@@ -161,6 +161,17 @@ describe('the lab', { skip }, () => {
     assert.doesNotMatch(await readFile('/etc/passwd', 'utf8'), new RegExp(`^${user}:`, 'm'));
   });
 
+  test("a host does not see the machine's own host keys through its /etc", async () => {
+    const machineKeys = (await readdir('/etc/ssh')).filter((name) => /^ssh_host_(?!ed25519_)\w+_key/.test(name));
+    // Debian's openssh-server makes RSA and ECDSA keys besides ed25519: the check has something to hide.
+    assert.ok(machineKeys.length > 0, 'this machine has no other host keys to hide');
+    for (const name of machineKeys) {
+      const seen = await lab.run('pve1', ['test', '-e', `/etc/ssh/${name}`]);
+      assert.notEqual(seen.exitCode, 0, `pve1 sees /etc/ssh/${name}`);
+    }
+    assert.equal((await lab.run('pve1', ['test', '-s', '/etc/ssh/ssh_host_ed25519_key'])).exitCode, 0);
+  });
+
   test('a process on one host is seen and killed there only (each host has its own pid namespace)', async () => {
     const marker = 'sleep 31337';
     // Values reach the shell as positional parameters, never spliced into its text.

@@ -8,7 +8,7 @@
 // leaves the host's mounts, /run and processes as they are, like on a real machine.
 import { once } from 'node:events';
 import { closeSync, createWriteStream, writeSync } from 'node:fs';
-import { appendFile, chmod, chown, copyFile, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, copyFile, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -232,12 +232,22 @@ async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: Sh
     writeFile(files.fstab, hostFstab(host, paths.pveCluster)),
     ...(host.roles.includes('pve') ? [makeDir(join(files.etcUpper, 'pve')), installPveum(files.usrLocalUpper)] : []),
     execa('ssh-keygen', keygenArgs(files.hostKey, `root@${host.name}`)),
+    hideMachineHostKeys(join(files.etcUpper, 'ssh')),
     ...LOGIN_RECORDS.map(async ([file, mode]) => {
       const path = join(dir, file);
       await writeFile(path, '', { mode });
       await chown(path, 0, utmpGid);
     }),
   ]);
+}
+
+/**
+ * The machine's own host keys must not show through a host's /etc overlay: each gets a whiteout
+ * (a 0/0 character device in the upper layer), except the ed25519 pair each host writes itself.
+ */
+async function hideMachineHostKeys(sshUpper: string): Promise<void> {
+  const machineKeys = (await readdir('/etc/ssh')).filter((name) => /^ssh_host_(?!ed25519_)\w+_key/.test(name));
+  await Promise.all(machineKeys.map((name) => execa('mknod', [join(sshUpper, name), 'c', '0', '0'])));
 }
 
 /** Appends each message of a syslog(3)/logger stream connection to the host's /var/log/syslog. */
