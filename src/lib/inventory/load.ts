@@ -80,6 +80,7 @@ export function parseInventory(
   sections: readonly InventorySection<unknown>[] = registeredSections(),
 ): Inventory {
   const reader = openReader(text, file);
+  if (reader.syntaxBroken) throw new InventoryError(reader.problems);
   const inventory = readInventory(reader, sections);
   if (!inventory || reader.problems.length > 0) throw new InventoryError(reader.problems);
   return inventory;

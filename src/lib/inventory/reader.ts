@@ -52,6 +52,8 @@ export interface Reader {
   /** Items of mappings and lists read once more through an alias, against ALIASED_VALUES_LIMIT. */
   valuesReadAgain: number;
   problems: InventoryProblem[];
+  /** The text does not parse: the checks would only report what follows from it (see reportYamlErrors). */
+  syntaxBroken: boolean;
 }
 
 /** A value in the file and its YAML path; `key` is pointed at when the value is empty. */
@@ -92,14 +94,26 @@ export function openReader(text: string, file: string): Reader {
     aliasTargets: aliasTargets(doc),
     valuesReadAgain: 0,
     problems: [],
+    syntaxBroken: false,
   };
   reportYamlErrors(reader);
   return reader;
 }
 
+/**
+ * A file that does not parse gets only its syntax problems: what the checks would say of the
+ * rest (a host "without an address" whose address line is tab-indented) follows from them. On a
+ * line indented with a tab, the tab is the problem; yaml's other complaints there follow from it.
+ */
 function reportYamlErrors(reader: Reader): void {
+  const tabLines = new Set(
+    reader.doc.errors.filter((error) => error.code === 'TAB_AS_INDENT').map((error) => lineAt(reader, error.pos[0])),
+  );
   for (const error of reader.doc.errors) {
     const [offset] = error.pos;
+    if (error.code !== 'TAB_AS_INDENT' && tabLines.has(lineAt(reader, offset))) continue;
+    // A second document leaves the first one whole: its checks still run.
+    if (error.code !== 'MULTIPLE_DOCS') reader.syntaxBroken = true;
     if (error.code === 'MULTIPLE_DOCS') {
       const hint = 'remove the `---` line: chaton reads a single document';
       reportAt(reader, offset, '', 'the file holds more than one YAML document', hint);
@@ -123,6 +137,10 @@ export function report(
 
 function reportAt(reader: Reader, offset: number, problemPath: string, message: string, hint: string): void {
   reader.problems.push({ position: positionAt(reader, offset), path: problemPath, message, hint });
+}
+
+function lineAt(reader: Reader, offset: number): number {
+  return reader.lines.linePos(offset).line;
 }
 
 function positionAt(reader: Reader, offset: number): SourcePosition {
