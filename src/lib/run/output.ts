@@ -12,11 +12,14 @@ export interface OutputMode {
   interactive: boolean;
 }
 
-/** `--no-color` and NO_COLOR switch colour off, FORCE_COLOR on; otherwise only on a terminal. */
+/**
+ * `--no-color` and NO_COLOR switch colour off, FORCE_COLOR on; otherwise only on a terminal that
+ * is not TERM=dumb (which draws no escape codes: Emacs' shell, some serial consoles).
+ */
 export function wantsColour(flag: boolean, env: NodeJS.ProcessEnv, terminal: boolean): boolean {
   if (!flag || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
-  return terminal;
+  return terminal && env.TERM !== 'dumb';
 }
 
 /**
