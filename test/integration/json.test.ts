@@ -28,7 +28,10 @@ after(async () => {
   await lab?.down();
 });
 
-type Doc = Record<string, unknown> & { hosts: Record<string, unknown>[]; error: { message: string; hint: string | null } | null };
+type Doc = Record<string, unknown> & {
+  hosts: Record<string, unknown>[];
+  error: { message: string; hint: string | null } | null;
+};
 
 /** `error` as the README defines it: null, or exactly a message and a hint (a string or null). */
 function assertError(value: unknown, where: string): void {
@@ -46,7 +49,8 @@ function assertFields(value: unknown, where: string): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
   for (const [name, field] of Object.entries(value)) {
     if (name === 'error') assertError(field, `${where}.error`);
-    if (name.endsWith('Ms')) assert.ok(field === null || Number.isInteger(field), `${where}.${name} = ${String(field)}`);
+    if (name.endsWith('Ms'))
+      assert.ok(field === null || Number.isInteger(field), `${where}.${name} = ${String(field)}`);
     assertFields(field, `${where}.${name}`);
   }
 }
@@ -86,15 +90,28 @@ describe('--json: one envelope for every command', () => {
     assert.ok(ok.hosts.some((h) => h.host === 'pve1'));
     const broken = path.join(dir, 'broken.yaml');
     await writeFile(broken, 'hosts:\n  pve1: {adress: 10.0.0.1}\n');
-    const bad = envelope(await chaton(['-i', broken, '--json', 'inventory', 'check'], { env }), 'inventory check', 2, false);
+    const bad = envelope(
+      await chaton(['-i', broken, '--json', 'inventory', 'check'], { env }),
+      'inventory check',
+      2,
+      false,
+    );
     assert.match(bad.error!.message, /unknown key/);
     assert.ok(Array.isArray(bad.problems));
   });
 
   it('inventory show: the hosts, then an unknown target', async () => {
     const ok = envelope(await chaton([...inv(), 'inventory', 'show', 'pve1'], { env }), 'inventory show', 0, false);
-    assert.deepEqual(ok.hosts.map((h) => h.host), ['pve1']);
-    const bad = envelope(await chaton([...inv(), 'inventory', 'show', 'nosuchhost'], { env }), 'inventory show', 2, false);
+    assert.deepEqual(
+      ok.hosts.map((h) => h.host),
+      ['pve1'],
+    );
+    const bad = envelope(
+      await chaton([...inv(), 'inventory', 'show', 'nosuchhost'], { env }),
+      'inventory show',
+      2,
+      false,
+    );
     assert.match(bad.error!.message, /nosuchhost/);
   });
 
@@ -102,11 +119,21 @@ describe('--json: one envelope for every command', () => {
     const ok = envelope(await chaton([...inv(), 'hosts', 'check', 'all'], { env }), 'hosts check', 0, true);
     assert.ok(ok.hosts.every((h) => h.ok === true && h.error === null && Number.isInteger(h.latencyMs)));
     const closed = await variantInventory(inventory, (doc) => doc.setIn(['hosts', 'host001', 'port'], 1));
-    const partial = envelope(await chaton(['-i', closed, '--json', 'hosts', 'check', 'pve1,host001'], { env }), 'hosts check', 4, true);
+    const partial = envelope(
+      await chaton(['-i', closed, '--json', 'hosts', 'check', 'pve1,host001'], { env }),
+      'hosts check',
+      4,
+      true,
+    );
     const failed = partial.hosts.find((h) => h.host === 'host001')!;
     assert.equal(failed.ok, false);
     assert.match((failed.error as { message: string }).message, /host001/);
-    const none = envelope(await chaton(['-i', path.join(dir, 'missing.yaml'), '--json', 'hosts', 'check'], { env }), 'hosts check', 2, true);
+    const none = envelope(
+      await chaton(['-i', path.join(dir, 'missing.yaml'), '--json', 'hosts', 'check'], { env }),
+      'hosts check',
+      2,
+      true,
+    );
     assert.notEqual(none.error, null);
     const down = await variantInventory(inventory, (doc) => doc.setIn(['bastion', 'port'], 1));
     const stopped = envelope(await chaton(['-i', down, '--json', 'hosts', 'check'], { env }), 'hosts check', 5, true);
@@ -115,9 +142,18 @@ describe('--json: one envelope for every command', () => {
 
   it('exec: a run, a dry-run, a refusal without --yes, a bad flag', async () => {
     const ran = envelope(await chaton([...inv(), '-y', 'exec', 'pve1,gw', '--', 'exit 3'], { env }), 'exec', 1, true);
-    assert.deepEqual(ran.hosts.map((h) => [h.host, h.state, h.code, h.error]), [['pve1', 'exited', 3, null], ['gw', 'exited', 3, null]]);
+    assert.deepEqual(
+      ran.hosts.map((h) => [h.host, h.state, h.code, h.error]),
+      [
+        ['pve1', 'exited', 3, null],
+        ['gw', 'exited', 3, null],
+      ],
+    );
     const dry = envelope(await chaton([...inv(), '-n', 'exec', 'pve1', '--', 'true'], { env }), 'exec', 0, true);
-    assert.deepEqual(dry.hosts.map((h) => h.state), ['not-sent']);
+    assert.deepEqual(
+      dry.hosts.map((h) => h.state),
+      ['not-sent'],
+    );
     const refused = envelope(await chaton([...inv(), 'exec', 'pve1,gw', '--', 'true'], { env }), 'exec', 3, true);
     assert.match(refused.error!.hint!, /--yes/);
     const flag = envelope(await chaton([...inv(), 'exec', '--frob', 'pve1', '--', 'true'], { env }), 'exec', 2, true);
@@ -127,13 +163,24 @@ describe('--json: one envelope for every command', () => {
   it('onboard and offboard sysadmin: done, then refused before any host', async () => {
     const on = ['onboard', 'sysadmin', 'jsonuser', '--key', `${key}.pub`, '--on', 'pve1'];
     const onboarded = envelope(await chaton([...inv(), ...on], { env }), 'onboard sysadmin', 0, true);
-    assert.deepEqual(onboarded.hosts.map((h) => [h.host, h.ok, h.error]), [['pve1', true, null]]);
+    assert.deepEqual(
+      onboarded.hosts.map((h) => [h.host, h.ok, h.error]),
+      [['pve1', true, null]],
+    );
     assert.deepEqual(onboarded.notWritten, []);
-    const badLogin = envelope(await chaton([...inv(), 'onboard', 'sysadmin', 'Bad.Login', '--key', `${key}.pub`], { env }), 'onboard sysadmin', 2, true);
+    const badLogin = envelope(
+      await chaton([...inv(), 'onboard', 'sysadmin', 'Bad.Login', '--key', `${key}.pub`], { env }),
+      'onboard sysadmin',
+      2,
+      true,
+    );
     assert.match(badLogin.error!.message, /invalid login/);
     const off = ['offboard', 'sysadmin', 'jsonuser', '--on', 'pve1'];
     const offboarded = envelope(await chaton([...inv(), '--yes', ...off], { env }), 'offboard sysadmin', 0, true);
-    assert.deepEqual(offboarded.hosts.map((h) => [h.host, h.ok]), [['pve1', true]]);
+    assert.deepEqual(
+      offboarded.hosts.map((h) => [h.host, h.ok]),
+      [['pve1', true]],
+    );
     const badFlag = envelope(await chaton([...inv(), '-j', '0', ...off], { env }), 'offboard sysadmin', 2, true);
     assert.match(badFlag.error!.message, /--concurrency/);
   });

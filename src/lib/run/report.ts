@@ -95,7 +95,8 @@ export const jsonRenderer: Renderer = {
 /** For a person: tables and failures fitted to `width` columns, blocks apart by a blank line. */
 export function textRenderer(width: number): Renderer {
   return {
-    render: (report) => (report.view?.length ? report.view.map((block) => renderBlock(block, width)).join('\n\n') : undefined),
+    render: (report) =>
+      report.view?.length ? report.view.map((block) => renderBlock(block, width)).join('\n\n') : undefined,
   };
 }
 
