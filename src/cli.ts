@@ -81,8 +81,10 @@ async function reportFailure(program: Command, words: string[], error: unknown):
   if (!json) return;
   const { commandName, jsonRenderer } = await import('./lib/run/report.js');
   const name = commandName(command);
-  const stopped = error instanceof CommanderError ? new UsageError(error.message.replace(/^error: /, ''), ['see chaton', name, '--help'].filter(Boolean).join(' ')) : error;
-  const text = jsonRenderer.render({ command: name, exitCode: exitCodeOf(error) as ExitCode, hosts: [], error: stopped });
+  const help = ['see chaton', name, '--help'].filter(Boolean).join(' ');
+  const stopped = error instanceof CommanderError ? new UsageError(error.message.replace(/^error: /, ''), help) : error;
+  const exitCode = exitCodeOf(error) as ExitCode;
+  const text = jsonRenderer.render({ command: name, exitCode, hosts: [], error: stopped });
   process.stdout.write(`${text}\n`);
 }
 

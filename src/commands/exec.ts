@@ -99,7 +99,9 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
     exitCode: exitCodeFor(outcomes, ctx.signal, failed),
     fields: { shellText },
     hosts: outcomes.map((o) => {
-      if (!o.ok) return { host: o.host.name, ok: false, state: failureState(o.error), error: errorReport(o.error), ...NOT_RUN };
+      if (!o.ok) {
+        return { host: o.host.name, ok: false, state: failureState(o.error), error: errorReport(o.error), ...NOT_RUN };
+      }
       const { dryRun: _sent, ...ran } = o.value;
       return { host: o.host.name, ok: !failed(o.value), state: endState(o.value), error: null, ...ran };
     }),

@@ -70,7 +70,8 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
         entries,
         outcomes.map((o) => {
           const where = [o.host.name, o.host.address, routeOf(o.host)];
-          return o.ok ? [...where, milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os] : [...where, '-', '-', FAILED];
+          if (!o.ok) return [...where, '-', '-', FAILED];
+          return [...where, milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os];
         }),
       ),
     ],
@@ -78,4 +79,10 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
 }
 
 /** The fields of a host that was not reached, so that every host has the same shape. */
-const NOT_REACHED: { [K in keyof HostReport]: null } = { connectMs: null, latencyMs: null, kex: null, hostKey: null, os: null };
+const NOT_REACHED: { [K in keyof HostReport]: null } = {
+  connectMs: null,
+  latencyMs: null,
+  kex: null,
+  hostKey: null,
+  os: null,
+};

@@ -40,19 +40,25 @@ export function register(parent: Command): void {
         const view: Block[] = [
           {
             columns: ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],
-            rows: hosts.map((h) => [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', h.roles.join(',') || '-', h.groups.join(',') || '-', routeOf(h)]),
+            rows: hosts.map((h) => {
+              const list = (names: string[]) => names.join(',') || '-';
+              return [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', list(h.roles), list(h.groups), routeOf(h)];
+            }),
             failures: [],
           },
         ];
         if (sysadmins.length > 0) {
           view.push({
             columns: ['SYSADMIN', 'NAME', 'SUDO', 'PROXMOX ROLE', 'KEYS'],
-            rows: sysadmins.map((s) => [s.login, s.name ?? '-', s.sudo ? 'yes' : 'no', s.proxmoxRole ?? '-', String(s.keyCount)]),
+            rows: sysadmins.map((s) => [
+              s.login, s.name ?? '-', s.sudo ? 'yes' : 'no', s.proxmoxRole ?? '-', String(s.keyCount),
+            ]),
             failures: [],
           });
         }
         if (secrets.length > 0) view.push({ text: `shared secrets: ${secrets.map((secret) => secret.name).join(', ')}` });
-        return { exitCode: ExitCode.ok, hosts: entries, fields: { file: inventory.file, sysadmins, secrets }, view };
+        const fields = { file: inventory.file, sysadmins, secrets };
+        return { exitCode: ExitCode.ok, hosts: entries, fields, view };
       });
     });
 }

@@ -212,6 +212,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
   const entries = hostEntries(outcomes);
   const configTitle = configWritten ? `written to ${options.writeSshConfig}` : `${login}'s ~/.ssh/config`;
+  const knownHostsFile = `${options.writeSshConfig}.known_hosts`;
   return {
     exitCode,
     hosts: entries,
@@ -226,7 +227,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     view: [
       hostChangesTable(outcomes, entries),
       { text: `# ${configTitle}\n${config}` },
-      { text: `# ~/.ssh/${knownHostsName}${configWritten ? ` (written to ${options.writeSshConfig}.known_hosts)` : ''}\n${knownHosts}` },
+      { text: `# ~/.ssh/${knownHostsName}${configWritten ? ` (written to ${knownHostsFile})` : ''}\n${knownHosts}` },
       ...(roster ? [{ text: `roster: ${login} ${roster} in ${ctx.inventory.file}` }] : []),
       ...writes.blocks(),
     ],

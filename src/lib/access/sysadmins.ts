@@ -9,7 +9,8 @@ import { POSIX_NAME } from '../inventory/kinds.js';
 import { everyMachine, resolveTargets } from '../inventory/targets.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { timestamp } from '../run/output.js';
-import { errorReport, FAILED, hostTable, type ErrorReport, type FailureBlock, type HostEntry, type TableBlock } from '../run/report.js';
+import { errorReport, FAILED, hostTable } from '../run/report.js';
+import type { ErrorReport, FailureBlock, HostEntry, TableBlock } from '../run/report.js';
 import { Semaphore } from '../run/semaphore.js';
 import { command } from '../remote/shell.js';
 import type { ConnectionPool } from '../ssh/pool.js';
@@ -305,7 +306,10 @@ export class LocalWrites {
 
   /** Each local write that failed: what, and why; the hint says what to do now that the hosts are done. */
   notWritten(): { what: string; error: ErrorReport }[] {
-    return this.#failures.map(({ what, error, hint }) => ({ what, error: { message: errorReport(error).message, hint } }));
+    return this.#failures.map(({ what, error, hint }) => ({
+      what,
+      error: { message: errorReport(error).message, hint },
+    }));
   }
 
   /** The same, for the end of the report. */

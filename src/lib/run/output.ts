@@ -62,13 +62,14 @@ const GAP = 2;
  */
 export function table(header: string[], rows: Cell[][], width: number): string {
   const texts = rows.map((row) => row.map((cell) => (typeof cell === 'string' ? cell : cell.text)));
-  const natural = header.map((h, i) => Math.max(h.length, ...texts.flatMap((row) => (row[i] ?? '').split('\n').map((l) => l.length))));
+  const longest = (i: number, pieces: RegExp) =>
+    Math.max(...texts.flatMap((row) => (row[i] ?? '').split(pieces).map((piece) => piece.length)));
+  const natural = header.map((h, i) => Math.max(h.length, longest(i, /\n/)));
   // A column is not narrowed below its header or its longest word (a comma list breaks after its
   // commas), unless the table cannot fit otherwise: an address cut in two is hard to read.
-  const longestWord = (i: number) => Math.max(...texts.flatMap((row) => (row[i] ?? '').split(/\s+|(?<=,)/).map((w) => w.length)));
   const room = width - GAP * (header.length - 1);
   const headers = header.map((h) => h.length);
-  const words = narrowed(natural, header.map((h, i) => Math.max(h.length, longestWord(i))), room);
+  const words = narrowed(natural, header.map((h, i) => Math.max(h.length, longest(i, /\s+|(?<=,)/))), room);
   const widths = sum(words) <= room ? words : narrowed(natural, headers, room);
   const lines = (cells: string[], failed: boolean[]) => {
     const wrapped = cells.map((text, i) => wrap(text, widths[i]!));
