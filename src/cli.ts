@@ -9,7 +9,7 @@ import { register as registerInventoryShow } from './commands/inventory-show.js'
 import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
 import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
 import { registerSections } from './lib/inventory/sections.js';
-import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError } from './lib/run/errors.js';
+import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError, UsageError } from './lib/run/errors.js';
 
 const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
 
@@ -68,7 +68,51 @@ export async function main(argv: string[]): Promise<void> {
     if (!(error instanceof ChatonError) && !(error instanceof CommanderError)) {
       process.stderr.write(`${(error as Error).stack ?? ''}\nThis is a bug in chaton: please report it with the command line above.\n`);
     }
+    if (process.exitCode !== ExitCode.ok) await reportFailure(program, argv.slice(2), error);
   }
+}
+
+/**
+ * Under --json, a command stopped before its own report (a bad flag, no inventory) still prints
+ * the envelope on stdout, with the error: a program reading it always gets one document.
+ */
+async function reportFailure(program: Command, words: string[], error: unknown): Promise<void> {
+  const { command, json } = invocation(program, words);
+  if (!json) return;
+  const { commandName, jsonRenderer } = await import('./lib/run/report.js');
+  const name = commandName(command);
+  const help = ['see chaton', name, '--help'].filter(Boolean).join(' ');
+  const stopped = error instanceof CommanderError ? new UsageError(error.message.replace(/^error: /, ''), help) : error;
+  const exitCode = exitCodeOf(error) as ExitCode;
+  const text = jsonRenderer.render({ command: name, exitCode, hosts: [], error: stopped });
+  process.stdout.write(`${text}\n`);
+}
+
+/**
+ * The subcommand the words name and whether they ask for --json, read without commander: it
+ * failed on them. The value of an option that takes one is skipped (`-i inventory` names a file).
+ */
+function invocation(program: Command, words: string[]): { command: Command; json: boolean } {
+  let command = program;
+  let json = false;
+  for (let i = 0; i < words.length && words[i] !== '--'; i++) {
+    const word = words[i]!;
+    if (word.startsWith('-')) {
+      json ||= word === '--json';
+      const option = optionsOf(command).find((o) => o.long === word || o.short === word);
+      if (option && (option.required || option.optional)) i++;
+    } else {
+      command = command.commands.find((sub) => sub.name() === word) ?? command;
+    }
+  }
+  return { command, json };
+}
+
+/** The options a command accepts: its own and those of the commands above it. */
+function optionsOf(command: Command): Option[] {
+  const all: Option[] = [];
+  for (let at: Command | null = command; at; at = at.parent) all.push(...at.options);
+  return all;
 }
 
 function exitCodeOf(error: unknown): number {

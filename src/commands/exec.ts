@@ -2,7 +2,7 @@
 // prefixed with the host's name, and a summary of exit codes.
 import type { Command } from 'commander';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
-import { ConnectionError, formatError, InterruptedError, LostWhileRunningError } from '../lib/run/errors.js';
+import { ConnectionError, InterruptedError, LostWhileRunningError } from '../lib/run/errors.js';
 import { brief } from '../lib/remote/shell.js';
 import { examples, TARGETS_HELP } from './help.js';
 
@@ -51,6 +51,7 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
   const { resolveTargets } = await import('../lib/inventory/targets.js');
   const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
   const { plural } = await import('../lib/run/output.js');
+  const { errorReport } = await import('../lib/run/report.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);
   const shellText = words.join(' ');
@@ -93,19 +94,19 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
     const key = o.ok ? ending(o.value) : FAILURE_TEXT[failureState(o.error)];
     groups.set(key, [...(groups.get(key) ?? []), o.host.name]);
   }
+  const summary = `exit codes: ${[...groups].map(([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`).join('; ')}`;
   return {
     exitCode: exitCodeFor(outcomes, ctx.signal, failed),
-    json: {
-      command: 'exec',
-      shellText,
-      hosts: outcomes.map((o) =>
-        o.ok
-          ? { host: o.host.name, ok: !failed(o.value), state: endState(o.value), error: null, ...o.value }
-          : { host: o.host.name, ok: false, state: failureState(o.error), error: formatError(o.error), ...NOT_RUN },
-      ),
-    },
+    fields: { shellText },
+    hosts: outcomes.map((o) => {
+      if (!o.ok) {
+        return { host: o.host.name, ok: false, state: failureState(o.error), error: errorReport(o.error), ...NOT_RUN };
+      }
+      const { dryRun: _sent, ...ran } = o.value;
+      return { host: o.host.name, ok: !failed(o.value), state: endState(o.value), error: null, ...ran };
+    }),
     // In dry-run the plan printed above is the report.
-    text: ctx.options.dryRun ? undefined : `exit codes: ${[...groups].map(([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`).join('; ')}`,
+    view: ctx.options.dryRun ? undefined : [{ text: summary }],
   };
 }
 

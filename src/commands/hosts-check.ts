@@ -28,8 +28,8 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
   const { resolveTargets } = await import('../lib/inventory/targets.js');
   const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
   const { kernelRelease } = await import('../lib/remote/facts.js');
-  const { formatError } = await import('../lib/run/errors.js');
-  const { milliseconds, paint, table } = await import('../lib/run/output.js');
+  const { milliseconds } = await import('../lib/run/output.js');
+  const { errorReport, FAILED, hostTable } = await import('../lib/run/report.js');
   const { jumpNames, routeOf } = await import('../lib/ssh/endpoint.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);
@@ -41,31 +41,48 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
       const connection = await ctx.pool.connect(host);
       const started = performance.now();
       const os = await ctx.executor.fact(host, kernelRelease, { onLines: task.verboseLines, drained: task.drained });
-      return { connectMs: connection.info.connectMs, latencyMs: performance.now() - started, kex: connection.info.kex, hostKey: connection.info.hostKey, os };
+      return {
+        connectMs: Math.round(connection.info.connectMs),
+        latencyMs: Math.round(performance.now() - started),
+        kex: connection.info.kex,
+        hostKey: connection.info.hostKey,
+        os,
+      };
     },
     summary: (r) => `${r.os} (${milliseconds(r.latencyMs)})`,
   });
 
+  const entries = outcomes.map((o) => ({
+    host: o.host.name,
+    ok: o.ok,
+    error: o.ok ? null : errorReport(o.error),
+    address: o.host.address,
+    port: o.host.port,
+    via: jumpNames(o.host),
+    ...(o.ok ? o.value : NOT_REACHED),
+  }));
   return {
     exitCode: exitCodeFor(outcomes, ctx.signal),
-    json: {
-      command: 'hosts check',
-      hosts: outcomes.map((o) => ({
-        host: o.host.name,
-        address: o.host.address,
-        port: o.host.port,
-        via: jumpNames(o.host),
-        ok: o.ok,
-        ...(o.ok ? o.value : { error: formatError(o.error) }),
-      })),
-    },
-    text: table(
-      ['HOST', 'ADDRESS', 'VIA', 'CONNECT', 'LATENCY', 'OS'],
-      outcomes.map((o) =>
-        o.ok
-          ? [o.host.name, o.host.address, routeOf(o.host), milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os]
-          : [o.host.name, o.host.address, routeOf(o.host), '-', '-', paint.red(`FAILED: ${formatError(o.error).split('\n')[0]}`)],
+    hosts: entries,
+    view: [
+      hostTable(
+        ['HOST', 'ADDRESS', 'VIA', 'CONNECT', 'LATENCY', 'OS'],
+        entries,
+        outcomes.map((o) => {
+          const where = [o.host.name, o.host.address, routeOf(o.host)];
+          if (!o.ok) return [...where, '-', '-', FAILED];
+          return [...where, milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os];
+        }),
       ),
-    ),
+    ],
   };
 }
+
+/** The fields of a host that was not reached, so that every host has the same shape. */
+const NOT_REACHED: { [K in keyof HostReport]: null } = {
+  connectMs: null,
+  latencyMs: null,
+  kex: null,
+  hostKey: null,
+  os: null,
+};

@@ -22,15 +22,22 @@ export function register(parent: Command): void {
           const found = await findInventory({ flag: options.inventory, env: process.env, cwd: process.cwd() });
           const inventory = await loadInventory(found.path);
           const jumps = inventory.bastions.map((b) => b.name).join(' > ') || 'none';
+          const counts = `${plural(inventory.hosts.length, 'host')}, ${plural(inventory.groups.size, 'group')}`;
           return {
             exitCode: ExitCode.ok,
-            json: { ok: true, file: inventory.file, foundBy: found.source, hosts: inventory.hosts.length, groups: inventory.groups.size, bastions: inventory.bastions.map((b) => b.name) },
-            text: `${inventory.file} (${FOUND_BY[found.source]}): OK: ${plural(inventory.hosts.length, 'host')}, ${plural(inventory.groups.size, 'group')}, bastion: ${jumps}`,
+            hosts: inventory.hosts.map((h) => ({ host: h.name, error: null })),
+            fields: {
+              file: inventory.file,
+              foundBy: found.source,
+              groups: [...inventory.groups.keys()],
+              bastions: inventory.bastions.map((b) => b.name),
+            },
+            view: [{ text: `${inventory.file} (${FOUND_BY[found.source]}): OK: ${counts}, bastion: ${jumps}` }],
           };
         } catch (error) {
           // Without --json the problems are printed as the error message, on stderr.
           if (!(error instanceof InventoryError) || !options.json) throw error;
-          return { exitCode: ExitCode.usage, json: { ok: false, problems: error.problems } };
+          return { exitCode: ExitCode.usage, hosts: [], error, fields: { problems: error.problems } };
         }
       });
     });

@@ -1,5 +1,6 @@
 // `chaton inventory show`: the resolved hosts, and how each one is reached.
 import type { Command } from 'commander';
+import type { Block } from '../lib/run/report.js';
 import { examples, TARGETS_HELP } from './help.js';
 
 export function register(parent: Command): void {
@@ -13,13 +14,13 @@ export function register(parent: Command): void {
       const { resolveTargets } = await import('../lib/inventory/targets.js');
       const { secretsOf, sysadminsOf } = await import('../lib/access/inventory.js');
       const { ExitCode } = await import('../lib/run/errors.js');
-      const { table } = await import('../lib/run/output.js');
       const { jumpNames, routeOf } = await import('../lib/ssh/endpoint.js');
       await runLocal(cmd, async (options) => {
         const inventory = await inventoryFor(options);
         const hosts = resolveTargets(inventory, targets);
-        const rows = hosts.map((h) => ({
-          name: h.name,
+        const entries = hosts.map((h) => ({
+          host: h.name,
+          error: null,
           address: h.address,
           port: h.port,
           user: h.user,
@@ -36,26 +37,28 @@ export function register(parent: Command): void {
           keyCount: s.keys.length,
         }));
         const secrets = secretsOf(inventory).map(({ name, description }) => ({ name, description }));
-        const sections = [
-          table(
-            ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],
-            hosts.map((h) => [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', h.roles.join(',') || '-', h.groups.join(',') || '-', routeOf(h)]),
-          ),
+        const view: Block[] = [
+          {
+            columns: ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],
+            rows: hosts.map((h) => {
+              const list = (names: string[]) => names.join(',') || '-';
+              return [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', list(h.roles), list(h.groups), routeOf(h)];
+            }),
+            failures: [],
+          },
         ];
         if (sysadmins.length > 0) {
-          sections.push(
-            table(
-              ['SYSADMIN', 'NAME', 'SUDO', 'PROXMOX ROLE', 'KEYS'],
-              sysadmins.map((s) => [s.login, s.name ?? '-', s.sudo ? 'yes' : 'no', s.proxmoxRole ?? '-', String(s.keyCount)]),
-            ),
-          );
+          view.push({
+            columns: ['SYSADMIN', 'NAME', 'SUDO', 'PROXMOX ROLE', 'KEYS'],
+            rows: sysadmins.map((s) => [
+              s.login, s.name ?? '-', s.sudo ? 'yes' : 'no', s.proxmoxRole ?? '-', String(s.keyCount),
+            ]),
+            failures: [],
+          });
         }
-        if (secrets.length > 0) sections.push(`shared secrets: ${secrets.map((secret) => secret.name).join(', ')}`);
-        return {
-          exitCode: ExitCode.ok,
-          json: { file: inventory.file, hosts: rows, sysadmins, secrets },
-          text: sections.join('\n\n'),
-        };
+        if (secrets.length > 0) view.push({ text: `shared secrets: ${secrets.map((secret) => secret.name).join(', ')}` });
+        const fields = { file: inventory.file, sysadmins, secrets };
+        return { exitCode: ExitCode.ok, hosts: entries, fields, view };
       });
     });
 }

@@ -46,7 +46,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const { escapeUnprintable } = await import('../lib/run/printable.js');
   const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/proxmox/pveum.js');
   const {
-    applyChanges, askSshdAboutKeys, checkLogin, LocalWrites, LoginLocks, reportJson, reportTable, summarise,
+    applyChanges, askSshdAboutKeys, checkLogin, hostChangesTable, hostEntries, LocalWrites, LoginLocks, summarise,
     sysadminTargets,
   } = await import('../lib/access/sysadmins.js');
   const { checkRosterWritable, removeSysadmin } = await import('../lib/access/roster.js');
@@ -129,22 +129,23 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const secrets = secretsOf(ctx.inventory);
   const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
   const rotate = secrets.length
-    ? `\nShared secrets ${login} may have seen: rotate them now\n${secrets.map((s) => `  - ${s.name}: ${escapeUnprintable(s.description.trim())}`).join('\n')}`
-    : '\nNo shared secrets are listed under secrets: in the inventory: think of what they knew (passphrases, tokens) and rotate it.';
+    ? `Shared secrets ${login} may have seen: rotate them now\n${secrets.map((s) => `  - ${s.name}: ${escapeUnprintable(s.description.trim())}`).join('\n')}`
+    : 'No shared secrets are listed under secrets: in the inventory: think of what they knew (passphrases, tokens) and rotate it.';
+  const entries = hostEntries(outcomes);
   return {
     exitCode,
-    json: {
-      command: 'offboard sysadmin',
+    hosts: entries,
+    fields: {
       login,
-      hosts: reportJson(outcomes),
       secretsToRotate: secrets.map((s) => ({ name: s.name, description: s.description })),
-      ...(roster ? { roster } : {}),
-      ...writes.json(),
+      roster: roster ?? null,
+      notWritten: writes.notWritten(),
     },
-    text: [
-      `${reportTable(outcomes)}${ctx.options.dryRun ? '' : rotate}`,
-      ...(roster ? [`roster: ${login} ${roster} from ${ctx.inventory.file}`] : []),
-      ...writes.text(),
-    ].join('\n'),
+    view: [
+      hostChangesTable(outcomes, entries),
+      ...(ctx.options.dryRun ? [] : [{ text: rotate }]),
+      ...(roster ? [{ text: `roster: ${login} ${roster} from ${ctx.inventory.file}` }] : []),
+      ...writes.blocks(),
+    ],
   };
 }

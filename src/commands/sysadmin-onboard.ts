@@ -74,7 +74,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/proxmox/pveum.js');
   const {
     applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LocalWrites, LoginLocks, loginsAsNewcomer,
-    newcomerIdentity, newcomerSshConfig, reportJson, reportTable, summarise, sysadminTargets,
+    hostChangesTable, hostEntries, newcomerIdentity, newcomerSshConfig, summarise, sysadminTargets,
   } = await import('../lib/access/sysadmins.js');
   type HostChanges = import('../lib/access/sysadmins.js').HostChanges;
   type HostOutcome<T> = import('../lib/run/fan-out.js').HostOutcome<T>;
@@ -213,27 +213,27 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   }
   const { config, knownHosts } = sshConfig;
   const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
+  const entries = hostEntries(outcomes);
+  const configTitle = configWritten ? `written to ${options.writeSshConfig}` : `${login}'s ~/.ssh/config`;
+  const knownHostsFile = `${options.writeSshConfig}.known_hosts`;
   return {
     exitCode,
-    json: {
-      command: 'onboard sysadmin',
+    hosts: entries,
+    fields: {
       login,
       keys: keys.map((k) => ({ fingerprint: k.fingerprint, kind: k.kind, bits: k.bits })),
-      hosts: reportJson(outcomes),
       sshConfig: config,
       knownHosts,
-      ...(roster ? { roster } : {}),
-      ...writes.json(),
+      roster: roster ?? null,
+      notWritten: writes.notWritten(),
     },
-    text: [
-      reportTable(outcomes),
-      `\n# ${configWritten ? `written to ${options.writeSshConfig}` : `${login}'s ~/.ssh/config`}`,
-      config,
-      `# ~/.ssh/${knownHostsName}${configWritten ? ` (written to ${options.writeSshConfig}.known_hosts)` : ''}`,
-      knownHosts,
-      ...(roster ? [`roster: ${login} ${roster} in ${ctx.inventory.file}`] : []),
-      ...writes.text(),
-    ].join('\n'),
+    view: [
+      hostChangesTable(outcomes, entries),
+      { text: `# ${configTitle}\n${config}` },
+      { text: `# ~/.ssh/${knownHostsName}${configWritten ? ` (written to ${knownHostsFile})` : ''}\n${knownHosts}` },
+      ...(roster ? [{ text: `roster: ${login} ${roster} in ${ctx.inventory.file}` }] : []),
+      ...writes.blocks(),
+    ],
   };
 }
 

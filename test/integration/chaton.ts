@@ -83,3 +83,28 @@ export async function addUser(lab: Lab, host: string, user: string, sudoers: str
   const result = await lab.run(host, ['sh', '-c', script, 'sh', user, sudoers ?? ''], { input: pub });
   assert.equal(result.exitCode, 0, result.stderr);
 }
+
+/**
+ * The text of one cell of a report table, found by the host's row and the column's header: the
+ * lines a wrapped cell takes are joined by spaces.
+ */
+export function cell(stdout: string, host: string, column: string): string {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((line) => line.startsWith(`${host} `));
+  assert.ok(start >= 0, `no row for ${host} in:\n${stdout}`);
+  const header = lines.slice(0, start).findLast((line) => line.startsWith('HOST '));
+  assert.ok(header, `no table header above ${host}'s row`);
+  const from = header.indexOf(` ${column}`) + 1;
+  const to = header.slice(from + column.length).search(/\S/);
+  const end = lines.findIndex((line, i) => i > start && !line.startsWith(' '));
+  return lines
+    .slice(start, end < 0 ? undefined : end)
+    .map((line) => (to < 0 ? line.slice(from) : line.slice(from, from + column.length + to)).trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** A report's failures as one line each (message) and one for the hint: the text wrapped to 80 columns, unwrapped. */
+export function unwrapped(stdout: string): string {
+  return stdout.replace(/\n +(?![ →])/g, ' ');
+}

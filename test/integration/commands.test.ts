@@ -152,9 +152,9 @@ describe('a link that drops while a command runs', () => {
         },
       });
       assert.equal(run.code, 1, run.stderr);
-      const [report] = JSON.parse(run.stdout).hosts as { state: string; error: string }[];
+      const [report] = JSON.parse(run.stdout).hosts as { state: string; error: { message: string } }[];
       assert.equal(report!.state, 'lost');
-      assert.match(report!.error, /connection lost while it ran .*: its outcome is unknown/);
+      assert.match(report!.error.message, /connection lost while it ran .*: its outcome is unknown/);
       assert.doesNotMatch(run.stderr, /unreachable/);
     } finally {
       await lab.linkUp('host002');

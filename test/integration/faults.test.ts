@@ -30,10 +30,10 @@ describe('faults', () => {
     try {
       const run = await chaton(['-i', inventory, '--json', 'hosts', 'check', 'all'], { env });
       assert.equal(run.code, 4, run.stderr);
-      const hosts = JSON.parse(run.stdout).hosts as { host: string; ok: boolean; error?: string }[];
+      const hosts = JSON.parse(run.stdout).hosts as { host: string; ok: boolean; error: { message: string } | null }[];
       const byName = new Map(hosts.map((h) => [h.host, h]));
-      assert.match(byName.get('host002')!.error!, /host002 \(198\.18\.\d+\.32:22\): no answer through bastion within 2 s/);
-      assert.match(byName.get('host003')!.error!, /bastion could not reach host003 .*refused/i);
+      assert.match(byName.get('host002')!.error!.message, /host002 \(198\.18\.\d+\.32:22\): no answer through bastion within 2 s/);
+      assert.match(byName.get('host003')!.error!.message, /bastion could not reach host003 .*refused/i);
       assert.equal(hosts.filter((h) => h.ok).length, hosts.length - 2);
     } finally {
       await lab.linkUp('host002');

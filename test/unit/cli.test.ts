@@ -141,7 +141,7 @@ describe('chaton inventory check and show', () => {
     const run = chaton(['-i', BROKEN, '--json', 'inventory', 'check']);
     assert.equal(run.code, 2);
     const doc = JSON.parse(run.stdout);
-    assert.equal(doc.ok, false);
+    assert.equal(doc.error.hint, 'fix these 8 problems; inventory.example.yaml documents every key');
     assert.equal(doc.exitCode, 2);
     assert.deepEqual(doc.problems[0].position, { file: BROKEN, line: 4, col: 11 });
     assert.equal(doc.problems.length, 8);
@@ -151,13 +151,15 @@ describe('chaton inventory check and show', () => {
     const run = chaton(['-i', EXAMPLE, '--json', 'inventory', 'show', 'role:backup']);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(
-      JSON.parse(run.stdout).hosts.map((h: { name: string; address: string; port: number; via: string[] }) => [h.name, h.address, h.port, h.via]),
+      JSON.parse(run.stdout).hosts.map((h: { host: string; address: string; port: number; via: string[] }) => [h.host, h.address, h.port, h.via]),
       [
         ['pbs', '10.0.0.20', 22, ['bastion']],
         ['offsite', 'backup.example.org', 2222, []],
       ],
     );
     const text = chaton(['-i', EXAMPLE, 'inventory', 'show', 'offsite']);
-    assert.match(text.stdout, /^offsite\s+backup\.example\.org:2222\s+borg\s+-\s+backup\s+backups,infrastructure\s+direct$/m);
+    // Not a terminal: 80 columns, the comma list of groups wrapped after its comma.
+    assert.match(text.stdout, /^offsite\s+backup\.example\.org:2222\s+borg\s+-\s+backup\s+backups,\s+direct\n\s+infrastructure$/m);
+    for (const line of text.stdout.split('\n')) assert.ok(line.length <= 80, line);
   });
 });

@@ -8,7 +8,9 @@ import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, Usa
 import { POSIX_NAME } from '../inventory/kinds.js';
 import { everyMachine, resolveTargets } from '../inventory/targets.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { paint, table, timestamp } from '../run/output.js';
+import { timestamp } from '../run/output.js';
+import { errorReport, FAILED, hostTable } from '../run/report.js';
+import type { ErrorReport, FailureBlock, HostEntry, TableBlock } from '../run/report.js';
 import { Semaphore } from '../run/semaphore.js';
 import { command } from '../remote/shell.js';
 import type { ConnectionPool } from '../ssh/pool.js';
@@ -243,21 +245,32 @@ export async function applyChanges(ctx: RunContext, host: Host, task: HostTask, 
   }
 }
 
+/** The host's line in the progress: the changes themselves are listed there as they run, and in the report. */
 export function summarise(report: HostChanges): string {
   if (report.changes.length === 0) return 'unchanged';
-  return `${report.dryRun ? 'would change' : 'changed'}: ${report.changes.join('; ')}`;
+  return `${report.dryRun ? 'would change' : 'changed'} (${report.changes.length})`;
 }
 
-/** Each host's report for --json, or why it failed. */
-export function reportJson(outcomes: HostOutcome<HostChanges>[]): Record<string, unknown>[] {
-  return outcomes.map((o) => ({ host: o.host.name, ok: o.ok, ...(o.ok ? o.value : { error: formatError(o.error) }) }));
+/** Each host's entry: what changed and what was checked, or why it failed (then not known: null). */
+export function hostEntries(outcomes: HostOutcome<HostChanges>[]): HostEntry[] {
+  return outcomes.map((o) =>
+    o.ok
+      ? { host: o.host.name, ok: true, error: null, changes: o.value.changes, verified: o.value.verified }
+      : { host: o.host.name, ok: false, error: errorReport(o.error), changes: null, verified: null },
+  );
 }
 
-/** One line per host: what changed and what was checked, or why it failed. */
-export function reportTable(outcomes: HostOutcome<HostChanges>[]): string {
-  return table(
+/** One row per host, a change or a check per line; the errors of failed hosts under the table. */
+export function hostChangesTable(outcomes: HostOutcome<HostChanges>[], entries: HostEntry[]): TableBlock {
+  return hostTable(
     ['HOST', 'RESULT', 'CHECKED'],
-    outcomes.map((o) => (o.ok ? [o.host.name, summarise(o.value), o.value.verified.join('; ') || '-'] : [o.host.name, paint.red(`FAILED: ${formatError(o.error).split('\n')[0]}`), '-'])),
+    entries,
+    outcomes.map((o) => {
+      if (!o.ok) return [o.host.name, FAILED, '-'];
+      const { changes, dryRun, verified } = o.value;
+      const result = changes.length ? [dryRun ? 'would change:' : 'changed:', ...changes].join('\n') : 'unchanged';
+      return [o.host.name, result, verified.join('\n') || '-'];
+    }),
   );
 }
 
@@ -291,15 +304,17 @@ export class LocalWrites {
     return this.#failures.length > 0 && hosts === ExitCode.ok ? ExitCode.partial : hosts;
   }
 
-  json(): Record<string, unknown> {
-    if (this.#failures.length === 0) return {};
-    return { notWritten: this.#failures.map(({ what, error, hint }) => ({ what, error: formatError(error), hint })) };
+  /** Each local write that failed: what, and why; the hint says what to do now that the hosts are done. */
+  notWritten(): { what: string; error: ErrorReport }[] {
+    return this.#failures.map(({ what, error, hint }) => ({
+      what,
+      error: { message: errorReport(error).message, hint },
+    }));
   }
 
-  /** One paragraph per failure, for the end of the report. */
-  text(): string[] {
-    const title = (what: string) => paint.red(`NOT WRITTEN: ${what}:`);
-    return this.#failures.map(({ what, error, hint }) => `${title(what)} ${formatError(error)}\n  → ${hint}`);
+  /** The same, for the end of the report. */
+  blocks(): FailureBlock[] {
+    return this.notWritten().map(({ what, error }) => ({ failure: `NOT WRITTEN: ${what}`, error }));
   }
 }
 

@@ -1,7 +1,7 @@
 // Everything one run of a remote command shares: options, inventory, connections, the executor.
 import { hostAuditCommand, hostAuditTrailer, operatorName, type AuditRecord } from './audit.js';
 import type { Command } from '../remote/shell.js';
-import { formatError, type ExitCode } from './errors.js';
+import { formatError } from './errors.js';
 import { Executor } from '../remote/executor.js';
 import { Identities } from '../ssh/identities.js';
 import type { Host, Inventory } from '../inventory/types.js';
@@ -20,13 +20,8 @@ export interface GlobalOptions {
   acceptNew: boolean;
 }
 
-/** What a command hands back: the exit code and its report, as JSON and as text. */
-export interface CommandResult {
-  exitCode: ExitCode;
-  json: Record<string, unknown>;
-  /** Printed on stdout after the progress, unless --json. */
-  text?: string;
-}
+/** What a command hands back: the report model (see report.ts), rendered by the lifecycle. */
+export type { CommandResult } from './report.js';
 
 export class RunContext {
   /** Things the operator must know that are not failures (e.g. a host key was added). */

@@ -9,7 +9,8 @@ import { everyMachine } from '../inventory/targets.js';
 import { loadInventory } from '../inventory/load.js';
 import { appendAuditRecord, auditOutcome, type AuditRecord } from './audit.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { announceColour, paint, setColour, wantsColour, type OutputMode } from './output.js';
+import { announceColour, outputWidth, paint, setColour, wantsColour, type OutputMode } from './output.js';
+import { commandName, rendererFor } from './report.js';
 
 export function globalOptions(cmd: Command): GlobalOptions {
   const raw = cmd.optsWithGlobals();
@@ -53,13 +54,10 @@ export async function inventoryFor(options: GlobalOptions): Promise<Inventory> {
   return loadInventory(found.path);
 }
 
-/** Prints a command's report: one JSON document on stdout with --json, else its text. */
-export function report(options: GlobalOptions, result: CommandResult, extra: Record<string, unknown> = {}): void {
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ...result.json, ...extra, exitCode: result.exitCode }, null, 2)}\n`);
-  } else if (result.text) {
-    process.stdout.write(`${result.text}\n`);
-  }
+/** Prints a command's report on stdout: one JSON document with --json, else its text. */
+export function report(options: GlobalOptions, command: string, result: CommandResult): void {
+  const text = rendererFor(options, outputWidth()).render({ ...result, command });
+  if (text !== undefined) process.stdout.write(`${text}\n`);
   process.exitCode = result.exitCode;
 }
 
@@ -67,7 +65,7 @@ export function report(options: GlobalOptions, result: CommandResult, extra: Rec
 export async function runLocal(cmd: Command, body: (options: GlobalOptions) => Promise<CommandResult>): Promise<void> {
   const options = globalOptions(cmd);
   outputMode(options, process.env);
-  report(options, await body(options));
+  report(options, commandName(cmd), await body(options));
 }
 
 /** Runs a command that works on hosts: builds the context, handles Ctrl-C, audits, reports. */
@@ -113,17 +111,21 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
     } catch (error) {
       // A shared step failed before any host was touched: report it like any other result.
       if (!(error instanceof ChatonError)) throw error;
-      result = { exitCode: abort.signal.aborted ? ExitCode.interrupted : error.exitCode, json: { error: formatError(error) } };
+      result = { exitCode: abort.signal.aborted ? ExitCode.interrupted : error.exitCode, hosts: [], error };
       process.stderr.write(`${paint.red('error:')} ${formatError(error)}\n`);
     }
     const audit = await auditChanges(ctx, result.exitCode);
     for (const notice of ctx.notices) process.stderr.write(`${paint.yellow('note:')} ${notice}\n`);
     if (options.dryRun && !options.json) printPlan(ctx);
-    report(options, result, {
-      ...(options.dryRun ? { dryRun: true, planned: plannedAsJson(ctx) } : {}),
-      ...(ctx.notices.length ? { notices: ctx.notices } : {}),
-      ...(audit ? { audit } : {}),
-    });
+    // What every remote command adds to its own fields.
+    const fields = {
+      ...result.fields,
+      dryRun: options.dryRun,
+      ...(options.dryRun ? { planned: plannedAsJson(ctx) } : {}),
+      notices: ctx.notices,
+      audit: audit ?? null,
+    };
+    report(options, commandName(cmd), { ...result, fields });
   } finally {
     ctx.pool.closeAll();
     process.off('SIGINT', onSignal);

@@ -1,6 +1,5 @@
 // How chaton speaks: to a person at a terminal (live progress, colour), to cron (plain
 // timestamped lines, no ANSI codes), or to a program (--json on stdout, progress on stderr).
-import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance } from 'chalk';
 
 export interface OutputMode {
@@ -53,24 +52,98 @@ export function timestamp(date = new Date()): string {
   );
 }
 
-/** A plain table: columns padded to their widest cell, colour codes not counted. */
-export function table(header: string[], rows: string[][]): string {
-  const all = [header.map((h) => paint.bold(h)), ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => stripVTControlCharacters(row[i] ?? '').length)));
-  return all
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - stripVTControlCharacters(cell).length)))
-        .join('  ')
+/** A table cell: its text (`\n` starts a new line in it), in red when it tells of a failure. */
+export type Cell = string | { text: string; failed: true };
+
+/** Two spaces between columns. */
+const GAP = 2;
+
+/**
+ * A table at most `width` columns wide: when the cells do not fit, the widest columns are
+ * narrowed (never below their header) and their text wrapped at spaces inside the column.
+ * A table that cannot fit even so is as narrow as it can be: the terminal wraps the rest.
+ */
+export function table(header: string[], rows: Cell[][], width: number): string {
+  const texts = rows.map((row) => row.map((cell) => (typeof cell === 'string' ? cell : cell.text)));
+  const longest = (i: number, pieces: RegExp) =>
+    Math.max(...texts.flatMap((row) => (row[i] ?? '').split(pieces).map((piece) => piece.length)));
+  const natural = header.map((h, i) => Math.max(h.length, longest(i, /\n/)));
+  // A column is not narrowed below its header or its longest word (a comma list breaks after its
+  // commas), unless the table cannot fit otherwise: an address cut in two is hard to read.
+  const room = width - GAP * (header.length - 1);
+  const headers = header.map((h) => h.length);
+  const words = narrowed(natural, header.map((h, i) => Math.max(h.length, longest(i, /\s+|(?<=,)/))), room);
+  const widths = sum(words) <= room ? words : narrowed(natural, headers, room);
+  const lines = (cells: string[], failed: boolean[]) => {
+    const wrapped = cells.map((text, i) => wrap(text, widths[i]!));
+    const height = Math.max(...wrapped.map((w) => w.length));
+    return Array.from({ length: height }, (_, k) =>
+      wrapped
+        .map((w, i) => {
+          const text = w[k] ?? '';
+          const shown = failed[i] ? paint.red(text) : text;
+          return i === wrapped.length - 1 ? shown : shown + ' '.repeat(widths[i]! - text.length);
+        })
+        .join(' '.repeat(GAP))
         .trimEnd(),
-    )
-    .join('\n');
+    );
+  };
+  return [
+    ...lines(header, []).map((line) => paint.bold(line)),
+    ...rows.flatMap((row, r) => lines(texts[r]!, row.map((cell) => typeof cell !== 'string'))),
+  ].join('\n');
+}
+
+function sum(numbers: number[]): number {
+  return numbers.reduce((a, b) => a + b, 0);
+}
+
+/** Column widths that fit `room`: the widest are cut to one cap, none below its floor. */
+function narrowed(natural: number[], floors: number[], room: number): number[] {
+  const at = (cap: number) => natural.map((n, i) => Math.max(Math.min(n, cap), floors[i]!));
+  let cap = Math.max(...natural);
+  while (cap > 1 && sum(at(cap)) > room) cap--;
+  return at(cap);
+}
+
+/**
+ * Text wrapped at spaces to `width` columns (a longer word is broken after a comma, or cut);
+ * each of its own lines is wrapped apart, and lines after the first of each start with `indent`.
+ */
+export function wrap(text: string, width: number, indent = ''): string[] {
+  return text.split('\n').flatMap((line) => {
+    const out: string[] = [];
+    const room = () => Math.max(width - (out.length ? indent.length : 0), 1);
+    let current = '';
+    for (const word of line.split(' ')) {
+      if (current && current.length + 1 + word.length <= room()) {
+        current += ` ${word}`;
+        continue;
+      }
+      if (current) out.push(current);
+      current = word;
+      while (current.length > room()) {
+        // A comma list breaks after a comma when it can, else the word is cut.
+        const cut = current.lastIndexOf(',', room() - 1) + 1 || room();
+        out.push(current.slice(0, cut));
+        current = current.slice(cut);
+      }
+    }
+    out.push(current);
+    return out.map((piece, i) => (i === 0 ? piece : indent + piece));
+  });
+}
+
+/** The width of stdout: the terminal's, or 80 when it is not a terminal (a pipe, a file, cron's mail). */
+export function outputWidth(stdout: NodeJS.WriteStream = process.stdout): number {
+  return stdout.isTTY && stdout.columns ? stdout.columns : 80;
 }
 
 export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
+/** Timings are kept in whole milliseconds (as in JSON): the text says no more than that. */
 export function milliseconds(ms: number): string {
-  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+  return `${Math.round(ms)} ms`;
 }

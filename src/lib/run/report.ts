@@ -1,0 +1,134 @@
+// One report model per run, rendered for whoever reads it. A command hands back its result
+// (hosts, its own fields, how a person reads it); a renderer turns it into text for a terminal
+// or one JSON document. Nagios and Prometheus output come with `backup verify`, each as one more
+// Renderer chosen in rendererFor().
+import type { Command } from 'commander';
+import { ChatonError, type ExitCode } from './errors.js';
+import { paint, table, wrap, type Cell } from './output.js';
+
+/** The version of the JSON envelope: raised when a field changes meaning or goes away, not when one is added. */
+export const SCHEMA_VERSION = 1;
+
+/** An error as JSON: what went wrong, and the next step for the operator (null when there is none). */
+export interface ErrorReport {
+  message: string;
+  hint: string | null;
+}
+
+export function errorReport(error: unknown): ErrorReport {
+  if (error instanceof ChatonError) return { message: error.message, hint: error.hint ?? null };
+  return { message: error instanceof Error ? error.message : String(error), hint: null };
+}
+
+/** One host's entry in every report: its name, why it failed (null when it did not), the command's fields. */
+export interface HostEntry {
+  host: string;
+  error: ErrorReport | null;
+  [field: string]: unknown;
+}
+
+/** A failure told in full under a table or at the end of a report: `about: message`, then `→ hint`. */
+export interface FailureBlock {
+  failure: string;
+  error: ErrorReport;
+}
+
+/** A table whose failing hosts' errors are told in full under it (their cells say FAILED). */
+export interface TableBlock {
+  columns: string[];
+  rows: Cell[][];
+  failures: FailureBlock[];
+}
+
+/**
+ * How a person reads a report: tables, failures, and text shown as it is (a config file, a
+ * status line that names a file: wrapping it would break the name that one copies or greps).
+ */
+export type Block = TableBlock | FailureBlock | { text: string };
+
+/** What a command hands back. */
+export interface CommandResult {
+  exitCode: ExitCode;
+  hosts: HostEntry[];
+  /** The command's own fields in the JSON envelope. */
+  fields?: Record<string, unknown>;
+  /** What stopped the command as a whole (told on stderr too): null when nothing did. */
+  error?: unknown;
+  /** Printed on stdout after the progress, unless --json. */
+  view?: Block[];
+}
+
+/** A result and the command that made it ("noun verb", as typed). */
+export interface Report extends CommandResult {
+  command: string;
+}
+
+/** A subcommand's name as typed, "noun verb" (e.g. "hosts check", "exec"); "" for the program itself. */
+export function commandName(cmd: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = cmd; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
+export interface Renderer {
+  /** What goes on stdout, if anything. */
+  render(report: Report): string | undefined;
+}
+
+/** The one JSON document: the same envelope for every command, then the command's own fields. */
+export const jsonRenderer: Renderer = {
+  render: (report) =>
+    JSON.stringify(
+      {
+        chaton: SCHEMA_VERSION,
+        command: report.command,
+        exitCode: report.exitCode,
+        error: report.error === undefined || report.error === null ? null : errorReport(report.error),
+        hosts: report.hosts,
+        ...report.fields,
+      },
+      null,
+      2,
+    ),
+};
+
+/** For a person: tables and failures fitted to `width` columns, blocks apart by a blank line. */
+export function textRenderer(width: number): Renderer {
+  return {
+    render: (report) =>
+      report.view?.length ? report.view.map((block) => renderBlock(block, width)).join('\n\n') : undefined,
+  };
+}
+
+export function rendererFor(options: { json: boolean }, width: number): Renderer {
+  return options.json ? jsonRenderer : textRenderer(width);
+}
+
+function renderBlock(block: Block, width: number): string {
+  if ('columns' in block) {
+    return [table(block.columns, block.rows, width), ...block.failures.map((f) => renderFailure(f, width))].join('\n');
+  }
+  if ('failure' in block) return renderFailure(block, width);
+  return block.text.trimEnd();
+}
+
+function renderFailure({ failure, error }: FailureBlock, width: number): string {
+  // Messages about a host often start with its name already: it is not said twice.
+  const text = error.message.startsWith(`${failure}: `) ? error.message : `${failure}: ${error.message}`;
+  const lines = wrap(text, width, '  ');
+  lines[0] = paint.red(lines[0]!.slice(0, failure.length + 1)) + lines[0]!.slice(failure.length + 1);
+  if (error.hint) lines.push(...wrap(`→ ${error.hint}`, width - 2, '  ').map((line) => `  ${line}`));
+  return lines.join('\n');
+}
+
+/** The table block of per-host results: a failed host's cell says FAILED, its error follows the table. */
+export function hostTable(columns: string[], hosts: HostEntry[], rows: Cell[][]): TableBlock {
+  return {
+    columns,
+    rows,
+    failures: hosts.flatMap((entry) => (entry.error ? [{ failure: entry.host, error: entry.error }] : [])),
+  };
+}
+
+/** The cell of a failed host; its error is told under the table. */
+export const FAILED: Cell = { text: 'FAILED (see below)', failed: true };
