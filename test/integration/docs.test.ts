@@ -231,7 +231,8 @@ async function readmeLines(): Promise<string[]> {
   const prose: string[] = [];
   let inBlock = false;
   for (const line of text.split('\n')) {
-    if (line.startsWith('```')) inBlock = !inBlock;
+    // A fence may be indented, inside a list item.
+    if (line.trimStart().startsWith('```')) inBlock = !inBlock;
     else (inBlock ? blocks : prose).push(line);
   }
   // An inline code span may go on over a line break, which Markdown shows as a space.
