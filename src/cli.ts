@@ -9,7 +9,9 @@ import { register as registerInventoryShow } from './commands/inventory-show.js'
 import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
 import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
 import { registerSections } from './lib/inventory/sections.js';
+import { suggest } from './lib/inventory/suggest.js';
 import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError, UsageError } from './lib/run/errors.js';
+import { outputWidth, reflowHelp } from './lib/run/text.js';
 
 const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
 
@@ -28,6 +30,14 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
     .addHelpText('after', `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json\n  chaton onboard sysadmin jdupont --key jdupont.pub --sudo\n  chaton offboard sysadmin jdupont`)
     .showHelpAfterError('(add --help for usage)')
+    // Set before the subcommands are added: they inherit it. Every --help lists the global
+    // options its examples use, and its prose fits the terminal (80 columns when not one).
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(reflowHelp(text, outputWidth())),
+      getOutHelpWidth: () => outputWidth(),
+      getErrHelpWidth: () => outputWidth(process.stderr),
+    })
     .exitOverride()
     .hook('preAction', registerDomainSections);
 
@@ -58,8 +68,13 @@ function packageVersion(): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Whoever read chaton's output went away (`chaton --help | head -3`): the rest is not wanted.
+  // A run on hosts adds its own listener, which stops the remote commands (see lifecycle.ts).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', quietOnClosedOutput);
   const program = buildProgram();
   try {
+    const unknown = unknownCommand(program, argv.slice(2));
+    if (unknown) throw unknown;
     await program.parseAsync(argv);
   } catch (error) {
     process.exitCode = exitCodeOf(error);
@@ -113,6 +128,38 @@ function optionsOf(command: Command): Option[] {
   const all: Option[] = [];
   for (let at: Command | null = command; at; at = at.parent) all.push(...at.options);
   return all;
+}
+
+function quietOnClosedOutput(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
+}
+
+/**
+ * A command word that names no command: commander would show the top help for `chaton disk swap
+ * --help` and exit 0, so it is refused here first, with the closest command as a suggestion.
+ */
+function unknownCommand(program: Command, words: string[]): UsageError | undefined {
+  let command = program;
+  for (let i = 0; i < words.length && words[i] !== '--'; i++) {
+    const word = words[i]!;
+    if (word.startsWith('-')) {
+      const option = optionsOf(command).find((o) => o.long === word || o.short === word);
+      if (option && (option.required || option.optional)) i++;
+      continue;
+    }
+    // A command without subcommands takes the rest as its arguments.
+    if (command.commands.length === 0) return undefined;
+    const sub = command.commands.find((candidate) => candidate.name() === word);
+    if (!sub) {
+      const names = command.commands.map((candidate) => candidate.name());
+      const closest = suggest(word, names);
+      const where = command === program ? 'chaton' : `chaton ${command.name()}`;
+      const hint = closest ? `did you mean ${where} ${closest}? (${where} --help lists them)` : `${where} --help lists them`;
+      return new UsageError(`unknown command '${word}' (${where} has: ${names.join(', ')})`, hint);
+    }
+    command = sub;
+  }
+  return undefined;
 }
 
 function exitCodeOf(error: unknown): number {

@@ -1,7 +1,7 @@
 // The chaton binary without any host: help, usage errors, inventory check and show, and the
 // promise that `chaton --help` loads neither ssh2 nor listr2.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -161,5 +161,42 @@ describe('chaton inventory check and show', () => {
     // Not a terminal: 80 columns, the comma list of groups wrapped after its comma.
     assert.match(text.stdout, /^offsite\s+backup\.example\.org:2222\s+borg\s+-\s+backup\s+backups,\s+direct\n\s+infrastructure$/m);
     for (const line of text.stdout.split('\n')) assert.ok(line.length <= 80, line);
+  });
+});
+
+describe('help at a terminal and in a pipe', () => {
+  it('ends quietly when whoever reads it goes away (`chaton --help | head -3`)', async () => {
+    const child = spawn(process.execPath, [CHATON, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reader is gone before chaton writes a byte.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  });
+
+  it('refuses an unknown command with exit 2, even with --help, and suggests the closest', () => {
+    const disk = chaton(['disk', 'swap', '--help']);
+    assert.equal(disk.code, 2);
+    assert.equal(disk.stdout, '');
+    assert.match(disk.stderr, /unknown command 'disk' \(chaton has: inventory, hosts, exec, onboard, offboard\)/);
+    const typo = chaton(['inventory', 'chek']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /did you mean chaton inventory check\?/);
+  });
+
+  it('lists the global options in every subcommand help, its examples use them', () => {
+    const run = chaton(['inventory', 'check', '--help']);
+    assert.match(run.stdout, /Global Options:\n(.*\n)*\s+-i, --inventory <file>/);
+    assert.match(run.stdout, /--json/);
+  });
+
+  it('fits its prose to 80 columns when not on a terminal; command lines to copy stay whole', () => {
+    for (const words of [[], ['onboard', 'sysadmin'], ['offboard', 'sysadmin'], ['exec']]) {
+      const help = chaton([...words, '--help']).stdout;
+      const long = help.split('\n').filter((line) => line.length > 80 && !/^ {2}chaton /.test(line));
+      assert.deepEqual(long, [], `chaton ${words.join(' ')} --help`);
+    }
   });
 });

@@ -19,7 +19,7 @@ export const EXIT_CODE_TABLE: readonly [ExitCode, string][] = [
   [ExitCode.usage, 'usage or inventory error: nothing was changed'],
   [ExitCode.refused, 'refused by a safety check (or not confirmed): nothing was changed'],
   [ExitCode.partial, 'partial: some targets failed, the others were done'],
-  [ExitCode.connection, 'connection or host-key failure (bastion unreachable, key changed or unknown)'],
+  [ExitCode.connection, 'connection or host-key failure (bastion down, key changed or unknown)'],
   [ExitCode.interrupted, 'interrupted (Ctrl-C or SIGTERM): what was done is reported'],
 ];
 

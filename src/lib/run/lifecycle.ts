@@ -9,7 +9,8 @@ import { everyMachine } from '../inventory/targets.js';
 import { loadInventory } from '../inventory/load.js';
 import { appendAuditRecord, auditOutcome, type AuditRecord } from './audit.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { announceColour, outputWidth, paint, setColour, wantsColour, type OutputMode } from './output.js';
+import { announceColour, paint, setColour, wantsColour, type OutputMode } from './output.js';
+import { outputWidth } from './text.js';
 import { commandName, rendererFor } from './report.js';
 
 export function globalOptions(cmd: Command): GlobalOptions {

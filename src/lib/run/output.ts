@@ -1,6 +1,7 @@
 // How chaton speaks: to a person at a terminal (live progress, colour), to cron (plain
 // timestamped lines, no ANSI codes), or to a program (--json on stdout, progress on stderr).
 import { Chalk, type ChalkInstance } from 'chalk';
+import { wrap } from './text.js';
 
 export interface OutputMode {
   json: boolean;
@@ -104,39 +105,6 @@ function narrowed(natural: number[], floors: number[], room: number): number[] {
   let cap = Math.max(...natural);
   while (cap > 1 && sum(at(cap)) > room) cap--;
   return at(cap);
-}
-
-/**
- * Text wrapped at spaces to `width` columns (a longer word is broken after a comma, or cut);
- * each of its own lines is wrapped apart, and lines after the first of each start with `indent`.
- */
-export function wrap(text: string, width: number, indent = ''): string[] {
-  return text.split('\n').flatMap((line) => {
-    const out: string[] = [];
-    const room = () => Math.max(width - (out.length ? indent.length : 0), 1);
-    let current = '';
-    for (const word of line.split(' ')) {
-      if (current && current.length + 1 + word.length <= room()) {
-        current += ` ${word}`;
-        continue;
-      }
-      if (current) out.push(current);
-      current = word;
-      while (current.length > room()) {
-        // A comma list breaks after a comma when it can, else the word is cut.
-        const cut = current.lastIndexOf(',', room() - 1) + 1 || room();
-        out.push(current.slice(0, cut));
-        current = current.slice(cut);
-      }
-    }
-    out.push(current);
-    return out.map((piece, i) => (i === 0 ? piece : indent + piece));
-  });
-}
-
-/** The width of stdout: the terminal's, or 80 when it is not a terminal (a pipe, a file, cron's mail). */
-export function outputWidth(stdout: NodeJS.WriteStream = process.stdout): number {
-  return stdout.isTTY && stdout.columns ? stdout.columns : 80;
 }
 
 export function plural(count: number, word: string): string {

@@ -4,7 +4,8 @@
 // Renderer chosen in rendererFor().
 import type { Command } from 'commander';
 import { ChatonError, type ExitCode } from './errors.js';
-import { paint, table, wrap, type Cell } from './output.js';
+import { paint, table, type Cell } from './output.js';
+import { wrap } from './text.js';
 
 /** The version of the JSON envelope: raised when a field changes meaning or goes away, not when one is added. */
 export const SCHEMA_VERSION = 1;
