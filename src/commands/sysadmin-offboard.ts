@@ -61,7 +61,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const writes = new LocalWrites();
   let proxmoxDisabled = false;
 
-  let outcomes: import('../lib/run/fan-out.js').HostOutcome<HostChanges>[];
+  let outcomes: import('../lib/run/phases.js').HostOutcome<HostChanges>[];
   let roster: string | undefined;
   // The locks are kept until the roster is saved: a waiting onboard then comes after all of it.
   try {

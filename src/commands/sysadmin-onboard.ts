@@ -74,7 +74,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     newcomerIdentity, newcomerSshConfig, reportJson, reportTable, summarise, sysadminTargets,
   } = await import('../lib/access/sysadmins.js');
   type HostChanges = import('../lib/access/sysadmins.js').HostChanges;
-  type HostOutcome<T> = import('../lib/run/fan-out.js').HostOutcome<T>;
+  type HostOutcome<T> = import('../lib/run/phases.js').HostOutcome<T>;
 
   // Everything is checked before any host is touched.
   checkLogin(login, ctx.inventory);
