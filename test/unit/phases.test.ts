@@ -25,7 +25,17 @@ const hosts = inventory.hosts as Host[];
 function fakeRun(options: Partial<GlobalOptions> = {}, signal = new AbortController().signal) {
   const audited: string[] = [];
   const ctx = {
-    options: { dryRun: false, yes: false, json: false, verbose: false, quiet: true, concurrency: 4, color: false, acceptNew: false, ...options },
+    options: {
+      dryRun: false,
+      yes: false,
+      json: false,
+      verbose: false,
+      quiet: true,
+      concurrency: 4,
+      color: false,
+      acceptNew: false,
+      ...options,
+    },
     mode: { json: false, quiet: true, verbose: false, colour: false, interactive: false },
     signal,
     auditHost: async (host: Host, outcome: string) => {
@@ -48,8 +58,15 @@ function probeThenChange(log: string[]) {
       return accounts[host.name]!;
     },
   });
-  const found = () => probe.succeeded().filter((s) => s.value).map((s) => s.host.name);
-  const question = () => (found().length ? `Lock jdupont on the ${found().length} hosts where the account exists (${found().join(', ')})?` : undefined);
+  const found = () =>
+    probe
+      .succeeded()
+      .filter((s) => s.value)
+      .map((s) => s.host.name);
+  const question = () =>
+    found().length
+      ? `Lock jdupont on the ${found().length} hosts where the account exists (${found().join(', ')})?`
+      : undefined;
   const change = fanOutPhase({
     title: 'Lock',
     hosts: () => probe.succeeded().map((s) => s.host),
@@ -91,14 +108,27 @@ describe('runPhases', () => {
     assert.deepEqual(log.slice(1, 4).sort(), ['probe pve1', 'probe pve2', 'probe pve3']);
     assert.equal(log[4], 'between');
     assert.deepEqual(log.slice(5).sort(), ['change pve1', 'change pve3']);
-    assert.deepEqual(change.hosts.map((h) => h.name), ['pve1', 'pve3']);
+    assert.deepEqual(
+      change.hosts.map((h) => h.name),
+      ['pve1', 'pve3'],
+    );
 
     const outcomes = hostOutcomes(hosts, [probe], change);
-    assert.deepEqual(outcomes.map((o) => [o.host.name, o.ok]), [['pve1', true], ['pve2', false], ['pve3', false]]);
+    assert.deepEqual(
+      outcomes.map((o) => [o.host.name, o.ok]),
+      [
+        ['pve1', true],
+        ['pve2', false],
+        ['pve3', false],
+      ],
+    );
     assert.deepEqual(outcomes[0]!.ok && outcomes[0]!.value, 'changed pve1');
     assert.ok(!outcomes[1]!.ok && outcomes[1]!.error instanceof RefusedError, 'pve2 keeps the probe phase refusal');
     assert.ok(!outcomes[2]!.ok && outcomes[2]!.error instanceof VerificationError);
-    assert.match(String(!outcomes[2]!.ok && (outcomes[2]!.error as Error).message), /^pve3: verification failed: sshd still accepts/);
+    assert.match(
+      String(!outcomes[2]!.ok && (outcomes[2]!.error as Error).message),
+      /^pve3: verification failed: sshd still accepts/,
+    );
     // A verification that failed counts as a failure: one done, two failed.
     assert.equal(exitCodeFor(outcomes, ctx.signal), ExitCode.partial);
     // Each host's audit comes when its work ends: a failure, or the end of its last phase.
@@ -113,7 +143,10 @@ describe('runPhases', () => {
     const failing: Phase = { kind: 'step', title: 'Lock', run: async () => Promise.reject(refused) };
     await assert.rejects(runPhases(ctx, [failing, ...phases], 'lines'), (error) => error === refused);
     assert.deepEqual(log, []);
-    assert.ok(change.outcomes.every((o) => !o.ok), 'no host of a phase that never started counts as done');
+    assert.ok(
+      change.outcomes.every((o) => !o.ok),
+      'no host of a phase that never started counts as done',
+    );
   });
 
   it('stops after a fan-out phase where every host had to succeed and one did not', async () => {
@@ -129,9 +162,15 @@ describe('runPhases', () => {
       },
     });
     const after: Phase = { kind: 'step', title: 'Reboot', run: async () => void log.push('reboot') };
-    await assert.rejects(runPhases(ctx, [drain, after], 'lines'), (error) => error instanceof PhaseFailedError && /Drain: failed on pve2/.test(error.message));
+    await assert.rejects(
+      runPhases(ctx, [drain, after], 'lines'),
+      (error) => error instanceof PhaseFailedError && /Drain: failed on pve2/.test(error.message),
+    );
     assert.deepEqual(log, []);
-    assert.deepEqual(drain.succeeded().map((s) => s.host.name), ['pve1', 'pve3']);
+    assert.deepEqual(
+      drain.succeeded().map((s) => s.host.name),
+      ['pve1', 'pve3'],
+    );
   });
 
   it('asks after the probes, with what they found; without a terminal or --yes it refuses before any change', async () => {
@@ -141,7 +180,10 @@ describe('runPhases', () => {
     await assert.rejects(runPhases(ctx, phases, 'live'), (error) => {
       assert.ok(error instanceof RefusedError);
       assert.equal(error.exitCode, ExitCode.refused);
-      assert.match(error.message, /^Lock jdupont on the 2 hosts where the account exists \(pve1, pve3\)\? Nobody can answer here/);
+      assert.match(
+        error.message,
+        /^Lock jdupont on the 2 hosts where the account exists \(pve1, pve3\)\? Nobody can answer here/,
+      );
       assert.match(error.hint ?? '', /--yes/);
       return true;
     });
@@ -180,7 +222,8 @@ function pollUntil(done: number, waiting = 'pve2: waiting for the lock on sysadm
   let polls = 0;
   return {
     polls: () => polls,
-    poll: async (): Promise<Polled<string>> => (++polls >= done ? { done: true, value: `after ${polls}` } : { done: false, waiting }),
+    poll: async (): Promise<Polled<string>> =>
+      ++polls >= done ? { done: true, value: `after ${polls}` } : { done: false, waiting },
   };
 }
 
@@ -193,7 +236,15 @@ describe('waitUntil', () => {
   it('returns what the poll found once it is there, saying once what it waits for, with its bound', async () => {
     const lines: string[] = [];
     const { poll } = pollUntil(3);
-    const value = await waitUntil({ poll, boundMs: 120_000, intervalMs: 1, signal: new AbortController().signal, progress: (l) => lines.push(l), live: false, ...failures });
+    const value = await waitUntil({
+      poll,
+      boundMs: 120_000,
+      intervalMs: 1,
+      signal: new AbortController().signal,
+      progress: (l) => lines.push(l),
+      live: false,
+      ...failures,
+    });
     assert.equal(value, 'after 3');
     assert.deepEqual(lines, ['pve2: waiting for the lock on sysadmin nina, held by alice (at most 2 minutes)']);
   });
@@ -201,8 +252,18 @@ describe('waitUntil', () => {
   it('gives up with its own error once the bound is reached', async () => {
     const { poll, polls } = pollUntil(Infinity);
     await assert.rejects(
-      waitUntil({ poll, boundMs: 20, intervalMs: 1, signal: new AbortController().signal, progress: () => {}, live: false, ...failures }),
-      (error) => error instanceof RefusedError && error.message === 'gave up: pve2: waiting for the lock on sysadmin nina, held by alice',
+      waitUntil({
+        poll,
+        boundMs: 20,
+        intervalMs: 1,
+        signal: new AbortController().signal,
+        progress: () => {},
+        live: false,
+        ...failures,
+      }),
+      (error) =>
+        error instanceof RefusedError &&
+        error.message === 'gave up: pve2: waiting for the lock on sysadmin nina, held by alice',
     );
     assert.ok(polls() >= 2);
   });
@@ -210,31 +271,76 @@ describe('waitUntil', () => {
   it('ends its pause at once on Ctrl-C, with its own error', { timeout: 10_000 }, async () => {
     const abort = new AbortController();
     const { poll } = pollUntil(Infinity, 'waiting for pve1 to drain');
-    const waiting = waitUntil({ poll, boundMs: 3_600_000, intervalMs: 3_600_000, signal: abort.signal, progress: () => abort.abort(), live: true, ...failures });
-    await assert.rejects(waiting, (error) => error instanceof InterruptedError && error.message === 'interrupted: waiting for pve1 to drain');
+    const waiting = waitUntil({
+      poll,
+      boundMs: 3_600_000,
+      intervalMs: 3_600_000,
+      signal: abort.signal,
+      progress: () => abort.abort(),
+      live: true,
+      ...failures,
+    });
+    await assert.rejects(
+      waiting,
+      (error) => error instanceof InterruptedError && error.message === 'interrupted: waiting for pve1 to drain',
+    );
   });
 
   it('polls nothing once interrupted', async () => {
     const abort = new AbortController();
     abort.abort();
     const { poll, polls } = pollUntil(1);
-    await assert.rejects(waitUntil({ poll, boundMs: 1000, intervalMs: 1, signal: abort.signal, progress: () => {}, live: false, ...failures }), InterruptedError);
+    await assert.rejects(
+      waitUntil({
+        poll,
+        boundMs: 1000,
+        intervalMs: 1,
+        signal: abort.signal,
+        progress: () => {},
+        live: false,
+        ...failures,
+      }),
+      InterruptedError,
+    );
     assert.equal(polls(), 0);
   });
 
   it('without a terminal, says it still waits on timestamped lines; on one, redraws its line', async () => {
     const plain: string[] = [];
-    await waitUntil({ ...pollUntil(4), boundMs: 60_000, intervalMs: 1, everyMs: 0, signal: new AbortController().signal, progress: (l) => plain.push(l), live: false, ...failures });
+    await waitUntil({
+      ...pollUntil(4),
+      boundMs: 60_000,
+      intervalMs: 1,
+      everyMs: 0,
+      signal: new AbortController().signal,
+      progress: (l) => plain.push(l),
+      live: false,
+      ...failures,
+    });
     assert.equal(plain.length, 3);
     assert.equal(plain[0], 'pve2: waiting for the lock on sysadmin nina, held by alice (at most 1 minute)');
     for (const line of plain.slice(1)) {
-      assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d pve2: waiting for the lock .*alice: still waiting after \d+ s \(at most 1 minute\)$/);
+      assert.match(
+        line,
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d pve2: waiting for the lock .*alice: still waiting after \d+ s \(at most 1 minute\)$/,
+      );
     }
     const live: string[] = [];
-    await waitUntil({ ...pollUntil(3), boundMs: 90_000, intervalMs: 1, signal: new AbortController().signal, progress: (l) => live.push(l), live: true, ...failures });
-    assert.deepEqual(live.map((l) => l.replace(/\d+ s so far/, 'N s so far')), [
-      'pve2: waiting for the lock on sysadmin nina, held by alice (at most 1 min 30 s)',
-      'pve2: waiting for the lock on sysadmin nina, held by alice (N s so far, at most 1 min 30 s)',
-    ]);
+    await waitUntil({
+      ...pollUntil(3),
+      boundMs: 90_000,
+      intervalMs: 1,
+      signal: new AbortController().signal,
+      progress: (l) => live.push(l),
+      live: true,
+      ...failures,
+    });
+    assert.deepEqual(
+      live.map((l) => l.replace(/\d+ s so far/, 'N s so far')),
+      [
+        'pve2: waiting for the lock on sysadmin nina, held by alice (at most 1 min 30 s)',
+        'pve2: waiting for the lock on sysadmin nina, held by alice (N s so far, at most 1 min 30 s)',
+      ],
+    );
   });
 });

@@ -45,12 +45,21 @@ export class FanOutPhase<T> {
 
   /** Each of its hosts' outcome, in its order; a host that never ran its work was interrupted. */
   get outcomes(): HostOutcome<T>[] {
-    return this.hosts.map((host) => this.#outcomes.get(host.name) ?? { host, ok: false, error: new InterruptedError(`${host.name}: not started: interrupted`) });
+    return this.hosts.map(
+      (host) =>
+        this.#outcomes.get(host.name) ?? {
+          host,
+          ok: false,
+          error: new InterruptedError(`${host.name}: not started: interrupted`),
+        },
+    );
   }
 
   /** The hosts whose work succeeded, with what it returned: those a later phase goes on with. */
   succeeded(): { host: Host; value: T }[] {
-    return this.outcomes.flatMap((o) => (o.ok && this.spec.failed?.(o.value) !== true ? [{ host: o.host, value: o.value }] : []));
+    return this.outcomes.flatMap((o) =>
+      o.ok && this.spec.failed?.(o.value) !== true ? [{ host: o.host, value: o.value }] : [],
+    );
   }
 
   /** What the work on `host` returned, if it ran to its end. */
@@ -109,7 +118,10 @@ export function fanOutPhase<T>(spec: FanOutSpec<T>): FanOutPhase<T> {
 /** A fan-out phase that had a host fail while every host had to succeed. */
 export class PhaseFailedError extends ChatonError {
   constructor(title: string, failed: Host[]) {
-    super(`${title}: failed on ${failed.map((h) => h.name).join(', ')}; the later steps were not started`, ExitCode.failed);
+    super(
+      `${title}: failed on ${failed.map((h) => h.name).join(', ')}; the later steps were not started`,
+      ExitCode.failed,
+    );
   }
 }
 
@@ -125,7 +137,9 @@ export async function runPhases(ctx: RunContext, phases: Phase[], style: Style):
       case 'connect':
         return connectionSteps(ctx, phase.hosts);
       case 'step':
-        return [{ title: phase.title, task: (_, task: Wrapper) => phase.run(display.stepProgress(task), display.live) }];
+        return [
+          { title: phase.title, task: (_, task: Wrapper) => phase.run(display.stepProgress(task), display.live) },
+        ];
       case 'confirm':
         return [
           {
@@ -143,11 +157,20 @@ export async function runPhases(ctx: RunContext, phases: Phase[], style: Style):
         return fanOutTasks(ctx, display, phase, phase === lastFanOut);
     }
   });
-  await new Listr<unknown, any, any>(tasks, { ...display.renderer(), exitOnError: true, registerSignalListeners: false }).run();
+  await new Listr<unknown, any, any>(tasks, {
+    ...display.renderer(),
+    exitOnError: true,
+    registerSignalListeners: false,
+  }).run();
 }
 
 /** A fan-out phase: one task per host, at most --concurrency at once; then its check, if every host must succeed. */
-function fanOutTasks<T>(ctx: RunContext, display: Display, phase: FanOutPhase<T>, last: boolean): ListrTask<unknown, any, any>[] {
+function fanOutTasks<T>(
+  ctx: RunContext,
+  display: Display,
+  phase: FanOutPhase<T>,
+  last: boolean,
+): ListrTask<unknown, any, any>[] {
   const { spec } = phase;
   const tasks: ListrTask<unknown, any, any>[] = [
     {
@@ -177,7 +200,15 @@ function fanOutTasks<T>(ctx: RunContext, display: Display, phase: FanOutPhase<T>
   return tasks;
 }
 
-async function runHost<T>(ctx: RunContext, display: Display, phase: FanOutPhase<T>, host: Host, task: Wrapper, width: number, last: boolean): Promise<void> {
+async function runHost<T>(
+  ctx: RunContext,
+  display: Display,
+  phase: FanOutPhase<T>,
+  host: Host,
+  task: Wrapper,
+  width: number,
+  last: boolean,
+): Promise<void> {
   const { spec } = phase;
   if (ctx.signal.aborted) {
     phase.record({ host, ok: false, error: new InterruptedError(`${host.name}: not started: interrupted`) });
@@ -193,7 +224,11 @@ async function runHost<T>(ctx: RunContext, display: Display, phase: FanOutPhase<
   phase.record(outcome);
   const failed = phase.failedOn(host);
   // A host's syslog line is written when its work ends: it failed here, or this was its last phase.
-  if (failed || last) await ctx.auditHost(host, hostAuditOutcome(failed ? { error: outcome.ok ? undefined : outcome.error } : undefined));
+  if (failed || last)
+    await ctx.auditHost(
+      host,
+      hostAuditOutcome(failed ? { error: outcome.ok ? undefined : outcome.error } : undefined),
+    );
   if (!outcome.ok) throw new Error(formatError(outcome.error));
   const summary = spec.summary?.(outcome.value);
   if (failed) throw new Error(`${host.name}: ${summary ?? 'failed'}`);
@@ -204,13 +239,23 @@ async function runHost<T>(ctx: RunContext, display: Display, phase: FanOutPhase<
  * Each host's outcome over several fan-out phases: its first error, else what the last phase
  * made of it. A host that an earlier phase left out is reported by the phase where it failed.
  */
-export function hostOutcomes<T>(hosts: Host[], earlier: FanOutPhase<unknown>[], last: FanOutPhase<T>): HostOutcome<T>[] {
+export function hostOutcomes<T>(
+  hosts: Host[],
+  earlier: FanOutPhase<unknown>[],
+  last: FanOutPhase<T>,
+): HostOutcome<T>[] {
   const lastOutcomes = new Map(last.outcomes.map((o) => [o.host.name, o]));
   return hosts.map((host) => {
     for (const phase of earlier) {
       const failure = phase.outcomes.find((o) => o.host.name === host.name && !o.ok);
       if (failure && !failure.ok) return failure;
     }
-    return lastOutcomes.get(host.name) ?? { host, ok: false, error: new InterruptedError(`${host.name}: not started: interrupted`) };
+    return (
+      lastOutcomes.get(host.name) ?? {
+        host,
+        ok: false,
+        error: new InterruptedError(`${host.name}: not started: interrupted`),
+      }
+    );
   });
 }

@@ -15,7 +15,10 @@ export async function confirm(ctx: RunContext, task: Wrapper, question: string):
     return;
   }
   if (!ctx.mode.interactive) {
-    throw new RefusedError(`${question} Nobody can answer here (no terminal), so nothing was done.`, 'add --yes to confirm on the command line');
+    throw new RefusedError(
+      `${question} Nobody can answer here (no terminal), so nothing was done.`,
+      'add --yes to confirm on the command line',
+    );
   }
   const { confirm: yesNo } = await import('@inquirer/prompts');
   const yes = await ask(task, yesNo, { message: question, default: false });
@@ -23,21 +26,33 @@ export async function confirm(ctx: RunContext, task: Wrapper, question: string):
 }
 
 /** A key's passphrase; undefined without a terminal (the key is then skipped). */
-export async function askPassphrase(mode: OutputMode, task: Wrapper, file: string, retry: boolean): Promise<string | undefined> {
+export async function askPassphrase(
+  mode: OutputMode,
+  task: Wrapper,
+  file: string,
+  retry: boolean,
+): Promise<string | undefined> {
   if (!mode.interactive) return undefined;
   const { password } = await import('@inquirer/prompts');
   return ask(task, password, { message: `${retry ? 'Wrong passphrase. ' : ''}Passphrase for ${file}`, mask: true });
 }
 
 /** A question through listr2's prompt adapter; Ctrl-C at the question is an interruption. */
-async function ask<Config, Answer>(task: Wrapper, prompt: (config: Config) => Promise<Answer>, config: Config): Promise<Answer> {
+async function ask<Config, Answer>(
+  task: Wrapper,
+  prompt: (config: Config) => Promise<Answer>,
+  config: Config,
+): Promise<Answer> {
   const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
   try {
     // The adapter's typing wants inquirer's own Prompt type; ours is the same function, narrower.
-    const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as { run(prompt: unknown, config: unknown): Promise<Answer> };
+    const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as {
+      run(prompt: unknown, config: unknown): Promise<Answer>;
+    };
     return await adapter.run(prompt, config);
   } catch (error) {
-    if ((error as Error).name === 'ExitPromptError') throw new InterruptedError('interrupted at the question: nothing was done');
+    if ((error as Error).name === 'ExitPromptError')
+      throw new InterruptedError('interrupted at the question: nothing was done');
     throw error;
   }
 }
