@@ -41,8 +41,10 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const { accountFact, keyOfLine } = await import('../lib/access/account.js');
   const { offboardChanges } = await import('../lib/access/account-changes.js');
   const { sudoRights } = await import('../lib/access/sudo.js');
-  const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
-  const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
+  const { exitCodeFor } = await import('../lib/run/fan-out.js');
+  const { fanOutPhase, hostOutcomes, runPhases } = await import('../lib/run/phases.js');
+  const { ExitCode, VerificationError } = await import('../lib/run/errors.js');
+  const { plural } = await import('../lib/run/output.js');
   const { escapeUnprintable } = await import('../lib/run/printable.js');
   const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/proxmox/pveum.js');
   const {
@@ -63,58 +65,84 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const writes = new LocalWrites();
   let proxmoxDisabled = false;
 
-  let outcomes: import('../lib/run/fan-out.js').HostOutcome<HostChanges>[];
+  let outcomes: import('../lib/run/phases.js').HostOutcome<HostChanges>[];
   let roster: string | undefined;
+  // What each host has left of their access: read first, so that the question can say it.
+  const probe = fanOutPhase({
+    title: `Read ${login}'s access`,
+    hosts,
+    work: async (host) => {
+      locks.check(host);
+      const state = await ctx.executor.fact(host, accountFact(login, []));
+      const changes = offboardChanges(host.name, state, login, options.removeHome === true);
+      const proxmox = host.roles.includes('pve') ? proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login) : [];
+      return { state, changes, toChange: changes.length + proxmox.length > 0 };
+    },
+    summary: (plan) => (plan.state.account ? 'the account exists' : 'no account'),
+  });
+  const question = () => {
+    const found = probe.succeeded().filter(({ value }) => value.state.account || value.toChange);
+    if (found.length === 0) return undefined;
+    const names = found.map(({ host }) => host.name).join(', ');
+    const locked = found.filter(({ value }) => !value.toChange).length;
+    const already = locked ? `; already locked on ${locked === found.length ? 'all of them' : locked}` : '';
+    const home = options.removeHome ? ', and REMOVE their home directories' : '';
+    return `Lock ${login} and end their sessions on the ${plural(found.length, 'host')} where the account exists (${names}${already})${home}?`;
+  };
+  const offboarding = fanOutPhase<HostChanges>({
+    title: `Offboard ${login}`,
+    hosts: () => probe.succeeded().map(({ host }) => host),
+    work: async (host, task) => {
+      const { state, changes } = probe.valueOn(host)!;
+      const report = await applyChanges(
+        ctx,
+        host,
+        task,
+        changes,
+        host.roles.includes('pve')
+          ? async () => {
+              // Read again in the cluster's turn: another node may have disabled the user since.
+              const proxmox = proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login);
+              if (proxmox.length) proxmoxDisabled = true;
+              return proxmox;
+            }
+          : undefined,
+      );
+      if (ctx.options.dryRun) return report;
+
+      // The proof: no way in left, by the host's own account data and by sshd itself.
+      const problems: string[] = [];
+      const after = await ctx.executor.fact(host, accountFact(login, []));
+      if (after.account && (!after.password?.startsWith('!') || after.expireDay !== 1)) problems.push('the account is not locked and expired');
+      if (after.keysFile || after.keys2File) problems.push('authorized_keys is still there');
+      if (after.sudoers !== undefined) problems.push(`sudoers drop-in still there`);
+      if (after.processes > 0) problems.push(`${after.processes} processes still run`);
+      const oldKeys = [...new Set([...state.keyLines, ...state.keyLines2, ...rosterKeys].map((line) => keyOfLine(line)?.key).filter((k): k is string => !!k))];
+      const verdicts = await askSshdAboutKeys(ctx, host, login, oldKeys);
+      if (verdicts.accepted.length) problems.push(`sshd still accepts ${verdicts.accepted.length} of their keys`);
+      else if (verdicts.refused.length) report.verified.push(`sshd refuses ${verdicts.refused.length === 1 ? 'the old key' : `all ${verdicts.refused.length} old keys`}`);
+      else if (!verdicts.notAsked.length) report.verified.push('no old key known to try: the account is locked and expired');
+      // sshd refuses every key of an expired account; the proof for these rests on that.
+      if (verdicts.notAsked.length) report.verified.push(`${verdicts.notAsked.length} security-key key(s) not asked (ssh2 cannot): the account is locked and expired`);
+      if (after.account) {
+        const rights = await ctx.executor.fact(host, sudoRights(login));
+        // The account cannot log in any more; other rules are the host's own, shown not removed.
+        if (rights.length) report.verified.push(`sudoers still has rules for ${login} (not chaton's): ${rights.join('; ')}`);
+      }
+      if (problems.length) throw new VerificationError(host.name, problems, `look at ${login}'s account on ${host.name}, then rerun`);
+      return report;
+    },
+    summary: summarise,
+  });
+  const lock = locks.step(hosts);
   // The locks are kept until the roster is saved: a waiting onboard then comes after all of it.
   try {
-    outcomes = await fanOut<HostChanges>(ctx, {
-      title: `Offboard ${login}`,
-      hosts,
-      style: 'live',
-      confirm: `Lock ${login} and end their sessions on ${hosts.length} hosts${options.removeHome ? ', and REMOVE their home directories' : ''}?`,
-      prepare: locks.step(hosts),
-      work: async (host, task) => {
-        locks.check(host);
-        const state = await ctx.executor.fact(host, accountFact(login, []));
-        const report = await applyChanges(
-          ctx,
-          host,
-          task,
-          offboardChanges(host.name, state, login, options.removeHome === true),
-          host.roles.includes('pve')
-            ? async () => {
-                const proxmox = proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login);
-                if (proxmox.length) proxmoxDisabled = true;
-                return proxmox;
-              }
-            : undefined,
-        );
-        if (ctx.options.dryRun) return report;
-
-        // The proof: no way in left, by the host's own account data and by sshd itself.
-        const problems: string[] = [];
-        const after = await ctx.executor.fact(host, accountFact(login, []));
-        if (after.account && (!after.password?.startsWith('!') || after.expireDay !== 1)) problems.push('the account is not locked and expired');
-        if (after.keysFile || after.keys2File) problems.push('authorized_keys is still there');
-        if (after.sudoers !== undefined) problems.push(`sudoers drop-in still there`);
-        if (after.processes > 0) problems.push(`${after.processes} processes still run`);
-        const oldKeys = [...new Set([...state.keyLines, ...state.keyLines2, ...rosterKeys].map((line) => keyOfLine(line)?.key).filter((k): k is string => !!k))];
-        const verdicts = await askSshdAboutKeys(ctx, host, login, oldKeys);
-        if (verdicts.accepted.length) problems.push(`sshd still accepts ${verdicts.accepted.length} of their keys`);
-        else if (verdicts.refused.length) report.verified.push(`sshd refuses ${verdicts.refused.length === 1 ? 'the old key' : `all ${verdicts.refused.length} old keys`}`);
-        else if (!verdicts.notAsked.length) report.verified.push('no old key known to try: the account is locked and expired');
-        // sshd refuses every key of an expired account; the proof for these rests on that.
-        if (verdicts.notAsked.length) report.verified.push(`${verdicts.notAsked.length} security-key key(s) not asked (ssh2 cannot): the account is locked and expired`);
-        if (after.account) {
-          const rights = await ctx.executor.fact(host, sudoRights(login));
-          // The account cannot log in any more; other rules are the host's own, shown not removed.
-          if (rights.length) report.verified.push(`sudoers still has rules for ${login} (not chaton's): ${rights.join('; ')}`);
-        }
-        if (problems.length) throw new ChatonError(`${host.name}: ${problems.join('; ')}`, ExitCode.failed, `look at ${login}'s account on ${host.name}, then rerun`);
-        return report;
-      },
-      summary: summarise,
-    });
+    await runPhases(
+      ctx,
+      [{ kind: 'connect', hosts }, ...(lock ? [{ kind: 'step' as const, ...lock }] : []), probe, { kind: 'confirm', question }, offboarding],
+      'live',
+    );
+    outcomes = hostOutcomes(hosts, [probe], offboarding);
     // Only once every host is done: a partial offboard keeps them listed, for the rerun's proof.
     if (saving && exitCodeFor(outcomes, ctx.signal) === ExitCode.ok) {
       const file = ctx.inventory.file;

@@ -62,13 +62,15 @@ ${examples(
 }
 
 async function onboard(ctx: RunContext, login: string, options: OnboardOptions): Promise<CommandResult> {
-  const { accountFact } = await import('../lib/access/account.js');
+  const { accountFact, keyOfLine } = await import('../lib/access/account.js');
   const { onboardChanges } = await import('../lib/access/account-changes.js');
   const { EMAIL, epochDay, isCalendarDate, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } = await import('../lib/access/fields.js');
   const { sudoersCheck, sudoersContent, sudoRights } = await import('../lib/access/sudo.js');
-  const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
+  const { exitCodeFor } = await import('../lib/run/fan-out.js');
+  const { fanOutPhase, hostOutcomes, runPhases } = await import('../lib/run/phases.js');
+  const { plural } = await import('../lib/run/output.js');
   const { POSIX_NAME } = await import('../lib/inventory/kinds.js');
-  const { ChatonError, ExitCode, RefusedError, UsageError } = await import('../lib/run/errors.js');
+  const { ExitCode, RefusedError, UsageError, VerificationError } = await import('../lib/run/errors.js');
   const { writeFileAtomically } = await import('../lib/run/files.js');
   const { readPublicKeys } = await import('../lib/access/public-keys.js');
   const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/proxmox/pveum.js');
@@ -77,7 +79,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     hostChangesTable, hostEntries, newcomerIdentity, newcomerSshConfig, summarise, sysadminTargets,
   } = await import('../lib/access/sysadmins.js');
   type HostChanges = import('../lib/access/sysadmins.js').HostChanges;
-  type HostOutcome<T> = import('../lib/run/fan-out.js').HostOutcome<T>;
+  type HostOutcome<T> = import('../lib/run/phases.js').HostOutcome<T>;
 
   // Everything is checked before any host is touched.
   checkLogin(login, ctx.inventory);
@@ -111,63 +113,86 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   let sshConfig: { config: string; knownHosts: string };
   let configWritten: boolean | undefined;
   const knownHostsName = 'chaton_known_hosts';
+  // Each host's account as it is, its changes planned and its sudo rule judged, before any change.
+  const probe = fanOutPhase({
+    title: `Read ${login}'s access`,
+    hosts,
+    work: async (host) => {
+      locks.check(host);
+      const wanted = { login, name: options.name, keys, sudo, groups, expires: options.expires, exclusive: options.exclusive === true, forwardingOnly: forwardingOnly(host) };
+      const state = await ctx.executor.fact(host, accountFact(login, groups));
+      const changes = onboardChanges(host.name, state, wanted, today);
+      const rule = sudo !== undefined && !wanted.forwardingOnly ? sudoersContent(login, sudo) : undefined;
+      if (rule !== undefined) {
+        // This host's own sudo judges the rule before anything changes (visudo runs again at install).
+        const check = await ctx.executor.run(host, sudoersCheck(rule), { kind: 'probe', check: false });
+        if (check.code !== 0) {
+          throw new RefusedError(`${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; nothing was changed on ${host.name}`, 'fix --sudo-commands (commands need full paths)');
+        }
+      }
+      const given = new Set(keys.map((k) => keyOfLine(k.line)?.key));
+      const others = state.keyLines.filter((line) => keyOfLine(line) !== undefined && !given.has(keyOfLine(line)!.key)).length;
+      return { changes, rule, others };
+    },
+  });
+  // --exclusive removes keys: asked once the probes have counted them, and only if there are some.
+  const question = () => {
+    const removing = probe.succeeded().filter(({ value }) => value.others > 0);
+    if (!options.exclusive || removing.length === 0) return undefined;
+    const count = removing.reduce((sum, { value }) => sum + value.others, 0);
+    const names = removing.map(({ host }) => host.name).join(', ');
+    return `Remove ${plural(count, 'key')} not given from ${login}'s authorized_keys, on ${plural(removing.length, 'host')} (${names})?`;
+  };
+  const onboarding = fanOutPhase<HostChanges>({
+    title: `Onboard ${login}`,
+    hosts: () => probe.succeeded().map(({ host }) => host),
+    work: async (host, task) => {
+      const { changes, rule } = probe.valueOn(host)!;
+      // The Proxmox plan is made in the cluster's turn, before any change, so that a refusal changes nothing.
+      const role = host.roles.includes('pve') ? options.proxmoxRole : undefined;
+      const report = await applyChanges(
+        ctx,
+        host,
+        task,
+        changes,
+        role === undefined
+          ? undefined
+          : async () => {
+              const cluster = await ctx.executor.fact(host, proxmoxFact(login));
+              if (!cluster.roles.includes(role)) {
+                throw new RefusedError(`${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`, `choose one of ${cluster.roles.join(', ')}`);
+              }
+              return proxmoxOnboardChanges(cluster, { login, role, name: options.name, email: options.email, expire: options.expires ? epochDay(options.expires) * 86_400 : 0 });
+            },
+      );
+      if (ctx.options.dryRun) return report;
+
+      // Proof from the host's own tools: the account as it is now, sshd, sudo.
+      const problems: string[] = [];
+      const after = await ctx.executor.fact(host, accountFact(login, []));
+      if (!after.account || !after.password || after.password.startsWith('!') || (after.expireDay !== undefined && after.expireDay <= today)) problems.push('the account is missing, locked or expired');
+      else report.verified.push(`account uid ${after.account.uid}`);
+      const verdicts = await askSshdAboutKeys(ctx, host, login, keys.map((k) => k.line));
+      if (verdicts.refused.length) problems.push(`sshd refuses ${verdicts.refused.length} of the ${keys.length} keys for ${login}`);
+      else if (verdicts.accepted.length) report.verified.push(verdicts.accepted.length === 1 && keys.length === 1 ? 'sshd accepts the key' : `sshd accepts ${verdicts.accepted.length} keys`);
+      if (verdicts.notAsked.length) report.verified.push(`${verdicts.notAsked.length} security-key key(s) in authorized_keys, not asked (ssh2 cannot)`);
+      const rights = await ctx.executor.fact(host, sudoRights(login));
+      if (rule !== undefined && !rights.some((r) => grants(r, sudo!))) problems.push(`sudo -l does not grant ${login} what was asked (NOPASSWD: ${sudo})`);
+      else report.verified.push(rights.length ? `sudo: ${rights.join('; ')}` : 'no sudo');
+      if (problems.length) throw new VerificationError(host.name, problems, `look at ${login}'s account on ${host.name}; rerun once it is fixed`);
+      return report;
+    },
+    summary: summarise,
+  });
+  const lock = locks.step(hosts);
   // The locks are kept until the roster is saved: a waiting offboard then comes after all of it.
   try {
-    outcomes = await fanOut<HostChanges>(ctx, {
-      title: `Onboard ${login}`,
-      hosts,
-      style: 'live',
-      confirm: options.exclusive ? `Remove from ${login}'s authorized_keys every key other than the ${keys.length} given, on ${hosts.length} hosts?` : undefined,
-      prepare: locks.step(hosts),
-      work: async (host, task) => {
-        locks.check(host);
-        const wanted = { login, name: options.name, keys, sudo, groups, expires: options.expires, exclusive: options.exclusive === true, forwardingOnly: forwardingOnly(host) };
-        const state = await ctx.executor.fact(host, accountFact(login, groups));
-        const changes = onboardChanges(host.name, state, wanted, today);
-        const rule = sudo !== undefined && !wanted.forwardingOnly ? sudoersContent(login, sudo) : undefined;
-        if (rule !== undefined) {
-          // This host's own sudo judges the rule before anything changes (visudo runs again at install).
-          const check = await ctx.executor.run(host, sudoersCheck(rule), { kind: 'probe', check: false });
-          if (check.code !== 0) {
-            throw new RefusedError(`${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; nothing was changed on ${host.name}`, 'fix --sudo-commands (commands need full paths)');
-          }
-        }
-        // The Proxmox plan too is made before any change, so that a refusal changes nothing.
-        const role = host.roles.includes('pve') ? options.proxmoxRole : undefined;
-        const report = await applyChanges(
-          ctx,
-          host,
-          task,
-          changes,
-          role === undefined
-            ? undefined
-            : async () => {
-                const cluster = await ctx.executor.fact(host, proxmoxFact(login));
-                if (!cluster.roles.includes(role)) {
-                  throw new RefusedError(`${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`, `choose one of ${cluster.roles.join(', ')}`);
-                }
-                return proxmoxOnboardChanges(cluster, { login, role, name: options.name, email: options.email, expire: options.expires ? epochDay(options.expires) * 86_400 : 0 });
-              },
-        );
-        if (ctx.options.dryRun) return report;
-
-        // Proof from the host's own tools: the account as it is now, sshd, sudo.
-        const problems: string[] = [];
-        const after = await ctx.executor.fact(host, accountFact(login, []));
-        if (!after.account || !after.password || after.password.startsWith('!') || (after.expireDay !== undefined && after.expireDay <= today)) problems.push('the account is missing, locked or expired');
-        else report.verified.push(`account uid ${after.account.uid}`);
-        const verdicts = await askSshdAboutKeys(ctx, host, login, keys.map((k) => k.line));
-        if (verdicts.refused.length) problems.push(`sshd refuses ${verdicts.refused.length} of the ${keys.length} keys for ${login}`);
-        else if (verdicts.accepted.length) report.verified.push(verdicts.accepted.length === 1 && keys.length === 1 ? 'sshd accepts the key' : `sshd accepts ${verdicts.accepted.length} keys`);
-        if (verdicts.notAsked.length) report.verified.push(`${verdicts.notAsked.length} security-key key(s) in authorized_keys, not asked (ssh2 cannot)`);
-        const rights = await ctx.executor.fact(host, sudoRights(login));
-        if (rule !== undefined && !rights.some((r) => grants(r, sudo!))) problems.push(`sudo -l does not grant ${login} what was asked (NOPASSWD: ${sudo})`);
-        else report.verified.push(rights.length ? `sudo: ${rights.join('; ')}` : 'no sudo');
-        if (problems.length) throw new ChatonError(`${host.name}: ${problems.join('; ')}`, ExitCode.failed, `look at ${login}'s account on ${host.name}; rerun once it is fixed`);
-        return report;
-      },
-      summary: summarise,
-    });
+    await runPhases(
+      ctx,
+      [{ kind: 'connect', hosts }, ...(lock ? [{ kind: 'step' as const, ...lock }] : []), probe, { kind: 'confirm', question }, onboarding],
+      'live',
+    );
+    outcomes = hostOutcomes(hosts, [probe], onboarding);
 
     // Their own login, as they will do it: after every host is done, since the bastion comes first.
     const done = outcomes.filter((o) => o.ok).map((o) => o.host);

@@ -2,7 +2,8 @@
 // it stops a command, and how the fates of hosts become one exit code.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exitCodeFor, type HostOutcome } from '../../src/lib/run/fan-out.js';
+import { exitCodeFor } from '../../src/lib/run/fan-out.js';
+import type { HostOutcome } from '../../src/lib/run/phases.js';
 import { ConnectionError, ExitCode, HostKeyError, InterruptedError, LostWhileRunningError, RemoteCommandError } from '../../src/lib/run/errors.js';
 import { Executor } from '../../src/lib/remote/executor.js';
 import { parseInventory } from '../../src/lib/inventory/load.js';
@@ -136,6 +137,28 @@ describe('Executor.run', () => {
       executorFor(connection).run(pve1, command('sleep', '300'), { kind: 'probe' }),
       /could not be stopped: it may still be running there/,
     );
+  });
+
+  it("stops a command at the bound its step set, shorter than the host's, and says the step set it", async () => {
+    const inventoryWithout = parseInventory('hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n', '/tmp/executor-test.yaml');
+    const unbounded = inventoryWithout.hosts[0]!;
+    const connection = new ScriptedConnection([() => ({ stderr: [marker(31)] }), () => ({ exit: { code: 0 } })]);
+    await assert.rejects(
+      executorFor(connection).run(unbounded, command('pvesh', 'get', '/nodes/pve1/qemu'), { kind: 'probe', timeoutMs: 50 }),
+      (error: unknown) =>
+        error instanceof RemoteCommandError && /did not finish within 0.05 s and was stopped/.test(error.message) && !/command_timeout/.test(error.hint ?? ''),
+    );
+    assert.equal(connection.sent[1]!.line, 'kill -KILL -31');
+  });
+
+  it("lets a step's longer bound (here none) override the host's command_timeout", async () => {
+    const abort = new AbortController();
+    const connection = new ScriptedConnection([() => ({ stderr: [marker(32)] }), () => ({ exit: { code: 0 } })]);
+    const running = executorFor(connection, { signal: abort.signal }).run(pve1, command('restic', 'check'), { kind: 'probe', timeoutMs: 0 });
+    // Well past pve1's 0.2 s: only Ctrl-C ends it.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    abort.abort();
+    await assert.rejects(running, InterruptedError);
   });
 
   it('on Ctrl-C stops commands that may be cancelled, lets changes finish, and starts nothing new', async () => {

@@ -2,7 +2,9 @@
 // to touch, the lock that keeps two runs for one login apart, and sshd's own word on a key.
 import type { Change } from '../remote/changes.js';
 import { LOCK_HELD, lockDirectory, releaseLock, takeLock } from './locks.js';
-import type { HostOutcome, HostTask } from '../run/fan-out.js';
+import type { HostTask } from '../run/display.js';
+import type { HostOutcome, StepPhase } from '../run/phases.js';
+import { duration, waitUntil } from '../run/wait.js';
 import type { RunContext } from '../run/context.js';
 import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from '../run/errors.js';
 import { POSIX_NAME } from '../inventory/kinds.js';
@@ -80,18 +82,13 @@ export class LoginLocks {
   }
 
   /** The shared step for fanOut; dry-run changes nothing, so it takes no lock. */
-  step(hosts: Host[]): { title: string; run(progress: (text: string) => void): Promise<void> } | undefined {
+  step(hosts: Host[]): Omit<StepPhase, 'kind'> | undefined {
     if (this.ctx.options.dryRun) return undefined;
     return {
       title: `Lock ${this.login} on ${hosts.length === 1 ? hosts[0]!.name : `each host in turn`}`,
-      run: async (progress) => {
+      run: async (progress, live) => {
         try {
-          for (const host of hosts) {
-            if (this.ctx.signal.aborted) {
-              throw new InterruptedError(`interrupted while locking ${this.login}: nothing was changed`);
-            }
-            await this.#take(host, progress);
-          }
+          for (const host of hosts) await this.#take(host, progress, live);
         } catch (error) {
           await this.releaseAll();
           throw error;
@@ -105,53 +102,57 @@ export class LoginLocks {
     if (this.#failed.has(host)) throw this.#failed.get(host);
   }
 
-  async #take(host: Host, progress: (text: string) => void): Promise<void> {
-    const deadline = performance.now() + LOCK_WAIT_MS;
-    let announced: string | undefined;
+  async #take(host: Host, progress: (text: string) => void, live: boolean): Promise<void> {
+    const held = (holder: string) => `the lock on sysadmin ${this.login}, held by ${describeHolder(holder)}`;
+    let holder = '';
+    await waitUntil({
+      poll: async () => {
+        try {
+          const found = await this.#tryTake(host);
+          if (found === undefined) return { done: true, value: undefined };
+          holder = found;
+          return { done: false, waiting: `${host.name}: waiting for ${held(holder)}` };
+        } catch (error) {
+          // Unreachable, or sudo refused: that host fails with it; the others go on.
+          this.#failed.set(host, error);
+          return { done: true, value: undefined };
+        }
+      },
+      boundMs: LOCK_WAIT_MS,
+      intervalMs: LOCK_POLL_MS,
+      signal: this.ctx.signal,
+      progress,
+      live,
+      timedOut: () =>
+        new RefusedError(
+          `${host.name}: waited ${duration(LOCK_WAIT_MS)} for ${held(holder)}; nothing was changed by this run`,
+          `wait for that run to end and rerun; if it died, remove ${lockDirectory(this.login)} on ${host.name}`,
+        ),
+      interrupted: (waiting) =>
+        new InterruptedError(
+          waiting === undefined
+            ? `interrupted while locking ${this.login}: nothing was changed`
+            : `${host.name}: interrupted while waiting for ${held(holder)}: nothing was changed`,
+        ),
+    });
+  }
+
+  /** Takes the lock on `host`: undefined once taken, else its holder's owner line. */
+  async #tryTake(host: Host): Promise<string | undefined> {
     for (;;) {
       this.#taken.add(host);
-      let result;
-      try {
-        // Never cut short by Ctrl-C: stopped between its mkdir and its owner line, a take would
-        // leave a lock that no release can tell is this run's.
-        result = await this.ctx.executor.run(host, takeLock(this.login, this.#owner), {
-          kind: 'probe',
-          okCodes: [0, LOCK_HELD],
-          onInterrupt: 'finish',
-        });
-      } catch (error) {
-        // Unreachable, or sudo refused: that host fails with it; the others go on.
-        this.#failed.set(host, error);
-        return;
-      }
-      if (result.code === 0) return;
+      // Never cut short by Ctrl-C: stopped between its mkdir and its owner line, a take would
+      // leave a lock that no release can tell is this run's.
+      const result = await this.ctx.executor.run(host, takeLock(this.login, this.#owner), {
+        kind: 'probe',
+        okCodes: [0, LOCK_HELD],
+        onInterrupt: 'finish',
+      });
+      if (result.code === 0) return undefined;
       const holder = result.stdout.toString().trim();
-      if (this.#diedHere(holder)) {
-        // A run of this operator on this machine that no longer exists (killed, crashed).
-        try {
-          await this.ctx.executor.run(host, releaseLock(this.login, holder), { kind: 'probe' });
-        } catch (error) {
-          this.#failed.set(host, error);
-          return;
-        }
-        continue;
-      }
-      const held = `the lock on sysadmin ${this.login}, held by ${describeHolder(holder)}`;
-      if (this.ctx.signal.aborted) {
-        throw new InterruptedError(`${host.name}: interrupted while waiting for ${held}: nothing was changed`);
-      }
-      if (performance.now() > deadline) {
-        throw new RefusedError(
-          `${host.name}: waited ${LOCK_WAIT_MS / 60_000} minutes for ${held}; nothing was changed by this run`,
-          `wait for that run to end and rerun; if it died, remove ${lockDirectory(this.login)} on ${host.name}`,
-        );
-      }
-      // Said once per holder: the wait would otherwise be silent for minutes.
-      if (holder !== announced) {
-        progress(`${host.name}: waiting for ${held} (at most ${LOCK_WAIT_MS / 60_000} minutes)`);
-      }
-      announced = holder;
-      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      if (!this.#diedHere(holder)) return holder;
+      // A run of this operator on this machine that no longer exists (killed, crashed).
+      await this.ctx.executor.run(host, releaseLock(this.login, holder), { kind: 'probe' });
     }
   }
 

@@ -6,6 +6,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { brief, command, display, type Command } from '../remote/shell.js';
+import { InterruptedError } from './errors.js';
 
 export interface AuditRecord {
   time: string;
@@ -43,6 +44,12 @@ export function auditOutcome(exitCode: number): AuditRecord['outcome'] {
   if (exitCode === 130) return 'interrupted';
   // Hosts were changed, so whatever else went wrong, something was done.
   return exitCode === 1 ? 'failed' : 'partial';
+}
+
+/** What happened on one host once its work has ended: how it failed, if it did. */
+export function hostAuditOutcome(failure: { error: unknown } | undefined): AuditRecord['outcome'] {
+  if (!failure) return 'ok';
+  return failure.error instanceof InterruptedError ? 'interrupted' : 'failed';
 }
 
 // $3 is an outcome, or the exit status of the command just run (then 0 is ok, the rest failed).

@@ -104,6 +104,21 @@ export class LostWhileRunningError extends ChatonError {
   }
 }
 
+/**
+ * The work ran, but the host's own check of the result says it is not as wanted (sshd still
+ * takes an old key, sudo does not grant the rule): a failure like another for the exit code,
+ * reported as "verification failed" because the changes were made.
+ */
+export class VerificationError extends ChatonError {
+  constructor(
+    readonly host: string,
+    readonly problems: string[],
+    hint?: string,
+  ) {
+    super(`${host}: verification failed: ${problems.join('; ')}`, ExitCode.failed, hint);
+  }
+}
+
 export class InterruptedError extends ChatonError {
   constructor(message = 'interrupted') {
     super(message, ExitCode.interrupted);

@@ -1,0 +1,58 @@
+// Questions to the operator, only through listr2's prompt adapter and only on a terminal:
+// without one nobody can answer, so a decision must be on the command line (--yes).
+import type { RunContext } from './context.js';
+import type { Wrapper } from './display.js';
+import { InterruptedError, RefusedError } from './errors.js';
+import type { OutputMode } from './output.js';
+
+/**
+ * Asks `question` (or takes --yes for an answer); refuses without a terminal. Its task's title
+ * says how it was answered.
+ */
+export async function confirm(ctx: RunContext, task: Wrapper, question: string): Promise<void> {
+  if (ctx.options.yes) {
+    task.title = 'Confirmed by --yes';
+    return;
+  }
+  if (!ctx.mode.interactive) {
+    throw new RefusedError(
+      `${question} Nobody can answer here (no terminal), so nothing was done.`,
+      'add --yes to confirm on the command line',
+    );
+  }
+  const { confirm: yesNo } = await import('@inquirer/prompts');
+  const yes = await ask(task, yesNo, { message: question, default: false });
+  if (!yes) throw new RefusedError('not confirmed: nothing was done');
+}
+
+/** A key's passphrase; undefined without a terminal (the key is then skipped). */
+export async function askPassphrase(
+  mode: OutputMode,
+  task: Wrapper,
+  file: string,
+  retry: boolean,
+): Promise<string | undefined> {
+  if (!mode.interactive) return undefined;
+  const { password } = await import('@inquirer/prompts');
+  return ask(task, password, { message: `${retry ? 'Wrong passphrase. ' : ''}Passphrase for ${file}`, mask: true });
+}
+
+/** A question through listr2's prompt adapter; Ctrl-C at the question is an interruption. */
+async function ask<Config, Answer>(
+  task: Wrapper,
+  prompt: (config: Config) => Promise<Answer>,
+  config: Config,
+): Promise<Answer> {
+  const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
+  try {
+    // The adapter's typing wants inquirer's own Prompt type; ours is the same function, narrower.
+    const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as {
+      run(prompt: unknown, config: unknown): Promise<Answer>;
+    };
+    return await adapter.run(prompt, config);
+  } catch (error) {
+    if ((error as Error).name === 'ExitPromptError')
+      throw new InterruptedError('interrupted at the question: nothing was done');
+    throw error;
+  }
+}
