@@ -1,7 +1,7 @@
 // The changes that bring a sysadmin account to what onboard or offboard wants, given what the
 // probe (account.ts) saw; empty when it already is. Scripts are constants taking values as "$1".
 import type { Change } from '../remote/changes.js';
-import { command, withStdin, type Command } from '../remote/shell.js';
+import { command, withStdin, type RemoteCommand } from '../remote/shell.js';
 import { RefusedError } from '../run/errors.js';
 import { FIRST_UID, keyBlob, LAST_UID, LOGIN_SHELL, NO_SHELL, type AccountState } from './account.js';
 import { epochDay } from './fields.js';
@@ -161,7 +161,7 @@ function joinLines(lines: string[]): string {
 }
 
 /** Runs as the account itself, so that nothing root writes can be redirected by its owner. */
-function asUser(login: string, cmd: Command): Command {
+function asUser(login: string, cmd: RemoteCommand): RemoteCommand {
   return withStdin(command('runuser', '-u', login, '--', ...cmd.argv), cmd.stdin);
 }
 

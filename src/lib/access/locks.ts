@@ -1,7 +1,7 @@
 // A lock per login on every host, so that onboard and offboard of the same person never
 // interleave. mkdir is atomic; /run is emptied at boot, so a crash leaves no lock for ever; and
 // only root can create /run/chaton, so the person being offboarded cannot take the lock first.
-import { command, type Command } from '../remote/shell.js';
+import { command, type RemoteCommand } from '../remote/shell.js';
 
 export function lockDirectory(login: string): string {
   return `/run/chaton/sysadmin-${login}.lock`;
@@ -20,11 +20,11 @@ if [ -d "$1" ]; then cat -- "$1/owner" 2> /dev/null; exit 75; fi
 mkdir -- "$1" && rmdir -- "$1" && exit 75
 exit 1`;
 
-export function takeLock(login: string, owner: string): Command {
+export function takeLock(login: string, owner: string): RemoteCommand {
   return command('sh', '-c', TAKE_LOCK, 'sh', lockDirectory(login), owner);
 }
 
 /** Removes the lock only if this run holds it. */
-export function releaseLock(login: string, owner: string): Command {
+export function releaseLock(login: string, owner: string): RemoteCommand {
   return command('sh', '-c', 'if [ "$(cat -- "$1/owner" 2> /dev/null)" = "$2" ]; then rm -rf -- "$1"; fi', 'sh', lockDirectory(login), owner);
 }

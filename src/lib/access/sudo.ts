@@ -1,7 +1,7 @@
 // chaton's sudoers drop-in: where it lives, what it says, how it is installed (checked by
 // visudo first) and what sudo then says the login may run.
 import type { Fact } from '../remote/facts.js';
-import { command, withStdin, type Command } from '../remote/shell.js';
+import { command, withStdin, type RemoteCommand } from '../remote/shell.js';
 
 /** chaton's sudoers drop-in: no dot in the name, or sudo would silently skip it. */
 export function sudoersFile(login: string): string {
@@ -14,7 +14,7 @@ export function sudoersContent(login: string, commands: string): string {
 }
 
 /** Whether this host's sudo takes the rule (visudo reads it on stdin): checked before any change. */
-export function sudoersCheck(content: string): Command {
+export function sudoersCheck(content: string): RemoteCommand {
   return withStdin(command('visudo', '-c', '-f', '-'), content);
 }
 
@@ -32,7 +32,7 @@ mv -f -- "$tmp" "$file"
 trap - EXIT`;
 
 /** Installs `content` as the login's drop-in, checked by visudo before it is renamed into place. */
-export function installSudoers(login: string, content: string): Command {
+export function installSudoers(login: string, content: string): RemoteCommand {
   return withStdin(command('sh', '-c', INSTALL_SUDOERS, 'sh', sudoersFile(login)), content);
 }
 

@@ -14,7 +14,7 @@ import {
   render,
   Secret,
   sessionCommand,
-  type Command,
+  type RemoteCommand,
   type Script,
 } from './shell.js';
 
@@ -42,7 +42,7 @@ export interface RunOptions {
    * Run right after, in the same session, with the exit status as last argument (see
    * sessionCommand); `ran` is called when it did (the session ended by itself with a status).
    */
-  then?: { command: Command; ran(): void };
+  then?: { command: RemoteCommand; ran(): void };
   /**
    * How long this command may run before it is stopped, instead of the host's
    * ssh.command_timeout: a step knows its command (a drain poll is short, a `restic check`

@@ -1,9 +1,9 @@
 // Facts: read-only probes, each a command and the parser of its output. Operations compare
 // facts with the wanted state; dry-run runs facts and only prints changes.
-import { command, type Command } from './shell.js';
+import { command, type RemoteCommand } from './shell.js';
 
 export interface Fact<T> {
-  readonly command: Command;
+  readonly command: RemoteCommand;
   parse(stdout: string): T;
 }
 

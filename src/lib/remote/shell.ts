@@ -29,7 +29,7 @@ export class Secret {
 }
 
 /** A command built by chaton: every word is quoted by `render`. */
-export interface Command {
+export interface RemoteCommand {
   readonly argv: readonly Word[];
   /** Fed to the command's stdin: the only way a Secret reaches a host. */
   readonly stdin?: string | Uint8Array | Secret;
@@ -43,13 +43,13 @@ export interface ShellText {
   readonly shellText: string;
 }
 
-export type Script = Command | ShellText;
+export type Script = RemoteCommand | ShellText;
 
-export function command(...argv: Word[]): Command {
+export function command(...argv: Word[]): RemoteCommand {
   return { argv };
 }
 
-export function withStdin(cmd: Command, stdin: Command['stdin']): Command {
+export function withStdin(cmd: RemoteCommand, stdin: RemoteCommand['stdin']): RemoteCommand {
   return { ...cmd, stdin };
 }
 
@@ -145,7 +145,7 @@ export interface SessionCommand {
  * - `after` runs next in the same session (one session instead of two), given the script's
  *   exit status as its last argument; the session's exit status stays the script's.
  */
-export function sessionCommand(script: Script, become: 'sudo' | undefined, after?: Command): SessionCommand {
+export function sessionCommand(script: Script, become: 'sudo' | undefined, after?: RemoteCommand): SessionCommand {
   const ownStdin = !isShellText(script) && script.stdin !== undefined ? script.stdin : undefined;
   const inRequest = become === 'sudo' ? render(asRoot(script)) : Buffer.concat([Buffer.from('(eval '), quote(render(script)), Buffer.from(')')]);
   let run = inRequest;
@@ -165,7 +165,7 @@ export function sessionCommand(script: Script, become: 'sudo' | undefined, after
  * -<group>`: dash and busybox sh, which are `sh` under sudo on Debian and on small gateways,
  * take `--` for a process id.
  */
-export function killProcessGroup(processGroup: number): Command {
+export function killProcessGroup(processGroup: number): RemoteCommand {
   return command('kill', '-KILL', `-${processGroup}`);
 }
 

@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { brief, command, display, type Command } from '../remote/shell.js';
+import { brief, command, display, type RemoteCommand } from '../remote/shell.js';
 import { InterruptedError } from './errors.js';
 
 export interface AuditRecord {
@@ -57,7 +57,7 @@ const HOST_AUDIT = `case $3 in 0 | ok) outcome=ok ;; interrupted) outcome=interr
 exec logger -t chaton -- "operator=$1 outcome=$outcome command: $2"`;
 
 /** The syslog line for one changed host, with what happened on that host. */
-export function hostAuditCommand(operator: string, argv: string[], outcome: AuditRecord['outcome']): Command {
+export function hostAuditCommand(operator: string, argv: string[], outcome: AuditRecord['outcome']): RemoteCommand {
   return command(...hostAuditTrailer(operator, argv).argv, outcome);
 }
 
@@ -66,7 +66,7 @@ export function hostAuditCommand(operator: string, argv: string[], outcome: Audi
  * appends the command's exit status: no second session. The command line is cut to what a
  * syslog line holds (logger's default is 1 KiB); the local record keeps it whole.
  */
-export function hostAuditTrailer(operator: string, argv: string[]): Command {
+export function hostAuditTrailer(operator: string, argv: string[]): RemoteCommand {
   return command('sh', '-c', HOST_AUDIT, 'sh', operator, brief(display(command(...argv)), HOST_LINE_COMMAND_MAX));
 }
 

@@ -1,6 +1,6 @@
 // Everything one run of a remote command shares: options, inventory, connections, the executor.
 import { hostAuditCommand, hostAuditTrailer, operatorName, type AuditRecord } from './audit.js';
-import type { Command } from '../remote/shell.js';
+import type { RemoteCommand } from '../remote/shell.js';
 import { formatError } from './errors.js';
 import { Executor } from '../remote/executor.js';
 import { Identities } from '../ssh/identities.js';
@@ -54,7 +54,7 @@ export class RunContext {
   }
 
   /** For a host's one change: its syslog line written in the same session, right after it. */
-  auditTrailer(): Command {
+  auditTrailer(): RemoteCommand {
     return hostAuditTrailer(this.operator, this.commandLine);
   }
 
