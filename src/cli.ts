@@ -24,7 +24,7 @@ export function buildProgram(): Command {
     .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
     .option('--json', 'print one JSON document on stdout (progress goes to stderr)')
     .option('-v, --verbose', 'show the output of remote commands as they run')
-    .option('-q, --quiet', 'print only results and errors')
+    .option('-q, --quiet', 'nothing on success; only what failed and why (for cron)')
     .addOption(new Option('-j, --concurrency <n>', 'hosts worked on at once, 1 to 1000').default('32'))
     .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is still refused)')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')

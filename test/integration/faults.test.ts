@@ -41,6 +41,21 @@ describe('faults', () => {
     }
   });
 
+  it('with --quiet, a failing host prints the report and why, on one plain line per event', async () => {
+    await lab.stopSshd('host003');
+    try {
+      const run = await chaton(['-i', inventory, '--quiet', 'hosts', 'check', 'pve1,host003'], { env });
+      assert.equal(run.code, 4);
+      assert.match(run.stdout, /^HOST .*\n(.*\n)*host003: [^]*refused/i);
+      // Progress is only the failure, a single line: its hint is joined, not left on a line of its own.
+      const lines = run.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, run.stderr);
+      assert.match(lines[0]!, /^\S+ \[FAILED\] .*host003.* → check .*\]$/);
+    } finally {
+      await lab.startSshd('host003');
+    }
+  });
+
   it('a single unreachable target is a connection failure, exit 5', async () => {
     await lab.stopSshd('host001');
     try {

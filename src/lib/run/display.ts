@@ -155,7 +155,9 @@ class ChatonLogger extends ListrLogger {
     }
     const line = this.format(level, message, options);
     const { lead } = this.unended.before(process.stderr);
-    this.process.toStderr(lead + (this.plain ? line.replace(/^/gm, `${timestamp()} `) : line));
+    // Without a terminal, one line per event: a message's own line breaks (its hint) are joined,
+    // or the closing bracket of a [FAILED: ...] line would stand alone on the next one.
+    this.process.toStderr(lead + (this.plain ? `${timestamp()} ${line.replace(/\s*\n\s*/g, ' ')}` : line));
   }
 }
 

@@ -101,8 +101,14 @@ export function textRenderer(width: number): Renderer {
   };
 }
 
-export function rendererFor(options: { json: boolean }, width: number): Renderer {
-  return options.json ? jsonRenderer : textRenderer(width);
+/**
+ * With --quiet, a run that succeeded prints nothing at all (cron mails whatever a job prints); a
+ * failed one prints its report, for the mail to say what failed and why.
+ */
+export function rendererFor(options: { json: boolean; quiet: boolean }, width: number): Renderer {
+  if (options.json) return jsonRenderer;
+  const text = textRenderer(width);
+  return options.quiet ? { render: (report) => (report.exitCode === 0 ? undefined : text.render(report)) } : text;
 }
 
 function renderBlock(block: Block, width: number): string {
