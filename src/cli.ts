@@ -28,6 +28,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-j, --concurrency <n>', 'hosts worked on at once, 1 to 1000').default('32'))
     .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is still refused)')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .option('--log-file <file>', 'also append every step, plain and timestamped, to this file')
     .addHelpText('after', `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json\n  chaton onboard sysadmin jdupont --key jdupont.pub --sudo\n  chaton offboard sysadmin jdupont`)
     .showHelpAfterError('(add --help for usage)')
     // Set before the subcommands are added: they inherit it. Every --help lists the global

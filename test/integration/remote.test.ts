@@ -2,7 +2,7 @@
 // dry-run, confirmation, sudo, and the audit trail.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -75,6 +75,20 @@ describe('hosts check', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, '');
     assert.equal(run.stdout, '');
+  });
+
+  it('with --log-file, appends every step in plain timestamped words, whatever the terminal shows', async () => {
+    const log = path.join(env.HOME!, 'night.log');
+    await writeFile(log, 'an earlier line\n');
+    const run = await chaton([...inv(), '--quiet', '--log-file', log, 'hosts', 'check', 'pve1,gw'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout + run.stderr, '');
+    const lines = (await readFile(log, 'utf8')).trimEnd().split('\n');
+    assert.equal(lines[0], 'an earlier line');
+    const stamp = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}[+-]\\d{2}:\\d{2}';
+    assert.match(lines[1]!, new RegExp(`^${stamp} start: chaton .*--log-file .* hosts check pve1,gw$`));
+    assert.ok(lines.some((line) => new RegExp(`^${stamp} \\[COMPLETED\\] pve1: Linux`).test(line)), lines.join('\n'));
+    assert.match(lines.at(-1)!, new RegExp(`^${stamp} exit 0$`));
   });
 
   it('checks the bastion itself when named', async () => {

@@ -200,3 +200,11 @@ describe('help at a terminal and in a pipe', () => {
     }
   });
 });
+
+describe('--log-file', () => {
+  it('that cannot be written stops the run before anything is done, exit 2', () => {
+    const run = chaton(['-i', EXAMPLE, '--log-file', '/nonexistent/dir/chaton.log', 'hosts', 'check', 'pve1']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /cannot write the log file \/nonexistent\/dir\/chaton\.log: ENOENT/);
+  });
+});

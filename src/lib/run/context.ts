@@ -18,6 +18,7 @@ export interface GlobalOptions {
   concurrency: number;
   color: boolean;
   acceptNew: boolean;
+  logFile?: string;
 }
 
 /** What a command hands back: the report model (see report.ts), rendered by the lifecycle. */

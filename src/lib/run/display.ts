@@ -1,5 +1,6 @@
 // How a task chain shows itself: listr2's renderer and logger, and the lines each host's work
 // writes. A person at a terminal gets a redrawn task list; cron and pipes get plain lines.
+import { stripVTControlCharacters } from 'node:util';
 import { ListrLogger, ListrLogLevels, ProcessOutput, type ListrTaskWrapper, type LoggerFieldOptions } from 'listr2';
 import type { RunContext } from './context.js';
 import type { Host } from '../inventory/types.js';
@@ -131,17 +132,32 @@ function drained(): Promise<void> {
  * with --json. Without a terminal, progress lines start with a timestamp and name their level
  * in words ([COMPLETED], [FAILED]) rather than with symbols.
  */
+/** listr2's own line for an event, `[COMPLETED] pve1: ...`, without writing it anywhere. */
+class WordsFormat extends ListrLogger {
+  line(level: ListrLogLevels, message: string | any[], options?: LoggerFieldOptions): string {
+    return this.format(level, message, options);
+  }
+}
+
 class ChatonLogger extends ListrLogger {
+  /** The log file names each level in words, whatever the terminal shows. */
+  readonly #inWords = new WordsFormat({ useIcons: false });
+
   constructor(
     private readonly shown: (level: ListrLogLevels) => boolean,
     private readonly plain: boolean,
     stdout: NodeJS.WriteStream,
     private readonly unended: UnendedLines,
+    private readonly logFile: OutputMode['log'],
   ) {
     super({ processOutput: new ProcessOutput(stdout, process.stderr), useIcons: !plain });
   }
 
   override log(level: ListrLogLevels, message: string | any[], options?: LoggerFieldOptions): void {
+    // The log file gets every step, whatever the terminal shows; remote output stays out of it.
+    if (this.logFile && level !== ListrLogLevels.OUTPUT) {
+      this.logFile.line(stripVTControlCharacters(this.#inWords.line(level, message, options)));
+    }
     if (!this.shown(level)) return;
     if (level === ListrLogLevels.OUTPUT) {
       let text = typeof message === 'string' ? message : message.join(' ');
@@ -172,9 +188,9 @@ function rendererFor(mode: OutputMode, live: boolean, unended: UnendedLines) {
     return !mode.quiet || level === ListrLogLevels.FAILED;
   };
   if (live) {
-    const logger = new ChatonLogger(shown, false, process.stderr, unended);
+    const logger = new ChatonLogger(shown, false, process.stderr, unended, mode.log);
     return { renderer: 'default' as const, rendererOptions: { logger, collapseSubtasks: false, collapseErrors: false, showErrorMessage: true, formatOutput: 'wrap' as const } };
   }
-  const logger = new ChatonLogger(shown, !mode.interactive, mode.json ? process.stderr : process.stdout, unended);
+  const logger = new ChatonLogger(shown, !mode.interactive, mode.json ? process.stderr : process.stdout, unended, mode.log);
   return { renderer: 'simple' as const, rendererOptions: { logger } };
 }

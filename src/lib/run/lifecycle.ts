@@ -10,6 +10,7 @@ import { loadInventory } from '../inventory/load.js';
 import { appendAuditRecord, auditOutcome, type AuditRecord } from './audit.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { announceColour, paint, setColour, wantsColour, type OutputMode } from './output.js';
+import { LogFile } from './log-file.js';
 import { outputWidth } from './text.js';
 import { commandName, rendererFor } from './report.js';
 
@@ -32,6 +33,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
     concurrency,
     color: raw.color !== false,
     acceptNew: Boolean(raw.acceptNew),
+    logFile: raw.logFile,
   };
 }
 
@@ -41,12 +43,18 @@ export function outputMode(options: GlobalOptions, env: NodeJS.ProcessEnv): Outp
   const colour = wantsColour(options.color, env, process.stdout.isTTY === true && process.stderr.isTTY === true);
   setColour(colour);
   announceColour(colour, env);
+  let log: LogFile | undefined;
+  if (options.logFile) {
+    log = new LogFile(options.logFile);
+    log.start(['chaton', ...process.argv.slice(2)]);
+  }
   return {
     json: options.json,
     quiet: options.quiet,
     verbose: options.verbose,
     colour,
     interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+    log,
   };
 }
 
@@ -56,17 +64,19 @@ export async function inventoryFor(options: GlobalOptions): Promise<Inventory> {
 }
 
 /** Prints a command's report on stdout: one JSON document with --json, else its text. */
-export function report(options: GlobalOptions, command: string, result: CommandResult): void {
+export function report(options: GlobalOptions, mode: OutputMode, command: string, result: CommandResult): void {
   const text = rendererFor(options, outputWidth()).render({ ...result, command });
   if (text !== undefined) process.stdout.write(`${text}\n`);
+  if (result.error) mode.log?.line(`error: ${formatError(result.error)}`);
+  mode.log?.line(`exit ${result.exitCode}`);
   process.exitCode = result.exitCode;
 }
 
 /** Runs a command that only reads the inventory. */
 export async function runLocal(cmd: Command, body: (options: GlobalOptions) => Promise<CommandResult>): Promise<void> {
   const options = globalOptions(cmd);
-  outputMode(options, process.env);
-  report(options, commandName(cmd), await body(options));
+  const mode = outputMode(options, process.env);
+  report(options, mode, commandName(cmd), await body(options));
 }
 
 /** Runs a command that works on hosts: builds the context, handles Ctrl-C, audits, reports. */
@@ -126,7 +136,8 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
       notices: ctx.notices,
       audit: audit ?? null,
     };
-    report(options, commandName(cmd), { ...result, fields });
+    for (const notice of ctx.notices) mode.log?.line(`note: ${notice}`);
+    report(options, mode, commandName(cmd), { ...result, fields });
   } finally {
     ctx.pool.closeAll();
     process.off('SIGINT', onSignal);

@@ -10,6 +10,8 @@ export interface OutputMode {
   colour: boolean;
   /** A person is watching: live progress can redraw and questions can be asked. */
   interactive: boolean;
+  /** --log-file: every progress line goes there too, plain and timestamped. */
+  log?: { line(text: string): void };
 }
 
 /**

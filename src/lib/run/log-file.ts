@@ -1,0 +1,25 @@
+// --log-file: the run's progress as plain timestamped lines appended to a file, whatever the
+// terminal shows (as borgmatic and Ansible offer), so that a night's run can be read next morning.
+import { appendFileSync } from 'node:fs';
+import { UsageError } from './errors.js';
+import { timestamp } from './output.js';
+
+export class LogFile {
+  constructor(readonly file: string) {}
+
+  /** One event on one line: line breaks inside it (a hint) are joined. */
+  line(text: string): void {
+    // Synchronous: the lines keep their order, and the last ones are written even on the way out.
+    appendFileSync(this.file, `${timestamp()} ${text.replace(/\s*\n\s*/g, ' ')}\n`, { mode: 0o600 });
+  }
+
+  /** The run's first line: a file that cannot be written stops it before anything is done. */
+  start(argv: string[]): void {
+    try {
+      this.line(`start: ${argv.join(' ')}`);
+    } catch (error) {
+      const hint = 'give a file you may write to, e.g. --log-file ~/chaton.log';
+      throw new UsageError(`cannot write the log file ${this.file}: ${(error as Error).message}`, hint);
+    }
+  }
+}
