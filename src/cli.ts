@@ -19,7 +19,7 @@ export function buildProgram(): Command {
   const program = new Command('chaton')
     .description('Safe routine operations on a small hosting collective, over SSH through the bastion.')
     .version(packageVersion(), '-V, --version')
-    .option('-i, --inventory <file>', 'inventory file (default: $CHATON_INVENTORY, then chaton.yaml searched upwards)')
+    .option('-i, --inventory <file>', 'inventory file (default: $CHATON_INVENTORY, chaton.yaml searched upwards, ~/.config/chaton/inventory.yaml, /etc/chaton/inventory.yaml)')
     .option('-n, --dry-run', 'run only read-only probes; print every command that would change something')
     .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
     .option('--json', 'print one JSON document on stdout (progress goes to stderr)')

@@ -141,7 +141,7 @@ describe('chaton inventory check and show', () => {
     const run = chaton(['-i', BROKEN, '--json', 'inventory', 'check']);
     assert.equal(run.code, 2);
     const doc = JSON.parse(run.stdout);
-    assert.equal(doc.error.hint, 'fix these 8 problems; inventory.example.yaml documents every key');
+    assert.equal(doc.error.hint, `fix these 8 problems; ${EXAMPLE} documents every key`);
     assert.equal(doc.exitCode, 2);
     assert.deepEqual(doc.problems[0].position, { file: BROKEN, line: 4, col: 11 });
     assert.equal(doc.problems.length, 8);
