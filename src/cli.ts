@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { register as registerExec } from './commands/exec.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
 import { register as registerInventoryCheck } from './commands/inventory-check.js';
+import { register as registerInventoryInit } from './commands/inventory-init.js';
 import { register as registerInventoryShow } from './commands/inventory-show.js';
 import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
 import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
@@ -42,7 +43,8 @@ export function buildProgram(): Command {
     .hook('preAction', registerDomainSections);
 
   // Subcommands inherit exitOverride: usage errors become exit code 2, not commander's 1.
-  const inventory = program.command('inventory').description('check and show the inventory');
+  const inventory = program.command('inventory').description('write, check and show the inventory');
+  registerInventoryInit(inventory);
   registerInventoryCheck(inventory);
   registerInventoryShow(inventory);
   const hosts = program.command('hosts').description('reach and check hosts');

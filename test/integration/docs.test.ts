@@ -50,6 +50,16 @@ const DOCUMENTED: DocumentedLine[] = [
   { line: 'chaton --help' },
   { line: 'chaton inventory check' },
   { line: 'chaton -i /etc/chaton/site.yaml inventory check --json', check: jsonExitCode(0) },
+  { line: 'chaton inventory init', mention: true },
+  {
+    line: 'chaton inventory init --bastion 203.0.113.10 --file site.yaml',
+    check: async ({ dir, env }) => {
+      const file = path.join(dir, 'site.yaml');
+      assert.match(await readFile(file, 'utf8'), /^ {2}address: 203\.0\.113\.10$/m);
+      const check = await chaton(['-i', file, 'inventory', 'check'], { env });
+      assert.equal(check.code, 0, check.stderr);
+    },
+  },
   { line: 'chaton inventory show' },
   { line: 'chaton inventory show role:pve' },
   { line: 'chaton inventory show role:pve --json', check: jsonExitCode(0) },

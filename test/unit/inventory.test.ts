@@ -10,6 +10,7 @@ import { secretsOf, sysadminsOf } from '../../src/lib/access/inventory.js';
 import { INVENTORY_SECTIONS } from '../../src/lib/domains.js';
 import { UsageError } from '../../src/lib/run/errors.js';
 import { findInventory } from '../../src/lib/inventory/discover.js';
+import { defaultInitFile } from '../../src/lib/inventory/init.js';
 import { readRegularFile, UnreadableFileError } from '../../src/lib/run/files.js';
 import { loadInventory, parseInventory } from '../../src/lib/inventory/load.js';
 import { InventoryError, type InventoryProblem } from '../../src/lib/inventory/reader.js';
@@ -888,6 +889,12 @@ describe('findInventory', () => {
     assert.deepEqual(await find({ XDG_CONFIG_HOME: path.join(place, 'xdg') }), { path: xdg, source: 'config' });
     const nearest = await put(`${path.basename(place)}/chaton.yaml`);
     assert.deepEqual(await find({ XDG_CONFIG_HOME: path.join(place, 'xdg') }), { path: nearest, source: 'search' });
+  });
+
+  it('inventory init writes where this search finds it: root for the machine, others for themselves', () => {
+    assert.equal(defaultInitFile({}, '/home/ana', 0), '/etc/chaton/inventory.yaml');
+    assert.equal(defaultInitFile({}, '/home/ana', 1000), '/home/ana/.config/chaton/inventory.yaml');
+    assert.equal(defaultInitFile({ XDG_CONFIG_HOME: '/cfg' }, '/home/ana', 1000), '/cfg/chaton/inventory.yaml');
   });
 
   it('finds a named pipe in the config directory without reading it', async () => {
