@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { register as registerExec } from './commands/exec.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
 import { register as registerInventoryCheck } from './commands/inventory-check.js';
+import { register as registerInventoryInit } from './commands/inventory-init.js';
 import { register as registerInventoryShow } from './commands/inventory-show.js';
 import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
 import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
   const program = new Command('chaton')
     .description('Safe routine operations on a small hosting collective, over SSH through the bastion.')
     .version(packageVersion(), '-V, --version')
-    .option('-i, --inventory <file>', 'inventory file (default: $CHATON_INVENTORY, then chaton.yaml searched upwards)')
+    .option('-i, --inventory <file>', 'inventory file (default: $CHATON_INVENTORY, chaton.yaml searched upwards, ~/.config/chaton/inventory.yaml, /etc/chaton/inventory.yaml)')
     .option('-n, --dry-run', 'run only read-only probes; print every command that would change something')
     .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
     .option('--json', 'print one JSON document on stdout (progress goes to stderr)')
@@ -43,7 +44,8 @@ export function buildProgram(): Command {
     .hook('preAction', registerDomainSections);
 
   // Subcommands inherit exitOverride: usage errors become exit code 2, not commander's 1.
-  const inventory = program.command('inventory').description('check and show the inventory');
+  const inventory = program.command('inventory').description('write, check and show the inventory');
+  registerInventoryInit(inventory);
   registerInventoryCheck(inventory);
   registerInventoryShow(inventory);
   const hosts = program.command('hosts').description('reach and check hosts');

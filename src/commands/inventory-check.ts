@@ -3,7 +3,13 @@ import type { Command } from 'commander';
 import { examples } from './help.js';
 
 /** Which inventory is used is the first thing to know when it is not the expected one. */
-const FOUND_BY = { flag: 'from --inventory', env: 'from CHATON_INVENTORY', search: 'found by searching upwards' } as const;
+const FOUND_BY = {
+  flag: 'from --inventory',
+  env: 'from CHATON_INVENTORY',
+  search: 'found by searching upwards',
+  config: 'your own, in your config directory',
+  system: "this machine's",
+} as const;
 
 export function register(parent: Command): void {
   parent

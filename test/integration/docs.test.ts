@@ -37,6 +37,8 @@ interface DocumentedLine {
   atTerminal?: true;
   /** Named in prose, not a line to run: it must name a command (its --help exits 0). */
   mention?: true;
+  /** What the line reads, put in place first (the site's files, its HOME). */
+  prepare?: (site: Site) => Promise<void>;
   /** What else shows that it worked. */
   check?: (site: Site, run: LineRun) => Promise<void>;
 }
@@ -50,6 +52,32 @@ const DOCUMENTED: DocumentedLine[] = [
   { line: 'chaton --help' },
   { line: 'chaton inventory check' },
   { line: 'chaton -i /etc/chaton/site.yaml inventory check --json', check: jsonExitCode(0) },
+  {
+    line: 'chaton inventory init --bastion 203.0.113.10 --file site.yaml',
+    check: async ({ dir, env }) => {
+      const file = path.join(dir, 'site.yaml');
+      assert.match(await readFile(file, 'utf8'), /^ {2}address: 203\.0\.113\.10$/m);
+      const check = await chaton(['-i', file, 'inventory', 'check'], { env });
+      assert.equal(check.code, 0, check.stderr);
+    },
+  },
+  {
+    line: 'chaton inventory init --from-ssh-config --file from-ssh.yaml',
+    prepare: async ({ env }) => {
+      await mkdir(path.join(env.HOME!, '.ssh'), { recursive: true });
+      const config = 'Host bastion\n  HostName 203.0.113.10\nHost pve1\n  HostName 10.0.0.11\n  ProxyJump bastion\n';
+      await writeFile(path.join(env.HOME!, '.ssh', 'config'), config);
+    },
+    check: checkWritten('from-ssh.yaml', /^ {2}pve1:\n {4}address: 10\.0\.0\.11$/m),
+  },
+  {
+    line: 'chaton inventory init --from-ansible hosts.ini --file site.yaml --force',
+    prepare: async ({ dir }) => {
+      const ini = "[pve]\npve[1:2]\n[all:vars]\nansible_ssh_common_args='-J 203.0.113.10'\n";
+      await writeFile(path.join(dir, 'hosts.ini'), ini);
+    },
+    check: checkWritten('site.yaml', /^groups:\n {2}pve: \[pve1, pve2\]$/m),
+  },
   { line: 'chaton inventory show' },
   { line: 'chaton inventory show role:pve' },
   { line: 'chaton inventory show role:pve --json', check: jsonExitCode(0) },
@@ -176,6 +204,7 @@ describe('every documented chaton line', () => {
       const command = entry.mention
         ? `${entry.line} --help`
         : entry.line.replace(INVENTORY_FLAG, `$1$2 ${site.inventory}`);
+      await entry.prepare?.(site);
       const run = await runLine(command, entry.atTerminal === true);
       assert.equal(run.code, entry.exit ?? 0, `${command}\n${run.stdout}\n${run.stderr}`);
       if (entry.atTerminal) assert.ok(run.asked, 'the line asked first, at the terminal');
@@ -275,6 +304,16 @@ function withoutComment(line: string): string {
     }
   }
   return line.trim();
+}
+
+/** An inventory written by `inventory init`, which chaton reads without a problem. */
+function checkWritten(name: string, holds: RegExp) {
+  return async ({ dir, env }: Site) => {
+    const file = path.join(dir, name);
+    assert.match(await readFile(file, 'utf8'), holds);
+    const check = await chaton(['-i', file, 'inventory', 'check'], { env });
+    assert.equal(check.code, 0, check.stderr);
+  };
 }
 
 function jsonExitCode(code: number) {

@@ -2,6 +2,7 @@
 // promise that `chaton --help` loads neither ssh2 nor listr2.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chownSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +46,8 @@ export async function resolve(specifier, context, next) { const r = await next(s
   });
 
   it('every command has examples in its --help', () => {
-    for (const command of [['inventory', 'check'], ['inventory', 'show'], ['hosts', 'check'], ['exec']]) {
+    const commands = [['inventory', 'init'], ['inventory', 'check'], ['inventory', 'show'], ['hosts', 'check'], ['exec']];
+    for (const command of commands) {
       const run = chaton([...command, '--help']);
       assert.equal(run.code, 0);
       assert.match(run.stdout, /Examples:\n {2}chaton /, command.join(' '));
@@ -141,7 +143,7 @@ describe('chaton inventory check and show', () => {
     const run = chaton(['-i', BROKEN, '--json', 'inventory', 'check']);
     assert.equal(run.code, 2);
     const doc = JSON.parse(run.stdout);
-    assert.equal(doc.error.hint, 'fix these 8 problems; inventory.example.yaml documents every key');
+    assert.equal(doc.error.hint, `fix these 8 problems; ${EXAMPLE} documents every key`);
     assert.equal(doc.exitCode, 2);
     assert.deepEqual(doc.problems[0].position, { file: BROKEN, line: 4, col: 11 });
     assert.equal(doc.problems.length, 8);
@@ -206,5 +208,93 @@ describe('--log-file', () => {
     const run = chaton(['-i', EXAMPLE, '--log-file', '/nonexistent/dir/chaton.log', 'hosts', 'check', 'pve1']);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /cannot write the log file \/nonexistent\/dir\/chaton\.log: ENOENT/);
+  });
+});
+
+describe('chaton inventory init', () => {
+  const init = async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-init-'));
+    return { dir, file: path.join(dir, 'site.yaml'), env: { PATH: process.env.PATH, HOME: dir } };
+  };
+
+  it('writes the example with the bastion filled in, mode 0600; the file checks', async () => {
+    const { dir, file, env } = await init();
+    const run = chaton(['inventory', 'init', '--bastion', '198.51.100.7', '--file', 'site.yaml'], { cwd: dir, env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), `wrote ${file} (mode 0600) from ${EXAMPLE}`);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /^ {2}address: 198\.51\.100\.7$/m);
+    const afterAddress = readFileSync(EXAMPLE, 'utf8').split('\n  address: 203.0.113.10\n')[1]!;
+    assert.ok(text.endsWith(afterAddress), 'the rest is the example');
+    const check = chaton(['-i', file, 'inventory', 'check'], { env });
+    assert.equal(check.code, 0, check.stderr);
+  });
+
+  it('without --bastion, leaves the address to fill in, as inventory check says', async () => {
+    const { dir, file, env } = await init();
+    const run = chaton(['inventory', 'init', '--file', file], { cwd: dir, env });
+    assert.equal(run.code, 0, run.stderr);
+    const toFill = /left to fill in.*\n {2}\d+:3: bastion\.address: must be an IP address or a DNS name, got nothing$/m;
+    assert.match(run.stdout, toFill);
+    const check = chaton(['-i', file, '--json', 'inventory', 'check'], { env });
+    assert.equal(check.code, 2);
+    assert.deepEqual(JSON.parse(check.stdout).problems.map((p: { path: string }) => p.path), ['bastion.address']);
+  });
+
+  it('never overwrites an existing file without --force (exit 3), and keeps its mode with it', async () => {
+    const { dir, file, env } = await init();
+    writeFileSync(file, 'mine\n', { mode: 0o640 });
+    const refused = chaton(['inventory', 'init', '--file', file], { cwd: dir, env });
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /site\.yaml exists: not overwritten\n.*--force/);
+    assert.equal(readFileSync(file, 'utf8'), 'mine\n');
+    const forced = chaton(['inventory', 'init', '--file', file, '--force', '--bastion', 'bastion.example.org'], {
+      env,
+    });
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(readFileSync(file, 'utf8'), /address: bastion\.example\.org/);
+    assert.equal(statSync(file).mode & 0o777, 0o640);
+    assert.deepEqual(readdirSync(dir), ['site.yaml'], 'no temporary file left');
+  });
+
+  it('refuses a bad address, a directory or a missing directory with exit 2, writing nothing', async () => {
+    const { dir, env } = await init();
+    const bad = chaton(['inventory', 'init', '--file', 'x.yaml', '--bastion', 'foo..bar'], { cwd: dir, env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--bastion must be an IP address or a DNS name, got "foo\.\.bar"/);
+    const directory = chaton(['inventory', 'init', '--file', dir, '--force'], { env });
+    assert.equal(directory.code, 2);
+    assert.match(directory.stderr, /exists and is not a regular file/);
+    const missing = chaton(['inventory', 'init', '--file', path.join(dir, 'no/such/dir.yaml')], { env });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot write .*dir\.yaml: .*ENOENT/);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('with --dry-run, prints the text and writes nothing', async () => {
+    const { dir, env } = await init();
+    const args = ['--dry-run', 'inventory', 'init', '--file', 'site.yaml', '--bastion', '198.51.100.7'];
+    const run = chaton(args, { cwd: dir, env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^# dry-run: nothing was written;[^\n]*\n# Written by `chaton inventory init`/);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('by default writes ~/.config/chaton/inventory.yaml (not as root), where discovery finds it', async () => {
+    const { dir, env } = await init();
+    // As root, the default is /etc/chaton: the test runs chaton as nobody, in a home of its own.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    if (process.getuid?.() === 0) chownSync(dir, 65534, 65534);
+    const spawnAs = (args: string[]) =>
+      spawnSync(process.execPath, [CHATON, ...args], { cwd: dir, env, encoding: 'utf8', ...asUser });
+    const run = spawnAs(['inventory', 'init', '--bastion', '198.51.100.7']);
+    assert.equal(run.status, 0, run.stderr);
+    const file = path.join(dir, '.config/chaton/inventory.yaml');
+    assert.match(run.stdout, new RegExp(`^wrote ${file} \\(mode 0600\\)`));
+    assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700);
+    const check = spawnAs(['inventory', 'check']);
+    assert.equal(check.status, 0, check.stderr);
+    assert.match(check.stdout, new RegExp(`^${file} \\(your own, in your config directory\\): OK`));
   });
 });

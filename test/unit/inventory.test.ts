@@ -10,6 +10,7 @@ import { secretsOf, sysadminsOf } from '../../src/lib/access/inventory.js';
 import { INVENTORY_SECTIONS } from '../../src/lib/domains.js';
 import { UsageError } from '../../src/lib/run/errors.js';
 import { findInventory } from '../../src/lib/inventory/discover.js';
+import { defaultInitFile } from '../../src/lib/inventory/init.js';
 import { readRegularFile, UnreadableFileError } from '../../src/lib/run/files.js';
 import { loadInventory, parseInventory } from '../../src/lib/inventory/load.js';
 import { InventoryError, type InventoryProblem } from '../../src/lib/inventory/reader.js';
@@ -229,7 +230,7 @@ describe('parseInventory: broken inventories', () => {
         `${file}:13:3: groups.hypervisors: is written twice (first on line 12) (keep one of them: YAML would silently use only one)`,
       ].join('\n'),
     );
-    assert.equal(error.hint, 'fix these 2 problems; inventory.example.yaml documents every key');
+    assert.equal(error.hint, `fix these 2 problems; ${EXAMPLE} documents every key`);
   });
 
   it('escapes keys and values: a hostile inventory can neither act on the terminal nor fake a line', async () => {
@@ -259,7 +260,7 @@ describe('parseInventory: broken inventories', () => {
       error.problems.map((problem) => problem.message),
       ['1:2', '1:9', '3:1'],
     );
-    assert.equal(new InventoryError([at(1, 1)]).hint, 'fix this problem; inventory.example.yaml documents every key');
+    assert.equal(new InventoryError([at(1, 1)]).hint, `fix this problem; ${EXAMPLE} documents every key`);
   });
 
   it('says when the file cannot be read, as a usage error', async () => {
@@ -861,25 +862,48 @@ describe('findInventory', () => {
     return absolute;
   };
 
-  it('reports a missing inventory with the ways to give one', async () => {
-    await assert.rejects(findInventory({ env: noEnv, cwd: deep }), (error: unknown) => {
+  it('reports a missing inventory with the ways to give one, and where the example is', async () => {
+    const places = { home: path.join(root, 'home'), systemFile: path.join(root, 'etc/chaton/inventory.yaml') };
+    await assert.rejects(findInventory({ env: noEnv, cwd: deep, ...places }), (error: unknown) => {
       assert.ok(error instanceof UsageError);
-      assert.match(error.message, /no inventory found/);
-      assert.equal(error.hint, 'pass -i FILE, set CHATON_INVENTORY, or create chaton.yaml; see inventory.example.yaml');
+      const user = path.join(root, 'home/.config/chaton/inventory.yaml');
+      assert.equal(error.message, `no inventory found in ${deep} or its parent directories, nor ${user} nor ${places.systemFile}`);
+      assert.equal(error.hint, `run \`chaton inventory init\`, pass -i FILE or set CHATON_INVENTORY; see ${EXAMPLE}`);
       return true;
     });
   });
 
-  it('ignores a global config directory ($XDG_CONFIG_HOME/chaton)', async () => {
-    const saved = process.env['XDG_CONFIG_HOME'];
-    process.env['XDG_CONFIG_HOME'] = path.join(root, 'xdg');
-    try {
-      await put('xdg/chaton/config.yaml');
-      await assert.rejects(findInventory({ env: noEnv, cwd: deep }), /no inventory found/);
-    } finally {
-      if (saved === undefined) delete process.env['XDG_CONFIG_HOME'];
-      else process.env['XDG_CONFIG_HOME'] = saved;
-    }
+  it('then the config directory ($XDG_CONFIG_HOME if absolute, else ~/.config), then /etc/chaton', async () => {
+    const place = await mkdtemp(path.join(root, 'global-'));
+    const home = path.join(place, 'home');
+    const systemFile = path.join(place, 'etc/chaton/inventory.yaml');
+    const find = (env: NodeJS.ProcessEnv) => findInventory({ env, cwd: place, home, systemFile });
+    await put(`${path.basename(place)}/xdg/chaton/config.yaml`);
+    await assert.rejects(find({ XDG_CONFIG_HOME: path.join(place, 'xdg') }), /no inventory found/);
+    await put(`${path.basename(place)}/etc/chaton/inventory.yaml`);
+    assert.deepEqual(await find({}), { path: systemFile, source: 'system' });
+    const dotConfig = await put(`${path.basename(place)}/home/.config/chaton/inventory.yaml`);
+    assert.deepEqual(await find({}), { path: dotConfig, source: 'config' });
+    assert.deepEqual(await find({ XDG_CONFIG_HOME: 'xdg' }), { path: dotConfig, source: 'config' });
+    const xdg = await put(`${path.basename(place)}/xdg/chaton/inventory.yaml`);
+    assert.deepEqual(await find({ XDG_CONFIG_HOME: path.join(place, 'xdg') }), { path: xdg, source: 'config' });
+    const nearest = await put(`${path.basename(place)}/chaton.yaml`);
+    assert.deepEqual(await find({ XDG_CONFIG_HOME: path.join(place, 'xdg') }), { path: nearest, source: 'search' });
+  });
+
+  it('inventory init writes where this search finds it: root for the machine, others for themselves', () => {
+    assert.equal(defaultInitFile({}, '/home/ana', 0), '/etc/chaton/inventory.yaml');
+    assert.equal(defaultInitFile({}, '/home/ana', 1000), '/home/ana/.config/chaton/inventory.yaml');
+    assert.equal(defaultInitFile({ XDG_CONFIG_HOME: '/cfg' }, '/home/ana', 1000), '/cfg/chaton/inventory.yaml');
+  });
+
+  it('finds a named pipe in the config directory without reading it', async () => {
+    const place = await mkdtemp(path.join(root, 'fifo-home-'));
+    const fifo = path.join(place, '.config/chaton/inventory.yaml');
+    await mkdir(path.dirname(fifo), { recursive: true });
+    execFileSync('mkfifo', [fifo]);
+    const found = await findInventory({ env: {}, cwd: place, home: place, systemFile: '/nonexistent' });
+    assert.deepEqual(found, { path: fifo, source: 'config' });
   });
 
   it('searches from the current directory up, even an empty file', async () => {
@@ -913,7 +937,7 @@ describe('findInventory', () => {
   });
 
   it('refuses a named inventory that does not exist or is not a file', async () => {
-    const hint = /pass -i FILE, set CHATON_INVENTORY/;
+    const hint = /pass -i FILE or set CHATON_INVENTORY/;
     await assert.rejects(findInventory({ flag: 'nope.yaml', env: noEnv, cwd: root }), (error: unknown) => {
       assert.ok(error instanceof UsageError);
       assert.match(error.message, /cannot read the inventory .*nope\.yaml \(from --inventory\)/);

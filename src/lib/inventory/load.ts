@@ -43,6 +43,7 @@ import {
   shownKey,
   where,
 } from './reader.js';
+import { EXAMPLE_FILE } from './example.js';
 import { type InventorySection, registeredSections } from './sections.js';
 import { suggest } from './suggest.js';
 import type { Endpoint, Host, Inventory, SshSettings } from './types.js';
@@ -261,7 +262,7 @@ function readBastions(reader: Reader, field: Field, defaults: MachineDefaults): 
       reader,
       field,
       'a mapping (one jump host) or a list of mappings (a chain of jumps, first reached first)',
-      'see the bastion: section of inventory.example.yaml',
+      `see the bastion: section of ${EXAMPLE_FILE}`,
     );
     if (items?.length === 0) {
       report(reader, where(field), field.path, 'lists no jump host', 'describe at least one, or remove `bastion:`');
@@ -279,7 +280,7 @@ function readBastions(reader: Reader, field: Field, defaults: MachineDefaults): 
 }
 
 function readHosts(reader: Reader, field: Field | undefined, defaults: MachineDefaults): Machine[] {
-  const hint = 'list your machines under `hosts:`, as in inventory.example.yaml';
+  const hint = `list your machines under \`hosts:\`, as in ${EXAMPLE_FILE}`;
   if (!field) {
     report(reader, reader.doc.contents, '', 'there is no `hosts:` section', hint);
     return [];
@@ -450,7 +451,7 @@ function toEndpoint({ name, address, port, user, ssh }: Endpoint): Endpoint {
 function readInventory(reader: Reader, domainSections: readonly InventorySection<unknown>[]): Inventory | undefined {
   const root: Field = { value: reader.doc.contents, path: '' };
   if (isEmpty(root.value)) {
-    const hint = 'describe your machines under `hosts:`; inventory.example.yaml shows every key';
+    const hint = `describe your machines under \`hosts:\`; ${EXAMPLE_FILE} shows every key`;
     report(reader, null, '', 'the inventory is empty', hint);
     return undefined;
   }

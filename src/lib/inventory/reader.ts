@@ -18,6 +18,7 @@ import {
 } from 'yaml';
 import { UsageError } from '../run/errors.js';
 import { escapeUnprintable, PRIVATE_KEY, quoted } from '../run/printable.js';
+import { EXAMPLE_FILE } from './example.js';
 import { suggest } from './suggest.js';
 import type { SourcePosition } from './types.js';
 
@@ -36,7 +37,7 @@ export class InventoryError extends UsageError {
   constructor(problems: InventoryProblem[]) {
     const sorted = [...problems].sort(byPosition);
     const these = sorted.length === 1 ? 'this problem' : `these ${sorted.length} problems`;
-    super(sorted.map(formatProblem).join('\n'), `fix ${these}; inventory.example.yaml documents every key`);
+    super(sorted.map(formatProblem).join('\n'), `fix ${these}; ${EXAMPLE_FILE} documents every key`);
     this.problems = sorted;
   }
 }
