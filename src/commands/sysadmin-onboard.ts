@@ -75,7 +75,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const { readPublicKeys } = await import('../lib/access/public-keys.js');
   const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/proxmox/pveum.js');
   const {
-    applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LocalWrites, LoginLocks, loginsAsNewcomer,
+    applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LocalWrites, LoginLocks, newcomerLoginPhase,
     hostChangesTable, hostEntries, newcomerIdentity, newcomerSshConfig, summarise, sysadminTargets,
   } = await import('../lib/access/sysadmins.js');
   type HostChanges = import('../lib/access/sysadmins.js').HostChanges;
@@ -185,19 +185,28 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     summary: summarise,
   });
   const lock = locks.step(hosts);
+  // Their own login, as they will do it: after every host is done, since the bastion comes first.
+  const newcomerLogin =
+    newcomer && !ctx.options.dryRun
+      ? newcomerLoginPhase(ctx, newcomer, () => onboarding.succeeded().map((done) => done.host), sudo === 'ALL')
+      : undefined;
   // The locks are kept until the roster is saved: a waiting offboard then comes after all of it.
   try {
     await runPhases(
       ctx,
-      [{ kind: 'connect', hosts }, ...(lock ? [{ kind: 'step' as const, ...lock }] : []), probe, { kind: 'confirm', question }, onboarding],
+      [
+        { kind: 'connect', hosts },
+        ...(lock ? [{ kind: 'step' as const, ...lock }] : []),
+        probe,
+        { kind: 'confirm', question },
+        onboarding,
+        ...(newcomerLogin ? [newcomerLogin] : []),
+      ],
       'live',
     );
     outcomes = hostOutcomes(hosts, [probe], onboarding);
-
-    // Their own login, as they will do it: after every host is done, since the bastion comes first.
-    const done = outcomes.filter((o) => o.ok).map((o) => o.host);
-    if (newcomer && !ctx.options.dryRun && done.length) {
-      const logins = new Map((await loginsAsNewcomer(ctx, newcomer, done, sudo === 'ALL')).map((o) => [o.host.name, o]));
+    if (newcomerLogin) {
+      const logins = new Map(newcomerLogin.outcomes.map((o) => [o.host.name, o]));
       outcomes = outcomes.map((o) => {
         const result = logins.get(o.host.name);
         if (!o.ok || !result) return o;
@@ -234,6 +243,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
       roster = await writes.saveRoster(file, `add ${login} to sysadmins: by hand`, () => saveSysadmin(file, entry));
     }
   } finally {
+    newcomer?.pool.closeAll();
     await locks.releaseAll();
   }
   const { config, knownHosts } = sshConfig;

@@ -3,7 +3,7 @@
 import type { Change } from '../remote/changes.js';
 import { LOCK_HELD, lockDirectory, releaseLock, takeLock } from './locks.js';
 import type { HostTask } from '../run/display.js';
-import type { HostOutcome, StepPhase } from '../run/phases.js';
+import { fanOutPhase, type FanOutPhase, type HostOutcome, type StepPhase } from '../run/phases.js';
 import { duration, waitUntil } from '../run/wait.js';
 import type { RunContext } from '../run/context.js';
 import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from '../run/errors.js';
@@ -14,6 +14,7 @@ import { timestamp } from '../run/output.js';
 import { errorReport, FAILED, hostTable } from '../run/report.js';
 import type { ErrorReport, FailureBlock, HostEntry, TableBlock } from '../run/report.js';
 import { Semaphore } from '../run/semaphore.js';
+import { Executor } from '../remote/executor.js';
 import { command } from '../remote/shell.js';
 import type { ConnectionPool } from '../ssh/pool.js';
 
@@ -344,36 +345,35 @@ export interface NewcomerIdentity {
  * Logs in as the newcomer with their private key through the bastion, on their own account
  * there too, as they will: `id -un` on each host, and `sudo -n true` where full sudo was
  * granted. A forwarding-only bastion is only logged in to (it has no shell to run anything).
+ * A phase of onboard's chain, on the hosts `hosts()` gives when it starts (those done by then);
+ * the caller closes `newcomer.pool` when the chain is over.
  */
-export async function loginsAsNewcomer(ctx: RunContext, newcomer: NewcomerIdentity, hosts: Host[], sudo: boolean): Promise<HostOutcome<string>[]> {
-  const { Executor } = await import('../remote/executor.js');
-  const { fanOut } = await import('../run/fan-out.js');
+export function newcomerLoginPhase(
+  ctx: RunContext,
+  newcomer: NewcomerIdentity,
+  hosts: () => Host[],
+  sudo: boolean,
+): FanOutPhase<string> {
   const { login, keyFile, pool } = newcomer;
   const executor = new Executor(pool, { dryRun: false, signal: ctx.signal });
-  try {
-    return await fanOut<string>(ctx, {
-      title: `Log in as ${login} with ${keyFile}`,
-      hosts,
-      style: 'live',
-      offline: true,
-      work: async (host) => {
-        if (forwardingOnly(host)) {
-          await pool.connect(host);
-          return 'logged in (forwarding only)';
-        }
-        // Their own commands, as they will type them: no sudo wrapper around them.
-        const as: Host = { ...host, become: null };
-        const who = (await executor.run(as, command('id', '-un'), { kind: 'probe' })).stdout.toString().trim();
-        if (who !== login) throw new ChatonError(`${host.name}: logged in, but as ${who}`, ExitCode.failed);
-        if (!sudo) return `logged in as ${login}`;
-        await executor.run(as, command('sudo', '-n', 'true'), { kind: 'probe' });
-        return `logged in as ${login}, sudo -n true works`;
-      },
-      summary: (result) => result,
-    });
-  } finally {
-    pool.closeAll();
-  }
+  return fanOutPhase<string>({
+    title: `Log in as ${login} with ${keyFile}`,
+    hosts,
+    work: async (host) => {
+      if (forwardingOnly(host)) {
+        await pool.connect(host);
+        return 'logged in (forwarding only)';
+      }
+      // Their own commands, as they will type them: no sudo wrapper around them.
+      const as: Host = { ...host, become: null };
+      const who = (await executor.run(as, command('id', '-un'), { kind: 'probe' })).stdout.toString().trim();
+      if (who !== login) throw new ChatonError(`${host.name}: logged in, but as ${who}`, ExitCode.failed);
+      if (!sudo) return `logged in as ${login}`;
+      await executor.run(as, command('sudo', '-n', 'true'), { kind: 'probe' });
+      return `logged in as ${login}, sudo -n true works`;
+    },
+    summary: (result) => result,
+  });
 }
 
 /**
