@@ -2,6 +2,7 @@
 // loaded here; each command loads what it needs when it runs, so `chaton --help` stays fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExec } from './commands/exec.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
 import { register as registerInventoryCheck } from './commands/inventory-check.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerExec(program);
   registerSysadminOnboard(program.command('onboard').description('give access to a newcomer'));
   registerSysadminOffboard(program.command('offboard').description('take access back'));
+  registerDoctor(program);
   return program;
 }
 

@@ -60,6 +60,9 @@ const DOCUMENTED: DocumentedLine[] = [
   { line: 'chaton --json hosts check all > check.json', check: checkJson(() => true) },
   { line: 'chaton --json hosts check role:ceph > check.json', check: checkJson((roles) => roles.includes('ceph')) },
   { line: 'bin/chaton.js -i /run/chaton-lab/default/inventory.yaml hosts check all' },
+  { line: 'chaton doctor', check: doctorTable(false) },
+  { line: 'chaton doctor --reach', check: doctorTable(true) },
+  { line: 'chaton --json doctor --reach', check: jsonExitCode(0) },
   { line: 'chaton exec', mention: true },
   { line: 'chaton exec pve1 -- uptime' },
   { line: "chaton exec -y hypervisors -- 'df -h / | tail -1'" },
@@ -293,6 +296,15 @@ function checkJson(targeted: (roles: string[]) => boolean) {
     const hosts = lab.hosts.filter((host) => targeted(host.roles)).map((host) => [host.name, true]);
     assert.deepEqual(report.hosts.map((h) => [h.host, h.ok]), hosts);
     assert.equal(report.exitCode, 0);
+  };
+}
+
+/** doctor's table: nothing but OK on the lab, and `reach` lines (the bastion first) only with --reach. */
+function doctorTable(reach: boolean) {
+  return async (_: Site, run: LineRun) => {
+    assert.match(run.stdout, /^CHECK +ON +RESULT\n/, run.stdout);
+    assert.doesNotMatch(run.stdout, /FAIL|WARN/);
+    assert.equal(/^reach +bastion +OK: ED25519 key/m.test(run.stdout), reach, run.stdout);
   };
 }
 
