@@ -63,6 +63,15 @@ const DOCUMENTED: DocumentedLine[] = [
   { line: 'chaton doctor', check: doctorTable(false) },
   { line: 'chaton doctor --reach', check: doctorTable(true) },
   { line: 'chaton --json doctor --reach', check: jsonExitCode(0) },
+  {
+    line: 'chaton completion bash > ~/.local/share/bash-completion/completions/chaton',
+    check: script('.local/share/bash-completion/completions/chaton', 'complete -F _chaton chaton'),
+  },
+  { line: 'chaton completion zsh > ~/.zfunc/_chaton', check: script('.zfunc/_chaton', '#compdef chaton') },
+  {
+    line: 'chaton completion fish > ~/.config/fish/completions/chaton.fish',
+    check: script('.config/fish/completions/chaton.fish', 'complete -c chaton'),
+  },
   { line: 'chaton exec', mention: true },
   { line: 'chaton exec pve1 -- uptime' },
   { line: "chaton exec -y hypervisors -- 'df -h / | tail -1'" },
@@ -145,6 +154,10 @@ before(async () => {
   await chmod(path.join(bin, 'chaton'), 0o755);
   const env = await sandboxEnv();
   env.PATH = [bin, path.dirname(process.execPath), env.PATH].join(':');
+  // Where the completion examples write: each shell's own directory, which the user has made.
+  for (const where of ['.local/share/bash-completion/completions', '.zfunc', '.config/fish/completions']) {
+    await mkdir(path.join(env.HOME!, where), { recursive: true });
+  }
   site = { lab, dir, inventory, env };
 });
 after(async () => {
@@ -305,6 +318,13 @@ function doctorTable(reach: boolean) {
     assert.match(run.stdout, /^CHECK +ON +RESULT\n/, run.stdout);
     assert.doesNotMatch(run.stdout, /FAIL|WARN/);
     assert.equal(/^reach +bastion +OK: ED25519 key/m.test(run.stdout), reach, run.stdout);
+  };
+}
+
+/** The completion script a line wrote where its shell looks for it (`~` is the site's HOME). */
+function script(file: string, marker: string) {
+  return async ({ env }: Site) => {
+    assert.ok((await readFile(path.join(env.HOME!, file), 'utf8')).includes(marker), file);
   };
 }
 
