@@ -2,6 +2,8 @@
 // loaded here; each command loads what it needs when it runs, so `chaton --help` stays fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { register as registerCompletion } from './commands/completion.js';
+import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExec } from './commands/exec.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
 import { register as registerInventoryCheck } from './commands/inventory-check.js';
@@ -53,6 +55,8 @@ export function buildProgram(): Command {
   registerExec(program);
   registerSysadminOnboard(program.command('onboard').description('give access to a newcomer'));
   registerSysadminOffboard(program.command('offboard').description('take access back'));
+  registerDoctor(program);
+  registerCompletion(program);
   return program;
 }
 
@@ -154,7 +158,9 @@ function unknownCommand(program: Command, words: string[]): UsageError | undefin
     if (command.commands.length === 0) return undefined;
     const sub = command.commands.find((candidate) => candidate.name() === word);
     if (!sub) {
-      const names = command.commands.map((candidate) => candidate.name());
+      // As --help lists them: not the hidden ones (__complete), without help's own pseudo-command.
+      const visible = command.createHelp().visibleCommands(command).filter((sub) => command.commands.includes(sub));
+      const names = visible.map((candidate) => candidate.name());
       const closest = suggest(word, names);
       const where = command === program ? 'chaton' : `chaton ${command.name()}`;
       const hint = closest ? `did you mean ${where} ${closest}? (${where} --help lists them)` : `${where} --help lists them`;

@@ -88,6 +88,18 @@ const DOCUMENTED: DocumentedLine[] = [
   { line: 'chaton --json hosts check all > check.json', check: checkJson(() => true) },
   { line: 'chaton --json hosts check role:ceph > check.json', check: checkJson((roles) => roles.includes('ceph')) },
   { line: 'bin/chaton.js -i /run/chaton-lab/default/inventory.yaml hosts check all' },
+  { line: 'chaton doctor', check: doctorTable(false) },
+  { line: 'chaton doctor --reach', check: doctorTable(true) },
+  { line: 'chaton --json doctor --reach', check: jsonExitCode(0) },
+  {
+    line: 'chaton completion bash > ~/.local/share/bash-completion/completions/chaton',
+    check: script('.local/share/bash-completion/completions/chaton', 'complete -F _chaton chaton'),
+  },
+  { line: 'chaton completion zsh > ~/.zfunc/_chaton', check: script('.zfunc/_chaton', '#compdef chaton') },
+  {
+    line: 'chaton completion fish > ~/.config/fish/completions/chaton.fish',
+    check: script('.config/fish/completions/chaton.fish', 'complete -c chaton'),
+  },
   { line: 'chaton exec', mention: true },
   { line: 'chaton exec pve1 -- uptime' },
   { line: "chaton exec -y hypervisors -- 'df -h / | tail -1'" },
@@ -170,6 +182,10 @@ before(async () => {
   await chmod(path.join(bin, 'chaton'), 0o755);
   const env = await sandboxEnv();
   env.PATH = [bin, path.dirname(process.execPath), env.PATH].join(':');
+  // Where the completion examples write: each shell's own directory, which the user has made.
+  for (const where of ['.local/share/bash-completion/completions', '.zfunc', '.config/fish/completions']) {
+    await mkdir(path.join(env.HOME!, where), { recursive: true });
+  }
   site = { lab, dir, inventory, env };
 });
 after(async () => {
@@ -332,6 +348,22 @@ function checkJson(targeted: (roles: string[]) => boolean) {
     const hosts = lab.hosts.filter((host) => targeted(host.roles)).map((host) => [host.name, true]);
     assert.deepEqual(report.hosts.map((h) => [h.host, h.ok]), hosts);
     assert.equal(report.exitCode, 0);
+  };
+}
+
+/** doctor's table: nothing but OK on the lab, and `reach` lines (the bastion first) only with --reach. */
+function doctorTable(reach: boolean) {
+  return async (_: Site, run: LineRun) => {
+    assert.match(run.stdout, /^CHECK +ON +RESULT\n/, run.stdout);
+    assert.doesNotMatch(run.stdout, /FAIL|WARN/);
+    assert.equal(/^reach +bastion +OK: ED25519 key/m.test(run.stdout), reach, run.stdout);
+  };
+}
+
+/** The completion script a line wrote where its shell looks for it (`~` is the site's HOME). */
+function script(file: string, marker: string) {
+  return async ({ env }: Site) => {
+    assert.ok((await readFile(path.join(env.HOME!, file), 'utf8')).includes(marker), file);
   };
 }
 

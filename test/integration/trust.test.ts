@@ -133,8 +133,10 @@ describe('identities', () => {
     });
     const ok = await chaton(['-i', inventory, 'hosts', 'check', 'host001'], { env: { ...env, TEST_KEY_PASSPHRASE: 'correct horse' } });
     assert.equal(ok.code, 0, ok.stderr);
+    // Without it the key is skipped, and host001 has no other: stopped here, before connecting.
     const noPassphrase = await chaton(['-i', inventory, 'hosts', 'check', 'host001'], { env });
-    assert.equal(noPassphrase.code, 5);
-    assert.match(noPassphrase.stdout + noPassphrase.stderr, /encrypted and no passphrase/);
+    assert.equal(noPassphrase.code, 2);
+    assert.match(noPassphrase.stderr, /encrypted and no passphrase/);
+    assert.match(noPassphrase.stderr, /no SSH key to offer to host001: /);
   });
 });

@@ -25,3 +25,10 @@ export function routeOf(target: Reachable): string {
 export function routeKey(target: Reachable): string {
   return [...target.via, target].map((e) => `${e.user}@${e.address}:${e.port}`).join(' > ');
 }
+
+/** Names for a message, each once and at most `shown` of them: "a, b, c and 4 more". */
+export function nameList(names: readonly string[], shown = 5): string {
+  const unique = [...new Set(names)];
+  const head = unique.slice(0, shown).join(', ');
+  return unique.length > shown ? `${head} and ${unique.length - shown} more` : head;
+}

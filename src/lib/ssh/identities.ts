@@ -1,4 +1,5 @@
 // The keys chaton offers to sshd: the ssh-agent's, then identity files, loaded once per run.
+import { stat } from 'node:fs/promises';
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
 import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
 import type { Endpoint, SshSettings } from '../inventory/types.js';
@@ -14,17 +15,31 @@ const PASSPHRASE_TRIES = 3;
 /** What loading identity files reads of the ssh settings. */
 type KeySettings = Pick<SshSettings, 'identityFiles' | 'identityFilesExplicit' | 'identityPassphraseEnv'>;
 
+/** A key file skipped without stopping the run (an OpenSSH default that ssh would skip too). */
+export interface KeyWarning {
+  file: string;
+  message: string;
+  hint: string;
+}
+
+/** Whether the ssh-agent of SSH_AUTH_SOCK can sign: how many keys it holds, or why it cannot. */
+export type AgentState = { keys: number } | { problem: string };
+
+/** An agent that does not answer its socket in this time is as good as absent. */
+const AGENT_TIMEOUT_MS = 5000;
+
 export class Identities {
   readonly #keys = new Map<string, ParsedKey>();
-  readonly warnings: string[] = [];
+  /** Files already read, used or not: none is read twice (nor its passphrase asked twice) in a run. */
+  readonly #tried = new Set<string>();
+  readonly warnings: KeyWarning[] = [];
 
   /** Reads every identity file the given endpoints may use; encrypted ones need a passphrase. */
   async load(settings: KeySettings[], env: NodeJS.ProcessEnv, ask: PassphrasePrompt): Promise<void> {
-    const seen = new Set<string>();
     for (const ssh of settings) {
       for (const file of ssh.identityFiles) {
-        if (seen.has(file)) continue;
-        seen.add(file);
+        if (this.#tried.has(file)) continue;
+        this.#tried.add(file);
         const key = await loadKey(file, ssh, env, ask, this.warnings);
         if (key) this.#keys.set(file, key);
       }
@@ -43,6 +58,31 @@ export class Identities {
     return methods;
   }
 
+  /** The key read from `file`, if it could be used. */
+  loaded(file: string): ParsedKey | undefined {
+    return this.#keys.get(file);
+  }
+
+  /**
+   * Why `endpoint` would get no key to offer at all (no identity file usable, no agent key to
+   * sign with), or undefined when it has one: then a connection could only fail.
+   */
+  noKey(endpoint: Endpoint, env: NodeJS.ProcessEnv, agent: AgentState): string | undefined {
+    if (endpoint.ssh.identityFiles.some((file) => this.#keys.has(file))) return undefined;
+    if (endpoint.ssh.agent && 'keys' in agent && agent.keys > 0) return undefined;
+    const files = endpoint.ssh.identityFiles.join(', ') || 'none';
+    const agentWhy = !endpoint.ssh.agent
+      ? 'ssh.agent is false'
+      : 'keys' in agent
+        ? `the ssh-agent at ${env.SSH_AUTH_SOCK} holds no key`
+        : agent.problem;
+    return `no identity file could be used (ssh.identity_files: ${files}) and ${agentWhy}`;
+  }
+
+  /** What to do about `noKey`. */
+  static readonly NO_KEY_HINT =
+    'create a key (ssh-keygen -t ed25519) or list yours in ssh.identity_files, or ssh-add one to a running ssh-agent';
+
   /** For error messages: which keys were offered. */
   describe(endpoint: Endpoint, env: NodeJS.ProcessEnv): string {
     const offered = endpoint.ssh.identityFiles.filter((file) => this.#keys.has(file));
@@ -51,12 +91,43 @@ export class Identities {
   }
 }
 
+/** Asks the ssh-agent of SSH_AUTH_SOCK for its keys: a local socket, never the network. */
+export async function agentState(env: NodeJS.ProcessEnv): Promise<AgentState> {
+  const socket = env.SSH_AUTH_SOCK;
+  if (!socket) return { problem: 'no ssh-agent runs (SSH_AUTH_SOCK is not set)' };
+  const agent = `the ssh-agent at ${socket}`;
+  // ssh2 says only "Failed to connect to agent": the usual reasons are told first.
+  const missing = await stat(socket).then(
+    (stats) => (stats.isSocket() ? undefined : 'not a socket'),
+    () => 'no such socket',
+  );
+  if (missing) return { problem: `${agent} cannot be reached (${missing})` };
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ problem: `${agent} does not answer` }), AGENT_TIMEOUT_MS);
+    new ssh2.OpenSSHAgent(socket).getIdentities((error, keys) => {
+      clearTimeout(timer);
+      resolve(error ? { problem: `${agent} cannot be reached (${error.message})` } : { keys: keys?.length ?? 0 });
+    });
+  });
+}
+
+/**
+ * Why OpenSSH would ignore this private key (sshkey_perm_ok: "UNPROTECTED PRIVATE KEY FILE"):
+ * one of ours that others may read. Such a key may already be someone else's too.
+ */
+async function unprotected(file: string): Promise<string | undefined> {
+  const { mode, uid } = await stat(file);
+  if (uid !== process.getuid?.() || (mode & 0o077) === 0) return undefined;
+  const octal = (mode & 0o777).toString(8).padStart(4, '0');
+  return `${file} has permissions ${octal}: others can read this private key, and ssh refuses such a key`;
+}
+
 async function loadKey(
   file: string,
   ssh: KeySettings,
   env: NodeJS.ProcessEnv,
   ask: PassphrasePrompt,
-  warnings: string[],
+  warnings: KeyWarning[],
 ): Promise<ParsedKey | undefined> {
   let data: Buffer;
   try {
@@ -66,6 +137,13 @@ async function loadKey(
     if (!ssh.identityFilesExplicit) return undefined; // an OpenSSH default that is not there
     throw new UsageError(`identity file ${error.message}`, 'fix ssh.identity_files in the inventory');
   }
+  const open = await unprotected(file);
+  if (open) {
+    const hint = `chmod 600 ${file} (and make a new key if others may have copied it)`;
+    if (ssh.identityFilesExplicit) throw new UsageError(`identity file ${open}`, hint);
+    warnings.push({ file, message: `${open}: skipped`, hint });
+    return undefined;
+  }
   let parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
     const fromEnv = ssh.identityPassphraseEnv ? env[ssh.identityPassphraseEnv] : undefined;
@@ -73,10 +151,11 @@ async function loadKey(
     for (let tries = 0; fromEnv === undefined && tries < PASSPHRASE_TRIES; tries++) {
       const typed = await ask(file, tries > 0);
       if (typed === undefined) {
-        warnings.push(
-          `${file} is encrypted and no passphrase is available: skipped` +
-            (ssh.identityPassphraseEnv ? ` (set ${ssh.identityPassphraseEnv})` : ' (set ssh.identity_passphrase_env)'),
-        );
+        warnings.push({
+          file,
+          message: `${file} is encrypted and no passphrase is available: skipped`,
+          hint: ssh.identityPassphraseEnv ? `set ${ssh.identityPassphraseEnv}` : 'set ssh.identity_passphrase_env',
+        });
         return undefined;
       }
       parsed = ssh2.utils.parseKey(data, typed);

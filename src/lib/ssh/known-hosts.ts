@@ -330,6 +330,20 @@ export class KnownHostsStore {
     return this.#files;
   }
 
+  /** How many key lines the files hold. */
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /**
+   * Whether some key is recorded for `address:port`, by its own name or, on another port than 22,
+   * by its bare address (which `check` falls back on): a host with none is unknown to ssh.
+   */
+  knows(address: string, port: number): boolean {
+    const names = [hostLookupName(address, port), ...(port === 22 ? [] : [hostLookupName(address, 22)])];
+    return names.some((name) => plainKeysFor(this.#entries, name).length > 0);
+  }
+
   check(address: string, port: number, blob: Buffer): HostKeyVerdict {
     return checkEndpointKey(this.#entries, address, port, blob);
   }

@@ -9,9 +9,9 @@ import ssh2, { type AnyAuthMethod, type Client, type ClientChannel } from 'ssh2'
 import type { Endpoint, SshSettings } from '../inventory/types.js';
 import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError, UsageError } from '../run/errors.js';
 import { Semaphore } from '../run/semaphore.js';
-import { routeKey, where, type Reachable } from './endpoint.js';
+import { nameList, routeKey, where, type Reachable } from './endpoint.js';
 import { verifyHostKey } from './host-keys.js';
-import { Identities, type PassphrasePrompt } from './identities.js';
+import { agentState, Identities, type PassphrasePrompt } from './identities.js';
 import { KeyProbe } from './key-probe.js';
 import { describeKey, knownHostsLine, KnownHostsStore } from './known-hosts.js';
 
@@ -211,7 +211,8 @@ export class ConnectionPool {
     const keys = { identityFiles: [path.resolve(login.keyFile)], identityFilesExplicit: true };
     // Nobody to ask: it is not the operator's key.
     await identities.load([keys], this.options.env, async () => undefined);
-    if (identities.warnings.length) throw new UsageError(`${login.keyFile}: ${identities.warnings.join('; ')}`, 'give an unencrypted copy of the key');
+    const [warning] = identities.warnings;
+    if (warning) throw new UsageError(`${login.keyFile}: ${warning.message}`, 'give an unencrypted copy, mode 600');
     return new ConnectionPool({ ...this.options, identities, acceptNew: false, login });
   }
 
@@ -241,11 +242,26 @@ export class ConnectionPool {
     return [...jumps.values()];
   }
 
-  /** Loads the keys that reach these targets and their jump hosts (asking for passphrases). */
+  /**
+   * Loads the keys that reach these targets and their jump hosts (asking for passphrases). An
+   * endpoint left with no key at all stops the run here, before any connection: sshd could only
+   * refuse it, and the fix is on this machine.
+   */
   async loadKeys(targets: readonly Reachable[], ask: PassphrasePrompt): Promise<void> {
     const { identities, env, notice } = this.options;
-    await identities.load([...targets, ...targets.flatMap((t) => t.via)].map((e) => e.ssh), env, ask);
-    for (const warning of identities.warnings.splice(0)) notice(warning);
+    const endpoints = [...targets.flatMap((t) => t.via), ...targets];
+    await identities.load(endpoints.map((e) => e.ssh), env, ask);
+    for (const warning of identities.warnings.splice(0)) notice(`${warning.message} (${warning.hint})`);
+    const agent = endpoints.some((e) => e.ssh.agent) ? await agentState(env) : { keys: 0 };
+    const keyless = endpoints.filter((e) => identities.noKey(e, env, agent));
+    const [first] = keyless;
+    if (first) {
+      const names = nameList(keyless.map((e) => e.name));
+      throw new UsageError(
+        `no SSH key to offer to ${names}: ${identities.noKey(first, env, agent)}`,
+        `${Identities.NO_KEY_HINT}; chaton doctor checks all this`,
+      );
+    }
   }
 
   /**

@@ -1,0 +1,129 @@
+// `chaton doctor [--reach]`: what on this machine would make a run fail over SSH, found before
+// any connection (keys, ssh-agent, known_hosts); with --reach, then a connection to every machine.
+import type { Command } from 'commander';
+import type { Inventory } from '../lib/inventory/types.js';
+import type { CommandResult, RunContext } from '../lib/run/context.js';
+import type { HostEntry } from '../lib/run/report.js';
+import type { Check } from '../lib/ssh/doctor.js';
+import type { Identities } from '../lib/ssh/identities.js';
+import { examples } from './help.js';
+
+export function register(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      "check this machine's side of SSH for every host (keys, ssh-agent, known_hosts): " +
+        'exit 0 if all is OK, 2 if a run would fail here, 5 if --reach fails',
+    )
+    .option('--reach', 'then connect to the bastion and every host, checking their keys')
+    .addHelpText('after', examples('chaton doctor', 'chaton doctor --reach', 'chaton --json doctor --reach'))
+    .action(async (options: { reach?: boolean }, cmd: Command) => {
+      const { inventoryFor, runLocal, runRemote } = await import('../lib/run/lifecycle.js');
+      if (options.reach) {
+        await runRemote(cmd, (ctx) => doctor(ctx.inventory, ctx.env, ctx.identities, ctx));
+      } else {
+        const { Identities } = await import('../lib/ssh/identities.js');
+        await runLocal(cmd, async (global) => doctor(await inventoryFor(global), process.env, new Identities()));
+      }
+    });
+}
+
+/** The checks, then with a run context (--reach) a connection to every machine. */
+async function doctor(
+  inventory: Inventory,
+  env: NodeJS.ProcessEnv,
+  identities: Identities,
+  ctx?: RunContext,
+): Promise<CommandResult> {
+  const { localChecks } = await import('../lib/ssh/doctor.js');
+  const { ExitCode } = await import('../lib/run/errors.js');
+  const checks = await localChecks(inventory, env, identities, askPassphrase);
+  const localFailure = checks.some((c) => c.status === 'FAIL');
+  const reached = ctx ? await reach(ctx) : undefined;
+  const reachFailure = reached?.checks.some((c) => c.status === 'FAIL') === true;
+  const all = [...checks, ...(reached?.checks ?? [])];
+  return {
+    // What to fix first: this machine's side; a reach that fails because of it says nothing new.
+    exitCode: localFailure ? ExitCode.usage : reachFailure ? ExitCode.connection : ExitCode.ok,
+    hosts: reached?.hosts ?? [],
+    fields: { reach: ctx !== undefined, checks: all },
+    view: [await checkTable(all)],
+  };
+}
+
+/**
+ * A run asks for an encrypted key's passphrase at a terminal, so the doctor does too (it then
+ * knows the passphrase works); without one, the key is skipped as a run would skip it.
+ */
+async function askPassphrase(file: string, retry: boolean): Promise<string | undefined> {
+  if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) return undefined;
+  const { password } = await import('@inquirer/prompts');
+  const { InterruptedError } = await import('../lib/run/errors.js');
+  const message = `${retry ? 'Wrong passphrase. ' : ''}Passphrase for ${file}`;
+  return password({ message, mask: true }, { output: process.stderr }).catch((error: Error) => {
+    throw error.name === 'ExitPromptError' ? new InterruptedError('interrupted at the question') : error;
+  });
+}
+
+/**
+ * Connects to the bastions and every host through the pool, as a run does (keys loaded, the
+ * bastion first, every host key checked). A shared step that fails (the bastion) is one check.
+ */
+async function reach(ctx: RunContext): Promise<{ checks: Check[]; hosts: HostEntry[] }> {
+  const { everyMachine } = await import('../lib/inventory/targets.js');
+  const { fanOut } = await import('../lib/run/fan-out.js');
+  const { ChatonError, ConnectionError } = await import('../lib/run/errors.js');
+  const { errorReport } = await import('../lib/run/report.js');
+  const { milliseconds } = await import('../lib/run/output.js');
+  const machines = everyMachine(ctx.inventory);
+  let outcomes;
+  try {
+    outcomes = await fanOut(ctx, {
+      title: 'Reach',
+      hosts: machines,
+      style: 'live',
+      work: async (host) => (await ctx.pool.connect(host)).info,
+      summary: (info) => `${info.hostKey} (${milliseconds(info.connectMs)})`,
+    });
+  } catch (error) {
+    if (!(error instanceof ChatonError) || ctx.signal.aborted) throw error;
+    const subject = error instanceof ConnectionError ? error.host : 'every machine';
+    const { message, hint } = errorReport(error);
+    return { checks: [{ check: 'reach', subject, status: 'FAIL', detail: message, fix: hint }], hosts: [] };
+  }
+  const checks: Check[] = outcomes.map((o) => {
+    const about = { check: 'reach', subject: o.host.name };
+    if (o.ok) {
+      const detail = `${o.value.hostKey}, connected in ${milliseconds(Math.round(o.value.connectMs))}`;
+      return { ...about, status: 'OK', detail, fix: null };
+    }
+    const { message, hint } = errorReport(o.error);
+    return { ...about, status: 'FAIL', detail: message, fix: hint };
+  });
+  const hosts = outcomes.map((o) => ({
+    host: o.host.name,
+    ok: o.ok,
+    error: o.ok ? null : errorReport(o.error),
+    connectMs: o.ok ? Math.round(o.value.connectMs) : null,
+    hostKey: o.ok ? o.value.hostKey : null,
+  }));
+  return { checks, hosts };
+}
+
+/** One row per check; what is not OK is told in full under the table, with what to do. */
+async function checkTable(checks: Check[]) {
+  const { FAILED } = await import('../lib/run/report.js');
+  return {
+    columns: ['CHECK', 'ON', 'RESULT'],
+    rows: checks.map((c) => {
+      const result = c.status === 'OK' ? `OK: ${c.detail}` : c.status === 'FAIL' ? FAILED : 'WARN (see below)';
+      return [c.check, c.subject, result];
+    }),
+    failures: checks
+      .filter((c) => c.status !== 'OK')
+      .map((c) => {
+        const error = { message: `${c.status}: ${c.detail}`, hint: c.fix };
+        return { failure: `${c.check} ${c.subject}`, error };
+      }),
+  };
+}
