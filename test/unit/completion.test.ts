@@ -23,7 +23,7 @@ describe('completion candidates', () => {
     const commands = ['inventory', 'hosts', 'exec', 'onboard', 'offboard', 'doctor', 'completion', 'help'];
     assert.deepEqual(await complete('chaton '), commands);
     assert.deepEqual(await complete('chaton inv'), ['inventory']);
-    assert.deepEqual(await complete('chaton inventory '), ['check', 'show', 'help']);
+    assert.deepEqual(await complete('chaton inventory '), ['init', 'check', 'show', 'help']);
     assert.deepEqual(await complete('chaton -i site.yaml --json inventory s'), ['show']);
   });
 
