@@ -57,11 +57,22 @@ async function measure(argv: string[], env: NodeJS.ProcessEnv = process.env): Pr
 async function measureInto(report: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Measure> {
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', report, ...argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', report, ...argv], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     child.on('error', reject);
-    child.on('close', (exitCode) => (exitCode === 0 ? resolve() : reject(new Error(`exited with ${exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''} (${argv.join(' ').slice(0, 160)}...)`))));
+    child.on('close', (exitCode) =>
+      exitCode === 0
+        ? resolve()
+        : reject(
+            new Error(
+              `exited with ${exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''} (${argv.join(' ').slice(0, 160)}...)`,
+            ),
+          ),
+    );
   });
   const ms = performance.now() - started;
   const rssKb = Number((await readFile(report, 'utf8')).trim().split('\n').pop());
@@ -75,24 +86,61 @@ function median(values: number[]): number {
 }
 
 /** One warm-up run, then the measured ones (more for quick ones, whose medians noise moves most). */
-async function figure(scenario: string, client: string, kex: string, hosts: number, argv: string[], env?: NodeJS.ProcessEnv): Promise<Figure> {
+async function figure(
+  scenario: string,
+  client: string,
+  kex: string,
+  hosts: number,
+  argv: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<Figure> {
   try {
     return await measured(scenario, client, kex, hosts, argv, env);
   } catch (error) {
     // One broken scenario must not cost the figures of all the others.
     process.stderr.write(`  ${scenario}: FAILED: ${(error as Error).message.slice(0, 300)}\n`);
-    return { scenario, client, kex, hosts, runs: [], median: NaN, min: NaN, max: NaN, peakRssKb: NaN, failed: (error as Error).message };
+    return {
+      scenario,
+      client,
+      kex,
+      hosts,
+      runs: [],
+      median: NaN,
+      min: NaN,
+      max: NaN,
+      peakRssKb: NaN,
+      failed: (error as Error).message,
+    };
   }
 }
 
-async function measured(scenario: string, client: string, kex: string, hosts: number, argv: string[], env?: NodeJS.ProcessEnv): Promise<Figure> {
+async function measured(
+  scenario: string,
+  client: string,
+  kex: string,
+  hosts: number,
+  argv: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<Figure> {
   const warmUp = await measure(argv, env);
   const repeats = warmUp.ms > SLOW_MS ? SLOW_REPEATS : warmUp.ms < QUICK_MS ? QUICK_REPEATS : REPEATS;
   const samples: Measure[] = [];
   for (let i = 0; i < repeats; i++) samples.push(await measure(argv, env));
   const runs = samples.map((m) => m.ms);
-  const result = { scenario, client, kex, hosts, runs, median: median(runs), min: Math.min(...runs), max: Math.max(...runs), peakRssKb: Math.max(...samples.map((m) => m.rssKb)) };
-  process.stderr.write(`  ${scenario.padEnd(34)} ${String(hosts).padStart(3)} hosts  ${seconds(result.median)} (${kex})\n`);
+  const result = {
+    scenario,
+    client,
+    kex,
+    hosts,
+    runs,
+    median: median(runs),
+    min: Math.min(...runs),
+    max: Math.max(...runs),
+    peakRssKb: Math.max(...samples.map((m) => m.rssKb)),
+  };
+  process.stderr.write(
+    `  ${scenario.padEnd(34)} ${String(hosts).padStart(3)} hosts  ${seconds(result.median)} (${kex})\n`,
+  );
   return result;
 }
 
@@ -142,7 +190,9 @@ function opensshKex(config: string, address: string): string {
 }
 
 function chatonKex(inventory: string, host: string): string {
-  const run = spawnSync(process.execPath, [CHATON, '-i', inventory, '--json', 'hosts', 'check', host], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [CHATON, '-i', inventory, '--json', 'hosts', 'check', host], {
+    encoding: 'utf8',
+  });
   return (JSON.parse(run.stdout) as { hosts: { kex?: string }[] }).hosts[0]?.kex ?? 'unknown';
 }
 
@@ -174,7 +224,12 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   const chatonEnv = { ...process.env, XDG_STATE_HOME: work };
   const extras = lab.hosts.filter((h) => h.name.startsWith('host'));
   const infrastructure = lab.hosts.filter((h) => !h.name.startsWith('host'));
-  const targets = new Map(SIZES.map((n) => [n, n === 1 ? [infrastructure[0]!] : n === 20 ? [...infrastructure, ...extras].slice(0, 20) : extras.slice(0, n)]));
+  const targets = new Map(
+    SIZES.map((n) => [
+      n,
+      n === 1 ? [infrastructure[0]!] : n === 20 ? [...infrastructure, ...extras].slice(0, 20) : extras.slice(0, n),
+    ]),
+  );
 
   const configs = {
     default: path.join(work, 'ssh_config'),
@@ -192,7 +247,15 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   const ansibleInventory = path.join(work, 'ansible.ini');
   await writeFile(
     ansibleInventory,
-    ['[lab]', ...extras.map((h) => h.address), ...infrastructure.map((h) => h.address), '[lab:vars]', `ansible_ssh_common_args='-F ${configs.default}'`, 'ansible_python_interpreter=/usr/bin/python3', ''].join('\n'),
+    [
+      '[lab]',
+      ...extras.map((h) => h.address),
+      ...infrastructure.map((h) => h.address),
+      '[lab:vars]',
+      `ansible_ssh_common_args='-F ${configs.default}'`,
+      'ansible_python_interpreter=/usr/bin/python3',
+      '',
+    ].join('\n'),
   );
 
   const firstHost = lab.hosts[0]!.address;
@@ -205,44 +268,117 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   const startup = [
     await figure('node -e 0', 'node', '-', 0, [process.execPath, '-e', '0']),
     await figure('chaton --help', 'chaton', '-', 0, [CHATON, '--help'], chatonEnv),
-    await figure('chaton inventory check (lab, 105 hosts)', 'chaton', '-', 0, [CHATON, '-i', lab.inventoryPath, 'inventory', 'check'], chatonEnv),
+    await figure(
+      'chaton inventory check (lab, 105 hosts)',
+      'chaton',
+      '-',
+      0,
+      [CHATON, '-i', lab.inventoryPath, 'inventory', 'check'],
+      chatonEnv,
+    ),
   ];
   process.stderr.write('memory:\n');
   // Through a pipe, where writes can be refused and flow control has to work (/dev/null never refuses).
   const gibLine = sh(CHATON, '-i', lab.inventoryPath, '-q', 'exec', lab.hosts[0]!.name, '--', GIB_COMMAND);
-  const gib = await figure('chaton exec printing 1 GiB, | cat', 'chaton', kex.chaton, 1, ['sh', '-c', `${gibLine} | cat > /dev/null`], chatonEnv);
+  const gib = await figure(
+    'chaton exec printing 1 GiB, | cat',
+    'chaton',
+    kex.chaton,
+    1,
+    ['sh', '-c', `${gibLine} | cat > /dev/null`],
+    chatonEnv,
+  );
 
   const figures: Figure[] = [];
   for (const size of SIZES) {
     const hosts = targets.get(size)!;
     const names = hosts.map((h) => h.name).join(',');
     const addresses = sh(...hosts.map((h) => h.address));
-    const parallel = (config: string) => `printf '%s\\n' ${addresses} | xargs -P ${size} -I{} ${sh('ssh', '-F', config)} {} uptime > /dev/null`;
+    const parallel = (config: string) =>
+      `printf '%s\\n' ${addresses} | xargs -P ${size} -I{} ${sh('ssh', '-F', config)} {} uptime > /dev/null`;
     const withMaster = (config: string) =>
       `export CHATON_BENCH_CONTROL=$(${sh('mktemp', '-d', '-p', work)}) && ${sh('ssh', '-F', config)} -fNM bastion && ${parallel(config)}; status=$?; ${sh('ssh', '-F', config)} -O exit bastion 2>/dev/null; exit $status`;
     process.stderr.write(`${size} host${size === 1 ? '' : 's'}:\n`);
     // -j: every host at once, as xargs -P, ansible -f and the floor do.
-    figures.push(await figure('chaton exec', 'chaton', kex.chaton, size, [CHATON, '-i', lab.inventoryPath, '-q', '-y', '-j', String(size), 'exec', names, '--', 'uptime'], chatonEnv));
-    figures.push(await figure('ssh2 minimal client (floor)', 'floor', kex.chaton, size, [process.execPath, FLOOR, lab.bastion.address, lab.operatorKeyPath, ...hosts.map((h) => h.address)]));
+    figures.push(
+      await figure(
+        'chaton exec',
+        'chaton',
+        kex.chaton,
+        size,
+        [CHATON, '-i', lab.inventoryPath, '-q', '-y', '-j', String(size), 'exec', names, '--', 'uptime'],
+        chatonEnv,
+      ),
+    );
+    figures.push(
+      await figure('ssh2 minimal client (floor)', 'floor', kex.chaton, size, [
+        process.execPath,
+        FLOOR,
+        lab.bastion.address,
+        lab.operatorKeyPath,
+        ...hosts.map((h) => h.address),
+      ]),
+    );
     // The same fan-out without the audit trail's syslog line (a second session per host).
-    figures.push(await figure('chaton hosts check (no audit line)', 'chaton-read-only', kex.chaton, size, [CHATON, '-i', lab.inventoryPath, '-q', '-j', String(size), 'hosts', 'check', names], chatonEnv));
+    figures.push(
+      await figure(
+        'chaton hosts check (no audit line)',
+        'chaton-read-only',
+        kex.chaton,
+        size,
+        [CHATON, '-i', lab.inventoryPath, '-q', '-j', String(size), 'hosts', 'check', names],
+        chatonEnv,
+      ),
+    );
     for (const [flavour, config, kexName] of [
       ['', configs.default, kex.openssh],
       [' (curve25519)', configs.curve25519, kex.opensshCurve],
     ] as const) {
-      figures.push(await figure(`ssh -J, one after another${flavour}`, 'openssh', kexName, size, ['sh', '-c', `for h in ${addresses}; do ${sh('ssh', '-F', config)} "$h" uptime > /dev/null || exit 1; done`]));
-      figures.push(await figure(`ssh -J, parallel${flavour}`, 'openssh', kexName, size, ['sh', '-c', parallel(config)]));
+      figures.push(
+        await figure(`ssh -J, one after another${flavour}`, 'openssh', kexName, size, [
+          'sh',
+          '-c',
+          `for h in ${addresses}; do ${sh('ssh', '-F', config)} "$h" uptime > /dev/null || exit 1; done`,
+        ]),
+      );
+      figures.push(
+        await figure(`ssh -J, parallel${flavour}`, 'openssh', kexName, size, ['sh', '-c', parallel(config)]),
+      );
       const masterConfig = config === configs.default ? configs.master : configs.masterCurve25519;
-      figures.push(await figure(`ssh, ControlMaster on bastion${flavour}`, 'openssh', kexName, size, ['sh', '-c', withMaster(masterConfig)]));
+      figures.push(
+        await figure(`ssh, ControlMaster on bastion${flavour}`, 'openssh', kexName, size, [
+          'sh',
+          '-c',
+          withMaster(masterConfig),
+        ]),
+      );
     }
     // Each run starts cold: its own ControlPath directory (Ansible's masters would otherwise
     // outlive a run and make the next one warm, which a cron job never is).
     const controlDir = await mkdtemp(path.join(work, 'ansible-cp-'));
     const ansible = `d=$(${sh('mktemp', '-d', '-p', controlDir)}) && ANSIBLE_SSH_CONTROL_PATH_DIR=$d ANSIBLE_SSH_ARGS='-o ControlMaster=auto -o ControlPersist=1s' exec ${sh('ansible', 'all', '-i', ansibleInventory, '-l', hosts.map((h) => h.address).join(','), '-m', 'command', '-a', 'uptime', '-f', String(size))} > /dev/null`;
     const ansibleEnv = { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' };
-    figures.push(await figure('ansible -m command', 'ansible', `${kex.openssh} (OpenSSH)`, size, ['sh', '-c', ansible], ansibleEnv));
+    figures.push(
+      await figure(
+        'ansible -m command',
+        'ansible',
+        `${kex.openssh} (OpenSSH)`,
+        size,
+        ['sh', '-c', ansible],
+        ansibleEnv,
+      ),
+    );
     // Tuned: one SSH round trip per host instead of several (and no sftp).
-    figures.push(await figure('ansible -m command (pipelining)', 'ansible', `${kex.openssh} (OpenSSH)`, size, ['sh', '-c', ansible], { ...ansibleEnv, ANSIBLE_PIPELINING: 'True' }));
+    figures.push(
+      await figure(
+        'ansible -m command (pipelining)',
+        'ansible',
+        `${kex.openssh} (OpenSSH)`,
+        size,
+        ['sh', '-c', ansible],
+        { ...ansibleEnv, ANSIBLE_PIPELINING: 'True' },
+      ),
+    );
   }
 
   const machine = {
@@ -257,29 +393,62 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   };
   printReport(figures, startup, gib, machine, kex);
   await mkdir(RESULTS, { recursive: true });
-  const document = JSON.stringify({ date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib }, null, 2);
+  const document = JSON.stringify(
+    { date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib },
+    null,
+    2,
+  );
   await writeFile(path.join(RESULTS, 'latest.json'), `${document}\n`);
   await writeFile(path.join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`), `${document}\n`);
   process.stdout.write(`\nfigures written to ${path.join(RESULTS, 'latest.json')}\n`);
 }
 
-function printReport(figures: Figure[], startup: Figure[], gib: Figure, machine: Record<string, unknown>, kex: Record<string, string>): void {
+function printReport(
+  figures: Figure[],
+  startup: Figure[],
+  gib: Figure,
+  machine: Record<string, unknown>,
+  kex: Record<string, string>,
+): void {
   const out: string[] = [];
   out.push(`machine: ${machine.cpus} CPUs, node ${machine.node}, ${machine.openssh}, ${machine.ansible}`);
-  out.push(`key exchange negotiated: chaton ${kex.chaton}; OpenSSH ${kex.openssh} by default, ${kex.opensshCurve} when told`);
+  out.push(
+    `key exchange negotiated: chaton ${kex.chaton}; OpenSSH ${kex.openssh} by default, ${kex.opensshCurve} when told`,
+  );
   out.push('');
   const rows = [['scenario', 'hosts', 'median', 'min', 'max', 'x chaton exec', 'kex']];
   for (const f of figures) {
     const chaton = figures.find((c) => c.client === 'chaton' && c.hosts === f.hosts)!;
-    rows.push([f.scenario, String(f.hosts), seconds(f.median), seconds(f.min), seconds(f.max), (f.median / chaton.median).toFixed(2), f.kex]);
+    rows.push([
+      f.scenario,
+      String(f.hosts),
+      seconds(f.median),
+      seconds(f.min),
+      seconds(f.max),
+      (f.median / chaton.median).toFixed(2),
+      f.kex,
+    ]);
   }
   out.push(...columns(rows));
   out.push('');
   const node = startup[0]!;
-  out.push(...columns([['start-up', 'median', 'min', 'max', 'x node -e 0'], ...startup.map((f) => [f.scenario, seconds(f.median), seconds(f.min), seconds(f.max), (f.median / node.median).toFixed(2)])]));
+  out.push(
+    ...columns([
+      ['start-up', 'median', 'min', 'max', 'x node -e 0'],
+      ...startup.map((f) => [
+        f.scenario,
+        seconds(f.median),
+        seconds(f.min),
+        seconds(f.max),
+        (f.median / node.median).toFixed(2),
+      ]),
+    ]),
+  );
   out.push('');
   const fanOut100 = figures.find((f) => f.client === 'chaton' && f.hosts === 100)!;
-  out.push(`peak RSS: chaton exec on 100 hosts ${Math.round(fanOut100.peakRssKb / 1024)} MB; printing 1 GiB ${Math.round(gib.peakRssKb / 1024)} MB in ${seconds(gib.median)} (${Math.round(1024 / (gib.median / 1000))} MiB/s)`);
+  out.push(
+    `peak RSS: chaton exec on 100 hosts ${Math.round(fanOut100.peakRssKb / 1024)} MB; printing 1 GiB ${Math.round(gib.peakRssKb / 1024)} MB in ${seconds(gib.median)} (${Math.round(1024 / (gib.median / 1000))} MiB/s)`,
+  );
   out.push('');
   out.push(...targets(figures, startup, gib));
   process.stdout.write(`${out.join('\n')}\n`);
@@ -288,27 +457,46 @@ function printReport(figures: Figure[], startup: Figure[], gib: Figure, machine:
 /** The targets of the benchmark issue, each with its figure and whether it is met. */
 function targets(figures: Figure[], startup: Figure[], gib: Figure): string[] {
   const chaton = (n: number) => figures.find((f) => f.client === 'chaton' && f.hosts === n)!;
-  const bestOpenssh = (n: number) => Math.min(...figures.filter((f) => f.client === 'openssh' && f.hosts === n).map((f) => f.median));
+  const bestOpenssh = (n: number) =>
+    Math.min(...figures.filter((f) => f.client === 'openssh' && f.hosts === n).map((f) => f.median));
   // Ansible at its best (pipelining), as OpenSSH is judged by its best variant.
-  const ansible = (n: number) => Math.min(...figures.filter((f) => f.client === 'ansible' && f.hosts === n).map((f) => f.median));
+  const ansible = (n: number) =>
+    Math.min(...figures.filter((f) => f.client === 'ansible' && f.hosts === n).map((f) => f.median));
   const [node, help, check] = startup as [Figure, Figure, Figure];
   const checks: [string, boolean, string][] = [
     ['20 hosts <= 0.45 s', chaton(20).median <= 450, seconds(chaton(20).median)],
-    ['20 hosts no slower than the best OpenSSH', chaton(20).median <= bestOpenssh(20), `${seconds(chaton(20).median)} vs ${seconds(bestOpenssh(20))}`],
-    ['20 hosts >= 10x faster than Ansible', ansible(20) / chaton(20).median >= 10, `${(ansible(20) / chaton(20).median).toFixed(1)}x`],
+    [
+      '20 hosts no slower than the best OpenSSH',
+      chaton(20).median <= bestOpenssh(20),
+      `${seconds(chaton(20).median)} vs ${seconds(bestOpenssh(20))}`,
+    ],
+    [
+      '20 hosts >= 10x faster than Ansible',
+      ansible(20) / chaton(20).median >= 10,
+      `${(ansible(20) / chaton(20).median).toFixed(1)}x`,
+    ],
     ['100 hosts <= 1.5 s', chaton(100).median <= 1500, seconds(chaton(100).median)],
-    ['100 hosts peak RSS <= 150 MB', chaton(100).peakRssKb <= 150 * 1024, `${Math.round(chaton(100).peakRssKb / 1024)} MB`],
+    [
+      '100 hosts peak RSS <= 150 MB',
+      chaton(100).peakRssKb <= 150 * 1024,
+      `${Math.round(chaton(100).peakRssKb / 1024)} MB`,
+    ],
     ['--help <= 120 ms', help.median <= 120, seconds(help.median)],
     ['--help <= 2.5x node -e 0', help.median <= 2.5 * node.median, `${(help.median / node.median).toFixed(2)}x`],
     ['inventory check <= 200 ms', check.median <= 200, seconds(check.median)],
     ['1 GiB of output: peak RSS <= 120 MB', gib.peakRssKb <= 120 * 1024, `${Math.round(gib.peakRssKb / 1024)} MB`],
   ];
-  return columns([['target', 'met', 'measured'], ...checks.map(([what, met, value]) => [what, met ? 'yes' : 'NO', value])]);
+  return columns([
+    ['target', 'met', 'measured'],
+    ...checks.map(([what, met, value]) => [what, met ? 'yes' : 'NO', value]),
+  ]);
 }
 
 function columns(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  return rows.map((row) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+  );
 }
 
 await main();

@@ -22,7 +22,10 @@ export function buildProgram(): Command {
   const program = new Command('chaton')
     .description('Safe routine operations on a small hosting collective, over SSH through the bastion.')
     .version(packageVersion(), '-V, --version')
-    .option('-i, --inventory <file>', 'inventory file (default: $CHATON_INVENTORY, chaton.yaml searched upwards, ~/.config/chaton/inventory.yaml, /etc/chaton/inventory.yaml)')
+    .option(
+      '-i, --inventory <file>',
+      'inventory file (default: $CHATON_INVENTORY, chaton.yaml searched upwards, ~/.config/chaton/inventory.yaml, /etc/chaton/inventory.yaml)',
+    )
     .option('-n, --dry-run', 'run only read-only probes; print every command that would change something')
     .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
     .option('--json', 'print one JSON document on stdout (progress goes to stderr)')
@@ -32,7 +35,10 @@ export function buildProgram(): Command {
     .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is still refused)')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
     .option('--log-file <file>', 'also append every step, plain and timestamped, to this file')
-    .addHelpText('after', `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json\n  chaton onboard sysadmin jdupont --key jdupont.pub --sudo\n  chaton offboard sysadmin jdupont`)
+    .addHelpText(
+      'after',
+      `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json\n  chaton onboard sysadmin jdupont --key jdupont.pub --sudo\n  chaton offboard sysadmin jdupont`,
+    )
     .showHelpAfterError('(add --help for usage)')
     // Set before the subcommands are added: they inherit it. Every --help lists the global
     // options its examples use, and its prose fits the terminal (80 columns when not one).
@@ -88,7 +94,9 @@ export async function main(argv: string[]): Promise<void> {
     // commander has already printed its own usage errors.
     if (!(error instanceof CommanderError)) process.stderr.write(`error: ${formatError(error)}\n`);
     if (!(error instanceof ChatonError) && !(error instanceof CommanderError)) {
-      process.stderr.write(`${(error as Error).stack ?? ''}\nThis is a bug in chaton: please report it with the command line above.\n`);
+      process.stderr.write(
+        `${(error as Error).stack ?? ''}\nThis is a bug in chaton: please report it with the command line above.\n`,
+      );
     }
     if (process.exitCode !== ExitCode.ok) await reportFailure(program, argv.slice(2), error);
   }
@@ -159,11 +167,16 @@ function unknownCommand(program: Command, words: string[]): UsageError | undefin
     const sub = command.commands.find((candidate) => candidate.name() === word);
     if (!sub) {
       // As --help lists them: not the hidden ones (__complete), without help's own pseudo-command.
-      const visible = command.createHelp().visibleCommands(command).filter((sub) => command.commands.includes(sub));
+      const visible = command
+        .createHelp()
+        .visibleCommands(command)
+        .filter((sub) => command.commands.includes(sub));
       const names = visible.map((candidate) => candidate.name());
       const closest = suggest(word, names);
       const where = command === program ? 'chaton' : `chaton ${command.name()}`;
-      const hint = closest ? `did you mean ${where} ${closest}? (${where} --help lists them)` : `${where} --help lists them`;
+      const hint = closest
+        ? `did you mean ${where} ${closest}? (${where} --help lists them)`
+        : `${where} --help lists them`;
       return new UsageError(`unknown command '${word}' (${where} has: ${names.join(', ')})`, hint);
     }
     command = sub;

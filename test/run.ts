@@ -12,5 +12,7 @@ await ensureLabPackages();
 
 const here = (dir: string) => fileURLToPath(new URL(dir, import.meta.url));
 // Test files run two at a time: each integration file brings up its own small lab.
-const child = spawn(process.execPath, ['--test', '--test-concurrency=2', here('./unit/'), here('./integration/')], { stdio: 'inherit' });
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', here('./unit/'), here('./integration/')], {
+  stdio: 'inherit',
+});
 child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -60,20 +60,27 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
     hosts,
     style: 'lines',
     offline: ctx.options.dryRun,
-    confirm: hosts.length > 1 ? `Run \`${brief(shellText)}\` on ${plural(hosts.length, 'host')} (${names(hosts.map((h) => h.name))})?` : undefined,
+    confirm:
+      hosts.length > 1
+        ? `Run \`${brief(shellText)}\` on ${plural(hosts.length, 'host')} (${names(hosts.map((h) => h.name))})?`
+        : undefined,
     work: async (host, task) => {
-      const result = await ctx.executor.run(host, { shellText }, {
-        kind: 'change',
-        check: false,
-        onInterrupt: 'cancel',
-        captureBytes: ctx.options.json ? JSON_CAPTURE_BYTES : 0,
-        // The remote output is what exec is for: shown with or without --verbose.
-        onLines: (stream, lines, endsLine) => task.output(lines, stream, endsLine),
-        drained: task.drained,
-        // The one change on this host: its audit line rides in the same session. (Stopped or
-        // cut off, it never runs, and the host is audited in a session of its own.)
-        then: { command: ctx.auditTrailer(), ran: () => ctx.audited(host) },
-      });
+      const result = await ctx.executor.run(
+        host,
+        { shellText },
+        {
+          kind: 'change',
+          check: false,
+          onInterrupt: 'cancel',
+          captureBytes: ctx.options.json ? JSON_CAPTURE_BYTES : 0,
+          // The remote output is what exec is for: shown with or without --verbose.
+          onLines: (stream, lines, endsLine) => task.output(lines, stream, endsLine),
+          drained: task.drained,
+          // The one change on this host: its audit line rides in the same session. (Stopped or
+          // cut off, it never runs, and the host is audited in a session of its own.)
+          then: { command: ctx.auditTrailer(), ran: () => ctx.audited(host) },
+        },
+      );
       return {
         dryRun: result.dryRun,
         code: result.code,
@@ -111,7 +118,14 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
 }
 
 /** The JSON fields of a host whose command did not run to its end, so every host has the same shape. */
-const NOT_RUN: Omit<ExecReport, 'dryRun'> = { code: null, signal: null, durationMs: 0, stdout: '', stderr: '', truncated: false };
+const NOT_RUN: Omit<ExecReport, 'dryRun'> = {
+  code: null,
+  signal: null,
+  durationMs: 0,
+  stdout: '',
+  stderr: '',
+  truncated: false,
+};
 
 function ending(report: ExecReport): string {
   return report.signal ? `killed by ${report.signal}` : `exit ${report.code}`;
@@ -149,5 +163,7 @@ function failureState(error: unknown): FailureState {
 
 /** A list of host names short enough for one line. */
 function names(hostNames: string[]): string {
-  return hostNames.length <= 8 ? hostNames.join(', ') : `${hostNames.slice(0, 8).join(', ')}, +${hostNames.length - 8} more`;
+  return hostNames.length <= 8
+    ? hostNames.join(', ')
+    : `${hostNames.slice(0, 8).join(', ')}, +${hostNames.length - 8} more`;
 }

@@ -7,9 +7,14 @@ import { examples, TARGETS_HELP } from './help.js';
 export function register(parent: Command): void {
   parent
     .command('check')
-    .description('connect to every target (host keys checked), print latency and OS; exit 4 if some fail, 5 if the bastion fails')
+    .description(
+      'connect to every target (host keys checked), print latency and OS; exit 4 if some fail, 5 if the bastion fails',
+    )
     .argument('[targets]', 'which hosts (see below)', 'all')
-    .addHelpText('after', `${TARGETS_HELP}\n${examples('chaton hosts check', 'chaton hosts check hypervisors,gw', 'chaton --json hosts check all   # from cron')}`)
+    .addHelpText(
+      'after',
+      `${TARGETS_HELP}\n${examples('chaton hosts check', 'chaton hosts check hypervisors,gw', 'chaton --json hosts check all   # from cron')}`,
+    )
     .action(async (targets: string, _options: unknown, cmd: Command) => {
       const { runRemote } = await import('../lib/run/lifecycle.js');
       await runRemote(cmd, (ctx) => hostsCheck(ctx, targets));

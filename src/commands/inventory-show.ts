@@ -6,9 +6,14 @@ import { examples, TARGETS_HELP } from './help.js';
 export function register(parent: Command): void {
   parent
     .command('show')
-    .description('list the resolved hosts (address, user, sudo, roles, groups, the jumps to reach them), the sysadmins and the shared secrets')
+    .description(
+      'list the resolved hosts (address, user, sudo, roles, groups, the jumps to reach them), the sysadmins and the shared secrets',
+    )
     .argument('[targets]', 'which hosts (see below)', 'all')
-    .addHelpText('after', `${TARGETS_HELP}\n${examples('chaton inventory show', 'chaton inventory show role:pve --json')}`)
+    .addHelpText(
+      'after',
+      `${TARGETS_HELP}\n${examples('chaton inventory show', 'chaton inventory show role:pve --json')}`,
+    )
     .action(async (targets: string, _options: unknown, cmd: Command) => {
       const { inventoryFor, runLocal } = await import('../lib/run/lifecycle.js');
       const { resolveTargets } = await import('../lib/inventory/targets.js');
@@ -42,7 +47,15 @@ export function register(parent: Command): void {
             columns: ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],
             rows: hosts.map((h) => {
               const list = (names: string[]) => names.join(',') || '-';
-              return [h.name, `${h.address}:${h.port}`, h.user, h.become ?? '-', list(h.roles), list(h.groups), routeOf(h)];
+              return [
+                h.name,
+                `${h.address}:${h.port}`,
+                h.user,
+                h.become ?? '-',
+                list(h.roles),
+                list(h.groups),
+                routeOf(h),
+              ];
             }),
             failures: [],
           },
@@ -51,12 +64,17 @@ export function register(parent: Command): void {
           view.push({
             columns: ['SYSADMIN', 'NAME', 'SUDO', 'PROXMOX ROLE', 'KEYS'],
             rows: sysadmins.map((s) => [
-              s.login, s.name ?? '-', s.sudo ? 'yes' : 'no', s.proxmoxRole ?? '-', String(s.keyCount),
+              s.login,
+              s.name ?? '-',
+              s.sudo ? 'yes' : 'no',
+              s.proxmoxRole ?? '-',
+              String(s.keyCount),
             ]),
             failures: [],
           });
         }
-        if (secrets.length > 0) view.push({ text: `shared secrets: ${secrets.map((secret) => secret.name).join(', ')}` });
+        if (secrets.length > 0)
+          view.push({ text: `shared secrets: ${secrets.map((secret) => secret.name).join(', ')}` });
         const fields = { file: inventory.file, sysadmins, secrets };
         return { exitCode: ExitCode.ok, hosts: entries, fields, view };
       });

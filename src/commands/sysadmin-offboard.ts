@@ -13,7 +13,9 @@ interface OffboardOptions {
 export function register(parent: Command): void {
   parent
     .command('sysadmin')
-    .description("lock a volunteer's accounts, remove their keys and sudo, disable their Proxmox user, end their sessions; asks first")
+    .description(
+      "lock a volunteer's accounts, remove their keys and sudo, disable their Proxmox user, end their sessions; asks first",
+    )
     .argument('<login>', 'their login')
     .option('--on <targets>', 'only these targets (default: the bastion and every host)')
     .option('--remove-home', 'also remove their home directory (the locked account stays, so its uid is never reused)')
@@ -48,7 +50,14 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const { escapeUnprintable } = await import('../lib/run/printable.js');
   const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/proxmox/pveum.js');
   const {
-    applyChanges, askSshdAboutKeys, checkLogin, hostChangesTable, hostEntries, LocalWrites, LoginLocks, summarise,
+    applyChanges,
+    askSshdAboutKeys,
+    checkLogin,
+    hostChangesTable,
+    hostEntries,
+    LocalWrites,
+    LoginLocks,
+    summarise,
     sysadminTargets,
   } = await import('../lib/access/sysadmins.js');
   const { checkRosterWritable, removeSysadmin } = await import('../lib/access/roster.js');
@@ -75,7 +84,9 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
       locks.check(host);
       const state = await ctx.executor.fact(host, accountFact(login, []));
       const changes = offboardChanges(host.name, state, login, options.removeHome === true);
-      const proxmox = host.roles.includes('pve') ? proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login) : [];
+      const proxmox = host.roles.includes('pve')
+        ? proxmoxOffboardChanges(await ctx.executor.fact(host, proxmoxFact(login)), login)
+        : [];
       return { state, changes, toChange: changes.length + proxmox.length > 0 };
     },
     summary: (plan) => (plan.state.account ? 'the account exists' : 'no account'),
@@ -113,23 +124,39 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
       // The proof: no way in left, by the host's own account data and by sshd itself.
       const problems: string[] = [];
       const after = await ctx.executor.fact(host, accountFact(login, []));
-      if (after.account && (!after.password?.startsWith('!') || after.expireDay !== 1)) problems.push('the account is not locked and expired');
+      if (after.account && (!after.password?.startsWith('!') || after.expireDay !== 1))
+        problems.push('the account is not locked and expired');
       if (after.keysFile || after.keys2File) problems.push('authorized_keys is still there');
       if (after.sudoers !== undefined) problems.push(`sudoers drop-in still there`);
       if (after.processes > 0) problems.push(`${after.processes} processes still run`);
-      const oldKeys = [...new Set([...state.keyLines, ...state.keyLines2, ...rosterKeys].map((line) => keyOfLine(line)?.key).filter((k): k is string => !!k))];
+      const oldKeys = [
+        ...new Set(
+          [...state.keyLines, ...state.keyLines2, ...rosterKeys]
+            .map((line) => keyOfLine(line)?.key)
+            .filter((k): k is string => !!k),
+        ),
+      ];
       const verdicts = await askSshdAboutKeys(ctx, host, login, oldKeys);
       if (verdicts.accepted.length) problems.push(`sshd still accepts ${verdicts.accepted.length} of their keys`);
-      else if (verdicts.refused.length) report.verified.push(`sshd refuses ${verdicts.refused.length === 1 ? 'the old key' : `all ${verdicts.refused.length} old keys`}`);
-      else if (!verdicts.notAsked.length) report.verified.push('no old key known to try: the account is locked and expired');
+      else if (verdicts.refused.length)
+        report.verified.push(
+          `sshd refuses ${verdicts.refused.length === 1 ? 'the old key' : `all ${verdicts.refused.length} old keys`}`,
+        );
+      else if (!verdicts.notAsked.length)
+        report.verified.push('no old key known to try: the account is locked and expired');
       // sshd refuses every key of an expired account; the proof for these rests on that.
-      if (verdicts.notAsked.length) report.verified.push(`${verdicts.notAsked.length} security-key key(s) not asked (ssh2 cannot): the account is locked and expired`);
+      if (verdicts.notAsked.length)
+        report.verified.push(
+          `${verdicts.notAsked.length} security-key key(s) not asked (ssh2 cannot): the account is locked and expired`,
+        );
       if (after.account) {
         const rights = await ctx.executor.fact(host, sudoRights(login));
         // The account cannot log in any more; other rules are the host's own, shown not removed.
-        if (rights.length) report.verified.push(`sudoers still has rules for ${login} (not chaton's): ${rights.join('; ')}`);
+        if (rights.length)
+          report.verified.push(`sudoers still has rules for ${login} (not chaton's): ${rights.join('; ')}`);
       }
-      if (problems.length) throw new VerificationError(host.name, problems, `look at ${login}'s account on ${host.name}, then rerun`);
+      if (problems.length)
+        throw new VerificationError(host.name, problems, `look at ${login}'s account on ${host.name}, then rerun`);
       return report;
     },
     summary: summarise,
@@ -139,7 +166,13 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   try {
     await runPhases(
       ctx,
-      [{ kind: 'connect', hosts }, ...(lock ? [{ kind: 'step' as const, ...lock }] : []), probe, { kind: 'confirm', question }, offboarding],
+      [
+        { kind: 'connect', hosts },
+        ...(lock ? [{ kind: 'step' as const, ...lock }] : []),
+        probe,
+        { kind: 'confirm', question },
+        offboarding,
+      ],
       'live',
     );
     outcomes = hostOutcomes(hosts, [probe], offboarding);
@@ -153,7 +186,10 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
     await locks.releaseAll();
   }
 
-  if (proxmoxDisabled) ctx.notices.push(`Proxmox web sessions of ${proxmoxUser(login)} stay valid until their ticket expires (at most 2 hours): disabling a user does not end them`);
+  if (proxmoxDisabled)
+    ctx.notices.push(
+      `Proxmox web sessions of ${proxmoxUser(login)} stay valid until their ticket expires (at most 2 hours): disabling a user does not end them`,
+    );
   const secrets = secretsOf(ctx.inventory);
   const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
   const rotate = secrets.length

@@ -25,18 +25,32 @@ export function register(parent: Command): void {
     .command('sysadmin')
     .description('give a volunteer key-only access (and sudo, Proxmox role) on the bastion and every host; idempotent')
     .argument('<login>', 'their login: a-z, 0-9, _ and -, at most 32')
-    .option('--key <file|line>', 'a public key: a .pub file or the line itself (repeat for more)', (value: string, all: string[]) => [...all, value], [])
+    .option(
+      '--key <file|line>',
+      'a public key: a .pub file or the line itself (repeat for more)',
+      (value: string, all: string[]) => [...all, value],
+      [],
+    )
     .option('--name <full name>', 'their full name (account comment, Proxmox user)')
     .option('--email <address>', 'their e-mail (Proxmox user)')
     .option('--sudo', 'allow sudo (without password: the account has none) via /etc/sudoers.d/chaton-<login>')
-    .option('--sudo-commands <list>', "allow sudo for these commands only (sudoers syntax, full paths, e.g. '/usr/sbin/qm, /usr/bin/pvesh')")
+    .option(
+      '--sudo-commands <list>',
+      "allow sudo for these commands only (sudoers syntax, full paths, e.g. '/usr/sbin/qm, /usr/bin/pvesh')",
+    )
     .option('--groups <a,b>', 'add the account to these existing groups')
     .option('--proxmox-role <role>', 'on role:pve hosts, the Proxmox user <login>@pam with this role on /')
     .option('--expires <YYYY-MM-DD>', 'the account (and Proxmox user) is expired from this day on')
     .option('--on <targets>', 'only these targets (default: the bastion and every host)')
     .option('--exclusive', 'remove the keys of authorized_keys that were not given (asks first)')
-    .option('--verify-with <private key>', 'then log in as them with this key through the bastion, and try sudo -n true')
-    .option('--write-ssh-config <file>', "write their ~/.ssh/config block and a known_hosts file next to it (<file>.known_hosts)")
+    .option(
+      '--verify-with <private key>',
+      'then log in as them with this key through the bastion, and try sudo -n true',
+    )
+    .option(
+      '--write-ssh-config <file>',
+      'write their ~/.ssh/config block and a known_hosts file next to it (<file>.known_hosts)',
+    )
     .option('--save', 'record them in sysadmins: of the inventory file (comments kept)')
     .addHelpText(
       'after',
@@ -64,7 +78,8 @@ ${examples(
 async function onboard(ctx: RunContext, login: string, options: OnboardOptions): Promise<CommandResult> {
   const { accountFact, keyOfLine } = await import('../lib/access/account.js');
   const { onboardChanges } = await import('../lib/access/account-changes.js');
-  const { EMAIL, epochDay, isCalendarDate, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } = await import('../lib/access/fields.js');
+  const { EMAIL, epochDay, isCalendarDate, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } =
+    await import('../lib/access/fields.js');
   const { sudoersCheck, sudoersContent, sudoRights } = await import('../lib/access/sudo.js');
   const { exitCodeFor } = await import('../lib/run/fan-out.js');
   const { fanOutPhase, hostOutcomes, runPhases } = await import('../lib/run/phases.js');
@@ -75,8 +90,19 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const { readPublicKeys } = await import('../lib/access/public-keys.js');
   const { proxmoxFact, proxmoxOnboardChanges } = await import('../lib/proxmox/pveum.js');
   const {
-    applyChanges, askSshdAboutKeys, checkLogin, forwardingOnly, LocalWrites, LoginLocks, newcomerLoginPhase,
-    hostChangesTable, hostEntries, newcomerIdentity, newcomerSshConfig, summarise, sysadminTargets,
+    applyChanges,
+    askSshdAboutKeys,
+    checkLogin,
+    forwardingOnly,
+    LocalWrites,
+    LoginLocks,
+    newcomerLoginPhase,
+    hostChangesTable,
+    hostEntries,
+    newcomerIdentity,
+    newcomerSshConfig,
+    summarise,
+    sysadminTargets,
   } = await import('../lib/access/sysadmins.js');
   type HostChanges = import('../lib/access/sysadmins.js').HostChanges;
   type HostOutcome<T> = import('../lib/run/phases.js').HostOutcome<T>;
@@ -84,19 +110,44 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   // Everything is checked before any host is touched.
   checkLogin(login, ctx.inventory);
   const keys = await readPublicKeys(options.key);
-  const groups = (options.groups ?? '').split(',').map((g) => g.trim()).filter(Boolean);
-  for (const group of groups) if (!POSIX_NAME.test(group)) throw new UsageError(`--groups: invalid group name ${JSON.stringify(group)}`, 'give existing group names separated by commas, e.g. adm,systemd-journal');
+  const groups = (options.groups ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+  for (const group of groups)
+    if (!POSIX_NAME.test(group))
+      throw new UsageError(
+        `--groups: invalid group name ${JSON.stringify(group)}`,
+        'give existing group names separated by commas, e.g. adm,systemd-journal',
+      );
   const today = Math.floor(Date.now() / 86_400_000);
   if (options.expires !== undefined && (!isCalendarDate(options.expires) || epochDay(options.expires) <= today)) {
-    throw new UsageError(`--expires: ${JSON.stringify(options.expires)} is not a date to come`, 'give the day access ends as YYYY-MM-DD, after today, e.g. 2027-06-30');
+    throw new UsageError(
+      `--expires: ${JSON.stringify(options.expires)} is not a date to come`,
+      'give the day access ends as YYYY-MM-DD, after today, e.g. 2027-06-30',
+    );
   }
   if (options.proxmoxRole !== undefined && !PROXMOX_ROLE.test(options.proxmoxRole)) {
-    throw new UsageError(`--proxmox-role: invalid role name ${JSON.stringify(options.proxmoxRole)}`, 'give a Proxmox role such as PVEAdmin or Administrator (pveum role list)');
+    throw new UsageError(
+      `--proxmox-role: invalid role name ${JSON.stringify(options.proxmoxRole)}`,
+      'give a Proxmox role such as PVEAdmin or Administrator (pveum role list)',
+    );
   }
-  if (options.name !== undefined && !PERSON_NAME.test(options.name)) throw new UsageError('--name must be one line without ":" or "," (they separate fields of /etc/passwd)', 'write the name without them');
-  if (options.email !== undefined && !EMAIL.test(options.email)) throw new UsageError(`--email: ${JSON.stringify(options.email)} is not an e-mail address`, 'give it as name@example.org');
+  if (options.name !== undefined && !PERSON_NAME.test(options.name))
+    throw new UsageError(
+      '--name must be one line without ":" or "," (they separate fields of /etc/passwd)',
+      'write the name without them',
+    );
+  if (options.email !== undefined && !EMAIL.test(options.email))
+    throw new UsageError(
+      `--email: ${JSON.stringify(options.email)} is not an e-mail address`,
+      'give it as name@example.org',
+    );
   if (options.sudoCommands !== undefined && !SUDO_COMMANDS.test(options.sudoCommands)) {
-    throw new UsageError('--sudo-commands must be one line of sudoers commands', "give them separated by commas, e.g. '/usr/sbin/qm, /usr/bin/pvesh'");
+    throw new UsageError(
+      '--sudo-commands must be one line of sudoers commands',
+      "give them separated by commas, e.g. '/usr/sbin/qm, /usr/bin/pvesh'",
+    );
   }
   const sudo = options.sudoCommands?.trim() ?? (options.sudo ? 'ALL' : undefined);
   const hosts = sysadminTargets(ctx.inventory, options.on);
@@ -119,7 +170,16 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     hosts,
     work: async (host) => {
       locks.check(host);
-      const wanted = { login, name: options.name, keys, sudo, groups, expires: options.expires, exclusive: options.exclusive === true, forwardingOnly: forwardingOnly(host) };
+      const wanted = {
+        login,
+        name: options.name,
+        keys,
+        sudo,
+        groups,
+        expires: options.expires,
+        exclusive: options.exclusive === true,
+        forwardingOnly: forwardingOnly(host),
+      };
       const state = await ctx.executor.fact(host, accountFact(login, groups));
       const changes = onboardChanges(host.name, state, wanted, today);
       const rule = sudo !== undefined && !wanted.forwardingOnly ? sudoersContent(login, sudo) : undefined;
@@ -127,11 +187,16 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
         // This host's own sudo judges the rule before anything changes (visudo runs again at install).
         const check = await ctx.executor.run(host, sudoersCheck(rule), { kind: 'probe', check: false });
         if (check.code !== 0) {
-          throw new RefusedError(`${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; nothing was changed on ${host.name}`, 'fix --sudo-commands (commands need full paths)');
+          throw new RefusedError(
+            `${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; nothing was changed on ${host.name}`,
+            'fix --sudo-commands (commands need full paths)',
+          );
         }
       }
       const given = new Set(keys.map((k) => keyOfLine(k.line)?.key));
-      const others = state.keyLines.filter((line) => keyOfLine(line) !== undefined && !given.has(keyOfLine(line)!.key)).length;
+      const others = state.keyLines.filter(
+        (line) => keyOfLine(line) !== undefined && !given.has(keyOfLine(line)!.key),
+      ).length;
       return { changes, rule, others };
     },
   });
@@ -160,9 +225,18 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
           : async () => {
               const cluster = await ctx.executor.fact(host, proxmoxFact(login));
               if (!cluster.roles.includes(role)) {
-                throw new RefusedError(`${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`, `choose one of ${cluster.roles.join(', ')}`);
+                throw new RefusedError(
+                  `${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`,
+                  `choose one of ${cluster.roles.join(', ')}`,
+                );
               }
-              return proxmoxOnboardChanges(cluster, { login, role, name: options.name, email: options.email, expire: options.expires ? epochDay(options.expires) * 86_400 : 0 });
+              return proxmoxOnboardChanges(cluster, {
+                login,
+                role,
+                name: options.name,
+                email: options.email,
+                expire: options.expires ? epochDay(options.expires) * 86_400 : 0,
+              });
             },
       );
       if (ctx.options.dryRun) return report;
@@ -170,16 +244,42 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
       // Proof from the host's own tools: the account as it is now, sshd, sudo.
       const problems: string[] = [];
       const after = await ctx.executor.fact(host, accountFact(login, []));
-      if (!after.account || !after.password || after.password.startsWith('!') || (after.expireDay !== undefined && after.expireDay <= today)) problems.push('the account is missing, locked or expired');
+      if (
+        !after.account ||
+        !after.password ||
+        after.password.startsWith('!') ||
+        (after.expireDay !== undefined && after.expireDay <= today)
+      )
+        problems.push('the account is missing, locked or expired');
       else report.verified.push(`account uid ${after.account.uid}`);
-      const verdicts = await askSshdAboutKeys(ctx, host, login, keys.map((k) => k.line));
-      if (verdicts.refused.length) problems.push(`sshd refuses ${verdicts.refused.length} of the ${keys.length} keys for ${login}`);
-      else if (verdicts.accepted.length) report.verified.push(verdicts.accepted.length === 1 && keys.length === 1 ? 'sshd accepts the key' : `sshd accepts ${verdicts.accepted.length} keys`);
-      if (verdicts.notAsked.length) report.verified.push(`${verdicts.notAsked.length} security-key key(s) in authorized_keys, not asked (ssh2 cannot)`);
+      const verdicts = await askSshdAboutKeys(
+        ctx,
+        host,
+        login,
+        keys.map((k) => k.line),
+      );
+      if (verdicts.refused.length)
+        problems.push(`sshd refuses ${verdicts.refused.length} of the ${keys.length} keys for ${login}`);
+      else if (verdicts.accepted.length)
+        report.verified.push(
+          verdicts.accepted.length === 1 && keys.length === 1
+            ? 'sshd accepts the key'
+            : `sshd accepts ${verdicts.accepted.length} keys`,
+        );
+      if (verdicts.notAsked.length)
+        report.verified.push(
+          `${verdicts.notAsked.length} security-key key(s) in authorized_keys, not asked (ssh2 cannot)`,
+        );
       const rights = await ctx.executor.fact(host, sudoRights(login));
-      if (rule !== undefined && !rights.some((r) => grants(r, sudo!))) problems.push(`sudo -l does not grant ${login} what was asked (NOPASSWD: ${sudo})`);
+      if (rule !== undefined && !rights.some((r) => grants(r, sudo!)))
+        problems.push(`sudo -l does not grant ${login} what was asked (NOPASSWD: ${sudo})`);
       else report.verified.push(rights.length ? `sudo: ${rights.join('; ')}` : 'no sudo');
-      if (problems.length) throw new VerificationError(host.name, problems, `look at ${login}'s account on ${host.name}; rerun once it is fixed`);
+      if (problems.length)
+        throw new VerificationError(
+          host.name,
+          problems,
+          `look at ${login}'s account on ${host.name}; rerun once it is fixed`,
+        );
       return report;
     },
     summary: summarise,
@@ -274,6 +374,10 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
 
 /** Whether a rule `sudo -l` prints grants `NOPASSWD: <commands>` (it lists them after ", "). */
 function grants(rule: string, commands: string): boolean {
-  const normal = (text: string) => text.split(',').map((part) => part.trim().replace(/\s+/g, ' ')).join(', ');
+  const normal = (text: string) =>
+    text
+      .split(',')
+      .map((part) => part.trim().replace(/\s+/g, ' '))
+      .join(', ');
   return normal(rule).endsWith(`NOPASSWD: ${normal(commands)}`);
 }

@@ -5,10 +5,7 @@ import { EXIT_CODE_TABLE } from './run/errors.js';
 
 /** Text as roff shows it: backslashes and hyphens escaped, no line read as a request. */
 function escape(text: string): string {
-  return text
-    .replace(/\\/g, '\\e')
-    .replace(/-/g, '\\-')
-    .replace(/^[.']/gm, '\\&$&');
+  return text.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^[.']/gm, '\\&$&');
 }
 
 /** The subcommands a --help lists: not the hidden ones, not help's own pseudo-command. */

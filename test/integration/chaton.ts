@@ -28,7 +28,12 @@ export interface RunOptions {
 /** A private state directory (audit log) and HOME, so tests never touch the operator's. */
 export async function sandboxEnv(): Promise<NodeJS.ProcessEnv> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'chaton-test-'));
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, XDG_STATE_HOME: path.join(home, 'state'), LANG: 'C.UTF-8' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_STATE_HOME: path.join(home, 'state'),
+    LANG: 'C.UTF-8',
+  };
   return env;
 }
 
@@ -47,7 +52,10 @@ export function chaton(args: string[], options: RunOptions & { env: NodeJS.Proce
 }
 
 /** A copy of an inventory with some settings changed, written to a temp file; returns its path. */
-export async function variantInventory(source: string, edit: (doc: ReturnType<typeof parseDocument>) => void): Promise<string> {
+export async function variantInventory(
+  source: string,
+  edit: (doc: ReturnType<typeof parseDocument>) => void,
+): Promise<string> {
   const doc = parseDocument(await readFile(source, 'utf8'));
   edit(doc);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-inv-'));

@@ -27,7 +27,14 @@ before(async () => {
   for (const [host, shell, user] of WAYS) {
     if (user !== 'root') await addUser(lab, host, user, `${user} ALL=(ALL) NOPASSWD: ALL`);
     // busybox runs as ash when called by that name, which is how sshd calls a login shell.
-    const setUp = await lab.run(host, ['sh', '-c', 'ln -sf /bin/busybox /usr/local/bin/ash && usermod -s "$1" "$2"', 'sh', shell, user]);
+    const setUp = await lab.run(host, [
+      'sh',
+      '-c',
+      'ln -sf /bin/busybox /usr/local/bin/ash && usermod -s "$1" "$2"',
+      'sh',
+      shell,
+      user,
+    ]);
     assert.equal(setUp.exitCode, 0, setUp.stderr);
   }
   const sh = await lab.run('host003', ['ln', '-sf', '/bin/busybox', '/usr/local/bin/sh']);
@@ -46,7 +53,9 @@ after(async () => {
 
 /** The hosts where a process whose command line matches `pattern` still runs. */
 async function stillRunning(pattern: string): Promise<string[]> {
-  const left = await Promise.all(HOSTS.map(async (host) => ((await lab.run(host, ['pgrep', '-f', pattern])).exitCode === 0 ? [host] : [])));
+  const left = await Promise.all(
+    HOSTS.map(async (host) => ((await lab.run(host, ['pgrep', '-f', pattern])).exitCode === 0 ? [host] : [])),
+  );
   return left.flat();
 }
 
@@ -71,12 +80,16 @@ describe('stopping a command', () => {
   it('command_timeout stops it under bash, dash and busybox, as root and through sudo', async () => {
     const run = await chaton(['-i', ways, '-y', 'exec', HOSTS.join(','), '--', 'sleep 271'], { env });
     assert.equal(run.code, 1, run.stderr);
-    for (const host of HOSTS) assert.match(run.stderr, new RegExp(`${host}: \`[^\`]*sleep 271'?\` did not finish within 2 s and was stopped`));
+    for (const host of HOSTS)
+      assert.match(run.stderr, new RegExp(`${host}: \`[^\`]*sleep 271'?\` did not finish within 2 s and was stopped`));
     assert.deepEqual(await stillRunning('sleep 271'), []);
   });
 
   it('Ctrl-C stops it everywhere too, and a stop through sudo never meets dash refusing `--`', async () => {
-    const run = await interruptedOnceStarted(['-i', ways, '-y', 'exec', HOSTS.join(','), '--', 'echo started; sleep 272'], HOSTS.length);
+    const run = await interruptedOnceStarted(
+      ['-i', ways, '-y', 'exec', HOSTS.join(','), '--', 'echo started; sleep 272'],
+      HOSTS.length,
+    );
     assert.equal(run.code, 130, run.stderr);
     assert.doesNotMatch(run.stderr, /could not be stopped|Illegal number/);
     assert.match(run.stdout, /exit codes: interrupted on 6 hosts/);
@@ -95,10 +108,16 @@ describe('long commands', () => {
       assert.match(run.stdout, new RegExp(`^pve1 +\\| ${size + 1}$`, 'm'));
       assert.match(run.stdout, new RegExp(`^host001 +\\| ${size + 1}$`, 'm'));
       // Shown shortened: the progress lines and the report do not repeat the whole text.
-      assert.ok(run.stdout.length + run.stderr.length < 4000, `output of ${run.stdout.length + run.stderr.length} bytes`);
+      assert.ok(
+        run.stdout.length + run.stderr.length < 4000,
+        `output of ${run.stdout.length + run.stderr.length} bytes`,
+      );
       assert.match(run.stderr, new RegExp(`Run \`echo x+… \\(${text.join(' ').length} bytes\\)\``));
       // The host's audit line carries the command shortened too.
-      const audit = new RegExp(`outcome=ok command: chaton -i \\S+ -y exec pve1,host001 -- echo x+… \\(\\d+ bytes\\)$`, 'm');
+      const audit = new RegExp(
+        `outcome=ok command: chaton -i \\S+ -y exec pve1,host001 -- echo x+… \\(\\d+ bytes\\)$`,
+        'm',
+      );
       assert.match(await lab.syslog('pve1'), audit);
     });
   }
@@ -125,7 +144,9 @@ describe('the audit line cannot be skipped by the command text', () => {
         assert.match(line, new RegExp(`chaton: operator=\\S+ outcome=${outcome} command: `));
       }
       // sudo's own log line shows the command as it ran.
-      const sudoLog = (await lab.syslog('host001')).split('\n').find((l) => l.includes(marker) && l.includes(' sudo: '));
+      const sudoLog = (await lab.syslog('host001'))
+        .split('\n')
+        .find((l) => l.includes(marker) && l.includes(' sudo: '));
       assert.ok(sudoLog?.includes(`COMMAND=/usr/bin/sh -c ': ${marker};`), sudoLog);
     });
   }
@@ -140,17 +161,20 @@ describe('a link that drops while a command runs', () => {
     const marker = `lost-${Math.random().toString(36).slice(2)}`;
     try {
       // --verbose: with --json, remote output is shown only then, on stderr.
-      const run = await chaton(['-i', keepalive, '--json', '-v', 'exec', 'host002', '--', `echo started; sleep 4; : ${marker}`], {
-        env,
-        onSpawn: (child) => {
-          const cut = (chunk: Buffer) => {
-            if (!chunk.toString().includes('| started')) return;
-            child.stderr!.off('data', cut);
-            void lab.linkDown('host002');
-          };
-          child.stderr!.on('data', cut);
+      const run = await chaton(
+        ['-i', keepalive, '--json', '-v', 'exec', 'host002', '--', `echo started; sleep 4; : ${marker}`],
+        {
+          env,
+          onSpawn: (child) => {
+            const cut = (chunk: Buffer) => {
+              if (!chunk.toString().includes('| started')) return;
+              child.stderr!.off('data', cut);
+              void lab.linkDown('host002');
+            };
+            child.stderr!.on('data', cut);
+          },
         },
-      });
+      );
       assert.equal(run.code, 1, run.stderr);
       const [report] = JSON.parse(run.stdout).hosts as { state: string; error: { message: string } }[];
       assert.equal(report!.state, 'lost');
@@ -163,7 +187,9 @@ describe('a link that drops while a command runs', () => {
     // after the cut: a write to the session closed since then would kill it).
     let logged = false;
     for (let tries = 0; tries < 50 && !logged; tries++) {
-      logged = (await lab.syslog('host002')).split('\n').some((line) => line.includes(marker) && line.includes('outcome=ok'));
+      logged = (await lab.syslog('host002'))
+        .split('\n')
+        .some((line) => line.includes(marker) && line.includes('outcome=ok'));
       if (!logged) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     assert.ok(logged, 'the command did not log its end on host002');
@@ -172,7 +198,10 @@ describe('a link that drops while a command runs', () => {
 
 describe('a very long output line', () => {
   it('is shown whole, with the host name at real line starts only, beside another host', async () => {
-    const run = await chaton(['-i', ways, '-y', 'exec', 'pve1,pve2', '--', 'head -c 300000 /dev/zero | tr "\\0" x; echo; echo end'], { env });
+    const run = await chaton(
+      ['-i', ways, '-y', 'exec', 'pve1,pve2', '--', 'head -c 300000 /dev/zero | tr "\\0" x; echo; echo end'],
+      { env },
+    );
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.split('\n').filter((line) => !line.startsWith('exit codes') && line !== '');
     for (const line of lines) assert.match(line, /^pve[12] +\| /, `a line without a prefix: ${line.slice(0, 80)}`);
@@ -183,7 +212,9 @@ describe('a very long output line', () => {
       assert.equal(own.at(-1), 'end');
     }
     // Alone, the line comes out as one line.
-    const alone = await chaton(['-i', ways, 'exec', 'pve1', '--', 'head -c 300000 /dev/zero | tr "\\0" x; echo'], { env });
+    const alone = await chaton(['-i', ways, 'exec', 'pve1', '--', 'head -c 300000 /dev/zero | tr "\\0" x; echo'], {
+      env,
+    });
     assert.equal(alone.code, 0, alone.stderr);
     assert.equal(alone.stdout.split('\n')[0], `pve1 | ${'x'.repeat(300_000)}`);
   });

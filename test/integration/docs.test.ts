@@ -113,13 +113,15 @@ const DOCUMENTED: DocumentedLine[] = [
     check: async ({ lab }, run) => {
       const report = JSON.parse(run.stdout) as { hosts: { host: string; state: string }[] };
       const vms = lab.hosts.filter((h) => h.roles.includes('vm')).map((h) => h.name);
-      assert.deepEqual(report.hosts.map((h) => [h.host, h.state]), vms.map((host) => [host, 'exited']));
+      assert.deepEqual(
+        report.hosts.map((h) => [h.host, h.state]),
+        vms.map((host) => [host, 'exited']),
+      );
     },
   },
   { line: 'chaton --dry-run onboard sysadmin jdupont --key jdupont.pub --sudo', check: account('pve1', /^$/) },
   {
-    line:
-      "chaton onboard sysadmin jdupont --name 'Jeanne Dupont' --key jdupont.pub --sudo --proxmox-role PVEAdmin --save",
+    line: "chaton onboard sysadmin jdupont --name 'Jeanne Dupont' --key jdupont.pub --sudo --proxmox-role PVEAdmin --save",
     check: async (site) => {
       await account('pve1', /^jdupont:x:\d+:\d+:Jeanne Dupont:/)(site);
       assert.match(await readFile(site.inventory, 'utf8'), /^sysadmins:\n {2}- login: jdupont$/m);
@@ -207,7 +209,10 @@ describe('every documented chaton line', () => {
   it('synopses name only options their command has', async () => {
     for (const synopsis of (await readmeLines()).filter((line) => SYNOPSIS.test(line))) {
       const words = synopsis.split(/\s+/).slice(1);
-      const commandPath = words.slice(0, words.findIndex((word) => !/^[a-z]+$/.test(word)));
+      const commandPath = words.slice(
+        0,
+        words.findIndex((word) => !/^[a-z]+$/.test(word)),
+      );
       const help = (await helpOf(commandPath, site.env)) + (await helpOf([], site.env));
       for (const option of synopsis.match(/--[a-z][a-z-]*/g) ?? []) {
         assert.match(help, new RegExp(`(^|[\\s,])${option}(?![a-z-])`, 'm'), `${option} of "${synopsis}"`);
@@ -289,7 +294,10 @@ async function readmeLines(): Promise<string[]> {
 function examplesOf(help: string): string[] {
   const after = help.split(/^Examples:\n/m)[1] ?? '';
   const block = after.split(/\n\s*\n/)[0]!;
-  return block.split('\n').map(withoutComment).filter((line) => PROGRAM.test(line));
+  return block
+    .split('\n')
+    .map(withoutComment)
+    .filter((line) => PROGRAM.test(line));
 }
 
 /** Every command path from the program's own --help: [], [inventory], [inventory, check]... */
@@ -346,7 +354,10 @@ function checkJson(targeted: (roles: string[]) => boolean) {
       exitCode: number;
     };
     const hosts = lab.hosts.filter((host) => targeted(host.roles)).map((host) => [host.name, true]);
-    assert.deepEqual(report.hosts.map((h) => [h.host, h.ok]), hosts);
+    assert.deepEqual(
+      report.hosts.map((h) => [h.host, h.ok]),
+      hosts,
+    );
     assert.equal(report.exitCode, 0);
   };
 }

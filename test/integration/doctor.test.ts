@@ -35,10 +35,16 @@ describe('chaton doctor --reach', () => {
     const { code, report } = await doctor(['--reach']);
     assert.equal(code, 0, JSON.stringify(report.checks));
     const machines = ['bastion', ...lab.hosts.map((h) => h.name)];
-    assert.deepEqual(report.hosts.map((h) => [h.host, h.ok]), machines.map((name) => [name, true]));
+    assert.deepEqual(
+      report.hosts.map((h) => [h.host, h.ok]),
+      machines.map((name) => [name, true]),
+    );
     assert.ok(report.hosts.every((h) => /^ED25519 key SHA256:/.test(h.hostKey ?? '')));
     const reach = report.checks.filter((c) => c.check === 'reach');
-    assert.deepEqual(reach.map((c) => [c.subject, c.status]), machines.map((name) => [name, 'OK']));
+    assert.deepEqual(
+      reach.map((c) => [c.subject, c.status]),
+      machines.map((name) => [name, 'OK']),
+    );
   });
 
   it('a host whose sshd is down: its reach fails, exit 5 (this machine is fine)', async () => {
@@ -47,7 +53,10 @@ describe('chaton doctor --reach', () => {
       const { code, report } = await doctor(['--reach']);
       assert.equal(code, 5);
       const failed = report.checks.filter((c) => c.status !== 'OK');
-      assert.deepEqual(failed.map((c) => [c.check, c.subject]), [['reach', 'host001']]);
+      assert.deepEqual(
+        failed.map((c) => [c.check, c.subject]),
+        [['reach', 'host001']],
+      );
     } finally {
       await lab.startSshd('host001');
     }
@@ -59,7 +68,10 @@ describe('chaton doctor --reach', () => {
       const { code, report } = await doctor(['--reach']);
       assert.equal(code, 5);
       const failed = report.checks.filter((c) => c.status !== 'OK');
-      assert.deepEqual(failed.map((c) => [c.check, c.subject]), [['reach', 'bastion']]);
+      assert.deepEqual(
+        failed.map((c) => [c.check, c.subject]),
+        [['reach', 'bastion']],
+      );
       assert.match(failed[0]!.detail, /connection refused/);
     } finally {
       await lab.startSshd('bastion');

@@ -65,7 +65,10 @@ async function dryRunThenReal(args: string[]) {
  */
 function assertSentAsPlanned(host: string, run: Awaited<ReturnType<typeof dryRunThenReal>>): void {
   assert.ok(run.planned.length > 0, 'the dry-run planned changes');
-  assert.ok(run.planned.every((step) => step.host === host), `every planned change is for ${host}`);
+  assert.ok(
+    run.planned.every((step) => step.host === host),
+    `every planned change is for ${host}`,
+  );
   assert.deepEqual(run.sent.slice(0, -1), run.planned);
   assert.equal(run.sent.at(-1)?.host, host);
   assert.match(run.sent.at(-1)?.command ?? '', /logger -t chaton/);

@@ -32,7 +32,10 @@ describe('faults', () => {
       assert.equal(run.code, 4, run.stderr);
       const hosts = JSON.parse(run.stdout).hosts as { host: string; ok: boolean; error: { message: string } | null }[];
       const byName = new Map(hosts.map((h) => [h.host, h]));
-      assert.match(byName.get('host002')!.error!.message, /host002 \(198\.18\.\d+\.32:22\): no answer through bastion within 2 s/);
+      assert.match(
+        byName.get('host002')!.error!.message,
+        /host002 \(198\.18\.\d+\.32:22\): no answer through bastion within 2 s/,
+      );
       assert.match(byName.get('host003')!.error!.message, /bastion could not reach host003 .*refused/i);
       assert.equal(hosts.filter((h) => h.ok).length, hosts.length - 2);
     } finally {
@@ -87,20 +90,23 @@ describe('faults', () => {
   });
 
   it('Ctrl-C stops the running commands on the hosts, reports, audits and exits 130', async () => {
-    const run = await chaton(['-i', inventory, '-y', 'exec', 'hypervisors', '--', 'echo started; sleep 280; echo slept'], {
-      env: { ...env },
-      onSpawn: (child) => {
-        // One Ctrl-C, once every host has started: a second one means "quit now".
-        let started = 0;
-        const interrupt = (chunk: Buffer) => {
-          started += chunk.toString().split('| started').length - 1;
-          if (started < 3) return;
-          child.stdout!.off('data', interrupt);
-          child.kill('SIGINT');
-        };
-        child.stdout!.on('data', interrupt);
+    const run = await chaton(
+      ['-i', inventory, '-y', 'exec', 'hypervisors', '--', 'echo started; sleep 280; echo slept'],
+      {
+        env: { ...env },
+        onSpawn: (child) => {
+          // One Ctrl-C, once every host has started: a second one means "quit now".
+          let started = 0;
+          const interrupt = (chunk: Buffer) => {
+            started += chunk.toString().split('| started').length - 1;
+            if (started < 3) return;
+            child.stdout!.off('data', interrupt);
+            child.kill('SIGINT');
+          };
+          child.stdout!.on('data', interrupt);
+        },
       },
-    });
+    );
     assert.equal(run.code, 130, run.stderr);
     assert.match(run.stderr, /interrupting/);
     assert.match(run.stdout, /exit codes: interrupted on 3 hosts/);
@@ -109,7 +115,9 @@ describe('faults', () => {
       assert.notEqual(left.exitCode, 0, `${host}: sleep still running`);
       assert.match(await lab.syslog(host), /chaton: operator=\S+ outcome=interrupted command: /);
     }
-    const records = (await readFile(path.join(env.XDG_STATE_HOME!, 'chaton', 'audit.jsonl'), 'utf8')).trim().split('\n');
+    const records = (await readFile(path.join(env.XDG_STATE_HOME!, 'chaton', 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n');
     assert.equal(JSON.parse(records.at(-1)!).outcome, 'interrupted');
   });
 });

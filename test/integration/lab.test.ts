@@ -26,7 +26,9 @@ function tcpProbe(address: string, port = 22, timeoutMs = 1000): Promise<'open' 
     };
     socket.on('connect', () => settle('open'));
     socket.on('timeout', () => settle('unreachable'));
-    socket.on('error', (error: NodeJS.ErrnoException) => settle(error.code === 'ECONNREFUSED' ? 'refused' : 'unreachable'));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      settle(error.code === 'ECONNREFUSED' ? 'refused' : 'unreachable'),
+    );
   });
 }
 
@@ -47,7 +49,15 @@ async function sshFromBastion(lab: Lab, address: string, command: string) {
 
 /** From inside the bastion: does the host's port 22 accept, refuse, or not answer? */
 async function probeFromBastion(lab: Lab, address: string): Promise<string> {
-  const { exitCode, stderr } = await lab.run('bastion', ['timeout', '1', 'bash', '-c', 'exec 3<>"/dev/tcp/$1/22"', 'bash', address]);
+  const { exitCode, stderr } = await lab.run('bastion', [
+    'timeout',
+    '1',
+    'bash',
+    '-c',
+    'exec 3<>"/dev/tcp/$1/22"',
+    'bash',
+    address,
+  ]);
   if (exitCode === 0) return 'open';
   return /refused/i.test(stderr) ? 'refused' : 'no answer';
 }
@@ -123,7 +133,16 @@ describe('the lab', { skip }, () => {
       hosts: Record<string, { address: string; roles: string[] }>;
       groups: Record<string, string[]>;
     };
-    assert.deepEqual(Object.keys(inventory.hosts), ['pve1', 'pve2', 'pve3', 'gw', 'backup', 'host001', 'host002', 'host003']);
+    assert.deepEqual(Object.keys(inventory.hosts), [
+      'pve1',
+      'pve2',
+      'pve3',
+      'gw',
+      'backup',
+      'host001',
+      'host002',
+      'host003',
+    ]);
     assert.equal(inventory.bastion.address, `198.19.${lab.index}.2`);
     assert.equal(inventory.hosts['host003']?.address, `198.18.${lab.index}.33`);
     assert.deepEqual(inventory.groups['extras'], ['host001', 'host002', 'host003']);

@@ -32,7 +32,10 @@ describe('hosts check', () => {
     for (const host of lab.hosts) {
       const row = rows.find((r) => r.startsWith(`${host.name} `));
       assert.ok(row, `no row for ${host.name}`);
-      assert.match(row, new RegExp(`${host.address.replaceAll('.', '\\.')}\\s+bastion\\s+[\\d.]+ ms\\s+[\\d.]+ ms\\s+Linux \\d`));
+      assert.match(
+        row,
+        new RegExp(`${host.address.replaceAll('.', '\\.')}\\s+bastion\\s+[\\d.]+ ms\\s+[\\d.]+ ms\\s+Linux \\d`),
+      );
     }
   });
 
@@ -40,7 +43,10 @@ describe('hosts check', () => {
     const run = await chaton([...inv(), '--json', 'hosts', 'check', 'hypervisors,gw'], { env });
     assert.equal(run.code, 0, run.stderr);
     const doc = JSON.parse(run.stdout);
-    assert.deepEqual(doc.hosts.map((h: { host: string }) => h.host), ['pve1', 'pve2', 'pve3', 'gw']);
+    assert.deepEqual(
+      doc.hosts.map((h: { host: string }) => h.host),
+      ['pve1', 'pve2', 'pve3', 'gw'],
+    );
     for (const host of doc.hosts) {
       assert.equal(host.ok, true);
       assert.match(host.os, /^Linux /);
@@ -57,7 +63,8 @@ describe('hosts check', () => {
     assert.doesNotMatch(run.stderr, ANSI);
     const progress = run.stderr.trim().split('\n');
     assert.ok(progress.length > 25);
-    for (const line of progress) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d \[(STARTED|COMPLETED)\] /);
+    for (const line of progress)
+      assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d \[(STARTED|COMPLETED)\] /);
     assert.match(run.stderr, / \[COMPLETED\] pve1: Linux /);
   });
 
@@ -87,7 +94,10 @@ describe('hosts check', () => {
     assert.equal(lines[0], 'an earlier line');
     const stamp = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}[+-]\\d{2}:\\d{2}';
     assert.match(lines[1]!, new RegExp(`^${stamp} start: chaton .*--log-file .* hosts check pve1,gw$`));
-    assert.ok(lines.some((line) => new RegExp(`^${stamp} \\[COMPLETED\\] pve1: Linux`).test(line)), lines.join('\n'));
+    assert.ok(
+      lines.some((line) => new RegExp(`^${stamp} \\[COMPLETED\\] pve1: Linux`).test(line)),
+      lines.join('\n'),
+    );
     assert.match(lines.at(-1)!, new RegExp(`^${stamp} exit 0$`));
   });
 
@@ -106,10 +116,13 @@ describe('hosts check', () => {
     const run = await chaton(['-i', file, '--json', 'hosts', 'check', 'pve1,inner'], { env });
     assert.equal(run.code, 0, run.stderr);
     const hosts = JSON.parse(run.stdout).hosts;
-    assert.deepEqual(hosts.map((h: { host: string; via: string[] }) => [h.host, h.via]), [
-      ['inner', ['bastion']],
-      ['pve1', ['bastion', 'inner']],
-    ]);
+    assert.deepEqual(
+      hosts.map((h: { host: string; via: string[] }) => [h.host, h.via]),
+      [
+        ['inner', ['bastion']],
+        ['pve1', ['bastion', 'inner']],
+      ],
+    );
     assert.match(run.stderr, /Connect to inner \(root@198\.18\.\d+\.2\)/);
   });
 
@@ -122,7 +135,10 @@ describe('hosts check', () => {
     });
     const run = await chaton(['-i', file, '--json', 'hosts', 'check', 'all'], { env });
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout).hosts.map((h: { host: string; via: string[] }) => [h.host, h.via]), [['edge', []]]);
+    assert.deepEqual(
+      JSON.parse(run.stdout).hosts.map((h: { host: string; via: string[] }) => [h.host, h.via]),
+      [['edge', []]],
+    );
     assert.doesNotMatch(run.stderr, /Connect to/);
   });
 
@@ -143,7 +159,9 @@ describe('exec', () => {
   });
 
   it('hands the words to the remote shell as ssh does: pipes and quotes work', async () => {
-    const run = await chaton([...inv(), 'exec', 'pve1', '--', 'printf', "'%s\\n'", "'a b'", 'c', '|', 'wc', '-l'], { env });
+    const run = await chaton([...inv(), 'exec', 'pve1', '--', 'printf', "'%s\\n'", "'a b'", 'c', '|', 'wc', '-l'], {
+      env,
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^pve1 \| 2$/m);
   });
@@ -160,11 +178,18 @@ describe('exec', () => {
   });
 
   it('returns each host output and exit code in --json', async () => {
-    const run = await chaton([...inv(), '--json', '-y', 'exec', 'pve1,gw', '--', 'echo out; echo err >&2; exit 2'], { env });
+    const run = await chaton([...inv(), '--json', '-y', 'exec', 'pve1,gw', '--', 'echo out; echo err >&2; exit 2'], {
+      env,
+    });
     assert.equal(run.code, 1);
     const doc = JSON.parse(run.stdout);
     assert.deepEqual(
-      doc.hosts.map((h: { host: string; code: number; stdout: string; stderr: string }) => [h.host, h.code, h.stdout, h.stderr]),
+      doc.hosts.map((h: { host: string; code: number; stdout: string; stderr: string }) => [
+        h.host,
+        h.code,
+        h.stdout,
+        h.stderr,
+      ]),
       [
         ['pve1', 2, 'out\n', 'err\n'],
         ['gw', 2, 'out\n', 'err\n'],
@@ -190,7 +215,10 @@ describe('exec', () => {
 
   it('stops the remote command and exits 130, without crashing, when its reader goes away', async () => {
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CHATON, ...inv(), 'exec', 'pve1', '--', 'seq 1 100000000'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CHATON, ...inv(), 'exec', 'pve1', '--', 'seq 1 100000000'], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       // Read a little, then go away, as `| head` does.
@@ -208,7 +236,9 @@ describe('exec', () => {
   });
 
   it('keeps at most 1 MiB per stream in --json, and says so, whatever the host prints', async () => {
-    const run = await chaton([...inv(), '--json', 'exec', 'pve1', '--', 'head -c 20000000 /dev/zero | tr "\\0" x'], { env });
+    const run = await chaton([...inv(), '--json', 'exec', 'pve1', '--', 'head -c 20000000 /dev/zero | tr "\\0" x'], {
+      env,
+    });
     assert.equal(run.code, 0, run.stderr);
     const [host] = JSON.parse(run.stdout).hosts;
     assert.equal(host.stdout.length, 1024 * 1024);
@@ -221,10 +251,14 @@ describe('exec', () => {
     assert.match(yes.output, /Run `hostname` on 2 hosts \(pve1, pve2\)\?/);
     assert.match(yes.output, ANSI);
     assert.match(yes.output, /pve2\S* \| pve2/);
-    const no = await onTerminal([...inv(), 'exec', 'pve1,pve2', '--', 'touch /root/declined-marker'], [['(y/N)', 'n\r']]);
+    const no = await onTerminal(
+      [...inv(), 'exec', 'pve1,pve2', '--', 'touch /root/declined-marker'],
+      [['(y/N)', 'n\r']],
+    );
     assert.equal(no.code, 3, no.output);
     assert.match(no.output, /not confirmed: nothing was done/);
-    for (const host of ['pve1', 'pve2']) assert.notEqual((await lab.run(host, ['test', '-e', '/root/declined-marker'])).exitCode, 0);
+    for (const host of ['pve1', 'pve2'])
+      assert.notEqual((await lab.run(host, ['test', '-e', '/root/declined-marker'])).exitCode, 0);
   });
 
   it('on a terminal asks for the passphrase of an encrypted key, again when it is wrong', async () => {
@@ -232,12 +266,24 @@ describe('exec', () => {
     const key = path.join(dir, 'id_ed25519');
     const keygen = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', key]);
     assert.equal(keygen.status, 0);
-    assert.equal((await lab.run('host003', ['sh', '-c', 'cat >> /root/.ssh/authorized_keys'], { input: await readFile(`${key}.pub`) })).exitCode, 0);
-    const file = await variantInventory(lab.inventoryPath, (doc) => doc.setIn(['hosts', 'host003', 'ssh', 'identity_files'], [key]));
-    const run = await onTerminal(['-i', file, 'hosts', 'check', 'host003'], [
-      ['Passphrase for', 'wrong\r'],
-      ['Wrong passphrase', 'correct horse\r'],
-    ]);
+    assert.equal(
+      (
+        await lab.run('host003', ['sh', '-c', 'cat >> /root/.ssh/authorized_keys'], {
+          input: await readFile(`${key}.pub`),
+        })
+      ).exitCode,
+      0,
+    );
+    const file = await variantInventory(lab.inventoryPath, (doc) =>
+      doc.setIn(['hosts', 'host003', 'ssh', 'identity_files'], [key]),
+    );
+    const run = await onTerminal(
+      ['-i', file, 'hosts', 'check', 'host003'],
+      [
+        ['Passphrase for', 'wrong\r'],
+        ['Wrong passphrase', 'correct horse\r'],
+      ],
+    );
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Linux/);
   });
@@ -246,7 +292,8 @@ describe('exec', () => {
     const run = await chaton([...inv(), 'exec', 'pve1,pve2', '--', 'touch /root/should-not-exist'], { env });
     assert.equal(run.code, 3);
     assert.match(run.stderr, /--yes/);
-    for (const host of ['pve1', 'pve2']) assert.notEqual((await lab.run(host, ['test', '-e', '/root/should-not-exist'])).exitCode, 0);
+    for (const host of ['pve1', 'pve2'])
+      assert.notEqual((await lab.run(host, ['test', '-e', '/root/should-not-exist'])).exitCode, 0);
   });
 
   it('--dry-run prints the exact command per host and sends nothing', async () => {
@@ -255,18 +302,26 @@ describe('exec', () => {
     assert.match(run.stdout, /# pve1 \(root@198\.18\.\d+\.11\)\ntouch \/root\/dry-run-marker\n# pve2/);
     assert.match(run.stderr, /pve1: not sent \(dry-run\)/);
     assert.doesNotMatch(run.stdout, /exit codes/);
-    for (const host of ['pve1', 'pve2']) assert.notEqual((await lab.run(host, ['test', '-e', '/root/dry-run-marker'])).exitCode, 0);
+    for (const host of ['pve1', 'pve2'])
+      assert.notEqual((await lab.run(host, ['test', '-e', '/root/dry-run-marker'])).exitCode, 0);
   });
 
   it('audits a changing run: a JSON line locally and a syslog line on each changed host', async () => {
     const run = await chaton([...inv(), '-y', 'exec', 'pve3,backup', '--', 'true'], { env });
     assert.equal(run.code, 0, run.stderr);
-    const records = (await readFile(path.join(env.XDG_STATE_HOME!, 'chaton', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const records = (await readFile(path.join(env.XDG_STATE_HOME!, 'chaton', 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const record = records.at(-1);
     assert.deepEqual(record.hosts, ['pve3', 'backup']);
     assert.equal(record.outcome, 'ok');
     assert.deepEqual(record.argv.slice(-4), ['exec', 'pve3,backup', '--', 'true']);
-    for (const host of ['pve3', 'backup']) assert.match(await lab.syslog(host), /chaton: operator=\S+ outcome=ok command: chaton .*exec pve3,backup -- true/);
+    for (const host of ['pve3', 'backup'])
+      assert.match(
+        await lab.syslog(host),
+        /chaton: operator=\S+ outcome=ok command: chaton .*exec pve3,backup -- true/,
+      );
     assert.doesNotMatch(await lab.syslog('pve2'), /exec pve3,backup/);
   });
 
@@ -294,10 +349,18 @@ describe('exec', () => {
  * Runs chaton on a terminal (script(1) gives it a pty) and answers its questions in order, each
  * once its text has appeared.
  */
-function onTerminal(args: string[], dialogue: [question: string, answer: string][]): Promise<{ code: number | null; output: string }> {
-  const line = render(command('sh', '-c', 'stty cols 120 rows 40; exec "$0" "$@"', process.execPath, CHATON, ...args)).toString();
+function onTerminal(
+  args: string[],
+  dialogue: [question: string, answer: string][],
+): Promise<{ code: number | null; output: string }> {
+  const line = render(
+    command('sh', '-c', 'stty cols 120 rows 40; exec "$0" "$@"', process.execPath, CHATON, ...args),
+  ).toString();
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', line, '/dev/null'], { env: { ...env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn('script', ['-qec', line, '/dev/null'], {
+      env: { ...env, TERM: 'xterm' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let output = '';
     let answered = 0;
     let from = 0; // where the next question is looked for: after the last one answered

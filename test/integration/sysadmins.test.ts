@@ -19,9 +19,24 @@ let dir: string;
 /** Every machine onboard reaches by default: the bastion and every host. */
 let machines: string[];
 
-async function keyPair(name: string, type = 'ed25519', bits?: number): Promise<{ private: string; public: string; line: string }> {
+async function keyPair(
+  name: string,
+  type = 'ed25519',
+  bits?: number,
+): Promise<{ private: string; public: string; line: string }> {
   const file = path.join(dir, name);
-  await run('ssh-keygen', ['-q', '-t', type, ...(bits ? ['-b', String(bits)] : []), '-N', '', '-C', `${name}@laptop`, '-f', file]);
+  await run('ssh-keygen', [
+    '-q',
+    '-t',
+    type,
+    ...(bits ? ['-b', String(bits)] : []),
+    '-N',
+    '',
+    '-C',
+    `${name}@laptop`,
+    '-f',
+    file,
+  ]);
   return { private: file, public: `${file}.pub`, line: (await readFile(`${file}.pub`, 'utf8')).trim() };
 }
 
@@ -43,11 +58,19 @@ const inv = () => ['-i', inventory];
 const passwd = async (host: string, login: string) => (await lab.run(host, ['getent', 'passwd', login])).stdout.trim();
 
 /** Logs in with real OpenSSH, through the bastion, with the config onboard wrote; exit code and output. */
-async function opensshLogin(config: string, key: string, host: string, ...command: string[]): Promise<{ code: number; stdout: string }> {
+async function opensshLogin(
+  config: string,
+  key: string,
+  host: string,
+  ...command: string[]
+): Promise<{ code: number; stdout: string }> {
   const written = await readFile(config, 'utf8');
   // The written config names ~/.ssh/chaton_known_hosts; the test keeps everything in its own directory.
   const local = path.join(dir, `${path.basename(config)}.local`);
-  await writeFile(local, `${written.replaceAll('~/.ssh/chaton_known_hosts', `${config}.known_hosts`)}Host *\n  IdentityFile ${key}\n  IdentitiesOnly yes\n  BatchMode yes\n  ConnectTimeout 5\n`);
+  await writeFile(
+    local,
+    `${written.replaceAll('~/.ssh/chaton_known_hosts', `${config}.known_hosts`)}Host *\n  IdentityFile ${key}\n  IdentitiesOnly yes\n  BatchMode yes\n  ConnectTimeout 5\n`,
+  );
   try {
     const { stdout } = await run('ssh', ['-F', local, host, ...command]);
     return { code: 0, stdout };
@@ -65,8 +88,14 @@ describe('onboard sysadmin: bad input changes nothing', () => {
       [['onboard', 'sysadmin', 'alice', '--key', alice.private], /--key 1 \(.*\) is a PRIVATE key: it was not shown/],
       [['onboard', 'sysadmin', 'alice', '--key', await readFile(alice.private, 'utf8')], /--key 1 is a PRIVATE key/],
       [['onboard', 'sysadmin', 'alice', '--key', rsa.public], /RSA key of 2048 bits .* at least 3072/],
-      [['onboard', 'sysadmin', 'alice', '--key', alice.public, '--key', alice.line], /--key 2 is the same key as --key 1/],
-      [['onboard', 'sysadmin', 'alice', '--key', 'ssh-ed25519 AAAAdamaged'], /--key 1 is not a whole OpenSSH public key line/],
+      [
+        ['onboard', 'sysadmin', 'alice', '--key', alice.public, '--key', alice.line],
+        /--key 2 is the same key as --key 1/,
+      ],
+      [
+        ['onboard', 'sysadmin', 'alice', '--key', 'ssh-ed25519 AAAAdamaged'],
+        /--key 1 is not a whole OpenSSH public key line/,
+      ],
       [['onboard', 'sysadmin', 'alice', '--key', alice.public, '--on', 'pve9'], /pve9/],
       [['onboard', 'sysadmin', 'root', '--key', alice.public], /root is the account chaton itself logs in with/],
       [['onboard', 'sysadmin', 'alice', '--key', alice.public, '--expires', '2027-13-45'], /--expires/],
@@ -76,7 +105,10 @@ describe('onboard sysadmin: bad input changes nothing', () => {
       const result = await chaton([...inv(), '--yes', ...args], { env });
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
-      assert.ok(!result.stderr.includes(privateKey) && !result.stdout.includes(privateKey), 'the private key is never echoed');
+      assert.ok(
+        !result.stderr.includes(privateKey) && !result.stdout.includes(privateKey),
+        'the private key is never echoed',
+      );
     }
     assert.equal(await passwd('pve1', 'alice'), '');
   });
@@ -85,7 +117,21 @@ describe('onboard sysadmin: bad input changes nothing', () => {
 describe('onboard and offboard sysadmin', () => {
   let alice: Awaited<ReturnType<typeof keyPair>>;
   let config: string;
-  const onboardAlice = () => [...inv(), 'onboard', 'sysadmin', 'alice', '--name', 'Alice Martin', '--email', 'alice@example.org', '--key', alice.public, '--sudo', '--proxmox-role', 'PVEAdmin'];
+  const onboardAlice = () => [
+    ...inv(),
+    'onboard',
+    'sysadmin',
+    'alice',
+    '--name',
+    'Alice Martin',
+    '--email',
+    'alice@example.org',
+    '--key',
+    alice.public,
+    '--sudo',
+    '--proxmox-role',
+    'PVEAdmin',
+  ];
 
   before(async () => {
     alice = await keyPair('alice');
@@ -96,25 +142,48 @@ describe('onboard and offboard sysadmin', () => {
     const result = await chaton(['--dry-run', ...onboardAlice()], { env });
     assert.equal(result.code, 0, result.stderr);
     for (const host of machines) assert.match(result.stdout, new RegExp(`^# ${host} \\(`, 'm'));
-    assert.match(result.stdout, /useradd --create-home --shell \/bin\/bash --password '\*' --comment 'Alice Martin' -- alice/);
+    assert.match(
+      result.stdout,
+      /useradd --create-home --shell \/bin\/bash --password '\*' --comment 'Alice Martin' -- alice/,
+    );
     assert.match(result.stdout, /pveum user add alice@pam/);
     assert.equal(await passwd('pve1', 'alice'), '');
   });
 
   it('creates the account everywhere, verified by sshd, sudo, and a real login through the bastion', async () => {
-    const result = await chaton([...onboardAlice(), '--verify-with', alice.private, '--write-ssh-config', config], { env });
+    const result = await chaton([...onboardAlice(), '--verify-with', alice.private, '--write-ssh-config', config], {
+      env,
+    });
     assert.equal(result.code, 0, result.stderr);
     for (const host of machines) {
       assert.match(await passwd(host, 'alice'), /^alice:x:\d+:\d+:Alice Martin:\/home\/alice:\/bin\/bash$/, host);
-      const keys = await lab.run(host, ['stat', '-c', '%a %U', '/home/alice/.ssh', '/home/alice/.ssh/authorized_keys', '/etc/sudoers.d/chaton-alice']);
+      const keys = await lab.run(host, [
+        'stat',
+        '-c',
+        '%a %U',
+        '/home/alice/.ssh',
+        '/home/alice/.ssh/authorized_keys',
+        '/etc/sudoers.d/chaton-alice',
+      ]);
       assert.equal(keys.stdout, '700 alice\n600 alice\n440 root\n', host);
       assert.equal((await lab.run(host, ['cat', '/home/alice/.ssh/authorized_keys'])).stdout, `${alice.line}\n`);
     }
-    const json = JSON.parse((await lab.run('pve2', ['pveum', 'user', 'list', '--output-format', 'json'])).stdout) as { userid: string; enable?: number }[];
+    const json = JSON.parse((await lab.run('pve2', ['pveum', 'user', 'list', '--output-format', 'json'])).stdout) as {
+      userid: string;
+      enable?: number;
+    }[];
     assert.equal(json.find((u) => u.userid === 'alice@pam')?.enable ?? 1, 1);
-    const acl = JSON.parse((await lab.run('pve3', ['pveum', 'acl', 'list', '--output-format', 'json'])).stdout) as { ugid: string; roleid: string; path: string }[];
+    const acl = JSON.parse((await lab.run('pve3', ['pveum', 'acl', 'list', '--output-format', 'json'])).stdout) as {
+      ugid: string;
+      roleid: string;
+      path: string;
+    }[];
     assert.ok(acl.some((a) => a.ugid === 'alice@pam' && a.roleid === 'PVEAdmin' && a.path === '/'));
-    for (const host of machines) assert.match(cell(result.stdout, host, 'CHECKED'), /sshd accepts the key sudo: \(ALL : ALL\) NOPASSWD: ALL logged in as alice, sudo -n true works$/);
+    for (const host of machines)
+      assert.match(
+        cell(result.stdout, host, 'CHECKED'),
+        /sshd accepts the key sudo: \(ALL : ALL\) NOPASSWD: ALL logged in as alice, sudo -n true works$/,
+      );
     // The bastion's host key fingerprint is printed with the config.
     assert.match(result.stdout, /^Host bastion\n {2}# ED25519 key SHA256:\S+\n {2}HostName /m);
     // The config chaton wrote, with the known_hosts it wrote, lets OpenSSH in without trusting anything new.
@@ -132,7 +201,10 @@ describe('onboard and offboard sysadmin', () => {
 
   it('a rule that visudo refuses installs nothing, on any host', async () => {
     const bob = await keyPair('bob');
-    const result = await chaton([...inv(), 'onboard', 'sysadmin', 'bob', '--key', bob.public, '--sudo-commands', 'qm list'], { env });
+    const result = await chaton(
+      [...inv(), 'onboard', 'sysadmin', 'bob', '--key', bob.public, '--sudo-commands', 'qm list'],
+      { env },
+    );
     assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /visudo refuses the sudo rule: .*fully-qualified/);
     for (const host of machines) assert.equal(await passwd(host, 'bob'), '', host);
@@ -145,27 +217,45 @@ describe('onboard and offboard sysadmin', () => {
     const result = await chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'alice'], { env });
     assert.equal(result.code, 0, result.stderr);
     await session;
-    assert.match(result.stdout, /Shared secrets alice may have seen: rotate them now\n {2}- restic-passphrase: password of the restic repositories on backup, in the pass store\n {2}- pve-api-token: /);
+    assert.match(
+      result.stdout,
+      /Shared secrets alice may have seen: rotate them now\n {2}- restic-passphrase: password of the restic repositories on backup, in the pass store\n {2}- pve-api-token: /,
+    );
     for (const host of machines) assert.match(cell(result.stdout, host, 'CHECKED'), /sshd refuses the old key$/);
     for (const host of machines) {
       assert.equal((await lab.run(host, ['pgrep', '-u', 'alice'])).exitCode, 1, `${host}: no process left`);
-      assert.match((await lab.run(host, ['getent', 'shadow', 'alice'])).stdout, /^alice:!\*?[^:]*:\d*:\d*:\d*:\d*:\d*:1:/, host);
+      assert.match(
+        (await lab.run(host, ['getent', 'shadow', 'alice'])).stdout,
+        /^alice:!\*?[^:]*:\d*:\d*:\d*:\d*:\d*:1:/,
+        host,
+      );
       assert.equal((await lab.run(host, ['test', '-e', '/etc/sudoers.d/chaton-alice'])).exitCode, 1, host);
       assert.equal((await lab.run(host, ['test', '-d', '/home/alice'])).exitCode, 0, `${host}: home kept`);
-      assert.equal((await opensshLogin(config, alice.private, host, 'true')).code, 255, `${host}: the old key no longer opens it`);
+      assert.equal(
+        (await opensshLogin(config, alice.private, host, 'true')).code,
+        255,
+        `${host}: the old key no longer opens it`,
+      );
     }
-    const json = JSON.parse((await lab.run('pve1', ['pveum', 'user', 'list', '--output-format', 'json'])).stdout) as { userid: string; enable?: number }[];
+    const json = JSON.parse((await lab.run('pve1', ['pveum', 'user', 'list', '--output-format', 'json'])).stdout) as {
+      userid: string;
+      enable?: number;
+    }[];
     assert.equal(json.find((u) => u.userid === 'alice@pam')?.enable, 0);
     assert.match(result.stderr, /Proxmox web sessions of alice@pam stay valid/);
 
     const again = await chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'alice'], { env });
     assert.equal(again.code, 0, again.stderr);
-    for (const line of again.stdout.split('\n').filter((l) => machines.some((m) => l.startsWith(`${m} `)))) assert.match(line, /^\S+ +unchanged +\S/);
+    for (const line of again.stdout.split('\n').filter((l) => machines.some((m) => l.startsWith(`${m} `))))
+      assert.match(line, /^\S+ +unchanged +\S/);
   });
 
   it('offboard without a terminal and without --yes refuses and changes nothing', async () => {
     const carol = await keyPair('carol');
-    assert.equal((await chaton([...inv(), 'onboard', 'sysadmin', 'carol', '--key', carol.public, '--on', 'pve1'], { env })).code, 0);
+    assert.equal(
+      (await chaton([...inv(), 'onboard', 'sysadmin', 'carol', '--key', carol.public, '--on', 'pve1'], { env })).code,
+      0,
+    );
     const result = await chaton([...inv(), 'offboard', 'sysadmin', 'carol', '--on', 'pve1'], { env });
     assert.equal(result.code, 3, result.stderr);
     assert.doesNotMatch((await lab.run('pve1', ['getent', 'shadow', 'carol'])).stdout, /:!/);
@@ -194,24 +284,59 @@ describe('onboard and offboard sysadmin', () => {
     const erin = await keyPair('erin');
     const onboardErin = [...inv(), 'onboard', 'sysadmin', 'erin', '--key', erin.public];
     assert.equal((await chaton(onboardErin, { env })).code, 0);
-    const [offboarded, onboarded] = await Promise.all([chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'erin'], { env }), chaton(onboardErin, { env })]);
+    const [offboarded, onboarded] = await Promise.all([
+      chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'erin'], { env }),
+      chaton(onboardErin, { env }),
+    ]);
     assert.equal(offboarded.code, 0, offboarded.stderr);
     assert.equal(onboarded.code, 0, onboarded.stderr);
-    const locked = await Promise.all(machines.map(async (host) => /^erin:!/.test((await lab.run(host, ['getent', 'shadow', 'erin'])).stdout)));
-    assert.ok(locked.every((l) => l === locked[0]), `every host in the same state: ${locked.join(', ')}`);
+    const locked = await Promise.all(
+      machines.map(async (host) => /^erin:!/.test((await lab.run(host, ['getent', 'shadow', 'erin'])).stdout)),
+    );
+    assert.ok(
+      locked.every((l) => l === locked[0]),
+      `every host in the same state: ${locked.join(', ')}`,
+    );
   });
 });
 
 describe('the bastion, the roster', () => {
   it('a forwarding-only bastion: no shell there, keys limited to forwarding, and ProxyJump still works', async () => {
     const frank = await keyPair('frank');
-    const forwarding = await variantInventory(inventory, (doc) => doc.setIn(['bastion', 'sysadmin_access'], 'forwarding'));
+    const forwarding = await variantInventory(inventory, (doc) =>
+      doc.setIn(['bastion', 'sysadmin_access'], 'forwarding'),
+    );
     const config = path.join(dir, 'frank.ssh_config');
-    const result = await chaton(['-i', forwarding, 'onboard', 'sysadmin', 'frank', '--key', frank.public, '--sudo', '--on', 'bastion,pve1', '--verify-with', frank.private, '--write-ssh-config', config], { env });
+    const result = await chaton(
+      [
+        '-i',
+        forwarding,
+        'onboard',
+        'sysadmin',
+        'frank',
+        '--key',
+        frank.public,
+        '--sudo',
+        '--on',
+        'bastion,pve1',
+        '--verify-with',
+        frank.private,
+        '--write-ssh-config',
+        config,
+      ],
+      { env },
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.match(await passwd('bastion', 'frank'), /:\/usr\/sbin\/nologin$/);
-    assert.equal((await lab.run('bastion', ['cat', '/home/frank/.ssh/authorized_keys'])).stdout, `restrict,port-forwarding ${frank.line}\n`);
-    assert.equal((await lab.run('bastion', ['test', '-e', '/etc/sudoers.d/chaton-frank'])).exitCode, 1, 'no sudo on a forwarding-only bastion');
+    assert.equal(
+      (await lab.run('bastion', ['cat', '/home/frank/.ssh/authorized_keys'])).stdout,
+      `restrict,port-forwarding ${frank.line}\n`,
+    );
+    assert.equal(
+      (await lab.run('bastion', ['test', '-e', '/etc/sudoers.d/chaton-frank'])).exitCode,
+      1,
+      'no sudo on a forwarding-only bastion',
+    );
     assert.match(cell(result.stdout, 'bastion', 'CHECKED'), /logged in \(forwarding only\)$/);
     assert.deepEqual(await opensshLogin(config, frank.private, 'pve1', 'id', '-un'), { code: 0, stdout: 'frank\n' });
     assert.notEqual((await opensshLogin(config, frank.private, 'bastion', 'id')).code, 0);
@@ -224,14 +349,41 @@ describe('the bastion, the roster', () => {
       doc.setIn(['hosts', 'host001', 'become'], 'sudo');
     });
     const heidi = await keyPair('heidi');
-    const args = ['-i', viaSudo, 'onboard', 'sysadmin', 'heidi', '--key', heidi.public, '--sudo', '--on', 'bastion,host001', '--verify-with', heidi.private];
+    const args = [
+      '-i',
+      viaSudo,
+      'onboard',
+      'sysadmin',
+      'heidi',
+      '--key',
+      heidi.public,
+      '--sudo',
+      '--on',
+      'bastion,host001',
+      '--verify-with',
+      heidi.private,
+    ];
     const onboarded = await chaton(args, { env });
     assert.equal(onboarded.code, 0, onboarded.stderr);
     assert.match(cell(onboarded.stdout, 'host001', 'RESULT'), /^changed: create the account heidi/);
     assert.match(cell(onboarded.stdout, 'host001', 'CHECKED'), /logged in as heidi, sudo -n true works$/);
-    assert.equal((await lab.run('host001', ['stat', '-c', '%a %U', '/home/heidi/.ssh/authorized_keys', '/etc/sudoers.d/chaton-heidi'])).stdout, '600 heidi\n440 root\n');
+    assert.equal(
+      (
+        await lab.run('host001', [
+          'stat',
+          '-c',
+          '%a %U',
+          '/home/heidi/.ssh/authorized_keys',
+          '/etc/sudoers.d/chaton-heidi',
+        ])
+      ).stdout,
+      '600 heidi\n440 root\n',
+    );
     assert.match((await chaton(args, { env })).stdout, /^host001 +unchanged /m);
-    const offboarded = await chaton(['-i', viaSudo, '--yes', 'offboard', 'sysadmin', 'heidi', '--on', 'bastion,host001'], { env });
+    const offboarded = await chaton(
+      ['-i', viaSudo, '--yes', 'offboard', 'sysadmin', 'heidi', '--on', 'bastion,host001'],
+      { env },
+    );
     assert.equal(offboarded.code, 0, offboarded.stderr);
     assert.match(cell(offboarded.stdout, 'host001', 'CHECKED'), /sshd refuses the old key$/);
   });
@@ -240,9 +392,23 @@ describe('the bastion, the roster', () => {
     const ivan = await keyPair('ivan');
     const before = await keyPair('ivan-before');
     // An account of theirs from before chaton, with a key put there by hand.
-    const script = 'useradd --create-home --password "*" ivan && install -d -m 700 -o ivan -g ivan /home/ivan/.ssh && cat > /home/ivan/.ssh/authorized_keys && chown ivan: /home/ivan/.ssh/authorized_keys';
+    const script =
+      'useradd --create-home --password "*" ivan && install -d -m 700 -o ivan -g ivan /home/ivan/.ssh && cat > /home/ivan/.ssh/authorized_keys && chown ivan: /home/ivan/.ssh/authorized_keys';
     assert.equal((await lab.run('gw', ['sh', '-c', script], { input: `${before.line}\n` })).exitCode, 0);
-    const onboard = [...inv(), 'onboard', 'sysadmin', 'ivan', '--key', ivan.public, '--groups', 'adm', '--expires', '2099-12-31', '--on', 'gw'];
+    const onboard = [
+      ...inv(),
+      'onboard',
+      'sysadmin',
+      'ivan',
+      '--key',
+      ivan.public,
+      '--groups',
+      'adm',
+      '--expires',
+      '2099-12-31',
+      '--on',
+      'gw',
+    ];
     const added = await chaton(onboard, { env });
     assert.equal(added.code, 0, added.stderr);
     const keys = async () => (await lab.run('gw', ['cat', '/home/ivan/.ssh/authorized_keys'])).stdout;
@@ -258,7 +424,10 @@ describe('the bastion, the roster', () => {
     assert.equal(exclusive.code, 0, exclusive.stderr);
     assert.equal(await keys(), `${ivan.line}\n`);
 
-    const offboarded = await chaton([...inv(), '--yes', 'offboard', 'sysadmin', 'ivan', '--on', 'gw', '--remove-home'], { env });
+    const offboarded = await chaton(
+      [...inv(), '--yes', 'offboard', 'sysadmin', 'ivan', '--on', 'gw', '--remove-home'],
+      { env },
+    );
     assert.equal(offboarded.code, 0, offboarded.stderr);
     assert.equal((await lab.run('gw', ['test', '-e', '/home/ivan'])).exitCode, 1);
     assert.match((await lab.run('gw', ['getent', 'shadow', 'ivan'])).stdout, /^ivan:!/, 'the locked account stays');
@@ -269,15 +438,45 @@ describe('the bastion, the roster', () => {
     const roster = path.join(dir, 'roster.yaml');
     const original = `# the lab, with a roster\n${await readFile(inventory, 'utf8')}`;
     await writeFile(roster, original);
-    const onboarded = await chaton(['-i', roster, 'onboard', 'sysadmin', 'grace', '--name', 'Grace H', '--key', grace.public, '--on', 'pve1', '--sudo-commands', '/usr/bin/id, /bin/true', '--save'], { env });
+    const onboarded = await chaton(
+      [
+        '-i',
+        roster,
+        'onboard',
+        'sysadmin',
+        'grace',
+        '--name',
+        'Grace H',
+        '--key',
+        grace.public,
+        '--on',
+        'pve1',
+        '--sudo-commands',
+        '/usr/bin/id, /bin/true',
+        '--save',
+      ],
+      { env },
+    );
     assert.equal(onboarded.code, 0, onboarded.stderr);
     const saved = await readFile(roster, 'utf8');
     assert.ok(saved.startsWith(original), 'the rest of the file is kept byte for byte');
-    assert.match(saved, /sysadmins:\n {2}- login: grace\n {4}name: Grace H\n {4}keys:\n {6}- ssh-ed25519 \S+ grace@laptop\n {4}sudo: true\n {4}sudo_commands: \/usr\/bin\/id, \/bin\/true\n/);
-    assert.match(cell(onboarded.stdout, 'pve1', 'CHECKED'), /sudo: \(ALL : ALL\) NOPASSWD: \/usr\/bin\/id, \/bin\/true$/);
+    assert.match(
+      saved,
+      /sysadmins:\n {2}- login: grace\n {4}name: Grace H\n {4}keys:\n {6}- ssh-ed25519 \S+ grace@laptop\n {4}sudo: true\n {4}sudo_commands: \/usr\/bin\/id, \/bin\/true\n/,
+    );
+    assert.match(
+      cell(onboarded.stdout, 'pve1', 'CHECKED'),
+      /sudo: \(ALL : ALL\) NOPASSWD: \/usr\/bin\/id, \/bin\/true$/,
+    );
     const show = await chaton(['-i', roster, '--json', 'inventory', 'show'], { env });
-    assert.deepEqual((JSON.parse(show.stdout) as { sysadmins: { login: string }[] }).sysadmins.map((s) => s.login), ['grace']);
-    const offboarded = await chaton(['-i', roster, '--yes', 'offboard', 'sysadmin', 'grace', '--on', 'pve1', '--save'], { env });
+    assert.deepEqual(
+      (JSON.parse(show.stdout) as { sysadmins: { login: string }[] }).sysadmins.map((s) => s.login),
+      ['grace'],
+    );
+    const offboarded = await chaton(
+      ['-i', roster, '--yes', 'offboard', 'sysadmin', 'grace', '--on', 'pve1', '--save'],
+      { env },
+    );
     assert.equal(offboarded.code, 0, offboarded.stderr);
     assert.doesNotMatch(await readFile(roster, 'utf8'), /grace/);
   });
@@ -392,7 +591,10 @@ describe('--save when the inventory cannot be written', () => {
     assert.match(cell(onboarded.stdout, 'pve1', 'RESULT'), /^changed: create the account lee/);
     assert.match(onboarded.stdout, /^Host pve1$/m, "lee's ssh config is printed");
     const notWritten = /NOT WRITTEN: --save, the roster in \S+: ENOSPC: .*\n {2}→ the hosts are done: .*rerun/;
-    assert.match(unwrapped(onboarded.stdout), new RegExp(`${notWritten.source}.* or add lee to sysadmins: by hand$`, 'm'));
+    assert.match(
+      unwrapped(onboarded.stdout),
+      new RegExp(`${notWritten.source}.* or add lee to sysadmins: by hand$`, 'm'),
+    );
     assert.notEqual(await passwd('pve1', 'lee'), '');
 
     // The rerun the hint asks for, with a roster that can be written; then an offboard on a full one.
@@ -406,7 +608,10 @@ describe('--save when the inventory cannot be written', () => {
     const offboarded = await chaton([...fullWithLee.args, ...offboard], { env, wrapper: fullWithLee.wrapper });
     assert.equal(offboarded.code, 4, offboarded.stderr);
     assert.match(cell(offboarded.stdout, 'pve1', 'CHECKED'), /sshd refuses the old key$/);
-    assert.match(unwrapped(offboarded.stdout), new RegExp(`${notWritten.source}.* or remove lee from sysadmins: by hand$`, 'm'));
+    assert.match(
+      unwrapped(offboarded.stdout),
+      new RegExp(`${notWritten.source}.* or remove lee from sysadmins: by hand$`, 'm'),
+    );
     assert.match(await shadow('pve1', 'lee'), /^lee:!/);
   });
 });

@@ -41,17 +41,25 @@ const fingerprintOf = async (line: string) => {
 
 describe('host keys', () => {
   it('an unknown key is refused (exit 5, nothing run), and accepted with --accept-new', async () => {
-    const { inventory, knownHosts } = await withKnownHosts((lines) => lines.filter((l) => !l.startsWith(`${address('pve2')} `)));
+    const { inventory, knownHosts } = await withKnownHosts((lines) =>
+      lines.filter((l) => !l.startsWith(`${address('pve2')} `)),
+    );
     const refused = await chaton(['-i', inventory, 'exec', 'pve2', '--', 'touch /root/unknown-key-marker'], { env });
     assert.equal(refused.code, 5);
-    assert.match(refused.stdout + refused.stderr, /pve2 \(198\.18\.\d+\.12:22\) offered ED25519 key SHA256:\S+, which is not in/);
+    assert.match(
+      refused.stdout + refused.stderr,
+      /pve2 \(198\.18\.\d+\.12:22\) offered ED25519 key SHA256:\S+, which is not in/,
+    );
     assert.match(refused.stdout + refused.stderr, /--accept-new/);
     assert.notEqual((await lab.run('pve2', ['test', '-e', '/root/unknown-key-marker'])).exitCode, 0);
 
     const accepted = await chaton(['-i', inventory, '--accept-new', 'hosts', 'check', 'pve2'], { env });
     assert.equal(accepted.code, 0, accepted.stderr);
     assert.match(accepted.stderr, /added ED25519 key SHA256:\S+ of pve2/);
-    assert.match(await readFile(knownHosts, 'utf8'), new RegExp(`^${address('pve2').replaceAll('.', '\\.')} ssh-ed25519 `, 'm'));
+    assert.match(
+      await readFile(knownHosts, 'utf8'),
+      new RegExp(`^${address('pve2').replaceAll('.', '\\.')} ssh-ed25519 `, 'm'),
+    );
 
     const again = await chaton(['-i', inventory, 'hosts', 'check', 'pve2'], { env });
     assert.equal(again.code, 0, again.stderr);
@@ -81,7 +89,10 @@ describe('host keys', () => {
     const oldFingerprint = await fingerprintOf(oldLine);
     const newFingerprint = await lab.rekey('pve1');
     for (const extra of [[], ['--accept-new']]) {
-      const check = await chaton(['-i', inventory, ...extra, 'exec', 'pve1,gw', '-y', '--', 'touch /root/changed-key-marker'], { env });
+      const check = await chaton(
+        ['-i', inventory, ...extra, 'exec', 'pve1,gw', '-y', '--', 'touch /root/changed-key-marker'],
+        { env },
+      );
       assert.equal(check.code, 5);
       const said = check.stdout + check.stderr;
       assert.match(said, /HOST KEY CHANGED for pve1/);
@@ -90,7 +101,10 @@ describe('host keys', () => {
       assert.ok(said.includes(knownHosts));
       assert.notEqual((await lab.run('pve1', ['test', '-e', '/root/changed-key-marker'])).exitCode, 0);
     }
-    assert.equal((await readFile(knownHosts, 'utf8')).split('\n').find((l) => l.startsWith(`${address('pve1')} `)), oldLine);
+    assert.equal(
+      (await readFile(knownHosts, 'utf8')).split('\n').find((l) => l.startsWith(`${address('pve1')} `)),
+      oldLine,
+    );
   });
 });
 
@@ -110,7 +124,9 @@ describe('identities', () => {
         doc.setIn(['ssh', 'identity_files'], [stranger]);
         doc.setIn(['ssh', 'agent'], true);
       });
-      const withAgent = await chaton(['-i', inventory, 'hosts', 'check', 'host002'], { env: { ...env, SSH_AUTH_SOCK: socket } });
+      const withAgent = await chaton(['-i', inventory, 'hosts', 'check', 'host002'], {
+        env: { ...env, SSH_AUTH_SOCK: socket },
+      });
       assert.equal(withAgent.code, 0, withAgent.stderr);
       const without = await chaton(['-i', inventory, 'hosts', 'check', 'host002'], { env });
       assert.equal(without.code, 5);
@@ -125,13 +141,17 @@ describe('identities', () => {
     const key = path.join(dir, 'id_ed25519');
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', key]);
     await copyFile(`${key}.pub`, path.join(dir, 'pub'));
-    const added = await lab.run('host001', ['sh', '-c', 'cat >> /root/.ssh/authorized_keys'], { input: await readFile(`${key}.pub`) });
+    const added = await lab.run('host001', ['sh', '-c', 'cat >> /root/.ssh/authorized_keys'], {
+      input: await readFile(`${key}.pub`),
+    });
     assert.equal(added.exitCode, 0);
     const inventory = await variantInventory(lab.inventoryPath, (doc) => {
       doc.setIn(['hosts', 'host001', 'ssh', 'identity_files'], [key]);
       doc.setIn(['hosts', 'host001', 'ssh', 'identity_passphrase_env'], 'TEST_KEY_PASSPHRASE');
     });
-    const ok = await chaton(['-i', inventory, 'hosts', 'check', 'host001'], { env: { ...env, TEST_KEY_PASSPHRASE: 'correct horse' } });
+    const ok = await chaton(['-i', inventory, 'hosts', 'check', 'host001'], {
+      env: { ...env, TEST_KEY_PASSPHRASE: 'correct horse' },
+    });
     assert.equal(ok.code, 0, ok.stderr);
     // Without it the key is skipped, and host001 has no other: stopped here, before connecting.
     const noPassphrase = await chaton(['-i', inventory, 'hosts', 'check', 'host001'], { env });

@@ -66,9 +66,16 @@ async function status(args: string[]): Promise<void> {
     return;
   }
   const rows = [['NAME', 'INDEX', 'HOSTS', 'SSHD UP', 'INVENTORY']];
-  for (const lab of labs) rows.push([lab.name, String(lab.index), String(lab.hosts), String(lab.alive), lab.inventoryPath]);
+  for (const lab of labs)
+    rows.push([lab.name, String(lab.index), String(lab.hosts), String(lab.alive), lab.inventoryPath]);
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 async function shell(args: string[]): Promise<number> {

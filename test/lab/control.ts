@@ -13,10 +13,7 @@ export interface ControlRequest {
 export type ControlResponse = { ok: true; fingerprint?: string } | { ok: false; error: string };
 
 /** Sends one request; resolves with the response, rejects when the supervisor reports an error. */
-export async function controlRequest(
-  socketPath: string,
-  request: ControlRequest,
-): Promise<{ fingerprint?: string }> {
+export async function controlRequest(socketPath: string, request: ControlRequest): Promise<{ fingerprint?: string }> {
   const socket = createConnection(socketPath).setEncoding('utf8');
   await once(socket, 'connect');
   socket.end(JSON.stringify(request) + '\n');

@@ -21,7 +21,11 @@ interface Step {
   expect: number;
 }
 
-const chatonStep = (args: string[], expect = 0): Step => ({ argv: [process.execPath, CHATON, ...args], shown: `chaton ${args.join(' ')}`, expect });
+const chatonStep = (args: string[], expect = 0): Step => ({
+  argv: [process.execPath, CHATON, ...args],
+  shown: `chaton ${args.join(' ')}`,
+  expect,
+});
 
 /** The demo's steps: chaton command lines, and a newcomer's own logins with OpenSSH. */
 async function steps(lab: Lab, dir: string): Promise<Step[]> {
@@ -33,7 +37,15 @@ async function steps(lab: Lab, dir: string): Promise<Step[]> {
   const config = path.join(dir, 'jdupont.ssh_config');
   const localConfig = `${config}.demo`;
   const login = (expect: number): Step => ({
-    argv: ['sh', '-c', 'sed "s#~/.ssh/chaton_known_hosts#$1.known_hosts#" "$1" > "$2" && printf "Host *\\n  IdentityFile %s\\n  IdentitiesOnly yes\\n  BatchMode yes\\n" "$3" >> "$2" && exec ssh -F "$2" pve1 "id; sudo -n true && echo sudo works"', 'sh', config, localConfig, key],
+    argv: [
+      'sh',
+      '-c',
+      'sed "s#~/.ssh/chaton_known_hosts#$1.known_hosts#" "$1" > "$2" && printf "Host *\\n  IdentityFile %s\\n  IdentitiesOnly yes\\n  BatchMode yes\\n" "$3" >> "$2" && exec ssh -F "$2" pve1 "id; sudo -n true && echo sudo works"',
+      'sh',
+      config,
+      localConfig,
+      key,
+    ],
     shown: `ssh -F ${localConfig} pve1 'id; sudo -n true && echo sudo works'    # as jdupont, through the bastion, with the config onboard wrote (its key and known_hosts paths filled in)`,
     expect,
   });
@@ -43,7 +55,25 @@ async function steps(lab: Lab, dir: string): Promise<Step[]> {
     chatonStep([...inventory, 'hosts', 'check', 'all']),
     chatonStep([...inventory, '--yes', 'exec', 'all', '--', 'uptime']),
     chatonStep([...inventory, '--dry-run', 'exec', 'hypervisors', '--', 'systemctl restart pveproxy']),
-    chatonStep([...inventory, 'onboard', 'sysadmin', 'jdupont', '--name', 'Jeanne Dupont', '--key', `${key}.pub`, '--sudo', '--proxmox-role', 'PVEAdmin', '--on', 'bastion,hypervisors', '--verify-with', key, '--write-ssh-config', config]),
+    chatonStep([
+      ...inventory,
+      'onboard',
+      'sysadmin',
+      'jdupont',
+      '--name',
+      'Jeanne Dupont',
+      '--key',
+      `${key}.pub`,
+      '--sudo',
+      '--proxmox-role',
+      'PVEAdmin',
+      '--on',
+      'bastion,hypervisors',
+      '--verify-with',
+      key,
+      '--write-ssh-config',
+      config,
+    ]),
     login(0),
     chatonStep([...inventory, '--yes', 'offboard', 'sysadmin', 'jdupont', '--on', 'bastion,hypervisors']),
     // The same login now fails: sshd refuses the key (ssh exits 255).

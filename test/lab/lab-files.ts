@@ -1,11 +1,5 @@
 // Contents of the files the lab generates: per-host configuration, the inventory and known_hosts.
-import {
-  hostPaths,
-  OVERLAID_DIRS,
-  overlayLayers,
-  type LabPlan,
-  type PlannedHost,
-} from './topology.js';
+import { hostPaths, OVERLAID_DIRS, overlayLayers, type LabPlan, type PlannedHost } from './topology.js';
 
 /** Where a pve host finds the stand-ins' scripts (its own /usr/local, so not /tmp or the repository). */
 export const STANDIN_LIB_DIR = '/usr/local/lib/chaton-lab';

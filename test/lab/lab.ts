@@ -131,7 +131,8 @@ class AttachedLab implements Lab {
       extendEnv: false,
       env: HOST_SESSION_ENV,
     });
-    if (result.exitCode !== undefined) return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+    if (result.exitCode !== undefined)
+      return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
     if (result.signal === undefined) throw result; // nsenter itself could not start
     return { stdout: result.stdout, stderr: result.stderr, exitCode: 128 + constants.signals[result.signal] };
   }

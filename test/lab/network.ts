@@ -23,7 +23,8 @@ export async function createLabNetwork(plan: LabPlan, signal: AbortSignal): Prom
     ...all.map((host) => `netns add ${host.netns}`),
     // Both ends are created straight in their namespaces: no temporary name in the root one.
     ...all.map(
-      (host) => `link add name ${host.switchPort} netns ${plan.switchNetns} type veth peer name eth0 netns ${host.netns}`,
+      (host) =>
+        `link add name ${host.switchPort} netns ${plan.switchNetns} type veth peer name eth0 netns ${host.netns}`,
     ),
     `link add name ${plan.rootVeth} type veth peer name ext0 netns ${plan.bastion.netns}`,
     `addr add ${plan.rootAddress}/30 dev ${plan.rootVeth}`,

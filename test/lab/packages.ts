@@ -16,7 +16,10 @@ export function requireRoot(): void {
 
 /** A list file: one Debian package per line. */
 async function packagesIn(list: string): Promise<string[]> {
-  return (await readFile(list, 'utf8')).split('\n').map((line) => line.trim()).filter(Boolean);
+  return (await readFile(list, 'utf8'))
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 async function missingPackages(packages: string[]): Promise<string[]> {

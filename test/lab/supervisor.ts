@@ -8,7 +8,18 @@
 // leaves the host's mounts, /run and processes as they are, like on a real machine.
 import { once } from 'node:events';
 import { closeSync, createWriteStream, writeSync } from 'node:fs';
-import { appendFile, chmod, chown, copyFile, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  chown,
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +27,15 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import type { ControlOp, ControlRequest, ControlResponse } from './control.js';
-import { etcHosts, hostFstab, inventoryYaml, knownHosts, pveumWrapper, SSHD_CONFIG, STANDIN_LIB_DIR } from './lab-files.js';
+import {
+  etcHosts,
+  hostFstab,
+  inventoryYaml,
+  knownHosts,
+  pveumWrapper,
+  SSHD_CONFIG,
+  STANDIN_LIB_DIR,
+} from './lab-files.js';
 import { createLabNetwork, NETNS_DIR, setLinkState } from './network.js';
 import { forEachLimit, SPAWN_CONCURRENCY } from './parallel.js';
 import { dismantleLab } from './registry.js';
@@ -151,7 +170,10 @@ function waitForOutput(output: Readable, pattern: RegExp, exited: Promise<unknow
       if (pattern.test(text)) finish();
     };
     const onAbort = (): void => finish(new Error('the lab is stopping'));
-    const timer = setTimeout(() => finish(new Error(`not ready within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`not ready within ${STARTUP_TIMEOUT_MS / 1000} s`)),
+      STARTUP_TIMEOUT_MS,
+    );
     output.on('data', onData);
     aborter.signal.addEventListener('abort', onAbort);
     void exited.then(() => finish(new Error('exited before it was ready')));
@@ -197,7 +219,9 @@ async function preparePveCluster(): Promise<void> {
 /** The pveum stand-in in the host's own /usr/local (a module: it is compiled as ESM). */
 async function installPveum(usrLocalUpper: string): Promise<void> {
   if (HOST_PRIVATE_DIRS.some((dir) => process.execPath.startsWith(dir))) {
-    throw new Error(`lab hosts cannot see ${process.execPath}, the Node.js that runs the pveum stand-in: install Node.js elsewhere`);
+    throw new Error(
+      `lab hosts cannot see ${process.execPath}, the Node.js that runs the pveum stand-in: install Node.js elsewhere`,
+    );
   }
   const libDir = join(usrLocalUpper, STANDIN_LIB_DIR.slice('/usr/local/'.length));
   await Promise.all([makeDir(libDir), makeDir(join(usrLocalUpper, 'sbin'))]);
@@ -305,14 +329,18 @@ async function startSshd(runtime: HostRuntime): Promise<void> {
   if (runtime.sshd) return;
   const { name, dir } = runtime.plan;
   const { sshdLog } = hostPaths(dir);
-  const sshd = execa('nsenter', enterHostArgs(runtime.holderPid, ['/usr/sbin/sshd', '-D', '-e', '-f', '/etc/ssh/sshd_config']), {
-    stdin: 'ignore',
-    stdout: 'ignore',
-    buffer: false,
-    reject: false,
-    extendEnv: false,
-    env: HOST_SESSION_ENV,
-  });
+  const sshd = execa(
+    'nsenter',
+    enterHostArgs(runtime.holderPid, ['/usr/sbin/sshd', '-D', '-e', '-f', '/etc/ssh/sshd_config']),
+    {
+      stdin: 'ignore',
+      stdout: 'ignore',
+      buffer: false,
+      reject: false,
+      extendEnv: false,
+      env: HOST_SESSION_ENV,
+    },
+  );
   const logFile = createWriteStream(sshdLog, { flags: 'a' });
   logFile.on('error', (error) => log(`${name}: ${error.message}`));
   sshd.stderr.pipe(logFile);

@@ -13,12 +13,28 @@ import type { PublicKey } from '../../src/lib/access/public-keys.js';
 import { proxmoxOffboardChanges, proxmoxOnboardChanges } from '../../src/lib/proxmox/pveum.js';
 import { render } from '../../src/lib/remote/shell.js';
 
-const KEY: PublicKey = { line: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1 alice@laptop', type: 'ssh-ed25519', blob: 'AAAAC3NzaC1lZDI1NTE5AAAAIKey1', fingerprint: 'SHA256:x', kind: 'ED25519', bits: 256 };
+const KEY: PublicKey = {
+  line: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1 alice@laptop',
+  type: 'ssh-ed25519',
+  blob: 'AAAAC3NzaC1lZDI1NTE5AAAAIKey1',
+  fingerprint: 'SHA256:x',
+  kind: 'ED25519',
+  bits: 256,
+};
 const OTHER = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOther bob@desk';
 const TODAY = epochDay('2026-11-22');
 
-const wanted = (more: Partial<WantedAccount> = {}): WantedAccount => ({ login: 'alice', name: 'Alice Martin', keys: [KEY], groups: [], exclusive: false, forwardingOnly: false, ...more });
-const lines = (changes: { command: Parameters<typeof render>[0] }[]) => changes.map((c) => render(c.command).toString());
+const wanted = (more: Partial<WantedAccount> = {}): WantedAccount => ({
+  login: 'alice',
+  name: 'Alice Martin',
+  keys: [KEY],
+  groups: [],
+  exclusive: false,
+  forwardingOnly: false,
+  ...more,
+});
+const lines = (changes: { command: Parameters<typeof render>[0] }[]) =>
+  changes.map((c) => render(c.command).toString());
 
 /** What the probe prints for an onboarded alice (see ACCOUNT_PROBE). */
 const ONBOARDED = [
@@ -44,7 +60,10 @@ describe('parseAccount', () => {
     assert.deepEqual(state.groups, ['alice', 'adm']);
     assert.deepEqual(state.keysFile, { mode: 0o600, owner: 'alice', type: 'regular file' });
     assert.deepEqual(state.keyLines, [KEY.line]);
-    assert.equal(state.sudoers, '# Written by chaton onboard sysadmin: alice has no password, so sudo asks for none.\nalice ALL=(ALL:ALL) NOPASSWD: ALL\n');
+    assert.equal(
+      state.sudoers,
+      '# Written by chaton onboard sysadmin: alice has no password, so sudo asks for none.\nalice ALL=(ALL:ALL) NOPASSWD: ALL\n',
+    );
     assert.equal(state.processes, 2);
   });
   it('an absent account is only its leftovers', () => {
@@ -54,13 +73,24 @@ describe('parseAccount', () => {
 
 describe('onboardChanges', () => {
   it('a new account: useradd key-only, the keys written as the user, the sudoers drop-in checked by visudo', () => {
-    const changes = onboardChanges('pve1', parseAccount(''), wanted({ sudo: 'ALL', groups: ['adm'], expires: '2027-06-30' }), TODAY);
+    const changes = onboardChanges(
+      'pve1',
+      parseAccount(''),
+      wanted({ sudo: 'ALL', groups: ['adm'], expires: '2027-06-30' }),
+      TODAY,
+    );
     const [useradd, keys, sudoers] = lines(changes);
-    assert.equal(useradd, "useradd --create-home --shell /bin/bash --password '*' --comment 'Alice Martin' --groups adm --expiredate 2027-06-30 -- alice");
+    assert.equal(
+      useradd,
+      "useradd --create-home --shell /bin/bash --password '*' --comment 'Alice Martin' --groups adm --expiredate 2027-06-30 -- alice",
+    );
     assert.match(keys!, /^runuser -u alice -- sh -c '.*' sh \/home\/alice\/\.ssh$/s);
     assert.equal(changes[1]!.command.stdin, `${KEY.line}\n`);
     assert.match(sudoers!, /^sh -c '.*visudo -cf "\$tmp".*' sh \/etc\/sudoers\.d\/chaton-alice$/s);
-    assert.equal(changes[2]!.command.stdin, '# Written by chaton onboard sysadmin: alice has no password, so sudo asks for none.\nalice ALL=(ALL:ALL) NOPASSWD: ALL\n');
+    assert.equal(
+      changes[2]!.command.stdin,
+      '# Written by chaton onboard sysadmin: alice has no password, so sudo asks for none.\nalice ALL=(ALL:ALL) NOPASSWD: ALL\n',
+    );
   });
 
   it('the state already wanted: no change at all', () => {
@@ -79,7 +109,10 @@ describe('onboardChanges', () => {
   it('a locked, expired account (offboarded) is unlocked for keys only and its expiry cleared; sudo removed when not asked', () => {
     const state: AccountState = { ...parseAccount(ONBOARDED), password: '!*', expireDay: 1 };
     const changes = onboardChanges('pve1', state, wanted(), TODAY);
-    assert.deepEqual(lines(changes), ["usermod --password '*' --expiredate '' -- alice", 'rm -f -- /etc/sudoers.d/chaton-alice']);
+    assert.deepEqual(lines(changes), [
+      "usermod --password '*' --expiredate '' -- alice",
+      'rm -f -- /etc/sudoers.d/chaton-alice',
+    ]);
   });
 
   it('a forwarding-only bastion: no shell, keys limited to forwarding, never sudo', () => {
@@ -91,18 +124,31 @@ describe('onboardChanges', () => {
 
   it('refuses a system account, a missing group and a symlinked ~/.ssh, before any change', () => {
     const system = parseAccount('passwd www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n');
-    assert.throws(() => onboardChanges('gw', system, wanted({ login: 'www-data' }), TODAY), (e: Error) => e instanceof RefusedError && /system account there \(uid 33\)/.test(e.message));
-    assert.throws(() => onboardChanges('gw', { ...parseAccount(''), missingGroups: ['docker'] }, wanted({ groups: ['docker'] }), TODAY), /group docker does not exist/);
+    assert.throws(
+      () => onboardChanges('gw', system, wanted({ login: 'www-data' }), TODAY),
+      (e: Error) => e instanceof RefusedError && /system account there \(uid 33\)/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        onboardChanges('gw', { ...parseAccount(''), missingGroups: ['docker'] }, wanted({ groups: ['docker'] }), TODAY),
+      /group docker does not exist/,
+    );
     const linked = { ...parseAccount(ONBOARDED), sshDir: { mode: 0o777, owner: 'alice', type: 'symbolic link' } };
     assert.throws(() => onboardChanges('gw', linked, wanted(), TODAY), /~\/\.ssh of alice is a symbolic link/);
     const nobody = parseAccount('passwd nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
-    assert.throws(() => onboardChanges('gw', nobody, wanted({ login: 'nobody' }), TODAY), /system account there \(uid 65534\)/);
+    assert.throws(
+      () => onboardChanges('gw', nobody, wanted({ login: 'nobody' }), TODAY),
+      /system account there \(uid 65534\)/,
+    );
     assert.throws(() => offboardChanges('gw', nobody, 'nobody', false), /system account there \(uid 65534\)/);
   });
 
   it('a ~/.ssh owned by someone else is given back without following a link (chown -h)', () => {
     const state = { ...parseAccount(ONBOARDED), sshDir: { mode: 0o700, owner: 'root', type: 'directory' } };
-    assert.equal(lines(onboardChanges('pve1', state, wanted({ sudo: 'ALL' }), TODAY))[0], 'chown -h alice: -- /home/alice/.ssh');
+    assert.equal(
+      lines(onboardChanges('pve1', state, wanted({ sudo: 'ALL' }), TODAY))[0],
+      'chown -h alice: -- /home/alice/.ssh',
+    );
   });
 });
 
@@ -115,16 +161,24 @@ describe('offboardChanges', () => {
       'runuser -u alice -- rm -f -- /home/alice/.ssh/authorized_keys',
       'rm -f -- /etc/sudoers.d/chaton-alice',
     ]);
-    assert.equal(lines(offboardChanges('pve1', state, 'alice', true)).at(-1), 'rm -rf --one-file-system -- /home/alice');
+    assert.equal(
+      lines(offboardChanges('pve1', state, 'alice', true)).at(-1),
+      'rm -rf --one-file-system -- /home/alice',
+    );
     const shared = { ...state, account: { ...state.account!, home: '/home' } };
     assert.throws(() => offboardChanges('pve1', shared, 'alice', true), /removes only a home the user owns/);
   });
   it('a symlinked ~/.ssh: the link itself is removed, never what it points to', () => {
     const linked = { ...parseAccount(ONBOARDED), sshDir: { mode: 0o777, owner: 'alice', type: 'symbolic link' } };
-    assert.equal(lines(offboardChanges('pve1', linked, 'alice', false))[2], 'runuser -u alice -- rm -f -- /home/alice/.ssh');
+    assert.equal(
+      lines(offboardChanges('pve1', linked, 'alice', false))[2],
+      'runuser -u alice -- rm -f -- /home/alice/.ssh',
+    );
   });
   it('already offboarded: nothing to do', () => {
-    const done = parseAccount('passwd alice:x:1001:1001:Alice Martin:/home/alice:/bin/bash\nshadow alice:!*:20414:0:99999:7::1:\nprocesses 0\n');
+    const done = parseAccount(
+      'passwd alice:x:1001:1001:Alice Martin:/home/alice:/bin/bash\nshadow alice:!*:20414:0:99999:7::1:\nprocesses 0\n',
+    );
     assert.deepEqual(offboardChanges('pve1', done, 'alice', false), []);
   });
 });
@@ -136,14 +190,25 @@ describe('pveum changes', () => {
       "pveum user add alice@pam --comment 'Alice Martin' --expire 0 --enable 1",
       'pveum acl modify / --users alice@pam --roles PVEAdmin',
     ]);
-    const done = { user: { enable: true, expire: 0, comment: 'Alice Martin', email: '' }, rootRoles: ['PVEAdmin'], roles: ['PVEAdmin'] };
+    const done = {
+      user: { enable: true, expire: 0, comment: 'Alice Martin', email: '' },
+      rootRoles: ['PVEAdmin'],
+      roles: ['PVEAdmin'],
+    };
     assert.deepEqual(proxmoxOnboardChanges(done, wantedUser), []);
-    assert.deepEqual(lines(proxmoxOnboardChanges({ ...done, user: { ...done.user, enable: false } }, wantedUser)), ["pveum user modify alice@pam --comment 'Alice Martin' --expire 0 --enable 1"]);
+    assert.deepEqual(lines(proxmoxOnboardChanges({ ...done, user: { ...done.user, enable: false } }, wantedUser)), [
+      "pveum user modify alice@pam --comment 'Alice Martin' --expire 0 --enable 1",
+    ]);
   });
   it('offboard disables an enabled user only', () => {
     const user = { enable: true, expire: 0, comment: '', email: '' };
-    assert.deepEqual(lines(proxmoxOffboardChanges({ user, rootRoles: [], roles: [] }, 'alice')), ['pveum user modify alice@pam --enable 0']);
-    assert.deepEqual(proxmoxOffboardChanges({ user: { ...user, enable: false }, rootRoles: [], roles: [] }, 'alice'), []);
+    assert.deepEqual(lines(proxmoxOffboardChanges({ user, rootRoles: [], roles: [] }, 'alice')), [
+      'pveum user modify alice@pam --enable 0',
+    ]);
+    assert.deepEqual(
+      proxmoxOffboardChanges({ user: { ...user, enable: false }, rootRoles: [], roles: [] }, 'alice'),
+      [],
+    );
     assert.deepEqual(proxmoxOffboardChanges({ rootRoles: [], roles: [] }, 'alice'), []);
   });
 });
@@ -157,7 +222,9 @@ describe('sudoRights: parsing `sudo -l -U` as sudo prints it', () => {
 
   it('reads the rules after the Defaults, one per line', () => {
     assert.deepEqual(rights.parse(captured('sudo-l-full.txt')), ['(ALL : ALL) NOPASSWD: ALL']);
-    assert.deepEqual(rights.parse(captured('sudo-l-commands.txt')), ['(ALL : ALL) NOPASSWD: /usr/sbin/qm, /usr/bin/pvesh']);
+    assert.deepEqual(rights.parse(captured('sudo-l-commands.txt')), [
+      '(ALL : ALL) NOPASSWD: /usr/sbin/qm, /usr/bin/pvesh',
+    ]);
     assert.deepEqual(rights.parse(captured('sudo-l-none.txt')), []);
   });
 
@@ -166,4 +233,3 @@ describe('sudoRights: parsing `sudo -l -U` as sudo prints it', () => {
     assert.equal(render(rights.command).toString(), "env 'LC_ALL=C' sudo -n -l -U alice");
   });
 });
-

@@ -16,7 +16,11 @@ const HOSTILE = fileURLToPath(new URL('../../../test/unit/fixtures/inventories/h
 
 function chaton(args: string[], options: { cwd?: string; nodeOptions?: string[]; env?: NodeJS.ProcessEnv } = {}) {
   const env = options.env ?? { PATH: process.env.PATH, HOME: os.tmpdir() };
-  const run = spawnSync(process.execPath, [...(options.nodeOptions ?? []), CHATON, ...args], { cwd: options.cwd, env, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [...(options.nodeOptions ?? []), CHATON, ...args], {
+    cwd: options.cwd,
+    env,
+    encoding: 'utf8',
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -24,7 +28,15 @@ describe('chaton --help', () => {
   it('shows the options, the exit-code table and examples, exit 0', () => {
     const run = chaton(['--help']);
     assert.equal(run.code, 0);
-    for (const text of ['--dry-run', '--accept-new', '--concurrency', 'Exit codes:', '130  interrupted', 'Examples:', 'chaton exec hypervisors -- uptime']) {
+    for (const text of [
+      '--dry-run',
+      '--accept-new',
+      '--concurrency',
+      'Exit codes:',
+      '130  interrupted',
+      'Examples:',
+      'chaton exec hypervisors -- uptime',
+    ]) {
       assert.ok(run.stdout.includes(text), `--help lacks ${text}`);
     }
   });
@@ -35,18 +47,30 @@ describe('chaton --help', () => {
     // A module resolve hook that names every module loaded, on stderr.
     const tracer = `import { writeSync } from 'node:fs';
 export async function resolve(specifier, context, next) { const r = await next(specifier, context); writeSync(2, 'LOADED ' + r.url + '\\n'); return r; }`;
-    await writeFile(hook, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(tracer)}`)});\n`);
+    await writeFile(
+      hook,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(tracer)}`)});\n`,
+    );
     const run = chaton(['--help'], { nodeOptions: ['--import', hook] });
     assert.equal(run.code, 0, run.stderr);
     const loaded = run.stderr.split('\n').filter((line) => line.startsWith('LOADED '));
-    assert.ok(loaded.some((line) => line.includes('/node_modules/commander/')), 'the tracer saw nothing');
+    assert.ok(
+      loaded.some((line) => line.includes('/node_modules/commander/')),
+      'the tracer saw nothing',
+    );
     for (const heavy of ['/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/yaml/']) {
       assert.ok(!loaded.some((line) => line.includes(heavy)), `--help loaded ${heavy}`);
     }
   });
 
   it('every command has examples in its --help', () => {
-    const commands = [['inventory', 'init'], ['inventory', 'check'], ['inventory', 'show'], ['hosts', 'check'], ['exec']];
+    const commands = [
+      ['inventory', 'init'],
+      ['inventory', 'check'],
+      ['inventory', 'show'],
+      ['hosts', 'check'],
+      ['exec'],
+    ];
     for (const command of commands) {
       const run = chaton([...command, '--help']);
       assert.equal(run.code, 0);
@@ -113,14 +137,21 @@ describe('chaton inventory check and show', () => {
   });
 
   it('finds the inventory through CHATON_INVENTORY', () => {
-    const run = chaton(['inventory', 'check'], { env: { PATH: process.env.PATH, HOME: os.tmpdir(), CHATON_INVENTORY: EXAMPLE } });
+    const run = chaton(['inventory', 'check'], {
+      env: { PATH: process.env.PATH, HOME: os.tmpdir(), CHATON_INVENTORY: EXAMPLE },
+    });
     assert.equal(run.code, 0, run.stderr);
   });
 
   it('lists every problem with file:line:col and exits 2', () => {
     const run = chaton(['-i', BROKEN, 'inventory', 'check']);
     assert.equal(run.code, 2);
-    for (const where of [':4:11: defaults.become', ':11:29: hosts.pve1.ssh.conect_timeout', ':12:3: hosts.pve1', ':19:9: groups.web[0]']) {
+    for (const where of [
+      ':4:11: defaults.become',
+      ':11:29: hosts.pve1.ssh.conect_timeout',
+      ':12:3: hosts.pve1',
+      ':19:9: groups.web[0]',
+    ]) {
       assert.ok(run.stderr.includes(`${BROKEN}${where}`), `missing ${where} in:\n${run.stderr}`);
     }
     assert.match(run.stderr, /did you mean "connect_timeout"/);
@@ -153,7 +184,12 @@ describe('chaton inventory check and show', () => {
     const run = chaton(['-i', EXAMPLE, '--json', 'inventory', 'show', 'role:backup']);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(
-      JSON.parse(run.stdout).hosts.map((h: { host: string; address: string; port: number; via: string[] }) => [h.host, h.address, h.port, h.via]),
+      JSON.parse(run.stdout).hosts.map((h: { host: string; address: string; port: number; via: string[] }) => [
+        h.host,
+        h.address,
+        h.port,
+        h.via,
+      ]),
       [
         ['pbs', '10.0.0.20', 22, ['bastion']],
         ['offsite', 'backup.example.org', 2222, []],
@@ -161,7 +197,10 @@ describe('chaton inventory check and show', () => {
     );
     const text = chaton(['-i', EXAMPLE, 'inventory', 'show', 'offsite']);
     // Not a terminal: 80 columns, the comma list of groups wrapped after its comma.
-    assert.match(text.stdout, /^offsite\s+backup\.example\.org:2222\s+borg\s+-\s+backup\s+backups,\s+direct\n\s+infrastructure$/m);
+    assert.match(
+      text.stdout,
+      /^offsite\s+backup\.example\.org:2222\s+borg\s+-\s+backup\s+backups,\s+direct\n\s+infrastructure$/m,
+    );
     for (const line of text.stdout.split('\n')) assert.ok(line.length <= 80, line);
   });
 });
@@ -240,7 +279,10 @@ describe('chaton inventory init', () => {
     assert.match(run.stdout, toFill);
     const check = chaton(['-i', file, '--json', 'inventory', 'check'], { env });
     assert.equal(check.code, 2);
-    assert.deepEqual(JSON.parse(check.stdout).problems.map((p: { path: string }) => p.path), ['bastion.address']);
+    assert.deepEqual(
+      JSON.parse(check.stdout).problems.map((p: { path: string }) => p.path),
+      ['bastion.address'],
+    );
   });
 
   it('never overwrites an existing file without --force (exit 3), and keeps its mode with it', async () => {

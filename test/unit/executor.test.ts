@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exitCodeFor } from '../../src/lib/run/fan-out.js';
 import type { HostOutcome } from '../../src/lib/run/phases.js';
-import { ConnectionError, ExitCode, HostKeyError, InterruptedError, LostWhileRunningError, RemoteCommandError } from '../../src/lib/run/errors.js';
+import {
+  ConnectionError,
+  ExitCode,
+  HostKeyError,
+  InterruptedError,
+  LostWhileRunningError,
+  RemoteCommandError,
+} from '../../src/lib/run/errors.js';
 import { Executor } from '../../src/lib/remote/executor.js';
 import { parseInventory } from '../../src/lib/inventory/load.js';
 import type { Host } from '../../src/lib/inventory/types.js';
@@ -36,7 +43,11 @@ class ScriptedConnection {
   constructor(private readonly behaviours: ((line: string) => Behaviour)[]) {}
 
   async exec(line: Buffer, streams: ExecStreams, options: ExecOptions = {}): Promise<ExecHandle> {
-    this.sent.push({ line: line.toString(), stdin: streams.stdin && Buffer.from(streams.stdin).toString(), urgent: options.urgent ?? false });
+    this.sent.push({
+      line: line.toString(),
+      stdin: streams.stdin && Buffer.from(streams.stdin).toString(),
+      urgent: options.urgent ?? false,
+    });
     const behaviour: Behaviour = (this.behaviours.shift() ?? (() => ({ exit: { code: 0 } })))(line.toString());
     let finish: (ended: { code: number | null; signal: string | null }) => void = () => {};
     const done = new Promise<{ code: number | null; signal: string | null }>((resolve) => (finish = resolve));
@@ -57,16 +68,24 @@ class ScriptedConnection {
 
 function executorFor(connection: ScriptedConnection, options: { dryRun?: boolean; signal?: AbortSignal } = {}) {
   const pool = { connect: async () => connection } as unknown as ConnectionPool;
-  return new Executor(pool, { dryRun: options.dryRun ?? false, signal: options.signal ?? new AbortController().signal });
+  return new Executor(pool, {
+    dryRun: options.dryRun ?? false,
+    signal: options.signal ?? new AbortController().signal,
+  });
 }
 
 const marker = (group: number) => `chaton-process-group ${group}\n`;
 
 describe('Executor.run', () => {
   it('sends the rendered command after the process-group line, and keeps that line out of stderr', async () => {
-    const connection = new ScriptedConnection([() => ({ stderr: ['chaton-process', '-group 4242\nwarn', 'ing\n'], stdout: ['out\n'], exit: { code: 0 } })]);
+    const connection = new ScriptedConnection([
+      () => ({ stderr: ['chaton-process', '-group 4242\nwarn', 'ing\n'], stdout: ['out\n'], exit: { code: 0 } }),
+    ]);
     const result = await executorFor(connection).run(pve1, command('ls', "/etc/it's"), { kind: 'probe' });
-    assert.equal(connection.sent[0]!.line, "echo chaton-process-group $$ >&2; (eval 'ls '\\''/etc/it'\\''\\'\\'''\\''s'\\''')");
+    assert.equal(
+      connection.sent[0]!.line,
+      "echo chaton-process-group $$ >&2; (eval 'ls '\\''/etc/it'\\''\\'\\'''\\''s'\\''')",
+    );
     assert.equal(connection.sent[0]!.stdin, undefined);
     assert.equal(result.command, "ls '/etc/it'\\''s'");
     assert.equal(result.stderr.toString(), 'warning\n');
@@ -74,15 +93,19 @@ describe('Executor.run', () => {
   });
 
   it('passes on what a noisy login shell prints before the process-group line', async () => {
-    const connection = new ScriptedConnection([() => ({ stderr: ['bashrc says hi\n', marker(7), 'real error\n'], exit: { code: 0 } })]);
+    const connection = new ScriptedConnection([
+      () => ({ stderr: ['bashrc says hi\n', marker(7), 'real error\n'], exit: { code: 0 } }),
+    ]);
     const result = await executorFor(connection).run(pve1, command('true'), { kind: 'probe' });
     assert.equal(result.stderr.toString(), 'bashrc says hi\nreal error\n');
   });
 
   it('wraps commands in sudo -n for become hosts, and feeds secrets on stdin only', async () => {
     const connection = new ScriptedConnection([]);
-    await executorFor(connection).run(vm1, withStdin(command('chpasswd'), new Secret('alice:hunter2')), { kind: 'change' });
-    assert.equal(connection.sent[0]!.line, "echo chaton-process-group $$ >&2; sudo -n -- sh -c chpasswd");
+    await executorFor(connection).run(vm1, withStdin(command('chpasswd'), new Secret('alice:hunter2')), {
+      kind: 'change',
+    });
+    assert.equal(connection.sent[0]!.line, 'echo chaton-process-group $$ >&2; sudo -n -- sh -c chpasswd');
     assert.equal(connection.sent[0]!.stdin, 'alice:hunter2');
   });
 
@@ -93,20 +116,28 @@ describe('Executor.run', () => {
       await assert.rejects(
         executorFor(connection).run(vm1, { shellText: 'id -u' }, { kind: 'change', check: false, captureBytes: 0 }),
         (error: unknown) =>
-          error instanceof RemoteCommandError && /sudo asks ops for a password/.test(error.message) && /NOPASSWD/.test(error.hint ?? ''),
+          error instanceof RemoteCommandError &&
+          /sudo asks ops for a password/.test(error.message) &&
+          /NOPASSWD/.test(error.hint ?? ''),
       );
     }
   });
 
   it('throws a RemoteCommandError with the exit code and stderr on failure, unless told not to', async () => {
     const fails = () => ({ stderr: [marker(1), 'no such file\n'], exit: { code: 2 } });
-    await assert.rejects(executorFor(new ScriptedConnection([fails])).run(pve1, command('cat', 'x'), { kind: 'probe' }), (error: unknown) => {
-      assert.ok(error instanceof RemoteCommandError);
-      assert.equal(error.code, 2);
-      assert.equal(error.message, 'pve1: `cat x` exited with 2: no such file');
-      return true;
+    await assert.rejects(
+      executorFor(new ScriptedConnection([fails])).run(pve1, command('cat', 'x'), { kind: 'probe' }),
+      (error: unknown) => {
+        assert.ok(error instanceof RemoteCommandError);
+        assert.equal(error.code, 2);
+        assert.equal(error.message, 'pve1: `cat x` exited with 2: no such file');
+        return true;
+      },
+    );
+    const result = await executorFor(new ScriptedConnection([fails])).run(pve1, command('cat', 'x'), {
+      kind: 'probe',
+      check: false,
     });
-    const result = await executorFor(new ScriptedConnection([fails])).run(pve1, command('cat', 'x'), { kind: 'probe', check: false });
     assert.equal(result.code, 2);
   });
 
@@ -116,8 +147,14 @@ describe('Executor.run', () => {
     const change = await executor.run(vm1, withStdin(command('touch', '/x'), new Secret('s')), { kind: 'change' });
     assert.equal(change.dryRun, true);
     await executor.run(pve1, command('uname'), { kind: 'probe' });
-    assert.deepEqual(connection.sent.map((s) => s.line), ['echo chaton-process-group $$ >&2; (eval uname)']);
-    assert.deepEqual(executor.planned.map((p) => [p.host.name, p.line.toString(), p.stdin]), [['vm1', "sudo -n -- sh -c 'touch /x'", 'secret']]);
+    assert.deepEqual(
+      connection.sent.map((s) => s.line),
+      ['echo chaton-process-group $$ >&2; (eval uname)'],
+    );
+    assert.deepEqual(
+      executor.planned.map((p) => [p.host.name, p.line.toString(), p.stdin]),
+      [['vm1', "sudo -n -- sh -c 'touch /x'", 'secret']],
+    );
     assert.equal(executor.changedHosts.size, 0);
   });
 
@@ -125,9 +162,14 @@ describe('Executor.run', () => {
     const connection = new ScriptedConnection([() => ({ stderr: [marker(777)] }), () => ({ exit: { code: 0 } })]);
     await assert.rejects(
       executorFor(connection).run(vm1, command('sleep', '300'), { kind: 'change' }),
-      (error: unknown) => error instanceof RemoteCommandError && /did not finish within 0.2 s and was stopped/.test(error.message),
+      (error: unknown) =>
+        error instanceof RemoteCommandError && /did not finish within 0.2 s and was stopped/.test(error.message),
     );
-    assert.deepEqual(connection.sent[1], { line: "sudo -n -- sh -c 'kill -KILL -777'", stdin: undefined, urgent: true });
+    assert.deepEqual(connection.sent[1], {
+      line: "sudo -n -- sh -c 'kill -KILL -777'",
+      stdin: undefined,
+      urgent: true,
+    });
     assert.equal(connection.closed, 1);
   });
 
@@ -140,13 +182,21 @@ describe('Executor.run', () => {
   });
 
   it("stops a command at the bound its step set, shorter than the host's, and says the step set it", async () => {
-    const inventoryWithout = parseInventory('hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n', '/tmp/executor-test.yaml');
+    const inventoryWithout = parseInventory(
+      'hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n',
+      '/tmp/executor-test.yaml',
+    );
     const unbounded = inventoryWithout.hosts[0]!;
     const connection = new ScriptedConnection([() => ({ stderr: [marker(31)] }), () => ({ exit: { code: 0 } })]);
     await assert.rejects(
-      executorFor(connection).run(unbounded, command('pvesh', 'get', '/nodes/pve1/qemu'), { kind: 'probe', timeoutMs: 50 }),
+      executorFor(connection).run(unbounded, command('pvesh', 'get', '/nodes/pve1/qemu'), {
+        kind: 'probe',
+        timeoutMs: 50,
+      }),
       (error: unknown) =>
-        error instanceof RemoteCommandError && /did not finish within 0.05 s and was stopped/.test(error.message) && !/command_timeout/.test(error.hint ?? ''),
+        error instanceof RemoteCommandError &&
+        /did not finish within 0.05 s and was stopped/.test(error.message) &&
+        !/command_timeout/.test(error.hint ?? ''),
     );
     assert.equal(connection.sent[1]!.line, 'kill -KILL -31');
   });
@@ -154,7 +204,10 @@ describe('Executor.run', () => {
   it("lets a step's longer bound (here none) override the host's command_timeout", async () => {
     const abort = new AbortController();
     const connection = new ScriptedConnection([() => ({ stderr: [marker(32)] }), () => ({ exit: { code: 0 } })]);
-    const running = executorFor(connection, { signal: abort.signal }).run(pve1, command('restic', 'check'), { kind: 'probe', timeoutMs: 0 });
+    const running = executorFor(connection, { signal: abort.signal }).run(pve1, command('restic', 'check'), {
+      kind: 'probe',
+      timeoutMs: 0,
+    });
     // Well past pve1's 0.2 s: only Ctrl-C ends it.
     await new Promise((resolve) => setTimeout(resolve, 400));
     abort.abort();
@@ -168,7 +221,10 @@ describe('Executor.run', () => {
     const running = executor.run(pve1, { shellText: 'sleep 300' }, { kind: 'change', onInterrupt: 'cancel' });
     await new Promise((resolve) => setTimeout(resolve, 20));
     abort.abort();
-    await assert.rejects(running, (error: unknown) => error instanceof InterruptedError && /was stopped/.test(error.message));
+    await assert.rejects(
+      running,
+      (error: unknown) => error instanceof InterruptedError && /was stopped/.test(error.message),
+    );
     assert.equal(connection.sent[1]!.line, 'kill -KILL -11');
     await assert.rejects(executor.run(pve1, command('true'), { kind: 'probe' }), InterruptedError);
     const audit = await executor.run(pve1, command('logger', 'x'), { kind: 'change', afterInterrupt: true });
@@ -181,7 +237,13 @@ describe('Executor.run', () => {
     const connection = new ScriptedConnection([() => ({ stderr: [marker(12)] })]);
     const executor = executorFor(connection, { signal: abort.signal });
     const release = executor.run(pve1, command('rmdir', '/run/chaton/x'), { kind: 'probe', afterInterrupt: true });
-    const settled = await Promise.race([release.then(() => 'ended', () => 'failed'), new Promise((r) => setTimeout(() => r('running'), 50))]);
+    const settled = await Promise.race([
+      release.then(
+        () => 'ended',
+        () => 'failed',
+      ),
+      new Promise((r) => setTimeout(() => r('running'), 50)),
+    ]);
     assert.equal(settled, 'running');
     assert.equal(connection.sent.length, 1, 'a kill was sent');
   });
@@ -191,7 +253,10 @@ describe('Executor.run', () => {
     connection.lost = new ConnectionError('pve1', 'pve1 (10.0.0.11:22): connection lost: Keepalive timeout');
     await assert.rejects(executorFor(connection).run(pve1, command('true'), { kind: 'probe' }), (error: unknown) => {
       assert.ok(error instanceof LostWhileRunningError && !(error instanceof ConnectionError));
-      assert.match(error.message, /^pve1: `true`: connection lost while it ran \(.*Keepalive timeout\): its outcome is unknown$/);
+      assert.match(
+        error.message,
+        /^pve1: `true`: connection lost while it ran \(.*Keepalive timeout\): its outcome is unknown$/,
+      );
       return true;
     });
   });
@@ -199,12 +264,15 @@ describe('Executor.run', () => {
   it('shows a long command shortened in its messages', async () => {
     const fails = () => ({ stderr: [marker(1)], exit: { code: 2 } });
     const text = `echo ${'x'.repeat(70_000)}`;
-    await assert.rejects(executorFor(new ScriptedConnection([fails])).run(pve1, { shellText: text }, { kind: 'probe' }), (error: unknown) => {
-      assert.ok(error instanceof RemoteCommandError);
-      assert.ok(error.message.length < 300, error.message);
-      assert.match(error.message, /… \(70005 bytes\)` exited with 2$/);
-      return true;
-    });
+    await assert.rejects(
+      executorFor(new ScriptedConnection([fails])).run(pve1, { shellText: text }, { kind: 'probe' }),
+      (error: unknown) => {
+        assert.ok(error instanceof RemoteCommandError);
+        assert.ok(error.message.length < 300, error.message);
+        assert.match(error.message, /… \(70005 bytes\)` exited with 2$/);
+        return true;
+      },
+    );
   });
 });
 
@@ -223,12 +291,21 @@ describe('exitCodeFor', () => {
     assert.equal(exitCodeFor([ok(pve1), bad(vm1, new HostKeyError('vm1', 'changed'))], live), ExitCode.connection);
     const aborted = new AbortController();
     aborted.abort();
-    assert.equal(exitCodeFor([ok(pve1), bad(vm1, new HostKeyError('vm1', 'changed'))], aborted.signal), ExitCode.interrupted);
+    assert.equal(
+      exitCodeFor([ok(pve1), bad(vm1, new HostKeyError('vm1', 'changed'))], aborted.signal),
+      ExitCode.interrupted,
+    );
   });
 
   it('counts work that ran but failed by the given rule', () => {
     const exited = (host: Host, code: number): HostOutcome<number> => ({ host, ok: true, value: code });
-    assert.equal(exitCodeFor([exited(pve1, 0), exited(vm1, 3)], live, (code) => code !== 0), ExitCode.partial);
-    assert.equal(exitCodeFor([exited(pve1, 1), exited(vm1, 3)], live, (code) => code !== 0), ExitCode.failed);
+    assert.equal(
+      exitCodeFor([exited(pve1, 0), exited(vm1, 3)], live, (code) => code !== 0),
+      ExitCode.partial,
+    );
+    assert.equal(
+      exitCodeFor([exited(pve1, 1), exited(vm1, 3)], live, (code) => code !== 0),
+      ExitCode.failed,
+    );
   });
 });

@@ -26,6 +26,9 @@ describe('the package', () => {
     for (const wanted of ['bin/chaton.js', 'dist/src/cli.js', 'inventory.example.yaml', 'README.md', 'LICENSE']) {
       assert.ok(files.includes(wanted), `${wanted} is not in the package`);
     }
-    assert.deepEqual(files.filter((file) => file.endsWith('.map') || file.startsWith('dist/test/')), []);
+    assert.deepEqual(
+      files.filter((file) => file.endsWith('.map') || file.startsWith('dist/test/')),
+      [],
+    );
   });
 });

@@ -45,7 +45,9 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
     { line: 14, col: 1, path: '', messageIncludes: 'Missing closing "quote' },
   ],
   'tab-indent.yaml': [{ line: 4, col: 1, path: '', messageIncludes: 'Tabs are not allowed as indentation' }],
-  'not-a-mapping.yaml': [{ line: 2, col: 1, path: '', messageIncludes: 'must be a mapping (key: value lines), got a list' }],
+  'not-a-mapping.yaml': [
+    { line: 2, col: 1, path: '', messageIncludes: 'must be a mapping (key: value lines), got a list' },
+  ],
   'empty.yaml': [{ line: 1, col: 1, path: '', messageIncludes: 'the inventory is empty' }],
   'no-hosts.yaml': [
     { line: 2, col: 1, path: '', messageIncludes: 'there is no `hosts:` section' },
@@ -66,7 +68,12 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
     { line: 7, col: 24, path: 'ssh.keepalive_count_max', messageIncludes: '1 or more, got 0' },
     { line: 8, col: 19, path: 'ssh.identity_files', messageIncludes: 'must be a file path, got 3' },
     { line: 9, col: 16, path: 'ssh.known_hosts', messageIncludes: 'got an empty list' },
-    { line: 10, col: 28, path: 'ssh.identity_passphrase_env', messageIncludes: 'environment variable, got "MY-PASSPHRASE"' },
+    {
+      line: 10,
+      col: 28,
+      path: 'ssh.identity_passphrase_env',
+      messageIncludes: 'environment variable, got "MY-PASSPHRASE"',
+    },
     { line: 11, col: 11, path: 'defaults', messageIncludes: 'must be a mapping (key: value lines), got a list' },
     { line: 12, col: 10, path: 'bastion', messageIncludes: 'or a list of mappings' },
     { line: 16, col: 12, path: 'hosts.pve1.roles', messageIncludes: 'must be a list of role names, got "pve"' },
@@ -95,7 +102,12 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
     { line: 21, col: 5, path: 'hosts.pve5.port', messageIncludes: 'from 1 to 65535, got nothing' },
   ],
   'invalid-addresses.yaml': [
-    { line: 3, col: 12, path: 'bastion.address', messageIncludes: 'IP address or a DNS name, got "-bastion.example.org"' },
+    {
+      line: 3,
+      col: 12,
+      path: 'bastion.address',
+      messageIncludes: 'IP address or a DNS name, got "-bastion.example.org"',
+    },
     { line: 4, col: 9, path: 'bastion.user', messageIncludes: 'must be a Unix user name, got "Chaton"' },
     { line: 7, col: 14, path: 'hosts.pve1.address', messageIncludes: 'got "10.0.0.1 2"' },
     { line: 9, col: 14, path: 'hosts.pve2.address', messageIncludes: 'got "pve2;reboot"' },
@@ -109,9 +121,24 @@ const BROKEN_INVENTORIES: Record<string, ExpectedProblem[]> = {
     { line: 13, col: 3, path: 'groups.hypervisors', messageIncludes: 'is written twice (first on line 12)' },
   ],
   'duplicate-endpoints.yaml': [
-    { line: 9, col: 14, path: 'hosts.gw.address', messageIncludes: 'already the address of the bastion "inner" on line 6' },
-    { line: 14, col: 14, path: 'hosts.pve2.address', messageIncludes: '10.0.0.11, port 2222, is already the address of the host "pve1"' },
-    { line: 22, col: 14, path: 'hosts.www.address', messageIncludes: 'already the address of the host "web" on line 19' },
+    {
+      line: 9,
+      col: 14,
+      path: 'hosts.gw.address',
+      messageIncludes: 'already the address of the bastion "inner" on line 6',
+    },
+    {
+      line: 14,
+      col: 14,
+      path: 'hosts.pve2.address',
+      messageIncludes: '10.0.0.11, port 2222, is already the address of the host "pve1"',
+    },
+    {
+      line: 22,
+      col: 14,
+      path: 'hosts.www.address',
+      messageIncludes: 'already the address of the host "web" on line 19',
+    },
   ],
   'groups.yaml': [
     { line: 10, col: 29, path: 'groups.hypervisors[2]', messageIncludes: '"pve4" is not a host or a group' },
@@ -202,8 +229,13 @@ describe('parseInventory: broken inventories', () => {
   for (const [name, expected] of Object.entries(BROKEN_INVENTORIES)) {
     it(`${name}: reports every problem at its line and column`, async () => {
       const problems = await problemsOf(name);
-      const actual = problems.map(({ position, path: problemPath }) => `${position.line}:${position.col} ${problemPath}`);
-      assert.deepEqual(actual, expected.map(({ line, col, path: problemPath }) => `${line}:${col} ${problemPath}`));
+      const actual = problems.map(
+        ({ position, path: problemPath }) => `${position.line}:${position.col} ${problemPath}`,
+      );
+      assert.deepEqual(
+        actual,
+        expected.map(({ line, col, path: problemPath }) => `${line}:${col} ${problemPath}`),
+      );
       problems.forEach((problem, index) => {
         const { messageIncludes } = expected[index]!;
         assert.ok(problem.message.includes(messageIncludes), `${problem.message} should include ${messageIncludes}`);
@@ -254,7 +286,11 @@ describe('parseInventory: broken inventories', () => {
   });
 
   it('sorts problems by position, whatever order they were found in', () => {
-    const at = (line: number, col: number): InventoryProblem => ({ position: { file: 'f', line, col }, path: 'p', message: `${line}:${col}` });
+    const at = (line: number, col: number): InventoryProblem => ({
+      position: { file: 'f', line, col },
+      path: 'p',
+      message: `${line}:${col}`,
+    });
     const error = new InventoryError([at(3, 1), at(1, 9), at(1, 2)]);
     assert.deepEqual(
       error.problems.map((problem) => problem.message),
@@ -290,7 +326,10 @@ describe('loadInventory: only a regular file, of at most 5 MiB', () => {
 
   it('reads an inventory of exactly the limit', async () => {
     const inventory = await loadInventory(await padded('limit.yaml', LIMIT));
-    assert.deepEqual(inventory.hosts.map((host) => host.name), ['pve1']);
+    assert.deepEqual(
+      inventory.hosts.map((host) => host.name),
+      ['pve1'],
+    );
   });
 
   it('refuses one byte more, with its size, the limit and what to check', async () => {
@@ -339,7 +378,12 @@ describe('parseInventory: YAML anchors and aliases', () => {
     const inventory = parseInventory(`${bastion}\nhosts:\n${hosts.join('\n')}\n`, FILE);
     assert.deepEqual(
       [...inventory.bastions, ...inventory.hosts].map((host) => [host.ssh.connectTimeoutMs, host.ssh.maxSessions]),
-      [[30_000, 2], [30_000, 2], [30_000, 2], [30_000, 2]],
+      [
+        [30_000, 2],
+        [30_000, 2],
+        [30_000, 2],
+        [30_000, 2],
+      ],
     );
   });
 
@@ -383,7 +427,11 @@ describe('parseInventory: YAML anchors and aliases', () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let level = 1; level < 9; level += 1) {
       const name = String.fromCharCode(97 + level);
-      levels.push(`${name}: &${name} [${Array(10).fill(`*${String.fromCharCode(96 + level)}`).join(', ')}]`);
+      levels.push(
+        `${name}: &${name} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + level)}`)
+          .join(', ')}]`,
+      );
     }
     const groups = levels.map((line) => `  ${line}`).join('\n');
     const text = `hosts:\n  h: {address: 10.0.0.1, direct: true, roles: *i}\ngroups:\n${groups}\n`;
@@ -418,7 +466,10 @@ describe('parseInventory: valid inventories', () => {
     );
     assert.equal(bastion.ssh.connectTimeoutMs, 15_000);
     const byName = new Map(inventory.hosts.map((host) => [host.name, host]));
-    assert.deepEqual(byName.get('gw')?.via.map((jump) => jump.name), ['bastion']);
+    assert.deepEqual(
+      byName.get('gw')?.via.map((jump) => jump.name),
+      ['bastion'],
+    );
     assert.deepEqual(byName.get('offsite')?.via, []);
     assert.equal(byName.get('pve1')?.ssh.commandTimeoutMs, 1_800_000);
     assert.equal(byName.get('pve2')?.ssh.commandTimeoutMs, 600_000);
@@ -438,17 +489,20 @@ describe('parseInventory: valid inventories', () => {
     assert.ok(inventory.hosts.every((host) => host.sysadminAccess === 'shell'));
     const [camille] = sysadminsOf(inventory);
     assert.equal(sysadminsOf(inventory).length, 1);
-    assert.deepEqual({ ...camille, keys: camille?.keys.map((key) => key.split(' ')[2]) }, {
-      login: 'camille',
-      name: 'Camille Martin',
-      email: 'camille@example.org',
-      keys: ['camille@laptop', 'camille@phone'],
-      sudo: true,
-      groups: ['adm'],
-      proxmoxRole: 'PVEAdmin',
-      expires: '2026-12-31',
-      source: camille?.source,
-    });
+    assert.deepEqual(
+      { ...camille, keys: camille?.keys.map((key) => key.split(' ')[2]) },
+      {
+        login: 'camille',
+        name: 'Camille Martin',
+        email: 'camille@example.org',
+        keys: ['camille@laptop', 'camille@phone'],
+        sudo: true,
+        groups: ['adm'],
+        proxmoxRole: 'PVEAdmin',
+        expires: '2026-12-31',
+        source: camille?.source,
+      },
+    );
     assert.equal(camille?.source.file, EXAMPLE);
     assert.deepEqual(
       secretsOf(inventory).map((secret) => secret.name),
@@ -459,10 +513,36 @@ describe('parseInventory: valid inventories', () => {
   it('documents every key it accepts', async () => {
     const example = await readFile(EXAMPLE, 'utf8');
     const keys = [
-      'ssh', 'identity_files', 'identity_passphrase_env', 'agent', 'known_hosts', 'connect_timeout', 'command_timeout',
-      'keepalive_interval', 'keepalive_count_max', 'max_sessions', 'defaults', 'user', 'port', 'become', 'bastion',
-      'name', 'address', 'hosts', 'roles', 'direct', 'groups', 'sysadmin_access', 'sysadmins', 'login', 'email', 'keys',
-      'sudo', 'proxmox_role', 'expires', 'secrets',
+      'ssh',
+      'identity_files',
+      'identity_passphrase_env',
+      'agent',
+      'known_hosts',
+      'connect_timeout',
+      'command_timeout',
+      'keepalive_interval',
+      'keepalive_count_max',
+      'max_sessions',
+      'defaults',
+      'user',
+      'port',
+      'become',
+      'bastion',
+      'name',
+      'address',
+      'hosts',
+      'roles',
+      'direct',
+      'groups',
+      'sysadmin_access',
+      'sysadmins',
+      'login',
+      'email',
+      'keys',
+      'sudo',
+      'proxmox_role',
+      'expires',
+      'secrets',
     ];
     for (const key of keys) assert.match(example, new RegExp(`^\\s*(- )?${key}:`, 'm'), `${key} is not in the example`);
   });
@@ -525,7 +605,13 @@ groups:
       maxSessions: 8,
     };
     const entryEndpoint = { name: 'bastion1', address: '203.0.113.10', port: 22, user: 'admin', ssh: baseSsh };
-    const innerEndpoint = { name: 'bastion2', address: '10.0.0.2', port: 22, user: 'jump', ssh: { ...baseSsh, connectTimeoutMs: 3000 } };
+    const innerEndpoint = {
+      name: 'bastion2',
+      address: '10.0.0.2',
+      port: 22,
+      user: 'jump',
+      ssh: { ...baseSsh, connectTimeoutMs: 3000 },
+    };
     assert.deepEqual(entry, {
       ...entryEndpoint,
       roles: ['bastion'],
@@ -597,7 +683,8 @@ groups:
   });
 
   it('names a single bastion "bastion" and gives it the default user, not the default port', () => {
-    const text = 'defaults: { user: ops, port: 2200 }\nbastion: { address: jump.example.org }\nhosts: { pve1: { address: 10.0.0.11 } }\n';
+    const text =
+      'defaults: { user: ops, port: 2200 }\nbastion: { address: jump.example.org }\nhosts: { pve1: { address: 10.0.0.11 } }\n';
     const [bastion] = parseInventory(text, '/x/chaton.yaml').bastions;
     assert.deepEqual([bastion?.name, bastion?.user, bastion?.port], ['bastion', 'ops', 22]);
   });
@@ -606,7 +693,11 @@ groups:
 describe('parseInventory: sysadmins and secrets', () => {
   const FILE = '/srv/collective/chaton.yaml';
   const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJtyAY4txLuqtsa5ekXqJwC/k6suOWOYbTvRnGXV7W8T bob@phone';
-  const PRIVATE_KEY_LINES = ['-----BEGIN OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW', '-----END OPENSSH PRIVATE KEY-----'];
+  const PRIVATE_KEY_LINES = [
+    '-----BEGIN OPENSSH PRIVATE KEY-----',
+    'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW',
+    '-----END OPENSSH PRIVATE KEY-----',
+  ];
   const BROKEN_ROSTER = `bastion:
   address: 203.0.113.10
   sysadmin_access: none
@@ -682,11 +773,20 @@ sysadmin: []
       ['37:3 secrets.pbs-api-token', 'must be a description of the secret, got nothing'],
       ['38:1 sysadmin', 'unknown key "sysadmin"'],
     ];
-    const problems = error.problems.map((problem) => ({ at: `${problem.position.line}:${problem.position.col} ${problem.path}`, ...problem }));
-    assert.deepEqual(problems.map((problem) => problem.at), expected.map(([at]) => at));
+    const problems = error.problems.map((problem) => ({
+      at: `${problem.position.line}:${problem.position.col} ${problem.path}`,
+      ...problem,
+    }));
+    assert.deepEqual(
+      problems.map((problem) => problem.at),
+      expected.map(([at]) => at),
+    );
     problems.forEach((problem, index) => {
       const [at, messageIncludes] = expected[index]!;
-      assert.ok(problem.message.includes(messageIncludes), `${at}: ${problem.message} should include ${messageIncludes}`);
+      assert.ok(
+        problem.message.includes(messageIncludes),
+        `${at}: ${problem.message} should include ${messageIncludes}`,
+      );
       assert.equal(problem.position.file, FILE);
       assert.ok(problem.hint, `${at}: ${problem.message} has no hint`);
     });
@@ -703,15 +803,27 @@ sysadmin: []
 
   it('reads a sysadmin with the defaults, and empty sections', () => {
     const hosts = 'hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n';
-    const inventory = parseInventory(`${hosts}sysadmins:\n  - login: _bob-2\n    keys: ["${KEY}"]\nsecrets:\n  pbs-api-token: >\n    the token of the nodes\n`, FILE);
+    const inventory = parseInventory(
+      `${hosts}sysadmins:\n  - login: _bob-2\n    keys: ["${KEY}"]\nsecrets:\n  pbs-api-token: >\n    the token of the nodes\n`,
+      FILE,
+    );
     assert.deepEqual(sysadminsOf(inventory), [
       { login: '_bob-2', keys: [KEY], sudo: false, groups: [], source: { file: FILE, line: 4, col: 5 } },
     ]);
-    assert.deepEqual(secretsOf(inventory), [{ name: 'pbs-api-token', description: 'the token of the nodes\n', source: { file: FILE, line: 7, col: 3 } }]);
-    const limited = parseInventory(`${hosts}sysadmins:\n  - login: carol\n    keys: ["${KEY}"]\n    sudo: true\n    sudo_commands: /usr/sbin/qm, /usr/bin/pvesh\n`, FILE);
+    assert.deepEqual(secretsOf(inventory), [
+      { name: 'pbs-api-token', description: 'the token of the nodes\n', source: { file: FILE, line: 7, col: 3 } },
+    ]);
+    const limited = parseInventory(
+      `${hosts}sysadmins:\n  - login: carol\n    keys: ["${KEY}"]\n    sudo: true\n    sudo_commands: /usr/sbin/qm, /usr/bin/pvesh\n`,
+      FILE,
+    );
     assert.equal(sysadminsOf(limited)[0]?.sudoCommands, '/usr/sbin/qm, /usr/bin/pvesh');
     assert.throws(
-      () => parseInventory(`${hosts}sysadmins:\n  - login: carol\n    keys: ["${KEY}"]\n    sudo_commands: /usr/sbin/qm\n`, FILE),
+      () =>
+        parseInventory(
+          `${hosts}sysadmins:\n  - login: carol\n    keys: ["${KEY}"]\n    sudo_commands: /usr/sbin/qm\n`,
+          FILE,
+        ),
       /chaton\.yaml:6:20: sysadmins\[0\]\.sudo_commands: sudo_commands needs sudo: true/,
     );
     const empty = parseInventory(`${hosts}sysadmins:\nsecrets:\n`, FILE);
@@ -742,7 +854,11 @@ sysadmin: []
     const keys = [KEY, ...fieldsByType.map(([type, fields]) => keyLine(type, fields))];
     assert.deepEqual(sysadminsOf(parseInventory(roster(keys), FILE))[0]?.keys, keys);
     for (const [type, fields] of fieldsByType) {
-      assert.throws(() => parseInventory(roster([keyLine(type, fields - 1)]), FILE), /keys\[0\]: must be an OpenSSH public key line/, type);
+      assert.throws(
+        () => parseInventory(roster([keyLine(type, fields - 1)]), FILE),
+        /keys\[0\]: must be an OpenSSH public key line/,
+        type,
+      );
     }
     assert.throws(() => parseInventory(roster([KEY], `${login}a`), FILE), /must be a Unix user name/);
   });
@@ -773,7 +889,13 @@ describe('resolveTargets', () => {
   });
 
   it('returns each host once, in inventory order, bastions first', () => {
-    assert.deepEqual(names('vm-mail, pve3,hypervisors,bastion,role:pve'), ['bastion', 'pve1', 'pve2', 'pve3', 'vm-mail']);
+    assert.deepEqual(names('vm-mail, pve3,hypervisors,bastion,role:pve'), [
+      'bastion',
+      'pve1',
+      'pve2',
+      'pve3',
+      'vm-mail',
+    ]);
     const [first, second] = resolveTargets(inventory, 'pve1,pve1');
     assert.equal(first, inventory.hosts[0]);
     assert.equal(second, undefined);
@@ -797,14 +919,23 @@ describe('resolveTargets', () => {
   });
 
   it('refuses an empty spec and empty items', () => {
-    assert.throws(() => resolveTargets(inventory, ''), (error: unknown) => error instanceof UsageError && /no target given/.test(error.message));
+    assert.throws(
+      () => resolveTargets(inventory, ''),
+      (error: unknown) => error instanceof UsageError && /no target given/.test(error.message),
+    );
     assert.throws(() => resolveTargets(inventory, 'pve1,,pve2'), /empty target in "pve1,,pve2"/);
     assert.throws(() => resolveTargets(inventory, 'pve1,'), /empty target/);
   });
 
   it('refuses a spec that names no host at all (an empty group)', () => {
-    const withEmptyGroup = parseInventory('hosts:\n  a: { address: 10.0.0.1, direct: true }\ngroups:\n  empty: []\n', '/tmp/empty-group.yaml');
-    assert.deepEqual(resolveTargets(withEmptyGroup, 'a,empty').map((host) => host.name), ['a']);
+    const withEmptyGroup = parseInventory(
+      'hosts:\n  a: { address: 10.0.0.1, direct: true }\ngroups:\n  empty: []\n',
+      '/tmp/empty-group.yaml',
+    );
+    assert.deepEqual(
+      resolveTargets(withEmptyGroup, 'a,empty').map((host) => host.name),
+      ['a'],
+    );
     assert.throws(() => resolveTargets(withEmptyGroup, 'empty'), /"empty" names no host/);
   });
 });
@@ -867,7 +998,10 @@ describe('findInventory', () => {
     await assert.rejects(findInventory({ env: noEnv, cwd: deep, ...places }), (error: unknown) => {
       assert.ok(error instanceof UsageError);
       const user = path.join(root, 'home/.config/chaton/inventory.yaml');
-      assert.equal(error.message, `no inventory found in ${deep} or its parent directories, nor ${user} nor ${places.systemFile}`);
+      assert.equal(
+        error.message,
+        `no inventory found in ${deep} or its parent directories, nor ${user} nor ${places.systemFile}`,
+      );
       assert.equal(error.hint, `run \`chaton inventory init\`, pass -i FILE or set CHATON_INVENTORY; see ${EXAMPLE}`);
       return true;
     });
@@ -933,7 +1067,10 @@ describe('findInventory', () => {
     const fromFlag = await put('a/flag.yaml');
     const env = { CHATON_INVENTORY: '../../../env.yaml' };
     assert.deepEqual(await findInventory({ env, cwd: deep }), { path: fromEnv, source: 'env' });
-    assert.deepEqual(await findInventory({ flag: '../../flag.yaml', env, cwd: deep }), { path: fromFlag, source: 'flag' });
+    assert.deepEqual(await findInventory({ flag: '../../flag.yaml', env, cwd: deep }), {
+      path: fromFlag,
+      source: 'flag',
+    });
   });
 
   it('refuses a named inventory that does not exist or is not a file', async () => {

@@ -50,10 +50,26 @@ const keys = {} as Record<'alphaEd' | 'alphaEc' | 'rsa' | 'ec384' | 'intruder' |
 
 async function generateKey(name: string, type: string, bits?: number): Promise<TestKey> {
   const privateKeyFile = join(dir, name);
-  const { code, stderr } = await run('ssh-keygen', ['-q', '-t', type, ...(bits ? ['-b', String(bits)] : []), '-N', '', '-C', name, '-f', privateKeyFile]);
+  const { code, stderr } = await run('ssh-keygen', [
+    '-q',
+    '-t',
+    type,
+    ...(bits ? ['-b', String(bits)] : []),
+    '-N',
+    '',
+    '-C',
+    name,
+    '-f',
+    privateKeyFile,
+  ]);
   assert.equal(code, 0, stderr);
   const [keyType, base64] = (await readFile(`${privateKeyFile}.pub`, 'utf8')).split(' ');
-  return { privateKeyFile, publicKeyFile: `${privateKeyFile}.pub`, text: `${keyType} ${base64}`, blob: Buffer.from(base64!, 'base64') };
+  return {
+    privateKeyFile,
+    publicKeyFile: `${privateKeyFile}.pub`,
+    text: `${keyType} ${base64}`,
+    blob: Buffer.from(base64!, 'base64'),
+  };
 }
 
 // Line numbers below are the ones the tests expect.
@@ -228,15 +244,26 @@ describe('parseKnownHosts', () => {
       [`host.example.org ecdsa-sha2-nistp256 ${ed25519}`, 'the key is not of type ecdsa-sha2-nistp256'],
       [`host.example.org ssh-ed25519 ${keys.alphaEd.blob.subarray(0, -1).toString('base64')}`, 'the key is cut short'],
       [`host.example.org ssh-ed25519 ${base64('ssh-ed25519', Buffer.alloc(32), 'extra')}`, 'malformed ssh-ed25519 key'],
-      [`host.example.org ecdsa-sha2-nistp384 ${base64('ecdsa-sha2-nistp384', 'nistp384', point!)}`, 'malformed ecdsa-sha2-nistp384 key'],
-      [`host.example.org ecdsa-sha2-nistp256 ${base64('ecdsa-sha2-nistp256', 'nistp384', point!)}`, 'malformed ecdsa-sha2-nistp256 key'],
-      [`host.example.org ecdsa-sha2-nistp256 ${base64('ecdsa-sha2-nistp256', curve!, Buffer.from([0x02, ...point!.subarray(1)]))}`, 'malformed ecdsa-sha2-nistp256 key'],
+      [
+        `host.example.org ecdsa-sha2-nistp384 ${base64('ecdsa-sha2-nistp384', 'nistp384', point!)}`,
+        'malformed ecdsa-sha2-nistp384 key',
+      ],
+      [
+        `host.example.org ecdsa-sha2-nistp256 ${base64('ecdsa-sha2-nistp256', 'nistp384', point!)}`,
+        'malformed ecdsa-sha2-nistp256 key',
+      ],
+      [
+        `host.example.org ecdsa-sha2-nistp256 ${base64('ecdsa-sha2-nistp256', curve!, Buffer.from([0x02, ...point!.subarray(1)]))}`,
+        'malformed ecdsa-sha2-nistp256 key',
+      ],
       [`host.example.org ssh-dss ${base64('ssh-dss', ...dsaFields().slice(0, 3))}`, 'malformed ssh-dss key'],
       [`host.example.org ssh-rsa ${base64(rsaType!, exponent!, modulus!.subarray(0, 65))}`, 'malformed ssh-rsa key'], // 512 bits
       [`last.example.org ${keys.alphaEc.text} the end`, null],
     ];
     const { entries, problems } = parseKnownHosts(lines.map(([line]) => line).join('\n'), 'kh');
-    const expectedProblems = lines.flatMap(([, message], index) => (message === null ? [] : [{ file: 'kh', line: index + 1, message }]));
+    const expectedProblems = lines.flatMap(([, message], index) =>
+      message === null ? [] : [{ file: 'kh', line: index + 1, message }],
+    );
     assert.deepEqual(problems, expectedProblems);
     assert.deepEqual(
       entries.map((entry) => entry.line),
@@ -285,19 +312,30 @@ describe('host matching', () => {
   it('ignores case, in plain and hashed names, as ssh does', async () => {
     for (const file of [plainFile, hashedFile]) {
       const { entries } = parseKnownHosts(await readFile(file, 'utf8'), file);
-      const linesFor = (name: string) => entries.filter((entry) => entryMatchesHost(entry, name)).map((entry) => entry.line);
+      const linesFor = (name: string) =>
+        entries.filter((entry) => entryMatchesHost(entry, name)).map((entry) => entry.line);
       for (const [name, lowercased] of [
         ['BETA.example.org', 'beta.example.org'],
         ['[Alpha.Example.Org]:2222', '[alpha.example.org]:2222'],
       ] as const) {
-        assert.ok(entries.some((entry) => entry.marker === null && entryMatchesHost(entry, name)), `${name} in ${file}`);
+        assert.ok(
+          entries.some((entry) => entry.marker === null && entryMatchesHost(entry, name)),
+          `${name} in ${file}`,
+        );
         assert.deepEqual(linesFor(name), linesFor(lowercased), `${name} in ${file}`);
       }
     }
   });
 
   it('lets a negated pattern rule a line out wherever it stands', () => {
-    const entry = (hosts: string): KnownHostsEntry => ({ file: 'kh', line: 1, marker: null, hosts, keyType: 'ssh-ed25519', key: keys.alphaEd.blob });
+    const entry = (hosts: string): KnownHostsEntry => ({
+      file: 'kh',
+      line: 1,
+      marker: null,
+      hosts,
+      keyType: 'ssh-ed25519',
+      key: keys.alphaEd.blob,
+    });
     assert.equal(entryMatchesHost(entry('*.lan,!vault.lan'), 'vault.lan'), false);
     assert.equal(entryMatchesHost(entry('!vault.lan,*.lan'), 'vault.lan'), false);
     assert.equal(entryMatchesHost(entry('!vault.lan,*.lan'), 'printer.lan'), true);
@@ -344,7 +382,11 @@ describe('checkHostKey', () => {
   it('gives revoked, trusted, changed and unknown like OpenSSH', async () => {
     const store = await KnownHostsStore.load([plainFile]);
     for (const [address, port, key, expected] of verdictCases()) {
-      assert.equal(summary(store.check(address, port, key.blob)), expected, `${address}:${port} ${describeKey(key.blob)}`);
+      assert.equal(
+        summary(store.check(address, port, key.blob)),
+        expected,
+        `${address}:${port} ${describeKey(key.blob)}`,
+      );
     }
   });
 
@@ -379,7 +421,11 @@ describe('checkHostKey', () => {
       for (const key of new Set(verdictCases().map(([, , key]) => key))) servers.set(key, await startServer(key));
       for (const [address, port, key] of verdictCases()) {
         const status = await sshVerdict(plainFile, address, port, servers.get(key)!.port);
-        assert.equal(store.check(address, port, key.blob).status, status, `${address}:${port} ${describeKey(key.blob)}`);
+        assert.equal(
+          store.check(address, port, key.blob).status,
+          status,
+          `${address}:${port} ${describeKey(key.blob)}`,
+        );
       }
     } finally {
       for (const server of servers.values()) server.close();
@@ -390,7 +436,14 @@ describe('checkHostKey', () => {
 describe('KnownHostsStore', () => {
   it('puts the algorithms of the key types known for the host first', async () => {
     const store = await KnownHostsStore.load([plainFile]);
-    const defaults = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'];
+    const defaults = [
+      'ssh-ed25519',
+      'ecdsa-sha2-nistp256',
+      'ecdsa-sha2-nistp384',
+      'ecdsa-sha2-nistp521',
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+    ];
     assert.deepEqual(store.preferredHostKeyAlgorithms('unknown.example.net', 22), defaults);
     // Only a @cert-authority (ECDSA P-521) line and the @revoked line match: no plain key is known.
     assert.deepEqual(store.preferredHostKeyAlgorithms('gamma.example.org', 22), defaults);
@@ -411,9 +464,13 @@ describe('KnownHostsStore', () => {
       'rsa-sha2-512',
       'rsa-sha2-256',
     ]);
-    const legacy = await KnownHostsStore.load([await writeKnownHosts('dsa', `legacy.example.org ssh-dss ${dsaBlob().toString('base64')}\n`)]);
+    const legacy = await KnownHostsStore.load([
+      await writeKnownHosts('dsa', `legacy.example.org ssh-dss ${dsaBlob().toString('base64')}\n`),
+    ]);
     assert.deepEqual(legacy.preferredHostKeyAlgorithms('legacy.example.org', 22), ['ssh-dss', ...defaults]);
-    const twoKeys = await KnownHostsStore.load([await writeKnownHosts('two-keys', `[delta]:2200 ${keys.ec384.text}\n[delta]:2200 ${keys.rsa.text}\n`)]);
+    const twoKeys = await KnownHostsStore.load([
+      await writeKnownHosts('two-keys', `[delta]:2200 ${keys.ec384.text}\n[delta]:2200 ${keys.rsa.text}\n`),
+    ]);
     assert.deepEqual(twoKeys.preferredHostKeyAlgorithms('delta', 2200), [
       'ecdsa-sha2-nistp384',
       'rsa-sha2-512',
@@ -426,7 +483,10 @@ describe('KnownHostsStore', () => {
   });
 
   it('reads several files, treats missing ones as empty and keeps their problems', async () => {
-    const broken = await writeKnownHosts('broken', `delta.example.org ${keys.alphaEd.text}\ndelta.example.org ssh-ed25519\n`);
+    const broken = await writeKnownHosts(
+      'broken',
+      `delta.example.org ${keys.alphaEd.text}\ndelta.example.org ssh-ed25519\n`,
+    );
     const store = await KnownHostsStore.load([join(dir, 'missing', 'known_hosts'), broken, plainFile]);
     assert.deepEqual(store.files, [join(dir, 'missing', 'known_hosts'), broken, plainFile]);
     assert.deepEqual(store.problems, [{ file: broken, line: 2, message: 'no key after the key type' }]);
@@ -451,7 +511,8 @@ describe('KnownHostsStore', () => {
 
     const accepted = await store.accept('New.Example.org', 22, keys.alphaEd.blob);
     assert.deepEqual(accepted, { file, line: `new.example.org ${keys.alphaEd.text}` });
-    for (const created of ['fresh', 'fresh/nested', 'fresh/nested/.ssh']) assert.equal((await stat(join(dir, created))).mode & 0o777, 0o700, created);
+    for (const created of ['fresh', 'fresh/nested', 'fresh/nested/.ssh'])
+      assert.equal((await stat(join(dir, created))).mode & 0o777, 0o700, created);
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.equal(await readFile(file, 'utf8'), `new.example.org ${keys.alphaEd.text}\n`);
     assert.deepEqual(store.check('new.example.org', 22, keys.alphaEd.blob), {
@@ -460,7 +521,10 @@ describe('KnownHostsStore', () => {
     });
 
     await store.accept('new.example.org', 2222, keys.alphaEc.blob);
-    assert.equal(await readFile(file, 'utf8'), `new.example.org ${keys.alphaEd.text}\n[new.example.org]:2222 ${keys.alphaEc.text}\n`);
+    assert.equal(
+      await readFile(file, 'utf8'),
+      `new.example.org ${keys.alphaEd.text}\n[new.example.org]:2222 ${keys.alphaEc.text}\n`,
+    );
 
     const reloaded = await KnownHostsStore.load([file]);
     assert.equal(summary(reloaded.check('new.example.org', 22, keys.alphaEd.blob)), 'trusted 1');
@@ -488,7 +552,7 @@ describe('KnownHostsStore', () => {
     });
   });
 
-  it('orders host key algorithms by the host\'s own lines, not by its bare name', async () => {
+  it("orders host key algorithms by the host's own lines, not by its bare name", async () => {
     const store = await KnownHostsStore.load([plainFile]);
     // ssh asks for the type it knows under [address]:port only: a bare name's ECDSA key is not asked for.
     assert.equal(store.preferredHostKeyAlgorithms('alpha.example.org', 2223)[0], 'ssh-ed25519');
@@ -503,7 +567,10 @@ describe('KnownHostsStore', () => {
     await store.accept('new.example.org', 22, keys.alphaEd.blob);
     assert.equal(await readFile(file, 'utf8'), `${before}\nnew.example.org ${keys.alphaEd.text}\n`);
     assert.equal(summary(store.check('new.example.org', 22, keys.alphaEd.blob)), 'trusted 3');
-    assert.equal(summary((await KnownHostsStore.load([file])).check('new.example.org', 22, keys.alphaEd.blob)), 'trusted 3');
+    assert.equal(
+      summary((await KnownHostsStore.load([file])).check('new.example.org', 22, keys.alphaEd.blob)),
+      'trusted 3',
+    );
   });
 
   it('refuses a changed or revoked key and leaves the file alone', async () => {
@@ -536,7 +603,10 @@ describe('KnownHostsStore', () => {
   it('does not duplicate a key it already trusts', async () => {
     const file = await writeKnownHosts('already', knownHostsText());
     const store = await KnownHostsStore.load([file]);
-    assert.deepEqual(await store.accept('printer.lan', 22, keys.intruder.blob), { file, line: `*.lan,!vault.lan ${keys.intruder.text}` });
+    assert.deepEqual(await store.accept('printer.lan', 22, keys.intruder.blob), {
+      file,
+      line: `*.lan,!vault.lan ${keys.intruder.text}`,
+    });
     assert.equal(await readFile(file, 'utf8'), knownHostsText());
   });
 

@@ -43,7 +43,13 @@ describe('user.cfg', () => {
     assert.deepEqual([...(alice?.groups ?? [])], ['admins']);
     assert.deepEqual(alice?.tokens.get('ci'), { privsep: 1, expire: 0, comment: 'build bot' });
     assert.equal(config.users.get('bob@pam')?.expire, 1767225600);
-    assert.deepEqual(config.acl.children.get('vms')?.children.get('100')?.users.get('bob@pam'), new Map([['Auditor2', 1], ['PVEVMUser', 1]]));
+    assert.deepEqual(
+      config.acl.children.get('vms')?.children.get('100')?.users.get('bob@pam'),
+      new Map([
+        ['Auditor2', 1],
+        ['PVEVMUser', 1],
+      ]),
+    );
   });
 
   it('has no e-mail field when the line ends before it, as Perl split drops trailing empty fields', () => {
@@ -61,7 +67,10 @@ describe('user.cfg', () => {
 
   it('warns about and skips what the real parser ignores', () => {
     const warnings: string[] = [];
-    const config = parseUserConfig('user:nobody:1:0:::\nuser:eve@pve:1:soon:::\nacl:1:/:eve@pve:Unknown:\nfrobnicate:1\n', (m) => warnings.push(m));
+    const config = parseUserConfig(
+      'user:nobody:1:0:::\nuser:eve@pve:1:soon:::\nacl:1:/:eve@pve:Unknown:\nfrobnicate:1\n',
+      (m) => warnings.push(m),
+    );
     assert.deepEqual(warnings, [
       "user config - ignore user 'nobody' - invalid user name\n",
       "user config - ignore user 'eve@pve' - (illegal characters in expire 'soon')\n",
@@ -79,20 +88,49 @@ describe('user.cfg', () => {
 describe('built-in roles', () => {
   it('are the 17 roles of Proxmox VE 8', () => {
     assert.deepEqual([...BUILT_IN_ROLES.keys()].sort(), [
-      'Administrator', 'NoAccess', 'PVEAdmin', 'PVEAuditor', 'PVEDatastoreAdmin', 'PVEDatastoreUser', 'PVEMappingAdmin',
-      'PVEMappingUser', 'PVEPoolAdmin', 'PVEPoolUser', 'PVESDNAdmin', 'PVESDNUser', 'PVESysAdmin', 'PVETemplateUser',
-      'PVEUserAdmin', 'PVEVMAdmin', 'PVEVMUser',
+      'Administrator',
+      'NoAccess',
+      'PVEAdmin',
+      'PVEAuditor',
+      'PVEDatastoreAdmin',
+      'PVEDatastoreUser',
+      'PVEMappingAdmin',
+      'PVEMappingUser',
+      'PVEPoolAdmin',
+      'PVEPoolUser',
+      'PVESDNAdmin',
+      'PVESDNUser',
+      'PVESysAdmin',
+      'PVETemplateUser',
+      'PVEUserAdmin',
+      'PVEVMAdmin',
+      'PVEVMUser',
     ]);
   });
 
   it('keep system settings, permissions and network access to Administrator', () => {
     const admin = BUILT_IN_ROLES.get('PVEAdmin') ?? new Set();
     const everything = BUILT_IN_ROLES.get('Administrator') ?? new Set();
-    for (const privilege of ['Sys.PowerMgmt', 'Sys.Modify', 'Sys.Incoming', 'Sys.AccessNetwork', 'Realm.Allocate', 'Permissions.Modify', 'Mapping.Modify']) {
+    for (const privilege of [
+      'Sys.PowerMgmt',
+      'Sys.Modify',
+      'Sys.Incoming',
+      'Sys.AccessNetwork',
+      'Realm.Allocate',
+      'Permissions.Modify',
+      'Mapping.Modify',
+    ]) {
       assert.ok(!admin.has(privilege), privilege);
       assert.ok(everything.has(privilege), privilege);
     }
-    assert.deepEqual([...(BUILT_IN_ROLES.get('PVEAuditor') ?? [])].sort(), ['Datastore.Audit', 'Mapping.Audit', 'Pool.Audit', 'SDN.Audit', 'Sys.Audit', 'VM.Audit']);
+    assert.deepEqual([...(BUILT_IN_ROLES.get('PVEAuditor') ?? [])].sort(), [
+      'Datastore.Audit',
+      'Mapping.Audit',
+      'Pool.Audit',
+      'SDN.Audit',
+      'Sys.Audit',
+      'VM.Audit',
+    ]);
     assert.deepEqual([...(BUILT_IN_ROLES.get('PVESysAdmin') ?? [])].sort(), ['Sys.Audit', 'Sys.Console', 'Sys.Syslog']);
   });
 });
@@ -112,12 +150,20 @@ describe('pveum command line', () => {
   async function pveum(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
     let stderr = '';
-    const code = await run(argv, configDir, { out: (text) => (stdout += text), err: (text) => (stderr += text), utf8: true });
+    const code = await run(argv, configDir, {
+      out: (text) => (stdout += text),
+      err: (text) => (stderr += text),
+      utf8: true,
+    });
     return { code, stdout, stderr };
   }
 
   it('adds a user, and refuses to add it again with the real message and exit code', async () => {
-    assert.deepEqual(await pveum('user', 'add', 'ada@pve', '--comment', 'Ada L.', '--email', 'ada@example.org'), { code: 0, stdout: '', stderr: '' });
+    assert.deepEqual(await pveum('user', 'add', 'ada@pve', '--comment', 'Ada L.', '--email', 'ada@example.org'), {
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
     assert.deepEqual(await pveum('user', 'add', 'ada@pve'), {
       code: 255,
       stdout: '',
@@ -148,7 +194,10 @@ describe('pveum command line', () => {
     const { stdout } = await pveum('user', 'list');
     const lines = stdout.split('\n');
     assert.match(lines[0] ?? '', /^┌─+┬/);
-    assert.match(lines[1] ?? '', /^│ userid +│ comment +│ email +│ enable │ expire │ firstname │ groups │ keys │ lastname │ realm-type │ tfa-locked-until │ tokens │ totp-locked │$/);
+    assert.match(
+      lines[1] ?? '',
+      /^│ userid +│ comment +│ email +│ enable │ expire │ firstname │ groups │ keys │ lastname │ realm-type │ tfa-locked-until │ tokens │ totp-locked │$/,
+    );
     assert.match(lines[2] ?? '', /^╞═+╪/);
     assert.match(lines[3] ?? '', /^│ ada@pve +│ Ada L\. +│ ada@example\.org +│ 1 +│ +0 │/);
     assert.match(lines[5] ?? '', /^└─+┴/);
@@ -156,7 +205,10 @@ describe('pveum command line', () => {
 
   it('disables a user with modify --enable 0, and refuses an unknown one', async () => {
     assert.equal((await pveum('user', 'modify', 'ada@pve', '--enable', '0')).code, 0);
-    const users = JSON.parse((await pveum('user', 'list', '--output-format', 'json')).stdout) as { userid: string; enable: number }[];
+    const users = JSON.parse((await pveum('user', 'list', '--output-format', 'json')).stdout) as {
+      userid: string;
+      enable: number;
+    }[];
     assert.equal(users.find((user) => user.userid === 'ada@pve')?.enable, 0);
     assert.deepEqual(await pveum('user', 'modify', 'nobody@pve', '--enable', '0'), {
       code: 255,
@@ -167,7 +219,10 @@ describe('pveum command line', () => {
 
   it('grants and lists an ACL, and refuses an unknown role', async () => {
     assert.equal((await pveum('acl', 'modify', '/', '--users', 'ada@pve', '--roles', 'PVEAuditor')).code, 0);
-    assert.equal((await pveum('acl', 'list', '--output-format', 'json')).stdout, '[{"path":"/","propagate":1,"roleid":"PVEAuditor","type":"user","ugid":"ada@pve"}]\n');
+    assert.equal(
+      (await pveum('acl', 'list', '--output-format', 'json')).stdout,
+      '[{"path":"/","propagate":1,"roleid":"PVEAuditor","type":"user","ugid":"ada@pve"}]\n',
+    );
     assert.deepEqual(await pveum('acl', 'modify', '/', '--users', 'ada@pve', '--roles', 'NoSuchRole'), {
       code: 255,
       stdout: '',
@@ -178,16 +233,24 @@ describe('pveum command line', () => {
   });
 
   it('lists the built-in roles with their privileges', async () => {
-    const roles = JSON.parse((await pveum('role', 'list', '--output-format', 'json')).stdout) as { roleid: string; privs: string; special: number }[];
+    const roles = JSON.parse((await pveum('role', 'list', '--output-format', 'json')).stdout) as {
+      roleid: string;
+      privs: string;
+      special: number;
+    }[];
     assert.equal(roles.length, 17);
-    assert.deepEqual(roles.find((role) => role.roleid === 'PVETemplateUser'), { privs: 'VM.Audit,VM.Clone', roleid: 'PVETemplateUser', special: 1 });
+    assert.deepEqual(
+      roles.find((role) => role.roleid === 'PVETemplateUser'),
+      { privs: 'VM.Audit,VM.Clone', roleid: 'PVETemplateUser', special: 1 },
+    );
   });
 
   it('reports bad parameters as a 400 error with the usage line', async () => {
     assert.deepEqual(await pveum('user', 'add', 'ada'), {
       code: 255,
       stdout: '',
-      stderr: "400 Parameter verification failed.\nuserid: invalid format - value 'ada' does not look like a valid user name\n\npveum user add <userid> [OPTIONS]\n",
+      stderr:
+        "400 Parameter verification failed.\nuserid: invalid format - value 'ada' does not look like a valid user name\n\npveum user add <userid> [OPTIONS]\n",
     });
     assert.deepEqual(await pveum('user', 'add', 'eve@pve', '--colour', 'red'), {
       code: 255,
@@ -204,13 +267,19 @@ describe('pveum command line', () => {
         "users: either 'users', 'groups' or 'tokens' is required.\n" +
         'pveum acl modify <path> --roles <string> [OPTIONS]\n',
     });
-    assert.equal((await pveum('user', 'modify', 'ada@pve', '--expire', 'soon')).stderr.split('\n')[1], "expire: type check ('integer') failed - got 'soon'");
+    assert.equal(
+      (await pveum('user', 'modify', 'ada@pve', '--expire', 'soon')).stderr.split('\n')[1],
+      "expire: type check ('integer') failed - got 'soon'",
+    );
   });
 
   it('answers an unknown or incomplete command with the usage of what exists', async () => {
     const unknown = await pveum('users', 'list');
     assert.equal(unknown.code, 255);
-    assert.match(unknown.stderr, /^ERROR: unknown command 'pveum users'\nUSAGE: pveum <COMMAND> \[ARGS\] \[OPTIONS\]\n\n {7}pveum acl delete <path> --roles <string> \[OPTIONS\]\n/);
+    assert.match(
+      unknown.stderr,
+      /^ERROR: unknown command 'pveum users'\nUSAGE: pveum <COMMAND> \[ARGS\] \[OPTIONS\]\n\n {7}pveum acl delete <path> --roles <string> \[OPTIONS\]\n/,
+    );
     const incomplete = await pveum('user');
     assert.equal(
       incomplete.stderr,
@@ -232,8 +301,15 @@ describe('pveum command line', () => {
   it('serialises concurrent changes with the cluster lock: every one lands', async () => {
     const names = Array.from({ length: 3 }, (_, index) => `racer${index}@pve`);
     const runs = await Promise.all(names.map((name) => pveum('user', 'add', name)));
-    assert.deepEqual(runs.map((result) => result.code), names.map(() => 0));
+    assert.deepEqual(
+      runs.map((result) => result.code),
+      names.map(() => 0),
+    );
     const users = JSON.parse((await pveum('user', 'list', '--output-format', 'json')).stdout) as { userid: string }[];
-    for (const name of names) assert.ok(users.some((user) => user.userid === name), name);
+    for (const name of names)
+      assert.ok(
+        users.some((user) => user.userid === name),
+        name,
+      );
   });
 });

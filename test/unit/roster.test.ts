@@ -60,7 +60,14 @@ secrets:
   restic-passphrase: in the password manager
 `;
 
-const CAROL: RosterEntry = { login: 'carol', name: 'Carol', keys: [CAROL_KEY], sudo: false, groups: ['adm', 'backup'], expires: '2027-01-31' };
+const CAROL: RosterEntry = {
+  login: 'carol',
+  name: 'Carol',
+  keys: [CAROL_KEY],
+  sudo: false,
+  groups: ['adm', 'backup'],
+  expires: '2027-01-31',
+};
 const CAROL_TEXT = `  - login: carol
     name: Carol
     keys:
@@ -91,7 +98,14 @@ describe('saveSysadmin and removeSysadmin', () => {
     const file = path.join(directory, 'example.yaml');
     await copyFile(EXAMPLE, file);
     const original = await readFile(file, 'utf8');
-    const entry: RosterEntry = { login: 'bob', email: 'bob@example.org', keys: [BOB_KEY], sudo: false, groups: [], proxmoxRole: 'PVEAuditor' };
+    const entry: RosterEntry = {
+      login: 'bob',
+      email: 'bob@example.org',
+      keys: [BOB_KEY],
+      sudo: false,
+      groups: [],
+      proxmoxRole: 'PVEAuditor',
+    };
     assert.equal(await saveSysadmin(file, entry), 'added');
     const bobText = `  - login: bob\n    email: bob@example.org\n    keys:\n      - ${BOB_KEY}\n    sudo: false\n    proxmox_role: PVEAuditor\n`;
     const lastLineOfCamille = '    expires: 2026-12-31\n';
@@ -117,14 +131,27 @@ describe('saveSysadmin and removeSysadmin', () => {
 
   it('replaces an entry in place, in the order and style of the example', async () => {
     const file = await inventoryFile(SITE);
-    const bob = { login: 'bob', name: 'Bob', keys: [BOB_KEY], sudo: true, groups: ['adm'], proxmoxRole: 'PVEAdmin', expires: '2026-06-30' };
+    const bob = {
+      login: 'bob',
+      name: 'Bob',
+      keys: [BOB_KEY],
+      sudo: true,
+      groups: ['adm'],
+      proxmoxRole: 'PVEAdmin',
+      expires: '2026-06-30',
+    };
     assert.equal(await saveSysadmin(file, bob), 'updated');
     const text = await readFile(file, 'utf8');
     assert.ok(
-      text.includes(`  - login: bob\n    name: Bob\n    keys: [${BOB_KEY}]\n    sudo: true\n    groups: [adm]\n    proxmox_role: PVEAdmin\n    expires: 2026-06-30\n  # end of the roster\n`),
+      text.includes(
+        `  - login: bob\n    name: Bob\n    keys: [${BOB_KEY}]\n    sudo: true\n    groups: [adm]\n    proxmox_role: PVEAdmin\n    expires: 2026-06-30\n  # end of the roster\n`,
+      ),
       text,
     );
-    assert.deepEqual(sysadminsOf(await loadInventory(file)).map((sysadmin) => sysadmin.login), ['alice', 'bob']);
+    assert.deepEqual(
+      sysadminsOf(await loadInventory(file)).map((sysadmin) => sysadmin.login),
+      ['alice', 'bob'],
+    );
   });
 
   it('writes nothing when the entry is already there as given', async () => {
@@ -132,7 +159,10 @@ describe('saveSysadmin and removeSysadmin', () => {
     const { ino, mtimeMs } = await stat(file);
     // bob is written without the default sudo, and a key read from a .pub file ends with a line
     // break: the same entry, nothing to write.
-    assert.equal(await saveSysadmin(file, { login: 'bob', keys: [`${BOB_KEY}\n`], sudo: false, groups: [] }), 'unchanged');
+    assert.equal(
+      await saveSysadmin(file, { login: 'bob', keys: [`${BOB_KEY}\n`], sudo: false, groups: [] }),
+      'unchanged',
+    );
     assert.equal(await readFile(file, 'utf8'), SITE);
     assert.deepEqual(await stat(file).then((after) => [after.ino, after.mtimeMs]), [ino, mtimeMs]);
   });
@@ -150,7 +180,10 @@ describe('saveSysadmin and removeSysadmin', () => {
   it('removes an entry and keeps the others and every comment', async () => {
     const file = await inventoryFile(SITE);
     assert.equal(await removeSysadmin(file, 'alice'), 'removed');
-    const withoutAlice = SITE.replace(`  - login: alice # since 2019\n    name: Alice\n    keys:\n      - ${ALICE_KEY} # her laptop\n    sudo: true\n`, '');
+    const withoutAlice = SITE.replace(
+      `  - login: alice # since 2019\n    name: Alice\n    keys:\n      - ${ALICE_KEY} # her laptop\n    sudo: true\n`,
+      '',
+    );
     assert.equal(await readFile(file, 'utf8'), withoutAlice);
 
     assert.equal(await removeSysadmin(file, 'alice'), 'absent');
@@ -161,17 +194,25 @@ describe('saveSysadmin and removeSysadmin', () => {
     assert.deepEqual(sysadminsOf(await loadInventory(file)), []);
 
     assert.equal(await saveSysadmin(file, CAROL), 'added');
-    assert.equal(await readFile(file, 'utf8'), empty.replace('sysadmins: # the roster\n', `sysadmins: # the roster\n${CAROL_TEXT}`));
+    assert.equal(
+      await readFile(file, 'utf8'),
+      empty.replace('sysadmins: # the roster\n', `sysadmins: # the roster\n${CAROL_TEXT}`),
+    );
   });
 
   it('creates the section at the end of a file without one', async () => {
     const file = await inventoryFile('hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n');
     assert.equal(await saveSysadmin(file, CAROL), 'added');
-    assert.equal(await readFile(file, 'utf8'), `hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n\nsysadmins:\n${CAROL_TEXT}`);
+    assert.equal(
+      await readFile(file, 'utf8'),
+      `hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n\nsysadmins:\n${CAROL_TEXT}`,
+    );
   });
 
   it('fills `sysadmins: []` and keeps its comment on the key line', async () => {
-    const file = await inventoryFile('hosts:\n  pve1: { address: 10.0.0.11, direct: true }\nsysadmins: [] # nobody yet\nsecrets: {}\n');
+    const file = await inventoryFile(
+      'hosts:\n  pve1: { address: 10.0.0.11, direct: true }\nsysadmins: [] # nobody yet\nsecrets: {}\n',
+    );
     assert.equal(await saveSysadmin(file, CAROL), 'added');
     assert.equal(
       await readFile(file, 'utf8'),
@@ -182,10 +223,16 @@ describe('saveSysadmin and removeSysadmin', () => {
   it('lets concurrent saves of two sysadmins both land', async () => {
     const file = await inventoryFile(SITE);
     const dave = { ...CAROL, login: 'dave' };
-    assert.deepEqual(await Promise.all([saveSysadmin(file, CAROL), saveSysadmin(file, dave), removeSysadmin(file, 'bob')]), ['added', 'added', 'removed']);
+    assert.deepEqual(
+      await Promise.all([saveSysadmin(file, CAROL), saveSysadmin(file, dave), removeSysadmin(file, 'bob')]),
+      ['added', 'added', 'removed'],
+    );
     const logins = sysadminsOf(await loadInventory(file)).map((sysadmin) => sysadmin.login);
     assert.deepEqual([...logins].sort(), ['alice', 'carol', 'dave']);
-    assert.deepEqual((await readdir(directory)).filter((name) => name.endsWith('.lock') || name.endsWith('.tmp')), []);
+    assert.deepEqual(
+      (await readdir(directory)).filter((name) => name.endsWith('.lock') || name.endsWith('.tmp')),
+      [],
+    );
   });
 
   it('never folds a long key line', async () => {
@@ -194,7 +241,9 @@ describe('saveSysadmin and removeSysadmin', () => {
     assert.ok(longKey.length > 700);
     await saveSysadmin(file, { ...CAROL, keys: [longKey] });
     assert.ok((await readFile(file, 'utf8')).includes(`\n      - ${longKey}\n`));
-    assert.deepEqual(sysadminsOf(await loadInventory(file)).find((sysadmin) => sysadmin.login === 'carol')?.keys, [longKey]);
+    assert.deepEqual(sysadminsOf(await loadInventory(file)).find((sysadmin) => sysadmin.login === 'carol')?.keys, [
+      longKey,
+    ]);
   });
 
   it('keeps the mode of the file', async () => {
@@ -207,7 +256,10 @@ describe('saveSysadmin and removeSysadmin', () => {
   it('refuses a file that no longer parses, and writes nothing', async () => {
     const broken = `${SITE}hosts: [\n`;
     const file = await inventoryFile(broken);
-    await assert.rejects(saveSysadmin(file, CAROL), (error: unknown) => error instanceof UsageError && error.message.includes(`${file}:`) && Boolean(error.hint));
+    await assert.rejects(
+      saveSysadmin(file, CAROL),
+      (error: unknown) => error instanceof UsageError && error.message.includes(`${file}:`) && Boolean(error.hint),
+    );
     assert.equal(await readFile(file, 'utf8'), broken);
   });
 

@@ -85,7 +85,10 @@ function wordsBack(shell: string[], script: Buffer): Buffer[] {
 describe('render: golden command lines', () => {
   it('leaves plain words alone', () => {
     assert.equal(render(command('uname', '-sr')).toString(), 'uname -sr');
-    assert.equal(render(command('qm', 'set', '101', '--ipconfig0', 'ip=10.0.0.5/24,gw=10.0.0.1')).toString(), "qm set 101 --ipconfig0 'ip=10.0.0.5/24,gw=10.0.0.1'");
+    assert.equal(
+      render(command('qm', 'set', '101', '--ipconfig0', 'ip=10.0.0.5/24,gw=10.0.0.1')).toString(),
+      "qm set 101 --ipconfig0 'ip=10.0.0.5/24,gw=10.0.0.1'",
+    );
     assert.equal(render(command('ls', '/var/lib/vz/dump')).toString(), 'ls /var/lib/vz/dump');
   });
 
@@ -97,7 +100,10 @@ describe('render: golden command lines', () => {
   });
 
   it('wraps a command for sudo as one quoted sh -c argument', () => {
-    assert.equal(render(asRoot(command('cat', "/etc/it's"))).toString(), "sudo -n -- sh -c 'cat '\\''/etc/it'\\''\\'\\'''\\''s'\\'''");
+    assert.equal(
+      render(asRoot(command('cat', "/etc/it's"))).toString(),
+      "sudo -n -- sh -c 'cat '\\''/etc/it'\\''\\'\\'''\\''s'\\'''",
+    );
     assert.equal(render(asRoot({ shellText: 'df -h | tail -1' })).toString(), "sudo -n -- sh -c 'df -h | tail -1'");
   });
 
@@ -117,7 +123,9 @@ describe('render: hostile words through a real sh', () => {
       const script = Buffer.concat([render(command('printf', '%s\\0', ...HOSTILE)), Buffer.from('\n')]);
       const back = wordsBack(shell, script);
       assert.equal(back.length, HOSTILE.length);
-      HOSTILE.forEach((word, i) => assert.deepEqual(back[i], Buffer.from(word), `word ${i}: ${inspect(word).slice(0, 60)}`));
+      HOSTILE.forEach((word, i) =>
+        assert.deepEqual(back[i], Buffer.from(word), `word ${i}: ${inspect(word).slice(0, 60)}`),
+      );
     });
 
     it(`${shell.join(' ')} keeps them intact through a second shell (the sudo path)`, () => {
@@ -156,7 +164,9 @@ async function groupGone(processGroup: number): Promise<boolean> {
       if (!/^\d+$/.test(pid)) return false;
       try {
         // Fields after the command name: state, ppid, pgrp.
-        const [state, , pgrp] = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+        const [state, , pgrp] = readFileSync(`/proc/${pid}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ');
         return Number(pgrp) === processGroup && state !== 'Z';
       } catch {
         return false; // ended meanwhile
@@ -178,7 +188,7 @@ describe('sessionCommand: what the executor sends', () => {
     ['echo two # a comment at the end', 'two\nafter 0\n', 0],
     // Hostile texts that would close a subshell written around them on the same line.
     ['echo X); exit 0; (true', 'after 2\n', 2],
-    ["echo ')'; echo \"(\"", ')\n(\nafter 0\n', 0],
+    ['echo \')\'; echo "("', ')\n(\nafter 0\n', 0],
     // The shell runs what it parsed before the syntax error, as `sh -c` would.
     ['echo A\n); exit 7; (\necho B', 'A\nafter 2\n', 2],
     ['cat; echo read-nothing', 'read-nothing\nafter 0\n', 0],
@@ -213,7 +223,10 @@ describe('sessionCommand: what the executor sends', () => {
     it(`${shell.join(' ')}: hostile words of a command come back byte for byte`, () => {
       const result = runSession(shell, command('printf', '%s\\0', ...HOSTILE));
       const back = result.stdout.toString('latin1').split('\0').slice(0, -1);
-      assert.deepEqual(back, HOSTILE.map((word) => Buffer.from(word).toString('latin1')));
+      assert.deepEqual(
+        back,
+        HOSTILE.map((word) => Buffer.from(word).toString('latin1')),
+      );
     });
 
     it(`${shell.join(' ')}: a command with its own stdin gets it`, () => {
@@ -224,7 +237,9 @@ describe('sessionCommand: what the executor sends', () => {
     it(`${shell.join(' ')}: killProcessGroup kills a whole process group`, async () => {
       // A process group of its own, as sshd gives each session: a shell and its child.
       const group = spawn('/bin/sh', ['-c', 'sleep 30 & wait'], { detached: true, stdio: 'ignore' });
-      const ended = new Promise<NodeJS.Signals | null>((resolve) => group.on('exit', (_code, signal) => resolve(signal)));
+      const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+        group.on('exit', (_code, signal) => resolve(signal)),
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       const kill = spawnSync(shell[0]!, [...shell.slice(1), '-c', render(killProcessGroup(group.pid!)).toString()]);
       assert.equal(kill.status, 0, kill.stderr.toString());
@@ -242,18 +257,24 @@ describe('sessionCommand: what the executor sends', () => {
     );
     assert.equal(short.stdin, undefined);
     const long = sessionCommand({ shellText: `: ${'x'.repeat(130_000)}` }, 'sudo');
-    assert.equal(long.line.toString(), `echo chaton-process-group $$ >&2; sudo -n -- sh -c '(eval "$(cat)" </dev/null)'`);
+    assert.equal(
+      long.line.toString(),
+      `echo chaton-process-group $$ >&2; sudo -n -- sh -c '(eval "$(cat)" </dev/null)'`,
+    );
     assert.equal(String(long.stdin).length, 130_002);
   });
 
   it('runs a command in the login shell as one quoted word in a subshell', () => {
     const session = sessionCommand(command('ls', "/etc/it's"), undefined);
-    assert.equal(session.line.toString(), `echo chaton-process-group $$ >&2; (eval 'ls '\\''/etc/it'\\''\\'\\'''\\''s'\\''')`);
+    assert.equal(
+      session.line.toString(),
+      `echo chaton-process-group $$ >&2; (eval 'ls '\\''/etc/it'\\''\\'\\'''\\''s'\\''')`,
+    );
   });
 
   it('keeps a Secret on stdin, never in the line', () => {
     const session = sessionCommand(withStdin(command('chpasswd'), new Secret('hunter2')), 'sudo');
-    assert.equal(session.line.toString(), "echo chaton-process-group $$ >&2; sudo -n -- sh -c chpasswd");
+    assert.equal(session.line.toString(), 'echo chaton-process-group $$ >&2; sudo -n -- sh -c chpasswd');
     assert.ok(session.stdin instanceof Secret);
   });
 });

@@ -34,7 +34,17 @@ function fakeContext(answer: (host: Host, text: string) => { code: number; stdou
         const text = render(script).toString();
         ran.push({ host: host.name, text });
         const { code, stdout = '' } = answer(host, text);
-        return { host: host.name, command: text, code, signal: null, stdout: Buffer.from(stdout), stderr: Buffer.alloc(0), truncated: false, durationMs: 1, dryRun: false };
+        return {
+          host: host.name,
+          command: text,
+          code,
+          signal: null,
+          stdout: Buffer.from(stdout),
+          stderr: Buffer.alloc(0),
+          truncated: false,
+          durationMs: 1,
+          dryRun: false,
+        };
       },
     },
   };
@@ -42,7 +52,12 @@ function fakeContext(answer: (host: Host, text: string) => { code: number; stdou
 }
 
 const takes = (text: string) => text.startsWith('sh -c') && text.includes('mkdir -p -m 0700 /run/chaton');
-const quietTask: HostTask = { output: () => true, progress: () => {}, verboseLines: undefined, drained: async () => {} };
+const quietTask: HostTask = {
+  output: () => true,
+  progress: () => {},
+  verboseLines: undefined,
+  drained: async () => {},
+};
 
 describe('LoginLocks', () => {
   it('takes the lock host after host, and releases it on every host where a take was tried', async () => {
@@ -73,7 +88,10 @@ describe('LoginLocks', () => {
     const said: string[] = [];
     await new LoginLocks(ctx, 'jdupont').step([pve1])!.run((text) => said.push(text), false);
     assert.equal(said.length, 1);
-    assert.match(said[0]!, /^pve1: waiting for the lock on sysadmin jdupont, held by bob@desk \(pid 4242\) since 2026-11-30T/);
+    assert.match(
+      said[0]!,
+      /^pve1: waiting for the lock on sysadmin jdupont, held by bob@desk \(pid 4242\) since 2026-11-30T/,
+    );
   });
 
   it("takes over the lock of this operator's own run that died", async () => {
@@ -87,15 +105,23 @@ describe('LoginLocks', () => {
       return answer;
     });
     await new LoginLocks(ctx, 'jdupont').step([pve1])!.run(() => {}, false);
-    assert.deepEqual(ran.map((r) => (takes(r.text) ? 'take' : r.text.includes(dead) ? 'release the dead one' : 'other')), ['take', 'release the dead one', 'take']);
+    assert.deepEqual(
+      ran.map((r) => (takes(r.text) ? 'take' : r.text.includes(dead) ? 'release the dead one' : 'other')),
+      ['take', 'release the dead one', 'take'],
+    );
   });
 
-  it("fails only the host whose lock could not be asked for; the others are locked", async () => {
+  it('fails only the host whose lock could not be asked for; the others are locked', async () => {
     const { ctx } = fakeContext();
-    const broken = { ...ctx, executor: { run: async (host: Host, script: Script) => {
-      if (host.name === 'pve1') throw new Error('pve1: sudo asks for a password');
-      return (ctx.executor as unknown as { run: (h: Host, s: Script) => Promise<RunResult> }).run(host, script);
-    } } } as unknown as RunContext;
+    const broken = {
+      ...ctx,
+      executor: {
+        run: async (host: Host, script: Script) => {
+          if (host.name === 'pve1') throw new Error('pve1: sudo asks for a password');
+          return (ctx.executor as unknown as { run: (h: Host, s: Script) => Promise<RunResult> }).run(host, script);
+        },
+      },
+    } as unknown as RunContext;
     const locks = new LoginLocks(broken, 'jdupont');
     await locks.step([pve1, pve2])!.run(() => {}, false);
     assert.throws(() => locks.check(pve1), /sudo asks for a password/);
@@ -110,8 +136,13 @@ describe('applyChanges', () => {
     const { ctx, ran } = fakeContext();
     const said: string[] = [];
     const task = { ...quietTask, progress: (text: string) => said.push(text) };
-    const report = await applyChanges(ctx, pve1, task, [change('create'), change('keys')], async () => [change('pveum')]);
-    assert.deepEqual(ran.map((r) => r.text), ['echo create', 'echo keys', 'echo pveum']);
+    const report = await applyChanges(ctx, pve1, task, [change('create'), change('keys')], async () => [
+      change('pveum'),
+    ]);
+    assert.deepEqual(
+      ran.map((r) => r.text),
+      ['echo create', 'echo keys', 'echo pveum'],
+    );
     assert.deepEqual(report.changes, ['create', 'keys', 'pveum']);
     assert.deepEqual(said, ['create', 'keys', 'pveum']);
   });

@@ -29,14 +29,20 @@ export function onboardChanges(host: string, state: AccountState, wanted: Wanted
   const { login } = wanted;
   refuseSystemAccount(host, login, state);
   if (state.missingGroups.length) {
-    throw new RefusedError(`${host}: group ${state.missingGroups.join(', ')} does not exist there: nothing was changed on ${host}`, `create it on ${host}, or leave it out of --groups`);
+    throw new RefusedError(
+      `${host}: group ${state.missingGroups.join(', ')} does not exist there: nothing was changed on ${host}`,
+      `create it on ${host}, or leave it out of --groups`,
+    );
   }
   for (const [file, what] of [
     [state.sshDir, '~/.ssh'],
     [state.keysFile, '~/.ssh/authorized_keys'],
   ] as const) {
     if (file && file.type === 'symbolic link') {
-      throw new RefusedError(`${host}: ${what} of ${login} is a symbolic link: chaton will not write through it, nothing was changed on ${host}`, `replace the link by a real ${what === '~/.ssh' ? 'directory' : 'file'} on ${host}`);
+      throw new RefusedError(
+        `${host}: ${what} of ${login} is a symbolic link: chaton will not write through it, nothing was changed on ${host}`,
+        `replace the link by a real ${what === '~/.ssh' ? 'directory' : 'file'} on ${host}`,
+      );
     }
   }
   const shell = wanted.forwardingOnly ? NO_SHELL : LOGIN_SHELL;
@@ -45,41 +51,74 @@ export function onboardChanges(host: string, state: AccountState, wanted: Wanted
     changes.push({
       what: `create the account ${login} (key-only${wanted.forwardingOnly ? ', no shell' : ''})`,
       command: command(
-        'useradd', '--create-home', '--shell', shell, '--password', '*',
+        'useradd',
+        '--create-home',
+        '--shell',
+        shell,
+        '--password',
+        '*',
         ...(wanted.name ? ['--comment', wanted.name] : []),
         ...(wanted.groups.length ? ['--groups', wanted.groups.join(',')] : []),
         ...(wanted.expires ? ['--expiredate', wanted.expires] : []),
-        '--', login,
+        '--',
+        login,
       ),
     });
   } else {
     const options: string[] = [];
     const reasons: string[] = [];
-    if (wanted.name !== undefined && state.account.name !== wanted.name) options.push('--comment', wanted.name), reasons.push('full name');
+    if (wanted.name !== undefined && state.account.name !== wanted.name)
+      (options.push('--comment', wanted.name), reasons.push('full name'));
     const unusableShell = /(nologin|false)$/.test(state.account.shell);
-    if (wanted.forwardingOnly ? state.account.shell !== NO_SHELL : unusableShell) options.push('--shell', shell), reasons.push(`shell ${shell}`);
+    if (wanted.forwardingOnly ? state.account.shell !== NO_SHELL : unusableShell)
+      (options.push('--shell', shell), reasons.push(`shell ${shell}`));
     // Locked (`!`) or empty: make it key-only, never restore an old password.
-    if (!state.password || state.password.startsWith('!')) options.push('--password', '*'), reasons.push('unlock for key login');
-    if (wanted.expires !== undefined && state.expireDay !== epochDay(wanted.expires)) options.push('--expiredate', wanted.expires), reasons.push(`expires ${wanted.expires}`);
-    else if (wanted.expires === undefined && state.expireDay !== undefined && state.expireDay <= today) options.push('--expiredate', ''), reasons.push('no longer expired');
+    if (!state.password || state.password.startsWith('!'))
+      (options.push('--password', '*'), reasons.push('unlock for key login'));
+    if (wanted.expires !== undefined && state.expireDay !== epochDay(wanted.expires))
+      (options.push('--expiredate', wanted.expires), reasons.push(`expires ${wanted.expires}`));
+    else if (wanted.expires === undefined && state.expireDay !== undefined && state.expireDay <= today)
+      (options.push('--expiredate', ''), reasons.push('no longer expired'));
     const missing = wanted.groups.filter((g) => !state.groups.includes(g));
-    if (missing.length) options.push('--append', '--groups', missing.join(',')), reasons.push(`groups +${missing.join(',')}`);
-    if (options.length) changes.push({ what: `update the account ${login}: ${reasons.join(', ')}`, command: command('usermod', ...options, '--', login) });
+    if (missing.length)
+      (options.push('--append', '--groups', missing.join(',')), reasons.push(`groups +${missing.join(',')}`));
+    if (options.length)
+      changes.push({
+        what: `update the account ${login}: ${reasons.join(', ')}`,
+        command: command('usermod', ...options, '--', login),
+      });
   }
 
   const home = state.account?.home ?? `/home/${login}`;
   const keysWanted = authorizedKeys(state.keyLines, wanted);
-  const keysOk = state.keysFile?.owner === login && state.keysFile.mode === 0o600 && state.sshDir?.owner === login && (state.sshDir.mode & 0o077) === 0;
+  const keysOk =
+    state.keysFile?.owner === login &&
+    state.keysFile.mode === 0o600 &&
+    state.sshDir?.owner === login &&
+    (state.sshDir.mode & 0o077) === 0;
   if (keysWanted !== joinLines(state.keyLines) || !keysOk) {
-    if (state.sshDir && state.sshDir.owner !== login) changes.push({ what: `give ~/.ssh back to ${login}`, command: command('chown', '-h', `${login}:`, '--', `${home}/.ssh`) });
-    changes.push({ what: `write ~/.ssh/authorized_keys (${describeKeyChange(state.keyLines, wanted)})`, command: asUser(login, withStdin(command('sh', '-c', WRITE_KEYS, 'sh', `${home}/.ssh`), keysWanted)) });
+    if (state.sshDir && state.sshDir.owner !== login)
+      changes.push({
+        what: `give ~/.ssh back to ${login}`,
+        command: command('chown', '-h', `${login}:`, '--', `${home}/.ssh`),
+      });
+    changes.push({
+      what: `write ~/.ssh/authorized_keys (${describeKeyChange(state.keyLines, wanted)})`,
+      command: asUser(login, withStdin(command('sh', '-c', WRITE_KEYS, 'sh', `${home}/.ssh`), keysWanted)),
+    });
   }
 
   const sudo = wanted.sudo !== undefined && !wanted.forwardingOnly ? sudoersContent(login, wanted.sudo) : undefined;
   if (sudo !== undefined && state.sudoers !== sudo) {
-    changes.push({ what: `allow sudo: ${sudoersFile(login)} (checked with visudo first)`, command: installSudoers(login, sudo) });
+    changes.push({
+      what: `allow sudo: ${sudoersFile(login)} (checked with visudo first)`,
+      command: installSudoers(login, sudo),
+    });
   } else if (sudo === undefined && state.sudoers !== undefined) {
-    changes.push({ what: `remove sudo: ${sudoersFile(login)}`, command: command('rm', '-f', '--', sudoersFile(login)) });
+    changes.push({
+      what: `remove sudo: ${sudoersFile(login)}`,
+      command: command('rm', '-f', '--', sudoersFile(login)),
+    });
   }
   return changes;
 }
@@ -91,7 +130,10 @@ export function offboardChanges(host: string, state: AccountState, login: string
     refuseSystemAccount(host, login, state);
     const home = state.account.home;
     if (!state.password?.startsWith('!') || state.expireDay !== 1) {
-      changes.push({ what: `lock ${login} (password locked, account expired)`, command: command('usermod', '--lock', '--expiredate', '1', '--', login) });
+      changes.push({
+        what: `lock ${login} (password locked, account expired)`,
+        command: command('usermod', '--lock', '--expiredate', '1', '--', login),
+      });
     }
     // A symlinked ~/.ssh is removed itself (rm never follows a link it removes): root never
     // deletes through it, and the user cannot keep a way in, or block this, with one.
@@ -101,30 +143,54 @@ export function offboardChanges(host: string, state: AccountState, login: string
     const keyFiles =
       state.sshDir?.type === 'symbolic link'
         ? [`${home}/.ssh`]
-        : [state.keysFile && `${home}/.ssh/authorized_keys`, state.keys2File && `${home}/.ssh/authorized_keys2`].filter((f): f is string => !!f);
-    if (keyFiles.length) changes.push({ what: `remove ${login}'s keys`, command: asUser(login, command('rm', '-f', '--', ...keyFiles)) });
+        : [state.keysFile && `${home}/.ssh/authorized_keys`, state.keys2File && `${home}/.ssh/authorized_keys2`].filter(
+            (f): f is string => !!f,
+          );
+    if (keyFiles.length)
+      changes.push({ what: `remove ${login}'s keys`, command: asUser(login, command('rm', '-f', '--', ...keyFiles)) });
   } else if (state.processes > 0) {
     changes.push(endProcesses(login, state.processes));
   }
-  if (state.sudoers !== undefined) changes.push({ what: `remove sudo: ${sudoersFile(login)}`, command: command('rm', '-f', '--', sudoersFile(login)) });
+  if (state.sudoers !== undefined)
+    changes.push({
+      what: `remove sudo: ${sudoersFile(login)}`,
+      command: command('rm', '-f', '--', sudoersFile(login)),
+    });
   if (removeHome && state.account && state.home) {
     const home = state.account.home;
-    if (!home.startsWith('/') || ['/', '/root', '/home'].includes(home.replace(/\/+$/, '') || '/') || state.home.owner !== login) {
-      throw new RefusedError(`${host}: the home of ${login} is ${home} (owned by ${state.home.owner}): chaton removes only a home the user owns`, `remove it by hand on ${host} if it really is theirs`);
+    if (
+      !home.startsWith('/') ||
+      ['/', '/root', '/home'].includes(home.replace(/\/+$/, '') || '/') ||
+      state.home.owner !== login
+    ) {
+      throw new RefusedError(
+        `${host}: the home of ${login} is ${home} (owned by ${state.home.owner}): chaton removes only a home the user owns`,
+        `remove it by hand on ${host} if it really is theirs`,
+      );
     }
-    changes.push({ what: `remove ${login}'s home ${home}`, command: command('rm', '-rf', '--one-file-system', '--', home) });
+    changes.push({
+      what: `remove ${login}'s home ${home}`,
+      command: command('rm', '-rf', '--one-file-system', '--', home),
+    });
   }
   return changes;
 }
 
 /** pkill exits 1 when nothing was left to kill: the processes may have ended on their own. */
 function endProcesses(login: string, count: number): Change {
-  return { what: `end ${login}'s ${count} processes and sessions`, command: command('pkill', '-KILL', '-u', login), okCodes: [0, 1] };
+  return {
+    what: `end ${login}'s ${count} processes and sessions`,
+    command: command('pkill', '-KILL', '-u', login),
+    okCodes: [0, 1],
+  };
 }
 
 function refuseSystemAccount(host: string, login: string, state: AccountState): void {
   if (state.account && (state.account.uid < FIRST_UID || state.account.uid > LAST_UID)) {
-    throw new RefusedError(`${host}: ${login} is a system account there (uid ${state.account.uid}): chaton will not touch it`, 'choose another login');
+    throw new RefusedError(
+      `${host}: ${login} is a system account there (uid ${state.account.uid}): chaton will not touch it`,
+      'choose another login',
+    );
   }
 }
 
@@ -152,7 +218,10 @@ function describeKeyChange(lines: string[], wanted: WantedAccount): string {
   const added = wanted.keys.filter((k) => !present.has(k.blob)).length;
   const ours = new Set(wanted.keys.map((k) => k.blob));
   const removed = wanted.exclusive ? lines.filter((l) => keyBlob(l) !== undefined && !ours.has(keyBlob(l)!)).length : 0;
-  const parts = [added && `${added} key${added === 1 ? '' : 's'} added`, removed && `${removed} other key${removed === 1 ? '' : 's'} removed`].filter(Boolean);
+  const parts = [
+    added && `${added} key${added === 1 ? '' : 's'} added`,
+    removed && `${removed} other key${removed === 1 ? '' : 's'} removed`,
+  ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'owner, modes or key options';
 }
 

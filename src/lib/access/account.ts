@@ -83,7 +83,12 @@ export function parseAccount(stdout: string): AccountState {
         break;
       case 'passwd': {
         const [, , uid, , gecos, home, shell] = rest.split(':');
-        state.account = { uid: Number(uid), name: (gecos ?? '').split(',')[0] ?? '', home: home ?? '', shell: shell ?? '' };
+        state.account = {
+          uid: Number(uid),
+          name: (gecos ?? '').split(',')[0] ?? '',
+          home: home ?? '',
+          shell: shell ?? '',
+        };
         break;
       }
       case 'shadow': {

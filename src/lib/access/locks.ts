@@ -26,5 +26,12 @@ export function takeLock(login: string, owner: string): RemoteCommand {
 
 /** Removes the lock only if this run holds it. */
 export function releaseLock(login: string, owner: string): RemoteCommand {
-  return command('sh', '-c', 'if [ "$(cat -- "$1/owner" 2> /dev/null)" = "$2" ]; then rm -rf -- "$1"; fi', 'sh', lockDirectory(login), owner);
+  return command(
+    'sh',
+    '-c',
+    'if [ "$(cat -- "$1/owner" 2> /dev/null)" = "$2" ]; then rm -rf -- "$1"; fi',
+    'sh',
+    lockDirectory(login),
+    owner,
+  );
 }

@@ -63,7 +63,11 @@ function origin(index: number, value: string, isFile: boolean): string {
  * unparsable keys, DSA, RSA under 3072 bits and the same key twice. Returns them in order.
  */
 export async function readPublicKeys(values: string[]): Promise<PublicKey[]> {
-  if (values.length === 0) throw new UsageError('no key given', "give the newcomer's public key with --key FILE or --key 'ssh-ed25519 AAAA... comment'");
+  if (values.length === 0)
+    throw new UsageError(
+      'no key given',
+      "give the newcomer's public key with --key FILE or --key 'ssh-ed25519 AAAA... comment'",
+    );
   const keys: PublicKey[] = [];
   for (const [index, value] of values.entries()) {
     const isFile = !KEY_TYPES.some((type) => value.trim().startsWith(`${type} `)) && !PRIVATE_KEY.test(value);
@@ -72,21 +76,42 @@ export async function readPublicKeys(values: string[]): Promise<PublicKey[]> {
     if (PRIVATE_KEY.test(text)) {
       throw new UsageError(
         `${where} is a PRIVATE key: it was not shown, logged or sent anywhere`,
-        isFile ? `give its public half instead (${value}.pub, or \`ssh-keygen -y -f ${value}\`)` : 'give the public half: the line in the .pub file, which starts with ssh-ed25519 or similar',
+        isFile
+          ? `give its public half instead (${value}.pub, or \`ssh-keygen -y -f ${value}\`)`
+          : 'give the public half: the line in the .pub file, which starts with ssh-ed25519 or similar',
       );
     }
-    const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
-    if (lines.length !== 1) throw new UsageError(`${where} holds ${lines.length} key lines, not 1`, 'give one key per --key (repeat --key for more)');
+    const lines = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0 && !l.startsWith('#'));
+    if (lines.length !== 1)
+      throw new UsageError(
+        `${where} holds ${lines.length} key lines, not 1`,
+        'give one key per --key (repeat --key for more)',
+      );
     const parsed = parsePublicKeyLine(lines[0]!);
-    if (!parsed) throw new UsageError(`${where} is not a whole OpenSSH public key line`, 'give the content of a .pub file: `type base64 comment`, e.g. ssh-ed25519 AAAA... you@laptop');
+    if (!parsed)
+      throw new UsageError(
+        `${where} is not a whole OpenSSH public key line`,
+        'give the content of a .pub file: `type base64 comment`, e.g. ssh-ed25519 AAAA... you@laptop',
+      );
     const { line, type, blob } = parsed;
     const { bits, fingerprint, kind } = await fingerprintOf(line, where);
-    if (type === 'ssh-dss') throw new UsageError(`${where} is a DSA key (${fingerprint}): OpenSSH no longer accepts DSA`, 'generate an Ed25519 key: ssh-keygen -t ed25519');
+    if (type === 'ssh-dss')
+      throw new UsageError(
+        `${where} is a DSA key (${fingerprint}): OpenSSH no longer accepts DSA`,
+        'generate an Ed25519 key: ssh-keygen -t ed25519',
+      );
     if (type === 'ssh-rsa' && bits < MIN_RSA_BITS) {
-      throw new UsageError(`${where} is an RSA key of ${bits} bits (${fingerprint}): at least ${MIN_RSA_BITS} are required`, 'generate an Ed25519 key (ssh-keygen -t ed25519) or RSA of 4096 bits');
+      throw new UsageError(
+        `${where} is an RSA key of ${bits} bits (${fingerprint}): at least ${MIN_RSA_BITS} are required`,
+        'generate an Ed25519 key (ssh-keygen -t ed25519) or RSA of 4096 bits',
+      );
     }
     const twin = keys.findIndex((k) => k.blob === blob);
-    if (twin >= 0) throw new UsageError(`${where} is the same key as --key ${twin + 1} (${fingerprint})`, 'give each key once');
+    if (twin >= 0)
+      throw new UsageError(`${where} is the same key as --key ${twin + 1} (${fingerprint})`, 'give each key once');
     keys.push({ line, type, blob, fingerprint, kind, bits });
   }
   return keys;
@@ -108,11 +133,22 @@ function fingerprintOf(line: string, where: string): Promise<{ bits: number; fin
   return new Promise((resolve, reject) => {
     const child = execFile('ssh-keygen', ['-l', '-f', '-'], { timeout: 10_000 }, (error, stdout) => {
       if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-        return reject(new UsageError('ssh-keygen is not installed here: chaton checks keys with it', 'install the OpenSSH client (apt install openssh-client)'));
+        return reject(
+          new UsageError(
+            'ssh-keygen is not installed here: chaton checks keys with it',
+            'install the OpenSSH client (apt install openssh-client)',
+          ),
+        );
       }
       // e.g. "256 SHA256:piYY...Bo alice@laptop (ED25519)"
       const parsed = /^(\d+) (\S+) .*\(([A-Z0-9-]+)\)$/m.exec(stdout);
-      if (error || !parsed) return reject(new UsageError(`${where}: ssh-keygen cannot read this key (damaged or truncated?)`, 'copy the whole line of the .pub file again'));
+      if (error || !parsed)
+        return reject(
+          new UsageError(
+            `${where}: ssh-keygen cannot read this key (damaged or truncated?)`,
+            'copy the whole line of the .pub file again',
+          ),
+        );
       resolve({ bits: Number(parsed[1]), fingerprint: parsed[2]!, kind: parsed[3]! });
     });
     child.stdin?.end(`${line}\n`);

@@ -95,8 +95,13 @@ function checkRoster(text: string, file: string, wanted: RosterEntry[]): void {
   } catch (error) {
     if (!(error instanceof InventoryError)) throw error;
     // The file was valid before: these problems are the new entry's; their lines are not on disk.
-    const problems = error.problems.map(({ path: problemPath, message, hint }) => `${problemPath}: ${message}${hint ? ` (${hint})` : ''}`);
-    throw new UsageError(`cannot save the roster in ${file}:\n${problems.join('\n')}`, 'nothing was written: correct these values and save again');
+    const problems = error.problems.map(
+      ({ path: problemPath, message, hint }) => `${problemPath}: ${message}${hint ? ` (${hint})` : ''}`,
+    );
+    throw new UsageError(
+      `cannot save the roster in ${file}:\n${problems.join('\n')}`,
+      'nothing was written: correct these values and save again',
+    );
   }
   if (!isDeepStrictEqual(written.map(fileEntry), wanted.map(fileEntry))) {
     throw new Error(`the roster edited for ${file} does not read back as intended; nothing was written`);
@@ -113,7 +118,10 @@ async function withLock<T>(file: string, work: () => Promise<T>): Promise<T> {
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new UsageError(`cannot create the lock ${lockPath}: ${(error as Error).message}`, 'saving the roster needs write access to the directory of the inventory');
+        throw new UsageError(
+          `cannot create the lock ${lockPath}: ${(error as Error).message}`,
+          'saving the roster needs write access to the directory of the inventory',
+        );
       }
       if (Date.now() >= deadline) {
         throw new UsageError(
@@ -166,7 +174,9 @@ function entryNode(doc: Document, entry: RosterEntry): YAMLMap {
 /** The text with its `sysadmins:` list replaced by `wanted`; `before` is what the file holds. */
 function withRoster(text: string, before: RosterEntry[], wanted: RosterEntry[]): string {
   const doc = parseDocument(text);
-  const pair = isMap(doc.contents) ? doc.contents.items.find((item) => isScalar(item.key) && item.key.value === 'sysadmins') : undefined;
+  const pair = isMap(doc.contents)
+    ? doc.contents.items.find((item) => isScalar(item.key) && item.key.value === 'sysadmins')
+    : undefined;
   const list = isSeq(pair?.value) ? pair.value : new YAMLSeq();
   const trailingComment = editEntries(doc, list, before, wanted);
   const block = list.items.length === 0 ? '' : renderList(list, trailingComment);
@@ -239,7 +249,10 @@ function reuseValue(old: YamlNode | null, fresh: YamlNode): YamlNode {
     return fresh;
   }
   if (isSeq(old) && isSeq(fresh)) {
-    old.items = fresh.items.map((item) => old.items.find((oldItem) => isScalar(oldItem) && isScalar(item) && oldItem.value === item.value) ?? item);
+    old.items = fresh.items.map(
+      (item) =>
+        old.items.find((oldItem) => isScalar(oldItem) && isScalar(item) && oldItem.value === item.value) ?? item,
+    );
     return old;
   }
   return fresh;

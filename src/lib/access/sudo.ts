@@ -45,6 +45,11 @@ export const sudoRights = (login: string): Fact<string[]> => ({
   parse: (stdout) => {
     const at = stdout.search(/may run the following commands/);
     if (at < 0) return [];
-    return stdout.slice(at).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    return stdout
+      .slice(at)
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .filter(Boolean);
   },
 });

@@ -32,7 +32,11 @@ export function checkLogin(login: string, inventory: Inventory): void {
       'give each volunteer an account of their own',
     );
   }
-  if (login === 'root') throw new UsageError('root is never onboarded or offboarded by chaton', 'give each volunteer an account of their own');
+  if (login === 'root')
+    throw new UsageError(
+      'root is never onboarded or offboarded by chaton',
+      'give each volunteer an account of their own',
+    );
 }
 
 /** By default the bastions and every host; `--on` narrows. */
@@ -212,7 +216,12 @@ export interface KeyVerdicts {
  * connection (see ConnectionPool.acceptsKey): each key on a connection of its own, so that
  * sshd's MaxAuthTries never cuts the list short.
  */
-export async function askSshdAboutKeys(ctx: RunContext, host: Host, login: string, keyLines: string[]): Promise<KeyVerdicts> {
+export async function askSshdAboutKeys(
+  ctx: RunContext,
+  host: Host,
+  login: string,
+  keyLines: string[],
+): Promise<KeyVerdicts> {
   const verdicts: KeyVerdicts = { accepted: [], refused: [], notAsked: [] };
   for (const line of keyLines) {
     const accepted = await ctx.pool.acceptsKey(host, login, line);
@@ -233,13 +242,24 @@ export interface HostChanges {
  * `proxmox`, the Proxmox part is planned (it may refuse) and everything runs in the cluster's
  * turn: one node at a time, so the next node finds the cluster-wide part done.
  */
-export async function applyChanges(ctx: RunContext, host: Host, task: HostTask, changes: Change[], proxmox?: () => Promise<Change[]>): Promise<HostChanges> {
+export async function applyChanges(
+  ctx: RunContext,
+  host: Host,
+  task: HostTask,
+  changes: Change[],
+  proxmox?: () => Promise<Change[]>,
+): Promise<HostChanges> {
   const release = proxmox ? await proxmoxTurn.acquire() : undefined;
   try {
     const all = proxmox ? [...changes, ...(await proxmox())] : changes;
     for (const change of all) {
       task.progress(`${ctx.options.dryRun ? 'would ' : ''}${change.what}`);
-      await ctx.executor.run(host, change.command, { kind: 'change', okCodes: change.okCodes, onLines: task.verboseLines, drained: task.drained });
+      await ctx.executor.run(host, change.command, {
+        kind: 'change',
+        okCodes: change.okCodes,
+        onLines: task.verboseLines,
+        drained: task.drained,
+      });
     }
     return { changes: all.map((c) => c.what), verified: [], dryRun: ctx.options.dryRun };
   } finally {
@@ -330,7 +350,10 @@ export async function newcomerIdentity(ctx: RunContext, login: string, keyFile: 
   } catch (error) {
     // Its words are about ssh.identity_files: this key came from the command line.
     if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(`--verify-with: ${error.message}`, "give the newcomer's private key file, or leave --verify-with out");
+    throw new UsageError(
+      `--verify-with: ${error.message}`,
+      "give the newcomer's private key file, or leave --verify-with out",
+    );
   }
 }
 
@@ -380,8 +403,16 @@ export function newcomerLoginPhase(
  * The newcomer's ~/.ssh/config block (the bastion, then every host through it) and the
  * known_hosts lines of the keys this run verified, so that their first login trusts nothing new.
  */
-export async function newcomerSshConfig(ctx: RunContext, login: string, hosts: Host[], knownHostsName: string): Promise<{ config: string; knownHosts: string }> {
+export async function newcomerSshConfig(
+  ctx: RunContext,
+  login: string,
+  hosts: Host[],
+  knownHostsName: string,
+): Promise<{ config: string; knownHosts: string }> {
   const { clientConfig } = await import('../ssh/client-config.js');
-  const header = [`# ~/.ssh/config for ${login}, written by chaton onboard sysadmin.`, `# Put the host keys in ~/.ssh/${knownHostsName}: no host then needs a trust-on-first-use.`];
+  const header = [
+    `# ~/.ssh/config for ${login}, written by chaton onboard sysadmin.`,
+    `# Put the host keys in ~/.ssh/${knownHostsName}: no host then needs a trust-on-first-use.`,
+  ];
   return clientConfig(ctx.pool, login, hosts, knownHostsName, header);
 }

@@ -51,7 +51,7 @@ export function starterInventory(exampleText: string, exampleFile: string, basti
   const [start, end] = address.range;
   const header = [
     `# Written by \`chaton inventory init\` from ${exampleFile}.`,
-    '# The hosts, groups, sysadmins and secrets below are that example\'s: replace them with your own.',
+    "# The hosts, groups, sysadmins and secrets below are that example's: replace them with your own.",
     bastion === undefined ? '# Fill in bastion.address: `chaton inventory check` points at what is left.' : '',
   ].filter(Boolean);
   return `${header.join('\n')}\n${exampleText.slice(0, start)}${bastion ?? ''}${exampleText.slice(end)}`;

@@ -238,7 +238,7 @@ function describe(node: YamlNode | null): string {
   if (isPrivateKey(node)) return 'a private key (not shown)';
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';
-  if (isScalar(node)) return typeof node.value === 'string' ? quoted(node.value) : scalarText(node) ?? '?';
+  if (isScalar(node)) return typeof node.value === 'string' ? quoted(node.value) : (scalarText(node) ?? '?');
   return 'something else';
 }
 

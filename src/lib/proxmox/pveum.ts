@@ -21,9 +21,18 @@ const JSON_FORMAT = ['--output-format', 'json'];
 export function proxmoxFact(login: string): Fact<ProxmoxState> {
   const userid = proxmoxUser(login);
   return {
-    command: command('sh', '-c', 'pveum user list "$@" && echo && pveum acl list "$@" && echo && pveum role list "$@"', 'sh', ...JSON_FORMAT),
+    command: command(
+      'sh',
+      '-c',
+      'pveum user list "$@" && echo && pveum acl list "$@" && echo && pveum role list "$@"',
+      'sh',
+      ...JSON_FORMAT,
+    ),
     parse: (stdout) => {
-      const [users, acl, roles] = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>[]);
+      const [users, acl, roles] = stdout
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as Record<string, unknown>[]);
       const user = (users ?? []).find((u) => u.userid === userid);
       return {
         user: user && {
@@ -32,7 +41,9 @@ export function proxmoxFact(login: string): Fact<ProxmoxState> {
           comment: String(user.comment ?? ''),
           email: String(user.email ?? ''),
         },
-        rootRoles: (acl ?? []).filter((a) => a.path === '/' && a.type === 'user' && a.ugid === userid).map((a) => String(a.roleid)),
+        rootRoles: (acl ?? [])
+          .filter((a) => a.path === '/' && a.type === 'user' && a.ugid === userid)
+          .map((a) => String(a.roleid)),
         roles: (roles ?? []).map((r) => String(r.roleid)),
       };
     },
@@ -58,16 +69,31 @@ export function proxmoxOnboardChanges(state: ProxmoxState, wanted: WantedProxmox
   const details = [
     ...(wanted.name !== undefined ? ['--comment', wanted.name] : []),
     ...(wanted.email !== undefined ? ['--email', wanted.email] : []),
-    '--expire', String(wanted.expire),
+    '--expire',
+    String(wanted.expire),
   ];
   const changes: Change[] = [];
   if (!state.user) {
-    changes.push({ what: `create the Proxmox user ${userid}`, command: command('pveum', 'user', 'add', userid, ...details, '--enable', '1') });
-  } else if (!state.user.enable || state.user.expire !== wanted.expire || (wanted.name !== undefined && state.user.comment !== wanted.name) || (wanted.email !== undefined && state.user.email !== wanted.email)) {
-    changes.push({ what: `update the Proxmox user ${userid}${state.user.enable ? '' : ' (enable it)'}`, command: command('pveum', 'user', 'modify', userid, ...details, '--enable', '1') });
+    changes.push({
+      what: `create the Proxmox user ${userid}`,
+      command: command('pveum', 'user', 'add', userid, ...details, '--enable', '1'),
+    });
+  } else if (
+    !state.user.enable ||
+    state.user.expire !== wanted.expire ||
+    (wanted.name !== undefined && state.user.comment !== wanted.name) ||
+    (wanted.email !== undefined && state.user.email !== wanted.email)
+  ) {
+    changes.push({
+      what: `update the Proxmox user ${userid}${state.user.enable ? '' : ' (enable it)'}`,
+      command: command('pveum', 'user', 'modify', userid, ...details, '--enable', '1'),
+    });
   }
   if (!state.rootRoles.includes(wanted.role)) {
-    changes.push({ what: `give ${userid} the role ${wanted.role} on /`, command: command('pveum', 'acl', 'modify', '/', '--users', userid, '--roles', wanted.role) });
+    changes.push({
+      what: `give ${userid} the role ${wanted.role} on /`,
+      command: command('pveum', 'acl', 'modify', '/', '--users', userid, '--roles', wanted.role),
+    });
   }
   return changes;
 }
@@ -76,5 +102,10 @@ export function proxmoxOnboardChanges(state: ProxmoxState, wanted: WantedProxmox
 export function proxmoxOffboardChanges(state: ProxmoxState, login: string): Change[] {
   if (!state.user || !state.user.enable) return [];
   const userid = proxmoxUser(login);
-  return [{ what: `disable the Proxmox user ${userid}`, command: command('pveum', 'user', 'modify', userid, '--enable', '0') }];
+  return [
+    {
+      what: `disable the Proxmox user ${userid}`,
+      command: command('pveum', 'user', 'modify', userid, '--enable', '0'),
+    },
+  ];
 }

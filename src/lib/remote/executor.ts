@@ -104,23 +104,49 @@ export class Executor {
     const shown = display(sent);
     const named = `${host.name}: \`${brief(shown)}\``;
     const stdin = 'stdin' in sent ? sent.stdin : undefined;
-    if (this.options.signal.aborted && !opts.afterInterrupt) throw new InterruptedError(`${named} not started: interrupted`);
+    if (this.options.signal.aborted && !opts.afterInterrupt)
+      throw new InterruptedError(`${named} not started: interrupted`);
     if (opts.kind === 'change' && this.options.dryRun) {
-      this.planned.push({ host, line, stdin: stdin === undefined ? null : stdin instanceof Secret ? 'secret' : 'data' });
-      return { host: host.name, command: shown, code: 0, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), truncated: false, durationMs: 0, dryRun: true };
+      this.planned.push({
+        host,
+        line,
+        stdin: stdin === undefined ? null : stdin instanceof Secret ? 'secret' : 'data',
+      });
+      return {
+        host: host.name,
+        command: shown,
+        code: 0,
+        signal: null,
+        stdout: Buffer.alloc(0),
+        stderr: Buffer.alloc(0),
+        truncated: false,
+        durationMs: 0,
+        dryRun: true,
+      };
     }
 
     const connection = await this.pool.connect(host);
-    const stdout = new Capture(opts.captureBytes ?? DEFAULT_CAPTURE, opts.onLines && ((l, e) => opts.onLines!('stdout', l, e)));
+    const stdout = new Capture(
+      opts.captureBytes ?? DEFAULT_CAPTURE,
+      opts.onLines && ((l, e) => opts.onLines!('stdout', l, e)),
+    );
     // The head of stderr is always kept: the messages chaton recognises (sudo's) are there.
-    const stderr = new Capture(Math.max(opts.captureBytes ?? DEFAULT_CAPTURE, STDERR_HEAD), opts.onLines && ((l, e) => opts.onLines!('stderr', l, e)));
+    const stderr = new Capture(
+      Math.max(opts.captureBytes ?? DEFAULT_CAPTURE, STDERR_HEAD),
+      opts.onLines && ((l, e) => opts.onLines!('stderr', l, e)),
+    );
     const processGroup = new ProcessGroupReader((chunk) => stderr.add(chunk));
     const started = performance.now();
     const session = sessionCommand(script, host.become === 'sudo' ? 'sudo' : undefined, opts.then?.command);
     const handle = await connection.exec(
       session.line,
       {
-        stdin: session.stdin instanceof Secret ? session.stdin.reveal() : typeof session.stdin === 'string' ? Buffer.from(session.stdin) : session.stdin,
+        stdin:
+          session.stdin instanceof Secret
+            ? session.stdin.reveal()
+            : typeof session.stdin === 'string'
+              ? Buffer.from(session.stdin)
+              : session.stdin,
         onStdout: (chunk) => stdout.add(chunk),
         onStderr: (chunk) => processGroup.add(chunk),
         drained: opts.drained,
@@ -155,13 +181,31 @@ export class Executor {
       if (watch.reason === 'interrupt') throw new InterruptedError(`${named} interrupted: it ${fate}`);
       const bound = opts.timeoutMs ?? host.ssh.commandTimeoutMs;
       // A bound the step set is not the operator's to raise: the command took longer than it may.
-      const hint = opts.timeoutMs === undefined ? 'raise ssh.command_timeout in the inventory if it needs longer' : `look at why it took so long on ${host.name}`;
-      throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${named} did not finish within ${bound / 1000} s and ${fate}`, hint);
+      const hint =
+        opts.timeoutMs === undefined
+          ? 'raise ssh.command_timeout in the inventory if it needs longer'
+          : `look at why it took so long on ${host.name}`;
+      throw new RemoteCommandError(
+        host.name,
+        shown,
+        code,
+        result.stderr.toString(),
+        `${named} did not finish within ${bound / 1000} s and ${fate}`,
+        hint,
+      );
     }
     // No exit status and a dead connection: the command was sent, its fate is unknown.
-    if (code === null && signal === null && connection.lost) throw new LostWhileRunningError(host.name, shown, named, connection.lost);
+    if (code === null && signal === null && connection.lost)
+      throw new LostWhileRunningError(host.name, shown, named, connection.lost);
     if (host.become === 'sudo' && code === 1 && SUDO_WANTS_PASSWORD.test(result.stderr.toString())) {
-      throw new RemoteCommandError(host.name, shown, code, result.stderr.toString(), `${host.name}: sudo asks ${host.user} for a password`, `give ${host.user} passwordless sudo on ${host.name} (a NOPASSWD rule in /etc/sudoers.d/), or connect as root`);
+      throw new RemoteCommandError(
+        host.name,
+        shown,
+        code,
+        result.stderr.toString(),
+        `${host.name}: sudo asks ${host.user} for a password`,
+        `give ${host.user} passwordless sudo on ${host.name} (a NOPASSWD rule in /etc/sudoers.d/), or connect as root`,
+      );
     }
     if (opts.check !== false && !(opts.okCodes ?? [0]).includes(code ?? -1)) {
       throw new RemoteCommandError(host.name, shown, code, result.stderr.toString());
@@ -195,7 +239,8 @@ export class Executor {
     const timer = timeoutMs > 0 ? setTimeout(() => stopFor('timeout'), timeoutMs) : undefined;
     const onAbort = () => stopFor('interrupt');
     // What is started after Ctrl-C on purpose (bookkeeping) must not be cancelled by it.
-    const cancelOnInterrupt = !opts.afterInterrupt && (opts.onInterrupt ?? (opts.kind === 'change' ? 'finish' : 'cancel')) === 'cancel';
+    const cancelOnInterrupt =
+      !opts.afterInterrupt && (opts.onInterrupt ?? (opts.kind === 'change' ? 'finish' : 'cancel')) === 'cancel';
     if (cancelOnInterrupt) {
       // Ctrl-C may have come while the channel was opening: then the command stops at once.
       if (this.options.signal.aborted) onAbort();
@@ -212,13 +257,22 @@ export class Executor {
    * Kills the command's process group on the host (through sudo when needed), then closes its
    * channel. Says whether the kill is known to have worked; never waits long for it.
    */
-  async #stop(host: Host, connection: Connection, handle: ExecHandle, known: Promise<number | undefined>): Promise<boolean> {
+  async #stop(
+    host: Host,
+    connection: Connection,
+    handle: ExecHandle,
+    known: Promise<number | undefined>,
+  ): Promise<boolean> {
     try {
       // sshd may send a command's first stdout before its first stderr: the id can still be on its way.
       const processGroup = await Promise.race([known, delay(STOP_WAIT_MS)]);
       if (processGroup === undefined) return false;
       const kill = killProcessGroup(processGroup);
-      const killer = await connection.exec(render(host.become === 'sudo' ? asRoot(kill) : kill), { onStdout: () => true, onStderr: () => true }, { urgent: true });
+      const killer = await connection.exec(
+        render(host.become === 'sudo' ? asRoot(kill) : kill),
+        { onStdout: () => true, onStderr: () => true },
+        { urgent: true },
+      );
       const ended = await Promise.race([killer.done, delay(STOP_WAIT_MS)]);
       return ended?.code === 0;
     } catch {

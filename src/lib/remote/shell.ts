@@ -147,16 +147,26 @@ export interface SessionCommand {
  */
 export function sessionCommand(script: Script, become: 'sudo' | undefined, after?: RemoteCommand): SessionCommand {
   const ownStdin = !isShellText(script) && script.stdin !== undefined ? script.stdin : undefined;
-  const inRequest = become === 'sudo' ? render(asRoot(script)) : Buffer.concat([Buffer.from('(eval '), quote(render(script)), Buffer.from(')')]);
+  const inRequest =
+    become === 'sudo'
+      ? render(asRoot(script))
+      : Buffer.concat([Buffer.from('(eval '), quote(render(script)), Buffer.from(')')]);
   let run = inRequest;
   let stdin = ownStdin;
   if (inRequest.length > MAX_ARGV_COMMAND) {
-    if (ownStdin !== undefined) throw new TypeError(`a command with its own stdin must be shorter than ${MAX_ARGV_COMMAND} bytes`);
-    run = become === 'sudo' ? render(command('sudo', '-n', '--', 'sh', '-c', RUN_FROM_STDIN)) : Buffer.from(RUN_FROM_STDIN);
+    if (ownStdin !== undefined)
+      throw new TypeError(`a command with its own stdin must be shorter than ${MAX_ARGV_COMMAND} bytes`);
+    run =
+      become === 'sudo' ? render(command('sudo', '-n', '--', 'sh', '-c', RUN_FROM_STDIN)) : Buffer.from(RUN_FROM_STDIN);
     stdin = render(script);
   }
   const parts = [Buffer.from(`echo ${PROCESS_GROUP_MARKER} $$ >&2; `), run];
-  if (after) parts.push(Buffer.from('; chaton_status=$?; '), render(after), Buffer.from(' "$chaton_status"; exit "$chaton_status"'));
+  if (after)
+    parts.push(
+      Buffer.from('; chaton_status=$?; '),
+      render(after),
+      Buffer.from(' "$chaton_status"; exit "$chaton_status"'),
+    );
   return { line: Buffer.concat(parts), stdin };
 }
 

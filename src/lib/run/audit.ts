@@ -20,7 +20,10 @@ export interface AuditRecord {
 
 /** `$XDG_STATE_HOME/chaton`, by default `~/.local/state/chaton`. */
 export function stateDirectory(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
+  const base =
+    env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME)
+      ? env.XDG_STATE_HOME
+      : path.join(os.homedir(), '.local', 'state');
   return path.join(base, 'chaton');
 }
 

@@ -10,8 +10,7 @@ export function connectionSteps(ctx: RunContext, hosts: Host[]): ListrTask<unkno
   const steps: ListrTask<unknown, any, any>[] = [
     {
       title: 'Load SSH keys',
-      task: (_, task: Wrapper) =>
-        ctx.pool.loadKeys(hosts, (file, retry) => askPassphrase(ctx.mode, task, file, retry)),
+      task: (_, task: Wrapper) => ctx.pool.loadKeys(hosts, (file, retry) => askPassphrase(ctx.mode, task, file, retry)),
     },
   ];
   for (const jump of ctx.pool.jumpsFor(hosts)) {

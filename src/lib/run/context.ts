@@ -72,7 +72,10 @@ export class RunContext {
     if (!this.executor.changedHosts.has(host.name) || this.#audited.has(host.name)) return;
     this.#audited.add(host.name);
     try {
-      await this.executor.run(host, hostAuditCommand(this.operator, this.commandLine, outcome), { kind: 'change', afterInterrupt: true });
+      await this.executor.run(host, hostAuditCommand(this.operator, this.commandLine, outcome), {
+        kind: 'change',
+        afterInterrupt: true,
+      });
     } catch (error) {
       this.notices.push(`could not write the audit line in ${host.name}'s syslog: ${formatError(error)}`);
     }

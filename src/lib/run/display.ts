@@ -83,7 +83,12 @@ export class Display {
     const { ctx, live } = this;
     const unended = this.#unended;
     const prefix = `${paint.cyan(host.name.padEnd(width))} | `;
-    const output = (lines: string, stream: 'stdout' | 'stderr' = 'stdout', endsLine = true, shown = stream === 'stderr' ? paint.red(lines) : lines) => {
+    const output = (
+      lines: string,
+      stream: 'stdout' | 'stderr' = 'stdout',
+      endsLine = true,
+      shown = stream === 'stderr' ? paint.red(lines) : lines,
+    ) => {
       const destination = stream === 'stderr' || ctx.mode.json ? process.stderr : process.stdout;
       // Lines of all hosts interleave, except under each host's own line in the live view.
       if (live) {
@@ -189,8 +194,23 @@ function rendererFor(mode: OutputMode, live: boolean, unended: UnendedLines) {
   };
   if (live) {
     const logger = new ChatonLogger(shown, false, process.stderr, unended, mode.log);
-    return { renderer: 'default' as const, rendererOptions: { logger, collapseSubtasks: false, collapseErrors: false, showErrorMessage: true, formatOutput: 'wrap' as const } };
+    return {
+      renderer: 'default' as const,
+      rendererOptions: {
+        logger,
+        collapseSubtasks: false,
+        collapseErrors: false,
+        showErrorMessage: true,
+        formatOutput: 'wrap' as const,
+      },
+    };
   }
-  const logger = new ChatonLogger(shown, !mode.interactive, mode.json ? process.stderr : process.stdout, unended, mode.log);
+  const logger = new ChatonLogger(
+    shown,
+    !mode.interactive,
+    mode.json ? process.stderr : process.stdout,
+    unended,
+    mode.log,
+  );
   return { renderer: 'simple' as const, rendererOptions: { logger } };
 }

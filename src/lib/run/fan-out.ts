@@ -43,7 +43,11 @@ export async function fanOut<T>(ctx: RunContext, spec: FanOut<T>): Promise<HostO
  * The exit code for a fan-out: trust problems and unreachable fleets are connection failures
  * (5), a mixed result is partial (4), all refused by safety checks is 3, all failed is 1.
  */
-export function exitCodeFor<T>(outcomes: HostOutcome<T>[], signal: AbortSignal, failed: (value: T) => boolean = () => false): ExitCode {
+export function exitCodeFor<T>(
+  outcomes: HostOutcome<T>[],
+  signal: AbortSignal,
+  failed: (value: T) => boolean = () => false,
+): ExitCode {
   if (signal.aborted) return ExitCode.interrupted;
   const failures = outcomes.flatMap((o) => (!o.ok ? [o.error] : failed(o.value) ? [o.value] : []));
   if (failures.some((e) => e instanceof HostKeyError)) return ExitCode.connection;

@@ -20,9 +20,13 @@ export function globalOptions(cmd: Command): GlobalOptions {
   const concurrency = Number(concurrencyText);
   // Number() also reads "1e3", "0x10" and " 16": only decimal digits are a count to the operator.
   if (!/^[0-9]+$/.test(concurrencyText) || concurrency < 1 || concurrency > 1000) {
-    throw new UsageError(`--concurrency must be an integer from 1 to 1000, got ${JSON.stringify(raw.concurrency)}`, 'e.g. -j 16; the default is 32');
+    throw new UsageError(
+      `--concurrency must be an integer from 1 to 1000, got ${JSON.stringify(raw.concurrency)}`,
+      'e.g. -j 16; the default is 32',
+    );
   }
-  if (raw.quiet && raw.verbose) throw new UsageError('--quiet and --verbose cannot be used together', 'keep the one you want');
+  if (raw.quiet && raw.verbose)
+    throw new UsageError('--quiet and --verbose cannot be used together', 'keep the one you want');
   return {
     inventory: raw.inventory,
     dryRun: Boolean(raw.dryRun),
@@ -102,7 +106,9 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
       }
       quitNow();
     }
-    process.stderr.write('interrupting: no new step starts; running commands finish or are stopped (Ctrl-C again to quit now)\n');
+    process.stderr.write(
+      'interrupting: no new step starts; running commands finish or are stopped (Ctrl-C again to quit now)\n',
+    );
     abort.abort();
   };
   // Whoever read our output went away (`| head`): stop as on Ctrl-C. The listeners stay: later
@@ -187,22 +193,37 @@ async function auditChanges(ctx: RunContext, exitCode: number): Promise<string |
   try {
     return appendAuditRecord(ctx.env, record);
   } catch (error) {
-    ctx.notices.push(`could not write the local audit record (${formatError(error)}): this run is recorded only in the hosts' syslog`);
+    ctx.notices.push(
+      `could not write the local audit record (${formatError(error)}): this run is recorded only in the hosts' syslog`,
+    );
     return undefined;
   }
 }
 
 function printPlan(ctx: RunContext): void {
   const planned = ctx.executor.planned;
-  process.stdout.write(`# dry-run: nothing was changed; ${planned.length === 0 ? 'no command would run' : 'these commands would run'}\n`);
+  process.stdout.write(
+    `# dry-run: nothing was changed; ${planned.length === 0 ? 'no command would run' : 'these commands would run'}\n`,
+  );
   let last = '';
   for (const step of planned) {
     if (step.host.name !== last) process.stdout.write(`# ${step.host.name} (${step.host.user}@${step.host.address})\n`);
     last = step.host.name;
-    process.stdout.write(Buffer.concat([step.line, Buffer.from(step.stdin ? `    # with ${step.stdin === 'secret' ? 'a secret (redacted)' : 'data'} on stdin\n` : '\n')]));
+    process.stdout.write(
+      Buffer.concat([
+        step.line,
+        Buffer.from(
+          step.stdin ? `    # with ${step.stdin === 'secret' ? 'a secret (redacted)' : 'data'} on stdin\n` : '\n',
+        ),
+      ]),
+    );
   }
 }
 
 function plannedAsJson(ctx: RunContext) {
-  return ctx.executor.planned.map((step) => ({ host: step.host.name, command: step.line.toString('utf8'), stdin: step.stdin }));
+  return ctx.executor.planned.map((step) => ({
+    host: step.host.name,
+    command: step.line.toString('utf8'),
+    stdin: step.stdin,
+  }));
 }

@@ -75,7 +75,11 @@ export function table(header: string[], rows: Cell[][], width: number): string {
   // commas), unless the table cannot fit otherwise: an address cut in two is hard to read.
   const room = width - GAP * (header.length - 1);
   const headers = header.map((h) => h.length);
-  const words = narrowed(natural, header.map((h, i) => Math.max(h.length, longest(i, /\s+|(?<=,)/))), room);
+  const words = narrowed(
+    natural,
+    header.map((h, i) => Math.max(h.length, longest(i, /\s+|(?<=,)/))),
+    room,
+  );
   const widths = sum(words) <= room ? words : narrowed(natural, headers, room);
   const lines = (cells: string[], failed: boolean[]) => {
     const wrapped = cells.map((text, i) => wrap(text, widths[i]!));
@@ -93,7 +97,12 @@ export function table(header: string[], rows: Cell[][], width: number): string {
   };
   return [
     ...lines(header, []).map((line) => paint.bold(line)),
-    ...rows.flatMap((row, r) => lines(texts[r]!, row.map((cell) => typeof cell !== 'string'))),
+    ...rows.flatMap((row, r) =>
+      lines(
+        texts[r]!,
+        row.map((cell) => typeof cell !== 'string'),
+      ),
+    ),
   ].join('\n');
 }
 

@@ -225,10 +225,7 @@ async function runHost<T>(
   const failed = phase.failedOn(host);
   // A host's syslog line is written when its work ends: it failed here, or this was its last phase.
   if (failed || last)
-    await ctx.auditHost(
-      host,
-      hostAuditOutcome(failed ? { error: outcome.ok ? undefined : outcome.error } : undefined),
-    );
+    await ctx.auditHost(host, hostAuditOutcome(failed ? { error: outcome.ok ? undefined : outcome.error } : undefined));
   if (!outcome.ok) throw new Error(formatError(outcome.error));
   const summary = spec.summary?.(outcome.value);
   if (failed) throw new Error(`${host.name}: ${summary ?? 'failed'}`);

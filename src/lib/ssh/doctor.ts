@@ -148,7 +148,11 @@ async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
   const storeOf = (endpoint: Endpoint) => {
     const key = endpoint.ssh.knownHosts.join('\0');
     // An unreadable file is told by its own check.
-    if (!stores.has(key)) stores.set(key, KnownHostsStore.load(endpoint.ssh.knownHosts).catch(() => undefined));
+    if (!stores.has(key))
+      stores.set(
+        key,
+        KnownHostsStore.load(endpoint.ssh.knownHosts).catch(() => undefined),
+      );
     return stores.get(key)!;
   };
   const unknown = async (endpoints: Endpoint[]) => {

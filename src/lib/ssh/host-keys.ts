@@ -14,7 +14,12 @@ export interface HostKeyTrust {
 }
 
 /** Resolves when the key is trusted (or was accepted as new); throws a HostKeyError otherwise. */
-export async function verifyHostKey(endpoint: Endpoint, key: Buffer, knownHosts: KnownHostsStore, trust: HostKeyTrust): Promise<void> {
+export async function verifyHostKey(
+  endpoint: Endpoint,
+  key: Buffer,
+  knownHosts: KnownHostsStore,
+  trust: HostKeyTrust,
+): Promise<void> {
   const { acceptNew } = trust;
   const verdict = knownHosts.check(endpoint.address, endpoint.port, key);
   switch (verdict.status) {

@@ -163,7 +163,10 @@ async function loadKey(
     }
   }
   if (parsed instanceof Error) {
-    throw new UsageError(`cannot use identity file ${file}: ${parsed.message}`, 'give an OpenSSH private key in ssh.identity_files');
+    throw new UsageError(
+      `cannot use identity file ${file}: ${parsed.message}`,
+      'give an OpenSSH private key in ssh.identity_files',
+    );
   }
   return parsed;
 }

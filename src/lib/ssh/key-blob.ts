@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 /** The length-prefixed strings a key blob is made of, or null if they do not add up. */
 export function readSshStrings(blob: Buffer): Buffer[] | null {
   const strings: Buffer[] = [];
-  for (let offset = 0; offset < blob.length; ) {
+  for (let offset = 0; offset < blob.length;) {
     if (offset + 4 > blob.length) return null;
     const end = offset + 4 + blob.readUInt32BE(offset);
     if (end > blob.length) return null;

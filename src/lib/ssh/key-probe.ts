@@ -16,6 +16,8 @@ export class KeyProbe extends ssh2.BaseAgent<ParsedKey> {
   }
   sign(_key: ParsedKey, _data: Buffer, options: unknown, cb?: (error?: Error) => void): void {
     this.accepted = true;
-    (typeof options === 'function' ? (options as (error?: Error) => void) : cb)?.(new Error('a key probe signs nothing'));
+    (typeof options === 'function' ? (options as (error?: Error) => void) : cb)?.(
+      new Error('a key probe signs nothing'),
+    );
   }
 }

@@ -55,12 +55,22 @@ const HOST_KEY_TYPES = new Map<string, KeyType>([
   ['ecdsa-sha2-nistp384', ecdsaKeyType('nistp384', 48)],
   ['ecdsa-sha2-nistp521', ecdsaKeyType('nistp521', 66)],
   // An RSA key also signs with SHA-2 (RFC 8332); SHA-1 `ssh-rsa` is only offered to hosts known by one.
-  ['ssh-rsa', { label: 'RSA', algorithms: ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'], hasValidFields: isRsaPublicKey }],
+  [
+    'ssh-rsa',
+    { label: 'RSA', algorithms: ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'], hasValidFields: isRsaPublicKey },
+  ],
   ['ssh-dss', { label: 'DSA', algorithms: ['ssh-dss'], hasValidFields: (fields) => fields.length === 4 }],
 ]);
 
 // Offered for every host: ssh2's defaults without the SHA-1 signature algorithms.
-const DEFAULT_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'];
+const DEFAULT_HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+];
 
 const MARKERS = new Map<string, KnownHostsEntry['marker']>([
   ['@revoked', 'revoked'],
@@ -78,7 +88,10 @@ function ecdsaKeyType(curve: string, coordinateBytes: number): KeyType {
     label: 'ECDSA',
     algorithms: [`ecdsa-sha2-${curve}`],
     hasValidFields: ([curveName, point, ...rest]) =>
-      curveName?.toString('latin1') === curve && point?.length === 1 + 2 * coordinateBytes && point[0] === 0x04 && rest.length === 0,
+      curveName?.toString('latin1') === curve &&
+      point?.length === 1 + 2 * coordinateBytes &&
+      point[0] === 0x04 &&
+      rest.length === 0,
   };
 }
 
@@ -87,7 +100,12 @@ function isEd25519PublicKey([publicKey, ...rest]: Buffer[]): boolean {
 }
 
 function isRsaPublicKey([exponent, modulus, ...rest]: Buffer[]): boolean {
-  return exponent !== undefined && modulus !== undefined && unsignedBits(modulus) >= MIN_RSA_MODULUS_BITS && rest.length === 0;
+  return (
+    exponent !== undefined &&
+    modulus !== undefined &&
+    unsignedBits(modulus) >= MIN_RSA_MODULUS_BITS &&
+    rest.length === 0
+  );
 }
 
 function unsignedBits(mpint: Buffer): number {
@@ -186,7 +204,8 @@ function parseLine(text: string): KeyLine | { problem: string } | null {
   if (marker === undefined) return { problem: `unknown marker ${first}` };
   const [hosts, keyType, keyBase64] = marker === null ? words : words.slice(1);
   if (hosts?.startsWith('@')) return { problem: 'only one marker is allowed' };
-  if (hosts === undefined || keyType === undefined || keyType.startsWith('#')) return { problem: 'no key type after the host names' };
+  if (hosts === undefined || keyType === undefined || keyType.startsWith('#'))
+    return { problem: 'no key type after the host names' };
   if (hosts.startsWith('|') && hashedHostSalt(hosts) === null) return { problem: 'malformed hashed host name' };
   const type = HOST_KEY_TYPES.get(keyType);
   if (type === undefined) return { problem: `unsupported key type ${keyType}` };
@@ -202,7 +221,10 @@ function parseLine(text: string): KeyLine | { problem: string } | null {
 }
 
 /** Every key line of a known_hosts file; malformed lines are reported and skipped, as ssh skips them. */
-export function parseKnownHosts(text: string, file: string): { entries: KnownHostsEntry[]; problems: KnownHostsProblem[] } {
+export function parseKnownHosts(
+  text: string,
+  file: string,
+): { entries: KnownHostsEntry[]; problems: KnownHostsProblem[] } {
   const entries: KnownHostsEntry[] = [];
   const problems: KnownHostsProblem[] = [];
   text.split('\n').forEach((lineText, index) => {
@@ -222,7 +244,9 @@ function plainKeysFor(entries: readonly KnownHostsEntry[], name: string): KnownH
 
 /** ssh's verdict on the key `name` offered: revoked wins, then a known equal key, then any known key. */
 export function checkHostKey(entries: readonly KnownHostsEntry[], name: string, blob: Buffer): HostKeyVerdict {
-  const revoked = entries.find((entry) => entry.marker === 'revoked' && entry.key.equals(blob) && entryMatchesHost(entry, name));
+  const revoked = entries.find(
+    (entry) => entry.marker === 'revoked' && entry.key.equals(blob) && entryMatchesHost(entry, name),
+  );
   if (revoked) return { status: 'revoked', entry: revoked };
   const known = plainKeysFor(entries, name);
   const same = known.find((entry) => entry.key.equals(blob));
@@ -257,7 +281,11 @@ function formatLine(hosts: string, blob: Buffer): string {
 
 function fileError(action: string, file: string, error: unknown): ChatonError {
   const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new ChatonError(`cannot ${action} known_hosts file ${file} (${reason})`, ExitCode.connection, `make it a file chaton can ${action}: host keys are checked against it`);
+  return new ChatonError(
+    `cannot ${action} known_hosts file ${file} (${reason})`,
+    ExitCode.connection,
+    `make it a file chaton can ${action}: host keys are checked against it`,
+  );
 }
 
 async function readIfPresent(file: string): Promise<string> {
@@ -293,7 +321,11 @@ function location(entry: KnownHostsEntry): string {
   return `${entry.file}:${entry.line}`;
 }
 
-function refusal(name: string, blob: Buffer, verdict: Extract<HostKeyVerdict, { status: 'changed' | 'revoked' }>): HostKeyError {
+function refusal(
+  name: string,
+  blob: Buffer,
+  verdict: Extract<HostKeyVerdict, { status: 'changed' | 'revoked' }>,
+): HostKeyError {
   const reason =
     verdict.status === 'revoked'
       ? `it is marked @revoked in ${location(verdict.entry)}`
@@ -355,7 +387,9 @@ export class KnownHostsStore {
    * order_hostkeyalgs (sshconnect2.c) looks up `[address]:port` alone.
    */
   preferredHostKeyAlgorithms(address: string, port: number): string[] {
-    const knownTypes = new Set(plainKeysFor(this.#entries, hostLookupName(address, port)).map((entry) => entry.keyType));
+    const knownTypes = new Set(
+      plainKeysFor(this.#entries, hostLookupName(address, port)).map((entry) => entry.keyType),
+    );
     const known = [...HOST_KEY_TYPES].filter(([type]) => knownTypes.has(type)).flatMap(([, type]) => type.algorithms);
     return [...known, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((algorithm) => !known.includes(algorithm))];
   }
@@ -375,12 +409,16 @@ export class KnownHostsStore {
     const [file] = this.#files;
     if (file === undefined) throw new HostKeyError(name, `${name}: no known_hosts file to record its key in`);
     const verdict = checkEndpointKey(this.#entries, address, port, blob);
-    if (verdict.status === 'trusted') return { file: verdict.entry.file, line: formatLine(verdict.entry.hosts, verdict.entry.key) };
+    if (verdict.status === 'trusted')
+      return { file: verdict.entry.file, line: formatLine(verdict.entry.hosts, verdict.entry.key) };
     if (verdict.status !== 'unknown') throw refusal(name, blob, verdict);
     const text = formatLine(name, blob);
     // Read back as ssh would, so that a line it would misread is never written.
-    const parsed = HOST_FIELD_SYNTAX.test(name) ? { problem: 'not a plain host name' } : (parseLine(text) ?? { problem: 'empty line' });
-    if ('problem' in parsed) throw new HostKeyError(name, `${name}: cannot record ${describeKey(blob)} in known_hosts: ${parsed.problem}`);
+    const parsed = HOST_FIELD_SYNTAX.test(name)
+      ? { problem: 'not a plain host name' }
+      : (parseLine(text) ?? { problem: 'empty line' });
+    if ('problem' in parsed)
+      throw new HostKeyError(name, `${name}: cannot record ${describeKey(blob)} in known_hosts: ${parsed.problem}`);
     this.#entries.push({ file, line: await appendLine(file, text), ...parsed });
     return { file, line: text };
   }

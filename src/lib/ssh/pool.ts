@@ -81,7 +81,13 @@ export class Connection {
     return new Promise<ExecHandle>((resolve, reject) => {
       const failed = (message: string) => {
         release();
-        reject(new ConnectionError(this.endpoint.name, `${where(this.endpoint)}: cannot open a session: ${message}`, `sshd's MaxSessions may be lower than ssh.max_sessions (${this.endpoint.ssh.maxSessions}): lower it in the inventory`));
+        reject(
+          new ConnectionError(
+            this.endpoint.name,
+            `${where(this.endpoint)}: cannot open a session: ${message}`,
+            `sshd's MaxSessions may be lower than ssh.max_sessions (${this.endpoint.ssh.maxSessions}): lower it in the inventory`,
+          ),
+        );
       };
       try {
         // ssh2 sends a Buffer command as bytes, unchanged (its typings only say string).
@@ -90,14 +96,14 @@ export class Connection {
           // Listen now, in this callback: a quick command's exit status can arrive in the same
           // packet batch as the channel's confirmation, before any promise continuation runs.
           resolve({
-          done: ended(channel, streams, release),
-          // A paused channel would never emit its end: let it flow out while it closes.
-          close: () => {
-            channel.resume();
-            channel.stderr.resume();
-            channel.close();
-          },
-        });
+            done: ended(channel, streams, release),
+            // A paused channel would never emit its end: let it flow out while it closes.
+            close: () => {
+              channel.resume();
+              channel.stderr.resume();
+              channel.close();
+            },
+          });
           channel.end(streams.stdin);
         });
       } catch (error) {
@@ -113,9 +119,15 @@ export class Connection {
   forward(endpoint: Endpoint): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       const unreachable = (message: string) =>
-        new ConnectionError(endpoint.name, `${this.endpoint.name} could not reach ${where(endpoint)}: ${message}`, `check that ${endpoint.name} is up and that sshd listens on port ${endpoint.port}`);
+        new ConnectionError(
+          endpoint.name,
+          `${this.endpoint.name} could not reach ${where(endpoint)}: ${message}`,
+          `check that ${endpoint.name} is up and that sshd listens on port ${endpoint.port}`,
+        );
       try {
-        this.client.forwardOut('127.0.0.1', 0, endpoint.address, endpoint.port, (error, stream) => (error ? reject(unreachable(error.message)) : resolve(stream)));
+        this.client.forwardOut('127.0.0.1', 0, endpoint.address, endpoint.port, (error, stream) =>
+          error ? reject(unreachable(error.message)) : resolve(stream),
+        );
       } catch (error) {
         reject(unreachable(`the connection to ${this.endpoint.name} is gone (${(error as Error).message})`));
       }
@@ -127,11 +139,19 @@ export class Connection {
   }
 
   #markLost(reason: string): void {
-    this.#lost ??= new ConnectionError(this.endpoint.name, `${where(this.endpoint)}: connection lost: ${reason}`, `check the network path to ${this.endpoint.name}; rerun when it answers again`);
+    this.#lost ??= new ConnectionError(
+      this.endpoint.name,
+      `${where(this.endpoint)}: connection lost: ${reason}`,
+      `check the network path to ${this.endpoint.name}; rerun when it answers again`,
+    );
   }
 }
 
-function ended(channel: ClientChannel, streams: ExecStreams, release: () => void): Promise<{ code: number | null; signal: string | null }> {
+function ended(
+  channel: ClientChannel,
+  streams: ExecStreams,
+  release: () => void,
+): Promise<{ code: number | null; signal: string | null }> {
   return new Promise((resolve) => {
     let code: number | null = null;
     let signal: string | null = null;
@@ -196,7 +216,10 @@ export class ConnectionPool {
     const known = this.#connections.get(key);
     if (known && !known.connection?.lost) return known.opened;
     const entry: { opened: Promise<Connection>; connection?: Connection } = { opened: this.#open(target) };
-    void entry.opened.then((connection) => (entry.connection = connection), () => {});
+    void entry.opened.then(
+      (connection) => (entry.connection = connection),
+      () => {},
+    );
     this.#connections.set(key, entry);
     return entry.opened;
   }
@@ -250,7 +273,11 @@ export class ConnectionPool {
   async loadKeys(targets: readonly Reachable[], ask: PassphrasePrompt): Promise<void> {
     const { identities, env, notice } = this.options;
     const endpoints = [...targets.flatMap((t) => t.via), ...targets];
-    await identities.load(endpoints.map((e) => e.ssh), env, ask);
+    await identities.load(
+      endpoints.map((e) => e.ssh),
+      env,
+      ask,
+    );
     for (const warning of identities.warnings.splice(0)) notice(`${warning.message} (${warning.hint})`);
     const agent = endpoints.some((e) => e.ssh.agent) ? await agentState(env) : { keys: 0 };
     const keyless = endpoints.filter((e) => identities.noKey(e, env, agent));
@@ -312,7 +339,9 @@ export class ConnectionPool {
     const login = { ...target, user };
     try {
       // A login without a signature would mean sshd asks for no key at all: worse than accepted.
-      (await this.#handshake(login, sock, knownHosts, started, [{ type: 'agent', username: user, agent: probe }])).close();
+      (
+        await this.#handshake(login, sock, knownHosts, started, [{ type: 'agent', username: user, agent: probe }])
+      ).close();
       return true;
     } catch (error) {
       if (probe.accepted) return true;
@@ -327,7 +356,8 @@ export class ConnectionPool {
     let store = this.#knownHosts.get(key);
     if (!store) {
       store = KnownHostsStore.load(endpoint.ssh.knownHosts).then((loaded) => {
-        for (const problem of loaded.problems) this.options.notice(`${problem.file}:${problem.line}: ${problem.message} (line ignored)`);
+        for (const problem of loaded.problems)
+          this.options.notice(`${problem.file}:${problem.line}: ${problem.message} (line ignored)`);
         return loaded;
       });
       this.#knownHosts.set(key, store);
@@ -335,7 +365,13 @@ export class ConnectionPool {
     return store;
   }
 
-  #handshake(endpoint: Endpoint, sock: Duplex, knownHosts: KnownHostsStore, started: number, authMethods?: AnyAuthMethod[]): Promise<Connection> {
+  #handshake(
+    endpoint: Endpoint,
+    sock: Duplex,
+    knownHosts: KnownHostsStore,
+    started: number,
+    authMethods?: AnyAuthMethod[],
+  ): Promise<Connection> {
     const { identities, env } = this.options;
     const client = new ssh2.Client();
     let kex = '';
@@ -350,17 +386,34 @@ export class ConnectionPool {
         reject(error);
       };
       // ssh2's readyTimeout does not cover a silent peer on a forwarded channel: one timer for all.
-      const timer = setTimeout(() => fail(noAnswer(endpoint)), Math.max(0, started + endpoint.ssh.connectTimeoutMs - performance.now()));
+      const timer = setTimeout(
+        () => fail(noAnswer(endpoint)),
+        Math.max(0, started + endpoint.ssh.connectTimeoutMs - performance.now()),
+      );
       client.on('handshake', (negotiated) => {
         kex = negotiated.kex;
       });
       // A peer that hangs up without a word gives only 'close': fail now, not at the timeout.
-      const onClose = () => fail(trustProblem ?? new ConnectionError(endpoint.name, `${where(endpoint)}: the connection closed during the SSH handshake`, `the log of sshd on ${endpoint.name} says why`));
+      const onClose = () =>
+        fail(
+          trustProblem ??
+            new ConnectionError(
+              endpoint.name,
+              `${where(endpoint)}: the connection closed during the SSH handshake`,
+              `the log of sshd on ${endpoint.name} says why`,
+            ),
+        );
       client.once('ready', () => {
         clearTimeout(timer);
         client.off('error', onError);
         client.off('close', onClose);
-        resolve(new Connection(endpoint, { kex, hostKey, knownHostsLine: knownHostsEntry, connectMs: performance.now() - started }, client));
+        resolve(
+          new Connection(
+            endpoint,
+            { kex, hostKey, knownHostsLine: knownHostsEntry, connectMs: performance.now() - started },
+            client,
+          ),
+        );
       });
       const onError = (error: Error & { level?: string }) => {
         if (trustProblem) return fail(trustProblem);
@@ -373,7 +426,13 @@ export class ConnectionPool {
             ),
           );
         }
-        fail(new ConnectionError(endpoint.name, `${where(endpoint)}: ${error.message}`, `the log of sshd on ${endpoint.name} says why`));
+        fail(
+          new ConnectionError(
+            endpoint.name,
+            `${where(endpoint)}: ${error.message}`,
+            `the log of sshd on ${endpoint.name} says why`,
+          ),
+        );
       };
       // `on`, not `once`: ssh2 may emit more errors after the first (an agent's, then authentication's).
       client.on('error', onError);
@@ -471,7 +530,13 @@ function tcpConnect(endpoint: Endpoint): Promise<net.Socket> {
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const reason = error.code === 'ECONNREFUSED' ? 'connection refused (is sshd running?)' : error.message;
-      reject(new ConnectionError(endpoint.name, `${where(endpoint)}: ${reason}`, `check the address and port of ${endpoint.name} in the inventory`));
+      reject(
+        new ConnectionError(
+          endpoint.name,
+          `${where(endpoint)}: ${reason}`,
+          `check the address and port of ${endpoint.name} in the inventory`,
+        ),
+      );
     });
   });
 }

@@ -75,7 +75,12 @@ const PRIVILEGE_GROUPS: Record<string, PrivilegeGroup> = {
     audit: ['Datastore.Audit'],
   },
   SDN: { root: [], admin: ['SDN.Allocate', 'SDN.Audit'], user: ['SDN.Use'], audit: ['SDN.Audit'] },
-  User: { root: ['Realm.Allocate'], admin: ['User.Modify', 'Group.Allocate', 'Realm.AllocateUser'], user: [], audit: [] },
+  User: {
+    root: ['Realm.Allocate'],
+    admin: ['User.Modify', 'Group.Allocate', 'Realm.AllocateUser'],
+    user: [],
+    audit: [],
+  },
   Pool: { root: [], admin: ['Pool.Allocate'], user: ['Pool.Audit'], audit: ['Pool.Audit'] },
   Mapping: { root: [], admin: ['Mapping.Modify'], user: ['Mapping.Use'], audit: ['Mapping.Audit'] },
 };
@@ -170,7 +175,11 @@ function verifyEmail(email: string): string {
 /** Tools.pm split_list: commas, semicolons and blanks separate. */
 function splitList(text: string | undefined): string[] {
   if (!text) return [];
-  return text.replace(/[,;]/g, ' ').trimStart().split(/\s+/).filter((item) => item !== '');
+  return text
+    .replace(/[,;]/g, ' ')
+    .trimStart()
+    .split(/\s+/)
+    .filter((item) => item !== '');
 }
 
 /** AccessControl.pm normalize_path: undefined when the path cannot be one. */
@@ -185,14 +194,20 @@ function normalizePath(text: string | undefined): string | undefined {
 /** Tools.pm encode_text: UTF-8, then every control, high-bit byte and ':' as %XX. */
 function encodeText(text: string): string {
   return [...Buffer.from(text, 'utf8')]
-    .map((byte) => (byte >= 0x20 && byte <= 0x7e && byte !== 0x3a ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`))
+    .map((byte) =>
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x3a
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
     .join('');
 }
 
 function decodeText(data: string): string {
-  const pieces = data.split(/(%[0-9A-Fa-f]{2})/).map((piece) =>
-    /^%[0-9A-Fa-f]{2}$/.test(piece) ? Buffer.from([parseInt(piece.slice(1), 16)]) : Buffer.from(piece, 'utf8'),
-  );
+  const pieces = data
+    .split(/(%[0-9A-Fa-f]{2})/)
+    .map((piece) =>
+      /^%[0-9A-Fa-f]{2}$/.test(piece) ? Buffer.from([parseInt(piece.slice(1), 16)]) : Buffer.from(piece, 'utf8'),
+    );
   return Buffer.concat(pieces).toString('utf8');
 }
 
@@ -307,10 +322,19 @@ function splitFields(line: string): string[] {
 
 /** parse_user_config. `warn` gets the lines real pveum prints on stderr for entries it ignores. */
 export function parseUserConfig(raw: string, warn: (message: string) => void = () => {}): UserConfig {
-  const config: UserConfig = { users: new Map(), groups: new Map(), pools: new Map(), roles: new Map(), acl: newAclNode() };
+  const config: UserConfig = {
+    users: new Map(),
+    groups: new Map(),
+    pools: new Map(),
+    roles: new Map(),
+    acl: newAclNode(),
+  };
   forceDefaults(config);
   const poolOfVm = new Map<number, string>();
-  for (const line of raw.split('\n').map((text) => text.trim()).filter((text) => text !== '')) {
+  for (const line of raw
+    .split('\n')
+    .map((text) => text.trim())
+    .filter((text) => text !== '')) {
     const [type, ...data] = splitFields(line);
     if (type === 'user') {
       const [userid = '', enable, expireText, firstname, lastname, email, comment, keys] = data;
@@ -538,7 +562,12 @@ async function acquireLock(configDir: string, io: Io): Promise<string> {
   const lockDir = join(configDir, 'priv', 'lock');
   const lockPath = join(lockDir, LOCK_ID);
   await mkdir(lockDir).catch(() => {});
-  if (!(await stat(lockDir).then((info) => info.isDirectory(), () => false))) {
+  if (
+    !(await stat(lockDir).then(
+      (info) => info.isDirectory(),
+      () => false,
+    ))
+  ) {
     throw new Die('pve cluster filesystem not online.\n');
   }
   let sleptMs = 0;
@@ -557,7 +586,10 @@ async function acquireLock(configDir: string, io: Io): Promise<string> {
     if (nextSleptS >= LOCK_TIMEOUT_S) throw new Die('got lock request timeout\n');
     if (nextSleptS > Math.floor(sleptMs / 1000)) io.err(`trying to acquire cfs lock '${LOCK_ID}' ...\n`);
     // cfs_lock's utime(0, 0) asks pmxcfs to drop an expired lock: done here directly.
-    const age = await stat(lockPath).then((info) => Date.now() - info.mtimeMs, () => 0);
+    const age = await stat(lockPath).then(
+      (info) => Date.now() - info.mtimeMs,
+      () => 0,
+    );
     if (age > LOCK_EXPIRY_MS) await rmdir(lockPath).catch(() => {});
     await sleep(sleepMs);
     sleptMs += sleepMs;
@@ -681,7 +713,10 @@ function textTable({ rows, columns }: Listing, options: OutputOptions, io: Io): 
     return numeric(names[index] ?? '') ? cut.padStart(width) : cut.padEnd(width);
   };
   const line = (texts: string[]): string => {
-    if (!border) return texts.map((text, index) => (index === texts.length - 1 ? text.slice(0, widths[index]) : pad(text, index))).join(' ');
+    if (!border)
+      return texts
+        .map((text, index) => (index === texts.length - 1 ? text.slice(0, widths[index]) : pad(text, index)))
+        .join(' ');
     const bar = io.utf8 ? '│' : '|';
     return `${bar} ${texts.map(pad).join(` ${bar} `)} ${bar}`;
   };
@@ -804,8 +839,10 @@ function checkParam(value: Params[string], param: Param): string | undefined {
     }
   }
   if (param.pattern && !param.pattern.test(text)) return 'value does not match the regex pattern';
-  if (param.maxLength !== undefined && text.length > param.maxLength) return `value may only be ${param.maxLength} characters long`;
-  if (param.minLength !== undefined && text.length < param.minLength) return `value must be at least ${param.minLength} characters long`;
+  if (param.maxLength !== undefined && text.length > param.maxLength)
+    return `value may only be ${param.maxLength} characters long`;
+  if (param.minLength !== undefined && text.length < param.minLength)
+    return `value must be at least ${param.minLength} characters long`;
   if (param.minimum !== undefined && /^[+-]?\d+$/.test(text) && Number(text) < param.minimum) {
     return `value must have a minimum value of ${param.minimum}`;
   }
@@ -895,7 +932,8 @@ function getOptions(command: Command, args: string[], io: Io): Params {
   for (const [index, name] of command.argParams.entries()) {
     const value = positionals.shift();
     if (value === undefined) {
-      if (command.argParams.slice(index).some((rest) => !params[rest]?.optional)) throw new ParamError('not enough arguments\n');
+      if (command.argParams.slice(index).some((rest) => !params[rest]?.optional))
+        throw new ParamError('not enough arguments\n');
       break;
     }
     positional[name] = value;
@@ -1127,7 +1165,11 @@ const COMMANDS: Command[] = [
       });
       return {
         rows,
-        columns: { groupid: { type: 'string' }, comment: { type: 'string', optional: true }, users: { type: 'string', optional: true } },
+        columns: {
+          groupid: { type: 'string' },
+          comment: { type: 'string', optional: true },
+          users: { type: 'string', optional: true },
+        },
       };
     },
   },
@@ -1145,58 +1187,68 @@ const COMMANDS: Command[] = [
       }));
       return {
         rows,
-        columns: { roleid: { type: 'string' }, privs: { type: 'string', optional: true }, special: { type: 'boolean', optional: true } },
+        columns: {
+          roleid: { type: 'string' },
+          privs: { type: 'string', optional: true },
+          special: { type: 'boolean', optional: true },
+        },
       };
     },
   },
-  ...(['modify', 'delete'] as const).map(
-    (verb): Command => ({
-      words: ['acl', verb],
-      argParams: ['path'],
-      params: ACL_PARAMS,
-      fixed: { delete: verb === 'delete' ? 1 : 0 },
-      async run(params, { configDir, io }) {
-        const [users, groups, tokens] = [stringParam(params, 'users'), stringParam(params, 'groups'), stringParam(params, 'tokens')];
-        if (!truthy(users) && !truthy(groups) && !truthy(tokens)) {
-          const required = "either 'users', 'groups' or 'tokens' is required.";
-          throw new ParamError('Parameter verification failed.\n', { users: required, groups: required, tokens: required });
-        }
-        const pathText = stringParam(params, 'path');
-        const path = normalizePath(pathText);
-        const remove = Boolean(params['delete']);
-        if (!path || (!remove && !ACL_PATH.test(path))) {
-          throw new ParamError('Parameter verification failed.\n', { path: `invalid ACL path '${pathText}'` });
-        }
-        const propagate: Propagate = flagParam(params, 'propagate') ?? 1;
-        await lockUserConfig(configDir, io, 'ACL update failed', async () => {
-          const config = await readUserConfig(configDir, io);
-          const node = aclNode(config.acl, path);
-          const apply = (grants: Grants, member: string, role: string): void => {
-            if (remove) grants.get(member)?.delete(role);
-            else grant(grants, member, role, propagate);
-          };
-          for (const role of splitList(stringParam(params, 'roles'))) {
-            if (!config.roles.has(role)) throw new Die(`role '${role}' does not exist\n`);
-            for (const group of splitList(groups)) {
-              if (!config.groups.has(group)) throw new Die(`group '${group}' does not exist\n`);
-              apply(node.groups, group, role);
-            }
-            for (const userid of splitList(users)) {
-              if (!config.users.has(userid)) throw new Die(`user '${userid}' does not exist\n`);
-              apply(node.users, userid, role);
-            }
-            for (const tokenid of splitList(tokens)) {
-              const [, userid = '', , , name = ''] = TOKENID.exec(tokenid) ?? [];
-              if (!config.users.has(userid)) throw new Die(`no such user ('${userid}')\n`);
-              if (!tokenOf(config, tokenid)) throw new Die(`no such token '${name}' for user '${userid}'\n`);
-              apply(node.tokens, tokenid, role);
-            }
-          }
-          await saveUserConfig(configDir, config);
+  ...(['modify', 'delete'] as const).map((verb): Command => ({
+    words: ['acl', verb],
+    argParams: ['path'],
+    params: ACL_PARAMS,
+    fixed: { delete: verb === 'delete' ? 1 : 0 },
+    async run(params, { configDir, io }) {
+      const [users, groups, tokens] = [
+        stringParam(params, 'users'),
+        stringParam(params, 'groups'),
+        stringParam(params, 'tokens'),
+      ];
+      if (!truthy(users) && !truthy(groups) && !truthy(tokens)) {
+        const required = "either 'users', 'groups' or 'tokens' is required.";
+        throw new ParamError('Parameter verification failed.\n', {
+          users: required,
+          groups: required,
+          tokens: required,
         });
-      },
-    }),
-  ),
+      }
+      const pathText = stringParam(params, 'path');
+      const path = normalizePath(pathText);
+      const remove = Boolean(params['delete']);
+      if (!path || (!remove && !ACL_PATH.test(path))) {
+        throw new ParamError('Parameter verification failed.\n', { path: `invalid ACL path '${pathText}'` });
+      }
+      const propagate: Propagate = flagParam(params, 'propagate') ?? 1;
+      await lockUserConfig(configDir, io, 'ACL update failed', async () => {
+        const config = await readUserConfig(configDir, io);
+        const node = aclNode(config.acl, path);
+        const apply = (grants: Grants, member: string, role: string): void => {
+          if (remove) grants.get(member)?.delete(role);
+          else grant(grants, member, role, propagate);
+        };
+        for (const role of splitList(stringParam(params, 'roles'))) {
+          if (!config.roles.has(role)) throw new Die(`role '${role}' does not exist\n`);
+          for (const group of splitList(groups)) {
+            if (!config.groups.has(group)) throw new Die(`group '${group}' does not exist\n`);
+            apply(node.groups, group, role);
+          }
+          for (const userid of splitList(users)) {
+            if (!config.users.has(userid)) throw new Die(`user '${userid}' does not exist\n`);
+            apply(node.users, userid, role);
+          }
+          for (const tokenid of splitList(tokens)) {
+            const [, userid = '', , , name = ''] = TOKENID.exec(tokenid) ?? [];
+            if (!config.users.has(userid)) throw new Die(`no such user ('${userid}')\n`);
+            if (!tokenOf(config, tokenid)) throw new Die(`no such token '${name}' for user '${userid}'\n`);
+            apply(node.tokens, tokenid, role);
+          }
+        }
+        await saveUserConfig(configDir, config);
+      });
+    },
+  })),
   {
     words: ['acl', 'list'],
     argParams: [],
@@ -1251,7 +1303,9 @@ function usageLine(command: Command): string {
     if (param?.format?.list) return `{<${name}>}`;
     return param?.optional ? `[<${name}>]` : `<${name}>`;
   });
-  const others = sorted(Object.keys(command.params)).filter((name) => !command.argParams.includes(name) && command.fixed?.[name] === undefined);
+  const others = sorted(Object.keys(command.params)).filter(
+    (name) => !command.argParams.includes(name) && command.fixed?.[name] === undefined,
+  );
   for (const name of others) {
     const param = command.params[name] as Param;
     if (!param.optional) args.push(`--${name} <${param.type}>`);
@@ -1261,13 +1315,20 @@ function usageLine(command: Command): string {
 
 /** The usage lines of every command, or of those under `prefix`; each group followed by `separator`. */
 function usageListing(prefix: string[], separator: string): string {
-  const groups = sorted(new Set(COMMANDS.filter((command) => prefix.every((word, index) => command.words[index] === word)).map((command) => command.words[prefix.length] ?? '')));
+  const groups = sorted(
+    new Set(
+      COMMANDS.filter((command) => prefix.every((word, index) => command.words[index] === word)).map(
+        (command) => command.words[prefix.length] ?? '',
+      ),
+    ),
+  );
   return groups
-    .map((group) =>
-      COMMANDS.filter((command) => [...prefix, group].every((word, index) => command.words[index] === word))
-        .sort((a, b) => (a.words.join(' ') < b.words.join(' ') ? -1 : 1))
-        .map((command) => `       ${usageLine(command)}`)
-        .join('') + separator,
+    .map(
+      (group) =>
+        COMMANDS.filter((command) => [...prefix, group].every((word, index) => command.words[index] === word))
+          .sort((a, b) => (a.words.join(' ') < b.words.join(' ') ? -1 : 1))
+          .map((command) => `       ${usageLine(command)}`)
+          .join('') + separator,
     )
     .join('');
 }
@@ -1286,7 +1347,11 @@ function resolve(argv: string[]): Resolution {
     const word = argv[index] as string;
     const alias = index === 0 ? ALIASES[word] : undefined;
     if (alias) return resolve([...alias, ...argv.slice(1)]);
-    const choices = new Set(COMMANDS.filter((command) => words.every((known, at) => command.words[at] === known)).map((command) => command.words[index] ?? ''));
+    const choices = new Set(
+      COMMANDS.filter((command) => words.every((known, at) => command.words[at] === known)).map(
+        (command) => command.words[index] ?? '',
+      ),
+    );
     const expanded = choices.has(word) ? [word] : [...choices].filter((choice) => choice.startsWith(word));
     const chosen = expanded.length === 1 ? (expanded[0] as string) : word;
     words.push(chosen);
