@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { register as registerCompletion } from './commands/completion.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExec } from './commands/exec.js';
+import { examples } from './commands/help.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
 import { register as registerInventoryCheck } from './commands/inventory-check.js';
 import { register as registerInventoryInit } from './commands/inventory-init.js';
@@ -16,7 +17,8 @@ import { suggest } from './lib/inventory/suggest.js';
 import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError, UsageError } from './lib/run/errors.js';
 import { outputWidth, reflowHelp } from './lib/run/text.js';
 
-const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
+const EXIT_CODE_LINES = EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`);
+const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_LINES.join('\n')}`;
 
 export function buildProgram(): Command {
   const program = new Command('chaton')
@@ -24,7 +26,8 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version')
     .option(
       '-i, --inventory <file>',
-      'inventory file (default: $CHATON_INVENTORY, chaton.yaml searched upwards, ~/.config/chaton/inventory.yaml, /etc/chaton/inventory.yaml)',
+      'inventory file (default: $CHATON_INVENTORY, chaton.yaml searched upwards, ' +
+        '~/.config/chaton/inventory.yaml, /etc/chaton/inventory.yaml)',
     )
     .option('-n, --dry-run', 'run only read-only probes; print every command that would change something')
     .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
@@ -37,7 +40,14 @@ export function buildProgram(): Command {
     .option('--log-file <file>', 'also append every step, plain and timestamped, to this file')
     .addHelpText(
       'after',
-      `${EXIT_CODES}\n\nExamples:\n  chaton inventory check\n  chaton hosts check all\n  chaton exec hypervisors -- uptime\n  chaton --json hosts check role:ceph > check.json\n  chaton onboard sysadmin jdupont --key jdupont.pub --sudo\n  chaton offboard sysadmin jdupont`,
+      `${EXIT_CODES}\n${examples(
+        'chaton inventory check',
+        'chaton hosts check all',
+        'chaton exec hypervisors -- uptime',
+        'chaton --json hosts check role:ceph > check.json',
+        'chaton onboard sysadmin jdupont --key jdupont.pub --sudo',
+        'chaton offboard sysadmin jdupont',
+      )}`,
     )
     .showHelpAfterError('(add --help for usage)')
     // Set before the subcommands are added: they inherit it. Every --help lists the global

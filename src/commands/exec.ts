@@ -101,7 +101,10 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
     const key = o.ok ? ending(o.value) : FAILURE_TEXT[failureState(o.error)];
     groups.set(key, [...(groups.get(key) ?? []), o.host.name]);
   }
-  const summary = `exit codes: ${[...groups].map(([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`).join('; ')}`;
+  const counted = [...groups].map(
+    ([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`,
+  );
+  const summary = `exit codes: ${counted.join('; ')}`;
   return {
     exitCode: exitCodeFor(outcomes, ctx.signal, failed),
     fields: { shellText },

@@ -13,7 +13,11 @@ export function register(parent: Command): void {
     .argument('[targets]', 'which hosts (see below)', 'all')
     .addHelpText(
       'after',
-      `${TARGETS_HELP}\n${examples('chaton hosts check', 'chaton hosts check hypervisors,gw', 'chaton --json hosts check all   # from cron')}`,
+      `${TARGETS_HELP}\n${examples(
+        'chaton hosts check',
+        'chaton hosts check hypervisors,gw',
+        'chaton --json hosts check all   # from cron',
+      )}`,
     )
     .action(async (targets: string, _options: unknown, cmd: Command) => {
       const { runRemote } = await import('../lib/run/lifecycle.js');

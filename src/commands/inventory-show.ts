@@ -7,7 +7,8 @@ export function register(parent: Command): void {
   parent
     .command('show')
     .description(
-      'list the resolved hosts (address, user, sudo, roles, groups, the jumps to reach them), the sysadmins and the shared secrets',
+      'list the resolved hosts (address, user, sudo, roles, groups, the jumps to reach them), ' +
+        'the sysadmins and the shared secrets',
     )
     .argument('[targets]', 'which hosts (see below)', 'all')
     .addHelpText(

@@ -14,7 +14,8 @@ export function register(parent: Command): void {
   parent
     .command('sysadmin')
     .description(
-      "lock a volunteer's accounts, remove their keys and sudo, disable their Proxmox user, end their sessions; asks first",
+      "lock a volunteer's accounts, remove their keys and sudo, disable their Proxmox user, end their sessions; " +
+        'asks first',
     )
     .argument('<login>', 'their login')
     .option('--on <targets>', 'only these targets (default: the bastion and every host)')
@@ -31,7 +32,11 @@ and authorized_keys2, and those of the roster): it must refuse them all. The hom
 is kept unless --remove-home. Finally the shared secrets listed under secrets: in the
 inventory are printed: they may have seen them, rotate them. Without a terminal, add --yes.
 ${TARGETS_HELP}
-${examples('chaton offboard sysadmin jdupont --save', 'chaton --dry-run offboard sysadmin jdupont', 'chaton --yes --json offboard sysadmin jdupont --remove-home')}`,
+${examples(
+  'chaton offboard sysadmin jdupont --save',
+  'chaton --dry-run offboard sysadmin jdupont',
+  'chaton --yes --json offboard sysadmin jdupont --remove-home',
+)}`,
     )
     .action(async (login: string, options: OffboardOptions, cmd: Command) => {
       const { runRemote } = await import('../lib/run/lifecycle.js');
@@ -98,7 +103,8 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
     const locked = found.filter(({ value }) => !value.toChange).length;
     const already = locked ? `; already locked on ${locked === found.length ? 'all of them' : locked}` : '';
     const home = options.removeHome ? ', and REMOVE their home directories' : '';
-    return `Lock ${login} and end their sessions on the ${plural(found.length, 'host')} where the account exists (${names}${already})${home}?`;
+    const where = `the ${plural(found.length, 'host')} where the account exists (${names}${already})`;
+    return `Lock ${login} and end their sessions on ${where}${home}?`;
   };
   const offboarding = fanOutPhase<HostChanges>({
     title: `Offboard ${login}`,
@@ -188,13 +194,16 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
 
   if (proxmoxDisabled)
     ctx.notices.push(
-      `Proxmox web sessions of ${proxmoxUser(login)} stay valid until their ticket expires (at most 2 hours): disabling a user does not end them`,
+      `Proxmox web sessions of ${proxmoxUser(login)} stay valid until their ticket expires (at most 2 hours): ` +
+        'disabling a user does not end them',
     );
   const secrets = secretsOf(ctx.inventory);
   const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
+  const listed = secrets.map((s) => `  - ${s.name}: ${escapeUnprintable(s.description.trim())}`);
   const rotate = secrets.length
-    ? `Shared secrets ${login} may have seen: rotate them now\n${secrets.map((s) => `  - ${s.name}: ${escapeUnprintable(s.description.trim())}`).join('\n')}`
-    : 'No shared secrets are listed under secrets: in the inventory: think of what they knew (passphrases, tokens) and rotate it.';
+    ? `Shared secrets ${login} may have seen: rotate them now\n${listed.join('\n')}`
+    : 'No shared secrets are listed under secrets: in the inventory: ' +
+      'think of what they knew (passphrases, tokens) and rotate it.';
   const entries = hostEntries(outcomes);
   return {
     exitCode,

@@ -188,7 +188,8 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
         const check = await ctx.executor.run(host, sudoersCheck(rule), { kind: 'probe', check: false });
         if (check.code !== 0) {
           throw new RefusedError(
-            `${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; nothing was changed on ${host.name}`,
+            `${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; ` +
+              `nothing was changed on ${host.name}`,
             'fix --sudo-commands (commands need full paths)',
           );
         }
@@ -206,7 +207,8 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     if (!options.exclusive || removing.length === 0) return undefined;
     const count = removing.reduce((sum, { value }) => sum + value.others, 0);
     const names = removing.map(({ host }) => host.name).join(', ');
-    return `Remove ${plural(count, 'key')} not given from ${login}'s authorized_keys, on ${plural(removing.length, 'host')} (${names})?`;
+    const where = `${plural(removing.length, 'host')} (${names})`;
+    return `Remove ${plural(count, 'key')} not given from ${login}'s authorized_keys, on ${where}?`;
   };
   const onboarding = fanOutPhase<HostChanges>({
     title: `Onboard ${login}`,

@@ -70,3 +70,16 @@ describe('the architecture of src/lib/', () => {
     ]);
   });
 });
+
+describe('the source of chaton', () => {
+  it('has no line over 120 columns (npm run format wraps code; strings and comments by hand)', () => {
+    const src = fileURLToPath(new URL('../../../src/', import.meta.url));
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    const long = files.flatMap((file) =>
+      readFileSync(path.join(src, file), 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (line.length > 120 ? [`src/${file}:${i + 1} (${line.length})`] : [])),
+    );
+    assert.deepEqual(long, []);
+  });
+});

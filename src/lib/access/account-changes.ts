@@ -40,7 +40,8 @@ export function onboardChanges(host: string, state: AccountState, wanted: Wanted
   ] as const) {
     if (file && file.type === 'symbolic link') {
       throw new RefusedError(
-        `${host}: ${what} of ${login} is a symbolic link: chaton will not write through it, nothing was changed on ${host}`,
+        `${host}: ${what} of ${login} is a symbolic link: chaton will not write through it, ` +
+          `nothing was changed on ${host}`,
         `replace the link by a real ${what === '~/.ssh' ? 'directory' : 'file'} on ${host}`,
       );
     }
@@ -164,7 +165,8 @@ export function offboardChanges(host: string, state: AccountState, login: string
       state.home.owner !== login
     ) {
       throw new RefusedError(
-        `${host}: the home of ${login} is ${home} (owned by ${state.home.owner}): chaton removes only a home the user owns`,
+        `${host}: the home of ${login} is ${home} (owned by ${state.home.owner}): ` +
+          'chaton removes only a home the user owns',
         `remove it by hand on ${host} if it really is theirs`,
       );
     }

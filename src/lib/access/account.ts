@@ -9,7 +9,10 @@ import { sudoersFile } from './sudo.js';
 /** Where /etc/shadow's "never" and the lab's own tools put a login shell that refuses logins. */
 export const NO_SHELL = '/usr/sbin/nologin';
 export const LOGIN_SHELL = '/bin/bash';
-/** Accounts outside Debian's FIRST_UID..LAST_UID (60000 and up are Debian's; nobody is 65534) belong to the system: never touched. */
+/**
+ * Accounts outside Debian's FIRST_UID..LAST_UID (60000 and up are Debian's; nobody is 65534)
+ * belong to the system: never touched.
+ */
 export const FIRST_UID = 1000;
 export const LAST_UID = 59999;
 

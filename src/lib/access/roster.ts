@@ -24,7 +24,10 @@ import { type Sysadmin, sysadminsOf } from './inventory.js';
 
 export type RosterEntry = Omit<Sysadmin, 'source'>;
 
-/** Adds or replaces the entry of `entry.login` in `sysadmins:`, keeping every comment and the layout of the rest of the file; creates the section at the end when absent. */
+/**
+ * Adds or replaces the entry of `entry.login` in `sysadmins:`, keeping every comment and the
+ * layout of the rest of the file; creates the section at the end when absent.
+ */
 export async function saveSysadmin(file: string, entry: RosterEntry): Promise<'added' | 'updated' | 'unchanged'> {
   const before = await changeRoster(file, (roster) => {
     const index = roster.findIndex((sysadmin) => sysadmin.login === entry.login);

@@ -10,7 +10,8 @@ export function sudoersFile(login: string): string {
 
 /** The sudoers rule of --sudo. No password: the account has none (key-only). */
 export function sudoersContent(login: string, commands: string): string {
-  return `# Written by chaton onboard sysadmin: ${login} has no password, so sudo asks for none.\n${login} ALL=(ALL:ALL) NOPASSWD: ${commands}\n`;
+  const why = `# Written by chaton onboard sysadmin: ${login} has no password, so sudo asks for none.`;
+  return `${why}\n${login} ALL=(ALL:ALL) NOPASSWD: ${commands}\n`;
 }
 
 /** Whether this host's sudo takes the rule (visudo reads it on stdin): checked before any change. */

@@ -21,14 +21,16 @@ import type { ConnectionPool } from '../ssh/pool.js';
 export function checkLogin(login: string, inventory: Inventory): void {
   if (!POSIX_NAME.test(login)) {
     throw new UsageError(
-      `invalid login ${JSON.stringify(login)}: a login is 1 to 32 of a-z, 0-9, _ and -, starting with a letter or _ (no dots, no capitals)`,
+      `invalid login ${JSON.stringify(login)}: a login is 1 to 32 of a-z, 0-9, _ and -, ` +
+        'starting with a letter or _ (no dots, no capitals)',
       'choose a login such as jdupont or j_dupont',
     );
   }
   const own = everyMachine(inventory).filter((h) => h.user === login);
   if (own.length) {
     throw new UsageError(
-      `${login} is the account chaton itself logs in with (${own.map((h) => h.name).join(', ')}): changing it could lock chaton out`,
+      `${login} is the account chaton itself logs in with (${own.map((h) => h.name).join(', ')}): ` +
+        'changing it could lock chaton out',
       'give each volunteer an account of their own',
     );
   }

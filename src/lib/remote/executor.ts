@@ -83,8 +83,11 @@ const MARKER_LINE = new RegExp(`^${PROCESS_GROUP_MARKER} (\\d+)$`);
  * sudo -n refusing to ask for a password, in English and in French (the words of sudo 1.9.13's
  * fr catalogues, as Debian 12 prints them under LANG=fr_FR.UTF-8: hosts speak their own locale).
  */
-const SUDO_WANTS_PASSWORD =
-  /^sudo: (a password is required|a terminal is required|il est nécessaire de saisir un mot de passe|un terminal est requis)/m;
+const SUDO_WANTS_PASSWORD = new RegExp(
+  '^sudo: (a password is required|a terminal is required|' +
+    'il est nécessaire de saisir un mot de passe|un terminal est requis)',
+  'm',
+);
 
 export class Executor {
   /** Changes that dry-run did not send, in the order they were asked for. */

@@ -28,17 +28,20 @@ export async function verifyHostKey(
     case 'revoked':
       throw new HostKeyError(
         endpoint.name,
-        `${where(endpoint)} offered ${describeKey(key)}, which is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
+        `${where(endpoint)} offered ${describeKey(key)}, ` +
+          `which is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
         'do not connect until the host has a new key; check it on the console',
       );
     case 'changed': {
       const known = verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`).join(', ');
       const first = verdict.known[0]!;
+      const removeOld = command('ssh-keygen', '-R', hostLookupName(endpoint.address, endpoint.port), '-f', first.file);
       throw new HostKeyError(
         endpoint.name,
         `HOST KEY CHANGED for ${where(endpoint)}: it offered ${describeKey(key)}, but known_hosts has ${known}. ` +
           'Someone may be intercepting the connection, or the host was reinstalled.',
-        `check the key on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub); if it is right, remove the old one: ${display(command('ssh-keygen', '-R', hostLookupName(endpoint.address, endpoint.port), '-f', first.file))}`,
+        "check the key on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub); " +
+          `if it is right, remove the old one: ${display(removeOld)}`,
       );
     }
     case 'unknown': {
@@ -50,7 +53,8 @@ export async function verifyHostKey(
       throw new HostKeyError(
         endpoint.name,
         `${where(endpoint)} offered ${describeKey(key)}, which is not in ${knownHosts.files.join(' or ')}`,
-        `compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console), then rerun with --accept-new`,
+        "compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console), " +
+          'then rerun with --accept-new',
       );
     }
   }

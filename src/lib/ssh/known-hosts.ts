@@ -329,7 +329,9 @@ function refusal(
   const reason =
     verdict.status === 'revoked'
       ? `it is marked @revoked in ${location(verdict.entry)}`
-      : `the host key has changed (known: ${verdict.known.map((entry) => `${describeKey(entry.key)} in ${location(entry)}`).join(', ')})`;
+      : `the host key has changed (known: ${verdict.known
+          .map((entry) => `${describeKey(entry.key)} in ${location(entry)}`)
+          .join(', ')})`;
   return new HostKeyError(name, `${name}: not recording ${describeKey(blob)}: ${reason}`);
 }
 

@@ -85,7 +85,8 @@ export class Connection {
           new ConnectionError(
             this.endpoint.name,
             `${where(this.endpoint)}: cannot open a session: ${message}`,
-            `sshd's MaxSessions may be lower than ssh.max_sessions (${this.endpoint.ssh.maxSessions}): lower it in the inventory`,
+            `sshd's MaxSessions may be lower than ssh.max_sessions (${this.endpoint.ssh.maxSessions}): ` +
+              'lower it in the inventory',
           ),
         );
       };
@@ -421,8 +422,10 @@ export class ConnectionPool {
           return fail(
             new KeysRefusedError(
               endpoint.name,
-              `${where(endpoint)}: sshd refused every key offered for user ${endpoint.user} (${authMethods ? 'the key asked about' : identities.describe(endpoint, env)})`,
-              `install your public key in ~${endpoint.user}/.ssh/authorized_keys on ${endpoint.name}, or fix ssh.identity_files`,
+              `${where(endpoint)}: sshd refused every key offered for user ${endpoint.user} ` +
+                `(${authMethods ? 'the key asked about' : identities.describe(endpoint, env)})`,
+              `install your public key in ~${endpoint.user}/.ssh/authorized_keys on ${endpoint.name}, ` +
+                'or fix ssh.identity_files',
             ),
           );
         }
