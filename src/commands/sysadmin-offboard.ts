@@ -167,20 +167,9 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
     },
     summary: summarise,
   });
-  const lock = locks.step(hosts);
   // The locks are kept until the roster is saved: a waiting onboard then comes after all of it.
   try {
-    await runPhases(
-      ctx,
-      [
-        { kind: 'connect', hosts },
-        ...(lock ? [{ kind: 'step' as const, ...lock }] : []),
-        probe,
-        { kind: 'confirm', question },
-        offboarding,
-      ],
-      'live',
-    );
+    await runPhases(ctx, locks.chain(hosts, probe, question, offboarding), 'live');
     outcomes = hostOutcomes(hosts, [probe], offboarding);
     // Only once every host is done: a partial offboard keeps them listed, for the rerun's proof.
     if (saving && exitCodeFor(outcomes, ctx.signal) === ExitCode.ok) {

@@ -286,7 +286,6 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     },
     summary: summarise,
   });
-  const lock = locks.step(hosts);
   // Their own login, as they will do it: after every host is done, since the bastion comes first.
   const newcomerLogin =
     newcomer && !ctx.options.dryRun
@@ -294,18 +293,8 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
       : undefined;
   // The locks are kept until the roster is saved: a waiting offboard then comes after all of it.
   try {
-    await runPhases(
-      ctx,
-      [
-        { kind: 'connect', hosts },
-        ...(lock ? [{ kind: 'step' as const, ...lock }] : []),
-        probe,
-        { kind: 'confirm', question },
-        onboarding,
-        ...(newcomerLogin ? [newcomerLogin] : []),
-      ],
-      'live',
-    );
+    const work = newcomerLogin ? [onboarding, newcomerLogin] : [onboarding];
+    await runPhases(ctx, locks.chain(hosts, probe, question, ...work), 'live');
     outcomes = hostOutcomes(hosts, [probe], onboarding);
     if (newcomerLogin) {
       const logins = new Map(newcomerLogin.outcomes.map((o) => [o.host.name, o]));

@@ -3,7 +3,7 @@
 import type { Change } from '../remote/changes.js';
 import { LOCK_HELD, lockDirectory, releaseLock, takeLock } from './locks.js';
 import type { HostTask } from '../run/display.js';
-import { fanOutPhase, type FanOutPhase, type HostOutcome, type StepPhase } from '../run/phases.js';
+import { fanOutPhase, type FanOutPhase, type HostOutcome, type Phase, type StepPhase } from '../run/phases.js';
 import { duration, waitUntil } from '../run/wait.js';
 import type { RunContext } from '../run/context.js';
 import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, UsageError } from '../run/errors.js';
@@ -86,6 +86,21 @@ export class LoginLocks {
     private readonly login: string,
   ) {
     this.#owner = `${ctx.operator} pid ${process.pid} since ${new Date().toISOString()}`;
+  }
+
+  /**
+   * The chain onboard and offboard both run: reach the hosts, lock the login on each in turn,
+   * read them all, ask (a question computed from what was read), then `work`.
+   */
+  chain(hosts: Host[], read: Phase, question: () => string | undefined, ...work: Phase[]): Phase[] {
+    const lock = this.step(hosts);
+    return [
+      { kind: 'connect', hosts },
+      ...(lock ? [{ kind: 'step' as const, ...lock }] : []),
+      read,
+      { kind: 'confirm', question },
+      ...work,
+    ];
   }
 
   /** The shared step for fanOut; dry-run changes nothing, so it takes no lock. */
