@@ -10,7 +10,7 @@ import { epochDay } from '../../src/lib/access/fields.js';
 import { sudoRights } from '../../src/lib/access/sudo.js';
 import { RefusedError } from '../../src/lib/run/errors.js';
 import type { PublicKey } from '../../src/lib/access/public-keys.js';
-import { proxmoxOffboardChanges, proxmoxOnboardChanges } from '../../src/lib/proxmox/pveum.js';
+import { proxmoxFact, proxmoxOffboardChanges, proxmoxOnboardChanges } from '../../src/lib/proxmox/pveum.js';
 import { render } from '../../src/lib/remote/shell.js';
 
 const KEY: PublicKey = {
@@ -231,5 +231,34 @@ describe('sudoRights: parsing `sudo -l -U` as sudo prints it', () => {
   it('asks in the C locale, since a translated answer does not read', () => {
     assert.deepEqual(rights.parse(captured('sudo-l-full.fr.txt')), []);
     assert.equal(render(rights.command).toString(), "env 'LC_ALL=C' sudo -n -l -U alice");
+  });
+});
+
+describe('proxmoxFact: parsing pveum user, acl and role lists', () => {
+  // No Proxmox host runs here to capture from: the items have the fields and value types the
+  // API returns (pve-access-control PVE/API2/User.pm index, ACL.pm read_acl, Role.pm index),
+  // printed by `--output-format json` one list per line; absent fields are left out, as Perl does.
+  const users =
+    '[{"enable":1,"expire":0,"realm-type":"pam","userid":"root@pam","email":"admin@example.org"},' +
+    '{"comment":"Jeanne Dupont","enable":0,"expire":1798675200,"realm-type":"pam","userid":"jdupont@pam"}]';
+  const acl =
+    '[{"path":"/","propagate":1,"roleid":"PVEAdmin","type":"user","ugid":"jdupont@pam"},' +
+    '{"path":"/vms/100","propagate":1,"roleid":"PVEVMUser","type":"user","ugid":"jdupont@pam"},' +
+    '{"path":"/","propagate":1,"roleid":"PVEAuditor","type":"group","ugid":"jdupont@pam"}]';
+  const roles = '[{"privs":"VM.Audit","roleid":"PVEAuditor","special":1},{"privs":"","roleid":"NoAccess","special":1}]';
+
+  it("reads the user's state, its roles on / (as a user, not a group's), and the roles there are", () => {
+    const state = proxmoxFact('jdupont').parse(`${users}\n\n${acl}\n\n${roles}\n`);
+    assert.deepEqual(state, {
+      user: { enable: false, expire: 1798675200, comment: 'Jeanne Dupont', email: '' },
+      rootRoles: ['PVEAdmin'],
+      roles: ['PVEAuditor', 'NoAccess'],
+    });
+  });
+
+  it('knows a user that does not exist yet, and an enabled one whose enable field is left out', () => {
+    assert.equal(proxmoxFact('alice').parse(`${users}\n\n[]\n\n${roles}\n`).user, undefined);
+    const implicit = '[{"expire":0,"realm-type":"pam","userid":"alice@pam"}]';
+    assert.equal(proxmoxFact('alice').parse(`${implicit}\n\n[]\n\n${roles}\n`).user?.enable, true);
   });
 });
