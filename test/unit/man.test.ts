@@ -10,11 +10,12 @@ import { buildProgram } from '../../src/cli.js';
 
 const ROOT = new URL('../../../', import.meta.url);
 const PACKAGE = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as {
-  man: string;
+  /** An array: npm links a man page into share/man only when `man` is one. */
+  man: string[];
   files: string[];
   scripts: { build: string };
 };
-const MAN_PAGE = fileURLToPath(new URL(PACKAGE.man, ROOT));
+const MAN_PAGE = fileURLToPath(new URL(PACKAGE.man[0]!, ROOT));
 
 /** Every command under `command`, as typed ("chaton hosts check"), with itself. */
 function commandsOf(command: Command, names: string[] = ['chaton']): { names: string[]; command: Command }[] {
@@ -29,7 +30,7 @@ const plain = (roff: string) => roff.replace(/\\-/g, '-').replace(/\\e/g, '\\');
 describe('the man page', () => {
   it('is written by npm run build where package.json installs it from, and packed', () => {
     assert.match(PACKAGE.scripts.build, /&& node dist\/src\/man-page\.js$/);
-    assert.ok(PACKAGE.files.includes(PACKAGE.man.replace(/^\.\//, '')));
+    assert.ok(PACKAGE.files.includes(PACKAGE.man[0]!.replace(/^\.\//, '')));
     execFileSync(process.execPath, [fileURLToPath(new URL('dist/src/man-page.js', ROOT))]);
     assert.match(readFileSync(MAN_PAGE, 'utf8'), /^\.TH CHATON 1 "" "chaton \d+\.\d+\.\d+" "User Commands"\n/);
   });
