@@ -32,7 +32,12 @@ export function buildProgram(): Command {
     .option('-n, --dry-run', 'run only read-only probes; print every command that would change something')
     .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
     .option('--json', 'print one JSON document on stdout (progress goes to stderr)')
-    .option('-v, --verbose', 'show the output of remote commands as they run')
+    .option(
+      '-v, --verbose',
+      'show the output of remote commands as they run; twice (-vv), also how each SSH connection is made ' +
+        '(address, jump host, key exchange, host key and its known_hosts line, keys offered and accepted, timings)',
+      (_: unknown, count: number | undefined) => (count ?? 0) + 1,
+    )
     .option('-q, --quiet', 'nothing on success; only what failed and why (for cron)')
     .addOption(new Option('-j, --concurrency <n>', 'hosts worked on at once, 1 to 1000').default('32'))
     .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is still refused)')

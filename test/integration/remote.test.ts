@@ -77,6 +77,39 @@ describe('hosts check', () => {
     assert.doesNotMatch(plain.stdout, /\| Linux/);
   });
 
+  it('tells with -vv how each SSH connection is made, as ssh -v does, and -v does not', async () => {
+    const log = path.join(env.HOME!, 'vv.log');
+    const run = await chaton([...inv(), '-vv', '--log-file', log, 'hosts', 'check', 'pve1'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    const pve1 = lab.hosts.find((h) => h.name === 'pve1')!;
+    const known = (await readFile(lab.knownHostsPath, 'utf8')).split('\n');
+    const quoted = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const ms = '\\d+ ms';
+    const key = `${quoted(lab.operatorKeyPath)} \\(ssh-ed25519\\)`;
+    for (const [prefix, address, reached] of [
+      ['bastion', lab.bastion.address, 'TCP connection'],
+      ['pve1', pve1.address, 'forwarded by bastion'],
+    ] as const) {
+      const line = known.findIndex((text) => text.startsWith(`${address} `)) + 1;
+      assert.ok(line > 0, `${address} is not in ${lab.knownHostsPath}`);
+      const via = prefix === 'pve1' ? ' via bastion' : '';
+      const start = `^\\d{4}-\\d\\d-\\d\\dT\\S+ ssh: ${prefix} \\(${quoted(address)}:22\\)${via}: `;
+      for (const event of [
+        `reached: ${reached} in ${ms}`,
+        `host key ED25519 key SHA256:\\S+ matches ${quoted(lab.knownHostsPath)}:${line}`,
+        `key exchange curve25519-sha256(@libssh\\.org)?, host key algorithm ssh-ed25519, cipher \\S+: handshake in ${ms}`,
+        `offering ${key} for user root`,
+        `accepted ${key}: authenticated in ${ms}, connected in ${ms}`,
+      ])
+        assert.match(run.stderr, new RegExp(`${start}${event}$`, 'm'));
+    }
+    assert.match(await readFile(log, 'utf8'), /^\S+ ssh: pve1 \(\S+\) via bastion: accepted /m);
+    const verbose = await chaton([...inv(), '-v', 'hosts', 'check', 'pve1'], { env });
+    assert.equal(verbose.code, 0, verbose.stderr);
+    assert.match(verbose.stdout, /^pve1 \| Linux /m);
+    assert.doesNotMatch(verbose.stderr, /ssh: /);
+  });
+
   it('prints nothing at all with --quiet when every host is fine (cron mails what a job prints)', async () => {
     const run = await chaton([...inv(), '--quiet', 'hosts', 'check', 'pve1,gw'], { env });
     assert.equal(run.code, 0, run.stderr);

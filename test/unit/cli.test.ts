@@ -93,6 +93,14 @@ describe('usage errors exit 2', () => {
     }
   });
 
+  it('--quiet with -v, -vv or --verbose given twice: a usage error', () => {
+    for (const verbose of [['-v'], ['-vv'], ['--verbose', '--verbose']]) {
+      const run = chaton(['-i', EXAMPLE, '-q', ...verbose, 'inventory', 'show']);
+      assert.equal(run.code, 2, verbose.join(' '));
+      assert.match(run.stderr, /--quiet and --verbose cannot be used together/);
+    }
+  });
+
   it('--concurrency takes decimal digits from 1 to 1000', () => {
     for (const concurrency of ['1', '016', '1000']) {
       const run = chaton(['-i', EXAMPLE, '-j', concurrency, 'inventory', 'check']);

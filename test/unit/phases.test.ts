@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GlobalOptions, RunContext } from '../../src/lib/run/context.js';
+import { UnendedLines } from '../../src/lib/run/display.js';
 import { ExitCode, InterruptedError, RefusedError, VerificationError } from '../../src/lib/run/errors.js';
 import { exitCodeFor } from '../../src/lib/run/fan-out.js';
 import { parseInventory } from '../../src/lib/inventory/load.js';
@@ -30,6 +31,7 @@ function fakeRun(options: Partial<GlobalOptions> = {}, signal = new AbortControl
       yes: false,
       json: false,
       verbose: false,
+      sshDebug: false,
       quiet: true,
       concurrency: 4,
       color: false,
@@ -37,6 +39,7 @@ function fakeRun(options: Partial<GlobalOptions> = {}, signal = new AbortControl
       ...options,
     },
     mode: { json: false, quiet: true, verbose: false, colour: false, interactive: false },
+    unended: new UnendedLines(),
     signal,
     auditHost: async (host: Host, outcome: string) => {
       audited.push(`${host.name} ${outcome}`);

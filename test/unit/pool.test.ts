@@ -112,6 +112,32 @@ describe('ConnectionPool', () => {
     connections.closeAll();
   });
 
+  it('tells -vv how a connection is made: kex, the known_hosts line of the host key, the key accepted', async () => {
+    const events: string[] = [];
+    const connections = new ConnectionPool({
+      identities: new Identities(),
+      env: {},
+      acceptNew: false,
+      notice: () => {},
+      debug: (endpoint, event) => events.push(`${endpoint.name}: ${event}`),
+    });
+    await connections.loadKeys([target], async () => undefined);
+    await connections.connect(target);
+    connections.closeAll();
+    const ms = '\\d+ ms';
+    const operator = `${path.join(dir, 'operator')} \\(ssh-ed25519\\)`;
+    const expected = [
+      `h1: reached: TCP connection in ${ms}`,
+      `h1: host key ED25519 key SHA256:\\S+ matches ${path.join(dir, 'known_hosts')}:1`,
+      `h1: key exchange \\S+, host key algorithm ssh-ed25519, cipher \\S+: handshake in ${ms}`,
+      `h1: offering ${operator} for user root`,
+      `h1: accepted ${operator}: authenticated in ${ms}, connected in ${ms}`,
+    ];
+    assert.equal(events.length, expected.length, events.join('\n'));
+    events.forEach((event, i) => assert.match(event, new RegExp(`^${expected[i]}$`)));
+    assert.doesNotMatch(events.join('\n'), /PRIVATE|AAAA/, 'no key material');
+  });
+
   it('lists the jump hosts before a set of hosts once each, a chain in order', () => {
     const jump = (name: string): Endpoint => ({ ...target, name, address: `10.0.0.${name.length}` });
     const [outer, inner] = [jump('outer'), jump('inner-jump')];

@@ -7,6 +7,8 @@ import { Identities } from '../ssh/identities.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import type { OutputMode } from './output.js';
 import { ConnectionPool } from '../ssh/pool.js';
+import { whereVia } from '../ssh/endpoint.js';
+import { progressLine, UnendedLines } from './display.js';
 
 export interface GlobalOptions {
   inventory?: string;
@@ -14,6 +16,8 @@ export interface GlobalOptions {
   yes: boolean;
   json: boolean;
   verbose: boolean;
+  /** -vv: how each SSH connection is made, one progress line per event. */
+  sshDebug: boolean;
   quiet: boolean;
   concurrency: number;
   color: boolean;
@@ -34,6 +38,8 @@ export class RunContext {
   readonly operator: string;
   readonly commandLine: string[];
   readonly #audited = new Set<string>();
+  /** Which host's line is left unended on each output stream: for every task chain of the run, and -vv's lines. */
+  readonly unended = new UnendedLines();
 
   constructor(
     readonly options: GlobalOptions,
@@ -50,6 +56,9 @@ export class RunContext {
       env,
       acceptNew: options.acceptNew,
       notice: (message) => this.notices.push(message),
+      debug: options.sshDebug
+        ? (target, event) => progressLine(mode, this.unended, `ssh: ${whereVia(target)}: ${event}`)
+        : undefined,
     });
     this.executor = new Executor(this.pool, { dryRun: options.dryRun, signal });
   }

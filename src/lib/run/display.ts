@@ -57,18 +57,18 @@ export class UnendedLines {
 /** One chain's display: its renderer options, and the writers its tasks use. */
 export class Display {
   readonly live: boolean;
-  readonly #unended = new UnendedLines();
 
   constructor(
     private readonly ctx: RunContext,
     style: Style,
   ) {
-    this.live = showsLive(ctx.mode, style);
+    // -vv's lines are written as they come: the live view would hold them until it ends.
+    this.live = showsLive(ctx.mode, style) && !ctx.options.sshDebug;
   }
 
   /** Options for `new Listr`. */
   renderer() {
-    return rendererFor(this.ctx.mode, this.live, this.#unended);
+    return rendererFor(this.ctx.mode, this.live, this.ctx.unended);
   }
 
   /** A shared step's progress: where a host's goes (under its line, or on stderr); not with --quiet. */
@@ -81,7 +81,7 @@ export class Display {
   /** The writers of one host's work, its lines prefixed with its name padded to `width`. */
   hostTask(task: Wrapper, host: Host, width: number): HostTask {
     const { ctx, live } = this;
-    const unended = this.#unended;
+    const { unended } = ctx;
     const prefix = `${paint.cyan(host.name.padEnd(width))} | `;
     const output = (
       lines: string,
@@ -110,6 +110,16 @@ export class Display {
       drained,
     };
   }
+}
+
+/**
+ * A progress line of no task (-vv's connection events): on stderr as a task's would be, with a
+ * timestamp without a terminal, and into the log file.
+ */
+export function progressLine(mode: OutputMode, unended: UnendedLines, text: string): void {
+  mode.log?.line(text);
+  const { lead } = unended.before(process.stderr);
+  process.stderr.write(`${lead}${mode.interactive ? '' : `${timestamp()} `}${text}\n`);
 }
 
 /**

@@ -25,14 +25,17 @@ export function globalOptions(cmd: Command): GlobalOptions {
       'e.g. -j 16; the default is 32',
     );
   }
-  if (raw.quiet && raw.verbose)
+  // -v counts: -v shows the remote output, -vv also how each SSH connection is made.
+  const verbosity = Number(raw.verbose ?? 0);
+  if (raw.quiet && verbosity > 0)
     throw new UsageError('--quiet and --verbose cannot be used together', 'keep the one you want');
   return {
     inventory: raw.inventory,
     dryRun: Boolean(raw.dryRun),
     yes: Boolean(raw.yes),
     json: Boolean(raw.json),
-    verbose: Boolean(raw.verbose),
+    verbose: verbosity >= 1,
+    sshDebug: verbosity >= 2,
     quiet: Boolean(raw.quiet),
     concurrency,
     color: raw.color !== false,

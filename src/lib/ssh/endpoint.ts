@@ -11,6 +11,11 @@ export function where(endpoint: Endpoint): string {
   return `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
 }
 
+/** How a host is named in -vv's lines: as `where` names it, and the jump hosts it is reached through. */
+export function whereVia(target: Reachable): string {
+  return target.via.length ? `${where(target)} via ${routeOf(target)}` : where(target);
+}
+
 /** The names of the jump hosts before `target`, first one first. */
 export function jumpNames(target: Reachable): string[] {
   return target.via.map((jump) => jump.name);

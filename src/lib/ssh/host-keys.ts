@@ -13,18 +13,21 @@ export interface HostKeyTrust {
   notice: (message: string) => void;
 }
 
-/** Resolves when the key is trusted (or was accepted as new); throws a HostKeyError otherwise. */
+/**
+ * Resolves when the key is trusted (or was accepted as new), saying why for -vv: the known_hosts
+ * line that vouches for it, or where it was added. Throws a HostKeyError otherwise.
+ */
 export async function verifyHostKey(
   endpoint: Endpoint,
   key: Buffer,
   knownHosts: KnownHostsStore,
   trust: HostKeyTrust,
-): Promise<void> {
+): Promise<string> {
   const { acceptNew } = trust;
   const verdict = knownHosts.check(endpoint.address, endpoint.port, key);
   switch (verdict.status) {
     case 'trusted':
-      return;
+      return `matches ${verdict.entry.file}:${verdict.entry.line}`;
     case 'revoked':
       throw new HostKeyError(
         endpoint.name,
@@ -48,7 +51,7 @@ export async function verifyHostKey(
       if (acceptNew) {
         const accepted = await knownHosts.accept(endpoint.address, endpoint.port, key);
         trust.notice(`added ${describeKey(key)} of ${where(endpoint)} to ${accepted.file}`);
-        return;
+        return `was unknown: added to ${accepted.file}`;
       }
       throw new HostKeyError(
         endpoint.name,

@@ -58,6 +58,12 @@ export class Identities {
     return methods;
   }
 
+  /** The identity file a loaded key was read from, to name it without showing it (-vv). */
+  fileOf(key: ParsedKey): string | undefined {
+    for (const [file, loaded] of this.#keys) if (loaded === key) return file;
+    return undefined;
+  }
+
   /** The key read from `file`, if it could be used. */
   loaded(file: string): ParsedKey | undefined {
     return this.#keys.get(file);

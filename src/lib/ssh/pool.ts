@@ -5,9 +5,10 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
-import ssh2, { type AnyAuthMethod, type Client, type ClientChannel } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ParsedKey } from 'ssh2';
 import type { Endpoint, SshSettings } from '../inventory/types.js';
 import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError, UsageError } from '../run/errors.js';
+import { milliseconds } from '../run/output.js';
 import { Semaphore } from '../run/semaphore.js';
 import { nameList, routeKey, where, type Reachable } from './endpoint.js';
 import { verifyHostKey } from './host-keys.js';
@@ -192,6 +193,12 @@ export interface PoolOptions {
   acceptNew: boolean;
   /** Told what the operator must know without it being a failure (a key added, a bad line). */
   notice: (message: string) => void;
+  /**
+   * -vv: told how each connection is made, one event at a time, as `ssh -v` tells it: how its
+   * address was reached, the key exchange, the host key and the known_hosts line that vouches
+   * for it, the keys offered and the one accepted, with timings. Never key material.
+   */
+  debug?: (target: Reachable, event: string) => void;
 }
 
 /** Someone else's login: their user name and private key file. */
@@ -312,6 +319,8 @@ export class ConnectionPool {
     const sock = jumpConnection
       ? await within(jumpConnection.forward(target), target.ssh.connectTimeoutMs, () => noAnswer(target, jump!.name))
       : await tcpConnect(target);
+    const how = jump ? `forwarded by ${jump.name}` : 'TCP connection';
+    this.options.debug?.(target, `reached: ${how} in ${milliseconds(performance.now() - started)}`);
     return { sock, started };
   }
 
@@ -367,18 +376,25 @@ export class ConnectionPool {
   }
 
   #handshake(
-    endpoint: Endpoint,
+    endpoint: Reachable,
     sock: Duplex,
     knownHosts: KnownHostsStore,
     started: number,
     authMethods?: AnyAuthMethod[],
   ): Promise<Connection> {
     const { identities, env } = this.options;
+    const debug = (event: string) => this.options.debug?.(endpoint, event);
     const client = new ssh2.Client();
     let kex = '';
     let hostKey = '';
     let knownHostsEntry = '';
     let trustProblem: HostKeyError | undefined;
+    const methods = authMethods ?? identities.authMethods(endpoint, env);
+    let tried = 0;
+    /** The method last handed to ssh2: the one sshd accepted once the connection is ready. */
+    let offered = '';
+    const handshakeStarted = performance.now();
+    let authStarted = handshakeStarted;
 
     return new Promise<Connection>((resolve, reject) => {
       const fail = (error: Error) => {
@@ -393,6 +409,11 @@ export class ConnectionPool {
       );
       client.on('handshake', (negotiated) => {
         kex = negotiated.kex;
+        authStarted = performance.now();
+        debug(
+          `key exchange ${kex}, host key algorithm ${negotiated.serverHostKey}, cipher ${negotiated.cs.cipher}: ` +
+            `handshake in ${milliseconds(authStarted - handshakeStarted)}`,
+        );
       });
       // A peer that hangs up without a word gives only 'close': fail now, not at the timeout.
       const onClose = () =>
@@ -406,6 +427,11 @@ export class ConnectionPool {
         );
       client.once('ready', () => {
         clearTimeout(timer);
+        const now = performance.now();
+        debug(
+          `accepted ${offered}: ` +
+            `authenticated in ${milliseconds(now - authStarted)}, connected in ${milliseconds(now - started)}`,
+        );
         client.off('error', onError);
         client.off('close', onClose);
         resolve(
@@ -446,16 +472,27 @@ export class ConnectionPool {
         readyTimeout: endpoint.ssh.connectTimeoutMs,
         keepaliveInterval: endpoint.ssh.keepaliveIntervalMs,
         keepaliveCountMax: endpoint.ssh.keepaliveCountMax,
-        authHandler: authMethods ?? identities.authMethods(endpoint, env),
+        // ssh2 takes the methods one by one, each when the last was refused: so the last is the one accepted.
+        authHandler: (_left, _partialSuccess, next) => {
+          const method = methods[tried++];
+          if (method) {
+            offered = offeredKey(method, identities);
+            debug(`offering ${offered} for user ${endpoint.user}`);
+          }
+          // false, no method left, ends authentication: ssh2 takes it though its typings omit it.
+          next(method ?? (false as never));
+        },
         algorithms: { serverHostKey: knownHosts.preferredHostKeyAlgorithms(endpoint.address, endpoint.port) as never },
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           verifyHostKey(endpoint, key, knownHosts, this.options).then(
-            () => {
+            (trusted) => {
               hostKey = describeKey(key);
+              debug(`host key ${hostKey} ${trusted}`);
               knownHostsEntry = knownHostsLine(endpoint.address, endpoint.port, key);
               verify(true);
             },
             (error: HostKeyError) => {
+              debug(`host key refused: ${error.message}`);
               trustProblem = error;
               verify(false);
             },
@@ -464,6 +501,20 @@ export class ConnectionPool {
       });
     });
   }
+}
+
+/**
+ * A key chaton offers as -vv names it, never its material: an agent (the ssh-agent, or the probe
+ * of acceptsKey, which only asks about one public key), or an identity file.
+ */
+function offeredKey(method: AnyAuthMethod, identities: Identities): string {
+  if (method.type === 'agent') {
+    return typeof method.agent === 'string'
+      ? `the keys of the ssh-agent at ${method.agent}`
+      : 'the public key asked about';
+  }
+  const key = (method as { key: ParsedKey }).key;
+  return `${identities.fileOf(key) ?? 'a key'} (${key.type})`;
 }
 
 function noAnswer(endpoint: Endpoint, jump?: string): ConnectionError {
