@@ -257,6 +257,19 @@ describe('--log-file', () => {
     assert.equal(run.code, 2);
     assert.match(run.stderr, /cannot write the log file \/nonexistent\/dir\/chaton\.log: ENOENT/);
   });
+
+  it('says how a run stopped before its report ended: its error, then its exit code', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-log-'));
+    const log = path.join(dir, 'night.log');
+    const run = chaton(['-i', path.join(dir, 'missing.yaml'), '--log-file', log, 'hosts', 'check']);
+    assert.equal(run.code, 2);
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+    assert.deepEqual(
+      lines.map((line) => line.replace(/^\S+ /, '').split(':')[0]),
+      ['start', 'error', 'exit 2'],
+    );
+    await rm(dir, { recursive: true });
+  });
 });
 
 describe('chaton inventory init', () => {

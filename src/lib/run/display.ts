@@ -62,8 +62,9 @@ export class Display {
     private readonly ctx: RunContext,
     style: Style,
   ) {
-    // -vv's lines are written as they come: the live view would hold them until it ends.
-    this.live = showsLive(ctx.mode, style) && !ctx.options.sshDebug;
+    // -vv's lines are written as they come: the live view would hold them until it ends. And
+    // listr2's live renderer never hands events to the logger, which writes --log-file.
+    this.live = showsLive(ctx.mode, style) && !ctx.options.sshDebug && !ctx.mode.log;
   }
 
   /** Options for `new Listr`. */
@@ -74,6 +75,7 @@ export class Display {
   /** A shared step's progress: where a host's goes (under its line, or on stderr); not with --quiet. */
   stepProgress(task: Wrapper): (text: string) => void {
     return (text) => {
+      this.ctx.mode.log?.line(text);
       if (!this.ctx.mode.quiet) task.output = this.live ? text : `${STDERR_LINE}${text}`;
     };
   }
@@ -104,6 +106,8 @@ export class Display {
     return {
       output,
       progress: (text) => {
+        // What is done on the host, step by step: what the log file of a night's run is for.
+        ctx.mode.log?.line(`${host.name}: ${text}`);
         if (!ctx.mode.quiet) output(text, 'stderr', true, text);
       },
       verboseLines: ctx.mode.verbose ? (stream, lines, endsLine) => output(lines, stream, endsLine) : undefined,

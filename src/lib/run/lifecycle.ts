@@ -75,21 +75,47 @@ export function report(options: GlobalOptions, mode: OutputMode, command: string
   const text = rendererFor(options, outputWidth()).render({ ...result, command });
   if (text !== undefined) process.stdout.write(`${text}\n`);
   if (result.error) mode.log?.line(`error: ${formatError(result.error)}`);
-  mode.log?.line(`exit ${result.exitCode}`);
+  endLog(mode, result.exitCode);
   process.exitCode = result.exitCode;
+}
+
+/** The log file's last line; and if it stopped taking lines mid-run, the run says so. */
+function endLog(mode: OutputMode, exitCode: number): void {
+  mode.log?.line(`exit ${exitCode}`);
+  if (mode.log?.failed) process.stderr.write(`note: the log file stopped taking lines: ${mode.log.failed}\n`);
+}
+
+/** A run stopped before its report (no inventory, a bug): its log file still says how it ended. */
+async function loggingEarlyStops(mode: OutputMode, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    mode.log?.line(`error: ${formatError(error)}`);
+    endLog(mode, error instanceof ChatonError ? error.exitCode : ExitCode.failed);
+    throw error;
+  }
 }
 
 /** Runs a command that only reads the inventory. */
 export async function runLocal(cmd: Command, body: (options: GlobalOptions) => Promise<CommandResult>): Promise<void> {
   const options = globalOptions(cmd);
   const mode = outputMode(options, process.env);
-  report(options, mode, commandName(cmd), await body(options));
+  await loggingEarlyStops(mode, async () => report(options, mode, commandName(cmd), await body(options)));
 }
 
 /** Runs a command that works on hosts: builds the context, handles Ctrl-C, audits, reports. */
 export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise<CommandResult>): Promise<void> {
   const options = globalOptions(cmd);
   const mode = outputMode(options, process.env);
+  await loggingEarlyStops(mode, () => runOnHosts(cmd, options, mode, body));
+}
+
+async function runOnHosts(
+  cmd: Command,
+  options: GlobalOptions,
+  mode: OutputMode,
+  body: (ctx: RunContext) => Promise<CommandResult>,
+): Promise<void> {
   const inventory = await inventoryFor(options);
   const { RunContext } = await import('./context.js');
   const abort = new AbortController();
@@ -129,8 +155,12 @@ export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise
     try {
       result = await body(ctx);
     } catch (error) {
+      if (!(error instanceof ChatonError)) {
+        // A bug: whatever was changed until then is still recorded, locally and on the hosts.
+        await auditChanges(ctx, ExitCode.failed);
+        throw error;
+      }
       // A shared step failed before any host was touched: report it like any other result.
-      if (!(error instanceof ChatonError)) throw error;
       result = { exitCode: abort.signal.aborted ? ExitCode.interrupted : error.exitCode, hosts: [], error };
       process.stderr.write(`${paint.red('error:')} ${formatError(error)}\n`);
     }

@@ -5,18 +5,33 @@ import { UsageError } from './errors.js';
 import { timestamp } from './output.js';
 
 export class LogFile {
+  /** Why the file could no longer be written mid-run, once it could not: logging stops there. */
+  failed: string | undefined;
+
   constructor(readonly file: string) {}
 
-  /** One event on one line: line breaks inside it (a hint) are joined. */
+  /**
+   * One event on one line: line breaks inside it (a hint) are joined. A file that stops taking
+   * lines (a full disk) ends the log, never the run: the run says so at its end.
+   */
   line(text: string): void {
-    // Synchronous: the lines keep their order, and the last ones are written even on the way out.
+    if (this.failed) return;
+    try {
+      this.#append(text);
+    } catch (error) {
+      this.failed = (error as Error).message;
+    }
+  }
+
+  // Synchronous: the lines keep their order, and the last ones are written even on the way out.
+  #append(text: string): void {
     appendFileSync(this.file, `${timestamp()} ${text.replace(/\s*\n\s*/g, ' ')}\n`, { mode: 0o600 });
   }
 
   /** The run's first line: a file that cannot be written stops it before anything is done. */
   start(argv: string[]): void {
     try {
-      this.line(`start: ${argv.join(' ')}`);
+      this.#append(`start: ${argv.join(' ')}`);
     } catch (error) {
       const hint = 'give a file you may write to, e.g. --log-file ~/chaton.log';
       throw new UsageError(`cannot write the log file ${this.file}: ${(error as Error).message}`, hint);

@@ -11,7 +11,7 @@ export interface OutputMode {
   /** A person is watching: live progress can redraw and questions can be asked. */
   interactive: boolean;
   /** --log-file: every progress line goes there too, plain and timestamped. */
-  log?: { line(text: string): void };
+  log?: { line(text: string): void; readonly failed: string | undefined };
 }
 
 /**
