@@ -177,8 +177,9 @@ function unknownCommand(program: Command, words: string[]): UsageError | undefin
       if (option && (option.required || option.optional)) i++;
       continue;
     }
-    // A command without subcommands takes the rest as its arguments.
-    if (command.commands.length === 0) return undefined;
+    // A command without subcommands takes the rest as its arguments; `help` (commander's own,
+    // not in the list) takes the command to explain.
+    if (command.commands.length === 0 || word === 'help') return undefined;
     const sub = command.commands.find((candidate) => candidate.name() === word);
     if (!sub) {
       // As --help lists them: not the hidden ones (__complete), without help's own pseudo-command.

@@ -236,6 +236,12 @@ describe('help at a terminal and in a pipe', () => {
     assert.match(typo.stderr, /did you mean chaton inventory check\?/);
   });
 
+  it('takes `chaton help <command>`, which --help lists', () => {
+    const run = chaton(['help', 'exec']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Usage: chaton exec /);
+  });
+
   it('lists the global options in every subcommand help, its examples use them', () => {
     const run = chaton(['inventory', 'check', '--help']);
     assert.match(run.stdout, /Global Options:\n(.*\n)*\s+-i, --inventory <file>/);

@@ -60,6 +60,20 @@ describe('--from-ssh-config', () => {
     );
   });
 
+  it('takes a [ in a Host pattern literally, and `Host * !x` is not every host', () => {
+    const text = 'Host * !legacy\n  User sysop\nHost web[1]\n  HostName 10.0.0.1\nHost legacy\n  HostName 10.0.0.2\n';
+    const lines = new Map([['/x/config', sshConfigLines(text, '/x/config')]]);
+    const site = importSshConfig({ main: '/x/config', lines, included: new Map() });
+    assert.deepEqual(
+      site.hosts.map(({ name, user }) => [name, user]),
+      [
+        ['web[1]', 'sysop'],
+        ['legacy', undefined],
+      ],
+    );
+    assert.deepEqual(site.defaults, {});
+  });
+
   it('a bad Port is an error at its file:line:col', () => {
     const lines = sshConfigLines('Host a\n  Port 99999\n', '/x/config');
     const files = { main: '/x/config', lines: new Map([['/x/config', lines]]), included: new Map() };
@@ -127,12 +141,31 @@ describe('--from-ansible', () => {
     );
   });
 
-  it('--bastion replaces the guessed bastion', () => {
+  it('--bastion replaces the guessed bastion; the jump host guessed stays a host', () => {
     const inventory = load(importedInventory(fixture('hosts.yaml'), '198.51.100.7'));
     assert.deepEqual(
       inventory.bastions.map((b) => [b.name, b.address]),
       [['bastion', '198.51.100.7']],
     );
+    assert.ok(inventory.hosts.some((h) => h.name === 'jump' && h.address === '203.0.113.10'));
+  });
+
+  it('INI: a # outside quotes starts a comment, as in Ansible', () => {
+    const site = importAnsible("[web]\nweb1 ansible_host=10.0.0.1  # primary\nweb2 ansible_user='a # b'\n", '/x/hosts');
+    assert.deepEqual(
+      site.hosts.map(({ name, address, user }) => [name, address, user]),
+      [
+        ['web1', '10.0.0.1', undefined],
+        ['web2', 'web2', 'a # b'],
+      ],
+    );
+  });
+
+  it('a host reached through a ProxyCommand is never written as reached directly', () => {
+    const proxied = `[web]\nweb1 ansible_ssh_common_args='-o ProxyCommand="ssh -W %h:%p gw"'\n`;
+    const [web1] = importAnsible(proxied, '/x/hosts').hosts;
+    assert.equal(web1!.jumps, undefined);
+    assert.doesNotMatch(importedInventory(importAnsible(proxied, '/x/hosts')), /direct: true/);
   });
 
   it('a bad line is an error at its file:line:col', () => {

@@ -52,8 +52,13 @@ export function expandHostRange(pattern: string, at: (message: string) => Error)
   return names;
 }
 
-/** `key=value key2='a b'` as Ansible's INI reads it (shell-like quotes). */
-function iniVars(text: string, at: (col: number, message: string) => Error): Vars {
+/**
+ * `key=value key2='a b'` as Ansible's INI reads it: shell-like quotes, and a `#` outside them
+ * starts a comment (its ini plugin splits host lines with shlex, comments on).
+ */
+function iniVars(line: string, at: (col: number, message: string) => Error): Vars {
+  const comment = /^(?:[^'"#]|"[^"]*"|'[^']*')*?(\s#|^#)/.exec(line);
+  const text = comment ? line.slice(0, comment.index + comment[0].length - 1) : line;
   const vars: Vars = new Map();
   for (const match of text.matchAll(/(\S+?)=("[^"]*"|'[^']*'|\S*)/g)) {
     vars.set(match[1]!, match[2]!.replace(/^(["'])(.*)\1$/, '$2'));
@@ -290,14 +295,15 @@ export function importAnsible(text: string, file: string): ImportedSite {
     });
     if (!vars.has('ansible_host') && !vars.has('ansible_ssh_host'))
       notes.push('no ansible_host: its name is its address');
-    if (/ProxyCommand/i.test(vars.get('ansible_ssh_common_args') ?? ''))
-      notes.push('ProxyCommand is not imported (check)');
+    // Reached through something else than a jump: not known, never "directly".
+    const proxyCommand = /ProxyCommand/i.test(vars.get('ansible_ssh_common_args') ?? '');
+    if (proxyCommand) notes.push('ProxyCommand is not imported (check)');
     const become = vars.get('ansible_become');
     return {
       ...endpointOf(name),
       name,
       ...(become !== undefined && TRUE.test(become) ? { become: true } : {}),
-      jumps: jumps ?? [],
+      jumps: jumps ?? (proxyCommand ? undefined : []),
       notes,
     };
   });

@@ -92,7 +92,7 @@ async function expandGlob(pattern: string): Promise<string[]> {
       found = found.map((dir) => path.join(dir, part));
       continue;
     }
-    const matcher = globRegExp(part);
+    const matcher = globRegExp(part, true);
     const next: string[] = [];
     for (const dir of found) {
       const entries = await readdir(dir).catch(() => [] as string[]);
@@ -105,10 +105,10 @@ async function expandGlob(pattern: string): Promise<string[]> {
   return found;
 }
 
-/** ssh's patterns: `*` any text, `?` one character; for Include, also `[...]` as in glob(3). */
-function globRegExp(pattern: string): RegExp {
+/** ssh's patterns: `*` any text, `?` one character; for Include (`classes`), also `[...]` as in glob(3). */
+function globRegExp(pattern: string, classes = false): RegExp {
   const body = pattern
-    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(classes ? /[.+^${}()|\\]/g : /[.+^${}()|\\[\]]/g, '\\$&')
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
@@ -215,7 +215,10 @@ export function importSshConfig(files: SshConfigFiles): ImportedSite {
     return { name, ...endpoint(name), jumps: jumpsOf(name, hostNotes), notes: hostNotes };
   });
   const everyHost = settings.filter(
-    ({ block }) => block === null || (block.kind === 'host' && block.patterns.includes('*')),
+    // `Host * !foo` is not every host: foo would get a default it does not have.
+    ({ block }) =>
+      block === null ||
+      (block.kind === 'host' && block.patterns.includes('*') && !block.patterns.some((p) => p.startsWith('!'))),
   );
   const defaultOf = (keyword: string) => everyHost.find(({ line }) => line.keyword === keyword)?.line.args[0];
   const defaultPort = defaultOf('port');

@@ -27,7 +27,10 @@ const plain = (values: Record<string, unknown>) =>
 /** The chaton inventory text of `site`; `bastion` (an address) replaces the one guessed. */
 export function importedInventory(site: ImportedSite, bastion?: string): string {
   const chain = mostUsedChain(site.hosts);
-  const bastionNames = new Set((chain ?? []).flatMap((hop) => (hop.name ? [hop.name] : [])));
+  // The guessed jump host becomes the bastion, so it leaves hosts:; with --bastion it stays there.
+  const bastionNames = new Set(
+    bastion === undefined ? (chain ?? []).flatMap((hop) => (hop.name ? [hop.name] : [])) : [],
+  );
   const notes = [...site.notes];
   const seen = new Map<string, string>();
   const hosts = site.hosts.filter((host) => {

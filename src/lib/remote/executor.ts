@@ -277,6 +277,8 @@ export class Executor {
         { urgent: true },
       );
       const ended = await Promise.race([killer.done, delay(STOP_WAIT_MS)]);
+      // A kill that did not answer in time keeps no channel open.
+      if (ended === undefined) killer.close();
       return ended?.code === 0;
     } catch {
       return false; // the connection may be gone already

@@ -144,8 +144,8 @@ export async function runPhases(ctx: RunContext, phases: Phase[], style: Style):
         return [
           {
             title: 'Confirm',
-            // Dry-run changes nothing: there is nothing to agree to.
-            skip: () => ctx.options.dryRun,
+            // Dry-run changes nothing: there is nothing to agree to; after Ctrl-C, nothing follows.
+            skip: () => ctx.options.dryRun || ctx.signal.aborted,
             task: async (_, task: Wrapper) => {
               const question = phase.question();
               if (question === undefined) task.skip('nothing to confirm: nothing would change');
