@@ -92,6 +92,14 @@ describe('Executor.run', () => {
     assert.equal(result.stdout.toString(), 'out\n');
   });
 
+  it('finds the process-group line after a line the login shell left without its end', async () => {
+    const connection = new ScriptedConnection([
+      () => ({ stderr: ['motd without newline', marker(8), 'real error\n'], exit: { code: 0 } }),
+    ]);
+    const result = await executorFor(connection).run(pve1, command('true'), { kind: 'probe' });
+    assert.equal(result.stderr.toString(), 'motd without newline\nreal error\n');
+  });
+
   it('passes on what a noisy login shell prints before the process-group line', async () => {
     const connection = new ScriptedConnection([
       () => ({ stderr: ['bashrc says hi\n', marker(7), 'real error\n'], exit: { code: 0 } }),

@@ -78,7 +78,8 @@ const STDERR_HEAD = 16 * 1024;
 const MAX_LINE = 64 * 1024;
 /** How long a stop waits for the command's process-group line. */
 const STOP_WAIT_MS = 2000;
-const MARKER_LINE = new RegExp(`^${PROCESS_GROUP_MARKER} (\\d+)$`);
+/** At the end of a line: a login shell's rc file may have printed a line without its end before it. */
+const MARKER_LINE = new RegExp(`${PROCESS_GROUP_MARKER} (\\d+)$`);
 /**
  * sudo -n refusing to ask for a password, in English and in French (the words of sudo 1.9.13's
  * fr catalogues, as Debian 12 prints them under LANG=fr_FR.UTF-8: hosts speak their own locale).
@@ -329,7 +330,10 @@ class ProcessGroupReader {
       if (match) {
         this.#settle(Number(match[1]));
         this.#head = null;
-        return (data.length > newline + 1 ? this.pass(data.subarray(newline + 1)) : true) && accepted;
+        // What came before it on its line is the rc file's: passed on, with its line ended.
+        const before = match.index > 0 ? this.pass(Buffer.concat([data.subarray(0, match.index), NEWLINE])) : true;
+        const rest = data.length > newline + 1 ? this.pass(data.subarray(newline + 1)) : true;
+        return before && rest && accepted;
       }
       // Something the login shell printed before our line (a noisy .bashrc): it is the command's.
       accepted = this.pass(data.subarray(0, newline + 1)) && accepted;
@@ -351,6 +355,8 @@ class ProcessGroupReader {
     this.#settle(undefined);
   }
 }
+
+const NEWLINE = Buffer.from('\n');
 
 function delay(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());

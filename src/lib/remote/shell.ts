@@ -119,7 +119,8 @@ const RUN_FROM_STDIN = '(eval "$(cat)" </dev/null)';
 
 /**
  * The longest command chaton puts in the session request. sshd hands the request to the login
- * shell as one argument, which Linux caps at 128 KiB; the rest of the line needs about 1 KiB.
+ * shell as one argument, which Linux caps at 128 KiB; the rest of the line (the audit trailer,
+ * its command line cut to 800 characters, quoted) stays under 8 KiB.
  */
 export const MAX_ARGV_COMMAND = 120 * 1024;
 

@@ -146,11 +146,6 @@ function drained(): Promise<void> {
   ).then(() => {});
 }
 
-/**
- * Progress lines go to stderr; remote output (the OUTPUT level) to stdout as it is, except
- * with --json. Without a terminal, progress lines start with a timestamp and name their level
- * in words ([COMPLETED], [FAILED]) rather than with symbols.
- */
 /** listr2's own line for an event, `[COMPLETED] pve1: ...`, without writing it anywhere. */
 class WordsFormat extends ListrLogger {
   line(level: ListrLogLevels, message: string | any[], options?: LoggerFieldOptions): string {
@@ -158,6 +153,11 @@ class WordsFormat extends ListrLogger {
   }
 }
 
+/**
+ * Progress lines go to stderr; remote output (the OUTPUT level) to stdout as it is, except
+ * with --json. Without a terminal, progress lines start with a timestamp and name their level
+ * in words ([COMPLETED], [FAILED]) rather than with symbols.
+ */
 class ChatonLogger extends ListrLogger {
   /** The log file names each level in words, whatever the terminal shows. */
   readonly #inWords = new WordsFormat({ useIcons: false });

@@ -86,8 +86,11 @@ export class Connection {
           new ConnectionError(
             this.endpoint.name,
             `${where(this.endpoint)}: cannot open a session: ${message}`,
-            `sshd's MaxSessions may be lower than ssh.max_sessions (${this.endpoint.ssh.maxSessions}): ` +
-              'lower it in the inventory',
+            // sshd refuses a session beyond its MaxSessions with "open failed"; other failures say why.
+            /open failed/i.test(message)
+              ? `sshd's MaxSessions may be lower than ssh.max_sessions (${this.endpoint.ssh.maxSessions}): ` +
+                  'lower it in the inventory'
+              : `the log of sshd on ${this.endpoint.name} says why`,
           ),
         );
       };
