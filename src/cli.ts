@@ -134,23 +134,28 @@ async function reportFailure(program: Command, words: string[], error: unknown):
 }
 
 /**
- * The subcommand the words name and whether they ask for --json, read without commander: it
- * failed on them. The value of an option that takes one is skipped (`-i inventory` names a file).
+ * The command line read without commander (it may have failed on it, or would mishandle it):
+ * the subcommand the words name, whether they ask for --json, and a command word that names no
+ * command, if one does. The value of an option that takes one is skipped (`-i FILE`). A
+ * command without subcommands takes the rest as its arguments; so does `help` (commander's own).
  */
-function invocation(program: Command, words: string[]): { command: Command; json: boolean } {
+function invocation(program: Command, words: string[]): { command: Command; json: boolean; unknown?: string } {
   let command = program;
   let json = false;
+  let unknown: string | undefined;
   for (let i = 0; i < words.length && words[i] !== '--'; i++) {
     const word = words[i]!;
     if (word.startsWith('-')) {
       json ||= word === '--json';
       const option = optionsOf(command).find((o) => o.long === word || o.short === word);
       if (option && (option.required || option.optional)) i++;
-    } else {
-      command = command.commands.find((sub) => sub.name() === word) ?? command;
+    } else if (unknown === undefined && command.commands.length > 0 && word !== 'help') {
+      const sub = command.commands.find((candidate) => candidate.name() === word);
+      if (sub) command = sub;
+      else unknown = word;
     }
   }
-  return { command, json };
+  return { command, json, ...(unknown !== undefined ? { unknown } : {}) };
 }
 
 /** The options a command accepts: its own and those of the commands above it. */
@@ -169,35 +174,20 @@ function quietOnClosedOutput(error: NodeJS.ErrnoException): void {
  * --help` and exit 0, so it is refused here first, with the closest command as a suggestion.
  */
 function unknownCommand(program: Command, words: string[]): UsageError | undefined {
-  let command = program;
-  for (let i = 0; i < words.length && words[i] !== '--'; i++) {
-    const word = words[i]!;
-    if (word.startsWith('-')) {
-      const option = optionsOf(command).find((o) => o.long === word || o.short === word);
-      if (option && (option.required || option.optional)) i++;
-      continue;
-    }
-    // A command without subcommands takes the rest as its arguments; `help` (commander's own,
-    // not in the list) takes the command to explain.
-    if (command.commands.length === 0 || word === 'help') return undefined;
-    const sub = command.commands.find((candidate) => candidate.name() === word);
-    if (!sub) {
-      // As --help lists them: not the hidden ones (__complete), without help's own pseudo-command.
-      const visible = command
-        .createHelp()
-        .visibleCommands(command)
-        .filter((sub) => command.commands.includes(sub));
-      const names = visible.map((candidate) => candidate.name());
-      const closest = suggest(word, names);
-      const where = command === program ? 'chaton' : `chaton ${command.name()}`;
-      const hint = closest
-        ? `did you mean ${where} ${closest}? (${where} --help lists them)`
-        : `${where} --help lists them`;
-      return new UsageError(`unknown command '${word}' (${where} has: ${names.join(', ')})`, hint);
-    }
-    command = sub;
-  }
-  return undefined;
+  const { command, unknown } = invocation(program, words);
+  if (unknown === undefined) return undefined;
+  // As --help lists them: not the hidden ones (__complete), without help's own pseudo-command.
+  const visible = command
+    .createHelp()
+    .visibleCommands(command)
+    .filter((sub) => command.commands.includes(sub));
+  const names = visible.map((candidate) => candidate.name());
+  const closest = suggest(unknown, names);
+  const where = command === program ? 'chaton' : `chaton ${command.name()}`;
+  const hint = closest
+    ? `did you mean ${where} ${closest}? (${where} --help lists them)`
+    : `${where} --help lists them`;
+  return new UsageError(`unknown command '${unknown}' (${where} has: ${names.join(', ')})`, hint);
 }
 
 function exitCodeOf(error: unknown): number {

@@ -16,7 +16,7 @@ export const LOGIN_SHELL = '/bin/bash';
 export const FIRST_UID = 1000;
 export const LAST_UID = 59999;
 
-export interface FileState {
+interface FileState {
   mode: number;
   owner: string;
   /** As stat names it: "regular file", "directory", "symbolic link"... */

@@ -51,7 +51,7 @@ export function parsePublicKeyLine(text: string): { line: string; type: string; 
 }
 
 /** RSA below this is refused (NIST SP 800-57: 2048 bits only until 2030). */
-export const MIN_RSA_BITS = 3072;
+const MIN_RSA_BITS = 3072;
 
 /** The key and where it came from, for messages: `--key 2 (~/.ssh/id.pub)`. */
 function origin(index: number, value: string, isFile: boolean): string {

@@ -53,7 +53,7 @@ export function withStdin(cmd: RemoteCommand, stdin: RemoteCommand['stdin']): Re
   return { ...cmd, stdin };
 }
 
-export function isShellText(script: Script): script is ShellText {
+function isShellText(script: Script): script is ShellText {
   return 'shellText' in script;
 }
 
@@ -122,7 +122,7 @@ const RUN_FROM_STDIN = '(eval "$(cat)" </dev/null)';
  * shell as one argument, which Linux caps at 128 KiB; the rest of the line (the audit trailer,
  * its command line cut to 800 characters, quoted) stays under 8 KiB.
  */
-export const MAX_ARGV_COMMAND = 120 * 1024;
+const MAX_ARGV_COMMAND = 120 * 1024;
 
 export interface SessionCommand {
   /** The session's command line, for the login shell of the account chaton logs in as. */

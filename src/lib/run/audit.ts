@@ -19,7 +19,7 @@ export interface AuditRecord {
 }
 
 /** `$XDG_STATE_HOME/chaton`, by default `~/.local/state/chaton`. */
-export function stateDirectory(env: NodeJS.ProcessEnv): string {
+function stateDirectory(env: NodeJS.ProcessEnv): string {
   const base =
     env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME)
       ? env.XDG_STATE_HOME

@@ -14,7 +14,7 @@ import { LogFile } from './log-file.js';
 import { outputWidth } from './text.js';
 import { commandName, rendererFor } from './report.js';
 
-export function globalOptions(cmd: Command): GlobalOptions {
+function globalOptions(cmd: Command): GlobalOptions {
   const raw = cmd.optsWithGlobals();
   const concurrencyText = String(raw.concurrency ?? 32);
   const concurrency = Number(concurrencyText);
@@ -45,7 +45,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
 }
 
 /** Decides colour and interactivity once, before anything that prints is loaded. */
-export function outputMode(options: GlobalOptions, env: NodeJS.ProcessEnv): OutputMode {
+function outputMode(options: GlobalOptions, env: NodeJS.ProcessEnv): OutputMode {
   // Progress goes to stderr and reports to stdout: colour only when both are terminals.
   const colour = wantsColour(options.color, env, process.stdout.isTTY === true && process.stderr.isTTY === true);
   setColour(colour);

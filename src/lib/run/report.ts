@@ -8,7 +8,7 @@ import { paint, table, type Cell } from './output.js';
 import { wrap } from './text.js';
 
 /** The version of the JSON envelope: raised when a field changes meaning or goes away, not when one is added. */
-export const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 1;
 
 /** An error as JSON: what went wrong, and the next step for the operator (null when there is none). */
 export interface ErrorReport {
@@ -94,7 +94,7 @@ export const jsonRenderer: Renderer = {
 };
 
 /** For a person: tables and failures fitted to `width` columns, blocks apart by a blank line. */
-export function textRenderer(width: number): Renderer {
+function textRenderer(width: number): Renderer {
   return {
     render: (report) =>
       report.view?.length ? report.view.map((block) => renderBlock(block, width)).join('\n\n') : undefined,
