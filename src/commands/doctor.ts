@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { Inventory } from '../lib/inventory/types.js';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
+import type { OutputMode } from '../lib/run/output.js';
 import type { HostEntry } from '../lib/run/report.js';
 import type { Check } from '../lib/ssh/doctor.js';
 import type { Identities } from '../lib/ssh/identities.js';
@@ -20,10 +21,12 @@ export function register(program: Command): void {
     .action(async (options: { reach?: boolean }, cmd: Command) => {
       const { inventoryFor, runLocal, runRemote } = await import('../lib/run/lifecycle.js');
       if (options.reach) {
-        await runRemote(cmd, (ctx) => doctor(ctx.inventory, ctx.env, ctx.identities, ctx));
+        await runRemote(cmd, (ctx) => doctor(ctx.inventory, ctx.env, ctx.identities, ctx.mode, ctx));
       } else {
         const { Identities } = await import('../lib/ssh/identities.js');
-        await runLocal(cmd, async (global) => doctor(await inventoryFor(global), process.env, new Identities()));
+        await runLocal(cmd, async (global, mode) =>
+          doctor(await inventoryFor(global), process.env, new Identities(), mode),
+        );
       }
     });
 }
@@ -33,11 +36,11 @@ async function doctor(
   inventory: Inventory,
   env: NodeJS.ProcessEnv,
   identities: Identities,
+  mode: OutputMode,
   ctx?: RunContext,
 ): Promise<CommandResult> {
-  const { localChecks } = await import('../lib/ssh/doctor.js');
   const { ExitCode } = await import('../lib/run/errors.js');
-  const checks = await localChecks(inventory, env, identities, askPassphrase);
+  const checks = await checkLocally(inventory, env, identities, mode);
   const localFailure = checks.some((c) => c.status === 'FAIL');
   const reached = ctx ? await reach(ctx) : undefined;
   const reachFailure = reached?.checks.some((c) => c.status === 'FAIL') === true;
@@ -52,17 +55,35 @@ async function doctor(
 }
 
 /**
- * A run asks for an encrypted key's passphrase at a terminal, so the doctor does too (it then
- * knows the passphrase works); without one, the key is skipped as a run would skip it.
+ * This machine's checks, as one step of a listr2 chain: a run asks for an encrypted key's
+ * passphrase at a terminal, through listr2's prompt, so the doctor does too (it then knows the
+ * passphrase works); without a terminal, the key is skipped as a run would skip it.
  */
-async function askPassphrase(file: string, retry: boolean): Promise<string | undefined> {
-  if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) return undefined;
-  const { password } = await import('@inquirer/prompts');
-  const { InterruptedError } = await import('../lib/run/errors.js');
-  const message = `${retry ? 'Wrong passphrase. ' : ''}Passphrase for ${file}`;
-  return password({ message, mask: true }, { output: process.stderr }).catch((error: Error) => {
-    throw error.name === 'ExitPromptError' ? new InterruptedError('interrupted at the question') : error;
-  });
+async function checkLocally(
+  inventory: Inventory,
+  env: NodeJS.ProcessEnv,
+  identities: Identities,
+  mode: OutputMode,
+): Promise<Check[]> {
+  const { Listr } = await import('listr2');
+  const { localChecks } = await import('../lib/ssh/doctor.js');
+  const { askPassphrase } = await import('../lib/run/prompts.js');
+  let checks: Check[] = [];
+  await new Listr(
+    [
+      {
+        title: "Check this machine's side",
+        task: async (_, task) => {
+          checks = await localChecks(inventory, env, identities, (file, retry) =>
+            askPassphrase(mode, task, file, retry),
+          );
+        },
+      },
+    ],
+    // Only a terminal can be asked anything; elsewhere the report says it all.
+    { renderer: mode.interactive ? 'default' : 'silent', exitOnError: true, registerSignalListeners: false },
+  ).run();
+  return checks;
 }
 
 /**

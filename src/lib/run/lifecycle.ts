@@ -97,10 +97,13 @@ async function loggingEarlyStops(mode: OutputMode, run: () => Promise<void>): Pr
 }
 
 /** Runs a command that only reads the inventory. */
-export async function runLocal(cmd: Command, body: (options: GlobalOptions) => Promise<CommandResult>): Promise<void> {
+export async function runLocal(
+  cmd: Command,
+  body: (options: GlobalOptions, mode: OutputMode) => Promise<CommandResult>,
+): Promise<void> {
   const options = globalOptions(cmd);
   const mode = outputMode(options, process.env);
-  await loggingEarlyStops(mode, async () => report(options, mode, commandName(cmd), await body(options)));
+  await loggingEarlyStops(mode, async () => report(options, mode, commandName(cmd), await body(options, mode)));
 }
 
 /** Runs a command that works on hosts: builds the context, handles Ctrl-C, audits, reports. */
