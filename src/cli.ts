@@ -13,6 +13,7 @@ import { register as registerInventoryShow } from './commands/inventory-show.js'
 import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
 import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
 import { registerSections } from './lib/inventory/sections.js';
+import { optionsOf, takesValue, visibleSubcommands } from './lib/program-tree.js';
 import { suggest } from './lib/inventory/suggest.js';
 import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError, UsageError } from './lib/run/errors.js';
 import { outputWidth, reflowHelp } from './lib/run/text.js';
@@ -148,7 +149,7 @@ function invocation(program: Command, words: string[]): { command: Command; json
     if (word.startsWith('-')) {
       json ||= word === '--json';
       const option = optionsOf(command).find((o) => o.long === word || o.short === word);
-      if (option && (option.required || option.optional)) i++;
+      if (option && takesValue(option)) i++;
     } else if (unknown === undefined && command.commands.length > 0 && word !== 'help') {
       const sub = command.commands.find((candidate) => candidate.name() === word);
       if (sub) command = sub;
@@ -156,13 +157,6 @@ function invocation(program: Command, words: string[]): { command: Command; json
     }
   }
   return { command, json, ...(unknown !== undefined ? { unknown } : {}) };
-}
-
-/** The options a command accepts: its own and those of the commands above it. */
-function optionsOf(command: Command): Option[] {
-  const all: Option[] = [];
-  for (let at: Command | null = command; at; at = at.parent) all.push(...at.options);
-  return all;
 }
 
 function quietOnClosedOutput(error: NodeJS.ErrnoException): void {
@@ -176,12 +170,7 @@ function quietOnClosedOutput(error: NodeJS.ErrnoException): void {
 function unknownCommand(program: Command, words: string[]): UsageError | undefined {
   const { command, unknown } = invocation(program, words);
   if (unknown === undefined) return undefined;
-  // As --help lists them: not the hidden ones (__complete), without help's own pseudo-command.
-  const visible = command
-    .createHelp()
-    .visibleCommands(command)
-    .filter((sub) => command.commands.includes(sub));
-  const names = visible.map((candidate) => candidate.name());
+  const names = visibleSubcommands(command).map((candidate) => candidate.name());
   const closest = suggest(unknown, names);
   const where = command === program ? 'chaton' : `chaton ${command.name()}`;
   const hint = closest

@@ -3,7 +3,8 @@
 // with the command line up to the cursor; it prints one candidate a line, or FILES for the
 // shell's own file names. Inventory names come from the inventory found as every command finds
 // it; nothing touches the network.
-import type { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { optionsOf, takesValue } from './program-tree.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -39,17 +40,6 @@ export function splitLine(line: string): string[] {
   }
   words.push(word);
   return words;
-}
-
-/** The options a command accepts as its --help lists them: its own (--help too), then the global ones. */
-function optionsOf(command: Command): Option[] {
-  const all = command.createHelp().visibleOptions(command);
-  for (let at = command.parent; at; at = at.parent) all.push(...at.options.filter((o) => !o.hidden));
-  return all;
-}
-
-function takesValue(option: Option): boolean {
-  return option.required || option.optional;
 }
 
 /** The candidates for the value of an option or an argument, by its choices or its placeholder. */

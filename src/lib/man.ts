@@ -1,6 +1,7 @@
 // chaton(1), the man page, written from the same program tree and help texts as --help: a
 // command, an option or an example added there is in the man page at the next build.
 import type { Command, Help } from 'commander';
+import { visibleSubcommands } from './program-tree.js';
 import { EXIT_CODE_TABLE } from './run/errors.js';
 
 /** Text as roff shows it: backslashes and hyphens escaped, no line read as a request. */
@@ -9,9 +10,6 @@ function escape(text: string): string {
 }
 
 /** The subcommands a --help lists: not the hidden ones, not help's own pseudo-command. */
-function subcommandsOf(command: Command, help: Help): Command[] {
-  return help.visibleCommands(command).filter((sub) => command.commands.includes(sub));
-}
 
 /** What a command's --help prints after its options (examples, targets, exit codes), unwrapped. */
 function helpAfter(command: Command): string {
@@ -38,7 +36,7 @@ function preformatted(text: string): string[] {
 }
 
 function commandSection(command: Command, help: Help, names: string[]): string[] {
-  const subcommands = subcommandsOf(command, help);
+  const subcommands = visibleSubcommands(command);
   const lines: string[] = [];
   if (command.registeredArguments.length > 0 || subcommands.length === 0 || command.options.length > 0) {
     const usage = `${names.join(' ')} ${help.commandUsage(command).split(' ').slice(names.length).join(' ')}`.trim();
@@ -54,7 +52,7 @@ function commandSection(command: Command, help: Help, names: string[]): string[]
 export function manPage(program: Command): string {
   const version = program.version() ?? '';
   const help = program.createHelp();
-  const commands = subcommandsOf(program, help);
+  const commands = visibleSubcommands(program);
   const description = escape(help.commandDescription(program));
   const lines = [
     `.TH CHATON 1 "" "chaton ${escape(version)}" "User Commands"`,
