@@ -83,6 +83,28 @@ function probeThenChange(log: string[]) {
 }
 
 describe('runPhases', () => {
+  it('tells a host an earlier phase counted as failed as that phase said, never as not started', async () => {
+    const { ctx } = fakeRun();
+    const rated = fanOutPhase({
+      title: 'Rate',
+      hosts,
+      work: async (host) => host.name.length,
+      failed: (length) => length > 3,
+      summary: (length) => `${length} letters is too long`,
+    });
+    await runPhases(ctx, [rated], 'live');
+    const after = fanOutPhase({
+      title: 'After',
+      hosts: () => rated.succeeded().map((s) => s.host),
+      work: async () => 1,
+    });
+    await runPhases(ctx, [after], 'live');
+    assert.match(
+      String(hostOutcomes(hosts, [rated], after).map((o) => (o.ok ? 'ok' : (o.error as Error).message))),
+      /^pve1: 4 letters is too long/,
+    );
+  });
+
   it('runs the phases in order, each fan-out on its hosts, and keeps every outcome', async () => {
     const log: string[] = [];
     const { ctx, audited } = fakeRun();

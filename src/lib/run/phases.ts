@@ -242,10 +242,15 @@ export function hostOutcomes<T>(
   last: FanOutPhase<T>,
 ): HostOutcome<T>[] {
   const lastOutcomes = new Map(last.outcomes.map((o) => [o.host.name, o]));
-  return hosts.map((host) => {
+  return hosts.map((host): HostOutcome<T> => {
     for (const phase of earlier) {
-      const failure = phase.outcomes.find((o) => o.host.name === host.name && !o.ok);
-      if (failure && !failure.ok) return failure;
+      const outcome = phase.outcomes.find((o) => o.host.name === host.name);
+      if (outcome && !outcome.ok) return outcome;
+      // Work that ended but that its phase counts as failed (its `failed` rule): told as it said it.
+      if (outcome && phase.failedOn(host)) {
+        const said = phase.spec.summary?.(outcome.value) ?? 'failed';
+        return { host, ok: false, error: new ChatonError(`${host.name}: ${said}`, ExitCode.failed) };
+      }
     }
     return (
       lastOutcomes.get(host.name) ?? {
