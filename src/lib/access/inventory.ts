@@ -79,8 +79,7 @@ const emailKind: ScalarKind<string> = {
 
 const proxmoxRoleKind: ScalarKind<string> = {
   expected: 'a Proxmox role name',
-  hint:
-    'a role of Proxmox VE such as PVEAdmin or PVEAuditor, or one of your own: ' + 'letters, digits, ".", "_" and "-"',
+  hint: 'a role of Proxmox VE such as PVEAdmin or PVEAuditor, or one of your own: letters, digits, ".", "_" and "-"',
   parse: matching(PROXMOX_ROLE),
 };
 

@@ -4,7 +4,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { ListrLogger, ListrLogLevels, ProcessOutput, type ListrTaskWrapper, type LoggerFieldOptions } from 'listr2';
 import type { RunContext } from './context.js';
 import type { Host } from '../inventory/types.js';
-import { paint, timestamp, type OutputMode } from './output.js';
+import { paint, plainLine, type OutputMode } from './output.js';
 
 /** What a host's work may do with its progress line. */
 export interface HostTask {
@@ -123,7 +123,7 @@ export class Display {
 export function progressLine(mode: OutputMode, unended: UnendedLines, text: string): void {
   mode.log?.line(text);
   const { lead } = unended.before(process.stderr);
-  process.stderr.write(`${lead}${mode.interactive ? '' : `${timestamp()} `}${text}\n`);
+  process.stderr.write(`${lead}${mode.interactive ? text : plainLine(text)}\n`);
 }
 
 /**
@@ -192,7 +192,7 @@ class ChatonLogger extends ListrLogger {
     const { lead } = this.unended.before(process.stderr);
     // Without a terminal, one line per event: a message's own line breaks (its hint) are joined,
     // or the closing bracket of a [FAILED: ...] line would stand alone on the next one.
-    this.process.toStderr(lead + (this.plain ? `${timestamp()} ${line.replace(/\s*\n\s*/g, ' ')}` : line));
+    this.process.toStderr(lead + (this.plain ? plainLine(line) : line));
   }
 }
 

@@ -168,7 +168,10 @@ async function runOnHosts(
       process.stderr.write(`${paint.red('error:')} ${formatError(error)}\n`);
     }
     const audit = await auditChanges(ctx, result.exitCode);
-    for (const notice of ctx.notices) process.stderr.write(`${paint.yellow('note:')} ${notice}\n`);
+    for (const notice of ctx.notices) {
+      process.stderr.write(`${paint.yellow('note:')} ${notice}\n`);
+      mode.log?.line(`note: ${notice}`);
+    }
     if (options.dryRun && !options.json) printPlan(ctx);
     // What every remote command adds to its own fields.
     const fields = {
@@ -178,7 +181,6 @@ async function runOnHosts(
       notices: ctx.notices,
       audit: audit ?? null,
     };
-    for (const notice of ctx.notices) mode.log?.line(`note: ${notice}`);
     report(options, mode, commandName(cmd), { ...result, fields });
   } finally {
     ctx.pool.closeAll();

@@ -2,7 +2,7 @@
 // terminal shows (as borgmatic and Ansible offer), so that a night's run can be read next morning.
 import { appendFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
-import { timestamp } from './output.js';
+import { plainLine } from './output.js';
 
 export class LogFile {
   /** Why the file could no longer be written mid-run, once it could not: logging stops there. */
@@ -25,7 +25,7 @@ export class LogFile {
 
   // Synchronous: the lines keep their order, and the last ones are written even on the way out.
   #append(text: string): void {
-    appendFileSync(this.file, `${timestamp()} ${text.replace(/\s*\n\s*/g, ' ')}\n`, { mode: 0o600 });
+    appendFileSync(this.file, `${plainLine(text)}\n`, { mode: 0o600 });
   }
 
   /** The run's first line: a file that cannot be written stops it before anything is done. */

@@ -119,6 +119,14 @@ function narrowed(natural: number[], floors: number[], room: number): number[] {
   return at(cap);
 }
 
+/**
+ * One event as cron and log files read it: a timestamp, then the event on one line (its own line
+ * breaks, a hint, are joined: a `[FAILED: ...]` bracket never closes alone on the next line).
+ */
+export function plainLine(text: string): string {
+  return `${timestamp()} ${text.replace(/\s*\n\s*/g, ' ')}`;
+}
+
 export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }

@@ -1,6 +1,6 @@
 // Waiting for a state to come: another run's lock released, and soon a node drained or a backup
 // check done. Always bounded, visible while it lasts, and ended at once by Ctrl-C.
-import { plural, timestamp } from './output.js';
+import { plainLine, plural } from './output.js';
 
 /** One look at the state: over, with a value; or what is still awaited, in words for people. */
 export type Polled<T> = { done: true; value: T } | { done: false; waiting: string };
@@ -53,7 +53,7 @@ export async function waitUntil<T>(wait: Wait<T>): Promise<T> {
     } else if (wait.live) {
       wait.progress(`${polled.waiting} (${duration(elapsed)} so far, ${bound})`);
     } else if (now - lastLine >= (wait.everyMs ?? EVERY_MS)) {
-      wait.progress(`${timestamp()} ${polled.waiting}: still waiting after ${duration(elapsed)} (${bound})`);
+      wait.progress(plainLine(`${polled.waiting}: still waiting after ${duration(elapsed)} (${bound})`));
       lastLine = now;
     }
     waiting = polled.waiting;
