@@ -15,10 +15,10 @@ import { register as registerSysadminOnboard } from './commands/sysadmin-onboard
 import { registerSections } from './lib/inventory/sections.js';
 import { optionsOf, takesValue, visibleSubcommands } from './lib/program-tree.js';
 import { suggest } from './lib/inventory/suggest.js';
-import { ChatonError, EXIT_CODE_TABLE, ExitCode, formatError, UsageError } from './lib/run/errors.js';
+import { ChatonError, ExitCode, exitCodeTable, formatError, UsageError } from './lib/run/errors.js';
 import { outputWidth, reflowHelp } from './lib/run/text.js';
 
-const EXIT_CODE_LINES = EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`);
+const EXIT_CODE_LINES = exitCodeTable().map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`);
 const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_LINES.join('\n')}`;
 
 export function buildProgram(): Command {

@@ -12,7 +12,9 @@ await ensureLabPackages();
 
 const here = (dir: string) => fileURLToPath(new URL(dir, import.meta.url));
 // Test files run two at a time: each integration file brings up its own small lab.
+// Messages are asserted in English unless a test asks for French (LC_ALL wins over LANG).
 const child = spawn(process.execPath, ['--test', '--test-concurrency=2', here('./unit/'), here('./integration/')], {
   stdio: 'inherit',
+  env: { ...process.env, LC_ALL: 'C.UTF-8' },
 });
 child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

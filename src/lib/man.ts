@@ -2,7 +2,7 @@
 // command, an option or an example added there is in the man page at the next build.
 import type { Command, Help } from 'commander';
 import { visibleSubcommands } from './program-tree.js';
-import { EXIT_CODE_TABLE } from './run/errors.js';
+import { exitCodeTable } from './run/errors.js';
 
 /** Text as roff shows it: backslashes and hyphens escaped, no line read as a request. */
 function escape(text: string): string {
@@ -69,7 +69,7 @@ export function manPage(program: Command): string {
     '.SH COMMANDS',
     ...commands.flatMap((command) => commandSection(command, help, ['chaton', command.name()])),
     '.SH EXIT STATUS',
-    ...EXIT_CODE_TABLE.flatMap(([code, meaning]) => ['.TP', `.B ${code}`, escape(meaning)]),
+    ...exitCodeTable().flatMap(([code, meaning]) => ['.TP', `.B ${code}`, escape(meaning)]),
     '.SH EXAMPLES',
     ...preformatted(helpAfter(program).split(/^Examples:\n/m)[1] ?? ''),
     '.SH SEE ALSO',

@@ -1,6 +1,7 @@
 // Exit codes are part of chaton's interface: cron jobs and monitoring read them.
 // The table is printed by `chaton --help` and copied in the README; keep the three in step.
 import { brief } from '../remote/shell.js';
+import { messages } from './messages.js';
 
 export const ExitCode = {
   ok: 0,
@@ -13,15 +14,18 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export const EXIT_CODE_TABLE: readonly [ExitCode, string][] = [
-  [ExitCode.ok, 'success (or nothing to do)'],
-  [ExitCode.failed, 'an operation failed on every target'],
-  [ExitCode.usage, 'usage or inventory error: nothing was changed'],
-  [ExitCode.refused, 'refused by a safety check (or not confirmed): nothing was changed'],
-  [ExitCode.partial, 'partial: some targets failed, the others were done'],
-  [ExitCode.connection, 'connection or host-key failure (bastion down, key changed or unknown)'],
-  [ExitCode.interrupted, 'interrupted (Ctrl-C or SIGTERM): what was done is reported'],
-];
+/** Each exit code and what it means, in the language of the moment. */
+export function exitCodeTable(): [ExitCode, string][] {
+  return [
+    [ExitCode.ok, messages.exitOk],
+    [ExitCode.failed, messages.exitFailed],
+    [ExitCode.usage, messages.exitUsage],
+    [ExitCode.refused, messages.exitRefused],
+    [ExitCode.partial, messages.exitPartial],
+    [ExitCode.connection, messages.exitConnection],
+    [ExitCode.interrupted, messages.exitInterrupted],
+  ];
+}
 
 /** An error meant for the operator: what went wrong, and what to do next. */
 export class ChatonError extends Error {
@@ -80,7 +84,7 @@ export class RemoteCommandError extends ChatonError {
 }
 
 function describeRemoteFailure(host: string, command: string, code: number | null, stderr: string): string {
-  const status = code === null ? 'was killed' : `exited with ${code}`;
+  const status = code === null ? messages.wasKilled : messages.exitedWith(code);
   const lastLine = stderr.trim().split('\n').pop();
   return `${host}: \`${brief(command)}\` ${status}${lastLine ? `: ${lastLine}` : ''}`;
 }
@@ -96,11 +100,7 @@ export class LostWhileRunningError extends ChatonError {
     named: string,
     lost: ConnectionError,
   ) {
-    super(
-      `${named}: connection lost while it ran (${lost.message}): its outcome is unknown`,
-      ExitCode.failed,
-      `look at ${host} before running it again: it may have run to its end (exec's end is in its syslog, tag chaton)`,
-    );
+    super(messages.lostWhileRunning(named, lost.message), ExitCode.failed, messages.lostWhileRunningHint(host));
   }
 }
 
@@ -115,12 +115,12 @@ export class VerificationError extends ChatonError {
     readonly problems: string[],
     hint?: string,
   ) {
-    super(`${host}: verification failed: ${problems.join('; ')}`, ExitCode.failed, hint);
+    super(messages.verificationFailed(host, problems.join('; ')), ExitCode.failed, hint);
   }
 }
 
 export class InterruptedError extends ChatonError {
-  constructor(message = 'interrupted') {
+  constructor(message = messages.interrupted) {
     super(message, ExitCode.interrupted);
   }
 }

@@ -1,0 +1,106 @@
+// Every human message has a French version, and each version says the same things: the values a
+// message is built from (a host, a file, a count) appear in both. The compiler already refuses an
+// entry without `fr`; this test reads what it cannot see.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { entriesOf, language, sameOnPurpose, type Entry, type Texts } from '../../src/lib/run/catalogue.js';
+
+// Compiled to dist/test/unit: the catalogues are compiled to dist/src, their sources are in src/.
+const DIST_SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
+
+const files = (root: string, suffix: string) =>
+  readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith(suffix));
+
+/** Each entry's texts, a function called with placeholders ⟦0⟧, ⟦1⟧... for its values. */
+function texts(entry: Entry): Texts {
+  if (typeof entry !== 'function') return entry;
+  const values = Array.from({ length: entry.length }, (_, i) => `⟦${i}⟧`);
+  return (entry as (...args: string[]) => Texts)(...values);
+}
+
+const placeholders = (text: string) => [...new Set(text.match(/⟦\d+⟧/g) ?? [])].sort();
+
+/** What is wrong with one entry, if anything. */
+function problems(name: string, entry: Entry): string[] {
+  let both: Texts;
+  try {
+    both = texts(entry);
+  } catch (error) {
+    return [`${name}: cannot be built from string values (${(error as Error).message})`];
+  }
+  const found: string[] = [];
+  if (!both.fr?.trim()) found.push(`${name}: no French text`);
+  else if (both.fr === both.en && !sameOnPurpose(both)) found.push(`${name}: the French text is the English one`);
+  if (placeholders(both.en).join() !== placeholders(both.fr ?? '').join()) {
+    found.push(`${name}: not the same values in both (en ${placeholders(both.en)}, fr ${placeholders(both.fr)})`);
+  }
+  for (const [lang, text] of Object.entries(both)) {
+    if (/\bundefined\b|\bNaN\b|\[object /.test(text)) found.push(`${name} (${lang}): ${text}`);
+  }
+  return found;
+}
+
+describe('the message catalogue', () => {
+  it('has, for every message of every catalogue, a French text saying the same things', async () => {
+    const catalogueFiles = files(DIST_SRC, 'messages.js');
+    assert.ok(catalogueFiles.length > 0, 'no messages.js was found under dist/src');
+    let count = 0;
+    const found: string[] = [];
+    for (const file of catalogueFiles) {
+      const module = (await import(path.join(DIST_SRC, file))) as Record<string, unknown>;
+      const catalogues = Object.entries(module).flatMap(([name, value]) => {
+        const entries = entriesOf(value);
+        return entries ? [[name, entries] as const] : [];
+      });
+      if (catalogues.length === 0) found.push(`src/${file}: exports no catalogue`);
+      for (const [exported, entries] of catalogues) {
+        for (const [key, entry] of Object.entries(entries)) {
+          count++;
+          found.push(...problems(`src/${file.replace(/\.js$/, '.ts')} ${exported}.${key}`, entry));
+        }
+      }
+    }
+    assert.deepEqual(found, []);
+    assert.ok(count > 0);
+  });
+
+  it('finds an entry without French, with French left in English, or dropping a value', () => {
+    const missing = { en: 'no key', fr: '' };
+    assert.deepEqual(problems('a', missing), ['a: no French text']);
+    assert.deepEqual(problems('b', { en: 'host down', fr: 'host down' }), ['b: the French text is the English one']);
+    const dropped = (host: string, file: string) => ({ en: `${host}: ${file} is missing`, fr: `${host} : absent` });
+    assert.deepEqual(problems('c', dropped), ['c: not the same values in both (en ⟦0⟧,⟦1⟧, fr ⟦0⟧)']);
+    const good = (host: string) => ({ en: `${host} is down`, fr: `${host} ne répond pas` });
+    assert.deepEqual(problems('d', good), []);
+  });
+
+  it('is only built in the files named messages.ts', () => {
+    const outside = files(SRC, '.ts').filter(
+      (file) =>
+        !file.endsWith('messages.ts') &&
+        !file.endsWith('catalogue.ts') &&
+        /\bcatalogue\(/.test(readFileSync(path.join(SRC, file), 'utf8')),
+    );
+    assert.deepEqual(outside, []);
+  });
+});
+
+describe('the language of messages', () => {
+  it('is read as gettext reads it: LC_ALL, LC_MESSAGES, LANG, then LANGUAGE unless the locale is C', () => {
+    assert.equal(language({}), 'en');
+    assert.equal(language({ LANG: 'fr_FR.UTF-8' }), 'fr');
+    assert.equal(language({ LANG: 'fr_CA' }), 'fr');
+    assert.equal(language({ LANG: 'fr' }), 'fr');
+    assert.equal(language({ LANG: 'fr_FR.UTF-8', LC_MESSAGES: 'C' }), 'en');
+    assert.equal(language({ LANG: 'fr_FR.UTF-8', LC_ALL: 'C.UTF-8' }), 'en');
+    assert.equal(language({ LANG: 'en_GB.UTF-8', LC_MESSAGES: 'fr_BE.UTF-8' }), 'fr');
+    assert.equal(language({ LANG: 'de_DE.UTF-8', LANGUAGE: 'fr:en' }), 'fr');
+    assert.equal(language({ LANG: 'fr_FR.UTF-8', LANGUAGE: 'en_US:fr' }), 'en');
+    assert.equal(language({ LANG: 'C', LANGUAGE: 'fr' }), 'en');
+    assert.equal(language({ LANG: 'fy_NL' }), 'en');
+  });
+});
