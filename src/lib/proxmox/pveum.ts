@@ -5,6 +5,7 @@
 import type { Change } from '../remote/changes.js';
 import type { Fact } from '../remote/facts.js';
 import { command } from '../remote/shell.js';
+import { messages } from './messages.js';
 
 export interface ProxmoxState {
   /** The user, if it exists; `enable` is 0 or 1 (absent means 1). */
@@ -75,7 +76,7 @@ export function proxmoxOnboardChanges(state: ProxmoxState, wanted: WantedProxmox
   const changes: Change[] = [];
   if (!state.user) {
     changes.push({
-      what: `create the Proxmox user ${userid}`,
+      what: messages.createUser(userid),
       command: command('pveum', 'user', 'add', userid, ...details, '--enable', '1'),
     });
   } else if (
@@ -85,13 +86,13 @@ export function proxmoxOnboardChanges(state: ProxmoxState, wanted: WantedProxmox
     (wanted.email !== undefined && state.user.email !== wanted.email)
   ) {
     changes.push({
-      what: `update the Proxmox user ${userid}${state.user.enable ? '' : ' (enable it)'}`,
+      what: state.user.enable ? messages.updateUser(userid) : messages.updateAndEnableUser(userid),
       command: command('pveum', 'user', 'modify', userid, ...details, '--enable', '1'),
     });
   }
   if (!state.rootRoles.includes(wanted.role)) {
     changes.push({
-      what: `give ${userid} the role ${wanted.role} on /`,
+      what: messages.giveRole(userid, wanted.role),
       command: command('pveum', 'acl', 'modify', '/', '--users', userid, '--roles', wanted.role),
     });
   }
@@ -104,7 +105,7 @@ export function proxmoxOffboardChanges(state: ProxmoxState, login: string): Chan
   const userid = proxmoxUser(login);
   return [
     {
-      what: `disable the Proxmox user ${userid}`,
+      what: messages.disableUser(userid),
       command: command('pveum', 'user', 'modify', userid, '--enable', '0'),
     },
   ];
