@@ -5,6 +5,7 @@ import { command, withStdin, type RemoteCommand } from '../remote/shell.js';
 import { RefusedError } from '../run/errors.js';
 import { FIRST_UID, keyBlob, LAST_UID, LOGIN_SHELL, NO_SHELL, type AccountState } from './account.js';
 import { epochDay } from './fields.js';
+import { messages } from './messages.js';
 import type { PublicKey } from './public-keys.js';
 import { installSudoers, sudoersContent, sudoersFile } from './sudo.js';
 
@@ -30,27 +31,23 @@ export function onboardChanges(host: string, state: AccountState, wanted: Wanted
   refuseSystemAccount(host, login, state);
   if (state.missingGroups.length) {
     throw new RefusedError(
-      `${host}: group ${state.missingGroups.join(', ')} does not exist there: nothing was changed on ${host}`,
-      `create it on ${host}, or leave it out of --groups`,
+      messages.missingGroups(host, state.missingGroups.join(', ')),
+      messages.missingGroupsHint(host),
     );
   }
-  for (const [file, what] of [
-    [state.sshDir, '~/.ssh'],
-    [state.keysFile, '~/.ssh/authorized_keys'],
+  for (const [file, name, hint] of [
+    [state.sshDir, '~/.ssh', messages.replaceLinkByDirectory],
+    [state.keysFile, '~/.ssh/authorized_keys', messages.replaceLinkByFile],
   ] as const) {
     if (file && file.type === 'symbolic link') {
-      throw new RefusedError(
-        `${host}: ${what} of ${login} is a symbolic link: chaton will not write through it, ` +
-          `nothing was changed on ${host}`,
-        `replace the link by a real ${what === '~/.ssh' ? 'directory' : 'file'} on ${host}`,
-      );
+      throw new RefusedError(messages.symbolicLink(host, name, login), hint(host));
     }
   }
   const shell = wanted.forwardingOnly ? NO_SHELL : LOGIN_SHELL;
   const changes: Change[] = [];
   if (!state.account) {
     changes.push({
-      what: `create the account ${login} (key-only${wanted.forwardingOnly ? ', no shell' : ''})`,
+      what: wanted.forwardingOnly ? messages.createForwardingAccount(login) : messages.createAccount(login),
       command: command(
         'useradd',
         '--create-home',
@@ -69,23 +66,23 @@ export function onboardChanges(host: string, state: AccountState, wanted: Wanted
     const options: string[] = [];
     const reasons: string[] = [];
     if (wanted.name !== undefined && state.account.name !== wanted.name)
-      (options.push('--comment', wanted.name), reasons.push('full name'));
+      (options.push('--comment', wanted.name), reasons.push(messages.updateFullName));
     const unusableShell = /(nologin|false)$/.test(state.account.shell);
     if (wanted.forwardingOnly ? state.account.shell !== NO_SHELL : unusableShell)
-      (options.push('--shell', shell), reasons.push(`shell ${shell}`));
+      (options.push('--shell', shell), reasons.push(messages.updateShell(shell)));
     // Locked (`!`) or empty: make it key-only, never restore an old password.
     if (!state.password || state.password.startsWith('!'))
-      (options.push('--password', '*'), reasons.push('unlock for key login'));
+      (options.push('--password', '*'), reasons.push(messages.updateUnlock));
     if (wanted.expires !== undefined && state.expireDay !== epochDay(wanted.expires))
-      (options.push('--expiredate', wanted.expires), reasons.push(`expires ${wanted.expires}`));
+      (options.push('--expiredate', wanted.expires), reasons.push(messages.updateExpires(wanted.expires)));
     else if (wanted.expires === undefined && state.expireDay !== undefined && state.expireDay <= today)
-      (options.push('--expiredate', ''), reasons.push('no longer expired'));
+      (options.push('--expiredate', ''), reasons.push(messages.updateNoLongerExpired));
     const missing = wanted.groups.filter((g) => !state.groups.includes(g));
     if (missing.length)
-      (options.push('--append', '--groups', missing.join(',')), reasons.push(`groups +${missing.join(',')}`));
+      (options.push('--append', '--groups', missing.join(',')), reasons.push(messages.updateGroups(missing.join(','))));
     if (options.length)
       changes.push({
-        what: `update the account ${login}: ${reasons.join(', ')}`,
+        what: messages.updateAccount(login, reasons.join(', ')),
         command: command('usermod', ...options, '--', login),
       });
   }
@@ -100,11 +97,11 @@ export function onboardChanges(host: string, state: AccountState, wanted: Wanted
   if (keysWanted !== joinLines(state.keyLines) || !keysOk) {
     if (state.sshDir && state.sshDir.owner !== login)
       changes.push({
-        what: `give ~/.ssh back to ${login}`,
+        what: messages.giveSshDirBack(login),
         command: command('chown', '-h', `${login}:`, '--', `${home}/.ssh`),
       });
     changes.push({
-      what: `write ~/.ssh/authorized_keys (${describeKeyChange(state.keyLines, wanted)})`,
+      what: messages.writeKeys(describeKeyChange(state.keyLines, wanted)),
       command: asUser(login, withStdin(command('sh', '-c', WRITE_KEYS, 'sh', `${home}/.ssh`), keysWanted)),
     });
   }
@@ -112,12 +109,12 @@ export function onboardChanges(host: string, state: AccountState, wanted: Wanted
   const sudo = wanted.sudo !== undefined && !wanted.forwardingOnly ? sudoersContent(login, wanted.sudo) : undefined;
   if (sudo !== undefined && state.sudoers !== sudo) {
     changes.push({
-      what: `allow sudo: ${sudoersFile(login)} (checked with visudo first)`,
+      what: messages.allowSudo(sudoersFile(login)),
       command: installSudoers(login, sudo),
     });
   } else if (sudo === undefined && state.sudoers !== undefined) {
     changes.push({
-      what: `remove sudo: ${sudoersFile(login)}`,
+      what: messages.removeSudo(sudoersFile(login)),
       command: command('rm', '-f', '--', sudoersFile(login)),
     });
   }
@@ -132,7 +129,7 @@ export function offboardChanges(host: string, state: AccountState, login: string
     const home = state.account.home;
     if (!state.password?.startsWith('!') || state.expireDay !== 1) {
       changes.push({
-        what: `lock ${login} (password locked, account expired)`,
+        what: messages.lockAccount(login),
         command: command('usermod', '--lock', '--expiredate', '1', '--', login),
       });
     }
@@ -148,13 +145,16 @@ export function offboardChanges(host: string, state: AccountState, login: string
             (f): f is string => !!f,
           );
     if (keyFiles.length)
-      changes.push({ what: `remove ${login}'s keys`, command: asUser(login, command('rm', '-f', '--', ...keyFiles)) });
+      changes.push({
+        what: messages.removeKeys(login),
+        command: asUser(login, command('rm', '-f', '--', ...keyFiles)),
+      });
   } else if (state.processes > 0) {
     changes.push(endProcesses(login, state.processes));
   }
   if (state.sudoers !== undefined)
     changes.push({
-      what: `remove sudo: ${sudoersFile(login)}`,
+      what: messages.removeSudo(sudoersFile(login)),
       command: command('rm', '-f', '--', sudoersFile(login)),
     });
   if (removeHome && state.account && state.home) {
@@ -165,13 +165,12 @@ export function offboardChanges(host: string, state: AccountState, login: string
       state.home.owner !== login
     ) {
       throw new RefusedError(
-        `${host}: the home of ${login} is ${home} (owned by ${state.home.owner}): ` +
-          'chaton removes only a home the user owns',
-        `remove it by hand on ${host} if it really is theirs`,
+        messages.homeNotTheirs(host, login, home, state.home.owner),
+        messages.homeNotTheirsHint(host),
       );
     }
     changes.push({
-      what: `remove ${login}'s home ${home}`,
+      what: messages.removeHome(login, home),
       command: command('rm', '-rf', '--one-file-system', '--', home),
     });
   }
@@ -181,7 +180,7 @@ export function offboardChanges(host: string, state: AccountState, login: string
 /** pkill exits 1 when nothing was left to kill: the processes may have ended on their own. */
 function endProcesses(login: string, count: number): Change {
   return {
-    what: `end ${login}'s ${count} processes and sessions`,
+    what: messages.endProcesses(login, count),
     command: command('pkill', '-KILL', '-u', login),
     okCodes: [0, 1],
   };
@@ -189,10 +188,7 @@ function endProcesses(login: string, count: number): Change {
 
 function refuseSystemAccount(host: string, login: string, state: AccountState): void {
   if (state.account && (state.account.uid < FIRST_UID || state.account.uid > LAST_UID)) {
-    throw new RefusedError(
-      `${host}: ${login} is a system account there (uid ${state.account.uid}): chaton will not touch it`,
-      'choose another login',
-    );
+    throw new RefusedError(messages.systemAccount(host, login, state.account.uid), messages.chooseAnotherLogin);
   }
 }
 
@@ -220,11 +216,8 @@ function describeKeyChange(lines: string[], wanted: WantedAccount): string {
   const added = wanted.keys.filter((k) => !present.has(k.blob)).length;
   const ours = new Set(wanted.keys.map((k) => k.blob));
   const removed = wanted.exclusive ? lines.filter((l) => keyBlob(l) !== undefined && !ours.has(keyBlob(l)!)).length : 0;
-  const parts = [
-    added && `${added} key${added === 1 ? '' : 's'} added`,
-    removed && `${removed} other key${removed === 1 ? '' : 's'} removed`,
-  ].filter(Boolean);
-  return parts.length ? parts.join(', ') : 'owner, modes or key options';
+  const parts = [added && messages.keysAdded(added), removed && messages.otherKeysRemoved(removed)].filter(Boolean);
+  return parts.length ? parts.join(', ') : messages.keysOwnerOrModes;
 }
 
 function joinLines(lines: string[]): string {

@@ -24,6 +24,7 @@ import { type InventorySection, sectionOf } from '../inventory/sections.js';
 import type { Inventory, SourcePosition } from '../inventory/types.js';
 import { quoted } from '../run/printable.js';
 import { EMAIL, isCalendarDate, PERSON_NAME, PROXMOX_ROLE, SUDO_COMMANDS } from './fields.js';
+import { messages } from './messages.js';
 import { KEY_TYPES, parsePublicKeyLine } from './public-keys.js';
 
 /** One volunteer of the roster (`sysadmins:`): what onboard gives them, what --save writes. */
@@ -61,84 +62,52 @@ export function secretsOf(inventory: Inventory): SharedSecret[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kinds of values
+// Kinds of values, built when a file is read: their words are in the language of that moment.
 
-const groupKind = posixNameKind('group');
-
-const personNameKind: ScalarKind<string> = {
-  expected: 'a name on one line, without ":" or ","',
-  hint: 'the name as they like it written, for example Camille Martin',
-  parse: matching(PERSON_NAME),
-};
-
-const emailKind: ScalarKind<string> = {
-  expected: 'an email address',
-  hint: 'one "@" between a name and a domain, no spaces, for example camille@example.org',
-  parse: matching(EMAIL),
-};
-
-const proxmoxRoleKind: ScalarKind<string> = {
-  expected: 'a Proxmox role name',
-  hint: 'a role of Proxmox VE such as PVEAdmin or PVEAuditor, or one of your own: letters, digits, ".", "_" and "-"',
-  parse: matching(PROXMOX_ROLE),
-};
-
-const sudoCommandsKind: ScalarKind<string> = {
-  expected: 'a sudoers command list on one line',
-  hint: "full paths separated by commas, for example '/usr/sbin/qm, /usr/bin/pvesh'",
-  parse: matching(SUDO_COMMANDS),
-};
+/** A kind whose value must match `pattern`. */
+function matchingKind(pattern: RegExp, expected: string, hint: string): ScalarKind<string> {
+  return { expected, hint, parse: matching(pattern) };
+}
 
 // The core schema of yaml 2 reads 2026-12-31 as a string, not as a timestamp.
-const dateKind: ScalarKind<string> = {
-  expected: 'a date written YYYY-MM-DD',
-  hint:
-    'the day access ends (no login from that day on, as usermod --expiredate), a real date, ' +
-    'for example 2026-12-31',
-  parse: ({ value }) => (typeof value === 'string' && isCalendarDate(value) ? value : undefined),
-};
+function dateKind(): ScalarKind<string> {
+  return {
+    expected: messages.dateExpected,
+    hint: messages.dateHint,
+    parse: ({ value }) => (typeof value === 'string' && isCalendarDate(value) ? value : undefined),
+  };
+}
 
-const secretDescriptionKind = textKind(
-  'a description of the secret',
-  'say what it is and where it is kept, for example "passphrase of the restic repositories, in the password ' +
-    'manager"; never the secret itself',
-);
-
-const publicKeyKind: ScalarKind<string> = {
-  expected: 'an OpenSSH public key line',
-  hint: `one whole line of a .pub file: the type (${KEY_TYPES.join(', ')}), the base64 key, then an optional comment`,
-  parse: ({ value }) => (typeof value === 'string' ? parsePublicKeyLine(value)?.line : undefined),
-};
+function publicKeyKind(): ScalarKind<string> {
+  return {
+    expected: messages.publicKeyExpected,
+    hint: messages.publicKeyHint(KEY_TYPES.join(', ')),
+    parse: ({ value }) => (typeof value === 'string' ? parsePublicKeyLine(value)?.line : undefined),
+  };
+}
 
 function reportPrivateKey(reader: Reader, field: Field): void {
-  report(
-    reader,
-    field.value,
-    field.path,
-    'a private key was pasted here (chaton does not repeat it)',
-    'put the public key instead, the line `ssh-keygen -y -f KEYFILE` prints; the private key is exposed now: ' +
-      'take it out of this file and its history, and make a new key pair',
-  );
+  report(reader, field.value, field.path, messages.privateKeyPasted, messages.privateKeyPastedHint);
 }
 
 /** `keys:` a non-empty list of public key lines. */
 const readPublicKeys: ReadField<string[]> = (reader, field) => {
-  const hint =
-    'the lines of their .pub files, for example keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5... camille@laptop"]';
+  const hint = messages.publicKeysHint;
   if (isPrivateKey(field.value)) {
     reportPrivateKey(reader, field);
     return undefined;
   }
-  const items = listItems(reader, field, 'a list of SSH public keys', hint);
+  const items = listItems(reader, field, messages.publicKeysExpected, hint);
   if (items?.length === 0) {
-    report(reader, where(field), field.path, 'must be a list of SSH public keys, got an empty list', hint);
+    report(reader, where(field), field.path, messages.publicKeysEmpty, hint);
   }
+  const keyKind = publicKeyKind();
   return items?.flatMap((item) => {
     if (isPrivateKey(item.value)) {
       reportPrivateKey(reader, item);
       return [];
     }
-    const key = readScalar(reader, item, publicKeyKind);
+    const key = readScalar(reader, item, keyKind);
     return key === undefined ? [] : [key];
   });
 };
@@ -146,31 +115,32 @@ const readPublicKeys: ReadField<string[]> = (reader, field) => {
 // ---------------------------------------------------------------------------------------------
 // Sections
 
-const sysadminReaders = {
-  login: scalar(userKind),
-  name: scalar(personNameKind),
-  email: scalar(emailKind),
-  keys: readPublicKeys,
-  sudo: scalar(booleanKind),
-  sudo_commands: scalar(sudoCommandsKind),
-  groups: list(groupKind, 'a list of Unix group names', 'for example groups: [adm, backup]'),
-  proxmox_role: scalar(proxmoxRoleKind),
-  expires: scalar(dateKind),
-};
+/** How each key of a sysadmin's entry is read. */
+function sysadminReaders() {
+  return {
+    login: scalar(userKind),
+    name: scalar(matchingKind(PERSON_NAME, messages.personNameExpected, messages.personNameHint)),
+    email: scalar(matchingKind(EMAIL, messages.emailExpected, messages.emailHint)),
+    keys: readPublicKeys,
+    sudo: scalar(booleanKind),
+    sudo_commands: scalar(matchingKind(SUDO_COMMANDS, messages.sudoCommandsExpected, messages.sudoCommandsHint)),
+    groups: list(posixNameKind('group'), messages.groupsExpected, messages.groupsHint),
+    proxmox_role: scalar(matchingKind(PROXMOX_ROLE, messages.proxmoxRoleExpected, messages.proxmoxRoleHint)),
+    expires: scalar(dateKind()),
+  };
+}
 
 /** `sysadmins:` is the roster: a list of volunteers, one mapping each, each login once. */
 function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
   if (isEmpty(field.value)) return [];
-  const hint =
-    'one mapping per sysadmin, each starting with "- login:"; see the sysadmins: section of inventory.example.yaml';
-  const items = listItems(reader, field, 'a list of sysadmins', hint);
+  const items = listItems(reader, field, messages.sysadminsExpected, messages.sysadminsHint);
+  const readers = sysadminReaders();
   const firstLogins = new Map<string, Field>();
   return (items ?? []).flatMap((item) => {
-    const read = readSection(reader, item, sysadminReaders);
+    const read = readSection(reader, item, readers);
     if (!read) return [];
-    requireKey(reader, item, read.fields, 'login', 'add `login:` with the Unix user name to create for them');
-    const keysHint = 'add `keys:` with their SSH public keys, the lines of their .pub files';
-    requireKey(reader, item, read.fields, 'keys', keysHint);
+    requireKey(reader, item, read.fields, 'login', messages.addLogin);
+    requireKey(reader, item, read.fields, 'keys', messages.addKeys);
     const { login, name, email, keys, sudo, groups, expires } = read.values;
     const { sudo_commands: sudoCommands, proxmox_role: proxmoxRole } = read.values;
     const loginField = read.fields.get('login');
@@ -178,15 +148,15 @@ function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
     const firstLogin = firstLogins.get(login);
     if (firstLogin) {
       const firstLine = lineOf(reader, firstLogin.value);
-      const message = `${quoted(login)} is already the login of the sysadmin on line ${firstLine}`;
-      report(reader, loginField.value, loginField.path, message, 'list each sysadmin once, with all their keys');
+      const message = messages.loginTwice(quoted(login), firstLine);
+      report(reader, loginField.value, loginField.path, message, messages.loginTwiceHint);
       return [];
     }
     firstLogins.set(login, loginField);
     const sudoCommandsField = read.fields.get('sudo_commands');
     if (sudoCommands !== undefined && sudo !== true && sudoCommandsField) {
-      const hint = 'add `sudo: true`, or remove sudo_commands';
-      report(reader, sudoCommandsField.value, sudoCommandsField.path, 'sudo_commands needs sudo: true', hint);
+      const { value, path } = sudoCommandsField;
+      report(reader, value, path, messages.sudoCommandsWithoutSudo, messages.sudoCommandsWithoutSudoHint);
       return [];
     }
     if (keys === undefined) return [];
@@ -208,11 +178,11 @@ function readSysadmins(reader: Reader, field: Field): Sysadmin[] {
 
 /** `secrets:` names the secrets the sysadmins share and says what each is: never its value. */
 function readSecrets(reader: Reader, field: Field): SharedSecret[] {
-  const example = 'for example restic-passphrase: passphrase of the restic repositories, in the password manager';
-  const entries = readEntries(reader, field, 'a mapping of secret names to what each secret is', example);
+  const entries = readEntries(reader, field, messages.secretsExpected, messages.secretsHint);
+  const descriptionKind = textKind(messages.secretDescriptionExpected, messages.secretDescriptionHint);
   return (entries ?? []).flatMap((entry) => {
     const name = readScalar(reader, { value: entry.key, path: entry.path }, nameKind);
-    const description = readScalar(reader, entry, secretDescriptionKind);
+    const description = readScalar(reader, entry, descriptionKind);
     if (name === undefined || description === undefined) return [];
     return [{ name, description, source: positionOf(reader, entry.key) }];
   });

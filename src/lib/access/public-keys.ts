@@ -8,6 +8,7 @@ import { UsageError } from '../run/errors.js';
 import { readKeyFile, UnreadableFileError } from '../run/files.js';
 import { PRIVATE_KEY } from '../run/printable.js';
 import { readSshStrings } from '../ssh/key-blob.js';
+import { messages } from './messages.js';
 
 export interface PublicKey {
   /** `type base64 comment`: what goes in authorized_keys. */
@@ -63,11 +64,7 @@ function origin(index: number, value: string, isFile: boolean): string {
  * unparsable keys, DSA, RSA under 3072 bits and the same key twice. Returns them in order.
  */
 export async function readPublicKeys(values: string[]): Promise<PublicKey[]> {
-  if (values.length === 0)
-    throw new UsageError(
-      'no key given',
-      "give the newcomer's public key with --key FILE or --key 'ssh-ed25519 AAAA... comment'",
-    );
+  if (values.length === 0) throw new UsageError(messages.noKeyGiven, messages.noKeyGivenHint);
   const keys: PublicKey[] = [];
   for (const [index, value] of values.entries()) {
     const isFile = !KEY_TYPES.some((type) => value.trim().startsWith(`${type} `)) && !PRIVATE_KEY.test(value);
@@ -75,43 +72,25 @@ export async function readPublicKeys(values: string[]): Promise<PublicKey[]> {
     const text = isFile ? await readPublicKeyFile(value, where) : value;
     if (PRIVATE_KEY.test(text)) {
       throw new UsageError(
-        `${where} is a PRIVATE key: it was not shown, logged or sent anywhere`,
-        isFile
-          ? `give its public half instead (${value}.pub, or \`ssh-keygen -y -f ${value}\`)`
-          : 'give the public half: the line in the .pub file, which starts with ssh-ed25519 or similar',
+        messages.privateKeyGiven(where),
+        isFile ? messages.privateKeyFileHint(value) : messages.privateKeyLineHint,
       );
     }
     const lines = text
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l.length > 0 && !l.startsWith('#'));
-    if (lines.length !== 1)
-      throw new UsageError(
-        `${where} holds ${lines.length} key lines, not 1`,
-        'give one key per --key (repeat --key for more)',
-      );
+    if (lines.length !== 1) throw new UsageError(messages.keyLineCount(where, lines.length), messages.keyLineCountHint);
     const parsed = parsePublicKeyLine(lines[0]!);
-    if (!parsed)
-      throw new UsageError(
-        `${where} is not a whole OpenSSH public key line`,
-        'give the content of a .pub file: `type base64 comment`, e.g. ssh-ed25519 AAAA... you@laptop',
-      );
+    if (!parsed) throw new UsageError(messages.notAPublicKeyLine(where), messages.notAPublicKeyLineHint);
     const { line, type, blob } = parsed;
     const { bits, fingerprint, kind } = await fingerprintOf(line, where);
-    if (type === 'ssh-dss')
-      throw new UsageError(
-        `${where} is a DSA key (${fingerprint}): OpenSSH no longer accepts DSA`,
-        'generate an Ed25519 key: ssh-keygen -t ed25519',
-      );
+    if (type === 'ssh-dss') throw new UsageError(messages.dsaKey(where, fingerprint), messages.dsaKeyHint);
     if (type === 'ssh-rsa' && bits < MIN_RSA_BITS) {
-      throw new UsageError(
-        `${where} is an RSA key of ${bits} bits (${fingerprint}): at least ${MIN_RSA_BITS} are required`,
-        'generate an Ed25519 key (ssh-keygen -t ed25519) or RSA of 4096 bits',
-      );
+      throw new UsageError(messages.shortRsaKey(where, bits, fingerprint, MIN_RSA_BITS), messages.shortRsaKeyHint);
     }
     const twin = keys.findIndex((k) => k.blob === blob);
-    if (twin >= 0)
-      throw new UsageError(`${where} is the same key as --key ${twin + 1} (${fingerprint})`, 'give each key once');
+    if (twin >= 0) throw new UsageError(messages.sameKeyTwice(where, twin + 1, fingerprint), messages.sameKeyTwiceHint);
     keys.push({ line, type, blob, fingerprint, kind, bits });
   }
   return keys;
@@ -123,8 +102,7 @@ async function readPublicKeyFile(value: string, where: string): Promise<string> 
     return (await readKeyFile(file)).toString('utf8');
   } catch (error) {
     if (!(error instanceof UnreadableFileError)) throw error;
-    const hint = "give the .pub file (a regular file), or the key line itself in quotes: --key 'ssh-ed25519 AAAA...'";
-    throw new UsageError(`${where}: ${error.message}`, hint);
+    throw new UsageError(messages.keyFileUnreadable(where, error.message), messages.keyFileUnreadableHint);
   }
 }
 
@@ -133,22 +111,12 @@ function fingerprintOf(line: string, where: string): Promise<{ bits: number; fin
   return new Promise((resolve, reject) => {
     const child = execFile('ssh-keygen', ['-l', '-f', '-'], { timeout: 10_000 }, (error, stdout) => {
       if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-        return reject(
-          new UsageError(
-            'ssh-keygen is not installed here: chaton checks keys with it',
-            'install the OpenSSH client (apt install openssh-client)',
-          ),
-        );
+        return reject(new UsageError(messages.noSshKeygen, messages.noSshKeygenHint));
       }
       // e.g. "256 SHA256:piYY...Bo alice@laptop (ED25519)"
       const parsed = /^(\d+) (\S+) .*\(([A-Z0-9-]+)\)$/m.exec(stdout);
       if (error || !parsed)
-        return reject(
-          new UsageError(
-            `${where}: ssh-keygen cannot read this key (damaged or truncated?)`,
-            'copy the whole line of the .pub file again',
-          ),
-        );
+        return reject(new UsageError(messages.sshKeygenCannotRead(where), messages.sshKeygenCannotReadHint));
       resolve({ bits: Number(parsed[1]), fingerprint: parsed[2]!, kind: parsed[3]! });
     });
     child.stdin?.end(`${line}\n`);

@@ -21,6 +21,7 @@ import { InventoryError } from '../inventory/reader.js';
 import { UsageError } from '../run/errors.js';
 import { writeFileAtomically } from '../run/files.js';
 import { type Sysadmin, sysadminsOf } from './inventory.js';
+import { messages } from './messages.js';
 
 export type RosterEntry = Omit<Sysadmin, 'source'>;
 
@@ -54,7 +55,7 @@ export async function checkRosterWritable(file: string): Promise<void> {
     await withLock(await rosterFile(file), async () => {});
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(`--save: ${error.message}; nothing was changed`, `${error.hint}, or run without --save`);
+    throw new UsageError(messages.saveRefused(error.message), messages.saveRefusedHint(error.hint ?? ''));
   }
 }
 
@@ -99,15 +100,13 @@ function checkRoster(text: string, file: string, wanted: RosterEntry[]): void {
     if (!(error instanceof InventoryError)) throw error;
     // The file was valid before: these problems are the new entry's; their lines are not on disk.
     const problems = error.problems.map(
-      ({ path: problemPath, message, hint }) => `${problemPath}: ${message}${hint ? ` (${hint})` : ''}`,
+      ({ path: problemPath, message, hint }) =>
+        `${messages.rosterProblem(problemPath, message)}${hint ? ` (${hint})` : ''}`,
     );
-    throw new UsageError(
-      `cannot save the roster in ${file}:\n${problems.join('\n')}`,
-      'nothing was written: correct these values and save again',
-    );
+    throw new UsageError(messages.rosterInvalid(file, problems.join('\n')), messages.rosterInvalidHint);
   }
   if (!isDeepStrictEqual(written.map(fileEntry), wanted.map(fileEntry))) {
-    throw new Error(`the roster edited for ${file} does not read back as intended; nothing was written`);
+    throw new Error(messages.rosterReadsBackWrong(file));
   }
 }
 
@@ -122,14 +121,14 @@ async function withLock<T>(file: string, work: () => Promise<T>): Promise<T> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new UsageError(
-          `cannot create the lock ${lockPath}: ${(error as Error).message}`,
-          'saving the roster needs write access to the directory of the inventory',
+          messages.rosterLockNotCreated(lockPath, (error as Error).message),
+          messages.rosterLockNotCreatedHint,
         );
       }
       if (Date.now() >= deadline) {
         throw new UsageError(
-          `could not lock the inventory within ${LOCK_WAIT_MS / 1000} s: ${lockPath} exists`,
-          `another chaton is saving the roster; if none is running, remove ${lockPath} and save again`,
+          messages.rosterLockHeld(LOCK_WAIT_MS / 1000, lockPath),
+          messages.rosterLockHeldHint(lockPath),
         );
       }
       await sleep(LOCK_RETRY_MS);

@@ -8,7 +8,10 @@ export function sudoersFile(login: string): string {
   return `/etc/sudoers.d/chaton-${login}`;
 }
 
-/** The sudoers rule of --sudo. No password: the account has none (key-only). */
+/**
+ * The sudoers rule of --sudo. No password: the account has none (key-only). Its comment stays in
+ * English whatever the operator's language: the file is compared with this text to find it done.
+ */
 export function sudoersContent(login: string, commands: string): string {
   const why = `# Written by chaton onboard sysadmin: ${login} has no password, so sudo asks for none.`;
   return `${why}\n${login} ALL=(ALL:ALL) NOPASSWD: ${commands}\n`;

@@ -2,6 +2,7 @@
 // to touch, the lock that keeps two runs for one login apart, and sshd's own word on a key.
 import type { Change } from '../remote/changes.js';
 import { LOCK_HELD, lockDirectory, releaseLock, takeLock } from './locks.js';
+import { messages } from './messages.js';
 import type { HostTask } from '../run/display.js';
 import { fanOutPhase, type FanOutPhase, type HostOutcome, type Phase, type StepPhase } from '../run/phases.js';
 import { duration, waitUntil } from '../run/wait.js';
@@ -20,25 +21,14 @@ import type { ConnectionPool } from '../ssh/pool.js';
 
 export function checkLogin(login: string, inventory: Inventory): void {
   if (!POSIX_NAME.test(login)) {
-    throw new UsageError(
-      `invalid login ${JSON.stringify(login)}: a login is 1 to 32 of a-z, 0-9, _ and -, ` +
-        'starting with a letter or _ (no dots, no capitals)',
-      'choose a login such as jdupont or j_dupont',
-    );
+    throw new UsageError(messages.invalidLogin(JSON.stringify(login)), messages.invalidLoginHint);
   }
   const own = everyMachine(inventory).filter((h) => h.user === login);
   if (own.length) {
-    throw new UsageError(
-      `${login} is the account chaton itself logs in with (${own.map((h) => h.name).join(', ')}): ` +
-        'changing it could lock chaton out',
-      'give each volunteer an account of their own',
-    );
+    const hosts = own.map((h) => h.name).join(', ');
+    throw new UsageError(messages.chatonOwnLogin(login, hosts), messages.accountOfTheirOwn);
   }
-  if (login === 'root')
-    throw new UsageError(
-      'root is never onboarded or offboarded by chaton',
-      'give each volunteer an account of their own',
-    );
+  if (login === 'root') throw new UsageError(messages.rootNever, messages.accountOfTheirOwn);
 }
 
 /** By default the bastions and every host; `--on` narrows. */
@@ -64,8 +54,8 @@ function parseOwner(line: string): { operator: string; pid: number; since: Date 
 /** The holder of a lock, for people: "alice@laptop (pid 1234) since 2026-11-21T12:03:11+01:00". */
 function describeHolder(line: string): string {
   const owner = parseOwner(line);
-  if (!owner || Number.isNaN(owner.since.getTime())) return line || 'a run that recorded no owner';
-  return `${owner.operator} (pid ${owner.pid}) since ${timestamp(owner.since)}`;
+  if (!owner || Number.isNaN(owner.since.getTime())) return line || messages.lockHolderUnknown;
+  return messages.lockHolder(owner.operator, owner.pid, timestamp(owner.since));
 }
 
 /**
@@ -107,7 +97,7 @@ export class LoginLocks {
   step(hosts: Host[]): Omit<StepPhase, 'kind'> | undefined {
     if (this.ctx.options.dryRun) return undefined;
     return {
-      title: `Lock ${this.login} on ${hosts.length === 1 ? hosts[0]!.name : `each host in turn`}`,
+      title: hosts.length === 1 ? messages.lockOnHost(this.login, hosts[0]!.name) : messages.lockOnEachHost(this.login),
       run: async (progress, live) => {
         try {
           for (const host of hosts) await this.#take(host, progress, live);
@@ -125,7 +115,7 @@ export class LoginLocks {
   }
 
   async #take(host: Host, progress: (text: string) => void, live: boolean): Promise<void> {
-    const held = (holder: string) => `the lock on sysadmin ${this.login}, held by ${describeHolder(holder)}`;
+    const { login } = this;
     let holder = '';
     await waitUntil({
       poll: async () => {
@@ -133,7 +123,7 @@ export class LoginLocks {
           const found = await this.#tryTake(host);
           if (found === undefined) return { done: true, value: undefined };
           holder = found;
-          return { done: false, waiting: `${host.name}: waiting for ${held(holder)}` };
+          return { done: false, waiting: messages.waitingForLock(host.name, login, describeHolder(holder)) };
         } catch (error) {
           // Unreachable, or sudo refused: that host fails with it; the others go on.
           this.#failed.set(host, error);
@@ -147,14 +137,14 @@ export class LoginLocks {
       live,
       timedOut: () =>
         new RefusedError(
-          `${host.name}: waited ${duration(LOCK_WAIT_MS)} for ${held(holder)}; nothing was changed by this run`,
-          `wait for that run to end and rerun; if it died, remove ${lockDirectory(this.login)} on ${host.name}`,
+          messages.lockWaitTimedOut(host.name, duration(LOCK_WAIT_MS), login, describeHolder(holder)),
+          messages.lockWaitTimedOutHint(lockDirectory(login), host.name),
         ),
       interrupted: (waiting) =>
         new InterruptedError(
           waiting === undefined
-            ? `interrupted while locking ${this.login}: nothing was changed`
-            : `${host.name}: interrupted while waiting for ${held(holder)}: nothing was changed`,
+            ? messages.interruptedWhileLocking(login)
+            : messages.interruptedWhileWaiting(host.name, login, describeHolder(holder)),
         ),
     });
   }
@@ -207,10 +197,7 @@ export class LoginLocks {
           // Where the take failed too, there is most likely no lock to speak of.
           if (this.#failed.has(host)) return;
           const why = formatError(error).split('\n')[0];
-          this.ctx.notices.push(
-            `${host.name}: the lock ${lockDirectory(this.login)} could not be released (${why}): ` +
-              `remove it there, or the next run for ${this.login} waits for it`,
-          );
+          this.ctx.notices.push(messages.lockNotReleased(host.name, lockDirectory(this.login), why ?? '', this.login));
         }
       }),
     );
@@ -270,7 +257,7 @@ export async function applyChanges(
   try {
     const all = proxmox ? [...changes, ...(await proxmox())] : changes;
     for (const change of all) {
-      task.progress(`${ctx.options.dryRun ? 'would ' : ''}${change.what}`);
+      task.progress(ctx.options.dryRun ? messages.wouldDo(change.what) : change.what);
       await ctx.executor.run(host, change.command, {
         kind: 'change',
         okCodes: change.okCodes,
@@ -286,8 +273,9 @@ export async function applyChanges(
 
 /** The host's line in the progress: the changes themselves are listed there as they run, and in the report. */
 export function summarise(report: HostChanges): string {
-  if (report.changes.length === 0) return 'unchanged';
-  return `${report.dryRun ? 'would change' : 'changed'} (${report.changes.length})`;
+  const count = report.changes.length;
+  if (count === 0) return messages.unchanged;
+  return report.dryRun ? messages.wouldChangeCount(count) : messages.changedCount(count);
 }
 
 /** Each host's entry: what changed and what was checked, or why it failed (then not known: null). */
@@ -302,12 +290,13 @@ export function hostEntries(outcomes: HostOutcome<HostChanges>[]): HostEntry[] {
 /** One row per host, a change or a check per line; the errors of failed hosts under the table. */
 export function hostChangesTable(outcomes: HostOutcome<HostChanges>[], entries: HostEntry[]): TableBlock {
   return hostTable(
-    ['HOST', 'RESULT', 'CHECKED'],
+    [messages.columnHost, messages.columnResult, messages.columnChecked],
     entries,
     outcomes.map((o) => {
       if (!o.ok) return [o.host.name, FAILED, '-'];
       const { changes, dryRun, verified } = o.value;
-      const result = changes.length ? [dryRun ? 'would change:' : 'changed:', ...changes].join('\n') : 'unchanged';
+      const heading = dryRun ? messages.wouldChangeList : messages.changedList;
+      const result = changes.length ? [heading, ...changes].join('\n') : messages.unchanged;
       return [o.host.name, result, verified.join('\n') || '-'];
     }),
   );
@@ -333,9 +322,7 @@ export class LocalWrites {
 
   /** Saves the roster once the hosts are done; `byHand` is the edit to make if it cannot be. */
   saveRoster<T>(file: string, byHand: string, save: () => Promise<T>): Promise<T | undefined> {
-    const rerun = `once ${file} can be written, rerun this command (the hosts will say unchanged)`;
-    const hint = `the hosts are done: ${rerun}, or ${byHand}`;
-    return this.attempt(`--save, the roster in ${file}`, hint, save);
+    return this.attempt(messages.rosterInFile(file), messages.rosterNotSavedHint(file, byHand), save);
   }
 
   /** The run's exit code, given the hosts' one. */
@@ -353,7 +340,7 @@ export class LocalWrites {
 
   /** The same, for the end of the report. */
   blocks(): FailureBlock[] {
-    return this.notWritten().map(({ what, error }) => ({ failure: `NOT WRITTEN: ${what}`, error }));
+    return this.notWritten().map(({ what, error }) => ({ failure: messages.notWritten(what), error }));
   }
 }
 
@@ -367,10 +354,7 @@ export async function newcomerIdentity(ctx: RunContext, login: string, keyFile: 
   } catch (error) {
     // Its words are about ssh.identity_files: this key came from the command line.
     if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(
-      `--verify-with: ${error.message}`,
-      "give the newcomer's private key file, or leave --verify-with out",
-    );
+    throw new UsageError(messages.verifyWithUnusable(error.message), messages.verifyWithUnusableHint);
   }
 }
 
@@ -397,20 +381,20 @@ export function newcomerLoginPhase(
   const { login, keyFile, pool } = newcomer;
   const executor = new Executor(pool, { dryRun: false, signal: ctx.signal });
   return fanOutPhase<string>({
-    title: `Log in as ${login} with ${keyFile}`,
+    title: messages.logInAs(login, keyFile),
     hosts,
     work: async (host) => {
       if (forwardingOnly(host)) {
         await pool.connect(host);
-        return 'logged in (forwarding only)';
+        return messages.loggedInForwardingOnly;
       }
       // Their own commands, as they will type them: no sudo wrapper around them.
       const as: Host = { ...host, become: null };
       const who = (await executor.run(as, command('id', '-un'), { kind: 'probe' })).stdout.toString().trim();
-      if (who !== login) throw new ChatonError(`${host.name}: logged in, but as ${who}`, ExitCode.failed);
-      if (!sudo) return `logged in as ${login}`;
+      if (who !== login) throw new ChatonError(messages.loggedInAsAnother(host.name, who), ExitCode.failed);
+      if (!sudo) return messages.loggedInAs(login);
       await executor.run(as, command('sudo', '-n', 'true'), { kind: 'probe' });
-      return `logged in as ${login}, sudo -n true works`;
+      return messages.loggedInWithSudo(login);
     },
     summary: (result) => result,
   });
@@ -427,9 +411,6 @@ export async function newcomerSshConfig(
   knownHostsName: string,
 ): Promise<{ config: string; knownHosts: string }> {
   const { clientConfig } = await import('../ssh/client-config.js');
-  const header = [
-    `# ~/.ssh/config for ${login}, written by chaton onboard sysadmin.`,
-    `# Put the host keys in ~/.ssh/${knownHostsName}: no host then needs a trust-on-first-use.`,
-  ];
+  const header = [messages.sshConfigHeader(login), messages.sshConfigKnownHosts(knownHostsName)];
   return clientConfig(ctx.pool, login, hosts, knownHostsName, header);
 }
