@@ -12,7 +12,7 @@ import { parseInventory } from '../../src/lib/inventory/load.js';
 import type { SshSettings } from '../../src/lib/inventory/types.js';
 import { ChatonError } from '../../src/lib/run/errors.js';
 import { checkTitle, localChecks } from '../../src/lib/ssh/doctor.js';
-import { nameList, routeOf, type Reachable } from '../../src/lib/ssh/endpoint.js';
+import { nameList, routeOf, whereVia, type Reachable } from '../../src/lib/ssh/endpoint.js';
 import { agentState, Identities } from '../../src/lib/ssh/identities.js';
 import { fingerprint } from '../../src/lib/ssh/key-blob.js';
 import { describeKey, parseKnownHosts } from '../../src/lib/ssh/known-hosts.js';
@@ -41,6 +41,13 @@ before(async () => {
       const own = ctx.method === 'publickey' && ctx.username === 'root' && !(operator instanceof Error);
       if (own && !Array.isArray(operator) && ctx.key.data.equals(operator.getPublicSSH())) ctx.accept();
       else ctx.reject(['publickey']);
+    });
+    // As a jump host: a direct-tcpip channel to a local port.
+    client.on('tcpip', (accept, _reject, info) => {
+      const channel = accept();
+      const socket = net.connect(info.destPort, info.destIP);
+      channel.pipe(socket).pipe(channel);
+      socket.on('error', () => channel.destroy());
     });
     client.on('error', () => {});
   });
@@ -80,7 +87,7 @@ async function target(knownHostsLines: string[], user = 'root', serverPort = por
   return { name: 'h1', address: '127.0.0.1', port: serverPort, user, ssh, via: [] };
 }
 
-/** Connects once; what -vv was told, and the error if it failed. */
+/** Connects once; what -vv was told (each line after the host it is about), and the error if it failed. */
 async function connect(to: Reachable): Promise<{ events: string[]; error?: ChatonError }> {
   const events: string[] = [];
   const pool = new ConnectionPool({
@@ -88,7 +95,7 @@ async function connect(to: Reachable): Promise<{ events: string[]; error?: Chato
     env: {},
     acceptNew: false,
     notice: () => {},
-    debug: (_, event) => events.push(event),
+    debug: (about, event) => events.push(`${whereVia(about)}: ${event}`),
   });
   try {
     await pool.loadKeys([to], async () => undefined);
@@ -117,9 +124,38 @@ describe('the connection layer in French', () => {
       `accepté avec ${key} : authentifié en ${ms}, connecté en ${ms}`,
     ];
     assert.equal(events.length, expected.length, events.join('\n'));
-    events.forEach((event, i) => assert.match(event, new RegExp(`^${expected[i]}$`)));
+    const h1 = `h1 \\(127\\.0\\.0\\.1:${port}\\): `;
+    events.forEach((event, i) => assert.match(event, new RegExp(`^${h1}${expected[i]}$`)));
     // What a program reads is the same in every language.
     assert.equal(describeKey(blobOf(hostKey)), `ED25519 key ${fingerprint(blobOf(hostKey))}`);
+  });
+
+  it('tells -vv a host reached through a jump host, named with its route', async () => {
+    const line = `[127.0.0.1]:${port} ${publicLine(hostKey)}`;
+    const to = await target([line]);
+    const { events, error } = await connect({ ...to, via: [{ ...to, name: 'j1' }] });
+    assert.equal(error, undefined);
+    const reached = events.filter((event) => event.includes(': atteint : '));
+    assert.equal(reached.length, 2, events.join('\n'));
+    assert.match(reached[0]!, new RegExp(`^j1 \\(127\\.0\\.0\\.1:${port}\\): atteint : connexion TCP en \\d+ ms$`));
+    const via = `^h1 \\(127\\.0\\.0\\.1:${port}\\) via j1: atteint : relayé par j1 en \\d+ ms$`;
+    assert.match(reached[1]!, new RegExp(via));
+  });
+
+  it('says a host that does not answer, in seconds as French writes them', async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const to = await target([], 'root', (silent.address() as AddressInfo).port);
+      const { error } = await connect({ ...to, ssh: { ...to.ssh, connectTimeoutMs: 500 } });
+      assert.equal(error?.message, `h1 (127.0.0.1:${to.port}) : pas de réponse en 0,5 s`);
+      assert.equal(
+        error?.hint,
+        'vérifiez que h1 est en marche et que son adresse est juste, ou augmentez ssh.connect_timeout',
+      );
+    } finally {
+      silent.close();
+    }
   });
 
   it('names both keys of a changed host key, and the line to remove', async () => {
