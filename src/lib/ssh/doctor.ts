@@ -5,21 +5,42 @@ import { stat } from 'node:fs/promises';
 import type { Endpoint, Inventory } from '../inventory/types.js';
 import { ChatonError } from '../run/errors.js';
 import { nameList } from './endpoint.js';
-import { agentState, Identities, type AgentState, type PassphrasePrompt } from './identities.js';
+import { agentState, type AgentState, type Identities, type PassphrasePrompt } from './identities.js';
 import { hostLookupName, KnownHostsStore } from './known-hosts.js';
+import { messages } from './messages.js';
 
 /** FAIL: a run would stop on it; WARN: a run works, but not as the operator may think; OK. */
 export type CheckStatus = 'OK' | 'WARN' | 'FAIL';
 
 export interface Check {
-  /** What is checked: "identity file", "ssh-agent", "keys", "known_hosts file", "host key", "reach". */
+  /**
+   * What is checked, a name that programs read in JSON, the same in every language: "identity
+   * file", "ssh-agent", "keys", "known_hosts file", "host key", "host keys", "reach". A person
+   * reads its checkTitle.
+   */
   check: string;
-  /** What it is checked on: a file, a machine, a list of machines. */
+  /** What it is checked on: a file, a machine, a list of machines (or a count of them). */
   subject: string;
   status: CheckStatus;
   detail: string;
   /** What to do; null when OK. */
   fix: string | null;
+}
+
+/** The title of each check in the human view, in the language of the moment, by its name in JSON. */
+const TITLES: Record<string, () => string> = {
+  'identity file': () => messages.checkIdentityFile,
+  'ssh-agent': () => messages.checkAgent,
+  keys: () => messages.checkKeys,
+  'known_hosts file': () => messages.checkKnownHostsFile,
+  'host key': () => messages.checkHostKey,
+  'host keys': () => messages.checkHostKeys,
+  reach: () => messages.checkReach,
+};
+
+/** What a person reads for a check's name (Check.check): its title, translated. */
+export function checkTitle(check: string): string {
+  return TITLES[check]?.() ?? check;
 }
 
 /** The endpoints whose settings count: the bastions, then the hosts. */
@@ -68,7 +89,7 @@ async function identityFileChecks(
     }
     const key = identities.loaded(file);
     const warning = identities.warnings.find((w) => w.file === file);
-    if (key) checks.push({ ...about, status: 'OK', detail: `${key.type} key`, fix: null });
+    if (key) checks.push({ ...about, status: 'OK', detail: messages.keyOfType(key.type), fix: null });
     else if (warning) checks.push({ ...about, status: 'WARN', detail: warning.message, fix: warning.hint });
   }
   return checks;
@@ -76,23 +97,22 @@ async function identityFileChecks(
 
 function agentCheck(env: NodeJS.ProcessEnv, agent: AgentState): Check {
   const about = { check: 'ssh-agent', subject: env.SSH_AUTH_SOCK ?? 'SSH_AUTH_SOCK' };
-  if (!env.SSH_AUTH_SOCK) return { ...about, status: 'OK', detail: 'none running: identity files only', fix: null };
-  if ('problem' in agent) {
-    const fix = 'start one (eval "$(ssh-agent)"; ssh-add), or unset SSH_AUTH_SOCK';
-    return { ...about, status: 'WARN', detail: agent.problem, fix };
-  }
-  if (agent.keys === 0) return { ...about, status: 'WARN', detail: 'it holds no key', fix: 'ssh-add your key' };
-  return { ...about, status: 'OK', detail: `${agent.keys} key${agent.keys === 1 ? '' : 's'}`, fix: null };
+  if (!env.SSH_AUTH_SOCK) return { ...about, status: 'OK', detail: messages.noAgentRunning, fix: null };
+  if ('problem' in agent) return { ...about, status: 'WARN', detail: agent.problem, fix: messages.startAgentHint };
+  if (agent.keys === 0) return { ...about, status: 'WARN', detail: messages.itHoldsNoKey, fix: messages.sshAddHint };
+  return { ...about, status: 'OK', detail: messages.keyCount(agent.keys), fix: null };
 }
 
 /** The check a run makes before connecting (see ConnectionPool.loadKeys): a key for every machine. */
 function keysCheck(machines: Endpoint[], env: NodeJS.ProcessEnv, identities: Identities, agent: AgentState): Check {
   const keyless = machines.filter((m) => identities.noKey(m, env, agent));
   const [first] = keyless;
-  if (!first) return { check: 'keys', subject: 'every machine', status: 'OK', detail: 'a key for each', fix: null };
-  const detail = `no key to offer: ${identities.noKey(first, env, agent)}`;
+  if (!first) {
+    return { check: 'keys', subject: messages.everyMachine, status: 'OK', detail: messages.keyForEach, fix: null };
+  }
+  const detail = messages.noKeyToOfferDetail(identities.noKey(first, env, agent)!);
   const subject = nameList(keyless.map((m) => m.name));
-  return { check: 'keys', subject, status: 'FAIL', detail, fix: Identities.NO_KEY_HINT };
+  return { check: 'keys', subject, status: 'FAIL', detail, fix: messages.noKeyHint };
 }
 
 /**
@@ -109,9 +129,9 @@ async function knownHostsFileChecks(machines: Endpoint[]): Promise<Check[]> {
     const about = { check: 'known_hosts file', subject: file };
     if (!present.has(file)) {
       const alone = lists.some((list) => list.includes(file) && !list.some((f) => present.has(f)));
-      const fix = 'record the host keys (see the host key checks below)';
-      if (alone) checks.push({ ...about, status: 'WARN', detail: 'does not exist, nor any other of the list', fix });
-      else checks.push({ ...about, status: 'OK', detail: 'does not exist (counts as empty)', fix: null });
+      const fix = messages.recordHostKeysHint;
+      if (alone) checks.push({ ...about, status: 'WARN', detail: messages.missingWithEveryOther, fix });
+      else checks.push({ ...about, status: 'OK', detail: messages.missingCountsAsEmpty, fix: null });
       continue;
     }
     try {
@@ -119,10 +139,10 @@ async function knownHostsFileChecks(machines: Endpoint[]): Promise<Check[]> {
       const [problem] = store.problems;
       if (problem) {
         const where = `${problem.file}:${problem.line}`;
-        const detail = `${store.problems.length} line(s) ssh ignores, e.g. ${where}: ${problem.message}`;
-        checks.push({ ...about, status: 'WARN', detail, fix: 'fix or remove those lines' });
+        const detail = messages.linesIgnored(store.problems.length, where, problem.message);
+        checks.push({ ...about, status: 'WARN', detail, fix: messages.fixLinesHint });
       } else {
-        checks.push({ ...about, status: 'OK', detail: `${store.size} key${store.size === 1 ? '' : 's'}`, fix: null });
+        checks.push({ ...about, status: 'OK', detail: messages.keyCount(store.size), fix: null });
       }
     } catch (error) {
       if (!(error instanceof ChatonError)) throw error;
@@ -159,27 +179,26 @@ async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
     const known = await Promise.all(endpoints.map(async (e) => (await storeOf(e))?.knows(e.address, e.port)));
     return endpoints.filter((_, i) => !known[i]);
   };
-  const acceptNew = (names: string[]) =>
-    `check the fingerprint with whoever runs it, then: chaton --accept-new hosts check ${names.join(',')}`;
+  const acceptNew = (names: string[]) => messages.acceptNewHint(names.join(','));
   const checks: Check[] = [];
   for (const bastion of inventory.bastions) {
     const about = { check: 'host key', subject: bastion.name };
     const name = hostLookupName(bastion.address, bastion.port);
     if ((await unknown([bastion])).length === 0) {
-      checks.push({ ...about, status: 'OK', detail: `recorded for ${name}`, fix: null });
+      checks.push({ ...about, status: 'OK', detail: messages.recordedFor(name), fix: null });
     } else {
-      const detail = `none recorded for ${name} in ${bastion.ssh.knownHosts.join(', ')}: every run stops there`;
+      const detail = messages.noneRecorded(name, bastion.ssh.knownHosts.join(', '));
       checks.push({ ...about, status: 'FAIL', detail, fix: acceptNew([bastion.name]) });
     }
   }
   const hosts = inventory.hosts;
   const missing = await unknown(hosts);
-  const about = { check: 'host keys', subject: `${hosts.length} host${hosts.length === 1 ? '' : 's'}` };
+  const about = { check: 'host keys', subject: messages.hostCount(hosts.length) };
   if (missing.length === 0) {
-    checks.push({ ...about, status: 'OK', detail: 'all recorded', fix: null });
+    checks.push({ ...about, status: 'OK', detail: messages.allRecorded, fix: null });
   } else {
     const names = missing.map((h) => h.name);
-    const detail = `${missing.length} not recorded (${nameList(names)}): a run fails on them`;
+    const detail = messages.hostsNotRecorded(missing.length, nameList(names));
     checks.push({ ...about, status: 'FAIL', detail, fix: acceptNew(names) });
   }
   return checks;

@@ -1,5 +1,6 @@
 // What the connection layer connects to. Only this layer reads how a host is reached (`via`).
 import type { Endpoint } from '../inventory/types.js';
+import { messages } from './messages.js';
 
 /** An endpoint and the jump hosts before it, first one first (a Host is one). */
 export interface Reachable extends Endpoint {
@@ -13,7 +14,7 @@ export function where(endpoint: Endpoint): string {
 
 /** How a host is named in -vv's lines: as `where` names it, and the jump hosts it is reached through. */
 export function whereVia(target: Reachable): string {
-  return target.via.length ? `${where(target)} via ${routeOf(target)}` : where(target);
+  return target.via.length ? messages.whereVia(where(target), routeOf(target)) : where(target);
 }
 
 /** The names of the jump hosts before `target`, first one first. */
@@ -23,7 +24,7 @@ export function jumpNames(target: Reachable): string[] {
 
 /** How a host is reached, for tables: its jump hosts in order, or "direct". */
 export function routeOf(target: Reachable): string {
-  return jumpNames(target).join(' > ') || 'direct';
+  return jumpNames(target).join(' > ') || messages.direct;
 }
 
 /** Identifies a chain of endpoints (jump hosts, then the target): one connection per key. */
@@ -35,5 +36,5 @@ export function routeKey(target: Reachable): string {
 export function nameList(names: readonly string[], shown = 5): string {
   const unique = [...new Set(names)];
   const head = unique.slice(0, shown).join(', ');
-  return unique.length > shown ? `${head} and ${unique.length - shown} more` : head;
+  return unique.length > shown ? messages.andMore(head, unique.length - shown) : head;
 }

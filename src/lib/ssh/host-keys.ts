@@ -4,7 +4,8 @@ import type { Endpoint } from '../inventory/types.js';
 import { HostKeyError } from '../run/errors.js';
 import { command, display } from '../remote/shell.js';
 import { where } from './endpoint.js';
-import { describeKey, hostLookupName, type KnownHostsStore } from './known-hosts.js';
+import { hostLookupName, keyPhrase, type KnownHostsStore } from './known-hosts.js';
+import { messages } from './messages.js';
 
 export interface HostKeyTrust {
   /** Add unknown host keys to known_hosts (never replaces a changed one). */
@@ -27,37 +28,33 @@ export async function verifyHostKey(
   const verdict = knownHosts.check(endpoint.address, endpoint.port, key);
   switch (verdict.status) {
     case 'trusted':
-      return `matches ${verdict.entry.file}:${verdict.entry.line}`;
+      return messages.matchesLine(`${verdict.entry.file}:${verdict.entry.line}`);
     case 'revoked':
       throw new HostKeyError(
         endpoint.name,
-        `${where(endpoint)} offered ${describeKey(key)}, ` +
-          `which is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
-        'do not connect until the host has a new key; check it on the console',
+        messages.offeredRevoked(where(endpoint), keyPhrase(key), `${verdict.entry.file}:${verdict.entry.line}`),
+        messages.revokedHint,
       );
     case 'changed': {
-      const known = verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`).join(', ');
+      const known = verdict.known.map((e) => `${keyPhrase(e.key)} (${e.file}:${e.line})`).join(', ');
       const first = verdict.known[0]!;
       const removeOld = command('ssh-keygen', '-R', hostLookupName(endpoint.address, endpoint.port), '-f', first.file);
       throw new HostKeyError(
         endpoint.name,
-        `HOST KEY CHANGED for ${where(endpoint)}: it offered ${describeKey(key)}, but known_hosts has ${known}. ` +
-          'Someone may be intercepting the connection, or the host was reinstalled.',
-        "check the key on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub); " +
-          `if it is right, remove the old one: ${display(removeOld)}`,
+        messages.hostKeyChanged(where(endpoint), keyPhrase(key), known),
+        messages.hostKeyChangedHint(display(removeOld)),
       );
     }
     case 'unknown': {
       if (acceptNew) {
         const accepted = await knownHosts.accept(endpoint.address, endpoint.port, key);
-        trust.notice(`added ${describeKey(key)} of ${where(endpoint)} to ${accepted.file}`);
-        return `was unknown: added to ${accepted.file}`;
+        trust.notice(messages.keyAdded(keyPhrase(key), where(endpoint), accepted.file));
+        return messages.addedAsNew(accepted.file);
       }
       throw new HostKeyError(
         endpoint.name,
-        `${where(endpoint)} offered ${describeKey(key)}, which is not in ${knownHosts.files.join(' or ')}`,
-        "compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console), " +
-          'then rerun with --accept-new',
+        messages.offeredUnknown(where(endpoint), keyPhrase(key), knownHosts.files.join(messages.orSeparator)),
+        messages.unknownHint,
       );
     }
   }

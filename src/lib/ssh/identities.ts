@@ -5,6 +5,7 @@ import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
 import type { Endpoint, SshSettings } from '../inventory/types.js';
 import { UsageError } from '../run/errors.js';
 import { readKeyFile, UnreadableFileError } from '../run/files.js';
+import { messages } from './messages.js';
 
 /** Asks the operator for a passphrase (on a terminal); undefined when nobody can answer. */
 export type PassphrasePrompt = (file: string, retry: boolean) => Promise<string | undefined>;
@@ -71,48 +72,45 @@ export class Identities {
 
   /**
    * Why `endpoint` would get no key to offer at all (no identity file usable, no agent key to
-   * sign with), or undefined when it has one: then a connection could only fail.
+   * sign with), or undefined when it has one: then a connection could only fail. What to do
+   * about it is messages.noKeyHint.
    */
   noKey(endpoint: Endpoint, env: NodeJS.ProcessEnv, agent: AgentState): string | undefined {
     if (endpoint.ssh.identityFiles.some((file) => this.#keys.has(file))) return undefined;
     if (endpoint.ssh.agent && 'keys' in agent && agent.keys > 0) return undefined;
-    const files = endpoint.ssh.identityFiles.join(', ') || 'none';
+    const files = endpoint.ssh.identityFiles.join(', ') || messages.noFiles;
     const agentWhy = !endpoint.ssh.agent
-      ? 'ssh.agent is false'
+      ? messages.agentOff
       : 'keys' in agent
-        ? `the ssh-agent at ${env.SSH_AUTH_SOCK} holds no key`
+        ? messages.agentHoldsNoKey(messages.agentAt(env.SSH_AUTH_SOCK ?? ''))
         : agent.problem;
-    return `no identity file could be used (ssh.identity_files: ${files}) and ${agentWhy}`;
+    return messages.noIdentityFile(files, agentWhy);
   }
-
-  /** What to do about `noKey`. */
-  static readonly NO_KEY_HINT =
-    'create a key (ssh-keygen -t ed25519) or list yours in ssh.identity_files, or ssh-add one to a running ssh-agent';
 
   /** For error messages: which keys were offered. */
   describe(endpoint: Endpoint, env: NodeJS.ProcessEnv): string {
     const offered = endpoint.ssh.identityFiles.filter((file) => this.#keys.has(file));
-    if (endpoint.ssh.agent && env.SSH_AUTH_SOCK) offered.unshift('the ssh-agent keys');
-    return offered.length ? offered.join(', ') : 'no key at all';
+    if (endpoint.ssh.agent && env.SSH_AUTH_SOCK) offered.unshift(messages.agentKeysOffered);
+    return offered.length ? offered.join(', ') : messages.noKeyAtAll;
   }
 }
 
 /** Asks the ssh-agent of SSH_AUTH_SOCK for its keys: a local socket, never the network. */
 export async function agentState(env: NodeJS.ProcessEnv): Promise<AgentState> {
   const socket = env.SSH_AUTH_SOCK;
-  if (!socket) return { problem: 'no ssh-agent runs (SSH_AUTH_SOCK is not set)' };
-  const agent = `the ssh-agent at ${socket}`;
+  if (!socket) return { problem: messages.noAgent };
+  const agent = messages.agentAt(socket);
   // ssh2 says only "Failed to connect to agent": the usual reasons are told first.
   const missing = await stat(socket).then(
-    (stats) => (stats.isSocket() ? undefined : 'not a socket'),
-    () => 'no such socket',
+    (stats) => (stats.isSocket() ? undefined : messages.notASocket),
+    () => messages.noSuchSocket,
   );
-  if (missing) return { problem: `${agent} cannot be reached (${missing})` };
+  if (missing) return { problem: messages.agentUnreachable(agent, missing) };
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ problem: `${agent} does not answer` }), AGENT_TIMEOUT_MS);
+    const timer = setTimeout(() => resolve({ problem: messages.agentSilent(agent) }), AGENT_TIMEOUT_MS);
     new ssh2.OpenSSHAgent(socket).getIdentities((error, keys) => {
       clearTimeout(timer);
-      resolve(error ? { problem: `${agent} cannot be reached (${error.message})` } : { keys: keys?.length ?? 0 });
+      resolve(error ? { problem: messages.agentUnreachable(agent, error.message) } : { keys: keys?.length ?? 0 });
     });
   });
 }
@@ -125,7 +123,7 @@ async function unprotected(file: string): Promise<string | undefined> {
   const { mode, uid } = await stat(file);
   if (uid !== process.getuid?.() || (mode & 0o077) === 0) return undefined;
   const octal = (mode & 0o777).toString(8).padStart(4, '0');
-  return `${file} has permissions ${octal}: others can read this private key, and ssh refuses such a key`;
+  return messages.unprotectedKey(file, octal);
 }
 
 async function loadKey(
@@ -141,13 +139,13 @@ async function loadKey(
   } catch (error) {
     if (!(error instanceof UnreadableFileError)) throw error;
     if (!ssh.identityFilesExplicit) return undefined; // an OpenSSH default that is not there
-    throw new UsageError(`identity file ${error.message}`, 'fix ssh.identity_files in the inventory');
+    throw new UsageError(messages.identityFile(error.message), messages.fixIdentityFiles);
   }
   const open = await unprotected(file);
   if (open) {
-    const hint = `chmod 600 ${file} (and make a new key if others may have copied it)`;
-    if (ssh.identityFilesExplicit) throw new UsageError(`identity file ${open}`, hint);
-    warnings.push({ file, message: `${open}: skipped`, hint });
+    const hint = messages.chmodHint(file);
+    if (ssh.identityFilesExplicit) throw new UsageError(messages.identityFile(open), hint);
+    warnings.push({ file, message: messages.skipped(open), hint });
     return undefined;
   }
   let parsed = ssh2.utils.parseKey(data);
@@ -159,8 +157,8 @@ async function loadKey(
       if (typed === undefined) {
         warnings.push({
           file,
-          message: `${file} is encrypted and no passphrase is available: skipped`,
-          hint: ssh.identityPassphraseEnv ? `set ${ssh.identityPassphraseEnv}` : 'set ssh.identity_passphrase_env',
+          message: messages.skipped(messages.encryptedNoPassphrase(file)),
+          hint: messages.setVariable(ssh.identityPassphraseEnv || 'ssh.identity_passphrase_env'),
         });
         return undefined;
       }
@@ -169,10 +167,7 @@ async function loadKey(
     }
   }
   if (parsed instanceof Error) {
-    throw new UsageError(
-      `cannot use identity file ${file}: ${parsed.message}`,
-      'give an OpenSSH private key in ssh.identity_files',
-    );
+    throw new UsageError(messages.cannotUseIdentityFile(file, parsed.message), messages.giveOpenSshKey);
   }
   return parsed;
 }

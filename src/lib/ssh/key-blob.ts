@@ -1,6 +1,7 @@
 // SSH public key blobs (RFC 4253 §6.6): the type name, then the key's numbers or points, each an
 // SSH string (RFC 4251 §5). Read the same way for host keys and for the keys of authorized_keys.
 import { createHash } from 'node:crypto';
+import { messages } from './messages.js';
 
 /** The length-prefixed strings a key blob is made of, or null if they do not add up. */
 export function readSshStrings(blob: Buffer): Buffer[] | null {
@@ -18,7 +19,7 @@ export function readSshStrings(blob: Buffer): Buffer[] | null {
 /** The first SSH string in a public key blob: its type, e.g. `ssh-ed25519`. */
 export function keyTypeOfBlob(blob: Buffer): string {
   const end = blob.length < 4 ? Infinity : 4 + blob.readUInt32BE(0);
-  if (end > blob.length) throw new Error('not an SSH public key blob');
+  if (end > blob.length) throw new Error(messages.notAKeyBlob);
   return blob.toString('latin1', 4, end);
 }
 

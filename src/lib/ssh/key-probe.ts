@@ -16,6 +16,7 @@ export class KeyProbe extends ssh2.BaseAgent<ParsedKey> {
   }
   sign(_key: ParsedKey, _data: Buffer, options: unknown, cb?: (error?: Error) => void): void {
     this.accepted = true;
+    // Nobody reads this error (acceptsKey has its answer once sshd asked to sign): not translated.
     (typeof options === 'function' ? (options as (error?: Error) => void) : cb)?.(
       new Error('a key probe signs nothing'),
     );

@@ -5,6 +5,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ChatonError, ExitCode, HostKeyError } from '../run/errors.js';
 import { fingerprint, keyTypeOfBlob, readSshStrings } from './key-blob.js';
+import { messages } from './messages.js';
 
 export interface KnownHostsEntry {
   file: string;
@@ -124,10 +125,23 @@ function asciiLowercase(text: string): string {
   return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
-/** E.g. `ED25519 key SHA256:…`, with OpenSSH's name for the type. */
-export function describeKey(blob: Buffer): string {
+/** OpenSSH's name for the type of a key blob (sshkey_type), e.g. ED25519. */
+function typeLabel(blob: Buffer): string {
   const type = keyTypeOfBlob(blob);
-  return `${HOST_KEY_TYPES.get(type)?.label ?? type} key ${fingerprint(blob)}`;
+  return HOST_KEY_TYPES.get(type)?.label ?? type;
+}
+
+/**
+ * E.g. `ED25519 key SHA256:…`, with OpenSSH's name for the type: the same in every language, as
+ * JSON gives a host key to programs (ConnectionInfo.hostKey). Messages say it with keyPhrase.
+ */
+export function describeKey(blob: Buffer): string {
+  return `${typeLabel(blob)} key ${fingerprint(blob)}`;
+}
+
+/** The key as a message names it, in the language of the moment: `ED25519 key SHA256:…` in English. */
+export function keyPhrase(blob: Buffer): string {
+  return messages.keyPhrase(typeLabel(blob), fingerprint(blob));
 }
 
 /** The known_hosts line that vouches for `blob` as the key of `address:port`. */
@@ -201,22 +215,21 @@ function parseLine(text: string): KeyLine | { problem: string } | null {
   const words = content.split(/[ \t]+/);
   const [first = ''] = words;
   const marker = first.startsWith('@') ? MARKERS.get(first) : null;
-  if (marker === undefined) return { problem: `unknown marker ${first}` };
+  if (marker === undefined) return { problem: messages.unknownMarker(first) };
   const [hosts, keyType, keyBase64] = marker === null ? words : words.slice(1);
-  if (hosts?.startsWith('@')) return { problem: 'only one marker is allowed' };
-  if (hosts === undefined || keyType === undefined || keyType.startsWith('#'))
-    return { problem: 'no key type after the host names' };
-  if (hosts.startsWith('|') && hashedHostSalt(hosts) === null) return { problem: 'malformed hashed host name' };
+  if (hosts?.startsWith('@')) return { problem: messages.oneMarkerOnly };
+  if (hosts === undefined || keyType === undefined || keyType.startsWith('#')) return { problem: messages.noKeyType };
+  if (hosts.startsWith('|') && hashedHostSalt(hosts) === null) return { problem: messages.malformedHashedHost };
   const type = HOST_KEY_TYPES.get(keyType);
-  if (type === undefined) return { problem: `unsupported key type ${keyType}` };
-  if (keyBase64 === undefined) return { problem: 'no key after the key type' };
+  if (type === undefined) return { problem: messages.unsupportedKeyType(keyType) };
+  if (keyBase64 === undefined) return { problem: messages.noKeyAfterType };
   const key = decodeBase64Strictly(keyBase64);
-  if (key === null) return { problem: 'the key is not valid base64' };
+  if (key === null) return { problem: messages.notBase64 };
   const strings = readSshStrings(key);
-  if (strings === null) return { problem: 'the key is cut short' };
+  if (strings === null) return { problem: messages.keyCutShort };
   const [blobType, ...fields] = strings;
-  if (blobType?.toString('latin1') !== keyType) return { problem: `the key is not of type ${keyType}` };
-  if (!type.hasValidFields(fields)) return { problem: `malformed ${keyType} key` };
+  if (blobType?.toString('latin1') !== keyType) return { problem: messages.keyNotOfType(keyType) };
+  if (!type.hasValidFields(fields)) return { problem: messages.malformedKey(keyType) };
   return { marker, hosts, keyType, key };
 }
 
@@ -279,13 +292,11 @@ function formatLine(hosts: string, blob: Buffer): string {
   return `${hosts} ${keyTypeOfBlob(blob)} ${blob.toString('base64')}`;
 }
 
-function fileError(action: string, file: string, error: unknown): ChatonError {
+function fileError(action: 'read' | 'write', file: string, error: unknown): ChatonError {
   const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new ChatonError(
-    `cannot ${action} known_hosts file ${file} (${reason})`,
-    ExitCode.connection,
-    `make it a file chaton can ${action}: host keys are checked against it`,
-  );
+  return action === 'read'
+    ? new ChatonError(messages.cannotReadKnownHosts(file, reason), ExitCode.connection, messages.makeItReadable)
+    : new ChatonError(messages.cannotWriteKnownHosts(file, reason), ExitCode.connection, messages.makeItWritable);
 }
 
 async function readIfPresent(file: string): Promise<string> {
@@ -328,11 +339,11 @@ function refusal(
 ): HostKeyError {
   const reason =
     verdict.status === 'revoked'
-      ? `it is marked @revoked in ${location(verdict.entry)}`
-      : `the host key has changed (known: ${verdict.known
-          .map((entry) => `${describeKey(entry.key)} in ${location(entry)}`)
-          .join(', ')})`;
-  return new HostKeyError(name, `${name}: not recording ${describeKey(blob)}: ${reason}`);
+      ? messages.markedRevoked(location(verdict.entry))
+      : messages.keyChanged(
+          verdict.known.map((entry) => messages.keyIn(keyPhrase(entry.key), location(entry))).join(', '),
+        );
+  return new HostKeyError(name, messages.notRecording(name, keyPhrase(blob), reason));
 }
 
 /** The operator's known_hosts files, read once; new keys are appended to the first. */
@@ -409,7 +420,7 @@ export class KnownHostsStore {
   async #accept(address: string, port: number, blob: Buffer): Promise<{ file: string; line: string }> {
     const name = hostLookupName(address, port);
     const [file] = this.#files;
-    if (file === undefined) throw new HostKeyError(name, `${name}: no known_hosts file to record its key in`);
+    if (file === undefined) throw new HostKeyError(name, messages.noKnownHostsFile(name));
     const verdict = checkEndpointKey(this.#entries, address, port, blob);
     if (verdict.status === 'trusted')
       return { file: verdict.entry.file, line: formatLine(verdict.entry.hosts, verdict.entry.key) };
@@ -417,10 +428,9 @@ export class KnownHostsStore {
     const text = formatLine(name, blob);
     // Read back as ssh would, so that a line it would misread is never written.
     const parsed = HOST_FIELD_SYNTAX.test(name)
-      ? { problem: 'not a plain host name' }
-      : (parseLine(text) ?? { problem: 'empty line' });
-    if ('problem' in parsed)
-      throw new HostKeyError(name, `${name}: cannot record ${describeKey(blob)} in known_hosts: ${parsed.problem}`);
+      ? { problem: messages.notPlainHostName }
+      : (parseLine(text) ?? { problem: messages.emptyLine });
+    if ('problem' in parsed) throw new HostKeyError(name, messages.cannotRecord(name, keyPhrase(blob), parsed.problem));
     this.#entries.push({ file, line: await appendLine(file, text), ...parsed });
     return { file, line: text };
   }

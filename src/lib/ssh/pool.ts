@@ -14,7 +14,8 @@ import { nameList, routeKey, where, type Reachable } from './endpoint.js';
 import { verifyHostKey } from './host-keys.js';
 import { agentState, Identities, type PassphrasePrompt } from './identities.js';
 import { KeyProbe } from './key-probe.js';
-import { describeKey, knownHostsLine, KnownHostsStore } from './known-hosts.js';
+import { describeKey, keyPhrase, knownHostsLine, KnownHostsStore } from './known-hosts.js';
+import { messages } from './messages.js';
 
 export interface ConnectionInfo {
   /** Key exchange negotiated with this host, e.g. curve25519-sha256. */
@@ -60,7 +61,7 @@ export class Connection {
   ) {
     this.#sessions = new Semaphore(endpoint.ssh.maxSessions);
     client.on('error', (error: Error) => this.#markLost(error.message));
-    client.on('close', () => this.#markLost('closed by the other end'));
+    client.on('close', () => this.#markLost(messages.closedByPeer));
   }
 
   /** Why the connection dropped, if it did (a command then ends with no exit status). */
@@ -73,7 +74,7 @@ export class Connection {
     const release = options.urgent ? () => {} : await this.#sessions.acquire();
     if (options.signal?.aborted) {
       release();
-      throw new InterruptedError(`${this.endpoint.name}: not started: interrupted`);
+      throw new InterruptedError(messages.notStarted(this.endpoint.name));
     }
     if (this.#lost) {
       release();
@@ -85,12 +86,11 @@ export class Connection {
         reject(
           new ConnectionError(
             this.endpoint.name,
-            `${where(this.endpoint)}: cannot open a session: ${message}`,
+            messages.cannotOpenSession(where(this.endpoint), message),
             // sshd refuses a session beyond its MaxSessions with "open failed"; other failures say why.
             /open failed/i.test(message)
-              ? `sshd's MaxSessions may be lower than ssh.max_sessions (${this.endpoint.ssh.maxSessions}): ` +
-                  'lower it in the inventory'
-              : `the log of sshd on ${this.endpoint.name} says why`,
+              ? messages.maxSessionsHint(this.endpoint.ssh.maxSessions)
+              : messages.sshdLogSaysWhy(this.endpoint.name),
           ),
         );
       };
@@ -126,15 +126,15 @@ export class Connection {
       const unreachable = (message: string) =>
         new ConnectionError(
           endpoint.name,
-          `${this.endpoint.name} could not reach ${where(endpoint)}: ${message}`,
-          `check that ${endpoint.name} is up and that sshd listens on port ${endpoint.port}`,
+          messages.jumpCannotReach(this.endpoint.name, where(endpoint), message),
+          messages.checkSshdListens(endpoint.name, endpoint.port),
         );
       try {
         this.client.forwardOut('127.0.0.1', 0, endpoint.address, endpoint.port, (error, stream) =>
           error ? reject(unreachable(error.message)) : resolve(stream),
         );
       } catch (error) {
-        reject(unreachable(`the connection to ${this.endpoint.name} is gone (${(error as Error).message})`));
+        reject(unreachable(messages.jumpConnectionGone(this.endpoint.name, (error as Error).message)));
       }
     });
   }
@@ -146,8 +146,8 @@ export class Connection {
   #markLost(reason: string): void {
     this.#lost ??= new ConnectionError(
       this.endpoint.name,
-      `${where(this.endpoint)}: connection lost: ${reason}`,
-      `check the network path to ${this.endpoint.name}; rerun when it answers again`,
+      messages.connectionLost(where(this.endpoint), reason),
+      messages.connectionLostHint(this.endpoint.name),
     );
   }
 }
@@ -246,7 +246,7 @@ export class ConnectionPool {
     // Nobody to ask: it is not the operator's key.
     await identities.load([keys], this.options.env, async () => undefined);
     const [warning] = identities.warnings;
-    if (warning) throw new UsageError(`${login.keyFile}: ${warning.message}`, 'give an unencrypted copy, mode 600');
+    if (warning) throw new UsageError(messages.about(login.keyFile, warning.message), messages.unencryptedCopyHint);
     return new ConnectionPool({ ...this.options, identities, acceptNew: false, login });
   }
 
@@ -296,8 +296,8 @@ export class ConnectionPool {
     if (first) {
       const names = nameList(keyless.map((e) => e.name));
       throw new UsageError(
-        `no SSH key to offer to ${names}: ${identities.noKey(first, env, agent)}`,
-        `${Identities.NO_KEY_HINT}; chaton doctor checks all this`,
+        messages.noKeyToOffer(names, identities.noKey(first, env, agent)!),
+        messages.doctorChecksAllThis(messages.noKeyHint),
       );
     }
   }
@@ -322,8 +322,8 @@ export class ConnectionPool {
     const sock = jumpConnection
       ? await within(jumpConnection.forward(target), target.ssh.connectTimeoutMs, () => noAnswer(target, jump!.name))
       : await tcpConnect(target);
-    const how = jump ? `forwarded by ${jump.name}` : 'TCP connection';
-    this.options.debug?.(target, `reached: ${how} in ${milliseconds(performance.now() - started)}`);
+    const took = milliseconds(performance.now() - started);
+    this.options.debug?.(target, jump ? messages.reachedThrough(jump.name, took) : messages.reachedDirect(took));
     return { sock, started };
   }
 
@@ -370,7 +370,7 @@ export class ConnectionPool {
     if (!store) {
       store = KnownHostsStore.load(endpoint.ssh.knownHosts).then((loaded) => {
         for (const problem of loaded.problems)
-          this.options.notice(`${problem.file}:${problem.line}: ${problem.message} (line ignored)`);
+          this.options.notice(messages.knownHostsLineIgnored(problem.file, problem.line, problem.message));
         return loaded;
       });
       this.#knownHosts.set(key, store);
@@ -413,10 +413,8 @@ export class ConnectionPool {
       client.on('handshake', (negotiated) => {
         kex = negotiated.kex;
         authStarted = performance.now();
-        debug(
-          `key exchange ${kex}, host key algorithm ${negotiated.serverHostKey}, cipher ${negotiated.cs.cipher}: ` +
-            `handshake in ${milliseconds(authStarted - handshakeStarted)}`,
-        );
+        const took = milliseconds(authStarted - handshakeStarted);
+        debug(messages.handshake(kex, negotiated.serverHostKey, negotiated.cs.cipher, took));
       });
       // A peer that hangs up without a word gives only 'close': fail now, not at the timeout.
       const onClose = () =>
@@ -424,17 +422,14 @@ export class ConnectionPool {
           trustProblem ??
             new ConnectionError(
               endpoint.name,
-              `${where(endpoint)}: the connection closed during the SSH handshake`,
-              `the log of sshd on ${endpoint.name} says why`,
+              messages.closedDuringHandshake(where(endpoint)),
+              messages.sshdLogSaysWhy(endpoint.name),
             ),
         );
       client.once('ready', () => {
         clearTimeout(timer);
         const now = performance.now();
-        debug(
-          `accepted ${offered}: ` +
-            `authenticated in ${milliseconds(now - authStarted)}, connected in ${milliseconds(now - started)}`,
-        );
+        debug(messages.accepted(offered, milliseconds(now - authStarted), milliseconds(now - started)));
         client.off('error', onError);
         client.off('close', onClose);
         resolve(
@@ -451,18 +446,20 @@ export class ConnectionPool {
           return fail(
             new KeysRefusedError(
               endpoint.name,
-              `${where(endpoint)}: sshd refused every key offered for user ${endpoint.user} ` +
-                `(${authMethods ? 'the key asked about' : identities.describe(endpoint, env)})`,
-              `install your public key in ~${endpoint.user}/.ssh/authorized_keys on ${endpoint.name}, ` +
-                'or fix ssh.identity_files',
+              messages.keysRefused(
+                where(endpoint),
+                endpoint.user,
+                authMethods ? messages.keyAskedAbout : identities.describe(endpoint, env),
+              ),
+              messages.installKeyHint(endpoint.user, endpoint.name),
             ),
           );
         }
         fail(
           new ConnectionError(
             endpoint.name,
-            `${where(endpoint)}: ${error.message}`,
-            `the log of sshd on ${endpoint.name} says why`,
+            messages.about(where(endpoint), error.message),
+            messages.sshdLogSaysWhy(endpoint.name),
           ),
         );
       };
@@ -480,7 +477,7 @@ export class ConnectionPool {
           const method = methods[tried++];
           if (method) {
             offered = offeredKey(method, identities);
-            debug(`offering ${offered} for user ${endpoint.user}`);
+            debug(messages.offering(offered, endpoint.user));
           }
           // false, no method left, ends authentication: ssh2 takes it though its typings omit it.
           next(method ?? (false as never));
@@ -490,12 +487,12 @@ export class ConnectionPool {
           verifyHostKey(endpoint, key, knownHosts, this.options).then(
             (trusted) => {
               hostKey = describeKey(key);
-              debug(`host key ${hostKey} ${trusted}`);
+              debug(messages.hostKeyTrusted(keyPhrase(key), trusted));
               knownHostsEntry = knownHostsLine(endpoint.address, endpoint.port, key);
               verify(true);
             },
             (error: HostKeyError) => {
-              debug(`host key refused: ${error.message}`);
+              debug(messages.hostKeyRefused(error.message));
               trustProblem = error;
               verify(false);
             },
@@ -513,18 +510,19 @@ export class ConnectionPool {
 function offeredKey(method: AnyAuthMethod, identities: Identities): string {
   if (method.type === 'agent') {
     return typeof method.agent === 'string'
-      ? `the keys of the ssh-agent at ${method.agent}`
-      : 'the public key asked about';
+      ? messages.agentKeys(messages.agentAt(method.agent))
+      : messages.publicKeyAskedAbout;
   }
   const key = (method as { key: ParsedKey }).key;
-  return `${identities.fileOf(key) ?? 'a key'} (${key.type})`;
+  return `${identities.fileOf(key) ?? messages.someKey} (${key.type})`;
 }
 
 function noAnswer(endpoint: Endpoint, jump?: string): ConnectionError {
+  const seconds = endpoint.ssh.connectTimeoutMs / 1000;
   return new ConnectionError(
     endpoint.name,
-    `${where(endpoint)}: no answer${jump ? ` through ${jump}` : ''} within ${endpoint.ssh.connectTimeoutMs / 1000} s`,
-    `check that ${endpoint.name} is up and its address is right, or raise ssh.connect_timeout`,
+    jump ? messages.noAnswerThrough(where(endpoint), jump, seconds) : messages.noAnswer(where(endpoint), seconds),
+    messages.noAnswerHint(endpoint.name),
   );
 }
 
@@ -586,12 +584,12 @@ function tcpConnect(endpoint: Endpoint): Promise<net.Socket> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const reason = error.code === 'ECONNREFUSED' ? 'connection refused (is sshd running?)' : error.message;
+      const reason = error.code === 'ECONNREFUSED' ? messages.connectionRefused : error.message;
       reject(
         new ConnectionError(
           endpoint.name,
-          `${where(endpoint)}: ${reason}`,
-          `check the address and port of ${endpoint.name} in the inventory`,
+          messages.about(where(endpoint), reason),
+          messages.checkAddressHint(endpoint.name),
         ),
       );
     });
