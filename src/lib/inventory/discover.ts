@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../run/errors.js';
 import { EXAMPLE_FILE } from './example.js';
+import { messages } from './messages.js';
 
 /** How the inventory was found: `config` is the operator's config directory, `system` /etc/chaton. */
 export type InventorySource = 'flag' | 'env' | 'search' | 'config' | 'system';
@@ -35,7 +36,7 @@ const INVENTORY_SEARCH_PLACES = [
   '.config/chaton.yml',
 ];
 
-const NEXT_STEP = `run \`chaton inventory init\`, pass -i FILE or set CHATON_INVENTORY; see ${EXAMPLE_FILE}`;
+const nextStep = () => messages.findInventoryHint(EXAMPLE_FILE);
 
 export async function findInventory(opts: {
   flag?: string;
@@ -54,13 +55,11 @@ export async function findInventory(opts: {
   if (fromEnv) return { path: await readableFile(path.resolve(cwd, fromEnv), 'CHATON_INVENTORY'), source: 'env' };
   const nearest = await searchUpwards(cwd);
   if (nearest) return { path: nearest, source: 'search' };
-  const places = [
-    { path: userInventoryFile(env, opts.home ?? homedir()), source: 'config' as const },
-    { path: opts.systemFile ?? SYSTEM_INVENTORY_FILE, source: 'system' as const },
-  ];
-  for (const place of places) if (await exists(place.path)) return place;
-  const looked = places.map((place) => place.path).join(' nor ');
-  throw new UsageError(`no inventory found in ${cwd} or its parent directories, nor ${looked}`, NEXT_STEP);
+  const userFile = userInventoryFile(env, opts.home ?? homedir());
+  const systemFile = opts.systemFile ?? SYSTEM_INVENTORY_FILE;
+  if (await exists(userFile)) return { path: userFile, source: 'config' };
+  if (await exists(systemFile)) return { path: systemFile, source: 'system' };
+  throw new UsageError(messages.noInventoryFound(cwd, userFile, systemFile), nextStep());
 }
 
 async function readableFile(file: string, givenBy: string): Promise<string> {
@@ -69,9 +68,9 @@ async function readableFile(file: string, givenBy: string): Promise<string> {
     isFile = (await stat(file)).isFile();
     await access(file, constants.R_OK);
   } catch (error) {
-    throw new UsageError(`cannot read the inventory ${file} (from ${givenBy}): ${(error as Error).message}`, NEXT_STEP);
+    throw new UsageError(messages.cannotReadInventory(file, givenBy, (error as Error).message), nextStep());
   }
-  if (!isFile) throw new UsageError(`the inventory ${file} (from ${givenBy}) is not a file`, NEXT_STEP);
+  if (!isFile) throw new UsageError(messages.inventoryNotAFile(file, givenBy), nextStep());
   return file;
 }
 
@@ -97,6 +96,6 @@ async function exists(file: string): Promise<boolean> {
     // A dangling link or a file in place of a directory on the way is no inventory; anything else is a problem.
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return false;
-    throw new UsageError(`cannot search for the inventory: ${(error as Error).message}`, NEXT_STEP);
+    throw new UsageError(messages.cannotSearchInventory((error as Error).message), nextStep());
   }
 }

@@ -11,6 +11,7 @@ import {
   parseHop,
   portOf,
 } from './import-site.js';
+import { messages } from './messages.js';
 
 type Vars = Map<string, string>;
 
@@ -41,7 +42,7 @@ export function expandHostRange(pattern: string, at: (message: string) => Error)
   const alpha = /^[a-z]$/i.test(from) && /^[a-z]$/i.test(to);
   const [start, end] = numeric ? [Number(from), Number(to)] : [from.charCodeAt(0), to.charCodeAt(0)];
   if ((!numeric && !alpha) || stride < 1 || end < start) {
-    throw at(`host range [${from}:${to}${step === undefined ? '' : `:${step}`}] is not one`);
+    throw at(messages.notAHostRange(`[${from}:${to}${step === undefined ? '' : `:${step}`}]`));
   }
   const width = numeric && from.startsWith('0') ? from.length : 0;
   const names: string[] = [];
@@ -64,7 +65,7 @@ function iniVars(line: string, at: (col: number, message: string) => Error): Var
     vars.set(match[1]!, match[2]!.replace(/^(["'])(.*)\1$/, '$2'));
   }
   const rest = text.replace(/(\S+?)=("[^"]*"|'[^']*'|\S*)/g, '').trim();
-  if (rest) throw at(text.indexOf(rest) + 1, `${JSON.stringify(rest)} is not a key=value`);
+  if (rest) throw at(text.indexOf(rest) + 1, messages.notKeyValue(JSON.stringify(rest)));
   return vars;
 }
 
@@ -89,17 +90,11 @@ function collectIni(text: string, at: At): Collected {
         collected.groupHosts.set(section.group, []);
       return;
     }
-    if (trimmed.startsWith('['))
-      throw at(
-        line,
-        start + 1,
-        `${JSON.stringify(trimmed)} is not a section`,
-        'a section is [group], [group:vars] or [group:children]',
-      );
+    if (trimmed.startsWith('[')) {
+      throw at(line, start + 1, messages.notASection(JSON.stringify(trimmed)), messages.notASectionHint);
+    }
     if (section.kind === 'vars') {
-      const vars = iniVars(trimmed, (col, message) =>
-        at(line, start + col, message, 'a [group:vars] line is key=value'),
-      );
+      const vars = iniVars(trimmed, (col, message) => at(line, start + col, message, messages.groupVarsLineHint));
       const groupVars = collected.groupVars.get(section.group) ?? new Map();
       for (const [key, value] of vars) groupVars.set(key, value);
       collected.groupVars.set(section.group, groupVars);
@@ -111,13 +106,11 @@ function collectIni(text: string, at: At): Collected {
     }
     const [pattern, ...rest] = trimmed.split(/\s+/);
     const vars = iniVars(rest.join(' '), (col, message) =>
-      at(line, start + pattern!.length + 1 + col, message, 'after a host name: key=value pairs'),
+      at(line, start + pattern!.length + 1 + col, message, messages.hostVarsHint),
     );
     const [name, port] = splitPort(pattern!);
     if (port !== undefined) vars.set('ansible_port', port);
-    for (const host of expandHostRange(name, (message) =>
-      at(line, start + 1, message, 'e.g. web[01:03] or db-[a:c]'),
-    )) {
+    for (const host of expandHostRange(name, (message) => at(line, start + 1, message, messages.iniRangeHint))) {
       addHost(collected, section.group, host, vars);
     }
   });
@@ -152,12 +145,7 @@ function collectYaml(text: string, at: At, lines: LineCounter): Collected {
   };
   if (doc.errors[0]) {
     const { line, col } = lines.linePos(doc.errors[0].pos[0]);
-    throw at(
-      line,
-      col,
-      `YAML syntax: ${doc.errors[0].message.split('\n')[0]}`,
-      'check the indentation and colons here',
-    );
+    throw at(line, col, messages.yamlSyntax(doc.errors[0].message.split('\n')[0]!), messages.ansibleYamlHint);
   }
   const scalarVars = (node: unknown): Vars => {
     const vars: Vars = new Map();
@@ -169,11 +157,7 @@ function collectYaml(text: string, at: At, lines: LineCounter): Collected {
   };
   const group = (name: string, node: unknown): void => {
     if (node !== null && !isMap(node) && !(isScalar(node) && node.value === null)) {
-      throw fail(
-        node as YamlNode,
-        `group ${name} must be a mapping of hosts, vars and children`,
-        'as in Ansible YAML inventories',
-      );
+      throw fail(node as YamlNode, messages.groupNotAMapping(name), messages.groupNotAMappingHint);
     }
     if (!collected.groupHosts.has(name)) collected.groupHosts.set(name, []);
     if (!isMap(node)) return;
@@ -185,7 +169,7 @@ function collectYaml(text: string, at: At, lines: LineCounter): Collected {
         const [name2, port] = splitPort(pattern);
         const vars = scalarVars(pair.value);
         if (port !== undefined) vars.set('ansible_port', port);
-        for (const host of expandHostRange(name2, (message) => fail(key, message, 'e.g. web[01:03]'))) {
+        for (const host of expandHostRange(name2, (message) => fail(key, message, messages.yamlRangeHint))) {
           addHost(collected, name, host, vars);
         }
       }
@@ -202,7 +186,7 @@ function collectYaml(text: string, at: At, lines: LineCounter): Collected {
     }
   };
   const root = doc.contents;
-  if (!isMap(root)) throw fail(root, 'an Ansible YAML inventory is a mapping of groups', 'start with `all:`');
+  if (!isMap(root)) throw fail(root, messages.ansibleNotAMapping, messages.ansibleNotAMappingHint);
   for (const pair of root.items) group(String((pair.key as { value?: unknown }).value), pair.value);
   return collected;
 }
@@ -253,14 +237,9 @@ export function importAnsible(text: string, file: string): ImportedSite {
     const text = vars.get('ansible_port') ?? vars.get('ansible_ssh_port');
     if (text === undefined) return undefined;
     const port = portOf(text);
-    if (port === undefined)
-      throw importError(
-        file,
-        1,
-        1,
-        `${host}: ansible_port ${JSON.stringify(text)} is not a port`,
-        'a port is 1 to 65535',
-      );
+    if (port === undefined) {
+      throw importError(file, 1, 1, messages.notAPort(host, JSON.stringify(text)), messages.portRangeHint);
+    }
     return port;
   };
   const endpointOf = (host: string): ImportedEndpoint => {
@@ -282,22 +261,14 @@ export function importAnsible(text: string, file: string): ImportedSite {
     const jump = jumpText(`${vars.get('ansible_ssh_common_args') ?? ''} ${vars.get('ansible_ssh_extra_args') ?? ''}`);
     const jumps = jump?.split(',').map((text): ImportedEndpoint => {
       const hop = parseHop(text);
-      if (!hop)
-        throw importError(
-          file,
-          1,
-          1,
-          `${name}: ProxyJump ${JSON.stringify(text)} is not one`,
-          'a jump is [user@]host[:port]',
-        );
+      if (!hop) throw importError(file, 1, 1, messages.notAJump(name, JSON.stringify(text)), messages.jumpHint);
       const known = hostNames.includes(hop.host) ? endpointOf(hop.host) : { name: hop.host, address: hop.host };
       return { ...known, ...(hop.user ? { user: hop.user } : {}), ...(hop.port ? { port: hop.port } : {}) };
     });
-    if (!vars.has('ansible_host') && !vars.has('ansible_ssh_host'))
-      notes.push('no ansible_host: its name is its address');
+    if (!vars.has('ansible_host') && !vars.has('ansible_ssh_host')) notes.push(messages.noAnsibleHost);
     // Reached through something else than a jump: not known, never "directly".
     const proxyCommand = /ProxyCommand/i.test(vars.get('ansible_ssh_common_args') ?? '');
-    if (proxyCommand) notes.push('ProxyCommand is not imported (check)');
+    if (proxyCommand) notes.push(messages.ansibleProxyCommand);
     const become = vars.get('ansible_become');
     return {
       ...endpointOf(name),

@@ -15,6 +15,7 @@ import {
   parseHop,
   portOf,
 } from './import-site.js';
+import { messages } from './messages.js';
 
 export interface SshConfigLine {
   /** Lowercase: ssh's keywords are case-insensitive. */
@@ -46,8 +47,9 @@ export function sshConfigLines(text: string, file: string): SshConfigLine[] {
     if (start < 0 || content[start] === '#') return;
     const match = /^([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(.*)$/.exec(content.slice(start));
     const where = { file, line: index + 1, col: start + 1 };
-    if (!match)
-      throw importError(file, where.line, where.col, 'not a `Keyword value` line', 'as ssh_config(5) writes them');
+    if (!match) {
+      throw importError(file, where.line, where.col, messages.notAKeywordLine, messages.notAKeywordLineHint);
+    }
     const words = [...match[2]!.matchAll(/"([^"]*)"|(\S+)/g)].map((word) => word[1] ?? word[2]!);
     const comment = words.findIndex((word) => word.startsWith('#'));
     lines.push({ keyword: match[1]!.toLowerCase(), args: comment < 0 ? words : words.slice(0, comment), ...where });
@@ -62,13 +64,14 @@ export async function readSshConfigFiles(file: string, home: string): Promise<Ss
     if (files.lines.has(name)) return;
     const text = await readRegularFile(name, MAX_CONFIG_BYTES).catch((error: unknown) => {
       if (!(error instanceof UnreadableFileError)) throw error;
-      throw new UsageError(`the ssh config ${error.message}`, 'name a readable OpenSSH client config file');
+      throw new UsageError(messages.sshConfigUnreadable(error.message), messages.sshConfigUnreadableHint);
     });
     const lines = sshConfigLines(text.toString('utf8'), name);
     files.lines.set(name, lines);
     for (const line of lines.filter((l) => l.keyword === 'include')) {
       if (depth >= MAX_INCLUDE_DEPTH) {
-        throw importError(name, line.line, line.col, 'Include nested too deeply', 'ssh stops at 16 levels too');
+        const hint = messages.includeTooDeepHint(MAX_INCLUDE_DEPTH);
+        throw importError(name, line.line, line.col, messages.includeTooDeep, hint);
       }
       const names = (await Promise.all(line.args.map((pattern) => expandGlob(includePath(pattern, home))))).flat();
       files.included.set(`${name}:${line.line}`, names);
@@ -148,11 +151,10 @@ export function importSshConfig(files: SshConfigFiles): ImportedSite {
         block = { kind: 'host', patterns: line.args };
         hostBlocks.push(line);
         const wildcards = line.args.filter(isWildcard);
-        if (wildcards.length > 0)
-          notes.push(`Host ${wildcards.join(' ')} (${at}): not a host; its values apply to the hosts it matches`);
+        if (wildcards.length > 0) notes.push(messages.wildcardHost(wildcards.join(' '), at));
       } else if (line.keyword === 'match') {
         block = { kind: 'match' };
-        notes.push(`Match ${line.args.join(' ')} (${at}): skipped, chaton cannot tell when it applies`);
+        notes.push(messages.matchSkipped(line.args.join(' '), at));
       } else if (line.keyword === 'include') {
         // An included file's Host lines end at its end: the block around the Include goes on.
         for (const included of files.included.get(at) ?? []) walk(included, block);
@@ -173,8 +175,9 @@ export function importSshConfig(files: SshConfigFiles): ImportedSite {
     const line = value(name, 'port');
     if (!line) return undefined;
     const port = portOf(line.args[0] ?? '');
-    if (port === undefined)
-      throw importError(line.file, line.line, line.col, `Port ${line.args.join(' ')}`, 'a port is 1 to 65535');
+    if (port === undefined) {
+      throw importError(line.file, line.line, line.col, `Port ${line.args.join(' ')}`, messages.portRangeHint);
+    }
     return port;
   };
   const endpoint = (name: string): ImportedEndpoint => {
@@ -190,13 +193,13 @@ export function importSshConfig(files: SshConfigFiles): ImportedSite {
     const jump = value(name, 'proxyjump');
     if (!jump) {
       if (!value(name, 'proxycommand')) return [];
-      notesOf.push('ProxyCommand in the ssh config is not imported: reached through the bastion (check)');
+      notesOf.push(messages.sshProxyCommand);
       return undefined;
     }
     if (jump.args[0]?.toLowerCase() === 'none') return [];
     return (jump.args[0] ?? '').split(',').map((text) => {
       const hop = parseHop(text);
-      if (!hop) throw importError(jump.file, jump.line, jump.col, `ProxyJump ${text}`, 'a jump is [user@]host[:port]');
+      if (!hop) throw importError(jump.file, jump.line, jump.col, `ProxyJump ${text}`, messages.jumpHint);
       // ssh reaches a jump host with its own Host block's values.
       const own = endpoint(hop.host);
       return {
@@ -211,7 +214,7 @@ export function importSshConfig(files: SshConfigFiles): ImportedSite {
   const names = [...new Set(hostBlocks.flatMap((line) => line.args.filter((pattern) => !isWildcard(pattern))))];
   const hosts = names.map((name): ImportedHost => {
     const hostNotes: string[] = [];
-    if (!value(name, 'hostname')) hostNotes.push('no HostName in the ssh config: its Host name is its address');
+    if (!value(name, 'hostname')) hostNotes.push(messages.noHostName);
     return { name, ...endpoint(name), jumps: jumpsOf(name, hostNotes), notes: hostNotes };
   });
   const everyHost = settings.filter(

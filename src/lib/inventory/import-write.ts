@@ -3,6 +3,7 @@
 import { Document, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { UsageError } from '../run/errors.js';
 import type { ImportedEndpoint, ImportedHost, ImportedSite } from './import-site.js';
+import { messages } from './messages.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -21,6 +22,9 @@ function mostUsedChain(hosts: ImportedHost[]): ImportedEndpoint[] | undefined {
   return [...counts.values()].sort((a, b) => b.count - a.count)[0]?.chain;
 }
 
+/** Lines of a YAML comment: yaml writes `#` before each, a space after it reads better. */
+const comment = (lines: string[]) => lines.map((line) => ` ${line}`).join('\n');
+
 const plain = (values: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
 
@@ -36,25 +40,22 @@ export function importedInventory(site: ImportedSite, bastion?: string): string 
   const hosts = site.hosts.filter((host) => {
     if (bastionNames.has(host.name)) return false;
     if (!NAME.test(host.name) || host.name === 'all') {
-      notes.push(`${JSON.stringify(host.name)} left out: not a name chaton takes (letters, digits, ".", "_", "-")`);
+      notes.push(messages.leftOutName(JSON.stringify(host.name)));
       return false;
     }
     const endpoint = `${host.address.toLowerCase()}:${host.port ?? site.defaults.port ?? 22}`;
     const first = seen.get(endpoint);
-    if (first) notes.push(`${host.name} left out: same address and port as ${first}`);
+    if (first) notes.push(messages.leftOutDuplicate(host.name, first));
     else seen.set(endpoint, host.name);
     return !first;
   });
   if (hosts.length === 0) {
-    throw new UsageError(`${site.source} names no host chaton can take`, 'name a file that describes your hosts');
+    throw new UsageError(messages.noHostToImport(site.source), messages.noHostToImportHint);
   }
 
   const doc = new Document({});
-  doc.commentBefore = [
-    ` Written by \`chaton inventory init\` from ${site.source}.`,
-    ' Guessed, to check: the comments say where. `chaton inventory check` says what is left to fill in.',
-    ...notes.map((note) => ` ${note}`),
-  ].join('\n');
+  // Comments for the operator, in their language; the keys are chaton's.
+  doc.commentBefore = comment([messages.writtenBy(site.source), messages.guessedToCheck, ...notes]);
   const root = doc.contents as YAMLMap;
   const defaults = plain({ user: site.defaults.user, port: site.defaults.port });
   if (Object.keys(defaults).length > 0) root.set('defaults', doc.createNode(defaults));
@@ -65,7 +66,7 @@ export function importedInventory(site: ImportedSite, bastion?: string): string 
       plain({ name: hop.name ?? `bastion${index + 1}`, address: hop.address, port: hop.port, user: hop.user }),
     );
     const node = doc.createNode(sections.length === 1 ? sections[0] : sections);
-    node.commentBefore = bastion === undefined ? ' Guessed: the ProxyJump most hosts use.' : ' From --bastion.';
+    node.commentBefore = comment([bastion === undefined ? messages.guessedBastion : messages.bastionFromFlag]);
     root.set('bastion', node);
   }
 
@@ -76,10 +77,10 @@ export function importedInventory(site: ImportedSite, bastion?: string): string 
     let direct: true | undefined;
     if (host.jumps?.length === 0) {
       direct = true;
-      comments.push('no ProxyJump: reached directly');
+      comments.push(messages.reachedDirectly);
     } else if (host.jumps && chainKey(host.jumps) !== ownKey) {
       const through = host.jumps.map((hop) => hop.name ?? hop.address).join(',');
-      comments.push(`reached through ${through} in the source: chaton reaches it through the bastion (check)`);
+      comments.push(messages.reachedOtherwise(through));
     }
     const values = plain({
       address: host.address,
@@ -89,7 +90,7 @@ export function importedInventory(site: ImportedSite, bastion?: string): string 
       direct,
     });
     const pair = doc.createPair(host.name, values) as Pair<Scalar>;
-    if (comments.length > 0) pair.key.commentBefore = comments.map((c) => ` ${c}`).join('\n');
+    if (comments.length > 0) pair.key.commentBefore = comment(comments);
     hostsNode.items.push(pair);
   }
   root.set('hosts', hostsNode);

@@ -9,6 +9,7 @@ import { quoted } from '../run/printable.js';
 import { SYSTEM_INVENTORY_FILE, userInventoryFile } from './discover.js';
 import { addressKind } from './kinds.js';
 import { parseInventory } from './load.js';
+import { messages } from './messages.js';
 import { InventoryError, type InventoryProblem } from './reader.js';
 
 /**
@@ -36,7 +37,7 @@ export function directoryMode(file: string): number {
 export function checkedAddress(value: string, flag: string): string {
   const address = addressKind.parse(new Scalar(value));
   if (address === undefined) {
-    throw new UsageError(`${flag} must be ${addressKind.expected}, got ${quoted(value)}`, addressKind.hint);
+    throw new UsageError(`${flag} ${messages.mustBe(addressKind.expected, quoted(value))}`, addressKind.hint);
   }
   return address;
 }
@@ -47,13 +48,15 @@ export function checkedAddress(value: string, flag: string): string {
  */
 export function starterInventory(exampleText: string, exampleFile: string, bastion: string | undefined): string {
   const address = parseDocument(exampleText).getIn(['bastion', 'address'], true);
-  if (!isScalar(address) || !address.range) throw new Error(`${exampleFile} has no bastion.address`);
+  if (!isScalar(address) || !address.range) throw new Error(messages.exampleWithoutBastionAddress(exampleFile));
   const [start, end] = address.range;
   const header = [
-    `# Written by \`chaton inventory init\` from ${exampleFile}.`,
-    "# The hosts, groups, sysadmins and secrets below are that example's: replace them with your own.",
-    bastion === undefined ? '# Fill in bastion.address: `chaton inventory check` points at what is left.' : '',
-  ].filter(Boolean);
+    messages.writtenBy(exampleFile),
+    messages.starterReplace,
+    bastion === undefined ? messages.starterFillIn : '',
+  ]
+    .filter(Boolean)
+    .map((line) => `# ${line}`);
   return `${header.join('\n')}\n${exampleText.slice(0, start)}${bastion ?? ''}${exampleText.slice(end)}`;
 }
 
@@ -81,21 +84,19 @@ export async function writeInventory(
 ): Promise<void> {
   const existing = await lstat(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
-    throw new UsageError(`cannot look at ${file}: ${error.message}`, 'check the path and your rights on it');
+    throw new UsageError(messages.cannotLookAt(file, error.message), messages.cannotLookAtHint);
   });
   if (existing && !existing.isFile()) {
-    throw new UsageError(`${file} exists and is not a regular file`, 'choose another file with --file');
+    throw new UsageError(messages.notARegularFile(file), messages.notARegularFileHint);
   }
   if (existing && !opts.force) {
-    const hint = 'pass --force to replace it, or --file to write elsewhere';
-    throw new RefusedError(`${file} exists: not overwritten`, hint);
+    throw new RefusedError(messages.notOverwritten(file), messages.notOverwrittenHint);
   }
   try {
     const { directoryMode } = opts;
     if (directoryMode !== undefined) await mkdir(path.dirname(file), { recursive: true, mode: directoryMode });
     await writeFileAtomically(file, text, opts.mode);
   } catch (error) {
-    const hint = 'check that its directory exists and that you may write there';
-    throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, hint);
+    throw new UsageError(messages.cannotWrite(file, (error as Error).message), messages.cannotWriteHint);
   }
 }

@@ -44,6 +44,7 @@ import {
   where,
 } from './reader.js';
 import { EXAMPLE_FILE } from './example.js';
+import { messages } from './messages.js';
 import { type InventorySection, registeredSections } from './sections.js';
 import { suggest } from './suggest.js';
 import type { Endpoint, Host, Inventory, SshSettings } from './types.js';
@@ -67,10 +68,8 @@ export async function readInventoryText(file: string): Promise<string> {
     return (await readRegularFile(file, INVENTORY_MAX_BYTES)).toString('utf8');
   } catch (error) {
     if (!(error instanceof UnreadableFileError)) throw error;
-    const hint = error.tooLarge
-      ? 'is this really the inventory? check its path; chaton reads it whole, so it refuses a larger file'
-      : 'check the path of the inventory, and that you may read it: a regular file';
-    throw new UsageError(`the inventory ${error.message}`, hint);
+    const hint = error.tooLarge ? messages.inventoryTooLargeHint : messages.inventoryUnreadableHint;
+    throw new UsageError(messages.inventoryUnreadable(error.message), hint);
   }
 }
 
@@ -90,41 +89,41 @@ export function parseInventory(
 // ---------------------------------------------------------------------------------------------
 // Sections
 
-const sshReaders = {
-  identity_files: filePaths('~/.ssh/id_ed25519'),
-  identity_passphrase_env: scalar(envVarNameKind),
-  agent: scalar(booleanKind),
-  known_hosts: filePaths('~/.ssh/known_hosts'),
-  connect_timeout: scalar(secondsKind('a number of seconds greater than 0', (value) => value > 0)),
-  command_timeout: scalar(secondsKind('a number of seconds, 0 or more (0 = no limit)', (value) => value >= 0)),
-  keepalive_interval: scalar(secondsKind('a number of seconds, 0 or more (0 = off)', (value) => value >= 0)),
-  keepalive_count_max: scalar(
-    wholeNumberKind(
-      'a whole number, 1 or more',
-      'unanswered keepalives before giving up, usually 3',
-      1,
-      Number.MAX_SAFE_INTEGER,
-    ),
-  ),
-  max_sessions: scalar(
-    wholeNumberKind('a whole number from 1 to 64', "at most sshd's MaxSessions, which is 10 unless changed", 1, 64),
-  ),
-};
-type SshValues = SectionValues<typeof sshReaders>;
+// The readers that are given texts are made at each read, so that those are in the language of
+// the moment; the others are made once.
 
-const readSsh: ReadField<SshValues> = (reader, field) => readSection(reader, field, sshReaders)?.values;
+function sshReaders() {
+  return {
+    identity_files: filePaths('~/.ssh/id_ed25519'),
+    identity_passphrase_env: scalar(envVarNameKind),
+    agent: scalar(booleanKind),
+    known_hosts: filePaths('~/.ssh/known_hosts'),
+    connect_timeout: scalar(secondsKind(messages.secondsAboveZero, (value) => value > 0)),
+    command_timeout: scalar(secondsKind(messages.secondsOrNoLimit, (value) => value >= 0)),
+    keepalive_interval: scalar(secondsKind(messages.secondsOrOff, (value) => value >= 0)),
+    keepalive_count_max: scalar(
+      wholeNumberKind(messages.keepaliveCountExpected, messages.keepaliveCountHint, 1, Number.MAX_SAFE_INTEGER),
+    ),
+    max_sessions: scalar(wholeNumberKind(messages.maxSessionsExpected, messages.maxSessionsHint, 1, 64)),
+  };
+}
+type SshValues = SectionValues<ReturnType<typeof sshReaders>>;
+
+const readSsh: ReadField<SshValues> = (reader, field) => readSection(reader, field, sshReaders())?.values;
 
 const defaultsReaders = { user: scalar(userKind), port: scalar(portKind), become: scalar(becomeKind) };
 
-const hostReaders = {
-  address: scalar(addressKind),
-  port: scalar(portKind),
-  user: scalar(userKind),
-  roles: list(nameKind, 'a list of role names', 'for example roles: [pve, ceph]'),
-  become: scalar(becomeKind),
-  direct: scalar(booleanKind),
-  ssh: readSsh,
-};
+function hostReaders() {
+  return {
+    address: scalar(addressKind),
+    port: scalar(portKind),
+    user: scalar(userKind),
+    roles: list(nameKind, messages.roleNamesExpected, messages.forExample('roles: [pve, ceph]')),
+    become: scalar(becomeKind),
+    direct: scalar(booleanKind),
+    ssh: readSsh,
+  };
+}
 
 const bastionReaders = {
   name: scalar(nameKind),
@@ -214,7 +213,7 @@ function toMachine(
   const { kind, name, nameField, section } = identity;
   const values = read?.values ?? {};
   const addressField = read?.fields.get('address');
-  if (read) requireKey(reader, section, read.fields, 'address', 'add `address:` with its IP address or DNS name');
+  if (read) requireKey(reader, section, read.fields, 'address', messages.addressMissingHint);
   const machine: Machine = { kind, name, nameField, addressField, direct: values.direct ?? false };
   // A wrong value (already reported) would fall back to its default and cause confusing problems.
   const hasWrongValue = [...(read?.fields.keys() ?? [])].some((key) => !(key in values));
@@ -246,8 +245,7 @@ function checkName(reader: Reader, field: Field): void {
 
 function checkNotReserved(reader: Reader, field: Field, checked: string): void {
   if (checked === RESERVED_NAME) {
-    const message = `"${RESERVED_NAME}" is reserved: in targets it means every host`;
-    report(reader, where(field), field.path, message, 'choose another name');
+    report(reader, where(field), field.path, messages.reservedName(RESERVED_NAME), messages.reservedNameHint);
   }
 }
 
@@ -258,14 +256,9 @@ function readBastions(reader: Reader, field: Field, defaults: MachineDefaults): 
   if (isMap(field.value)) {
     sections = [{ field, defaultName: 'bastion' }];
   } else {
-    const items = listItems(
-      reader,
-      field,
-      'a mapping (one jump host) or a list of mappings (a chain of jumps, first reached first)',
-      `see the bastion: section of ${EXAMPLE_FILE}`,
-    );
+    const items = listItems(reader, field, messages.bastionExpected, messages.bastionHint(EXAMPLE_FILE));
     if (items?.length === 0) {
-      report(reader, where(field), field.path, 'lists no jump host', 'describe at least one, or remove `bastion:`');
+      report(reader, where(field), field.path, messages.noJumpHost, messages.noJumpHostHint);
     }
     sections = (items ?? []).map((item, index) => ({ field: item, defaultName: `bastion${index + 1}` }));
   }
@@ -280,18 +273,19 @@ function readBastions(reader: Reader, field: Field, defaults: MachineDefaults): 
 }
 
 function readHosts(reader: Reader, field: Field | undefined, defaults: MachineDefaults): Machine[] {
-  const hint = `list your machines under \`hosts:\`, as in ${EXAMPLE_FILE}`;
+  const hint = messages.hostsHint(EXAMPLE_FILE);
   if (!field) {
-    report(reader, reader.doc.contents, '', 'there is no `hosts:` section', hint);
+    report(reader, reader.doc.contents, '', messages.noHostsSection, hint);
     return [];
   }
-  const entries = readEntries(reader, field, 'a mapping of host names to their settings', hint);
-  if (entries?.length === 0) report(reader, field.key ?? where(field), field.path, 'lists no host', hint);
+  const entries = readEntries(reader, field, messages.hostsExpected, hint);
+  if (entries?.length === 0) report(reader, field.key ?? where(field), field.path, messages.noHost, hint);
+  const readers = hostReaders();
   return (entries ?? []).map((entry) => {
     const nameField = { value: entry.key, path: entry.path };
     checkName(reader, nameField);
     const identity = { kind: 'host' as const, name: entry.name, nameField, section: entry };
-    return toMachine(reader, identity, readSection(reader, entry, hostReaders), defaults);
+    return toMachine(reader, identity, readSection(reader, entry, readers), defaults);
   });
 }
 
@@ -302,13 +296,13 @@ interface GroupDraft {
 }
 
 function readGroups(reader: Reader, field: Field): GroupDraft[] {
-  const expected = 'a mapping of group names to lists of members';
-  const entries = readEntries(reader, field, expected, 'for example web: [vm-web1, vm-web2]');
+  const example = messages.forExample('web: [vm-web1, vm-web2]');
+  const entries = readEntries(reader, field, messages.groupsExpected, example);
   return (entries ?? []).map((entry) => {
     const nameField = { value: entry.key, path: entry.path };
     checkName(reader, nameField);
-    const example = `for example ${shownKey(entry.name)}: [pve1, pve2]; \`[]\` for an empty group`;
-    const items = listItems(reader, entry, 'a list of host or group names', example);
+    const hint = messages.groupMembersHint(shownKey(entry.name));
+    const items = listItems(reader, entry, messages.groupMembersExpected, hint);
     const members = (items ?? []).flatMap((item) => {
       const member = readScalar(reader, item, nameKind);
       return member === undefined ? [] : [{ name: member, field: item }];
@@ -320,8 +314,16 @@ function readGroups(reader: Reader, field: Field): GroupDraft[] {
 // ---------------------------------------------------------------------------------------------
 // Checks across sections
 
+/** "of the host", "of the bastion", "of the group": what holds a name or an address first. */
+function ofThe(kind: Machine['kind'] | 'group'): string {
+  return { host: messages.ofTheHost, bastion: messages.ofTheBastion, group: messages.ofTheGroup }[kind];
+}
+
 /** Hosts, groups and bastions share one set of names: the targets of every command. */
-function checkNameClashes(reader: Reader, named: { kind: string; name: string; nameField: Field }[]): void {
+function checkNameClashes(
+  reader: Reader,
+  named: { kind: Machine['kind'] | 'group'; name: string; nameField: Field }[],
+): void {
   const firstByName = new Map<string, (typeof named)[number]>();
   // The reserved name is reported on its own.
   const clashable = named.filter((item) => item.name !== RESERVED_NAME);
@@ -335,8 +337,8 @@ function checkNameClashes(reader: Reader, named: { kind: string; name: string; n
       reader,
       where(item.nameField),
       item.nameField.path,
-      `${quoted(item.name)} is already the name of the ${first.kind} on line ${lineOf(reader, where(first.nameField))}`,
-      'hosts, groups and bastions share one set of names: rename one of them',
+      messages.nameTaken(quoted(item.name), ofThe(first.kind), lineOf(reader, where(first.nameField))),
+      messages.nameTakenHint,
     );
   }
 }
@@ -355,13 +357,13 @@ function checkDuplicateEndpoints(reader: Reader, machines: Machine[]): void {
       firstByEndpoint.set(endpoint, entry);
       continue;
     }
-    const firstMachine = `the ${first.kind} ${quoted(first.name)} on line ${lineOf(reader, first.addressField.value)}`;
+    const firstLine = lineOf(reader, first.addressField.value);
     report(
       reader,
       entry.addressField.value,
       entry.addressField.path,
-      `${address}, port ${port}, is already the address of ${firstMachine}`,
-      'list each machine once; two entries may share an address only with different ports',
+      messages.addressTaken(address, port, ofThe(first.kind), quoted(first.name), firstLine),
+      messages.addressTakenHint,
     );
   }
 }
@@ -372,8 +374,8 @@ function checkReachable(reader: Reader, hosts: Machine[]): void {
       reader,
       where(host.nameField),
       host.nameField.path,
-      'is reached through the bastion, but the inventory has no bastion',
-      'add a `bastion:` section, or mark the host `direct: true`',
+      messages.noBastionToReach,
+      messages.noBastionToReachHint,
     );
   }
 }
@@ -392,8 +394,8 @@ function resolveGroups(
 
   const reportMember = (member: GroupDraft['members'][number]): void => {
     if (bastionNames.has(member.name)) {
-      const message = `${quoted(member.name)} is a bastion; groups list hosts and other groups`;
-      report(reader, member.field.value, member.field.path, message, 'target bastions by name or with role:bastion');
+      const message = messages.memberIsBastion(quoted(member.name));
+      report(reader, member.field.value, member.field.path, message, messages.memberIsBastionHint);
       return;
     }
     const guess = suggest(member.name, [...hostNames, ...groupsByName.keys()]);
@@ -401,8 +403,8 @@ function resolveGroups(
       reader,
       member.field.value,
       member.field.path,
-      `${quoted(member.name)} is not a host or a group`,
-      guess ? `did you mean ${quoted(guess)}?` : 'define it under `hosts:` or `groups:`, or remove it',
+      messages.unknownMember(quoted(member.name)),
+      guess ? messages.didYouMean(quoted(guess)) : messages.unknownMemberHint,
     );
   };
 
@@ -419,8 +421,8 @@ function resolveGroups(
         reportMember(member);
       } else if (visiting.includes(member.name)) {
         const cycle = [...visiting.slice(visiting.indexOf(member.name)), member.name].join(' → ');
-        const hint = 'a group cannot contain itself, directly or through other groups';
-        report(reader, member.field.value, member.field.path, `groups contain each other: ${cycle}`, hint);
+        const message = messages.groupCycle(cycle);
+        report(reader, member.field.value, member.field.path, message, messages.groupCycleHint);
       } else {
         for (const hostName of visit(nested)) members.add(hostName);
       }
@@ -451,8 +453,7 @@ function toEndpoint({ name, address, port, user, ssh }: Endpoint): Endpoint {
 function readInventory(reader: Reader, domainSections: readonly InventorySection<unknown>[]): Inventory | undefined {
   const root: Field = { value: reader.doc.contents, path: '' };
   if (isEmpty(root.value)) {
-    const hint = `describe your machines under \`hosts:\`; ${EXAMPLE_FILE} shows every key`;
-    report(reader, null, '', 'the inventory is empty', hint);
+    report(reader, null, '', messages.emptyInventory, messages.emptyInventoryHint(EXAMPLE_FILE));
     return undefined;
   }
   const top = readKnownKeys(reader, root, [...CORE_KEYS, ...domainSections.map(({ key }) => key)]);
@@ -478,7 +479,7 @@ function readInventory(reader: Reader, domainSections: readonly InventorySection
   const groups = readGroups(reader, section('groups'));
   const domainValues = new Map(domainSections.map((domain) => [domain.key, domain.read(reader, section(domain.key))]));
 
-  checkNameClashes(reader, [...bastions, ...hosts, ...groups.map((group) => ({ kind: 'group', ...group }))]);
+  checkNameClashes(reader, [...bastions, ...hosts, ...groups.map((group) => ({ kind: 'group' as const, ...group }))]);
   checkDuplicateEndpoints(reader, [...bastions, ...hosts]);
   if (isEmpty(section('bastion').value)) checkReachable(reader, hosts);
   const hostNames = hosts.map((host) => host.name);

@@ -19,6 +19,7 @@ import {
 import { UsageError } from '../run/errors.js';
 import { escapeUnprintable, PRIVATE_KEY, quoted } from '../run/printable.js';
 import { EXAMPLE_FILE } from './example.js';
+import { messages } from './messages.js';
 import { suggest } from './suggest.js';
 import type { SourcePosition } from './types.js';
 
@@ -36,8 +37,7 @@ export class InventoryError extends UsageError {
 
   constructor(problems: InventoryProblem[]) {
     const sorted = [...problems].sort(byPosition);
-    const these = sorted.length === 1 ? 'this problem' : `these ${sorted.length} problems`;
-    super(sorted.map(formatProblem).join('\n'), `fix ${these}; ${EXAMPLE_FILE} documents every key`);
+    super(sorted.map(formatProblem).join('\n'), messages.fixProblems(sorted.length, EXAMPLE_FILE));
     this.problems = sorted;
   }
 }
@@ -116,11 +116,10 @@ function reportYamlErrors(reader: Reader): void {
     // A second document leaves the first one whole: its checks still run.
     if (error.code !== 'MULTIPLE_DOCS') reader.syntaxBroken = true;
     if (error.code === 'MULTIPLE_DOCS') {
-      const hint = 'remove the `---` line: chaton reads a single document';
-      reportAt(reader, offset, '', 'the file holds more than one YAML document', hint);
+      reportAt(reader, offset, '', messages.severalDocuments, messages.severalDocumentsHint);
     } else {
-      const hint = 'check the indentation (spaces, not tabs), colons and quotes here';
-      reportAt(reader, offset, '', `YAML syntax: ${escapeUnprintable(error.message)}`, hint);
+      const message = messages.yamlSyntax(escapeUnprintable(error.message));
+      reportAt(reader, offset, '', message, messages.yamlSyntaxHint);
     }
   }
 }
@@ -212,14 +211,12 @@ function deref(reader: Reader, node: unknown, nodePath: string): YamlNode | null
   const target = reader.aliasTargets.get(node) ?? null;
   const name = escapeUnprintable(node.source);
   if (!target) {
-    const hint = `mark the value to repeat with &${name} before this alias, or write the value here`;
-    report(reader, node, nodePath, `the alias *${name} has no anchor &${name} before it`, hint);
+    report(reader, node, nodePath, messages.aliasWithoutAnchor(name), messages.aliasWithoutAnchorHint(name));
   } else if (isCollection(target)) {
     reader.valuesReadAgain += target.items.length;
     if (reader.valuesReadAgain > ALIASED_VALUES_LIMIT) {
-      const message = `*${name} here has chaton read more than ${ALIASED_VALUES_LIMIT} values again through aliases`;
-      const hint = 'is this really an inventory? write repeated values out, or alias fewer of them';
-      report(reader, node, nodePath, message, hint);
+      const message = messages.tooManyAliasedValues(name, ALIASED_VALUES_LIMIT);
+      report(reader, node, nodePath, message, messages.tooManyAliasedValuesHint);
       // Stop reading: what is left would only repeat the same values, and the same problems.
       throw new InventoryError(reader.problems);
     }
@@ -234,12 +231,12 @@ export function isPrivateKey(node: YamlNode | null): boolean {
 
 /** How a value looks in the file, for "got ..." in messages. */
 function describe(node: YamlNode | null): string {
-  if (node === null || (isScalar(node) && node.value === null)) return 'nothing';
-  if (isPrivateKey(node)) return 'a private key (not shown)';
-  if (isMap(node)) return 'a mapping';
-  if (isSeq(node)) return 'a list';
+  if (node === null || (isScalar(node) && node.value === null)) return messages.gotNothing;
+  if (isPrivateKey(node)) return messages.gotPrivateKey;
+  if (isMap(node)) return messages.gotMapping;
+  if (isSeq(node)) return messages.gotList;
   if (isScalar(node)) return typeof node.value === 'string' ? quoted(node.value) : (scalarText(node) ?? '?');
-  return 'something else';
+  return messages.gotSomethingElse;
 }
 
 /** A scalar as the operator wrote it: names like 101 are numbers to YAML, text to chaton. */
@@ -252,7 +249,7 @@ export function scalarText(scalar: Scalar): string | undefined {
 export function readScalar<T>(reader: Reader, field: Field, kind: ScalarKind<T>): T | undefined {
   const value = isScalar(field.value) ? kind.parse(field.value) : undefined;
   if (value === undefined) {
-    report(reader, where(field), field.path, `must be ${kind.expected}, got ${describe(field.value)}`, kind.hint);
+    report(reader, where(field), field.path, messages.mustBe(kind.expected, describe(field.value)), kind.hint);
   }
   return value;
 }
@@ -264,7 +261,7 @@ export function scalar<T>(kind: ScalarKind<T>): ReadField<T> {
 /** The items of a list, each with its path ("groups.web[2]"). */
 export function listItems(reader: Reader, field: Field, expected: string, hint: string): Field[] | undefined {
   if (!isSeq(field.value)) {
-    report(reader, where(field), field.path, `must be ${expected}, got ${describe(field.value)}`, hint);
+    report(reader, where(field), field.path, messages.mustBe(expected, describe(field.value)), hint);
     return undefined;
   }
   return field.value.items.map((item, index) => {
@@ -291,7 +288,9 @@ export function oneOrMore<T>(kind: ScalarKind<T>, expected: string, hint: string
       return value === undefined ? undefined : [value];
     }
     const values = readList(reader, field);
-    if (values?.length === 0) report(reader, where(field), field.path, `must be ${expected}, got an empty list`, hint);
+    if (values?.length === 0) {
+      report(reader, where(field), field.path, messages.mustBe(expected, messages.gotEmptyList), hint);
+    }
     return values;
   };
 }
@@ -300,7 +299,7 @@ export function oneOrMore<T>(kind: ScalarKind<T>, expected: string, hint: string
 export function readEntries(reader: Reader, field: Field, expected: string, hint: string): Entry[] | undefined {
   if (isEmpty(field.value)) return [];
   if (!isMap(field.value)) {
-    report(reader, where(field), field.path, `must be ${expected}, got ${describe(field.value)}`, hint);
+    report(reader, where(field), field.path, messages.mustBe(expected, describe(field.value)), hint);
     return undefined;
   }
   const firstKeys = new Map<string, YamlNode>();
@@ -309,14 +308,14 @@ export function readEntries(reader: Reader, field: Field, expected: string, hint
     const key = deref(reader, pair.key, field.path);
     const name = key && isScalar(key) ? scalarText(key) : undefined;
     if (key === null || name === undefined) {
-      report(reader, key ?? where(field), field.path, `a key must be a plain name, got ${describe(key)}`, hint);
+      report(reader, key ?? where(field), field.path, messages.keyNotPlainName(describe(key)), hint);
       continue;
     }
     const entryPath = childPath(field.path, name);
     const firstKey = firstKeys.get(name);
     if (firstKey) {
-      const message = `is written twice (first on line ${lineOf(reader, firstKey)})`;
-      report(reader, key, entryPath, message, 'keep one of them: YAML would silently use only one');
+      const message = messages.keyWrittenTwice(lineOf(reader, firstKey));
+      report(reader, key, entryPath, message, messages.keyWrittenTwiceHint);
       continue;
     }
     firstKeys.set(name, key);
@@ -331,8 +330,8 @@ export function readKnownKeys(
   field: Field,
   knownKeys: readonly string[],
 ): Map<string, Field> | undefined {
-  const knownList = `known keys here: ${knownKeys.join(', ')}`;
-  const entries = readEntries(reader, field, 'a mapping (key: value lines)', knownList);
+  const knownList = messages.knownKeys(knownKeys.join(', '));
+  const entries = readEntries(reader, field, messages.aMapping, knownList);
   if (!entries) return undefined;
   const fields = new Map<string, Field>();
   for (const entry of entries) {
@@ -341,8 +340,8 @@ export function readKnownKeys(
       continue;
     }
     const guess = suggest(entry.name, knownKeys);
-    const hint = guess ? `did you mean "${guess}"?` : knownList;
-    report(reader, entry.key, entry.path, `unknown key ${quoted(entry.name)}`, hint);
+    const hint = guess ? messages.didYouMean(quoted(guess)) : knownList;
+    report(reader, entry.key, entry.path, messages.unknownKey(quoted(entry.name)), hint);
   }
   return fields;
 }
@@ -355,7 +354,7 @@ export function requireKey(
   key: string,
   hint: string,
 ): void {
-  if (!fields.has(key)) report(reader, section.key ?? where(section), section.path, `has no ${key}`, hint);
+  if (!fields.has(key)) report(reader, section.key ?? where(section), section.path, messages.missingKey(key), hint);
 }
 
 /** A mapping with a fixed set of keys, each read by its own reader. */
@@ -382,6 +381,7 @@ function byPosition(a: InventoryProblem, b: InventoryProblem): number {
 }
 
 function formatProblem({ position, path: problemPath, message, hint }: InventoryProblem): string {
-  const location = `${position.file}:${position.line}:${position.col}: ${problemPath ? `${problemPath}: ` : ''}`;
-  return `${location}${message}${hint ? ` (${hint})` : ''}`;
+  // The same `file:line:col: ` in every language: editors and terminals jump to it.
+  const location = `${position.file}:${position.line}:${position.col}: `;
+  return `${location}${problemPath ? messages.atPath(problemPath) : ''}${message}${hint ? ` (${hint})` : ''}`;
 }

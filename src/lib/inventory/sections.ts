@@ -2,6 +2,7 @@
 // core reads the file and hands each section its value, without knowing what the section holds:
 // the domain reads it with the reader API, and gives typed access to what it read.
 import type { Field, Reader } from './reader.js';
+import { messages } from './messages.js';
 import type { Inventory } from './types.js';
 
 export interface InventorySection<T> {
@@ -26,7 +27,7 @@ export function registeredSections(): readonly InventorySection<unknown>[] {
 /** What `section` read, for the domain's typed accessor. */
 export function sectionOf<T>(inventory: Inventory, section: InventorySection<T>): T {
   if (!inventory.sections.has(section.key)) {
-    throw new Error(`the inventory was read without its ${section.key}: section; is it listed in src/lib/domains.ts?`);
+    throw new Error(messages.sectionNotRead(section.key));
   }
   return inventory.sections.get(section.key) as T;
 }

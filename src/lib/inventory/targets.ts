@@ -1,20 +1,20 @@
 // Target specs on the command line: "all", host, bastion and group names, "role:<role>",
 // comma-separated. They are quoted in runbooks, so a typo fails loudly, never half-runs.
 import { UsageError } from '../run/errors.js';
+import { messages } from './messages.js';
 import { suggest } from './suggest.js';
 import type { Host, Inventory } from './types.js';
 
 const ALL = 'all';
 const ROLE_PREFIX = 'role:';
-const SHOW_NAMES = '`chaton inventory show` lists the hosts, bastions, groups and roles';
 
 /** The hosts a spec names, each once, in inventory order (bastions first, then hosts). */
 export function resolveTargets(inventory: Inventory, spec: string): Host[] {
   const items = spec.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) {
     throw new UsageError(
-      spec.trim() === '' ? 'no target given' : `empty target in "${spec}"`,
-      `name targets separated by commas, like pve1,web or role:pve; ${SHOW_NAMES}`,
+      spec.trim() === '' ? messages.noTarget : messages.emptyTarget(spec),
+      messages.targetsHint(messages.showNamesHint),
     );
   }
   const selected = new Set<Host>();
@@ -26,7 +26,7 @@ export function resolveTargets(inventory: Inventory, spec: string): Host[] {
   }
   if (unknown.length > 0) throw unknownTargetsError(inventory, unknown);
   // An empty group is valid in the inventory, but a run on nothing is surely a mistake.
-  if (selected.size === 0) throw new UsageError(`"${spec}" names no host (an empty group?)`, SHOW_NAMES);
+  if (selected.size === 0) throw new UsageError(messages.namesNoHost(spec), messages.showNamesHint);
   return everyMachine(inventory).filter((host) => selected.has(host));
 }
 
@@ -59,8 +59,7 @@ function unknownTargetsError(inventory: Inventory, unknown: string[]): UsageErro
   ];
   const described = unknown.map((item) => {
     const guess = suggest(item, candidates);
-    return guess ? `"${item}" (did you mean "${guess}"?)` : `"${item}"`;
+    return guess ? `"${item}" (${messages.didYouMean(`"${guess}"`)})` : `"${item}"`;
   });
-  const what = unknown.length === 1 ? 'unknown target' : 'unknown targets';
-  return new UsageError(`${what} ${described.join(', ')}`, SHOW_NAMES);
+  return new UsageError(messages.unknownTargets(unknown.length, described.join(', ')), messages.showNamesHint);
 }
