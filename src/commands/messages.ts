@@ -269,7 +269,7 @@ export const messages = catalogue({
   },
   onboardExclusiveOption: {
     en: 'remove the keys of authorized_keys that were not given (asks first)',
-    fr: "retirer d'authorized_keys les clés qui n'ont pas été données (demande d'abord)",
+    fr: "retirer du fichier authorized_keys les clés qui n'ont pas été données (demande d'abord)",
   },
   onboardVerifyWithOption: {
     en: 'then log in as them with this key through the bastion, and try sudo -n true',
@@ -354,7 +354,7 @@ export const messages = catalogue({
   removeKeysQuestion: (keys: number, login: string, hosts: number, names: string) => ({
     en: `Remove ${countEn(keys, 'key')} not given from ${login}'s authorized_keys, on ${hostsEn(hosts)} (${names})?`,
     fr:
-      `Retirer ${countFr(keys, 'clé')} non ${keys <= 1 ? 'donnée' : 'données'} de l'authorized_keys de ` +
+      `Retirer ${countFr(keys, 'clé')} non ${keys <= 1 ? 'donnée' : 'données'} du fichier authorized_keys de ` +
       `${login}, sur ${hostsFr(hosts)} (${names}) ?`,
   }),
   onboardTitle: (login: string) => ({ en: `Onboard ${login}`, fr: `Donner l'accès à ${login}` }),
@@ -455,7 +455,7 @@ export const messages = catalogue({
       `Verrouiller ${login} et mettre fin à ses sessions sur ${hosts === 1 ? '' : 'les '}${hostsFr(hosts)} ` +
       `où le compte existe (${names}${already})${home} ?`,
   }),
-  offboardTitle: (login: string) => ({ en: `Offboard ${login}`, fr: `Retirer l'accès de ${login}` }),
+  offboardTitle: (login: string) => ({ en: `Offboard ${login}`, fr: `Retirer l'accès à ${login}` }),
   accountNotLocked: {
     en: 'the account is not locked and expired',
     fr: "le compte n'est pas verrouillé et expiré",

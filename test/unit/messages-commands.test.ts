@@ -153,7 +153,7 @@ describe('the commands in French', () => {
     );
     assert.equal(
       inFrench(() => messages.removeKeysQuestion(2, 'alice', 3, 'pve1, pve2, gw')),
-      "Retirer 2 clés non données de l'authorized_keys de alice, sur 3 hôtes (pve1, pve2, gw) ?",
+      'Retirer 2 clés non données du fichier authorized_keys de alice, sur 3 hôtes (pve1, pve2, gw) ?',
     );
   });
 });
