@@ -2,6 +2,7 @@
 // `chaton __complete` that the script calls back for the candidates.
 import { Argument, type Command } from 'commander';
 import { examples } from './help.js';
+import { messages } from './messages.js';
 
 /** The same list as SHELLS in lib/completion.ts, which --help does not load. */
 const SHELL_NAMES = ['bash', 'zsh', 'fish'];
@@ -9,13 +10,13 @@ const SHELL_NAMES = ['bash', 'zsh', 'fish'];
 export function register(program: Command): void {
   program
     .command('completion')
-    .description('print the completion script of a shell: commands, options, host, group and role names')
-    .addArgument(new Argument('<shell>', 'the shell').choices(SHELL_NAMES))
+    .description(messages.completionDescription)
+    .addArgument(new Argument('<shell>', messages.completionShellArgument).choices(SHELL_NAMES))
     .addHelpText(
       'after',
       examples(
         'chaton completion bash > ~/.local/share/bash-completion/completions/chaton',
-        'chaton completion zsh > ~/.zfunc/_chaton   # with fpath+=(~/.zfunc) before compinit',
+        `chaton completion zsh > ~/.zfunc/_chaton   # ${messages.completionZshComment}`,
         'chaton completion fish > ~/.config/fish/completions/chaton.fish',
       ),
     )
@@ -26,8 +27,8 @@ export function register(program: Command): void {
 
   program
     .command('__complete', { hidden: true })
-    .description('the candidates for the end of a command line (for the completion scripts)')
-    .argument('<line>', 'the command line up to the cursor')
+    .description(messages.completeDescription)
+    .argument('<line>', messages.completeLineArgument)
     .action(async (line: string, _options: unknown, cmd: Command) => {
       const { candidates } = await import('../lib/completion.js');
       const found = await candidates(program, line, { names: () => targetNames(line, cmd) });

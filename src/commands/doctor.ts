@@ -5,18 +5,16 @@ import type { Inventory } from '../lib/inventory/types.js';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
 import type { OutputMode } from '../lib/run/output.js';
 import type { HostEntry } from '../lib/run/report.js';
-import type { Check } from '../lib/ssh/doctor.js';
+import type { Check, CheckStatus } from '../lib/ssh/doctor.js';
 import type { Identities } from '../lib/ssh/identities.js';
 import { examples } from './help.js';
+import { messages } from './messages.js';
 
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description(
-      "check this machine's side of SSH for every host (keys, ssh-agent, known_hosts): " +
-        'exit 0 if all is OK, 2 if a run would fail here, 5 if --reach fails',
-    )
-    .option('--reach', 'then connect to the bastion and every host, checking their keys')
+    .description(messages.doctorDescription)
+    .option('--reach', messages.doctorReachOption)
     .addHelpText('after', examples('chaton doctor', 'chaton doctor --reach', 'chaton --json doctor --reach'))
     .action(async (options: { reach?: boolean }, cmd: Command) => {
       const { inventoryFor, runLocal, runRemote } = await import('../lib/run/lifecycle.js');
@@ -72,7 +70,7 @@ async function checkLocally(
   await new Listr(
     [
       {
-        title: "Check this machine's side",
+        title: messages.doctorLocalTitle,
         task: async (_, task) => {
           checks = await localChecks(inventory, env, identities, (file, retry) =>
             askPassphrase(mode, task, file, retry),
@@ -100,7 +98,7 @@ async function reach(ctx: RunContext): Promise<{ checks: Check[]; hosts: HostEnt
   let outcomes;
   try {
     outcomes = await fanOut(ctx, {
-      title: 'Reach',
+      title: messages.doctorReachTitle,
       hosts: machines,
       style: 'live',
       work: async (host) => (await ctx.pool.connect(host)).info,
@@ -108,14 +106,14 @@ async function reach(ctx: RunContext): Promise<{ checks: Check[]; hosts: HostEnt
     });
   } catch (error) {
     if (!(error instanceof ChatonError) || ctx.signal.aborted) throw error;
-    const subject = error instanceof ConnectionError ? error.host : 'every machine';
+    const subject = error instanceof ConnectionError ? error.host : EVERY_MACHINE;
     const { message, hint } = errorReport(error);
     return { checks: [{ check: 'reach', subject, status: 'FAIL', detail: message, fix: hint }], hosts: [] };
   }
   const checks: Check[] = outcomes.map((o) => {
     const about = { check: 'reach', subject: o.host.name };
     if (o.ok) {
-      const detail = `${o.value.hostKey}, connected in ${milliseconds(Math.round(o.value.connectMs))}`;
+      const detail = messages.connectedIn(o.value.hostKey, milliseconds(Math.round(o.value.connectMs)));
       return { ...about, status: 'OK', detail, fix: null };
     }
     const { message, hint } = errorReport(o.error);
@@ -131,20 +129,43 @@ async function reach(ctx: RunContext): Promise<{ checks: Check[]; hosts: HostEnt
   return { checks, hosts };
 }
 
-/** One row per check; what is not OK is told in full under the table, with what to do. */
+/** The subject of a check about every machine at once (a JSON value: English in every language). */
+const EVERY_MACHINE = 'every machine';
+
+/**
+ * One row per check; what is not OK is told in full under the table, with what to do. The names
+ * of checks and statuses are JSON values, in English: the table says them in the reader's language.
+ */
 async function checkTable(checks: Check[]) {
   const { FAILED } = await import('../lib/run/report.js');
+  const checkNames: Record<string, string> = {
+    'identity file': messages.checkIdentityFile,
+    'ssh-agent': messages.checkSshAgent,
+    keys: messages.checkKeys,
+    'known_hosts file': messages.checkKnownHostsFile,
+    'host key': messages.checkHostKey,
+    'host keys': messages.checkHostKeys,
+    reach: messages.checkReach,
+  };
+  const statuses: Record<CheckStatus, string> = {
+    OK: messages.checkStatusOk,
+    WARN: messages.checkStatusWarn,
+    FAIL: messages.checkStatusFail,
+  };
+  const name = (c: Check) => checkNames[c.check] ?? c.check;
+  const subject = (c: Check) => (c.subject === EVERY_MACHINE ? messages.everyMachine : c.subject);
   return {
-    columns: ['CHECK', 'ON', 'RESULT'],
+    columns: [messages.columnCheck, messages.columnOn, messages.columnResult],
     rows: checks.map((c) => {
-      const result = c.status === 'OK' ? `OK: ${c.detail}` : c.status === 'FAIL' ? FAILED : 'WARN (see below)';
-      return [c.check, c.subject, result];
+      const result =
+        c.status === 'OK' ? messages.checkOk(c.detail) : c.status === 'FAIL' ? FAILED : messages.checkWarnSeeBelow;
+      return [name(c), subject(c), result];
     }),
     failures: checks
       .filter((c) => c.status !== 'OK')
       .map((c) => {
-        const error = { message: `${c.status}: ${c.detail}`, hint: c.fix };
-        return { failure: `${c.check} ${c.subject}`, error };
+        const error = { message: messages.checkProblem(statuses[c.status], c.detail), hint: c.fix };
+        return { failure: `${name(c)} ${subject(c)}`, error };
       }),
   };
 }

@@ -4,22 +4,20 @@ import type { Command } from 'commander';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
 import { ConnectionError, InterruptedError, LostWhileRunningError } from '../lib/run/errors.js';
 import { brief } from '../lib/remote/shell.js';
-import { examples, TARGETS_HELP } from './help.js';
+import { examples } from './help.js';
+import { messages } from './messages.js';
 
 export function register(program: Command): void {
   program
     .command('exec')
-    .description('run one command on every target in parallel; exit 4 when some hosts failed')
-    .argument('<targets>', 'which hosts (see below)')
-    .argument('<command...>', 'the command, after --')
+    .description(messages.execDescription)
+    .argument('<targets>', messages.targetsArgument)
+    .argument('<command...>', messages.execCommandArgument)
     .addHelpText(
       'after',
       `
-The words after -- reach the remote shell as \`ssh host words...\` sends them: joined by
-spaces and read by the host's shell, so pipes, redirections and globs work there (quote them
-so that YOUR shell leaves them alone). stdin is not forwarded. On more than one host chaton
-asks first; without a terminal, add --yes.
-${TARGETS_HELP}
+${messages.execHelp}
+${messages.targetsHelp}
 ${examples(
   'chaton exec pve1 -- uptime',
   "chaton exec -y hypervisors -- 'df -h / | tail -1'",
@@ -50,19 +48,18 @@ const JSON_CAPTURE_BYTES = 1024 * 1024;
 async function exec(ctx: RunContext, targets: string, words: string[]): Promise<CommandResult> {
   const { resolveTargets } = await import('../lib/inventory/targets.js');
   const { exitCodeFor, fanOut } = await import('../lib/run/fan-out.js');
-  const { plural } = await import('../lib/run/output.js');
   const { errorReport } = await import('../lib/run/report.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);
   const shellText = words.join(' ');
   const outcomes = await fanOut<ExecReport>(ctx, {
-    title: `Run \`${brief(shellText)}\``,
+    title: messages.execTitle(brief(shellText)),
     hosts,
     style: 'lines',
     offline: ctx.options.dryRun,
     confirm:
       hosts.length > 1
-        ? `Run \`${brief(shellText)}\` on ${plural(hosts.length, 'host')} (${names(hosts.map((h) => h.name))})?`
+        ? messages.execQuestion(brief(shellText), hosts.length, names(hosts.map((h) => h.name)))
         : undefined,
     work: async (host, task) => {
       const result = await ctx.executor.run(
@@ -91,20 +88,18 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
         truncated: result.truncated,
       };
     },
-    summary: (r) => (r.dryRun ? 'not sent (dry-run)' : ending(r)),
+    summary: (r) => (r.dryRun ? messages.execNotSent : ending(r)),
     failed,
   });
 
   // Failures were told on stderr as they happened; the report sums up.
   const groups = new Map<string, string[]>();
   for (const o of outcomes) {
-    const key = o.ok ? ending(o.value) : FAILURE_TEXT[failureState(o.error)];
+    const key = o.ok ? ending(o.value) : failureText(failureState(o.error));
     groups.set(key, [...(groups.get(key) ?? []), o.host.name]);
   }
-  const counted = [...groups].map(
-    ([key, hostNames]) => `${key} on ${plural(hostNames.length, 'host')} (${names(hostNames)})`,
-  );
-  const summary = `exit codes: ${counted.join('; ')}`;
+  const counted = [...groups].map(([key, hostNames]) => messages.execOnHosts(key, hostNames.length, names(hostNames)));
+  const summary = messages.execSummary(counted.join(messages.separator));
   return {
     exitCode: exitCodeFor(outcomes, ctx.signal, failed),
     fields: { shellText },
@@ -131,7 +126,7 @@ const NOT_RUN: Omit<ExecReport, 'dryRun'> = {
 };
 
 function ending(report: ExecReport): string {
-  return report.signal ? `killed by ${report.signal}` : `exit ${report.code}`;
+  return report.signal ? messages.execKilled(report.signal) : messages.execExited(String(report.code));
 }
 
 /** A host whose command exited non-zero (or was killed) failed. */
@@ -146,12 +141,16 @@ function failed(report: ExecReport): boolean {
  */
 type FailureState = 'unreachable' | 'lost' | 'interrupted' | 'failed';
 
-const FAILURE_TEXT: Record<FailureState, string> = {
-  unreachable: 'unreachable',
-  lost: 'lost while running (outcome unknown)',
-  interrupted: 'interrupted',
-  failed: 'failed',
-};
+/** A failure state as the summary says it. */
+function failureText(state: FailureState): string {
+  const texts: Record<FailureState, string> = {
+    unreachable: messages.execUnreachable,
+    lost: messages.execLost,
+    interrupted: messages.execInterrupted,
+    failed: messages.execFailed,
+  };
+  return texts[state];
+}
 
 function endState(report: ExecReport): 'exited' | 'killed' | 'not-sent' {
   if (report.dryRun) return 'not-sent';
@@ -168,5 +167,5 @@ function failureState(error: unknown): FailureState {
 function names(hostNames: string[]): string {
   return hostNames.length <= 8
     ? hostNames.join(', ')
-    : `${hostNames.slice(0, 8).join(', ')}, +${hostNames.length - 8} more`;
+    : messages.andMore(hostNames.slice(0, 8).join(', '), hostNames.length - 8);
 }

@@ -1,10 +1,10 @@
 // Help texts shared by several commands, so that every --help says the same thing.
+import { messages } from './messages.js';
 
-export const TARGETS_HELP = `
-Targets: a host name, a group name, role:<role>, all (every host under hosts:),
-or a comma list of those, e.g. pve1,role:ceph. The bastion is a target by its name.`;
-
-/** The "Examples:" block of a command's --help: command lines a runbook can copy. */
+/**
+ * The "Examples:" block of a command's --help: command lines a runbook can copy, run as they are
+ * by test/integration/docs.test.ts. Only a trailing `# comment` of a line may be a message.
+ */
 export function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}`;
+  return `\n${messages.examplesHeading}\n${lines.map((line) => `  ${line}`).join('\n')}`;
 }

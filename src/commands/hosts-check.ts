@@ -2,21 +2,20 @@
 // latency and OS. The first thing to run on a new inventory, and a cheap cron health check.
 import type { Command } from 'commander';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
-import { examples, TARGETS_HELP } from './help.js';
+import { examples } from './help.js';
+import { messages } from './messages.js';
 
 export function register(parent: Command): void {
   parent
     .command('check')
-    .description(
-      'connect to every target (host keys checked), print latency and OS; exit 4 if some fail, 5 if the bastion fails',
-    )
-    .argument('[targets]', 'which hosts (see below)', 'all')
+    .description(messages.hostsCheckDescription)
+    .argument('[targets]', messages.targetsArgument, 'all')
     .addHelpText(
       'after',
-      `${TARGETS_HELP}\n${examples(
+      `${messages.targetsHelp}\n${examples(
         'chaton hosts check',
         'chaton hosts check hypervisors,gw',
-        'chaton --json hosts check all   # from cron',
+        `chaton --json hosts check all   # ${messages.fromCron}`,
       )}`,
     )
     .action(async (targets: string, _options: unknown, cmd: Command) => {
@@ -43,7 +42,7 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
 
   const hosts = resolveTargets(ctx.inventory, targets);
   const outcomes = await fanOut<HostReport>(ctx, {
-    title: 'Check',
+    title: messages.hostsCheckTitle,
     hosts,
     style: 'live',
     work: async (host, task) => {
@@ -75,7 +74,14 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
     hosts: entries,
     view: [
       hostTable(
-        ['HOST', 'ADDRESS', 'VIA', 'CONNECT', 'LATENCY', 'OS'],
+        [
+          messages.columnHost,
+          messages.columnAddress,
+          messages.columnVia,
+          messages.columnConnect,
+          messages.columnLatency,
+          messages.columnOs,
+        ],
         entries,
         outcomes.map((o) => {
           const where = [o.host.name, o.host.address, routeOf(o.host)];

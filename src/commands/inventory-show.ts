@@ -1,19 +1,17 @@
 // `chaton inventory show`: the resolved hosts, and how each one is reached.
 import type { Command } from 'commander';
 import type { Block } from '../lib/run/report.js';
-import { examples, TARGETS_HELP } from './help.js';
+import { examples } from './help.js';
+import { messages } from './messages.js';
 
 export function register(parent: Command): void {
   parent
     .command('show')
-    .description(
-      'list the resolved hosts (address, user, sudo, roles, groups, the jumps to reach them), ' +
-        'the sysadmins and the shared secrets',
-    )
-    .argument('[targets]', 'which hosts (see below)', 'all')
+    .description(messages.inventoryShowDescription)
+    .argument('[targets]', messages.targetsArgument, 'all')
     .addHelpText(
       'after',
-      `${TARGETS_HELP}\n${examples('chaton inventory show', 'chaton inventory show role:pve --json')}`,
+      `${messages.targetsHelp}\n${examples('chaton inventory show', 'chaton inventory show role:pve --json')}`,
     )
     .action(async (targets: string, _options: unknown, cmd: Command) => {
       const { inventoryFor, runLocal } = await import('../lib/run/lifecycle.js');
@@ -45,7 +43,15 @@ export function register(parent: Command): void {
         const secrets = secretsOf(inventory).map(({ name, description }) => ({ name, description }));
         const view: Block[] = [
           {
-            columns: ['HOST', 'ADDRESS', 'USER', 'SUDO', 'ROLES', 'GROUPS', 'VIA'],
+            columns: [
+              messages.columnHost,
+              messages.columnAddress,
+              messages.columnUser,
+              messages.columnSudo,
+              messages.columnRoles,
+              messages.columnGroups,
+              messages.columnVia,
+            ],
             rows: hosts.map((h) => {
               const list = (names: string[]) => names.join(',') || '-';
               return [
@@ -63,11 +69,17 @@ export function register(parent: Command): void {
         ];
         if (sysadmins.length > 0) {
           view.push({
-            columns: ['SYSADMIN', 'NAME', 'SUDO', 'PROXMOX ROLE', 'KEYS'],
+            columns: [
+              messages.columnSysadmin,
+              messages.columnName,
+              messages.columnSudo,
+              messages.columnProxmoxRole,
+              messages.columnKeys,
+            ],
             rows: sysadmins.map((s) => [
               s.login,
               s.name ?? '-',
-              s.sudo ? 'yes' : 'no',
+              s.sudo ? messages.yes : messages.no,
               s.proxmoxRole ?? '-',
               String(s.keyCount),
             ]),
@@ -75,7 +87,7 @@ export function register(parent: Command): void {
           });
         }
         if (secrets.length > 0)
-          view.push({ text: `shared secrets: ${secrets.map((secret) => secret.name).join(', ')}` });
+          view.push({ text: messages.sharedSecrets(secrets.map((secret) => secret.name).join(', ')) });
         const fields = { file: inventory.file, sysadmins, secrets };
         return { exitCode: ExitCode.ok, hosts: entries, fields, view };
       });

@@ -2,7 +2,8 @@
 // their keys no longer open anything, and list the shared secrets to rotate.
 import type { Command } from 'commander';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
-import { examples, TARGETS_HELP } from './help.js';
+import { examples } from './help.js';
+import { messages } from './messages.js';
 
 interface OffboardOptions {
   on?: string;
@@ -13,25 +14,16 @@ interface OffboardOptions {
 export function register(parent: Command): void {
   parent
     .command('sysadmin')
-    .description(
-      "lock a volunteer's accounts, remove their keys and sudo, disable their Proxmox user, end their sessions; " +
-        'asks first',
-    )
-    .argument('<login>', 'their login')
-    .option('--on <targets>', 'only these targets (default: the bastion and every host)')
-    .option('--remove-home', 'also remove their home directory (the locked account stays, so its uid is never reused)')
-    .option('--save', 'remove them from sysadmins: of the inventory file (comments kept)')
+    .description(messages.offboardDescription)
+    .argument('<login>', messages.offboardLoginArgument)
+    .option('--on <targets>', messages.onOption)
+    .option('--remove-home', messages.offboardRemoveHomeOption)
+    .option('--save', messages.offboardSaveOption)
     .addHelpText(
       'after',
       `
-On each host, in this order: usermod --lock --expiredate 1, every process of the user killed,
-authorized_keys and authorized_keys2 removed (by the user itself), chaton's sudoers drop-in
-removed, and on role:pve hosts the Proxmox user disabled. Then sshd is asked, through the
-bastion, whether it would still take any of their old keys (those found in authorized_keys
-and authorized_keys2, and those of the roster): it must refuse them all. The home
-is kept unless --remove-home. Finally the shared secrets listed under secrets: in the
-inventory are printed: they may have seen them, rotate them. Without a terminal, add --yes.
-${TARGETS_HELP}
+${messages.offboardHelp}
+${messages.targetsHelp}
 ${examples(
   'chaton offboard sysadmin jdupont --save',
   'chaton --dry-run offboard sysadmin jdupont',
@@ -51,7 +43,6 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   const { exitCodeFor } = await import('../lib/run/fan-out.js');
   const { fanOutPhase, hostOutcomes, runPhases } = await import('../lib/run/phases.js');
   const { ExitCode, VerificationError } = await import('../lib/run/errors.js');
-  const { plural } = await import('../lib/run/output.js');
   const { escapeUnprintable } = await import('../lib/run/printable.js');
   const { proxmoxFact, proxmoxOffboardChanges, proxmoxUser } = await import('../lib/proxmox/pveum.js');
   const {
@@ -80,10 +71,10 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
   let proxmoxDisabled = false;
 
   let outcomes: import('../lib/run/phases.js').HostOutcome<HostChanges>[];
-  let roster: string | undefined;
+  let roster: 'removed' | 'absent' | undefined;
   // What each host has left of their access: read first, so that the question can say it.
   const probe = fanOutPhase({
-    title: `Read ${login}'s access`,
+    title: messages.readAccessTitle(login),
     hosts,
     work: async (host) => {
       locks.check(host);
@@ -94,20 +85,23 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
         : [];
       return { state, changes, toChange: changes.length + proxmox.length > 0 };
     },
-    summary: (plan) => (plan.state.account ? 'the account exists' : 'no account'),
+    summary: (plan) => (plan.state.account ? messages.accountExists : messages.noAccount),
   });
   const question = () => {
     const found = probe.succeeded().filter(({ value }) => value.state.account || value.toChange);
     if (found.length === 0) return undefined;
     const names = found.map(({ host }) => host.name).join(', ');
     const locked = found.filter(({ value }) => !value.toChange).length;
-    const already = locked ? `; already locked on ${locked === found.length ? 'all of them' : locked}` : '';
-    const home = options.removeHome ? ', and REMOVE their home directories' : '';
-    const where = `the ${plural(found.length, 'host')} where the account exists (${names}${already})`;
-    return `Lock ${login} and end their sessions on ${where}${home}?`;
+    const already = !locked
+      ? ''
+      : locked === found.length
+        ? messages.alreadyLockedOnAll
+        : messages.alreadyLockedOn(locked);
+    const home = options.removeHome ? messages.andRemoveHomes : '';
+    return messages.offboardQuestion(login, found.length, names, already, home);
   };
   const offboarding = fanOutPhase<HostChanges>({
-    title: `Offboard ${login}`,
+    title: messages.offboardTitle(login),
     hosts: () => probe.succeeded().map(({ host }) => host),
     work: async (host, task) => {
       const { state, changes } = probe.valueOn(host)!;
@@ -131,10 +125,10 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
       const problems: string[] = [];
       const after = await ctx.executor.fact(host, accountFact(login, []));
       if (after.account && (!after.password?.startsWith('!') || after.expireDay !== 1))
-        problems.push('the account is not locked and expired');
-      if (after.keysFile || after.keys2File) problems.push('authorized_keys is still there');
-      if (after.sudoers !== undefined) problems.push(`sudoers drop-in still there`);
-      if (after.processes > 0) problems.push(`${after.processes} processes still run`);
+        problems.push(messages.accountNotLocked);
+      if (after.keysFile || after.keys2File) problems.push(messages.authorizedKeysStillThere);
+      if (after.sudoers !== undefined) problems.push(messages.sudoersStillThere);
+      if (after.processes > 0) problems.push(messages.processesStillRun(after.processes));
       const oldKeys = [
         ...new Set(
           [...state.keyLines, ...state.keyLines2, ...rosterKeys]
@@ -143,26 +137,23 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
         ),
       ];
       const verdicts = await askSshdAboutKeys(ctx, host, login, oldKeys);
-      if (verdicts.accepted.length) problems.push(`sshd still accepts ${verdicts.accepted.length} of their keys`);
+      if (verdicts.accepted.length) problems.push(messages.sshdStillAccepts(verdicts.accepted.length));
       else if (verdicts.refused.length)
         report.verified.push(
-          `sshd refuses ${verdicts.refused.length === 1 ? 'the old key' : `all ${verdicts.refused.length} old keys`}`,
+          verdicts.refused.length === 1
+            ? messages.sshdRefusesTheOldKey
+            : messages.sshdRefusesOldKeys(verdicts.refused.length),
         );
-      else if (!verdicts.notAsked.length)
-        report.verified.push('no old key known to try: the account is locked and expired');
+      else if (!verdicts.notAsked.length) report.verified.push(messages.noOldKeyKnown);
       // sshd refuses every key of an expired account; the proof for these rests on that.
-      if (verdicts.notAsked.length)
-        report.verified.push(
-          `${verdicts.notAsked.length} security-key key(s) not asked (ssh2 cannot): the account is locked and expired`,
-        );
+      if (verdicts.notAsked.length) report.verified.push(messages.securityKeysNotAskedLocked(verdicts.notAsked.length));
       if (after.account) {
         const rights = await ctx.executor.fact(host, sudoRights(login));
         // The account cannot log in any more; other rules are the host's own, shown not removed.
-        if (rights.length)
-          report.verified.push(`sudoers still has rules for ${login} (not chaton's): ${rights.join('; ')}`);
+        if (rights.length) report.verified.push(messages.otherSudoRules(login, rights.join('; ')));
       }
       if (problems.length)
-        throw new VerificationError(host.name, problems, `look at ${login}'s account on ${host.name}, then rerun`);
+        throw new VerificationError(host.name, problems, messages.offboardVerifyHint(login, host.name));
       return report;
     },
     summary: summarise,
@@ -174,25 +165,18 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
     // Only once every host is done: a partial offboard keeps them listed, for the rerun's proof.
     if (saving && exitCodeFor(outcomes, ctx.signal) === ExitCode.ok) {
       const file = ctx.inventory.file;
-      const byHand = `remove ${login} from sysadmins: by hand`;
-      roster = await writes.saveRoster(file, byHand, () => removeSysadmin(file, login));
+      roster = await writes.saveRoster(file, messages.removeByHand(login), () => removeSysadmin(file, login));
     }
   } finally {
     await locks.releaseAll();
   }
 
-  if (proxmoxDisabled)
-    ctx.notices.push(
-      `Proxmox web sessions of ${proxmoxUser(login)} stay valid until their ticket expires (at most 2 hours): ` +
-        'disabling a user does not end them',
-    );
+  if (proxmoxDisabled) ctx.notices.push(messages.proxmoxSessionsStay(proxmoxUser(login)));
   const secrets = secretsOf(ctx.inventory);
   const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
   const listed = secrets.map((s) => `  - ${s.name}: ${escapeUnprintable(s.description.trim())}`);
-  const rotate = secrets.length
-    ? `Shared secrets ${login} may have seen: rotate them now\n${listed.join('\n')}`
-    : 'No shared secrets are listed under secrets: in the inventory: ' +
-      'think of what they knew (passphrases, tokens) and rotate it.';
+  const rotate = secrets.length ? messages.rotateSecrets(login, listed.join('\n')) : messages.noSecretsListed;
+  const rosterSaved = { removed: messages.rosterRemoved, absent: messages.rosterAbsent };
   const entries = hostEntries(outcomes);
   return {
     exitCode,
@@ -206,7 +190,7 @@ async function offboard(ctx: RunContext, login: string, options: OffboardOptions
     view: [
       hostChangesTable(outcomes, entries),
       ...(ctx.options.dryRun ? [] : [{ text: rotate }]),
-      ...(roster ? [{ text: `roster: ${login} ${roster} from ${ctx.inventory.file}` }] : []),
+      ...(roster ? [{ text: rosterSaved[roster](login, ctx.inventory.file) }] : []),
       ...writes.blocks(),
     ],
   };

@@ -2,7 +2,8 @@
 // host, verified by sshd and sudo themselves, and the ssh config that gets them in.
 import type { Command } from 'commander';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
-import { examples, TARGETS_HELP } from './help.js';
+import { examples } from './help.js';
+import { messages } from './messages.js';
 
 interface OnboardOptions {
   key: string[];
@@ -23,46 +24,26 @@ interface OnboardOptions {
 export function register(parent: Command): void {
   parent
     .command('sysadmin')
-    .description('give a volunteer key-only access (and sudo, Proxmox role) on the bastion and every host; idempotent')
-    .argument('<login>', 'their login: a-z, 0-9, _ and -, at most 32')
-    .option(
-      '--key <file|line>',
-      'a public key: a .pub file or the line itself (repeat for more)',
-      (value: string, all: string[]) => [...all, value],
-      [],
-    )
-    .option('--name <full name>', 'their full name (account comment, Proxmox user)')
-    .option('--email <address>', 'their e-mail (Proxmox user)')
-    .option('--sudo', 'allow sudo (without password: the account has none) via /etc/sudoers.d/chaton-<login>')
-    .option(
-      '--sudo-commands <list>',
-      "allow sudo for these commands only (sudoers syntax, full paths, e.g. '/usr/sbin/qm, /usr/bin/pvesh')",
-    )
-    .option('--groups <a,b>', 'add the account to these existing groups')
-    .option('--proxmox-role <role>', 'on role:pve hosts, the Proxmox user <login>@pam with this role on /')
-    .option('--expires <YYYY-MM-DD>', 'the account (and Proxmox user) is expired from this day on')
-    .option('--on <targets>', 'only these targets (default: the bastion and every host)')
-    .option('--exclusive', 'remove the keys of authorized_keys that were not given (asks first)')
-    .option(
-      '--verify-with <private key>',
-      'then log in as them with this key through the bastion, and try sudo -n true',
-    )
-    .option(
-      '--write-ssh-config <file>',
-      'write their ~/.ssh/config block and a known_hosts file next to it (<file>.known_hosts)',
-    )
-    .option('--save', 'record them in sysadmins: of the inventory file (comments kept)')
+    .description(messages.onboardDescription)
+    .argument('<login>', messages.onboardLoginArgument)
+    .option('--key <file|line>', messages.onboardKeyOption, (value: string, all: string[]) => [...all, value], [])
+    .option('--name <full name>', messages.onboardNameOption)
+    .option('--email <address>', messages.onboardEmailOption)
+    .option('--sudo', messages.onboardSudoOption)
+    .option('--sudo-commands <list>', messages.onboardSudoCommandsOption)
+    .option('--groups <a,b>', messages.onboardGroupsOption)
+    .option('--proxmox-role <role>', messages.onboardProxmoxRoleOption)
+    .option('--expires <YYYY-MM-DD>', messages.onboardExpiresOption)
+    .option('--on <targets>', messages.onOption)
+    .option('--exclusive', messages.onboardExclusiveOption)
+    .option('--verify-with <private key>', messages.onboardVerifyWithOption)
+    .option('--write-ssh-config <file>', messages.onboardWriteSshConfigOption)
+    .option('--save', messages.onboardSaveOption)
     .addHelpText(
       'after',
       `
-Each host gets: the account (created if absent, password field "*": key login only), exactly
-the given keys added to ~/.ssh/authorized_keys (others kept unless --exclusive), the groups,
-and with --sudo a drop-in checked by visudo before it is put in place. Without --sudo, a
-drop-in of an earlier onboard is removed: the command line is the wanted state. A bastion
-with sysadmin_access: forwarding gets an account without shell and keys limited to
-forwarding. Then sshd is asked whether it accepts each key for the login, and sudo -l what it
-grants. A second run changes nothing and says "unchanged".
-${TARGETS_HELP}
+${messages.onboardHelp}
+${messages.targetsHelp}
 ${examples(
   "chaton onboard sysadmin jdupont --name 'Jeanne Dupont' --key jdupont.pub --sudo --proxmox-role PVEAdmin --save",
   'chaton --dry-run onboard sysadmin jdupont --key jdupont.pub --sudo',
@@ -83,7 +64,6 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const { sudoersCheck, sudoersContent, sudoRights } = await import('../lib/access/sudo.js');
   const { exitCodeFor } = await import('../lib/run/fan-out.js');
   const { fanOutPhase, hostOutcomes, runPhases } = await import('../lib/run/phases.js');
-  const { plural } = await import('../lib/run/output.js');
   const { POSIX_NAME } = await import('../lib/inventory/kinds.js');
   const { ExitCode, RefusedError, UsageError, VerificationError } = await import('../lib/run/errors.js');
   const { writeFileAtomically } = await import('../lib/run/files.js');
@@ -116,38 +96,23 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     .filter(Boolean);
   for (const group of groups)
     if (!POSIX_NAME.test(group))
-      throw new UsageError(
-        `--groups: invalid group name ${JSON.stringify(group)}`,
-        'give existing group names separated by commas, e.g. adm,systemd-journal',
-      );
+      throw new UsageError(messages.invalidGroup(JSON.stringify(group)), messages.invalidGroupHint);
   const today = Math.floor(Date.now() / 86_400_000);
   if (options.expires !== undefined && (!isCalendarDate(options.expires) || epochDay(options.expires) <= today)) {
-    throw new UsageError(
-      `--expires: ${JSON.stringify(options.expires)} is not a date to come`,
-      'give the day access ends as YYYY-MM-DD, after today, e.g. 2027-06-30',
-    );
+    throw new UsageError(messages.expiresNotToCome(JSON.stringify(options.expires)), messages.expiresHint);
   }
   if (options.proxmoxRole !== undefined && !PROXMOX_ROLE.test(options.proxmoxRole)) {
     throw new UsageError(
-      `--proxmox-role: invalid role name ${JSON.stringify(options.proxmoxRole)}`,
-      'give a Proxmox role such as PVEAdmin or Administrator (pveum role list)',
+      messages.invalidProxmoxRole(JSON.stringify(options.proxmoxRole)),
+      messages.invalidProxmoxRoleHint,
     );
   }
   if (options.name !== undefined && !PERSON_NAME.test(options.name))
-    throw new UsageError(
-      '--name must be one line without ":" or "," (they separate fields of /etc/passwd)',
-      'write the name without them',
-    );
+    throw new UsageError(messages.invalidName, messages.invalidNameHint);
   if (options.email !== undefined && !EMAIL.test(options.email))
-    throw new UsageError(
-      `--email: ${JSON.stringify(options.email)} is not an e-mail address`,
-      'give it as name@example.org',
-    );
+    throw new UsageError(messages.invalidEmail(JSON.stringify(options.email)), messages.invalidEmailHint);
   if (options.sudoCommands !== undefined && !SUDO_COMMANDS.test(options.sudoCommands)) {
-    throw new UsageError(
-      '--sudo-commands must be one line of sudoers commands',
-      "give them separated by commas, e.g. '/usr/sbin/qm, /usr/bin/pvesh'",
-    );
+    throw new UsageError(messages.invalidSudoCommands, messages.invalidSudoCommandsHint);
   }
   const sudo = options.sudoCommands?.trim() ?? (options.sudo ? 'ALL' : undefined);
   const hosts = sysadminTargets(ctx.inventory, options.on);
@@ -160,13 +125,13 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const writes = new LocalWrites();
 
   let outcomes: HostOutcome<HostChanges>[];
-  let roster: string | undefined;
+  let roster: 'added' | 'updated' | 'unchanged' | undefined;
   let sshConfig: { config: string; knownHosts: string };
   let configWritten: boolean | undefined;
   const knownHostsName = 'chaton_known_hosts';
   // Each host's account as it is, its changes planned and its sudo rule judged, before any change.
   const probe = fanOutPhase({
-    title: `Read ${login}'s access`,
+    title: messages.readAccessTitle(login),
     hosts,
     work: async (host) => {
       locks.check(host);
@@ -187,11 +152,8 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
         // This host's own sudo judges the rule before anything changes (visudo runs again at install).
         const check = await ctx.executor.run(host, sudoersCheck(rule), { kind: 'probe', check: false });
         if (check.code !== 0) {
-          throw new RefusedError(
-            `${host.name}: visudo refuses the sudo rule: ${check.stderr.toString().trim().split('\n')[0]}; ` +
-              `nothing was changed on ${host.name}`,
-            'fix --sudo-commands (commands need full paths)',
-          );
+          const reason = check.stderr.toString().trim().split('\n')[0]!;
+          throw new RefusedError(messages.visudoRefuses(host.name, reason), messages.visudoRefusesHint);
         }
       }
       const given = new Set(keys.map((k) => keyOfLine(k.line)?.key));
@@ -207,11 +169,10 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     if (!options.exclusive || removing.length === 0) return undefined;
     const count = removing.reduce((sum, { value }) => sum + value.others, 0);
     const names = removing.map(({ host }) => host.name).join(', ');
-    const where = `${plural(removing.length, 'host')} (${names})`;
-    return `Remove ${plural(count, 'key')} not given from ${login}'s authorized_keys, on ${where}?`;
+    return messages.removeKeysQuestion(count, login, removing.length, names);
   };
   const onboarding = fanOutPhase<HostChanges>({
-    title: `Onboard ${login}`,
+    title: messages.onboardTitle(login),
     hosts: () => probe.succeeded().map(({ host }) => host),
     work: async (host, task) => {
       const { changes, rule } = probe.valueOn(host)!;
@@ -228,8 +189,8 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
               const cluster = await ctx.executor.fact(host, proxmoxFact(login));
               if (!cluster.roles.includes(role)) {
                 throw new RefusedError(
-                  `${host.name}: Proxmox has no role ${role}: nothing was changed on ${host.name}`,
-                  `choose one of ${cluster.roles.join(', ')}`,
+                  messages.noProxmoxRole(host.name, role),
+                  messages.noProxmoxRoleHint(cluster.roles.join(', ')),
                 );
               }
               return proxmoxOnboardChanges(cluster, {
@@ -252,36 +213,28 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
         after.password.startsWith('!') ||
         (after.expireDay !== undefined && after.expireDay <= today)
       )
-        problems.push('the account is missing, locked or expired');
-      else report.verified.push(`account uid ${after.account.uid}`);
+        problems.push(messages.accountMissing);
+      else report.verified.push(messages.accountUid(after.account.uid));
       const verdicts = await askSshdAboutKeys(
         ctx,
         host,
         login,
         keys.map((k) => k.line),
       );
-      if (verdicts.refused.length)
-        problems.push(`sshd refuses ${verdicts.refused.length} of the ${keys.length} keys for ${login}`);
+      if (verdicts.refused.length) problems.push(messages.sshdRefusesSome(verdicts.refused.length, keys.length, login));
       else if (verdicts.accepted.length)
         report.verified.push(
           verdicts.accepted.length === 1 && keys.length === 1
-            ? 'sshd accepts the key'
-            : `sshd accepts ${verdicts.accepted.length} keys`,
+            ? messages.sshdAcceptsTheKey
+            : messages.sshdAcceptsKeys(verdicts.accepted.length),
         );
-      if (verdicts.notAsked.length)
-        report.verified.push(
-          `${verdicts.notAsked.length} security-key key(s) in authorized_keys, not asked (ssh2 cannot)`,
-        );
+      if (verdicts.notAsked.length) report.verified.push(messages.securityKeysNotAsked(verdicts.notAsked.length));
       const rights = await ctx.executor.fact(host, sudoRights(login));
       if (rule !== undefined && !rights.some((r) => grants(r, sudo!)))
-        problems.push(`sudo -l does not grant ${login} what was asked (NOPASSWD: ${sudo})`);
-      else report.verified.push(rights.length ? `sudo: ${rights.join('; ')}` : 'no sudo');
+        problems.push(messages.sudoNotGranted(login, sudo!));
+      else report.verified.push(rights.length ? messages.sudoGrants(rights.join('; ')) : messages.noSudo);
       if (problems.length)
-        throw new VerificationError(
-          host.name,
-          problems,
-          `look at ${login}'s account on ${host.name}; rerun once it is fixed`,
-        );
+        throw new VerificationError(host.name, problems, messages.onboardVerifyHint(login, host.name));
       return report;
     },
     summary: summarise,
@@ -310,7 +263,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     const configFile = options.writeSshConfig;
     if (configFile && !ctx.options.dryRun) {
       const { config, knownHosts } = sshConfig;
-      const hint = `copy what is printed above into ${login}'s ~/.ssh/config and ~/.ssh/${knownHostsName}`;
+      const hint = messages.copySshConfigHint(login, knownHostsName);
       configWritten = await writes.attempt(`--write-ssh-config ${configFile}`, hint, async () => {
         await writeFileAtomically(configFile, config);
         await writeFileAtomically(`${configFile}.known_hosts`, knownHosts);
@@ -331,7 +284,7 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
         ...(options.expires !== undefined ? { expires: options.expires } : {}),
       };
       const file = ctx.inventory.file;
-      roster = await writes.saveRoster(file, `add ${login} to sysadmins: by hand`, () => saveSysadmin(file, entry));
+      roster = await writes.saveRoster(file, messages.addByHand(login), () => saveSysadmin(file, entry));
     }
   } finally {
     newcomer?.pool.closeAll();
@@ -340,8 +293,15 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
   const { config, knownHosts } = sshConfig;
   const exitCode = writes.exitCode(exitCodeFor(outcomes, ctx.signal));
   const entries = hostEntries(outcomes);
-  const configTitle = configWritten ? `written to ${options.writeSshConfig}` : `${login}'s ~/.ssh/config`;
-  const knownHostsFile = `${options.writeSshConfig}.known_hosts`;
+  const configTitle = configWritten ? messages.writtenTo(options.writeSshConfig!) : messages.sshConfigOf(login);
+  const knownHostsTitle = `~/.ssh/${knownHostsName}${
+    configWritten ? ` (${messages.writtenTo(`${options.writeSshConfig}.known_hosts`)})` : ''
+  }`;
+  const rosterSaved = {
+    added: messages.rosterAdded,
+    updated: messages.rosterUpdated,
+    unchanged: messages.rosterUnchanged,
+  };
   return {
     exitCode,
     hosts: entries,
@@ -356,8 +316,8 @@ async function onboard(ctx: RunContext, login: string, options: OnboardOptions):
     view: [
       hostChangesTable(outcomes, entries),
       { text: `# ${configTitle}\n${config}` },
-      { text: `# ~/.ssh/${knownHostsName}${configWritten ? ` (written to ${knownHostsFile})` : ''}\n${knownHosts}` },
-      ...(roster ? [{ text: `roster: ${login} ${roster} in ${ctx.inventory.file}` }] : []),
+      { text: `# ${knownHostsTitle}\n${knownHosts}` },
+      ...(roster ? [{ text: rosterSaved[roster](login, ctx.inventory.file) }] : []),
       ...writes.blocks(),
     ],
   };

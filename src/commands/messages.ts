@@ -1,0 +1,574 @@
+// The messages of the commands (help, titles, questions, reports), in English and French (see
+// lib/run/catalogue.ts). Loaded by `chaton --help`: it imports nothing but the catalogue.
+import { both, catalogue } from '../lib/run/catalogue.js';
+
+/** `1 host`, `2 hosts` (as lib/run/output.ts's plural). */
+const countEn = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+/** `1 hôte`, `2 hôtes`: French counts 0 and 1 in the singular. */
+const countFr = (count: number, word: string) => `${count} ${word}${count <= 1 ? '' : 's'}`;
+
+const hostsEn = (count: number) => countEn(count, 'host');
+const hostsFr = (count: number) => countFr(count, 'hôte');
+
+export const messages = catalogue({
+  // Shared by several commands.
+  examplesHeading: { en: 'Examples:', fr: 'Exemples :' },
+  targetsHelp: {
+    en:
+      '\nTargets: a host name, a group name, role:<role>, all (every host under hosts:),\n' +
+      'or a comma list of those, e.g. pve1,role:ceph. The bastion is a target by its name.',
+    fr:
+      "\nCibles : un nom d'hôte, un nom de groupe, role:<rôle>, all (tous les hôtes sous hosts:),\n" +
+      'ou une liste de ceux-ci séparés par des virgules, p. ex. pve1,role:ceph. Le bastion est une cible ' +
+      'par son nom.',
+  },
+  targetsArgument: { en: 'which hosts (see below)', fr: 'quels hôtes (voir ci-dessous)' },
+  onOption: {
+    en: 'only these targets (default: the bastion and every host)',
+    fr: 'seulement ces cibles (par défaut : le bastion et chaque hôte)',
+  },
+  columnHost: { en: 'HOST', fr: 'HÔTE' },
+  columnAddress: { en: 'ADDRESS', fr: 'ADRESSE' },
+  columnVia: both('VIA'),
+  columnSudo: both('SUDO'),
+  /** Between the parts of a one-line summary. */
+  separator: { en: '; ', fr: ' ; ' },
+
+  // exec
+  execDescription: {
+    en: 'run one command on every target in parallel; exit 4 when some hosts failed',
+    fr: 'lancer une commande sur chaque cible en parallèle ; code de sortie 4 si certains hôtes ont échoué',
+  },
+  execCommandArgument: { en: 'the command, after --', fr: 'la commande, après --' },
+  execHelp: {
+    en:
+      'The words after -- reach the remote shell as `ssh host words...` sends them: joined by\n' +
+      "spaces and read by the host's shell, so pipes, redirections and globs work there (quote them\n" +
+      'so that YOUR shell leaves them alone). stdin is not forwarded. On more than one host chaton\n' +
+      'asks first; without a terminal, add --yes.',
+    fr:
+      'Les mots après -- arrivent au shell distant comme `ssh hôte mots...` les envoie : joints par\n' +
+      "des espaces et lus par le shell de l'hôte, si bien que tubes, redirections et motifs (globs) y\n" +
+      "fonctionnent (mettez-les entre guillemets pour que VOTRE shell n'y touche pas). L'entrée standard\n" +
+      "n'est pas transmise. Sur plus d'un hôte, chaton demande d'abord ; sans terminal, ajoutez --yes.",
+  },
+  execTitle: (command: string) => ({ en: `Run \`${command}\``, fr: `Lancer \`${command}\`` }),
+  execQuestion: (command: string, count: number, names: string) => ({
+    en: `Run \`${command}\` on ${hostsEn(count)} (${names})?`,
+    fr: `Lancer \`${command}\` sur ${hostsFr(count)} (${names}) ?`,
+  }),
+  execNotSent: { en: 'not sent (dry-run)', fr: 'non envoyée (simulation)' },
+  execExited: (code: string) => ({ en: `exit ${code}`, fr: `code ${code}` }),
+  execKilled: (signal: string) => ({ en: `killed by ${signal}`, fr: `tuée par ${signal}` }),
+  execUnreachable: { en: 'unreachable', fr: 'injoignable' },
+  execLost: { en: 'lost while running (outcome unknown)', fr: "perdue en cours d'exécution (issue inconnue)" },
+  execInterrupted: { en: 'interrupted', fr: 'interrompue' },
+  execFailed: { en: 'failed', fr: 'échec' },
+  execOnHosts: (ending: string, count: number, names: string) => ({
+    en: `${ending} on ${hostsEn(count)} (${names})`,
+    fr: `${ending} sur ${hostsFr(count)} (${names})`,
+  }),
+  execSummary: (counted: string) => ({ en: `exit codes: ${counted}`, fr: `codes de sortie : ${counted}` }),
+  andMore: (names: string, count: number) => ({ en: `${names}, +${count} more`, fr: `${names}, +${count} autres` }),
+
+  // hosts check
+  hostsCheckDescription: {
+    en:
+      'connect to every target (host keys checked), print latency and OS; ' +
+      'exit 4 if some fail, 5 if the bastion fails',
+    fr:
+      "se connecter à chaque cible (clés d'hôte vérifiées), afficher la latence et le système ; " +
+      'code de sortie 4 si certaines échouent, 5 si le bastion échoue',
+  },
+  fromCron: { en: 'from cron', fr: 'depuis cron' },
+  hostsCheckTitle: { en: 'Check', fr: 'Vérifier' },
+  columnConnect: { en: 'CONNECT', fr: 'CONNEXION' },
+  columnLatency: { en: 'LATENCY', fr: 'LATENCE' },
+  columnOs: both('OS'),
+
+  // inventory check
+  inventoryCheckDescription: {
+    en: 'validate the inventory: every problem with its file:line:col, exit 0 or 2',
+    fr: "valider l'inventaire : chaque problème avec son fichier:ligne:col, code de sortie 0 ou 2",
+  },
+  foundByFlag: { en: 'from --inventory', fr: 'donné par --inventory' },
+  foundByEnv: { en: 'from CHATON_INVENTORY', fr: 'donné par CHATON_INVENTORY' },
+  foundBySearch: { en: 'found by searching upwards', fr: 'trouvé en remontant les dossiers' },
+  foundByConfig: { en: 'your own, in your config directory', fr: 'le vôtre, dans votre dossier de configuration' },
+  foundBySystem: { en: "this machine's", fr: 'celui de cette machine' },
+  inventoryValid: (file: string, foundBy: string, hosts: number, groups: number, bastions: string) => ({
+    en: `${file} (${foundBy}): OK: ${hostsEn(hosts)}, ${countEn(groups, 'group')}, bastion: ${bastions}`,
+    fr: `${file} (${foundBy}) : OK : ${hostsFr(hosts)}, ${countFr(groups, 'groupe')}, bastion : ${bastions}`,
+  }),
+  noBastion: { en: 'none', fr: 'aucun' },
+
+  // inventory show
+  inventoryShowDescription: {
+    en:
+      'list the resolved hosts (address, user, sudo, roles, groups, the jumps to reach them), ' +
+      'the sysadmins and the shared secrets',
+    fr:
+      'lister les hôtes résolus (adresse, utilisateur, sudo, rôles, groupes, les rebonds pour les joindre), ' +
+      'les sysadmins et les secrets partagés',
+  },
+  columnUser: { en: 'USER', fr: 'UTILISATEUR' },
+  columnRoles: { en: 'ROLES', fr: 'RÔLES' },
+  columnGroups: { en: 'GROUPS', fr: 'GROUPES' },
+  columnSysadmin: both('SYSADMIN'),
+  columnName: { en: 'NAME', fr: 'NOM' },
+  columnProxmoxRole: { en: 'PROXMOX ROLE', fr: 'RÔLE PROXMOX' },
+  columnKeys: { en: 'KEYS', fr: 'CLÉS' },
+  yes: { en: 'yes', fr: 'oui' },
+  no: { en: 'no', fr: 'non' },
+  sharedSecrets: (names: string) => ({ en: `shared secrets: ${names}`, fr: `secrets partagés : ${names}` }),
+
+  // inventory init
+  inventoryInitDescription: {
+    en: 'write a starter inventory where chaton finds it; never over an existing file without --force',
+    fr: 'écrire un inventaire de départ là où chaton le trouve ; jamais par-dessus un fichier existant sans --force',
+  },
+  initBastionOption: {
+    en: "the bastion's address (else left for you to fill in)",
+    fr: "l'adresse du bastion (sinon laissée à remplir)",
+  },
+  initForceOption: {
+    en: 'replace an existing file (its mode and owner are kept)',
+    fr: 'remplacer un fichier existant (son mode et son propriétaire sont conservés)',
+  },
+  initFileOption: { en: 'where to write (default: see below)', fr: 'où écrire (par défaut : voir ci-dessous)' },
+  initFromSshConfigOption: {
+    en: 'hosts and bastion from an OpenSSH client config (default ~/.ssh/config)',
+    fr: "les hôtes et le bastion d'une configuration de client OpenSSH (par défaut ~/.ssh/config)",
+  },
+  initFromAnsibleOption: {
+    en: 'hosts, groups and bastion from an Ansible inventory (INI or YAML)',
+    fr: "les hôtes, groupes et bastion d'un inventaire Ansible (INI ou YAML)",
+  },
+  initHelp: {
+    en:
+      'Writes the annotated example (every key, with what it means) to\n' +
+      '~/.config/chaton/inventory.yaml ($XDG_CONFIG_HOME/chaton/ when set), mode 0600; as root, to\n' +
+      "/etc/chaton/inventory.yaml, mode 0640, which every user's chaton finds. An existing file is\n" +
+      'refused (exit 3) unless --force. What is left to fill in is listed, as `inventory check`\n' +
+      'reports it. With --dry-run, the text is printed and nothing is written.\n' +
+      '\n' +
+      '--from-ssh-config: each Host without wildcards becomes a host (HostName, User, Port as ssh\n' +
+      'would use them); wildcard blocks (Host *, Host *.lan) apply to the hosts they match; Match\n' +
+      'blocks are skipped; Include is followed. --from-ansible: hosts (web[01:03] expanded), groups\n' +
+      'and their children, ansible_host/user/port/become. In both, the ProxyJump most hosts use is the\n' +
+      'bastion (--bastion replaces it), hosts without one are direct, and comments say what was guessed.',
+    fr:
+      "Écrit l'exemple annoté (chaque clé, avec ce qu'elle signifie) dans\n" +
+      "~/.config/chaton/inventory.yaml ($XDG_CONFIG_HOME/chaton/ s'il est défini), mode 0600 ; en root,\n" +
+      'dans /etc/chaton/inventory.yaml, mode 0640, que le chaton de chaque utilisateur trouve. Un fichier\n' +
+      'existant est refusé (code de sortie 3) sauf avec --force. Ce qui reste à remplir est listé, comme\n' +
+      "`inventory check` le signale. Avec --dry-run, le texte est affiché et rien n'est écrit.\n" +
+      '\n' +
+      '--from-ssh-config : chaque Host sans joker devient un hôte (HostName, User, Port tels que ssh\n' +
+      "les utiliserait) ; les blocs à jokers (Host *, Host *.lan) s'appliquent aux hôtes qu'ils\n" +
+      'désignent ; les blocs Match sont ignorés ; Include est suivi. --from-ansible : les hôtes\n' +
+      '(web[01:03] développé), les groupes et leurs enfants, ansible_host/user/port/become. Dans les\n' +
+      'deux cas, le ProxyJump de la plupart des hôtes est le bastion (--bastion le remplace), les hôtes\n' +
+      'sans ProxyJump sont directs, et des commentaires disent ce qui a été deviné.',
+  },
+  initBothImports: {
+    en: '--from-ssh-config and --from-ansible cannot be used together',
+    fr: '--from-ssh-config et --from-ansible ne peuvent pas être utilisés ensemble',
+  },
+  initBothImportsHint: { en: 'import one of them', fr: "importez l'un des deux" },
+  /** `problem` is a file's error, which starts with the file's name. */
+  initAnsibleUnreadable: (problem: string) => ({
+    en: `the Ansible inventory ${problem}`,
+    fr: `l'inventaire Ansible ${problem}`,
+  }),
+  initAnsibleUnreadableHint: {
+    en: 'name a readable Ansible inventory file',
+    fr: "indiquez un fichier d'inventaire Ansible lisible",
+  },
+  initDryRun: (file: string, text: string) => ({
+    en: `# dry-run: nothing was written; ${file} would hold:\n${text}`,
+    fr: `# simulation : rien n'a été écrit ; ${file} contiendrait :\n${text}`,
+  }),
+  initWrote: (file: string, mode: string, from: string) => ({
+    en: `wrote ${file} (mode ${mode}) from ${from}`,
+    fr: `${file} écrit (mode ${mode}) à partir de ${from}`,
+  }),
+  initLeftToFill: {
+    en: 'left to fill in, as `chaton inventory check` reports it:',
+    fr: 'reste à remplir, comme `chaton inventory check` le signale :',
+  },
+  initReadsFirst: (found: string, file: string) => ({
+    en: `note: from here, chaton reads ${found} first (-i ${file} reads this one)`,
+    fr: `note : d'ici, chaton lit d'abord ${found} (-i ${file} lit celui-ci)`,
+  }),
+
+  // onboard sysadmin and offboard sysadmin
+  readAccessTitle: (login: string) => ({ en: `Read ${login}'s access`, fr: `Lire les accès de ${login}` }),
+  rosterAdded: (login: string, file: string) => ({
+    en: `roster: ${login} added in ${file}`,
+    fr: `liste des sysadmins : ${login} ajouté dans ${file}`,
+  }),
+  rosterUpdated: (login: string, file: string) => ({
+    en: `roster: ${login} updated in ${file}`,
+    fr: `liste des sysadmins : ${login} mis à jour dans ${file}`,
+  }),
+  rosterUnchanged: (login: string, file: string) => ({
+    en: `roster: ${login} unchanged in ${file}`,
+    fr: `liste des sysadmins : ${login} inchangé dans ${file}`,
+  }),
+  rosterRemoved: (login: string, file: string) => ({
+    en: `roster: ${login} removed from ${file}`,
+    fr: `liste des sysadmins : ${login} retiré de ${file}`,
+  }),
+  rosterAbsent: (login: string, file: string) => ({
+    en: `roster: ${login} absent from ${file}`,
+    fr: `liste des sysadmins : ${login} absent de ${file}`,
+  }),
+
+  // onboard sysadmin
+  onboardDescription: {
+    en: 'give a volunteer key-only access (and sudo, Proxmox role) on the bastion and every host; idempotent',
+    fr:
+      'donner à un bénévole un accès par clé seulement (et sudo, un rôle Proxmox) sur le bastion et chaque ' +
+      'hôte ; idempotent',
+  },
+  onboardLoginArgument: {
+    en: 'their login: a-z, 0-9, _ and -, at most 32',
+    fr: 'son nom de compte : a-z, 0-9, _ et -, 32 caractères au plus',
+  },
+  onboardKeyOption: {
+    en: 'a public key: a .pub file or the line itself (repeat for more)',
+    fr: 'une clé publique : un fichier .pub ou la ligne elle-même (répétez pour en donner plusieurs)',
+  },
+  onboardNameOption: {
+    en: 'their full name (account comment, Proxmox user)',
+    fr: 'son nom complet (commentaire du compte, utilisateur Proxmox)',
+  },
+  onboardEmailOption: { en: 'their e-mail (Proxmox user)', fr: 'son adresse e-mail (utilisateur Proxmox)' },
+  onboardSudoOption: {
+    en: 'allow sudo (without password: the account has none) via /etc/sudoers.d/chaton-<login>',
+    fr: "autoriser sudo (sans mot de passe : le compte n'en a pas) via /etc/sudoers.d/chaton-<login>",
+  },
+  onboardSudoCommandsOption: {
+    en: "allow sudo for these commands only (sudoers syntax, full paths, e.g. '/usr/sbin/qm, /usr/bin/pvesh')",
+    fr:
+      'autoriser sudo pour ces commandes seulement (syntaxe sudoers, chemins complets, ' +
+      "p. ex. '/usr/sbin/qm, /usr/bin/pvesh')",
+  },
+  onboardGroupsOption: {
+    en: 'add the account to these existing groups',
+    fr: 'ajouter le compte à ces groupes existants',
+  },
+  onboardProxmoxRoleOption: {
+    en: 'on role:pve hosts, the Proxmox user <login>@pam with this role on /',
+    fr: "sur les hôtes role:pve, l'utilisateur Proxmox <login>@pam avec ce rôle sur /",
+  },
+  onboardExpiresOption: {
+    en: 'the account (and Proxmox user) is expired from this day on',
+    fr: "le compte (et l'utilisateur Proxmox) expire à partir de ce jour",
+  },
+  onboardExclusiveOption: {
+    en: 'remove the keys of authorized_keys that were not given (asks first)',
+    fr: "retirer du fichier authorized_keys les clés qui n'ont pas été données (demande d'abord)",
+  },
+  onboardVerifyWithOption: {
+    en: 'then log in as them with this key through the bastion, and try sudo -n true',
+    fr: 'ensuite se connecter sous son compte avec cette clé à travers le bastion, et essayer sudo -n true',
+  },
+  onboardWriteSshConfigOption: {
+    en: 'write their ~/.ssh/config block and a known_hosts file next to it (<file>.known_hosts)',
+    fr: 'écrire son bloc de ~/.ssh/config et un fichier known_hosts à côté (<file>.known_hosts)',
+  },
+  onboardSaveOption: {
+    en: 'record them in sysadmins: of the inventory file (comments kept)',
+    fr: "l'inscrire dans sysadmins: du fichier d'inventaire (commentaires conservés)",
+  },
+  onboardHelp: {
+    en:
+      'Each host gets: the account (created if absent, password field "*": key login only), exactly\n' +
+      'the given keys added to ~/.ssh/authorized_keys (others kept unless --exclusive), the groups,\n' +
+      'and with --sudo a drop-in checked by visudo before it is put in place. Without --sudo, a\n' +
+      'drop-in of an earlier onboard is removed: the command line is the wanted state. A bastion\n' +
+      'with sysadmin_access: forwarding gets an account without shell and keys limited to\n' +
+      'forwarding. Then sshd is asked whether it accepts each key for the login, and sudo -l what it\n' +
+      'grants. A second run changes nothing and says "unchanged".',
+    fr:
+      'Chaque hôte reçoit : le compte (créé s\'il n\'existe pas, champ de mot de passe "*" : connexion par\n' +
+      'clé seulement), exactement les clés données ajoutées à ~/.ssh/authorized_keys (les autres gardées\n' +
+      'sauf avec --exclusive), les groupes, et avec --sudo un drop-in vérifié par visudo avant sa mise en\n' +
+      "place. Sans --sudo, le drop-in d'un onboard précédent est retiré : la ligne de commande est l'état\n" +
+      'voulu. Un bastion avec sysadmin_access: forwarding reçoit un compte sans shell et des clés limitées\n' +
+      "à la redirection. Ensuite sshd dit s'il accepte chaque clé pour ce compte, et sudo -l ce qu'il\n" +
+      'accorde. Une seconde exécution ne change rien et dit "inchangé".',
+  },
+  invalidGroup: (group: string) => ({
+    en: `--groups: invalid group name ${group}`,
+    fr: `--groups : nom de groupe invalide ${group}`,
+  }),
+  invalidGroupHint: {
+    en: 'give existing group names separated by commas, e.g. adm,systemd-journal',
+    fr: 'donnez des noms de groupes existants séparés par des virgules, p. ex. adm,systemd-journal',
+  },
+  expiresNotToCome: (value: string) => ({
+    en: `--expires: ${value} is not a date to come`,
+    fr: `--expires : ${value} n'est pas une date à venir`,
+  }),
+  expiresHint: {
+    en: 'give the day access ends as YYYY-MM-DD, after today, e.g. 2027-06-30',
+    fr: "donnez le jour où l'accès prend fin sous la forme YYYY-MM-DD, après aujourd'hui, p. ex. 2027-06-30",
+  },
+  invalidProxmoxRole: (role: string) => ({
+    en: `--proxmox-role: invalid role name ${role}`,
+    fr: `--proxmox-role : nom de rôle invalide ${role}`,
+  }),
+  invalidProxmoxRoleHint: {
+    en: 'give a Proxmox role such as PVEAdmin or Administrator (pveum role list)',
+    fr: 'donnez un rôle Proxmox comme PVEAdmin ou Administrator (pveum role list)',
+  },
+  invalidName: {
+    en: '--name must be one line without ":" or "," (they separate fields of /etc/passwd)',
+    fr: '--name doit tenir sur une ligne sans ":" ni "," (ils séparent les champs de /etc/passwd)',
+  },
+  invalidNameHint: { en: 'write the name without them', fr: 'écrivez le nom sans eux' },
+  invalidEmail: (email: string) => ({
+    en: `--email: ${email} is not an e-mail address`,
+    fr: `--email : ${email} n'est pas une adresse e-mail`,
+  }),
+  invalidEmailHint: { en: 'give it as name@example.org', fr: 'donnez-la sous la forme nom@example.org' },
+  invalidSudoCommands: {
+    en: '--sudo-commands must be one line of sudoers commands',
+    fr: '--sudo-commands doit tenir sur une ligne de commandes sudoers',
+  },
+  invalidSudoCommandsHint: {
+    en: "give them separated by commas, e.g. '/usr/sbin/qm, /usr/bin/pvesh'",
+    fr: "donnez-les séparées par des virgules, p. ex. '/usr/sbin/qm, /usr/bin/pvesh'",
+  },
+  visudoRefuses: (host: string, reason: string) => ({
+    en: `${host}: visudo refuses the sudo rule: ${reason}; nothing was changed on ${host}`,
+    fr: `${host} : visudo refuse la règle sudo : ${reason} ; rien n'a été modifié sur ${host}`,
+  }),
+  visudoRefusesHint: {
+    en: 'fix --sudo-commands (commands need full paths)',
+    fr: 'corrigez --sudo-commands (les commandes veulent des chemins complets)',
+  },
+  removeKeysQuestion: (keys: number, login: string, hosts: number, names: string) => ({
+    en: `Remove ${countEn(keys, 'key')} not given from ${login}'s authorized_keys, on ${hostsEn(hosts)} (${names})?`,
+    fr:
+      `Retirer ${countFr(keys, 'clé')} non ${keys <= 1 ? 'donnée' : 'données'} du fichier authorized_keys de ` +
+      `${login}, sur ${hostsFr(hosts)} (${names}) ?`,
+  }),
+  onboardTitle: (login: string) => ({ en: `Onboard ${login}`, fr: `Donner l'accès à ${login}` }),
+  noProxmoxRole: (host: string, role: string) => ({
+    en: `${host}: Proxmox has no role ${role}: nothing was changed on ${host}`,
+    fr: `${host} : Proxmox n'a pas de rôle ${role} : rien n'a été modifié sur ${host}`,
+  }),
+  noProxmoxRoleHint: (roles: string) => ({ en: `choose one of ${roles}`, fr: `choisissez parmi ${roles}` }),
+  accountMissing: {
+    en: 'the account is missing, locked or expired',
+    fr: 'le compte est absent, verrouillé ou expiré',
+  },
+  accountUid: (uid: number) => ({ en: `account uid ${uid}`, fr: `compte uid ${uid}` }),
+  sshdRefusesSome: (refused: number, keys: number, login: string) => ({
+    en: `sshd refuses ${refused} of the ${keys} keys for ${login}`,
+    fr: `sshd refuse ${refused} des ${keys} clés pour ${login}`,
+  }),
+  sshdAcceptsTheKey: { en: 'sshd accepts the key', fr: 'sshd accepte la clé' },
+  sshdAcceptsKeys: (count: number) => ({ en: `sshd accepts ${count} keys`, fr: `sshd accepte ${count} clés` }),
+  securityKeysNotAsked: (count: number) => ({
+    en: `${count} security-key key(s) in authorized_keys, not asked (ssh2 cannot)`,
+    fr: `${count} clé(s) de sécurité (sk-) dans authorized_keys, sshd non interrogé (ssh2 ne le peut pas)`,
+  }),
+  sudoNotGranted: (login: string, commands: string) => ({
+    en: `sudo -l does not grant ${login} what was asked (NOPASSWD: ${commands})`,
+    fr: `sudo -l n'accorde pas à ${login} ce qui était demandé (NOPASSWD: ${commands})`,
+  }),
+  sudoGrants: (rules: string) => ({ en: `sudo: ${rules}`, fr: `sudo : ${rules}` }),
+  noSudo: { en: 'no sudo', fr: 'pas de sudo' },
+  onboardVerifyHint: (login: string, host: string) => ({
+    en: `look at ${login}'s account on ${host}; rerun once it is fixed`,
+    fr: `examinez le compte ${login} sur ${host} ; relancez une fois qu'il est réparé`,
+  }),
+  copySshConfigHint: (login: string, knownHosts: string) => ({
+    en: `copy what is printed above into ${login}'s ~/.ssh/config and ~/.ssh/${knownHosts}`,
+    fr: `copiez ce qui est affiché plus haut dans ~/.ssh/config et ~/.ssh/${knownHosts} de ${login}`,
+  }),
+  addByHand: (login: string) => ({
+    en: `add ${login} to sysadmins: by hand`,
+    fr: `ajoutez ${login} à sysadmins: à la main`,
+  }),
+  writtenTo: (file: string) => ({ en: `written to ${file}`, fr: `écrit dans ${file}` }),
+  sshConfigOf: (login: string) => ({ en: `${login}'s ~/.ssh/config`, fr: `~/.ssh/config de ${login}` }),
+
+  // offboard sysadmin
+  offboardDescription: {
+    en:
+      "lock a volunteer's accounts, remove their keys and sudo, disable their Proxmox user, end their sessions; " +
+      'asks first',
+    fr:
+      "verrouiller les comptes d'un bénévole, retirer ses clés et son sudo, désactiver son utilisateur Proxmox, " +
+      "mettre fin à ses sessions ; demande d'abord",
+  },
+  offboardLoginArgument: { en: 'their login', fr: 'son nom de compte' },
+  offboardRemoveHomeOption: {
+    en: 'also remove their home directory (the locked account stays, so its uid is never reused)',
+    fr:
+      'supprimer aussi son dossier personnel ' +
+      '(le compte verrouillé reste, pour que son uid ne soit jamais réutilisé)',
+  },
+  offboardSaveOption: {
+    en: 'remove them from sysadmins: of the inventory file (comments kept)',
+    fr: "le retirer de sysadmins: du fichier d'inventaire (commentaires conservés)",
+  },
+  offboardHelp: {
+    en:
+      'On each host, in this order: usermod --lock --expiredate 1, every process of the user killed,\n' +
+      "authorized_keys and authorized_keys2 removed (by the user itself), chaton's sudoers drop-in\n" +
+      'removed, and on role:pve hosts the Proxmox user disabled. Then sshd is asked, through the\n' +
+      'bastion, whether it would still take any of their old keys (those found in authorized_keys\n' +
+      'and authorized_keys2, and those of the roster): it must refuse them all. The home\n' +
+      'is kept unless --remove-home. Finally the shared secrets listed under secrets: in the\n' +
+      'inventory are printed: they may have seen them, rotate them. Without a terminal, add --yes.',
+    fr:
+      "Sur chaque hôte, dans cet ordre : usermod --lock --expiredate 1, chaque processus de l'utilisateur\n" +
+      'tué, authorized_keys et authorized_keys2 supprimés (en tant que cet utilisateur), le drop-in sudoers\n' +
+      "de chaton supprimé, et sur les hôtes role:pve l'utilisateur Proxmox désactivé. Ensuite sshd dit, à\n" +
+      "travers le bastion, s'il accepterait encore l'une de ses anciennes clés (celles trouvées dans\n" +
+      'authorized_keys et authorized_keys2, et celles de la liste des sysadmins) : il doit toutes les\n' +
+      'refuser. Le dossier personnel est gardé sauf avec --remove-home. Enfin les secrets partagés listés\n' +
+      "sous secrets: dans l'inventaire sont affichés : la personne a pu les voir, changez-les. Sans\n" +
+      'terminal, ajoutez --yes.',
+  },
+  accountExists: { en: 'the account exists', fr: 'le compte existe' },
+  noAccount: { en: 'no account', fr: 'pas de compte' },
+  alreadyLockedOnAll: { en: '; already locked on all of them', fr: ' ; déjà verrouillé sur tous' },
+  alreadyLockedOn: (count: number) => ({
+    en: `; already locked on ${count}`,
+    fr: ` ; déjà verrouillé sur ${count}`,
+  }),
+  andRemoveHomes: { en: ', and REMOVE their home directories', fr: ', et SUPPRIMER ses dossiers personnels' },
+  /** `already` and `home` are the two entries above, or empty. */
+  offboardQuestion: (login: string, hosts: number, names: string, already: string, home: string) => ({
+    en:
+      `Lock ${login} and end their sessions on the ${hostsEn(hosts)} ` +
+      `where the account exists (${names}${already})${home}?`,
+    fr:
+      `Verrouiller ${login} et mettre fin à ses sessions sur ${hosts === 1 ? '' : 'les '}${hostsFr(hosts)} ` +
+      `où le compte existe (${names}${already})${home} ?`,
+  }),
+  offboardTitle: (login: string) => ({ en: `Offboard ${login}`, fr: `Retirer l'accès à ${login}` }),
+  accountNotLocked: {
+    en: 'the account is not locked and expired',
+    fr: "le compte n'est pas verrouillé et expiré",
+  },
+  authorizedKeysStillThere: { en: 'authorized_keys is still there', fr: 'authorized_keys est toujours là' },
+  sudoersStillThere: { en: 'sudoers drop-in still there', fr: 'le drop-in sudoers est toujours là' },
+  processesStillRun: (count: number) => ({
+    en: `${count} processes still run`,
+    fr: `${count} processus tournent encore`,
+  }),
+  sshdStillAccepts: (count: number) => ({
+    en: `sshd still accepts ${count} of their keys`,
+    fr: `sshd accepte encore ${count} de ses clés`,
+  }),
+  sshdRefusesTheOldKey: { en: 'sshd refuses the old key', fr: "sshd refuse l'ancienne clé" },
+  sshdRefusesOldKeys: (count: number) => ({
+    en: `sshd refuses all ${count} old keys`,
+    fr: `sshd refuse les ${count} anciennes clés`,
+  }),
+  noOldKeyKnown: {
+    en: 'no old key known to try: the account is locked and expired',
+    fr: 'aucune ancienne clé connue à essayer : le compte est verrouillé et expiré',
+  },
+  securityKeysNotAskedLocked: (count: number) => ({
+    en: `${count} security-key key(s) not asked (ssh2 cannot): the account is locked and expired`,
+    fr:
+      `${count} clé(s) de sécurité (sk-), sshd non interrogé (ssh2 ne le peut pas) : ` +
+      'le compte est verrouillé et expiré',
+  }),
+  otherSudoRules: (login: string, rules: string) => ({
+    en: `sudoers still has rules for ${login} (not chaton's): ${rules}`,
+    fr: `sudoers a encore des règles pour ${login} (pas celles de chaton) : ${rules}`,
+  }),
+  offboardVerifyHint: (login: string, host: string) => ({
+    en: `look at ${login}'s account on ${host}, then rerun`,
+    fr: `examinez le compte ${login} sur ${host}, puis relancez`,
+  }),
+  removeByHand: (login: string) => ({
+    en: `remove ${login} from sysadmins: by hand`,
+    fr: `retirez ${login} de sysadmins: à la main`,
+  }),
+  proxmoxSessionsStay: (user: string) => ({
+    en:
+      `Proxmox web sessions of ${user} stay valid until their ticket expires (at most 2 hours): ` +
+      'disabling a user does not end them',
+    fr:
+      `Les sessions web Proxmox de ${user} restent valides jusqu'à l'expiration de leur ticket (2 heures au ` +
+      "plus) : désactiver un utilisateur n'y met pas fin",
+  }),
+  rotateSecrets: (login: string, secrets: string) => ({
+    en: `Shared secrets ${login} may have seen: rotate them now\n${secrets}`,
+    fr: `Secrets partagés que ${login} a pu voir : changez-les maintenant\n${secrets}`,
+  }),
+  noSecretsListed: {
+    en:
+      'No shared secrets are listed under secrets: in the inventory: ' +
+      'think of what they knew (passphrases, tokens) and rotate it.',
+    fr:
+      "Aucun secret partagé n'est listé sous secrets: dans l'inventaire : " +
+      'pensez à ce que cette personne connaissait (phrases de passe, jetons) et changez-le.',
+  },
+
+  // doctor
+  doctorDescription: {
+    en:
+      "check this machine's side of SSH for every host (keys, ssh-agent, known_hosts): " +
+      'exit 0 if all is OK, 2 if a run would fail here, 5 if --reach fails',
+    fr:
+      'vérifier le côté SSH de cette machine pour chaque hôte (clés, ssh-agent, known_hosts) : ' +
+      'code de sortie 0 si tout va bien, 2 si une exécution échouerait ici, 5 si --reach échoue',
+  },
+  doctorReachOption: {
+    en: 'then connect to the bastion and every host, checking their keys',
+    fr: 'ensuite se connecter au bastion et à chaque hôte, en vérifiant leurs clés',
+  },
+  doctorLocalTitle: { en: "Check this machine's side", fr: 'Vérifier le côté de cette machine' },
+  doctorReachTitle: { en: 'Reach', fr: 'Joindre' },
+  connectedIn: (hostKey: string, duration: string) => ({
+    en: `${hostKey}, connected in ${duration}`,
+    fr: `${hostKey}, connecté en ${duration}`,
+  }),
+  columnCheck: { en: 'CHECK', fr: 'VÉRIFICATION' },
+  columnOn: { en: 'ON', fr: 'SUR' },
+  columnResult: { en: 'RESULT', fr: 'RÉSULTAT' },
+  checkOk: (detail: string) => ({ en: `OK: ${detail}`, fr: `OK : ${detail}` }),
+  checkWarnSeeBelow: { en: 'WARN (see below)', fr: 'ATTENTION (voir ci-dessous)' },
+  checkStatusOk: both('OK'),
+  checkStatusWarn: { en: 'WARN', fr: 'ATTENTION' },
+  checkStatusFail: { en: 'FAIL', fr: 'ÉCHEC' },
+  checkProblem: (status: string, detail: string) => ({ en: `${status}: ${detail}`, fr: `${status} : ${detail}` }),
+  // The doctor's checks and subjects by name (JSON values, in English) as the table shows them.
+  checkIdentityFile: { en: 'identity file', fr: "fichier d'identité" },
+  checkSshAgent: both('ssh-agent'),
+  checkKeys: { en: 'keys', fr: 'clés' },
+  checkKnownHostsFile: { en: 'known_hosts file', fr: 'fichier known_hosts' },
+  checkHostKey: { en: 'host key', fr: "clé d'hôte" },
+  checkHostKeys: { en: 'host keys', fr: "clés d'hôte" },
+  checkReach: { en: 'reach', fr: 'connexion' },
+  everyMachine: { en: 'every machine', fr: 'toutes les machines' },
+
+  // completion
+  completionDescription: {
+    en: 'print the completion script of a shell: commands, options, host, group and role names',
+    fr: "afficher le script de complétion d'un shell : commandes, options, noms d'hôtes, de groupes et de rôles",
+  },
+  completionShellArgument: { en: 'the shell', fr: 'le shell' },
+  completionZshComment: {
+    en: 'with fpath+=(~/.zfunc) before compinit',
+    fr: 'avec fpath+=(~/.zfunc) avant compinit',
+  },
+  completeDescription: {
+    en: 'the candidates for the end of a command line (for the completion scripts)',
+    fr: "les candidats pour la fin d'une ligne de commande (pour les scripts de complétion)",
+  },
+  completeLineArgument: { en: 'the command line up to the cursor', fr: "la ligne de commande jusqu'au curseur" },
+});
