@@ -15,52 +15,55 @@ import { register as registerSysadminOnboard } from './commands/sysadmin-onboard
 import { registerSections } from './lib/inventory/sections.js';
 import { optionsOf, takesValue, visibleSubcommands } from './lib/program-tree.js';
 import { suggest } from './lib/inventory/suggest.js';
+import { commanderMessage, commanderTexts, errorOutput, helpTexts } from './lib/run/commander-texts.js';
 import { ChatonError, ExitCode, exitCodeTable, formatError, UsageError } from './lib/run/errors.js';
+import { messages as runMessages } from './lib/run/messages.js';
 import { outputWidth, reflowHelp } from './lib/run/text.js';
+import { messages } from './messages.js';
 
-const EXIT_CODE_LINES = exitCodeTable().map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`);
-const EXIT_CODES = `\nExit codes:\n${EXIT_CODE_LINES.join('\n')}`;
+/** The exit-code table of `chaton --help`, in the language of the moment. */
+function exitCodes(): string {
+  const lines = exitCodeTable().map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`);
+  return `\n${messages.exitCodes}\n${lines.join('\n')}`;
+}
 
+/**
+ * The program, its texts in the language of messages (LC_ALL, LC_MESSAGES, LANG: see
+ * lib/run/catalogue.ts), commander's own words too (lib/run/commander-texts.ts).
+ */
 export function buildProgram(): Command {
-  const program = new Command('chaton')
-    .description('Safe routine operations on a small hosting collective, over SSH through the bastion.')
-    .version(packageVersion(), '-V, --version')
-    .option(
-      '-i, --inventory <file>',
-      'inventory file (default: $CHATON_INVENTORY, chaton.yaml searched upwards, ' +
-        '~/.config/chaton/inventory.yaml, /etc/chaton/inventory.yaml)',
-    )
-    .option('-n, --dry-run', 'run only read-only probes; print every command that would change something')
-    .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
-    .option('--json', 'print one JSON document on stdout (progress goes to stderr)')
-    .option(
-      '-v, --verbose',
-      'show the output of remote commands as they run; twice (-vv), also how each SSH connection is made ' +
-        '(address, jump host, key exchange, host key and its known_hosts line, keys offered and accepted, timings)',
-      (_: unknown, count: number | undefined) => (count ?? 0) + 1,
-    )
-    .option('-q, --quiet', 'nothing on success; only what failed and why (for cron)')
-    .addOption(new Option('-j, --concurrency <n>', 'hosts worked on at once, 1 to 1000').default('32'))
-    .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is still refused)')
-    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-    .option('--log-file <file>', 'also append every step, plain and timestamped, to this file')
+  const program = commanderTexts(new Command('chaton'))
+    .description(messages.program)
+    .version(packageVersion(), '-V, --version', runMessages.versionDescription)
+    .option('-i, --inventory <file>', messages.inventoryOption)
+    .option('-n, --dry-run', messages.dryRunOption)
+    .option('-y, --yes', messages.yesOption)
+    .option('--json', messages.jsonOption)
+    .option('-v, --verbose', messages.verboseOption, (_: unknown, count: number | undefined) => (count ?? 0) + 1)
+    .option('-q, --quiet', messages.quietOption)
+    .addOption(new Option('-j, --concurrency <n>', messages.concurrencyOption).default('32'))
+    .option('--accept-new', messages.acceptNewOption)
+    .option('--no-color', messages.noColorOption)
+    .option('--log-file <file>', messages.logFileOption)
     .addHelpText(
       'after',
-      `${EXIT_CODES}\n${examples(
-        'chaton inventory check',
-        'chaton hosts check all',
-        'chaton exec hypervisors -- uptime',
-        'chaton --json hosts check role:ceph > check.json',
-        'chaton onboard sysadmin jdupont --key jdupont.pub --sudo',
-        'chaton offboard sysadmin jdupont',
-      )}`,
+      () =>
+        `${exitCodes()}\n${examples(
+          'chaton inventory check',
+          'chaton hosts check all',
+          'chaton exec hypervisors -- uptime',
+          'chaton --json hosts check role:ceph > check.json',
+          'chaton onboard sysadmin jdupont --key jdupont.pub --sudo',
+          'chaton offboard sysadmin jdupont',
+        )}`,
     )
-    .showHelpAfterError('(add --help for usage)')
-    // Set before the subcommands are added: they inherit it. Every --help lists the global
-    // options its examples use, and its prose fits the terminal (80 columns when not one).
-    .configureHelp({ showGlobalOptions: true })
+    // Set before the subcommands are added, as commanderTexts() was: they inherit it. Every
+    // --help lists the global options its examples use, and its prose fits the terminal (80
+    // columns when not one). commander's usage errors start as chaton's own do.
+    .configureHelp({ showGlobalOptions: true, ...helpTexts() })
     .configureOutput({
       writeOut: (text) => process.stdout.write(reflowHelp(text, outputWidth())),
+      outputError: errorOutput,
       getOutHelpWidth: () => outputWidth(),
       getErrHelpWidth: () => outputWidth(process.stderr),
     })
@@ -68,15 +71,15 @@ export function buildProgram(): Command {
     .hook('preAction', registerDomainSections);
 
   // Subcommands inherit exitOverride: usage errors become exit code 2, not commander's 1.
-  const inventory = program.command('inventory').description('write, check and show the inventory');
+  const inventory = program.command('inventory').description(messages.inventoryCommand);
   registerInventoryInit(inventory);
   registerInventoryCheck(inventory);
   registerInventoryShow(inventory);
-  const hosts = program.command('hosts').description('reach and check hosts');
+  const hosts = program.command('hosts').description(messages.hostsCommand);
   registerHostsCheck(hosts);
   registerExec(program);
-  registerSysadminOnboard(program.command('onboard').description('give access to a newcomer'));
-  registerSysadminOffboard(program.command('offboard').description('take access back'));
+  registerSysadminOnboard(program.command('onboard').description(messages.onboardCommand));
+  registerSysadminOffboard(program.command('offboard').description(messages.offboardCommand));
   registerDoctor(program);
   registerCompletion(program);
   return program;
@@ -107,12 +110,10 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     process.exitCode = exitCodeOf(error);
-    // commander has already printed its own usage errors.
-    if (!(error instanceof CommanderError)) process.stderr.write(`error: ${formatError(error)}\n`);
+    // commander has already printed its own usage errors (see errorOutput).
+    if (!(error instanceof CommanderError)) process.stderr.write(`${runMessages.errorLabel} ${formatError(error)}\n`);
     if (!(error instanceof ChatonError) && !(error instanceof CommanderError)) {
-      process.stderr.write(
-        `${(error as Error).stack ?? ''}\nThis is a bug in chaton: please report it with the command line above.\n`,
-      );
+      process.stderr.write(`${(error as Error).stack ?? ''}\n${messages.bug}\n`);
     }
     if (process.exitCode !== ExitCode.ok) await reportFailure(program, argv.slice(2), error);
   }
@@ -127,8 +128,8 @@ async function reportFailure(program: Command, words: string[], error: unknown):
   if (!json) return;
   const { commandName, jsonRenderer } = await import('./lib/run/report.js');
   const name = commandName(command);
-  const help = ['see chaton', name, '--help'].filter(Boolean).join(' ');
-  const stopped = error instanceof CommanderError ? new UsageError(error.message.replace(/^error: /, ''), help) : error;
+  const help = messages.seeHelp(['chaton', name].filter(Boolean).join(' '));
+  const stopped = error instanceof CommanderError ? new UsageError(commanderMessage(error.message), help) : error;
   const exitCode = exitCodeOf(error) as ExitCode;
   const text = jsonRenderer.render({ command: name, exitCode, hosts: [], error: stopped });
   process.stdout.write(`${text}\n`);
@@ -173,10 +174,8 @@ function unknownCommand(program: Command, words: string[]): UsageError | undefin
   const names = visibleSubcommands(command).map((candidate) => candidate.name());
   const closest = suggest(unknown, names);
   const where = command === program ? 'chaton' : `chaton ${command.name()}`;
-  const hint = closest
-    ? `did you mean ${where} ${closest}? (${where} --help lists them)`
-    : `${where} --help lists them`;
-  return new UsageError(`unknown command '${unknown}' (${where} has: ${names.join(', ')})`, hint);
+  const hint = closest ? messages.didYouMean(`${where} ${closest}`, where) : messages.helpListsThem(where);
+  return new UsageError(messages.unknownCommand(unknown, where, names.join(', ')), hint);
 }
 
 function exitCodeOf(error: unknown): number {

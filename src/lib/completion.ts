@@ -4,6 +4,7 @@
 // shell's own file names. Inventory names come from the inventory found as every command finds
 // it; nothing touches the network.
 import type { Command } from 'commander';
+import { messages } from './messages.js';
 import { optionsOf, takesValue } from './program-tree.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -96,14 +97,16 @@ export async function candidates(program: Command, line: string, targets: Target
 
 /** The script for `shell`: sourced (bash, zsh) or put where the shell looks for completions. */
 export function completionScript(shell: Shell): string {
-  return SCRIPTS[shell];
+  const [first, body] = SCRIPTS[shell];
+  // How to install it, in the language of the moment, a comment after any line the shell reads first.
+  const header = { bash: messages.bashScript, zsh: messages.zshScript, fish: messages.fishScript }[shell];
+  return `${first}${header.replace(/^/gm, '# ')}\n${body}`;
 }
 
 // bash splits the words it completes at COMP_WORDBREAKS (`:` and `=` among them), which would
 // cut `role:pve` in two: the script hands chaton the line itself, and strips from each candidate
 // the part of the word before the last break, which readline keeps in place.
-const BASH = `# chaton completion for bash. Load it from ~/.bashrc: source <(chaton completion bash)
-_chaton() {
+const BASH = `_chaton() {
   local line=\${COMP_LINE:0:COMP_POINT}
   local word=\${line##*[[:space:]]}
   local kept=\${word%"\${word##*[$COMP_WORDBREAKS]}"}
@@ -121,10 +124,7 @@ _chaton() {
 complete -F _chaton chaton
 `;
 
-const ZSH = `#compdef chaton
-# chaton completion for zsh. Put it in a directory of $fpath as _chaton, or, after compinit
-# in ~/.zshrc: source <(chaton completion zsh)
-_chaton() {
+const ZSH = `_chaton() {
   local -a candidates
   candidates=("\${(@f)$(chaton __complete -- "\${(j: :)words[1,CURRENT]}" 2>/dev/null)}")
   if [[ \${candidates[1]} == "${FILES}" ]]; then
@@ -140,8 +140,7 @@ else
 fi
 `;
 
-const FISH = `# chaton completion for fish: save as ~/.config/fish/completions/chaton.fish
-function __chaton_complete
+const FISH = `function __chaton_complete
     set -l candidates (chaton __complete -- (commandline -cp) 2>/dev/null)
     if test "$candidates[1]" = "${FILES}"
         __fish_complete_path (commandline -ct)
@@ -152,4 +151,9 @@ end
 complete -c chaton -f -a '(__chaton_complete)'
 `;
 
-const SCRIPTS: Record<Shell, string> = { bash: BASH, zsh: ZSH, fish: FISH };
+/** Each shell's script: what must come first (zsh's #compdef line), then its code. */
+const SCRIPTS: Record<Shell, [string, string]> = {
+  bash: ['', BASH],
+  zsh: ['#compdef chaton\n', ZSH],
+  fish: ['', FISH],
+};

@@ -1,5 +1,6 @@
 // chaton(1), the man page, written from the same program tree and help texts as --help: a
-// command, an option or an example added there is in the man page at the next build.
+// command, an option or an example added there is in the man page at the next build. It is
+// English: the build writes it under LC_ALL=C (see man-page.ts), so its own words here are too.
 import type { Command, Help } from 'commander';
 import { visibleSubcommands } from './program-tree.js';
 import { exitCodeTable } from './run/errors.js';

@@ -4,7 +4,8 @@ import { appendFileSync } from 'node:fs';
 import type { Fact } from './facts.js';
 import type { Host } from '../inventory/types.js';
 import type { Connection, ConnectionPool, ExecHandle } from '../ssh/pool.js';
-import { InterruptedError, LostWhileRunningError, RemoteCommandError } from '../run/errors.js';
+import { InterruptedError, LostWhileRunningError, notStarted, RemoteCommandError } from '../run/errors.js';
+import { messages } from './messages.js';
 import {
   asRoot,
   brief,
@@ -106,10 +107,9 @@ export class Executor {
     const sent = host.become === 'sudo' ? asRoot(script) : script;
     const line = render(sent);
     const shown = display(sent);
-    const named = `${host.name}: \`${brief(shown)}\``;
+    const named = messages.commandOn(host.name, brief(shown));
     const stdin = 'stdin' in sent ? sent.stdin : undefined;
-    if (this.options.signal.aborted && !opts.afterInterrupt)
-      throw new InterruptedError(`${named} not started: interrupted`);
+    if (this.options.signal.aborted && !opts.afterInterrupt) throw notStarted(named);
     if (opts.kind === 'change' && this.options.dryRun) {
       this.planned.push({
         host,
@@ -181,20 +181,17 @@ export class Executor {
     if (!watch.reason && code !== null) opts.then?.ran();
     if (watch.reason) {
       const stopped = await watch.stopped;
-      const fate = stopped ? 'was stopped' : 'could not be stopped: it may still be running there';
-      if (watch.reason === 'interrupt') throw new InterruptedError(`${named} interrupted: it ${fate}`);
+      const fate = stopped ? messages.commandStopped : messages.commandNotStopped;
+      if (watch.reason === 'interrupt') throw new InterruptedError(messages.commandInterrupted(named, fate));
       const bound = opts.timeoutMs ?? host.ssh.commandTimeoutMs;
       // A bound the step set is not the operator's to raise: the command took longer than it may.
-      const hint =
-        opts.timeoutMs === undefined
-          ? 'raise ssh.command_timeout in the inventory if it needs longer'
-          : `look at why it took so long on ${host.name}`;
+      const hint = opts.timeoutMs === undefined ? messages.raiseCommandTimeout : messages.tookTooLong(host.name);
       throw new RemoteCommandError(
         host.name,
         shown,
         code,
         result.stderr.toString(),
-        `${named} did not finish within ${bound / 1000} s and ${fate}`,
+        messages.commandTimedOut(named, bound / 1000, fate),
         hint,
       );
     }
@@ -207,8 +204,8 @@ export class Executor {
         shown,
         code,
         result.stderr.toString(),
-        `${host.name}: sudo asks ${host.user} for a password`,
-        `give ${host.user} passwordless sudo on ${host.name} (a NOPASSWD rule in /etc/sudoers.d/), or connect as root`,
+        messages.sudoWantsPassword(host.name, host.user),
+        messages.sudoWantsPasswordHint(host.user, host.name),
       );
     }
     if (opts.check !== false && !(opts.okCodes ?? [0]).includes(code ?? -1)) {

@@ -1,6 +1,7 @@
 // Remote commands are data. Builders return Commands (token lists); this module is the ONE place
 // that turns them into text for a remote POSIX `sh`. Nothing else in chaton assembles shell strings.
 import { inspect } from 'node:util';
+import { messages } from './messages.js';
 
 /** One word of a command: text, or raw bytes (a file name need not be UTF-8). */
 export type Word = string | Uint8Array;
@@ -65,7 +66,10 @@ for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const QUOTE = 0x27;
 const ESCAPED_QUOTE = Buffer.from(`'\\''`);
 
-/** Quote one word for POSIX sh: the shell gives back exactly these bytes as one argument. */
+/**
+ * Quote one word for POSIX sh: the shell gives back exactly these bytes as one argument. (The
+ * TypeErrors of this module are chaton's own bugs, reported as such: in English, for the issue.)
+ */
 export function quote(word: Word): Buffer {
   const bytes = typeof word === 'string' ? Buffer.from(word, 'utf8') : Buffer.from(word);
   if (bytes.includes(0)) throw new TypeError('a command word cannot contain a NUL byte');
@@ -97,7 +101,7 @@ export function render(script: Script): Buffer {
 export function display(script: Script): string {
   const text = render(script).toString('utf8');
   if (isShellText(script) || script.stdin === undefined) return text;
-  return `${text} <${script.stdin instanceof Secret ? 'secret on stdin' : 'data on stdin'}>`;
+  return `${text} ${script.stdin instanceof Secret ? messages.secretOnStdin : messages.dataOnStdin}`;
 }
 
 /** Wrap a script so that it runs as root through `sudo -n` (never prompts: fails instead). */
@@ -182,11 +186,12 @@ export function killProcessGroup(processGroup: number): RemoteCommand {
 
 /**
  * A long text for a progress line or a message: its head, then how long it is in all. Commands
- * can be hundreds of kilobytes; JSON reports and the local audit record keep them whole.
+ * can be hundreds of kilobytes; JSON reports and the local audit record keep them whole. `inAll`
+ * says the length, in the language of the moment unless a record that stays English asks.
  */
-export function brief(text: string, max = 200): string {
+export function brief(text: string, max = 200, inAll: (bytes: number) => string = messages.bytesInAll): string {
   if (text.length <= max) return text;
   // Never cut a character in two (a surrogate pair).
   const end = /[\uD800-\uDBFF]/.test(text[max - 1]!) ? max - 1 : max;
-  return `${text.slice(0, end)}… (${Buffer.byteLength(text)} bytes)`;
+  return `${text.slice(0, end)}… ${inAll(Buffer.byteLength(text))}`;
 }

@@ -1,7 +1,8 @@
 // The audit trail of changing runs: a JSON line on the operator's machine, and a syslog line
 // (`logger -t chaton`) on every host that was changed, so the hosts' own logs tell who did what.
 // A host's line is written as soon as its own work ends, with its own outcome: it does not wait
-// for the slowest host, and it says what happened there.
+// for the slowest host, and it says what happened there. Both records stay in English whatever
+// the language of messages: programs and other admins read them (see run/catalogue.ts).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,7 +71,8 @@ export function hostAuditCommand(operator: string, argv: string[], outcome: Audi
  * syslog line holds (logger's default is 1 KiB); the local record keeps it whole.
  */
 export function hostAuditTrailer(operator: string, argv: string[]): RemoteCommand {
-  return command('sh', '-c', HOST_AUDIT, 'sh', operator, brief(display(command(...argv)), HOST_LINE_COMMAND_MAX));
+  const line = brief(display(command(...argv)), HOST_LINE_COMMAND_MAX, (bytes) => `(${bytes} bytes)`);
+  return command('sh', '-c', HOST_AUDIT, 'sh', operator, line);
 }
 
 const HOST_LINE_COMMAND_MAX = 800;

@@ -9,6 +9,7 @@ import type { OutputMode } from './output.js';
 import { ConnectionPool } from '../ssh/pool.js';
 import { whereVia } from '../ssh/endpoint.js';
 import { progressLine, UnendedLines } from './display.js';
+import { messages } from './messages.js';
 
 export interface GlobalOptions {
   inventory?: string;
@@ -86,7 +87,7 @@ export class RunContext {
         afterInterrupt: true,
       });
     } catch (error) {
-      this.notices.push(`could not write the audit line in ${host.name}'s syslog: ${formatError(error)}`);
+      this.notices.push(messages.auditLineFailed(host.name, formatError(error)));
     }
   }
 }

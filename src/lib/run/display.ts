@@ -1,10 +1,18 @@
 // How a task chain shows itself: listr2's renderer and logger, and the lines each host's work
 // writes. A person at a terminal gets a redrawn task list; cron and pipes get plain lines.
 import { stripVTControlCharacters } from 'node:util';
-import { ListrLogger, ListrLogLevels, ProcessOutput, type ListrTaskWrapper, type LoggerFieldOptions } from 'listr2';
+import {
+  ListrLogger,
+  ListrLogLevels,
+  ProcessOutput,
+  type ListrTaskWrapper,
+  type LoggerFieldOptions,
+  type LoggerFormatOptions,
+} from 'listr2';
 import type { RunContext } from './context.js';
 import type { Host } from '../inventory/types.js';
 import { paint, plainLine, type OutputMode } from './output.js';
+import { messages } from './messages.js';
 
 /** What a host's work may do with its progress line. */
 export interface HostTask {
@@ -146,8 +154,40 @@ function drained(): Promise<void> {
   ).then(() => {});
 }
 
+/** Each level in words, in the language of the moment: listr2 has them in English only. */
+const LEVEL_WORDS: Record<string, () => string> = {
+  [ListrLogLevels.STARTED]: () => messages.levelStarted,
+  [ListrLogLevels.COMPLETED]: () => messages.levelCompleted,
+  [ListrLogLevels.FAILED]: () => messages.levelFailed,
+  [ListrLogLevels.SKIPPED]: () => messages.levelSkipped,
+  [ListrLogLevels.OUTPUT]: () => messages.levelOutput,
+  [ListrLogLevels.TITLE]: () => messages.levelTitle,
+  [ListrLogLevels.ROLLBACK]: () => messages.levelRollback,
+  [ListrLogLevels.RETRY]: () => messages.levelRetry,
+  [ListrLogLevels.PROMPT]: () => messages.levelPrompt,
+  [ListrLogLevels.PAUSED]: () => messages.levelPaused,
+};
+
+/**
+ * A bracketed field as listr2 builds it, its level word in the language of the moment: the
+ * level alone (`STARTED`), or the level and what it says (`FAILED: ...`, `RETRY:2`).
+ */
+export function inWords(field: string): string {
+  const [, level = '', colon, rest = ''] = /^([A-Z]+)(?:(: ?)([^]*))?$/.exec(field) ?? [];
+  const word = LEVEL_WORDS[level]?.();
+  if (word === undefined || colon === undefined) return word ?? field;
+  return colon === ': ' ? messages.about(word, rest) : `${word}${colon}${rest}`;
+}
+
+/** listr2's logger, its words in the language of the moment: `[COMPLETED]`, `[FAILED: ...]`. */
+class ChatonWords extends ListrLogger {
+  override wrap(message: string, options?: LoggerFormatOptions): string {
+    return super.wrap(message && inWords(message), options);
+  }
+}
+
 /** listr2's own line for an event, `[COMPLETED] pve1: ...`, without writing it anywhere. */
-class WordsFormat extends ListrLogger {
+class WordsFormat extends ChatonWords {
   line(level: ListrLogLevels, message: string | any[], options?: LoggerFieldOptions): string {
     return this.format(level, message, options);
   }
@@ -158,7 +198,7 @@ class WordsFormat extends ListrLogger {
  * with --json. Without a terminal, progress lines start with a timestamp and name their level
  * in words ([COMPLETED], [FAILED]) rather than with symbols.
  */
-class ChatonLogger extends ListrLogger {
+class ChatonLogger extends ChatonWords {
   /** The log file names each level in words, whatever the terminal shows. */
   readonly #inWords = new WordsFormat({ useIcons: false });
 

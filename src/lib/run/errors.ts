@@ -86,7 +86,8 @@ export class RemoteCommandError extends ChatonError {
 function describeRemoteFailure(host: string, command: string, code: number | null, stderr: string): string {
   const status = code === null ? messages.wasKilled : messages.exitedWith(code);
   const lastLine = stderr.trim().split('\n').pop();
-  return `${host}: \`${brief(command)}\` ${status}${lastLine ? `: ${lastLine}` : ''}`;
+  const failed = messages.remoteCommandFailed(host, brief(command), status);
+  return lastLine ? messages.about(failed, lastLine) : failed;
 }
 
 /**
@@ -123,6 +124,11 @@ export class InterruptedError extends ChatonError {
   constructor(message = messages.interrupted) {
     super(message, ExitCode.interrupted);
   }
+}
+
+/** `what` (a host, a command on one) was never begun: Ctrl-C came first. */
+export function notStarted(what: string): InterruptedError {
+  return new InterruptedError(messages.notStarted(what));
 }
 
 /** One line for the operator: message, then the hint on its own line. */

@@ -4,12 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { messages } from './messages.js';
 import { escapeUnprintable } from './printable.js';
 
 /** A key file is a few KB: more is not a key (and all of /dev/zero would exhaust the memory). */
 export const MAX_KEY_FILE_BYTES = 64 * 1024;
 
-/** Why a local file was not read, as the end of a sentence: "is a FIFO (named pipe), ...". */
+/** Why a local file was not read, as the end of a sentence that starts with its name: "is a FIFO (named pipe), ...". */
 export class UnreadableFileError extends Error {
   constructor(
     readonly file: string,
@@ -37,12 +38,13 @@ export function readKeyFile(file: string): Promise<Buffer> {
 export async function readRegularFile(file: string, maxBytes: number): Promise<Buffer> {
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
   const handle = await open(file, flags).catch((error: NodeJS.ErrnoException) => {
-    const reason = error.code === 'ENOENT' ? 'does not exist' : `cannot be opened (${error.code ?? error.message})`;
+    const reason =
+      error.code === 'ENOENT' ? messages.doesNotExist : messages.cannotBeOpened(error.code ?? error.message);
     throw new UnreadableFileError(file, reason);
   });
   try {
     const stats = await handle.stat();
-    if (!stats.isFile()) throw new UnreadableFileError(file, `is ${kindOf(stats)}, not a regular file`);
+    if (!stats.isFile()) throw new UnreadableFileError(file, messages.notARegularFile(kindOf(stats)));
     // Read on to one byte past the limit, whatever fstat said: a file may have grown since, and
     // those of /proc claim a size of 0.
     const chunks: Buffer[] = [];
@@ -53,7 +55,7 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<B
       if (bytesRead === 0) return Buffer.concat(chunks, length);
       chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
-      if (length > maxBytes) throw new UnreadableFileError(file, `is larger than ${size(maxBytes)}`, true);
+      if (length > maxBytes) throw new UnreadableFileError(file, messages.largerThan(size(maxBytes)), true);
     }
   } finally {
     await handle.close();
@@ -61,17 +63,17 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<B
 }
 
 function size(bytes: number): string {
-  if (bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2} MiB`;
-  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+  if (bytes % 1024 ** 2 === 0) return messages.mebibytes(bytes / 1024 ** 2);
+  return bytes % 1024 === 0 ? messages.kibibytes(bytes / 1024) : messages.bytes(bytes);
 }
 
 function kindOf(stats: Stats): string {
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  return 'a file of an unknown kind';
+  if (stats.isFIFO()) return messages.aFifo;
+  if (stats.isDirectory()) return messages.aDirectory;
+  if (stats.isCharacterDevice()) return messages.aCharacterDevice;
+  if (stats.isBlockDevice()) return messages.aBlockDevice;
+  if (stats.isSocket()) return messages.aSocket;
+  return messages.anUnknownKind;
 }
 
 /**

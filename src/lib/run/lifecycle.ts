@@ -11,6 +11,7 @@ import { appendAuditRecord, auditOutcome, type AuditRecord } from './audit.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { announceColour, paint, setColour, wantsColour, type OutputMode } from './output.js';
 import { LogFile } from './log-file.js';
+import { messages } from './messages.js';
 import { outputWidth } from './text.js';
 import { commandName, rendererFor } from './report.js';
 
@@ -20,15 +21,11 @@ function globalOptions(cmd: Command): GlobalOptions {
   const concurrency = Number(concurrencyText);
   // Number() also reads "1e3", "0x10" and " 16": only decimal digits are a count to the operator.
   if (!/^[0-9]+$/.test(concurrencyText) || concurrency < 1 || concurrency > 1000) {
-    throw new UsageError(
-      `--concurrency must be an integer from 1 to 1000, got ${JSON.stringify(raw.concurrency)}`,
-      'e.g. -j 16; the default is 32',
-    );
+    throw new UsageError(messages.concurrencyRange(JSON.stringify(raw.concurrency)), messages.concurrencyHint);
   }
   // -v counts: -v shows the remote output, -vv also how each SSH connection is made.
   const verbosity = Number(raw.verbose ?? 0);
-  if (raw.quiet && verbosity > 0)
-    throw new UsageError('--quiet and --verbose cannot be used together', 'keep the one you want');
+  if (raw.quiet && verbosity > 0) throw new UsageError(messages.quietWithVerbose, messages.quietWithVerboseHint);
   return {
     inventory: raw.inventory,
     dryRun: Boolean(raw.dryRun),
@@ -74,15 +71,15 @@ export async function inventoryFor(options: GlobalOptions): Promise<Inventory> {
 export function report(options: GlobalOptions, mode: OutputMode, command: string, result: CommandResult): void {
   const text = rendererFor(options, outputWidth()).render({ ...result, command });
   if (text !== undefined) process.stdout.write(`${text}\n`);
-  if (result.error) mode.log?.line(`error: ${formatError(result.error)}`);
+  if (result.error) mode.log?.line(`${messages.errorLabel} ${formatError(result.error)}`);
   endLog(mode, result.exitCode);
   process.exitCode = result.exitCode;
 }
 
 /** The log file's last line; and if it stopped taking lines mid-run, the run says so. */
 function endLog(mode: OutputMode, exitCode: number): void {
-  mode.log?.line(`exit ${exitCode}`);
-  if (mode.log?.failed) process.stderr.write(`note: the log file stopped taking lines: ${mode.log.failed}\n`);
+  mode.log?.line(messages.logExit(exitCode));
+  if (mode.log?.failed) process.stderr.write(`${messages.noteLabel} ${messages.logFileStopped(mode.log.failed)}\n`);
 }
 
 /** A run stopped before its report (no inventory, a bug): its log file still says how it ended. */
@@ -90,7 +87,7 @@ async function loggingEarlyStops(mode: OutputMode, run: () => Promise<void>): Pr
   try {
     await run();
   } catch (error) {
-    mode.log?.line(`error: ${formatError(error)}`);
+    mode.log?.line(`${messages.errorLabel} ${formatError(error)}`);
     endLog(mode, error instanceof ChatonError ? error.exitCode : ExitCode.failed);
     throw error;
   }
@@ -129,18 +126,16 @@ async function runOnHosts(
   const onSignal = () => {
     if (abort.signal.aborted) {
       // Quit now, but not without the local record of what was already changed.
-      process.stderr.write('interrupted again: quitting now\n');
+      process.stderr.write(`${messages.interruptedAgain}\n`);
       const record = auditRecord(ctx, ExitCode.interrupted);
       try {
         if (record) appendAuditRecord(ctx.env, record);
       } catch (error) {
-        process.stderr.write(`could not write the local audit record: ${formatError(error)}\n`);
+        process.stderr.write(`${messages.auditRecordFailed(formatError(error))}\n`);
       }
       quitNow();
     }
-    process.stderr.write(
-      'interrupting: no new step starts; running commands finish or are stopped (Ctrl-C again to quit now)\n',
-    );
+    process.stderr.write(`${messages.interrupting}\n`);
     abort.abort();
   };
   // Whoever read our output went away (`| head`): stop as on Ctrl-C. The listeners stay: later
@@ -165,12 +160,12 @@ async function runOnHosts(
       }
       // A shared step failed before any host was touched: report it like any other result.
       result = { exitCode: abort.signal.aborted ? ExitCode.interrupted : error.exitCode, hosts: [], error };
-      process.stderr.write(`${paint.red('error:')} ${formatError(error)}\n`);
+      process.stderr.write(`${paint.red(messages.errorLabel)} ${formatError(error)}\n`);
     }
     const audit = await auditChanges(ctx, result.exitCode);
     for (const notice of ctx.notices) {
-      process.stderr.write(`${paint.yellow('note:')} ${notice}\n`);
-      mode.log?.line(`note: ${notice}`);
+      process.stderr.write(`${paint.yellow(messages.noteLabel)} ${notice}\n`);
+      mode.log?.line(`${messages.noteLabel} ${notice}`);
     }
     if (options.dryRun && !options.json) printPlan(ctx);
     // What every remote command adds to its own fields.
@@ -231,18 +226,14 @@ async function auditChanges(ctx: RunContext, exitCode: number): Promise<string |
   try {
     return appendAuditRecord(ctx.env, record);
   } catch (error) {
-    ctx.notices.push(
-      `could not write the local audit record (${formatError(error)}): this run is recorded only in the hosts' syslog`,
-    );
+    ctx.notices.push(messages.auditRecordOnlySyslog(formatError(error)));
     return undefined;
   }
 }
 
 function printPlan(ctx: RunContext): void {
   const planned = ctx.executor.planned;
-  process.stdout.write(
-    `# dry-run: nothing was changed; ${planned.length === 0 ? 'no command would run' : 'these commands would run'}\n`,
-  );
+  process.stdout.write(`${planned.length === 0 ? messages.planNothing : messages.planCommands}\n`);
   let last = '';
   for (const step of planned) {
     if (step.host.name !== last) process.stdout.write(`# ${step.host.name} (${step.host.user}@${step.host.address})\n`);
@@ -251,7 +242,9 @@ function printPlan(ctx: RunContext): void {
       Buffer.concat([
         step.line,
         Buffer.from(
-          step.stdin ? `    # with ${step.stdin === 'secret' ? 'a secret (redacted)' : 'data'} on stdin\n` : '\n',
+          step.stdin
+            ? `    ${step.stdin === 'secret' ? messages.planSecretOnStdin : messages.planDataOnStdin}\n`
+            : '\n',
         ),
       ]),
     );

@@ -2,6 +2,7 @@
 // terminal shows (as borgmatic and Ansible offer), so that a night's run can be read next morning.
 import { appendFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import { messages } from './messages.js';
 import { plainLine } from './output.js';
 
 export class LogFile {
@@ -31,10 +32,10 @@ export class LogFile {
   /** The run's first line: a file that cannot be written stops it before anything is done. */
   start(argv: string[]): void {
     try {
-      this.#append(`start: ${argv.join(' ')}`);
+      this.#append(messages.logStart(argv.join(' ')));
     } catch (error) {
-      const hint = 'give a file you may write to, e.g. --log-file ~/chaton.log';
-      throw new UsageError(`cannot write the log file ${this.file}: ${(error as Error).message}`, hint);
+      const message = messages.logFileUnwritable(this.file, (error as Error).message);
+      throw new UsageError(message, messages.logFileUnwritableHint);
     }
   }
 }

@@ -8,9 +8,9 @@ import { hostAuditOutcome } from './audit.js';
 import { connectionSteps } from './connect.js';
 import type { RunContext } from './context.js';
 import { Display, type HostTask, type Style, type Wrapper } from './display.js';
-import { ChatonError, ExitCode, formatError, InterruptedError } from './errors.js';
+import { ChatonError, ExitCode, formatError, notStarted } from './errors.js';
 import type { Host } from '../inventory/types.js';
-import { plural } from './output.js';
+import { messages } from './messages.js';
 import { confirm } from './prompts.js';
 
 export type HostOutcome<T> = { host: Host; ok: true; value: T } | { host: Host; ok: false; error: unknown };
@@ -45,14 +45,7 @@ export class FanOutPhase<T> {
 
   /** Each of its hosts' outcome, in its order; a host that never ran its work was interrupted. */
   get outcomes(): HostOutcome<T>[] {
-    return this.hosts.map(
-      (host) =>
-        this.#outcomes.get(host.name) ?? {
-          host,
-          ok: false,
-          error: new InterruptedError(`${host.name}: not started: interrupted`),
-        },
-    );
+    return this.hosts.map((host) => this.#outcomes.get(host.name) ?? { host, ok: false, error: notStarted(host.name) });
   }
 
   /** The hosts whose work succeeded, with what it returned: those a later phase goes on with. */
@@ -118,10 +111,7 @@ export function fanOutPhase<T>(spec: FanOutSpec<T>): FanOutPhase<T> {
 /** A fan-out phase that had a host fail while every host had to succeed. */
 export class PhaseFailedError extends ChatonError {
   constructor(title: string, failed: Host[]) {
-    super(
-      `${title}: failed on ${failed.map((h) => h.name).join(', ')}; the later steps were not started`,
-      ExitCode.failed,
-    );
+    super(messages.phaseFailed(title, failed.map((h) => h.name).join(', ')), ExitCode.failed);
   }
 }
 
@@ -143,12 +133,12 @@ export async function runPhases(ctx: RunContext, phases: Phase[], style: Style):
       case 'confirm':
         return [
           {
-            title: 'Confirm',
+            title: messages.confirmTitle,
             // Dry-run changes nothing: there is nothing to agree to; after Ctrl-C, nothing follows.
             skip: () => ctx.options.dryRun || ctx.signal.aborted,
             task: async (_, task: Wrapper) => {
               const question = phase.question();
-              if (question === undefined) task.skip('nothing to confirm: nothing would change');
+              if (question === undefined) task.skip(messages.nothingToConfirm);
               else await confirm(ctx, task, question);
             },
           },
@@ -177,8 +167,8 @@ function fanOutTasks<T>(
       title: spec.title,
       task: (_, task: Wrapper) => {
         const hosts = phase.start();
-        task.title = `${spec.title} (${plural(hosts.length, 'host')})`;
-        if (hosts.length === 0) return task.skip(`${spec.title}: no host left to do`);
+        task.title = messages.phaseHosts(spec.title, hosts.length);
+        if (hosts.length === 0) return task.skip(messages.noHostLeft(spec.title));
         const width = Math.max(...hosts.map((h) => h.name.length));
         const hostTasks = hosts.map((host) => ({
           title: host.name,
@@ -190,7 +180,7 @@ function fanOutTasks<T>(
   ];
   if (spec.everyHostMustSucceed) {
     tasks.push({
-      title: `${spec.title}: every host must succeed`,
+      title: messages.everyHostMustSucceed(spec.title),
       task: () => {
         const failed = phase.hosts.filter((host) => phase.failedOn(host));
         if (failed.length) throw new PhaseFailedError(spec.title, failed);
@@ -211,8 +201,8 @@ async function runHost<T>(
 ): Promise<void> {
   const { spec } = phase;
   if (ctx.signal.aborted) {
-    phase.record({ host, ok: false, error: new InterruptedError(`${host.name}: not started: interrupted`) });
-    task.skip(`${host.name}: not started (interrupted)`);
+    phase.record({ host, ok: false, error: notStarted(host.name) });
+    task.skip(messages.hostNotStarted(host.name));
     return;
   }
   let outcome: HostOutcome<T>;
@@ -228,8 +218,8 @@ async function runHost<T>(
     await ctx.auditHost(host, hostAuditOutcome(failed ? { error: outcome.ok ? undefined : outcome.error } : undefined));
   if (!outcome.ok) throw new Error(formatError(outcome.error));
   const summary = spec.summary?.(outcome.value);
-  if (failed) throw new Error(`${host.name}: ${summary ?? 'failed'}`);
-  if (summary) task.title = `${host.name}: ${summary}`;
+  if (failed) throw new Error(messages.about(host.name, summary ?? messages.failed));
+  if (summary) task.title = messages.about(host.name, summary);
 }
 
 /**
@@ -248,16 +238,10 @@ export function hostOutcomes<T>(
       if (outcome && !outcome.ok) return outcome;
       // Work that ended but that its phase counts as failed (its `failed` rule): told as it said it.
       if (outcome && phase.failedOn(host)) {
-        const said = phase.spec.summary?.(outcome.value) ?? 'failed';
-        return { host, ok: false, error: new ChatonError(`${host.name}: ${said}`, ExitCode.failed) };
+        const said = phase.spec.summary?.(outcome.value) ?? messages.failed;
+        return { host, ok: false, error: new ChatonError(messages.about(host.name, said), ExitCode.failed) };
       }
     }
-    return (
-      lastOutcomes.get(host.name) ?? {
-        host,
-        ok: false,
-        error: new InterruptedError(`${host.name}: not started: interrupted`),
-      }
-    );
+    return lastOutcomes.get(host.name) ?? { host, ok: false, error: notStarted(host.name) };
   });
 }

@@ -3,6 +3,7 @@
 import type { RunContext } from './context.js';
 import type { Wrapper } from './display.js';
 import { InterruptedError, RefusedError } from './errors.js';
+import { messages } from './messages.js';
 import type { OutputMode } from './output.js';
 
 /**
@@ -11,18 +12,15 @@ import type { OutputMode } from './output.js';
  */
 export async function confirm(ctx: RunContext, task: Wrapper, question: string): Promise<void> {
   if (ctx.options.yes) {
-    task.title = 'Confirmed by --yes';
+    task.title = messages.confirmedByYes;
     return;
   }
   if (!ctx.mode.interactive) {
-    throw new RefusedError(
-      `${question} Nobody can answer here (no terminal), so nothing was done.`,
-      'add --yes to confirm on the command line',
-    );
+    throw new RefusedError(messages.nobodyToAnswer(question), messages.nobodyToAnswerHint);
   }
   const { confirm: yesNo } = await import('@inquirer/prompts');
   const yes = await ask(task, yesNo, { message: question, default: false });
-  if (!yes) throw new RefusedError('not confirmed: nothing was done');
+  if (!yes) throw new RefusedError(messages.notConfirmed);
 }
 
 /** A key's passphrase; undefined without a terminal (the key is then skipped). */
@@ -34,7 +32,8 @@ export async function askPassphrase(
 ): Promise<string | undefined> {
   if (!mode.interactive) return undefined;
   const { password } = await import('@inquirer/prompts');
-  return ask(task, password, { message: `${retry ? 'Wrong passphrase. ' : ''}Passphrase for ${file}`, mask: true });
+  const message = retry ? messages.wrongPassphrase(file) : messages.passphraseFor(file);
+  return ask(task, password, { message, mask: true });
 }
 
 /** A question through listr2's prompt adapter; Ctrl-C at the question is an interruption. */
@@ -51,8 +50,7 @@ async function ask<Config, Answer>(
     };
     return await adapter.run(prompt, config);
   } catch (error) {
-    if ((error as Error).name === 'ExitPromptError')
-      throw new InterruptedError('interrupted at the question: nothing was done');
+    if ((error as Error).name === 'ExitPromptError') throw new InterruptedError(messages.interruptedAtQuestion);
     throw error;
   }
 }

@@ -4,6 +4,7 @@
 // Renderer chosen in rendererFor().
 import type { Command } from 'commander';
 import { ChatonError, type ExitCode } from './errors.js';
+import { messages } from './messages.js';
 import { paint, table, type Cell } from './output.js';
 import { wrap } from './text.js';
 
@@ -120,10 +121,14 @@ function renderBlock(block: Block, width: number): string {
 }
 
 function renderFailure({ failure, error }: FailureBlock, width: number): string {
-  // Messages about a host often start with its name already: it is not said twice.
-  const text = error.message.startsWith(`${failure}: `) ? error.message : `${failure}: ${error.message}`;
+  // Messages about a host often start with its name already (`pve1: ` or, in French, `pve1 : `):
+  // it is not said twice.
+  const named = [`${failure}: `, `${failure} : `].some((start) => error.message.startsWith(start));
+  const text = named ? error.message : messages.about(failure, error.message);
   const lines = wrap(text, width, '  ');
-  lines[0] = paint.red(lines[0]!.slice(0, failure.length + 1)) + lines[0]!.slice(failure.length + 1);
+  // The name and its colon in red.
+  const red = lines[0]!.indexOf(':', failure.length) + 1 || failure.length;
+  lines[0] = paint.red(lines[0]!.slice(0, red)) + lines[0]!.slice(red);
   if (error.hint) lines.push(...wrap(`→ ${error.hint}`, width - 2, '  ').map((line) => `  ${line}`));
   return lines.join('\n');
 }
@@ -137,5 +142,10 @@ export function hostTable(columns: string[], hosts: HostEntry[], rows: Cell[][])
   };
 }
 
-/** The cell of a failed host; its error is told under the table. */
-export const FAILED: Cell = { text: 'FAILED (see below)', failed: true };
+/** The cell of a failed host; its error is told under the table. Its text is read when the table is drawn. */
+export const FAILED: Cell = {
+  get text() {
+    return messages.failedCell;
+  },
+  failed: true,
+};

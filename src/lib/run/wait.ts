@@ -1,5 +1,6 @@
 // Waiting for a state to come: another run's lock released, and soon a node drained or a backup
 // check done. Always bounded, visible while it lasts, and ended at once by Ctrl-C.
+import { messages } from './messages.js';
 import { plainLine, plural } from './output.js';
 
 /** One look at the state: over, with a value; or what is still awaited, in words for people. */
@@ -35,7 +36,7 @@ const EVERY_MS = 30_000;
  */
 export async function waitUntil<T>(wait: Wait<T>): Promise<T> {
   const { signal, boundMs } = wait;
-  const bound = `at most ${duration(boundMs)}`;
+  const bound = messages.atMost(duration(boundMs));
   const started = performance.now();
   let lastLine = started;
   let waiting: string | undefined;
@@ -51,9 +52,9 @@ export async function waitUntil<T>(wait: Wait<T>): Promise<T> {
       wait.progress(`${polled.waiting} (${bound})`);
       lastLine = now;
     } else if (wait.live) {
-      wait.progress(`${polled.waiting} (${duration(elapsed)} so far, ${bound})`);
+      wait.progress(messages.waitingSoFar(polled.waiting, duration(elapsed), bound));
     } else if (now - lastLine >= (wait.everyMs ?? EVERY_MS)) {
-      wait.progress(plainLine(`${polled.waiting}: still waiting after ${duration(elapsed)} (${bound})`));
+      wait.progress(plainLine(messages.stillWaiting(polled.waiting, duration(elapsed), bound)));
       lastLine = now;
     }
     waiting = polled.waiting;
@@ -61,7 +62,7 @@ export async function waitUntil<T>(wait: Wait<T>): Promise<T> {
   }
 }
 
-/** A span for people: "2 minutes", "1 min 30 s", "45 s". */
+/** A span for people: "2 minutes", "1 min 30 s", "45 s", written the same in French. */
 export function duration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;
