@@ -104,7 +104,7 @@ describe('--from-ansible', () => {
 
   it('INI: groups, [group:children], vars by depth, host:port, become; the result loads', () => {
     const site = fixture('hosts.ini');
-    assert.deepEqual(site.groups.find((g) => g.name === 'infrastructure')?.members, ['hypervisors', 'vms']);
+    assert.deepEqual(site.groups.find((g) => g.name === 'infrastructure')?.children, ['hypervisors', 'vms']);
     const inventory = load(importedInventory(site));
     assert.deepEqual(
       inventory.bastions.map((b) => [b.name, b.address, b.user]),
@@ -148,6 +148,112 @@ describe('--from-ansible', () => {
       [['bastion', '198.51.100.7']],
     );
     assert.ok(inventory.hosts.some((h) => h.name === 'jump' && h.address === '203.0.113.10'));
+  });
+
+  it('INI: a [gw] group holding only the jump host gw is left out, with a note; the result loads', () => {
+    const ini = [
+      '[gw]',
+      'gw ansible_host=203.0.113.1',
+      '[web]',
+      'web1 ansible_host=10.0.0.1',
+      'web2 ansible_host=10.0.0.2',
+      '[web:vars]',
+      "ansible_ssh_common_args='-o ProxyJump=gw'",
+      '',
+    ].join('\n');
+    const text = importedInventory(importAnsible(ini, '/x/hosts'));
+    const inventory = load(text);
+    assert.match(text, /^# group gw left out: it holds only the bastion gw, and a bastion is in no group/m);
+    assert.deepEqual(
+      inventory.bastions.map((b) => [b.name, b.address]),
+      [['gw', '203.0.113.1']],
+    );
+    assert.deepEqual([...inventory.groups], [['web', ['web1', 'web2']]]);
+  });
+
+  it('YAML: a bastion group holding only the jump host bastion is left out, with a note; the result loads', () => {
+    const yaml = [
+      'all:',
+      '  children:',
+      '    bastion:',
+      '      hosts:',
+      '        bastion: { ansible_host: 203.0.113.10 }',
+      '    pve:',
+      '      vars: { ansible_ssh_common_args: -o ProxyJump=bastion }',
+      '      hosts:',
+      '        pve1: { ansible_host: 10.0.0.11 }',
+      '        pve2: { ansible_host: 10.0.0.12 }',
+      '',
+    ].join('\n');
+    const text = importedInventory(importAnsible(yaml, '/x/hosts.yaml'));
+    const inventory = load(text);
+    assert.match(text, /^# group bastion left out: it holds only the bastion bastion/m);
+    assert.deepEqual(
+      inventory.bastions.map((b) => b.name),
+      ['bastion'],
+    );
+    assert.deepEqual([...inventory.groups], [['pve', ['pve1', 'pve2']]]);
+  });
+
+  it('a group left with only a group left out is left out too; its parents keep their other members', () => {
+    const ini =
+      '[gw]\ngw\n[edge:children]\ngw\n[dmz:children]\nedge\nweb\n[web]\nweb1 ansible_ssh_common_args="-J gw"\n';
+    const text = importedInventory(importAnsible(ini, '/x/hosts'));
+    assert.match(text, /^# group edge left out: it holds only the bastion gw/m);
+    assert.deepEqual(
+      [...load(text).groups],
+      [
+        ['web', ['web1']],
+        ['dmz', ['web1']],
+      ],
+    );
+  });
+
+  it('INI: a group named as the bastion or a host becomes <name>-group, with a comment, and keeps its members', () => {
+    const ini = [
+      '[bastion]',
+      'bastion ansible_host=203.0.113.1',
+      "backup ansible_host=203.0.113.2 ansible_ssh_common_args=''",
+      '[web]',
+      'web ansible_host=10.0.0.1',
+      'web2 ansible_host=10.0.0.2',
+      '[front:children]',
+      'web',
+      'bastion',
+      '[all:vars]',
+      "ansible_ssh_common_args='-o ProxyJump=bastion'",
+      '',
+    ].join('\n');
+    const text = importedInventory(importAnsible(ini, '/x/hosts'));
+    const comments = [
+      '  # group bastion in the source, renamed: bastion is already the name of the bastion ' +
+        '(hosts, groups and bastions share one set of names)',
+      '  # the bastion bastion left out of this group: a bastion is in no group (target it by name)',
+      '  bastion-group: [backup]',
+      '  # group web in the source, renamed: web is already the name of the host ' +
+        '(hosts, groups and bastions share one set of names)',
+      '  web-group: [web, web2]',
+      '  front: [web-group, bastion-group]',
+    ];
+    assert.ok(text.includes(comments.join('\n')), text);
+    const inventory = load(text);
+    assert.deepEqual(
+      inventory.bastions.map((b) => b.name),
+      ['bastion'],
+    );
+    assert.deepEqual(inventory.groups.get('front'), ['backup', 'web', 'web2']);
+  });
+
+  it('--bastion: the jump host bastion stays a host, its group is renamed, the bastion named bastion-2', () => {
+    const ini = '[bastion]\nbastion ansible_host=203.0.113.1\n[pve]\npve1 ansible_ssh_common_args="-J bastion"\n';
+    const text = importedInventory(importAnsible(ini, '/x/hosts'), '198.51.100.7');
+    const inventory = load(text);
+    assert.match(text, /^ {2}# named bastion-2: bastion is already the name of the host\n {2}name: bastion-2$/m);
+    assert.deepEqual(
+      inventory.bastions.map((b) => [b.name, b.address]),
+      [['bastion-2', '198.51.100.7']],
+    );
+    assert.deepEqual(inventory.groups.get('bastion-group'), ['bastion']);
   });
 
   it('INI: a # outside quotes starts a comment, as in Ansible', () => {

@@ -285,7 +285,8 @@ export function importAnsible(text: string, file: string): ImportedSite {
     .filter((group, index, all) => all.indexOf(group) === index && group !== 'all' && group !== 'ungrouped')
     .map((group) => ({
       name: group,
-      members: [...(collected.groupHosts.get(group) ?? []), ...(collected.children.get(group) ?? [])],
+      hosts: collected.groupHosts.get(group) ?? [],
+      children: collected.children.get(group) ?? [],
     }));
   return {
     source: file,

@@ -26,8 +26,11 @@ export interface ImportedSite {
   /** What the source says for every host (an OpenSSH `Host *` block, Ansible's `all` vars). */
   defaults: { user?: string; port?: number };
   hosts: ImportedHost[];
-  /** Members are host or group names, as in chaton. */
-  groups: { name: string; members: string[] }[];
+  /**
+   * Each group's hosts and child groups by their names in the source, kept apart: a host and a
+   * group may share a name there (Ansible warns), never in chaton (the writer sorts it out).
+   */
+  groups: { name: string; hosts: string[]; children: string[] }[];
   /** What was skipped or guessed about the file as a whole: comments at the top. */
   notes: string[];
 }

@@ -379,6 +379,30 @@ export const messages = catalogue({
     en: `reached through ${through} in the source: chaton reaches it through the bastion (check)`,
     fr: `joint par ${through} dans la source : chaton le joint par le bastion (à vérifier)`,
   }),
+  bastionRenamed: (name: string, wanted: string, ofFirst: string) => ({
+    en: `named ${name}: ${wanted} is already the name ${ofFirst}`,
+    fr: `nommé ${name} : ${wanted} est déjà le nom ${ofFirst}`,
+  }),
+  groupOnlyBastion: (group: string, bastion: string) => ({
+    en:
+      `group ${group} left out: it holds only the bastion ${bastion}, ` +
+      'and a bastion is in no group (target it by name)',
+    fr:
+      `groupe ${group} laissé de côté : il ne contient que le bastion ${bastion}, ` +
+      "et un bastion n'est dans aucun groupe (ciblez-le par son nom)",
+  }),
+  bastionNotMember: (bastion: string) => ({
+    en: `the bastion ${bastion} left out of this group: a bastion is in no group (target it by name)`,
+    fr: `le bastion ${bastion} retiré de ce groupe : un bastion n'est dans aucun groupe (ciblez-le par son nom)`,
+  }),
+  groupRenamed: (source: string, ofFirst: string) => ({
+    en:
+      `group ${source} in the source, renamed: ${source} is already the name ${ofFirst} ` +
+      '(hosts, groups and bastions share one set of names)',
+    fr:
+      `groupe ${source} dans la source, renommé : ${source} est déjà le nom ${ofFirst} ` +
+      '(hôtes, groupes et bastions partagent un même ensemble de noms)',
+  }),
 
   // ---------------------------------------------------------------------------------------------
   // Imports (import-ssh-config.ts, import-ansible.ts): problems in the file read, notes written
