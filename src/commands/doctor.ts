@@ -92,6 +92,7 @@ async function reach(ctx: RunContext): Promise<{ checks: Check[]; hosts: HostEnt
   const { everyMachine } = await import('../lib/inventory/targets.js');
   const { fanOut } = await import('../lib/run/fan-out.js');
   const { ChatonError, ConnectionError } = await import('../lib/run/errors.js');
+  const { EVERY_MACHINE } = await import('../lib/ssh/doctor.js');
   const { errorReport } = await import('../lib/run/report.js');
   const { milliseconds } = await import('../lib/run/output.js');
   const machines = everyMachine(ctx.inventory);
@@ -129,31 +130,21 @@ async function reach(ctx: RunContext): Promise<{ checks: Check[]; hosts: HostEnt
   return { checks, hosts };
 }
 
-/** The subject of a check about every machine at once (a JSON value: English in every language). */
-const EVERY_MACHINE = 'every machine';
-
 /**
  * One row per check; what is not OK is told in full under the table, with what to do. The names
  * of checks and statuses are JSON values, in English: the table says them in the reader's language.
  */
 async function checkTable(checks: Check[]) {
   const { FAILED } = await import('../lib/run/report.js');
-  const checkNames: Record<string, string> = {
-    'identity file': messages.checkIdentityFile,
-    'ssh-agent': messages.checkSshAgent,
-    keys: messages.checkKeys,
-    'known_hosts file': messages.checkKnownHostsFile,
-    'host key': messages.checkHostKey,
-    'host keys': messages.checkHostKeys,
-    reach: messages.checkReach,
-  };
+  const { checkTitle, subjectTitle } = await import('../lib/ssh/doctor.js');
+
   const statuses: Record<CheckStatus, string> = {
     OK: messages.checkStatusOk,
     WARN: messages.checkStatusWarn,
     FAIL: messages.checkStatusFail,
   };
-  const name = (c: Check) => checkNames[c.check] ?? c.check;
-  const subject = (c: Check) => (c.subject === EVERY_MACHINE ? messages.everyMachine : c.subject);
+  const name = (c: Check) => checkTitle(c.check);
+  const subject = (c: Check) => subjectTitle(c.subject);
   return {
     columns: [messages.columnCheck, messages.columnOn, messages.columnResult],
     rows: checks.map((c) => {

@@ -546,15 +546,6 @@ export const messages = catalogue({
   checkStatusWarn: { en: 'WARN', fr: 'ATTENTION' },
   checkStatusFail: { en: 'FAIL', fr: 'ÉCHEC' },
   checkProblem: (status: string, detail: string) => ({ en: `${status}: ${detail}`, fr: `${status} : ${detail}` }),
-  // The doctor's checks and subjects by name (JSON values, in English) as the table shows them.
-  checkIdentityFile: { en: 'identity file', fr: "fichier d'identité" },
-  checkSshAgent: both('ssh-agent'),
-  checkKeys: { en: 'keys', fr: 'clés' },
-  checkKnownHostsFile: { en: 'known_hosts file', fr: 'fichier known_hosts' },
-  checkHostKey: { en: 'host key', fr: "clé d'hôte" },
-  checkHostKeys: { en: 'host keys', fr: "clés d'hôte" },
-  checkReach: { en: 'reach', fr: 'connexion' },
-  everyMachine: { en: 'every machine', fr: 'toutes les machines' },
 
   // completion
   completionDescription: {

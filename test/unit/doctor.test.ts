@@ -72,7 +72,7 @@ describe('doctor: local checks', () => {
         ['keys', 'every machine', 'OK', 'a key for each'],
         ['known_hosts file', knownHosts, 'OK', '3 keys'],
         ['host key', 'bastion', 'OK', 'recorded for 203.0.113.10'],
-        ['host keys', '2 hosts', 'OK', 'all recorded'],
+        ['host keys', 'every host', 'OK', 'all recorded'],
       ],
     );
   });
@@ -140,13 +140,13 @@ describe('doctor: local checks', () => {
     assert.equal(none.get(`known_hosts file ${missing.knownHosts}`)?.status, 'WARN');
     assert.equal(none.get('host key bastion')?.status, 'FAIL');
     assert.match(none.get('host key bastion')!.fix!, /chaton --accept-new hosts check bastion$/);
-    assert.match(none.get('host keys 2 hosts')!.detail, /^2 not recorded \(pve1, pve2\)/);
+    assert.match(none.get('host keys every host')!.detail, /^2 not recorded \(pve1, pve2\)/);
 
     // pve2 on port 2222 is also known by its bare address, as ssh looks it up.
     const partly = await inventory({ knownHosts: [`10.0.0.12 ${hostKeyLine}`, 'garbage'] });
     const some = byName(await localChecks(partly.inventory, {}, new Identities(), noPassphrase));
     assert.match(some.get(`known_hosts file ${partly.knownHosts}`)!.detail, /^1 line\(s\) ssh ignores, e\.g\. .*:2: /);
-    const hosts = some.get('host keys 2 hosts')!;
+    const hosts = some.get('host keys every host')!;
     assert.deepEqual([hosts.status, hosts.detail], ['FAIL', '1 not recorded (pve1): a run fails on them']);
     assert.match(hosts.fix!, /chaton --accept-new hosts check pve1$/);
   });

@@ -11,7 +11,7 @@ import ssh2 from 'ssh2';
 import { parseInventory } from '../../src/lib/inventory/load.js';
 import type { SshSettings } from '../../src/lib/inventory/types.js';
 import { ChatonError } from '../../src/lib/run/errors.js';
-import { checkTitle, localChecks } from '../../src/lib/ssh/doctor.js';
+import { checkTitle, subjectTitle, localChecks } from '../../src/lib/ssh/doctor.js';
 import { nameList, routeOf, whereVia, type Reachable } from '../../src/lib/ssh/endpoint.js';
 import { agentState, Identities } from '../../src/lib/ssh/identities.js';
 import { fingerprint } from '../../src/lib/ssh/key-blob.js';
@@ -223,13 +223,13 @@ describe("chaton doctor's local checks in French", () => {
     const inventory = parseInventory(text, path.join(dir, 'chaton.yaml'), []);
     const checks = await localChecks(inventory, {}, new Identities(), async () => undefined);
     assert.deepEqual(
-      checks.map((c) => [c.check, checkTitle(c.check), c.subject, c.status]),
+      checks.map((c) => [c.check, checkTitle(c.check), subjectTitle(c.subject), c.status]),
       [
         ['identity file', "fichier d'identité", open, 'FAIL'],
         ['keys', 'clés', 'bastion, pve1, pve2', 'FAIL'],
         ['known_hosts file', 'fichier known_hosts', knownHosts, 'WARN'],
         ['host key', "clé d'hôte", 'bastion', 'OK'],
-        ['host keys', "clés d'hôte", '2 hôtes', 'FAIL'],
+        ['host keys', "clés d'hôte", 'tous les hôtes', 'FAIL'],
       ],
     );
     const [identityFile, keys, file, bastion, hosts] = checks;

@@ -89,6 +89,66 @@ describe('the message catalogue', () => {
   });
 });
 
+/**
+ * String literals outside the catalogues that read like English prose (four lowercase words in
+ * a row): a safety net for a message written without its French version. Comments are left out.
+ */
+function proseOutsideCatalogues(sources: Map<string, string>): string[] {
+  const literal = /'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g;
+  return [...sources].flatMap(([file, text]) => {
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+    return [...code.matchAll(literal)]
+      .map(([found]) => withoutInterpolations(found.slice(1, -1)))
+      .filter((words) => /\b[a-z]{2,} [a-z]{2,} [a-z]{2,} [a-z]{2,}\b/.test(words) && !/^chaton /m.test(words))
+      .map((words) => `src/${file}: ${words.slice(0, 60)}`);
+  });
+}
+
+/** A template's text without its `${...}` parts, nested ones included. */
+function withoutInterpolations(text: string): string {
+  let kept = '';
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.startsWith('${', i)) {
+      depth++;
+      i++;
+    } else if (depth > 0 && text[i] === '{') depth++;
+    else if (depth > 0 && text[i] === '}') depth--;
+    else if (depth === 0) kept += text[i];
+  }
+  return kept;
+}
+
+/** English on purpose, and why. */
+const ENGLISH_ON_PURPOSE = new Map([
+  ['lib/man.ts', 'the man page is English whatever the locale (README, Language)'],
+  ['lib/access/sudo.ts', 'the sudoers comment is compared to find the job done: one text in every locale'],
+  ['lib/access/locks.ts', 'a remote script'],
+  ['lib/remote/executor.ts', "sudo's own French message, matched"],
+  ['lib/remote/shell.ts', 'TypeErrors that only a bug in chaton can raise'],
+  ['lib/ssh/key-probe.ts', 'an internal error nobody reads (see there)'],
+  ['lib/run/catalogue.ts', "a symbol's description"],
+]);
+
+describe('the sources outside the catalogues', () => {
+  it('hold no English sentence, but where English is chosen on purpose', () => {
+    const sources = new Map(
+      files(SRC, '.ts')
+        .filter((file) => !file.endsWith('messages.ts') && !ENGLISH_ON_PURPOSE.has(file.split(path.sep).join('/')))
+        .map((file) => [file, readFileSync(path.join(SRC, file), 'utf8')] as const),
+    );
+    assert.deepEqual(proseOutsideCatalogues(sources), []);
+  });
+
+  it('finds a message written in English only, not a comment or an example command line', () => {
+    const sources = new Map([
+      ['a.ts', '// the host is down, sadly\nthrow new UsageError(`${host} is not in the inventory`);'],
+      ['b.ts', "examples('chaton hosts check all the hosts');\nconst word = 'unchanged';"],
+    ]);
+    assert.deepEqual(proseOutsideCatalogues(sources), ['src/a.ts:  is not in the inventory']);
+  });
+});
+
 describe('the language of messages', () => {
   it('is read as gettext reads it: LC_ALL, LC_MESSAGES, LANG, then LANGUAGE unless the locale is C', () => {
     assert.equal(language({}), 'en');

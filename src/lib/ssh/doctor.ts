@@ -19,7 +19,7 @@ export interface Check {
    * reads its checkTitle.
    */
   check: string;
-  /** What it is checked on: a file, a machine, a list of machines (or a count of them). */
+  /** What it is checked on: a file, a machine, a list of machines, EVERY_MACHINE or every host. */
   subject: string;
   status: CheckStatus;
   detail: string;
@@ -41,6 +41,16 @@ const TITLES: Record<string, () => string> = {
 /** What a person reads for a check's name (Check.check): its title, translated. */
 export function checkTitle(check: string): string {
   return TITLES[check]?.() ?? check;
+}
+
+/** Subjects of checks about every machine, or every host, at once: JSON values, English in every language. */
+export const EVERY_MACHINE = 'every machine';
+const EVERY_HOST = 'every host';
+
+/** What a person reads for a check's subject: a file or a machine as it is, "every machine" translated. */
+export function subjectTitle(subject: string): string {
+  if (subject === EVERY_MACHINE) return messages.everyMachine;
+  return subject === EVERY_HOST ? messages.everyHost : subject;
 }
 
 /** The endpoints whose settings count: the bastions, then the hosts. */
@@ -108,7 +118,7 @@ function keysCheck(machines: Endpoint[], env: NodeJS.ProcessEnv, identities: Ide
   const keyless = machines.filter((m) => identities.noKey(m, env, agent));
   const [first] = keyless;
   if (!first) {
-    return { check: 'keys', subject: messages.everyMachine, status: 'OK', detail: messages.keyForEach, fix: null };
+    return { check: 'keys', subject: EVERY_MACHINE, status: 'OK', detail: messages.keyForEach, fix: null };
   }
   const detail = messages.noKeyToOfferDetail(identities.noKey(first, env, agent)!);
   const subject = nameList(keyless.map((m) => m.name));
@@ -193,7 +203,7 @@ async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
   }
   const hosts = inventory.hosts;
   const missing = await unknown(hosts);
-  const about = { check: 'host keys', subject: messages.hostCount(hosts.length) };
+  const about = { check: 'host keys', subject: EVERY_HOST };
   if (missing.length === 0) {
     checks.push({ ...about, status: 'OK', detail: messages.allRecorded, fix: null });
   } else {

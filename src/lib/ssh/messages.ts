@@ -316,7 +316,6 @@ export const messages = catalogue({
   checkReach: { en: 'reach', fr: 'connexion' },
   keyOfType: (type: string) => ({ en: `${type} key`, fr: `clé ${type}` }),
   keyCount: (n: number) => counted(n, ['key', 'keys'], ['clé', 'clés']),
-  hostCount: (n: number) => counted(n, ['host', 'hosts'], ['hôte', 'hôtes']),
   noAgentRunning: { en: 'none running: identity files only', fr: "aucun en marche : fichiers d'identité seulement" },
   startAgentHint: {
     en: 'start one (eval "$(ssh-agent)"; ssh-add), or unset SSH_AUTH_SOCK',
@@ -327,6 +326,7 @@ export const messages = catalogue({
   itHoldsNoKey: { en: 'it holds no key', fr: 'il ne contient aucune clé' },
   sshAddHint: { en: 'ssh-add your key', fr: 'ajoutez votre clé avec ssh-add' },
   everyMachine: { en: 'every machine', fr: 'toutes les machines' },
+  everyHost: { en: 'every host', fr: 'tous les hôtes' },
   keyForEach: { en: 'a key for each', fr: 'une clé pour chacune' },
   noKeyToOfferDetail: (why: string) => ({ en: `no key to offer: ${why}`, fr: `aucune clé à présenter : ${why}` }),
   recordHostKeysHint: {
