@@ -219,7 +219,8 @@ while read -r vmid type name compression start; do
     echo "$t0 INFO: backup mode: snapshot"
     echo "$t0 INFO: ionice priority: 7"
     echo "$t0 INFO: creating vzdump archive '$archive'"
-    echo "$t1 INFO: archive file size: $(stat -c %s "$archive")"
+    # PVE/VZDump.pm's format_size: whole KB below 1 MiB.
+    echo "$t1 INFO: archive file size: $(($(stat -c %s "$archive") / 1024))KB"
     echo "$t1 INFO: adding notes to backup"
     echo "$t1 INFO: Finished Backup of VM $vmid (00:00:04)"
   } > "$dir/$base.log"
