@@ -32,6 +32,8 @@ import {
   hostFstab,
   inventoryYaml,
   knownHosts,
+  LAB_TIMEZONE,
+  LOCAL_ZONE_ROLES,
   pveumWrapper,
   SSHD_CONFIG,
   STANDIN_LIB_DIR,
@@ -255,6 +257,7 @@ async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: Sh
     writeFile(join(files.root, '.ssh', 'authorized_keys'), operatorPublicKey, { mode: 0o600 }),
     writeFile(files.fstab, hostFstab(host, paths.pveCluster)),
     ...(host.roles.includes('pve') ? [makeDir(join(files.etcUpper, 'pve')), installPveum(files.usrLocalUpper)] : []),
+    ...(host.roles.some((role) => LOCAL_ZONE_ROLES.includes(role)) ? [setTimezone(files.etcUpper)] : []),
     execa('ssh-keygen', keygenArgs(files.hostKey, `root@${host.name}`)),
     hideMachineHostKeys(join(files.etcUpper, 'ssh')),
     ...LOGIN_RECORDS.map(async ([file, mode]) => {
@@ -262,6 +265,14 @@ async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: Sh
       await writeFile(path, '', { mode });
       await chown(path, 0, utmpGid);
     }),
+  ]);
+}
+
+/** The host's zone, as `dpkg-reconfigure tzdata` sets it: chaton reads the link's target. */
+async function setTimezone(etcUpper: string): Promise<void> {
+  await Promise.all([
+    symlink(`/usr/share/zoneinfo/${LAB_TIMEZONE}`, join(etcUpper, 'localtime')),
+    writeFile(join(etcUpper, 'timezone'), `${LAB_TIMEZONE}\n`),
   ]);
 }
 
