@@ -437,6 +437,29 @@ describe('a restic repository', () => {
     assert.match(corrupt.outcome.detail!, /^Pack ID does not match/);
   });
 
+  it('names what check found, with the line that explains it, and what failed, by its Fatal line', () => {
+    // As restic 0.14 prints a damaged tree pack (captured on the lab by package A).
+    const tree = {
+      code: 1,
+      stdout: 'load indexes\ncheck all packs\n',
+      stderr:
+        'error for tree 816bd750:\n  decrypting blob 816bd750 failed: ciphertext verification failed\n' +
+        'Fatal: repository contains errors\n',
+    };
+    const check = resticCheckProbe({ repository: '/r' }, { file: '/p' }).parse(tree);
+    assert.deepEqual(check, {
+      outcome: {
+        kind: 'failed',
+        detail: 'error for tree 816bd750: decrypting blob 816bd750 failed: ciphertext verification failed',
+      },
+      problems: ['error for tree 816bd750: decrypting blob 816bd750 failed: ciphertext verification failed'],
+    });
+    assert.equal(
+      resticOutcome(captured('restic-no-repository')).detail,
+      'Fatal: unable to open config file: stat norepo/config: no such file or directory',
+    );
+  });
+
   it('maps the exit codes of restic 0.17 and later; an unknown code is a failure', () => {
     const run = (code: number | null) => resticOutcome({ code, stdout: '', stderr: 'Fatal: something\n' }).kind;
     assert.deepEqual([0, 1, 10, 11, 12, 130, 3, 42, null, 127].map(run), [
@@ -507,6 +530,25 @@ describe('a borg repository', () => {
       ['busy', 'wrong-password', 'no-repository', 'secret-unreadable'],
     );
     assert.match(kinds[0]!.detail!, /Failed to create\/acquire the lock .*lock.exclusive \(timeout\)/);
+  });
+
+  it('tells the same errors apart by their words when borg ran without --log-json', () => {
+    const plain = (code: number, stderr: string, check = false) => borgOutcome({ code, stdout: '', stderr }, check);
+    assert.equal(
+      plain(2, 'passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND or via BORG_PASSPHRASE_FD is incorrect.\n')
+        .kind,
+      'wrong-password',
+    );
+    assert.equal(plain(2, 'Repository /srv/backup/no-such-repo does not exist.\n').kind, 'no-repository');
+    assert.deepEqual(
+      plain(
+        1,
+        'Data integrity error: Segment entry checksum mismatch [segment 2, offset 97]\n' +
+          'Index object count mismatch.\nFinished full repository check, errors found.\n',
+        true,
+      ),
+      { kind: 'failed', detail: 'Data integrity error: Segment entry checksum mismatch [segment 2, offset 97]' },
+    );
   });
 
   it('counts a check that exits 1 as damage found, and a listing that exits 1 as a warning', () => {

@@ -74,6 +74,15 @@ const BY_MSGID: Record<string, Outcome['kind']> = {
   'Repository.InvalidRepository': 'no-repository',
 };
 
+/** The same errors told by their words, for output without msgid (borg before 1.1, or without --log-json). */
+function byMessage(message: string): Outcome['kind'] | undefined {
+  if (/Failed to create\/acquire the lock/.test(message)) return 'busy';
+  if (/passphrase supplied in .* is incorrect/.test(message)) return 'wrong-password';
+  if (/^Repository .* does not exist\.$/.test(message)) return 'no-repository';
+  if (/passcommand supplied in BORG_PASSCOMMAND failed/.test(message)) return 'secret-unreadable';
+  return undefined;
+}
+
 /** A listing: 1 is a warning (the output stands); a check: 1 is damage found. */
 export function borgOutcome(output: ToolOutput, check: boolean): Outcome {
   const common = commonOutcome(output);
@@ -81,12 +90,13 @@ export function borgOutcome(output: ToolOutput, check: boolean): Outcome {
   if (output.code === 0) return OK;
   const records = borgLogRecords(output.stderr);
   const errors = records.filter((record) => record.levelname === 'ERROR' || record.levelname === 'CRITICAL');
-  const detail = (errors[0] ?? records[records.length - 1])?.message;
-  const known = records.map((record) => BY_MSGID[record.msgid ?? '']).find(Boolean);
+  // Without --log-json (a borg run by hand), lines have no level: the first one says the most.
+  const leveled = records.some((record) => record.levelname !== undefined);
+  const detail = (errors[0] ?? (leveled ? records[records.length - 1] : records[0]))?.message;
+  const known =
+    records.map((record) => BY_MSGID[record.msgid ?? '']).find(Boolean) ??
+    records.map((record) => byMessage(record.message ?? '')).find(Boolean);
   if (known) return outcome(known, detail);
-  if (records.some((record) => /Failed to create\/acquire the lock/.test(record.message ?? ''))) {
-    return outcome('busy', detail);
-  }
   if (output.code === 1) return check ? outcome('failed', detail) : outcome('warning', detail);
   const damage = errors.some((record) => /integrity|errors found|corrupt|checksum/i.test(record.message ?? ''));
   if (output.code === 2 && check && damage) return outcome('failed', detail);

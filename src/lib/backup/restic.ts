@@ -39,7 +39,12 @@ export function resticOutcome(output: ToolOutput): Outcome {
   const common = commonOutcome(output);
   if (common) return common;
   const text = output.stderr;
-  const detail = lastLine(text);
+  // "Fatal: ..." says what went wrong; the lines after it are advice ("Is there a repository...").
+  const detail =
+    text
+      .split('\n')
+      .find((line) => line.startsWith('Fatal: '))
+      ?.trim() ?? lastLine(text);
   switch (output.code) {
     case 0:
       return OK;
@@ -53,7 +58,7 @@ export function resticOutcome(output: ToolOutput): Outcome {
       return outcome('interrupted', detail);
     case 1:
       if (WRONG_PASSWORD.test(text)) return outcome('wrong-password', detail);
-      if (NO_REPOSITORY.test(text)) return outcome('no-repository', lineMatching(text, NO_REPOSITORY) ?? detail);
+      if (NO_REPOSITORY.test(text)) return outcome('no-repository', detail);
       if (LOCKED.test(text)) return outcome('busy', lineMatching(text, LOCKED) ?? detail);
       if (PASSWORD_UNREADABLE.test(text)) return outcome('secret-unreadable', detail);
       return outcome('failed', detail);
@@ -126,6 +131,19 @@ export function parseResticSnapshots(stdout: string, guestFrom: ResticTarget['gu
 const RESTIC_PROBLEM = /error|does not match|not found|damaged|missing|invalid|unexpected/i;
 const NOT_A_PROBLEM = /^(Fatal:|no errors were found|unable to create lock|the `unlock` command)/i;
 
+/** The lines naming a problem, each with its continuation ("error for tree 816bd750:" then the reason). */
+function problemLines(text: string): string[] {
+  const lines = text.split('\n');
+  return lines
+    .flatMap((line, i) => {
+      const trimmed = line.trim();
+      if (!RESTIC_PROBLEM.test(trimmed) || NOT_A_PROBLEM.test(trimmed) || /^\s/.test(line)) return [];
+      const next = lines[i + 1];
+      return [trimmed.endsWith(':') && next && /^\s/.test(next) ? `${trimmed} ${next.trim()}` : trimmed];
+    })
+    .slice(0, 5);
+}
+
 /** `restic check`, reading the target's data subset when the inventory gives one. */
 export function resticCheckProbe(
   target: Pick<ResticTarget, 'repository' | 'checkSubset'>,
@@ -136,11 +154,7 @@ export function resticCheckProbe(
     command: restic(target.repository, secret, ['check', ...subset]),
     parse: (output) => {
       const ended = resticOutcome(output);
-      const problems = `${output.stdout}\n${output.stderr}`
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => RESTIC_PROBLEM.test(line) && !NOT_A_PROBLEM.test(line))
-        .slice(0, 5);
+      const problems = problemLines(`${output.stdout}\n${output.stderr}`);
       return { outcome: ended.kind === 'failed' && problems[0] ? outcome('failed', problems[0]) : ended, problems };
     },
   };
