@@ -50,7 +50,7 @@ interface LogRecord {
 }
 
 /** The JSON log records on stderr (--log-json); other lines are kept as plain messages. */
-export function borgLogRecords(stderr: string): LogRecord[] {
+function borgLogRecords(stderr: string): LogRecord[] {
   return stderr
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -120,7 +120,7 @@ export function borgListProbe(target: Pick<BorgTarget, 'repository'>, secret: Se
   };
 }
 
-export function parseBorgArchives(stdout: string): Copy[] {
+function parseBorgArchives(stdout: string): Copy[] {
   const value = JSON.parse(stdout) as { archives?: unknown };
   if (!Array.isArray(value?.archives)) throw new Error('borg list: {archives: [...]} was expected');
   return value.archives.flatMap((archive: Record<string, unknown>) => {

@@ -74,7 +74,7 @@ export function splitTags(value: unknown): string[] {
 }
 
 /** `/cluster/resources --type vm`: the guests, templates left out. */
-export function parseResources(json: string): Guest[] {
+function parseResources(json: string): Guest[] {
   return jsonArray(json, '/cluster/resources').flatMap((entry) => {
     const vmid = vmidOf(entry.vmid);
     const type = entry.type;
@@ -94,7 +94,7 @@ export function parseResources(json: string): Guest[] {
 }
 
 /** `/cluster/backup-info/not-backed-up`: the VMIDs in no backup job. */
-export function parseNotBackedUp(json: string): number[] {
+function parseNotBackedUp(json: string): number[] {
   return jsonArray(json, '/cluster/backup-info/not-backed-up').flatMap((entry) => {
     const vmid = vmidOf(entry.vmid);
     return vmid === undefined ? [] : [vmid];

@@ -134,26 +134,13 @@ export function backupsOf(inventory: Inventory): BackupsSection | undefined {
   return sectionOf(inventory, BACKUPS_SECTION);
 }
 
-export const DEFAULT_POLICY: BackupPolicy = { maxAge: 26 * 3600, minCopies: 1, targets: 1 };
-export const DEFAULT_CONCURRENCY = 2;
-export const DEFAULT_ARCHIVE_PATTERN = '{name}-*';
-export const TARGET_TYPES: readonly TargetType[] = ['vzdump', 'pbs', 'restic', 'borg'];
+const DEFAULT_POLICY: BackupPolicy = { maxAge: 26 * 3600, minCopies: 1, targets: 1 };
+const DEFAULT_CONCURRENCY = 2;
+const DEFAULT_ARCHIVE_PATTERN = '{name}-*';
+const TARGET_TYPES: readonly TargetType[] = ['vzdump', 'pbs', 'restic', 'borg'];
 
 // ---------------------------------------------------------------------------------------------
 // Kinds of values
-
-const durationKind: ScalarKind<number> = {
-  get expected() {
-    return messages.durationExpected;
-  },
-  get hint() {
-    return messages.durationHint;
-  },
-  parse: (value) => {
-    const text = scalarText(value);
-    return text === undefined ? undefined : parseDuration(text);
-  },
-};
 
 /** A kind whose texts are read in the language of the moment. */
 function kind<T>(expected: () => string, hint: () => string, parse: ScalarKind<T>['parse']): ScalarKind<T> {
@@ -167,6 +154,15 @@ function kind<T>(expected: () => string, hint: () => string, parse: ScalarKind<T
     parse,
   };
 }
+
+const durationKind = kind(
+  () => messages.durationExpected,
+  () => messages.durationHint,
+  (value) => {
+    const text = scalarText(value);
+    return text === undefined ? undefined : parseDuration(text);
+  },
+);
 
 function wholeNumber(min: number, max: number, hint: () => string): ScalarKind<number> {
   const numbers = wholeNumberKind('', '', min, max);
@@ -244,8 +240,8 @@ const guestNameKind = kind(
 );
 
 /** Proxmox VE takes VMIDs from 100 to 999999999. */
-export const MIN_VMID = 100;
-export const MAX_VMID = 999_999_999;
+const MIN_VMID = 100;
+const MAX_VMID = 999_999_999;
 const GLOB = /[*?]/;
 
 type WithoutSource<T> = T extends unknown ? Omit<T, 'source'> : never;

@@ -23,7 +23,7 @@ export function worst(states: Iterable<State>): State {
 }
 
 /** Worst first. */
-export function byState(a: State, b: State): number {
+function byState(a: State, b: State): number {
   return RANK[b] - RANK[a];
 }
 

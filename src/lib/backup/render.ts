@@ -26,7 +26,7 @@ export function exitCodeOf(state: State): ExitCode {
 }
 
 /** The Monitoring Plugins' codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
-export const NAGIOS_CODE: Record<State, 0 | 1 | 2 | 3> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
+const NAGIOS_CODE: Record<State, 0 | 1 | 2 | 3> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
 
 // ---------------------------------------------------------------------------------------------
 // For a person

@@ -97,7 +97,7 @@ function instantOfRfc3339(text: string): number {
   return Date.parse(text.replace(/(\.\d{3})\d+/, '$1'));
 }
 
-export function parseResticSnapshots(stdout: string, guestFrom: ResticTarget['guestFrom']): Copy[] {
+function parseResticSnapshots(stdout: string, guestFrom: ResticTarget['guestFrom']): Copy[] {
   const value: unknown = JSON.parse(stdout);
   // restic prints `null` for a repository without snapshots.
   if (value === null) return [];

@@ -58,7 +58,7 @@ function dumpListOutcome(output: ToolOutput): Outcome {
   return outcome('error', detail);
 }
 
-export function parseDumpEntries(stdout: string): DumpEntry[] {
+function parseDumpEntries(stdout: string): DumpEntry[] {
   return stdout.split('\0').flatMap((record) => {
     const [size, mtime, type, ...name] = record.split('\t');
     if (name.length === 0 || !size || !mtime) return [];

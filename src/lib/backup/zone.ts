@@ -17,7 +17,7 @@ const ZONE_SCRIPT =
 
 export const hostZoneFact: Fact<HostZone> = { command: command('sh', '-c', ZONE_SCRIPT), parse: parseHostZone };
 
-export function isKnownZone(zone: string): boolean {
+function isKnownZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
