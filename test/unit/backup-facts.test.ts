@@ -422,6 +422,21 @@ describe('a restic repository', () => {
     );
   });
 
+  it("reports output that does not read as restic's as an error of the read, not a crash", () => {
+    const listing = resticSnapshotsProbe(target, { file: '/p' }).parse({ code: 0, stdout: 'Welcome!\n[]', stderr: '' });
+    assert.equal(listing.outcome.kind, 'error');
+    assert.match(listing.outcome.detail!, /^unexpected output: /);
+    const pbs = pbsSnapshotsProbe({ repository: 'store1' }, { file: '/p' }).parse({
+      code: 0,
+      stdout: '{}',
+      stderr: '',
+    });
+    assert.deepEqual(pbs.outcome, {
+      kind: 'error',
+      detail: 'unexpected output: proxmox-backup-client: a JSON array was expected',
+    });
+  });
+
   it('tells restic 0.14 failures apart by their messages', () => {
     const snapshots = resticSnapshotsProbe(target, { file: '/p' });
     assert.equal(snapshots.parse(captured('restic-wrong-password')).outcome.kind, 'wrong-password');

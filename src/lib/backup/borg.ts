@@ -9,7 +9,7 @@
 // msgid), usage/check.rst; outputs of borg 1.2.4 captured in test/unit/fixtures/backup/c-borg-*.
 import { command, type RemoteCommand, render, type Word } from '../remote/shell.js';
 import type { Copy, Listing, RepositoryCheck } from './copies.js';
-import { emptyListing } from './copies.js';
+import { emptyListing, listed } from './copies.js';
 import type { BorgTarget } from './inventory.js';
 import {
   commonOutcome,
@@ -115,7 +115,7 @@ export function borgListProbe(target: Pick<BorgTarget, 'repository'>, secret: Se
     parse: (output) => {
       const ended = borgOutcome(output, false);
       if (ended.kind !== 'ok' && ended.kind !== 'warning') return emptyListing(ended);
-      return { outcome: ended, copies: parseBorgArchives(output.stdout), leftovers: [] };
+      return listed(ended, () => parseBorgArchives(output.stdout));
     },
   };
 }

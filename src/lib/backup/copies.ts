@@ -43,6 +43,19 @@ export function emptyListing(outcome: Outcome): Listing {
   return { outcome, copies: [], leftovers: [] };
 }
 
+/**
+ * The copies a tool listed, read from its output; output that does not read as the tool's
+ * (a wrapper's text, a new format) is an error of the read, reported, never a crash.
+ */
+export function listed(ended: Outcome, parse: () => Copy[]): Listing {
+  try {
+    return { outcome: ended, copies: parse(), leftovers: [] };
+  } catch (error) {
+    const detail = `unexpected output: ${error instanceof Error ? error.message : String(error)}`;
+    return emptyListing({ kind: 'error', detail });
+  }
+}
+
 /** A repository's own check (restic check, borg check): how it ended, and what it named wrong. */
 export interface RepositoryCheck {
   outcome: Outcome;

@@ -6,7 +6,7 @@
 // pbs-api-types/src/upid.rs (UPID:node:pid:pstart:task_id:starttime:type:id:auth:),
 // proxmox-backup-client/src/snapshot.rs (list_snapshots); real-tools.md (Backups).
 import type { Copy, CopyKey, Listing } from './copies.js';
-import { emptyListing } from './copies.js';
+import { emptyListing, listed } from './copies.js';
 import type { PbsTarget } from './inventory.js';
 import {
   commonOutcome,
@@ -39,9 +39,7 @@ export function pbsSnapshotsProbe(
     command: withSecretIn('PBS_PASSWORD', secret, [...env, ...list]),
     parse: (output) => {
       const ended = pbsOutcome(output);
-      return ended.kind === 'ok'
-        ? { outcome: OK, copies: parsePbsSnapshots(output.stdout), leftovers: [] }
-        : emptyListing(ended);
+      return ended.kind === 'ok' ? listed(OK, () => parsePbsSnapshots(output.stdout)) : emptyListing(ended);
     },
   };
 }

@@ -6,7 +6,7 @@
 // these: their messages tell them apart (captured in test/unit/fixtures/backup/c-restic-*).
 // Sources: restic docs 075_scripting.rst (Exit codes), restic-check(1), real-tools.md (Backups).
 import type { Copy, Listing, RepositoryCheck } from './copies.js';
-import { emptyListing } from './copies.js';
+import { emptyListing, listed } from './copies.js';
 import { subsetArgument } from './durations.js';
 import type { ResticTarget } from './inventory.js';
 import {
@@ -85,9 +85,9 @@ export function resticSnapshotsProbe(
     parse: (output) => {
       const ended = resticOutcome(output);
       // Exit 1 from `snapshots` is a failure to list: nothing was checked, so it proves nothing.
-      const listed = ended.kind === 'failed' ? outcome('error', ended.detail) : ended;
-      if (listed.kind !== 'ok') return emptyListing(listed);
-      return { outcome: OK, copies: parseResticSnapshots(output.stdout, target.guestFrom), leftovers: [] };
+      const read = ended.kind === 'failed' ? outcome('error', ended.detail) : ended;
+      if (read.kind !== 'ok') return emptyListing(read);
+      return listed(OK, () => parseResticSnapshots(output.stdout, target.guestFrom));
     },
   };
 }
