@@ -2,6 +2,7 @@
 // core never imports it; src/cli.ts registers these before a command runs. A new domain adds its
 // sections here.
 import { ACCESS_SECTIONS } from './access/inventory.js';
+import { BACKUP_SECTIONS } from './backup/inventory.js';
 import type { InventorySection } from './inventory/sections.js';
 
-export const INVENTORY_SECTIONS: readonly InventorySection<unknown>[] = [...ACCESS_SECTIONS];
+export const INVENTORY_SECTIONS: readonly InventorySection<unknown>[] = [...ACCESS_SECTIONS, ...BACKUP_SECTIONS];

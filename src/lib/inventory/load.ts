@@ -477,7 +477,10 @@ function readInventory(reader: Reader, domainSections: readonly InventorySection
     ssh,
   });
   const groups = readGroups(reader, section('groups'));
-  const domainValues = new Map(domainSections.map((domain) => [domain.key, domain.read(reader, section(domain.key))]));
+  const context = { hostNames: hosts.map((host) => host.name) };
+  const domainValues = new Map(
+    domainSections.map((domain) => [domain.key, domain.read(reader, section(domain.key), context)]),
+  );
 
   checkNameClashes(reader, [...bastions, ...hosts, ...groups.map((group) => ({ kind: 'group' as const, ...group }))]);
   checkDuplicateEndpoints(reader, [...bastions, ...hosts]);

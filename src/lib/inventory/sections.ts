@@ -5,11 +5,17 @@ import type { Field, Reader } from './reader.js';
 import { messages } from './messages.js';
 import type { Inventory } from './types.js';
 
+/** What a section may check its values against: the names the core sections define. */
+export interface SectionContext {
+  /** The names under `hosts:`, in file order (a host with a problem of its own included). */
+  hostNames: readonly string[];
+}
+
 export interface InventorySection<T> {
   /** The top-level key of the section in the file. */
   key: string;
   /** What the section holds; called when the key is absent too, with an empty value. */
-  read(reader: Reader, field: Field): T;
+  read(reader: Reader, field: Field, context: SectionContext): T;
 }
 
 /** Set once before the inventory is read (src/cli.ts, from src/lib/domains.ts): the core imports no domain. */
