@@ -21,7 +21,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,10 @@ import {
 const REPORT_FD = 3;
 const STARTUP_TIMEOUT_MS = 10_000;
 const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key';
-const PVEUM_SCRIPT = fileURLToPath(new URL('./standins/pveum.js', import.meta.url));
+/** The pveum stand-in and the modules it imports. */
+const PVEUM_MODULES = ['pveum.js', 'pve-cli.js'].map((name) =>
+  fileURLToPath(new URL(`./standins/${name}`, import.meta.url)),
+);
 /** Host-private in every lab host (see hostFstab): a Node.js there cannot run the stand-ins. */
 const HOST_PRIVATE_DIRS = ['/root/', '/home/', '/tmp/', '/run/', '/dev/'];
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
@@ -226,7 +229,7 @@ async function installPveum(usrLocalUpper: string): Promise<void> {
   const libDir = join(usrLocalUpper, STANDIN_LIB_DIR.slice('/usr/local/'.length));
   await Promise.all([makeDir(libDir), makeDir(join(usrLocalUpper, 'sbin'))]);
   await Promise.all([
-    copyFile(PVEUM_SCRIPT, join(libDir, 'pveum.js')),
+    ...PVEUM_MODULES.map((module) => copyFile(module, join(libDir, basename(module)))),
     writeFile(join(libDir, 'package.json'), '{ "type": "module" }\n'),
     writeFile(join(usrLocalUpper, 'sbin', 'pveum'), pveumWrapper(process.execPath), { mode: 0o755 }),
   ]);
