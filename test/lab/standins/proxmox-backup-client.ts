@@ -9,7 +9,7 @@
 // errors, as the real client prints them ("Error: ...", exit 255).
 //
 // There is no server: the client reads the datastore itself, on the same host, as the server would.
-// A repository's host must be this host (localhost, 127.0.0.1, ::1 or its own name); its datastore
+// A repository's host must be this host (localhost, its name or one of its addresses); its datastore
 // is looked up in the server's /etc/proxmox-backup/datastore.cfg (real format), and what the real
 // server's PAM login and TLS certificate would decide comes from a lab file,
 // /etc/chaton-lab/pbs.json: {"fingerprint": "aa:bb:...", "passwords": {"root@pam": "/root/pbs.pass"}}
@@ -38,7 +38,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import {
   BACKUP_ID,
@@ -496,7 +496,10 @@ export function defaultServerFiles(): ServerFiles {
     labConfig: LAB_PBS_CONFIG,
     datastoreCfg: DATASTORE_CFG,
     home: process.env['HOME'] ?? '/root',
-    hostNames: ['localhost', '127.0.0.1', '::1', 'ip6-localhost', hostname(), hostname().split('.')[0] ?? ''],
+    hostNames: [
+      ...['localhost', 'ip6-localhost', hostname(), hostname().split('.')[0] ?? ''],
+      ...Object.values(networkInterfaces()).flatMap((addresses) => (addresses ?? []).map((entry) => entry.address)),
+    ],
   };
 }
 
