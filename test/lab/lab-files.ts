@@ -4,9 +4,9 @@ import { hostPaths, OVERLAID_DIRS, overlayLayers, type LabPlan, type PlannedHost
 /** Where a pve host finds the stand-ins' scripts (its own /usr/local, so not /tmp or the repository). */
 export const STANDIN_LIB_DIR = '/usr/local/lib/chaton-lab';
 
-/** /usr/local/sbin/pveum: the stand-in, run by the Node.js that runs the lab (/usr is shared). */
-export function pveumWrapper(nodePath: string): string {
-  return `#!/bin/sh\nexec '${nodePath.replaceAll("'", `'\\''`)}' ${STANDIN_LIB_DIR}/pveum.js "$@"\n`;
+/** /usr/local/sbin/pveum and the others: a stand-in, run by the Node.js that runs the lab (/usr is shared). */
+export function standinWrapper(nodePath: string, module: string): string {
+  return `#!/bin/sh\nexec '${nodePath.replaceAll("'", `'\\''`)}' ${STANDIN_LIB_DIR}/${module} "$@"\n`;
 }
 
 /**

@@ -8,23 +8,11 @@
 // leaves the host's mounts, /run and processes as they are, like on a real machine.
 import { once } from 'node:events';
 import { closeSync, createWriteStream, writeSync } from 'node:fs';
-import {
-  appendFile,
-  chmod,
-  chown,
-  copyFile,
-  mkdir,
-  readdir,
-  readFile,
-  rename,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import type { ControlOp, ControlRequest, ControlResponse } from './control.js';
 import {
@@ -34,14 +22,12 @@ import {
   knownHosts,
   LAB_TIMEZONE,
   LOCAL_ZONE_ROLES,
-  pveumWrapper,
   SSHD_CONFIG,
-  STANDIN_LIB_DIR,
 } from './lab-files.js';
 import { createLabNetwork, NETNS_DIR, setLinkState } from './network.js';
 import { forEachLimit, SPAWN_CONCURRENCY } from './parallel.js';
 import { dismantleLab } from './registry.js';
-import { INSTALLED_USER_CFG } from './standins/pveum.js';
+import { installStandins, preparePbsHost, preparePveHost, writeClusterFiles } from './pve-lab.js';
 import {
   enterHostArgs,
   HOST_SESSION_ENV,
@@ -64,9 +50,6 @@ import {
 const REPORT_FD = 3;
 const STARTUP_TIMEOUT_MS = 10_000;
 const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key';
-const PVEUM_SCRIPT = fileURLToPath(new URL('./standins/pveum.js', import.meta.url));
-/** Host-private in every lab host (see hostFstab): a Node.js there cannot run the stand-ins. */
-const HOST_PRIVATE_DIRS = ['/root/', '/home/', '/tmp/', '/run/', '/dev/'];
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 const DEV_LINKS: [string, string][] = [
   ['ptmx', 'pts/ptmx'],
@@ -210,28 +193,23 @@ interface SharedHostFiles {
   utmpGid: number;
 }
 
-/** The lab's /etc/pve as a fresh cluster has it: root@pam, no ACL, pmxcfs's root-only priv/. */
+/** The lab's /etc/pve as the design's cluster has it (see pve-lab.ts): nodes, storage, jobs, guests. */
 async function preparePveCluster(): Promise<void> {
   await makeDir(paths.pveCluster);
-  await makeDir(join(paths.pveCluster, 'priv'), 0o700);
-  await makeDir(join(paths.pveCluster, 'priv', 'lock'));
-  await writeFile(join(paths.pveCluster, 'user.cfg'), INSTALLED_USER_CFG, { mode: 0o640 });
+  await writeClusterFiles(paths.pveCluster, plan);
 }
 
-/** The pveum stand-in in the host's own /usr/local (a module: it is compiled as ESM). */
-async function installPveum(usrLocalUpper: string): Promise<void> {
-  if (HOST_PRIVATE_DIRS.some((dir) => process.execPath.startsWith(dir))) {
-    throw new Error(
-      `lab hosts cannot see ${process.execPath}, the Node.js that runs the pveum stand-in: install Node.js elsewhere`,
-    );
-  }
-  const libDir = join(usrLocalUpper, STANDIN_LIB_DIR.slice('/usr/local/'.length));
-  await Promise.all([makeDir(libDir), makeDir(join(usrLocalUpper, 'sbin'))]);
-  await Promise.all([
-    copyFile(PVEUM_SCRIPT, join(libDir, 'pveum.js')),
-    writeFile(join(libDir, 'package.json'), '{ "type": "module" }\n'),
-    writeFile(join(usrLocalUpper, 'sbin', 'pveum'), pveumWrapper(process.execPath), { mode: 0o755 }),
-  ]);
+/** A host's role-specific files: its stand-in tools, a pve node's storage, the PBS server of `backup`. */
+async function prepareRoles(host: PlannedHost): Promise<void> {
+  const files = hostPaths(host.dir);
+  await installStandins(files.usrLocalUpper, host.roles);
+  if (host.roles.includes('pve')) await Promise.all([makeDir(join(files.etcUpper, 'pve')), preparePveHost(host)]);
+  if (host.roles.includes('backup')) await preparePbsHost(host);
+}
+
+/** What pve-guests.service does when a node boots: start the guests marked onboot. */
+async function bootPveNode(runtime: HostRuntime): Promise<void> {
+  await inHost(runtime, ['pvesh', '--nooutput', 'create', '/nodes/localhost/startall']);
 }
 
 /** Everything a host needs on disk before its mounts: layers, home directories, keys, config. */
@@ -256,7 +234,7 @@ async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: Sh
     writeFile(join(files.etcUpper, 'ssh', 'sshd_config'), SSHD_CONFIG),
     writeFile(join(files.root, '.ssh', 'authorized_keys'), operatorPublicKey, { mode: 0o600 }),
     writeFile(files.fstab, hostFstab(host, paths.pveCluster)),
-    ...(host.roles.includes('pve') ? [makeDir(join(files.etcUpper, 'pve')), installPveum(files.usrLocalUpper)] : []),
+    prepareRoles(host),
     ...(host.roles.some((role) => LOCAL_ZONE_ROLES.includes(role)) ? [setTimezone(files.etcUpper)] : []),
     execa('ssh-keygen', keygenArgs(files.hostKey, `root@${host.name}`)),
     hideMachineHostKeys(join(files.etcUpper, 'ssh')),
@@ -524,6 +502,7 @@ async function build(): Promise<void> {
     },
     signal,
   );
+  await Promise.all([...runtimes.values()].filter((runtime) => runtime.plan.roles.includes('pve')).map(bootPveNode));
   await serveControl();
   saveState();
   await stateWrites;

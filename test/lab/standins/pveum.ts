@@ -15,21 +15,36 @@
 //   (user and realm names, domains.cfg defaults), src/PVE/CLI/pveum.pm (command tree),
 //   debian/changelog (8.1.2: Sys.AccessNetwork; 8.1.4: ACL lines sorted by path).
 // - pve-cluster: src/PVE/Cluster.pm cfs_lock (lock directory, 10 s timeout, retry and messages).
-// - pve-common: src/PVE/CLIHandler.pm (command resolution, "ERROR: ..." usage, exit(-1)),
-//   src/PVE/RESTHandler.pm (cli_handler, usage line), src/PVE/JSONSchema.pm (get_options,
-//   validation messages), src/PVE/Exception.pm (how a 400 error prints), src/PVE/CLIFormatter.pm
-//   (json, json-pretty and text output), src/PVE/Tools.pm (encode_text, split_list, EMAIL_RE).
+// - pve-common: src/PVE/Tools.pm (EMAIL_RE); the command-line machinery every Proxmox tool shares
+//   (options, validation, usage, output formats, cfs_lock) is in pve-cli.ts, with its sources.
 // Every error leaves through Perl's die (message on stderr, exit 255) as in the real tool.
-import { realpathSync } from 'node:fs';
-import { mkdir, readFile, rename, rmdir, stat, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import {
+  cfsLock,
+  replaceFile,
+  decodeText,
+  Die,
+  encodeText,
+  flagParam,
+  isMainModule,
+  ParamError,
+  processIo,
+  PVE_CONFIG_DIR,
+  runCommandLine,
+  sorted,
+  splitList,
+  stringParam,
+  truthy,
+  type Column,
+  type Command as PveCommand,
+  type Io,
+  type Listing,
+  type Param,
+  type Tool,
+} from './pve-cli.js';
 
-/** Where pmxcfs mounts the cluster configuration. */
-export const PVE_CONFIG_DIR = '/etc/pve';
-/** Perl's die without an errno, and CLIHandler's exit(-1). */
-const ERROR_EXIT = 255;
+export { PVE_CONFIG_DIR } from './pve-cli.js';
 
 // ---------------------------------------------------------------------------------------------
 // Privileges and built-in roles (AccessControl.pm $privgroups and create_roles, version 8.2).
@@ -136,11 +151,6 @@ const ACL_PATH = new RegExp(
   'u',
 );
 
-/** Perl's idea of a true string: defined, not empty, not "0". */
-function truthy(value: string | undefined): value is string {
-  return value !== undefined && value !== '' && value !== '0';
-}
-
 function verifyUsername(name: string): string {
   if (name.length < 3) throw new Error(`user name '${name}' is too short\n`);
   if (name.length > 64) throw new Error(`user name '${name}' is too long (${name.length} > 64)\n`);
@@ -172,16 +182,6 @@ function verifyEmail(email: string): string {
   return email;
 }
 
-/** Tools.pm split_list: commas, semicolons and blanks separate. */
-function splitList(text: string | undefined): string[] {
-  if (!text) return [];
-  return text
-    .replace(/[,;]/g, ' ')
-    .trimStart()
-    .split(/\s+/)
-    .filter((item) => item !== '');
-}
-
 /** AccessControl.pm normalize_path: undefined when the path cannot be one. */
 function normalizePath(text: string | undefined): string | undefined {
   if (!truthy(text)) return undefined;
@@ -189,26 +189,6 @@ function normalizePath(text: string | undefined): string | undefined {
   if (!truthy(path)) path = '/';
   if (!path.startsWith('/')) path = `/${path}`;
   return new RegExp(`^[\\p{L}\\p{N}.\\-_/]+$`, 'u').test(path) ? path : undefined;
-}
-
-/** Tools.pm encode_text: UTF-8, then every control, high-bit byte and ':' as %XX. */
-function encodeText(text: string): string {
-  return [...Buffer.from(text, 'utf8')]
-    .map((byte) =>
-      byte >= 0x20 && byte <= 0x7e && byte !== 0x3a
-        ? String.fromCharCode(byte)
-        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
-    )
-    .join('');
-}
-
-function decodeText(data: string): string {
-  const pieces = data
-    .split(/(%[0-9A-Fa-f]{2})/)
-    .map((piece) =>
-      /^%[0-9A-Fa-f]{2}$/.test(piece) ? Buffer.from([parseInt(piece.slice(1), 16)]) : Buffer.from(piece, 'utf8'),
-    );
-  return Buffer.concat(pieces).toString('utf8');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,10 +453,6 @@ export function parseUserConfig(raw: string, warn: (message: string) => void = (
   return config;
 }
 
-function sorted<T>(values: Iterable<T>): T[] {
-  return [...values].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
-}
-
 /** write_user_config: users with their tokens, groups, pools, custom roles, then ACL lines. */
 export function writeUserConfig(config: UserConfig): string {
   let data = '';
@@ -488,13 +464,15 @@ export function writeUserConfig(config: UserConfig): string {
       `${encoded(user.lastname)}:${user.email || ''}:${encoded(user.comment)}:${user.keys || ''}:\n`;
     for (const name of sorted(user.tokens.keys())) {
       const token = user.tokens.get(name) as Token;
-      data += `token:${userid}!${name}:${Math.trunc(token.expire)}:${token.privsep ? 1 : 0}:${encoded(token.comment)}:\n`;
+      const flags = `${Math.trunc(token.expire)}:${token.privsep ? 1 : 0}`;
+      data += `token:${userid}!${name}:${flags}:${encoded(token.comment)}:\n`;
     }
   }
   data += '\n';
   for (const name of sorted(config.groups.keys())) {
     const group = config.groups.get(name) as Group;
-    data += `group:${name}:${sorted(group.users).join(',')}:${truthy(group.comment) ? encodeText(group.comment) : ''}:\n`;
+    const comment = truthy(group.comment) ? encodeText(group.comment) : '';
+    data += `group:${name}:${sorted(group.users).join(',')}:${comment}:\n`;
   }
   data += '\n';
   for (const name of sorted(config.pools.keys())) {
@@ -547,78 +525,6 @@ async function realmTypes(configDir: string): Promise<Map<string, string>> {
   return types;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The cluster-wide lock (Cluster.pm cfs_lock): pmxcfs makes mkdir of a directory under
-// priv/lock atomic across nodes, and releases a lock that is older than 120 s.
-
-const LOCK_ID = 'file-user_cfg';
-const LOCK_TIMEOUT_S = 10;
-const LOCK_EXPIRY_MS = 120_000;
-
-/** A plain Perl die: its message is printed as it is. */
-class Die extends Error {}
-
-async function acquireLock(configDir: string, io: Io): Promise<string> {
-  const lockDir = join(configDir, 'priv', 'lock');
-  const lockPath = join(lockDir, LOCK_ID);
-  await mkdir(lockDir).catch(() => {});
-  if (
-    !(await stat(lockDir).then(
-      (info) => info.isDirectory(),
-      () => false,
-    ))
-  ) {
-    throw new Die('pve cluster filesystem not online.\n');
-  }
-  let sleptMs = 0;
-  for (;;) {
-    const created = await mkdir(lockPath).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EEXIST') return false;
-        throw error;
-      },
-    );
-    if (created) return lockPath;
-    const remainingS = Math.max(LOCK_TIMEOUT_S - Math.floor(sleptMs / 1000), 1);
-    const sleepMs = Math.min(remainingS, 10) * 100;
-    const nextSleptS = Math.floor((sleptMs + sleepMs) / 1000);
-    if (nextSleptS >= LOCK_TIMEOUT_S) throw new Die('got lock request timeout\n');
-    if (nextSleptS > Math.floor(sleptMs / 1000)) io.err(`trying to acquire cfs lock '${LOCK_ID}' ...\n`);
-    // cfs_lock's utime(0, 0) asks pmxcfs to drop an expired lock: done here directly.
-    const age = await stat(lockPath).then(
-      (info) => Date.now() - info.mtimeMs,
-      () => 0,
-    );
-    if (age > LOCK_EXPIRY_MS) await rmdir(lockPath).catch(() => {});
-    await sleep(sleepMs);
-    sleptMs += sleepMs;
-  }
-}
-
-/** lock_user_config: `work` under the lock; any failure dies as "<errmsg>: <error>". */
-async function lockUserConfig(configDir: string, io: Io, errmsg: string, work: () => Promise<void>): Promise<void> {
-  let lockPath: string;
-  try {
-    lockPath = await acquireLock(configDir, io);
-  } catch (error) {
-    throw new Die(`${errmsg}: cfs-lock '${LOCK_ID}' error: ${messageOf(error)}`);
-  }
-  try {
-    await work();
-  } catch (error) {
-    throw new Die(`${errmsg}: ${messageOf(error)}`);
-  } finally {
-    await rmdir(lockPath).catch(() => {});
-  }
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof ParamError) return error.stringify();
-  if (error instanceof Error) return error.message.endsWith('\n') ? error.message : `${error.message}\n`;
-  return `${String(error)}\n`;
-}
-
 async function readUserConfig(configDir: string, io: Io): Promise<UserConfig> {
   const raw = await readFile(join(configDir, 'user.cfg'), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '';
@@ -629,167 +535,12 @@ async function readUserConfig(configDir: string, io: Io): Promise<UserConfig> {
 
 /** cfs_write_file through PVE::Tools::file_set_contents: a temporary file renamed into place. */
 async function saveUserConfig(configDir: string, config: UserConfig): Promise<void> {
-  const path = join(configDir, 'user.cfg');
-  const temporary = `${path}.tmp.${process.pid}`;
-  await writeFile(temporary, writeUserConfig(config));
-  await rename(temporary, path);
+  await replaceFile(join(configDir, 'user.cfg'), writeUserConfig(config));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Output (CLIFormatter.pm print_api_result): json (canonical, one line), json-pretty (JSON::XS
-// pretty: three-space indent, " : "), text (a table; empty lists print nothing).
-
-type Json = string | number | null | Json[] | { [key: string]: Json };
-
-interface Column {
-  type: 'string' | 'integer' | 'boolean' | 'array';
-  optional?: boolean;
-  maxLength?: number;
-}
-
-interface Listing {
-  rows: { [key: string]: Json }[];
-  columns: Record<string, Column>;
-}
-
-interface OutputOptions {
-  'output-format'?: string;
-  noheader?: number;
-  noborder?: number;
-  quiet?: number;
-}
-
-function canonical(value: Json): Json {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(sorted(Object.keys(value)).map((key) => [key, canonical(value[key] as Json)]));
-  }
-  return value;
-}
-
-function prettyJson(value: Json, indent = ''): string {
-  const inner = `${indent}   `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((item) => inner + prettyJson(item, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const keys = sorted(Object.keys(value));
-    if (keys.length === 0) return '{}';
-    return `{\n${keys.map((key) => `${inner}${JSON.stringify(key)} : ${prettyJson(value[key] as Json, inner)}`).join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function cellText(value: Json | undefined, column: Column | undefined): string {
-  if (value === undefined || value === null) return '';
-  if (column?.type === 'boolean') return value ? '1' : '0';
-  if (typeof value === 'object') return JSON.stringify(canonical(value));
-  return String(value);
-}
-
-/** print_text_table: required columns, then optional ones, each by name; rows by the first column. */
-function textTable({ rows, columns }: Listing, options: OutputOptions, io: Io): string {
-  const names = [
-    ...sorted(Object.keys(columns).filter((name) => !columns[name]?.optional)),
-    ...sorted(Object.keys(columns).filter((name) => columns[name]?.optional)),
-  ];
-  const [first = ''] = names;
-  const numeric = (name: string): boolean => columns[name]?.type === 'integer';
-  const ordered = [...rows].sort((a, b) => {
-    if (numeric(first)) return Number(a[first] ?? 0) - Number(b[first] ?? 0);
-    const [x, y] = [cellText(a[first], columns[first]), cellText(b[first], columns[first])];
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
-  const cells = ordered.map((row) => names.map((name) => cellText(row[name], columns[name]).split('\n')));
-  const widths = names.map((name, index) => {
-    const longest = Math.max(name.length, ...cells.flatMap((row) => (row[index] ?? []).map((line) => line.length)));
-    return Math.min(columns[name]?.maxLength ?? longest, longest);
-  });
-  const border = !options.noborder;
-  const pad = (text: string, index: number): string => {
-    const width = widths[index] ?? 0;
-    const cut = text.slice(0, width);
-    return numeric(names[index] ?? '') ? cut.padStart(width) : cut.padEnd(width);
-  };
-  const line = (texts: string[]): string => {
-    if (!border)
-      return texts
-        .map((text, index) => (index === texts.length - 1 ? text.slice(0, widths[index]) : pad(text, index)))
-        .join(' ');
-    const bar = io.utf8 ? '│' : '|';
-    return `${bar} ${texts.map(pad).join(` ${bar} `)} ${bar}`;
-  };
-  // UTF-8 frames as pveum prints them on a UTF-8 locale; otherwise ASCII ones.
-  const rule = ([left, fill, joint, right]: string[]): string =>
-    `${left}${fill}${widths.map((width) => (fill ?? '').repeat(width)).join(`${fill}${joint}${fill}`)}${fill}${right}`;
-  const [top, header, bottom] = io.utf8
-    ? [rule(['┌', '─', '┬', '┐']), rule(['╞', '═', '╪', '╡']), rule(['└', '─', '┴', '┘'])]
-    : [rule(['+', '-', '+', '+']), rule(['+', '-', '+', '+']), rule(['+', '-', '+', '+'])];
-  const out: string[] = [];
-  if (border) out.push(top);
-  if (!options.noheader) {
-    out.push(line(names));
-    if (border) out.push(header);
-  }
-  for (const row of cells) {
-    const height = Math.max(1, ...row.map((lines) => lines.length));
-    for (let index = 0; index < height; index++) out.push(line(row.map((lines) => lines[index] ?? '')));
-  }
-  if (border) out.push(bottom);
-  const columnsLimit = io.terminalColumns;
-  return out.map((text) => `${columnsLimit ? text.slice(0, columnsLimit) : text}\n`).join('');
-}
-
-function render(listing: Listing, options: OutputOptions, io: Io): string {
-  const format = options['output-format'] ?? 'text';
-  if (format === 'json') return `${JSON.stringify(canonical(listing.rows))}\n`;
-  if (format === 'json-pretty') return `${prettyJson(listing.rows)}\n`;
-  if (format === 'text') return listing.rows.length === 0 ? '' : textTable(listing, options, io);
-  if (format === 'yaml') throw new Die('pveum (chaton lab stand-in): --output-format yaml is not implemented\n');
-  throw new Die('internal error: unknown output format\n'); // output-format is never validated
-}
-
-// ---------------------------------------------------------------------------------------------
-// Command-line parsing: JSONSchema.pm get_options (Getopt::Long with prefixes - and --, unique
-// abbreviations, any case, options and arguments in any order), then validate().
-
-interface Format {
-  verify: (value: string) => string;
-  /** "-list": each item of a comma/space list is checked. */
-  list?: boolean;
-  /** "-opt": an empty (false) value is not checked. */
-  opt?: boolean;
-}
-
-interface Param {
-  type: 'string' | 'boolean' | 'integer';
-  optional?: boolean;
-  format?: Format;
-  maxLength?: number;
-  minLength?: number;
-  minimum?: number;
-  pattern?: RegExp;
-  /** This parameter needs that one. */
-  requires?: string;
-}
-
-type Params = Record<string, string | number | undefined>;
-
-/** A PVE::Exception with code 400: printed as "400 <message>", its errors, and the command's usage. */
-class ParamError extends Error {
-  constructor(
-    message: string,
-    readonly errors: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-
-  stringify(): string {
-    return `400 ${this.message}${sorted(Object.keys(this.errors))
-      .map((key) => `${key}: ${this.errors[key]}\n`)
-      .join('')}`;
-  }
+/** lock_user_config: `work` under the cluster lock of user.cfg. */
+function lockUserConfig(configDir: string, io: Io, errmsg: string, work: () => Promise<void>): Promise<void> {
+  return cfsLock(configDir, 'file-user_cfg', io, errmsg, work);
 }
 
 const USERID_PARAM: Param = { type: 'string', format: { verify: verifyUsername }, maxLength: 64 };
@@ -817,168 +568,17 @@ const ACL_PARAMS: Record<string, Param> = {
   roles: { type: 'string', format: { verify: verifyRolename, list: true } },
   delete: { type: 'boolean', optional: true },
 };
-/** RESTHandler.pm $standard_output_options, taken by the list commands. */
-const OUTPUT_PARAMS: Record<string, Param> = {
-  'output-format': { type: 'string', optional: true },
-  noheader: { type: 'boolean', optional: true },
-  noborder: { type: 'boolean', optional: true },
-  quiet: { type: 'boolean', optional: true },
-  'human-readable': { type: 'boolean', optional: true },
-};
-
-/** JSONSchema.pm check_prop for one present or missing value; the error message, if any. */
-function checkParam(value: Params[string], param: Param): string | undefined {
-  if (value === undefined) return param.optional ? undefined : 'property is missing and it is not optional';
-  const text = String(value);
-  if (param.type === 'integer' && !/^[+-]?\d+$/.test(text)) return `type check ('integer') failed - got '${text}'`;
-  if (param.format && !(param.format.opt && !truthy(text))) {
-    try {
-      for (const item of param.format.list ? splitList(text) : [text]) param.format.verify(item);
-    } catch (error) {
-      return `invalid format - ${(error as Error).message}`;
-    }
-  }
-  if (param.pattern && !param.pattern.test(text)) return 'value does not match the regex pattern';
-  if (param.maxLength !== undefined && text.length > param.maxLength)
-    return `value may only be ${param.maxLength} characters long`;
-  if (param.minLength !== undefined && text.length < param.minLength)
-    return `value must be at least ${param.minLength} characters long`;
-  if (param.minimum !== undefined && /^[+-]?\d+$/.test(text) && Number(text) < param.minimum) {
-    return `value must have a minimum value of ${param.minimum}`;
-  }
-  return undefined;
-}
-
-interface Command {
-  /** Words after `pveum`. */
-  words: string[];
-  /** Positional parameters, in order. */
-  argParams: string[];
-  params: Record<string, Param>;
-  /** Set by the command itself, not the caller (acl modify/delete). */
-  fixed?: Params;
-  /** Takes the standard output options and prints a list. */
-  lists?: boolean;
-  run(params: Params, context: Context): Promise<Listing | void>;
-}
 
 interface Context {
   configDir: string;
   io: Io;
 }
 
-/** Getopt::Long's lookup: exact name, any case, else a unique abbreviation. */
-function findOption(typed: string, options: string[], io: Io): string | undefined {
-  const wanted = typed.toLowerCase();
-  if (options.includes(wanted)) return wanted;
-  const hits = options.filter((option) => option.startsWith(wanted));
-  if (hits.length === 1) return hits[0];
-  if (hits.length > 1) io.err(`Option ${typed} is ambiguous (${hits.join(', ')})\n`);
-  else io.err(`Unknown option: ${typed}\n`);
-  return undefined;
-}
-
-/** get_options: the command's parameters from its arguments, booleans as 0/1, lists joined. */
-function getOptions(command: Command, args: string[], io: Io): Params {
-  const params = { ...command.params, ...(command.lists ? OUTPUT_PARAMS : {}) };
-  const options = Object.keys(params).filter((name) => command.fixed?.[name] === undefined);
-  const values: Record<string, string | string[]> = {};
-  const positionals: string[] = [];
-  let failed = false;
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index] as string;
-    if (arg === '--') {
-      positionals.push(...args.slice(index + 1));
-      break;
-    }
-    const match = /^--?(.+)$/s.exec(arg);
-    if (!match) {
-      positionals.push(arg);
-      continue;
-    }
-    const [, spec = ''] = match;
-    const equals = spec.indexOf('=');
-    const typed = equals < 0 ? spec : spec.slice(0, equals);
-    const name = findOption(typed, options, io);
-    const inline = equals < 0 ? undefined : spec.slice(equals + 1);
-    if (name === undefined) {
-      failed = true;
-      continue;
-    }
-    const param = params[name] as Param;
-    let value: string;
-    if (param.type === 'boolean') {
-      // "name:s": an optional value, not taken when the next word looks like an option.
-      const next = args[index + 1];
-      if (inline !== undefined) value = inline;
-      else if (next !== undefined && next !== '--' && !/^--?./s.test(next)) value = args[++index] as string;
-      else value = '';
-    } else {
-      // "name=s": a mandatory value, whatever it looks like, but not an empty "--name=".
-      const taken = inline ?? args[++index];
-      if (taken === undefined || inline === '') {
-        io.err(`Option ${typed} requires an argument\n`);
-        failed = true;
-        continue;
-      }
-      value = taken;
-    }
-    if (param.format?.list) values[name] = [...((values[name] as string[] | undefined) ?? []), value];
-    else values[name] = value;
-  }
-  if (failed) throw new ParamError('unable to parse option\n');
-
-  const positional: Params = {};
-  for (const [index, name] of command.argParams.entries()) {
-    const value = positionals.shift();
-    if (value === undefined) {
-      if (command.argParams.slice(index).some((rest) => !params[rest]?.optional))
-        throw new ParamError('not enough arguments\n');
-      break;
-    }
-    positional[name] = value;
-  }
-  if (positionals.length > 0) throw new ParamError('too many arguments\n');
-  const result: Params = {};
-  for (const [name, value] of Object.entries(values)) {
-    if (params[name]?.type === 'boolean') {
-      const given = value as string;
-      if (given === '' || /^(1|on|yes|true)$/i.test(given)) result[name] = 1;
-      else if (/^(0|off|no|false)$/i.test(given)) result[name] = 0;
-      else throw new ParamError('unable to parse boolean option\n');
-    } else {
-      result[name] = Array.isArray(value) ? value.join(',') : value;
-    }
-  }
-  return { ...result, ...positional, ...command.fixed };
-}
-
-/** JSONSchema.pm validate() of the method's own parameters (not the output options). */
-function validate(command: Command, params: Params): void {
-  const errors: Record<string, string> = {};
-  for (const [name, param] of Object.entries(command.params)) {
-    const error = checkParam(params[name], param);
-    if (error !== undefined) errors[name] = error;
-    if (param.requires && params[name] !== undefined && params[param.requires] === undefined) {
-      errors[param.requires] = `missing property - '${name}' requires this property`;
-    }
-  }
-  if (Object.keys(errors).length > 0) throw new ParamError('Parameter verification failed.\n', errors);
-}
+type Command = PveCommand<Context>;
 
 // ---------------------------------------------------------------------------------------------
 // Commands (PVE/API2/*.pm, as pveum.pm maps them). The CLI runs them as root@pam, without
 // permission checks.
-
-function stringParam(params: Params, name: string): string | undefined {
-  const value = params[name];
-  return value === undefined ? undefined : String(value);
-}
-
-function flagParam(params: Params, name: string): Propagate | undefined {
-  const value = params[name];
-  return value === undefined ? undefined : value ? 1 : 0;
-}
 
 function addToGroups(config: UserConfig, userid: string, user: User, groups: string | undefined): void {
   for (const name of splitList(groups)) {
@@ -1293,125 +893,13 @@ const ALIASES: Record<string, string[]> = {
   acldel: ['acl', 'delete'],
 };
 
-// ---------------------------------------------------------------------------------------------
-// Command resolution and usage (CLIHandler.pm).
-
-/** RESTHandler.pm getopt_usage, short form. */
-function usageLine(command: Command): string {
-  const args = command.argParams.map((name) => {
-    const param = command.params[name];
-    if (param?.format?.list) return `{<${name}>}`;
-    return param?.optional ? `[<${name}>]` : `<${name}>`;
-  });
-  const others = sorted(Object.keys(command.params)).filter(
-    (name) => !command.argParams.includes(name) && command.fixed?.[name] === undefined,
-  );
-  for (const name of others) {
-    const param = command.params[name] as Param;
-    if (!param.optional) args.push(`--${name} <${param.type}>`);
-  }
-  return `pveum ${command.words.join(' ')} ${args.join(' ')}${others.length > 0 ? ' [OPTIONS]' : ''}${command.lists ? ' [FORMAT_OPTIONS]' : ''}\n`;
-}
-
-/** The usage lines of every command, or of those under `prefix`; each group followed by `separator`. */
-function usageListing(prefix: string[], separator: string): string {
-  const groups = sorted(
-    new Set(
-      COMMANDS.filter((command) => prefix.every((word, index) => command.words[index] === word)).map(
-        (command) => command.words[prefix.length] ?? '',
-      ),
-    ),
-  );
-  return groups
-    .map(
-      (group) =>
-        COMMANDS.filter((command) => [...prefix, group].every((word, index) => command.words[index] === word))
-          .sort((a, b) => (a.words.join(' ') < b.words.join(' ') ? -1 : 1))
-          .map((command) => `       ${usageLine(command)}`)
-          .join('') + separator,
-    )
-    .join('');
-}
-
-/** print_usage_short on stderr, before exit(-1). */
-function abort(reason: string, prefix?: string[]): string {
-  return `ERROR: ${reason}\nUSAGE: pveum <COMMAND> [ARGS] [OPTIONS]\n\n${prefix ? usageListing(prefix, '') : usageListing([], '\n')}`;
-}
-
-type Resolution = { command: Command; args: string[] } | { abort: string };
-
-/** resolve_cmd: words, each exact or a unique prefix, down to a command; aliases replaced once. */
-function resolve(argv: string[]): Resolution {
-  const words: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const word = argv[index] as string;
-    const alias = index === 0 ? ALIASES[word] : undefined;
-    if (alias) return resolve([...alias, ...argv.slice(1)]);
-    const choices = new Set(
-      COMMANDS.filter((command) => words.every((known, at) => command.words[at] === known)).map(
-        (command) => command.words[index] ?? '',
-      ),
-    );
-    const expanded = choices.has(word) ? [word] : [...choices].filter((choice) => choice.startsWith(word));
-    const chosen = expanded.length === 1 ? (expanded[0] as string) : word;
-    words.push(chosen);
-    if (!choices.has(chosen)) return { abort: abort(`unknown command 'pveum ${words.join(' ')}'`) };
-    const command = COMMANDS.find((candidate) => candidate.words.join(' ') === words.join(' '));
-    if (command) return { command, args: argv.slice(index + 1) };
-  }
-  if (words.length === 0) return { abort: abort('no command specified') };
-  return { abort: abort(`incomplete command 'pveum ${words.join(' ')}'`, words) };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-  /** Output lines are cut to this width (stdout is a terminal). */
-  terminalColumns?: number;
-  /** The locale's character set is UTF-8: tables get line-drawing frames. */
-  utf8: boolean;
-}
+const PVEUM: Tool<Context> = { name: 'pveum', commands: COMMANDS, aliases: ALIASES };
 
 /** Runs one pveum command line against the configuration in `configDir`; returns its exit code. */
 export async function run(argv: string[], configDir: string, io: Io): Promise<number> {
-  const resolution = resolve(argv);
-  if ('abort' in resolution) {
-    io.err(resolution.abort);
-    return ERROR_EXIT;
-  }
-  const { command, args } = resolution;
-  try {
-    const params = getOptions(command, args, io);
-    validate(command, params);
-    const listing = await command.run(params, { configDir, io });
-    if (listing && !params['quiet']) io.out(render(listing, params as OutputOptions, io));
-    return 0;
-  } catch (error) {
-    if (error instanceof ParamError) io.err(error.stringify() + usageLine(command));
-    else if (error instanceof Die) io.err(error.message);
-    else throw error;
-    return ERROR_EXIT;
-  }
+  return runCommandLine(PVEUM, argv, io, { configDir, io });
 }
 
-function isMainModule(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
-if (isMainModule()) {
-  const locale = process.env['LC_ALL'] || process.env['LC_CTYPE'] || process.env['LANG'] || '';
-  process.exitCode = await run(process.argv.slice(2), PVE_CONFIG_DIR, {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-    terminalColumns: process.stdout.isTTY ? process.stdout.columns : undefined,
-    utf8: /utf-?8/i.test(locale),
-  });
+if (isMainModule(import.meta.url)) {
+  process.exitCode = await run(process.argv.slice(2), PVE_CONFIG_DIR, processIo());
 }

@@ -1,0 +1,484 @@
+// Guests on one node of the lab's Proxmox VE cluster, for the qm, qmrestore, pct and pvesh stand-ins:
+// their run state, their locks, their status as the API reports it, starting, stopping,
+// destroying and restoring them, and the status the node broadcasts. Self-contained (node:
+// builtins only, plus flock(1) from util-linux for the real flock(2) locks).
+//
+// Run state is the node's own, as on a real node: a running VM is a process whose pid is in
+// /var/run/qemu-server/<vmid>.pid (qemu-server's own path), its argv[0] /usr/bin/kvm and its
+// arguments carrying "-id <vmid>" and "-pidfile"; a running container is a process
+// "/usr/bin/lxc-start -F -n <vmid>" whose pid the stand-in keeps in /var/run/lxc/<vmid>.pid (the
+// real one asks lxc's command socket). Both are a shell sleeping until stopped; the lab kills
+// them when it goes down, as a node's reboot would.
+//
+// Sources (github.com/proxmox):
+// - pve-guest-common: src/PVE/AbstractConfig.pm (load_config's "Configuration file ... does not
+//   exist", create_and_lock_config, lock_config_full with its 10 s default and 5 s for create,
+//   check_lock "VM is locked (...)", destroy_config).
+// - pve-common: src/PVE/Tools.pm lock_file_full (flock, "trying to acquire lock...", " OK",
+//   "can't lock file '<path>' - got timeout"), src/PVE/RESTEnvironment.pm fork_worker (a CLI task
+//   prints its output and stderr on stdout, then "TASK ERROR: <message>" becomes the message on
+//   stderr, newlines as spaces, and exit 255), src/PVE/ProcFSTools.pm (uptime from /proc).
+// - pve-cluster: src/PVE/Cluster.pm check_vmid_unused ("VM 100 already exists on node 'pve1'").
+// - qemu-server: src/PVE/QemuConfig.pm (lock file /var/lock/qemu-server/lock-<vmid>.conf),
+//   src/PVE/QemuServer/Helpers.pm (pid file, vm_running_locally), src/PVE/QemuServer.pm (vmstatus
+//   and its fields, vm_start "VM 100 already running", "you can't start a vm if it's a template",
+//   destroy_vm, restore_update_config_line), src/PVE/API2/Qemu.pm (vm_status adds ha and agent;
+//   destroy_vm "VM 100 is running - destroy failed"; create_vm's restore path and its messages).
+// - pve-container: src/PVE/LXC/Config.pm (lock file /run/lock/lxc/pve-config-<vmid>.lock),
+//   src/PVE/LXC.pm (vmstatus), src/PVE/API2/LXC.pm and LXC/Status.pm (the messages).
+// - pve-manager: PVE/Service/pvestatd.pm (the status lines a node broadcasts).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus, freemem, loadavg, totalmem, uptime as osUptime } from 'node:os';
+import { mkdir, readFile, rm, statfs, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cfsLock, Die, type Io, type Json, messageOf, replaceFile } from './pve-cli.js';
+import {
+  bootDiskSize,
+  type GuestConfig,
+  type GuestType,
+  guestName,
+  memoryMiB,
+  parsePropertyString,
+  parseSize,
+  readGuestConfig,
+  readStorageConfig,
+  readVmList,
+  rrdLine,
+  storageEnabledOn,
+  type VmListEntry,
+  writeNodeRrd,
+} from './pve-cluster.js';
+import { freeImage } from './pve-storage.js';
+import { parseUserConfig, writeUserConfig } from './pveum.js';
+
+/** Where one node's stand-ins run: its /etc/pve, its name, and the root of its own files. */
+export interface NodeContext {
+  configDir: string;
+  node: string;
+  io: Io;
+  /** '/' on a lab host; a scratch directory in unit tests. */
+  root: string;
+}
+
+export const GUEST_WORD: Record<GuestType, string> = { qemu: 'VM', lxc: 'CT' };
+
+// ---------------------------------------------------------------------------------------------
+// Locks: flock(2) on a node-local file, held by a flock(1) child until released.
+
+export function configLockPath(type: GuestType, vmid: number): string {
+  return type === 'qemu' ? `/var/lock/qemu-server/lock-${vmid}.conf` : `/run/lock/lxc/pve-config-${vmid}.lock`;
+}
+
+interface HeldLock {
+  release(): Promise<void>;
+}
+
+/** flock(1) holding an exclusive lock on `path`; undefined when not had (at once, or within `waitS`). */
+function flockHolder(path: string, waitS?: number): Promise<HeldLock | undefined> {
+  return new Promise((resolve, reject) => {
+    const wait = waitS === undefined ? ['-n'] : ['-w', String(waitS)];
+    const child = spawn('flock', ['-x', ...wait, path, '-c', 'echo locked; read line'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    let settled = false;
+    const exited = new Promise<void>((done) => child.once('close', () => done()));
+    child.on('error', reject);
+    child.stdout.once('data', () => {
+      settled = true;
+      resolve({
+        release: async () => {
+          child.stdin.end();
+          await exited;
+        },
+      });
+    });
+    void exited.then(() => {
+      if (!settled) resolve(undefined);
+    });
+  });
+}
+
+/** lock_file_full: `work` under the flock of `path`, waited for at most `timeoutS`. */
+export async function withFileLock<T>(path: string, timeoutS: number, io: Io, work: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(path), { recursive: true });
+  let held = await flockHolder(path);
+  if (!held) {
+    io.err('trying to acquire lock...\n');
+    held = await flockHolder(path, timeoutS);
+    if (!held) throw new Die(`can't lock file '${path}' - got timeout\n`);
+    io.err(' OK\n');
+  }
+  try {
+    return await work();
+  } finally {
+    await held.release();
+  }
+}
+
+export function lockGuestConfig<T>(
+  ctx: NodeContext,
+  type: GuestType,
+  vmid: number,
+  timeoutS: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  return withFileLock(join(ctx.root, configLockPath(type, vmid)), timeoutS, ctx.io, work);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks (RESTEnvironment fork_worker, in the CLI's foreground mode).
+
+/** Runs a worker: its stderr goes to stdout; its failure becomes one stderr line and exit 255. */
+export async function runTask<T>(io: Io, work: (taskIo: Io) => Promise<T>): Promise<T> {
+  const taskIo: Io = { ...io, err: (text) => io.out(text) };
+  try {
+    return await work(taskIo);
+  } catch (error) {
+    if (!(error instanceof Die)) throw error;
+    const message = messageOf(error).replace(/\n$/, '').replace(/\n/g, ' ');
+    throw new Die(`${message}\n`);
+  }
+}
+
+/** A UPID as PVE::Tools::upid_encode writes it. */
+export function upid(node: string, type: string, id: string, user = 'root@pam'): string {
+  const hex = (value: number, width = 8): string => value.toString(16).toUpperCase().padStart(width, '0');
+  const start = Math.floor(Date.now() / 1000);
+  return `UPID:${node}:${hex(process.pid)}:${hex(Math.floor(performance.now()))}:${hex(start)}:${type}:${id}:${user}:`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run state.
+
+function pidFile(ctx: NodeContext, type: GuestType, vmid: number): string {
+  return join(ctx.root, type === 'qemu' ? `/var/run/qemu-server/${vmid}.pid` : `/var/run/lxc/${vmid}.pid`);
+}
+
+async function cmdline(pid: number): Promise<string[] | undefined> {
+  const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  return raw === undefined || raw === '' ? undefined : raw.replace(/\0$/, '').split('\0');
+}
+
+/** vm_running_locally / check_running: the guest's pid when its process lives. */
+export async function runningPid(ctx: NodeContext, type: GuestType, vmid: number): Promise<number | undefined> {
+  const text = await readFile(pidFile(ctx, type, vmid), 'utf8').catch(() => '');
+  const pid = /^(\d+)\s*$/.exec(text)?.[1];
+  if (pid === undefined) return undefined;
+  const argv = await cmdline(Number(pid));
+  if (!argv) return undefined;
+  const ours =
+    type === 'qemu'
+      ? (argv[0] ?? '').endsWith('kvm') && argv.includes('-id') && argv[argv.indexOf('-id') + 1] === String(vmid)
+      : (argv[0] ?? '').endsWith('lxc-start') && argv[argv.indexOf('-n') + 1] === String(vmid);
+  return ours ? Number(pid) : undefined;
+}
+
+/** The guest's process: a shell sleeping until stopped, named as kvm or lxc-start is. */
+export async function startProcess(ctx: NodeContext, type: GuestType, vmid: number, name: string): Promise<number> {
+  const file = pidFile(ctx, type, vmid);
+  await mkdir(dirname(file), { recursive: true });
+  const script = 'while :; do sleep 3600; done';
+  const args =
+    type === 'qemu'
+      ? ['-id', String(vmid), '-name', `${name},debug-threads=on`, '-no-shutdown', '-pidfile', file, '-daemonize']
+      : ['-F', '-n', String(vmid)];
+  const child = spawn('/bin/sh', ['-c', script, ...args], {
+    argv0: type === 'qemu' ? '/usr/bin/kvm' : '/usr/bin/lxc-start',
+    detached: true,
+    stdio: 'ignore',
+  });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined)
+    throw new Die(`start failed: could not start the ${type === 'qemu' ? 'kvm' : 'lxc'} process\n`);
+  await writeFile(file, `${pid}\n`);
+  return pid;
+}
+
+/** Stops the guest's process (its process group), waiting for it to go; removes the pid file. */
+export async function stopProcess(ctx: NodeContext, type: GuestType, vmid: number): Promise<void> {
+  const pid = await runningPid(ctx, type, vmid);
+  if (pid !== undefined) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      process.kill(pid, 'SIGTERM');
+    }
+    for (let waited = 0; waited < 5000 && (await cmdline(pid)); waited += 20) await sleep(20);
+    if (await cmdline(pid)) process.kill(-pid, 'SIGKILL');
+  }
+  await unlink(pidFile(ctx, type, vmid)).catch(() => {});
+}
+
+/** Seconds since the process started (ProcFSTools read_proc_pid_stat and read_proc_uptime). */
+async function processUptime(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const startTicks = Number(fields[19] ?? 0);
+  const [uptime = '0'] = (await readFile('/proc/uptime', 'utf8').catch(() => '0')).split(' ');
+  return Math.max(0, Math.floor(Number(uptime) - startTicks / 100));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status (QemuServer vmstatus, LXC vmstatus).
+
+export type GuestStatus = { [key: string]: Json };
+
+/** The guest's entry of vmstatus on its own node; `full` adds what the status/current API adds. */
+export async function guestStatus(
+  ctx: NodeContext,
+  entry: VmListEntry,
+  config: GuestConfig,
+  full = false,
+): Promise<GuestStatus> {
+  const { vmid, type } = entry;
+  const pid = await runningPid(ctx, type, vmid);
+  const hostCpus = cpus().length || 1;
+  const status: GuestStatus = { vmid, status: pid ? 'running' : 'stopped' };
+  if (pid) status['pid'] = pid;
+  const values = config.values;
+  if (type === 'qemu') {
+    const size = bootDiskSize(config);
+    status['disk'] = 0;
+    status['maxdisk'] = size ?? 0;
+    const sockets = Number(values.get('sockets') ?? 1);
+    const cores = Number(values.get('cores') ?? 1);
+    status['cpus'] = values.get('vcpus') ? Number(values.get('vcpus')) : Math.min(sockets * cores, hostCpus);
+    status['name'] = values.get('name') ?? `VM ${vmid}`;
+  } else {
+    const rootfs = values.get('rootfs');
+    status['disk'] = 0;
+    status['maxdisk'] =
+      parseSize(rootfs ? parsePropertyString(rootfs, 'volume').get('size') : undefined) ?? 4 * 1024 ** 3;
+    status['cpus'] = Number(values.get('cores') ?? values.get('cpulimit') ?? hostCpus);
+    status['name'] = (values.get('hostname') ?? `CT${vmid}`).replace(/\s/g, '');
+    status['swap'] = 0;
+    status['maxswap'] = Number(values.get('swap') ?? 0) * 1024 * 1024;
+    status['type'] = 'lxc';
+  }
+  status['maxmem'] = memoryMiB(config) * 1024 * 1024;
+  Object.assign(status, { uptime: pid ? await processUptime(pid) : 0, cpu: 0, mem: 0, netin: 0, netout: 0 });
+  Object.assign(status, { diskread: 0, diskwrite: 0 });
+  if (values.get('template') === '1') status['template'] = 1;
+  if (values.get('lock')) status['lock'] = values.get('lock') as string;
+  if (values.has('tags')) status['tags'] = values.get('tags') as string;
+  if (full && type === 'qemu') {
+    status['qmpstatus'] = status['status'] as string;
+    status['ha'] = { managed: 0 };
+    if (/^(1|enabled=1)/.test(values.get('agent') ?? '')) status['agent'] = 1;
+    if (pid) {
+      status['running-machine'] = 'pc-i440fx-8.1+pve0';
+      status['running-qemu'] = '8.1.5';
+    }
+  } else if (full) {
+    status['ha'] = { managed: 0 };
+  }
+  return status;
+}
+
+/** The guest's configuration on `node`, or load_config's error. */
+export async function loadConfig(ctx: NodeContext, type: GuestType, vmid: number): Promise<GuestConfig> {
+  const config = await readGuestConfig(ctx.configDir, { vmid, type, node: ctx.node });
+  if (!config)
+    throw new Die(
+      `Configuration file 'nodes/${ctx.node}/${type === 'qemu' ? 'qemu-server' : 'lxc'}/${vmid}.conf' does not exist\n`,
+    );
+  return config;
+}
+
+/** Cluster.pm check_vmid_unused. */
+export async function checkVmidUnused(configDir: string, vmid: number): Promise<void> {
+  const entry = (await readVmList(configDir)).get(vmid);
+  if (entry) throw new Die(`${GUEST_WORD[entry.type]} ${vmid} already exists on node '${entry.node}'\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the node broadcasts (pvestatd): its own status, its guests' and its storages'.
+
+/** Writes this node's status lines from its real state; returns its guests' statuses. */
+export async function refreshNodeStatus(ctx: NodeContext): Promise<Map<number, GuestStatus>> {
+  const now = Math.floor(Date.now() / 1000);
+  const lines: string[] = [];
+  const total = totalmem();
+  const rootfs = await statfs(join(ctx.root, '/')).catch(() => undefined);
+  const disk = rootfs ? [rootfs.blocks * rootfs.bsize, (rootfs.blocks - rootfs.bfree) * rootfs.bsize] : [0, 0];
+  lines.push(
+    rrdLine(`pve2-node/${ctx.node}`, [
+      Math.floor(osUptime()),
+      '',
+      now,
+      (loadavg()[0] ?? 0).toFixed(2),
+      cpus().length,
+      0.01,
+      0,
+      total,
+      total - freemem(),
+      0,
+      0,
+      disk[0],
+      disk[1],
+      0,
+      0,
+    ]),
+  );
+  const statuses = new Map<number, GuestStatus>();
+  for (const entry of (await readVmList(ctx.configDir)).values()) {
+    if (entry.node !== ctx.node) continue;
+    const config = await readGuestConfig(ctx.configDir, entry);
+    if (!config) continue;
+    const status = await guestStatus(ctx, entry, config);
+    statuses.set(entry.vmid, status);
+    const running = status['status'] === 'running';
+    const value = (key: string): string | number | undefined =>
+      running ? (status[key] as string | number | undefined) : undefined;
+    lines.push(
+      rrdLine(`pve2.3-vm/${entry.vmid}`, [
+        running ? (status['uptime'] as number) : 0,
+        status['name'] as string,
+        status['status'] as string,
+        (status['template'] as number | undefined) ?? 0,
+        now,
+        status['cpus'] as number,
+        value('cpu'),
+        status['maxmem'] as number,
+        value('mem'),
+        status['maxdisk'] as number,
+        status['disk'] as number,
+        value('netin'),
+        value('netout'),
+        value('diskread'),
+        value('diskwrite'),
+      ]),
+    );
+  }
+  for (const storage of await readStorageConfig(ctx.configDir)) {
+    if (!storageEnabledOn(storage, ctx.node) || !storage.path) continue;
+    const info = await statfs(join(ctx.root, storage.path)).catch(() => undefined);
+    if (!info) continue;
+    const size = info.blocks * info.bsize;
+    lines.push(rrdLine(`pve2-storage/${ctx.node}/${storage.id}`, [now, size, size - info.bfree * info.bsize]));
+  }
+  await writeNodeRrd(ctx.configDir, ctx.node, lines);
+  return statuses;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations shared by qm, pct and pvesh.
+
+/** vm_start / lxc start: the guest's process started under its config lock, in a task. */
+export async function startGuest(ctx: NodeContext, type: GuestType, vmid: number): Promise<void> {
+  if (type === 'lxc' && (await runningPid(ctx, type, vmid))) throw new Die(`CT ${vmid} already running\n`);
+  await runTask(ctx.io, (io) =>
+    lockGuestConfig({ ...ctx, io }, type, vmid, 10, async () => {
+      const config = await loadConfig(ctx, type, vmid);
+      const word = type === 'qemu' ? 'vm' : 'CT';
+      if (config.values.get('template') === '1') throw new Die(`you can't start a ${word} if it's a template\n`);
+      const lock = config.values.get('lock');
+      if (lock) throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
+      if (await runningPid(ctx, type, vmid)) throw new Die(`${GUEST_WORD[type]} ${vmid} already running\n`);
+      await startProcess(ctx, type, vmid, guestName(type, config) ?? `${GUEST_WORD[type]}${vmid}`);
+    }),
+  );
+}
+
+/** vm_stop (qm: silent when already stopped) / lxc's stop ("CT 104 not running"), a hard stop. */
+export async function stopGuest(ctx: NodeContext, type: GuestType, vmid: number): Promise<void> {
+  const stop = async (): Promise<void> => {
+    if (!(await runningPid(ctx, type, vmid))) return;
+    await lockGuestConfig(ctx, type, vmid, 10, async () => {
+      const config = await loadConfig(ctx, type, vmid);
+      const lock = config.values.get('lock');
+      if (lock) throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
+      await stopProcess(ctx, type, vmid);
+    });
+  };
+  if (type === 'lxc') {
+    if (!(await runningPid(ctx, type, vmid))) throw new Die(`CT ${vmid} not running\n`);
+    return runTask(ctx.io, (io) => ((ctx = { ...ctx, io }), stop()));
+  }
+  return runTask(ctx.io, async (io) => {
+    ctx = { ...ctx, io };
+    if (!(await readGuestConfig(ctx.configDir, { vmid, type, node: ctx.node }))) {
+      throw new Die(`unable to find configuration file for VM ${vmid} on node '${ctx.node}'\n`);
+    }
+    await stop();
+  });
+}
+
+/** The volumes of a guest's configuration that belong to it ("<storage>:<vmid>/..."). */
+export function ownedVolumes(type: GuestType, vmid: number, config: GuestConfig): string[] {
+  const keys = [...config.values.keys()].filter((key) =>
+    type === 'qemu'
+      ? /^(ide|sata|scsi|virtio|efidisk|tpmstate|unused)\d+$/.test(key)
+      : /^(rootfs|mp\d+|unused\d+)$/.test(key),
+  );
+  const volids = keys.map((key) => parsePropertyString(config.values.get(key) as string, 'file').get('file') ?? '');
+  const mountpoints = keys.map((key) => parsePropertyString(config.values.get(key) as string, 'volume').get('volume'));
+  return [...volids, ...mountpoints]
+    .filter((volid): volid is string => volid !== undefined && new RegExp(`^[^:]+:${vmid}/`).test(volid))
+    .filter((volid, index, all) => all.indexOf(volid) === index);
+}
+
+/** Frees the volumes on file storages; the others (lvm, zfs...) are only in the configuration. */
+async function freeVolumes(ctx: NodeContext, volids: string[]): Promise<void> {
+  const storages = await readStorageConfig(ctx.configDir);
+  for (const volid of volids) {
+    const [id = '', volname = ''] = volid.split(/:(.*)/s);
+    const storage = storages.find((candidate) => candidate.id === id);
+    if (storage?.path) await freeImage({ ...storage, path: join(ctx.root, storage.path) }, volname);
+  }
+}
+
+/** AccessControl remove_vm_access: the guest out of its pool and its ACLs, under user.cfg's lock. */
+async function removeVmAccess(ctx: NodeContext, vmid: number): Promise<void> {
+  const path = join(ctx.configDir, 'user.cfg');
+  await cfsLock(ctx.configDir, 'file-user_cfg', ctx.io, 'delete VM access failed', async () => {
+    const raw = await readFile(path, 'utf8').catch(() => undefined);
+    if (raw === undefined) return;
+    const config = parseUserConfig(raw);
+    let changed = false;
+    for (const pool of config.pools.values()) changed = pool.vms.delete(vmid) || changed;
+    const vms = config.acl.children.get('vms');
+    if (vms?.children.delete(String(vmid))) changed = true;
+    if (changed) await replaceFile(path, writeUserConfig(config), 0o640);
+  });
+}
+
+/** destroy_vm and destroy_config: disks freed, access removed, then the configuration. */
+export async function destroyGuest(ctx: NodeContext, type: GuestType, vmid: number): Promise<void> {
+  const early = async (): Promise<GuestConfig> => {
+    const config = await loadConfig(ctx, type, vmid);
+    if (config.values.get('protection') === '1') {
+      throw new Die(`can't remove ${GUEST_WORD[type]} ${vmid} - protection mode enabled\n`);
+    }
+    if (await runningPid(ctx, type, vmid)) {
+      throw new Die(
+        type === 'qemu'
+          ? `VM ${vmid} is running - destroy failed\n`
+          : `unable to destroy CT ${vmid} - container is running\n`,
+      );
+    }
+    return config;
+  };
+  await early();
+  await runTask(ctx.io, async (taskIo) => {
+    const taskCtx = { ...ctx, io: taskIo };
+    await lockGuestConfig(taskCtx, type, vmid, 10, async () => {
+      const config = await early();
+      const lock = config.values.get('lock');
+      if (lock && lock !== 'destroyed') throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
+      await freeVolumes(taskCtx, ownedVolumes(type, vmid, config));
+      await removeVmAccess(taskCtx, vmid);
+      await rm(join(ctx.configDir, 'firewall', `${vmid}.fw`), { force: true });
+      await unlink(join(ctx.configDir, 'nodes', ctx.node, type === 'qemu' ? 'qemu-server' : 'lxc', `${vmid}.conf`));
+    });
+  });
+}
+
+/** PVE::Tools::random_ether_addr with the default "BC:24:11" prefix of datacenter.cfg. */
+export function randomMac(): string {
+  const bytes = randomBytes(3);
+  return ['BC', '24', '11', ...[...bytes].map((byte) => byte.toString(16).toUpperCase().padStart(2, '0'))].join(':');
+}
