@@ -122,6 +122,7 @@ describe('Proxmox VE and PBS stand-ins', { skip }, () => {
   });
 
   it('lists the archives of a dump directory as storage content, with notes and protection', async () => {
+    // 21:00:02 in the names: pve2 runs in Europe/Paris, summer time (UTC+2).
     const time = Date.parse('2024-06-05T19:00:02Z') / 1000;
     const [web, , , , dns] = LAB_GUESTS;
     await writeVzdumpArchive(lab, 'pve2', '/var/lib/vz/dump', { guest: web!, time, compression: 'zst', notes: 'web' });
@@ -139,19 +140,19 @@ describe('Proxmox VE and PBS stand-ins', { skip }, () => {
     assert.deepEqual(
       content.map((volume) => [volume['volid'], volume['vmid'], volume['ctime'], volume['subtype'], volume['format']]),
       [
-        ['local:backup/vzdump-lxc-104-2024_06_05-19_00_02.tar.lzo', 104, time, 'lxc', 'tar.lzo'],
-        ['local:backup/vzdump-qemu-100-2024_06_05-19_00_02.vma.zst', 100, time, 'qemu', 'vma.zst'],
-        ['local:backup/vzdump-qemu-100-2024_06_06-19_00_02.vma.gz', 100, time + 86400, 'qemu', 'vma.gz'],
+        ['local:backup/vzdump-lxc-104-2024_06_05-21_00_02.tar.lzo', 104, time, 'lxc', 'tar.lzo'],
+        ['local:backup/vzdump-qemu-100-2024_06_05-21_00_02.vma.zst', 100, time, 'qemu', 'vma.zst'],
+        ['local:backup/vzdump-qemu-100-2024_06_06-21_00_02.vma.gz', 100, time + 86400, 'qemu', 'vma.gz'],
       ],
     );
     assert.equal(content[0]?.['protected'], 1);
     assert.equal(content[1]?.['notes'], 'web');
-    const test = await lab.run('pve2', ['zstd', '-t', '/var/lib/vz/dump/vzdump-qemu-100-2024_06_05-19_00_02.vma.zst']);
+    const test = await lab.run('pve2', ['zstd', '-t', '/var/lib/vz/dump/vzdump-qemu-100-2024_06_05-21_00_02.vma.zst']);
     assert.equal(test.exitCode, 0, test.stderr);
   });
 
   it('restores a VM into a free VMID, starts, reports and destroys it; refuses a used VMID', async () => {
-    const archive = 'local:backup/vzdump-qemu-100-2024_06_05-19_00_02.vma.zst';
+    const archive = 'local:backup/vzdump-qemu-100-2024_06_05-21_00_02.vma.zst';
     const used = await lab.run('pve2', ['qmrestore', archive, '101']);
     assert.deepEqual(
       [used.exitCode, used.stdout, used.stderr],
@@ -186,7 +187,7 @@ describe('Proxmox VE and PBS stand-ins', { skip }, () => {
   });
 
   it('restores a container from its archive', async () => {
-    const archive = 'local:backup/vzdump-lxc-104-2024_06_05-19_00_02.tar.lzo';
+    const archive = 'local:backup/vzdump-lxc-104-2024_06_05-21_00_02.tar.lzo';
     const restore = await lab.run('pve2', ['pct', 'restore', '901', archive, '--unique', '1']);
     assert.equal(restore.exitCode, 0, restore.stderr);
     assert.match(
@@ -197,6 +198,7 @@ describe('Proxmox VE and PBS stand-ins', { skip }, () => {
   });
 
   it('lists PBS snapshots with and without verification, and refuses a wrong password', async () => {
+    // 21:00:02 in the names: pve2 runs in Europe/Paris, summer time (UTC+2).
     const time = Date.parse('2024-06-05T19:00:02Z') / 1000;
     await pbsAddSnapshot(lab, { type: 'vm', id: '100', time, notes: 'web', verify: 'ok' });
     await pbsAddSnapshot(lab, { type: 'vm', id: '100', time: time + 86400 });
