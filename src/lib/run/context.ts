@@ -24,6 +24,8 @@ export interface GlobalOptions {
   color: boolean;
   acceptNew: boolean;
   logFile?: string;
+  /** `--format nagios` (a command's own option): the monitoring plugin's output and exit codes. */
+  format?: 'nagios';
 }
 
 /** What a command hands back: the report model (see report.ts), rendered by the lifecycle. */

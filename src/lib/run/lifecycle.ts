@@ -38,6 +38,8 @@ function globalOptions(cmd: Command): GlobalOptions {
     color: raw.color !== false,
     acceptNew: Boolean(raw.acceptNew),
     logFile: raw.logFile,
+    // A command's own --format (backup verify): read here, where the renderer is chosen.
+    ...(raw.format === 'nagios' ? { format: 'nagios' as const } : {}),
   };
 }
 
@@ -69,11 +71,13 @@ export async function inventoryFor(options: GlobalOptions): Promise<Inventory> {
 
 /** Prints a command's report on stdout: one JSON document with --json, else its text. */
 export function report(options: GlobalOptions, mode: OutputMode, command: string, result: CommandResult): void {
-  const text = rendererFor(options, outputWidth()).render({ ...result, command });
+  const renderer = rendererFor(options, outputWidth());
+  const text = renderer.render({ ...result, command });
   if (text !== undefined) process.stdout.write(`${text}\n`);
   if (result.error) mode.log?.line(`${messages.errorLabel} ${formatError(result.error)}`);
-  endLog(mode, result.exitCode);
-  process.exitCode = result.exitCode;
+  const exitCode = renderer.exitCode?.({ ...result, command }) ?? result.exitCode;
+  endLog(mode, exitCode);
+  process.exitCode = exitCode;
 }
 
 /** The log file's last line; and if it stopped taking lines mid-run, the run says so. */

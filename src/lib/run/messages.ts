@@ -192,6 +192,7 @@ export const messages = catalogue({
   }),
 
   // Reports (report.ts).
+  noReport: { en: 'the run ended without a report', fr: "l'exécution s'est terminée sans rapport" },
   failedCell: { en: 'FAILED (see below)', fr: 'ÉCHEC (voir plus bas)' },
 
   // Local files (files.ts): the end of a sentence that starts with the file's name.

@@ -1,7 +1,7 @@
 // One report model per run, rendered for whoever reads it. A command hands back its result
 // (hosts, its own fields, how a person reads it); a renderer turns it into text for a terminal
-// or one JSON document. Nagios and Prometheus output come with `backup verify`, each as one more
-// Renderer chosen in rendererFor().
+// or one JSON document, or the one line of a monitoring plugin (`--format nagios`). The node_exporter
+// textfile (`--prom-file`) is a file the command writes, not what it prints.
 import type { Command } from 'commander';
 import { ChatonError, type ExitCode } from './errors.js';
 import { messages } from './messages.js';
@@ -58,6 +58,22 @@ export interface CommandResult {
   error?: unknown;
   /** Printed on stdout after the progress, unless --json. */
   view?: Block[];
+  /**
+   * Worth printing under --quiet even with exit 0: warnings cron should mail (a backup that
+   * needs a look, while the run itself succeeded).
+   */
+  alert?: boolean;
+  /** What a monitoring plugin prints (`--format nagios`), and the exit code the Monitoring Plugins use. */
+  plugin?: PluginOutput;
+}
+
+/**
+ * A monitoring plugin's output: its status line (and details), and its exit code: 0 OK, 1 WARNING,
+ * 2 CRITICAL, 3 UNKNOWN.
+ */
+export interface PluginOutput {
+  text: string;
+  exitCode: 0 | 1 | 2 | 3;
 }
 
 /** A result and the command that made it ("noun verb", as typed). */
@@ -75,6 +91,8 @@ export function commandName(cmd: Command): string {
 export interface Renderer {
   /** What goes on stdout, if anything. */
   render(report: Report): string | undefined;
+  /** The exit code, when this renderer's reader expects its own (a monitoring plugin's); else the report's. */
+  exitCode?(report: Report): number;
 }
 
 /** The one JSON document: the same envelope for every command, then the command's own fields. */
@@ -102,14 +120,39 @@ function textRenderer(width: number): Renderer {
   };
 }
 
+/** The Monitoring Plugins' UNKNOWN state, for a run that ended before its judgement. */
+const PLUGIN_UNKNOWN = 3;
+
 /**
- * With --quiet, a run that succeeded prints nothing at all (cron mails whatever a job prints); a
- * failed one prints its report, for the mail to say what failed and why.
+ * `--format nagios`: the command's plugin output and its exit code (0-3, as the Monitoring
+ * Plugins guidelines say); a run stopped before it (a usage error, the bastion down, a bug) is
+ * `<NOUN> UNKNOWN - <why>`, exit 3, on one line: never a crash the monitoring cannot read.
  */
-export function rendererFor(options: { json: boolean; quiet: boolean }, width: number): Renderer {
+export const pluginRenderer: Renderer = {
+  render: (report) => report.plugin?.text ?? unknownPluginLine(report.command, report.error),
+  exitCode: (report) => report.plugin?.exitCode ?? PLUGIN_UNKNOWN,
+};
+
+/** `BACKUP UNKNOWN - <message>`: the service is the command's noun. */
+export function unknownPluginLine(command: string, error: unknown): string {
+  const service = (command.split(' ')[0] || 'chaton').toUpperCase();
+  const why = error === undefined || error === null ? messages.noReport : errorReport(error).message;
+  // One line, and no `|`: what follows it would be read as performance data.
+  return `${service} UNKNOWN - ${why.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '/')}`;
+}
+
+/**
+ * With --quiet, a run that succeeded prints nothing at all (cron mails whatever a job prints),
+ * unless its report asks to be told (`alert`: warnings); a failed one prints its report, for the
+ * mail to say what failed and why.
+ */
+export function rendererFor(options: { json: boolean; quiet: boolean; format?: 'nagios' }, width: number): Renderer {
   if (options.json) return jsonRenderer;
+  if (options.format === 'nagios') return pluginRenderer;
   const text = textRenderer(width);
-  return options.quiet ? { render: (report) => (report.exitCode === 0 ? undefined : text.render(report)) } : text;
+  return options.quiet
+    ? { render: (report) => (report.exitCode === 0 && !report.alert ? undefined : text.render(report)) }
+    : text;
 }
 
 function renderBlock(block: Block, width: number): string {
