@@ -547,6 +547,19 @@ describe('a borg repository', () => {
     assert.match(kinds[0]!.detail!, /Failed to create\/acquire the lock .*lock.exclusive \(timeout\)/);
   });
 
+  it('a lock borg could not create (no write permission: no backup runs) is an error, not busy', () => {
+    // borg 1.2 as a login that may not write the repository (the lab's unreadable-target fault).
+    const message =
+      'Failed to create/acquire the lock /srv/backup/borg/lock.exclusive ' +
+      "([Errno 13] Permission denied: '/srv/backup/borg/lock.exclusive.m2mwlfo2.tmp').";
+    const json = JSON.stringify({ type: 'log_message', message, levelname: 'ERROR', msgid: 'LockFailed' });
+    assert.deepEqual(borgOutcome({ code: 2, stdout: '', stderr: `${json}\n` }, false), {
+      kind: 'error',
+      detail: message,
+    });
+    assert.equal(borgOutcome({ code: 2, stdout: '', stderr: `${message}\n` }, false).kind, 'error');
+  });
+
   it('tells the same errors apart by their words when borg ran without --log-json', () => {
     const plain = (code: number, stderr: string, check = false) => borgOutcome({ code, stdout: '', stderr }, check);
     assert.equal(

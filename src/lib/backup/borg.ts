@@ -66,8 +66,10 @@ function borgLogRecords(stderr: string): LogRecord[] {
 }
 
 const BY_MSGID: Record<string, Outcome['kind']> = {
+  // Another borg holds the lock (it waited --lock-wait for it). LockFailed is an OS error taking
+  // it (no write permission, a read-only file system): no backup is running, it is an error.
   LockTimeout: 'busy',
-  LockFailed: 'busy',
+  LockFailed: 'error',
   PassphraseWrong: 'wrong-password',
   PasscommandFailure: 'secret-unreadable',
   'Repository.DoesNotExist': 'no-repository',
@@ -76,7 +78,8 @@ const BY_MSGID: Record<string, Outcome['kind']> = {
 
 /** The same errors told by their words, for output without msgid (borg before 1.1, or without --log-json). */
 function byMessage(message: string): Outcome['kind'] | undefined {
-  if (/Failed to create\/acquire the lock/.test(message)) return 'busy';
+  if (/Failed to create\/acquire the lock .*\(timeout\)/.test(message)) return 'busy';
+  if (/Failed to create\/acquire the lock/.test(message)) return 'error';
   if (/passphrase supplied in .* is incorrect/.test(message)) return 'wrong-password';
   if (/^Repository .* does not exist\.$/.test(message)) return 'no-repository';
   if (/passcommand supplied in BORG_PASSCOMMAND failed/.test(message)) return 'secret-unreadable';
