@@ -4,6 +4,7 @@
 // after each fault. See README.md (Backup site) for what it holds.
 import { readFile } from 'node:fs/promises';
 import type { Lab } from './lab.js';
+import { PBS_DATASTORE_PATH, pbsAddSnapshot } from './proxmox.js';
 import { resticPasswordFrom, weakenResticKey } from './restic-key.js';
 
 export const BACKUP_HOST = 'backup';
@@ -16,6 +17,8 @@ export const SITE_PATHS = {
   resticPasswordFile: '/root/restic.pass',
   borg: '/srv/backup/borg',
   borgPassphraseFile: '/root/borg.pass',
+  /** The PBS datastore store1 (package B's stand-in reads it): the site adds its snapshots. */
+  pbs: PBS_DATASTORE_PATH,
   /** The guests' files that restic and borg back up (a few files each; canary.txt never changes). */
   guestData: '/srv/guests',
   /** Kept out of /srv/backup: the pristine site (for resets) and the empty restic repository. */
@@ -31,7 +34,7 @@ export const BORG_PASSCOMMAND = `cat ${SITE_PATHS.borgPassphraseFile}`;
 /** A login that is not root, for the unreadable-target fault (root reads any directory). */
 export const CHECK_USER = 'backupcheck';
 
-export type TargetKind = 'vzdump' | 'restic' | 'borg';
+export type TargetKind = 'vzdump' | 'pbs' | 'restic' | 'borg';
 export type Compression = 'zst' | 'gz' | 'lzo';
 
 export interface SiteGuest {
@@ -57,6 +60,7 @@ export const SITE_GUESTS: readonly SiteGuest[] = [
 /** Which guests each target holds on a healthy site. 105 `scratch` is in no backup job: nowhere. */
 export const TARGET_GUESTS: Readonly<Record<TargetKind, readonly string[]>> = {
   vzdump: ['web', 'mail', 'db', 'dev', 'dns'],
+  pbs: ['web', 'mail', 'db', 'dev', 'dns'],
   restic: ['web', 'mail', 'db', 'www-legacy'],
   borg: ['mail', 'db'],
 };
@@ -87,8 +91,13 @@ export interface BackupSite {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const MINUTE = 60_000;
-/** Within a backup round: vzdump first, then restic, then borg, guests one after the other. */
-const TARGET_OFFSET: Record<TargetKind, number> = { vzdump: 0, restic: 10 * MINUTE, borg: 20 * MINUTE };
+/** Within a backup round: vzdump first, then restic, then borg, then PBS, guests one after the other. */
+const TARGET_OFFSET: Record<TargetKind, number> = {
+  vzdump: 0,
+  restic: 10 * MINUTE,
+  borg: 20 * MINUTE,
+  pbs: 30 * MINUTE,
+};
 
 export function siteGuest(guest: string | number): SiteGuest {
   const found = SITE_GUESTS.find((g) => g.name === guest || g.vmid === guest);
@@ -171,8 +180,9 @@ restic_zone() {
 }
 `;
 
-/** Clears the site (not PBS's store) and writes the secrets and the guests' files. */
+/** Clears the site (PBS's store keeps its configuration and chunk store) and writes the secrets and the guests' files. */
 const PREPARE_SCRIPT = `
+rm -rf ${SITE_PATHS.pbs}/vm ${SITE_PATHS.pbs}/ct ${SITE_PATHS.pbs}/host
 rm -rf ${SITE_PATHS.dump} ${SITE_PATHS.restic} ${SITE_PATHS.borg} ${SITE_PATHS.guestData} \\
   /root/.cache/restic /root/.cache/borg /root/.config/borg
 mkdir -p ${SITE_PATHS.dump} ${SITE_PATHS.pristine}
@@ -275,6 +285,7 @@ for line in sys.stdin:
 /** What a reset puts back: the repositories, the secrets and borg's own view of its repository. */
 const SAVED = [
   SITE_PATHS.dump,
+  SITE_PATHS.pbs,
   SITE_PATHS.restic,
   SITE_PATHS.borg,
   SITE_PATHS.resticPasswordFile,
@@ -338,6 +349,21 @@ async function addDumpCopies(lab: Lab, copies: BackupCopy[]): Promise<void> {
   await onBackup(lab, DUMP_SCRIPT, [], lines.join(''));
 }
 
+/**
+ * One PBS snapshot each, written into store1 by the stand-in's own tool (pbsAddSnapshot): a vm or
+ * ct snapshot of the guest, verified by a verify job (state ok, its UPID dated now).
+ */
+async function addPbsCopies(lab: Lab, copies: BackupCopy[]): Promise<void> {
+  await Promise.all(
+    copies.map(({ guest, time }) => {
+      const { vmid, type, name } = siteGuest(guest);
+      if (vmid === undefined || !type) throw new Error(`${guest} is no Proxmox guest: no PBS snapshot`);
+      const snapshot = { type: type === 'lxc' ? 'ct' : 'vm', id: String(vmid), time: epoch(time) } as const;
+      return pbsAddSnapshot(lab, { ...snapshot, notes: name, verify: 'ok' });
+    }),
+  );
+}
+
 async function addBorgCopies(lab: Lab, copies: BackupCopy[], init: boolean): Promise<void> {
   const script = init ? BORG_SCRIPT : BORG_SCRIPT.replace(/^notice=.*\n/m, '');
   await onBackup(lab, script, [], copies.map(({ guest, time }) => `${guest} ${epoch(time)}\n`).join(''));
@@ -357,6 +383,7 @@ export async function backupSite(lab: Lab, options: BackupSiteOptions = {}): Pro
   const of = (target: TargetKind) => copies.filter((copy) => copy.target === target);
   await Promise.all([
     addDumpCopies(lab, of('vzdump')),
+    addPbsCopies(lab, of('pbs')),
     buildRestic(lab, of('restic')),
     addBorgCopies(lab, of('borg'), true),
   ]);
@@ -380,6 +407,7 @@ done`,
 /** One more copy on a target, made as the site's own (e.g. to place one just before a DST change). */
 export async function addCopy(lab: Lab, copy: BackupCopy): Promise<void> {
   if (copy.target === 'vzdump') await addDumpCopies(lab, [copy]);
+  else if (copy.target === 'pbs') await addPbsCopies(lab, [copy]);
   else if (copy.target === 'restic') await addResticCopies(lab, [copy]);
   else await addBorgCopies(lab, [copy], false);
 }
@@ -478,6 +506,17 @@ export async function removeCopies(
         `${path.replace(/\.(vma|tar)\..*$/, '')}.log`,
       ]);
       await onBackup(lab, 'rm -f -- "$@"', paths);
+    } else if (target === 'pbs') {
+      // The snapshot directories (vm/<id>/<RFC 3339 time>/) from `before` on, as a prune removes them.
+      await onBackup(
+        lab,
+        `for dir in "$1"/*/; do
+  [ -d "$dir" ] || continue
+  [ "$(date -d "$(basename "$dir")" +%s)" -ge "$2" ] && rm -rf -- "$dir"
+done
+true`,
+        [`${SITE_PATHS.pbs}/${guest.type === 'lxc' ? 'ct' : 'vm'}/${guest.vmid}`, Math.max(0, Math.ceil(after / 1000))],
+      );
     } else if (target === 'restic') {
       const ids = (await resticSnapshots(lab, guest.name))
         .filter((s) => new Date(s.time).getTime() >= after)
@@ -752,6 +791,8 @@ async function releaseLocks(lab: Lab): Promise<void> {
  */
 export async function makeTargetUnreadable(lab: Lab, target: TargetKind): Promise<{ path: string; user: string }> {
   const path = SITE_PATHS[target === 'vzdump' ? 'dump' : target];
+  // The stand-in reads PBS's store as root whatever the login: its mode says nothing there.
+  if (target === 'pbs') throw new Error('makeTargetUnreadable: the PBS stand-in reads its store as its server does');
   const publicKey = await readFile(`${lab.operatorKeyPath}.pub`, 'utf8');
   await onBackup(
     lab,

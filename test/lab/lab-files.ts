@@ -85,6 +85,34 @@ export function knownHosts(entries: { address: string; publicKey: string }[]): s
     .join('');
 }
 
+/**
+ * The lab's backup site as `backup verify` reads it (test/lab/backups.ts builds it on demand, with
+ * PBS snapshots of the same guests): daily copies, 7 kept over 6 days, on two targets each.
+ * `www-legacy`, a host outside Proxmox, is on restic alone; 105 `scratch` is in no backup job.
+ */
+const BACKUPS_YAML = [
+  'backups:',
+  '  policy: { max_age: 26h, min_copies: 7, min_span: 6d, targets: 2, verify_age: 8d }',
+  '  concurrency_per_host: 2',
+  '  overrides:',
+  '    - guests: [www-legacy]',
+  '      targets: 1',
+  '    - guests: [105]',
+  '      exclude: scratch VM, rebuilt from its template when needed',
+  '  targets:',
+  '    dump: { type: vzdump, host: backup, path: /srv/backup/dump }',
+  '    pbs: { type: pbs, host: backup, repository: root@pam@localhost:store1, password_file: /root/pbs.pass }',
+  '    offsite:',
+  '      type: restic',
+  '      host: backup',
+  '      repository: /srv/backup/restic',
+  '      password_file: /root/restic.pass',
+  '      guest_from: hostname',
+  '      check_subset: 20%',
+  '      extra_guests: [www-legacy]',
+  '    borg: { type: borg, host: backup, repository: /srv/backup/borg, passphrase_file: /root/borg.pass }',
+];
+
 export function inventoryYaml(plan: LabPlan): string {
   const hostLine = (host: PlannedHost) =>
     `  ${host.name}: { address: ${host.address}, roles: [${host.roles.join(', ')}] }`;
@@ -110,6 +138,7 @@ export function inventoryYaml(plan: LabPlan): string {
     'secrets:',
     '  restic-passphrase: password of the restic repositories on backup, in the pass store',
     '  pve-api-token: API token of the monitoring, on the Proxmox cluster',
+    ...(plan.hosts.some((host) => host.roles.includes('backup')) ? BACKUPS_YAML : []),
     '',
   ].join('\n');
 }

@@ -276,6 +276,12 @@ export async function preparePbsHost(host: PlannedHost): Promise<void> {
   });
   const labConfig = { fingerprint: newFingerprint(), passwords: { 'root@pam': PBS_PASSWORD_FILE } };
   await writeFile(join(etc, LAB_PBS_CONFIG.slice('/etc/'.length)), `${JSON.stringify(labConfig, null, 2)}\n`);
+  // root's client has confirmed the server's certificate once, as the real client asks and then
+  // remembers (~/.config/proxmox-backup/fingerprints): `backup verify` on the lab needs no
+  // fingerprint in the inventory.
+  const clientConfig = join(hostPaths(host.dir).root, '.config', 'proxmox-backup');
+  await mkdir(clientConfig, { recursive: true });
+  await writeFile(join(clientConfig, 'fingerprints'), `localhost ${labConfig.fingerprint}\n`);
   const store = join(srv, PBS_DATASTORE_PATH.slice('/srv/'.length));
   await mkdir(join(store, '.chunks'), { recursive: true });
   await writeFile(join(store, '.lock'), '');
