@@ -2,6 +2,7 @@
 // loaded here; each command loads what it needs when it runs, so `chaton --help` stays fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { register as registerBackupVerify } from './commands/backup-verify.js';
 import { register as registerCompletion } from './commands/completion.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExec } from './commands/exec.js';
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   registerExec(program);
   registerSysadminOnboard(program.command('onboard').description(messages.onboardCommand));
   registerSysadminOffboard(program.command('offboard').description(messages.offboardCommand));
+  registerBackupVerify(program.command('backup').description(messages.backupCommand));
   registerDoctor(program);
   registerCompletion(program);
   return program;
@@ -104,6 +106,8 @@ export async function main(argv: string[]): Promise<void> {
   // A run on hosts adds its own listener, which stops the remote commands (see lifecycle.ts).
   for (const stream of [process.stdout, process.stderr]) stream.on('error', quietOnClosedOutput);
   const program = buildProgram();
+  // A monitoring plugin speaks English whatever the locale, its errors too (see --format nagios).
+  if (invocation(program, argv.slice(2)).nagios) process.env.LC_ALL = 'C.UTF-8';
   try {
     const unknown = unknownCommand(program, argv.slice(2));
     if (unknown) throw unknown;
@@ -124,31 +128,44 @@ export async function main(argv: string[]): Promise<void> {
  * the envelope on stdout, with the error: a program reading it always gets one document.
  */
 async function reportFailure(program: Command, words: string[], error: unknown): Promise<void> {
-  const { command, json } = invocation(program, words);
-  if (!json) return;
-  const { commandName, jsonRenderer } = await import('./lib/run/report.js');
+  const { command, json, nagios } = invocation(program, words);
+  if (!json && !nagios) return;
+  const { commandName, jsonRenderer, pluginRenderer } = await import('./lib/run/report.js');
   const name = commandName(command);
   const help = messages.seeHelp(['chaton', name].filter(Boolean).join(' '));
   const stopped = error instanceof CommanderError ? new UsageError(commanderMessage(error.message), help) : error;
   const exitCode = exitCodeOf(error) as ExitCode;
-  const text = jsonRenderer.render({ command: name, exitCode, hosts: [], error: stopped });
+  const report = { command: name, exitCode, hosts: [], error: stopped };
+  if (nagios && !json) {
+    // The monitoring reads stdout and the plugin's exit code: UNKNOWN (3), whatever stopped the run.
+    process.stdout.write(`${pluginRenderer.render(report)}\n`);
+    process.exitCode = pluginRenderer.exitCode!(report);
+    return;
+  }
+  const text = jsonRenderer.render(report);
   process.stdout.write(`${text}\n`);
 }
 
 /**
  * The command line read without commander (it may have failed on it, or would mishandle it):
- * the subcommand the words name, whether they ask for --json, and a command word that names no
- * command, if one does. The value of an option that takes one is skipped (`-i FILE`). A
- * command without subcommands takes the rest as its arguments; so does `help` (commander's own).
+ * the subcommand the words name, whether they ask for --json or for `--format nagios`, and a
+ * command word that names no command, if one does. The value of an option that takes one is
+ * skipped (`-i FILE`). A command without subcommands takes the rest as its arguments; so does
+ * `help` (commander's own).
  */
-function invocation(program: Command, words: string[]): { command: Command; json: boolean; unknown?: string } {
+function invocation(
+  program: Command,
+  words: string[],
+): { command: Command; json: boolean; nagios: boolean; unknown?: string } {
   let command = program;
   let json = false;
+  let nagios = false;
   let unknown: string | undefined;
   for (let i = 0; i < words.length && words[i] !== '--'; i++) {
     const word = words[i]!;
     if (word.startsWith('-')) {
       json ||= word === '--json';
+      nagios ||= word === '--format=nagios' || (word === '--format' && words[i + 1] === 'nagios');
       const option = optionsOf(command).find((o) => o.long === word || o.short === word);
       if (option && takesValue(option)) i++;
     } else if (unknown === undefined && command.commands.length > 0 && word !== 'help') {
@@ -157,7 +174,7 @@ function invocation(program: Command, words: string[]): { command: Command; json
       else unknown = word;
     }
   }
-  return { command, json, ...(unknown !== undefined ? { unknown } : {}) };
+  return { command, json, nagios, ...(unknown !== undefined ? { unknown } : {}) };
 }
 
 function quietOnClosedOutput(error: NodeJS.ErrnoException): void {

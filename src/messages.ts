@@ -56,6 +56,10 @@ export const messages = catalogue({
   },
   inventoryCommand: { en: 'write, check and show the inventory', fr: "écrire, vérifier et afficher l'inventaire" },
   hostsCommand: { en: 'reach and check hosts', fr: 'joindre et vérifier les hôtes' },
+  backupCommand: {
+    en: "verify the backups of the cluster's guests",
+    fr: 'vérifier les sauvegardes des invités de la grappe',
+  },
   onboardCommand: { en: 'give access to a newcomer', fr: 'donner accès à une nouvelle personne' },
   offboardCommand: { en: 'take access back', fr: "retirer l'accès" },
   exitCodes: { en: 'Exit codes:', fr: 'Codes de sortie :' },

@@ -547,6 +547,90 @@ export const messages = catalogue({
   checkStatusFail: { en: 'FAIL', fr: 'ÉCHEC' },
   checkProblem: (status: string, detail: string) => ({ en: `${status}: ${detail}`, fr: `${status} : ${detail}` }),
 
+  // backup verify
+  backupVerifyDescription: {
+    en:
+      'prove that every guest could be restored today: fresh copies, kept, intact; read-only; ' +
+      'exit 0 ok or warnings, 1 critical, 4 unknown',
+    fr:
+      "prouver que chaque invité pourrait être restauré aujourd'hui : copies récentes, gardées, intactes ; " +
+      'lecture seule ; code de sortie 0 si tout va bien ou avertissements, 1 critique, 4 inconnu',
+  },
+  backupFormatOption: {
+    en: 'nagios: one Monitoring Plugins line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+    fr: 'nagios : une ligne de greffon de supervision, code 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+  },
+  backupPromFileOption: {
+    en: "also write node_exporter's textfile there (replaced whole; the metrics are in the README)",
+    fr: "écrire aussi le fichier texte de node_exporter à cet endroit (remplacé d'un bloc ; métriques dans le README)",
+  },
+  backupVerifyHelp: {
+    en:
+      "Reads the inventory's backups: section, lists the guests on the first pve host that answers, then\n" +
+      'reads every target on its host: vzdump archives (zstd/gzip/lzop -t on the newest of each guest),\n' +
+      "PBS snapshots and their verification, restic check (the inventory's data subset), borg check.\n" +
+      'At most concurrency_per_host checks run at once on one host. Nothing is changed on any\n' +
+      'repository: a repository locked by a running backup is retried, then reported, never unlocked.\n' +
+      'With -q, nothing is printed when every guest is OK; warnings and worse are (cron mails them).',
+    fr:
+      "Lit la section backups: de l'inventaire, liste les invités sur le premier hôte pve qui répond, puis\n" +
+      'lit chaque cible sur son hôte : archives vzdump (zstd/gzip/lzop -t sur la plus récente de chaque\n' +
+      "invité), instantanés PBS et leur vérification, restic check (le sous-ensemble de l'inventaire),\n" +
+      "borg check. Au plus concurrency_per_host vérifications à la fois sur un hôte. Rien n'est modifié\n" +
+      'dans aucun dépôt : un dépôt verrouillé par une sauvegarde en cours est réessayé, puis signalé,\n' +
+      "jamais déverrouillé. Avec -q, rien n'est affiché quand tous les invités vont bien ; les\n" +
+      'avertissements et pire le sont (cron les envoie par courriel).',
+  },
+  backupForNagios: { en: 'for Nagios or Icinga', fr: 'pour Nagios ou Icinga' },
+  backupForNodeExporter: { en: 'for node_exporter', fr: 'pour node_exporter' },
+  backupNoSection: (file: string) => ({
+    en: `${file} has no backups: section: nothing to verify`,
+    fr: `${file} n'a pas de section backups: : rien à vérifier`,
+  }),
+  backupNoSectionHint: {
+    en: 'describe the targets under backups: (see inventory.example.yaml), then check it with chaton inventory check',
+    fr: 'décrivez les cibles sous backups: (voir inventory.example.yaml), puis vérifiez avec chaton inventory check',
+  },
+  backupJsonOrNagios: {
+    en: '--json and --format nagios are two outputs: choose one',
+    fr: '--json et --format nagios sont deux sorties : choisissez-en une',
+  },
+  backupClusterTitle: { en: "Read the cluster's guests", fr: 'Lire les invités de la grappe' },
+  backupClusterFrom: (host: string, guests: number, zone: string) => ({
+    en: `${host}: ${guests} guests, time zone ${zone}`,
+    fr: `${host} : ${guests} invités, fuseau horaire ${zone}`,
+  }),
+  backupNoPveHost: {
+    en: 'no host with role pve in the inventory: the guests come from the targets alone',
+    fr: "aucun hôte de rôle pve dans l'inventaire : les invités viennent des seules cibles",
+  },
+  backupClusterUnread: (errors: string) => ({
+    en: `no pve host answered: ${errors}`,
+    fr: `aucun hôte pve n'a répondu : ${errors}`,
+  }),
+  backupZoneAssumed: (host: string) => ({
+    en: `${host} names no time zone (neither /etc/localtime nor /etc/timezone): its local times are read as UTC`,
+    fr: `${host} n'indique aucun fuseau (ni /etc/localtime ni /etc/timezone) : ses heures locales sont lues en UTC`,
+  }),
+  backupTargetsTitle: { en: 'Read the backup targets', fr: 'Lire les cibles de sauvegarde' },
+  backupTargetsRead: (names: string) => ({ en: `read ${names}`, fr: `lu ${names}` }),
+  backupRan: (target: string, command: string, duration: string, code: string) => ({
+    en: `${target}: ${command} (${duration}, exit ${code})`,
+    fr: `${target} : ${command} (${duration}, code ${code})`,
+  }),
+  backupBusy: (target: string, detail: string) => ({
+    en: `${target} is locked, by a running backup: ${detail}; trying again`,
+    fr: `${target} est verrouillé, par une sauvegarde en cours : ${detail} ; nouvel essai`,
+  }),
+  backupPromNotWritten: (file: string, error: string) => ({
+    en: `NOT WRITTEN: --prom-file ${file}: ${error}`,
+    fr: `NON ÉCRIT : --prom-file ${file} : ${error}`,
+  }),
+  backupDryRun: {
+    en: 'dry-run: the listings were read; the checks above were not run, and nothing was judged',
+    fr: "simulation : les listes ont été lues ; les vérifications ci-dessus n'ont pas été lancées, rien n'a été jugé",
+  },
+
   // completion
   completionDescription: {
     en: 'print the completion script of a shell: commands, options, host, group and role names',
