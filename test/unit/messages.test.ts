@@ -133,7 +133,6 @@ const ENGLISH_ON_PURPOSE = new Map([
   ['lib/ssh/key-probe.ts', 'an internal error nobody reads (see there)'],
   ['lib/run/catalogue.ts', "a symbol's description"],
   ['lib/backup/render.ts', "Prometheus' HELP lines: monitoring output, English in every language"],
-  ['lib/backup/tools.ts', "a remote script: its message is read as a tool's stderr, like cat's beside it"],
 ]);
 
 describe('the sources outside the catalogues', () => {
