@@ -290,6 +290,12 @@ describe('exec', () => {
     );
     assert.equal(no.code, 3, no.output);
     assert.match(no.output, /not confirmed: nothing was done/);
+    // In French: asked with (o/N), and oui is yes.
+    const oui = await onTerminal([...inv(), 'exec', 'pve1,pve2', '--', 'hostname'], [['(o/N)', 'oui\r']], {
+      LANG: 'fr_FR.UTF-8',
+    });
+    assert.equal(oui.code, 0, oui.output);
+    assert.match(oui.output, /Lancer `hostname` sur 2 hôtes \(pve1, pve2\) \?/);
     for (const host of ['pve1', 'pve2'])
       assert.notEqual((await lab.run(host, ['test', '-e', '/root/declined-marker'])).exitCode, 0);
   });
@@ -385,13 +391,14 @@ describe('exec', () => {
 function onTerminal(
   args: string[],
   dialogue: [question: string, answer: string][],
+  extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; output: string }> {
   const line = render(
     command('sh', '-c', 'stty cols 120 rows 40; exec "$0" "$@"', process.execPath, CHATON, ...args),
   ).toString();
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', line, '/dev/null'], {
-      env: { ...env, TERM: 'xterm' },
+      env: { ...env, ...extraEnv, TERM: 'xterm' },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     let output = '';

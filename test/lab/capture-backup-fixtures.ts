@@ -1,6 +1,9 @@
 // Records what the real backup tools print, on the lab's backup site, healthy and with each fault,
 // into test/unit/fixtures/backup/ for the parsers' unit tests: one file per output stream that
 // says something, an index (captures.json) with each command and exit code, and a README.md.
+// The few files of that folder that no tool here can print (Proxmox VE's and PBS's API answers,
+// an inventory) are written by hand: WRITTEN names them and their sources, the index lists them
+// too, and a capture leaves them alone.
 //   npm run build && node dist/test/lab/capture-backup-fixtures.js [--name LAB]
 // Needs root; brings its lab up and down (default name: $CHATON_LAB_PREFIX + "capture").
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  addCopy,
   backupShell,
   backupSite,
   corruptResticPack,
@@ -37,6 +41,44 @@ interface Capture {
   stdout: string | null;
   stderr: string | null;
 }
+
+/** A file of the folder written by hand, in the shape its source gives. */
+interface Written {
+  file: string;
+  what: string;
+  source: string;
+}
+
+const WRITTEN: Written[] = [
+  {
+    file: 'pvesh-cluster-resources.json',
+    what:
+      "`pvesh get /cluster/resources --type vm --output-format json` on the lab's cluster " +
+      '(test/lab/README.md, Stand-ins): templates included, tags as the configuration writes them (`prod;db`)',
+    source:
+      "fields and types from pve-manager PVE/API2/Cluster.pm (resources) and the API viewer; the line's " +
+      'shape (`"template":0`, numbers unquoted) from a real PVE capture quoted in a public test',
+  },
+  {
+    file: 'pvesh-backup-info-not-backed-up.json',
+    what: '`pvesh get /cluster/backup-info/not-backed-up --output-format json` on the same cluster',
+    source: 'fields from pve-manager PVE/API2/BackupInfo.pm (`vmid`, `name`, `type`; templates are listed too)',
+  },
+  {
+    file: 'pbs-snapshot-list.json',
+    what:
+      '`proxmox-backup-client snapshot list --output-format json`: vm, ct and host groups, ' +
+      'verified ok, failed, and never (no `verification`)',
+    source:
+      'fields from proxmox-backup pbs-api-types/src/datastore.rs (SnapshotListItem: `verification` ' +
+      "absent when never verified), the verify task's UPID from pbs-api-types/src/upid.rs",
+  },
+  {
+    file: 'backups-inventory-problems.yaml',
+    what: "a `backups:` section with one of each problem its reader reports (not a tool's output)",
+    source: 'the reader itself, src/lib/backup/inventory.ts; tested by test/unit/backup-inventory.test.ts',
+  },
+];
 
 interface Versions {
   restic: string;
@@ -114,6 +156,12 @@ async function captureAll(lab: Lab): Promise<void> {
   await resetBackupSite(lab);
   await capture(
     lab,
+    `${R}-snapshots-password-file-missing`,
+    'the password file named is not there',
+    'restic snapshots --json --no-lock --password-file /root/no-such.pass',
+  );
+  await capture(
+    lab,
     `${R}-snapshots-no-repository`,
     'no repository at that path',
     'restic -r /srv/backup/no-such-repo snapshots --json',
@@ -155,10 +203,19 @@ async function captureAll(lab: Lab): Promise<void> {
     '16 bytes inverted in a segment',
     'borg check --verify-data',
   );
+  // chaton runs borg with --log-json: each error a JSON record, most with a msgid.
+  await capture(lab, `${B}-log-json-check-damaged-segment`, '16 bytes inverted in a segment', 'borg --log-json check');
+  await capture(
+    lab,
+    `${B}-log-json-check-verify-data-damaged-segment`,
+    '16 bytes inverted in a segment',
+    'borg --log-json check --verify-data',
+  );
   await resetBackupSite(lab);
   const borgLock = await lockRepository(lab, 'borg');
   await capture(lab, `${B}-list-locked`, 'borg with-lock holds the lock', 'borg list --json');
   await capture(lab, `${B}-check-locked`, 'borg with-lock holds the lock', 'borg check');
+  await capture(lab, `${B}-log-json-list-locked`, 'borg with-lock holds the lock', 'borg --log-json list --json');
   await borgLock.release();
   await staleLock(lab, 'borg');
   await capture(lab, `${B}-list-stale-lock`, 'a killed borg left its lock (same host)', 'borg list --json', true);
@@ -175,6 +232,63 @@ async function captureAll(lab: Lab): Promise<void> {
     'no repository at that path',
     'borg list --json /srv/backup/no-such-repo',
   );
+  await capture(
+    lab,
+    `${B}-list-passcommand-failed`,
+    'BORG_PASSCOMMAND fails: the file it reads is not there',
+    "BORG_PASSCOMMAND='cat -- /root/no-such.pass' borg list --json",
+  );
+  await capture(
+    lab,
+    `${B}-log-json-list-wrong-passphrase`,
+    'BORG_PASSCOMMAND gives another passphrase',
+    "BORG_PASSCOMMAND='echo not-the-passphrase' borg --log-json list --json",
+  );
+  await capture(
+    lab,
+    `${B}-log-json-list-no-repository`,
+    'no repository at that path',
+    'borg --log-json list --json /srv/backup/no-such-repo',
+  );
+  await capture(
+    lab,
+    `${B}-log-json-list-passcommand-failed`,
+    'BORG_PASSCOMMAND fails: the file it reads is not there',
+    "BORG_PASSCOMMAND='cat -- /root/no-such.pass' borg --log-json list --json",
+  );
+
+  // The night DST ends in Paris (26 October 2025), 02:30 shows twice: a copy at each, 00:30 and
+  // 01:30 UTC, of web on restic, of mail then db on borg (their names in local time).
+  for (const [target, guest, time] of [
+    ['restic', 'web', '2025-10-26T00:30:00Z'],
+    ['restic', 'web', '2025-10-26T01:30:00Z'],
+    ['borg', 'mail', '2025-10-26T00:30:00Z'],
+    ['borg', 'db', '2025-10-26T01:30:00Z'],
+  ] as const) {
+    await addCopy(lab, { target, guest, time: new Date(time) });
+  }
+  await capture(
+    lab,
+    `${R}-snapshots-dst-end`,
+    'web, with a backup at each 02:30 of the night DST ends',
+    'restic snapshots --json --no-lock --host web',
+    true,
+  );
+  await capture(
+    lab,
+    `${B}-list-dst-end`,
+    'an archive at each 02:30 of the night DST ends, host in Europe/Paris',
+    "borg list --json --glob-archives '*-2025-10-26T*'",
+    true,
+  );
+  await capture(
+    lab,
+    `${B}-list-dst-end-utc`,
+    'an archive at each 02:30 of the night DST ends, TZ=UTC',
+    "TZ=UTC borg list --json --glob-archives '*-2025-10-26T*'",
+    true,
+  );
+  await resetBackupSite(lab);
 
   // The compressors' own test, on the newest archive of web (zstd), mail (gzip), db (lzop).
   for (const [vmid, tool, version] of [
@@ -210,11 +324,23 @@ async function captureAll(lab: Lab): Promise<void> {
   await resetBackupSite(lab);
 }
 
+/** A list item cut into lines of at most 100 columns, continued with two spaces; never inside a `code span`. */
+function wrap(item: string): string {
+  const lines: string[] = [];
+  for (const word of item.match(/(?:`[^`]*`|[^ `])+/g) ?? []) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= 100) lines[last] += ` ${word}`;
+    else lines.push(last < 0 ? word : `  ${word}`);
+  }
+  return lines.join('\n');
+}
+
 function readme(now: Date, version: Versions): string {
   const entries = captures.map(({ name, what, command, exitCode, stdout, stderr }) => {
     const streams = [stdout && 'stdout', stderr && 'stderr'].filter(Boolean).join(', ') || 'nothing printed';
     return `- \`${name}\`: ${what}; exit ${exitCode}; ${streams}.\n  \`${command}\``;
   });
+  const written = WRITTEN.map(({ file, what, source }) => wrap(`- \`${file}\`: ${what}. Source: ${source}.`));
   return `# Real outputs of the backup tools (fixtures for the backup parsers)
 
 Written by \`test/lab/capture-backup-fixtures.ts\` (\`npm run build && node
@@ -238,11 +364,16 @@ ${version.lzop}
 
 Each capture keeps the streams that printed something as \`<name>.stdout.json|txt\` and
 \`<name>.stderr.txt\`, exactly as printed; \`captures.json\` lists them with the command and exit
-code, for tests to read.
+code, for tests to read, and (under \`written\`) the files written by hand.
 
 Each capture: name, situation; exit code; streams kept; then the command.
 
 ${entries.join('\n')}
+
+Written by hand, as no tool here prints them (no Proxmox VE nor PBS runs here; the lab's stand-ins
+follow the same sources), each in the shape its source gives:
+
+${written.join('\n')}
 
 Worth knowing, seen here:
 
@@ -253,9 +384,12 @@ Worth knowing, seen here:
 - restic prints snapshot times with the offset of the zone it ran in (here +01:00 or +02:00).
 - borg 1.2 prints \`start\`/\`time\` in the local time of the host it runs on, without a zone:
   compare \`borg-1.2-list.stdout.json\` with \`borg-1.2-list-utc.stdout.json\`. Its
-  \`--timestamp\` is read as UTC.
-- borg exits 2 when the lock cannot be had (after --lock-wait, 1 s by default) or the passphrase
-  is wrong; \`borg check\` exits 1 when it finds errors.
+  \`--timestamp\` is read as UTC. The night DST ends, two archives an hour apart read the same in
+  Paris (\`borg-1.2-list-dst-end\`), not under TZ=UTC: why chaton runs borg under TZ=UTC.
+- borg exits 2 when the lock cannot be had (after --lock-wait, 1 s by default), the passphrase
+  is wrong or the passcommand fails; \`borg check\` exits 1 when it finds errors. With
+  \`--log-json\`, each message is a JSON record on stderr; an error that ends borg has a
+  \`msgid\` (LockTimeout, PassphraseWrong, Repository.DoesNotExist, PasscommandFailure).
 - zstd shortens the file name in its messages (\`_01-22_42_39.vma.zst : ...\`).
 `;
 }
@@ -266,12 +400,17 @@ await labDown(name);
 const lab = await labUp({ name, hosts: 0 });
 try {
   await mkdir(OUT, { recursive: true });
-  for (const file of await readdir(OUT)) await rm(join(OUT, file));
+  const written = new Set(WRITTEN.map(({ file }) => file));
+  for (const file of await readdir(OUT)) if (!written.has(file)) await rm(join(OUT, file));
   const site = await backupSite(lab);
   await captureAll(lab);
   await writeFile(
     join(OUT, 'captures.json'),
-    JSON.stringify({ capturedAt: site.now.toISOString(), timezone: LAB_TIMEZONE, captures }, null, 2) + '\n',
+    JSON.stringify(
+      { capturedAt: site.now.toISOString(), timezone: LAB_TIMEZONE, captures, written: WRITTEN },
+      null,
+      2,
+    ) + '\n',
   );
   await writeFile(join(OUT, 'README.md'), readme(site.now, await versions(lab)));
 } finally {

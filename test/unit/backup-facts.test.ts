@@ -1,6 +1,7 @@
-// The backup domain's facts: each builder's command, and its parser on captured real output
-// (test/unit/fixtures/backup/c-README.md names each source). The scripts chaton sends run here,
-// under dash, on real files: find, gzip (and zstd, lzop when installed).
+// The backup domain's facts: each builder's command, and its parser on real output captured on the
+// lab by test/lab/capture-backup-fixtures.ts (test/unit/fixtures/backup/README.md names each
+// capture's command, and the source of the few files written by hand: pvesh, PBS). The scripts
+// chaton sends run here, under dash, on real files: find, gzip (and zstd, lzop when installed).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -27,19 +28,16 @@ import { display, render, type RemoteCommand, Secret } from '../../src/lib/remot
 
 const FIXTURES = fileURLToPath(new URL('../../../test/unit/fixtures/backup/', import.meta.url));
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), 'utf8');
-/** A captured run: its stdout, stderr and exit status (c-captures.json). */
+const INDEX = JSON.parse(fixture('captures.json')) as {
+  capturedAt: string;
+  captures: { name: string; exitCode: number; stdout: string | null; stderr: string | null }[];
+};
+/** A run captured on the lab (captures.json): its exit code, and its streams ('' when silent). */
 function captured(name: string): ToolOutput {
-  const captures = JSON.parse(fixture('c-captures.json')) as { name: string; code: number }[];
-  const code = captures.find((capture) => capture.name === name)?.code;
-  assert.notEqual(code, undefined, `${name} is not in c-captures.json`);
-  const read = (suffix: string) => {
-    try {
-      return fixture(`c-${name}.${suffix}`);
-    } catch {
-      return '';
-    }
-  };
-  return { code: code!, stdout: read('out'), stderr: read('err') };
+  const capture = INDEX.captures.find((entry) => entry.name === name);
+  assert.ok(capture, `${name} is not in captures.json`);
+  const read = (file: string | null) => (file === null ? '' : fixture(file));
+  return { code: capture.exitCode, stdout: read(capture.stdout), stderr: read(capture.stderr) };
 }
 
 const DASH = spawnSync('sh', ['-c', 'command -v dash'], { encoding: 'utf8' }).stdout.trim();
@@ -75,7 +73,8 @@ describe('durations and data subsets', () => {
 });
 
 describe('the cluster guests fact', () => {
-  const stdout = `${fixture('c-pvesh-resources.json').trim()}\n\n${fixture('c-pvesh-not-backed-up.json').trim()}\n`;
+  const resources = fixture('pvesh-cluster-resources.json').trim();
+  const stdout = `${resources}\n\n${fixture('pvesh-backup-info-not-backed-up.json').trim()}\n`;
 
   it('asks pvesh for both lists in one session', () => {
     assert.equal(
@@ -108,7 +107,8 @@ describe('the cluster guests fact', () => {
 
   it('takes VMIDs as text, booleans as true, older tag separators', () => {
     const { guests } = parseClusterGuests(
-      '[{"vmid":"200","type":"lxc","name":"a","template":false,"tags":"x,Y z"},{"vmid":201,"type":"qemu","template":true}]\n[]\n',
+      '[{"vmid":"200","type":"lxc","name":"a","template":false,"tags":"x,Y z"},' +
+        '{"vmid":201,"type":"qemu","template":true}]\n[]\n',
     );
     assert.deepEqual(guests, [{ vmid: 200, name: 'a', type: 'lxc', tags: ['x', 'y', 'z'] }]);
     assert.deepEqual(splitTags(undefined), []);
@@ -341,7 +341,7 @@ describe('a PBS datastore', () => {
   });
 
   it('reads each snapshot: its guest, time, id, size and verification (absent: never verified)', () => {
-    const copies = parsePbsSnapshots(fixture('c-pbs-snapshots.json'));
+    const copies = parsePbsSnapshots(fixture('pbs-snapshot-list.json'));
     assert.deepEqual(
       copies.map((copy) => [copy.key, copy.location, copy.size, copy.verification]),
       [
@@ -398,23 +398,39 @@ describe('a restic repository', () => {
   });
 
   it('reads captured snapshots by host name, or by a VMID tag (the others by host name)', () => {
-    const byHost = resticSnapshotsProbe(target, { file: '/p' }).parse(captured('restic-snapshots'));
+    const byHost = resticSnapshotsProbe(target, { file: '/p' }).parse(captured('restic-0.14-snapshots'));
     assert.equal(byHost.outcome.kind, 'ok');
+    assert.equal(byHost.copies.length, 32, '8 rounds of web, mail, db and www-legacy');
+    // The lab's site (test/lab/README.md, Backup site): its newest round 3 h before the capture,
+    // restic's copies 10 min into a round, a minute apart; restic printed them at +01:00.
+    const round = Math.floor((Date.parse(INDEX.capturedAt) - 3 * 3_600_000 + 10 * 60_000) / 1000) * 1000;
     assert.deepEqual(
-      byHost.copies.map((copy) => [copy.key, new Date(copy.time).toISOString()]),
+      byHost.copies.slice(-4).map((copy) => [copy.key, copy.time - round]),
       [
-        [{ name: 'web' }, '2025-03-29T01:30:00.000Z'],
-        [{ name: 'web' }, '2025-03-30T01:30:00.000Z'],
-        [{ name: 'www-legacy' }, '2025-10-26T01:30:00.000Z'],
+        [{ name: 'web' }, 0],
+        [{ name: 'mail' }, 60_000],
+        [{ name: 'db' }, 120_000],
+        [{ name: 'www-legacy' }, 180_000],
       ],
     );
     assert.match(byHost.copies[0]!.location, /^[0-9a-f]{64}$/);
     const byTag = resticSnapshotsProbe({ ...target, guestFrom: { tagPrefix: 'vmid=' } }, { file: '/p' }).parse(
-      captured('restic-snapshots'),
+      captured('restic-0.14-snapshots'),
     );
     assert.deepEqual(
-      byTag.copies.map((copy) => copy.key),
-      [{ vmid: 100 }, { vmid: 100 }, { name: 'www-legacy' }],
+      byTag.copies.slice(-4).map((copy) => copy.key),
+      [{ vmid: 100 }, { vmid: 101 }, { vmid: 102 }, { name: 'www-legacy' }],
+    );
+    // The night DST ends, web was backed up at each 02:30: +02:00, then +01:00.
+    const dstEnd = resticSnapshotsProbe(target, { file: '/p' }).parse(captured('restic-0.14-snapshots-dst-end'));
+    assert.deepEqual(
+      dstEnd.copies.slice(0, 2).map((copy) => new Date(copy.time).toISOString()),
+      ['2025-10-26T00:30:00.000Z', '2025-10-26T01:30:00.000Z'],
+    );
+    // A running backup's lock does not stop a listing.
+    assert.equal(
+      resticSnapshotsProbe(target, { file: '/p' }).parse(captured('restic-0.14-snapshots-locked')).copies.length,
+      32,
     );
     assert.deepEqual(
       resticSnapshotsProbe(target, { file: '/p' }).parse({ code: 0, stdout: 'null\n', stderr: '' }).copies,
@@ -439,39 +455,43 @@ describe('a restic repository', () => {
 
   it('tells restic 0.14 failures apart by their messages', () => {
     const snapshots = resticSnapshotsProbe(target, { file: '/p' });
-    assert.equal(snapshots.parse(captured('restic-wrong-password')).outcome.kind, 'wrong-password');
-    assert.equal(snapshots.parse(captured('restic-no-repository')).outcome.kind, 'no-repository');
-    assert.equal(snapshots.parse(captured('restic-password-file-missing')).outcome.kind, 'secret-unreadable');
+    assert.equal(snapshots.parse(captured('restic-0.14-snapshots-wrong-password')).outcome.kind, 'wrong-password');
+    assert.equal(snapshots.parse(captured('restic-0.14-snapshots-no-repository')).outcome.kind, 'no-repository');
+    assert.equal(
+      snapshots.parse(captured('restic-0.14-snapshots-password-file-missing')).outcome.kind,
+      'secret-unreadable',
+    );
     const check = resticCheckProbe({ repository: '/r' }, { file: '/p' });
-    assert.deepEqual(check.parse(captured('restic-check-ok')), { outcome: { kind: 'ok' }, problems: [] });
-    const locked = check.parse(captured('restic-check-locked')).outcome;
-    assert.equal(locked.kind, 'busy');
-    assert.match(locked.detail!, /repository is already locked by PID/);
-    const corrupt = check.parse(captured('restic-check-corrupt'));
+    for (const healthy of ['restic-0.14-check', 'restic-0.14-check-read-data-subset']) {
+      assert.deepEqual(check.parse(captured(healthy)), { outcome: { kind: 'ok' }, problems: [] }, healthy);
+    }
+    assert.equal(check.parse(captured('restic-0.14-check-wrong-password')).outcome.kind, 'wrong-password');
+    // A running backup's lock and a stale one read the same.
+    for (const name of ['restic-0.14-check-locked', 'restic-0.14-check-stale-lock']) {
+      const locked = check.parse(captured(name)).outcome;
+      assert.equal(locked.kind, 'busy', name);
+      assert.match(locked.detail!, /repository is already locked by PID \d+ on backup/);
+    }
+    // A damaged data pack: only --read-data reads it.
+    assert.equal(check.parse(captured('restic-0.14-check-data-pack-corrupted')).outcome.kind, 'ok');
+    const corrupt = check.parse(captured('restic-0.14-check-read-data-data-pack-corrupted'));
     assert.equal(corrupt.outcome.kind, 'failed');
-    assert.match(corrupt.outcome.detail!, /^Pack ID does not match/);
+    assert.match(corrupt.outcome.detail!, /^Pack ID does not match, want [0-9a-f]{64}, got [0-9a-f]{64}$/);
   });
 
   it('names what check found, with the line that explains it, and what failed, by its Fatal line', () => {
-    // As restic 0.14 prints a damaged tree pack (captured on the lab by package A).
-    const tree = {
-      code: 1,
-      stdout: 'load indexes\ncheck all packs\n',
-      stderr:
-        'error for tree 816bd750:\n  decrypting blob 816bd750 failed: ciphertext verification failed\n' +
-        'Fatal: repository contains errors\n',
-    };
-    const check = resticCheckProbe({ repository: '/r' }, { file: '/p' }).parse(tree);
-    assert.deepEqual(check, {
-      outcome: {
-        kind: 'failed',
-        detail: 'error for tree 816bd750: decrypting blob 816bd750 failed: ciphertext verification failed',
-      },
-      problems: ['error for tree 816bd750: decrypting blob 816bd750 failed: ciphertext verification failed'],
-    });
+    const check = resticCheckProbe({ repository: '/r' }, { file: '/p' }).parse(
+      captured('restic-0.14-check-tree-pack-corrupted'),
+    );
+    assert.equal(check.outcome.kind, 'failed');
+    assert.match(
+      check.outcome.detail!,
+      /^error for tree ([0-9a-f]{8}): decrypting blob \1[0-9a-f]{56} failed: ciphertext verification failed$/,
+    );
+    assert.deepEqual(check.problems, [check.outcome.detail]);
     assert.equal(
-      resticOutcome(captured('restic-no-repository')).detail,
-      'Fatal: unable to open config file: stat norepo/config: no such file or directory',
+      resticOutcome(captured('restic-0.14-snapshots-no-repository')).detail,
+      'Fatal: unable to open config file: stat /srv/backup/no-such-repo/config: no such file or directory',
     );
   });
 
@@ -520,25 +540,30 @@ describe('a borg repository', () => {
   });
 
   it('reads the captured listing as UTC, which TZ=UTC makes it', () => {
-    const listing = borgListProbe({ repository: '/b' }, undefined).parse(captured('borg-list-utc'));
+    const listing = borgListProbe({ repository: '/b' }, undefined).parse(captured('borg-1.2-list-dst-end-utc'));
     assert.deepEqual(
       listing.copies.map((copy) => [copy.key, copy.location, new Date(copy.time).toISOString()]),
       [
-        [{ archive: 'mail-2025-03-30T01:30:00' }, 'mail-2025-03-30T01:30:00', '2025-03-30T00:30:00.000Z'],
         [{ archive: 'mail-2025-10-26T02:30:00' }, 'mail-2025-10-26T02:30:00', '2025-10-26T00:30:00.000Z'],
         [{ archive: 'db-2025-10-26T02:30:00' }, 'db-2025-10-26T02:30:00', '2025-10-26T01:30:00.000Z'],
       ],
     );
+    assert.equal(
+      borgListProbe({ repository: '/b' }, undefined).parse(captured('borg-1.2-list-utc')).copies.length,
+      16,
+      '8 rounds of mail and db',
+    );
     // Under the host's own zone, the two archives an hour apart read the same: why TZ=UTC.
-    const paris = JSON.parse(captured('borg-list-paris').stdout) as { archives: { start: string }[] };
-    assert.equal(paris.archives[1]?.start, paris.archives[2]?.start);
+    const paris = JSON.parse(captured('borg-1.2-list-dst-end').stdout) as { archives: { start: string }[] };
+    assert.equal(paris.archives.length, 2);
+    assert.equal(paris.archives[0]?.start, paris.archives[1]?.start);
     assert.equal(borgInstant('2025-10-26T02:30:00.000000+01:00'), utc('2025-10-26T01:30:00Z'));
   });
 
   it('tells a lock, a wrong passphrase, a missing repository and a failing passcommand apart by msgid', () => {
     const list = borgListProbe({ repository: '/b' }, undefined);
-    const kinds = ['borg-locked', 'borg-wrong-passphrase', 'borg-no-repository', 'borg-passcommand-failed'].map(
-      (name) => list.parse(captured(name)).outcome,
+    const kinds = ['locked', 'wrong-passphrase', 'no-repository', 'passcommand-failed'].map(
+      (name) => list.parse(captured(`borg-1.2-log-json-list-${name}`)).outcome,
     );
     assert.deepEqual(
       kinds.map((ended) => ended.kind),
@@ -561,33 +586,30 @@ describe('a borg repository', () => {
   });
 
   it('tells the same errors apart by their words when borg ran without --log-json', () => {
-    const plain = (code: number, stderr: string, check = false) => borgOutcome({ code, stdout: '', stderr }, check);
-    assert.equal(
-      plain(2, 'passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND or via BORG_PASSPHRASE_FD is incorrect.\n')
-        .kind,
-      'wrong-password',
+    const kinds = ['locked', 'wrong-passphrase', 'no-repository', 'passcommand-failed'].map(
+      (name) => borgOutcome(captured(`borg-1.2-list-${name}`), false).kind,
     );
-    assert.equal(plain(2, 'Repository /srv/backup/no-such-repo does not exist.\n').kind, 'no-repository');
-    assert.deepEqual(
-      plain(
-        1,
-        'Data integrity error: Segment entry checksum mismatch [segment 2, offset 97]\n' +
-          'Index object count mismatch.\nFinished full repository check, errors found.\n',
-        true,
-      ),
-      { kind: 'failed', detail: 'Data integrity error: Segment entry checksum mismatch [segment 2, offset 97]' },
+    assert.deepEqual(kinds, ['busy', 'wrong-password', 'no-repository', 'secret-unreadable']);
+    assert.equal(borgOutcome(captured('borg-1.2-check-locked'), true).kind, 'busy');
+    const damaged = borgOutcome(captured('borg-1.2-check-damaged-segment'), true);
+    assert.equal(damaged.kind, 'failed');
+    assert.match(
+      damaged.detail!,
+      /^Data integrity error: Segment entry checksum mismatch \[segment \d+, offset \d+\]$/,
     );
   });
 
   it('counts a check that exits 1 as damage found, and a listing that exits 1 as a warning', () => {
     const check = borgCheckProbe({ repository: '/b', verifyData: true }, undefined);
     assert.match(display(check.command), /borg --log-json check --verify-data -- \/b$/);
-    const damaged = check.parse(captured('borg-check-damaged'));
+    const damaged = check.parse(captured('borg-1.2-log-json-check-damaged-segment'));
     assert.equal(damaged.outcome.kind, 'failed');
     assert.match(damaged.outcome.detail!, /^Data integrity error: Segment entry checksum mismatch/);
     assert.ok(damaged.problems.length > 1);
-    assert.equal(check.parse(captured('borg-check-verify-data-damaged')).outcome.kind, 'failed');
-    assert.equal(check.parse({ code: 0, stdout: '', stderr: '' }).outcome.kind, 'ok');
+    assert.equal(check.parse(captured('borg-1.2-log-json-check-verify-data-damaged-segment')).outcome.kind, 'failed');
+    for (const healthy of ['borg-1.2-check', 'borg-1.2-check-verify-data']) {
+      assert.deepEqual(check.parse(captured(healthy)), { outcome: { kind: 'ok' }, problems: [] }, healthy);
+    }
     assert.equal(borgOutcome({ code: 1, stdout: '', stderr: 'some warning\n' }, false).kind, 'warning');
     assert.equal(
       borgOutcome({ code: 2, stdout: '', stderr: '{"levelname": "ERROR", "message": "boom"}\n' }, false).kind,

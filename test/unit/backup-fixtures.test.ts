@@ -1,6 +1,7 @@
 // The recorded outputs of the real backup tools (test/unit/fixtures/backup/, written by
-// test/lab/capture-backup-fixtures.ts): the index names every file there and only those, and
-// the captures say what their README says of the tools.
+// test/lab/capture-backup-fixtures.ts): the index names every file there and only those (the
+// captures' streams, and the few files written by hand, each with its source), and the captures
+// say what their README says of the tools.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,8 +18,20 @@ interface Capture {
   stderr: string | null;
 }
 
-async function index(): Promise<{ capturedAt: string; captures: Capture[] }> {
-  return JSON.parse(await readFile(join(DIR, 'captures.json'), 'utf8')) as { capturedAt: string; captures: Capture[] };
+interface Written {
+  file: string;
+  what: string;
+  source: string;
+}
+
+interface Index {
+  capturedAt: string;
+  captures: Capture[];
+  written: Written[];
+}
+
+async function index(): Promise<Index> {
+  return JSON.parse(await readFile(join(DIR, 'captures.json'), 'utf8')) as Index;
 }
 
 async function stream(name: string, which: 'stdout' | 'stderr'): Promise<string> {
@@ -30,11 +43,14 @@ async function stream(name: string, which: 'stdout' | 'stderr'): Promise<string>
 
 describe('backup fixtures', () => {
   it('index every file of the folder, and only those', async () => {
-    const { captures } = await index();
+    const { captures, written } = await index();
     const listed = captures.flatMap((c) => [c.stdout, c.stderr]).filter((file) => file !== null);
+    listed.push(...written.map((w) => w.file));
     const present = (await readdir(DIR)).filter((file) => file !== 'captures.json' && file !== 'README.md');
     assert.deepEqual([...listed].sort(), present.sort());
+    assert.equal(new Set(listed).size, listed.length, 'no file is listed twice');
     assert.equal(new Set(captures.map((c) => c.name)).size, captures.length, 'names are unique');
+    for (const { file, what, source } of written) assert.ok(what.trim() && source.trim(), `${file}: what and source`);
   });
 
   it('hold restic snapshots with offsets, hosts and vmid tags, and borg archives in local time', async () => {
@@ -63,7 +79,11 @@ describe('backup fixtures', () => {
     }
     assert.equal(codes['restic-0.14-check-data-pack-corrupted'], 0, 'a data pack is only seen by --read-data');
     assert.equal(codes['borg-1.2-check-damaged-segment'], 1);
-    assert.equal(codes['borg-1.2-list-locked'], 2);
+    assert.equal(codes['restic-0.14-snapshots-password-file-missing'], 1);
+    for (const name of ['locked', 'wrong-passphrase', 'no-repository', 'passcommand-failed']) {
+      assert.equal(codes[`borg-1.2-list-${name}`], 2, name);
+      assert.equal(codes[`borg-1.2-log-json-list-${name}`], 2, `${name} (--log-json)`);
+    }
     for (const tool of ['zstd-1.5', 'gzip-1.12', 'lzop-1.04']) {
       assert.equal(codes[`${tool}-test-ok`], 0);
       assert.equal(codes[`${tool}-test-truncated`], 1);

@@ -13,7 +13,7 @@ import { InventoryError, type InventoryProblem } from '../../src/lib/inventory/r
 // Compiled to dist/test/unit: the fixtures and the example stay in the source tree.
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLE = path.join(REPO, 'inventory.example.yaml');
-const PROBLEMS = path.join(REPO, 'test/unit/fixtures/backup/c-inventory-problems.yaml');
+const PROBLEMS = path.join(REPO, 'test/unit/fixtures/backup/backups-inventory-problems.yaml');
 
 const HOSTS = 'hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n  backup: { address: 10.0.0.30, direct: true }\n';
 

@@ -1,5 +1,5 @@
 // The lab's site as the judgement sees it, for the judgement's and the renderers' tests: the
-// cluster of c-pvesh-*.json, four targets (vzdump, PBS, restic, borg) holding daily copies.
+// cluster of fixtures/backup/pvesh-*.json, four targets (vzdump, PBS, restic, borg) holding daily copies.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,9 @@ backups:
 export const backups = (yaml = INVENTORY): BackupsSection =>
   backupsOf(parseInventory(yaml, '/etc/chaton/chaton.yaml', INVENTORY_SECTIONS))!;
 export const cluster = (): ClusterGuests =>
-  parseClusterGuests(`${fixture('c-pvesh-resources.json').trim()}\n${fixture('c-pvesh-not-backed-up.json').trim()}\n`);
+  parseClusterGuests(
+    `${fixture('pvesh-cluster-resources.json').trim()}\n${fixture('pvesh-backup-info-not-backed-up.json').trim()}\n`,
+  );
 
 export const NOW = Date.parse('2025-11-02T12:00:00Z');
 export const HOUR = 3_600_000;

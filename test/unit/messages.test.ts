@@ -91,16 +91,21 @@ describe('the message catalogue', () => {
 
 /**
  * String literals outside the catalogues that read like English prose (four lowercase words in
- * a row): a safety net for a message written without its French version. Comments are left out.
+ * a row): a safety net for a message written without its French version. Comments, example
+ * command lines and remote scripts are left out.
  */
 function proseOutsideCatalogues(sources: Map<string, string>): string[] {
   const literal = /'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g;
   return [...sources].flatMap(([file, text]) => {
     const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
-    return [...code.matchAll(literal)]
-      .map(([found]) => withoutInterpolations(found.slice(1, -1)))
-      .filter((words) => /\b[a-z]{2,} [a-z]{2,} [a-z]{2,} [a-z]{2,}\b/.test(words) && !/^chaton /m.test(words))
-      .map((words) => `src/${file}: ${words.slice(0, 60)}`);
+    return (
+      [...code.matchAll(literal)]
+        .map(([found]) => withoutInterpolations(found.slice(1, -1)))
+        .filter((words) => /\b[a-z]{2,} [a-z]{2,} [a-z]{2,} [a-z]{2,}\b/.test(words) && !/^chaton /m.test(words))
+        // A remote script (it takes its values as $1, $2...): its lines are for the host's shell.
+        .filter((words) => !/\$[1-9@]/.test(words))
+        .map((words) => `src/${file}: ${words.slice(0, 60)}`)
+    );
   });
 }
 
@@ -123,7 +128,6 @@ function withoutInterpolations(text: string): string {
 const ENGLISH_ON_PURPOSE = new Map([
   ['lib/man.ts', 'the man page is English whatever the locale (README, Language)'],
   ['lib/access/sudo.ts', 'the sudoers comment is compared to find the job done: one text in every locale'],
-  ['lib/access/locks.ts', 'a remote script'],
   ['lib/remote/executor.ts', "sudo's own French message, matched"],
   ['lib/remote/shell.ts', 'TypeErrors that only a bug in chaton can raise'],
   ['lib/ssh/key-probe.ts', 'an internal error nobody reads (see there)'],
@@ -141,10 +145,11 @@ describe('the sources outside the catalogues', () => {
     assert.deepEqual(proseOutsideCatalogues(sources), []);
   });
 
-  it('finds a message written in English only, not a comment or an example command line', () => {
+  it('finds a message written in English only, not a comment, an example command line or a remote script', () => {
     const sources = new Map([
       ['a.ts', '// the host is down, sadly\nthrow new UsageError(`${host} is not in the inventory`);'],
       ['b.ts', "examples('chaton hosts check all the hosts');\nconst word = 'unchanged';"],
+      ['c.ts', 'const SCRIPT = `mkdir -- "$1" || { echo \'cannot make the directory\' >&2; exit 1; }`;'],
     ]);
     assert.deepEqual(proseOutsideCatalogues(sources), ['src/a.ts:  is not in the inventory']);
   });

@@ -6,7 +6,7 @@
 // codes: 0 ok, 1 warning, 2 error; but `borg check` exits 1 when it FINDS DAMAGE (borg 1.2:
 // do_check returns EXIT_WARNING when the repository or archive check fails): a failed check.
 // Sources: borg docs usage/general.rst (Return codes), internals/frontends.rst (--log-json,
-// msgid), usage/check.rst; outputs of borg 1.2.4 captured in test/unit/fixtures/backup/c-borg-*.
+// msgid), usage/check.rst; outputs of borg 1.2.4 captured in test/unit/fixtures/backup/borg-1.2-*.
 import { command, type RemoteCommand, render, type Word } from '../remote/shell.js';
 import type { Copy, Listing, RepositoryCheck } from './copies.js';
 import { emptyListing, listed } from './copies.js';

@@ -3,7 +3,7 @@
 // structure, and part of the data with --read-data-subset. Exit codes (restic 0.17 and later):
 // 0 ok, 1 failed, 10 no repository, 11 lock failed, 12 wrong password, 130 interrupted; a code
 // not in this list MUST be a failure. Older releases (Debian 12 has 0.14) exit 1 for all of
-// these: their messages tell them apart (captured in test/unit/fixtures/backup/c-restic-*).
+// these: their messages tell them apart (captured in test/unit/fixtures/backup/restic-0.14-*).
 // Sources: restic docs 075_scripting.rst (Exit codes), restic-check(1), real-tools.md (Backups).
 import type { Copy, Listing, RepositoryCheck } from './copies.js';
 import { emptyListing, listed } from './copies.js';

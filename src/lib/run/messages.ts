@@ -171,6 +171,8 @@ export const messages = catalogue({
     en: 'add --yes to confirm on the command line',
     fr: 'ajoutez --yes pour confirmer sur la ligne de commande',
   },
+  /** After a question: the answers, no being the default. */
+  yesOrNo: { en: '(y/N)', fr: '(o/N)' },
   notConfirmed: { en: 'not confirmed: nothing was done', fr: "non confirmé : rien n'a été fait" },
   passphraseFor: (file: string) => ({ en: `Passphrase for ${file}`, fr: `Phrase de passe de ${file}` }),
   wrongPassphrase: (file: string) => ({

@@ -18,10 +18,14 @@ export async function confirm(ctx: RunContext, task: Wrapper, question: string):
   if (!ctx.mode.interactive) {
     throw new RefusedError(messages.nobodyToAnswer(question), messages.nobodyToAnswerHint);
   }
-  const { confirm: yesNo } = await import('@inquirer/prompts');
-  const yes = await ask(task, yesNo, { message: question, default: false });
-  if (!yes) throw new RefusedError(messages.notConfirmed);
+  // inquirer's own confirm takes only y/yes: a French operator answers o/oui, and would be refused.
+  const { input } = await import('@inquirer/prompts');
+  const answer = await ask(task, input, { message: `${question} ${messages.yesOrNo}` });
+  if (!YES.test(answer.trim())) throw new RefusedError(messages.notConfirmed);
 }
+
+/** Yes in either language, whatever the language of the moment; anything else is no (the default). */
+const YES = /^(y|yes|o|oui)$/i;
 
 /** A key's passphrase; undefined without a terminal (the key is then skipped). */
 export async function askPassphrase(
