@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { backupSite } from '../lab/backups.js';
 import type { Lab } from '../lab/lab.js';
 import { CHATON, chaton, freshLab, sandboxEnv } from './chaton.js';
 
@@ -88,6 +89,33 @@ const DOCUMENTED: DocumentedLine[] = [
   { line: 'chaton --json hosts check all > check.json', check: checkJson(() => true) },
   { line: 'chaton --json hosts check role:ceph > check.json', check: checkJson((roles) => roles.includes('ceph')) },
   { line: 'bin/chaton.js -i /run/chaton-lab/default/inventory.yaml hosts check all' },
+  {
+    line: 'chaton backup verify',
+    // The lab's inventory describes its backup site, built on demand.
+    prepare: async ({ lab }) => {
+      await backupSite(lab);
+    },
+    check: async (_, run) => assert.match(run.stdout, /^OK: all 6 guests could be restored/m),
+  },
+  { line: 'chaton -q backup verify', check: async (_, run) => assert.equal(run.stdout + run.stderr, '') },
+  {
+    line: 'chaton --json backup verify > backups.json',
+    check: async ({ dir }) => {
+      const report = JSON.parse(await readFile(path.join(dir, 'backups.json'), 'utf8')) as { state: string };
+      assert.equal(report.state, 'ok');
+    },
+  },
+  {
+    line: 'chaton backup verify --format nagios',
+    check: async (_, run) => assert.match(run.stdout, /^BACKUP OK - /),
+  },
+  {
+    line: 'chaton backup verify --prom-file chaton_backup.prom',
+    check: async ({ dir }) => {
+      const text = await readFile(path.join(dir, 'chaton_backup.prom'), 'utf8');
+      assert.match(text, /^chaton_backup_verify_success 1$/m);
+    },
+  },
   { line: 'chaton doctor', check: doctorTable(false) },
   { line: 'chaton doctor --reach', check: doctorTable(true) },
   { line: 'chaton --json doctor --reach', check: jsonExitCode(0) },
