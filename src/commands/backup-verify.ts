@@ -66,13 +66,10 @@ interface Ran {
 async function backupVerify(ctx: RunContext, options: VerifyOptions): Promise<CommandResult> {
   const started = performance.now();
   try {
-    const result = await verify(ctx, options);
-    if (options.promFile && result.judged) {
-      await writeProm(ctx, options.promFile, result.judged, started, result.result);
-    } else if (options.promFile && !ctx.options.dryRun) {
-      await writeProm(ctx, options.promFile, undefined, started, result.result);
-    }
-    return result.result;
+    const { result, judged } = await verify(ctx, options);
+    // Dry-run judges nothing and writes nothing; an interrupted run writes that it failed.
+    if (options.promFile && !ctx.options.dryRun) await writeProm(ctx, options.promFile, judged, started, result);
+    return result;
   } catch (error) {
     // The run did not reach its judgement: the textfile says so (success 0), the metrics of the
     // last good run are gone with it rather than left to look current.

@@ -164,6 +164,8 @@ describe('hosts check', () => {
       const bastion = doc.get('bastion') as { get(key: string): unknown };
       doc.delete('bastion');
       doc.delete('groups');
+      // Its backup targets are on hosts this inventory no longer has.
+      doc.delete('backups');
       doc.set('hosts', { edge: { address: bastion.get('address'), direct: true } });
     });
     const run = await chaton(['-i', file, '--json', 'hosts', 'check', 'all'], { env });
