@@ -147,7 +147,7 @@ ls -A "/var/lib/vz/images/$1" 2>/dev/null || true`;
     assert.match(result.reason?.en ?? '', words, JSON.stringify(result, null, 1));
   }
 
-  it('restores the newest restic snapshot, finds its files and canaries as it holds them, removes it, records it', async () => {
+  it('restores a restic snapshot, finds its files and canaries as it holds them, removes it, records it', async () => {
     const result = await restoreTest(runner(), input('offsite', 101, await newestResticCopy('mail')));
     assert.equal(result.ok, true, JSON.stringify(result, null, 1));
     assert.ok(result.restoreMs! > 0);
@@ -205,7 +205,7 @@ ls -A "/var/lib/vz/images/$1" 2>/dev/null || true`;
       // One byte changed in place: the size stays.
       await backupShell(
         lab,
-        'for f in "$1"/chaton-restore.*"$2"; do [ -f "$f" ] && printf X | dd of="$f" bs=1 conv=notrunc 2>/dev/null; done; :',
+        'for f in "$1"/chaton-restore.*"$2"; do [ -f "$f" ] && printf X | dd of="$f" conv=notrunc 2>/dev/null; done; :',
         [SCRATCH, canary],
       );
     });
@@ -257,7 +257,7 @@ ls -A "/var/lib/vz/images/$1" 2>/dev/null || true`;
     process.stderr.write(`qmrestore of web until running: ${Math.round(result.restoreMs!)} ms\n`);
   });
 
-  it('never touches a VMID in use: takes the next one; one taken at the last moment, qmrestore refuses, left alone', async () => {
+  it('never touches a VMID in use: takes the next; one taken at the last moment is refused, left alone', async () => {
     await addGuest(lab, { vmid: 9900, name: 'someone-else', type: 'qemu', node: 'pve1', memory: 512, disk: '1G' });
     try {
       const before = await vmidState(9900);
