@@ -456,8 +456,10 @@ export interface VmPreflight {
 }
 
 export function parseVmPreflight(stdout: string): VmPreflight {
-  const [resources, status] = stdout.split('\n').filter((line) => line.trim() !== '');
-  if (!resources || !status) throw new Error('pvesh printed less than the 2 lines of JSON expected');
+  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
+  const [resources, status] = lines;
+  if (lines.length !== 2 || !resources || !status)
+    throw new Error(`pvesh: ${lines.length} JSON lines where 2 were expected`);
   const guests: unknown = JSON.parse(resources);
   if (!Array.isArray(guests)) throw new Error('/cluster/resources: a JSON array was expected');
   const used = new Set(
