@@ -145,6 +145,28 @@ async function captureAll(lab: Lab): Promise<void> {
     'restic check --read-data',
   );
   await resetBackupSite(lab);
+  // What a restore test reads: a snapshot's own listing, a restore, a canary's bytes.
+  await capture(lab, `${R}-ls-json`, "mail's newest snapshot, listed", 'restic ls --json latest --host mail', true);
+  await capture(
+    lab,
+    `${R}-restore`,
+    "mail's newest snapshot, restored",
+    'restic restore latest --host mail --target "$(mktemp -d)"',
+  );
+  await capture(
+    lab,
+    `${R}-dump-not-in-snapshot`,
+    'a file the snapshot does not hold',
+    'restic dump latest /srv/guests/mail/no-such-file --host mail',
+  );
+  await corruptResticPack(lab, { type: 'data' });
+  await capture(
+    lab,
+    `${R}-restore-data-pack-corrupted`,
+    'bytes inverted in a data pack',
+    'restic restore latest --host mail --target "$(mktemp -d)"',
+  );
+  await resetBackupSite(lab);
   await wrongResticPassword(lab);
   await capture(
     lab,
@@ -194,6 +216,14 @@ async function captureAll(lab: Lab): Promise<void> {
   await capture(lab, `${B}-list-glob-mail`, 'one guest', "borg list --json --glob-archives 'mail-*'", true);
   await capture(lab, `${B}-list-utc`, 'healthy repository, TZ=UTC', 'TZ=UTC borg list --json', true);
   await capture(lab, `${B}-check`, 'healthy repository', 'borg check');
+  const newestDb = `"::$(borg list --short --glob-archives 'db-*' --last 1)"`;
+  await capture(lab, `${B}-list-json-lines`, "db's newest archive, listed", `borg list --json-lines ${newestDb}`, true);
+  await capture(
+    lab,
+    `${B}-log-json-extract-stdout-not-in-archive`,
+    'a file the archive does not hold',
+    `borg --log-json extract --stdout ${newestDb} srv/guests/db/no-such-file`,
+  );
   await capture(lab, `${B}-check-verify-data`, 'healthy repository', 'borg check --verify-data');
   await damageBorgSegment(lab);
   await capture(lab, `${B}-check-damaged-segment`, '16 bytes inverted in a segment', 'borg check');

@@ -29,7 +29,7 @@ import {
  * only read). The passphrase: a file read by `cat` (BORG_PASSCOMMAND, split by borg as a shell
  * would), or a value through stdin.
  */
-function borg(secret: SecretInput | undefined, args: Word[]): RemoteCommand {
+export function borg(secret: SecretInput | undefined, args: Word[]): RemoteCommand {
   const env = [
     'env',
     'TZ=UTC',

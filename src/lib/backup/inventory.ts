@@ -26,7 +26,7 @@ import { type InventorySection, type SectionContext, sectionOf } from '../invent
 import { suggest } from '../inventory/suggest.js';
 import type { Inventory, SourcePosition } from '../inventory/types.js';
 import { hasUnprintable, quoted } from '../run/printable.js';
-import { type DataSubset, parseDuration, parseSubset } from './durations.js';
+import { type DataSubset, parseDuration, parseSize, parseSubset } from './durations.js';
 import { messages } from './messages.js';
 
 /** What every guest's backups must meet; durations in seconds. */
@@ -118,6 +118,33 @@ export interface BorgTarget extends TargetBase {
 export type BackupTarget = VzdumpTarget | PbsTarget | ResticTarget | BorgTarget;
 export type TargetType = BackupTarget['type'];
 
+/** VMIDs from `first` to `last`, both included: reserved for restore tests, never a guest's. */
+export interface VmidRange {
+  first: number;
+  last: number;
+}
+
+/**
+ * Where `backup verify --restore-test` restores: vzdump and PBS copies into a spare VMID of
+ * `vmids` on `node`'s `storage`; restic and borg copies into a fresh directory under `scratchDir`
+ * on `host` (default: each target's host); either refused when less than `minFree` bytes are free.
+ */
+export interface RestoreTestSettings {
+  node?: string;
+  storage?: string;
+  vmids?: VmidRange;
+  /** Where `node` reads a vzdump target's dump directory (an NFS storage mounted there); default: the target's path. */
+  dumpPath?: string;
+  /** The storage of the cluster that holds the PBS datastore: qmrestore reads `<it>:backup/vm/<id>/<time>`. */
+  pbsStorage?: string;
+  host?: string;
+  scratchDir?: string;
+  minFree: number;
+  /** Files compared by checksum, by guest name or VMID, or `default`; `{name}` is the guest's name. */
+  canaries: Map<string, string[]>;
+  source: SourcePosition;
+}
+
 export interface BackupsSection {
   policy: BackupPolicy;
   overrides: PolicyOverride[];
@@ -126,6 +153,8 @@ export interface BackupsSection {
   concurrencyPerHost: number;
   /** What a target that cannot be read means for what it would have proved. */
   unreachable: 'unknown' | 'critical';
+  /** Undefined: no restore test can run (`--restore-test` says so). */
+  restoreTest?: RestoreTestSettings;
   source: SourcePosition;
 }
 
@@ -137,6 +166,8 @@ export function backupsOf(inventory: Inventory): BackupsSection | undefined {
 const DEFAULT_POLICY: BackupPolicy = { maxAge: 26 * 3600, minCopies: 1, targets: 1 };
 const DEFAULT_CONCURRENCY = 2;
 const DEFAULT_ARCHIVE_PATTERN = '{name}-*';
+/** Free space a restore test wants on the storage or in the scratch directory, unless the inventory says. */
+const DEFAULT_MIN_FREE = 1024 ** 3;
 const TARGET_TYPES: readonly TargetType[] = ['vzdump', 'pbs', 'restic', 'borg'];
 
 // ---------------------------------------------------------------------------------------------
@@ -275,6 +306,111 @@ const reasonKind = kind(
   () => messages.excludeHint,
   exclusionKind.parse,
 );
+
+const sizeKind = kind(
+  () => messages.sizeExpected,
+  () => messages.sizeHint,
+  (value) => {
+    const text = scalarText(value);
+    return text === undefined ? undefined : parseSize(text);
+  },
+);
+
+/** At most this many VMIDs reserved: a range is a handful of spares, not a block of the cluster's IDs. */
+const MAX_RESERVED_VMIDS = 1000;
+
+const vmidRangeKind = kind<VmidRange>(
+  () => messages.vmidRangeExpected,
+  () => messages.vmidRangeHint,
+  (value) => {
+    const [, first, last] = /^([0-9]+)(?:-([0-9]+))?$/.exec(scalarText(value) ?? '') ?? [];
+    if (first === undefined) return undefined;
+    const range = { first: Number(first), last: Number(last ?? first) };
+    const valid = (vmid: number) => vmid >= MIN_VMID && vmid <= MAX_VMID;
+    const sized = range.last >= range.first && range.last - range.first < MAX_RESERVED_VMIDS;
+    return valid(range.first) && valid(range.last) && sized ? range : undefined;
+  },
+);
+
+/** A canary: a file's absolute path as the backup holds it, `{name}` standing for the guest's name. */
+const canaryKind = kind(
+  () => messages.canaryExpected,
+  () => messages.canaryHint,
+  ({ value }) =>
+    typeof value === 'string' && /^\/./.test(value) && !hasUnprintable(value) && !/\{(?!name\})/.test(value)
+      ? value
+      : undefined,
+);
+
+/** `canaries:`: `default` or a guest (name or VMID) to its list of files. */
+function readCanaries(reader: Reader, field: Field): Map<string, string[]> | undefined {
+  const entries = readEntries(reader, field, messages.canariesExpected, messages.canariesHint);
+  if (!entries) return undefined;
+  const read = list(canaryKind, messages.canaryListExpected, messages.canaryHint);
+  const canaries = new Map<string, string[]>();
+  for (const entry of entries) {
+    if (entry.name !== 'default' && !selectorOf(entry.name)?.kind.match(/^(vmid|name)$/)) {
+      report(reader, entry.key, entry.path, messages.canaryGuestInvalid(quoted(entry.name)), messages.canariesHint);
+      continue;
+    }
+    const paths = read(reader, entry);
+    if (paths) canaries.set(entry.name, paths);
+  }
+  return canaries;
+}
+
+/** pve-storage-id, as pve-common's JSONSchema.pm checks it. */
+const storageIdKind = kind(
+  () => messages.storageIdExpected,
+  () => messages.storageIdHint,
+  matching(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i),
+);
+
+const restoreTestReaders = {
+  node: scalar(nameKind),
+  storage: scalar(storageIdKind),
+  pbs_storage: scalar(storageIdKind),
+  vmids: scalar(vmidRangeKind),
+  dump_path: scalar(remotePathKind),
+  host: scalar(nameKind),
+  scratch_dir: scalar(remotePathKind),
+  min_free: scalar(sizeKind),
+  canaries: readCanaries,
+};
+
+/** The guests' VMs need all three of node, storage and vmids; node and host are inventory hosts. */
+function readRestoreTest(reader: Reader, field: Field, context: SectionContext): RestoreTestSettings | undefined {
+  const read = readSection(reader, field, restoreTestReaders);
+  if (!read) return undefined;
+  const { fields, values } = read;
+  const vmKeys = ['node', 'storage', 'vmids'] as const;
+  if (vmKeys.some((key) => fields.has(key))) {
+    for (const key of vmKeys) requireKey(reader, field, fields, key, messages.restoreVmKeysHint);
+  }
+  if (fields.has('host') || fields.has('canaries')) {
+    requireKey(reader, field, fields, 'scratch_dir', messages.scratchDirHint);
+  }
+  let hostsKnown = true;
+  for (const key of ['node', 'host'] as const) {
+    const hostField = fields.get(key);
+    const name = values[key];
+    if (hostField && name !== undefined) hostsKnown = checkHost(reader, hostField, name, context) && hostsKnown;
+  }
+  const hasWrongValue = [...fields.keys()].some((key) => !(key in values));
+  if (!hostsKnown || hasWrongValue) return undefined;
+  return {
+    ...(values.node === undefined ? {} : { node: values.node }),
+    ...(values.storage === undefined ? {} : { storage: values.storage }),
+    ...(values.vmids === undefined ? {} : { vmids: values.vmids }),
+    ...(values.dump_path === undefined ? {} : { dumpPath: values.dump_path }),
+    ...(values.pbs_storage === undefined ? {} : { pbsStorage: values.pbs_storage }),
+    ...(values.host === undefined ? {} : { host: values.host }),
+    ...(values.scratch_dir === undefined ? {} : { scratchDir: values.scratch_dir }),
+    minFree: values.min_free ?? DEFAULT_MIN_FREE,
+    canaries: values.canaries ?? new Map(),
+    source: positionOf(reader, field.key ?? where(field)),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sections
@@ -556,6 +692,7 @@ const sectionReaders = {
   ),
   overrides: (reader: Reader, field: Field) => readOverrides(reader, field),
   targets: (_reader: Reader, field: Field) => field,
+  restore_test: (_reader: Reader, field: Field) => field,
 };
 
 /** No policy may want more targets than the section defines. */
@@ -587,12 +724,16 @@ function readBackups(reader: Reader, field: Field, context: SectionContext): Bac
     ...overrides.map(({ override, fields }) => ({ fields, targets: override.policy.targets })),
   ];
   if (targetsField) checkTargetCounts(reader, policies, defined);
+  const restoreField = read.values.restore_test;
+  const restoreTest =
+    restoreField && !isEmpty(restoreField.value) ? readRestoreTest(reader, restoreField, context) : undefined;
   return {
     policy: { ...DEFAULT_POLICY, ...policyOf(policyRead?.values ?? {}) },
     overrides: overrides.map(({ override }) => override),
     targets,
     concurrencyPerHost: read.values.concurrency_per_host ?? DEFAULT_CONCURRENCY,
     unreachable: read.values.unreachable ?? 'unknown',
+    ...(restoreTest ? { restoreTest } : {}),
     source: positionOf(reader, field.key ?? where(field)),
   };
 }

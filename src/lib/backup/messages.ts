@@ -195,6 +195,161 @@ const ENTRIES = {
     fr: 'baissez-la, ou ajoutez les cibles qui gardent les autres copies',
   },
 
+  sizeExpected: {
+    en: 'a size: a whole number and one unit, K, M, G or T',
+    fr: 'une taille : un nombre entier et une unité, K, M, G ou T',
+  },
+  sizeHint: {
+    en: 'for example 512M, 20G or 1T (powers of 1024); not "20 GB" nor "1.5G"',
+    fr: 'par exemple 512M, 20G ou 1T (puissances de 1024) ; ni "20 GB" ni "1.5G"',
+  },
+  vmidRangeExpected: { en: 'a range of VMIDs FIRST-LAST', fr: 'une plage de VMID PREMIER-DERNIER' },
+  vmidRangeHint: {
+    en: 'VMIDs no guest will ever use, for example 9900-9909 (at most 1000, each 100 or more)',
+    fr: "des VMID qu'aucun invité n'utilisera jamais, par exemple 9900-9909 (au plus 1000, chacun 100 ou plus)",
+  },
+  storageIdExpected: { en: 'a storage ID of the cluster', fr: 'un identifiant de stockage du cluster' },
+  storageIdHint: {
+    en: 'as storage.cfg names it, for example local-lvm or local',
+    fr: 'tel que storage.cfg le nomme, par exemple local-lvm ou local',
+  },
+  canaryExpected: {
+    en: 'the absolute path of a file in the backup',
+    fr: "le chemin absolu d'un fichier de la sauvegarde",
+  },
+  canaryListExpected: { en: 'a list of file paths', fr: 'une liste de chemins de fichiers' },
+  canaryHint: {
+    en:
+      "files as the backup holds them, {name} for the guest's name, for example [/etc/hostname, " +
+      '/srv/{name}/canary.txt]',
+    fr:
+      "des fichiers tels que la sauvegarde les garde, {name} pour le nom de l'invité, " +
+      'par exemple [/etc/hostname, /srv/{name}/canary.txt]',
+  },
+  canariesExpected: {
+    en: 'a mapping of guests (or default) to their canary files',
+    fr: 'une table des invités (ou default) vers leurs fichiers témoins',
+  },
+  canariesHint: {
+    en: 'for example canaries: { default: [/etc/hostname], mail: [/var/mail/canary] }: a name, a VMID or default',
+    fr: 'par exemple canaries: { default: [/etc/hostname], mail: [/var/mail/canary] } : un nom, un VMID ou default',
+  },
+  canaryGuestInvalid: (key: string) => ({
+    en: `${key} is neither a guest's name or VMID nor default`,
+    fr: `${key} n'est ni le nom ou le VMID d'un invité, ni default`,
+  }),
+  restoreVmKeysHint: {
+    en: 'a restore test of VMs needs node, storage and vmids together',
+    fr: 'un test de restauration de VM demande node, storage et vmids ensemble',
+  },
+  scratchDirHint: {
+    en: 'add scratch_dir: the absolute path of a directory where restic and borg copies are restored',
+    fr: 'ajoutez scratch_dir : le chemin absolu du répertoire où restaurer les copies restic et borg',
+  },
+
+  // --- Restore tests: why one failed or was refused, each saying what to do.
+  restoreNotConfigured: (type: string) => ({
+    en: `no restore test is set up for ${type} targets: add backups.restore_test to the inventory`,
+    fr: `aucun test de restauration n'est prévu pour les cibles ${type} : ajoutez backups.restore_test à l'inventaire`,
+  }),
+  restoreSpaceShort: (where: string, free: string, wanted: string) => ({
+    en:
+      `only ${free} free on ${where}, the restore test wants ${wanted}: free some space, or lower ` +
+      `restore_test.min_free`,
+    fr:
+      `seulement ${free} libres sur ${where}, le test de restauration en veut ${wanted} : ` +
+      'libérez de la place, ou baissez restore_test.min_free',
+  }),
+  restoreNoSpareVmid: (range: string) => ({
+    en: `every VMID of ${range} is in use: free one, or widen restore_test.vmids`,
+    fr: `tous les VMID de ${range} sont pris : libérez-en un, ou élargissez restore_test.vmids`,
+  }),
+  restoreVmidTaken: (vmid: number) => ({
+    en: `VMID ${vmid} was taken as the test began (the restore refused it), and was left alone: run the test again`,
+    fr:
+      `le VMID ${vmid} a été pris au début du test (la restauration l'a refusé) et n'a pas été touché ` +
+      `: relancez le test`,
+  }),
+  restoreArchiveElsewhere: (target: string, node: string) => ({
+    en: `the archives of ${target} are not on ${node}: set restore_test.dump_path to where ${node} reads them`,
+    fr: `les archives de ${target} ne sont pas sur ${node} : indiquez dans restore_test.dump_path où ${node} les lit`,
+  }),
+  restorePbsStorageMissing: {
+    en: 'set restore_test.pbs_storage to the storage of the cluster that holds this PBS datastore',
+    fr: 'indiquez dans restore_test.pbs_storage le stockage du cluster qui porte ce datastore PBS',
+  },
+  restoreArchiveUnreadable: (node: string, detail: string) => ({
+    en: `${node} cannot read the archive (${detail}): check restore_test.dump_path`,
+    fr: `${node} ne peut pas lire l'archive (${detail}) : vérifiez restore_test.dump_path`,
+  }),
+  restoreFailed: (detail: string) => ({
+    en: `the restore failed (${detail}): find why before you need a restore`,
+    fr: `la restauration a échoué (${detail}) : trouvez pourquoi avant d'en avoir besoin`,
+  }),
+  restoreListingDiffers: (count: number, first: string) => ({
+    en:
+      `${count} restored ${count === 1 ? 'file differs' : 'files differ'} from the copy's own listing ` +
+      `(${first}): check the repository`,
+    fr:
+      `${count} ${count === 1 ? 'fichier restauré diffère' : 'fichiers restaurés diffèrent'} de la ` +
+      `liste de la copie (${first}) : vérifiez le dépôt`,
+  }),
+  restoreFileMissing: (path: string) => ({ en: `${path} missing`, fr: `${path} absent` }),
+  restoreFileSize: (path: string, restored: number, listed: number) => ({
+    en: `${path}: ${restored} bytes, the copy says ${listed}`,
+    fr: `${path} : ${restored} octets, la copie en annonce ${listed}`,
+  }),
+  restoreCanaryDiffers: (path: string) => ({
+    en:
+      `canary ${path} was restored with other bytes than the copy holds: check the repository and the ` +
+      `disks of this host`,
+    fr:
+      `le témoin ${path} a été restauré avec d'autres octets que ceux de la copie : vérifiez le dépôt ` +
+      `et les disques de cet hôte`,
+  }),
+  restoreCanaryNotInCopy: (path: string, detail: string) => ({
+    en: `canary ${path} is not in the copy (${detail}): back it up, or fix restore_test.canaries`,
+    fr: `le témoin ${path} n'est pas dans la copie (${detail}) : sauvegardez-le, ou corrigez restore_test.canaries`,
+  }),
+  restoreCanaryNotRestored: (path: string) => ({
+    en: `canary ${path} is in the copy but was not restored: check the restore`,
+    fr: `le témoin ${path} est dans la copie mais n'a pas été restauré : vérifiez la restauration`,
+  }),
+  restoreOfflineFailed: (vmid: number, detail: string) => ({
+    en: `the network of the restored copy ${vmid} could not be removed (${detail}): it was not started`,
+    fr: `le réseau de la copie restaurée ${vmid} n'a pas pu être retiré (${detail}) : elle n'a pas été démarrée`,
+  }),
+  restoreStartFailed: (vmid: number, detail: string) => ({
+    en: `the restored copy ${vmid} did not start (${detail}): a restore would give a guest that does not boot`,
+    fr:
+      `la copie restaurée ${vmid} n'a pas démarré (${detail}) : une restauration donnerait un invité ` +
+      `qui ne démarre pas`,
+  }),
+  restoreNotRunning: (vmid: number, detail: string) => ({
+    en: `the restored copy ${vmid} did not reach running (${detail})`,
+    fr: `la copie restaurée ${vmid} n'a pas atteint l'état running (${detail})`,
+  }),
+  restoreWaitRunning: (vmid: number) => ({
+    en: `restored copy ${vmid} to run`,
+    fr: `que la copie restaurée ${vmid} tourne`,
+  }),
+  restoreInterrupted: {
+    en: 'interrupted: the restore test proves nothing; its scratch space was cleaned up',
+    fr: 'interrompu : le test de restauration ne prouve rien ; son espace de travail a été nettoyé',
+  },
+  restoreError: (detail: string) => ({
+    en: `the restore test could not run (${detail})`,
+    fr: `le test de restauration n'a pas pu se dérouler (${detail})`,
+  }),
+  restoreSecretUnset: (name: string) => ({
+    en: `${name} is not set: the repository cannot be opened`,
+    fr: `${name} n'est pas définie : le dépôt ne peut pas être ouvert`,
+  }),
+  restoreCleanupFailed: (host: string, where: string) => ({
+    en: `${where} on ${host} could not be removed: remove it by hand`,
+    fr: `${where} sur ${host} n'a pas pu être supprimé : supprimez-le à la main`,
+  }),
+
   // --- The judgement of a guest: each reason says what to do.
   noCopy: {
     en: 'no copy on any target: add it to a backup job, or exclude it in the inventory with the reason',

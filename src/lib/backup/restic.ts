@@ -23,7 +23,7 @@ import {
 import { command, type RemoteCommand, type Word } from '../remote/shell.js';
 
 /** restic with the repository and its password: a file read by restic, or a value through stdin. */
-function restic(repository: string, secret: SecretInput, args: Word[]): RemoteCommand {
+export function restic(repository: string, secret: SecretInput, args: Word[]): RemoteCommand {
   const base = ['restic', '--repo', repository];
   if ('file' in secret) return command(...base, '--password-file', secret.file, ...args);
   return withSecretIn('RESTIC_PASSWORD', secret, [...base, ...args]);

@@ -28,6 +28,7 @@ import {
   PVE_CONFIG_DIR,
   runCommandLine,
   sorted,
+  splitList,
   type Command,
   type Tool,
 } from './pve-cli.js';
@@ -44,6 +45,7 @@ import {
 } from './pve-cluster.js';
 import {
   checkVmidUnused,
+  deleteConfigKeys,
   destroyGuest,
   guestStatus,
   loadConfig,
@@ -236,10 +238,26 @@ const COMMANDS: Command<NodeContext>[] = [
       'destroy-unreferenced-disks': { type: 'boolean', optional: true },
     },
     async run(params, ctx) {
-      for (const unsupported of ['force', 'purge'] as const) {
-        if (params[unsupported]) throw new Die(`pct (chaton lab stand-in): --${unsupported} is not implemented\n`);
-      }
-      await destroyGuest(ctx, 'lxc', Number(params['vmid']));
+      if (params['force']) throw new Die('pct (chaton lab stand-in): --force is not implemented\n');
+      await destroyGuest(ctx, 'lxc', Number(params['vmid']), {
+        purge: Boolean(params['purge']),
+        unreferencedDisks: Boolean(params['destroy-unreferenced-disks']),
+      });
+    },
+  },
+  {
+    // Only --delete of the configuration's options: what takes a restored copy off the network.
+    words: ['set'],
+    argParams: ['vmid'],
+    params: {
+      vmid: VMID_PARAM,
+      delete: { type: 'string', optional: true },
+      digest: { type: 'string', optional: true, maxLength: 64 },
+    },
+    async run(params, ctx) {
+      const keys = splitList(params['delete'] === undefined ? undefined : String(params['delete']));
+      if (keys.length === 0) throw new Die('pct (chaton lab stand-in): only --delete is implemented\n');
+      await deleteConfigKeys(ctx, 'lxc', Number(params['vmid']), keys);
     },
   },
   {

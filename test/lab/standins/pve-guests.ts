@@ -23,7 +23,11 @@
 //   src/PVE/QemuServer/Helpers.pm (pid file, vm_running_locally), src/PVE/QemuServer.pm (vmstatus
 //   and its fields, vm_start "VM 100 already running", "you can't start a vm if it's a template",
 //   destroy_vm, restore_update_config_line), src/PVE/API2/Qemu.pm (vm_status adds ha and agent;
-//   destroy_vm "VM 100 is running - destroy failed"; create_vm's restore path and its messages).
+//   destroy_vm "VM 100 is running - destroy failed", its skiplock, purge and
+//   destroy-unreferenced-disks; update_vm's delete and "cannot delete '<key>' - not set in current
+//   configuration!"; create_vm's restore path and its messages).
+// - pve-guest-common: src/PVE/VZDump/Plugin.pm remove_vmid_from_backup_jobs (what --purge does
+//   to jobs.cfg, under its cluster lock).
 // - pve-container: src/PVE/LXC/Config.pm (lock file /run/lock/lxc/pve-config-<vmid>.lock),
 //   src/PVE/LXC.pm (vmstatus), src/PVE/API2/LXC.pm and LXC/Status.pm (the messages).
 // - pve-manager: PVE/Service/pvestatd.pm (the status lines a node broadcasts).
@@ -33,7 +37,7 @@ import { cpus, freemem, loadavg, totalmem, uptime as osUptime } from 'node:os';
 import { mkdir, readFile, rm, statfs, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cfsLock, Die, type Io, type Json, messageOf, replaceFile } from './pve-cli.js';
+import { cfsLock, Die, type Io, type Json, messageOf, replaceFile, splitList } from './pve-cli.js';
 import {
   bootDiskSize,
   type GuestConfig,
@@ -43,14 +47,17 @@ import {
   parsePropertyString,
   parseSize,
   readGuestConfig,
+  readJobsConfig,
   readStorageConfig,
   readVmList,
+  saveGuestConfig,
   rrdLine,
   storageEnabledOn,
   type VmListEntry,
+  writeJobsConfig,
   writeNodeRrd,
 } from './pve-cluster.js';
-import { freeImage } from './pve-storage.js';
+import { freeImage, storageSubdir } from './pve-storage.js';
 import { parseUserConfig, writeUserConfig } from './pveum.js';
 
 /** Where one node's stand-ins run: its /etc/pve, its name, and the root of its own files. */
@@ -446,8 +453,69 @@ async function removeVmAccess(ctx: NodeContext, vmid: number): Promise<void> {
   });
 }
 
+/** What `qm destroy` / `pct destroy` take besides the VMID. */
+export interface DestroyOptions {
+  /** Ignore the configuration's lock (root only on a real node): what cleans up after a killed restore. */
+  skiplock?: boolean;
+  /** Also take the guest out of the backup jobs (jobs.cfg) that name it. */
+  purge?: boolean;
+  /** Also free the disks of this VMID that the configuration does not reference, on every enabled storage. */
+  unreferencedDisks?: boolean;
+}
+
+/** pve-guest-common VZDump/Plugin.pm remove_vmid_from_backup_jobs: under jobs.cfg's cluster lock. */
+async function removeFromBackupJobs(ctx: NodeContext, vmid: number): Promise<void> {
+  const path = join(ctx.configDir, 'jobs.cfg');
+  await cfsLock(ctx.configDir, 'file-jobs_cfg', ctx.io, 'remove VMID from backup jobs failed', async () => {
+    const jobs = await readJobsConfig(ctx.configDir);
+    let changed = false;
+    const kept = jobs.flatMap((job) => {
+      for (const key of ['vmid', 'exclude']) {
+        const listed = job.properties.get(key);
+        if (listed === undefined) continue;
+        const left = splitList(listed).filter((id) => id !== String(vmid));
+        if (left.length === splitList(listed).length) continue;
+        changed = true;
+        // A job that backed up only this guest has nothing left to do: it goes.
+        if (key === 'vmid' && left.length === 0) return [];
+        if (left.length === 0) job.properties.delete(key);
+        else job.properties.set(key, left.join(','));
+      }
+      return [job];
+    });
+    if (changed) await replaceFile(path, writeJobsConfig(kept), 0o640);
+  });
+}
+
+/** destroy_vm's destroy-unreferenced-disks: images/<vmid>/ of every enabled file storage holding images. */
+async function freeUnreferencedDisks(ctx: NodeContext, vmid: number): Promise<void> {
+  for (const storage of await readStorageConfig(ctx.configDir)) {
+    if (!storage.path || !storageEnabledOn(storage, ctx.node) || !storage.content.has('images')) continue;
+    const local = { ...storage, path: join(ctx.root, storage.path) };
+    await rm(join(storageSubdir(local, 'images'), String(vmid)), { recursive: true, force: true });
+  }
+}
+
+/** update_vm's delete: each key removed, a key not set only warned about (the VM stopped or hotplugged). */
+export async function deleteConfigKeys(ctx: NodeContext, type: GuestType, vmid: number, keys: string[]): Promise<void> {
+  await lockGuestConfig(ctx, type, vmid, 10, async () => {
+    const config = await loadConfig(ctx, type, vmid);
+    const lock = config.values.get('lock');
+    if (lock) throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
+    for (const key of keys) {
+      if (!config.values.delete(key)) ctx.io.err(`cannot delete '${key}' - not set in current configuration!\n`);
+    }
+    await saveGuestConfig(ctx.configDir, { vmid, type, node: ctx.node }, config);
+  });
+}
+
 /** destroy_vm and destroy_config: disks freed, access removed, then the configuration. */
-export async function destroyGuest(ctx: NodeContext, type: GuestType, vmid: number): Promise<void> {
+export async function destroyGuest(
+  ctx: NodeContext,
+  type: GuestType,
+  vmid: number,
+  options: DestroyOptions = {},
+): Promise<void> {
   const early = async (): Promise<GuestConfig> => {
     const config = await loadConfig(ctx, type, vmid);
     if (config.values.get('protection') === '1') {
@@ -468,9 +536,11 @@ export async function destroyGuest(ctx: NodeContext, type: GuestType, vmid: numb
     await lockGuestConfig(taskCtx, type, vmid, 10, async () => {
       const config = await early();
       const lock = config.values.get('lock');
-      if (lock && lock !== 'destroyed') throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
+      if (lock && lock !== 'destroyed' && !options.skiplock) throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
       await freeVolumes(taskCtx, ownedVolumes(type, vmid, config));
+      if (options.unreferencedDisks) await freeUnreferencedDisks(taskCtx, vmid);
       await removeVmAccess(taskCtx, vmid);
+      if (options.purge) await removeFromBackupJobs(taskCtx, vmid);
       await rm(join(ctx.configDir, 'firewall', `${vmid}.fw`), { force: true });
       await unlink(join(ctx.configDir, 'nodes', ctx.node, type === 'qemu' ? 'qemu-server' : 'lxc', `${vmid}.conf`));
     });

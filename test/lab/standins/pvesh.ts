@@ -5,7 +5,8 @@
 // Covered: `pvesh get` of /cluster/resources [--type vm|storage|node|sdn], /cluster/nextid,
 // /cluster/backup and /cluster/backup/<id>, /cluster/backup-info/not-backed-up, /nodes,
 // /nodes/<node>/qemu and /lxc, .../<vmid>/status/current and .../<vmid>/config,
-// /nodes/<node>/storage/<storage>/content [--content T] [--vmid N] (file-based storages); and
+// /nodes/<node>/storage/<storage>/content [--content T] [--vmid N] and .../<storage>/status
+// (file-based storages); and
 // `pvesh create /nodes/<node>/startall` (what pve-guests.service runs at boot: the guests with
 // onboot 1). Calls for another node are answered from that node's last broadcast status (the real
 // pvesh proxies them over SSH); storage content of another node's local storage is refused.
@@ -19,7 +20,10 @@
 //   (get_included_guests).
 // - qemu-server: src/PVE/API2/Qemu.pm (vmlist, vm_status, vm_config); pve-container:
 //   src/PVE/API2/LXC.pm, LXC/Status.pm, LXC/Config.pm (the same for containers).
-// - pve-storage: src/PVE/API2/Storage/Content.pm (index), src/PVE/Storage.pm
+// - pve-storage: src/PVE/API2/Storage/Content.pm (index), src/PVE/API2/Storage/Status.pm
+//   (read_status: storage_info's entry, "No such storage." when the node has it not),
+//   src/PVE/Storage/Plugin.pm and PVE::Tools::df (total, used, avail of a path-based storage:
+//   blocks, blocks - bfree, bavail, times the block size), src/PVE/Storage.pm
 //   (storage_check_enabled: "storage 'x' is not available on node 'y'"; storage_config:
 //   "storage 'x' does not exist").
 // - pve-common: src/PVE/Network.pm and Tools.pm (the message for a node name that does not
@@ -27,7 +31,7 @@
 // The rest of the machinery (options, validation, output) is in pve-cli.ts, with its sources.
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { readFile } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   Die,
@@ -656,6 +660,56 @@ const HANDLERS: Handler[] = [
         for (const [key, value] of Object.entries(volume)) if (value !== undefined) item[key] = value as Json;
         return item;
       });
+    },
+  },
+  {
+    method: 'GET',
+    path: ['nodes', '{node}', 'storage', '{storage}', 'status'],
+    uriParams: { node: NODE, storage: STORAGE_ID },
+    proxyto: 'node',
+    returns: {
+      type: 'object',
+      properties: {
+        type: { type: 'string' },
+        content: { type: 'string' },
+        active: { type: 'boolean' },
+        enabled: { type: 'boolean' },
+        shared: { type: 'boolean' },
+        total: { type: 'integer', renderer: 'bytes' },
+        used: { type: 'integer', renderer: 'bytes' },
+        avail: { type: 'integer', renderer: 'bytes' },
+      },
+    },
+    async run(params, ctx) {
+      const node = String(params['node']);
+      const id = String(params['storage']);
+      const storage = (await readStorageConfig(ctx.configDir)).find((candidate) => candidate.id === id);
+      // storage_info lists only the storages enabled on the node: read_status then finds none.
+      if (!storage || !storageEnabledOn(storage, node)) {
+        throw new ParamError('Parameter verification failed.\n', { storage: 'No such storage.' });
+      }
+      if (node !== ctx.node && !storage.shared) {
+        throw new Die(`pvesh (chaton lab stand-in): cannot proxy to node '${node}': run this call on ${node}\n`);
+      }
+      if (!storage.path) {
+        throw new Die(`pvesh (chaton lab stand-in): storage type '${storage.type}' is not implemented\n`);
+      }
+      const info = await statfs(join(ctx.root, storage.path)).catch(() => undefined);
+      const status: { [key: string]: Json } = {
+        type: storage.type,
+        content: sorted(storage.content).join(','),
+        active: info ? 1 : 0,
+        enabled: 1,
+        shared: storage.shared ? 1 : 0,
+      };
+      if (info) {
+        Object.assign(status, {
+          total: info.blocks * info.bsize,
+          used: (info.blocks - info.bfree) * info.bsize,
+          avail: info.bavail * info.bsize,
+        });
+      }
+      return status;
     },
   },
   {

@@ -1,5 +1,6 @@
 // A stand-in for `qm`, Proxmox VE's QEMU/KVM manager, on lab hosts with the pve role: list, config,
-// status, start, stop and destroy of the VMs of the node it runs on, with the real output, errors
+// status, start, stop, destroy (with --skiplock, --purge, --destroy-unreferenced-disks) and set
+// (--delete only) of the VMs of the node it runs on, with the real output, errors
 // and exit codes, the real configuration files in /etc/pve and the real config lock
 // (/var/lock/qemu-server/lock-<vmid>.conf). Self-contained (node: builtins only); run by
 // /usr/local/sbin/qm. Run state and locks: see pve-guests.ts.
@@ -7,7 +8,7 @@
 // Sources (github.com/proxmox):
 // - qemu-server: src/PVE/CLI/qm.pm (the command tree, `qm list`'s printf columns, `qm config`'s
 //   sorted "key: value" lines without digest, `qm status`'s "status: <qmpstatus>", the UPID exit),
-//   src/PVE/API2/Qemu.pm (vmlist, vm_config, vm_start, vm_stop, destroy_vm and their parameters
+//   src/PVE/API2/Qemu.pm (vmlist, vm_config, vm_start, vm_stop, destroy_vm, update_vm and their parameters
 //   and messages), src/PVE/QemuServer.pm (vmstatus, vm_start, _do_vm_stop: silent when stopped).
 // - pve-common: src/PVE/JSONSchema.pm (pve-vmid: minimum 100, "value does not look like a valid
 //   VM ID"); the shared command-line machinery is in pve-cli.ts.
@@ -21,11 +22,13 @@ import {
   PVE_CONFIG_DIR,
   runCommandLine,
   sorted,
+  splitList,
   type Command,
   type Tool,
 } from './pve-cli.js';
 import { nodeName, readVmList } from './pve-cluster.js';
 import {
+  deleteConfigKeys,
   destroyGuest,
   guestStatus,
   loadConfig,
@@ -162,8 +165,27 @@ const COMMANDS: Command<NodeContext>[] = [
       'destroy-unreferenced-disks': { type: 'boolean', optional: true },
     },
     async run(params, ctx) {
-      if (params['purge']) throw new Die('qm (chaton lab stand-in): --purge is not implemented\n');
-      await destroyGuest(ctx, 'qemu', Number(params['vmid']));
+      await destroyGuest(ctx, 'qemu', Number(params['vmid']), {
+        skiplock: Boolean(params['skiplock']),
+        purge: Boolean(params['purge']),
+        unreferencedDisks: Boolean(params['destroy-unreferenced-disks']),
+      });
+    },
+  },
+  {
+    // Only --delete of the configuration's options: what takes a restored copy off the network.
+    words: ['set'],
+    argParams: ['vmid'],
+    params: {
+      vmid: VMID_PARAM,
+      skiplock: SKIPLOCK,
+      delete: { type: 'string', optional: true },
+      digest: { type: 'string', optional: true, maxLength: 64 },
+    },
+    async run(params, ctx) {
+      const keys = splitList(params['delete'] === undefined ? undefined : String(params['delete']));
+      if (keys.length === 0) throw new Die('qm (chaton lab stand-in): only --delete is implemented\n');
+      await deleteConfigKeys(ctx, 'qemu', Number(params['vmid']), keys);
     },
   },
 ];
