@@ -10,7 +10,8 @@ import type { Host } from '../lib/inventory/types.js';
 import type { BackupsSection, BackupTarget } from '../lib/backup/inventory.js';
 import type { ClusterGuests } from '../lib/backup/guests.js';
 import type { Listing, RepositoryCheck } from '../lib/backup/copies.js';
-import type { Judgement, TargetRead } from '../lib/backup/judge.js';
+import type { Judgement, RestoreTest, TargetRead } from '../lib/backup/judge.js';
+import type { RestoreResult } from '../lib/backup/restore.js';
 import type { SecretRef } from '../lib/backup/inventory.js';
 import type { Outcome, Probe, SecretInput, ToolOutput } from '../lib/backup/tools.js';
 import type { DumpRead } from '../lib/backup/vzdump.js';
@@ -25,6 +26,7 @@ export function register(parent: Command): void {
     .description(messages.backupVerifyDescription)
     .addOption(new Option('--format <format>', messages.backupFormatOption).choices(['nagios']))
     .option('--prom-file <file>', messages.backupPromFileOption)
+    .option('--restore-test [guests]', messages.backupRestoreTestOption)
     .addHelpText(
       'after',
       `\n${messages.backupVerifyHelp}\n${examples(
@@ -33,6 +35,7 @@ export function register(parent: Command): void {
         'chaton --json backup verify > backups.json',
         `chaton backup verify --format nagios   # ${messages.backupForNagios}`,
         `chaton backup verify --prom-file chaton_backup.prom   # ${messages.backupForNodeExporter}`,
+        'chaton -q backup verify --restore-test mail,db',
       )}`,
     )
     .action(async (options: VerifyOptions, cmd: Command) => {
@@ -44,6 +47,8 @@ export function register(parent: Command): void {
 interface VerifyOptions {
   format?: 'nagios';
   promFile?: string;
+  /** true: every guest with a copy; a string: the guests it names. */
+  restoreTest?: true | string;
 }
 
 /** A listing or a check: cheap ones run at once; expensive ones take a slot of the host's semaphore. */
@@ -57,7 +62,8 @@ const BUSY_BOUND_MS = 6_000;
 /** One command a target's read ran: for -v, and for programs (JSON `checks`). */
 interface Ran {
   host: string;
-  target: string;
+  /** null: the host's own restore-test records. */
+  target: string | null;
   command: string;
   code: number | null;
   durationMs: number;
@@ -115,17 +121,24 @@ async function verify(ctx: RunContext, options: VerifyOptions): Promise<{ result
   const backups = backupsOf(ctx.inventory);
   if (!backups) throw new UsageError(messages.backupNoSection(ctx.inventory.file), messages.backupNoSectionHint);
   if (ctx.options.json && options.format === 'nagios') throw new UsageError(messages.backupJsonOrNagios);
+  if (options.restoreTest && !backups.restoreTest) {
+    throw new UsageError(
+      messages.backupRestoreNotConfigured(ctx.inventory.file),
+      messages.backupRestoreNotConfiguredHint,
+    );
+  }
 
   const pveHosts = ctx.inventory.hosts.filter((host) => host.roles.includes('pve'));
   const targetHosts = resolveTargets(ctx.inventory, [...new Set(backups.targets.map((t) => t.host))].join(','));
   const cluster = new ClusterRead(ctx, pveHosts);
   const ran: Ran[] = [];
   const reads = new Map<string, TargetRead>();
+  const restoreTests: RestoreTest[] = [];
   const readHosts = fanOutPhase<string[]>({
     title: messages.backupTargetsTitle,
     hosts: targetHosts,
     work: async (host, task) => {
-      const reader = new TargetReader(ctx, backups, host, task, cluster, ran);
+      const reader = new TargetReader(ctx, backups, host, task, cluster, ran, restoreTests);
       try {
         const done = await reader.readAll(backups.targets.filter((target) => target.host === host.name));
         for (const read of done) reads.set(read.target.name, read);
@@ -165,19 +178,37 @@ async function verify(ctx: RunContext, options: VerifyOptions): Promise<{ result
   const { judge } = await import('../lib/backup/judge.js');
   const { exitCodeOf, nagiosReport, reportFields, reportView } = await import('../lib/backup/render.js');
   const { outputWidth } = await import('../lib/run/text.js');
-  const judgement = judge({
-    backups,
-    cluster: cluster.guests ?? { error: cluster.error },
-    targets: backups.targets.flatMap((target) => reads.get(target.name) ?? []),
-    now: Date.now(),
-  });
+  const judged = () =>
+    judge({
+      backups,
+      cluster: cluster.guests ?? { error: cluster.error },
+      targets: backups.targets.flatMap((target) => reads.get(target.name) ?? []),
+      now: Date.now(),
+      restoreTests,
+    });
+  const restored = options.restoreTest ? await restoreTestsOf(ctx, backups, judged(), options.restoreTest) : [];
+  // What was just proved counts at once, as the records it wrote would on the next run.
+  for (const result of restored.filter((r) => r.recorded)) {
+    const measured = result.restoreMs === undefined ? {} : { durationMs: result.restoreMs };
+    restoreTests.push({ guest: result.key, time: result.started, ok: result.ok, ...measured });
+  }
+  if (ctx.signal.aborted) return { result: { exitCode: ExitCode.interrupted, hosts, fields: { checks } } };
+  const judgement = judged();
+  const restoreLines = restored.map(restoreLine);
   return {
     judged: judgement,
     result: {
       exitCode: exitCodeOf(judgement.state),
       hosts,
-      fields: { ...reportFields(judgement), checks },
-      view: reportView(judgement, outputWidth()),
+      fields: {
+        ...reportFields(judgement),
+        checks,
+        ...(options.restoreTest ? { restoreTests: restored.map(restoreJson) } : {}),
+      },
+      view: [
+        ...reportView(judgement, outputWidth()),
+        ...(restoreLines.length ? [{ text: restoreLines.join('\n') }] : []),
+      ],
       alert: judgement.state !== 'ok',
       plugin: nagiosReport(judgement),
     },
@@ -271,6 +302,7 @@ class TargetReader {
     private readonly task: HostTask,
     private readonly cluster: ClusterRead,
     private readonly ran: Ran[],
+    private readonly restoreTests: RestoreTest[],
   ) {}
 
   async readAll(targets: BackupTarget[]): Promise<TargetRead[]> {
@@ -287,7 +319,23 @@ class TargetReader {
       this.unreachable = targets.map((target) => ({ target, listing: unreachable }));
       throw error;
     }
-    return Promise.all(targets.map((target) => this.read(target)));
+    const [read] = await Promise.all([
+      Promise.all(targets.map((target) => this.read(target))),
+      this.readRecords(targets),
+    ]);
+    return read;
+  }
+
+  /** The restore tests run on these targets' copies, as their host recorded them. */
+  private async readRecords(targets: BackupTarget[]): Promise<void> {
+    const { restoreRecordsProbe } = await import('../lib/backup/restore.js');
+    const { formatError } = await import('../lib/run/errors.js');
+    const probe = restoreRecordsProbe(targets.map((target) => target.name));
+    try {
+      this.restoreTests.push(...probe.parse(await this.send(undefined, probe, false)));
+    } catch (error) {
+      this.ctx.notices.push(messages.backupRecordsUnread(this.host.name, formatError(error)));
+    }
   }
 
   /** What the targets of a host that could not be reached are judged on. */
@@ -406,7 +454,9 @@ class TargetReader {
     const { emptyListing } = await import('../lib/backup/copies.js');
     const resolved = resolveSecret(ref, this.ctx.env);
     if ('unset' in resolved) {
-      return { unset: emptyListing({ kind: 'secret-unreadable', detail: `${resolved.unset} is not set` }) };
+      return {
+        unset: emptyListing({ kind: 'secret-unreadable', detail: messages.backupVariableNotSet(resolved.unset) }),
+      };
     }
     return resolved;
   }
@@ -460,7 +510,7 @@ class TargetReader {
 
   private lastDuration = 0;
 
-  private async send(target: BackupTarget, probe: Probe<unknown>, expensive: boolean): Promise<ToolOutput> {
+  private async send(target: BackupTarget | undefined, probe: Probe<unknown>, expensive: boolean): Promise<ToolOutput> {
     const release = expensive ? await this.#semaphore!.acquire() : () => {};
     try {
       // Dry-run: the listings are read, the checks only planned (printed with the plan).
@@ -474,7 +524,7 @@ class TargetReader {
       if (!result.dryRun) {
         this.ran.push({
           host: this.host.name,
-          target: target.name,
+          target: target?.name ?? null,
           command: result.command,
           code: result.code,
           durationMs: result.durationMs,
@@ -484,7 +534,7 @@ class TargetReader {
           const { brief } = await import('../lib/remote/shell.js');
           this.task.progress(
             messages.backupRan(
-              target.name,
+              target?.name ?? this.host.name,
               brief(result.command.replace(/\s*\n\s*/g, ' '), 300),
               milliseconds(Math.round(result.durationMs)),
               String(result.code),
@@ -511,4 +561,98 @@ async function outcomeOfError(error: unknown): Promise<Outcome> {
   if (error instanceof ConnectionError || error instanceof LostWhileRunningError)
     return { kind: 'unreachable', detail };
   return { kind: 'error', detail };
+}
+
+/**
+ * Restores the newest copy of each chosen guest from each target that holds one, one test at a
+ * time (two on one node would pick the same spare VMID), and says how each went. A test that
+ * could not run (no space, a VMID taken...) proves nothing and is not recorded: it is told, and
+ * restore_test_age says when the tests stop happening.
+ */
+async function restoreTestsOf(
+  ctx: RunContext,
+  backups: BackupsSection,
+  first: Judgement,
+  chosen: true | string,
+): Promise<RestoreResult[]> {
+  const { executorRunner, restoreTest } = await import('../lib/backup/restore.js');
+  const { guestLabel } = await import('../lib/backup/guests.js');
+  const { UsageError } = await import('../lib/run/errors.js');
+  const { runPhases } = await import('../lib/run/phases.js');
+  const withCopy = first.rows.filter((row) => row.onTargets.some((on) => on.read && on.copies.length > 0));
+  const names = chosen === true ? [] : chosen.split(',').filter(Boolean);
+  const named = (row: (typeof withCopy)[number]) =>
+    names.length === 0 || names.some((name) => name === row.guest.name || name === String(row.guest.vmid));
+  const rows = withCopy.filter(named);
+  const unknown = names.filter(
+    (name) => !withCopy.some((row) => row.guest.name === name || name === String(row.guest.vmid)),
+  );
+  if (unknown.length > 0 || rows.length === 0) {
+    throw new UsageError(
+      messages.backupRestoreUnknownGuests(unknown.join(', '), withCopy.map((r) => guestLabel(r.guest)).join(', ')),
+    );
+  }
+  const results: RestoreResult[] = [];
+  const hostNamed = (name: string) => ctx.inventory.hosts.find((host) => host.name === name)!;
+  await runPhases(
+    ctx,
+    [
+      {
+        kind: 'step',
+        title: messages.backupRestoreTitle,
+        run: async (progress) => {
+          const runner = executorRunner(ctx.executor, hostNamed, { signal: ctx.signal, progress, live: false });
+          for (const row of rows) {
+            for (const on of row.onTargets.filter((on) => on.read && on.copies.length > 0)) {
+              if (ctx.signal.aborted) return;
+              const target = backups.targets.find((t) => t.name === on.target)!;
+              progress(messages.backupRestoreStarting(guestLabel(row.guest), target.name, on.copies[0]!.location));
+              const result = await restoreTest(runner, {
+                guest: row.guest,
+                target,
+                copy: on.copies[0]!,
+                settings: backups.restoreTest!,
+                env: ctx.env,
+              });
+              results.push(result);
+              progress(restoreLine(result));
+              if (!result.cleanedUp && result.where) ctx.notices.push(messages.backupRestoreNotCleaned(result.where));
+            }
+          }
+        },
+      },
+    ],
+    'live',
+  );
+  return results;
+}
+
+/** One restore test, as a person reads it. */
+function restoreLine(result: RestoreResult): string {
+  const guest = result.guest.name ?? String(result.guest.vmid);
+  const reason = result.reason?.text ?? result.problem ?? '';
+  if (result.ok)
+    return messages.backupRestoreOk(guest, result.target, `${Math.round(result.restoreMs ?? result.totalMs)} ms`);
+  return result.recorded
+    ? messages.backupRestoreFailed(guest, result.target, reason)
+    : messages.backupRestoreRefused(guest, result.target, reason);
+}
+
+/** One restore test in JSON: English reasons, the steps it ran. */
+function restoreJson(result: RestoreResult) {
+  return {
+    guest: result.key,
+    target: result.target,
+    location: result.location,
+    ok: result.ok,
+    problem: result.problem ?? null,
+    reason: result.reason?.en ?? null,
+    started: new Date(result.started).toISOString(),
+    restoreMs: result.restoreMs === undefined ? null : Math.round(result.restoreMs),
+    totalMs: Math.round(result.totalMs),
+    where: result.where ?? null,
+    cleanedUp: result.cleanedUp,
+    recorded: result.recorded,
+    steps: result.steps,
+  };
 }

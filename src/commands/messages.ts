@@ -626,6 +626,58 @@ export const messages = catalogue({
     en: `NOT WRITTEN: --prom-file ${file}: ${error}`,
     fr: `NON ÉCRIT : --prom-file ${file} : ${error}`,
   }),
+  backupVariableNotSet: (name: string) => ({ en: `${name} is not set`, fr: `${name} n'est pas définie` }),
+  backupRestoreTestOption: {
+    en:
+      'also restore the newest copy of these guests (names or VMIDs, comma-separated; all when none given) ' +
+      'from each target, check it and remove it: for a weekly cron',
+    fr:
+      'restaurer aussi la copie la plus récente de ces invités (noms ou VMID séparés par des virgules ; ' +
+      "tous si aucun n'est donné) depuis chaque cible, la vérifier puis la supprimer : pour un cron hebdomadaire",
+  },
+  backupRestoreNotConfigured: (file: string) => ({
+    en: `${file} has no backups.restore_test: where to restore is not said`,
+    fr: `${file} n'a pas de backups.restore_test : l'endroit où restaurer n'est pas indiqué`,
+  }),
+  backupRestoreNotConfiguredHint: {
+    en: 'add backups.restore_test (node, storage, vmids; scratch_dir for restic and borg): see inventory.example.yaml',
+    fr:
+      'ajoutez backups.restore_test (node, storage, vmids ; scratch_dir pour restic et borg) : ' +
+      'voir inventory.example.yaml',
+  },
+  backupRestoreUnknownGuests: (names: string, known: string) => ({
+    en: `--restore-test names no guest with a copy: ${names} (guests: ${known})`,
+    fr: `--restore-test ne désigne aucun invité ayant une copie : ${names} (invités : ${known})`,
+  }),
+  backupRecordsUnread: (host: string, error: string) => ({
+    en: `the restore-test records of ${host} could not be read (${error}): its targets count as never restore-tested`,
+    fr:
+      `les enregistrements des tests de restauration de ${host} n'ont pas pu être lus (${error}) : ` +
+      'ses cibles comptent comme jamais testées',
+  }),
+  backupRestoreTitle: { en: 'Restore tests', fr: 'Tests de restauration' },
+  backupRestoreStarting: (guest: string, target: string, location: string) => ({
+    en: `restoring ${guest} from ${target} (${location})`,
+    fr: `restauration de ${guest} depuis ${target} (${location})`,
+  }),
+  backupRestoreOk: (guest: string, target: string, took: string) => ({
+    en: `restore test of ${guest} from ${target}: OK, restored in ${took}`,
+    fr: `test de restauration de ${guest} depuis ${target} : OK, restauré en ${took}`,
+  }),
+  backupRestoreFailed: (guest: string, target: string, reason: string) => ({
+    en: `restore test of ${guest} from ${target}: FAILED: ${reason}`,
+    fr: `test de restauration de ${guest} depuis ${target} : ÉCHEC : ${reason}`,
+  }),
+  backupRestoreRefused: (guest: string, target: string, reason: string) => ({
+    en: `restore test of ${guest} from ${target} not run: ${reason} (restore_test_age tells when tests stop happening)`,
+    fr:
+      `test de restauration de ${guest} depuis ${target} non lancé : ${reason} ` +
+      '(restore_test_age signale des tests qui ne se font plus)',
+  }),
+  backupRestoreNotCleaned: (where: string) => ({
+    en: `${where} could not be removed after the restore test: remove it by hand`,
+    fr: `${where} n'a pas pu être supprimé après le test de restauration : supprimez-le à la main`,
+  }),
   backupDryRun: {
     en: 'dry-run: the listings were read; the checks above were not run, and nothing was judged',
     fr: "simulation : les listes ont été lues ; les vérifications ci-dessus n'ont pas été lancées, rien n'a été jugé",

@@ -269,6 +269,45 @@ describe('backup verify on the lab site', { skip }, () => {
     assert.equal(report.exitCode, 4);
   });
 
+  it('--restore-test restores the newest copies, records them, and a plain run then reports the test', async () => {
+    interface Restored {
+      guest: string;
+      target: string;
+      ok: boolean;
+      problem: string | null;
+      recorded: boolean;
+      cleanedUp: boolean;
+      restoreMs: number | null;
+    }
+    const args = ['-i', lab.inventoryPath, '--json', 'backup', 'verify', '--restore-test', 'mail'];
+    const run = await chaton(args, { env });
+    assert.equal(run.code, 0, run.stderr);
+    const tests = (JSON.parse(run.stdout) as { restoreTests: Restored[] }).restoreTests;
+    const byTarget = new Map(tests.map((test) => [test.target, test]));
+    for (const target of ['offsite', 'borg']) {
+      const test = byTarget.get(target);
+      assert.ok(test?.ok && test.recorded && test.cleanedUp && test.restoreMs !== null, JSON.stringify(tests));
+      assert.equal(test.guest, '101');
+    }
+    // The lab's dump directory is on backup, which no node reads: refused, proving nothing, not recorded.
+    assert.deepEqual(
+      [byTarget.get('dump')?.ok, byTarget.get('dump')?.problem, byTarget.get('dump')?.recorded],
+      [false, 'archive-elsewhere', false],
+    );
+    const scratch = await lab.run('backup', ['sh', '-c', 'ls -A /var/tmp/chaton-restore']);
+    assert.equal(scratch.stdout, '', 'the scratch directory is left empty');
+
+    const plain = await verifyJson();
+    const mail = guest(plain, '101') as unknown as { restoreTest: { ok: boolean; durationSeconds: number } | null };
+    assert.equal(mail.restoreTest?.ok, true);
+    assert.equal(typeof mail.restoreTest?.durationSeconds, 'number');
+    assert.equal((guest(plain, '100') as unknown as { restoreTest: unknown }).restoreTest, null);
+    const text = await verify(['--restore-test', 'nosuch']);
+    assert.equal(text.code, 2, text.stderr);
+    assert.match(text.stderr, /--restore-test names no guest with a copy: nosuch/);
+    await lab.run('backup', ['rm', '-f', '/var/lib/chaton/restore-tests.jsonl']);
+  });
+
   it('in French, the JSON is the English one but for its sentences', async () => {
     const strip = (report: Report): unknown =>
       JSON.parse(JSON.stringify(report), (key, value: unknown) =>

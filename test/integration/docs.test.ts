@@ -116,6 +116,14 @@ const DOCUMENTED: DocumentedLine[] = [
       assert.match(text, /^chaton_backup_verify_success 1$/m);
     },
   },
+  {
+    line: 'chaton -q backup verify --restore-test mail,db',
+    check: async ({ lab }, run) => {
+      assert.equal(run.stdout, '', run.stderr);
+      const records = await lab.run('backup', ['cat', '/var/lib/chaton/restore-tests.jsonl']);
+      assert.match(records.stdout, /"guest":"101".*"ok":true/);
+    },
+  },
   { line: 'chaton doctor', check: doctorTable(false) },
   { line: 'chaton doctor --reach', check: doctorTable(true) },
   { line: 'chaton --json doctor --reach', check: jsonExitCode(0) },

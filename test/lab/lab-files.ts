@@ -111,6 +111,15 @@ const BACKUPS_YAML = [
   '      check_subset: 20%',
   '      extra_guests: [www-legacy]',
   '    borg: { type: borg, host: backup, repository: /srv/backup/borg, passphrase_file: /root/borg.pass }',
+  // restic and borg copies restored on backup itself; a vzdump archive there is not readable by
+  // the nodes (no shared storage in the lab), so its restore test is refused as archive-elsewhere.
+  '  restore_test:',
+  '    node: pve1',
+  '    storage: local',
+  '    vmids: 9900-9909',
+  '    scratch_dir: /var/tmp/chaton-restore',
+  '    min_free: 10M',
+  "    canaries: { default: ['/srv/guests/{name}/canary.txt'] }",
 ];
 
 export function inventoryYaml(plan: LabPlan): string {

@@ -141,6 +141,7 @@ const REFUSALS: ReadonlySet<RestoreProblem> = new Set([
   'no-spare-vmid',
   'vmid-taken',
   'archive-elsewhere',
+  'archive-unreadable',
   'interrupted',
   'error',
 ]);
