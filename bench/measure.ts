@@ -67,16 +67,17 @@ async function measureInto(report: string, argv: string[], options: FigureOption
     child.on('close', (exitCode) =>
       exitCode !== null && okCodes.includes(exitCode)
         ? resolve()
-        : reject(
-            new Error(
-              `exited with ${exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''} (${argv.join(' ').slice(0, 160)}...)`,
-            ),
-          ),
+        : reject(new Error(`exited with ${exitCode}${said(stderr)} (${argv.join(' ').slice(0, 160)}...)`)),
     );
   });
   const ms = performance.now() - started;
   const rssKb = Number((await readFile(report, 'utf8')).trim().split('\n').pop());
   return { ms, rssKb };
+}
+
+/** The last lines of a command's stderr, for the error that says it failed. */
+function said(stderr: string): string {
+  return stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : '';
 }
 
 export function median(values: number[]): number {
