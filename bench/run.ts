@@ -1,7 +1,8 @@
 // `npm run bench`: chaton's fan-out, start-up and memory, measured side by side with OpenSSH
 // and Ansible on the same lab, the same key, the same known_hosts. Prints a table of medians
 // (min/max) with ratios measured in the same run, and writes the figures as JSON. Never fails
-// on a figure: targets are reported, not asserted.
+// on a figure: targets are reported, not asserted. Then `backup verify` on a big backup site
+// (bench/backup.ts); `npm run bench -- backup` runs that part alone.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
