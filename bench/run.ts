@@ -1,186 +1,30 @@
 // `npm run bench`: chaton's fan-out, start-up and memory, measured side by side with OpenSSH
 // and Ansible on the same lab, the same key, the same known_hosts. Prints a table of medians
 // (min/max) with ratios measured in the same run, and writes the figures as JSON. Never fails
-// on a figure: targets are reported, not asserted.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// on a figure: targets are reported, not asserted. Then `backup verify` on a big backup site
+// (bench/backup.ts); `npm run bench -- backup` runs that part alone.
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { command, render } from '../src/lib/remote/shell.js';
 import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 import { ensurePackages } from '../test/lab/packages.js';
+import { backupBench, backupReport } from './backup.js';
+import { columns, figure, type Figure, REPEATS, seconds, sh, sshConfig } from './measure.js';
 
 const CHATON = fileURLToPath(new URL('../../bin/chaton.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
 const BENCH_PACKAGES = fileURLToPath(new URL('../../bench/debian-packages.txt', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const SIZES = [1, 20, 100];
-/** Runs per figure, after one warm-up run; scenarios slower than SLOW_MS get SLOW_REPEATS. */
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
-const SLOW_MS = 5000;
-const SLOW_REPEATS = 3;
-const QUICK_MS = 300;
-const QUICK_REPEATS = 4 * REPEATS;
 /** 1 GiB of output, in lines of 100 bytes: what a big log or a dump looks like. */
 const GIB_COMMAND = `yes '${'x'.repeat(99)}' | head -c ${1024 ** 3}`;
-
-interface Measure {
-  ms: number;
-  rssKb: number;
-}
-
-interface Figure {
-  scenario: string;
-  client: string;
-  kex: string;
-  hosts: number;
-  runs: number[];
-  median: number;
-  min: number;
-  max: number;
-  peakRssKb: number;
-  /** Why the scenario could not be measured; its figures are then NaN. */
-  failed?: string;
-}
-
-/** Runs a command once under GNU time: wall time measured here, peak RSS from time's %M. */
-async function measure(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measure> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-bench-'));
-  try {
-    return await measureInto(path.join(dir, 'time'), argv, env);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function measureInto(report: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Measure> {
-  const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', report, ...argv], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-    child.on('error', reject);
-    child.on('close', (exitCode) =>
-      exitCode === 0
-        ? resolve()
-        : reject(
-            new Error(
-              `exited with ${exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''} (${argv.join(' ').slice(0, 160)}...)`,
-            ),
-          ),
-    );
-  });
-  const ms = performance.now() - started;
-  const rssKb = Number((await readFile(report, 'utf8')).trim().split('\n').pop());
-  return { ms, rssKb };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** One warm-up run, then the measured ones (more for quick ones, whose medians noise moves most). */
-async function figure(
-  scenario: string,
-  client: string,
-  kex: string,
-  hosts: number,
-  argv: string[],
-  env?: NodeJS.ProcessEnv,
-): Promise<Figure> {
-  try {
-    return await measured(scenario, client, kex, hosts, argv, env);
-  } catch (error) {
-    // One broken scenario must not cost the figures of all the others.
-    process.stderr.write(`  ${scenario}: FAILED: ${(error as Error).message.slice(0, 300)}\n`);
-    return {
-      scenario,
-      client,
-      kex,
-      hosts,
-      runs: [],
-      median: NaN,
-      min: NaN,
-      max: NaN,
-      peakRssKb: NaN,
-      failed: (error as Error).message,
-    };
-  }
-}
-
-async function measured(
-  scenario: string,
-  client: string,
-  kex: string,
-  hosts: number,
-  argv: string[],
-  env?: NodeJS.ProcessEnv,
-): Promise<Figure> {
-  const warmUp = await measure(argv, env);
-  const repeats = warmUp.ms > SLOW_MS ? SLOW_REPEATS : warmUp.ms < QUICK_MS ? QUICK_REPEATS : REPEATS;
-  const samples: Measure[] = [];
-  for (let i = 0; i < repeats; i++) samples.push(await measure(argv, env));
-  const runs = samples.map((m) => m.ms);
-  const result = {
-    scenario,
-    client,
-    kex,
-    hosts,
-    runs,
-    median: median(runs),
-    min: Math.min(...runs),
-    max: Math.max(...runs),
-    peakRssKb: Math.max(...samples.map((m) => m.rssKb)),
-  };
-  process.stderr.write(
-    `  ${scenario.padEnd(34)} ${String(hosts).padStart(3)} hosts  ${seconds(result.median)} (${kex})\n`,
-  );
-  return result;
-}
-
-function seconds(ms: number): string {
-  if (Number.isNaN(ms)) return 'failed';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
-}
-
-/** Words quoted for sh, joined by spaces: paths and addresses never reach sh unquoted. */
-function sh(...words: string[]): string {
-  return render(command(...words)).toString();
-}
 
 /** The first line of a command's output, for versions. */
 function versionOf(argv: string[]): string {
   const run = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   return `${run.stdout}${run.stderr}`.trim().split('\n')[0] ?? 'unknown';
-}
-
-/** OpenSSH client settings equivalent to the lab inventory: same key, known_hosts, bastion. */
-function sshConfig(lab: Lab, { bastion = [], all = [] }: { bastion?: string[]; all?: string[] }): string {
-  return [
-    'Host bastion',
-    `  HostName ${lab.bastion.address}`,
-    ...bastion,
-    'Host 198.18.*',
-    '  ProxyJump bastion',
-    'Host *',
-    '  User root',
-    `  IdentityFile ${lab.operatorKeyPath}`,
-    '  IdentitiesOnly yes',
-    `  UserKnownHostsFile ${lab.knownHostsPath}`,
-    '  GlobalKnownHostsFile /dev/null',
-    '  StrictHostKeyChecking yes',
-    '  UpdateHostKeys no',
-    '  BatchMode yes',
-    '  LogLevel ERROR',
-    ...all,
-    '',
-  ].join('\n');
 }
 
 /** The key exchange OpenSSH negotiates with a lab host (the last hop's, from ssh -v). */
@@ -196,27 +40,41 @@ function chatonKex(inventory: string, host: string): string {
   return (JSON.parse(run.stdout) as { hosts: { kex?: string }[] }).hosts[0]?.kex ?? 'unknown';
 }
 
+/** `npm run bench -- backup`: the backup figures alone, on a lab without extra hosts. */
+const BACKUP_ONLY = process.argv[2] === 'backup';
+/** Apart from the labs of a checkout that tests meanwhile (CHATON_LAB_PREFIX, as the tests). */
+const LAB_NAME = `${process.env.CHATON_LAB_PREFIX ?? ''}bench`;
+
 async function main(): Promise<void> {
   const loadAverage = os.loadavg(); // before the bench loads the machine itself
-  await labDown('bench'); // leftovers of an interrupted bench; needs root, like all of it
+  await labDown(LAB_NAME); // leftovers of an interrupted bench; needs root, like all of it
   await ensurePackages(BENCH_PACKAGES, 'the benchmark');
-  process.stderr.write('bringing up a lab of 105 hosts behind a bastion...\n');
-  const lab = await labUp({ name: 'bench', hosts: Math.max(...SIZES) });
+  const hosts = BACKUP_ONLY ? 0 : Math.max(...SIZES);
+  process.stderr.write(`bringing up a lab of ${hosts + 5} hosts behind a bastion...\n`);
+  const lab = await labUp({ name: LAB_NAME, hosts });
   const work = await mkdtemp(path.join(os.tmpdir(), 'chaton-bench-'));
   const cleanUp = async () => {
-    await labDown('bench');
+    await labDown(LAB_NAME);
     await rm(work, { recursive: true, force: true });
   };
   const onSignal = () => void cleanUp().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await run(lab, work, loadAverage);
+    if (BACKUP_ONLY) await runBackupOnly(lab, work);
+    else await run(lab, work, loadAverage);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await cleanUp();
   }
+}
+
+async function runBackupOnly(lab: Lab, work: string): Promise<void> {
+  const config = path.join(work, 'ssh_config');
+  await writeFile(config, sshConfig(lab, {}));
+  const bench = await backupBench(lab, config, { ...process.env, XDG_STATE_HOME: work });
+  process.stdout.write(`${backupReport(bench).join('\n')}\n`);
 }
 
 async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void> {
@@ -267,14 +125,14 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   process.stderr.write('start-up:\n');
   const startup = [
     await figure('node -e 0', 'node', '-', 0, [process.execPath, '-e', '0']),
-    await figure('chaton --help', 'chaton', '-', 0, [CHATON, '--help'], chatonEnv),
+    await figure('chaton --help', 'chaton', '-', 0, [CHATON, '--help'], { env: chatonEnv }),
     await figure(
       'chaton inventory check (lab, 105 hosts)',
       'chaton',
       '-',
       0,
       [CHATON, '-i', lab.inventoryPath, 'inventory', 'check'],
-      chatonEnv,
+      { env: chatonEnv },
     ),
   ];
   process.stderr.write('memory:\n');
@@ -286,7 +144,7 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
     kex.chaton,
     1,
     ['sh', '-c', `${gibLine} | cat > /dev/null`],
-    chatonEnv,
+    { env: chatonEnv },
   );
 
   const figures: Figure[] = [];
@@ -307,7 +165,7 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
         kex.chaton,
         size,
         [CHATON, '-i', lab.inventoryPath, '-q', '-y', '-j', String(size), 'exec', names, '--', 'uptime'],
-        chatonEnv,
+        { env: chatonEnv },
       ),
     );
     figures.push(
@@ -327,7 +185,7 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
         kex.chaton,
         size,
         [CHATON, '-i', lab.inventoryPath, '-q', '-j', String(size), 'hosts', 'check', names],
-        chatonEnv,
+        { env: chatonEnv },
       ),
     );
     for (const [flavour, config, kexName] of [
@@ -359,14 +217,9 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
     const ansible = `d=$(${sh('mktemp', '-d', '-p', controlDir)}) && ANSIBLE_SSH_CONTROL_PATH_DIR=$d ANSIBLE_SSH_ARGS='-o ControlMaster=auto -o ControlPersist=1s' exec ${sh('ansible', 'all', '-i', ansibleInventory, '-l', hosts.map((h) => h.address).join(','), '-m', 'command', '-a', 'uptime', '-f', String(size))} > /dev/null`;
     const ansibleEnv = { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' };
     figures.push(
-      await figure(
-        'ansible -m command',
-        'ansible',
-        `${kex.openssh} (OpenSSH)`,
-        size,
-        ['sh', '-c', ansible],
-        ansibleEnv,
-      ),
+      await figure('ansible -m command', 'ansible', `${kex.openssh} (OpenSSH)`, size, ['sh', '-c', ansible], {
+        env: ansibleEnv,
+      }),
     );
     // Tuned: one SSH round trip per host instead of several (and no sftp).
     figures.push(
@@ -376,7 +229,7 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
         `${kex.openssh} (OpenSSH)`,
         size,
         ['sh', '-c', ansible],
-        { ...ansibleEnv, ANSIBLE_PIPELINING: 'True' },
+        { env: { ...ansibleEnv, ANSIBLE_PIPELINING: 'True' } },
       ),
     );
   }
@@ -391,10 +244,12 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
     openssh: versionOf(['ssh', '-V']),
     ansible: versionOf(['ansible', '--version']),
   };
+  const backup = await backupBench(lab, configs.default, chatonEnv);
   printReport(figures, startup, gib, machine, kex);
+  process.stdout.write(`\n${backupReport(backup).join('\n')}\n`);
   await mkdir(RESULTS, { recursive: true });
   const document = JSON.stringify(
-    { date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib },
+    { date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib, backup },
     null,
     2,
   );
@@ -490,13 +345,6 @@ function targets(figures: Figure[], startup: Figure[], gib: Figure): string[] {
     ['target', 'met', 'measured'],
     ...checks.map(([what, met, value]) => [what, met ? 'yes' : 'NO', value]),
   ]);
-}
-
-function columns(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows.map((row) =>
-    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
-  );
 }
 
 await main();

@@ -564,6 +564,18 @@ export const messages = catalogue({
     en: "also write node_exporter's textfile there (replaced whole; the metrics are in the README)",
     fr: "écrire aussi le fichier texte de node_exporter à cet endroit (remplacé d'un bloc ; métriques dans le README)",
   },
+  backupNoIntegrityOption: {
+    en:
+      'coverage, freshness and retention only: no zstd/gzip/lzop -t, no restic or borg check ' +
+      '(reported "not checked")',
+    fr:
+      'couverture, fraîcheur et rétention seulement : ni zstd/gzip/lzop -t, ni restic ou borg check ' +
+      '(signalé « non vérifié »)',
+  },
+  backupHourlyMetadata: {
+    en: 'hourly, cheap; the full check once a day',
+    fr: 'toutes les heures, peu coûteux ; la vérification complète une fois par jour',
+  },
   backupVerifyHelp: {
     en:
       "Reads the inventory's backups: section, lists the guests on the first pve host that answers, then\n" +
@@ -571,7 +583,9 @@ export const messages = catalogue({
       "PBS snapshots and their verification, restic check (the inventory's data subset), borg check.\n" +
       'At most concurrency_per_host checks run at once on one host. Nothing is changed on any\n' +
       'repository: a repository locked by a running backup is retried, then reported, never unlocked.\n' +
-      'With -q, nothing is printed when every guest is OK; warnings and worse are (cron mails them).',
+      'With -q, nothing is printed when every guest is OK; warnings and worse are (cron mails them).\n' +
+      'With --no-integrity, only the listings are read (seconds, even for hundreds of guests): the integrity\n' +
+      'of the copies is then "not checked", never OK; PBS verification states, read with the listing, count.',
     fr:
       "Lit la section backups: de l'inventaire, liste les invités sur le premier hôte pve qui répond, puis\n" +
       'lit chaque cible sur son hôte : archives vzdump (zstd/gzip/lzop -t sur la plus récente de chaque\n' +
@@ -579,7 +593,10 @@ export const messages = catalogue({
       "borg check. Au plus concurrency_per_host vérifications à la fois sur un hôte. Rien n'est modifié\n" +
       'dans aucun dépôt : un dépôt verrouillé par une sauvegarde en cours est réessayé, puis signalé,\n' +
       "jamais déverrouillé. Avec -q, rien n'est affiché quand tous les invités vont bien ; les\n" +
-      'avertissements et pire le sont (cron les envoie par courriel).',
+      'avertissements et pire le sont (cron les envoie par courriel).\n' +
+      'Avec --no-integrity, seules les listes sont lues (quelques secondes, même pour des centaines\n' +
+      "d'invités) : l'intégrité des copies est alors « non vérifiée », jamais OK ; l'état de vérification\n" +
+      'PBS, lu avec la liste, compte.',
   },
   backupForNagios: { en: 'for Nagios or Icinga', fr: 'pour Nagios ou Icinga' },
   backupForNodeExporter: { en: 'for node_exporter', fr: 'pour node_exporter' },

@@ -53,7 +53,14 @@ interface Report {
   exitCode: number;
   state: string;
   verdict: string;
-  guests: { key: string; name: string; state: string; findings: { state: string; code: string; message: string }[] }[];
+  integrityChecked: boolean;
+  guests: {
+    key: string;
+    name: string;
+    state: string;
+    integrity: string | null;
+    findings: { state: string; code: string; message: string }[];
+  }[];
   targets: { name: string; state: string; read: string; findings: { code: string; message: string }[] }[];
   excluded: { key: string; reason: string }[];
   checks: { target: string; command: string }[];
@@ -193,6 +200,28 @@ describe('backup verify on the lab site', { skip }, () => {
       assert.match(damaged.message, /make a new backup now, then find the cause$/);
     }
     assert.equal(guest(report, '102').state, 'ok');
+  });
+
+  it('--no-integrity reads the listings only: a flipped byte is "not checked", caught without the flag', async () => {
+    const flipped = await flipArchiveByte(lab, 100);
+    const quick = await verify(['--no-integrity', '-v']);
+    assert.equal(quick.code, 0, quick.stderr + quick.stdout);
+    assert.match(quick.stdout, /^100 web +OK +\d\/2 +[23]h +8, 7d +not checked +-$/m);
+    assert.match(quick.stdout.replace(/\n +/g, ' '), /^OK: .*their integrity was not checked \(--no-integrity\)$/m);
+    assert.doesNotMatch(quick.stderr, /zstd -t|restic .* check|borg .* check/, 'no check ran');
+    const report = JSON.parse(
+      (await chaton(['-i', lab.inventoryPath, '--json', 'backup', 'verify', '--no-integrity'], { env })).stdout,
+    ) as Report;
+    assert.equal(report.integrityChecked, false);
+    assert.equal(report.guests.find((g) => g.key === '100')!.integrity, 'not-checked');
+    const nagios = await verify(['--no-integrity', '--format', 'nagios']);
+    assert.equal(nagios.code, 0);
+    assert.match(nagios.stdout, /^BACKUP OK - .*integrity was not checked/);
+
+    const full = await verifyJson();
+    assert.equal(full.exitCode, 1);
+    const damaged = guest(full, '100').findings.find((f) => f.code === 'archive-damaged');
+    assert.ok(damaged?.message.includes(path.basename(flipped.path)), JSON.stringify(guest(full, '100')));
   });
 
   it('a corrupted restic pack, a damaged borg segment: the repository checks find them', async () => {

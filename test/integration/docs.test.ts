@@ -124,6 +124,10 @@ const DOCUMENTED: DocumentedLine[] = [
       assert.match(records.stdout, /"guest":"101".*"ok":true/);
     },
   },
+  {
+    line: 'chaton -q backup verify --no-integrity',
+    check: async (_, run) => assert.equal(run.stdout + run.stderr, ''),
+  },
   { line: 'chaton doctor', check: doctorTable(false) },
   { line: 'chaton doctor --reach', check: doctorTable(true) },
   { line: 'chaton --json doctor --reach', check: jsonExitCode(0) },

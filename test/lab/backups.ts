@@ -4,7 +4,7 @@
 // after each fault. See README.md (Backup site) for what it holds.
 import { readFile } from 'node:fs/promises';
 import type { Lab } from './lab.js';
-import { PBS_DATASTORE_PATH, pbsAddSnapshot } from './proxmox.js';
+import { PBS_DATASTORE_PATH, pbsAddSnapshots } from './proxmox.js';
 import { resticPasswordFrom, weakenResticKey } from './restic-key.js';
 
 export const BACKUP_HOST = 'backup';
@@ -74,6 +74,9 @@ export interface BackupSiteOptions {
   newestAge?: number;
   /** Between two copies of a guest, in ms. Default 24 h. */
   interval?: number;
+  /** The guests (default SITE_GUESTS) and which targets hold each (default TARGET_GUESTS): a bigger site. */
+  guests?: readonly SiteGuest[];
+  targetGuests?: Readonly<Record<TargetKind, readonly string[]>>;
 }
 
 export interface BackupCopy {
@@ -99,8 +102,8 @@ const TARGET_OFFSET: Record<TargetKind, number> = {
   pbs: 30 * MINUTE,
 };
 
-export function siteGuest(guest: string | number): SiteGuest {
-  const found = SITE_GUESTS.find((g) => g.name === guest || g.vmid === guest);
+export function siteGuest(guest: string | number, guests: readonly SiteGuest[] = SITE_GUESTS): SiteGuest {
+  const found = guests.find((g) => g.name === guest || g.vmid === guest);
   if (!found) throw new Error(`no guest ${guest} on the lab's backup site`);
   return found;
 }
@@ -111,12 +114,12 @@ export function siteGuest(guest: string | number): SiteGuest {
  */
 export function backupSitePlan(options: BackupSiteOptions = {}): BackupCopy[] {
   const now = options.now ?? new Date();
-  const { copies = 8, newestAge = 3 * HOUR, interval = DAY } = options;
+  const { copies = 8, newestAge = 3 * HOUR, interval = DAY, targetGuests = TARGET_GUESTS } = options;
   const plan: BackupCopy[] = [];
   for (let k = copies - 1; k >= 0; k--) {
     const round = now.getTime() - newestAge - k * interval;
-    for (const target of Object.keys(TARGET_GUESTS) as TargetKind[]) {
-      TARGET_GUESTS[target].forEach((guest, i) => {
+    for (const target of Object.keys(targetGuests) as TargetKind[]) {
+      targetGuests[target].forEach((guest, i) => {
         const time = round + TARGET_OFFSET[target] + i * MINUTE;
         plan.push({ target, guest, time: new Date(Math.floor(time / 1000) * 1000) });
       });
@@ -239,24 +242,28 @@ while read -r vmid type name compression start; do
 done
 `;
 
-/** Reads "name vmid epoch" lines: one `restic backup` each; guests in parallel, each in time order. */
+/**
+ * Reads "name vmid epoch" lines: one `restic backup` each; guests in parallel (8 at a time: a
+ * site of hundreds of guests must not start hundreds of restic at once), each in time order.
+ */
 const RESTIC_SCRIPT = `
 ${RESTIC_ZONE_FUNCTION}
-declare -A times
-while read -r name vmid start; do times[$name]="\${times[$name]:-} $vmid:$start"; done
+times=$(mktemp -d)
+trap 'rm -rf "$times"' EXIT
+while read -r name vmid start; do echo "$vmid $start" >> "$times/$name"; done
 backup_guest() {
-  local name=$1 item vmid start tags
-  for item in \${times[$name]}; do
-    vmid=\${item%%:*} start=\${item#*:}
+  local name=$1 vmid start tags
+  while read -r vmid start; do
     tags=()
     if [ "$vmid" != - ]; then tags=(--tag "vmid=$vmid"); fi
     TZ=$(restic_zone "$start") restic backup -q --host "$name" "\${tags[@]}" \\
       --time "$(TZ=$(restic_zone "$start") date -d "@$start" '+%F %T')" ${SITE_PATHS.guestData}/$name
-  done
+  done < "$times/$1"
 }
-pids=()
-for name in "\${!times[@]}"; do backup_guest "$name" & pids+=($!); done
-for pid in "\${pids[@]}"; do wait "$pid"; done
+export -f backup_guest restic_zone
+export times
+# xargs exits 123 when one of them failed.
+ls "$times" | xargs -P 8 -I{} bash -c 'set -euo pipefail; backup_guest "$1"' lab-restic {}
 `;
 
 /**
@@ -329,20 +336,20 @@ mv ${empty}.new ${empty}`,
   return empty;
 }
 
-async function buildRestic(lab: Lab, plan: BackupCopy[]): Promise<void> {
+async function buildRestic(lab: Lab, plan: BackupCopy[], guests: readonly SiteGuest[]): Promise<void> {
   const empty = await emptyResticRepository(lab);
   await onBackup(lab, `cp -a ${empty} ${SITE_PATHS.restic}`);
-  await addResticCopies(lab, plan);
+  await addResticCopies(lab, plan, guests);
 }
 
-async function addResticCopies(lab: Lab, copies: BackupCopy[]): Promise<void> {
-  const lines = copies.map(({ guest, time }) => `${guest} ${siteGuest(guest).vmid ?? '-'} ${epoch(time)}\n`);
+async function addResticCopies(lab: Lab, copies: BackupCopy[], guests = SITE_GUESTS): Promise<void> {
+  const lines = copies.map(({ guest, time }) => `${guest} ${siteGuest(guest, guests).vmid ?? '-'} ${epoch(time)}\n`);
   await onBackup(lab, RESTIC_SCRIPT, [], lines.join(''));
 }
 
-async function addDumpCopies(lab: Lab, copies: BackupCopy[]): Promise<void> {
+async function addDumpCopies(lab: Lab, copies: BackupCopy[], guests = SITE_GUESTS): Promise<void> {
   const lines = copies.map(({ guest, time }) => {
-    const { vmid, type, compression } = siteGuest(guest);
+    const { vmid, type, compression } = siteGuest(guest, guests);
     if (vmid === undefined || !type || !compression) throw new Error(`${guest} is no Proxmox guest: no vzdump copy`);
     return `${vmid} ${type} ${guest} ${compression} ${epoch(time)}\n`;
   });
@@ -350,18 +357,18 @@ async function addDumpCopies(lab: Lab, copies: BackupCopy[]): Promise<void> {
 }
 
 /**
- * One PBS snapshot each, written into store1 by the stand-in's own tool (pbsAddSnapshot): a vm or
- * ct snapshot of the guest, verified by a verify job (state ok, its UPID dated now).
+ * One PBS snapshot each, written into store1 by the stand-in's own tool in one run
+ * (pbsAddSnapshots): a vm or ct snapshot of the guest, verified by a verify job (state ok, its
+ * UPID dated now).
  */
-async function addPbsCopies(lab: Lab, copies: BackupCopy[]): Promise<void> {
-  await Promise.all(
-    copies.map(({ guest, time }) => {
-      const { vmid, type, name } = siteGuest(guest);
-      if (vmid === undefined || !type) throw new Error(`${guest} is no Proxmox guest: no PBS snapshot`);
-      const snapshot = { type: type === 'lxc' ? 'ct' : 'vm', id: String(vmid), time: epoch(time) } as const;
-      return pbsAddSnapshot(lab, { ...snapshot, notes: name, verify: 'ok' });
-    }),
-  );
+async function addPbsCopies(lab: Lab, copies: BackupCopy[], guests = SITE_GUESTS): Promise<void> {
+  const snapshots = copies.map(({ guest, time }) => {
+    const { vmid, type, name } = siteGuest(guest, guests);
+    if (vmid === undefined || !type) throw new Error(`${guest} is no Proxmox guest: no PBS snapshot`);
+    const snapshot = { type: type === 'lxc' ? 'ct' : 'vm', id: String(vmid), time: epoch(time) } as const;
+    return { ...snapshot, notes: name, verify: 'ok' } as const;
+  });
+  await pbsAddSnapshots(lab, snapshots);
 }
 
 async function addBorgCopies(lab: Lab, copies: BackupCopy[], init: boolean): Promise<void> {
@@ -377,14 +384,15 @@ async function addBorgCopies(lab: Lab, copies: BackupCopy[], init: boolean): Pro
 export async function backupSite(lab: Lab, options: BackupSiteOptions = {}): Promise<BackupSite> {
   const now = options.now ?? new Date();
   const copies = backupSitePlan({ ...options, now });
+  const { guests = SITE_GUESTS, targetGuests = TARGET_GUESTS } = options;
   await releaseLocks(lab);
-  const guests = [...new Set(Object.values(TARGET_GUESTS).flat())];
-  await onBackup(lab, PREPARE_SCRIPT, [RESTIC_PASSWORD, BORG_PASSPHRASE, ...guests]);
+  const names = [...new Set(Object.values(targetGuests).flat())];
+  await onBackup(lab, PREPARE_SCRIPT, [RESTIC_PASSWORD, BORG_PASSPHRASE, ...names]);
   const of = (target: TargetKind) => copies.filter((copy) => copy.target === target);
   await Promise.all([
-    addDumpCopies(lab, of('vzdump')),
-    addPbsCopies(lab, of('pbs')),
-    buildRestic(lab, of('restic')),
+    addDumpCopies(lab, of('vzdump'), guests),
+    addPbsCopies(lab, of('pbs'), guests),
+    buildRestic(lab, of('restic'), guests),
     addBorgCopies(lab, of('borg'), true),
   ]);
   await onBackup(lab, SAVE_SCRIPT);

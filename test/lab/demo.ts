@@ -7,10 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { backupSite, flipArchiveByte, resetBackupSite } from './backups.js';
 import { labDown, labUp, type Lab } from './lab.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
-const DEMO_LAB = 'demo';
+/** Apart from the labs of a checkout that tests meanwhile (CHATON_LAB_PREFIX, as the tests). */
+const DEMO_LAB = `${process.env.CHATON_LAB_PREFIX ?? ''}demo`;
 const execFileAsync = promisify(execFile);
 
 /** One step of the demo: a command line shown before it runs, and the exit code it should end with. */
@@ -21,14 +23,20 @@ interface Step {
   expect: number;
 }
 
+/** What the demo does to the lab itself between two steps (as a fault or a repair would), said first. */
+interface LabAction {
+  said: string;
+  act: () => Promise<unknown>;
+}
+
 const chatonStep = (args: string[], expect = 0): Step => ({
   argv: [process.execPath, CHATON, ...args],
   shown: `chaton ${args.join(' ')}`,
   expect,
 });
 
-/** The demo's steps: chaton command lines, and a newcomer's own logins with OpenSSH. */
-async function steps(lab: Lab, dir: string): Promise<Step[]> {
+/** The demo's steps: chaton command lines, a newcomer's own logins with OpenSSH, the backup site's faults. */
+async function steps(lab: Lab, dir: string): Promise<(Step | LabAction)[]> {
   const inventory = ['-i', lab.inventoryPath];
   // A newcomer's key pair, and the OpenSSH config onboard writes for them; the demo's copy points
   // at the files in its own directory (the written one names ~/.ssh/chaton_known_hosts).
@@ -78,6 +86,34 @@ async function steps(lab: Lab, dir: string): Promise<Step[]> {
     chatonStep([...inventory, '--yes', 'offboard', 'sysadmin', 'jdupont', '--on', 'bastion,hypervisors']),
     // The same login now fails: sshd refuses the key (ssh exits 255).
     login(255),
+    ...backupSteps(lab),
+  ];
+}
+
+/**
+ * Could every guest be restored today? The site on host `backup` (real zstd, gzip, lzop, restic,
+ * borg; PBS's stand-in), verified; one archive rotted, caught by the table and the Nagios line;
+ * the site repaired, OK again.
+ */
+function backupSteps(lab: Lab): (Step | LabAction)[] {
+  const verify = (args: string[], expect: number) =>
+    chatonStep(['-i', lab.inventoryPath, 'backup', 'verify', ...args], expect);
+  return [
+    {
+      said: 'the backup site on host backup: vzdump archives, PBS snapshots, a restic and a borg repository',
+      act: () => backupSite(lab),
+    },
+    verify([], 0),
+    verify(['--no-integrity'], 0),
+    {
+      said: 'bit rot: one byte flipped in the middle of the newest vzdump archive of 101 mail',
+      act: () => flipArchiveByte(lab, 101),
+    },
+    // The table says CRITICAL and what to do (exit 1); the Nagios line CRITICAL (exit 2).
+    verify([], 1),
+    verify(['--format', 'nagios'], 2),
+    { said: 'repaired: the archive as it was (a new backup, in real life)', act: () => resetBackupSite(lab) },
+    verify(['--format', 'nagios'], 0),
   ];
 }
 
@@ -101,6 +137,11 @@ try {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-demo-'));
   for (const step of await steps(lab, dir)) {
     if (interrupted) break;
+    if ('act' in step) {
+      process.stdout.write(`\n# ${step.said}\n`);
+      await step.act();
+      continue;
+    }
     const code = await runStep(step);
     process.stdout.write(`(exit code ${code}${code === step.expect ? '' : `, expected ${step.expect}`})\n`);
     if (code !== step.expect) failed = code || 1;

@@ -263,14 +263,31 @@ export function pbsSnapshotPath(snapshot: { type: BackupType; id: string; time: 
   return `${snapshot.type}/${snapshot.id}/${backupTimeText(snapshot.time)}`;
 }
 
+/** chaton-lab-pbs's arguments for a snapshot, after `snapshot add <store>`. */
+function snapshotArgs(snapshot: PbsSnapshotSpec): string[] {
+  const args = [pbsSnapshotPath(snapshot)];
+  if (snapshot.notes !== undefined) args.push('--notes', snapshot.notes);
+  if (snapshot.protected) args.push('--protected');
+  if (snapshot.verify) args.push('--verify', snapshot.verify);
+  if (snapshot.size !== undefined) args.push('--size', String(snapshot.size));
+  return args;
+}
+
 /** Writes a finished snapshot into the datastore (chaton-lab-pbs on `backup`); returns its directory. */
 export async function pbsAddSnapshot(lab: Lab, snapshot: PbsSnapshotSpec, store = PBS_DATASTORE): Promise<string> {
-  const argv = ['chaton-lab-pbs', 'snapshot', 'add', store, pbsSnapshotPath(snapshot)];
-  if (snapshot.notes !== undefined) argv.push('--notes', snapshot.notes);
-  if (snapshot.protected) argv.push('--protected');
-  if (snapshot.verify) argv.push('--verify', snapshot.verify);
-  if (snapshot.size !== undefined) argv.push('--size', String(snapshot.size));
-  return (await runOk(lab, 'backup', argv)).trim();
+  return (await runOk(lab, 'backup', ['chaton-lab-pbs', 'snapshot', 'add', store, ...snapshotArgs(snapshot)])).trim();
+}
+
+/** Many snapshots in one run of chaton-lab-pbs (a site of hundreds of guests); their directories. */
+export async function pbsAddSnapshots(
+  lab: Lab,
+  snapshots: readonly PbsSnapshotSpec[],
+  store = PBS_DATASTORE,
+): Promise<string[]> {
+  if (snapshots.length === 0) return [];
+  const input = snapshots.map((snapshot) => `${JSON.stringify(snapshotArgs(snapshot))}\n`).join('');
+  const stdout = await runOk(lab, 'backup', ['chaton-lab-pbs', 'snapshot', 'add', store, '-'], input);
+  return stdout.split('\n').filter(Boolean);
 }
 
 /** What a verify job writes: ok or failed; none removes the state (never verified). */

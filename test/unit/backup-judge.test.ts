@@ -8,7 +8,18 @@ import type { Copy } from '../../src/lib/backup/copies.js';
 import { extraGuest } from '../../src/lib/backup/guests.js';
 import { age, judge, type Judgement, type TargetRead, worst } from '../../src/lib/backup/judge.js';
 import { globRegExp, policyFor, unmatchedSelectors } from '../../src/lib/backup/policy.js';
-import { backups, cluster, DAY, healthyReads, HOUR, input, INVENTORY, NOW, row } from './backup-scenario.js';
+import {
+  backups,
+  cluster,
+  DAY,
+  healthyReads,
+  HOUR,
+  input,
+  INVENTORY,
+  NOW,
+  row,
+  withoutIntegrity,
+} from './backup-scenario.js';
 
 const codes = (judgement: Judgement, guest: number | string) =>
   row(judgement, guest).findings.map((f) => [f.state, f.code]);
@@ -169,6 +180,43 @@ describe('the judgement', () => {
     ]);
     assert.equal(row(judgement, 104).inBackupJob, false);
     assert.deepEqual([judgement.counts.withoutCopy, judgement.counts.notInJob], [1, 1]);
+  });
+
+  it('--no-integrity: the checks not run are "not checked", never ok; PBS verification states still count', () => {
+    const judgement = judge(
+      input((reads, section) => {
+        withoutIntegrity(reads);
+        return {
+          backups: { ...section, overrides: section.overrides.filter((o) => o.guests[0]?.text !== 'old-vm') },
+        };
+      }),
+    );
+    assert.equal(judgement.state, 'ok');
+    assert.equal(judgement.integrityChecked, false);
+    assert.equal(
+      judgement.verdict.en,
+      'all 6 guests have fresh copies on enough targets; their integrity was not checked (--no-integrity)',
+    );
+    // 100 web: its archive and the restic check not run; PBS's own verification read with the listing.
+    assert.deepEqual(row(judgement, 100).integrityNotChecked, ['dump', 'offsite']);
+    assert.equal(row(judgement, 100).integrity, 'ok');
+    assert.deepEqual(row(judgement, 'www-legacy').integrityNotChecked, ['offsite']);
+    assert.equal(row(judgement, 'www-legacy').integrity, undefined);
+    const placed = row(judgement, 101).onTargets.find((p) => p.target === 'borg')!;
+    assert.deepEqual([placed.integrityNotChecked, placed.integrity], [true, undefined]);
+
+    // What the checks would have caught is not seen: the same damaged archive passes unnoticed.
+    const damaged = judge(
+      input((reads) => {
+        const dump = reads.find((read) => read.target.name === 'dump')!;
+        dump.listing.leftovers = [
+          { location: '/srv/backup/dump/vzdump-qemu-103-2025_11_02-03_00_00.vma.dat', vmid: 103, time: NOW - HOUR },
+        ];
+        withoutIntegrity(reads);
+      }),
+    );
+    assert.deepEqual(codes(damaged, 103), [['warning', 'leftover']], 'the listing still shows leftovers');
+    assert.match(damaged.verdict.en, /; integrity not checked \(--no-integrity\)/);
   });
 
   it('a damaged newest archive is critical, naming the target and the archive', () => {

@@ -17,7 +17,7 @@ import {
 } from '../../src/lib/backup/render.js';
 import { ExitCode } from '../../src/lib/run/errors.js';
 import { jsonRenderer, rendererFor } from '../../src/lib/run/report.js';
-import { cluster, DAY, HOUR, input, NOW } from './backup-scenario.js';
+import { cluster, DAY, HOUR, input, NOW, withoutIntegrity } from './backup-scenario.js';
 
 /** A site with one of each: a damaged archive, a guest in no job, a target down, a leftover. */
 function troubled(): Judgement {
@@ -127,6 +127,29 @@ describe('the report for a person', () => {
       'OK: all 6 guests could be restored: fresh, intact copies on enough targets',
     );
     assert.equal(guestTable(healthy()).rows.length, 6);
+  });
+
+  it('--no-integrity: "not checked" in the INTEGRITY column and in JSON, never ok', () => {
+    const judgement = judge(input((reads) => withoutIntegrity(reads)));
+    const shown = text(judgement);
+    assert.match(shown, /^100 web +OK +\d\/2 +\S+ +\S+, \S+ +not checked +-$/m);
+    assert.ok(shown.split('\n').every((line) => line.length <= 80));
+    const fields = reportFields(judgement) as {
+      integrityChecked: boolean;
+      guests: { key: string; integrity: string; targets: { target: string; integrity: { state: string } | null }[] }[];
+    };
+    assert.equal(fields.integrityChecked, false);
+    const web = fields.guests.find((g) => g.key === '100')!;
+    assert.equal(web.integrity, 'not-checked');
+    assert.deepEqual(
+      web.targets.map((t) => [t.target, t.integrity?.state ?? null]),
+      [
+        ['dump', 'not-checked'],
+        ['pbs', 'ok'],
+        ['offsite', 'not-checked'],
+        ['borg', null],
+      ],
+    );
   });
 
   it('speaks French under a French locale', () => {

@@ -111,6 +111,16 @@ export function healthyReads(section: BackupsSection): TargetRead[] {
   ];
 }
 
+/** What --no-integrity reads: the same listings, no archive tested, no restic or borg check run. */
+export function withoutIntegrity(reads: TargetRead[]): void {
+  for (const read of reads) {
+    if (read.target.type === 'pbs') continue;
+    delete read.archives;
+    delete read.check;
+    read.integrityNotChecked = true;
+  }
+}
+
 export function input(
   change: (reads: TargetRead[], section: BackupsSection) => Partial<JudgeInput> | void = () => {},
 ): JudgeInput {

@@ -43,6 +43,8 @@ export interface TargetRead {
   check?: RepositoryCheck & { durationMs?: number };
   /** vzdump: each tested archive's outcome, by location (see archivesToTest). */
   archives?: ReadonlyMap<string, Outcome>;
+  /** Its integrity checks were not run (--no-integrity): what they would prove is "not checked", never ok. */
+  integrityNotChecked?: boolean;
 }
 
 /** A restore test recorded on a target host (a later slice writes them). */
@@ -80,6 +82,8 @@ export interface GuestOnTarget {
    * tested good (undefined: not tested, never verified, locked).
    */
   integrity?: { state: State; passed?: boolean; outcome: Outcome; location?: string };
+  /** Its copies' integrity check was not run (--no-integrity). */
+  integrityNotChecked?: boolean;
 }
 
 export interface GuestRow {
@@ -97,6 +101,8 @@ export interface GuestRow {
   retention?: { target: string; copies: number; span: number };
   /** The worst of the integrity checks that ran; undefined when none did. */
   integrity?: State;
+  /** Targets holding copies of the guest whose integrity check was not run (--no-integrity). */
+  integrityNotChecked: string[];
   /** PBS: the newest snapshot's verification. */
   verification?: { target: string; state: 'ok' | 'failed' | 'never'; time?: number };
   restoreTest?: RestoreTest;
@@ -148,6 +154,8 @@ export interface Judgement {
   targets: TargetSummary[];
   /** About the inventory or the cluster as a whole. */
   findings: Finding[];
+  /** false when integrity checks were not run (--no-integrity): the verdict says so. */
+  integrityChecked: boolean;
 }
 
 const SECOND = 1000;
@@ -547,6 +555,7 @@ function judgeGuest(guest: Guest, policy: BackupPolicy, context: GuestContext): 
       unknown: onTargets.filter((placed) => !placed.read).map((placed) => placed.target),
     },
     ...(newest ? { newest: { time: newest.time, target: newest.target, location: newest.location } } : {}),
+    integrityNotChecked: [],
     onTargets,
   };
   const findings = [...coverageFindings(row, reads, input.backups, input.now)];
@@ -555,6 +564,10 @@ function judgeGuest(guest: Guest, policy: BackupPolicy, context: GuestContext): 
   onTargets.forEach((placed, i) => {
     const read = reads[i]!;
     if (!placed.read) return;
+    if (read.integrityNotChecked && placed.copies.length > 0) {
+      placed.integrityNotChecked = true;
+      row.integrityNotChecked.push(placed.target);
+    }
     findings.push(
       ...archiveFindings(placed, read),
       ...verificationFindings(row, placed, input.now),
@@ -593,10 +606,12 @@ function guestsOf(input: JudgeInput): Guest[] {
   return [...cluster, ...extras];
 }
 
-function verdictOf(counts: Counts, targets: TargetSummary[], findings: Finding[]): Said {
+function verdictOf(counts: Counts, targets: TargetSummary[], findings: Finding[], integrityChecked: boolean): Said {
   const troubled = targets.filter((target) => target.state !== 'ok').length;
-  if (counts.ok === counts.guests && troubled === 0 && findings.length === 0) return said('verdictOk', counts.guests);
+  if (counts.ok === counts.guests && troubled === 0 && findings.length === 0)
+    return said(integrityChecked ? 'verdictOk' : 'verdictOkNotChecked', counts.guests);
   const parts = [said('verdictCounts', counts.guests, counts.critical, counts.unknown, counts.warning, counts.ok)];
+  if (!integrityChecked) parts.push(said('verdictNotChecked'));
   if (troubled > 0) parts.push(said('verdictTargets', troubled));
   if (findings.length > 0) parts.push(said('verdictFindings', findings.length));
   if (counts.excluded > 0) parts.push(said('verdictExcluded', counts.excluded));
@@ -703,5 +718,16 @@ export function judge(input: JudgeInput): Judgement {
     ...targets.map((target) => target.state),
     ...findings.map((item) => item.state),
   ]);
-  return { state, verdict: verdictOf(counts, targets, findings), now, counts, rows, excluded, targets, findings };
+  const integrityChecked = !reads.some((read) => read.integrityNotChecked);
+  return {
+    state,
+    verdict: verdictOf(counts, targets, findings, integrityChecked),
+    now,
+    counts,
+    rows,
+    excluded,
+    targets,
+    findings,
+    integrityChecked,
+  };
 }

@@ -559,6 +559,16 @@ const ENTRIES = {
     en: `all ${guests} guests could be restored: fresh, intact copies on enough targets`,
     fr: `les ${guests} invités pourraient être restaurés : des copies récentes et intactes sur assez de cibles`,
   }),
+  verdictOkNotChecked: (guests: number) => ({
+    en: `all ${guests} guests have fresh copies on enough targets; their integrity was not checked (--no-integrity)`,
+    fr:
+      `les ${guests} invités ont des copies récentes sur assez de cibles ; leur intégrité n'a pas été vérifiée ` +
+      `(--no-integrity)`,
+  }),
+  verdictNotChecked: {
+    en: 'integrity not checked (--no-integrity)',
+    fr: 'intégrité non vérifiée (--no-integrity)',
+  },
   verdictCounts: (guests: number, critical: number, unknown: number, warning: number, ok: number) => ({
     en:
       `${guests} ${one(guests) ? 'guest' : 'guests'}: ${critical} critical, ${unknown} unknown, ${warning} warning, ` +
@@ -589,6 +599,8 @@ const ENTRIES = {
   columnKept: { en: 'KEPT', fr: 'GARDÉ' },
   columnIntegrity: { en: 'INTEGRITY', fr: 'INTÉGRITÉ' },
   columnRestored: { en: 'RESTORED', fr: 'RESTAURÉ' },
+  /** The INTEGRITY cell of a guest whose copies' checks were not run (--no-integrity). */
+  integrityNotChecked: { en: 'not checked', fr: 'non vérifié' },
   targetHeading: (target: string, type: string, host: string) => ({
     en: `target ${target} (${type} on ${host})`,
     fr: `cible ${target} (${type} sur ${host})`,

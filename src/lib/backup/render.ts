@@ -55,9 +55,24 @@ function guestCells(row: GuestRow, now: number): Cell[] {
     `${fresh.length}/${wanted}${fresh.length < wanted && unknown.length > 0 ? '?' : ''}`,
     row.newest ? age(now - row.newest.time) : NONE,
     row.retention ? `${row.retention.copies}, ${age(row.retention.span)}` : NONE,
-    row.integrity ? stateWord(row.integrity).toLowerCase() : NONE,
+    integrityCell(row),
     row.restoreTest ? age(now - row.restoreTest.time) : NONE,
   ];
+}
+
+/**
+ * The integrity a guest's row shows: a check that found a problem first; then "not checked" when a
+ * check was not run (--no-integrity), never ok; then ok, or nothing when no check speaks for it.
+ */
+function integrityOf(row: GuestRow): State | 'not-checked' | undefined {
+  if (row.integrity && row.integrity !== 'ok') return row.integrity;
+  return row.integrityNotChecked.length > 0 ? 'not-checked' : row.integrity;
+}
+
+function integrityCell(row: GuestRow): string {
+  const integrity = integrityOf(row);
+  if (integrity === undefined) return NONE;
+  return integrity === 'not-checked' ? messages.integrityNotChecked : stateWord(integrity).toLowerCase();
 }
 
 /** One row per guest judged, worst first (the judgement's order): fits 80 columns. */
@@ -179,7 +194,7 @@ function guestJson(row: GuestRow, now: number): Record<string, unknown> {
     retention: row.retention
       ? { target: row.retention.target, copies: row.retention.copies, spanSeconds: seconds(row.retention.span) }
       : null,
-    integrity: row.integrity ?? null,
+    integrity: integrityOf(row) ?? null,
     verification: row.verification
       ? {
           target: row.verification.target,
@@ -209,7 +224,9 @@ function guestJson(row: GuestRow, now: number): Record<string, unknown> {
             detail: placed.integrity.outcome.detail ?? null,
             location: placed.integrity.location ?? null,
           }
-        : null,
+        : placed.integrityNotChecked
+          ? { state: 'not-checked', passed: null, result: 'not-checked', detail: null, location: null }
+          : null,
     })),
   };
 }
@@ -220,6 +237,7 @@ export function reportFields(judgement: Judgement): Record<string, unknown> {
     state: judgement.state,
     verdict: judgement.verdict.en,
     time: iso(judgement.now),
+    integrityChecked: judgement.integrityChecked,
     counts: judgement.counts,
     guests: judgement.rows.map((row) => guestJson(row, judgement.now)),
     excluded: judgement.excluded.map((excluded) => ({
