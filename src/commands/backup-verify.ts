@@ -589,12 +589,10 @@ async function restoreTestsOf(
   const { runPhases } = await import('../lib/run/phases.js');
   const withCopy = first.rows.filter((row) => row.onTargets.some((on) => on.read && on.copies.length > 0));
   const names = chosen === true ? [] : chosen.split(',').filter(Boolean);
-  const named = (row: (typeof withCopy)[number]) =>
-    names.length === 0 || names.some((name) => name === row.guest.name || name === String(row.guest.vmid));
-  const rows = withCopy.filter(named);
-  const unknown = names.filter(
-    (name) => !withCopy.some((row) => row.guest.name === name || name === String(row.guest.vmid)),
-  );
+  const isNamed = (row: (typeof withCopy)[number], name: string) =>
+    name === row.guest.name || name === String(row.guest.vmid);
+  const rows = withCopy.filter((row) => names.length === 0 || names.some((name) => isNamed(row, name)));
+  const unknown = names.filter((name) => !withCopy.some((row) => isNamed(row, name)));
   if (unknown.length > 0 || rows.length === 0) {
     throw new UsageError(
       messages.backupRestoreUnknownGuests(unknown.join(', '), withCopy.map((r) => guestLabel(r.guest)).join(', ')),

@@ -27,7 +27,6 @@ import { Identities } from '../../src/lib/ssh/identities.js';
 import { ConnectionPool } from '../../src/lib/ssh/pool.js';
 import type { RestoreTestSettings } from '../../src/lib/backup/inventory.js';
 
-const skip = process.getuid?.() !== 0 && 'the lab needs root';
 const SCRATCH = '/var/tmp/chaton-restore';
 const NODE_DUMP = '/var/lib/vz/dump';
 const RECORDS = '/var/lib/chaton/restore-tests.jsonl';
@@ -54,7 +53,7 @@ function guest(vmid: number): Guest {
   return { vmid, name: lab.name, type: lab.type, node: lab.node, tags: [] };
 }
 
-describe('restore tests on the lab', { skip }, () => {
+describe('restore tests on the lab', () => {
   let lab: Lab;
   let inventory: Inventory;
   let pool: ConnectionPool;

@@ -1,5 +1,5 @@
 // Proves the lab itself: isolation of hosts, reachability, syslog, the supervisor's controls, and
-// that `down` leaves nothing behind, after a crash too. Needs root; skipped otherwise.
+// that `down` leaves nothing behind, after a crash too. Needs root (npm test refuses to run without it).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
@@ -11,7 +11,6 @@ import { labAttach, labDown, labUp, type Lab } from '../lab/lab.js';
 import { waitUntil } from '../lab/parallel.js';
 import { INDEX_DIR, namespacePrefix, rootVethName, type LabState } from '../lab/topology.js';
 
-const skip = process.getuid?.() !== 0 && 'the lab needs root';
 /** Where the bastion keeps the operator's key and the lab's known_hosts (its /run hides the lab's). */
 const BASTION_KEY = '/root/.ssh/lab_operator_key';
 const BASTION_KNOWN_HOSTS = '/root/.ssh/lab_known_hosts';
@@ -112,7 +111,7 @@ async function killSupervisor(lab: Lab): Promise<void> {
   assert.ok(await waitUntil(async () => !(await isAlive(supervisorPid)), 5000), 'the supervisor survived SIGKILL');
 }
 
-describe('the lab', { skip }, () => {
+describe('the lab', () => {
   const name = `it-lab-${process.pid}`;
   let lab: Lab;
 
@@ -247,7 +246,7 @@ describe('the lab', { skip }, () => {
   });
 });
 
-describe('a crashed lab (supervisor killed -9)', { skip }, () => {
+describe('a crashed lab (supervisor killed -9)', () => {
   const name = `it-crash-${process.pid}`;
   after(() => labDown(name));
 

@@ -19,21 +19,8 @@
 // - pve-storage: src/PVE/Storage.pm (extract_vzdump_config_tar).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { Die, encodeText, sorted, type Command, type Tool } from './pve-cli.js';
 import {
-  Die,
-  encodeText,
-  isMainModule,
-  type Io,
-  processIo,
-  PVE_CONFIG_DIR,
-  runCommandLine,
-  sorted,
-  splitList,
-  type Command,
-  type Tool,
-} from './pve-cli.js';
-import {
-  nodeName,
   parseGuestConfig,
   parsePropertyString,
   parseSize,
@@ -45,7 +32,6 @@ import {
 } from './pve-cluster.js';
 import {
   checkVmidUnused,
-  deleteConfigKeys,
   destroyGuest,
   guestStatus,
   loadConfig,
@@ -56,6 +42,8 @@ import {
   runTask,
   startGuest,
   stopGuest,
+  setCommand,
+  nodeTool,
 } from './pve-guests.js';
 import { allocateImage, archiveInfo, readTarConfig, storageSubdir } from './pve-storage.js';
 import { VMID_PARAM } from './qm.js';
@@ -245,21 +233,7 @@ const COMMANDS: Command<NodeContext>[] = [
       });
     },
   },
-  {
-    // Only --delete of the configuration's options: what takes a restored copy off the network.
-    words: ['set'],
-    argParams: ['vmid'],
-    params: {
-      vmid: VMID_PARAM,
-      delete: { type: 'string', optional: true },
-      digest: { type: 'string', optional: true, maxLength: 64 },
-    },
-    async run(params, ctx) {
-      const keys = splitList(params['delete'] === undefined ? undefined : String(params['delete']));
-      if (keys.length === 0) throw new Die('pct (chaton lab stand-in): only --delete is implemented\n');
-      await deleteConfigKeys(ctx, 'lxc', Number(params['vmid']), keys);
-    },
-  },
+  setCommand('pct', 'lxc', { vmid: VMID_PARAM }),
   {
     words: ['restore'],
     argParams: ['vmid', 'ostemplate'],
@@ -284,18 +258,4 @@ const COMMANDS: Command<NodeContext>[] = [
 
 export const PCT: Tool<NodeContext> = { name: 'pct', commands: COMMANDS };
 
-export async function run(argv: string[], ctx: NodeContext): Promise<number> {
-  try {
-    return await runCommandLine(PCT, argv, ctx.io, ctx);
-  } finally {
-    await refreshNodeStatus(ctx).catch(() => {});
-  }
-}
-
-export async function main(io: Io = processIo(), configDir = PVE_CONFIG_DIR, root = '/'): Promise<number> {
-  return run(process.argv.slice(2), { configDir, node: await nodeName(), io, root });
-}
-
-if (isMainModule(import.meta.url)) {
-  process.exitCode = await main();
-}
+export const { run, main } = nodeTool(PCT, import.meta.url);

@@ -37,7 +37,22 @@ import { cpus, freemem, loadavg, totalmem, uptime as osUptime } from 'node:os';
 import { mkdir, readFile, rm, statfs, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cfsLock, Die, type Io, type Json, messageOf, replaceFile, splitList } from './pve-cli.js';
+import {
+  cfsLock,
+  type Command,
+  Die,
+  type Io,
+  isMainModule,
+  type Json,
+  messageOf,
+  type Param,
+  processIo,
+  PVE_CONFIG_DIR,
+  replaceFile,
+  runCommandLine,
+  splitList,
+  type Tool,
+} from './pve-cli.js';
 import {
   bootDiskSize,
   type GuestConfig,
@@ -54,6 +69,7 @@ import {
   rrdLine,
   storageEnabledOn,
   type VmListEntry,
+  nodeName,
   writeJobsConfig,
   writeNodeRrd,
 } from './pve-cluster.js';
@@ -551,4 +567,43 @@ export async function destroyGuest(
 export function randomMac(): string {
   const bytes = randomBytes(3);
   return ['BC', '24', '11', ...[...bytes].map((byte) => byte.toString(16).toUpperCase().padStart(2, '0'))].join(':');
+}
+
+/**
+ * `qm set` / `pct set`, only --delete of the configuration's options: what takes a restored copy
+ * off the network. `params` names the VMID and the tool's own options.
+ */
+export function setCommand(tool: string, type: GuestType, params: Record<string, Param>): Command<NodeContext> {
+  return {
+    words: ['set'],
+    argParams: ['vmid'],
+    params: {
+      ...params,
+      delete: { type: 'string', optional: true },
+      digest: { type: 'string', optional: true, maxLength: 64 },
+    },
+    async run(given, ctx) {
+      const keys = splitList(given['delete'] === undefined ? undefined : String(given['delete']));
+      if (keys.length === 0) throw new Die(`${tool} (chaton lab stand-in): only --delete is implemented\n`);
+      await deleteConfigKeys(ctx, type, Number(given['vmid']), keys);
+    },
+  };
+}
+
+/**
+ * A node tool's entry points: `run` (what tests call), after which the node broadcasts its
+ * guests' status again whatever the command did, and `main`, run when the module is the program.
+ */
+export function nodeTool(tool: Tool<NodeContext>, moduleUrl: string) {
+  const run = async (argv: string[], ctx: NodeContext): Promise<number> => {
+    try {
+      return await runCommandLine(tool, argv, ctx.io, ctx);
+    } finally {
+      await refreshNodeStatus(ctx).catch(() => {});
+    }
+  };
+  const main = async (io: Io = processIo(), configDir = PVE_CONFIG_DIR, root = '/'): Promise<number> =>
+    run(process.argv.slice(2), { configDir, node: await nodeName(), io, root });
+  if (isMainModule(moduleUrl)) void main().then((code) => (process.exitCode = code));
+  return { run, main };
 }

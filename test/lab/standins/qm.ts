@@ -12,23 +12,9 @@
 //   and messages), src/PVE/QemuServer.pm (vmstatus, vm_start, _do_vm_stop: silent when stopped).
 // - pve-common: src/PVE/JSONSchema.pm (pve-vmid: minimum 100, "value does not look like a valid
 //   VM ID"); the shared command-line machinery is in pve-cli.ts.
+import { encodeText, type Param, sorted, type Command, type Tool } from './pve-cli.js';
+import { readVmList } from './pve-cluster.js';
 import {
-  Die,
-  encodeText,
-  isMainModule,
-  type Io,
-  type Param,
-  processIo,
-  PVE_CONFIG_DIR,
-  runCommandLine,
-  sorted,
-  splitList,
-  type Command,
-  type Tool,
-} from './pve-cli.js';
-import { nodeName, readVmList } from './pve-cluster.js';
-import {
-  deleteConfigKeys,
   destroyGuest,
   guestStatus,
   loadConfig,
@@ -36,6 +22,8 @@ import {
   refreshNodeStatus,
   startGuest,
   stopGuest,
+  setCommand,
+  nodeTool,
 } from './pve-guests.js';
 
 export const VMID_PARAM: Param = {
@@ -172,39 +160,10 @@ const COMMANDS: Command<NodeContext>[] = [
       });
     },
   },
-  {
-    // Only --delete of the configuration's options: what takes a restored copy off the network.
-    words: ['set'],
-    argParams: ['vmid'],
-    params: {
-      vmid: VMID_PARAM,
-      skiplock: SKIPLOCK,
-      delete: { type: 'string', optional: true },
-      digest: { type: 'string', optional: true, maxLength: 64 },
-    },
-    async run(params, ctx) {
-      const keys = splitList(params['delete'] === undefined ? undefined : String(params['delete']));
-      if (keys.length === 0) throw new Die('qm (chaton lab stand-in): only --delete is implemented\n');
-      await deleteConfigKeys(ctx, 'qemu', Number(params['vmid']), keys);
-    },
-  },
+  setCommand('qm', 'qemu', { vmid: VMID_PARAM, skiplock: SKIPLOCK }),
 ];
 
 export const QM: Tool<NodeContext> = { name: 'qm', commands: COMMANDS };
 
 /** Runs one qm command line on `ctx.node`; returns its exit code. The node's status is rebroadcast. */
-export async function run(argv: string[], ctx: NodeContext): Promise<number> {
-  try {
-    return await runCommandLine(QM, argv, ctx.io, ctx);
-  } finally {
-    await refreshNodeStatus(ctx).catch(() => {});
-  }
-}
-
-export async function main(io: Io = processIo(), configDir = PVE_CONFIG_DIR, root = '/'): Promise<number> {
-  return run(process.argv.slice(2), { configDir, node: await nodeName(), io, root });
-}
-
-if (isMainModule(import.meta.url)) {
-  process.exitCode = await main();
-}
+export const { run, main } = nodeTool(QM, import.meta.url);

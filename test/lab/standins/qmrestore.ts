@@ -22,21 +22,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  Die,
-  isMainModule,
-  type Io,
-  processIo,
-  PVE_CONFIG_DIR,
-  runCommandLine,
-  type Command,
-  type Tool,
-  cfsLock,
-  replaceFile,
-} from './pve-cli.js';
+import { Die, type Command, type Tool, cfsLock, replaceFile } from './pve-cli.js';
 import {
   type GuestConfig,
-  nodeName,
   parseGuestConfig,
   readStorageConfig,
   readGuestConfig,
@@ -49,9 +37,9 @@ import {
   lockGuestConfig,
   type NodeContext,
   randomMac,
-  refreshNodeStatus,
   runTask,
   startGuest,
+  nodeTool,
 } from './pve-guests.js';
 import { allocateImage, archiveInfo, readVmaArchive, storageSubdir, volumePath } from './pve-storage.js';
 import { VMID_PARAM } from './qm.js';
@@ -297,18 +285,4 @@ const COMMANDS: Command<NodeContext>[] = [
 
 export const QMRESTORE: Tool<NodeContext> = { name: 'qmrestore', commands: COMMANDS };
 
-export async function run(argv: string[], ctx: NodeContext): Promise<number> {
-  try {
-    return await runCommandLine(QMRESTORE, argv, ctx.io, ctx);
-  } finally {
-    await refreshNodeStatus(ctx).catch(() => {});
-  }
-}
-
-export async function main(io: Io = processIo(), configDir = PVE_CONFIG_DIR, root = '/'): Promise<number> {
-  return run(process.argv.slice(2), { configDir, node: await nodeName(), io, root });
-}
-
-if (isMainModule(import.meta.url)) {
-  process.exitCode = await main();
-}
+export const { run, main } = nodeTool(QMRESTORE, import.meta.url);
