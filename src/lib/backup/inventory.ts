@@ -22,8 +22,7 @@ import {
   type SectionValues,
   where,
 } from '../inventory/reader.js';
-import { type InventorySection, type SectionContext, sectionOf } from '../inventory/sections.js';
-import { suggest } from '../inventory/suggest.js';
+import { type InventorySection, isInventoryHost, type SectionContext, sectionOf } from '../inventory/sections.js';
 import type { Inventory, SourcePosition } from '../inventory/types.js';
 import { hasUnprintable, quoted } from '../run/printable.js';
 import { type DataSubset, parseDuration, parseSize, parseSubset } from './durations.js';
@@ -566,16 +565,7 @@ function readSecret(
 }
 
 function checkHost(reader: Reader, field: Field, host: string, context: SectionContext): boolean {
-  if (context.hostNames.includes(host)) return true;
-  const guess = suggest(host, context.hostNames);
-  report(
-    reader,
-    where(field),
-    field.path,
-    messages.unknownHost(quoted(host)),
-    guess ? messages.didYouMean(quoted(guess)) : messages.unknownHostHint,
-  );
-  return false;
+  return isInventoryHost(reader, field, host, context, messages.unknownHostHint);
 }
 
 function readTarget(

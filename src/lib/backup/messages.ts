@@ -1,7 +1,7 @@
 // The messages of the backup domain, in English and French (see ../run/catalogue.ts): the
 // inventory's `backups:` section, the judgement's reasons (each saying what to do), the table.
 // JSON, Nagios and Prometheus take the English text of the same entries (see said()).
-import { both, catalogue, language, type Texts } from '../run/catalogue.js';
+import { both, catalogue, sayer } from '../run/catalogue.js';
 
 /** Singular for 1: the verdict only counts what is there. */
 function one(count: number): boolean {
@@ -86,15 +86,10 @@ const ENTRIES = {
     en: 'add `host:` with the inventory host where the copies are read',
     fr: "ajoutez `host:` avec l'hôte de l'inventaire où les copies sont lues",
   },
-  unknownHost: (host: string) => ({
-    en: `${host} is not a host of the inventory`,
-    fr: `${host} n'est pas un hôte de l'inventaire`,
-  }),
   unknownHostHint: {
     en: 'define it under `hosts:`: chaton reads the copies there, over SSH',
     fr: 'définissez-le sous `hosts:` : chaton y lit les copies, par SSH',
   },
-  didYouMean: (guess: string) => ({ en: `did you mean ${guess}?`, fr: `vouliez-vous dire ${guess} ?` }),
   keyOfOtherType: (key: string, types: string, type: string) => ({
     en: `${key} is a key of ${types} targets, not of ${type} ones`,
     fr: `${key} est une clé des cibles ${types}, pas des cibles ${type}`,
@@ -616,17 +611,7 @@ const ENTRIES = {
 
 export const messages = catalogue(ENTRIES);
 
-/** A message in English (JSON, Nagios, Prometheus) and in the reader's language (the terminal). */
-export interface Said {
-  en: string;
-  text: string;
-}
+export type { Said } from '../run/catalogue.js';
 
-type Args<K extends keyof typeof ENTRIES> = (typeof ENTRIES)[K] extends (...args: infer A) => Texts ? A : [];
-
-/** Both texts of an entry, built from the same values. */
-export function said<K extends keyof typeof ENTRIES>(key: K, ...args: Args<K>): Said {
-  const entry: unknown = ENTRIES[key];
-  const texts = typeof entry === 'function' ? (entry as (...values: unknown[]) => Texts)(...args) : (entry as Texts);
-  return { en: texts.en, text: texts[language()] };
-}
+/** Both texts of an entry, built from the same values: JSON, Nagios and Prometheus take the English. */
+export const said = sayer(ENTRIES);

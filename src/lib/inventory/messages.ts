@@ -72,6 +72,11 @@ export const messages = catalogue({
   knownKeys: (keys: string) => ({ en: `known keys here: ${keys}`, fr: `clés connues ici : ${keys}` }),
   /** `shown` is quoted by the caller. */
   didYouMean: (shown: string) => ({ en: `did you mean ${shown}?`, fr: `vouliez-vous dire ${shown} ?` }),
+  /** `shown` is quoted by the caller. */
+  notAHost: (shown: string) => ({
+    en: `${shown} is not a host of the inventory`,
+    fr: `${shown} n'est pas un hôte de l'inventaire`,
+  }),
   unknownKey: (shown: string) => ({ en: `unknown key ${shown}`, fr: `clé inconnue ${shown}` }),
   missingKey: (key: string) => ({ en: `has no ${key}`, fr: `il manque la clé ${key}` }),
   forExample: (example: string) => ({ en: `for example ${example}`, fr: `par exemple ${example}` }),

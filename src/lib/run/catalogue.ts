@@ -66,3 +66,20 @@ export function sameOnPurpose(texts: Texts): boolean {
 export function entriesOf(messages: unknown): Record<string, Entry> | undefined {
   return typeof messages === 'object' && messages !== null ? ENTRIES.get(messages) : undefined;
 }
+
+/** A message in English (JSON, the monitoring) and in the reader's language (the terminal). */
+export interface Said {
+  en: string;
+  text: string;
+}
+
+type ArgsOf<E> = E extends (...args: infer A) => Texts ? A : [];
+
+/** `said(key, ...values)`: both texts of an entry of `entries`, built from the same values. */
+export function sayer<T extends Record<string, Entry>>(entries: T) {
+  return <K extends keyof T>(key: K, ...args: ArgsOf<T[K]>): Said => {
+    const entry: Entry = entries[key]!;
+    const texts = typeof entry === 'function' ? (entry as (...values: unknown[]) => Texts)(...args) : entry;
+    return { en: texts.en, text: texts[language()] };
+  };
+}
