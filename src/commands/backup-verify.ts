@@ -24,7 +24,7 @@ export function register(parent: Command): void {
   parent
     .command('verify')
     .description(messages.backupVerifyDescription)
-    .addOption(new Option('--format <format>', messages.backupFormatOption).choices(['nagios']))
+    .addOption(new Option('--format <format>', messages.nagiosFormatOption).choices(['nagios']))
     .option('--prom-file <file>', messages.backupPromFileOption)
     .option('--restore-test [guests]', messages.backupRestoreTestOption)
     .option('--no-integrity', messages.backupNoIntegrityOption)
@@ -34,7 +34,7 @@ export function register(parent: Command): void {
         'chaton backup verify',
         `chaton -q backup verify   # ${messages.fromCron}`,
         'chaton --json backup verify > backups.json',
-        `chaton backup verify --format nagios   # ${messages.backupForNagios}`,
+        `chaton backup verify --format nagios   # ${messages.forNagios}`,
         `chaton backup verify --prom-file chaton_backup.prom   # ${messages.backupForNodeExporter}`,
         'chaton -q backup verify --restore-test mail,db',
         `chaton -q backup verify --no-integrity   # ${messages.backupHourlyMetadata}`,
@@ -124,7 +124,7 @@ async function verify(ctx: RunContext, options: VerifyOptions): Promise<{ result
 
   const backups = backupsOf(ctx.inventory);
   if (!backups) throw new UsageError(messages.backupNoSection(ctx.inventory.file), messages.backupNoSectionHint);
-  if (ctx.options.json && options.format === 'nagios') throw new UsageError(messages.backupJsonOrNagios);
+  if (ctx.options.json && options.format === 'nagios') throw new UsageError(messages.jsonOrNagios);
   if (options.restoreTest && !backups.restoreTest) {
     throw new UsageError(
       messages.backupRestoreNotConfigured(ctx.inventory.file),
@@ -541,7 +541,7 @@ class TargetReader {
           const { milliseconds } = await import('../lib/run/output.js');
           const { brief } = await import('../lib/remote/shell.js');
           this.task.progress(
-            messages.backupRan(
+            messages.commandRan(
               target?.name ?? this.host.name,
               brief(result.command.replace(/\s*\n\s*/g, ' '), 300),
               milliseconds(Math.round(result.durationMs)),

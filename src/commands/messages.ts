@@ -33,6 +33,19 @@ export const messages = catalogue({
   columnSudo: both('SUDO'),
   /** Between the parts of a one-line summary. */
   separator: { en: '; ', fr: ' ; ' },
+  nagiosFormatOption: {
+    en: 'nagios: one Monitoring Plugins line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+    fr: 'nagios : une ligne de greffon de supervision, code 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+  },
+  forNagios: { en: 'for Nagios or Icinga', fr: 'pour Nagios ou Icinga' },
+  jsonOrNagios: {
+    en: '--json and --format nagios are two outputs: choose one',
+    fr: '--json et --format nagios sont deux sorties : choisissez-en une',
+  },
+  commandRan: (target: string, command: string, duration: string, code: string) => ({
+    en: `${target}: ${command} (${duration}, exit ${code})`,
+    fr: `${target} : ${command} (${duration}, code ${code})`,
+  }),
 
   // exec
   execDescription: {
@@ -556,10 +569,6 @@ export const messages = catalogue({
       "prouver que chaque invité pourrait être restauré aujourd'hui : copies récentes, gardées, intactes ; " +
       'lecture seule ; code de sortie 0 si tout va bien ou avertissements, 1 critique, 4 inconnu',
   },
-  backupFormatOption: {
-    en: 'nagios: one Monitoring Plugins line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
-    fr: 'nagios : une ligne de greffon de supervision, code 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
-  },
   backupPromFileOption: {
     en: "also write node_exporter's textfile there (replaced whole; the metrics are in the README)",
     fr: "écrire aussi le fichier texte de node_exporter à cet endroit (remplacé d'un bloc ; métriques dans le README)",
@@ -598,7 +607,6 @@ export const messages = catalogue({
       "d'invités) : l'intégrité des copies est alors « non vérifiée », jamais OK ; l'état de vérification\n" +
       'PBS, lu avec la liste, compte.',
   },
-  backupForNagios: { en: 'for Nagios or Icinga', fr: 'pour Nagios ou Icinga' },
   backupForNodeExporter: { en: 'for node_exporter', fr: 'pour node_exporter' },
   backupNoSection: (file: string) => ({
     en: `${file} has no backups: section: nothing to verify`,
@@ -607,10 +615,6 @@ export const messages = catalogue({
   backupNoSectionHint: {
     en: 'describe the targets under backups: (see inventory.example.yaml), then check it with chaton inventory check',
     fr: 'décrivez les cibles sous backups: (voir inventory.example.yaml), puis vérifiez avec chaton inventory check',
-  },
-  backupJsonOrNagios: {
-    en: '--json and --format nagios are two outputs: choose one',
-    fr: '--json et --format nagios sont deux sorties : choisissez-en une',
   },
   backupClusterTitle: { en: "Read the cluster's guests", fr: 'Lire les invités de la grappe' },
   backupClusterFrom: (host: string, guests: number, zone: string) => ({
@@ -631,10 +635,6 @@ export const messages = catalogue({
   }),
   backupTargetsTitle: { en: 'Read the backup targets', fr: 'Lire les cibles de sauvegarde' },
   backupTargetsRead: (names: string) => ({ en: `read ${names}`, fr: `lu ${names}` }),
-  backupRan: (target: string, command: string, duration: string, code: string) => ({
-    en: `${target}: ${command} (${duration}, exit ${code})`,
-    fr: `${target} : ${command} (${duration}, code ${code})`,
-  }),
   backupBusy: (target: string, detail: string) => ({
     en: `${target} is locked, by a running backup: ${detail}; trying again`,
     fr: `${target} est verrouillé, par une sauvegarde en cours : ${detail} ; nouvel essai`,
