@@ -6,6 +6,7 @@ import { register as registerBackupVerify } from './commands/backup-verify.js';
 import { register as registerCompletion } from './commands/completion.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExec } from './commands/exec.js';
+import { register as registerFailoverStatus } from './commands/failover-status.js';
 import { examples } from './commands/help.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
 import { register as registerInventoryCheck } from './commands/inventory-check.js';
@@ -82,6 +83,7 @@ export function buildProgram(): Command {
   registerSysadminOnboard(program.command('onboard').description(messages.onboardCommand));
   registerSysadminOffboard(program.command('offboard').description(messages.offboardCommand));
   registerBackupVerify(program.command('backup').description(messages.backupCommand));
+  registerFailoverStatus(program.command('failover').description(messages.failoverCommand));
   registerDoctor(program);
   registerCompletion(program);
   return program;

@@ -60,6 +60,10 @@ export const messages = catalogue({
     en: "verify the backups of the cluster's guests",
     fr: 'vérifier les sauvegardes des invités de la grappe',
   },
+  failoverCommand: {
+    en: "see and switch the site's internet link",
+    fr: 'voir et changer le lien internet du site',
+  },
   onboardCommand: { en: 'give access to a newcomer', fr: 'donner accès à une nouvelle personne' },
   offboardCommand: { en: 'take access back', fr: "retirer l'accès" },
   exitCodes: { en: 'Exit codes:', fr: 'Codes de sortie :' },

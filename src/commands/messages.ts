@@ -700,6 +700,51 @@ export const messages = catalogue({
     fr: "simulation : les listes ont été lues ; les vérifications ci-dessus n'ont pas été lancées, rien n'a été jugé",
   },
 
+  // failover status
+  failoverStatusDescription: {
+    en:
+      'which link carries the default route, and whether each link is up; read-only; ' +
+      'exit 0 ok or warnings, 1 critical, 4 unknown, 5 gateway not reached',
+    fr:
+      'quel lien porte la route par défaut, et si chaque lien est en service ; lecture seule ; ' +
+      'code de sortie 0 si tout va bien ou avertissements, 1 critique, 4 inconnu, 5 passerelle injoignable',
+  },
+  failoverStatusHelp: {
+    en:
+      "Reads the inventory's failover: section, then on the gateway, at once: its interfaces, the default\n" +
+      "routes of the main table and of each link's table, its rules, and each link's probes (every target\n" +
+      'pinged through that link, and only that one). A link is up when at least `reliability` targets\n' +
+      'answered. OK: on main, both links up; WARNING: on backup, or the backup link down; CRITICAL: the\n' +
+      'link that carries the default route is down, or there is none; UNKNOWN: the gateway could not be\n' +
+      'read, or its probes prove nothing (no rule or route sends them out by their link).\n' +
+      'With -q, nothing is printed when all is OK. Nothing is changed on the gateway.',
+    fr:
+      "Lit la section failover: de l'inventaire, puis sur la passerelle, en même temps : ses interfaces,\n" +
+      'les routes par défaut de la table main et de la table de chaque lien, ses règles, et les sondes de\n' +
+      'chaque lien (chaque cible pinguée à travers ce lien, et lui seul). Un lien est en service quand au\n' +
+      'moins `reliability` cibles ont répondu. OK : sur main, les deux liens en service ; WARNING : sur\n' +
+      'backup, ou le lien backup en panne ; CRITICAL : le lien qui porte la route par défaut est en panne,\n' +
+      "ou il n'y en a pas ; UNKNOWN : la passerelle n'a pas pu être lue, ou ses sondes ne prouvent rien\n" +
+      "(aucune règle ni route ne les fait sortir par leur lien). Avec -q, rien n'est affiché quand tout va\n" +
+      "bien. Rien n'est modifié sur la passerelle.",
+  },
+  failoverNoSection: (file: string) => ({
+    en: `${file} has no failover: section: no gateway to ask`,
+    fr: `${file} n'a pas de section failover: : aucune passerelle à interroger`,
+  }),
+  failoverNoSectionHint: {
+    en:
+      'describe the gateway and its links under failover: (see inventory.example.yaml), then run ' +
+      'chaton inventory check',
+    fr:
+      'décrivez la passerelle et ses liens sous failover: (voir inventory.example.yaml), puis lancez ' +
+      'chaton inventory check',
+  },
+  failoverReadTitle: (gateway: string) => ({
+    en: `Read the routes of ${gateway} and probe its links`,
+    fr: `Lire les routes de ${gateway} et sonder ses liens`,
+  }),
+
   // completion
   completionDescription: {
     en: 'print the completion script of a shell: commands, options, host, group and role names',
