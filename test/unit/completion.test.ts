@@ -20,7 +20,18 @@ const complete = (line: string) => candidates(buildProgram(), line, targets);
 
 describe('completion candidates', () => {
   it('commands and subcommands, never the hidden __complete', async () => {
-    const commands = ['inventory', 'hosts', 'exec', 'onboard', 'offboard', 'backup', 'doctor', 'completion', 'help'];
+    const commands = [
+      'inventory',
+      'hosts',
+      'exec',
+      'onboard',
+      'offboard',
+      'backup',
+      'failover',
+      'doctor',
+      'completion',
+      'help',
+    ];
     assert.deepEqual(await complete('chaton '), commands);
     assert.deepEqual(await complete('chaton inv'), ['inventory']);
     assert.deepEqual(await complete('chaton inventory '), ['init', 'check', 'show', 'help']);

@@ -6,6 +6,7 @@ import { booleanKind, envVarNameKind, matching, nameKind, textKind, wholeNumberK
 import { isSeq } from 'yaml';
 import {
   type Field,
+  isInventoryHost,
   isEmpty,
   list,
   listItems,
@@ -22,7 +23,7 @@ import {
   type SectionValues,
   where,
 } from '../inventory/reader.js';
-import { type InventorySection, isInventoryHost, type SectionContext, sectionOf } from '../inventory/sections.js';
+import { type InventorySection, type SectionContext, sectionOf } from '../inventory/sections.js';
 import type { Inventory, SourcePosition } from '../inventory/types.js';
 import { hasUnprintable, quoted } from '../run/printable.js';
 import { type DataSubset, parseDuration, parseSize, parseSubset } from './durations.js';

@@ -21,6 +21,7 @@ import { escapeUnprintable, PRIVATE_KEY, quoted } from '../run/printable.js';
 import { EXAMPLE_FILE } from './example.js';
 import { messages } from './messages.js';
 import { suggest } from './suggest.js';
+import type { SectionContext } from './sections.js';
 import type { SourcePosition } from './types.js';
 
 export interface InventoryProblem {
@@ -344,6 +345,29 @@ export function readKnownKeys(
     report(reader, entry.key, entry.path, messages.unknownKey(quoted(entry.name)), hint);
   }
   return fields;
+}
+
+/**
+ * Whether `name`, read from `field`, is a host of `hosts:`; if not, reported with the closest
+ * name, else with `hint` (what the section does on that host).
+ */
+export function isInventoryHost(
+  reader: Reader,
+  field: Field,
+  name: string,
+  context: SectionContext,
+  hint: string,
+): boolean {
+  if (context.hostNames.includes(name)) return true;
+  const guess = suggest(name, context.hostNames);
+  report(
+    reader,
+    where(field),
+    field.path,
+    messages.notAHost(quoted(name)),
+    guess ? messages.didYouMean(quoted(guess)) : hint,
+  );
+  return false;
 }
 
 /** A key a section cannot do without, reported at the section's key (or its first line). */

@@ -1,39 +1,14 @@
 // The top-level sections a domain adds to the inventory (access: `sysadmins:`, `secrets:`). The
 // core reads the file and hands each section its value, without knowing what the section holds:
 // the domain reads it with the reader API, and gives typed access to what it read.
-import { quoted } from '../run/printable.js';
-import { type Field, type Reader, report, where } from './reader.js';
+import type { Field, Reader } from './reader.js';
 import { messages } from './messages.js';
-import { suggest } from './suggest.js';
 import type { Inventory } from './types.js';
 
 /** What a section may check its values against: the names the core sections define. */
 export interface SectionContext {
   /** The names under `hosts:`, in file order (a host with a problem of its own included). */
   hostNames: readonly string[];
-}
-
-/**
- * Whether `name`, read from `field`, is a host of `hosts:`; if not, reported with the closest
- * name, else with `hint` (what the section does on that host).
- */
-export function isInventoryHost(
-  reader: Reader,
-  field: Field,
-  name: string,
-  context: SectionContext,
-  hint: string,
-): boolean {
-  if (context.hostNames.includes(name)) return true;
-  const guess = suggest(name, context.hostNames);
-  report(
-    reader,
-    where(field),
-    field.path,
-    messages.notAHost(quoted(name)),
-    guess ? messages.didYouMean(quoted(guess)) : hint,
-  );
-  return false;
 }
 
 export interface InventorySection<T> {

@@ -8,6 +8,7 @@ import { isSeq } from 'yaml';
 import { booleanKind, matching, nameKind } from '../inventory/kinds.js';
 import {
   type Field,
+  isInventoryHost,
   isEmpty,
   list,
   positionOf,
@@ -20,7 +21,7 @@ import {
   type ScalarKind,
   where,
 } from '../inventory/reader.js';
-import { type InventorySection, isInventoryHost, type SectionContext, sectionOf } from '../inventory/sections.js';
+import { type InventorySection, type SectionContext, sectionOf } from '../inventory/sections.js';
 import type { Inventory, SourcePosition } from '../inventory/types.js';
 import { hasUnprintable } from '../run/printable.js';
 import { messages } from './messages.js';
