@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
 import type { Host } from '../lib/inventory/types.js';
 import type { FailoverSection } from '../lib/network/inventory.js';
-import type { GatewayRead } from '../lib/network/judge.js';
+import type { GatewayRead, GatewayUnread } from '../lib/network/judge.js';
 import type { Fact } from '../lib/remote/facts.js';
 import { examples } from './help.js';
 import { messages } from './messages.js';
@@ -58,7 +58,7 @@ async function failoverStatus(ctx: RunContext, options: StatusOptions): Promise<
   const gateway = ctx.inventory.hosts.find((host) => host.name === failover.gateway)!;
 
   const ran: Ran[] = [];
-  let read: GatewayRead | { error: string; reached: boolean } | undefined;
+  let read: GatewayRead | (GatewayUnread & { cause: unknown }) | undefined;
   await runPhases(
     ctx,
     [
@@ -81,7 +81,7 @@ async function failoverStatus(ctx: RunContext, options: StatusOptions): Promise<
   const { errorReport } = await import('../lib/run/report.js');
   const { outputWidth } = await import('../lib/run/text.js');
   const judgement = judge({ failover, gateway: read, now: Date.now() });
-  const failed = 'error' in read ? errorReport(read.error) : null;
+  const failed = 'error' in read ? errorReport(read.cause) : null;
   return {
     exitCode: exitCodeOf(judgement),
     hosts: [{ host: gateway.name, ok: failed === null, error: failed }],
@@ -104,17 +104,22 @@ async function readGateway(
   failover: FailoverSection,
   ran: Ran[],
   verbose: ((text: string) => void) | undefined,
-): Promise<GatewayRead | { error: string; reached: boolean }> {
+): Promise<GatewayRead | (GatewayUnread & { cause: unknown })> {
   const { interfacesFact, missingInterfaces } = await import('../lib/network/links.js');
   const { defaultRoutesFact, rulesFact, tablesOf } = await import('../lib/network/routing.js');
   const { linkProbesFact } = await import('../lib/network/probes.js');
-  const { formatError, RemoteCommandError } = await import('../lib/run/errors.js');
+  const { RemoteCommandError } = await import('../lib/run/errors.js');
+  const { errorReport } = await import('../lib/run/report.js');
+  const unread = (cause: unknown, reached: boolean) => {
+    const { message, hint } = errorReport(cause);
+    return { error: message, ...(hint === null ? {} : { hint }), reached, cause };
+  };
   const { milliseconds } = await import('../lib/run/output.js');
   const { brief } = await import('../lib/remote/shell.js');
   try {
     await ctx.pool.connect(gateway);
   } catch (error) {
-    return { error: formatError(error), reached: false };
+    return unread(error, false);
   }
   const ask = async <T>(fact: Fact<T>, timeoutMs?: number): Promise<T> => {
     const result = await ctx.executor.run(gateway, fact.command, {
@@ -139,7 +144,7 @@ async function readGateway(
   const { probes } = failover;
   const probeBoundMs = (probes.count * 0.2 + probes.timeout) * 1000 + PROBE_SLACK_MS;
   const probe = (link: FailoverSection['links']['main']) =>
-    ask(linkProbesFact(link, probes), probeBoundMs).catch((error: unknown) => ({ error: formatError(error) }));
+    ask(linkProbesFact(link, probes), probeBoundMs).catch((error: unknown) => ({ error: errorReport(error).message }));
   try {
     const [interfaces, routes, rules, main, backup] = await Promise.all([
       ask(interfacesFact),
@@ -154,6 +159,6 @@ async function readGateway(
   } catch (error) {
     const { InventoryError } = await import('../lib/inventory/reader.js');
     if (error instanceof InventoryError) throw error;
-    return { error: formatError(error), reached: true };
+    return unread(error, true);
   }
 }

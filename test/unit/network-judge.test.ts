@@ -2,10 +2,10 @@
 // the findings and the verdict, from what the capture's gateway read (see network-scenario.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type GatewayRead, judge, type Judgement } from '../../src/lib/network/judge.js';
+import { type GatewayRead, type GatewayUnread, judge, type Judgement } from '../../src/lib/network/judge.js';
 import { FAILOVER, healthy, NOW, ON_BACKUP, probeOf, probesOf, routedBy } from './network-scenario.js';
 
-const judged = (gateway: GatewayRead | { error: string; reached: boolean }, failover = FAILOVER): Judgement =>
+const judged = (gateway: GatewayRead | GatewayUnread, failover = FAILOVER): Judgement =>
   judge({ failover, gateway, now: NOW });
 
 /** What a test compares: the state, each link's state, the findings' codes, the verdict. */
@@ -65,7 +65,7 @@ describe('the judgement of failover status', () => {
         probes: { main: probesOf('iputils-lost'), backup: probesOf('busybox-ok') },
       }),
     );
-    assert.deepEqual(summary(mainDown).findings, ['warning link-down main', 'warning on-backup backup']);
+    assert.deepEqual(summary(mainDown).findings, ['warning on-backup backup', 'warning link-down main']);
     assert.equal(mainDown.state, 'warning');
   });
 

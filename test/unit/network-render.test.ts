@@ -2,14 +2,13 @@
 // JSON fields, the Nagios plugin output and the exit codes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type GatewayRead, judge } from '../../src/lib/network/judge.js';
+import { type GatewayRead, type GatewayUnread, judge } from '../../src/lib/network/judge.js';
 import { exitCodeOf, nagiosReport, reportFields, reportView } from '../../src/lib/network/render.js';
 import type { Block } from '../../src/lib/run/report.js';
 import { rendererFor } from '../../src/lib/run/report.js';
 import { FAILOVER, healthy, NOW, ON_BACKUP, probeOf, probesOf, routedBy } from './network-scenario.js';
 
-const judged = (gateway: GatewayRead | { error: string; reached: boolean }) =>
-  judge({ failover: FAILOVER, gateway, now: NOW });
+const judged = (gateway: GatewayRead | GatewayUnread) => judge({ failover: FAILOVER, gateway, now: NOW });
 const backupCut = () => judged(healthy({ probes: { main: probesOf('iputils-ok'), backup: probesOf('busybox-lost') } }));
 
 /** The view as the terminal shows it, `width` columns wide. */
@@ -58,11 +57,16 @@ describe('failover status for a person', () => {
     }
   });
 
-  it('shows only the verdict when the gateway could not be reached', () => {
+  it('shows only the verdict, and what to do, when the gateway could not be reached', () => {
+    const unreachable = judged({ error: 'gw: connection refused', hint: 'check that gw is up', reached: false });
     assert.equal(
-      shown(reportView(judged({ error: 'gw: connection refused', reached: false }), 80)),
-      'UNKNOWN: gw could not be read: gw: connection refused',
+      shown(reportView(unreachable, 80)),
+      'UNKNOWN: gw could not be read: gw: connection refused\n  → check that gw is up',
     );
+    assert.deepEqual(nagiosReport(unreachable).text.split('\n'), [
+      'FAILOVER UNKNOWN - gw could not be read: gw: connection refused',
+      '→ check that gw is up',
+    ]);
   });
 });
 

@@ -40,10 +40,17 @@ export interface GatewayRead {
   probes: Record<LinkName, readonly TargetProbe[] | { error: string }>;
 }
 
+/** Why the gateway could not be read, what to do about it, and whether it was reached at all. */
+export interface GatewayUnread {
+  error: string;
+  hint?: string;
+  reached: boolean;
+}
+
 export interface JudgeInput {
   failover: FailoverSection;
-  /** What the gateway told, or why it could not be read (`reached`: connected, then a read failed). */
-  gateway: GatewayRead | { error: string; reached: boolean };
+  /** What the gateway told, or why it could not be read. */
+  gateway: GatewayRead | GatewayUnread;
   /** Milliseconds since the epoch. */
   now: number;
 }
@@ -66,6 +73,8 @@ export interface Judgement {
   gateway: string;
   /** The gateway could be reached (it may still not have been read: see state). */
   reached: boolean;
+  /** What to do when the gateway could not be read. */
+  hint?: string;
   /** Which link carries the main table's default route. */
   active: LinkName | 'none' | 'other' | 'unknown';
   /** The default route that carries the traffic. */
@@ -87,13 +96,17 @@ export function judge({ failover, gateway, now }: JudgeInput): Judgement {
       probes: [],
     }));
     const verdict = said('gatewayUnread', failover.gateway, gateway.error);
-    return { ...base, state: 'unknown', verdict, reached: gateway.reached, active: 'unknown', links, findings: [] };
+    const unread = { state: 'unknown' as const, verdict, reached: gateway.reached, active: 'unknown' as const };
+    return { ...base, ...unread, ...(gateway.hint ? { hint: gateway.hint } : {}), links, findings: [] };
   }
   const main = gateway.routes.get('main') ?? [];
   const active = activeLink(failover, main);
   const defaultRoute = carryingRoute(main);
   const links = LINK_NAMES.map((name) => judgeLink(failover, gateway, name, active === name));
-  const findings = [...linkFindings(links), ...routeFindings(active, defaultRoute, links)];
+  // Worst first, as a person reads them.
+  const findings = [...routeFindings(active, defaultRoute, links), ...linkFindings(links)].sort(
+    (a, b) => RANK[b.state] - RANK[a.state],
+  );
   const state = worst(findings.map((finding) => finding.state));
   return {
     ...base,

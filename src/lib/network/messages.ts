@@ -196,11 +196,11 @@ const ENTRIES = {
   }),
   noMainRoute: (nextHop: string, name: string) => ({
     en:
-      `the main table has no default route via ${nextHop} dev ${name}, so no probe can leave by it: give the ` +
-      'link a table of its own in the inventory',
+      `the main table has no default route via ${nextHop} dev ${name}: its probes say nothing of the link ` +
+      '(give the link a table of its own in the inventory)',
     fr:
-      `la table main n'a pas de route par défaut via ${nextHop} dev ${name}, aucune sonde ne peut donc sortir par ` +
-      "lui : donnez au lien une table à lui dans l'inventaire",
+      `la table main n'a pas de route par défaut via ${nextHop} dev ${name} : ses sondes ne disent rien du lien ` +
+      "(donnez au lien une table à lui dans l'inventaire)",
   }),
   probesFailed: (error: string) => ({
     en: `its probes could not run: ${error}`,

@@ -90,9 +90,9 @@ export function reportView(judgement: Judgement, width: number): Block[] {
     indented(messages.stateLine(stateWord(found.state), found.message.text)),
   );
   if (reasons.length + findings.length > 0) blocks.push({ text: [...reasons, ...findings].join('\n') });
-  blocks.push({
-    text: wrap(messages.stateLine(stateWord(judgement.state), judgement.verdict.text), width, '  ').join('\n'),
-  });
+  const verdict = wrap(messages.stateLine(stateWord(judgement.state), judgement.verdict.text), width, '  ');
+  const hint = judgement.hint ? wrap(`→ ${judgement.hint}`, width - 2, '  ').map((line) => `  ${line}`) : [];
+  blocks.push({ text: [...verdict, ...hint].join('\n') });
   return blocks;
 }
 
@@ -190,6 +190,7 @@ export function nagiosReport(judgement: Judgement): { text: string; exitCode: 0 
   const first = perfdata.length > 0 ? `${status} | ${perfdata.join(' ')}` : status;
   const details = [
     ...judgement.findings.map((found) => `${found.state.toUpperCase()}: ${found.message.en}`),
+    ...(judgement.hint ? [`→ ${judgement.hint}`] : []),
     ...judgement.links.flatMap((judged) =>
       judged.reason ? [`${judged.link.name} ${judged.state}: ${judged.reason.en}`] : [],
     ),
