@@ -1,5 +1,6 @@
 // Contents of the files the lab generates: per-host configuration, the inventory and known_hosts.
-import { hostPaths, OVERLAID_DIRS, overlayLayers, type LabPlan, type PlannedHost } from './topology.js';
+import { hostPaths, OVERLAID_DIRS, overlayLayers, type LabPaths, type LabPlan, type PlannedHost } from './topology.js';
+import { PBS_SERVER_MOUNT } from './standins/pbs-remote.js';
 
 /** Where a pve host finds the stand-ins' scripts (its own /usr/local, so not /tmp or the repository). */
 export const STANDIN_LIB_DIR = '/usr/local/lib/chaton-lab';
@@ -8,6 +9,12 @@ export const STANDIN_LIB_DIR = '/usr/local/lib/chaton-lab';
 export function standinWrapper(nodePath: string, module: string): string {
   return `#!/bin/sh\nexec '${nodePath.replaceAll("'", `'\\''`)}' ${STANDIN_LIB_DIR}/${module} "$@"\n`;
 }
+
+/** Where the pve nodes mount the backup host's /srv/backup, as Proxmox mounts an NFS storage. */
+export const BACKUP_NFS_STORAGE = 'backup-nfs';
+export const BACKUP_NFS_PATH = `/mnt/pve/${BACKUP_NFS_STORAGE}`;
+/** The cluster's storage of the backup host's PBS datastore, what qmrestore and pct restore read. */
+export const PBS_STORAGE = 'backup-pbs';
 
 /**
  * The zone of the Proxmox nodes and the backup host, set in their /etc overlay (`/etc/localtime`
@@ -57,7 +64,7 @@ export function etcHosts(plan: LabPlan): string {
  * already filled) gets its own devpts and shm before it is bound over /dev; /run comes last since
  * it hides the state directory.
  */
-export function hostFstab(host: PlannedHost, pveCluster: string): string {
+export function hostFstab(host: PlannedHost, { pveCluster, backupExport }: LabPaths): string {
   const paths = hostPaths(host.dir);
   const overlays = OVERLAID_DIRS.map((target) => {
     const { upper, work } = overlayLayers(host.dir, target);
@@ -65,7 +72,17 @@ export function hostFstab(host: PlannedHost, pveCluster: string): string {
   });
   return [
     ...overlays,
-    ...(host.roles.includes('pve') ? [`${pveCluster} /etc/pve none bind 0 0`] : []),
+    ...(host.roles.includes('pve')
+      ? [
+          `${pveCluster} /etc/pve none bind 0 0`,
+          // /mnt is the machine's: a tmpfs keeps the mount point on this host.
+          'tmpfs /mnt tmpfs mode=0755 0 0',
+          `${backupExport} ${BACKUP_NFS_PATH} none bind,ro,X-mount.mkdir 0 0`,
+          // What the PBS server would serve over the network (standins/pbs-remote.ts).
+          `${backupExport}/pbs ${PBS_SERVER_MOUNT} none bind,ro,X-mount.mkdir 0 0`,
+        ]
+      : []),
+    ...(host.roles.includes('backup') ? [`${backupExport} /srv/backup none bind,X-mount.mkdir 0 0`] : []),
     `devpts ${paths.dev}/pts devpts newinstance,ptmxmode=0666,mode=620,gid=5 0 0`,
     `tmpfs ${paths.dev}/shm tmpfs mode=1777,nosuid,nodev 0 0`,
     `${paths.dev} /dev none rbind 0 0`,
@@ -116,6 +133,8 @@ const BACKUPS_YAML = [
   '  restore_test:',
   '    node: pve1',
   '    storage: local',
+  `    dump_path: ${BACKUP_NFS_PATH}/dump`,
+  `    pbs_storage: ${PBS_STORAGE}`,
   '    vmids: 9900-9909',
   '    scratch_dir: /var/tmp/chaton-restore',
   '    min_free: 10M',

@@ -27,7 +27,7 @@ import {
 import { createLabNetwork, NETNS_DIR, setLinkState } from './network.js';
 import { forEachLimit, SPAWN_CONCURRENCY } from './parallel.js';
 import { dismantleLab } from './registry.js';
-import { installStandins, preparePbsHost, preparePveHost, writeClusterFiles } from './pve-lab.js';
+import { installStandins, newPbsServerSecrets, preparePbsHost, preparePveHost, writeClusterFiles } from './pve-lab.js';
 import {
   enterHostArgs,
   HOST_SESSION_ENV,
@@ -111,6 +111,8 @@ process.chdir('/');
 process.umask(0o022);
 const config = JSON.parse(await readFile(join(stateDir, 'lab.json'), 'utf8')) as LabConfig;
 const plan = labPlan(config);
+/** The lab's PBS server's password and certificate: the server's, and its storage's in the cluster. */
+const pbsSecrets = newPbsServerSecrets();
 const { paths } = plan;
 const runtimes = new Map<string, HostRuntime>();
 const servers: Server[] = [];
@@ -195,16 +197,18 @@ interface SharedHostFiles {
 
 /** The lab's /etc/pve as the design's cluster has it (see pve-lab.ts): nodes, storage, jobs, guests. */
 async function preparePveCluster(): Promise<void> {
-  await makeDir(paths.pveCluster);
-  await writeClusterFiles(paths.pveCluster, plan);
+  await Promise.all([makeDir(paths.pveCluster), makeDir(paths.backupExport)]);
+  await writeClusterFiles(paths.pveCluster, plan, pbsSecrets);
 }
 
 /** A host's role-specific files: its stand-in tools, a pve node's storage, the PBS server of `backup`. */
 async function prepareRoles(host: PlannedHost): Promise<void> {
   const files = hostPaths(host.dir);
   await installStandins(files.usrLocalUpper, host.roles);
-  if (host.roles.includes('pve')) await Promise.all([makeDir(join(files.etcUpper, 'pve')), preparePveHost(host)]);
-  if (host.roles.includes('backup')) await preparePbsHost(host);
+  if (host.roles.includes('pve')) {
+    await Promise.all([makeDir(join(files.etcUpper, 'pve')), preparePveHost(host, plan, pbsSecrets)]);
+  }
+  if (host.roles.includes('backup')) await preparePbsHost(host, paths.backupExport, pbsSecrets);
 }
 
 /** What pve-guests.service does when a node boots: start the guests marked onboot. */
@@ -233,7 +237,7 @@ async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: Sh
     writeFile(join(files.etcUpper, 'hosts'), etcHosts(plan)),
     writeFile(join(files.etcUpper, 'ssh', 'sshd_config'), SSHD_CONFIG),
     writeFile(join(files.root, '.ssh', 'authorized_keys'), operatorPublicKey, { mode: 0o600 }),
-    writeFile(files.fstab, hostFstab(host, paths.pveCluster)),
+    writeFile(files.fstab, hostFstab(host, paths)),
     prepareRoles(host),
     ...(host.roles.some((role) => LOCAL_ZONE_ROLES.includes(role)) ? [setTimezone(files.etcUpper)] : []),
     execa('ssh-keygen', keygenArgs(files.hostKey, `root@${host.name}`)),

@@ -58,6 +58,11 @@ export interface LabPaths {
   hostsDir: string;
   /** The lab's one /etc/pve, bound into every pve host as pmxcfs shares it across a cluster. */
   pveCluster: string;
+  /**
+   * The backup host's /srv/backup, bound there, and read-only into every pve host at
+   * /mnt/pve/backup-nfs as the NFS export of a real site: the nodes restore from it.
+   */
+  backupExport: string;
 }
 
 export interface LabConfig {
@@ -118,6 +123,7 @@ export function labPaths(name: string): LabPaths {
     devTemplate: join(stateDir, 'dev-template'),
     hostsDir: join(stateDir, 'hosts'),
     pveCluster: join(stateDir, 'pve-cluster'),
+    backupExport: join(stateDir, 'backup-export'),
   };
 }
 
