@@ -104,9 +104,10 @@ export async function nsenterRun(args: string[], opts: { input?: string | Buffer
     extendEnv: false,
     env: HOST_SESSION_ENV,
   });
-  if (result.exitCode !== undefined) return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+  const { stdout, stderr } = result;
+  if (result.exitCode !== undefined) return { stdout, stderr, exitCode: result.exitCode };
   if (result.signal === undefined) throw result; // nsenter itself could not start
-  return { stdout: result.stdout, stderr: result.stderr, exitCode: 128 + constants.signals[result.signal] };
+  return { stdout, stderr, exitCode: 128 + constants.signals[result.signal] };
 }
 
 /** Runs `argv` in a lab's network namespace that is no host (a wan lab's internet or an ISP). */
