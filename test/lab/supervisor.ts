@@ -302,7 +302,7 @@ async function startNamed(wan: WanLayout): Promise<void> {
   named.stderr.pipe(logFile);
   const exited = exitOf(named);
   try {
-    await waitForOutput(named.stderr, /\brunning$/m, exited);
+    await waitForOutput(named.stderr, /\brunning\n/, exited);
   } catch (error) {
     named.kill('SIGKILL');
     await exited;
