@@ -59,7 +59,11 @@ export async function allocateIndex(name: string, wan: boolean): Promise<number>
 /** A lab whose configuration is not written yet (starting) may be one: its ranges stay blackholed. */
 async function mayBeWanLab({ name }: LabEntry): Promise<boolean> {
   const config = await ifExists(readFile(labPaths(name).configFile, 'utf8'));
-  return config === undefined || (JSON.parse(config) as LabConfig).wan === true;
+  try {
+    return config === undefined || (JSON.parse(config) as LabConfig).wan === true;
+  } catch {
+    return true; // being written
+  }
 }
 
 async function anyWanLab(): Promise<boolean> {

@@ -497,8 +497,9 @@ async function controlIsp(op: IspOp, linkName: string | undefined): Promise<Cont
 async function handleControl(line: string): Promise<ControlResponse> {
   try {
     const request = JSON.parse(line) as Partial<ControlRequest>;
-    if (request.op && Object.hasOwn(ISP_OPERATIONS, request.op))
+    if (request.op && Object.hasOwn(ISP_OPERATIONS, request.op)) {
       return await controlIsp(request.op as IspOp, request.host);
+    }
     const runtime = runtimes.get(request.host ?? '');
     if (!runtime) throw new Error(`no host named "${request.host}" in lab "${plan.name}"`);
     if (!request.op || !Object.hasOwn(OPERATIONS, request.op)) throw new Error(`unknown op "${request.op}"`);
@@ -535,10 +536,9 @@ async function build(): Promise<void> {
   await makeDir(dirname(paths.operatorKey), 0o700);
   await Promise.all([
     (async () => {
-      await createLabNetwork(plan, signal);
+      await Promise.all([createLabNetwork(plan, signal), ...(wan && gateway ? [prepareDns(wan, gateway)] : [])]);
       if (wan) await startNamed(wan);
     })(),
-    ...(wan && gateway ? [prepareDns(wan, gateway)] : []),
     prepareDevTemplate(),
     preparePveCluster(),
     (async () => {

@@ -8,11 +8,6 @@ function linksOf(wan: WanLayout): WanLink[] {
   return [wan.links.main, wan.links.backup];
 }
 
-/** The ISP's end of its upstream link, in `ip link add ... peer` words. */
-function upstreamEnd(link: WanLink): string {
-  return `name up0 netns ${link.ispNetns}`;
-}
-
 /** Root namespace commands, once the hosts' namespaces exist: the wan namespaces and their veth pairs. */
 export function wanLinkCommands(wan: WanLayout, gateway: PlannedHost): string[] {
   return [
@@ -20,7 +15,8 @@ export function wanLinkCommands(wan: WanLayout, gateway: PlannedHost): string[] 
     ...linksOf(wan).map((link) => `netns add ${link.ispNetns}`),
     `link add name ${wan.rootVeth} type veth peer name up0 netns ${wan.internetNetns}`,
     ...linksOf(wan).flatMap((link) => [
-      `link add name ${link.internetInterface} netns ${wan.internetNetns} type veth peer ${upstreamEnd(link)}`,
+      `link add name ${link.internetInterface} netns ${wan.internetNetns} type veth` +
+        ` peer name up0 netns ${link.ispNetns}`,
       `link add name ${link.interface} netns ${gateway.netns} type veth peer name gw0 netns ${link.ispNetns}`,
     ]),
     `addr add ${wan.rootAddress}/30 dev ${wan.rootVeth}`,
