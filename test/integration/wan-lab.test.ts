@@ -185,6 +185,13 @@ describe('the wan lab', () => {
     assert.equal((await sshFromRoot(lab, main.publicAddress, 'hostname')).stdout, 'bastion');
   });
 
+  test("a LAN host's link taken down and up again comes back with its default route", async () => {
+    await lab.linkDown('host001');
+    assert.equal(await pingTargets(lab, 'host001', wan), 0);
+    await lab.linkUp('host001');
+    assert.equal(await pingTargets(lab, 'host001', wan), 9);
+  });
+
   test("an nsupdate signed with the gateway's key changes the zone; unsigned, it is refused", async () => {
     const { dns } = wan;
     const { backup } = wan.links;
