@@ -47,6 +47,22 @@ export const messages = catalogue({
     en: `${host}: verification failed: ${problems}`,
     fr: `${host} : la vérification a échoué : ${problems}`,
   }),
+  lockHeld: (host: string, lock: string, holder: string) => ({
+    en: `${host}: the lock ${lock} is held by ${holder}: nothing was changed`,
+    fr: `${host} : le verrou ${lock} est tenu par ${holder} : rien n'a été modifié`,
+  }),
+  lockHeldHint: (directory: string, host: string) => ({
+    en: `wait for that run to end and rerun; if it died, remove ${directory} on ${host}`,
+    fr:
+      'attendez la fin de cette exécution puis relancez ; ' +
+      `si elle s'est arrêtée net, supprimez ${directory} sur ${host}`,
+  }),
+  /** Who holds a lock (host-lock.ts). */
+  lockHolder: (operator: string, pid: number, since: string) => ({
+    en: `${operator} (pid ${pid}) since ${since}`,
+    fr: `${operator} (pid ${pid}) depuis ${since}`,
+  }),
+  lockHolderUnknown: { en: 'a run that recorded no owner', fr: "une exécution qui n'a pas noté qui la lançait" },
   interrupted: { en: 'interrupted', fr: 'interrompu' },
   /** A host, or a command on one, that Ctrl-C stopped before it began: in run/ and in remote/. */
   notStarted: (what: string) => ({
