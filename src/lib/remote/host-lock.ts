@@ -12,12 +12,19 @@ export interface LockOwner {
   since: Date;
 }
 
-// A lock name becomes a file name and a systemd unit name: no slash, no space, nothing to quote.
-const LOCK_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+// A name of chaton's under /run/chaton (a lock, a revert) becomes a file name and a systemd unit
+// name: no slash, no space, nothing to escape.
+const RUN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** `name` if it may name a file of /run/chaton; a TypeError (a bug in chaton) otherwise. */
+export function runFileName(name: string): string {
+  if (!RUN_NAME.test(name))
+    throw new TypeError(`a name under /run/chaton must match ${RUN_NAME}, got ${JSON.stringify(name)}`);
+  return name;
+}
 
 export function lockDirectory(name: string): string {
-  if (!LOCK_NAME.test(name)) throw new TypeError(`a lock name must match ${LOCK_NAME}, got ${JSON.stringify(name)}`);
-  return `/run/chaton/${name}.lock`;
+  return `/run/chaton/${runFileName(name)}.lock`;
 }
 
 export function ownerLine(owner: LockOwner): string {
