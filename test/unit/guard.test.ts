@@ -36,7 +36,9 @@ printf '\\''%s\\n'\\'' "$4" > "$1/fire" || exit 1
 now=$(date +%s)
 printf '\\''armed %s %s\\n'\\'' "$now" "$((now + $3))" >> "$1/state" || exit 1
 systemd-run --quiet --collect --unit="$5" --on-active="$3s" /bin/sh "$1/fire" "$1" || exit 1
-printf '\\''timer %s systemd %s\\n'\\'' "$(date +%s)" "$5" >> "$1/state"' sh /run/chaton/revert-failover-1 'ip route replace default via 198.19.1.65 dev wan1' 60 'mkdir -- "$1/claimed" 2> /dev/null || exit 0
+printf '\\''timer %s systemd %s\\n'\\'' "$(date +%s)" "$5" >> "$1/state"'` +
+  ` sh /run/chaton/revert-failover-1 'ip route replace default via 198.19.1.65 dev wan1'` +
+  ` 60 'mkdir -- "$1/claimed" 2> /dev/null || exit 0
 printf '\\''started %s %s\\n'\\'' "$(date +%s)" "$$" >> "$1/state"
 sh "$1/script" < /dev/null > "$1/output" 2>&1
 code=$?
@@ -49,7 +51,9 @@ now=$(date +%s)
 printf '\\''armed %s %s\\n'\\'' "$now" "$((now + $3))" >> "$1/state" || exit 1
 setsid sh -c '\\''printf "timer %s pid %s\\n" "$(date +%s)" "$$" >> "$1/state"
 sleep "$2"
-exec sh "$1/fire" "$1"'\\'' sh "$1" "$3" < /dev/null > /dev/null 2>&1 &' sh /run/chaton/revert-failover-1 'ip route replace default via 198.19.1.65 dev wan1' 60 'mkdir -- "$1/claimed" 2> /dev/null || exit 0
+exec sh "$1/fire" "$1"'\\'' sh "$1" "$3" < /dev/null > /dev/null 2>&1 &'` +
+  ` sh /run/chaton/revert-failover-1 'ip route replace default via 198.19.1.65 dev wan1'` +
+  ` 60 'mkdir -- "$1/claimed" 2> /dev/null || exit 0
 printf '\\''started %s %s\\n'\\'' "$(date +%s)" "$$" >> "$1/state"
 sh "$1/script" < /dev/null > "$1/output" 2>&1
 code=$?
@@ -72,7 +76,9 @@ tail -c 2000 -- "$1/output"' sh /run/chaton/revert-failover-1`;
 
 const APPLY = `sh -c 'mkdir -p -m 0700 -- "\${1%/*}" && mkdir -m 0700 -- "$1" || exit 1
 printf '\\''%s\\n'\\'' "$2" > "$1/script" || exit 1
-setsid sh -c "$3" sh "$1" < /dev/null > /dev/null 2>&1 &' sh /run/chaton/apply-failover-1 'ip route replace default via 198.19.1.73 dev wan2' 'printf '\\''started %s %s\\n'\\'' "$(date +%s)" "$$" >> "$1/state"
+setsid sh -c "$3" sh "$1" < /dev/null > /dev/null 2>&1 &'` +
+  ` sh /run/chaton/apply-failover-1 'ip route replace default via 198.19.1.73 dev wan2'` +
+  ` 'printf '\\''started %s %s\\n'\\'' "$(date +%s)" "$$" >> "$1/state"
 sh "$1/script" < /dev/null > "$1/output" 2>&1
 code=$?
 printf '\\''ended %s %s\\n'\\'' "$(date +%s)" "$code" >> "$1/state"'`;
