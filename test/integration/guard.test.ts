@@ -197,4 +197,30 @@ describe('a guarded change on the lab gateway', () => {
     assert.match(error!.message, /^gw: the change was undone \(the proof failed: .*\): the revert ran and succeeded/);
     assert.equal(await exists('/run/chaton/it-undone.lock'), false);
   });
+
+  it('is undone when the host cannot be reached again in time: chaton waits for the revert and says so', async () => {
+    // sshd stops listening once the change starts (open sessions live on), and listens again
+    // after the bound to come back, before the revert is due.
+    const spec = {
+      ...guarded('it-unreachable', async () => undefined),
+      change: command('sh', '-c', 'sleep 2 && echo changed > "$1"', 'sh', '/root/it-unreachable'),
+      revertAfterSeconds: 6,
+      comeBackWithinMs: 3000,
+    };
+    let sshd: Promise<unknown> | undefined;
+    const progress = (text: string) => {
+      if (sshd || !/applying the change/.test(text)) return;
+      sshd = lab
+        .stopSshd('gw')
+        .then(() => new Promise((resolve) => setTimeout(resolve, 4000)))
+        .finally(() => lab.startSshd('gw'));
+    };
+    const result = await runGuardedChange(ctx, spec, progress, false);
+    await sshd;
+    assert.equal(result.outcome, 'reverted', JSON.stringify(result));
+    assert.ok(result.outcome === 'reverted');
+    assert.match(result.why, /^gw: cannot reach it for now \(.*\): gave up after 3 s$/);
+    assert.ok(await exists('/root/it-unreachable.reverted'));
+    assert.equal(await exists('/root/it-unreachable'), false);
+  });
 });

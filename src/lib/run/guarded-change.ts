@@ -95,8 +95,15 @@ const ARM_BOUND_MS = 10_000;
 /** How long the revert itself may run, past its deadline, before chaton stops waiting for it. */
 const REVERT_RUNS_WITHIN_MS = 30_000;
 
-/** A bound reached while waiting: the outcome says so, nothing is thrown past this module. */
-class NotWithinBound extends Error {}
+/**
+ * A bound reached while waiting, with what was last awaited: the outcome says so, it is never
+ * thrown past this module.
+ */
+class NotWithinBound extends Error {
+  constructor(readonly waiting: string) {
+    super(waiting);
+  }
+}
 
 /**
  * Runs a guarded change (see the top of this file). A held lock is refused (LockHeldError, exit 3)
@@ -132,6 +139,9 @@ export async function runGuardedChange(
     const result = await guarded.changeThenProve(timed);
     if (result.kept) return { outcome: 'applied', id, change: result.change, steps };
     const revert = await timed('revert', () => guarded.revertFired());
+    // Only chaton's disarm disarms: one that was sent but whose answer was lost kept the change.
+    if (revert && revertStatus(revert) === 'disarmed' && result.change)
+      return { outcome: 'applied', id, change: result.change, steps };
     const notKept = { id, why: result.why, check: guarded.checks(), steps };
     if (revert === undefined || revertStatus(revert) !== 'fired') return { outcome: 'unknown', ...notKept };
     return { outcome: revert.ended?.code === 0 ? 'reverted' : 'revert-failed', revert, ...notKept };
@@ -203,9 +213,8 @@ class Guarded {
         false,
       );
     } catch (error) {
+      await this.#disarmUnchanged();
       if (!(error instanceof NotWithinBound)) throw error;
-      // Disarmed, in case it starts after all: the change was not made.
-      await this.ctx.executor.run(host, disarmRevert(this.id), { kind: 'change' });
       throw new ChatonError(
         messages.guardTimerNotStarted(host.name),
         ExitCode.failed,
@@ -215,20 +224,30 @@ class Guarded {
   }
 
   /**
+   * Disarms a revert before any change was made (the arming or the change's start failed), so that
+   * it does not run for nothing later. Best effort: if it runs, it restores the state as it is.
+   */
+  async #disarmUnchanged(): Promise<void> {
+    await this.ctx.executor.run(this.spec.host, disarmRevert(this.id), { kind: 'change' }).catch(() => undefined);
+  }
+
+  /**
    * Applies the change, waits for it to end, reaches the host again and proves the change, then
    * disarms: kept, or why not (the revert then fires or has fired).
    */
   async changeThenProve(
     timed: <T>(step: GuardedStep, work: () => Promise<T>) => Promise<T>,
-  ): Promise<{ kept: true; change: GuardState } | { kept: false; why: string }> {
+  ): Promise<{ kept: true; change: GuardState } | { kept: false; why: string; change?: GuardState }> {
     const { host } = this.spec;
     const comeBackBy = performance.now() + this.spec.comeBackWithinMs;
     const left = () => Math.max(0, comeBackBy - performance.now());
+    const notBack = (bound: NotWithinBound) =>
+      messages.guardNotWithin(bound.waiting, duration(this.spec.comeBackWithinMs));
     let change: GuardState;
     try {
       change = await timed('apply', () => this.#apply(left));
     } catch (error) {
-      if (error instanceof NotWithinBound) return { kept: false, why: error.message };
+      if (error instanceof NotWithinBound) return { kept: false, why: notBack(error) };
       throw error;
     }
     if (change.ended!.code !== 0)
@@ -236,14 +255,14 @@ class Guarded {
     try {
       await timed('reconnect', () => this.#reconnect(left()));
     } catch (error) {
-      if (error instanceof NotWithinBound) return { kept: false, why: error.message };
+      if (error instanceof NotWithinBound) return { kept: false, why: notBack(error) };
       throw error;
     }
     this.progress(messages.guardProving(host.name));
     const unproven = await timed('prove', () => this.spec.prove().catch((error: unknown) => formatError(error)));
     if (unproven !== undefined) return { kept: false, why: messages.guardNotProven(unproven) };
     const disarmed = await timed('disarm', () => this.#disarm());
-    if (disarmed === undefined) return { kept: false, why: messages.guardCannotDisarm(host.name) };
+    if (disarmed === undefined) return { kept: false, why: messages.guardCannotDisarm(host.name), change };
     if (revertStatus(disarmed) !== 'disarmed') return { kept: false, why: messages.guardDisarmTooLate };
     return { kept: true, change };
   }
@@ -259,7 +278,10 @@ class Guarded {
       });
     } catch (error) {
       // It ran and said it could not start the change: nothing was changed.
-      if (error instanceof RemoteCommandError && error.code !== null) throw error;
+      if (error instanceof RemoteCommandError && error.code !== null) {
+        await this.#disarmUnchanged();
+        throw error;
+      }
       // Otherwise its fate is in the change's state, read below.
       if (error instanceof InterruptedError) throw this.#interrupted();
     }
@@ -352,7 +374,7 @@ class Guarded {
       signal: this.ctx.signal,
       progress: this.progress,
       live: this.live,
-      timedOut: (waiting) => new NotWithinBound(messages.guardNotWithin(waiting, duration(boundMs))),
+      timedOut: (waiting) => new NotWithinBound(waiting),
       interrupted: () => this.#interrupted(),
     });
   }
