@@ -277,13 +277,13 @@ class Guarded {
         timeoutMs: POLL_TIMEOUT_MS,
       });
     } catch (error) {
+      if (error instanceof InterruptedError) throw this.#interrupted();
       // It ran and said it could not start the change: nothing was changed.
       if (error instanceof RemoteCommandError && error.code !== null) {
         await this.#disarmUnchanged();
         throw error;
       }
-      // Otherwise its fate is in the change's state, read below.
-      if (error instanceof InterruptedError) throw this.#interrupted();
+      // Otherwise (cut off, or no answer in time) its fate is in the change's state, read below.
     }
     return this.#waitFor(async () => {
       const state = await this.ctx.executor.fact(host, applyState(this.id), { timeoutMs: POLL_TIMEOUT_MS });
