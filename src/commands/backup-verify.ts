@@ -174,9 +174,6 @@ async function verify(ctx: RunContext, options: VerifyOptions): Promise<{ result
       .map((o) => ({ host: o.host.name, ok: o.ok, error: o.ok ? null : errorReport(o.error) })),
   ];
   const checks = ran.map((r) => ({ ...r, durationMs: Math.round(r.durationMs) }));
-  if (ctx.options.dryRun) {
-    return { result: { exitCode: ExitCode.ok, hosts, fields: { checks }, view: [{ text: messages.backupDryRun }] } };
-  }
   if (ctx.signal.aborted) return { result: { exitCode: ExitCode.interrupted, hosts, fields: { checks } } };
 
   const { judge } = await import('../lib/backup/judge.js');
@@ -191,10 +188,22 @@ async function verify(ctx: RunContext, options: VerifyOptions): Promise<{ result
       restoreTests,
     });
   const restored = options.restoreTest ? await restoreTestsOf(ctx, backups, judged(), options.restoreTest) : [];
+  if (ctx.options.dryRun) {
+    // The restore tests' facts were read (spare VMIDs, free space); their changes are in the plan.
+    const restoreLines = restored.map(restoreLine);
+    return {
+      result: {
+        exitCode: ctx.signal.aborted ? ExitCode.interrupted : ExitCode.ok,
+        hosts,
+        fields: { checks, ...(options.restoreTest ? { restoreTests: restored.map(restoreJson) } : {}) },
+        view: [...(restoreLines.length ? [{ text: restoreLines.join('\n') }] : []), { text: messages.backupDryRun }],
+      },
+    };
+  }
   // What was just proved counts at once, as the records it wrote would on the next run.
   for (const result of restored.filter((r) => r.recorded)) {
     const measured = result.restoreMs === undefined ? {} : { durationMs: result.restoreMs };
-    restoreTests.push({ guest: result.key, time: result.started, ok: result.ok, ...measured });
+    restoreTests.push({ guest: result.key, target: result.target, time: result.started, ok: result.ok, ...measured });
   }
   if (ctx.signal.aborted) return { result: { exitCode: ExitCode.interrupted, hosts, fields: { checks } } };
   const judgement = judged();
@@ -637,6 +646,7 @@ async function restoreTestsOf(
 function restoreLine(result: RestoreResult): string {
   const guest = result.guest.name ?? String(result.guest.vmid);
   const reason = result.reason?.text ?? result.problem ?? '';
+  if (result.ok && result.planned) return messages.backupRestorePlanned(guest, result.target, result.where ?? '');
   if (result.ok)
     return messages.backupRestoreOk(guest, result.target, `${Math.round(result.restoreMs ?? result.totalMs)} ms`);
   return result.recorded
@@ -659,6 +669,7 @@ function restoreJson(result: RestoreResult) {
     where: result.where ?? null,
     cleanedUp: result.cleanedUp,
     recorded: result.recorded,
+    planned: result.planned ?? false,
     steps: result.steps,
   };
 }

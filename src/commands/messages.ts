@@ -696,9 +696,15 @@ export const messages = catalogue({
     fr: `${where} n'a pas pu être supprimé après le test de restauration : supprimez-le à la main`,
   }),
   backupDryRun: {
-    en: 'dry-run: the listings were read; the checks above were not run, and nothing was judged',
-    fr: "simulation : les listes ont été lues ; les vérifications ci-dessus n'ont pas été lancées, rien n'a été jugé",
+    en: 'dry-run: the listings were read; the checks and restores above were not run, and nothing was judged',
+    fr:
+      'simulation : les listes ont été lues ; les vérifications et restaurations ci-dessus ' +
+      "n'ont pas été lancées, rien n'a été jugé",
   },
+  backupRestorePlanned: (guest: string, target: string, where: string) => ({
+    en: `restore test of ${guest} from ${target}: planned, into ${where} (its commands are in the plan)`,
+    fr: `test de restauration de ${guest} depuis ${target} : prévu, dans ${where} (ses commandes sont dans le plan)`,
+  }),
 
   // failover status
   failoverStatusDescription: {

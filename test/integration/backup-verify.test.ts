@@ -24,6 +24,7 @@ import {
   type BackupSite,
 } from '../lab/backups.js';
 import type { Lab } from '../lab/lab.js';
+import { PBS_STORAGE } from '../lab/lab-files.js';
 import { pbsSetVerifyState } from '../lab/proxmox.js';
 import { chaton, freshLab, sandboxEnv, variantInventory, type Run } from './chaton.js';
 
@@ -94,6 +95,39 @@ function reasonOf(stdout: string, heading: string): string {
     reasons.push(line.trim());
   }
   return reasons.join('\n');
+}
+
+interface Restored {
+  guest: string;
+  target: string;
+  ok: boolean;
+  problem: string | null;
+  recorded: boolean;
+  cleanedUp: boolean;
+  restoreMs: number | null;
+}
+
+/** After restore tests: an empty scratch directory, no guest in the reserved VMIDs, no disk. */
+async function assertNothingLeft(): Promise<void> {
+  const scratch = await lab.run('backup', ['sh', '-c', 'ls -A /var/tmp/chaton-restore 2>/dev/null || true']);
+  assert.equal(scratch.stdout, '', 'the scratch directory is left empty');
+  const listed = await lab.run('pve1', [
+    'pvesh',
+    'get',
+    '/cluster/resources',
+    '--type',
+    'vm',
+    '--output-format',
+    'json',
+  ]);
+  const spare = (JSON.parse(listed.stdout) as { vmid: number }[]).filter((vm) => vm.vmid >= 9900 && vm.vmid <= 9909);
+  assert.deepEqual(spare, [], 'no restored guest left in the reserved VMIDs');
+  const disks = await lab.run('pve1', ['sh', '-c', 'ls -d /var/lib/vz/images/99* 2>/dev/null || true']);
+  assert.equal(disks.stdout, '', 'no disk left');
+}
+
+async function clearRestoreRecords(): Promise<void> {
+  await lab.run('backup', ['rm', '-f', '/var/lib/chaton/restore-tests.jsonl']);
 }
 
 describe('backup verify on the lab site', () => {
@@ -296,32 +330,21 @@ describe('backup verify on the lab site', () => {
   });
 
   it('--restore-test restores the newest copies, records them, and a plain run then reports the test', async () => {
-    interface Restored {
-      guest: string;
-      target: string;
-      ok: boolean;
-      problem: string | null;
-      recorded: boolean;
-      cleanedUp: boolean;
-      restoreMs: number | null;
-    }
-    const args = ['-i', lab.inventoryPath, '--json', 'backup', 'verify', '--restore-test', 'mail'];
+    const args = ['-i', lab.inventoryPath, '--json', 'backup', 'verify', '--restore-test', 'mail,dns'];
     const run = await chaton(args, { env });
     assert.equal(run.code, 0, run.stderr);
     const tests = (JSON.parse(run.stdout) as { restoreTests: Restored[] }).restoreTests;
-    const byTarget = new Map(tests.map((test) => [test.target, test]));
-    for (const target of ['offsite', 'borg']) {
-      const test = byTarget.get(target);
-      assert.ok(test?.ok && test.recorded && test.cleanedUp && test.restoreMs !== null, JSON.stringify(tests));
-      assert.equal(test.guest, '101');
-    }
-    // The lab's dump directory is on backup, which no node reads: refused, proving nothing, not recorded.
+    // dump: qmrestore (pct restore for the container dns) on pve1 from the NFS storage the nodes
+    // mount; pbs: from the cluster's pbs storage; offsite and borg: files restored into the
+    // scratch directory on backup.
     assert.deepEqual(
-      [byTarget.get('dump')?.ok, byTarget.get('dump')?.problem, byTarget.get('dump')?.recorded],
-      [false, 'archive-elsewhere', false],
+      tests.map((test) => `${test.guest} ${test.target}`),
+      ['101 dump', '101 pbs', '101 offsite', '101 borg', '104 dump', '104 pbs'],
     );
-    const scratch = await lab.run('backup', ['sh', '-c', 'ls -A /var/tmp/chaton-restore']);
-    assert.equal(scratch.stdout, '', 'the scratch directory is left empty');
+    for (const test of tests) {
+      assert.ok(test.ok && test.recorded && test.cleanedUp && test.restoreMs !== null, JSON.stringify(test));
+    }
+    await assertNothingLeft();
 
     const plain = await verifyJson();
     const mail = guest(plain, '101') as unknown as { restoreTest: { ok: boolean; durationSeconds: number } | null };
@@ -331,7 +354,53 @@ describe('backup verify on the lab site', () => {
     const text = await verify(['--restore-test', 'nosuch']);
     assert.equal(text.code, 2, text.stderr);
     assert.match(text.stderr, /--restore-test names no guest with a copy: nosuch/);
-    await lab.run('backup', ['rm', '-f', '/var/lib/chaton/restore-tests.jsonl']);
+    await clearRestoreRecords();
+  });
+
+  it('a restore test that fails is critical, naming the guest, the target and what to do (exit 1)', async () => {
+    // The PBS password rotated on the server, not in the cluster's storage: listings still work
+    // (backup verify reads PBS on its own host), restores do not.
+    const passwordFile = `/etc/pve/priv/storage/${PBS_STORAGE}.pw`;
+    const kept = (await lab.run('pve1', ['cat', passwordFile])).stdout;
+    await lab.run('pve1', ['sh', '-c', 'echo rotated-on-the-server-only > "$1"', 'sh', passwordFile]);
+    try {
+      const run = await verify(['--no-integrity', '--restore-test', 'web']);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /^restore test of web from pbs: FAILED: .*permission check failed/m);
+      assert.match(run.stdout, /^100 web +CRITICAL /m);
+      assert.match(run.stdout, /^100 web\n {2}CRITICAL: the last restore test from pbs \(\S+ ago\) failed: find why/m);
+      await assertNothingLeft();
+    } finally {
+      await clearRestoreRecords();
+      await lab.run('pve1', ['sh', '-c', 'printf %s "$2" > "$1"', 'sh', passwordFile, kept]);
+    }
+  });
+
+  it('Ctrl-C during a restore test: the scratch directory removed, the VMID freed, nothing recorded', async () => {
+    // web's first copy is restored by qmrestore on pve1; www-legacy's only one by restic on backup.
+    for (const [name, host, pattern] of [
+      ['web', 'pve1', 'qmrestore'],
+      ['www-legacy', 'backup', 'restic .*restore'],
+    ] as const) {
+      const run = await chaton(['-i', lab.inventoryPath, 'backup', 'verify', '--restore-test', name], {
+        env,
+        onSpawn: (child) => {
+          // As a person would press it: once the restore runs on the host.
+          void (async () => {
+            while (child.exitCode === null) {
+              if ((await lab.run(host, ['pgrep', '-f', pattern])).exitCode === 0) {
+                child.kill('SIGINT');
+                return;
+              }
+            }
+          })();
+        },
+      });
+      assert.equal(run.code, 130, run.stderr);
+      const records = await lab.run('backup', ['test', '-e', '/var/lib/chaton/restore-tests.jsonl']);
+      assert.equal(records.exitCode, 1, 'an interrupted test proves nothing: not recorded');
+      await assertNothingLeft();
+    }
   });
 
   it('in French, the JSON is the English one but for its sentences', async () => {
@@ -412,6 +481,25 @@ describe('backup verify when hosts are down, and its outputs for the monitoring'
     assert.match(run.stdout, /zstd -t -q/);
     assert.match(run.stdout, /\/srv\/backup\/dump\/vzdump-qemu-100-\S+\.vma\.zst/);
     assert.doesNotMatch(run.stdout, /^GUEST /m, 'nothing judged');
+  });
+
+  it('--dry-run --restore-test reads the spare VMID and the space, and plans every restore command', async () => {
+    const run = await verify(['-n', '--restore-test', 'web']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /^qmrestore \/mnt\/pve\/backup-nfs\/dump\/vzdump-qemu-100-\S+\.vma\.zst 9900 --unique 1 --storage local$/m,
+    );
+    assert.match(run.stdout, /^qmrestore backup-pbs:backup\/vm\/100\/\S+Z 9900 --unique 1 --storage local$/m);
+    assert.match(run.stdout, /^qm start 9900$/m);
+    assert.match(run.stdout, / restore \w+ --target \/var\/tmp\/chaton-restore\/chaton-restore\.XXXXXX$/m);
+    assert.match(
+      run.stderr,
+      /^restore test of web from offsite: planned, into \/var\/tmp\/chaton-restore\/chaton-restore\.XXXXXX/m,
+    );
+    const records = await lab.run('backup', ['test', '-e', '/var/lib/chaton/restore-tests.jsonl']);
+    assert.equal(records.exitCode, 1, 'nothing recorded');
+    await assertNothingLeft();
   });
 
   it('inventory check finds a bad backups: section at its file:line:col', async () => {

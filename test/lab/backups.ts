@@ -4,7 +4,8 @@
 // after each fault. See README.md (Backup site) for what it holds.
 import { readFile } from 'node:fs/promises';
 import type { Lab } from './lab.js';
-import { PBS_DATASTORE_PATH, pbsAddSnapshots } from './proxmox.js';
+import { backedUpVmConfig, LAB_GUESTS, PBS_DATASTORE_PATH, pbsAddSnapshots, vzdumpArchiveContent } from './proxmox.js';
+import { guestConfigText, type LabGuest } from './pve-lab.js';
 import { resticPasswordFrom, weakenResticKey } from './restic-key.js';
 
 export const BACKUP_HOST = 'backup';
@@ -205,21 +206,27 @@ done
 `;
 
 /**
- * Reads "vmid type name compression epoch" lines: one vzdump archive each, named in the host's
- * local time as vzdump does, its .log and .notes beside it, all three dated as vzdump left them.
+ * Reads "vmid type name compression epoch head" lines: one vzdump archive each, named in the
+ * host's local time as vzdump does, its .log and .notes beside it, all three dated as vzdump left
+ * them. `head` (base64) is what vzdump writes first and qmrestore or pct read back: a VM's VMA
+ * header (its configuration and disks), a container's ./etc/vzdump/pct.conf.
  */
 const DUMP_SCRIPT = `
 dir=${SITE_PATHS.dump}
-while read -r vmid type name compression start; do
+while read -r vmid type name compression start head; do
   base=vzdump-$type-$vmid-$(date -d "@$start" +%Y_%m_%d-%H_%M_%S)
   case $type in qemu) inner=vma ;; lxc) inner=tar ;; esac
   case $compression in zst) compress=(zstd -q -c) ;; gz) compress=(gzip -c) ;; lzo) compress=(lzop -c) ;; esac
   archive=$dir/$base.$inner.$compression
   if [ "$type" = lxc ]; then
-    tar -C ${SITE_PATHS.guestData}/$name -cf - . | "\${compress[@]}" > "$archive"
+    conf=$(mktemp -d)
+    mkdir -p "$conf/etc/vzdump"
+    printf '%s' "$head" | base64 -d > "$conf/etc/vzdump/pct.conf"
+    tar -cf - -C "$conf" ./etc/vzdump/pct.conf -C ${SITE_PATHS.guestData}/$name . | "\${compress[@]}" > "$archive"
+    rm -rf "$conf"
   else
-    # Not a real VMA: its header's magic, then data that differs from copy to copy.
-    { printf 'VMA\\0'; printf 'guest %s, backup of %s\\n' "$name" "$start"; seq 1 400
+    # The header, then data that differs from copy to copy (no real extents).
+    { printf '%s' "$head" | base64 -d; printf 'guest %s, backup of %s\\n' "$name" "$start"; seq 1 400
       cat ${SITE_PATHS.guestData}/$name/var/lib/$name/data.bin; } | "\${compress[@]}" > "$archive"
   fi
   end=$((start + 4))
@@ -347,11 +354,20 @@ async function addResticCopies(lab: Lab, copies: BackupCopy[], guests = SITE_GUE
   await onBackup(lab, RESTIC_SCRIPT, [], lines.join(''));
 }
 
+/** A site guest as the cluster has it: the lab's guest of that VMID, or a VM of that name on pve1. */
+function clusterGuest(vmid: number, name: string, type: 'qemu' | 'lxc'): LabGuest {
+  return LAB_GUESTS.find((candidate) => candidate.vmid === vmid) ?? { vmid, name, type, node: 'pve1' };
+}
+
 async function addDumpCopies(lab: Lab, copies: BackupCopy[], guests = SITE_GUESTS): Promise<void> {
   const lines = copies.map(({ guest, time }) => {
     const { vmid, type, compression } = siteGuest(guest, guests);
     if (vmid === undefined || !type || !compression) throw new Error(`${guest} is no Proxmox guest: no vzdump copy`);
-    return `${vmid} ${type} ${guest} ${compression} ${epoch(time)}\n`;
+    const labGuest = clusterGuest(vmid, guest, type);
+    const config = guestConfigText(labGuest);
+    // A container's archive is the tar DUMP_SCRIPT makes: its head is the configuration alone.
+    const head = type === 'lxc' ? Buffer.from(config) : vzdumpArchiveContent(labGuest, epoch(time), config);
+    return `${vmid} ${type} ${guest} ${compression} ${epoch(time)} ${head.toString('base64')}\n`;
   });
   await onBackup(lab, DUMP_SCRIPT, [], lines.join(''));
 }
@@ -366,7 +382,9 @@ async function addPbsCopies(lab: Lab, copies: BackupCopy[], guests = SITE_GUESTS
     const { vmid, type, name } = siteGuest(guest, guests);
     if (vmid === undefined || !type) throw new Error(`${guest} is no Proxmox guest: no PBS snapshot`);
     const snapshot = { type: type === 'lxc' ? 'ct' : 'vm', id: String(vmid), time: epoch(time) } as const;
-    return { ...snapshot, notes: name, verify: 'ok' } as const;
+    const config = guestConfigText(clusterGuest(vmid, name, type));
+    const backedUp = type === 'lxc' ? config : backedUpVmConfig(config).text;
+    return { ...snapshot, notes: name, verify: 'ok' as const, config: backedUp };
   });
   await pbsAddSnapshots(lab, snapshots);
 }

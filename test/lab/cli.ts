@@ -4,11 +4,15 @@ import { labAttach, labDown, labStatus, labUp } from './lab.js';
 import { DEFAULT_EXTRA_HOSTS, DEFAULT_LAB_NAME, LabPreconditionError, lanSubnet } from './topology.js';
 
 const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js <command>)
-  up [--hosts N] [--name X]   start a lab: a bastion, pve1-3, gw, backup and N extra hosts
-                              (default ${DEFAULT_EXTRA_HOSTS}), name "${DEFAULT_LAB_NAME}" unless given
+  up [--hosts N] [--name X] [--wan]
+                              start a lab: a bastion, pve1-3, gw, backup and N extra hosts
+                              (default ${DEFAULT_EXTRA_HOSTS}), name "${DEFAULT_LAB_NAME}" unless given;
+                              --wan: behind gw's two ISP links, as issue 12's site
   down [--name X]             stop it and remove all it made (after a crash too)
   status                      list the labs on this machine
-  shell <host> [--name X]     a root shell on a lab host`;
+  shell <host> [--name X]     a root shell on a lab host
+  isp-down|isp-up main|backup [--name X]
+                              cut or restore a wan lab's ISP link beyond the ISP's box`;
 
 const NAME = { name: { type: 'string' } } as const;
 
@@ -34,16 +38,19 @@ function nameOption(name: string | undefined): string {
 }
 
 async function up(args: string[]): Promise<void> {
-  const { values } = parse(args, { ...NAME, hosts: { type: 'string' } }, 0);
+  const { values } = parse(args, { ...NAME, hosts: { type: 'string' }, wan: { type: 'boolean' } }, 0);
   if (values.hosts !== undefined && !/^\d+$/.test(values.hosts)) {
     throw new LabPreconditionError(`--hosts takes a number of hosts, not "${values.hosts}"`);
   }
   const started = performance.now();
-  const lab = await labUp({ name: values.name, hosts: values.hosts === undefined ? undefined : Number(values.hosts) });
+  const hosts = values.hosts === undefined ? undefined : Number(values.hosts);
+  const lab = await labUp({ name: values.name, hosts, wan: values.wan });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const name = nameOption(values.name);
+  const { main, backup } = lab.wan?.links ?? {};
+  const bastion = main && backup ? `${main.publicAddress} or ${backup.publicAddress}` : lab.bastion.address;
   console.log(
-    `lab "${lab.name}" is up in ${seconds} s: bastion ${lab.bastion.address}, ` +
+    `lab "${lab.name}" is up in ${seconds} s: bastion ${bastion}, ` +
       `${lab.hosts.length} hosts behind it on ${lanSubnet(lab.index)}`,
   );
   console.log(`inventory: ${lab.inventoryPath}`);
@@ -84,6 +91,15 @@ async function shell(args: string[]): Promise<number> {
   return lab.shell(positionals[0] as string);
 }
 
+async function isp(state: 'up' | 'down', args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, NAME, 1);
+  const link = positionals[0];
+  if (link !== 'main' && link !== 'backup') throw new LabPreconditionError(`no ISP link "${link}": main or backup`);
+  const lab = await labAttach(values.name);
+  await (state === 'down' ? lab.ispDown(link) : lab.ispUp(link));
+  console.log(`lab "${lab.name}": the ${link} ISP's link to the internet is ${state}`);
+}
+
 async function main([command, ...args]: string[]): Promise<number> {
   switch (command) {
     case 'up':
@@ -97,6 +113,10 @@ async function main([command, ...args]: string[]): Promise<number> {
       return 0;
     case 'shell':
       return shell(args);
+    case 'isp-down':
+    case 'isp-up':
+      await isp(command === 'isp-down' ? 'down' : 'up', args);
+      return 0;
     case '--help':
     case '-h':
       console.log(USAGE);

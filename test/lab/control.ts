@@ -3,10 +3,14 @@
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
 
-export type ControlOp = 'stop-sshd' | 'start-sshd' | 'link-down' | 'link-up' | 'rekey';
+export type HostOp = 'stop-sshd' | 'start-sshd' | 'link-down' | 'link-up' | 'rekey';
+/** A wan lab's ISP upstream cut or restored: `host` is the link, main or backup. */
+export type IspOp = 'isp-down' | 'isp-up';
+export type ControlOp = HostOp | IspOp;
 
 export interface ControlRequest {
   op: ControlOp;
+  /** A host, or an ISP link for an IspOp. */
   host: string;
 }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { controlRequest, type ControlOp } from './control.js';
 import { ifExists } from './if-exists.js';
+import { enterNetnsArgs } from './netns.js';
 import { ensureLabPackages, requireRoot } from './packages.js';
 import { findSupervisor, isRunningSshd, isSupervisorOf, signalProcess, waitForExit } from './processes.js';
 import { allocateIndex, cleanLabLeftovers, createStateDir, listLabs } from './registry.js';
@@ -27,9 +28,11 @@ import {
   type LabHost,
   type LabPaths,
   type LabState,
+  type WanLayout,
+  type WanLinkName,
 } from './topology.js';
 
-export type { LabHost } from './topology.js';
+export type { LabHost, WanLayout, WanLinkName } from './topology.js';
 export { ensureLabPackages } from './packages.js';
 
 export interface RunResult {
@@ -50,6 +53,8 @@ export interface Lab {
   bastion: LabHost;
   /** Every host but the bastion, in inventory order. */
   hosts: LabHost[];
+  /** A wan lab's internet, ISP links and DNS (README: WAN mode); undefined for the default lab. */
+  wan: WanLayout | undefined;
   /** Runs `argv` as root inside the host (its network, mounts and hostname), from /root, stdin empty unless given. */
   run(host: string, argv: string[], opts?: { input?: string | Buffer }): Promise<RunResult>;
   /** Kills the host's sshd: its address still answers, with "connection refused". */
@@ -58,6 +63,9 @@ export interface Lab {
   /** Takes the host's eth0 down: packets to it get no answer. */
   linkDown(host: string): Promise<void>;
   linkUp(host: string): Promise<void>;
+  /** Cuts a wan lab's ISP link upstream: the ISP box still answers, nothing beyond it does. */
+  ispDown(link: WanLinkName): Promise<void>;
+  ispUp(link: WanLinkName): Promise<void>;
   /** A new host key and sshd restarted; known_hosts is left as it was. Returns "SHA256:...". */
   rekey(host: string): Promise<string>;
   /** The host's /var/log/syslog ('' when nothing was logged). */
@@ -86,6 +94,27 @@ async function readJsonIfPresent<T>(path: string): Promise<T | undefined> {
   return text === undefined ? undefined : (JSON.parse(text) as T);
 }
 
+/** Runs `nsenter args` as a lab session would; an exit code whatever happens to the command. */
+export async function nsenterRun(args: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> {
+  const stdin = opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input };
+  const result = await execa('nsenter', args, {
+    ...stdin,
+    reject: false,
+    stripFinalNewline: false,
+    extendEnv: false,
+    env: HOST_SESSION_ENV,
+  });
+  const { stdout, stderr } = result;
+  if (result.exitCode !== undefined) return { stdout, stderr, exitCode: result.exitCode };
+  if (result.signal === undefined) throw result; // nsenter itself could not start
+  return { stdout, stderr, exitCode: 128 + constants.signals[result.signal] };
+}
+
+/** Runs `argv` in a lab's network namespace that is no host (a wan lab's internet or an ISP). */
+export function runInNetns(netns: string, argv: string[]): Promise<RunResult> {
+  return nsenterRun(enterNetnsArgs(netns, argv));
+}
+
 class AttachedLab implements Lab {
   readonly name: string;
   readonly index: number;
@@ -95,6 +124,7 @@ class AttachedLab implements Lab {
   readonly operatorKeyPath: string;
   readonly bastion: LabHost;
   readonly hosts: LabHost[];
+  readonly wan: WanLayout | undefined;
   readonly #paths: LabPaths;
   readonly #hostStates: Map<string, HostState>;
 
@@ -108,6 +138,7 @@ class AttachedLab implements Lab {
     this.operatorKeyPath = paths.operatorKey;
     this.bastion = strip(state.bastion);
     this.hosts = state.hosts.map(strip);
+    this.wan = labPlan(state).wanLayout;
     this.#paths = paths;
     this.#hostStates = new Map([state.bastion, ...state.hosts].map((host) => [host.name, host]));
   }
@@ -122,43 +153,44 @@ class AttachedLab implements Lab {
     return host;
   }
 
-  async run(host: string, argv: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> {
-    const stdin = opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input };
-    const result = await execa('nsenter', enterHostArgs(this.#host(host).holderPid, argv), {
-      ...stdin,
-      reject: false,
-      stripFinalNewline: false,
-      extendEnv: false,
-      env: HOST_SESSION_ENV,
-    });
-    if (result.exitCode !== undefined)
-      return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
-    if (result.signal === undefined) throw result; // nsenter itself could not start
-    return { stdout: result.stdout, stderr: result.stderr, exitCode: 128 + constants.signals[result.signal] };
+  run(host: string, argv: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> {
+    return nsenterRun(enterHostArgs(this.#host(host).holderPid, argv), opts);
   }
 
   async #control(op: ControlOp, host: string): Promise<string | undefined> {
-    this.#host(host);
     return (await controlRequest(this.#paths.controlSocket, { op, host })).fingerprint;
   }
 
   async stopSshd(host: string): Promise<void> {
+    this.#host(host);
     await this.#control('stop-sshd', host);
   }
 
   async startSshd(host: string): Promise<void> {
+    this.#host(host);
     await this.#control('start-sshd', host);
   }
 
   async linkDown(host: string): Promise<void> {
+    this.#host(host);
     await this.#control('link-down', host);
   }
 
   async linkUp(host: string): Promise<void> {
+    this.#host(host);
     await this.#control('link-up', host);
   }
 
+  async ispDown(link: WanLinkName): Promise<void> {
+    await this.#control('isp-down', link);
+  }
+
+  async ispUp(link: WanLinkName): Promise<void> {
+    await this.#control('isp-up', link);
+  }
+
   async rekey(host: string): Promise<string> {
+    this.#host(host);
     const fingerprint = await this.#control('rekey', host);
     if (!fingerprint) throw new Error(`rekey ${host}: the supervisor returned no fingerprint`);
     return fingerprint;
@@ -267,8 +299,9 @@ async function dismantledUnlessUp<T>(name: string, work: () => Promise<T>): Prom
   }
 }
 
-export async function labUp(opts: { name?: string; hosts?: number } = {}): Promise<Lab> {
+export async function labUp(opts: { name?: string; hosts?: number; wan?: boolean } = {}): Promise<Lab> {
   const name = opts.name ?? DEFAULT_LAB_NAME;
+  const wan = opts.wan ?? false;
   const extraHosts = opts.hosts ?? DEFAULT_EXTRA_HOSTS;
   validateLabName(name);
   validateExtraHosts(extraHosts);
@@ -281,8 +314,8 @@ export async function labUp(opts: { name?: string; hosts?: number } = {}): Promi
   await cleanLabLeftovers(name); // of a crashed lab of that name
   return dismantledUnlessUp(name, async () => {
     await createStateDir(name); // before the index: see registry.ts
-    const index = await allocateIndex(name);
-    const config: LabConfig = { name, index, extraHosts };
+    const index = await allocateIndex(name, wan);
+    const config: LabConfig = { name, index, extraHosts, ...(wan ? { wan } : {}) };
     await writeFile(paths.configFile, JSON.stringify(config) + '\n');
     await startSupervisor(paths);
     return labAttach(name);

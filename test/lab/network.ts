@@ -4,20 +4,31 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ifExists } from './if-exists.js';
+import { inNetns, ipBatch, NETNS_DIR } from './netns.js';
 import { forEachLimit, SPAWN_CONCURRENCY } from './parallel.js';
 import { killNamespaceProcesses } from './processes.js';
-import { LAB_RANGE, namespacePrefix, rootVethName, type LabPlan, type PlannedHost } from './topology.js';
+import {
+  DOCUMENTATION_RANGES,
+  GATEWAY_HOST,
+  gatewayLanAddress,
+  LAB_RANGE,
+  namespacePrefix,
+  rootVethName,
+  wanRootVethName,
+  type LabPlan,
+  type PlannedHost,
+} from './topology.js';
+import { configureWan, gatewayWanCommands, wanLinkCommands, wanNamespaceCommands } from './wan-network.js';
 
-export const NETNS_DIR = '/run/netns';
-
-/** Runs `ip` commands in one process, in the root namespace or in `netns`. */
-async function ipBatch(commands: string[], netns?: string): Promise<void> {
-  const target = netns === undefined ? [] : ['-n', netns];
-  await execa('ip', [...target, '-batch', '-'], { input: commands.join('\n') + '\n' });
+/** A LAN host's routes beyond eth0: in a wan lab, its default route via the gateway. */
+export function lanRoutes(plan: LabPlan, host: PlannedHost): string[] {
+  return plan.wanLayout && host.name !== GATEWAY_HOST ? [`default via ${gatewayLanAddress(plan.index)}`] : [];
 }
 
 export async function createLabNetwork(plan: LabPlan, signal: AbortSignal): Promise<void> {
   const all = [plan.bastion, ...plan.hosts];
+  const wan = plan.wanLayout;
+  const gateway = plan.hosts.find((host) => host.name === GATEWAY_HOST);
   await ipBatch([
     `netns add ${plan.switchNetns}`,
     ...all.map((host) => `netns add ${host.netns}`),
@@ -26,15 +37,24 @@ export async function createLabNetwork(plan: LabPlan, signal: AbortSignal): Prom
       (host) =>
         `link add name ${host.switchPort} netns ${plan.switchNetns} type veth peer name eth0 netns ${host.netns}`,
     ),
-    `link add name ${plan.rootVeth} type veth peer name ext0 netns ${plan.bastion.netns}`,
-    `addr add ${plan.rootAddress}/30 dev ${plan.rootVeth}`,
-    `link set ${plan.rootVeth} up`,
+    ...(wan && gateway
+      ? wanLinkCommands(wan, gateway)
+      : [
+          `link add name ${plan.rootVeth} type veth peer name ext0 netns ${plan.bastion.netns}`,
+          `addr add ${plan.rootAddress}/30 dev ${plan.rootVeth}`,
+          `link set ${plan.rootVeth} up`,
+        ]),
   ]);
+  const outsideCommands = (host: PlannedHost): string[] => {
+    if (wan && host === gateway) return gatewayWanCommands(wan);
+    if (!wan && host === plan.bastion) return [`addr add ${host.address}/30 dev ext0`, 'link set ext0 up'];
+    return lanRoutes(plan, host).map((route) => `route add ${route}`);
+  };
   const hostCommands = (host: PlannedHost): string[] => [
     'link set lo up',
     `addr add ${host.lanAddress}/24 dev eth0`,
     'link set eth0 up',
-    ...(host === plan.bastion ? [`addr add ${host.address}/30 dev ext0`, 'link set ext0 up'] : []),
+    ...outsideCommands(host),
   ];
   const configurations: [string, string[]][] = [
     [
@@ -47,15 +67,13 @@ export async function createLabNetwork(plan: LabPlan, signal: AbortSignal): Prom
       ],
     ],
     ...all.map((host): [string, string[]] => [host.netns, hostCommands(host)]),
+    ...(wan ? wanNamespaceCommands(wan) : []),
   ];
   await forEachLimit(configurations, SPAWN_CONCURRENCY, ([netns, commands]) => ipBatch(commands, netns), signal);
   // A new namespace does not forward by default; stated anyway, since the bastion's whole point
   // is that it does not route the root namespace into the LAN.
-  await execa('nsenter', [`--net=${join(NETNS_DIR, plan.bastion.netns)}`, 'sysctl', '-qw', 'net.ipv4.ip_forward=0']);
-}
-
-export async function setLinkState(netns: string, state: 'up' | 'down'): Promise<void> {
-  await ipBatch([`link set eth0 ${state}`], netns);
+  await inNetns(plan.bastion.netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
+  if (wan && gateway) await configureWan(plan, wan, gateway);
 }
 
 /** The namespaces of lab `index`, found by name so that a crashed lab can be cleaned too. */
@@ -69,21 +87,52 @@ export async function destroyLabNetwork(index: number): Promise<void> {
   const namespaces = await labNamespaces(index);
   // `ip netns del` leaves a namespace alive while a process is still in it.
   await killNamespaceProcesses(namespaces.map((name) => join(NETNS_DIR, name)));
-  const rootVethExists = await readdir('/sys/class/net').then((links) => links.includes(rootVethName(index)));
-  const commands = [
-    ...(rootVethExists ? [`link del ${rootVethName(index)}`] : []),
-    ...namespaces.map((name) => `netns del ${name}`),
-  ];
+  const links = await readdir('/sys/class/net');
+  const rootVeths = [rootVethName(index), wanRootVethName(index)].filter((veth) => links.includes(veth));
+  const commands = [...rootVeths.map((veth) => `link del ${veth}`), ...namespaces.map((name) => `netns del ${name}`)];
   if (commands.length > 0) await ipBatch(commands);
 }
 
-/** No lab packet may leave the machine: the lab range is unreachable from the root namespace. */
-export async function blackholeLabRange(): Promise<void> {
-  await execa('ip', ['route', 'replace', 'unreachable', LAB_RANGE]);
+async function blackhole(range: string): Promise<void> {
+  await execa('ip', ['route', 'replace', 'unreachable', range]);
 }
 
-export async function removeLabRangeBlackhole(): Promise<void> {
-  const removal = await execa('ip', ['route', 'del', 'unreachable', LAB_RANGE], { reject: false });
+/** Removes an `unreachable` route only: a route of the machine's own to that range is never touched. */
+async function removeBlackhole(range: string): Promise<void> {
+  const removal = await execa('ip', ['route', 'del', 'unreachable', range], { reject: false });
   // "No such process": another lab going down at the same moment removed it first.
   if (removal.failed && !removal.stderr.includes('No such process')) throw removal;
+}
+
+/** No lab packet may leave the machine: the lab range is unreachable from the root namespace. */
+export function blackholeLabRange(): Promise<void> {
+  return blackhole(LAB_RANGE);
+}
+
+export function removeLabRangeBlackhole(): Promise<void> {
+  return removeBlackhole(LAB_RANGE);
+}
+
+/**
+ * Whether the machine itself routes into `range` (some live in a documentation range): such a
+ * range keeps the machine's routes, which a blackhole would replace. The lab's own addresses
+ * there stay unreachable from the root namespace all the same: nothing routes them to the lab.
+ */
+async function machineRoutes(range: string): Promise<boolean> {
+  const routes = await Promise.all(
+    ['root', 'match'].map(async (selector) => {
+      const { stdout } = await execa('ip', ['-json', 'route', 'show', selector, range]);
+      return JSON.parse(stdout) as { dst: string; type?: string }[];
+    }),
+  );
+  return routes.flat().some((route) => route.dst !== 'default' && route.type !== 'unreachable');
+}
+
+/** A wan lab's "internet" is unreachable from the root namespace too, as far as the machine allows. */
+export async function blackholeDocumentationRanges(): Promise<void> {
+  for (const range of DOCUMENTATION_RANGES) if (!(await machineRoutes(range))) await blackhole(range);
+}
+
+export async function removeDocumentationRangeBlackholes(): Promise<void> {
+  for (const range of DOCUMENTATION_RANGES) await removeBlackhole(range);
 }

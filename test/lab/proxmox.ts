@@ -170,6 +170,19 @@ export function vzdumpArchiveName(
  */
 export function vzdumpArchiveContent(guest: LabGuest, epoch: number, config = guestConfigText(guest)): Buffer {
   if (guest.type === 'lxc') return tarArchive(new Map([['./etc/vzdump/pct.conf', Buffer.from(config)]]), epoch);
+  const { text, devices } = backedUpVmConfig(config);
+  return vmaHeader({ configs: new Map([['qemu-server.conf', Buffer.from(text)]]), devices, ctime: epoch });
+}
+
+/**
+ * A VM's configuration as vzdump backs it up (VZDump/QemuServer.pm assemble, for VMA and PBS
+ * alike): a `#qmdump#map:<virtdev>:<devname>:<storage>:<format>:` line per disk, then the
+ * configuration; and the disks, as devices with their sizes.
+ */
+export function backedUpVmConfig(config: string): {
+  text: string;
+  devices: Map<number, { name: string; size: number }>;
+} {
   const devices = new Map<number, { name: string; size: number }>();
   const maps: string[] = [];
   for (const [, key, value] of config.matchAll(/^((?:ide|sata|scsi|virtio|efidisk|tpmstate)\d+): (.*)$/gm)) {
@@ -182,8 +195,7 @@ export function vzdumpArchiveContent(guest: LabGuest, epoch: number, config = gu
     devices.set(devices.size + 1, { name, size: bytes });
     maps.push(`#qmdump#map:${key}:${name}:${volid.split(':')[0] ?? ''}:raw:\n`);
   }
-  const conf = Buffer.from(`${maps.join('')}${config}`);
-  return vmaHeader({ configs: new Map([['qemu-server.conf', conf]]), devices, ctime: epoch });
+  return { text: `${maps.join('')}${config}`, devices };
 }
 
 /** The host's time zone: the /etc/localtime link's target, else /etc/timezone, else UTC. */
@@ -257,6 +269,8 @@ export interface PbsSnapshotSpec {
   verify?: 'ok' | 'failed';
   /** The disk archive's size in the manifest. */
   size?: number;
+  /** The backed-up configuration (qemu-server.conf.blob, pct.conf.blob), as vzdump stores it. */
+  config?: string;
 }
 
 export function pbsSnapshotPath(snapshot: { type: BackupType; id: string; time: number }): string {
@@ -270,6 +284,7 @@ function snapshotArgs(snapshot: PbsSnapshotSpec): string[] {
   if (snapshot.protected) args.push('--protected');
   if (snapshot.verify) args.push('--verify', snapshot.verify);
   if (snapshot.size !== undefined) args.push('--size', String(snapshot.size));
+  if (snapshot.config !== undefined) args.push('--config-text', snapshot.config);
   return args;
 }
 

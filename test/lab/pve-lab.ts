@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STANDIN_LIB_DIR, standinWrapper } from './lab-files.js';
+import { BACKUP_NFS_PATH, BACKUP_NFS_STORAGE, PBS_STORAGE, STANDIN_LIB_DIR, standinWrapper } from './lab-files.js';
 import { corosyncConf, type GuestType, writeJobsConfig, type BackupJob } from './standins/pve-cluster.js';
 import { INSTALLED_USER_CFG, parseUserConfig, writeUserConfig } from './standins/pveum.js';
 import { LAB_PBS_CONFIG } from './standins/proxmox-backup-client.js';
+import { LAB_PBS_SERVERS, PBS_SERVER_MOUNT, type PbsServers } from './standins/pbs-remote.js';
 import { hostPaths, overlayLayers, type LabPlan, type PlannedHost } from './topology.js';
 
 const STANDINS_DIR = fileURLToPath(new URL('./standins/', import.meta.url));
@@ -169,13 +170,34 @@ export function guestConfigText(guest: LabGuest): string {
     .join('');
 }
 
-export const LAB_STORAGE_CFG = `dir: local
+/**
+ * The nodes' own `local`, and the backup host's /srv/backup as the NFS storage they mount
+ * (pve-storage's NFSPlugin: export, server, path /mnt/pve/<id>): its dump/ is the site's.
+ */
+export function labStorageCfg(backupAddress: string, pbsFingerprint: string): string {
+  return `dir: local
 \tpath /var/lib/vz
 \tcontent backup,images,iso,rootdir,vztmpl
 \tprune-backups keep-all=1
 \tshared 0
 
+nfs: ${BACKUP_NFS_STORAGE}
+\texport /srv/backup
+\tpath ${BACKUP_NFS_PATH}
+\tserver ${backupAddress}
+\tcontent backup
+\tprune-backups keep-all=1
+
+pbs: ${PBS_STORAGE}
+\tdatastore ${PBS_DATASTORE}
+\tserver ${backupAddress}
+\tcontent backup
+\tfingerprint ${pbsFingerprint}
+\tprune-backups keep-all=1
+\tusername root@pam
+
 `;
+}
 
 /** user.cfg with the design's pools: the fresh installation's root@pam, pool prod holding 100. */
 export function labUserCfg(guests: LabGuest[]): string {
@@ -190,12 +212,18 @@ export function labUserCfg(guests: LabGuest[]): string {
 }
 
 /** The cluster's files of /etc/pve at build, relative paths to contents. */
-export function clusterFiles(plan: LabPlan, guests: LabGuest[] = LAB_GUESTS): Map<string, string> {
+export function clusterFiles(
+  plan: LabPlan,
+  pbs: PbsServerSecrets,
+  guests: LabGuest[] = LAB_GUESTS,
+): Map<string, string> {
   const pveHosts = plan.hosts.filter((host) => host.roles.includes('pve'));
   const files = new Map<string, string>();
   const nodes = pveHosts.map((host, index) => ({ name: host.name, nodeid: index + 1, address: host.lanAddress }));
   files.set('corosync.conf', corosyncConf('chaton-lab', nodes));
-  files.set('storage.cfg', LAB_STORAGE_CFG);
+  files.set('storage.cfg', labStorageCfg(backupAddress(plan), pbs.fingerprint));
+  // pvesm add pbs --password keeps it there, for qmrestore and vzdump to hand to the client.
+  files.set(`priv/storage/${PBS_STORAGE}.pw`, `${pbs.password}\n`);
   files.set('jobs.cfg', writeJobsConfig(LAB_BACKUP_JOBS));
   files.set('user.cfg', labUserCfg(guests));
   files.set('datacenter.cfg', 'keyboard: en-us\n');
@@ -210,14 +238,14 @@ export function clusterFiles(plan: LabPlan, guests: LabGuest[] = LAB_GUESTS): Ma
 }
 
 /** Writes /etc/pve of a fresh lab: pmxcfs's root-only priv/, the node directories, the files. */
-export async function writeClusterFiles(pveCluster: string, plan: LabPlan): Promise<void> {
+export async function writeClusterFiles(pveCluster: string, plan: LabPlan, pbs: PbsServerSecrets): Promise<void> {
   await mkdir(join(pveCluster, 'priv', 'lock'), { recursive: true });
   await chmod(join(pveCluster, 'priv'), 0o700);
   for (const host of plan.hosts.filter((candidate) => candidate.roles.includes('pve'))) {
     for (const dir of ['qemu-server', 'lxc'])
       await mkdir(join(pveCluster, 'nodes', host.name, dir), { recursive: true });
   }
-  for (const [path, content] of clusterFiles(plan)) {
+  for (const [path, content] of clusterFiles(plan, pbs)) {
     await mkdir(join(pveCluster, path, '..'), { recursive: true });
     await writeFile(join(pveCluster, path), content, { mode: 0o640 });
   }
@@ -235,8 +263,23 @@ export async function sparseFile(path: string, size: string): Promise<void> {
 }
 
 /** A pve host's own files before it starts: /var/lib/vz and its guests' disks. */
-export async function preparePveHost(host: PlannedHost, guests: LabGuest[] = LAB_GUESTS): Promise<void> {
+export async function preparePveHost(
+  host: PlannedHost,
+  plan: LabPlan,
+  pbs: PbsServerSecrets,
+  guests: LabGuest[] = LAB_GUESTS,
+): Promise<void> {
   const vz = join(overlayLayers(host.dir, '/var').upper, 'lib', 'vz');
+  const servers: PbsServers = {
+    [backupAddress(plan)]: {
+      fingerprint: pbs.fingerprint,
+      passwords: { 'root@pam': pbs.password },
+      datastores: { [PBS_DATASTORE]: `${PBS_SERVER_MOUNT}/${PBS_DATASTORE}` },
+    },
+  };
+  const etc = hostPaths(host.dir).etcUpper;
+  await mkdir(join(etc, 'chaton-lab'), { recursive: true });
+  await writeFile(join(etc, LAB_PBS_SERVERS.slice('/etc/'.length)), `${JSON.stringify(servers, null, 2)}\n`);
   await Promise.all(
     ['dump', 'images', 'template/iso', 'template/cache', 'snippets'].map((dir) =>
       mkdir(join(vz, dir), { recursive: true }),
@@ -255,26 +298,41 @@ export const PBS_DATASTORE = 'store1';
 export const PBS_DATASTORE_PATH = '/srv/backup/pbs/store1';
 export const PBS_PASSWORD_FILE = '/root/pbs.pass';
 
+/** What the lab's PBS server decides from, made once per lab: root@pam's password, its certificate. */
+export interface PbsServerSecrets {
+  password: string;
+  fingerprint: string;
+}
+
+export function newPbsServerSecrets(): PbsServerSecrets {
+  return { password: randomBytes(18).toString('base64url'), fingerprint: newFingerprint() };
+}
+
+function backupAddress(plan: LabPlan): string {
+  return plan.hosts.find((host) => host.roles.includes('backup'))!.lanAddress;
+}
+
 /** The server's certificate fingerprint, as PBS prints it: 32 colon-separated hex bytes. */
 export function newFingerprint(): string {
   return [...randomBytes(32)].map((byte) => byte.toString(16).padStart(2, '0')).join(':');
 }
 
-/** `backup`'s PBS configuration, its root password file and its empty datastore. */
-export async function preparePbsHost(host: PlannedHost): Promise<void> {
+/**
+ * `backup`'s PBS configuration, its root password file and its empty datastore (in the lab's
+ * backup export, which is its /srv/backup).
+ */
+export async function preparePbsHost(host: PlannedHost, backupExport: string, pbs: PbsServerSecrets): Promise<void> {
   const etc = hostPaths(host.dir).etcUpper;
-  const srv = overlayLayers(host.dir, '/srv').upper;
   await mkdir(join(etc, 'proxmox-backup'), { recursive: true });
   await mkdir(join(etc, 'chaton-lab'), { recursive: true });
   await writeFile(
     join(etc, 'proxmox-backup', 'datastore.cfg'),
     `datastore: ${PBS_DATASTORE}\n\tcomment lab datastore\n\tgc-schedule daily\n\tpath ${PBS_DATASTORE_PATH}\n\n`,
   );
-  const password = randomBytes(18).toString('base64url');
-  await writeFile(join(hostPaths(host.dir).root, PBS_PASSWORD_FILE.slice('/root/'.length)), `${password}\n`, {
+  await writeFile(join(hostPaths(host.dir).root, PBS_PASSWORD_FILE.slice('/root/'.length)), `${pbs.password}\n`, {
     mode: 0o600,
   });
-  const labConfig = { fingerprint: newFingerprint(), passwords: { 'root@pam': PBS_PASSWORD_FILE } };
+  const labConfig = { fingerprint: pbs.fingerprint, passwords: { 'root@pam': PBS_PASSWORD_FILE } };
   await writeFile(join(etc, LAB_PBS_CONFIG.slice('/etc/'.length)), `${JSON.stringify(labConfig, null, 2)}\n`);
   // root's client has confirmed the server's certificate once, as the real client asks and then
   // remembers (~/.config/proxmox-backup/fingerprints): `backup verify` on the lab needs no
@@ -282,7 +340,7 @@ export async function preparePbsHost(host: PlannedHost): Promise<void> {
   const clientConfig = join(hostPaths(host.dir).root, '.config', 'proxmox-backup');
   await mkdir(clientConfig, { recursive: true });
   await writeFile(join(clientConfig, 'fingerprints'), `localhost ${labConfig.fingerprint}\n`);
-  const store = join(srv, PBS_DATASTORE_PATH.slice('/srv/'.length));
+  const store = join(backupExport, PBS_DATASTORE_PATH.slice('/srv/backup/'.length));
   await mkdir(join(store, '.chunks'), { recursive: true });
   await writeFile(join(store, '.lock'), '');
 }

@@ -5,9 +5,15 @@ import { mkdir, readdir, readFile, readlink, rm, symlink } from 'node:fs/promise
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ifExists } from './if-exists.js';
-import { blackholeLabRange, destroyLabNetwork, removeLabRangeBlackhole } from './network.js';
+import {
+  blackholeDocumentationRanges,
+  blackholeLabRange,
+  destroyLabNetwork,
+  removeDocumentationRangeBlackholes,
+  removeLabRangeBlackhole,
+} from './network.js';
 import { findSupervisor, signalProcess, waitForExit } from './processes.js';
-import { INDEX_DIR, LAB_ROOT, LabPreconditionError, labPaths, MAX_LABS } from './topology.js';
+import { INDEX_DIR, LAB_ROOT, LabPreconditionError, labPaths, MAX_LABS, type LabConfig } from './topology.js';
 
 export interface LabEntry {
   index: number;
@@ -33,8 +39,8 @@ async function findLabIndex(name: string): Promise<number | undefined> {
   return (await listLabs()).find((lab) => lab.name === name)?.index;
 }
 
-/** The lowest free index, taken for `name`; the lab range is blackholed from then on. */
-export async function allocateIndex(name: string): Promise<number> {
+/** The lowest free index, taken for `name`; the lab range (and a wan lab's) is blackholed from then on. */
+export async function allocateIndex(name: string, wan: boolean): Promise<number> {
   await mkdir(INDEX_DIR, { recursive: true });
   for (let index = 0; index < MAX_LABS; index++) {
     try {
@@ -44,13 +50,33 @@ export async function allocateIndex(name: string): Promise<number> {
       throw error;
     }
     await blackholeLabRange();
+    if (wan) await blackholeDocumentationRanges();
     return index;
   }
   throw new LabPreconditionError(`all ${MAX_LABS} lab indexes are in use (see \`status\`)`);
 }
 
+/** A lab whose configuration is not written yet (starting) may be one: its ranges stay blackholed. */
+async function mayBeWanLab({ name }: LabEntry): Promise<boolean> {
+  const config = await ifExists(readFile(labPaths(name).configFile, 'utf8'));
+  try {
+    return config === undefined || (JSON.parse(config) as LabConfig).wan === true;
+  } catch {
+    return true; // being written
+  }
+}
+
+async function anyWanLab(): Promise<boolean> {
+  return (await Promise.all((await listLabs()).map(mayBeWanLab))).some(Boolean);
+}
+
 async function releaseIndex(index: number): Promise<void> {
   await rm(indexLink(index), { force: true });
+  // As for the lab range below: a wan lab that came meanwhile is seen by the second look.
+  if (!(await anyWanLab())) {
+    await removeDocumentationRangeBlackholes();
+    if (await anyWanLab()) await blackholeDocumentationRanges();
+  }
   if ((await listLabs()).length > 0) return;
   await removeLabRangeBlackhole();
   // A lab that took an index since the check above blackholed the range either before this

@@ -10,11 +10,11 @@ import { once } from 'node:events';
 import { closeSync, createWriteStream, writeSync } from 'node:fs';
 import { appendFile, chmod, chown, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
-import type { ControlOp, ControlRequest, ControlResponse } from './control.js';
+import type { ControlRequest, ControlResponse, HostOp, IspOp } from './control.js';
 import {
   etcHosts,
   hostFstab,
@@ -22,14 +22,20 @@ import {
   knownHosts,
   LAB_TIMEZONE,
   LOCAL_ZONE_ROLES,
-  SSHD_CONFIG,
+  namedConf,
+  namedFiles,
+  siteZone,
+  sshdConfig,
+  sshdListenAddress,
 } from './lab-files.js';
-import { createLabNetwork, NETNS_DIR, setLinkState } from './network.js';
+import { enterNetnsArgs, NETNS_DIR, setLinkState } from './netns.js';
+import { createLabNetwork, lanRoutes } from './network.js';
 import { forEachLimit, SPAWN_CONCURRENCY } from './parallel.js';
 import { dismantleLab } from './registry.js';
-import { installStandins, preparePbsHost, preparePveHost, writeClusterFiles } from './pve-lab.js';
+import { installStandins, newPbsServerSecrets, preparePbsHost, preparePveHost, writeClusterFiles } from './pve-lab.js';
 import {
   enterHostArgs,
+  GATEWAY_HOST,
   HOST_SESSION_ENV,
   hostPaths,
   LAB_ROOT,
@@ -40,7 +46,10 @@ import {
   type LabConfig,
   type LabState,
   type PlannedHost,
+  type WanLayout,
+  type WanLinkName,
 } from './topology.js';
+import { setUplinkState } from './wan-network.js';
 
 /**
  * `up` passes a pipe as fd 3 and reads one JSON line, {"ready":true} or {"error":"..."}, then
@@ -111,6 +120,8 @@ process.chdir('/');
 process.umask(0o022);
 const config = JSON.parse(await readFile(join(stateDir, 'lab.json'), 'utf8')) as LabConfig;
 const plan = labPlan(config);
+/** The lab's PBS server's password and certificate: the server's, and its storage's in the cluster. */
+const pbsSecrets = newPbsServerSecrets();
 const { paths } = plan;
 const runtimes = new Map<string, HostRuntime>();
 const servers: Server[] = [];
@@ -195,16 +206,18 @@ interface SharedHostFiles {
 
 /** The lab's /etc/pve as the design's cluster has it (see pve-lab.ts): nodes, storage, jobs, guests. */
 async function preparePveCluster(): Promise<void> {
-  await makeDir(paths.pveCluster);
-  await writeClusterFiles(paths.pveCluster, plan);
+  await Promise.all([makeDir(paths.pveCluster), makeDir(paths.backupExport)]);
+  await writeClusterFiles(paths.pveCluster, plan, pbsSecrets);
 }
 
 /** A host's role-specific files: its stand-in tools, a pve node's storage, the PBS server of `backup`. */
 async function prepareRoles(host: PlannedHost): Promise<void> {
   const files = hostPaths(host.dir);
   await installStandins(files.usrLocalUpper, host.roles);
-  if (host.roles.includes('pve')) await Promise.all([makeDir(join(files.etcUpper, 'pve')), preparePveHost(host)]);
-  if (host.roles.includes('backup')) await preparePbsHost(host);
+  if (host.roles.includes('pve')) {
+    await Promise.all([makeDir(join(files.etcUpper, 'pve')), preparePveHost(host, plan, pbsSecrets)]);
+  }
+  if (host.roles.includes('backup')) await preparePbsHost(host, paths.backupExport, pbsSecrets);
 }
 
 /** What pve-guests.service does when a node boots: start the guests marked onboot. */
@@ -231,9 +244,9 @@ async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: Sh
   await Promise.all([
     writeFile(join(files.etcUpper, 'hostname'), `${host.name}\n`),
     writeFile(join(files.etcUpper, 'hosts'), etcHosts(plan)),
-    writeFile(join(files.etcUpper, 'ssh', 'sshd_config'), SSHD_CONFIG),
+    writeFile(join(files.etcUpper, 'ssh', 'sshd_config'), sshdConfig(sshdListenAddress(plan, host))),
     writeFile(join(files.root, '.ssh', 'authorized_keys'), operatorPublicKey, { mode: 0o600 }),
-    writeFile(files.fstab, hostFstab(host, paths.pveCluster)),
+    writeFile(files.fstab, hostFstab(host, paths)),
     prepareRoles(host),
     ...(host.roles.some((role) => LOCAL_ZONE_ROLES.includes(role)) ? [setTimezone(files.etcUpper)] : []),
     execa('ssh-keygen', keygenArgs(files.hostKey, `root@${host.name}`)),
@@ -261,6 +274,54 @@ async function setTimezone(etcUpper: string): Promise<void> {
 async function hideMachineHostKeys(sshUpper: string): Promise<void> {
   const machineKeys = (await readdir('/etc/ssh')).filter((name) => /^ssh_host_(?!ed25519_)\w+_key/.test(name));
   await Promise.all(machineKeys.map((name) => execa('mknod', [join(sshUpper, name), 'c', '0', '0'])));
+}
+
+/** BIND's files, and the TSIG key that both BIND and the gateway hold (the gateway's in its /etc). */
+async function prepareDns(wan: WanLayout, gateway: PlannedHost): Promise<void> {
+  const { dns } = wan;
+  const files = namedFiles(dns);
+  const gatewayKey = join(hostPaths(gateway.dir).etcUpper, relative('/etc', dns.keyFile));
+  const [{ stdout: key }] = await Promise.all([
+    execa('tsig-keygen', ['-a', 'hmac-sha256', dns.keyName]),
+    makeDir(dns.dir),
+    makeDir(dirname(gatewayKey)),
+  ]);
+  await Promise.all([
+    writeFile(files.conf, namedConf(dns)),
+    writeFile(files.zone, siteZone(wan)),
+    ...[files.key, gatewayKey].map((path) => writeFile(path, `${key}\n`, { mode: 0o600 })),
+  ]);
+}
+
+/** BIND in the internet namespace, in the foreground (no systemd here); down ends it with the namespace. */
+async function startNamed(wan: WanLayout): Promise<void> {
+  const files = namedFiles(wan.dns);
+  const named = execa(
+    'nsenter',
+    enterNetnsArgs(wan.internetNetns, ['/usr/sbin/named', '-g', '-4', '-n', '1', '-c', files.conf]),
+    { stdin: 'ignore', stdout: 'ignore', buffer: false, reject: false },
+  );
+  const logFile = createWriteStream(files.log, { flags: 'a' });
+  logFile.on('error', (error) => log(`named: ${error.message}`));
+  named.stderr.pipe(logFile);
+  const exited = exitOf(named);
+  try {
+    await waitForOutput(named.stderr, /\brunning\n/, exited);
+  } catch (error) {
+    named.kill('SIGKILL');
+    await exited;
+    throw new Error(`named did not start (${(error as Error).message}): see ${files.log}`);
+  }
+  void exited.then(() => stopping || log(`named (pid ${named.pid}) exited on its own`));
+}
+
+/** Where a wan lab's gateway has busybox as `sh`: its root login shell, as on small routers. */
+const BUSYBOX_SH = '/usr/local/lib/busybox/sh';
+
+/** So that what chaton sends the gateway is proven POSIX: busybox picks its applet from the name `sh`. */
+async function useBusyboxLoginShell(runtime: HostRuntime): Promise<void> {
+  const script = 'mkdir -p "${1%/*}" && ln -s /bin/busybox "$1" && add-shell "$1" && usermod --shell "$1" root';
+  await inHost(runtime, ['sh', '-ec', script, 'sh', BUSYBOX_SH]);
 }
 
 /** Appends each message of a syslog(3)/logger stream connection to the host's /var/log/syslog. */
@@ -418,21 +479,35 @@ function saveState(): void {
     .catch((error: Error) => log(`state.json: ${error.message}`));
 }
 
-const OPERATIONS: Record<ControlOp, (runtime: HostRuntime) => Promise<string | void>> = {
+const OPERATIONS: Record<HostOp, (runtime: HostRuntime) => Promise<string | void>> = {
   'stop-sshd': stopSshd,
   'start-sshd': startSshd,
-  'link-down': (runtime) => setLinkState(runtime.plan.netns, 'down'),
-  'link-up': (runtime) => setLinkState(runtime.plan.netns, 'up'),
+  'link-down': (runtime) => setLinkState(runtime.plan.netns, 'eth0', 'down'),
+  'link-up': (runtime) => setLinkState(runtime.plan.netns, 'eth0', 'up', lanRoutes(plan, runtime.plan)),
   rekey,
 };
+
+const ISP_OPERATIONS: Record<IspOp, 'up' | 'down'> = { 'isp-down': 'down', 'isp-up': 'up' };
+
+/** An ISP link's upstream cut or restored; `host` names the link (main or backup). */
+async function controlIsp(op: IspOp, linkName: string | undefined): Promise<ControlResponse> {
+  const wan = plan.wanLayout;
+  if (!wan) throw new Error(`lab "${plan.name}" has no ISP links (it was not brought up with --wan)`);
+  if (!Object.hasOwn(wan.links, linkName ?? '')) throw new Error(`no ISP link named "${linkName}" (main, backup)`);
+  await setUplinkState(wan, wan.links[linkName as WanLinkName], ISP_OPERATIONS[op]);
+  return { ok: true };
+}
 
 async function handleControl(line: string): Promise<ControlResponse> {
   try {
     const request = JSON.parse(line) as Partial<ControlRequest>;
+    if (request.op && Object.hasOwn(ISP_OPERATIONS, request.op)) {
+      return await controlIsp(request.op as IspOp, request.host);
+    }
     const runtime = runtimes.get(request.host ?? '');
     if (!runtime) throw new Error(`no host named "${request.host}" in lab "${plan.name}"`);
     if (!request.op || !Object.hasOwn(OPERATIONS, request.op)) throw new Error(`unknown op "${request.op}"`);
-    const operation = OPERATIONS[request.op];
+    const operation = OPERATIONS[request.op as HostOp];
     const result = runtime.queue.then(() => operation(runtime));
     runtime.queue = result.catch(() => undefined); // a failed operation does not block the next
     const fingerprint = await result;
@@ -460,9 +535,14 @@ async function serveControl(): Promise<void> {
 async function build(): Promise<void> {
   const { signal } = aborter;
   const allHosts = [plan.bastion, ...plan.hosts];
+  const wan = plan.wanLayout;
+  const gateway = plan.hosts.find((host) => host.name === GATEWAY_HOST);
   await makeDir(dirname(paths.operatorKey), 0o700);
   await Promise.all([
-    createLabNetwork(plan, signal),
+    (async () => {
+      await Promise.all([createLabNetwork(plan, signal), ...(wan && gateway ? [prepareDns(wan, gateway)] : [])]);
+      if (wan) await startNamed(wan);
+    })(),
     prepareDevTemplate(),
     preparePveCluster(),
     (async () => {
@@ -478,8 +558,8 @@ async function build(): Promise<void> {
   const knownHostEntries = await Promise.all(
     allHosts.map(async (host) => {
       const publicKey = await readFile(`${hostPaths(host.dir).hostKey}.pub`, 'utf8');
-      const addresses = host.address === host.lanAddress ? [host.address] : [host.address, host.lanAddress];
-      return addresses.map((address) => ({ address, publicKey }));
+      const addresses = new Set([...host.addresses, host.lanAddress]);
+      return [...addresses].map((address) => ({ address, publicKey }));
     }),
   );
   await Promise.all([
@@ -502,7 +582,11 @@ async function build(): Promise<void> {
     },
     signal,
   );
-  await Promise.all([...runtimes.values()].filter((runtime) => runtime.plan.roles.includes('pve')).map(bootPveNode));
+  const gatewayRuntime = wan && runtimes.get(GATEWAY_HOST);
+  await Promise.all([
+    ...[...runtimes.values()].filter((runtime) => runtime.plan.roles.includes('pve')).map(bootPveNode),
+    ...(gatewayRuntime ? [useBusyboxLoginShell(gatewayRuntime)] : []),
+  ]);
   await serveControl();
   saveState();
   await stateWrites;

@@ -17,6 +17,8 @@ export const MAX_LABS = 100;
 const MAX_EXTRA_HOSTS = 224;
 /** RFC 2544 benchmarking range, blackholed in the root namespace while a lab is up. */
 export const LAB_RANGE = '198.18.0.0/15';
+/** RFC 5737 documentation ranges: a wan lab's "internet", blackholed in the root namespace too. */
+export const DOCUMENTATION_RANGES = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'];
 /** The environment of a root session on a lab host, as sshd would set it up. */
 export const HOST_SESSION_ENV = {
   HOME: '/root',
@@ -36,6 +38,8 @@ export interface LabHost {
 }
 
 export interface PlannedHost extends LabHost {
+  /** Where the operator reaches it, in the order to try (address is the first). */
+  addresses: string[];
   lanAddress: string;
   /** Its veth end on the switch's bridge. */
   switchPort: string;
@@ -58,23 +62,81 @@ export interface LabPaths {
   hostsDir: string;
   /** The lab's one /etc/pve, bound into every pve host as pmxcfs shares it across a cluster. */
   pveCluster: string;
+  /**
+   * The backup host's /srv/backup, bound there, and read-only into every pve host at
+   * /mnt/pve/backup-nfs as the NFS export of a real site: the nodes restore from it.
+   */
+  backupExport: string;
 }
 
 export interface LabConfig {
   name: string;
   index: number;
   extraHosts: number;
+  /** A site behind a gateway with two ISP links (README: WAN mode). */
+  wan?: boolean;
+}
+
+export type WanLinkName = 'main' | 'backup';
+
+/** One ISP link of a wan lab, as the inventory's `failover.links` describes it. */
+export interface WanLink {
+  name: WanLinkName;
+  /** The ISP's namespace: its box answers at nextHop; its `up0` leads to the internet. */
+  ispNetns: string;
+  /** The gateway's interface to that ISP. */
+  interface: string;
+  nextHop: string;
+  publicAddress: string;
+  /** The gateway's route table for that link, and the connection mark that selects it. */
+  table: number;
+  mark: number;
+  /** The /29 between the ISP's box and the gateway. */
+  customerSubnet: string;
+  /** The ISP's end (`up0`) and the internet's end (named after the ISP) of its upstream /30. */
+  upstreamAddress: string;
+  internetAddress: string;
+  internetInterface: string;
+}
+
+export interface WanLayout {
+  internetNetns: string;
+  /** The root namespace's end of its link to the internet, and the internet's end (`up0`). */
+  rootVeth: string;
+  rootAddress: string;
+  internetAddress: string;
+  /** Every ISP-side address of the lab (ISP boxes, public addresses, upstream links): via the internet. */
+  publicRange: string;
+  links: Record<WanLinkName, WanLink>;
+  /** Addresses held by the internet namespace, beyond both ISPs. */
+  probeTargets: string[];
+  dns: WanDns;
+}
+
+/** The site's DNS: a real BIND in the internet namespace, authoritative for `zone`. */
+export interface WanDns {
+  server: string;
+  zone: string;
+  /** A records holding the main link's public address when the lab comes up. */
+  names: string[];
+  ttl: number;
+  /** The TSIG key that may update the zone, written on the gateway at keyFile (tsig-keygen's format). */
+  keyName: string;
+  keyFile: string;
+  /** BIND's own files: configuration, key, zone and its journal, pid, log. */
+  dir: string;
 }
 
 export interface LabPlan extends LabConfig {
   paths: LabPaths;
   switchNetns: string;
-  /** The root namespace's end of the link to the bastion. */
+  /** The root namespace's end of the link to the bastion (not made in a wan lab). */
   rootVeth: string;
   rootAddress: string;
   bastion: PlannedHost;
   /** Every host but the bastion, in inventory order. */
   hosts: PlannedHost[];
+  wanLayout: WanLayout | undefined;
 }
 
 /** state.json: written by the supervisor once the lab is up, rewritten when an sshd starts or stops. */
@@ -118,6 +180,7 @@ export function labPaths(name: string): LabPaths {
     devTemplate: join(stateDir, 'dev-template'),
     hostsDir: join(stateDir, 'hosts'),
     pveCluster: join(stateDir, 'pve-cluster'),
+    backupExport: join(stateDir, 'backup-export'),
   };
 }
 
@@ -129,6 +192,11 @@ export function rootVethName(index: number): string {
   return `chl${index}`;
 }
 
+/** A wan lab's root-side link, to its internet rather than to the bastion. */
+export function wanRootVethName(index: number): string {
+  return `chw${index}`;
+}
+
 /** The LAN of lab `index`, a /24. */
 export function lanSubnet(index: number): string {
   return `198.18.${index}.0/24`;
@@ -138,9 +206,46 @@ function lanAddress(index: number, lastOctet: number): string {
   return `198.18.${index}.${lastOctet}`;
 }
 
-/** The /30 between the root namespace (.1) and the bastion (.2). */
-function outsideAddress(index: number, lastOctet: 1 | 2): string {
+/** 198.19.k.x: the /30 between the root namespace (.1) and the bastion (.2), and a wan lab's links. */
+function outsideAddress(index: number, lastOctet: number): string {
   return `198.19.${index}.${lastOctet}`;
+}
+
+export const GATEWAY_HOST = 'gw';
+
+/** The addresses of issue 12's design (the lab addresses table). */
+export function wanLayout(index: number, prefix: string, stateDir: string): WanLayout {
+  const link = (name: WanLinkName, n: 1 | 2, customerNet: number, upstreamNet: number): WanLink => ({
+    name,
+    ispNetns: `${prefix}isp${n}`,
+    interface: `wan${n}`,
+    customerSubnet: `${outsideAddress(index, customerNet)}/29`,
+    nextHop: outsideAddress(index, customerNet + 1),
+    publicAddress: outsideAddress(index, customerNet + 2),
+    table: 100 + n,
+    mark: n,
+    upstreamAddress: outsideAddress(index, upstreamNet + 1),
+    internetAddress: outsideAddress(index, upstreamNet + 2),
+    internetInterface: `isp${n}`,
+  });
+  return {
+    internetNetns: `${prefix}internet`,
+    rootVeth: wanRootVethName(index),
+    rootAddress: outsideAddress(index, 5),
+    internetAddress: outsideAddress(index, 6),
+    publicRange: `${outsideAddress(index, 64)}/27`,
+    links: { main: link('main', 1, 64, 88), backup: link('backup', 2, 72, 92) },
+    probeTargets: ['192.0.2.1', '198.51.100.1', '203.0.113.1'],
+    dns: {
+      server: '192.0.2.53',
+      zone: 'site.test',
+      names: ['www.site.test', 'mail.site.test'],
+      ttl: 60,
+      keyName: 'chaton-failover',
+      keyFile: '/etc/chaton/failover.key',
+      dir: join(stateDir, 'dns'),
+    },
+  };
 }
 
 function extraHostName(n: number): string {
@@ -154,22 +259,35 @@ interface HostSpec {
 }
 
 const BASTION: HostSpec = { name: 'bastion', lastOctet: 1, roles: ['bastion'] };
+const GATEWAY_LAST_OCTET = 2;
 const FIXED_HOSTS: HostSpec[] = [
   { name: 'pve1', lastOctet: 11, roles: ['pve', 'ceph'] },
   { name: 'pve2', lastOctet: 12, roles: ['pve', 'ceph'] },
   { name: 'pve3', lastOctet: 13, roles: ['pve', 'ceph'] },
-  { name: 'gw', lastOctet: 2, roles: ['gateway'] },
+  { name: GATEWAY_HOST, lastOctet: GATEWAY_LAST_OCTET, roles: ['gateway'] },
   { name: 'backup', lastOctet: 20, roles: ['backup'] },
 ];
 const FIRST_EXTRA_OCTET = 31;
 
-export function labPlan({ name, index, extraHosts }: LabConfig): LabPlan {
+/** The LAN hosts' default route in a wan lab. */
+export function gatewayLanAddress(index: number): string {
+  return lanAddress(index, GATEWAY_LAST_OCTET);
+}
+
+export function labPlan({ name, index, extraHosts, wan }: LabConfig): LabPlan {
   const paths = labPaths(name);
+  const layout = wan ? wanLayout(index, namespacePrefix(index), paths.stateDir) : undefined;
+  // In a wan lab the operator reaches the bastion through the gateway's port forwards only.
+  const bastionAddresses = layout
+    ? [layout.links.main.publicAddress, layout.links.backup.publicAddress]
+    : [outsideAddress(index, 2)];
   const plan = (spec: HostSpec, port: number): PlannedHost => {
     const lan = lanAddress(index, spec.lastOctet);
+    const addresses = spec === BASTION ? bastionAddresses : [lan];
     return {
       name: spec.name,
-      address: spec === BASTION ? outsideAddress(index, 2) : lan,
+      address: addresses[0] ?? lan,
+      addresses,
       netns: namespacePrefix(index) + spec.name,
       roles: spec.roles,
       lanAddress: lan,
@@ -186,12 +304,14 @@ export function labPlan({ name, index, extraHosts }: LabConfig): LabPlan {
     name,
     index,
     extraHosts,
+    ...(wan ? { wan } : {}),
     paths,
     switchNetns: `${namespacePrefix(index)}sw`,
     rootVeth: rootVethName(index),
     rootAddress: outsideAddress(index, 1),
     bastion: plan(BASTION, 0),
     hosts: [...FIXED_HOSTS, ...extras].map((spec, i) => plan(spec, i + 1)),
+    wanLayout: layout,
   };
 }
 

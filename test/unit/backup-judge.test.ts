@@ -468,6 +468,23 @@ describe('the judgement', () => {
     assert.equal(row(judgement, 103).restoreTest?.durationMs, 600_000);
   });
 
+  it("restore tests: each target's last test counts; a later good one from another target excuses nothing", () => {
+    const judgement = judge(
+      input(() => ({
+        restoreTests: [
+          { guest: '101', target: 'dump', time: NOW - 2 * HOUR, ok: false },
+          { guest: '101', target: 'offsite', time: NOW - HOUR, ok: true },
+          { guest: '102', target: 'dump', time: NOW - 2 * HOUR, ok: false },
+          { guest: '102', target: 'dump', time: NOW - HOUR, ok: true },
+        ],
+      })),
+    );
+    assert.deepEqual(codes(judgement, 101), [['critical', 'restore-test-failed']]);
+    assert.match(row(judgement, 101).findings[0]!.message.en, /^the last restore test from dump \(2h ago\) failed/);
+    assert.equal(row(judgement, 101).restoreTest?.ok, false);
+    assert.equal(row(judgement, 102).state, 'ok', 'fixed since: the newest test of dump passed');
+  });
+
   it('when the cluster cannot be listed: unknown, and the hosts outside it are still judged', () => {
     const judgement = judge(input(() => ({ cluster: { error: 'no host with role pve answered' } })));
     assert.deepEqual(

@@ -33,6 +33,7 @@ import {
   removeScratchCommand,
   restoredFilesCommand,
   restoreRecord,
+  restoreError,
   restoreRecordsProbe,
   spareVmid,
   vmPreflightCommand,
@@ -190,8 +191,8 @@ describe('restore test scripts, run by sh', () => {
     assert.equal(sh(appendRecordCommand(restoreRecord({ ...result, target: 'borg' } as never), file)).code, 0);
     const read = sh(probe.command);
     assert.deepEqual(probe.parse({ ...read, code: read.code ?? 1 }), [
-      { guest: '101', time: result.started, ok: true, durationMs: 1234 },
-      { guest: '101', time: result.started + 1000, ok: false, durationMs: 1234 },
+      { guest: '101', target: 'offsite', time: result.started, ok: true, durationMs: 1234 },
+      { guest: '101', target: 'offsite', time: result.started + 1000, ok: false, durationMs: 1234 },
     ]);
     assert.match(read.stdout.split('\n')[1]!, /"problem":"canary-differs","reason":"it's"/);
   });
@@ -271,10 +272,23 @@ describe('restore test parsers', () => {
     assert.equal(refusedVmid(output("can't find file '/x'\n"), 9900), false);
   });
 
+  it("a failed restore from PBS is told by the client's Error: line, not run_command's last one", () => {
+    // PBSPlugin.pm's client call under run_command: the client's error, then run_command's die.
+    const command = "command '/usr/bin/proxmox-backup-client restore vm/100/2026-12-01T21:00:02Z index.json -'";
+    const pbs = {
+      code: 255,
+      stdout: '',
+      stderr: `Error: permission check failed.\n${command} failed: exit code 255\n`,
+    };
+    assert.equal(restoreError(pbs), 'permission check failed.');
+    const vma = { code: 255, stdout: '', stderr: "can't find file 'backup-nfs:backup/x.vma.zst'\n" };
+    assert.equal(restoreError(vma), "can't find file 'backup-nfs:backup/x.vma.zst'");
+  });
+
   it('skips record lines that do not read as records', () => {
     const lines = ['{"guest":"100","target":"dump","ok":true,"time":"2026-12-01T22:00:00.000Z"}', '{"guest":', 'x', ''];
     assert.deepEqual(parseRestoreRecords(lines.join('\n')), [
-      { guest: '100', time: Date.parse('2026-12-01T22:00:00Z'), ok: true },
+      { guest: '100', target: 'dump', time: Date.parse('2026-12-01T22:00:00Z'), ok: true },
     ]);
   });
 });

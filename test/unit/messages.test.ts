@@ -130,6 +130,8 @@ const ENGLISH_ON_PURPOSE = new Map([
   ['lib/access/sudo.ts', 'the sudoers comment is compared to find the job done: one text in every locale'],
   ['lib/remote/executor.ts', "sudo's own French message, matched"],
   ['lib/remote/shell.ts', 'TypeErrors that only a bug in chaton can raise'],
+  ['lib/remote/host-lock.ts', 'TypeErrors that only a bug in chaton can raise'],
+  ['lib/remote/guard.ts', 'TypeErrors that only a bug in chaton can raise'],
   ['lib/ssh/key-probe.ts', 'an internal error nobody reads (see there)'],
   ['lib/run/catalogue.ts', "a symbol's description"],
   ['lib/backup/render.ts', "Prometheus' HELP lines: monitoring output, English in every language"],

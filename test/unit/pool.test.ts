@@ -1,5 +1,6 @@
 // The connection pool against an in-process SSH server (ssh2's own): one connection per route, a
-// lost one opened again for the next command, jump hosts listed once, someone else's login.
+// lost one opened again for the next command, a forgotten one closed and opened anew, jump hosts
+// listed once, someone else's login.
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -88,6 +89,19 @@ describe('ConnectionPool', () => {
     assert.ok(first.lost, 'the pool did not notice');
     const second = await connections.connect(target);
     assert.notEqual(second, first);
+    assert.equal(second.lost, undefined);
+    connections.closeAll();
+  });
+
+  it('forgets a route: its connection is closed, and the next connect opens a new one', async () => {
+    const connections = pool();
+    await connections.loadKeys([target], async () => undefined);
+    const first = await connections.connect(target);
+    connections.forget(target);
+    const second = await connections.connect(target);
+    assert.notEqual(second, first);
+    for (let tries = 0; tries < 100 && !first.lost; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(first.lost, 'the forgotten connection is still open');
     assert.equal(second.lost, undefined);
     connections.closeAll();
   });

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { clusterFiles, guestConfigText, LAB_GUESTS } from '../lab/pve-lab.js';
+import { clusterFiles, guestConfigText, LAB_GUESTS, newPbsServerSecrets } from '../lab/pve-lab.js';
 import { vzdumpArchiveContent, vzdumpArchiveName, vzdumpTimestamp } from '../lab/proxmox.js';
 import { decodeBlob, encodeBlob, listSnapshots, setVerifyState, writeSnapshot } from '../lab/standins/pbs-datastore.js';
 import type { Io } from '../lab/standins/pve-cli.js';
@@ -109,7 +109,7 @@ describe('section configs and the cluster', () => {
       ['/mnt/pve/dumps', true, true, ['pve1', 'pve2']],
     );
     const plan = labPlan({ name: 'unit', index: 7, extraHosts: 0 });
-    const nodes = parseCorosyncNodes(clusterFiles(plan).get('corosync.conf') ?? '');
+    const nodes = parseCorosyncNodes(clusterFiles(plan, newPbsServerSecrets()).get('corosync.conf') ?? '');
     assert.deepEqual(nodes, [
       { name: 'pve1', nodeid: 1, address: '198.18.7.11' },
       { name: 'pve2', nodeid: 2, address: '198.18.7.12' },
@@ -221,7 +221,7 @@ describe('Proxmox VE stand-ins on a scratch node', () => {
     configDir = path.join(scratch, 'etc-pve');
     root = path.join(scratch, 'node');
     const plan = labPlan({ name: 'unit', index: 7, extraHosts: 0 });
-    for (const [file, content] of clusterFiles(plan)) {
+    for (const [file, content] of clusterFiles(plan, newPbsServerSecrets())) {
       await mkdir(path.dirname(path.join(configDir, file)), { recursive: true });
       await writeFile(path.join(configDir, file), content);
     }

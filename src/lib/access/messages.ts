@@ -142,11 +142,6 @@ export const messages = catalogue({
     en: `Lock ${login} on each host in turn`,
     fr: `Prendre le verrou du sysadmin ${login} sur chaque hôte tour à tour`,
   }),
-  lockHolder: (operator: string, pid: number, since: string) => ({
-    en: `${operator} (pid ${pid}) since ${since}`,
-    fr: `${operator} (pid ${pid}) depuis ${since}`,
-  }),
-  lockHolderUnknown: { en: 'a run that recorded no owner', fr: "une exécution qui n'a pas noté qui la lançait" },
   waitingForLock: (host: string, login: string, holder: string) => ({
     en: `${host}: waiting for the lock on sysadmin ${login}, held by ${holder}`,
     fr: `${host} : en attente du verrou du sysadmin ${login}, tenu par ${holder}`,
@@ -158,12 +153,6 @@ export const messages = catalogue({
     fr:
       `${host} : ${waited} d'attente du verrou du sysadmin ${login}, tenu par ${holder} ; ` +
       "cette exécution n'a rien modifié",
-  }),
-  lockWaitTimedOutHint: (lock: string, host: string) => ({
-    en: `wait for that run to end and rerun; if it died, remove ${lock} on ${host}`,
-    fr:
-      'attendez la fin de cette exécution puis relancez ; ' +
-      `si elle s'est arrêtée net, supprimez ${lock} sur ${host}`,
   }),
   interruptedWhileLocking: (login: string) => ({
     en: `interrupted while locking ${login}: nothing was changed`,

@@ -1,7 +1,6 @@
 // What `onboard sysadmin` and `offboard sysadmin` share: their targets, the accounts they refuse
 // to touch, the lock that keeps two runs for one login apart, and sshd's own word on a key.
 import type { Change } from '../remote/changes.js';
-import { LOCK_HELD, lockDirectory, releaseLock, takeLock } from './locks.js';
 import { messages } from './messages.js';
 import type { HostTask } from '../run/display.js';
 import { fanOutPhase, type FanOutPhase, type HostOutcome, type Phase, type StepPhase } from '../run/phases.js';
@@ -11,7 +10,8 @@ import { ChatonError, ExitCode, formatError, InterruptedError, RefusedError, Usa
 import { POSIX_NAME } from '../inventory/kinds.js';
 import { everyMachine, resolveTargets } from '../inventory/targets.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { timestamp } from '../run/output.js';
+import { describeHolder, HostLock, runOwnerLine } from '../run/host-lock.js';
+import { messages as runMessages } from '../run/messages.js';
 import { errorReport, FAILED, hostTable } from '../run/report.js';
 import type { ErrorReport, FailureBlock, HostEntry, TableBlock } from '../run/report.js';
 import { Semaphore } from '../run/semaphore.js';
@@ -45,28 +45,16 @@ export function forwardingOnly(host: Host): boolean {
 const LOCK_WAIT_MS = 120_000;
 const LOCK_POLL_MS = 500;
 
-/** What a lock's owner file says: `<operator> pid <pid> since <ISO time>` (see LoginLocks). */
-function parseOwner(line: string): { operator: string; pid: number; since: Date } | undefined {
-  const match = /^(\S+) pid (\d+) since (\S+)$/.exec(line);
-  return match ? { operator: match[1]!, pid: Number(match[2]), since: new Date(match[3]!) } : undefined;
-}
-
-/** The holder of a lock, for people: "alice@laptop (pid 1234) since 2026-11-21T12:03:11+01:00". */
-function describeHolder(line: string): string {
-  const owner = parseOwner(line);
-  if (!owner || Number.isNaN(owner.since.getTime())) return line || messages.lockHolderUnknown;
-  return messages.lockHolder(owner.operator, owner.pid, timestamp(owner.since));
-}
-
 /**
- * One lock per login on every target, taken one host after the other in inventory order before
- * any change, and kept until the run has saved the roster: two runs for the same login cannot
- * interleave (the later one waits, and its result is the one that stays everywhere). They are
- * released at the end, whatever the end: success, failure or Ctrl-C.
+ * One lock per login on every target (`sysadmin-<login>`, see run/host-lock.ts), taken one host
+ * after the other in inventory order before any change, and kept until the run has saved the
+ * roster: two runs for the same login cannot interleave (the later one waits, and its result is
+ * the one that stays everywhere). They are released at the end, whatever the end: success,
+ * failure or Ctrl-C.
  */
 export class LoginLocks {
   /** Hosts where this run may hold the lock (a take that failed may have worked: release is safe). */
-  readonly #taken = new Set<Host>();
+  readonly #taken = new Map<Host, HostLock>();
   /** Hosts where the lock could not be taken, and why: their own work fails with it. */
   readonly #failed = new Map<Host, unknown>();
   readonly #owner: string;
@@ -75,7 +63,11 @@ export class LoginLocks {
     private readonly ctx: RunContext,
     private readonly login: string,
   ) {
-    this.#owner = `${ctx.operator} pid ${process.pid} since ${new Date().toISOString()}`;
+    this.#owner = runOwnerLine(ctx.operator);
+  }
+
+  get #name(): string {
+    return `sysadmin-${this.login}`;
   }
 
   /**
@@ -116,11 +108,13 @@ export class LoginLocks {
 
   async #take(host: Host, progress: (text: string) => void, live: boolean): Promise<void> {
     const { login } = this;
+    const lock = new HostLock(this.ctx, host, this.#name, this.#owner);
     let holder = '';
     await waitUntil({
       poll: async () => {
         try {
-          const found = await this.#tryTake(host);
+          this.#taken.set(host, lock);
+          const found = await lock.tryTake();
           if (found === undefined) return { done: true, value: undefined };
           holder = found;
           return { done: false, waiting: messages.waitingForLock(host.name, login, describeHolder(holder)) };
@@ -138,7 +132,7 @@ export class LoginLocks {
       timedOut: () =>
         new RefusedError(
           messages.lockWaitTimedOut(host.name, duration(LOCK_WAIT_MS), login, describeHolder(holder)),
-          messages.lockWaitTimedOutHint(lockDirectory(login), host.name),
+          runMessages.lockHeldHint(lock.directory, host.name),
         ),
       interrupted: (waiting) =>
         new InterruptedError(
@@ -149,55 +143,23 @@ export class LoginLocks {
     });
   }
 
-  /** Takes the lock on `host`: undefined once taken, else its holder's owner line. */
-  async #tryTake(host: Host): Promise<string | undefined> {
-    for (;;) {
-      this.#taken.add(host);
-      // Never cut short by Ctrl-C: stopped between its mkdir and its owner line, a take would
-      // leave a lock that no release can tell is this run's.
-      const result = await this.ctx.executor.run(host, takeLock(this.login, this.#owner), {
-        kind: 'probe',
-        okCodes: [0, LOCK_HELD],
-        onInterrupt: 'finish',
-      });
-      if (result.code === 0) return undefined;
-      const holder = result.stdout.toString().trim();
-      if (!this.#diedHere(holder)) return holder;
-      // A run of this operator on this machine that no longer exists (killed, crashed).
-      await this.ctx.executor.run(host, releaseLock(this.login, holder), { kind: 'probe' });
-    }
-  }
-
-  /** Whether the lock's holder was a chaton of this operator, on this machine, that is gone. */
-  #diedHere(holder: string): boolean {
-    const owner = parseOwner(holder);
-    if (!owner || owner.operator !== this.ctx.operator) return false;
-    try {
-      process.kill(owner.pid, 0);
-      return false;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH';
-    }
-  }
-
   /**
    * Removes this run's locks, on every host where a take was tried: one that failed may have
    * worked, and only a lock with this run's owner line is removed. Also after Ctrl-C, and never
    * cut short by it: a lock left behind makes the next run for this login wait.
    */
   async releaseAll(): Promise<void> {
-    const hosts = [...this.#taken];
+    const locks = [...this.#taken.values()];
     this.#taken.clear();
-    const release = releaseLock(this.login, this.#owner);
     await Promise.all(
-      hosts.map(async (host) => {
+      locks.map(async (lock) => {
         try {
-          await this.ctx.executor.run(host, release, { kind: 'probe', afterInterrupt: true });
+          await lock.release();
         } catch (error) {
           // Where the take failed too, there is most likely no lock to speak of.
-          if (this.#failed.has(host)) return;
+          if (this.#failed.has(lock.host)) return;
           const why = formatError(error).split('\n')[0];
-          this.ctx.notices.push(messages.lockNotReleased(host.name, lockDirectory(this.login), why ?? '', this.login));
+          this.ctx.notices.push(messages.lockNotReleased(lock.host.name, lock.directory, why ?? '', this.login));
         }
       }),
     );

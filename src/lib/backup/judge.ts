@@ -51,6 +51,8 @@ export interface TargetRead {
 export interface RestoreTest {
   /** guestKey() of the guest. */
   guest: string;
+  /** The target the copy came from (records of old versions may lack it). */
+  target?: string;
   time: number;
   ok: boolean;
   durationMs?: number;
@@ -509,12 +511,20 @@ function repositoryFindings(placed: GuestOnTarget, read: TargetRead): Finding[] 
 function restoreFindings(row: GuestRow, tests: readonly RestoreTest[] | undefined, now: number): Finding[] {
   if (tests === undefined) return [];
   const mine = tests.filter((test) => test.guest === row.key).sort((a, b) => b.time - a.time);
-  const last = mine[0];
   const { restoreTestAge, maxRestoreTime } = row.policy;
-  if (!last)
+  if (!mine[0])
     return restoreTestAge === undefined ? [] : [finding('warning', 'never-restore-tested', said('neverRestoreTested'))];
+  // Each target's copies restore or not on their own: a good test from one target does not
+  // excuse the last one from another that failed.
+  const lastPerTarget = mine.filter((test, i) => mine.findIndex((other) => other.target === test.target) === i);
+  const failed = lastPerTarget.find((test) => !test.ok);
+  if (failed) {
+    row.restoreTest = failed;
+    const from = failed.target ?? '?';
+    return [finding('critical', 'restore-test-failed', said('restoreTestFailed', from, age(now - failed.time)))];
+  }
+  const last = mine[0];
   row.restoreTest = last;
-  if (!last.ok) return [finding('critical', 'restore-test-failed', said('restoreTestFailed', age(now - last.time)))];
   const found: Finding[] = [];
   if (restoreTestAge !== undefined && now - last.time > restoreTestAge * SECOND) {
     found.push(

@@ -468,9 +468,11 @@ const ENTRIES = {
     en: 'never restore-tested: run chaton backup verify --restore-test',
     fr: 'jamais testé en restauration : lancez chaton backup verify --restore-test',
   },
-  restoreTestFailed: (age: string) => ({
-    en: `the last restore test (${age} ago) failed: find why before you need a restore`,
-    fr: `le dernier test de restauration (il y a ${age}) a échoué : trouvez pourquoi avant d'avoir besoin de restaurer`,
+  restoreTestFailed: (target: string, age: string) => ({
+    en: `the last restore test from ${target} (${age} ago) failed: find why before you need a restore`,
+    fr:
+      `le dernier test de restauration depuis ${target} (il y a ${age}) a échoué : ` +
+      `trouvez pourquoi avant d'avoir besoin de restaurer`,
   }),
   restoreTestOld: (age: string, limit: string) => ({
     en: `the last good restore test is ${age} old, more than ${limit}: run chaton backup verify --restore-test`,

@@ -56,10 +56,14 @@ export interface StepOptions {
   timeoutMs?: number;
   /** Cleanup: runs even after Ctrl-C, and is never cut short by it. */
   cleanup?: boolean;
+  /** Reads what a change before it made (or is only worth running after one): dry-run plans it too. */
+  afterChange?: boolean;
 }
 
 export interface StepOutput extends ToolOutput {
   durationMs: number;
+  /** Not sent (dry-run): the step went into the plan, and the test goes on as if it passed. */
+  planned?: boolean;
 }
 
 /**
@@ -86,7 +90,7 @@ export function executorRunner(
     ...view,
     async run(host, script, options) {
       const result = await executor.run(hostNamed(host), script, {
-        kind: options.change ? 'change' : 'probe',
+        kind: options.change || options.afterChange ? 'change' : 'probe',
         check: false,
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         ...(options.cleanup ? { afterInterrupt: true } : { onInterrupt: 'cancel' }),
@@ -99,6 +103,7 @@ export function executorRunner(
         stdout: text(result.stdout),
         stderr: text(result.stderr),
         durationMs: result.durationMs,
+        ...(result.dryRun ? { planned: true } : {}),
       };
     },
   };
@@ -155,6 +160,8 @@ export interface RestoreStep {
   code?: number | null;
   /** Why it could not run or end. */
   error?: string;
+  /** Dry-run: in the plan, not run. */
+  planned?: boolean;
 }
 
 export interface RestoreResult {
@@ -178,6 +185,8 @@ export interface RestoreResult {
   cleanedUp: boolean;
   /** Written to RESTORE_RECORDS on the target's host. */
   recorded: boolean;
+  /** Dry-run: its changes were planned, not made (the commands are in the executor's plan). */
+  planned?: boolean;
   steps: RestoreStep[];
 }
 
@@ -249,6 +258,7 @@ export function parseRestoreRecords(text: string, targets?: readonly string[]): 
     if (typeof record.guest !== 'string' || typeof record.ok !== 'boolean' || Number.isNaN(time)) return [];
     if (targets && (typeof record.target !== 'string' || !targets.includes(record.target))) return [];
     const test: RestoreTest = { guest: record.guest, time, ok: record.ok };
+    if (typeof record.target === 'string') test.target = record.target;
     if (typeof record.restoreMs === 'number') test.durationMs = record.restoreMs;
     return [test];
   });
@@ -256,6 +266,9 @@ export function parseRestoreRecords(text: string, targets?: readonly string[]): 
 
 // ---------------------------------------------------------------------------------------------
 // Builders: restic and borg into a scratch directory.
+
+/** The scratch directory's name, as mktemp makes it. */
+const SCRATCH_TEMPLATE = 'chaton-restore.XXXXXX';
 
 /** Exit statuses of the scripts below. */
 const SHORT = 4;
@@ -274,7 +287,7 @@ free=$(df -Pk -- "$parent" | awk 'NR == 2 { print $4 }')
 [ -n "$free" ] || exit 3
 printf 'free %s\\n' "$free"
 [ "$free" -ge "$need" ] || exit ${SHORT}
-dir=$(mktemp -d -- "$parent/chaton-restore.XXXXXX") || exit 3
+dir=$(mktemp -d -- "$parent/${SCRATCH_TEMPLATE}") || exit 3
 printf 'dir %s\\n' "$dir"`;
 
 export function prepareScratchCommand(parent: string, minFree: number): RemoteCommand {
@@ -534,6 +547,15 @@ export function destroyCommand(tool: GuestTool, vmid: number): RemoteCommand {
   return command('sh', '-c', DESTROY_SCRIPT, 'sh', tool, String(vmid));
 }
 
+/**
+ * Why qmrestore or pct restore failed: the client's own `Error: ...` line when a PBS client call
+ * failed (run_command then ends with "command '...' failed: exit code 255", which says less).
+ */
+export function restoreError(output: ToolOutput): string | undefined {
+  const errors = output.stderr.split('\n').filter((line) => line.startsWith('Error: '));
+  return errors.at(-1)?.slice('Error: '.length) ?? lastLine(output.stderr);
+}
+
 /** The archive as the node reads it: the target's path on the node itself, or under dump_path. */
 export function archiveOnNode(
   target: BackupTarget,
@@ -622,8 +644,9 @@ export async function restoreTest(runner: RestoreRunner, input: RestoreTestInput
         cleanup: true,
       },
     ).catch(() => undefined);
-    result.recorded = appended?.code === 0;
+    result.recorded = appended?.code === 0 && !appended.planned;
   }
+  if (result.steps.some((kept) => kept.planned)) result.planned = true;
   return result;
 }
 
@@ -640,6 +663,10 @@ async function step(
   result.steps.push(kept);
   try {
     const output = await runner.run(host, script, options);
+    if (output.planned) {
+      kept.planned = true;
+      return output;
+    }
     kept.durationMs = output.durationMs;
     kept.code = output.code;
     return output;
@@ -675,9 +702,11 @@ async function fileTest(runner: RestoreRunner, input: RestoreTestInput, result: 
       ? { type: 'restic', repository: source.repository, secret: resolved! }
       : { type: 'borg', repository: source.repository, ...(resolved ? { secret: resolved } : {}) };
   const host = settings.host ?? source.host;
-  const prepared = parsePrepared(
-    await step(runner, result, 'prepare', host, prepareScratchCommand(parent, settings.minFree), { change: true }),
-  );
+  const preparing = await step(runner, result, 'prepare', host, prepareScratchCommand(parent, settings.minFree), {
+    change: true,
+  });
+  // Dry-run: the directory mktemp would make, by its template.
+  const prepared = preparing.planned ? { dir: `${parent}/${SCRATCH_TEMPLATE}`, free: 0 } : parsePrepared(preparing);
   if ('short' in prepared) {
     const where = `${host}:${parent}`;
     throw new Stop(
@@ -694,7 +723,7 @@ async function fileTest(runner: RestoreRunner, input: RestoreTestInput, result: 
       change: true,
       timeoutMs: RESTORE_TIMEOUT_MS,
     });
-    result.restoreMs = restoring.durationMs;
+    if (!restoring.planned) result.restoreMs = restoring.durationMs;
     const restored = outcomeOf(target, restoring);
     if (restored.kind !== 'ok') throw new Stop('restore-failed', said('restoreFailed', detailOf(restored, restoring)));
     await compareWithListing(runner, result, host, target, copy.location, dir);
@@ -720,13 +749,18 @@ async function compareWithListing(
 ): Promise<void> {
   const listing = await step(runner, result, 'listing', host, copyListingCommand(target, location), {
     change: false,
+    afterChange: true,
     timeoutMs: RESTORE_TIMEOUT_MS,
   });
   const read = outcomeOf(target, listing);
   if (read.kind !== 'ok' && read.kind !== 'warning') {
     throw new Stop('restore-failed', said('restoreFailed', detailOf(read, listing)));
   }
-  const files = await step(runner, result, 'restored-files', host, restoredFilesCommand(dir), { change: false });
+  const files = await step(runner, result, 'restored-files', host, restoredFilesCommand(dir), {
+    change: false,
+    afterChange: true,
+  });
+  if (files.planned) return;
   if (files.code !== 0) throw new Stop('error', said('restoreError', lastLine(files.stderr) ?? `exit ${files.code}`));
   const differences = compareListing(parseCopyListing(target.type, listing.stdout), parseRestoredFiles(files.stdout));
   if (differences[0]) {
@@ -747,6 +781,7 @@ async function checkCanary(
     change: true,
     timeoutMs: RESTORE_TIMEOUT_MS,
   });
+  if (output.planned) return;
   const common = commonOutcome(output);
   if (common) throw new Stop('error', said('restoreError', detailOf(common, output)));
   const checked = parseCanary(output);
@@ -800,7 +835,7 @@ async function vmTest(runner: RestoreRunner, input: RestoreTestInput, result: Re
       throw new Stop('vmid-taken', said('restoreVmidTaken', vmid));
     }
     if (restoring.code !== 0) {
-      throw new Stop('restore-failed', said('restoreFailed', lastLine(restoring.stderr) ?? `exit ${restoring.code}`));
+      throw new Stop('restore-failed', said('restoreFailed', restoreError(restoring) ?? `exit ${restoring.code}`));
     }
     const offline = await step(runner, result, 'offline', node, offlineCommand(tool, vmid), { change: true });
     if (offline.code !== 0) {
@@ -814,7 +849,7 @@ async function vmTest(runner: RestoreRunner, input: RestoreTestInput, result: Re
       throw new Stop('start-failed', said('restoreStartFailed', vmid, lastLine(start.stderr) ?? `exit ${start.code}`));
     }
     await untilRunning(runner, result, node, tool, vmid);
-    result.restoreMs = performance.now() - clock;
+    if (!restoring.planned) result.restoreMs = performance.now() - clock;
   } finally {
     if (ours) {
       const destroyed = await step(runner, result, 'cleanup', node, destroyCommand(tool, vmid), {
@@ -839,7 +874,11 @@ async function untilRunning(
   try {
     await waitUntil<void>({
       poll: async () => {
-        const output = await step(runner, result, 'status', node, statusCommand(tool, vmid), { change: false });
+        const output = await step(runner, result, 'status', node, statusCommand(tool, vmid), {
+          change: false,
+          afterChange: true,
+        });
+        if (output.planned) return { done: true, value: undefined };
         last = parseStatus(output.stdout) ?? lastLine(output.stderr) ?? `exit ${output.code}`;
         return last === 'running' ? { done: true, value: undefined } : { done: false, waiting };
       },

@@ -1,5 +1,6 @@
 // Exit codes are part of chaton's interface: cron jobs and monitoring read them.
 // The table is printed by `chaton --help` and copied in the README; keep the three in step.
+import type { LockOwner } from '../remote/host-lock.js';
 import { brief } from '../remote/shell.js';
 import { messages } from './messages.js';
 
@@ -49,6 +50,21 @@ export class UsageError extends ChatonError {
 export class RefusedError extends ChatonError {
   constructor(message: string, hint?: string) {
     super(message, ExitCode.refused, hint);
+  }
+}
+
+/** Another run holds a host's lock (see run/host-lock.ts): refused, nothing was changed. */
+export class LockHeldError extends RefusedError {
+  constructor(
+    readonly host: string,
+    readonly lock: string,
+    /** The holder for people: who, which process, since when. */
+    holder: string,
+    directory: string,
+    /** What its owner line says, when it says it the way chaton writes it. */
+    readonly holderOwner: LockOwner | undefined,
+  ) {
+    super(messages.lockHeld(host, lock, holder), messages.lockHeldHint(directory, host));
   }
 }
 

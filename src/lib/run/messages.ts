@@ -47,6 +47,22 @@ export const messages = catalogue({
     en: `${host}: verification failed: ${problems}`,
     fr: `${host} : la vérification a échoué : ${problems}`,
   }),
+  lockHeld: (host: string, lock: string, holder: string) => ({
+    en: `${host}: the lock ${lock} is held by ${holder}: nothing was changed`,
+    fr: `${host} : le verrou ${lock} est tenu par ${holder} : rien n'a été modifié`,
+  }),
+  lockHeldHint: (directory: string, host: string) => ({
+    en: `wait for that run to end and rerun; if it died, remove ${directory} on ${host}`,
+    fr:
+      'attendez la fin de cette exécution puis relancez ; ' +
+      `si elle s'est arrêtée net, supprimez ${directory} sur ${host}`,
+  }),
+  /** Who holds a lock (host-lock.ts). */
+  lockHolder: (operator: string, pid: number, since: string) => ({
+    en: `${operator} (pid ${pid}) since ${since}`,
+    fr: `${operator} (pid ${pid}) depuis ${since}`,
+  }),
+  lockHolderUnknown: { en: 'a run that recorded no owner', fr: "une exécution qui n'a pas noté qui la lançait" },
   interrupted: { en: 'interrupted', fr: 'interrompu' },
   /** A host, or a command on one, that Ctrl-C stopped before it began: in run/ and in remote/. */
   notStarted: (what: string) => ({
@@ -132,6 +148,103 @@ export const messages = catalogue({
     fr: "# avec un secret (masqué) sur l'entrée standard",
   },
   planDataOnStdin: { en: '# with data on stdin', fr: "# avec des données sur l'entrée standard" },
+
+  // A guarded change (guarded-change.ts): progress, why a change did not stay, how it ended.
+  guardArming: (host: string, span: string) => ({
+    en: `${host}: arming the revert: it runs in ${span} unless disarmed`,
+    fr: `${host} : armement du retour arrière : il s'exécute dans ${span} sauf s'il est désarmé`,
+  }),
+  guardTimerStarting: (host: string) => ({
+    en: `${host}: waiting for the revert's timer to start`,
+    fr: `${host} : en attente du démarrage de la minuterie du retour arrière`,
+  }),
+  guardTimerNotStarted: (host: string) => ({
+    en: `${host}: the revert's timer did not start, so the change was not made`,
+    fr: `${host} : la minuterie du retour arrière n'a pas démarré, la modification n'a donc pas été faite`,
+  }),
+  guardLookAt: (directory: string, host: string) => ({
+    en: `look at ${directory} on ${host} (its state file says how far the arming went)`,
+    fr: `regardez ${directory} sur ${host} (son fichier state dit jusqu'où l'armement est allé)`,
+  }),
+  guardApplying: (host: string) => ({
+    en: `${host}: applying the change, detached from this session`,
+    fr: `${host} : application de la modification, détachée de cette session`,
+  }),
+  guardChangeRunning: (host: string) => ({
+    en: `${host}: waiting for the change to end`,
+    fr: `${host} : en attente de la fin de la modification`,
+  }),
+  guardCannotReach: (host: string, why: string) => ({
+    en: `${host}: cannot reach it for now (${why})`,
+    fr: `${host} : injoignable pour l'instant (${why})`,
+  }),
+  guardReconnecting: (host: string) => ({
+    en: `${host}: reaching it again on new connections`,
+    fr: `${host} : reconnexion, sur de nouvelles connexions`,
+  }),
+  guardProving: (host: string) => ({
+    en: `${host}: proving the change`,
+    fr: `${host} : vérification de la modification`,
+  }),
+  guardDisarming: (host: string) => ({
+    en: `${host}: disarming the revert`,
+    fr: `${host} : désarmement du retour arrière`,
+  }),
+  guardWaitingForRevert: (host: string, due: string) => ({
+    en: `${host}: waiting for the revert, due at ${due}`,
+    fr: `${host} : en attente du retour arrière, prévu à ${due}`,
+  }),
+  guardNotWithin: (waiting: string, span: string) => ({
+    en: `${waiting}: gave up after ${span}`,
+    fr: `${waiting} : abandon après ${span}`,
+  }),
+  guardChangeFailed: (code: number, output: string) => ({
+    en: `the change exited with ${code}${output ? `: ${output}` : ''}`,
+    fr: `la modification s'est terminée avec le code ${code}${output ? ` : ${output}` : ''}`,
+  }),
+  guardNotProven: (why: string) => ({ en: `the proof failed: ${why}`, fr: `la preuve a échoué : ${why}` }),
+  guardCannotDisarm: (host: string) => ({
+    en: `the revert could not be disarmed in time (${host} did not answer)`,
+    fr: `le retour arrière n'a pas pu être désarmé à temps (${host} n'a pas répondu)`,
+  }),
+  guardDisarmTooLate: {
+    en: 'the revert fired before it could be disarmed',
+    fr: "le retour arrière s'est déclenché avant d'avoir pu être désarmé",
+  },
+  guardInterrupted: (host: string, due: string, directory: string) => ({
+    en: `${host}: interrupted: the revert armed there runs at ${due} unless disarmed; its state is in ${directory}`,
+    fr:
+      `${host} : interrompu : le retour arrière armé sur cet hôte s'exécute à ${due} sauf s'il est désarmé ; ` +
+      `son état est dans ${directory}`,
+  }),
+  guardReverted: (host: string, why: string) => ({
+    en: `${host}: the change was undone (${why}): the revert ran and succeeded, the state from before is back`,
+    fr:
+      `${host} : la modification a été annulée (${why}) : le retour arrière s'est exécuté avec succès, ` +
+      "l'état d'avant est rétabli",
+  }),
+  guardRevertFailed: (host: string, why: string, code: number, output: string) => ({
+    en: `${host}: the change was not kept (${why}), and the revert exited with ${code}: ${output}`,
+    fr:
+      `${host} : la modification n'a pas été gardée (${why}), ` +
+      `et le retour arrière a fini avec le code ${code} : ${output}`,
+  }),
+  guardRevertUnknown: (host: string, why: string) => ({
+    en: `${host}: the change was not kept (${why}), and chaton cannot tell whether the revert ran`,
+    fr:
+      `${host} : la modification n'a pas été gardée (${why}), ` +
+      'et chaton ne peut pas dire si le retour arrière a eu lieu',
+  }),
+  guardCheckHint: (host: string, commands: string) => ({
+    en: `check on ${host}: ${commands}`,
+    fr: `vérifiez sur ${host} : ${commands}`,
+  }),
+  guardLockNotReleased: (host: string, directory: string, why: string) => ({
+    en: `${host}: the lock ${directory} could not be released (${why}): remove it there, or the next run is refused`,
+    fr:
+      `${host} : le verrou ${directory} n'a pas pu être libéré (${why}) : ` +
+      'supprimez-le sur cet hôte, sinon la prochaine exécution sera refusée',
+  }),
 
   // Task chains (connect.ts, phases.ts, prompts.ts, wait.ts).
   loadKeysTitle: { en: 'Load SSH keys', fr: 'Charger les clés SSH' },

@@ -236,6 +236,30 @@ export class ConnectionPool {
   }
 
   /**
+   * Closes the connections of `target`'s route, its jump hosts' included, and forgets them: the
+   * next connect opens each anew, and tries the way to it again. After a change of the routes,
+   * an old connection may hang or be gone without a word. Commands still running on them (other
+   * hosts behind the same jump host too) lose their connection.
+   */
+  forget(target: Reachable): void {
+    target = this.#asLogin(target);
+    const hops = [...target.via.map((jump, i) => ({ ...jump, via: target.via.slice(0, i) })), target];
+    for (const hop of hops) {
+      const key = routeKey(hop);
+      const entry = this.#connections.get(key);
+      this.#connections.delete(key);
+      void entry?.opened.then(
+        (connection) => {
+          connection.close();
+          const at = this.#established.indexOf(connection);
+          if (at !== -1) this.#established.splice(at, 1);
+        },
+        () => {},
+      );
+    }
+  }
+
+  /**
    * A pool that reaches the same hosts the same way, with the same known_hosts, but logs in as
    * `login.user` with only `login.keyFile` on every hop (no agent): to prove that someone else's
    * access works as it will for them. Loads the key now; a key that cannot be used is a UsageError.

@@ -2,7 +2,7 @@
 // Server snapshots into a datastore and to mark them verified or failed, writing what a backup and
 // a verify job write (see pbs-datastore.ts). Tests and the lab's fixtures run it over `Lab.run`.
 //
-//   chaton-lab-pbs snapshot add <store> <type>/<id>/<RFC 3339 time> [--config FILE] [--notes TEXT]
+//   chaton-lab-pbs snapshot add <store> <type>/<id>/<RFC 3339 time> [--config FILE|--config-text TEXT] [--notes TEXT]
 //                  [--protected] [--verify ok|failed] [--size BYTES]
 //   chaton-lab-pbs snapshot add <store> -   (stdin: one JSON array of those arguments a line)
 //   chaton-lab-pbs verify <store> <type>/<id>/<RFC 3339 time> ok|failed|none
@@ -94,6 +94,7 @@ async function addSnapshot(datastore: string, snapshotText: string | undefined, 
       return next;
     };
     if (option === '--config') spec.config = await readFile(value(), 'utf8');
+    else if (option === '--config-text') spec.config = value();
     else if (option === '--notes') spec.notes = value();
     else if (option === '--protected') spec.protected = true;
     else if (option === '--verify') {

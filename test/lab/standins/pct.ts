@@ -48,6 +48,7 @@ import {
 import { allocateImage, archiveInfo, readTarConfig, storageSubdir } from './pve-storage.js';
 import { VMID_PARAM } from './qm.js';
 import { resolveArchive } from './qmrestore.js';
+import type { PbsSnapshot } from './pbs-remote.js';
 
 /** Create.pm restore_configuration: the backed-up lines kept (lock, unused and parent dropped). */
 export function restoredContainerConfig(raw: string, rootfs: string, unique: boolean): string {
@@ -67,11 +68,20 @@ export function restoredContainerConfig(raw: string, rootfs: string, unique: boo
   return out;
 }
 
+/** Create.pm restore_proxmox_backup_archive's configuration: the snapshot's pct.conf. */
+async function pbsContainerConfig(snapshot: PbsSnapshot): Promise<string> {
+  const config = await snapshot.blob('pct.conf.blob');
+  if (!config) throw new Die(`unable to restore '${snapshot.name}' - no pct.conf in the backup\n`);
+  return config.toString('utf8');
+}
+
 async function restoreContainer(ctx: NodeContext, vmid: number, archiveArg: string, params: Record<string, unknown>) {
   const entry = { vmid, type: 'lxc' as const, node: ctx.node };
-  const archive = await resolveArchive(ctx, archiveArg);
-  const info = archiveInfo(archive);
-  if (info.format !== 'tar') throw new Die(`pct (chaton lab stand-in): ${info.format} archives are not implemented\n`);
+  const source = await resolveArchive(ctx, archiveArg);
+  if ('path' in source) {
+    const { format } = archiveInfo(source.path);
+    if (format !== 'tar') throw new Die(`pct (chaton lab stand-in): ${format} archives are not implemented\n`);
+  } else if (source.pbs.type !== 'ct') throw new Die(`got unexpected backup format 'pbs-${source.pbs.type}'\n`);
   await checkVmidUnused(ctx.configDir, vmid);
   const emsg = `unable to restore CT ${vmid} -`;
   try {
@@ -87,7 +97,7 @@ async function restoreContainer(ctx: NodeContext, vmid: number, archiveArg: stri
     try {
       await lockGuestConfig(task, 'lxc', vmid, 10, async () => {
         io.out(`recovering backed-up configuration from '${archiveArg}'\n`);
-        const raw = await readTarConfig(archive);
+        const raw = 'path' in source ? await readTarConfig(source.path) : await pbsContainerConfig(source.pbs);
         const backed = parseGuestConfig(raw);
         const rootfs = parsePropertyString(backed.values.get('rootfs') ?? '', 'volume');
         const size = parseSize(rootfs.get('size')) ?? 4 * 1024 ** 3;
@@ -109,7 +119,7 @@ async function restoreContainer(ctx: NodeContext, vmid: number, archiveArg: stri
             .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')}\n`,
         );
         io.out(`restoring '${archiveArg}' now..\n`);
-        io.out(`extracting archive '${archive}'\n`);
+        if ('path' in source) io.out(`extracting archive '${source.path}'\n`);
         io.out('Total bytes read: 10240 (10KiB, 10MiB/s)\n');
         io.out('merging backed-up and given configuration..\n');
         const restored = parseGuestConfig(restoredContainerConfig(raw, volid, Boolean(params['unique'])));

@@ -42,31 +42,28 @@ import {
   nodeTool,
 } from './pve-guests.js';
 import { allocateImage, archiveInfo, readVmaArchive, storageSubdir, volumePath } from './pve-storage.js';
+import { openPbsSnapshot, type PbsSnapshot } from './pbs-remote.js';
 import { VMID_PARAM } from './qm.js';
 import { parseUserConfig, writeUserConfig } from './pveum.js';
 
 const STORAGE_ID = /^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$/i;
 
+/** What create_vm restores from: a vzdump file, or a snapshot of a pbs storage. */
+export type RestoreSource = { path: string } | { pbs: PbsSnapshot };
+
 /** create_vm's archive classification: a storage's backup volume, or a file. */
-export async function resolveArchive(ctx: NodeContext, archive: string): Promise<string> {
+export async function resolveArchive(ctx: NodeContext, archive: string): Promise<RestoreSource> {
   const volume = STORAGE_ID.exec(archive);
+  let path = archive.startsWith('/') ? archive : join(process.cwd(), archive);
   if (volume) {
     const [, id = '', volname = ''] = volume;
     const storage = (await readStorageConfig(ctx.configDir)).find((candidate) => candidate.id === id);
     if (!storage) throw new Die(`storage '${id}' does not exist\n`);
+    if (storage.type === 'pbs') return { pbs: await openPbsSnapshot(storage, volname, ctx) };
     if (!storage.path)
       throw new Die(`qmrestore (chaton lab stand-in): storage type '${storage.type}' is not implemented\n`);
-    const path = join(ctx.root, volumePath(storage, volname));
-    if (
-      !(await stat(path).then(
-        (info) => info.isFile(),
-        () => false,
-      ))
-    )
-      throw new Die(`can't find file '${archive}'\n`);
-    return path;
+    path = join(ctx.root, volumePath(storage, volname));
   }
-  const path = archive.startsWith('/') ? archive : join(process.cwd(), archive);
   if (
     !(await stat(path).then(
       (info) => info.isFile(),
@@ -74,7 +71,7 @@ export async function resolveArchive(ctx: NodeContext, archive: string): Promise
     ))
   )
     throw new Die(`can't find file '${archive}'\n`);
-  return path;
+  return { path };
 }
 
 /** ctime(3), as vma prints the archive's creation time. */
@@ -137,13 +134,18 @@ interface RestoreOptions {
   start: boolean;
 }
 
-/** restore_vma_archive: the worker's part, under the config lock. */
-async function restoreVma(ctx: NodeContext, archive: string, vmid: number, options: RestoreOptions): Promise<void> {
+/** The backed-up configuration and disks (devname to size), as the restore reads them. */
+interface BackedUpVm {
+  config: Buffer | undefined;
+  devices: Map<string, number>;
+}
+
+/** restore_vma_archive's reading of the archive: vma extract's CFG, DEV and CTIME lines. */
+async function readVma(io: NodeContext['io'], archive: string): Promise<BackedUpVm> {
   const info = archiveInfo(archive);
   if (info.format !== 'vma') {
     throw new Die(`qmrestore (chaton lab stand-in): ${info.format} archives of VMs are not implemented\n`);
   }
-  const { io } = ctx;
   const tmp = `/var/tmp/vzdumptmp${process.pid}`;
   const source = info.decompressor ? `${info.decompressor.join(' ')} ${archive} | ` : '';
   const readFrom = info.decompressor ? '-' : archive;
@@ -152,7 +154,35 @@ async function restoreVma(ctx: NodeContext, archive: string, vmid: number, optio
   for (const [name, data] of vma.configs) io.out(`CFG: size: ${data.length} name: ${name}\n`);
   for (const [id, device] of vma.devices) io.out(`DEV: dev_id=${id} size: ${device.size} devname: ${device.name}\n`);
   io.out(`CTIME: ${ctimeText(vma.ctime)}\n`);
-  const conf = vma.configs.get('qemu-server.conf');
+  const devices = new Map([...vma.devices.values()].map((device) => [device.name, device.size]));
+  return { config: vma.configs.get('qemu-server.conf'), devices };
+}
+
+/** restore_proxmox_backup_archive's reading: index.json's drive-*.img.fidx sizes, qemu-server.conf. */
+async function readPbsVm(snapshot: PbsSnapshot): Promise<BackedUpVm> {
+  if (snapshot.type !== 'vm') throw new Die(`got unexpected backup format 'pbs-${snapshot.type}'\n`);
+  const files = snapshot.manifest.files;
+  const devices = new Map<string, number>();
+  for (const file of files) {
+    const drive = /^(drive-\S+)\.img\.fidx$/.exec(file.filename);
+    if (drive) devices.set(drive[1]!, file.size);
+  }
+  if (!files.some((file) => file.filename === 'qemu-server.conf.blob')) {
+    throw new Die("backup does not look like a qemu-server backup (missing 'qemu-server.conf' file)\n");
+  }
+  return { config: await snapshot.blob('qemu-server.conf.blob'), devices };
+}
+
+/** restore_vma_archive and restore_proxmox_backup_archive: the worker's part, under the config lock. */
+async function restoreVm(
+  ctx: NodeContext,
+  source: RestoreSource,
+  vmid: number,
+  options: RestoreOptions,
+): Promise<void> {
+  const { io } = ctx;
+  const backup = 'pbs' in source ? await readPbsVm(source.pbs) : await readVma(io, source.path);
+  const conf = backup.config;
   if (!conf) throw new Die('unable to read qemu-server.conf - No such file or directory\n');
   const lines = conf.toString('utf8').split(/(?<=\n)/);
   const storages = await readStorageConfig(ctx.configDir);
@@ -161,8 +191,8 @@ async function restoreVma(ctx: NodeContext, archive: string, vmid: number, optio
     const map = /^#qmdump#map:(\S+):(\S+):(\S*):(\S*):$/.exec(line.trimEnd());
     if (!map) continue;
     const [, virtdev = '', devname = '', storeHint = ''] = map;
-    const device = [...vma.devices.values()].find((candidate) => candidate.name === devname);
-    if (!device) throw new Die(`archive does not contain data for drive '${virtdev}'\n`);
+    const size = backup.devices.get(devname);
+    if (size === undefined) throw new Die(`archive does not contain data for drive '${virtdev}'\n`);
     const id = options.storage !== undefined ? options.storage || 'local' : storeHint || 'local';
     const storage = storages.find((candidate) => candidate.id === id);
     if (!storage) throw new Die(`storage '${id}' does not exist\n`);
@@ -171,11 +201,11 @@ async function restoreVma(ctx: NodeContext, archive: string, vmid: number, optio
     if (!storage.path) {
       throw new Die(`qmrestore (chaton lab stand-in): storage type '${storage.type}' is not implemented\n`);
     }
-    targets.set(virtdev, { devname, size: device.size, storage });
+    targets.set(virtdev, { devname, size, storage });
   }
-  for (const device of vma.devices.values()) {
-    if (![...targets.values()].some((target) => target.devname === device.name)) {
-      throw new Die(`found no device mapping information for device '${device.name}'\n`);
+  for (const devname of backup.devices.keys()) {
+    if (![...targets.values()].some((target) => target.devname === devname)) {
+      throw new Die(`found no device mapping information for device '${devname}'\n`);
     }
   }
   const map = new Map<string, string>();
@@ -187,12 +217,18 @@ async function restoreVma(ctx: NodeContext, archive: string, vmid: number, optio
     io.err(`new volume ID is '${volid}'\n`);
     map.set(virtdev, volid);
     const path = join(storageSubdir(target.storage, 'images'), volid.split(':')[1] ?? '');
-    io.out(`map '${target.devname}' to '${path}' (write zeros = 0)\n`);
+    if ('pbs' in source) {
+      const { repository, name } = source.pbs;
+      const restore = `/usr/bin/pbs-restore --repository ${repository} ${name} ${target.devname}.img.fidx ${path}`;
+      io.out(`restore proxmox backup image: ${restore} --verbose --format raw --skip-zero\n`);
+    } else io.out(`map '${target.devname}' to '${path}' (write zeros = 0)\n`);
   }
-  const total = [...targets.values()].reduce((sum, target) => sum + target.size, 0);
-  io.out(`progress 100% (read ${total} bytes, duration 0 sec)\n`);
-  io.out(`total bytes read ${total}, sparse bytes ${total} (100%)\n`);
-  io.out('space reduction due to 4K zero blocks 100%\n');
+  if (!('pbs' in source)) {
+    const total = [...targets.values()].reduce((sum, target) => sum + target.size, 0);
+    io.out(`progress 100% (read ${total} bytes, duration 0 sec)\n`);
+    io.out(`total bytes read ${total}, sparse bytes ${total} (100%)\n`);
+    io.out('space reduction due to 4K zero blocks 100%\n');
+  }
   io.out('rescan volumes...\n');
   let restored = '';
   for (const line of lines) restored += restoreConfigLine(line, map, options.unique);
@@ -221,7 +257,7 @@ export async function restore(
   await runTask(ctx.io, async (io) => {
     const task = { ...ctx, io };
     try {
-      await lockGuestConfig(task, 'qemu', vmid, 1, () => restoreVma(task, archive, vmid, options));
+      await lockGuestConfig(task, 'qemu', vmid, 1, () => restoreVm(task, archive, vmid, options));
     } catch (error) {
       const left = await readGuestConfig(ctx.configDir, entry);
       if (left?.values.get('lock') === 'create') {
