@@ -191,7 +191,35 @@ const DOCUMENTED: DocumentedLine[] = [
       assert.equal((await site.lab.run('pve1', ['test', '-e', '/home/jdupont'])).exitCode, 1, 'the home is removed');
     },
   },
+  onWanLab('chaton failover status', async (_, run) =>
+    assert.match(run.stdout, /\n\nOK: on main; main up, backup up\n$/),
+  ),
+  onWanLab('chaton -q failover status', async (_, run) => assert.equal(run.stdout + run.stderr, '')),
+  onWanLab('chaton --json failover status > failover.json', async ({ dir }) => {
+    const report = JSON.parse(await readFile(path.join(dir, 'failover.json'), 'utf8')) as { state: string };
+    assert.equal(report.state, 'ok');
+  }),
+  onWanLab('chaton failover status --format nagios', async (_, run) =>
+    assert.match(run.stdout, /^FAILOVER OK - on main; main up, backup up \| /),
+  ),
 ];
+
+/** The site's lab has no internet links: the failover lines run on a wan lab of their own, with its inventory. */
+let wanLab: Lab | undefined;
+
+function onWanLab(line: string, check: NonNullable<DocumentedLine['check']>): DocumentedLine {
+  return {
+    line,
+    prepare: async ({ env }) => {
+      wanLab ??= await freshLab('it-docs-wan', 1, { wan: true });
+      env.CHATON_INVENTORY = wanLab.inventoryPath;
+    },
+    check: async (site, run) => {
+      delete site.env.CHATON_INVENTORY;
+      await check(site, run);
+    },
+  };
+}
 
 const CHECKOUT = path.dirname(path.dirname(CHATON));
 const README = path.join(CHECKOUT, 'README.md');
@@ -232,6 +260,7 @@ before(async () => {
 });
 after(async () => {
   await site?.lab.down();
+  await wanLab?.down();
 });
 
 describe('every documented chaton line', () => {

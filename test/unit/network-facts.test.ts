@@ -341,7 +341,10 @@ describe('routes and rules (routing.ts)', () => {
     const restore = restoreDefaultRoutes([...routes, { dev: 'ppp0', metric: 30, onlink: true }]);
     assert.match(
       display(restore),
-      / sh 198\.19\.250\.65 wan1 '' 10 static '' 198\.19\.250\.73 wan2 198\.19\.250\.74 20 static '' '' ppp0 '' 30 '' onlink$/,
+      new RegExp(
+        " sh 198\\.19\\.250\\.65 wan1 '' 10 static '' 198\\.19\\.250\\.73 wan2 198\\.19\\.250\\.74 20 static '' " +
+          "'' ppp0 '' 30 '' onlink$",
+      ),
     );
     standIn('ip');
     for (const shell of SHELLS) {

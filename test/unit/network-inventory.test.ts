@@ -118,7 +118,8 @@ describe('the failover: section', () => {
         'several of them, e.g. [192.0.2.1, 198.51.100.1, 203.0.113.1])',
     ]);
     assert.deepEqual(problemsIn(`${SECTION}    reliability: 4\n`), [
-      '11:18 failover.probes.reliability: wants 4 targets to answer, and only 3 are listed: no link could ever be up ' +
+      '11:18 failover.probes.reliability: wants 4 targets to answer, and only 3 are listed: no link could ' +
+        'ever be up ' +
         '(how many targets must answer through a link for it to be up: at most the number of targets)',
     ]);
     assert.match(
@@ -181,7 +182,8 @@ describe('the failover: section', () => {
       '14:12 failover.dns.names: www.other.test not in the zone site.test: the server would refuse the update ' +
         '(the names of the zone that point at the link in use, e.g. [www.example.org, mail.example.org])',
     ]);
-    const good = SECTION + dns.replace('www.other.test', 'mail.site.test') + '    key_file: /etc/chaton/failover.key\n';
+    const keyFile = '    key_file: /etc/chaton/failover.key\n';
+    const good = SECTION + dns.replace('www.other.test', 'mail.site.test') + keyFile;
     assert.deepEqual(failoverIn(good)?.dns?.names, ['www.site.test', 'mail.site.test']);
     assert.match(
       problemsIn(good.replace('/etc/chaton/failover.key', 'failover.key'))[0]!,

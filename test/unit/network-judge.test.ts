@@ -175,7 +175,8 @@ describe('the judgement of failover status', () => {
     const before = process.env.LC_ALL;
     process.env.LC_ALL = 'fr_FR.UTF-8';
     try {
-      const judgement = judged(healthy({ probes: { main: probesOf('iputils-ok'), backup: probesOf('busybox-lost') } }));
+      const backupDown = { main: probesOf('iputils-ok'), backup: probesOf('busybox-lost') };
+      const judgement = judged(healthy({ probes: backupDown }));
       assert.equal(judgement.verdict.text, 'sur main ; main en service, backup en panne');
       assert.equal(judgement.verdict.en, 'on main; main up, backup down');
       assert.match(judgement.findings[0]!.message.text, /^backup est en panne/);

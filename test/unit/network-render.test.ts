@@ -9,7 +9,11 @@ import { rendererFor } from '../../src/lib/run/report.js';
 import { FAILOVER, healthy, NOW, ON_BACKUP, probeOf, probesOf, routedBy } from './network-scenario.js';
 
 const judged = (gateway: GatewayRead | GatewayUnread) => judge({ failover: FAILOVER, gateway, now: NOW });
-const backupCut = () => judged(healthy({ probes: { main: probesOf('iputils-ok'), backup: probesOf('busybox-lost') } }));
+/** The backup ISP's line cut: its targets lost. */
+const backupCut = () => {
+  const probes = { main: probesOf('iputils-ok'), backup: probesOf('busybox-lost') };
+  return judged(healthy({ probes }));
+};
 
 /** The view as the terminal shows it, `width` columns wide. */
 function shown(blocks: Block[], width = 80): string {
@@ -152,8 +156,9 @@ describe('failover status for programs and the monitoring', () => {
     ]);
     assert.match(
       cut.text,
-      /^FAILOVER WARNING - on main; main up, backup down \| .*'backup 192\.0\.2\.1 loss'=100%;;;0;100 'backup 192\.0\.2\.1 rtt'=U;;;0; /,
+      /^FAILOVER WARNING - on main; main up, backup down \| .*'backup 192\.0\.2\.1 loss'=100%;;;0;100 /,
     );
+    assert.match(cut.text, / 'backup 192\.0\.2\.1 rtt'=U;;;0; /);
   });
 
   it('says CRITICAL (2) with no internet, UNKNOWN (3) without the gateway, OK only on main with both up', () => {
