@@ -796,8 +796,14 @@ if [ $1 = restic ]; then
   kill -KILL "$(cat $run/restic.pid)"; kill "$(cat $run/restic-writer.pid)"
   rm -f $run/restic.pid $run/restic-writer.pid $run/restic.fifo
 else
-  children=$(cat /proc/$2/task/*/children)
-  kill -KILL "$2"; kill $children
+  # borg takes its lock, then starts its command: wait for the command, so that it dies too.
+  children=
+  for try in $(seq 50); do
+    children=$(cat /proc/$2/task/*/children)
+    [ -z "$children" ] || break
+    sleep 0.1
+  done
+  kill -KILL "$2"; [ -z "$children" ] || kill $children
   rm -f $run/borg.pid
 fi`,
     [target, lock.pid],

@@ -52,6 +52,11 @@ export interface GuardedChange {
   prove(): Promise<string | undefined>;
   /** Commands that show by hand whether the state from before is back (e.g. `ip route show`). */
   checks?: RemoteCommand[];
+  /**
+   * The lock `name`, already taken by the caller, who read the state under it first (so that
+   * another run cannot change it in between) and releases it.
+   */
+  heldLock?: HostLock;
 }
 
 export type GuardedStep = 'lock' | 'arm' | 'apply' | 'reconnect' | 'prove' | 'disarm' | 'revert' | 'release';
@@ -131,8 +136,8 @@ export async function runGuardedChange(
       steps.push({ step, ms: performance.now() - started });
     }
   };
-  const lock = new HostLock(ctx, host, spec.name);
-  await timed('lock', () => lock.take());
+  const lock = spec.heldLock ?? new HostLock(ctx, host, spec.name);
+  if (!spec.heldLock) await timed('lock', () => lock.take());
   try {
     const guarded = new Guarded(ctx, spec, id, progress, live);
     await timed('arm', () => guarded.arm(arm));
@@ -146,7 +151,7 @@ export async function runGuardedChange(
     if (revert === undefined || revertStatus(revert) !== 'fired') return { outcome: 'unknown', ...notKept };
     return { outcome: revert.ended?.code === 0 ? 'reverted' : 'revert-failed', revert, ...notKept };
   } finally {
-    await timed('release', () => releaseOrSay(ctx, lock));
+    if (!spec.heldLock) await timed('release', () => releaseOrSay(ctx, lock));
   }
 }
 
