@@ -99,13 +99,19 @@ describe('the judgement of failover status', () => {
     assert.match(noRoute.findings[0]!.message.en, /chaton failover to main\)$/);
   });
 
-  it('is WARNING when the default route goes through neither link', () => {
-    const judgement = judged(
-      healthy({ routes: routedBy([{ via: '198.19.250.70', dev: 'wan1', metric: 0, onlink: false }]) }),
-    );
+  it('is WARNING when the default route goes through neither link, CRITICAL if no link is up either', () => {
+    const elsewhere = routedBy([{ via: '198.19.250.70', dev: 'wan1', metric: 0, onlink: false }]);
+    const judgement = judged(healthy({ routes: elsewhere }));
     assert.equal(judgement.state, 'warning');
     assert.equal(judgement.active, 'other');
     assert.equal(judgement.verdict.en, 'default route via 198.19.250.70 dev wan1; main up, backup up');
+    const lost = { main: probesOf('iputils-lost'), backup: probesOf('busybox-lost') };
+    assert.deepEqual(summary(judged(healthy({ routes: elsewhere, probes: lost }))).findings, [
+      'critical no-link-up -',
+      'warning default-route-elsewhere -',
+      'warning link-down main',
+      'warning link-down backup',
+    ]);
   });
 
   it('is UNKNOWN when the gateway cannot be reached or read', () => {

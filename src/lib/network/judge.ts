@@ -186,8 +186,11 @@ function routeFindings(
     return [{ state: 'critical', code: 'no-default-route', message }];
   }
   if (active === 'other' && route) {
+    const elsewhere = said('defaultElsewhere', describeRoute(route));
     return [
-      { state: 'warning', code: 'default-route-elsewhere', message: said('defaultElsewhere', describeRoute(route)) },
+      { state: 'warning', code: 'default-route-elsewhere', message: elsewhere },
+      // Whatever that route goes through, neither of the site's links would take over.
+      ...(up.length === 0 ? [{ state: 'critical' as const, code: 'no-link-up', message: said('noLinkUp') }] : []),
     ];
   }
   if (active === 'backup' && links.find((judged) => judged.active)?.state === 'up') {

@@ -256,6 +256,10 @@ const ENTRIES = {
     en: `the default route goes ${route}, through neither link of the inventory (check failover.links)`,
     fr: `la route par défaut passe ${route}, par aucun des liens de l'inventaire (vérifiez failover.links)`,
   }),
+  noLinkUp: {
+    en: 'neither link is up: if the default route fails, the site has no internet (call the ISPs)',
+    fr: "aucun lien n'est en service : si la route par défaut tombe, le site n'a plus d'internet (appelez les FAI)",
+  },
   onBackup: {
     en: 'the site is on its backup link',
     fr: 'le site est sur son lien de secours',
