@@ -61,8 +61,8 @@ export const messages = catalogue({
     fr: 'vérifier les sauvegardes des invités de la grappe',
   },
   failoverCommand: {
-    en: "see and switch the site's internet link",
-    fr: 'voir et changer le lien internet du site',
+    en: "the site's internet links: which one is in use, and whether each is up",
+    fr: 'les liens internet du site : lequel est utilisé, et si chacun est en service',
   },
   onboardCommand: { en: 'give access to a newcomer', fr: 'donner accès à une nouvelle personne' },
   offboardCommand: { en: 'take access back', fr: "retirer l'accès" },

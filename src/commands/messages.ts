@@ -720,19 +720,19 @@ export const messages = catalogue({
       "Reads the inventory's failover: section, then on the gateway, at once: its interfaces, the default\n" +
       "routes of the main table and of each link's table, its rules, and each link's probes (every target\n" +
       'pinged through that link, and only that one). A link is up when at least `reliability` targets\n' +
-      'answered. OK: on main, both links up; WARNING: on backup, or the backup link down; CRITICAL: the\n' +
-      'link that carries the default route is down, or there is none; UNKNOWN: the gateway could not be\n' +
-      'read, or its probes prove nothing (no rule or route sends them out by their link).\n' +
-      'With -q, nothing is printed when all is OK. Nothing is changed on the gateway.',
+      'answered. OK: on main, both links up; WARNING: on backup, or the backup link down; CRITICAL: no\n' +
+      'link up, or the one that carries the default route is down, or there is none; UNKNOWN: the\n' +
+      'gateway could not be read, or its probes prove nothing (no rule or route sends them out by their\n' +
+      'link). With -q, nothing is printed when all is OK. Nothing is changed on the gateway.',
     fr:
       "Lit la section failover: de l'inventaire, puis sur la passerelle, en même temps : ses interfaces,\n" +
       'les routes par défaut de la table main et de la table de chaque lien, ses règles, et les sondes de\n' +
       'chaque lien (chaque cible pinguée à travers ce lien, et lui seul). Un lien est en service quand au\n' +
       'moins `reliability` cibles ont répondu. OK : sur main, les deux liens en service ; WARNING : sur\n' +
-      'backup, ou le lien backup en panne ; CRITICAL : le lien qui porte la route par défaut est en panne,\n' +
-      "ou il n'y en a pas ; UNKNOWN : la passerelle n'a pas pu être lue, ou ses sondes ne prouvent rien\n" +
-      "(aucune règle ni route ne les fait sortir par leur lien). Avec -q, rien n'est affiché quand tout va\n" +
-      "bien. Rien n'est modifié sur la passerelle.",
+      'backup, ou le lien backup en panne ; CRITICAL : aucun lien en service, ou celui qui porte la route\n' +
+      "par défaut est en panne, ou il n'y en a pas ; UNKNOWN : la passerelle n'a pas pu être lue, ou ses\n" +
+      'sondes ne prouvent rien (aucune règle ni route ne les fait sortir par leur lien). Avec -q, rien\n' +
+      "n'est affiché quand tout va bien. Rien n'est modifié sur la passerelle.",
   },
   failoverNoSection: (file: string) => ({
     en: `${file} has no failover: section: no gateway to ask`,
