@@ -184,4 +184,34 @@ describe('--json: one envelope for every command', () => {
     const badFlag = envelope(await chaton([...inv(), '-j', '0', ...off], { env }), 'offboard sysadmin', 2, true);
     assert.match(badFlag.error!.message, /--concurrency/);
   });
+
+  it('failover status: a judgement (no internet links here: critical), then no failover: section', async () => {
+    // gw's only interfaces: eth0 (on the LAN, without a default route) and lo.
+    const failover = await variantInventory(inventory, (doc) =>
+      doc.set(
+        'failover',
+        doc.createNode({
+          gateway: 'gw',
+          links: {
+            main: { interface: 'eth0', next_hop: '198.18.1.1', source: '198.18.1.2', public_address: '198.18.1.2' },
+            backup: { interface: 'lo', next_hop: '127.0.0.2', source: '127.0.0.1', public_address: '127.0.0.1' },
+          },
+          probes: { targets: ['198.18.1.11'] },
+        }),
+      ),
+    );
+    const judged = envelope(
+      await chaton(['-i', failover, '--json', 'failover', 'status'], { env }),
+      'failover status',
+      1,
+      true,
+    );
+    assert.deepEqual([judged.state, judged.active], ['critical', 'none']);
+    assert.deepEqual(
+      judged.hosts.map((h) => [h.host, h.ok, h.error]),
+      [['gw', true, null]],
+    );
+    const none = envelope(await chaton([...inv(), 'failover', 'status'], { env }), 'failover status', 2, true);
+    assert.match(none.error!.message, /has no failover: section/);
+  });
 });

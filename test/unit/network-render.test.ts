@@ -122,7 +122,7 @@ describe('failover status for programs and the monitoring', () => {
       sent: 3,
       received: 0,
       lossPercent: 100,
-      rttMs: null,
+      rtt: null,
       detail: null,
     });
     assert.deepEqual(fields.findings, [

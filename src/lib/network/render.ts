@@ -110,7 +110,8 @@ function probeJson(probe: TargetProbe): Record<string, unknown> {
     sent: probe.sent ?? null,
     received: probe.received,
     lossPercent: probe.lossPercent,
-    rttMs: probe.rttMs ?? null,
+    // Not `...Ms`: those are chaton's own timings, in whole milliseconds; these keep ping's decimals.
+    rtt: probe.rttMs ?? null,
     detail: probe.detail ?? null,
   };
 }
