@@ -6,6 +6,7 @@ import type { Endpoint, Inventory } from '../inventory/types.js';
 import { ChatonError } from '../run/errors.js';
 import { nameList } from './endpoint.js';
 import { agentState, type AgentState, type Identities, type PassphrasePrompt } from './identities.js';
+import { disagreementMessage } from './host-keys.js';
 import { hostLookupName, KnownHostsStore } from './known-hosts.js';
 import { messages } from './messages.js';
 
@@ -186,15 +187,19 @@ async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
     return stores.get(key)!;
   };
   const unknown = async (endpoints: Endpoint[]) => {
-    const known = await Promise.all(endpoints.map(async (e) => (await storeOf(e))?.knows(e.address, e.port)));
+    const known = await Promise.all(endpoints.map(async (e) => (await storeOf(e))?.knows(e.addresses, e.port)));
     return endpoints.filter((_, i) => !known[i]);
   };
   const acceptNew = (names: string[]) => messages.acceptNewHint(names.join(','));
   const checks: Check[] = [];
   for (const bastion of inventory.bastions) {
     const about = { check: 'host key', subject: bastion.name };
-    const name = hostLookupName(bastion.address, bastion.port);
-    if ((await unknown([bastion])).length === 0) {
+    const name = bastion.addresses.map((address) => hostLookupName(address, bastion.port)).join(',');
+    const disagreement = (await storeOf(bastion))?.disagreement(bastion.addresses, bastion.port);
+    if (disagreement) {
+      const detail = disagreementMessage(bastion.name, disagreement);
+      checks.push({ ...about, status: 'FAIL', detail, fix: messages.addressesDisagreeHint(bastion.name) });
+    } else if ((await unknown([bastion])).length === 0) {
       checks.push({ ...about, status: 'OK', detail: messages.recordedFor(name), fix: null });
     } else {
       const detail = messages.noneRecorded(name, bastion.ssh.knownHosts.join(', '));
