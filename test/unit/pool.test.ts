@@ -11,6 +11,7 @@ import ssh2 from 'ssh2';
 import type { Endpoint, SshSettings } from '../../src/lib/inventory/types.js';
 import { ConnectionError, ExitCode, HostKeyError } from '../../src/lib/run/errors.js';
 import { type Reachable, where } from '../../src/lib/ssh/endpoint.js';
+import { clientConfig } from '../../src/lib/ssh/client-config.js';
 import { Identities } from '../../src/lib/ssh/identities.js';
 import { ConnectionPool } from '../../src/lib/ssh/pool.js';
 
@@ -246,6 +247,17 @@ describe('ConnectionPool: a host at several addresses', () => {
     } finally {
       impostor.close();
     }
+  });
+
+  it("gives a newcomer's ssh config the first address, the others in a comment, a key line for all", async () => {
+    const connections = await keyedPool();
+    const host = at('127.0.0.2', '127.0.0.1');
+    const { config, knownHosts } = await clientConfig(connections, 'newcomer', [host], 'site_known_hosts', []);
+    connections.closeAll();
+    const { port } = target;
+    assert.match(config, /^ {2}HostName 127\.0\.0\.2\n {2}# also at 127\.0\.0\.1: ssh -o HostName=<address> h1,/m);
+    const key = hostKey.public.split(' ').slice(0, 2).join(' ');
+    assert.equal(knownHosts, `[127.0.0.2]:${port},[127.0.0.1]:${port} ${key}\n`);
   });
 
   it('goes on at the address that answered, and tries them in order again once the connection is lost', async () => {
