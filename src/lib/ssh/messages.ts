@@ -18,6 +18,7 @@ export const messages = catalogue({
   direct: both('direct'),
   andMore: (names: string, more: number) => ({ en: `${names} and ${more} more`, fr: `${names} et ${more} autres` }),
   orSeparator: { en: ' or ', fr: ' ou ' },
+  semicolonSeparator: { en: '; ', fr: ' ; ' },
   /** A message about something, named first: a host, a file. */
   about: (subject: string, text: string) => ({ en: `${subject}: ${text}`, fr: `${subject} : ${text}` }),
 

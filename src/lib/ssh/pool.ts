@@ -354,7 +354,7 @@ export class ConnectionPool {
     }
     const [only] = unanswered;
     if (unanswered.length === 1 && only) throw only;
-    const tried = unanswered.map((error) => error.message).join('; ');
+    const tried = unanswered.map((error) => error.message).join(messages.semicolonSeparator);
     throw new ConnectionError(
       target.name,
       messages.noAddressAnswered(target.name, tried),
