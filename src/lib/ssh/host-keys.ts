@@ -7,9 +7,9 @@ import {
   entryMatchesHost,
   hostLookupName,
   type KeyKnownAt,
-  type KnownHostsEntry,
   keyPhrase,
   type KnownHostsStore,
+  location,
 } from './known-hosts.js';
 import { messages } from './messages.js';
 
@@ -20,17 +20,10 @@ export interface HostKeyTrust {
   notice: (message: string) => void;
 }
 
-/** `file:line` */
-function location(entry: KnownHostsEntry): string {
-  return `${entry.file}:${entry.line}`;
-}
-
 /** What is wrong when known_hosts gives two addresses of `host` different keys, with both lines. */
 export function disagreementMessage(host: string, [first, second]: [KeyKnownAt, KeyKnownAt]): string {
-  const [one, other] = [first, second].map(({ address, entry }) =>
-    messages.keyKnownAt(address, keyPhrase(entry.key), location(entry)),
-  );
-  return messages.addressesDisagree(host, one!, other!);
+  const known = ({ address, entry }: KeyKnownAt) => messages.keyKnownAt(address, keyPhrase(entry.key), location(entry));
+  return messages.addressesDisagree(host, known(first), known(second));
 }
 
 /**

@@ -350,7 +350,8 @@ async function appendLine(file: string, text: string): Promise<number> {
   }
 }
 
-function location(entry: KnownHostsEntry): string {
+/** Where a line is, for messages: `file:line`. */
+export function location(entry: KnownHostsEntry): string {
   return `${entry.file}:${entry.line}`;
 }
 
