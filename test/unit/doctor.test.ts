@@ -36,8 +36,9 @@ interface Site {
   agent?: boolean;
   /** Lines of the one known_hosts file; undefined: the file does not exist. */
   knownHosts?: string[];
-  /** The bastion's address, or its list of them, as YAML writes it. */
+  /** The bastion's address and pve1's, or their lists, as YAML writes them. */
   bastion?: string;
+  pve1?: string;
 }
 
 /** An inventory of a bastion (203.0.113.10) and two hosts behind it, with these ssh settings. */
@@ -50,7 +51,7 @@ async function inventory(site: Site) {
     `  agent: ${site.agent ?? false}\n` +
     `  known_hosts: [${knownHosts}]\n` +
     `bastion: { name: bastion, address: ${site.bastion ?? '203.0.113.10'} }\n` +
-    'hosts:\n  pve1: { address: 10.0.0.11 }\n  pve2: { address: 10.0.0.12, port: 2222 }\n';
+    `hosts:\n  pve1: { address: ${site.pve1 ?? '10.0.0.11'} }\n  pve2: { address: 10.0.0.12, port: 2222 }\n`;
   const file = path.join(sub, 'chaton.yaml');
   await writeFile(file, text);
   return { inventory: parseInventory(text, file, []), knownHosts, file };
@@ -175,6 +176,14 @@ describe('doctor: a bastion at several addresses', () => {
     const both = `${at('203.0.113.10', 1)}, but ${at('198.51.100.7', 2)}`;
     assert.match(failed.detail, new RegExp(`^known_hosts gives the addresses of bastion different keys: ${both}`));
     assert.match(failed.fix!, /remove the wrong line/);
+
+    // A host too, in a check of its own.
+    const hostLines = [`10.0.0.11 ${hostKeyLine}`, `10.0.1.11 ${otherLine}`, `10.0.0.12 ${hostKeyLine}`];
+    const host = await inventory({ knownHosts: hostLines, pve1: '[10.0.0.11, 10.0.1.11]' });
+    const hostChecks = byName(await localChecks(host.inventory, {}, new Identities(), noPassphrase));
+    assert.equal(hostChecks.get('host keys every host')?.status, 'OK');
+    assert.equal(hostChecks.get('host key pve1')?.status, 'FAIL');
+    assert.match(hostChecks.get('host key pve1')!.detail, /^known_hosts gives the addresses of pve1 different keys/);
   });
 });
 

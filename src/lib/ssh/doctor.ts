@@ -172,7 +172,9 @@ async function exists(file: string): Promise<boolean> {
 
 /**
  * Whether the known_hosts files vouch for each bastion (a run stops at once without it) and for
- * the hosts, counted: a host with no key recorded is refused, unless --accept-new.
+ * the hosts, counted: a host with no key recorded is refused, unless --accept-new. A machine at
+ * several addresses that known_hosts gives different keys is refused whatever it offers: one
+ * check of its own.
  */
 async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
   const stores = new Map<string, Promise<KnownHostsStore | undefined>>();
@@ -190,15 +192,26 @@ async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
     const known = await Promise.all(endpoints.map(async (e) => (await storeOf(e))?.knows(e.addresses, e.port)));
     return endpoints.filter((_, i) => !known[i]);
   };
+  const disagreementCheck = async (machine: Endpoint): Promise<Check | undefined> => {
+    const disagreement = (await storeOf(machine))?.disagreement(machine.addresses, machine.port);
+    if (!disagreement) return undefined;
+    const detail = disagreementMessage(machine.name, disagreement);
+    return {
+      check: 'host key',
+      subject: machine.name,
+      status: 'FAIL',
+      detail,
+      fix: messages.addressesDisagreeHint(machine.name),
+    };
+  };
   const acceptNew = (names: string[]) => messages.acceptNewHint(names.join(','));
   const checks: Check[] = [];
   for (const bastion of inventory.bastions) {
     const about = { check: 'host key', subject: bastion.name };
     const name = bastion.addresses.map((address) => hostLookupName(address, bastion.port)).join(',');
-    const disagreement = (await storeOf(bastion))?.disagreement(bastion.addresses, bastion.port);
+    const disagreement = await disagreementCheck(bastion);
     if (disagreement) {
-      const detail = disagreementMessage(bastion.name, disagreement);
-      checks.push({ ...about, status: 'FAIL', detail, fix: messages.addressesDisagreeHint(bastion.name) });
+      checks.push(disagreement);
     } else if ((await unknown([bastion])).length === 0) {
       checks.push({ ...about, status: 'OK', detail: messages.recordedFor(name), fix: null });
     } else {
@@ -215,6 +228,10 @@ async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
     const names = missing.map((h) => h.name);
     const detail = messages.hostsNotRecorded(missing.length, nameList(names));
     checks.push({ ...about, status: 'FAIL', detail, fix: acceptNew(names) });
+  }
+  for (const host of hosts) {
+    const disagreement = await disagreementCheck(host);
+    if (disagreement) checks.push(disagreement);
   }
   return checks;
 }
