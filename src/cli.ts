@@ -7,6 +7,7 @@ import { register as registerCompletion } from './commands/completion.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExec } from './commands/exec.js';
 import { register as registerFailoverStatus } from './commands/failover-status.js';
+import { register as registerFailoverTo } from './commands/failover-to.js';
 import { examples } from './commands/help.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
 import { register as registerInventoryCheck } from './commands/inventory-check.js';
@@ -83,7 +84,9 @@ export function buildProgram(): Command {
   registerSysadminOnboard(program.command('onboard').description(messages.onboardCommand));
   registerSysadminOffboard(program.command('offboard').description(messages.offboardCommand));
   registerBackupVerify(program.command('backup').description(messages.backupCommand));
-  registerFailoverStatus(program.command('failover').description(messages.failoverCommand));
+  const failover = program.command('failover').description(messages.failoverCommand);
+  registerFailoverStatus(failover);
+  registerFailoverTo(failover);
   registerDoctor(program);
   registerCompletion(program);
   return program;

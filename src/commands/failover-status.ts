@@ -98,7 +98,7 @@ async function failoverStatus(ctx: RunContext, options: StatusOptions): Promise<
  * and each link's probes. A gateway that cannot be reached, or a read that fails, is what the
  * judgement is given; a link whose probes fail is unknown, the other one is still judged.
  */
-async function readGateway(
+export async function readGateway(
   ctx: RunContext,
   gateway: Host,
   failover: FailoverSection,

@@ -751,6 +751,116 @@ export const messages = catalogue({
     fr: `Lire les routes de ${gateway} et sonder ses liens`,
   }),
 
+  // failover to
+  failoverToDescription: {
+    en:
+      "switch the site's internet link, with an automatic revert armed first; " +
+      'exit 0 switched or unchanged, 1 not kept (reverted), 3 refused: nothing changed',
+    fr:
+      'basculer le lien internet du site, un retour automatique armé avant ; ' +
+      'code de sortie 0 basculé ou inchangé, 1 non gardé (annulé), 3 refusé : rien changé',
+  },
+  failoverToLinkArgument: { en: 'the link to switch to', fr: 'le lien vers lequel basculer' },
+  failoverForceOption: {
+    en: 'switch even when the link is not proven up (its probes fail): the revert still guards',
+    fr: "basculer même quand le lien n'est pas prouvé en service (ses sondes échouent) : le retour protège toujours",
+  },
+  failoverDryRunExample: {
+    en: 'the probes, then every command, the revert included',
+    fr: 'les sondes, puis chaque commande, le retour compris',
+  },
+  failoverFromRunbook: { en: 'from a runbook: no question', fr: 'depuis une procédure : pas de question' },
+  failoverForceExample: {
+    en: 'the probes are wrong, not the link',
+    fr: 'les sondes se trompent, pas le lien',
+  },
+  failoverToHelp: {
+    en:
+      "Under the gateway's lock (/run/chaton/failover.lock: one failover at a time), reads the gateway as\n" +
+      '`failover status` does. Already on the link: unchanged, exit 0. The link not up: refused, exit 3,\n' +
+      'nothing changed (unless --force). Otherwise, asks (or -y), then: arms on the gateway a revert that\n' +
+      'puts back the default routes read, after revert_after seconds, unless disarmed; switches the default\n' +
+      'route detached from the SSH session; comes back through the bastion (on whichever of its addresses\n' +
+      'answers) and proves the new path: the default route through the link, the link up from the\n' +
+      'gateway, the targets answering from prove_from through the gateway. Only then disarms the revert,\n' +
+      "flushes conntrack's flows of the old link (conntrack_flush) and moves the DNS names (nsupdate -k),\n" +
+      'checked on the authoritative server. Not proven: the revert fires, chaton checks that the routes\n' +
+      'are back and exits 1. Runtime state only: after a reboot the site is on its configured link.\n' +
+      '--dry-run reads and probes, then prints every command, the revert included.',
+    fr:
+      'Sous le verrou de la passerelle (/run/chaton/failover.lock : une bascule à la fois), lit la\n' +
+      'passerelle comme `failover status`. Déjà sur le lien : inchangé, code 0. Le lien pas en service :\n' +
+      'refusé, code 3, rien changé (sauf --force). Sinon, demande (ou -y), puis : arme sur la passerelle un\n' +
+      'retour qui remet les routes par défaut lues, après revert_after secondes, sauf désarmement ; bascule\n' +
+      'la route par défaut détachée de la session SSH ; revient par le bastion (sur celle de ses adresses\n' +
+      'qui répond) et prouve le nouveau chemin : la route par défaut par le lien, le lien en service depuis\n' +
+      'la passerelle, les cibles qui répondent depuis prove_from à travers la passerelle. Alors seulement,\n' +
+      "désarme le retour, vide les flux conntrack de l'ancien lien (conntrack_flush) et déplace les noms\n" +
+      'DNS (nsupdate -k), vérifiés sur le serveur faisant autorité. Pas prouvé : le retour se déclenche,\n' +
+      'chaton vérifie que les routes sont revenues et sort avec 1. État courant seulement : après un\n' +
+      'redémarrage, le site est sur son lien configuré. --dry-run lit et sonde, puis affiche chaque\n' +
+      'commande, le retour compris.',
+  },
+  failoverUnchanged: (to: string, gateway: string) => ({
+    en: `unchanged: ${gateway} already sends the site out by ${to}`,
+    fr: `inchangé : ${gateway} fait déjà sortir le site par ${to}`,
+  }),
+  failoverRefusedHint: (to: string) => ({
+    en: `see chaton failover status; if the probes are wrong and ${to} works, --force (the revert still guards)`,
+    fr:
+      `voir chaton failover status ; si les sondes se trompent et que ${to} marche, ` +
+      '--force (le retour protège toujours)',
+  }),
+  failoverQuestion: (gateway: string, from: string, to: string) => ({
+    en: `Switch ${gateway}'s default route from ${from} to ${to}?`,
+    fr: `Basculer la route par défaut de ${gateway} de ${from} vers ${to} ?`,
+  }),
+  failoverSwitchTitle: (to: string) => ({
+    en: `Switch to ${to}, guarded by a revert`,
+    fr: `Basculer vers ${to}, sous la garde d'un retour`,
+  }),
+  failoverAfterTitle: {
+    en: "Flush the old link's flows and move the DNS names",
+    fr: "Vider les flux de l'ancien lien et déplacer les noms DNS",
+  },
+  failoverPlanned: { en: 'planned', fr: 'prévu' },
+  failoverFlowsFlushed: (count: number, link: string) => ({
+    en: `conntrack: ${count} flow${count === 1 ? '' : 's'} of ${link} flushed`,
+    fr: `conntrack : ${count} flux de ${link} vidé${count === 1 ? '' : 's'}`,
+  }),
+  failoverDnsFailed: (server: string, why: string) => ({
+    en: `DNS: the update was refused by ${server}: ${why}`,
+    fr: `DNS : la mise à jour a été refusée par ${server} : ${why}`,
+  }),
+  failoverDnsMoved: (names: string, address: string) => ({
+    en: `DNS: ${names} answer ${address}`,
+    fr: `DNS : ${names} répondent ${address}`,
+  }),
+  failoverDnsWrong: (server: string, answers: string) => ({
+    en: `DNS: ${server} answers otherwise: ${answers}`,
+    fr: `DNS : ${server} répond autre chose : ${answers}`,
+  }),
+  failoverPlannedVerdict: (from: string, to: string) => ({
+    en: `dry-run: would switch from ${from} to ${to}; the commands above were not run`,
+    fr: `simulation : basculerait de ${from} vers ${to} ; les commandes ci-dessus n'ont pas été lancées`,
+  }),
+  failoverRoutesBack: {
+    en: 'the revert ran: the default routes are those read before the switch',
+    fr: 'le retour a tourné : les routes par défaut sont celles lues avant la bascule',
+  },
+  failoverRoutesNotBack: {
+    en: 'the revert ran, but the default routes differ from those read before the switch: see ip route',
+    fr: 'le retour a tourné, mais les routes par défaut diffèrent de celles lues avant la bascule : voir ip route',
+  },
+  failoverSwitched: (to: string, took: string) => ({
+    en: `switched to ${to}, proven end to end, in ${took}`,
+    fr: `basculé vers ${to}, prouvé de bout en bout, en ${took}`,
+  }),
+  failoverSwitchedBut: (to: string, failed: string) => ({
+    en: `switched to ${to} (proven), but: ${failed}`,
+    fr: `basculé vers ${to} (prouvé), mais : ${failed}`,
+  }),
+
   // completion
   completionDescription: {
     en: 'print the completion script of a shell: commands, options, host, group and role names',

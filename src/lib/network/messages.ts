@@ -304,6 +304,28 @@ const ENTRIES = {
     fr: `${name} ${state} : ${reason}`,
   }),
   stateLine: (state: string, text: string) => ({ en: `${state}: ${text}`, fr: `${state} : ${text}` }),
+
+  // --- failover to: the decision and the proof, shown to people (a reason given is already in
+  // the language of the run).
+  linkNotProven: { en: 'its probes prove nothing', fr: 'ses sondes ne prouvent rien' },
+  switchRefused: (to: string, why: string) => ({
+    en: `${to} is not up (${why}): switching to it would cut the site off; nothing was changed`,
+    fr: `${to} n'est pas en service (${why}) : y basculer couperait le site ; rien n'a été changé`,
+  }),
+  switchRouteElsewhere: (to: string, route: string) => ({
+    en: `the default route does not go through ${to}: ${route}`,
+    fr: `la route par défaut ne passe pas par ${to} : ${route}`,
+  }),
+  switchLinkNotUp: (to: string, gateway: string, why: string) => ({
+    en: `${to} does not carry traffic from ${gateway} (${why})`,
+    fr: `${to} ne fait pas passer le trafic depuis ${gateway} (${why})`,
+  }),
+  switchInsideUnanswered: (host: string, answered: number, targets: number, reliability: number) => ({
+    en: `from ${host}, ${answered} of ${targets} targets answered through the gateway, ${reliability} needed`,
+    fr:
+      `depuis ${host}, ${answered} cibles sur ${targets} ont répondu à travers la passerelle, ` +
+      `il en faut ${reliability}`,
+  }),
 } as const;
 
 export const messages = catalogue(ENTRIES);

@@ -33,8 +33,19 @@ export interface TargetProbe {
 
 /** The probes of one link: iputils' and busybox's ping take the same options here. */
 export function linkProbesFact(link: FailoverLink, probes: ProbeSettings): Fact<TargetProbe[]> {
-  const through = link.table === undefined ? link.interface : link.source;
-  const ping = ['ping', '-q', '-c', String(probes.count), '-i', INTERVAL, '-W', String(probes.timeout), '-I', through];
+  return probesFact(probes, ['-I', link.table === undefined ? link.interface : link.source]);
+}
+
+/**
+ * The probes from a host inside the site, by its own routes: through the gateway, whichever link
+ * carries the default route there (failover's end-to-end proof).
+ */
+export function insideProbesFact(probes: ProbeSettings): Fact<TargetProbe[]> {
+  return probesFact(probes, []);
+}
+
+function probesFact(probes: ProbeSettings, through: readonly string[]): Fact<TargetProbe[]> {
+  const ping = ['ping', '-q', '-c', String(probes.count), '-i', INTERVAL, '-W', String(probes.timeout), ...through];
   return {
     command: eachAtOnce(probes.targets, ping),
     parse: (stdout) => {
