@@ -114,7 +114,8 @@ async function reach(ctx: RunContext): Promise<{ checks: Check[]; hosts: HostEnt
   const checks: Check[] = outcomes.map((o) => {
     const about = { check: 'reach', subject: o.host.name };
     if (o.ok) {
-      const detail = messages.connectedIn(o.value.hostKey, milliseconds(Math.round(o.value.connectMs)));
+      const { hostKey, connectMs, address } = o.value;
+      const detail = messages.connectedIn(hostKey, milliseconds(Math.round(connectMs)), address);
       return { ...about, status: 'OK', detail, fix: null };
     }
     const { message, hint } = errorReport(o.error);
@@ -124,6 +125,7 @@ async function reach(ctx: RunContext): Promise<{ checks: Check[]; hosts: HostEnt
     host: o.host.name,
     ok: o.ok,
     error: o.ok ? null : errorReport(o.error),
+    addressUsed: o.ok ? o.value.address : null,
     connectMs: o.ok ? Math.round(o.value.connectMs) : null,
     hostKey: o.ok ? o.value.hostKey : null,
   }));

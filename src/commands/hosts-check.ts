@@ -25,6 +25,8 @@ export function register(parent: Command): void {
 }
 
 interface HostReport {
+  /** Which of the host's addresses answered. */
+  addressUsed: string;
   connectMs: number;
   latencyMs: number;
   kex: string;
@@ -38,7 +40,7 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
   const { kernelRelease } = await import('../lib/remote/facts.js');
   const { milliseconds } = await import('../lib/run/output.js');
   const { errorReport, FAILED, hostTable } = await import('../lib/run/report.js');
-  const { jumpNames, routeOf } = await import('../lib/ssh/endpoint.js');
+  const { addressList, jumpNames, routeOf } = await import('../lib/ssh/endpoint.js');
 
   const hosts = resolveTargets(ctx.inventory, targets);
   const outcomes = await fanOut<HostReport>(ctx, {
@@ -50,6 +52,7 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
       const started = performance.now();
       const os = await ctx.executor.fact(host, kernelRelease, { onLines: task.verboseLines, drained: task.drained });
       return {
+        addressUsed: connection.info.address,
         connectMs: Math.round(connection.info.connectMs),
         latencyMs: Math.round(performance.now() - started),
         kex: connection.info.kex,
@@ -64,7 +67,9 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
     host: o.host.name,
     ok: o.ok,
     error: o.ok ? null : errorReport(o.error),
-    address: o.host.address,
+    // The first address, as before hosts had several.
+    address: o.host.addresses[0],
+    addresses: o.host.addresses,
     port: o.host.port,
     via: jumpNames(o.host),
     ...(o.ok ? o.value : NOT_REACHED),
@@ -84,9 +89,9 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
         ],
         entries,
         outcomes.map((o) => {
-          const where = [o.host.name, o.host.address, routeOf(o.host)];
-          if (!o.ok) return [...where, '-', '-', FAILED];
-          return [...where, milliseconds(o.value.connectMs), milliseconds(o.value.latencyMs), o.value.os];
+          if (!o.ok) return [o.host.name, addressList(o.host), routeOf(o.host), '-', '-', FAILED];
+          const { addressUsed, connectMs, latencyMs, os } = o.value;
+          return [o.host.name, addressUsed, routeOf(o.host), milliseconds(connectMs), milliseconds(latencyMs), os];
         }),
       ),
     ],
@@ -95,6 +100,7 @@ async function hostsCheck(ctx: RunContext, targets: string): Promise<CommandResu
 
 /** The fields of a host that was not reached, so that every host has the same shape. */
 const NOT_REACHED: { [K in keyof HostReport]: null } = {
+  addressUsed: null,
   connectMs: null,
   latencyMs: null,
   kex: null,

@@ -25,7 +25,9 @@ export function register(parent: Command): void {
         const entries = hosts.map((h) => ({
           host: h.name,
           error: null,
-          address: h.address,
+          // The first address, as before hosts had several.
+          address: h.addresses[0],
+          addresses: h.addresses,
           port: h.port,
           user: h.user,
           become: h.become,
@@ -56,7 +58,7 @@ export function register(parent: Command): void {
               const list = (names: string[]) => names.join(',') || '-';
               return [
                 h.name,
-                `${h.address}:${h.port}`,
+                h.addresses.map((address) => `${address}:${h.port}`).join(','),
                 h.user,
                 h.become ?? '-',
                 list(h.roles),

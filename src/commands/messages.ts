@@ -546,9 +546,9 @@ export const messages = catalogue({
   },
   doctorLocalTitle: { en: "Check this machine's side", fr: 'Vérifier le côté de cette machine' },
   doctorReachTitle: { en: 'Reach', fr: 'Joindre' },
-  connectedIn: (hostKey: string, duration: string) => ({
-    en: `${hostKey}, connected in ${duration}`,
-    fr: `${hostKey}, connecté en ${duration}`,
+  connectedIn: (hostKey: string, duration: string, address: string) => ({
+    en: `${hostKey}, connected in ${duration} at ${address}`,
+    fr: `${hostKey}, connecté en ${duration} à ${address}`,
   }),
   columnCheck: { en: 'CHECK', fr: 'VÉRIFICATION' },
   columnOn: { en: 'ON', fr: 'SUR' },

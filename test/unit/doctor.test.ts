@@ -36,6 +36,9 @@ interface Site {
   agent?: boolean;
   /** Lines of the one known_hosts file; undefined: the file does not exist. */
   knownHosts?: string[];
+  /** The bastion's address and pve1's, or their lists, as YAML writes them. */
+  bastion?: string;
+  pve1?: string;
 }
 
 /** An inventory of a bastion (203.0.113.10) and two hosts behind it, with these ssh settings. */
@@ -47,8 +50,8 @@ async function inventory(site: Site) {
     `ssh:\n${site.identity === null ? '' : `  identity_files: [${site.identity ?? key}]\n`}` +
     `  agent: ${site.agent ?? false}\n` +
     `  known_hosts: [${knownHosts}]\n` +
-    'bastion: { name: bastion, address: 203.0.113.10 }\n' +
-    'hosts:\n  pve1: { address: 10.0.0.11 }\n  pve2: { address: 10.0.0.12, port: 2222 }\n';
+    `bastion: { name: bastion, address: ${site.bastion ?? '203.0.113.10'} }\n` +
+    `hosts:\n  pve1: { address: ${site.pve1 ?? '10.0.0.11'} }\n  pve2: { address: 10.0.0.12, port: 2222 }\n`;
   const file = path.join(sub, 'chaton.yaml');
   await writeFile(file, text);
   return { inventory: parseInventory(text, file, []), knownHosts, file };
@@ -149,6 +152,38 @@ describe('doctor: local checks', () => {
     const hosts = some.get('host keys every host')!;
     assert.deepEqual([hosts.status, hosts.detail], ['FAIL', '1 not recorded (pve1): a run fails on them']);
     assert.match(hosts.fix!, /chaton --accept-new hosts check pve1$/);
+  });
+});
+
+describe('doctor: a bastion at several addresses', () => {
+  it('OK with a key recorded for any address; FAIL when two are given different keys, naming both', async () => {
+    const bastion = '[203.0.113.10, 198.51.100.7]';
+    const second = await inventory({ bastion, knownHosts: [`198.51.100.7 ${hostKeyLine}`] });
+    const recorded = byName(await localChecks(second.inventory, {}, new Identities(), noPassphrase));
+    const check = recorded.get('host key bastion')!;
+    assert.deepEqual([check.status, check.detail], ['OK', 'recorded for 203.0.113.10,198.51.100.7']);
+
+    const other = path.join(dir, 'other_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const otherLine = (await readFile(`${other}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
+    const lines = [`203.0.113.10 ${hostKeyLine}`, `198.51.100.7 ${otherLine}`];
+    const differing = await inventory({ bastion, knownHosts: lines });
+    const checks = byName(await localChecks(differing.inventory, {}, new Identities(), noPassphrase));
+    const failed = checks.get('host key bastion')!;
+    assert.equal(failed.status, 'FAIL');
+    const at = (address: string, line: number) =>
+      `ED25519 key SHA256:\\S+ at ${address.replaceAll('.', '\\.')} \\(${differing.knownHosts}:${line}\\)`;
+    const both = `${at('203.0.113.10', 1)}, but ${at('198.51.100.7', 2)}`;
+    assert.match(failed.detail, new RegExp(`^known_hosts gives the addresses of bastion different keys: ${both}`));
+    assert.match(failed.fix!, /remove the wrong line/);
+
+    // A host too, in a check of its own.
+    const hostLines = [`10.0.0.11 ${hostKeyLine}`, `10.0.1.11 ${otherLine}`, `10.0.0.12 ${hostKeyLine}`];
+    const host = await inventory({ knownHosts: hostLines, pve1: '[10.0.0.11, 10.0.1.11]' });
+    const hostChecks = byName(await localChecks(host.inventory, {}, new Identities(), noPassphrase));
+    assert.equal(hostChecks.get('host keys every host')?.status, 'OK');
+    assert.equal(hostChecks.get('host key pve1')?.status, 'FAIL');
+    assert.match(hostChecks.get('host key pve1')!.detail, /^known_hosts gives the addresses of pve1 different keys/);
   });
 });
 

@@ -107,10 +107,10 @@ describe('--from-ansible', () => {
     assert.deepEqual(site.groups.find((g) => g.name === 'infrastructure')?.children, ['hypervisors', 'vms']);
     const inventory = load(importedInventory(site));
     assert.deepEqual(
-      inventory.bastions.map((b) => [b.name, b.address, b.user]),
+      inventory.bastions.map((b) => [b.name, ...b.addresses, b.user]),
       [['bastion.example.org', '203.0.113.10', 'chaton']],
     );
-    const hosts = inventory.hosts.map((h) => [h.name, h.address, h.port, h.user, h.become]);
+    const hosts = inventory.hosts.map((h) => [h.name, ...h.addresses, h.port, h.user, h.become]);
     assert.deepEqual(hosts, [
       ['pve1', 'pve1', 22, 'root', null],
       ['pve2', 'pve2', 22, 'root', null],
@@ -128,7 +128,7 @@ describe('--from-ansible', () => {
   it('YAML: nested children, -J in ansible_ssh_common_args; the result loads', () => {
     const inventory = load(importedInventory(fixture('hosts.yaml')));
     assert.deepEqual(
-      inventory.bastions.map((b) => [b.name, b.address]),
+      inventory.bastions.map((b) => [b.name, ...b.addresses]),
       [['jump', '203.0.113.10']],
     );
     assert.deepEqual(
@@ -144,10 +144,10 @@ describe('--from-ansible', () => {
   it('--bastion replaces the guessed bastion; the jump host guessed stays a host', () => {
     const inventory = load(importedInventory(fixture('hosts.yaml'), '198.51.100.7'));
     assert.deepEqual(
-      inventory.bastions.map((b) => [b.name, b.address]),
+      inventory.bastions.map((b) => [b.name, ...b.addresses]),
       [['bastion', '198.51.100.7']],
     );
-    assert.ok(inventory.hosts.some((h) => h.name === 'jump' && h.address === '203.0.113.10'));
+    assert.ok(inventory.hosts.some((h) => h.name === 'jump' && h.addresses[0] === '203.0.113.10'));
   });
 
   it('INI: a [gw] group holding only the jump host gw is left out, with a note; the result loads', () => {
@@ -165,7 +165,7 @@ describe('--from-ansible', () => {
     const inventory = load(text);
     assert.match(text, /^# group gw left out: it holds only the bastion gw, and a bastion is in no group/m);
     assert.deepEqual(
-      inventory.bastions.map((b) => [b.name, b.address]),
+      inventory.bastions.map((b) => [b.name, ...b.addresses]),
       [['gw', '203.0.113.1']],
     );
     assert.deepEqual([...inventory.groups], [['web', ['web1', 'web2']]]);
@@ -250,7 +250,7 @@ describe('--from-ansible', () => {
     const inventory = load(text);
     assert.match(text, /^ {2}# named bastion-2: bastion is already the name of the host\n {2}name: bastion-2$/m);
     assert.deepEqual(
-      inventory.bastions.map((b) => [b.name, b.address]),
+      inventory.bastions.map((b) => [b.name, ...b.addresses]),
       [['bastion-2', '198.51.100.7']],
     );
     assert.deepEqual(inventory.groups.get('bastion-group'), ['bastion']);

@@ -604,10 +604,10 @@ groups:
       keepaliveCountMax: 3,
       maxSessions: 8,
     };
-    const entryEndpoint = { name: 'bastion1', address: '203.0.113.10', port: 22, user: 'admin', ssh: baseSsh };
+    const entryEndpoint = { name: 'bastion1', addresses: ['203.0.113.10'], port: 22, user: 'admin', ssh: baseSsh };
     const innerEndpoint = {
       name: 'bastion2',
-      address: '10.0.0.2',
+      addresses: ['10.0.0.2'],
       port: 22,
       user: 'jump',
       ssh: { ...baseSsh, connectTimeoutMs: 3000 },
@@ -625,7 +625,7 @@ groups:
 
     assert.deepEqual(pve1, {
       name: 'pve1',
-      address: '10.0.0.11',
+      addresses: ['10.0.0.11'],
       port: 2222,
       user: 'admin',
       ssh: baseSsh,
@@ -1082,5 +1082,78 @@ describe('findInventory', () => {
       return true;
     });
     await assert.rejects(findInventory({ env: { CHATON_INVENTORY: root }, cwd: root }), /is not a file/);
+  });
+});
+
+describe('parseInventory: several addresses for one machine', () => {
+  const problemsOf = (text: string): string[] => {
+    try {
+      parseInventory(text, '/x/chaton.yaml');
+    } catch (error) {
+      if (!(error instanceof InventoryError)) throw error;
+      return error.problems.map(
+        ({ position, path: at, message }) => `${position.line}:${position.col} ${at}: ${message}`,
+      );
+    }
+    assert.fail('no problem reported');
+  };
+
+  it('reads a list in the order written, and a single address as a list of one', () => {
+    const text = [
+      'bastion: { address: [198.19.1.66, 198.19.1.74] }',
+      'hosts:',
+      '  pve1: { address: 10.0.0.11 }',
+      '  nas: { address: [nas.example.org, 192.0.2.7], direct: true }',
+      '',
+    ].join('\n');
+    const inventory = parseInventory(text, '/x/chaton.yaml');
+    assert.deepEqual(inventory.bastions[0]?.addresses, ['198.19.1.66', '198.19.1.74']);
+    const [pve1, nas] = inventory.hosts;
+    assert.deepEqual(pve1?.addresses, ['10.0.0.11']);
+    assert.deepEqual(
+      pve1?.via.map((jump) => jump.addresses),
+      [['198.19.1.66', '198.19.1.74']],
+    );
+    assert.deepEqual(nas?.addresses, ['nas.example.org', '192.0.2.7']);
+  });
+
+  it('reads a list behind the bastion too: the bastion tries them in order', () => {
+    const text = 'bastion: { address: 203.0.113.10 }\nhosts:\n  pve1: { address: [10.0.0.11, 10.0.1.11] }\n';
+    assert.deepEqual(parseInventory(text, '/x/chaton.yaml').hosts[0]?.addresses, ['10.0.0.11', '10.0.1.11']);
+  });
+
+  it('reports an empty list, an item that is no address, and an address twice, each at its line and column', () => {
+    const text = [
+      'bastion:',
+      '  address: []',
+      'hosts:',
+      '  pve1:',
+      '    address: [10.0.0.11, "10.0.0.12; reboot", {a: 1}]',
+      '  pve2:',
+      '    address:',
+      '      - 10.0.0.21',
+      '      - 10.0.0.22',
+      '      - 10.0.0.21',
+      '',
+    ].join('\n');
+    assert.deepEqual(problemsOf(text), [
+      '2:12 bastion.address: must be an IP address or a DNS name, or a list of them, got an empty list',
+      '5:26 hosts.pve1.address[1]: must be an IP address or a DNS name, got "10.0.0.12; reboot"',
+      '5:47 hosts.pve1.address[2]: must be an IP address or a DNS name, got a mapping',
+      '10:9 hosts.pve2.address[2]: this address is already in the list, on line 8',
+    ]);
+  });
+
+  it("reports an address of a list that is already another machine's on the same port", () => {
+    const text = [
+      'bastion: { address: [198.19.1.66, 10.0.0.11] }',
+      'hosts:',
+      '  pve1: { address: 10.0.0.11 }',
+      '  pve2: { address: [10.0.0.12, 198.19.1.66], port: 2222 }',
+      '',
+    ].join('\n');
+    assert.deepEqual(problemsOf(text), [
+      '3:20 hosts.pve1.address: 10.0.0.11, port 22, is already the address of the bastion "bastion" on line 1',
+    ]);
   });
 });

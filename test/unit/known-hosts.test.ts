@@ -383,7 +383,7 @@ describe('checkHostKey', () => {
     const store = await KnownHostsStore.load([plainFile]);
     for (const [address, port, key, expected] of verdictCases()) {
       assert.equal(
-        summary(store.check(address, port, key.blob)),
+        summary(store.check([address], port, key.blob)),
         expected,
         `${address}:${port} ${describeKey(key.blob)}`,
       );
@@ -396,14 +396,14 @@ describe('checkHostKey', () => {
     assert.equal((await readFile(hashedFile, 'utf8')).match(/^\|1\|/gm)?.length, 8);
     const plain = await KnownHostsStore.load([plainFile]);
     for (const [address, port, key] of verdictCases()) {
-      const verdicts = [plain, hashed].map((store) => keysOf(store.check(address, port, key.blob)));
+      const verdicts = [plain, hashed].map((store) => keysOf(store.check([address], port, key.blob)));
       assert.equal(verdicts[1], verdicts[0], `${address}:${port} ${describeKey(key.blob)}`);
     }
   });
 
   it('names the known entries of a changed key', async () => {
     const { entries } = parseKnownHosts(knownHostsText(), plainFile);
-    const verdict = checkHostKey(entries, 'alpha.example.org', keys.intruder.blob);
+    const verdict = checkHostKey(entries, ['alpha.example.org'], keys.intruder.blob);
     assert.equal(verdict.status, 'changed');
     assert.deepEqual(
       verdict.status === 'changed' && verdict.known.map((entry) => [entry.file, entry.line, describeKey(entry.key)]),
@@ -422,7 +422,7 @@ describe('checkHostKey', () => {
       for (const [address, port, key] of verdictCases()) {
         const status = await sshVerdict(plainFile, address, port, servers.get(key)!.port);
         assert.equal(
-          store.check(address, port, key.blob).status,
+          store.check([address], port, key.blob).status,
           status,
           `${address}:${port} ${describeKey(key.blob)}`,
         );
@@ -444,10 +444,10 @@ describe('KnownHostsStore', () => {
       'rsa-sha2-512',
       'rsa-sha2-256',
     ];
-    assert.deepEqual(store.preferredHostKeyAlgorithms('unknown.example.net', 22), defaults);
+    assert.deepEqual(store.preferredHostKeyAlgorithms(['unknown.example.net'], 22), defaults);
     // Only a @cert-authority (ECDSA P-521) line and the @revoked line match: no plain key is known.
-    assert.deepEqual(store.preferredHostKeyAlgorithms('gamma.example.org', 22), defaults);
-    assert.deepEqual(store.preferredHostKeyAlgorithms('beta.example.org', 22), [
+    assert.deepEqual(store.preferredHostKeyAlgorithms(['gamma.example.org'], 22), defaults);
+    assert.deepEqual(store.preferredHostKeyAlgorithms(['beta.example.org'], 22), [
       'rsa-sha2-512',
       'rsa-sha2-256',
       'ssh-rsa',
@@ -456,7 +456,7 @@ describe('KnownHostsStore', () => {
       'ecdsa-sha2-nistp384',
       'ecdsa-sha2-nistp521',
     ]);
-    assert.deepEqual(store.preferredHostKeyAlgorithms('build-1.example.org', 22), [
+    assert.deepEqual(store.preferredHostKeyAlgorithms(['build-1.example.org'], 22), [
       'ecdsa-sha2-nistp384',
       'ssh-ed25519',
       'ecdsa-sha2-nistp256',
@@ -467,11 +467,11 @@ describe('KnownHostsStore', () => {
     const legacy = await KnownHostsStore.load([
       await writeKnownHosts('dsa', `legacy.example.org ssh-dss ${dsaBlob().toString('base64')}\n`),
     ]);
-    assert.deepEqual(legacy.preferredHostKeyAlgorithms('legacy.example.org', 22), ['ssh-dss', ...defaults]);
+    assert.deepEqual(legacy.preferredHostKeyAlgorithms(['legacy.example.org'], 22), ['ssh-dss', ...defaults]);
     const twoKeys = await KnownHostsStore.load([
       await writeKnownHosts('two-keys', `[delta]:2200 ${keys.ec384.text}\n[delta]:2200 ${keys.rsa.text}\n`),
     ]);
-    assert.deepEqual(twoKeys.preferredHostKeyAlgorithms('delta', 2200), [
+    assert.deepEqual(twoKeys.preferredHostKeyAlgorithms(['delta'], 2200), [
       'ecdsa-sha2-nistp384',
       'rsa-sha2-512',
       'rsa-sha2-256',
@@ -490,8 +490,8 @@ describe('KnownHostsStore', () => {
     const store = await KnownHostsStore.load([join(dir, 'missing', 'known_hosts'), broken, plainFile]);
     assert.deepEqual(store.files, [join(dir, 'missing', 'known_hosts'), broken, plainFile]);
     assert.deepEqual(store.problems, [{ file: broken, line: 2, message: 'no key after the key type' }]);
-    assert.equal(summary(store.check('delta.example.org', 22, keys.alphaEd.blob)), 'trusted 1');
-    assert.equal(summary(store.check('alpha.example.org', 22, keys.alphaEd.blob)), 'trusted 2');
+    assert.equal(summary(store.check(['delta.example.org'], 22, keys.alphaEd.blob)), 'trusted 1');
+    assert.equal(summary(store.check(['alpha.example.org'], 22, keys.alphaEd.blob)), 'trusted 2');
   });
 
   it('fails on a file it cannot read, naming it', async () => {
@@ -507,7 +507,7 @@ describe('KnownHostsStore', () => {
   it('accepts a new key: creates the directory (0700) and file (0600), and a new load trusts it', async () => {
     const file = join(dir, 'fresh', 'nested', '.ssh', 'known_hosts');
     const store = await KnownHostsStore.load([file, plainFile]);
-    assert.equal(store.check('new.example.org', 22, keys.alphaEd.blob).status, 'unknown');
+    assert.equal(store.check(['new.example.org'], 22, keys.alphaEd.blob).status, 'unknown');
 
     const accepted = await store.accept('New.Example.org', 22, keys.alphaEd.blob);
     assert.deepEqual(accepted, { file, line: `new.example.org ${keys.alphaEd.text}` });
@@ -515,7 +515,7 @@ describe('KnownHostsStore', () => {
       assert.equal((await stat(join(dir, created))).mode & 0o777, 0o700, created);
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.equal(await readFile(file, 'utf8'), `new.example.org ${keys.alphaEd.text}\n`);
-    assert.deepEqual(store.check('new.example.org', 22, keys.alphaEd.blob), {
+    assert.deepEqual(store.check(['new.example.org'], 22, keys.alphaEd.blob), {
       status: 'trusted',
       entry: { file, line: 1, marker: null, hosts: 'new.example.org', keyType: 'ssh-ed25519', key: keys.alphaEd.blob },
     });
@@ -527,9 +527,9 @@ describe('KnownHostsStore', () => {
     );
 
     const reloaded = await KnownHostsStore.load([file]);
-    assert.equal(summary(reloaded.check('new.example.org', 22, keys.alphaEd.blob)), 'trusted 1');
-    assert.equal(summary(reloaded.check('new.example.org', 2222, keys.alphaEc.blob)), 'trusted 2');
-    assert.equal(summary(reloaded.check('new.example.org', 22, keys.intruder.blob)), 'changed 1');
+    assert.equal(summary(reloaded.check(['new.example.org'], 22, keys.alphaEd.blob)), 'trusted 1');
+    assert.equal(summary(reloaded.check(['new.example.org'], 2222, keys.alphaEc.blob)), 'trusted 2');
+    assert.equal(summary(reloaded.check(['new.example.org'], 22, keys.intruder.blob)), 'changed 1');
   });
 
   it('records a host on another port as [address]:port, unless its bare name already has the key', async () => {
@@ -543,8 +543,8 @@ describe('KnownHostsStore', () => {
     // Another key under the bare name is no change: the host's own line is added, and rules from then on.
     await store.accept('alpha.example.org', 2223, keys.intruder.blob);
     assert.equal(await readFile(file, 'utf8'), `${knownHostsText()}[alpha.example.org]:2223 ${keys.intruder.text}\n`);
-    assert.equal(summary(store.check('alpha.example.org', 2223, keys.intruder.blob)), 'trusted 16');
-    assert.equal(summary(store.check('alpha.example.org', 2223, keys.alphaEd.blob)), 'changed 16');
+    assert.equal(summary(store.check(['alpha.example.org'], 2223, keys.intruder.blob)), 'trusted 16');
+    assert.equal(summary(store.check(['alpha.example.org'], 2223, keys.alphaEd.blob)), 'changed 16');
     await assert.rejects(store.accept('zeta.example.org', 2222, keys.alphaEc.blob), (error: unknown) => {
       assert.ok(error instanceof HostKeyError);
       assert.match(error.message, new RegExp(`^\\[zeta\\.example\\.org\\]:2222: .*revoked in ${file}:13`));
@@ -555,9 +555,9 @@ describe('KnownHostsStore', () => {
   it("orders host key algorithms by the host's own lines, not by its bare name", async () => {
     const store = await KnownHostsStore.load([plainFile]);
     // ssh asks for the type it knows under [address]:port only: a bare name's ECDSA key is not asked for.
-    assert.equal(store.preferredHostKeyAlgorithms('alpha.example.org', 2223)[0], 'ssh-ed25519');
-    assert.equal(store.preferredHostKeyAlgorithms('beta.example.org', 2200)[0], 'ssh-ed25519');
-    assert.equal(store.preferredHostKeyAlgorithms('beta.example.org', 22)[0], 'rsa-sha2-512');
+    assert.equal(store.preferredHostKeyAlgorithms(['alpha.example.org'], 2223)[0], 'ssh-ed25519');
+    assert.equal(store.preferredHostKeyAlgorithms(['beta.example.org'], 2200)[0], 'ssh-ed25519');
+    assert.equal(store.preferredHostKeyAlgorithms(['beta.example.org'], 22)[0], 'rsa-sha2-512');
   });
 
   it('appends after a last line that lacks its newline, and never rewrites it', async () => {
@@ -566,9 +566,9 @@ describe('KnownHostsStore', () => {
     const store = await KnownHostsStore.load([file]);
     await store.accept('new.example.org', 22, keys.alphaEd.blob);
     assert.equal(await readFile(file, 'utf8'), `${before}\nnew.example.org ${keys.alphaEd.text}\n`);
-    assert.equal(summary(store.check('new.example.org', 22, keys.alphaEd.blob)), 'trusted 3');
+    assert.equal(summary(store.check(['new.example.org'], 22, keys.alphaEd.blob)), 'trusted 3');
     assert.equal(
-      summary((await KnownHostsStore.load([file])).check('new.example.org', 22, keys.alphaEd.blob)),
+      summary((await KnownHostsStore.load([file])).check(['new.example.org'], 22, keys.alphaEd.blob)),
       'trusted 3',
     );
   });
@@ -704,3 +704,73 @@ async function sshVerdict(
   if (/No \S+ host key is known/.test(stderr)) return 'unknown';
   throw new Error(`unexpected ssh output: ${stderr}`);
 }
+
+describe('KnownHostsStore: one host at several addresses', () => {
+  // Line numbers below are the ones the tests expect.
+  const text = () =>
+    [
+      /* 1 */ `198.51.100.7 ${keys.alphaEd.text}`,
+      /* 2 */ `[198.51.100.7]:2222 ${keys.alphaEd.text}`,
+      /* 3 */ `203.0.113.10 ${keys.intruder.text}`,
+      /* 4 */ `192.0.2.20 ${keys.alphaEc.text}`,
+      /* 5 */ `[192.0.2.21]:2222 ${keys.alphaEd.text}`,
+      /* 6 */ `@revoked 192.0.2.30 ${keys.revoked.text}`,
+      '',
+    ].join('\n');
+  const load = async (name: string, hashed = false) => {
+    const file = await writeKnownHosts(name, text());
+    if (hashed) assert.equal((await run('ssh-keygen', ['-H', '-f', file])).code, 0);
+    return { file, store: await KnownHostsStore.load([file]) };
+  };
+
+  for (const hashed of [false, true]) {
+    it(`trusts a key known for any of its addresses, and refuses any other (${hashed ? 'hashed' : 'plain'})`, async () => {
+      const { store } = await load(`several-${hashed}`, hashed);
+      // Unknown at 192.0.2.99: known for 198.51.100.7, which the inventory says is the same machine.
+      assert.equal(store.check(['192.0.2.99', '198.51.100.7'], 22, keys.alphaEd.blob).status, 'trusted');
+      assert.equal(store.check(['192.0.2.99', '198.51.100.7'], 22, keys.intruder.blob).status, 'changed');
+      assert.equal(store.check(['192.0.2.99', '192.0.2.98'], 22, keys.alphaEd.blob).status, 'unknown');
+      // Keys of other types count, as for one address: a new type is not a new host.
+      assert.equal(store.check(['198.51.100.7', '192.0.2.20'], 22, keys.alphaEc.blob).status, 'trusted');
+      assert.equal(store.check(['192.0.2.30', '198.51.100.7'], 22, keys.revoked.blob).status, 'revoked');
+      // On another port, [address]:port lines, then the bare addresses, as OpenSSH falls back on them.
+      assert.equal(store.check(['192.0.2.99', '198.51.100.7'], 2222, keys.alphaEd.blob).status, 'trusted');
+      assert.equal(store.check(['192.0.2.99', '192.0.2.21'], 2222, keys.alphaEd.blob).status, 'trusted');
+      assert.equal(store.check(['192.0.2.99', '192.0.2.20'], 2222, keys.alphaEc.blob).status, 'trusted');
+      assert.equal(store.check(['192.0.2.99', '192.0.2.20'], 2222, keys.intruder.blob).status, 'unknown');
+      assert.ok(store.knows(['192.0.2.99', '198.51.100.7'], 22));
+      assert.ok(!store.knows(['192.0.2.99', '192.0.2.98'], 22));
+      assert.equal(store.preferredHostKeyAlgorithms(['192.0.2.99', '192.0.2.20'], 22)[0], 'ecdsa-sha2-nistp256');
+    });
+  }
+
+  it('finds two addresses given different keys of one type, naming both lines', async () => {
+    const { file, store } = await load('disagreeing');
+    const lines = (found: ReturnType<KnownHostsStore['disagreement']>) =>
+      found?.map(({ address, entry }) => `${address} ${entry.file}:${entry.line}`);
+    assert.deepEqual(lines(store.disagreement(['198.51.100.7', '203.0.113.10'], 22)), [
+      `198.51.100.7 ${file}:1`,
+      `203.0.113.10 ${file}:3`,
+    ]);
+    // Keys of different types, or one address unknown: nothing to disagree about.
+    assert.equal(store.disagreement(['198.51.100.7', '192.0.2.20', '192.0.2.99'], 22), undefined);
+    // A bare-address line of a host on another port only vouches: it does not disagree.
+    assert.equal(store.disagreement(['198.51.100.7', '203.0.113.10'], 2222), undefined);
+  });
+
+  it('--accept-new records the address the key was offered at; a key known for another address is left', async () => {
+    const { file, store } = await load('accepting');
+    const before = await readFile(file, 'utf8');
+    assert.deepEqual(await store.accept('192.0.2.99', 22, keys.alphaEd.blob, ['198.51.100.7', '192.0.2.99']), {
+      file,
+      line: `198.51.100.7 ${keys.alphaEd.text}`,
+    });
+    await assert.rejects(
+      store.accept('192.0.2.99', 22, keys.intruder.blob, ['198.51.100.7', '192.0.2.99']),
+      HostKeyError,
+    );
+    assert.equal(await readFile(file, 'utf8'), before);
+    await store.accept('192.0.2.99', 22, keys.intruder.blob, ['192.0.2.98', '192.0.2.99']);
+    assert.equal(await readFile(file, 'utf8'), `${before}192.0.2.99 ${keys.intruder.text}\n`);
+  });
+});

@@ -84,7 +84,7 @@ async function target(knownHostsLines: string[], user = 'root', serverPort = por
     keepaliveCountMax: 3,
     maxSessions: 4,
   };
-  return { name: 'h1', address: '127.0.0.1', port: serverPort, user, ssh, via: [] };
+  return { name: 'h1', addresses: ['127.0.0.1'], port: serverPort, user, ssh, via: [] };
 }
 
 /** Connects once; what -vv was told (each line after the host it is about), and the error if it failed. */

@@ -1,24 +1,29 @@
 // The connection pool against an in-process SSH server (ssh2's own): one connection per route, a
 // lost one opened again for the next command, a forgotten one closed and opened anew, jump hosts
-// listed once, someone else's login.
+// listed once, someone else's login, a host at several addresses (127.0.0.x: nothing listens on
+// the others, which refuse at once).
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ssh2 from 'ssh2';
 import type { Endpoint, SshSettings } from '../../src/lib/inventory/types.js';
-import type { Reachable } from '../../src/lib/ssh/endpoint.js';
+import { ConnectionError, ExitCode, HostKeyError } from '../../src/lib/run/errors.js';
+import { type Reachable, where } from '../../src/lib/ssh/endpoint.js';
+import { clientConfig } from '../../src/lib/ssh/client-config.js';
 import { Identities } from '../../src/lib/ssh/identities.js';
 import { ConnectionPool } from '../../src/lib/ssh/pool.js';
 
 const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
 const operatorKey = ssh2.utils.generateKeyPairSync('ed25519');
 const newcomerKey = ssh2.utils.generateKeyPairSync('ed25519');
+const impostorKey = ssh2.utils.generateKeyPairSync('ed25519');
 
-/** Who logged in, in order, and the server side of every connection (to cut them). */
+/** Who logged in, in order; the address of each connection; the server side of every one (to cut them). */
 const logins: string[] = [];
+const reached: string[] = [];
 const clients: ssh2.Connection[] = [];
 let server: ssh2.Server;
 let target: Reachable;
@@ -31,12 +36,11 @@ function accepts(ctx: ssh2.AuthContext): boolean {
   return !(wanted instanceof Error) && !Array.isArray(wanted) && ctx.key.data.equals(wanted.getPublicSSH());
 }
 
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-pool-'));
-  await writeFile(path.join(dir, 'operator'), operatorKey.private, { mode: 0o600 });
-  await writeFile(path.join(dir, 'newcomer'), newcomerKey.private, { mode: 0o600 });
-  server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
+/** An SSH server with `key` at `address` (on `port`, or any free one), running `exit 0` for every command. */
+async function startServer(key: string, address: string, port = 0): Promise<ssh2.Server> {
+  const started = new ssh2.Server({ hostKeys: [key] }, (client) => {
     clients.push(client);
+    reached.push(address);
     client.on('authentication', (ctx) => {
       if (!accepts(ctx)) return ctx.reject(['publickey']);
       // Without a signature, the client only asks whether the key would do (RFC 4252 §7).
@@ -52,7 +56,15 @@ before(async () => {
     );
     client.on('error', () => {});
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => started.listen(port, address, resolve));
+  return started;
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-pool-'));
+  await writeFile(path.join(dir, 'operator'), operatorKey.private, { mode: 0o600 });
+  await writeFile(path.join(dir, 'newcomer'), newcomerKey.private, { mode: 0o600 });
+  server = await startServer(hostKey.private, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   const knownHosts = path.join(dir, 'known_hosts');
   await writeFile(knownHosts, `[127.0.0.1]:${port} ${hostKey.public.split(' ').slice(0, 2).join(' ')}\n`);
@@ -67,7 +79,7 @@ before(async () => {
     keepaliveCountMax: 3,
     maxSessions: 4,
   };
-  target = { name: 'h1', address: '127.0.0.1', port, user: 'root', ssh, via: [] };
+  target = { name: 'h1', addresses: ['127.0.0.1'], port, user: 'root', ssh, via: [] };
 });
 after(() => {
   for (const client of clients) client.end();
@@ -153,7 +165,7 @@ describe('ConnectionPool', () => {
   });
 
   it('lists the jump hosts before a set of hosts once each, a chain in order', () => {
-    const jump = (name: string): Endpoint => ({ ...target, name, address: `10.0.0.${name.length}` });
+    const jump = (name: string): Endpoint => ({ ...target, name, addresses: [`10.0.0.${name.length}`] });
     const [outer, inner] = [jump('outer'), jump('inner-jump')];
     const hosts: Reachable[] = [
       { ...target, name: 'a', via: [outer, inner] },
@@ -168,5 +180,116 @@ describe('ConnectionPool', () => {
         ['inner-jump', ['outer']],
       ],
     );
+  });
+});
+
+describe('ConnectionPool: a host at several addresses', () => {
+  const at = (...addresses: string[]): Reachable => ({ ...target, addresses });
+  const until = async (done: () => boolean) => {
+    for (let tries = 0; tries < 100 && !done(); tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+  async function keyedPool(events: string[] = []): Promise<ConnectionPool> {
+    const debug = (dialed: Parameters<typeof where>[0], event: string) => events.push(`${where(dialed)}: ${event}`);
+    const connections = new ConnectionPool({
+      identities: new Identities(),
+      env: {},
+      acceptNew: false,
+      notice: () => {},
+      debug,
+    });
+    await connections.loadKeys([target], async () => undefined);
+    return connections;
+  }
+
+  it('leaves an address that refuses for the next one, says so with -vv, and tells which answered', async () => {
+    const events: string[] = [];
+    const connections = await keyedPool(events);
+    const connection = await connections.connect(at('127.0.0.2', '127.0.0.1'));
+    connections.closeAll();
+    assert.equal(connection.info.address, '127.0.0.1');
+    const port = target.port;
+    assert.match(
+      events[0]!,
+      new RegExp(`^h1 \\(127\\.0\\.0\\.2:${port}\\): left: connection refused .*; trying 127\\.0\\.0\\.1 next$`),
+    );
+    assert.match(events[1]!, new RegExp(`^h1 \\(127\\.0\\.0\\.1:${port}\\): reached: TCP connection in \\d+ ms$`));
+  });
+
+  it('leaves an address where nothing speaks SSH within the connect timeout', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(target.port, '127.0.0.3', resolve));
+    try {
+      const connections = await keyedPool();
+      const quick = { ...at('127.0.0.3', '127.0.0.1'), ssh: { ...target.ssh, connectTimeoutMs: 300 } };
+      assert.equal((await connections.connect(quick)).info.address, '127.0.0.1');
+      assert.equal(sockets.length, 1);
+      connections.closeAll();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it('names every address tried when none answers: a connection failure, exit 5', async () => {
+    const connections = await keyedPool();
+    await assert.rejects(connections.connect(at('127.0.0.2', '127.0.0.4')), (error: unknown) => {
+      assert.ok(error instanceof ConnectionError);
+      assert.equal(error.exitCode, ExitCode.connection);
+      const refused = (address: string) =>
+        `h1 \\(${address.replaceAll('.', '\\.')}:${target.port}\\): connection refused`;
+      const tried = `${refused('127.0.0.2')}.*; ${refused('127.0.0.4')}`;
+      assert.match(error.message, new RegExp(`^h1: none of its addresses answered: ${tried}`));
+      assert.match(error.hint ?? '', /one of its links works/);
+      return true;
+    });
+  });
+
+  it('stops at a host key problem without trying the next address: the key known for the others counts', async () => {
+    const impostor = await startServer(impostorKey.private, '127.0.0.5', target.port);
+    try {
+      const connections = await keyedPool();
+      const before = reached.length;
+      await assert.rejects(connections.connect(at('127.0.0.5', '127.0.0.1')), (error: unknown) => {
+        assert.ok(error instanceof HostKeyError);
+        assert.match(error.message, /^HOST KEY CHANGED for h1 \(127\.0\.0\.5:\d+\): it offered ED25519 key SHA256:/);
+        assert.match(error.message, new RegExp(`known_hosts has ED25519 key SHA256:\\S+ \\(${dir}/known_hosts:1\\)`));
+        assert.match(error.hint ?? '', new RegExp(`ssh-keygen -R '\\[127\\.0\\.0\\.1\\]:${target.port}'`));
+        return true;
+      });
+      assert.deepEqual(reached.slice(before), ['127.0.0.5']);
+    } finally {
+      impostor.close();
+    }
+  });
+
+  it("gives a newcomer's ssh config the first address, the others in a comment, a key line for all", async () => {
+    const connections = await keyedPool();
+    const host = at('127.0.0.2', '127.0.0.1');
+    const { config, knownHosts } = await clientConfig(connections, 'newcomer', [host], 'site_known_hosts', []);
+    connections.closeAll();
+    const { port } = target;
+    assert.match(config, /^ {2}HostName 127\.0\.0\.2\n {2}# also at 127\.0\.0\.1: ssh -o HostName=<address> h1,/m);
+    const key = hostKey.public.split(' ').slice(0, 2).join(' ');
+    assert.equal(knownHosts, `[127.0.0.2]:${port},[127.0.0.1]:${port} ${key}\n`);
+  });
+
+  it('goes on at the address that answered, and tries them in order again once the connection is lost', async () => {
+    const host = at('127.0.0.6', '127.0.0.1');
+    const connections = await keyedPool();
+    const first = await connections.connect(host);
+    assert.equal(first.info.address, '127.0.0.1');
+    const comeback = await startServer(hostKey.private, '127.0.0.6', target.port);
+    try {
+      const before = reached.length;
+      assert.equal(await connections.acceptsKey(host, 'newcomer', newcomerKey.public), true);
+      assert.deepEqual(reached.slice(before), ['127.0.0.1']);
+      first.close();
+      await until(() => first.lost !== undefined);
+      assert.equal((await connections.connect(host)).info.address, '127.0.0.6');
+    } finally {
+      connections.closeAll();
+      comeback.close();
+    }
   });
 });

@@ -28,6 +28,7 @@ import {
   list,
   listItems,
   offsetOf,
+  oneOrMoreItems,
   openReader,
   positionOf,
   type ReadField,
@@ -113,9 +114,26 @@ const readSsh: ReadField<SshValues> = (reader, field) => readSection(reader, fie
 
 const defaultsReaders = { user: scalar(userKind), port: scalar(portKind), become: scalar(becomeKind) };
 
+/** An address as written, and where: the checks across machines point at it. */
+interface WrittenAddress {
+  address: string;
+  field: Field;
+}
+
+/** `address:` is one address, or a list of them tried in order (one per internet link of a site). */
+const readAddresses: ReadField<WrittenAddress[]> = (reader, field) => {
+  const items = oneOrMoreItems(reader, field, messages.addressesExpected, messages.addressesHint);
+  const written = items?.flatMap((item) => {
+    const address = readScalar(reader, item, addressKind);
+    return address === undefined ? [] : [{ address, field: item }];
+  });
+  // A bad address alone leaves nothing to reach; in a list, the others are still read.
+  return written?.length === 0 ? undefined : written;
+};
+
 function hostReaders() {
   return {
-    address: scalar(addressKind),
+    address: readAddresses,
     port: scalar(portKind),
     user: scalar(userKind),
     roles: list(nameKind, messages.roleNamesExpected, messages.forExample('roles: [pve, ceph]')),
@@ -127,7 +145,7 @@ function hostReaders() {
 
 const bastionReaders = {
   name: scalar(nameKind),
-  address: scalar(addressKind),
+  address: readAddresses,
   port: scalar(portKind),
   user: scalar(userKind),
   become: scalar(becomeKind),
@@ -179,7 +197,7 @@ interface MachineDefaults {
 
 /** The keys hosts and bastions have in common. */
 interface MachineValues {
-  address?: string;
+  address?: WrittenAddress[];
   port?: number;
   user?: string;
   roles?: string[];
@@ -195,7 +213,7 @@ interface Machine {
   name: string;
   /** Where the name is written (or the machine's section when the name is a default). */
   nameField: Field;
-  addressField: Field | undefined;
+  addresses: WrittenAddress[];
   direct: boolean;
   /** Undefined when the section has a problem (already reported). */
   host?: Host;
@@ -212,15 +230,15 @@ function toMachine(
 ): Machine {
   const { kind, name, nameField, section } = identity;
   const values = read?.values ?? {};
-  const addressField = read?.fields.get('address');
   if (read) requireKey(reader, section, read.fields, 'address', messages.addressMissingHint);
-  const machine: Machine = { kind, name, nameField, addressField, direct: values.direct ?? false };
+  const addresses = values.address ?? [];
+  const machine: Machine = { kind, name, nameField, addresses, direct: values.direct ?? false };
   // A wrong value (already reported) would fall back to its default and cause confusing problems.
   const hasWrongValue = [...(read?.fields.keys() ?? [])].some((key) => !(key in values));
   if (values.address === undefined || hasWrongValue) return machine;
   const host: Host = {
     name,
-    address: values.address,
+    addresses: values.address.map((written) => written.address),
     port: values.port ?? defaults.port,
     user: values.user ?? defaults.user,
     ssh: applySsh(defaults.ssh, values.ssh ?? {}),
@@ -343,28 +361,30 @@ function checkNameClashes(
   }
 }
 
-/** Two entries for one machine would give it two names and two sets of settings. */
+/**
+ * Two entries for one machine would give it two names and two sets of settings; one address
+ * twice in a machine's list would only be tried twice.
+ */
 function checkDuplicateEndpoints(reader: Reader, machines: Machine[]): void {
-  const placed = machines.flatMap(({ kind, name, host, addressField }) =>
-    host && addressField ? [{ kind, name, host, addressField }] : [],
+  const placed = machines.flatMap(({ kind, name, host, addresses }) =>
+    host ? addresses.map(({ address, field }) => ({ kind, name, port: host.port, address, field })) : [],
   );
   const firstByEndpoint = new Map<string, (typeof placed)[number]>();
-  for (const entry of placed.sort((a, b) => offsetOf(a.addressField.value) - offsetOf(b.addressField.value))) {
-    const { address, port } = entry.host;
+  for (const entry of placed.sort((a, b) => offsetOf(a.field.value) - offsetOf(b.field.value))) {
+    const { address, port, field } = entry;
     const endpoint = `${address.toLowerCase()}:${port}`;
     const first = firstByEndpoint.get(endpoint);
     if (!first) {
       firstByEndpoint.set(endpoint, entry);
       continue;
     }
-    const firstLine = lineOf(reader, first.addressField.value);
-    report(
-      reader,
-      entry.addressField.value,
-      entry.addressField.path,
-      messages.addressTaken(address, port, ofThe(first.kind), quoted(first.name), firstLine),
-      messages.addressTakenHint,
-    );
+    const firstLine = lineOf(reader, first.field.value);
+    if (first.kind === entry.kind && first.name === entry.name) {
+      report(reader, field.value, field.path, messages.addressListedTwice(firstLine), messages.addressListedTwiceHint);
+      continue;
+    }
+    const message = messages.addressTaken(address, port, ofThe(first.kind), quoted(first.name), firstLine);
+    report(reader, field.value, field.path, message, messages.addressTakenHint);
   }
 }
 
@@ -446,8 +466,8 @@ function resolveGroups(
 /** The keys of the core sections; the domains' follow, in the order they are registered. */
 const CORE_KEYS = ['ssh', 'defaults', 'bastion', 'hosts', 'groups'];
 
-function toEndpoint({ name, address, port, user, ssh }: Endpoint): Endpoint {
-  return { name, address, port, user, ssh };
+function toEndpoint({ name, addresses, port, user, ssh }: Endpoint): Endpoint {
+  return { name, addresses, port, user, ssh };
 }
 
 function readInventory(reader: Reader, domainSections: readonly InventorySection<unknown>[]): Inventory | undefined {

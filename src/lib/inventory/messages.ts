@@ -106,6 +106,16 @@ export const messages = catalogue({
     en: 'for example 10.0.0.11, 2001:db8::11 or pve1.example.org',
     fr: 'par exemple 10.0.0.11, 2001:db8::11 ou pve1.example.org',
   },
+  addressesExpected: {
+    en: 'an IP address or a DNS name, or a list of them',
+    fr: 'une adresse IP ou un nom DNS, ou une liste de ceux-ci',
+  },
+  addressesHint: {
+    en: 'for example 10.0.0.11, or [198.51.100.7, 203.0.113.10] for one address per internet link, tried in order',
+    fr:
+      'par exemple 10.0.0.11, ou [198.51.100.7, 203.0.113.10] pour une adresse par lien internet, ' +
+      'essayées dans cet ordre',
+  },
   portExpected: { en: 'a port number from 1 to 65535', fr: 'un numéro de port de 1 à 65535' },
   portHint: {
     en: 'the port sshd listens on, usually 22, written without quotes',
@@ -241,6 +251,11 @@ export const messages = catalogue({
     en: `${address}, port ${port}, is already the address ${ofFirst} ${name} on line ${line}`,
     fr: `${address}, port ${port}, est déjà l'adresse ${ofFirst} ${name} à la ligne ${line}`,
   }),
+  addressListedTwice: (line: number) => ({
+    en: `this address is already in the list, on line ${line}`,
+    fr: `cette adresse est déjà dans la liste, à la ligne ${line}`,
+  }),
+  addressListedTwiceHint: { en: 'list each address once', fr: "ne citez chaque adresse qu'une fois" },
   addressTakenHint: {
     en: 'list each machine once; two entries may share an address only with different ports',
     fr:

@@ -280,19 +280,24 @@ export function list<T>(kind: ScalarKind<T>, expected: string, hint: string): Re
     });
 }
 
-/** A single value or a non-empty list of them. */
+/** The fields of a single value (itself) or of a non-empty list of them (its items). */
+export function oneOrMoreItems(reader: Reader, field: Field, expected: string, hint: string): Field[] | undefined {
+  if (isScalar(field.value) && !isEmpty(field.value)) return [field];
+  const items = listItems(reader, field, expected, hint);
+  if (items?.length === 0) {
+    report(reader, where(field), field.path, messages.mustBe(expected, messages.gotEmptyList), hint);
+  }
+  return items;
+}
+
+/** The valid values of a single value or a non-empty list of them; a bad single value gives undefined. */
 export function oneOrMore<T>(kind: ScalarKind<T>, expected: string, hint: string): ReadField<T[]> {
-  const readList = list(kind, expected, hint);
   return (reader, field) => {
-    if (isScalar(field.value) && !isEmpty(field.value)) {
-      const value = readScalar(reader, field, kind);
-      return value === undefined ? undefined : [value];
-    }
-    const values = readList(reader, field);
-    if (values?.length === 0) {
-      report(reader, where(field), field.path, messages.mustBe(expected, messages.gotEmptyList), hint);
-    }
-    return values;
+    const values = oneOrMoreItems(reader, field, expected, hint)?.flatMap((item) => {
+      const value = readScalar(reader, item, kind);
+      return value === undefined ? [] : [value];
+    });
+    return isScalar(field.value) && values?.length === 0 ? undefined : values;
   };
 }
 

@@ -31,7 +31,11 @@ export interface SshSettings {
 /** A machine chaton can open an SSH connection to. */
 export interface Endpoint {
   name: string;
-  address: string;
+  /**
+   * Where it is reached, tried in order until one answers (one per internet link of a site, for
+   * a bastion); each leads to the same machine, with the same host key. Never empty.
+   */
+  addresses: readonly string[];
   port: number;
   user: string;
   ssh: SshSettings;

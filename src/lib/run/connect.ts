@@ -3,6 +3,7 @@ import type { ListrTask } from 'listr2';
 import type { RunContext } from './context.js';
 import type { Wrapper } from './display.js';
 import type { Host } from '../inventory/types.js';
+import { addressList } from '../ssh/endpoint.js';
 import { messages } from './messages.js';
 import { askPassphrase } from './prompts.js';
 
@@ -16,7 +17,7 @@ export function connectionSteps(ctx: RunContext, hosts: Host[]): ListrTask<unkno
   ];
   for (const jump of ctx.pool.jumpsFor(hosts)) {
     steps.push({
-      title: messages.connectTitle(jump.name, `${jump.user}@${jump.address}`),
+      title: messages.connectTitle(jump.name, `${jump.user}@${addressList(jump)}`),
       task: async () => {
         await ctx.pool.connect(jump);
       },

@@ -13,6 +13,7 @@ import { announceColour, paint, setColour, wantsColour, type OutputMode } from '
 import { LogFile } from './log-file.js';
 import { messages } from './messages.js';
 import { outputWidth } from './text.js';
+import { addressList } from '../ssh/endpoint.js';
 import { commandName, rendererFor } from './report.js';
 
 function globalOptions(cmd: Command): GlobalOptions {
@@ -240,7 +241,8 @@ function printPlan(ctx: RunContext): void {
   process.stdout.write(`${planned.length === 0 ? messages.planNothing : messages.planCommands}\n`);
   let last = '';
   for (const step of planned) {
-    if (step.host.name !== last) process.stdout.write(`# ${step.host.name} (${step.host.user}@${step.host.address})\n`);
+    if (step.host.name !== last)
+      process.stdout.write(`# ${step.host.name} (${step.host.user}@${addressList(step.host)})\n`);
     last = step.host.name;
     process.stdout.write(
       Buffer.concat([

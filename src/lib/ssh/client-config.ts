@@ -1,7 +1,16 @@
 // An OpenSSH client configuration that reaches the hosts as chaton does (the same jump hosts,
 // addresses and ports), with the host keys chaton verified: for a person who will log in too.
 import { jumpNames, type Reachable } from './endpoint.js';
+import { messages } from './messages.js';
 import type { ConnectionPool } from './pool.js';
+
+/**
+ * ssh takes one HostName: the first address, the one chaton tries first; the others are named
+ * in a comment, to give with `ssh -o HostName=...` when the first does not answer.
+ */
+function hostNameLines({ name, addresses: [first, ...others] }: Reachable): string[] {
+  return [`  HostName ${first}`, ...(others.length ? [`  # ${messages.otherAddresses(others.join(', '), name)}`] : [])];
+}
 
 /**
  * `Host` blocks for `user` (jump hosts first, each once), and the known_hosts lines of the keys
@@ -26,7 +35,7 @@ export async function clientConfig(
       [
         `Host ${endpoint.name}`,
         ...(connection ? [`  # ${connection.info.hostKey}`] : []),
-        `  HostName ${endpoint.address}`,
+        ...hostNameLines(endpoint),
         ...(endpoint.port === 22 ? [] : [`  Port ${endpoint.port}`]),
         `  User ${user}`,
         ...(endpoint.via.length ? [`  ProxyJump ${jumpNames(endpoint).join(',')}`] : []),

@@ -6,6 +6,7 @@ import type { Endpoint, Inventory } from '../inventory/types.js';
 import { ChatonError } from '../run/errors.js';
 import { nameList } from './endpoint.js';
 import { agentState, type AgentState, type Identities, type PassphrasePrompt } from './identities.js';
+import { disagreementMessage } from './host-keys.js';
 import { hostLookupName, KnownHostsStore } from './known-hosts.js';
 import { messages } from './messages.js';
 
@@ -171,7 +172,9 @@ async function exists(file: string): Promise<boolean> {
 
 /**
  * Whether the known_hosts files vouch for each bastion (a run stops at once without it) and for
- * the hosts, counted: a host with no key recorded is refused, unless --accept-new.
+ * the hosts, counted: a host with no key recorded is refused, unless --accept-new. A machine at
+ * several addresses that known_hosts gives different keys is refused whatever it offers: one
+ * check of its own.
  */
 async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
   const stores = new Map<string, Promise<KnownHostsStore | undefined>>();
@@ -186,15 +189,30 @@ async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
     return stores.get(key)!;
   };
   const unknown = async (endpoints: Endpoint[]) => {
-    const known = await Promise.all(endpoints.map(async (e) => (await storeOf(e))?.knows(e.address, e.port)));
+    const known = await Promise.all(endpoints.map(async (e) => (await storeOf(e))?.knows(e.addresses, e.port)));
     return endpoints.filter((_, i) => !known[i]);
+  };
+  const disagreementCheck = async (machine: Endpoint): Promise<Check | undefined> => {
+    const disagreement = (await storeOf(machine))?.disagreement(machine.addresses, machine.port);
+    if (!disagreement) return undefined;
+    const detail = disagreementMessage(machine.name, disagreement);
+    return {
+      check: 'host key',
+      subject: machine.name,
+      status: 'FAIL',
+      detail,
+      fix: messages.addressesDisagreeHint(machine.name),
+    };
   };
   const acceptNew = (names: string[]) => messages.acceptNewHint(names.join(','));
   const checks: Check[] = [];
   for (const bastion of inventory.bastions) {
     const about = { check: 'host key', subject: bastion.name };
-    const name = hostLookupName(bastion.address, bastion.port);
-    if ((await unknown([bastion])).length === 0) {
+    const name = bastion.addresses.map((address) => hostLookupName(address, bastion.port)).join(',');
+    const disagreement = await disagreementCheck(bastion);
+    if (disagreement) {
+      checks.push(disagreement);
+    } else if ((await unknown([bastion])).length === 0) {
       checks.push({ ...about, status: 'OK', detail: messages.recordedFor(name), fix: null });
     } else {
       const detail = messages.noneRecorded(name, bastion.ssh.knownHosts.join(', '));
@@ -210,6 +228,10 @@ async function hostKeyChecks(inventory: Inventory): Promise<Check[]> {
     const names = missing.map((h) => h.name);
     const detail = messages.hostsNotRecorded(missing.length, nameList(names));
     checks.push({ ...about, status: 'FAIL', detail, fix: acceptNew(names) });
+  }
+  for (const host of hosts) {
+    const disagreement = await disagreementCheck(host);
+    if (disagreement) checks.push(disagreement);
   }
   return checks;
 }

@@ -7,13 +7,18 @@ export interface Reachable extends Endpoint {
   readonly via: readonly Endpoint[];
 }
 
-/** How a host is named in messages: its name, address and port. */
-export function where(endpoint: Endpoint): string {
+/** A target at one of its addresses: the one being tried, or the one that answered. */
+export interface Dialed extends Reachable {
+  readonly address: string;
+}
+
+/** How a host is named in messages: its name, the address tried or used, and the port. */
+export function where(endpoint: Dialed): string {
   return `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
 }
 
 /** How a host is named in -vv's lines: as `where` names it, and the jump hosts it is reached through. */
-export function whereVia(target: Reachable): string {
+export function whereVia(target: Dialed): string {
   return target.via.length ? messages.whereVia(where(target), routeOf(target)) : where(target);
 }
 
@@ -27,9 +32,17 @@ export function routeOf(target: Reachable): string {
   return jumpNames(target).join(' > ') || messages.direct;
 }
 
-/** Identifies a chain of endpoints (jump hosts, then the target): one connection per key. */
+/** Its addresses as tables and titles show them: in the order they are tried, comma-separated. */
+export function addressList(endpoint: Endpoint): string {
+  return endpoint.addresses.join(',');
+}
+
+/**
+ * Identifies a chain of endpoints (jump hosts, then the target) by every address of each, so that
+ * whichever answered, one connection per key.
+ */
 export function routeKey(target: Reachable): string {
-  return [...target.via, target].map((e) => `${e.user}@${e.address}:${e.port}`).join(' > ');
+  return [...target.via, target].map((e) => `${e.user}@${addressList(e)}:${e.port}`).join(' > ');
 }
 
 /** Names for a message, each once and at most `shown` of them: "a, b, c and 4 more". */

@@ -19,6 +19,12 @@ export interface KnownHostsEntry {
   key: Buffer;
 }
 
+/** A line of known_hosts and the address of the host it vouches for. */
+export interface KeyKnownAt {
+  address: string;
+  entry: KnownHostsEntry;
+}
+
 export interface KnownHostsProblem {
   file: string;
   line: number;
@@ -144,15 +150,19 @@ export function keyPhrase(blob: Buffer): string {
   return messages.keyPhrase(typeLabel(blob), fingerprint(blob));
 }
 
-/** The known_hosts line that vouches for `blob` as the key of `address:port`. */
-export function knownHostsLine(address: string, port: number, blob: Buffer): string {
-  return formatLine(hostLookupName(address, port), blob);
+/** The known_hosts line that vouches for `blob` as the key of the host at each of `addresses`, on `port`. */
+export function knownHostsLine(addresses: readonly string[], port: number, blob: Buffer): string {
+  return formatLine(lookupNames(addresses, port).join(','), blob);
 }
 
 /** The name ssh writes and looks up: lowercased, and `[address]:port` unless the port is 22. */
 export function hostLookupName(address: string, port: number): string {
   const host = asciiLowercase(address);
   return port === 22 ? host : `[${host}]:${port}`;
+}
+
+function lookupNames(addresses: readonly string[], port: number): string[] {
+  return addresses.map((address) => hostLookupName(address, port));
 }
 
 /** OpenSSH's host_hash: `|1|` base64(salt) `|` base64(HMAC-SHA1(salt, name)). */
@@ -249,42 +259,54 @@ export function parseKnownHosts(
   return { entries, problems };
 }
 
-// @cert-authority lines vouch for host certificates only, which chaton does not support yet: plain keys
-// are checked against unmarked lines, as ssh does.
-function plainKeysFor(entries: readonly KnownHostsEntry[], name: string): KnownHostsEntry[] {
-  return entries.filter((entry) => entry.marker === null && entryMatchesHost(entry, name));
+function matchesAny(entry: KnownHostsEntry, names: readonly string[]): boolean {
+  return names.some((name) => entryMatchesHost(entry, name));
 }
 
-/** ssh's verdict on the key `name` offered: revoked wins, then a known equal key, then any known key. */
-export function checkHostKey(entries: readonly KnownHostsEntry[], name: string, blob: Buffer): HostKeyVerdict {
+// @cert-authority lines vouch for host certificates only, which chaton does not support yet: plain keys
+// are checked against unmarked lines, as ssh does.
+function plainKeysFor(entries: readonly KnownHostsEntry[], names: readonly string[]): KnownHostsEntry[] {
+  return entries.filter((entry) => entry.marker === null && matchesAny(entry, names));
+}
+
+/**
+ * ssh's verdict on the key a host offered, the host being known by any of `names` (one per
+ * address: the inventory says they are one machine, so the keys known for each are its keys):
+ * revoked wins, then a known equal key, then any known key.
+ */
+export function checkHostKey(
+  entries: readonly KnownHostsEntry[],
+  names: readonly string[],
+  blob: Buffer,
+): HostKeyVerdict {
   const revoked = entries.find(
-    (entry) => entry.marker === 'revoked' && entry.key.equals(blob) && entryMatchesHost(entry, name),
+    (entry) => entry.marker === 'revoked' && entry.key.equals(blob) && matchesAny(entry, names),
   );
   if (revoked) return { status: 'revoked', entry: revoked };
-  const known = plainKeysFor(entries, name);
+  const known = plainKeysFor(entries, names);
   const same = known.find((entry) => entry.key.equals(blob));
   if (same) return { status: 'trusted', entry: same };
   return known.length > 0 ? { status: 'changed', known } : { status: 'unknown' };
 }
 
 /**
- * ssh's verdict on the key `address:port` offered. A host on another port than 22 with no line of its
- * own (no key, not revoked) is looked up by its bare address too, as OpenSSH does (sshconnect.c,
- * check_host_key, case HOST_NEW: "checking without port identifier", read-only): the key found
- * there is trusted ("found matching key w/out port"); any other key there leaves the host unknown,
- * not changed. A key revoked there stays revoked: ssh reports it and then treats the key as new,
- * which its accept-new would record; chaton never records a revoked key. (ssh skips this with a
- * HostKeyAlias, which chaton has not.)
+ * ssh's verdict on the key a host offered at any of its `addresses` on `port`. A host on another
+ * port than 22 with no line of its own (no key, not revoked) is looked up by its bare addresses
+ * too, as OpenSSH does (sshconnect.c, check_host_key, case HOST_NEW: "checking without port
+ * identifier", read-only): the key found there is trusted ("found matching key w/out port"); any
+ * other key there leaves the host unknown, not changed. A key revoked there stays revoked: ssh
+ * reports it and then treats the key as new, which its accept-new would record; chaton never
+ * records a revoked key. (ssh skips this with a HostKeyAlias, which chaton has not.)
  */
 function checkEndpointKey(
   entries: readonly KnownHostsEntry[],
-  address: string,
+  addresses: readonly string[],
   port: number,
   blob: Buffer,
 ): HostKeyVerdict {
-  const verdict = checkHostKey(entries, hostLookupName(address, port), blob);
+  const verdict = checkHostKey(entries, lookupNames(addresses, port), blob);
   if (verdict.status !== 'unknown' || port === 22) return verdict;
-  const portless = checkHostKey(entries, hostLookupName(address, 22), blob);
+  const portless = checkHostKey(entries, lookupNames(addresses, 22), blob);
   return portless.status === 'trusted' || portless.status === 'revoked' ? portless : verdict;
 }
 
@@ -328,7 +350,8 @@ async function appendLine(file: string, text: string): Promise<number> {
   }
 }
 
-function location(entry: KnownHostsEntry): string {
+/** Where a line is, for messages: `file:line`. */
+export function location(entry: KnownHostsEntry): string {
   return `${entry.file}:${entry.line}`;
 }
 
@@ -381,16 +404,46 @@ export class KnownHostsStore {
   }
 
   /**
-   * Whether some key is recorded for `address:port`, by its own name or, on another port than 22,
-   * by its bare address (which `check` falls back on): a host with none is unknown to ssh.
+   * Whether some key is recorded for one of the host's `addresses` on `port`, by its own name or,
+   * on another port than 22, by its bare address (which `check` falls back on): a host with none
+   * is unknown to ssh.
    */
-  knows(address: string, port: number): boolean {
-    const names = [hostLookupName(address, port), ...(port === 22 ? [] : [hostLookupName(address, 22)])];
-    return names.some((name) => plainKeysFor(this.#entries, name).length > 0);
+  knows(addresses: readonly string[], port: number): boolean {
+    const names = [...lookupNames(addresses, port), ...(port === 22 ? [] : lookupNames(addresses, 22))];
+    return plainKeysFor(this.#entries, names).length > 0;
   }
 
-  check(address: string, port: number, blob: Buffer): HostKeyVerdict {
-    return checkEndpointKey(this.#entries, address, port, blob);
+  check(addresses: readonly string[], port: number, blob: Buffer): HostKeyVerdict {
+    return checkEndpointKey(this.#entries, addresses, port, blob);
+  }
+
+  /**
+   * Two lines giving two of the host's addresses keys of one type with none in common: the
+   * inventory says the addresses lead to one machine, so one of the lines is wrong (or one
+   * address now leads to another machine). Lines by the bare address of a host on another port
+   * do not count: `check` only trusts by them.
+   */
+  disagreement(addresses: readonly string[], port: number): [KeyKnownAt, KeyKnownAt] | undefined {
+    const known = addresses.map((address) => ({
+      address,
+      keys: plainKeysFor(this.#entries, [hostLookupName(address, port)]),
+    }));
+    const ofType = (keys: KnownHostsEntry[], type: string) => keys.filter((entry) => entry.keyType === type);
+    for (const [i, mine] of known.entries()) {
+      for (const theirs of known.slice(i + 1)) {
+        for (const type of new Set(mine.keys.map((entry) => entry.keyType))) {
+          const [ours, other] = [ofType(mine.keys, type), ofType(theirs.keys, type)];
+          const shared = ours.some((a) => other.some((b) => a.key.equals(b.key)));
+          if (other.length > 0 && !shared) {
+            return [
+              { address: mine.address, entry: ours[0]! },
+              { address: theirs.address, entry: other[0]! },
+            ];
+          }
+        }
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -399,29 +452,38 @@ export class KnownHostsStore {
    * Only the host's own name counts, never the bare address `check` may fall back on: ssh's
    * order_hostkeyalgs (sshconnect2.c) looks up `[address]:port` alone.
    */
-  preferredHostKeyAlgorithms(address: string, port: number): string[] {
-    const knownTypes = new Set(
-      plainKeysFor(this.#entries, hostLookupName(address, port)).map((entry) => entry.keyType),
-    );
+  preferredHostKeyAlgorithms(addresses: readonly string[], port: number): string[] {
+    const knownTypes = new Set(plainKeysFor(this.#entries, lookupNames(addresses, port)).map((entry) => entry.keyType));
     const known = [...HOST_KEY_TYPES].filter(([type]) => knownTypes.has(type)).flatMap(([, type]) => type.algorithms);
     return [...known, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((algorithm) => !known.includes(algorithm))];
   }
 
   /**
-   * Trusts the key from now on: appends `name type base64` to the first file, never touching other
-   * lines. A key already trusted is left where it is; a changed or revoked one is refused.
+   * Trusts the key from now on: appends `name type base64` to the first file for the `address`
+   * it was offered at, never touching other lines. A key already trusted, also by another of the
+   * host's `addresses`, is left where it is; a changed or revoked one is refused.
    */
-  accept(address: string, port: number, blob: Buffer): Promise<{ file: string; line: string }> {
-    const accepted = this.#writes.then(() => this.#accept(address, port, blob));
+  accept(
+    address: string,
+    port: number,
+    blob: Buffer,
+    addresses: readonly string[] = [address],
+  ): Promise<{ file: string; line: string }> {
+    const accepted = this.#writes.then(() => this.#accept(address, port, blob, addresses));
     this.#writes = accepted.catch(() => undefined);
     return accepted;
   }
 
-  async #accept(address: string, port: number, blob: Buffer): Promise<{ file: string; line: string }> {
+  async #accept(
+    address: string,
+    port: number,
+    blob: Buffer,
+    addresses: readonly string[],
+  ): Promise<{ file: string; line: string }> {
     const name = hostLookupName(address, port);
     const [file] = this.#files;
     if (file === undefined) throw new HostKeyError(name, messages.noKnownHostsFile(name));
-    const verdict = checkEndpointKey(this.#entries, address, port, blob);
+    const verdict = checkEndpointKey(this.#entries, addresses, port, blob);
     if (verdict.status === 'trusted')
       return { file: verdict.entry.file, line: formatLine(verdict.entry.hosts, verdict.entry.key) };
     if (verdict.status !== 'unknown') throw refusal(name, blob, verdict);

@@ -18,6 +18,7 @@ export const messages = catalogue({
   direct: both('direct'),
   andMore: (names: string, more: number) => ({ en: `${names} and ${more} more`, fr: `${names} et ${more} autres` }),
   orSeparator: { en: ' or ', fr: ' ou ' },
+  semicolonSeparator: { en: '; ', fr: ' ; ' },
   /** A message about something, named first: a host, a file. */
   about: (subject: string, text: string) => ({ en: `${subject}: ${text}`, fr: `${subject} : ${text}` }),
 
@@ -90,17 +91,25 @@ export const messages = catalogue({
     en: `install your public key in ~${user}/.ssh/authorized_keys on ${host}, or fix ssh.identity_files`,
     fr: `installez votre clé publique dans ~${user}/.ssh/authorized_keys sur ${host}, ou corrigez ssh.identity_files`,
   }),
-  noAnswer: (where: string, seconds: number) => ({
-    en: `${where}: no answer within ${seconds} s`,
-    fr: `${where} : pas de réponse en ${decimalComma(seconds)} s`,
+  noAnswer: (seconds: number) => ({
+    en: `no answer within ${seconds} s`,
+    fr: `pas de réponse en ${decimalComma(seconds)} s`,
   }),
-  noAnswerThrough: (where: string, jump: string, seconds: number) => ({
-    en: `${where}: no answer through ${jump} within ${seconds} s`,
-    fr: `${where} : pas de réponse via ${jump} en ${decimalComma(seconds)} s`,
+  noAnswerThrough: (jump: string, seconds: number) => ({
+    en: `no answer through ${jump} within ${seconds} s`,
+    fr: `pas de réponse via ${jump} en ${decimalComma(seconds)} s`,
   }),
   noAnswerHint: (host: string) => ({
     en: `check that ${host} is up and its address is right, or raise ssh.connect_timeout`,
     fr: `vérifiez que ${host} est en marche et que son adresse est juste, ou augmentez ssh.connect_timeout`,
+  }),
+  noAddressAnswered: (host: string, tried: string) => ({
+    en: `${host}: none of its addresses answered: ${tried}`,
+    fr: `${host} : aucune de ses adresses n'a répondu : ${tried}`,
+  }),
+  noAddressAnsweredHint: (host: string) => ({
+    en: `check that ${host} is up and that one of its links works, or raise ssh.connect_timeout`,
+    fr: `vérifiez que ${host} est en marche et que l'un de ses liens fonctionne, ou augmentez ssh.connect_timeout`,
   }),
   connectionRefused: { en: 'connection refused (is sshd running?)', fr: 'connexion refusée (sshd tourne-t-il ?)' },
   checkAddressHint: (host: string) => ({
@@ -122,6 +131,14 @@ export const messages = catalogue({
     fr:
       `échange de clés ${kex}, algorithme de clé d'hôte ${hostKeyAlgorithm}, chiffrement ${cipher} : ` +
       `négociation en ${duration}`,
+  }),
+  addressLeft: (reason: string, next: string) => ({
+    en: `left: ${reason}; trying ${next} next`,
+    fr: `abandonnée : ${reason} ; essai suivant : ${next}`,
+  }),
+  lastAddressLeft: (reason: string) => ({
+    en: `left: ${reason}; no address left to try`,
+    fr: `abandonnée : ${reason} ; plus aucune adresse à essayer`,
   }),
   hostKeyTrusted: (key: string, why: string) => ({
     en: `host key ${key} ${why}`,
@@ -289,6 +306,26 @@ export const messages = catalogue({
       "vérifiez la clé sur la console de l'hôte (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) ; " +
       `si elle est juste, retirez l'ancienne : ${removeOld}`,
   }),
+  keyKnownAt: (address: string, key: string, location: string) => ({
+    en: `${key} at ${address} (${location})`,
+    fr: `la ${key} à ${address} (${location})`,
+  }),
+  addressesDisagree: (host: string, first: string, second: string) => ({
+    en:
+      `known_hosts gives the addresses of ${host} different keys: ${first}, but ${second}. ` +
+      'The inventory says they lead to one machine.',
+    fr:
+      `known_hosts donne des clés différentes aux adresses de ${host} : ${first}, mais ${second}. ` +
+      "L'inventaire dit qu'elles mènent à une seule machine.",
+  }),
+  addressesDisagreeHint: (host: string) => ({
+    en:
+      `check the key on the console of ${host} (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and remove the ` +
+      'wrong line; or, if one address now leads to another machine, take it out of the inventory',
+    fr:
+      `vérifiez la clé sur la console de ${host} (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) et retirez ` +
+      "la ligne fausse ; ou, si l'une des adresses mène maintenant à une autre machine, retirez-la de l'inventaire",
+  }),
   keyAdded: (key: string, where: string, file: string) => ({
     en: `added ${key} of ${where} to ${file}`,
     fr: `${key} de ${where} ajoutée à ${file}`,
@@ -305,6 +342,12 @@ export const messages = catalogue({
       "comparez-la avec celle de l'hôte (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub sur sa console), " +
       'puis relancez avec --accept-new',
   },
+
+  // A newcomer's ssh config (client-config.ts).
+  otherAddresses: (addresses: string, host: string) => ({
+    en: `also at ${addresses}: ssh -o HostName=<address> ${host}, when the one above does not answer`,
+    fr: `aussi à ${addresses} : ssh -o HostName=<adresse> ${host}, quand celle ci-dessus ne répond pas`,
+  }),
 
   // `chaton doctor`'s local checks (doctor.ts): their titles in the human view, findings, hints.
   checkIdentityFile: { en: 'identity file', fr: "fichier d'identité" },

@@ -10,7 +10,7 @@ import type { Endpoint, SshSettings } from '../inventory/types.js';
 import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError, UsageError } from '../run/errors.js';
 import { milliseconds } from '../run/output.js';
 import { Semaphore } from '../run/semaphore.js';
-import { nameList, routeKey, where, type Reachable } from './endpoint.js';
+import { type Dialed, nameList, routeKey, where, type Reachable } from './endpoint.js';
 import { verifyHostKey } from './host-keys.js';
 import { agentState, Identities, type PassphrasePrompt } from './identities.js';
 import { KeyProbe } from './key-probe.js';
@@ -18,6 +18,8 @@ import { describeKey, keyPhrase, knownHostsLine, KnownHostsStore } from './known
 import { messages } from './messages.js';
 
 export interface ConnectionInfo {
+  /** The address that answered, of the host's addresses. */
+  address: string;
   /** Key exchange negotiated with this host, e.g. curve25519-sha256. */
   kex: string;
   hostKey: string;
@@ -55,7 +57,7 @@ export class Connection {
   #lost: ConnectionError | undefined;
 
   constructor(
-    readonly endpoint: Endpoint,
+    readonly endpoint: Dialed,
     readonly info: ConnectionInfo,
     private readonly client: Client,
   ) {
@@ -121,20 +123,20 @@ export class Connection {
   }
 
   /** A TCP stream from this host to another one (this host acting as a jump host). */
-  forward(endpoint: Endpoint): Promise<Duplex> {
+  forward(endpoint: Dialed): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      const unreachable = (message: string) =>
-        new ConnectionError(
-          endpoint.name,
-          messages.jumpCannotReach(this.endpoint.name, where(endpoint), message),
-          messages.checkSshdListens(endpoint.name, endpoint.port),
-        );
+      const cannotReach = (reason: string) => messages.jumpCannotReach(this.endpoint.name, where(endpoint), reason);
+      const hint = messages.checkSshdListens(endpoint.name, endpoint.port);
       try {
         this.client.forwardOut('127.0.0.1', 0, endpoint.address, endpoint.port, (error, stream) =>
-          error ? reject(unreachable(error.message)) : resolve(stream),
+          error
+            ? reject(new NoAnswerError(endpoint.name, cannotReach(error.message), hint, error.message))
+            : resolve(stream),
         );
       } catch (error) {
-        reject(unreachable(messages.jumpConnectionGone(this.endpoint.name, (error as Error).message)));
+        // The jump host is gone: another address behind it would not be reached either.
+        const gone = messages.jumpConnectionGone(this.endpoint.name, (error as Error).message);
+        reject(new ConnectionError(endpoint.name, cannotReach(gone), hint));
       }
     });
   }
@@ -201,7 +203,7 @@ export interface PoolOptions {
    * address was reached, the key exchange, the host key and the known_hosts line that vouches
    * for it, the keys offered and the one accepted, with timings. Never key material.
    */
-  debug?: (target: Reachable, event: string) => void;
+  debug?: (target: Dialed, event: string) => void;
 }
 
 /** Someone else's login: their user name and private key file. */
@@ -338,23 +340,69 @@ export class ConnectionPool {
   readonly #established: Connection[] = [];
   #closing = false;
 
-  /** A stream to `target`'s sshd, through its jump hosts, and when it was asked for. */
-  async #reach(target: Reachable): Promise<{ sock: Duplex; started: number }> {
+  /**
+   * What `handshake` makes of a stream to `target`'s sshd, through its jump hosts, at the first
+   * of its addresses that answers, tried in `order`. An address that does not answer (no answer
+   * in time, refused, unreachable) is left for the next one, as -vv tells; anything else, a host
+   * key problem above all, stops here. When none answers, the error names every address tried.
+   */
+  async #dial<T>(
+    target: Reachable,
+    order: readonly string[],
+    handshake: (dialed: Dialed, sock: Duplex, started: number) => Promise<T>,
+  ): Promise<T> {
     const jump = target.via.at(-1);
     const jumpConnection = jump ? await this.connect({ ...jump, via: target.via.slice(0, -1) }) : undefined;
-    const started = performance.now();
-    const sock = jumpConnection
-      ? await within(jumpConnection.forward(target), target.ssh.connectTimeoutMs, () => noAnswer(target, jump!.name))
-      : await tcpConnect(target);
-    const took = milliseconds(performance.now() - started);
-    this.options.debug?.(target, jump ? messages.reachedThrough(jump.name, took) : messages.reachedDirect(took));
-    return { sock, started };
+    const unanswered: NoAnswerError[] = [];
+    for (const [index, address] of order.entries()) {
+      const dialed: Dialed = { ...target, address };
+      const started = performance.now();
+      try {
+        const sock = jumpConnection
+          ? await within(jumpConnection.forward(dialed), target.ssh.connectTimeoutMs, () =>
+              noAnswer(dialed, jump!.name),
+            )
+          : await tcpConnect(dialed);
+        const took = milliseconds(performance.now() - started);
+        this.options.debug?.(dialed, jump ? messages.reachedThrough(jump.name, took) : messages.reachedDirect(took));
+        return await handshake(dialed, sock, started);
+      } catch (error) {
+        if (!(error instanceof NoAnswerError)) throw error;
+        unanswered.push(error);
+        const next = order[index + 1];
+        if (order.length > 1) {
+          const left = next ? messages.addressLeft(error.reason, next) : messages.lastAddressLeft(error.reason);
+          this.options.debug?.(dialed, left);
+        }
+      }
+    }
+    const [only] = unanswered;
+    if (unanswered.length === 1 && only) throw only;
+    const tried = unanswered.map((error) => error.message).join(messages.semicolonSeparator);
+    throw new ConnectionError(
+      target.name,
+      messages.noAddressAnswered(target.name, tried),
+      messages.noAddressAnsweredHint(target.name),
+    );
+  }
+
+  /**
+   * The host's addresses, the one its open connection answered at first: what else this run
+   * opens to it (acceptsKey) goes where the run already goes. A reconnect starts from the first.
+   */
+  #addressOrder(target: Reachable): readonly string[] {
+    const open = this.#connections.get(routeKey(target))?.connection;
+    if (!open || open.lost) return target.addresses;
+    const { address } = open.endpoint;
+    return [address, ...target.addresses.filter((other) => other !== address)];
   }
 
   async #open(target: Reachable): Promise<Connection> {
     const knownHosts = await this.#knownHostsFor(target);
-    const { sock, started } = await this.#reach(target);
-    const connection = await this.#handshake(target, sock, knownHosts, started);
+    // In order, also when opened again: the first address is the site's usual way in.
+    const connection = await this.#dial(target, target.addresses, (dialed, sock, started) =>
+      this.#handshake(dialed, sock, knownHosts, started),
+    );
     this.#established.push(connection);
     if (this.#closing) connection.close();
     return connection;
@@ -371,14 +419,14 @@ export class ConnectionPool {
     if (parsed instanceof Error) return undefined;
     const publicKey = Array.isArray(parsed) ? parsed[0]! : parsed;
     const knownHosts = await this.#knownHostsFor(target);
-    const { sock, started } = await this.#reach(target);
     const probe = new KeyProbe(publicKey);
-    const login = { ...target, user };
+    const method: AnyAuthMethod = { type: 'agent', username: user, agent: probe };
     try {
       // A login without a signature would mean sshd asks for no key at all: worse than accepted.
-      (
-        await this.#handshake(login, sock, knownHosts, started, [{ type: 'agent', username: user, agent: probe }])
-      ).close();
+      const login = await this.#dial({ ...target, user }, this.#addressOrder(target), (dialed, sock, started) =>
+        this.#handshake(dialed, sock, knownHosts, started, [method]),
+      );
+      login.close();
       return true;
     } catch (error) {
       if (probe.accepted) return true;
@@ -403,7 +451,7 @@ export class ConnectionPool {
   }
 
   #handshake(
-    endpoint: Reachable,
+    endpoint: Dialed,
     sock: Duplex,
     knownHosts: KnownHostsStore,
     started: number,
@@ -459,7 +507,13 @@ export class ConnectionPool {
         resolve(
           new Connection(
             endpoint,
-            { kex, hostKey, knownHostsLine: knownHostsEntry, connectMs: performance.now() - started },
+            {
+              address: endpoint.address,
+              kex,
+              hostKey,
+              knownHostsLine: knownHostsEntry,
+              connectMs: performance.now() - started,
+            },
             client,
           ),
         );
@@ -506,13 +560,15 @@ export class ConnectionPool {
           // false, no method left, ends authentication: ssh2 takes it though its typings omit it.
           next(method ?? (false as never));
         },
-        algorithms: { serverHostKey: knownHosts.preferredHostKeyAlgorithms(endpoint.address, endpoint.port) as never },
+        algorithms: {
+          serverHostKey: knownHosts.preferredHostKeyAlgorithms(endpoint.addresses, endpoint.port) as never,
+        },
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           verifyHostKey(endpoint, key, knownHosts, this.options).then(
             (trusted) => {
               hostKey = describeKey(key);
               debug(messages.hostKeyTrusted(keyPhrase(key), trusted));
-              knownHostsEntry = knownHostsLine(endpoint.address, endpoint.port, key);
+              knownHostsEntry = knownHostsLine(endpoint.addresses, endpoint.port, key);
               verify(true);
             },
             (error: HostKeyError) => {
@@ -541,12 +597,29 @@ function offeredKey(method: AnyAuthMethod, identities: Identities): string {
   return `${identities.fileOf(key) ?? messages.someKey} (${key.type})`;
 }
 
-function noAnswer(endpoint: Endpoint, jump?: string): ConnectionError {
+/**
+ * Nothing answered at one address of a host (no answer in time, refused, unreachable): another
+ * of its addresses may. `reason` says why without naming the host, for -vv.
+ */
+class NoAnswerError extends ConnectionError {
+  constructor(
+    host: string,
+    message: string,
+    hint: string,
+    readonly reason: string,
+  ) {
+    super(host, message, hint);
+  }
+}
+
+function noAnswer(endpoint: Dialed, jump?: string): NoAnswerError {
   const seconds = endpoint.ssh.connectTimeoutMs / 1000;
-  return new ConnectionError(
+  const reason = jump ? messages.noAnswerThrough(jump, seconds) : messages.noAnswer(seconds);
+  return new NoAnswerError(
     endpoint.name,
-    jump ? messages.noAnswerThrough(where(endpoint), jump, seconds) : messages.noAnswer(where(endpoint), seconds),
+    messages.about(where(endpoint), reason),
     messages.noAnswerHint(endpoint.name),
+    reason,
   );
 }
 
@@ -593,7 +666,7 @@ function coalesceWrites(socket: net.Socket): void {
   }) as typeof socket.write;
 }
 
-function tcpConnect(endpoint: Endpoint): Promise<net.Socket> {
+function tcpConnect(endpoint: Dialed): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: endpoint.address, port: endpoint.port });
     socket.setNoDelay(true);
@@ -609,13 +682,8 @@ function tcpConnect(endpoint: Endpoint): Promise<net.Socket> {
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const reason = error.code === 'ECONNREFUSED' ? messages.connectionRefused : error.message;
-      reject(
-        new ConnectionError(
-          endpoint.name,
-          messages.about(where(endpoint), reason),
-          messages.checkAddressHint(endpoint.name),
-        ),
-      );
+      const hint = messages.checkAddressHint(endpoint.name);
+      reject(new NoAnswerError(endpoint.name, messages.about(where(endpoint), reason), hint, reason));
     });
   });
 }
