@@ -202,6 +202,18 @@ const DOCUMENTED: DocumentedLine[] = [
   onWanLab('chaton failover status --format nagios', async (_, run) =>
     assert.match(run.stdout, /^FAILOVER OK - on main; main up, backup up \| /),
   ),
+  // In this order: a plan, the switch, then lines that find it done, and the way back.
+  onWanLab('chaton --dry-run failover to backup', async (_, run) =>
+    assert.match(run.stdout, /^dry-run: would switch from main to backup/m),
+  ),
+  onWanLab('chaton -y failover to backup', async (_, run) =>
+    assert.match(run.stdout, /^switched to backup, proven end to end, in /m),
+  ),
+  onWanLab('chaton failover to backup', async (_, run) => assert.match(run.stdout, /^unchanged: /m)),
+  onWanLab('chaton failover to backup --force', async (_, run) => assert.match(run.stdout, /^unchanged: /m)),
+  onWanLab('chaton -y failover to main', async (_, run) =>
+    assert.match(run.stdout, /^switched to main, proven end to end, in /m),
+  ),
 ];
 
 /** The site's lab has no internet links: the failover lines run on a wan lab of their own, with its inventory. */
