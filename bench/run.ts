@@ -2,7 +2,8 @@
 // and Ansible on the same lab, the same key, the same known_hosts. Prints a table of medians
 // (min/max) with ratios measured in the same run, and writes the figures as JSON. Never fails
 // on a figure: targets are reported, not asserted. Then `backup verify` on a big backup site
-// (bench/backup.ts); `npm run bench -- backup` runs that part alone.
+// (bench/backup.ts), and `failover to` on a wan lab (bench/failover.ts); `npm run bench -- backup`
+// or `npm run bench -- failover` runs that part alone.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 import { ensurePackages } from '../test/lab/packages.js';
 import { backupBench, backupReport } from './backup.js';
+import { failoverBench, failoverReport, type FailoverBench } from './failover.js';
 import { columns, figure, type Figure, REPEATS, seconds, sh, sshConfig } from './measure.js';
 
 const CHATON = fileURLToPath(new URL('../../bin/chaton.js', import.meta.url));
@@ -40,13 +42,38 @@ function chatonKex(inventory: string, host: string): string {
   return (JSON.parse(run.stdout) as { hosts: { kex?: string }[] }).hosts[0]?.kex ?? 'unknown';
 }
 
-/** `npm run bench -- backup`: the backup figures alone, on a lab without extra hosts. */
-const BACKUP_ONLY = process.argv[2] === 'backup';
+/** `npm run bench -- backup` or `-- failover`: that part's figures alone. */
+const ONLY = process.argv[2] === 'backup' || process.argv[2] === 'failover' ? process.argv[2] : undefined;
+const BACKUP_ONLY = ONLY === 'backup';
 /** Apart from the labs of a checkout that tests meanwhile (CHATON_LAB_PREFIX, as the tests). */
 const LAB_NAME = `${process.env.CHATON_LAB_PREFIX ?? ''}bench`;
 
+/** The failover part's lab: the wan layout, with host001 to send the probe stream and prove the path. */
+const WAN_LAB_NAME = `${process.env.CHATON_LAB_PREFIX ?? ''}bench-wan`;
+
+/** The failover figures, on a wan lab of their own. */
+async function failoverPart(work: string): Promise<FailoverBench> {
+  await labDown(WAN_LAB_NAME);
+  process.stderr.write('bringing up a wan lab (an internet, two ISPs, a gateway)...\n');
+  const lab = await labUp({ name: WAN_LAB_NAME, hosts: 1, wan: true });
+  try {
+    return await failoverBench(lab, { ...process.env, XDG_STATE_HOME: work }, REPEATS);
+  } finally {
+    await labDown(WAN_LAB_NAME);
+  }
+}
+
 async function main(): Promise<void> {
   const loadAverage = os.loadavg(); // before the bench loads the machine itself
+  if (ONLY === 'failover') {
+    const work = await mkdtemp(path.join(os.tmpdir(), 'chaton-bench-'));
+    try {
+      process.stdout.write(`${failoverReport(await failoverPart(work)).join('\n')}\n`);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    return;
+  }
   await labDown(LAB_NAME); // leftovers of an interrupted bench; needs root, like all of it
   await ensurePackages(BENCH_PACKAGES, 'the benchmark');
   const hosts = BACKUP_ONLY ? 0 : Math.max(...SIZES);
@@ -245,11 +272,13 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
     ansible: versionOf(['ansible', '--version']),
   };
   const backup = await backupBench(lab, configs.default, chatonEnv);
+  const failover = await failoverPart(work);
   printReport(figures, startup, gib, machine, kex);
   process.stdout.write(`\n${backupReport(backup).join('\n')}\n`);
+  process.stdout.write(`\n${failoverReport(failover).join('\n')}\n`);
   await mkdir(RESULTS, { recursive: true });
   const document = JSON.stringify(
-    { date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib, backup },
+    { date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib, backup, failover },
     null,
     2,
   );

@@ -189,8 +189,11 @@ async function switchLink(
       // Half the revert's delay to come back, the other half for the proof and the disarm.
       comeBackWithinMs: revertAfterMs / 2,
       prove: async () => {
-        const { judgement } = await judgeGateway(ctx, gateway, failover);
-        const probes = inside ? await ctx.executor.fact(inside, insideProbesFact(failover.probes)) : undefined;
+        // The gateway and the inside host probe at once: one probe round's time, not two.
+        const [{ judgement }, probes] = await Promise.all([
+          judgeGateway(ctx, gateway, failover),
+          inside ? ctx.executor.fact(inside, insideProbesFact(failover.probes)) : undefined,
+        ]);
         return switchUnproven(judgement, to, inside && probes ? { host: inside.name, probes } : undefined);
       },
       checks: [command('ip', 'route', 'show', 'table', 'main')],

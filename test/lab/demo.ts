@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { backupSite, flipArchiveByte, resetBackupSite } from './backups.js';
 import { labDown, labUp, type Lab } from './lab.js';
+import { ispCounters } from './wan.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 /** Apart from the labs of a checkout that tests meanwhile (CHATON_LAB_PREFIX, as the tests). */
@@ -87,6 +88,34 @@ async function steps(lab: Lab, dir: string): Promise<(Step | LabAction)[]> {
     // The same login now fails: sshd refuses the key (ssh exits 255).
     login(255),
     ...backupSteps(lab),
+    ...failoverSteps(lab),
+  ];
+}
+
+/**
+ * The site's internet links (the lab is up with --wan: an internet, two ISPs, the gateway's NAT;
+ * the operator reaches the bastion through the gateway's port forwards): the status, a switch to
+ * the backup link with traffic seen crossing the backup ISP, and the way back.
+ */
+function failoverSteps(lab: Lab): (Step | LabAction)[] {
+  const failover = (args: string[]) => chatonStep(['-i', lab.inventoryPath, 'failover', ...args], 0);
+  return [
+    failover(['status']),
+    failover(['to', 'backup', '--dry-run']),
+    chatonStep(['-i', lab.inventoryPath, '-y', 'failover', 'to', 'backup']),
+    {
+      said: 'host001 pings the internet: its packets now cross the backup ISP, not the main one',
+      act: async () => {
+        const before = { main: await ispCounters(lab, 'main'), backup: await ispCounters(lab, 'backup') };
+        await lab.run('host001', ['ping', '-q', '-c', '5', '-i', '0.2', '198.51.100.1']);
+        for (const link of ['main', 'backup'] as const) {
+          const sent = (await ispCounters(lab, link)).toInternet.packets - before[link].toInternet.packets;
+          process.stdout.write(`  ${link} ISP: ${sent} packets forwarded to the internet\n`);
+        }
+      },
+    },
+    failover(['status']),
+    chatonStep(['-i', lab.inventoryPath, '-y', 'failover', 'to', 'main']),
   ];
 }
 
@@ -129,8 +158,11 @@ function runStep(step: Step): Promise<number> {
 await labDown(DEMO_LAB); // leftovers of an interrupted demo
 let failed = 0;
 try {
-  process.stdout.write('Bringing up the lab: a bastion, pve1-3, gw, backup and 20 hosts, each with its own sshd...\n');
-  const lab = await labUp({ name: DEMO_LAB, hosts: 20 });
+  process.stdout.write(
+    'Bringing up the lab: a bastion, pve1-3, gw, backup and 20 hosts, each with its own sshd, behind a\n' +
+      'gateway on two ISPs (the operator reaches the bastion through its port forwards)...\n',
+  );
+  const lab = await labUp({ name: DEMO_LAB, hosts: 20, wan: true });
   // Ctrl-C reaches the running chaton too; the demo then stops and takes the lab down.
   let interrupted = false;
   process.on('SIGINT', () => (interrupted = true));
