@@ -14,7 +14,7 @@ let quick: string;
 const REVERT_AFTER = 10;
 
 before(async () => {
-  lab = await freshLab('it-failover', 1, { wan: true });
+  lab = await freshLab('it-failover-to', 1, { wan: true });
   env = await sandboxEnv();
   quick = await variantInventory(lab.inventoryPath, (doc) => doc.setIn(['failover', 'revert_after'], REVERT_AFTER));
 });
