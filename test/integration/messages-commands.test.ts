@@ -15,7 +15,7 @@ let english: NodeJS.ProcessEnv;
 let french: NodeJS.ProcessEnv;
 
 before(async () => {
-  lab = await freshLab('it-french', 1);
+  lab = await freshLab('it-messages-commands', 1);
   english = await sandboxEnv();
   french = { ...english, LANG: 'fr_FR.UTF-8' };
 });
