@@ -83,3 +83,20 @@ describe('the source of chaton', () => {
     assert.deepEqual(long, []);
   });
 });
+
+describe('the lab tests', () => {
+  it('each bring up a lab of their own name: files run side by side, and a shared name takes the other down', () => {
+    const dir = fileURLToPath(new URL('../../../test/integration/', import.meta.url));
+    const owners = new Map<string, string[]>();
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.test.ts'))) {
+      for (const [, name] of readFileSync(path.join(dir, file), 'utf8').matchAll(/freshLab\('([^']+)'/g)) {
+        owners.set(name!, [...(owners.get(name!) ?? []), file]);
+      }
+    }
+    assert.ok(owners.size > 10, 'the lab tests were found');
+    assert.deepEqual(
+      [...owners].filter(([, files]) => files.length > 1),
+      [],
+    );
+  });
+});
