@@ -93,7 +93,10 @@ describe('the commands in French, on the lab', () => {
     const run = await chaton([...inv(), 'doctor', '--reach'], { env: french });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^VÉRIFICATION +SUR +RÉSULTAT$/m);
-    assert.match(unwrapped(run.stdout), /^connexion +pve1 +OK : ED25519 key SHA256:.+, connecté en \d+ ms à 198\.18\.\d+\.11$/m);
+    assert.match(
+      unwrapped(run.stdout),
+      /^connexion +pve1 +OK : ED25519 key SHA256:.+, connecté en \d+ ms à 198\.18\.\d+\.11$/m,
+    );
     const checks = async (env: NodeJS.ProcessEnv) =>
       ((await json(env, ['doctor', '--reach'])) as { checks: { check: string; subject: string }[] }).checks.map(
         ({ check, subject }) => `${check} ${subject}`,

@@ -302,7 +302,8 @@ describe('chaton inventory init', () => {
     const { dir, file, env } = await init();
     const run = chaton(['inventory', 'init', '--file', file], { cwd: dir, env });
     assert.equal(run.code, 0, run.stderr);
-    const toFill = /left to fill in.*\n {2}\d+:3: bastion\.address: must be an IP address or a DNS name.*, got nothing$/m;
+    const toFill =
+      /left to fill in.*\n {2}\d+:3: bastion\.address: must be an IP address or a DNS name.*, got nothing$/m;
     assert.match(run.stdout, toFill);
     const check = chaton(['-i', file, '--json', 'inventory', 'check'], { env });
     assert.equal(check.code, 2);

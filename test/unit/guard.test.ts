@@ -30,7 +30,8 @@ const fixture = (name: string) => parseGuardState(readFileSync(path.join(FIXTURE
 const REVERT = command('ip', 'route', 'replace', 'default', 'via', '198.19.1.65', 'dev', 'wan1');
 const CHANGE = command('ip', 'route', 'replace', 'default', 'via', '198.19.1.73', 'dev', 'wan2');
 
-const ARMED_BY_SYSTEMD = `sh -c 'mkdir -p -m 0700 -- "\${1%/*}" && mkdir -m 0700 -- "$1" || exit 1
+const ARMED_BY_SYSTEMD =
+  `sh -c 'mkdir -p -m 0700 -- "\${1%/*}" && mkdir -m 0700 -- "$1" || exit 1
 printf '\\''%s\\n'\\'' "$2" > "$1/script" || exit 1
 printf '\\''%s\\n'\\'' "$4" > "$1/fire" || exit 1
 now=$(date +%s)
@@ -44,7 +45,8 @@ sh "$1/script" < /dev/null > "$1/output" 2>&1
 code=$?
 printf '\\''ended %s %s\\n'\\'' "$(date +%s)" "$code" >> "$1/state"' chaton-revert-failover-1`;
 
-const ARMED_BY_SLEEPER = `sh -c 'mkdir -p -m 0700 -- "\${1%/*}" && mkdir -m 0700 -- "$1" || exit 1
+const ARMED_BY_SLEEPER =
+  `sh -c 'mkdir -p -m 0700 -- "\${1%/*}" && mkdir -m 0700 -- "$1" || exit 1
 printf '\\''%s\\n'\\'' "$2" > "$1/script" || exit 1
 printf '\\''%s\\n'\\'' "$4" > "$1/fire" || exit 1
 now=$(date +%s)
@@ -74,7 +76,8 @@ cat -- "$1/state"
 echo '\\''--- output'\\''
 tail -c 2000 -- "$1/output"' sh /run/chaton/revert-failover-1`;
 
-const APPLY = `sh -c 'mkdir -p -m 0700 -- "\${1%/*}" && mkdir -m 0700 -- "$1" || exit 1
+const APPLY =
+  `sh -c 'mkdir -p -m 0700 -- "\${1%/*}" && mkdir -m 0700 -- "$1" || exit 1
 printf '\\''%s\\n'\\'' "$2" > "$1/script" || exit 1
 setsid sh -c "$3" sh "$1" < /dev/null > /dev/null 2>&1 &'` +
   ` sh /run/chaton/apply-failover-1 'ip route replace default via 198.19.1.73 dev wan2'` +
