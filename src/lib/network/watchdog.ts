@@ -172,7 +172,7 @@ export function watchdogSettings(failover: FailoverSection, stateBase = WATCHDOG
     probes.targets.join(' '),
     ...LINK_NAMES.flatMap((name) => switchWords(failover, name)),
   ];
-  const header = `# Written by chaton failover watchdog install from the inventory: the arguments of ${WATCHDOG_SCRIPT_PATH}.`;
+  const header = `# Written by chaton failover watchdog install: the arguments of ${WATCHDOG_SCRIPT_PATH}.`;
   return `${header}\n${render(command('set', '--', ...words)).toString()}\n`;
 }
 
