@@ -94,7 +94,10 @@ async function failoverStatus(ctx: RunContext, options: StatusOptions): Promise<
     exitCode: exitCodeOf(judgement),
     hosts: [{ host: gateway.name, ok: failed === null, error: failed }],
     fields: { ...reportFields(judgement), checks, watchdog: watchdogField(watchdog) },
-    view: [...reportView(judgement, outputWidth()), ...(watchdog ? [{ text: watchdogLine(watchdog) }] : [])],
+    view: [
+      ...reportView(judgement, outputWidth()),
+      ...(watchdog && watchdog.installed !== 'absent' ? [{ text: watchdogLine(watchdog) }] : []),
+    ],
     alert: judgement.state !== 'ok',
     plugin: nagiosReport(judgement),
   };

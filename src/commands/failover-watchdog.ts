@@ -207,7 +207,7 @@ export function watchdogField(report: WatchdogReport | undefined): Record<string
   };
 }
 
-/** One line for `failover status`: installed or not, the link it keeps, its last decision. */
+/** One line: installed or not, the link it keeps, its last decision (`failover status` shows it when installed). */
 export function watchdogLine(report: WatchdogReport): string {
   if (report.installed === 'absent') return messages.watchdogAbsent;
   const { state } = report;
