@@ -15,8 +15,8 @@ import {
   parseFileStates,
   parseWatchdogState,
   removeWatchdog,
+  WATCHDOG_SCRIPT,
   watchdogFiles,
-  watchdogScript,
   watchdogSettings,
   watchdogStateFact,
 } from '../../src/lib/network/watchdog.js';
@@ -29,12 +29,12 @@ const SITE: FailoverSection = {
 };
 
 describe('watchdog: golden settings and commands', () => {
-  it('gives the script the same ping, route, conntrack and nsupdate commands as failover status and to', () => {
+  it('gives the script the ping, route, conntrack and nsupdate commands of failover status and to', () => {
     const [header, ...lines] = watchdogSettings(SITE).split('\n');
     assert.match(header!, /^# Written by chaton failover watchdog install/);
     assert.equal(
       lines.join('\n'),
-      "set -- /var/lib/chaton/failover-watchdog 3 2 2 '192.0.2.1 198.51.100.1 203.0.113.1' " +
+      "set -- /var/lib/chaton/failover-watchdog /run/chaton/failover.lock 3 2 2 '192.0.2.1 198.51.100.1 203.0.113.1' " +
         "'ping -q -c 3 -i 0.2 -W 1 -I 198.19.250.66' 'via 198.19.250.65 dev wan1' " +
         "'ip route replace default via 198.19.250.65 dev wan1 src 198.19.250.66' " +
         "'conntrack -D -q 198.19.250.74' 'nsupdate -t 10 -k /etc/k.key' " +
@@ -80,7 +80,7 @@ describe('watchdog: golden settings and commands', () => {
         .endsWith(
           "' sh remove /etc/cron.d/chaton-failover-watchdog /usr/local/sbin/chaton-failover-watchdog " +
             '/etc/chaton/failover-watchdog.conf /var/lib/chaton/failover-watchdog.state ' +
-            '/var/lib/chaton/failover-watchdog.log /var/lib/chaton/failover-watchdog.lock',
+            '/var/lib/chaton/failover-watchdog.log',
         ),
     );
   });
@@ -120,6 +120,7 @@ for (const shell of SHELLS) {
   describe(`watchdog rounds under ${shell.join(' ')}`, () => {
     const fake = path.join(root, shell.join('-'));
     const base = path.join(fake, 'state', 'failover-watchdog');
+    const lock = path.join(fake, 'run', 'failover.lock');
     const settings = path.join(fake, 'watchdog.conf');
     const script = path.join(fake, 'watchdog.sh');
     const env = { ...process.env, FAKE: fake, PATH: `${path.join(fake, 'bin')}:${process.env.PATH}` };
@@ -131,8 +132,8 @@ for (const shell of SHELLS) {
         writeFileSync(path.join(fake, 'bin', name), `#!/bin/sh\n${body}\n`);
         chmodSync(path.join(fake, 'bin', name), 0o755);
       }
-      writeFileSync(settings, watchdogSettings(SITE, base));
-      writeFileSync(script, watchdogScript);
+      writeFileSync(settings, watchdogSettings(SITE, { stateBase: base, lock }));
+      writeFileSync(script, WATCHDOG_SCRIPT);
       onLink('main');
       cut();
     });
@@ -222,28 +223,43 @@ for (const shell of SHELLS) {
       assert.match(route(), /dev wan2/);
     });
 
-    it('leaves the round to the one that holds the lock, and takes a lock whose round died', async () => {
+    it("leaves the round to whoever holds the failover lock, and takes a dead round's", async () => {
       const holder = spawn('sleep', ['30']);
+      const heldBy = (owner: string) => {
+        mkdirSync(lock, { recursive: true });
+        writeFileSync(path.join(lock, 'owner'), `${owner} pid ${holder.pid} since 2026-12-02T04:00:00Z\n`);
+      };
       try {
-        mkdirSync(`${base}.lock`, { recursive: true });
-        writeFileSync(`${base}.lock/pid`, `${holder.pid}\n`);
         cut('main');
-        for (let i = 0; i < 4; i++) assert.equal(round(), 0);
+        heldBy('alice@laptop');
+        for (let i = 0; i < 3; i++) assert.equal(round(), 0);
+        heldBy('chaton-failover-watchdog');
+        assert.equal(round(), 0);
         assert.match(route(), /dev wan1/);
         assert.equal(state().decision, undefined);
         const { rounds } = parseWatchdogState(readState());
         assert.deepEqual(
-          rounds.map((r) => r.words.decision),
-          ['skipped', 'skipped', 'skipped', 'skipped'],
+          rounds.map((r) => `${r.words.decision} ${r.words.holder}`),
+          [...Array(3).fill('skipped alice@laptop'), 'skipped chaton-failover-watchdog'],
         );
-        assert.equal(rounds[0]!.words.holder, String(holder.pid));
       } finally {
         holder.kill();
       }
       await new Promise((resolve) => holder.once('exit', resolve));
       round();
-      assert.equal(state().bad, '1');
-      assert.ok(!existsSync(`${base}.lock`), 'the round gave its lock back');
+      assert.equal(state().bad, '1', "the dead round's lock is taken over");
+      assert.ok(!existsSync(lock), 'the round gave its lock back');
+      heldBy('alice@laptop');
+      round();
+      assert.equal(state().bad, '1', "a lock of chaton's, whatever its pid, is left alone");
+    });
+
+    it('leaves a route through neither link for backup when main is down', () => {
+      writeFileSync(path.join(fake, 'route'), '');
+      cut('main');
+      for (let i = 0; i < 3; i++) round();
+      assert.match(route(), /dev wan2/);
+      assert.equal(state().decision, 'to-backup');
     });
 
     it('says a switch that failed, exit 1, and tries again next round', () => {

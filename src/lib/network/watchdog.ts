@@ -9,18 +9,20 @@
 // the ONE renderer: the very commands of routing.ts, conntrack.ts, dns.ts and probes.ts) and the
 // cron entry. Builders only, no I/O.
 import type { Fact } from '../remote/facts.js';
+import { lockDirectory } from '../remote/host-lock.js';
 import { command, render, type RemoteCommand } from '../remote/shell.js';
 import { flushLinkFlows } from './conntrack.js';
 import { dnsUpdate } from './dns.js';
 import { type FailoverSection, LINK_NAMES, type LinkName } from './inventory.js';
 import { linkPing } from './probes.js';
 import { switchDefaultRoute } from './routing.js';
+import { FAILOVER_LOCK } from './switch.js';
 
 export const WATCHDOG_SCRIPT_PATH = '/usr/local/sbin/chaton-failover-watchdog';
 export const WATCHDOG_SETTINGS_PATH = '/etc/chaton/failover-watchdog.conf';
 /** No dot in the name: cron skips such files in /etc/cron.d (so it skips the temporary ones too). */
 export const WATCHDOG_CRON_PATH = '/etc/cron.d/chaton-failover-watchdog';
-/** `.state`, `.log` and `.lock` are made by adding to it. */
+/** `.state` and `.log` are made by adding to it. */
 export const WATCHDOG_STATE_BASE = '/var/lib/chaton/failover-watchdog';
 
 /** The syslog tag of the rounds' lines. */
@@ -31,21 +33,21 @@ const LOG_LINES = 100;
 
 /**
  * One round. `$1`: the settings file, which sets the arguments again: the state's base path,
- * down, up, reliability, the targets (space-separated), then for main and for backup: its ping
+ * the lock, down, up, reliability, the targets (space-separated), then for main and for backup: its ping
  * without the target, how `ip route` names it (`via <next hop> dev <interface>`), the command
  * that switches to it, the conntrack flush of the other link and nsupdate with its update
  * ('' when not configured). Exit 1 when a switch failed or the round could not run.
  */
-const WATCHDOG_SCRIPT = `#!/bin/sh
+export const WATCHDOG_SCRIPT = `#!/bin/sh
 # chaton failover watchdog: one round (cron starts one a minute). Installed by chaton from the
 # inventory's failover: section; its settings are in the file named by cron's line.
 set -f
 . "$1" || exit 1
-base=$1 down=$2 up=$3 reliability=$4 targets=$5
-main_ping=$6 main_route=$7 main_switch=$8 main_flush=$9 main_dns=\${10} main_dns_update=\${11}
-backup_ping=\${12} backup_route=\${13} backup_switch=\${14} backup_flush=\${15} backup_dns=\${16}
-backup_dns_update=\${17}
-state=$base.state log=$base.log lock=$base.lock
+base=$1 lock=$2 down=$3 up=$4 reliability=$5 targets=$6
+main_ping=$7 main_route=$8 main_switch=$9 main_flush=\${10} main_dns=\${11} main_dns_update=\${12}
+backup_ping=\${13} backup_route=\${14} backup_switch=\${15} backup_flush=\${16} backup_dns=\${17}
+backup_dns_update=\${18}
+state=$base.state log=$base.log
 
 say() {
   logger -t ${WATCHDOG_TAG} "$1" 2>/dev/null
@@ -53,18 +55,20 @@ say() {
   tail -n ${LOG_LINES} "$log" >"$log.tmp" && mv -f "$log.tmp" "$log"
 }
 
-# One round at a time: a round still probing holds the lock; the lock of a round that died is taken.
+# One switcher at a time: the gateway's failover lock, which \`chaton failover to\` takes too (its
+# owner line says who holds it). The lock of a round that died is taken over, no one else's.
 mkdir -p "\${base%/*}" || exit 1
+mkdir -p -m 0700 "\${lock%/*}" || exit 1
 if ! mkdir "$lock" 2>/dev/null; then
-  holder=$(cat "$lock/pid" 2>/dev/null)
-  if [ -n "$holder" ] && kill -0 "$holder" 2>/dev/null; then
-    say "decision=skipped holder=$holder"
+  read -r holder _ pid _ 2>/dev/null <"$lock/owner"
+  if [ "$holder" != ${WATCHDOG_TAG} ] || kill -0 "$pid" 2>/dev/null; then
+    say "decision=skipped holder=\${holder:-unknown}"
     exit 0
   fi
   rm -rf "$lock"
   mkdir "$lock" || exit 1
 fi
-echo "$$" >"$lock/pid"
+echo "${WATCHDOG_TAG} pid $$ since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$lock/owner"
 dir=$(mktemp -d) || { rm -rf "$lock"; exit 1; }
 trap 'rm -rf "$lock" "$dir"' EXIT
 trap 'exit 1' HUP INT TERM
@@ -121,13 +125,12 @@ switch() {
   fi
 }
 
+# Main whenever it is up; off main (no default route, or through neither link) once it is not.
 decision=stay
-if [ "$active" = main ]; then
-  if [ "$bad" -ge "$down" ]; then
-    if [ "$backup" -ge "$reliability" ]; then switch backup; else decision=stay-backup-down; fi
-  fi
-elif [ "$good" -ge "$up" ]; then
+if [ "$active" != main ] && [ "$good" -ge "$up" ]; then
   switch main
+elif [ "$active" != backup ] && [ "$bad" -ge "$down" ]; then
+  if [ "$backup" -ge "$reliability" ]; then switch backup; else decision=stay-backup-down; fi
 fi
 
 printf 'active=%s\\nbad=%s\\ngood=%s\\ndecision=%s\\nat=%s\\nswitched=%s\\nswitched_at=%s\\n' \\
@@ -161,11 +164,20 @@ function switchWords(failover: FailoverSection, name: LinkName): string[] {
   ];
 }
 
+/** Where a round keeps its state and which lock it takes; tests give their own. */
+export interface WatchdogPlaces {
+  stateBase: string;
+  lock: string;
+}
+
+const GATEWAY_PLACES: WatchdogPlaces = { stateBase: WATCHDOG_STATE_BASE, lock: lockDirectory(FAILOVER_LOCK) };
+
 /** The settings file: one `set --` line giving the script its arguments (see WATCHDOG_SCRIPT). */
-export function watchdogSettings(failover: FailoverSection, stateBase = WATCHDOG_STATE_BASE): string {
+export function watchdogSettings(failover: FailoverSection, places = GATEWAY_PLACES): string {
   const { probes, watchdog } = failover;
   const words = [
-    stateBase,
+    places.stateBase,
+    places.lock,
     String(watchdog.down),
     String(watchdog.up),
     String(probes.reliability),
@@ -188,9 +200,6 @@ export function watchdogFiles(failover: FailoverSection): WatchdogFile[] {
     { path: WATCHDOG_CRON_PATH, mode: '0644', content: `${cron.join('\n')}\n` },
   ];
 }
-
-/** The script itself, for tests that run it with settings of their own. */
-export const watchdogScript = WATCHDOG_SCRIPT;
 
 /**
  * `check`: each file said `same`, `differs` or `missing`; `write`: each one not the same is
@@ -262,12 +271,15 @@ export function installWatchdog(files: readonly WatchdogFile[]): RemoteCommand {
   return filesCommand('write', files);
 }
 
-/** What remove takes away: the cron entry first, so that no round starts while the rest goes. */
+/**
+ * What remove takes away: the cron entry first, so that no round starts while the rest goes. Not
+ * the lock: it may be `failover to`'s; a round's own goes with the round.
+ */
 export const WATCHDOG_PATHS = [
   WATCHDOG_CRON_PATH,
   WATCHDOG_SCRIPT_PATH,
   WATCHDOG_SETTINGS_PATH,
-  ...['state', 'log', 'lock'].map((suffix) => `${WATCHDOG_STATE_BASE}.${suffix}`),
+  ...['state', 'log'].map((suffix) => `${WATCHDOG_STATE_BASE}.${suffix}`),
 ];
 
 export const watchdogPresentFact: Fact<Map<string, FileState>> = {
