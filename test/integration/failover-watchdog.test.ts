@@ -115,6 +115,24 @@ describe('failover watchdog', () => {
     const stale = await chaton(['-i', edited, '--json', 'failover', 'watchdog', 'status'], { env });
     assert.equal((json(stale.stdout)['watchdog'] as { installed: string }).installed, 'stale');
 
+    // A round holding the gateway's failover lock (pid 1 lives): failover to is refused, naming it,
+    // and the next round skips.
+    const owner = 'chaton-failover-watchdog pid 1 since 2026-12-02T04:00:00Z';
+    const hold = `mkdir -p /run/chaton/failover.lock && echo '${owner}' > /run/chaton/failover.lock/owner`;
+    assert.equal((await lab.run('gw', ['sh', '-c', hold])).exitCode, 0);
+    try {
+      const refused = await chatonOn('-y', 'failover', 'to', 'backup');
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.match(refused.stderr, /held by chaton-failover-watchdog \(pid 1\)/);
+      await round();
+      const skipped = json((await chatonOn('--json', 'failover', 'watchdog', 'status')).stdout)['watchdog'] as {
+        rounds: { words: Record<string, string> }[];
+      };
+      assert.deepEqual(skipped.rounds.at(-1)!.words, { decision: 'skipped', holder: 'chaton-failover-watchdog' });
+    } finally {
+      await lab.run('gw', ['rm', '-rf', '/run/chaton/failover.lock']);
+    }
+
     const removed = await chatonOn('-y', 'failover', 'watchdog', 'remove');
     assert.equal(removed.code, 0, removed.stderr);
     for (const file of [...FILES, '/var/lib/chaton/failover-watchdog.state']) assert.ok(!(await exists(file)), file);
