@@ -8,6 +8,7 @@ import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExec } from './commands/exec.js';
 import { register as registerFailoverStatus } from './commands/failover-status.js';
 import { register as registerFailoverTo } from './commands/failover-to.js';
+import { register as registerFailoverWatchdog } from './commands/failover-watchdog.js';
 import { examples } from './commands/help.js';
 import { register as registerHostsCheck } from './commands/hosts-check.js';
 import { register as registerInventoryCheck } from './commands/inventory-check.js';
@@ -87,6 +88,7 @@ export function buildProgram(): Command {
   const failover = program.command('failover').description(messages.failoverCommand);
   registerFailoverStatus(failover);
   registerFailoverTo(failover);
+  registerFailoverWatchdog(failover);
   registerDoctor(program);
   registerCompletion(program);
   return program;

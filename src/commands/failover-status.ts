@@ -9,6 +9,7 @@ import type { Host } from '../lib/inventory/types.js';
 import type { FailoverSection } from '../lib/network/inventory.js';
 import type { GatewayRead, GatewayUnread } from '../lib/network/judge.js';
 import type { Fact } from '../lib/remote/facts.js';
+import type { WatchdogReport } from './failover-watchdog.js';
 import { examples } from './help.js';
 import { messages } from './messages.js';
 
@@ -59,6 +60,7 @@ async function failoverStatus(ctx: RunContext, options: StatusOptions): Promise<
 
   const ran: Ran[] = [];
   let read: GatewayRead | (GatewayUnread & { cause: unknown }) | undefined;
+  let watchdog: WatchdogReport | undefined;
   await runPhases(
     ctx,
     [
@@ -67,7 +69,12 @@ async function failoverStatus(ctx: RunContext, options: StatusOptions): Promise<
         kind: 'step',
         title: messages.failoverReadTitle(gateway.name),
         run: async (progress) => {
-          read = await readGateway(ctx, gateway, failover, ran, ctx.options.verbose ? progress : undefined);
+          const { readWatchdog } = await import('./failover-watchdog.js');
+          // The watchdog is a line of the report: one that cannot be read is left out, not a failure.
+          [read, watchdog] = await Promise.all([
+            readGateway(ctx, gateway, failover, ran, ctx.options.verbose ? progress : undefined),
+            readWatchdog(ctx, gateway, failover, 1).catch(() => undefined),
+          ]);
         },
       },
     ],
@@ -80,13 +87,17 @@ async function failoverStatus(ctx: RunContext, options: StatusOptions): Promise<
   const { exitCodeOf, nagiosReport, reportFields, reportView } = await import('../lib/network/render.js');
   const { errorReport } = await import('../lib/run/report.js');
   const { outputWidth } = await import('../lib/run/text.js');
+  const { watchdogField, watchdogLine } = await import('./failover-watchdog.js');
   const judgement = judge({ failover, gateway: read, now: Date.now() });
   const failed = 'error' in read ? errorReport(read.cause) : null;
   return {
     exitCode: exitCodeOf(judgement),
     hosts: [{ host: gateway.name, ok: failed === null, error: failed }],
-    fields: { ...reportFields(judgement), checks },
-    view: reportView(judgement, outputWidth()),
+    fields: { ...reportFields(judgement), checks, watchdog: watchdogField(watchdog) },
+    view: [
+      ...reportView(judgement, outputWidth()),
+      ...(watchdog && watchdog.installed !== 'absent' ? [{ text: watchdogLine(watchdog) }] : []),
+    ],
     alert: judgement.state !== 'ok',
     plugin: nagiosReport(judgement),
   };

@@ -43,9 +43,6 @@ interface ToOptions {
   force?: boolean;
 }
 
-/** The lock on the gateway: one failover at a time, whoever starts it. */
-const LOCK = 'failover';
-
 /** What a step after the switch did, for the report. */
 interface AfterStep {
   step: 'conntrack' | 'dns';
@@ -59,7 +56,7 @@ async function failoverTo(ctx: RunContext, to: LinkName, options: ToOptions): Pr
   const { ExitCode, RefusedError, UsageError } = await import('../lib/run/errors.js');
   const { runPhases } = await import('../lib/run/phases.js');
   const { HostLock } = await import('../lib/run/host-lock.js');
-  const { decideSwitch } = await import('../lib/network/switch.js');
+  const { decideSwitch, FAILOVER_LOCK } = await import('../lib/network/switch.js');
   const { reportView } = await import('../lib/network/render.js');
   const { outputWidth } = await import('../lib/run/text.js');
 
@@ -69,7 +66,7 @@ async function failoverTo(ctx: RunContext, to: LinkName, options: ToOptions): Pr
   const gateway = hostNamed(failover.gateway);
   const inside = failover.proveFrom === undefined ? undefined : hostNamed(failover.proveFrom);
   // Dry-run takes no lock: it changes nothing, and the plan shows the lock's commands.
-  const lock = ctx.options.dryRun ? undefined : new HostLock(ctx, gateway, LOCK);
+  const lock = ctx.options.dryRun ? undefined : new HostLock(ctx, gateway, FAILOVER_LOCK);
   let locked = false;
   const started = performance.now();
   try {
@@ -174,7 +171,7 @@ async function switchLink(
   const { runGuardedChange } = await import('../lib/run/guarded-change.js');
   const { restoreDefaultRoutes, switchDefaultRoute } = await import('../lib/network/routing.js');
   const { insideProbesFact } = await import('../lib/network/probes.js');
-  const { switchUnproven } = await import('../lib/network/switch.js');
+  const { FAILOVER_LOCK, switchUnproven } = await import('../lib/network/switch.js');
   const { command } = await import('../lib/remote/shell.js');
   const { gateway, inside, failover, to } = spec;
   const revertAfterMs = failover.revertAfter * 1000;
@@ -182,7 +179,7 @@ async function switchLink(
     ctx,
     {
       host: gateway,
-      name: LOCK,
+      name: FAILOVER_LOCK,
       change: switchDefaultRoute(failover.links[to]),
       revert: restoreDefaultRoutes(spec.routesBefore),
       revertAfterSeconds: failover.revertAfter,

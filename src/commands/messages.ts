@@ -861,6 +861,108 @@ export const messages = catalogue({
     fr: `basculé vers ${to} (prouvé), mais : ${failed}`,
   }),
 
+  // failover watchdog
+  watchdogDescription: {
+    en: 'the gateway switches by itself: a cron round a minute, mwan3-like (install, remove, status)',
+    fr: 'la passerelle bascule toute seule : un tour cron par minute, comme mwan3 (install, remove, status)',
+  },
+  watchdogHelp: {
+    en:
+      'install puts on the gateway /usr/local/sbin/chaton-failover-watchdog, its settings\n' +
+      '/etc/chaton/failover-watchdog.conf (from the failover: section) and /etc/cron.d/chaton-failover-watchdog\n' +
+      '(a round every minute, as root). A round probes both links as `failover status` does; after\n' +
+      'watchdog.down bad rounds of main in a row it moves the default route to backup (if backup is up),\n' +
+      'after watchdog.up good ones back to main; a switch starts both counts again, so the route never\n' +
+      'flaps. On a switch, as `failover to`: conntrack flush of the old link, DNS names moved. Every round\n' +
+      'is a syslog line (tag chaton-failover-watchdog) and a line of /var/lib/chaton/failover-watchdog.log;\n' +
+      'the counts are in /var/lib/chaton/failover-watchdog.state. Run install again after editing the\n' +
+      'inventory (status says stale).',
+    fr:
+      'install met sur la passerelle /usr/local/sbin/chaton-failover-watchdog, ses réglages\n' +
+      '/etc/chaton/failover-watchdog.conf (tirés de la section failover:) et\n' +
+      '/etc/cron.d/chaton-failover-watchdog (un tour par minute, en root). Un tour sonde les deux liens\n' +
+      "comme `failover status` ; après watchdog.down tours mauvais de main d'affilée, il passe la route\n" +
+      'par défaut sur backup (si backup est en service), après watchdog.up tours bons, il revient sur main ;\n' +
+      'une bascule remet les deux comptes à zéro : la route ne fait jamais le yoyo. À une bascule, comme\n' +
+      "`failover to` : les flux conntrack de l'ancien lien vidés, les noms DNS déplacés. Chaque tour est\n" +
+      'une ligne syslog (étiquette chaton-failover-watchdog) et une ligne de\n' +
+      '/var/lib/chaton/failover-watchdog.log ; les comptes sont dans /var/lib/chaton/failover-watchdog.state.\n' +
+      "Relancez install après avoir modifié l'inventaire (status dit stale).",
+  },
+  watchdogInstallDescription: {
+    en: 'install or update the watchdog on the gateway (its script, settings and cron entry); idempotent',
+    fr: 'installer ou mettre à jour le chien de garde sur la passerelle (script, réglages, entrée cron) ; idempotent',
+  },
+  watchdogDryRunExample: { en: 'the exact commands, nothing written', fr: 'les commandes exactes, rien écrit' },
+  watchdogAfterInventoryExample: {
+    en: 'after editing the failover: section',
+    fr: 'après avoir modifié la section failover:',
+  },
+  watchdogRemoveDescription: {
+    en: 'remove the watchdog from the gateway: cron entry, script, settings, state; idempotent',
+    fr: 'retirer le chien de garde de la passerelle : entrée cron, script, réglages, état ; idempotent',
+  },
+  watchdogStatusDescription: {
+    en: 'whether the watchdog is installed and current, the link it keeps, its counts and last rounds',
+    fr: "si le chien de garde est installé et à jour, le lien qu'il garde, ses comptes et ses derniers tours",
+  },
+  watchdogReadTitle: (gateway: string) => ({
+    en: `Read the watchdog's files on ${gateway}`,
+    fr: `Lire les fichiers du chien de garde sur ${gateway}`,
+  }),
+  watchdogInstallQuestion: (gateway: string) => ({
+    en: `Install the failover watchdog on ${gateway} (it will switch the default route by itself)?`,
+    fr: `Installer le chien de garde de bascule sur ${gateway} (il basculera la route par défaut tout seul) ?`,
+  }),
+  watchdogInstallTitle: (gateway: string) => ({
+    en: `Write the watchdog's files on ${gateway}`,
+    fr: `Écrire les fichiers du chien de garde sur ${gateway}`,
+  }),
+  watchdogInstalled: (gateway: string, down: number, up: number) => ({
+    en:
+      `changed: the watchdog runs on ${gateway} every minute ` +
+      `(to backup after ${down} bad rounds, back after ${up} good)`,
+    fr:
+      `modifié : le chien de garde tourne sur ${gateway} chaque minute (vers backup après ${down} tours mauvais, ` +
+      `retour après ${up} bons)`,
+  }),
+  watchdogInstallUnchanged: (gateway: string) => ({
+    en: `unchanged: the watchdog on ${gateway} is the one the inventory makes`,
+    fr: `inchangé : le chien de garde sur ${gateway} est celui que donne l'inventaire`,
+  }),
+  watchdogRemoveQuestion: (gateway: string) => ({
+    en: `Remove the failover watchdog from ${gateway}?`,
+    fr: `Retirer le chien de garde de bascule de ${gateway} ?`,
+  }),
+  watchdogRemoveTitle: (gateway: string) => ({
+    en: `Remove the watchdog's files from ${gateway}`,
+    fr: `Retirer les fichiers du chien de garde de ${gateway}`,
+  }),
+  watchdogRemoved: (gateway: string) => ({
+    en: `changed: no watchdog left on ${gateway}; the default route stays where it is`,
+    fr: `modifié : plus de chien de garde sur ${gateway} ; la route par défaut reste où elle est`,
+  }),
+  watchdogRemoveUnchanged: (gateway: string) => ({
+    en: `unchanged: no watchdog on ${gateway}`,
+    fr: `inchangé : pas de chien de garde sur ${gateway}`,
+  }),
+  watchdogPlanned: {
+    en: 'dry-run: the command above was not run',
+    fr: "simulation : la commande ci-dessus n'a pas été lancée",
+  },
+  watchdogAbsent: { en: 'watchdog: not installed', fr: 'chien de garde : pas installé' },
+  watchdogSummary: (installed: string, active: string, last: string, bad: string, good: string) => ({
+    en: `watchdog: ${installed}, on ${active}, last round ${last}, main bad ${bad} good ${good} in a row`,
+    fr:
+      `chien de garde : ${installed}, sur ${active}, dernier tour ${last}, ` +
+      `main mauvais ${bad} bons ${good} d'affilée`,
+  }),
+  watchdogLastSwitch: (switched: string, at: string) => ({
+    en: `last switch: ${switched} at ${at}`,
+    fr: `dernière bascule : ${switched} à ${at}`,
+  }),
+  watchdogLastRounds: { en: 'last rounds:', fr: 'derniers tours :' },
+
   // completion
   completionDescription: {
     en: 'print the completion script of a shell: commands, options, host, group and role names',

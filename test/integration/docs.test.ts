@@ -214,6 +214,33 @@ const DOCUMENTED: DocumentedLine[] = [
   onWanLab('chaton -y failover to main', async (_, run) =>
     assert.match(run.stdout, /^switched to main, proven end to end, in /m),
   ),
+  // The watchdog: a plan, the install (asked), lines that find it done, then its removal.
+  onWanLab('chaton --dry-run failover watchdog install', async (_, run) =>
+    assert.match(run.stdout, /^dry-run: the command above was not run$/m),
+  ),
+  {
+    ...onWanLab('chaton failover watchdog install', async (_, run) =>
+      assert.match(run.stdout, /^changed: the watchdog runs on gw every minute /m),
+    ),
+    atTerminal: true,
+  },
+  onWanLab('chaton -y failover watchdog install', async (_, run) => assert.match(run.stdout, /^unchanged: /m)),
+  onWanLab('chaton failover watchdog status', async (_, run) => assert.match(run.stdout, /^watchdog: current, on /m)),
+  onWanLab('chaton --json failover watchdog status > watchdog.json', async ({ dir }) => {
+    const report = JSON.parse(await readFile(path.join(dir, 'watchdog.json'), 'utf8')) as {
+      watchdog: { installed: string };
+    };
+    assert.equal(report.watchdog.installed, 'current');
+  }),
+  {
+    ...onWanLab('chaton failover watchdog remove', async (_, run) =>
+      assert.match(run.stdout, /^changed: no watchdog left on gw/m),
+    ),
+    atTerminal: true,
+  },
+  onWanLab('chaton -y failover watchdog remove', async (_, run) =>
+    assert.match(run.stdout, /^unchanged: no watchdog on gw$/m),
+  ),
 ];
 
 /** The site's lab has no internet links: the failover lines run on a wan lab of their own, with its inventory. */

@@ -89,6 +89,7 @@ const FAILOVER = {
   probes: PROBES,
   revertAfter: 120,
   conntrackFlush: true,
+  watchdog: { down: 3, up: 2 },
   source: { file: '/site.yaml', line: 1, col: 1 },
 };
 const DNS: DnsSettings = {

@@ -76,6 +76,7 @@ describe('the failover: section', () => {
       ttl: 60,
       keyFile: '/etc/chaton/failover.key',
     });
+    assert.deepEqual(failover.watchdog, { down: 3, up: 5 });
   });
 
   it('is optional, and fills in the defaults of what is left out', () => {
@@ -92,6 +93,8 @@ describe('the failover: section', () => {
       [failover.revertAfter, failover.conntrackFlush, failover.proveFrom, failover.dns],
       [120, true, undefined, undefined],
     );
+    assert.deepEqual(failover.watchdog, { down: 5, up: 5 }, "mwan3's");
+    assert.deepEqual(failoverIn(`${SECTION}  watchdog: {down: 2}\n`)?.watchdog, { down: 2, up: 5 });
     assert.deepEqual(failover.links.backup.interfaceAt.position, {
       file: path.resolve('inline.yaml'),
       line: 8,
@@ -199,6 +202,18 @@ describe('the failover: section', () => {
         wrong,
       );
     }
+  });
+
+  it("reports a watchdog's down or up that is not a whole number of rounds from 1", () => {
+    assert.match(
+      problemsIn(`${SECTION}  watchdog: {down: 3, up: 0}\n`)[0]!,
+      /^11:27 failover\.watchdog\.up: must be a whole number from 1 to 1000, got .* \(good rounds of main/,
+    );
+    assert.match(
+      problemsIn(`${SECTION}  watchdog:\n    down: 2.5\n`)[0]!,
+      /^12:11 failover\.watchdog\.down: must be a whole number from 1 to 1000, got .* \(bad rounds of main/,
+    );
+    assert.match(problemsIn(`${SECTION}  watchdog: {every: 2}\n`)[0]!, /^11:14 failover\.watchdog\.every: /);
   });
 
   it('reports a prove_from that is not a host, or is the gateway', () => {

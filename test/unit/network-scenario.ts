@@ -52,6 +52,7 @@ export const FAILOVER: FailoverSection = {
   probes: { targets: TARGETS, count: 3, timeout: 1, reliability: 2 },
   revertAfter: 120,
   conntrackFlush: true,
+  watchdog: { down: 3, up: 2 },
   source: { file: '/site.yaml', line: 1, col: 1 },
 };
 

@@ -65,6 +65,14 @@ export interface DnsSettings {
   keyFile: string;
 }
 
+/** The watchdog's hysteresis (`chaton failover watchdog`): rounds of main in a row before it acts. */
+export interface WatchdogSettings {
+  /** Bad rounds of main before the default route goes to backup. */
+  down: number;
+  /** Good rounds of main before it comes back. */
+  up: number;
+}
+
 export interface FailoverSection {
   gateway: string;
   links: Record<LinkName, FailoverLink>;
@@ -75,6 +83,7 @@ export interface FailoverSection {
   /** An inner host that proves the path end to end. */
   proveFrom?: string;
   dns?: DnsSettings;
+  watchdog: WatchdogSettings;
   source: SourcePosition;
 }
 
@@ -83,7 +92,16 @@ export function failoverOf(inventory: Inventory): FailoverSection | undefined {
   return sectionOf(inventory, FAILOVER_SECTION);
 }
 
-const DEFAULTS = { count: 3, timeout: 2, reliability: 1, revertAfter: 120, conntrackFlush: true, ttl: 60 };
+// The watchdog's down and up: OpenWrt mwan3's defaults.
+const DEFAULTS = {
+  count: 3,
+  timeout: 2,
+  reliability: 1,
+  revertAfter: 120,
+  conntrackFlush: true,
+  ttl: 60,
+  watchdog: { down: 5, up: 5 },
+};
 
 // ---------------------------------------------------------------------------------------------
 // Kinds of values
@@ -300,6 +318,21 @@ function inZone(name: string, zone: string): boolean {
   return lowerName === lowerZone || lowerName.endsWith(`.${lowerZone}`);
 }
 
+function watchdogReaders() {
+  return {
+    down: scalar(wholeNumber(1, 1000, () => messages.watchdogDownHint)),
+    up: scalar(wholeNumber(1, 1000, () => messages.watchdogUpHint)),
+  };
+}
+
+function readWatchdog(reader: Reader, field: Field): WatchdogSettings | undefined {
+  const read = readSection(reader, field, watchdogReaders());
+  if (!read) return undefined;
+  const { fields, values } = read;
+  if ([...fields.keys()].some((key) => !(key in values))) return undefined;
+  return { down: values.down ?? DEFAULTS.watchdog.down, up: values.up ?? DEFAULTS.watchdog.up };
+}
+
 function sectionReaders() {
   return {
     gateway: scalar(nameKind),
@@ -309,6 +342,7 @@ function sectionReaders() {
     conntrack_flush: scalar(booleanKind),
     prove_from: scalar(nameKind),
     dns: readDns,
+    watchdog: readWatchdog,
   };
 }
 
@@ -344,6 +378,7 @@ function readFailover(reader: Reader, field: Field, context: SectionContext): Fa
     conntrackFlush: values.conntrack_flush ?? DEFAULTS.conntrackFlush,
     ...(proveFrom === undefined ? {} : { proveFrom }),
     ...(dns === undefined ? {} : { dns }),
+    watchdog: values.watchdog ?? DEFAULTS.watchdog,
     source: positionOf(reader, field.key ?? where(field)),
   };
 }

@@ -130,6 +130,14 @@ const ENTRIES = {
     en: 'seconds after which a switch not yet proven is undone on the gateway, e.g. 120',
     fr: 'secondes au bout desquelles une bascule pas encore prouvée est défaite sur la passerelle, par ex. 120',
   },
+  watchdogDownHint: {
+    en: 'bad rounds of main in a row (one a minute) before the watchdog moves to backup, e.g. 5',
+    fr: "tours mauvais de main d'affilée (un par minute) avant que le chien de garde passe sur backup, par ex. 5",
+  },
+  watchdogUpHint: {
+    en: 'good rounds of main in a row (one a minute) before the watchdog comes back to main, e.g. 5',
+    fr: "tours bons de main d'affilée (un par minute) avant que le chien de garde revienne sur main, par ex. 5",
+  },
   sectionKeysHint: {
     en: 'failover needs gateway, links and probes: see inventory.example.yaml',
     fr: 'failover demande gateway, links et probes : voir inventory.example.yaml',

@@ -33,7 +33,12 @@ export interface TargetProbe {
 
 /** The probes of one link: iputils' and busybox's ping take the same options here. */
 export function linkProbesFact(link: FailoverLink, probes: ProbeSettings): Fact<TargetProbe[]> {
-  return probesFact(probes, ['-I', link.table === undefined ? link.interface : link.source]);
+  return probesFact(probes, linkPing(link, probes));
+}
+
+/** The ping of one target through `link`, the target left off (the watchdog's probes too). */
+export function linkPing(link: FailoverLink, probes: ProbeSettings): string[] {
+  return ping(probes, ['-I', link.table === undefined ? link.interface : link.source]);
 }
 
 /**
@@ -41,11 +46,14 @@ export function linkProbesFact(link: FailoverLink, probes: ProbeSettings): Fact<
  * carries the default route there (failover's end-to-end proof).
  */
 export function insideProbesFact(probes: ProbeSettings): Fact<TargetProbe[]> {
-  return probesFact(probes, []);
+  return probesFact(probes, ping(probes, []));
 }
 
-function probesFact(probes: ProbeSettings, through: readonly string[]): Fact<TargetProbe[]> {
-  const ping = ['ping', '-q', '-c', String(probes.count), '-i', INTERVAL, '-W', String(probes.timeout), ...through];
+function ping(probes: ProbeSettings, through: readonly string[]): string[] {
+  return ['ping', '-q', '-c', String(probes.count), '-i', INTERVAL, '-W', String(probes.timeout), ...through];
+}
+
+function probesFact(probes: ProbeSettings, ping: readonly string[]): Fact<TargetProbe[]> {
   return {
     command: eachAtOnce(probes.targets, ping),
     parse: (stdout) => {

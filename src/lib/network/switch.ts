@@ -9,6 +9,9 @@ import { describeRoute } from './judge.js';
 import { messages, said } from './messages.js';
 import type { TargetProbe } from './probes.js';
 
+/** The gateway's lock of a switch: `failover to` and the watchdog's rounds take it (src/lib/remote/host-lock.ts). */
+export const FAILOVER_LOCK = 'failover';
+
 export type SwitchDecision =
   | { kind: 'unchanged' }
   | { kind: 'refused'; reason: string }
