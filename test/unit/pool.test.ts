@@ -27,6 +27,7 @@ const reached: string[] = [];
 const clients: ssh2.Connection[] = [];
 let server: ssh2.Server;
 let target: Reachable;
+let silentSessions = false;
 let dir: string;
 
 /** Accepts a user's own key only: the operator's for `root`, the newcomer's for `newcomer`. */
@@ -48,11 +49,14 @@ async function startServer(key: string, address: string, port = 0): Promise<ssh2
       ctx.accept();
     });
     client.on('session', (accept) =>
-      accept().on('exec', (acceptExec) => {
-        const channel = acceptExec();
-        channel.exit(0);
-        channel.end();
-      }),
+      // A connection whose far end is dead: session requests go unanswered.
+      silentSessions
+        ? undefined
+        : accept().on('exec', (acceptExec) => {
+            const channel = acceptExec();
+            channel.exit(0);
+            channel.end();
+          }),
     );
     client.on('error', () => {});
   });
@@ -102,6 +106,24 @@ describe('ConnectionPool', () => {
     const second = await connections.connect(target);
     assert.notEqual(second, first);
     assert.equal(second.lost, undefined);
+    connections.closeAll();
+  });
+
+  it('gives up a session request left unanswered after connect_timeout: the connection is lost', async () => {
+    const quick = { ...target, ssh: { ...target.ssh, connectTimeoutMs: 300 } };
+    const connections = pool();
+    await connections.loadKeys([quick], async () => undefined);
+    const first = await connections.connect(quick);
+    silentSessions = true;
+    try {
+      const streams = { onStdout: () => true, onStderr: () => true };
+      await assert.rejects(first.exec(Buffer.from('true'), streams), /no answer to a session request in 0\.3 s/);
+      assert.match(first.lost?.message ?? '', /the connection is dead/);
+    } finally {
+      silentSessions = false;
+    }
+    const second = await connections.connect(quick);
+    assert.notEqual(second, first, 'the next command gets a new connection');
     connections.closeAll();
   });
 

@@ -54,6 +54,10 @@ export const messages = catalogue({
     fr: `vérifiez que ${host} est en marche et que sshd écoute sur le port ${port}`,
   }),
   closedByPeer: { en: 'closed by the other end', fr: "fermée par l'autre bout" },
+  noSessionAnswer: (seconds: number) => ({
+    en: `no answer to a session request in ${seconds} s: the connection is dead`,
+    fr: `pas de réponse à une demande de session en ${seconds} s : la connexion est morte`,
+  }),
   connectionLost: (where: string, reason: string) => ({
     en: `${where}: connection lost: ${reason}`,
     fr: `${where} : connexion perdue : ${reason}`,

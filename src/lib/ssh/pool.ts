@@ -83,7 +83,21 @@ export class Connection {
       throw this.#lost;
     }
     return new Promise<ExecHandle>((resolve, reject) => {
+      // A connection that died unseen (its far end killed, a jump host's stream gone) never
+      // answers a session request, and the command's own timeout only starts once the session
+      // is open: the request is bounded by connect_timeout, then the connection is lost (and
+      // closed), so that the next command opens a new one.
+      let settled = false;
+      const noAnswer = setTimeout(() => {
+        const why = messages.noSessionAnswer(this.endpoint.ssh.connectTimeoutMs / 1000);
+        this.#markLost(why);
+        this.client.end();
+        failed(why);
+      }, this.endpoint.ssh.connectTimeoutMs);
       const failed = (message: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(noAnswer);
         release();
         reject(
           new ConnectionError(
@@ -100,6 +114,9 @@ export class Connection {
         // ssh2 sends a Buffer command as bytes, unchanged (its typings only say string).
         this.client.exec(commandLine as unknown as string, (error, channel) => {
           if (error) return failed(error.message);
+          if (settled) return channel.close(); // answered after it was given up
+          settled = true;
+          clearTimeout(noAnswer);
           // Listen now, in this callback: a quick command's exit status can arrive in the same
           // packet batch as the channel's confirmation, before any promise continuation runs.
           resolve({
@@ -115,6 +132,8 @@ export class Connection {
         });
       } catch (error) {
         // ssh2 throws "Not connected" at once when the connection is gone.
+        settled = true;
+        clearTimeout(noAnswer);
         this.#markLost((error as Error).message);
         release();
         reject(this.#lost);
