@@ -26,7 +26,8 @@ import {
 import { type InventorySection, type SectionContext, sectionOf } from '../inventory/sections.js';
 import type { Inventory, SourcePosition } from '../inventory/types.js';
 import { hasUnprintable, quoted } from '../run/printable.js';
-import { type DataSubset, parseDuration, parseSize, parseSubset } from './durations.js';
+import { parseSize } from '../inventory/sizes.js';
+import { type DataSubset, parseDuration, parseSubset } from './durations.js';
 import { messages } from './messages.js';
 
 /** What every guest's backups must meet; durations in seconds. */

@@ -30,7 +30,7 @@ import { formatError, InterruptedError } from '../run/errors.js';
 import { duration, waitUntil } from '../run/wait.js';
 import { borg, borgOutcome } from './borg.js';
 import type { Copy } from './copies.js';
-import { formatSize } from './durations.js';
+import { formatSize } from '../inventory/sizes.js';
 import { type Guest, guestKey } from './guests.js';
 import type { BackupTarget, RestoreTestSettings, VmidRange } from './inventory.js';
 import type { RestoreTest } from './judge.js';
