@@ -5,9 +5,11 @@ import { ACCESS_SECTIONS } from './access/inventory.js';
 import { BACKUP_SECTIONS } from './backup/inventory.js';
 import type { InventorySection } from './inventory/sections.js';
 import { NETWORK_SECTIONS } from './network/inventory.js';
+import { PROXMOX_SECTIONS } from './proxmox/inventory.js';
 
 export const INVENTORY_SECTIONS: readonly InventorySection<unknown>[] = [
   ...ACCESS_SECTIONS,
   ...BACKUP_SECTIONS,
   ...NETWORK_SECTIONS,
+  ...PROXMOX_SECTIONS,
 ];
