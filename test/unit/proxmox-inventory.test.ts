@@ -132,7 +132,7 @@ describe('the proxmox: section', () => {
     const hints = new Map(error.problems.map((problem) => [problem.path, problem.hint]));
     assert.match(hints.get('proxmox.defaults.memory')!, /^write 4G:/);
     assert.match(hints.get('proxmox.defaults.disk')!, /^write 32G:/);
-    assert.match(hints.get('proxmox.networks.lan.allocate')!, /write the lower end first: 10\.0\.0\.100-10\.0\.0\.199/);
+    assert.match(hints.get('proxmox.networks.lan.allocate')!, /lower end first: 10\.0\.0\.100-10\.0\.0\.199/);
     assert.match(hints.get('proxmox.networks.dmz.cidr')!, /write the network: 10\.0\.2\.0\/24/);
     assert.match(hints.get('proxmox.roles.mail.network')!, /did you mean "lan"\?/);
     assert.match(hints.get('proxmox.vms.web5.template')!, /did you mean "debian-12"\?/);
