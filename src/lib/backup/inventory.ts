@@ -2,7 +2,15 @@
 // overrides, and the targets that hold the copies (a vzdump dump directory, a PBS datastore, a
 // restic or a borg repository), each on an inventory host. Read through the core reader, so that
 // every problem is reported at file:line:col with a next step; src/lib/domains.ts registers it.
-import { booleanKind, envVarNameKind, matching, nameKind, textKind, wholeNumberKind } from '../inventory/kinds.js';
+import {
+  booleanKind,
+  envVarNameKind,
+  matching,
+  nameKind,
+  storageIdKind,
+  textKind,
+  wholeNumberKind,
+} from '../inventory/kinds.js';
 import { isSeq } from 'yaml';
 import {
   type Field,
@@ -359,13 +367,6 @@ function readCanaries(reader: Reader, field: Field): Map<string, string[]> | und
   }
   return canaries;
 }
-
-/** pve-storage-id, as pve-common's JSONSchema.pm checks it. */
-const storageIdKind = kind(
-  () => messages.storageIdExpected,
-  () => messages.storageIdHint,
-  matching(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i),
-);
 
 const restoreTestReaders = {
   node: scalar(nameKind),

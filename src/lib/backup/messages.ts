@@ -203,11 +203,6 @@ const ENTRIES = {
     en: 'VMIDs no guest will ever use, for example 9900-9909 (at most 1000, each 100 or more)',
     fr: "des VMID qu'aucun invité n'utilisera jamais, par exemple 9900-9909 (au plus 1000, chacun 100 ou plus)",
   },
-  storageIdExpected: { en: 'a storage ID of the cluster', fr: 'un identifiant de stockage du cluster' },
-  storageIdHint: {
-    en: 'as storage.cfg names it, for example local-lvm or local',
-    fr: 'tel que storage.cfg le nomme, par exemple local-lvm ou local',
-  },
   canaryExpected: {
     en: 'the absolute path of a file in the backup',
     fr: "le chemin absolu d'un fichier de la sauvegarde",

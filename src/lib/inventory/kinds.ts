@@ -51,6 +51,13 @@ export const nameKind: ScalarKind<string> = kind(
   matching(NAME_PATTERN),
 );
 
+/** A Proxmox storage id (pve-storage-id, as pve-common's JSONSchema.pm checks it). */
+export const storageIdKind: ScalarKind<string> = kind(
+  () => messages.storageIdExpected,
+  () => messages.storageIdHint,
+  matching(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i),
+);
+
 export function posixNameKind(what: 'user' | 'group'): ScalarKind<string> {
   return kind(
     () => (what === 'user' ? messages.unixUserExpected : messages.unixGroupExpected),

@@ -91,6 +91,11 @@ export const messages = catalogue({
       'utilisez des lettres, des chiffres, ".", "_" et "-", en commençant par une lettre ou un chiffre, ' +
       '63 caractères au plus',
   },
+  storageIdExpected: { en: 'a Proxmox storage id', fr: 'un identifiant de stockage Proxmox' },
+  storageIdHint: {
+    en: 'a storage of /etc/pve/storage.cfg, as `pvesm status` shows it (for example local-lvm or local)',
+    fr: 'un stockage de /etc/pve/storage.cfg, tel que `pvesm status` le montre (par exemple local-lvm ou local)',
+  },
   unixUserExpected: { en: 'a Unix user name', fr: "un nom d'utilisateur Unix" },
   unixGroupExpected: { en: 'a Unix group name', fr: 'un nom de groupe Unix' },
   posixNameHint: {

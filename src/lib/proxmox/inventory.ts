@@ -11,7 +11,7 @@
 // is the cluster's answer, which `vm create` asks before anything is made.
 import { isIPv4 } from 'node:net';
 import { isMap, isScalar } from 'yaml';
-import { matching, nameKind } from '../inventory/kinds.js';
+import { matching, nameKind, storageIdKind } from '../inventory/kinds.js';
 import {
   type Field,
   isEmpty,
@@ -180,13 +180,6 @@ const nodeKind = kind(
   () => messages.nodeExpected,
   () => messages.nodeHint,
   matching(/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/),
-);
-
-/** pve-storage-id, as pve-common's JSONSchema.pm checks it. */
-const storageKind = kind(
-  () => messages.storageExpected,
-  () => messages.storageHint,
-  matching(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i),
 );
 
 /** A Linux interface name: at most 15 characters. */
@@ -540,7 +533,7 @@ function readVms(reader: Reader, field: Field, known: Known): Map<string, Declar
 
 const sectionReaders = {
   templates: (_reader: Reader, field: Field) => field,
-  storage: scalar(storageKind),
+  storage: scalar(storageIdKind),
   bridge: scalar(bridgeKind),
   defaults: (reader: Reader, field: Field) =>
     readSection(reader, field, { cores: scalar(coresKind), memory: readSize, disk: readSize })?.values,

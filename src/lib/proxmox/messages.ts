@@ -46,11 +46,6 @@ export const inventoryMessages = catalogue({
     en: 'the node name as `pvecm nodes` shows it: letters, digits and hyphens, no dots',
     fr: 'le nom du nœud tel que `pvecm nodes` le montre : lettres, chiffres et tirets, sans point',
   },
-  storageExpected: { en: 'a Proxmox storage id', fr: 'un identifiant de stockage Proxmox' },
-  storageHint: {
-    en: 'a storage of /etc/pve/storage.cfg, as `pvesm status` shows it (for example local-lvm)',
-    fr: 'un stockage de /etc/pve/storage.cfg, tel que `pvesm status` le montre (par exemple local-lvm)',
-  },
   bridgeExpected: { en: 'a bridge name', fr: 'un nom de pont (bridge)' },
   bridgeHint: {
     en: 'a Linux bridge of the nodes, as `ip link` shows it (for example vmbr0)',
