@@ -335,8 +335,8 @@ async function routesBack(
   before: readonly DefaultRoute[],
 ): Promise<boolean | undefined> {
   const { defaultRoutesFact } = await import('../lib/network/routing.js');
-  const key = (routes: readonly DefaultRoute[]) => JSON.stringify(routes.map((route) => describeRoute(route)).sort());
   const { describeRoute } = await import('../lib/network/judge.js');
+  const key = (routes: readonly DefaultRoute[]) => JSON.stringify(routes.map((route) => describeRoute(route)).sort());
   try {
     const now = await ctx.executor.fact(gateway, defaultRoutesFact(['main']));
     return key(now.get('main') ?? []) === key(before);

@@ -85,6 +85,7 @@ export async function openPbsSnapshot(
   const store = known.datastores[datastore];
   if (!store) throw clientFailed(command, `datastore '${datastore}' does not exist`);
   const dir = join(files.root, store, type, id, time);
+  // A snapshot that is not there: the stand-in's own words (the server's were not looked up).
   const manifest = await readManifest(dir).catch((error: NodeJS.ErrnoException) => {
     throw clientFailed(command, error.code === 'ENOENT' ? `unable to open snapshot - not found` : error.message);
   });

@@ -19,7 +19,7 @@
 // - pve-storage: src/PVE/Storage.pm (extract_vzdump_config_tar).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Die, encodeText, sorted, type Command, type Tool } from './pve-cli.js';
+import { Die, sorted, type Command, type Tool } from './pve-cli.js';
 import {
   parseGuestConfig,
   parsePropertyString,
@@ -42,6 +42,7 @@ import {
   runTask,
   startGuest,
   stopGuest,
+  configCommand,
   setCommand,
   nodeTool,
 } from './pve-guests.js';
@@ -71,6 +72,7 @@ export function restoredContainerConfig(raw: string, rootfs: string, unique: boo
 /** Create.pm restore_proxmox_backup_archive's configuration: the snapshot's pct.conf. */
 async function pbsContainerConfig(snapshot: PbsSnapshot): Promise<string> {
   const config = await snapshot.blob('pct.conf.blob');
+  // The stand-in's own words: the real one fails in the client's call (see pbs-remote.ts).
   if (!config) throw new Die(`unable to restore '${snapshot.name}' - no pct.conf in the backup\n`);
   return config.toString('utf8');
 }
@@ -163,25 +165,7 @@ const COMMANDS: Command<NodeContext>[] = [
       ctx.io.out(text);
     },
   },
-  {
-    words: ['config'],
-    argParams: ['vmid'],
-    params: {
-      vmid: VMID_PARAM,
-      current: { type: 'boolean', optional: true },
-      snapshot: { type: 'string', optional: true },
-    },
-    async run(params, ctx) {
-      const config = await loadConfig(ctx, 'lxc', Number(params['vmid']));
-      const values = new Map(config.values);
-      if (config.description !== undefined) values.set('description', encodeText(config.description));
-      let text = sorted(values.keys())
-        .map((key) => `${key}: ${values.get(key)}\n`)
-        .join('');
-      for (const [key, value] of config.lxc) text += `${key}: ${value}\n`;
-      ctx.io.out(text);
-    },
-  },
+  configCommand('lxc', VMID_PARAM),
   {
     words: ['status'],
     argParams: ['vmid'],

@@ -41,6 +41,7 @@ import {
   cfsLock,
   type Command,
   Die,
+  encodeText,
   type Io,
   isMainModule,
   type Json,
@@ -50,6 +51,7 @@ import {
   PVE_CONFIG_DIR,
   replaceFile,
   runCommandLine,
+  sorted,
   splitList,
   type Tool,
 } from './pve-cli.js';
@@ -567,6 +569,33 @@ export async function destroyGuest(
 export function randomMac(): string {
   const bytes = randomBytes(3);
   return ['BC', '24', '11', ...[...bytes].map((byte) => byte.toString(16).toUpperCase().padStart(2, '0'))].join(':');
+}
+
+/**
+ * `qm config` / `pct config`: the configuration's keys sorted, the description encoded as
+ * pve-common's config writer does, then a container's raw lxc.* lines. `vmid` is the tool's VMID
+ * parameter.
+ */
+export function configCommand(type: GuestType, vmid: Param): Command<NodeContext> {
+  return {
+    words: ['config'],
+    argParams: ['vmid'],
+    params: {
+      vmid,
+      current: { type: 'boolean', optional: true },
+      snapshot: { type: 'string', optional: true },
+    },
+    async run(params, ctx) {
+      const config = await loadConfig(ctx, type, Number(params['vmid']));
+      const values = new Map(config.values);
+      if (config.description !== undefined) values.set('description', encodeText(config.description));
+      let text = sorted(values.keys())
+        .map((key) => `${key}: ${values.get(key)}\n`)
+        .join('');
+      for (const [key, value] of config.lxc) text += `${key}: ${value}\n`;
+      ctx.io.out(text);
+    },
+  };
 }
 
 /**

@@ -12,7 +12,7 @@
 //   and messages), src/PVE/QemuServer.pm (vmstatus, vm_start, _do_vm_stop: silent when stopped).
 // - pve-common: src/PVE/JSONSchema.pm (pve-vmid: minimum 100, "value does not look like a valid
 //   VM ID"); the shared command-line machinery is in pve-cli.ts.
-import { encodeText, type Param, sorted, type Command, type Tool } from './pve-cli.js';
+import { type Param, sorted, type Command, type Tool } from './pve-cli.js';
 import { readVmList } from './pve-cluster.js';
 import {
   destroyGuest,
@@ -22,6 +22,7 @@ import {
   refreshNodeStatus,
   startGuest,
   stopGuest,
+  configCommand,
   setCommand,
   nodeTool,
 } from './pve-guests.js';
@@ -75,25 +76,7 @@ const COMMANDS: Command<NodeContext>[] = [
       ctx.io.out(text);
     },
   },
-  {
-    words: ['config'],
-    argParams: ['vmid'],
-    params: {
-      vmid: VMID_PARAM,
-      current: { type: 'boolean', optional: true },
-      snapshot: { type: 'string', optional: true },
-    },
-    async run(params, ctx) {
-      const config = await loadConfig(ctx, 'qemu', Number(params['vmid']));
-      const values = new Map(config.values);
-      if (config.description !== undefined) values.set('description', encodeText(config.description));
-      ctx.io.out(
-        sorted(values.keys())
-          .map((key) => `${key}: ${values.get(key)}\n`)
-          .join(''),
-      );
-    },
-  },
+  configCommand('qemu', VMID_PARAM),
   {
     words: ['status'],
     argParams: ['vmid'],
