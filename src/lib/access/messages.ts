@@ -334,36 +334,13 @@ export const messages = catalogue({
     fr: `--save : ${why} ; rien n'a été modifié`,
   }),
   saveRefusedHint: (hint: string) => ({ en: `${hint}, or run without --save`, fr: `${hint}, ou lancez sans --save` }),
-  rosterProblem: (path: string, problem: string) => ({ en: `${path}: ${problem}`, fr: `${path} : ${problem}` }),
   rosterInvalid: (file: string, problems: string) => ({
     en: `cannot save the roster in ${file}:\n${problems}`,
     fr: `impossible d'enregistrer la liste des sysadmins dans ${file} :\n${problems}`,
   }),
-  rosterInvalidHint: {
-    en: 'nothing was written: correct these values and save again',
-    fr: "rien n'a été écrit : corrigez ces valeurs et enregistrez de nouveau",
-  },
   rosterReadsBackWrong: (file: string) => ({
     en: `the roster edited for ${file} does not read back as intended; nothing was written`,
     fr: `la liste des sysadmins modifiée pour ${file} ne se relit pas comme prévu ; rien n'a été écrit`,
-  }),
-  rosterLockNotCreated: (lock: string, why: string) => ({
-    en: `cannot create the lock ${lock}: ${why}`,
-    fr: `impossible de créer le verrou ${lock} : ${why}`,
-  }),
-  rosterLockNotCreatedHint: {
-    en: 'saving the roster needs write access to the directory of the inventory',
-    fr: "enregistrer la liste des sysadmins demande le droit d'écrire dans le répertoire de l'inventaire",
-  },
-  rosterLockHeld: (seconds: number, lock: string) => ({
-    en: `could not lock the inventory within ${seconds} s: ${lock} exists`,
-    fr: `impossible de verrouiller l'inventaire en ${seconds} s : ${lock} existe`,
-  }),
-  rosterLockHeldHint: (lock: string) => ({
-    en: `another chaton is saving the roster; if none is running, remove ${lock} and save again`,
-    fr:
-      'un autre chaton enregistre la liste des sysadmins ; ' +
-      `si aucun ne tourne, supprimez ${lock} et enregistrez de nouveau`,
   }),
 
   // ---------------------------------------------------------------------------------------------

@@ -1,25 +1,19 @@
 // Writes the roster (`sysadmins:`) back into the inventory, for `onboard sysadmin --save` and
 // `offboard sysadmin`. The file is the collective's own, annotated by hand: only the text of the
 // list under `sysadmins:` is replaced, so every other byte, comment included, stays as written.
-import { open, realpath, rm } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
+import { Document, isMap, isScalar, isSeq, type Node as YamlNode, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import {
-  Document,
-  isMap,
-  isScalar,
-  isSeq,
-  type Node as YamlNode,
-  type Pair,
-  parseDocument,
-  type ToStringOptions,
-  YAMLMap,
-  YAMLSeq,
-} from 'yaml';
-import { parseInventory, readInventoryText } from '../inventory/load.js';
-import { InventoryError } from '../inventory/reader.js';
+  checkInventoryWritable,
+  editInventory,
+  indented,
+  lineStartOf,
+  replaceInlineValue,
+  STRINGIFY_OPTIONS,
+  topLevelPair,
+  withSectionAppended,
+} from '../inventory/edit.js';
 import { UsageError } from '../run/errors.js';
-import { writeFileAtomically } from '../run/files.js';
 import { type Sysadmin, sysadminsOf } from './inventory.js';
 import { messages } from './messages.js';
 
@@ -52,7 +46,7 @@ export async function removeSysadmin(file: string, login: string): Promise<'remo
  */
 export async function checkRosterWritable(file: string): Promise<void> {
   try {
-    await withLock(await rosterFile(file), async () => {});
+    await checkInventoryWritable(file);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     throw new UsageError(messages.saveRefused(error.message), messages.saveRefusedHint(error.hint ?? ''));
@@ -60,85 +54,32 @@ export async function checkRosterWritable(file: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading, checking and writing, under the lock
-
-/** How to give the list: block style, long key lines never folded, flow lists as in the example. */
-const STRINGIFY_OPTIONS: ToStringOptions = { lineWidth: 0, minContentWidth: 0, flowCollectionPadding: false };
-const LOCK_WAIT_MS = 10_000;
-const LOCK_RETRY_MS = 50;
+// Reading, checking and writing
 
 /**
  * Writes `change(roster)` into the file when it differs from the roster there, and returns the
  * roster as it was. The inventory must be valid before, and is checked again before writing.
  */
-async function changeRoster(file: string, change: (roster: RosterEntry[]) => RosterEntry[]): Promise<RosterEntry[]> {
-  const target = await rosterFile(file);
-  return withLock(target, async () => {
-    const text = await readInventoryText(target);
-    // Refuses a file that no longer parses or no longer validates, each problem at its line.
-    const before = sysadminsOf(parseInventory(text, target));
-    const wanted = change(before);
-    if (isDeepStrictEqual(before.map(fileEntry), wanted.map(fileEntry))) return before;
-    const next = withRoster(text, before, wanted);
-    checkRoster(next, target, wanted);
-    await writeFileAtomically(target, next);
-    return before;
-  });
-}
-
-/** The file a symbolic link points to is the one to replace, not the link. */
-function rosterFile(file: string): Promise<string> {
-  return realpath(file).catch(() => file);
-}
-
-/** The text about to be written must load, and give back exactly the roster wanted. */
-function checkRoster(text: string, file: string, wanted: RosterEntry[]): void {
-  let written: Sysadmin[];
-  try {
-    written = sysadminsOf(parseInventory(text, file));
-  } catch (error) {
-    if (!(error instanceof InventoryError)) throw error;
-    // The file was valid before: these problems are the new entry's; their lines are not on disk.
-    const problems = error.problems.map(
-      ({ path: problemPath, message, hint }) =>
-        `${messages.rosterProblem(problemPath, message)}${hint ? ` (${hint})` : ''}`,
-    );
-    throw new UsageError(messages.rosterInvalid(file, problems.join('\n')), messages.rosterInvalidHint);
-  }
-  if (!isDeepStrictEqual(written.map(fileEntry), wanted.map(fileEntry))) {
-    throw new Error(messages.rosterReadsBackWrong(file));
-  }
-}
-
-/** Exclusive among chaton processes: two saves at once would each write without the other's entry. */
-async function withLock<T>(file: string, work: () => Promise<T>): Promise<T> {
-  const lockPath = `${file}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await (await open(lockPath, 'wx')).close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new UsageError(
-          messages.rosterLockNotCreated(lockPath, (error as Error).message),
-          messages.rosterLockNotCreatedHint,
-        );
-      }
-      if (Date.now() >= deadline) {
-        throw new UsageError(
-          messages.rosterLockHeld(LOCK_WAIT_MS / 1000, lockPath),
-          messages.rosterLockHeldHint(lockPath),
-        );
-      }
-      await sleep(LOCK_RETRY_MS);
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    await rm(lockPath, { force: true });
-  }
+function changeRoster(file: string, change: (roster: RosterEntry[]) => RosterEntry[]): Promise<RosterEntry[]> {
+  let wanted: RosterEntry[] = [];
+  return editInventory(
+    file,
+    (text, inventory) => {
+      const before = sysadminsOf(inventory);
+      wanted = change(before);
+      if (isDeepStrictEqual(before.map(fileEntry), wanted.map(fileEntry))) return { result: before };
+      return { text: withRoster(text, before, wanted), result: before };
+    },
+    {
+      invalid: messages.rosterInvalid,
+      // The text about to be written must give back exactly the roster wanted.
+      readsBack: (written) => {
+        if (!isDeepStrictEqual(sysadminsOf(written).map(fileEntry), wanted.map(fileEntry))) {
+          throw new Error(messages.rosterReadsBackWrong(written.file));
+        }
+      },
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,15 +117,13 @@ function entryNode(doc: Document, entry: RosterEntry): YAMLMap {
 /** The text with its `sysadmins:` list replaced by `wanted`; `before` is what the file holds. */
 function withRoster(text: string, before: RosterEntry[], wanted: RosterEntry[]): string {
   const doc = parseDocument(text);
-  const pair = isMap(doc.contents)
-    ? doc.contents.items.find((item) => isScalar(item.key) && item.key.value === 'sysadmins')
-    : undefined;
+  const pair = topLevelPair(doc, 'sysadmins');
   const list = isSeq(pair?.value) ? pair.value : new YAMLSeq();
   const trailingComment = editEntries(doc, list, before, wanted);
   const block = list.items.length === 0 ? '' : renderList(list, trailingComment);
-  if (!pair) return `${text}${blankLineAfter(text)}sysadmins:\n${indented(block, 2)}`;
+  if (!pair) return withSectionAppended(text, 'sysadmins', block);
   if (isSeq(pair.value) && !pair.value.flow) return replaceBlockList(text, pair.value, block);
-  return replaceInlineValue(text, pair as Pair<YamlNode, YamlNode | null>, block);
+  return replaceInlineValue(text, pair, block);
 }
 
 /**
@@ -269,20 +208,6 @@ function renderList(list: YAMLSeq, trailingComment: string | undefined): string 
   return new Document(alone).toString(STRINGIFY_OPTIONS);
 }
 
-/** What separates a new section from the end of the file: one empty line. */
-function blankLineAfter(text: string): string {
-  if (text.endsWith('\n\n')) return '';
-  return text.endsWith('\n') ? '\n' : '\n\n';
-}
-
-function indented(block: string, width: number): string {
-  return block.replace(/^(?=.)/gm, ' '.repeat(width));
-}
-
-function lineStartOf(text: string, offset: number): number {
-  return text.lastIndexOf('\n', offset - 1) + 1;
-}
-
 /** A block list: its lines, from the first "-" to the end of the last entry, are replaced. */
 function replaceBlockList(text: string, list: YAMLSeq, block: string): string {
   const [start, end] = list.range ?? [0, 0];
@@ -291,19 +216,4 @@ function replaceBlockList(text: string, list: YAMLSeq, block: string): string {
   // At the end of a file without a final newline, the list has none either.
   const fitted = text.slice(start, end).endsWith('\n') ? replacement : replacement.replace(/\n$/, '');
   return text.slice(0, lineStart) + fitted + text.slice(end);
-}
-
-/**
- * `sysadmins:` with nothing, `~` or a flow list on its line: the value goes, a comment after it
- * stays on the key's line, and the block list follows on the next lines.
- */
-function replaceInlineValue(text: string, pair: Pair<YamlNode, YamlNode | null>, block: string): string {
-  const [keyStart, keyEnd] = pair.key.range ?? [0, 0];
-  const valueEnd = pair.value?.range?.[1] ?? keyEnd;
-  const newline = text.indexOf('\n', valueEnd);
-  const lineEnd = newline === -1 ? text.length : newline;
-  const comment = text.slice(valueEnd, lineEnd).trim();
-  const keyColumn = keyStart - lineStartOf(text, keyStart);
-  const list = block === '' ? '' : `\n${indented(block, keyColumn + 2).replace(/\n$/, '')}`;
-  return `${text.slice(0, keyEnd)}:${comment ? ` ${comment}` : ''}${list}${text.slice(lineEnd)}`;
 }

@@ -531,4 +531,25 @@ export const messages = catalogue({
     en: `${count === 1 ? 'unknown target' : 'unknown targets'} ${targets}`,
     fr: `${count === 1 ? 'cible inconnue' : 'cibles inconnues'} ${targets}`,
   }),
+
+  // ---------------------------------------------------------------------------------------------
+  // Edits of the inventory by chaton (edit.ts)
+
+  /** A problem of an edited text, at its YAML path: its line is not on disk. */
+  editProblem: (problemPath: string, problem: string) => ({
+    en: `${problemPath}: ${problem}`,
+    fr: `${problemPath} : ${problem}`,
+  }),
+  editInvalidHint: {
+    en: 'nothing was written: correct these values and save again',
+    fr: "rien n'a été écrit : corrigez ces valeurs et enregistrez de nouveau",
+  },
+  hostNotSaved: (name: string, file: string, problems: string) => ({
+    en: `cannot save the host ${name} in ${file}:\n${problems}`,
+    fr: `impossible d'enregistrer l'hôte ${name} dans ${file} :\n${problems}`,
+  }),
+  hostReadsBackWrong: (name: string, file: string) => ({
+    en: `the host ${name} saved in ${file} does not read back as intended; nothing was written`,
+    fr: `l'hôte ${name} enregistré dans ${file} ne se relit pas comme prévu ; rien n'a été écrit`,
+  }),
 });

@@ -2,8 +2,10 @@
 // not at all, and the small ones the operator names (keys), read without ever waiting on them.
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UsageError } from './errors.js';
 import { messages } from './messages.js';
 import { escapeUnprintable } from './printable.js';
 
@@ -107,4 +109,47 @@ export async function writeFileAtomically(file: string, text: string, mode = 0o6
   }
   const directoryHandle = await open(directory, 'r');
   await directoryHandle.sync().finally(() => directoryHandle.close());
+}
+
+const LOCK_WAIT_MS = 10_000;
+const LOCK_RETRY_MS = 50;
+
+/**
+ * Runs `work` holding `<file>.lock`, exclusive among chaton processes: two read-modify-writes of
+ * one file at once would each write without the other's change. Waits a while for another
+ * holder, then gives up naming the lock (a crashed run leaves it behind).
+ */
+export async function withFileLock<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const lockPath = `${file}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await (await open(lockPath, 'wx')).close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new UsageError(
+          messages.fileLockNotCreated(lockPath, (error as Error).message),
+          messages.fileLockNotCreatedHint(file),
+        );
+      }
+      if (Date.now() >= deadline) {
+        throw new UsageError(
+          messages.fileLockHeld(file, LOCK_WAIT_MS / 1000, lockPath),
+          messages.fileLockHeldHint(lockPath),
+        );
+      }
+      await sleep(LOCK_RETRY_MS);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockPath, { force: true });
+  }
+}
+
+/** The file a symbolic link points to is the one to replace, not the link; a missing file is itself. */
+export function fileToReplace(file: string): Promise<string> {
+  return realpath(file).catch(() => file);
 }

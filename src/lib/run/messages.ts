@@ -327,6 +327,22 @@ export const messages = catalogue({
   aBlockDevice: { en: 'a block device', fr: 'un périphérique bloc' },
   aSocket: { en: 'a socket', fr: 'une socket' },
   anUnknownKind: { en: 'a file of an unknown kind', fr: "un fichier d'un type inconnu" },
+  fileLockNotCreated: (lock: string, why: string) => ({
+    en: `cannot create the lock ${lock}: ${why}`,
+    fr: `impossible de créer le verrou ${lock} : ${why}`,
+  }),
+  fileLockNotCreatedHint: (file: string) => ({
+    en: `writing ${file} needs write access to its directory`,
+    fr: `écrire ${file} demande le droit d'écrire dans son répertoire`,
+  }),
+  fileLockHeld: (file: string, seconds: number, lock: string) => ({
+    en: `could not lock ${file} within ${seconds} s: ${lock} exists`,
+    fr: `impossible de verrouiller ${file} en ${seconds} s : ${lock} existe`,
+  }),
+  fileLockHeldHint: (lock: string) => ({
+    en: `another chaton is writing it; if none is running, remove ${lock} and try again`,
+    fr: `un autre chaton l'écrit ; si aucun ne tourne, supprimez ${lock} et réessayez`,
+  }),
 
   // commander's own texts (commander-texts.ts): as commander 14 writes them in English.
   titleUsage: { en: 'Usage:', fr: 'Utilisation :' },
