@@ -17,7 +17,10 @@ import {
   entryMatchesHost,
   hostLookupName,
   KnownHostsStore,
+  parseHostPublicKey,
   parseKnownHosts,
+  PublicKeyLineError,
+  recordHostKey,
   type HostKeyVerdict,
   type KnownHostsEntry,
 } from '../../src/lib/ssh/known-hosts.js';
@@ -772,5 +775,107 @@ describe('KnownHostsStore: one host at several addresses', () => {
     assert.equal(await readFile(file, 'utf8'), before);
     await store.accept('192.0.2.99', 22, keys.intruder.blob, ['192.0.2.98', '192.0.2.99']);
     assert.equal(await readFile(file, 'utf8'), `${before}192.0.2.99 ${keys.intruder.text}\n`);
+  });
+});
+
+describe('recordHostKey', () => {
+  it('creates the directory (0700) and the file (0600), then leaves a key it already holds', async () => {
+    const file = join(dir, 'recorded', '.ssh', 'known_hosts');
+    assert.equal(await recordHostKey(file, ['198.18.3.240'], 22, keys.alphaEd.blob), 'added');
+    assert.equal((await stat(join(dir, 'recorded', '.ssh'))).mode & 0o777, 0o700);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal(await readFile(file, 'utf8'), `198.18.3.240 ${keys.alphaEd.text}\n`);
+    assert.equal(await recordHostKey(file, ['198.18.3.240'], 22, keys.alphaEd.blob), 'unchanged');
+    assert.equal(await readFile(file, 'utf8'), `198.18.3.240 ${keys.alphaEd.text}\n`);
+  });
+
+  it("replaces the host's own lines, keeps every other line, and ssh(1) then trusts the new key", async () => {
+    const file = await writeKnownHosts('record-replace', knownHostsText());
+    assert.equal(await recordHostKey(file, ['Alpha.example.org'], 22, keys.intruder.blob), 'replaced');
+    const lines = knownHostsText().split('\n');
+    // Lines 2 and 3 were alpha's own; [alpha.example.org]:2222 is another host for ssh.
+    const expected = [...lines.slice(0, 1), ...lines.slice(3, -1), `alpha.example.org ${keys.intruder.text}`, ''];
+    assert.equal(await readFile(file, 'utf8'), expected.join('\n'));
+    const server = await startServer(keys.intruder);
+    try {
+      assert.equal(await sshVerdict(file, 'alpha.example.org', 22, server.port), 'trusted');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('takes only its names out of a line that lists other hosts too', async () => {
+    const file = await writeKnownHosts('record-shared-line', knownHostsText());
+    assert.equal(await recordHostKey(file, ['192.0.2.7'], 22, keys.intruder.blob), 'replaced');
+    const text = await readFile(file, 'utf8');
+    assert.ok(text.includes(`\nBeta.Example.ORG ${keys.rsa.text}\n`));
+    assert.ok(text.endsWith(`\n192.0.2.7 ${keys.intruder.text}\n`));
+    const store = await KnownHostsStore.load([file]);
+    assert.equal(store.check(['beta.example.org'], 22, keys.rsa.blob).status, 'trusted');
+    assert.equal(store.check(['192.0.2.7'], 22, keys.intruder.blob).status, 'trusted');
+    assert.equal(store.check(['192.0.2.7'], 22, keys.rsa.blob).status, 'changed');
+  });
+
+  it('replaces hashed lines for its names too', async () => {
+    const file = await writeKnownHosts('record-hashed', await readFile(hashedFile, 'utf8'));
+    const before = parseKnownHosts(await readFile(hashedFile, 'utf8'), file).entries;
+    assert.equal(await recordHostKey(file, ['alpha.example.org'], 22, keys.rsa.blob), 'replaced');
+    const after = parseKnownHosts(await readFile(file, 'utf8'), file).entries;
+    // alpha's two hashed lines went; one plain line came.
+    assert.equal(after.length, before.length - 1);
+    assert.equal(summary(checkHostKey(after, ['alpha.example.org'], keys.rsa.blob)), `trusted ${after.at(-1)!.line}`);
+    assert.equal(checkHostKey(after, ['alpha.example.org'], keys.alphaEd.blob).status, 'changed');
+    assert.equal(checkHostKey(after, ['beta.example.org'], keys.rsa.blob).status, 'trusted');
+  });
+
+  it('records every address of the host on its port, and adds only the names that lack the key', async () => {
+    const file = await writeKnownHosts('record-addresses', `[198.18.3.241]:2222 ${keys.alphaEd.text}\n`);
+    const addresses = ['198.18.3.240', '198.18.3.241'];
+    assert.equal(await recordHostKey(file, addresses, 2222, keys.alphaEd.blob), 'added');
+    assert.equal(
+      await readFile(file, 'utf8'),
+      `[198.18.3.241]:2222 ${keys.alphaEd.text}\n[198.18.3.240]:2222 ${keys.alphaEd.text}\n`,
+    );
+    assert.equal(await recordHostKey(file, addresses, 2222, keys.alphaEd.blob), 'unchanged');
+  });
+
+  it('refuses a key revoked for the host, and a name that would read as patterns; the file stays', async () => {
+    const file = await writeKnownHosts('record-refused', knownHostsText());
+    await assert.rejects(recordHostKey(file, ['stolen.example.org'], 22, keys.revoked.blob), (error: unknown) => {
+      assert.ok(error instanceof HostKeyError);
+      assert.match(error.message, new RegExp(`revoked in ${file}:9`));
+      return true;
+    });
+    await assert.rejects(recordHostKey(file, ['*.example.org'], 22, keys.alphaEd.blob), HostKeyError);
+    assert.equal(await readFile(file, 'utf8'), knownHostsText());
+  });
+});
+
+describe('parseHostPublicKey', () => {
+  it('reads the key of a .pub file as ssh-keygen writes it, comment and all', async () => {
+    for (const key of Object.values(keys)) {
+      assert.deepEqual(parseHostPublicKey(await readFile(key.publicKeyFile, 'utf8')), key.blob);
+    }
+    assert.deepEqual(parseHostPublicKey(`# host key\n${keys.alphaEd.text} root@vm\r\n`), keys.alphaEd.blob);
+  });
+
+  it('refuses anything else, saying what is wrong', () => {
+    const ed25519 = keys.alphaEd.text.split(' ')[1]!;
+    const cases: [string, RegExp][] = [
+      ['', /0 key lines/],
+      [`${keys.alphaEd.text}\n${keys.alphaEc.text}\n`, /2 key lines/],
+      ['hello world', /unsupported key type hello/],
+      ['ssh-ed25519', /no key after the key type/],
+      [`ssh-ed25519 ${ed25519.slice(0, 40)}`, /not valid base64|cut short/],
+      [`ecdsa-sha2-nistp256 ${ed25519}`, /the key is not of type ecdsa-sha2-nistp256/],
+      ['-----BEGIN OPENSSH PRIVATE KEY-----', /unsupported key type/],
+    ];
+    for (const [text, expected] of cases) {
+      assert.throws(
+        () => parseHostPublicKey(text),
+        (error: unknown) => error instanceof PublicKeyLineError && expected.test(error.message),
+        text,
+      );
+    }
   });
 });

@@ -1,9 +1,10 @@
 // OpenSSH known_hosts files (sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT"), read and checked the way
 // ssh(1) does: chaton shares the operator's files, so it must trust exactly what ssh would trust.
 import { createHmac } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ChatonError, ExitCode, HostKeyError } from '../run/errors.js';
+import { fileToReplace, withFileLock, writeFileAtomically } from '../run/files.js';
 import { fingerprint, keyTypeOfBlob, readSshStrings } from './key-blob.js';
 import { messages } from './messages.js';
 
@@ -218,18 +219,9 @@ export function entryMatchesHost(entry: KnownHostsEntry, name: string): boolean 
 
 type KeyLine = Omit<KnownHostsEntry, 'file' | 'line'>;
 
-/** One line of a known_hosts file, checked as strictly as ssh does; null for blank and comment lines. */
-function parseLine(text: string): KeyLine | { problem: string } | null {
-  const content = text.replace(/^[ \t]+|[ \t]*\r?$/g, '');
-  if (content === '' || content.startsWith('#')) return null;
-  const words = content.split(/[ \t]+/);
-  const [first = ''] = words;
-  const marker = first.startsWith('@') ? MARKERS.get(first) : null;
-  if (marker === undefined) return { problem: messages.unknownMarker(first) };
-  const [hosts, keyType, keyBase64] = marker === null ? words : words.slice(1);
-  if (hosts?.startsWith('@')) return { problem: messages.oneMarkerOnly };
-  if (hosts === undefined || keyType === undefined || keyType.startsWith('#')) return { problem: messages.noKeyType };
-  if (hosts.startsWith('|') && hashedHostSalt(hosts) === null) return { problem: messages.malformedHashedHost };
+/** The key part of a line (`type base64`), checked as strictly as ssh does. */
+function parseKey(keyType: string | undefined, keyBase64: string | undefined): Buffer | { problem: string } {
+  if (keyType === undefined || keyType.startsWith('#')) return { problem: messages.noKeyType };
   const type = HOST_KEY_TYPES.get(keyType);
   if (type === undefined) return { problem: messages.unsupportedKeyType(keyType) };
   if (keyBase64 === undefined) return { problem: messages.noKeyAfterType };
@@ -240,7 +232,45 @@ function parseLine(text: string): KeyLine | { problem: string } | null {
   const [blobType, ...fields] = strings;
   if (blobType?.toString('latin1') !== keyType) return { problem: messages.keyNotOfType(keyType) };
   if (!type.hasValidFields(fields)) return { problem: messages.malformedKey(keyType) };
-  return { marker, hosts, keyType, key };
+  return key;
+}
+
+/** One line of a known_hosts file, checked as strictly as ssh does; null for blank and comment lines. */
+function parseLine(text: string): KeyLine | { problem: string } | null {
+  const content = text.replace(/^[ \t]+|[ \t]*\r?$/g, '');
+  if (content === '' || content.startsWith('#')) return null;
+  const words = content.split(/[ \t]+/);
+  const [first = ''] = words;
+  const marker = first.startsWith('@') ? MARKERS.get(first) : null;
+  if (marker === undefined) return { problem: messages.unknownMarker(first) };
+  const [hosts, keyType, keyBase64] = marker === null ? words : words.slice(1);
+  if (hosts?.startsWith('@')) return { problem: messages.oneMarkerOnly };
+  if (hosts === undefined) return { problem: messages.noKeyType };
+  if (hosts.startsWith('|') && hashedHostSalt(hosts) === null) return { problem: messages.malformedHashedHost };
+  const key = parseKey(keyType, keyBase64);
+  return 'problem' in key ? key : { marker, hosts, keyType: keyType!, key };
+}
+
+/** Why a text is not one host public key line. */
+export class PublicKeyLineError extends Error {
+  constructor(readonly problem: string) {
+    super(messages.notAHostPublicKey(problem));
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The key blob of a host public key as a .pub file holds it (`ssh-ed25519 AAAA... comment`, e.g.
+ * /etc/ssh/ssh_host_ed25519_key.pub), checked as strictly as a known_hosts line: a key chaton
+ * records must be one ssh would read back. Throws PublicKeyLineError.
+ */
+export function parseHostPublicKey(text: string): Buffer {
+  const lines = text.split('\n').filter((line) => !/^[ \t]*(#|\r?$)/.test(line));
+  if (lines.length !== 1) throw new PublicKeyLineError(messages.keyLinesFound(lines.length));
+  const [keyType, keyBase64] = lines[0]!.trim().split(/[ \t]+/);
+  const key = parseKey(keyType, keyBase64);
+  if ('problem' in key) throw new PublicKeyLineError(key.problem);
+  return key;
 }
 
 /** Every key line of a known_hosts file; malformed lines are reported and skipped, as ssh skips them. */
@@ -330,24 +360,95 @@ async function readIfPresent(file: string): Promise<string> {
   }
 }
 
-/** Appends one line, creating the file (0600) and its directory (0700) like ssh; returns its line number. */
-async function appendLine(file: string, text: string): Promise<number> {
+/** What recording a key did to the file. */
+export type RecordOutcome = 'added' | 'unchanged' | 'replaced';
+
+/** The patterns of a plain host field that are exactly one of `names` (no wildcard, no negation). */
+function exactNames(entry: KnownHostsEntry, names: readonly string[]): string[] {
+  if (entry.hosts.startsWith('|')) return names.filter((name) => entryMatchesHost(entry, name));
+  return entry.hosts.split(',').filter((pattern) => names.includes(asciiLowercase(pattern)));
+}
+
+/**
+ * The one writer of known_hosts lines, for --accept-new and for keys obtained through a trusted
+ * channel: makes the file vouch for `blob` as the key of the host known by each of `names`, and
+ * by no other key. Lines that give one of those exact names (plain or hashed) another key lose
+ * that name, and go when none is left, as `ssh-keygen -R` removes them (hostfile.c, host_delete),
+ * except that the other hosts a line names keep it, and lines that match by a pattern stay: they
+ * are the operator's, and the new line makes ssh trust the key whatever they say. @revoked and
+ * @cert-authority lines stay, as in host_delete. Unless `replace`, such a line is refused
+ * instead. A key revoked for the host is always refused. Names without the key get one new line at
+ * the end. Written whole under a lock, the file created 0600 in a directory created 0700 like ssh.
+ */
+async function writeHostKey(
+  file: string,
+  names: readonly string[],
+  blob: Buffer,
+  replace: boolean,
+): Promise<{ outcome: RecordOutcome; entry?: KnownHostsEntry }> {
+  const name = names.join(',');
+  // Read back as ssh would, so that a line it would misread is never written.
+  const text = formatLine(name, blob);
+  const parsed = names.some((one) => one === '' || HOST_FIELD_SYNTAX.test(one))
+    ? { problem: messages.notPlainHostName }
+    : (parseLine(text) ?? { problem: messages.emptyLine });
+  if ('problem' in parsed) throw new HostKeyError(name, messages.cannotRecord(name, keyPhrase(blob), parsed.problem));
   try {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    const handle = await open(file, 'a+', 0o600);
-    try {
-      const existing = await handle.readFile('utf8');
-      // Without this, a last line lacking its newline would swallow ours.
-      const separator = existing === '' || existing.endsWith('\n') ? '' : '\n';
-      await handle.appendFile(`${separator}${text}\n`);
-      const linesBefore = existing.split('\n').length - (separator === '' ? 1 : 0);
-      return linesBefore + 1;
-    } finally {
-      await handle.close();
-    }
+    const target = await fileToReplace(file);
+    return await withFileLock(target, async () => {
+      const before = await readIfPresent(target);
+      const lines = before === '' ? [] : before.replace(/\n$/, '').split('\n');
+      const { entries } = parseKnownHosts(before, file);
+      const verdict = checkHostKey(entries, names, blob);
+      // --accept-new never replaces a key, even one recorded since the store was read.
+      if (verdict.status === 'revoked' || (verdict.status === 'changed' && !replace)) {
+        throw refusal(name, blob, verdict);
+      }
+      const covered = new Set<string>();
+      const dropped = new Set<number>();
+      let replaced = false;
+      for (const entry of entries.filter((candidate) => candidate.marker === null)) {
+        const exact = exactNames(entry, names);
+        if (exact.length === 0) continue;
+        if (entry.key.equals(blob)) {
+          exact.forEach((one) => covered.add(asciiLowercase(one)));
+          continue;
+        }
+        replaced = true;
+        const left = entry.hosts.startsWith('|') ? [] : entry.hosts.split(',').filter((p) => !exact.includes(p));
+        const index = entry.line - 1;
+        if (left.length === 0) dropped.add(index);
+        else lines[index] = lines[index]!.replace(entry.hosts, () => left.join(','));
+      }
+      const missing = names.filter((one) => !covered.has(one));
+      if (!replaced && missing.length === 0) return { outcome: 'unchanged' };
+      const kept = lines.filter((_, index) => !dropped.has(index));
+      const added = missing.length === 0 ? [] : [formatLine(missing.join(','), blob)];
+      await writeFileAtomically(target, [...kept, ...added, ''].join('\n'), 0o600);
+      const entry =
+        added.length === 0 ? undefined : { file, line: kept.length + 1, ...(parseLine(added[0]!) as KeyLine) };
+      return { outcome: replaced ? 'replaced' : 'added', entry };
+    });
   } catch (error) {
+    if (error instanceof ChatonError) throw error;
     throw fileError('write', file, error);
   }
+}
+
+/**
+ * Records `blob` as the key of the host at each of `addresses` on `port`, a key chaton obtained
+ * through a channel it trusts (the hypervisor's guest agent reading the guest's host key): other
+ * keys recorded for those exact names are replaced, other lines kept. A key marked @revoked for
+ * the host is refused (HostKeyError). 'unchanged' when the file already says so.
+ */
+export async function recordHostKey(
+  file: string,
+  addresses: readonly string[],
+  port: number,
+  blob: Buffer,
+): Promise<RecordOutcome> {
+  return (await writeHostKey(file, lookupNames(addresses, port), blob, true)).outcome;
 }
 
 /** Where a line is, for messages: `file:line`. */
@@ -487,13 +588,9 @@ export class KnownHostsStore {
     if (verdict.status === 'trusted')
       return { file: verdict.entry.file, line: formatLine(verdict.entry.hosts, verdict.entry.key) };
     if (verdict.status !== 'unknown') throw refusal(name, blob, verdict);
+    const { entry } = await writeHostKey(file, [name], blob, false);
+    if (entry) this.#entries.push(entry);
     const text = formatLine(name, blob);
-    // Read back as ssh would, so that a line it would misread is never written.
-    const parsed = HOST_FIELD_SYNTAX.test(name)
-      ? { problem: messages.notPlainHostName }
-      : (parseLine(text) ?? { problem: messages.emptyLine });
-    if ('problem' in parsed) throw new HostKeyError(name, messages.cannotRecord(name, keyPhrase(blob), parsed.problem));
-    this.#entries.push({ file, line: await appendLine(file, text), ...parsed });
     return { file, line: text };
   }
 }

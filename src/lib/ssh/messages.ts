@@ -280,6 +280,14 @@ export const messages = catalogue({
   }),
   notPlainHostName: { en: 'not a plain host name', fr: "pas un simple nom d'hôte" },
   emptyLine: { en: 'empty line', fr: 'ligne vide' },
+  notAHostPublicKey: (problem: string) => ({
+    en: `not an SSH host public key line (type, base64 key, optional comment): ${problem}`,
+    fr: `pas une ligne de clé publique d'hôte SSH (type, clé en base64, commentaire facultatif) : ${problem}`,
+  }),
+  keyLinesFound: (count: number) => ({
+    en: `${count} key lines where one was expected`,
+    fr: `${count} lignes de clé au lieu d'une`,
+  }),
   cannotRecord: (name: string, key: string, problem: string) => ({
     en: `${name}: cannot record ${key} in known_hosts: ${problem}`,
     fr: `${name} : impossible d'enregistrer la ${key} dans known_hosts : ${problem}`,
