@@ -16,6 +16,7 @@ import { register as registerInventoryInit } from './commands/inventory-init.js'
 import { register as registerInventoryShow } from './commands/inventory-show.js';
 import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
 import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
+import { register as registerVmCreate } from './commands/vm-create.js';
 import { registerSections } from './lib/inventory/sections.js';
 import { optionsOf, takesValue, visibleSubcommands } from './lib/program-tree.js';
 import { suggest } from './lib/inventory/suggest.js';
@@ -89,6 +90,7 @@ export function buildProgram(): Command {
   registerFailoverStatus(failover);
   registerFailoverTo(failover);
   registerFailoverWatchdog(failover);
+  registerVmCreate(program.command('vm').description(messages.vmCommand));
   registerDoctor(program);
   registerCompletion(program);
   return program;

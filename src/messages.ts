@@ -64,6 +64,7 @@ export const messages = catalogue({
     en: "the site's internet links: which one is in use, and whether each is up",
     fr: 'les liens internet du site : lequel est utilisé, et si chacun est en service',
   },
+  vmCommand: { en: 'virtual machines on the Proxmox cluster', fr: 'les machines virtuelles du cluster Proxmox' },
   onboardCommand: { en: 'give access to a newcomer', fr: 'donner accès à une nouvelle personne' },
   offboardCommand: { en: 'take access back', fr: "retirer l'accès" },
   exitCodes: { en: 'Exit codes:', fr: 'Codes de sortie :' },

@@ -706,6 +706,249 @@ export const messages = catalogue({
     fr: `test de restauration de ${guest} depuis ${target} : prévu, dans ${where} (ses commandes sont dans le plan)`,
   }),
 
+  // vm create
+  vmCreateDescription: {
+    en:
+      'a new VM on the Proxmox cluster, configured, firewalled, backed up and reached through the bastion; ' +
+      'again: unchanged (exit 0) or the differences (exit 3)',
+    fr:
+      'une nouvelle VM sur le cluster Proxmox, configurée, protégée par le pare-feu, sauvegardée et jointe ' +
+      'par le bastion ; de nouveau : inchangée (code 0) ou les différences (code 3)',
+  },
+  vmNameArgument: {
+    en: 'its name: a DNS label (lowercase letters, digits, hyphens), also its host name',
+    fr: "son nom : une étiquette DNS (minuscules, chiffres, tirets), aussi son nom d'hôte",
+  },
+  vmTemplateOption: { en: 'a template of proxmox.templates', fr: 'un modèle de proxmox.templates' },
+  vmNodeOption: {
+    en: 'the node, or auto: the one with the most memory left for VMs (default auto)',
+    fr: 'le nœud, ou auto : celui qui a le plus de mémoire libre pour les VM (auto par défaut)',
+  },
+  vmCoresOption: { en: 'virtual CPU cores', fr: 'cœurs virtuels' },
+  vmMemoryOption: { en: 'memory, e.g. 4G or 512M', fr: 'mémoire, p. ex. 4G ou 512M' },
+  vmDiskOption: {
+    en: 'boot disk size, e.g. 32G (it only grows)',
+    fr: 'taille du disque de démarrage, p. ex. 32G (il ne fait que grandir)',
+  },
+  vmIpOption: {
+    en: "address/prefix, or auto: the first free one of the role's network range (default)",
+    fr: 'adresse/préfixe, ou auto : la première libre de la plage du réseau du rôle (par défaut)',
+  },
+  vmRoleOption: {
+    en: 'a role of proxmox.roles: its network and firewall security group',
+    fr: 'un rôle de proxmox.roles : son réseau et son groupe de sécurité du pare-feu',
+  },
+  vmTagsOption: { en: 'Proxmox tags, comma-separated', fr: 'étiquettes Proxmox, séparées par des virgules' },
+  vmNoStartOption: {
+    en: 'configure it but do not start it (nor reach it)',
+    fr: 'la configurer sans la démarrer (ni la joindre)',
+  },
+  vmSaveOption: { en: "add it to the inventory's hosts", fr: "l'ajouter aux hôtes de l'inventaire" },
+  vmKeepOption: {
+    en: 'on a failure after the clone, keep the VM stopped instead of destroying it',
+    fr: "en cas d'échec après le clonage, garder la VM arrêtée au lieu de la détruire",
+  },
+  vmAgentTimeoutOption: {
+    en: 'how long to wait for the guest agent, in seconds (1 to 3600)',
+    fr: "combien de temps attendre l'agent invité, en secondes (1 à 3600)",
+  },
+  vmAgentTimeoutRange: (got: string) => ({
+    en: `--agent-timeout must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(got)}`,
+    fr: `--agent-timeout doit être un nombre entier de secondes de 1 à 3600, reçu ${JSON.stringify(got)}`,
+  }),
+  vmAgentTimeoutHint: { en: 'for example --agent-timeout 120', fr: 'par exemple --agent-timeout 120' },
+  vmCreateHelp: {
+    en:
+      "Settings come from the inventory's proxmox: section (the VM declared under vms:, then the defaults);\n" +
+      'flags override them. On the first pve host that answers, under a lock named after the VM: preflight\n' +
+      '(the node and its memory, the address free, the template), then clone into a free VMID (again with\n' +
+      'a new one when it is taken or locked), configure (cloud-init user, keys, address, firewall, backup\n' +
+      "job), start, wait for the guest agent, record the guest's SSH host key read through it, reach it\n" +
+      'through the bastion, verify. A failure after the clone destroys the VM (or --keep-on-failure).\n' +
+      'Interrupted: the same command continues it. Exit 0 created or unchanged, 1 failed, 2 bad input,\n' +
+      '3 refused or different, 5 host key or connection.',
+    fr:
+      "Les réglages viennent de la section proxmox: de l'inventaire (la VM déclarée sous vms:, puis les\n" +
+      'valeurs par défaut) ; les options les remplacent. Sur le premier hôte pve qui répond, sous un verrou\n' +
+      "au nom de la VM : vérifications (le nœud et sa mémoire, l'adresse libre, le modèle), puis clonage dans\n" +
+      "un VMID libre (de nouveau avec un autre s'il est pris ou verrouillé), configuration (utilisateur\n" +
+      "cloud-init, clés, adresse, pare-feu, tâche de sauvegarde), démarrage, attente de l'agent invité, clé\n" +
+      "d'hôte SSH lue par lui et enregistrée, connexion par le bastion, vérification. Un échec après le\n" +
+      'clonage détruit la VM (ou --keep-on-failure). Interrompue : la même commande la reprend. Code 0 créée\n' +
+      "ou inchangée, 1 échec, 2 mauvaise saisie, 3 refus ou différente, 5 clé d'hôte ou connexion.",
+  },
+  vmDryRunExample: {
+    en: 'the node, provisional VMID, address and every command',
+    fr: "le nœud, le VMID provisoire, l'adresse et chaque commande",
+  },
+  vmAgainExample: { en: 'again: "exists, unchanged"', fr: 'de nouveau : « existe, inchangée »' },
+  vmNoSection: (file: string) => ({
+    en: `${file} has no proxmox: section: no template, network or role to make a VM from`,
+    fr: `${file} n'a pas de section proxmox: : aucun modèle, réseau ou rôle d'où faire une VM`,
+  }),
+  vmNoSectionHint: {
+    en: 'describe the templates, networks and roles under proxmox: (see inventory.example.yaml)',
+    fr: 'décrivez les modèles, réseaux et rôles sous proxmox: (voir inventory.example.yaml)',
+  },
+  vmNoPveHost: {
+    en: 'no host has the role pve: no node to ask',
+    fr: "aucun hôte n'a le rôle pve : aucun nœud à interroger",
+  },
+  vmNoPveHostHint: {
+    en: 'give the Proxmox nodes `roles: [pve]` in the inventory',
+    fr: "donnez aux nœuds Proxmox `roles: [pve]` dans l'inventaire",
+  },
+  vmPreflightTitle: (name: string) => ({ en: `Check the cluster for ${name}`, fr: `Vérifier le cluster pour ${name}` }),
+  vmMakeTitle: (name: string) => ({ en: `Make ${name}`, fr: `Faire ${name}` }),
+  vmApiNode: (host: string) => ({ en: `asking ${host}`, fr: `interrogation de ${host}` }),
+  vmFound: (vmid: number, node: string) => ({
+    en: `a VM of that name exists: ${vmid} on ${node}`,
+    fr: `une VM de ce nom existe : ${vmid} sur ${node}`,
+  }),
+  vmPlanned: (node: string, address: string, vmid: number) => ({
+    en: `node ${node}, address ${address}, VMID ${vmid} (provisional)`,
+    fr: `nœud ${node}, adresse ${address}, VMID ${vmid} (provisoire)`,
+  }),
+  vmRefused: (name: string, problems: string) => ({
+    en: `${name} cannot be created: ${problems}`,
+    fr: `${name} ne peut pas être créée : ${problems}`,
+  }),
+  vmRefusedHint: {
+    en: 'nothing was changed; correct this (or the flags) and run the same command again',
+    fr: "rien n'a été changé ; corrigez cela (ou les options) et relancez la même commande",
+  },
+  vmReadFailed: (host: string, what: string, said: string) => ({
+    en: `${host}: could not read ${what}: ${said}`,
+    fr: `${host} : impossible de lire ${what} : ${said}`,
+  }),
+  vmContinuing: (name: string, vmid: number, node: string) => ({
+    en: `continuing ${name}, VM ${vmid} on ${node}, left unfinished by an earlier run`,
+    fr: `reprise de ${name}, VM ${vmid} sur ${node}, laissée inachevée par une exécution précédente`,
+  }),
+  vmCloned: (template: string, vmid: number, node: string) => ({
+    en: `${template} cloned into VM ${vmid} on ${node}`,
+    fr: `${template} cloné dans la VM ${vmid} sur ${node}`,
+  }),
+  vmCloneFailed: (vmid: number, error: string) => ({
+    en: `the clone into VMID ${vmid} failed: ${error}`,
+    fr: `le clonage dans le VMID ${vmid} a échoué : ${error}`,
+  }),
+  vmIdTaken: (vmid: number, next: number) => ({
+    en: `VMID ${vmid} was taken meanwhile: trying ${next}`,
+    fr: `le VMID ${vmid} a été pris entre-temps : essai de ${next}`,
+  }),
+  vmLockTimeout: (vmid: number, next: number) => ({
+    en: `the template's lock timed out (VMID ${vmid}): trying again with ${next}`,
+    fr: `le verrou du modèle a expiré (VMID ${vmid}) : nouvel essai avec ${next}`,
+  }),
+  vmCloneGaveUp: (last: string) => ({
+    en: `the clone was refused again and again; last: ${last}`,
+    fr: `le clonage a été refusé encore et encore ; dernier refus : ${last}`,
+  }),
+  vmNoUpid: { en: 'pvesh printed no task id (UPID)', fr: "pvesh n'a affiché aucun identifiant de tâche (UPID)" },
+  vmTaskRunning: { en: 'the task is still running', fr: 'la tâche tourne encore' },
+  vmTaskFailed: (host: string, error: string) => ({
+    en: `${host}: a Proxmox task failed: ${error}`,
+    fr: `${host} : une tâche Proxmox a échoué : ${error}`,
+  }),
+  vmSetKeys: (keys: string) => ({ en: `set ${keys}`, fr: `réglé ${keys}` }),
+  vmResized: (disk: string, size: string) => ({ en: `${disk} grown to ${size}`, fr: `${disk} agrandi à ${size}` }),
+  vmFirewallOn: { en: 'firewall on', fr: 'pare-feu activé' },
+  vmGroupAdded: (group: string) => ({ en: `security group ${group}`, fr: `groupe de sécurité ${group}` }),
+  vmJobJoined: (job: string) => ({
+    en: `added to the backup job ${job}`,
+    fr: `ajoutée à la tâche de sauvegarde ${job}`,
+  }),
+  vmAlreadyConfigured: { en: 'already configured', fr: 'déjà configurée' },
+  vmJobLockWait: (job: string, holder: string) => ({
+    en: `waiting for another run's change of the backup job ${job} (${holder})`,
+    fr: `attente de la modification de la tâche de sauvegarde ${job} par une autre exécution (${holder})`,
+  }),
+  vmStartPlanned: {
+    en: 'start, then wait for the guest agent, read the host key, reach it through the bastion',
+    fr: "démarrer, puis attendre l'agent invité, lire la clé d'hôte, la joindre par le bastion",
+  },
+  vmAddressMissing: (address: string, found: string) => ({
+    en: `the guest agent does not report ${address} (it reports ${found}): cloud-init did not apply the address`,
+    fr: `l'agent invité ne donne pas ${address} (il donne ${found}) : cloud-init n'a pas appliqué l'adresse`,
+  }),
+  vmAddressMissingHint: {
+    en: 'check that the template has a cloud-init drive and cloud-init installed',
+    fr: 'vérifiez que le modèle a un lecteur cloud-init et cloud-init installé',
+  },
+  vmKeyRecorded: (key: string, file: string) => ({
+    en: `host key ${key}, read through the guest agent, recorded in ${file}`,
+    fr: `clé d'hôte ${key}, lue par l'agent invité, enregistrée dans ${file}`,
+  }),
+  vmReached: (address: string, hostname: string) => ({
+    en: `reached ${address} through the bastion, host key verified: ${hostname}`,
+    fr: `${address} jointe par le bastion, clé d'hôte vérifiée : ${hostname}`,
+  }),
+  vmAgentFailed: (vmid: number, said: string) => ({
+    en: `the guest agent of VM ${vmid}: ${said}`,
+    fr: `l'agent invité de la VM ${vmid} : ${said}`,
+  }),
+  vmAgentWaiting: (vmid: number, said: string) => ({
+    en: `waiting for the guest agent of VM ${vmid}${said ? ` (${said})` : ''}`,
+    fr: `attente de l'agent invité de la VM ${vmid}${said ? ` (${said})` : ''}`,
+  }),
+  vmAgentTimedOut: (vmid: number, seconds: number, last: string) => ({
+    en: `the guest agent of VM ${vmid} did not answer within ${seconds} s: ${last}`,
+    fr: `l'agent invité de la VM ${vmid} n'a pas répondu en ${seconds} s : ${last}`,
+  }),
+  vmAgentTimedOutHint: {
+    en: 'the template needs qemu-guest-agent installed and enabled; a slow boot: a longer --agent-timeout',
+    fr: 'le modèle doit avoir qemu-guest-agent installé et activé ; un démarrage lent : un --agent-timeout plus long',
+  },
+  vmSshWaiting: (host: string, error: string) => ({
+    en: `waiting for sshd on ${host}: ${error}`,
+    fr: `attente de sshd sur ${host} : ${error}`,
+  }),
+  vmVerifyPlanned: {
+    en: 'read the backup coverage and the firewall',
+    fr: 'lire la couverture des sauvegardes et le pare-feu',
+  },
+  vmNotBackedUp: (vmid: number) => ({
+    en: `VM ${vmid} is in no backup job (/cluster/backup-info/not-backed-up lists it)`,
+    fr: `la VM ${vmid} n'est dans aucune tâche de sauvegarde (/cluster/backup-info/not-backed-up la liste)`,
+  }),
+  vmFirewallOff: (vmid: number) => ({
+    en: `the firewall of VM ${vmid} is off`,
+    fr: `le pare-feu de la VM ${vmid} est désactivé`,
+  }),
+  vmGroupMissing: (vmid: number, group: string) => ({
+    en: `VM ${vmid} is not in the security group ${group}`,
+    fr: `la VM ${vmid} n'est pas dans le groupe de sécurité ${group}`,
+  }),
+  vmVerified: {
+    en: 'in a backup job, firewall on with its security group',
+    fr: 'dans une tâche de sauvegarde, pare-feu activé avec son groupe de sécurité',
+  },
+  vmFinished: { en: 'marked as made by chaton', fr: 'marquée comme faite par chaton' },
+  vmSavePlanned: (file: string) => ({ en: `would be added to ${file}`, fr: `serait ajoutée à ${file}` }),
+  vmSaved: (outcome: string, file: string) => ({
+    en: `${outcome === 'unchanged' ? 'already in' : outcome === 'updated' ? 'updated in' : 'added to'} ${file}`,
+    fr: `${outcome === 'unchanged' ? 'déjà dans' : outcome === 'updated' ? 'mise à jour dans' : 'ajoutée à'} ${file}`,
+  }),
+  vmInterruptedRerun: (vmid: number) => ({
+    en: `VM ${vmid} is left as it is, unfinished: the same command continues it`,
+    fr: `la VM ${vmid} est laissée telle quelle, inachevée : la même commande la reprend`,
+  }),
+  vmKept: (vmid: number, node: string) => ({
+    en: `VM ${vmid} kept, stopped, on ${node} (--keep-on-failure): the same command continues it`,
+    fr: `VM ${vmid} gardée, arrêtée, sur ${node} (--keep-on-failure) : la même commande la reprend`,
+  }),
+  vmDestroyed: (vmid: number, node: string) => ({
+    en: `VM ${vmid} destroyed on ${node}: no half-made VM is left`,
+    fr: `VM ${vmid} détruite sur ${node} : aucune VM à moitié faite ne reste`,
+  }),
+  vmCleanupFailed: (vmid: number, node: string, error: string) => ({
+    en: `VM ${vmid} on ${node} could not be removed: ${error}; remove it by hand (qm destroy ${vmid} --purge)`,
+    fr:
+      `la VM ${vmid} sur ${node} n'a pas pu être supprimée : ${error} ; ` +
+      `supprimez-la à la main (qm destroy ${vmid} --purge)`,
+  }),
+
   // failover status
   failoverStatusDescription: {
     en:

@@ -229,7 +229,7 @@ describe('help at a terminal and in a pipe', () => {
     const disk = chaton(['disk', 'swap', '--help']);
     assert.equal(disk.code, 2);
     assert.equal(disk.stdout, '');
-    const commands = 'inventory, hosts, exec, onboard, offboard, backup, failover, doctor, completion';
+    const commands = 'inventory, hosts, exec, onboard, offboard, backup, failover, vm, doctor, completion';
     assert.match(disk.stderr, new RegExp(`unknown command 'disk' \\(chaton has: ${commands}\\)`));
     const typo = chaton(['inventory', 'chek']);
     assert.equal(typo.code, 2);

@@ -28,6 +28,7 @@ describe('completion candidates', () => {
       'offboard',
       'backup',
       'failover',
+      'vm',
       'doctor',
       'completion',
       'help',

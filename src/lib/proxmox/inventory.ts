@@ -125,11 +125,11 @@ const MAX_VMID = 999_999_999;
 // ---------------------------------------------------------------------------------------------
 // IPv4 arithmetic
 
-function ipToNumber(address: string): number {
+export function ipToNumber(address: string): number {
   return address.split('.').reduce((sum, part) => sum * 256 + Number(part), 0);
 }
 
-function numberToIp(value: number): string {
+export function numberToIp(value: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
@@ -138,7 +138,7 @@ function networkOf(address: string, prefix: number): number {
   return Math.floor(ipToNumber(address) / size) * size;
 }
 
-function inNetwork(address: string, network: ProxmoxNetwork): boolean {
+export function inNetwork(address: string, network: ProxmoxNetwork): boolean {
   return networkOf(address, network.prefix) === ipToNumber(network.address);
 }
 
@@ -166,7 +166,7 @@ function textOf<T>(parse: (text: string) => T | undefined): ScalarKind<T>['parse
 }
 
 /** A DNS label, lowercase: the name Proxmox gives the VM, and its host name. */
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const vmidKind = kind(
   () => messages.vmidExpected,
@@ -228,10 +228,20 @@ function readSize(reader: Reader, field: Field): number | undefined {
   const text = isScalar(field.value) ? scalarText(field.value) : undefined;
   const size = text === undefined ? undefined : parseSize(text);
   if (size !== undefined) return size;
-  const [, number, unit] = /^\s*([1-9][0-9]*)\s*([kmgt])(?:i?b)?\s*$/i.exec(text ?? '') ?? [];
-  const hint = number && unit ? messages.sizeSuggest(`${number}${unit.toUpperCase()}`) : messages.sizeHint;
-  report(reader, where(field), field.path, messages.sizeInvalid(text === undefined ? '' : quoted(text)), hint);
+  report(
+    reader,
+    where(field),
+    field.path,
+    messages.sizeInvalid(text === undefined ? '' : quoted(text)),
+    sizeHint(text),
+  );
   return undefined;
+}
+
+/** What to write instead of a size that is not one: `4 GB`, `4GB` or `4g` get `4G`. */
+export function sizeHint(text: string | undefined): string {
+  const [, number, unit] = /^\s*([1-9][0-9]*)\s*([kmgt])(?:i?b)?\s*$/i.exec(text ?? '') ?? [];
+  return number && unit ? messages.sizeSuggest(`${number}${unit.toUpperCase()}`) : messages.sizeHint;
 }
 
 /** `a.b.c.d/n`; an address with host bits set is refused with its network. */
@@ -251,7 +261,7 @@ function readCidr(reader: Reader, field: Field): { address: string; prefix: numb
   return undefined;
 }
 
-function parseAddressWithPrefix(text: string): { address: string; prefix: number } | undefined {
+export function parseAddressWithPrefix(text: string): { address: string; prefix: number } | undefined {
   const [, address, prefix] = /^([0-9.]+)\/([0-9]{1,2})$/.exec(text) ?? [];
   if (!address || !isIPv4(address) || Number(prefix) > 32) return undefined;
   return { address, prefix: Number(prefix) };

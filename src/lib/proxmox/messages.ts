@@ -1,6 +1,6 @@
 // The messages of the Proxmox part, in English and French (see ../run/catalogue.ts): what each
 // `pveum` change does, in words; the pveum command lines themselves are never translated.
-import { catalogue } from '../run/catalogue.js';
+import { both, catalogue, sayer } from '../run/catalogue.js';
 
 export const messages = catalogue({
   createUser: (userid: string) => ({
@@ -199,3 +199,244 @@ export const inventoryMessages = catalogue({
     fr: 'des étiquettes de lettres, chiffres, _ + - et ., par exemple [prod, web]',
   },
 });
+
+// `vm create`'s domain (vm.ts, render.ts): bad input, what the cluster refuses, the report.
+export const vmMessages = catalogue({
+  // What pvesh printed, when it is not what the API returns (api.ts).
+  notJson: (what: string, got: string) => ({
+    en: `${what}: pvesh did not print what the API returns: ${got || '(nothing)'}`,
+    fr: `${what} : pvesh n'a pas affiché ce que l'API renvoie : ${got || '(rien)'}`,
+  }),
+  notObject: (what: string) => ({
+    en: `${what}: pvesh printed no JSON object`,
+    fr: `${what} : pvesh n'a affiché aucun objet JSON`,
+  }),
+  notArray: (what: string) => ({
+    en: `${what}: pvesh printed no JSON array`,
+    fr: `${what} : pvesh n'a affiché aucun tableau JSON`,
+  }),
+  didYouMean: (name: string) => ({ en: `did you mean ${name}?`, fr: `vouliez-vous dire ${name} ?` }),
+  oneOf: (names: string) => ({ en: `one of: ${names}`, fr: `l'un de : ${names}` }),
+  noneInSection: (key: string) => ({
+    en: `the proxmox: section has no ${key}: add them there first`,
+    fr: `la section proxmox: n'a pas de ${key} : ajoutez-les d'abord`,
+  }),
+  unknownTemplate: (name: string) => ({
+    en: `unknown template ${name}: nothing was created`,
+    fr: `modèle ${name} inconnu : rien n'a été créé`,
+  }),
+  unknownRole: (name: string) => ({
+    en: `unknown role ${name}: nothing was created`,
+    fr: `rôle ${name} inconnu : rien n'a été créé`,
+  }),
+  badSize: (option: string, got: string) => ({
+    en: `${option} must be a size such as 4G, got ${got}: nothing was created`,
+    fr: `${option} doit être une taille comme 4G, reçu ${got} : rien n'a été créé`,
+  }),
+  badName: (name: string) => ({
+    en: `${name} is not a valid VM name: nothing was created`,
+    fr: `${name} n'est pas un nom de VM valide : rien n'a été créé`,
+  }),
+  badNameHint: {
+    en: "a DNS label, the VM's host name too: lowercase letters, digits and hyphens, 1 to 63, no dot",
+    fr: "une étiquette DNS, aussi le nom d'hôte de la VM : minuscules, chiffres et tirets, 1 à 63, sans point",
+  },
+  noTemplate: { en: 'which template? nothing was created', fr: "quel modèle ? rien n'a été créé" },
+  noTemplateHint: (names: string) => ({
+    en: `give --template (one of: ${names}) or declare the VM under proxmox.vms`,
+    fr: `donnez --template (l'un de : ${names}) ou déclarez la VM sous proxmox.vms`,
+  }),
+  badCores: (got: string) => ({
+    en: `--cores must be a whole number from 1 to 512, got ${got}`,
+    fr: `--cores doit être un nombre entier de 1 à 512, reçu ${got}`,
+  }),
+  badCoresHint: { en: 'for example --cores 2', fr: 'par exemple --cores 2' },
+  badMemory: (got: string) => ({
+    en: `the memory must be whole MiB, at least 16M, got ${got}`,
+    fr: `la mémoire doit être un nombre entier de Mio, au moins 16M, reçu ${got}`,
+  }),
+  badMemoryHint: { en: 'for example --memory 4G or --memory 512M', fr: 'par exemple --memory 4G ou --memory 512M' },
+  badIp: (got: string) => ({
+    en: `--ip must be an IPv4 address with its prefix length, or auto, got ${got}`,
+    fr: `--ip doit être une adresse IPv4 avec sa longueur de préfixe, ou auto, reçu ${got}`,
+  }),
+  badIpHint: { en: 'for example --ip 10.0.1.23/24', fr: 'par exemple --ip 10.0.1.23/24' },
+  noNetwork: (role: string) => ({
+    en: `no network for the VM${role ? ` (role ${role} names none)` : ''}: nothing was created`,
+    fr: `aucun réseau pour la VM${role ? ` (le rôle ${role} n'en nomme pas)` : ''} : rien n'a été créé`,
+  }),
+  noNetworkHint: {
+    en: 'give the role a network under proxmox.roles, or give --role',
+    fr: 'donnez un réseau au rôle sous proxmox.roles, ou donnez --role',
+  },
+  ipOutside: (ip: string, network: string, cidr: string) => ({
+    en: `${ip} is not an address of the network ${network} (${cidr})`,
+    fr: `${ip} n'est pas une adresse du réseau ${network} (${cidr})`,
+  }),
+  ipOutsideHint: (cidr: string) => ({
+    en: `give an address of ${cidr} with its prefix length, or --ip auto`,
+    fr: `donnez une adresse de ${cidr} avec sa longueur de préfixe, ou --ip auto`,
+  }),
+  noAllocate: (network: string) => ({
+    en: `the network ${network} has no range to allocate from: give --ip`,
+    fr: `le réseau ${network} n'a pas de plage où choisir : donnez --ip`,
+  }),
+  noAllocateHint: {
+    en: 'or add `allocate: FIRST-LAST` to the network in the inventory',
+    fr: "ou ajoutez `allocate: PREMIÈRE-DERNIÈRE` au réseau dans l'inventaire",
+  },
+  badNode: (got: string) => ({
+    en: `--node must be a node name or auto, got ${got}`,
+    fr: `--node doit être un nom de nœud ou auto, reçu ${got}`,
+  }),
+  badNodeHint: {
+    en: 'a node as `pvecm nodes` shows it, or auto: the node with the most memory left',
+    fr: 'un nœud tel que `pvecm nodes` le montre, ou auto : le nœud qui a le plus de mémoire libre',
+  },
+  badTag: (got: string) => ({ en: `${got} is not a Proxmox tag`, fr: `${got} n'est pas une étiquette Proxmox` }),
+  badTagHint: {
+    en: 'tags of letters, digits, _ + - and ., comma-separated: --tags web,prod',
+    fr: 'des étiquettes de lettres, chiffres, _ + - et ., séparées par des virgules : --tags web,prod',
+  },
+
+  // The report (render.ts).
+  verdictCreated: (name: string, vmid: string, node: string, address: string) => ({
+    en: `${name} created: VM ${vmid} on ${node}, ${address}, reached through the bastion`,
+    fr: `${name} créée : VM ${vmid} sur ${node}, ${address}, jointe par le bastion`,
+  }),
+  verdictResumed: (name: string, vmid: string, node: string, address: string) => ({
+    en: `${name} finished: VM ${vmid} on ${node}, ${address} (continued from an earlier run)`,
+    fr: `${name} terminée : VM ${vmid} sur ${node}, ${address} (reprise d'une exécution précédente)`,
+  }),
+  verdictUnchanged: (name: string, vmid: string, node: string, address: string) => ({
+    en: `${name} exists, unchanged: VM ${vmid} on ${node}, ${address}`,
+    fr: `${name} existe, inchangée : VM ${vmid} sur ${node}, ${address}`,
+  }),
+  verdictDiffers: (name: string, vmid: string, count: number) => ({
+    en: `${name} exists (VM ${vmid}) with ${count} setting${count === 1 ? '' : 's'} other than asked: nothing changed`,
+    fr:
+      `${name} existe (VM ${vmid}) avec ${count} réglage${count <= 1 ? '' : 's'} ` +
+      `autre${count <= 1 ? '' : 's'} que demandé : rien n'a changé`,
+  }),
+  verdictPlanned: (name: string, vmid: string, node: string, address: string) => ({
+    en: `would create ${name} as VM ${vmid} (provisional) on ${node} at ${address}; nothing was changed`,
+    fr: `créerait ${name} comme VM ${vmid} (provisoire) sur ${node} à ${address} ; rien n'a été changé`,
+  }),
+  verdictRefused: (name: string) => ({
+    en: `${name} not created: refused, nothing was changed`,
+    fr: `${name} non créée : refusé, rien n'a été changé`,
+  }),
+  verdictDestroyed: (name: string, vmid: string) => ({
+    en: `${name} failed: VM ${vmid} was destroyed, nothing is left`,
+    fr: `${name} a échoué : la VM ${vmid} a été détruite, il n'en reste rien`,
+  }),
+  verdictKept: (name: string, vmid: string, node: string) => ({
+    en: `${name} failed: VM ${vmid} is kept, stopped, on ${node} (--keep-on-failure); rerun to continue it`,
+    fr:
+      `${name} a échoué : la VM ${vmid} est gardée, arrêtée, sur ${node} (--keep-on-failure) ; ` +
+      'relancez pour la continuer',
+  }),
+  verdictInterrupted: (name: string) => ({
+    en: `${name}: interrupted; the same command continues where this run stopped`,
+    fr: `${name} : interrompu ; la même commande reprend là où cette exécution s'est arrêtée`,
+  }),
+  verdictFailed: (name: string) => ({ en: `${name} failed`, fr: `${name} a échoué` }),
+  labelVmid: both('VMID'),
+  labelNode: { en: 'node', fr: 'nœud' },
+  labelAddress: { en: 'address', fr: 'adresse' },
+  labelFingerprint: { en: 'host key', fr: "clé d'hôte" },
+  labelHostname: { en: 'host name', fr: "nom d'hôte" },
+  stepFailed: { en: 'FAILED', fr: 'ÉCHEC' },
+  stepOutcome: (outcome: string) => ({
+    en: outcome === 'planned' ? 'planned' : 'done',
+    fr: outcome === 'planned' ? 'prévu' : 'fait',
+  }),
+  columnStep: { en: 'STEP', fr: 'ÉTAPE' },
+  columnResult: { en: 'RESULT', fr: 'RÉSULTAT' },
+  columnDuration: { en: 'DURATION', fr: 'DURÉE' },
+  columnDetail: { en: 'DETAIL', fr: 'DÉTAIL' },
+  columnSetting: { en: 'SETTING', fr: 'RÉGLAGE' },
+  columnWanted: { en: 'ASKED', fr: 'DEMANDÉ' },
+  columnActual: { en: 'ON THE CLUSTER', fr: 'SUR LE CLUSTER' },
+  attemptLine: (vmid: number, error: string) => ({
+    en: `VMID ${vmid} refused: ${error}`,
+    fr: `VMID ${vmid} refusé : ${error}`,
+  }),
+});
+
+/** What the cluster refuses before anything is made: English in JSON, the reader's language in the table. */
+const VM_SAID = {
+  nodeUnknown: (node: string, nodes: string) => ({
+    en: `the cluster has no node ${node} (it has ${nodes})`,
+    fr: `le cluster n'a pas de nœud ${node} (il a ${nodes})`,
+  }),
+  nodeOffline: (node: string, status: string) => ({
+    en: `node ${node} is ${status}`,
+    fr: `le nœud ${node} est ${status}`,
+  }),
+  nodeFull: (node: string, free: string, size: string) => ({
+    en: `node ${node} has ${free} of memory left for VMs, ${size} asked (--node auto picks the node with the most)`,
+    fr:
+      `le nœud ${node} a ${free} de mémoire libre pour les VM, ${size} demandés ` +
+      '(--node auto prend le nœud qui en a le plus)',
+  }),
+  noNodeOnline: { en: 'no node of the cluster is online', fr: "aucun nœud du cluster n'est en ligne" },
+  everyNodeFull: (size: string, best: string, free: string) => ({
+    en: `no node has ${size} of memory left for VMs (the most: ${best}, ${free})`,
+    fr: `aucun nœud n'a ${size} de mémoire libre pour les VM (le plus : ${best}, ${free})`,
+  }),
+  addressInInventory: (address: string) => ({
+    en: `${address} is taken: a host of the inventory, or the network's gateway or DNS server`,
+    fr: `${address} est prise : un hôte de l'inventaire, ou la passerelle ou le DNS du réseau`,
+  }),
+  addressOfVm: (address: string, vmid: number) => ({
+    en: `${address} is taken: VM ${vmid} is configured with it`,
+    fr: `${address} est prise : la VM ${vmid} est configurée avec`,
+  }),
+  addressAnswers: (address: string) => ({
+    en: `${address} is taken: something answers there on the network`,
+    fr: `${address} est prise : quelque chose y répond sur le réseau`,
+  }),
+  nameTwice: (name: string, vmids: string) => ({
+    en: `the cluster has several VMs named ${name} (${vmids}): rename all but one`,
+    fr: `le cluster a plusieurs VM nommées ${name} (${vmids}) : renommez-les toutes sauf une`,
+  }),
+  templateMissing: (name: string, vmid: number) => ({
+    en: `the template ${name} (VM ${vmid}) is not on the cluster`,
+    fr: `le modèle ${name} (VM ${vmid}) n'est pas sur le cluster`,
+  }),
+  templateNotTemplate: (name: string, vmid: number) => ({
+    en: `VM ${vmid} (template ${name}) is not a template`,
+    fr: `la VM ${vmid} (modèle ${name}) n'est pas un modèle`,
+  }),
+  diskTooSmall: (size: string, template: string, templateSize: string) => ({
+    en: `a ${size} disk is smaller than the template ${template}'s (${templateSize}): disks only grow`,
+    fr:
+      `un disque de ${size} est plus petit que celui du modèle ${template} (${templateSize}) : ` +
+      'un disque ne fait que grandir',
+  }),
+  groupMissing: (group: string, groups: string) => ({
+    en: `the cluster's firewall has no security group ${group} (it has ${groups})`,
+    fr: `le pare-feu du cluster n'a pas de groupe de sécurité ${group} (il a ${groups})`,
+  }),
+  jobMissing: (job: string) => ({
+    en: `the cluster has no backup job ${job}`,
+    fr: `le cluster n'a pas de tâche de sauvegarde ${job}`,
+  }),
+  jobByPool: (job: string, pool: string) => ({
+    en: `the backup job ${job} selects the pool ${pool}: adding a VMID would replace that choice`,
+    fr: `la tâche de sauvegarde ${job} choisit le pool ${pool} : y ajouter un VMID remplacerait ce choix`,
+  }),
+  noFreeAddress: (network: string, range: string) => ({
+    en: `no free address left in ${range} (network ${network})`,
+    fr: `plus aucune adresse libre dans ${range} (réseau ${network})`,
+  }),
+  noFreeVmid: {
+    en: 'no free VMID left in proxmox.vmids',
+    fr: 'plus aucun VMID libre dans proxmox.vmids',
+  },
+};
+export const said = sayer(VM_SAID);
+/** The same entries as a catalogue, for the test that reads every message in both languages. */
+export const refusals = catalogue(VM_SAID);
+export type { Said } from '../run/catalogue.js';

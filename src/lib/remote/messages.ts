@@ -3,6 +3,10 @@
 import { catalogue } from '../run/catalogue.js';
 
 export const messages = catalogue({
+  batchCut: (count: number, answered: number) => ({
+    en: `${count} commands were sent at once, ${answered} answered: the session ended early`,
+    fr: `${count} commandes ont été envoyées ensemble, ${answered} ont répondu : la session s'est terminée trop tôt`,
+  }),
   /** A command on a host, as messages name it: pve1: `uptime`. */
   commandOn: (host: string, command: string) => ({ en: `${host}: \`${command}\``, fr: `${host} : \`${command}\`` }),
   commandStopped: { en: 'was stopped', fr: 'a été arrêtée' },

@@ -14,7 +14,8 @@ export interface Wait<T> {
   poll(): Promise<Polled<T>>;
   /** How long to wait at most, from the first poll. */
   boundMs: number;
-  intervalMs: number;
+  /** Between polls; a function of the polls so far for a backoff (retries of a refused request). */
+  intervalMs: number | ((polls: number) => number);
   signal: AbortSignal;
   /** A line for the person watching: under its task on a terminal, or on stderr. */
   progress(text: string): void;
@@ -40,9 +41,11 @@ export async function waitUntil<T>(wait: Wait<T>): Promise<T> {
   const started = performance.now();
   let lastLine = started;
   let waiting: string | undefined;
+  let polls = 0;
   for (;;) {
     if (signal.aborted) throw wait.interrupted(waiting);
     const polled = await wait.poll();
+    polls++;
     if (polled.done) return polled.value;
     const now = performance.now();
     const elapsed = now - started;
@@ -58,7 +61,8 @@ export async function waitUntil<T>(wait: Wait<T>): Promise<T> {
       lastLine = now;
     }
     waiting = polled.waiting;
-    await pause(Math.min(wait.intervalMs, boundMs - elapsed), signal);
+    const interval = typeof wait.intervalMs === 'number' ? wait.intervalMs : wait.intervalMs(polls);
+    await pause(Math.min(interval, boundMs - elapsed), signal);
   }
 }
 

@@ -65,6 +65,31 @@ export class Identities {
     return undefined;
   }
 
+  /**
+   * The public halves of the keys chaton would offer `endpoint` (`type base64` lines): agent keys,
+   * then identity files. What a new machine must accept for chaton to log in (vm create's
+   * cloud-init keys).
+   */
+  async publicKeyLines(endpoint: Endpoint, env: NodeJS.ProcessEnv): Promise<string[]> {
+    const lines: string[] = [];
+    const socket = env.SSH_AUTH_SOCK;
+    if (endpoint.ssh.agent && socket) {
+      const keys = await new Promise<ParsedKey[]>((resolve) => {
+        const timer = setTimeout(() => resolve([]), AGENT_TIMEOUT_MS);
+        new ssh2.OpenSSHAgent(socket).getIdentities((error, found) => {
+          clearTimeout(timer);
+          resolve(error ? [] : ((found ?? []) as ParsedKey[]));
+        });
+      });
+      lines.push(...keys.map(publicLine));
+    }
+    for (const file of endpoint.ssh.identityFiles) {
+      const key = this.#keys.get(file);
+      if (key) lines.push(publicLine(key));
+    }
+    return [...new Set(lines)];
+  }
+
   /** The key read from `file`, if it could be used. */
   loaded(file: string): ParsedKey | undefined {
     return this.#keys.get(file);
@@ -93,6 +118,10 @@ export class Identities {
     if (endpoint.ssh.agent && env.SSH_AUTH_SOCK) offered.unshift(messages.agentKeysOffered);
     return offered.length ? offered.join(', ') : messages.noKeyAtAll;
   }
+}
+
+function publicLine(key: ParsedKey): string {
+  return `${key.type} ${key.getPublicSSH().toString('base64')}`;
 }
 
 /** Asks the ssh-agent of SSH_AUTH_SOCK for its keys: a local socket, never the network. */

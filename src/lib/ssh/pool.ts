@@ -257,6 +257,14 @@ export class ConnectionPool {
   }
 
   /**
+   * The known_hosts files were written outside the pool (a key recorded through a trusted channel:
+   * vm create's guest agent): the next connection reads them again.
+   */
+  forgetKnownHosts(): void {
+    this.#knownHosts.clear();
+  }
+
+  /**
    * Closes the connections of `target`'s route, its jump hosts' included, and forgets them: the
    * next connect opens each anew, and tries the way to it again. After a change of the routes,
    * an old connection may hang or be gone without a word. Commands still running on them (other

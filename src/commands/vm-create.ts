@@ -1,0 +1,905 @@
+// `chaton vm create <name>`: a new VM on the Proxmox cluster, configured, firewalled, backed up
+// and reachable through the bastion, in one command, and again without harm:
+// 1. Preflight, on the first pve host that answers (the API node), under a lock named after the VM
+//    (two runs of one name: one VM): the cluster's resources, the VMs' addresses, the template, the
+//    security groups, the backup job, free addresses pinged, all in one session. A VM of that name
+//    is judged: unchanged (exit 0), different (exit 3), or left unfinished by a run that stopped
+//    (its description says so): then this run continues it.
+// 2. Clone into a free VMID; "already exists" or a lock timeout: again, with backoff and a new id.
+// 3. Configure (only what differs): sizes, cloud-init user, keys, address, DNS, tags, onboot,
+//    agent, NIC firewall; the disk grown; the VM's firewall on with the role's group; the backup job.
+// 4. Start, wait for the guest agent (bounded), its addresses and the guest's SSH host key read
+//    through the hypervisor, recorded in known_hosts; then the first SSH connection through the
+//    bastion is verified against it.
+// 5. Verify on the cluster: in a backup job, firewall on. 6. `--save` into the inventory's hosts.
+// A failure after the clone destroys the VM (or leaves it stopped with --keep-on-failure); Ctrl-C
+// leaves it as it is, for the same command to continue.
+import { Option, type Command } from 'commander';
+import type { ClusterVm, VmConfig } from '../lib/proxmox/api.js';
+import type { ProxmoxSection } from '../lib/proxmox/inventory.js';
+import type { ClusterFacts, GuestSettings, VmFlags, VmState, WantedVm } from '../lib/proxmox/vm.js';
+import type { Said } from '../lib/proxmox/messages.js';
+import type { VmReport, VmStep } from '../lib/proxmox/render.js';
+import type { Host } from '../lib/inventory/types.js';
+import type { CommandResult, RunContext } from '../lib/run/context.js';
+import type { HostLock } from '../lib/run/host-lock.js';
+import type { RemoteCommand } from '../lib/remote/shell.js';
+import { examples } from './help.js';
+import { messages } from './messages.js';
+
+export function register(parent: Command): void {
+  parent
+    .command('create')
+    .description(messages.vmCreateDescription)
+    .argument('<name>', messages.vmNameArgument)
+    .option('--template <name>', messages.vmTemplateOption)
+    .option('--node <node>', messages.vmNodeOption)
+    .option('--cores <n>', messages.vmCoresOption)
+    .option('--memory <size>', messages.vmMemoryOption)
+    .option('--disk <size>', messages.vmDiskOption)
+    .option('--ip <address>', messages.vmIpOption)
+    .option('--role <role>', messages.vmRoleOption)
+    .option('--tags <tags>', messages.vmTagsOption)
+    .option('--no-start', messages.vmNoStartOption)
+    .option('--save', messages.vmSaveOption)
+    .option('--keep-on-failure', messages.vmKeepOption)
+    .addOption(new Option('--agent-timeout <seconds>', messages.vmAgentTimeoutOption).default('300'))
+    .addHelpText(
+      'after',
+      `\n${messages.vmCreateHelp}\n${examples(
+        'chaton vm create web3 --role web --memory 4G --disk 32G --save',
+        `chaton --dry-run vm create web3 --role web   # ${messages.vmDryRunExample}`,
+        `chaton vm create web3 --role web --ip 10.0.1.23/24 --node auto   # ${messages.vmAgainExample}`,
+        'chaton --json vm create db2 --template debian-12 --cores 4 --memory 8G --tags db,prod',
+      )}`,
+    )
+    .action(async (name: string, options: CreateOptions, cmd: Command) => {
+      const { runRemote } = await import('../lib/run/lifecycle.js');
+      await runRemote(cmd, (ctx) => vmCreate(ctx, name, options));
+    });
+}
+
+interface CreateOptions extends VmFlags {
+  start: boolean;
+  save?: boolean;
+  keepOnFailure?: boolean;
+  agentTimeout: string;
+}
+
+/** A clone copies a whole disk: long on a real cluster. Config changes are quick. */
+const TASK_TIMEOUT_MS = 30 * 60_000;
+const CLONE_RETRY_BOUND_MS = 2 * 60_000;
+const AGENT_INTERVAL_MS = 250;
+const SSH_BOUND_MS = 60_000;
+const LOCK_WAIT_MS = 60_000;
+const HOST_KEY_FILE = '/etc/ssh/ssh_host_ed25519_key.pub';
+
+async function vmCreate(ctx: RunContext, name: string, options: CreateOptions): Promise<CommandResult> {
+  const { proxmoxOf } = await import('../lib/proxmox/inventory.js');
+  const { wantedVm } = await import('../lib/proxmox/vm.js');
+  const { UsageError } = await import('../lib/run/errors.js');
+  const proxmox = proxmoxOf(ctx.inventory);
+  if (!proxmox) throw new UsageError(messages.vmNoSection(ctx.inventory.file), messages.vmNoSectionHint);
+  const wanted = wantedVm(proxmox, name, options);
+  const agentSeconds = Number(options.agentTimeout);
+  if (!/^[0-9]+$/.test(options.agentTimeout) || agentSeconds < 1 || agentSeconds > 3600)
+    throw new UsageError(messages.vmAgentTimeoutRange(options.agentTimeout), messages.vmAgentTimeoutHint);
+  const pveHosts = ctx.inventory.hosts.filter((host) => host.roles.includes('pve'));
+  if (pveHosts.length === 0) throw new UsageError(messages.vmNoPveHost, messages.vmNoPveHostHint);
+  if (options.save) {
+    const { checkInventoryWritable } = await import('../lib/inventory/edit.js');
+    await checkInventoryWritable(ctx.inventory.file);
+  }
+  const run = new Creation(ctx, proxmox, wanted, pveHosts, { ...options, agentMs: agentSeconds * 1000 });
+  try {
+    return await run.run();
+  } finally {
+    await run.releaseLock();
+  }
+}
+
+/** One run of `vm create`: its steps, each timed and reported. */
+class Creation {
+  readonly report: VmReport;
+  api: Host | undefined;
+  facts: ClusterFacts | undefined;
+  lock: HostLock | undefined;
+  locked = false;
+  /** Set once a VM of ours exists (cloned by this run, or an unfinished one found): what a failure removes. */
+  made: { vmid: number; node: string } | undefined;
+  readonly tried: { host: Host; error?: unknown }[] = [];
+  readonly started = performance.now();
+  /** The address of an unfinished VM being continued, chosen in preflight. */
+  address: { address: string; prefix: number } | undefined;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly proxmox: ProxmoxSection,
+    private readonly wanted: WantedVm,
+    private readonly pveHosts: Host[],
+    private readonly options: CreateOptions & { agentMs: number },
+  ) {
+    this.report = {
+      name: wanted.name,
+      outcome: 'refused',
+      vmid: null,
+      node: null,
+      address: null,
+      fingerprint: null,
+      hostname: null,
+      differences: [],
+      problems: [],
+      attempts: [],
+      steps: [],
+      failure: null,
+      totalMs: 0,
+    };
+  }
+
+  async releaseLock(): Promise<void> {
+    if (this.lock && this.locked) await this.lock.release().catch(() => undefined);
+  }
+
+  async run(): Promise<CommandResult> {
+    const { runPhases } = await import('../lib/run/phases.js');
+    const { ExitCode, RefusedError } = await import('../lib/run/errors.js');
+    let found: { vm: ClusterVm; state: VmState } | undefined;
+    let plan: { node: string; address: string; prefix: number; firstVmid: number } | undefined;
+    try {
+      await runPhases(
+        this.ctx,
+        [
+          { kind: 'connect', hosts: this.pveHosts },
+          {
+            kind: 'step',
+            title: messages.vmPreflightTitle(this.wanted.name),
+            run: (progress) =>
+              this.step('preflight', progress, async () => {
+                const judged = await this.preflight(progress);
+                if (judged.kind === 'found') found = judged;
+                else plan = judged;
+                return judged.kind === 'found'
+                  ? messages.vmFound(judged.vm.vmid, judged.vm.node)
+                  : messages.vmPlanned(judged.node, judged.address, judged.firstVmid);
+              }),
+          },
+        ],
+        'live',
+      );
+    } catch (error) {
+      this.report.outcome =
+        error instanceof RefusedError ? 'refused' : this.ctx.signal.aborted ? 'interrupted' : 'failed';
+      return this.result(error);
+    }
+    if (this.ctx.signal.aborted) {
+      this.report.outcome = 'interrupted';
+      return this.result(undefined, ExitCode.interrupted);
+    }
+    const { unfinished, differences } = await import('../lib/proxmox/vm.js');
+    if (found && !unfinished(found.state.config)) {
+      const diffs = differences(found.state, this.wanted);
+      await this.fill(found.vm, found.state.config);
+      this.report.differences = diffs;
+      this.report.outcome = diffs.length === 0 ? 'unchanged' : 'differs';
+      return this.result(undefined, diffs.length === 0 ? ExitCode.ok : ExitCode.refused);
+    }
+    try {
+      await runPhases(
+        this.ctx,
+        [
+          {
+            kind: 'step',
+            title: messages.vmMakeTitle(this.wanted.name),
+            run: (progress, live) => this.make(found, plan, progress, live),
+          },
+        ],
+        'live',
+      );
+    } catch (error) {
+      return this.failed(error);
+    }
+    if (this.ctx.signal.aborted) return this.failed(undefined);
+    this.report.outcome = this.ctx.options.dryRun ? 'planned' : found ? 'resumed' : 'created';
+    return this.result(undefined, ExitCode.ok);
+  }
+
+  /** Runs one step, timed; what it returns is its detail in the report. */
+  async step(name: VmStep['step'], progress: (text: string) => void, work: () => Promise<string>): Promise<void> {
+    const started = performance.now();
+    const entry: VmStep = { step: name, outcome: 'failed', durationMs: 0, detail: '' };
+    this.report.steps.push(entry);
+    try {
+      entry.detail = await work();
+      entry.outcome = this.ctx.options.dryRun && name !== 'preflight' ? 'planned' : 'done';
+      progress(entry.detail);
+    } catch (error) {
+      const { formatError } = await import('../lib/run/errors.js');
+      entry.detail = formatError(error);
+      throw error;
+    } finally {
+      entry.durationMs = Math.round(performance.now() - started);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 1. Preflight
+
+  async preflight(
+    progress: (text: string) => void,
+  ): Promise<
+    | { kind: 'found'; vm: ClusterVm; state: VmState }
+    | { kind: 'create'; node: string; address: string; prefix: number; firstVmid: number }
+  > {
+    const { HostLock } = await import('../lib/run/host-lock.js');
+    const { freeCandidates, reservedAddresses, PING_ROUND, preflight, unfinished } =
+      await import('../lib/proxmox/vm.js');
+    const api = await this.apiNode();
+    progress(messages.vmApiNode(api.name));
+    if (!this.ctx.options.dryRun) {
+      this.lock = new HostLock(this.ctx, api, `vm-create-${this.wanted.name}`);
+      await this.lock.take();
+      this.locked = true;
+    }
+    const reserved = reservedAddresses(
+      this.wanted.network,
+      this.ctx.inventory.hosts.flatMap((host) => [...host.addresses]),
+    );
+    const first =
+      this.wanted.ip !== 'auto'
+        ? [this.wanted.ip.address]
+        : this.wanted.network
+          ? freeCandidates(this.wanted.network, reserved, PING_ROUND)
+          : [];
+    const facts = await this.readCluster(api, first);
+    this.facts = facts;
+    for (;;) {
+      const judged = preflight(this.wanted, this.proxmox, facts, reserved);
+      if (judged.kind === 'ping') {
+        await this.ping(api, judged.addresses);
+        continue;
+      }
+      if (judged.kind === 'refused') throw await this.refused(judged.problems);
+      if (judged.kind === 'create') {
+        this.report.node = judged.node;
+        this.report.address = judged.address;
+        this.report.vmid = judged.firstVmid;
+        return judged;
+      }
+      const state = await this.readVm(judged.vm);
+      if (unfinished(state.config))
+        this.address = await this.resolveAddress(reserved, { vmid: judged.vm.vmid, config: state.config });
+      return { kind: 'found', vm: judged.vm, state };
+    }
+  }
+
+  /** The address of a VM being continued: its config's, or one chosen now (pinging as needed). */
+  async resolveAddress(
+    reserved: Set<string>,
+    own: { vmid: number; config: VmConfig },
+  ): Promise<{ address: string; prefix: number }> {
+    const { chooseAddress } = await import('../lib/proxmox/vm.js');
+    for (;;) {
+      const chosen = chooseAddress(this.wanted, this.facts!, reserved, own);
+      if ('ping' in chosen) await this.ping(this.api!, chosen.ping);
+      else if ('problem' in chosen) throw await this.refused([chosen.problem]);
+      else return chosen;
+    }
+  }
+
+  async refused(problems: Said[]): Promise<Error> {
+    const { RefusedError } = await import('../lib/run/errors.js');
+    this.report.problems = problems;
+    return new RefusedError(
+      messages.vmRefused(this.wanted.name, problems.map((p) => p.text).join('; ')),
+      messages.vmRefusedHint,
+    );
+  }
+
+  /** The first pve host that answers; none: the last one's error (exit 5). */
+  async apiNode(): Promise<Host> {
+    for (const host of this.pveHosts) {
+      try {
+        await this.ctx.pool.connect(host);
+        this.tried.push({ host });
+        this.api = host;
+        return host;
+      } catch (error) {
+        this.tried.push({ host, error });
+        if (this.ctx.signal.aborted) throw error;
+      }
+    }
+    throw this.tried.at(-1)!.error;
+  }
+
+  /** Everything the preflight needs, in one session, all at once. */
+  async readCluster(api: Host, pings: string[]): Promise<ClusterFacts> {
+    const { atOnce } = await import('../lib/remote/at-once.js');
+    const api_ = await import('../lib/proxmox/api.js');
+    const { pvesh } = api_;
+    const { template, securityGroup, backupJob } = this.wanted;
+    const questions: { name: string; command: RemoteCommand }[] = [
+      { name: 'resources', command: api_.resourcesCommand },
+      { name: 'ipconfigs', command: api_.ipconfigLinesCommand },
+      { name: 'template', command: api_.configCommand(template.node, template.vmid) },
+      ...(securityGroup !== undefined ? [{ name: 'groups', command: pvesh('get', '/cluster/firewall/groups') }] : []),
+      ...(backupJob !== undefined ? [{ name: 'job', command: pvesh('get', `/cluster/backup/${backupJob}`) }] : []),
+      ...(this.proxmox.vmids ? [] : [{ name: 'nextid', command: pvesh('get', '/cluster/nextid') }]),
+      ...pings.map((address) => ({ name: `ping ${address}`, command: api_.pingCommand(address) })),
+    ];
+    const parts = await this.ctx.executor.fact(api, atOnce(questions.map((q) => q.command)));
+    const part = (name: string) => parts[questions.findIndex((q) => q.name === name)];
+    const required = (name: string) => {
+      const answer = part(name)!;
+      if (answer.code !== 0)
+        throw new Error(messages.vmReadFailed(api.name, name, lastLine(answer.stderr) || `exit ${answer.code}`));
+      return answer.stdout;
+    };
+    const optional = (name: string) => {
+      const answer = part(name);
+      return answer && answer.code === 0 ? answer.stdout : undefined;
+    };
+    const templateText = optional('template');
+    const jobText = optional('job');
+    return {
+      resources: api_.parseResources(required('resources')),
+      ipconfigs: api_.parseIpconfigLines(required('ipconfigs')),
+      pings: new Map(pings.map((address) => [address, part(`ping ${address}`)!.code === 0])),
+      ...(securityGroup !== undefined ? { groups: api_.parseGroups(required('groups')) } : {}),
+      ...(jobText !== undefined ? { job: api_.parseBackupJob(jobText) } : {}),
+      ...(this.proxmox.vmids ? {} : { nextid: api_.parseNextId(required('nextid')) }),
+      ...(templateText !== undefined ? { template: api_.parseVmConfig(templateText) } : {}),
+    };
+  }
+
+  /** Asks the network about these addresses, all at once; the answers go to the facts. */
+  async ping(api: Host, addresses: string[]): Promise<void> {
+    const { atOnce } = await import('../lib/remote/at-once.js');
+    const { pingCommand } = await import('../lib/proxmox/api.js');
+    const parts = await this.ctx.executor.fact(api, atOnce(addresses.map(pingCommand)));
+    addresses.forEach((address, i) => this.facts!.pings.set(address, parts[i]!.code === 0));
+  }
+
+  /** A VM's state: its config, its firewall, whether the backup job has it. */
+  async readVm(vm: ClusterVm): Promise<VmState> {
+    const { atOnce } = await import('../lib/remote/at-once.js');
+    const api_ = await import('../lib/proxmox/api.js');
+    const { pvesh, vmPath } = api_;
+    const commands = [
+      api_.configCommand(vm.node, vm.vmid),
+      pvesh('get', vmPath(vm.node, vm.vmid, '/firewall/options')),
+      pvesh('get', vmPath(vm.node, vm.vmid, '/firewall/rules')),
+      ...(this.wanted.backupJob !== undefined ? [pvesh('get', `/cluster/backup/${this.wanted.backupJob}`)] : []),
+    ];
+    const parts = await this.ctx.executor.fact(this.api!, atOnce(commands));
+    const [config, options, rules, job] = parts.map((p, i) => {
+      if (p.code !== 0)
+        throw new Error(
+          messages.vmReadFailed(this.api!.name, `${vm.vmid} (${i})`, lastLine(p.stderr) || `exit ${p.code}`),
+        );
+      return p.stdout;
+    });
+    return {
+      vm,
+      config: api_.parseVmConfig(config!),
+      firewall: api_.parseFirewallEnabled(options!),
+      rules: api_.parseFirewallRules(rules!),
+      ...(job !== undefined ? { inJob: api_.jobIncludes(api_.parseBackupJob(job), vm.vmid) } : {}),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 2-6. Clone (or continue), configure, start and reach, verify, finish
+
+  async make(
+    found: { vm: ClusterVm; state: VmState } | undefined,
+    plan: { node: string; address: string; prefix: number; firstVmid: number } | undefined,
+    progress: (text: string) => void,
+    live: boolean,
+  ): Promise<void> {
+    let vmid: number;
+    let node: string;
+    let address: { address: string; prefix: number };
+    let config: VmConfig | undefined;
+    if (found) {
+      ({ vmid, node } = found.vm);
+      this.made = { vmid, node };
+      config = found.state.config;
+      await this.fill(found.vm, config);
+      address = this.address!;
+      this.report.address = address.address;
+      progress(messages.vmContinuing(this.wanted.name, vmid, node));
+    } else {
+      node = plan!.node;
+      address = { address: plan!.address, prefix: plan!.prefix };
+      await this.step('clone', progress, async () => {
+        vmid = await this.clone(node, plan!.firstVmid, progress, live);
+        return messages.vmCloned(this.wanted.template.name, vmid, node);
+      });
+      vmid = this.report.vmid!;
+    }
+    if (this.ctx.signal.aborted) return;
+    const guest = await this.guestSettings(address);
+    await this.step('configure', progress, () => this.configure(vmid, node, guest, config));
+    if (this.ctx.signal.aborted) return;
+    if (this.options.start) {
+      const host = await this.vmHost(address.address);
+      await this.step('start', progress, () => this.startAndReach(vmid, node, host, found?.vm.status, progress, live));
+      if (this.ctx.signal.aborted) return;
+    }
+    await this.step('verify', progress, () => this.verify(vmid, node));
+    if (this.ctx.signal.aborted) return;
+    await this.step('finish', progress, () => this.finish(vmid, node, address.address));
+  }
+
+  /** The cloud-init user and keys: the inventory's user for a new host, chaton's own keys and the roster's. */
+  async guestSettings(address: { address: string; prefix: number }): Promise<GuestSettings> {
+    const { sysadminsOf } = await import('../lib/access/inventory.js');
+    const host = await this.vmHost(address.address);
+    const own = await this.ctx.identities.publicKeyLines(host, this.ctx.env);
+    const roster = sysadminsOf(this.ctx.inventory)
+      .filter((sysadmin) => sysadmin.expires === undefined || sysadmin.expires > new Date().toISOString().slice(0, 10))
+      .flatMap((sysadmin) => sysadmin.keys);
+    const keys = [...new Set([...own, ...roster])];
+    return { ...address, user: host.user, sshKeys: keys };
+  }
+
+  #vmHost: Host | undefined;
+
+  /** The VM as a host of the inventory: what --save writes, read the way every command reads it. */
+  async vmHost(address: string): Promise<Host> {
+    if (this.#vmHost?.addresses[0] === address) return this.#vmHost;
+    const { readInventoryText, parseInventory } = await import('../lib/inventory/load.js');
+    const { parseDocument } = await import('yaml');
+    const doc = parseDocument(await readInventoryText(this.ctx.inventory.file));
+    const { name, ...entry } = this.savedHost(address);
+    doc.setIn(['hosts', name], doc.createNode(entry));
+    const host = parseInventory(doc.toString(), this.ctx.inventory.file).hosts.find((h) => h.name === name)!;
+    this.#vmHost = host;
+    return host;
+  }
+
+  savedHost(address: string) {
+    return { name: this.wanted.name, address, ...(this.wanted.role ? { roles: [this.wanted.role.name] } : {}) };
+  }
+
+  /** A free VMID and the clone into it; "already exists" or a lock timeout: again, a new id, after a pause. */
+  async clone(node: string, firstVmid: number, progress: (text: string) => void, live: boolean): Promise<number> {
+    const { waitUntil } = await import('../lib/run/wait.js');
+    const { ChatonError, ExitCode, InterruptedError } = await import('../lib/run/errors.js');
+    const { cloneRetryable, pvesh, vmPath } = await import('../lib/proxmox/api.js');
+    const { NOT_FINISHED, nextVmid } = await import('../lib/proxmox/vm.js');
+    const { template } = this.wanted;
+    const used = new Set(this.facts!.resources.vms.map((vm) => vm.vmid));
+    let vmid = firstVmid;
+    const description = `${NOT_FINISHED} (${this.ctx.operator}, ${new Date().toISOString()})`;
+    return waitUntil({
+      poll: async () => {
+        const args = ['--newid', String(vmid), '--name', this.wanted.name, '--full', '1', '--description', description];
+        if (node !== template.node) args.push('--target', node);
+        if (this.wanted.storage) args.push('--storage', this.wanted.storage);
+        this.report.vmid = vmid;
+        const error = await this.task(pvesh('create', vmPath(template.node, template.vmid, '/clone'), ...args));
+        if (error === undefined) {
+          this.made = { vmid, node };
+          return { done: true, value: vmid };
+        }
+        const retry = cloneRetryable(error);
+        this.report.attempts.push({ vmid, error });
+        if (!retry) throw new ChatonError(messages.vmCloneFailed(vmid, error), ExitCode.failed);
+        used.add(vmid);
+        const next = nextVmid(this.proxmox, used, this.facts!.nextid, vmid);
+        if (next === undefined) throw new ChatonError(messages.vmCloneFailed(vmid, error), ExitCode.failed);
+        const waiting = retry === 'vmid-taken' ? messages.vmIdTaken(vmid, next) : messages.vmLockTimeout(vmid, next);
+        vmid = next;
+        return { done: false, waiting };
+      },
+      boundMs: CLONE_RETRY_BOUND_MS,
+      intervalMs: (polls) => Math.min(250 * 2 ** (polls - 1), 4000),
+      signal: this.ctx.signal,
+      progress,
+      live,
+      timedOut: (waiting) => new ChatonError(messages.vmCloneGaveUp(waiting), ExitCode.failed),
+      interrupted: () => new InterruptedError(),
+    });
+  }
+
+  /**
+   * Runs a task (clone, start, stop, resize, delete) in the foreground as pvesh does, then reads its
+   * status: undefined when it ended well, else why not. Dry-run plans it.
+   */
+  async task(cmd: RemoteCommand): Promise<string | undefined> {
+    const { parseUpid, parseTaskStatus, taskStatusCommand, taskSucceeded } = await import('../lib/proxmox/api.js');
+    const result = await this.ctx.executor.run(this.api!, cmd, {
+      kind: 'change',
+      check: false,
+      timeoutMs: TASK_TIMEOUT_MS,
+    });
+    if (result.dryRun) return undefined;
+    const stderr = result.stderr.toString();
+    const upid = parseUpid(result.stdout.toString());
+    if (!upid) return result.code === 0 ? messages.vmNoUpid : lastLine(stderr) || `exit ${result.code}`;
+    const status = parseTaskStatus(
+      (
+        await this.ctx.executor.run(this.api!, taskStatusCommand(upid), { kind: 'probe', afterInterrupt: true })
+      ).stdout.toString(),
+    );
+    return taskSucceeded(status) ? undefined : (status.exitstatus ?? lastLine(stderr) ?? messages.vmTaskRunning);
+  }
+
+  /** A change that must succeed (synchronous API calls). */
+  async change(cmd: RemoteCommand): Promise<void> {
+    await this.ctx.executor.run(this.api!, cmd, { kind: 'change', timeoutMs: TASK_TIMEOUT_MS });
+  }
+
+  async mustTask(cmd: RemoteCommand): Promise<void> {
+    const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
+    const error = await this.task(cmd);
+    if (error !== undefined) throw new ChatonError(messages.vmTaskFailed(this.api!.name, error), ExitCode.failed);
+  }
+
+  /** Only what differs: the config, the disk, the firewall and its group, the backup job. */
+  async configure(vmid: number, node: string, guest: GuestSettings, known: VmConfig | undefined): Promise<string> {
+    const { configChanges, hasGroupRule } = await import('../lib/proxmox/vm.js');
+    const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
+    const dryRun = this.ctx.options.dryRun;
+    // Dry-run plans against the template (the clone's config is the template's, renamed).
+    const state =
+      dryRun && !known
+        ? undefined
+        : await this.readVm({ vmid, node, type: 'qemu', status: 'stopped', template: false, maxmem: 0 });
+    const config = state?.config ?? known ?? this.facts!.template!;
+    const done: string[] = [];
+    const changes = configChanges(config, this.wanted, guest);
+    const path = (rest: string) => vmPath(node, vmid, rest);
+    const group = this.wanted.securityGroup;
+    await Promise.all([
+      (async () => {
+        if (changes.set.length > 0) {
+          await this.change(pvesh('set', path('/config'), ...changes.set));
+          done.push(
+            messages.vmSetKeys(
+              changes.set
+                .filter((word) => word.startsWith('--'))
+                .map((word) => word.slice(2))
+                .join(', '),
+            ),
+          );
+        }
+        if (changes.resize) {
+          await this.mustTask(
+            pvesh('set', path('/resize'), '--disk', changes.resize.disk, '--size', changes.resize.size),
+          );
+          done.push(messages.vmResized(changes.resize.disk, changes.resize.size));
+        }
+      })(),
+      (async () => {
+        if (!state?.firewall) {
+          await this.change(pvesh('set', path('/firewall/options'), '--enable', '1'));
+          done.push(messages.vmFirewallOn);
+        }
+        if (group !== undefined && !(state && hasGroupRule(state.rules, group))) {
+          await this.change(
+            pvesh(
+              'create',
+              path('/firewall/rules'),
+              '--type',
+              'group',
+              '--action',
+              group,
+              '--iface',
+              'net0',
+              '--enable',
+              '1',
+            ),
+          );
+          done.push(messages.vmGroupAdded(group));
+        }
+      })(),
+      (async () => {
+        if (this.wanted.backupJob !== undefined && !state?.inJob) {
+          await this.joinBackupJob(vmid);
+          done.push(messages.vmJobJoined(this.wanted.backupJob));
+        }
+      })(),
+    ]);
+    return done.length > 0 ? done.join('; ') : messages.vmAlreadyConfigured;
+  }
+
+  /**
+   * Setting a job's `vmid` replaces its list, and the API takes no digest for it: two runs at once
+   * would each write their own list. So the read and the write happen under a lock of chaton's on
+   * the API node (other runs of chaton wait for it); the verify step checks the result.
+   */
+  async joinBackupJob(vmid: number): Promise<void> {
+    const { pvesh, parseBackupJob, jobIncludes } = await import('../lib/proxmox/api.js');
+    const { HostLock } = await import('../lib/run/host-lock.js');
+    const { waitUntil } = await import('../lib/run/wait.js');
+    const { InterruptedError, LockHeldError } = await import('../lib/run/errors.js');
+    const { describeHolder } = await import('../lib/run/host-lock.js');
+    const id = this.wanted.backupJob!;
+    const jobPath = `/cluster/backup/${id}`;
+    if (this.ctx.options.dryRun) {
+      const job = this.facts!.job!;
+      const list = job.all ? job.exclude.filter((other) => other !== vmid) : [...job.vmids, vmid];
+      await this.change(pvesh('set', jobPath, job.all ? '--exclude' : '--vmid', list.join(',')));
+      return;
+    }
+    const lock = new HostLock(this.ctx, this.api!, `vm-create-backup-job-${id}`);
+    await waitUntil({
+      poll: async () => {
+        const holder = await lock.tryTake();
+        return holder === undefined
+          ? { done: true, value: undefined }
+          : { done: false, waiting: messages.vmJobLockWait(id, describeHolder(holder)) };
+      },
+      boundMs: LOCK_WAIT_MS,
+      intervalMs: 200,
+      signal: this.ctx.signal,
+      progress: () => undefined,
+      live: false,
+      timedOut: () => new LockHeldError(this.api!.name, lock.name, '', lock.directory, undefined),
+      interrupted: () => new InterruptedError(),
+    });
+    try {
+      const job = parseBackupJob(
+        (await this.ctx.executor.run(this.api!, pvesh('get', jobPath), { kind: 'probe' })).stdout.toString(),
+      );
+      if (jobIncludes(job, vmid)) return;
+      if (job.all)
+        await this.change(pvesh('set', jobPath, '--exclude', job.exclude.filter((other) => other !== vmid).join(',')));
+      else await this.change(pvesh('set', jobPath, '--vmid', [...job.vmids, vmid].join(',')));
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  }
+
+  /** Started, its agent's answer awaited, its host key read through it and recorded, then reached. */
+  async startAndReach(
+    vmid: number,
+    node: string,
+    host: Host,
+    status: string | undefined,
+    progress: (text: string) => void,
+    live: boolean,
+  ): Promise<string> {
+    const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
+    const { keyPhrase } = await import('../lib/ssh/known-hosts.js');
+    if (status !== 'running') await this.mustTask(pvesh('create', vmPath(node, vmid, '/status/start')));
+    if (this.ctx.options.dryRun) {
+      // What would be read once it answers, and the first connection.
+      await this.change(pvesh('get', vmPath(node, vmid, '/agent/network-get-interfaces')));
+      await this.change(pvesh('get', vmPath(node, vmid, '/agent/file-read'), '--file', HOST_KEY_FILE));
+      return messages.vmStartPlanned;
+    }
+    const agent = await this.awaitAgent(vmid, node, progress, live);
+    const address = host.addresses[0]!;
+    if (!agent.addresses.includes(address)) {
+      const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
+      throw new ChatonError(
+        messages.vmAddressMissing(address, agent.addresses.join(', ') || '-'),
+        ExitCode.failed,
+        messages.vmAddressMissingHint,
+      );
+    }
+    const { parseHostPublicKey, recordHostKey } = await import('../lib/ssh/known-hosts.js');
+    const { fingerprint } = await import('../lib/ssh/key-blob.js');
+    const blob = parseHostPublicKey(agent.hostKey);
+    this.report.fingerprint = fingerprint(blob);
+    const file = host.ssh.knownHosts[0]!;
+    await recordHostKey(file, host.addresses, host.port, blob);
+    this.ctx.pool.forgetKnownHosts();
+    progress(messages.vmKeyRecorded(keyPhrase(blob), file));
+    const hostname = await this.reach(host, progress, live);
+    this.report.hostname = hostname;
+    return messages.vmReached(address, hostname);
+  }
+
+  /** Bounded: the agent's interfaces and the guest's host key, read together at each look. */
+  async awaitAgent(
+    vmid: number,
+    node: string,
+    progress: (text: string) => void,
+    live: boolean,
+  ): Promise<{ addresses: string[]; hostKey: string }> {
+    const { atOnce } = await import('../lib/remote/at-once.js');
+    const { agentNotYet, parseAgentAddresses, parseFileRead, pvesh, vmPath } = await import('../lib/proxmox/api.js');
+    const { waitUntil } = await import('../lib/run/wait.js');
+    const { ChatonError, ExitCode, InterruptedError } = await import('../lib/run/errors.js');
+    const batch = atOnce([
+      pvesh('get', vmPath(node, vmid, '/agent/network-get-interfaces')),
+      pvesh('get', vmPath(node, vmid, '/agent/file-read'), '--file', HOST_KEY_FILE),
+    ]);
+    return waitUntil({
+      poll: async () => {
+        const [nics, key] = await this.ctx.executor.fact(this.api!, batch);
+        if (nics!.code === 0 && key!.code === 0) {
+          return {
+            done: true,
+            value: { addresses: parseAgentAddresses(nics!.stdout), hostKey: parseFileRead(key!.stdout) },
+          };
+        }
+        const said = lastLine(nics!.code !== 0 ? nics!.stderr : key!.stderr);
+        if (nics!.code !== 0 && !agentNotYet(said))
+          throw new ChatonError(messages.vmAgentFailed(vmid, said), ExitCode.failed);
+        return { done: false, waiting: messages.vmAgentWaiting(vmid, said) };
+      },
+      boundMs: this.options.agentMs,
+      intervalMs: AGENT_INTERVAL_MS,
+      signal: this.ctx.signal,
+      progress,
+      live,
+      timedOut: (waiting) =>
+        new ChatonError(
+          messages.vmAgentTimedOut(vmid, Math.round(this.options.agentMs / 1000), waiting),
+          ExitCode.failed,
+          messages.vmAgentTimedOutHint,
+        ),
+      interrupted: () => new InterruptedError(),
+    });
+  }
+
+  /** The first connection through the bastion, its host key checked against the one recorded (sshd may be starting). */
+  async reach(host: Host, progress: (text: string) => void, live: boolean): Promise<string> {
+    const { waitUntil } = await import('../lib/run/wait.js');
+    const { ConnectionError, HostKeyError, InterruptedError, formatError } = await import('../lib/run/errors.js');
+    const { command } = await import('../lib/remote/shell.js');
+    await waitUntil({
+      poll: async () => {
+        try {
+          await this.ctx.pool.connect(host);
+          return { done: true, value: undefined };
+        } catch (error) {
+          if (error instanceof HostKeyError || !(error instanceof ConnectionError)) throw error;
+          return { done: false, waiting: messages.vmSshWaiting(host.name, formatError(error)) };
+        }
+      },
+      boundMs: SSH_BOUND_MS,
+      intervalMs: 300,
+      signal: this.ctx.signal,
+      progress,
+      live,
+      timedOut: (waiting) => new ConnectionError(host.name, waiting),
+      interrupted: () => new InterruptedError(),
+    });
+    const result = await this.ctx.executor.run(host, command('hostname'), { kind: 'probe' });
+    return result.stdout.toString().trim();
+  }
+
+  /** On the cluster: in a backup job (not listed by not-backed-up), the firewall on with its group. */
+  async verify(vmid: number, node: string): Promise<string> {
+    const { atOnce } = await import('../lib/remote/at-once.js');
+    const api_ = await import('../lib/proxmox/api.js');
+    const { hasGroupRule } = await import('../lib/proxmox/vm.js');
+    const { VerificationError } = await import('../lib/run/errors.js');
+    const { pvesh, vmPath } = api_;
+    const commands = [
+      pvesh('get', '/cluster/backup-info/not-backed-up'),
+      pvesh('get', vmPath(node, vmid, '/firewall/options')),
+      pvesh('get', vmPath(node, vmid, '/firewall/rules')),
+    ];
+    if (this.ctx.options.dryRun) {
+      for (const cmd of commands) await this.change(cmd);
+      return messages.vmVerifyPlanned;
+    }
+    const [backup, options, rules] = await this.ctx.executor.fact(this.api!, atOnce(commands));
+    const problems: string[] = [];
+    for (const [name, p] of [
+      ['not-backed-up', backup],
+      ['firewall', options],
+      ['rules', rules],
+    ] as const) {
+      if (p!.code !== 0) problems.push(messages.vmReadFailed(this.api!.name, name, lastLine(p!.stderr)));
+    }
+    if (problems.length === 0) {
+      if (api_.parseNotBackedUp(backup!.stdout).includes(vmid)) problems.push(messages.vmNotBackedUp(vmid));
+      if (!api_.parseFirewallEnabled(options!.stdout)) problems.push(messages.vmFirewallOff(vmid));
+      const group = this.wanted.securityGroup;
+      if (group !== undefined && !hasGroupRule(api_.parseFirewallRules(rules!.stdout), group))
+        problems.push(messages.vmGroupMissing(vmid, group));
+    }
+    if (problems.length > 0) throw new VerificationError(this.wanted.name, problems);
+    return messages.vmVerified;
+  }
+
+  /** The description says it is done (a rerun compares it instead of continuing it); --save. */
+  async finish(vmid: number, node: string, address: string): Promise<string> {
+    const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
+    const { MADE_BY } = await import('../lib/proxmox/vm.js');
+    await this.change(
+      pvesh(
+        'set',
+        vmPath(node, vmid, '/config'),
+        '--description',
+        `${MADE_BY} (${this.ctx.operator}, ${new Date().toISOString()})`,
+      ),
+    );
+    this.made = undefined;
+    if (!this.options.save) return messages.vmFinished;
+    if (this.ctx.options.dryRun) return messages.vmSavePlanned(this.ctx.inventory.file);
+    const { saveHost } = await import('../lib/inventory/edit.js');
+    const saved = await saveHost(this.ctx.inventory.file, this.savedHost(address));
+    return messages.vmSaved(saved, this.ctx.inventory.file);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The end: a failure removes what this run made, or keeps it stopped when asked
+
+  async failed(error: unknown): Promise<CommandResult> {
+    const { ExitCode, formatError } = await import('../lib/run/errors.js');
+    if (this.ctx.signal.aborted) {
+      this.report.outcome = 'interrupted';
+      if (this.made) this.ctx.notices.push(messages.vmInterruptedRerun(this.made.vmid));
+      return this.result(error, ExitCode.interrupted);
+    }
+    if (this.made && !this.ctx.options.dryRun) {
+      const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
+      const { vmid, node } = this.made;
+      const cleanup = performance.now();
+      const entry: VmStep = { step: 'cleanup', outcome: 'done', durationMs: 0, detail: '' };
+      this.report.steps.push(entry);
+      try {
+        await this.task(pvesh('create', vmPath(node, vmid, '/status/stop')));
+        if (this.options.keepOnFailure) {
+          this.report.outcome = 'kept';
+          entry.detail = messages.vmKept(vmid, node);
+        } else {
+          const why = await this.task(
+            pvesh('delete', vmPath(node, vmid), '--purge', '1', '--destroy-unreferenced-disks', '1'),
+          );
+          if (why !== undefined) throw new Error(why);
+          this.report.outcome = 'destroyed';
+          entry.detail = messages.vmDestroyed(vmid, node);
+        }
+      } catch (cleanupError) {
+        entry.outcome = 'failed';
+        entry.detail = messages.vmCleanupFailed(vmid, node, formatError(cleanupError));
+        this.report.outcome = 'failed';
+      }
+      entry.durationMs = Math.round(performance.now() - cleanup);
+      this.ctx.notices.push(entry.detail);
+    } else {
+      this.report.outcome = 'failed';
+    }
+    return this.result(error);
+  }
+
+  /** The VM found, as the report tells it. */
+  async fill(vm: ClusterVm, config: VmConfig): Promise<void> {
+    const { ipconfigAddress } = await import('../lib/proxmox/api.js');
+    this.report.vmid = vm.vmid;
+    this.report.node = vm.node;
+    this.report.address = (config.ipconfig0 && ipconfigAddress(config.ipconfig0)) ?? null;
+  }
+
+  async result(error?: unknown, exitCode?: number): Promise<CommandResult> {
+    const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
+    const { errorReport } = await import('../lib/run/report.js');
+    const { vmReportFields, vmReportView } = await import('../lib/proxmox/render.js');
+    this.report.totalMs = Math.round(performance.now() - this.started);
+    const code =
+      exitCode ??
+      (this.ctx.signal.aborted
+        ? ExitCode.interrupted
+        : error instanceof ChatonError
+          ? error.exitCode
+          : ExitCode.failed);
+    if (error !== undefined && this.report.failure === null) this.report.failure = errorReport(error);
+    const hosts = this.tried.map(({ host, error: hostError }) => ({
+      host: host.name,
+      ok: hostError === undefined,
+      error: hostError === undefined ? null : errorReport(hostError),
+    }));
+    return {
+      exitCode: code as CommandResult['exitCode'],
+      hosts,
+      fields: vmReportFields(this.report),
+      ...(error !== undefined ? { error } : {}),
+      view: vmReportView(this.report),
+    };
+  }
+}
+
+/** The last line a command said: pvesh's error. */
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop()?.trim() ?? '';
+}
