@@ -781,6 +781,10 @@ export const messages = catalogue({
     en: 'the node, provisional VMID, address and every command',
     fr: "le nœud, le VMID provisoire, l'adresse et chaque commande",
   },
+  vmSaveExample: {
+    en: 'made, reached through the bastion, added to the inventory',
+    fr: "faite, jointe par le bastion, ajoutée à l'inventaire",
+  },
   vmAgainExample: { en: 'again: "exists, unchanged"', fr: 'de nouveau : « existe, inchangée »' },
   vmNoSection: (file: string) => ({
     en: `${file} has no proxmox: section: no template, network or role to make a VM from`,

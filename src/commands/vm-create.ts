@@ -47,10 +47,9 @@ export function register(parent: Command): void {
     .addHelpText(
       'after',
       `\n${messages.vmCreateHelp}\n${examples(
-        'chaton vm create web3 --role web --memory 4G --disk 32G --save',
-        `chaton --dry-run vm create web3 --role web   # ${messages.vmDryRunExample}`,
-        `chaton vm create web3 --role web --ip 10.0.1.23/24 --node auto   # ${messages.vmAgainExample}`,
-        'chaton --json vm create db2 --template debian-12 --cores 4 --memory 8G --tags db,prod',
+        `chaton --dry-run vm create web3 --memory 2G   # ${messages.vmDryRunExample}`,
+        `chaton vm create web3 --memory 2G --save   # ${messages.vmSaveExample}`,
+        `chaton vm create web3 --memory 2G   # ${messages.vmAgainExample}`,
       )}`,
     )
     .action(async (name: string, options: CreateOptions, cmd: Command) => {
@@ -177,7 +176,7 @@ class Creation {
     }
     const { unfinished, differences } = await import('../lib/proxmox/vm.js');
     if (found && !unfinished(found.state.config)) {
-      const diffs = differences(found.state, this.wanted);
+      const diffs = differences(found.state, this.wanted, this.options.start);
       await this.fill(found.vm, found.state.config);
       this.report.differences = diffs;
       this.report.outcome = diffs.length === 0 ? 'unchanged' : 'differs';
@@ -235,11 +234,8 @@ class Creation {
       await import('../lib/proxmox/vm.js');
     const api = await this.apiNode();
     progress(messages.vmApiNode(api.name));
-    if (!this.ctx.options.dryRun) {
-      this.lock = new HostLock(this.ctx, api, `vm-create-${this.wanted.name}`);
-      await this.lock.take();
-      this.locked = true;
-    }
+    const lock = this.ctx.options.dryRun ? undefined : new HostLock(this.ctx, api, `vm-create-${this.wanted.name}`);
+    this.lock = lock;
     const reserved = reservedAddresses(
       this.wanted.network,
       this.ctx.inventory.hosts.flatMap((host) => [...host.addresses]),
@@ -250,7 +246,8 @@ class Creation {
         : this.wanted.network
           ? freeCandidates(this.wanted.network, reserved, PING_ROUND)
           : [];
-    const facts = await this.readCluster(api, first);
+    // The lock and the reads at once (the reads change nothing): a held lock stops the run here.
+    const [, facts] = await Promise.all([lock?.take().then(() => (this.locked = true)), this.readCluster(api, first)]);
     this.facts = facts;
     for (;;) {
       const judged = preflight(this.wanted, this.proxmox, facts, reserved);

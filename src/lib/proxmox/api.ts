@@ -433,7 +433,7 @@ export function agentNotYet(stderr: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // The network
 
-/** One echo request from the node: an address that answers within half a second on a LAN is in use. */
+/** One echo request from the node: an address that answers within a quarter of a second (a LAN) is in use. */
 export function pingCommand(address: string): RemoteCommand {
-  return command('ping', '-c', '1', '-W', '0.5', '-q', address);
+  return command('ping', '-c', '1', '-W', '0.25', '-q', address);
 }

@@ -391,14 +391,19 @@ export interface Difference {
   actual: string;
 }
 
-/** The settings of `state` that are not those wanted (what `vm create` would have made). */
-export function differences(state: VmState, wanted: WantedVm): Difference[] {
+/**
+ * The settings of `state` that are not those wanted (what `vm create` would have made): running
+ * too, unless `--no-start`. The SSH keys are not compared: cloud-init applied them at the first
+ * boot, and the roster changes since are onboard's and offboard's business.
+ */
+export function differences(state: VmState, wanted: WantedVm, started = true): Difference[] {
   const { config } = state;
   const found: Difference[] = [];
   const compare = (setting: string, want: string, actual: string | undefined) => {
     if (want !== (actual ?? '')) found.push({ setting, wanted: want, actual: actual ?? '-' });
   };
   if (wanted.node !== 'auto') compare('node', wanted.node, state.vm.node);
+  if (started) compare('status', 'running', state.vm.status);
   compare('cores', String(wanted.cores), config.cores === undefined ? undefined : String(config.cores));
   compare(
     'memory',
