@@ -817,6 +817,10 @@ export const messages = catalogue({
     en: `${name} cannot be created: ${problems}`,
     fr: `${name} ne peut pas être créée : ${problems}`,
   }),
+  vmRefusedDetail: (count: number) => ({
+    en: `refused: ${count === 1 ? 'the problem' : `${count} problems`} below`,
+    fr: `refusé : ${count === 1 ? 'le problème' : `${count} problèmes`} ci-dessous`,
+  }),
   vmRefusedHint: {
     en: 'nothing was changed; correct this (or the flags) and run the same command again',
     fr: "rien n'a été changé ; corrigez cela (ou les options) et relancez la même commande",

@@ -212,8 +212,13 @@ class Creation {
       entry.outcome = this.ctx.options.dryRun && name !== 'preflight' ? 'planned' : 'done';
       progress(entry.detail);
     } catch (error) {
-      const { formatError } = await import('../lib/run/errors.js');
-      entry.detail = formatError(error);
+      // What a refusal found is listed under the table; the hint follows the report.
+      entry.detail =
+        this.report.problems.length > 0
+          ? messages.vmRefusedDetail(this.report.problems.length)
+          : error instanceof Error
+            ? error.message
+            : String(error);
       throw error;
     } finally {
       entry.durationMs = Math.round(performance.now() - started);
@@ -599,7 +604,7 @@ class Creation {
         }
       })(),
     ]);
-    return done.length > 0 ? done.join('; ') : messages.vmAlreadyConfigured;
+    return done.length > 0 ? done.join(messages.separator) : messages.vmAlreadyConfigured;
   }
 
   /**
