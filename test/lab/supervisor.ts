@@ -32,7 +32,14 @@ import { enterNetnsArgs, NETNS_DIR, setLinkState } from './netns.js';
 import { createLabNetwork, lanRoutes } from './network.js';
 import { forEachLimit, SPAWN_CONCURRENCY } from './parallel.js';
 import { dismantleLab } from './registry.js';
-import { installStandins, newPbsServerSecrets, preparePbsHost, preparePveHost, writeClusterFiles } from './pve-lab.js';
+import {
+  installStandins,
+  joinClusterSsh,
+  newPbsServerSecrets,
+  preparePbsHost,
+  preparePveHost,
+  writeClusterFiles,
+} from './pve-lab.js';
 import {
   enterHostArgs,
   GATEWAY_HOST,
@@ -206,8 +213,8 @@ interface SharedHostFiles {
 
 /** The lab's /etc/pve as the design's cluster has it (see pve-lab.ts): nodes, storage, jobs, guests. */
 async function preparePveCluster(): Promise<void> {
-  await Promise.all([makeDir(paths.pveCluster), makeDir(paths.backupExport)]);
-  await writeClusterFiles(paths.pveCluster, plan, pbsSecrets);
+  await Promise.all([makeDir(paths.pveCluster), makeDir(paths.backupExport), makeDir(paths.vmData)]);
+  await writeClusterFiles(paths.pveCluster, plan, pbsSecrets, paths.vmData);
 }
 
 /** A host's role-specific files: its stand-in tools, a pve node's storage, the PBS server of `backup`. */
@@ -554,6 +561,7 @@ async function build(): Promise<void> {
       await forEachLimit(allHosts, SPAWN_CONCURRENCY, (host) => prepareHost(host, shared), signal);
     })(),
   ]);
+  await joinClusterSsh(paths.pveCluster, plan);
   log('network, keys and files ready');
   const knownHostEntries = await Promise.all(
     allHosts.map(async (host) => {

@@ -67,6 +67,8 @@ export interface LabPaths {
    * /mnt/pve/backup-nfs as the NFS export of a real site: the nodes restore from it.
    */
   backupExport: string;
+  /** The cluster's shared VM storage `vmdata`, bound into every pve host at /mnt/pve/vmdata. */
+  vmData: string;
 }
 
 export interface LabConfig {
@@ -181,6 +183,7 @@ export function labPaths(name: string): LabPaths {
     hostsDir: join(stateDir, 'hosts'),
     pveCluster: join(stateDir, 'pve-cluster'),
     backupExport: join(stateDir, 'backup-export'),
+    vmData: join(stateDir, 'vmdata'),
   };
 }
 
