@@ -321,7 +321,7 @@ class Creation {
     const { template, securityGroup, backupJob } = this.wanted;
     const questions: { name: string; command: RemoteCommand }[] = [
       { name: 'resources', command: api_.resourcesCommand },
-      { name: 'ipconfigs', command: api_.ipconfigLinesCommand },
+      { name: 'configs', command: api_.qemuConfigsCommand },
       { name: 'template', command: api_.configCommand(template.node, template.vmid) },
       ...(securityGroup !== undefined ? [{ name: 'groups', command: pvesh('get', '/cluster/firewall/groups') }] : []),
       ...(backupJob !== undefined ? [{ name: 'job', command: pvesh('get', `/cluster/backup/${backupJob}`) }] : []),
@@ -344,7 +344,7 @@ class Creation {
     const jobText = optional('job');
     return {
       resources: api_.parseResources(required('resources')),
-      ipconfigs: api_.parseIpconfigLines(required('ipconfigs')),
+      configs: api_.parseQemuConfigs(required('configs')),
       pings: new Map(pings.map((address) => [address, part(`ping ${address}`)!.code === 0])),
       ...(securityGroup !== undefined ? { groups: api_.parseGroups(required('groups')) } : {}),
       ...(jobText !== undefined ? { job: api_.parseBackupJob(jobText) } : {}),
@@ -361,27 +361,26 @@ class Creation {
     addresses.forEach((address, i) => this.facts!.pings.set(address, parts[i]!.code === 0));
   }
 
-  /** A VM's state: its config, its firewall, whether the backup job has it. */
+  /** A VM's state: its config, whether it runs (asked of its node), its firewall, whether the backup job has it. */
   async readVm(vm: ClusterVm): Promise<VmState> {
     const { atOnce } = await import('../lib/remote/at-once.js');
     const api_ = await import('../lib/proxmox/api.js');
     const { pvesh, vmPath } = api_;
     const commands = [
       api_.configCommand(vm.node, vm.vmid),
+      pvesh('get', vmPath(vm.node, vm.vmid, '/status/current')),
       pvesh('get', vmPath(vm.node, vm.vmid, '/firewall/options')),
       pvesh('get', vmPath(vm.node, vm.vmid, '/firewall/rules')),
       ...(this.wanted.backupJob !== undefined ? [pvesh('get', `/cluster/backup/${this.wanted.backupJob}`)] : []),
     ];
-    const parts = await this.ctx.executor.fact(this.api!, atOnce(commands));
-    const [config, options, rules, job] = parts.map((p, i) => {
+    const parts = await this.ctx.executor.fact(await this.on(vm.node), atOnce(commands));
+    const [config, status, options, rules, job] = parts.map((p, i) => {
       if (p.code !== 0)
-        throw new Error(
-          messages.vmReadFailed(this.api!.name, `${vm.vmid} (${i})`, lastLine(p.stderr) || `exit ${p.code}`),
-        );
+        throw new Error(messages.vmReadFailed(vm.node, `${vm.vmid} (${i})`, lastLine(p.stderr) || `exit ${p.code}`));
       return p.stdout;
     });
     return {
-      vm,
+      vm: { ...vm, status: api_.parseVmStatus(status!) },
       config: api_.parseVmConfig(config!),
       firewall: api_.parseFirewallEnabled(options!),
       rules: api_.parseFirewallRules(rules!),
@@ -425,7 +424,9 @@ class Creation {
     if (this.ctx.signal.aborted) return;
     if (this.options.start) {
       const host = await this.vmHost(address.address);
-      await this.step('start', progress, () => this.startAndReach(vmid, node, host, found?.vm.status, progress, live));
+      await this.step('start', progress, () =>
+        this.startAndReach(vmid, node, host, found?.state.vm.status, progress, live),
+      );
       if (this.ctx.signal.aborted) return;
     }
     await this.step('verify', progress, () => this.verify(vmid, node));
@@ -480,14 +481,18 @@ class Creation {
         if (node !== template.node) args.push('--target', node);
         if (this.wanted.storage) args.push('--storage', this.wanted.storage);
         this.report.vmid = vmid;
-        const error = await this.task(pvesh('create', vmPath(template.node, template.vmid, '/clone'), ...args));
-        if (error === undefined) {
-          this.made = { vmid, node };
-          return { done: true, value: vmid };
-        }
+        // From now on a failure may have left a VM: the cleanup looks (and removes only ours).
+        this.made = { vmid, node };
+        const error = await this.task(
+          template.node,
+          pvesh('create', vmPath(template.node, template.vmid, '/clone'), ...args),
+        );
+        if (error === undefined) return { done: true, value: vmid };
         const retry = cloneRetryable(error);
         this.report.attempts.push({ vmid, error });
         if (!retry) throw new ChatonError(messages.vmCloneFailed(vmid, error), ExitCode.failed);
+        // Refused before anything was made: the VM there now, if any, is someone else's.
+        this.made = undefined;
         used.add(vmid);
         const next = nextVmid(this.proxmox, used, this.facts!.nextid, vmid);
         if (next === undefined) throw new ChatonError(messages.vmCloneFailed(vmid, error), ExitCode.failed);
@@ -509,9 +514,10 @@ class Creation {
    * Runs a task (clone, start, stop, resize, delete) in the foreground as pvesh does, then reads its
    * status: undefined when it ended well, else why not. Dry-run plans it.
    */
-  async task(cmd: RemoteCommand): Promise<string | undefined> {
-    const { parseUpid, parseTaskStatus, taskStatusCommand, taskSucceeded } = await import('../lib/proxmox/api.js');
-    const result = await this.ctx.executor.run(this.api!, cmd, {
+  async task(node: string, cmd: RemoteCommand): Promise<string | undefined> {
+    const { parseUpid, parseTaskStatus, taskStatusCommand, taskSucceeded, upidNode } =
+      await import('../lib/proxmox/api.js');
+    const result = await this.ctx.executor.run(await this.on(node), cmd, {
       kind: 'change',
       check: false,
       timeoutMs: TASK_TIMEOUT_MS,
@@ -522,34 +528,68 @@ class Creation {
     if (!upid) return result.code === 0 ? messages.vmNoUpid : lastLine(stderr) || `exit ${result.code}`;
     const status = parseTaskStatus(
       (
-        await this.ctx.executor.run(this.api!, taskStatusCommand(upid), { kind: 'probe', afterInterrupt: true })
+        await this.ctx.executor.run(await this.on(upidNode(upid)), taskStatusCommand(upid), {
+          kind: 'probe',
+          afterInterrupt: true,
+        })
       ).stdout.toString(),
     );
     return taskSucceeded(status) ? undefined : (status.exitstatus ?? lastLine(stderr) ?? messages.vmTaskRunning);
   }
 
-  /** A change that must succeed (synchronous API calls). */
-  async change(cmd: RemoteCommand): Promise<void> {
-    await this.ctx.executor.run(this.api!, cmd, { kind: 'change', timeoutMs: TASK_TIMEOUT_MS });
+  /** A change that must succeed (synchronous API calls), on the node it is about. */
+  async change(node: string, cmd: RemoteCommand): Promise<void> {
+    await this.ctx.executor.run(await this.on(node), cmd, { kind: 'change', timeoutMs: TASK_TIMEOUT_MS });
   }
 
-  async mustTask(cmd: RemoteCommand): Promise<void> {
+  async mustTask(node: string, cmd: RemoteCommand): Promise<void> {
     const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
-    const error = await this.task(cmd);
-    if (error !== undefined) throw new ChatonError(messages.vmTaskFailed(this.api!.name, error), ExitCode.failed);
+    const error = await this.task(node, cmd);
+    if (error !== undefined) throw new ChatonError(messages.vmTaskFailed(node, error), ExitCode.failed);
   }
 
-  /** Only what differs: the config, the disk, the firewall and its group, the backup job. */
-  async configure(vmid: number, node: string, guest: GuestSettings, known: VmConfig | undefined): Promise<string> {
+  readonly #nodes = new Map<string, Promise<Host>>();
+
+  /**
+   * Where to run a call about a node: that node itself when the inventory has it as a pve host
+   * (by the cluster's name for it) and it answers, else the API node, whose pvesh hands the call
+   * over to it through SSH (one more hop each call: a quarter of a second or more).
+   */
+  on(node: string): Promise<Host> {
+    let host = this.#nodes.get(node);
+    if (!host) {
+      const named = this.pveHosts.find((candidate) => candidate.name === node);
+      host =
+        !named || named === this.api
+          ? Promise.resolve(this.api!)
+          : this.ctx.pool.connect(named).then(
+              () => named,
+              () => this.api!,
+            );
+      this.#nodes.set(node, host);
+    }
+    return host;
+  }
+
+  /**
+   * Only what differs: the config, the disk, the firewall and its group, the backup job. A VM this
+   * run just cloned is the template's config under a new name (and a new MAC address, which the NIC
+   * gets anew: `virtio,bridge=...` without one makes Proxmox draw another): nothing to read first.
+   * A VM being continued is read.
+   */
+  async configure(vmid: number, node: string, guest: GuestSettings, continued: VmConfig | undefined): Promise<string> {
     const { configChanges, hasGroupRule } = await import('../lib/proxmox/vm.js');
-    const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
-    const dryRun = this.ctx.options.dryRun;
-    // Dry-run plans against the template (the clone's config is the template's, renamed).
-    const state =
-      dryRun && !known
-        ? undefined
-        : await this.readVm({ vmid, node, type: 'qemu', status: 'stopped', template: false, maxmem: 0 });
-    const config = state?.config ?? known ?? this.facts!.template!;
+    const { parseNic, pvesh, vmPath } = await import('../lib/proxmox/api.js');
+    const state = continued
+      ? await this.readVm({ vmid, node, type: 'qemu', status: 'stopped', template: false, maxmem: 0 })
+      : undefined;
+    const template = this.facts!.template!;
+    const nic = parseNic(template.net0 ?? '');
+    const cloned: VmConfig = {
+      ...template,
+      net0: [nic.model ?? 'virtio', ...(nic.bridge ? [`bridge=${nic.bridge}`] : [])].join(','),
+    };
+    const config = state?.config ?? cloned;
     const done: string[] = [];
     const changes = configChanges(config, this.wanted, guest);
     const path = (rest: string) => vmPath(node, vmid, rest);
@@ -557,7 +597,7 @@ class Creation {
     await Promise.all([
       (async () => {
         if (changes.set.length > 0) {
-          await this.change(pvesh('set', path('/config'), ...changes.set));
+          await this.change(node, pvesh('set', path('/config'), ...changes.set));
           done.push(
             messages.vmSetKeys(
               changes.set
@@ -569,6 +609,7 @@ class Creation {
         }
         if (changes.resize) {
           await this.mustTask(
+            node,
             pvesh('set', path('/resize'), '--disk', changes.resize.disk, '--size', changes.resize.size),
           );
           done.push(messages.vmResized(changes.resize.disk, changes.resize.size));
@@ -576,11 +617,12 @@ class Creation {
       })(),
       (async () => {
         if (!state?.firewall) {
-          await this.change(pvesh('set', path('/firewall/options'), '--enable', '1'));
+          await this.change(node, pvesh('set', path('/firewall/options'), '--enable', '1'));
           done.push(messages.vmFirewallOn);
         }
         if (group !== undefined && !(state && hasGroupRule(state.rules, group))) {
           await this.change(
+            node,
             pvesh(
               'create',
               path('/firewall/rules'),
@@ -623,7 +665,7 @@ class Creation {
     if (this.ctx.options.dryRun) {
       const job = this.facts!.job!;
       const list = job.all ? job.exclude.filter((other) => other !== vmid) : [...job.vmids, vmid];
-      await this.change(pvesh('set', jobPath, job.all ? '--exclude' : '--vmid', list.join(',')));
+      await this.change(this.api!.name, pvesh('set', jobPath, job.all ? '--exclude' : '--vmid', list.join(',')));
       return;
     }
     const lock = new HostLock(this.ctx, this.api!, `vm-create-backup-job-${id}`);
@@ -648,8 +690,11 @@ class Creation {
       );
       if (jobIncludes(job, vmid)) return;
       if (job.all)
-        await this.change(pvesh('set', jobPath, '--exclude', job.exclude.filter((other) => other !== vmid).join(',')));
-      else await this.change(pvesh('set', jobPath, '--vmid', [...job.vmids, vmid].join(',')));
+        await this.change(
+          this.api!.name,
+          pvesh('set', jobPath, '--exclude', job.exclude.filter((other) => other !== vmid).join(',')),
+        );
+      else await this.change(this.api!.name, pvesh('set', jobPath, '--vmid', [...job.vmids, vmid].join(',')));
     } finally {
       await lock.release().catch(() => undefined);
     }
@@ -666,11 +711,11 @@ class Creation {
   ): Promise<string> {
     const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
     const { keyPhrase } = await import('../lib/ssh/known-hosts.js');
-    if (status !== 'running') await this.mustTask(pvesh('create', vmPath(node, vmid, '/status/start')));
+    if (status !== 'running') await this.mustTask(node, pvesh('create', vmPath(node, vmid, '/status/start')));
     if (this.ctx.options.dryRun) {
       // What would be read once it answers, and the first connection.
-      await this.change(pvesh('get', vmPath(node, vmid, '/agent/network-get-interfaces')));
-      await this.change(pvesh('get', vmPath(node, vmid, '/agent/file-read'), '--file', HOST_KEY_FILE));
+      await this.change(node, pvesh('get', vmPath(node, vmid, '/agent/network-get-interfaces')));
+      await this.change(node, pvesh('get', vmPath(node, vmid, '/agent/file-read'), '--file', HOST_KEY_FILE));
       return messages.vmStartPlanned;
     }
     const agent = await this.awaitAgent(vmid, node, progress, live);
@@ -713,7 +758,7 @@ class Creation {
     ]);
     return waitUntil({
       poll: async () => {
-        const [nics, key] = await this.ctx.executor.fact(this.api!, batch);
+        const [nics, key] = await this.ctx.executor.fact(await this.on(node), batch);
         if (nics!.code === 0 && key!.code === 0) {
           return {
             done: true,
@@ -780,17 +825,17 @@ class Creation {
       pvesh('get', vmPath(node, vmid, '/firewall/rules')),
     ];
     if (this.ctx.options.dryRun) {
-      for (const cmd of commands) await this.change(cmd);
+      for (const cmd of commands) await this.change(node, cmd);
       return messages.vmVerifyPlanned;
     }
-    const [backup, options, rules] = await this.ctx.executor.fact(this.api!, atOnce(commands));
+    const [backup, options, rules] = await this.ctx.executor.fact(await this.on(node), atOnce(commands));
     const problems: string[] = [];
     for (const [name, p] of [
       ['not-backed-up', backup],
       ['firewall', options],
       ['rules', rules],
     ] as const) {
-      if (p!.code !== 0) problems.push(messages.vmReadFailed(this.api!.name, name, lastLine(p!.stderr)));
+      if (p!.code !== 0) problems.push(messages.vmReadFailed(node, name, lastLine(p!.stderr)));
     }
     if (problems.length === 0) {
       if (api_.parseNotBackedUp(backup!.stdout).includes(vmid)) problems.push(messages.vmNotBackedUp(vmid));
@@ -808,6 +853,7 @@ class Creation {
     const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
     const { MADE_BY } = await import('../lib/proxmox/vm.js');
     await this.change(
+      node,
       pvesh(
         'set',
         vmPath(node, vmid, '/config'),
@@ -833,19 +879,20 @@ class Creation {
       if (this.made) this.ctx.notices.push(messages.vmInterruptedRerun(this.made.vmid));
       return this.result(error, ExitCode.interrupted);
     }
-    if (this.made && !this.ctx.options.dryRun) {
+    if (this.made && !this.ctx.options.dryRun && (await this.ours(this.made))) {
       const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
       const { vmid, node } = this.made;
       const cleanup = performance.now();
       const entry: VmStep = { step: 'cleanup', outcome: 'done', durationMs: 0, detail: '' };
       this.report.steps.push(entry);
       try {
-        await this.task(pvesh('create', vmPath(node, vmid, '/status/stop')));
+        await this.task(node, pvesh('create', vmPath(node, vmid, '/status/stop')));
         if (this.options.keepOnFailure) {
           this.report.outcome = 'kept';
           entry.detail = messages.vmKept(vmid, node);
         } else {
           const why = await this.task(
+            node,
             pvesh('delete', vmPath(node, vmid), '--purge', '1', '--destroy-unreferenced-disks', '1'),
           );
           if (why !== undefined) throw new Error(why);
@@ -863,6 +910,22 @@ class Creation {
       this.report.outcome = 'failed';
     }
     return this.result(error);
+  }
+
+  /** Whether the VM there is this run's: named so, and still unfinished. Never remove someone else's. */
+  async ours(made: { vmid: number; node: string }): Promise<boolean> {
+    const { configCommand, parseVmConfig } = await import('../lib/proxmox/api.js');
+    const { unfinished } = await import('../lib/proxmox/vm.js');
+    try {
+      const read = await this.ctx.executor.run(await this.on(made.node), configCommand(made.node, made.vmid), {
+        kind: 'probe',
+        afterInterrupt: true,
+      });
+      const config = parseVmConfig(read.stdout.toString());
+      return config.name === this.wanted.name && unfinished(config);
+    } catch {
+      return false;
+    }
   }
 
   /** The VM found, as the report tells it. */

@@ -11,12 +11,11 @@ import {
   cloneRetryable,
   decodeSshKeys,
   encodeSshKeys,
-  ipconfigLinesCommand,
   jobIncludes,
   parseAgentAddresses,
   parseBackupJob,
   parseFileRead,
-  parseIpconfigLines,
+  parseQemuConfigs,
   parseNextId,
   parseNic,
   parseNotBackedUp,
@@ -25,6 +24,7 @@ import {
   parseUpid,
   parseVmConfig,
   pingCommand,
+  qemuConfigsCommand,
   pvesh,
   taskStatusCommand,
   taskSucceeded,
@@ -169,7 +169,11 @@ const TEMPLATE_CONFIG = JSON.stringify({
 function facts(overrides: Partial<ClusterFacts> = {}): ClusterFacts {
   return {
     resources: parseResources(RESOURCES),
-    ipconfigs: new Map(),
+    configs: [
+      { vmid: 9000, node: 'pve1', name: 'debian-12', memory: G, template: true, addresses: [] },
+      { vmid: 100, node: 'pve2', name: 'mail', memory: 12 * G, template: false, addresses: [] },
+      { vmid: 101, node: 'pve1', memory: G, template: false, addresses: [] },
+    ],
     pings: new Map(),
     groups: ['web', 'base'],
     job: { id: 'backup-lab', vmids: [100], all: false, exclude: [] },
@@ -216,7 +220,7 @@ describe('what pvesh prints, parsed', () => {
     assert.equal(parseUpid('unable to create VM 5000: config file already exists\n'), undefined);
     assert.equal(
       render(taskStatusCommand(upid)).toString(),
-      'pvesh get /nodes/pve1/tasks/UPID%3Apve1%3A0001E2A4%3A0006B0F1%3A674D8C2E%3Aqmclone%3A9000%3Aroot%40pam%3A/status ' +
+      'pvesh get /nodes/pve1/tasks/UPID:pve1:0001E2A4:0006B0F1:674D8C2E:qmclone:9000:root@pam:/status ' +
         '--output-format json',
     );
   });
@@ -286,25 +290,39 @@ describe('what pvesh prints, parsed', () => {
     assert.deepEqual(decodeSshKeys(encoded), keys);
   });
 
-  it("the VMs' ipconfig lines read from /etc/pve in one grep, snapshots' lines included", () => {
+  it("every VM's name, memory and addresses read from /etc/pve in one grep (/cluster/resources lags)", () => {
     assert.equal(
-      render(ipconfigLinesCommand).toString(),
-      "sh -c 'grep -H -E '\\''^ipconfig[0-9]+:'\\'' /etc/pve/nodes/*/qemu-server/*.conf; [ $? -le 1 ]'",
+      render(qemuConfigsCommand).toString(),
+      "sh -c 'grep -H -E '\\''^(\\[|name:|memory:|template:|ipconfig[0-9]+:)'\\'' " +
+        "/etc/pve/nodes/*/qemu-server/*.conf; [ $? -le 1 ]'",
     );
-    const taken = parseIpconfigLines(
+    const vms = parseQemuConfigs(
       '/etc/pve/nodes/pve1/qemu-server/100.conf:ipconfig0: ip=198.18.3.241/24,gw=198.18.3.2\n' +
+        '/etc/pve/nodes/pve1/qemu-server/100.conf:memory: current=2048\n' +
+        '/etc/pve/nodes/pve1/qemu-server/100.conf:name: mail\n' +
+        '/etc/pve/nodes/pve1/qemu-server/100.conf:[before-upgrade]\n' +
+        '/etc/pve/nodes/pve1/qemu-server/100.conf:ipconfig0: ip=198.18.3.249/24\n' +
+        '/etc/pve/nodes/pve1/qemu-server/100.conf:memory: 4096\n' +
+        '/etc/pve/nodes/pve1/qemu-server/100.conf:name: old-mail\n' +
         '/etc/pve/nodes/pve2/qemu-server/101.conf:ipconfig0: ip=dhcp\n' +
         '/etc/pve/nodes/pve2/qemu-server/102.conf:ipconfig1: gw=198.18.3.2,ip=198.18.3.242/24\n' +
-        '/etc/pve/nodes/pve1/qemu-server/100.conf:ipconfig0: ip=198.18.3.249/24\n',
+        '/etc/pve/nodes/pve2/qemu-server/102.conf:name: web3\n' +
+        '/etc/pve/nodes/pve1/qemu-server/9000.conf:name: debian-12\n' +
+        '/etc/pve/nodes/pve1/qemu-server/9000.conf:template: 1\n',
     );
-    assert.deepEqual(
-      [...taken],
-      [
-        ['198.18.3.241', 100],
-        ['198.18.3.242', 102],
-        ['198.18.3.249', 100],
-      ],
-    );
+    assert.deepEqual(vms, [
+      {
+        vmid: 100,
+        node: 'pve1',
+        name: 'mail',
+        memory: 2 * G,
+        template: false,
+        addresses: ['198.18.3.241', '198.18.3.249'],
+      },
+      { vmid: 101, node: 'pve2', memory: 512 * M, template: false, addresses: [] },
+      { vmid: 102, node: 'pve2', name: 'web3', memory: 512 * M, template: false, addresses: ['198.18.3.242'] },
+      { vmid: 9000, node: 'pve1', name: 'debian-12', memory: 512 * M, template: true, addresses: [] },
+    ]);
   });
 
   it('the backup job (Backup.pm read_job): a vmid list, all with exclusions, or a pool', () => {
@@ -496,10 +514,10 @@ describe('the preflight judgement', () => {
   const reserved = () => reservedAddresses(section().networks.get('lan'), ['198.18.3.11', '198.18.3.240']);
 
   it('counts the memory given to VMs, not only the memory used', () => {
-    const { nodes, vms } = parseResources(RESOURCES);
+    const { nodes } = parseResources(RESOURCES);
     // pve1: 16G, used 2G, given 1.5G (the template does not count); pve2: 16G, used 1G, given 12G.
     assert.deepEqual(
-      nodes.slice(0, 2).map((node) => headroom(node, vms)),
+      nodes.slice(0, 2).map((node) => headroom(node, facts())),
       [14 * G, 4 * G],
     );
   });
@@ -514,8 +532,11 @@ describe('the preflight judgement', () => {
       ['198.18.3.241', true],
       ['198.18.3.243', false],
     ]);
-    const ipconfigs = new Map([['198.18.3.242', 100]]);
-    assert.deepEqual(preflight(wanted(), section(), facts({ pings, ipconfigs }), reserved()), {
+    const configs = [
+      ...facts().configs,
+      { vmid: 102, node: 'pve1', memory: G, template: false, addresses: ['198.18.3.242'] },
+    ];
+    assert.deepEqual(preflight(wanted(), section(), facts({ pings, configs }), reserved()), {
       kind: 'create',
       node: 'pve1',
       address: '198.18.3.243',
@@ -536,7 +557,12 @@ describe('the preflight judgement', () => {
     const ofVm = preflight(
       wanted({ ip: '198.18.3.248/24' }),
       section(),
-      facts({ ipconfigs: new Map([['198.18.3.248', 100]]) }),
+      facts({
+        configs: [
+          ...facts().configs,
+          { vmid: 103, node: 'pve2', memory: G, template: false, addresses: ['198.18.3.248'] },
+        ],
+      }),
       reserved(),
     );
     const full = preflight(
@@ -557,7 +583,7 @@ describe('the preflight judgement', () => {
       "198.18.3.240 is taken: a host of the inventory, or the network's gateway or DNS server",
     ]);
     assert.deepEqual(said(answering), ['198.18.3.247 is taken: something answers there on the network']);
-    assert.deepEqual(said(ofVm), ['198.18.3.248 is taken: VM 100 is configured with it']);
+    assert.deepEqual(said(ofVm), ['198.18.3.248 is taken: VM 103 is configured with it']);
     assert.deepEqual(said(full), [
       'node pve2 has 4G of memory left for VMs, 8G asked (--node auto picks the node with the most)',
     ]);
@@ -584,35 +610,26 @@ describe('the preflight judgement', () => {
     ]);
   });
 
-  it('a VM of that name is found (then its own state decides); two of them are refused', () => {
-    const resources = parseResources(RESOURCES);
-    resources.vms.push({
-      vmid: 5000,
-      type: 'qemu',
-      name: 'web3',
-      node: 'pve2',
-      status: 'running',
-      template: false,
-      maxmem: G,
-    });
-    const found = preflight(wanted(), section(), facts({ resources }), reserved());
-    assert.equal(found.kind === 'found' && found.vm.vmid, 5000);
-    resources.vms.push({
-      vmid: 5001,
-      type: 'qemu',
-      name: 'web3',
-      node: 'pve1',
-      status: 'stopped',
-      template: false,
-      maxmem: G,
-    });
-    assert.equal(preflight(wanted(), section(), facts({ resources }), reserved()).kind, 'refused');
+  it('a VM of that name is found in the configs (then its own state decides); two of them are refused', () => {
+    // Cloned a moment ago: /cluster/resources lists it without its name yet.
+    const web3 = { vmid: 5000, node: 'pve2', name: 'web3', memory: G, template: false, addresses: [] };
+    const found = preflight(wanted(), section(), facts({ configs: [...facts().configs, web3] }), reserved());
+    assert.deepEqual(found.kind === 'found' && [found.vm.vmid, found.vm.node, found.vm.status], [
+      5000,
+      'pve2',
+      'unknown',
+    ]);
+    const twice = [...facts().configs, web3, { ...web3, vmid: 5001, node: 'pve1' }];
+    const refused = preflight(wanted(), section(), facts({ configs: twice }), reserved());
+    assert.deepEqual(refused.kind === 'refused' && refused.problems.map((p) => p.en), [
+      'the cluster has several VMs named web3 (5000, 5001): rename all but one',
+    ]);
   });
 
   it('a VM being continued keeps the address its config has', () => {
     const config = parseVmConfig('{"ipconfig0":"ip=198.18.3.244/24,gw=198.18.3.2"}');
-    const ipconfigs = new Map([['198.18.3.244', 5000]]);
-    assert.deepEqual(chooseAddress(wanted(), facts({ ipconfigs }), reserved(), { vmid: 5000, config }), {
+    const configs = [{ vmid: 5000, node: 'pve1', memory: G, template: false, addresses: ['198.18.3.244'] }];
+    assert.deepEqual(chooseAddress(wanted(), facts({ configs }), reserved(), { vmid: 5000, config }), {
       address: '198.18.3.244',
       prefix: 24,
     });
@@ -700,6 +717,6 @@ describe('the report', () => {
     assert.match(texts[0]!, /VMID +5001\nnode +pve1\naddress +198.18.3.240\nhost key +SHA256:abc\nhost name +web3/);
     assert.ok(blocks.some((block) => 'columns' in block && block.columns.join() === 'STEP,RESULT,DURATION,DETAIL'));
     assert.match(texts.at(-2)!, /VMID 5000 refused: unable to create VM 5000/);
-    assert.equal(texts.at(-1), 'web3 created: VM 5001 on pve1, 198.18.3.240, reached through the bastion (2100 ms)');
+    assert.equal(texts.at(-1), 'web3 created: VM 5001 on pve1, 198.18.3.240 (2100 ms)');
   });
 });

@@ -154,7 +154,8 @@ export interface TaskStatus {
 }
 
 export function taskStatusCommand(upid: string): RemoteCommand {
-  return pvesh('get', `/nodes/${upidNode(upid)}/tasks/${encodeURIComponent(upid)}/status`);
+  // pvesh takes the path as it is: no URL encoding (a UPID has no slash).
+  return pvesh('get', `/nodes/${upidNode(upid)}/tasks/${upid}/status`);
 }
 
 export function parseTaskStatus(stdout: string): TaskStatus {
@@ -199,6 +200,11 @@ export interface VmConfig {
   lock?: string;
   template: boolean;
   digest?: string;
+}
+
+/** `.../status/current` (Qemu.pm vm_status): `running` or `stopped`, from the VM's own node. */
+export function parseVmStatus(stdout: string): string {
+  return text(objectOf(json(stdout, 'status/current'), 'status/current').status) ?? 'unknown';
 }
 
 export function configCommand(node: string, vmid: number): RemoteCommand {
@@ -306,26 +312,58 @@ export function parseNic(nic: string): { model?: string; mac?: string; bridge?: 
 // ---------------------------------------------------------------------------------------------
 // /etc/pve: the addresses other VMs are configured with
 
+/** A VM as its config file says it, read straight from /etc/pve. */
+export interface QemuSummary {
+  vmid: number;
+  node: string;
+  name?: string;
+  /** Bytes (qemu-server's default, 512 MiB, when the config says none). */
+  memory: number;
+  template: boolean;
+  /** The addresses of its ipconfigN lines, snapshots' included (a rollback brings them back). */
+  addresses: string[];
+}
+
 /**
- * Every `ipconfigN:` line of every VM of the cluster, as `grep -H` prints them: pmxcfs shows each
- * node's configs under /etc/pve/nodes/<node>/qemu-server/<vmid>.conf. Snapshot sections repeat
- * older lines: an address there counts as taken too (a rollback brings it back).
+ * The lines of every VM config of the cluster that vm create needs, as `grep -H` prints them.
+ * pmxcfs shows each node's configs under /etc/pve/nodes/<node>/qemu-server/<vmid>.conf, the same
+ * on every node at once; /cluster/resources takes a VM's name and memory from the status the
+ * nodes broadcast every 10 s (PVE/API2Tools.pm extract_vm_stats reads them from the RRD data), so
+ * a VM cloned a moment ago is listed there without its name: looking a VM up by name there could
+ * make a second one. A `[snapshot]` line starts a snapshot's section: what follows is not the VM's.
  */
-export const ipconfigLinesCommand = command(
+export const qemuConfigsCommand = command(
   'sh',
   '-c',
-  "grep -H -E '^ipconfig[0-9]+:' /etc/pve/nodes/*/qemu-server/*.conf; [ $? -le 1 ]",
+  "grep -H -E '^(\\[|name:|memory:|template:|ipconfig[0-9]+:)' /etc/pve/nodes/*/qemu-server/*.conf; [ $? -le 1 ]",
 );
 
-/** Each address and the VMID whose config names it. */
-export function parseIpconfigLines(stdout: string): Map<string, number> {
-  const taken = new Map<string, number>();
+const DEFAULT_MEMORY_MIB = 512;
+
+export function parseQemuConfigs(stdout: string): QemuSummary[] {
+  const vms = new Map<number, QemuSummary>();
+  /** The VMs whose snapshot sections have begun in the lines read so far. */
+  const inSnapshot = new Set<number>();
   for (const line of stdout.split('\n')) {
-    const [, vmid, value] = /\/qemu-server\/(\d+)\.conf:ipconfig\d+:\s*(.*)$/.exec(line) ?? [];
-    const address = value === undefined ? undefined : ipconfigAddress(value.trim());
-    if (address !== undefined && !taken.has(address)) taken.set(address, Number(vmid));
+    const [, node, id, key, value = ''] =
+      /^\/etc\/pve\/nodes\/([^/]+)\/qemu-server\/(\d+)\.conf:(\[|[a-z0-9]+:)\s*(.*)$/.exec(line) ?? [];
+    if (node === undefined || id === undefined || key === undefined) continue;
+    const vmid = Number(id);
+    let vm = vms.get(vmid);
+    if (!vm) {
+      vm = { vmid, node, memory: DEFAULT_MEMORY_MIB * 1024 ** 2, template: false, addresses: [] };
+      vms.set(vmid, vm);
+    }
+    if (key === '[') inSnapshot.add(vmid);
+    else if (key.startsWith('ipconfig')) {
+      const address = ipconfigAddress(value.trim());
+      if (address !== undefined && !vm.addresses.includes(address)) vm.addresses.push(address);
+    } else if (inSnapshot.has(vmid)) continue;
+    else if (key === 'name:') vm.name = value.trim();
+    else if (key === 'memory:') vm.memory = (memoryOf(value.trim()) ?? DEFAULT_MEMORY_MIB) * 1024 ** 2;
+    else if (key === 'template:') vm.template = flag(value.trim());
   }
-  return taken;
+  return [...vms.values()];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -301,8 +301,8 @@ export const vmMessages = catalogue({
 
   // The report (render.ts).
   verdictCreated: (name: string, vmid: string, node: string, address: string) => ({
-    en: `${name} created: VM ${vmid} on ${node}, ${address}, reached through the bastion`,
-    fr: `${name} créée : VM ${vmid} sur ${node}, ${address}, jointe par le bastion`,
+    en: `${name} created: VM ${vmid} on ${node}, ${address}`,
+    fr: `${name} créée : VM ${vmid} sur ${node}, ${address}`,
   }),
   verdictResumed: (name: string, vmid: string, node: string, address: string) => ({
     en: `${name} finished: VM ${vmid} on ${node}, ${address} (continued from an earlier run)`,

@@ -15,6 +15,7 @@ import {
   type FirewallRule,
   ipconfigAddress,
   parseNic,
+  type QemuSummary,
   type Resources,
   type VmConfig,
 } from './api.js';
@@ -202,8 +203,8 @@ export function reservedAddresses(
 
 export interface ClusterFacts {
   resources: Resources;
-  /** Each address named by a VM's ipconfig, and that VM. */
-  ipconfigs: Map<string, number>;
+  /** Every VM's config, read from /etc/pve: names, memory and addresses as they are now. */
+  configs: QemuSummary[];
   /** Addresses pinged, and whether each answered. */
   pings: Map<string, boolean>;
   /** The cluster's security groups (undefined: not asked). */
@@ -223,16 +224,31 @@ export type Preflight =
   | { kind: 'ping'; addresses: string[] }
   | { kind: 'create'; node: string; address: string; prefix: number; firstVmid: number };
 
-/** Memory a node can still give: its total less what its VMs are given (or use, if more). */
-export function headroom(node: ClusterNode, vms: readonly ClusterVm[]): number {
-  const allocated = vms.filter((vm) => vm.node === node.node && !vm.template).reduce((sum, vm) => sum + vm.maxmem, 0);
+/**
+ * Memory a node can still give: its total less what its guests are given (or use, if more). The
+ * VMs' memory is their configs' (a VM cloned a moment ago counts), the containers' the API's.
+ */
+export function headroom(node: ClusterNode, facts: Pick<ClusterFacts, 'resources' | 'configs'>): number {
+  const guests = [
+    ...facts.configs,
+    ...facts.resources.vms.filter((vm) => vm.type === 'lxc').map((vm) => ({ ...vm, memory: vm.maxmem })),
+  ];
+  const allocated = guests
+    .filter((guest) => guest.node === node.node && !guest.template)
+    .reduce((sum, guest) => sum + guest.memory, 0);
   return node.maxmem - Math.max(allocated, node.mem);
 }
 
+/** Each address named by a VM's ipconfig, and that VM. */
+function configuredAddresses(configs: readonly QemuSummary[]): Map<string, number> {
+  return new Map(configs.flatMap((vm) => vm.addresses.map((address) => [address, vm.vmid] as const)));
+}
+
 /** The nodes that could take the VM, most headroom first. */
-function nodeChoice(wanted: WantedVm, resources: Resources): { node: string } | { problem: Said } {
+function nodeChoice(wanted: WantedVm, facts: ClusterFacts): { node: string } | { problem: Said } {
+  const { resources } = facts;
   const online = resources.nodes.filter((node) => node.status === 'online');
-  const room = (node: ClusterNode) => headroom(node, resources.vms);
+  const room = (node: ClusterNode) => headroom(node, facts);
   const size = formatBytes(wanted.memory);
   if (wanted.node !== 'auto') {
     const node = resources.nodes.find((n) => n.node === wanted.node);
@@ -272,7 +288,7 @@ function addressTaken(
   ownVmid?: number,
 ): Said | undefined {
   if (reserved.has(address)) return said('addressInInventory', address);
-  const vmid = facts.ipconfigs.get(address);
+  const vmid = configuredAddresses(facts.configs).get(address);
   if (vmid !== undefined && vmid !== ownVmid) return said('addressOfVm', address, vmid);
   if (facts.pings.get(address) === true) return said('addressAnswers', address);
   return undefined;
@@ -289,11 +305,11 @@ export function chooseAddress(
   reserved: ReadonlySet<string>,
   own?: { vmid: number; config: VmConfig },
 ): { address: string; prefix: number } | { ping: string[] } | { problem: Said } {
-  const configured = own?.config.ipconfig0 === undefined ? undefined : ipconfigAddress(own.config.ipconfig0);
-  if (configured !== undefined && (wanted.ip === 'auto' || wanted.ip.address === configured)) {
+  const current = own?.config.ipconfig0 === undefined ? undefined : ipconfigAddress(own.config.ipconfig0);
+  if (current !== undefined && (wanted.ip === 'auto' || wanted.ip.address === current)) {
     // Its own address: its own VM may answer there already.
-    const taken = addressTaken(configured, { ...facts, pings: new Map() }, reserved, own?.vmid);
-    return taken ? { problem: taken } : { address: configured, prefix: wanted.network?.prefix ?? 24 };
+    const taken = addressTaken(current, { ...facts, pings: new Map() }, reserved, own?.vmid);
+    return taken ? { problem: taken } : { address: current, prefix: wanted.network?.prefix ?? 24 };
   }
   if (wanted.ip !== 'auto') {
     const taken = addressTaken(wanted.ip.address, facts, reserved, own?.vmid);
@@ -301,7 +317,8 @@ export function chooseAddress(
     return facts.pings.has(wanted.ip.address) ? wanted.ip : { ping: [wanted.ip.address] };
   }
   const network = wanted.network!;
-  const free = freeCandidates(network, new Set([...reserved, ...facts.ipconfigs.keys()]), Number.MAX_SAFE_INTEGER);
+  const configured = configuredAddresses(facts.configs).keys();
+  const free = freeCandidates(network, new Set([...reserved, ...configured]), Number.MAX_SAFE_INTEGER);
   const pingedFree = free.find((candidate) => facts.pings.get(candidate) === false);
   if (pingedFree) return { address: pingedFree, prefix: network.prefix };
   const unpinged = free.filter((candidate) => !facts.pings.has(candidate));
@@ -332,13 +349,28 @@ export function preflight(
   facts: ClusterFacts,
   reserved: ReadonlySet<string>,
 ): Preflight {
-  const named = facts.resources.vms.filter((vm) => vm.name === wanted.name);
+  const named = facts.configs.filter((vm) => vm.name === wanted.name);
   if (named.length > 1)
     return { kind: 'refused', problems: [said('nameTwice', wanted.name, named.map((vm) => vm.vmid).join(', '))] };
-  if (named[0]) return { kind: 'found', vm: named[0] };
+  if (named[0]) {
+    const { vmid, node, name, memory, template } = named[0];
+    const listed = facts.resources.vms.find((vm) => vm.vmid === vmid);
+    return {
+      kind: 'found',
+      vm: {
+        vmid,
+        type: 'qemu',
+        ...(name ? { name } : {}),
+        node,
+        status: listed?.status ?? 'unknown',
+        template,
+        maxmem: memory,
+      },
+    };
+  }
 
   const problems: Said[] = [];
-  const template = facts.resources.vms.find((vm) => vm.vmid === wanted.template.vmid);
+  const template = facts.configs.find((vm) => vm.vmid === wanted.template.vmid);
   if (!template || !facts.template) problems.push(said('templateMissing', wanted.template.name, wanted.template.vmid));
   else if (!template.template) problems.push(said('templateNotTemplate', wanted.template.name, wanted.template.vmid));
   else if (facts.template.disk && facts.template.disk.size > wanted.disk)
@@ -350,13 +382,13 @@ export function preflight(
   if (wanted.backupJob !== undefined && !facts.job) problems.push(said('jobMissing', wanted.backupJob));
   if (facts.job?.pool !== undefined) problems.push(said('jobByPool', facts.job.id, facts.job.pool));
 
-  const node = nodeChoice(wanted, facts.resources);
+  const node = nodeChoice(wanted, facts);
   if ('problem' in node) problems.push(node.problem);
 
   const address = chooseAddress(wanted, facts, reserved);
   if ('ping' in address) return { kind: 'ping', addresses: address.ping };
   if ('problem' in address) problems.push(address.problem);
-  const used = new Set(facts.resources.vms.map((vm) => vm.vmid));
+  const used = new Set([...facts.resources.vms, ...facts.configs].map((vm) => vm.vmid));
   const firstVmid = nextVmid(section, used, facts.nextid);
   if (firstVmid === undefined) problems.push(said('noFreeVmid'));
   if (problems.length > 0 || 'problem' in node || !('address' in address) || firstVmid === undefined)
