@@ -191,6 +191,26 @@ const DOCUMENTED: DocumentedLine[] = [
       assert.equal((await site.lab.run('pve1', ['test', '-e', '/home/jdupont'])).exitCode, 1, 'the home is removed');
     },
   },
+  // A VM made on the site's cluster (the lab makes it a host of its own), then found made.
+  {
+    line: 'chaton --dry-run vm create web3 --memory 2G',
+    check: async (_, run) =>
+      assert.match(
+        run.stdout,
+        /^would create web3 as VM \d+ \(provisional\) on pve\d at [0-9.]+; nothing was changed/m,
+      ),
+  },
+  {
+    line: 'chaton vm create web3 --memory 2G --save',
+    check: async ({ inventory }, run) => {
+      assert.match(run.stdout, /^web3 created: VM \d+ on pve\d, [0-9.]+ /m);
+      assert.match(await readFile(inventory, 'utf8'), /^ {2}web3: /m);
+    },
+  },
+  {
+    line: 'chaton vm create web3 --memory 2G',
+    check: async (_, run) => assert.match(run.stdout, /^web3 exists, unchanged: VM \d+ on pve\d/m),
+  },
   onWanLab('chaton failover status', async (_, run) =>
     assert.match(run.stdout, /\n\nOK: on main; main up, backup up\n$/),
   ),
