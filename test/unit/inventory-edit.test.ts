@@ -121,6 +121,22 @@ describe('saveHost', () => {
     assert.equal(await saveHost(file, offsite), 'unchanged');
   });
 
+  it('adds after a last host that lacks its final newline, and into a flow hosts: map', async () => {
+    const head = 'bastion:\n  name: bastion\n  address: 198.18.3.2\n';
+    const block = await inventoryFile(`${head}hosts:\n  pve1:\n    address: 198.18.3.11`);
+    assert.equal(await saveHost(block, { name: 'web1', address: '198.18.3.240' }), 'added');
+    assert.equal(
+      await readFile(block, 'utf8'),
+      `${head}hosts:\n  pve1:\n    address: 198.18.3.11\n  web1:\n    address: 198.18.3.240\n`,
+    );
+    const flow = await inventoryFile(`${head}hosts: { pve1: { address: 198.18.3.11 } } # all\n`);
+    assert.equal(await saveHost(flow, { name: 'web1', address: '198.18.3.240' }), 'added');
+    assert.equal(
+      await readFile(flow, 'utf8'),
+      `${head}hosts: { pve1: { address: 198.18.3.11 }, web1: { address: 198.18.3.240 } } # all\n`,
+    );
+  });
+
   it('keeps the mode of the file', async () => {
     const file = await inventoryFile(LAB);
     await chmod(file, 0o640);

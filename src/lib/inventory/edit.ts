@@ -148,18 +148,20 @@ function endOfLastLine(text: string, node: YamlNode): number {
   return newline === -1 ? text.length : newline + 1;
 }
 
-/** Adds `key: value` at the end of `map`: inside its braces when it is a flow map, else as a new line. */
+/**
+ * Adds `key: value` at the end of `map`, which has an entry at least: inside its braces when it
+ * is a flow map, else as a new line at the indentation of its keys.
+ */
 function withPairAdded(text: string, map: YAMLMap, key: string, valueText: string): string {
-  const last = map.items.at(-1) as Pair<YamlNode, YamlNode | null> | undefined;
+  const last = map.items.at(-1) as Pair<YamlNode, YamlNode | null>;
+  const lastNode = last.value ?? last.key;
   if (map.flow) {
-    const end = (last?.value ?? last?.key)?.range?.[1];
-    if (end !== undefined) return `${text.slice(0, end)}, ${key}: ${valueText}${text.slice(end)}`;
-    const open = map.range?.[0] ?? 0;
-    return `${text.slice(0, open + 1)} ${key}: ${valueText} ${text.slice(text.indexOf('}', open))}`;
+    const end = lastNode.range?.[1] ?? 0;
+    return `${text.slice(0, end)}, ${key}: ${valueText}${text.slice(end)}`;
   }
-  const first = map.items[0]?.key as YamlNode;
+  const first = map.items[0]!.key as YamlNode;
   const start = first.range?.[0] ?? 0;
-  const at = endOfLastLine(text, (last!.value ?? last!.key) as YamlNode);
+  const at = endOfLastLine(text, lastNode);
   // A block value starts on the next line: no space after the colon.
   const separator = valueText.startsWith('\n') ? '' : ' ';
   const line = `${' '.repeat(start - lineStartOf(text, start))}${key}:${separator}${valueText}\n`;
@@ -215,8 +217,7 @@ function hostValues(host: SavedHost): [string, unknown][] {
 /**
  * Adds the host to `hosts:`, or gives its entry the values given (the others it has stay), in
  * place: comments and layout are kept. A new entry takes the style of the last one (a flow map
- * `name: { address: x, roles: [a] }` or a block), a flow map when there is none; `hosts:` is
- * created at the end of the file when absent.
+ * `name: { address: x, roles: [a] }` or a block).
  */
 export function saveHost(file: string, host: SavedHost): Promise<'added' | 'updated' | 'unchanged'> {
   return editInventory(file, (text) => withHost(text, host), {
@@ -238,18 +239,10 @@ export function saveHost(file: string, host: SavedHost): Promise<'added' | 'upda
 function withHost(text: string, host: SavedHost): InventoryEdit<'added' | 'updated' | 'unchanged'> {
   const doc = parseDocument(text);
   const values = hostValues(host);
-  const hostsPair = topLevelPair(doc, 'hosts');
-  const hosts = hostsPair?.value;
-  const entryPair = isMap(hosts)
-    ? (hosts.items.find((item) => isScalar(item.key) && item.key.value === host.name) as
-        Pair<Scalar, YamlNode | null> | undefined)
-    : undefined;
-  if (!hostsPair)
-    return { text: withSectionAppended(text, 'hosts', `${host.name}: ${flowMap(values)}\n`), result: 'added' };
-  if (!isMap(hosts)) {
-    // `hosts:` with nothing or `~`: the loader reads it as no host.
-    return { text: replaceInlineValue(text, hostsPair, `${host.name}: ${flowMap(values)}\n`), result: 'added' };
-  }
+  // The file loaded before this edit: it has a `hosts:` mapping with a host at least.
+  const hosts = topLevelPair(doc, 'hosts')?.value as YAMLMap;
+  const entryPair = hosts.items.find((item) => isScalar(item.key) && item.key.value === host.name) as
+    Pair<Scalar, YamlNode | null> | undefined;
   if (!entryPair) {
     const last = hosts.items.at(-1)?.value;
     const block = isMap(last) && !last.flow && !hosts.flow;
@@ -257,7 +250,7 @@ function withHost(text: string, host: SavedHost): InventoryEdit<'added' | 'updat
     return { text: withPairAdded(text, hosts, host.name, entry), result: 'added' };
   }
   const entry = entryPair.value;
-  // Not a mapping (an alias): the loader refuses it before this; nothing to edit in place.
+  // Not a mapping: an alias, which repeats another host's address and port; the loader refused it.
   if (!isMap(entry)) return { result: 'unchanged' };
   const pairOf = (key: string) =>
     entry.items.find((item) => isScalar(item.key) && item.key.value === key) as
