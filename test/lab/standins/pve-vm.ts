@@ -61,7 +61,7 @@ import {
   configLockPath,
   flockHolder,
 } from './pve-guests.js';
-import { currentFaults, imposeWait, readVmLab, takeFault, vmLabRequest } from './pve-lab-vm.js';
+import { currentFaults, imposeWait, readVmLab, takeFault, vmLabRequest, vmSpecOf } from './pve-lab-vm.js';
 import { allocateImage, volumePath } from './pve-storage.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -596,7 +596,10 @@ export async function agentCommand(
   const config = await loadConfig(ctx, 'qemu', vmid);
   if (!config.values.has('agent')) throw new Die('No QEMU guest agent configured\n');
   if (!(await runningPid(ctx, 'qemu', vmid))) throw new Die(`VM ${vmid} is not running\n`);
-  const answer = await vmLabRequest(await readVmLab(ctx.root), { op: 'vm-agent', vmid, execute, ...args });
+  // Only a VM that became a lab host has an agent that may answer; the other guests are processes.
+  const host = vmSpecOf(vmid, ctx.node, config);
+  const request = { op: 'vm-agent' as const, vmid, execute, ...args };
+  const answer = host ? await vmLabRequest(await readVmLab(ctx.root), request) : undefined;
   if (!answer || (answer.ok && answer.agent === 'not-running')) throw new Die('QEMU guest agent is not running\n');
   if (!answer.ok) throw new Die(`Agent error: ${answer.error}\n`);
   return (answer.result ?? {}) as Json;
