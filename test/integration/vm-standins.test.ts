@@ -112,6 +112,16 @@ describe('Proxmox stand-ins for vm create, on the lab', () => {
   it('fails as the real tools do: a used VMID, no agent, a stopped VM, a stale digest, shrinking', async () => {
     const used = await lab.run('pve1', ['qm', 'clone', '9000', '101', '--full', '1']);
     assert.deepEqual([used.exitCode, used.stderr], [255, 'unable to create VM 101: config file already exists\n']);
+    const elsewhere = await lab.run('pve1', ['qm', 'clone', '9000', '102', '--full', '1']);
+    assert.deepEqual(
+      [elsewhere.exitCode, elsewhere.stdout, elsewhere.stderr],
+      [
+        255,
+        'creating a clone of VM 9000 with ID 102\n',
+        "close (rename) atomic file '/etc/pve/nodes/pve1/qemu-server/102.conf' failed: File exists\n",
+      ],
+      'pmxcfs refuses a VMID another node has',
+    );
     const nextid = await lab.run('pve1', ['pvesh', 'get', '/cluster/nextid', '--vmid', '102']);
     assert.match(nextid.stderr, /^400 Parameter verification failed\.\nvmid: VM 102 already exists\n/);
     const agent = await lab.run('pve1', ['pvesh', 'create', '/nodes/pve2/qemu/102/agent/ping']);
