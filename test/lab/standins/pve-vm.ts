@@ -28,7 +28,10 @@
 //   error"; random_ether_addr), src/PVE/Format.pm (render_bytes), src/PVE/File.pm
 //   (file_set_contents).
 // - pve-guest-common: src/PVE/GuestHelpers.pm get_unique_tags (sorted, lowercase, unique, ";").
-// - pve-cluster: src/PVE/Cluster.pm check_node_exists ("no such cluster node 'x'").
+// - pve-cluster: src/PVE/Cluster.pm check_node_exists ("no such cluster node 'x'"); pmxcfs refuses a
+//   configuration whose VMID another node has (file_set_contents' "close (rename) atomic file ...
+//   failed: File exists").
+// Not reproduced: linked clones, clones of snapshots or into a pool, the agent's other commands.
 import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -61,7 +64,7 @@ import {
   configLockPath,
   flockHolder,
 } from './pve-guests.js';
-import { currentFaults, imposeWait, readVmLab, takeFault, vmLabRequest } from './pve-lab-vm.js';
+import { currentFaults, imposeWait, readVmLab, takeFault, vmLabRequest, vmSpecOf } from './pve-lab-vm.js';
 import { allocateImage, volumePath } from './pve-storage.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +269,7 @@ async function findVolume(ctx: NodeContext, volid: string): Promise<Volume> {
   const [id = '', volname = ''] = volid.split(/:(.*)/s);
   const storage = (await readStorageConfig(ctx.configDir)).find((candidate) => candidate.id === id);
   if (!storage) throw new Die(`storage '${id}' does not exist\n`);
-  if (!storage.path) throw new Die(`qm (chaton lab stand-in): storage type '${storage.type}' is not implemented\n`);
+  if (!storage.path) throw new Die(`(chaton lab stand-in) storage type '${storage.type}' is not implemented\n`);
   return { storage, volname, path: volumePath({ ...storage, path: join(ctx.root, storage.path) }, volname) };
 }
 
@@ -353,7 +356,7 @@ async function loadAndCheck(ctx: NodeContext, request: CloneRequest, target: str
   if (lock) throw new Die(`VM is locked (${lock})\n`);
   if (request.snapname) throw new Die(`snapshot '${request.snapname}' does not exist\n`);
   const full = request.full ?? config.values.get('template') !== '1';
-  if (!full) throw new Die('qm (chaton lab stand-in): linked clones are not implemented, use --full 1\n');
+  if (!full) throw new Die('(chaton lab stand-in) linked clones are not implemented, use --full 1\n');
   const newconf = new Map<string, string>([['lock', 'clone']]);
   const drives = new Map<string, string>();
   let shared = true;
@@ -404,7 +407,7 @@ async function cloneDrives(ctx: NodeContext, request: CloneRequest, plan: CloneP
     const source = await findVolume(ctx, volid);
     const storageId = request.storage ?? source.storage.id;
     const storage = (await readStorageConfig(ctx.configDir)).find((candidate) => candidate.id === storageId);
-    if (!storage?.path) throw new Die(`qm (chaton lab stand-in): storage '${storageId}' is not a file storage\n`);
+    if (!storage?.path) throw new Die(`(chaton lab stand-in) storage '${storageId}' is not a file storage\n`);
     const local = { ...storage, path: join(ctx.root, storage.path) };
     const cloudinit = isCloudinit(value);
     const format = /\.(raw|qcow2|vmdk)$/.exec(source.volname)?.[1] ?? 'raw';
@@ -437,7 +440,7 @@ function configText(values: Map<string, string>, description?: string): string {
 export async function cloneVm(ctx: NodeContext, request: CloneRequest, runner: TaskRunner): Promise<TaskOutcome> {
   const { vmid, newid } = request;
   const target = request.target === ctx.node || request.target === 'localhost' ? undefined : request.target;
-  if (request.pool) throw new Die('qm (chaton lab stand-in): --pool is not implemented\n');
+  if (request.pool) throw new Die('(chaton lab stand-in) clone --pool is not implemented\n');
   await loadAndCheck(ctx, request, target);
   const lab = await readVmLab(ctx.root);
   return runner(ctx, 'qmclone', String(vmid), async (io) => {
@@ -596,7 +599,10 @@ export async function agentCommand(
   const config = await loadConfig(ctx, 'qemu', vmid);
   if (!config.values.has('agent')) throw new Die('No QEMU guest agent configured\n');
   if (!(await runningPid(ctx, 'qemu', vmid))) throw new Die(`VM ${vmid} is not running\n`);
-  const answer = await vmLabRequest(await readVmLab(ctx.root), { op: 'vm-agent', vmid, execute, ...args });
+  // Only a VM that became a lab host has an agent that may answer; the other guests are processes.
+  const host = vmSpecOf(vmid, ctx.node, config);
+  const request = { op: 'vm-agent' as const, vmid, execute, ...args };
+  const answer = host ? await vmLabRequest(await readVmLab(ctx.root), request) : undefined;
   if (!answer || (answer.ok && answer.agent === 'not-running')) throw new Die('QEMU guest agent is not running\n');
   if (!answer.ok) throw new Die(`Agent error: ${answer.error}\n`);
   return (answer.result ?? {}) as Json;

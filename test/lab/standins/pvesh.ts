@@ -652,7 +652,10 @@ const VM_HANDLERS: Handler[] = [
     async run(given, ctx) {
       const upid = String(given['upid']);
       const { task, log } = await taskOf(ctx, upid);
-      const running = (await processStartTicks(task.pid)) === task.pstart;
+      // The stand-in's worker is the tool's own process, which lives on a moment after its task: a
+      // task whose log has its last line has ended, as a real worker exits right after writing it.
+      const ended = /^TASK (OK|ERROR: .*|WARNINGS: \d+)$/m.test(log);
+      const running = !ended && (await processStartTicks(task.pid)) === task.pstart;
       const status: { [key: string]: Json } = { ...task, upid, status: running ? 'running' : 'stopped' };
       if (!running) status['exitstatus'] = exitStatus(log);
       return status;
