@@ -3,16 +3,16 @@ import { join } from 'node:path';
 import { PBS_SERVER_MOUNT } from './standins/pbs-remote.js';
 import {
   GATEWAY_HOST,
+  gatewayLanAddress,
   hostPaths,
+  lanSubnet,
   OVERLAID_DIRS,
   overlayLayers,
-  type LabPaths,
-  type LabPlan,
-  gatewayLanAddress,
-  lanSubnet,
   VM_ADDRESS_OCTETS,
   VM_LAB_MOUNT,
   vmLabPaths,
+  type LabPaths,
+  type LabPlan,
   type PlannedHost,
   type WanDns,
   type WanLayout,
@@ -187,7 +187,7 @@ const BACKUPS_YAML = [
 /** The id of the lab's backup job (jobs.cfg, see pve-lab.ts): the job new VMs join. */
 export const LAB_BACKUP_JOB_ID = 'backup-5c6b1e2a-8d41';
 /** The template VM new VMs are cloned from (pve-lab.ts), by its inventory name. */
-export const LAB_TEMPLATE = { name: 'debian-12', vmid: 9000, node: 'pve1' };
+const LAB_TEMPLATE = { name: 'debian-12', vmid: 9000, node: 'pve1' };
 
 /** The `proxmox:` section (issue 13's design): what `vm create` makes new VMs from on the lab. */
 function proxmoxYaml(index: number): string[] {
