@@ -868,6 +868,14 @@ export const messages = catalogue({
     fr: `ajoutée à la tâche de sauvegarde ${job}`,
   }),
   vmAlreadyConfigured: { en: 'already configured', fr: 'déjà configurée' },
+  vmJobAlready: (job: string) => ({
+    en: `already in the backup job ${job}`,
+    fr: `déjà dans la tâche de sauvegarde ${job}`,
+  }),
+  vmJobGone: (job: string) => ({
+    en: `the backup job ${job} is no longer in /etc/pve/jobs.cfg`,
+    fr: `la tâche de sauvegarde ${job} n'est plus dans /etc/pve/jobs.cfg`,
+  }),
   vmJobLockWait: (job: string, holder: string) => ({
     en: `waiting for another run's change of the backup job ${job} (${holder})`,
     fr: `attente de la modification de la tâche de sauvegarde ${job} par une autre exécution (${holder})`,
@@ -921,8 +929,8 @@ export const messages = catalogue({
     fr: `la VM ${vmid} n'est dans aucune tâche de sauvegarde (/cluster/backup-info/not-backed-up la liste)`,
   }),
   vmFirewallOff: (vmid: number) => ({
-    en: `the firewall of VM ${vmid} is off`,
-    fr: `le pare-feu de la VM ${vmid} est désactivé`,
+    en: `the firewall of VM ${vmid} is off (its options, or firewall=1 on net0)`,
+    fr: `le pare-feu de la VM ${vmid} est désactivé (ses options, ou firewall=1 sur net0)`,
   }),
   vmGroupMissing: (vmid: number, group: string) => ({
     en: `VM ${vmid} is not in the security group ${group}`,

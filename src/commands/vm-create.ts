@@ -68,7 +68,7 @@ interface CreateOptions extends VmFlags {
 /** A clone copies a whole disk: long on a real cluster. Config changes are quick. */
 const TASK_TIMEOUT_MS = 30 * 60_000;
 const CLONE_RETRY_BOUND_MS = 2 * 60_000;
-const AGENT_INTERVAL_MS = 250;
+const AGENT_INTERVAL_MS = 150;
 const SSH_BOUND_MS = 60_000;
 const LOCK_WAIT_MS = 60_000;
 const HOST_KEY_FILE = '/etc/ssh/ssh_host_ed25519_key.pub';
@@ -322,9 +322,9 @@ class Creation {
     const questions: { name: string; command: RemoteCommand }[] = [
       { name: 'resources', command: api_.resourcesCommand },
       { name: 'configs', command: api_.qemuConfigsCommand },
-      { name: 'template', command: api_.configCommand(template.node, template.vmid) },
-      ...(securityGroup !== undefined ? [{ name: 'groups', command: pvesh('get', '/cluster/firewall/groups') }] : []),
-      ...(backupJob !== undefined ? [{ name: 'job', command: pvesh('get', `/cluster/backup/${backupJob}`) }] : []),
+      { name: 'template', command: api_.readPveFile(api_.confPath(template.node, template.vmid)) },
+      ...(securityGroup !== undefined ? [{ name: 'groups', command: api_.readPveFile(api_.CLUSTER_FIREWALL) }] : []),
+      ...(backupJob !== undefined ? [{ name: 'job', command: api_.readPveFile(api_.JOBS_CFG) }] : []),
       ...(this.proxmox.vmids ? [] : [{ name: 'nextid', command: pvesh('get', '/cluster/nextid') }]),
       ...pings.map((address) => ({ name: `ping ${address}`, command: api_.pingCommand(address) })),
     ];
@@ -336,20 +336,17 @@ class Creation {
         throw new Error(messages.vmReadFailed(api.name, name, lastLine(answer.stderr) || `exit ${answer.code}`));
       return answer.stdout;
     };
-    const optional = (name: string) => {
-      const answer = part(name);
-      return answer && answer.code === 0 ? answer.stdout : undefined;
-    };
-    const templateText = optional('template');
-    const jobText = optional('job');
+    // An absent file reads as nothing: no template config, no such job.
+    const templateText = required('template');
+    const job = backupJob === undefined ? undefined : api_.parseJobsCfg(required('job'), backupJob);
     return {
       resources: api_.parseResources(required('resources')),
       configs: api_.parseQemuConfigs(required('configs')),
       pings: new Map(pings.map((address) => [address, part(`ping ${address}`)!.code === 0])),
-      ...(securityGroup !== undefined ? { groups: api_.parseGroups(required('groups')) } : {}),
-      ...(jobText !== undefined ? { job: api_.parseBackupJob(jobText) } : {}),
+      ...(securityGroup !== undefined ? { groups: api_.parseClusterGroups(required('groups')) } : {}),
+      ...(job ? { job } : {}),
       ...(this.proxmox.vmids ? {} : { nextid: api_.parseNextId(required('nextid')) }),
-      ...(templateText !== undefined ? { template: api_.parseVmConfig(templateText) } : {}),
+      ...(templateText.trim() ? { template: api_.parseConfFile(templateText) } : {}),
     };
   }
 
@@ -366,25 +363,27 @@ class Creation {
     const { atOnce } = await import('../lib/remote/at-once.js');
     const api_ = await import('../lib/proxmox/api.js');
     const { pvesh, vmPath } = api_;
+    const { backupJob } = this.wanted;
     const commands = [
-      api_.configCommand(vm.node, vm.vmid),
+      api_.readPveFile(api_.confPath(vm.node, vm.vmid)),
       pvesh('get', vmPath(vm.node, vm.vmid, '/status/current')),
-      pvesh('get', vmPath(vm.node, vm.vmid, '/firewall/options')),
-      pvesh('get', vmPath(vm.node, vm.vmid, '/firewall/rules')),
-      ...(this.wanted.backupJob !== undefined ? [pvesh('get', `/cluster/backup/${this.wanted.backupJob}`)] : []),
+      api_.readPveFile(api_.vmFirewallPath(vm.vmid)),
+      ...(backupJob !== undefined ? [api_.readPveFile(api_.JOBS_CFG)] : []),
     ];
     const parts = await this.ctx.executor.fact(await this.on(vm.node), atOnce(commands));
-    const [config, status, options, rules, job] = parts.map((p, i) => {
+    const [config, status, firewall, jobs] = parts.map((p, i) => {
       if (p.code !== 0)
         throw new Error(messages.vmReadFailed(vm.node, `${vm.vmid} (${i})`, lastLine(p.stderr) || `exit ${p.code}`));
       return p.stdout;
     });
+    const { enabled, rules } = api_.parseVmFirewall(firewall!);
+    const job = backupJob === undefined ? undefined : api_.parseJobsCfg(jobs!, backupJob);
     return {
       vm: { ...vm, status: api_.parseVmStatus(status!) },
-      config: api_.parseVmConfig(config!),
-      firewall: api_.parseFirewallEnabled(options!),
-      rules: api_.parseFirewallRules(rules!),
-      ...(job !== undefined ? { inJob: api_.jobIncludes(api_.parseBackupJob(job), vm.vmid) } : {}),
+      config: api_.parseConfFile(config!),
+      firewall: enabled,
+      rules,
+      ...(backupJob !== undefined ? { inJob: job !== undefined && api_.jobIncludes(job, vm.vmid) } : {}),
     };
   }
 
@@ -420,6 +419,12 @@ class Creation {
     }
     if (this.ctx.signal.aborted) return;
     const guest = await this.guestSettings(address);
+    // The backup job meanwhile: nothing after needs it before the verify step, and its lock may
+    // make it wait for another run's change.
+    const backup =
+      this.wanted.backupJob === undefined ? undefined : this.step('backup', progress, () => this.joinBackupJob(vmid));
+    // Awaited below; until then a failure must not go unhandled.
+    backup?.catch(() => undefined);
     await this.step('configure', progress, () => this.configure(vmid, node, guest, config));
     if (this.ctx.signal.aborted) return;
     if (this.options.start) {
@@ -429,6 +434,7 @@ class Creation {
       );
       if (this.ctx.signal.aborted) return;
     }
+    await backup;
     await this.step('verify', progress, () => this.verify(vmid, node));
     if (this.ctx.signal.aborted) return;
     await this.step('finish', progress, () => this.finish(vmid, node, address.address));
@@ -511,8 +517,8 @@ class Creation {
   }
 
   /**
-   * Runs a task (clone, start, stop, resize, delete) in the foreground as pvesh does, then reads its
-   * status: undefined when it ended well, else why not. Dry-run plans it.
+   * Runs a task (clone, start, stop, resize, delete) in the foreground as pvesh does: undefined when
+   * it ended well, else why not, as its status says. Dry-run plans it.
    */
   async task(node: string, cmd: RemoteCommand): Promise<string | undefined> {
     const { parseUpid, parseTaskStatus, taskStatusCommand, taskSucceeded, upidNode } =
@@ -526,6 +532,9 @@ class Creation {
     const stderr = result.stderr.toString();
     const upid = parseUpid(result.stdout.toString());
     if (!upid) return result.code === 0 ? messages.vmNoUpid : lastLine(stderr) || `exit ${result.code}`;
+    // A task that ended well says nothing on stderr (its log goes to stdout; fork_worker's tee puts
+    // only "TASK ERROR" and "finished with N warning(s)" there): its status is asked only then.
+    if (result.code === 0 && stderr.trim() === '') return undefined;
     const status = parseTaskStatus(
       (
         await this.ctx.executor.run(await this.on(upidNode(upid)), taskStatusCommand(upid), {
@@ -639,12 +648,6 @@ class Creation {
           done.push(messages.vmGroupAdded(group));
         }
       })(),
-      (async () => {
-        if (this.wanted.backupJob !== undefined && !state?.inJob) {
-          await this.joinBackupJob(vmid);
-          done.push(messages.vmJobJoined(this.wanted.backupJob));
-        }
-      })(),
     ]);
     return done.length > 0 ? done.join(messages.separator) : messages.vmAlreadyConfigured;
   }
@@ -654,8 +657,8 @@ class Creation {
    * would each write their own list. So the read and the write happen under a lock of chaton's on
    * the API node (other runs of chaton wait for it); the verify step checks the result.
    */
-  async joinBackupJob(vmid: number): Promise<void> {
-    const { pvesh, parseBackupJob, jobIncludes } = await import('../lib/proxmox/api.js');
+  async joinBackupJob(vmid: number): Promise<string> {
+    const { JOBS_CFG, jobIncludes, parseJobsCfg, pvesh, readPveFile } = await import('../lib/proxmox/api.js');
     const { HostLock } = await import('../lib/run/host-lock.js');
     const { waitUntil } = await import('../lib/run/wait.js');
     const { InterruptedError, LockHeldError } = await import('../lib/run/errors.js');
@@ -666,7 +669,7 @@ class Creation {
       const job = this.facts!.job!;
       const list = job.all ? job.exclude.filter((other) => other !== vmid) : [...job.vmids, vmid];
       await this.change(this.api!.name, pvesh('set', jobPath, job.all ? '--exclude' : '--vmid', list.join(',')));
-      return;
+      return messages.vmJobJoined(id);
     }
     const lock = new HostLock(this.ctx, this.api!, `vm-create-backup-job-${id}`);
     await waitUntil({
@@ -685,16 +688,17 @@ class Creation {
       interrupted: () => new InterruptedError(),
     });
     try {
-      const job = parseBackupJob(
-        (await this.ctx.executor.run(this.api!, pvesh('get', jobPath), { kind: 'probe' })).stdout.toString(),
-      );
-      if (jobIncludes(job, vmid)) return;
+      const jobs = await this.ctx.executor.run(this.api!, readPveFile(JOBS_CFG), { kind: 'probe' });
+      const job = parseJobsCfg(jobs.stdout.toString(), id);
+      if (!job) throw new Error(messages.vmJobGone(id));
+      if (jobIncludes(job, vmid)) return messages.vmJobAlready(id);
       if (job.all)
         await this.change(
           this.api!.name,
           pvesh('set', jobPath, '--exclude', job.exclude.filter((other) => other !== vmid).join(',')),
         );
       else await this.change(this.api!.name, pvesh('set', jobPath, '--vmid', [...job.vmids, vmid].join(',')));
+      return messages.vmJobJoined(id);
     } finally {
       await lock.release().catch(() => undefined);
     }
@@ -818,31 +822,31 @@ class Creation {
     const api_ = await import('../lib/proxmox/api.js');
     const { hasGroupRule } = await import('../lib/proxmox/vm.js');
     const { VerificationError } = await import('../lib/run/errors.js');
-    const { pvesh, vmPath } = api_;
     const commands = [
-      pvesh('get', '/cluster/backup-info/not-backed-up'),
-      pvesh('get', vmPath(node, vmid, '/firewall/options')),
-      pvesh('get', vmPath(node, vmid, '/firewall/rules')),
+      api_.pvesh('get', '/cluster/backup-info/not-backed-up'),
+      api_.readPveFile(api_.vmFirewallPath(vmid)),
+      api_.readPveFile(api_.confPath(node, vmid)),
     ];
     if (this.ctx.options.dryRun) {
       for (const cmd of commands) await this.change(node, cmd);
       return messages.vmVerifyPlanned;
     }
-    const [backup, options, rules] = await this.ctx.executor.fact(await this.on(node), atOnce(commands));
+    const [backup, firewall, config] = await this.ctx.executor.fact(await this.on(node), atOnce(commands));
     const problems: string[] = [];
     for (const [name, p] of [
-      ['not-backed-up', backup],
-      ['firewall', options],
-      ['rules', rules],
+      ['/cluster/backup-info/not-backed-up', backup],
+      [api_.vmFirewallPath(vmid), firewall],
+      [api_.confPath(node, vmid), config],
     ] as const) {
       if (p!.code !== 0) problems.push(messages.vmReadFailed(node, name, lastLine(p!.stderr)));
     }
     if (problems.length === 0) {
       if (api_.parseNotBackedUp(backup!.stdout).includes(vmid)) problems.push(messages.vmNotBackedUp(vmid));
-      if (!api_.parseFirewallEnabled(options!.stdout)) problems.push(messages.vmFirewallOff(vmid));
+      const { enabled, rules } = api_.parseVmFirewall(firewall!.stdout);
+      const nic = api_.parseNic(api_.parseConfFile(config!.stdout).net0 ?? '');
+      if (!enabled || !nic.firewall) problems.push(messages.vmFirewallOff(vmid));
       const group = this.wanted.securityGroup;
-      if (group !== undefined && !hasGroupRule(api_.parseFirewallRules(rules!.stdout), group))
-        problems.push(messages.vmGroupMissing(vmid, group));
+      if (group !== undefined && !hasGroupRule(rules, group)) problems.push(messages.vmGroupMissing(vmid, group));
     }
     if (problems.length > 0) throw new VerificationError(this.wanted.name, problems);
     return messages.vmVerified;
@@ -914,14 +918,14 @@ class Creation {
 
   /** Whether the VM there is this run's: named so, and still unfinished. Never remove someone else's. */
   async ours(made: { vmid: number; node: string }): Promise<boolean> {
-    const { configCommand, parseVmConfig } = await import('../lib/proxmox/api.js');
+    const { confPath, parseConfFile, readPveFile } = await import('../lib/proxmox/api.js');
     const { unfinished } = await import('../lib/proxmox/vm.js');
     try {
-      const read = await this.ctx.executor.run(await this.on(made.node), configCommand(made.node, made.vmid), {
+      const read = await this.ctx.executor.run(await this.on(made.node), readPveFile(confPath(made.node, made.vmid)), {
         kind: 'probe',
         afterInterrupt: true,
       });
-      const config = parseVmConfig(read.stdout.toString());
+      const config = parseConfFile(read.stdout.toString());
       return config.name === this.wanted.name && unfinished(config);
     } catch {
       return false;

@@ -13,7 +13,10 @@ import {
   encodeSshKeys,
   jobIncludes,
   parseAgentAddresses,
-  parseBackupJob,
+  parseClusterGroups,
+  parseConfFile,
+  parseJobsCfg,
+  parseVmFirewall,
   parseFileRead,
   parseQemuConfigs,
   parseNextId,
@@ -22,7 +25,6 @@ import {
   parseResources,
   parseTaskStatus,
   parseUpid,
-  parseVmConfig,
   pingCommand,
   qemuConfigsCommand,
   pvesh,
@@ -149,22 +151,33 @@ const RESOURCES = JSON.stringify([
   { id: 'storage/pve1/vmdata', type: 'storage', node: 'pve1', storage: 'vmdata', status: 'available', shared: 1 },
 ]);
 
-// qemu-server src/PVE/API2/Qemu.pm vm_config: the config as JSON, with its digest; memory as the
-// property string of 8.1 and later; description as written by `--description`.
-const TEMPLATE_CONFIG = JSON.stringify({
-  boot: 'order=scsi0;ide2;net0',
-  cores: 1,
-  digest: '5f8d2b0c6d0b5e8a6b0f3d1e2c4a7b9d0e1f2a3b',
-  ide2: 'vmdata:vm-9000-cloudinit,media=cdrom',
-  memory: '1024',
-  name: 'debian-12',
-  net0: 'virtio=BC:24:11:5E:2A:01,bridge=vmbr0',
-  ostype: 'l26',
-  scsi0: 'vmdata:base-9000-disk-0,size=8G',
-  scsihw: 'virtio-scsi-single',
-  agent: '1',
-  template: 1,
-});
+// A config file as qemu-server writes it (src/PVE/QemuServer.pm write_vm_config): keys sorted, the
+// description first as `#` lines (URL-encoded by PVE::Tools::encode_text), a snapshot section last.
+const TEMPLATE_CONF = `#debian 12, cloud-init and qemu-guest-agent
+agent: 1
+boot: order=scsi0;ide2;net0
+cores: 1
+ide2: vmdata:vm-9000-cloudinit,media=cdrom
+memory: 1024
+meta: creation-qemu=8.1.5,ctime=1717243200
+name: debian-12
+net0: virtio=BC:24:11:5E:2A:01,bridge=vmbr0
+ostype: l26
+scsi0: vmdata:base-9000-disk-0,size=8G
+scsihw: virtio-scsi-single
+template: 1
+
+[before-cloud-init]
+memory: 4096
+name: debian-12-old
+`;
+
+/** A config file of these keys and values, as qemu-server writes one. */
+function conf(values: Record<string, string | number>): string {
+  return Object.entries(values)
+    .map(([key, value]) => `${key}: ${value}\n`)
+    .join('');
+}
 
 function facts(overrides: Partial<ClusterFacts> = {}): ClusterFacts {
   return {
@@ -177,7 +190,7 @@ function facts(overrides: Partial<ClusterFacts> = {}): ClusterFacts {
     pings: new Map(),
     groups: ['web', 'base'],
     job: { id: 'backup-lab', vmids: [100], all: false, exclude: [] },
-    template: parseVmConfig(TEMPLATE_CONFIG),
+    template: parseConfFile(TEMPLATE_CONF),
     ...overrides,
   };
 }
@@ -245,24 +258,25 @@ describe('what pvesh prints, parsed', () => {
   });
 
   it("a VM's config: memory as a property string, keys URL-decoded, the boot disk's size, the NIC", () => {
-    const config = parseVmConfig(
-      JSON.stringify({
-        name: 'web3',
-        description: 'chaton vm create: not finished (alice@laptop, 2026-12-02T06:00:00.000Z)\n',
-        memory: 'current=2048',
-        cores: '2',
-        ciuser: 'root',
-        sshkeys: 'ssh-ed25519%20AAAAC3NzaC1lZDI1NTE5AAAAIB%2Bx%20chaton%0Assh-ed25519%20AAAAC3Nz%20alice%0A',
-        ipconfig0: 'ip=198.18.3.240/24,gw=198.18.3.2',
-        tags: 'prod;Web',
-        onboot: 1,
-        agent: 'enabled=1,fstrim_cloned_disks=1',
-        net0: 'virtio=BC:24:11:5E:2A:99,bridge=vmbr0,firewall=1',
-        scsi0: 'vmdata:vm-5000-disk-0,iothread=1,size=34359738368',
-        ide2: 'vmdata:vm-5000-cloudinit,media=cdrom,size=4M',
-        boot: 'order=scsi0;ide2;net0',
-      }),
+    const config = parseConfFile(
+      '#chaton vm create%3A not finished (alice@laptop, 2026-12-02T06%3A00%3A00.000Z)\n' +
+        conf({
+          name: 'web3',
+          memory: 'current=2048',
+          cores: '2',
+          ciuser: 'root',
+          sshkeys: 'ssh-ed25519%20AAAAC3NzaC1lZDI1NTE5AAAAIB%2Bx%20chaton%0Assh-ed25519%20AAAAC3Nz%20alice%0A',
+          ipconfig0: 'ip=198.18.3.240/24,gw=198.18.3.2',
+          tags: 'prod;Web',
+          onboot: 1,
+          agent: 'enabled=1,fstrim_cloned_disks=1',
+          net0: 'virtio=BC:24:11:5E:2A:99,bridge=vmbr0,firewall=1',
+          scsi0: 'vmdata:vm-5000-disk-0,iothread=1,size=34359738368',
+          ide2: 'vmdata:vm-5000-cloudinit,media=cdrom,size=4M',
+          boot: 'order=scsi0;ide2;net0',
+        }),
     );
+    assert.equal(config.description, 'chaton vm create: not finished (alice@laptop, 2026-12-02T06:00:00.000Z)\n');
     assert.equal(config.memory, 2048);
     assert.equal(config.cores, 2);
     assert.deepEqual(config.sshkeys, ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB+x chaton', 'ssh-ed25519 AAAAC3Nz alice']);
@@ -276,8 +290,9 @@ describe('what pvesh prints, parsed', () => {
       bridge: 'vmbr0',
       firewall: true,
     });
-    const template = parseVmConfig(TEMPLATE_CONFIG);
+    const template = parseConfFile(TEMPLATE_CONF);
     assert.equal(template.template, true);
+    assert.equal(template.name, 'debian-12');
     assert.equal(template.memory, 1024);
     assert.deepEqual(template.disk, { key: 'scsi0', size: 8 * G });
     assert.equal(template.onboot, false);
@@ -325,16 +340,39 @@ describe('what pvesh prints, parsed', () => {
     ]);
   });
 
-  it('the backup job (Backup.pm read_job): a vmid list, all with exclusions, or a pool', () => {
-    const listed = parseBackupJob('{"id":"backup-lab","type":"vzdump","vmid":"100,101","enabled":1,"storage":"local"}');
+  it('the backup job in jobs.cfg (PVE/Jobs/VZDump.pm): a vmid list, all with exclusions, or a pool', () => {
+    const jobs =
+      'vzdump: backup-lab\n\tcomment nightly\n\tschedule 21:00\n\tenabled 1\n\tstorage local\n\tvmid 100,101\n\n' +
+      'vzdump: daily\n\tall 1\n\texclude 105\n\tschedule daily\n\n' +
+      'vzdump: p\n\tpool prod\n\n' +
+      'realm-sync: sync-ldap\n\tschedule daily\n';
+    const listed = parseJobsCfg(jobs, 'backup-lab')!;
     assert.deepEqual(listed, { id: 'backup-lab', vmids: [100, 101], all: false, exclude: [] });
     assert.equal(jobIncludes(listed, 101), true);
     assert.equal(jobIncludes(listed, 5000), false);
-    const all = parseBackupJob('{"id":"daily","all":1,"exclude":"105"}');
+    const all = parseJobsCfg(jobs, 'daily')!;
     assert.equal(jobIncludes(all, 5000), true);
     assert.equal(jobIncludes(all, 105), false);
-    assert.equal(jobIncludes(parseBackupJob('{"id":"p","pool":"prod"}'), 5000), false);
+    assert.equal(jobIncludes(parseJobsCfg(jobs, 'p')!, 5000), false);
+    assert.equal(parseJobsCfg(jobs, 'sync-ldap'), undefined);
+    assert.equal(parseJobsCfg(jobs, 'backup'), undefined);
     assert.deepEqual(parseNotBackedUp('[{"vmid":5000,"name":"web3","type":"qemu"}]'), [5000]);
+  });
+
+  it("the firewall's files (pve-firewall Firewall.pm): cluster.fw's groups, a VM's options and rules", () => {
+    const cluster = '[OPTIONS]\n\nenable: 1\n\n[group base] # every VM\n\nIN ACCEPT -p icmp\n\n[group web] # web\n';
+    assert.deepEqual(parseClusterGroups(cluster), ['base', 'web']);
+    const vm =
+      '[OPTIONS]\n\nenable: 1\n\n[RULES]\n\nGROUP web -i net0\n|GROUP base # off for now\nIN ACCEPT -p tcp -dport 80\n';
+    assert.deepEqual(parseVmFirewall(vm), {
+      enabled: true,
+      rules: [
+        { type: 'group', action: 'web', iface: 'net0', enable: true },
+        { type: 'group', action: 'base', enable: false },
+        { type: 'in', action: 'ACCEPT', enable: true },
+      ],
+    });
+    assert.deepEqual(parseVmFirewall(''), { enabled: false, rules: [] });
   });
 
   it('the agent (Agent.pm): {"result": [...]} without loopback and link-local; file-read {"content": ...}', () => {
@@ -403,7 +441,7 @@ describe('the commands sent (golden lines)', () => {
       tags: 'prod,web',
     });
     const guest = { address: '198.18.3.240', prefix: 24, user: 'root', sshKeys: ['ssh-ed25519 AAAA chaton'] };
-    const changes = configChanges(parseVmConfig(TEMPLATE_CONFIG), wanted, guest);
+    const changes = configChanges(parseConfFile(TEMPLATE_CONF), wanted, guest);
     assert.deepEqual(changes, {
       set: [
         '--memory',
@@ -426,10 +464,11 @@ describe('the commands sent (golden lines)', () => {
       resize: { disk: 'scsi0', size: '32G' },
     });
     // Once made, nothing is left to change.
-    const made = parseVmConfig(
-      JSON.stringify({
-        ...JSON.parse(TEMPLATE_CONFIG),
-        template: 0,
+    const made = parseConfFile(
+      conf({
+        boot: 'order=scsi0;ide2;net0',
+        cores: 1,
+        agent: 1,
         memory: 4096,
         ciuser: 'root',
         sshkeys: 'ssh-ed25519%20AAAA%20chaton%0A',
@@ -627,7 +666,7 @@ describe('the preflight judgement', () => {
   });
 
   it('a VM being continued keeps the address its config has', () => {
-    const config = parseVmConfig('{"ipconfig0":"ip=198.18.3.244/24,gw=198.18.3.2"}');
+    const config = parseConfFile('ipconfig0: ip=198.18.3.244/24,gw=198.18.3.2\n');
     const configs = [{ vmid: 5000, node: 'pve1', memory: G, template: false, addresses: ['198.18.3.244'] }];
     assert.deepEqual(chooseAddress(wanted(), facts({ configs }), reserved(), { vmid: 5000, config }), {
       address: '198.18.3.244',
@@ -637,9 +676,9 @@ describe('the preflight judgement', () => {
 });
 
 describe('a VM of that name: unchanged or different', () => {
-  const state = (config: object, extra: Partial<VmState> = {}): VmState => ({
+  const state = (config: Record<string, string | number>, extra: Partial<VmState> = {}): VmState => ({
     vm: { vmid: 5000, type: 'qemu', name: 'web3', node: 'pve1', status: 'running', template: false, maxmem: G },
-    config: parseVmConfig(JSON.stringify(config)),
+    config: parseConfFile(conf(config)),
     firewall: true,
     rules: [{ type: 'group', action: 'web', iface: 'net0', enable: true }],
     inJob: true,

@@ -207,10 +207,6 @@ export function parseVmStatus(stdout: string): string {
   return text(objectOf(json(stdout, 'status/current'), 'status/current').status) ?? 'unknown';
 }
 
-export function configCommand(node: string, vmid: number): RemoteCommand {
-  return pvesh('get', vmPath(node, vmid, '/config'));
-}
-
 const DISK_KEY = /^(scsi|virtio|sata|ide)\d+$/;
 const SIZE_UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
@@ -256,8 +252,44 @@ export function encodeSshKeys(keys: readonly string[]): string {
   return encodeURIComponent(`${keys.join('\n')}\n`).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
 }
 
-export function parseVmConfig(stdout: string): VmConfig {
-  const config = objectOf(json(stdout, 'VM config'), 'VM config');
+/**
+ * A VM's config file as pmxcfs shows it on every node (qemu-server PVE/QemuServer.pm
+ * parse_vm_config): `key: value` lines; the description as leading `#` lines, URL-encoded as
+ * PVE::Tools::encode_text writes it; snapshots from the first `[name]` line on, left out. What
+ * `pvesh get .../config` returns is this, read by a Perl process of its own: cat costs nothing.
+ */
+export function parseConfFile(text: string): VmConfig {
+  const config: Record<string, string> = {};
+  const description: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('[')) break;
+    if (line.startsWith('#')) description.push(decodeText(line.slice(1)));
+    const match = /^([a-z][a-z0-9_-]*):\s*(.*)$/.exec(line);
+    if (match) config[match[1]!] = match[2]!;
+  }
+  if (description.length > 0) config.description = `${description.join('\n')}\n`;
+  return vmConfigOf(config);
+}
+
+function decodeText(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Where pmxcfs shows a VM's config (every node sees every node's). */
+export function confPath(node: string, vmid: number): string {
+  return `/etc/pve/nodes/${node}/qemu-server/${vmid}.conf`;
+}
+
+/** A file of /etc/pve, or nothing when it does not exist (a VM without firewall rules has no .fw). */
+export function readPveFile(path: string): RemoteCommand {
+  return command('sh', '-c', '[ ! -e "$1" ] || cat -- "$1"', 'sh', path);
+}
+
+function vmConfigOf(config: Record<string, unknown>): VmConfig {
   const optional = <K extends string>(key: K, value: string | number | undefined) =>
     value === undefined ? {} : ({ [key]: value } as Record<K, string | number>);
   const disk = bootDisk(config);
@@ -369,16 +401,55 @@ export function parseQemuConfigs(stdout: string): QemuSummary[] {
 // ---------------------------------------------------------------------------------------------
 // Firewall, backup job, coverage
 
-/** `/cluster/firewall/groups`: the security groups' names. */
-export function parseGroups(stdout: string): string[] {
-  return arrayOf(json(stdout, '/cluster/firewall/groups'), '/cluster/firewall/groups').flatMap((g) =>
-    typeof g.group === 'string' ? [g.group] : [],
-  );
+export const CLUSTER_FIREWALL = '/etc/pve/firewall/cluster.fw';
+export const JOBS_CFG = '/etc/pve/jobs.cfg';
+
+export function vmFirewallPath(vmid: number): string {
+  return `/etc/pve/firewall/${vmid}.fw`;
 }
 
-/** `.../firewall/options`: whether the VM's firewall is enabled. */
-export function parseFirewallEnabled(stdout: string): boolean {
-  return flag(objectOf(json(stdout, 'firewall options'), 'firewall options').enable);
+/** cluster.fw's security groups (pve-firewall src/PVE/Firewall.pm parse_fw_config: `[group name]`). */
+export function parseClusterGroups(text: string): string[] {
+  return [...text.matchAll(/^\[group\s+([A-Za-z][A-Za-z0-9_-]*)\]/gim)].map((match) => match[1]!);
+}
+
+/**
+ * A VM's firewall file (`/etc/pve/firewall/<vmid>.fw`, Firewall.pm parse_vmfw_config): `[OPTIONS]`
+ * with `enable: 1`; `[RULES]` with `GROUP name -i net0`, a leading `|` for a disabled rule.
+ */
+export function parseVmFirewall(text: string): { enabled: boolean; rules: FirewallRule[] } {
+  let section = '';
+  let enabled = false;
+  const rules: FirewallRule[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trim();
+    const header = /^\[([A-Za-z]+)\]$/.exec(line);
+    if (header) section = header[1]!.toUpperCase();
+    else if (section === 'OPTIONS' && /^enable:\s*1$/.test(line)) enabled = true;
+    else if (section === 'RULES' && line) {
+      const [, off, type, action, rest = ''] = /^(\|)?\s*(\S+)\s+(\S+)(.*)$/.exec(line) ?? [];
+      if (!type || !action) continue;
+      const iface = /(?:^|\s)-i(?:face)?\s+(\S+)/.exec(rest)?.[1];
+      rules.push({ type: type.toLowerCase(), action, ...(iface ? { iface } : {}), enable: off === undefined });
+    }
+  }
+  return { enabled, rules };
+}
+
+/**
+ * A job of jobs.cfg (pve-manager PVE/Jobs/VZDump.pm, a section config): `vzdump: <id>` then
+ * tab-indented `key value` lines; undefined when the file has no such job.
+ */
+export function parseJobsCfg(text: string, id: string): BackupJob | undefined {
+  const sections = text.split(/\n(?=\S)/);
+  const section = sections.find((part) => part.split('\n')[0]!.replace(/\s+/g, ' ').trim() === `vzdump: ${id}`);
+  if (!section) return undefined;
+  const values: Record<string, string> = { id };
+  for (const line of section.split('\n').slice(1)) {
+    const match = /^\s+(\S+)\s+(.*)$/.exec(line);
+    if (match) values[match[1]!] = match[2]!.trim();
+  }
+  return backupJobOf(values);
 }
 
 export interface FirewallRule {
@@ -386,15 +457,6 @@ export interface FirewallRule {
   action: string;
   iface?: string;
   enable: boolean;
-}
-
-export function parseFirewallRules(stdout: string): FirewallRule[] {
-  return arrayOf(json(stdout, 'firewall rules'), 'firewall rules').map((rule) => ({
-    type: text(rule.type) ?? '',
-    action: text(rule.action) ?? '',
-    ...(text(rule.iface) ? { iface: text(rule.iface)! } : {}),
-    enable: flag(rule.enable),
-  }));
 }
 
 export interface BackupJob {
@@ -410,8 +472,7 @@ function idList(value: unknown): number[] {
   return (text(value) ?? '').split(/[,;\s]+/).flatMap((id) => (/^\d+$/.test(id) ? [Number(id)] : []));
 }
 
-export function parseBackupJob(stdout: string): BackupJob {
-  const job = objectOf(json(stdout, 'backup job'), 'backup job');
+function backupJobOf(job: Record<string, string>): BackupJob {
   const pool = text(job.pool);
   return {
     id: text(job.id) ?? '',

@@ -7,7 +7,8 @@ import { vmMessages as messages, type Said } from './messages.js';
 import type { Difference } from './vm.js';
 
 export interface VmStep {
-  step: 'preflight' | 'clone' | 'configure' | 'start' | 'verify' | 'finish' | 'cleanup';
+  /** backup (joining the backup job) runs beside configure and start. */
+  step: 'preflight' | 'clone' | 'configure' | 'backup' | 'start' | 'verify' | 'finish' | 'cleanup';
   outcome: 'done' | 'planned' | 'failed';
   durationMs: number;
   detail: string;
