@@ -252,7 +252,7 @@ class Creation {
           ? freeCandidates(this.wanted.network, reserved, PING_ROUND)
           : [];
     // The lock and the reads at once (the reads change nothing): a held lock stops the run here.
-    const [, facts] = await Promise.all([lock?.take().then(() => (this.locked = true)), this.readCluster(api, first)]);
+    const [, facts] = await Promise.all([lock && this.takeNameLock(lock), this.readCluster(api, first)]);
     this.facts = facts;
     for (;;) {
       const judged = preflight(this.wanted, this.proxmox, facts, reserved);
@@ -272,6 +272,21 @@ class Creation {
         this.address = await this.resolveAddress(reserved, { vmid: judged.vm.vmid, config: state.config });
       return { kind: 'found', vm: judged.vm, state };
     }
+  }
+
+  /** The lock of the VM's name: held, another run is making it (refused, exit 3, naming that run). */
+  async takeNameLock(lock: HostLock): Promise<void> {
+    const { RefusedError } = await import('../lib/run/errors.js');
+    const { describeHolder } = await import('../lib/run/host-lock.js');
+    const holder = await lock.tryTake();
+    if (holder === undefined) {
+      this.locked = true;
+      return;
+    }
+    throw new RefusedError(
+      messages.vmAnotherRun(this.wanted.name, describeHolder(holder)),
+      messages.vmAnotherRunHint(lock.directory, lock.host.name),
+    );
   }
 
   /** The address of a VM being continued: its config's, or one chosen now (pinging as needed). */

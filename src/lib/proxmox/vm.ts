@@ -277,7 +277,7 @@ export function formatBytes(bytes: number): string {
       return `${Number.isInteger(value) ? value : value.toFixed(1)}${unit}`;
     }
   }
-  return `${Math.round(bytes / 1024)}K`;
+  return bytes > 0 ? `${Math.round(bytes / 1024)}K` : '0';
 }
 
 /** Why an address cannot be the new VM's, or undefined when it can. */
