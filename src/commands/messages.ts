@@ -891,9 +891,13 @@ export const messages = catalogue({
     fr: `attente de la modification de la tâche de sauvegarde ${job} par une autre exécution (${holder})`,
   }),
   vmStartPlanned: {
-    en: 'start, then wait for the guest agent, read the host key, reach it through the bastion',
-    fr: "démarrer, puis attendre l'agent invité, lire la clé d'hôte, la joindre par le bastion",
+    en: 'start, then wait for the guest agent, read the host key and record it',
+    fr: "démarrer, puis attendre l'agent invité, lire la clé d'hôte et l'enregistrer",
   },
+  vmReachPlanned: (address: string) => ({
+    en: `reach ${address} through the bastion, its host key checked`,
+    fr: `joindre ${address} par le bastion, sa clé d'hôte vérifiée`,
+  }),
   vmAddressMissing: (address: string, found: string) => ({
     en: `the guest agent does not report ${address} (it reports ${found}): cloud-init did not apply the address`,
     fr: `l'agent invité ne donne pas ${address} (il donne ${found}) : cloud-init n'a pas appliqué l'adresse`,

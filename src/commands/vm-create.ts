@@ -235,8 +235,7 @@ class Creation {
     | { kind: 'create'; node: string; address: string; prefix: number; firstVmid: number }
   > {
     const { HostLock } = await import('../lib/run/host-lock.js');
-    const { freeCandidates, reservedAddresses, PING_ROUND, preflight, unfinished } =
-      await import('../lib/proxmox/vm.js');
+    const { reservedAddresses, preflight, unfinished } = await import('../lib/proxmox/vm.js');
     const api = await this.apiNode();
     progress(messages.vmApiNode(api.name));
     const lock = this.ctx.options.dryRun ? undefined : new HostLock(this.ctx, api, `vm-create-${this.wanted.name}`);
@@ -245,19 +244,17 @@ class Creation {
       this.wanted.network,
       this.ctx.inventory.hosts.flatMap((host) => [...host.addresses]),
     );
-    const first =
-      this.wanted.ip !== 'auto'
-        ? [this.wanted.ip.address]
-        : this.wanted.network
-          ? freeCandidates(this.wanted.network, reserved, PING_ROUND)
-          : [];
-    // The lock and the reads at once (the reads change nothing): a held lock stops the run here.
-    const [, facts] = await Promise.all([lock && this.takeNameLock(lock), this.readCluster(api, first)]);
+    // The lock and the reads at once (the reads change nothing): a held lock stops the run here,
+    // once the reads are over (none is left running when the connections close).
+    const [locked, read] = await Promise.allSettled([lock && this.takeNameLock(lock), this.readCluster(api, reserved)]);
+    if (locked.status === 'rejected') throw locked.reason;
+    if (read.status === 'rejected') throw read.reason;
+    const facts = read.value;
     this.facts = facts;
     for (;;) {
       const judged = preflight(this.wanted, this.proxmox, facts, reserved);
       if (judged.kind === 'ping') {
-        await this.ping(api, judged.addresses);
+        for (const [address, answered] of await this.ping(api, judged.addresses)) facts.pings.set(address, answered);
         continue;
       }
       if (judged.kind === 'refused') throw await this.refused(judged.problems);
@@ -297,8 +294,10 @@ class Creation {
     const { chooseAddress } = await import('../lib/proxmox/vm.js');
     for (;;) {
       const chosen = chooseAddress(this.wanted, this.facts!, reserved, own);
-      if ('ping' in chosen) await this.ping(this.api!, chosen.ping);
-      else if ('problem' in chosen) throw await this.refused([chosen.problem]);
+      if ('ping' in chosen) {
+        for (const [address, answered] of await this.ping(this.api!, chosen.ping))
+          this.facts!.pings.set(address, answered);
+      } else if ('problem' in chosen) throw await this.refused([chosen.problem]);
       else return chosen;
     }
   }
@@ -328,22 +327,41 @@ class Creation {
     throw this.tried.at(-1)!.error;
   }
 
-  /** Everything the preflight needs, in one session, all at once. */
-  async readCluster(api: Host, pings: string[]): Promise<ClusterFacts> {
+  /**
+   * Everything the preflight needs, all at once: the API's answers and /etc/pve's files in one
+   * session; beside it, the VMs' configs (a quick grep), then a ping of the first addresses that
+   * none of them or the inventory names (a free address is silent for the whole ping's wait).
+   */
+  async readCluster(api: Host, reserved: Set<string>): Promise<ClusterFacts> {
     const { atOnce } = await import('../lib/remote/at-once.js');
     const api_ = await import('../lib/proxmox/api.js');
+    const { chooseAddress } = await import('../lib/proxmox/vm.js');
     const { pvesh } = api_;
     const { template, securityGroup, backupJob } = this.wanted;
+    const configs = this.ctx.executor.fact(api, { command: api_.qemuConfigsCommand, parse: api_.parseQemuConfigs });
+    const pings = (async () => {
+      const candidates =
+        this.wanted.ip !== 'auto'
+          ? { ping: [this.wanted.ip.address] }
+          : chooseAddress(
+              this.wanted,
+              { resources: { vms: [], nodes: [] }, configs: await configs, pings: new Map() },
+              reserved,
+            );
+      return 'ping' in candidates ? this.ping(api, candidates.ping) : new Map<string, boolean>();
+    })();
     const questions: { name: string; command: RemoteCommand }[] = [
       { name: 'resources', command: api_.resourcesCommand },
-      { name: 'configs', command: api_.qemuConfigsCommand },
       { name: 'template', command: api_.readPveFile(api_.confPath(template.node, template.vmid)) },
       ...(securityGroup !== undefined ? [{ name: 'groups', command: api_.readPveFile(api_.CLUSTER_FIREWALL) }] : []),
       ...(backupJob !== undefined ? [{ name: 'job', command: api_.readPveFile(api_.JOBS_CFG) }] : []),
       ...(this.proxmox.vmids ? [] : [{ name: 'nextid', command: pvesh('get', '/cluster/nextid') }]),
-      ...pings.map((address) => ({ name: `ping ${address}`, command: api_.pingCommand(address) })),
     ];
-    const parts = await this.ctx.executor.fact(api, atOnce(questions.map((q) => q.command)));
+    const [parts, configsRead, pinged] = await Promise.all([
+      this.ctx.executor.fact(api, atOnce(questions.map((q) => q.command))),
+      configs,
+      pings,
+    ]);
     const part = (name: string) => parts[questions.findIndex((q) => q.name === name)];
     const required = (name: string) => {
       const answer = part(name)!;
@@ -356,8 +374,8 @@ class Creation {
     const job = backupJob === undefined ? undefined : api_.parseJobsCfg(required('job'), backupJob);
     return {
       resources: api_.parseResources(required('resources')),
-      configs: api_.parseQemuConfigs(required('configs')),
-      pings: new Map(pings.map((address) => [address, part(`ping ${address}`)!.code === 0])),
+      configs: configsRead,
+      pings: pinged,
       ...(securityGroup !== undefined ? { groups: api_.parseClusterGroups(required('groups')) } : {}),
       ...(job ? { job } : {}),
       ...(this.proxmox.vmids ? {} : { nextid: api_.parseNextId(required('nextid')) }),
@@ -365,12 +383,12 @@ class Creation {
     };
   }
 
-  /** Asks the network about these addresses, all at once; the answers go to the facts. */
-  async ping(api: Host, addresses: string[]): Promise<void> {
+  /** Asks the network about these addresses, all at once: whether each answered. */
+  async ping(api: Host, addresses: string[]): Promise<Map<string, boolean>> {
     const { atOnce } = await import('../lib/remote/at-once.js');
     const { pingCommand } = await import('../lib/proxmox/api.js');
     const parts = await this.ctx.executor.fact(api, atOnce(addresses.map(pingCommand)));
-    addresses.forEach((address, i) => this.facts!.pings.set(address, parts[i]!.code === 0));
+    return new Map(addresses.map((address, i) => [address, parts[i]!.code === 0]));
   }
 
   /** A VM's state: its config, whether it runs (asked of its node), its firewall, whether the backup job has it. */
@@ -442,15 +460,19 @@ class Creation {
     backup?.catch(() => undefined);
     await this.step('configure', progress, () => this.configure(vmid, node, guest, config));
     if (this.ctx.signal.aborted) return;
+    const verify = async () => {
+      await backup;
+      await this.step('verify', progress, () => this.verify(vmid, node));
+    };
     if (this.options.start) {
       const host = await this.vmHost(address.address);
-      await this.step('start', progress, () =>
-        this.startAndReach(vmid, node, host, found?.state.vm.status, progress, live),
-      );
+      await this.step('start', progress, () => this.start(vmid, node, host, found?.state.vm.status, progress, live));
       if (this.ctx.signal.aborted) return;
+      // The first connection and the cluster's checks do not wait for each other.
+      await Promise.all([this.step('reach', progress, () => this.reach(host, progress, live)), verify()]);
+    } else {
+      await verify();
     }
-    await backup;
-    await this.step('verify', progress, () => this.verify(vmid, node));
     if (this.ctx.signal.aborted) return;
     await this.step('finish', progress, () => this.finish(vmid, node, address.address));
   }
@@ -618,25 +640,19 @@ class Creation {
     const changes = configChanges(config, this.wanted, guest);
     const path = (rest: string) => vmPath(node, vmid, rest);
     const group = this.wanted.securityGroup;
+    // Two at once: the VM's config and disk (one lock, one after the other), and its firewall file
+    // (another lock). Changes under one lock side by side would each wait for the other's lock.
+    const named = (keys: string[]) => keys.filter((word) => word.startsWith('--')).map((word) => word.slice(2));
     await Promise.all([
       (async () => {
         if (changes.set.length > 0) {
           await this.change(node, pvesh('set', path('/config'), ...changes.set));
-          done.push(
-            messages.vmSetKeys(
-              changes.set
-                .filter((word) => word.startsWith('--'))
-                .map((word) => word.slice(2))
-                .join(', '),
-            ),
-          );
+          done.push(messages.vmSetKeys(named(changes.set).join(', ')));
         }
         if (changes.resize) {
-          await this.mustTask(
-            node,
-            pvesh('set', path('/resize'), '--disk', changes.resize.disk, '--size', changes.resize.size),
-          );
-          done.push(messages.vmResized(changes.resize.disk, changes.resize.size));
+          const { disk, size } = changes.resize;
+          await this.mustTask(node, pvesh('set', path('/resize'), '--disk', disk, '--size', size));
+          done.push(messages.vmResized(disk, size));
         }
       })(),
       (async () => {
@@ -645,21 +661,8 @@ class Creation {
           done.push(messages.vmFirewallOn);
         }
         if (group !== undefined && !(state && hasGroupRule(state.rules, group))) {
-          await this.change(
-            node,
-            pvesh(
-              'create',
-              path('/firewall/rules'),
-              '--type',
-              'group',
-              '--action',
-              group,
-              '--iface',
-              'net0',
-              '--enable',
-              '1',
-            ),
-          );
+          const rule = ['--type', 'group', '--action', group, '--iface', 'net0', '--enable', '1'];
+          await this.change(node, pvesh('create', path('/firewall/rules'), ...rule));
           done.push(messages.vmGroupAdded(group));
         }
       })(),
@@ -719,8 +722,8 @@ class Creation {
     }
   }
 
-  /** Started, its agent's answer awaited, its host key read through it and recorded, then reached. */
-  async startAndReach(
+  /** Started, its agent's answer awaited, its host key read through it and recorded. */
+  async start(
     vmid: number,
     node: string,
     host: Host,
@@ -754,10 +757,7 @@ class Creation {
     const file = host.ssh.knownHosts[0]!;
     await recordHostKey(file, host.addresses, host.port, blob);
     this.ctx.pool.forgetKnownHosts();
-    progress(messages.vmKeyRecorded(keyPhrase(blob), file));
-    const hostname = await this.reach(host, progress, live);
-    this.report.hostname = hostname;
-    return messages.vmReached(address, hostname);
+    return messages.vmKeyRecorded(keyPhrase(blob), file);
   }
 
   /** Bounded: the agent's interfaces and the guest's host key, read together at each look. */
@@ -806,6 +806,7 @@ class Creation {
 
   /** The first connection through the bastion, its host key checked against the one recorded (sshd may be starting). */
   async reach(host: Host, progress: (text: string) => void, live: boolean): Promise<string> {
+    if (this.ctx.options.dryRun) return messages.vmReachPlanned(host.addresses[0]!);
     const { waitUntil } = await import('../lib/run/wait.js');
     const { ConnectionError, HostKeyError, InterruptedError, formatError } = await import('../lib/run/errors.js');
     const { command } = await import('../lib/remote/shell.js');
@@ -828,7 +829,8 @@ class Creation {
       interrupted: () => new InterruptedError(),
     });
     const result = await this.ctx.executor.run(host, command('hostname'), { kind: 'probe' });
-    return result.stdout.toString().trim();
+    this.report.hostname = result.stdout.toString().trim();
+    return messages.vmReached(host.addresses[0]!, this.report.hostname);
   }
 
   /** On the cluster: in a backup job (not listed by not-backed-up), the firewall on with its group. */

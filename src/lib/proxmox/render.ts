@@ -7,8 +7,8 @@ import { vmMessages as messages, type Said } from './messages.js';
 import type { Difference } from './vm.js';
 
 export interface VmStep {
-  /** backup (joining the backup job) runs beside configure and start. */
-  step: 'preflight' | 'clone' | 'configure' | 'backup' | 'start' | 'verify' | 'finish' | 'cleanup';
+  /** backup (joining the backup job) runs beside configure and start; reach beside verify. */
+  step: 'preflight' | 'clone' | 'configure' | 'backup' | 'start' | 'reach' | 'verify' | 'finish' | 'cleanup';
   outcome: 'done' | 'planned' | 'failed';
   durationMs: number;
   detail: string;

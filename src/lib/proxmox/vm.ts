@@ -176,10 +176,10 @@ export function wantedVm(section: ProxmoxSection, name: string, flags: VmFlags):
 // Addresses
 
 /** Addresses pinged in one round while looking for a free one. */
-export const PING_ROUND = 6;
+const PING_ROUND = 6;
 
 /** The range's addresses, in order, that are none of `excluded` (the inventory's, the network's own). */
-export function freeCandidates(network: ProxmoxNetwork, excluded: ReadonlySet<string>, count: number): string[] {
+function freeCandidates(network: ProxmoxNetwork, excluded: ReadonlySet<string>, count: number): string[] {
   const range = network.allocate;
   if (!range) return [];
   const found: string[] = [];
