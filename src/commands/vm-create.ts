@@ -404,9 +404,10 @@ class Creation {
       ...(backupJob !== undefined ? [api_.readPveFile(api_.JOBS_CFG)] : []),
     ];
     const parts = await this.ctx.executor.fact(await this.on(vm.node), atOnce(commands));
+    const what = [api_.confPath(vm.node, vm.vmid), 'status/current', api_.vmFirewallPath(vm.vmid), api_.JOBS_CFG];
     const [config, status, firewall, jobs] = parts.map((p, i) => {
       if (p.code !== 0)
-        throw new Error(messages.vmReadFailed(vm.node, `${vm.vmid} (${i})`, lastLine(p.stderr) || `exit ${p.code}`));
+        throw new Error(messages.vmReadFailed(vm.node, what[i]!, lastLine(p.stderr) || `exit ${p.code}`));
       return p.stdout;
     });
     const { enabled, rules } = api_.parseVmFirewall(firewall!);
