@@ -516,7 +516,7 @@ class Creation {
     const { cloneRetryable, pvesh, vmPath } = await import('../lib/proxmox/api.js');
     const { NOT_FINISHED, nextVmid } = await import('../lib/proxmox/vm.js');
     const { template } = this.wanted;
-    const used = new Set(this.facts!.resources.vms.map((vm) => vm.vmid));
+    const used = new Set([...this.facts!.resources.vms, ...this.facts!.configs].map((vm) => vm.vmid));
     let vmid = firstVmid;
     const description = `${NOT_FINISHED} (${this.ctx.operator}, ${new Date().toISOString()})`;
     return waitUntil({
