@@ -12,7 +12,10 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
   status                      list the labs on this machine
   shell <host> [--name X]     a root shell on a lab host
   isp-down|isp-up main|backup [--name X]
-                              cut or restore a wan lab's ISP link beyond the ISP's box`;
+                              cut or restore a wan lab's ISP link beyond the ISP's box
+  vm-faults '<json>' [--name X]
+                              merge into the VM faults file (e.g. '{"agentNever":true}'; null
+                              removes a key) and print the faults now in force`;
 
 const NAME = { name: { type: 'string' } } as const;
 
@@ -100,6 +103,21 @@ async function isp(state: 'up' | 'down', args: string[]): Promise<void> {
   console.log(`lab "${lab.name}": the ${link} ISP's link to the internet is ${state}`);
 }
 
+async function vmFaults(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, NAME, 1);
+  let partial: unknown;
+  try {
+    partial = JSON.parse(positionals[0] as string);
+  } catch (error) {
+    throw new LabPreconditionError(`vm-faults takes a JSON object: ${(error as Error).message}`);
+  }
+  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
+    throw new LabPreconditionError(`vm-faults takes a JSON object, not ${positionals[0]}`);
+  }
+  const lab = await labAttach(values.name);
+  console.log(JSON.stringify(await lab.setVmFaults(partial), null, 2));
+}
+
 async function main([command, ...args]: string[]): Promise<number> {
   switch (command) {
     case 'up':
@@ -116,6 +134,9 @@ async function main([command, ...args]: string[]): Promise<number> {
     case 'isp-down':
     case 'isp-up':
       await isp(command === 'isp-down' ? 'down' : 'up', args);
+      return 0;
+    case 'vm-faults':
+      await vmFaults(args);
       return 0;
     case '--help':
     case '-h':

@@ -14,18 +14,61 @@ export interface ControlRequest {
   host: string;
 }
 
-export type ControlResponse = { ok: true; fingerprint?: string } | { ok: false; error: string };
+/** A cloud-init VM as the Proxmox stand-in starts it: what its cloud-init drive says. */
+export interface VmSpec {
+  vmid: number;
+  node: string;
+  name: string;
+  /** "198.18.3.240/24", from ipconfig0. */
+  address: string;
+  gateway?: string;
+  nameservers: string[];
+  searchdomain?: string;
+  /** ciuser (root when absent, as the lab's template has no default user). */
+  user: string;
+  /** The decoded sshkeys lines. */
+  sshKeys: string[];
+}
+
+/** What qemu-guest-agent is asked (qemu's qga/qapi-schema.json). */
+export type VmAgentCommand = 'guest-ping' | 'guest-network-get-interfaces' | 'guest-file-read' | 'guest-exec';
+
+/**
+ * vm-start: a new lab host for the VM (idempotent), answers its host key's fingerprint. vm-stop:
+ * its processes and namespace go, its disk (directory, host key, users) stays. vm-destroy: the
+ * disk too (absent: ok). vm-agent: the guest agent's answer, `result`, or `agent: 'not-running'`.
+ */
+export type VmRequest =
+  | { op: 'vm-start'; vm: VmSpec }
+  | { op: 'vm-stop'; vmid: number }
+  | { op: 'vm-destroy'; vmid: number }
+  | { op: 'vm-agent'; vmid: number; execute: VmAgentCommand; path?: string; argv?: string[] };
+export type VmOp = VmRequest['op'];
+
+/** JSON as qemu-guest-agent answers it. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export type ControlResponse =
+  { ok: true; fingerprint?: string; result?: Json; agent?: 'not-running' } | { ok: false; error: string };
+export type ControlAnswer = Omit<Extract<ControlResponse, { ok: true }>, 'ok'>;
+
+function describe(request: ControlRequest | VmRequest): string {
+  return 'host' in request
+    ? `${request.op} ${request.host}`
+    : `${request.op} ${'vm' in request ? request.vm.vmid : request.vmid}`;
+}
 
 /** Sends one request; resolves with the response, rejects when the supervisor reports an error. */
-export async function controlRequest(socketPath: string, request: ControlRequest): Promise<{ fingerprint?: string }> {
+export async function controlRequest(socketPath: string, request: ControlRequest | VmRequest): Promise<ControlAnswer> {
   const socket = createConnection(socketPath).setEncoding('utf8');
   await once(socket, 'connect');
   socket.end(JSON.stringify(request) + '\n');
-  let answer = '';
-  for await (const chunk of socket) answer += chunk;
-  const [line] = answer.split('\n');
-  if (!line) throw new Error(`${request.op} ${request.host}: the lab supervisor closed without answering`);
+  let text = '';
+  for await (const chunk of socket) text += chunk;
+  const [line] = text.split('\n');
+  if (!line) throw new Error(`${describe(request)}: the lab supervisor closed without answering`);
   const response = JSON.parse(line) as ControlResponse;
-  if (!response.ok) throw new Error(`${request.op} ${request.host}: ${response.error}`);
-  return response;
+  if (!response.ok) throw new Error(`${describe(request)}: ${response.error}`);
+  const { ok, ...answer } = response;
+  return answer;
 }

@@ -3,9 +3,14 @@ import { join } from 'node:path';
 import { PBS_SERVER_MOUNT } from './standins/pbs-remote.js';
 import {
   GATEWAY_HOST,
+  gatewayLanAddress,
   hostPaths,
+  lanSubnet,
   OVERLAID_DIRS,
   overlayLayers,
+  VM_ADDRESS_OCTETS,
+  VM_LAB_MOUNT,
+  vmLabPaths,
   type LabPaths,
   type LabPlan,
   type PlannedHost,
@@ -59,10 +64,15 @@ export function sshdListenAddress(plan: LabPlan, host: PlannedHost): string {
   return plan.wanLayout && host.name === GATEWAY_HOST ? host.lanAddress : '0.0.0.0';
 }
 
-/** Every lab host by name, so that hosts find each other (and sudo finds its own name). */
-export function etcHosts(plan: LabPlan): string {
-  const lab = [plan.bastion, ...plan.hosts].map((host) => `${host.lanAddress}\t${host.name}`);
+/**
+ * Every lab host by name, so that hosts find each other (and sudo finds its own name). A VM host,
+ * not one of them, names itself as cloud-init's manage_etc_hosts does (templates/hosts.debian.tmpl).
+ */
+export function etcHosts(plan: LabPlan, host: PlannedHost): string {
+  const labHosts = [plan.bastion, ...plan.hosts];
+  const lab = labHosts.map((labHost) => `${labHost.lanAddress}\t${labHost.name}`);
   return [
+    ...(labHosts.some((labHost) => labHost.name === host.name) ? [] : [`127.0.1.1\t${host.name}`]),
     '127.0.0.1\tlocalhost',
     '::1\t\tlocalhost ip6-localhost ip6-loopback',
     'ff02::1\t\tip6-allnodes',
@@ -80,7 +90,7 @@ export function etcHosts(plan: LabPlan): string {
  * already filled) gets its own devpts and shm before it is bound over /dev; /run comes last since
  * it hides the state directory.
  */
-export function hostFstab(host: PlannedHost, { pveCluster, backupExport }: LabPaths): string {
+export function hostFstab(host: PlannedHost, { pveCluster, backupExport, vmLab }: LabPaths): string {
   const paths = hostPaths(host.dir);
   const overlays = OVERLAID_DIRS.map((target) => {
     const { upper, work } = overlayLayers(host.dir, target);
@@ -96,6 +106,8 @@ export function hostFstab(host: PlannedHost, { pveCluster, backupExport }: LabPa
           `${backupExport} ${BACKUP_NFS_PATH} none bind,ro,X-mount.mkdir 0 0`,
           // What the PBS server would serve over the network (standins/pbs-remote.ts).
           `${backupExport}/pbs ${PBS_SERVER_MOUNT} none bind,ro,X-mount.mkdir 0 0`,
+          // The supervisor's side of the VMs the stand-in starts (README: VM hosts).
+          `${vmLab.dir} ${VM_LAB_MOUNT} none bind,X-mount.mkdir 0 0`,
         ]
       : []),
     ...(host.roles.includes('backup') ? [`${backupExport} /srv/backup none bind,X-mount.mkdir 0 0`] : []),
@@ -107,6 +119,21 @@ export function hostFstab(host: PlannedHost, { pveCluster, backupExport }: LabPa
     `${paths.root} /root none bind 0 0`,
     `${host.dir}/tmp /tmp none bind 0 0`,
     `${paths.run} /run none bind 0 0`,
+    '',
+  ].join('\n');
+}
+
+/** /etc/chaton-lab/vm-lab.json of pve hosts: where they reach the supervisor's VM side. */
+export function vmLabConfig(): string {
+  const { controlSocket, faults, waitsLog } = vmLabPaths(VM_LAB_MOUNT);
+  return `${JSON.stringify({ controlSocket, faultsFile: faults, waitsLog }, null, 2)}\n`;
+}
+
+/** A VM host's /etc/resolv.conf, as cloud-init writes it from the VM's nameserver and searchdomain. */
+export function resolvConf(nameservers: string[], searchdomain: string | undefined): string {
+  return [
+    ...nameservers.map((server) => `nameserver ${server}`),
+    ...(searchdomain ? [`search ${searchdomain}`] : []),
     '',
   ].join('\n');
 }
@@ -156,6 +183,34 @@ const BACKUPS_YAML = [
   '    min_free: 10M',
   "    canaries: { default: ['/srv/guests/{name}/canary.txt'] }",
 ];
+
+/** The id of the lab's backup job (jobs.cfg, see pve-lab.ts): the job new VMs join. */
+export const LAB_BACKUP_JOB_ID = 'backup-5c6b1e2a-8d41';
+/** The template VM new VMs are cloned from (pve-lab.ts), by its inventory name. */
+const LAB_TEMPLATE = { name: 'debian-12', vmid: 9000, node: 'pve1' };
+
+/** The `proxmox:` section (issue 13's design): what `vm create` makes new VMs from on the lab. */
+function proxmoxYaml(index: number): string[] {
+  const lan = (lastOctet: number) => `198.18.${index}.${lastOctet}`;
+  return [
+    'proxmox:',
+    '  templates:',
+    `    ${LAB_TEMPLATE.name}: { vmid: ${LAB_TEMPLATE.vmid}, node: ${LAB_TEMPLATE.node} }`,
+    '  storage: vmdata',
+    '  bridge: vmbr0',
+    '  defaults: { cores: 1, memory: 1G, disk: 8G }',
+    '  networks:',
+    '    lan:',
+    `      cidr: ${lanSubnet(index)}`,
+    `      gateway: ${gatewayLanAddress(index)}`,
+    `      dns: [${gatewayLanAddress(index)}]`,
+    `      allocate: ${lan(VM_ADDRESS_OCTETS.first)}-${lan(VM_ADDRESS_OCTETS.last)}`,
+    '  roles:',
+    '    vm: { security_group: web, network: lan }',
+    `  backup_job: ${LAB_BACKUP_JOB_ID}`,
+    '  vmids: 5000-5099',
+  ];
+}
 
 /** BIND's files in its own directory of the lab: configuration, TSIG key, zone. */
 export function namedFiles(dns: WanDns) {
@@ -269,6 +324,7 @@ export function inventoryYaml(plan: LabPlan): string {
     '  restic-passphrase: password of the restic repositories on backup, in the pass store',
     '  pve-api-token: API token of the monitoring, on the Proxmox cluster',
     ...(plan.hosts.some((host) => host.roles.includes('backup')) ? BACKUPS_YAML : []),
+    ...proxmoxYaml(plan.index),
     ...(plan.wanLayout
       ? failoverYaml(
           plan.wanLayout,

@@ -28,11 +28,15 @@ import {
   type LabHost,
   type LabPaths,
   type LabState,
+  vmDir,
+  type VmState,
   type WanLayout,
   type WanLinkName,
 } from './topology.js';
+import { mergeVmFaults, type VmFaults } from './vm-faults.js';
 
-export type { LabHost, WanLayout, WanLinkName } from './topology.js';
+export type { LabHost, VmState, WanLayout, WanLinkName } from './topology.js';
+export type { VmFaults } from './vm-faults.js';
 export { ensureLabPackages } from './packages.js';
 
 export interface RunResult {
@@ -72,6 +76,18 @@ export interface Lab {
   syslog(host: string): Promise<string>;
   /** An interactive root login shell in the host on this process's terminal; its exit code. */
   shell(host: string): Promise<number>;
+  /** The control socket (control.ts): host operations, and the VM operations the Proxmox stand-in asks for. */
+  controlSocketPath: string;
+  /** `<ISO time> <kind> <ms>` per wait the lab imposed (clone, boot, agent). */
+  vmWaitsLogPath: string;
+  /** Merges into the VM faults file (a key set to null is removed); returns the faults now in force. */
+  setVmFaults(partial: { [K in keyof VmFaults]: VmFaults[K] | null }): Promise<VmFaults>;
+  /** The VM hosts running now (state.json). */
+  vms(): Promise<VmState[]>;
+  /** Runs `argv` as root inside a running VM host, as `run` does in a lab host. */
+  runInVm(vmid: number, argv: string[], opts?: { input?: string | Buffer }): Promise<RunResult>;
+  /** The VM's real host key, as its sshd serves it (also while it is stopped: it is on its disk). */
+  vmHostKey(vmid: number): Promise<{ publicKey: string; fingerprint: string }>;
   down(): Promise<void>;
 }
 
@@ -125,6 +141,8 @@ class AttachedLab implements Lab {
   readonly bastion: LabHost;
   readonly hosts: LabHost[];
   readonly wan: WanLayout | undefined;
+  readonly controlSocketPath: string;
+  readonly vmWaitsLogPath: string;
   readonly #paths: LabPaths;
   readonly #hostStates: Map<string, HostState>;
 
@@ -139,6 +157,8 @@ class AttachedLab implements Lab {
     this.bastion = strip(state.bastion);
     this.hosts = state.hosts.map(strip);
     this.wan = labPlan(state).wanLayout;
+    this.controlSocketPath = paths.controlSocket;
+    this.vmWaitsLogPath = paths.vmLab.waitsLog;
     this.#paths = paths;
     this.#hostStates = new Map([state.bastion, ...state.hosts].map((host) => [host.name, host]));
   }
@@ -209,6 +229,30 @@ class AttachedLab implements Lab {
       env: { ...HOST_SESSION_ENV, TERM: process.env['TERM'] ?? 'dumb' },
     });
     return exitCode ?? 1;
+  }
+
+  setVmFaults(partial: { [K in keyof VmFaults]: VmFaults[K] | null }): Promise<VmFaults> {
+    return mergeVmFaults(this.#paths.vmLab.faults, partial);
+  }
+
+  async vms(): Promise<VmState[]> {
+    const state = await readJsonIfPresent<LabState>(this.#paths.stateFile);
+    if (!state) throw new Error(`lab "${this.name}" is not up`);
+    return state.vms;
+  }
+
+  async runInVm(vmid: number, argv: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> {
+    const vm = (await this.vms()).find((candidate) => candidate.vmid === vmid);
+    if (!vm) throw new LabPreconditionError(`no VM ${vmid} is running in lab "${this.name}"`);
+    return nsenterRun(enterHostArgs(vm.holderPid, argv), opts);
+  }
+
+  async vmHostKey(vmid: number): Promise<{ publicKey: string; fingerprint: string }> {
+    const publicKeyPath = `${hostPaths(vmDir(this.#paths, vmid)).hostKey}.pub`;
+    const publicKey = await ifExists(readFile(publicKeyPath, 'utf8'));
+    if (publicKey === undefined) throw new LabPreconditionError(`VM ${vmid} has no disk in lab "${this.name}"`);
+    const { stdout } = await execa('ssh-keygen', ['-l', '-f', publicKeyPath]);
+    return { publicKey: publicKey.trim(), fingerprint: stdout.split(' ')[1] ?? '' };
   }
 
   down(): Promise<void> {

@@ -1,6 +1,6 @@
 // The lab's network: one namespace per host plus a "switch" namespace holding bridge br0, a veth
 // pair per host, and a /30 link between the root namespace and the bastion only.
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ifExists } from './if-exists.js';
@@ -25,6 +25,21 @@ export function lanRoutes(plan: LabPlan, host: PlannedHost): string[] {
   return plan.wanLayout && host.name !== GATEWAY_HOST ? [`default via ${gatewayLanAddress(plan.index)}`] : [];
 }
 
+/** The veth pair that plugs a host into the switch: `port` on br0, `eth0` in the host (its MAC address if given). */
+function switchLinkCommand(plan: LabPlan, host: PlannedHost, mac?: string): string {
+  const eth0 = `eth0${mac ? ` address ${mac}` : ''} netns ${host.netns}`;
+  return `link add name ${host.switchPort} netns ${plan.switchNetns} type veth peer name ${eth0}`;
+}
+
+function bridgePortCommand(host: PlannedHost): string {
+  return `link set ${host.switchPort} master br0 up`;
+}
+
+/** A host's own end: loopback, its address on eth0 (with its prefix length), then its routes. */
+function hostAddressCommands(addressWithPrefix: string, more: string[]): string[] {
+  return ['link set lo up', `addr add ${addressWithPrefix} dev eth0`, 'link set eth0 up', ...more];
+}
+
 export async function createLabNetwork(plan: LabPlan, signal: AbortSignal): Promise<void> {
   const all = [plan.bastion, ...plan.hosts];
   const wan = plan.wanLayout;
@@ -33,10 +48,7 @@ export async function createLabNetwork(plan: LabPlan, signal: AbortSignal): Prom
     `netns add ${plan.switchNetns}`,
     ...all.map((host) => `netns add ${host.netns}`),
     // Both ends are created straight in their namespaces: no temporary name in the root one.
-    ...all.map(
-      (host) =>
-        `link add name ${host.switchPort} netns ${plan.switchNetns} type veth peer name eth0 netns ${host.netns}`,
-    ),
+    ...all.map((host) => switchLinkCommand(plan, host)),
     ...(wan && gateway
       ? wanLinkCommands(wan, gateway)
       : [
@@ -50,21 +62,12 @@ export async function createLabNetwork(plan: LabPlan, signal: AbortSignal): Prom
     if (!wan && host === plan.bastion) return [`addr add ${host.address}/30 dev ext0`, 'link set ext0 up'];
     return lanRoutes(plan, host).map((route) => `route add ${route}`);
   };
-  const hostCommands = (host: PlannedHost): string[] => [
-    'link set lo up',
-    `addr add ${host.lanAddress}/24 dev eth0`,
-    'link set eth0 up',
-    ...outsideCommands(host),
-  ];
+  const hostCommands = (host: PlannedHost): string[] =>
+    hostAddressCommands(`${host.lanAddress}/24`, outsideCommands(host));
   const configurations: [string, string[]][] = [
     [
       plan.switchNetns,
-      [
-        'link set lo up',
-        'link add br0 type bridge',
-        'link set br0 up',
-        ...all.map((host) => `link set ${host.switchPort} master br0 up`),
-      ],
+      ['link set lo up', 'link add br0 type bridge', 'link set br0 up', ...all.map(bridgePortCommand)],
     ],
     ...all.map((host): [string, string[]] => [host.netns, hostCommands(host)]),
     ...(wan ? wanNamespaceCommands(wan) : []),
@@ -74,6 +77,34 @@ export async function createLabNetwork(plan: LabPlan, signal: AbortSignal): Prom
   // is that it does not route the root namespace into the LAN.
   await inNetns(plan.bastion.netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
   if (wan && gateway) await configureWan(plan, wan, gateway);
+}
+
+/**
+ * A VM host's namespace on the LAN, as its cloud-init network configuration sets it up: its
+ * address and prefix length (`198.18.3.240/24`), its default route via `gateway` if given. Its
+ * NIC's MAC address is the VM's own, the same at every boot, and it announces itself when its
+ * link comes up (gratuitous ARP): a neighbour still caching another VM's MAC for that address
+ * would otherwise lose its packets until the entry expires.
+ */
+export async function addVmNetwork(
+  plan: LabPlan,
+  host: PlannedHost,
+  { address, gateway, mac }: { address: string; gateway: string | undefined; mac: string },
+): Promise<void> {
+  await ipBatch([`netns add ${host.netns}`, switchLinkCommand(plan, host, mac)]);
+  await inNetns(host.netns, ['sysctl', '-qw', 'net.ipv4.conf.eth0.arp_notify=1']);
+  await Promise.all([
+    ipBatch([bridgePortCommand(host)], plan.switchNetns),
+    ipBatch(hostAddressCommands(address, gateway ? [`route add default via ${gateway}`] : []), host.netns),
+  ]);
+}
+
+/** Kills every process of a VM host's namespace, then deletes it (its veth pair goes with it). Absent: done. */
+export async function removeVmNetwork(netns: string): Promise<void> {
+  const path = join(NETNS_DIR, netns);
+  if ((await ifExists(stat(path))) === undefined) return;
+  await killNamespaceProcesses([path]);
+  await ipBatch([`netns del ${netns}`]);
 }
 
 /** The namespaces of lab `index`, found by name so that a crashed lab can be cleaned too. */

@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BACKUP_NFS_PATH, BACKUP_NFS_STORAGE, PBS_STORAGE, STANDIN_LIB_DIR, standinWrapper } from './lab-files.js';
+import {
+  BACKUP_NFS_PATH,
+  BACKUP_NFS_STORAGE,
+  LAB_BACKUP_JOB_ID,
+  PBS_STORAGE,
+  STANDIN_LIB_DIR,
+  standinWrapper,
+} from './lab-files.js';
 import { corosyncConf, type GuestType, writeJobsConfig, type BackupJob } from './standins/pve-cluster.js';
 import { INSTALLED_USER_CFG, parseUserConfig, writeUserConfig } from './standins/pveum.js';
 import { LAB_PBS_CONFIG } from './standins/proxmox-backup-client.js';
@@ -96,7 +103,7 @@ export const LAB_GUESTS: LabGuest[] = [
 /** The backup job of the lab: every guest but 105 (and the template), to the nodes' local storage. */
 export const LAB_BACKUP_JOBS: BackupJob[] = [
   {
-    id: 'backup-5c6b1e2a-8d41',
+    id: LAB_BACKUP_JOB_ID,
     properties: new Map([
       ['comment', 'nightly, kept a week and a month'],
       ['schedule', '21:00'],
@@ -112,7 +119,7 @@ export const LAB_BACKUP_JOBS: BackupJob[] = [
 ];
 
 /** A MAC address of the guest, stable: BC:24:11 (Proxmox's prefix) then its VMID. */
-function guestMac(vmid: number): string {
+export function guestMac(vmid: number): string {
   const hex = vmid.toString(16).padStart(6, '0').toUpperCase();
   return `BC:24:11:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
 }

@@ -8,13 +8,36 @@
 // leaves the host's mounts, /run and processes as they are, like on a real machine.
 import { once } from 'node:events';
 import { closeSync, createWriteStream, writeSync } from 'node:fs';
-import { appendFile, chmod, chown, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  chown,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
-import type { ControlRequest, ControlResponse, HostOp, IspOp } from './control.js';
+import type {
+  ControlAnswer,
+  ControlRequest,
+  ControlResponse,
+  HostOp,
+  IspOp,
+  Json,
+  VmOp,
+  VmRequest,
+  VmSpec,
+} from './control.js';
+import { ifExists } from './if-exists.js';
 import {
   etcHosts,
   hostFstab,
@@ -26,13 +49,22 @@ import {
   namedFiles,
   siteZone,
   sshdConfig,
+  resolvConf,
   sshdListenAddress,
+  vmLabConfig,
 } from './lab-files.js';
-import { enterNetnsArgs, NETNS_DIR, setLinkState } from './netns.js';
-import { createLabNetwork, lanRoutes } from './network.js';
+import { enterNetnsArgs, inNetns, NETNS_DIR, setLinkState } from './netns.js';
+import { addVmNetwork, createLabNetwork, lanRoutes, removeVmNetwork } from './network.js';
 import { forEachLimit, SPAWN_CONCURRENCY } from './parallel.js';
 import { dismantleLab } from './registry.js';
-import { installStandins, newPbsServerSecrets, preparePbsHost, preparePveHost, writeClusterFiles } from './pve-lab.js';
+import {
+  guestMac,
+  installStandins,
+  newPbsServerSecrets,
+  preparePbsHost,
+  preparePveHost,
+  writeClusterFiles,
+} from './pve-lab.js';
 import {
   enterHostArgs,
   GATEWAY_HOST,
@@ -42,13 +74,19 @@ import {
   labPlan,
   OVERLAID_DIRS,
   overlayLayers,
+  VM_LAB_CONFIG,
+  vmDir,
+  vmHost,
+  vmNetns,
   type HostState,
   type LabConfig,
   type LabState,
   type PlannedHost,
+  type VmState,
   type WanLayout,
   type WanLinkName,
 } from './topology.js';
+import { DEFAULT_AGENT_DELAY_MS, mergeVmFaults, readVmFaults, recordWait } from './vm-faults.js';
 import { setUplinkState } from './wan-network.js';
 
 /**
@@ -101,14 +139,25 @@ trap 'exit 0' TERM INT
 while :; do sleep 3600 & wait; done
 `;
 
-interface HostRuntime {
+/** A running host's processes: its holder and its sshd. */
+interface HostProcesses {
   plan: PlannedHost;
   holderPid: number;
   sshd: ResultPromise | undefined;
   /** sshd's own pid (runtime.sshd is the nsenter that started it in the host's pid namespace). */
   sshdPid?: number;
+}
+
+interface HostRuntime extends HostProcesses {
   /** Control operations on one host run one after the other. */
   queue: Promise<unknown>;
+}
+
+/** A started VM's host (its operations are queued by VMID): its guest agent answers from agentReadyAt on. */
+interface VmRuntime extends HostProcesses {
+  vmid: number;
+  syslog: Server;
+  agentReadyAt: number;
 }
 
 const stateDir = process.argv[2];
@@ -124,6 +173,9 @@ const plan = labPlan(config);
 const pbsSecrets = newPbsServerSecrets();
 const { paths } = plan;
 const runtimes = new Map<string, HostRuntime>();
+const vms = new Map<number, VmRuntime>();
+/** Operations on one VMID run one after the other, whether its host exists yet or not. */
+const vmQueues = new Map<number, Promise<unknown>>();
 const servers: Server[] = [];
 let stateWrites = Promise.resolve();
 const aborter = new AbortController();
@@ -199,8 +251,9 @@ async function groupId(group: string): Promise<number> {
   return Number(line?.split(':')[2] ?? 0);
 }
 
-interface SharedHostFiles {
-  operatorPublicKey: string;
+interface HostFiles {
+  /** root's authorized_keys (the operator's key on lab hosts; a VM's are cloud-init's, written when it boots). */
+  rootAuthorizedKeys: string;
   utmpGid: number;
 }
 
@@ -210,12 +263,26 @@ async function preparePveCluster(): Promise<void> {
   await writeClusterFiles(paths.pveCluster, plan, pbsSecrets);
 }
 
+/** What the pve hosts share with the supervisor: the directory bound into them, an empty faults file, no waits yet. */
+async function prepareVmLab(): Promise<void> {
+  await Promise.all([makeDir(paths.vmLab.dir), makeDir(paths.vmsDir)]);
+  await Promise.all([mergeVmFaults(paths.vmLab.faults, {}), writeFile(paths.vmLab.waitsLog, '')]);
+}
+
 /** A host's role-specific files: its stand-in tools, a pve node's storage, the PBS server of `backup`. */
 async function prepareRoles(host: PlannedHost): Promise<void> {
   const files = hostPaths(host.dir);
   await installStandins(files.usrLocalUpper, host.roles);
   if (host.roles.includes('pve')) {
-    await Promise.all([makeDir(join(files.etcUpper, 'pve')), preparePveHost(host, plan, pbsSecrets)]);
+    await Promise.all([
+      makeDir(join(files.etcUpper, 'pve')),
+      preparePveHost(host, plan, pbsSecrets),
+      (async () => {
+        const configFile = join(files.etcUpper, relative('/etc', VM_LAB_CONFIG));
+        await makeDir(dirname(configFile));
+        await writeFile(configFile, vmLabConfig());
+      })(),
+    ]);
   }
   if (host.roles.includes('backup')) await preparePbsHost(host, paths.backupExport, pbsSecrets);
 }
@@ -226,7 +293,7 @@ async function bootPveNode(runtime: HostRuntime): Promise<void> {
 }
 
 /** Everything a host needs on disk before its mounts: layers, home directories, keys, config. */
-async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: SharedHostFiles): Promise<void> {
+async function prepareHost(host: PlannedHost, { rootAuthorizedKeys, utmpGid }: HostFiles): Promise<void> {
   const { dir } = host;
   const files = hostPaths(dir);
   await Promise.all([
@@ -243,9 +310,9 @@ async function prepareHost(host: PlannedHost, { operatorPublicKey, utmpGid }: Sh
   ]);
   await Promise.all([
     writeFile(join(files.etcUpper, 'hostname'), `${host.name}\n`),
-    writeFile(join(files.etcUpper, 'hosts'), etcHosts(plan)),
+    writeFile(join(files.etcUpper, 'hosts'), etcHosts(plan, host)),
     writeFile(join(files.etcUpper, 'ssh', 'sshd_config'), sshdConfig(sshdListenAddress(plan, host))),
-    writeFile(join(files.root, '.ssh', 'authorized_keys'), operatorPublicKey, { mode: 0o600 }),
+    writeFile(join(files.root, '.ssh', 'authorized_keys'), rootAuthorizedKeys, { mode: 0o600 }),
     writeFile(files.fstab, hostFstab(host, paths)),
     prepareRoles(host),
     ...(host.roles.some((role) => LOCAL_ZONE_ROLES.includes(role)) ? [setTimezone(files.etcUpper)] : []),
@@ -325,7 +392,7 @@ async function useBusyboxLoginShell(runtime: HostRuntime): Promise<void> {
 }
 
 /** Appends each message of a syslog(3)/logger stream connection to the host's /var/log/syslog. */
-async function serveSyslog({ name, dir }: PlannedHost): Promise<void> {
+async function serveSyslog({ name, dir }: PlannedHost): Promise<Server> {
   const { devLogSocket, syslog } = hostPaths(dir);
   let writes = Promise.resolve(); // in arrival order
   const record = (messages: string[]): void => {
@@ -350,9 +417,11 @@ async function serveSyslog({ name, dir }: PlannedHost): Promise<void> {
     connection.on('error', (error) => log(`${name}: syslog connection: ${error.message}`));
   });
   servers.push(server);
+  await rm(devLogSocket, { force: true }); // a VM's, left by its previous boot
   server.listen(devLogSocket);
   await once(server, 'listening');
   await chmod(devLogSocket, 0o666); // anyone on the host may log
+  return server;
 }
 
 async function startHolder(host: PlannedHost): Promise<number> {
@@ -375,7 +444,7 @@ async function startHolder(host: PlannedHost): Promise<number> {
   }
 }
 
-async function startSshd(runtime: HostRuntime): Promise<void> {
+async function startSshd(runtime: HostProcesses): Promise<void> {
   if (runtime.sshd) return;
   const { name, dir } = runtime.plan;
   const { sshdLog } = hostPaths(dir);
@@ -413,7 +482,7 @@ async function startSshd(runtime: HostRuntime): Promise<void> {
   });
 }
 
-async function stopSshd(runtime: HostRuntime): Promise<void> {
+async function stopSshd(runtime: HostProcesses): Promise<void> {
   const { sshd } = runtime;
   if (!sshd) return;
   runtime.sshd = undefined;
@@ -433,13 +502,25 @@ async function childOf(pid: number): Promise<number | undefined> {
   return Number.isInteger(first) && first > 0 ? first : undefined;
 }
 
-async function inHost(runtime: HostRuntime, argv: string[]): Promise<string> {
-  const { stdout } = await execa('nsenter', enterHostArgs(runtime.holderPid, argv), {
-    stdin: 'ignore',
+/** A root session's environment on the host, stdin empty unless `input` is given. */
+function sessionOptions(input?: string) {
+  return {
+    ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
     extendEnv: false,
     env: HOST_SESSION_ENV,
-  });
+  };
+}
+
+async function inHost(runtime: HostProcesses, argv: string[], { input }: { input?: string } = {}): Promise<string> {
+  const { stdout } = await execa('nsenter', enterHostArgs(runtime.holderPid, argv), sessionOptions(input));
   return stdout;
+}
+
+/** Its output as bytes (a file may be binary). */
+async function inHostBytes(runtime: HostProcesses, argv: string[]): Promise<Buffer> {
+  const options = { ...sessionOptions(), encoding: 'buffer', stripFinalNewline: false } as const;
+  const { stdout } = await execa('nsenter', enterHostArgs(runtime.holderPid, argv), options);
+  return Buffer.from(stdout);
 }
 
 /** A new host key, made on the host itself (its /etc is an overlay), and sshd restarted with it. */
@@ -448,14 +529,24 @@ async function rekey(runtime: HostRuntime): Promise<string> {
   await inHost(runtime, ['ssh-keygen', ...keygenArgs(HOST_KEY, `root@${runtime.plan.name}`)]);
   await stopSshd(runtime);
   await startSshd(runtime);
-  const fingerprint = (await inHost(runtime, ['ssh-keygen', '-l', '-f', `${HOST_KEY}.pub`])).split(' ')[1];
-  if (!fingerprint) throw new Error(`${runtime.plan.name}: ssh-keygen printed no fingerprint`);
+  return hostKeyFingerprint(runtime.plan);
+}
+
+/** "SHA256:..." of the host's key, read in its /etc upper layer (where the host writes it). */
+async function hostKeyFingerprint(host: PlannedHost): Promise<string> {
+  const { stdout } = await execa('ssh-keygen', ['-l', '-f', `${hostPaths(host.dir).hostKey}.pub`]);
+  const fingerprint = stdout.split(' ')[1];
+  if (!fingerprint) throw new Error(`${host.name}: ssh-keygen printed no fingerprint`);
   return fingerprint;
 }
 
 function hostState(runtime: HostRuntime): HostState {
   const { name, address, netns, roles } = runtime.plan;
   return { name, address, netns, roles, holderPid: runtime.holderPid, sshdPid: runtime.sshdPid ?? null };
+}
+
+function vmState({ vmid, plan: { name, address, netns }, holderPid, sshdPid }: VmRuntime): VmState {
+  return { vmid, name, address, netns, holderPid, sshdPid: sshdPid ?? null };
 }
 
 /** Rewrites state.json (atomically: readers never see half a file), in call order. */
@@ -471,6 +562,7 @@ function saveState(): void {
     supervisorPid: process.pid,
     bastion: stateOf(plan.bastion),
     hosts: plan.hosts.map(stateOf),
+    vms: [...vms.values()].sort((a, b) => a.vmid - b.vmid).map(vmState),
   };
   const temporary = `${paths.stateFile}.tmp`;
   stateWrites = stateWrites
@@ -498,9 +590,242 @@ async function controlIsp(op: IspOp, linkName: string | undefined): Promise<Cont
   return { ok: true };
 }
 
+// ---------------------------------------------------------------------------------------------
+// VM hosts: a cloud-init VM the Proxmox stand-in starts becomes a new lab host (README: VM hosts).
+
+/** The groups of cloud-init's default user on Debian (its cloud.cfg), those this machine has. */
+const DEFAULT_USER_GROUPS = 'adm audio cdrom dialout dip floppy netdev plugdev sudo video';
+
+/** What root's keys run instead of a shell when the VM has another user: cloud-init's disable_root. */
+function disableRootOptions(user: string): string {
+  // cloudinit/ssh_util.py DISABLE_USER_OPTS, $USER being the VM's user and $DISABLE_USER root
+  const message = `Please login as the user \\"${user}\\" rather than the user \\"root\\".`;
+  const forbidden = 'no-port-forwarding,no-agent-forwarding,no-X11-forwarding';
+  return `${forbidden},command="echo '${message}';echo;sleep 10;exit 142"`;
+}
+
+/**
+ * What cloud-init does for the VM's user at boot (cc_users_groups, cc_ssh), inside the host: $1
+ * the user, $2 the groups, $3 root's key options, the keys on stdin. root: its authorized_keys.
+ * Another user: created once as the default user (bash, the groups, `sudo: ALL=(ALL)
+ * NOPASSWD:ALL` in 90-cloud-init-users), its keys; root's keys then only say whom to log in as
+ * (disable_root). The password is `*`, not cloud-init's locked `!`: sshd runs without PAM here,
+ * and would refuse a key login to a locked account.
+ */
+const CLOUD_INIT_USER_SCRIPT = `
+keys=$(cat)
+if [ "$1" = root ]; then
+  printf '%s\\n' "$keys" > /root/.ssh/authorized_keys
+  exit 0
+fi
+groups=
+for group in $2; do getent group "$group" > /dev/null && groups="$groups,$group"; done
+id "$1" > /dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups "\${groups#,}" "$1"
+usermod --password '*' "$1"
+install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
+printf '%s\\n' "$keys" > "/home/$1/.ssh/authorized_keys"
+chown "$1:" "/home/$1/.ssh/authorized_keys"
+chmod 600 "/home/$1/.ssh/authorized_keys"
+printf '# User rules for %s\\n%s ALL=(ALL) NOPASSWD:ALL\\n' "$1" "$1" > /etc/sudoers.d/90-cloud-init-users
+chmod 440 /etc/sudoers.d/90-cloud-init-users
+printf '%s\\n' "$keys" | while IFS= read -r key; do
+  if [ -n "$key" ]; then printf '%s %s\\n' "$3" "$key"; fi
+done > /root/.ssh/authorized_keys
+`;
+
+function checkVmSpec(vm: Partial<VmSpec> | undefined): VmSpec {
+  const valid =
+    vm !== undefined &&
+    Number.isInteger(vm.vmid) &&
+    /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(vm.name ?? '') &&
+    /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(vm.address ?? '') &&
+    /^[a-z_][a-z0-9_-]{0,31}$/.test(vm.user ?? '') &&
+    Array.isArray(vm.nameservers) &&
+    Array.isArray(vm.sshKeys) &&
+    vm.sshKeys.every((key) => typeof key === 'string' && !key.includes('\n'));
+  if (valid) return vm as VmSpec;
+  const fields = 'vmid, node, name, address A/P, nameservers, user, sshKeys';
+  throw new Error(`not a VM spec (${fields}): ${JSON.stringify(vm)}`);
+}
+
+/** What cloud-init writes on every boot: the VM's name, its own line in /etc/hosts, its DNS. */
+async function writeCloudInitFiles(host: PlannedHost, vm: VmSpec): Promise<void> {
+  const { etcUpper } = hostPaths(host.dir);
+  await Promise.all([
+    writeFile(join(etcUpper, 'hostname'), `${host.name}\n`),
+    writeFile(join(etcUpper, 'hosts'), etcHosts(plan, host)),
+    writeFile(join(etcUpper, 'resolv.conf'), resolvConf(vm.nameservers, vm.searchdomain)),
+  ]);
+}
+
+/** Boots the VM's host: its disk made on the first start (a new host key), kept afterwards. */
+async function startVm(vm: VmSpec): Promise<ControlAnswer> {
+  const running = vms.get(vm.vmid);
+  if (running) return { fingerprint: await hostKeyFingerprint(running.plan) };
+  const host = vmHost(plan, vm);
+  if ((await ifExists(stat(host.dir))) === undefined) {
+    await prepareHost(host, { rootAuthorizedKeys: '', utmpGid: await groupId('utmp') });
+  }
+  await writeCloudInitFiles(host, vm);
+  try {
+    await addVmNetwork(plan, host, { address: vm.address, gateway: vm.gateway, mac: guestMac(vm.vmid) });
+    const syslog = await serveSyslog(host);
+    const runtime: VmRuntime = {
+      plan: host,
+      vmid: vm.vmid,
+      syslog,
+      holderPid: 0,
+      sshd: undefined,
+      agentReadyAt: Infinity,
+    };
+    vms.set(vm.vmid, runtime);
+    runtime.holderPid = await startHolder(host);
+    const cloudInit = ['sh', '-ec', CLOUD_INIT_USER_SCRIPT, 'cloud-init', vm.user, DEFAULT_USER_GROUPS];
+    await inHost(runtime, [...cloudInit, disableRootOptions(vm.user)], { input: vm.sshKeys.join('\n') });
+    await startSshd(runtime);
+    const agentDelayMs = (await readVmFaults(paths.vmLab.faults)).agentDelayMs ?? DEFAULT_AGENT_DELAY_MS;
+    runtime.agentReadyAt = Date.now() + agentDelayMs;
+    await recordWait(paths.vmLab.waitsLog, 'agent', agentDelayMs);
+    return { fingerprint: await hostKeyFingerprint(host) };
+  } catch (error) {
+    await stopVm(vm.vmid);
+    throw error;
+  } finally {
+    saveState();
+  }
+}
+
+/** Its processes and namespace go; its directory (its disk) stays. Not running: done. */
+async function stopVm(vmid: number): Promise<ControlAnswer> {
+  const runtime = vms.get(vmid);
+  if (runtime) await stopSshd(runtime); // first, so that its exit is not taken for a crash
+  await removeVmNetwork(vmNetns(plan.index, vmid));
+  if (runtime) {
+    vms.delete(vmid);
+    runtime.syslog.close();
+    servers.splice(servers.indexOf(runtime.syslog), 1);
+    saveState();
+  }
+  return {};
+}
+
+async function destroyVm(vmid: number): Promise<ControlAnswer> {
+  await stopVm(vmid);
+  await rm(vmDir(paths, vmid), { recursive: true, force: true });
+  return {};
+}
+
+/** qemu-guest-agent's guest-network-get-interfaces, from what the VM's namespace really has. */
+async function networkInterfaces(runtime: VmRuntime): Promise<Json> {
+  interface IpLink {
+    ifname: string;
+    address?: string;
+    addr_info: { family: string; local: string; prefixlen: number }[];
+    stats64?: Record<'rx' | 'tx', { bytes: number; packets: number; errors: number; dropped: number }>;
+  }
+  const output = await inNetns(runtime.plan.netns, ['ip', '-json', '-stats', 'address', 'show']);
+  const links = JSON.parse(output) as IpLink[];
+  return links.map((link) => ({
+    name: link.ifname,
+    'hardware-address': link.address ?? '00:00:00:00:00:00',
+    'ip-addresses': link.addr_info.map((info) => ({
+      'ip-address-type': info.family === 'inet6' ? 'ipv6' : 'ipv4',
+      'ip-address': info.local,
+      prefix: info.prefixlen,
+    })),
+    ...(link.stats64 && {
+      statistics: Object.fromEntries(
+        (['rx', 'tx'] as const).flatMap((way) => [
+          [`${way}-bytes`, link.stats64![way].bytes],
+          [`${way}-packets`, link.stats64![way].packets],
+          [`${way}-errs`, link.stats64![way].errors],
+          [`${way}-dropped`, link.stats64![way].dropped],
+        ]),
+      ),
+    }),
+  }));
+}
+
+/** A host key file as an agentWrongHostKey agent reads it: another valid key, the same for every read. */
+async function decoyHostKey(runtime: VmRuntime): Promise<Buffer> {
+  const keyPath = join(runtime.plan.dir, 'decoy_host_key'); // beside its disk, not on it
+  if ((await ifExists(stat(`${keyPath}.pub`))) === undefined) {
+    await execa('ssh-keygen', keygenArgs(keyPath, `root@${runtime.plan.name}`));
+  }
+  return readFile(`${keyPath}.pub`);
+}
+
+/** guest-file-read after guest-file-open, in one read: `{count, buf-b64, eof}` (qga/commands-posix.c). */
+async function fileRead(runtime: VmRuntime, path: string | undefined, wrongHostKey: boolean): Promise<Json> {
+  if (!path) throw new Error('guest-file-read needs a path');
+  const content =
+    wrongHostKey && /^\/etc\/ssh\/ssh_host_\w+_key\.pub$/.test(path)
+      ? await decoyHostKey(runtime)
+      : await inHostBytes(runtime, ['cat', '--', path]).catch(() => {
+          // qmp_guest_file_open's error, as the agent reports it
+          throw new Error(`failed to open file '${path}' (mode: 'r'): No such file or directory`);
+        });
+  return { count: content.length, 'buf-b64': content.toString('base64'), eof: true };
+}
+
+/**
+ * guest-exec, run to its end: the answer is guest-exec-status's once exited (qga/qapi-schema.json:
+ * out-data and err-data base64, left out when empty), which the stand-in has then no need to poll.
+ */
+async function guestExec(runtime: VmRuntime, argv: string[] | undefined): Promise<Json> {
+  if (!argv?.length) throw new Error('guest-exec needs argv');
+  const options = { ...sessionOptions(), encoding: 'buffer', stripFinalNewline: false, reject: false } as const;
+  const result = await execa('nsenter', enterHostArgs(runtime.holderPid, argv), options);
+  return {
+    exited: true,
+    ...(result.exitCode === undefined ? { signal: 9 } : { exitcode: result.exitCode }),
+    ...(result.stdout.length > 0 && { 'out-data': Buffer.from(result.stdout).toString('base64') }),
+    ...(result.stderr.length > 0 && { 'err-data': Buffer.from(result.stderr).toString('base64') }),
+  };
+}
+
+async function vmAgent(request: Extract<VmRequest, { op: 'vm-agent' }>): Promise<ControlAnswer> {
+  const runtime = vms.get(request.vmid);
+  const faults = await readVmFaults(paths.vmLab.faults);
+  if (!runtime || faults.agentNever || Date.now() < runtime.agentReadyAt) return { agent: 'not-running' };
+  switch (request.execute) {
+    case 'guest-ping':
+      return { result: {} };
+    case 'guest-network-get-interfaces':
+      return { result: await networkInterfaces(runtime) };
+    case 'guest-file-read':
+      return { result: await fileRead(runtime, request.path, faults.agentWrongHostKey === true) };
+    case 'guest-exec':
+      return { result: await guestExec(runtime, request.argv) };
+    default:
+      throw new Error(`the lab's guest agent does not know "${String(request.execute)}"`);
+  }
+}
+
+const VM_OPERATIONS: Record<VmOp, (request: VmRequest) => Promise<ControlAnswer>> = {
+  'vm-start': (request) => startVm(checkVmSpec((request as Partial<Extract<VmRequest, { op: 'vm-start' }>>).vm)),
+  'vm-stop': (request) => stopVm((request as { vmid: number }).vmid),
+  'vm-destroy': (request) => destroyVm((request as { vmid: number }).vmid),
+  'vm-agent': (request) => vmAgent(request as Extract<VmRequest, { op: 'vm-agent' }>),
+};
+
+/** One VM's operations in arrival order; the VMID is the start's spec's or the request's own. */
+async function controlVm(request: VmRequest): Promise<ControlAnswer> {
+  const vmid = 'vm' in request ? request.vm?.vmid : request.vmid;
+  if (!Number.isInteger(vmid)) throw new Error(`${request.op}: no vmid`);
+  const result = (vmQueues.get(vmid!) ?? Promise.resolve()).then(() => VM_OPERATIONS[request.op](request));
+  const settled = result.catch(() => undefined); // a failed operation does not block the next
+  vmQueues.set(vmid!, settled);
+  void settled.then(() => vmQueues.get(vmid!) === settled && vmQueues.delete(vmid!));
+  return result;
+}
+
 async function handleControl(line: string): Promise<ControlResponse> {
   try {
     const request = JSON.parse(line) as Partial<ControlRequest>;
+    if (request.op && Object.hasOwn(VM_OPERATIONS, request.op)) {
+      return { ok: true, ...(await controlVm(request as unknown as VmRequest)) };
+    }
     if (request.op && Object.hasOwn(ISP_OPERATIONS, request.op)) {
       return await controlIsp(request.op as IspOp, request.host);
     }
@@ -518,7 +843,8 @@ async function handleControl(line: string): Promise<ControlResponse> {
   }
 }
 
-async function serveControl(): Promise<void> {
+/** The lab's control socket, or the one pve hosts see (the same requests, see VmLabPaths). */
+async function serveControl(socketPath: string): Promise<void> {
   const server = createServer({ allowHalfOpen: true }, async (connection) => {
     connection.on('error', (error) => log(`control connection: ${error.message}`));
     for await (const line of createInterface({ input: connection })) {
@@ -527,9 +853,9 @@ async function serveControl(): Promise<void> {
     connection.end();
   });
   servers.push(server);
-  server.listen(paths.controlSocket);
+  server.listen(socketPath);
   await once(server, 'listening');
-  await chmod(paths.controlSocket, 0o600);
+  await chmod(socketPath, 0o600);
 }
 
 async function build(): Promise<void> {
@@ -545,10 +871,11 @@ async function build(): Promise<void> {
     })(),
     prepareDevTemplate(),
     preparePveCluster(),
+    prepareVmLab(),
     (async () => {
       await execa('ssh-keygen', keygenArgs(paths.operatorKey, `chaton-lab-operator@${plan.name}`));
       const shared = {
-        operatorPublicKey: await readFile(`${paths.operatorKey}.pub`, 'utf8'),
+        rootAuthorizedKeys: await readFile(`${paths.operatorKey}.pub`, 'utf8'),
         utmpGid: await groupId('utmp'),
       };
       await forEachLimit(allHosts, SPAWN_CONCURRENCY, (host) => prepareHost(host, shared), signal);
@@ -582,12 +909,13 @@ async function build(): Promise<void> {
     },
     signal,
   );
+  // Before the nodes boot: starting their guests may start VM hosts.
+  await Promise.all([serveControl(paths.controlSocket), serveControl(paths.vmLab.controlSocket)]);
   const gatewayRuntime = wan && runtimes.get(GATEWAY_HOST);
   await Promise.all([
     ...[...runtimes.values()].filter((runtime) => runtime.plan.roles.includes('pve')).map(bootPveNode),
     ...(gatewayRuntime ? [useBusyboxLoginShell(gatewayRuntime)] : []),
   ]);
-  await serveControl();
   saveState();
   await stateWrites;
 }

@@ -13,8 +13,11 @@ export const INDEX_DIR = join(LAB_ROOT, '.index');
 export const DEFAULT_LAB_NAME = 'default';
 export const DEFAULT_EXTRA_HOSTS = 20;
 export const MAX_LABS = 100;
-/** Extra hosts take .31 upwards in a /24. */
-const MAX_EXTRA_HOSTS = 224;
+const FIRST_EXTRA_OCTET = 31;
+/** The last octets new VMs get their addresses from (the inventory's `proxmox:` allocate range). */
+export const VM_ADDRESS_OCTETS = { first: 240, last: 250 };
+/** Extra hosts take .31 upwards in a /24, below the new VMs' range. */
+const MAX_EXTRA_HOSTS = VM_ADDRESS_OCTETS.first - FIRST_EXTRA_OCTET;
 /** RFC 2544 benchmarking range, blackholed in the root namespace while a lab is up. */
 export const LAB_RANGE = '198.18.0.0/15';
 /** RFC 5737 documentation ranges: a wan lab's "internet", blackholed in the root namespace too. */
@@ -67,6 +70,20 @@ export interface LabPaths {
    * /mnt/pve/backup-nfs as the NFS export of a real site: the nodes restore from it.
    */
   backupExport: string;
+  /** The VM hosts' state directories (their disks), one per VMID. */
+  vmsDir: string;
+  /** What the Proxmox stand-in on pve hosts needs of the supervisor, bound into them (see VM_LAB_MOUNT). */
+  vmLab: VmLabPaths;
+}
+
+/** The directory bound into pve hosts: the control socket the stand-in asks for VM hosts, faults, waits. */
+export interface VmLabPaths {
+  dir: string;
+  controlSocket: string;
+  /** The faults file (README: VM hosts), a JSON object: read and written under flock(2) of the file. */
+  faults: string;
+  /** One line per wait the lab imposes, `<ISO time> <kind> <ms>`, so the bench can subtract it. */
+  waitsLog: string;
 }
 
 export interface LabConfig {
@@ -139,11 +156,24 @@ export interface LabPlan extends LabConfig {
   wanLayout: WanLayout | undefined;
 }
 
-/** state.json: written by the supervisor once the lab is up, rewritten when an sshd starts or stops. */
+/** state.json: written by the supervisor once the lab is up, rewritten when an sshd or a VM starts or stops. */
 export interface LabState extends LabConfig {
   supervisorPid: number;
   bastion: HostState;
   hosts: HostState[];
+  /** The VM hosts running, in VMID order. */
+  vms: VmState[];
+}
+
+/** A VM host: what the Proxmox stand-in started for a cloud-init VM. */
+export interface VmState {
+  vmid: number;
+  name: string;
+  /** Its cloud-init address, without the prefix length. */
+  address: string;
+  netns: string;
+  holderPid: number;
+  sshdPid: number | null;
 }
 
 export interface HostState extends LabHost {
@@ -181,8 +211,24 @@ export function labPaths(name: string): LabPaths {
     hostsDir: join(stateDir, 'hosts'),
     pveCluster: join(stateDir, 'pve-cluster'),
     backupExport: join(stateDir, 'backup-export'),
+    vmsDir: join(stateDir, 'vms'),
+    vmLab: vmLabPaths(join(stateDir, 'vm-lab')),
   };
 }
+
+export function vmLabPaths(dir: string): VmLabPaths {
+  return {
+    dir,
+    controlSocket: join(dir, 'control.sock'),
+    faults: join(dir, 'vm-faults.json'),
+    waitsLog: join(dir, 'vm-waits.log'),
+  };
+}
+
+/** Where pve hosts see the lab's VmLabPaths directory. */
+export const VM_LAB_MOUNT = '/var/lib/chaton-lab/vm-lab';
+/** On pve hosts: `{"controlSocket", "faultsFile", "waitsLog"}`, their paths as the host sees them. */
+export const VM_LAB_CONFIG = '/etc/chaton-lab/vm-lab.json';
 
 export function namespacePrefix(index: number): string {
   return `cl${index}-`;
@@ -267,7 +313,6 @@ const FIXED_HOSTS: HostSpec[] = [
   { name: GATEWAY_HOST, lastOctet: GATEWAY_LAST_OCTET, roles: ['gateway'] },
   { name: 'backup', lastOctet: 20, roles: ['backup'] },
 ];
-const FIRST_EXTRA_OCTET = 31;
 
 /** The LAN hosts' default route in a wan lab. */
 export function gatewayLanAddress(index: number): string {
@@ -312,6 +357,31 @@ export function labPlan({ name, index, extraHosts, wan }: LabConfig): LabPlan {
     bastion: plan(BASTION, 0),
     hosts: [...FIXED_HOSTS, ...extras].map((spec, i) => plan(spec, i + 1)),
     wanLayout: layout,
+  };
+}
+
+/** A VM host's namespace: under the lab's prefix, so that `down` finds it with the rest. */
+export function vmNetns(index: number, vmid: number): string {
+  return `${namespacePrefix(index)}vm${vmid}`;
+}
+
+/** A VM host's directory: its disk, kept from one start to the next, gone with the VM. */
+export function vmDir(paths: LabPaths, vmid: number): string {
+  return join(paths.vmsDir, String(vmid));
+}
+
+/** A started VM as a lab host: `address` is its cloud-init one, with or without its prefix length. */
+export function vmHost(plan: LabPlan, vm: { vmid: number; name: string; address: string }): PlannedHost {
+  const [address = ''] = vm.address.split('/');
+  return {
+    name: vm.name,
+    address,
+    addresses: [address],
+    netns: vmNetns(plan.index, vm.vmid),
+    roles: [],
+    lanAddress: address,
+    switchPort: `vm${vm.vmid}`,
+    dir: vmDir(plan.paths, vm.vmid),
   };
 }
 
