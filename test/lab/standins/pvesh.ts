@@ -56,6 +56,7 @@ import {
   Exit,
   replaceFile,
   getOptions,
+  givenValues,
   isMainModule,
   type Json,
   type OutputOptions,
@@ -536,8 +537,7 @@ function vmTask(
 
 /** The values of a configuration update among the parameters, prepared as update_vm_api does. */
 async function configValues(given: Params): Promise<Map<string, string>> {
-  const set = new Map<string, string>();
-  for (const name of sorted(Object.keys(VM_OPTIONS))) if (given[name] !== undefined) set.set(name, String(given[name]));
+  const set = givenValues(given, VM_OPTIONS);
   await prepareVmValues(set);
   return set;
 }
@@ -798,10 +798,7 @@ const VM_HANDLERS: Handler[] = [
     proxyto: 'node',
     returns: { type: 'null' },
     async run(given, ctx) {
-      const set = new Map<string, string>();
-      for (const key of sorted(Object.keys(VM_FIREWALL_OPTIONS))) {
-        if (given[key] !== undefined) set.set(key, String(given[key]));
-      }
+      const set = givenValues(given, VM_FIREWALL_OPTIONS);
       const vmid = Number(given['vmid']);
       await setVmFirewallOptions(
         ctx.configDir,
