@@ -88,7 +88,7 @@ describe('Proxmox VE and PBS stand-ins', () => {
       json<{ vmid: number }[]>('pve2', 'pvesh', 'get', '/cluster/backup-info/not-backed-up', '--output-format', 'json');
     assert.deepEqual(await notBackedUp(), [
       { vmid: 105, name: 'scratch', type: 'qemu' },
-      { vmid: 9000, name: 'debian-12-template', type: 'qemu' },
+      { vmid: 9000, name: 'debian-12', type: 'qemu' },
     ]);
     await addBackupJob(lab, 'backup-scratch', { vmid: '105' });
     assert.deepEqual(

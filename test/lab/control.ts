@@ -50,6 +50,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export type ControlResponse =
   { ok: true; fingerprint?: string; result?: Json; agent?: 'not-running' } | { ok: false; error: string };
+/** What the supervisor answers a stand-in's VM request (standins/pve-lab-vm.ts). */
+export type VmResponse = ControlResponse;
 export type ControlAnswer = Omit<Extract<ControlResponse, { ok: true }>, 'ok'>;
 
 function describe(request: ControlRequest | VmRequest): string {

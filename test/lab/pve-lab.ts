@@ -4,9 +4,10 @@
 // the stand-in tools each host gets. Used by the supervisor at build time and by the test helpers
 // (proxmox.ts) that add or remove guests and jobs.
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import {
   BACKUP_NFS_PATH,
   BACKUP_NFS_STORAGE,
@@ -88,7 +89,13 @@ export interface LabGuest {
   disk?: string;
   /** More keys of the configuration, or ones to replace. */
   extra?: Record<string, string>;
+  /** The storage of its disk: the node's own `local` unless said. */
+  storage?: string;
 }
+
+/** The cluster's shared storage for VM disks (an NFS export every node mounts): a clone may go to any node. */
+export const VM_STORAGE = 'vmdata';
+export const VM_STORAGE_PATH = `/mnt/pve/${VM_STORAGE}`;
 
 export const LAB_GUESTS: LabGuest[] = [
   { vmid: 100, name: 'web', type: 'qemu', node: 'pve1', tags: 'prod', pool: 'prod', onboot: true, memory: 2048 },
@@ -97,7 +104,19 @@ export const LAB_GUESTS: LabGuest[] = [
   { vmid: 103, name: 'dev', type: 'qemu', node: 'pve2', tags: 'dev', memory: 2048 },
   { vmid: 104, name: 'dns', type: 'lxc', node: 'pve3', tags: 'prod', onboot: true, memory: 512, disk: '8G' },
   { vmid: 105, name: 'scratch', type: 'qemu', node: 'pve3', memory: 1024, disk: '16G' },
-  { vmid: 9000, name: 'debian-12-template', type: 'qemu', node: 'pve1', template: true, memory: 1024, disk: '2G' },
+  {
+    vmid: 9000,
+    name: 'debian-12',
+    type: 'qemu',
+    node: 'pve1',
+    template: true,
+    memory: 1024,
+    cores: 1,
+    disk: '2G',
+    storage: VM_STORAGE,
+    // A cloud image made a template as Proxmox's cloud-init guide does: its cloud-init drive, a serial console.
+    extra: { ide2: `${VM_STORAGE}:9000/vm-9000-cloudinit.qcow2,media=cdrom`, serial0: 'socket', vga: 'serial0' },
+  },
 ];
 
 /** The backup job of the lab: every guest but 105 (and the template), to the nodes' local storage. */
@@ -129,10 +148,10 @@ function uuidOf(seed: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** The disk volume of a guest on the `local` directory storage. */
+/** The disk volume of a guest on its storage (`local`, a directory storage, unless said). */
 export function guestDiskVolume(guest: LabGuest): string {
   const prefix = guest.template ? 'base' : 'vm';
-  return `local:${guest.vmid}/${prefix}-${guest.vmid}-disk-0.raw`;
+  return `${guest.storage ?? 'local'}:${guest.vmid}/${prefix}-${guest.vmid}-disk-0.raw`;
 }
 
 /** The guest's configuration file, as Proxmox VE 8 writes it after a create (keys sorted). */
@@ -178,8 +197,9 @@ export function guestConfigText(guest: LabGuest): string {
 }
 
 /**
- * The nodes' own `local`, and the backup host's /srv/backup as the NFS storage they mount
- * (pve-storage's NFSPlugin: export, server, path /mnt/pve/<id>): its dump/ is the site's.
+ * The nodes' own `local`, the backup host's /srv/backup as the NFS storage they mount
+ * (pve-storage's NFSPlugin: export, server, path /mnt/pve/<id>): its dump/ is the site's, and the
+ * shared `vmdata` for VM disks (the lab binds one directory on every node, as NFS would share it).
  */
 export function labStorageCfg(backupAddress: string, pbsFingerprint: string): string {
   return `dir: local
@@ -193,6 +213,13 @@ nfs: ${BACKUP_NFS_STORAGE}
 \tpath ${BACKUP_NFS_PATH}
 \tserver ${backupAddress}
 \tcontent backup
+\tprune-backups keep-all=1
+
+nfs: ${VM_STORAGE}
+\texport /srv/${VM_STORAGE}
+\tpath ${VM_STORAGE_PATH}
+\tserver ${backupAddress}
+\tcontent images
 \tprune-backups keep-all=1
 
 pbs: ${PBS_STORAGE}
@@ -234,6 +261,7 @@ export function clusterFiles(
   files.set('jobs.cfg', writeJobsConfig(LAB_BACKUP_JOBS));
   files.set('user.cfg', labUserCfg(guests));
   files.set('datacenter.cfg', 'keyboard: en-us\n');
+  files.set('firewall/cluster.fw', labClusterFirewall(plan));
   for (const guest of guests) {
     if (!pveHosts.some((host) => host.name === guest.node)) continue;
     files.set(
@@ -244,8 +272,38 @@ export function clusterFiles(
   return files;
 }
 
-/** Writes /etc/pve of a fresh lab: pmxcfs's root-only priv/, the node directories, the files. */
-export async function writeClusterFiles(pveCluster: string, plan: LabPlan, pbs: PbsServerSecrets): Promise<void> {
+/**
+ * The cluster's firewall (pve-firewall's cluster.fw): on, with the security groups chaton's roles
+ * name: `base` (SSH from the bastion, ping) and `web` (HTTP, HTTPS). Nothing enforces them.
+ */
+export function labClusterFirewall(plan: LabPlan): string {
+  return `[OPTIONS]
+
+enable: 1
+
+[group base] # every VM: SSH from the bastion, ping
+
+IN ACCEPT -source ${plan.bastion.lanAddress} -p tcp -dport 22
+IN ACCEPT -p icmp
+
+[group web] # web servers
+
+IN ACCEPT -p tcp -dport 80
+IN ACCEPT -p tcp -dport 443
+
+`;
+}
+
+/**
+ * Writes /etc/pve of a fresh lab: pmxcfs's root-only priv/, the node directories, the files; and
+ * the disks of the guests on the shared VM storage, in `vmData` (what the nodes mount there).
+ */
+export async function writeClusterFiles(
+  pveCluster: string,
+  plan: LabPlan,
+  pbs: PbsServerSecrets,
+  vmData: string,
+): Promise<void> {
   await mkdir(join(pveCluster, 'priv', 'lock'), { recursive: true });
   await chmod(join(pveCluster, 'priv'), 0o700);
   for (const host of plan.hosts.filter((candidate) => candidate.roles.includes('pve'))) {
@@ -256,6 +314,59 @@ export async function writeClusterFiles(pveCluster: string, plan: LabPlan, pbs: 
     await mkdir(join(pveCluster, path, '..'), { recursive: true });
     await writeFile(join(pveCluster, path), content, { mode: 0o640 });
   }
+  for (const guest of LAB_GUESTS.filter((candidate) => candidate.storage === VM_STORAGE)) {
+    const [, volname = ''] = guestDiskVolume(guest).split(':');
+    await sparseFile(join(vmData, 'images', volname), guest.disk ?? '32G');
+    const cloudinit = /^[^:]+:(\S+?),/.exec(guest.extra?.['ide2'] ?? '')?.[1];
+    if (cloudinit) await sparseFile(join(vmData, 'images', cloudinit), '4M');
+  }
+}
+
+/**
+ * Root SSH between the nodes, as a cluster's nodes have it (pve-cluster Cluster/Setup.pm:
+ * setup_rootsshconfig, ssh_merge_keys, ssh_create_node_known_hosts): each node's root key, all of
+ * them with root's own authorized keys in /etc/pve/priv/authorized_keys (0600), root's
+ * ~/.ssh/authorized_keys a link to it, and each node's host key in
+ * /etc/pve/nodes/<node>/ssh_known_hosts ("<node> <key>", what pvesh's proxy checks, by
+ * HostKeyAlias) and /etc/pve/priv/known_hosts (by name and address). The lab's keys are ed25519
+ * (a real node's are RSA: one key type makes no difference to what chaton sees).
+ * Run once every host's files are prepared.
+ */
+export async function joinClusterSsh(pveCluster: string, plan: LabPlan): Promise<void> {
+  const nodes = plan.hosts.filter((host) => host.roles.includes('pve'));
+  const keys = await Promise.all(
+    nodes.map(async (host) => {
+      const files = hostPaths(host.dir);
+      const rootKey = join(files.root, '.ssh', 'id_ed25519');
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${host.name}`, '-f', rootKey]);
+      const [rootPublic, hostPublic, own] = await Promise.all([
+        readFile(`${rootKey}.pub`, 'utf8'),
+        readFile(`${files.hostKey}.pub`, 'utf8'),
+        readFile(join(files.root, '.ssh', 'authorized_keys'), 'utf8'),
+      ]);
+      const hostKey = hostPublic.trim().split(/\s+/).slice(0, 2).join(' ');
+      await writeFile(join(pveCluster, 'nodes', host.name, 'ssh_known_hosts'), `${host.name} ${hostKey}\n`, {
+        mode: 0o640,
+      });
+      return { host, rootPublic, hostKey, own };
+    }),
+  );
+  const authorized = new Set(keys.flatMap(({ own, rootPublic }) => [...own.split('\n'), rootPublic.trim()]));
+  authorized.delete('');
+  await writeFile(join(pveCluster, 'priv', 'authorized_keys'), [...authorized].map((line) => `${line}\n`).join(''), {
+    mode: 0o600,
+  });
+  const known = keys.flatMap(({ host, hostKey }) => [`${host.name} ${hostKey}`, `${host.lanAddress} ${hostKey}`]);
+  await writeFile(join(pveCluster, 'priv', 'known_hosts'), known.map((line) => `${line}\n`).join(''), {
+    mode: 0o600,
+  });
+  await Promise.all(
+    keys.map(async ({ host }) => {
+      const link = join(hostPaths(host.dir).root, '.ssh', 'authorized_keys');
+      await rm(link);
+      await symlink('/etc/pve/priv/authorized_keys', link);
+    }),
+  );
 }
 
 /** A sparse file of `size` (e.g. "32G") bytes, as a raw disk image without data. */
@@ -292,7 +403,7 @@ export async function preparePveHost(
       mkdir(join(vz, dir), { recursive: true }),
     ),
   );
-  for (const guest of guests.filter((candidate) => candidate.node === host.name)) {
+  for (const guest of guests.filter((candidate) => candidate.node === host.name && !candidate.storage)) {
     const [, volname = ''] = guestDiskVolume(guest).split(':');
     await sparseFile(join(vz, 'images', volname), guest.disk ?? '32G');
   }

@@ -60,6 +60,7 @@ import { dismantleLab } from './registry.js';
 import {
   guestMac,
   installStandins,
+  joinClusterSsh,
   newPbsServerSecrets,
   preparePbsHost,
   preparePveHost,
@@ -259,8 +260,8 @@ interface HostFiles {
 
 /** The lab's /etc/pve as the design's cluster has it (see pve-lab.ts): nodes, storage, jobs, guests. */
 async function preparePveCluster(): Promise<void> {
-  await Promise.all([makeDir(paths.pveCluster), makeDir(paths.backupExport)]);
-  await writeClusterFiles(paths.pveCluster, plan, pbsSecrets);
+  await Promise.all([makeDir(paths.pveCluster), makeDir(paths.backupExport), makeDir(paths.vmData)]);
+  await writeClusterFiles(paths.pveCluster, plan, pbsSecrets, paths.vmData);
 }
 
 /** What the pve hosts share with the supervisor: the directory bound into them, an empty faults file, no waits yet. */
@@ -881,6 +882,7 @@ async function build(): Promise<void> {
       await forEachLimit(allHosts, SPAWN_CONCURRENCY, (host) => prepareHost(host, shared), signal);
     })(),
   ]);
+  await joinClusterSsh(paths.pveCluster, plan);
   log('network, keys and files ready');
   const knownHostEntries = await Promise.all(
     allHosts.map(async (host) => {

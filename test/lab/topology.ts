@@ -74,6 +74,8 @@ export interface LabPaths {
   vmsDir: string;
   /** What the Proxmox stand-in on pve hosts needs of the supervisor, bound into them (see VM_LAB_MOUNT). */
   vmLab: VmLabPaths;
+  /** The cluster's shared VM storage `vmdata`, bound into every pve host at /mnt/pve/vmdata. */
+  vmData: string;
 }
 
 /** The directory bound into pve hosts: the control socket the stand-in asks for VM hosts, faults, waits. */
@@ -213,6 +215,7 @@ export function labPaths(name: string): LabPaths {
     backupExport: join(stateDir, 'backup-export'),
     vmsDir: join(stateDir, 'vms'),
     vmLab: vmLabPaths(join(stateDir, 'vm-lab')),
+    vmData: join(stateDir, 'vmdata'),
   };
 }
 

@@ -308,7 +308,7 @@ describe('Proxmox VE stand-ins on a scratch node', () => {
       JSON.parse((await sh('get', '/cluster/backup-info/not-backed-up', '--output-format', 'json')).stdout),
       [
         { name: 'scratch', type: 'qemu', vmid: 105 },
-        { name: 'debian-12-template', type: 'qemu', vmid: 9000 },
+        { name: 'debian-12', type: 'qemu', vmid: 9000 },
       ],
     );
     const [job] = JSON.parse((await sh('get', '/cluster/backup', '--output-format', 'json')).stdout);

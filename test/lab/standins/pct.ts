@@ -94,7 +94,7 @@ async function restoreContainer(ctx: NodeContext, vmid: number, archiveArg: stri
   } catch (error) {
     throw new Die(`${emsg} ${(error as Error).message}`);
   }
-  await runTask(ctx.io, async (io) => {
+  await runTask(ctx, 'vzrestore', String(vmid), async (io) => {
     const task = { ...ctx, io };
     try {
       await lockGuestConfig(task, 'lxc', vmid, 10, async () => {
@@ -227,7 +227,7 @@ const COMMANDS: Command<NodeContext>[] = [
       });
     },
   },
-  setCommand('pct', 'lxc', { vmid: VMID_PARAM }),
+  setCommand('lxc', { vmid: VMID_PARAM }),
   {
     words: ['restore'],
     argParams: ['vmid', 'ostemplate'],

@@ -162,25 +162,29 @@ async function acquireCfsLock(configDir: string, lockId: string, io: Io): Promis
 
 /**
  * cfs_lock_file and its callers (lock_user_config, cfs_lock_file('jobs.cfg')...): `work` under the
- * lock `lockId` (e.g. "file-user_cfg"); any failure dies as "<errmsg>: <error>".
+ * lock `lockId` (e.g. "file-user_cfg"); any failure dies as "<errmsg>: <error>", or without an
+ * errmsg (cfs_lock_firewall, cfs_lock_file's callers that die with $@) the work's error as it is and
+ * the lock's as "cfs-lock '<id>' error: <error>".
  */
 export async function cfsLock<T>(
   configDir: string,
   lockId: string,
   io: Io,
-  errmsg: string,
+  errmsg: string | undefined,
   work: () => Promise<T>,
 ): Promise<T> {
+  const prefix = errmsg === undefined ? '' : `${errmsg}: `;
   let lockPath: string;
   try {
     lockPath = await acquireCfsLock(configDir, lockId, io);
   } catch (error) {
-    throw new Die(`${errmsg}: cfs-lock '${lockId}' error: ${messageOf(error)}`);
+    throw new Die(`${prefix}cfs-lock '${lockId}' error: ${messageOf(error)}`);
   }
   try {
     return await work();
   } catch (error) {
-    throw new Die(`${errmsg}: ${messageOf(error)}`);
+    if (error instanceof ParamError && errmsg === undefined) throw error;
+    throw new Die(`${prefix}${messageOf(error)}`);
   } finally {
     await rmdir(lockPath).catch(() => {});
   }
@@ -572,6 +576,10 @@ export function getOptions<C>(command: Command<C>, args: string[], io: Io): Para
   if (failed) throw new ParamError('unable to parse option\n');
 
   const positional: Params = {};
+  // get_standard_option('extra-args'): the last argument takes every word left, kept apart by NULs.
+  if (command.argParams.at(-1) === 'extra-args' && positionals.length >= command.argParams.length) {
+    positionals.push(positionals.splice(command.argParams.length - 1).join('\0'));
+  }
   for (const [index, name] of command.argParams.entries()) {
     const value = positionals.shift();
     if (value === undefined) {
@@ -607,6 +615,15 @@ export function validate(params: Params, schema: Record<string, Param>): void {
     }
   }
   if (Object.keys(errors).length > 0) throw new ParamError('Parameter verification failed.\n', errors);
+}
+
+/** The values given among `options`, by name, as strings (booleans as 0 and 1). */
+export function givenValues(params: Params, options: Record<string, Param>): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const name of sorted(Object.keys(options))) {
+    if (params[name] !== undefined) values.set(name, String(params[name]));
+  }
+  return values;
 }
 
 export function stringParam(params: Params, name: string): string | undefined {

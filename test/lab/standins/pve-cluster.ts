@@ -23,6 +23,7 @@
 //   extract_vm_stats, extract_node_stats, extract_storage_stats), PVE/Service/pvestatd.pm (what
 //   each rrd line holds).
 // - pve-storage: src/PVE/Storage/Plugin.pm (storage.cfg properties, content lists).
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeText, encodeText, replaceFile, sorted, splitList } from './pve-cli.js';
@@ -177,6 +178,12 @@ export async function readGuestConfig(configDir: string, entry: VmListEntry): Pr
   return raw === undefined ? undefined : parseGuestConfig(raw);
 }
 
+/** The configuration's digest as the API gives it: the SHA-1 of the file (empty when it does not exist). */
+export async function guestConfigDigest(configDir: string, entry: VmListEntry): Promise<string> {
+  const raw = await readFile(join(configDir, cfsConfigPath(entry.node, entry.type, entry.vmid))).catch(() => '');
+  return createHash('sha1').update(raw).digest('hex');
+}
+
 export async function saveGuestConfig(configDir: string, entry: VmListEntry, config: GuestConfig): Promise<void> {
   const path = join(configDir, cfsConfigPath(entry.node, entry.type, entry.vmid));
   await mkdir(join(path, '..'), { recursive: true });
@@ -223,6 +230,13 @@ export function bootDiskSize(config: GuestConfig): number | undefined {
     return parseSize(properties.get('size'));
   }
   return undefined;
+}
+
+/** Drive.pm drive_is_cloudinit: the key of the drive whose volume is a cloud-init image, if any. */
+export function cloudinitDrive(config: GuestConfig): string | undefined {
+  return sorted(config.values.keys()).find(
+    (key) => DISK_KEY.test(key) && /^[^,]*vm-\d+-cloudinit/.test(config.values.get(key) ?? ''),
+  );
 }
 
 /** Memory.pm parse_memory: "2048" or "current=2048,..."; 512 MiB when unset. */

@@ -15,9 +15,12 @@
 //   exist", create_and_lock_config, lock_config_full with its 10 s default and 5 s for create,
 //   check_lock "VM is locked (...)", destroy_config).
 // - pve-common: src/PVE/Tools.pm lock_file_full (flock, "trying to acquire lock...", " OK",
-//   "can't lock file '<path>' - got timeout"), src/PVE/RESTEnvironment.pm fork_worker (a CLI task
-//   prints its output and stderr on stdout, then "TASK ERROR: <message>" becomes the message on
-//   stderr, newlines as spaces, and exit 255), src/PVE/ProcFSTools.pm (uptime from /proc).
+//   "can't lock file '<path>' - got timeout"), src/PVE/RESTEnvironment.pm fork_worker and
+//   $tee_worker (a CLI task runs in the foreground: its output and stderr on stdout and in its task
+//   log, "TASK OK" only in the log, "TASK ERROR: <message>" in the log and the message on stderr,
+//   newlines as spaces; the UPID is returned, the CLI's $upid_exit turns an error into exit 255),
+//   src/PVE/UPID.pm (encode, decode, the log file /var/log/pve/tasks/<X>/<UPID>, read_status),
+//   src/PVE/ProcFSTools.pm (uptime and read_proc_starttime from /proc).
 // - pve-cluster: src/PVE/Cluster.pm check_vmid_unused ("VM 100 already exists on node 'pve1'").
 // - qemu-server: src/PVE/QemuConfig.pm (lock file /var/lock/qemu-server/lock-<vmid>.conf),
 //   src/PVE/QemuServer/Helpers.pm (pid file, vm_running_locally), src/PVE/QemuServer.pm (vmstatus
@@ -31,9 +34,14 @@
 // - pve-container: src/PVE/LXC/Config.pm (lock file /run/lock/lxc/pve-config-<vmid>.lock),
 //   src/PVE/LXC.pm (vmstatus), src/PVE/API2/LXC.pm and LXC/Status.pm (the messages).
 // - pve-manager: PVE/Service/pvestatd.pm (the status lines a node broadcasts).
+// - qemu-server: src/PVE/QemuServer/Cloudinit.pm commit_cloudinit_disk ("generating cloud-init
+//   ISO" when a VM with a cloud-init drive starts); src/PVE/API2/Qemu.pm update_vm_api (qm set's
+//   values, "no options specified", the digest's "checksum mismatch (file change by other user?)").
+// In a VM lab, a started cloud-init VM with a static address becomes a lab host, stopped and
+// destroyed with it (pve-lab-vm.ts).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus, freemem, loadavg, totalmem, uptime as osUptime } from 'node:os';
+import { cpus, loadavg, uptime as osUptime } from 'node:os';
 import { mkdir, readFile, rm, statfs, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,10 +61,17 @@ import {
   runCommandLine,
   sorted,
   splitList,
+  stringParam,
+  givenValues,
   type Tool,
+  Exit,
+  ERROR_EXIT,
+  ParamError,
 } from './pve-cli.js';
 import {
   bootDiskSize,
+  cloudinitDrive,
+  guestConfigDigest,
   type GuestConfig,
   type GuestType,
   guestName,
@@ -77,6 +92,7 @@ import {
 } from './pve-cluster.js';
 import { freeImage, storageSubdir } from './pve-storage.js';
 import { parseUserConfig, writeUserConfig } from './pveum.js';
+import { currentFaults, imposeWait, nodeMemory, readVmLab, vmLabRequest, vmSpecOf } from './pve-lab-vm.js';
 
 /** Where one node's stand-ins run: its /etc/pve, its name, and the root of its own files. */
 export interface NodeContext {
@@ -100,11 +116,11 @@ interface HeldLock {
   release(): Promise<void>;
 }
 
-/** flock(1) holding an exclusive lock on `path`; undefined when not had (at once, or within `waitS`). */
-function flockHolder(path: string, waitS?: number): Promise<HeldLock | undefined> {
+/** flock(1) holding a lock on `path` (exclusive, or shared); undefined when not had (at once, or within `waitS`). */
+export function flockHolder(path: string, waitS?: number, shared = false): Promise<HeldLock | undefined> {
   return new Promise((resolve, reject) => {
     const wait = waitS === undefined ? ['-n'] : ['-w', String(waitS)];
-    const child = spawn('flock', ['-x', ...wait, path, '-c', 'echo locked; read line'], {
+    const child = spawn('flock', [shared ? '-s' : '-x', ...wait, path, '-c', 'echo locked; read line'], {
       stdio: ['pipe', 'pipe', 'ignore'],
     });
     let settled = false;
@@ -125,13 +141,19 @@ function flockHolder(path: string, waitS?: number): Promise<HeldLock | undefined
   });
 }
 
-/** lock_file_full: `work` under the flock of `path`, waited for at most `timeoutS`. */
-export async function withFileLock<T>(path: string, timeoutS: number, io: Io, work: () => Promise<T>): Promise<T> {
+/** lock_file_full: `work` under the flock of `path` (exclusive, or shared), waited for at most `timeoutS`. */
+export async function withFileLock<T>(
+  path: string,
+  timeoutS: number,
+  io: Io,
+  work: () => Promise<T>,
+  shared = false,
+): Promise<T> {
   await mkdir(dirname(path), { recursive: true });
-  let held = await flockHolder(path);
+  let held = await flockHolder(path, undefined, shared);
   if (!held) {
     io.err('trying to acquire lock...\n');
-    held = await flockHolder(path, timeoutS);
+    held = await flockHolder(path, timeoutS, shared);
     if (!held) throw new Die(`can't lock file '${path}' - got timeout\n`);
     io.err(' OK\n');
   }
@@ -153,25 +175,103 @@ export function lockGuestConfig<T>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tasks (RESTEnvironment fork_worker, in the CLI's foreground mode).
+// Tasks (RESTEnvironment fork_worker in the CLI's foreground mode, PVE::UPID): the worker's output
+// and stderr go to stdout and to its task log, /var/log/pve/tasks/<X>/<UPID> (X: the start time's
+// last hex digit), which ends with "TASK OK" or "TASK ERROR: <message, newlines as spaces>"; the
+// error is also printed on stderr. The stand-in's worker is its own process, not a fork.
 
-/** Runs a worker: its stderr goes to stdout; its failure becomes one stderr line and exit 255. */
-export async function runTask<T>(io: Io, work: (taskIo: Io) => Promise<T>): Promise<T> {
-  const taskIo: Io = { ...io, err: (text) => io.out(text) };
+/** What a finished task leaves: its UPID, and its error when it failed. */
+export interface TaskOutcome {
+  upid: string;
+  error?: string;
+}
+
+/** ProcFSTools read_proc_starttime: the process's start, in clock ticks since boot. */
+export async function processStartTicks(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return undefined;
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+/** PVE::UPID::encode. */
+export function encodeUpid(
+  task: { node: string; pid: number; pstart: number; starttime: number },
+  type: string,
+  id: string,
+): string {
+  const hex = (value: number): string => value.toString(16).toUpperCase().padStart(8, '0');
+  return `UPID:${task.node}:${hex(task.pid)}:${hex(task.pstart)}:${hex(task.starttime)}:${type}:${id}:root@pam:`;
+}
+
+export interface Upid {
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  user: string;
+}
+
+const UPID_RE = new RegExp(
+  '^UPID:([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):' +
+    '([^:\\s/]+):([^:\\s/]*):([^:\\s/]+):$',
+);
+
+/** PVE::UPID::decode: the task and its log file; undefined when it is no UPID. */
+export function decodeUpid(upid: string): { task: Upid; logFile: string } | undefined {
+  const match = UPID_RE.exec(upid);
+  if (!match) return undefined;
+  const [, node = '', , pid = '', pstart = '', starttime = '', type = '', id = '', user = ''] = match;
+  const task = { node, pid: parseInt(pid, 16), pstart: parseInt(pstart, 16), starttime: parseInt(starttime, 16) };
+  return { task: { ...task, type, id, user }, logFile: `/var/log/pve/tasks/${starttime.slice(7, 8)}/${upid}` };
+}
+
+/** fork_worker: runs `work` as a task; its failure is printed and returned, not thrown. */
+export async function forkWorker(
+  ctx: NodeContext,
+  type: string,
+  id: string,
+  work: (taskIo: Io) => Promise<void>,
+): Promise<TaskOutcome> {
+  const pstart = (await processStartTicks(process.pid)) ?? 0;
+  const upid = encodeUpid(
+    { node: ctx.node, pid: process.pid, pstart, starttime: Math.floor(Date.now() / 1000) },
+    type,
+    id,
+  );
+  const logFile = join(ctx.root, decodeUpid(upid)?.logFile ?? '');
+  await mkdir(dirname(logFile), { recursive: true });
+  await writeFile(logFile, '');
+  let log = '';
+  const write = (text: string): void => {
+    ctx.io.out(text);
+    log += text;
+  };
+  const taskIo: Io = { ...ctx.io, out: write, err: write };
   try {
-    return await work(taskIo);
+    await work(taskIo);
+    await writeFile(logFile, `${log}TASK OK\n`);
+    return { upid };
   } catch (error) {
     if (!(error instanceof Die)) throw error;
     const message = messageOf(error).replace(/\n$/, '').replace(/\n/g, ' ');
-    throw new Die(`${message}\n`);
+    await writeFile(logFile, `${log}\nTASK ERROR: ${message}\n`);
+    ctx.io.err(`${message}\n`);
+    return { upid, error: message };
   }
 }
 
-/** A UPID as PVE::Tools::upid_encode writes it. */
-export function upid(node: string, type: string, id: string, user = 'root@pam'): string {
-  const hex = (value: number, width = 8): string => value.toString(16).toUpperCase().padStart(width, '0');
-  const start = Math.floor(Date.now() / 1000);
-  return `UPID:${node}:${hex(process.pid)}:${hex(Math.floor(performance.now()))}:${hex(start)}:${type}:${id}:${user}:`;
+/** A task of qm, pct or qmrestore (CLIHandler's $upid_exit): its failure exits 255. */
+export async function runTask(
+  ctx: NodeContext,
+  type: string,
+  id: string,
+  work: (taskIo: Io) => Promise<void>,
+): Promise<TaskOutcome> {
+  const outcome = await forkWorker(ctx, type, id, work);
+  if (outcome.error !== undefined) throw new Exit('', ERROR_EXIT);
+  return outcome;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,32 +422,27 @@ export async function checkVmidUnused(configDir: string, vmid: number): Promise<
 // ---------------------------------------------------------------------------------------------
 // What the node broadcasts (pvestatd): its own status, its guests' and its storages'.
 
+/**
+ * The node's own line: its memory is the lab's (pve-lab-vm.ts nodeMemory), used by its running
+ * guests' memory, as the host's would be.
+ */
+async function nodeStatusLine(ctx: NodeContext, statuses: Map<number, GuestStatus>, now: number): Promise<string> {
+  const total = await nodeMemory(await readVmLab(ctx.root), ctx.node);
+  const used = [...statuses.values()]
+    .filter((status) => status['status'] === 'running')
+    .reduce((sum, status) => sum + Number(status['maxmem'] ?? 0), 0);
+  const rootfs = await statfs(join(ctx.root, '/')).catch(() => undefined);
+  const disk = rootfs ? [rootfs.blocks * rootfs.bsize, (rootfs.blocks - rootfs.bfree) * rootfs.bsize] : [0, 0];
+  const load = (loadavg()[0] ?? 0).toFixed(2);
+  const uptime = Math.floor(osUptime());
+  const values = [uptime, '', now, load, cpus().length, 0.01, 0, total, used, 0, 0, disk[0], disk[1], 0, 0];
+  return rrdLine(`pve2-node/${ctx.node}`, values);
+}
+
 /** Writes this node's status lines from its real state; returns its guests' statuses. */
 export async function refreshNodeStatus(ctx: NodeContext): Promise<Map<number, GuestStatus>> {
   const now = Math.floor(Date.now() / 1000);
   const lines: string[] = [];
-  const total = totalmem();
-  const rootfs = await statfs(join(ctx.root, '/')).catch(() => undefined);
-  const disk = rootfs ? [rootfs.blocks * rootfs.bsize, (rootfs.blocks - rootfs.bfree) * rootfs.bsize] : [0, 0];
-  lines.push(
-    rrdLine(`pve2-node/${ctx.node}`, [
-      Math.floor(osUptime()),
-      '',
-      now,
-      (loadavg()[0] ?? 0).toFixed(2),
-      cpus().length,
-      0.01,
-      0,
-      total,
-      total - freemem(),
-      0,
-      0,
-      disk[0],
-      disk[1],
-      0,
-      0,
-    ]),
-  );
   const statuses = new Map<number, GuestStatus>();
   for (const entry of (await readVmList(ctx.configDir)).values()) {
     if (entry.node !== ctx.node) continue;
@@ -378,6 +473,7 @@ export async function refreshNodeStatus(ctx: NodeContext): Promise<Map<number, G
       ]),
     );
   }
+  lines.unshift(await nodeStatusLine(ctx, statuses, now));
   for (const storage of await readStorageConfig(ctx.configDir)) {
     if (!storageEnabledOn(storage, ctx.node) || !storage.path) continue;
     const info = await statfs(join(ctx.root, storage.path)).catch(() => undefined);
@@ -392,10 +488,27 @@ export async function refreshNodeStatus(ctx: NodeContext): Promise<Map<number, G
 // ---------------------------------------------------------------------------------------------
 // Operations shared by qm, pct and pvesh.
 
-/** vm_start / lxc start: the guest's process started under its config lock, in a task. */
-export async function startGuest(ctx: NodeContext, type: GuestType, vmid: number): Promise<void> {
+/** How an operation runs its task: qm's and pct's exit on failure, the API's returns the UPID. */
+export type TaskRunner = (
+  ctx: NodeContext,
+  type: string,
+  id: string,
+  work: (taskIo: Io) => Promise<void>,
+) => Promise<TaskOutcome>;
+
+/**
+ * vm_start / lxc start: the guest's process started under its config lock, in a task. A VM with a
+ * cloud-init drive gets its image generated (vm_start's config_to_command) and, in a VM lab, becomes
+ * a lab host (pve-lab-vm.ts).
+ */
+export async function startGuest(
+  ctx: NodeContext,
+  type: GuestType,
+  vmid: number,
+  runner: TaskRunner = runTask,
+): Promise<TaskOutcome> {
   if (type === 'lxc' && (await runningPid(ctx, type, vmid))) throw new Die(`CT ${vmid} already running\n`);
-  await runTask(ctx.io, (io) =>
+  return runner(ctx, type === 'qemu' ? 'qmstart' : 'vzstart', String(vmid), (io) =>
     lockGuestConfig({ ...ctx, io }, type, vmid, 10, async () => {
       const config = await loadConfig(ctx, type, vmid);
       const word = type === 'qemu' ? 'vm' : 'CT';
@@ -403,32 +516,59 @@ export async function startGuest(ctx: NodeContext, type: GuestType, vmid: number
       const lock = config.values.get('lock');
       if (lock) throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
       if (await runningPid(ctx, type, vmid)) throw new Die(`${GUEST_WORD[type]} ${vmid} already running\n`);
+      if (type === 'qemu' && cloudinitDrive(config)) io.out('generating cloud-init ISO\n');
       await startProcess(ctx, type, vmid, guestName(type, config) ?? `${GUEST_WORD[type]}${vmid}`);
+      if (type === 'qemu') await bootLabHost({ ...ctx, io }, vmid, config);
     }),
   );
 }
 
+/** In a VM lab: the boot's wait, then the VM as a new lab host (its start fails if the lab refuses). */
+async function bootLabHost(ctx: NodeContext, vmid: number, config: GuestConfig): Promise<void> {
+  const lab = await readVmLab(ctx.root);
+  await imposeWait(lab, 'boot', (await currentFaults(lab)).bootDelayMs);
+  const vm = vmSpecOf(vmid, ctx.node, config);
+  if (!vm) return;
+  const answer = await vmLabRequest(lab, { op: 'vm-start', vm });
+  if (answer && !answer.ok) {
+    await stopProcess(ctx, 'qemu', vmid);
+    throw new Die(`start failed: ${answer.error}\n`);
+  }
+}
+
+/** The lab host of a VM, stopped or destroyed with it (the supervisor ignores a VM it has not). */
+async function labHostGoes(ctx: NodeContext, op: 'vm-stop' | 'vm-destroy', vmid: number, config: GuestConfig) {
+  if (!vmSpecOf(vmid, ctx.node, config)) return;
+  const answer = await vmLabRequest(await readVmLab(ctx.root), { op, vmid });
+  if (answer && !answer.ok) throw new Die(`${op === 'vm-stop' ? 'stop' : 'destroy'} failed: ${answer.error}\n`);
+}
+
 /** vm_stop (qm: silent when already stopped) / lxc's stop ("CT 104 not running"), a hard stop. */
-export async function stopGuest(ctx: NodeContext, type: GuestType, vmid: number): Promise<void> {
-  const stop = async (): Promise<void> => {
-    if (!(await runningPid(ctx, type, vmid))) return;
-    await lockGuestConfig(ctx, type, vmid, 10, async () => {
-      const config = await loadConfig(ctx, type, vmid);
+export async function stopGuest(
+  ctx: NodeContext,
+  type: GuestType,
+  vmid: number,
+  runner: TaskRunner = runTask,
+): Promise<TaskOutcome> {
+  const stop = async (taskCtx: NodeContext): Promise<void> => {
+    if (!(await runningPid(taskCtx, type, vmid))) return;
+    await lockGuestConfig(taskCtx, type, vmid, 10, async () => {
+      const config = await loadConfig(taskCtx, type, vmid);
       const lock = config.values.get('lock');
       if (lock) throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
-      await stopProcess(ctx, type, vmid);
+      await stopProcess(taskCtx, type, vmid);
+      if (type === 'qemu') await labHostGoes(taskCtx, 'vm-stop', vmid, config);
     });
   };
   if (type === 'lxc') {
     if (!(await runningPid(ctx, type, vmid))) throw new Die(`CT ${vmid} not running\n`);
-    return runTask(ctx.io, (io) => ((ctx = { ...ctx, io }), stop()));
+    return runner(ctx, 'vzstop', String(vmid), (io) => stop({ ...ctx, io }));
   }
-  return runTask(ctx.io, async (io) => {
-    ctx = { ...ctx, io };
+  return runner(ctx, 'qmstop', String(vmid), async (io) => {
     if (!(await readGuestConfig(ctx.configDir, { vmid, type, node: ctx.node }))) {
       throw new Die(`unable to find configuration file for VM ${vmid} on node '${ctx.node}'\n`);
     }
-    await stop();
+    await stop({ ...ctx, io });
   });
 }
 
@@ -514,16 +654,49 @@ async function freeUnreferencedDisks(ctx: NodeContext, vmid: number): Promise<vo
   }
 }
 
-/** update_vm's delete: each key removed, a key not set only warned about (the VM stopped or hotplugged). */
-export async function deleteConfigKeys(ctx: NodeContext, type: GuestType, vmid: number, keys: string[]): Promise<void> {
+/** A change of a guest's configuration: values set, keys deleted, under the digest it was read with. */
+export interface ConfigUpdate {
+  set: Map<string, string>;
+  delete: string[];
+  digest?: string;
+  skiplock?: boolean;
+}
+
+/**
+ * update_vm_api's synchronous path (PUT config, qm set) and pct's update: under the config lock,
+ * the digest checked, the lock checked, keys deleted (a key not set only warned about), values set.
+ * The VM is taken as stopped: every change applies at once (no [PENDING] section).
+ */
+export async function updateGuestConfig(
+  ctx: NodeContext,
+  type: GuestType,
+  vmid: number,
+  update: ConfigUpdate,
+): Promise<void> {
+  for (const key of update.delete) {
+    if (update.set.has(key)) {
+      throw new ParamError('Parameter verification failed.\n', {
+        delete: `you can't use '-${key}' and -delete ${key}' at the same time`,
+      });
+    }
+  }
+  if (update.set.size === 0 && update.delete.length === 0) throw new Die('no options specified\n');
   await lockGuestConfig(ctx, type, vmid, 10, async () => {
+    const entry = { vmid, type, node: ctx.node };
     const config = await loadConfig(ctx, type, vmid);
+    if (update.digest && update.digest !== (await guestConfigDigest(ctx.configDir, entry))) {
+      throw new Die('checksum mismatch (file change by other user?)\n');
+    }
     const lock = config.values.get('lock');
-    if (lock) throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
-    for (const key of keys) {
+    if (lock && !update.skiplock) throw new Die(`${GUEST_WORD[type]} is locked (${lock})\n`);
+    for (const key of update.delete) {
       if (!config.values.delete(key)) ctx.io.err(`cannot delete '${key}' - not set in current configuration!\n`);
     }
-    await saveGuestConfig(ctx.configDir, { vmid, type, node: ctx.node }, config);
+    for (const [key, value] of update.set) {
+      if (key === 'description') config.description = value;
+      else config.values.set(key, value);
+    }
+    await saveGuestConfig(ctx.configDir, entry, config);
   });
 }
 
@@ -533,7 +706,8 @@ export async function destroyGuest(
   type: GuestType,
   vmid: number,
   options: DestroyOptions = {},
-): Promise<void> {
+  runner: TaskRunner = runTask,
+): Promise<TaskOutcome> {
   const early = async (): Promise<GuestConfig> => {
     const config = await loadConfig(ctx, type, vmid);
     if (config.values.get('protection') === '1') {
@@ -549,7 +723,7 @@ export async function destroyGuest(
     return config;
   };
   await early();
-  await runTask(ctx.io, async (taskIo) => {
+  return runner(ctx, type === 'qemu' ? 'qmdestroy' : 'vzdestroy', String(vmid), async (taskIo) => {
     const taskCtx = { ...ctx, io: taskIo };
     await lockGuestConfig(taskCtx, type, vmid, 10, async () => {
       const config = await early();
@@ -560,6 +734,7 @@ export async function destroyGuest(
       await removeVmAccess(taskCtx, vmid);
       if (options.purge) await removeFromBackupJobs(taskCtx, vmid);
       await rm(join(ctx.configDir, 'firewall', `${vmid}.fw`), { force: true });
+      if (type === 'qemu') await labHostGoes(taskCtx, 'vm-destroy', vmid, config);
       await unlink(join(ctx.configDir, 'nodes', ctx.node, type === 'qemu' ? 'qemu-server' : 'lxc', `${vmid}.conf`));
     });
   });
@@ -599,22 +774,33 @@ export function configCommand(type: GuestType, vmid: Param): Command<NodeContext
 }
 
 /**
- * `qm set` / `pct set`, only --delete of the configuration's options: what takes a restored copy
- * off the network. `params` names the VMID and the tool's own options.
+ * `qm set` / `pct set`: the tool's `options` set (after `prepare`, e.g. qm's sshkeys file read and
+ * URL-encoded), --delete, --digest. `params` names the VMID and the tool's own options.
  */
-export function setCommand(tool: string, type: GuestType, params: Record<string, Param>): Command<NodeContext> {
+export function setCommand(
+  type: GuestType,
+  params: Record<string, Param>,
+  options: Record<string, Param> = {},
+  prepare: (set: Map<string, string>) => Promise<void> = async () => {},
+): Command<NodeContext> {
   return {
     words: ['set'],
     argParams: ['vmid'],
     params: {
       ...params,
+      ...options,
       delete: { type: 'string', optional: true },
       digest: { type: 'string', optional: true, maxLength: 64 },
     },
     async run(given, ctx) {
-      const keys = splitList(given['delete'] === undefined ? undefined : String(given['delete']));
-      if (keys.length === 0) throw new Die(`${tool} (chaton lab stand-in): only --delete is implemented\n`);
-      await deleteConfigKeys(ctx, type, Number(given['vmid']), keys);
+      const set = givenValues(given, options);
+      await prepare(set);
+      await updateGuestConfig(ctx, type, Number(given['vmid']), {
+        set,
+        delete: splitList(stringParam(given, 'delete')),
+        digest: stringParam(given, 'digest'),
+        skiplock: Boolean(given['skiplock']),
+      });
     },
   };
 }

@@ -240,14 +240,24 @@ export function volumePath(storage: Storage, volname: string): string {
   throw new Die(`unable to parse directory volume name '${volname}'\n`);
 }
 
-/** vdisk_alloc on a dir storage: the first free vm-<vmid>-disk-<n>.raw, as a sparse file. */
-export async function allocateImage(storage: Storage, vmid: number, size: number): Promise<string> {
+/**
+ * vdisk_alloc on a dir storage: `name`, or the first free vm-<vmid>-disk-<n>.<format>, as a sparse
+ * file (a qcow2 one without its header: nothing in the lab reads it).
+ */
+export async function allocateImage(
+  storage: Storage,
+  vmid: number,
+  size: number,
+  format = 'raw',
+  wanted?: string,
+): Promise<string> {
   const dir = join(storageSubdir(storage, 'images'), String(vmid));
   await mkdir(dir, { recursive: true });
   const taken = new Set(await readdir(dir));
   let index = 0;
-  while (taken.has(`vm-${vmid}-disk-${index}.raw`)) index++;
-  const name = `vm-${vmid}-disk-${index}.raw`;
+  while (taken.has(`vm-${vmid}-disk-${index}.${format}`)) index++;
+  const name = wanted ?? `vm-${vmid}-disk-${index}.${format}`;
+  if (taken.has(name)) throw new Die(`disk image '${join(dir, name)}' already exists\n`);
   const handle = await open(join(dir, name), 'wx');
   await handle.truncate(size);
   await handle.close();

@@ -1,20 +1,31 @@
 // A stand-in for `pvesh`, the Proxmox VE API shell, on lab hosts with the pve role: the API paths
-// chaton reads, with the real parameters, results, output formats, error lines and exit codes.
-// Self-contained (node: builtins only); run by /usr/local/bin/pvesh.
+// chaton reads and writes, with the real parameters, results, output formats, error lines and exit
+// codes. Self-contained (node: builtins only, plus ssh(1) for the proxy); run by /usr/local/bin/pvesh.
 //
-// Covered: `pvesh get` of /cluster/resources [--type vm|storage|node|sdn], /cluster/nextid,
-// /cluster/backup and /cluster/backup/<id>, /cluster/backup-info/not-backed-up, /nodes,
-// /nodes/<node>/qemu and /lxc, .../<vmid>/status/current and .../<vmid>/config,
-// /nodes/<node>/storage/<storage>/content [--content T] [--vmid N] and .../<storage>/status
-// (file-based storages); and
-// `pvesh create /nodes/<node>/startall` (what pve-guests.service runs at boot: the guests with
-// onboot 1). Calls for another node are answered from that node's last broadcast status (the real
-// pvesh proxies them over SSH); storage content of another node's local storage is refused.
+// Covered: `pvesh get` of /cluster/resources [--type vm|storage|node|sdn], /cluster/nextid
+// [--vmid N], /cluster/backup and /cluster/backup/<id>, /cluster/backup-info/not-backed-up,
+// /cluster/firewall/groups, /nodes, /nodes/<node>/status, /nodes/<node>/qemu and /lxc,
+// .../<vmid>/status/current and .../<vmid>/config, .../qemu/<vmid>/firewall/options and /rules,
+// .../qemu/<vmid>/agent/network-get-interfaces and agent/file-read --file F,
+// /nodes/<node>/tasks/<upid>/status and /log, /nodes/<node>/storage/<storage>/content [--content T]
+// [--vmid N] and .../<storage>/status (file-based storages); `pvesh create` of
+// /nodes/<node>/startall, .../qemu/<vmid>/clone, /config (async), /status/start, /status/stop,
+// /agent/ping, /agent (--command), /firewall/rules; `pvesh set` of .../qemu/<vmid>/config,
+// /resize, /firewall/options and /cluster/backup/<id>; `pvesh delete` of .../qemu/<vmid>.
+//
+// A call of a method that the API runs on a node ("proxyto") for another node runs there, as the
+// real pvesh does it: `ssh root@<node> pvesh --noproxy <verb> <path> --output-format json <args>`
+// with the cluster's keys (pve-lab.ts joinClusterSsh). A task runs in the foreground, its output on
+// stdout before the UPID that the call returns (its error on stderr, exit 0: only the task's
+// status tells), so that a proxied task's stdout is no JSON and comes back as a string.
 //
 // Sources (github.com/proxmox):
-// - pve-manager: PVE/CLI/pvesh.pm ("No 'get' handler defined for '<path>'" and exit 1, the
-//   proxying, the standard output options), PVE/API2/Cluster.pm (resources, nextid),
-//   PVE/API2/Cluster/BackupInfo.pm (not-backed-up), PVE/API2/Backup.pm (index, read_job,
+// - pve-manager: PVE/CLI/pvesh.pm ("No 'get' handler defined for '<path>'" and exit 1,
+//   check_proxyto and proxy_handler: "proxy loop detected - aborting", the remote's stdout decoded as
+//   JSON or kept as a string, the standard output options), PVE/API2/Tasks.pm (read_task_status,
+//   read_task_log), PVE/API2/Nodes.pm (status), PVE/API2/Backup.pm (update_job: no digest, "no
+//   options specified", "no such vzdump job", vmid/all/pool exclusive), PVE/API2/Cluster.pm
+//   (resources, nextid), PVE/API2/Cluster/BackupInfo.pm (not-backed-up), PVE/API2/Backup.pm (index, read_job,
 //   next-run), PVE/API2/Nodes.pm (the /nodes index, startall), PVE/API2Tools.pm
 //   (extract_vm_stats, extract_node_stats, extract_storage_stats), PVE/VZDump.pm
 //   (get_included_guests).
@@ -26,17 +37,26 @@
 //   blocks, blocks - bfree, bavail, times the block size), src/PVE/Storage.pm
 //   (storage_check_enabled: "storage 'x' is not available on node 'y'"; storage_config:
 //   "storage 'x' does not exist").
+// - pve-cluster: src/PVE/SSHInfo.pm (ssh_info_to_command: -e none, BatchMode, HostKeyAlias, the
+//   node's ssh_known_hosts); pve-common src/PVE/Cmd.pm run_command (errmsg: stderr passed on, the
+//   last line in "proxy handler failed: <line>").
 // - pve-common: src/PVE/Network.pm and Tools.pm (the message for a node name that does not
 //   resolve), src/PVE/JSONSchema.pm (pve-node, pve-vmid, pve-storage-id formats).
 // The rest of the machinery (options, validation, output) is in pve-cli.ts, with its sources.
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { readFile, statfs } from 'node:fs/promises';
+import { cpus, loadavg, uptime as osUptime } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { VmAgentCommand } from '../control.js';
 import {
+  cfsLock,
   Die,
   Exit,
+  replaceFile,
   getOptions,
+  givenValues,
   isMainModule,
   type Json,
   type OutputOptions,
@@ -73,46 +93,60 @@ import {
   rrdKey,
   storageEnabledOn,
   type VmListEntry,
+  writeJobsConfig,
 } from './pve-cluster.js';
-import { guestStatus, loadConfig, type NodeContext, refreshNodeStatus, runningPid, startGuest } from './pve-guests.js';
+import {
+  type ConfigUpdate,
+  decodeUpid,
+  destroyGuest,
+  forkWorker,
+  guestStatus,
+  loadConfig,
+  type NodeContext,
+  processStartTicks,
+  refreshNodeStatus,
+  runningPid,
+  startGuest,
+  stopGuest,
+  type TaskOutcome,
+  updateGuestConfig,
+  type Upid,
+} from './pve-guests.js';
+import {
+  addVmFirewallRule,
+  type Rule,
+  RULE_PARAMS,
+  securityGroups,
+  setVmFirewallOptions,
+  VM_FIREWALL_OPTIONS,
+  vmFirewallOptions,
+  vmFirewallRules,
+} from './pve-firewall.js';
+import { nodeMemory, readVmLab } from './pve-lab-vm.js';
+import {
+  AGENT_COMMANDS,
+  agentCommand,
+  agentFileRead,
+  CLONE_OPTIONS,
+  cloneRequest,
+  cloneVm,
+  GUEST_AGENT_COMMANDS,
+  NODE_PARAM,
+  prepareVmValues,
+  RESIZE_OPTIONS,
+  resizeVm,
+  STORAGE_ID_PARAM,
+  VM_OPTIONS,
+  VMID_PARAM,
+} from './pve-vm.js';
 import { listVolumes, type VolumeContent } from './pve-storage.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameter formats (JSONSchema.pm).
 
-const NODE: Param = {
-  type: 'string',
-  format: {
-    verify: (value) => {
-      if (!/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(value)) {
-        throw new Error('value does not look like a valid node name\n');
-      }
-      return value;
-    },
-  },
-};
-const VMID: Param = {
-  type: 'integer',
-  minimum: 100,
-  maximum: 999_999_999,
-  format: {
-    verify: (value) => {
-      if (!/^[1-9][0-9]{2,8}$/.test(value)) throw new Error('value does not look like a valid VM ID\n');
-      return value;
-    },
-  },
-};
-const STORAGE_ID: Param = {
-  type: 'string',
-  format: {
-    verify: (value) => {
-      if (!/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i.test(value)) {
-        throw new Error(`storage ID '${value}' contains illegal characters\n`);
-      }
-      return value;
-    },
-  },
-};
+const NODE = NODE_PARAM;
+const VMID = VMID_PARAM;
+const STORAGE_ID = STORAGE_ID_PARAM;
 const CONTENT: Param = {
   type: 'string',
   optional: true,
@@ -286,25 +320,6 @@ function nodeStats(name: string, rrd: Rrd): { [key: string]: Json } {
   return entry;
 }
 
-/** A guest of another node, as its broadcast and its configuration tell (pid unknown). */
-async function remoteGuestStatus(ctx: Context, entry: VmListEntry, rrd: Rrd): Promise<{ [key: string]: Json }> {
-  const config = await readGuestConfig(ctx.configDir, entry);
-  const stats = vmStats(entry, rrd);
-  const status: { [key: string]: Json } = {
-    vmid: entry.vmid,
-    status: stats['status'] === 'unknown' ? 'stopped' : (stats['status'] as string),
-  };
-  for (const key of ['name', 'uptime', 'cpu', 'mem', 'maxmem', 'disk', 'maxdisk', 'netin', 'netout']) {
-    if (stats[key] !== undefined) status[key] = stats[key] as Json;
-  }
-  if (stats['maxcpu'] !== undefined) status['cpus'] = stats['maxcpu'] as Json;
-  if (config?.values.get('lock')) status['lock'] = config.values.get('lock') as string;
-  if (config?.values.has('tags')) status['tags'] = config.values.get('tags') as string;
-  if (config?.values.get('template') === '1') status['template'] = 1;
-  if (entry.type === 'lxc') status['type'] = 'lxc';
-  return status;
-}
-
 async function localStatus(ctx: Context): Promise<Map<number, { [key: string]: Json }>> {
   ctx.localStatus ??= await refreshNodeStatus(ctx);
   return ctx.localStatus;
@@ -323,10 +338,6 @@ function guestListHandler(type: GuestType): Handler {
       const list = [...(await readVmList(ctx.configDir)).values()].filter(
         (entry) => entry.node === node && entry.type === type,
       );
-      if (node !== ctx.node) {
-        const rrd = await readRrd(ctx.configDir);
-        return Promise.all(list.map((entry) => remoteGuestStatus(ctx, entry, rrd)));
-      }
       const statuses = await localStatus(ctx);
       const result: Json[] = [];
       for (const entry of list) {
@@ -352,12 +363,6 @@ function guestStatusHandler(type: GuestType): Handler {
     async run(params, ctx) {
       const node = String(params['node']);
       const entry = await vmlistOrDie(ctx, type, Number(params['vmid']), node);
-      if (node !== ctx.node) {
-        const status = await remoteGuestStatus(ctx, entry, await readRrd(ctx.configDir));
-        if (type === 'qemu') status['qmpstatus'] = status['status'] as string;
-        status['ha'] = { managed: 0 };
-        return status;
-      }
       await localStatus(ctx);
       const config = await loadConfig(ctx, type, entry.vmid);
       return guestStatus(ctx, entry, config, true);
@@ -453,6 +458,405 @@ function jobObject(id: string, properties: Map<string, string>, withNextRun: boo
   job['id'] = id;
   return job;
 }
+
+/** update_job's parameters: vzdump's job options that the lab's jobs use, and delete. */
+const BACKUP_JOB_PARAMS: Record<string, Param> = {
+  vmid: { type: 'string', optional: true, format: { list: true, verify: (value) => VMID.format!.verify(value) } },
+  all: { type: 'boolean', optional: true },
+  exclude: { type: 'string', optional: true, format: { list: true, verify: (value) => VMID.format!.verify(value) } },
+  pool: { type: 'string', optional: true },
+  node: { ...NODE, optional: true },
+  storage: { ...STORAGE_ID, optional: true },
+  schedule: { type: 'string', optional: true, maxLength: 128 },
+  enabled: { type: 'boolean', optional: true },
+  comment: { type: 'string', optional: true, maxLength: 512 },
+  mode: { type: 'string', optional: true, enum: ['snapshot', 'suspend', 'stop'] },
+  compress: { type: 'string', optional: true, enum: ['0', '1', 'gzip', 'lzo', 'zstd'] },
+  'notes-template': { type: 'string', optional: true, maxLength: 1024 },
+  'prune-backups': { type: 'string', optional: true },
+  mailto: { type: 'string', optional: true },
+  mailnotification: { type: 'string', optional: true, enum: ['always', 'failure'] },
+  'repeat-missed': { type: 'boolean', optional: true },
+  delete: { type: 'string', optional: true },
+};
+
+/** Backup.pm update_job: under vzdump.cron's then jobs.cfg's cluster locks; errors as they are. */
+async function updateBackupJob(ctx: Context, id: string, given: Params): Promise<void> {
+  const deleted = splitList(stringParam(given, 'delete'));
+  const set = Object.keys(BACKUP_JOB_PARAMS).filter((key) => key !== 'delete' && given[key] !== undefined);
+  await cfsLock(ctx.configDir, 'file-vzdump_cron', ctx.io, undefined, () =>
+    cfsLock(ctx.configDir, 'file-jobs_cfg', ctx.io, undefined, async () => {
+      const jobs = await readJobsConfig(ctx.configDir);
+      if (set.length === 0 && deleted.length === 0) throw new Die('no options specified\n');
+      const job = jobs.find((candidate) => candidate.id === id);
+      if (!job) throw new Die('no such vzdump job\n');
+      const { properties } = job;
+      for (const key of deleted) {
+        if (!(key in BACKUP_JOB_PARAMS) || key === 'delete') {
+          throw new ParamError('Parameter verification failed.\n', { delete: `unknown option '${key}'` });
+        }
+        properties.delete(key);
+      }
+      for (const key of set) properties.set(key, String(given[key]));
+      if (properties.has('exclude') && !properties.has('pool')) properties.set('all', '1');
+      const drop = (...keys: string[]): void => keys.forEach((key) => properties.delete(key));
+      if (given['vmid'] !== undefined) drop('all', 'exclude', 'pool');
+      else if (given['all']) drop('vmid', 'pool');
+      else if (properties.has('pool')) drop('vmid', 'all', 'exclude');
+      await replaceFile(join(ctx.configDir, 'jobs.cfg'), writeJobsConfig(jobs), 0o640);
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// What `vm create` asks: clone, configuration, resize, start, stop, destroy, the guest agent, the
+// firewall, tasks, the node's status, the backup job's guests (pve-vm.ts, pve-firewall.ts).
+
+const VM_URI = { node: NODE, vmid: VMID };
+const TASK: ResultSchema = { type: 'string' };
+
+/** A handler of one VM whose result is a task's UPID (the task has run: see forkWorker). */
+function vmTask(
+  method: Handler['method'],
+  path: string[],
+  params: Record<string, Param>,
+  run: (params: Params, ctx: Context, vmid: number) => Promise<TaskOutcome>,
+): Handler {
+  return {
+    method,
+    path: ['nodes', '{node}', 'qemu', '{vmid}', ...path],
+    uriParams: VM_URI,
+    params,
+    proxyto: 'node',
+    returns: TASK,
+    async run(given, ctx) {
+      return (await run(given, ctx, Number(given['vmid']))).upid;
+    },
+  };
+}
+
+/** The values of a configuration update among the parameters, prepared as update_vm_api does. */
+async function configValues(given: Params): Promise<Map<string, string>> {
+  const set = givenValues(given, VM_OPTIONS);
+  await prepareVmValues(set);
+  return set;
+}
+
+function configUpdate(set: Map<string, string>, given: Params): ConfigUpdate {
+  return {
+    set,
+    delete: splitList(stringParam(given, 'delete')),
+    digest: stringParam(given, 'digest'),
+    skiplock: Boolean(given['skiplock']),
+  };
+}
+
+const CONFIG_PARAMS: Record<string, Param> = {
+  ...VM_OPTIONS,
+  delete: { type: 'string', optional: true },
+  digest: { type: 'string', optional: true, maxLength: 40 },
+  skiplock: { type: 'boolean', optional: true },
+  revert: { type: 'string', optional: true },
+};
+
+/** An agent command's endpoint: `{result}` of the agent. */
+function agentHandler(command: string, method: Handler['method']): Handler {
+  return {
+    method,
+    path: ['nodes', '{node}', 'qemu', '{vmid}', 'agent', command],
+    uriParams: VM_URI,
+    proxyto: 'node',
+    returns: { type: 'object', properties: {} },
+    async run(given, ctx) {
+      const execute = `guest-${command}` as VmAgentCommand;
+      return { result: await agentCommand(ctx, Number(given['vmid']), execute) };
+    },
+  };
+}
+
+const TASK_STATUS_COLUMNS: ResultSchema = {
+  type: 'object',
+  properties: {
+    pid: { type: 'integer' },
+    status: { type: 'string' },
+    type: { type: 'string' },
+    id: { type: 'string' },
+    user: { type: 'string' },
+    exitstatus: { type: 'string', optional: true },
+    upid: { type: 'string' },
+    starttime: { type: 'integer' },
+    pstart: { type: 'integer' },
+    node: { type: 'string' },
+  },
+};
+
+/** A task of this node and its log file, or read_task_status's 400. */
+async function taskOf(ctx: Context, upid: string): Promise<{ task: Upid; log: string }> {
+  const decoded = decodeUpid(upid);
+  if (!decoded) throw new ParamError('Parameter verification failed.\n', { upid: 'unable to parse worker upid' });
+  const log = await readFile(join(ctx.root, decoded.logFile), 'utf8').catch(() => undefined);
+  if (log === undefined) throw new ParamError('Parameter verification failed.\n', { upid: 'no such task' });
+  return { task: decoded.task, log };
+}
+
+/** PVE::UPID::read_status: the log's last line. */
+function exitStatus(log: string): string {
+  const line = log.replace(/\n$/, '').split('\n').at(-1) ?? '';
+  if (line === 'TASK OK') return 'OK';
+  const error = /^TASK ERROR: (.+)$/.exec(line);
+  if (error) return error[1] as string;
+  const warnings = /^TASK (WARNINGS: \d+)$/.exec(line);
+  return warnings ? (warnings[1] as string) : 'unexpected status';
+}
+
+const VM_HANDLERS: Handler[] = [
+  {
+    method: 'GET',
+    path: ['nodes', '{node}', 'status'],
+    uriParams: { node: NODE },
+    proxyto: 'node',
+    returns: { type: 'object', properties: {} },
+    async run(_params, ctx) {
+      const statuses = await localStatus(ctx);
+      const total = await nodeMemory(await readVmLab(ctx.root), ctx.node);
+      const used = [...statuses.values()]
+        .filter((status) => status['status'] === 'running')
+        .reduce((sum, status) => sum + Number(status['maxmem'] ?? 0), 0);
+      const rootfs = await statfs(join(ctx.root, '/'));
+      const [one = 0, five = 0, fifteen = 0] = loadavg();
+      return {
+        memory: { total, used, free: total - used, available: total - used },
+        swap: { total: 0, used: 0, free: 0 },
+        cpu: 0.01,
+        wait: 0,
+        uptime: Math.floor(osUptime()),
+        loadavg: [one.toFixed(2), five.toFixed(2), fifteen.toFixed(2)],
+        cpuinfo: { cpus: cpus().length, cores: cpus().length, sockets: 1, model: cpus()[0]?.model ?? 'unknown' },
+        rootfs: {
+          total: rootfs.blocks * rootfs.bsize,
+          used: (rootfs.blocks - rootfs.bfree) * rootfs.bsize,
+          free: rootfs.bfree * rootfs.bsize,
+          avail: rootfs.bavail * rootfs.bsize,
+        },
+        pveversion: 'pve-manager/8.2.4/faa83925c9641325',
+        kversion: 'Linux 6.8.8-2-pve #1 SMP PREEMPT_DYNAMIC PMX 6.8.8-2 (2024-06-24T09:00Z)',
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: ['nodes', '{node}', 'tasks', '{upid}', 'status'],
+    uriParams: { node: NODE, upid: { type: 'string' } },
+    proxyto: 'node',
+    returns: TASK_STATUS_COLUMNS,
+    async run(given, ctx) {
+      const upid = String(given['upid']);
+      const { task, log } = await taskOf(ctx, upid);
+      // The stand-in's worker is the tool's own process, which lives on a moment after its task: a
+      // task whose log has its last line has ended, as a real worker exits right after writing it.
+      const ended = /^TASK (OK|ERROR: .*|WARNINGS: \d+)$/m.test(log);
+      const running = !ended && (await processStartTicks(task.pid)) === task.pstart;
+      const status: { [key: string]: Json } = { ...task, upid, status: running ? 'running' : 'stopped' };
+      if (!running) status['exitstatus'] = exitStatus(log);
+      return status;
+    },
+  },
+  {
+    method: 'GET',
+    path: ['nodes', '{node}', 'tasks', '{upid}', 'log'],
+    uriParams: { node: NODE, upid: { type: 'string' } },
+    params: {
+      start: { type: 'integer', optional: true, minimum: 0 },
+      limit: { type: 'integer', optional: true, minimum: 0 },
+      download: { type: 'boolean', optional: true },
+    },
+    proxyto: 'node',
+    returns: { type: 'array', items: { n: { type: 'integer' }, t: { type: 'string' } } },
+    async run(given, ctx) {
+      const { log } = await taskOf(ctx, String(given['upid']));
+      const start = Number(given['start'] ?? 0);
+      const limit = Number(given['limit'] ?? 50);
+      const lines = log.replace(/\n$/, '').split('\n');
+      return lines.slice(start, start + limit).map((t, index) => ({ n: start + index + 1, t }));
+    },
+  },
+  vmTask('POST', ['clone'], { newid: VMID, ...CLONE_OPTIONS }, (given, ctx) =>
+    cloneVm(ctx, cloneRequest(given), forkWorker),
+  ),
+  {
+    method: 'PUT',
+    path: ['nodes', '{node}', 'qemu', '{vmid}', 'config'],
+    uriParams: VM_URI,
+    params: CONFIG_PARAMS,
+    proxyto: 'node',
+    returns: { type: 'null' },
+    async run(given, ctx) {
+      await updateGuestConfig(ctx, 'qemu', Number(given['vmid']), configUpdate(await configValues(given), given));
+      return null;
+    },
+  },
+  vmTask('POST', ['config'], CONFIG_PARAMS, async (given, ctx, vmid) => {
+    const update = configUpdate(await configValues(given), given);
+    return forkWorker(ctx, 'qmconfig', String(vmid), (io) => updateGuestConfig({ ...ctx, io }, 'qemu', vmid, update));
+  }),
+  vmTask('PUT', ['resize'], RESIZE_OPTIONS, (given, ctx, vmid) => {
+    const options = { digest: stringParam(given, 'digest'), skiplock: Boolean(given['skiplock']) };
+    return resizeVm(ctx, vmid, String(given['disk']), String(given['size']), options, forkWorker);
+  }),
+  vmTask(
+    'POST',
+    ['status', 'start'],
+    { skiplock: { type: 'boolean', optional: true }, timeout: { type: 'integer', optional: true, minimum: 0 } },
+    (_given, ctx, vmid) => startGuest(ctx, 'qemu', vmid, forkWorker),
+  ),
+  vmTask(
+    'POST',
+    ['status', 'stop'],
+    {
+      skiplock: { type: 'boolean', optional: true },
+      timeout: { type: 'integer', optional: true, minimum: 0 },
+      keepActive: { type: 'boolean', optional: true },
+      'overrule-shutdown': { type: 'boolean', optional: true },
+    },
+    (_given, ctx, vmid) => stopGuest(ctx, 'qemu', vmid, forkWorker),
+  ),
+  vmTask(
+    'DELETE',
+    [],
+    {
+      skiplock: { type: 'boolean', optional: true },
+      purge: { type: 'boolean', optional: true },
+      'destroy-unreferenced-disks': { type: 'boolean', optional: true },
+    },
+    (given, ctx, vmid) =>
+      destroyGuest(
+        ctx,
+        'qemu',
+        vmid,
+        {
+          skiplock: Boolean(given['skiplock']),
+          purge: Boolean(given['purge']),
+          unreferencedDisks: Boolean(given['destroy-unreferenced-disks']),
+        },
+        forkWorker,
+      ),
+  ),
+  ...Object.entries(AGENT_COMMANDS).map(([command, method]) => agentHandler(command, method)),
+  {
+    method: 'POST',
+    path: ['nodes', '{node}', 'qemu', '{vmid}', 'agent'],
+    uriParams: VM_URI,
+    params: { command: { type: 'string', enum: GUEST_AGENT_COMMANDS } },
+    proxyto: 'node',
+    returns: { type: 'object', properties: {} },
+    async run(given, ctx) {
+      const command = String(given['command']);
+      if (!(command in AGENT_COMMANDS))
+        throw new Die(`pvesh (chaton lab stand-in): agent ${command} is not implemented\n`);
+      const execute = `guest-${command}` as VmAgentCommand;
+      return { result: await agentCommand(ctx, Number(given['vmid']), execute) };
+    },
+  },
+  {
+    method: 'GET',
+    path: ['nodes', '{node}', 'qemu', '{vmid}', 'agent', 'file-read'],
+    uriParams: VM_URI,
+    params: {
+      file: { type: 'string' },
+      count: { type: 'integer', optional: true, minimum: 1, maximum: 16 * 1024 * 1024 },
+      decode: { type: 'boolean', optional: true },
+      offset: { type: 'integer', optional: true, minimum: 0 },
+    },
+    proxyto: 'node',
+    returns: {
+      type: 'object',
+      properties: { content: { type: 'string' }, truncated: { type: 'boolean', optional: true } },
+    },
+    async run(given, ctx) {
+      return agentFileRead(ctx, Number(given['vmid']), String(given['file']));
+    },
+  },
+  {
+    method: 'GET',
+    path: ['nodes', '{node}', 'qemu', '{vmid}', 'firewall', 'options'],
+    uriParams: VM_URI,
+    proxyto: 'node',
+    returns: { type: 'object', properties: {} },
+    async run(given, ctx) {
+      return vmFirewallOptions(ctx.configDir, Number(given['vmid']));
+    },
+  },
+  {
+    method: 'PUT',
+    path: ['nodes', '{node}', 'qemu', '{vmid}', 'firewall', 'options'],
+    uriParams: VM_URI,
+    params: {
+      ...VM_FIREWALL_OPTIONS,
+      delete: { type: 'string', optional: true },
+      digest: { type: 'string', optional: true, maxLength: 64 },
+    },
+    proxyto: 'node',
+    returns: { type: 'null' },
+    async run(given, ctx) {
+      const set = givenValues(given, VM_FIREWALL_OPTIONS);
+      const vmid = Number(given['vmid']);
+      await setVmFirewallOptions(
+        ctx.configDir,
+        vmid,
+        ctx.io,
+        set,
+        stringParam(given, 'delete'),
+        stringParam(given, 'digest'),
+      );
+      return null;
+    },
+  },
+  {
+    method: 'GET',
+    path: ['nodes', '{node}', 'qemu', '{vmid}', 'firewall', 'rules'],
+    uriParams: VM_URI,
+    returns: { type: 'array', items: { pos: { type: 'integer' } } },
+    async run(given, ctx) {
+      return vmFirewallRules(ctx.configDir, Number(given['vmid']));
+    },
+  },
+  {
+    method: 'POST',
+    path: ['nodes', '{node}', 'qemu', '{vmid}', 'firewall', 'rules'],
+    uriParams: VM_URI,
+    params: RULE_PARAMS,
+    returns: { type: 'null' },
+    async run(given, ctx) {
+      const rule: Rule = {};
+      for (const key of Object.keys(RULE_PARAMS))
+        if (given[key] !== undefined) rule[key] = given[key] as string | number;
+      await addVmFirewallRule(ctx.configDir, Number(given['vmid']), ctx.io, rule);
+      return null;
+    },
+  },
+  {
+    method: 'GET',
+    path: ['cluster', 'firewall', 'groups'],
+    returns: {
+      type: 'array',
+      items: { group: { type: 'string' }, digest: { type: 'string' }, comment: { type: 'string', optional: true } },
+    },
+    async run(_params, ctx) {
+      return securityGroups(ctx.configDir);
+    },
+  },
+  {
+    method: 'PUT',
+    path: ['cluster', 'backup', '{id}'],
+    uriParams: { id: { type: 'string', maxLength: 50 } },
+    params: BACKUP_JOB_PARAMS,
+    returns: { type: 'null' },
+    async run(given, ctx) {
+      await updateBackupJob(ctx, String(given['id']), given);
+      return null;
+    },
+  },
+];
 
 const HANDLERS: Handler[] = [
   {
@@ -644,9 +1048,6 @@ const HANDLERS: Handler[] = [
       if (storage.nodes && !storage.nodes.has(node)) {
         throw new Die(`storage '${id}' is not available on node '${node}'\n`);
       }
-      if (node !== ctx.node && !storage.shared) {
-        throw new Die(`pvesh (chaton lab stand-in): cannot proxy to node '${node}': run this call on ${node}\n`);
-      }
       const contents = params['content']
         ? [String(params['content']) as VolumeContent]
         : (['rootdir', 'images', 'vztmpl', 'iso', 'backup', 'snippets'] as VolumeContent[]);
@@ -687,9 +1088,6 @@ const HANDLERS: Handler[] = [
       // storage_info lists only the storages enabled on the node: read_status then finds none.
       if (!storage || !storageEnabledOn(storage, node)) {
         throw new ParamError('Parameter verification failed.\n', { storage: 'No such storage.' });
-      }
-      if (node !== ctx.node && !storage.shared) {
-        throw new Die(`pvesh (chaton lab stand-in): cannot proxy to node '${node}': run this call on ${node}\n`);
       }
       if (!storage.path) {
         throw new Die(`pvesh (chaton lab stand-in): storage type '${storage.type}' is not implemented\n`);
@@ -736,6 +1134,7 @@ const HANDLERS: Handler[] = [
       return `UPID:${ctx.node}:00000000:00000000:00000000:startall::root@pam:`;
     },
   },
+  ...VM_HANDLERS,
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -761,17 +1160,68 @@ function findHandler(method: string, path: string): { handler: Handler; uri: Par
   return undefined;
 }
 
-/** check_proxyto's remote_node_ip for a node outside the cluster: the host name lookup's failure. */
-async function checkNode(ctx: Context, node: string): Promise<void> {
-  if (node === ctx.node || node === 'localhost') return;
-  const nodes = await clusterNodes(ctx.configDir, ctx.node);
-  if (nodes.some((member) => member.name === node)) return;
+/** String::ShellQuote::shell_quote of one word. */
+function shellQuote(word: string): string {
+  return /^[-\w.,:/=@+%]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * check_proxyto and proxy_handler: the call runs on `node` as `pvesh --noproxy ... --output-format
+ * json`, over the cluster's root SSH (SSHInfo.pm ssh_info_to_command, the node's ssh_known_hosts).
+ * Its stderr passes through; a failure dies as "proxy handler failed: <its last stderr line>";
+ * its stdout is decoded as JSON, or taken as it is (a task's output before its UPID).
+ */
+async function proxy(ctx: Context, node: string, verb: string, path: string, values: Params): Promise<Json> {
+  const member = (await clusterNodes(ctx.configDir, ctx.node)).find((candidate) => candidate.name === node);
+  let address = member?.address;
+  if (!address) {
+    try {
+      address = (await lookup(node)).address;
+    } catch {
+      throw new Die(
+        `hostname lookup '${node}' failed - failed to get address info for: ${node}: Name or service not known\n`,
+      );
+    }
+  }
+  const knownHosts = join(ctx.configDir, 'nodes', node, 'ssh_known_hosts');
+  const hasKnownHosts = await stat(knownHosts).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+  const args = Object.keys(values)
+    .filter((key) => !['quiet', 'output-format', 'api_path', 'noproxy'].includes(key))
+    .flatMap((key) => [`--${key}`, shellQuote(String(values[key]))]);
+  const ssh = [
+    ...['-e', 'none', '-o', 'BatchMode=yes', '-o', `HostKeyAlias=${node}`],
+    ...(hasKnownHosts ? ['-o', `UserKnownHostsFile=/etc/pve/nodes/${node}/ssh_known_hosts`] : []),
+    ...(hasKnownHosts ? ['-o', 'GlobalKnownHostsFile=none'] : []),
+    `root@${address}`,
+    ...['--', 'pvesh', '--noproxy', verb, path, '--output-format', 'json', ...args],
+  ];
+  const child = spawn('/usr/bin/ssh', ssh, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let lastStderr: string | undefined;
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (lastStderr !== undefined) ctx.io.err(`${lastStderr}\n`);
+      lastStderr = line;
+    }
+  });
+  const code = await new Promise<number>((resolve) => child.on('close', (exit) => resolve(exit ?? 255)));
+  if (partial) {
+    if (lastStderr !== undefined) ctx.io.err(`${lastStderr}\n`);
+    lastStderr = partial;
+  }
+  if (code !== 0) throw new Die(`proxy handler failed: ${lastStderr ?? `exit code ${code}`}\n`);
+  if (lastStderr) ctx.io.err(`${lastStderr}\n`);
   try {
-    await lookup(node);
+    return JSON.parse(stdout) as Json;
   } catch {
-    throw new Die(
-      `hostname lookup '${node}' failed - failed to get address info for: ${node}: Name or service not known\n`,
-    );
+    return stdout;
   }
 }
 
@@ -779,8 +1229,10 @@ export async function run(argv: string[], ctx: Context): Promise<number> {
   const { io } = ctx;
   const args = [...argv];
   let noOutput = false;
+  let noProxy = false;
   while (args[0] === '--noproxy' || args[0] === '--nooutput') {
     if (args.shift() === '--nooutput') noOutput = true;
+    else noProxy = true;
   }
   const [verb, path] = args;
   const method = verb === undefined ? undefined : METHODS[verb];
@@ -822,11 +1274,15 @@ export async function run(argv: string[], ctx: Context): Promise<number> {
     const { handler, uri } = found;
     validate(uri, handler.uriParams ?? {});
     const all = { ...values, ...uri };
-    if (handler.proxyto === 'node') {
-      if (all['node'] === 'localhost') all['node'] = ctx.node;
-      await checkNode(ctx, String(all['node']));
+    let data: Json;
+    const node = handler.proxyto === 'node' ? String(all['node']) : undefined;
+    if (node !== undefined && node !== 'localhost' && node !== ctx.node) {
+      if (noProxy || values['noproxy']) throw new Die('proxy loop detected - aborting\n');
+      data = await proxy(ctx, node, verb, path as string, values);
+    } else {
+      if (node !== undefined) all['node'] = ctx.node;
+      data = await handler.run(all, ctx);
     }
-    const data = await handler.run(all, ctx);
     if (noOutput) return 0;
     const options = values as OutputOptions;
     io.out(renderApiResult({ data, schema: handler.returns, props: handler.props }, options, io));

@@ -254,7 +254,7 @@ export async function restore(
   } catch (error) {
     throw new Die(`${emsg} ${(error as Error).message}`);
   }
-  await runTask(ctx.io, async (io) => {
+  await runTask(ctx, 'qmrestore', String(vmid), async (io) => {
     const task = { ...ctx, io };
     try {
       await lockGuestConfig(task, 'qemu', vmid, 1, () => restoreVm(task, archive, vmid, options));
