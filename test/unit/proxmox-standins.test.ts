@@ -27,6 +27,7 @@ import { nextRun, run as pvesh } from '../lab/standins/pvesh.js';
 import { run as qm } from '../lab/standins/qm.js';
 import { run as qmrestore } from '../lab/standins/qmrestore.js';
 import { labPlan } from '../lab/topology.js';
+import { scratchNode } from './pve-scratch.js';
 
 interface Result {
   code: number;
@@ -217,15 +218,7 @@ describe('Proxmox VE stand-ins on a scratch node', () => {
   let root: string;
 
   before(async () => {
-    scratch = await mkdtemp(path.join(os.tmpdir(), 'chaton-pve-'));
-    configDir = path.join(scratch, 'etc-pve');
-    root = path.join(scratch, 'node');
-    const plan = labPlan({ name: 'unit', index: 7, extraHosts: 0 });
-    for (const [file, content] of clusterFiles(plan, newPbsServerSecrets())) {
-      await mkdir(path.dirname(path.join(configDir, file)), { recursive: true });
-      await writeFile(path.join(configDir, file), content);
-    }
-    await mkdir(path.join(configDir, 'priv', 'lock'), { recursive: true });
+    ({ scratch, configDir, root } = await scratchNode('chaton-pve-'));
     await mkdir(path.join(root, 'var', 'lib', 'vz', 'dump'), { recursive: true });
   });
   after(async () => {
