@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { clusterFiles, newPbsServerSecrets } from '../lab/pve-lab.js';
+import type { Io } from '../lab/standins/pve-cli.js';
 import { labPlan } from '../lab/topology.js';
 
 export interface ScratchNode {
@@ -24,4 +25,21 @@ export async function scratchNode(prefix: string): Promise<ScratchNode> {
   }
   await mkdir(path.join(configDir, 'priv', 'lock'), { recursive: true });
   return { scratch, configDir, root };
+}
+
+/** What a stand-in run printed, and its exit code. */
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** An Io that keeps what a stand-in prints. */
+export function capture(): { io: Io; result: () => { stdout: string; stderr: string } } {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: { out: (text) => (stdout += text), err: (text) => (stderr += text), utf8: true },
+    result: () => ({ stdout, stderr }),
+  };
 }

@@ -8,19 +8,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { VmRequest, VmResponse } from '../lab/control.js';
 import { sparseFile } from '../lab/pve-lab.js';
-import type { Io } from '../lab/standins/pve-cli.js';
 import { parseFirewallConfig, writeFirewallConfig } from '../lab/standins/pve-firewall.js';
 import { vmSpecOf } from '../lab/standins/pve-lab-vm.js';
 import { parseGuestConfig } from '../lab/standins/pve-cluster.js';
 import { run as pvesh } from '../lab/standins/pvesh.js';
 import { run as qm } from '../lab/standins/qm.js';
-import { scratchNode } from './pve-scratch.js';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { capture, type Result, scratchNode } from './pve-scratch.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@example';
 const INTERFACES = [
@@ -80,15 +73,6 @@ describe('the Proxmox stand-ins for vm create, on a scratch node with a fake sup
     server?.close();
     await rm(scratch, { recursive: true, force: true });
   });
-
-  function capture(): { io: Io; result: () => { stdout: string; stderr: string } } {
-    let stdout = '';
-    let stderr = '';
-    return {
-      io: { out: (text) => (stdout += text), err: (text) => (stderr += text), utf8: true },
-      result: () => ({ stdout, stderr }),
-    };
-  }
 
   async function tool(runner: typeof qm, ...argv: string[]): Promise<Result> {
     const { io, result } = capture();
