@@ -2,8 +2,8 @@
 // and Ansible on the same lab, the same key, the same known_hosts. Prints a table of medians
 // (min/max) with ratios measured in the same run, and writes the figures as JSON. Never fails
 // on a figure: targets are reported, not asserted. Then `backup verify` on a big backup site
-// (bench/backup.ts), and `failover to` on a wan lab (bench/failover.ts); `npm run bench -- backup`
-// or `npm run bench -- failover` runs that part alone.
+// (bench/backup.ts), `failover to` on a wan lab (bench/failover.ts) and `vm create` (bench/vm-create.ts);
+// `npm run bench -- backup`, `-- failover` or `-- vm` runs that part alone.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 import { ensurePackages } from '../test/lab/packages.js';
 import { backupBench, backupReport } from './backup.js';
 import { failoverBench, failoverReport, type FailoverBench } from './failover.js';
+import { vmCreateBench, vmCreateReport, type VmCreateBench } from './vm-create.js';
 import { columns, figure, type Figure, REPEATS, seconds, sh, sshConfig } from './measure.js';
 
 const CHATON = fileURLToPath(new URL('../../bin/chaton.js', import.meta.url));
@@ -42,33 +43,52 @@ function chatonKex(inventory: string, host: string): string {
   return (JSON.parse(run.stdout) as { hosts: { kex?: string }[] }).hosts[0]?.kex ?? 'unknown';
 }
 
-/** `npm run bench -- backup` or `-- failover`: that part's figures alone. */
-const ONLY = process.argv[2] === 'backup' || process.argv[2] === 'failover' ? process.argv[2] : undefined;
+/** `npm run bench -- backup`, `-- failover` or `-- vm`: that part's figures alone. */
+const PARTS = ['backup', 'failover', 'vm'] as const;
+const ONLY = PARTS.find((part) => part === process.argv[2]);
 const BACKUP_ONLY = ONLY === 'backup';
 /** Apart from the labs of a checkout that tests meanwhile (CHATON_LAB_PREFIX, as the tests). */
 const LAB_NAME = `${process.env.CHATON_LAB_PREFIX ?? ''}bench`;
 
-/** The failover part's lab: the wan layout, with host001 to send the probe stream and prove the path. */
-const WAN_LAB_NAME = `${process.env.CHATON_LAB_PREFIX ?? ''}bench-wan`;
-
-/** The failover figures, on a wan lab of their own. */
-async function failoverPart(work: string): Promise<FailoverBench> {
-  await labDown(WAN_LAB_NAME);
-  process.stderr.write('bringing up a wan lab (an internet, two ISPs, a gateway)...\n');
-  const lab = await labUp({ name: WAN_LAB_NAME, hosts: 1, wan: true });
+/** A part measured on a lab of its own, taken down afterwards (also on failure). */
+async function onOwnLab<T>(
+  name: string,
+  options: { hosts: number; wan?: boolean },
+  said: string,
+  part: (lab: Lab) => Promise<T>,
+): Promise<T> {
+  const labName = `${process.env.CHATON_LAB_PREFIX ?? ''}${name}`;
+  await labDown(labName);
+  process.stderr.write(`bringing up ${said}...\n`);
+  const lab = await labUp({ name: labName, ...options });
   try {
-    return await failoverBench(lab, { ...process.env, XDG_STATE_HOME: work }, REPEATS);
+    return await part(lab);
   } finally {
-    await labDown(WAN_LAB_NAME);
+    await labDown(labName);
   }
+}
+
+/** The failover figures, on a wan lab: host001 sends the probe stream and proves the path. */
+function failoverPart(work: string): Promise<FailoverBench> {
+  return onOwnLab('bench-wan', { hosts: 1, wan: true }, 'a wan lab (an internet, two ISPs, a gateway)', (lab) =>
+    failoverBench(lab, { ...process.env, XDG_STATE_HOME: work }, REPEATS),
+  );
+}
+
+/** The vm create figures, on a lab without extra hosts. */
+function vmPart(work: string): Promise<VmCreateBench> {
+  return onOwnLab('bench-vm', { hosts: 0 }, 'a lab for vm create', (lab) =>
+    vmCreateBench(lab, { ...process.env, XDG_STATE_HOME: work }, REPEATS),
+  );
 }
 
 async function main(): Promise<void> {
   const loadAverage = os.loadavg(); // before the bench loads the machine itself
-  if (ONLY === 'failover') {
+  if (ONLY === 'failover' || ONLY === 'vm') {
     const work = await mkdtemp(path.join(os.tmpdir(), 'chaton-bench-'));
     try {
-      process.stdout.write(`${failoverReport(await failoverPart(work)).join('\n')}\n`);
+      const report = ONLY === 'vm' ? vmCreateReport(await vmPart(work)) : failoverReport(await failoverPart(work));
+      process.stdout.write(`${report.join('\n')}\n`);
     } finally {
       await rm(work, { recursive: true, force: true });
     }
@@ -273,12 +293,14 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   };
   const backup = await backupBench(lab, configs.default, chatonEnv);
   const failover = await failoverPart(work);
+  const vmCreate = await vmPart(work);
   printReport(figures, startup, gib, machine, kex);
   process.stdout.write(`\n${backupReport(backup).join('\n')}\n`);
   process.stdout.write(`\n${failoverReport(failover).join('\n')}\n`);
+  process.stdout.write(`\n${vmCreateReport(vmCreate).join('\n')}\n`);
   await mkdir(RESULTS, { recursive: true });
   const document = JSON.stringify(
-    { date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib, backup, failover },
+    { date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib, backup, failover, vmCreate },
     null,
     2,
   );

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Lab } from '../lab/lab.js';
+import { sshThroughBastion } from '../lab/openssh.js';
 import { chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
 const TARGET = 'backup';
@@ -175,18 +176,10 @@ async function writeVariant(variant: Variant, index: number): Promise<string> {
   return file;
 }
 
-/** ssh(1) reaching the target as chaton does: through the bastion, which the lab's known_hosts vouches for. */
+/** ssh(1) reaching the target as chaton does. */
 async function sshVerdict(knownHosts: string): Promise<Verdict> {
-  const options = (settings: Record<string, string>) =>
-    Object.entries(settings).flatMap(([option, value]) => ['-o', `${option}=${value}`]);
-  const strict = options({ BatchMode: 'yes', StrictHostKeyChecking: 'yes', GlobalKnownHostsFile: '/dev/null' });
-  const common = ['-F', '/dev/null', '-i', lab.operatorKeyPath, '-o', 'IdentitiesOnly=yes', ...strict];
-  // What ProxyJump runs, with the jump's own known_hosts.
-  const bastion = `root@${lab.bastion.address}`;
-  const jump = ['ssh', ...common, ...options({ UserKnownHostsFile: lab.knownHostsPath }), '-W', '%h:%p', bastion];
-  const target = options({ UserKnownHostsFile: knownHosts, UpdateHostKeys: 'no', ProxyCommand: jump.join(' ') });
   const login = ['-p', String(PORT), `root@${targetAddress()}`];
-  const { code, stderr } = await execute('ssh', [...common, ...target, ...login, 'true']);
+  const { code, stderr } = await execute('ssh', sshThroughBastion(lab, knownHosts, login, 'true'));
   if (code === 0) return 'accept';
   if (code === 255 && /Host key verification failed/.test(stderr)) return 'refuse';
   throw new Error(`ssh failed for another reason (exit ${code}): ${stderr}`);

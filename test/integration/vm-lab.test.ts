@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { parse } from 'yaml';
 import { controlRequest, type ControlAnswer, type VmAgentCommand, type VmSpec } from '../lab/control.js';
 import { labDown, type Lab } from '../lab/lab.js';
+import { sshThroughBastion } from '../lab/openssh.js';
 import { waitUntil } from '../lab/parallel.js';
 import { VM_LAB_CONFIG } from '../lab/topology.js';
 import { chaton, freshLab, sandboxEnv } from './chaton.js';
@@ -65,17 +66,13 @@ async function knownHostsFor(vm: VmSpec, publicKey: string): Promise<string> {
   return file;
 }
 
-/** ssh(1) to the VM through the bastion, as chaton reaches it: the bastion vouched for by the lab's known_hosts. */
+/** ssh(1) to the VM through the bastion, as chaton reaches it. */
 async function sshVm(vm: VmSpec, user: string, knownHosts: string, command: string) {
-  const options = (settings: Record<string, string>) =>
-    Object.entries(settings).flatMap(([option, value]) => ['-o', `${option}=${value}`]);
-  const strict = options({ BatchMode: 'yes', StrictHostKeyChecking: 'yes', GlobalKnownHostsFile: '/dev/null' });
-  const common = ['-F', '/dev/null', '-i', lab.operatorKeyPath, '-o', 'IdentitiesOnly=yes', ...strict];
-  const bastion = `root@${lab.bastion.address}`;
-  const jump = ['ssh', ...common, ...options({ UserKnownHostsFile: lab.knownHostsPath }), '-W', '%h:%p', bastion];
-  const target = options({ UserKnownHostsFile: knownHosts, UpdateHostKeys: 'no', ProxyCommand: jump.join(' ') });
   const [address] = vm.address.split('/');
-  return execa('ssh', [...common, ...target, `${user}@${address}`, command], { reject: false, timeout: 30_000 });
+  return execa('ssh', sshThroughBastion(lab, knownHosts, [`${user}@${address}`], command), {
+    reject: false,
+    timeout: 30_000,
+  });
 }
 
 async function isAlive(pid: number): Promise<boolean> {

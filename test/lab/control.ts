@@ -50,6 +50,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export type ControlResponse =
   { ok: true; fingerprint?: string; result?: Json; agent?: 'not-running' } | { ok: false; error: string };
+/** What the supervisor answers a stand-in's VM request (standins/pve-lab-vm.ts). */
+export type VmResponse = ControlResponse;
 export type ControlAnswer = Omit<Extract<ControlResponse, { ok: true }>, 'ok'>;
 
 function describe(request: ControlRequest | VmRequest): string {
@@ -57,13 +59,6 @@ function describe(request: ControlRequest | VmRequest): string {
     ? `${request.op} ${request.host}`
     : `${request.op} ${'vm' in request ? request.vm.vmid : request.vmid}`;
 }
-
-/** What a guest agent command asks: the qemu-guest-agent command (the stand-ins' name for it). */
-export type VmAgentExecute = VmAgentCommand;
-
-/** vm-start answers the new host's key fingerprint; vm-agent the agent's result, or that it does not answer. */
-export type VmResponse =
-  { ok: true; fingerprint?: string; result?: unknown; agent?: 'not-running' } | { ok: false; error: string };
 
 /** Sends one request; resolves with the response, rejects when the supervisor reports an error. */
 export async function controlRequest(socketPath: string, request: ControlRequest | VmRequest): Promise<ControlAnswer> {

@@ -90,7 +90,7 @@ export function etcHosts(plan: LabPlan, host: PlannedHost): string {
  * already filled) gets its own devpts and shm before it is bound over /dev; /run comes last since
  * it hides the state directory.
  */
-export function hostFstab(host: PlannedHost, { pveCluster, backupExport, vmData, vmLab }: LabPaths): string {
+export function hostFstab(host: PlannedHost, { pveCluster, backupExport, vmLab, vmData }: LabPaths): string {
   const paths = hostPaths(host.dir);
   const overlays = OVERLAID_DIRS.map((target) => {
     const { upper, work } = overlayLayers(host.dir, target);
@@ -106,10 +106,10 @@ export function hostFstab(host: PlannedHost, { pveCluster, backupExport, vmData,
           `${backupExport} ${BACKUP_NFS_PATH} none bind,ro,X-mount.mkdir 0 0`,
           // What the PBS server would serve over the network (standins/pbs-remote.ts).
           `${backupExport}/pbs ${PBS_SERVER_MOUNT} none bind,ro,X-mount.mkdir 0 0`,
-          // The shared VM storage (pve-lab.ts VM_STORAGE), one directory for every node.
-          `${vmData} /mnt/pve/vmdata none bind,X-mount.mkdir 0 0`,
           // The supervisor's side of the VMs the stand-in starts (README: VM hosts).
           `${vmLab.dir} ${VM_LAB_MOUNT} none bind,X-mount.mkdir 0 0`,
+          // The shared VM storage (pve-lab.ts VM_STORAGE), one directory for every node.
+          `${vmData} /mnt/pve/vmdata none bind,X-mount.mkdir 0 0`,
         ]
       : []),
     ...(host.roles.includes('backup') ? [`${backupExport} /srv/backup none bind,X-mount.mkdir 0 0`] : []),

@@ -70,12 +70,12 @@ export interface LabPaths {
    * /mnt/pve/backup-nfs as the NFS export of a real site: the nodes restore from it.
    */
   backupExport: string;
-  /** The cluster's shared VM storage `vmdata`, bound into every pve host at /mnt/pve/vmdata. */
-  vmData: string;
   /** The VM hosts' state directories (their disks), one per VMID. */
   vmsDir: string;
   /** What the Proxmox stand-in on pve hosts needs of the supervisor, bound into them (see VM_LAB_MOUNT). */
   vmLab: VmLabPaths;
+  /** The cluster's shared VM storage `vmdata`, bound into every pve host at /mnt/pve/vmdata. */
+  vmData: string;
 }
 
 /** The directory bound into pve hosts: the control socket the stand-in asks for VM hosts, faults, waits. */
@@ -213,9 +213,9 @@ export function labPaths(name: string): LabPaths {
     hostsDir: join(stateDir, 'hosts'),
     pveCluster: join(stateDir, 'pve-cluster'),
     backupExport: join(stateDir, 'backup-export'),
-    vmData: join(stateDir, 'vmdata'),
     vmsDir: join(stateDir, 'vms'),
     vmLab: vmLabPaths(join(stateDir, 'vm-lab')),
+    vmData: join(stateDir, 'vmdata'),
   };
 }
 

@@ -1,11 +1,11 @@
 // `--save` of a host on real files: only the host's entry changes, in the style its neighbours
 // are written in; comments, empty lines and the file's mode stay; the result loads.
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { scratchFiles } from './scratch-files.js';
 import { INVENTORY_SECTIONS } from '../../src/lib/domains.js';
 import { saveHost } from '../../src/lib/inventory/edit.js';
 import { loadInventory } from '../../src/lib/inventory/load.js';
@@ -34,20 +34,8 @@ groups:
 `;
 
 describe('saveHost', () => {
-  let directory: string;
-  let count = 0;
-  before(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'chaton-save-host-'));
-  });
-  after(async () => {
-    await rm(directory, { recursive: true, force: true });
-  });
-
-  async function inventoryFile(text: string): Promise<string> {
-    const file = path.join(directory, `chaton-${++count}.yaml`);
-    await writeFile(file, text);
-    return file;
-  }
+  const scratch = scratchFiles('chaton-save-host-');
+  const inventoryFile = (text: string) => scratch.file(text);
 
   it('adds a host as a flow map after the last one, every other byte kept', async () => {
     const file = await inventoryFile(LAB);
@@ -62,7 +50,7 @@ describe('saveHost', () => {
     assert.equal(await saveHost(file, host), 'unchanged');
     assert.equal(await readFile(file, 'utf8'), added);
     assert.deepEqual(
-      (await readdir(directory)).filter((name) => name.endsWith('.lock') || name.endsWith('.tmp')),
+      (await readdir(scratch.directory)).filter((name) => name.endsWith('.lock') || name.endsWith('.tmp')),
       [],
     );
   });
@@ -92,7 +80,7 @@ describe('saveHost', () => {
   });
 
   it('adds a host to the example in its block style, after the last host and its ssh: overrides', async () => {
-    const file = path.join(directory, 'example.yaml');
+    const file = path.join(scratch.directory, 'example.yaml');
     await copyFile(EXAMPLE, file);
     const original = await readFile(file, 'utf8');
     assert.equal(await saveHost(file, { name: 'vm-new', address: '10.0.1.12', roles: ['web'] }), 'added');
@@ -105,7 +93,7 @@ describe('saveHost', () => {
   });
 
   it('updates a block entry that has other settings in place, keeping them and every comment', async () => {
-    const file = path.join(directory, 'example-update.yaml');
+    const file = path.join(scratch.directory, 'example-update.yaml');
     await copyFile(EXAMPLE, file);
     const original = await readFile(file, 'utf8');
     const offsite = { name: 'offsite', address: 'backup2.example.org', port: 2222, user: 'borg', roles: ['backup'] };

@@ -10,7 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import { clusterFiles, guestConfigText, LAB_GUESTS, newPbsServerSecrets } from '../lab/pve-lab.js';
 import { vzdumpArchiveContent, vzdumpArchiveName, vzdumpTimestamp } from '../lab/proxmox.js';
 import { decodeBlob, encodeBlob, listSnapshots, setVerifyState, writeSnapshot } from '../lab/standins/pbs-datastore.js';
-import type { Io } from '../lab/standins/pve-cli.js';
 import {
   includedGuests,
   parseCorosyncNodes,
@@ -27,21 +26,7 @@ import { nextRun, run as pvesh } from '../lab/standins/pvesh.js';
 import { run as qm } from '../lab/standins/qm.js';
 import { run as qmrestore } from '../lab/standins/qmrestore.js';
 import { labPlan } from '../lab/topology.js';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function capture(): { io: Io; result: () => { stdout: string; stderr: string } } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: { out: (text) => (stdout += text), err: (text) => (stderr += text), utf8: true },
-    result: () => ({ stdout, stderr }),
-  };
-}
+import { capture, type Result, scratchNode } from './pve-scratch.js';
 
 describe('guest configuration files', () => {
   it('writes back what it read: description comments, sorted keys, lxc keys, snapshot sections', () => {
@@ -217,15 +202,7 @@ describe('Proxmox VE stand-ins on a scratch node', () => {
   let root: string;
 
   before(async () => {
-    scratch = await mkdtemp(path.join(os.tmpdir(), 'chaton-pve-'));
-    configDir = path.join(scratch, 'etc-pve');
-    root = path.join(scratch, 'node');
-    const plan = labPlan({ name: 'unit', index: 7, extraHosts: 0 });
-    for (const [file, content] of clusterFiles(plan, newPbsServerSecrets())) {
-      await mkdir(path.dirname(path.join(configDir, file)), { recursive: true });
-      await writeFile(path.join(configDir, file), content);
-    }
-    await mkdir(path.join(configDir, 'priv', 'lock'), { recursive: true });
+    ({ scratch, configDir, root } = await scratchNode('chaton-pve-'));
     await mkdir(path.join(root, 'var', 'lib', 'vz', 'dump'), { recursive: true });
   });
   after(async () => {

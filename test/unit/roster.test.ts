@@ -2,11 +2,11 @@
 // nothing is written when nothing changes, and concurrent saves both land.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { scratchFiles } from './scratch-files.js';
 import { UsageError } from '../../src/lib/run/errors.js';
 import { sysadminsOf } from '../../src/lib/access/inventory.js';
 import { INVENTORY_SECTIONS } from '../../src/lib/domains.js';
@@ -78,24 +78,11 @@ const CAROL_TEXT = `  - login: carol
 `;
 
 describe('saveSysadmin and removeSysadmin', () => {
-  let directory: string;
-  let count = 0;
-  before(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'chaton-roster-'));
-  });
-  after(async () => {
-    await rm(directory, { recursive: true, force: true });
-  });
-
-  /** A fresh inventory file holding `text`. */
-  async function inventoryFile(text: string): Promise<string> {
-    const file = path.join(directory, `chaton-${++count}.yaml`);
-    await writeFile(file, text);
-    return file;
-  }
+  const scratch = scratchFiles('chaton-roster-');
+  const inventoryFile = (text: string) => scratch.file(text);
 
   it('adds a sysadmin to the example and changes nothing else, comments and layout included', async () => {
-    const file = path.join(directory, 'example.yaml');
+    const file = path.join(scratch.directory, 'example.yaml');
     await copyFile(EXAMPLE, file);
     const original = await readFile(file, 'utf8');
     const entry: RosterEntry = {
@@ -230,7 +217,7 @@ describe('saveSysadmin and removeSysadmin', () => {
     const logins = sysadminsOf(await loadInventory(file)).map((sysadmin) => sysadmin.login);
     assert.deepEqual([...logins].sort(), ['alice', 'carol', 'dave']);
     assert.deepEqual(
-      (await readdir(directory)).filter((name) => name.endsWith('.lock') || name.endsWith('.tmp')),
+      (await readdir(scratch.directory)).filter((name) => name.endsWith('.lock') || name.endsWith('.tmp')),
       [],
     );
   });

@@ -250,6 +250,8 @@ describe('what pvesh prints, parsed', () => {
 
   it('a clone is tried again on "already exists" and on a lock timeout, on nothing else', () => {
     assert.equal(cloneRetryable('unable to create VM 5000: config file already exists'), 'vmid-taken');
+    const otherNode = "close (rename) atomic file '/etc/pve/nodes/pve1/qemu-server/5000.conf' failed: File exists";
+    assert.equal(cloneRetryable(otherNode), 'vmid-taken');
     assert.equal(
       cloneRetryable("can't lock file '/var/lock/qemu-server/lock-9000.conf' - got timeout"),
       'lock-timeout',

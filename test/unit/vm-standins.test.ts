@@ -2,26 +2,18 @@
 // fake lab supervisor on a socket, so that a started cloud-init VM's request and the guest agent's
 // answers are seen as the stand-ins send and shape them.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { VmRequest, VmResponse } from '../lab/control.js';
-import { clusterFiles, newPbsServerSecrets, sparseFile } from '../lab/pve-lab.js';
-import type { Io } from '../lab/standins/pve-cli.js';
+import { sparseFile } from '../lab/pve-lab.js';
 import { parseFirewallConfig, writeFirewallConfig } from '../lab/standins/pve-firewall.js';
 import { vmSpecOf } from '../lab/standins/pve-lab-vm.js';
 import { parseGuestConfig } from '../lab/standins/pve-cluster.js';
 import { run as pvesh } from '../lab/standins/pvesh.js';
 import { run as qm } from '../lab/standins/qm.js';
-import { labPlan } from '../lab/topology.js';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { capture, type Result, scratchNode } from './pve-scratch.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@example';
 const INTERFACES = [
@@ -52,15 +44,7 @@ describe('the Proxmox stand-ins for vm create, on a scratch node with a fake sup
   }
 
   before(async () => {
-    scratch = await mkdtemp(path.join(os.tmpdir(), 'chaton-vm-'));
-    configDir = path.join(scratch, 'etc-pve');
-    root = path.join(scratch, 'node');
-    const plan = labPlan({ name: 'unit', index: 7, extraHosts: 0 });
-    for (const [file, content] of clusterFiles(plan, newPbsServerSecrets())) {
-      await mkdir(path.dirname(path.join(configDir, file)), { recursive: true });
-      await writeFile(path.join(configDir, file), content);
-    }
-    await mkdir(path.join(configDir, 'priv', 'lock'), { recursive: true });
+    ({ scratch, configDir, root } = await scratchNode('chaton-vm-'));
     const images = path.join(root, 'mnt/pve/vmdata/images/9000');
     await sparseFile(path.join(images, 'base-9000-disk-0.raw'), '2G');
     await sparseFile(path.join(images, 'vm-9000-cloudinit.qcow2'), '4M');
@@ -89,15 +73,6 @@ describe('the Proxmox stand-ins for vm create, on a scratch node with a fake sup
     server?.close();
     await rm(scratch, { recursive: true, force: true });
   });
-
-  function capture(): { io: Io; result: () => { stdout: string; stderr: string } } {
-    let stdout = '';
-    let stderr = '';
-    return {
-      io: { out: (text) => (stdout += text), err: (text) => (stderr += text), utf8: true },
-      result: () => ({ stdout, stderr }),
-    };
-  }
 
   async function tool(runner: typeof qm, ...argv: string[]): Promise<Result> {
     const { io, result } = capture();

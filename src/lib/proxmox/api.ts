@@ -169,9 +169,13 @@ export function taskSucceeded(status: TaskStatus): boolean {
   return !status.running && (status.exitstatus === 'OK' || /^WARNINGS: \d+$/.test(status.exitstatus ?? ''));
 }
 
-/** Why a clone failed, when trying again with another VMID may work: the id taken, or a config lock. */
+/**
+ * Why a clone failed, when trying again with another VMID may work: the id taken (on the node that
+ * clones: "config file already exists"; on another, pmxcfs refuses the new file: "close (rename)
+ * atomic file '...' failed: File exists"), or a config lock that timed out.
+ */
 export function cloneRetryable(error: string): 'vmid-taken' | 'lock-timeout' | undefined {
-  if (/already exists/.test(error)) return 'vmid-taken';
+  if (/already exists|atomic file .* failed: File exists/.test(error)) return 'vmid-taken';
   if (/can't lock file .* got timeout|got timeout/.test(error)) return 'lock-timeout';
   return undefined;
 }

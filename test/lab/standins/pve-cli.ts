@@ -617,6 +617,15 @@ export function validate(params: Params, schema: Record<string, Param>): void {
   if (Object.keys(errors).length > 0) throw new ParamError('Parameter verification failed.\n', errors);
 }
 
+/** The values given among `options`, by name, as strings (booleans as 0 and 1). */
+export function givenValues(params: Params, options: Record<string, Param>): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const name of sorted(Object.keys(options))) {
+    if (params[name] !== undefined) values.set(name, String(params[name]));
+  }
+  return values;
+}
+
 export function stringParam(params: Params, name: string): string | undefined {
   const value = params[name];
   return value === undefined ? undefined : String(value);

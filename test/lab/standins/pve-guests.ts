@@ -62,6 +62,7 @@ import {
   sorted,
   splitList,
   stringParam,
+  givenValues,
   type Tool,
   Exit,
   ERROR_EXIT,
@@ -792,10 +793,7 @@ export function setCommand(
       digest: { type: 'string', optional: true, maxLength: 64 },
     },
     async run(given, ctx) {
-      const set = new Map<string, string>();
-      for (const name of sorted(Object.keys(options))) {
-        if (given[name] !== undefined) set.set(name, String(given[name]));
-      }
+      const set = givenValues(given, options);
       await prepare(set);
       await updateGuestConfig(ctx, type, Number(given['vmid']), {
         set,

@@ -49,15 +49,11 @@ export async function readVmLab(root: string): Promise<VmLab> {
   return raw === undefined ? {} : (JSON.parse(raw) as VmLab);
 }
 
-async function readFaults(lab: VmLab): Promise<VmFaults> {
+/** The faults as they stand (nothing is consumed). */
+export async function currentFaults(lab: VmLab): Promise<VmFaults> {
   if (!lab.faultsFile) return {};
   const raw = await readFile(lab.faultsFile, 'utf8').catch(() => '');
   return raw.trim() === '' ? {} : (JSON.parse(raw) as VmFaults);
-}
-
-/** The faults as they stand (nothing is consumed). */
-export function currentFaults(lab: VmLab): Promise<VmFaults> {
-  return readFaults(lab);
 }
 
 /** Consumes one of a counter fault; true when there was one left. */
@@ -65,7 +61,7 @@ export async function takeFault(lab: VmLab, key: 'cloneVmidTaken' | 'cloneLockTi
   const file = lab.faultsFile;
   if (!file) return false;
   return withFileLock(file, 10, io, async () => {
-    const faults = await readFaults(lab);
+    const faults = await currentFaults(lab);
     const left = faults[key] ?? 0;
     if (left <= 0) return false;
     faults[key] = left - 1;
@@ -84,7 +80,7 @@ export async function imposeWait(lab: VmLab, kind: WaitKind, ms: number | undefi
 
 /** The node's total memory: the faults file's nodeMemory, else the lab's default. */
 export async function nodeMemory(lab: VmLab, node: string): Promise<number> {
-  return (await readFaults(lab)).nodeMemory?.[node] ?? DEFAULT_NODE_MEMORY;
+  return (await currentFaults(lab)).nodeMemory?.[node] ?? DEFAULT_NODE_MEMORY;
 }
 
 /** One request to the supervisor; undefined when the node has no supervisor to ask. */

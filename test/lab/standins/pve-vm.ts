@@ -37,7 +37,7 @@ import { copyFile, mkdtemp, rename, rm, stat, truncate, unlink, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { VmAgentExecute } from '../control.js';
+import type { VmAgentCommand } from '../control.js';
 import { Die, type Json, type Param, ParamError, type Params, sorted, splitList } from './pve-cli.js';
 import {
   cfsConfigPath,
@@ -593,7 +593,7 @@ export const AGENT_COMMANDS: Record<string, 'GET' | 'POST'> = {
 export async function agentCommand(
   ctx: NodeContext,
   vmid: number,
-  execute: VmAgentExecute,
+  execute: VmAgentCommand,
   args: { path?: string; argv?: string[] } = {},
 ): Promise<Json> {
   const config = await loadConfig(ctx, 'qemu', vmid);

@@ -49,13 +49,14 @@ import { cpus, loadavg, uptime as osUptime } from 'node:os';
 import { spawn } from 'node:child_process';
 import { readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { VmAgentExecute } from '../control.js';
+import type { VmAgentCommand } from '../control.js';
 import {
   cfsLock,
   Die,
   Exit,
   replaceFile,
   getOptions,
+  givenValues,
   isMainModule,
   type Json,
   type OutputOptions,
@@ -536,8 +537,7 @@ function vmTask(
 
 /** The values of a configuration update among the parameters, prepared as update_vm_api does. */
 async function configValues(given: Params): Promise<Map<string, string>> {
-  const set = new Map<string, string>();
-  for (const name of sorted(Object.keys(VM_OPTIONS))) if (given[name] !== undefined) set.set(name, String(given[name]));
+  const set = givenValues(given, VM_OPTIONS);
   await prepareVmValues(set);
   return set;
 }
@@ -568,7 +568,7 @@ function agentHandler(command: string, method: Handler['method']): Handler {
     proxyto: 'node',
     returns: { type: 'object', properties: {} },
     async run(given, ctx) {
-      const execute = `guest-${command}` as VmAgentExecute;
+      const execute = `guest-${command}` as VmAgentCommand;
       return { result: await agentCommand(ctx, Number(given['vmid']), execute) };
     },
   };
@@ -753,7 +753,7 @@ const VM_HANDLERS: Handler[] = [
       const command = String(given['command']);
       if (!(command in AGENT_COMMANDS))
         throw new Die(`pvesh (chaton lab stand-in): agent ${command} is not implemented\n`);
-      const execute = `guest-${command}` as VmAgentExecute;
+      const execute = `guest-${command}` as VmAgentCommand;
       return { result: await agentCommand(ctx, Number(given['vmid']), execute) };
     },
   },
@@ -798,10 +798,7 @@ const VM_HANDLERS: Handler[] = [
     proxyto: 'node',
     returns: { type: 'null' },
     async run(given, ctx) {
-      const set = new Map<string, string>();
-      for (const key of sorted(Object.keys(VM_FIREWALL_OPTIONS))) {
-        if (given[key] !== undefined) set.set(key, String(given[key]));
-      }
+      const set = givenValues(given, VM_FIREWALL_OPTIONS);
       const vmid = Number(given['vmid']);
       await setVmFirewallOptions(
         ctx.configDir,

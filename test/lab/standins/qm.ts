@@ -17,7 +17,7 @@
 // - pve-common: src/PVE/JSONSchema.pm (pve-vmid: minimum 100, "value does not look like a valid
 //   VM ID"; extra-args); the shared command-line machinery is in pve-cli.ts.
 import { readFile } from 'node:fs/promises';
-import type { VmAgentExecute } from '../control.js';
+import type { VmAgentCommand } from '../control.js';
 import { Die, type Json, type Param, prettyJson, sorted, stringParam, type Command, type Tool } from './pve-cli.js';
 import { readVmList } from './pve-cluster.js';
 import {
@@ -216,7 +216,7 @@ const COMMANDS: Command<NodeContext>[] = [
       const command = String(params['command']);
       if (!(command in AGENT_COMMANDS))
         throw new Die(`qm (chaton lab stand-in): guest cmd ${command} is not implemented\n`);
-      const result = await agentCommand(ctx, Number(params['vmid']), `guest-${command}` as VmAgentExecute);
+      const result = await agentCommand(ctx, Number(params['vmid']), `guest-${command}` as VmAgentCommand);
       printAgentResult(ctx, result);
     },
   },
