@@ -68,7 +68,8 @@ interface CreateOptions extends VmFlags {
 /** A clone copies a whole disk: long on a real cluster. Config changes are quick. */
 const TASK_TIMEOUT_MS = 30 * 60_000;
 const CLONE_RETRY_BOUND_MS = 2 * 60_000;
-const AGENT_INTERVAL_MS = 150;
+/** The agent answers when the guest has booted: looked at often, since the wait is the whole run's. */
+const AGENT_INTERVAL_MS = 100;
 const SSH_BOUND_MS = 60_000;
 const LOCK_WAIT_MS = 60_000;
 const HOST_KEY_FILE = '/etc/ssh/ssh_host_ed25519_key.pub';
@@ -108,6 +109,8 @@ class Creation {
   made: { vmid: number; node: string } | undefined;
   readonly tried: { host: Host; error?: unknown }[] = [];
   readonly started = performance.now();
+  /** The backup job and the verify step, run beside the start; a cleanup waits for them. */
+  sideline: Promise<void> | undefined;
   /** The address of an unfinished VM being continued, chosen in preflight. */
   address: { address: string; prefix: number } | undefined;
 
@@ -339,16 +342,20 @@ class Creation {
     const { pvesh } = api_;
     const { template, securityGroup, backupJob } = this.wanted;
     const configs = this.ctx.executor.fact(api, { command: api_.qemuConfigsCommand, parse: api_.parseQemuConfigs });
+    // The first addresses the inventory leaves free are pinged at once; if the VMs' configs name
+    // every one of them, the next ones are pinged as soon as the configs say so.
+    const none = { resources: { vms: [], nodes: [] }, configs: [], pings: new Map<string, boolean>() };
+    const first = chooseAddress(this.wanted, none, reserved);
+    const round = 'ping' in first ? first.ping : [];
+    const firstPings = this.ping(api, round);
     const pings = (async () => {
-      const candidates =
-        this.wanted.ip !== 'auto'
-          ? { ping: [this.wanted.ip.address] }
-          : chooseAddress(
-              this.wanted,
-              { resources: { vms: [], nodes: [] }, configs: await configs, pings: new Map() },
-              reserved,
-            );
-      return 'ping' in candidates ? this.ping(api, candidates.ping) : new Map<string, boolean>();
+      const known = await configs;
+      const configured = new Set(known.flatMap((vm) => vm.addresses));
+      if (round.length === 0 || round.some((address) => !configured.has(address))) return firstPings;
+      const asked = new Map(round.map((address) => [address, true]));
+      const next = chooseAddress(this.wanted, { ...none, configs: known, pings: asked }, reserved);
+      const [answers, more] = await Promise.all([firstPings, 'ping' in next ? this.ping(api, next.ping) : new Map()]);
+      return new Map([...answers, ...more]);
     })();
     const questions: { name: string; command: RemoteCommand }[] = [
       { name: 'resources', command: api_.resourcesCommand },
@@ -361,6 +368,7 @@ class Creation {
       this.ctx.executor.fact(api, atOnce(questions.map((q) => q.command))),
       configs,
       pings,
+      firstPings,
     ]);
     const part = (name: string) => parts[questions.findIndex((q) => q.name === name)];
     const required = (name: string) => {
@@ -385,6 +393,7 @@ class Creation {
 
   /** Asks the network about these addresses, all at once: whether each answered. */
   async ping(api: Host, addresses: string[]): Promise<Map<string, boolean>> {
+    if (addresses.length === 0) return new Map();
     const { atOnce } = await import('../lib/remote/at-once.js');
     const { pingCommand } = await import('../lib/proxmox/api.js');
     const parts = await this.ctx.executor.fact(api, atOnce(addresses.map(pingCommand)));
@@ -434,6 +443,9 @@ class Creation {
     let node: string;
     let address: { address: string; prefix: number };
     let config: VmConfig | undefined;
+    // What cloud-init gets is worked out here while the node copies the disk.
+    const guest = this.guestSettings(found ? this.address! : { address: plan!.address, prefix: plan!.prefix });
+    guest.catch(() => undefined);
     if (found) {
       ({ vmid, node } = found.vm);
       this.made = { vmid, node };
@@ -452,28 +464,24 @@ class Creation {
       vmid = this.report.vmid!;
     }
     if (this.ctx.signal.aborted) return;
-    const guest = await this.guestSettings(address);
-    // The backup job meanwhile: nothing after needs it before the verify step, and its lock may
-    // make it wait for another run's change.
-    const backup =
-      this.wanted.backupJob === undefined ? undefined : this.step('backup', progress, () => this.joinBackupJob(vmid));
-    // Awaited below; until then a failure must not go unhandled.
-    backup?.catch(() => undefined);
-    await this.step('configure', progress, () => this.configure(vmid, node, guest, config));
+    const settings = await guest;
+    await this.step('configure', progress, () => this.configure(vmid, node, settings, config));
     if (this.ctx.signal.aborted) return;
-    const verify = async () => {
-      await backup;
+    // The backup job, then the cluster's checks, while the VM boots and its agent comes up: neither
+    // needs the guest, and the node has little else to do meanwhile.
+    this.sideline = (async () => {
+      if (this.wanted.backupJob !== undefined) await this.step('backup', progress, () => this.joinBackupJob(vmid));
       await this.step('verify', progress, () => this.verify(vmid, node));
-    };
+    })();
+    // Awaited below (and by a cleanup); until then a failure must not go unhandled.
+    this.sideline.catch(() => undefined);
     if (this.options.start) {
       const host = await this.vmHost(address.address);
       await this.step('start', progress, () => this.start(vmid, node, host, found?.state.vm.status, progress, live));
       if (this.ctx.signal.aborted) return;
-      // The first connection and the cluster's checks do not wait for each other.
-      await Promise.all([this.step('reach', progress, () => this.reach(host, progress, live)), verify()]);
-    } else {
-      await verify();
+      await this.step('reach', progress, () => this.reach(host, progress, live));
     }
+    await this.sideline;
     if (this.ctx.signal.aborted) return;
     await this.step('finish', progress, () => this.finish(vmid, node, address.address));
   }
@@ -896,6 +904,9 @@ class Creation {
 
   async failed(error: unknown): Promise<CommandResult> {
     const { ExitCode, formatError } = await import('../lib/run/errors.js');
+    // What runs beside the start ends first: a backup job changed after the VM is gone would name
+    // it, and a change cut by the closing connections would leave its outcome unknown.
+    await this.sideline?.catch(() => undefined);
     if (this.ctx.signal.aborted) {
       this.report.outcome = 'interrupted';
       if (this.made) this.ctx.notices.push(messages.vmInterruptedRerun(this.made.vmid));

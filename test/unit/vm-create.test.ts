@@ -430,7 +430,7 @@ describe('the commands sent (golden lines)', () => {
       'pvesh set /nodes/pve2/qemu/5000/resize --disk scsi0 --size 32G --output-format json',
       'pvesh create /nodes/pve2/qemu/5000/firewall/rules --type group --action web --iface net0 --output-format json',
       'pvesh delete /nodes/pve2/qemu/5000 --purge 1 --destroy-unreferenced-disks 1 --output-format json',
-      'ping -c 1 -W 0.15 -q 198.18.3.240',
+      'ping -c 1 -W 0.1 -q 198.18.3.240',
     ]);
   });
 

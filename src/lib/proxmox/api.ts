@@ -538,8 +538,8 @@ export function agentNotYet(stderr: string): boolean {
 
 /**
  * One echo request from the node: an address that answers is in use. A LAN answers within a
- * millisecond; a free address costs the whole wait, which every run pays: 0.15 s.
+ * millisecond; a free address costs the whole wait, which every run pays: 0.1 s.
  */
 export function pingCommand(address: string): RemoteCommand {
-  return command('ping', '-c', '1', '-W', '0.15', '-q', address);
+  return command('ping', '-c', '1', '-W', '0.1', '-q', address);
 }

@@ -7,7 +7,7 @@ import { vmMessages as messages, type Said } from './messages.js';
 import type { Difference } from './vm.js';
 
 export interface VmStep {
-  /** backup (joining the backup job) runs beside configure and start; reach beside verify. */
+  /** backup (joining the backup job), then verify, run beside start and reach. */
   step: 'preflight' | 'clone' | 'configure' | 'backup' | 'start' | 'reach' | 'verify' | 'finish' | 'cleanup';
   outcome: 'done' | 'planned' | 'failed';
   durationMs: number;

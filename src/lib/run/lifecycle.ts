@@ -227,7 +227,8 @@ async function auditChanges(ctx: RunContext, exitCode: number): Promise<string |
   const changed = changedMachines(ctx);
   const record = auditRecord(ctx, exitCode, changed);
   if (!record) return undefined;
-  for (const host of changed) await ctx.auditHost(host, record.outcome);
+  // At once: each is a session on its own host.
+  await Promise.all(changed.map((host) => ctx.auditHost(host, record.outcome)));
   try {
     return appendAuditRecord(ctx.env, record);
   } catch (error) {
