@@ -760,4 +760,15 @@ describe('the report', () => {
     assert.match(texts.at(-2)!, /VMID 5000 refused: unable to create VM 5000/);
     assert.equal(texts.at(-1), 'web3 created: VM 5001 on pve1, 198.18.3.240 (2100 ms)');
   });
+
+  it("a failure's next step follows the table", () => {
+    const failed: VmReport = {
+      ...report,
+      outcome: 'destroyed',
+      failure: { message: 'the guest agent of VM 5001 did not answer within 3 s', hint: 'install qemu-guest-agent' },
+    };
+    const texts = vmReportView(failed).flatMap((block) => ('text' in block ? [block.text] : []));
+    assert.ok(texts.includes('→ install qemu-guest-agent'));
+    assert.equal(texts.at(-1), 'web3 failed: VM 5001 was destroyed, nothing is left (2100 ms)');
+  });
 });

@@ -122,6 +122,8 @@ export function vmReportView(report: VmReport): Block[] {
       failures: [],
     });
   }
+  // The failed step's row says what went wrong; what to do follows the table.
+  if (report.failure?.hint) blocks.push({ text: `→ ${report.failure.hint}` });
   if (report.differences.length > 0) {
     blocks.push({
       columns: [messages.columnSetting, messages.columnWanted, messages.columnActual],
