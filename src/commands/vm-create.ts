@@ -1,19 +1,19 @@
 // `chaton vm create <name>`: a new VM on the Proxmox cluster, configured, firewalled, backed up
 // and reachable through the bastion, in one command, and again without harm:
 // 1. Preflight, on the first pve host that answers (the API node), under a lock named after the VM
-//    (two runs of one name: one VM): the cluster's resources, the VMs' addresses, the template, the
-//    security groups, the backup job, free addresses pinged, all in one session. A VM of that name
-//    is judged: unchanged (exit 0), different (exit 3), or left unfinished by a run that stopped
-//    (its description says so): then this run continues it.
+//    (two runs of one name: one VM): the cluster's resources, the VMs' configs (names, memory,
+//    addresses), the template, the security groups, the backup job, free addresses pinged, all at
+//    once. A VM of that name is judged: unchanged (exit 0), different (exit 3), or left unfinished
+//    by a run that stopped (its description says so): then this run continues it.
 // 2. Clone into a free VMID; "already exists" or a lock timeout: again, with backoff and a new id.
 // 3. Configure (only what differs): sizes, cloud-init user, keys, address, DNS, tags, onboot,
-//    agent, NIC firewall; the disk grown; the VM's firewall on with the role's group; the backup job.
+//    agent, NIC firewall; the disk grown; the VM's firewall on with the role's group.
 // 4. Start, wait for the guest agent (bounded), its addresses and the guest's SSH host key read
 //    through the hypervisor, recorded in known_hosts; then the first SSH connection through the
-//    bastion is verified against it.
-// 5. Verify on the cluster: in a backup job, firewall on. 6. `--save` into the inventory's hosts.
+//    bastion is verified against it. Meanwhile, the backup job joined, then 5. verified on the
+//    cluster: in a backup job, firewall on. 6. Marked finished; `--save` into the inventory's hosts.
 // A failure after the clone destroys the VM (or leaves it stopped with --keep-on-failure); Ctrl-C
-// leaves it as it is, for the same command to continue.
+// leaves it as it is, for the same command to continue. Calls about one node run on that node.
 import { Option, type Command } from 'commander';
 import type { ClusterVm, VmConfig } from '../lib/proxmox/api.js';
 import type { ProxmoxSection } from '../lib/proxmox/inventory.js';
