@@ -487,15 +487,16 @@ describe('the commands sent (golden lines)', () => {
 });
 
 describe('several questions in one session', () => {
-  it('runs every command at once under sh, each with its exit status, stdout and stderr', () => {
+  it('runs every command at once, each with its exit status, stdout and stderr, under dash, bash and busybox', () => {
     const batch = atOnceCommand([
       { argv: ['echo', 'one'] },
       { argv: ['sh', '-c', 'echo out; echo oops >&2; exit 3'] },
       { argv: ['printf', '%s', 'no newline'] },
     ]);
     const [, ...args] = batch.argv.map(String);
-    for (const shell of ['dash', 'bash']) {
-      const stdout = execFileSync(shell, args, { encoding: 'utf8' });
+    // The shells a node's root may have: dash (Debian's sh), bash, busybox.
+    for (const shell of [['dash'], ['bash'], ['busybox', 'sh']]) {
+      const stdout = execFileSync(shell[0]!, [...shell.slice(1), ...args], { encoding: 'utf8' });
       assert.deepEqual(parseAtOnce(stdout, 3), [
         { code: 0, stdout: 'one', stderr: '' },
         { code: 3, stdout: 'out', stderr: 'oops' },
