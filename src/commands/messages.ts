@@ -960,6 +960,15 @@ export const messages = catalogue({
     en: `${outcome === 'unchanged' ? 'already in' : outcome === 'updated' ? 'updated in' : 'added to'} ${file}`,
     fr: `${outcome === 'unchanged' ? 'déjà dans' : outcome === 'updated' ? 'mise à jour dans' : 'ajoutée à'} ${file}`,
   }),
+  vmNotSaved: (file: string, error: string) => ({
+    en:
+      `NOT WRITTEN: --save, the VM in ${file}: ${error}; the VM is made: ` +
+      'rerun the same command with --save once the file can be written (the VM is then unchanged)',
+    fr:
+      `NON ÉCRIT : --save, la VM dans ${file} : ${error} ; la VM est faite : ` +
+      'relancez la même commande avec --save quand le fichier peut être écrit (la VM est alors inchangée)',
+  }),
+  vmNotSavedDetail: { en: 'made, but NOT WRITTEN in the inventory', fr: "faite, mais NON ÉCRITE dans l'inventaire" },
   vmInterruptedRerun: (vmid: number) => ({
     en: `VM ${vmid} is left as it is, unfinished: the same command continues it`,
     fr: `la VM ${vmid} est laissée telle quelle, inachevée : la même commande la reprend`,

@@ -109,6 +109,8 @@ class Creation {
   made: { vmid: number; node: string } | undefined;
   readonly tried: { host: Host; error?: unknown }[] = [];
   readonly started = performance.now();
+  /** --save could not write the inventory once the VM was made: exit 4. */
+  notSaved = false;
   /** The backup job and the verify step, run beside the start; a cleanup waits for them. */
   sideline: Promise<void> | undefined;
   /** The address of an unfinished VM being continued, chosen in preflight. */
@@ -183,7 +185,13 @@ class Creation {
       await this.fill(found.vm, found.state.config);
       this.report.differences = diffs;
       this.report.outcome = diffs.length === 0 ? 'unchanged' : 'differs';
-      return this.result(undefined, diffs.length === 0 ? ExitCode.ok : ExitCode.refused);
+      if (diffs.length > 0) return this.result(undefined, ExitCode.refused);
+      // Made before, perhaps with a --save that could not write: the inventory gets it now.
+      if (this.options.save && this.report.address !== null && !this.ctx.options.dryRun) {
+        const said = await this.save(this.report.address);
+        if (!this.notSaved) this.ctx.notices.push(said);
+      }
+      return this.result(undefined, this.notSaved ? ExitCode.partial : ExitCode.ok);
     }
     try {
       await runPhases(
@@ -202,7 +210,7 @@ class Creation {
     }
     if (this.ctx.signal.aborted) return this.failed(undefined);
     this.report.outcome = this.ctx.options.dryRun ? 'planned' : found ? 'resumed' : 'created';
-    return this.result(undefined, ExitCode.ok);
+    return this.result(undefined, this.notSaved ? ExitCode.partial : ExitCode.ok);
   }
 
   /** Runs one step, timed; what it returns is its detail in the report. */
@@ -894,9 +902,22 @@ class Creation {
     this.made = undefined;
     if (!this.options.save) return messages.vmFinished;
     if (this.ctx.options.dryRun) return messages.vmSavePlanned(this.ctx.inventory.file);
+    return this.save(address);
+  }
+
+  /** --save: the VM under `hosts:`; a file that cannot be written is said, the VM stays (exit 4). */
+  async save(address: string): Promise<string> {
     const { saveHost } = await import('../lib/inventory/edit.js');
-    const saved = await saveHost(this.ctx.inventory.file, this.savedHost(address));
-    return messages.vmSaved(saved, this.ctx.inventory.file);
+    const { formatError } = await import('../lib/run/errors.js');
+    try {
+      const saved = await saveHost(this.ctx.inventory.file, this.savedHost(address));
+      return messages.vmSaved(saved, this.ctx.inventory.file);
+    } catch (error) {
+      // The VM is made and reached: only the inventory lacks it (a full disk since the check).
+      this.notSaved = true;
+      this.ctx.notices.push(messages.vmNotSaved(this.ctx.inventory.file, formatError(error)));
+      return messages.vmNotSavedDetail;
+    }
   }
 
   // -------------------------------------------------------------------------------------------

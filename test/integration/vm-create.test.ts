@@ -295,5 +295,11 @@ describe('vm create on the lab', () => {
     assert.match(await readFile(inventory, 'utf8'), /^ {2}saved1: /m);
     const check = await chaton(['-i', inventory, 'hosts', 'check', 'saved1'], { env });
     assert.equal(check.code, 0, check.stderr);
+    // Made before and not in this inventory: "exists, unchanged", and saved there now.
+    const other = await variantInventory(lab.inventoryPath, () => undefined);
+    const again = await vmCreate(['saved1', '--save'], { inventory: other });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^saved1 exists, unchanged: /m);
+    assert.match(await readFile(other, 'utf8'), /^ {2}saved1: /m);
   });
 });
