@@ -766,7 +766,7 @@ export const messages = catalogue({
       "job), start, wait for the guest agent, record the guest's SSH host key read through it, reach it\n" +
       'through the bastion, verify. A failure after the clone destroys the VM (or --keep-on-failure).\n' +
       'Interrupted: the same command continues it. Exit 0 created or unchanged, 1 failed, 2 bad input,\n' +
-      '3 refused or different, 5 host key or connection.',
+      '3 refused or different, 4 made but not saved, 5 host key or connection.',
     fr:
       "Les réglages viennent de la section proxmox: de l'inventaire (la VM déclarée sous vms:, puis les\n" +
       'valeurs par défaut) ; les options les remplacent. Sur le premier hôte pve qui répond, sous un verrou\n' +
@@ -775,7 +775,8 @@ export const messages = catalogue({
       "cloud-init, clés, adresse, pare-feu, tâche de sauvegarde), démarrage, attente de l'agent invité, clé\n" +
       "d'hôte SSH lue par lui et enregistrée, connexion par le bastion, vérification. Un échec après le\n" +
       'clonage détruit la VM (ou --keep-on-failure). Interrompue : la même commande la reprend. Code 0 créée\n' +
-      "ou inchangée, 1 échec, 2 mauvaise saisie, 3 refus ou différente, 5 clé d'hôte ou connexion.",
+      'ou inchangée, 1 échec, 2 mauvaise saisie, 3 refus ou différente, 4 faite mais non enregistrée,\n' +
+      "5 clé d'hôte ou connexion.",
   },
   vmDryRunExample: {
     en: 'the node, provisional VMID, address and every command',
