@@ -34,7 +34,9 @@ async function status(): Promise<CephStatus> {
 
 /** Whether the OSD is up in the osdmap, as the monitors see it. */
 async function osdUp(id: number): Promise<boolean> {
-  const dump = JSON.parse(await ceph('pve1', ['osd', 'dump', '-f', 'json'])) as { osds: { osd: number; up: number }[] };
+  const dump = JSON.parse(await ceph('pve1', ['osd', 'dump', '-f', 'json'])) as {
+    osds: { osd: number; up: number }[];
+  };
   return dump.osds.find((osd) => osd.osd === id)?.up === 1;
 }
 

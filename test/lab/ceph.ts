@@ -12,7 +12,8 @@ import type { CephRequest, ControlAnswer, LabDisk, UnitStatus } from './control.
 import { CEPH_LAB_MOUNT } from './standins/ceph-lab.js';
 import { waitUntil } from './parallel.js';
 import { childOf, signalProcess, waitForExit } from './processes.js';
-import { activeRoles, enterHostArgs, HOST_SESSION_ENV, hostPaths, type LabPlan, type PlannedHost } from './topology.js';
+import { activeRoles, enterHostArgs, HOST_SESSION_ENV, hostPaths } from './topology.js';
+import type { LabPlan, PlannedHost } from './topology.js';
 
 export const OSDS_PER_HOST = 2;
 /** Each first OSD's disk: small, so that the whole cluster stays light (and sparse: written blocks only). */
@@ -299,7 +300,9 @@ export class CephCluster {
       QUORUM_TIMEOUT_MS,
       POLL_MS,
     );
-    if (!inQuorum) throw new Error(`the Ceph monitors formed no quorum within ${QUORUM_TIMEOUT_MS / 1000} s (${last})`);
+    if (!inQuorum) {
+      throw new Error(`the Ceph monitors formed no quorum within ${QUORUM_TIMEOUT_MS / 1000} s (${last})`);
+    }
   }
 
   async #createPool(): Promise<void> {
@@ -343,7 +346,8 @@ export class CephCluster {
           const status = JSON.parse(await this.#ceph(['status', '-f', 'json'])) as Status;
           const { osdmap, pgmap } = status;
           const clean = pgmap.pgs_by_state?.find((state) => state.state_name === 'active+clean')?.count ?? 0;
-          last = `${status.health.status}, ${osdmap.num_up_osds}/${osdmap.num_osds} OSDs up, ${osdmap.num_in_osds} in, ${clean}/${pgmap.num_pgs} PGs active+clean`;
+          const osdCounts = `${osdmap.num_up_osds}/${osdmap.num_osds} OSDs up, ${osdmap.num_in_osds} in`;
+          last = `${status.health.status}, ${osdCounts}, ${clean}/${pgmap.num_pgs} PGs active+clean`;
           return (
             status.health.status === 'HEALTH_OK' &&
             osdmap.num_up_osds === osds &&
@@ -425,7 +429,8 @@ export class CephCluster {
       return this.#status(record);
     };
     if (type === 'osd') {
-      const running = execa('nsenter', enterHostArgs(holderPid, [OSD_PRESTART, '--cluster', 'ceph', '--id', id], '/'), {
+      const prestartArgs = [OSD_PRESTART, '--cluster', 'ceph', '--id', id];
+      const running = execa('nsenter', enterHostArgs(holderPid, prestartArgs, '/'), {
         stdin: 'ignore',
         reject: false,
         extendEnv: false,

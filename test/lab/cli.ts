@@ -19,7 +19,8 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
                               merge into the VM faults file (e.g. '{"agentNever":true}'; null
                               removes a key) and print the faults now in force
   disk insert <host> [--size G] [--name X]
-                              a Ceph lab: a new empty disk (default ${CEPH_DISK_GIB} GiB) in the host; prints its serial
+                              a Ceph lab: a new empty disk (default ${CEPH_DISK_GIB} GiB) in the host;
+                              prints its serial
   disk pull <host> <serial> [--name X]
                               a Ceph lab: take that disk out of the host
   disk list [--name X]        a Ceph lab's disks, inserted and pulled`;

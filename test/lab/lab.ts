@@ -387,7 +387,15 @@ async function dismantledUnlessUp<T>(name: string, work: () => Promise<T>): Prom
   }
 }
 
-export async function labUp(opts: { name?: string; hosts?: number; wan?: boolean; ceph?: boolean } = {}): Promise<Lab> {
+/** What `up` makes: `hosts` extra hosts, a wan lab's ISP links, a Ceph lab's cluster (README). */
+export interface LabUpOptions {
+  name?: string;
+  hosts?: number;
+  wan?: boolean;
+  ceph?: boolean;
+}
+
+export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const name = opts.name ?? DEFAULT_LAB_NAME;
   const wan = opts.wan ?? false;
   const ceph = opts.ceph ?? false;

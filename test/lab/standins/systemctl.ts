@@ -16,7 +16,8 @@
 //   "since <time>; <relative> ago"), the Main PID line, then the journal; exit 0 when running, 3
 //   when not;
 // - src/basic/time-util.c format_timestamp ("%a %Y-%m-%d %H:%M:%S %Z", local time) and
-//   format_timestamp_relative ("5min 3s ago");
+//   format_timestamp_relative ("5min 3s ago"); src/shared/logs-show.c output_short (the journal's
+//   "Dec 02 07:29:01 pve1 ceph-osd[29101]: message" lines, local time);
 // - ceph's systemd/ceph-osd@.service, ceph-mon@.service, ceph-mgr@.service (descriptions,
 //   ExecStart; Debian installs them in /lib/systemd/system).
 // Not reproduced: Tasks, Memory, CPU and CGroup lines, Restart=on-failure (a daemon that dies
@@ -84,6 +85,21 @@ function relative(iso: string): string {
   return seconds > 0 ? `${rest}s ago` : 'now';
 }
 
+/** A lab syslog line, "<ISO time> <host> <program>[<pid>]: <message>", as journalctl's short format shows it. */
+function journalLine(line: string): string {
+  const [iso = '', ...rest] = line.split(' ');
+  const parts = new Intl.DateTimeFormat('en-US', {
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(iso));
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((candidate) => candidate.type === type)?.value;
+  return `${part('month')} ${part('day')} ${part('hour')}:${part('minute')}:${part('second')} ${rest.join(' ')}`;
+}
+
 function exitDescription(status: UnitStatus): string {
   if (status.result?.kind === 'signal') return `code=killed, signal=${status.result.status}`;
   const code = status.result?.status ?? '0';
@@ -112,7 +128,7 @@ function statusText(unit: Unit, status: UnitStatus): string {
         : `   Main PID: ${status.pid} (${exitDescription(status)})`,
     );
   }
-  if (status.journal.length > 0) lines.push('', ...status.journal);
+  if (status.journal.length > 0) lines.push('', ...status.journal.map(journalLine));
   return `${lines.join('\n')}\n`;
 }
 
