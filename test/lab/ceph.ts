@@ -12,7 +12,7 @@ import type { CephRequest, ControlAnswer, LabDisk, UnitStatus } from './control.
 import { CEPH_LAB_MOUNT } from './standins/ceph-lab.js';
 import { waitUntil } from './parallel.js';
 import { childOf, signalProcess, waitForExit } from './processes.js';
-import { activeRoles, enterHostArgs, HOST_SESSION_ENV, hostPaths } from './topology.js';
+import { activeRoles, enterHostArgs, HOST_SESSION_ENV, hostPaths, lanSubnet } from './topology.js';
 import type { LabPlan, PlannedHost } from './topology.js';
 
 export const OSDS_PER_HOST = 2;
@@ -69,7 +69,7 @@ export function cephConf(fsid: string, plan: LabPlan, hosts: PlannedHost[]): str
 fsid = ${fsid}
 mon_initial_members = ${hosts.map((host) => host.name).join(', ')}
 mon_host = ${hosts.map(monAddress).join(',')}
-public_network = ${plan.hosts[0]?.lanAddress.replace(/\.\d+$/, '.0')}/24
+public_network = ${lanSubnet(plan.index)}
 auth_cluster_required = cephx
 auth_service_required = cephx
 auth_client_required = cephx
