@@ -2,8 +2,8 @@
 // returns, its objects readable with the checksums they were written with; the systemctl stand-in
 // stops and starts an OSD through the supervisor (and fails as systemd does for an OSD that is not
 // on that host); an OSD marked out drains back to active+clean; disks come and go with their
-// serials in lsblk and /dev/disk/by-id; down leaves no daemon, loop device or file, after a crash of
-// the supervisor too. Needs root (npm test refuses to run without it).
+// serials in lsblk, /dev/disk/by-id and smartctl; down leaves no daemon, loop device or file, after
+// a crash of the supervisor too. Needs root (npm test refuses to run without it).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -153,7 +153,7 @@ describe('the Ceph lab', { timeout: 600_000 }, () => {
     assert.ok(await waitUntil(filled, 120_000, 1000), 'osd.1 got no PGs back, active+clean');
   });
 
-  it('inserts and pulls disks with their serials in lsblk and /dev/disk/by-id', async () => {
+  it('inserts and pulls disks with their serials in lsblk, /dev/disk/by-id and smartctl', async () => {
     const serial = await lab.diskInsert('pve2', { sizeGiB: 1 });
     const disk = (await lab.disks()).find((candidate) => candidate.serial === serial);
     assert.ok(disk?.device);
@@ -176,6 +176,18 @@ describe('the Ceph lab', { timeout: 600_000 }, () => {
       ]);
       assert.equal(target.stdout, `/dev/${disk.device}\n`, target.stderr);
     }
+    const byId = `/dev/disk/by-id/${disk.byId[0]}`;
+    const smart = await lab.run('pve2', ['smartctl', '-j', '-a', byId]);
+    assert.equal(smart.exitCode, 0, smart.stdout);
+    const report = JSON.parse(smart.stdout) as Record<string, unknown>;
+    assert.deepEqual(
+      [report['serial_number'], report['model_name'], report['user_capacity'], report['smart_status']],
+      [serial, 'LAB SSD 1G', { blocks: 1024 ** 3 / 512, bytes: 1024 ** 3 }, { passed: true }],
+    );
+    await lab.diskSmart('pve2', serial, false);
+    const failing = await lab.run('pve2', ['smartctl', '-H', byId]);
+    assert.equal(failing.exitCode, 8); // smartctl's "disk failing" bit
+    assert.match(failing.stdout, /^SMART overall-health self-assessment test result: FAILED!$/m);
     // Every OSD's disk has an identity too.
     assert.equal((await lsblk('pve1')).filter((device) => device.serial?.startsWith('CL')).length, 2);
 

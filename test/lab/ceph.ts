@@ -256,6 +256,10 @@ export class CephCluster {
         return { disk: await this.#queueDiskOperation(() => this.#insertDisk(request.host, request.sizeGiB)) };
       case 'disk-pull':
         return { disk: await this.#queueDiskOperation(() => this.#pullDisk(request.host, request.serial)) };
+      case 'disk-smart':
+        return {
+          disk: await this.#queueDiskOperation(() => this.#setSmart(request.host, request.serial, request.passed)),
+        };
       default:
         throw new Error(`unknown op "${(request as { op: string }).op}"`);
     }
@@ -534,8 +538,33 @@ export class CephCluster {
     const numbers = (await readFile(`/sys/block/${device}/dev`, 'utf8')).trim();
     const byId = byIdLinks(identity);
     await this.#inHost(host, ['sh', '-ec', DISK_INSERT_SCRIPT, 'insert', device, numbers, ...byId]);
-    const disk: LabDisk = { ...identity, sizeBytes: sizeGiB * 1024 ** 3, host, state: 'inserted', device, byId };
+    const disk: LabDisk = {
+      ...identity,
+      sizeBytes: sizeGiB * 1024 ** 3,
+      host,
+      state: 'inserted',
+      device,
+      byId,
+      smartPassed: true,
+    };
     this.#disks.push(disk);
+    await this.#saveDisks();
+    return disk;
+  }
+
+  #insertedDisk(host: string, serial: string): LabDisk & { device: string } {
+    this.#host(host);
+    const disk = this.#disks.find((candidate) => candidate.serial === serial);
+    if (!disk || disk.host !== host || disk.state !== 'inserted' || !disk.device) {
+      throw new Error(`no disk with serial "${serial}" in ${host}`);
+    }
+    return disk as LabDisk & { device: string };
+  }
+
+  /** What smartctl will say of the disk's health from now on. */
+  async #setSmart(host: string, serial: string, passed: boolean): Promise<LabDisk> {
+    const disk = this.#insertedDisk(host, serial);
+    disk.smartPassed = passed;
     await this.#saveDisks();
     return disk;
   }
@@ -545,11 +574,7 @@ export class CephCluster {
    * process still holds it open, the kernel detaches it at the last close). Its file stays.
    */
   async #pullDisk(host: string, serial: string): Promise<LabDisk> {
-    this.#host(host);
-    const disk = this.#disks.find((candidate) => candidate.serial === serial);
-    if (!disk || disk.host !== host || disk.state !== 'inserted' || !disk.device) {
-      throw new Error(`no disk with serial "${serial}" in ${host}`);
-    }
+    const disk = this.#insertedDisk(host, serial);
     await this.#inHost(host, ['sh', '-ec', DISK_PULL_SCRIPT, 'pull', disk.device, ...disk.byId]);
     await execa('losetup', ['--detach', `/dev/${disk.device}`]);
     Object.assign(disk, { state: 'pulled', device: null });

@@ -23,6 +23,8 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
                               prints its serial
   disk pull <host> <serial> [--name X]
                               a Ceph lab: take that disk out of the host
+  disk smart <host> <serial> passed|failing [--name X]
+                              a Ceph lab: what smartctl says of that disk's health
   disk list [--name X]        a Ceph lab's disks, inserted and pulled`;
 
 const NAME = { name: { type: 'string' } } as const;
@@ -153,19 +155,31 @@ async function disk([action, ...args]: string[]): Promise<void> {
       console.log(`disk ${serial} pulled out of ${host}`);
       return;
     }
+    case 'smart': {
+      const { values, positionals } = parse(args, NAME, 3);
+      const [host, serial, health] = positionals as [string, string, string];
+      if (health !== 'passed' && health !== 'failing') {
+        throw new LabPreconditionError(`disk smart takes passed or failing, not "${health}"`);
+      }
+      const lab = await labAttach(values.name);
+      await lab.diskSmart(host, serial, health === 'passed');
+      console.log(`disk ${serial} of ${host}: SMART health ${health}`);
+      return;
+    }
     case 'list': {
       const { values } = parse(args, NAME, 0);
       const lab = await labAttach(values.name);
-      const rows = [['HOST', 'SERIAL', 'STATE', 'DEVICE', 'SIZE', 'MODEL', 'WWN']];
+      const rows = [['HOST', 'SERIAL', 'STATE', 'DEVICE', 'SIZE', 'MODEL', 'WWN', 'SMART']];
       for (const entry of await lab.disks()) {
         const size = `${entry.sizeBytes / 1024 ** 3}G`;
-        rows.push([entry.host, entry.serial, entry.state, entry.device ?? '-', size, entry.model, entry.wwn]);
+        const smart = entry.smartPassed ? 'passed' : 'failing';
+        rows.push([entry.host, entry.serial, entry.state, entry.device ?? '-', size, entry.model, entry.wwn, smart]);
       }
       printTable(rows);
       return;
     }
     default:
-      throw new LabPreconditionError(`disk takes insert, pull or list\n${USAGE}`);
+      throw new LabPreconditionError(`disk takes insert, pull, smart or list\n${USAGE}`);
   }
 }
 

@@ -76,16 +76,20 @@ export interface LabDisk {
   device: string | null;
   /** Its links in the host's /dev/disk/by-id, names only. */
   byId: string[];
+  /** SMART's overall-health self-assessment, as smartctl reads it: false makes it a failing disk. */
+  smartPassed: boolean;
 }
 
 /**
  * A Ceph lab's requests: `unit` is what systemctl asks (`host` is the asking host), `disk-insert`
- * adds a new disk of `sizeGiB` to a host, `disk-pull` takes one out by serial.
+ * adds a new disk of `sizeGiB` to a host, `disk-pull` takes one out by serial, `disk-smart` sets
+ * what its SMART health self-assessment says.
  */
 export type CephRequest =
   | { op: 'unit'; host: string; action: 'start' | 'stop' | 'status'; unit: string }
   | { op: 'disk-insert'; host: string; sizeGiB: number }
-  | { op: 'disk-pull'; host: string; serial: string };
+  | { op: 'disk-pull'; host: string; serial: string }
+  | { op: 'disk-smart'; host: string; serial: string; passed: boolean };
 export type CephOp = CephRequest['op'];
 
 export type ControlResponse =

@@ -97,6 +97,8 @@ export interface Lab {
   diskInsert(host: string, opts?: { sizeGiB?: number }): Promise<string>;
   /** A Ceph lab: the disk leaves the host (its device and by-id links go); it stays in `disks()` as pulled. */
   diskPull(host: string, serial: string): Promise<void>;
+  /** A Ceph lab: what smartctl says of the disk's health from now on (false: FAILED!, exit bit 8). */
+  diskSmart(host: string, serial: string, passed: boolean): Promise<void>;
   /** A Ceph lab's disks, inserted or pulled, in insertion order. */
   disks(): Promise<LabDisk[]>;
   /** The objects written to the pool `rbd` when the lab came up, with their sizes and SHA-256. */
@@ -287,6 +289,12 @@ class AttachedLab implements Lab {
     this.#requireCeph();
     this.#host(host);
     await controlRequest(this.#paths.controlSocket, { op: 'disk-pull', host, serial });
+  }
+
+  async diskSmart(host: string, serial: string, passed: boolean): Promise<void> {
+    this.#requireCeph();
+    this.#host(host);
+    await controlRequest(this.#paths.controlSocket, { op: 'disk-smart', host, serial, passed });
   }
 
   async disks(): Promise<LabDisk[]> {

@@ -36,6 +36,7 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
   ceph: [
     { name: 'systemctl', dir: 'bin', module: 'systemctl.js' },
     { name: 'lsblk', dir: 'bin', module: 'lsblk.js' },
+    { name: 'smartctl', dir: 'sbin', module: 'smartctl.js' },
   ],
   backup: [
     { name: 'proxmox-backup-client', dir: 'bin', module: 'proxmox-backup-client.js' },

@@ -820,7 +820,7 @@ async function controlVm(request: VmRequest): Promise<ControlAnswer> {
   return result;
 }
 
-const CEPH_OPERATIONS: CephOp[] = ['unit', 'disk-insert', 'disk-pull'];
+const CEPH_OPERATIONS: CephOp[] = ['unit', 'disk-insert', 'disk-pull', 'disk-smart'];
 
 async function handleControl(line: string): Promise<ControlResponse> {
   try {
