@@ -469,7 +469,7 @@ export class CephCluster {
     });
     let pid: number | undefined;
     // nsenter forks once to enter the host's pid namespace: the daemon is its child.
-    await waitUntil(async () => (pid = await childOf(daemon.pid!)) !== undefined || daemon.exitCode !== null, 2000);
+    await waitUntil(async () => (pid = await childOf(daemon.pid!)) !== undefined || daemon.exitCode !== null, 10_000);
     Object.assign(record, { state: 'active', since: new Date().toISOString(), pid, result: undefined, daemon });
     record.stopping = false;
     createInterface({ input: daemon.all! }).on('line', (line) => {
