@@ -2,8 +2,9 @@
 // returns, its objects readable with the checksums they were written with; the systemctl stand-in
 // stops and starts an OSD through the supervisor (and fails as systemd does for an OSD that is not
 // on that host); an OSD marked out drains back to active+clean; disks come and go with their
-// serials in lsblk, /dev/disk/by-id and smartctl; down leaves no daemon, loop device or file, after
-// a crash of the supervisor too. Needs root (npm test refuses to run without it).
+// serials in lsblk, /dev/disk/by-id and smartctl; ceph-volume lvm create makes a real OSD on a new
+// disk, lvm list shows it; down leaves no daemon, loop device or file, after a crash of the
+// supervisor too. Needs root (npm test refuses to run without it).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -203,6 +204,26 @@ describe('the Ceph lab', { timeout: 600_000 }, () => {
     await assert.rejects(lab.diskPull('pve2', serial), /no disk with serial "CL\d+D\d+" in pve2/);
   });
 
+  it('creates an OSD on a new disk with ceph-volume lvm create, and lists the OSDs as LVM ones', async () => {
+    const serial = await lab.diskInsert('pve2');
+    const disk = (await lab.disks()).find((candidate) => candidate.serial === serial)!;
+    const device = `/dev/disk/by-id/${disk.byId[0]}`;
+    const created = await lab.run('pve2', ['ceph-volume', 'lvm', 'create', '--osd-id', '6', '--data', device]);
+    assert.equal(created.exitCode, 0, created.stderr);
+    assert.match(created.stdout, new RegExp(`^--> ceph-volume lvm create successful for: ${device}$`, 'm'));
+    assert.ok(await waitUntil(() => osdUp(6), 60_000, 1000), 'osd.6 not up');
+    const list = await lab.run('pve2', ['ceph-volume', 'lvm', 'list', '--format', 'json']);
+    assert.equal(list.exitCode, 0, list.stderr);
+    const volumes = JSON.parse(list.stdout) as Record<string, { devices: string[]; tags: Record<string, string> }[]>;
+    assert.deepEqual(Object.keys(volumes), ['2', '3', '6']);
+    assert.deepEqual(volumes['6']?.[0]?.devices, [`/dev/${disk.device}`]);
+    assert.equal(volumes['6']?.[0]?.tags['ceph.type'], 'block');
+    const tree = JSON.parse(await ceph('pve1', ['osd', 'tree', '-f', 'json'])) as {
+      nodes: { name: string; children?: number[] }[];
+    };
+    assert.ok(tree.nodes.find((node) => node.name === 'pve2')?.children?.includes(6));
+  });
+
   it('leaves no daemon, loop device or file after down, even once its supervisor crashed', async () => {
     const namespaces = lab.hosts.filter((host) => host.roles.includes('ceph')).map((host) => host.netns);
     const pids = (
@@ -215,7 +236,7 @@ describe('the Ceph lab', { timeout: 600_000 }, () => {
       const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
       if (/^ceph-(mon|mgr|osd)$/.test(comm.trim())) daemons.push(pid);
     }
-    assert.equal(daemons.length, 12);
+    assert.equal(daemons.length, 13); // osd.6 too
     const { supervisorPid } = JSON.parse(await readFile(`${lab.stateDir}/state.json`, 'utf8')) as {
       supervisorPid: number;
     };

@@ -37,6 +37,7 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
     { name: 'systemctl', dir: 'bin', module: 'systemctl.js' },
     { name: 'lsblk', dir: 'bin', module: 'lsblk.js' },
     { name: 'smartctl', dir: 'sbin', module: 'smartctl.js' },
+    { name: 'ceph-volume', dir: 'sbin', module: 'ceph-volume.js' },
   ],
   backup: [
     { name: 'proxmox-backup-client', dir: 'bin', module: 'proxmox-backup-client.js' },
