@@ -154,7 +154,7 @@ describe('the Ceph lab', { timeout: 600_000 }, () => {
     assert.ok(await waitUntil(filled, 120_000, 1000), 'osd.1 got no PGs back, active+clean');
   });
 
-  it('inserts and pulls disks with their serials in lsblk, /dev/disk/by-id and smartctl', async () => {
+  it('inserts, pulls and puts back disks with their serials in lsblk, /dev/disk/by-id and smartctl', async () => {
     const serial = await lab.diskInsert('pve2', { sizeGiB: 1 });
     const disk = (await lab.disks()).find((candidate) => candidate.serial === serial);
     assert.ok(disk?.device);
@@ -192,6 +192,14 @@ describe('the Ceph lab', { timeout: 600_000 }, () => {
     // Every OSD's disk has an identity too.
     assert.equal((await lsblk('pve1')).filter((device) => device.serial?.startsWith('CL')).length, 2);
 
+    const mark = await lab.run('pve2', [
+      'sh',
+      '-ec',
+      'printf lab-data | dd of="$1" conv=notrunc status=none',
+      'sh',
+      byId,
+    ]);
+    assert.equal(mark.exitCode, 0, mark.stderr);
     await lab.diskPull('pve2', serial);
     assert.equal(
       (await lsblk('pve2')).find((device) => device.serial === serial),
@@ -202,6 +210,12 @@ describe('the Ceph lab', { timeout: 600_000 }, () => {
     const pulled = (await lab.disks()).find((candidate) => candidate.serial === serial);
     assert.deepEqual({ state: pulled?.state, device: pulled?.device }, { state: 'pulled', device: null });
     await assert.rejects(lab.diskPull('pve2', serial), /no disk with serial "CL\d+D\d+" in pve2/);
+
+    // Put back, in another host: the same disk, what it held with it.
+    assert.equal(await lab.diskInsert('pve1', { serial }), serial);
+    const back = await lab.run('pve1', ['head', '-c', '8', byId]);
+    assert.deepEqual([back.exitCode, back.stdout], [0, 'lab-data']);
+    assert.ok((await lsblk('pve1')).some((device) => device.serial === serial));
   });
 
   it('creates an OSD on a new disk with ceph-volume lvm create, and lists the OSDs as LVM ones', async () => {

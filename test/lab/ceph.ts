@@ -236,7 +236,7 @@ export class CephCluster {
       ...this.#hosts.map(async (host, hostIndex) => {
         for (let slot = 0; slot < OSDS_PER_HOST; slot++) {
           signal.throwIfAborted();
-          const disk = await this.#queueDiskOperation(() => this.#insertDisk(host.name, CEPH_DISK_GIB));
+          const disk = await this.#queueDiskOperation(() => this.#insertDisk(host.name, {}));
           await this.#createOsd(host.name, disk, hostIndex * OSDS_PER_HOST + slot);
         }
       }),
@@ -253,7 +253,7 @@ export class CephCluster {
       case 'unit':
         return { unit: await this.#unitRequest(request.host, request.action, request.unit) };
       case 'disk-insert':
-        return { disk: await this.#queueDiskOperation(() => this.#insertDisk(request.host, request.sizeGiB)) };
+        return { disk: await this.#queueDiskOperation(() => this.#insertDisk(request.host, request)) };
       case 'disk-pull':
         return { disk: await this.#queueDiskOperation(() => this.#pullDisk(request.host, request.serial)) };
       case 'disk-smart':
@@ -517,8 +517,23 @@ export class CephCluster {
     await rename(`${disksFile}.tmp`, disksFile);
   }
 
-  async #insertDisk(host: string, sizeGiB: number): Promise<LabDisk> {
+  /** A new disk (a new serial) of `sizeGiB`, or the pulled disk `serial` put back, in `host`. */
+  async #insertDisk(host: string, { sizeGiB, serial }: { sizeGiB?: number; serial?: string }): Promise<LabDisk> {
     this.#host(host);
+    const disk = serial === undefined ? await this.#newDisk(host, sizeGiB ?? CEPH_DISK_GIB) : this.#pulledDisk(serial);
+    const image = join(this.#plan.paths.disksDir, `${disk.serial}.img`);
+    const { stdout: loop } = await execa('losetup', ['--find', '--show', image]);
+    const device = loop.replace('/dev/', '');
+    const numbers = (await readFile(`/sys/block/${device}/dev`, 'utf8')).trim();
+    await this.#inHost(host, ['sh', '-ec', DISK_INSERT_SCRIPT, 'insert', device, numbers, ...disk.byId]);
+    Object.assign(disk, { host, state: 'inserted', device });
+    if (!this.#disks.includes(disk)) this.#disks.push(disk);
+    await this.#saveDisks();
+    return disk;
+  }
+
+  /** A new empty disk's identity and sparse file; it joins the registry once inserted. */
+  async #newDisk(host: string, sizeGiB: number): Promise<LabDisk> {
     if (!Number.isInteger(sizeGiB) || sizeGiB < 1 || sizeGiB > MAX_DISK_GIB) {
       throw new Error(`a disk's size is 1 to ${MAX_DISK_GIB} GiB, not ${sizeGiB}`);
     }
@@ -533,22 +548,22 @@ export class CephCluster {
     const image = join(this.#plan.paths.disksDir, `${identity.serial}.img`);
     await writeFile(image, '', { flag: 'wx' });
     await truncate(image, sizeGiB * 1024 ** 3);
-    const { stdout: loop } = await execa('losetup', ['--find', '--show', image]);
-    const device = loop.replace('/dev/', '');
-    const numbers = (await readFile(`/sys/block/${device}/dev`, 'utf8')).trim();
     const byId = byIdLinks(identity);
-    await this.#inHost(host, ['sh', '-ec', DISK_INSERT_SCRIPT, 'insert', device, numbers, ...byId]);
-    const disk: LabDisk = {
+    return {
       ...identity,
       sizeBytes: sizeGiB * 1024 ** 3,
       host,
-      state: 'inserted',
-      device,
+      state: 'pulled',
+      device: null,
       byId,
       smartPassed: true,
     };
-    this.#disks.push(disk);
-    await this.#saveDisks();
+  }
+
+  /** A disk pulled earlier, with what it held: put back, it is the same disk to whoever reads it. */
+  #pulledDisk(serial: string): LabDisk {
+    const disk = this.#disks.find((candidate) => candidate.serial === serial);
+    if (!disk || disk.state !== 'pulled') throw new Error(`no pulled disk with serial "${serial}" in the lab`);
     return disk;
   }
 

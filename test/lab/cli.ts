@@ -18,9 +18,9 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
   vm-faults '<json>' [--name X]
                               merge into the VM faults file (e.g. '{"agentNever":true}'; null
                               removes a key) and print the faults now in force
-  disk insert <host> [--size G] [--name X]
-                              a Ceph lab: a new empty disk (default ${CEPH_DISK_GIB} GiB) in the host;
-                              prints its serial
+  disk insert <host> [--size G | --serial S] [--name X]
+                              a Ceph lab: a new empty disk (default ${CEPH_DISK_GIB} GiB) in the host,
+                              or the pulled disk S put back; prints its serial
   disk pull <host> <serial> [--name X]
                               a Ceph lab: take that disk out of the host
   disk smart <host> <serial> passed|failing [--name X]
@@ -138,13 +138,18 @@ function printTable(rows: string[][]): void {
 async function disk([action, ...args]: string[]): Promise<void> {
   switch (action) {
     case 'insert': {
-      const { values, positionals } = parse(args, { ...NAME, size: { type: 'string' } }, 1);
+      const options = { ...NAME, size: { type: 'string' }, serial: { type: 'string' } } as const;
+      const { values, positionals } = parse(args, options, 1);
       if (values.size !== undefined && !/^\d+$/.test(values.size)) {
         throw new LabPreconditionError(`--size takes a number of GiB, not "${values.size}"`);
       }
       const lab = await labAttach(values.name);
       const sizeGiB = values.size === undefined ? undefined : Number(values.size);
-      console.log(await lab.diskInsert(positionals[0] as string, sizeGiB === undefined ? {} : { sizeGiB }));
+      const opts = {
+        ...(sizeGiB === undefined ? {} : { sizeGiB }),
+        ...(values.serial ? { serial: values.serial } : {}),
+      };
+      console.log(await lab.diskInsert(positionals[0] as string, opts));
       return;
     }
     case 'pull': {

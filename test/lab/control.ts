@@ -82,12 +82,12 @@ export interface LabDisk {
 
 /**
  * A Ceph lab's requests: `unit` is what systemctl asks (`host` is the asking host), `disk-insert`
- * adds a new disk of `sizeGiB` to a host, `disk-pull` takes one out by serial, `disk-smart` sets
- * what its SMART health self-assessment says.
+ * adds a new disk of `sizeGiB` to a host (or puts the pulled disk `serial` back, in any host),
+ * `disk-pull` takes one out by serial, `disk-smart` sets what its SMART health self-assessment says.
  */
 export type CephRequest =
   | { op: 'unit'; host: string; action: 'start' | 'stop' | 'status'; unit: string }
-  | { op: 'disk-insert'; host: string; sizeGiB: number }
+  | { op: 'disk-insert'; host: string; sizeGiB?: number; serial?: string }
   | { op: 'disk-pull'; host: string; serial: string }
   | { op: 'disk-smart'; host: string; serial: string; passed: boolean };
 export type CephOp = CephRequest['op'];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { CEPH_DISK_GIB, type CephObject } from './ceph.js';
+import type { CephObject } from './ceph.js';
 import { controlRequest, type ControlOp, type LabDisk } from './control.js';
 import { ifExists } from './if-exists.js';
 import { enterNetnsArgs } from './netns.js';
@@ -93,8 +93,8 @@ export interface Lab {
   vmHostKey(vmid: number): Promise<{ publicKey: string; fingerprint: string }>;
   /** A real Ceph cluster runs on pve1-3 (README: Ceph). */
   ceph: boolean;
-  /** A Ceph lab: a new empty disk in the host (a new serial); returns its serial. */
-  diskInsert(host: string, opts?: { sizeGiB?: number }): Promise<string>;
+  /** A Ceph lab: a new empty disk in the host (a new serial), or the pulled disk `serial` put back; its serial. */
+  diskInsert(host: string, opts?: { sizeGiB?: number; serial?: string }): Promise<string>;
   /** A Ceph lab: the disk leaves the host (its device and by-id links go); it stays in `disks()` as pulled. */
   diskPull(host: string, serial: string): Promise<void>;
   /** A Ceph lab: what smartctl says of the disk's health from now on (false: FAILED!, exit bit 8). */
@@ -276,11 +276,13 @@ class AttachedLab implements Lab {
     if (!this.ceph) throw new LabPreconditionError(`lab "${this.name}" has no Ceph cluster (up --ceph)`);
   }
 
-  async diskInsert(host: string, opts: { sizeGiB?: number } = {}): Promise<string> {
+  async diskInsert(host: string, opts: { sizeGiB?: number; serial?: string } = {}): Promise<string> {
     this.#requireCeph();
     this.#host(host);
-    const sizeGiB = opts.sizeGiB ?? CEPH_DISK_GIB;
-    const { disk } = await controlRequest(this.#paths.controlSocket, { op: 'disk-insert', host, sizeGiB });
+    if (opts.sizeGiB !== undefined && opts.serial !== undefined) {
+      throw new LabPreconditionError('a disk put back keeps its size: give a size or a serial, not both');
+    }
+    const { disk } = await controlRequest(this.#paths.controlSocket, { op: 'disk-insert', host, ...opts });
     if (!disk) throw new Error(`disk-insert ${host}: the supervisor returned no disk`);
     return disk.serial;
   }
