@@ -70,7 +70,11 @@ export const ANSI = /\x1b\[/;
  * A lab of its own for a test file; a leftover of an aborted earlier run is removed first.
  * CHATON_LAB_PREFIX keeps the labs of two test runs on one machine apart (e.g. two checkouts).
  */
-export async function freshLab(name: string, hosts: number, options: { wan?: boolean } = {}): Promise<Lab> {
+export async function freshLab(
+  name: string,
+  hosts: number,
+  options: { wan?: boolean; ceph?: boolean } = {},
+): Promise<Lab> {
   const labName = `${process.env.CHATON_LAB_PREFIX ?? ''}${name}`;
   await labDown(labName);
   return labUp({ name: labName, hosts, ...options });

@@ -1,13 +1,15 @@
 // The lab's command line: `npm run lab -- up|down|status|shell`. Exit 2 on usage errors.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CEPH_DISK_GIB } from './ceph.js';
 import { labAttach, labDown, labStatus, labUp } from './lab.js';
 import { DEFAULT_EXTRA_HOSTS, DEFAULT_LAB_NAME, LabPreconditionError, lanSubnet } from './topology.js';
 
 const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js <command>)
-  up [--hosts N] [--name X] [--wan]
+  up [--hosts N] [--name X] [--wan] [--ceph]
                               start a lab: a bastion, pve1-3, gw, backup and N extra hosts
                               (default ${DEFAULT_EXTRA_HOSTS}), name "${DEFAULT_LAB_NAME}" unless given;
-                              --wan: behind gw's two ISP links, as issue 12's site
+                              --wan: behind gw's two ISP links, as issue 12's site;
+                              --ceph: a real Ceph cluster on pve1-3, HEALTH_OK when up returns
   down [--name X]             stop it and remove all it made (after a crash too)
   status                      list the labs on this machine
   shell <host> [--name X]     a root shell on a lab host
@@ -15,7 +17,15 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
                               cut or restore a wan lab's ISP link beyond the ISP's box
   vm-faults '<json>' [--name X]
                               merge into the VM faults file (e.g. '{"agentNever":true}'; null
-                              removes a key) and print the faults now in force`;
+                              removes a key) and print the faults now in force
+  disk insert <host> [--size G | --serial S] [--name X]
+                              a Ceph lab: a new empty disk (default ${CEPH_DISK_GIB} GiB) in the host,
+                              or the pulled disk S put back; prints its serial
+  disk pull <host> <serial> [--name X]
+                              a Ceph lab: take that disk out of the host
+  disk smart <host> <serial> passed|failing [--name X]
+                              a Ceph lab: what smartctl says of that disk's health
+  disk list [--name X]        a Ceph lab's disks, inserted and pulled`;
 
 const NAME = { name: { type: 'string' } } as const;
 
@@ -41,13 +51,14 @@ function nameOption(name: string | undefined): string {
 }
 
 async function up(args: string[]): Promise<void> {
-  const { values } = parse(args, { ...NAME, hosts: { type: 'string' }, wan: { type: 'boolean' } }, 0);
+  const options = { ...NAME, hosts: { type: 'string' }, wan: { type: 'boolean' }, ceph: { type: 'boolean' } } as const;
+  const { values } = parse(args, options, 0);
   if (values.hosts !== undefined && !/^\d+$/.test(values.hosts)) {
     throw new LabPreconditionError(`--hosts takes a number of hosts, not "${values.hosts}"`);
   }
   const started = performance.now();
   const hosts = values.hosts === undefined ? undefined : Number(values.hosts);
-  const lab = await labUp({ name: values.name, hosts, wan: values.wan });
+  const lab = await labUp({ name: values.name, hosts, wan: values.wan, ceph: values.ceph });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const name = nameOption(values.name);
   const { main, backup } = lab.wan?.links ?? {};
@@ -56,6 +67,7 @@ async function up(args: string[]): Promise<void> {
     `lab "${lab.name}" is up in ${seconds} s: bastion ${bastion}, ` +
       `${lab.hosts.length} hosts behind it on ${lanSubnet(lab.index)}`,
   );
+  if (lab.ceph) console.log(`Ceph: HEALTH_OK, ${(await lab.disks()).length} OSDs on pve1-3, pool rbd`);
   console.log(`inventory: ${lab.inventoryPath}`);
   console.log(`  chaton -i ${lab.inventoryPath} hosts check all`);
   console.log(`  npm run lab -- shell pve1${name}     # a root shell on a lab host`);
@@ -78,14 +90,7 @@ async function status(args: string[]): Promise<void> {
   const rows = [['NAME', 'INDEX', 'HOSTS', 'SSHD UP', 'INVENTORY']];
   for (const lab of labs)
     rows.push([lab.name, String(lab.index), String(lab.hosts), String(lab.alive), lab.inventoryPath]);
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  for (const row of rows)
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    );
+  printTable(rows);
 }
 
 async function shell(args: string[]): Promise<number> {
@@ -118,6 +123,71 @@ async function vmFaults(args: string[]): Promise<void> {
   console.log(JSON.stringify(await lab.setVmFaults(partial), null, 2));
 }
 
+/** A table as `status` prints it: columns padded to their widest cell. */
+function printTable(rows: string[][]): void {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
+}
+
+async function disk([action, ...args]: string[]): Promise<void> {
+  switch (action) {
+    case 'insert': {
+      const options = { ...NAME, size: { type: 'string' }, serial: { type: 'string' } } as const;
+      const { values, positionals } = parse(args, options, 1);
+      if (values.size !== undefined && !/^\d+$/.test(values.size)) {
+        throw new LabPreconditionError(`--size takes a number of GiB, not "${values.size}"`);
+      }
+      const lab = await labAttach(values.name);
+      const sizeGiB = values.size === undefined ? undefined : Number(values.size);
+      const opts = {
+        ...(sizeGiB === undefined ? {} : { sizeGiB }),
+        ...(values.serial ? { serial: values.serial } : {}),
+      };
+      console.log(await lab.diskInsert(positionals[0] as string, opts));
+      return;
+    }
+    case 'pull': {
+      const { values, positionals } = parse(args, NAME, 2);
+      const [host, serial] = positionals as [string, string];
+      const lab = await labAttach(values.name);
+      await lab.diskPull(host, serial);
+      console.log(`disk ${serial} pulled out of ${host}`);
+      return;
+    }
+    case 'smart': {
+      const { values, positionals } = parse(args, NAME, 3);
+      const [host, serial, health] = positionals as [string, string, string];
+      if (health !== 'passed' && health !== 'failing') {
+        throw new LabPreconditionError(`disk smart takes passed or failing, not "${health}"`);
+      }
+      const lab = await labAttach(values.name);
+      await lab.diskSmart(host, serial, health === 'passed');
+      console.log(`disk ${serial} of ${host}: SMART health ${health}`);
+      return;
+    }
+    case 'list': {
+      const { values } = parse(args, NAME, 0);
+      const lab = await labAttach(values.name);
+      const rows = [['HOST', 'SERIAL', 'STATE', 'DEVICE', 'SIZE', 'MODEL', 'WWN', 'SMART']];
+      for (const entry of await lab.disks()) {
+        const size = `${entry.sizeBytes / 1024 ** 3}G`;
+        const smart = entry.smartPassed ? 'passed' : 'failing';
+        rows.push([entry.host, entry.serial, entry.state, entry.device ?? '-', size, entry.model, entry.wwn, smart]);
+      }
+      printTable(rows);
+      return;
+    }
+    default:
+      throw new LabPreconditionError(`disk takes insert, pull, smart or list\n${USAGE}`);
+  }
+}
+
 async function main([command, ...args]: string[]): Promise<number> {
   switch (command) {
     case 'up':
@@ -137,6 +207,9 @@ async function main([command, ...args]: string[]): Promise<number> {
       return 0;
     case 'vm-faults':
       await vmFaults(args);
+      return 0;
+    case 'disk':
+      await disk(args);
       return 0;
     case '--help':
     case '-h':

@@ -48,20 +48,68 @@ export type VmOp = VmRequest['op'];
 /** JSON as qemu-guest-agent answers it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** A unit of a Ceph lab's daemons (`ceph-osd@3`, `ceph-mon@pve1`, `ceph-mgr@pve1`) as systemd would run it. */
+export interface UnitStatus {
+  unit: string;
+  /** systemd's ActiveState: what `systemctl is-active` prints. */
+  state: 'active' | 'inactive' | 'failed';
+  /** When it entered that state (ISO time); absent for a unit never started. */
+  since?: string;
+  /** The main process while active, the last one's after. */
+  pid?: number;
+  /** systemd's Result when it failed: exit-code or signal, with the code or signal name. */
+  result?: { kind: 'exit-code' | 'signal'; status: string };
+  /** The last lines the unit's processes printed (what `systemctl status` shows from the journal). */
+  journal: string[];
+}
+
+/** A disk of a Ceph lab's hosts (README: Ceph): a sparse file behind a loop device while inserted. */
+export interface LabDisk {
+  serial: string;
+  /** "0x5..." (NAA 5), as lsblk prints it. */
+  wwn: string;
+  model: string;
+  sizeBytes: number;
+  host: string;
+  state: 'inserted' | 'pulled';
+  /** Its kernel name while inserted ("loop3"): /dev/loop3 on its host. */
+  device: string | null;
+  /** Its links in the host's /dev/disk/by-id, names only. */
+  byId: string[];
+  /** SMART's overall-health self-assessment, as smartctl reads it: false makes it a failing disk. */
+  smartPassed: boolean;
+}
+
+/**
+ * A Ceph lab's requests: `unit` is what systemctl asks (`host` is the asking host), `disk-insert`
+ * adds a new disk of `sizeGiB` to a host (or puts the pulled disk `serial` back, in any host),
+ * `disk-pull` takes one out by serial, `disk-smart` sets what its SMART health self-assessment says.
+ */
+export type CephRequest =
+  | { op: 'unit'; host: string; action: 'start' | 'stop' | 'status'; unit: string }
+  | { op: 'disk-insert'; host: string; sizeGiB?: number; serial?: string }
+  | { op: 'disk-pull'; host: string; serial: string }
+  | { op: 'disk-smart'; host: string; serial: string; passed: boolean };
+export type CephOp = CephRequest['op'];
+
 export type ControlResponse =
-  { ok: true; fingerprint?: string; result?: Json; agent?: 'not-running' } | { ok: false; error: string };
+  | { ok: true; fingerprint?: string; result?: Json; agent?: 'not-running'; unit?: UnitStatus; disk?: LabDisk }
+  | { ok: false; error: string };
 /** What the supervisor answers a stand-in's VM request (standins/pve-lab-vm.ts). */
 export type VmResponse = ControlResponse;
 export type ControlAnswer = Omit<Extract<ControlResponse, { ok: true }>, 'ok'>;
 
-function describe(request: ControlRequest | VmRequest): string {
+function describe(request: ControlRequest | VmRequest | CephRequest): string {
   return 'host' in request
     ? `${request.op} ${request.host}`
     : `${request.op} ${'vm' in request ? request.vm.vmid : request.vmid}`;
 }
 
 /** Sends one request; resolves with the response, rejects when the supervisor reports an error. */
-export async function controlRequest(socketPath: string, request: ControlRequest | VmRequest): Promise<ControlAnswer> {
+export async function controlRequest(
+  socketPath: string,
+  request: ControlRequest | VmRequest | CephRequest,
+): Promise<ControlAnswer> {
   const socket = createConnection(socketPath).setEncoding('utf8');
   await once(socket, 'connect');
   socket.end(JSON.stringify(request) + '\n');

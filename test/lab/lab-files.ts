@@ -1,5 +1,6 @@
 // Contents of the files the lab generates: per-host configuration, the inventory and known_hosts.
 import { join } from 'node:path';
+import { CEPH_LAB_MOUNT } from './standins/ceph-lab.js';
 import { PBS_SERVER_MOUNT } from './standins/pbs-remote.js';
 import {
   GATEWAY_HOST,
@@ -90,7 +91,11 @@ export function etcHosts(plan: LabPlan, host: PlannedHost): string {
  * already filled) gets its own devpts and shm before it is bound over /dev; /run comes last since
  * it hides the state directory.
  */
-export function hostFstab(host: PlannedHost, { pveCluster, backupExport, vmLab, vmData }: LabPaths): string {
+export function hostFstab(
+  host: PlannedHost,
+  { pveCluster, backupExport, vmLab, vmData, cephLab }: LabPaths,
+  roles: string[],
+): string {
   const paths = hostPaths(host.dir);
   const overlays = OVERLAID_DIRS.map((target) => {
     const { upper, work } = overlayLayers(host.dir, target);
@@ -98,7 +103,7 @@ export function hostFstab(host: PlannedHost, { pveCluster, backupExport, vmLab, 
   });
   return [
     ...overlays,
-    ...(host.roles.includes('pve')
+    ...(roles.includes('pve')
       ? [
           `${pveCluster} /etc/pve none bind 0 0`,
           // /mnt is the machine's: a tmpfs keeps the mount point on this host.
@@ -112,7 +117,9 @@ export function hostFstab(host: PlannedHost, { pveCluster, backupExport, vmLab, 
           `${vmData} /mnt/pve/vmdata none bind,X-mount.mkdir 0 0`,
         ]
       : []),
-    ...(host.roles.includes('backup') ? [`${backupExport} /srv/backup none bind,X-mount.mkdir 0 0`] : []),
+    ...(roles.includes('backup') ? [`${backupExport} /srv/backup none bind,X-mount.mkdir 0 0`] : []),
+    // The supervisor's side of a Ceph lab: its control socket (systemctl), the disk registry.
+    ...(roles.includes('ceph') ? [`${cephLab.dir} ${CEPH_LAB_MOUNT} none bind,X-mount.mkdir 0 0`] : []),
     `devpts ${paths.dev}/pts devpts newinstance,ptmxmode=0666,mode=620,gid=5 0 0`,
     `tmpfs ${paths.dev}/shm tmpfs mode=1777,nosuid,nodev 0 0`,
     `${paths.dev} /dev none rbind 0 0`,

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { controlRequest, type ControlOp } from './control.js';
+import type { CephObject } from './ceph.js';
+import { controlRequest, type ControlOp, type LabDisk } from './control.js';
 import { ifExists } from './if-exists.js';
 import { enterNetnsArgs } from './netns.js';
-import { ensureLabPackages, requireRoot } from './packages.js';
+import { ensureCephPackages, ensureLabPackages, requireRoot } from './packages.js';
 import { findSupervisor, isRunningSshd, isSupervisorOf, signalProcess, waitForExit } from './processes.js';
 import { allocateIndex, cleanLabLeftovers, createStateDir, listLabs } from './registry.js';
 import {
@@ -37,6 +38,8 @@ import { mergeVmFaults, type VmFaults } from './vm-faults.js';
 
 export type { LabHost, VmState, WanLayout, WanLinkName } from './topology.js';
 export type { VmFaults } from './vm-faults.js';
+export type { CephObject } from './ceph.js';
+export type { LabDisk } from './control.js';
 export { ensureLabPackages } from './packages.js';
 
 export interface RunResult {
@@ -88,6 +91,18 @@ export interface Lab {
   runInVm(vmid: number, argv: string[], opts?: { input?: string | Buffer }): Promise<RunResult>;
   /** The VM's real host key, as its sshd serves it (also while it is stopped: it is on its disk). */
   vmHostKey(vmid: number): Promise<{ publicKey: string; fingerprint: string }>;
+  /** A real Ceph cluster runs on pve1-3 (README: Ceph). */
+  ceph: boolean;
+  /** A Ceph lab: a new empty disk in the host (a new serial), or the pulled disk `serial` put back; its serial. */
+  diskInsert(host: string, opts?: { sizeGiB?: number; serial?: string }): Promise<string>;
+  /** A Ceph lab: the disk leaves the host (its device and by-id links go); it stays in `disks()` as pulled. */
+  diskPull(host: string, serial: string): Promise<void>;
+  /** A Ceph lab: what smartctl says of the disk's health from now on (false: FAILED!, exit bit 8). */
+  diskSmart(host: string, serial: string, passed: boolean): Promise<void>;
+  /** A Ceph lab's disks, inserted or pulled, in insertion order. */
+  disks(): Promise<LabDisk[]>;
+  /** The objects written to the pool `rbd` when the lab came up, with their sizes and SHA-256. */
+  cephObjects(): Promise<CephObject[]>;
   down(): Promise<void>;
 }
 
@@ -143,6 +158,7 @@ class AttachedLab implements Lab {
   readonly wan: WanLayout | undefined;
   readonly controlSocketPath: string;
   readonly vmWaitsLogPath: string;
+  readonly ceph: boolean;
   readonly #paths: LabPaths;
   readonly #hostStates: Map<string, HostState>;
 
@@ -159,6 +175,7 @@ class AttachedLab implements Lab {
     this.wan = labPlan(state).wanLayout;
     this.controlSocketPath = paths.controlSocket;
     this.vmWaitsLogPath = paths.vmLab.waitsLog;
+    this.ceph = state.ceph === true;
     this.#paths = paths;
     this.#hostStates = new Map([state.bastion, ...state.hosts].map((host) => [host.name, host]));
   }
@@ -255,6 +272,43 @@ class AttachedLab implements Lab {
     return { publicKey: publicKey.trim(), fingerprint: stdout.split(' ')[1] ?? '' };
   }
 
+  #requireCeph(): void {
+    if (!this.ceph) throw new LabPreconditionError(`lab "${this.name}" has no Ceph cluster (up --ceph)`);
+  }
+
+  async diskInsert(host: string, opts: { sizeGiB?: number; serial?: string } = {}): Promise<string> {
+    this.#requireCeph();
+    this.#host(host);
+    if (opts.sizeGiB !== undefined && opts.serial !== undefined) {
+      throw new LabPreconditionError('a disk put back keeps its size: give a size or a serial, not both');
+    }
+    const { disk } = await controlRequest(this.#paths.controlSocket, { op: 'disk-insert', host, ...opts });
+    if (!disk) throw new Error(`disk-insert ${host}: the supervisor returned no disk`);
+    return disk.serial;
+  }
+
+  async diskPull(host: string, serial: string): Promise<void> {
+    this.#requireCeph();
+    this.#host(host);
+    await controlRequest(this.#paths.controlSocket, { op: 'disk-pull', host, serial });
+  }
+
+  async diskSmart(host: string, serial: string, passed: boolean): Promise<void> {
+    this.#requireCeph();
+    this.#host(host);
+    await controlRequest(this.#paths.controlSocket, { op: 'disk-smart', host, serial, passed });
+  }
+
+  async disks(): Promise<LabDisk[]> {
+    this.#requireCeph();
+    return JSON.parse(await readFile(this.#paths.cephLab.disksFile, 'utf8')) as LabDisk[];
+  }
+
+  async cephObjects(): Promise<CephObject[]> {
+    this.#requireCeph();
+    return JSON.parse(await readFile(this.#paths.cephLab.objectsFile, 'utf8')) as CephObject[];
+  }
+
   down(): Promise<void> {
     return labDown(this.name);
   }
@@ -343,13 +397,23 @@ async function dismantledUnlessUp<T>(name: string, work: () => Promise<T>): Prom
   }
 }
 
-export async function labUp(opts: { name?: string; hosts?: number; wan?: boolean } = {}): Promise<Lab> {
+/** What `up` makes: `hosts` extra hosts, a wan lab's ISP links, a Ceph lab's cluster (README). */
+export interface LabUpOptions {
+  name?: string;
+  hosts?: number;
+  wan?: boolean;
+  ceph?: boolean;
+}
+
+export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const name = opts.name ?? DEFAULT_LAB_NAME;
   const wan = opts.wan ?? false;
+  const ceph = opts.ceph ?? false;
   const extraHosts = opts.hosts ?? DEFAULT_EXTRA_HOSTS;
   validateLabName(name);
   validateExtraHosts(extraHosts);
   await ensureLabPackages();
+  if (ceph) await ensureCephPackages();
   requireRoot();
   const paths = labPaths(name);
   if ((await findSupervisor(paths.stateDir)) !== undefined) {
@@ -359,7 +423,7 @@ export async function labUp(opts: { name?: string; hosts?: number; wan?: boolean
   return dismantledUnlessUp(name, async () => {
     await createStateDir(name); // before the index: see registry.ts
     const index = await allocateIndex(name, wan);
-    const config: LabConfig = { name, index, extraHosts, ...(wan ? { wan } : {}) };
+    const config: LabConfig = { name, index, extraHosts, ...(wan ? { wan } : {}), ...(ceph ? { ceph } : {}) };
     await writeFile(paths.configFile, JSON.stringify(config) + '\n');
     await startSupervisor(paths);
     return labAttach(name);

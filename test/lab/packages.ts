@@ -1,5 +1,5 @@
 // What the lab needs from the machine: root, and the Debian packages listed ONCE in
-// debian-packages.txt (CI reads the same file).
+// debian-packages.txt, plus ceph-packages.txt for a Ceph lab (CI reads the same files).
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -7,6 +7,8 @@ import { LabPreconditionError } from './topology.js';
 
 /** The list stays in the source tree: this module runs from dist/test/lab/. */
 const PACKAGE_LIST = fileURLToPath(new URL('../../../test/lab/debian-packages.txt', import.meta.url));
+/** Only a Ceph lab (`up --ceph`) needs them: some 200 MB that other labs do without. */
+const CEPH_PACKAGE_LIST = fileURLToPath(new URL('../../../test/lab/ceph-packages.txt', import.meta.url));
 /** Debian's maintainer scripts ask it before starting a service; 101 means "not now". */
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 
@@ -41,6 +43,11 @@ async function missingPackages(packages: string[]): Promise<string[]> {
 /** The lab's Debian packages (see ensurePackages). */
 export function ensureLabPackages(): Promise<void> {
   return ensurePackages(PACKAGE_LIST, 'the lab');
+}
+
+/** A Ceph lab's Debian packages (see ensurePackages). */
+export function ensureCephPackages(): Promise<void> {
+  return ensurePackages(CEPH_PACKAGE_LIST, 'the Ceph lab');
 }
 
 /**

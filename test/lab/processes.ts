@@ -89,3 +89,10 @@ export async function killNamespaceProcesses(netnsPaths: string[]): Promise<void
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   return waitUntil(async () => (await commandLine(pid)) === undefined, timeoutMs);
 }
+
+/** The one child of a process that forked once (nsenter entering a pid namespace). */
+export async function childOf(pid: number): Promise<number | undefined> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const first = Number(children.trim().split(' ')[0]);
+  return Number.isInteger(first) && first > 0 ? first : undefined;
+}

@@ -33,6 +33,12 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
     { name: 'qmrestore', dir: 'sbin', module: 'qmrestore.js' },
     { name: 'pct', dir: 'sbin', module: 'pct.js' },
   ],
+  ceph: [
+    { name: 'systemctl', dir: 'bin', module: 'systemctl.js' },
+    { name: 'lsblk', dir: 'bin', module: 'lsblk.js' },
+    { name: 'smartctl', dir: 'sbin', module: 'smartctl.js' },
+    { name: 'ceph-volume', dir: 'sbin', module: 'ceph-volume.js' },
+  ],
   backup: [
     { name: 'proxmox-backup-client', dir: 'bin', module: 'proxmox-backup-client.js' },
     { name: 'chaton-lab-pbs', dir: 'sbin', module: 'chaton-lab-pbs.js' },

@@ -4,6 +4,7 @@
 import { mkdir, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { detachLoopDevices } from './ceph.js';
 import { ifExists } from './if-exists.js';
 import {
   blackholeDocumentationRanges,
@@ -108,6 +109,9 @@ export async function dismantleLab(name: string, index: number | undefined): Pro
     await releaseIndex(index);
   }
   const { stateDir } = labPaths(name);
+  // A Ceph lab's disks: their processes are gone with the namespaces; the files they hold must
+  // not keep the state directory's memory once it is unmounted.
+  await detachLoopDevices(stateDir);
   // Lazily: the supervisor dismantling its own lab still writes its log there.
   if (await isMountPoint(stateDir)) await execa('umount', ['--lazy', stateDir]);
   await rm(stateDir, { recursive: true, force: true });

@@ -26,7 +26,10 @@ import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
+import { CephCluster } from './ceph.js';
 import type {
+  CephOp,
+  CephRequest,
   ControlAnswer,
   ControlRequest,
   ControlResponse,
@@ -38,6 +41,7 @@ import type {
   VmSpec,
 } from './control.js';
 import { ifExists } from './if-exists.js';
+import { childOf } from './processes.js';
 import {
   etcHosts,
   hostFstab,
@@ -67,6 +71,7 @@ import {
   writeClusterFiles,
 } from './pve-lab.js';
 import {
+  activeRoles,
   enterHostArgs,
   GATEWAY_HOST,
   HOST_SESSION_ENV,
@@ -174,6 +179,7 @@ const plan = labPlan(config);
 const pbsSecrets = newPbsServerSecrets();
 const { paths } = plan;
 const runtimes = new Map<string, HostRuntime>();
+const ceph = config.ceph ? new CephCluster(plan, (name) => runtimes.get(name), log) : undefined;
 const vms = new Map<number, VmRuntime>();
 /** Operations on one VMID run one after the other, whether its host exists yet or not. */
 const vmQueues = new Map<number, Promise<unknown>>();
@@ -273,7 +279,7 @@ async function prepareVmLab(): Promise<void> {
 /** A host's role-specific files: its stand-in tools, a pve node's storage, the PBS server of `backup`. */
 async function prepareRoles(host: PlannedHost): Promise<void> {
   const files = hostPaths(host.dir);
-  await installStandins(files.usrLocalUpper, host.roles);
+  await installStandins(files.usrLocalUpper, activeRoles(plan, host));
   if (host.roles.includes('pve')) {
     await Promise.all([
       makeDir(join(files.etcUpper, 'pve')),
@@ -314,7 +320,7 @@ async function prepareHost(host: PlannedHost, { rootAuthorizedKeys, utmpGid }: H
     writeFile(join(files.etcUpper, 'hosts'), etcHosts(plan, host)),
     writeFile(join(files.etcUpper, 'ssh', 'sshd_config'), sshdConfig(sshdListenAddress(plan, host))),
     writeFile(join(files.root, '.ssh', 'authorized_keys'), rootAuthorizedKeys, { mode: 0o600 }),
-    writeFile(files.fstab, hostFstab(host, paths)),
+    writeFile(files.fstab, hostFstab(host, paths, activeRoles(plan, host))),
     prepareRoles(host),
     ...(host.roles.some((role) => LOCAL_ZONE_ROLES.includes(role)) ? [setTimezone(files.etcUpper)] : []),
     execa('ssh-keygen', keygenArgs(files.hostKey, `root@${host.name}`)),
@@ -494,13 +500,6 @@ async function stopSshd(runtime: HostProcesses): Promise<void> {
   else sshd.kill('SIGTERM');
   runtime.sshdPid = undefined;
   await exited;
-}
-
-/** The one child of a process that forked once (nsenter entering a pid namespace). */
-async function childOf(pid: number): Promise<number | undefined> {
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  const first = Number(children.trim().split(' ')[0]);
-  return Number.isInteger(first) && first > 0 ? first : undefined;
 }
 
 /** A root session's environment on the host, stdin empty unless `input` is given. */
@@ -821,9 +820,15 @@ async function controlVm(request: VmRequest): Promise<ControlAnswer> {
   return result;
 }
 
+const CEPH_OPERATIONS: CephOp[] = ['unit', 'disk-insert', 'disk-pull', 'disk-smart'];
+
 async function handleControl(line: string): Promise<ControlResponse> {
   try {
     const request = JSON.parse(line) as Partial<ControlRequest>;
+    if (CEPH_OPERATIONS.includes(request.op as CephOp)) {
+      if (!ceph) throw new Error(`lab "${plan.name}" has no Ceph cluster (it was not brought up with --ceph)`);
+      return { ok: true, ...(await ceph.control(request as unknown as CephRequest)) };
+    }
     if (request.op && Object.hasOwn(VM_OPERATIONS, request.op)) {
       return { ok: true, ...(await controlVm(request as unknown as VmRequest)) };
     }
@@ -873,6 +878,7 @@ async function build(): Promise<void> {
     prepareDevTemplate(),
     preparePveCluster(),
     prepareVmLab(),
+    ...(ceph ? [ceph.prepare()] : []),
     (async () => {
       await execa('ssh-keygen', keygenArgs(paths.operatorKey, `chaton-lab-operator@${plan.name}`));
       const shared = {
@@ -912,12 +918,17 @@ async function build(): Promise<void> {
     signal,
   );
   // Before the nodes boot: starting their guests may start VM hosts.
-  await Promise.all([serveControl(paths.controlSocket), serveControl(paths.vmLab.controlSocket)]);
+  await Promise.all([
+    serveControl(paths.controlSocket),
+    serveControl(paths.vmLab.controlSocket),
+    ...(ceph ? [serveControl(paths.cephLab.controlSocket)] : []),
+  ]);
   const gatewayRuntime = wan && runtimes.get(GATEWAY_HOST);
   await Promise.all([
     ...[...runtimes.values()].filter((runtime) => runtime.plan.roles.includes('pve')).map(bootPveNode),
     ...(gatewayRuntime ? [useBusyboxLoginShell(gatewayRuntime)] : []),
   ]);
+  await ceph?.start(signal);
   saveState();
   await stateWrites;
 }

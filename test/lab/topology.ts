@@ -76,6 +76,23 @@ export interface LabPaths {
   vmLab: VmLabPaths;
   /** The cluster's shared VM storage `vmdata`, bound into every pve host at /mnt/pve/vmdata. */
   vmData: string;
+  /** A Ceph lab's side of its hosts, bound into the Ceph hosts at CEPH_LAB_MOUNT (README: Ceph). */
+  cephLab: CephLabPaths;
+  /** The sparse files behind a Ceph lab's disks (`<serial>.img`): the hosts never see them. */
+  disksDir: string;
+}
+
+/** What a Ceph lab's hosts share with the supervisor. */
+export interface CephLabPaths {
+  dir: string;
+  /** A third listener of the control socket: systemctl's unit requests. */
+  controlSocket: string;
+  /** The disk registry, a JSON list of LabDisk (control.ts), rewritten by the supervisor only. */
+  disksFile: string;
+  /** The objects written to the pool when the lab came up: `[{name, size, sha256}]`. */
+  objectsFile: string;
+  /** The cluster's keys, monmap and ceph.conf, from which each host sets itself up. */
+  bootstrapDir: string;
 }
 
 /** The directory bound into pve hosts: the control socket the stand-in asks for VM hosts, faults, waits. */
@@ -94,6 +111,8 @@ export interface LabConfig {
   extraHosts: number;
   /** A site behind a gateway with two ISP links (README: WAN mode). */
   wan?: boolean;
+  /** A real Ceph cluster on the hosts of role `ceph` (README: Ceph). */
+  ceph?: boolean;
 }
 
 export type WanLinkName = 'main' | 'backup';
@@ -216,6 +235,18 @@ export function labPaths(name: string): LabPaths {
     vmsDir: join(stateDir, 'vms'),
     vmLab: vmLabPaths(join(stateDir, 'vm-lab')),
     vmData: join(stateDir, 'vmdata'),
+    cephLab: cephLabPaths(join(stateDir, 'ceph-lab')),
+    disksDir: join(stateDir, 'disks'),
+  };
+}
+
+export function cephLabPaths(dir: string): CephLabPaths {
+  return {
+    dir,
+    controlSocket: join(dir, 'control.sock'),
+    disksFile: join(dir, 'disks.json'),
+    objectsFile: join(dir, 'objects.json'),
+    bootstrapDir: join(dir, 'bootstrap'),
   };
 }
 
@@ -322,7 +353,7 @@ export function gatewayLanAddress(index: number): string {
   return lanAddress(index, GATEWAY_LAST_OCTET);
 }
 
-export function labPlan({ name, index, extraHosts, wan }: LabConfig): LabPlan {
+export function labPlan({ name, index, extraHosts, wan, ceph }: LabConfig): LabPlan {
   const paths = labPaths(name);
   const layout = wan ? wanLayout(index, namespacePrefix(index), paths.stateDir) : undefined;
   // In a wan lab the operator reaches the bastion through the gateway's port forwards only.
@@ -353,6 +384,7 @@ export function labPlan({ name, index, extraHosts, wan }: LabConfig): LabPlan {
     index,
     extraHosts,
     ...(wan ? { wan } : {}),
+    ...(ceph ? { ceph } : {}),
     paths,
     switchNetns: `${namespacePrefix(index)}sw`,
     rootVeth: rootVethName(index),
@@ -416,7 +448,15 @@ export function hostPaths(dir: string) {
   };
 }
 
-/** `nsenter` arguments that run `argv` inside a host (its network, mounts and hostname), from /root. */
-export function enterHostArgs(holderPid: number, argv: string[]): string[] {
-  return ['-t', String(holderPid), '-m', '-u', '-n', '-p', '--wd=/root', '--', ...argv];
+/**
+ * `nsenter` arguments that run `argv` inside a host (its network, mounts and hostname), from /root
+ * (a session's) unless told: a daemon that drops root needs one it may read, as systemd's `/`.
+ */
+export function enterHostArgs(holderPid: number, argv: string[], workDir = '/root'): string[] {
+  return ['-t', String(holderPid), '-m', '-u', '-n', '-p', `--wd=${workDir}`, '--', ...argv];
+}
+
+/** The roles whose stand-ins and files a host gets: `ceph` only in a Ceph lab. */
+export function activeRoles(plan: Pick<LabConfig, 'ceph'>, host: PlannedHost): string[] {
+  return host.roles.filter((role) => role !== 'ceph' || plan.ceph === true);
 }

@@ -42,9 +42,12 @@ describe('the lab for VM hosts', () => {
 
   it('binds the VM side of the supervisor into pve hosts only, and names it in vm-lab.json', () => {
     const [pve1] = plan.hosts;
-    assert.match(hostFstab(pve1!, plan.paths), new RegExp(`^${plan.paths.vmLab.dir} ${VM_LAB_MOUNT} none bind`, 'm'));
+    assert.match(
+      hostFstab(pve1!, plan.paths, pve1!.roles),
+      new RegExp(`^${plan.paths.vmLab.dir} ${VM_LAB_MOUNT} none bind`, 'm'),
+    );
     const vm = vmHost(plan, { vmid: 5000, name: 'web2', address: '198.18.7.240/24' });
-    assert.ok(!hostFstab(vm, plan.paths).includes(VM_LAB_MOUNT));
+    assert.ok(!hostFstab(vm, plan.paths, vm.roles).includes(VM_LAB_MOUNT));
     assert.deepEqual(JSON.parse(vmLabConfig()), {
       controlSocket: `${VM_LAB_MOUNT}/control.sock`,
       faultsFile: `${VM_LAB_MOUNT}/vm-faults.json`,

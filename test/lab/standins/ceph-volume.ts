@@ -1,0 +1,218 @@
+// ceph-volume for a Ceph lab's hosts, where LVM cannot make volumes (no device-mapper): `lvm create`
+// and `lvm list` do what the real ones do with the real `ceph-volume raw` underneath, so that the OSD
+// they make is a real BlueStore OSD on the whole disk; everything else (`raw`, `lvm zap`, which
+// works on a plain disk, `inventory`...) is the real ceph-volume's.
+//
+// - `lvm create --data <dev> [--osd-id N] [--bluestore] [--crush-device-class C] [--no-systemd]`:
+//   `raw prepare` (which registers the OSD, with `osd new <uuid> N` when given an id, makes
+//   BlueStore, and rolls back with `osd purge-new` when it fails, as lvm prepare does), `raw
+//   activate --no-systemd` (rolled back the same way when it fails, as lvm create does), then, as
+//   lvm activate does, `systemctl start ceph-osd@N` (the unit enabling lines are printed, there is
+//   nothing to enable); "ceph-volume lvm create successful for: <dev>". The lines printed on the
+//   way are raw's. Other options (filestore, dmcrypt, db and wal devices) go to the real one, which
+//   refuses a lab disk.
+// - `lvm list [--format json|pretty] [<dev>|<osd id>]`: the OSDs `raw list` finds on this host's
+//   disks, as LVM OSDs look: a `ceph-<uuid>` volume group and an `osd-block-<osd fsid>` volume per
+//   OSD (names derived from the OSD's fsid, the same at every call: the paths do not exist), its
+//   tags (ceph.osd_id, ceph.osd_fsid, ceph.cluster_fsid, ceph.type block...) and `devices`.
+//
+// Sources (github.com/ceph/ceph, v16.2.15, also in /usr/lib/python3/dist-packages/ceph_volume):
+// devices/lvm/create.py (Create.create: prepare, activate, rollback_osd, the success line),
+// devices/lvm/activate.py (activate_bluestore: systemctl enable ceph-volume@lvm-N-<fsid>, enable
+// --runtime and start ceph-osd@N, "ceph-volume lvm activate successful for osd ID: N"),
+// devices/lvm/listing.py (List.list: json.dumps(report, indent=4, sort_keys=True), "No valid Ceph
+// lvm devices found"), api/lvm.py (Volume.as_dict, LV_FIELDS), devices/lvm/prepare.py (the tags).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { readDisks } from './ceph-lab.js';
+
+const REAL = '/usr/sbin/ceph-volume';
+/** What LVM keeps of a physical volume for its metadata: the volume is that much smaller. */
+const PV_METADATA_BYTES = 4 * 1024 * 1024;
+
+interface RawOsd {
+  ceph_fsid: string;
+  device: string;
+  osd_id: number;
+  osd_uuid: string;
+  type: string;
+}
+
+function real(args: string[]): number {
+  return spawnSync(REAL, args, { stdio: 'inherit' }).status ?? 1;
+}
+
+/** A UUID-shaped name derived from `seed`: the same volume group for the same OSD at every call. */
+function derivedUuid(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** An LVM UUID (6-4-4-4-4-4-6 of [A-Za-z0-9]), derived from `seed`. */
+function lvmUuid(seed: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = createHash('sha256').update(seed).digest();
+  const chars = [...bytes.subarray(0, 32)].map((byte) => alphabet[byte % alphabet.length]).join('');
+  const sizes = [6, 4, 4, 4, 4, 4, 6];
+  let at = 0;
+  return sizes.map((size) => chars.slice(at, (at += size))).join('-');
+}
+
+/** Sorted keys all the way down, as Python's json.dumps(sort_keys=True). */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, inner]) => [key, sortKeys(inner)]),
+  );
+}
+
+async function listReport(filter: string | undefined): Promise<Record<string, unknown[]>> {
+  const raw = spawnSync(REAL, ['raw', 'list', '--format', 'json'], { encoding: 'utf8' });
+  const osds = Object.values(JSON.parse(raw.stdout || '{}') as Record<string, RawOsd>);
+  const sizes = new Map((await readDisks()).map((disk) => [`/dev/${disk.device}`, disk.sizeBytes]));
+  const report: Record<string, unknown[]> = {};
+  for (const osd of osds.sort((a, b) => a.osd_id - b.osd_id)) {
+    if (filter !== undefined && filter !== String(osd.osd_id) && filter !== osd.device) continue;
+    const vg = `ceph-${derivedUuid(`vg ${osd.osd_uuid}`)}`;
+    const lv = `osd-block-${osd.osd_uuid}`;
+    const path = `/dev/${vg}/${lv}`;
+    const lvUuid = lvmUuid(`lv ${osd.osd_uuid}`);
+    const tags: Record<string, string> = {
+      'ceph.block_device': path,
+      'ceph.block_uuid': lvUuid,
+      'ceph.cephx_lockbox_secret': '',
+      'ceph.cluster_fsid': osd.ceph_fsid,
+      'ceph.cluster_name': 'ceph',
+      'ceph.crush_device_class': '',
+      'ceph.encrypted': '0',
+      'ceph.osd_fsid': osd.osd_uuid,
+      'ceph.osd_id': String(osd.osd_id),
+      'ceph.osdspec_affinity': '',
+      'ceph.type': 'block',
+      'ceph.vdo': '0',
+    };
+    const size = (sizes.get(osd.device) ?? PV_METADATA_BYTES) - PV_METADATA_BYTES;
+    (report[String(osd.osd_id)] ??= []).push({
+      devices: [osd.device],
+      lv_name: lv,
+      lv_path: path,
+      lv_size: String(size),
+      lv_tags: Object.entries(tags)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(','),
+      lv_uuid: lvUuid,
+      name: lv,
+      path,
+      tags,
+      type: 'block',
+      vg_name: vg,
+    });
+  }
+  return report;
+}
+
+interface LvmVolume {
+  type: string;
+  path: string;
+  tags: Record<string, string>;
+  devices: string[];
+}
+
+function prettyReport(report: Record<string, unknown[]>): string {
+  const lines: string[] = [];
+  for (const [id, volumes] of Object.entries(report).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const title = ` osd.${id} `; // Python's "{:=^20}": centred, the odd filler on the right
+    lines.push(`\n\n${title.padStart(title.length + Math.floor((20 - title.length) / 2), '=').padEnd(20, '=')}`);
+    for (const volume of volumes as LvmVolume[]) {
+      lines.push(`\n  ${`[${volume.type}]`.padEnd(13)} ${volume.path}\n`);
+      for (const [tag, value] of Object.entries(volume.tags).sort()) {
+        lines.push(`\n      ${tag.split('.').at(-1)!.replaceAll('_', ' ').padEnd(25)} ${value}`);
+      }
+      lines.push(`\n      ${'devices'.padEnd(25)} ${volume.devices.join(',')}`);
+    }
+  }
+  return `${lines.join('')}\n`;
+}
+
+async function list(args: string[]): Promise<number> {
+  const formatAt = args.findIndex((arg) => arg === '--format' || arg.startsWith('--format='));
+  const format = formatAt < 0 ? 'pretty' : (args[formatAt]!.split('=')[1] ?? args[formatAt + 1]);
+  const rest = args.filter((arg, index) => !arg.startsWith('--') && index !== formatAt + 1);
+  const report = await listReport(rest[0]);
+  if (format === 'json') {
+    process.stdout.write(`${JSON.stringify(sortKeys(report), null, 4)}\n`);
+    return 0;
+  }
+  if (Object.keys(report).length === 0) {
+    process.stderr.write('No valid Ceph lvm devices found\n');
+    return 1;
+  }
+  process.stdout.write(prettyReport(report));
+  return 0;
+}
+
+function create(args: string[]): number {
+  const value = (name: string) => {
+    const at = args.indexOf(name);
+    return at < 0 ? undefined : args[at + 1];
+  };
+  const data = value('--data')!;
+  // raw activate cannot follow a link (a /dev/disk/by-id path): the device itself.
+  const device = realpathSync(data);
+  const osdId = value('--osd-id');
+  const deviceClass = value('--crush-device-class');
+  const prepared = real([
+    'raw',
+    'prepare',
+    '--bluestore',
+    '--data',
+    device,
+    ...(osdId ? ['--osd-id', osdId] : []),
+    ...(deviceClass ? ['--crush-device-class', deviceClass] : []),
+  ]);
+  if (prepared !== 0) return prepared;
+  const listed = spawnSync(REAL, ['raw', 'list', device, '--format', 'json'], { encoding: 'utf8' });
+  const osd = Object.values(JSON.parse(listed.stdout || '{}') as Record<string, RawOsd>)[0];
+  if (!osd) {
+    process.stderr.write(`-->  RuntimeError: no OSD found on ${device} after its preparation\n`);
+    return 1;
+  }
+  const activated = real(['raw', 'activate', '--device', device, '--no-systemd']);
+  if (activated !== 0) {
+    // lvm create's rollback_osd: the new id is given back to the monitors.
+    process.stderr.write('--> Was unable to complete a new OSD, will rollback changes\n');
+    const keyring = '/var/lib/ceph/bootstrap-osd/ceph.keyring';
+    const purge = ['--cluster', 'ceph', '--name', 'client.bootstrap-osd', '--keyring', keyring, 'osd', 'purge-new'];
+    const osdName = `osd.${osd.osd_id}`;
+    process.stdout.write(`Running command: /usr/bin/ceph ${purge.join(' ')} ${osdName} --yes-i-really-mean-it\n`);
+    spawnSync('ceph', [...purge, osdName, '--yes-i-really-mean-it'], { stdio: 'inherit' });
+    return activated;
+  }
+  if (!args.includes('--no-systemd')) {
+    process.stdout.write(`Running command: /usr/bin/systemctl enable ceph-volume@lvm-${osd.osd_id}-${osd.osd_uuid}\n`);
+    process.stdout.write(`Running command: /usr/bin/systemctl enable --runtime ceph-osd@${osd.osd_id}\n`);
+    process.stdout.write(`Running command: /usr/bin/systemctl start ceph-osd@${osd.osd_id}\n`);
+    const started = spawnSync('systemctl', ['start', `ceph-osd@${osd.osd_id}`], { stdio: 'inherit' });
+    if (started.status !== 0) return started.status ?? 1;
+  }
+  process.stdout.write(`--> ceph-volume lvm activate successful for osd ID: ${osd.osd_id}\n`);
+  process.stdout.write(`--> ceph-volume lvm create successful for: ${data}\n`);
+  return 0;
+}
+
+async function main(args: string[]): Promise<number> {
+  const [group, command, ...rest] = args;
+  if (group !== 'lvm') return real(args);
+  if (command === 'list') return list(rest);
+  const unsupported = ['--filestore', '--dmcrypt', '--block.db', '--block.wal', '--journal'];
+  if (command === 'create' && rest.includes('--data') && !rest.some((arg) => unsupported.includes(arg))) {
+    return create(rest);
+  }
+  return real(args);
+}
+
+process.exitCode = await main(process.argv.slice(2));
