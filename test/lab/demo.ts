@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { backupSite, flipArchiveByte, resetBackupSite } from './backups.js';
 import { labDown, labUp, type Lab } from './lab.js';
+import { LAB_BACKUP_JOB_ID } from './lab-files.js';
 import { ispCounters } from './wan.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
@@ -30,9 +31,13 @@ interface LabAction {
   act: () => Promise<unknown>;
 }
 
+/** A word as a sysadmin would type it into sh: quoted when it holds spaces or shell characters. */
+const shownWord = (word: string): string =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+
 const chatonStep = (args: string[], expect = 0): Step => ({
   argv: [process.execPath, CHATON, ...args],
-  shown: `chaton ${args.join(' ')}`,
+  shown: `chaton ${args.map(shownWord).join(' ')}`,
   expect,
 });
 
@@ -88,7 +93,25 @@ async function steps(lab: Lab, dir: string): Promise<(Step | LabAction)[]> {
     // The same login now fails: sshd refuses the key (ssh exits 255).
     login(255),
     ...backupSteps(lab),
+    ...vmSteps(lab),
     ...failoverSteps(lab),
+  ];
+}
+
+/**
+ * A new VM from the cluster's template: the plan, the creation (cloned, configured, firewalled, in
+ * the backup job, started, its host key read through the hypervisor), saved into the inventory, then
+ * reached through the bastion like any host, seen in the backup job, and a second run that changes
+ * nothing.
+ */
+function vmSteps(lab: Lab): Step[] {
+  const chaton = (args: string[], expect = 0) => chatonStep(['-i', lab.inventoryPath, ...args], expect);
+  return [
+    chaton(['--dry-run', 'vm', 'create', 'web1', '--role', 'vm', '--memory', '2G']),
+    chaton(['-y', 'vm', 'create', 'web1', '--role', 'vm', '--memory', '2G', '--save']),
+    chaton(['-y', 'exec', 'web1', '--', 'hostname; ip -4 -brief address show eth0']),
+    chaton(['-y', 'exec', 'pve1', '--', `pvesh get /cluster/backup/${LAB_BACKUP_JOB_ID} --output-format json-pretty`]),
+    chaton(['-y', 'vm', 'create', 'web1', '--role', 'vm', '--memory', '2G']),
   ];
 }
 
