@@ -854,7 +854,10 @@ async function serveControl(socketPath: string): Promise<void> {
   const server = createServer({ allowHalfOpen: true }, async (connection) => {
     connection.on('error', (error) => log(`control connection: ${error.message}`));
     for await (const line of createInterface({ input: connection })) {
-      if (line.trim()) connection.write(JSON.stringify(await handleControl(line)) + '\n');
+      if (!line.trim()) continue;
+      const response = await handleControl(line);
+      await stateWrites; // state.json says what the answer says: lab.vms() right after vm-start lists the VM
+      connection.write(JSON.stringify(response) + '\n');
     }
     connection.end();
   });

@@ -6,11 +6,10 @@
 // The supervisor binds its directory at CEPH_LAB_MOUNT on the Ceph hosts of a Ceph lab: its
 // control socket, and disks.json, the list of every disk of the lab (LabDisk, control.ts), which
 // the supervisor alone rewrites (by rename: a reader never sees half of it).
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { hostname } from 'node:os';
 import type { CephRequest, ControlResponse, LabDisk } from '../control.js';
+import { labRequest } from './lab-socket.js';
 
 export const CEPH_LAB_MOUNT = '/var/lib/chaton-lab/ceph-lab';
 export const CEPH_LAB_SOCKET = `${CEPH_LAB_MOUNT}/control.sock`;
@@ -29,18 +28,6 @@ export async function hostDisks(): Promise<LabDisk[]> {
 }
 
 /** One request to the supervisor; undefined when this host has none to ask (no Ceph lab). */
-export async function cephLabRequest(request: CephRequest): Promise<ControlResponse | undefined> {
-  const socket = createConnection(CEPH_LAB_SOCKET).setEncoding('utf8');
-  try {
-    await Promise.race([once(socket, 'connect'), once(socket, 'error').then(([error]) => Promise.reject(error))]);
-  } catch {
-    socket.destroy();
-    return undefined;
-  }
-  socket.end(`${JSON.stringify(request)}\n`);
-  let answer = '';
-  for await (const chunk of socket) answer += chunk;
-  const [line] = answer.split('\n');
-  if (!line) throw new Error(`lab supervisor: no answer to ${request.op}`);
-  return JSON.parse(line) as ControlResponse;
+export function cephLabRequest(request: CephRequest): Promise<ControlResponse | undefined> {
+  return labRequest(CEPH_LAB_SOCKET, request);
 }

@@ -13,15 +13,14 @@
 // bootDelayMs are waits that a clone or a start task takes; nodeMemory ({"pve1": bytes}) is each
 // node's total memory (16 GiB when unset). Each imposed wait is appended to the waits log as
 // "<ISO time> <kind> <ms>", so that a bench can subtract them.
-import { createConnection } from 'node:net';
-import { once } from 'node:events';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VmRequest, VmResponse, VmSpec } from '../control.js';
-import { Die, type Io } from './pve-cli.js';
+import type { Io } from './pve-cli.js';
 import { cloudinitDrive, type GuestConfig, parsePropertyString } from './pve-cluster.js';
 import { withFileLock } from './pve-guests.js';
+import { labRequest } from './lab-socket.js';
 
 export const VM_LAB_FILE = '/etc/chaton-lab/vm-lab.json';
 /** A node's memory when the faults file does not set it. */
@@ -85,20 +84,7 @@ export async function nodeMemory(lab: VmLab, node: string): Promise<number> {
 
 /** One request to the supervisor; undefined when the node has no supervisor to ask. */
 export async function vmLabRequest(lab: VmLab, request: VmRequest): Promise<VmResponse | undefined> {
-  if (!lab.controlSocket) return undefined;
-  const socket = createConnection(lab.controlSocket).setEncoding('utf8');
-  try {
-    await Promise.race([once(socket, 'connect'), once(socket, 'error').then(([error]) => Promise.reject(error))]);
-  } catch {
-    socket.destroy();
-    return undefined;
-  }
-  socket.end(`${JSON.stringify(request)}\n`);
-  let answer = '';
-  for await (const chunk of socket) answer += chunk;
-  const [line] = answer.split('\n');
-  if (!line) throw new Die(`lab supervisor: no answer to ${request.op}\n`);
-  return JSON.parse(line) as VmResponse;
+  return lab.controlSocket ? labRequest(lab.controlSocket, request) : undefined;
 }
 
 /**
