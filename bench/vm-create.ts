@@ -1,8 +1,10 @@
 // `npm run bench`, vm create part (issue 13, Performance): `chaton vm create` on the lab, from the
 // command line to a VM that is configured, in the backup job, started, reached through the
 // bastion and verified. The figure the issue bars is chaton's own time: the whole run minus the
-// waits the lab imposes (the stand-in's clone and boot delays, the guest agent's start-up), each
-// of which the lab writes to its waits log (`<ISO time> <kind> <ms>`) as it imposes it. Printed,
+// waits the lab imposes (the stand-in's clone and boot delays, the making of the VM's host, which is
+// the guest's boot in the lab, and the guest agent's start-up), each of which the lab writes to its
+// waits log (`<ISO time> <kind> <ms>`) as it imposes it. What the stand-ins spend themselves (a
+// process per pvesh call, as the real pvesh is) stays in chaton's time. Printed,
 // never asserted. `npm run bench -- vm` runs this part alone.
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';

@@ -663,6 +663,7 @@ async function startVm(vm: VmSpec): Promise<ControlAnswer> {
   const running = vms.get(vm.vmid);
   if (running) return { fingerprint: await hostKeyFingerprint(running.plan) };
   const host = vmHost(plan, vm);
+  const poweredOn = performance.now();
   if ((await ifExists(stat(host.dir))) === undefined) {
     await prepareHost(host, { rootAuthorizedKeys: '', utmpGid: await groupId('utmp') });
   }
@@ -685,6 +686,8 @@ async function startVm(vm: VmSpec): Promise<ControlAnswer> {
     await startSshd(runtime);
     const agentDelayMs = (await readVmFaults(paths.vmLab.faults)).agentDelayMs ?? DEFAULT_AGENT_DELAY_MS;
     runtime.agentReadyAt = Date.now() + agentDelayMs;
+    // The guest's boot, as the lab makes it (its host's namespace, users, sshd), then its agent's start.
+    await recordWait(paths.vmLab.waitsLog, 'boot', Math.round(performance.now() - poweredOn));
     await recordWait(paths.vmLab.waitsLog, 'agent', agentDelayMs);
     return { fingerprint: await hostKeyFingerprint(host) };
   } catch (error) {
