@@ -223,7 +223,7 @@ describe('what pvesh prints, parsed', () => {
     assert.throws(() => parseNextId('null'));
   });
 
-  it('a task run from the CLI: its log lines first, then the UPID as a JSON string (RESTEnvironment fork_worker)', () => {
+  it('a task from the CLI: its log lines, then the UPID as a JSON string (RESTEnvironment fork_worker)', () => {
     const stdout =
       'create full clone of drive scsi0 (vmdata:base-9000-disk-0)\n' +
       'transferred 0.0 B of 8.0 GiB (0.00%)\ntransferred 8.0 GiB of 8.0 GiB (100.00%)\n' +
