@@ -12,15 +12,20 @@ export interface LockOwner {
   since: Date;
 }
 
-// A name of chaton's under /run/chaton (a lock, a revert) becomes a file name and a systemd unit
-// name: no slash, no space, nothing to escape.
+// A name of chaton's in a directory of its own on a host (a lock, a revert, a journal) becomes a
+// file name and a systemd unit name: no slash, no space, nothing to escape.
 const RUN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** `name` if it may name a file of chaton's `directory`; a TypeError (a bug in chaton) otherwise. */
+export function chatonFileName(name: string, directory: string): string {
+  if (!RUN_NAME.test(name))
+    throw new TypeError(`a name under ${directory} must match ${RUN_NAME}, got ${JSON.stringify(name)}`);
+  return name;
+}
 
 /** `name` if it may name a file of /run/chaton; a TypeError (a bug in chaton) otherwise. */
 export function runFileName(name: string): string {
-  if (!RUN_NAME.test(name))
-    throw new TypeError(`a name under /run/chaton must match ${RUN_NAME}, got ${JSON.stringify(name)}`);
-  return name;
+  return chatonFileName(name, '/run/chaton');
 }
 
 export function lockDirectory(name: string): string {

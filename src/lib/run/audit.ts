@@ -20,7 +20,7 @@ export interface AuditRecord {
 }
 
 /** `$XDG_STATE_HOME/chaton`, by default `~/.local/state/chaton`. */
-function stateDirectory(env: NodeJS.ProcessEnv): string {
+export function stateDirectory(env: NodeJS.ProcessEnv): string {
   const base =
     env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME)
       ? env.XDG_STATE_HOME

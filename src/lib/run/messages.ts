@@ -63,6 +63,32 @@ export const messages = catalogue({
     fr: `${operator} (pid ${pid}) depuis ${since}`,
   }),
   lockHolderUnknown: { en: 'a run that recorded no owner', fr: "une exécution qui n'a pas noté qui la lançait" },
+
+  // Journals of long operations (journal.ts).
+  journalOtherOperation: (host: string, kind: string, id: string, params: string, operator: string) => ({
+    en: `${host}: another ${kind} is in progress as ${id} (${params}, started by ${operator}): nothing was changed`,
+    fr: `${host} : un autre ${kind} est en cours sous ${id} (${params}, lancé par ${operator}) : rien n'a été modifié`,
+  }),
+  journalOtherOperationHint: (file: string, host: string) => ({
+    en: `resume that one with its own parameters; if it was abandoned, remove ${file} on ${host}`,
+    fr: `reprenez celle-là avec ses propres paramètres ; si elle a été abandonnée, supprimez ${file} sur ${host}`,
+  }),
+  journalHostWins: (host: string, id: string, steps: string) => ({
+    en: `${host}: the journal ${id} there and the local one differ on ${steps}: the host's record is followed`,
+    fr: `${host} : le journal ${id} de l'hôte et le journal local diffèrent pour ${steps} : celui de l'hôte est suivi`,
+  }),
+  journalOnlyLocal: (host: string, id: string, file: string) => ({
+    en: `${host}: has no journal ${id}; the local one (${file}) is followed and written back there`,
+    fr: `${host} : n'a pas de journal ${id} ; le journal local (${file}) est suivi et y est réécrit`,
+  }),
+  journalUnreadable: (where: string) => ({
+    en: `${where} is not a journal chaton can read: nothing was changed`,
+    fr: `${where} n'est pas un journal que chaton sait lire : rien n'a été modifié`,
+  }),
+  journalUnreadableHint: (where: string) => ({
+    en: `look at ${where}: an operation's record that was damaged, or written by another version of chaton`,
+    fr: `regardez ${where} : le journal d'une opération, abîmé ou écrit par une autre version de chaton`,
+  }),
   interrupted: { en: 'interrupted', fr: 'interrompu' },
   /** A host, or a command on one, that Ctrl-C stopped before it began: in run/ and in remote/. */
   notStarted: (what: string) => ({
