@@ -262,6 +262,9 @@ describe('Journal', () => {
     const journal = await Journal.open(laptop(new FakeHost(), 'order').ctx, pve2, SPEC);
     await assert.rejects(journal.run('drain', operation().work('drain')), /step drain before identify is done/);
     await assert.rejects(journal.run('reboot', operation().work('reboot')), TypeError);
+    await assert.rejects(journal.finish(), /finished before identify, drain, destroy, swap, create/);
+    const large = { check: async () => ({ done: false as const }), apply: async () => 'x'.repeat(5000) };
+    await assert.rejects(journal.run('identify', large), /step identify's result is 5002 bytes/);
   });
 
   it('in dry-run writes nothing, here or there, and lists what is left', async () => {

@@ -71,6 +71,8 @@ export function localJournalPath(env: NodeJS.ProcessEnv, host: string, id: strin
 
 /** A journal's JSON larger than this is not one of chaton's. */
 const MAX_JOURNAL_BYTES = 1024 * 1024;
+/** A step's result is what later steps need (a serial, an id), written twice per step: not a log. */
+const MAX_RESULT_BYTES = 4096;
 
 export class Journal {
   private constructor(
@@ -133,7 +135,7 @@ export class Journal {
   }
 
   /** A copy of what the journal says now. */
-  get state(): JournalRecord {
+  get snapshot(): JournalRecord {
     return structuredClone(this.record);
   }
 
@@ -163,12 +165,16 @@ export class Journal {
     }
     await this.#mark(step, 'started');
     const result = await work.apply();
+    const size = Buffer.byteLength(JSON.stringify(result ?? null));
+    if (size > MAX_RESULT_BYTES) throw new TypeError(`journal ${this.id}: step ${name}'s result is ${size} bytes`);
     await this.#mark(step, 'done', result);
     return result;
   }
 
-  /** Records the operation as finished: the same command again starts a new one. */
+  /** Records the operation as finished, every step done: the same command again starts a new one. */
   async finish(): Promise<void> {
+    const undone = this.pending();
+    if (undone.length > 0) throw new TypeError(`journal ${this.id}: finished before ${undone.join(', ')}`);
     this.record.state = 'finished';
     this.record.updated = new Date().toISOString();
     await this.#save(true);
