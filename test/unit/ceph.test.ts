@@ -254,6 +254,22 @@ describe('ceph drain', () => {
     assert.match(progress.said.en, /^misplaced \d+\/48 objects, degraded \d+\/48 objects, [\d.]+K\/s, about .+ left$/);
   });
 
+  it("says the line in English for JSON and in the reader's language, each from its own parts", () => {
+    const saved = process.env['LC_ALL'];
+    process.env['LC_ALL'] = 'fr_FR.UTF-8';
+    try {
+      const { said } = drainProgress(clusterStatus.parse(output('draining-status')));
+      assert.equal(said.en, 'misplaced 2/48 objects, degraded 2/48 objects, no recovery rate yet, time left unknown');
+      assert.equal(
+        said.text,
+        'mal placés 2/48 objets, dégradés 2/48 objets, pas encore de débit de récupération, temps restant inconnu',
+      );
+    } finally {
+      if (saved === undefined) delete process.env['LC_ALL'];
+      else process.env['LC_ALL'] = saved;
+    }
+  });
+
   it('says when there is no rate yet, and 0 s left once nothing moves', () => {
     const early = drainProgress(clusterStatus.parse(output('draining-status')));
     assert.equal(early.etaSeconds, undefined);

@@ -81,7 +81,7 @@ function numbers(value: unknown, what: string): number[] {
   return list(value, what).map((item) => num(item, what));
 }
 
-/** Runs of a command that must exit 0; its stderr says why not. */
+/** The stdout of a command that must exit 0; when it did not, its stderr says why. */
 function succeeded(output: CephOutput, what: string): string {
   if (output.code !== 0) {
     throw new CephOutputError(messages.commandFailed(what, output.code ?? 'signal', output.stderr.trim()));

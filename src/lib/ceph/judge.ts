@@ -80,6 +80,11 @@ function list(items: string[]): string {
   return items.join(messages.listSeparator);
 }
 
+/** A message built from messages: its English from their English, its reader's text from theirs. */
+function composed(parts: Said[], build: (texts: string[]) => Said): Said {
+  return { en: build(parts.map((part) => part.en)).en, text: build(parts.map((part) => part.text)).text };
+}
+
 function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }
@@ -198,24 +203,14 @@ function nearfull(facts: PreflightFacts, host: CrushNode): Preflight | undefined
     now: u.kbUsed / u.kb,
     after: (u.kbUsed + (movedKb * u.crushWeight * u.reweight) / totalWeight) / u.kb,
   }));
-  // Ceph's own test (OSDMap::check_full_rates): nearfull once the ratio is passed.
+  // As Ceph flags an OSD: nearfull once its use passes the ratio, not when it reaches it.
   const over = projections.filter((p) => p.after > dump.nearfullRatio);
-  const refusals: Refusal[] =
-    over.length === 0
-      ? []
-      : [
-          {
-            code: 'nearfull',
-            said: said(
-              'wouldPassNearfull',
-              osd,
-              formatSize(movedKb * 1024),
-              list(over.map((p) => messages.projectedUse(p.osd, percent(p.now), percent(p.after)))),
-              percent(dump.nearfullRatio),
-            ),
-          },
-        ];
-  return { refusals, projections };
+  if (over.length === 0) return { refusals: [], projections };
+  const uses = over.map((p) => said('projectedUse', p.osd, percent(p.now), percent(p.after)));
+  const moved = formatSize(movedKb * 1024);
+  const ratio = percent(dump.nearfullRatio);
+  const text = composed(uses, (texts) => said('wouldPassNearfull', osd, moved, list(texts), ratio));
+  return { refusals: [{ code: 'nearfull', said: text }], projections };
 }
 
 // --- The drain ----------------------------------------------------------------------------------
@@ -253,20 +248,19 @@ export function drainProgress(status: ClusterStatus): DrainProgress {
     .reduce((sum, s) => sum + s.count, 0);
   const rate =
     r.recoveringBytesPerSec > 0
-      ? messages.bytesRate(formatSize(r.recoveringBytesPerSec))
+      ? said('bytesRate', formatSize(r.recoveringBytesPerSec))
       : r.recoveringObjectsPerSec > 0
-        ? messages.objectsRate(r.recoveringObjectsPerSec)
-        : messages.noRate;
-  const texts = (pick: (s: Said) => string) =>
-    pick(
-      said(
-        'drainLine',
-        messages.objectsOf(r.misplacedObjects, r.misplacedTotal),
-        messages.objectsOf(r.degradedObjects, r.degradedTotal),
-        rate,
-        etaSeconds === undefined ? messages.noEta : messages.eta(duration(etaSeconds * 1000)),
-      ),
-    );
+        ? said('objectsRate', r.recoveringObjectsPerSec)
+        : said('noRate');
+  const parts = [
+    said('objectsOf', r.misplacedObjects, r.misplacedTotal),
+    said('objectsOf', r.degradedObjects, r.degradedTotal),
+    rate,
+    etaSeconds === undefined ? said('noEta') : said('eta', duration(etaSeconds * 1000)),
+  ];
+  const line = composed(parts, ([misplaced = '', degraded = '', speed = '', left = '']) =>
+    said('drainLine', misplaced, degraded, speed, left),
+  );
   return {
     misplacedObjects: r.misplacedObjects,
     misplacedTotal: r.misplacedTotal,
@@ -275,7 +269,7 @@ export function drainProgress(status: ClusterStatus): DrainProgress {
     bytesPerSec: r.recoveringBytesPerSec,
     etaSeconds,
     pgsNotClean,
-    said: { en: texts((s) => s.en), text: texts((s) => s.text) },
+    said: line,
   };
 }
 
