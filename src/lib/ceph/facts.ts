@@ -5,10 +5,10 @@
 // - `osd safe-to-destroy N -f json` exits 0 even when unsafe: read `safe_to_destroy`;
 // - `osd ok-to-stop N` exits 16 (EBUSY) when not ok, its JSON still printed: read `ok_to_stop`;
 // - `status`'s pgmap omits the degraded, misplaced and recovery fields when they are 0;
-// - `status`'s osdmap counts are nested one level deeper (`osdmap.osdmap`) before Octopus;
+// - before Octopus, `status`'s osdmap counts were one level deeper (`osdmap.osdmap`: real-tools.md);
 // - `config-key get` of an absent key exits 2 (ENOENT) with "Error ENOENT: " on stderr.
-// Sources: real-tools.md (Ceph); ceph src/mgr/DaemonServer.cc (safe-to-destroy, ok-to-stop),
-// src/mon/PGMap.cc (print_summary, recovery fields), src/mon/OSDMonitor.cc (osd tree, df, dump).
+// Sources: the fixtures' README (what each state printed); real-tools.md (Ceph), which cites ceph
+// src/mgr/DaemonServer.cc for safe-to-destroy and ok-to-stop.
 import { command, type RemoteCommand } from '../remote/shell.js';
 import { messages } from './messages.js';
 
@@ -433,7 +433,10 @@ export function parseOsdMetadata(stdout: string): OsdMetadata {
   };
 }
 
-/** The metadata of an OSD; undefined when the OSD has none (never booted, or destroyed): ENOENT. */
+/**
+ * The metadata of an OSD; undefined for ENOENT (an id with no metadata: not recorded here). A
+ * destroyed OSD keeps its metadata (fixture destroyed-osd-metadata-1): the old disk's, not the new.
+ */
 export function osdMetadata(osd: number): CephProbe<OsdMetadata | undefined> {
   return {
     command: ceph('osd', 'metadata', String(osd)),
