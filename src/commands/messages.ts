@@ -818,16 +818,6 @@ export const messages = catalogue({
     en: `${name} cannot be created: ${problems}`,
     fr: `${name} ne peut pas être créée : ${problems}`,
   }),
-  vmAnotherRun: (name: string, holder: string) => ({
-    en: `another run is creating ${name}: ${holder}; nothing was changed`,
-    fr: `une autre exécution crée ${name} : ${holder} ; rien n'a été changé`,
-  }),
-  vmAnotherRunHint: (directory: string, host: string) => ({
-    en: `let it finish, then run the same command again; if it died, remove ${directory} on ${host}`,
-    fr:
-      'laissez-la finir, puis relancez la même commande ; ' +
-      `si elle s'est arrêtée net, supprimez ${directory} sur ${host}`,
-  }),
   vmRefusedDetail: (count: number) => ({
     en: `refused: ${count === 1 ? 'the problem' : `${count} problems`} below`,
     fr: `refusé : ${count === 1 ? 'le problème' : `${count} problèmes`} ci-dessous`,

@@ -14,18 +14,18 @@
 //    cluster: in a backup job, firewall on. 6. Marked finished; `--save` into the inventory's hosts.
 // A failure after the clone destroys the VM (or leaves it stopped with --keep-on-failure); Ctrl-C
 // leaves it as it is, for the same command to continue. This file holds the flags, the help, the
-// phases and steps and the report; the cluster's calls are src/lib/proxmox/vm-operations.ts'; the
-// sysadmins' keys (access domain), the host key recorded and the first connection (ssh) stay here.
+// phases and steps and the report; the cluster's reads and lock are src/lib/proxmox/vm-cluster.ts',
+// its changes vm-operations.ts'; the sysadmins' keys (access domain), the host key recorded and the
+// first connection (ssh) stay here.
 import { Option, type Command } from 'commander';
 import type { ClusterVm, VmConfig } from '../lib/proxmox/api.js';
-import type { ProxmoxSection } from '../lib/proxmox/inventory.js';
-import type { GuestSettings, VmFlags, VmState, WantedVm } from '../lib/proxmox/vm.js';
+import type { GuestSettings, VmFlags, WantedVm } from '../lib/proxmox/vm.js';
 import type { Said } from '../lib/proxmox/messages.js';
 import type { VmReport, VmStep } from '../lib/proxmox/render.js';
+import type { Judged } from '../lib/proxmox/vm-cluster.js';
 import type { VmOperations } from '../lib/proxmox/vm-operations.js';
 import type { Host } from '../lib/inventory/types.js';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
-import type { HostLock } from '../lib/run/host-lock.js';
 import { examples } from './help.js';
 import { messages } from './messages.js';
 
@@ -69,6 +69,10 @@ interface CreateOptions extends VmFlags {
 
 const SSH_BOUND_MS = 60_000;
 
+/** A VM of that name found by the preflight, or the plan of a new one. */
+type Found = Extract<Judged, { kind: 'found' }>;
+type Plan = Extract<Judged, { kind: 'create' }>;
+
 async function vmCreate(ctx: RunContext, name: string, options: CreateOptions): Promise<CommandResult> {
   const { proxmoxOf } = await import('../lib/proxmox/inventory.js');
   const { wantedVm } = await import('../lib/proxmox/vm.js');
@@ -86,21 +90,8 @@ async function vmCreate(ctx: RunContext, name: string, options: CreateOptions): 
     const { checkInventoryWritable } = await import('../lib/inventory/edit.js');
     await checkInventoryWritable(ctx.inventory.file);
   }
-  const report: VmReport = {
-    name: wanted.name,
-    outcome: 'refused',
-    vmid: null,
-    node: null,
-    address: null,
-    fingerprint: null,
-    hostname: null,
-    differences: [],
-    problems: [],
-    attempts: [],
-    steps: [],
-    failure: null,
-    totalMs: 0,
-  };
+  const { newVmReport } = await import('../lib/proxmox/render.js');
+  const report = newVmReport(wanted.name);
   const { executor, pool, signal, operator } = ctx;
   const ops = new VmOperations(
     { executor, pool, signal, operator, dryRun: ctx.options.dryRun },
@@ -109,49 +100,40 @@ async function vmCreate(ctx: RunContext, name: string, options: CreateOptions): 
     pveHosts,
     report,
   );
-  const run = new Creation(ctx, ops, report, proxmox, wanted, pveHosts, {
+  const run = new Creation(ctx, ops, report, wanted, pveHosts, {
     ...options,
     agentMs: agentSeconds * 1000,
   });
   try {
     return await run.run();
   } finally {
-    await run.releaseLock();
+    await ops.unlockName();
   }
 }
 
 /** One run of `vm create`: its phases and steps, each timed and reported; the cluster's calls are `ops`'. */
 class Creation {
-  lock: HostLock | undefined;
-  locked = false;
   readonly tried: { host: Host; error?: unknown }[] = [];
   readonly started = performance.now();
   /** --save could not write the inventory once the VM was made: exit 4. */
   notSaved = false;
   /** The backup job and the verify step, run beside the start; a cleanup waits for them. */
   sideline: Promise<void> | undefined;
-  /** The address of an unfinished VM being continued, chosen in preflight. */
-  address: { address: string; prefix: number } | undefined;
 
   constructor(
     private readonly ctx: RunContext,
     private readonly ops: VmOperations,
     readonly report: VmReport,
-    private readonly proxmox: ProxmoxSection,
     private readonly wanted: WantedVm,
     private readonly pveHosts: Host[],
     private readonly options: CreateOptions & { agentMs: number },
   ) {}
 
-  async releaseLock(): Promise<void> {
-    if (this.lock && this.locked) await this.lock.release().catch(() => undefined);
-  }
-
   async run(): Promise<CommandResult> {
     const { runPhases } = await import('../lib/run/phases.js');
     const { ExitCode, RefusedError } = await import('../lib/run/errors.js');
-    let found: { vm: ClusterVm; state: VmState } | undefined;
-    let plan: { node: string; address: string; prefix: number; firstVmid: number } | undefined;
+    let found: Found | undefined;
+    let plan: Plan | undefined;
     try {
       await runPhases(
         this.ctx,
@@ -242,18 +224,10 @@ class Creation {
   // -------------------------------------------------------------------------------------------
   // 1. Preflight
 
-  async preflight(
-    progress: (text: string) => void,
-  ): Promise<
-    | { kind: 'found'; vm: ClusterVm; state: VmState }
-    | { kind: 'create'; node: string; address: string; prefix: number; firstVmid: number }
-  > {
-    const { HostLock } = await import('../lib/run/host-lock.js');
-    const { reservedAddresses, preflight, unfinished } = await import('../lib/proxmox/vm.js');
-    const api = await this.apiNode();
+  async preflight(progress: (text: string) => void): Promise<Found | Plan> {
+    const { reservedAddresses } = await import('../lib/proxmox/vm.js');
+    const api = await this.ops.connectApi(this.tried);
     progress(messages.vmApiNode(api.name));
-    const lock = this.ctx.options.dryRun ? undefined : new HostLock(this.ctx, api, `vm-create-${this.wanted.name}`);
-    this.lock = lock;
     const reserved = reservedAddresses(
       this.wanted.network,
       this.ctx.inventory.hosts.flatMap((host) => [...host.addresses]),
@@ -261,63 +235,20 @@ class Creation {
     // The lock and the reads at once (the reads change nothing): a held lock stops the run here,
     // once the reads are over (none is left running when the connections close).
     const [locked, read] = await Promise.allSettled([
-      lock && this.takeNameLock(lock),
+      this.ctx.options.dryRun ? undefined : this.ops.lockName(),
       this.ops.readCluster(api, reserved),
     ]);
     if (locked.status === 'rejected') throw locked.reason;
     if (read.status === 'rejected') throw read.reason;
-    const facts = read.value;
-    this.ops.facts = facts;
-    for (;;) {
-      const judged = preflight(this.wanted, this.proxmox, facts, reserved);
-      if (judged.kind === 'ping') {
-        for (const [address, answered] of await this.ops.ping(api, judged.addresses))
-          facts.pings.set(address, answered);
-        continue;
-      }
-      if (judged.kind === 'refused') throw await this.refused(judged.problems);
-      if (judged.kind === 'create') {
-        this.report.node = judged.node;
-        this.report.address = judged.address;
-        this.report.vmid = judged.firstVmid;
-        return judged;
-      }
-      const state = await this.ops.readVm(judged.vm);
-      if (unfinished(state.config))
-        this.address = await this.resolveAddress(reserved, { vmid: judged.vm.vmid, config: state.config });
-      return { kind: 'found', vm: judged.vm, state };
+    this.ops.facts = read.value;
+    const judged = await this.ops.judge(reserved);
+    if (judged.kind === 'refused') throw await this.refused(judged.problems);
+    if (judged.kind === 'create') {
+      this.report.node = judged.node;
+      this.report.address = judged.address;
+      this.report.vmid = judged.firstVmid;
     }
-  }
-
-  /** The lock of the VM's name: held, another run is making it (refused, exit 3, naming that run). */
-  async takeNameLock(lock: HostLock): Promise<void> {
-    const { RefusedError } = await import('../lib/run/errors.js');
-    const { describeHolder } = await import('../lib/run/host-lock.js');
-    const holder = await lock.tryTake();
-    if (holder === undefined) {
-      this.locked = true;
-      return;
-    }
-    throw new RefusedError(
-      messages.vmAnotherRun(this.wanted.name, describeHolder(holder)),
-      messages.vmAnotherRunHint(lock.directory, lock.host.name),
-    );
-  }
-
-  /** The address of a VM being continued: its config's, or one chosen now (pinging as needed). */
-  async resolveAddress(
-    reserved: Set<string>,
-    own: { vmid: number; config: VmConfig },
-  ): Promise<{ address: string; prefix: number }> {
-    const { chooseAddress } = await import('../lib/proxmox/vm.js');
-    for (;;) {
-      const chosen = chooseAddress(this.wanted, this.ops.facts!, reserved, own);
-      if ('ping' in chosen) {
-        for (const [address, answered] of await this.ops.ping(this.ops.api!, chosen.ping))
-          this.ops.facts!.pings.set(address, answered);
-      } else if ('problem' in chosen) throw await this.refused([chosen.problem]);
-      else return chosen;
-    }
+    return judged;
   }
 
   async refused(problems: Said[]): Promise<Error> {
@@ -329,28 +260,12 @@ class Creation {
     );
   }
 
-  /** The first pve host that answers; none: the last one's error (exit 5). */
-  async apiNode(): Promise<Host> {
-    for (const host of this.pveHosts) {
-      try {
-        await this.ctx.pool.connect(host);
-        this.tried.push({ host });
-        this.ops.api = host;
-        return host;
-      } catch (error) {
-        this.tried.push({ host, error });
-        if (this.ctx.signal.aborted) throw error;
-      }
-    }
-    throw this.tried.at(-1)!.error;
-  }
-
   // -------------------------------------------------------------------------------------------
   // 2-6. Clone (or continue), configure, start and reach, verify, finish
 
   async make(
-    found: { vm: ClusterVm; state: VmState } | undefined,
-    plan: { node: string; address: string; prefix: number; firstVmid: number } | undefined,
+    found: Found | undefined,
+    plan: Plan | undefined,
     progress: (text: string) => void,
     live: boolean,
   ): Promise<void> {
@@ -359,14 +274,14 @@ class Creation {
     let address: { address: string; prefix: number };
     let config: VmConfig | undefined;
     // What cloud-init gets is worked out here while the node copies the disk.
-    const guest = this.guestSettings(found ? this.address! : { address: plan!.address, prefix: plan!.prefix });
+    const guest = this.guestSettings(found ? found.address! : { address: plan!.address, prefix: plan!.prefix });
     guest.catch(() => undefined);
     if (found) {
       ({ vmid, node } = found.vm);
       this.ops.made = { vmid, node };
       config = found.state.config;
       await this.fill(found.vm, config);
-      address = this.address!;
+      address = found.address!;
       this.report.address = address.address;
       progress(messages.vmContinuing(this.wanted.name, vmid, node));
     } else {
@@ -420,15 +335,11 @@ class Creation {
 
   /** The VM as a host of the inventory: what --save writes, read the way every command reads it. */
   async vmHost(address: string): Promise<Host> {
-    if (this.#vmHost?.addresses[0] === address) return this.#vmHost;
-    const { readInventoryText, parseInventory } = await import('../lib/inventory/load.js');
-    const { parseDocument } = await import('yaml');
-    const doc = parseDocument(await readInventoryText(this.ctx.inventory.file));
-    const { name, ...entry } = this.savedHost(address);
-    doc.setIn(['hosts', name], doc.createNode(entry));
-    const host = parseInventory(doc.toString(), this.ctx.inventory.file).hosts.find((h) => h.name === name)!;
-    this.#vmHost = host;
-    return host;
+    if (this.#vmHost?.addresses[0] !== address) {
+      const { hostAsSaved } = await import('../lib/inventory/edit.js');
+      this.#vmHost = await hostAsSaved(this.ctx.inventory.file, this.savedHost(address));
+    }
+    return this.#vmHost;
   }
 
   savedHost(address: string) {

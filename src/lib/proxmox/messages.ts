@@ -365,6 +365,16 @@ export const vmMessages = catalogue({
 });
 // `vm create`'s operations on the cluster (vm-operations.ts): what each step did, waited for or failed at.
 export const operationMessages = catalogue({
+  vmAnotherRun: (name: string, holder: string) => ({
+    en: `another run is creating ${name}: ${holder}; nothing was changed`,
+    fr: `une autre exécution crée ${name} : ${holder} ; rien n'a été changé`,
+  }),
+  vmAnotherRunHint: (directory: string, host: string) => ({
+    en: `let it finish, then run the same command again; if it died, remove ${directory} on ${host}`,
+    fr:
+      'laissez-la finir, puis relancez la même commande ; ' +
+      `si elle s'est arrêtée net, supprimez ${directory} sur ${host}`,
+  }),
   vmAddressMissing: (address: string, found: string) => ({
     en: `the guest agent does not report ${address} (it reports ${found}): cloud-init did not apply the address`,
     fr: `l'agent invité ne donne pas ${address} (il donne ${found}) : cloud-init n'a pas appliqué l'adresse`,

@@ -1,231 +1,55 @@
-// `vm create`'s remote operations on the Proxmox cluster, apart from the command's phases and report
-// (src/commands/vm-create.ts): the reads of the preflight and of a VM, the clone with its retries,
-// the config changes, the backup job's read-modify-write under a lock, the start and the wait for
-// the guest agent, the cluster's checks, the finished mark and the cleanup after a failure.
-// What needs another domain (the sysadmins' keys) or the ssh layer (the guest's host key recorded,
-// the first connection) stays in the command. Each call about one node runs on that node (`on`).
-// The run's pieces come in explicitly: the executor, the pool, the signal, dry-run, the operator.
+// `vm create`'s steps that change the Proxmox cluster (src/commands/vm-create.ts runs them as its
+// steps and reports them): the clone with its retries, the config changes, the backup job's
+// read-modify-write under a lock, the start and the wait for the guest agent, the cluster's checks,
+// the finished mark, and after a failure the cleanup of what this run made. They run through
+// VmCluster (vm-cluster.ts). What needs another domain (the sysadmins' keys) or the ssh layer (the
+// guest's host key recorded, the first connection) stays in the command.
 import { atOnce } from '../remote/at-once.js';
-import type { Executor } from '../remote/executor.js';
-import type { RemoteCommand } from '../remote/shell.js';
 import type { Host } from '../inventory/types.js';
 import { ChatonError, ExitCode, InterruptedError, LockHeldError, VerificationError } from '../run/errors.js';
 import { HostLock, describeHolder } from '../run/host-lock.js';
 import { waitUntil } from '../run/wait.js';
-import type { ConnectionPool } from '../ssh/pool.js';
 import * as api_ from './api.js';
-import type { ClusterVm, VmConfig } from './api.js';
+import type { VmConfig } from './api.js';
 import type { ProxmoxSection } from './inventory.js';
 import { operationMessages as messages } from './messages.js';
 import type { VmReport } from './render.js';
+import { VmCluster, lastLine, type OperationsRun } from './vm-cluster.js';
 import {
   MADE_BY,
   NOT_FINISHED,
-  chooseAddress,
   configChanges,
   hasGroupRule,
   nextVmid,
   unfinished,
-  type ClusterFacts,
   type GuestSettings,
-  type VmState,
   type WantedVm,
 } from './vm.js';
 
 const { pvesh, vmPath } = api_;
 
-/** A clone copies a whole disk: long on a real cluster. Config changes are quick. */
-const TASK_TIMEOUT_MS = 30 * 60_000;
 const CLONE_RETRY_BOUND_MS = 2 * 60_000;
 /** The agent answers when the guest has booted: looked at often, since the wait is the whole run's. */
 const AGENT_INTERVAL_MS = 100;
 const LOCK_WAIT_MS = 60_000;
 const HOST_KEY_FILE = '/etc/ssh/ssh_host_ed25519_key.pub';
 
-/** The pieces of a run the operations use. */
-export interface OperationsRun {
-  readonly executor: Executor;
-  readonly pool: ConnectionPool;
-  readonly signal: AbortSignal;
-  readonly dryRun: boolean;
-  readonly operator: string;
-}
-
 type Progress = (text: string) => void;
 
-/** The operations of one `vm create` run, on the cluster reached through its API node. */
-export class VmOperations {
-  /** The first pve host that answered: set by the command before any call. */
-  api: Host | undefined;
-  /** What the preflight read. */
-  facts: ClusterFacts | undefined;
+/** The changes of one `vm create` run, on the cluster reached through VmCluster. */
+export class VmOperations extends VmCluster {
   /** Set once a VM of ours exists (cloned by this run, or an unfinished one found): what a failure removes. */
   made: { vmid: number; node: string } | undefined;
-  readonly #nodes = new Map<string, Promise<Host>>();
 
   constructor(
-    private readonly run: OperationsRun,
-    private readonly proxmox: ProxmoxSection,
-    private readonly wanted: WantedVm,
-    private readonly pveHosts: Host[],
+    run: OperationsRun,
+    proxmox: ProxmoxSection,
+    wanted: WantedVm,
+    pveHosts: Host[],
     /** The clone's VMIDs and refused attempts are recorded in it. */
     private readonly report: VmReport,
-  ) {}
-
-  // -------------------------------------------------------------------------------------------
-  // Reads
-
-  /**
-   * Everything the preflight needs, all at once: the API's answers and /etc/pve's files in one
-   * session; beside it, the VMs' configs (a quick grep), then a ping of the first addresses that
-   * none of them or the inventory names (a free address is silent for the whole ping's wait).
-   */
-  async readCluster(api: Host, reserved: Set<string>): Promise<ClusterFacts> {
-    const { template, securityGroup, backupJob } = this.wanted;
-    const configs = this.run.executor.fact(api, { command: api_.qemuConfigsCommand, parse: api_.parseQemuConfigs });
-    // The first addresses the inventory leaves free are pinged at once; if the VMs' configs name
-    // every one of them, the next ones are pinged as soon as the configs say so.
-    const none = { resources: { vms: [], nodes: [] }, configs: [], pings: new Map<string, boolean>() };
-    const first = chooseAddress(this.wanted, none, reserved);
-    const round = 'ping' in first ? first.ping : [];
-    const firstPings = this.ping(api, round);
-    const pings = (async () => {
-      const known = await configs;
-      const configured = new Set(known.flatMap((vm) => vm.addresses));
-      if (round.length === 0 || round.some((address) => !configured.has(address))) return firstPings;
-      const asked = new Map(round.map((address) => [address, true]));
-      const next = chooseAddress(this.wanted, { ...none, configs: known, pings: asked }, reserved);
-      const [answers, more] = await Promise.all([firstPings, 'ping' in next ? this.ping(api, next.ping) : new Map()]);
-      return new Map([...answers, ...more]);
-    })();
-    const questions: { name: string; command: RemoteCommand }[] = [
-      { name: 'resources', command: api_.resourcesCommand },
-      { name: 'template', command: api_.readPveFile(api_.confPath(template.node, template.vmid)) },
-      ...(securityGroup !== undefined ? [{ name: 'groups', command: api_.readPveFile(api_.CLUSTER_FIREWALL) }] : []),
-      ...(backupJob !== undefined ? [{ name: 'job', command: api_.readPveFile(api_.JOBS_CFG) }] : []),
-      ...(this.proxmox.vmids ? [] : [{ name: 'nextid', command: pvesh('get', '/cluster/nextid') }]),
-    ];
-    const [parts, configsRead, pinged] = await Promise.all([
-      this.run.executor.fact(api, atOnce(questions.map((q) => q.command))),
-      configs,
-      pings,
-      firstPings,
-    ]);
-    const part = (name: string) => parts[questions.findIndex((q) => q.name === name)];
-    const required = (name: string) => {
-      const answer = part(name)!;
-      if (answer.code !== 0)
-        throw new Error(messages.vmReadFailed(api.name, name, lastLine(answer.stderr) || `exit ${answer.code}`));
-      return answer.stdout;
-    };
-    // An absent file reads as nothing: no template config, no such job.
-    const templateText = required('template');
-    const job = backupJob === undefined ? undefined : api_.parseJobsCfg(required('job'), backupJob);
-    return {
-      resources: api_.parseResources(required('resources')),
-      configs: configsRead,
-      pings: pinged,
-      ...(securityGroup !== undefined ? { groups: api_.parseClusterGroups(required('groups')) } : {}),
-      ...(job ? { job } : {}),
-      ...(this.proxmox.vmids ? {} : { nextid: api_.parseNextId(required('nextid')) }),
-      ...(templateText.trim() ? { template: api_.parseConfFile(templateText) } : {}),
-    };
-  }
-
-  /** Asks the network about these addresses, all at once: whether each answered. */
-  async ping(api: Host, addresses: string[]): Promise<Map<string, boolean>> {
-    if (addresses.length === 0) return new Map();
-    const parts = await this.run.executor.fact(api, atOnce(addresses.map(api_.pingCommand)));
-    return new Map(addresses.map((address, i) => [address, parts[i]!.code === 0]));
-  }
-
-  /** A VM's state: its config, whether it runs (asked of its node), its firewall, whether the backup job has it. */
-  async readVm(vm: ClusterVm): Promise<VmState> {
-    const { backupJob } = this.wanted;
-    const commands = [
-      api_.readPveFile(api_.confPath(vm.node, vm.vmid)),
-      pvesh('get', vmPath(vm.node, vm.vmid, '/status/current')),
-      api_.readPveFile(api_.vmFirewallPath(vm.vmid)),
-      ...(backupJob !== undefined ? [api_.readPveFile(api_.JOBS_CFG)] : []),
-    ];
-    const parts = await this.run.executor.fact(await this.on(vm.node), atOnce(commands));
-    const what = [api_.confPath(vm.node, vm.vmid), 'status/current', api_.vmFirewallPath(vm.vmid), api_.JOBS_CFG];
-    const [config, status, firewall, jobs] = parts.map((p, i) => {
-      if (p.code !== 0)
-        throw new Error(messages.vmReadFailed(vm.node, what[i]!, lastLine(p.stderr) || `exit ${p.code}`));
-      return p.stdout;
-    });
-    const { enabled, rules } = api_.parseVmFirewall(firewall!);
-    const job = backupJob === undefined ? undefined : api_.parseJobsCfg(jobs!, backupJob);
-    return {
-      vm: { ...vm, status: api_.parseVmStatus(status!) },
-      config: api_.parseConfFile(config!),
-      firewall: enabled,
-      rules,
-      ...(backupJob !== undefined ? { inJob: job !== undefined && api_.jobIncludes(job, vm.vmid) } : {}),
-    };
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Calls on a node: tasks and changes
-
-  /**
-   * Runs a task (clone, start, stop, resize, delete) in the foreground as pvesh does: undefined when
-   * it ended well, else why not, as its status says. Dry-run plans it.
-   */
-  async task(node: string, cmd: RemoteCommand): Promise<string | undefined> {
-    const result = await this.run.executor.run(await this.on(node), cmd, {
-      kind: 'change',
-      check: false,
-      timeoutMs: TASK_TIMEOUT_MS,
-    });
-    if (result.dryRun) return undefined;
-    const stderr = result.stderr.toString();
-    const upid = api_.parseUpid(result.stdout.toString());
-    if (!upid) return result.code === 0 ? messages.vmNoUpid : lastLine(stderr) || `exit ${result.code}`;
-    // A task that ended well says nothing on stderr (its log goes to stdout; fork_worker's tee puts
-    // only "TASK ERROR" and "finished with N warning(s)" there): its status is asked only then.
-    if (result.code === 0 && stderr.trim() === '') return undefined;
-    const status = api_.parseTaskStatus(
-      (
-        await this.run.executor.run(await this.on(api_.upidNode(upid)), api_.taskStatusCommand(upid), {
-          kind: 'probe',
-          afterInterrupt: true,
-        })
-      ).stdout.toString(),
-    );
-    return api_.taskSucceeded(status) ? undefined : (status.exitstatus ?? lastLine(stderr) ?? messages.vmTaskRunning);
-  }
-
-  /** A change that must succeed (synchronous API calls), on the node it is about. */
-  async change(node: string, cmd: RemoteCommand): Promise<void> {
-    await this.run.executor.run(await this.on(node), cmd, { kind: 'change', timeoutMs: TASK_TIMEOUT_MS });
-  }
-
-  async mustTask(node: string, cmd: RemoteCommand): Promise<void> {
-    const error = await this.task(node, cmd);
-    if (error !== undefined) throw new ChatonError(messages.vmTaskFailed(node, error), ExitCode.failed);
-  }
-
-  /**
-   * Where to run a call about a node: that node itself when the inventory has it as a pve host
-   * (by the cluster's name for it) and it answers, else the API node, whose pvesh hands the call
-   * over to it through SSH (one more hop each call: a quarter of a second or more).
-   */
-  on(node: string): Promise<Host> {
-    let host = this.#nodes.get(node);
-    if (!host) {
-      const named = this.pveHosts.find((candidate) => candidate.name === node);
-      host =
-        !named || named === this.api
-          ? Promise.resolve(this.api!)
-          : this.run.pool.connect(named).then(
-              () => named,
-              () => this.api!,
-            );
-      this.#nodes.set(node, host);
-    }
-    return host;
+  ) {
+    super(run, proxmox, wanted, pveHosts);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -518,9 +342,4 @@ export class VmOperations {
     if (why !== undefined) throw new Error(why);
     return 'destroyed';
   }
-}
-
-/** The last line a command said: pvesh's error. */
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop()?.trim() ?? '';
 }
