@@ -818,16 +818,6 @@ export const messages = catalogue({
     en: `${name} cannot be created: ${problems}`,
     fr: `${name} ne peut pas être créée : ${problems}`,
   }),
-  vmAnotherRun: (name: string, holder: string) => ({
-    en: `another run is creating ${name}: ${holder}; nothing was changed`,
-    fr: `une autre exécution crée ${name} : ${holder} ; rien n'a été changé`,
-  }),
-  vmAnotherRunHint: (directory: string, host: string) => ({
-    en: `let it finish, then run the same command again; if it died, remove ${directory} on ${host}`,
-    fr:
-      'laissez-la finir, puis relancez la même commande ; ' +
-      `si elle s'est arrêtée net, supprimez ${directory} sur ${host}`,
-  }),
   vmRefusedDetail: (count: number) => ({
     en: `refused: ${count === 1 ? 'the problem' : `${count} problems`} below`,
     fr: `refusé : ${count === 1 ? 'le problème' : `${count} problèmes`} ci-dessous`,
@@ -836,10 +826,6 @@ export const messages = catalogue({
     en: 'nothing was changed; correct this (or the flags) and run the same command again',
     fr: "rien n'a été changé ; corrigez cela (ou les options) et relancez la même commande",
   },
-  vmReadFailed: (host: string, what: string, said: string) => ({
-    en: `${host}: could not read ${what}: ${said}`,
-    fr: `${host} : impossible de lire ${what} : ${said}`,
-  }),
   vmContinuing: (name: string, vmid: number, node: string) => ({
     en: `continuing ${name}, VM ${vmid} on ${node}, left unfinished by an earlier run`,
     fr: `reprise de ${name}, VM ${vmid} sur ${node}, laissée inachevée par une exécution précédente`,
@@ -848,49 +834,7 @@ export const messages = catalogue({
     en: `${template} cloned into VM ${vmid} on ${node}`,
     fr: `${template} cloné dans la VM ${vmid} sur ${node}`,
   }),
-  vmCloneFailed: (vmid: number, error: string) => ({
-    en: `the clone into VMID ${vmid} failed: ${error}`,
-    fr: `le clonage dans le VMID ${vmid} a échoué : ${error}`,
-  }),
-  vmIdTaken: (vmid: number, next: number) => ({
-    en: `VMID ${vmid} was taken meanwhile: trying ${next}`,
-    fr: `le VMID ${vmid} a été pris entre-temps : essai de ${next}`,
-  }),
-  vmLockTimeout: (vmid: number, next: number) => ({
-    en: `the template's lock timed out (VMID ${vmid}): trying again with ${next}`,
-    fr: `le verrou du modèle a expiré (VMID ${vmid}) : nouvel essai avec ${next}`,
-  }),
-  vmCloneGaveUp: (last: string) => ({
-    en: `the clone was refused again and again; last: ${last}`,
-    fr: `le clonage a été refusé encore et encore ; dernier refus : ${last}`,
-  }),
-  vmNoUpid: { en: 'pvesh printed no task id (UPID)', fr: "pvesh n'a affiché aucun identifiant de tâche (UPID)" },
-  vmTaskRunning: { en: 'the task is still running', fr: 'la tâche tourne encore' },
-  vmTaskFailed: (host: string, error: string) => ({
-    en: `${host}: a Proxmox task failed: ${error}`,
-    fr: `${host} : une tâche Proxmox a échoué : ${error}`,
-  }),
-  vmSetKeys: (keys: string) => ({ en: `set ${keys}`, fr: `réglé ${keys}` }),
-  vmResized: (disk: string, size: string) => ({ en: `${disk} grown to ${size}`, fr: `${disk} agrandi à ${size}` }),
-  vmFirewallOn: { en: 'firewall on', fr: 'pare-feu activé' },
-  vmGroupAdded: (group: string) => ({ en: `security group ${group}`, fr: `groupe de sécurité ${group}` }),
-  vmJobJoined: (job: string) => ({
-    en: `added to the backup job ${job}`,
-    fr: `ajoutée à la tâche de sauvegarde ${job}`,
-  }),
   vmAlreadyConfigured: { en: 'already configured', fr: 'déjà configurée' },
-  vmJobAlready: (job: string) => ({
-    en: `already in the backup job ${job}`,
-    fr: `déjà dans la tâche de sauvegarde ${job}`,
-  }),
-  vmJobGone: (job: string) => ({
-    en: `the backup job ${job} is no longer in /etc/pve/jobs.cfg`,
-    fr: `la tâche de sauvegarde ${job} n'est plus dans /etc/pve/jobs.cfg`,
-  }),
-  vmJobLockWait: (job: string, holder: string) => ({
-    en: `waiting for another run's change of the backup job ${job} (${holder})`,
-    fr: `attente de la modification de la tâche de sauvegarde ${job} par une autre exécution (${holder})`,
-  }),
   vmStartPlanned: {
     en: 'start, then wait for the guest agent, read the host key and record it',
     fr: "démarrer, puis attendre l'agent invité, lire la clé d'hôte et l'enregistrer",
@@ -899,14 +843,6 @@ export const messages = catalogue({
     en: `reach ${address} through the bastion, its host key checked`,
     fr: `joindre ${address} par le bastion, sa clé d'hôte vérifiée`,
   }),
-  vmAddressMissing: (address: string, found: string) => ({
-    en: `the guest agent does not report ${address} (it reports ${found}): cloud-init did not apply the address`,
-    fr: `l'agent invité ne donne pas ${address} (il donne ${found}) : cloud-init n'a pas appliqué l'adresse`,
-  }),
-  vmAddressMissingHint: {
-    en: 'check that the template has a cloud-init drive and cloud-init installed',
-    fr: 'vérifiez que le modèle a un lecteur cloud-init et cloud-init installé',
-  },
   vmKeyRecorded: (key: string, file: string) => ({
     en: `host key ${key}, read through the guest agent, recorded in ${file}`,
     fr: `clé d'hôte ${key}, lue par l'agent invité, enregistrée dans ${file}`,
@@ -915,46 +851,10 @@ export const messages = catalogue({
     en: `reached ${address} through the bastion, host key verified: ${hostname}`,
     fr: `${address} jointe par le bastion, clé d'hôte vérifiée : ${hostname}`,
   }),
-  vmAgentFailed: (vmid: number, said: string) => ({
-    en: `the guest agent of VM ${vmid}: ${said}`,
-    fr: `l'agent invité de la VM ${vmid} : ${said}`,
-  }),
-  vmAgentWaiting: (vmid: number, said: string) => ({
-    en: `waiting for the guest agent of VM ${vmid}${said ? ` (${said})` : ''}`,
-    fr: `attente de l'agent invité de la VM ${vmid}${said ? ` (${said})` : ''}`,
-  }),
-  vmAgentTimedOut: (vmid: number, seconds: number, last: string) => ({
-    en: `the guest agent of VM ${vmid} did not answer within ${seconds} s: ${last}`,
-    fr: `l'agent invité de la VM ${vmid} n'a pas répondu en ${seconds} s : ${last}`,
-  }),
-  vmAgentTimedOutHint: {
-    en: 'the template needs qemu-guest-agent installed and enabled; a slow boot: a longer --agent-timeout',
-    fr: 'le modèle doit avoir qemu-guest-agent installé et activé ; un démarrage lent : un --agent-timeout plus long',
-  },
   vmSshWaiting: (host: string, error: string) => ({
     en: `waiting for sshd on ${host}: ${error}`,
     fr: `attente de sshd sur ${host} : ${error}`,
   }),
-  vmVerifyPlanned: {
-    en: 'read the backup coverage and the firewall',
-    fr: 'lire la couverture des sauvegardes et le pare-feu',
-  },
-  vmNotBackedUp: (vmid: number) => ({
-    en: `VM ${vmid} is in no backup job (/cluster/backup-info/not-backed-up lists it)`,
-    fr: `la VM ${vmid} n'est dans aucune tâche de sauvegarde (/cluster/backup-info/not-backed-up la liste)`,
-  }),
-  vmFirewallOff: (vmid: number) => ({
-    en: `the firewall of VM ${vmid} is off (its options, or firewall=1 on net0)`,
-    fr: `le pare-feu de la VM ${vmid} est désactivé (ses options, ou firewall=1 sur net0)`,
-  }),
-  vmGroupMissing: (vmid: number, group: string) => ({
-    en: `VM ${vmid} is not in the security group ${group}`,
-    fr: `la VM ${vmid} n'est pas dans le groupe de sécurité ${group}`,
-  }),
-  vmVerified: {
-    en: 'in a backup job, firewall on with its security group',
-    fr: 'dans une tâche de sauvegarde, pare-feu activé avec son groupe de sécurité',
-  },
   vmFinished: { en: 'marked as made by chaton', fr: 'marquée comme faite par chaton' },
   vmSavePlanned: (file: string) => ({ en: `would be added to ${file}`, fr: `serait ajoutée à ${file}` }),
   vmSaved: (outcome: string, file: string) => ({

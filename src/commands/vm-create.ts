@@ -13,17 +13,19 @@
 //    bastion is verified against it. Meanwhile, the backup job joined, then 5. verified on the
 //    cluster: in a backup job, firewall on. 6. Marked finished; `--save` into the inventory's hosts.
 // A failure after the clone destroys the VM (or leaves it stopped with --keep-on-failure); Ctrl-C
-// leaves it as it is, for the same command to continue. Calls about one node run on that node.
+// leaves it as it is, for the same command to continue. This file holds the flags, the help, the
+// phases and steps and the report; the cluster's reads and lock are src/lib/proxmox/vm-cluster.ts',
+// its changes vm-operations.ts'; the sysadmins' keys (access domain), the host key recorded and the
+// first connection (ssh) stay here.
 import { Option, type Command } from 'commander';
 import type { ClusterVm, VmConfig } from '../lib/proxmox/api.js';
-import type { ProxmoxSection } from '../lib/proxmox/inventory.js';
-import type { ClusterFacts, GuestSettings, VmFlags, VmState, WantedVm } from '../lib/proxmox/vm.js';
+import type { GuestSettings, VmFlags, WantedVm } from '../lib/proxmox/vm.js';
 import type { Said } from '../lib/proxmox/messages.js';
 import type { VmReport, VmStep } from '../lib/proxmox/render.js';
+import type { Judged } from '../lib/proxmox/vm-cluster.js';
+import type { VmOperations } from '../lib/proxmox/vm-operations.js';
 import type { Host } from '../lib/inventory/types.js';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
-import type { HostLock } from '../lib/run/host-lock.js';
-import type { RemoteCommand } from '../lib/remote/shell.js';
 import { examples } from './help.js';
 import { messages } from './messages.js';
 
@@ -65,18 +67,16 @@ interface CreateOptions extends VmFlags {
   agentTimeout: string;
 }
 
-/** A clone copies a whole disk: long on a real cluster. Config changes are quick. */
-const TASK_TIMEOUT_MS = 30 * 60_000;
-const CLONE_RETRY_BOUND_MS = 2 * 60_000;
-/** The agent answers when the guest has booted: looked at often, since the wait is the whole run's. */
-const AGENT_INTERVAL_MS = 100;
 const SSH_BOUND_MS = 60_000;
-const LOCK_WAIT_MS = 60_000;
-const HOST_KEY_FILE = '/etc/ssh/ssh_host_ed25519_key.pub';
+
+/** A VM of that name found by the preflight, or the plan of a new one. */
+type Found = Extract<Judged, { kind: 'found' }>;
+type Plan = Extract<Judged, { kind: 'create' }>;
 
 async function vmCreate(ctx: RunContext, name: string, options: CreateOptions): Promise<CommandResult> {
   const { proxmoxOf } = await import('../lib/proxmox/inventory.js');
   const { wantedVm } = await import('../lib/proxmox/vm.js');
+  const { VmOperations } = await import('../lib/proxmox/vm-operations.js');
   const { UsageError } = await import('../lib/run/errors.js');
   const proxmox = proxmoxOf(ctx.inventory);
   if (!proxmox) throw new UsageError(messages.vmNoSection(ctx.inventory.file), messages.vmNoSectionHint);
@@ -90,65 +90,50 @@ async function vmCreate(ctx: RunContext, name: string, options: CreateOptions): 
     const { checkInventoryWritable } = await import('../lib/inventory/edit.js');
     await checkInventoryWritable(ctx.inventory.file);
   }
-  const run = new Creation(ctx, proxmox, wanted, pveHosts, { ...options, agentMs: agentSeconds * 1000 });
+  const { newVmReport } = await import('../lib/proxmox/render.js');
+  const report = newVmReport(wanted.name);
+  const { executor, pool, signal, operator } = ctx;
+  const ops = new VmOperations(
+    { executor, pool, signal, operator, dryRun: ctx.options.dryRun },
+    proxmox,
+    wanted,
+    pveHosts,
+    report,
+  );
+  const run = new Creation(ctx, ops, report, wanted, pveHosts, {
+    ...options,
+    agentMs: agentSeconds * 1000,
+  });
   try {
     return await run.run();
   } finally {
-    await run.releaseLock();
+    await ops.unlockName();
   }
 }
 
-/** One run of `vm create`: its steps, each timed and reported. */
+/** One run of `vm create`: its phases and steps, each timed and reported; the cluster's calls are `ops`'. */
 class Creation {
-  readonly report: VmReport;
-  api: Host | undefined;
-  facts: ClusterFacts | undefined;
-  lock: HostLock | undefined;
-  locked = false;
-  /** Set once a VM of ours exists (cloned by this run, or an unfinished one found): what a failure removes. */
-  made: { vmid: number; node: string } | undefined;
   readonly tried: { host: Host; error?: unknown }[] = [];
   readonly started = performance.now();
   /** --save could not write the inventory once the VM was made: exit 4. */
   notSaved = false;
   /** The backup job and the verify step, run beside the start; a cleanup waits for them. */
   sideline: Promise<void> | undefined;
-  /** The address of an unfinished VM being continued, chosen in preflight. */
-  address: { address: string; prefix: number } | undefined;
 
   constructor(
     private readonly ctx: RunContext,
-    private readonly proxmox: ProxmoxSection,
+    private readonly ops: VmOperations,
+    readonly report: VmReport,
     private readonly wanted: WantedVm,
     private readonly pveHosts: Host[],
     private readonly options: CreateOptions & { agentMs: number },
-  ) {
-    this.report = {
-      name: wanted.name,
-      outcome: 'refused',
-      vmid: null,
-      node: null,
-      address: null,
-      fingerprint: null,
-      hostname: null,
-      differences: [],
-      problems: [],
-      attempts: [],
-      steps: [],
-      failure: null,
-      totalMs: 0,
-    };
-  }
-
-  async releaseLock(): Promise<void> {
-    if (this.lock && this.locked) await this.lock.release().catch(() => undefined);
-  }
+  ) {}
 
   async run(): Promise<CommandResult> {
     const { runPhases } = await import('../lib/run/phases.js');
     const { ExitCode, RefusedError } = await import('../lib/run/errors.js');
-    let found: { vm: ClusterVm; state: VmState } | undefined;
-    let plan: { node: string; address: string; prefix: number; firstVmid: number } | undefined;
+    let found: Found | undefined;
+    let plan: Plan | undefined;
     try {
       await runPhases(
         this.ctx,
@@ -239,78 +224,31 @@ class Creation {
   // -------------------------------------------------------------------------------------------
   // 1. Preflight
 
-  async preflight(
-    progress: (text: string) => void,
-  ): Promise<
-    | { kind: 'found'; vm: ClusterVm; state: VmState }
-    | { kind: 'create'; node: string; address: string; prefix: number; firstVmid: number }
-  > {
-    const { HostLock } = await import('../lib/run/host-lock.js');
-    const { reservedAddresses, preflight, unfinished } = await import('../lib/proxmox/vm.js');
-    const api = await this.apiNode();
+  async preflight(progress: (text: string) => void): Promise<Found | Plan> {
+    const { reservedAddresses } = await import('../lib/proxmox/vm.js');
+    const api = await this.ops.connectApi(this.tried);
     progress(messages.vmApiNode(api.name));
-    const lock = this.ctx.options.dryRun ? undefined : new HostLock(this.ctx, api, `vm-create-${this.wanted.name}`);
-    this.lock = lock;
     const reserved = reservedAddresses(
       this.wanted.network,
       this.ctx.inventory.hosts.flatMap((host) => [...host.addresses]),
     );
     // The lock and the reads at once (the reads change nothing): a held lock stops the run here,
     // once the reads are over (none is left running when the connections close).
-    const [locked, read] = await Promise.allSettled([lock && this.takeNameLock(lock), this.readCluster(api, reserved)]);
+    const [locked, read] = await Promise.allSettled([
+      this.ctx.options.dryRun ? undefined : this.ops.lockName(),
+      this.ops.readCluster(api, reserved),
+    ]);
     if (locked.status === 'rejected') throw locked.reason;
     if (read.status === 'rejected') throw read.reason;
-    const facts = read.value;
-    this.facts = facts;
-    for (;;) {
-      const judged = preflight(this.wanted, this.proxmox, facts, reserved);
-      if (judged.kind === 'ping') {
-        for (const [address, answered] of await this.ping(api, judged.addresses)) facts.pings.set(address, answered);
-        continue;
-      }
-      if (judged.kind === 'refused') throw await this.refused(judged.problems);
-      if (judged.kind === 'create') {
-        this.report.node = judged.node;
-        this.report.address = judged.address;
-        this.report.vmid = judged.firstVmid;
-        return judged;
-      }
-      const state = await this.readVm(judged.vm);
-      if (unfinished(state.config))
-        this.address = await this.resolveAddress(reserved, { vmid: judged.vm.vmid, config: state.config });
-      return { kind: 'found', vm: judged.vm, state };
+    this.ops.facts = read.value;
+    const judged = await this.ops.judge(reserved);
+    if (judged.kind === 'refused') throw await this.refused(judged.problems);
+    if (judged.kind === 'create') {
+      this.report.node = judged.node;
+      this.report.address = judged.address;
+      this.report.vmid = judged.firstVmid;
     }
-  }
-
-  /** The lock of the VM's name: held, another run is making it (refused, exit 3, naming that run). */
-  async takeNameLock(lock: HostLock): Promise<void> {
-    const { RefusedError } = await import('../lib/run/errors.js');
-    const { describeHolder } = await import('../lib/run/host-lock.js');
-    const holder = await lock.tryTake();
-    if (holder === undefined) {
-      this.locked = true;
-      return;
-    }
-    throw new RefusedError(
-      messages.vmAnotherRun(this.wanted.name, describeHolder(holder)),
-      messages.vmAnotherRunHint(lock.directory, lock.host.name),
-    );
-  }
-
-  /** The address of a VM being continued: its config's, or one chosen now (pinging as needed). */
-  async resolveAddress(
-    reserved: Set<string>,
-    own: { vmid: number; config: VmConfig },
-  ): Promise<{ address: string; prefix: number }> {
-    const { chooseAddress } = await import('../lib/proxmox/vm.js');
-    for (;;) {
-      const chosen = chooseAddress(this.wanted, this.facts!, reserved, own);
-      if ('ping' in chosen) {
-        for (const [address, answered] of await this.ping(this.api!, chosen.ping))
-          this.facts!.pings.set(address, answered);
-      } else if ('problem' in chosen) throw await this.refused([chosen.problem]);
-      else return chosen;
-    }
+    return judged;
   }
 
   async refused(problems: Said[]): Promise<Error> {
@@ -322,128 +260,12 @@ class Creation {
     );
   }
 
-  /** The first pve host that answers; none: the last one's error (exit 5). */
-  async apiNode(): Promise<Host> {
-    for (const host of this.pveHosts) {
-      try {
-        await this.ctx.pool.connect(host);
-        this.tried.push({ host });
-        this.api = host;
-        return host;
-      } catch (error) {
-        this.tried.push({ host, error });
-        if (this.ctx.signal.aborted) throw error;
-      }
-    }
-    throw this.tried.at(-1)!.error;
-  }
-
-  /**
-   * Everything the preflight needs, all at once: the API's answers and /etc/pve's files in one
-   * session; beside it, the VMs' configs (a quick grep), then a ping of the first addresses that
-   * none of them or the inventory names (a free address is silent for the whole ping's wait).
-   */
-  async readCluster(api: Host, reserved: Set<string>): Promise<ClusterFacts> {
-    const { atOnce } = await import('../lib/remote/at-once.js');
-    const api_ = await import('../lib/proxmox/api.js');
-    const { chooseAddress } = await import('../lib/proxmox/vm.js');
-    const { pvesh } = api_;
-    const { template, securityGroup, backupJob } = this.wanted;
-    const configs = this.ctx.executor.fact(api, { command: api_.qemuConfigsCommand, parse: api_.parseQemuConfigs });
-    // The first addresses the inventory leaves free are pinged at once; if the VMs' configs name
-    // every one of them, the next ones are pinged as soon as the configs say so.
-    const none = { resources: { vms: [], nodes: [] }, configs: [], pings: new Map<string, boolean>() };
-    const first = chooseAddress(this.wanted, none, reserved);
-    const round = 'ping' in first ? first.ping : [];
-    const firstPings = this.ping(api, round);
-    const pings = (async () => {
-      const known = await configs;
-      const configured = new Set(known.flatMap((vm) => vm.addresses));
-      if (round.length === 0 || round.some((address) => !configured.has(address))) return firstPings;
-      const asked = new Map(round.map((address) => [address, true]));
-      const next = chooseAddress(this.wanted, { ...none, configs: known, pings: asked }, reserved);
-      const [answers, more] = await Promise.all([firstPings, 'ping' in next ? this.ping(api, next.ping) : new Map()]);
-      return new Map([...answers, ...more]);
-    })();
-    const questions: { name: string; command: RemoteCommand }[] = [
-      { name: 'resources', command: api_.resourcesCommand },
-      { name: 'template', command: api_.readPveFile(api_.confPath(template.node, template.vmid)) },
-      ...(securityGroup !== undefined ? [{ name: 'groups', command: api_.readPveFile(api_.CLUSTER_FIREWALL) }] : []),
-      ...(backupJob !== undefined ? [{ name: 'job', command: api_.readPveFile(api_.JOBS_CFG) }] : []),
-      ...(this.proxmox.vmids ? [] : [{ name: 'nextid', command: pvesh('get', '/cluster/nextid') }]),
-    ];
-    const [parts, configsRead, pinged] = await Promise.all([
-      this.ctx.executor.fact(api, atOnce(questions.map((q) => q.command))),
-      configs,
-      pings,
-      firstPings,
-    ]);
-    const part = (name: string) => parts[questions.findIndex((q) => q.name === name)];
-    const required = (name: string) => {
-      const answer = part(name)!;
-      if (answer.code !== 0)
-        throw new Error(messages.vmReadFailed(api.name, name, lastLine(answer.stderr) || `exit ${answer.code}`));
-      return answer.stdout;
-    };
-    // An absent file reads as nothing: no template config, no such job.
-    const templateText = required('template');
-    const job = backupJob === undefined ? undefined : api_.parseJobsCfg(required('job'), backupJob);
-    return {
-      resources: api_.parseResources(required('resources')),
-      configs: configsRead,
-      pings: pinged,
-      ...(securityGroup !== undefined ? { groups: api_.parseClusterGroups(required('groups')) } : {}),
-      ...(job ? { job } : {}),
-      ...(this.proxmox.vmids ? {} : { nextid: api_.parseNextId(required('nextid')) }),
-      ...(templateText.trim() ? { template: api_.parseConfFile(templateText) } : {}),
-    };
-  }
-
-  /** Asks the network about these addresses, all at once: whether each answered. */
-  async ping(api: Host, addresses: string[]): Promise<Map<string, boolean>> {
-    if (addresses.length === 0) return new Map();
-    const { atOnce } = await import('../lib/remote/at-once.js');
-    const { pingCommand } = await import('../lib/proxmox/api.js');
-    const parts = await this.ctx.executor.fact(api, atOnce(addresses.map(pingCommand)));
-    return new Map(addresses.map((address, i) => [address, parts[i]!.code === 0]));
-  }
-
-  /** A VM's state: its config, whether it runs (asked of its node), its firewall, whether the backup job has it. */
-  async readVm(vm: ClusterVm): Promise<VmState> {
-    const { atOnce } = await import('../lib/remote/at-once.js');
-    const api_ = await import('../lib/proxmox/api.js');
-    const { pvesh, vmPath } = api_;
-    const { backupJob } = this.wanted;
-    const commands = [
-      api_.readPveFile(api_.confPath(vm.node, vm.vmid)),
-      pvesh('get', vmPath(vm.node, vm.vmid, '/status/current')),
-      api_.readPveFile(api_.vmFirewallPath(vm.vmid)),
-      ...(backupJob !== undefined ? [api_.readPveFile(api_.JOBS_CFG)] : []),
-    ];
-    const parts = await this.ctx.executor.fact(await this.on(vm.node), atOnce(commands));
-    const what = [api_.confPath(vm.node, vm.vmid), 'status/current', api_.vmFirewallPath(vm.vmid), api_.JOBS_CFG];
-    const [config, status, firewall, jobs] = parts.map((p, i) => {
-      if (p.code !== 0)
-        throw new Error(messages.vmReadFailed(vm.node, what[i]!, lastLine(p.stderr) || `exit ${p.code}`));
-      return p.stdout;
-    });
-    const { enabled, rules } = api_.parseVmFirewall(firewall!);
-    const job = backupJob === undefined ? undefined : api_.parseJobsCfg(jobs!, backupJob);
-    return {
-      vm: { ...vm, status: api_.parseVmStatus(status!) },
-      config: api_.parseConfFile(config!),
-      firewall: enabled,
-      rules,
-      ...(backupJob !== undefined ? { inJob: job !== undefined && api_.jobIncludes(job, vm.vmid) } : {}),
-    };
-  }
-
   // -------------------------------------------------------------------------------------------
   // 2-6. Clone (or continue), configure, start and reach, verify, finish
 
   async make(
-    found: { vm: ClusterVm; state: VmState } | undefined,
-    plan: { node: string; address: string; prefix: number; firstVmid: number } | undefined,
+    found: Found | undefined,
+    plan: Plan | undefined,
     progress: (text: string) => void,
     live: boolean,
   ): Promise<void> {
@@ -452,34 +274,37 @@ class Creation {
     let address: { address: string; prefix: number };
     let config: VmConfig | undefined;
     // What cloud-init gets is worked out here while the node copies the disk.
-    const guest = this.guestSettings(found ? this.address! : { address: plan!.address, prefix: plan!.prefix });
+    const guest = this.guestSettings(found ? found.address! : { address: plan!.address, prefix: plan!.prefix });
     guest.catch(() => undefined);
     if (found) {
       ({ vmid, node } = found.vm);
-      this.made = { vmid, node };
+      this.ops.made = { vmid, node };
       config = found.state.config;
       await this.fill(found.vm, config);
-      address = this.address!;
+      address = found.address!;
       this.report.address = address.address;
       progress(messages.vmContinuing(this.wanted.name, vmid, node));
     } else {
       node = plan!.node;
       address = { address: plan!.address, prefix: plan!.prefix };
       await this.step('clone', progress, async () => {
-        vmid = await this.clone(node, plan!.firstVmid, progress, live);
+        vmid = await this.ops.clone(node, plan!.firstVmid, progress, live);
         return messages.vmCloned(this.wanted.template.name, vmid, node);
       });
       vmid = this.report.vmid!;
     }
     if (this.ctx.signal.aborted) return;
     const settings = await guest;
-    await this.step('configure', progress, () => this.configure(vmid, node, settings, config));
+    await this.step('configure', progress, async () => {
+      const done = await this.ops.configure(vmid, node, settings, config);
+      return done.length > 0 ? done.join(messages.separator) : messages.vmAlreadyConfigured;
+    });
     if (this.ctx.signal.aborted) return;
     // The backup job, then the cluster's checks, while the VM boots and its agent comes up: neither
     // needs the guest, and the node has little else to do meanwhile.
     this.sideline = (async () => {
-      if (this.wanted.backupJob !== undefined) await this.step('backup', progress, () => this.joinBackupJob(vmid));
-      await this.step('verify', progress, () => this.verify(vmid, node));
+      if (this.wanted.backupJob !== undefined) await this.step('backup', progress, () => this.ops.joinBackupJob(vmid));
+      await this.step('verify', progress, () => this.ops.verify(vmid, node));
     })();
     // Awaited below (and by a cleanup); until then a failure must not go unhandled.
     this.sideline.catch(() => undefined);
@@ -510,236 +335,18 @@ class Creation {
 
   /** The VM as a host of the inventory: what --save writes, read the way every command reads it. */
   async vmHost(address: string): Promise<Host> {
-    if (this.#vmHost?.addresses[0] === address) return this.#vmHost;
-    const { readInventoryText, parseInventory } = await import('../lib/inventory/load.js');
-    const { parseDocument } = await import('yaml');
-    const doc = parseDocument(await readInventoryText(this.ctx.inventory.file));
-    const { name, ...entry } = this.savedHost(address);
-    doc.setIn(['hosts', name], doc.createNode(entry));
-    const host = parseInventory(doc.toString(), this.ctx.inventory.file).hosts.find((h) => h.name === name)!;
-    this.#vmHost = host;
-    return host;
+    if (this.#vmHost?.addresses[0] !== address) {
+      const { hostAsSaved } = await import('../lib/inventory/edit.js');
+      this.#vmHost = await hostAsSaved(this.ctx.inventory.file, this.savedHost(address));
+    }
+    return this.#vmHost;
   }
 
   savedHost(address: string) {
     return { name: this.wanted.name, address, ...(this.wanted.role ? { roles: [this.wanted.role.name] } : {}) };
   }
 
-  /** A free VMID and the clone into it; "already exists" or a lock timeout: again, a new id, after a pause. */
-  async clone(node: string, firstVmid: number, progress: (text: string) => void, live: boolean): Promise<number> {
-    const { waitUntil } = await import('../lib/run/wait.js');
-    const { ChatonError, ExitCode, InterruptedError } = await import('../lib/run/errors.js');
-    const { cloneRetryable, pvesh, vmPath } = await import('../lib/proxmox/api.js');
-    const { NOT_FINISHED, nextVmid } = await import('../lib/proxmox/vm.js');
-    const { template } = this.wanted;
-    const used = new Set([...this.facts!.resources.vms, ...this.facts!.configs].map((vm) => vm.vmid));
-    let vmid = firstVmid;
-    const description = `${NOT_FINISHED} (${this.ctx.operator}, ${new Date().toISOString()})`;
-    return waitUntil({
-      poll: async () => {
-        const args = ['--newid', String(vmid), '--name', this.wanted.name, '--full', '1', '--description', description];
-        if (node !== template.node) args.push('--target', node);
-        if (this.wanted.storage) args.push('--storage', this.wanted.storage);
-        this.report.vmid = vmid;
-        // From now on a failure may have left a VM: the cleanup looks (and removes only ours).
-        this.made = { vmid, node };
-        const error = await this.task(
-          template.node,
-          pvesh('create', vmPath(template.node, template.vmid, '/clone'), ...args),
-        );
-        if (error === undefined) return { done: true, value: vmid };
-        const retry = cloneRetryable(error);
-        this.report.attempts.push({ vmid, error });
-        if (!retry) throw new ChatonError(messages.vmCloneFailed(vmid, error), ExitCode.failed);
-        // Refused before anything was made: the VM there now, if any, is someone else's.
-        this.made = undefined;
-        used.add(vmid);
-        const next = nextVmid(this.proxmox, used, this.facts!.nextid, vmid);
-        if (next === undefined) throw new ChatonError(messages.vmCloneFailed(vmid, error), ExitCode.failed);
-        const waiting = retry === 'vmid-taken' ? messages.vmIdTaken(vmid, next) : messages.vmLockTimeout(vmid, next);
-        vmid = next;
-        return { done: false, waiting };
-      },
-      boundMs: CLONE_RETRY_BOUND_MS,
-      intervalMs: (polls) => Math.min(250 * 2 ** (polls - 1), 4000),
-      signal: this.ctx.signal,
-      progress,
-      live,
-      timedOut: (waiting) => new ChatonError(messages.vmCloneGaveUp(waiting), ExitCode.failed),
-      interrupted: () => new InterruptedError(),
-    });
-  }
-
-  /**
-   * Runs a task (clone, start, stop, resize, delete) in the foreground as pvesh does: undefined when
-   * it ended well, else why not, as its status says. Dry-run plans it.
-   */
-  async task(node: string, cmd: RemoteCommand): Promise<string | undefined> {
-    const { parseUpid, parseTaskStatus, taskStatusCommand, taskSucceeded, upidNode } =
-      await import('../lib/proxmox/api.js');
-    const result = await this.ctx.executor.run(await this.on(node), cmd, {
-      kind: 'change',
-      check: false,
-      timeoutMs: TASK_TIMEOUT_MS,
-    });
-    if (result.dryRun) return undefined;
-    const stderr = result.stderr.toString();
-    const upid = parseUpid(result.stdout.toString());
-    if (!upid) return result.code === 0 ? messages.vmNoUpid : lastLine(stderr) || `exit ${result.code}`;
-    // A task that ended well says nothing on stderr (its log goes to stdout; fork_worker's tee puts
-    // only "TASK ERROR" and "finished with N warning(s)" there): its status is asked only then.
-    if (result.code === 0 && stderr.trim() === '') return undefined;
-    const status = parseTaskStatus(
-      (
-        await this.ctx.executor.run(await this.on(upidNode(upid)), taskStatusCommand(upid), {
-          kind: 'probe',
-          afterInterrupt: true,
-        })
-      ).stdout.toString(),
-    );
-    return taskSucceeded(status) ? undefined : (status.exitstatus ?? lastLine(stderr) ?? messages.vmTaskRunning);
-  }
-
-  /** A change that must succeed (synchronous API calls), on the node it is about. */
-  async change(node: string, cmd: RemoteCommand): Promise<void> {
-    await this.ctx.executor.run(await this.on(node), cmd, { kind: 'change', timeoutMs: TASK_TIMEOUT_MS });
-  }
-
-  async mustTask(node: string, cmd: RemoteCommand): Promise<void> {
-    const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
-    const error = await this.task(node, cmd);
-    if (error !== undefined) throw new ChatonError(messages.vmTaskFailed(node, error), ExitCode.failed);
-  }
-
-  readonly #nodes = new Map<string, Promise<Host>>();
-
-  /**
-   * Where to run a call about a node: that node itself when the inventory has it as a pve host
-   * (by the cluster's name for it) and it answers, else the API node, whose pvesh hands the call
-   * over to it through SSH (one more hop each call: a quarter of a second or more).
-   */
-  on(node: string): Promise<Host> {
-    let host = this.#nodes.get(node);
-    if (!host) {
-      const named = this.pveHosts.find((candidate) => candidate.name === node);
-      host =
-        !named || named === this.api
-          ? Promise.resolve(this.api!)
-          : this.ctx.pool.connect(named).then(
-              () => named,
-              () => this.api!,
-            );
-      this.#nodes.set(node, host);
-    }
-    return host;
-  }
-
-  /**
-   * Only what differs: the config, the disk, the firewall and its group, the backup job. A VM this
-   * run just cloned is the template's config under a new name (and a new MAC address, which the NIC
-   * gets anew: `virtio,bridge=...` without one makes Proxmox draw another): nothing to read first.
-   * A VM being continued is read.
-   */
-  async configure(vmid: number, node: string, guest: GuestSettings, continued: VmConfig | undefined): Promise<string> {
-    const { configChanges, hasGroupRule } = await import('../lib/proxmox/vm.js');
-    const { parseNic, pvesh, vmPath } = await import('../lib/proxmox/api.js');
-    const state = continued
-      ? await this.readVm({ vmid, node, type: 'qemu', status: 'stopped', template: false, maxmem: 0 })
-      : undefined;
-    const template = this.facts!.template!;
-    const nic = parseNic(template.net0 ?? '');
-    const cloned: VmConfig = {
-      ...template,
-      net0: [nic.model ?? 'virtio', ...(nic.bridge ? [`bridge=${nic.bridge}`] : [])].join(','),
-    };
-    const config = state?.config ?? cloned;
-    const done: string[] = [];
-    const changes = configChanges(config, this.wanted, guest);
-    const path = (rest: string) => vmPath(node, vmid, rest);
-    const group = this.wanted.securityGroup;
-    // Two at once: the VM's config and disk (one lock, one after the other), and its firewall file
-    // (another lock). Changes under one lock side by side would each wait for the other's lock.
-    const named = (keys: string[]) => keys.filter((word) => word.startsWith('--')).map((word) => word.slice(2));
-    await Promise.all([
-      (async () => {
-        if (changes.set.length > 0) {
-          await this.change(node, pvesh('set', path('/config'), ...changes.set));
-          done.push(messages.vmSetKeys(named(changes.set).join(', ')));
-        }
-        if (changes.resize) {
-          const { disk, size } = changes.resize;
-          await this.mustTask(node, pvesh('set', path('/resize'), '--disk', disk, '--size', size));
-          done.push(messages.vmResized(disk, size));
-        }
-      })(),
-      (async () => {
-        if (!state?.firewall) {
-          await this.change(node, pvesh('set', path('/firewall/options'), '--enable', '1'));
-          done.push(messages.vmFirewallOn);
-        }
-        if (group !== undefined && !(state && hasGroupRule(state.rules, group))) {
-          const rule = ['--type', 'group', '--action', group, '--iface', 'net0', '--enable', '1'];
-          await this.change(node, pvesh('create', path('/firewall/rules'), ...rule));
-          done.push(messages.vmGroupAdded(group));
-        }
-      })(),
-    ]);
-    return done.length > 0 ? done.join(messages.separator) : messages.vmAlreadyConfigured;
-  }
-
-  /**
-   * Setting a job's `vmid` replaces its list, and the API takes no digest for it: two runs at once
-   * would each write their own list. So the read and the write happen under a lock of chaton's on
-   * the API node (other runs of chaton wait for it); the verify step checks the result.
-   */
-  async joinBackupJob(vmid: number): Promise<string> {
-    const { JOBS_CFG, jobIncludes, parseJobsCfg, pvesh, readPveFile } = await import('../lib/proxmox/api.js');
-    const { HostLock } = await import('../lib/run/host-lock.js');
-    const { waitUntil } = await import('../lib/run/wait.js');
-    const { InterruptedError, LockHeldError } = await import('../lib/run/errors.js');
-    const { describeHolder } = await import('../lib/run/host-lock.js');
-    const id = this.wanted.backupJob!;
-    const jobPath = `/cluster/backup/${id}`;
-    if (this.ctx.options.dryRun) {
-      const job = this.facts!.job!;
-      const list = job.all ? job.exclude.filter((other) => other !== vmid) : [...job.vmids, vmid];
-      await this.change(this.api!.name, pvesh('set', jobPath, job.all ? '--exclude' : '--vmid', list.join(',')));
-      return messages.vmJobJoined(id);
-    }
-    const lock = new HostLock(this.ctx, this.api!, `vm-create-backup-job-${id}`);
-    await waitUntil({
-      poll: async () => {
-        const holder = await lock.tryTake();
-        return holder === undefined
-          ? { done: true, value: undefined }
-          : { done: false, waiting: messages.vmJobLockWait(id, describeHolder(holder)) };
-      },
-      boundMs: LOCK_WAIT_MS,
-      intervalMs: 200,
-      signal: this.ctx.signal,
-      progress: () => undefined,
-      live: false,
-      timedOut: () => new LockHeldError(this.api!.name, lock.name, '', lock.directory, undefined),
-      interrupted: () => new InterruptedError(),
-    });
-    try {
-      const jobs = await this.ctx.executor.run(this.api!, readPveFile(JOBS_CFG), { kind: 'probe' });
-      const job = parseJobsCfg(jobs.stdout.toString(), id);
-      if (!job) throw new Error(messages.vmJobGone(id));
-      if (jobIncludes(job, vmid)) return messages.vmJobAlready(id);
-      if (job.all)
-        await this.change(
-          this.api!.name,
-          pvesh('set', jobPath, '--exclude', job.exclude.filter((other) => other !== vmid).join(',')),
-        );
-      else await this.change(this.api!.name, pvesh('set', jobPath, '--vmid', [...job.vmids, vmid].join(',')));
-      return messages.vmJobJoined(id);
-    } finally {
-      await lock.release().catch(() => undefined);
-    }
-  }
-
-  /** Started, its agent's answer awaited, its host key read through it and recorded. */
+  /** Started, its agent's answer awaited, its host key read through it and recorded in known_hosts. */
   async start(
     vmid: number,
     node: string,
@@ -748,25 +355,13 @@ class Creation {
     progress: (text: string) => void,
     live: boolean,
   ): Promise<string> {
-    const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
+    const agent = await this.ops.boot(vmid, node, status, host.addresses[0]!, {
+      agentMs: this.options.agentMs,
+      progress,
+      live,
+    });
+    if (agent === undefined) return messages.vmStartPlanned;
     const { keyPhrase } = await import('../lib/ssh/known-hosts.js');
-    if (status !== 'running') await this.mustTask(node, pvesh('create', vmPath(node, vmid, '/status/start')));
-    if (this.ctx.options.dryRun) {
-      // What would be read once it answers, and the first connection.
-      await this.change(node, pvesh('get', vmPath(node, vmid, '/agent/network-get-interfaces')));
-      await this.change(node, pvesh('get', vmPath(node, vmid, '/agent/file-read'), '--file', HOST_KEY_FILE));
-      return messages.vmStartPlanned;
-    }
-    const agent = await this.awaitAgent(vmid, node, progress, live);
-    const address = host.addresses[0]!;
-    if (!agent.addresses.includes(address)) {
-      const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
-      throw new ChatonError(
-        messages.vmAddressMissing(address, agent.addresses.join(', ') || '-'),
-        ExitCode.failed,
-        messages.vmAddressMissingHint,
-      );
-    }
     const { parseHostPublicKey, recordHostKey } = await import('../lib/ssh/known-hosts.js');
     const { fingerprint } = await import('../lib/ssh/key-blob.js');
     const blob = parseHostPublicKey(agent.hostKey);
@@ -775,50 +370,6 @@ class Creation {
     await recordHostKey(file, host.addresses, host.port, blob);
     this.ctx.pool.forgetKnownHosts();
     return messages.vmKeyRecorded(keyPhrase(blob), file);
-  }
-
-  /** Bounded: the agent's interfaces and the guest's host key, read together at each look. */
-  async awaitAgent(
-    vmid: number,
-    node: string,
-    progress: (text: string) => void,
-    live: boolean,
-  ): Promise<{ addresses: string[]; hostKey: string }> {
-    const { atOnce } = await import('../lib/remote/at-once.js');
-    const { agentNotYet, parseAgentAddresses, parseFileRead, pvesh, vmPath } = await import('../lib/proxmox/api.js');
-    const { waitUntil } = await import('../lib/run/wait.js');
-    const { ChatonError, ExitCode, InterruptedError } = await import('../lib/run/errors.js');
-    const batch = atOnce([
-      pvesh('get', vmPath(node, vmid, '/agent/network-get-interfaces')),
-      pvesh('get', vmPath(node, vmid, '/agent/file-read'), '--file', HOST_KEY_FILE),
-    ]);
-    return waitUntil({
-      poll: async () => {
-        const [nics, key] = await this.ctx.executor.fact(await this.on(node), batch);
-        if (nics!.code === 0 && key!.code === 0) {
-          return {
-            done: true,
-            value: { addresses: parseAgentAddresses(nics!.stdout), hostKey: parseFileRead(key!.stdout) },
-          };
-        }
-        const said = lastLine(nics!.code !== 0 ? nics!.stderr : key!.stderr);
-        if (nics!.code !== 0 && !agentNotYet(said))
-          throw new ChatonError(messages.vmAgentFailed(vmid, said), ExitCode.failed);
-        return { done: false, waiting: messages.vmAgentWaiting(vmid, said) };
-      },
-      boundMs: this.options.agentMs,
-      intervalMs: AGENT_INTERVAL_MS,
-      signal: this.ctx.signal,
-      progress,
-      live,
-      timedOut: (waiting) =>
-        new ChatonError(
-          messages.vmAgentTimedOut(vmid, Math.round(this.options.agentMs / 1000), waiting),
-          ExitCode.failed,
-          messages.vmAgentTimedOutHint,
-        ),
-      interrupted: () => new InterruptedError(),
-    });
   }
 
   /** The first connection through the bastion, its host key checked against the one recorded (sshd may be starting). */
@@ -850,56 +401,9 @@ class Creation {
     return messages.vmReached(host.addresses[0]!, this.report.hostname);
   }
 
-  /** On the cluster: in a backup job (not listed by not-backed-up), the firewall on with its group. */
-  async verify(vmid: number, node: string): Promise<string> {
-    const { atOnce } = await import('../lib/remote/at-once.js');
-    const api_ = await import('../lib/proxmox/api.js');
-    const { hasGroupRule } = await import('../lib/proxmox/vm.js');
-    const { VerificationError } = await import('../lib/run/errors.js');
-    const commands = [
-      api_.pvesh('get', '/cluster/backup-info/not-backed-up'),
-      api_.readPveFile(api_.vmFirewallPath(vmid)),
-      api_.readPveFile(api_.confPath(node, vmid)),
-    ];
-    if (this.ctx.options.dryRun) {
-      for (const cmd of commands) await this.change(node, cmd);
-      return messages.vmVerifyPlanned;
-    }
-    const [backup, firewall, config] = await this.ctx.executor.fact(await this.on(node), atOnce(commands));
-    const problems: string[] = [];
-    for (const [name, p] of [
-      ['/cluster/backup-info/not-backed-up', backup],
-      [api_.vmFirewallPath(vmid), firewall],
-      [api_.confPath(node, vmid), config],
-    ] as const) {
-      if (p!.code !== 0) problems.push(messages.vmReadFailed(node, name, lastLine(p!.stderr)));
-    }
-    if (problems.length === 0) {
-      if (api_.parseNotBackedUp(backup!.stdout).includes(vmid)) problems.push(messages.vmNotBackedUp(vmid));
-      const { enabled, rules } = api_.parseVmFirewall(firewall!.stdout);
-      const nic = api_.parseNic(api_.parseConfFile(config!.stdout).net0 ?? '');
-      if (!enabled || !nic.firewall) problems.push(messages.vmFirewallOff(vmid));
-      const group = this.wanted.securityGroup;
-      if (group !== undefined && !hasGroupRule(rules, group)) problems.push(messages.vmGroupMissing(vmid, group));
-    }
-    if (problems.length > 0) throw new VerificationError(this.wanted.name, problems);
-    return messages.vmVerified;
-  }
-
   /** The description says it is done (a rerun compares it instead of continuing it); --save. */
   async finish(vmid: number, node: string, address: string): Promise<string> {
-    const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
-    const { MADE_BY } = await import('../lib/proxmox/vm.js');
-    await this.change(
-      node,
-      pvesh(
-        'set',
-        vmPath(node, vmid, '/config'),
-        '--description',
-        `${MADE_BY} (${this.ctx.operator}, ${new Date().toISOString()})`,
-      ),
-    );
-    this.made = undefined;
+    await this.ops.markFinished(vmid, node);
     if (!this.options.save) return messages.vmFinished;
     if (this.ctx.options.dryRun) return messages.vmSavePlanned(this.ctx.inventory.file);
     return this.save(address);
@@ -930,29 +434,17 @@ class Creation {
     await this.sideline?.catch(() => undefined);
     if (this.ctx.signal.aborted) {
       this.report.outcome = 'interrupted';
-      if (this.made) this.ctx.notices.push(messages.vmInterruptedRerun(this.made.vmid));
+      if (this.ops.made) this.ctx.notices.push(messages.vmInterruptedRerun(this.ops.made.vmid));
       return this.result(error, ExitCode.interrupted);
     }
-    if (this.made && !this.ctx.options.dryRun && (await this.ours(this.made))) {
-      const { pvesh, vmPath } = await import('../lib/proxmox/api.js');
-      const { vmid, node } = this.made;
+    if (this.ops.made && !this.ctx.options.dryRun && (await this.ops.ours(this.ops.made))) {
+      const { vmid, node } = this.ops.made;
       const cleanup = performance.now();
       const entry: VmStep = { step: 'cleanup', outcome: 'done', durationMs: 0, detail: '' };
       this.report.steps.push(entry);
       try {
-        await this.task(node, pvesh('create', vmPath(node, vmid, '/status/stop')));
-        if (this.options.keepOnFailure) {
-          this.report.outcome = 'kept';
-          entry.detail = messages.vmKept(vmid, node);
-        } else {
-          const why = await this.task(
-            node,
-            pvesh('delete', vmPath(node, vmid), '--purge', '1', '--destroy-unreferenced-disks', '1'),
-          );
-          if (why !== undefined) throw new Error(why);
-          this.report.outcome = 'destroyed';
-          entry.detail = messages.vmDestroyed(vmid, node);
-        }
+        this.report.outcome = await this.ops.remove(this.ops.made, this.options.keepOnFailure === true);
+        entry.detail = this.report.outcome === 'kept' ? messages.vmKept(vmid, node) : messages.vmDestroyed(vmid, node);
       } catch (cleanupError) {
         entry.outcome = 'failed';
         entry.detail = messages.vmCleanupFailed(vmid, node, formatError(cleanupError));
@@ -964,22 +456,6 @@ class Creation {
       this.report.outcome = 'failed';
     }
     return this.result(error);
-  }
-
-  /** Whether the VM there is this run's: named so, and still unfinished. Never remove someone else's. */
-  async ours(made: { vmid: number; node: string }): Promise<boolean> {
-    const { confPath, parseConfFile, readPveFile } = await import('../lib/proxmox/api.js');
-    const { unfinished } = await import('../lib/proxmox/vm.js');
-    try {
-      const read = await this.ctx.executor.run(await this.on(made.node), readPveFile(confPath(made.node, made.vmid)), {
-        kind: 'probe',
-        afterInterrupt: true,
-      });
-      const config = parseConfFile(read.stdout.toString());
-      return config.name === this.wanted.name && unfinished(config);
-    } catch {
-      return false;
-    }
   }
 
   /** The VM found, as the report tells it. */
@@ -1016,9 +492,4 @@ class Creation {
       view: vmReportView(this.report),
     };
   }
-}
-
-/** The last line a command said: pvesh's error. */
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop()?.trim() ?? '';
 }

@@ -21,7 +21,7 @@ import { fileToReplace, withFileLock, writeFileAtomically } from '../run/files.j
 import { parseInventory, readInventoryText } from './load.js';
 import { messages } from './messages.js';
 import { InventoryError } from './reader.js';
-import type { Inventory } from './types.js';
+import type { Host, Inventory } from './types.js';
 
 /** What an edit makes of the text: the text to write (none: nothing changes) and its answer. */
 export interface InventoryEdit<T> {
@@ -234,6 +234,14 @@ export function saveHost(file: string, host: SavedHost): Promise<'added' | 'upda
       if (!same) throw new Error(messages.hostReadsBackWrong(host.name, written.file));
     },
   });
+}
+
+/** The host as saveHost would write it, read the way every command reads the inventory; nothing is written. */
+export async function hostAsSaved(file: string, host: SavedHost): Promise<Host> {
+  const doc = parseDocument(await readInventoryText(file));
+  const { name, ...entry } = host;
+  doc.setIn(['hosts', name], doc.createNode(entry));
+  return parseInventory(doc.toString(), file).hosts.find((candidate) => candidate.name === name)!;
 }
 
 function withHost(text: string, host: SavedHost): InventoryEdit<'added' | 'updated' | 'unchanged'> {

@@ -363,6 +363,109 @@ export const vmMessages = catalogue({
     fr: `VMID ${vmid} refusé : ${error}`,
   }),
 });
+// `vm create`'s operations on the cluster (vm-operations.ts): what each step did, waited for or failed at.
+export const operationMessages = catalogue({
+  vmAnotherRun: (name: string, holder: string) => ({
+    en: `another run is creating ${name}: ${holder}; nothing was changed`,
+    fr: `une autre exécution crée ${name} : ${holder} ; rien n'a été changé`,
+  }),
+  vmAnotherRunHint: (directory: string, host: string) => ({
+    en: `let it finish, then run the same command again; if it died, remove ${directory} on ${host}`,
+    fr:
+      'laissez-la finir, puis relancez la même commande ; ' +
+      `si elle s'est arrêtée net, supprimez ${directory} sur ${host}`,
+  }),
+  vmAddressMissing: (address: string, found: string) => ({
+    en: `the guest agent does not report ${address} (it reports ${found}): cloud-init did not apply the address`,
+    fr: `l'agent invité ne donne pas ${address} (il donne ${found}) : cloud-init n'a pas appliqué l'adresse`,
+  }),
+  vmAddressMissingHint: {
+    en: 'check that the template has a cloud-init drive and cloud-init installed',
+    fr: 'vérifiez que le modèle a un lecteur cloud-init et cloud-init installé',
+  },
+  vmAgentFailed: (vmid: number, said: string) => ({
+    en: `the guest agent of VM ${vmid}: ${said}`,
+    fr: `l'agent invité de la VM ${vmid} : ${said}`,
+  }),
+  vmAgentTimedOut: (vmid: number, seconds: number, last: string) => ({
+    en: `the guest agent of VM ${vmid} did not answer within ${seconds} s: ${last}`,
+    fr: `l'agent invité de la VM ${vmid} n'a pas répondu en ${seconds} s : ${last}`,
+  }),
+  vmAgentTimedOutHint: {
+    en: 'the template needs qemu-guest-agent installed and enabled; a slow boot: a longer --agent-timeout',
+    fr: 'le modèle doit avoir qemu-guest-agent installé et activé ; un démarrage lent : un --agent-timeout plus long',
+  },
+  vmAgentWaiting: (vmid: number, said: string) => ({
+    en: `waiting for the guest agent of VM ${vmid}${said ? ` (${said})` : ''}`,
+    fr: `attente de l'agent invité de la VM ${vmid}${said ? ` (${said})` : ''}`,
+  }),
+  vmCloneFailed: (vmid: number, error: string) => ({
+    en: `the clone into VMID ${vmid} failed: ${error}`,
+    fr: `le clonage dans le VMID ${vmid} a échoué : ${error}`,
+  }),
+  vmCloneGaveUp: (last: string) => ({
+    en: `the clone was refused again and again; last: ${last}`,
+    fr: `le clonage a été refusé encore et encore ; dernier refus : ${last}`,
+  }),
+  vmFirewallOff: (vmid: number) => ({
+    en: `the firewall of VM ${vmid} is off (its options, or firewall=1 on net0)`,
+    fr: `le pare-feu de la VM ${vmid} est désactivé (ses options, ou firewall=1 sur net0)`,
+  }),
+  vmFirewallOn: { en: 'firewall on', fr: 'pare-feu activé' },
+  vmGroupAdded: (group: string) => ({ en: `security group ${group}`, fr: `groupe de sécurité ${group}` }),
+  vmGroupMissing: (vmid: number, group: string) => ({
+    en: `VM ${vmid} is not in the security group ${group}`,
+    fr: `la VM ${vmid} n'est pas dans le groupe de sécurité ${group}`,
+  }),
+  vmIdTaken: (vmid: number, next: number) => ({
+    en: `VMID ${vmid} was taken meanwhile: trying ${next}`,
+    fr: `le VMID ${vmid} a été pris entre-temps : essai de ${next}`,
+  }),
+  vmJobAlready: (job: string) => ({
+    en: `already in the backup job ${job}`,
+    fr: `déjà dans la tâche de sauvegarde ${job}`,
+  }),
+  vmJobGone: (job: string) => ({
+    en: `the backup job ${job} is no longer in /etc/pve/jobs.cfg`,
+    fr: `la tâche de sauvegarde ${job} n'est plus dans /etc/pve/jobs.cfg`,
+  }),
+  vmJobJoined: (job: string) => ({
+    en: `added to the backup job ${job}`,
+    fr: `ajoutée à la tâche de sauvegarde ${job}`,
+  }),
+  vmJobLockWait: (job: string, holder: string) => ({
+    en: `waiting for another run's change of the backup job ${job} (${holder})`,
+    fr: `attente de la modification de la tâche de sauvegarde ${job} par une autre exécution (${holder})`,
+  }),
+  vmLockTimeout: (vmid: number, next: number) => ({
+    en: `the template's lock timed out (VMID ${vmid}): trying again with ${next}`,
+    fr: `le verrou du modèle a expiré (VMID ${vmid}) : nouvel essai avec ${next}`,
+  }),
+  vmNoUpid: { en: 'pvesh printed no task id (UPID)', fr: "pvesh n'a affiché aucun identifiant de tâche (UPID)" },
+  vmNotBackedUp: (vmid: number) => ({
+    en: `VM ${vmid} is in no backup job (/cluster/backup-info/not-backed-up lists it)`,
+    fr: `la VM ${vmid} n'est dans aucune tâche de sauvegarde (/cluster/backup-info/not-backed-up la liste)`,
+  }),
+  vmReadFailed: (host: string, what: string, said: string) => ({
+    en: `${host}: could not read ${what}: ${said}`,
+    fr: `${host} : impossible de lire ${what} : ${said}`,
+  }),
+  vmResized: (disk: string, size: string) => ({ en: `${disk} grown to ${size}`, fr: `${disk} agrandi à ${size}` }),
+  vmSetKeys: (keys: string) => ({ en: `set ${keys}`, fr: `réglé ${keys}` }),
+  vmTaskFailed: (host: string, error: string) => ({
+    en: `${host}: a Proxmox task failed: ${error}`,
+    fr: `${host} : une tâche Proxmox a échoué : ${error}`,
+  }),
+  vmTaskRunning: { en: 'the task is still running', fr: 'la tâche tourne encore' },
+  vmVerified: {
+    en: 'in a backup job, firewall on with its security group',
+    fr: 'dans une tâche de sauvegarde, pare-feu activé avec son groupe de sécurité',
+  },
+  vmVerifyPlanned: {
+    en: 'read the backup coverage and the firewall',
+    fr: 'lire la couverture des sauvegardes et le pare-feu',
+  },
+});
 
 /** What the cluster refuses before anything is made: English in JSON, the reader's language in the table. */
 const VM_SAID = {

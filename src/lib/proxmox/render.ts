@@ -49,6 +49,25 @@ export interface VmReport {
 }
 
 /** The command's fields of the JSON envelope. */
+/** A run's report before its first step: refused until it says otherwise. */
+export function newVmReport(name: string): VmReport {
+  return {
+    name,
+    outcome: 'refused',
+    vmid: null,
+    node: null,
+    address: null,
+    fingerprint: null,
+    hostname: null,
+    differences: [],
+    problems: [],
+    attempts: [],
+    steps: [],
+    failure: null,
+    totalMs: 0,
+  };
+}
+
 export function vmReportFields(report: VmReport): Record<string, unknown> {
   return {
     vm: {
