@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
+import type { GlobalOptions } from '../../src/lib/run/context.js';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 
 export const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
@@ -65,6 +66,19 @@ export async function variantInventory(
 }
 
 export const ANSI = /\x1b\[/;
+
+/** A run context's options for tests that drive the run machinery in-process: no prompts, no output. */
+export const QUIET_OPTIONS: GlobalOptions = {
+  dryRun: false,
+  yes: true,
+  json: false,
+  verbose: false,
+  sshDebug: false,
+  quiet: true,
+  concurrency: 4,
+  color: false,
+  acceptNew: false,
+};
 
 /**
  * A lab of its own for a test file; a leftover of an aborted earlier run is removed first.

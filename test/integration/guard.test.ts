@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Lab } from '../lab/lab.js';
-import { freshLab } from './chaton.js';
+import { freshLab, QUIET_OPTIONS } from './chaton.js';
 import { INVENTORY_SECTIONS } from '../../src/lib/domains.js';
 import { loadInventory } from '../../src/lib/inventory/load.js';
 import type { Host } from '../../src/lib/inventory/types.js';
@@ -22,7 +22,7 @@ import {
   type GuardState,
 } from '../../src/lib/remote/guard.js';
 import { command } from '../../src/lib/remote/shell.js';
-import { RunContext, type GlobalOptions } from '../../src/lib/run/context.js';
+import { RunContext } from '../../src/lib/run/context.js';
 import { ExitCode, LockHeldError } from '../../src/lib/run/errors.js';
 import { guardedChangeError, runGuardedChange, type GuardedChange } from '../../src/lib/run/guarded-change.js';
 import { HostLock } from '../../src/lib/run/host-lock.js';
@@ -31,23 +31,11 @@ let lab: Lab;
 let ctx: RunContext;
 let gw: Host;
 
-const OPTIONS: GlobalOptions = {
-  dryRun: false,
-  yes: true,
-  json: false,
-  verbose: false,
-  sshDebug: false,
-  quiet: true,
-  concurrency: 4,
-  color: false,
-  acceptNew: false,
-};
-
 before(async () => {
   lab = await freshLab('it-guard', 0);
   const inventory = await loadInventory(lab.inventoryPath, INVENTORY_SECTIONS);
   const mode = { json: false, quiet: true, verbose: false, colour: false, interactive: false };
-  ctx = new RunContext(OPTIONS, mode, inventory, new AbortController().signal, process.env, ['node', 'chaton']);
+  ctx = new RunContext(QUIET_OPTIONS, mode, inventory, new AbortController().signal, process.env, ['node', 'chaton']);
   gw = inventory.hosts.find((host) => host.name === 'gw')!;
   await ctx.pool.loadKeys([gw], async () => undefined);
 });

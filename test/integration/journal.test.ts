@@ -7,25 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Lab } from '../lab/lab.js';
-import { freshLab } from './chaton.js';
+import { freshLab, QUIET_OPTIONS } from './chaton.js';
 import { INVENTORY_SECTIONS } from '../../src/lib/domains.js';
 import { loadInventory } from '../../src/lib/inventory/load.js';
 import type { Host, Inventory } from '../../src/lib/inventory/types.js';
 import { journalPath } from '../../src/lib/remote/journal.js';
-import { RunContext, type GlobalOptions } from '../../src/lib/run/context.js';
+import { RunContext } from '../../src/lib/run/context.js';
 import { Journal, type JournalSpec } from '../../src/lib/run/journal.js';
-
-const OPTIONS: GlobalOptions = {
-  dryRun: false,
-  yes: true,
-  json: false,
-  verbose: false,
-  sshDebug: false,
-  quiet: true,
-  concurrency: 4,
-  color: false,
-  acceptNew: false,
-};
 
 const SPEC: JournalSpec = {
   kind: 'journal-test',
@@ -44,7 +32,7 @@ const contexts: RunContext[] = [];
 async function laptop(name: string): Promise<RunContext> {
   const env = { ...process.env, XDG_STATE_HOME: path.join(stateHome, name) };
   const mode = { json: false, quiet: true, verbose: false, colour: false, interactive: false };
-  const ctx = new RunContext(OPTIONS, mode, inventory, new AbortController().signal, env, ['node', 'chaton']);
+  const ctx = new RunContext(QUIET_OPTIONS, mode, inventory, new AbortController().signal, env, ['node', 'chaton']);
   await ctx.pool.loadKeys([host], async () => undefined);
   contexts.push(ctx);
   return ctx;
