@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { INVENTORY_SECTIONS } from '../../src/lib/domains.js';
 import { loadInventory, parseInventory } from '../../src/lib/inventory/load.js';
 import { InventoryError, type InventoryProblem } from '../../src/lib/inventory/reader.js';
+import { assertProblems } from './inventory-problems.js';
 import { proxmoxOf, type ProxmoxSection } from '../../src/lib/proxmox/inventory.js';
 
 // Compiled to dist/test/unit: the fixtures and the example stay in the source tree.
@@ -92,11 +93,7 @@ describe('the proxmox: section', () => {
 
   it('reports every problem at its line and column, each with a next step', async () => {
     const error = await loadInventory(PROBLEMS, INVENTORY_SECTIONS).catch((thrown: unknown) => thrown);
-    assert.ok(error instanceof InventoryError);
-    const found = error.problems.map(
-      ({ position, path: at, message }) => `${position.line}:${position.col} ${at}: ${message}`,
-    );
-    const expected = [
+    const { problems } = assertProblems(error, [
       '6:5 proxmox.templates.no-node: has no node',
       '7:5 proxmox.templates.no-vmid: has no vmid',
       '8:33 proxmox.templates.dotted.node: must be a Proxmox node name, got "pve1.example.org"',
@@ -122,14 +119,8 @@ describe('the proxmox: section', () => {
       '38:20 proxmox.vms.-web8.role: "cache" is not a role of proxmox.roles',
       '39:28 proxmox.vms.app1.ip: 10.0.9.10/16 does not have the prefix length of its network 10.0.9.0/24',
       '41:28 proxmox.vms.app3.ip: 10.0.9.11 is already the address of the VM app2',
-    ];
-    assert.equal(found.length, expected.length, found.join('\n'));
-    found.forEach((line, i) => assert.ok(line.startsWith(expected[i]!), `${line}\nshould start with\n${expected[i]}`));
-    assert.ok(
-      error.problems.every((problem) => problem.hint),
-      'every problem has a next step',
-    );
-    const hints = new Map(error.problems.map((problem) => [problem.path, problem.hint]));
+    ]);
+    const hints = new Map(problems.map((problem) => [problem.path, problem.hint]));
     assert.match(hints.get('proxmox.defaults.memory')!, /^write 4G:/);
     assert.match(hints.get('proxmox.defaults.disk')!, /^write 32G:/);
     assert.match(hints.get('proxmox.networks.lan.allocate')!, /lower end first: 10\.0\.0\.100-10\.0\.0\.199/);

@@ -7,6 +7,7 @@ import {
   envVarNameKind,
   matching,
   nameKind,
+  scalarKind,
   storageIdKind,
   textKind,
   wholeNumberKind,
@@ -182,20 +183,7 @@ const TARGET_TYPES: readonly TargetType[] = ['vzdump', 'pbs', 'restic', 'borg'];
 // ---------------------------------------------------------------------------------------------
 // Kinds of values
 
-/** A kind whose texts are read in the language of the moment. */
-function kind<T>(expected: () => string, hint: () => string, parse: ScalarKind<T>['parse']): ScalarKind<T> {
-  return {
-    get expected() {
-      return expected();
-    },
-    get hint() {
-      return hint();
-    },
-    parse,
-  };
-}
-
-const durationKind = kind(
+const durationKind = scalarKind(
   () => messages.durationExpected,
   () => messages.durationHint,
   (value) => {
@@ -206,17 +194,17 @@ const durationKind = kind(
 
 function wholeNumber(min: number, max: number, hint: () => string): ScalarKind<number> {
   const numbers = wholeNumberKind('', '', min, max);
-  return kind(() => messages.wholeNumberExpected(min, max), hint, numbers.parse);
+  return scalarKind(() => messages.wholeNumberExpected(min, max), hint, numbers.parse);
 }
 
 function oneOf<T extends string>(values: readonly T[], expected: () => string, hint: () => string): ScalarKind<T> {
-  return kind(expected, hint, ({ value }) => (values.includes(value as T) ? (value as T) : undefined));
+  return scalarKind(expected, hint, ({ value }) => (values.includes(value as T) ? (value as T) : undefined));
 }
 
 /** Paths and repositories reach the tools as arguments: never one that reads as an option. */
 const notAnOption = (text: string) => !text.startsWith('-') && !hasUnprintable(text);
 
-const remotePathKind = kind(
+const remotePathKind = scalarKind(
   () => messages.remotePathExpected,
   () => messages.remotePathHint,
   ({ value }) => (typeof value === 'string' && /^\/./.test(value) && notAnOption(value) ? value : undefined),
@@ -224,7 +212,7 @@ const remotePathKind = kind(
 
 /** restic: a path or `backend:...`; borg: a path, `ssh://...` or `user@host:path`. */
 function repositoryKind(hint: () => string): ScalarKind<string> {
-  return kind(
+  return scalarKind(
     () => messages.repositoryExpected,
     hint,
     ({ value }) => (typeof value === 'string' && /^\S/.test(value) && notAnOption(value) ? value : undefined),
@@ -233,7 +221,7 @@ function repositoryKind(hint: () => string): ScalarKind<string> {
 
 const PBS_REPOSITORY =
   /^(?:(?:[^\s@:]+@[^\s@:]+@)?(?:\[[0-9A-Fa-f:.]+\]|[^\s@:[\]]+)(?::[0-9]{1,5})?:)?[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-const fingerprintKind = kind(
+const fingerprintKind = scalarKind(
   () => messages.fingerprintExpected,
   () => messages.fingerprintHint,
   matching(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$/),
@@ -242,7 +230,7 @@ const fingerprintKind = kind(
 /** Secret files live on the target host: absolute paths there. */
 const secretFileKind = remotePathKind;
 
-const guestFromKind = kind<GuestFrom>(
+const guestFromKind = scalarKind<GuestFrom>(
   () => messages.guestFromExpected,
   () => messages.guestFromHint,
   ({ value }) => {
@@ -252,7 +240,7 @@ const guestFromKind = kind<GuestFrom>(
   },
 );
 
-const subsetKind = kind(
+const subsetKind = scalarKind(
   () => messages.subsetExpected,
   () => messages.subsetHint,
   (value) => {
@@ -262,7 +250,7 @@ const subsetKind = kind(
 );
 
 /** A glob over archive names, with the guest's name or VMID in it. */
-const archivePatternKind = kind(
+const archivePatternKind = scalarKind(
   () => messages.archivePatternExpected,
   () => messages.archivePatternHint,
   ({ value }) =>
@@ -273,7 +261,7 @@ const archivePatternKind = kind(
 
 /** Proxmox guest names are DNS names; hosts outside Proxmox too. */
 const GUEST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?$/;
-const guestNameKind = kind(
+const guestNameKind = scalarKind(
   () => messages.guestNameExpected,
   () => messages.guestNameHint,
   matching(GUEST_NAME),
@@ -300,7 +288,7 @@ function selectorOf(text: string): SelectorValue | undefined {
   return GUEST_NAME.test(text) ? { text, kind: 'name', name: text } : undefined;
 }
 
-const selectorKind = kind(
+const selectorKind = scalarKind(
   () => messages.selectorExpected,
   () => messages.selectorHint,
   (value) => {
@@ -310,13 +298,13 @@ const selectorKind = kind(
 );
 
 const exclusionKind = textKind('', '');
-const reasonKind = kind(
+const reasonKind = scalarKind(
   () => messages.excludeExpected,
   () => messages.excludeHint,
   exclusionKind.parse,
 );
 
-const sizeKind = kind(
+const sizeKind = scalarKind(
   () => messages.sizeExpected,
   () => messages.sizeHint,
   (value) => {
@@ -328,7 +316,7 @@ const sizeKind = kind(
 /** At most this many VMIDs reserved: a range is a handful of spares, not a block of the cluster's IDs. */
 const MAX_RESERVED_VMIDS = 1000;
 
-const vmidRangeKind = kind<VmidRange>(
+const vmidRangeKind = scalarKind<VmidRange>(
   () => messages.vmidRangeExpected,
   () => messages.vmidRangeHint,
   (value) => {
@@ -342,7 +330,7 @@ const vmidRangeKind = kind<VmidRange>(
 );
 
 /** A canary: a file's absolute path as the backup holds it, `{name}` standing for the guest's name. */
-const canaryKind = kind(
+const canaryKind = scalarKind(
   () => messages.canaryExpected,
   () => messages.canaryHint,
   ({ value }) =>

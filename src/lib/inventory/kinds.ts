@@ -1,7 +1,7 @@
 // The kinds of values the core sections hold (names, users, addresses, ports, seconds, file
 // paths...), each with what it must be and how to write it; domains build theirs from these.
 // Their texts are getters: a kind is made once, its messages are read in the language of the moment.
-import { isIP } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Scalar } from 'yaml';
@@ -32,8 +32,15 @@ function wholeNumber(min: number, max: number): (scalar: Scalar) => number | und
     typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
 }
 
-/** A kind whose texts are messages of this folder, read when a problem is reported. */
-function kind<T>(expected: () => string, hint: () => string, parse: (scalar: Scalar) => T | undefined): ScalarKind<T> {
+/**
+ * A kind whose texts are messages (of any catalogue), read when a problem is reported: in the
+ * language of the moment. Domains make theirs with it too.
+ */
+export function scalarKind<T>(
+  expected: () => string,
+  hint: () => string,
+  parse: (scalar: Scalar) => T | undefined,
+): ScalarKind<T> {
   return {
     get expected() {
       return expected();
@@ -45,21 +52,21 @@ function kind<T>(expected: () => string, hint: () => string, parse: (scalar: Sca
   };
 }
 
-export const nameKind: ScalarKind<string> = kind(
+export const nameKind: ScalarKind<string> = scalarKind(
   () => messages.nameExpected,
   () => messages.nameHint,
   matching(NAME_PATTERN),
 );
 
 /** A Proxmox storage id (pve-storage-id, as pve-common's JSONSchema.pm checks it). */
-export const storageIdKind: ScalarKind<string> = kind(
+export const storageIdKind: ScalarKind<string> = scalarKind(
   () => messages.storageIdExpected,
   () => messages.storageIdHint,
   matching(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i),
 );
 
 export function posixNameKind(what: 'user' | 'group'): ScalarKind<string> {
-  return kind(
+  return scalarKind(
     () => (what === 'user' ? messages.unixUserExpected : messages.unixGroupExpected),
     () => messages.posixNameHint,
     matching(POSIX_NAME),
@@ -68,31 +75,38 @@ export function posixNameKind(what: 'user' | 'group'): ScalarKind<string> {
 
 export const userKind = posixNameKind('user');
 
-export const addressKind: ScalarKind<string> = kind(
+export const addressKind: ScalarKind<string> = scalarKind(
   () => messages.addressExpected,
   () => messages.addressHint,
   ({ value }) => (typeof value === 'string' && (isIP(value) !== 0 || isDnsName(value)) ? value : undefined),
 );
 
-export const portKind: ScalarKind<number> = kind(
+/** Gateways, next hops, DNS servers: what the routes and cloud-init chaton writes take. */
+export const ipv4Kind: ScalarKind<string> = scalarKind(
+  () => messages.ipv4Expected,
+  () => messages.ipv4Hint,
+  ({ value }) => (typeof value === 'string' && isIPv4(value) ? value : undefined),
+);
+
+export const portKind: ScalarKind<number> = scalarKind(
   () => messages.portExpected,
   () => messages.portHint,
   wholeNumber(1, 65535),
 );
 
-export const becomeKind: ScalarKind<'sudo' | 'none'> = kind(
+export const becomeKind: ScalarKind<'sudo' | 'none'> = scalarKind(
   () => messages.becomeExpected,
   () => messages.becomeHint,
   ({ value }) => (value === 'sudo' || value === 'none' ? value : undefined),
 );
 
-export const booleanKind: ScalarKind<boolean> = kind(
+export const booleanKind: ScalarKind<boolean> = scalarKind(
   () => messages.booleanExpected,
   () => messages.booleanHint,
   ({ value }) => (typeof value === 'boolean' ? value : undefined),
 );
 
-export const envVarNameKind: ScalarKind<string> = kind(
+export const envVarNameKind: ScalarKind<string> = scalarKind(
   () => messages.envVarNameExpected,
   () => messages.envVarNameHint,
   matching(ENV_NAME_PATTERN),
@@ -108,13 +122,13 @@ export function textKind(expected: string, hint: string, accepts = (_text: strin
 }
 
 // Error messages show paths: no path chaton can open holds a terminal escape or a line break.
-const filePathKind = kind(
+const filePathKind = scalarKind(
   () => messages.filePathExpected,
   () => messages.filePathHint,
   nonBlankText((file) => !hasUnprintable(file)),
 );
 
-export const sysadminAccessKind: ScalarKind<'shell' | 'forwarding'> = kind(
+export const sysadminAccessKind: ScalarKind<'shell' | 'forwarding'> = scalarKind(
   () => messages.sysadminAccessExpected,
   () => messages.sysadminAccessHint,
   ({ value }) => (value === 'shell' || value === 'forwarding' ? value : undefined),
@@ -122,7 +136,7 @@ export const sysadminAccessKind: ScalarKind<'shell' | 'forwarding'> = kind(
 
 /** Seconds in the file, milliseconds in SshSettings. */
 export function secondsKind(expected: string, isAllowed: (value: number) => boolean): ScalarKind<number> {
-  return kind(
+  return scalarKind(
     () => expected,
     () => messages.secondsHint,
     ({ value }) =>

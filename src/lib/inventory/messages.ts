@@ -111,6 +111,11 @@ export const messages = catalogue({
     en: 'for example 10.0.0.11, 2001:db8::11 or pve1.example.org',
     fr: 'par exemple 10.0.0.11, 2001:db8::11 ou pve1.example.org',
   },
+  ipv4Expected: { en: 'an IPv4 address', fr: 'une adresse IPv4' },
+  ipv4Hint: {
+    en: 'four numbers from 0 to 255 with dots, e.g. 198.51.100.1',
+    fr: 'quatre nombres de 0 à 255 séparés par des points, par ex. 198.51.100.1',
+  },
   addressesExpected: {
     en: 'an IP address or a DNS name, or a list of them',
     fr: 'une adresse IP ou un nom DNS, ou une liste de ceux-ci',

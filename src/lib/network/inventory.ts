@@ -3,9 +3,8 @@
 // through the core reader, so that every problem is reported at file:line:col with a next step;
 // src/lib/domains.ts registers it. What only the gateway knows (its interfaces) is checked there,
 // before anything runs (see links.ts).
-import { isIPv4 } from 'node:net';
 import { isSeq } from 'yaml';
-import { booleanKind, matching, nameKind } from '../inventory/kinds.js';
+import { booleanKind, ipv4Kind, matching, nameKind, scalarKind } from '../inventory/kinds.js';
 import {
   type Field,
   isInventoryHost,
@@ -106,34 +105,15 @@ const DEFAULTS = {
 // ---------------------------------------------------------------------------------------------
 // Kinds of values
 
-/** A kind whose texts are read in the language of the moment. */
-function kind<T>(expected: () => string, hint: () => string, parse: ScalarKind<T>['parse']): ScalarKind<T> {
-  return {
-    get expected() {
-      return expected();
-    },
-    get hint() {
-      return hint();
-    },
-    parse,
-  };
-}
-
-const ipv4Kind = kind(
-  () => messages.ipv4Expected,
-  () => messages.ipv4Hint,
-  ({ value }) => (typeof value === 'string' && isIPv4(value) ? value : undefined),
-);
-
 /** What Linux takes as an interface name (at most 15 bytes), never read as an option. */
-const interfaceKind = kind(
+const interfaceKind = scalarKind(
   () => messages.interfaceExpected,
   () => messages.interfaceHint,
   matching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/),
 );
 
 /** Route table ids besides those the kernel keeps for itself (0 unspec, 253 default, 254 main, 255 local). */
-const tableKind = kind(
+const tableKind = scalarKind(
   () => messages.tableExpected,
   () => messages.tableHint,
   ({ value }) =>
@@ -147,7 +127,7 @@ const tableKind = kind(
 );
 
 function wholeNumber(min: number, max: number, hint: () => string): ScalarKind<number> {
-  return kind(
+  return scalarKind(
     () => messages.wholeNumberExpected(min, max),
     hint,
     ({ value }) =>
@@ -157,13 +137,13 @@ function wholeNumber(min: number, max: number, hint: () => string): ScalarKind<n
 
 const DNS_NAME =
   /^(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.?$/;
-const dnsNameKind = kind(
+const dnsNameKind = scalarKind(
   () => messages.dnsNameExpected,
   () => messages.dnsNameHint,
   ({ value }) => (typeof value === 'string' && DNS_NAME.test(value) ? value.replace(/\.$/, '') : undefined),
 );
 
-const remoteFileKind = kind(
+const remoteFileKind = scalarKind(
   () => messages.keyFileExpected,
   () => messages.keyFileHint,
   ({ value }) => (typeof value === 'string' && /^\/./.test(value) && !hasUnprintable(value) ? value : undefined),

@@ -17,13 +17,6 @@ function one(count: number): boolean {
 
 const ENTRIES = {
   // --- The inventory: what a value must be (completes "must be ..."), and how to write it.
-  ipv4Expected: { en: 'an IPv4 address', fr: 'une adresse IPv4' },
-  ipv4Hint: {
-    en: 'four numbers from 0 to 255 with dots, e.g. 198.51.100.1: the default route and NAT chaton moves are IPv4',
-    fr:
-      'quatre nombres de 0 à 255 séparés par des points, par ex. 198.51.100.1 : la route par défaut et le NAT ' +
-      'que chaton déplace sont en IPv4',
-  },
   interfaceExpected: { en: 'a network interface name', fr: "un nom d'interface réseau" },
   interfaceHint: {
     en: 'as `ip link` shows it on the gateway, e.g. eth1, wan2 or ppp0: at most 15 letters, digits, ".", "_", "-"',

@@ -11,7 +11,7 @@
 // is the cluster's answer, which `vm create` asks before anything is made.
 import { isIPv4 } from 'node:net';
 import { isMap, isScalar } from 'yaml';
-import { matching, nameKind, storageIdKind } from '../inventory/kinds.js';
+import { ipv4Kind, matching, nameKind, scalarKind, storageIdKind } from '../inventory/kinds.js';
 import {
   type Field,
   isEmpty,
@@ -145,19 +145,6 @@ export function inNetwork(address: string, network: ProxmoxNetwork): boolean {
 // ---------------------------------------------------------------------------------------------
 // Kinds of values
 
-/** A kind whose texts are read in the language of the moment. */
-function kind<T>(expected: () => string, hint: () => string, parse: ScalarKind<T>['parse']): ScalarKind<T> {
-  return {
-    get expected() {
-      return expected();
-    },
-    get hint() {
-      return hint();
-    },
-    parse,
-  };
-}
-
 function textOf<T>(parse: (text: string) => T | undefined): ScalarKind<T>['parse'] {
   return (value) => {
     const text = scalarText(value);
@@ -168,7 +155,7 @@ function textOf<T>(parse: (text: string) => T | undefined): ScalarKind<T>['parse
 /** A DNS label, lowercase: the name Proxmox gives the VM, and its host name. */
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-const vmidKind = kind(
+const vmidKind = scalarKind(
   () => messages.vmidExpected,
   () => messages.vmidHint,
   ({ value }) =>
@@ -176,48 +163,42 @@ const vmidKind = kind(
 );
 
 /** pve-node: a host name without its domain. */
-const nodeKind = kind(
+const nodeKind = scalarKind(
   () => messages.nodeExpected,
   () => messages.nodeHint,
   matching(/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/),
 );
 
 /** A Linux interface name: at most 15 characters. */
-const bridgeKind = kind(
+const bridgeKind = scalarKind(
   () => messages.bridgeExpected,
   () => messages.bridgeHint,
   matching(/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/),
 );
 
-const coresKind = kind(
+const coresKind = scalarKind(
   () => messages.coresExpected,
   () => messages.coresHint,
   ({ value }) =>
     typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 512 ? value : undefined,
 );
 
-const ipv4Kind = kind(
-  () => messages.addressExpected,
-  () => messages.addressHint,
-  ({ value }) => (typeof value === 'string' && isIPv4(value) ? value : undefined),
-);
-
 /** pve-firewall's security group names. */
-const securityGroupKind = kind(
+const securityGroupKind = scalarKind(
   () => messages.securityGroupExpected,
   () => messages.securityGroupHint,
   matching(/^[A-Za-z][A-Za-z0-9_-]{1,17}$/),
 );
 
 /** A job id of /cluster/backup (`backup-5c6b1e2a-8d41`, or one an admin named). */
-const backupJobKind = kind(
+const backupJobKind = scalarKind(
   () => messages.backupJobExpected,
   () => messages.backupJobHint,
   matching(/^[A-Za-z][A-Za-z0-9_-]{1,63}$/),
 );
 
 /** pve-tag, as pve-common checks it. */
-const tagKind = kind(
+const tagKind = scalarKind(
   () => messages.tagExpected,
   () => messages.tagHint,
   matching(/^[a-z0-9_][a-z0-9_\-+.]*$/i),
@@ -267,18 +248,18 @@ export function parseAddressWithPrefix(text: string): { address: string; prefix:
   return { address, prefix: Number(prefix) };
 }
 
-const cidrKind = kind(
+const cidrKind = scalarKind(
   () => messages.cidrExpected,
   () => messages.cidrHint,
   textOf(parseAddressWithPrefix),
 );
-const vmIpKind = kind(
+const vmIpKind = scalarKind(
   () => messages.vmIpExpected,
   () => messages.vmIpHint,
   textOf(parseAddressWithPrefix),
 );
 
-const addressRangeKind = kind<AddressRange>(
+const addressRangeKind = scalarKind<AddressRange>(
   () => messages.rangeExpected,
   () => messages.rangeHint,
   textOf((text) => {
@@ -287,7 +268,7 @@ const addressRangeKind = kind<AddressRange>(
   }),
 );
 
-const vmidsKind = kind<VmidRange>(
+const vmidsKind = scalarKind<VmidRange>(
   () => messages.vmidsExpected,
   () => messages.vmidsHint,
   textOf((text) => {
@@ -366,7 +347,7 @@ function readTemplates(reader: Reader, field: Field): Map<string, ProxmoxTemplat
 const networkReaders = {
   cidr: readCidr,
   gateway: scalar(ipv4Kind),
-  dns: list(ipv4Kind, messages.dnsExpected, messages.addressHint),
+  dns: list(ipv4Kind, messages.dnsExpected, ipv4Kind.hint),
   allocate: scalar(addressRangeKind),
 };
 

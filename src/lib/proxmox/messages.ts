@@ -86,8 +86,6 @@ export const inventoryMessages = catalogue({
     en: `write the network: ${network}`,
     fr: `écrivez le réseau : ${network}`,
   }),
-  addressExpected: { en: 'an IPv4 address', fr: 'une adresse IPv4' },
-  addressHint: { en: 'for example 10.0.0.1', fr: 'par exemple 10.0.0.1' },
   dnsExpected: { en: 'a list of IPv4 addresses', fr: "une liste d'adresses IPv4" },
   outsideNetwork: (address: string, cidr: string) => ({
     en: `${address} is outside the network ${cidr}`,
