@@ -123,7 +123,7 @@ export function parseBlockDevices(stdout: string): BlockDevice[] {
 }
 
 /** The columns BlockDevice holds, in lsblk's names (MOUNTPOINTS needs util-linux 2.37). */
-export const LSBLK_COLUMNS = 'NAME,KNAME,PATH,TYPE,SIZE,SERIAL,WWN,MODEL,FSTYPE,MOUNTPOINTS,PTTYPE';
+const LSBLK_COLUMNS = 'NAME,KNAME,PATH,TYPE,SIZE,SERIAL,WWN,MODEL,FSTYPE,MOUNTPOINTS,PTTYPE';
 
 export const blockDevices: Fact<BlockDevice[]> = {
   command: command('lsblk', '-J', '-b', '-o', LSBLK_COLUMNS),

@@ -50,7 +50,10 @@ function composed(parts: Said[], build: (texts: string[]) => Said): Said {
   return { en: build(parts.map((part) => part.en)).en, text: build(parts.map((part) => part.text)).text };
 }
 
-/** The disks of `now` that were not there `before`, told apart by serial (a new disk may get the old's name). */
+/**
+ * The disks of `now` that were not there `before`, told apart by serial: a new disk may get the
+ * kernel name the old one had. A disk without a serial (behind some RAID controllers) by its name.
+ */
 export function newDevices(before: Disk[], now: Disk[]): Disk[] {
   const known = new Set(before.map((disk) => disk.serial ?? disk.kname));
   return now.filter((disk) => !known.has(disk.serial ?? disk.kname));

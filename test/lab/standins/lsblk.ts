@@ -79,7 +79,7 @@ function known(device: Device, identity: Device): Device {
   return Object.fromEntries(Object.entries(device).map(([key, value]) => [key, identity[key] ?? value]));
 }
 
-/** A lab disk's devices: its udev properties, under the disk as above. */
+/** A lab disk and what lsblk shows under it, each with the properties udev would have stored. */
 function withUdev(devices: Device[]): Device[] {
   return devices.map((device) => {
     const name = typeof device['name'] === 'string' ? basename(device['name']) : '';
