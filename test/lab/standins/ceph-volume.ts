@@ -1,7 +1,8 @@
 // ceph-volume for a Ceph lab's hosts, where LVM cannot make volumes (no device-mapper): `lvm create`
 // and `lvm list` do what the real ones do with the real `ceph-volume raw` underneath, so that the OSD
 // they make is a real BlueStore OSD on the whole disk; everything else (`raw`, `lvm zap`, which
-// works on a plain disk, `inventory`...) is the real ceph-volume's.
+// works on a plain disk, `inventory`...) is the real ceph-volume's, `lvm zap` told that loop devices
+// are disks (CEPH_VOLUME_ALLOW_LOOP_DEVICES).
 //
 // - `lvm create --data <dev> [--osd-id N] [--bluestore] [--crush-device-class C] [--no-systemd]`:
 //   `raw prepare` (which registers the OSD, with `osd new <uuid> N` when given an id, makes
@@ -39,8 +40,8 @@ interface RawOsd {
   type: string;
 }
 
-function real(args: string[]): number {
-  return spawnSync(REAL, args, { stdio: 'inherit' }).status ?? 1;
+function real(args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  return spawnSync(REAL, args, { stdio: 'inherit', env }).status ?? 1;
 }
 
 /** A UUID-shaped name derived from `seed`: the same volume group for the same OSD at every call. */
@@ -208,6 +209,9 @@ async function main(args: string[]): Promise<number> {
   const [group, command, ...rest] = args;
   if (group !== 'lvm') return real(args);
   if (command === 'list') return list(rest);
+  // A lab disk is a loop device, which ceph-volume takes for a disk only when told so
+  // (util/disk.py, AllowLoopDevices): else `lvm zap` calls it "<Unknown>", erases nothing and exits 0.
+  if (command === 'zap') return real(args, { ...process.env, CEPH_VOLUME_ALLOW_LOOP_DEVICES: '1' });
   const unsupported = ['--filestore', '--dmcrypt', '--block.db', '--block.wal', '--journal'];
   if (command === 'create' && rest.includes('--data') && !rest.some((arg) => unsupported.includes(arg))) {
     return create(rest);
