@@ -113,6 +113,20 @@ describe('lsblk, as the storage domain reads it', () => {
       '/dev/disk/by-id/wwn-0x5cafe00000000001',
     ]);
     assert.deepEqual(disks.at(-1)!.byId, []);
+    // A SAS disk holding an LVM physical volume, as udev names it: the link with its serial first.
+    const sas = disksOf(
+      parseBlockDevices('{"blockdevices": [{"name": "sdc", "type": "disk", "size": 1, "serial": "Z1Z2ABCD"}]}'),
+      parseDiskLinks(
+        'wwn-0x5000c5008e4b1a2b ../../sdc\nlvm-pv-uuid-Xc3d4e-aaaa ../../sdc\n' +
+          'scsi-35000c5008e4b1a2b ../../sdc\nscsi-SSEAGATE_ST4000NM0023_Z1Z2ABCD ../../sdc\n',
+      ),
+    );
+    assert.deepEqual(sas[0]!.byId, [
+      '/dev/disk/by-id/scsi-SSEAGATE_ST4000NM0023_Z1Z2ABCD',
+      '/dev/disk/by-id/scsi-35000c5008e4b1a2b',
+      '/dev/disk/by-id/lvm-pv-uuid-Xc3d4e-aaaa',
+      '/dev/disk/by-id/wwn-0x5000c5008e4b1a2b',
+    ]);
     // Loop devices of a machine are no disks.
     assert.deepEqual(disksOf(parseBlockDevices(read('lsblk-loops-udev.json')), new Map()), []);
   });
@@ -145,8 +159,8 @@ describe('/dev/disk/by-id', () => {
     const links = parseDiskLinks(read('by-id-lab-pve1.txt'));
     assert.equal(links.size, 7);
     assert.deepEqual(links.get('loop16'), [
-      '/dev/disk/by-id/ata-LAB_SSD_1G_CL00D0011',
       '/dev/disk/by-id/wwn-0x5cafe0000000000b',
+      '/dev/disk/by-id/ata-LAB_SSD_1G_CL00D0011',
     ]);
     assert.deepEqual(parseDiskLinks(''), new Map());
     // A partition's links go to the partition, not to its disk.

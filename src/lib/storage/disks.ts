@@ -47,7 +47,7 @@ export interface BlockDevice {
 
 /** A whole disk, with its /dev/disk/by-id links. */
 export interface Disk extends BlockDevice {
-  /** Absolute paths, "/dev/disk/by-id/ata-WDC_..._WD-WX12", the serial-bearing ones first. */
+  /** Absolute paths, "/dev/disk/by-id/ata-WDC_..._WD-WX12", those with its serial first. */
   byId: string[];
 }
 
@@ -137,13 +137,20 @@ find /dev/disk/by-id -maxdepth 1 -type l -printf '%f %l\\n'
 `;
 const BY_ID = '/dev/disk/by-id';
 
-/** A by-id link that names the disk by the WWN alone comes after those that carry its serial. */
-function byIdOrder(a: string, b: string): number {
-  const wwn = (link: string) => (/\/(wwn|nvme-eui)[-.]/.test(link) ? 1 : 0);
-  return wwn(a) - wwn(b) || a.localeCompare(b);
+/**
+ * The links a person reads best first: those with the disk's serial (ata-<model>_<serial>,
+ * scsi-S<vendor>_<model>_<serial>), then the others, then those naming it by a number alone (its
+ * WWN, its NVMe EUI, the LVM physical volume's UUID).
+ */
+function byIdOrder(serial: string | null): (a: string, b: string) => number {
+  const rank = (link: string) => {
+    if (serial !== null && link.includes(serial)) return 0;
+    return /\/(wwn-|nvme-eui\.|lvm-pv-uuid-)/.test(link) ? 2 : 1;
+  };
+  return (a, b) => rank(a) - rank(b) || a.localeCompare(b);
 }
 
-/** `find -printf '%f %l\n'`: the kernel name each link points to, and its links, absolute. */
+/** `find -printf '%f %l\n'`: the kernel name each link points to, and its links, absolute, as listed. */
 export function parseDiskLinks(stdout: string): Map<string, string[]> {
   const links = new Map<string, string[]>();
   for (const line of stdout.split('\n').filter((l) => l.trim() !== '')) {
@@ -151,7 +158,7 @@ export function parseDiskLinks(stdout: string): Map<string, string[]> {
     if (!match) throw new StorageOutputError(messages.badLinkLine(line));
     const [, link = '', target = ''] = match;
     const kname = target.slice(target.lastIndexOf('/') + 1);
-    links.set(kname, [...(links.get(kname) ?? []), `${BY_ID}/${link}`].sort(byIdOrder));
+    links.set(kname, [...(links.get(kname) ?? []), `${BY_ID}/${link}`]);
   }
   return links;
 }
@@ -167,7 +174,7 @@ export function disksOf(devices: BlockDevice[], links: Map<string, string[]>): D
     .filter((device) => device.type === 'disk')
     .map((device) => ({
       ...device,
-      byId: links.get(device.kname) ?? [],
+      byId: [...(links.get(device.kname) ?? [])].sort(byIdOrder(device.serial)),
     }));
 }
 
