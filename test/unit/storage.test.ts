@@ -10,6 +10,7 @@ import {
   blockDevices,
   type BlockDevice,
   describeDisk,
+  identityOf,
   type Disk,
   diskLinks,
   disksOf,
@@ -397,7 +398,7 @@ describe('which disk to pull, for people', () => {
 
   it('gives host, device, serial, WWN, model, size, SMART health and by-id path, aligned', () => {
     const smart = parseSmartHealth('/dev/loop5', { code: 8, stdout: read('smartctl-lab-failing.json'), stderr: '' });
-    const lines = describeDisk('pve1', labDisk('CL00D0006'), smart);
+    const lines = describeDisk('pve1', identityOf(labDisk('CL00D0006'), smart));
     assert.deepEqual(
       lines.map((line) => line.text),
       [
@@ -411,7 +412,7 @@ describe('which disk to pull, for people', () => {
         'by-id path:   /dev/disk/by-id/ata-LAB_SSD_2G_CL00D0006',
       ],
     );
-    const french = inFrench(() => describeDisk('pve1', labDisk('CL00D0006'), smart));
+    const french = inFrench(() => describeDisk('pve1', identityOf(labDisk('CL00D0006'), smart)));
     assert.equal(french[2]!.text, 'n° de série :  CL00D0006');
     assert.equal(french[6]!.text, 'santé SMART :  FAILED : le disque prévoit lui-même sa panne');
     assert.equal(french[6]!.en, lines[6]!.en);
@@ -420,7 +421,7 @@ describe('which disk to pull, for people', () => {
   it('takes the identity from SMART where lsblk has none, and says why SMART says nothing', () => {
     const vda = labDisks().find((disk) => disk.name === 'vda')!;
     const nvme = parseSmartHealth('/dev/vda', { code: 0, stdout: read('smartctl-nvme-info.json'), stderr: '' });
-    const lines = describeDisk('pve1', vda, nvme).map((line) => line.text);
+    const lines = describeDisk('pve1', identityOf(vda, nvme)).map((line) => line.text);
     assert.deepEqual(lines.slice(2, 5), [
       'serial:       61Q0A05UT7B8',
       'WWN:          unknown',
@@ -434,7 +435,7 @@ describe('which disk to pull, for people', () => {
       stderr: '',
     });
     assert.equal(
-      describeDisk('pve1', vda, virtio)[6]!.text,
+      describeDisk('pve1', identityOf(vda, virtio))[6]!.text,
       'SMART health: not available (smartctl cannot read /dev/vda (exit status 1): ' +
         '/dev/vda: Unable to detect device type)',
     );

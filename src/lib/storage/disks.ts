@@ -281,32 +281,55 @@ export function smartHealth(devicePath: string): Probe<SmartHealth> {
 
 // --- For people --------------------------------------------------------------------------------
 
+/**
+ * A disk as the operator must recognise it, as a report and a journal keep it: lsblk's identity,
+ * SMART's where lsblk has none (a virtio or NVMe disk), and SMART's verdict.
+ */
+export interface DiskIdentity extends Pick<Disk, 'path' | 'serial' | 'wwn' | 'model' | 'sizeBytes' | 'byId'> {
+  /** The overall-health self-assessment: false when the disk predicts its failure, null when unknown. */
+  smartPassed: boolean | null;
+  /** Why SMART says nothing of it (not installed, no SMART, cannot open it); null when it does. */
+  smartUnavailable: Said | null;
+}
+
+export function identityOf(disk: Disk, smart?: SmartHealth): DiskIdentity {
+  return {
+    path: disk.path,
+    serial: disk.serial ?? smart?.serial ?? null,
+    wwn: disk.wwn ?? smart?.wwn ?? null,
+    model: disk.model ?? smart?.model ?? null,
+    sizeBytes: disk.sizeBytes,
+    byId: disk.byId,
+    smartPassed: smart?.passed ?? null,
+    smartUnavailable: smart === undefined ? said('smartNotAsked') : smart.unavailable,
+  };
+}
+
 /** What SMART says of the disk's health, for people; why it says nothing when it does not. */
-function healthOf(smart: SmartHealth | undefined): Said {
-  if (smart === undefined) return said('unknown');
-  const why = smart.unavailable;
+function healthOf(disk: DiskIdentity): Said {
+  const why = disk.smartUnavailable;
   if (why) return { en: said('smartNone', why.en).en, text: said('smartNone', why.text).text };
-  if (smart.passed === null) return said('smartNoStatus');
-  return said(smart.passed ? 'smartPassed' : 'smartFailing');
+  if (disk.smartPassed === null) return said('smartNoStatus');
+  return said(disk.smartPassed ? 'smartPassed' : 'smartFailing');
 }
 
 /**
  * The lines that tell a person which disk this is, for the one who pulls it: host, device, serial,
- * WWN, model, size, SMART health, by-id path; lsblk's identity first, SMART's where lsblk has none.
- * The values are aligned after the labels, in each language.
+ * WWN, model, size, SMART health, by-id path. The values are aligned after the labels, in each
+ * language.
  */
-export function describeDisk(host: string, disk: Disk, smart?: SmartHealth): Said[] {
+export function describeDisk(host: string, disk: DiskIdentity): Said[] {
   const unknown = said('unknown');
   const value = (found: string | null | undefined): Said => (found ? { en: found, text: found } : unknown);
   const size = said('sizeInBytes', formatSize(disk.sizeBytes), disk.sizeBytes);
   const lines: [Said, Said][] = [
     [said('labelHost'), value(host)],
     [said('labelDevice'), value(disk.path)],
-    [said('labelSerial'), value(disk.serial ?? smart?.serial)],
-    [said('labelWwn'), value(disk.wwn ?? smart?.wwn)],
-    [said('labelModel'), value(disk.model ?? smart?.model)],
+    [said('labelSerial'), value(disk.serial)],
+    [said('labelWwn'), value(disk.wwn)],
+    [said('labelModel'), value(disk.model)],
     [said('labelSize'), size],
-    [said('labelSmart'), healthOf(smart)],
+    [said('labelSmart'), healthOf(disk)],
     [said('labelById'), value(disk.byId[0])],
   ];
   const width = (pick: (s: Said) => string) => Math.max(...lines.map(([label]) => pick(label).length));

@@ -102,6 +102,52 @@ const ENTRIES = {
   },
   smartNone: (why: string) => ({ en: `not available (${why})`, fr: `indisponible (${why})` }),
   smartNoStatus: { en: 'no health status reported', fr: "pas d'état de santé fourni" },
+  smartNotAsked: { en: 'not asked', fr: 'non demandée' },
+
+  // --- The disk swap's report (swap-report.ts).
+  oldDiskTitle: (what: string) => ({ en: `The disk of ${what}:`, fr: `Le disque de ${what} :` }),
+  newDiskTitle: { en: 'The new disk:', fr: 'Le nouveau disque :' },
+  phaseFailed: { en: 'FAILED', fr: 'ÉCHEC' },
+  phaseOutcome: (outcome: string) => ({
+    en: outcome === 'planned' ? 'planned' : outcome === 'earlier' ? 'done before' : 'done',
+    fr: outcome === 'planned' ? 'prévu' : outcome === 'earlier' ? 'déjà fait' : 'fait',
+  }),
+  columnPhase: both('PHASE'),
+  columnResult: { en: 'RESULT', fr: 'RÉSULTAT' },
+  columnDuration: { en: 'DURATION', fr: 'DURÉE' },
+  columnDetail: { en: 'DETAIL', fr: 'DÉTAIL' },
+  verdictSwapped: (what: string, host: string) => ({
+    en: `${what} on ${host}: disk swapped, the cluster is healthy`,
+    fr: `${what} sur ${host} : disque remplacé, le cluster est sain`,
+  }),
+  verdictResumed: (what: string, host: string) => ({
+    en: `${what} on ${host}: the swap left half-way is finished, the cluster is healthy`,
+    fr: `${what} sur ${host} : le remplacement laissé à mi-chemin est terminé, le cluster est sain`,
+  }),
+  verdictUnchanged: (what: string, host: string) => ({
+    en: `${what} on ${host}: already on the disk asked for, unchanged`,
+    fr: `${what} sur ${host} : déjà sur le disque demandé, inchangé`,
+  }),
+  verdictPlanned: (what: string, host: string) => ({
+    en: `${what} on ${host}: dry-run, nothing changed`,
+    fr: `${what} sur ${host} : simulation, rien n'a changé`,
+  }),
+  verdictRefused: (what: string, host: string) => ({
+    en: `${what} on ${host}: refused, nothing changed`,
+    fr: `${what} sur ${host} : refusé, rien n'a changé`,
+  }),
+  verdictStalled: (what: string, host: string) => ({
+    en: `${what} on ${host}: the data stopped moving; nothing destroyed`,
+    fr: `${what} sur ${host} : les données ne bougent plus ; rien n'est détruit`,
+  }),
+  verdictInterrupted: (what: string, host: string) => ({
+    en: `${what} on ${host}: interrupted; the same command continues the swap`,
+    fr: `${what} sur ${host} : interrompu ; la même commande poursuit le remplacement`,
+  }),
+  verdictFailed: (what: string, host: string) => ({
+    en: `${what} on ${host}: the swap failed`,
+    fr: `${what} sur ${host} : le remplacement a échoué`,
+  }),
 } as const;
 
 export const messages = catalogue(ENTRIES);
