@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import type { CephRequest, ControlAnswer, LabDisk, UnitStatus } from './control.js';
 import { CEPH_LAB_MOUNT } from './standins/ceph-lab.js';
+import { mergeFaultsFile } from './standins/faults-file.js';
 import { waitUntil } from './parallel.js';
 import { childOf, signalProcess, waitForExit } from './processes.js';
 import { activeRoles, enterHostArgs, HOST_SESSION_ENV, hostPaths, lanSubnet } from './topology.js';
@@ -208,6 +209,7 @@ export class CephCluster {
         join(dir, 'monmap'),
       ]),
       this.#saveDisks(),
+      mergeFaultsFile(cephLab.faults, {}),
     ]);
     // The monitors know every other key from the start: no `auth add` round trips later.
     const others = [

@@ -91,6 +91,8 @@ export interface CephLabPaths {
   disksFile: string;
   /** The objects written to the pool when the lab came up: `[{name, size, sha256}]`. */
   objectsFile: string;
+  /** The faults file of CephFaults (standins/ceph-lab.ts): CEPH_LAB_FAULTS in the hosts. */
+  faults: string;
   /** The cluster's keys, monmap and ceph.conf, from which each host sets itself up. */
   bootstrapDir: string;
 }
@@ -246,6 +248,7 @@ export function cephLabPaths(dir: string): CephLabPaths {
     controlSocket: join(dir, 'control.sock'),
     disksFile: join(dir, 'disks.json'),
     objectsFile: join(dir, 'objects.json'),
+    faults: join(dir, 'ceph-faults.json'),
     bootstrapDir: join(dir, 'bootstrap'),
   };
 }
