@@ -8,7 +8,14 @@ import { appendFile, chmod, mkdir, readFile, rename, truncate, writeFile } from 
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
-import type { CephRequest, ControlAnswer, LabDisk, UnitStatus } from './control.js';
+import {
+  type CephRequest,
+  type ControlAnswer,
+  DISK_METADATA,
+  type DiskMetadata,
+  type LabDisk,
+  type UnitStatus,
+} from './control.js';
 import { CEPH_LAB_MOUNT } from './standins/ceph-lab.js';
 import { mergeFaultsFile } from './standins/faults-file.js';
 import { waitUntil } from './parallel.js';
@@ -124,6 +131,20 @@ name=$1
 shift
 rm -f "/dev/$name"
 for link; do rm -f "/dev/disk/by-id/$link"; done
+`;
+
+/**
+ * $1: gpt, lvm or ext4, $2: the disk, $3: a volume group name: what a disk taken from another
+ * machine carries, written by the real tools (sgdisk from gdisk, which ceph-base depends on; lvm2,
+ * which ceph-osd depends on; e2fsprogs). No device-mapper: the volume group has no logical volume.
+ */
+const DISK_METADATA_SCRIPT = `
+case $1 in
+gpt) sgdisk --new=1:0:+256M --typecode=1:8300 --new=2:0:0 --typecode=2:8e00 "$2" ;;
+lvm) pvcreate --yes "$2" && vgcreate "$3" "$2" ;;
+ext4) mkfs.ext4 -q -F -L old-data "$2" ;;
+*) echo "unknown metadata: $1" >&2; exit 2 ;;
+esac
 `;
 
 /** $1: how many, $2: bytes each. Prints "<name> <sha256>" per object written. */
@@ -519,9 +540,18 @@ export class CephCluster {
     await rename(`${disksFile}.tmp`, disksFile);
   }
 
-  /** A new disk (a new serial) of `sizeGiB`, or the pulled disk `serial` put back, in `host`. */
-  async #insertDisk(host: string, { sizeGiB, serial }: { sizeGiB?: number; serial?: string }): Promise<LabDisk> {
+  /**
+   * A new disk (a new serial) of `sizeGiB`, with `metadata` written on it in its host, or the pulled
+   * disk `serial` put back, in `host`.
+   */
+  async #insertDisk(
+    host: string,
+    { sizeGiB, serial, metadata }: { sizeGiB?: number; serial?: string; metadata?: DiskMetadata },
+  ): Promise<LabDisk> {
     this.#host(host);
+    if (metadata !== undefined && !DISK_METADATA.includes(metadata)) {
+      throw new Error(`a new disk's metadata is ${DISK_METADATA.join(', ')}, not ${metadata}`);
+    }
     const disk = serial === undefined ? await this.#newDisk(host, sizeGiB ?? CEPH_DISK_GIB) : this.#pulledDisk(serial);
     const image = join(this.#plan.paths.disksDir, `${disk.serial}.img`);
     const { stdout: loop } = await execa('losetup', ['--find', '--show', image]);
@@ -531,6 +561,17 @@ export class CephCluster {
     Object.assign(disk, { host, state: 'inserted', device });
     if (!this.#disks.includes(disk)) this.#disks.push(disk);
     await this.#saveDisks();
+    if (metadata !== undefined) {
+      await this.#inHost(host, [
+        'sh',
+        '-ec',
+        DISK_METADATA_SCRIPT,
+        'metadata',
+        metadata,
+        `/dev/${device}`,
+        `lab-old-${disk.serial}`,
+      ]);
+    }
     return disk;
   }
 

@@ -1,6 +1,7 @@
 // The lab's command line: `npm run lab -- up|down|status|shell`. Exit 2 on usage errors.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CEPH_DISK_GIB } from './ceph.js';
+import { DISK_METADATA } from './control.js';
 import { labAttach, labDown, labStatus, labUp } from './lab.js';
 import { DEFAULT_EXTRA_HOSTS, DEFAULT_LAB_NAME, LabPreconditionError, lanSubnet } from './topology.js';
 
@@ -21,14 +22,14 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
   ceph-faults '<json>' [--name X]
                               the same for a Ceph lab's faults (e.g. '{"cephVolumeFailActivate":1}':
                               the next ceph-volume lvm create fails in raw activate and rolls back)
-  disk insert <host> [--size G | --serial S] [--name X]
+  disk insert <host> [--size G | --serial S] [--metadata gpt|lvm|ext4] [--name X]
                               a Ceph lab: a new empty disk (default ${CEPH_DISK_GIB} GiB) in the host,
-                              or the pulled disk S put back; prints its serial
+                              or carrying old metadata, or the pulled disk S put back; prints its serial
   disk pull <host> <serial> [--name X]
                               a Ceph lab: take that disk out of the host
   disk smart <host> <serial> passed|failing [--name X]
                               a Ceph lab: what smartctl says of that disk's health
-  disk list [--name X]        a Ceph lab's disks, inserted and pulled`;
+  disk list [--name X]        a Ceph lab's disks, inserted and pulled, with their locate LEDs`;
 
 const NAME = { name: { type: 'string' } } as const;
 
@@ -143,16 +144,26 @@ function printTable(rows: string[][]): void {
 async function disk([action, ...args]: string[]): Promise<void> {
   switch (action) {
     case 'insert': {
-      const options = { ...NAME, size: { type: 'string' }, serial: { type: 'string' } } as const;
+      const options = {
+        ...NAME,
+        size: { type: 'string' },
+        serial: { type: 'string' },
+        metadata: { type: 'string' },
+      } as const;
       const { values, positionals } = parse(args, options, 1);
       if (values.size !== undefined && !/^\d+$/.test(values.size)) {
         throw new LabPreconditionError(`--size takes a number of GiB, not "${values.size}"`);
+      }
+      const metadata = DISK_METADATA.find((kind) => kind === values.metadata);
+      if (values.metadata !== undefined && metadata === undefined) {
+        throw new LabPreconditionError(`--metadata takes ${DISK_METADATA.join(', ')}, not "${values.metadata}"`);
       }
       const lab = await labAttach(values.name);
       const sizeGiB = values.size === undefined ? undefined : Number(values.size);
       const opts = {
         ...(sizeGiB === undefined ? {} : { sizeGiB }),
         ...(values.serial ? { serial: values.serial } : {}),
+        ...(metadata ? { metadata } : {}),
       };
       console.log(await lab.diskInsert(positionals[0] as string, opts));
       return;
@@ -179,11 +190,14 @@ async function disk([action, ...args]: string[]): Promise<void> {
     case 'list': {
       const { values } = parse(args, NAME, 0);
       const lab = await labAttach(values.name);
-      const rows = [['HOST', 'SERIAL', 'STATE', 'DEVICE', 'SIZE', 'MODEL', 'WWN', 'SMART']];
+      const rows = [['HOST', 'SERIAL', 'STATE', 'DEVICE', 'SIZE', 'MODEL', 'WWN', 'SMART', 'LOCATE']];
+      const leds = await lab.diskLeds();
       for (const entry of await lab.disks()) {
         const size = `${entry.sizeBytes / 1024 ** 3}G`;
         const smart = entry.smartPassed ? 'passed' : 'failing';
-        rows.push([entry.host, entry.serial, entry.state, entry.device ?? '-', size, entry.model, entry.wwn, smart]);
+        const locate = leds[entry.serial] ? 'on' : 'off';
+        const { host, serial, state, model, wwn } = entry;
+        rows.push([host, serial, state, entry.device ?? '-', size, model, wwn, smart, locate]);
       }
       printTable(rows);
       return;

@@ -81,13 +81,22 @@ export interface LabDisk {
 }
 
 /**
+ * What a new lab disk carries when it comes in, as a disk taken from another machine does, written
+ * by the real tools in its host: a GPT with two partitions (sgdisk), an LVM physical volume in a
+ * volume group (pvcreate, vgcreate), or an ext4 filesystem (mkfs.ext4).
+ */
+export type DiskMetadata = 'gpt' | 'lvm' | 'ext4';
+export const DISK_METADATA: readonly DiskMetadata[] = ['gpt', 'lvm', 'ext4'];
+
+/**
  * A Ceph lab's requests: `unit` is what systemctl asks (`host` is the asking host), `disk-insert`
- * adds a new disk of `sizeGiB` to a host (or puts the pulled disk `serial` back, in any host),
+ * adds a new disk of `sizeGiB` to a host, with `metadata` on it if asked (or puts the pulled disk
+ * `serial` back, in any host),
  * `disk-pull` takes one out by serial, `disk-smart` sets what its SMART health self-assessment says.
  */
 export type CephRequest =
   | { op: 'unit'; host: string; action: 'start' | 'stop' | 'status'; unit: string }
-  | { op: 'disk-insert'; host: string; sizeGiB?: number; serial?: string }
+  | { op: 'disk-insert'; host: string; sizeGiB?: number; serial?: string; metadata?: DiskMetadata }
   | { op: 'disk-pull'; host: string; serial: string }
   | { op: 'disk-smart'; host: string; serial: string; passed: boolean };
 export type CephOp = CephRequest['op'];

@@ -1,13 +1,13 @@
 // The lab's programmatic API, for integration tests and the demo (README.md tells how it works).
 import { constants } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { CephObject } from './ceph.js';
-import { controlRequest, type ControlOp, type LabDisk } from './control.js';
+import { controlRequest, type ControlOp, type DiskMetadata, type LabDisk } from './control.js';
 import { ifExists } from './if-exists.js';
 import { enterNetnsArgs } from './netns.js';
 import { ensureCephPackages, ensureLabPackages, requireRoot } from './packages.js';
@@ -96,14 +96,20 @@ export interface Lab {
   vmHostKey(vmid: number): Promise<{ publicKey: string; fingerprint: string }>;
   /** A real Ceph cluster runs on pve1-3 (README: Ceph). */
   ceph: boolean;
-  /** A Ceph lab: a new empty disk in the host (a new serial), or the pulled disk `serial` put back; its serial. */
-  diskInsert(host: string, opts?: { sizeGiB?: number; serial?: string }): Promise<string>;
+  /**
+   * A Ceph lab: a new empty disk in the host (a new serial), or carrying `metadata` (a GPT, an LVM
+   * physical volume, an ext4 filesystem, written by the real tools in the host), or the pulled disk
+   * `serial` put back; its serial.
+   */
+  diskInsert(host: string, opts?: { sizeGiB?: number; serial?: string; metadata?: DiskMetadata }): Promise<string>;
   /** A Ceph lab: the disk leaves the host (its device and by-id links go); it stays in `disks()` as pulled. */
   diskPull(host: string, serial: string): Promise<void>;
   /** A Ceph lab: what smartctl says of the disk's health from now on (false: FAILED!, exit bit 8). */
   diskSmart(host: string, serial: string, passed: boolean): Promise<void>;
   /** A Ceph lab's disks, inserted or pulled, in insertion order. */
   disks(): Promise<LabDisk[]>;
+  /** A Ceph lab: each disk's locate LED, as the ledctl stand-in left it (serial: lit). */
+  diskLeds(): Promise<Record<string, boolean>>;
   /** The objects written to the pool `rbd` when the lab came up, with their sizes and SHA-256. */
   cephObjects(): Promise<CephObject[]>;
   /** A Ceph lab: merges into its faults file (a key set to null is removed); returns the faults now in force. */
@@ -281,11 +287,17 @@ class AttachedLab implements Lab {
     if (!this.ceph) throw new LabPreconditionError(`lab "${this.name}" has no Ceph cluster (up --ceph)`);
   }
 
-  async diskInsert(host: string, opts: { sizeGiB?: number; serial?: string } = {}): Promise<string> {
+  async diskInsert(
+    host: string,
+    opts: { sizeGiB?: number; serial?: string; metadata?: DiskMetadata } = {},
+  ): Promise<string> {
     this.#requireCeph();
     this.#host(host);
     if (opts.sizeGiB !== undefined && opts.serial !== undefined) {
       throw new LabPreconditionError('a disk put back keeps its size: give a size or a serial, not both');
+    }
+    if (opts.metadata !== undefined && opts.serial !== undefined) {
+      throw new LabPreconditionError('a disk put back keeps what it held: metadata is for a new disk');
     }
     const { disk } = await controlRequest(this.#paths.controlSocket, { op: 'disk-insert', host, ...opts });
     if (!disk) throw new Error(`disk-insert ${host}: the supervisor returned no disk`);
@@ -307,6 +319,11 @@ class AttachedLab implements Lab {
   async disks(): Promise<LabDisk[]> {
     this.#requireCeph();
     return JSON.parse(await readFile(this.#paths.cephLab.disksFile, 'utf8')) as LabDisk[];
+  }
+
+  async diskLeds(): Promise<Record<string, boolean>> {
+    const lit = new Set((await ifExists(readdir(this.#paths.cephLab.ledsDir))) ?? []);
+    return Object.fromEntries((await this.disks()).map((disk) => [disk.serial, lit.has(disk.serial)]));
   }
 
   async cephObjects(): Promise<CephObject[]> {

@@ -38,6 +38,7 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
     { name: 'lsblk', dir: 'bin', module: 'lsblk.js' },
     { name: 'smartctl', dir: 'sbin', module: 'smartctl.js' },
     { name: 'ceph-volume', dir: 'sbin', module: 'ceph-volume.js' },
+    { name: 'ledctl', dir: 'sbin', module: 'ledctl.js' },
   ],
   backup: [
     { name: 'proxmox-backup-client', dir: 'bin', module: 'proxmox-backup-client.js' },

@@ -89,6 +89,8 @@ export interface CephLabPaths {
   controlSocket: string;
   /** The disk registry, a JSON list of LabDisk (control.ts), rewritten by the supervisor only. */
   disksFile: string;
+  /** The locate LEDs the ledctl stand-in lit: a file per lit disk, named after its serial. */
+  ledsDir: string;
   /** The objects written to the pool when the lab came up: `[{name, size, sha256}]`. */
   objectsFile: string;
   /** The faults file of CephFaults (standins/ceph-lab.ts): CEPH_LAB_FAULTS in the hosts. */
@@ -247,6 +249,7 @@ export function cephLabPaths(dir: string): CephLabPaths {
     dir,
     controlSocket: join(dir, 'control.sock'),
     disksFile: join(dir, 'disks.json'),
+    ledsDir: join(dir, 'leds'),
     objectsFile: join(dir, 'objects.json'),
     faults: join(dir, 'ceph-faults.json'),
     bootstrapDir: join(dir, 'bootstrap'),

@@ -11,7 +11,8 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { borgCheckProbe, borgInstant, borgListProbe, borgOutcome } from '../../src/lib/backup/borg.js';
-import { formatDuration, parseDuration, parseSubset, subsetArgument } from '../../src/lib/backup/durations.js';
+import { parseSubset, subsetArgument } from '../../src/lib/backup/durations.js';
+import { formatDuration, parseDuration } from '../../src/lib/inventory/durations.js';
 import { clusterGuestsFact, guestKey, guestLabel, parseClusterGuests, splitTags } from '../../src/lib/backup/guests.js';
 import { parsePbsSnapshots, pbsOutcome, pbsSnapshotsProbe, upidStartTime } from '../../src/lib/backup/pbs.js';
 import { resticCheckProbe, resticOutcome, resticSnapshotsProbe } from '../../src/lib/backup/restic.js';
@@ -59,7 +60,7 @@ describe('durations and data subsets', () => {
     assert.deepEqual(['90m', '26h', '4d', '2w'].map(parseDuration), [5400, 93_600, 345_600, 1_209_600]);
     for (const wrong of ['4 days', '1.5d', '26', '0h', '4D', 'h', '-1d', '4d2h'])
       assert.equal(parseDuration(wrong), undefined);
-    assert.deepEqual([93_600, 345_600, 5400, 1_209_600, 90].map(formatDuration), ['26h', '4d', '90m', '2w', '2m']);
+    assert.deepEqual([93_600, 345_600, 5400, 1_209_600, 90].map(formatDuration), ['26h', '4d', '90m', '2w', '90s']);
   });
 
   it('reads n/t and x% as restic takes them', () => {

@@ -22,6 +22,24 @@ import {
   safeToDestroy,
 } from '../../src/lib/ceph/facts.js';
 import { drainProgress, preflight, type PreflightFacts, readyToDestroy } from '../../src/lib/ceph/judge.js';
+import {
+  addNoout,
+  createOsd,
+  destroyedEntry,
+  destroyOsd,
+  judgeLock,
+  markIn,
+  markOut,
+  osdNode,
+  parseLock,
+  removeLock,
+  removeNoout,
+  restoreEntry,
+  setLock,
+  stopDaemon,
+  zapDevice,
+} from '../../src/lib/ceph/operations.js';
+import { render, type RemoteCommand } from '../../src/lib/remote/shell.js';
 
 const DIR = fileURLToPath(new URL('../../../test/unit/fixtures/ceph/', import.meta.url));
 
@@ -304,5 +322,87 @@ describe('ceph drain', () => {
     const drained = safeToDestroy(1).parse(output('drained-safe-to-destroy-1'));
     const clean = pgStat.parse(output('drained-pg-stat'));
     assert.deepEqual(readyToDestroy(1, drained, clean), { ready: true, reasons: [] });
+  });
+});
+
+describe('ceph swap operations', () => {
+  const line = (c: RemoteCommand) => render(c).toString();
+
+  it('render the swap commands as a runbook would write them (golden)', () => {
+    assert.deepEqual(
+      [
+        addNoout(3),
+        markOut(3),
+        stopDaemon(3),
+        destroyOsd(3),
+        zapDevice('/dev/disk/by-id/ata-LAB_1'),
+        createOsd(3, '/dev/disk/by-id/ata-LAB_1'),
+        markIn(3),
+        removeNoout(3),
+        removeLock(),
+      ].map(line),
+      [
+        'ceph osd add-noout osd.3',
+        'ceph osd out 3',
+        'systemctl stop ceph-osd@3',
+        'ceph osd destroy osd.3 --yes-i-really-mean-it',
+        'ceph-volume lvm zap --destroy /dev/disk/by-id/ata-LAB_1',
+        'ceph-volume lvm create --bluestore --osd-id 3 --data /dev/disk/by-id/ata-LAB_1',
+        'ceph osd in 3',
+        'ceph osd rm-noout osd.3',
+        'ceph config-key rm chaton/disk-swap/lock',
+      ],
+    );
+  });
+
+  it('keeps a destroyed entry from the real tree, and puts it back where it was after a purge', () => {
+    const tree = osdTree.parse(output('destroyed-osd-tree'));
+    const entry = destroyedEntry(tree, 1);
+    assert.deepEqual(entry, { osd: 1, host: 'pve1', crushWeight: 0.0019989013671875, deviceClass: 'ssd' });
+    assert.equal(osdNode(tree, 1)?.status, 'destroyed');
+    assert.deepEqual(restoreEntry(entry!, '11111111-2222-3333-4444-555555555555').map(line), [
+      'ceph osd new 11111111-2222-3333-4444-555555555555 1',
+      "ceph osd crush add osd.1 0.0019989013671875 'host=pve1'",
+      'ceph osd crush rm-device-class osd.1',
+      'ceph osd crush set-device-class ssd osd.1',
+      'ceph osd destroy osd.1 --yes-i-really-mean-it',
+    ]);
+    assert.equal(destroyedEntry(tree, 42), undefined);
+  });
+
+  it('quotes a lock value that holds spaces and quotes, as data', () => {
+    const lock = { owner: 'alice@laptop pid 12 since 2026-12-02T07:00:00.000Z', host: 'pve1', osd: 1, operation: 'x' };
+    const rendered = line(setLock(lock));
+    assert.ok(rendered.startsWith("ceph config-key set chaton/disk-swap/lock '{"));
+    assert.deepEqual(parseLock(JSON.stringify(lock)), lock);
+  });
+});
+
+describe('ceph swap lock', () => {
+  const owner = 'alice@laptop pid 4242 since 2026-12-02T07:00:00.000Z';
+  const held = { owner, host: 'pve1', osd: 1, operation: '2026-12-02T07:00:00.000Z' };
+  const mine = { host: 'pve1', osd: 1, operation: '2026-12-02T07:00:00.000Z' };
+  const alive = { resume: false, gone: () => false };
+
+  it('is taken when free, or when its run of the same swap is gone (Ctrl-C, the same laptop)', () => {
+    assert.deepEqual(judgeLock(undefined, mine, alive), { take: true });
+    assert.deepEqual(judgeLock(held, mine, { resume: false, gone: () => true }), { take: true });
+  });
+
+  it('of the same swap held from elsewhere: only --resume takes it over', () => {
+    const refused = judgeLock(held, mine, alive);
+    assert.equal(refused.take, false);
+    assert.match(!refused.take ? refused.said.en : '', /held by alice@laptop \(pid 4242\).*--resume/);
+    assert.deepEqual(judgeLock(held, mine, { resume: true, gone: () => false }), { take: true });
+  });
+
+  it('of another swap, or a value not of chaton: never taken, even with --resume, and says how to clear it', () => {
+    const other = judgeLock({ ...held, osd: 4, host: 'pve3' }, mine, { resume: true, gone: () => true });
+    assert.equal(other.take, false);
+    assert.match(!other.take ? other.said.en : '', /osd\.4 on pve3.*ceph config-key rm chaton\/disk-swap\/lock/);
+    const newRun = judgeLock(held, { ...mine, operation: '' }, { resume: true, gone: () => true });
+    assert.equal(newRun.take, false);
+    const foreign = judgeLock(parseLock('locked by bob'), mine, { resume: true, gone: () => true });
+    assert.match(!foreign.take ? foreign.said.en : '', /holds "locked by bob", which chaton did not write/);
   });
 });

@@ -26,7 +26,7 @@ describe('the Ceph lab', () => {
     assert.ok(!fstab(ceph, 'backup').includes(CEPH_LAB_MOUNT));
     assert.deepEqual(
       STANDIN_TOOLS['ceph']?.map((tool) => tool.name),
-      ['systemctl', 'lsblk', 'smartctl', 'ceph-volume'],
+      ['systemctl', 'lsblk', 'smartctl', 'ceph-volume', 'ledctl'],
     );
   });
 

@@ -36,7 +36,8 @@ import { type InventorySection, type SectionContext, sectionOf } from '../invent
 import type { Inventory, SourcePosition } from '../inventory/types.js';
 import { hasUnprintable, quoted } from '../run/printable.js';
 import { parseSize } from '../inventory/sizes.js';
-import { type DataSubset, parseDuration, parseSubset } from './durations.js';
+import { parseDuration } from '../inventory/durations.js';
+import { type DataSubset, parseSubset } from './durations.js';
 import { messages } from './messages.js';
 
 /** What every guest's backups must meet; durations in seconds. */

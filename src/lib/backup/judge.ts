@@ -5,7 +5,7 @@
 // reader's language (the terminal).
 import type { SourcePosition } from '../inventory/types.js';
 import type { Copy, Leftover, Listing, RepositoryCheck } from './copies.js';
-import { formatDuration } from './durations.js';
+import { formatDuration } from '../inventory/durations.js';
 import { extraGuest, type ClusterGuests, type Guest, guestKey } from './guests.js';
 import type { BackupPolicy, BackupsSection, BackupTarget, TargetType } from './inventory.js';
 import { type Said, said } from './messages.js';

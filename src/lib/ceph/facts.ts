@@ -321,6 +321,8 @@ export interface OsdUsage {
   pgs: number;
   crushWeight: number;
   reweight: number;
+  /** up, down or destroyed; undefined before Nautilus printed it. */
+  status?: string;
 }
 
 export function parseOsdDf(stdout: string): OsdUsage[] {
@@ -341,6 +343,7 @@ export function parseOsdDf(stdout: string): OsdUsage[] {
       pgs: num(node.pgs, 'pgs'),
       crushWeight: num(node.crush_weight, 'crush_weight'),
       reweight: num(node.reweight, 'reweight'),
+      ...(node.status !== undefined && { status: str(node.status, 'status') }),
     };
   });
 }

@@ -122,6 +122,29 @@ const ENTRIES = {
   eta: (duration: string) => ({ en: `about ${duration} left`, fr: `environ ${duration} restant` }),
   noEta: { en: 'time left unknown', fr: 'temps restant inconnu' },
   listSeparator: both(', '),
+
+  // --- The cluster's lock (one swap at a time).
+  lockForeign: (key: string, value: string) => ({
+    en: `the key ${key} holds "${value}", which chaton did not write: find out who uses it`,
+    fr: `la clé ${key} contient "${value}", que chaton n'a pas écrit : cherchez qui l'utilise`,
+  }),
+  lockSameOperation: (osd: number, host: string, who: string, since: string) => ({
+    en:
+      `the swap of osd.${osd} on ${host} is held by ${who} since ${since}: if that run is gone ` +
+      '(another laptop, a lost session), continue it with --resume',
+    fr:
+      `le remplacement d'osd.${osd} sur ${host} est tenu par ${who} depuis ${since} : si ce lancement ` +
+      "n'existe plus (autre portable, session perdue), poursuivez-le avec --resume",
+  }),
+  lockOtherSwap: (osd: number, host: string, who: string, since: string, key: string) => ({
+    en:
+      `another disk swap is in progress on this cluster: osd.${osd} on ${host}, by ${who} since ${since}; ` +
+      `finish it first (or, if it was abandoned, remove its lock: ceph config-key rm ${key})`,
+    fr:
+      `un autre remplacement de disque est en cours sur ce cluster : osd.${osd} sur ${host}, par ${who} ` +
+      `depuis ${since} ; terminez-le d'abord (ou, s'il a été abandonné, retirez son verrou : ` +
+      `ceph config-key rm ${key})`,
+  }),
 } as const;
 
 export const messages = catalogue(ENTRIES);

@@ -12,3 +12,21 @@ export const kernelRelease: Fact<string> = {
   command: command('uname', '-sr'),
   parse: (stdout) => stdout.trim(),
 };
+
+/** A command's end, as the executor returns it with `check: false`: what a Probe parses. */
+export interface ProbeOutput {
+  /** null: killed by a signal. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A read-only probe whose exit code matters as much as its output (smartctl's status bits, `ceph
+ * osd ok-to-stop`'s EBUSY): run with `executor.run(host, probe.command, { kind: 'probe', check:
+ * false })`, then parse all of it.
+ */
+export interface Probe<T> {
+  readonly command: RemoteCommand;
+  parse(output: ProbeOutput): T;
+}

@@ -28,7 +28,7 @@ import { ChatonError, ExitCode, formatError, InterruptedError, RemoteCommandErro
 import { HostLock, runOwnerLine } from './host-lock.js';
 import { messages } from './messages.js';
 import { timestamp } from './output.js';
-import { duration, waitUntil, type Polled } from './wait.js';
+import { duration, throughDrops, waitUntil, type Polled } from './wait.js';
 
 export interface GuardedChange {
   host: Host;
@@ -363,17 +363,8 @@ class Guarded {
    * the way there) forgets its connections and says so: the next poll opens new ones.
    */
   #waitFor<T>(poll: () => Promise<Polled<T>>, boundMs: number, reconnect = true): Promise<T> {
-    const { host } = this.spec;
     return waitUntil({
-      poll: async () => {
-        try {
-          return await poll();
-        } catch (error) {
-          if (!reconnect || error instanceof InterruptedError) throw error;
-          this.ctx.pool.forget(host);
-          return { done: false, waiting: messages.guardCannotReach(host.name, firstLine(error)) };
-        }
-      },
+      poll: reconnect ? throughDrops(this.ctx.pool, this.spec.host, poll) : poll,
       boundMs,
       intervalMs: POLL_INTERVAL_MS,
       signal: this.ctx.signal,

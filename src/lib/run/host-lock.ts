@@ -47,7 +47,7 @@ export class HostLock {
       });
       if (result.code === 0) return undefined;
       const holder = result.stdout.toString().trim();
-      if (!this.#diedHere(holder)) return holder;
+      if (!ownerGone(this.ctx.operator, holder)) return holder;
       await this.ctx.executor.run(this.host, releaseLock(this.name, holder), { kind: 'probe' });
     }
   }
@@ -64,16 +64,16 @@ export class HostLock {
   async release(): Promise<void> {
     await this.ctx.executor.run(this.host, releaseLock(this.name, this.owner), { kind: 'probe', afterInterrupt: true });
   }
+}
 
-  /** Whether the lock's holder was a chaton of this operator, on this machine, that is gone. */
-  #diedHere(holder: string): boolean {
-    const owner = parseOwnerLine(holder);
-    if (!owner || owner.operator !== this.ctx.operator) return false;
-    try {
-      process.kill(owner.pid, 0);
-      return false;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH';
-    }
+/** Whether the owner line `holder` is a chaton of `operator` (user@this machine) that is gone. */
+export function ownerGone(operator: string, holder: string): boolean {
+  const owner = parseOwnerLine(holder);
+  if (!owner || owner.operator !== operator) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

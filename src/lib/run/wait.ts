@@ -1,5 +1,14 @@
 // Waiting for a state to come: another run's lock released, and soon a node drained or a backup
 // check done. Always bounded, visible while it lasts, and ended at once by Ctrl-C.
+import type { Reachable } from '../ssh/endpoint.js';
+import {
+  ChatonError,
+  ConnectionError,
+  formatError,
+  HostKeyError,
+  LostWhileRunningError,
+  RemoteCommandError,
+} from './errors.js';
 import { messages } from './messages.js';
 import { plainLine, plural } from './output.js';
 
@@ -64,6 +73,34 @@ export async function waitUntil<T>(wait: Wait<T>): Promise<T> {
     const interval = typeof wait.intervalMs === 'number' ? wait.intervalMs : wait.intervalMs(polls);
     await pause(Math.min(interval, boundMs - elapsed), signal);
   }
+}
+
+/**
+ * A poll that survives a dropped connection to `host` (a reboot, a cut link, a route changed by the
+ * wait's own change): a poll that could not ask (no connection, the session lost, the command
+ * failed or printed garbage) drops the host's connections and says it cannot reach it, and the
+ * next poll opens new ones. What the poll decided (Ctrl-C, a changed host key, a refusal, any other
+ * error of chaton's) still ends the wait.
+ */
+export function throughDrops<T>(
+  pool: { forget(target: Reachable): void },
+  host: Reachable & { name: string },
+  poll: () => Promise<Polled<T>>,
+): () => Promise<Polled<T>> {
+  return async () => {
+    try {
+      return await poll();
+    } catch (error) {
+      const couldNotAsk =
+        !(error instanceof ChatonError) ||
+        (error instanceof ConnectionError && !(error instanceof HostKeyError)) ||
+        error instanceof LostWhileRunningError ||
+        error instanceof RemoteCommandError;
+      if (!couldNotAsk) throw error;
+      pool.forget(host);
+      return { done: false, waiting: messages.guardCannotReach(host.name, formatError(error).split('\n')[0] ?? '') };
+    }
+  };
 }
 
 /** A span for people: "2 minutes", "1 min 30 s", "45 s", written the same in French. */

@@ -1,12 +1,13 @@
 // What the lab adds to a Ceph host for the stand-ins of tools that cannot run here (systemctl,
-// lsblk's disk identities): the supervisor that runs the Ceph daemons in the foreground, as
+// lsblk's disk identities, ledctl): the supervisor that runs the Ceph daemons in the foreground, as
 // systemd would, and the registry of the lab's disks. No Ceph or systemd source here: this is the
 // lab's side of the stand-ins (systemctl.ts, lsblk.ts and ceph-volume.ts use it).
 //
 // The supervisor binds its directory at CEPH_LAB_MOUNT on the Ceph hosts of a Ceph lab: its
 // control socket; disks.json, the list of every disk of the lab (LabDisk, control.ts), which
-// the supervisor alone rewrites (by rename: a reader never sees half of it); and ceph-faults.json,
-// the faults file (faults-file.ts) of CephFaults, set by the lab API, consumed by the stand-ins.
+// the supervisor alone rewrites (by rename: a reader never sees half of it); leds/, the locate
+// LEDs the ledctl stand-in lights; and ceph-faults.json, the faults file (faults-file.ts) of
+// CephFaults, set by the lab API, consumed by the stand-ins.
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { CephRequest, ControlResponse, LabDisk } from '../control.js';
@@ -25,6 +26,8 @@ export interface CephFaults {
    */
   cephVolumeFailActivate?: number;
 }
+/** The ledctl stand-in's locate LEDs: a file per lit disk, named after its serial. */
+export const CEPH_LAB_LEDS = `${CEPH_LAB_MOUNT}/leds`;
 
 /** The lab's disks; none outside a Ceph lab. */
 export async function readDisks(file = CEPH_LAB_DISKS): Promise<LabDisk[]> {

@@ -57,8 +57,8 @@ interface RawOsd {
   type: string;
 }
 
-function real(args: string[]): number {
-  return spawnSync(REAL, args, { stdio: 'inherit' }).status ?? 1;
+function real(args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  return spawnSync(REAL, args, { stdio: 'inherit', env }).status ?? 1;
 }
 
 /** A UUID-shaped name derived from `seed`: the same volume group for the same OSD at every call. */
@@ -235,10 +235,12 @@ function rollback(osdId: number, device: string): void {
   zap(['--destroy', device]);
 }
 
-/** The real `lvm zap`, which leaves the lab's disks, loop devices, alone unless told they are disks. */
+/**
+ * The real `lvm zap`. A lab disk is a loop device, which ceph-volume takes for a disk only when told
+ * so (util/disk.py, AllowLoopDevices): else `lvm zap` calls it "<Unknown>", erases nothing and exits 0.
+ */
 function zap(args: string[]): number {
-  const env = { ...process.env, CEPH_VOLUME_ALLOW_LOOP_DEVICES: '1' };
-  return spawnSync(REAL, ['lvm', 'zap', ...args], { stdio: 'inherit', env }).status ?? 1;
+  return real(['lvm', 'zap', ...args], { ...process.env, CEPH_VOLUME_ALLOW_LOOP_DEVICES: '1' });
 }
 
 async function create(args: string[]): Promise<number> {

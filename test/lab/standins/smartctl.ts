@@ -92,18 +92,37 @@ async function main(args: string[]): Promise<number> {
     return EXIT_COMMAND_LINE;
   }
   let device: string;
+  /** An error, as text, or with -j as the real one prints it (captured: test/unit/fixtures/storage/). */
+  const failed = (message: string, more: string, exitStatus: number) => {
+    if (!json) {
+      process.stdout.write(`${BANNER}${message}\n${more}`);
+      return exitStatus;
+    }
+    const output = {
+      json_format_version: [1, 0],
+      smartctl: {
+        version: [7, 3],
+        svn_revision: '5338',
+        platform_info: `x86_64-linux-${release()}`,
+        build_info: '(local build)',
+        argv: ['smartctl', ...args],
+        messages: [{ string: message, severity: 'error' }],
+        exit_status: exitStatus,
+      },
+      local_time: { time_t: Math.floor(Date.now() / 1000), asctime: localTime() },
+    };
+    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+    return exitStatus;
+  };
   try {
     device = realpathSync(path);
   } catch {
-    process.stdout.write(`${BANNER}Smartctl open device: ${path} failed: No such device\n`);
-    return EXIT_OPEN_FAILED;
+    return failed(`Smartctl open device: ${path} failed: No such device`, '', EXIT_OPEN_FAILED);
   }
   const disk = (await hostDisks()).find((candidate) => candidate.device === basename(device));
   if (!disk) {
-    process.stdout.write(
-      `${BANNER}${path}: Unable to detect device type\nPlease specify device type with the -d option.\n`,
-    );
-    return EXIT_COMMAND_LINE;
+    const more = 'Please specify device type with the -d option.\n';
+    return failed(`${path}: Unable to detect device type`, more, EXIT_COMMAND_LINE);
   }
   const exitStatus = health && !disk.smartPassed ? EXIT_DISK_FAILING : 0;
   if (!json) {
