@@ -6,6 +6,7 @@
 // disk, lvm list shows it; down leaves no daemon, loop device or file, after a crash of the
 // supervisor too. Needs root (npm test refuses to run without it).
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
@@ -51,6 +52,27 @@ async function allClean(): Promise<boolean> {
 async function osdPgs(id: number): Promise<number | undefined> {
   const df = JSON.parse(await ceph('pve1', ['osd', 'df', '-f', 'json'])) as { nodes: { id: number; pgs: number }[] };
   return df.nodes.find((node) => node.id === id)?.pgs;
+}
+
+interface TreeEntry {
+  status: string;
+  device_class: string;
+  crush_weight: number;
+  reweight: number;
+  /** The CRUSH host bucket holding it. */
+  host: string | undefined;
+}
+
+/** An OSD in `ceph osd tree`: its status, class, CRUSH weight and host; undefined once purged. */
+async function osdTreeEntry(id: number): Promise<TreeEntry | undefined> {
+  const { nodes } = JSON.parse(await ceph('pve1', ['osd', 'tree', '-f', 'json'])) as {
+    nodes: (TreeEntry & { id: number; name: string; type: string; children?: number[] })[];
+  };
+  const osd = nodes.find((node) => node.id === id);
+  if (!osd) return undefined;
+  const host = nodes.find((node) => node.type === 'host' && node.children?.includes(id))?.name;
+  const { status, device_class, crush_weight, reweight } = osd;
+  return { status, device_class, crush_weight, reweight, host };
 }
 
 /** The real lsblk's JSON, with the lab's identities (the stand-in's). */
@@ -224,7 +246,8 @@ describe('the Ceph lab', { timeout: 600_000 }, () => {
     const device = `/dev/disk/by-id/${disk.byId[0]}`;
     const created = await lab.run('pve2', ['ceph-volume', 'lvm', 'create', '--osd-id', '6', '--data', device]);
     assert.equal(created.exitCode, 0, created.stderr);
-    assert.match(created.stdout, new RegExp(`^--> ceph-volume lvm create successful for: ${device}$`, 'm'));
+    // ceph-volume prints every line on stderr.
+    assert.match(created.stderr, new RegExp(`^--> ceph-volume lvm create successful for: ${device}$`, 'm'));
     assert.ok(await waitUntil(() => osdUp(6), 60_000, 1000), 'osd.6 not up');
     const list = await lab.run('pve2', ['ceph-volume', 'lvm', 'list', '--format', 'json']);
     assert.equal(list.exitCode, 0, list.stderr);
@@ -236,6 +259,65 @@ describe('the Ceph lab', { timeout: 600_000 }, () => {
       nodes: { name: string; children?: number[] }[];
     };
     assert.ok(tree.nodes.find((node) => node.name === 'pve2')?.children?.includes(6));
+  });
+
+  it('rolls a failed lvm create back by purging the destroyed OSD; restored, the id is created again', async () => {
+    // A swap of osd.1 on pve1 in the real order, up to the destroyed OSD.
+    const oldDevice = (JSON.parse(await ceph('pve1', ['osd', 'metadata', '1', '-f', 'json'])) as { devices: string })
+      .devices;
+    await ceph('pve1', ['osd', 'add-noout', 'osd.1']);
+    await ceph('pve1', ['osd', 'out', '1']);
+    const safe = async () =>
+      (
+        JSON.parse(await ceph('pve1', ['osd', 'safe-to-destroy', '1', '-f', 'json'])) as { safe_to_destroy: number[] }
+      ).safe_to_destroy.includes(1);
+    const drained = async () => (await osdPgs(1)) === 0 && (await safe()) && (await allClean());
+    assert.ok(await waitUntil(drained, 120_000, 1000), 'osd.1 was not drained');
+    await ceph('pve1', ['osd', 'ok-to-stop', '1']);
+    assert.equal((await lab.run('pve1', ['systemctl', 'stop', 'ceph-osd@1'])).exitCode, 0);
+    await ceph('pve1', ['osd', 'destroy', '1', '--yes-i-really-mean-it']);
+    const destroyed = await osdTreeEntry(1);
+    assert.deepEqual(
+      { status: destroyed?.status, class: destroyed?.device_class, host: destroyed?.host },
+      { status: 'destroyed', class: 'ssd', host: 'pve1' },
+    );
+    const old = (await lab.disks()).find((disk) => disk.host === 'pve1' && disk.device === oldDevice)!;
+    await lab.diskPull('pve1', old.serial);
+    const serial = await lab.diskInsert('pve1');
+    const disk = (await lab.disks()).find((candidate) => candidate.serial === serial)!;
+    const device = `/dev/disk/by-id/${disk.byId[0]}`;
+
+    assert.deepEqual(await lab.setCephFaults({ cephVolumeFailActivate: 1 }), { cephVolumeFailActivate: 1 });
+    const failed = await lab.run('pve1', ['ceph-volume', 'lvm', 'create', '--osd-id', '1', '--data', device]);
+    assert.equal(failed.exitCode, 1, failed.stderr);
+    assert.equal(failed.stdout, '');
+    const lines = failed.stderr.trimEnd().split('\n');
+    assert.equal(lines.at(-1), '-->  RuntimeError: did not find any matching OSD to activate');
+    assert.ok(lines.includes('--> Was unable to complete a new OSD, will rollback changes'), failed.stderr);
+    assert.ok(lines.includes(' stderr: purged osd.1'), failed.stderr);
+    assert.ok(lines.includes(`--> Zapping successful for: <Raw Device: /dev/${disk.device}>`), failed.stderr);
+    assert.equal(await osdTreeEntry(1), undefined);
+    assert.deepEqual(await lab.setCephFaults({}), { cephVolumeFailActivate: 0 });
+
+    // The destroyed entry back as it was (id, CRUSH host and weight, class, out, noout), then created again.
+    const restore = [
+      ['osd', 'new', randomUUID(), '1'],
+      ['osd', 'out', '1'],
+      ['osd', 'crush', 'add', 'osd.1', String(destroyed!.crush_weight), `host=${destroyed!.host}`],
+      ['osd', 'crush', 'set-device-class', destroyed!.device_class, 'osd.1'],
+      ['osd', 'add-noout', 'osd.1'],
+      ['osd', 'destroy', '1', '--yes-i-really-mean-it'],
+    ];
+    for (const args of restore) await ceph('pve1', args);
+    assert.deepEqual(await osdTreeEntry(1), destroyed);
+    const created = await lab.run('pve1', ['ceph-volume', 'lvm', 'create', '--osd-id', '1', '--data', device]);
+    assert.equal(created.exitCode, 0, created.stderr);
+    assert.ok(await waitUntil(() => osdUp(1), 60_000, 1000), 'osd.1 not up');
+    await ceph('pve1', ['osd', 'rm-noout', 'osd.1']);
+    const back = await osdTreeEntry(1);
+    assert.deepEqual(back, { ...destroyed, status: 'up', reweight: 1 });
+    const filled = async () => ((await osdPgs(1)) ?? 0) > 0 && (await allClean());
+    assert.ok(await waitUntil(filled, 120_000, 1000), 'osd.1 got no PGs, active+clean');
   });
 
   it('leaves no daemon, loop device or file after down, even once its supervisor crashed', async () => {

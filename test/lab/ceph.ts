@@ -17,6 +17,7 @@ import {
   type UnitStatus,
 } from './control.js';
 import { CEPH_LAB_MOUNT } from './standins/ceph-lab.js';
+import { mergeFaultsFile } from './standins/faults-file.js';
 import { waitUntil } from './parallel.js';
 import { childOf, signalProcess, waitForExit } from './processes.js';
 import { activeRoles, enterHostArgs, HOST_SESSION_ENV, hostPaths, lanSubnet } from './topology.js';
@@ -229,6 +230,7 @@ export class CephCluster {
         join(dir, 'monmap'),
       ]),
       this.#saveDisks(),
+      mergeFaultsFile(cephLab.faults, {}),
     ]);
     // The monitors know every other key from the start: no `auth add` round trips later.
     const others = [

@@ -19,6 +19,9 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
   vm-faults '<json>' [--name X]
                               merge into the VM faults file (e.g. '{"agentNever":true}'; null
                               removes a key) and print the faults now in force
+  ceph-faults '<json>' [--name X]
+                              the same for a Ceph lab's faults (e.g. '{"cephVolumeFailActivate":1}':
+                              the next ceph-volume lvm create fails in raw activate and rolls back)
   disk insert <host> [--size G | --serial S] [--metadata gpt|lvm|ext4] [--name X]
                               a Ceph lab: a new empty disk (default ${CEPH_DISK_GIB} GiB) in the host,
                               or carrying old metadata, or the pulled disk S put back; prints its serial
@@ -109,19 +112,21 @@ async function isp(state: 'up' | 'down', args: string[]): Promise<void> {
   console.log(`lab "${lab.name}": the ${link} ISP's link to the internet is ${state}`);
 }
 
-async function vmFaults(args: string[]): Promise<void> {
+/** `vm-faults` and `ceph-faults`: merges the JSON object given into the lab's faults file, prints the result. */
+async function faults(command: 'vm-faults' | 'ceph-faults', args: string[]): Promise<void> {
   const { values, positionals } = parse(args, NAME, 1);
   let partial: unknown;
   try {
     partial = JSON.parse(positionals[0] as string);
   } catch (error) {
-    throw new LabPreconditionError(`vm-faults takes a JSON object: ${(error as Error).message}`);
+    throw new LabPreconditionError(`${command} takes a JSON object: ${(error as Error).message}`);
   }
   if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
-    throw new LabPreconditionError(`vm-faults takes a JSON object, not ${positionals[0]}`);
+    throw new LabPreconditionError(`${command} takes a JSON object, not ${positionals[0]}`);
   }
   const lab = await labAttach(values.name);
-  console.log(JSON.stringify(await lab.setVmFaults(partial), null, 2));
+  const merged = command === 'vm-faults' ? await lab.setVmFaults(partial) : await lab.setCephFaults(partial);
+  console.log(JSON.stringify(merged, null, 2));
 }
 
 /** A table as `status` prints it: columns padded to their widest cell. */
@@ -220,7 +225,8 @@ async function main([command, ...args]: string[]): Promise<number> {
       await isp(command === 'isp-down' ? 'down' : 'up', args);
       return 0;
     case 'vm-faults':
-      await vmFaults(args);
+    case 'ceph-faults':
+      await faults(command, args);
       return 0;
     case 'disk':
       await disk(args);

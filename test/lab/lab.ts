@@ -34,12 +34,15 @@ import {
   type WanLayout,
   type WanLinkName,
 } from './topology.js';
+import type { CephFaults } from './standins/ceph-lab.js';
+import { mergeFaultsFile } from './standins/faults-file.js';
 import { mergeVmFaults, type VmFaults } from './vm-faults.js';
 
 export type { LabHost, VmState, WanLayout, WanLinkName } from './topology.js';
 export type { VmFaults } from './vm-faults.js';
 export type { CephObject } from './ceph.js';
 export type { LabDisk } from './control.js';
+export type { CephFaults } from './standins/ceph-lab.js';
 export { ensureLabPackages } from './packages.js';
 
 export interface RunResult {
@@ -109,6 +112,8 @@ export interface Lab {
   diskLeds(): Promise<Record<string, boolean>>;
   /** The objects written to the pool `rbd` when the lab came up, with their sizes and SHA-256. */
   cephObjects(): Promise<CephObject[]>;
+  /** A Ceph lab: merges into its faults file (a key set to null is removed); returns the faults now in force. */
+  setCephFaults(partial: { [K in keyof CephFaults]: CephFaults[K] | null }): Promise<CephFaults>;
   down(): Promise<void>;
 }
 
@@ -324,6 +329,11 @@ class AttachedLab implements Lab {
   async cephObjects(): Promise<CephObject[]> {
     this.#requireCeph();
     return JSON.parse(await readFile(this.#paths.cephLab.objectsFile, 'utf8')) as CephObject[];
+  }
+
+  setCephFaults(partial: { [K in keyof CephFaults]: CephFaults[K] | null }): Promise<CephFaults> {
+    this.#requireCeph();
+    return mergeFaultsFile<CephFaults>(this.#paths.cephLab.faults, partial);
   }
 
   down(): Promise<void> {

@@ -93,6 +93,8 @@ export interface CephLabPaths {
   ledsDir: string;
   /** The objects written to the pool when the lab came up: `[{name, size, sha256}]`. */
   objectsFile: string;
+  /** The faults file of CephFaults (standins/ceph-lab.ts): CEPH_LAB_FAULTS in the hosts. */
+  faults: string;
   /** The cluster's keys, monmap and ceph.conf, from which each host sets itself up. */
   bootstrapDir: string;
 }
@@ -249,6 +251,7 @@ export function cephLabPaths(dir: string): CephLabPaths {
     disksFile: join(dir, 'disks.json'),
     ledsDir: join(dir, 'leds'),
     objectsFile: join(dir, 'objects.json'),
+    faults: join(dir, 'ceph-faults.json'),
     bootstrapDir: join(dir, 'bootstrap'),
   };
 }

@@ -1,32 +1,49 @@
 // ceph-volume for a Ceph lab's hosts, where LVM cannot make volumes (no device-mapper): `lvm create`
 // and `lvm list` do what the real ones do with the real `ceph-volume raw` underneath, so that the OSD
-// they make is a real BlueStore OSD on the whole disk; everything else (`raw`, `lvm zap`, which
-// works on a plain disk, `inventory`...) is the real ceph-volume's, `lvm zap` told that loop devices
-// are disks (CEPH_VOLUME_ALLOW_LOOP_DEVICES).
+// they make is a real BlueStore OSD on the whole disk; `lvm zap` is the real one told that the lab's
+// loop devices are disks; everything else (`raw`, `inventory`...) is the real ceph-volume's. Like the
+// real one, every line it prints goes to stderr (terminal.py's _Write writes to sys.stderr); only
+// `lvm list`'s report goes to stdout.
 //
 // - `lvm create --data <dev> [--osd-id N] [--bluestore] [--crush-device-class C] [--no-systemd]`:
 //   `raw prepare` (which registers the OSD, with `osd new <uuid> N` when given an id, makes
 //   BlueStore, and rolls back with `osd purge-new` when it fails, as lvm prepare does), `raw
-//   activate --no-systemd` (rolled back the same way when it fails, as lvm create does), then, as
-//   lvm activate does, `systemctl start ceph-osd@N` (the unit enabling lines are printed, there is
-//   nothing to enable); "ceph-volume lvm create successful for: <dev>". The lines printed on the
-//   way are raw's. Other options (filestore, dmcrypt, db and wal devices) go to the real one, which
-//   refuses a lab disk.
+//   activate --no-systemd`, then, as lvm activate does, `systemctl start ceph-osd@N` (the unit
+//   enabling lines are printed, there is nothing to enable); "ceph-volume lvm create successful
+//   for: <dev>". When the activation fails (raw activate or the start), lvm create's rollback:
+//   "Was unable to complete a new OSD, will rollback changes", `osd purge-new osd.N
+//   --yes-i-really-mean-it` for real (a destroyed id given back by `osd new` is purged: its CRUSH
+//   entry, class and flags go), the data directory unmounted and the device zapped (the real one
+//   zaps the OSD's LV), then the activation's exception, exit 1. The lab's fault
+//   `cephVolumeFailActivate` (a counter in CEPH_LAB_FAULTS, see ceph-lab.ts) makes the next N
+//   creates fail so, in raw activate (activateRaw). Other options (filestore, dmcrypt, db and wal
+//   devices) go to the real one, which refuses a lab disk.
 // - `lvm list [--format json|pretty] [<dev>|<osd id>]`: the OSDs `raw list` finds on this host's
 //   disks, as LVM OSDs look: a `ceph-<uuid>` volume group and an `osd-block-<osd fsid>` volume per
 //   OSD (names derived from the OSD's fsid, the same at every call: the paths do not exist), its
 //   tags (ceph.osd_id, ceph.osd_fsid, ceph.cluster_fsid, ceph.type block...) and `devices`.
+// - `lvm zap ...`: the real one with CEPH_VOLUME_ALLOW_LOOP_DEVICES=1: without it, a loop device is
+//   no device to ceph-volume (util/disk.py AllowLoopDevices, is_device), Zap.zap skips
+//   zap_raw_device and says "Zapping successful" having wiped nothing.
 //
 // Sources (github.com/ceph/ceph, v16.2.15, also in /usr/lib/python3/dist-packages/ceph_volume):
-// devices/lvm/create.py (Create.create: prepare, activate, rollback_osd, the success line),
-// devices/lvm/activate.py (activate_bluestore: systemctl enable ceph-volume@lvm-N-<fsid>, enable
-// --runtime and start ceph-osd@N, "ceph-volume lvm activate successful for osd ID: N"),
-// devices/lvm/listing.py (List.list: json.dumps(report, indent=4, sort_keys=True), "No valid Ceph
-// lvm devices found"), api/lvm.py (Volume.as_dict, LV_FIELDS), devices/lvm/prepare.py (the tags).
+// devices/lvm/create.py (Create.create: prepare, activate, rollback_osd and re-raise, the success
+// line), devices/lvm/common.py (rollback_osd: the error line, purge-new with the bootstrap-osd key,
+// Zap --destroy --osd-id), devices/lvm/zap.py (Zap.unmount_lv, zap_raw_device, "Zapping successful
+// for"), devices/raw/activate.py (Activate.activate: RuntimeError('did not find any matching OSD to
+// activate')), decorators.py (catches, make_exception_message: "-->  RuntimeError: ..."),
+// process.py (run: "Running command:", " stdout: "/" stderr: " lines, RuntimeError('command
+// returned non-zero exit status: N')), terminal.py (the "--> " arrows), devices/lvm/activate.py
+// (activate_bluestore: systemctl enable ceph-volume@lvm-N-<fsid>, enable --runtime and start
+// ceph-osd@N, "ceph-volume lvm activate successful for osd ID: N"), devices/lvm/listing.py
+// (List.list: json.dumps(report, indent=4, sort_keys=True), "No valid Ceph lvm devices found"),
+// api/lvm.py (Volume.as_dict, LV_FIELDS), devices/lvm/prepare.py (the tags).
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { readDisks } from './ceph-lab.js';
+import { basename } from 'node:path';
+import { CEPH_LAB_FAULTS, readDisks } from './ceph-lab.js';
+import { takeFaultCounter } from './faults-file.js';
 
 const REAL = '/usr/sbin/ceph-volume';
 /** What LVM keeps of a physical volume for its metadata: the volume is that much smaller. */
@@ -156,7 +173,77 @@ async function list(args: string[]): Promise<number> {
   return 0;
 }
 
-function create(args: string[]): number {
+/** ceph-volume's terminal lines (terminal.py _Write), its own and the commands', all go to stderr. */
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/**
+ * process.run: "Running command: <argv>", then what the command printed as " stdout: "/" stderr: "
+ * lines (the real one prefixes each chunk it reads, here each line). The command is found on PATH,
+ * as which() does (the lab's systemctl is the stand-in); `path` is where a real host has it.
+ */
+function runLogged(path: string, args: string[]): number {
+  say(`Running command: ${[path, ...args].join(' ')}`);
+  const result = spawnSync(basename(path), args, { encoding: 'utf8' });
+  for (const [name, text] of [
+    ['stdout', result.stdout],
+    ['stderr', result.stderr],
+  ] as const) {
+    for (const line of text.split('\n').filter((line) => line.trim() !== '')) say(` ${name}: ${line}`);
+  }
+  return result.status ?? 1;
+}
+
+/**
+ * The real `raw activate` of the prepared OSD; with the lab's fault cephVolumeFailActivate, the real
+ * one asked for another OSD fsid than the one on the device, so that it finds nothing to activate, as
+ * when the device's label cannot be read back: Activate.activate's real "RuntimeError: did not find
+ * any matching OSD to activate", exit 1. Its lines but the final exception, and that exception, apart:
+ * create prints the exception after its rollback.
+ */
+async function activateRaw(device: string): Promise<{ status: number; lines: string[]; exception?: string }> {
+  const fail = await takeFaultCounter(CEPH_LAB_FAULTS, 'cephVolumeFailActivate');
+  const args = ['raw', 'activate', '--device', device, '--no-systemd', ...(fail ? ['--osd-uuid', randomUUID()] : [])];
+  const result = spawnSync(REAL, args, { encoding: 'utf8' });
+  process.stdout.write(result.stdout);
+  const lines = result.stderr.split('\n').filter((line) => line !== '');
+  const last = lines.at(-1);
+  // decorators.py make_exception_message: "-->  <class>: <message>" (the red arrow and a space).
+  const exception = result.status !== 0 && last?.startsWith('-->  ') ? lines.pop() : undefined;
+  return { status: result.status ?? 1, lines, ...(exception ? { exception } : {}) };
+}
+
+/**
+ * lvm create's rollback_osd: the new id is given back to the monitors with `osd purge-new` (run for
+ * real: a destroyed id whose `osd new` ran is purged, CRUSH entry, class and all), then the OSD's
+ * volumes are zapped (the real zap of the device here: there is no LV), after unmounting its data
+ * directory as zap_lv does.
+ */
+function rollback(osdId: number, device: string): void {
+  say('--> Was unable to complete a new OSD, will rollback changes');
+  const keyring = '/var/lib/ceph/bootstrap-osd/ceph.keyring';
+  runLogged('/usr/bin/ceph', [
+    ...['--cluster', 'ceph', '--name', 'client.bootstrap-osd', '--keyring', keyring],
+    ...['osd', 'purge-new', `osd.${osdId}`, '--yes-i-really-mean-it'],
+  ]);
+  const osdPath = `/var/lib/ceph/osd/ceph-${osdId}`;
+  if (spawnSync('mountpoint', ['-q', osdPath]).status === 0) {
+    say(`--> Unmounting ${osdPath}`);
+    runLogged('/usr/bin/umount', ['-v', osdPath]);
+  }
+  zap(['--destroy', device]);
+}
+
+/**
+ * The real `lvm zap`. A lab disk is a loop device, which ceph-volume takes for a disk only when told
+ * so (util/disk.py, AllowLoopDevices): else `lvm zap` calls it "<Unknown>", erases nothing and exits 0.
+ */
+function zap(args: string[]): number {
+  return real(['lvm', 'zap', ...args], { ...process.env, CEPH_VOLUME_ALLOW_LOOP_DEVICES: '1' });
+}
+
+async function create(args: string[]): Promise<number> {
   const value = (name: string) => {
     const at = args.indexOf(name);
     return at < 0 ? undefined : args[at + 1];
@@ -179,29 +266,26 @@ function create(args: string[]): number {
   const listed = spawnSync(REAL, ['raw', 'list', device, '--format', 'json'], { encoding: 'utf8' });
   const osd = Object.values(JSON.parse(listed.stdout || '{}') as Record<string, RawOsd>)[0];
   if (!osd) {
-    process.stderr.write(`-->  RuntimeError: no OSD found on ${device} after its preparation\n`);
+    say(`-->  RuntimeError: no OSD found on ${device} after its preparation`);
     return 1;
   }
-  const activated = real(['raw', 'activate', '--device', device, '--no-systemd']);
-  if (activated !== 0) {
-    // lvm create's rollback_osd: the new id is given back to the monitors.
-    process.stderr.write('--> Was unable to complete a new OSD, will rollback changes\n');
-    const keyring = '/var/lib/ceph/bootstrap-osd/ceph.keyring';
-    const purge = ['--cluster', 'ceph', '--name', 'client.bootstrap-osd', '--keyring', keyring, 'osd', 'purge-new'];
-    const osdName = `osd.${osd.osd_id}`;
-    process.stdout.write(`Running command: /usr/bin/ceph ${purge.join(' ')} ${osdName} --yes-i-really-mean-it\n`);
-    spawnSync('ceph', [...purge, osdName, '--yes-i-really-mean-it'], { stdio: 'inherit' });
-    return activated;
+  const activated = await activateRaw(device);
+  activated.lines.forEach(say);
+  let failure = activated.status === 0 ? undefined : (activated.exception ?? '-->  RuntimeError');
+  if (!failure && !args.includes('--no-systemd')) {
+    // lvm activate's systemd steps; there is nothing to enable without systemd: printed only.
+    say(`Running command: /usr/bin/systemctl enable ceph-volume@lvm-${osd.osd_id}-${osd.osd_uuid}`);
+    say(`Running command: /usr/bin/systemctl enable --runtime ceph-osd@${osd.osd_id}`);
+    const started = runLogged('/usr/bin/systemctl', ['start', `ceph-osd@${osd.osd_id}`]);
+    if (started !== 0) failure = `-->  RuntimeError: command returned non-zero exit status: ${started}`;
   }
-  if (!args.includes('--no-systemd')) {
-    process.stdout.write(`Running command: /usr/bin/systemctl enable ceph-volume@lvm-${osd.osd_id}-${osd.osd_uuid}\n`);
-    process.stdout.write(`Running command: /usr/bin/systemctl enable --runtime ceph-osd@${osd.osd_id}\n`);
-    process.stdout.write(`Running command: /usr/bin/systemctl start ceph-osd@${osd.osd_id}\n`);
-    const started = spawnSync('systemctl', ['start', `ceph-osd@${osd.osd_id}`], { stdio: 'inherit' });
-    if (started.status !== 0) return started.status ?? 1;
+  if (failure) {
+    rollback(osd.osd_id, device);
+    say(failure);
+    return 1;
   }
-  process.stdout.write(`--> ceph-volume lvm activate successful for osd ID: ${osd.osd_id}\n`);
-  process.stdout.write(`--> ceph-volume lvm create successful for: ${data}\n`);
+  say(`--> ceph-volume lvm activate successful for osd ID: ${osd.osd_id}`);
+  say(`--> ceph-volume lvm create successful for: ${data}`);
   return 0;
 }
 
@@ -209,9 +293,7 @@ async function main(args: string[]): Promise<number> {
   const [group, command, ...rest] = args;
   if (group !== 'lvm') return real(args);
   if (command === 'list') return list(rest);
-  // A lab disk is a loop device, which ceph-volume takes for a disk only when told so
-  // (util/disk.py, AllowLoopDevices): else `lvm zap` calls it "<Unknown>", erases nothing and exits 0.
-  if (command === 'zap') return real(args, { ...process.env, CEPH_VOLUME_ALLOW_LOOP_DEVICES: '1' });
+  if (command === 'zap') return zap(rest);
   const unsupported = ['--filestore', '--dmcrypt', '--block.db', '--block.wal', '--journal'];
   if (command === 'create' && rest.includes('--data') && !rest.some((arg) => unsupported.includes(arg))) {
     return create(rest);
