@@ -19,6 +19,7 @@ import type { DestroyedEntry, SwapLock } from '../lib/ceph/operations.js';
 import type { Host } from '../lib/inventory/types.js';
 import type { RemoteCommand } from '../lib/remote/shell.js';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
+import type { ExitCode } from '../lib/run/errors.js';
 import type { Wrapper } from '../lib/run/display.js';
 import type { Journal, Json } from '../lib/run/journal.js';
 import type { Disk, DiskIdentity } from '../lib/storage/disks.js';
@@ -970,21 +971,15 @@ class Swap {
 
   // -------------------------------------------------------------------------------------------
 
-  async result(error?: unknown, exitCode?: number): Promise<CommandResult> {
-    const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
+  async result(error?: unknown, exitCode?: ExitCode): Promise<CommandResult> {
+    const { exitCodeFor } = await import('../lib/run/errors.js');
     const { errorReport } = await import('../lib/run/report.js');
     const { swapReportFields, swapReportView } = await import('../lib/storage/swap-report.js');
     this.report.totalMs = Math.round(performance.now() - this.started);
-    const code =
-      exitCode ??
-      (this.ctx.signal.aborted
-        ? ExitCode.interrupted
-        : error instanceof ChatonError
-          ? error.exitCode
-          : ExitCode.failed);
+    const code = exitCodeFor(this.ctx.signal.aborted, error, exitCode);
     if (error !== undefined && this.report.failure === null) this.report.failure = errorReport(error);
     return {
-      exitCode: code as CommandResult['exitCode'],
+      exitCode: code,
       hosts: [
         { host: this.host.name, ok: error === undefined, error: error === undefined ? null : errorReport(error) },
       ],

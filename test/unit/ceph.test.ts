@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import {
   bucketOf,
-  ProbeOutputError,
   clusterStatus,
   configKey,
   healthDetail,
@@ -21,6 +20,7 @@ import {
   safeToDestroy,
 } from '../../src/lib/ceph/facts.js';
 import type { ProbeOutput } from '../../src/lib/remote/facts.js';
+import { OutputError } from '../../src/lib/remote/json-output.js';
 import { drainProgress, preflight, type PreflightFacts, readyToDestroy } from '../../src/lib/ceph/judge.js';
 import {
   addNoout,
@@ -177,7 +177,7 @@ describe('ceph facts', () => {
     const answer = okToStop(2).parse(notOk);
     assert.equal(answer.ok, false);
     assert.equal(answer.notOkPgs, answer.becomeInactive.length);
-    assert.throws(() => okToStop(2).parse({ ...notOk, code: 1 }), ProbeOutputError);
+    assert.throws(() => okToStop(2).parse({ ...notOk, code: 1 }), OutputError);
   });
 
   it('read osd metadata: the host, and a loop device without identity; kept after destroy', () => {

@@ -2,6 +2,7 @@
 // from): lsblk's tree, the by-id links, SMART's identity and health, which disk a spec names, the
 // judgement of a new device on the shapes a disk really comes with, and the ledctl commands.
 import assert from 'node:assert/strict';
+import { OutputError } from '../../src/lib/remote/json-output.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,7 +20,6 @@ import {
   parseDiskLinks,
   parseSmartHealth,
   smartHealth,
-  StorageOutputError,
 } from '../../src/lib/storage/disks.js';
 import { judgeNewDevice, newDevices } from '../../src/lib/storage/judge.js';
 import { ledctlPresent, locateOff, locateOn } from '../../src/lib/storage/led.js';
@@ -145,7 +145,7 @@ describe('lsblk, as the storage domain reads it', () => {
   });
 
   it('names what it cannot read', () => {
-    assert.throws(() => parseBlockDevices('lsblk: unknown column: MOUNTPOINTS'), StorageOutputError);
+    assert.throws(() => parseBlockDevices('lsblk: unknown column: MOUNTPOINTS'), OutputError);
     assert.throws(
       () => parseBlockDevices('{"blockdevices": [{"name": "sda", "type": "disk", "size": -1}]}'),
       /lsblk sda size: a size in bytes was expected/,
@@ -167,7 +167,7 @@ describe('/dev/disk/by-id', () => {
     // A partition's links go to the partition, not to its disk.
     const real = parseDiskLinks('ata-ST4000_Z1 ../../sdc\nata-ST4000_Z1-part1 ../../sdc1\n');
     assert.deepEqual([...real.keys()], ['sdc', 'sdc1']);
-    assert.throws(() => parseDiskLinks('no-target\n'), StorageOutputError);
+    assert.throws(() => parseDiskLinks('no-target\n'), OutputError);
   });
 });
 

@@ -10,58 +10,35 @@
 // Sources: the fixtures' README (what each state printed); real-tools.md (Ceph), which cites ceph
 // src/mgr/DaemonServer.cc for safe-to-destroy and ok-to-stop.
 import type { Probe, ProbeOutput } from '../remote/facts.js';
+import {
+  bool,
+  type JsonObject as Json,
+  list,
+  num,
+  object,
+  OutputError,
+  parseJson,
+  str,
+} from '../remote/json-output.js';
 import { command, type RemoteCommand } from '../remote/shell.js';
 import { messages } from './messages.js';
-
-/** What a `ceph` command printed could not be read: the command's words and why. */
-export class ProbeOutputError extends Error {}
 
 /** EBUSY, as `ceph` exits when an OSD is not ok to stop (and the text safe-to-destroy when unsafe). */
 export const EXIT_EBUSY = 16;
 /** ENOENT, as `ceph config-key get` exits for an absent key. */
 export const EXIT_ENOENT = 2;
 
-type Json = Record<string, unknown>;
-
 function ceph(...args: string[]): RemoteCommand {
   return command('ceph', ...args, '-f', 'json');
 }
 
-function object(value: unknown, what: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ProbeOutputError(messages.notAnObject(what));
-  }
-  return value as Json;
-}
-
 function parseObject(stdout: string, what: string): Json {
-  let value: unknown;
-  try {
-    value = JSON.parse(stdout); // white space, the leading newline included, is allowed around JSON
-  } catch {
-    throw new ProbeOutputError(messages.notJson(what, stdout.trim().slice(0, 80)));
-  }
-  return object(value, what);
-}
-
-function num(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ProbeOutputError(messages.notANumber(what));
-  return value;
+  return object(parseJson(stdout, what), what);
 }
 
 /** A number Ceph leaves out when it is 0. */
 function omitted0(value: unknown, what: string): number {
   return value === undefined ? 0 : num(value, what);
-}
-
-function str(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new ProbeOutputError(messages.notAString(what));
-  return value;
-}
-
-function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new ProbeOutputError(messages.notAList(what));
-  return value;
 }
 
 function numbers(value: unknown, what: string): number[] {
@@ -71,7 +48,7 @@ function numbers(value: unknown, what: string): number[] {
 /** The stdout of a command that must exit 0; when it did not, its stderr says why. */
 function succeeded(output: ProbeOutput, what: string): string {
   if (output.code !== 0) {
-    throw new ProbeOutputError(messages.commandFailed(what, output.code ?? 'signal', output.stderr.trim()));
+    throw new OutputError(messages.commandFailed(what, output.code ?? 'signal', output.stderr.trim()));
   }
   return output.stdout;
 }
@@ -99,7 +76,7 @@ export interface Health {
 function healthStatus(value: unknown, what: string): HealthStatus {
   const status = str(value, what);
   if (status !== 'HEALTH_OK' && status !== 'HEALTH_WARN' && status !== 'HEALTH_ERR') {
-    throw new ProbeOutputError(messages.unknownHealth(status));
+    throw new OutputError(messages.unknownHealth(status));
   }
   return status;
 }
@@ -254,7 +231,7 @@ function crushNode(value: unknown): CrushNode {
   if (item.status !== undefined) {
     const status = str(item.status, 'status');
     if (status !== 'up' && status !== 'down' && status !== 'destroyed') {
-      throw new ProbeOutputError(messages.unknownOsdStatus(node.name, status));
+      throw new OutputError(messages.unknownOsdStatus(node.name, status));
     }
     node.status = status;
   }
@@ -475,9 +452,8 @@ export interface OkToStop {
 export function parseOkToStop(stdout: string): OkToStop {
   const answer = parseObject(stdout, 'ceph osd ok-to-stop');
   const pgs = (key: string) => (answer[key] === undefined ? [] : list(answer[key], key).map((pg) => str(pg, key)));
-  if (typeof answer.ok_to_stop !== 'boolean') throw new ProbeOutputError(messages.notABoolean('ok_to_stop'));
   return {
-    ok: answer.ok_to_stop,
+    ok: bool(answer.ok_to_stop, 'ok_to_stop'),
     osds: numbers(answer.osds, 'osds'),
     okPgs: omitted0(answer.num_ok_pgs, 'num_ok_pgs'),
     notOkPgs: omitted0(answer.num_not_ok_pgs, 'num_not_ok_pgs'),

@@ -14,12 +14,10 @@
 //   smartctl, EXIT STATUS: bit 0 command line, bit 1 device open failed, bit 3 "DISK FAILING",
 //   bits 4-7 attributes and logs), so it is a Probe: its exit code is no failure of the command.
 import type { Fact, Probe, ProbeOutput } from '../remote/facts.js';
+import { type JsonObject, list, object, OutputError, parseJson, str } from '../remote/json-output.js';
 import { command } from '../remote/shell.js';
 import { formatSize } from '../inventory/sizes.js';
 import { messages, type Said, said } from './messages.js';
-
-/** What lsblk, find or smartctl printed could not be read: the command's words and why. */
-export class StorageOutputError extends Error {}
 
 /** One device of lsblk's tree: a disk, and below it its partitions and what sits on them. */
 export interface BlockDevice {
@@ -51,46 +49,22 @@ export interface Disk extends BlockDevice {
   byId: string[];
 }
 
-type Json = Record<string, unknown>;
-
-function object(value: unknown, what: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new StorageOutputError(messages.notAnObject(what));
-  }
-  return value as Json;
-}
-
-function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new StorageOutputError(messages.notAList(what));
-  return value;
-}
-
-function parseJson(stdout: string, what: string): unknown {
-  try {
-    return JSON.parse(stdout);
-  } catch {
-    throw new StorageOutputError(messages.notJson(what, stdout.trim().slice(0, 80)));
-  }
-}
-
 /** A text column: trimmed (older lsblk padded MODEL with spaces), null when empty or absent. */
 function text(value: unknown, what: string): string | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'string') throw new StorageOutputError(messages.notAString(what));
-  return value.trim() || null;
+  return str(value, what).trim() || null;
 }
 
+/** A text column that must have a value: an empty one is refused as a missing string. */
 function required(value: unknown, what: string): string {
-  const found = text(value, what);
-  if (found === null) throw new StorageOutputError(messages.notAString(what));
-  return found;
+  return text(value, what) ?? str(undefined, what);
 }
 
 /** `-b` sizes: JSON numbers since util-linux 2.33's JSON rework, strings of digits before. */
 function bytes(value: unknown, what: string): number {
   const size = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    throw new StorageOutputError(messages.notASize(what));
+    throw new OutputError(messages.notASize(what));
   }
   return size;
 }
@@ -155,7 +129,7 @@ export function parseDiskLinks(stdout: string): Map<string, string[]> {
   const links = new Map<string, string[]>();
   for (const line of stdout.split('\n').filter((l) => l.trim() !== '')) {
     const match = /^(\S+) (\S+)$/.exec(line.trim());
-    if (!match) throw new StorageOutputError(messages.badLinkLine(line));
+    if (!match) throw new OutputError(messages.badLinkLine(line));
     const [, link = '', target = ''] = match;
     const kname = target.slice(target.lastIndexOf('/') + 1);
     links.set(kname, [...(links.get(kname) ?? []), `${BY_ID}/${link}`]);
@@ -232,7 +206,7 @@ function wwnOf(value: unknown): string | null {
   return `0x${hex(naa, 1)}${hex(oui, 6)}${hex(id, 9)}`;
 }
 
-function capacityOf(report: Json): number | null {
+function capacityOf(report: JsonObject): number | null {
   if (typeof report.nvme_total_capacity === 'number') return report.nvme_total_capacity;
   if (report.user_capacity === undefined) return null;
   const capacity = object(report.user_capacity, 'smartctl user_capacity').bytes;
@@ -246,7 +220,7 @@ export function parseSmartHealth(device: string, output: ProbeOutput): SmartHeal
     return { ...none, exitStatus: EXIT_NOT_FOUND, unavailable: said('smartNotInstalled') };
   }
   if (output.stdout.trim() === '') {
-    throw new StorageOutputError(messages.smartFailed(device, output.code ?? 'signal', output.stderr.trim()));
+    throw new OutputError(messages.smartFailed(device, output.code ?? 'signal', output.stderr.trim()));
   }
   const report = object(parseJson(output.stdout, `smartctl ${device}`), `smartctl ${device}`);
   const smartctl = object(report.smartctl, 'smartctl.smartctl');

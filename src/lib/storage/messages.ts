@@ -4,18 +4,11 @@
 import { both, catalogue, sayer } from '../run/catalogue.js';
 
 const ENTRIES = {
-  // --- Outputs that cannot be read (the command's words, or the field, then what was expected).
-  notJson: (what: string, start: string) => ({
-    en: `${what}: not JSON (it printed "${start}")`,
-    fr: `${what} : pas du JSON (la commande a affiché "${start}")`,
-  }),
-  notAnObject: (what: string) => ({ en: `${what}: a JSON object was expected`, fr: `${what} : objet JSON attendu` }),
-  notAList: (what: string) => ({ en: `${what}: a list was expected`, fr: `${what} : liste attendue` }),
+  // --- Outputs that cannot be read, beyond the core's JSON readers (../remote/json-output.ts).
   notASize: (what: string) => ({
     en: `${what}: a size in bytes was expected (lsblk -b)`,
     fr: `${what} : taille en octets attendue (lsblk -b)`,
   }),
-  notAString: (what: string) => ({ en: `${what}: a string was expected`, fr: `${what} : chaîne attendue` }),
   badLinkLine: (line: string) => ({
     en: `/dev/disk/by-id: "${line}" is not "<link> <target>"`,
     fr: `/dev/disk/by-id : "${line}" n'est pas de la forme "<lien> <cible>"`,
