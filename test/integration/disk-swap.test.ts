@@ -5,10 +5,10 @@
 // written before read back with its checksum. Refusals change nothing. Needs root.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Lab } from '../lab/lab.js';
 import { waitUntil } from '../lab/parallel.js';
-import { chaton, freshLab, sandboxEnv, type Run } from './chaton.js';
+import { CHATON, chaton, freshLab, sandboxEnv, type Run } from './chaton.js';
 
 let lab: Lab;
 let env: NodeJS.ProcessEnv;
@@ -40,6 +40,30 @@ function parsed(run: Run): SwapJson {
   } catch {
     assert.fail(`not JSON (exit ${run.code}): ${run.stdout}\n${run.stderr}`);
   }
+}
+
+/**
+ * A swap run at a terminal of its own (script(1)), answering its questions as a person types:
+ * each answer once its question shows, in order.
+ */
+function atTerminal(args: string[], answers: [RegExp, string][]): Promise<{ code: number | null; screen: string }> {
+  const line = [process.execPath, CHATON, '-i', lab.inventoryPath, 'disk', 'swap', ...args].join(' ');
+  const argv = ['--quiet', '--flush', '--return', '--command', `stty cols 120 rows 40 && ${line}`, '/dev/null'];
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    const left = [...answers];
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString();
+      const next = left[0];
+      if (next && next[0].test(screen)) {
+        left.shift();
+        child.stdin.write(`${next[1]}\r`);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, screen }));
+  });
 }
 
 async function ceph(args: string[], host = 'pve2'): Promise<string> {
@@ -202,24 +226,21 @@ describe(
       ]);
       assert.equal(label.stdout.trim(), 'ceph_bluestore', 'the old disk keeps its data');
 
+      // At a terminal, the new disk (old LVM on it) must be named by the serial on its label:
+      // a wrong one is refused and nothing is written to it; the right one, and the swap goes on.
       const serial = await lab.diskInsert('pve1', { metadata: 'lvm' });
+      const question = /type the serial on its label to use it/;
+      const wrong = await atTerminal(['pve1', '--osd', '1'], [[question, 'WRONG1']]);
+      assert.equal(wrong.code, 3, wrong.screen);
+      assert.match(wrong.screen, new RegExp(`typed "WRONG1", but the new disk's serial is ${serial}`));
+      const byId = (await lab.disks()).find((d) => d.serial === serial)!.byId[0];
+      const kept = await lab.run('pve1', ['blkid', '-p', '-o', 'value', '-s', 'TYPE', `/dev/disk/by-id/${byId}`]);
+      assert.equal(kept.stdout.trim(), 'LVM2_member', 'nothing written to a disk not confirmed');
+      const typed = await atTerminal(['pve1', '--osd', '1'], [[question, serial]]);
+      assert.equal(typed.code, 0, typed.screen);
+      assert.match(typed.screen, /osd\.1 on pve1: the swap left half-way is finished, the cluster is healthy/);
       const run = parsed(await diskSwap(['pve1', '--osd', '1', '--new-device', serial, '-y']));
-      assert.equal(run.exitCode, 0, `${run.error?.message}\n${run.error?.hint}`);
-      assert.equal(run.swap.outcome, 'resumed');
-      assert.equal(run.swap.newDisk?.serial, serial);
-      assert.deepEqual(
-        run.phases.map((p) => [p.phase, p.outcome]),
-        [
-          ['identify', 'earlier'],
-          ['preflight', 'earlier'],
-          ['drain', 'earlier'],
-          ['destroy', 'earlier'],
-          ['swap', 'done'],
-          ['create', 'done'],
-          ['backfill', 'done'],
-          ['finish', 'done'],
-        ],
-      );
+      assert.equal(run.swap.outcome, 'unchanged');
       assert.equal(await osdStatus(1), 'up');
       assert.equal((await lab.diskLeds())[oldSerial], false, 'the LED is off once the new disk is in');
       const tree = await cephJson<TreeJson>(['osd', 'tree']);
@@ -233,11 +254,14 @@ describe(
       await objectsIntact();
     });
 
-    it('again: unchanged, nothing done', async () => {
-      const serial = (await lab.disks()).filter((d) => d.host === 'pve1' && d.state === 'inserted').at(-1)!.serial;
-      const run = parsed(await diskSwap(['pve1', '--osd', '1', '--new-device', serial, '-y']));
-      assert.equal(run.exitCode, 0);
+    it('again, without naming a disk: unchanged (the OSD is on the disk the swap put in)', async () => {
+      const run = parsed(await diskSwap(['pve1', '--osd', '1']));
+      assert.equal(run.exitCode, 0, run.error?.message);
       assert.equal(run.swap.outcome, 'unchanged');
+      assert.deepEqual(
+        run.phases.map((p) => p.phase),
+        ['identify'],
+      );
     });
   },
 );
@@ -271,8 +295,19 @@ describe(
       const run = parsed(await diskSwap(['pve2', '--osd', '3', '--new-device', serial, '-y']));
       assert.equal(run.exitCode, 0, `${run.error?.message}\n${run.error?.hint}`);
       assert.equal(run.swap.outcome, 'resumed');
+      // What the first two runs did is not done again; what the interrupted one had not finished is.
+      const outcome = (phase: string) => run.phases.find((p) => p.phase === phase)?.outcome;
+      assert.deepEqual(['identify', 'preflight', 'drain', 'destroy', 'swap', 'backfill', 'finish'].map(outcome), [
+        'earlier',
+        'earlier',
+        'earlier',
+        'earlier',
+        'earlier',
+        'done',
+        'done',
+      ]);
       // Created by the interrupted run (or, interrupted while ceph-volume ended, checked and recorded now).
-      assert.ok(['earlier', 'done'].includes(run.phases.find((p) => p.phase === 'create')?.outcome ?? ''));
+      assert.ok(['earlier', 'done'].includes(outcome('create') ?? ''));
       assert.ok(await healthy());
       await objectsIntact();
     });
