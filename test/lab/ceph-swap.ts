@@ -1,0 +1,54 @@
+// The operator's hands in a disk swap on a Ceph lab (README: Ceph), for the bench and the demo that
+// run `chaton disk swap`: the new disk's serial read off its label before it goes in (with
+// --new-device), and, once the OSD is destroyed, the old disk pulled and the new one inserted.
+import type { Lab, LabDisk } from './lab.js';
+
+/** How often the hands look whether the OSD is destroyed yet (one `ceph osd tree`). */
+const LOOK_MS = 1000;
+
+/** The lab disk under an OSD, from what the OSD itself reported (`ceph osd metadata`, its `devices`). */
+export async function osdDisk(lab: Lab, host: string, osd: number): Promise<LabDisk> {
+  const result = await lab.run(host, ['ceph', 'osd', 'metadata', String(osd), '-f', 'json']);
+  if (result.exitCode !== 0) throw new Error(`ceph osd metadata ${osd}: ${result.stderr.trim()}`);
+  const { devices } = JSON.parse(result.stdout) as { devices: string };
+  const disk = (await lab.disks()).find((candidate) => candidate.host === host && candidate.device === devices);
+  if (!disk) throw new Error(`osd.${osd} is on ${devices}, no lab disk of ${host}`);
+  return disk;
+}
+
+/**
+ * A new disk still in its box: its serial known (the lab makes a disk by inserting it, so it goes
+ * into `host` and out again at once), in no host until `swapWhenDestroyed` inserts it.
+ */
+export async function boxedDisk(lab: Lab, host: string): Promise<string> {
+  const serial = await lab.diskInsert(host);
+  await lab.diskPull(host, serial);
+  return serial;
+}
+
+async function destroyed(lab: Lab, host: string, osd: number): Promise<boolean> {
+  const result = await lab.run(host, ['ceph', 'osd', 'tree', '-f', 'json']);
+  if (result.exitCode !== 0) return false;
+  const { nodes } = JSON.parse(result.stdout) as { nodes: { id: number; status?: string }[] };
+  return nodes.find((node) => node.id === osd)?.status === 'destroyed';
+}
+
+/**
+ * Waits until `osd` is destroyed (`ceph osd tree`), then pulls the old disk and inserts the new one;
+ * when the instant it was inserted (Date.now()), or undefined when `signal` ended the wait first.
+ */
+export async function swapWhenDestroyed(
+  lab: Lab,
+  swap: { host: string; osd: number; oldSerial: string; newSerial: string },
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  while (!signal.aborted) {
+    if (await destroyed(lab, swap.host, swap.osd)) {
+      await lab.diskPull(swap.host, swap.oldSerial);
+      await lab.diskInsert(swap.host, { serial: swap.newSerial });
+      return Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOOK_MS));
+  }
+  return undefined;
+}
