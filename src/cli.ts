@@ -17,6 +17,7 @@ import { register as registerInventoryShow } from './commands/inventory-show.js'
 import { register as registerSysadminOffboard } from './commands/sysadmin-offboard.js';
 import { register as registerSysadminOnboard } from './commands/sysadmin-onboard.js';
 import { register as registerVmCreate } from './commands/vm-create.js';
+import { register as registerDiskSwap } from './commands/disk-swap.js';
 import { registerSections } from './lib/inventory/sections.js';
 import { optionsOf, takesValue, visibleSubcommands } from './lib/program-tree.js';
 import { suggest } from './lib/inventory/suggest.js';
@@ -91,6 +92,7 @@ export function buildProgram(): Command {
   registerFailoverTo(failover);
   registerFailoverWatchdog(failover);
   registerVmCreate(program.command('vm').description(messages.vmCommand));
+  registerDiskSwap(program.command('disk').description(messages.diskCommand));
   registerDoctor(program);
   registerCompletion(program);
   return program;

@@ -65,6 +65,10 @@ export const messages = catalogue({
     fr: 'les liens internet du site : lequel est utilisé, et si chacun est en service',
   },
   vmCommand: { en: 'virtual machines on the Proxmox cluster', fr: 'les machines virtuelles du cluster Proxmox' },
+  diskCommand: {
+    en: "the hosts' disks: replace one safely",
+    fr: 'les disques des hôtes : en remplacer un sans risque',
+  },
   onboardCommand: { en: 'give access to a newcomer', fr: 'donner accès à une nouvelle personne' },
   offboardCommand: { en: 'take access back', fr: "retirer l'accès" },
   exitCodes: { en: 'Exit codes:', fr: 'Codes de sortie :' },

@@ -1161,4 +1161,362 @@ export const messages = catalogue({
     fr: "les candidats pour la fin d'une ligne de commande (pour les scripts de complétion)",
   },
   completeLineArgument: { en: 'the command line up to the cursor', fr: "la ligne de commande jusqu'au curseur" },
+  // disk swap
+  swapDescription: {
+    en:
+      "replace a failing Ceph OSD's disk on a live cluster: identify, preflight, drain, destroy keeping the id, " +
+      'swap, recreate, backfill; resumable',
+    fr:
+      "remplacer le disque défaillant d'un OSD Ceph sur un cluster en service : identifier, vérifier, vider, " +
+      "détruire en gardant l'identifiant, échanger, recréer, remplir ; reprenable",
+  },
+  swapHostArgument: {
+    en: 'the host the disk is in (an inventory host of role ceph)',
+    fr: "l'hôte où est le disque (un hôte de rôle ceph de l'inventaire)",
+  },
+  swapOsdOption: {
+    en: 'the id of the OSD whose disk is replaced, e.g. 3',
+    fr: "l'identifiant de l'OSD dont le disque est remplacé, p. ex. 3",
+  },
+  swapNewDeviceOption: {
+    en: 'the new disk, by serial or /dev/disk/by-id path (needed without a terminal, with --yes)',
+    fr: 'le nouveau disque, par numéro de série ou chemin /dev/disk/by-id (nécessaire sans terminal, avec --yes)',
+  },
+  swapResumeOption: {
+    en: "continue a swap another run started (another laptop, a lost session): takes over that run's lock",
+    fr: 'poursuivre un remplacement lancé par un autre lancement (autre portable, session perdue) : reprend son verrou',
+  },
+  swapDrainTimeoutOption: {
+    en: 'how long the drain and the backfill may take each, e.g. 12h',
+    fr: 'durée maximale de la vidange et du remplissage, chacun, p. ex. 12h',
+  },
+  swapStallTimeoutOption: {
+    en: 'stop when no object has moved for this long, e.g. 15m (nothing is destroyed)',
+    fr: "s'arrêter quand aucun objet n'a bougé pendant cette durée, p. ex. 15m (rien n'est détruit)",
+  },
+  swapSwapTimeoutOption: {
+    en: 'how long to wait for the new disk to appear, e.g. 2h',
+    fr: "combien de temps attendre l'apparition du nouveau disque, p. ex. 2h",
+  },
+  swapHelp: {
+    en:
+      'Identify the disk (serial, WWN, model, size, SMART, by-id path) and check the cluster: exit 3 and\n' +
+      'nothing changed when another OSD is down, PGs are inactive, the drain would pass nearfull, or another\n' +
+      'swap runs. Then: the cluster lock (config-key chaton/disk-swap/lock), noout on this OSD only, out,\n' +
+      'wait until Ceph lists it safe to destroy and every PG is active+clean, ok-to-stop, stop, destroy (id,\n' +
+      'CRUSH place and class kept). Pull the disk shown (its LED lit when ledctl is there), insert the new\n' +
+      'one, type its serial (or give --new-device with --yes); zap it, ceph-volume lvm create with the same\n' +
+      'id, wait for backfill and HEALTH_OK, noout off, lock released. Every step is journaled on the host\n' +
+      'and locally: the same command continues after Ctrl-C or a lost session; --resume from another\n' +
+      'laptop. Exit 0 done or unchanged, 1 failed or stalled, 2 bad input, 3 refused, 5 host key, 130\n' +
+      'interrupted.',
+    fr:
+      'Identifier le disque (numéro de série, WWN, modèle, taille, SMART, chemin by-id) et vérifier le\n' +
+      'cluster : code 3 et rien de changé quand un autre OSD est arrêté, des PG inactifs, la vidange\n' +
+      'dépasserait nearfull, ou un autre remplacement est en cours. Puis : le verrou du cluster (config-key\n' +
+      'chaton/disk-swap/lock), noout sur cet OSD seul, out, attente que Ceph le dise destructible et que\n' +
+      'chaque PG soit active+clean, ok-to-stop, arrêt, destruction (identifiant, place CRUSH et classe\n' +
+      'gardés). Retirer le disque montré (sa LED allumée si ledctl est là), insérer le nouveau, taper son\n' +
+      'numéro de série (ou --new-device avec --yes) ; effacement, ceph-volume lvm create avec le même\n' +
+      'identifiant, attente du remplissage et de HEALTH_OK, noout retiré, verrou rendu. Chaque étape est\n' +
+      "journalisée sur l'hôte et localement : la même commande reprend après Ctrl-C ou une session perdue ;\n" +
+      '--resume depuis un autre portable. Code 0 fait ou inchangé, 1 échec ou blocage, 2 mauvaise saisie,\n' +
+      "3 refus, 5 clé d'hôte, 130 interrompu.",
+  },
+  swapDryRunExample: {
+    en: 'the disk, the preflight verdicts and every command',
+    fr: 'le disque, les verdicts des vérifications et chaque commande',
+  },
+  swapTerminalExample: {
+    en: 'on a terminal: asks before the drain, then for the new serial',
+    fr: 'sur un terminal : demande avant la vidange, puis le nouveau numéro de série',
+  },
+  swapRunbookExample: { en: 'from cron or a runbook', fr: 'depuis cron ou une procédure écrite' },
+  swapResumeExample: {
+    en: 'continue the swap a lost laptop started',
+    fr: 'poursuivre le remplacement lancé par un portable perdu',
+  },
+  swapNoTarget: { en: 'what to swap is missing: --osd <id>', fr: 'il manque ce qui est à remplacer : --osd <id>' },
+  swapNoTargetHint: {
+    en: 'for example: chaton disk swap pve2 --osd 3',
+    fr: 'par exemple : chaton disk swap pve2 --osd 3',
+  },
+  swapBadOsd: (got: string) => ({
+    en: `--osd must be an OSD id, a whole number, got ${JSON.stringify(got)}`,
+    fr: `--osd doit être un identifiant d'OSD, un nombre entier, reçu ${JSON.stringify(got)}`,
+  }),
+  swapBadDuration: (flag: string, got: string) => ({
+    en: `${flag} must be a duration such as 45s, 15m, 12h or 2d, got ${JSON.stringify(got)}`,
+    fr: `${flag} doit être une durée telle que 45s, 15m, 12h ou 2d, reçu ${JSON.stringify(got)}`,
+  }),
+  swapBadDurationHint: {
+    en: 'one whole number and one unit: s, m, h, d or w',
+    fr: 'un nombre entier et une unité : s, m, h, d ou w',
+  },
+  swapUnknownHost: (host: string, file: string) => ({
+    en: `no host ${host} in ${file}`,
+    fr: `aucun hôte ${host} dans ${file}`,
+  }),
+  swapUnknownHostHint: { en: 'chaton inventory show lists the hosts', fr: 'chaton inventory show liste les hôtes' },
+  swapNotCeph: (host: string, file: string) => ({
+    en: `${host} has no role ceph in ${file}`,
+    fr: `${host} n'a pas le rôle ceph dans ${file}`,
+  }),
+  swapNotCephHint: {
+    en: 'add ceph to its roles: chaton asks Ceph on the hosts of that role',
+    fr: 'ajoutez ceph à ses rôles : chaton interroge Ceph sur les hôtes de ce rôle',
+  },
+  swapNeedsNewDevice: {
+    en: 'without a terminal nobody can type the new serial: give --new-device and --yes',
+    fr: 'sans terminal personne ne peut taper le nouveau numéro de série : donnez --new-device et --yes',
+  },
+  swapNeedsNewDeviceHint: {
+    en: 'chaton -y disk swap <host> --osd <id> --new-device <serial of the new disk>',
+    fr: 'chaton -y disk swap <hôte> --osd <id> --new-device <numéro de série du nouveau disque>',
+  },
+  swapIdentifyTitle: (osd: number, host: string) => ({
+    en: `Identify osd.${osd}'s disk on ${host} and check the cluster`,
+    fr: `Identifier le disque d'osd.${osd} sur ${host} et vérifier le cluster`,
+  }),
+  swapIdentified: (device: string, serial: string) => ({
+    en: `${device}, serial ${serial}`,
+    fr: `${device}, numéro de série ${serial}`,
+  }),
+  swapUnchanged: (osd: number, host: string, serial: string) => ({
+    en: `osd.${osd} on ${host} is up on disk ${serial}, the one asked for: nothing to do`,
+    fr: `osd.${osd} sur ${host} est actif sur le disque ${serial}, celui demandé : rien à faire`,
+  }),
+  swapRefusedDetail: (count: number) => ({
+    en: `refused: ${count} problem(s), listed below`,
+    fr: `refusé : ${count} problème(s), listés ci-dessous`,
+  }),
+  swapRefused: (osd: number, host: string, problems: string) => ({
+    en: `the swap of osd.${osd} on ${host} is refused, nothing changed: ${problems}`,
+    fr: `le remplacement d'osd.${osd} sur ${host} est refusé, rien n'a changé : ${problems}`,
+  }),
+  swapRefusedHint: {
+    en: 'fix what is listed, then run the same command again',
+    fr: 'réglez ce qui est listé, puis relancez la même commande',
+  },
+  swapPreflightPassed: {
+    en: 'the cluster is healthy and can take the data',
+    fr: 'le cluster est sain et peut recevoir les données',
+  },
+  swapPreflightEarlier: {
+    en: 'checked by the run that started this swap',
+    fr: 'vérifié par le lancement qui a commencé ce remplacement',
+  },
+  swapContinuing: (operator: string, started: string, left: string) => ({
+    en: `continuing the swap ${operator} started at ${started}; left: ${left}`,
+    fr: `reprise du remplacement commencé par ${operator} à ${started} ; reste : ${left}`,
+  }),
+  swapQuestion: (osd: number, host: string, serial: string, device: string) => ({
+    en: `Drain osd.${osd} and destroy it (keeping its id), to replace disk ${serial} (${device}) on ${host}?`,
+    fr:
+      `Vider osd.${osd} et le détruire (en gardant son identifiant), pour remplacer le disque ${serial} ` +
+      `(${device}) sur ${host} ?`,
+  }),
+  swapDrainTitle: (osd: number) => ({ en: `Drain osd.${osd}`, fr: `Vider osd.${osd}` }),
+  swapDestroyTitle: (osd: number) => ({
+    en: `Stop osd.${osd} and destroy it, keeping its id`,
+    fr: `Arrêter osd.${osd} et le détruire en gardant son identifiant`,
+  }),
+  swapSwapTitle: (host: string) => ({ en: `Swap the disk in ${host}`, fr: `Échanger le disque de ${host}` }),
+  swapCreateTitle: (osd: number) => ({
+    en: `Create osd.${osd} on the new disk`,
+    fr: `Créer osd.${osd} sur le nouveau disque`,
+  }),
+  swapBackfillTitle: (osd: number) => ({
+    en: `Wait for osd.${osd}'s backfill`,
+    fr: `Attendre le remplissage d'osd.${osd}`,
+  }),
+  swapFinishTitle: {
+    en: 'Remove noout, wait for health, release the lock',
+    fr: 'Retirer noout, attendre la santé, rendre le verrou',
+  },
+  swapLocked: { en: 'cluster lock taken', fr: 'verrou du cluster pris' },
+  swapLockLost: (why: string) => ({
+    en: `another run took the cluster's lock at the same moment: ${why}`,
+    fr: `un autre lancement a pris le verrou du cluster au même moment : ${why}`,
+  }),
+  swapNoout: (osd: number) => ({ en: `noout on osd.${osd} only`, fr: `noout sur osd.${osd} seulement` }),
+  swapOut: (osd: number) => ({ en: `osd.${osd} marked out`, fr: `osd.${osd} marqué out` }),
+  swapDrainPlanned: (osd: number) => ({
+    en: `would wait until osd.${osd} is safe to destroy and every PG is active+clean`,
+    fr: `attendrait qu'osd.${osd} soit destructible et chaque PG active+clean`,
+  }),
+  swapDestroyPlanned: (osd: number) => ({
+    en: `would wait for ok-to-stop, stop osd.${osd} and destroy it, keeping its id`,
+    fr: `attendrait ok-to-stop, arrêterait osd.${osd} et le détruirait en gardant son identifiant`,
+  }),
+  swapFinishPlanned: (osd: number) => ({
+    en: `would remove noout from osd.${osd}, wait for HEALTH_OK and release the lock`,
+    fr: `retirerait noout d'osd.${osd}, attendrait HEALTH_OK et rendrait le verrou`,
+  }),
+  swapDrained: (osd: number) => ({
+    en: `osd.${osd} is empty: safe to destroy, every PG active+clean`,
+    fr: `osd.${osd} est vide : destructible, chaque PG active+clean`,
+  }),
+  swapMoving: (why: string, osd: number, progress: string) => ({
+    en: `${why === 'drain' ? `draining osd.${osd}` : `filling osd.${osd}`}: ${progress}`,
+    fr: `${why === 'drain' ? `vidange d'osd.${osd}` : `remplissage d'osd.${osd}`} : ${progress}`,
+  }),
+  swapStalled: (why: string, osd: number, bound: string, progress: string) => ({
+    en: `the ${why === 'drain' ? 'drain' : 'backfill'} of osd.${osd} made no progress for ${bound} (${progress})`,
+    fr:
+      `${why === 'drain' ? 'la vidange' : 'le remplissage'} d'osd.${osd} n'a pas avancé depuis ${bound} ` +
+      `(${progress})`,
+  }),
+  swapTimedOut: (why: string, osd: number, bound: string, last: string) => ({
+    en: `the ${why === 'drain' ? 'drain' : 'backfill'} of osd.${osd} took more than ${bound} (${last})`,
+    fr: `${why === 'drain' ? 'la vidange' : 'le remplissage'} d'osd.${osd} a pris plus de ${bound} (${last})`,
+  }),
+  swapStalledDrainHint: (osd: number) => ({
+    en:
+      `nothing is destroyed; osd.${osd} is out with noout: see ceph health detail, fix what blocks the recovery, ` +
+      `then run the same command again (or give up: ceph osd in ${osd}; ceph osd rm-noout osd.${osd})`,
+    fr:
+      `rien n'est détruit ; osd.${osd} est out avec noout : voyez ceph health detail, réglez ce qui bloque la ` +
+      'récupération, puis relancez la même commande ' +
+      `(ou renoncez : ceph osd in ${osd} ; ceph osd rm-noout osd.${osd})`,
+  }),
+  swapStalledBackfillHint: (osd: number) => ({
+    en: `osd.${osd} is on the new disk; see ceph health detail, then run the same command again to wait on`,
+    fr:
+      `osd.${osd} est sur le nouveau disque ; voyez ceph health detail, ` +
+      'puis relancez la même commande pour attendre',
+  }),
+  swapInterrupted: (osd: number, host: string) => ({
+    en: `interrupted: the swap of osd.${osd} on ${host} is journaled; the same command continues it`,
+    fr: `interrompu : le remplacement d'osd.${osd} sur ${host} est journalisé ; la même commande le poursuit`,
+  }),
+  swapNotOkToStop: (osd: number, inactive: number, notOk: number) => ({
+    en: `Ceph says osd.${osd} is not ok to stop: ${notOk} PG(s) would suffer, ${inactive} become inactive`,
+    fr:
+      `Ceph dit qu'osd.${osd} ne peut pas être arrêté : ${notOk} PG en pâtiraient, ` +
+      `${inactive} deviendraient inactifs`,
+  }),
+  swapNotOkToStopHint: (osd: number) => ({
+    en: `nothing is destroyed; see ceph osd ok-to-stop ${osd} and ceph health detail, then run the same command again`,
+    fr: `rien n'est détruit ; voyez ceph osd ok-to-stop ${osd} et ceph health detail, puis relancez la même commande`,
+  }),
+  swapStopped: (osd: number) => ({ en: `ceph-osd@${osd} stopped`, fr: `ceph-osd@${osd} arrêté` }),
+  swapDestroyed: (osd: number) => ({
+    en: `osd.${osd} destroyed: its id, CRUSH place and class wait for the new disk`,
+    fr: `osd.${osd} détruit : son identifiant, sa place CRUSH et sa classe attendent le nouveau disque`,
+  }),
+  swapPull: (host: string, serial: string, path: string, lit: boolean) => ({
+    en:
+      `pull the disk of serial ${serial} (${path}) from ${host}${lit ? ', its locate LED is lit' : ''}, ` +
+      'then insert the new one',
+    fr:
+      `retirez le disque de numéro de série ${serial} (${path}) de ${host}` +
+      `${lit ? ', sa LED de repérage est allumée' : ''}, puis insérez le nouveau`,
+  }),
+  swapWaitingNewDisk: (host: string) => ({
+    en: `waiting for a new disk (a serial not seen before) in ${host}`,
+    fr: `attente d'un nouveau disque (un numéro de série jamais vu) dans ${host}`,
+  }),
+  swapWaitingNamed: (disk: string, host: string) => ({
+    en: `waiting for disk ${disk} in ${host}`,
+    fr: `attente du disque ${disk} dans ${host}`,
+  }),
+  swapNoNewDiskHint: {
+    en: 'nothing is lost: insert the new disk and run the same command again',
+    fr: 'rien de perdu : insérez le nouveau disque et relancez la même commande',
+  },
+  swapBadNewDisk: (device: string, why: string) => ({
+    en: `${device} cannot be the new disk: ${why}`,
+    fr: `${device} ne peut pas être le nouveau disque : ${why}`,
+  }),
+  swapBadNewDiskHint: {
+    en: 'insert another disk (or free this one) and run the same command again; the OSD waits, destroyed',
+    fr: "insérez un autre disque (ou libérez celui-ci) et relancez la même commande ; l'OSD attend, détruit",
+  },
+  swapTypeSerial: (device: string, model: string, size: string) => ({
+    en: `New disk ${device} (${model}, ${size}): type the serial on its label to use it`,
+    fr: `Nouveau disque ${device} (${model}, ${size}) : tapez le numéro de série de son étiquette pour l'utiliser`,
+  }),
+  swapSerialMismatch: (typed: string, serial: string) => ({
+    en: `typed ${JSON.stringify(typed)}, but the new disk's serial is ${serial}: nothing written to it`,
+    fr:
+      `tapé ${JSON.stringify(typed)}, mais le numéro de série du nouveau disque est ${serial} : ` +
+      "rien n'y a été écrit",
+  }),
+  swapNewDisk: (device: string, serial: string) => ({
+    en: `new disk ${device}, serial ${serial}`,
+    fr: `nouveau disque ${device}, numéro de série ${serial}`,
+  }),
+  swapNewDiskPlanned: {
+    en: 'would wait for the new disk and ask for its serial',
+    fr: 'attendrait le nouveau disque et demanderait son numéro de série',
+  },
+  swapNewDevicePlaceholder: both('/dev/disk/by-id/<new-disk>'),
+  swapZapping: (device: string) => ({ en: `zapping ${device}`, fr: `effacement de ${device}` }),
+  swapCreating: (osd: number, device: string) => ({
+    en: `creating osd.${osd} on ${device}`,
+    fr: `création d'osd.${osd} sur ${device}`,
+  }),
+  swapCreated: (osd: number, device: string) => ({
+    en: `osd.${osd} created on ${device}, same id`,
+    fr: `osd.${osd} créé sur ${device}, même identifiant`,
+  }),
+  swapCreatePlanned: (osd: number, device: string) => ({
+    en: `would zap ${device} and create osd.${osd} on it`,
+    fr: `effacerait ${device} et y créerait osd.${osd}`,
+  }),
+  swapNoEntry: (osd: number) => ({
+    en: `osd.${osd} is gone from the cluster and this run has no record of its place to put it back`,
+    fr: `osd.${osd} a disparu du cluster et ce lancement n'a pas de trace de sa place pour le remettre`,
+  }),
+  swapRestoringEntry: (osd: number, host: string) => ({
+    en: `osd.${osd} was purged (a failed create rolled back): putting its entry back under ${host}`,
+    fr: `osd.${osd} a été purgé (une création ratée est revenue en arrière) : remise de son entrée sous ${host}`,
+  }),
+  swapCreateFailed: (osd: number, why: string) => ({
+    en: `ceph-volume could not create osd.${osd}: ${why}`,
+    fr: `ceph-volume n'a pas pu créer osd.${osd} : ${why}`,
+  }),
+  swapCreateFailedRestoredHint: (osd: number) => ({
+    en:
+      `its rollback purged osd.${osd}; its entry (id, CRUSH place, class) is back, destroyed: ` +
+      'fix the cause, run the same command again',
+    fr:
+      `son retour en arrière a purgé osd.${osd} ; son entrée (identifiant, place CRUSH, classe) est remise, ` +
+      'détruite : réglez la cause, relancez la même commande',
+  }),
+  swapCreateFailedHint: (osd: number) => ({
+    en: `osd.${osd} waits, destroyed: fix the cause (see the output above), then run the same command again`,
+    fr: `osd.${osd} attend, détruit : réglez la cause (voir la sortie ci-dessus), puis relancez la même commande`,
+  }),
+  swapBackfillPlanned: (osd: number) => ({
+    en: `would wait until osd.${osd} is up, in, holds PGs, and every PG is active+clean`,
+    fr: `attendrait qu'osd.${osd} soit up, in, porte des PG, et que chaque PG soit active+clean`,
+  }),
+  swapBackfilled: (osd: number) => ({
+    en: `osd.${osd} is up and in, every PG active+clean`,
+    fr: `osd.${osd} est up et in, chaque PG active+clean`,
+  }),
+  swapNewOsdNotServing: (osd: number, status: string, pgs: number, expected: number) => ({
+    en: `osd.${osd} is ${status} with ${pgs} of its ${expected} PG(s): the PG states do not count it yet`,
+    fr: `osd.${osd} est ${status} avec ${pgs} de ses ${expected} PG : les états des PG ne le comptent pas encore`,
+  }),
+  swapWaitingUp: (osd: number) => ({
+    en: `waiting for osd.${osd} to be up and in`,
+    fr: `attente qu'osd.${osd} soit up et in`,
+  }),
+  swapNotUpHint: (osd: number, host: string) => ({
+    en: `see systemctl status ceph-osd@${osd} on ${host}, then run the same command again`,
+    fr: `voyez systemctl status ceph-osd@${osd} sur ${host}, puis relancez la même commande`,
+  }),
+  swapWaitingHealth: (status: string, checks: string) => ({
+    en: `waiting for HEALTH_OK (${status}: ${checks})`,
+    fr: `attente de HEALTH_OK (${status} : ${checks})`,
+  }),
+  swapHealthHint: {
+    en: 'the new OSD serves its data; see ceph health detail, then run the same command again to finish',
+    fr: 'le nouvel OSD sert ses données ; voyez ceph health detail, puis relancez la même commande pour finir',
+  },
+  swapHealthy: { en: 'noout removed, HEALTH_OK', fr: 'noout retiré, HEALTH_OK' },
+  swapUnlocked: { en: 'cluster lock released', fr: 'verrou du cluster rendu' },
 });

@@ -26,6 +26,7 @@ import type { Judged } from '../lib/proxmox/vm-cluster.js';
 import type { VmOperations } from '../lib/proxmox/vm-operations.js';
 import type { Host } from '../lib/inventory/types.js';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
+import type { ExitCode } from '../lib/run/errors.js';
 import { examples } from './help.js';
 import { messages } from './messages.js';
 
@@ -466,18 +467,12 @@ class Creation {
     this.report.address = (config.ipconfig0 && ipconfigAddress(config.ipconfig0)) ?? null;
   }
 
-  async result(error?: unknown, exitCode?: number): Promise<CommandResult> {
-    const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
+  async result(error?: unknown, exitCode?: ExitCode): Promise<CommandResult> {
+    const { exitCodeFor } = await import('../lib/run/errors.js');
     const { errorReport } = await import('../lib/run/report.js');
     const { vmReportFields, vmReportView } = await import('../lib/proxmox/render.js');
     this.report.totalMs = Math.round(performance.now() - this.started);
-    const code =
-      exitCode ??
-      (this.ctx.signal.aborted
-        ? ExitCode.interrupted
-        : error instanceof ChatonError
-          ? error.exitCode
-          : ExitCode.failed);
+    const code = exitCodeFor(this.ctx.signal.aborted, error, exitCode);
     if (error !== undefined && this.report.failure === null) this.report.failure = errorReport(error);
     const hosts = this.tried.map(({ host, error: hostError }) => ({
       host: host.name,
@@ -485,7 +480,7 @@ class Creation {
       error: hostError === undefined ? null : errorReport(hostError),
     }));
     return {
-      exitCode: code as CommandResult['exitCode'],
+      exitCode: code,
       hosts,
       fields: vmReportFields(this.report),
       ...(error !== undefined ? { error } : {}),

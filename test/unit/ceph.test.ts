@@ -7,8 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import {
   bucketOf,
-  type CephOutput,
-  CephOutputError,
   clusterStatus,
   configKey,
   healthDetail,
@@ -21,6 +19,8 @@ import {
   pgStat,
   safeToDestroy,
 } from '../../src/lib/ceph/facts.js';
+import type { ProbeOutput } from '../../src/lib/remote/facts.js';
+import { OutputError } from '../../src/lib/remote/json-output.js';
 import { drainProgress, preflight, type PreflightFacts, readyToDestroy } from '../../src/lib/ceph/judge.js';
 import {
   addNoout,
@@ -58,7 +58,7 @@ const INDEX = JSON.parse(readFileSync(join(DIR, 'captures.json'), 'utf8')) as {
 };
 
 /** A capture as the executor would return it. */
-function output(name: string): CephOutput {
+function output(name: string): ProbeOutput {
   const capture = INDEX.captures.find((c) => c.name === name);
   assert.ok(capture, `no capture ${name}`);
   const read = (file: string | null) => (file === null ? '' : readFileSync(join(DIR, file), 'utf8'));
@@ -177,7 +177,7 @@ describe('ceph facts', () => {
     const answer = okToStop(2).parse(notOk);
     assert.equal(answer.ok, false);
     assert.equal(answer.notOkPgs, answer.becomeInactive.length);
-    assert.throws(() => okToStop(2).parse({ ...notOk, code: 1 }), CephOutputError);
+    assert.throws(() => okToStop(2).parse({ ...notOk, code: 1 }), OutputError);
   });
 
   it('read osd metadata: the host, and a loop device without identity; kept after destroy', () => {
@@ -362,9 +362,10 @@ describe('ceph swap operations', () => {
     assert.equal(osdNode(tree, 1)?.status, 'destroyed');
     assert.deepEqual(restoreEntry(entry!, '11111111-2222-3333-4444-555555555555').map(line), [
       'ceph osd new 11111111-2222-3333-4444-555555555555 1',
+      'ceph osd out 1',
       "ceph osd crush add osd.1 0.0019989013671875 'host=pve1'",
-      'ceph osd crush rm-device-class osd.1',
       'ceph osd crush set-device-class ssd osd.1',
+      'ceph osd add-noout osd.1',
       'ceph osd destroy osd.1 --yes-i-really-mean-it',
     ]);
     assert.equal(destroyedEntry(tree, 42), undefined);

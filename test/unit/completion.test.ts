@@ -29,6 +29,7 @@ describe('completion candidates', () => {
       'backup',
       'failover',
       'vm',
+      'disk',
       'doctor',
       'completion',
       'help',

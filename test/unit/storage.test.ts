@@ -2,6 +2,7 @@
 // from): lsblk's tree, the by-id links, SMART's identity and health, which disk a spec names, the
 // judgement of a new device on the shapes a disk really comes with, and the ledctl commands.
 import assert from 'node:assert/strict';
+import { OutputError } from '../../src/lib/remote/json-output.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +11,7 @@ import {
   blockDevices,
   type BlockDevice,
   describeDisk,
+  identityOf,
   type Disk,
   diskLinks,
   disksOf,
@@ -18,7 +20,6 @@ import {
   parseDiskLinks,
   parseSmartHealth,
   smartHealth,
-  StorageOutputError,
 } from '../../src/lib/storage/disks.js';
 import { judgeNewDevice, newDevices } from '../../src/lib/storage/judge.js';
 import { ledctlPresent, locateOff, locateOn } from '../../src/lib/storage/led.js';
@@ -113,6 +114,20 @@ describe('lsblk, as the storage domain reads it', () => {
       '/dev/disk/by-id/wwn-0x5cafe00000000001',
     ]);
     assert.deepEqual(disks.at(-1)!.byId, []);
+    // A SAS disk holding an LVM physical volume, as udev names it: the link with its serial first.
+    const sas = disksOf(
+      parseBlockDevices('{"blockdevices": [{"name": "sdc", "type": "disk", "size": 1, "serial": "Z1Z2ABCD"}]}'),
+      parseDiskLinks(
+        'wwn-0x5000c5008e4b1a2b ../../sdc\nlvm-pv-uuid-Xc3d4e-aaaa ../../sdc\n' +
+          'scsi-35000c5008e4b1a2b ../../sdc\nscsi-SSEAGATE_ST4000NM0023_Z1Z2ABCD ../../sdc\n',
+      ),
+    );
+    assert.deepEqual(sas[0]!.byId, [
+      '/dev/disk/by-id/scsi-SSEAGATE_ST4000NM0023_Z1Z2ABCD',
+      '/dev/disk/by-id/scsi-35000c5008e4b1a2b',
+      '/dev/disk/by-id/lvm-pv-uuid-Xc3d4e-aaaa',
+      '/dev/disk/by-id/wwn-0x5000c5008e4b1a2b',
+    ]);
     // Loop devices of a machine are no disks.
     assert.deepEqual(disksOf(parseBlockDevices(read('lsblk-loops-udev.json')), new Map()), []);
   });
@@ -130,7 +145,7 @@ describe('lsblk, as the storage domain reads it', () => {
   });
 
   it('names what it cannot read', () => {
-    assert.throws(() => parseBlockDevices('lsblk: unknown column: MOUNTPOINTS'), StorageOutputError);
+    assert.throws(() => parseBlockDevices('lsblk: unknown column: MOUNTPOINTS'), OutputError);
     assert.throws(
       () => parseBlockDevices('{"blockdevices": [{"name": "sda", "type": "disk", "size": -1}]}'),
       /lsblk sda size: a size in bytes was expected/,
@@ -145,14 +160,14 @@ describe('/dev/disk/by-id', () => {
     const links = parseDiskLinks(read('by-id-lab-pve1.txt'));
     assert.equal(links.size, 7);
     assert.deepEqual(links.get('loop16'), [
-      '/dev/disk/by-id/ata-LAB_SSD_1G_CL00D0011',
       '/dev/disk/by-id/wwn-0x5cafe0000000000b',
+      '/dev/disk/by-id/ata-LAB_SSD_1G_CL00D0011',
     ]);
     assert.deepEqual(parseDiskLinks(''), new Map());
     // A partition's links go to the partition, not to its disk.
     const real = parseDiskLinks('ata-ST4000_Z1 ../../sdc\nata-ST4000_Z1-part1 ../../sdc1\n');
     assert.deepEqual([...real.keys()], ['sdc', 'sdc1']);
-    assert.throws(() => parseDiskLinks('no-target\n'), StorageOutputError);
+    assert.throws(() => parseDiskLinks('no-target\n'), OutputError);
   });
 });
 
@@ -383,7 +398,7 @@ describe('which disk to pull, for people', () => {
 
   it('gives host, device, serial, WWN, model, size, SMART health and by-id path, aligned', () => {
     const smart = parseSmartHealth('/dev/loop5', { code: 8, stdout: read('smartctl-lab-failing.json'), stderr: '' });
-    const lines = describeDisk('pve1', labDisk('CL00D0006'), smart);
+    const lines = describeDisk('pve1', identityOf(labDisk('CL00D0006'), smart));
     assert.deepEqual(
       lines.map((line) => line.text),
       [
@@ -397,7 +412,7 @@ describe('which disk to pull, for people', () => {
         'by-id path:   /dev/disk/by-id/ata-LAB_SSD_2G_CL00D0006',
       ],
     );
-    const french = inFrench(() => describeDisk('pve1', labDisk('CL00D0006'), smart));
+    const french = inFrench(() => describeDisk('pve1', identityOf(labDisk('CL00D0006'), smart)));
     assert.equal(french[2]!.text, 'n° de série :  CL00D0006');
     assert.equal(french[6]!.text, 'santé SMART :  FAILED : le disque prévoit lui-même sa panne');
     assert.equal(french[6]!.en, lines[6]!.en);
@@ -406,7 +421,7 @@ describe('which disk to pull, for people', () => {
   it('takes the identity from SMART where lsblk has none, and says why SMART says nothing', () => {
     const vda = labDisks().find((disk) => disk.name === 'vda')!;
     const nvme = parseSmartHealth('/dev/vda', { code: 0, stdout: read('smartctl-nvme-info.json'), stderr: '' });
-    const lines = describeDisk('pve1', vda, nvme).map((line) => line.text);
+    const lines = describeDisk('pve1', identityOf(vda, nvme)).map((line) => line.text);
     assert.deepEqual(lines.slice(2, 5), [
       'serial:       61Q0A05UT7B8',
       'WWN:          unknown',
@@ -420,7 +435,7 @@ describe('which disk to pull, for people', () => {
       stderr: '',
     });
     assert.equal(
-      describeDisk('pve1', vda, virtio)[6]!.text,
+      describeDisk('pve1', identityOf(vda, virtio))[6]!.text,
       'SMART health: not available (smartctl cannot read /dev/vda (exit status 1): ' +
         '/dev/vda: Unable to detect device type)',
     );

@@ -9,57 +9,31 @@
 // - `config-key get` of an absent key exits 2 (ENOENT) with "Error ENOENT: " on stderr.
 // Sources: the fixtures' README (what each state printed); real-tools.md (Ceph), which cites ceph
 // src/mgr/DaemonServer.cc for safe-to-destroy and ok-to-stop.
+import type { Probe, ProbeOutput } from '../remote/facts.js';
+import {
+  bool,
+  type JsonObject as Json,
+  list,
+  num,
+  object,
+  OutputError,
+  parseJson,
+  str,
+} from '../remote/json-output.js';
 import { command, type RemoteCommand } from '../remote/shell.js';
 import { messages } from './messages.js';
-
-/** A command's end, as the executor returns it (run with `check: false`). */
-export interface CephOutput {
-  /** null: killed by a signal. */
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A read-only probe whose exit code matters as much as its output: parse takes both. */
-export interface CephProbe<T> {
-  readonly command: RemoteCommand;
-  parse(output: CephOutput): T;
-}
-
-/** What a `ceph` command printed could not be read: the command's words and why. */
-export class CephOutputError extends Error {}
 
 /** EBUSY, as `ceph` exits when an OSD is not ok to stop (and the text safe-to-destroy when unsafe). */
 export const EXIT_EBUSY = 16;
 /** ENOENT, as `ceph config-key get` exits for an absent key. */
 export const EXIT_ENOENT = 2;
 
-type Json = Record<string, unknown>;
-
 function ceph(...args: string[]): RemoteCommand {
   return command('ceph', ...args, '-f', 'json');
 }
 
-function object(value: unknown, what: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CephOutputError(messages.notAnObject(what));
-  }
-  return value as Json;
-}
-
 function parseObject(stdout: string, what: string): Json {
-  let value: unknown;
-  try {
-    value = JSON.parse(stdout); // white space, the leading newline included, is allowed around JSON
-  } catch {
-    throw new CephOutputError(messages.notJson(what, stdout.trim().slice(0, 80)));
-  }
-  return object(value, what);
-}
-
-function num(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new CephOutputError(messages.notANumber(what));
-  return value;
+  return object(parseJson(stdout, what), what);
 }
 
 /** A number Ceph leaves out when it is 0. */
@@ -67,24 +41,14 @@ function omitted0(value: unknown, what: string): number {
   return value === undefined ? 0 : num(value, what);
 }
 
-function str(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new CephOutputError(messages.notAString(what));
-  return value;
-}
-
-function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new CephOutputError(messages.notAList(what));
-  return value;
-}
-
 function numbers(value: unknown, what: string): number[] {
   return list(value, what).map((item) => num(item, what));
 }
 
 /** The stdout of a command that must exit 0; when it did not, its stderr says why. */
-function succeeded(output: CephOutput, what: string): string {
+function succeeded(output: ProbeOutput, what: string): string {
   if (output.code !== 0) {
-    throw new CephOutputError(messages.commandFailed(what, output.code ?? 'signal', output.stderr.trim()));
+    throw new OutputError(messages.commandFailed(what, output.code ?? 'signal', output.stderr.trim()));
   }
   return output.stdout;
 }
@@ -112,7 +76,7 @@ export interface Health {
 function healthStatus(value: unknown, what: string): HealthStatus {
   const status = str(value, what);
   if (status !== 'HEALTH_OK' && status !== 'HEALTH_WARN' && status !== 'HEALTH_ERR') {
-    throw new CephOutputError(messages.unknownHealth(status));
+    throw new OutputError(messages.unknownHealth(status));
   }
   return status;
 }
@@ -136,7 +100,7 @@ export function parseHealth(value: unknown): Health {
   return { status: healthStatus(health.status, 'health.status'), checks };
 }
 
-export const healthDetail: CephProbe<Health> = {
+export const healthDetail: Probe<Health> = {
   command: ceph('health', 'detail'),
   parse: (output) => parseHealth(parseObject(succeeded(output, 'ceph health detail'), 'ceph health detail')),
 };
@@ -208,7 +172,7 @@ export function parseStatus(stdout: string): ClusterStatus {
   };
 }
 
-export const clusterStatus: CephProbe<ClusterStatus> = {
+export const clusterStatus: Probe<ClusterStatus> = {
   command: ceph('status'),
   parse: (output) => parseStatus(succeeded(output, 'ceph status')),
 };
@@ -230,7 +194,7 @@ export function parsePgStat(stdout: string): PgStat {
   return { total: num(summary.num_pgs, 'pg_summary.num_pgs'), byState };
 }
 
-export const pgStat: CephProbe<PgStat> = {
+export const pgStat: Probe<PgStat> = {
   command: ceph('pg', 'stat'),
   parse: (output) => parsePgStat(succeeded(output, 'ceph pg stat')),
 };
@@ -267,7 +231,7 @@ function crushNode(value: unknown): CrushNode {
   if (item.status !== undefined) {
     const status = str(item.status, 'status');
     if (status !== 'up' && status !== 'down' && status !== 'destroyed') {
-      throw new CephOutputError(messages.unknownOsdStatus(node.name, status));
+      throw new OutputError(messages.unknownOsdStatus(node.name, status));
     }
     node.status = status;
   }
@@ -285,7 +249,7 @@ export function parseOsdTree(stdout: string): OsdTree {
   };
 }
 
-export const osdTree: CephProbe<OsdTree> = {
+export const osdTree: Probe<OsdTree> = {
   command: ceph('osd', 'tree'),
   parse: (output) => parseOsdTree(succeeded(output, 'ceph osd tree')),
 };
@@ -348,7 +312,7 @@ export function parseOsdDf(stdout: string): OsdUsage[] {
   });
 }
 
-export const osdDf: CephProbe<OsdUsage[]> = {
+export const osdDf: Probe<OsdUsage[]> = {
   command: ceph('osd', 'df'),
   parse: (output) => parseOsdDf(succeeded(output, 'ceph osd df')),
 };
@@ -405,7 +369,7 @@ export function parseOsdDump(stdout: string): OsdDump {
   };
 }
 
-export const osdDump: CephProbe<OsdDump> = {
+export const osdDump: Probe<OsdDump> = {
   command: ceph('osd', 'dump'),
   parse: (output) => parseOsdDump(succeeded(output, 'ceph osd dump')),
 };
@@ -440,7 +404,7 @@ export function parseOsdMetadata(stdout: string): OsdMetadata {
  * The metadata of an OSD; undefined for ENOENT (an id with no metadata: not recorded here). A
  * destroyed OSD keeps its metadata (fixture destroyed-osd-metadata-1): the old disk's, not the new.
  */
-export function osdMetadata(osd: number): CephProbe<OsdMetadata | undefined> {
+export function osdMetadata(osd: number): Probe<OsdMetadata | undefined> {
   return {
     command: ceph('osd', 'metadata', String(osd)),
     parse: (output) =>
@@ -469,7 +433,7 @@ export function parseSafeToDestroy(stdout: string): SafeToDestroy {
   };
 }
 
-export function safeToDestroy(osd: number): CephProbe<SafeToDestroy> {
+export function safeToDestroy(osd: number): Probe<SafeToDestroy> {
   return {
     command: ceph('osd', 'safe-to-destroy', String(osd)),
     parse: (output) => parseSafeToDestroy(succeeded(output, 'ceph osd safe-to-destroy')),
@@ -488,9 +452,8 @@ export interface OkToStop {
 export function parseOkToStop(stdout: string): OkToStop {
   const answer = parseObject(stdout, 'ceph osd ok-to-stop');
   const pgs = (key: string) => (answer[key] === undefined ? [] : list(answer[key], key).map((pg) => str(pg, key)));
-  if (typeof answer.ok_to_stop !== 'boolean') throw new CephOutputError(messages.notABoolean('ok_to_stop'));
   return {
-    ok: answer.ok_to_stop,
+    ok: bool(answer.ok_to_stop, 'ok_to_stop'),
     osds: numbers(answer.osds, 'osds'),
     okPgs: omitted0(answer.num_ok_pgs, 'num_ok_pgs'),
     notOkPgs: omitted0(answer.num_not_ok_pgs, 'num_not_ok_pgs'),
@@ -499,7 +462,7 @@ export function parseOkToStop(stdout: string): OkToStop {
 }
 
 /** Exit 0 when ok, 16 (EBUSY) when not, the JSON printed either way. */
-export function okToStop(osd: number): CephProbe<OkToStop> {
+export function okToStop(osd: number): Probe<OkToStop> {
   return {
     command: ceph('osd', 'ok-to-stop', String(osd)),
     parse: (output) =>
@@ -510,7 +473,7 @@ export function okToStop(osd: number): CephProbe<OkToStop> {
 // --- config-key ---------------------------------------------------------------------------------
 
 /** A value of the monitors' key store; undefined when the key is absent (exit 2, ENOENT). */
-export function configKey(key: string): CephProbe<string | undefined> {
+export function configKey(key: string): Probe<string | undefined> {
   return {
     command: command('ceph', 'config-key', 'get', key),
     parse: (output) =>

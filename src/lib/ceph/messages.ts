@@ -5,18 +5,6 @@ import { both, catalogue, sayer } from '../run/catalogue.js';
 
 const ENTRIES = {
   // --- Outputs that cannot be read (the command's words, or the field, then what was expected).
-  notJson: (what: string, start: string) => ({
-    en: `${what}: not JSON (it printed "${start}")`,
-    fr: `${what} : pas du JSON (la commande a affiché "${start}")`,
-  }),
-  notAnObject: (what: string) => ({ en: `${what}: a JSON object was expected`, fr: `${what} : objet JSON attendu` }),
-  notANumber: (what: string) => ({ en: `${what}: a number was expected`, fr: `${what} : nombre attendu` }),
-  notAString: (what: string) => ({ en: `${what}: a string was expected`, fr: `${what} : chaîne attendue` }),
-  notAList: (what: string) => ({ en: `${what}: a list was expected`, fr: `${what} : liste attendue` }),
-  notABoolean: (what: string) => ({
-    en: `${what}: true or false was expected`,
-    fr: `${what} : true ou false attendu`,
-  }),
   unknownHealth: (status: string) => ({
     en: `unknown health status "${status}" (HEALTH_OK, HEALTH_WARN or HEALTH_ERR expected)`,
     fr: `état de santé inconnu "${status}" (HEALTH_OK, HEALTH_WARN ou HEALTH_ERR attendu)`,

@@ -1,7 +1,7 @@
 // The ONE executor: every remote command goes through `run`. It renders the script, adds sudo
 // when the host needs it, honours dry-run, timeouts and Ctrl-C, and remembers what it changed.
 import { appendFileSync } from 'node:fs';
-import type { Fact } from './facts.js';
+import type { Fact, Probe } from './facts.js';
 import type { Host } from '../inventory/types.js';
 import type { Connection, ConnectionPool, ExecHandle } from '../ssh/pool.js';
 import { InterruptedError, LostWhileRunningError, notStarted, RemoteCommandError } from '../run/errors.js';
@@ -218,6 +218,16 @@ export class Executor {
   async fact<T>(host: Host, fact: Fact<T>, opts: Omit<RunOptions, 'kind'> = {}): Promise<T> {
     const result = await this.run(host, fact.command, { ...opts, kind: 'probe' });
     return fact.parse(result.stdout.toString('utf8'));
+  }
+
+  /** A probe read whatever its exit code: the probe's parser judges the code and both streams. */
+  async probe<T>(host: Host, probe: Probe<T>, opts: Omit<RunOptions, 'kind' | 'check'> = {}): Promise<T> {
+    const result = await this.run(host, probe.command, { ...opts, kind: 'probe', check: false });
+    return probe.parse({
+      code: result.code,
+      stdout: result.stdout.toString('utf8'),
+      stderr: result.stderr.toString('utf8'),
+    });
   }
 
   /**

@@ -3,6 +3,20 @@
 import { catalogue } from '../run/catalogue.js';
 
 export const messages = catalogue({
+  // --- A tool's JSON that cannot be read (json-output.ts): the command or the field, then what was expected.
+  notJson: (what: string, start: string) => ({
+    en: `${what}: not JSON (it printed "${start}")`,
+    fr: `${what} : pas du JSON (la commande a affiché "${start}")`,
+  }),
+  notAnObject: (what: string) => ({ en: `${what}: a JSON object was expected`, fr: `${what} : objet JSON attendu` }),
+  notANumber: (what: string) => ({ en: `${what}: a number was expected`, fr: `${what} : nombre attendu` }),
+  notAString: (what: string) => ({ en: `${what}: a string was expected`, fr: `${what} : chaîne attendue` }),
+  notAList: (what: string) => ({ en: `${what}: a list was expected`, fr: `${what} : liste attendue` }),
+  notABoolean: (what: string) => ({
+    en: `${what}: true or false was expected`,
+    fr: `${what} : true ou false attendu`,
+  }),
+
   batchCut: (count: number, answered: number) => ({
     en: `${count} commands were sent at once, ${answered} answered: the session ended early`,
     fr: `${count} commandes ont été envoyées ensemble, ${answered} ont répondu : la session s'est terminée trop tôt`,

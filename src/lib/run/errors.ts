@@ -148,6 +148,11 @@ export function notStarted(what: string): InterruptedError {
 }
 
 /** One line for the operator: message, then the hint on its own line. */
+/** A command's exit code: the one it chose, else 130 after Ctrl-C, else its error's, else 1. */
+export function exitCodeFor(aborted: boolean, error: unknown, chosen?: ExitCode): ExitCode {
+  return chosen ?? (aborted ? ExitCode.interrupted : error instanceof ChatonError ? error.exitCode : ExitCode.failed);
+}
+
 export function formatError(error: unknown): string {
   if (error instanceof ChatonError) return error.hint ? `${error.message}\n  → ${error.hint}` : error.message;
   if (error instanceof Error) return error.message;

@@ -83,8 +83,11 @@ export class FanOutPhase<T> {
 export interface StepPhase {
   kind: 'step';
   title: string;
-  /** `live`: on a terminal, where a progress line is redrawn rather than added (see waitUntil). */
-  run(progress: (text: string) => void, live: boolean): Promise<void>;
+  /**
+   * `live`: on a terminal, where a progress line is redrawn rather than added (see waitUntil);
+   * `task` (always given by runPhases): for a question to the operator on the way (prompts.ts).
+   */
+  run(progress: (text: string) => void, live: boolean, task?: Wrapper): Promise<void>;
 }
 
 /**
@@ -128,7 +131,7 @@ export async function runPhases(ctx: RunContext, phases: Phase[], style: Style):
         return connectionSteps(ctx, phase.hosts);
       case 'step':
         return [
-          { title: phase.title, task: (_, task: Wrapper) => phase.run(display.stepProgress(task), display.live) },
+          { title: phase.title, task: (_, task: Wrapper) => phase.run(display.stepProgress(task), display.live, task) },
         ];
       case 'confirm':
         return [

@@ -24,6 +24,24 @@ export async function confirm(ctx: RunContext, task: Wrapper, question: string):
   if (!YES.test(answer.trim())) throw new RefusedError(messages.notConfirmed);
 }
 
+/**
+ * Asks the operator to type `expected` (a disk's serial read off its label): proof that the thing
+ * in their hand is the one chaton found. Refuses without a terminal (the command line names it
+ * instead) and when what was typed differs.
+ */
+export async function confirmByTyping(
+  ctx: RunContext,
+  task: Wrapper,
+  question: string,
+  expected: string,
+  mismatch: (typed: string) => string,
+): Promise<void> {
+  if (!ctx.mode.interactive) throw new RefusedError(messages.nobodyToAnswer(question), messages.nobodyToAnswerHint);
+  const { input } = await import('@inquirer/prompts');
+  const typed = (await ask(task, input, { message: question })).trim();
+  if (typed !== expected) throw new RefusedError(mismatch(typed));
+}
+
 /** Yes in either language, whatever the language of the moment; anything else is no (the default). */
 const YES = /^(y|yes|o|oui)$/i;
 

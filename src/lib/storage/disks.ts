@@ -14,12 +14,10 @@
 //   smartctl, EXIT STATUS: bit 0 command line, bit 1 device open failed, bit 3 "DISK FAILING",
 //   bits 4-7 attributes and logs), so it is a Probe: its exit code is no failure of the command.
 import type { Fact, Probe, ProbeOutput } from '../remote/facts.js';
+import { type JsonObject, list, object, OutputError, parseJson, str } from '../remote/json-output.js';
 import { command } from '../remote/shell.js';
 import { formatSize } from '../inventory/sizes.js';
 import { messages, type Said, said } from './messages.js';
-
-/** What lsblk, find or smartctl printed could not be read: the command's words and why. */
-export class StorageOutputError extends Error {}
 
 /** One device of lsblk's tree: a disk, and below it its partitions and what sits on them. */
 export interface BlockDevice {
@@ -47,50 +45,26 @@ export interface BlockDevice {
 
 /** A whole disk, with its /dev/disk/by-id links. */
 export interface Disk extends BlockDevice {
-  /** Absolute paths, "/dev/disk/by-id/ata-WDC_..._WD-WX12", the serial-bearing ones first. */
+  /** Absolute paths, "/dev/disk/by-id/ata-WDC_..._WD-WX12", those with its serial first. */
   byId: string[];
-}
-
-type Json = Record<string, unknown>;
-
-function object(value: unknown, what: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new StorageOutputError(messages.notAnObject(what));
-  }
-  return value as Json;
-}
-
-function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new StorageOutputError(messages.notAList(what));
-  return value;
-}
-
-function parseJson(stdout: string, what: string): unknown {
-  try {
-    return JSON.parse(stdout);
-  } catch {
-    throw new StorageOutputError(messages.notJson(what, stdout.trim().slice(0, 80)));
-  }
 }
 
 /** A text column: trimmed (older lsblk padded MODEL with spaces), null when empty or absent. */
 function text(value: unknown, what: string): string | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'string') throw new StorageOutputError(messages.notAString(what));
-  return value.trim() || null;
+  return str(value, what).trim() || null;
 }
 
+/** A text column that must have a value: an empty one is refused as a missing string. */
 function required(value: unknown, what: string): string {
-  const found = text(value, what);
-  if (found === null) throw new StorageOutputError(messages.notAString(what));
-  return found;
+  return text(value, what) ?? str(undefined, what);
 }
 
 /** `-b` sizes: JSON numbers since util-linux 2.33's JSON rework, strings of digits before. */
 function bytes(value: unknown, what: string): number {
   const size = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    throw new StorageOutputError(messages.notASize(what));
+    throw new OutputError(messages.notASize(what));
   }
   return size;
 }
@@ -137,21 +111,28 @@ find /dev/disk/by-id -maxdepth 1 -type l -printf '%f %l\\n'
 `;
 const BY_ID = '/dev/disk/by-id';
 
-/** A by-id link that names the disk by the WWN alone comes after those that carry its serial. */
-function byIdOrder(a: string, b: string): number {
-  const wwn = (link: string) => (/\/(wwn|nvme-eui)[-.]/.test(link) ? 1 : 0);
-  return wwn(a) - wwn(b) || a.localeCompare(b);
+/**
+ * The links a person reads best first: those with the disk's serial (ata-<model>_<serial>,
+ * scsi-S<vendor>_<model>_<serial>), then the others, then those naming it by a number alone (its
+ * WWN, its NVMe EUI, the LVM physical volume's UUID).
+ */
+function byIdOrder(serial: string | null): (a: string, b: string) => number {
+  const rank = (link: string) => {
+    if (serial !== null && link.includes(serial)) return 0;
+    return /\/(wwn-|nvme-eui\.|lvm-pv-uuid-)/.test(link) ? 2 : 1;
+  };
+  return (a, b) => rank(a) - rank(b) || a.localeCompare(b);
 }
 
-/** `find -printf '%f %l\n'`: the kernel name each link points to, and its links, absolute. */
+/** `find -printf '%f %l\n'`: the kernel name each link points to, and its links, absolute, as listed. */
 export function parseDiskLinks(stdout: string): Map<string, string[]> {
   const links = new Map<string, string[]>();
   for (const line of stdout.split('\n').filter((l) => l.trim() !== '')) {
     const match = /^(\S+) (\S+)$/.exec(line.trim());
-    if (!match) throw new StorageOutputError(messages.badLinkLine(line));
+    if (!match) throw new OutputError(messages.badLinkLine(line));
     const [, link = '', target = ''] = match;
     const kname = target.slice(target.lastIndexOf('/') + 1);
-    links.set(kname, [...(links.get(kname) ?? []), `${BY_ID}/${link}`].sort(byIdOrder));
+    links.set(kname, [...(links.get(kname) ?? []), `${BY_ID}/${link}`]);
   }
   return links;
 }
@@ -167,7 +148,7 @@ export function disksOf(devices: BlockDevice[], links: Map<string, string[]>): D
     .filter((device) => device.type === 'disk')
     .map((device) => ({
       ...device,
-      byId: links.get(device.kname) ?? [],
+      byId: [...(links.get(device.kname) ?? [])].sort(byIdOrder(device.serial)),
     }));
 }
 
@@ -225,7 +206,7 @@ function wwnOf(value: unknown): string | null {
   return `0x${hex(naa, 1)}${hex(oui, 6)}${hex(id, 9)}`;
 }
 
-function capacityOf(report: Json): number | null {
+function capacityOf(report: JsonObject): number | null {
   if (typeof report.nvme_total_capacity === 'number') return report.nvme_total_capacity;
   if (report.user_capacity === undefined) return null;
   const capacity = object(report.user_capacity, 'smartctl user_capacity').bytes;
@@ -239,7 +220,7 @@ export function parseSmartHealth(device: string, output: ProbeOutput): SmartHeal
     return { ...none, exitStatus: EXIT_NOT_FOUND, unavailable: said('smartNotInstalled') };
   }
   if (output.stdout.trim() === '') {
-    throw new StorageOutputError(messages.smartFailed(device, output.code ?? 'signal', output.stderr.trim()));
+    throw new OutputError(messages.smartFailed(device, output.code ?? 'signal', output.stderr.trim()));
   }
   const report = object(parseJson(output.stdout, `smartctl ${device}`), `smartctl ${device}`);
   const smartctl = object(report.smartctl, 'smartctl.smartctl');
@@ -274,32 +255,55 @@ export function smartHealth(devicePath: string): Probe<SmartHealth> {
 
 // --- For people --------------------------------------------------------------------------------
 
+/**
+ * A disk as the operator must recognise it, as a report and a journal keep it: lsblk's identity,
+ * SMART's where lsblk has none (a virtio or NVMe disk), and SMART's verdict.
+ */
+export interface DiskIdentity extends Pick<Disk, 'path' | 'serial' | 'wwn' | 'model' | 'sizeBytes' | 'byId'> {
+  /** The overall-health self-assessment: false when the disk predicts its failure, null when unknown. */
+  smartPassed: boolean | null;
+  /** Why SMART says nothing of it (not installed, no SMART, cannot open it); null when it does. */
+  smartUnavailable: Said | null;
+}
+
+export function identityOf(disk: Disk, smart?: SmartHealth): DiskIdentity {
+  return {
+    path: disk.path,
+    serial: disk.serial ?? smart?.serial ?? null,
+    wwn: disk.wwn ?? smart?.wwn ?? null,
+    model: disk.model ?? smart?.model ?? null,
+    sizeBytes: disk.sizeBytes,
+    byId: disk.byId,
+    smartPassed: smart?.passed ?? null,
+    smartUnavailable: smart === undefined ? said('smartNotAsked') : smart.unavailable,
+  };
+}
+
 /** What SMART says of the disk's health, for people; why it says nothing when it does not. */
-function healthOf(smart: SmartHealth | undefined): Said {
-  if (smart === undefined) return said('unknown');
-  const why = smart.unavailable;
+function healthOf(disk: DiskIdentity): Said {
+  const why = disk.smartUnavailable;
   if (why) return { en: said('smartNone', why.en).en, text: said('smartNone', why.text).text };
-  if (smart.passed === null) return said('smartNoStatus');
-  return said(smart.passed ? 'smartPassed' : 'smartFailing');
+  if (disk.smartPassed === null) return said('smartNoStatus');
+  return said(disk.smartPassed ? 'smartPassed' : 'smartFailing');
 }
 
 /**
  * The lines that tell a person which disk this is, for the one who pulls it: host, device, serial,
- * WWN, model, size, SMART health, by-id path; lsblk's identity first, SMART's where lsblk has none.
- * The values are aligned after the labels, in each language.
+ * WWN, model, size, SMART health, by-id path. The values are aligned after the labels, in each
+ * language.
  */
-export function describeDisk(host: string, disk: Disk, smart?: SmartHealth): Said[] {
+export function describeDisk(host: string, disk: DiskIdentity): Said[] {
   const unknown = said('unknown');
   const value = (found: string | null | undefined): Said => (found ? { en: found, text: found } : unknown);
   const size = said('sizeInBytes', formatSize(disk.sizeBytes), disk.sizeBytes);
   const lines: [Said, Said][] = [
     [said('labelHost'), value(host)],
     [said('labelDevice'), value(disk.path)],
-    [said('labelSerial'), value(disk.serial ?? smart?.serial)],
-    [said('labelWwn'), value(disk.wwn ?? smart?.wwn)],
-    [said('labelModel'), value(disk.model ?? smart?.model)],
+    [said('labelSerial'), value(disk.serial)],
+    [said('labelWwn'), value(disk.wwn)],
+    [said('labelModel'), value(disk.model)],
     [said('labelSize'), size],
-    [said('labelSmart'), healthOf(smart)],
+    [said('labelSmart'), healthOf(disk)],
     [said('labelById'), value(disk.byId[0])],
   ];
   const width = (pick: (s: Said) => string) => Math.max(...lines.map(([label]) => pick(label).length));

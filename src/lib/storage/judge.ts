@@ -11,6 +11,9 @@
 // - Allowed, to be zapped first (`wipe`): a partition table whose partitions carry no signature,
 //   and LVM metadata (LVM2_member) with nothing active on it, as a disk taken from another machine
 //   or a failed `ceph-volume` run leaves it: `ceph-volume lvm zap --destroy` removes both.
+// The signatures are udev's (lsblk reads them from its database, disks.ts): on a host without
+// udevd every device would look blank. Proxmox VE runs it, and it probes a disk when it comes in
+// and again when a writer closes it.
 import { formatSize } from '../inventory/sizes.js';
 import type { BlockDevice, Disk } from './disks.js';
 import { messages, type Said, said } from './messages.js';

@@ -4,18 +4,11 @@
 import { both, catalogue, sayer } from '../run/catalogue.js';
 
 const ENTRIES = {
-  // --- Outputs that cannot be read (the command's words, or the field, then what was expected).
-  notJson: (what: string, start: string) => ({
-    en: `${what}: not JSON (it printed "${start}")`,
-    fr: `${what} : pas du JSON (la commande a affiché "${start}")`,
-  }),
-  notAnObject: (what: string) => ({ en: `${what}: a JSON object was expected`, fr: `${what} : objet JSON attendu` }),
-  notAList: (what: string) => ({ en: `${what}: a list was expected`, fr: `${what} : liste attendue` }),
+  // --- Outputs that cannot be read, beyond the core's JSON readers (../remote/json-output.ts).
   notASize: (what: string) => ({
     en: `${what}: a size in bytes was expected (lsblk -b)`,
     fr: `${what} : taille en octets attendue (lsblk -b)`,
   }),
-  notAString: (what: string) => ({ en: `${what}: a string was expected`, fr: `${what} : chaîne attendue` }),
   badLinkLine: (line: string) => ({
     en: `/dev/disk/by-id: "${line}" is not "<link> <target>"`,
     fr: `/dev/disk/by-id : "${line}" n'est pas de la forme "<lien> <cible>"`,
@@ -102,6 +95,52 @@ const ENTRIES = {
   },
   smartNone: (why: string) => ({ en: `not available (${why})`, fr: `indisponible (${why})` }),
   smartNoStatus: { en: 'no health status reported', fr: "pas d'état de santé fourni" },
+  smartNotAsked: { en: 'not asked', fr: 'non demandée' },
+
+  // --- The disk swap's report (swap-report.ts).
+  oldDiskTitle: (what: string) => ({ en: `The disk of ${what}:`, fr: `Le disque de ${what} :` }),
+  newDiskTitle: { en: 'The new disk:', fr: 'Le nouveau disque :' },
+  phaseFailed: { en: 'FAILED', fr: 'ÉCHEC' },
+  phaseOutcome: (outcome: string) => ({
+    en: outcome === 'planned' ? 'planned' : outcome === 'earlier' ? 'done before' : 'done',
+    fr: outcome === 'planned' ? 'prévu' : outcome === 'earlier' ? 'déjà fait' : 'fait',
+  }),
+  columnPhase: both('PHASE'),
+  columnResult: { en: 'RESULT', fr: 'RÉSULTAT' },
+  columnDuration: { en: 'DURATION', fr: 'DURÉE' },
+  columnDetail: { en: 'DETAIL', fr: 'DÉTAIL' },
+  verdictSwapped: (what: string, host: string) => ({
+    en: `${what} on ${host}: disk swapped, the cluster is healthy`,
+    fr: `${what} sur ${host} : disque remplacé, le cluster est sain`,
+  }),
+  verdictResumed: (what: string, host: string) => ({
+    en: `${what} on ${host}: the swap left half-way is finished, the cluster is healthy`,
+    fr: `${what} sur ${host} : le remplacement laissé à mi-chemin est terminé, le cluster est sain`,
+  }),
+  verdictUnchanged: (what: string, host: string) => ({
+    en: `${what} on ${host}: already on the disk asked for, unchanged`,
+    fr: `${what} sur ${host} : déjà sur le disque demandé, inchangé`,
+  }),
+  verdictPlanned: (what: string, host: string) => ({
+    en: `${what} on ${host}: dry-run, nothing changed`,
+    fr: `${what} sur ${host} : simulation, rien n'a changé`,
+  }),
+  verdictRefused: (what: string, host: string) => ({
+    en: `${what} on ${host}: refused, nothing changed`,
+    fr: `${what} sur ${host} : refusé, rien n'a changé`,
+  }),
+  verdictStalled: (what: string, host: string) => ({
+    en: `${what} on ${host}: the data stopped moving; nothing destroyed`,
+    fr: `${what} sur ${host} : les données ne bougent plus ; rien n'est détruit`,
+  }),
+  verdictInterrupted: (what: string, host: string) => ({
+    en: `${what} on ${host}: interrupted; the same command continues the swap`,
+    fr: `${what} sur ${host} : interrompu ; la même commande poursuit le remplacement`,
+  }),
+  verdictFailed: (what: string, host: string) => ({
+    en: `${what} on ${host}: the swap failed`,
+    fr: `${what} sur ${host} : le remplacement a échoué`,
+  }),
 } as const;
 
 export const messages = catalogue(ENTRIES);

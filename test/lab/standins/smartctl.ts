@@ -81,6 +81,23 @@ function healthText(disk: LabDisk): string {
   return `${lines.join('\n')}\n\n`;
 }
 
+/** What every JSON answer starts with: the format, smartctl's own record (`more` in it), the time. */
+function jsonHead(args: string[], exitStatus: number, more: Record<string, unknown>) {
+  return {
+    json_format_version: [1, 0],
+    smartctl: {
+      version: [7, 3],
+      svn_revision: '5338',
+      platform_info: `x86_64-linux-${release()}`,
+      build_info: '(local build)',
+      argv: ['smartctl', ...args],
+      ...more,
+      exit_status: exitStatus,
+    },
+    local_time: { time_t: Math.floor(Date.now() / 1000), asctime: localTime() },
+  };
+}
+
 async function main(args: string[]): Promise<number> {
   const json = args.some((arg) => arg === '-j' || arg.startsWith('--json'));
   const info = args.some((arg) => ['-i', '--info', '-a', '--all', '-x', '--xall'].includes(arg));
@@ -98,19 +115,7 @@ async function main(args: string[]): Promise<number> {
       process.stdout.write(`${BANNER}${message}\n${more}`);
       return exitStatus;
     }
-    const output = {
-      json_format_version: [1, 0],
-      smartctl: {
-        version: [7, 3],
-        svn_revision: '5338',
-        platform_info: `x86_64-linux-${release()}`,
-        build_info: '(local build)',
-        argv: ['smartctl', ...args],
-        messages: [{ string: message, severity: 'error' }],
-        exit_status: exitStatus,
-      },
-      local_time: { time_t: Math.floor(Date.now() / 1000), asctime: localTime() },
-    };
+    const output = jsonHead(args, exitStatus, { messages: [{ string: message, severity: 'error' }] });
     process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     return exitStatus;
   };
@@ -129,19 +134,8 @@ async function main(args: string[]): Promise<number> {
     process.stdout.write(BANNER + (info ? infoText(disk) : '') + (health ? healthText(disk) : ''));
     return exitStatus;
   }
-  const seconds = Math.floor(Date.now() / 1000);
   const output = {
-    json_format_version: [1, 0],
-    smartctl: {
-      version: [7, 3],
-      svn_revision: '5338',
-      platform_info: `x86_64-linux-${release()}`,
-      build_info: '(local build)',
-      argv: ['smartctl', ...args],
-      drive_database_version: { string: '7.3/5319' },
-      exit_status: exitStatus,
-    },
-    local_time: { time_t: seconds, asctime: localTime() },
+    ...jsonHead(args, exitStatus, { drive_database_version: { string: '7.3/5319' } }),
     device: { name: path, info_name: `${path} [SAT]`, type: 'sat', protocol: 'ATA' },
     ...(info && {
       model_name: disk.model,

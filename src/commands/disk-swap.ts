@@ -1,0 +1,991 @@
+// `chaton disk swap <host> --osd <id>`: a failing Ceph OSD disk replaced on a live cluster, the
+// way the Ceph docs' "Replacing an OSD" does it, checked at every step and resumable:
+// 1. Identify the OSD's disk (serial, WWN, model, size, SMART, by-id path) and 2. preflight it
+//    (read-only; refused with the numbers: src/lib/ceph/judge.ts). 3. Drain: the cluster's lock
+//    (a config-key), noout on this OSD only, out, then wait until Ceph lists it safe to destroy
+//    AND every PG is active+clean. 4. ok-to-stop, stop, destroy (id, CRUSH place, class kept).
+// 5. The operator swaps the disk: its LED lit, a NEW device awaited, confirmed by its typed serial
+//    (or --new-device with --yes). 6. Zap it, create the OSD with the same id (a purged entry put
+//    back first), wait for backfill and health; noout off, lock released.
+// Every step is a step of the shared journal (src/lib/run/journal.ts), kept on the OSD's host and
+// locally: the same command continues after Ctrl-C, a lost session or a reboot of the laptop.
+// Ceph is polled at most once per Ceph host every 5 s, round the cluster's hosts, so a poll
+// survives one of them dropping. This file holds the flags, the help, the phases and steps; Ceph's
+// facts, judgements and changes are src/lib/ceph/'s, the disks' src/lib/storage/'s.
+import { Option, type Command } from 'commander';
+import type { ClusterStatus, OsdTree } from '../lib/ceph/facts.js';
+import type { Probe } from '../lib/remote/facts.js';
+import type { DestroyedEntry, SwapLock } from '../lib/ceph/operations.js';
+import type { Host } from '../lib/inventory/types.js';
+import type { RemoteCommand } from '../lib/remote/shell.js';
+import type { CommandResult, RunContext } from '../lib/run/context.js';
+import type { ExitCode } from '../lib/run/errors.js';
+import type { Wrapper } from '../lib/run/display.js';
+import type { Journal, Json } from '../lib/run/journal.js';
+import type { Disk, DiskIdentity } from '../lib/storage/disks.js';
+import type { SwapPhase, SwapPhaseName, SwapReport } from '../lib/storage/swap-report.js';
+import { examples } from './help.js';
+import { messages } from './messages.js';
+
+export function register(parent: Command): void {
+  parent
+    .command('swap')
+    .description(messages.swapDescription)
+    .argument('<host>', messages.swapHostArgument)
+    .option('--osd <id>', messages.swapOsdOption)
+    .option('--new-device <disk>', messages.swapNewDeviceOption)
+    .option('--resume', messages.swapResumeOption)
+    .addOption(new Option('--drain-timeout <duration>', messages.swapDrainTimeoutOption).default('12h'))
+    .addOption(new Option('--stall-timeout <duration>', messages.swapStallTimeoutOption).default('15m'))
+    .addOption(new Option('--swap-timeout <duration>', messages.swapSwapTimeoutOption).default('2h'))
+    .addHelpText(
+      'after',
+      `\n${messages.swapHelp}\n${examples(
+        `chaton --dry-run disk swap pve2 --osd 3   # ${messages.swapDryRunExample}`,
+        `chaton disk swap pve2 --osd 3   # ${messages.swapTerminalExample}`,
+        `chaton -y disk swap pve2 --osd 3 --new-device S3Z9NB0K123456   # ${messages.swapRunbookExample}`,
+        `chaton disk swap pve2 --osd 3 --resume   # ${messages.swapResumeExample}`,
+      )}`,
+    )
+    .action(async (hostName: string, options: SwapOptions, cmd: Command) => {
+      const { runRemote } = await import('../lib/run/lifecycle.js');
+      await runRemote(cmd, (ctx) => diskSwap(ctx, hostName, options));
+    });
+}
+
+interface SwapOptions {
+  osd?: string;
+  newDevice?: string;
+  resume?: boolean;
+  drainTimeout: string;
+  stallTimeout: string;
+  swapTimeout: string;
+}
+
+/** The journal's steps, in order: a rerun goes on from the first one not done. */
+const STEPS = [
+  'identify',
+  'lock',
+  'noout',
+  'out',
+  'drain',
+  'stop',
+  'destroy',
+  'swap',
+  'create',
+  'backfill',
+  'unnoout',
+  'unlock',
+] as const;
+type Step = (typeof STEPS)[number];
+
+/** The report's phase of each journal step. */
+const PHASE_OF: Record<Step, SwapPhaseName> = {
+  identify: 'identify',
+  lock: 'drain',
+  noout: 'drain',
+  out: 'drain',
+  drain: 'drain',
+  stop: 'destroy',
+  destroy: 'destroy',
+  swap: 'swap',
+  create: 'create',
+  backfill: 'backfill',
+  unnoout: 'finish',
+  unlock: 'finish',
+};
+
+/** Polling load on the monitors: one `ceph` command per Ceph host per this much time. */
+const POLL_PER_HOST_MS = 5000;
+/** How often the host's disks are listed while the operator swaps (lsblk: no load on Ceph). */
+const DEVICE_POLL_MS = 2000;
+/** A `ceph` question that takes longer than this is stuck (monitors without quorum). */
+const CEPH_PROBE_TIMEOUT_MS = 60_000;
+/** ceph-volume makes BlueStore on the whole disk: minutes on a large slow disk. */
+const CREATE_TIMEOUT_MS = 30 * 60_000;
+/** ok-to-stop may say no for a moment after a drain (PG stats catching up), and the new OSD's boot. */
+const SHORT_WAIT_MS = 5 * 60_000;
+/**
+ * After the lock is written, how long before it is read back: two runs that both found it free
+ * wrote it within one command's time of each other, and the later value is what both read then.
+ */
+const LOCK_SETTLE_MS = 1000;
+
+function journalId(osd: number): string {
+  return `disk-swap-ceph-osd.${osd}`;
+}
+
+async function diskSwap(ctx: RunContext, hostName: string, options: SwapOptions): Promise<CommandResult> {
+  const { UsageError } = await import('../lib/run/errors.js');
+  const { parseDuration } = await import('../lib/inventory/durations.js');
+  if (options.osd === undefined) throw new UsageError(messages.swapNoTarget, messages.swapNoTargetHint);
+  if (!/^[0-9]{1,6}$/.test(options.osd)) {
+    throw new UsageError(messages.swapBadOsd(options.osd), messages.swapNoTargetHint);
+  }
+  const seconds = (flag: string, value: string) => {
+    const parsed = parseDuration(value);
+    if (parsed === undefined) throw new UsageError(messages.swapBadDuration(flag, value), messages.swapBadDurationHint);
+    return parsed * 1000;
+  };
+  const bounds = {
+    drainMs: seconds('--drain-timeout', options.drainTimeout),
+    stallMs: seconds('--stall-timeout', options.stallTimeout),
+    swapMs: seconds('--swap-timeout', options.swapTimeout),
+  };
+  const host = ctx.inventory.hosts.find((candidate) => candidate.name === hostName);
+  const cephHosts = ctx.inventory.hosts.filter((candidate) => candidate.roles.includes('ceph'));
+  if (host === undefined) {
+    throw new UsageError(messages.swapUnknownHost(hostName, ctx.inventory.file), messages.swapUnknownHostHint);
+  }
+  if (!cephHosts.includes(host)) {
+    throw new UsageError(messages.swapNotCeph(hostName, ctx.inventory.file), messages.swapNotCephHint);
+  }
+  if (!ctx.mode.interactive && !ctx.options.dryRun && (!ctx.options.yes || options.newDevice === undefined)) {
+    throw new UsageError(messages.swapNeedsNewDevice, messages.swapNeedsNewDeviceHint);
+  }
+  const { newSwapReport } = await import('../lib/storage/swap-report.js');
+  const osd = Number(options.osd);
+  const swap = new Swap(ctx, host, cephHosts, osd, options, bounds, newSwapReport(host.name, osd));
+  return swap.run();
+}
+
+/** Ceph's answer on one of its hosts, taken in turn: the polling load spread, a dropped host skipped. */
+class CephHosts {
+  #next = 0;
+
+  constructor(
+    private readonly ctx: RunContext,
+    /** The OSD's host first: its changes run there, and it answers the first question. */
+    readonly hosts: Host[],
+  ) {}
+
+  /** The host the next poll asks. */
+  take(): Host {
+    const host = this.hosts[this.#next % this.hosts.length]!;
+    this.#next++;
+    return host;
+  }
+
+  /** Between two polls: each host asked at most once per POLL_PER_HOST_MS. */
+  get intervalMs(): number {
+    return POLL_PER_HOST_MS / this.hosts.length;
+  }
+
+  ask<T>(host: Host, probe: Probe<T>): Promise<T> {
+    return this.ctx.executor.probe(host, probe, { timeoutMs: CEPH_PROBE_TIMEOUT_MS });
+  }
+}
+
+/** One run of `disk swap`: its phases and the journal's steps, each timed and reported. */
+class Swap {
+  readonly started = performance.now();
+  readonly ceph: CephHosts;
+  journal: Journal | undefined;
+  /** What the journal's steps found, for the steps after them. */
+  oldDisk: DiskIdentity | undefined;
+  newDisk: { identity: DiskIdentity; path: string } | undefined;
+  entry: DestroyedEntry | undefined;
+  /** The device names present at the identification: a new disk is one that was not there. */
+  knownSerials: string[] = [];
+  /**
+   * The PGs the OSD held before the drain: the new one, same id, weight and CRUSH place, gets the
+   * same ones back (CRUSH is a function of them). Until it holds them, the PG states lag behind:
+   * on the lab `pg stat` said all clean while it held 2 of its 22.
+   */
+  pgsBefore = 0;
+  /** The preflight's reads, for the confirmation and the lock. */
+  foundLock: SwapLock | { foreign: string } | undefined;
+  /** A wait for the data stopped: it stopped moving, or took longer than its bound. */
+  stalled = false;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly host: Host,
+    cephHosts: Host[],
+    private readonly osd: number,
+    private readonly options: SwapOptions,
+    private readonly bounds: { drainMs: number; stallMs: number; swapMs: number },
+    readonly report: SwapReport,
+  ) {
+    this.ceph = new CephHosts(ctx, [host, ...cephHosts.filter((other) => other !== host)]);
+  }
+
+  get dryRun(): boolean {
+    return this.ctx.options.dryRun;
+  }
+
+  async run(): Promise<CommandResult> {
+    const { runPhases } = await import('../lib/run/phases.js');
+    const { ExitCode, RefusedError } = await import('../lib/run/errors.js');
+    let unchanged = false;
+    try {
+      await runPhases(
+        this.ctx,
+        [
+          { kind: 'connect', hosts: [this.host] },
+          {
+            kind: 'step',
+            title: messages.swapIdentifyTitle(this.osd, this.host.name),
+            run: async (progress) => {
+              unchanged = await this.identifyAndCheck(progress);
+            },
+          },
+        ],
+        'live',
+      );
+    } catch (error) {
+      this.report.outcome =
+        error instanceof RefusedError ? 'refused' : this.ctx.signal.aborted ? 'interrupted' : 'failed';
+      return this.result(error);
+    }
+    if (unchanged) return this.result(undefined, ExitCode.ok);
+    if (this.ctx.signal.aborted) {
+      this.report.outcome = 'interrupted';
+      return this.result(undefined, ExitCode.interrupted);
+    }
+    const resumed = this.journal?.resumed === true;
+    const step = (
+      title: string,
+      work: (progress: (text: string) => void, live: boolean, task?: Wrapper) => Promise<void>,
+    ) => ({ kind: 'step', title, run: work }) as const;
+    try {
+      await runPhases(
+        this.ctx,
+        [
+          { kind: 'confirm', question: () => this.question() },
+          step(messages.swapDrainTitle(this.osd), (progress, live) => this.drain(progress, live)),
+          step(messages.swapDestroyTitle(this.osd), (progress, live) => this.destroy(progress, live)),
+          step(messages.swapSwapTitle(this.host.name), (progress, live, task) => this.swap(progress, live, task!)),
+          step(messages.swapCreateTitle(this.osd), (progress) => this.create(progress)),
+          step(messages.swapBackfillTitle(this.osd), (progress, live) => this.backfill(progress, live)),
+          step(messages.swapFinishTitle, (progress, live) => this.finish(progress, live)),
+        ],
+        'live',
+      );
+    } catch (error) {
+      this.report.outcome = this.stalled
+        ? 'stalled'
+        : error instanceof RefusedError
+          ? 'refused'
+          : this.ctx.signal.aborted
+            ? 'interrupted'
+            : 'failed';
+      return this.result(error);
+    }
+    if (this.ctx.signal.aborted) {
+      this.report.outcome = 'interrupted';
+      return this.result(undefined, ExitCode.interrupted);
+    }
+    this.report.outcome = this.dryRun ? 'planned' : resumed ? 'resumed' : 'swapped';
+    return this.result(undefined, ExitCode.ok);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The journal's steps, timed into the report's phases
+
+  /** Runs a journal step (or takes its recorded result); its time goes to its phase's row. */
+  async step<T extends Json>(
+    name: Step,
+    work: { check?: () => Promise<{ done: true; result: T } | { done: false }>; apply: () => Promise<T> },
+    detail: (result: T) => string,
+  ): Promise<T> {
+    const journal = this.journal!;
+    const before = journal.snapshot.steps.find((s) => s.name === name)?.state;
+    const phase = this.phase(PHASE_OF[name]);
+    const started = performance.now();
+    try {
+      const result = await journal.run<T>(name, {
+        check: work.check ?? (async () => ({ done: false })),
+        apply: work.apply,
+      });
+      // identify only reads: done, even in dry-run.
+      if (before !== 'done') phase.outcome = this.dryRun && name !== 'identify' ? 'planned' : 'done';
+      phase.detail = detail(result);
+      return result;
+    } catch (error) {
+      phase.outcome = 'failed';
+      phase.detail = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      throw error;
+    } finally {
+      phase.durationMs += Math.round(performance.now() - started);
+    }
+  }
+
+  /** The report's row of a phase, made at its first step: "earlier" until a step of it runs here. */
+  phase(name: SwapPhaseName): SwapPhase {
+    let phase = this.report.phases.find((p) => p.phase === name);
+    if (!phase) {
+      phase = { phase: name, outcome: 'earlier', durationMs: 0, detail: '' };
+      this.report.phases.push(phase);
+    }
+    return phase;
+  }
+
+  async change(host: Host, command: RemoteCommand, timeoutMs = CEPH_PROBE_TIMEOUT_MS): Promise<void> {
+    await this.ctx.executor.run(host, command, { kind: 'change', timeoutMs });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 1-2. Identify and preflight (read-only)
+
+  /** True when there is nothing to do: the OSD is already on the disk asked for. */
+  async identifyAndCheck(progress: (text: string) => void): Promise<boolean> {
+    const { Journal } = await import('../lib/run/journal.js');
+    const { RefusedError } = await import('../lib/run/errors.js');
+    const { preflight } = await import('../lib/ceph/judge.js');
+    const { parseLock } = await import('../lib/ceph/operations.js');
+    const started = performance.now();
+    const identify = this.phase('identify');
+    const records = await Journal.list(this.ctx, this.host);
+    const record = records.find((r) => r.id === journalId(this.osd));
+    const running = record?.state === 'running' ? record : undefined;
+    const stepState = (name: Step) => running?.steps.find((s) => s.name === name)?.state ?? 'pending';
+    const facts = await this.readCluster();
+    this.foundLock = facts.lock === undefined ? undefined : parseLock(facts.lock);
+    const recorded = running?.steps.find((s) => s.name === 'identify' && s.state === 'done')?.result as
+      { disk: DiskIdentity; serials: string[]; pgs: number } | undefined;
+    if (recorded) {
+      this.oldDisk = recorded.disk;
+      this.knownSerials = recorded.serials;
+      this.pgsBefore = recorded.pgs;
+    } else {
+      const found = await this.identifyDisk(facts.devices, facts.metadataDevices);
+      this.oldDisk = found?.identity;
+      this.knownSerials = facts.devices.flatMap((d) => (d.serial ? [d.serial] : []));
+      this.pgsBefore = facts.usage.find((u) => u.id === this.osd)?.pgs ?? 0;
+    }
+    this.report.oldDisk = this.oldDisk ?? null;
+    identify.outcome = recorded ? 'earlier' : 'done';
+    identify.detail = this.oldDisk ? messages.swapIdentified(this.oldDisk.path, this.oldDisk.serial ?? '?') : '';
+    if (this.oldDisk) progress(identify.detail);
+    identify.durationMs = Math.round(performance.now() - started);
+
+    // Already on the disk asked for, or on the disk a finished swap put in: nothing to do.
+    const current = facts.metadataDevices[0];
+    const currentSerial = facts.devices.find((d) => d.name === current)?.serial ?? undefined;
+    const finishedNew = record?.state === 'finished' ? this.recordedNewSerial(record.steps) : undefined;
+    const asked = this.options.newDevice;
+    const upNow = facts.tree.nodes.find((n) => n.id === this.osd)?.status === 'up';
+    if (!running && upNow && currentSerial !== undefined) {
+      const { identify: named } = await import('../lib/storage/disks.js');
+      const askedMatches = asked !== undefined && named(facts.devices, asked)?.serial === currentSerial;
+      if (askedMatches || (asked === undefined && finishedNew === currentSerial)) {
+        this.report.outcome = 'unchanged';
+        this.report.problems = [];
+        this.ctx.notices.push(messages.swapUnchanged(this.osd, this.host.name, currentSerial));
+        return true;
+      }
+    }
+
+    const preflightPhase = this.phase('preflight');
+    const checked = performance.now();
+    const pastOut = stepState('out') !== 'pending';
+    if (!pastOut) {
+      const verdict = preflight({
+        osd: this.osd,
+        host: this.host.name,
+        tree: facts.tree,
+        usage: facts.usage,
+        dump: facts.dump,
+        health: facts.health,
+        pgs: facts.pgs,
+      });
+      this.report.projections = verdict.projections;
+      this.report.problems.push(...verdict.refusals.map((r) => r.said));
+    }
+    const lock = await this.judgeLock(running?.started);
+    if (lock) this.report.problems.push(lock);
+    preflightPhase.durationMs = Math.round(performance.now() - checked);
+    if (this.report.problems.length > 0) {
+      preflightPhase.outcome = 'failed';
+      preflightPhase.detail = messages.swapRefusedDetail(this.report.problems.length);
+      throw new RefusedError(
+        messages.swapRefused(this.osd, this.host.name, this.report.problems.map((p) => p.text).join('; ')),
+        messages.swapRefusedHint,
+      );
+    }
+    preflightPhase.outcome = pastOut ? 'earlier' : 'done';
+    preflightPhase.detail = pastOut ? messages.swapPreflightEarlier : messages.swapPreflightPassed;
+    progress(preflightPhase.detail);
+    if (running) progress(messages.swapContinuing(running.operator, running.started, this.pendingSteps(running.steps)));
+    this.journal = await Journal.open(this.ctx, this.host, {
+      kind: 'disk-swap',
+      id: journalId(this.osd),
+      params: { host: this.host.name, osd: this.osd },
+      steps: STEPS,
+    });
+    const disk = this.oldDisk;
+    await this.step(
+      'identify',
+      { apply: async () => ({ disk: disk as unknown as Json, serials: this.knownSerials, pgs: this.pgsBefore }) },
+      () => identify.detail,
+    );
+    return false;
+  }
+
+  pendingSteps(steps: { name: string; state: string }[]): string {
+    return steps
+      .filter((s) => s.state !== 'done')
+      .map((s) => s.name)
+      .join(', ');
+  }
+
+  recordedNewSerial(steps: { name: string; result?: Json }[]): string | undefined {
+    const result = steps.find((s) => s.name === 'swap')?.result as { disk?: DiskIdentity } | undefined;
+    return result?.disk?.serial ?? undefined;
+  }
+
+  /** Every fact the preflight needs, in one session on the OSD's host: one round trip. */
+  async readCluster() {
+    const f = await import('../lib/ceph/facts.js');
+    const storage = await import('../lib/storage/disks.js');
+    const { atOnce } = await import('../lib/remote/at-once.js');
+    const { LOCK_KEY } = await import('../lib/ceph/operations.js');
+    const probes = [
+      f.osdTree,
+      f.osdDf,
+      f.osdDump,
+      f.healthDetail,
+      f.pgStat,
+      f.osdMetadata(this.osd),
+      f.configKey(LOCK_KEY),
+    ];
+    const commands = [...probes.map((p) => p.command), storage.blockDevices.command, storage.diskLinks.command];
+    const parts = await this.ctx.executor.fact(this.host, atOnce(commands), { timeoutMs: CEPH_PROBE_TIMEOUT_MS });
+    const answer = <T>(probe: Probe<T>, index: number): T => probe.parse(parts[index]!);
+    const { RemoteCommandError } = await import('../lib/run/errors.js');
+    const { display } = await import('../lib/remote/shell.js');
+    const stdoutOf = (index: number, what: RemoteCommand) => {
+      const part = parts[index]!;
+      if (part.code !== 0) {
+        throw new RemoteCommandError(this.host.name, display(what), part.code, part.stderr);
+      }
+      return part.stdout;
+    };
+    const devices = storage.disksOf(
+      storage.blockDevices.parse(stdoutOf(7, storage.blockDevices.command)),
+      storage.diskLinks.parse(stdoutOf(8, storage.diskLinks.command)),
+    );
+    const metadata = answer(f.osdMetadata(this.osd), 5);
+    return {
+      tree: answer(f.osdTree, 0),
+      usage: answer(f.osdDf, 1),
+      dump: answer(f.osdDump, 2),
+      health: answer(f.healthDetail, 3),
+      pgs: answer(f.pgStat, 4),
+      metadataDevices:
+        metadata?.hostname === this.host.name || metadata?.hostname === undefined ? (metadata?.devices ?? []) : [],
+      lock: answer(f.configKey(LOCK_KEY), 6),
+      devices,
+    };
+  }
+
+  /** The OSD's disk, found by the kernel name Ceph records, with its SMART health. */
+  async identifyDisk(devices: Disk[], names: string[]): Promise<{ identity: DiskIdentity; disk: Disk } | undefined> {
+    const disk = devices.find((d) => names.includes(d.name));
+    if (!disk) return undefined;
+    return { identity: await this.identity(disk), disk };
+  }
+
+  /** Its identity, SMART's health included (it may fill what lsblk lacks: a virtio or NVMe disk). */
+  async identity(disk: Disk): Promise<DiskIdentity> {
+    const { identityOf, smartHealth } = await import('../lib/storage/disks.js');
+    return identityOf(disk, await this.ctx.executor.probe(this.host, smartHealth(disk.path)));
+  }
+
+  /** Why this run may not take the cluster's lock, or undefined when it may. */
+  async judgeLock(operation: string | undefined) {
+    const { judgeLock } = await import('../lib/ceph/operations.js');
+    const { ownerGone } = await import('../lib/run/host-lock.js');
+    const decision = judgeLock(
+      this.foundLock,
+      { host: this.host.name, osd: this.osd, operation: operation ?? '' },
+      { resume: this.options.resume === true, gone: (owner) => ownerGone(this.ctx.operator, owner) },
+    );
+    return decision.take ? undefined : decision.said;
+  }
+
+  question(): string | undefined {
+    const state = (name: Step) => this.journal?.snapshot.steps.find((s) => s.name === name)?.state;
+    if (state('destroy') === 'done') return undefined;
+    const disk = this.oldDisk;
+    return messages.swapQuestion(this.osd, this.host.name, disk?.serial ?? '?', disk?.path ?? '?');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 3. Drain
+
+  async drain(progress: (text: string) => void, live: boolean): Promise<void> {
+    const ops = await import('../lib/ceph/operations.js');
+    const { runOwnerLine } = await import('../lib/run/host-lock.js');
+    const operation = this.journal!.snapshot.started;
+    await this.step(
+      'lock',
+      {
+        apply: async () => {
+          const lock: SwapLock = {
+            owner: runOwnerLine(this.ctx.operator),
+            host: this.host.name,
+            osd: this.osd,
+            operation,
+          };
+          await this.change(this.host, ops.setLock(lock));
+          if (!this.dryRun) await this.checkLockIsOurs(operation);
+          return null;
+        },
+      },
+      () => (this.dryRun ? messages.swapDrainPlanned(this.osd) : messages.swapLocked),
+    );
+    await this.step('noout', { apply: async () => (await this.change(this.host, ops.addNoout(this.osd)), null) }, () =>
+      messages.swapNoout(this.osd),
+    );
+    await this.step('out', { apply: async () => (await this.change(this.host, ops.markOut(this.osd)), null) }, () =>
+      messages.swapOut(this.osd),
+    );
+    await this.step(
+      'drain',
+      {
+        check: async () => ((await this.readyToDestroyNow()) ? { done: true, result: null } : { done: false }),
+        apply: async () => {
+          if (this.dryRun) return null;
+          await this.waitForClean(progress, live, 'drain');
+          return null;
+        },
+      },
+      () => (this.dryRun ? messages.swapDrainPlanned(this.osd) : messages.swapDrained(this.osd)),
+    );
+  }
+
+  /** Read back after the others' writes have landed: two runs that both found it free, one wins. */
+  async checkLockIsOurs(operation: string): Promise<void> {
+    const { configKey } = await import('../lib/ceph/facts.js');
+    const ops = await import('../lib/ceph/operations.js');
+    const { RefusedError } = await import('../lib/run/errors.js');
+    await new Promise((resolve) => setTimeout(resolve, LOCK_SETTLE_MS));
+    const text = await this.ceph.ask(this.host, configKey(ops.LOCK_KEY));
+    const lock = text === undefined ? undefined : ops.parseLock(text);
+    if (lock && !('foreign' in lock) && lock.operation === operation && lock.osd === this.osd) return;
+    const said = ops.judgeLock(
+      lock,
+      { host: this.host.name, osd: this.osd, operation },
+      { resume: false, gone: () => false },
+    );
+    throw new RefusedError(messages.swapLockLost(said.take ? '' : said.said.text), messages.swapRefusedHint);
+  }
+
+  /** One look: listed safe to destroy by Ceph AND every PG active+clean (two commands: a resume's check). */
+  async readyToDestroyNow(): Promise<boolean> {
+    const f = await import('../lib/ceph/facts.js');
+    const { readyToDestroy } = await import('../lib/ceph/judge.js');
+    const status = await this.ceph.ask(this.host, f.clusterStatus);
+    const safe = await this.ceph.ask(this.host, f.safeToDestroy(this.osd));
+    return readyToDestroy(this.osd, safe, status.pgs).ready;
+  }
+
+  /**
+   * Waits until the data has moved: `ceph status` at each poll, round the Ceph hosts; once it shows
+   * every PG active+clean and nothing misplaced or degraded, the drain asks `safe-to-destroy` (its
+   * exit code says nothing; its list does), the backfill whether the new OSD holds PGs. Stops when
+   * the objects left have not gone down for the stall bound.
+   */
+  async waitForClean(progress: (text: string) => void, live: boolean, why: 'drain' | 'backfill'): Promise<void> {
+    const f = await import('../lib/ceph/facts.js');
+    const { drainProgress, readyToDestroy } = await import('../lib/ceph/judge.js');
+    const { waitUntil, throughDrops, duration } = await import('../lib/run/wait.js');
+    const { ChatonError, ExitCode, InterruptedError } = await import('../lib/run/errors.js');
+    let best = { left: Number.POSITIVE_INFINITY, notClean: Number.POSITIVE_INFINITY, at: performance.now() };
+    let clean: ClusterStatus | undefined;
+    let moving = '';
+    const stopped = (message: string) => {
+      this.stalled = true;
+      const hint =
+        why === 'drain' ? messages.swapStalledDrainHint(this.osd) : messages.swapStalledBackfillHint(this.osd);
+      return new ChatonError(message, ExitCode.failed, hint);
+    };
+    const ops = await import('../lib/ceph/operations.js');
+    let serving = why === 'drain';
+    let markedIn = false;
+    // One `ceph` command per poll. The backfill first waits for the new OSD to be up, in and hold
+    // PGs (before that, the PG states are the old ones: clean). Then the status until it shows every
+    // PG active+clean and nothing misplaced or degraded; the drain then asks safe-to-destroy.
+    const look = async (host: Host) => {
+      if (!serving) {
+        const usage = (await this.ceph.ask(host, f.osdDf)).find((u) => u.id === this.osd);
+        if (usage?.status === 'up' && usage.reweight === 0 && !markedIn) {
+          await this.change(this.host, ops.markIn(this.osd));
+          markedIn = true;
+        }
+        const expected = Math.max(1, this.pgsBefore);
+        serving = usage?.status === 'up' && usage.reweight > 0 && usage.pgs >= expected;
+        const state = messages.swapNewOsdNotServing(this.osd, usage?.status ?? 'absent', usage?.pgs ?? 0, expected);
+        if (!serving && performance.now() - best.at > this.bounds.stallMs) {
+          throw stopped(messages.swapStalled(why, this.osd, duration(this.bounds.stallMs), state));
+        }
+        return { done: false as const, waiting: serving ? moving || state : state };
+      }
+      if (clean) {
+        const pgs = clean.pgs;
+        clean = undefined;
+        const ready = readyToDestroy(this.osd, await this.ceph.ask(host, f.safeToDestroy(this.osd)), pgs);
+        if (ready.ready) return { done: true as const, value: undefined };
+        return { done: false as const, waiting: ready.reasons.map((r) => r.text).join('; ') };
+      }
+      const status = await this.ceph.ask(host, f.clusterStatus);
+      const now = drainProgress(status);
+      const left = now.misplacedObjects + now.degradedObjects;
+      if (left < best.left || now.pgsNotClean < best.notClean) {
+        best = {
+          left: Math.min(left, best.left),
+          notClean: Math.min(now.pgsNotClean, best.notClean),
+          at: performance.now(),
+        };
+      } else if (performance.now() - best.at > this.bounds.stallMs) {
+        throw stopped(messages.swapStalled(why, this.osd, duration(this.bounds.stallMs), now.said.text));
+      }
+      const allIn = status.osds.up === status.osds.total && status.osds.in === status.osds.total;
+      if (left === 0 && now.pgsNotClean === 0) {
+        if (why === 'backfill' && allIn) return { done: true as const, value: undefined };
+        clean = status;
+      }
+      moving = messages.swapMoving(why, this.osd, now.said.text);
+      return { done: false as const, waiting: moving };
+    };
+    await waitUntil({
+      poll: () => {
+        const host = this.ceph.take();
+        return throughDrops(this.ctx.pool, host, () => look(host))();
+      },
+      boundMs: this.bounds.drainMs,
+      intervalMs: this.ceph.intervalMs,
+      signal: this.ctx.signal,
+      progress,
+      live,
+      timedOut: (last) => stopped(messages.swapTimedOut(why, this.osd, duration(this.bounds.drainMs), last)),
+      interrupted: () => new InterruptedError(messages.swapInterrupted(this.osd, this.host.name)),
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 4. Stop and destroy
+
+  async destroy(progress: (text: string) => void, live: boolean): Promise<void> {
+    const f = await import('../lib/ceph/facts.js');
+    const ops = await import('../lib/ceph/operations.js');
+    await this.step(
+      'stop',
+      {
+        apply: async () => {
+          if (!this.dryRun) await this.waitOkToStop(progress, live);
+          await this.change(this.host, ops.stopDaemon(this.osd));
+          return null;
+        },
+      },
+      () => messages.swapStopped(this.osd),
+    );
+    const entry = await this.step<Json>(
+      'destroy',
+      {
+        check: async () => {
+          const tree = await this.ceph.ask(this.host, f.osdTree);
+          const entry = ops.destroyedEntry(tree, this.osd);
+          return ops.osdNode(tree, this.osd)?.status === 'destroyed' && entry
+            ? { done: true, result: entry as unknown as Json }
+            : { done: false };
+        },
+        apply: async () => {
+          const entry = ops.destroyedEntry(await this.ceph.ask(this.host, f.osdTree), this.osd);
+          await this.change(this.host, ops.destroyOsd(this.osd));
+          return (entry ?? null) as unknown as Json;
+        },
+      },
+      () => (this.dryRun ? messages.swapDestroyPlanned(this.osd) : messages.swapDestroyed(this.osd)),
+    );
+    this.entry = (entry ?? undefined) as DestroyedEntry | undefined;
+  }
+
+  async waitOkToStop(progress: (text: string) => void, live: boolean): Promise<void> {
+    const f = await import('../lib/ceph/facts.js');
+    const { waitUntil, throughDrops } = await import('../lib/run/wait.js');
+    const { InterruptedError, RefusedError } = await import('../lib/run/errors.js');
+    await waitUntil({
+      poll: throughDrops(this.ctx.pool, this.host, async () => {
+        const answer = await this.ceph.ask(this.host, f.okToStop(this.osd));
+        return answer.ok
+          ? { done: true, value: undefined }
+          : { done: false, waiting: messages.swapNotOkToStop(this.osd, answer.becomeInactive.length, answer.notOkPgs) };
+      }),
+      boundMs: SHORT_WAIT_MS,
+      intervalMs: POLL_PER_HOST_MS,
+      signal: this.ctx.signal,
+      progress,
+      live,
+      timedOut: (waiting) => new RefusedError(waiting, messages.swapNotOkToStopHint(this.osd)),
+      interrupted: () => new InterruptedError(messages.swapInterrupted(this.osd, this.host.name)),
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 5. The operator swaps the disk
+
+  async swap(progress: (text: string) => void, live: boolean, task: Wrapper): Promise<void> {
+    const result = await this.step<Json>(
+      'swap',
+      { apply: async () => (await this.awaitNewDisk(progress, live, task)) as unknown as Json },
+      (found) => {
+        const disk = (found as { disk: DiskIdentity } | null)?.disk;
+        return disk ? messages.swapNewDisk(disk.path, disk.serial ?? '?') : messages.swapNewDiskPlanned;
+      },
+    );
+    const found = result as { disk: DiskIdentity; path: string } | null;
+    if (found) {
+      this.newDisk = { identity: found.disk, path: found.path };
+      this.report.newDisk = found.disk;
+    }
+  }
+
+  async awaitNewDisk(
+    progress: (text: string) => void,
+    live: boolean,
+    task: Wrapper,
+  ): Promise<{ disk: DiskIdentity; path: string } | null> {
+    const storage = await import('../lib/storage/disks.js');
+    const { judgeNewDevice } = await import('../lib/storage/judge.js');
+    const led = await import('../lib/storage/led.js');
+    const { waitUntil } = await import('../lib/run/wait.js');
+    const { InterruptedError, RefusedError } = await import('../lib/run/errors.js');
+    const { confirmByTyping } = await import('../lib/run/prompts.js');
+    const { formatSize } = await import('../lib/inventory/sizes.js');
+    const old = this.oldDisk;
+    const lit = old ? await this.light(led, old, true) : false;
+    if (old) progress(messages.swapPull(this.host.name, old.serial ?? '?', old.byId[0] ?? old.path, lit));
+    const listDisks = async () => {
+      const [devices, links] = await Promise.all([
+        this.ctx.executor.fact(this.host, storage.blockDevices),
+        this.ctx.executor.fact(this.host, storage.diskLinks),
+      ]);
+      return storage.disksOf(devices, links);
+    };
+    const asked = this.options.newDevice;
+    if (this.dryRun) {
+      const present = asked === undefined ? undefined : storage.identify(await listDisks(), asked);
+      return present ? { disk: await this.identity(present), path: present.byId[0] ?? present.path } : null;
+    }
+    const disk = await waitUntil({
+      poll: async () => {
+        const disks = await listDisks();
+        const candidate =
+          asked !== undefined
+            ? storage.identify(disks, asked)
+            : disks.find((d) => d.serial !== null && !this.knownSerials.includes(d.serial));
+        if (candidate) return { done: true, value: candidate };
+        return {
+          done: false,
+          waiting:
+            asked === undefined
+              ? messages.swapWaitingNewDisk(this.host.name)
+              : messages.swapWaitingNamed(asked, this.host.name),
+        };
+      },
+      boundMs: this.bounds.swapMs,
+      intervalMs: DEVICE_POLL_MS,
+      signal: this.ctx.signal,
+      progress,
+      live,
+      timedOut: (waiting) => new RefusedError(waiting, messages.swapNoNewDiskHint),
+      interrupted: () => new InterruptedError(messages.swapInterrupted(this.osd, this.host.name)),
+    });
+    const identity = await this.identity(disk);
+    const verdict = judgeNewDevice(disk, { oldSerial: old?.serial ?? null });
+    if (verdict.refusals.length > 0) {
+      this.report.problems.push(...verdict.refusals.map((r) => r.said));
+      throw new RefusedError(
+        messages.swapBadNewDisk(`/dev/${disk.name}`, verdict.refusals.map((r) => r.said.text).join('; ')),
+        messages.swapBadNewDiskHint,
+      );
+    }
+    if (asked === undefined) {
+      await confirmByTyping(
+        this.ctx,
+        task,
+        messages.swapTypeSerial(`/dev/${disk.name}`, disk.model ?? '?', formatSize(identity.sizeBytes)),
+        disk.serial ?? '',
+        (typed) => messages.swapSerialMismatch(typed, disk.serial ?? '?'),
+      );
+    }
+    if (old && lit) await this.light(led, old, false);
+    return { disk: identity, path: disk.byId[0] ?? disk.path };
+  }
+
+  /** The locate LED of a disk, when ledctl is there: an LED that cannot be lit is not a reason to stop. */
+  async light(led: typeof import('../lib/storage/led.js'), disk: DiskIdentity, on: boolean): Promise<boolean> {
+    if (this.dryRun) return false;
+    const present = await this.ctx.executor.fact(this.host, led.ledctlPresent);
+    if (!present) return false;
+    const path = disk.byId[0] ?? disk.path;
+    const result = await this.ctx.executor.run(this.host, on ? led.locateOn(path) : led.locateOff(path), {
+      kind: 'change',
+      check: false,
+    });
+    return result.code === 0;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 6. Create with the same id, then backfill
+
+  async create(progress: (text: string) => void): Promise<void> {
+    const f = await import('../lib/ceph/facts.js');
+    const ops = await import('../lib/ceph/operations.js');
+    const device = this.newDisk?.path ?? this.options.newDevice ?? messages.swapNewDevicePlaceholder;
+    await this.step(
+      'create',
+      {
+        check: async () =>
+          ops.osdNode(await this.ceph.ask(this.host, f.osdTree), this.osd)?.status === 'up'
+            ? { done: true, result: null }
+            : { done: false },
+        apply: async () => {
+          await this.readyEntry(progress, f, ops);
+          progress(messages.swapZapping(device));
+          await this.change(this.host, ops.zapDevice(device), CREATE_TIMEOUT_MS);
+          progress(messages.swapCreating(this.osd, device));
+          try {
+            await this.change(this.host, ops.createOsd(this.osd, device), CREATE_TIMEOUT_MS);
+          } catch (error) {
+            if (this.ctx.signal.aborted) throw error;
+            // ceph-volume's rollback purges the entry it could not finish: put it back for the retry.
+            const restored = await this.readyEntry(progress, f, ops);
+            throw await this.createFailed(error, restored);
+          }
+          return null;
+        },
+      },
+      () => (this.dryRun ? messages.swapCreatePlanned(this.osd, device) : messages.swapCreated(this.osd, device)),
+    );
+  }
+
+  /**
+   * Makes the OSD's entry what ceph-volume needs to reuse the id: destroyed. Purged (a failed
+   * create's rollback): put back with its CRUSH place and class, then destroyed; left half-made
+   * (down, not destroyed): destroyed again. True when something had to be put back.
+   */
+  async readyEntry(
+    progress: (text: string) => void,
+    f: typeof import('../lib/ceph/facts.js'),
+    ops: typeof import('../lib/ceph/operations.js'),
+  ): Promise<boolean> {
+    if (this.dryRun) return false;
+    const tree: OsdTree = await this.ceph.ask(this.host, f.osdTree);
+    const node = ops.osdNode(tree, this.osd);
+    if (node?.status === 'destroyed') return false;
+    if (node === undefined) {
+      if (!this.entry) throw new Error(messages.swapNoEntry(this.osd));
+      const { randomUUID } = await import('node:crypto');
+      progress(messages.swapRestoringEntry(this.osd, this.entry.host));
+      for (const command of ops.restoreEntry(this.entry, randomUUID())) await this.change(this.host, command);
+      return true;
+    }
+    if (node.status === 'down') {
+      await this.change(this.host, ops.destroyOsd(this.osd));
+      return true;
+    }
+    return false;
+  }
+
+  async createFailed(error: unknown, restored: boolean): Promise<Error> {
+    const { ChatonError, ExitCode, formatError } = await import('../lib/run/errors.js');
+    return new ChatonError(
+      messages.swapCreateFailed(this.osd, formatError(error).split('\n')[0] ?? ''),
+      ExitCode.failed,
+      restored ? messages.swapCreateFailedRestoredHint(this.osd) : messages.swapCreateFailedHint(this.osd),
+    );
+  }
+
+  async backfill(progress: (text: string) => void, live: boolean): Promise<void> {
+    await this.step(
+      'backfill',
+      {
+        apply: async () => {
+          if (this.dryRun) return null;
+          await this.waitForClean(progress, live, 'backfill');
+          return null;
+        },
+      },
+      () => (this.dryRun ? messages.swapBackfillPlanned(this.osd) : messages.swapBackfilled(this.osd)),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The end: noout off, health back, the lock released
+
+  async finish(progress: (text: string) => void, live: boolean): Promise<void> {
+    const f = await import('../lib/ceph/facts.js');
+    const ops = await import('../lib/ceph/operations.js');
+    const { waitUntil, throughDrops } = await import('../lib/run/wait.js');
+    const { InterruptedError, ChatonError, ExitCode } = await import('../lib/run/errors.js');
+    await this.step(
+      'unnoout',
+      {
+        apply: async () => {
+          await this.change(this.host, ops.removeNoout(this.osd));
+          if (this.dryRun) return null;
+          await waitUntil({
+            poll: async () => {
+              const host = this.ceph.take();
+              return throughDrops(this.ctx.pool, host, async () => {
+                const health = await this.ceph.ask(host, f.healthDetail);
+                if (health.status === 'HEALTH_OK' || health.checks.every((c) => c.muted)) {
+                  return { done: true as const, value: undefined };
+                }
+                const checks = health.checks.filter((c) => !c.muted).map((c) => `${c.code}: ${c.message}`);
+                return { done: false as const, waiting: messages.swapWaitingHealth(health.status, checks.join('; ')) };
+              })();
+            },
+            boundMs: SHORT_WAIT_MS,
+            intervalMs: this.ceph.intervalMs,
+            signal: this.ctx.signal,
+            progress,
+            live,
+            timedOut: (waiting) => new ChatonError(waiting, ExitCode.failed, messages.swapHealthHint),
+            interrupted: () => new InterruptedError(messages.swapInterrupted(this.osd, this.host.name)),
+          });
+          return null;
+        },
+      },
+      () => messages.swapHealthy,
+    );
+    await this.step(
+      'unlock',
+      {
+        apply: async () => {
+          const text = this.dryRun ? undefined : await this.ceph.ask(this.host, f.configKey(ops.LOCK_KEY));
+          const lock = text === undefined ? undefined : ops.parseLock(text);
+          const ours = lock && !('foreign' in lock) && lock.operation === this.journal!.snapshot.started;
+          if (this.dryRun || ours) await this.change(this.host, ops.removeLock());
+          return null;
+        },
+      },
+      () => (this.dryRun ? messages.swapFinishPlanned(this.osd) : messages.swapUnlocked),
+    );
+    if (!this.dryRun) await this.journal!.finish();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  async result(error?: unknown, exitCode?: ExitCode): Promise<CommandResult> {
+    const { exitCodeFor } = await import('../lib/run/errors.js');
+    const { errorReport } = await import('../lib/run/report.js');
+    const { swapReportFields, swapReportView } = await import('../lib/storage/swap-report.js');
+    this.report.totalMs = Math.round(performance.now() - this.started);
+    const code = exitCodeFor(this.ctx.signal.aborted, error, exitCode);
+    if (error !== undefined && this.report.failure === null) this.report.failure = errorReport(error);
+    return {
+      exitCode: code,
+      hosts: [
+        { host: this.host.name, ok: error === undefined, error: error === undefined ? null : errorReport(error) },
+      ],
+      fields: swapReportFields(this.report),
+      ...(error !== undefined ? { error } : {}),
+      view: swapReportView(this.report),
+    };
+  }
+}

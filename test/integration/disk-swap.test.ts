@@ -1,0 +1,330 @@
+// `chaton disk swap <host> --osd <id>` on the lab's REAL Ceph Pacific cluster (test/lab/README.md,
+// Ceph): three swaps, each with what goes wrong on the way in a volunteer's night (a disk put back,
+// old metadata on the new one, ceph-volume failing half-way, Ctrl-C during the backfill, recovery
+// stalling, the laptop gone mid-drain), each ending with the cluster HEALTH_OK and every object
+// written before read back with its checksum. Refusals change nothing. Needs root.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ChildProcess } from 'node:child_process';
+import type { Lab } from '../lab/lab.js';
+import { waitUntil } from '../lab/parallel.js';
+import { chaton, freshLab, sandboxEnv, type Run } from './chaton.js';
+
+let lab: Lab;
+let env: NodeJS.ProcessEnv;
+
+interface SwapJson {
+  exitCode: number;
+  error: { message: string; hint: string | null } | null;
+  swap: {
+    host: string;
+    osd: number;
+    outcome: string;
+    oldDisk: { device: string; serial: string | null; byId: string[]; smartPassed: boolean | null } | null;
+    newDisk: { device: string; serial: string | null } | null;
+  };
+  phases: { phase: string; outcome: string; durationMs: number; detail: string }[];
+  problems: string[];
+}
+
+function diskSwap(args: string[], options: { env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void } = {}) {
+  return chaton(['-i', lab.inventoryPath, '--json', 'disk', 'swap', ...args], {
+    env: options.env ?? env,
+    ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
+  });
+}
+
+function parsed(run: Run): SwapJson {
+  try {
+    return JSON.parse(run.stdout) as SwapJson;
+  } catch {
+    assert.fail(`not JSON (exit ${run.code}): ${run.stdout}\n${run.stderr}`);
+  }
+}
+
+async function ceph(args: string[], host = 'pve2'): Promise<string> {
+  const result = await lab.run(host, ['ceph', ...args]);
+  assert.equal(result.exitCode, 0, result.stderr);
+  return result.stdout;
+}
+
+async function cephJson<T>(args: string[]): Promise<T> {
+  return JSON.parse(await ceph([...args, '-f', 'json'])) as T;
+}
+
+interface OsdDumpJson {
+  flags: string;
+  osds: { osd: number; up: number; in: number; state: string[] }[];
+}
+interface TreeJson {
+  nodes: { id: number; name: string; type: string; status?: string; device_class?: string; children?: number[] }[];
+}
+
+/** What a refusal must leave as it was: OSDs, their flags, the lock, the journals. */
+async function clusterState() {
+  const dump = await cephJson<OsdDumpJson>(['osd', 'dump']);
+  const lock = await lab.run('pve1', ['ceph', 'config-key', 'get', 'chaton/disk-swap/lock']);
+  const journals = await lab.run('pve1', ['sh', '-c', 'ls /var/lib/chaton/journals 2>/dev/null || true']);
+  return {
+    flags: dump.flags,
+    osds: dump.osds.map((o) => `${o.osd} up=${o.up} in=${o.in} ${[...o.state].sort().join(',')}`),
+    lock: lock.exitCode,
+    journals: journals.stdout,
+  };
+}
+
+async function healthy(): Promise<boolean> {
+  const status = await cephJson<{
+    health: { status: string };
+    pgmap: { num_pgs: number; pgs_by_state: { state_name: string; count: number }[] };
+  }>(['status']);
+  const clean = status.pgmap.pgs_by_state.find((s) => s.state_name === 'active+clean')?.count ?? 0;
+  return status.health.status === 'HEALTH_OK' && clean === status.pgmap.num_pgs;
+}
+
+/** Every object written when the lab came up, read back with the checksum it was written with. */
+async function objectsIntact(): Promise<void> {
+  const objects = await lab.cephObjects();
+  const script = 'for o in "$@"; do rados -p rbd get "$o" - | sha256sum | cut -d" " -f1; done';
+  const result = await lab.run('pve3', ['sh', '-c', script, 'sh', ...objects.map((o) => o.name)]);
+  assert.equal(result.exitCode, 0, result.stderr);
+  assert.deepEqual(
+    result.stdout.trim().split('\n'),
+    objects.map((o) => o.sha256),
+  );
+}
+
+async function osdStatus(id: number): Promise<string | undefined> {
+  const tree = await cephJson<TreeJson>(['osd', 'tree']);
+  return tree.nodes.find((n) => n.id === id)?.status;
+}
+
+async function until(what: string, check: () => Promise<boolean>, ms = 120_000): Promise<void> {
+  assert.ok(await waitUntil(check, ms, 500), `timed out waiting for ${what}`);
+}
+
+/** The old disk's serial of an OSD, from the lab's registry (the disk holding its data). */
+async function serialOf(host: string, device: string): Promise<string> {
+  const disk = (await lab.disks()).find((d) => d.host === host && d.device === device && d.state === 'inserted');
+  assert.ok(disk, `no disk ${device} in ${host}`);
+  return disk.serial;
+}
+
+before(async () => {
+  lab = await freshLab('disk-swap', 0, { ceph: true });
+  env = await sandboxEnv();
+});
+after(async () => {
+  await lab?.down();
+});
+
+describe('disk swap: bad input and refusals change nothing', { timeout: 300_000 }, () => {
+  it('refuses a bad --osd, an unknown host, a host without Ceph, no --new-device without a terminal (exit 2)', async () => {
+    const before = await clusterState();
+    for (const [args, pattern] of [
+      [['pve1', '--osd', 'one', '--new-device', 'X', '-y'], /--osd must be an OSD id/],
+      [['nosuch', '--osd', '1', '--new-device', 'X', '-y'], /no host nosuch in/],
+      [['backup', '--osd', '1', '--new-device', 'X', '-y'], /backup has no role ceph/],
+      [['pve1', '--osd', '1'], /without a terminal nobody can type the new serial/],
+    ] as [string[], RegExp][]) {
+      const run = await diskSwap(args);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, pattern);
+    }
+    assert.deepEqual(await clusterState(), before);
+  });
+
+  it('refuses an OSD of another host, an unknown OSD, another OSD down and a drain past nearfull (exit 3)', async () => {
+    const before = await clusterState();
+    const other = parsed(await diskSwap(['pve1', '--osd', '3', '--new-device', 'X', '-y']));
+    assert.equal(other.exitCode, 3);
+    assert.match(other.problems.join('\n'), /osd\.3 lives on pve2, not on pve1/);
+    const unknown = parsed(await diskSwap(['pve1', '--osd', '42', '--new-device', 'X', '-y']));
+    assert.equal(unknown.exitCode, 3);
+    assert.match(unknown.problems.join('\n'), /osd\.42 does not exist in this cluster/);
+
+    await lab.run('pve3', ['systemctl', 'stop', 'ceph-osd@4']);
+    await until('osd.4 down', async () => (await osdStatus(4)) === 'down');
+    const down = parsed(await diskSwap(['pve1', '--osd', '1', '--new-device', 'X', '-y']));
+    assert.equal(down.exitCode, 3);
+    assert.match(down.problems.join('\n'), /other OSDs are down or destroyed \(osd\.4 down\)/);
+    await lab.run('pve3', ['systemctl', 'start', 'ceph-osd@4']);
+    await until('healthy again', healthy, 240_000);
+
+    // A nearfull ratio between osd.0's use now and its use once osd.1's data joins it.
+    const df = await cephJson<{ nodes: { id: number; kb: number; kb_used: number; kb_used_data: number }[] }>([
+      'osd',
+      'df',
+    ]);
+    const [osd0, osd1] = [0, 1].map((id) => df.nodes.find((n) => n.id === id)!);
+    const now = osd0!.kb_used / osd0!.kb;
+    const after = (osd0!.kb_used + osd1!.kb_used_data) / osd0!.kb;
+    await ceph(['osd', 'set-nearfull-ratio', ((now + after) / 2).toFixed(4)]);
+    const full = parsed(await diskSwap(['pve1', '--osd', '1', '--new-device', 'X', '-y']));
+    await ceph(['osd', 'set-nearfull-ratio', '0.85']);
+    assert.equal(full.exitCode, 3);
+    assert.match(full.problems.join('\n'), /draining osd\.1 moves .*: osd\.0 from .* would pass the nearfull ratio/);
+    const state = await clusterState();
+    assert.deepEqual(state, before);
+  });
+});
+
+describe(
+  'disk swap: osd.1 of pve1, the old disk put back, then a new one with old LVM metadata',
+  { timeout: 600_000 },
+  () => {
+    it('waits a bounded time for the new disk, refuses the old one put back, then swaps onto a disk with LVM', async () => {
+      const meta = await cephJson<{ devices: string }>(['osd', 'metadata', '1']);
+      const oldSerial = await serialOf('pve1', meta.devices);
+      // The new disk has not come: drained and destroyed, the OSD waits for it (exit 3, nothing lost).
+      const waited = parsed(
+        await diskSwap(['pve1', '--osd', '1', '--new-device', 'NOT-YET', '-y', '--swap-timeout', '5s']),
+      );
+      assert.equal(waited.exitCode, 3, waited.error?.message);
+      assert.match(waited.error?.message ?? '', /waiting for disk NOT-YET in pve1/);
+      assert.equal(await osdStatus(1), 'destroyed');
+      assert.equal(waited.swap.oldDisk?.serial, oldSerial);
+      // The operator pulls the old disk and puts it back: it is refused as the new one, and not touched.
+      await lab.diskPull('pve1', oldSerial);
+      await lab.diskInsert('pve1', { serial: oldSerial });
+      const refused = parsed(await diskSwap(['pve1', '--osd', '1', '--new-device', oldSerial, '-y']));
+      assert.equal(refused.exitCode, 3, refused.error?.message);
+      assert.match(refused.problems.join('\n'), new RegExp(oldSerial));
+      const label = await lab.run('pve1', [
+        'blkid',
+        '-p',
+        '-o',
+        'value',
+        '-s',
+        'TYPE',
+        `/dev/disk/by-id/${(await lab.disks()).find((d) => d.serial === oldSerial)!.byId[0]}`,
+      ]);
+      assert.equal(label.stdout.trim(), 'ceph_bluestore', 'the old disk keeps its data');
+
+      const serial = await lab.diskInsert('pve1', { metadata: 'lvm' });
+      const run = parsed(await diskSwap(['pve1', '--osd', '1', '--new-device', serial, '-y']));
+      assert.equal(run.exitCode, 0, `${run.error?.message}\n${run.error?.hint}`);
+      assert.equal(run.swap.outcome, 'resumed');
+      assert.equal(run.swap.newDisk?.serial, serial);
+      assert.deepEqual(
+        run.phases.map((p) => [p.phase, p.outcome]),
+        [
+          ['identify', 'earlier'],
+          ['preflight', 'earlier'],
+          ['drain', 'earlier'],
+          ['destroy', 'earlier'],
+          ['swap', 'done'],
+          ['create', 'done'],
+          ['backfill', 'done'],
+          ['finish', 'done'],
+        ],
+      );
+      assert.equal(await osdStatus(1), 'up');
+      const tree = await cephJson<TreeJson>(['osd', 'tree']);
+      const pve1 = tree.nodes.find((n) => n.name === 'pve1');
+      assert.ok(pve1?.children?.includes(1), 'osd.1 back under pve1 in CRUSH');
+      assert.ok(await healthy());
+      const state = await clusterState();
+      assert.equal(state.lock, 2, 'the lock is released');
+      assert.equal(state.flags.includes('noout'), false);
+      assert.ok(state.osds.every((o) => !o.includes('noout')));
+      await objectsIntact();
+    });
+
+    it('again: unchanged, nothing done', async () => {
+      const serial = (await lab.disks()).filter((d) => d.host === 'pve1' && d.state === 'inserted').at(-1)!.serial;
+      const run = parsed(await diskSwap(['pve1', '--osd', '1', '--new-device', serial, '-y']));
+      assert.equal(run.exitCode, 0);
+      assert.equal(run.swap.outcome, 'unchanged');
+    });
+  },
+);
+
+describe(
+  'disk swap: osd.3 of pve2, ceph-volume failing half-way, Ctrl-C during the backfill',
+  { timeout: 600_000 },
+  () => {
+    it('puts back the entry the rollback purged, then the same command retries and finishes', async () => {
+      const serial = await lab.diskInsert('pve2', { metadata: 'gpt' });
+      await lab.setCephFaults({ cephVolumeFailActivate: 1 });
+      const failed = parsed(await diskSwap(['pve2', '--osd', '3', '--new-device', serial, '-y']));
+      assert.equal(failed.exitCode, 1, failed.error?.message);
+      assert.match(failed.error?.message ?? '', /ceph-volume could not create osd\.3/);
+      assert.match(failed.error?.hint ?? '', /its entry \(id, CRUSH place, class\) is back, destroyed/);
+      const tree = await cephJson<TreeJson>(['osd', 'tree']);
+      const osd3 = tree.nodes.find((n) => n.id === 3);
+      assert.equal(osd3?.status, 'destroyed');
+      assert.equal(osd3?.device_class, 'ssd');
+      assert.ok(tree.nodes.find((n) => n.name === 'pve2')?.children?.includes(3));
+
+      // The retry, interrupted once the backfill has started, then the same command again.
+      let child: ChildProcess | undefined;
+      const interrupted = diskSwap(['pve2', '--osd', '3', '--new-device', serial, '-y'], {
+        onSpawn: (spawned) => (child = spawned),
+      });
+      await until('osd.3 up', async () => (await osdStatus(3)) === 'up', 300_000);
+      child!.kill('SIGINT');
+      const stopped = parsed(await interrupted);
+      assert.equal(stopped.exitCode, 130);
+      const run = parsed(await diskSwap(['pve2', '--osd', '3', '--new-device', serial, '-y']));
+      assert.equal(run.exitCode, 0, `${run.error?.message}\n${run.error?.hint}`);
+      assert.equal(run.swap.outcome, 'resumed');
+      // Created by the interrupted run (or, interrupted while ceph-volume ended, checked and recorded now).
+      assert.ok(['earlier', 'done'].includes(run.phases.find((p) => p.phase === 'create')?.outcome ?? ''));
+      assert.ok(await healthy());
+      await objectsIntact();
+    });
+  },
+);
+
+describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain', { timeout: 600_000 }, () => {
+  it('stops a drain that makes no progress (nothing destroyed), refuses a second swap meanwhile', async () => {
+    // Slow recovery so that the test sees the drain start; then the flags freeze it.
+    await ceph(['config', 'set', 'osd', 'osd_recovery_sleep', '1']);
+    const run = diskSwap(['pve3', '--osd', '5', '--new-device', 'NOT-YET', '-y', '--stall-timeout', '10s']);
+    await until('osd.5 out', async () => {
+      const dump = await cephJson<OsdDumpJson>(['osd', 'dump']);
+      return dump.osds.find((o) => o.osd === 5)?.in === 0;
+    });
+    await ceph(['osd', 'set', 'nobackfill']);
+    await ceph(['osd', 'set', 'norecover']);
+    const stalled = parsed(await run);
+    assert.equal(stalled.exitCode, 1, stalled.error?.message);
+    assert.equal(stalled.swap.outcome, 'stalled');
+    assert.match(stalled.error?.message ?? '', /drain of osd\.5 made no progress for 10 s/);
+    assert.match(stalled.error?.hint ?? '', /nothing is destroyed/);
+    assert.equal(await osdStatus(5), 'up');
+
+    const second = parsed(await diskSwap(['pve1', '--osd', '0', '--new-device', 'X', '-y']));
+    assert.equal(second.exitCode, 3);
+    assert.match(second.problems.join('\n'), /another disk swap is in progress on this cluster: osd\.5 on pve3/);
+  });
+
+  it('continues from another laptop only with --resume, after the first one died mid-drain', async () => {
+    await ceph(['osd', 'unset', 'nobackfill']);
+    await ceph(['osd', 'unset', 'norecover']);
+    await ceph(['osd', 'set', 'norebalance']);
+    // This laptop's run drains, and dies (SIGKILL: no goodbye) while the data still moves.
+    let child: ChildProcess | undefined;
+    const dying = diskSwap(['pve3', '--osd', '5', '--new-device', 'NOT-YET', '-y'], {
+      onSpawn: (spawned) => (child = spawned),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    child!.kill('SIGKILL');
+    await dying;
+    await ceph(['osd', 'unset', 'norebalance']);
+    await ceph(['config', 'rm', 'osd', 'osd_recovery_sleep']);
+    const elsewhere = { ...(await sandboxEnv()), SUDO_USER: 'bob' };
+    const serial = await lab.diskInsert('pve3');
+    const refused = parsed(await diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y'], { env: elsewhere }));
+    assert.equal(refused.exitCode, 3);
+    assert.match(refused.problems.join('\n'), /held by .* continue it with --resume/);
+    const run = parsed(
+      await diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y', '--resume'], { env: elsewhere }),
+    );
+    assert.equal(run.exitCode, 0, `${run.error?.message}\n${run.error?.hint}`);
+    assert.equal(run.swap.outcome, 'resumed');
+    assert.ok(await healthy());
+    await objectsIntact();
+  });
+});
