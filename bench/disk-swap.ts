@@ -15,8 +15,8 @@
 //
 // Chaton's `ceph` commands are counted on the hosts: for the bench, each Ceph host's `ceph` is a
 // wrapper in its /usr/local/bin (first in PATH) that logs `<epoch ms> <arguments>` and runs
-// /usr/bin/ceph; the sampler does not go through it, and ceph-volume's own calls (as
-// client.bootstrap-osd) are left out.
+// /usr/bin/ceph; the sampler and the hands (ceph-swap.ts) do not go through it, and ceph-volume's
+// own calls (as client.bootstrap-osd) are left out.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { boxedDisk, osdDisk, swapWhenDestroyed } from '../test/lab/ceph-swap.js';
@@ -29,6 +29,9 @@ const OSD = 1;
 const OVERHEAD_BAR_MS = 10_000;
 const POLL_BAR_PER_5S = 1;
 const COMMAND_LOG = '/var/log/chaton-bench-ceph.log';
+/** The report's phases that time the daemon's stop (with ok-to-stop and destroy) and ceph-volume (zap, create). */
+const STOP = 'destroy';
+const CREATE = 'create';
 const SAMPLER_STOP = '/run/chaton-bench-sampler.stop';
 
 /** The logging `ceph` of the Ceph hosts (see the top). */
@@ -76,8 +79,10 @@ interface Sample {
   error?: string;
 }
 
+/** The fields of the command's JSON envelope the bench reads. */
 interface SwapJson {
-  swap?: { outcome: string; phases: { phase: string; outcome: string; durationMs: number }[] };
+  swap?: { outcome: string };
+  phases?: { phase: string; outcome: string; durationMs: number }[];
 }
 
 /** A stretch of the run, in epoch ms; its end undefined when the samples never showed it end. */
@@ -98,8 +103,8 @@ export interface DiskSwapBench {
   cephMs: number;
   overheadMs: number;
   samples: number;
-  /** Chaton's `ceph` commands per Ceph host: over the whole run, and within drain and backfill. */
-  commands: Record<string, { total: number; inWaits: number }>;
+  /** Chaton's `ceph` commands per Ceph host: over the whole run, and those within drain and backfill. */
+  commands: Record<string, { total: number; inWaits: string[] }>;
   /** Why the run could not be measured (the figures are then partial). */
   failed?: string;
 }
@@ -115,13 +120,13 @@ async function installWrapper(lab: Lab): Promise<string[]> {
   return hosts;
 }
 
-/** Chaton's `ceph` commands a host ran, as `[epoch ms]` (ceph-volume's own left out). */
-async function commandTimes(lab: Lab, host: string): Promise<number[]> {
+/** Chaton's `ceph` commands a host ran, when and which (ceph-volume's own left out). */
+async function commandLog(lab: Lab, host: string): Promise<{ t: number; args: string }[]> {
   const { stdout } = await lab.run(host, ['cat', COMMAND_LOG]);
   return stdout
     .split('\n')
     .filter((line) => line.trim() !== '' && !line.includes('client.bootstrap-osd'))
-    .map((line) => Number(line.split(' ')[0]));
+    .map((line) => ({ t: Number(line.slice(0, line.indexOf(' '))), args: line.slice(line.indexOf(' ') + 1) }));
 }
 
 /** `chaton --json -y disk swap`, its wall time and its report. */
@@ -216,17 +221,18 @@ export async function diskSwapBench(lab: Lab, env: NodeJS.ProcessEnv): Promise<D
     bench.wallMs = run.ms;
     const report = JSON.parse(run.out || '{}') as SwapJson;
     bench.outcome = report.swap?.outcome ?? `no report (exit ${run.code})`;
-    bench.phases = Object.fromEntries((report.swap?.phases ?? []).map((phase) => [phase.phase, phase.durationMs]));
+    bench.phases = Object.fromEntries((report.phases ?? []).map((phase) => [phase.phase, phase.durationMs]));
     const { drain, destroyedAt, backfill } = cephWindows(samples);
     Object.assign(bench, { drain, backfill });
     if (destroyedAt !== undefined && insertedAt !== undefined) bench.handsMs = Math.max(0, insertedAt - destroyedAt);
     bench.cephMs = length(drain) + length(backfill) + (bench.phases['stop'] ?? 0) + (bench.phases['create'] ?? 0);
     bench.overheadMs = bench.wallMs - bench.cephMs - (bench.handsMs ?? 0);
+    const within = (t: number, window: Window | undefined) =>
+      window?.to !== undefined && t >= window.from && t <= window.to;
     for (const host of hosts) {
-      const times = await commandTimes(lab, host);
-      const inside = (window: Window | undefined) =>
-        times.filter((t) => window?.to !== undefined && t >= window.from && t <= window.to).length;
-      bench.commands[host] = { total: times.length, inWaits: inside(drain) + inside(backfill) };
+      const log = await commandLog(lab, host);
+      const inWaits = log.filter((entry) => within(entry.t, drain) || within(entry.t, backfill));
+      bench.commands[host] = { total: log.length, inWaits: inWaits.map((entry) => entry.args) };
     }
     if (sampled.exitCode !== 0) bench.failed = `the sampler: ${sampled.stderr.trim().slice(-300)}`;
   } catch (error) {
@@ -241,8 +247,10 @@ export function diskSwapReport(bench: DiskSwapBench): string[] {
   const waitsMs = length(bench.drain) + length(bench.backfill);
   const loads = Object.entries(bench.commands).map(([host, counts]) => ({
     host,
-    ...counts,
-    rate: waitsMs > 0 ? (counts.inWaits * 5000) / waitsMs : 0,
+    total: counts.total,
+    inWaits: counts.inWaits.length,
+    rate: waitsMs > 0 ? (counts.inWaits.length * 5000) / waitsMs : 0,
+    which: counts.inWaits,
   }));
   const worst = Math.max(0, ...loads.map((load) => load.rate));
   const ms = (value: number | undefined) => (value === undefined ? '-' : String(Math.round(value)));
@@ -253,8 +261,8 @@ export function diskSwapReport(bench: DiskSwapBench): string[] {
       ['figure', 'value', 'bar'],
       ['whole run, ms', ms(bench.wallMs), ''],
       ['  Ceph: drain (out to active+clean, none on the OSD), ms', ms(length(bench.drain)), ''],
-      ['  Ceph: daemon stop (report), ms', ms(bench.phases['stop']), ''],
-      ['  Ceph: ceph-volume lvm create (report), ms', ms(bench.phases['create']), ''],
+      [`  Ceph: daemon stop (report's ${STOP}), ms`, ms(bench.phases[STOP]), ''],
+      [`  Ceph: ceph-volume zap and create (report's ${CREATE}), ms`, ms(bench.phases[CREATE]), ''],
       ['  Ceph: backfill (boot to active+clean, some on the OSD), ms', ms(length(bench.backfill)), ''],
       ["  the bench's hands (destroyed to new disk in), ms", ms(bench.handsMs), ''],
       ["chaton's overhead (whole run - Ceph - hands), ms", ms(bench.overheadMs), `<= ${OVERHEAD_BAR_MS}`],
@@ -266,6 +274,9 @@ export function diskSwapReport(bench: DiskSwapBench): string[] {
       ...Object.entries(bench.phases).map(([phase, duration]) => [`  phase ${phase}, ms`, ms(duration), '']),
     ]),
   ];
+  for (const load of loads.filter((candidate) => candidate.inWaits > 0)) {
+    lines.push(`  ${load.host}'s ceph commands in drain and backfill: ${load.which.join('; ')}`);
+  }
   if (bench.failed) lines.push(`not measured in full: ${bench.failed}`);
   else {
     lines.push(

@@ -5,10 +5,12 @@ import type { Lab, LabDisk } from './lab.js';
 
 /** How often the hands look whether the OSD is destroyed yet (one `ceph osd tree`). */
 const LOOK_MS = 1000;
+/** The hands' `ceph`, by its path: a bench counts the commands of chaton's that go through PATH. */
+const CEPH = '/usr/bin/ceph';
 
 /** The lab disk under an OSD, from what the OSD itself reported (`ceph osd metadata`, its `devices`). */
 export async function osdDisk(lab: Lab, host: string, osd: number): Promise<LabDisk> {
-  const result = await lab.run(host, ['ceph', 'osd', 'metadata', String(osd), '-f', 'json']);
+  const result = await lab.run(host, [CEPH, 'osd', 'metadata', String(osd), '-f', 'json']);
   if (result.exitCode !== 0) throw new Error(`ceph osd metadata ${osd}: ${result.stderr.trim()}`);
   const { devices } = JSON.parse(result.stdout) as { devices: string };
   const disk = (await lab.disks()).find((candidate) => candidate.host === host && candidate.device === devices);
@@ -27,7 +29,7 @@ export async function boxedDisk(lab: Lab, host: string): Promise<string> {
 }
 
 async function destroyed(lab: Lab, host: string, osd: number): Promise<boolean> {
-  const result = await lab.run(host, ['ceph', 'osd', 'tree', '-f', 'json']);
+  const result = await lab.run(host, [CEPH, 'osd', 'tree', '-f', 'json']);
   if (result.exitCode !== 0) return false;
   const { nodes } = JSON.parse(result.stdout) as { nodes: { id: number; status?: string }[] };
   return nodes.find((node) => node.id === osd)?.status === 'destroyed';
