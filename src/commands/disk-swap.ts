@@ -43,7 +43,7 @@ export function register(parent: Command): void {
       `\n${messages.swapHelp}\n${examples(
         `chaton --dry-run disk swap pve2 --osd 3   # ${messages.swapDryRunExample}`,
         `chaton disk swap pve2 --osd 3   # ${messages.swapTerminalExample}`,
-        `chaton -y disk swap pve2 --osd 3 --new-device S3Z9NB0K123456   # ${messages.swapRunbookExample}`,
+        `chaton -y disk swap pve2 --osd 3 --new-device S3Z9NB0K12   # ${messages.swapRunbookExample}`,
         `chaton disk swap pve2 --osd 3 --resume   # ${messages.swapResumeExample}`,
       )}`,
     )
@@ -140,9 +140,6 @@ async function diskSwap(ctx: RunContext, hostName: string, options: SwapOptions)
   if (!cephHosts.includes(host)) {
     throw new UsageError(messages.swapNotCeph(hostName, ctx.inventory.file), messages.swapNotCephHint);
   }
-  if (!ctx.mode.interactive && !ctx.options.dryRun && (!ctx.options.yes || options.newDevice === undefined)) {
-    throw new UsageError(messages.swapNeedsNewDevice, messages.swapNeedsNewDeviceHint);
-  }
   const { newSwapReport } = await import('../lib/storage/swap-report.js');
   const osd = Number(options.osd);
   const swap = new Swap(ctx, host, cephHosts, osd, options, bounds, newSwapReport(host.name, osd));
@@ -216,7 +213,7 @@ class Swap {
 
   async run(): Promise<CommandResult> {
     const { runPhases } = await import('../lib/run/phases.js');
-    const { ExitCode, RefusedError } = await import('../lib/run/errors.js');
+    const { ExitCode, RefusedError, UsageError } = await import('../lib/run/errors.js');
     let unchanged = false;
     try {
       await runPhases(
@@ -234,8 +231,9 @@ class Swap {
         'live',
       );
     } catch (error) {
-      this.report.outcome =
-        error instanceof RefusedError ? 'refused' : this.ctx.signal.aborted ? 'interrupted' : 'failed';
+      // Nothing changed before the journal opens: bad input or a refusal alike.
+      const refused = error instanceof RefusedError || error instanceof UsageError;
+      this.report.outcome = refused ? 'refused' : this.ctx.signal.aborted ? 'interrupted' : 'failed';
       return this.result(error);
     }
     if (unchanged) return this.result(undefined, ExitCode.ok);
@@ -331,7 +329,7 @@ class Swap {
   /** True when there is nothing to do: the OSD is already on the disk asked for. */
   async identifyAndCheck(progress: (text: string) => void): Promise<boolean> {
     const { Journal } = await import('../lib/run/journal.js');
-    const { RefusedError } = await import('../lib/run/errors.js');
+    const { RefusedError, UsageError } = await import('../lib/run/errors.js');
     const { preflight } = await import('../lib/ceph/judge.js');
     const { parseLock } = await import('../lib/ceph/operations.js');
     const started = performance.now();
@@ -407,6 +405,13 @@ class Swap {
     preflightPhase.outcome = pastOut ? 'earlier' : 'done';
     preflightPhase.detail = pastOut ? messages.swapPreflightEarlier : messages.swapPreflightPassed;
     progress(preflightPhase.detail);
+    // Without a terminal nobody answers: what a question would ask must be on the command line,
+    // checked before the first change (a swap resumed past the destroy, or past the swap, asks less).
+    const needsSerial = stepState('swap') !== 'done' && this.options.newDevice === undefined;
+    const needsYes = stepState('destroy') !== 'done' && !this.ctx.options.yes;
+    if (!this.ctx.mode.interactive && !this.dryRun && (needsSerial || needsYes)) {
+      throw new UsageError(messages.swapNeedsNewDevice, messages.swapNeedsNewDeviceHint);
+    }
     if (running) progress(messages.swapContinuing(running.operator, running.started, this.pendingSteps(running.steps)));
     this.journal = await Journal.open(this.ctx, this.host, {
       kind: 'disk-swap',

@@ -184,6 +184,7 @@ describe(
       assert.match(waited.error?.message ?? '', /waiting for disk NOT-YET in pve1/);
       assert.equal(await osdStatus(1), 'destroyed');
       assert.equal(waited.swap.oldDisk?.serial, oldSerial);
+      assert.equal((await lab.diskLeds())[oldSerial], true, "the old disk's locate LED is lit");
       // The operator pulls the old disk and puts it back: it is refused as the new one, and not touched.
       await lab.diskPull('pve1', oldSerial);
       await lab.diskInsert('pve1', { serial: oldSerial });
@@ -220,6 +221,7 @@ describe(
         ],
       );
       assert.equal(await osdStatus(1), 'up');
+      assert.equal((await lab.diskLeds())[oldSerial], false, 'the LED is off once the new disk is in');
       const tree = await cephJson<TreeJson>(['osd', 'tree']);
       const pve1 = tree.nodes.find((n) => n.name === 'pve1');
       assert.ok(pve1?.children?.includes(1), 'osd.1 back under pve1 in CRUSH');
@@ -312,16 +314,21 @@ describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain'
     await new Promise((resolve) => setTimeout(resolve, 3000));
     child!.kill('SIGKILL');
     await dying;
-    await ceph(['osd', 'unset', 'norebalance']);
     await ceph(['config', 'rm', 'osd', 'osd_recovery_sleep']);
     const elsewhere = { ...(await sandboxEnv()), SUDO_USER: 'bob' };
     const serial = await lab.diskInsert('pve3');
     const refused = parsed(await diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y'], { env: elsewhere }));
     assert.equal(refused.exitCode, 3);
     assert.match(refused.problems.join('\n'), /held by .* continue it with --resume/);
-    const run = parsed(
-      await diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y', '--resume'], { env: elsewhere }),
-    );
+    // The resumed run polls the drain (still held by norebalance); its SSH sessions to pve3 are cut
+    // (sshd's session processes killed, as a dropped link does): the polls go on, the run finishes.
+    const resumed = diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y', '--resume'], { env: elsewhere });
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const cut = await lab.run('pve3', ['pkill', '-f', '^sshd: root@notty']);
+    assert.equal(cut.exitCode, 0, 'a session of chaton was cut');
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    await ceph(['osd', 'unset', 'norebalance']);
+    const run = parsed(await resumed);
     assert.equal(run.exitCode, 0, `${run.error?.message}\n${run.error?.hint}`);
     assert.equal(run.swap.outcome, 'resumed');
     assert.ok(await healthy());

@@ -211,6 +211,23 @@ const DOCUMENTED: DocumentedLine[] = [
     line: 'chaton vm create web3 --memory 2G',
     check: async (_, run) => assert.match(run.stdout, /^web3 exists, unchanged: VM \d+ on pve\d/m),
   },
+  // A disk swapped on a Ceph lab: the plan, the runbook's swap onto the disk it names, then the
+  // same swap asked at a terminal or resumed finds it done.
+  onCephLab('chaton --dry-run disk swap pve2 --osd 3', async (_, run) =>
+    assert.match(run.stdout, /^osd\.3 on pve2: dry-run, nothing changed/m),
+  ),
+  onCephLab(
+    'chaton -y disk swap pve2 --osd 3 --new-device S3Z9NB0K12',
+    async (_, run) => assert.match(run.stdout, /^osd\.3 on pve2: disk swapped, the cluster is healthy/m),
+    // The new disk the line names, in a free bay.
+    async (lab) => void (await lab.diskInsert('pve2', { serial: 'S3Z9NB0K12' })),
+  ),
+  onCephLab('chaton disk swap pve2 --osd 3', async (_, run) =>
+    assert.match(run.stdout, /^osd\.3 on pve2: already on the disk asked for, unchanged/m),
+  ),
+  onCephLab('chaton disk swap pve2 --osd 3 --resume', async (_, run) =>
+    assert.match(run.stdout, /^osd\.3 on pve2: already on the disk asked for, unchanged/m),
+  ),
   onWanLab('chaton failover status', async (_, run) =>
     assert.match(run.stdout, /\n\nOK: on main; main up, backup up\n$/),
   ),
@@ -263,21 +280,44 @@ const DOCUMENTED: DocumentedLine[] = [
   ),
 ];
 
-/** The site's lab has no internet links: the failover lines run on a wan lab of their own, with its inventory. */
+/**
+ * The site's lab has no internet links and no Ceph: the failover lines run on a wan lab of their
+ * own, the disk swap's on a Ceph lab, each with its inventory.
+ */
 let wanLab: Lab | undefined;
+let cephLab: Lab | undefined;
 
-function onWanLab(line: string, check: NonNullable<DocumentedLine['check']>): DocumentedLine {
+/** A line run against another lab's inventory; `prepare`, once that lab is up, puts what it reads in place. */
+function onLab(
+  lab: () => Promise<Lab>,
+  line: string,
+  check: NonNullable<DocumentedLine['check']>,
+  prepare?: (lab: Lab) => Promise<void>,
+): DocumentedLine {
   return {
     line,
     prepare: async ({ env }) => {
-      wanLab ??= await freshLab('it-docs-wan', 1, { wan: true });
-      env.CHATON_INVENTORY = wanLab.inventoryPath;
+      const up = await lab();
+      env.CHATON_INVENTORY = up.inventoryPath;
+      await prepare?.(up);
     },
     check: async (site, run) => {
       delete site.env.CHATON_INVENTORY;
       await check(site, run);
     },
   };
+}
+
+function onWanLab(line: string, check: NonNullable<DocumentedLine['check']>): DocumentedLine {
+  return onLab(async () => (wanLab ??= await freshLab('it-docs-wan', 1, { wan: true })), line, check);
+}
+
+function onCephLab(
+  line: string,
+  check: NonNullable<DocumentedLine['check']>,
+  prepare?: (lab: Lab) => Promise<void>,
+): DocumentedLine {
+  return onLab(async () => (cephLab ??= await freshLab('it-docs-ceph', 0, { ceph: true })), line, check, prepare);
 }
 
 const CHECKOUT = path.dirname(path.dirname(CHATON));
@@ -320,6 +360,7 @@ before(async () => {
 after(async () => {
   await site?.lab.down();
   await wanLab?.down();
+  await cephLab?.down();
 });
 
 describe('every documented chaton line', () => {

@@ -552,7 +552,9 @@ export class CephCluster {
     if (metadata !== undefined && !DISK_METADATA.includes(metadata)) {
       throw new Error(`a new disk's metadata is ${DISK_METADATA.join(', ')}, not ${metadata}`);
     }
-    const disk = serial === undefined ? await this.#newDisk(host, sizeGiB ?? CEPH_DISK_GIB) : this.#pulledDisk(serial);
+    // A serial the lab has never seen is a new disk bearing it (a runbook's line names its new disk).
+    const known = serial !== undefined && this.#disks.some((d) => d.serial === serial);
+    const disk = known ? this.#pulledDisk(serial) : await this.#newDisk(host, sizeGiB ?? CEPH_DISK_GIB, serial);
     const image = join(this.#plan.paths.disksDir, `${disk.serial}.img`);
     const { stdout: loop } = await execa('losetup', ['--find', '--show', image]);
     const device = loop.replace('/dev/', '');
@@ -576,14 +578,17 @@ export class CephCluster {
   }
 
   /** A new empty disk's identity and sparse file; it joins the registry once inserted. */
-  async #newDisk(host: string, sizeGiB: number): Promise<LabDisk> {
+  async #newDisk(host: string, sizeGiB: number, serial?: string): Promise<LabDisk> {
     if (!Number.isInteger(sizeGiB) || sizeGiB < 1 || sizeGiB > MAX_DISK_GIB) {
       throw new Error(`a disk's size is 1 to ${MAX_DISK_GIB} GiB, not ${sizeGiB}`);
+    }
+    if (serial !== undefined && !/^[A-Za-z0-9_-]{1,40}$/.test(serial)) {
+      throw new Error(`a disk's serial is 1 to 40 letters, digits, _ or -, not ${JSON.stringify(serial)}`);
     }
     const number = this.#disks.length + 1;
     const labHex = this.#plan.index.toString(16).padStart(3, '0');
     const identity = {
-      serial: `CL${String(this.#plan.index).padStart(2, '0')}D${String(number).padStart(4, '0')}`,
+      serial: serial ?? `CL${String(this.#plan.index).padStart(2, '0')}D${String(number).padStart(4, '0')}`,
       // NAA 5: a registered name, 16 hex digits (an OUI of no vendor, the lab, the disk).
       wwn: `0x5cafe00${labHex}${number.toString(16).padStart(6, '0')}`,
       model: `LAB SSD ${sizeGiB}G`,

@@ -24,7 +24,8 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
                               the next ceph-volume lvm create fails in raw activate and rolls back)
   disk insert <host> [--size G | --serial S] [--metadata gpt|lvm|ext4] [--name X]
                               a Ceph lab: a new empty disk (default ${CEPH_DISK_GIB} GiB) in the host,
-                              or carrying old metadata, or the pulled disk S put back; prints its serial
+                              or carrying old metadata, or the pulled disk S put back (a serial never
+                              seen: a new disk bearing it); prints its serial
   disk pull <host> <serial> [--name X]
                               a Ceph lab: take that disk out of the host
   disk smart <host> <serial> passed|failing [--name X]

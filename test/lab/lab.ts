@@ -99,7 +99,7 @@ export interface Lab {
   /**
    * A Ceph lab: a new empty disk in the host (a new serial), or carrying `metadata` (a GPT, an LVM
    * physical volume, an ext4 filesystem, written by the real tools in the host), or the pulled disk
-   * `serial` put back; its serial.
+   * `serial` put back (a serial the lab has never seen: a new disk bearing it); its serial.
    */
   diskInsert(host: string, opts?: { sizeGiB?: number; serial?: string; metadata?: DiskMetadata }): Promise<string>;
   /** A Ceph lab: the disk leaves the host (its device and by-id links go); it stays in `disks()` as pulled. */

@@ -1,8 +1,8 @@
 // The report of one `vm create`: one model, rendered as a table for people and as the command's
 // fields of the JSON envelope for programs (English values; only `detail` sentences and `problems`
 // are in the reader's language in the table, English in JSON).
-import type { ErrorReport, Block } from '../run/report.js';
-import { milliseconds, type Cell } from '../run/output.js';
+import { timedStepsTable, type ErrorReport, type Block } from '../run/report.js';
+import { milliseconds } from '../run/output.js';
 import { vmMessages as messages, type Said } from './messages.js';
 import type { Difference } from './vm.js';
 
@@ -129,17 +129,14 @@ export function vmReportView(report: VmReport): Block[] {
     blocks.push({ text: shown.map(([name, value]) => `${name.padEnd(label)}  ${value}`).join('\n') });
   }
   if (report.steps.length > 0) {
-    const rows: Cell[][] = report.steps.map((step) => [
-      step.step,
-      step.outcome === 'failed' ? { text: messages.stepFailed, failed: true } : messages.stepOutcome(step.outcome),
-      milliseconds(step.durationMs),
-      step.detail,
-    ]);
-    blocks.push({
-      columns: [messages.columnStep, messages.columnResult, messages.columnDuration, messages.columnDetail],
-      rows,
-      failures: [],
-    });
+    const steps = report.steps.map((step) => ({
+      name: step.step,
+      result: messages.stepOutcome(step.outcome),
+      failed: step.outcome === 'failed',
+      durationMs: step.durationMs,
+      detail: step.detail,
+    }));
+    blocks.push(timedStepsTable(messages.columnStep, steps));
   }
   // The failed step's row says what went wrong; what to do follows the table.
   if (report.failure?.hint) blocks.push({ text: `→ ${report.failure.hint}` });

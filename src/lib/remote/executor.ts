@@ -4,7 +4,13 @@ import { appendFileSync } from 'node:fs';
 import type { Fact, Probe } from './facts.js';
 import type { Host } from '../inventory/types.js';
 import type { Connection, ConnectionPool, ExecHandle } from '../ssh/pool.js';
-import { InterruptedError, LostWhileRunningError, notStarted, RemoteCommandError } from '../run/errors.js';
+import {
+  ConnectionError,
+  InterruptedError,
+  LostWhileRunningError,
+  notStarted,
+  RemoteCommandError,
+} from '../run/errors.js';
 import { messages } from './messages.js';
 import {
   asRoot,
@@ -129,7 +135,7 @@ export class Executor {
       };
     }
 
-    const connection = await this.pool.connect(host);
+    let connection = await this.pool.connect(host);
     const stdout = new Capture(
       opts.captureBytes ?? DEFAULT_CAPTURE,
       opts.onLines && ((l, e) => opts.onLines!('stdout', l, e)),
@@ -142,21 +148,32 @@ export class Executor {
     const processGroup = new ProcessGroupReader((chunk) => stderr.add(chunk));
     const started = performance.now();
     const session = sessionCommand(script, host.become === 'sudo' ? 'sudo' : undefined, opts.then?.command);
-    const handle = await connection.exec(
-      session.line,
-      {
-        stdin:
-          session.stdin instanceof Secret
-            ? session.stdin.reveal()
-            : typeof session.stdin === 'string'
-              ? Buffer.from(session.stdin)
-              : session.stdin,
-        onStdout: (chunk) => stdout.add(chunk),
-        onStderr: (chunk) => processGroup.add(chunk),
-        drained: opts.drained,
-      },
-      { signal: opts.afterInterrupt ? undefined : this.options.signal },
-    );
+    const exec = (over: Connection) =>
+      over.exec(
+        session.line,
+        {
+          stdin:
+            session.stdin instanceof Secret
+              ? session.stdin.reveal()
+              : typeof session.stdin === 'string'
+                ? Buffer.from(session.stdin)
+                : session.stdin,
+          onStdout: (chunk) => stdout.add(chunk),
+          onStderr: (chunk) => processGroup.add(chunk),
+          drained: opts.drained,
+        },
+        { signal: opts.afterInterrupt ? undefined : this.options.signal },
+      );
+    let handle: ExecHandle;
+    try {
+      handle = await exec(connection);
+    } catch (error) {
+      // A connection that dropped unseen since its last command (its far end killed) is found
+      // dead as the session opens: the command never started. Once more, on a new connection.
+      if (!(error instanceof ConnectionError) || connection.lost === undefined) throw error;
+      connection = await this.pool.connect(host);
+      handle = await exec(connection);
+    }
     if (opts.kind === 'change') {
       this.changedHosts.add(host.name);
       recordSent(host, line);

@@ -278,6 +278,11 @@ export const messages = catalogue({
     en: `Connect to ${name} (${login})`,
     fr: `Se connecter à ${name} (${login})`,
   }),
+  // A long command's table of steps (report.ts timedStepsTable).
+  columnResult: { en: 'RESULT', fr: 'RÉSULTAT' },
+  columnDuration: { en: 'DURATION', fr: 'DURÉE' },
+  columnDetail: { en: 'DETAIL', fr: 'DÉTAIL' },
+  stepFailed: { en: 'FAILED', fr: 'ÉCHEC' },
   phaseFailed: (title: string, hosts: string) => ({
     en: `${title}: failed on ${hosts}; the later steps were not started`,
     fr: `${title} : échec sur ${hosts} ; les étapes suivantes n'ont pas été lancées`,

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { ChatonError, type ExitCode } from './errors.js';
 import { messages } from './messages.js';
-import { paint, table, type Cell } from './output.js';
+import { milliseconds, paint, table, type Cell } from './output.js';
 import { wrap } from './text.js';
 
 /** The version of the JSON envelope: raised when a field changes meaning or goes away, not when one is added. */
@@ -192,3 +192,27 @@ export const FAILED: Cell = {
   },
   failed: true,
 };
+
+/** One step of a long command, as its report's table shows it. */
+export interface TimedStep {
+  name: string;
+  /** How it ended, in words ("done", "planned"...); a failed step says FAILED, in red. */
+  result: string;
+  failed: boolean;
+  durationMs: number;
+  detail: string;
+}
+
+/** A long command's steps, each with how it ended, how long it took and what it did (vm create, disk swap). */
+export function timedStepsTable(firstColumn: string, steps: TimedStep[]): TableBlock {
+  return {
+    columns: [firstColumn, messages.columnResult, messages.columnDuration, messages.columnDetail],
+    rows: steps.map((step) => [
+      step.name,
+      step.failed ? { text: messages.stepFailed, failed: true } : step.result,
+      milliseconds(step.durationMs),
+      step.detail,
+    ]),
+    failures: [],
+  };
+}

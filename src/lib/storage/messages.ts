@@ -100,15 +100,11 @@ const ENTRIES = {
   // --- The disk swap's report (swap-report.ts).
   oldDiskTitle: (what: string) => ({ en: `The disk of ${what}:`, fr: `Le disque de ${what} :` }),
   newDiskTitle: { en: 'The new disk:', fr: 'Le nouveau disque :' },
-  phaseFailed: { en: 'FAILED', fr: 'ÉCHEC' },
   phaseOutcome: (outcome: string) => ({
     en: outcome === 'planned' ? 'planned' : outcome === 'earlier' ? 'done before' : 'done',
     fr: outcome === 'planned' ? 'prévu' : outcome === 'earlier' ? 'déjà fait' : 'fait',
   }),
   columnPhase: both('PHASE'),
-  columnResult: { en: 'RESULT', fr: 'RÉSULTAT' },
-  columnDuration: { en: 'DURATION', fr: 'DURÉE' },
-  columnDetail: { en: 'DETAIL', fr: 'DÉTAIL' },
   verdictSwapped: (what: string, host: string) => ({
     en: `${what} on ${host}: disk swapped, the cluster is healthy`,
     fr: `${what} sur ${host} : disque remplacé, le cluster est sain`,

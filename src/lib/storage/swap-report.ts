@@ -2,8 +2,8 @@
 // an mdadm array next), rendered as a table for people and as the command's fields of the JSON
 // envelope (English values; `detail` and `problems` in the reader's language in the table only).
 import type { Said } from '../run/catalogue.js';
-import { milliseconds, type Cell } from '../run/output.js';
-import type { Block, ErrorReport } from '../run/report.js';
+import { milliseconds } from '../run/output.js';
+import { timedStepsTable, type Block, type ErrorReport } from '../run/report.js';
 import { describeDisk, type DiskIdentity } from './disks.js';
 import { messages } from './messages.js';
 
@@ -108,17 +108,14 @@ export function swapReportView(report: SwapReport): Block[] {
   }
   if (report.newDisk) blocks.push({ text: [messages.newDiskTitle, ...lines(report.newDisk)].join('\n') });
   if (report.phases.length > 0) {
-    const rows: Cell[][] = report.phases.map((phase) => [
-      phase.phase,
-      phase.outcome === 'failed' ? { text: messages.phaseFailed, failed: true } : messages.phaseOutcome(phase.outcome),
-      milliseconds(phase.durationMs),
-      phase.detail,
-    ]);
-    blocks.push({
-      columns: [messages.columnPhase, messages.columnResult, messages.columnDuration, messages.columnDetail],
-      rows,
-      failures: [],
-    });
+    const phases = report.phases.map((phase) => ({
+      name: phase.phase,
+      result: messages.phaseOutcome(phase.outcome),
+      failed: phase.outcome === 'failed',
+      durationMs: phase.durationMs,
+      detail: phase.detail,
+    }));
+    blocks.push(timedStepsTable(messages.columnPhase, phases));
   }
   if (report.failure?.hint) blocks.push({ text: `→ ${report.failure.hint}` });
   if (report.problems.length > 0) blocks.push({ text: report.problems.map((p) => `- ${p.text}`).join('\n') });
