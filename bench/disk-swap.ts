@@ -19,7 +19,7 @@
 // own calls (as client.bootstrap-osd) are left out.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { boxedDisk, osdDisk, swapWhenDestroyed } from '../test/lab/ceph-swap.js';
+import { NEW_DISK_SERIAL, osdDisk, swapWhenDestroyed } from '../test/lab/ceph-swap.js';
 import type { Lab } from '../test/lab/lab.js';
 import { columns } from './measure.js';
 
@@ -197,7 +197,7 @@ export async function diskSwapBench(lab: Lab, env: NodeJS.ProcessEnv): Promise<D
   try {
     const hosts = await installWrapper(lab);
     const old = await osdDisk(lab, HOST, OSD);
-    const newSerial = await boxedDisk(lab, HOST);
+    const newSerial = NEW_DISK_SERIAL;
     process.stderr.write(`  swapping osd.${OSD} of ${HOST}: disk ${old.serial} out, ${newSerial} in\n`);
     const sampler = lab.run(HOST, ['python3', '-c', SAMPLER, String(OSD), SAMPLER_STOP]);
     const hands = new AbortController();

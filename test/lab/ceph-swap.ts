@@ -1,5 +1,5 @@
 // The operator's hands in a disk swap on a Ceph lab (README: Ceph), for the bench and the demo that
-// run `chaton disk swap`: the new disk's serial read off its label before it goes in (with
+// run `chaton disk swap`: the new disk's serial, read off its label before it goes in (for
 // --new-device), and, once the OSD is destroyed, the old disk pulled and the new one inserted.
 import type { Lab, LabDisk } from './lab.js';
 
@@ -18,15 +18,8 @@ export async function osdDisk(lab: Lab, host: string, osd: number): Promise<LabD
   return disk;
 }
 
-/**
- * A new disk still in its box: its serial known (the lab makes a disk by inserting it, so it goes
- * into `host` and out again at once), in no host until `swapWhenDestroyed` inserts it.
- */
-export async function boxedDisk(lab: Lab, host: string): Promise<string> {
-  const serial = await lab.diskInsert(host);
-  await lab.diskPull(host, serial);
-  return serial;
-}
+/** The new disk's serial, as its label says: a serial the lab has never seen makes a new disk. */
+export const NEW_DISK_SERIAL = 'S3Z9NB0K654321';
 
 async function destroyed(lab: Lab, host: string, osd: number): Promise<boolean> {
   const result = await lab.run(host, [CEPH, 'osd', 'tree', '-f', 'json']);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { backupSite, flipArchiveByte, resetBackupSite } from './backups.js';
-import { boxedDisk, osdDisk, swapWhenDestroyed } from './ceph-swap.js';
+import { NEW_DISK_SERIAL, osdDisk, swapWhenDestroyed } from './ceph-swap.js';
 import { labDown, labUp, type Lab } from './lab.js';
 import { LAB_BACKUP_JOB_ID } from './lab-files.js';
 import { ispCounters } from './wan.js';
@@ -183,7 +183,7 @@ function backupSteps(lab: Lab): (Step | LabAction)[] {
 async function cephSteps(lab: Lab): Promise<(Step | LabAction)[]> {
   const chaton = (args: string[], expect = 0) => chatonStep(['-i', lab.inventoryPath, ...args], expect);
   const old = await osdDisk(lab, 'pve1', 1);
-  const newSerial = await boxedDisk(lab, 'pve1');
+  const newSerial = NEW_DISK_SERIAL;
   const swap = ['disk', 'swap', 'pve1', '--osd', '1', '--new-device', newSerial];
   const cluster = chaton(['-y', 'exec', 'pve1', '--', 'ceph osd tree; ceph -s']);
   const hands = { host: 'pve1', osd: 1, oldSerial: old.serial, newSerial };
