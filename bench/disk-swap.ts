@@ -8,10 +8,11 @@
 // (no process per sample) that asks every 0.5 s what `ceph pg dump pgs_brief -f json` and `ceph osd
 // dump -f json` say: the PGs' states and which OSDs hold them (`pg stat` alone cannot tell: right
 // after `out`, and after a new OSD's boot, it still gives the old clean numbers), and the OSD's up,
-// in and destroyed states. Drain: from the sample the OSD is out until every PG is active+clean
-// and none is on it; backfill: from the sample it is up again until every PG is active+clean and
-// some are on it; plus the daemon's stop and `ceph-volume lvm create`, as the command's report
-// times them; plus the hands' time, from the OSD destroyed until the new disk is in.
+// in and destroyed states; and whether its daemon runs. Drain: from the sample the OSD is out until
+// every PG is active+clean and none is on it; backfill: from the sample its new daemon runs (its
+// boot: some 5 s before the monitors mark it up) until every PG is active+clean and some are on
+// it; plus the daemon's stop and `ceph-volume lvm create`, as the command's report times them;
+// plus the hands' time, from the OSD destroyed until the new disk is in.
 //
 // Chaton's `ceph` commands are counted on the hosts: for the bench, each Ceph host's `ceph` is a
 // wrapper in its /usr/local/bin (first in PATH) that logs `<epoch ms> <arguments>` and runs
@@ -40,12 +41,24 @@ printf '%s %s\\n' "$(date +%s%3N)" "$*" >> ${COMMAND_LOG}
 exec /usr/bin/ceph "$@"
 `;
 
-/** One sample a line: `{"t", "osd": {"up", "in", "destroyed"} | null, "clean", "onOsd"}` (or `"error"`). */
+/**
+ * One sample a line: `{"t", "osd": {"up", "in", "destroyed"} | null, "clean", "onOsd", "daemon"}` (or
+ * `"error"`); `daemon`: the OSD's ceph-osd process runs in the host.
+ */
 const SAMPLER = `
 import json, os, sys, time, rados
 osd, stop = int(sys.argv[1]), sys.argv[2]
 cluster = rados.Rados(conffile='/etc/ceph/ceph.conf', name='client.admin')
 cluster.connect(timeout=10)
+def daemon():
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            args = open('/proc/%s/cmdline' % pid, 'rb').read().decode().split('\\0')
+        except OSError:
+            continue
+        if args[0].endswith('ceph-osd') and '--id' in args and args[args.index('--id') + 1] == str(osd):
+            return True
+    return False
 def ask(send, **command):
     command['format'] = 'json'
     code, out, err = send(json.dumps(command), b'', timeout=10)
@@ -64,6 +77,7 @@ while not os.path.exists(stop):
             'osd': entry and {'up': entry['up'], 'in': entry['in'], 'destroyed': 'destroyed' in entry['state']},
             'clean': all(p['state'] == 'active+clean' for p in stats),
             'onOsd': sum(1 for p in stats if osd in p['up'] or osd in p['acting']),
+            'daemon': daemon(),
         }
     except Exception as error:
         sample = {'t': int(started * 1000), 'error': str(error)}
@@ -76,6 +90,7 @@ interface Sample {
   osd?: { up: number; in: number; destroyed: boolean } | null;
   clean?: boolean;
   onOsd?: number;
+  daemon?: boolean;
   error?: string;
 }
 
@@ -170,7 +185,7 @@ export function cephWindows(samples: Sample[]): {
   const out = firstFrom(ok, 0, (s) => s.osd?.in === 0);
   const drained = firstFrom(ok, out, (s) => s.clean === true && s.onOsd === 0);
   const destroyed = firstFrom(ok, drained, (s) => s.osd == null || s.osd.destroyed);
-  const boot = firstFrom(ok, destroyed, (s) => s.osd?.up === 1);
+  const boot = firstFrom(ok, destroyed, (s) => s.daemon === true || s.osd?.up === 1);
   const filled = firstFrom(ok, boot, (s) => s.clean === true && (s.onOsd ?? 0) > 0);
   const at = (index: number) => (index < 0 ? undefined : ok[index]!.t);
   const window = (from: number, to: number) => (from < 0 ? undefined : { from: ok[from]!.t, to: at(to) });
@@ -263,7 +278,7 @@ export function diskSwapReport(bench: DiskSwapBench): string[] {
       ['  Ceph: drain (out to active+clean, none on the OSD), ms', ms(length(bench.drain)), ''],
       [`  Ceph: daemon stop (report's ${STOP}), ms`, ms(bench.phases[STOP]), ''],
       [`  Ceph: ceph-volume zap and create (report's ${CREATE}), ms`, ms(bench.phases[CREATE]), ''],
-      ['  Ceph: backfill (boot to active+clean, some on the OSD), ms', ms(length(bench.backfill)), ''],
+      ['  Ceph: backfill (daemon start to active+clean, some on the OSD), ms', ms(length(bench.backfill)), ''],
       ["  the bench's hands (destroyed to new disk in), ms", ms(bench.handsMs), ''],
       ["chaton's overhead (whole run - Ceph - hands), ms", ms(bench.overheadMs), `<= ${OVERHEAD_BAR_MS}`],
       ...loads.map((load) => [
