@@ -2,8 +2,9 @@
 // and Ansible on the same lab, the same key, the same known_hosts. Prints a table of medians
 // (min/max) with ratios measured in the same run, and writes the figures as JSON. Never fails
 // on a figure: targets are reported, not asserted. Then `backup verify` on a big backup site
-// (bench/backup.ts), `failover to` on a wan lab (bench/failover.ts) and `vm create` (bench/vm-create.ts);
-// `npm run bench -- backup`, `-- failover` or `-- vm` runs that part alone.
+// (bench/backup.ts), `failover to` on a wan lab (bench/failover.ts), `vm create` (bench/vm-create.ts)
+// and `disk swap` on a Ceph lab (bench/disk-swap.ts); `npm run bench -- backup`, `-- failover`, `-- vm`
+// or `-- swap` runs that part alone.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 import { ensurePackages } from '../test/lab/packages.js';
 import { backupBench, backupReport } from './backup.js';
+import { diskSwapBench, diskSwapReport, type DiskSwapBench } from './disk-swap.js';
 import { failoverBench, failoverReport, type FailoverBench } from './failover.js';
 import { vmCreateBench, vmCreateReport, type VmCreateBench } from './vm-create.js';
 import { columns, figure, type Figure, REPEATS, seconds, sh, sshConfig } from './measure.js';
@@ -43,8 +45,8 @@ function chatonKex(inventory: string, host: string): string {
   return (JSON.parse(run.stdout) as { hosts: { kex?: string }[] }).hosts[0]?.kex ?? 'unknown';
 }
 
-/** `npm run bench -- backup`, `-- failover` or `-- vm`: that part's figures alone. */
-const PARTS = ['backup', 'failover', 'vm'] as const;
+/** `npm run bench -- backup`, `-- failover`, `-- vm` or `-- swap`: that part's figures alone. */
+const PARTS = ['backup', 'failover', 'vm', 'swap'] as const;
 const ONLY = PARTS.find((part) => part === process.argv[2]);
 const BACKUP_ONLY = ONLY === 'backup';
 /** Apart from the labs of a checkout that tests meanwhile (CHATON_LAB_PREFIX, as the tests). */
@@ -53,7 +55,7 @@ const LAB_NAME = `${process.env.CHATON_LAB_PREFIX ?? ''}bench`;
 /** A part measured on a lab of its own, taken down afterwards (also on failure). */
 async function onOwnLab<T>(
   name: string,
-  options: { hosts: number; wan?: boolean },
+  options: { hosts: number; wan?: boolean; ceph?: boolean },
   said: string,
   part: (lab: Lab) => Promise<T>,
 ): Promise<T> {
@@ -82,12 +84,26 @@ function vmPart(work: string): Promise<VmCreateBench> {
   );
 }
 
+/** The disk swap figures, on a Ceph lab without extra hosts. */
+function swapPart(work: string): Promise<DiskSwapBench> {
+  return onOwnLab('bench-swap', { hosts: 0, ceph: true }, 'a Ceph lab for disk swap', (lab) =>
+    diskSwapBench(lab, { ...process.env, XDG_STATE_HOME: work }),
+  );
+}
+
+/** A part run alone: its lab, its figures printed. */
+async function partReport(part: 'failover' | 'vm' | 'swap', work: string): Promise<string[]> {
+  if (part === 'vm') return vmCreateReport(await vmPart(work));
+  if (part === 'swap') return diskSwapReport(await swapPart(work));
+  return failoverReport(await failoverPart(work));
+}
+
 async function main(): Promise<void> {
   const loadAverage = os.loadavg(); // before the bench loads the machine itself
-  if (ONLY === 'failover' || ONLY === 'vm') {
+  if (ONLY === 'failover' || ONLY === 'vm' || ONLY === 'swap') {
     const work = await mkdtemp(path.join(os.tmpdir(), 'chaton-bench-'));
     try {
-      const report = ONLY === 'vm' ? vmCreateReport(await vmPart(work)) : failoverReport(await failoverPart(work));
+      const report = await partReport(ONLY, work);
       process.stdout.write(`${report.join('\n')}\n`);
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -294,13 +310,18 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   const backup = await backupBench(lab, configs.default, chatonEnv);
   const failover = await failoverPart(work);
   const vmCreate = await vmPart(work);
+  const diskSwap = await swapPart(work);
   printReport(figures, startup, gib, machine, kex);
   process.stdout.write(`\n${backupReport(backup).join('\n')}\n`);
   process.stdout.write(`\n${failoverReport(failover).join('\n')}\n`);
   process.stdout.write(`\n${vmCreateReport(vmCreate).join('\n')}\n`);
+  process.stdout.write(`\n${diskSwapReport(diskSwap).join('\n')}\n`);
   await mkdir(RESULTS, { recursive: true });
   const document = JSON.stringify(
-    { date: new Date().toISOString(), machine, kex, fanOut: figures, startup, gib, backup, failover, vmCreate },
+    {
+      date: new Date().toISOString(),
+      ...{ machine, kex, fanOut: figures, startup, gib, backup, failover, vmCreate, diskSwap },
+    },
     null,
     2,
   );

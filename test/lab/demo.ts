@@ -1,6 +1,7 @@
 // `npm run demo`: chaton's main job on the built-in lab, from nothing to nothing. Brings a lab
 // up, runs chaton against it as an operator would, and takes the lab down again (also on
-// failure or Ctrl-C). Later subcommands join the steps as they land.
+// failure or Ctrl-C). Later subcommands join the steps as they land. `npm run demo -- --ceph`:
+// a failing disk of a Ceph lab swapped (its own lab: a real cluster takes memory).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,13 +9,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { backupSite, flipArchiveByte, resetBackupSite } from './backups.js';
+import { NEW_DISK_SERIAL, osdDisk, swapWhenDestroyed } from './ceph-swap.js';
 import { labDown, labUp, type Lab } from './lab.js';
 import { LAB_BACKUP_JOB_ID } from './lab-files.js';
 import { ispCounters } from './wan.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 /** Apart from the labs of a checkout that tests meanwhile (CHATON_LAB_PREFIX, as the tests). */
-const DEMO_LAB = `${process.env.CHATON_LAB_PREFIX ?? ''}demo`;
+const CEPH = process.argv.includes('--ceph');
+const DEMO_LAB = `${process.env.CHATON_LAB_PREFIX ?? ''}${CEPH ? 'demo-ceph' : 'demo'}`;
 const execFileAsync = promisify(execFile);
 
 /** One step of the demo: a command line shown before it runs, and the exit code it should end with. */
@@ -23,6 +26,8 @@ interface Step {
   /** How the line is shown (chaton's own path is left out). */
   shown: string;
   expect: number;
+  /** What the operator's hands do while the command runs, until it ends (`signal`). */
+  alongside?: (signal: AbortSignal) => Promise<unknown>;
 }
 
 /** What the demo does to the lab itself between two steps (as a fault or a repair would), said first. */
@@ -169,28 +174,84 @@ function backupSteps(lab: Lab): (Step | LabAction)[] {
   ];
 }
 
-function runStep(step: Step): Promise<number> {
+/**
+ * A failing disk on a live Ceph cluster: osd.1 of pve1 says FAILED! in SMART; the plan (dry run),
+ * then the swap as a runbook would run it (the new disk's serial read off its label, --new-device
+ * and -y), the operator swapping the disks once chaton has destroyed the OSD; the cluster after it,
+ * and the objects written when the lab came up read back with their checksums.
+ */
+async function cephSteps(lab: Lab): Promise<(Step | LabAction)[]> {
+  const chaton = (args: string[], expect = 0) => chatonStep(['-i', lab.inventoryPath, ...args], expect);
+  const old = await osdDisk(lab, 'pve1', 1);
+  const newSerial = NEW_DISK_SERIAL;
+  const swap = ['disk', 'swap', 'pve1', '--osd', '1', '--new-device', newSerial];
+  const cluster = chaton(['-y', 'exec', 'pve1', '--', 'ceph osd tree; ceph -s']);
+  const hands = { host: 'pve1', osd: 1, oldSerial: old.serial, newSerial };
+  return [
+    cluster,
+    {
+      said: `osd.1's disk on pve1 (${old.serial}) is failing: smartctl now says FAILED!`,
+      act: () => lab.diskSmart('pve1', old.serial, false),
+    },
+    { said: `a new disk arrives; its label says serial ${newSerial}`, act: async () => undefined },
+    chaton(['--dry-run', ...swap]),
+    {
+      ...chaton(['-y', ...swap]),
+      // The operator pulls the old disk and inserts the new one once chaton has destroyed the OSD.
+      alongside: async (signal) => {
+        if (await swapWhenDestroyed(lab, hands, signal)) {
+          process.stdout.write(`\n# osd.1 destroyed: ${old.serial} pulled out of pve1, ${newSerial} inserted\n`);
+        }
+      },
+    },
+    cluster,
+    {
+      said: 'the objects written before the swap, read back: the same checksums',
+      act: async () => {
+        const objects = await lab.cephObjects();
+        const script = 'for name; do rados -p rbd get "$name" - | sha256sum | cut -d" " -f1; done';
+        const read = await lab.run('pve1', ['sh', '-c', script, 'sh', ...objects.map((object) => object.name)]);
+        const same = read.stdout
+          .trim()
+          .split('\n')
+          .filter((sum, at) => sum === objects[at]?.sha256).length;
+        process.stdout.write(`  ${same} of ${objects.length} objects read back intact\n`);
+      },
+    },
+  ];
+}
+
+async function runStep(step: Step): Promise<number> {
   process.stdout.write(`\n$ ${step.shown}\n`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(step.argv[0]!, step.argv.slice(1), { stdio: 'inherit' });
-    child.on('error', reject);
-    child.on('close', (code) => resolve(code ?? 1));
-  });
+  const ended = new AbortController();
+  const alongside = step.alongside?.(ended.signal);
+  try {
+    return await new Promise((resolve, reject) => {
+      const child = spawn(step.argv[0]!, step.argv.slice(1), { stdio: 'inherit' });
+      child.on('error', reject);
+      child.on('close', (code) => resolve(code ?? 1));
+    });
+  } finally {
+    ended.abort();
+    await alongside;
+  }
 }
 
 await labDown(DEMO_LAB); // leftovers of an interrupted demo
 let failed = 0;
 try {
   process.stdout.write(
-    'Bringing up the lab: a bastion, pve1-3, gw, backup and 20 hosts, each with its own sshd, behind a\n' +
-      'gateway on two ISPs (the operator reaches the bastion through its port forwards)...\n',
+    CEPH
+      ? 'Bringing up a Ceph lab: a real Ceph Pacific cluster on pve1-3 (3 monitors, 6 OSDs, a pool with data)...\n'
+      : 'Bringing up the lab: a bastion, pve1-3, gw, backup and 20 hosts, each with its own sshd, behind a\n' +
+          'gateway on two ISPs (the operator reaches the bastion through its port forwards)...\n',
   );
-  const lab = await labUp({ name: DEMO_LAB, hosts: 20, wan: true });
+  const lab = await labUp(CEPH ? { name: DEMO_LAB, hosts: 0, ceph: true } : { name: DEMO_LAB, hosts: 20, wan: true });
   // Ctrl-C reaches the running chaton too; the demo then stops and takes the lab down.
   let interrupted = false;
   process.on('SIGINT', () => (interrupted = true));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-demo-'));
-  for (const step of await steps(lab, dir)) {
+  for (const step of await (CEPH ? cephSteps(lab) : steps(lab, dir))) {
     if (interrupted) break;
     if ('act' in step) {
       process.stdout.write(`\n# ${step.said}\n`);
