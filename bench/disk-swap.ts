@@ -37,9 +37,15 @@ const SAMPLER_STOP = '/run/chaton-bench-sampler.stop';
 
 /** The logging `ceph` of the Ceph hosts (see the top). */
 const CEPH_WRAPPER = `#!/bin/sh
-printf '%s %s\\n' "$(date +%s%3N)" "$*" >> ${COMMAND_LOG}
-exec /usr/bin/ceph "$@"
+started=$(date +%s%3N)
+/usr/bin/ceph "$@"
+status=$?
+printf '%s %s %s\\n' "$started" "$(date +%s%3N)" "$*" >> ${COMMAND_LOG}
+exit $status
 `;
+
+/** chaton's changes to the OSD map: each waits for the monitors to commit a new map epoch (about 1 s). */
+const MAP_CHANGE = /^osd (add-noout|rm-noout|out|in|destroy) /;
 
 /**
  * One sample a line: `{"t", "osd": {"up", "in", "destroyed"} | null, "clean", "onOsd", "daemon"}` (or
@@ -115,6 +121,8 @@ export interface DiskSwapBench {
   backfill: Window | undefined;
   /** From the OSD destroyed (as sampled) until the bench's hands inserted the new disk. */
   handsMs: number | undefined;
+  /** What chaton's changes to the OSD map waited for the monitors to commit them (MAP_CHANGE). */
+  mapCommitsMs: number;
   cephMs: number;
   overheadMs: number;
   samples: number;
@@ -135,13 +143,16 @@ async function installWrapper(lab: Lab): Promise<string[]> {
   return hosts;
 }
 
-/** Chaton's `ceph` commands a host ran, when and which (ceph-volume's own left out). */
-async function commandLog(lab: Lab, host: string): Promise<{ t: number; args: string }[]> {
+/** Chaton's `ceph` commands a host ran, when, how long and which (ceph-volume's own left out). */
+async function commandLog(lab: Lab, host: string): Promise<{ t: number; ms: number; args: string }[]> {
   const { stdout } = await lab.run(host, ['cat', COMMAND_LOG]);
   return stdout
     .split('\n')
     .filter((line) => line.trim() !== '' && !line.includes('client.bootstrap-osd'))
-    .map((line) => ({ t: Number(line.slice(0, line.indexOf(' '))), args: line.slice(line.indexOf(' ') + 1) }));
+    .map((line) => {
+      const [started = '0', ended = '0', ...args] = line.split(' ');
+      return { t: Number(started), ms: Number(ended) - Number(started), args: args.join(' ') };
+    });
 }
 
 /** `chaton --json -y disk swap`, its wall time and its report. */
@@ -204,6 +215,7 @@ export async function diskSwapBench(lab: Lab, env: NodeJS.ProcessEnv): Promise<D
     drain: undefined,
     backfill: undefined,
     handsMs: undefined,
+    mapCommitsMs: 0,
     cephMs: 0,
     overheadMs: 0,
     samples: 0,
@@ -240,7 +252,7 @@ export async function diskSwapBench(lab: Lab, env: NodeJS.ProcessEnv): Promise<D
     const { drain, destroyedAt, backfill } = cephWindows(samples);
     Object.assign(bench, { drain, backfill });
     if (destroyedAt !== undefined && insertedAt !== undefined) bench.handsMs = Math.max(0, insertedAt - destroyedAt);
-    bench.cephMs = length(drain) + length(backfill) + (bench.phases['stop'] ?? 0) + (bench.phases['create'] ?? 0);
+    bench.cephMs = length(drain) + length(backfill) + (bench.phases[STOP] ?? 0) + (bench.phases[CREATE] ?? 0);
     bench.overheadMs = bench.wallMs - bench.cephMs - (bench.handsMs ?? 0);
     const within = (t: number, window: Window | undefined) =>
       window?.to !== undefined && t >= window.from && t <= window.to;
@@ -248,6 +260,7 @@ export async function diskSwapBench(lab: Lab, env: NodeJS.ProcessEnv): Promise<D
       const log = await commandLog(lab, host);
       const inWaits = log.filter((entry) => within(entry.t, drain) || within(entry.t, backfill));
       bench.commands[host] = { total: log.length, inWaits: inWaits.map((entry) => entry.args) };
+      for (const entry of log) if (MAP_CHANGE.test(entry.args)) bench.mapCommitsMs += entry.ms;
     }
     if (sampled.exitCode !== 0) bench.failed = `the sampler: ${sampled.stderr.trim().slice(-300)}`;
   } catch (error) {
@@ -281,6 +294,7 @@ export function diskSwapReport(bench: DiskSwapBench): string[] {
       ['  Ceph: backfill (daemon start to active+clean, some on the OSD), ms', ms(length(bench.backfill)), ''],
       ["  the bench's hands (destroyed to new disk in), ms", ms(bench.handsMs), ''],
       ["chaton's overhead (whole run - Ceph - hands), ms", ms(bench.overheadMs), `<= ${OVERHEAD_BAR_MS}`],
+      ["  of which the monitors committing chaton's OSD map changes, ms", ms(bench.mapCommitsMs), ''],
       ...loads.map((load) => [
         `ceph commands on ${load.host}: whole run / per 5 s in drain and backfill`,
         `${load.total} / ${perFiveSeconds(load.inWaits, waitsMs)}`,

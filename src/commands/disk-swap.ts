@@ -13,7 +13,7 @@
 // survives one of them dropping. This file holds the flags, the help, the phases and steps; Ceph's
 // facts, judgements and changes are src/lib/ceph/'s, the disks' src/lib/storage/'s.
 import { Option, type Command } from 'commander';
-import type { ClusterStatus, OsdTree } from '../lib/ceph/facts.js';
+import type { OsdTree, SafeToDestroy } from '../lib/ceph/facts.js';
 import type { Probe } from '../lib/remote/facts.js';
 import type { DestroyedEntry, SwapLock } from '../lib/ceph/operations.js';
 import type { Host } from '../lib/inventory/types.js';
@@ -22,6 +22,7 @@ import type { CommandResult, RunContext } from '../lib/run/context.js';
 import type { ExitCode } from '../lib/run/errors.js';
 import type { Wrapper } from '../lib/run/display.js';
 import type { Journal, Json } from '../lib/run/journal.js';
+import type { Polled, Wait } from '../lib/run/wait.js';
 import type { Disk, DiskIdentity } from '../lib/storage/disks.js';
 import type { SwapPhase, SwapPhaseName, SwapReport } from '../lib/storage/swap-report.js';
 import { examples } from './help.js';
@@ -109,7 +110,7 @@ const SHORT_WAIT_MS = 5 * 60_000;
  * After the lock is written, how long before it is read back: two runs that both found it free
  * wrote it within one command's time of each other, and the later value is what both read then.
  */
-const LOCK_SETTLE_MS = 1000;
+const LOCK_SETTLE_MS = 700;
 
 function journalId(osd: number): string {
   return `disk-swap-ceph-osd.${osd}`;
@@ -148,7 +149,8 @@ async function diskSwap(ctx: RunContext, hostName: string, options: SwapOptions)
 
 /** Ceph's answer on one of its hosts, taken in turn: the polling load spread, a dropped host skipped. */
 class CephHosts {
-  #next = 0;
+  /** When each host was last asked by a poll (performance.now()). */
+  readonly #asked = new Map<Host, number>();
 
   constructor(
     private readonly ctx: RunContext,
@@ -156,16 +158,19 @@ class CephHosts {
     readonly hosts: Host[],
   ) {}
 
-  /** The host the next poll asks. */
-  take(): Host {
-    const host = this.hosts[this.#next % this.hosts.length]!;
-    this.#next++;
+  /**
+   * The host the next poll asks: the one asked longest ago, once POLL_PER_HOST_MS have passed since
+   * (waited for here, ended by Ctrl-C: then undefined).
+   */
+  async next(signal: AbortSignal): Promise<Host | undefined> {
+    const { pause } = await import('../lib/run/wait.js');
+    const last = (host: Host) => this.#asked.get(host) ?? Number.NEGATIVE_INFINITY;
+    const host = this.hosts.reduce((oldest, candidate) => (last(candidate) < last(oldest) ? candidate : oldest));
+    const early = last(host) + POLL_PER_HOST_MS - performance.now();
+    if (early > 0) await pause(early, signal);
+    if (signal.aborted) return undefined;
+    this.#asked.set(host, performance.now());
     return host;
-  }
-
-  /** Between two polls: each host asked at most once per POLL_PER_HOST_MS. */
-  get intervalMs(): number {
-    return POLL_PER_HOST_MS / this.hosts.length;
   }
 
   ask<T>(host: Host, probe: Probe<T>): Promise<T> {
@@ -391,7 +396,7 @@ class Swap {
       this.report.projections = verdict.projections;
       this.report.problems.push(...verdict.refusals.map((r) => r.said));
     }
-    const lock = await this.judgeLock(running?.started);
+    const lock = await this.judgeLock(this.foundLock, running?.started ?? '');
     if (lock) this.report.problems.push(lock);
     preflightPhase.durationMs = Math.round(performance.now() - checked);
     if (this.report.problems.length > 0) {
@@ -498,14 +503,21 @@ class Swap {
     return identityOf(disk, await this.ctx.executor.probe(this.host, smartHealth(disk.path)));
   }
 
-  /** Why this run may not take the cluster's lock, or undefined when it may. */
-  async judgeLock(operation: string | undefined) {
+  /**
+   * Why this run may not take the cluster's lock `found`, or undefined when it may; `resume` false
+   * when the lock was just written and only this operation's own may be there.
+   */
+  async judgeLock(found: SwapLock | { foreign: string } | undefined, operation: string, resume?: boolean) {
     const { judgeLock } = await import('../lib/ceph/operations.js');
     const { ownerGone } = await import('../lib/run/host-lock.js');
+    const written = resume === false;
     const decision = judgeLock(
-      this.foundLock,
-      { host: this.host.name, osd: this.osd, operation: operation ?? '' },
-      { resume: this.options.resume === true, gone: (owner) => ownerGone(this.ctx.operator, owner) },
+      found,
+      { host: this.host.name, osd: this.osd, operation },
+      {
+        resume: written ? false : this.options.resume === true,
+        gone: (owner) => !written && ownerGone(this.ctx.operator, owner),
+      },
     );
     return decision.take ? undefined : decision.said;
   }
@@ -523,19 +535,34 @@ class Swap {
   async drain(progress: (text: string) => void, live: boolean): Promise<void> {
     const ops = await import('../lib/ceph/operations.js');
     const { runOwnerLine } = await import('../lib/run/host-lock.js');
+    const { pause } = await import('../lib/run/wait.js');
     const operation = this.journal!.snapshot.started;
+    const owner = runOwnerLine(this.ctx.operator);
+    // A lock this operation's earlier run holds (gone, or --resume): taken over in this run's name,
+    // so that a second run of it now sees a live owner.
+    const held = this.foundLock;
+    if (!this.dryRun && held && !('foreign' in held) && held.operation === operation && held.owner !== owner) {
+      await this.change(this.host, ops.setLock({ ...held, owner }));
+    }
     await this.step(
       'lock',
       {
         apply: async () => {
           const lock: SwapLock = {
-            owner: runOwnerLine(this.ctx.operator),
+            owner,
             host: this.host.name,
             osd: this.osd,
             operation,
           };
+          // Read again just before writing it: another run may have taken it since the preflight
+          // (a confirmation can take minutes); then written, and read back once the writes of a run
+          // that found it free at the same moment have landed: one of the two goes on.
+          if (!this.dryRun) await this.refuseHeldLock(operation);
           await this.change(this.host, ops.setLock(lock));
-          if (!this.dryRun) await this.checkLockIsOurs(operation);
+          if (!this.dryRun) {
+            await pause(LOCK_SETTLE_MS, this.ctx.signal);
+            await this.refuseHeldLock(operation, true);
+          }
           return null;
         },
       },
@@ -561,113 +588,151 @@ class Swap {
     );
   }
 
-  /** Read back after the others' writes have landed: two runs that both found it free, one wins. */
-  async checkLockIsOurs(operation: string): Promise<void> {
+  /**
+   * Refuses (exit 3) when the cluster's lock is not this operation's to take: before writing it, as
+   * the preflight judged it; after, `written`: it must hold this operation, or another run won.
+   */
+  async refuseHeldLock(operation: string, written = false): Promise<void> {
     const { configKey } = await import('../lib/ceph/facts.js');
     const ops = await import('../lib/ceph/operations.js');
     const { RefusedError } = await import('../lib/run/errors.js');
-    await new Promise((resolve) => setTimeout(resolve, LOCK_SETTLE_MS));
     const text = await this.ceph.ask(this.host, configKey(ops.LOCK_KEY));
     const lock = text === undefined ? undefined : ops.parseLock(text);
-    if (lock && !('foreign' in lock) && lock.operation === operation && lock.osd === this.osd) return;
-    const said = ops.judgeLock(
-      lock,
-      { host: this.host.name, osd: this.osd, operation },
-      { resume: false, gone: () => false },
-    );
-    throw new RefusedError(messages.swapLockLost(said.take ? '' : said.said.text), messages.swapRefusedHint);
+    const ours = lock !== undefined && !('foreign' in lock) && lock.operation === operation && lock.osd === this.osd;
+    if (written) {
+      if (ours) return;
+      const other = await this.judgeLock(lock, operation, false);
+      throw new RefusedError(messages.swapLockLost(other?.text ?? messages.swapLockGone), messages.swapRefusedHint);
+    }
+    const refused = await this.judgeLock(lock, operation);
+    if (refused !== undefined) throw new RefusedError(refused.text, messages.swapRefusedHint);
   }
 
   /** One look: listed safe to destroy by Ceph AND every PG active+clean (two commands: a resume's check). */
   async readyToDestroyNow(): Promise<boolean> {
     const f = await import('../lib/ceph/facts.js');
     const { readyToDestroy } = await import('../lib/ceph/judge.js');
-    const status = await this.ceph.ask(this.host, f.clusterStatus);
+    // In this order: a status taken before safe-to-destroy's answer may be a stale clean one.
     const safe = await this.ceph.ask(this.host, f.safeToDestroy(this.osd));
+    const status = await this.ceph.ask(this.host, f.clusterStatus);
     return readyToDestroy(this.osd, safe, status.pgs).ready;
   }
 
   /**
-   * Waits until the data has moved: `ceph status` at each poll, round the Ceph hosts; once it shows
-   * every PG active+clean and nothing misplaced or degraded, the drain asks `safe-to-destroy` (its
-   * exit code says nothing; its list does), the backfill whether the new OSD holds PGs. Stops when
-   * the objects left have not gone down for the stall bound.
+   * Waits on Ceph: `look` asks one host at each poll (CephHosts.next: each host at most once per
+   * POLL_PER_HOST_MS); a poll that cannot ask that host drops its connections and says so, and the
+   * next poll asks another.
+   */
+  async pollCeph<T>(
+    look: (host: Host) => Promise<Polled<T>>,
+    wait: Pick<Wait<T>, 'boundMs' | 'progress' | 'live' | 'timedOut'>,
+  ): Promise<T> {
+    const { waitUntil, throughDrops } = await import('../lib/run/wait.js');
+    const { InterruptedError } = await import('../lib/run/errors.js');
+    return waitUntil({
+      ...wait,
+      poll: async () => {
+        const host = await this.ceph.next(this.ctx.signal);
+        // Ctrl-C while waiting for a host's turn: nothing asked, waitUntil stops.
+        if (host === undefined) return { done: false, waiting: '' };
+        return throughDrops(this.ctx.pool, host, () => look(host))();
+      },
+      // The pace is CephHosts.next's.
+      intervalMs: 0,
+      signal: this.ctx.signal,
+      interrupted: () => new InterruptedError(messages.swapInterrupted(this.osd, this.host.name)),
+    });
+  }
+
+  /**
+   * Waits until the data has moved, one `ceph` command per poll. Ceph's PG states lag behind: right
+   * after `out` and right after the new OSD boots, `ceph status` still shows the old clean numbers,
+   * and safe-to-destroy lists the OSD while PGs are still degraded (measured on the lab). So the
+   * wait first needs Ceph's own answer, asked at every other poll until it comes: the drain's
+   * `safe-to-destroy` (its list: the exit code says nothing), the backfill's new OSD up, in and
+   * holding the PGs it held before. Then a status taken AFTER that answer must show every PG
+   * active+clean with nothing misplaced or degraded. Stops when nothing has moved for the stall
+   * bound, or at the drain bound.
    */
   async waitForClean(progress: (text: string) => void, live: boolean, why: 'drain' | 'backfill'): Promise<void> {
     const f = await import('../lib/ceph/facts.js');
+    const ops = await import('../lib/ceph/operations.js');
     const { drainProgress, readyToDestroy } = await import('../lib/ceph/judge.js');
-    const { waitUntil, throughDrops, duration } = await import('../lib/run/wait.js');
-    const { ChatonError, ExitCode, InterruptedError } = await import('../lib/run/errors.js');
+    const { duration } = await import('../lib/run/wait.js');
+    const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
     let best = { left: Number.POSITIVE_INFINITY, notClean: Number.POSITIVE_INFINITY, at: performance.now() };
-    let clean: ClusterStatus | undefined;
+    let answered = false;
+    /** The drain's safe-to-destroy that listed the OSD. */
+    let safe: SafeToDestroy | undefined;
+    let polls = 0;
     let moving = '';
+    let markedIn = false;
     const stopped = (message: string) => {
       this.stalled = true;
       const hint =
         why === 'drain' ? messages.swapStalledDrainHint(this.osd) : messages.swapStalledBackfillHint(this.osd);
       return new ChatonError(message, ExitCode.failed, hint);
     };
-    const ops = await import('../lib/ceph/operations.js');
-    let serving = why === 'drain';
-    let markedIn = false;
-    // One `ceph` command per poll. The backfill first waits for the new OSD to be up, in and hold
-    // PGs (before that, the PG states are the old ones: clean). Then the status until it shows every
-    // PG active+clean and nothing misplaced or degraded; the drain then asks safe-to-destroy.
-    const look = async (host: Host) => {
-      if (!serving) {
-        const usage = (await this.ceph.ask(host, f.osdDf)).find((u) => u.id === this.osd);
-        if (usage?.status === 'up' && usage.reweight === 0 && !markedIn) {
-          await this.change(this.host, ops.markIn(this.osd));
-          markedIn = true;
-        }
-        const expected = Math.max(1, this.pgsBefore);
-        serving = usage?.status === 'up' && usage.reweight > 0 && usage.pgs >= expected;
-        const state = messages.swapNewOsdNotServing(this.osd, usage?.status ?? 'absent', usage?.pgs ?? 0, expected);
-        if (!serving && performance.now() - best.at > this.bounds.stallMs) {
-          throw stopped(messages.swapStalled(why, this.osd, duration(this.bounds.stallMs), state));
-        }
-        return { done: false as const, waiting: serving ? moving || state : state };
+    const stalled = (state: string) => {
+      if (performance.now() - best.at > this.bounds.stallMs) {
+        throw stopped(messages.swapStalled(why, this.osd, duration(this.bounds.stallMs), state));
       }
-      if (clean) {
-        const pgs = clean.pgs;
-        clean = undefined;
-        const ready = readyToDestroy(this.osd, await this.ceph.ask(host, f.safeToDestroy(this.osd)), pgs);
-        if (ready.ready) return { done: true as const, value: undefined };
-        return { done: false as const, waiting: ready.reasons.map((r) => r.text).join('; ') };
-      }
-      const status = await this.ceph.ask(host, f.clusterStatus);
-      const now = drainProgress(status);
-      const left = now.misplacedObjects + now.degradedObjects;
-      if (left < best.left || now.pgsNotClean < best.notClean) {
-        best = {
-          left: Math.min(left, best.left),
-          notClean: Math.min(now.pgsNotClean, best.notClean),
-          at: performance.now(),
-        };
-      } else if (performance.now() - best.at > this.bounds.stallMs) {
-        throw stopped(messages.swapStalled(why, this.osd, duration(this.bounds.stallMs), now.said.text));
-      }
-      const allIn = status.osds.up === status.osds.total && status.osds.in === status.osds.total;
-      if (left === 0 && now.pgsNotClean === 0) {
-        if (why === 'backfill' && allIn) return { done: true as const, value: undefined };
-        clean = status;
-      }
-      moving = messages.swapMoving(why, this.osd, now.said.text);
-      return { done: false as const, waiting: moving };
     };
-    await waitUntil({
-      poll: () => {
-        const host = this.ceph.take();
-        return throughDrops(this.ctx.pool, host, () => look(host))();
+    /** Ceph's own answer: whether the OSD is empty (drain) or serving again (backfill); why not. */
+    const cephSays = async (host: Host): Promise<string | undefined> => {
+      if (why === 'drain') {
+        const answer = await this.ceph.ask(host, f.safeToDestroy(this.osd));
+        if (answer.safe.includes(this.osd)) {
+          safe = answer;
+          return undefined;
+        }
+        // Why not, from the judgement alone (no PG states: those come from the statuses).
+        return readyToDestroy(this.osd, answer, { total: 0, byState: [] }).reasons[0]?.text ?? moving;
+      }
+      const usage = (await this.ceph.ask(host, f.osdDf)).find((u) => u.id === this.osd);
+      if (usage?.status === 'up' && usage.reweight === 0 && !markedIn) {
+        // Up but out (mon_osd_auto_mark_new_in off): marked in, once.
+        await this.change(this.host, ops.markIn(this.osd));
+        markedIn = true;
+      }
+      const expected = Math.max(1, this.pgsBefore);
+      if (usage?.status === 'up' && usage.reweight > 0 && usage.pgs >= expected) return undefined;
+      return messages.swapNewOsdNotServing(this.osd, usage?.status ?? 'absent', usage?.pgs ?? 0, expected);
+    };
+    await this.pollCeph(
+      async (host) => {
+        polls++;
+        if (!answered && (polls % 2 === 0 || why === 'backfill')) {
+          const notYet = await cephSays(host);
+          answered = notYet === undefined;
+          if (notYet !== undefined) stalled(notYet);
+          return { done: false, waiting: notYet ?? moving };
+        }
+        const status = await this.ceph.ask(host, f.clusterStatus);
+        const now = drainProgress(status);
+        const left = now.misplacedObjects + now.degradedObjects;
+        if (left < best.left || now.pgsNotClean < best.notClean) {
+          best = {
+            left: Math.min(left, best.left),
+            notClean: Math.min(now.pgsNotClean, best.notClean),
+            at: performance.now(),
+          };
+        } else stalled(now.said.text);
+        moving = messages.swapMoving(why, this.osd, now.said.text);
+        const over =
+          why === 'drain'
+            ? safe !== undefined && readyToDestroy(this.osd, safe, status.pgs).ready
+            : answered && status.osds.up === status.osds.total && status.osds.in === status.osds.total;
+        if (over && left === 0 && now.pgsNotClean === 0) return { done: true, value: undefined };
+        return { done: false, waiting: moving };
       },
-      boundMs: this.bounds.drainMs,
-      intervalMs: this.ceph.intervalMs,
-      signal: this.ctx.signal,
-      progress,
-      live,
-      timedOut: (last) => stopped(messages.swapTimedOut(why, this.osd, duration(this.bounds.drainMs), last)),
-      interrupted: () => new InterruptedError(messages.swapInterrupted(this.osd, this.host.name)),
-    });
+      {
+        boundMs: this.bounds.drainMs,
+        progress,
+        live,
+        timedOut: (last) => stopped(messages.swapTimedOut(why, this.osd, duration(this.bounds.drainMs), last)),
+      },
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -710,23 +775,21 @@ class Swap {
 
   async waitOkToStop(progress: (text: string) => void, live: boolean): Promise<void> {
     const f = await import('../lib/ceph/facts.js');
-    const { waitUntil, throughDrops } = await import('../lib/run/wait.js');
-    const { InterruptedError, RefusedError } = await import('../lib/run/errors.js');
-    await waitUntil({
-      poll: throughDrops(this.ctx.pool, this.host, async () => {
-        const answer = await this.ceph.ask(this.host, f.okToStop(this.osd));
+    const { RefusedError } = await import('../lib/run/errors.js');
+    await this.pollCeph(
+      async (host) => {
+        const answer = await this.ceph.ask(host, f.okToStop(this.osd));
         return answer.ok
           ? { done: true, value: undefined }
           : { done: false, waiting: messages.swapNotOkToStop(this.osd, answer.becomeInactive.length, answer.notOkPgs) };
-      }),
-      boundMs: SHORT_WAIT_MS,
-      intervalMs: POLL_PER_HOST_MS,
-      signal: this.ctx.signal,
-      progress,
-      live,
-      timedOut: (waiting) => new RefusedError(waiting, messages.swapNotOkToStopHint(this.osd)),
-      interrupted: () => new InterruptedError(messages.swapInterrupted(this.osd, this.host.name)),
-    });
+      },
+      {
+        boundMs: SHORT_WAIT_MS,
+        progress,
+        live,
+        timedOut: (waiting) => new RefusedError(waiting, messages.swapNotOkToStopHint(this.osd)),
+      },
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -840,7 +903,10 @@ class Swap {
   async create(progress: (text: string) => void): Promise<void> {
     const f = await import('../lib/ceph/facts.js');
     const ops = await import('../lib/ceph/operations.js');
-    const device = this.newDisk?.path ?? this.options.newDevice ?? messages.swapNewDevicePlaceholder;
+    // The by-id path of the disk taken; in a dry-run without it, a path a runbook can read.
+    const asked = this.options.newDevice;
+    const device =
+      this.newDisk?.path ?? (asked?.startsWith('/dev/') ? asked : messages.swapNewDevicePlaceholder(asked ?? ''));
     await this.step(
       'create',
       {
@@ -925,34 +991,29 @@ class Swap {
   async finish(progress: (text: string) => void, live: boolean): Promise<void> {
     const f = await import('../lib/ceph/facts.js');
     const ops = await import('../lib/ceph/operations.js');
-    const { waitUntil, throughDrops } = await import('../lib/run/wait.js');
-    const { InterruptedError, ChatonError, ExitCode } = await import('../lib/run/errors.js');
+    const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
     await this.step(
       'unnoout',
       {
         apply: async () => {
           await this.change(this.host, ops.removeNoout(this.osd));
           if (this.dryRun) return null;
-          await waitUntil({
-            poll: async () => {
-              const host = this.ceph.take();
-              return throughDrops(this.ctx.pool, host, async () => {
-                const health = await this.ceph.ask(host, f.healthDetail);
-                if (health.status === 'HEALTH_OK' || health.checks.every((c) => c.muted)) {
-                  return { done: true as const, value: undefined };
-                }
-                const checks = health.checks.filter((c) => !c.muted).map((c) => `${c.code}: ${c.message}`);
-                return { done: false as const, waiting: messages.swapWaitingHealth(health.status, checks.join('; ')) };
-              })();
+          await this.pollCeph(
+            async (host) => {
+              const health = await this.ceph.ask(host, f.healthDetail);
+              if (health.status === 'HEALTH_OK' || health.checks.every((c) => c.muted)) {
+                return { done: true, value: undefined };
+              }
+              const checks = health.checks.filter((c) => !c.muted).map((c) => `${c.code}: ${c.message}`);
+              return { done: false, waiting: messages.swapWaitingHealth(health.status, checks.join('; ')) };
             },
-            boundMs: SHORT_WAIT_MS,
-            intervalMs: this.ceph.intervalMs,
-            signal: this.ctx.signal,
-            progress,
-            live,
-            timedOut: (waiting) => new ChatonError(waiting, ExitCode.failed, messages.swapHealthHint),
-            interrupted: () => new InterruptedError(messages.swapInterrupted(this.osd, this.host.name)),
-          });
+            {
+              boundMs: SHORT_WAIT_MS,
+              progress,
+              live,
+              timedOut: (waiting) => new ChatonError(waiting, ExitCode.failed, messages.swapHealthHint),
+            },
+          );
           return null;
         },
       },

@@ -1339,6 +1339,10 @@ export const messages = catalogue({
     en: `another run took the cluster's lock at the same moment: ${why}`,
     fr: `un autre lancement a pris le verrou du cluster au même moment : ${why}`,
   }),
+  swapLockGone: {
+    en: 'the lock was removed as soon as it was written',
+    fr: 'le verrou a été retiré sitôt écrit',
+  },
   swapNoout: (osd: number) => ({ en: `noout on osd.${osd} only`, fr: `noout sur osd.${osd} seulement` }),
   swapOut: (osd: number) => ({ en: `osd.${osd} marked out`, fr: `osd.${osd} marqué out` }),
   swapDrainPlanned: (osd: number) => ({
@@ -1451,7 +1455,8 @@ export const messages = catalogue({
     en: 'would wait for the new disk and ask for its serial',
     fr: 'attendrait le nouveau disque et demanderait son numéro de série',
   },
-  swapNewDevicePlaceholder: both('/dev/disk/by-id/<new-disk>'),
+  swapNewDevicePlaceholder: (serial: string) =>
+    both(serial === '' ? '/dev/disk/by-id/<new disk>' : `/dev/disk/by-id/<the disk of serial ${serial}>`),
   swapZapping: (device: string) => ({ en: `zapping ${device}`, fr: `effacement de ${device}` }),
   swapCreating: (osd: number, device: string) => ({
     en: `creating osd.${osd} on ${device}`,

@@ -112,7 +112,7 @@ export function duration(ms: number): string {
 }
 
 /** Resolves after `ms`, or at once on Ctrl-C. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
