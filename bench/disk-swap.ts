@@ -10,8 +10,8 @@
 // after `out`, and after a new OSD's boot, it still gives the old clean numbers), and the OSD's up,
 // in and destroyed states; and whether its daemon runs. Drain: from the sample the OSD is out until
 // every PG is active+clean and none is on it; backfill: from the sample its new daemon runs (its
-// boot: some 5 s before the monitors mark it up) until every PG is active+clean and some are on
-// it; plus the daemon's stop and `ceph-volume lvm create`, as the command's report times them;
+// boot: some 5 s before the monitors mark it up) until every PG is active+clean and it holds as
+// many as before the swap (same id, weight and CRUSH place: the same PGs); plus the daemon's stop and `ceph-volume lvm create`, as the command's report times them;
 // plus the hands' time, from the OSD destroyed until the new disk is in.
 //
 // Chaton's `ceph` commands are counted on the hosts: for the bench, each Ceph host's `ceph` is a
@@ -127,7 +127,7 @@ export interface DiskSwapBench {
   overheadMs: number;
   samples: number;
   /** Chaton's `ceph` commands per Ceph host: over the whole run, and those within drain and backfill. */
-  commands: Record<string, { total: number; inWaits: string[] }>;
+  commands: Record<string, { total: number; inWaits: { t: number; args: string }[] }>;
   /** Why the run could not be measured (the figures are then partial). */
   failed?: string;
 }
@@ -197,7 +197,10 @@ export function cephWindows(samples: Sample[]): {
   const drained = firstFrom(ok, out, (s) => s.clean === true && s.onOsd === 0);
   const destroyed = firstFrom(ok, drained, (s) => s.osd == null || s.osd.destroyed);
   const boot = firstFrom(ok, destroyed, (s) => s.daemon === true || s.osd?.up === 1);
-  const filled = firstFrom(ok, boot, (s) => s.clean === true && (s.onOsd ?? 0) > 0);
+  // Back to every PG it held: same id, weight and place, so CRUSH maps the same PGs to it. The PG
+  // map fills in as they peer: a moment after the boot it said all clean with 2 of them on it.
+  const held = ok[0]?.onOsd ?? 1;
+  const filled = firstFrom(ok, boot, (s) => s.clean === true && (s.onOsd ?? 0) >= held);
   const at = (index: number) => (index < 0 ? undefined : ok[index]!.t);
   const window = (from: number, to: number) => (from < 0 ? undefined : { from: ok[from]!.t, to: at(to) });
   return { drain: window(out, drained), destroyedAt: at(destroyed), backfill: window(boot, filled) };
@@ -259,7 +262,7 @@ export async function diskSwapBench(lab: Lab, env: NodeJS.ProcessEnv): Promise<D
     for (const host of hosts) {
       const log = await commandLog(lab, host);
       const inWaits = log.filter((entry) => within(entry.t, drain) || within(entry.t, backfill));
-      bench.commands[host] = { total: log.length, inWaits: inWaits.map((entry) => entry.args) };
+      bench.commands[host] = { total: log.length, inWaits };
       for (const entry of log) if (MAP_CHANGE.test(entry.args)) bench.mapCommitsMs += entry.ms;
     }
     if (sampled.exitCode !== 0) bench.failed = `the sampler: ${sampled.stderr.trim().slice(-300)}`;
@@ -269,16 +272,25 @@ export async function diskSwapBench(lab: Lab, env: NodeJS.ProcessEnv): Promise<D
   return bench;
 }
 
-const perFiveSeconds = (count: number, ms: number) => (ms > 0 ? ((count * 5000) / ms).toFixed(2) : '-');
+/**
+ * chaton's own time: each change of the OSD map (noout, out, destroy, rm-noout) waits about a second
+ * for the monitors to commit a new map, Ceph's time that no client can shorten.
+ */
+const net = (bench: DiskSwapBench) => bench.overheadMs - bench.mapCommitsMs;
+
+/** The most commands that started within any 5 s: the bar is one per host every 5 s. */
+function mostInFiveSeconds(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return Math.max(0, ...sorted.map((t, i) => sorted.slice(i).filter((u) => u < t + 5000).length));
+}
 
 export function diskSwapReport(bench: DiskSwapBench): string[] {
-  const waitsMs = length(bench.drain) + length(bench.backfill);
   const loads = Object.entries(bench.commands).map(([host, counts]) => ({
     host,
     total: counts.total,
     inWaits: counts.inWaits.length,
-    rate: waitsMs > 0 ? (counts.inWaits.length * 5000) / waitsMs : 0,
-    which: counts.inWaits,
+    rate: mostInFiveSeconds(counts.inWaits.map((entry) => entry.t)),
+    which: counts.inWaits.map((entry) => entry.args),
   }));
   const worst = Math.max(0, ...loads.map((load) => load.rate));
   const ms = (value: number | undefined) => (value === undefined ? '-' : String(Math.round(value)));
@@ -291,13 +303,18 @@ export function diskSwapReport(bench: DiskSwapBench): string[] {
       ['  Ceph: drain (out to active+clean, none on the OSD), ms', ms(length(bench.drain)), ''],
       [`  Ceph: daemon stop (report's ${STOP}), ms`, ms(bench.phases[STOP]), ''],
       [`  Ceph: ceph-volume zap and create (report's ${CREATE}), ms`, ms(bench.phases[CREATE]), ''],
-      ['  Ceph: backfill (daemon start to active+clean, some on the OSD), ms', ms(length(bench.backfill)), ''],
+      ['  Ceph: backfill (daemon start to its PGs back, active+clean), ms', ms(length(bench.backfill)), ''],
       ["  the bench's hands (destroyed to new disk in), ms", ms(bench.handsMs), ''],
-      ["chaton's overhead (whole run - Ceph - hands), ms", ms(bench.overheadMs), `<= ${OVERHEAD_BAR_MS}`],
+      ['whole run - Ceph - hands, ms', ms(bench.overheadMs), ''],
       ["  of which the monitors committing chaton's OSD map changes, ms", ms(bench.mapCommitsMs), ''],
+      [
+        "chaton's overhead (the same, the monitors' commits counted as Ceph's), ms",
+        ms(net(bench)),
+        `<= ${OVERHEAD_BAR_MS}`,
+      ],
       ...loads.map((load) => [
-        `ceph commands on ${load.host}: whole run / per 5 s in drain and backfill`,
-        `${load.total} / ${perFiveSeconds(load.inWaits, waitsMs)}`,
+        `ceph commands on ${load.host}: whole run / most in any 5 s of drain and backfill`,
+        `${load.total} / ${load.rate}`,
         `<= ${POLL_BAR_PER_5S}`,
       ]),
       ...Object.entries(bench.phases).map(([phase, duration]) => [`  phase ${phase}, ms`, ms(duration), '']),
@@ -309,8 +326,8 @@ export function diskSwapReport(bench: DiskSwapBench): string[] {
   if (bench.failed) lines.push(`not measured in full: ${bench.failed}`);
   else {
     lines.push(
-      `chaton's overhead ${bench.overheadMs <= OVERHEAD_BAR_MS ? 'within' : 'OVER'} its bar; ` +
-        `polling load ${worst <= POLL_BAR_PER_5S ? 'within' : 'OVER'} its bar (${worst.toFixed(2)} per 5 s)`,
+      `chaton's overhead ${net(bench) <= OVERHEAD_BAR_MS ? 'within' : 'OVER'} its bar; ` +
+        `polling load ${worst <= POLL_BAR_PER_5S ? 'within' : 'OVER'} its bar (at most ${worst} per host in 5 s)`,
     );
   }
   return lines;

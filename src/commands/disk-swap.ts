@@ -13,7 +13,7 @@
 // survives one of them dropping. This file holds the flags, the help, the phases and steps; Ceph's
 // facts, judgements and changes are src/lib/ceph/'s, the disks' src/lib/storage/'s.
 import { Option, type Command } from 'commander';
-import type { OsdTree, SafeToDestroy } from '../lib/ceph/facts.js';
+import type { OsdTree } from '../lib/ceph/facts.js';
 import type { Probe } from '../lib/remote/facts.js';
 import type { DestroyedEntry, SwapLock } from '../lib/ceph/operations.js';
 import type { Host } from '../lib/inventory/types.js';
@@ -67,7 +67,6 @@ interface SwapOptions {
 const STEPS = [
   'identify',
   'lock',
-  'noout',
   'out',
   'drain',
   'stop',
@@ -84,7 +83,6 @@ type Step = (typeof STEPS)[number];
 const PHASE_OF: Record<Step, SwapPhaseName> = {
   identify: 'identify',
   lock: 'drain',
-  noout: 'drain',
   out: 'drain',
   drain: 'drain',
   stop: 'destroy',
@@ -99,7 +97,7 @@ const PHASE_OF: Record<Step, SwapPhaseName> = {
 /** Polling load on the monitors: one `ceph` command per Ceph host per this much time. */
 const POLL_PER_HOST_MS = 5000;
 /** How often the host's disks are listed while the operator swaps (lsblk: no load on Ceph). */
-const DEVICE_POLL_MS = 2000;
+const DEVICE_POLL_MS = 500;
 /** A `ceph` question that takes longer than this is stuck (monitors without quorum). */
 const CEPH_PROBE_TIMEOUT_MS = 60_000;
 /** ceph-volume makes BlueStore on the whole disk: minutes on a large slow disk. */
@@ -111,6 +109,8 @@ const SHORT_WAIT_MS = 5 * 60_000;
  * wrote it within one command's time of each other, and the later value is what both read then.
  */
 const LOCK_SETTLE_MS = 700;
+/** A lock read this recently (the preflight's, with no question asked since) is not read again. */
+const LOCK_FRESH_MS = 3000;
 
 function journalId(osd: number): string {
   return `disk-swap-ceph-osd.${osd}`;
@@ -169,8 +169,13 @@ class CephHosts {
     const early = last(host) + POLL_PER_HOST_MS - performance.now();
     if (early > 0) await pause(early, signal);
     if (signal.aborted) return undefined;
-    this.#asked.set(host, performance.now());
+    this.mark(host);
     return host;
+  }
+
+  /** The host was just asked (a check outside the polls' turns also counts for its next turn). */
+  mark(host: Host): void {
+    this.#asked.set(host, performance.now());
   }
 
   ask<T>(host: Host, probe: Probe<T>): Promise<T> {
@@ -195,8 +200,9 @@ class Swap {
    * on the lab `pg stat` said all clean while it held 2 of its 22.
    */
   pgsBefore = 0;
-  /** The preflight's reads, for the confirmation and the lock. */
+  /** The preflight's reads, for the confirmation and the lock; when the lock was read. */
   foundLock: SwapLock | { foreign: string } | undefined;
+  lockReadAt = 0;
   /** A wait for the data stopped: it stopped moving, or took longer than its bound. */
   stalled = false;
 
@@ -345,6 +351,7 @@ class Swap {
     const stepState = (name: Step) => running?.steps.find((s) => s.name === name)?.state ?? 'pending';
     const facts = await this.readCluster();
     this.foundLock = facts.lock === undefined ? undefined : parseLock(facts.lock);
+    this.lockReadAt = performance.now();
     const recorded = running?.steps.find((s) => s.name === 'identify' && s.state === 'done')?.result as
       { disk: DiskIdentity; serials: string[]; pgs: number } | undefined;
     if (recorded) {
@@ -557,7 +564,7 @@ class Swap {
           // Read again just before writing it: another run may have taken it since the preflight
           // (a confirmation can take minutes); then written, and read back once the writes of a run
           // that found it free at the same moment have landed: one of the two goes on.
-          if (!this.dryRun) await this.refuseHeldLock(operation);
+          if (!this.dryRun && performance.now() - this.lockReadAt > LOCK_FRESH_MS) await this.refuseHeldLock(operation);
           await this.change(this.host, ops.setLock(lock));
           if (!this.dryRun) {
             await pause(LOCK_SETTLE_MS, this.ctx.signal);
@@ -568,11 +575,20 @@ class Swap {
       },
       () => (this.dryRun ? messages.swapDrainPlanned(this.osd) : messages.swapLocked),
     );
-    await this.step('noout', { apply: async () => (await this.change(this.host, ops.addNoout(this.osd)), null) }, () =>
-      messages.swapNoout(this.osd),
-    );
-    await this.step('out', { apply: async () => (await this.change(this.host, ops.markOut(this.osd)), null) }, () =>
-      messages.swapOut(this.osd),
+    // noout on this OSD and out at once: each waits about a second for the monitors to commit a new
+    // OSD map, and one map can take both (noout on an OSD marked out changes nothing until it stops).
+    await this.step(
+      'out',
+      {
+        apply: async () => {
+          await Promise.all([
+            this.change(this.host, ops.addNoout(this.osd)),
+            this.change(this.host, ops.markOut(this.osd)),
+          ]);
+          return null;
+        },
+      },
+      () => messages.swapOut(this.osd),
     );
     await this.step(
       'drain',
@@ -625,14 +641,20 @@ class Swap {
    */
   async pollCeph<T>(
     look: (host: Host) => Promise<Polled<T>>,
-    wait: Pick<Wait<T>, 'boundMs' | 'progress' | 'live' | 'timedOut'>,
+    wait: Pick<Wait<T>, 'boundMs' | 'progress' | 'live' | 'timedOut'> & { checkFirst?: boolean },
   ): Promise<T> {
     const { waitUntil, throughDrops } = await import('../lib/run/wait.js');
     const { InterruptedError } = await import('../lib/run/errors.js');
+    // A wait that is a check most of the time (ok-to-stop after the drain, health after noout):
+    // its first question is not a poll and goes at once, to the OSD's host; if it must wait, the
+    // polls that follow keep the pace.
+    let first = wait.checkFirst === true;
     return waitUntil({
       ...wait,
       poll: async () => {
-        const host = await this.ceph.next(this.ctx.signal);
+        const host = first ? this.host : await this.ceph.next(this.ctx.signal);
+        if (first) this.ceph.mark(this.host);
+        first = false;
         // Ctrl-C while waiting for a host's turn: nothing asked, waitUntil stops.
         if (host === undefined) return { done: false, waiting: '' };
         return throughDrops(this.ctx.pool, host, () => look(host))();
@@ -645,27 +667,24 @@ class Swap {
   }
 
   /**
-   * Waits until the data has moved, one `ceph` command per poll. Ceph's PG states lag behind: right
-   * after `out` and right after the new OSD boots, `ceph status` still shows the old clean numbers,
-   * and safe-to-destroy lists the OSD while PGs are still degraded (measured on the lab). So the
-   * wait first needs Ceph's own answer, asked at every other poll until it comes: the drain's
-   * `safe-to-destroy` (its list: the exit code says nothing), the backfill's new OSD up, in and
-   * holding the PGs it held before. Then a status taken AFTER that answer must show every PG
-   * active+clean with nothing misplaced or degraded. Stops when nothing has moved for the stall
-   * bound, or at the drain bound.
+   * Waits until the data has moved, one `ceph` command per poll. `ceph status` and `pg stat` lag
+   * behind: right after `out`, and right after the new OSD boots, they show the old clean numbers
+   * (measured on the lab); safe-to-destroy lists the OSD while PGs are still degraded. So two polls
+   * in three ask `pg dump pgs_brief`, PG by PG: the drain is over when no PG maps to the OSD or is
+   * served by it and all are active+clean, then confirmed by safe-to-destroy (its list: the exit code
+   * says nothing); the backfill when the new OSD holds as many PGs as before, all clean. The third
+   * asks `ceph status`, for the progress line (objects left, rate, time left) and an OSD that came
+   * up out (marked in). Stops when nothing has moved for the stall bound, or at the drain bound.
    */
   async waitForClean(progress: (text: string) => void, live: boolean, why: 'drain' | 'backfill'): Promise<void> {
     const f = await import('../lib/ceph/facts.js');
     const ops = await import('../lib/ceph/operations.js');
-    const { drainProgress, readyToDestroy } = await import('../lib/ceph/judge.js');
+    const { backfilled, drained, drainProgress, pgsOnOsd, readyToDestroy } = await import('../lib/ceph/judge.js');
     const { duration } = await import('../lib/run/wait.js');
     const { ChatonError, ExitCode } = await import('../lib/run/errors.js');
-    let best = { left: Number.POSITIVE_INFINITY, notClean: Number.POSITIVE_INFINITY, at: performance.now() };
-    let answered = false;
-    /** The drain's safe-to-destroy that listed the OSD. */
-    let safe: SafeToDestroy | undefined;
+    const best = { left: Infinity, notClean: Infinity, onOsd: why === 'drain' ? Infinity : -1, at: performance.now() };
     let polls = 0;
-    let moving = '';
+    let moving = messages.swapMovingUnknown(why, this.osd);
     let markedIn = false;
     const stopped = (message: string) => {
       this.stalled = true;
@@ -673,58 +692,53 @@ class Swap {
         why === 'drain' ? messages.swapStalledDrainHint(this.osd) : messages.swapStalledBackfillHint(this.osd);
       return new ChatonError(message, ExitCode.failed, hint);
     };
-    const stalled = (state: string) => {
-      if (performance.now() - best.at > this.bounds.stallMs) {
+    /** Something moved since the best so far: the stall clock starts again. */
+    const moved = (seen: { left?: number; notClean?: number; onOsd?: number }, state: string) => {
+      const better =
+        (seen.left !== undefined && seen.left < best.left) ||
+        (seen.notClean !== undefined && seen.notClean < best.notClean) ||
+        (seen.onOsd !== undefined && (why === 'drain' ? seen.onOsd < best.onOsd : seen.onOsd > best.onOsd));
+      if (seen.left !== undefined) best.left = Math.min(best.left, seen.left);
+      if (seen.notClean !== undefined) best.notClean = Math.min(best.notClean, seen.notClean);
+      if (seen.onOsd !== undefined) {
+        best.onOsd = why === 'drain' ? Math.min(best.onOsd, seen.onOsd) : Math.max(best.onOsd, seen.onOsd);
+      }
+      if (better) best.at = performance.now();
+      else if (performance.now() - best.at > this.bounds.stallMs) {
         throw stopped(messages.swapStalled(why, this.osd, duration(this.bounds.stallMs), state));
       }
-    };
-    /** Ceph's own answer: whether the OSD is empty (drain) or serving again (backfill); why not. */
-    const cephSays = async (host: Host): Promise<string | undefined> => {
-      if (why === 'drain') {
-        const answer = await this.ceph.ask(host, f.safeToDestroy(this.osd));
-        if (answer.safe.includes(this.osd)) {
-          safe = answer;
-          return undefined;
-        }
-        // Why not, from the judgement alone (no PG states: those come from the statuses).
-        return readyToDestroy(this.osd, answer, { total: 0, byState: [] }).reasons[0]?.text ?? moving;
-      }
-      const usage = (await this.ceph.ask(host, f.osdDf)).find((u) => u.id === this.osd);
-      if (usage?.status === 'up' && usage.reweight === 0 && !markedIn) {
-        // Up but out (mon_osd_auto_mark_new_in off): marked in, once.
-        await this.change(this.host, ops.markIn(this.osd));
-        markedIn = true;
-      }
-      const expected = Math.max(1, this.pgsBefore);
-      if (usage?.status === 'up' && usage.reweight > 0 && usage.pgs >= expected) return undefined;
-      return messages.swapNewOsdNotServing(this.osd, usage?.status ?? 'absent', usage?.pgs ?? 0, expected);
     };
     await this.pollCeph(
       async (host) => {
         polls++;
-        if (!answered && (polls % 2 === 0 || why === 'backfill')) {
-          const notYet = await cephSays(host);
-          answered = notYet === undefined;
-          if (notYet !== undefined) stalled(notYet);
-          return { done: false, waiting: notYet ?? moving };
+        if (polls % 3 === 0) {
+          const status = await this.ceph.ask(host, f.clusterStatus);
+          const now = drainProgress(status);
+          moving = messages.swapMoving(why, this.osd, now.said.text);
+          moved({ left: now.misplacedObjects + now.degradedObjects }, now.said.text);
+          const cameUpOut = status.osds.up === status.osds.total && status.osds.in < status.osds.total;
+          if (why === 'backfill' && cameUpOut && !markedIn) {
+            // Up but out (mon_osd_auto_mark_new_in off): marked in, once.
+            await this.change(this.host, ops.markIn(this.osd));
+            markedIn = true;
+          }
+          return { done: false, waiting: moving };
         }
-        const status = await this.ceph.ask(host, f.clusterStatus);
-        const now = drainProgress(status);
-        const left = now.misplacedObjects + now.degradedObjects;
-        if (left < best.left || now.pgsNotClean < best.notClean) {
-          best = {
-            left: Math.min(left, best.left),
-            notClean: Math.min(now.pgsNotClean, best.notClean),
-            at: performance.now(),
-          };
-        } else stalled(now.said.text);
-        moving = messages.swapMoving(why, this.osd, now.said.text);
-        const over =
-          why === 'drain'
-            ? safe !== undefined && readyToDestroy(this.osd, safe, status.pgs).ready
-            : answered && status.osds.up === status.osds.total && status.osds.in === status.osds.total;
-        if (over && left === 0 && now.pgsNotClean === 0) return { done: true, value: undefined };
-        return { done: false, waiting: moving };
+        const pgs = pgsOnOsd(await this.ceph.ask(host, f.pgsBrief), this.osd);
+        const where = messages.swapPgsOnOsd(this.osd, pgs.onOsd, pgs.notClean, pgs.total);
+        moved({ notClean: pgs.notClean, onOsd: pgs.onOsd }, where);
+        const over = why === 'drain' ? drained(pgs) : backfilled(pgs, this.pgsBefore);
+        if (over && why === 'backfill') return { done: true, value: undefined };
+        if (over) {
+          // The authority on destroying: asked once now, on the OSD's host (a check, not a poll).
+          this.ceph.mark(this.host);
+          const safe = await this.ceph.ask(this.host, f.safeToDestroy(this.osd));
+          const clean = { total: pgs.total, byState: [{ state: 'active+clean', count: pgs.total }] };
+          const ready = readyToDestroy(this.osd, safe, clean);
+          if (ready.ready) return { done: true, value: undefined };
+          return { done: false, waiting: ready.reasons.map((r) => r.text).join('; ') };
+        }
+        return { done: false, waiting: `${moving}; ${where}` };
       },
       {
         boundMs: this.bounds.drainMs,
@@ -788,6 +802,7 @@ class Swap {
         progress,
         live,
         timedOut: (waiting) => new RefusedError(waiting, messages.swapNotOkToStopHint(this.osd)),
+        checkFirst: true,
       },
     );
   }
@@ -1012,6 +1027,7 @@ class Swap {
               progress,
               live,
               timedOut: (waiting) => new ChatonError(waiting, ExitCode.failed, messages.swapHealthHint),
+              checkFirst: true,
             },
           );
           return null;
@@ -1041,6 +1057,11 @@ class Swap {
     const { exitCodeFor } = await import('../lib/run/errors.js');
     const { errorReport } = await import('../lib/run/report.js');
     const { swapReportFields, swapReportView } = await import('../lib/storage/swap-report.js');
+    const { formatError } = await import('../lib/run/errors.js');
+    // The last step's "done" goes with the next one's start: written here when no step follows.
+    await this.journal?.flush().catch((failed: unknown) => {
+      this.ctx.notices.push(messages.swapJournalNotWritten(this.host.name, formatError(failed)));
+    });
     this.report.totalMs = Math.round(performance.now() - this.started);
     const code = exitCodeFor(this.ctx.signal.aborted, error, exitCode);
     if (error !== undefined && this.report.failure === null) this.report.failure = errorReport(error);

@@ -1339,12 +1339,18 @@ export const messages = catalogue({
     en: `another run took the cluster's lock at the same moment: ${why}`,
     fr: `un autre lancement a pris le verrou du cluster au même moment : ${why}`,
   }),
+  swapJournalNotWritten: (host: string, why: string) => ({
+    en: `the journal's last step could not be written on ${host} (${why}): the next run checks it again`,
+    fr: `la dernière étape du journal n'a pas pu être écrite sur ${host} (${why}) : le suivant la revérifie`,
+  }),
   swapLockGone: {
     en: 'the lock was removed as soon as it was written',
     fr: 'le verrou a été retiré sitôt écrit',
   },
-  swapNoout: (osd: number) => ({ en: `noout on osd.${osd} only`, fr: `noout sur osd.${osd} seulement` }),
-  swapOut: (osd: number) => ({ en: `osd.${osd} marked out`, fr: `osd.${osd} marqué out` }),
+  swapOut: (osd: number) => ({
+    en: `noout on osd.${osd} only, osd.${osd} marked out`,
+    fr: `noout sur osd.${osd} seulement, osd.${osd} marqué out`,
+  }),
   swapDrainPlanned: (osd: number) => ({
     en: `would wait until osd.${osd} is safe to destroy and every PG is active+clean`,
     fr: `attendrait qu'osd.${osd} soit destructible et chaque PG active+clean`,
@@ -1364,6 +1370,14 @@ export const messages = catalogue({
   swapMoving: (why: string, osd: number, progress: string) => ({
     en: `${why === 'drain' ? `draining osd.${osd}` : `filling osd.${osd}`}: ${progress}`,
     fr: `${why === 'drain' ? `vidange d'osd.${osd}` : `remplissage d'osd.${osd}`} : ${progress}`,
+  }),
+  swapMovingUnknown: (why: string, osd: number) => ({
+    en: why === 'drain' ? `draining osd.${osd}` : `filling osd.${osd}`,
+    fr: why === 'drain' ? `vidange d'osd.${osd}` : `remplissage d'osd.${osd}`,
+  }),
+  swapPgsOnOsd: (osd: number, onOsd: number, notClean: number, total: number) => ({
+    en: `osd.${osd} in ${onOsd} PG(s), ${notClean} of ${total} not active+clean`,
+    fr: `osd.${osd} dans ${onOsd} PG, ${notClean} sur ${total} pas active+clean`,
   }),
   swapStalled: (why: string, osd: number, bound: string, progress: string) => ({
     en: `the ${why === 'drain' ? 'drain' : 'backfill'} of osd.${osd} made no progress for ${bound} (${progress})`,
@@ -1501,10 +1515,6 @@ export const messages = catalogue({
   swapBackfilled: (osd: number) => ({
     en: `osd.${osd} is up and in, every PG active+clean`,
     fr: `osd.${osd} est up et in, chaque PG active+clean`,
-  }),
-  swapNewOsdNotServing: (osd: number, status: string, pgs: number, expected: number) => ({
-    en: `osd.${osd} is ${status} with ${pgs} of its ${expected} PG(s): the PG states do not count it yet`,
-    fr: `osd.${osd} est ${status} avec ${pgs} de ses ${expected} PG : les états des PG ne le comptent pas encore`,
   }),
   swapWaitingUp: (osd: number) => ({
     en: `waiting for osd.${osd} to be up and in`,

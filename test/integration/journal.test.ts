@@ -62,6 +62,7 @@ describe('a journal on a lab host', () => {
     });
     const journal = await Journal.open(await laptop('a'), host, SPEC);
     await journal.run('first', work('first'));
+    await journal.flush(); // the end of that run
 
     const file = journalPath(SPEC.id);
     const mode = await lab.run(host.name, ['stat', '-c', '%a %U', file, path.dirname(file)]);

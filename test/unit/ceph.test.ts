@@ -17,11 +17,20 @@ import {
   osdTree,
   parseStatus,
   pgStat,
+  pgsBrief,
   safeToDestroy,
 } from '../../src/lib/ceph/facts.js';
 import type { ProbeOutput } from '../../src/lib/remote/facts.js';
 import { OutputError } from '../../src/lib/remote/json-output.js';
-import { drainProgress, preflight, type PreflightFacts, readyToDestroy } from '../../src/lib/ceph/judge.js';
+import {
+  backfilled,
+  drained,
+  drainProgress,
+  pgsOnOsd,
+  preflight,
+  type PreflightFacts,
+  readyToDestroy,
+} from '../../src/lib/ceph/judge.js';
 import {
   addNoout,
   createOsd,
@@ -405,5 +414,29 @@ describe('ceph swap lock', () => {
     assert.equal(newRun.take, false);
     const foreign = judgeLock(parseLock('locked by bob'), mine, { resume: true, gone: () => true });
     assert.match(!foreign.take ? foreign.said.en : '', /holds "locked by bob", which chaton did not write/);
+  });
+});
+
+describe('ceph PGs one by one', () => {
+  it('reads pg dump pgs_brief (its JSON after a newline) and sees what status cannot right after out', () => {
+    const healthy = pgsOnOsd(pgsBrief.parse(output('healthy-pgs-brief')), 1);
+    assert.deepEqual(healthy, { onOsd: 16, notClean: 0, total: 33 });
+    // The PG map before the out reached it: all clean, but osd.1 still in its 16 PGs: not drained.
+    const stale = pgsOnOsd(pgsBrief.parse(output('out-stale-pgs-brief')), 1);
+    assert.deepEqual(stale, { onOsd: 16, notClean: 0, total: 33 });
+    assert.equal(drained(stale), false);
+    const moving = pgsOnOsd(pgsBrief.parse(output('draining-pgs-brief')), 1);
+    assert.deepEqual(moving, { onOsd: 14, notClean: 2, total: 33 });
+    assert.equal(drained(moving), false);
+    assert.equal(drained({ onOsd: 0, notClean: 0, total: 33 }), true);
+  });
+
+  it('counts a backfill over once the OSD holds its PGs again, all clean', () => {
+    const healthy = pgsOnOsd(pgsBrief.parse(output('healthy-pgs-brief')), 1);
+    assert.equal(backfilled(healthy, 16), true);
+    // Clean with 2 of its 16: the PG map has not caught up with the boot yet.
+    assert.equal(backfilled({ onOsd: 2, notClean: 0, total: 33 }, 16), false);
+    assert.equal(backfilled({ onOsd: 16, notClean: 3, total: 33 }, 16), false);
+    assert.throws(() => pgsBrief.parse({ code: 0, stdout: '{"pg_ready":true}', stderr: '' }), OutputError);
   });
 });

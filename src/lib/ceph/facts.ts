@@ -199,6 +199,37 @@ export const pgStat: Probe<PgStat> = {
   parse: (output) => parsePgStat(succeeded(output, 'ceph pg stat')),
 };
 
+// --- PGs, one by one -----------------------------------------------------------------------------
+
+/** A PG as `pg dump pgs_brief` gives it: its state, and the OSDs it maps to (up) and is served by (acting). */
+export interface PgBrief {
+  pgid: string;
+  state: string;
+  up: number[];
+  acting: number[];
+}
+
+/** `ceph pg dump pgs_brief -f json`: `{pg_ready, pg_stats: [{pgid, state, up, acting, ...}]}` (Pacific). */
+export function parsePgsBrief(stdout: string): PgBrief[] {
+  const dump = parseJson(stdout, 'ceph pg dump pgs_brief');
+  // Before Octopus the list came bare, without pg_ready around it.
+  const stats = Array.isArray(dump) ? dump : object(dump, 'ceph pg dump pgs_brief').pg_stats;
+  return list(stats, 'pg_stats').map((raw) => {
+    const pg = object(raw, 'pg_stats');
+    return {
+      pgid: str(pg.pgid, 'pgid'),
+      state: str(pg.state, 'state'),
+      up: numbers(pg.up, 'up'),
+      acting: numbers(pg.acting, 'acting'),
+    };
+  });
+}
+
+export const pgsBrief: Probe<PgBrief[]> = {
+  command: ceph('pg', 'dump', 'pgs_brief'),
+  parse: (output) => parsePgsBrief(succeeded(output, 'ceph pg dump pgs_brief')),
+};
+
 // --- OSD tree -----------------------------------------------------------------------------------
 
 export interface CrushNode {

@@ -12,6 +12,7 @@ import {
   osdsUnder,
   type OsdTree,
   type OsdUsage,
+  type PgBrief,
   type PgStateCount,
   type SafeToDestroy,
 } from './facts.js';
@@ -299,4 +300,38 @@ export function readyToDestroy(
     reasons.push(said('notAllClean', pgs.total - clean, pgs.total, statesOf(notClean)));
   }
   return { ready: reasons.length === 0, reasons };
+}
+
+export interface PgsOnOsd {
+  /** PGs that map to the OSD or that it still serves (up or acting). */
+  onOsd: number;
+  /** PGs not active+clean, anywhere. */
+  notClean: number;
+  total: number;
+}
+
+/**
+ * What the PGs say of one OSD, PG by PG: the answer to both waits that `status` and `pg stat`
+ * cannot give right after `out` or a boot (their counts are the old clean ones then, while this
+ * list still names the OSD in the PGs' sets, or not yet).
+ */
+export function pgsOnOsd(pgs: PgBrief[], osd: number): PgsOnOsd {
+  return {
+    onOsd: pgs.filter((pg) => pg.up.includes(osd) || pg.acting.includes(osd)).length,
+    notClean: pgs.filter((pg) => pg.state !== 'active+clean').length,
+    total: pgs.length,
+  };
+}
+
+/** Drained: no PG maps to the OSD or is served by it, and every PG is active+clean. */
+export function drained(pgs: PgsOnOsd): boolean {
+  return pgs.onOsd === 0 && pgs.notClean === 0;
+}
+
+/**
+ * Backfilled: the new OSD holds as many PGs as the old one held (same id, weight and CRUSH place:
+ * the same PGs), and every PG is active+clean.
+ */
+export function backfilled(pgs: PgsOnOsd, heldBefore: number): boolean {
+  return pgs.onOsd >= Math.max(1, heldBefore) && pgs.notClean === 0;
 }

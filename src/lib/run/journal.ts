@@ -192,12 +192,30 @@ export class Journal {
       step.result = result ?? null;
     }
     this.record.updated = now;
-    // What was done is recorded even after Ctrl-C: a step left "started" would be checked again.
-    await this.#save(state === 'done');
+    // A "done" goes to the host with the next step's "started", in one write instead of two (a
+    // laptop lost in between leaves the step "started": checked again, as one lost during its own
+    // write would), or with flush at the end of the run.
+    if (state === 'done') {
+      this.#unsaved = true;
+      return;
+    }
+    await this.#save();
+  }
+
+  /** A step's "done" not written yet (see #mark). */
+  #unsaved = false;
+
+  /**
+   * Writes what is not on the host yet; the end of every run that used the journal calls it, also
+   * after Ctrl-C: what was done is recorded, or its step would be checked again.
+   */
+  async flush(): Promise<void> {
+    if (this.#unsaved) await this.#save(true);
   }
 
   /** Writes the local copy, then the host's: the host's is the one a resume trusts. */
   async #save(afterInterrupt = false): Promise<void> {
+    this.#unsaved = false;
     if (this.ctx.options.dryRun) return;
     const text = `${JSON.stringify(this.record)}\n`;
     const file = localJournalPath(this.ctx.env, this.host.name, this.id);
