@@ -13,8 +13,11 @@ import {
   judgeMirrorSwap,
   type MirrorFacts,
   mdMirrorFacts,
+  mdSyncProgress,
   zfsMirrorFacts,
+  zfsSyncProgress,
 } from '../../src/lib/storage/judge.js';
+import { parseBlockDevices, parseDiskLinks } from '../../src/lib/storage/disks.js';
 import {
   inSync,
   mdadmDetail,
@@ -34,6 +37,7 @@ import {
   copyPartitionTable,
   filesystemUuid,
   grubInstall,
+  memberPaths,
   parseBootToolStatus,
   parseSfdiskJson,
   parseSgdiskPrint,
@@ -189,6 +193,31 @@ describe('zpool status, as the mirror swap reads it', () => {
     assert.equal(status.scan.bytesPerSecond, 236 * 1024 ** 2);
     const offline = leavesOf(status.root).find((leaf) => leaf.state === 'OFFLINE');
     assert.equal(offline?.was, '/dev/sdb2');
+  });
+
+  it('reads the log and cache classes apart from the data vdevs (0.6, "0h46m to go")', () => {
+    const status = parsePoolStatus(read('zpool-status-logs-cache-0.6.txt'));
+    assert.deepEqual(
+      status.root.children.map((vdev) => [vdev.name, vdev.type, vdev.children.length]),
+      [['mirror-0', 'mirror', 2]],
+    );
+    assert.deepEqual(
+      status.classes.map((group) => [group.class, group.vdevs.map((vdev) => [vdev.name, vdev.type])]),
+      [
+        ['logs', [['mirror-1', 'mirror']]],
+        [
+          'cache',
+          [
+            ['sda4', 'disk'],
+            ['sdb4', 'disk'],
+          ],
+        ],
+      ],
+    );
+    assert.equal(leafOf(status, ['sda3']), undefined, 'a log device is no member of the data mirrors');
+    assert.ok(status.scan.kind === 'resilver' && status.scan.state === 'in-progress');
+    assert.equal(status.scan.secondsToGo, 46 * 60);
+    assert.equal(status.scan.processedBytes, 0);
   });
 
   it('reads sizes and spans as zpool rounds them, and refuses what it cannot read', () => {
@@ -565,5 +594,54 @@ describe("a mirror swap's preflight", () => {
     const registered = { device: '/dev/sda', role: { ...table, espUuid: 'CE07-78FC' } };
     assert.deepEqual(codes(facts, FAULTED_SIDE, { boot: { tool, old, others: [registered] } }), []);
     assert.equal(espRegistered({ ...table, espUuid: 'CE07-1118' }, tool), true, 'a pulled ESP is still listed');
+  });
+});
+
+describe("the rebuild's progress, and the member's names", () => {
+  it('follows a ZFS resilver to a whole mirror; a replacing-N or an absent disk is not whole', () => {
+    const running = zfsSyncProgress(parsePoolStatus(read('zpool-status-rpool-resilvering-2.1.txt')));
+    assert.deepEqual(running, {
+      running: true,
+      percent: 10.9,
+      secondsToGo: 32,
+      bytesPerSecond: 151 * 1024 ** 2,
+      whole: false,
+      errors: 0,
+    });
+    const done = zfsSyncProgress(parsePoolStatus(read('zpool-status-rpool-resilvered-2.1.txt')));
+    assert.deepEqual([done.running, done.whole, done.errors], [false, true, 0]);
+    const replacing = zfsSyncProgress(parsePoolStatus(read('zpool-status-replacing-offline-0.7.txt')));
+    assert.deepEqual([replacing.running, replacing.whole], [true, false]);
+    assert.equal(zfsSyncProgress(parsePoolStatus(read('zpool-status-rpool-unavail-2.1.txt'))).whole, false);
+  });
+
+  it("follows an md rebuild with /proc/mdstat's rate and time left", () => {
+    const rebuilding = parseMdDetail(read('mdadm-detail-raid1-rebuilding-3.x.txt'));
+    // Two captures of two systems: each number is taken from the fact that has it.
+    const md6 = parseMdStat(read('mdstat-procfs-fixtures.txt')).arrays.find((a) => a.name === 'md6');
+    assert.deepEqual(mdSyncProgress(rebuilding, md6), {
+      running: true,
+      percent: 8.5,
+      secondsToGo: 17 * 60,
+      bytesPerSecond: 259783 * 1024,
+      whole: false,
+      errors: 0,
+    });
+    assert.deepEqual(mdSyncProgress(rebuilding).percent, 10, 'mdadm alone says how far, not how fast');
+    const degraded = mdSyncProgress(parseMdDetail(read('mdadm-detail-raid1-faulty-4.x.txt')));
+    assert.deepEqual([degraded.running, degraded.whole], [false, false]);
+  });
+
+  it("names a disk's members by its and its partitions' paths and by-id links", () => {
+    const loop8 = parseBlockDevices(read('lsblk-loops-udev.json')).find((d) => d.name === 'loop8');
+    assert.ok(loop8);
+    assert.deepEqual(memberPaths(loop8, new Map()), ['/dev/loop8', '/dev/loop8p1', '/dev/loop8p2']);
+    const lab = parseBlockDevices(read('lsblk-lab-pve1.json')).find((d) => d.serial === 'CL00D0001');
+    assert.ok(lab);
+    assert.deepEqual(memberPaths(lab, parseDiskLinks(read('by-id-lab-pve1.txt'))).sort(), [
+      '/dev/disk/by-id/ata-LAB_SSD_2G_CL00D0001',
+      '/dev/disk/by-id/wwn-0x5cafe00000000001',
+      '/dev/loop0',
+    ]);
   });
 });

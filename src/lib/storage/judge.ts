@@ -334,3 +334,54 @@ export function judgeMirrorSwap(facts: MirrorFacts, device: string, opts: Mirror
   }
   return refusals;
 }
+
+// --- The rebuild's progress, the same for both -------------------------------------------------
+
+/** Where a resilver or an md rebuild stands, for the wait's progress lines and its end. */
+export interface SyncProgress {
+  running: boolean;
+  /** 0-100 (a ZFS resilver can pass 100); null when nothing runs or nothing says. */
+  percent: number | null;
+  secondsToGo: number | null;
+  bytesPerSecond: number | null;
+  /** Nothing runs and every member holds a full copy: the mirror is whole again. */
+  whole: boolean;
+  /** The errors the last resilver counted (ZFS); 0 when none or not told. */
+  errors: number;
+}
+
+/** A pool's resilver: whole once it ended and every data leaf is ONLINE, no replacing-N left. */
+export function zfsSyncProgress(status: PoolStatus): SyncProgress {
+  const scan = status.scan;
+  const running = scan.kind === 'resilver' && scan.state === 'in-progress';
+  const leaves = leavesOf(status.root);
+  const replacing = (vdev: Vdev): boolean => vdev.type === 'replacing' || vdev.children.some(replacing);
+  return {
+    running,
+    percent: running ? scan.percentDone : null,
+    secondsToGo: running ? scan.secondsToGo : null,
+    bytesPerSecond: running ? scan.bytesPerSecond : null,
+    whole: !running && !replacing(status.root) && leaves.every((leaf) => leaf.state === 'ONLINE'),
+    errors: scan.kind === 'resilver' && scan.state === 'finished' ? scan.errors : 0,
+  };
+}
+
+/**
+ * An md array's rebuild, from mdadm --detail and, for the rate and the time left, /proc/mdstat
+ * (finish=1.2min speed=259783K/sec). Whole once every slot holds a member in sync.
+ */
+export function mdSyncProgress(detail: MdDetail, mdstat?: MdStatArray): SyncProgress {
+  const sync = mdstat?.sync;
+  const rebuilding = sync !== undefined && sync !== null && !CHECKS.has(sync.action);
+  const detailRunning = detail.sync !== null && !CHECKS.has(detail.sync.action);
+  const running = detailRunning || rebuilding || (mdstat?.waiting ?? null) !== null;
+  const synced = detail.members.filter(inSync).length;
+  return {
+    running,
+    percent: rebuilding ? sync.percent : detailRunning ? (detail.sync?.percent ?? null) : null,
+    secondsToGo: rebuilding ? Math.round(sync.finishMinutes * 60) : null,
+    bytesPerSecond: rebuilding ? sync.kibPerSecond * 1024 : null,
+    whole: !running && synced === detail.raidDevices && !detail.stateFlags.includes('degraded'),
+    errors: 0,
+  };
+}

@@ -296,3 +296,15 @@ export function bootToolInit(esp: string, loader?: 'grub'): RemoteCommand {
 export function grubInstall(disk: string): RemoteCommand {
   return command('grub-install', disk);
 }
+
+/**
+ * Every name a pool or an array may give a disk's member: the disk's and its partitions' /dev
+ * paths and their /dev/disk/by-id links (disks.ts parseDiskLinks, by kernel name). zpool status
+ * -L and mdadm --detail print /dev paths; a pool made without -L on by-id names prints those.
+ */
+export function memberPaths(
+  disk: { kname: string; path: string; children: { kname: string; path: string }[] },
+  links: ReadonlyMap<string, string[]>,
+): string[] {
+  return [disk, ...disk.children].flatMap((device) => [device.path, ...(links.get(device.kname) ?? [])]);
+}

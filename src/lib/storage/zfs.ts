@@ -195,8 +195,11 @@ function state(word: string): VdevState {
   return found;
 }
 
-/** A vdev's line: name, state (any upper-case word: an unknown one is refused by name), counts, note. */
-const ROW = /^(\S+)\s+([A-Z]+)(?:\s+(\S+)\s+(\S+)\s+(\S+))?(?:\s+(.*))?$/;
+/**
+ * A vdev's line: name, state (any upper-case word: an unknown one is refused by name), counts (none
+ * on a spare's line: "sdc  INUSE  currently in use"), note.
+ */
+const ROW = /^(\S+)\s+([A-Z]+)(?:\s+(\d\S*)\s+(\d\S*)\s+(\d\S*))?(?:\s+(.*))?$/;
 
 /** The type a vdev's name tells ("mirror-0", "raidz2-1", "replacing-0", "draid1:2d:4c:0s-0"), leaves aside. */
 function typeOf(name: string, children: number): string {
