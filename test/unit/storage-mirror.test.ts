@@ -160,8 +160,8 @@ describe('zpool status, as the mirror swap reads it', () => {
     assert.equal(scan.secondsToGo, 92);
   });
 
-  it('reads a replacing-N under a mirror (0.7), and the days of its time to go', () => {
-    const status = parsePoolStatus(read('zpool-status-replacing-offline-0.7.txt'));
+  it('reads a replacing-N under a mirror (0.8), and the days of its time to go', () => {
+    const status = parsePoolStatus(read('zpool-status-replacing-offline-0.8.txt'));
     const [mirror0, mirror1] = status.root.children;
     assert.deepEqual(
       mirror0?.children.map((vdev) => [vdev.name, vdev.type, vdev.state]),
@@ -516,7 +516,7 @@ describe("a mirror swap's preflight", () => {
   });
 
   it('refuses a disk of another vdev while a mirror elsewhere is degraded, and a disk of no mirror', () => {
-    const status = parsePoolStatus(read('zpool-status-replacing-offline-0.7.txt'));
+    const status = parsePoolStatus(read('zpool-status-replacing-offline-0.8.txt'));
     const mirror1 = 'ata-WDC_WD3001FFSX-68JNUN0_WD-WCC13L905UN2';
     assert.deepEqual(codes(zfsMirrorFacts(status, [mirror1]), mirror1), ['sync-running', 'degraded-elsewhere']);
     const raidz = parsePoolStatus(read('zpool-status-raidz2-0.6.txt'));
@@ -610,7 +610,7 @@ describe("the rebuild's progress, and the member's names", () => {
     });
     const done = zfsSyncProgress(parsePoolStatus(read('zpool-status-rpool-resilvered-2.1.txt')));
     assert.deepEqual([done.running, done.whole, done.errors], [false, true, 0]);
-    const replacing = zfsSyncProgress(parsePoolStatus(read('zpool-status-replacing-offline-0.7.txt')));
+    const replacing = zfsSyncProgress(parsePoolStatus(read('zpool-status-replacing-offline-0.8.txt')));
     assert.deepEqual([replacing.running, replacing.whole], [true, false]);
     assert.equal(zfsSyncProgress(parsePoolStatus(read('zpool-status-rpool-unavail-2.1.txt'))).whole, false);
   });
