@@ -18,6 +18,91 @@ const ENTRIES = {
     fr: `smartctl ${device} n'a pas affiché de JSON (code ${code}) : ${stderr || 'rien sur stderr'}`,
   }),
 
+  // --- zpool status, mdadm --detail, /proc/mdstat, sgdisk, sfdisk, proxmox-boot-tool (zfs.ts, md.ts,
+  // partitions.ts): what an output that cannot be read lacks, and a tool that failed.
+  toolFailed: (what: string, code: number | string, why: string) => ({
+    en: `${what} failed (exit ${code}): ${why || 'nothing on stderr'}`,
+    fr: `${what} a échoué (code ${code}) : ${why || 'rien sur stderr'}`,
+  }),
+  zpoolFailed: (pool: string, code: number | string, why: string) => ({
+    en: `zpool status ${pool} failed (exit ${code}): ${why || 'nothing on stderr'}`,
+    fr: `zpool status ${pool} a échoué (code ${code}) : ${why || 'rien sur stderr'}`,
+  }),
+  zpoolNotInstalled: {
+    en: 'zpool is not installed (Debian package zfsutils-linux)',
+    fr: "zpool n'est pas installé (paquet Debian zfsutils-linux)",
+  },
+  zpoolNotStatus: (stdout: string) => ({
+    en: `zpool status printed no "pool:", "state:" and "config:": ${stdout.trim().slice(0, 80) || 'nothing'}`,
+    fr: `zpool status n'a pas affiché "pool:", "state:" et "config:" : ${stdout.trim().slice(0, 80) || 'rien'}`,
+  }),
+  zpoolNoConfig: {
+    en: 'zpool status: no "NAME STATE" header or no pool under it in "config:"',
+    fr: 'zpool status : pas d\'en-tête "NAME STATE" ou pas de pool dessous dans "config:"',
+  },
+  zpoolBadRow: (row: string) => ({
+    en: `zpool status: "${row}" is not a vdev line (name, state, errors) in its place in the tree`,
+    fr: `zpool status : "${row}" n'est pas une ligne de vdev (nom, état, erreurs) à sa place dans l'arbre`,
+  }),
+  zpoolUnknownState: (state: string) => ({
+    en: `zpool status: unknown state "${state}" (ONLINE, DEGRADED, FAULTED, OFFLINE, UNAVAIL, REMOVED... expected)`,
+    fr: `zpool status : état inconnu "${state}" (ONLINE, DEGRADED, FAULTED, OFFLINE, UNAVAIL, REMOVED... attendu)`,
+  }),
+  zpoolBadScan: (scan: string) => ({
+    en: `zpool status: cannot read the scan line "${scan}"`,
+    fr: `zpool status : ligne de scan illisible "${scan}"`,
+  }),
+  zpoolNotANumber: (text: string) => ({
+    en: `zpool status: "${text}" is not a size or a count (5.42G, 605M, 0B, 12)`,
+    fr: `zpool status : "${text}" n'est ni une taille ni un nombre (5.42G, 605M, 0B, 12)`,
+  }),
+  zpoolNotADuration: (text: string) => ({
+    en: `zpool status: "${text}" is not a time span (1h2m, 0 days 01:24:38, 00:00:32)`,
+    fr: `zpool status : "${text}" n'est pas une durée (1h2m, 0 days 01:24:38, 00:00:32)`,
+  }),
+  mdadmFailed: (array: string, code: number | string, why: string) => ({
+    en: `mdadm --detail ${array} failed (exit ${code}): ${why || 'nothing on stderr'}`,
+    fr: `mdadm --detail ${array} a échoué (code ${code}) : ${why || 'rien sur stderr'}`,
+  }),
+  mdadmNotInstalled: {
+    en: 'mdadm is not installed (Debian package mdadm)',
+    fr: "mdadm n'est pas installé (paquet Debian mdadm)",
+  },
+  mdNotDetail: (line: string) => ({
+    en: `mdadm --detail: "${line}" is not "/dev/mdX:"`,
+    fr: `mdadm --detail : "${line}" n'est pas de la forme "/dev/mdX:"`,
+  }),
+  mdNotANumber: (what: string, value: string) => ({
+    en: `${what}: "${value}" is not a number`,
+    fr: `${what} : "${value}" n'est pas un nombre`,
+  }),
+  mdBadMember: (line: string) => ({
+    en: `mdadm --detail: "${line}" is not a member line (Number Major Minor RaidDevice State device)`,
+    fr:
+      `mdadm --detail : "${line}" n'est pas une ligne de membre ` +
+      '(Number Major Minor RaidDevice State périphérique)',
+  }),
+  mdstatNotMdstat: {
+    en: '/proc/mdstat does not begin with "Personalities :"',
+    fr: '/proc/mdstat ne commence pas par "Personalities :"',
+  },
+  sfdiskNotInstalled: {
+    en: 'sfdisk is not installed (Debian package fdisk)',
+    fr: "sfdisk n'est pas installé (paquet Debian fdisk)",
+  },
+  sgdiskNotInstalled: {
+    en: 'sgdisk is not installed (Debian package gdisk)',
+    fr: "sgdisk n'est pas installé (paquet Debian gdisk)",
+  },
+  sgdiskNotPrint: (head: string) => ({
+    en: `sgdisk -p printed no "Disk", "Sector size" and "Disk identifier" lines: ${head || 'nothing'}`,
+    fr: `sgdisk -p n'a pas affiché les lignes "Disk", "Sector size" et "Disk identifier" : ${head || 'rien'}`,
+  }),
+  sgdiskBadRow: (row: string) => ({
+    en: `sgdisk -p: "${row}" is not a partition line (number, start, end, size, code, name)`,
+    fr: `sgdisk -p : "${row}" n'est pas une ligne de partition (numéro, début, fin, taille, code, nom)`,
+  }),
+
   // --- Why SMART says nothing of a disk (smartctl's own words come after).
   smartNotInstalled: {
     en: 'smartctl is not installed (Debian package smartmontools)',
@@ -75,6 +160,70 @@ const ENTRIES = {
     fr: `${device} fait ${size}, moins que les ${needed} nécessaires`,
   }),
   listSeparator: both(', '),
+
+  // --- A mirror swap's preflight (ZFS mirror, md RAID1): why not now, with the names and numbers.
+  // `what` is "pool rpool" or "array /dev/md0" (mirrorPool, mirrorArray).
+  // "pool" is ZFS's word in French too.
+  mirrorPool: (pool: string) => both(`pool ${pool}`),
+  mirrorArray: (array: string) => ({ en: `array ${array}`, fr: `grappe ${array}` }),
+  notAMember: (device: string, what: string, members: string) => ({
+    en: `${device} is not a member of ${what} (its members: ${members}): check the host and the disk`,
+    fr: `${device} n'est pas membre de ${what} (ses membres : ${members}) : vérifiez l'hôte et le disque`,
+  }),
+  notAMirror: (device: string, what: string, layout: string) => ({
+    en: `${device} is in a ${layout} of ${what}, not a mirror: chaton swaps a disk of a mirror only`,
+    fr: `${device} est dans un ${layout} de ${what}, pas un miroir : chaton ne remplace qu'un disque de miroir`,
+  }),
+  noOtherSide: (device: string, what: string) => ({
+    en: `${device} is the only disk of its mirror in ${what}: taking it out would lose the data`,
+    fr: `${device} est le seul disque de son miroir dans ${what} : le retirer perdrait les données`,
+  }),
+  otherSideUnhealthy: (what: string, others: string) => ({
+    en:
+      `the other side of the mirror in ${what} is not healthy (${others}): it would be the only copy; ` +
+      'repair it first',
+    fr:
+      `l'autre côté du miroir dans ${what} n'est pas sain (${others}) : il serait la seule copie ; ` +
+      "réparez-le d'abord",
+  }),
+  otherSideFailing: (what: string, device: string) => ({
+    en:
+      `SMART says ${device}, the other side of the mirror in ${what}, is failing: ` +
+      'it would be the only copy; back up first and replace it first',
+    fr:
+      `SMART dit que ${device}, l'autre côté du miroir dans ${what}, est en train de lâcher : ` +
+      "il serait la seule copie ; sauvegardez puis remplacez-le d'abord",
+  }),
+  syncRunning: (what: string, running: string) => ({
+    en: `${what} is rebuilding (${running}): wait for it to end`,
+    fr: `${what} est en reconstruction (${running}) : attendez qu'elle finisse`,
+  }),
+  degradedElsewhere: (what: string, members: string) => ({
+    en: `other members of ${what} are not healthy (${members}): without this disk the data may not be whole`,
+    fr:
+      `d'autres membres de ${what} ne sont pas sains (${members}) : ` +
+      'sans ce disque les données pourraient ne plus être entières',
+  }),
+  notServing: (what: string, state: string) => ({
+    en: `${what} is ${state}: it does not serve its data; repair it before any swap`,
+    fr: `${what} est ${state} : il ne sert plus ses données ; réparez-le avant tout remplacement`,
+  }),
+  otherSideNotBootable: (device: string, uuid: string, others: string) => ({
+    en:
+      `${device} boots the host (its ESP ${uuid} is kept by proxmox-boot-tool) and ${others} has no such ESP: ` +
+      "without it the host may not boot; run proxmox-boot-tool init on the other disk's ESP first",
+    fr:
+      `${device} démarre l'hôte (son ESP ${uuid} est tenue par proxmox-boot-tool) et ${others} n'en a pas : ` +
+      "sans lui l'hôte pourrait ne plus démarrer ; " +
+      "lancez d'abord proxmox-boot-tool init sur l'ESP de l'autre disque",
+  }),
+  /** One member of a list: its name and the tool's words for its state. */
+  memberState: (device: string, state: string) => both(`${device} ${state}`),
+  /** A resilver or resync under way, for syncRunning. */
+  runningPercent: (action: string, percent: string) => ({
+    en: `${action}, ${percent}% done`,
+    fr: `${action}, ${percent} % fait`,
+  }),
 
   // --- Which disk: the lines a person reads before pulling one.
   // Labels, each followed by its value on the same line (describeDisk aligns the values).
