@@ -18,6 +18,7 @@ import {
 import { ExitCode } from '../../src/lib/run/errors.js';
 import { jsonRenderer, rendererFor } from '../../src/lib/run/report.js';
 import { cluster, DAY, HOUR, input, NOW, withoutIntegrity } from './backup-scenario.js';
+import { inFrench } from './in-french.js';
 
 /** A site with one of each: a damaged archive, a guest in no job, a target down, a leftover. */
 function troubled(): Judgement {
@@ -67,16 +68,6 @@ function text(judgement: Judgement): string {
     view: reportView(judgement, 80),
   };
   return rendererFor({ json: false, quiet: false }, 80).render(report)!;
-}
-
-function inFrench<T>(run: () => T): T {
-  const saved = process.env.LC_ALL;
-  process.env.LC_ALL = 'fr_FR.UTF-8';
-  try {
-    return run();
-  } finally {
-    process.env.LC_ALL = saved;
-  }
 }
 
 const TROUBLED_TEXT = `GUEST       STATE     FRESH  NEWEST  KEPT   INTEGRITY  RESTORED

@@ -21,6 +21,7 @@ import type { Change } from '../../src/lib/remote/changes.js';
 import { render } from '../../src/lib/remote/shell.js';
 import type { RunContext } from '../../src/lib/run/context.js';
 import { RefusedError, UsageError } from '../../src/lib/run/errors.js';
+import { inFrenchAsync } from './in-french.js';
 
 registerSections(INVENTORY_SECTIONS);
 
@@ -53,18 +54,6 @@ const ONBOARDED = parseAccount(
   ].join('\n'),
 );
 
-/** Runs `work` with French messages, and English again after it, whatever happens. */
-async function inFrench<T>(work: () => T | Promise<T>): Promise<T> {
-  const before = process.env.LC_ALL;
-  process.env.LC_ALL = 'fr_FR.UTF-8';
-  try {
-    return await work();
-  } finally {
-    if (before === undefined) delete process.env.LC_ALL;
-    else process.env.LC_ALL = before;
-  }
-}
-
 const described = (changes: Change[]) => changes.map((change) => change.what);
 const commands = (changes: Change[]) => changes.map((change) => render(change.command).toString());
 
@@ -72,7 +61,7 @@ describe('the access messages in French', () => {
   it('say what onboard would change, with the same commands as in English', async () => {
     const fresh = parseAccount('');
     const english = onboardChanges('pve1', fresh, LEA, TODAY);
-    const french = await inFrench(() => onboardChanges('pve1', fresh, LEA, TODAY));
+    const french = await inFrenchAsync(() => onboardChanges('pve1', fresh, LEA, TODAY));
     assert.deepEqual(described(french), [
       'créer le compte lea (connexion par clé seulement)',
       'écrire ~/.ssh/authorized_keys (1 clé ajoutée)',
@@ -84,10 +73,10 @@ describe('the access messages in French', () => {
 
   it('say why an account is updated, and what offboard does', async () => {
     const locked = { ...ONBOARDED, password: '!*', groups: [] };
-    const update = await inFrench(() => onboardChanges('pve1', locked, LEA, TODAY));
+    const update = await inFrenchAsync(() => onboardChanges('pve1', locked, LEA, TODAY));
     const reasons = 'déverrouillage pour la connexion par clé, expire le 2099-12-31, groupes +adm';
     assert.equal(update[0]!.what, `mettre à jour le compte lea : ${reasons}`);
-    const offboard = await inFrench(() => offboardChanges('pve1', ONBOARDED, 'lea', true));
+    const offboard = await inFrenchAsync(() => offboardChanges('pve1', ONBOARDED, 'lea', true));
     assert.deepEqual(described(offboard), [
       'verrouiller lea (mot de passe verrouillé, compte expiré)',
       'terminer les 2 processus et sessions du compte lea',
@@ -100,20 +89,20 @@ describe('the access messages in French', () => {
   it('say what the Proxmox user gets, with the same pveum commands', async () => {
     const absent = { rootRoles: [], roles: ['PVEAdmin'] };
     const wanted = { login: 'lea', role: 'PVEAdmin', expire: 0 };
-    const french = await inFrench(() => proxmoxOnboardChanges(absent, wanted));
+    const french = await inFrenchAsync(() => proxmoxOnboardChanges(absent, wanted));
     assert.deepEqual(described(french), [
       "créer l'utilisateur Proxmox lea@pam",
       'donner à lea@pam le rôle PVEAdmin sur /',
     ]);
     assert.deepEqual(commands(french), commands(proxmoxOnboardChanges(absent, wanted)));
     const enabled = { ...absent, user: { enable: true, expire: 0, comment: '', email: '' } };
-    const disable = await inFrench(() => proxmoxOffboardChanges(enabled, 'lea'));
+    const disable = await inFrenchAsync(() => proxmoxOffboardChanges(enabled, 'lea'));
     assert.deepEqual(described(disable), ["désactiver l'utilisateur Proxmox lea@pam"]);
   });
 
   it('refuse in French, with the next step', async () => {
     const system = parseAccount('passwd lea:x:999:999::/var/lib/lea:/usr/sbin/nologin');
-    await inFrench(() =>
+    await inFrenchAsync(() =>
       assert.throws(
         () => onboardChanges('pve1', system, LEA, TODAY),
         (error: unknown) =>
@@ -122,7 +111,7 @@ describe('the access messages in French', () => {
           error.hint === 'choisissez un autre nom de compte',
       ),
     );
-    await inFrench(() =>
+    await inFrenchAsync(() =>
       assert.rejects(readPublicKeys([]), (error: unknown) => {
         assert.ok(error instanceof UsageError);
         assert.equal(error.message, 'aucune clé donnée');
@@ -151,7 +140,7 @@ sysadmins:
       }
       return assert.fail('the roster loaded');
     };
-    const french = await inFrench(problems);
+    const french = await inFrenchAsync(problems);
     assert.ok(french.some(({ message }) => message === '"bob" est déjà le nom de compte du sysadmin de la ligne 4'));
     const email = french.find(({ message }) => message.includes('une adresse e-mail'));
     assert.match(email?.hint ?? '', /^un seul "@" entre un nom et un domaine/);
@@ -162,7 +151,7 @@ sysadmins:
     const file = path.join(await mkdtemp(path.join(tmpdir(), 'chaton-fr-')), 'inventory.yaml');
     await writeFile(file, 'hosts:\n  pve1: { address: 10.0.0.11, direct: true }\n');
     const entry = { login: 'lea', keys: [KEY], sudo: false, groups: [], expires: '2026-02-30' };
-    await inFrench(() =>
+    await inFrenchAsync(() =>
       assert.rejects(saveSysadmin(file, entry), (error: unknown) => {
         assert.ok(error instanceof UsageError);
         assert.match(
@@ -193,9 +182,9 @@ sysadmins:
       },
     } as unknown as RunContext;
     const said: string[] = [];
-    const step = await inFrench(() => new LoginLocks(ctx, 'lea').step([pve1])!);
+    const step = await inFrenchAsync(() => new LoginLocks(ctx, 'lea').step([pve1])!);
     assert.equal(step.title, 'Prendre le verrou du sysadmin lea sur pve1');
-    await inFrench(() => step.run((text) => said.push(text), false));
+    await inFrenchAsync(() => step.run((text) => said.push(text), false));
     assert.match(
       said[0]!,
       /^pve1 : en attente du verrou du sysadmin lea, tenu par bob@desk \(pid 4242\) depuis 2026-11-/,
@@ -207,12 +196,15 @@ sysadmins:
       { host: { name: 'pve1' } as Host, ok: true as const, value: { changes: ['x'], verified: [], dryRun: true } },
       { host: { name: 'pve2' } as Host, ok: true as const, value: { changes: [], verified: [], dryRun: true } },
     ];
-    const table = await inFrench(() => hostChangesTable(outcomes, hostEntries(outcomes)));
+    const table = await inFrenchAsync(() => hostChangesTable(outcomes, hostEntries(outcomes)));
     assert.deepEqual(table.columns, ['HÔTE', 'RÉSULTAT', 'VÉRIFIÉ']);
     assert.deepEqual(table.rows, [
       ['pve1', 'modifierait :\nx', '-'],
       ['pve2', 'inchangé', '-'],
     ]);
-    assert.deepEqual(await inFrench(() => outcomes.map((o) => summarise(o.value))), ['modifierait (1)', 'inchangé']);
+    assert.deepEqual(await inFrenchAsync(() => outcomes.map((o) => summarise(o.value))), [
+      'modifierait (1)',
+      'inchangé',
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { messages } from '../../src/commands/messages.js';
+import { inFrench } from './in-french.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../inventory.example.yaml', import.meta.url));
@@ -41,18 +42,6 @@ function chaton(lang: string, args: string[]) {
     encoding: 'utf8',
   });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-/** A message read in French; the language of the test process is left as it was. */
-function inFrench<T>(read: () => T): T {
-  const saved = process.env.LC_ALL;
-  process.env.LC_ALL = FRENCH;
-  try {
-    return read();
-  } finally {
-    if (saved === undefined) delete process.env.LC_ALL;
-    else process.env.LC_ALL = saved;
-  }
 }
 
 /** The lines of a --help's examples block, after its heading: [command line, comment]. */

@@ -17,6 +17,7 @@ import { readRegularFile } from '../../src/lib/run/files.js';
 import { FAILED, rendererFor } from '../../src/lib/run/report.js';
 import { wrap } from '../../src/lib/run/text.js';
 import { brief, display, command, Secret, withStdin } from '../../src/lib/remote/shell.js';
+import { inFrenchAsync } from './in-french.js';
 
 const ROOT = new URL('../../../', import.meta.url);
 const CHATON = fileURLToPath(new URL('bin/chaton.js', ROOT));
@@ -30,15 +31,7 @@ function chaton(args: string[], lang: string) {
 
 /** Runs `body` with messages in French (LC_ALL wins over whatever the test runner set). */
 function inFrench(body: () => void | Promise<void>) {
-  return async () => {
-    const saved = process.env.LC_ALL;
-    process.env.LC_ALL = 'fr_FR.UTF-8';
-    try {
-      await body();
-    } finally {
-      process.env.LC_ALL = saved;
-    }
-  };
+  return () => inFrenchAsync(body);
 }
 
 describe("commander's own words", () => {

@@ -57,23 +57,12 @@ import {
   zpoolReplace,
   zpoolStatus,
 } from '../../src/lib/storage/zfs.js';
+import { inFrench } from './in-french.js';
 
 const DIR = fileURLToPath(new URL('../../../test/unit/fixtures/storage/', import.meta.url));
 const read = (file: string) => readFileSync(join(DIR, file), 'utf8');
 const text = (cmd: { argv: readonly (string | Uint8Array)[] }) => render(cmd).toString();
 const ok = (stdout: string, stderr = '') => ({ code: 0, stdout, stderr });
-
-/** Runs `body` with the messages in French, as a reader with LANG=fr_FR.UTF-8 gets them. */
-function inFrench<T>(body: () => T): T {
-  const saved = process.env['LC_ALL'];
-  process.env['LC_ALL'] = 'fr_FR.UTF-8';
-  try {
-    return body();
-  } finally {
-    if (saved === undefined) delete process.env['LC_ALL'];
-    else process.env['LC_ALL'] = saved;
-  }
-}
 
 describe('zpool status, as the mirror swap reads it', () => {
   it('asks for whole, real paths and exact counts of one pool', () => {

@@ -24,6 +24,7 @@ import {
 import { judgeNewDevice, newDevices } from '../../src/lib/storage/judge.js';
 import { ledctlPresent, locateOff, locateOn } from '../../src/lib/storage/led.js';
 import { render } from '../../src/lib/remote/shell.js';
+import { inFrench } from './in-french.js';
 
 const DIR = fileURLToPath(new URL('../../../test/unit/fixtures/storage/', import.meta.url));
 const read = (file: string) => readFileSync(join(DIR, file), 'utf8');
@@ -42,18 +43,6 @@ const machineDevice = (name: string): Disk => {
   return { ...device, byId: [] };
 };
 const GIB = 1024 ** 3;
-
-/** Runs `body` with the messages in French, as a reader with LANG=fr_FR.UTF-8 gets them. */
-function inFrench<T>(body: () => T): T {
-  const saved = process.env['LC_ALL'];
-  process.env['LC_ALL'] = 'fr_FR.UTF-8';
-  try {
-    return body();
-  } finally {
-    if (saved === undefined) delete process.env['LC_ALL'];
-    else process.env['LC_ALL'] = saved;
-  }
-}
 
 describe('lsblk, as the storage domain reads it', () => {
   it('asks for the columns it reads, in bytes, as JSON', () => {

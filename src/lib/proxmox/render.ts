@@ -129,14 +129,8 @@ export function vmReportView(report: VmReport): Block[] {
     blocks.push({ text: shown.map(([name, value]) => `${name.padEnd(label)}  ${value}`).join('\n') });
   }
   if (report.steps.length > 0) {
-    const steps = report.steps.map((step) => ({
-      name: step.step,
-      result: messages.stepOutcome(step.outcome),
-      failed: step.outcome === 'failed',
-      durationMs: step.durationMs,
-      detail: step.detail,
-    }));
-    blocks.push(timedStepsTable(messages.columnStep, steps));
+    const steps = report.steps.map(({ step, ...timed }) => ({ name: step, ...timed }));
+    blocks.push(timedStepsTable(messages.columnStep, steps, messages.stepOutcome));
   }
   // The failed step's row says what went wrong; what to do follows the table.
   if (report.failure?.hint) blocks.push({ text: `→ ${report.failure.hint}` });

@@ -193,23 +193,26 @@ export const FAILED: Cell = {
   failed: true,
 };
 
-/** One step of a long command, as its report's table shows it. */
+/** One step of a long command, as its report keeps it: its name, how it ended, how long, what it did. */
 export interface TimedStep {
   name: string;
-  /** How it ended, in words ("done", "planned"...); a failed step says FAILED, in red. */
-  result: string;
-  failed: boolean;
+  /** "failed" shows as FAILED, in red; the others as `resultOf` words them. */
+  outcome: string;
   durationMs: number;
   detail: string;
 }
 
-/** A long command's steps, each with how it ended, how long it took and what it did (vm create, disk swap). */
-export function timedStepsTable(firstColumn: string, steps: TimedStep[]): TableBlock {
+/** A long command's steps as a table (vm create, disk swap). */
+export function timedStepsTable(
+  firstColumn: string,
+  steps: TimedStep[],
+  resultOf: (outcome: string) => string,
+): TableBlock {
   return {
     columns: [firstColumn, messages.columnResult, messages.columnDuration, messages.columnDetail],
     rows: steps.map((step) => [
       step.name,
-      step.failed ? { text: messages.stepFailed, failed: true } : step.result,
+      step.outcome === 'failed' ? { text: messages.stepFailed, failed: true } : resultOf(step.outcome),
       milliseconds(step.durationMs),
       step.detail,
     ]),

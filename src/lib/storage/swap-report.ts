@@ -108,14 +108,8 @@ export function swapReportView(report: SwapReport): Block[] {
   }
   if (report.newDisk) blocks.push({ text: [messages.newDiskTitle, ...lines(report.newDisk)].join('\n') });
   if (report.phases.length > 0) {
-    const phases = report.phases.map((phase) => ({
-      name: phase.phase,
-      result: messages.phaseOutcome(phase.outcome),
-      failed: phase.outcome === 'failed',
-      durationMs: phase.durationMs,
-      detail: phase.detail,
-    }));
-    blocks.push(timedStepsTable(messages.columnPhase, phases));
+    const phases = report.phases.map(({ phase, ...timed }) => ({ name: phase, ...timed }));
+    blocks.push(timedStepsTable(messages.columnPhase, phases, messages.phaseOutcome));
   }
   if (report.failure?.hint) blocks.push({ text: `→ ${report.failure.hint}` });
   if (report.problems.length > 0) blocks.push({ text: report.problems.map((p) => `- ${p.text}`).join('\n') });
