@@ -212,7 +212,7 @@ export interface PgBrief {
 /** `ceph pg dump pgs_brief -f json`: `{pg_ready, pg_stats: [{pgid, state, up, acting, ...}]}` (Pacific). */
 export function parsePgsBrief(stdout: string): PgBrief[] {
   const dump = parseJson(stdout, 'ceph pg dump pgs_brief');
-  // Before Octopus the list came bare, without pg_ready around it.
+  // Older releases (the bench sampler met both) print the list bare, without pg_ready around it.
   const stats = Array.isArray(dump) ? dump : object(dump, 'ceph pg dump pgs_brief').pg_stats;
   return list(stats, 'pg_stats').map((raw) => {
     const pg = object(raw, 'pg_stats');
