@@ -1516,14 +1516,6 @@ export const messages = catalogue({
     en: `osd.${osd} is up and in, every PG active+clean`,
     fr: `osd.${osd} est up et in, chaque PG active+clean`,
   }),
-  swapWaitingUp: (osd: number) => ({
-    en: `waiting for osd.${osd} to be up and in`,
-    fr: `attente qu'osd.${osd} soit up et in`,
-  }),
-  swapNotUpHint: (osd: number, host: string) => ({
-    en: `see systemctl status ceph-osd@${osd} on ${host}, then run the same command again`,
-    fr: `voyez systemctl status ceph-osd@${osd} sur ${host}, puis relancez la même commande`,
-  }),
   swapWaitingHealth: (status: string, checks: string) => ({
     en: `waiting for HEALTH_OK (${status}: ${checks})`,
     fr: `attente de HEALTH_OK (${status} : ${checks})`,
