@@ -188,6 +188,10 @@ describe('disk swap: bad input and refusals change nothing', { timeout: 300_000 
     await ceph(['osd', 'set-nearfull-ratio', '0.85']);
     assert.equal(full.exitCode, 3);
     assert.match(full.problems.join('\n'), /draining osd\.1 moves .*: osd\.0 from .* would pass the nearfull ratio/);
+    // The test's own low ratio marked OSDs nearfull in the map; the monitors clear it a moment later.
+    await until('no OSD nearfull', async () =>
+      (await cephJson<OsdDumpJson>(['osd', 'dump'])).osds.every((o) => !o.state.includes('nearfull')),
+    );
     const state = await clusterState();
     assert.deepEqual(state, before);
   });
