@@ -19,12 +19,13 @@ import type { DestroyedEntry, SwapLock } from '../lib/ceph/operations.js';
 import type { Host } from '../lib/inventory/types.js';
 import type { RemoteCommand } from '../lib/remote/shell.js';
 import type { CommandResult, RunContext } from '../lib/run/context.js';
-import type { ExitCode } from '../lib/run/errors.js';
 import type { Wrapper } from '../lib/run/display.js';
-import type { Journal, Json } from '../lib/run/journal.js';
+import type { Json } from '../lib/run/journal.js';
 import type { Polled, Wait } from '../lib/run/wait.js';
 import type { Disk, DiskIdentity } from '../lib/storage/disks.js';
-import type { SwapPhase, SwapPhaseName, SwapReport } from '../lib/storage/swap-report.js';
+import type { SwapPhaseName, SwapReport } from '../lib/storage/swap-report.js';
+import { messages as swapMessages } from '../lib/storage/messages.js';
+import { SwapRun } from '../lib/storage/swap-run.js';
 import { examples } from './help.js';
 import { messages } from './messages.js';
 
@@ -34,11 +35,15 @@ export function register(parent: Command): void {
     .description(messages.swapDescription)
     .argument('<host>', messages.swapHostArgument)
     .option('--osd <id>', messages.swapOsdOption)
+    .option('--zfs <pool>', messages.swapZfsOption)
+    .option('--md <array>', messages.swapMdOption)
+    .option('--device <disk>', messages.swapDeviceOption)
     .option('--new-device <disk>', messages.swapNewDeviceOption)
     .option('--resume', messages.swapResumeOption)
     .addOption(new Option('--drain-timeout <duration>', messages.swapDrainTimeoutOption).default('12h'))
     .addOption(new Option('--stall-timeout <duration>', messages.swapStallTimeoutOption).default('15m'))
     .addOption(new Option('--swap-timeout <duration>', messages.swapSwapTimeoutOption).default('2h'))
+    .addOption(new Option('--rebuild-timeout <duration>', messages.swapRebuildTimeoutOption).default('48h'))
     .addHelpText(
       'after',
       `\n${messages.swapHelp}\n${examples(
@@ -46,6 +51,8 @@ export function register(parent: Command): void {
         `chaton disk swap pve2 --osd 3   # ${messages.swapTerminalExample}`,
         `chaton -y disk swap pve2 --osd 3 --new-device S3Z9NB0K12   # ${messages.swapRunbookExample}`,
         `chaton disk swap pve2 --osd 3 --resume   # ${messages.swapResumeExample}`,
+        `chaton -y disk swap pve1 --zfs rpool --device WD-WX12 --new-device WD-WX77   # ${messages.swapMirrorExample}`,
+        `chaton disk swap backup --md md0 --device /dev/sdb   # ${messages.swapMdExample}`,
       )}`,
     )
     .action(async (hostName: string, options: SwapOptions, cmd: Command) => {
@@ -56,6 +63,10 @@ export function register(parent: Command): void {
 
 interface SwapOptions {
   osd?: string;
+  zfs?: string;
+  md?: string;
+  device?: string;
+  rebuildTimeout: string;
   newDevice?: string;
   resume?: boolean;
   drainTimeout: string;
@@ -96,8 +107,6 @@ const PHASE_OF: Record<Step, SwapPhaseName> = {
 
 /** Polling load on the monitors: one `ceph` command per Ceph host per this much time. */
 const POLL_PER_HOST_MS = 5000;
-/** How often the host's disks are listed while the operator swaps (lsblk: no load on Ceph). */
-const DEVICE_POLL_MS = 500;
 /** A `ceph` question that takes longer than this is stuck (monitors without quorum). */
 const CEPH_PROBE_TIMEOUT_MS = 60_000;
 /** ceph-volume makes BlueStore on the whole disk: minutes on a large slow disk. */
@@ -119,7 +128,10 @@ function journalId(osd: number): string {
 async function diskSwap(ctx: RunContext, hostName: string, options: SwapOptions): Promise<CommandResult> {
   const { UsageError } = await import('../lib/run/errors.js');
   const { parseDuration } = await import('../lib/inventory/durations.js');
-  if (options.osd === undefined) throw new UsageError(messages.swapNoTarget, messages.swapNoTargetHint);
+  const targets = [options.osd, options.zfs, options.md].filter((given) => given !== undefined);
+  if (targets.length !== 1) throw new UsageError(messages.swapNoTarget, messages.swapNoTargetHint);
+  if (options.osd === undefined) return mirrorSwap(ctx, hostName, options);
+  if (options.device !== undefined) throw new UsageError(messages.swapDeviceWithOsd, messages.swapNoTargetHint);
   if (!/^[0-9]{1,6}$/.test(options.osd)) {
     throw new UsageError(messages.swapBadOsd(options.osd), messages.swapNoTargetHint);
   }
@@ -143,8 +155,48 @@ async function diskSwap(ctx: RunContext, hostName: string, options: SwapOptions)
   }
   const { newSwapReport } = await import('../lib/storage/swap-report.js');
   const osd = Number(options.osd);
-  const swap = new Swap(ctx, host, cephHosts, osd, options, bounds, newSwapReport(host.name, osd));
+  const swap = new Swap(ctx, host, cephHosts, osd, options, bounds, newSwapReport(host.name, { kind: 'ceph', osd }));
   return swap.run();
+}
+
+/** `--zfs <pool>` or `--md <array>`, `--device <old>`: the mirror swap (storage/mirror-swap.ts). */
+async function mirrorSwap(ctx: RunContext, hostName: string, options: SwapOptions): Promise<CommandResult> {
+  const { UsageError } = await import('../lib/run/errors.js');
+  const { parseDuration } = await import('../lib/inventory/durations.js');
+  const flag = options.zfs !== undefined ? '--zfs' : '--md';
+  const name = (options.zfs ?? options.md)!;
+  if (!/^[A-Za-z0-9_.:/-]{1,255}$/.test(name) || name.startsWith('-')) {
+    throw new UsageError(messages.swapBadName(flag, name), messages.swapNoTargetHint);
+  }
+  if (options.device === undefined || options.device.trim() === '') {
+    throw new UsageError(messages.swapNoDevice(flag), messages.swapNoTargetHint);
+  }
+  const ms = (flag: string, value: string) => {
+    const parsed = parseDuration(value);
+    if (parsed === undefined) throw new UsageError(messages.swapBadDuration(flag, value), messages.swapBadDurationHint);
+    return parsed * 1000;
+  };
+  const bounds = {
+    swapMs: ms('--swap-timeout', options.swapTimeout),
+    rebuildMs: ms('--rebuild-timeout', options.rebuildTimeout),
+    stallMs: ms('--stall-timeout', options.stallTimeout),
+  };
+  const host = ctx.inventory.hosts.find((candidate) => candidate.name === hostName);
+  if (host === undefined) {
+    throw new UsageError(messages.swapUnknownHost(hostName, ctx.inventory.file), messages.swapUnknownHostHint);
+  }
+  const { MirrorSwap } = await import('../lib/storage/mirror-swap.js');
+  const { newSwapReport } = await import('../lib/storage/swap-report.js');
+  const target =
+    options.zfs !== undefined
+      ? ({ kind: 'zfs', pool: options.zfs } as const)
+      : ({ kind: 'md', array: name.startsWith('/dev/') ? name : `/dev/${name}` } as const);
+  const swapOptions = {
+    device: options.device.trim(),
+    ...(options.newDevice !== undefined ? { newDevice: options.newDevice } : {}),
+    ...(options.resume ? { resume: true } : {}),
+  };
+  return new MirrorSwap(ctx, host, target, swapOptions, bounds, newSwapReport(host.name, target)).run();
 }
 
 /** Ceph's answer on one of its hosts, taken in turn: the polling load spread, a dropped host skipped. */
@@ -183,14 +235,10 @@ class CephHosts {
   }
 }
 
-/** One run of `disk swap`: its phases and the journal's steps, each timed and reported. */
-class Swap {
-  readonly started = performance.now();
+/** One run of `disk swap --osd`: its phases and the journal's steps, each timed and reported. */
+class Swap extends SwapRun<Step> {
   readonly ceph: CephHosts;
-  journal: Journal | undefined;
   /** What the journal's steps found, for the steps after them. */
-  oldDisk: DiskIdentity | undefined;
-  newDisk: { identity: DiskIdentity; path: string } | undefined;
   entry: DestroyedEntry | undefined;
   /** The device names present at the identification: a new disk is one that was not there. */
   knownSerials: string[] = [];
@@ -207,19 +255,16 @@ class Swap {
   stalled = false;
 
   constructor(
-    private readonly ctx: RunContext,
-    private readonly host: Host,
+    ctx: RunContext,
+    host: Host,
     cephHosts: Host[],
     private readonly osd: number,
     private readonly options: SwapOptions,
     private readonly bounds: { drainMs: number; stallMs: number; swapMs: number },
-    readonly report: SwapReport,
+    report: SwapReport,
   ) {
+    super(ctx, host, report, PHASE_OF);
     this.ceph = new CephHosts(ctx, [host, ...cephHosts.filter((other) => other !== host)]);
-  }
-
-  get dryRun(): boolean {
-    return this.ctx.options.dryRun;
   }
 
   async run(): Promise<CommandResult> {
@@ -264,7 +309,7 @@ class Swap {
           { kind: 'confirm', question: () => this.question() },
           step(messages.swapDrainTitle(this.osd), (progress, live) => this.drain(progress, live)),
           step(messages.swapDestroyTitle(this.osd), (progress, live) => this.destroy(progress, live)),
-          step(messages.swapSwapTitle(this.host.name), (progress, live, task) => this.swap(progress, live, task!)),
+          step(swapMessages.swapSwapTitle(this.host.name), (progress, live, task) => this.swap(progress, live, task!)),
           step(messages.swapCreateTitle(this.osd), (progress) => this.create(progress)),
           step(messages.swapBackfillTitle(this.osd), (progress, live) => this.backfill(progress, live)),
           step(messages.swapFinishTitle, (progress, live) => this.finish(progress, live)),
@@ -291,48 +336,6 @@ class Swap {
 
   // -------------------------------------------------------------------------------------------
   // The journal's steps, timed into the report's phases
-
-  /** Runs a journal step (or takes its recorded result); its time goes to its phase's row. */
-  async step<T extends Json>(
-    name: Step,
-    work: { check?: () => Promise<{ done: true; result: T } | { done: false }>; apply: () => Promise<T> },
-    detail: (result: T) => string,
-  ): Promise<T> {
-    const journal = this.journal!;
-    const before = journal.snapshot.steps.find((s) => s.name === name)?.state;
-    const phase = this.phase(PHASE_OF[name]);
-    const started = performance.now();
-    try {
-      const result = await journal.run<T>(name, {
-        check: work.check ?? (async () => ({ done: false })),
-        apply: work.apply,
-      });
-      // identify only reads: done, even in dry-run.
-      if (before !== 'done') phase.outcome = this.dryRun && name !== 'identify' ? 'planned' : 'done';
-      phase.detail = detail(result);
-      return result;
-    } catch (error) {
-      phase.outcome = 'failed';
-      phase.detail = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-      throw error;
-    } finally {
-      phase.durationMs += Math.round(performance.now() - started);
-    }
-  }
-
-  /** The report's row of a phase, made at its first step: "earlier" until a step of it runs here. */
-  phase(name: SwapPhaseName): SwapPhase {
-    let phase = this.report.phases.find((p) => p.phase === name);
-    if (!phase) {
-      phase = { phase: name, outcome: 'earlier', durationMs: 0, detail: '' };
-      this.report.phases.push(phase);
-    }
-    return phase;
-  }
-
-  async change(host: Host, command: RemoteCommand, timeoutMs = CEPH_PROBE_TIMEOUT_MS): Promise<void> {
-    await this.ctx.executor.run(host, command, { kind: 'change', timeoutMs });
-  }
 
   // -------------------------------------------------------------------------------------------
   // 1-2. Identify and preflight (read-only)
@@ -366,7 +369,7 @@ class Swap {
     }
     this.report.oldDisk = this.oldDisk ?? null;
     identify.outcome = recorded ? 'earlier' : 'done';
-    identify.detail = this.oldDisk ? messages.swapIdentified(this.oldDisk.path, this.oldDisk.serial ?? '?') : '';
+    identify.detail = this.oldDisk ? swapMessages.swapIdentified(this.oldDisk.path, this.oldDisk.serial ?? '?') : '';
     if (this.oldDisk) progress(identify.detail);
     identify.durationMs = Math.round(performance.now() - started);
 
@@ -408,14 +411,14 @@ class Swap {
     preflightPhase.durationMs = Math.round(performance.now() - checked);
     if (this.report.problems.length > 0) {
       preflightPhase.outcome = 'failed';
-      preflightPhase.detail = messages.swapRefusedDetail(this.report.problems.length);
+      preflightPhase.detail = swapMessages.swapRefusedDetail(this.report.problems.length);
       throw new RefusedError(
         messages.swapRefused(this.osd, this.host.name, this.report.problems.map((p) => p.text).join('; ')),
-        messages.swapRefusedHint,
+        swapMessages.swapRefusedHint,
       );
     }
     preflightPhase.outcome = pastOut ? 'earlier' : 'done';
-    preflightPhase.detail = pastOut ? messages.swapPreflightEarlier : messages.swapPreflightPassed;
+    preflightPhase.detail = pastOut ? swapMessages.swapPreflightEarlier : messages.swapPreflightPassed;
     progress(preflightPhase.detail);
     // Without a terminal nobody answers: what a question would ask must be on the command line,
     // checked before the first change (a swap resumed past the destroy, or past the swap, asks less).
@@ -424,7 +427,8 @@ class Swap {
     if (!this.ctx.mode.interactive && !this.dryRun && (needsSerial || needsYes)) {
       throw new UsageError(messages.swapNeedsNewDevice, messages.swapNeedsNewDeviceHint);
     }
-    if (running) progress(messages.swapContinuing(running.operator, running.started, this.pendingSteps(running.steps)));
+    if (running)
+      progress(swapMessages.swapContinuing(running.operator, running.started, this.pendingSteps(running.steps)));
     this.journal = await Journal.open(this.ctx, this.host, {
       kind: 'disk-swap',
       id: journalId(this.osd),
@@ -438,18 +442,6 @@ class Swap {
       () => identify.detail,
     );
     return false;
-  }
-
-  pendingSteps(steps: { name: string; state: string }[]): string {
-    return steps
-      .filter((s) => s.state !== 'done')
-      .map((s) => s.name)
-      .join(', ');
-  }
-
-  recordedNewSerial(steps: { name: string; result?: Json }[]): string | undefined {
-    const result = steps.find((s) => s.name === 'swap')?.result as { disk?: DiskIdentity } | undefined;
-    return result?.disk?.serial ?? undefined;
   }
 
   /** Every fact the preflight needs, in one session on the OSD's host: one round trip. */
@@ -504,12 +496,6 @@ class Swap {
     return { identity: await this.identity(disk), disk };
   }
 
-  /** Its identity, SMART's health included (it may fill what lsblk lacks: a virtio or NVMe disk). */
-  async identity(disk: Disk): Promise<DiskIdentity> {
-    const { identityOf, smartHealth } = await import('../lib/storage/disks.js');
-    return identityOf(disk, await this.ctx.executor.probe(this.host, smartHealth(disk.path)));
-  }
-
   /**
    * Why this run may not take the cluster's lock `found`, or undefined when it may; `resume` false
    * when the lock was just written and only this operation's own may be there.
@@ -549,7 +535,7 @@ class Swap {
     // so that a second run of it now sees a live owner.
     const held = this.foundLock;
     if (!this.dryRun && held && !('foreign' in held) && held.operation === operation && held.owner !== owner) {
-      await this.change(this.host, ops.setLock({ ...held, owner }));
+      await this.change(ops.setLock({ ...held, owner }));
     }
     await this.step(
       'lock',
@@ -565,7 +551,7 @@ class Swap {
           // (a confirmation can take minutes); then written, and read back once the writes of a run
           // that found it free at the same moment have landed: one of the two goes on.
           if (!this.dryRun && performance.now() - this.lockReadAt > LOCK_FRESH_MS) await this.refuseHeldLock(operation);
-          await this.change(this.host, ops.setLock(lock));
+          await this.change(ops.setLock(lock));
           if (!this.dryRun) {
             await pause(LOCK_SETTLE_MS, this.ctx.signal);
             await this.refuseHeldLock(operation, true);
@@ -581,10 +567,7 @@ class Swap {
       'out',
       {
         apply: async () => {
-          await Promise.all([
-            this.change(this.host, ops.addNoout(this.osd)),
-            this.change(this.host, ops.markOut(this.osd)),
-          ]);
+          await Promise.all([this.change(ops.addNoout(this.osd)), this.change(ops.markOut(this.osd))]);
           return null;
         },
       },
@@ -618,10 +601,10 @@ class Swap {
     if (written) {
       if (ours) return;
       const other = await this.judgeLock(lock, operation, false);
-      throw new RefusedError(messages.swapLockLost(other?.text ?? messages.swapLockGone), messages.swapRefusedHint);
+      throw new RefusedError(messages.swapLockLost(other?.text ?? messages.swapLockGone), swapMessages.swapRefusedHint);
     }
     const refused = await this.judgeLock(lock, operation);
-    if (refused !== undefined) throw new RefusedError(refused.text, messages.swapRefusedHint);
+    if (refused !== undefined) throw new RefusedError(refused.text, swapMessages.swapRefusedHint);
   }
 
   /** One look: listed safe to destroy by Ceph AND every PG active+clean (two commands: a resume's check). */
@@ -719,7 +702,7 @@ class Swap {
           const cameUpOut = status.osds.up === status.osds.total && status.osds.in < status.osds.total;
           if (why === 'backfill' && cameUpOut && !markedIn) {
             // Up but out (mon_osd_auto_mark_new_in off): marked in, once.
-            await this.change(this.host, ops.markIn(this.osd));
+            await this.change(ops.markIn(this.osd));
             markedIn = true;
           }
           return { done: false, waiting: moving };
@@ -760,7 +743,7 @@ class Swap {
       {
         apply: async () => {
           if (!this.dryRun) await this.waitOkToStop(progress, live);
-          await this.change(this.host, ops.stopDaemon(this.osd));
+          await this.change(ops.stopDaemon(this.osd));
           return null;
         },
       },
@@ -778,7 +761,7 @@ class Swap {
         },
         apply: async () => {
           const entry = ops.destroyedEntry(await this.ceph.ask(this.host, f.osdTree), this.osd);
-          await this.change(this.host, ops.destroyOsd(this.osd));
+          await this.change(ops.destroyOsd(this.osd));
           return (entry ?? null) as unknown as Json;
         },
       },
@@ -811,105 +794,14 @@ class Swap {
   // 5. The operator swaps the disk
 
   async swap(progress: (text: string) => void, live: boolean, task: Wrapper): Promise<void> {
-    const result = await this.step<Json>(
-      'swap',
-      { apply: async () => (await this.awaitNewDisk(progress, live, task)) as unknown as Json },
-      (found) => {
-        const disk = (found as { disk: DiskIdentity } | null)?.disk;
-        return disk ? messages.swapNewDisk(disk.path, disk.serial ?? '?') : messages.swapNewDiskPlanned;
-      },
-    );
-    const found = result as { disk: DiskIdentity; path: string } | null;
-    if (found) {
-      this.newDisk = { identity: found.disk, path: found.path };
-      this.report.newDisk = found.disk;
-    }
-  }
-
-  async awaitNewDisk(
-    progress: (text: string) => void,
-    live: boolean,
-    task: Wrapper,
-  ): Promise<{ disk: DiskIdentity; path: string } | null> {
-    const storage = await import('../lib/storage/disks.js');
-    const { judgeNewDevice } = await import('../lib/storage/judge.js');
-    const led = await import('../lib/storage/led.js');
-    const { waitUntil } = await import('../lib/run/wait.js');
-    const { InterruptedError, RefusedError } = await import('../lib/run/errors.js');
-    const { confirmByTyping } = await import('../lib/run/prompts.js');
-    const { formatSize } = await import('../lib/inventory/sizes.js');
-    const old = this.oldDisk;
-    const lit = old ? await this.light(led, old, true) : false;
-    if (old) progress(messages.swapPull(this.host.name, old.serial ?? '?', old.byId[0] ?? old.path, lit));
-    const listDisks = async () => {
-      const [devices, links] = await Promise.all([
-        this.ctx.executor.fact(this.host, storage.blockDevices),
-        this.ctx.executor.fact(this.host, storage.diskLinks),
-      ]);
-      return storage.disksOf(devices, links);
-    };
-    const asked = this.options.newDevice;
-    if (this.dryRun) {
-      const present = asked === undefined ? undefined : storage.identify(await listDisks(), asked);
-      return present ? { disk: await this.identity(present), path: present.byId[0] ?? present.path } : null;
-    }
-    const disk = await waitUntil({
-      poll: async () => {
-        const disks = await listDisks();
-        const candidate =
-          asked !== undefined
-            ? storage.identify(disks, asked)
-            : disks.find((d) => d.serial !== null && !this.knownSerials.includes(d.serial));
-        if (candidate) return { done: true, value: candidate };
-        return {
-          done: false,
-          waiting:
-            asked === undefined
-              ? messages.swapWaitingNewDisk(this.host.name)
-              : messages.swapWaitingNamed(asked, this.host.name),
-        };
-      },
+    const { InterruptedError } = await import('../lib/run/errors.js');
+    await this.swapStep('swap', progress, live, task, {
+      knownSerials: this.knownSerials,
+      asked: this.options.newDevice,
       boundMs: this.bounds.swapMs,
-      intervalMs: DEVICE_POLL_MS,
-      signal: this.ctx.signal,
-      progress,
-      live,
-      timedOut: (waiting) => new RefusedError(waiting, messages.swapNoNewDiskHint),
+      refusedHint: messages.swapBadNewDiskHint,
       interrupted: () => new InterruptedError(messages.swapInterrupted(this.osd, this.host.name)),
     });
-    const identity = await this.identity(disk);
-    const verdict = judgeNewDevice(disk, { oldSerial: old?.serial ?? null });
-    if (verdict.refusals.length > 0) {
-      this.report.problems.push(...verdict.refusals.map((r) => r.said));
-      throw new RefusedError(
-        messages.swapBadNewDisk(`/dev/${disk.name}`, verdict.refusals.map((r) => r.said.text).join('; ')),
-        messages.swapBadNewDiskHint,
-      );
-    }
-    if (asked === undefined) {
-      await confirmByTyping(
-        this.ctx,
-        task,
-        messages.swapTypeSerial(`/dev/${disk.name}`, disk.model ?? '?', formatSize(identity.sizeBytes)),
-        disk.serial ?? '',
-        (typed) => messages.swapSerialMismatch(typed, disk.serial ?? '?'),
-      );
-    }
-    if (old && lit) await this.light(led, old, false);
-    return { disk: identity, path: disk.byId[0] ?? disk.path };
-  }
-
-  /** The locate LED of a disk, when ledctl is there: an LED that cannot be lit is not a reason to stop. */
-  async light(led: typeof import('../lib/storage/led.js'), disk: DiskIdentity, on: boolean): Promise<boolean> {
-    if (this.dryRun) return false;
-    const present = await this.ctx.executor.fact(this.host, led.ledctlPresent);
-    if (!present) return false;
-    const path = disk.byId[0] ?? disk.path;
-    const result = await this.ctx.executor.run(this.host, on ? led.locateOn(path) : led.locateOff(path), {
-      kind: 'change',
-      check: false,
-    });
-    return result.code === 0;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -921,7 +813,7 @@ class Swap {
     // The by-id path of the disk taken; in a dry-run without it, a path a runbook can read.
     const asked = this.options.newDevice;
     const device =
-      this.newDisk?.path ?? (asked?.startsWith('/dev/') ? asked : messages.swapNewDevicePlaceholder(asked ?? ''));
+      this.newDisk?.path ?? (asked?.startsWith('/dev/') ? asked : swapMessages.swapNewDevicePlaceholder(asked ?? ''));
     await this.step(
       'create',
       {
@@ -932,10 +824,10 @@ class Swap {
         apply: async () => {
           await this.readyEntry(progress, f, ops);
           progress(messages.swapZapping(device));
-          await this.change(this.host, ops.zapDevice(device), CREATE_TIMEOUT_MS);
+          await this.change(ops.zapDevice(device), CREATE_TIMEOUT_MS);
           progress(messages.swapCreating(this.osd, device));
           try {
-            await this.change(this.host, ops.createOsd(this.osd, device), CREATE_TIMEOUT_MS);
+            await this.change(ops.createOsd(this.osd, device), CREATE_TIMEOUT_MS);
           } catch (error) {
             if (this.ctx.signal.aborted) throw error;
             // ceph-volume's rollback purges the entry it could not finish: put it back for the retry.
@@ -967,11 +859,11 @@ class Swap {
       if (!this.entry) throw new Error(messages.swapNoEntry(this.osd));
       const { randomUUID } = await import('node:crypto');
       progress(messages.swapRestoringEntry(this.osd, this.entry.host));
-      for (const command of ops.restoreEntry(this.entry, randomUUID())) await this.change(this.host, command);
+      for (const command of ops.restoreEntry(this.entry, randomUUID())) await this.change(command);
       return true;
     }
     if (node.status === 'down') {
-      await this.change(this.host, ops.destroyOsd(this.osd));
+      await this.change(ops.destroyOsd(this.osd));
       return true;
     }
     return false;
@@ -1011,7 +903,7 @@ class Swap {
       'unnoout',
       {
         apply: async () => {
-          await this.change(this.host, ops.removeNoout(this.osd));
+          await this.change(ops.removeNoout(this.osd));
           if (this.dryRun) return null;
           await this.pollCeph(
             async (host) => {
@@ -1042,37 +934,12 @@ class Swap {
           const text = this.dryRun ? undefined : await this.ceph.ask(this.host, f.configKey(ops.LOCK_KEY));
           const lock = text === undefined ? undefined : ops.parseLock(text);
           const ours = lock && !('foreign' in lock) && lock.operation === this.journal!.snapshot.started;
-          if (this.dryRun || ours) await this.change(this.host, ops.removeLock());
+          if (this.dryRun || ours) await this.change(ops.removeLock());
           return null;
         },
       },
       () => (this.dryRun ? messages.swapFinishPlanned(this.osd) : messages.swapUnlocked),
     );
     if (!this.dryRun) await this.journal!.finish();
-  }
-
-  // -------------------------------------------------------------------------------------------
-
-  async result(error?: unknown, exitCode?: ExitCode): Promise<CommandResult> {
-    const { exitCodeFor } = await import('../lib/run/errors.js');
-    const { errorReport } = await import('../lib/run/report.js');
-    const { swapReportFields, swapReportView } = await import('../lib/storage/swap-report.js');
-    const { formatError } = await import('../lib/run/errors.js');
-    // The last step's "done" goes with the next one's start: written here when no step follows.
-    await this.journal?.flush().catch((failed: unknown) => {
-      this.ctx.notices.push(messages.swapJournalNotWritten(this.host.name, formatError(failed)));
-    });
-    this.report.totalMs = Math.round(performance.now() - this.started);
-    const code = exitCodeFor(this.ctx.signal.aborted, error, exitCode);
-    if (error !== undefined && this.report.failure === null) this.report.failure = errorReport(error);
-    return {
-      exitCode: code,
-      hosts: [
-        { host: this.host.name, ok: error === undefined, error: error === undefined ? null : errorReport(error) },
-      ],
-      fields: swapReportFields(this.report),
-      ...(error !== undefined ? { error } : {}),
-      view: swapReportView(this.report),
-    };
   }
 }

@@ -1164,15 +1164,33 @@ export const messages = catalogue({
   // disk swap
   swapDescription: {
     en:
-      "replace a failing Ceph OSD's disk on a live cluster: identify, preflight, drain, destroy keeping the id, " +
-      'swap, recreate, backfill; resumable',
+      "replace a failing disk on a live host: a Ceph OSD's (drain, destroy keeping the id, swap, recreate, " +
+      "backfill), a ZFS mirror's or an md RAID1's (take out, swap, copy the table, attach, boot, rebuild); " +
+      'checked first, resumable',
     fr:
-      "remplacer le disque défaillant d'un OSD Ceph sur un cluster en service : identifier, vérifier, vider, " +
-      "détruire en gardant l'identifiant, échanger, recréer, remplir ; reprenable",
+      "remplacer un disque défaillant sur un hôte en service : celui d'un OSD Ceph (vider, détruire en gardant " +
+      "l'identifiant, échanger, recréer, remplir), d'un miroir ZFS ou d'un RAID1 md (sortir, échanger, copier " +
+      'la table, rattacher, amorçage, reconstruire) ; vérifié avant, reprenable',
   },
   swapHostArgument: {
-    en: 'the host the disk is in (an inventory host of role ceph)',
-    fr: "l'hôte où est le disque (un hôte de rôle ceph de l'inventaire)",
+    en: 'the host the disk is in (for --osd, an inventory host of role ceph)',
+    fr: "l'hôte où est le disque (pour --osd, un hôte de rôle ceph de l'inventaire)",
+  },
+  swapZfsOption: {
+    en: 'the ZFS pool whose mirror disk is replaced, e.g. rpool (with --device)',
+    fr: 'le pool ZFS dont un disque du miroir est remplacé, p. ex. rpool (avec --device)',
+  },
+  swapMdOption: {
+    en: 'the md RAID1 array whose member disk is replaced, e.g. md0 (with --device)',
+    fr: 'la grappe RAID1 md dont un disque membre est remplacé, p. ex. md0 (avec --device)',
+  },
+  swapDeviceOption: {
+    en: 'with --zfs or --md: the disk to replace, by serial, /dev/disk/by-id path or kernel name',
+    fr: 'avec --zfs ou --md : le disque à remplacer, par numéro de série, chemin /dev/disk/by-id ou nom du noyau',
+  },
+  swapRebuildTimeoutOption: {
+    en: 'with --zfs or --md: how long the resilver or resync may take, e.g. 48h',
+    fr: 'avec --zfs ou --md : durée maximale du resilver ou de la resynchronisation, p. ex. 48h',
   },
   swapOsdOption: {
     en: 'the id of the OSD whose disk is replaced, e.g. 3',
@@ -1208,8 +1226,14 @@ export const messages = catalogue({
       'one, type its serial (or give --new-device with --yes); zap it, ceph-volume lvm create with the same\n' +
       'id, wait for backfill and HEALTH_OK, noout off, lock released. Every step is journaled on the host\n' +
       'and locally: the same command continues after Ctrl-C or a lost session; --resume from another\n' +
-      'laptop. Exit 0 done or unchanged, 1 failed or stalled, 2 bad input, 3 refused, 5 host key, 130\n' +
-      'interrupted.',
+      'laptop.\n\n' +
+      '--zfs <pool> or --md <array>, --device <old>: identify the disk, its place in the mirror and its boot\n' +
+      'role; exit 3 and nothing changed when the other side is not healthy (SMART too), a resilver or resync\n' +
+      'runs, another disk is degraded, or the new disk is smaller. Then: zpool offline (mdadm --fail,\n' +
+      '--remove), pull and insert, the new serial typed; the partition table copied FROM the healthy disk TO\n' +
+      'the new one (sgdisk -R, then -G), zpool replace (mdadm --add), proxmox-boot-tool format and init (or\n' +
+      'grub-install), the resilver awaited. Same journal, lock and resume.\n\n' +
+      'Exit 0 done or unchanged, 1 failed or stalled, 2 bad input, 3 refused, 5 host key, 130 interrupted.',
     fr:
       'Identifier le disque (numéro de série, WWN, modèle, taille, SMART, chemin by-id) et vérifier le\n' +
       'cluster : code 3 et rien de changé quand un autre OSD est arrêté, des PG inactifs, la vidange\n' +
@@ -1220,8 +1244,15 @@ export const messages = catalogue({
       'numéro de série (ou --new-device avec --yes) ; effacement, ceph-volume lvm create avec le même\n' +
       'identifiant, attente du remplissage et de HEALTH_OK, noout retiré, verrou rendu. Chaque étape est\n' +
       "journalisée sur l'hôte et localement : la même commande reprend après Ctrl-C ou une session perdue ;\n" +
-      '--resume depuis un autre portable. Code 0 fait ou inchangé, 1 échec ou blocage, 2 mauvaise saisie,\n' +
-      "3 refus, 5 clé d'hôte, 130 interrompu.",
+      '--resume depuis un autre portable.\n\n' +
+      '--zfs <pool> ou --md <grappe>, --device <ancien> : identifier le disque, sa place dans le miroir et son\n' +
+      "rôle d'amorçage ; code 3 et rien de changé quand l'autre côté n'est pas sain (SMART aussi), qu'un\n" +
+      "resilver ou une resynchronisation tourne, qu'un autre disque est dégradé, ou que le nouveau est plus\n" +
+      'petit. Puis : zpool offline (mdadm --fail, --remove), retrait et insertion, le nouveau numéro tapé ; la\n' +
+      'table de partitions copiée DEPUIS le disque sain VERS le nouveau (sgdisk -R, puis -G), zpool replace\n' +
+      '(mdadm --add), proxmox-boot-tool format et init (ou grub-install), le resilver attendu. Même journal,\n' +
+      'verrou et reprise.\n\n' +
+      "Code 0 fait ou inchangé, 1 échec ou blocage, 2 mauvaise saisie, 3 refus, 5 clé d'hôte, 130 interrompu.",
   },
   swapDryRunExample: {
     en: 'the disk, the preflight verdicts and every command',
@@ -1236,10 +1267,30 @@ export const messages = catalogue({
     en: 'continue the swap a lost laptop started',
     fr: 'poursuivre le remplacement lancé par un portable perdu',
   },
-  swapNoTarget: { en: 'what to swap is missing: --osd <id>', fr: 'il manque ce qui est à remplacer : --osd <id>' },
+  swapNoTarget: {
+    en: 'what to swap is missing, or given twice: one of --osd <id>, --zfs <pool>, --md <array>',
+    fr: 'ce qui est à remplacer manque, ou est donné deux fois : un seul de --osd <id>, --zfs <pool>, --md <grappe>',
+  },
+  swapNoDevice: (flag: string) => ({
+    en: `${flag} needs --device <old disk> (its serial, /dev/disk/by-id path or kernel name)`,
+    fr: `${flag} demande --device <ancien disque> (son numéro de série, chemin /dev/disk/by-id ou nom du noyau)`,
+  }),
+  swapDeviceWithOsd: {
+    en: '--device is for --zfs and --md: with --osd, Ceph says which disk the OSD is on',
+    fr: "--device est pour --zfs et --md : avec --osd, Ceph dit sur quel disque est l'OSD",
+  },
+  swapBadName: (flag: string, value: string) => ({
+    en: `${flag} ${JSON.stringify(value)}: a pool or array name is letters, digits, _ . : -`,
+    fr: `${flag} ${JSON.stringify(value)} : un nom de pool ou de grappe est fait de lettres, chiffres, _ . : -`,
+  }),
+  swapMirrorExample: {
+    en: 'a ZFS mirror disk, from a runbook',
+    fr: "un disque d'un miroir ZFS, depuis une procédure écrite",
+  },
+  swapMdExample: { en: 'an md RAID1 member, on a terminal', fr: "un membre d'un RAID1 md, sur un terminal" },
   swapNoTargetHint: {
-    en: 'for example: chaton disk swap pve2 --osd 3',
-    fr: 'par exemple : chaton disk swap pve2 --osd 3',
+    en: 'for example: chaton disk swap pve2 --osd 3, or chaton disk swap pve1 --zfs rpool --device S3Z9NB0K12',
+    fr: 'par exemple : chaton disk swap pve2 --osd 3, ou chaton disk swap pve1 --zfs rpool --device S3Z9NB0K12',
   },
   swapBadOsd: (got: string) => ({
     en: `--osd must be an OSD id, a whole number, got ${JSON.stringify(got)}`,
@@ -1278,38 +1329,18 @@ export const messages = catalogue({
     en: `Identify osd.${osd}'s disk on ${host} and check the cluster`,
     fr: `Identifier le disque d'osd.${osd} sur ${host} et vérifier le cluster`,
   }),
-  swapIdentified: (device: string, serial: string) => ({
-    en: `${device}, serial ${serial}`,
-    fr: `${device}, numéro de série ${serial}`,
-  }),
   swapUnchanged: (osd: number, host: string, serial: string) => ({
     en: `osd.${osd} on ${host} is up on disk ${serial}, the one asked for: nothing to do`,
     fr: `osd.${osd} sur ${host} est actif sur le disque ${serial}, celui demandé : rien à faire`,
-  }),
-  swapRefusedDetail: (count: number) => ({
-    en: `refused: ${count} problem(s), listed below`,
-    fr: `refusé : ${count} problème(s), listés ci-dessous`,
   }),
   swapRefused: (osd: number, host: string, problems: string) => ({
     en: `the swap of osd.${osd} on ${host} is refused, nothing changed: ${problems}`,
     fr: `le remplacement d'osd.${osd} sur ${host} est refusé, rien n'a changé : ${problems}`,
   }),
-  swapRefusedHint: {
-    en: 'fix what is listed, then run the same command again',
-    fr: 'réglez ce qui est listé, puis relancez la même commande',
-  },
   swapPreflightPassed: {
     en: 'the cluster is healthy and can take the data',
     fr: 'le cluster est sain et peut recevoir les données',
   },
-  swapPreflightEarlier: {
-    en: 'checked by the run that started this swap',
-    fr: 'vérifié par le lancement qui a commencé ce remplacement',
-  },
-  swapContinuing: (operator: string, started: string, left: string) => ({
-    en: `continuing the swap ${operator} started at ${started}; left: ${left}`,
-    fr: `reprise du remplacement commencé par ${operator} à ${started} ; reste : ${left}`,
-  }),
   swapQuestion: (osd: number, host: string, serial: string, device: string) => ({
     en: `Drain osd.${osd} and destroy it (keeping its id), to replace disk ${serial} (${device}) on ${host}?`,
     fr:
@@ -1321,7 +1352,6 @@ export const messages = catalogue({
     en: `Stop osd.${osd} and destroy it, keeping its id`,
     fr: `Arrêter osd.${osd} et le détruire en gardant son identifiant`,
   }),
-  swapSwapTitle: (host: string) => ({ en: `Swap the disk in ${host}`, fr: `Échanger le disque de ${host}` }),
   swapCreateTitle: (osd: number) => ({
     en: `Create osd.${osd} on the new disk`,
     fr: `Créer osd.${osd} sur le nouveau disque`,
@@ -1338,10 +1368,6 @@ export const messages = catalogue({
   swapLockLost: (why: string) => ({
     en: `another run took the cluster's lock at the same moment: ${why}`,
     fr: `un autre lancement a pris le verrou du cluster au même moment : ${why}`,
-  }),
-  swapJournalNotWritten: (host: string, why: string) => ({
-    en: `the journal's last step could not be written on ${host} (${why}): the next run checks it again`,
-    fr: `la dernière étape du journal n'a pas pu être écrite sur ${host} (${why}) : le suivant la revérifie`,
   }),
   swapLockGone: {
     en: 'the lock was removed as soon as it was written',
@@ -1423,54 +1449,10 @@ export const messages = catalogue({
     en: `osd.${osd} destroyed: its id, CRUSH place and class wait for the new disk`,
     fr: `osd.${osd} détruit : son identifiant, sa place CRUSH et sa classe attendent le nouveau disque`,
   }),
-  swapPull: (host: string, serial: string, path: string, lit: boolean) => ({
-    en:
-      `pull the disk of serial ${serial} (${path}) from ${host}${lit ? ', its locate LED is lit' : ''}, ` +
-      'then insert the new one',
-    fr:
-      `retirez le disque de numéro de série ${serial} (${path}) de ${host}` +
-      `${lit ? ', sa LED de repérage est allumée' : ''}, puis insérez le nouveau`,
-  }),
-  swapWaitingNewDisk: (host: string) => ({
-    en: `waiting for a new disk (a serial not seen before) in ${host}`,
-    fr: `attente d'un nouveau disque (un numéro de série jamais vu) dans ${host}`,
-  }),
-  swapWaitingNamed: (disk: string, host: string) => ({
-    en: `waiting for disk ${disk} in ${host}`,
-    fr: `attente du disque ${disk} dans ${host}`,
-  }),
-  swapNoNewDiskHint: {
-    en: 'nothing is lost: insert the new disk and run the same command again',
-    fr: 'rien de perdu : insérez le nouveau disque et relancez la même commande',
-  },
-  swapBadNewDisk: (device: string, why: string) => ({
-    en: `${device} cannot be the new disk: ${why}`,
-    fr: `${device} ne peut pas être le nouveau disque : ${why}`,
-  }),
   swapBadNewDiskHint: {
     en: 'insert another disk (or free this one) and run the same command again; the OSD waits, destroyed',
     fr: "insérez un autre disque (ou libérez celui-ci) et relancez la même commande ; l'OSD attend, détruit",
   },
-  swapTypeSerial: (device: string, model: string, size: string) => ({
-    en: `New disk ${device} (${model}, ${size}): type the serial on its label to use it`,
-    fr: `Nouveau disque ${device} (${model}, ${size}) : tapez le numéro de série de son étiquette pour l'utiliser`,
-  }),
-  swapSerialMismatch: (typed: string, serial: string) => ({
-    en: `typed ${JSON.stringify(typed)}, but the new disk's serial is ${serial}: nothing written to it`,
-    fr:
-      `tapé ${JSON.stringify(typed)}, mais le numéro de série du nouveau disque est ${serial} : ` +
-      "rien n'y a été écrit",
-  }),
-  swapNewDisk: (device: string, serial: string) => ({
-    en: `new disk ${device}, serial ${serial}`,
-    fr: `nouveau disque ${device}, numéro de série ${serial}`,
-  }),
-  swapNewDiskPlanned: {
-    en: 'would wait for the new disk and ask for its serial',
-    fr: 'attendrait le nouveau disque et demanderait son numéro de série',
-  },
-  swapNewDevicePlaceholder: (serial: string) =>
-    both(serial === '' ? '/dev/disk/by-id/<new disk>' : `/dev/disk/by-id/<the disk of serial ${serial}>`),
   swapZapping: (device: string) => ({ en: `zapping ${device}`, fr: `effacement de ${device}` }),
   swapCreating: (osd: number, device: string) => ({
     en: `creating osd.${osd} on ${device}`,

@@ -21,7 +21,8 @@ import { messages, type Said, said } from './messages.js';
 import type { BootPartitions, BootToolStatus } from './partitions.js';
 import { leavesOf, type PoolStatus, topVdevOf, type Vdev } from './zfs.js';
 
-export type NewDeviceRefusalCode = 'old-disk' | 'mounted' | 'in-use' | 'filesystem' | 'osd' | 'too-small';
+export type NewDeviceRefusalCode =
+  'old-disk' | 'mounted' | 'in-use' | 'filesystem' | 'osd' | 'too-small' | 'partitioned';
 
 export interface NewDeviceRefusal {
   code: NewDeviceRefusalCode;
@@ -66,7 +67,14 @@ export function newDevices(before: Disk[], now: Disk[]): Disk[] {
 }
 
 /** May `disk` become the new disk? `oldSerial`: the disk it replaces; `minBytes`: the least it must hold. */
-export function judgeNewDevice(disk: Disk, opts: { oldSerial: string | null; minBytes?: number }): NewDeviceJudgement {
+/**
+ * `blankOnly`: a partition table or an LVM label is refused too (a mirror's new disk gets the
+ * healthy side's table copied over it: what it held would be lost without anyone choosing so).
+ */
+export function judgeNewDevice(
+  disk: Disk,
+  opts: { oldSerial: string | null; minBytes?: number; blankOnly?: boolean },
+): NewDeviceJudgement {
   const name = disk.path;
   const all = [disk, ...descendants(disk)];
   const refusals: NewDeviceRefusal[] = [];
@@ -100,6 +108,9 @@ export function judgeNewDevice(disk: Disk, opts: { oldSerial: string | null; min
     });
   }
   const wipe = disk.pttype !== null || all.some((device) => device.fstype === LVM_MEMBER);
+  if (wipe && opts.blankOnly && refusals.length === 0) {
+    refusals.push({ code: 'partitioned', said: said('partitioned', name, disk.pttype ?? LVM_MEMBER) });
+  }
   return { refusals, wipe };
 }
 

@@ -278,6 +278,15 @@ export const mdStat: Fact<MdStat> = {
   parse: parseMdStat,
 };
 
+/**
+ * /proc/mdstat when the kernel has it (undefined without the md driver): the rate and time left of
+ * a rebuild, and a resync waiting its turn (DELAYED), which mdadm --detail does not show.
+ */
+export const mdStatIfPresent: Probe<MdStat | undefined> = {
+  command: command('cat', '/proc/mdstat'),
+  parse: (output: ProbeOutput) => (output.code === 0 ? parseMdStat(output.stdout) : undefined),
+};
+
 // --- Changes -------------------------------------------------------------------------------------
 
 /** Marks `member` faulty: the array stops using it (mdadm Manage.c: "set <dev> faulty in <array>"). */

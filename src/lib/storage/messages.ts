@@ -155,6 +155,14 @@ const ENTRIES = {
     en: `${device} holds a Ceph OSD (${where}): another OSD's data; choose another device`,
     fr: `${device} contient un OSD Ceph (${where}) : les données d'un autre OSD ; choisissez un autre périphérique`,
   }),
+  partitioned: (device: string, label: string) => ({
+    en:
+      `${device} holds a ${label} label: it may hold data; ` +
+      'wipe it on purpose first (wipefs -a, or sgdisk --zap-all) if nothing on it is needed',
+    fr:
+      `${device} porte une étiquette ${label} : il peut contenir des données ; ` +
+      "effacez-la d'abord, exprès (wipefs -a, ou sgdisk --zap-all), si rien n'y est utile",
+  }),
   tooSmall: (device: string, size: string, needed: string) => ({
     en: `${device} is ${size}, smaller than the ${needed} needed`,
     fr: `${device} fait ${size}, moins que les ${needed} nécessaires`,
@@ -246,6 +254,236 @@ const ENTRIES = {
   smartNoStatus: { en: 'no health status reported', fr: "pas d'état de santé fourni" },
   smartNotAsked: { en: 'not asked', fr: 'non demandée' },
 
+  // --- The swap of the disk itself, the same for every kind (swap-run.ts).
+  swapSwapTitle: (host: string) => ({ en: `Swap the disk in ${host}`, fr: `Échanger le disque de ${host}` }),
+  swapIdentified: (device: string, serial: string) => ({
+    en: `${device}, serial ${serial}`,
+    fr: `${device}, numéro de série ${serial}`,
+  }),
+  swapRefusedDetail: (count: number) => ({
+    en: `refused: ${count} problem(s), listed below`,
+    fr: `refusé : ${count} problème(s), listés ci-dessous`,
+  }),
+  swapRefusedHint: {
+    en: 'fix what is listed, then run the same command again',
+    fr: 'réglez ce qui est listé, puis relancez la même commande',
+  },
+  swapPreflightEarlier: {
+    en: 'checked by the run that started this swap',
+    fr: 'vérifié par le lancement qui a commencé ce remplacement',
+  },
+  swapContinuing: (operator: string, started: string, left: string) => ({
+    en: `continuing the swap ${operator} started at ${started}; left: ${left}`,
+    fr: `reprise du remplacement commencé par ${operator} à ${started} ; reste : ${left}`,
+  }),
+  swapNewDevicePlaceholder: (serial: string) =>
+    both(serial === '' ? '/dev/disk/by-id/<new disk>' : `/dev/disk/by-id/<the disk of serial ${serial}>`),
+  swapPull: (host: string, serial: string, path: string, lit: boolean) => ({
+    en:
+      `pull the disk of serial ${serial} (${path}) from ${host}${lit ? ', its locate LED is lit' : ''}, ` +
+      'then insert the new one',
+    fr:
+      `retirez le disque de numéro de série ${serial} (${path}) de ${host}` +
+      `${lit ? ', sa LED de repérage est allumée' : ''}, puis insérez le nouveau`,
+  }),
+  swapWaitingNewDisk: (host: string) => ({
+    en: `waiting for a new disk (a serial not seen before) in ${host}`,
+    fr: `attente d'un nouveau disque (un numéro de série jamais vu) dans ${host}`,
+  }),
+  swapWaitingNamed: (disk: string, host: string) => ({
+    en: `waiting for disk ${disk} in ${host}`,
+    fr: `attente du disque ${disk} dans ${host}`,
+  }),
+  swapNoNewDiskHint: {
+    en: 'nothing is lost: insert the new disk and run the same command again',
+    fr: 'rien de perdu : insérez le nouveau disque et relancez la même commande',
+  },
+  swapBadNewDisk: (device: string, why: string) => ({
+    en: `${device} cannot be the new disk: ${why}`,
+    fr: `${device} ne peut pas être le nouveau disque : ${why}`,
+  }),
+  swapTypeSerial: (device: string, model: string, size: string) => ({
+    en: `New disk ${device} (${model}, ${size}): type the serial on its label to use it`,
+    fr: `Nouveau disque ${device} (${model}, ${size}) : tapez le numéro de série de son étiquette pour l'utiliser`,
+  }),
+  swapSerialMismatch: (typed: string, serial: string) => ({
+    en: `typed ${JSON.stringify(typed)}, but the new disk's serial is ${serial}: nothing written to it`,
+    fr:
+      `tapé ${JSON.stringify(typed)}, mais le numéro de série du nouveau disque est ${serial} : ` +
+      "rien n'y a été écrit",
+  }),
+  swapNewDisk: (device: string, serial: string) => ({
+    en: `new disk ${device}, serial ${serial}`,
+    fr: `nouveau disque ${device}, numéro de série ${serial}`,
+  }),
+  swapNewDiskPlanned: {
+    en: 'would wait for the new disk and ask for its serial',
+    fr: 'attendrait le nouveau disque et demanderait son numéro de série',
+  },
+  swapJournalNotWritten: (host: string, why: string) => ({
+    en: `the journal's last step could not be written on ${host} (${why}): the next run checks it again`,
+    fr: `la dernière étape du journal n'a pas pu être écrite sur ${host} (${why}) : le suivant la revérifie`,
+  }),
+
+  // --- The swap of a ZFS mirror's disk or an md RAID1 member (mirror-swap.ts).
+  mirrorIdentifyTitle: (device: string, what: string, host: string) => ({
+    en: `Identify disk ${device} of ${what} on ${host} and check the mirror`,
+    fr: `Identifier le disque ${device} de ${what} sur ${host} et vérifier le miroir`,
+  }),
+  mirrorTakeoutTitle: (what: string) => ({ en: `Take the disk out of ${what}`, fr: `Sortir le disque de ${what}` }),
+  mirrorPartitionTitle: {
+    en: 'Copy the partition table to the new disk',
+    fr: 'Copier la table de partitions sur le nouveau disque',
+  },
+  mirrorAttachTitle: (what: string) => ({
+    en: `Give the new disk to ${what}`,
+    fr: `Donner le nouveau disque à ${what}`,
+  }),
+  mirrorBootTitle: { en: 'Make the new disk bootable', fr: 'Rendre le nouveau disque amorçable' },
+  mirrorRebuildTitle: (action: string, what: string) => ({
+    en: `Wait for the ${action} of ${what}`,
+    fr: `Attendre le ${action} de ${what}`,
+  }),
+  mirrorOtherOperator: (what: string, operator: string, started: string, left: string) => ({
+    en: `a swap in ${what} started by ${operator} at ${started} is half-way (left: ${left})`,
+    fr: `un remplacement dans ${what} commencé par ${operator} à ${started} est à mi-chemin (reste : ${left})`,
+  }),
+  mirrorOtherOperatorHint: {
+    en: 'if that run is gone (its laptop off), add --resume to finish it from here',
+    fr: "si ce lancement n'existe plus (son portable éteint), ajoutez --resume pour le finir d'ici",
+  },
+  mirrorUnchanged: (what: string, host: string, serial: string) => ({
+    en: `${what} on ${host} is whole on the new disk ${serial} a finished swap put in: nothing to do`,
+    fr: `${what} sur ${host} est complet avec le nouveau disque ${serial} d'un remplacement fini : rien à faire`,
+  }),
+  mirrorOtherDisk: (what: string, recorded: string, asked: string) => ({
+    en: `the swap half-way in ${what} replaces disk ${recorded}, not ${asked}`,
+    fr: `le remplacement à mi-chemin dans ${what} remplace le disque ${recorded}, pas ${asked}`,
+  }),
+  mirrorOtherDiskHint: (recorded: string) => ({
+    en: `finish it first: the same command with --device ${recorded}`,
+    fr: `finissez-le d'abord : la même commande avec --device ${recorded}`,
+  }),
+  mirrorNoSuchDisk: (device: string, host: string) => ({
+    en: `no disk ${device} in ${host} (by serial, /dev/disk/by-id path, or kernel name)`,
+    fr: `aucun disque ${device} dans ${host} (par numéro de série, chemin /dev/disk/by-id, ou nom du noyau)`,
+  }),
+  mirrorNoSuchDiskHint: (host: string) => ({
+    en: `chaton exec ${host} -- lsblk -o NAME,SERIAL,SIZE,MODEL lists its disks`,
+    fr: `chaton exec ${host} -- lsblk -o NAME,SERIAL,SIZE,MODEL liste ses disques`,
+  }),
+  mirrorRefused: (disk: string, what: string, host: string, problems: string) => ({
+    en: `the swap of disk ${disk} in ${what} on ${host} is refused, nothing changed: ${problems}`,
+    fr: `le remplacement du disque ${disk} dans ${what} sur ${host} est refusé, rien n'a changé : ${problems}`,
+  }),
+  mirrorPreflightPassed: {
+    en: 'the other side is healthy, nothing is rebuilding, nothing else is degraded',
+    fr: "l'autre côté est sain, rien ne se reconstruit, rien d'autre n'est dégradé",
+  },
+  mirrorNeedsNewDevice: {
+    en: 'without a terminal nobody can type the new serial: give --new-device and --yes',
+    fr: 'sans terminal personne ne peut taper le nouveau numéro de série : donnez --new-device et --yes',
+  },
+  mirrorNeedsNewDeviceHint: (kind: string) => ({
+    en: `chaton -y disk swap <host> --${kind} <name> --device <old> --new-device <serial of the new disk>`,
+    fr: `chaton -y disk swap <hôte> --${kind} <nom> --device <ancien> --new-device <numéro de série du nouveau>`,
+  }),
+  mirrorQuestion: (disk: string, what: string, host: string, healthy: string) => ({
+    en: `Take disk ${disk} out of ${what} on ${host}? Until the new one is rebuilt, ${healthy} alone holds the data.`,
+    fr:
+      `Sortir le disque ${disk} de ${what} sur ${host} ? Jusqu'à la reconstruction du nouveau, ` +
+      `${healthy} porte seul les données.`,
+  }),
+  mirrorBadNewDiskHint: (what: string, healthy: string) => ({
+    en: `insert another disk and run the same command again; ${what} runs on ${healthy} alone meanwhile`,
+    fr: `insérez un autre disque et relancez la même commande ; ${what} tourne sur ${healthy} seul en attendant`,
+  }),
+  mirrorInterrupted: (what: string, host: string) => ({
+    en: `the swap in ${what} on ${host} is interrupted; the same command continues it`,
+    fr: `le remplacement dans ${what} sur ${host} est interrompu ; la même commande le poursuit`,
+  }),
+  mirrorTakenOut: (disk: string, what: string) => ({
+    en: `disk ${disk} taken out of ${what}`,
+    fr: `disque ${disk} sorti de ${what}`,
+  }),
+  mirrorCopying: (from: string, fromSerial: string, to: string, toSerial: string) => ({
+    en: `copying the partition table FROM the healthy disk ${fromSerial} (${from}) TO the new disk ${toSerial} (${to})`,
+    fr:
+      `copie de la table de partitions DEPUIS le disque sain ${fromSerial} (${from}) ` +
+      `VERS le nouveau disque ${toSerial} (${to})`,
+  }),
+  mirrorCopied: (from: string, to: string) => ({
+    en: `partition table copied from ${from} to ${to}, with new GUIDs`,
+    fr: `table de partitions copiée de ${from} vers ${to}, avec de nouveaux GUID`,
+  }),
+  mirrorWholeDisks: (what: string) => ({
+    en: `${what} uses whole disks: no table to copy`,
+    fr: `${what} utilise des disques entiers : pas de table à copier`,
+  }),
+  mirrorAwaitingPartitions: (paths: string) => ({
+    en: `waiting for udev to make ${paths}`,
+    fr: `attente de la création de ${paths} par udev`,
+  }),
+  mirrorPartitionsHint: {
+    en: 'the kernel did not read the new table (partprobe, or a reboot); then run the same command again',
+    fr: "le noyau n'a pas relu la nouvelle table (partprobe, ou un redémarrage) ; puis relancez la même commande",
+  },
+  mirrorAttached: (member: string, what: string) => ({
+    en: `${member} given to ${what}`,
+    fr: `${member} donné à ${what}`,
+  }),
+  mirrorBootRunning: (command: string) => ({ en: `running ${command}`, fr: `exécution de ${command}` }),
+  mirrorBootEsp: (esp: string) => ({
+    en: `ESP ${esp} formatted and kept in sync by proxmox-boot-tool`,
+    fr: `ESP ${esp} formatée et tenue à jour par proxmox-boot-tool`,
+  }),
+  mirrorBootGrub: (disk: string) => ({ en: `GRUB installed on ${disk}`, fr: `GRUB installé sur ${disk}` }),
+  mirrorNotBootDisk: {
+    en: 'not a boot disk: nothing to install',
+    fr: "pas un disque d'amorçage : rien à installer",
+  },
+  mirrorRebuildPlanned: (action: string) => ({
+    en: `would wait for the ${action}`,
+    fr: `attendrait le ${action}`,
+  }),
+  mirrorRebuilt: (what: string, action: string) => ({
+    en: `${action} done, ${what} is whole`,
+    fr: `${action} terminé, ${what} est complet`,
+  }),
+  /** What a rebuild says: each part may be '' (unknown). */
+  mirrorRebuilding: (action: string, percent: string, toGo: string, rate: string) => ({
+    en:
+      `${action}${percent ? `, ${percent}% done` : ''}` +
+      `${toGo ? `, ${toGo} to go` : ''}${rate ? ` (${rate}/s)` : ''}`,
+    fr:
+      `${action}${percent ? `, ${percent} % fait` : ''}` +
+      `${toGo ? `, ${toGo} restantes` : ''}${rate ? ` (${rate}/s)` : ''}`,
+  }),
+  mirrorStalled: (what: string, action: string, bound: string, state: string) => ({
+    en: `the ${action} of ${what} has not moved for ${bound} (${state})`,
+    fr: `le ${action} de ${what} n'a pas avancé depuis ${bound} (${state})`,
+  }),
+  mirrorTimedOut: (what: string, action: string, bound: string, state: string) => ({
+    en: `the ${action} of ${what} is not over after ${bound} (${state})`,
+    fr: `le ${action} de ${what} n'est pas fini après ${bound} (${state})`,
+  }),
+  mirrorStalledHint: (what: string, action: string) => ({
+    en:
+      `the new disk is in ${what}; look at the ${action} (zpool status, mdadm --detail), ` +
+      'then run the same command again',
+    fr:
+      `le nouveau disque est dans ${what} ; regardez le ${action} (zpool status, mdadm --detail), ` +
+      'puis relancez la même commande',
+  }),
+  mirrorErrors: (what: string, errors: number) => ({
+    en: `the resilver of ${what} ended with ${errors} error(s)`,
+    fr: `le resilver de ${what} a fini avec ${errors} erreur(s)`,
+  }),
+  mirrorErrorsHint: (what: string) => ({
+    en: `zpool status -v ${what} lists the damaged files; restore them from a backup`,
+    fr: `zpool status -v ${what} liste les fichiers abîmés ; restaurez-les depuis une sauvegarde`,
+  }),
+
   // --- The disk swap's report (swap-report.ts).
   oldDiskTitle: (what: string) => ({ en: `The disk of ${what}:`, fr: `Le disque de ${what} :` }),
   newDiskTitle: { en: 'The new disk:', fr: 'Le nouveau disque :' },
@@ -262,6 +500,16 @@ const ENTRIES = {
     en: `${what} on ${host}: the swap left half-way is finished, the cluster is healthy`,
     fr: `${what} sur ${host} : le remplacement laissé à mi-chemin est terminé, le cluster est sain`,
   }),
+  verdictMirrorSwapped: (what: string, host: string) => ({
+    en: `${what} on ${host}: disk swapped, the mirror is whole again`,
+    fr: `${what} sur ${host} : disque remplacé, le miroir est de nouveau complet`,
+  }),
+  verdictMirrorResumed: (what: string, host: string) => ({
+    en: `${what} on ${host}: the swap left half-way is finished, the mirror is whole again`,
+    fr: `${what} sur ${host} : le remplacement laissé à mi-chemin est terminé, le miroir est de nouveau complet`,
+  }),
+  poolName: (pool: string) => ({ en: `pool ${pool}`, fr: `le pool ${pool}` }),
+  arrayName: (array: string) => ({ en: `array ${array}`, fr: `la grappe RAID ${array}` }),
   verdictUnchanged: (what: string, host: string) => ({
     en: `${what} on ${host}: already on the disk asked for, unchanged`,
     fr: `${what} sur ${host} : déjà sur le disque demandé, inchangé`,

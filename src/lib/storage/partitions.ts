@@ -292,6 +292,12 @@ export function bootToolInit(esp: string, loader?: 'grub'): RemoteCommand {
   return loader ? command('proxmox-boot-tool', 'init', esp, loader) : command('proxmox-boot-tool', 'init', esp);
 }
 
+/**
+ * Forgets the ESPs whose filesystem is gone (the old disk's): without it every kernel update warns
+ * about them (proxmox-boot-tool's `clean`; `--dry-run` of it only lists them).
+ */
+export const bootToolClean: RemoteCommand = command('proxmox-boot-tool', 'clean');
+
 /** Installs GRUB on `disk` (a whole disk: its BIOS boot partition, or the MBR gap). */
 export function grubInstall(disk: string): RemoteCommand {
   return command('grub-install', disk);

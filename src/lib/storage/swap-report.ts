@@ -1,5 +1,5 @@
-// The report of one `disk swap`: one model for every kind of swap (a Ceph OSD now; a ZFS mirror or
-// an mdadm array next), rendered as a table for people and as the command's fields of the JSON
+// The report of one `disk swap`: one model for every kind of swap (a Ceph OSD's disk, a ZFS
+// mirror's, an md RAID1 member's), rendered as a table for people and as the command's fields of the JSON
 // envelope (English values; `detail` and `problems` in the reader's language in the table only).
 import type { Said } from '../run/catalogue.js';
 import { milliseconds } from '../run/output.js';
@@ -7,7 +7,28 @@ import { timedStepsTable, type Block, type ErrorReport } from '../run/report.js'
 import { describeDisk, type DiskIdentity } from './disks.js';
 import { messages } from './messages.js';
 
-export type SwapPhaseName = 'identify' | 'preflight' | 'drain' | 'destroy' | 'swap' | 'create' | 'backfill' | 'finish';
+/**
+ * A Ceph OSD's: identify, preflight, drain, destroy, swap, create, backfill, finish. A mirror's:
+ * identify, preflight, takeout (zpool offline, mdadm --fail --remove), swap, partition (the table
+ * copied), attach (zpool replace, mdadm --add), boot, rebuild (resilver, resync), finish.
+ */
+export type SwapPhaseName =
+  | 'identify'
+  | 'preflight'
+  | 'drain'
+  | 'destroy'
+  | 'takeout'
+  | 'swap'
+  | 'create'
+  | 'partition'
+  | 'attach'
+  | 'boot'
+  | 'backfill'
+  | 'rebuild'
+  | 'finish';
+
+/** What is swapped: a Ceph OSD's disk, or a member of a ZFS mirror or of an md RAID1. */
+export type SwapTarget = { kind: 'ceph'; osd: number } | { kind: 'zfs'; pool: string } | { kind: 'md'; array: string };
 
 export interface SwapPhase {
   phase: SwapPhaseName;
@@ -19,8 +40,7 @@ export interface SwapPhase {
 
 export interface SwapReport {
   host: string;
-  /** What is swapped: a Ceph OSD's id. */
-  osd: number;
+  target: SwapTarget;
   /**
    * swapped; resumed (a swap an earlier run left half-way, finished); unchanged (the OSD is already
    * on the disk asked for, or on the one a finished swap put in); planned (dry-run); refused
@@ -38,10 +58,10 @@ export interface SwapReport {
   totalMs: number;
 }
 
-export function newSwapReport(host: string, osd: number): SwapReport {
+export function newSwapReport(host: string, target: SwapTarget): SwapReport {
   return {
     host,
-    osd,
+    target,
     outcome: 'refused',
     oldDisk: null,
     newDisk: null,
@@ -64,7 +84,10 @@ export function swapReportFields(report: SwapReport): Record<string, unknown> {
   return {
     swap: {
       host: report.host,
-      osd: report.osd,
+      kind: report.target.kind,
+      osd: report.target.kind === 'ceph' ? report.target.osd : null,
+      pool: report.target.kind === 'zfs' ? report.target.pool : null,
+      array: report.target.kind === 'md' ? report.target.array : null,
       outcome: report.outcome,
       oldDisk: diskFields(report.oldDisk),
       newDisk: diskFields(report.newDisk),
@@ -76,14 +99,21 @@ export function swapReportFields(report: SwapReport): Record<string, unknown> {
   };
 }
 
+/** For people: "osd.3", "pool rpool", "array /dev/md0". */
+export function targetName(target: SwapTarget): string {
+  if (target.kind === 'ceph') return `osd.${target.osd}`;
+  return target.kind === 'zfs' ? messages.poolName(target.pool) : messages.arrayName(target.array);
+}
+
 function verdict(report: SwapReport): string {
-  const what = `osd.${report.osd}`;
+  const what = targetName(report.target);
   const { host } = report;
+  const ceph = report.target.kind === 'ceph';
   switch (report.outcome) {
     case 'swapped':
-      return messages.verdictSwapped(what, host);
+      return ceph ? messages.verdictSwapped(what, host) : messages.verdictMirrorSwapped(what, host);
     case 'resumed':
-      return messages.verdictResumed(what, host);
+      return ceph ? messages.verdictResumed(what, host) : messages.verdictMirrorResumed(what, host);
     case 'unchanged':
       return messages.verdictUnchanged(what, host);
     case 'planned':
@@ -104,7 +134,7 @@ export function swapReportView(report: SwapReport): Block[] {
   const blocks: Block[] = [];
   const lines = (disk: DiskIdentity) => describeDisk(report.host, disk).map((line) => `  ${line.text}`);
   if (report.oldDisk) {
-    blocks.push({ text: [messages.oldDiskTitle(`osd.${report.osd}`), ...lines(report.oldDisk)].join('\n') });
+    blocks.push({ text: [messages.oldDiskTitle(targetName(report.target)), ...lines(report.oldDisk)].join('\n') });
   }
   if (report.newDisk) blocks.push({ text: [messages.newDiskTitle, ...lines(report.newDisk)].join('\n') });
   if (report.phases.length > 0) {
