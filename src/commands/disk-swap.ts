@@ -165,7 +165,10 @@ async function mirrorSwap(ctx: RunContext, hostName: string, options: SwapOption
   const { parseDuration } = await import('../lib/inventory/durations.js');
   const flag = options.zfs !== undefined ? '--zfs' : '--md';
   const name = (options.zfs ?? options.md)!;
-  if (!/^[A-Za-z0-9_.:/-]{1,255}$/.test(name) || name.startsWith('-')) {
+  // Names that are also file names of the journal and the lock (zpool's own rules are wider: a colon, a space).
+  const valid =
+    options.zfs !== undefined ? /^[A-Za-z][A-Za-z0-9_.-]{0,254}$/ : /^(\/dev\/)?md(\/)?[A-Za-z0-9_.-]{1,64}$/;
+  if (!valid.test(name)) {
     throw new UsageError(messages.swapBadName(flag, name), messages.swapNoTargetHint);
   }
   if (options.device === undefined || options.device.trim() === '') {

@@ -1280,8 +1280,10 @@ export const messages = catalogue({
     fr: "--device est pour --zfs et --md : avec --osd, Ceph dit sur quel disque est l'OSD",
   },
   swapBadName: (flag: string, value: string) => ({
-    en: `${flag} ${JSON.stringify(value)}: a pool or array name is letters, digits, _ . : -`,
-    fr: `${flag} ${JSON.stringify(value)} : un nom de pool ou de grappe est fait de lettres, chiffres, _ . : -`,
+    en: `${flag} ${JSON.stringify(value)}: a pool is a letter then letters, digits, _ . -; an array md0 or /dev/md/name`,
+    fr:
+      `${flag} ${JSON.stringify(value)} : un pool est une lettre puis lettres, chiffres, _ . - ; ` +
+      'une grappe md0 ou /dev/md/nom',
   }),
   swapMirrorExample: {
     en: 'a ZFS mirror disk, from a runbook',

@@ -25,11 +25,13 @@ import {
   mdSyncProgress,
   zfsMirrorFacts,
   zfsSyncProgress,
+  type BootRole,
   type MirrorFacts,
+  type MirrorSwapOptions as MirrorSwapOptionsOf,
   type SyncProgress,
 } from './judge.js';
 import { mdAdd, mdadmDetail, mdFail, mdRemove, mdStatIfPresent } from './md.js';
-import { messages } from './messages.js';
+import { messages, said } from './messages.js';
 import {
   bootPartitionsOf,
   bootToolClean,
@@ -41,6 +43,7 @@ import {
   grubInstall,
   memberPaths,
   partitionTable,
+  type PartitionTable,
 } from './partitions.js';
 import { leavesOf, zpoolOffline, zpoolReplace, zpoolStatus } from './zfs.js';
 import type { SwapPhaseName, SwapReport } from './swap-report.js';
@@ -113,6 +116,8 @@ export function journalId(target: MirrorKind): string {
 
 export class MirrorSwap extends SwapRun<Step> {
   identified: Identified | undefined;
+  /** The boot roles the preflight judges (read at the identification, not journaled). */
+  bootRoles: MirrorSwapOptionsOf['boot'];
   lock: HostLock | undefined;
   stalled = false;
 
@@ -154,6 +159,7 @@ export class MirrorSwap extends SwapRun<Step> {
       );
     } catch (error) {
       this.report.outcome = await this.stoppedOutcome(error);
+      await this.releaseLock();
       return this.result(error);
     }
     if (unchanged) return this.result(undefined, ExitCode.ok);
@@ -343,10 +349,22 @@ export class MirrorSwap extends SwapRun<Step> {
     const named = table?.partitions.find((part) => part.path === healthyMember)?.number;
     const child = healthy?.children.find((c) => c.path === healthyMember);
     const partition = named ?? (child ? Number(/(\d+)$/.exec(child.kname)?.[1]) : null);
-    const boot = bootPartitionsOf(table);
     const bootTool = await this.ctx.executor.probe(this.host, bootToolStatus);
-    const espUuid = boot.esp?.path ? await this.ctx.executor.probe(this.host, filesystemUuid(boot.esp.path)) : null;
-    const managed = bootTool.esps.find((esp) => esp.uuid === espUuid);
+    const role = async (disk: Disk | undefined, known?: PartitionTable | null): Promise<BootRole> => {
+      const found =
+        known !== undefined ? known : disk ? await this.ctx.executor.probe(this.host, partitionTable(disk.path)) : null;
+      const parts = bootPartitionsOf(found);
+      const uuid = parts.esp?.path ? await this.ctx.executor.probe(this.host, filesystemUuid(parts.esp.path)) : null;
+      return { ...parts, espUuid: uuid };
+    };
+    const healthyRole = await role(healthy, table);
+    this.bootRoles = {
+      tool: bootTool,
+      old: await role(old),
+      others: healthyMember === undefined ? [] : [{ device: healthyMember, role: healthyRole }],
+    };
+    const boot = healthyRole;
+    const managed = bootTool.esps.find((esp) => esp.uuid === healthyRole.espUuid);
     return {
       disk: await this.identity(old),
       oldPaths: this.memberPathsOf(old),
@@ -377,11 +395,16 @@ export class MirrorSwap extends SwapRun<Step> {
     const asked = this.options.newDevice === undefined ? undefined : this.findDisk(disks, this.options.newDevice);
     const refusals = judgeMirrorSwap(view.facts, this.options.device, {
       otherSmart,
+      ...(this.bootRoles ? { boot: this.bootRoles } : {}),
       ...(asked && asked.serial !== identified.disk.serial
         ? { newDisk: { path: asked.path, sizeBytes: asked.sizeBytes }, neededBytes: identified.healthy.sizeBytes }
         : {}),
     });
     this.report.problems.push(...refusals.map((r) => r.said));
+    // --new-device naming the very disk to replace: refused before it is taken out.
+    if (asked && asked.serial !== null && asked.serial === identified.disk.serial) {
+      this.report.problems.push(said('oldDisk', asked.path, asked.serial));
+    }
   }
 
   question(): string | undefined {
