@@ -35,9 +35,11 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
   ],
   ceph: [
     { name: 'systemctl', dir: 'bin', module: 'systemctl.js' },
+    { name: 'ceph-volume', dir: 'sbin', module: 'ceph-volume.js' },
+  ],
+  disks: [
     { name: 'lsblk', dir: 'bin', module: 'lsblk.js' },
     { name: 'smartctl', dir: 'sbin', module: 'smartctl.js' },
-    { name: 'ceph-volume', dir: 'sbin', module: 'ceph-volume.js' },
     { name: 'ledctl', dir: 'sbin', module: 'ledctl.js' },
   ],
   backup: [
