@@ -38,12 +38,6 @@ export async function hostDisks(): Promise<LabDisk[]> {
   return (await readDisks()).filter((disk) => disk.host === host && disk.state === 'inserted');
 }
 
-/** The rates in force (an empty object: every default). */
-export async function readStorageRates(file = DISK_LAB_STORAGE_RATES): Promise<StorageRates> {
-  const raw = await readFile(file, 'utf8').catch(() => undefined);
-  return raw === undefined ? {} : (JSON.parse(raw) as StorageRates);
-}
-
 /** One request to the supervisor; undefined when this host has none to ask (no lab disks). */
 export function diskLabRequest(request: DiskRequest): Promise<ControlResponse | undefined> {
   return labRequest(DISK_LAB_SOCKET, request);
