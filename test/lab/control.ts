@@ -63,6 +63,22 @@ export interface UnitStatus {
   journal: string[];
 }
 
+/**
+ * A partition of a lab disk as the kernel would map it: a loop device of its own over the disk's
+ * image (offset and size of its table entry), its node `/dev/<disk>p<N>` in the host.
+ */
+export interface LabPartition {
+  /** Its number in the table: /dev/loop3p2 is number 2. */
+  number: number;
+  /** Its node's name in the host: "loop3p2". */
+  device: string;
+  /** The machine's loop device behind the node ("loop9"), which lsblk lists under that name. */
+  loop: string;
+  /** First sector (512 bytes) and length in sectors, from the table. */
+  start: number;
+  sectors: number;
+}
+
 /** A disk of a Ceph lab's hosts (README: Ceph): a sparse file behind a loop device while inserted. */
 export interface LabDisk {
   serial: string;
@@ -78,6 +94,8 @@ export interface LabDisk {
   byId: string[];
   /** SMART's overall-health self-assessment, as smartctl reads it: false makes it a failing disk. */
   smartPassed: boolean;
+  /** What the kernel read of its partition table at insert or at the last rescan; none while pulled. */
+  partitions?: LabPartition[];
 }
 
 /**

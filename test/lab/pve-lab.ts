@@ -40,6 +40,12 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
     { name: 'ceph-volume', dir: 'sbin', module: 'ceph-volume.js' },
     { name: 'ledctl', dir: 'sbin', module: 'ledctl.js' },
   ],
+  // The storage stand-ins of a lab with disks (pve1-3 and backup): every tool on each, as a host
+  // may hold a pool or an array either way.
+  disks: [
+    { name: 'zpool', dir: 'sbin', module: 'zpool.js' },
+    { name: 'mdadm', dir: 'sbin', module: 'mdadm.js' },
+  ],
   backup: [
     { name: 'proxmox-backup-client', dir: 'bin', module: 'proxmox-backup-client.js' },
     { name: 'chaton-lab-pbs', dir: 'sbin', module: 'chaton-lab-pbs.js' },
