@@ -36,7 +36,7 @@ import {
   type WanLinkName,
 } from './topology.js';
 import type { CephFaults } from './standins/ceph-lab.js';
-import type { StorageRates } from './standins/disk-lab.js';
+import type { StorageRates } from './standins/storage-state.js';
 import { mergeFaultsFile } from './standins/faults-file.js';
 import { mergeVmFaults, type VmFaults } from './vm-faults.js';
 
@@ -44,7 +44,7 @@ export type { LabHost, VmState, WanLayout, WanLinkName } from './topology.js';
 export type { VmFaults } from './vm-faults.js';
 export type { CephObject } from './ceph.js';
 export type { LabDisk, LabPartition } from './control.js';
-export type { StorageRates } from './standins/disk-lab.js';
+export type { StorageRates } from './standins/storage-state.js';
 export type { CephFaults } from './standins/ceph-lab.js';
 export { ensureLabPackages } from './packages.js';
 
@@ -119,7 +119,7 @@ export interface Lab {
   /** The disk's image file on the machine (its bytes, whether inserted or pulled). */
   diskImage(serial: string): string;
   /** How fast the stand-ins' resilvers and resyncs go from now on (unset: their defaults); the rates in force. */
-  setStorageRates(rates: StorageRates): Promise<StorageRates>;
+  setStorageRates(rates: Partial<StorageRates>): Promise<Partial<StorageRates>>;
   /** /proc/mdstat of the host as the mdadm stand-in's arrays make it (there is no md in this kernel). */
   mdstat(host: string): Promise<string>;
   /** The objects written to the pool `rbd` when the lab came up, with their sizes and SHA-256. */
@@ -354,7 +354,7 @@ class AttachedLab implements Lab {
     return join(this.#paths.disksDir, `${serial}.img`);
   }
 
-  async setStorageRates(rates: StorageRates): Promise<StorageRates> {
+  async setStorageRates(rates: Partial<StorageRates>): Promise<Partial<StorageRates>> {
     this.#requireDisks();
     const file = this.#paths.diskLab.storageRates;
     // Renamed into place: a stand-in reading it at that moment sees the old rates or the new ones.

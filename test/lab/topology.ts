@@ -93,7 +93,7 @@ export interface DiskLabPaths {
   disksFile: string;
   /** The locate LEDs the ledctl stand-in lit: a file per lit disk, named after its serial. */
   ledsDir: string;
-  /** StorageRates (standins/disk-lab.ts): DISK_LAB_STORAGE_RATES in the hosts. */
+  /** StorageRates (standins/storage-state.ts): its STORAGE_RATES in the hosts. */
   storageRates: string;
 }
 

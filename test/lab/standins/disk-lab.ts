@@ -6,7 +6,7 @@
 // The supervisor binds its directory at DISK_LAB_MOUNT on those hosts: its control socket;
 // disks.json, the list of every disk of the lab (LabDisk, control.ts), which the supervisor alone
 // rewrites (by rename: a reader never sees half of it); leds/, the locate LEDs the ledctl stand-in
-// lights; storage-rates.json, how fast a resilver or resync goes (`lab.setStorageRates`).
+// lights; storage-rates.json, how fast a resilver or resync goes (storage-state.ts, `lab.setStorageRates`).
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { ControlResponse, DiskRequest, LabDisk } from '../control.js';
@@ -17,14 +17,6 @@ export const DISK_LAB_SOCKET = `${DISK_LAB_MOUNT}/control.sock`;
 export const DISK_LAB_DISKS = `${DISK_LAB_MOUNT}/disks.json`;
 /** The ledctl stand-in's locate LEDs: a file per lit disk, named after its serial. */
 export const DISK_LAB_LEDS = `${DISK_LAB_MOUNT}/leds`;
-/** StorageRates as JSON, read by the stand-ins at each call; absent: the defaults. */
-export const DISK_LAB_STORAGE_RATES = `${DISK_LAB_MOUNT}/storage-rates.json`;
-
-/** How fast the stand-ins' resilvers and resyncs go (`lab.setStorageRates`). */
-export interface StorageRates {
-  resilverBytesPerSecond?: number;
-  syncBytesPerSecond?: number;
-}
 
 /** The lab's disks; none outside a lab with disks. */
 export async function readDisks(file = DISK_LAB_DISKS): Promise<LabDisk[]> {
