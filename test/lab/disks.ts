@@ -91,9 +91,9 @@ esac
  * for the rescan the kernel would do.
  */
 const PVE_PARTITION_SCRIPT = `
-sgdisk -Z "$1" >/dev/null
-sgdisk -n2:1M:+1024M -t2:EF00 -n3:1025M:0 -t3:BF01 "$1" >/dev/null
-sgdisk -a1 -n1:34:2047 -t1:EF02 "$1" >/dev/null
+sgdisk -Z "$1"
+sgdisk -n2:1M:+1024M -t2:EF00 -n3:1025M:0 -t3:BF01 "$1"
+sgdisk -a1 -n1:34:2047 -t1:EF02 "$1"
 `;
 
 /**
@@ -104,8 +104,8 @@ sgdisk -a1 -n1:34:2047 -t1:EF02 "$1" >/dev/null
 const PVE_RPOOL_SCRIPT = `
 zpool create -f -o ashift=12 rpool mirror "/dev/disk/by-id/$1-part3" "/dev/disk/by-id/$2-part3"
 for disk in "$1" "$2"; do
-  proxmox-boot-tool format "/dev/disk/by-id/$disk-part2" --force >/dev/null
-  proxmox-boot-tool init "/dev/disk/by-id/$disk-part2" >/dev/null
+  proxmox-boot-tool format "/dev/disk/by-id/$disk-part2"
+  proxmox-boot-tool init "/dev/disk/by-id/$disk-part2"
 done
 `;
 
@@ -116,12 +116,12 @@ done
  */
 const BACKUP_MD_SCRIPT = `
 for disk in "$1" "$2"; do
-  sgdisk -Z "$disk" >/dev/null
-  sgdisk -a1 -n1:34:2047 -t1:EF02 -n2:2048:0 -t2:FD00 "$disk" >/dev/null
+  sgdisk -Z "$disk"
+  sgdisk -a1 -n1:34:2047 -t1:EF02 -n2:2048:0 -t2:FD00 "$disk"
 done
 mdadm --create /dev/md0 --level=1 --raid-devices=2 --metadata=1.2 --assume-clean "$1p2" "$2p2"
-grub-install "$1" 2>/dev/null
-grub-install "$2" 2>/dev/null
+grub-install "$1"
+grub-install "$2"
 `;
 
 function byIdLinks(disk: Pick<LabDisk, 'model' | 'serial' | 'wwn'>): string[] {
