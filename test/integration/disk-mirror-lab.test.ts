@@ -3,12 +3,13 @@
 // pulled rpool disk degrades the pool; the partition table copied with the sgdisk stand-in (the real
 // sgdisk underneath) maps the new disk's partitions and leaves the healthy disk's bytes as they
 // were. One lab, no extra host. Needs root.
+// The lab's API for disks: lab.disks(), diskPull, diskInsert, diskImage, mdstat.
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Lab, LabDisk } from '../lab/lab.js';
 import { blockDevices, diskLinks, disksOf, type Disk } from '../../src/lib/storage/disks.js';
-import { parseMdDetail } from '../../src/lib/storage/md.js';
+import { parseMdDetail, parseMdStat } from '../../src/lib/storage/md.js';
 import { parseBootToolStatus } from '../../src/lib/storage/partitions.js';
 import { leavesOf, parsePoolStatus } from '../../src/lib/storage/zfs.js';
 import { freshLab } from './chaton.js';
@@ -93,6 +94,8 @@ describe('the --disks lab', { timeout: 300_000 }, () => {
       detail.members.map((member) => [member.device, member.states]),
       [first, second].map((disk) => [`/dev/${disk.device}p2`, ['active', 'sync']]),
     );
+    const [md0] = parseMdStat(await lab.mdstat('backup')).arrays;
+    assert.deepEqual([md0?.name, md0?.slotMap, md0?.sync], ['md0', 'UU', null]);
   });
 
   it('degrades rpool when one of its disks is pulled: that member UNAVAIL', async () => {
