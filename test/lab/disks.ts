@@ -229,8 +229,9 @@ export class DiskLab {
       this.#hosts.map(async ({ name, roles }) => {
         if (roles.includes('pve')) {
           const disks = await pairOf(name, PVE_DISK_GIB);
-          for (const disk of disks)
-            await this.#inHost(name, ['sh', '-ec', PVE_PARTITION_SCRIPT, 'sh', this.#path(disk)]);
+          const partition = (disk: LabDisk) =>
+            this.#inHost(name, ['sh', '-ec', PVE_PARTITION_SCRIPT, 'sh', this.#path(disk)]);
+          await Promise.all(disks.map(partition));
           await this.#inHost(name, ['sh', '-ec', PVE_RPOOL_SCRIPT, 'sh', ...disks.map((disk) => disk.byId[0]!)]);
         } else {
           const disks = await pairOf(name, BACKUP_DISK_GIB);
