@@ -45,6 +45,9 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
     { name: 'ledctl', dir: 'sbin', module: 'ledctl.js' },
     { name: 'zpool', dir: 'sbin', module: 'zpool.js' },
     { name: 'mdadm', dir: 'sbin', module: 'mdadm.js' },
+    { name: 'proxmox-boot-tool', dir: 'sbin', module: 'proxmox-boot-tool.js' },
+    { name: 'grub-install', dir: 'sbin', module: 'grub-install.js' },
+    { name: 'sgdisk', dir: 'sbin', module: 'sgdisk.js' },
   ],
   backup: [
     { name: 'proxmox-backup-client', dir: 'bin', module: 'proxmox-backup-client.js' },

@@ -3,14 +3,26 @@
 // with a clock the test sets, and what it prints is read back by chaton's own parsers (zfs.ts,
 // md.ts, partitions.ts), as chaton reads the real tools' outputs (test/unit/fixtures/storage/).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { LabDisk } from '../lab/control.js';
+import { STANDIN_TOOLS } from '../lab/pve-lab.js';
+import { gptCodes, grubInstall } from '../lab/standins/grub-install.js';
 import { resolveDevice } from '../lab/standins/lab-disk-map.js';
 import type { StorageRates } from '../lab/standins/storage-state.js';
 import { dhms, nicenum, zpool, type ZfsState, type ZpoolWorld } from '../lab/standins/zpool.js';
 import { humanSize, renderMdstat, type MdState } from '../lab/standins/md-array.js';
 import { mdadm, type MdadmWorld } from '../lab/standins/mdadm.js';
+import {
+  type BootHost,
+  EMPTY_BOOT_STATE,
+  ESP_TYPE,
+  LAB_KERNELS,
+  proxmoxBootTool,
+} from '../lab/standins/proxmox-boot-tool.js';
+import { writtenDevices } from '../lab/standins/sgdisk.js';
 import { inSync, parseMdDetail, parseMdStat } from '../../src/lib/storage/md.js';
+import { parseBootToolStatus } from '../../src/lib/storage/partitions.js';
 import { leafOf, leavesOf, parsePoolStatus } from '../../src/lib/storage/zfs.js';
 
 const GIB = 1024 ** 3;
@@ -524,5 +536,216 @@ describe('the mdadm stand-in and /proc/mdstat', () => {
       code: 1,
     });
     assert.equal(mdadm(state, ['--action=frobnicate', '/dev/md0'], world).code, 2);
+  });
+});
+
+describe('the sgdisk wrapper', () => {
+  it('knows which disk a run writes: the device, or the target of -R, none under -P or for a print', () => {
+    assert.deepEqual(writtenDevices(['/dev/loop3', '-R', '/dev/loop5']), ['/dev/loop5']);
+    assert.deepEqual(writtenDevices(['--replicate=/dev/loop5', '/dev/loop3']), ['/dev/loop5']);
+    assert.deepEqual(writtenDevices(['-G', '/dev/loop5']), ['/dev/loop5']);
+    assert.deepEqual(
+      writtenDevices([
+        '-a1',
+        '-n1:34:2047',
+        '-t1:EF02',
+        '-n',
+        '2:2048:+1G',
+        '-t2:EF00',
+        '-n3:0:0',
+        '-t3:BF01',
+        '/dev/loop3',
+      ]),
+      ['/dev/loop3'],
+    );
+    assert.deepEqual(writtenDevices(['-t2:c12a7328-f81f-11d2-ba4b-00a0c93ec93b', '/dev/loop3']), ['/dev/loop3']);
+    assert.deepEqual(writtenDevices(['-p', '/dev/loop3']), []);
+    assert.deepEqual(writtenDevices(['-i', '2', '/dev/loop3']), []);
+    assert.deepEqual(writtenDevices(['--info=2', '/dev/loop3']), []);
+    assert.deepEqual(writtenDevices(['-b', '/root/table.bak', '/dev/loop3']), []);
+    assert.deepEqual(writtenDevices(['-P', '-Z', '/dev/loop3']), []);
+    assert.deepEqual(writtenDevices(['-Z', '/dev/loop3']), ['/dev/loop3']);
+  });
+});
+
+/** A host for proxmox-boot-tool: blkid's answers, the ESP list, the by-uuid links, the tools run. */
+function bootHost(disks: LabDisk[], filesystems: Map<string, { type?: string; uuid?: string }>, efi = true) {
+  const links = new Map<string, string>();
+  const ran: string[][] = [];
+  let list: string[] | null = null;
+  const host: BootHost = {
+    world: {
+      now: START,
+      disks,
+      realpath: (path) => links.get(path) ?? (resolveDevice(disks, path, () => undefined) ? path : undefined),
+    },
+    efi,
+    readEspList: () => list,
+    writeEspList: (uuids) => {
+      list = uuids;
+    },
+    blkid: (path) => filesystems.get(path) ?? {},
+    partType: (_disk, number) => (number === 2 ? ESP_TYPE : null),
+    run: (argv) => {
+      ran.push(argv);
+      if (argv[0] === 'mkfs.vfat') filesystems.set(argv[3] ?? '', { type: 'vfat', uuid: `6D31-87F${ran.length}` });
+      return { stdout: argv[0] === 'mkfs.vfat' ? 'mkfs.fat 4.2 (2021-01-31)\n' : '', stderr: '', code: 0 };
+    },
+    linkByUuid: (uuid, device) => links.set(`/dev/disk/by-uuid/${uuid}`, device),
+  };
+  return { host, links, ran, list: () => list };
+}
+
+describe('the proxmox-boot-tool stand-in', () => {
+  it('formats and inits both ESPs; status lists them as the real one does, parsed by chaton', () => {
+    const filesystems = new Map<string, { type?: string; uuid?: string }>();
+    const { host, ran, list, links } = bootHost([diskA, diskB], filesystems);
+    const state = structuredClone(EMPTY_BOOT_STATE);
+    const run = (...argv: string[]) => proxmoxBootTool(state, argv, host);
+    assert.deepEqual(run('status'), {
+      stdout: '',
+      stderr: 'E: /etc/kernel/proxmox-boot-uuids does not exist.\n',
+      code: 2,
+    });
+    assert.deepEqual(parseBootToolStatus(run('status')), {
+      installed: true,
+      managing: false,
+      bootedWith: null,
+      esps: [],
+      missing: [],
+      unreadable: [],
+    });
+    const formatted = run('format', '/dev/loop3p2');
+    assert.equal(formatted.code, 0, formatted.stderr);
+    assert.equal(
+      formatted.stdout,
+      `UUID="" SIZE="1073741824" FSTYPE="" PARTTYPE="${ESP_TYPE}" PKNAME="loop3" MOUNTPOINT=""\n` +
+        "Formatting '/dev/loop3p2' as vfat..\nmkfs.fat 4.2 (2021-01-31)\nDone.\n",
+    );
+    assert.deepEqual(ran, [['mkfs.vfat', '-F', '32', '/dev/loop3p2']]);
+    assert.equal(links.get('/dev/disk/by-uuid/6D31-87F1'), '/dev/loop3p2');
+    assert.deepEqual(run('format', '/dev/loop3p2'), {
+      stdout: `UUID="6D31-87F1" SIZE="1073741824" FSTYPE="vfat" PARTTYPE="${ESP_TYPE}" PKNAME="loop3" MOUNTPOINT=""\n`,
+      stderr: "E: '/dev/loop3p2' contains a filesystem ('vfat') - exiting (use --force to override)\n",
+      code: 1,
+    });
+    assert.equal(run('format', '/dev/loop4p2').code, 0);
+    const init = run('init', '/dev/loop3p2');
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /^Re-executing '\/usr\/sbin\/proxmox-boot-tool' in new private mount namespace\.\.$/m);
+    assert.match(init.stdout, /^Adding '\/dev\/loop3p2' to list of synced ESPs\.\.$/m);
+    assert.match(init.stdout, /^Installing systemd-boot\.\.$/m);
+    assert.equal(run('init', '/dev/loop4p2').code, 0);
+    assert.deepEqual(list(), ['6D31-87F1', '6D31-87F2']);
+    const status = run('status');
+    assert.equal(status.stdout.split('\n')[1], 'System currently booted with uefi');
+    const parsed = parseBootToolStatus(status);
+    assert.equal(parsed.bootedWith, 'uefi');
+    assert.deepEqual(
+      parsed.esps.map((esp) => [esp.uuid, esp.loaders, esp.kernels]),
+      [
+        ['6D31-87F1', ['uefi'], LAB_KERNELS],
+        ['6D31-87F2', ['uefi'], LAB_KERNELS],
+      ],
+    );
+
+    // B's disk pulled: its ESP's link points at nothing, status warns, clean drops it.
+    links.delete('/dev/disk/by-uuid/6D31-87F2');
+    const warned = run('status');
+    assert.equal(
+      warned.stderr,
+      "WARN: /dev/disk/by-uuid/6D31-87F2 does not exist - clean '/etc/kernel/proxmox-boot-uuids'! - skipping\n",
+    );
+    assert.deepEqual(parseBootToolStatus(warned).missing, ['6D31-87F2']);
+    assert.deepEqual(run('clean'), {
+      stdout:
+        "Checking whether ESP '6D31-87F1' exists.. Found!\nChecking whether ESP '6D31-87F2' exists.. Not found!\n" +
+        'Sorting and removing duplicate ESPs..\n',
+      stderr: '',
+      code: 0,
+    });
+    assert.deepEqual(list(), ['6D31-87F1']);
+  });
+
+  it('refuses what the real script refuses, and says grub on a legacy host', () => {
+    const filesystems = new Map([['/dev/loop3p2', { type: 'vfat', uuid: '1FDB-C48E' }]]);
+    const { host } = bootHost([diskA, small], filesystems, false);
+    const state = structuredClone(EMPTY_BOOT_STATE);
+    const run = (...argv: string[]) => proxmoxBootTool(state, argv, host);
+    assert.deepEqual(run('format'), {
+      stdout: '',
+      stderr: 'E: <partition> is mandatory.\n\n  /usr/sbin/proxmox-boot-tool format <partition> [--force]\n',
+      code: 1,
+    });
+    assert.deepEqual(run('format', '/dev/loop9p2'), {
+      stdout: '',
+      stderr: "E: '/dev/loop9p2' does not exist!\n",
+      code: 1,
+    });
+    assert.equal(run('format', '/dev/loop3').stderr, "E: block device '/dev/loop3' has children!\n");
+    assert.equal(
+      run('init', '/dev/loop3p3').stderr,
+      "E: '/dev/loop3p3' has wrong partition type (!= c12a7328-f81f-11d2-ba4b-00a0c93ec93b).\n",
+    );
+    assert.equal(run('init', '/dev/loop3p2').code, 0);
+    const parsed = parseBootToolStatus(run('status'));
+    assert.equal(parsed.bootedWith, 'legacy bios');
+    assert.deepEqual(parsed.esps[0]?.loaders, ['grub']);
+    assert.equal(run('frobnicate').code, 1);
+  });
+});
+
+describe('the grub-install stand-in', () => {
+  const print = (codes: string[]) => () =>
+    'Disk /dev/loop1: 8388608 sectors, 4.0 GiB\n\nNumber  Start (sector)    End (sector)  Size       Code  Name\n' +
+    codes.map((code, index) => `   ${index + 1}              34            2047   1007.0 KiB  ${code}  \n`).join('');
+
+  it('reads the codes of a real sgdisk -p', () => {
+    const fixture = readFileSync(
+      new URL('../../../test/unit/fixtures/storage/sgdisk-p-md-raid.txt', import.meta.url),
+      'utf8',
+    );
+    assert.deepEqual(gptCodes(fixture), ['EF02', 'FD00']);
+    const blank = readFileSync(
+      new URL('../../../test/unit/fixtures/storage/sgdisk-p-blank.txt', import.meta.url),
+      'utf8',
+    );
+    assert.equal(gptCodes(blank), null);
+  });
+
+  it('installs on a disk with a BIOS boot partition and records it; refuses one without', () => {
+    const state = structuredClone(EMPTY_BOOT_STATE);
+    const world = { now: START, disks: [raidA, raidB], realpath: () => undefined };
+    assert.deepEqual(grubInstall(state, ['--recheck', '/dev/loop1'], world, print(['EF02', 'FD00'])), {
+      stdout: '',
+      stderr: 'Installing for i386-pc platform.\nInstallation finished. No error reported.\n',
+      code: 0,
+    });
+    assert.deepEqual(state.grub, [{ serial: 'CL00D0011', installedAt: START }]);
+    assert.deepEqual(grubInstall(state, ['/dev/loop2'], world, print(['FD00'])), {
+      stdout: '',
+      stderr:
+        'Installing for i386-pc platform.\n' +
+        "grub-install: warning: this GPT partition label contains no BIOS Boot Partition; embedding won't be possible.\n" +
+        'grub-install: error: embedding is not possible, but this is required for RAID and LVM install.\n',
+      code: 1,
+    });
+    assert.equal(grubInstall(state, ['/dev/loop7'], world, print([])).code, 1);
+    assert.equal(state.grub.length, 1);
+  });
+});
+
+describe('the storage stand-ins in the lab', () => {
+  it('are the tools of role disks, in /usr/local/sbin', () => {
+    assert.deepEqual(
+      STANDIN_TOOLS['disks']?.map((tool) => `${tool.dir}/${tool.name} ${tool.module}`),
+      [
+        'sbin/zpool zpool.js',
+        'sbin/mdadm mdadm.js',
+        'sbin/proxmox-boot-tool proxmox-boot-tool.js',
+        'sbin/grub-install grub-install.js',
+        'sbin/sgdisk sgdisk.js',
+      ],
+    );
   });
 });

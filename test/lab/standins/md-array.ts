@@ -18,7 +18,7 @@ import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { deviceOf, devicePath, type DiskRef, hostDisks, realpathOrUndefined } from './lab-disk-map.js';
 import { isMainModule } from './pve-cli.js';
-import { ctime, MD_STATE, readJson, readRates, type StorageWorld } from './storage-state.js';
+import { ctime, MD_STATE, readJson, readRates, type SyncingWorld } from './storage-state.js';
 
 /** A member's part in the array: in sync in its slot, being rebuilt into one, spare, or failed. */
 export type MdRole = 'sync' | 'rebuilding' | 'spare' | 'faulty';
@@ -62,7 +62,7 @@ export interface MdState {
   arrays: MdArrayState[];
 }
 
-export interface MdWorld extends StorageWorld {
+export interface MdWorld extends SyncingWorld {
   /** The major and minor numbers of a device node. */
   deviceNumbers: (path: string) => { major: number; minor: number };
   hostname: string;

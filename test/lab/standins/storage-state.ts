@@ -63,15 +63,19 @@ export class ToolError extends Error {
   }
 }
 
-/** What a run of a stand-in's logic sees of the world: the time, this host's disks, the rates. */
+/** What a run of a stand-in's logic sees of the world: the time, this host's disks. */
 export interface StorageWorld {
   /** ms since the epoch. */
   now: number;
   /** The lab disks in this host now. */
   disks: LabDisk[];
-  rates: StorageRates;
   /** Follows a link (by-uuid, by-partuuid...): undefined when nothing is there. */
   realpath: (path: string) => string | undefined;
+}
+
+/** The world of a tool whose resilver or resync goes on over time. */
+export interface SyncingWorld extends StorageWorld {
+  rates: StorageRates;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

@@ -47,7 +47,7 @@ import {
   ctime,
   readJson,
   readRates,
-  type StorageWorld,
+  type SyncingWorld,
   ToolError,
   type ToolOutput,
   writeJson,
@@ -98,7 +98,7 @@ export interface ZfsState {
   pools: ZfsPool[];
 }
 
-export interface ZpoolWorld extends StorageWorld {
+export interface ZpoolWorld extends SyncingWorld {
   newGuid: () => string;
 }
 
