@@ -35,10 +35,19 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
   ],
   ceph: [
     { name: 'systemctl', dir: 'bin', module: 'systemctl.js' },
+    { name: 'ceph-volume', dir: 'sbin', module: 'ceph-volume.js' },
+  ],
+  // The disk tools of a lab with disks (pve1-3 and backup): every storage tool on each, as a host
+  // may hold a pool or an array either way.
+  disks: [
     { name: 'lsblk', dir: 'bin', module: 'lsblk.js' },
     { name: 'smartctl', dir: 'sbin', module: 'smartctl.js' },
-    { name: 'ceph-volume', dir: 'sbin', module: 'ceph-volume.js' },
     { name: 'ledctl', dir: 'sbin', module: 'ledctl.js' },
+    { name: 'zpool', dir: 'sbin', module: 'zpool.js' },
+    { name: 'mdadm', dir: 'sbin', module: 'mdadm.js' },
+    { name: 'proxmox-boot-tool', dir: 'sbin', module: 'proxmox-boot-tool.js' },
+    { name: 'grub-install', dir: 'sbin', module: 'grub-install.js' },
+    { name: 'sgdisk', dir: 'sbin', module: 'sgdisk.js' },
   ],
   backup: [
     { name: 'proxmox-backup-client', dir: 'bin', module: 'proxmox-backup-client.js' },
