@@ -1,7 +1,8 @@
 // `npm run demo`: chaton's main job on the built-in lab, from nothing to nothing. Brings a lab
 // up, runs chaton against it as an operator would, and takes the lab down again (also on
-// failure or Ctrl-C). Later subcommands join the steps as they land. `npm run demo -- --ceph`:
-// a failing disk of a Ceph lab swapped (its own lab: a real cluster takes memory).
+// failure or Ctrl-C). Later subcommands join the steps as they land; the last one swaps a failing
+// disk of pve1's ZFS mirror rpool. `npm run demo -- --ceph`: a failing disk of a Ceph lab swapped
+// (its own lab: a real cluster takes memory).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { promisify } from 'node:util';
 import { backupSite, flipArchiveByte, resetBackupSite } from './backups.js';
 import { NEW_DISK_SERIAL, osdDisk, swapWhenDestroyed } from './ceph-swap.js';
 import { labDown, labUp, type Lab } from './lab.js';
+import { swapWhenOut, zfsMemberOffline } from './mirror-swap.js';
 import { LAB_BACKUP_JOB_ID } from './lab-files.js';
 import { ispCounters } from './wan.js';
 
@@ -221,6 +223,41 @@ async function cephSteps(lab: Lab): Promise<(Step | LabAction)[]> {
   ];
 }
 
+/**
+ * A failing disk of pve1's ZFS mirror rpool (the Proxmox installer's RAID1, boot disks both): the
+ * pool and the boot tool's view, the plan, then the swap as a runbook runs it, the operator
+ * swapping the disks once chaton has taken the old one out; the pool and the ESPs after it.
+ */
+async function mirrorSteps(lab: Lab): Promise<(Step | LabAction)[]> {
+  const chaton = (args: string[], expect = 0) => chatonStep(['-i', lab.inventoryPath, ...args], expect);
+  const [old] = (await lab.disks()).filter((d) => d.host === 'pve1' && d.state === 'inserted');
+  if (!old) throw new Error('pve1 has no rpool disk: the lab was not brought up with disks');
+  const swap = ['disk', 'swap', 'pve1', '--zfs', 'rpool', '--device', old.serial, '--new-device', MIRROR_NEW_SERIAL];
+  const pool = chaton(['-y', 'exec', 'pve1', '--', 'zpool status rpool; proxmox-boot-tool status']);
+  const out = () => zfsMemberOffline(lab, 'pve1', old.serial);
+  const hands = { host: 'pve1', oldSerial: old.serial, insert: { serial: MIRROR_NEW_SERIAL, sizeGiB: 8 }, out };
+  return [
+    pool,
+    {
+      said: `rpool's disk ${old.serial} in pve1 is failing: smartctl now says FAILED!`,
+      act: () => lab.diskSmart('pve1', old.serial, false),
+    },
+    chaton(['--dry-run', ...swap]),
+    {
+      ...chaton(['-y', ...swap]),
+      alongside: async (signal) => {
+        if (await swapWhenOut(lab, hands, signal)) {
+          process.stdout.write(`\n# ${old.serial} offline: pulled out of pve1, ${MIRROR_NEW_SERIAL} inserted\n`);
+        }
+      },
+    },
+    pool,
+  ];
+}
+
+/** The new disk of the mirror swap, as its label says. */
+const MIRROR_NEW_SERIAL = 'WD-WX77A1B2C3D4';
+
 async function runStep(step: Step): Promise<number> {
   process.stdout.write(`\n$ ${step.shown}\n`);
   const ended = new AbortController();
@@ -244,14 +281,18 @@ try {
     CEPH
       ? 'Bringing up a Ceph lab: a real Ceph Pacific cluster on pve1-3 (3 monitors, 6 OSDs, a pool with data)...\n'
       : 'Bringing up the lab: a bastion, pve1-3, gw, backup and 20 hosts, each with its own sshd, behind a\n' +
-          'gateway on two ISPs (the operator reaches the bastion through its port forwards)...\n',
+          'gateway on two ISPs (the operator reaches the bastion through its port forwards); pve1-3 boot from\n' +
+          'a ZFS mirror and backup from an md RAID1, on lab disks...\n',
   );
-  const lab = await labUp(CEPH ? { name: DEMO_LAB, hosts: 0, ceph: true } : { name: DEMO_LAB, hosts: 20, wan: true });
+  const lab = await labUp(
+    CEPH ? { name: DEMO_LAB, hosts: 0, ceph: true } : { name: DEMO_LAB, hosts: 20, wan: true, disks: true },
+  );
   // Ctrl-C reaches the running chaton too; the demo then stops and takes the lab down.
   let interrupted = false;
   process.on('SIGINT', () => (interrupted = true));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-demo-'));
-  for (const step of await (CEPH ? cephSteps(lab) : steps(lab, dir))) {
+  const all = CEPH ? await cephSteps(lab) : [...(await steps(lab, dir)), ...(await mirrorSteps(lab))];
+  for (const step of all) {
     if (interrupted) break;
     if ('act' in step) {
       process.stdout.write(`\n# ${step.said}\n`);

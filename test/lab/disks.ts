@@ -284,6 +284,7 @@ export class DiskLab {
     this.#host(host);
     // A serial the lab has never seen is a new disk bearing it (a runbook's line names its new disk).
     const known = serial !== undefined && this.#disks.some((d) => d.serial === serial);
+    if (known && sizeGiB !== undefined) throw new Error(`disk ${serial} is put back with its own size`);
     const disk = known ? this.#pulledDisk(serial) : await this.#newDisk(host, sizeGiB ?? DEFAULT_DISK_GIB, serial);
     const { stdout: loop } = await execa('losetup', ['--find', '--show', this.#image(disk.serial)]);
     Object.assign(disk, { host, state: 'inserted', device: loop.replace('/dev/', '') });

@@ -315,9 +315,6 @@ class AttachedLab implements Lab {
   ): Promise<string> {
     this.#requireDisks();
     this.#host(host);
-    if (opts.sizeGiB !== undefined && opts.serial !== undefined) {
-      throw new LabPreconditionError('a disk put back keeps its size: give a size or a serial, not both');
-    }
     if (opts.metadata !== undefined && opts.serial !== undefined) {
       throw new LabPreconditionError('a disk put back keeps what it held: metadata is for a new disk');
     }

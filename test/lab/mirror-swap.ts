@@ -28,17 +28,17 @@ export async function mdMemberRemoved(lab: Lab, host: string, serial: string): P
 
 /**
  * Waits until `out()` says the old disk is out of its pool or array, then pulls it and inserts
- * `insert`; true once done, false when `signal` ended the wait first.
+ * `insert` (a new serial, of `sizeGiB`; or a pulled disk put back); true once done, false when `signal` ended the wait first.
  */
 export async function swapWhenOut(
   lab: Lab,
-  swap: { host: string; oldSerial: string; insert: string; out: () => Promise<boolean> },
+  swap: { host: string; oldSerial: string; insert: { serial: string; sizeGiB?: number }; out: () => Promise<boolean> },
   signal: AbortSignal,
 ): Promise<boolean> {
   while (!signal.aborted) {
     if (await swap.out()) {
       await lab.diskPull(swap.host, swap.oldSerial);
-      await lab.diskInsert(swap.host, { serial: swap.insert });
+      await lab.diskInsert(swap.host, swap.insert);
       return true;
     }
     await new Promise((resolve) => setTimeout(resolve, LOOK_MS));

@@ -294,6 +294,10 @@ const ENTRIES = {
     en: `waiting for disk ${disk} in ${host}`,
     fr: `attente du disque ${disk} dans ${host}`,
   }),
+  swapAwaitingLinks: (device: string) => ({
+    en: `new disk ${device} seen, waiting for its /dev/disk/by-id links (udev)`,
+    fr: `nouveau disque ${device} vu, attente de ses liens /dev/disk/by-id (udev)`,
+  }),
   swapNoNewDiskHint: {
     en: 'nothing is lost: insert the new disk and run the same command again',
     fr: 'rien de perdu : insérez le nouveau disque et relancez la même commande',

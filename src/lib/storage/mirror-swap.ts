@@ -10,7 +10,7 @@
 import { formatSize } from '../inventory/sizes.js';
 import type { Host } from '../inventory/types.js';
 import { lockDirectory, parseOwnerLine, releaseLock } from '../remote/host-lock.js';
-import type { RemoteCommand } from '../remote/shell.js';
+import { display, type RemoteCommand } from '../remote/shell.js';
 import type { CommandResult, RunContext } from '../run/context.js';
 import type { Wrapper } from '../run/display.js';
 import { ChatonError, ExitCode, InterruptedError, LockHeldError, RefusedError, UsageError } from '../run/errors.js';
@@ -606,24 +606,14 @@ export class MirrorSwap extends SwapRun<Step> {
   async boot(progress: Progress): Promise<void> {
     const identified = this.identified!;
     const esp = identified.esp;
-    const commands: RemoteCommand[] = esp
-      ? [
-          bootToolFormat(this.newPartition(esp.number)),
-          bootToolInit(this.newPartition(esp.number), esp.grub ? 'grub' : undefined),
-          // The old disk's ESP, gone with it: proxmox-boot-tool would warn about it at every kernel update.
-          bootToolClean,
-        ]
-      : identified.grub
-        ? [grubInstall(this.newDiskPath())]
-        : [];
     await this.step(
       'boot',
       {
         check: async () =>
           esp && (await this.espRegistered(esp.number)) ? { done: true, result: null } : { done: false },
         apply: async () => {
-          for (const command of commands) {
-            progress(messages.mirrorBootRunning(command.argv.join(' ')));
+          for (const command of await this.bootCommands()) {
+            progress(messages.mirrorBootRunning(display(command)));
             await this.change(command);
           }
           return null;
@@ -636,6 +626,26 @@ export class MirrorSwap extends SwapRun<Step> {
             ? messages.mirrorBootGrub(this.newDiskPath())
             : messages.mirrorNotBootDisk,
     );
+  }
+
+  /**
+   * What makes the new disk boot like the healthy one: its ESP formatted and kept by
+   * proxmox-boot-tool, or GRUB on it, or nothing. An ESP that already holds a filesystem is this
+   * swap's own, from a run stopped in this step (the disk was judged blank when it was taken):
+   * formatted again with --force.
+   */
+  async bootCommands(): Promise<RemoteCommand[]> {
+    const identified = this.identified!;
+    const esp = identified.esp;
+    if (!esp) return identified.grub ? [grubInstall(this.newDiskPath())] : [];
+    const partition = this.newPartition(esp.number);
+    const formatted = !this.dryRun && (await this.ctx.executor.probe(this.host, filesystemUuid(partition))) !== null;
+    return [
+      bootToolFormat(partition, { force: formatted }),
+      bootToolInit(partition, esp.grub ? 'grub' : undefined),
+      // The old disk's ESP, gone with it: proxmox-boot-tool would warn about it at every kernel update.
+      bootToolClean,
+    ];
   }
 
   async espRegistered(number: number): Promise<boolean> {

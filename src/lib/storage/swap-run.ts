@@ -160,7 +160,12 @@ export abstract class SwapRun<Step extends string> {
           asked !== undefined
             ? storage.identify(disks, asked)
             : disks.find((d) => d.serial !== null && !wait.knownSerials.includes(d.serial));
-        if (candidate) return { done: true, value: candidate };
+        // The kernel makes the node at once, udev the by-id links a moment later: a disk is taken
+        // once its links name its serial (and lsblk and the links, read apart, agree on it).
+        const settled =
+          candidate && (candidate.serial === null || candidate.byId.some((l) => l.includes(candidate.serial!)));
+        if (candidate && settled) return { done: true, value: candidate };
+        if (candidate) return { done: false, waiting: messages.swapAwaitingLinks(candidate.path) };
         return {
           done: false,
           waiting:
