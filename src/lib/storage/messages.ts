@@ -348,6 +348,19 @@ const ENTRIES = {
     en: `Wait for the ${action} of ${what}`,
     fr: `Attendre le ${action} de ${what}`,
   }),
+  mirrorIdentified: (device: string, serial: string, member: string, what: string, boot: string) => ({
+    en: `${device}, serial ${serial}: ${member} in ${what}; ${boot}`,
+    fr: `${device}, numéro de série ${serial} : ${member} dans ${what} ; ${boot}`,
+  }),
+  mirrorBootRoleEsp: (number: number) => ({
+    en: `a boot disk: its ESP (partition ${number}) is kept by proxmox-boot-tool`,
+    fr: `un disque d'amorçage : son ESP (partition ${number}) est tenue par proxmox-boot-tool`,
+  }),
+  mirrorBootRoleGrub: {
+    en: 'a boot disk: GRUB on its BIOS boot partition',
+    fr: "un disque d'amorçage : GRUB sur sa partition d'amorçage BIOS",
+  },
+  mirrorBootRoleNone: { en: 'not a boot disk', fr: "pas un disque d'amorçage" },
   mirrorOtherOperator: (what: string, operator: string, started: string, left: string) => ({
     en: `a swap in ${what} started by ${operator} at ${started} is half-way (left: ${left})`,
     fr: `un remplacement dans ${what} commencé par ${operator} à ${started} est à mi-chemin (reste : ${left})`,

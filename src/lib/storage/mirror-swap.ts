@@ -87,6 +87,8 @@ interface Identified {
   disk: DiskIdentity;
   /** Every name the pool or array may give the old disk's member (memberPaths). */
   oldPaths: string[];
+  /** Its member as the pool or array named it at the identification ("/dev/sda3"). */
+  member: string;
   serials: string[];
   /** The healthy side's disk: the partition table's source, and the least the new disk must hold. */
   healthy: { path: string; serial: string | null; sizeBytes: number };
@@ -245,7 +247,7 @@ export class MirrorSwap extends SwapRun<Step> {
     }
     this.oldDisk = this.identified.disk;
     this.report.oldDisk = this.oldDisk;
-    identify.detail = messages.swapIdentified(this.oldDisk.path, this.oldDisk.serial ?? '?');
+    identify.detail = this.describeRole(this.identified);
     progress(identify.detail);
     identify.durationMs = Math.round(performance.now() - started);
 
@@ -282,6 +284,16 @@ export class MirrorSwap extends SwapRun<Step> {
     const identified = this.identified;
     await this.step('identify', { apply: async () => identified as unknown as Json }, () => identify.detail);
     return false;
+  }
+
+  /** The disk, its member and its boot role, as the identification says them. */
+  describeRole(found: Identified): string {
+    const boot = found.esp
+      ? messages.mirrorBootRoleEsp(found.esp.number)
+      : found.grub
+        ? messages.mirrorBootRoleGrub
+        : messages.mirrorBootRoleNone;
+    return messages.mirrorIdentified(found.disk.path, found.disk.serial ?? '?', found.member, this.name, boot);
   }
 
   problems(): string {
@@ -368,6 +380,7 @@ export class MirrorSwap extends SwapRun<Step> {
     return {
       disk: await this.identity(old),
       oldPaths: this.memberPathsOf(old),
+      member: view.oldMember ?? old.path,
       serials: disks.flatMap((d) => (d.serial ? [d.serial] : [])),
       healthy: {
         path: healthy?.byId[0] ?? healthy?.path ?? '',
