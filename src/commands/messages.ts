@@ -1280,7 +1280,9 @@ export const messages = catalogue({
     fr: "--device est pour --zfs et --md : avec --osd, Ceph dit sur quel disque est l'OSD",
   },
   swapBadName: (flag: string, value: string) => ({
-    en: `${flag} ${JSON.stringify(value)}: a pool is a letter then letters, digits, _ . -; an array md0 or /dev/md/name`,
+    en:
+      `${flag} ${JSON.stringify(value)}: a pool is a letter then letters, digits, _ . -; ` +
+      'an array md0 or /dev/md/name',
     fr:
       `${flag} ${JSON.stringify(value)} : un pool est une lettre puis lettres, chiffres, _ . - ; ` +
       'une grappe md0 ou /dev/md/nom',
