@@ -3,7 +3,11 @@
 // with a clock the test sets, and what it prints is read back by chaton's own parsers (zfs.ts,
 // md.ts, partitions.ts), as chaton reads the real tools' outputs (test/unit/fixtures/storage/).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LabDisk } from '../lab/control.js';
 import { STANDIN_TOOLS } from '../lab/pve-lab.js';
@@ -11,7 +15,7 @@ import { gptCodes, grubInstall } from '../lab/standins/grub-install.js';
 import { resolveDevice } from '../lab/standins/lab-disk-map.js';
 import type { StorageRates } from '../lab/standins/storage-state.js';
 import { dhms, nicenum, zpool, type ZfsState, type ZpoolWorld } from '../lab/standins/zpool.js';
-import { humanSize, renderMdstat, type MdState } from '../lab/standins/md-array.js';
+import { humanSize, renderMdstat, superblock, SUPERBLOCK_OFFSET, type MdState } from '../lab/standins/md-array.js';
 import { mdadm, type MdadmWorld } from '../lab/standins/mdadm.js';
 import {
   type BootHost,
@@ -747,5 +751,31 @@ describe('the storage stand-ins in the lab', () => {
         'sbin/sgdisk sgdisk.js',
       ],
     );
+  });
+});
+
+describe("a member's md superblock", () => {
+  it('is what the real blkid reads as a linux_raid_member of the array', async (t) => {
+    const world = mdWorld([raidA, raidB]);
+    const state = md0(world);
+    const [array] = state.arrays;
+    const [member] = array?.members ?? [];
+    assert.ok(array && member);
+    const dir = await mkdtemp(join(tmpdir(), 'md-superblock-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const image = join(dir, 'member.img');
+    await writeFile(image, Buffer.alloc(0));
+    await truncate(image, 8 * MIB);
+    const handle = await open(image, 'r+');
+    const deviceUuid = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+    await handle.write(superblock(array, member, deviceUuid, (8 * MIB) / 512), 0, undefined, SUPERBLOCK_OFFSET);
+    await handle.close();
+    const probe = spawnSync('blkid', ['-p', '-o', 'export', image], { encoding: 'utf8' });
+    assert.equal(probe.status, 0, probe.stderr);
+    assert.match(probe.stdout, /^TYPE=linux_raid_member$/m);
+    assert.match(probe.stdout, /^UUID=e35d52b7-6c8e-6a23-9f3d-188dd519bd2b$/m);
+    assert.match(probe.stdout, /^UUID_SUB=01234567-89ab-cdef-0123-456789abcdef$/m);
+    assert.match(probe.stdout, /^LABEL=backup:0$/m);
+    assert.match(probe.stdout, /^VERSION=1\.2$/m);
   });
 });

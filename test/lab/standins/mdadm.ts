@@ -14,9 +14,12 @@
 // %s" (a device in use), `return !test && busy ? 2 : 1`), util.c (stat_is_blkdev: "stat failed for
 // %s: %s"), Create.c ("array %s started."), mdadm.c (pr_err's "mdadm: " prefix, --action), and the
 // kernel's drivers/md/md.c (hot_remove_disk: ENXIO, EBUSY; raid1_error: the last in-sync member not
-// failed). Not reproduced: --examine, --assemble, --grow, --re-add, bitmaps, the prompts of
-// --create, the superblock's bytes on the members.
+// failed). A new member (created or added) gets mdadm's 1.2 superblock, written on the partition
+// (md-array.ts superblock), so that blkid and lsblk see a `linux_raid_member`; later changes (events,
+// roles) are not written back. Not reproduced: --examine, --assemble, --grow, --re-add, bitmaps, the
+// prompts of --create.
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import {
   advance,
   componentSectorsOf,
@@ -28,8 +31,10 @@ import {
   readMdState,
   renderDetail,
   startRecovery,
+  superblock,
+  SUPERBLOCK_OFFSET,
 } from './md-array.js';
-import { refOf, resolveDevice, sameRef, type ResolvedDevice } from './lab-disk-map.js';
+import { deviceOf, devicePath, refOf, resolveDevice, sameRef, type ResolvedDevice } from './lab-disk-map.js';
 import { isMainModule } from './pve-cli.js';
 import { MD_STATE, ToolError, type ToolOutput, writeJson } from './storage-state.js';
 
@@ -276,12 +281,40 @@ export function randomMdUuid(): string {
   return (randomBytes(16).toString('hex').match(/.{8}/g) ?? []).join(':');
 }
 
+/** Each member by array and number, to tell the ones a run added. */
+function memberKeys(state: MdState): Set<string> {
+  return new Set(
+    state.arrays.flatMap((array) =>
+      array.members.map((member) => `${array.name} ${member.number} ${member.member.serial}`),
+    ),
+  );
+}
+
+/** What mdadm writes on a new member: its superblock, 4 KiB into the partition. */
+function writeSuperblocks(state: MdState, members: Set<string>, world: MdadmWorld): void {
+  for (const array of state.arrays) {
+    for (const member of array.members) {
+      const device = deviceOf(world.disks, member.member);
+      if (members.has(`${array.name} ${member.number} ${member.member.serial}`) || !device) continue;
+      const sectors = device.partition?.sectors ?? device.disk.sizeBytes / 512;
+      const fd = openSync(devicePath(device), 'r+');
+      try {
+        writeSync(fd, superblock(array, member, randomBytes(16), sectors), 0, undefined, SUPERBLOCK_OFFSET);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const state = readMdState();
   const world: MdadmWorld = { ...(await hostMdWorld()), newUuid: randomMdUuid };
   const before = JSON.stringify(state);
+  const members = memberKeys(state);
   const output = mdadm(state, argv, world);
   if (JSON.stringify(state) !== before) writeJson(MD_STATE, state);
+  writeSuperblocks(state, members, world);
   process.stdout.write(output.stdout);
   process.stderr.write(output.stderr);
   return output.code;
