@@ -14,7 +14,7 @@ import { STANDIN_TOOLS } from '../lab/pve-lab.js';
 import { gptCodes, grubInstall } from '../lab/standins/grub-install.js';
 import { resolveDevice } from '../lab/standins/lab-disk-map.js';
 import type { StorageRates } from '../lab/standins/storage-state.js';
-import { dhms, nicenum, zpool, type ZfsState, type ZpoolWorld } from '../lab/standins/zpool.js';
+import { dhms, nicenum, zfsLabels, zpool, type ZfsState, type ZpoolWorld } from '../lab/standins/zpool.js';
 import { humanSize, renderMdstat, superblock, SUPERBLOCK_OFFSET, type MdState } from '../lab/standins/md-array.js';
 import { mdadm, type MdadmWorld } from '../lab/standins/mdadm.js';
 import {
@@ -195,6 +195,11 @@ describe('the zpool stand-in', () => {
       code: 1,
     });
     assert.equal(run('frobnicate').code, 2);
+    assert.deepEqual(run('create', 'tank', 'mirror', '/dev/loop5p3'), {
+      stdout: '',
+      stderr: 'invalid vdev specification: mirror requires at least 2 devices\n',
+      code: 1,
+    });
   });
 
   it('shows a pulled disk UNAVAIL by its GUID, "was" its path, the pool DEGRADED', () => {
@@ -283,7 +288,10 @@ describe('the zpool stand-in', () => {
     assert.ok(status.scan.kind === 'scrub' && status.scan.state === 'in-progress');
     assert.equal(status.scan.secondsToGo, null);
     assert.match(text, /^\t0B repaired, 4\.07% done, no estimated completion time$/m);
-    assert.match(zpool(state, ['scrub', 'rpool'], slow).stderr, /currently scrubbing/);
+    assert.equal(
+      zpool(state, ['scrub', 'rpool'], slow).stderr,
+      "cannot scrub rpool: currently scrubbing; use 'zpool scrub -s' to cancel scrub\n",
+    );
     assert.equal(zpool(state, ['scrub', '-s', 'rpool'], slow).code, 0);
     const stopped = statusOf(state, slow).status;
     assert.ok(stopped.scan.kind === 'scrub' && stopped.scan.state === 'canceled');
@@ -777,5 +785,31 @@ describe("a member's md superblock", () => {
     assert.match(probe.stdout, /^UUID_SUB=01234567-89ab-cdef-0123-456789abcdef$/m);
     assert.match(probe.stdout, /^LABEL=backup:0$/m);
     assert.match(probe.stdout, /^VERSION=1\.2$/m);
+  });
+});
+
+describe("a pool member's ZFS labels", () => {
+  it('are what the real blkid reads as a zfs_member of the pool', async (t) => {
+    const world = zpoolWorld([diskA, diskB]);
+    const state = rpool(world);
+    const [pool] = state.pools;
+    const leaf = pool?.vdevs[0]?.type === 'mirror' ? pool.vdevs[0].children[0] : undefined;
+    assert.ok(pool && leaf?.type === 'disk');
+    const dir = await mkdtemp(join(tmpdir(), 'zfs-labels-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const image = join(dir, 'member.img');
+    const size = 100 * MIB + 4096;
+    await writeFile(image, Buffer.alloc(0));
+    await truncate(image, size);
+    const handle = await open(image, 'r+');
+    for (const { offset, bytes } of zfsLabels(pool, leaf, size)) await handle.write(bytes, 0, undefined, offset);
+    await handle.close();
+    const probe = spawnSync('blkid', ['-p', '-o', 'export', image], { encoding: 'utf8' });
+    assert.equal(probe.status, 0, probe.stderr);
+    assert.match(probe.stdout, /^TYPE=zfs_member$/m);
+    assert.match(probe.stdout, /^LABEL=rpool$/m);
+    assert.match(probe.stdout, new RegExp(`^UUID=${pool.guid}$`, 'm'));
+    assert.match(probe.stdout, new RegExp(`^UUID_SUB=${leaf.guid}$`, 'm'));
+    assert.match(probe.stdout, /^VERSION=5000$/m);
   });
 });
