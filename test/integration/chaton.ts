@@ -87,7 +87,7 @@ export const QUIET_OPTIONS: GlobalOptions = {
 export async function freshLab(
   name: string,
   hosts: number,
-  options: { wan?: boolean; ceph?: boolean } = {},
+  options: { wan?: boolean; ceph?: boolean; disks?: boolean } = {},
 ): Promise<Lab> {
   const labName = `${process.env.CHATON_LAB_PREFIX ?? ''}${name}`;
   await labDown(labName);

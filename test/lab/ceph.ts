@@ -1,21 +1,15 @@
 // A Ceph lab's cluster (README: Ceph): Debian's own Ceph Pacific on the hosts of role `ceph`, one
 // mon, one mgr and OSDS_PER_HOST BlueStore OSDs each, on loop devices backed by sparse files of the
 // lab's state directory. The supervisor runs every daemon in the foreground inside its host, with
-// its systemd unit's command line (there is no systemd: the systemctl stand-in asks for them), and
-// keeps the registry of the lab's disks (serial, WWN, model) that the lsblk stand-in reads.
+// its systemd unit's command line (there is no systemd: the systemctl stand-in asks for them). The
+// OSDs' disks are the lab's disks (disks.ts).
 import { randomUUID } from 'node:crypto';
-import { appendFile, chmod, mkdir, readFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
-import {
-  type CephRequest,
-  type ControlAnswer,
-  DISK_METADATA,
-  type DiskMetadata,
-  type LabDisk,
-  type UnitStatus,
-} from './control.js';
+import type { CephRequest, ControlAnswer, LabDisk, UnitStatus } from './control.js';
+import type { DiskLab } from './disks.js';
 import { CEPH_LAB_MOUNT } from './standins/ceph-lab.js';
 import { mergeFaultsFile } from './standins/faults-file.js';
 import { waitUntil } from './parallel.js';
@@ -24,8 +18,6 @@ import { activeRoles, enterHostArgs, HOST_SESSION_ENV, hostPaths, lanSubnet } fr
 import type { LabPlan, PlannedHost } from './topology.js';
 
 const OSDS_PER_HOST = 2;
-/** Each first OSD's disk: small, so that the whole cluster stays light (and sparse: written blocks only). */
-export const CEPH_DISK_GIB = 2;
 const CEPH_POOL = 'rbd';
 const PG_NUM = 32;
 /** The objects `up` writes to the pool, so that a test can read them back after it moved them. */
@@ -38,7 +30,6 @@ const POLL_MS = 2000;
 const STOP_TIMEOUT_MS = 90_000;
 /** How many of a unit's last output lines `systemctl status` shows. */
 const JOURNAL_LINES = 10;
-const MAX_DISK_GIB = 64;
 const OSD_PRESTART = '/usr/lib/ceph/ceph-osd-prestart.sh';
 const BOOTSTRAP_MOUNT = `${CEPH_LAB_MOUNT}/bootstrap`;
 
@@ -114,39 +105,6 @@ ceph-mon --mkfs -i "$h" --monmap /var/lib/ceph/tmp/monmap --keyring /var/lib/cep
 rm /var/lib/ceph/tmp/mon.keyring /var/lib/ceph/tmp/monmap
 `;
 
-/** $1: the new disk's kernel name, $2: its major:minor, then its by-id link names: what udev makes. */
-const DISK_INSERT_SCRIPT = `
-name=$1 numbers=$2
-shift 2
-rm -f "/dev/$name"
-mknod -m 660 "/dev/$name" b "\${numbers%:*}" "\${numbers#*:}"
-chgrp disk "/dev/$name"
-mkdir -p /dev/disk/by-id
-for link; do ln -sfn "../../$name" "/dev/disk/by-id/$link"; done
-`;
-
-/** $1: the disk's kernel name, then its by-id link names. */
-const DISK_PULL_SCRIPT = `
-name=$1
-shift
-rm -f "/dev/$name"
-for link; do rm -f "/dev/disk/by-id/$link"; done
-`;
-
-/**
- * $1: gpt, lvm or ext4, $2: the disk, $3: a volume group name: what a disk taken from another
- * machine carries, written by the real tools (sgdisk from gdisk, which ceph-base depends on; lvm2,
- * which ceph-osd depends on; e2fsprogs). No device-mapper: the volume group has no logical volume.
- */
-const DISK_METADATA_SCRIPT = `
-case $1 in
-gpt) sgdisk --new=1:0:+256M --typecode=1:8300 --new=2:0:0 --typecode=2:8e00 "$2" ;;
-lvm) pvcreate --yes "$2" && vgcreate "$3" "$2" ;;
-ext4) mkfs.ext4 -q -F -L old-data "$2" ;;
-*) echo "unknown metadata: $1" >&2; exit 2 ;;
-esac
-`;
-
 /** $1: how many, $2: bytes each. Prints "<name> <sha256>" per object written. */
 const OBJECTS_SCRIPT = `
 for i in $(seq 1 "$1"); do
@@ -158,10 +116,6 @@ for i in $(seq 1 "$1"); do
   echo "$name \${sum%% *}"
 done
 `;
-
-function byIdLinks(disk: Pick<LabDisk, 'model' | 'serial' | 'wwn'>): string[] {
-  return [`ata-${disk.model.replaceAll(' ', '_')}_${disk.serial}`, `wwn-${disk.wwn}`];
-}
 
 /** A unit name as the stand-in sends it, "ceph-osd@3.service": its daemon and instance. */
 function parseUnit(unit: string): { type: 'osd' | 'mon' | 'mgr'; id: string } {
@@ -176,22 +130,26 @@ export class CephCluster {
   readonly #runtime: (name: string) => CephHost | undefined;
   readonly #log: (message: string) => void;
   readonly #units = new Map<string, UnitRecord>();
-  #disks: LabDisk[] = [];
-  /** Disk operations one after the other: the registry is rewritten whole. */
-  #diskQueue: Promise<unknown> = Promise.resolve();
+  readonly #disks: DiskLab;
 
-  constructor(plan: LabPlan, runtime: (name: string) => CephHost | undefined, log: (message: string) => void) {
+  constructor(
+    plan: LabPlan,
+    runtime: (name: string) => CephHost | undefined,
+    disks: DiskLab,
+    log: (message: string) => void,
+  ) {
     this.#plan = plan;
     this.#hosts = plan.hosts.filter((host) => activeRoles(plan, host).includes('ceph'));
     this.#runtime = runtime;
+    this.#disks = disks;
     this.#log = log;
   }
 
   /** Before the hosts start: the cluster's identity, keys and monmap, made on the machine; no disk yet. */
   async prepare(): Promise<void> {
-    const { cephLab, disksDir } = this.#plan.paths;
+    const { cephLab } = this.#plan.paths;
     const dir = cephLab.bootstrapDir;
-    await Promise.all([mkdir(dir, { recursive: true, mode: 0o700 }), mkdir(disksDir, { recursive: true })]);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(cephLab.dir, 0o755);
     const fsid = randomUUID();
     const keyring = (file: string, name: string, caps: string[][]) =>
@@ -229,7 +187,6 @@ export class CephCluster {
         ...this.#hosts.flatMap((host) => ['--addv', host.name, monAddress(host)]),
         join(dir, 'monmap'),
       ]),
-      this.#saveDisks(),
       mergeFaultsFile(cephLab.faults, {}),
     ]);
     // The monitors know every other key from the start: no `auth add` round trips later.
@@ -259,7 +216,7 @@ export class CephCluster {
       ...this.#hosts.map(async (host, hostIndex) => {
         for (let slot = 0; slot < OSDS_PER_HOST; slot++) {
           signal.throwIfAborted();
-          const disk = await this.#queueDiskOperation(() => this.#insertDisk(host.name, {}));
+          const disk = await this.#disks.insert(host.name, {});
           await this.#createOsd(host.name, disk, hostIndex * OSDS_PER_HOST + slot);
         }
       }),
@@ -270,22 +227,10 @@ export class CephCluster {
     this.#log(`ceph: HEALTH_OK after ${Date.now() - started} ms`);
   }
 
-  /** The systemctl stand-in's and the lab API's requests. */
+  /** The systemctl stand-in's requests. */
   async control(request: CephRequest): Promise<ControlAnswer> {
-    switch (request.op) {
-      case 'unit':
-        return { unit: await this.#unitRequest(request.host, request.action, request.unit) };
-      case 'disk-insert':
-        return { disk: await this.#queueDiskOperation(() => this.#insertDisk(request.host, request)) };
-      case 'disk-pull':
-        return { disk: await this.#queueDiskOperation(() => this.#pullDisk(request.host, request.serial)) };
-      case 'disk-smart':
-        return {
-          disk: await this.#queueDiskOperation(() => this.#setSmart(request.host, request.serial, request.passed)),
-        };
-      default:
-        throw new Error(`unknown op "${(request as { op: string }).op}"`);
-    }
+    if (request.op !== 'unit') throw new Error(`unknown op "${(request as { op: string }).op}"`);
+    return { unit: await this.#unitRequest(request.host, request.action, request.unit) };
   }
 
   #host(name: string): CephHost {
@@ -524,133 +469,4 @@ export class CephCluster {
     await daemon;
     return this.#status(record);
   }
-
-  // -------------------------------------------------------------------------------------------
-  // Disks: sparse files behind loop devices, with the identity a real disk has.
-
-  #queueDiskOperation<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.#diskQueue.then(operation);
-    this.#diskQueue = result.catch(() => undefined);
-    return result;
-  }
-
-  async #saveDisks(): Promise<void> {
-    const { disksFile } = this.#plan.paths.cephLab;
-    await writeFile(`${disksFile}.tmp`, JSON.stringify(this.#disks, null, 2) + '\n');
-    await rename(`${disksFile}.tmp`, disksFile);
-  }
-
-  /**
-   * A new disk (a new serial) of `sizeGiB`, with `metadata` written on it in its host, or the pulled
-   * disk `serial` put back, in `host`.
-   */
-  async #insertDisk(
-    host: string,
-    { sizeGiB, serial, metadata }: { sizeGiB?: number; serial?: string; metadata?: DiskMetadata },
-  ): Promise<LabDisk> {
-    this.#host(host);
-    if (metadata !== undefined && !DISK_METADATA.includes(metadata)) {
-      throw new Error(`a new disk's metadata is ${DISK_METADATA.join(', ')}, not ${metadata}`);
-    }
-    // A serial the lab has never seen is a new disk bearing it (a runbook's line names its new disk).
-    const known = serial !== undefined && this.#disks.some((d) => d.serial === serial);
-    const disk = known ? this.#pulledDisk(serial) : await this.#newDisk(host, sizeGiB ?? CEPH_DISK_GIB, serial);
-    const image = join(this.#plan.paths.disksDir, `${disk.serial}.img`);
-    const { stdout: loop } = await execa('losetup', ['--find', '--show', image]);
-    const device = loop.replace('/dev/', '');
-    const numbers = (await readFile(`/sys/block/${device}/dev`, 'utf8')).trim();
-    await this.#inHost(host, ['sh', '-ec', DISK_INSERT_SCRIPT, 'insert', device, numbers, ...disk.byId]);
-    Object.assign(disk, { host, state: 'inserted', device });
-    if (!this.#disks.includes(disk)) this.#disks.push(disk);
-    await this.#saveDisks();
-    if (metadata !== undefined) {
-      await this.#inHost(host, [
-        'sh',
-        '-ec',
-        DISK_METADATA_SCRIPT,
-        'metadata',
-        metadata,
-        `/dev/${device}`,
-        `lab-old-${disk.serial}`,
-      ]);
-    }
-    return disk;
-  }
-
-  /** A new empty disk's identity and sparse file; it joins the registry once inserted. */
-  async #newDisk(host: string, sizeGiB: number, serial?: string): Promise<LabDisk> {
-    if (!Number.isInteger(sizeGiB) || sizeGiB < 1 || sizeGiB > MAX_DISK_GIB) {
-      throw new Error(`a disk's size is 1 to ${MAX_DISK_GIB} GiB, not ${sizeGiB}`);
-    }
-    if (serial !== undefined && !/^[A-Za-z0-9_-]{1,40}$/.test(serial)) {
-      throw new Error(`a disk's serial is 1 to 40 letters, digits, _ or -, not ${JSON.stringify(serial)}`);
-    }
-    const number = this.#disks.length + 1;
-    const labHex = this.#plan.index.toString(16).padStart(3, '0');
-    const identity = {
-      serial: serial ?? `CL${String(this.#plan.index).padStart(2, '0')}D${String(number).padStart(4, '0')}`,
-      // NAA 5: a registered name, 16 hex digits (an OUI of no vendor, the lab, the disk).
-      wwn: `0x5cafe00${labHex}${number.toString(16).padStart(6, '0')}`,
-      model: `LAB SSD ${sizeGiB}G`,
-    };
-    const image = join(this.#plan.paths.disksDir, `${identity.serial}.img`);
-    await writeFile(image, '', { flag: 'wx' });
-    await truncate(image, sizeGiB * 1024 ** 3);
-    const byId = byIdLinks(identity);
-    return {
-      ...identity,
-      sizeBytes: sizeGiB * 1024 ** 3,
-      host,
-      state: 'pulled',
-      device: null,
-      byId,
-      smartPassed: true,
-    };
-  }
-
-  /** A disk pulled earlier, with what it held: put back, it is the same disk to whoever reads it. */
-  #pulledDisk(serial: string): LabDisk {
-    const disk = this.#disks.find((candidate) => candidate.serial === serial);
-    if (!disk || disk.state !== 'pulled') throw new Error(`no pulled disk with serial "${serial}" in the lab`);
-    return disk;
-  }
-
-  #insertedDisk(host: string, serial: string): LabDisk & { device: string } {
-    this.#host(host);
-    const disk = this.#disks.find((candidate) => candidate.serial === serial);
-    if (!disk || disk.host !== host || disk.state !== 'inserted' || !disk.device) {
-      throw new Error(`no disk with serial "${serial}" in ${host}`);
-    }
-    return disk as LabDisk & { device: string };
-  }
-
-  /** What smartctl will say of the disk's health from now on. */
-  async #setSmart(host: string, serial: string, passed: boolean): Promise<LabDisk> {
-    const disk = this.#insertedDisk(host, serial);
-    disk.smartPassed = passed;
-    await this.#saveDisks();
-    return disk;
-  }
-
-  /**
-   * The disk leaves its host: its device node and links go, its loop device is detached (while a
-   * process still holds it open, the kernel detaches it at the last close). Its file stays.
-   */
-  async #pullDisk(host: string, serial: string): Promise<LabDisk> {
-    const disk = this.#insertedDisk(host, serial);
-    await this.#inHost(host, ['sh', '-ec', DISK_PULL_SCRIPT, 'pull', disk.device, ...disk.byId]);
-    await execa('losetup', ['--detach', `/dev/${disk.device}`]);
-    Object.assign(disk, { state: 'pulled', device: null });
-    await this.#saveDisks();
-    return disk;
-  }
-}
-
-/** The loop devices whose files are under `dir` (a lab's state directory), detached: `down` leaves none. */
-export async function detachLoopDevices(dir: string): Promise<void> {
-  const { stdout } = await execa('losetup', ['--json', '--list', '--output', 'NAME,BACK-FILE']);
-  if (!stdout.trim()) return;
-  const { loopdevices } = JSON.parse(stdout) as { loopdevices: { name: string; 'back-file': string | null }[] };
-  const ours = loopdevices.filter((loop) => loop['back-file']?.startsWith(`${dir}/`));
-  for (const loop of ours) await execa('losetup', ['--detach', loop.name]);
 }

@@ -1,16 +1,18 @@
 // The lab's command line: `npm run lab -- up|down|status|shell`. Exit 2 on usage errors.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CEPH_DISK_GIB } from './ceph.js';
 import { DISK_METADATA } from './control.js';
+import { DEFAULT_DISK_GIB } from './disks.js';
 import { labAttach, labDown, labStatus, labUp } from './lab.js';
 import { DEFAULT_EXTRA_HOSTS, DEFAULT_LAB_NAME, LabPreconditionError, lanSubnet } from './topology.js';
 
 const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js <command>)
-  up [--hosts N] [--name X] [--wan] [--ceph]
+  up [--hosts N] [--name X] [--wan] [--ceph] [--disks]
                               start a lab: a bastion, pve1-3, gw, backup and N extra hosts
                               (default ${DEFAULT_EXTRA_HOSTS}), name "${DEFAULT_LAB_NAME}" unless given;
                               --wan: behind gw's two ISP links, as issue 12's site;
-                              --ceph: a real Ceph cluster on pve1-3, HEALTH_OK when up returns
+                              --ceph: a real Ceph cluster on pve1-3, HEALTH_OK when up returns;
+                              --disks: pve1-3 boot from a ZFS mirror rpool, backup from an mdadm
+                              RAID1 md0, GRUB or ESPs on both disks (stand-ins, README)
   down [--name X]             stop it and remove all it made (after a crash too)
   status                      list the labs on this machine
   shell <host> [--name X]     a root shell on a lab host
@@ -23,14 +25,15 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
                               the same for a Ceph lab's faults (e.g. '{"cephVolumeFailActivate":1}':
                               the next ceph-volume lvm create fails in raw activate and rolls back)
   disk insert <host> [--size G | --serial S] [--metadata gpt|lvm|ext4] [--name X]
-                              a Ceph lab: a new empty disk (default ${CEPH_DISK_GIB} GiB) in the host,
-                              or carrying old metadata, or the pulled disk S put back (a serial never
-                              seen: a new disk bearing it); prints its serial
+                              a lab with disks (--ceph, --disks): a new empty disk (default
+                              ${DEFAULT_DISK_GIB} GiB) in pve1-3 or backup, or carrying old metadata, or the
+                              pulled disk S put back (a serial never seen: a new disk bearing it),
+                              its partitions mapped from its table; prints its serial
   disk pull <host> <serial> [--name X]
-                              a Ceph lab: take that disk out of the host
+                              take that disk out of the host
   disk smart <host> <serial> passed|failing [--name X]
-                              a Ceph lab: what smartctl says of that disk's health
-  disk list [--name X]        a Ceph lab's disks, inserted and pulled, with their locate LEDs`;
+                              what smartctl says of that disk's health
+  disk list [--name X]        the lab's disks, inserted and pulled, with partitions and locate LEDs`;
 
 const NAME = { name: { type: 'string' } } as const;
 
@@ -56,14 +59,20 @@ function nameOption(name: string | undefined): string {
 }
 
 async function up(args: string[]): Promise<void> {
-  const options = { ...NAME, hosts: { type: 'string' }, wan: { type: 'boolean' }, ceph: { type: 'boolean' } } as const;
+  const options = {
+    ...NAME,
+    hosts: { type: 'string' },
+    wan: { type: 'boolean' },
+    ceph: { type: 'boolean' },
+    disks: { type: 'boolean' },
+  } as const;
   const { values } = parse(args, options, 0);
   if (values.hosts !== undefined && !/^\d+$/.test(values.hosts)) {
     throw new LabPreconditionError(`--hosts takes a number of hosts, not "${values.hosts}"`);
   }
   const started = performance.now();
   const hosts = values.hosts === undefined ? undefined : Number(values.hosts);
-  const lab = await labUp({ name: values.name, hosts, wan: values.wan, ceph: values.ceph });
+  const lab = await labUp({ name: values.name, hosts, wan: values.wan, ceph: values.ceph, disks: values.disks });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const name = nameOption(values.name);
   const { main, backup } = lab.wan?.links ?? {};
@@ -72,7 +81,8 @@ async function up(args: string[]): Promise<void> {
     `lab "${lab.name}" is up in ${seconds} s: bastion ${bastion}, ` +
       `${lab.hosts.length} hosts behind it on ${lanSubnet(lab.index)}`,
   );
-  if (lab.ceph) console.log(`Ceph: HEALTH_OK, ${(await lab.disks()).length} OSDs on pve1-3, pool rbd`);
+  if (lab.ceph) console.log('Ceph: HEALTH_OK, two OSDs on each of pve1-3, pool rbd');
+  if (lab.mirrors) console.log('disks: rpool (ZFS mirror) on pve1-3, md0 (RAID1) on backup');
   console.log(`inventory: ${lab.inventoryPath}`);
   console.log(`  chaton -i ${lab.inventoryPath} hosts check all`);
   console.log(`  npm run lab -- shell pve1${name}     # a root shell on a lab host`);
@@ -191,14 +201,15 @@ async function disk([action, ...args]: string[]): Promise<void> {
     case 'list': {
       const { values } = parse(args, NAME, 0);
       const lab = await labAttach(values.name);
-      const rows = [['HOST', 'SERIAL', 'STATE', 'DEVICE', 'SIZE', 'MODEL', 'WWN', 'SMART', 'LOCATE']];
+      const rows = [['HOST', 'SERIAL', 'STATE', 'DEVICE', 'PARTITIONS', 'SIZE', 'MODEL', 'WWN', 'SMART', 'LOCATE']];
       const leds = await lab.diskLeds();
       for (const entry of await lab.disks()) {
         const size = `${entry.sizeBytes / 1024 ** 3}G`;
         const smart = entry.smartPassed ? 'passed' : 'failing';
         const locate = leds[entry.serial] ? 'on' : 'off';
         const { host, serial, state, model, wwn } = entry;
-        rows.push([host, serial, state, entry.device ?? '-', size, model, wwn, smart, locate]);
+        const partitions = entry.partitions.map((partition) => partition.number).join(',') || '-';
+        rows.push([host, serial, state, entry.device ?? '-', partitions, size, model, wwn, smart, locate]);
       }
       printTable(rows);
       return;

@@ -79,7 +79,7 @@ export interface LabPartition {
   sectors: number;
 }
 
-/** A disk of a Ceph lab's hosts (README: Ceph): a sparse file behind a loop device while inserted. */
+/** A disk of a lab's disk hosts (README: Disks): a sparse file behind a loop device while inserted. */
 export interface LabDisk {
   serial: string;
   /** "0x5..." (NAA 5), as lsblk prints it. */
@@ -95,7 +95,7 @@ export interface LabDisk {
   /** SMART's overall-health self-assessment, as smartctl reads it: false makes it a failing disk. */
   smartPassed: boolean;
   /** What the kernel read of its partition table at insert or at the last rescan; none while pulled. */
-  partitions?: LabPartition[];
+  partitions: LabPartition[];
 }
 
 /**
@@ -106,18 +106,22 @@ export interface LabDisk {
 export type DiskMetadata = 'gpt' | 'lvm' | 'ext4';
 export const DISK_METADATA: readonly DiskMetadata[] = ['gpt', 'lvm', 'ext4'];
 
+/** A Ceph lab's request: `unit` is what systemctl asks (`host` is the asking host). */
+export type CephRequest = { op: 'unit'; host: string; action: 'start' | 'stop' | 'status'; unit: string };
+export type CephOp = CephRequest['op'];
+
 /**
- * A Ceph lab's requests: `unit` is what systemctl asks (`host` is the asking host), `disk-insert`
- * adds a new disk of `sizeGiB` to a host, with `metadata` on it if asked (or puts the pulled disk
- * `serial` back, in any host),
- * `disk-pull` takes one out by serial, `disk-smart` sets what its SMART health self-assessment says.
+ * A lab's disk requests: `disk-insert` adds a new disk of `sizeGiB` to a host, with `metadata` on
+ * it if asked (or puts the pulled disk `serial` back, in any host), `disk-pull` takes one out by
+ * serial, `disk-smart` sets what its SMART health self-assessment says, `disk-rescan` maps its
+ * partitions again from its table (the kernel's re-read and udev, after a tool wrote the table).
  */
-export type CephRequest =
-  | { op: 'unit'; host: string; action: 'start' | 'stop' | 'status'; unit: string }
+export type DiskRequest =
   | { op: 'disk-insert'; host: string; sizeGiB?: number; serial?: string; metadata?: DiskMetadata }
   | { op: 'disk-pull'; host: string; serial: string }
-  | { op: 'disk-smart'; host: string; serial: string; passed: boolean };
-export type CephOp = CephRequest['op'];
+  | { op: 'disk-smart'; host: string; serial: string; passed: boolean }
+  | { op: 'disk-rescan'; host: string; serial: string };
+export type DiskOp = DiskRequest['op'];
 
 export type ControlResponse =
   | { ok: true; fingerprint?: string; result?: Json; agent?: 'not-running'; unit?: UnitStatus; disk?: LabDisk }
@@ -126,7 +130,7 @@ export type ControlResponse =
 export type VmResponse = ControlResponse;
 export type ControlAnswer = Omit<Extract<ControlResponse, { ok: true }>, 'ok'>;
 
-function describe(request: ControlRequest | VmRequest | CephRequest): string {
+function describe(request: ControlRequest | VmRequest | CephRequest | DiskRequest): string {
   return 'host' in request
     ? `${request.op} ${request.host}`
     : `${request.op} ${'vm' in request ? request.vm.vmid : request.vmid}`;
@@ -135,7 +139,7 @@ function describe(request: ControlRequest | VmRequest | CephRequest): string {
 /** Sends one request; resolves with the response, rejects when the supervisor reports an error. */
 export async function controlRequest(
   socketPath: string,
-  request: ControlRequest | VmRequest | CephRequest,
+  request: ControlRequest | VmRequest | CephRequest | DiskRequest,
 ): Promise<ControlAnswer> {
   const socket = createConnection(socketPath).setEncoding('utf8');
   await once(socket, 'connect');

@@ -1,6 +1,7 @@
 // Contents of the files the lab generates: per-host configuration, the inventory and known_hosts.
 import { join } from 'node:path';
 import { CEPH_LAB_MOUNT } from './standins/ceph-lab.js';
+import { DISK_LAB_MOUNT } from './standins/disk-lab.js';
 import { PBS_SERVER_MOUNT } from './standins/pbs-remote.js';
 import {
   GATEWAY_HOST,
@@ -93,7 +94,7 @@ export function etcHosts(plan: LabPlan, host: PlannedHost): string {
  */
 export function hostFstab(
   host: PlannedHost,
-  { pveCluster, backupExport, vmLab, vmData, cephLab }: LabPaths,
+  { pveCluster, backupExport, vmLab, vmData, cephLab, diskLab }: LabPaths,
   roles: string[],
 ): string {
   const paths = hostPaths(host.dir);
@@ -118,8 +119,10 @@ export function hostFstab(
         ]
       : []),
     ...(roles.includes('backup') ? [`${backupExport} /srv/backup none bind,X-mount.mkdir 0 0`] : []),
-    // The supervisor's side of a Ceph lab: its control socket (systemctl), the disk registry.
+    // The supervisor's side of a Ceph lab: its control socket (systemctl), the faults.
     ...(roles.includes('ceph') ? [`${cephLab.dir} ${CEPH_LAB_MOUNT} none bind,X-mount.mkdir 0 0`] : []),
+    // The disk registry, its control socket (rescans), the LEDs and the storage rates.
+    ...(roles.includes('disks') ? [`${diskLab.dir} ${DISK_LAB_MOUNT} none bind,X-mount.mkdir 0 0`] : []),
     `devpts ${paths.dev}/pts devpts newinstance,ptmxmode=0666,mode=620,gid=5 0 0`,
     `tmpfs ${paths.dev}/shm tmpfs mode=1777,nosuid,nodev 0 0`,
     `${paths.dev} /dev none rbind 0 0`,
@@ -305,8 +308,10 @@ function failoverYaml(wan: WanLayout, inner: PlannedHost | undefined): string[] 
 }
 
 export function inventoryYaml(plan: LabPlan): string {
+  // `disks` says what the lab gives a host (its disk registry), not what the site's operator calls it.
+  const siteRoles = (host: PlannedHost) => host.roles.filter((role) => role !== 'disks');
   const hostLine = (host: PlannedHost) =>
-    `  ${host.name}: { address: ${host.address}, roles: [${host.roles.join(', ')}] }`;
+    `  ${host.name}: { address: ${host.address}, roles: [${siteRoles(host).join(', ')}] }`;
   const namesOf = (hosts: PlannedHost[]) => `[${hosts.map((host) => host.name).join(', ')}]`;
   // One address per link (wan lab), tried in order, each with the same host key.
   const { addresses } = plan.bastion;

@@ -1,13 +1,14 @@
 // The lab's programmatic API, for integration tests and the demo (README.md tells how it works).
 import { constants } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { CephObject } from './ceph.js';
 import { controlRequest, type ControlOp, type DiskMetadata, type LabDisk } from './control.js';
+import { STANDIN_LIB_DIR } from './lab-files.js';
 import { ifExists } from './if-exists.js';
 import { enterNetnsArgs } from './netns.js';
 import { ensureCephPackages, ensureLabPackages, requireRoot } from './packages.js';
@@ -35,13 +36,15 @@ import {
   type WanLinkName,
 } from './topology.js';
 import type { CephFaults } from './standins/ceph-lab.js';
+import type { StorageRates } from './standins/storage-state.js';
 import { mergeFaultsFile } from './standins/faults-file.js';
 import { mergeVmFaults, type VmFaults } from './vm-faults.js';
 
 export type { LabHost, VmState, WanLayout, WanLinkName } from './topology.js';
 export type { VmFaults } from './vm-faults.js';
 export type { CephObject } from './ceph.js';
-export type { LabDisk } from './control.js';
+export type { LabDisk, LabPartition } from './control.js';
+export type { StorageRates } from './standins/storage-state.js';
 export type { CephFaults } from './standins/ceph-lab.js';
 export { ensureLabPackages } from './packages.js';
 
@@ -96,20 +99,29 @@ export interface Lab {
   vmHostKey(vmid: number): Promise<{ publicKey: string; fingerprint: string }>;
   /** A real Ceph cluster runs on pve1-3 (README: Ceph). */
   ceph: boolean;
+  /** pve1-3 boot from a ZFS mirror, backup from an mdadm RAID1, on lab disks (README: Disks, ZFS and mdadm). */
+  mirrors: boolean;
   /**
-   * A Ceph lab: a new empty disk in the host (a new serial), or carrying `metadata` (a GPT, an LVM
-   * physical volume, an ext4 filesystem, written by the real tools in the host), or the pulled disk
-   * `serial` put back (a serial the lab has never seen: a new disk bearing it); its serial.
+   * A lab with disks (--disks or --ceph): a new empty disk in a disk host (pve1-3, backup; a new
+   * serial), or carrying `metadata` (a GPT, an LVM physical volume, an ext4 filesystem, written by the
+   * real tools in the host), or the pulled disk `serial` put back (a serial the lab has never seen: a
+   * new disk bearing it), its partitions mapped from its table; its serial.
    */
   diskInsert(host: string, opts?: { sizeGiB?: number; serial?: string; metadata?: DiskMetadata }): Promise<string>;
-  /** A Ceph lab: the disk leaves the host (its device and by-id links go); it stays in `disks()` as pulled. */
+  /** The disk leaves the host (its device, partitions and links go); it stays in `disks()` as pulled. */
   diskPull(host: string, serial: string): Promise<void>;
-  /** A Ceph lab: what smartctl says of the disk's health from now on (false: FAILED!, exit bit 8). */
+  /** What smartctl says of the disk's health from now on (false: FAILED!, exit bit 8). */
   diskSmart(host: string, serial: string, passed: boolean): Promise<void>;
-  /** A Ceph lab's disks, inserted or pulled, in insertion order. */
+  /** The lab's disks, inserted or pulled, in insertion order. */
   disks(): Promise<LabDisk[]>;
-  /** A Ceph lab: each disk's locate LED, as the ledctl stand-in left it (serial: lit). */
+  /** Each disk's locate LED, as the ledctl stand-in left it (serial: lit). */
   diskLeds(): Promise<Record<string, boolean>>;
+  /** The disk's image file on the machine (its bytes, whether inserted or pulled). */
+  diskImage(serial: string): string;
+  /** How fast the stand-ins' resilvers and resyncs go from now on (unset: their defaults); the rates in force. */
+  setStorageRates(rates: Partial<StorageRates>): Promise<Partial<StorageRates>>;
+  /** /proc/mdstat of the host as the mdadm stand-in's arrays make it (there is no md in this kernel). */
+  mdstat(host: string): Promise<string>;
   /** The objects written to the pool `rbd` when the lab came up, with their sizes and SHA-256. */
   cephObjects(): Promise<CephObject[]>;
   /** A Ceph lab: merges into its faults file (a key set to null is removed); returns the faults now in force. */
@@ -127,6 +139,8 @@ export interface LabSummary {
   inventoryPath: string;
 }
 
+/** The mdadm stand-in's module that renders /proc/mdstat from its state (`node <module> mdstat`). */
+const MDSTAT_MODULE = 'md-array.js';
 const SUPERVISOR_SCRIPT = fileURLToPath(new URL('./supervisor.js', import.meta.url));
 /** Dismantling 150 hosts takes about a second; this is for a stuck one. */
 const STOP_TIMEOUT_MS = 30_000;
@@ -170,6 +184,7 @@ class AttachedLab implements Lab {
   readonly controlSocketPath: string;
   readonly vmWaitsLogPath: string;
   readonly ceph: boolean;
+  readonly mirrors: boolean;
   readonly #paths: LabPaths;
   readonly #hostStates: Map<string, HostState>;
 
@@ -187,6 +202,7 @@ class AttachedLab implements Lab {
     this.controlSocketPath = paths.controlSocket;
     this.vmWaitsLogPath = paths.vmLab.waitsLog;
     this.ceph = state.ceph === true;
+    this.mirrors = state.disks === true;
     this.#paths = paths;
     this.#hostStates = new Map([state.bastion, ...state.hosts].map((host) => [host.name, host]));
   }
@@ -287,11 +303,17 @@ class AttachedLab implements Lab {
     if (!this.ceph) throw new LabPreconditionError(`lab "${this.name}" has no Ceph cluster (up --ceph)`);
   }
 
+  #requireDisks(): void {
+    if (!this.ceph && !this.mirrors) {
+      throw new LabPreconditionError(`lab "${this.name}" has no disks (up --disks or --ceph)`);
+    }
+  }
+
   async diskInsert(
     host: string,
     opts: { sizeGiB?: number; serial?: string; metadata?: DiskMetadata } = {},
   ): Promise<string> {
-    this.#requireCeph();
+    this.#requireDisks();
     this.#host(host);
     if (opts.sizeGiB !== undefined && opts.serial !== undefined) {
       throw new LabPreconditionError('a disk put back keeps its size: give a size or a serial, not both');
@@ -305,25 +327,47 @@ class AttachedLab implements Lab {
   }
 
   async diskPull(host: string, serial: string): Promise<void> {
-    this.#requireCeph();
+    this.#requireDisks();
     this.#host(host);
     await controlRequest(this.#paths.controlSocket, { op: 'disk-pull', host, serial });
   }
 
   async diskSmart(host: string, serial: string, passed: boolean): Promise<void> {
-    this.#requireCeph();
+    this.#requireDisks();
     this.#host(host);
     await controlRequest(this.#paths.controlSocket, { op: 'disk-smart', host, serial, passed });
   }
 
   async disks(): Promise<LabDisk[]> {
-    this.#requireCeph();
-    return JSON.parse(await readFile(this.#paths.cephLab.disksFile, 'utf8')) as LabDisk[];
+    this.#requireDisks();
+    return JSON.parse(await readFile(this.#paths.diskLab.disksFile, 'utf8')) as LabDisk[];
   }
 
   async diskLeds(): Promise<Record<string, boolean>> {
-    const lit = new Set((await ifExists(readdir(this.#paths.cephLab.ledsDir))) ?? []);
+    const lit = new Set((await ifExists(readdir(this.#paths.diskLab.ledsDir))) ?? []);
     return Object.fromEntries((await this.disks()).map((disk) => [disk.serial, lit.has(disk.serial)]));
+  }
+
+  diskImage(serial: string): string {
+    this.#requireDisks();
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(serial)) throw new LabPreconditionError(`no disk serial: ${serial}`);
+    return join(this.#paths.disksDir, `${serial}.img`);
+  }
+
+  async setStorageRates(rates: Partial<StorageRates>): Promise<Partial<StorageRates>> {
+    this.#requireDisks();
+    const file = this.#paths.diskLab.storageRates;
+    // Renamed into place: a stand-in reading it at that moment sees the old rates or the new ones.
+    await writeFile(`${file}.tmp`, JSON.stringify(rates) + '\n');
+    await rename(`${file}.tmp`, file);
+    return rates;
+  }
+
+  async mdstat(host: string): Promise<string> {
+    this.#requireDisks();
+    const result = await this.run(host, [process.execPath, `${STANDIN_LIB_DIR}/${MDSTAT_MODULE}`, 'mdstat']);
+    if (result.exitCode !== 0) throw new Error(`mdstat on ${host}: ${result.stderr.trim()}`);
+    return result.stdout;
   }
 
   async cephObjects(): Promise<CephObject[]> {
@@ -424,18 +468,21 @@ async function dismantledUnlessUp<T>(name: string, work: () => Promise<T>): Prom
   }
 }
 
-/** What `up` makes: `hosts` extra hosts, a wan lab's ISP links, a Ceph lab's cluster (README). */
+/** What `up` makes: `hosts` extra hosts, a wan lab's ISP links, a Ceph lab's cluster, the mirrors of `disks` (README). */
 export interface LabUpOptions {
   name?: string;
   hosts?: number;
   wan?: boolean;
   ceph?: boolean;
+  /** pve1-3 on a ZFS mirror, backup on an mdadm RAID1 (README: Disks, ZFS and mdadm). */
+  disks?: boolean;
 }
 
 export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const name = opts.name ?? DEFAULT_LAB_NAME;
   const wan = opts.wan ?? false;
   const ceph = opts.ceph ?? false;
+  const disks = opts.disks ?? false;
   const extraHosts = opts.hosts ?? DEFAULT_EXTRA_HOSTS;
   validateLabName(name);
   validateExtraHosts(extraHosts);
@@ -450,7 +497,14 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   return dismantledUnlessUp(name, async () => {
     await createStateDir(name); // before the index: see registry.ts
     const index = await allocateIndex(name, wan);
-    const config: LabConfig = { name, index, extraHosts, ...(wan ? { wan } : {}), ...(ceph ? { ceph } : {}) };
+    const config: LabConfig = {
+      name,
+      index,
+      extraHosts,
+      ...(wan ? { wan } : {}),
+      ...(ceph ? { ceph } : {}),
+      ...(disks ? { disks } : {}),
+    };
     await writeFile(paths.configFile, JSON.stringify(config) + '\n');
     await startSupervisor(paths);
     return labAttach(name);

@@ -35,14 +35,14 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
   ],
   ceph: [
     { name: 'systemctl', dir: 'bin', module: 'systemctl.js' },
-    { name: 'lsblk', dir: 'bin', module: 'lsblk.js' },
-    { name: 'smartctl', dir: 'sbin', module: 'smartctl.js' },
     { name: 'ceph-volume', dir: 'sbin', module: 'ceph-volume.js' },
-    { name: 'ledctl', dir: 'sbin', module: 'ledctl.js' },
   ],
-  // The storage stand-ins of a lab with disks (pve1-3 and backup): every tool on each, as a host
+  // The disk tools of a lab with disks (pve1-3 and backup): every storage tool on each, as a host
   // may hold a pool or an array either way.
   disks: [
+    { name: 'lsblk', dir: 'bin', module: 'lsblk.js' },
+    { name: 'smartctl', dir: 'sbin', module: 'smartctl.js' },
+    { name: 'ledctl', dir: 'sbin', module: 'ledctl.js' },
     { name: 'zpool', dir: 'sbin', module: 'zpool.js' },
     { name: 'mdadm', dir: 'sbin', module: 'mdadm.js' },
     { name: 'proxmox-boot-tool', dir: 'sbin', module: 'proxmox-boot-tool.js' },

@@ -4,7 +4,7 @@
 import { mkdir, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { detachLoopDevices } from './ceph.js';
+import { detachLoopDevices } from './disks.js';
 import { ifExists } from './if-exists.js';
 import {
   blackholeDocumentationRanges,

@@ -27,9 +27,12 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { CephCluster } from './ceph.js';
+import { DiskLab } from './disks.js';
 import type {
   CephOp,
   CephRequest,
+  DiskOp,
+  DiskRequest,
   ControlAnswer,
   ControlRequest,
   ControlResponse,
@@ -72,6 +75,7 @@ import {
 } from './pve-lab.js';
 import {
   activeRoles,
+  hasDisks,
   enterHostArgs,
   GATEWAY_HOST,
   HOST_SESSION_ENV,
@@ -179,7 +183,8 @@ const plan = labPlan(config);
 const pbsSecrets = newPbsServerSecrets();
 const { paths } = plan;
 const runtimes = new Map<string, HostRuntime>();
-const ceph = config.ceph ? new CephCluster(plan, (name) => runtimes.get(name), log) : undefined;
+const diskLab = hasDisks(config) ? new DiskLab(plan, (name) => runtimes.get(name), log) : undefined;
+const ceph = config.ceph && diskLab ? new CephCluster(plan, (name) => runtimes.get(name), diskLab, log) : undefined;
 const vms = new Map<number, VmRuntime>();
 /** Operations on one VMID run one after the other, whether its host exists yet or not. */
 const vmQueues = new Map<number, Promise<unknown>>();
@@ -823,7 +828,8 @@ async function controlVm(request: VmRequest): Promise<ControlAnswer> {
   return result;
 }
 
-const CEPH_OPERATIONS: CephOp[] = ['unit', 'disk-insert', 'disk-pull', 'disk-smart'];
+const CEPH_OPERATIONS: CephOp[] = ['unit'];
+const DISK_OPERATIONS: DiskOp[] = ['disk-insert', 'disk-pull', 'disk-smart', 'disk-rescan'];
 
 async function handleControl(line: string): Promise<ControlResponse> {
   try {
@@ -831,6 +837,10 @@ async function handleControl(line: string): Promise<ControlResponse> {
     if (CEPH_OPERATIONS.includes(request.op as CephOp)) {
       if (!ceph) throw new Error(`lab "${plan.name}" has no Ceph cluster (it was not brought up with --ceph)`);
       return { ok: true, ...(await ceph.control(request as unknown as CephRequest)) };
+    }
+    if (DISK_OPERATIONS.includes(request.op as DiskOp)) {
+      if (!diskLab) throw new Error(`lab "${plan.name}" has no disks (it was not brought up with --disks or --ceph)`);
+      return { ok: true, ...(await diskLab.control(request as unknown as DiskRequest)) };
     }
     if (request.op && Object.hasOwn(VM_OPERATIONS, request.op)) {
       return { ok: true, ...(await controlVm(request as unknown as VmRequest)) };
@@ -885,6 +895,7 @@ async function build(): Promise<void> {
     preparePveCluster(),
     prepareVmLab(),
     ...(ceph ? [ceph.prepare()] : []),
+    ...(diskLab ? [diskLab.prepare()] : []),
     (async () => {
       await execa('ssh-keygen', keygenArgs(paths.operatorKey, `chaton-lab-operator@${plan.name}`));
       const shared = {
@@ -928,13 +939,14 @@ async function build(): Promise<void> {
     serveControl(paths.controlSocket),
     serveControl(paths.vmLab.controlSocket),
     ...(ceph ? [serveControl(paths.cephLab.controlSocket)] : []),
+    ...(diskLab ? [serveControl(paths.diskLab.controlSocket)] : []),
   ]);
   const gatewayRuntime = wan && runtimes.get(GATEWAY_HOST);
   await Promise.all([
     ...[...runtimes.values()].filter((runtime) => runtime.plan.roles.includes('pve')).map(bootPveNode),
     ...(gatewayRuntime ? [useBusyboxLoginShell(gatewayRuntime)] : []),
   ]);
-  await ceph?.start(signal);
+  await Promise.all([ceph?.start(signal), config.disks ? diskLab?.layOut() : undefined]);
   saveState();
   await stateWrites;
 }

@@ -78,8 +78,23 @@ export interface LabPaths {
   vmData: string;
   /** A Ceph lab's side of its hosts, bound into the Ceph hosts at CEPH_LAB_MOUNT (README: Ceph). */
   cephLab: CephLabPaths;
-  /** The sparse files behind a Ceph lab's disks (`<serial>.img`): the hosts never see them. */
+  /** The disk registry's side of the disk hosts, bound into them at DISK_LAB_MOUNT (README: Disks). */
+  diskLab: DiskLabPaths;
+  /** The sparse files behind the lab's disks (`<serial>.img`): the hosts never see them. */
   disksDir: string;
+}
+
+/** What a lab's disk hosts share with the supervisor. */
+export interface DiskLabPaths {
+  dir: string;
+  /** A listener of the control socket: the disk requests of the stand-ins (sgdisk's rescans). */
+  controlSocket: string;
+  /** The disk registry, a JSON list of LabDisk (control.ts), rewritten by the supervisor only. */
+  disksFile: string;
+  /** The locate LEDs the ledctl stand-in lit: a file per lit disk, named after its serial. */
+  ledsDir: string;
+  /** StorageRates (standins/storage-state.ts): its STORAGE_RATES in the hosts. */
+  storageRates: string;
 }
 
 /** What a Ceph lab's hosts share with the supervisor. */
@@ -87,10 +102,6 @@ export interface CephLabPaths {
   dir: string;
   /** A third listener of the control socket: systemctl's unit requests. */
   controlSocket: string;
-  /** The disk registry, a JSON list of LabDisk (control.ts), rewritten by the supervisor only. */
-  disksFile: string;
-  /** The locate LEDs the ledctl stand-in lit: a file per lit disk, named after its serial. */
-  ledsDir: string;
   /** The objects written to the pool when the lab came up: `[{name, size, sha256}]`. */
   objectsFile: string;
   /** The faults file of CephFaults (standins/ceph-lab.ts): CEPH_LAB_FAULTS in the hosts. */
@@ -117,6 +128,8 @@ export interface LabConfig {
   wan?: boolean;
   /** A real Ceph cluster on the hosts of role `ceph` (README: Ceph). */
   ceph?: boolean;
+  /** pve1-3 on a ZFS mirror and backup on an mdadm RAID1, on lab disks (README: Disks). */
+  disks?: boolean;
 }
 
 export type WanLinkName = 'main' | 'backup';
@@ -240,6 +253,7 @@ export function labPaths(name: string): LabPaths {
     vmLab: vmLabPaths(join(stateDir, 'vm-lab')),
     vmData: join(stateDir, 'vmdata'),
     cephLab: cephLabPaths(join(stateDir, 'ceph-lab')),
+    diskLab: diskLabPaths(join(stateDir, 'disk-lab')),
     disksDir: join(stateDir, 'disks'),
   };
 }
@@ -248,11 +262,19 @@ export function cephLabPaths(dir: string): CephLabPaths {
   return {
     dir,
     controlSocket: join(dir, 'control.sock'),
-    disksFile: join(dir, 'disks.json'),
-    ledsDir: join(dir, 'leds'),
     objectsFile: join(dir, 'objects.json'),
     faults: join(dir, 'ceph-faults.json'),
     bootstrapDir: join(dir, 'bootstrap'),
+  };
+}
+
+export function diskLabPaths(dir: string): DiskLabPaths {
+  return {
+    dir,
+    controlSocket: join(dir, 'control.sock'),
+    disksFile: join(dir, 'disks.json'),
+    ledsDir: join(dir, 'leds'),
+    storageRates: join(dir, 'storage-rates.json'),
   };
 }
 
@@ -347,11 +369,11 @@ interface HostSpec {
 const BASTION: HostSpec = { name: 'bastion', lastOctet: 1, roles: ['bastion'] };
 const GATEWAY_LAST_OCTET = 2;
 const FIXED_HOSTS: HostSpec[] = [
-  { name: 'pve1', lastOctet: 11, roles: ['pve', 'ceph'] },
-  { name: 'pve2', lastOctet: 12, roles: ['pve', 'ceph'] },
-  { name: 'pve3', lastOctet: 13, roles: ['pve', 'ceph'] },
+  { name: 'pve1', lastOctet: 11, roles: ['pve', 'ceph', 'disks'] },
+  { name: 'pve2', lastOctet: 12, roles: ['pve', 'ceph', 'disks'] },
+  { name: 'pve3', lastOctet: 13, roles: ['pve', 'ceph', 'disks'] },
   { name: GATEWAY_HOST, lastOctet: GATEWAY_LAST_OCTET, roles: ['gateway'] },
-  { name: 'backup', lastOctet: 20, roles: ['backup'] },
+  { name: 'backup', lastOctet: 20, roles: ['backup', 'disks'] },
 ];
 
 /** The LAN hosts' default route in a wan lab. */
@@ -359,7 +381,7 @@ export function gatewayLanAddress(index: number): string {
   return lanAddress(index, GATEWAY_LAST_OCTET);
 }
 
-export function labPlan({ name, index, extraHosts, wan, ceph }: LabConfig): LabPlan {
+export function labPlan({ name, index, extraHosts, wan, ceph, disks }: LabConfig): LabPlan {
   const paths = labPaths(name);
   const layout = wan ? wanLayout(index, namespacePrefix(index), paths.stateDir) : undefined;
   // In a wan lab the operator reaches the bastion through the gateway's port forwards only.
@@ -391,6 +413,7 @@ export function labPlan({ name, index, extraHosts, wan, ceph }: LabConfig): LabP
     extraHosts,
     ...(wan ? { wan } : {}),
     ...(ceph ? { ceph } : {}),
+    ...(disks ? { disks } : {}),
     paths,
     switchNetns: `${namespacePrefix(index)}sw`,
     rootVeth: rootVethName(index),
@@ -462,7 +485,12 @@ export function enterHostArgs(holderPid: number, argv: string[], workDir = '/roo
   return ['-t', String(holderPid), '-m', '-u', '-n', '-p', `--wd=${workDir}`, '--', ...argv];
 }
 
-/** The roles whose stand-ins and files a host gets: `ceph` only in a Ceph lab. */
-export function activeRoles(plan: Pick<LabConfig, 'ceph'>, host: PlannedHost): string[] {
-  return host.roles.filter((role) => role !== 'ceph' || plan.ceph === true);
+/** Whether the lab has disks (its Ceph cluster's, or the mirrors of --disks): DiskLab serves them. */
+export function hasDisks(plan: Pick<LabConfig, 'ceph' | 'disks'>): boolean {
+  return plan.ceph === true || plan.disks === true;
+}
+
+/** The roles whose stand-ins and files a host gets: `ceph` only in a Ceph lab, `disks` in a lab with disks. */
+export function activeRoles(plan: Pick<LabConfig, 'ceph' | 'disks'>, host: PlannedHost): string[] {
+  return host.roles.filter((role) => (role !== 'ceph' || plan.ceph === true) && (role !== 'disks' || hasDisks(plan)));
 }

@@ -6,6 +6,7 @@ import { cephConf } from '../lab/ceph.js';
 import { hostFstab } from '../lab/lab-files.js';
 import { STANDIN_TOOLS } from '../lab/pve-lab.js';
 import { CEPH_LAB_MOUNT } from '../lab/standins/ceph-lab.js';
+import { DISK_LAB_MOUNT } from '../lab/standins/disk-lab.js';
 import { activeRoles, labPlan } from '../lab/topology.js';
 
 describe('the Ceph lab', () => {
@@ -26,8 +27,22 @@ describe('the Ceph lab', () => {
     assert.ok(!fstab(ceph, 'backup').includes(CEPH_LAB_MOUNT));
     assert.deepEqual(
       STANDIN_TOOLS['ceph']?.map((tool) => tool.name),
-      ['systemctl', 'lsblk', 'smartctl', 'ceph-volume', 'ledctl'],
+      ['systemctl', 'ceph-volume'],
     );
+  });
+
+  it('gives the disk registry to pve1-3 and backup of a lab with Ceph or disks only', () => {
+    const disks = labPlan({ name: 'unit', index: 4, extraHosts: 1, disks: true });
+    const diskHosts = (plan: typeof ceph) =>
+      plan.hosts.filter((host) => activeRoles(plan, host).includes('disks')).map((host) => host.name);
+    assert.deepEqual(diskHosts(ceph), ['pve1', 'pve2', 'pve3', 'backup']);
+    assert.deepEqual(diskHosts(disks), ['pve1', 'pve2', 'pve3', 'backup']);
+    assert.deepEqual(diskHosts(plain), []);
+    const backup = disks.hosts.find((host) => host.name === 'backup')!;
+    const fstab = hostFstab(backup, disks.paths, activeRoles(disks, backup));
+    assert.match(fstab, new RegExp(`^${disks.paths.diskLab.dir} ${DISK_LAB_MOUNT} none bind`, 'm'));
+    assert.ok(!fstab.includes(CEPH_LAB_MOUNT));
+    assert.ok(STANDIN_TOOLS['disks']?.some((tool) => tool.name === 'lsblk'));
   });
 
   it("writes a ceph.conf with the three monitors' msgr2 and legacy addresses", () => {

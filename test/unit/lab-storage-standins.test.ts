@@ -752,6 +752,9 @@ describe('the storage stand-ins in the lab', () => {
     assert.deepEqual(
       STANDIN_TOOLS['disks']?.map((tool) => `${tool.dir}/${tool.name} ${tool.module}`),
       [
+        'bin/lsblk lsblk.js',
+        'sbin/smartctl smartctl.js',
+        'sbin/ledctl ledctl.js',
         'sbin/zpool zpool.js',
         'sbin/mdadm mdadm.js',
         'sbin/proxmox-boot-tool proxmox-boot-tool.js',

@@ -42,7 +42,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
-import { CEPH_LAB_FAULTS, readDisks } from './ceph-lab.js';
+import { CEPH_LAB_FAULTS } from './ceph-lab.js';
+import { readDisks } from './disk-lab.js';
 import { takeFaultCounter } from './faults-file.js';
 
 const REAL = '/usr/sbin/ceph-volume';

@@ -2,12 +2,12 @@
 // mdadm, proxmox-boot-tool, grub-install, sgdisk): a pool or an array records its members by
 // (serial, partition number), never by /dev name alone, as a loop device's number is reused after a
 // pull; a member whose disk is not in this host is missing, as the real kernel sees it. No tool's
-// source here: this is the lab's side, over its disk registry (ceph-lab.ts: disks.json, whose
+// source here: this is the lab's side, over its disk registry (disk-lab.ts: disks.json, whose
 // LabDisk.partitions the lab writes when it maps a disk's partitions as devices of their own).
 import { realpathSync } from 'node:fs';
 import type { LabDisk, LabPartition } from '../control.js';
 
-export { CEPH_LAB_MOUNT as DISK_LAB_MOUNT, CEPH_LAB_SOCKET as DISK_LAB_SOCKET, hostDisks } from './ceph-lab.js';
+export { DISK_LAB_MOUNT, DISK_LAB_SOCKET, hostDisks } from './disk-lab.js';
 
 /** A member of a pool or an array: a partition of a lab disk (null: the whole disk). */
 export interface DiskRef {
@@ -33,14 +33,14 @@ function byName(disks: LabDisk[], name: string): ResolvedDevice | undefined {
     const disk = disks.find((candidate) => candidate.byId.includes(diskLink));
     if (!disk) return undefined;
     if (!part) return { disk, partition: null };
-    const partition = disk.partitions?.find((candidate) => candidate.number === Number(part[2]));
+    const partition = disk.partitions.find((candidate) => candidate.number === Number(part[2]));
     return partition ? { disk, partition } : undefined;
   }
   if (!name.startsWith('/dev/')) return undefined;
   const kname = name.slice('/dev/'.length);
   for (const disk of disks) {
     if (disk.device === kname) return { disk, partition: null };
-    const partition = disk.partitions?.find((candidate) => candidate.device === kname);
+    const partition = disk.partitions.find((candidate) => candidate.device === kname);
     if (partition) return { disk, partition };
   }
   return undefined;
@@ -88,7 +88,7 @@ export function deviceOf(disks: LabDisk[], ref: DiskRef): ResolvedDevice | undef
   const disk = disks.find((candidate) => candidate.serial === ref.serial && candidate.device !== null);
   if (!disk) return undefined;
   if (ref.partition === null) return { disk, partition: null };
-  const partition = disk.partitions?.find((candidate) => candidate.number === ref.partition);
+  const partition = disk.partitions.find((candidate) => candidate.number === ref.partition);
   return partition ? { disk, partition } : undefined;
 }
 

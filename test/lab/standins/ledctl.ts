@@ -1,7 +1,7 @@
-// ledctl (ledmon 0.95, Debian 12's) for a Ceph lab's hosts: a lab disk is a loop device, which sits
+// ledctl (ledmon 0.95, Debian 12's) for a lab's disk hosts: a lab disk is a loop device, which sits
 // in no enclosure, so the real ledctl finds no LED to drive ("device not supported", exit 33). The
 // stand-in drives the locate LED of each lab disk of this host instead: lit, a file named after
-// the disk's serial in CEPH_LAB_LEDS (the lab's `diskLeds()` reads them); any other device is not
+// the disk's serial in DISK_LAB_LEDS (the lab's `diskLeds()` reads them); any other device is not
 // supported, as the real ledctl says of it. Its output and exit statuses are the real one's,
 // captured on this machine from Debian's ledctl 0.95 on a loop device (test/unit/fixtures/storage/
 // README.md):
@@ -28,7 +28,7 @@ import { realpathSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { LabDisk } from '../control.js';
-import { CEPH_LAB_LEDS, hostDisks } from './ceph-lab.js';
+import { DISK_LAB_LEDS, hostDisks } from './disk-lab.js';
 
 const STATUS_IBPI_DETERMINE_ERROR = 7;
 const STATUS_INVALID_PATH = 8;
@@ -71,9 +71,9 @@ function locateAfter(pattern: string): boolean | undefined {
 }
 
 async function setLocate(disk: LabDisk, lit: boolean): Promise<void> {
-  const file = join(CEPH_LAB_LEDS, disk.serial);
+  const file = join(DISK_LAB_LEDS, disk.serial);
   if (lit) {
-    await mkdir(CEPH_LAB_LEDS, { recursive: true });
+    await mkdir(DISK_LAB_LEDS, { recursive: true });
     await writeFile(file, 'locate\n');
   } else {
     await rm(file, { force: true });

@@ -1,5 +1,5 @@
-// smartctl for a Ceph lab's hosts: a lab disk is a loop device, which has no SMART, so its identity
-// and health come from the lab's registry (ceph-lab.ts; `lab.diskSmart` makes a disk fail). Options:
+// smartctl for a lab's disk hosts: a lab disk is a loop device, which has no SMART, so its identity
+// and health come from the lab's registry (disk-lab.ts; `lab.diskSmart` makes a disk fail). Options:
 // -i/--info, -H/--health, -a/--all, -x/--xall (information and health only: no attributes, logs
 // or self-tests), -j/--json; the device by its /dev name or a /dev/disk/by-id link.
 //
@@ -14,7 +14,7 @@ import { realpathSync } from 'node:fs';
 import { release } from 'node:os';
 import { basename } from 'node:path';
 import type { LabDisk } from '../control.js';
-import { hostDisks } from './ceph-lab.js';
+import { hostDisks } from './disk-lab.js';
 
 const EXIT_COMMAND_LINE = 1;
 const EXIT_OPEN_FAILED = 2;
