@@ -518,6 +518,39 @@ describe('the mdadm stand-in and /proc/mdstat', () => {
     assert.equal(mdstatOf(state, after).array.slotMap, 'UU');
   });
 
+  it('resyncs an array made without --assume-clean, its options in any form', () => {
+    const world = mdWorld([raidA, raidB]);
+    const state: MdState = { arrays: [] };
+    const created = mdadm(state, ['-C', '/dev/md1', '-l1', '-n', '2', '-e', '1.2', '-R', 'loop1p2', 'loop2p2'], world);
+    assert.deepEqual(created, { stdout: '', stderr: 'mdadm: array /dev/md1 started.\n', code: 0 });
+    const during = { ...world, now: START + 30_000 };
+    const out = mdadm(state, ['--detail', '/dev/md1'], during);
+    const detail = parseMdDetail(out.stdout);
+    assert.equal(detail.state, 'clean, resyncing');
+    assert.deepEqual(detail.sync, { action: 'resync', percent: 46 });
+    assert.match(out.stdout, /^ {5}Resync Status : 46% complete$/m);
+    const array = parseMdStat(renderMdstat(state, during)).arrays[0];
+    assert.equal(array?.sync?.action, 'resync');
+    assert.deepEqual(mdadm(state, ['--create', '/dev/md2', '--level=1', '--frobnicate'], world), {
+      stdout: '',
+      stderr: "mdadm: unrecognized option '--frobnicate'\n",
+      code: 2,
+    });
+    assert.deepEqual(mdadm(state, ['--create', '/dev/md2', '--raid-devices=2', 'loop1p2', 'loop2p2'], world), {
+      stdout: '',
+      stderr: 'mdadm: a RAID level is needed to create an array.\n',
+      code: 1,
+    });
+    assert.deepEqual(
+      mdadm(state, ['--create', '/dev/md2', '--level=raid1', '--raid-devices=2', 'loop1p2', 'loop2p2'], world),
+      {
+        stdout: '',
+        stderr: 'mdadm: cannot open loop1p2: Device or resource busy\n',
+        code: 1,
+      },
+    );
+  });
+
   it('takes a pulled disk out, as the kernel and udev do', () => {
     const world = mdWorld([raidA, raidB]);
     const state = md0(world);

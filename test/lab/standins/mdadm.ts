@@ -76,42 +76,45 @@ function inAnyArray(state: MdState, device: ResolvedDevice): boolean {
 
 // --- --create ------------------------------------------------------------------------------------
 
-/** The value of `--key=v`, `--key v`, `-kv` or `-k v` at args[i]; undefined when args[i] is not that option. */
-function optionValue(
-  args: string[],
-  i: number,
-  long: string,
-  short: string,
-): { value: string; used: number } | undefined {
-  const arg = args[i] ?? '';
-  if (arg.startsWith(`--${long}=`)) return { value: arg.slice(long.length + 3), used: 1 };
-  if (arg === `--${long}` || arg === `-${short}`) return { value: args[i + 1] ?? '', used: 2 };
-  if (arg.startsWith(`-${short}`) && !arg.startsWith('--')) return { value: arg.slice(2), used: 1 };
-  return undefined;
+/** --create's options that take a value (long name: its short letter, if any). */
+const CREATE_VALUES: Record<string, string | undefined> = {
+  level: 'l',
+  'raid-devices': 'n',
+  metadata: 'e',
+  homehost: undefined,
+};
+/** Its options taken without a value, long and short. */
+const CREATE_FLAGS = new Set(['assume-clean', 'run', 'R', 'force', 'f', 'verbose', 'v']);
+
+/** `--key=v`, `--key v`, `-kv`, `-k v` and flags, apart from the devices. */
+function createOptions(args: string[]): { values: Map<string, string>; flags: Set<string>; devices: string[] } {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  const devices: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const long = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
+    const short = long ? undefined : /^-(.)(.*)$/s.exec(arg);
+    const byLetter = (letter: string) => Object.keys(CREATE_VALUES).find((name) => CREATE_VALUES[name] === letter);
+    const key = long ? long[1] : short ? byLetter(short[1] ?? '') : undefined;
+    const attached = long ? long[2] : short?.[2] || undefined;
+    if (key !== undefined && key in CREATE_VALUES) values.set(key, attached ?? args[++i] ?? '');
+    else if (long || short) {
+      const flag = long?.[1] ?? short?.[1] ?? '';
+      if (!CREATE_FLAGS.has(flag)) throw fail(`unrecognized option '${arg}'`, EXIT_USAGE);
+      flags.add(flag);
+    } else devices.push(arg);
+  }
+  return { values, flags, devices };
 }
 
 function create(state: MdState, arrayName: string, args: string[], world: MdadmWorld): string {
-  let level = '';
-  let raidDevices = 0;
-  let assumeClean = false;
-  let homehost = world.hostname;
-  const names: string[] = [];
-  for (let i = 0; i < args.length;) {
-    const levelOption = optionValue(args, i, 'level', 'l');
-    const devicesOption = optionValue(args, i, 'raid-devices', 'n');
-    const metadata = optionValue(args, i, 'metadata', 'e');
-    const home = optionValue(args, i, 'homehost', '\0');
-    const arg = args[i] ?? '';
-    if (levelOption) level = levelOption.value.replace(/^raid/, '');
-    else if (devicesOption) raidDevices = Number(devicesOption.value);
-    else if (metadata && metadata.value !== '1.2') throw fail(`unrecognised metadata identifier: ${metadata.value}`);
-    else if (home) homehost = home.value;
-    else if (arg === '--assume-clean') assumeClean = true;
-    else if (arg.startsWith('-') && !['--run', '-R', '--force', '--verbose', '-v'].includes(arg) && !metadata) {
-      throw fail(`unrecognized option '${arg}'`);
-    } else if (!arg.startsWith('-')) names.push(arg);
-    i += levelOption?.used ?? devicesOption?.used ?? metadata?.used ?? home?.used ?? 1;
-  }
+  const { values, flags, devices: names } = createOptions(args);
+  const level = (values.get('level') ?? '').replace(/^raid/, '');
+  const raidDevices = Number(values.get('raid-devices') ?? 0);
+  const metadata = values.get('metadata') ?? '1.2';
+  const homehost = values.get('homehost') ?? world.hostname;
+  if (metadata !== '1.2') throw fail(`unrecognised metadata identifier: ${metadata}`);
   if (level === '') throw fail('a RAID level is needed to create an array.');
   if (level !== '1') throw fail(`the lab's mdadm makes RAID1 arrays only, not level ${level}`);
   if (raidDevices === 0) throw fail('no raid-devices specified.');
@@ -140,7 +143,7 @@ function create(state: MdState, arrayName: string, args: string[], world: MdadmW
     updatedAt: world.now,
     events: 0,
     members: devices.map((device, slot) => ({ member: refOf(device), number: slot, slot, role: 'sync' })),
-    sync: assumeClean ? null : { action: 'resync', start: world.now },
+    sync: flags.has('assume-clean') ? null : { action: 'resync', start: world.now },
   };
   state.arrays.push(array);
   return `mdadm: array ${arrayName} started.\n`;

@@ -150,16 +150,12 @@ function leafState(leaf: ZfsLeaf, world: ZpoolWorld): VdevState {
   return leafPresent(leaf, world) ? 'ONLINE' : 'UNAVAIL';
 }
 
+/** A mirror or a replacing-N: ONLINE when all of it is, UNAVAIL when none of it works, else DEGRADED. */
 function vdevState(vdev: ZfsVdev, world: ZpoolWorld): VdevState {
   if (vdev.type === 'disk') return leafState(vdev, world);
   const states = vdev.children.map((child) => vdevState(child, world));
   if (states.every((state) => state === 'ONLINE')) return 'ONLINE';
-  // A replacing-N's new side holds no full copy until its resilver is through.
-  const whole = vdev.type === 'replacing' ? states.slice(0, -1) : states;
-  return whole.some((state) => state === 'ONLINE' || state === 'DEGRADED') ||
-    (vdev.type === 'replacing' && states.at(-1) === 'ONLINE')
-    ? 'DEGRADED'
-    : 'UNAVAIL';
+  return states.some((state) => state === 'ONLINE' || state === 'DEGRADED') ? 'DEGRADED' : 'UNAVAIL';
 }
 
 function poolState(pool: ZfsPool, world: ZpoolWorld): VdevState {
