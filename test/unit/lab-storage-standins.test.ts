@@ -4,8 +4,8 @@
 // md.ts, partitions.ts), as chaton reads the real tools' outputs (test/unit/fixtures/storage/).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,7 +13,7 @@ import type { LabDisk } from '../lab/control.js';
 import { STANDIN_TOOLS } from '../lab/pve-lab.js';
 import { gptCodes, grubInstall } from '../lab/standins/grub-install.js';
 import { resolveDevice } from '../lab/standins/lab-disk-map.js';
-import type { StorageRates } from '../lab/standins/storage-state.js';
+import { type StorageRates, withState } from '../lab/standins/storage-state.js';
 import { dhms, nicenum, zfsLabels, zpool, type ZfsState, type ZpoolWorld } from '../lab/standins/zpool.js';
 import { humanSize, renderMdstat, superblock, SUPERBLOCK_OFFSET, type MdState } from '../lab/standins/md-array.js';
 import { mdadm, type MdadmWorld } from '../lab/standins/mdadm.js';
@@ -847,5 +847,31 @@ describe("a pool member's ZFS labels", () => {
     assert.match(probe.stdout, new RegExp(`^UUID=${pool.guid}$`, 'm'));
     assert.match(probe.stdout, new RegExp(`^UUID_SUB=${leaf.guid}$`, 'm'));
     assert.match(probe.stdout, /^VERSION=5000$/m);
+  });
+});
+
+describe("the stand-ins' state files", () => {
+  it('are changed under a lock, written when changed; a lock left by a killed run is taken over', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'storage-state-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'storage', 'zfs.json');
+    const empty: ZfsState = { pools: [] };
+    assert.equal(
+      withState(file, empty, (state) => state.pools.length),
+      0,
+    );
+    assert.equal(existsSync(file), false, 'nothing changed, nothing written');
+    withState(file, empty, (state) => {
+      state.pools.push({ name: 'rpool', guid: '1', createdAt: START, allocatedBytes: 1, vdevs: [], scan: null });
+    });
+    assert.equal(empty.pools.length, 0, 'the empty state given is left as it was');
+    await mkdir(`${file}.lock`);
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(`${file}.lock`, longAgo, longAgo);
+    assert.deepEqual(
+      withState(file, empty, (state) => state.pools.map((pool) => pool.name)),
+      ['rpool'],
+    );
+    assert.equal(existsSync(`${file}.lock`), false);
   });
 });

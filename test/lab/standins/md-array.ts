@@ -323,16 +323,14 @@ export async function hostMdWorld(): Promise<MdWorld> {
   };
 }
 
-export function readMdState(): MdState {
-  return readJson<MdState>(MD_STATE, { arrays: [] });
-}
+export const EMPTY_MD_STATE: MdState = { arrays: [] };
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== 'mdstat') {
     process.stderr.write('usage: md-array.js mdstat\n');
     return 2;
   }
-  const state = readMdState();
+  const state = readJson(MD_STATE, EMPTY_MD_STATE);
   const world = await hostMdWorld();
   state.arrays.forEach((array) => advance(array, world));
   process.stdout.write(renderMdstat(state, world));

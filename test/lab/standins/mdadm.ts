@@ -28,7 +28,7 @@ import {
   type MdMemberState,
   type MdState,
   type MdWorld,
-  readMdState,
+  EMPTY_MD_STATE,
   renderDetail,
   startRecovery,
   superblock,
@@ -36,7 +36,7 @@ import {
 } from './md-array.js';
 import { deviceOf, devicePath, refOf, resolveDevice, sameRef, type ResolvedDevice } from './lab-disk-map.js';
 import { isMainModule } from './pve-cli.js';
-import { MD_STATE, ToolError, type ToolOutput, writeJson } from './storage-state.js';
+import { MD_STATE, ToolError, type ToolOutput, withState } from './storage-state.js';
 
 export interface MdadmWorld extends MdWorld {
   newUuid: () => string;
@@ -311,12 +311,12 @@ function writeSuperblocks(state: MdState, members: Set<string>, world: MdadmWorl
 }
 
 async function main(argv: string[]): Promise<number> {
-  const state = readMdState();
   const world: MdadmWorld = { ...(await hostMdWorld()), newUuid: randomMdUuid };
-  const before = JSON.stringify(state);
-  const members = memberKeys(state);
-  const output = mdadm(state, argv, world);
-  if (JSON.stringify(state) !== before) writeJson(MD_STATE, state);
+  const { state, members, output } = withState<MdState, { state: MdState; members: Set<string>; output: ToolOutput }>(
+    MD_STATE,
+    EMPTY_MD_STATE,
+    (state) => ({ state, members: memberKeys(state), output: mdadm(state, argv, world) }),
+  );
   writeSuperblocks(state, members, world);
   process.stdout.write(output.stdout);
   process.stderr.write(output.stderr);

@@ -49,12 +49,11 @@ import {
 import { isMainModule } from './pve-cli.js';
 import {
   ctime,
-  readJson,
   readRates,
   type SyncingWorld,
   ToolError,
   type ToolOutput,
-  writeJson,
+  withState,
   ZFS_STATE,
 } from './storage-state.js';
 
@@ -739,8 +738,6 @@ function writeLabels(state: ZfsState, known: Set<string>, world: ZpoolWorld): vo
 }
 
 async function main(argv: string[]): Promise<number> {
-  const state = readJson<ZfsState>(ZFS_STATE, { pools: [] });
-  const known = new Set(state.pools.flatMap(poolLeaves).map((leaf) => leaf.guid));
   const world: ZpoolWorld = {
     now: Date.now(),
     disks: await hostDisks(),
@@ -748,9 +745,14 @@ async function main(argv: string[]): Promise<number> {
     realpath: realpathOrUndefined,
     newGuid: randomGuid,
   };
-  const before = JSON.stringify(state);
-  const output = zpool(state, argv, world);
-  if (JSON.stringify(state) !== before) writeJson(ZFS_STATE, state);
+  const { state, known, output } = withState<ZfsState, { state: ZfsState; known: Set<string>; output: ToolOutput }>(
+    ZFS_STATE,
+    { pools: [] },
+    (state) => {
+      const known = new Set(state.pools.flatMap(poolLeaves).map((leaf) => leaf.guid));
+      return { state, known, output: zpool(state, argv, world) };
+    },
+  );
   writeLabels(state, known, world);
   process.stdout.write(output.stdout);
   process.stderr.write(output.stderr);
