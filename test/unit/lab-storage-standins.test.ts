@@ -297,6 +297,42 @@ describe('the zpool stand-in', () => {
     assert.ok(stopped.scan.kind === 'scrub' && stopped.scan.state === 'canceled');
   });
 
+  it('replaces a disk still ONLINE (a failing one taken out early): the pool stays ONLINE, resilvering', () => {
+    const world = zpoolWorld([diskA, diskB, diskC]);
+    const state = rpool(world);
+    const newPart = '/dev/disk/by-id/ata-LAB_SSD_8G_CL00D0003-part3';
+    assert.equal(zpool(state, ['replace', 'rpool', 'loop4p3', newPart], world).code, 0);
+    const { status } = statusOf(state, { ...world, now: START + 1000 });
+    assert.equal(status.state, 'ONLINE');
+    assert.match(status.status ?? '', /currently being resilvered/);
+    const replacing = status.root.children[0]?.children[1];
+    assert.deepEqual(
+      [replacing?.name, replacing?.state, replacing?.children.map((leaf) => leaf.resilvering)],
+      ['replacing-1', 'ONLINE', [false, true]],
+    );
+    assert.equal(
+      zpool(state, ['replace', 'rpool', 'loop4p3', 'loop6p3'], world).stderr,
+      'cannot replace loop4p3 with loop6p3: cannot replace a replacing device\n',
+    );
+  });
+
+  it('says which pools are sick with -x, and warns of a device onlined that is not there', () => {
+    const world = zpoolWorld([diskA, diskB]);
+    const state = rpool(world);
+    assert.equal(zpool(state, ['status', '-x'], world).stdout, 'all pools are healthy\n');
+    assert.equal(zpool(state, ['status', '-x', 'rpool'], world).stdout, "pool 'rpool' is healthy\n");
+    const pulled = { ...world, disks: [diskA] };
+    assert.equal(parsePoolStatus(zpool(state, ['status', '-x'], pulled).stdout).state, 'DEGRADED');
+    assert.deepEqual(zpool(state, ['online', 'rpool', partB], pulled), {
+      stdout:
+        `warning: device '${partB}' onlined, but remains in faulted state\n` +
+        "use 'zpool replace' to replace devices that are no longer present\n",
+      stderr: '',
+      code: 0,
+    });
+    assert.equal(zpool({ pools: [] }, ['status'], world).stdout, 'no pools available\n');
+  });
+
   it('detaches a side of the mirror, and refuses the last one', () => {
     const world = zpoolWorld([diskA, diskB]);
     const state = rpool(world);
@@ -549,6 +585,36 @@ describe('the mdadm stand-in and /proc/mdstat', () => {
         code: 1,
       },
     );
+  });
+
+  it('keeps an added disk as a spare when no slot is empty, and lists a failed member until it is removed', () => {
+    const world = mdWorld([raidA, raidB, raidC]);
+    const state = md0(world);
+    assert.equal(mdadm(state, ['/dev/md0', '--add', '/dev/loop3p2'], world).code, 0);
+    const spare = detailOf(state, world).detail;
+    assert.equal(spare.state, 'clean');
+    assert.deepEqual(spare.members.at(-1)?.states, ['spare']);
+    assert.equal(spare.members.at(-1)?.raidDevice, null);
+    assert.deepEqual(mdstatOf(state, world).array.members[0], { device: 'loop3p2', index: 2, flags: ['S'] });
+    // A failure puts the spare to work at once.
+    assert.equal(mdadm(state, ['/dev/md0', '--fail', '/dev/loop2p2'], world).code, 0);
+    const failed = detailOf(state, world).detail;
+    assert.equal(failed.state, 'clean, degraded, recovering');
+    assert.deepEqual(
+      failed.members.map((member) => [member.raidDevice, member.states.join(' '), member.device]),
+      [
+        [0, 'active sync', '/dev/loop1p2'],
+        [1, 'spare rebuilding', '/dev/loop3p2'],
+        [null, 'faulty', '/dev/loop2p2'],
+      ],
+    );
+    assert.deepEqual(mdstatOf(state, world).array.members.at(-2), { device: 'loop2p2', index: 1, flags: ['F'] });
+    assert.deepEqual(mdadm(state, ['/dev/md0', '--remove', 'failed'], world), {
+      stdout: '',
+      stderr: 'mdadm: hot removed failed from /dev/md0\n',
+      code: 0,
+    });
+    assert.equal(detailOf(state, world).detail.totalDevices, 2);
   });
 
   it('takes a pulled disk out, as the kernel and udev do', () => {

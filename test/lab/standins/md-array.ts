@@ -106,6 +106,7 @@ export function advance(array: MdArrayState, world: MdWorld): void {
     array.events += 2;
     array.updatedAt = world.now;
     if (array.sync?.action === 'recovery' && !kept.some((member) => member.role === 'rebuilding')) array.sync = null;
+    startRecovery(array, world);
   }
   const sync = array.sync;
   if (sync === null || syncedSectors(array, sync, world) < array.componentSectors) return;

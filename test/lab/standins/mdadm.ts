@@ -164,6 +164,7 @@ function setFaulty(array: MdArrayState, arrayName: string, name: string, world: 
   member.slot = null;
   array.events += 1;
   array.updatedAt = world.now;
+  startRecovery(array, world);
   return `mdadm: set ${name} faulty in ${arrayName}\n`;
 }
 
