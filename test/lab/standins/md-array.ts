@@ -309,7 +309,7 @@ export function superblock(array: MdArrayState, member: MdMemberState, deviceUui
 // --- The host's side ------------------------------------------------------------------------------
 
 /** The device numbers of a node, from its stat (the kernel's new_encode_dev). */
-export function nodeNumbers(rdev: number): { major: number; minor: number } {
+function nodeNumbers(rdev: number): { major: number; minor: number } {
   return { major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
 }
 
