@@ -131,7 +131,8 @@ describe('the --disks lab', { timeout: 300_000 }, () => {
     const [healthy] = await labDisks('pve3');
     assert.ok(healthy);
     const before = await head(healthy.serial, 1024 ** 2);
-    const serial = await lab.diskInsert('pve3', { sizeGiB: 8 });
+    const serial = await lab.diskInsert('pve3', { sizeGiB: 8, serial: 'NEW-8G-0001' });
+    assert.equal(serial, 'NEW-8G-0001');
     const fresh = (await labDisks('pve3')).find((disk) => disk.serial === serial);
     assert.ok(fresh?.device);
     assert.deepEqual(fresh.partitions, []);
