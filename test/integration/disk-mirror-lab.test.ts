@@ -98,7 +98,7 @@ describe('the --disks lab', { timeout: 300_000 }, () => {
     assert.deepEqual([md0?.name, md0?.slotMap, md0?.sync], ['md0', 'UU', null]);
   });
 
-  it('degrades rpool when one of its disks is pulled: that member UNAVAIL', async () => {
+  it('degrades rpool when a disk is pulled (UNAVAIL), resilvers onto a new one at the rates set', async () => {
     const [, pulled] = await labDisks('pve2');
     assert.ok(pulled);
     await lab.diskPull('pve2', pulled.serial);
@@ -106,13 +106,33 @@ describe('the --disks lab', { timeout: 300_000 }, () => {
     assert.equal(pool.state, 'DEGRADED');
     const states = leavesOf(pool.root).map((leaf) => leaf.state);
     assert.deepEqual(states, ['ONLINE', 'UNAVAIL']);
+
+    // The rates the stand-ins read at each call: a resilver crawls, then ends at once.
+    const [healthy] = await labDisks('pve2');
+    const serial = await lab.diskInsert('pve2', { sizeGiB: 8 });
+    const fresh = (await labDisks('pve2')).find((disk) => disk.serial === serial)!;
+    await ok('pve2', ['sgdisk', `/dev/${healthy!.device}`, '-R', `/dev/${fresh.device}`]);
+    await ok('pve2', ['sgdisk', '-G', `/dev/${fresh.device}`]);
+    await lab.setStorageRates({ resilverBytesPerSecond: 1 });
+    const old = `/dev/disk/by-id/${pulled.byId[0]}-part3`;
+    await ok('pve2', ['zpool', 'replace', 'rpool', old, `/dev/disk/by-id/${fresh.byId[0]}-part3`]);
+    const status = async () => parsePoolStatus(await ok('pve2', ['zpool', 'status', '-P', '-L', '-p', 'rpool']));
+    const resilvering = await status();
+    assert.deepEqual(
+      [resilvering.scan.kind, 'state' in resilvering.scan && resilvering.scan.state],
+      ['resilver', 'in-progress'],
+    );
+    await lab.setStorageRates({ resilverBytesPerSecond: 1024 ** 4 });
+    const resilvered = await status();
+    assert.deepEqual([resilvered.state, 'state' in resilvered.scan && resilvered.scan.state], ['ONLINE', 'finished']);
   });
 
   it("copies the healthy disk's table to a new disk with sgdisk -R then -G: its partitions mapped, the healthy disk unchanged", async () => {
     const [healthy] = await labDisks('pve3');
     assert.ok(healthy);
     const before = await head(healthy.serial, 1024 ** 2);
-    const serial = await lab.diskInsert('pve3', { sizeGiB: 8 });
+    const serial = await lab.diskInsert('pve3', { sizeGiB: 8, serial: 'NEW-8G-0001' });
+    assert.equal(serial, 'NEW-8G-0001');
     const fresh = (await labDisks('pve3')).find((disk) => disk.serial === serial);
     assert.ok(fresh?.device);
     assert.deepEqual(fresh.partitions, []);

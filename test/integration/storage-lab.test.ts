@@ -65,6 +65,8 @@ describe('the storage domain on a Ceph lab', { timeout: 600_000 }, () => {
     it(`judges a new disk carrying ${metadata}, and the real ceph-volume lvm zap --destroy blanks it`, async () => {
       const serial = await lab.diskInsert('pve2', { sizeGiB: 1, metadata });
       const inserted = await disk('pve2', serial);
+      // A GPT's partitions as the kernel reads them when the disk comes in; gone once zapped.
+      assert.equal(inserted.children.length, metadata === 'gpt' ? 2 : 0);
       const probe = await lab.run('pve2', ['blkid', '-p', '-o', 'export', inserted.path]);
       assert.match(probe.stdout, new RegExp(`^${signature}$`, 'm'));
       const judged = judgeNewDevice(inserted, { oldSerial: 'CL00D0004' });
@@ -75,7 +77,9 @@ describe('the storage domain on a Ceph lab', { timeout: 600_000 }, () => {
       assert.match(zap.stderr, /Zapping successful for: <Raw Device: \/dev\/loop\d+>/);
       const blank = await lab.run('pve2', ['blkid', '-p', inserted.path]);
       assert.equal(blank.exitCode, 2, blank.stdout); // blkid: nothing found
-      assert.deepEqual(judgeNewDevice(await disk('pve2', serial), { oldSerial: 'CL00D0004' }), {
+      const zapped = await disk('pve2', serial);
+      assert.deepEqual(zapped.children, []);
+      assert.deepEqual(judgeNewDevice(zapped, { oldSerial: 'CL00D0004' }), {
         refusals: [],
         wipe: false,
       });

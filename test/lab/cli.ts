@@ -24,11 +24,11 @@ const USAGE = `usage: npm run lab -- <command>   (or: node dist/test/lab/cli.js 
   ceph-faults '<json>' [--name X]
                               the same for a Ceph lab's faults (e.g. '{"cephVolumeFailActivate":1}':
                               the next ceph-volume lvm create fails in raw activate and rolls back)
-  disk insert <host> [--size G | --serial S] [--metadata gpt|lvm|ext4] [--name X]
+  disk insert <host> [--size G] [--serial S] [--metadata gpt|lvm|ext4] [--name X]
                               a lab with disks (--ceph, --disks): a new empty disk (default
                               ${DEFAULT_DISK_GIB} GiB) in pve1-3 or backup, or carrying old metadata, or the
-                              pulled disk S put back (a serial never seen: a new disk bearing it),
-                              its partitions mapped from its table; prints its serial
+                              pulled disk S put back as it was (a serial never seen: a new disk
+                              bearing it), its partitions mapped from its table; prints its serial
   disk pull <host> <serial> [--name X]
                               take that disk out of the host
   disk smart <host> <serial> passed|failing [--name X]

@@ -204,7 +204,7 @@ export class DiskLab {
     if (metadata !== undefined && !DISK_METADATA.includes(metadata)) {
       throw new Error(`a new disk's metadata is ${DISK_METADATA.join(', ')}, not ${metadata}`);
     }
-    const disk = await this.#queued(() => this.#insert(host, sizeGiB, serial));
+    const disk = await this.#queued(() => this.#insert(host, { sizeGiB, serial, metadata }));
     if (metadata === undefined) return disk;
     await this.#inHost(host, [
       'sh',
@@ -280,11 +280,15 @@ export class DiskLab {
     return join(this.#plan.paths.disksDir, `${serial}.img`);
   }
 
-  async #insert(host: string, sizeGiB?: number, serial?: string): Promise<LabDisk> {
+  async #insert(
+    host: string,
+    { sizeGiB, serial, metadata }: { sizeGiB?: number; serial?: string; metadata?: DiskMetadata },
+  ): Promise<LabDisk> {
     this.#host(host);
     // A serial the lab has never seen is a new disk bearing it (a runbook's line names its new disk).
     const known = serial !== undefined && this.#disks.some((d) => d.serial === serial);
-    if (known && sizeGiB !== undefined) throw new Error(`disk ${serial} is put back with its own size`);
+    if (known && sizeGiB !== undefined) throw new Error(`disk ${serial} is put back as it was: it keeps its size`);
+    if (known && metadata !== undefined) throw new Error(`disk ${serial} is put back with what it held: no metadata`);
     const disk = known ? this.#pulledDisk(serial) : await this.#newDisk(host, sizeGiB ?? DEFAULT_DISK_GIB, serial);
     const { stdout: loop } = await execa('losetup', ['--find', '--show', this.#image(disk.serial)]);
     Object.assign(disk, { host, state: 'inserted', device: loop.replace('/dev/', '') });

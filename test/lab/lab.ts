@@ -104,8 +104,9 @@ export interface Lab {
   /**
    * A lab with disks (--disks or --ceph): a new empty disk in a disk host (pve1-3, backup; a new
    * serial), or carrying `metadata` (a GPT, an LVM physical volume, an ext4 filesystem, written by the
-   * real tools in the host), or the pulled disk `serial` put back (a serial the lab has never seen: a
-   * new disk bearing it), its partitions mapped from its table; its serial.
+   * real tools in the host), or the pulled disk `serial` put back as it was (a serial the lab has
+   * never seen: a new disk bearing it, of `sizeGiB` and with `metadata` if given), its partitions
+   * mapped from its table; its serial.
    */
   diskInsert(host: string, opts?: { sizeGiB?: number; serial?: string; metadata?: DiskMetadata }): Promise<string>;
   /** The disk leaves the host (its device, partitions and links go); it stays in `disks()` as pulled. */
@@ -315,9 +316,6 @@ class AttachedLab implements Lab {
   ): Promise<string> {
     this.#requireDisks();
     this.#host(host);
-    if (opts.metadata !== undefined && opts.serial !== undefined) {
-      throw new LabPreconditionError('a disk put back keeps what it held: metadata is for a new disk');
-    }
     const { disk } = await controlRequest(this.#paths.controlSocket, { op: 'disk-insert', host, ...opts });
     if (!disk) throw new Error(`disk-insert ${host}: the supervisor returned no disk`);
     return disk.serial;

@@ -3,15 +3,19 @@
 // with a clock the test sets, and what it prints is read back by chaton's own parsers (zfs.ts,
 // md.ts, partitions.ts), as chaton reads the real tools' outputs (test/unit/fixtures/storage/).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, truncate, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LabDisk } from '../lab/control.js';
 import { STANDIN_TOOLS } from '../lab/pve-lab.js';
 import { gptCodes, grubInstall } from '../lab/standins/grub-install.js';
 import { resolveDevice } from '../lab/standins/lab-disk-map.js';
-import type { StorageRates } from '../lab/standins/storage-state.js';
-import { dhms, nicenum, zpool, type ZfsState, type ZpoolWorld } from '../lab/standins/zpool.js';
-import { humanSize, renderMdstat, type MdState } from '../lab/standins/md-array.js';
+import { type StorageRates, withState } from '../lab/standins/storage-state.js';
+import { dhms, nicenum, zfsLabels, zpool, type ZfsState, type ZpoolWorld } from '../lab/standins/zpool.js';
+import { humanSize, renderMdstat, superblock, SUPERBLOCK_OFFSET, type MdState } from '../lab/standins/md-array.js';
 import { mdadm, type MdadmWorld } from '../lab/standins/mdadm.js';
 import {
   type BootHost,
@@ -191,6 +195,11 @@ describe('the zpool stand-in', () => {
       code: 1,
     });
     assert.equal(run('frobnicate').code, 2);
+    assert.deepEqual(run('create', 'tank', 'mirror', '/dev/loop5p3'), {
+      stdout: '',
+      stderr: 'invalid vdev specification: mirror requires at least 2 devices\n',
+      code: 1,
+    });
   });
 
   it('shows a pulled disk UNAVAIL by its GUID, "was" its path, the pool DEGRADED', () => {
@@ -279,10 +288,49 @@ describe('the zpool stand-in', () => {
     assert.ok(status.scan.kind === 'scrub' && status.scan.state === 'in-progress');
     assert.equal(status.scan.secondsToGo, null);
     assert.match(text, /^\t0B repaired, 4\.07% done, no estimated completion time$/m);
-    assert.match(zpool(state, ['scrub', 'rpool'], slow).stderr, /currently scrubbing/);
+    assert.equal(
+      zpool(state, ['scrub', 'rpool'], slow).stderr,
+      "cannot scrub rpool: currently scrubbing; use 'zpool scrub -s' to cancel scrub\n",
+    );
     assert.equal(zpool(state, ['scrub', '-s', 'rpool'], slow).code, 0);
     const stopped = statusOf(state, slow).status;
     assert.ok(stopped.scan.kind === 'scrub' && stopped.scan.state === 'canceled');
+  });
+
+  it('replaces a disk still ONLINE (a failing one taken out early): the pool stays ONLINE, resilvering', () => {
+    const world = zpoolWorld([diskA, diskB, diskC]);
+    const state = rpool(world);
+    const newPart = '/dev/disk/by-id/ata-LAB_SSD_8G_CL00D0003-part3';
+    assert.equal(zpool(state, ['replace', 'rpool', 'loop4p3', newPart], world).code, 0);
+    const { status } = statusOf(state, { ...world, now: START + 1000 });
+    assert.equal(status.state, 'ONLINE');
+    assert.match(status.status ?? '', /currently being resilvered/);
+    const replacing = status.root.children[0]?.children[1];
+    assert.deepEqual(
+      [replacing?.name, replacing?.state, replacing?.children.map((leaf) => leaf.resilvering)],
+      ['replacing-1', 'ONLINE', [false, true]],
+    );
+    assert.equal(
+      zpool(state, ['replace', 'rpool', 'loop4p3', 'loop6p3'], world).stderr,
+      'cannot replace loop4p3 with loop6p3: cannot replace a replacing device\n',
+    );
+  });
+
+  it('says which pools are sick with -x, and warns of a device onlined that is not there', () => {
+    const world = zpoolWorld([diskA, diskB]);
+    const state = rpool(world);
+    assert.equal(zpool(state, ['status', '-x'], world).stdout, 'all pools are healthy\n');
+    assert.equal(zpool(state, ['status', '-x', 'rpool'], world).stdout, "pool 'rpool' is healthy\n");
+    const pulled = { ...world, disks: [diskA] };
+    assert.equal(parsePoolStatus(zpool(state, ['status', '-x'], pulled).stdout).state, 'DEGRADED');
+    assert.deepEqual(zpool(state, ['online', 'rpool', partB], pulled), {
+      stdout:
+        `warning: device '${partB}' onlined, but remains in faulted state\n` +
+        "use 'zpool replace' to replace devices that are no longer present\n",
+      stderr: '',
+      code: 0,
+    });
+    assert.equal(zpool({ pools: [] }, ['status'], world).stdout, 'no pools available\n');
   });
 
   it('detaches a side of the mirror, and refuses the last one', () => {
@@ -504,6 +552,69 @@ describe('the mdadm stand-in and /proc/mdstat', () => {
     assert.equal(done.sync, null);
     assert.ok(done.members.every(inSync));
     assert.equal(mdstatOf(state, after).array.slotMap, 'UU');
+  });
+
+  it('resyncs an array made without --assume-clean, its options in any form', () => {
+    const world = mdWorld([raidA, raidB]);
+    const state: MdState = { arrays: [] };
+    const created = mdadm(state, ['-C', '/dev/md1', '-l1', '-n', '2', '-e', '1.2', '-R', 'loop1p2', 'loop2p2'], world);
+    assert.deepEqual(created, { stdout: '', stderr: 'mdadm: array /dev/md1 started.\n', code: 0 });
+    const during = { ...world, now: START + 30_000 };
+    const out = mdadm(state, ['--detail', '/dev/md1'], during);
+    const detail = parseMdDetail(out.stdout);
+    assert.equal(detail.state, 'clean, resyncing');
+    assert.deepEqual(detail.sync, { action: 'resync', percent: 46 });
+    assert.match(out.stdout, /^ {5}Resync Status : 46% complete$/m);
+    const array = parseMdStat(renderMdstat(state, during)).arrays[0];
+    assert.equal(array?.sync?.action, 'resync');
+    assert.deepEqual(mdadm(state, ['--create', '/dev/md2', '--level=1', '--frobnicate'], world), {
+      stdout: '',
+      stderr: "mdadm: unrecognized option '--frobnicate'\n",
+      code: 2,
+    });
+    assert.deepEqual(mdadm(state, ['--create', '/dev/md2', '--raid-devices=2', 'loop1p2', 'loop2p2'], world), {
+      stdout: '',
+      stderr: 'mdadm: a RAID level is needed to create an array.\n',
+      code: 1,
+    });
+    assert.deepEqual(
+      mdadm(state, ['--create', '/dev/md2', '--level=raid1', '--raid-devices=2', 'loop1p2', 'loop2p2'], world),
+      {
+        stdout: '',
+        stderr: 'mdadm: cannot open loop1p2: Device or resource busy\n',
+        code: 1,
+      },
+    );
+  });
+
+  it('keeps an added disk as a spare when no slot is empty, and lists a failed member until it is removed', () => {
+    const world = mdWorld([raidA, raidB, raidC]);
+    const state = md0(world);
+    assert.equal(mdadm(state, ['/dev/md0', '--add', '/dev/loop3p2'], world).code, 0);
+    const spare = detailOf(state, world).detail;
+    assert.equal(spare.state, 'clean');
+    assert.deepEqual(spare.members.at(-1)?.states, ['spare']);
+    assert.equal(spare.members.at(-1)?.raidDevice, null);
+    assert.deepEqual(mdstatOf(state, world).array.members[0], { device: 'loop3p2', index: 2, flags: ['S'] });
+    // A failure puts the spare to work at once.
+    assert.equal(mdadm(state, ['/dev/md0', '--fail', '/dev/loop2p2'], world).code, 0);
+    const failed = detailOf(state, world).detail;
+    assert.equal(failed.state, 'clean, degraded, recovering');
+    assert.deepEqual(
+      failed.members.map((member) => [member.raidDevice, member.states.join(' '), member.device]),
+      [
+        [0, 'active sync', '/dev/loop1p2'],
+        [1, 'spare rebuilding', '/dev/loop3p2'],
+        [null, 'faulty', '/dev/loop2p2'],
+      ],
+    );
+    assert.deepEqual(mdstatOf(state, world).array.members.at(-2), { device: 'loop2p2', index: 1, flags: ['F'] });
+    assert.deepEqual(mdadm(state, ['/dev/md0', '--remove', 'failed'], world), {
+      stdout: '',
+      stderr: 'mdadm: hot removed failed from /dev/md0\n',
+      code: 0,
+    });
+    assert.equal(detailOf(state, world).detail.totalDevices, 2);
   });
 
   it('takes a pulled disk out, as the kernel and udev do', () => {
@@ -750,5 +861,83 @@ describe('the storage stand-ins in the lab', () => {
         'sbin/sgdisk sgdisk.js',
       ],
     );
+  });
+});
+
+describe("a member's md superblock", () => {
+  it('is what the real blkid reads as a linux_raid_member of the array', async (t) => {
+    const world = mdWorld([raidA, raidB]);
+    const state = md0(world);
+    const [array] = state.arrays;
+    const [member] = array?.members ?? [];
+    assert.ok(array && member);
+    const dir = await mkdtemp(join(tmpdir(), 'md-superblock-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const image = join(dir, 'member.img');
+    await writeFile(image, Buffer.alloc(0));
+    await truncate(image, 8 * MIB);
+    const handle = await open(image, 'r+');
+    const deviceUuid = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+    await handle.write(superblock(array, member, deviceUuid, (8 * MIB) / 512), 0, undefined, SUPERBLOCK_OFFSET);
+    await handle.close();
+    const probe = spawnSync('blkid', ['-p', '-o', 'export', image], { encoding: 'utf8' });
+    assert.equal(probe.status, 0, probe.stderr);
+    assert.match(probe.stdout, /^TYPE=linux_raid_member$/m);
+    assert.match(probe.stdout, /^UUID=e35d52b7-6c8e-6a23-9f3d-188dd519bd2b$/m);
+    assert.match(probe.stdout, /^UUID_SUB=01234567-89ab-cdef-0123-456789abcdef$/m);
+    assert.match(probe.stdout, /^LABEL=backup:0$/m);
+    assert.match(probe.stdout, /^VERSION=1\.2$/m);
+  });
+});
+
+describe("a pool member's ZFS labels", () => {
+  it('are what the real blkid reads as a zfs_member of the pool', async (t) => {
+    const world = zpoolWorld([diskA, diskB]);
+    const state = rpool(world);
+    const [pool] = state.pools;
+    const leaf = pool?.vdevs[0]?.type === 'mirror' ? pool.vdevs[0].children[0] : undefined;
+    assert.ok(pool && leaf?.type === 'disk');
+    const dir = await mkdtemp(join(tmpdir(), 'zfs-labels-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const image = join(dir, 'member.img');
+    const size = 100 * MIB + 4096;
+    await writeFile(image, Buffer.alloc(0));
+    await truncate(image, size);
+    const handle = await open(image, 'r+');
+    for (const { offset, bytes } of zfsLabels(pool, leaf, size)) await handle.write(bytes, 0, undefined, offset);
+    await handle.close();
+    const probe = spawnSync('blkid', ['-p', '-o', 'export', image], { encoding: 'utf8' });
+    assert.equal(probe.status, 0, probe.stderr);
+    assert.match(probe.stdout, /^TYPE=zfs_member$/m);
+    assert.match(probe.stdout, /^LABEL=rpool$/m);
+    assert.match(probe.stdout, new RegExp(`^UUID=${pool.guid}$`, 'm'));
+    assert.match(probe.stdout, new RegExp(`^UUID_SUB=${leaf.guid}$`, 'm'));
+    assert.match(probe.stdout, /^VERSION=5000$/m);
+  });
+});
+
+describe("the stand-ins' state files", () => {
+  it('are changed under a lock, written when changed; a lock left by a killed run is taken over', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'storage-state-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'storage', 'zfs.json');
+    const empty: ZfsState = { pools: [] };
+    assert.equal(
+      withState(file, empty, (state) => state.pools.length),
+      0,
+    );
+    assert.equal(existsSync(file), false, 'nothing changed, nothing written');
+    withState(file, empty, (state) => {
+      state.pools.push({ name: 'rpool', guid: '1', createdAt: START, allocatedBytes: 1, vdevs: [], scan: null });
+    });
+    assert.equal(empty.pools.length, 0, 'the empty state given is left as it was');
+    await mkdir(`${file}.lock`);
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(`${file}.lock`, longAgo, longAgo);
+    assert.deepEqual(
+      withState(file, empty, (state) => state.pools.map((pool) => pool.name)),
+      ['rpool'],
+    );
+    assert.equal(existsSync(`${file}.lock`), false);
   });
 });

@@ -24,7 +24,8 @@
 //   tags (ceph.osd_id, ceph.osd_fsid, ceph.cluster_fsid, ceph.type block...) and `devices`.
 // - `lvm zap ...`: the real one with CEPH_VOLUME_ALLOW_LOOP_DEVICES=1: without it, a loop device is
 //   no device to ceph-volume (util/disk.py AllowLoopDevices, is_device), Zap.zap skips
-//   zap_raw_device and says "Zapping successful" having wiped nothing.
+//   zap_raw_device and says "Zapping successful" having wiped nothing. A zapped lab disk's
+//   partitions are then mapped again (none left), as wipefs's re-read of the table does.
 //
 // Sources (github.com/ceph/ceph, v16.2.15, also in /usr/lib/python3/dist-packages/ceph_volume):
 // devices/lvm/create.py (Create.create: prepare, activate, rollback_osd and re-raise, the success
@@ -41,9 +42,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { CEPH_LAB_FAULTS } from './ceph-lab.js';
-import { readDisks } from './disk-lab.js';
+import { diskLabRequest, hostDisks, readDisks } from './disk-lab.js';
 import { takeFaultCounter } from './faults-file.js';
 
 const REAL = '/usr/sbin/ceph-volume';
@@ -244,6 +246,27 @@ function zap(args: string[]): number {
   return real(['lvm', 'zap', ...args], { ...process.env, CEPH_VOLUME_ALLOW_LOOP_DEVICES: '1' });
 }
 
+/**
+ * What the kernel does after `lvm zap` of a whole disk: zap_raw_device's `wipefs --all` asks it to
+ * re-read the emptied table (BLKRRPART), so the disk's partitions go; the lab maps them again.
+ */
+async function rescanZapped(args: string[]): Promise<void> {
+  const named = args
+    .filter((arg) => arg.startsWith('/dev/'))
+    .flatMap((arg) => {
+      try {
+        return [basename(realpathSync(arg))];
+      } catch {
+        return [];
+      }
+    });
+  for (const disk of await hostDisks()) {
+    if (disk.device && named.includes(disk.device) && disk.partitions.length > 0) {
+      await diskLabRequest({ op: 'disk-rescan', host: hostname(), serial: disk.serial });
+    }
+  }
+}
+
 async function create(args: string[]): Promise<number> {
   const value = (name: string) => {
     const at = args.indexOf(name);
@@ -294,7 +317,11 @@ async function main(args: string[]): Promise<number> {
   const [group, command, ...rest] = args;
   if (group !== 'lvm') return real(args);
   if (command === 'list') return list(rest);
-  if (command === 'zap') return zap(rest);
+  if (command === 'zap') {
+    const zapped = zap(rest);
+    if (zapped === 0) await rescanZapped(rest);
+    return zapped;
+  }
   const unsupported = ['--filestore', '--dmcrypt', '--block.db', '--block.wal', '--journal'];
   if (command === 'create' && rest.includes('--data') && !rest.some((arg) => unsupported.includes(arg))) {
     return create(rest);

@@ -19,7 +19,7 @@ import type { LabDisk } from '../control.js';
 import { hostDisks, realpathOrUndefined, resolveDevice } from './lab-disk-map.js';
 import { isMainModule } from './pve-cli.js';
 import { type BootState, EMPTY_BOOT_STATE } from './proxmox-boot-tool.js';
-import { BOOT_STATE, readJson, type StorageWorld, type ToolOutput, writeJson } from './storage-state.js';
+import { BOOT_STATE, type StorageWorld, type ToolOutput, withState } from './storage-state.js';
 
 const PROGRAM = 'grub-install';
 const STARTED = 'Installing for i386-pc platform.\n';
@@ -68,12 +68,10 @@ export function grubInstall(
 }
 
 async function main(argv: string[]): Promise<number> {
-  const state = readJson<BootState>(BOOT_STATE, structuredClone(EMPTY_BOOT_STATE));
   const world: StorageWorld = { now: Date.now(), disks: await hostDisks(), realpath: realpathOrUndefined };
   const print = (disk: LabDisk) =>
     spawnSync('/usr/sbin/sgdisk', ['-p', `/dev/${disk.device ?? ''}`], { encoding: 'utf8' }).stdout ?? '';
-  const output = grubInstall(state, argv, world, print);
-  if (output.code === 0) writeJson(BOOT_STATE, state);
+  const output = withState(BOOT_STATE, EMPTY_BOOT_STATE, (state) => grubInstall(state, argv, world, print));
   process.stdout.write(output.stdout);
   process.stderr.write(output.stderr);
   return output.code;

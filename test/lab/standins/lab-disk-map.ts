@@ -97,13 +97,6 @@ export function devicePath(device: ResolvedDevice): string {
   return `/dev/${device.partition?.device ?? device.disk.device ?? ''}`;
 }
 
-/** Its first by-id link, as udev names a partition of it ("<link>-part3"); undefined when the disk has none. */
-export function byIdPath(device: ResolvedDevice): string | undefined {
-  const [link] = device.disk.byId;
-  if (link === undefined) return undefined;
-  return device.partition ? `${BY_ID}${link}-part${device.partition.number}` : `${BY_ID}${link}`;
-}
-
 const SECTOR = 512;
 
 export function sizeBytes(device: ResolvedDevice): number {

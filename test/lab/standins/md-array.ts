@@ -12,8 +12,9 @@
 // "(local to host %s)", UUID, Events), util.c (human_size); the kernel's drivers/md/md.c (md_seq_show:
 // "Personalities : [%s] ", "%s : active", " %s[%d]" newest first with (F) and (S), "unused devices:
 // <none>"; status_resync: the 20-step bar, " %s =%3u.%u%% (%llu/%llu)", " finish=%lu.%lumin",
-// " speed=%ldK/sec") and raid1.c (raid1_status: " [%d/%d] [U_]").
-// Not reproduced: bitmaps, other levels, reshapes, the superblock's bytes on the members.
+// " speed=%ldK/sec") and raid1.c (raid1_status: " [%d/%d] [U_]"); mdadm's super1.c again (struct
+// mdp_superblock_1, calc_sb_1_csum) for the superblock a new member gets. Not reproduced: bitmaps,
+// other levels, reshapes.
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { deviceOf, devicePath, type DiskRef, hostDisks, realpathOrUndefined } from './lab-disk-map.js';
@@ -105,6 +106,7 @@ export function advance(array: MdArrayState, world: MdWorld): void {
     array.events += 2;
     array.updatedAt = world.now;
     if (array.sync?.action === 'recovery' && !kept.some((member) => member.role === 'rebuilding')) array.sync = null;
+    startRecovery(array, world);
   }
   const sync = array.sync;
   if (sync === null || syncedSectors(array, sync, world) < array.componentSectors) return;
@@ -261,10 +263,53 @@ function syncLine(array: MdArrayState, sync: MdSync, world: MdWorld): string {
   );
 }
 
+// --- A member's superblock ------------------------------------------------------------------------
+
+/** Where a 1.2 superblock is: 4 KiB into the member. */
+export const SUPERBLOCK_OFFSET = 4096;
+const MD_SB_MAGIC = 0xa92b4efc;
+const MAX_DEV = 384;
+
+/**
+ * The md 1.2 superblock mdadm writes on a member (super1.c, struct mdp_superblock_1: 256 bytes,
+ * then the role of each device, u16 each; calc_sb_1_csum), what blkid and lsblk read as
+ * `linux_raid_member` with the array's UUID and name. `deviceUuid`: 16 bytes of the member's own.
+ */
+export function superblock(array: MdArrayState, member: MdMemberState, deviceUuid: Buffer, sectors: number): Buffer {
+  const sb = Buffer.alloc(256 + MAX_DEV * 2);
+  sb.writeUInt32LE(MD_SB_MAGIC, 0);
+  sb.writeUInt32LE(1, 4);
+  Buffer.from(array.uuid.replaceAll(':', ''), 'hex').copy(sb, 16);
+  sb.write(array.setName.slice(0, 32), 32, 'utf8');
+  sb.writeBigUInt64LE(BigInt(Math.floor(array.createdAt / 1000)), 64);
+  sb.writeUInt32LE(1, 72);
+  sb.writeBigUInt64LE(BigInt(array.componentSectors), 80);
+  sb.writeUInt32LE(array.raidDevices, 92);
+  sb.writeBigUInt64LE(BigInt(DATA_OFFSET_SECTORS), 128);
+  sb.writeBigUInt64LE(BigInt(sectors - DATA_OFFSET_SECTORS), 136);
+  sb.writeBigUInt64LE(BigInt(SUPERBLOCK_OFFSET / SECTOR), 144);
+  sb.writeUInt32LE(member.number, 160);
+  deviceUuid.copy(sb, 168, 0, 16);
+  sb.writeBigUInt64LE(BigInt(Math.floor(array.updatedAt / 1000)), 192);
+  sb.writeBigUInt64LE(BigInt(array.events), 200);
+  // resync_offset: all of it in sync (MaxSector), or none yet.
+  sb.writeBigUInt64LE(array.sync?.action === 'resync' ? 0n : 0xffffffffffffffffn, 208);
+  sb.writeUInt32LE(MAX_DEV, 220);
+  // dev_roles: 0xffff a free number, 0xfffe a failed device, else the slot.
+  for (let number = 0; number < MAX_DEV; number++) sb.writeUInt16LE(0xffff, 256 + number * 2);
+  for (const other of array.members) {
+    sb.writeUInt16LE(other.role === 'faulty' ? 0xfffe : (other.slot ?? 0xffff), 256 + other.number * 2);
+  }
+  let sum = 0n;
+  for (let at = 0; at + 4 <= sb.length; at += 4) sum += BigInt(sb.readUInt32LE(at));
+  sb.writeUInt32LE(Number((sum & 0xffffffffn) + (sum >> 32n)) >>> 0, 216);
+  return sb;
+}
+
 // --- The host's side ------------------------------------------------------------------------------
 
 /** The device numbers of a node, from its stat (the kernel's new_encode_dev). */
-export function nodeNumbers(rdev: number): { major: number; minor: number } {
+function nodeNumbers(rdev: number): { major: number; minor: number } {
   return { major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
 }
 
@@ -279,16 +324,14 @@ export async function hostMdWorld(): Promise<MdWorld> {
   };
 }
 
-export function readMdState(): MdState {
-  return readJson<MdState>(MD_STATE, { arrays: [] });
-}
+export const EMPTY_MD_STATE: MdState = { arrays: [] };
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== 'mdstat') {
     process.stderr.write('usage: md-array.js mdstat\n');
     return 2;
   }
-  const state = readMdState();
+  const state = readJson(MD_STATE, EMPTY_MD_STATE);
   const world = await hostMdWorld();
   state.arrays.forEach((array) => advance(array, world));
   process.stdout.write(renderMdstat(state, world));

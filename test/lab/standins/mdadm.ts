@@ -14,9 +14,12 @@
 // %s" (a device in use), `return !test && busy ? 2 : 1`), util.c (stat_is_blkdev: "stat failed for
 // %s: %s"), Create.c ("array %s started."), mdadm.c (pr_err's "mdadm: " prefix, --action), and the
 // kernel's drivers/md/md.c (hot_remove_disk: ENXIO, EBUSY; raid1_error: the last in-sync member not
-// failed). Not reproduced: --examine, --assemble, --grow, --re-add, bitmaps, the prompts of
-// --create, the superblock's bytes on the members.
+// failed). A new member (created or added) gets mdadm's 1.2 superblock, written on the partition
+// (md-array.ts superblock), so that blkid and lsblk see a `linux_raid_member`; later changes (events,
+// roles) are not written back. Not reproduced: --examine, --assemble, --grow, --re-add, bitmaps, the
+// prompts of --create.
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import {
   advance,
   componentSectorsOf,
@@ -25,13 +28,15 @@ import {
   type MdMemberState,
   type MdState,
   type MdWorld,
-  readMdState,
+  EMPTY_MD_STATE,
   renderDetail,
   startRecovery,
+  superblock,
+  SUPERBLOCK_OFFSET,
 } from './md-array.js';
-import { refOf, resolveDevice, sameRef, type ResolvedDevice } from './lab-disk-map.js';
+import { deviceOf, devicePath, refOf, resolveDevice, sameRef, type ResolvedDevice } from './lab-disk-map.js';
 import { isMainModule } from './pve-cli.js';
-import { MD_STATE, ToolError, type ToolOutput, writeJson } from './storage-state.js';
+import { MD_STATE, ToolError, type ToolOutput, withState } from './storage-state.js';
 
 export interface MdadmWorld extends MdWorld {
   newUuid: () => string;
@@ -71,42 +76,45 @@ function inAnyArray(state: MdState, device: ResolvedDevice): boolean {
 
 // --- --create ------------------------------------------------------------------------------------
 
-/** The value of `--key=v`, `--key v`, `-kv` or `-k v` at args[i]; undefined when args[i] is not that option. */
-function optionValue(
-  args: string[],
-  i: number,
-  long: string,
-  short: string,
-): { value: string; used: number } | undefined {
-  const arg = args[i] ?? '';
-  if (arg.startsWith(`--${long}=`)) return { value: arg.slice(long.length + 3), used: 1 };
-  if (arg === `--${long}` || arg === `-${short}`) return { value: args[i + 1] ?? '', used: 2 };
-  if (arg.startsWith(`-${short}`) && !arg.startsWith('--')) return { value: arg.slice(2), used: 1 };
-  return undefined;
+/** --create's options that take a value (long name: its short letter, if any). */
+const CREATE_VALUES: Record<string, string | undefined> = {
+  level: 'l',
+  'raid-devices': 'n',
+  metadata: 'e',
+  homehost: undefined,
+};
+/** Its options taken without a value, long and short. */
+const CREATE_FLAGS = new Set(['assume-clean', 'run', 'R', 'force', 'f', 'verbose', 'v']);
+
+/** `--key=v`, `--key v`, `-kv`, `-k v` and flags, apart from the devices. */
+function createOptions(args: string[]): { values: Map<string, string>; flags: Set<string>; devices: string[] } {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  const devices: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const long = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
+    const short = long ? undefined : /^-(.)(.*)$/s.exec(arg);
+    const byLetter = (letter: string) => Object.keys(CREATE_VALUES).find((name) => CREATE_VALUES[name] === letter);
+    const key = long ? long[1] : short ? byLetter(short[1] ?? '') : undefined;
+    const attached = long ? long[2] : short?.[2] || undefined;
+    if (key !== undefined && key in CREATE_VALUES) values.set(key, attached ?? args[++i] ?? '');
+    else if (long || short) {
+      const flag = long?.[1] ?? short?.[1] ?? '';
+      if (!CREATE_FLAGS.has(flag)) throw fail(`unrecognized option '${arg}'`, EXIT_USAGE);
+      flags.add(flag);
+    } else devices.push(arg);
+  }
+  return { values, flags, devices };
 }
 
 function create(state: MdState, arrayName: string, args: string[], world: MdadmWorld): string {
-  let level = '';
-  let raidDevices = 0;
-  let assumeClean = false;
-  let homehost = world.hostname;
-  const names: string[] = [];
-  for (let i = 0; i < args.length;) {
-    const levelOption = optionValue(args, i, 'level', 'l');
-    const devicesOption = optionValue(args, i, 'raid-devices', 'n');
-    const metadata = optionValue(args, i, 'metadata', 'e');
-    const home = optionValue(args, i, 'homehost', '\0');
-    const arg = args[i] ?? '';
-    if (levelOption) level = levelOption.value.replace(/^raid/, '');
-    else if (devicesOption) raidDevices = Number(devicesOption.value);
-    else if (metadata && metadata.value !== '1.2') throw fail(`unrecognised metadata identifier: ${metadata.value}`);
-    else if (home) homehost = home.value;
-    else if (arg === '--assume-clean') assumeClean = true;
-    else if (arg.startsWith('-') && !['--run', '-R', '--force', '--verbose', '-v'].includes(arg) && !metadata) {
-      throw fail(`unrecognized option '${arg}'`);
-    } else if (!arg.startsWith('-')) names.push(arg);
-    i += levelOption?.used ?? devicesOption?.used ?? metadata?.used ?? home?.used ?? 1;
-  }
+  const { values, flags, devices: names } = createOptions(args);
+  const level = (values.get('level') ?? '').replace(/^raid/, '');
+  const raidDevices = Number(values.get('raid-devices') ?? 0);
+  const metadata = values.get('metadata') ?? '1.2';
+  const homehost = values.get('homehost') ?? world.hostname;
+  if (metadata !== '1.2') throw fail(`unrecognised metadata identifier: ${metadata}`);
   if (level === '') throw fail('a RAID level is needed to create an array.');
   if (level !== '1') throw fail(`the lab's mdadm makes RAID1 arrays only, not level ${level}`);
   if (raidDevices === 0) throw fail('no raid-devices specified.');
@@ -135,7 +143,7 @@ function create(state: MdState, arrayName: string, args: string[], world: MdadmW
     updatedAt: world.now,
     events: 0,
     members: devices.map((device, slot) => ({ member: refOf(device), number: slot, slot, role: 'sync' })),
-    sync: assumeClean ? null : { action: 'resync', start: world.now },
+    sync: flags.has('assume-clean') ? null : { action: 'resync', start: world.now },
   };
   state.arrays.push(array);
   return `mdadm: array ${arrayName} started.\n`;
@@ -156,6 +164,7 @@ function setFaulty(array: MdArrayState, arrayName: string, name: string, world: 
   member.slot = null;
   array.events += 1;
   array.updatedAt = world.now;
+  startRecovery(array, world);
   return `mdadm: set ${name} faulty in ${arrayName}\n`;
 }
 
@@ -276,12 +285,40 @@ export function randomMdUuid(): string {
   return (randomBytes(16).toString('hex').match(/.{8}/g) ?? []).join(':');
 }
 
+/** Each member by array and number, to tell the ones a run added. */
+function memberKeys(state: MdState): Set<string> {
+  return new Set(
+    state.arrays.flatMap((array) =>
+      array.members.map((member) => `${array.name} ${member.number} ${member.member.serial}`),
+    ),
+  );
+}
+
+/** What mdadm writes on a new member: its superblock, 4 KiB into the partition. */
+function writeSuperblocks(state: MdState, members: Set<string>, world: MdadmWorld): void {
+  for (const array of state.arrays) {
+    for (const member of array.members) {
+      const device = deviceOf(world.disks, member.member);
+      if (members.has(`${array.name} ${member.number} ${member.member.serial}`) || !device) continue;
+      const sectors = device.partition?.sectors ?? device.disk.sizeBytes / 512;
+      const fd = openSync(devicePath(device), 'r+');
+      try {
+        writeSync(fd, superblock(array, member, randomBytes(16), sectors), 0, undefined, SUPERBLOCK_OFFSET);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const state = readMdState();
   const world: MdadmWorld = { ...(await hostMdWorld()), newUuid: randomMdUuid };
-  const before = JSON.stringify(state);
-  const output = mdadm(state, argv, world);
-  if (JSON.stringify(state) !== before) writeJson(MD_STATE, state);
+  const { state, members, output } = withState<MdState, { state: MdState; members: Set<string>; output: ToolOutput }>(
+    MD_STATE,
+    EMPTY_MD_STATE,
+    (state) => ({ state, members: memberKeys(state), output: mdadm(state, argv, world) }),
+  );
+  writeSuperblocks(state, members, world);
   process.stdout.write(output.stdout);
   process.stderr.write(output.stderr);
   return output.code;

@@ -34,7 +34,7 @@ import {
 import { dirname } from 'node:path';
 import { devicePath, hostDisks, realpathOrUndefined, resolveDevice, sizeBytes } from './lab-disk-map.js';
 import { isMainModule } from './pve-cli.js';
-import { BOOT_STATE, readJson, type StorageWorld, type ToolOutput, writeJson } from './storage-state.js';
+import { BOOT_STATE, type StorageWorld, type ToolOutput, withState } from './storage-state.js';
 
 export const ESP_LIST = '/etc/kernel/proxmox-boot-uuids';
 export const ESP_TYPE = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
@@ -352,15 +352,8 @@ function realHost(world: StorageWorld): BootHost {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const state = readJson<BootState>(BOOT_STATE, structuredClone(EMPTY_BOOT_STATE));
-  const world: StorageWorld = {
-    now: Date.now(),
-    disks: await hostDisks(),
-    realpath: realpathOrUndefined,
-  };
-  const before = JSON.stringify(state);
-  const output = proxmoxBootTool(state, argv, realHost(world));
-  if (JSON.stringify(state) !== before) writeJson(BOOT_STATE, state);
+  const world: StorageWorld = { now: Date.now(), disks: await hostDisks(), realpath: realpathOrUndefined };
+  const output = withState(BOOT_STATE, EMPTY_BOOT_STATE, (state) => proxmoxBootTool(state, argv, realHost(world)));
   process.stdout.write(output.stdout);
   process.stderr.write(output.stderr);
   return output.code;

@@ -91,7 +91,7 @@ function shortOf(long: string): string | undefined {
 }
 
 /** The options given (short letters, with their values) and the device: the first operand. */
-export function parseSgdisk(args: string[]): { options: { option: string; value?: string }[]; device?: string } {
+function parseSgdisk(args: string[]): { options: { option: string; value?: string }[]; device?: string } {
   const options: { option: string; value?: string }[] = [];
   let device: string | undefined;
   for (let i = 0; i < args.length; i++) {

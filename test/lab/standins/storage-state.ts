@@ -2,7 +2,7 @@
 // in the host's own /var (its overlay: each host has its pools and arrays), the rates a resilver and
 // a resync go at (set by the lab, `lab.setStorageRates`), and the C library's ctime, which both
 // zpool and mdadm print. No tool's source here but glibc's ctime format ("%a %b %e %H:%M:%S %Y").
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LabDisk } from '../control.js';
 import { DISK_LAB_MOUNT } from './lab-disk-map.js';
@@ -29,12 +29,13 @@ export function readRates(file = STORAGE_RATES): StorageRates {
   };
 }
 
+/** The JSON in `file`, or a copy of `empty` when there is none yet. */
 export function readJson<T>(file: string, empty: T): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return empty;
+    return structuredClone(empty);
   }
   return JSON.parse(text) as T;
 }
@@ -60,6 +61,42 @@ export class ToolError extends Error {
     readonly code: number,
   ) {
     super(stderr);
+  }
+}
+
+const LOCK_WAIT_MS = 10_000;
+/** A lock older than this was left by a run that was killed (a run holds it for well under a second). */
+const STALE_LOCK_MS = 30_000;
+
+/**
+ * Runs `change` on the state in `file` under its lock (a directory beside it: a status polled while
+ * a replace runs must not write back what it read before the replace), and writes the state back
+ * when it changed.
+ */
+export function withState<T, R>(file: string, empty: T, change: (state: T) => R): R {
+  const lock = `${file}.lock`;
+  mkdirSync(dirname(file), { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
+      if (since !== undefined && Date.now() - since > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock}: held for more than ${LOCK_WAIT_MS / 1000} s`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    const state = readJson(file, empty);
+    const before = JSON.stringify(state);
+    const result = change(state);
+    if (JSON.stringify(state) !== before) writeJson(file, state);
+    return result;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 

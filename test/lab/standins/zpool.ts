@@ -4,14 +4,15 @@
 // (UNAVAIL, named by its GUID, "was <path>"), as after the kernel lost it. Commands:
 // `create [-f] [-o k=v]... [-O k=v]... <pool> mirror <dev> <dev>`, `status [-x] [-P] [-L] [-p] [-v]
 // [pool]`, `offline [-f] [-t] <pool> <dev>`, `online <pool> <dev>`, `replace [-f] <pool> <old>
-// [<new>]`, `detach <pool> <dev>`, `scrub [-s] <pool>`, `list -H -o name`. A device is named as
+// [<new>]`, `detach <pool> <dev>`, `scrub [-s] <pool>`, `list` (the names only). A device is named as
 // zpool takes it: its path, a by-id link, a shorthand ("loop3p3", "ata-...-part3"), what status
 // prints for it, its GUID.
 //
 // A resilver or a scrub goes through the pool's allocated bytes (ALLOCATED_BYTES, at most half the
 // pool) at the lab's resilverBytesPerSecond (storage-state.ts), from the time it started: each run
 // computes where it stands; a resilver that is through detaches the replaced device (the end of a
-// replacing-N), as the kernel does.
+// replacing-N), as the kernel does. A new member (create, replace) gets ZFS's labels on its partition
+// (zfsLabels: their nvlist and uberblocks, no pool data), what blkid and lsblk read as `zfs_member`.
 //
 // Sources (github.com/openzfs/zfs, zfs-2.2.9): cmd/zpool/zpool_main.c (status_callback: "  pool:",
 // " state:", the status/action texts of ZPOOL_STATUS_MISSING_DEV_R, OFFLINE_DEV and RESILVERING,
@@ -27,10 +28,13 @@
 // detach %s", EZFS_NODEVICE "no such device in pool", EZFS_NOREPLICAS "no valid replicas", EOVERFLOW
 // "device is too small"), lib/libzfs/libzfs_status.c (the status order: resilvering, missing,
 // offline; ZFS-8000-2Q), lib/libzutil/zutil_nicenum.c (zfs_nicenum_format), lib/libzutil/os/linux/
-// zutil_device_path_os.c (zfs_strip_path: the default search paths cut off a name).
+// zutil_device_path_os.c (zfs_strip_path: the default search paths cut off a name),
+// module/zfs/vdev_label.c (the four labels, their nvlist and uberblock ring), module/nvpair/
+// nvpair.c (nvs_xdr: the XDR nvlist), include/sys/uberblock_impl.h (UBERBLOCK_MAGIC).
 // Not reproduced: raidz, spares, logs, cache, whole-disk vdevs (a disk is used as it is, never
 // partitioned), -g, -T, intervals, `online` resilvering what an offline device missed.
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import {
   deviceOf,
   devicePath,
@@ -45,12 +49,11 @@ import {
 import { isMainModule } from './pve-cli.js';
 import {
   ctime,
-  readJson,
   readRates,
   type SyncingWorld,
   ToolError,
   type ToolOutput,
-  writeJson,
+  withState,
   ZFS_STATE,
 } from './storage-state.js';
 
@@ -146,16 +149,12 @@ function leafState(leaf: ZfsLeaf, world: ZpoolWorld): VdevState {
   return leafPresent(leaf, world) ? 'ONLINE' : 'UNAVAIL';
 }
 
+/** A mirror or a replacing-N: ONLINE when all of it is, UNAVAIL when none of it works, else DEGRADED. */
 function vdevState(vdev: ZfsVdev, world: ZpoolWorld): VdevState {
   if (vdev.type === 'disk') return leafState(vdev, world);
   const states = vdev.children.map((child) => vdevState(child, world));
   if (states.every((state) => state === 'ONLINE')) return 'ONLINE';
-  // A replacing-N's new side holds no full copy until its resilver is through.
-  const whole = vdev.type === 'replacing' ? states.slice(0, -1) : states;
-  return whole.some((state) => state === 'ONLINE' || state === 'DEGRADED') ||
-    (vdev.type === 'replacing' && states.at(-1) === 'ONLINE')
-    ? 'DEGRADED'
-    : 'UNAVAIL';
+  return states.some((state) => state === 'ONLINE' || state === 'DEGRADED') ? 'DEGRADED' : 'UNAVAIL';
 }
 
 function poolState(pool: ZfsPool, world: ZpoolWorld): VdevState {
@@ -449,8 +448,9 @@ function create(state: ZfsState, args: string[], world: ZpoolWorld): string {
     throw new ToolError(`cannot create '${name}': pool already exists\n`, EXIT_ERROR);
   }
   const names = type === 'mirror' ? devices : [type, ...devices];
-  if (names.length === 0)
+  if (type === 'mirror' && devices.length < 2) {
     throw new ToolError('invalid vdev specification: mirror requires at least 2 devices\n', EXIT_ERROR);
+  }
   const leaves = names.map((device) => newLeaf(state, device, flags.has('f'), world));
   const vdevs: ZfsVdev[] = type === 'mirror' ? [{ type: 'mirror', guid: world.newGuid(), children: leaves }] : leaves;
   const smallest = Math.min(...leaves.map((leaf) => leaf.sizeBytes));
@@ -603,7 +603,7 @@ function scrub(state: ZfsState, args: string[], world: ZpoolWorld): void {
   if (running?.func === 'resilver') throw new ToolError(`cannot scrub ${name}: currently resilvering\n`, EXIT_ERROR);
   if (running?.func === 'scrub') {
     throw new ToolError(
-      `cannot scrub ${name}: currently scrubbing; use 'zpool scrub -s' to cancel the current scrub\n`,
+      `cannot scrub ${name}: currently scrubbing; use 'zpool scrub -s' to cancel scrub\n`,
       EXIT_ERROR,
     );
   }
@@ -627,7 +627,7 @@ export function zpool(state: ZfsState, argv: string[], world: ZpoolWorld): ToolO
       case 'offline':
         return { stdout: offline(state, args, world), stderr: '', code: 0 };
       case 'online':
-        return { stdout: '', stderr: online(state, args, world), code: 0 };
+        return { stdout: online(state, args, world), stderr: '', code: 0 };
       case 'replace':
         replace(state, args, world);
         return { stdout: '', stderr: '', code: 0 };
@@ -650,13 +650,94 @@ export function zpool(state: ZfsState, argv: string[], world: ZpoolWorld): ToolO
   }
 }
 
+// --- A member's labels -----------------------------------------------------------------------------
+
+const LABEL_SIZE = 256 * 1024;
+const LABEL_NVLIST = 16 * 1024;
+const LABEL_UBERBLOCKS = 128 * 1024;
+const UBERBLOCK_MAGIC = 0x00bab10cn;
+const SPA_VERSION = 5000n;
+/** ashift 12: an uberblock slot is 4 KiB; the first four are written. */
+const UBERBLOCK_SLOT = 4096;
+const DATA_TYPE_UINT64 = 8;
+const DATA_TYPE_STRING = 9;
+
+/** One XDR nvpair (libnvpair's nvs_xdr: encoded size, decoded size, name, type, count, value). */
+function nvpair(name: string, value: bigint | string): Buffer {
+  const padded = (text: string) => {
+    const bytes = Buffer.from(text, 'utf8');
+    const out = Buffer.alloc(4 + Math.ceil(bytes.length / 4) * 4);
+    out.writeUInt32BE(bytes.length, 0);
+    bytes.copy(out, 4);
+    return out;
+  };
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(typeof value === 'string' ? DATA_TYPE_STRING : DATA_TYPE_UINT64, 0);
+  head.writeUInt32BE(1, 4);
+  const data = typeof value === 'string' ? padded(value) : Buffer.alloc(8);
+  if (typeof value !== 'string') data.writeBigUInt64BE(value, 0);
+  const body = Buffer.concat([padded(name), head, data]);
+  const sizes = Buffer.alloc(8);
+  sizes.writeUInt32BE(body.length + 8, 0);
+  sizes.writeUInt32BE(body.length + 8, 4);
+  return Buffer.concat([sizes, body]);
+}
+
+/**
+ * The parts of the four labels ZFS writes on a member (vdev_label.c: two at its start, two at its
+ * end, 256 KiB each, on 256 KiB boundaries) that say what it is: the label's XDR nvlist (version,
+ * name, state, txg, pool_guid, guid) at 16 KiB and uberblocks (magic 0x00bab10c) at 128 KiB, what
+ * blkid reads as `zfs_member` of the pool. Offsets from the member's first byte.
+ */
+export function zfsLabels(pool: ZfsPool, leaf: ZfsLeaf, sizeBytes: number): { offset: number; bytes: Buffer }[] {
+  const header = Buffer.from([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+  const pairs = [
+    nvpair('version', SPA_VERSION),
+    nvpair('name', pool.name),
+    nvpair('state', 0n),
+    nvpair('txg', 4n),
+    nvpair('pool_guid', BigInt(pool.guid)),
+    nvpair('guid', BigInt(leaf.guid)),
+  ];
+  const nvlist = Buffer.concat([header, ...pairs, Buffer.alloc(8)]);
+  const uberblocks = Buffer.alloc(4 * UBERBLOCK_SLOT);
+  for (let slot = 0; slot < 4; slot++) {
+    const at = slot * UBERBLOCK_SLOT;
+    uberblocks.writeBigUInt64LE(UBERBLOCK_MAGIC, at);
+    uberblocks.writeBigUInt64LE(SPA_VERSION, at + 8);
+    uberblocks.writeBigUInt64LE(BigInt(slot + 1), at + 16);
+    uberblocks.writeBigUInt64LE(BigInt(Math.floor(pool.createdAt / 1000)), at + 32);
+  }
+  const end = sizeBytes - (sizeBytes % LABEL_SIZE);
+  return [0, LABEL_SIZE, end - 2 * LABEL_SIZE, end - LABEL_SIZE].flatMap((label) => [
+    { offset: label + LABEL_NVLIST, bytes: nvlist },
+    { offset: label + LABEL_UBERBLOCKS, bytes: uberblocks },
+  ]);
+}
+
 /** A GUID as ZFS draws them: 64 random bits, printed in decimal. */
 export function randomGuid(): string {
   return randomBytes(8).readBigUInt64BE().toString();
 }
 
+/** What zpool writes on a new member (create, replace): its labels. */
+function writeLabels(state: ZfsState, known: Set<string>, world: ZpoolWorld): void {
+  for (const pool of state.pools) {
+    for (const leaf of poolLeaves(pool)) {
+      const device = deviceOf(world.disks, leaf.member);
+      if (known.has(leaf.guid) || !device) continue;
+      const fd = openSync(devicePath(device), 'r+');
+      try {
+        for (const { offset, bytes } of zfsLabels(pool, leaf, sizeBytes(device)))
+          writeSync(fd, bytes, 0, undefined, offset);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const state = readJson<ZfsState>(ZFS_STATE, { pools: [] });
   const world: ZpoolWorld = {
     now: Date.now(),
     disks: await hostDisks(),
@@ -664,9 +745,15 @@ async function main(argv: string[]): Promise<number> {
     realpath: realpathOrUndefined,
     newGuid: randomGuid,
   };
-  const before = JSON.stringify(state);
-  const output = zpool(state, argv, world);
-  if (JSON.stringify(state) !== before) writeJson(ZFS_STATE, state);
+  const { state, known, output } = withState<ZfsState, { state: ZfsState; known: Set<string>; output: ToolOutput }>(
+    ZFS_STATE,
+    { pools: [] },
+    (state) => {
+      const known = new Set(state.pools.flatMap(poolLeaves).map((leaf) => leaf.guid));
+      return { state, known, output: zpool(state, argv, world) };
+    },
+  );
+  writeLabels(state, known, world);
   process.stdout.write(output.stdout);
   process.stderr.write(output.stderr);
   return output.code;
