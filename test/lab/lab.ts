@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { CephObject } from './ceph.js';
 import { controlRequest, type ControlOp, type DiskMetadata, type LabDisk } from './control.js';
-import { STANDIN_LIB_DIR } from './lab-files.js';
 import { ifExists } from './if-exists.js';
 import { enterNetnsArgs } from './netns.js';
 import { ensureCephPackages, ensureLabPackages, requireRoot } from './packages.js';
@@ -140,8 +139,6 @@ export interface LabSummary {
   inventoryPath: string;
 }
 
-/** The mdadm stand-in's module that renders /proc/mdstat from its state (`node <module> mdstat`). */
-const MDSTAT_MODULE = 'md-array.js';
 const SUPERVISOR_SCRIPT = fileURLToPath(new URL('./supervisor.js', import.meta.url));
 /** Dismantling 150 hosts takes about a second; this is for a stuck one. */
 const STOP_TIMEOUT_MS = 30_000;
@@ -360,7 +357,8 @@ class AttachedLab implements Lab {
 
   async mdstat(host: string): Promise<string> {
     this.#requireDisks();
-    const result = await this.run(host, [process.execPath, `${STANDIN_LIB_DIR}/${MDSTAT_MODULE}`, 'mdstat']);
+    // As a program reads it: the cat stand-in prints it from the mdadm stand-in's arrays (cat.ts).
+    const result = await this.run(host, ['cat', '/proc/mdstat']);
     if (result.exitCode !== 0) throw new Error(`mdstat on ${host}: ${result.stderr.trim()}`);
     return result.stdout;
   }

@@ -48,6 +48,8 @@ export const STANDIN_TOOLS: Record<string, { name: string; dir: 'bin' | 'sbin'; 
     { name: 'proxmox-boot-tool', dir: 'sbin', module: 'proxmox-boot-tool.js' },
     { name: 'grub-install', dir: 'sbin', module: 'grub-install.js' },
     { name: 'sgdisk', dir: 'sbin', module: 'sgdisk.js' },
+    // For /proc/mdstat only (cat.ts): the real cat for everything else.
+    { name: 'cat', dir: 'bin', module: 'cat.js' },
   ],
   backup: [
     { name: 'proxmox-backup-client', dir: 'bin', module: 'proxmox-backup-client.js' },

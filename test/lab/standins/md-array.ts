@@ -2,7 +2,8 @@
 // (STORAGE: md.json), what the kernel would do by itself (a member whose disk is pulled is failed
 // and taken out, as md and udev's `mdadm -If` do; a recovery, resync or check goes on at the lab's
 // syncBytesPerSecond and ends), and the two texts that show it: `mdadm --detail` and /proc/mdstat,
-// which cannot exist here (`node md-array.js mdstat` prints it: `lab.mdstat(host)`). Members are
+// which cannot exist here (`node md-array.js mdstat` prints it: `lab.mdstat(host)`; the `cat`
+// stand-in, cat.ts, gives it to whoever reads /proc/mdstat). Members are
 // lab disks' partitions by (serial, partition number) (lab-disk-map.ts).
 //
 // Sources: mdadm 4.2 (github.com/md-raid-utilities/mdadm, tag mdadm-4.2): Detail.c (Detail: the
@@ -326,15 +327,20 @@ export async function hostMdWorld(): Promise<MdWorld> {
 
 export const EMPTY_MD_STATE: MdState = { arrays: [] };
 
+/** /proc/mdstat's text now, the arrays' syncs advanced to this moment. */
+export async function hostMdstat(): Promise<string> {
+  const state = readJson(MD_STATE, EMPTY_MD_STATE);
+  const world = await hostMdWorld();
+  state.arrays.forEach((array) => advance(array, world));
+  return renderMdstat(state, world);
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== 'mdstat') {
     process.stderr.write('usage: md-array.js mdstat\n');
     return 2;
   }
-  const state = readJson(MD_STATE, EMPTY_MD_STATE);
-  const world = await hostMdWorld();
-  state.arrays.forEach((array) => advance(array, world));
-  process.stdout.write(renderMdstat(state, world));
+  process.stdout.write(await hostMdstat());
   return 0;
 }
 
