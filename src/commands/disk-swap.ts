@@ -52,7 +52,7 @@ export function register(parent: Command): void {
         `chaton -y disk swap pve2 --osd 3 --new-device S3Z9NB0K12   # ${messages.swapRunbookExample}`,
         `chaton disk swap pve2 --osd 3 --resume   # ${messages.swapResumeExample}`,
         `chaton -y disk swap pve1 --zfs rpool --device WD-WX12 --new-device WD-WX77   # ${messages.swapMirrorExample}`,
-        `chaton disk swap backup --md md0 --device /dev/sdb   # ${messages.swapMdExample}`,
+        `chaton disk swap backup --md md0 --device WD-WX34   # ${messages.swapMdExample}`,
       )}`,
     )
     .action(async (hostName: string, options: SwapOptions, cmd: Command) => {
@@ -109,6 +109,11 @@ const PHASE_OF: Record<Step, SwapPhaseName> = {
 const POLL_PER_HOST_MS = 5000;
 /** A `ceph` question that takes longer than this is stuck (monitors without quorum). */
 const CEPH_PROBE_TIMEOUT_MS = 60_000;
+/**
+ * systemctl stop waits up to systemd's DefaultTimeoutStopSec (90 s) for the OSD to exit before it
+ * kills it: a stop is not stuck before that.
+ */
+const STOP_TIMEOUT_MS = 120_000;
 /** ceph-volume makes BlueStore on the whole disk: minutes on a large slow disk. */
 const CREATE_TIMEOUT_MS = 30 * 60_000;
 /** ok-to-stop may say no for a moment after a drain (PG stats catching up), and the new OSD's boot. */
@@ -127,7 +132,6 @@ function journalId(osd: number): string {
 
 async function diskSwap(ctx: RunContext, hostName: string, options: SwapOptions): Promise<CommandResult> {
   const { UsageError } = await import('../lib/run/errors.js');
-  const { parseDuration } = await import('../lib/inventory/durations.js');
   const targets = [options.osd, options.zfs, options.md].filter((given) => given !== undefined);
   if (targets.length !== 1) throw new UsageError(messages.swapNoTarget, messages.swapNoTargetHint);
   if (options.osd === undefined) return mirrorSwap(ctx, hostName, options);
@@ -135,21 +139,13 @@ async function diskSwap(ctx: RunContext, hostName: string, options: SwapOptions)
   if (!/^[0-9]{1,6}$/.test(options.osd)) {
     throw new UsageError(messages.swapBadOsd(options.osd), messages.swapNoTargetHint);
   }
-  const seconds = (flag: string, value: string) => {
-    const parsed = parseDuration(value);
-    if (parsed === undefined) throw new UsageError(messages.swapBadDuration(flag, value), messages.swapBadDurationHint);
-    return parsed * 1000;
-  };
   const bounds = {
-    drainMs: seconds('--drain-timeout', options.drainTimeout),
-    stallMs: seconds('--stall-timeout', options.stallTimeout),
-    swapMs: seconds('--swap-timeout', options.swapTimeout),
+    drainMs: await durationMs('--drain-timeout', options.drainTimeout),
+    stallMs: await durationMs('--stall-timeout', options.stallTimeout),
+    swapMs: await durationMs('--swap-timeout', options.swapTimeout),
   };
-  const host = ctx.inventory.hosts.find((candidate) => candidate.name === hostName);
+  const host = await inventoryHost(ctx, hostName);
   const cephHosts = ctx.inventory.hosts.filter((candidate) => candidate.roles.includes('ceph'));
-  if (host === undefined) {
-    throw new UsageError(messages.swapUnknownHost(hostName, ctx.inventory.file), messages.swapUnknownHostHint);
-  }
   if (!cephHosts.includes(host)) {
     throw new UsageError(messages.swapNotCeph(hostName, ctx.inventory.file), messages.swapNotCephHint);
   }
@@ -159,10 +155,26 @@ async function diskSwap(ctx: RunContext, hostName: string, options: SwapOptions)
   return swap.run();
 }
 
+/** A duration flag's value in ms ("12h", "15m"), or bad input (exit 2). */
+async function durationMs(flag: string, value: string): Promise<number> {
+  const { UsageError } = await import('../lib/run/errors.js');
+  const { parseDuration } = await import('../lib/inventory/durations.js');
+  const parsed = parseDuration(value);
+  if (parsed === undefined) throw new UsageError(messages.swapBadDuration(flag, value), messages.swapBadDurationHint);
+  return parsed * 1000;
+}
+
+async function inventoryHost(ctx: RunContext, name: string): Promise<Host> {
+  const { UsageError } = await import('../lib/run/errors.js');
+  const host = ctx.inventory.hosts.find((candidate) => candidate.name === name);
+  if (host === undefined)
+    throw new UsageError(messages.swapUnknownHost(name, ctx.inventory.file), messages.swapUnknownHostHint);
+  return host;
+}
+
 /** `--zfs <pool>` or `--md <array>`, `--device <old>`: the mirror swap (storage/mirror-swap.ts). */
 async function mirrorSwap(ctx: RunContext, hostName: string, options: SwapOptions): Promise<CommandResult> {
   const { UsageError } = await import('../lib/run/errors.js');
-  const { parseDuration } = await import('../lib/inventory/durations.js');
   const flag = options.zfs !== undefined ? '--zfs' : '--md';
   const name = (options.zfs ?? options.md)!;
   // Names that are also file names of the journal and the lock (zpool's own rules are wider: a colon, a space).
@@ -174,20 +186,12 @@ async function mirrorSwap(ctx: RunContext, hostName: string, options: SwapOption
   if (options.device === undefined || options.device.trim() === '') {
     throw new UsageError(messages.swapNoDevice(flag), messages.swapNoTargetHint);
   }
-  const ms = (flag: string, value: string) => {
-    const parsed = parseDuration(value);
-    if (parsed === undefined) throw new UsageError(messages.swapBadDuration(flag, value), messages.swapBadDurationHint);
-    return parsed * 1000;
-  };
   const bounds = {
-    swapMs: ms('--swap-timeout', options.swapTimeout),
-    rebuildMs: ms('--rebuild-timeout', options.rebuildTimeout),
-    stallMs: ms('--stall-timeout', options.stallTimeout),
+    swapMs: await durationMs('--swap-timeout', options.swapTimeout),
+    rebuildMs: await durationMs('--rebuild-timeout', options.rebuildTimeout),
+    stallMs: await durationMs('--stall-timeout', options.stallTimeout),
   };
-  const host = ctx.inventory.hosts.find((candidate) => candidate.name === hostName);
-  if (host === undefined) {
-    throw new UsageError(messages.swapUnknownHost(hostName, ctx.inventory.file), messages.swapUnknownHostHint);
-  }
+  const host = await inventoryHost(ctx, hostName);
   const { MirrorSwap } = await import('../lib/storage/mirror-swap.js');
   const { newSwapReport } = await import('../lib/storage/swap-report.js');
   const target =
@@ -746,7 +750,7 @@ class Swap extends SwapRun<Step> {
       {
         apply: async () => {
           if (!this.dryRun) await this.waitOkToStop(progress, live);
-          await this.change(ops.stopDaemon(this.osd));
+          await this.change(ops.stopDaemon(this.osd), STOP_TIMEOUT_MS);
           return null;
         },
       },

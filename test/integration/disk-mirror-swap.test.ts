@@ -237,20 +237,26 @@ describe('disk swap --zfs and --md', { timeout: 15 * 60_000 }, () => {
     const [old] = await serials('pve2');
     const oldTable = await tableBytes(old!);
     // The new disk has not come: taken out, the pool waits on its healthy side (exit 3, nothing lost).
-    const waited = parsed(
-      await diskSwap([
-        '-y',
-        'pve2',
-        '--zfs',
-        'rpool',
-        '--device',
-        old!,
-        '--new-device',
-        'NOT-YET',
-        '--swap-timeout',
-        '3s',
-      ]),
+    // Meanwhile a second run of the same swap is refused: the first one holds the pool's lock.
+    const waiting = diskSwap([
+      '-y',
+      'pve2',
+      '--zfs',
+      'rpool',
+      '--device',
+      old!,
+      '--new-device',
+      'NOT-YET',
+      '--swap-timeout',
+      '15s',
+    ]);
+    assert.ok(await waitUntil(() => zfsMemberOffline(lab, 'pve2', old!), 60_000, 300), 'never taken out');
+    const second = parsed(
+      await diskSwap(['-y', 'pve2', '--zfs', 'rpool', '--device', old!, '--new-device', 'NOT-YET']),
     );
+    assert.equal(second.exitCode, 3, JSON.stringify(second));
+    assert.match(second.error?.message ?? '', /disk-swap-zfs-rpool/);
+    const waited = parsed(await waiting);
     assert.equal(waited.exitCode, 3, JSON.stringify(waited));
     assert.match(waited.error?.message ?? '', /waiting for disk NOT-YET in pve2/);
     assert.ok(await zfsMemberOffline(lab, 'pve2', old!));

@@ -228,6 +228,33 @@ const DOCUMENTED: DocumentedLine[] = [
   onCephLab('chaton disk swap pve2 --osd 3 --resume', async (_, run) =>
     assert.match(run.stdout, /^osd\.3 on pve2: already on the disk asked for, unchanged/m),
   ),
+  // A disk of pve1's ZFS mirror rpool and of backup's md0 swapped on a lab with disks: the plan, the
+  // runbook's swap onto the disk it names (in a free bay), then the same swap at a terminal finds it
+  // done. Each line's old disk is first put in by a swap of chaton's own (the lab's serials are its).
+  onMirrorLab(
+    'chaton --dry-run disk swap pve1 --zfs rpool --device WD-WX12',
+    async (_, run) => assert.match(run.stdout, /^pool rpool on pve1: dry-run, nothing changed/m),
+    (lab) => swapInto(lab, 'pve1', ['--zfs', 'rpool'], 'WD-WX12', 8),
+  ),
+  onMirrorLab(
+    'chaton -y disk swap pve1 --zfs rpool --device WD-WX12 --new-device WD-WX77',
+    async (_, run) => assert.match(run.stdout, /^pool rpool on pve1: disk swapped, the mirror is whole again/m),
+    async (lab) => void (await lab.diskInsert('pve1', { serial: 'WD-WX77', sizeGiB: 8 })),
+  ),
+  onMirrorLab('chaton disk swap pve1 --zfs rpool --device WD-WX12', async (_, run) =>
+    assert.match(run.stdout, /^pool rpool on pve1: already on the disk asked for, unchanged/m),
+  ),
+  onMirrorLab(
+    'chaton -y disk swap backup --md md0 --device WD-WX34 --new-device S3Z9NB0K77',
+    async (_, run) => assert.match(run.stdout, /^array \/dev\/md0 on backup: disk swapped, the mirror is whole again/m),
+    async (lab) => {
+      await swapInto(lab, 'backup', ['--md', 'md0'], 'WD-WX34', 4);
+      await lab.diskInsert('backup', { serial: 'S3Z9NB0K77', sizeGiB: 4 });
+    },
+  ),
+  onMirrorLab('chaton disk swap backup --md md0 --device WD-WX34', async (_, run) =>
+    assert.match(run.stdout, /^array \/dev\/md0 on backup: already on the disk asked for, unchanged/m),
+  ),
   onWanLab('chaton failover status', async (_, run) =>
     assert.match(run.stdout, /\n\nOK: on main; main up, backup up\n$/),
   ),
@@ -286,6 +313,7 @@ const DOCUMENTED: DocumentedLine[] = [
  */
 let wanLab: Lab | undefined;
 let cephLab: Lab | undefined;
+let mirrorLab: Lab | undefined;
 
 /** A line run against another lab's inventory; `prepare`, once that lab is up, puts what it reads in place. */
 function onLab(
@@ -318,6 +346,35 @@ function onCephLab(
   prepare?: (lab: Lab) => Promise<void>,
 ): DocumentedLine {
   return onLab(async () => (cephLab ??= await freshLab('it-docs-ceph', 0, { ceph: true })), line, check, prepare);
+}
+
+function onMirrorLab(
+  line: string,
+  check: NonNullable<DocumentedLine['check']>,
+  prepare?: (lab: Lab) => Promise<void>,
+): DocumentedLine {
+  return onLab(mirrorSite, line, check, prepare);
+}
+
+/** A lab with disks, its resilvers and resyncs fast (a documented line waits for them). */
+async function mirrorSite(): Promise<Lab> {
+  if (mirrorLab) return mirrorLab;
+  mirrorLab = await freshLab('it-docs-mirror', 0, { disks: true });
+  await mirrorLab.setStorageRates({ resilverBytesPerSecond: 1024 ** 3, syncBytesPerSecond: 1024 ** 3 });
+  return mirrorLab;
+}
+
+/**
+ * Puts the disk `serial` (new, of `sizeGiB`, in a free bay) into the host's mirror in place of its
+ * first disk, with chaton itself: the documented lines then name a disk by the serial they show.
+ */
+async function swapInto(lab: Lab, host: string, target: string[], serial: string, sizeGiB: number): Promise<void> {
+  const [first] = (await lab.disks()).filter((d) => d.host === host && d.state === 'inserted');
+  await lab.diskInsert(host, { serial, sizeGiB });
+  const args = ['-y', 'disk', 'swap', host, ...target, '--device', first!.serial, '--new-device', serial];
+  const run = await chaton(['-i', lab.inventoryPath, ...args], { env: site.env });
+  assert.equal(run.code, 0, `${args.join(' ')}: ${run.stdout}\n${run.stderr}`);
+  await lab.diskPull(host, first!.serial);
 }
 
 const CHECKOUT = path.dirname(path.dirname(CHATON));
@@ -361,6 +418,7 @@ after(async () => {
   await site?.lab.down();
   await wanLab?.down();
   await cephLab?.down();
+  await mirrorLab?.down();
 });
 
 describe('every documented chaton line', () => {
