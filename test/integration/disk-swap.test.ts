@@ -362,7 +362,11 @@ describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain'
     // The resumed run polls the drain (still held by norebalance); its SSH sessions to pve3 are cut
     // (sshd's session processes killed, as a dropped link does): the polls go on, the run finishes.
     const resumed = diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y', '--resume'], { env: elsewhere });
-    await new Promise((resolve) => setTimeout(resolve, 4000));
+    // Cut once it has taken the lock over in bob's name: then it polls the drain (a cut during a
+    // change, e.g. the stop, is another story: its fate unknown, the run stops and says so).
+    await until('the lock taken over by the resumed run', async () =>
+      (await lab.run('pve1', ['ceph', 'config-key', 'get', 'chaton/disk-swap/lock'])).stdout.includes('bob'),
+    );
     const cut = await lab.run('pve3', ['pkill', '-f', '^sshd: root@notty']);
     assert.equal(cut.exitCode, 0, 'a session of chaton was cut');
     await new Promise((resolve) => setTimeout(resolve, 6000));

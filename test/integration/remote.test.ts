@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { command, render } from '../../src/lib/remote/shell.js';
 import type { Lab } from '../lab/lab.js';
+import { waitUntil } from '../lab/parallel.js';
 import { addUser, ANSI, CHATON, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
 let lab: Lab;
@@ -210,6 +211,20 @@ describe('exec', () => {
     assert.match(await lab.syslog('pve2'), /outcome=failed command: chaton .*exec pve1,pve2 /);
     const all = await chaton([...inv(), '-y', 'exec', 'pve1,pve2', '--', 'exit 3'], { env });
     assert.equal(all.code, 1);
+  });
+
+  it('sees at once a host whose sshd goes away behind the bastion: lost while running, not a timeout', async () => {
+    const marker = 'sleep 31.5';
+    const running = chaton([...inv(), '-y', 'exec', 'pve3', '--', marker], { env });
+    assert.ok(
+      await waitUntil(async () => (await lab.run('pve3', ['pgrep', '-f', marker])).exitCode === 0, 20_000, 100),
+    );
+    // Its sshd session killed: pve3 closes the TCP connection, the bastion says EOF on its channel.
+    assert.equal((await lab.run('pve3', ['pkill', '-f', '^sshd: root@notty'])).exitCode, 0);
+    const run = await running;
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout + run.stderr, /connection lost while it ran .*closed by the other end/);
+    assert.doesNotMatch(run.stdout + run.stderr, /did not finish within/);
   });
 
   it('returns each host output and exit code in --json', async () => {

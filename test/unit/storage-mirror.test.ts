@@ -25,12 +25,14 @@ import {
   mdFail,
   mdRemove,
   mdStat,
+  mdStatIfPresent,
   memberOf,
   parseMdDetail,
   parseMdStat,
 } from '../../src/lib/storage/md.js';
 import {
   bootPartitionsOf,
+  bootToolClean,
   bootToolFormat,
   bootToolInit,
   bootToolStatus,
@@ -287,6 +289,14 @@ describe('mdadm --detail and /proc/mdstat', () => {
     });
   });
 
+  it('reads /proc/mdstat when the kernel has it, and nothing without the md driver', () => {
+    assert.equal(text(mdStatIfPresent.command), 'cat /proc/mdstat');
+    const empty = 'Personalities : [raid1]\nunused devices: <none>\n';
+    assert.deepEqual(mdStatIfPresent.parse({ code: 0, stdout: empty, stderr: '' }), parseMdStat(empty));
+    const missing = { code: 1, stdout: '', stderr: 'cat: /proc/mdstat: No such file or directory\n' };
+    assert.equal(mdStatIfPresent.parse(missing), undefined);
+  });
+
   it('reads /proc/mdstat: members with their marks, slots, a recovery with its numbers, a resync waiting', () => {
     const { personalities, arrays } = parseMdStat(read('mdstat-procfs-fixtures.txt'));
     assert.deepEqual(personalities, ['linear', 'multipath', 'raid0', 'raid1', 'raid6', 'raid5', 'raid4', 'raid10']);
@@ -446,6 +456,7 @@ describe('partition tables, and what makes a disk boot', () => {
     assert.equal(text(bootToolInit('/dev/sdb2')), 'proxmox-boot-tool init /dev/sdb2');
     assert.equal(text(bootToolInit('/dev/sdb2', 'grub')), 'proxmox-boot-tool init /dev/sdb2 grub');
     assert.equal(text(grubInstall('/dev/sdb')), 'grub-install /dev/sdb');
+    assert.equal(text(bootToolClean), 'proxmox-boot-tool clean');
     const uuid = filesystemUuid('/dev/sdb2');
     assert.equal(text(uuid.command), 'blkid -o value -s UUID /dev/sdb2');
     assert.equal(uuid.parse(ok('6D31-87F4\n')), '6D31-87F4');

@@ -271,6 +271,18 @@ describe('a new device', () => {
     assert.deepEqual(judge(machineDevice('loop9')), { refusals: [], wipe: true });
   });
 
+  it('is refused for a mirror when it holds a partition table or LVM metadata: the copy would erase them', () => {
+    const mirror = (disk: Disk) =>
+      judgeNewDevice(disk, { oldSerial: 'CL00D0006', blankOnly: true }).refusals.map((refusal) => refusal.code);
+    assert.deepEqual(mirror(labDisk('CL00D0007')), []);
+    assert.deepEqual(mirror(labDisk('CL00D0008')), ['partitioned']);
+    assert.deepEqual(mirror(labDisk('CL00D0009')), ['partitioned']);
+    const said = judgeNewDevice(labDisk('CL00D0008'), { oldSerial: null, blankOnly: true }).refusals[0]!.said;
+    assert.match(said.en, /^\/dev\/loop\d+ holds a gpt label: it may hold data; wipe it on purpose first/);
+    // A filesystem is refused for what it is, not twice.
+    assert.deepEqual(mirror(labDisk('CL00D0010')), ['filesystem']);
+  });
+
   it('is refused when it holds a filesystem, on the disk or on a partition, naming each', () => {
     const ext4 = judge(labDisk('CL00D0010'));
     assert.deepEqual(ext4.refusals, [

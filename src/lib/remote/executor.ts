@@ -233,18 +233,31 @@ export class Executor {
 
   /** Runs a read-only probe and parses what it printed. */
   async fact<T>(host: Host, fact: Fact<T>, opts: Omit<RunOptions, 'kind'> = {}): Promise<T> {
-    const result = await this.run(host, fact.command, { ...opts, kind: 'probe' });
+    const result = await this.#question(host, fact.command, { ...opts, kind: 'probe' });
     return fact.parse(result.stdout.toString('utf8'));
   }
 
   /** A probe read whatever its exit code: the probe's parser judges the code and both streams. */
   async probe<T>(host: Host, probe: Probe<T>, opts: Omit<RunOptions, 'kind' | 'check'> = {}): Promise<T> {
-    const result = await this.run(host, probe.command, { ...opts, kind: 'probe', check: false });
+    const result = await this.#question(host, probe.command, { ...opts, kind: 'probe', check: false });
     return probe.parse({
       code: result.code,
       stdout: result.stdout.toString('utf8'),
       stderr: result.stderr.toString('utf8'),
     });
+  }
+
+  /**
+   * A fact's or a probe's command: a question that only reads, so one whose connection dropped
+   * while it ran is asked once more, on a new connection (a change's fate is unknown: never again).
+   */
+  async #question(host: Host, script: Script, opts: RunOptions): Promise<RunResult> {
+    try {
+      return await this.run(host, script, opts);
+    } catch (error) {
+      if (!(error instanceof LostWhileRunningError) || this.options.signal?.aborted) throw error;
+      return this.run(host, script, opts);
+    }
   }
 
   /**
