@@ -847,7 +847,7 @@ describe('the grub-install stand-in', () => {
 });
 
 describe('the storage stand-ins in the lab', () => {
-  it('are the tools of role disks, in /usr/local/sbin', () => {
+  it('are the tools of role disks, in /usr/local, with cat for /proc/mdstat', () => {
     assert.deepEqual(
       STANDIN_TOOLS['disks']?.map((tool) => `${tool.dir}/${tool.name} ${tool.module}`),
       [
@@ -859,6 +859,7 @@ describe('the storage stand-ins in the lab', () => {
         'sbin/proxmox-boot-tool proxmox-boot-tool.js',
         'sbin/grub-install grub-install.js',
         'sbin/sgdisk sgdisk.js',
+        'bin/cat cat.js',
       ],
     );
   });
