@@ -178,13 +178,14 @@ describe('disk swap --zfs and --md', { timeout: 15 * 60_000 }, () => {
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const bLinks = (await lab.disks()).find((d) => d.serial === b)?.byId ?? [];
     const printed = run.stdout + run.stderr;
-    assert.match(printed, /zpool offline rpool /);
+    assert.match(printed, /zpool offline rpool \/dev\/loop\d+p3\n/);
     assert.ok(
       bLinks.some((link) => printed.includes(`sgdisk /dev/disk/by-id/${link} -R`)),
       `the copy must read the healthy disk ${b}:\n${printed}`,
     );
     assert.match(printed, /sgdisk -G /);
-    assert.match(printed, /zpool replace -f rpool /);
+    // The old member, the new disk's partition 3 (its by-id link, named by the serial to come).
+    assert.match(printed, /zpool replace -f rpool \/dev\/loop\d+p3 /);
     assert.match(printed, /proxmox-boot-tool format /);
     assert.deepEqual(await mirrorState('pve3', ['zpool', 'status', '-P', '-L', 'rpool']), before);
   });

@@ -486,7 +486,7 @@ export class MirrorSwap extends SwapRun<Step> {
         check: async () => ((await this.isTakenOut(gone)) ? { done: true, result: null } : { done: false }),
         apply: async () => {
           const view = await this.readMirror(identified.oldPaths);
-          const member = view.oldMember ?? identified.oldPaths[0]!;
+          const member = view.oldMember ?? identified.member;
           for (const command of this.takeoutCommands(member, view)) await this.change(command);
           return null;
         },
@@ -514,6 +514,11 @@ export class MirrorSwap extends SwapRun<Step> {
     return this.newDisk?.path ?? (asked?.startsWith('/dev/') ? asked : messages.swapNewDevicePlaceholder(asked ?? ''));
   }
 
+  /** The new disk's serial: taken, or as --new-device names it (a dry-run before it is in). */
+  newSerial(): string {
+    return this.newDisk?.identity.serial ?? this.options.newDevice ?? '?';
+  }
+
   /** The new disk's partition `number`, by its by-id link (what udev makes: <link>-part<N>). */
   newPartition(number: number): string {
     return `${this.newDiskPath()}-part${number}`;
@@ -529,9 +534,7 @@ export class MirrorSwap extends SwapRun<Step> {
         check: async () => ((await this.sameTable(from, to)) ? { done: true, result: null } : { done: false }),
         apply: async () => {
           if (identified.partition === null) return null;
-          progress(
-            messages.mirrorCopying(from, identified.healthy.serial ?? '?', to, this.newDisk?.identity.serial ?? '?'),
-          );
+          progress(messages.mirrorCopying(from, identified.healthy.serial ?? '?', to, this.newSerial()));
           for (const command of copyPartitionTable({ from, to })) await this.change(command);
           if (!this.dryRun) await this.awaitPartitions(progress, live);
           return null;
@@ -540,7 +543,7 @@ export class MirrorSwap extends SwapRun<Step> {
       () =>
         identified.partition === null
           ? messages.mirrorWholeDisks(this.name)
-          : messages.mirrorCopied(identified.healthy.serial ?? from, this.newDisk?.identity.serial ?? to),
+          : messages.mirrorCopied(identified.healthy.serial ?? from, this.newSerial()),
     );
   }
 
@@ -595,7 +598,7 @@ export class MirrorSwap extends SwapRun<Step> {
         apply: async () => {
           if (this.target.kind === 'zfs') {
             const view = this.dryRun ? undefined : await this.readMirror(identified.oldPaths);
-            const old = view?.oldMember ?? identified.oldPaths[0]!;
+            const old = view?.oldMember ?? identified.member;
             await this.change(zpoolReplace({ pool: this.target.pool, old, new: member }));
           } else {
             await this.change(mdAdd(this.target.array, member));
@@ -626,7 +629,7 @@ export class MirrorSwap extends SwapRun<Step> {
           esp && (await this.espRegistered(esp.number)) ? { done: true, result: null } : { done: false },
         apply: async () => {
           for (const command of await this.bootCommands()) {
-            progress(messages.mirrorBootRunning(display(command)));
+            if (!this.dryRun) progress(messages.mirrorBootRunning(display(command)));
             await this.change(command);
           }
           return null;
@@ -703,14 +706,24 @@ export class MirrorSwap extends SwapRun<Step> {
         if (now.whole) return { done: true, value: now };
         const percent = now.percent ?? -1;
         if (percent > best.percent) Object.assign(best, { percent, at: performance.now() });
-        const state = messages.mirrorRebuilding(
+        // On a terminal the line is redrawn: every detail. Without one each new text is a line of
+        // the log: the percentage by fives only (a long resilver writes 20 lines, and "still
+        // waiting" ones every 30 s), the time left and the rate in the last one, at a stall.
+        const detailed = messages.mirrorRebuilding(
           this.tool,
           now.percent === null ? '' : now.percent.toFixed(1),
           now.secondsToGo === null ? '' : clock(now.secondsToGo),
           now.bytesPerSecond === null ? '' : formatSize(now.bytesPerSecond),
         );
+        const coarse = messages.mirrorRebuilding(
+          this.tool,
+          now.percent === null ? '' : String(Math.floor(now.percent / 5) * 5),
+          '',
+          '',
+        );
+        const state = live ? detailed : coarse;
         if (performance.now() - best.at > this.bounds.stallMs) {
-          throw stopped(messages.mirrorStalled(this.name, this.tool, duration(this.bounds.stallMs), state));
+          throw stopped(messages.mirrorStalled(this.name, this.tool, duration(this.bounds.stallMs), detailed));
         }
         return { done: false, waiting: state };
       },
