@@ -166,6 +166,7 @@ function defaultSsh(): SshSettings {
     keepaliveIntervalMs: 15_000,
     keepaliveCountMax: 3,
     maxSessions: 8,
+    persistMs: 0,
   };
 }
 
@@ -183,6 +184,7 @@ function applySsh(base: SshSettings, values: SshValues): SshSettings {
     keepaliveIntervalMs: values.keepalive_interval ?? base.keepaliveIntervalMs,
     keepaliveCountMax: values.keepalive_count_max ?? base.keepaliveCountMax,
     maxSessions: values.max_sessions ?? base.maxSessions,
+    persistMs: base.persistMs,
   };
 }
 

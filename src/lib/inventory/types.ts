@@ -26,6 +26,8 @@ export interface SshSettings {
   keepaliveCountMax: number;
   /** Parallel commands on one connection (sshd's MaxSessions defaults to 10). */
   maxSessions: number;
+  /** How long a keeper holds the connection after its last use, for the next runs (0: not kept). */
+  persistMs: number;
 }
 
 /** A machine chaton can open an SSH connection to. */

@@ -26,10 +26,18 @@ export interface GlobalOptions {
   logFile?: string;
   /** `--format nagios` (a command's own option): the monitoring plugin's output and exit codes. */
   format?: 'nagios';
+  /** --persist / CHATON_PERSIST, in ms (0: off): overrides every endpoint's ssh.persist. */
+  persistMs?: number;
 }
 
 /** What a command hands back: the report model (see report.ts), rendered by the lifecycle. */
 export type { CommandResult } from './report.js';
+
+/** Whether some connection of this run is to be kept for the next runs (ssh.persist, --persist). */
+function keepsConnections(inventory: Inventory, persistMs: number | undefined): boolean {
+  if (persistMs !== undefined) return persistMs > 0;
+  return [...inventory.hosts, ...inventory.bastions].some((host) => host.ssh.persistMs > 0);
+}
 
 export class RunContext {
   /** Things the operator must know that are not failures (e.g. a host key was added). */
@@ -62,6 +70,9 @@ export class RunContext {
       debug: options.sshDebug
         ? (target, event) => progressLine(mode, this.unended, `ssh: ${whereVia(target)}: ${event}`)
         : undefined,
+      verbose: options.verbose ? (message) => progressLine(mode, this.unended, `ssh: ${message}`) : undefined,
+      ...(options.persistMs === undefined ? {} : { persistMs: options.persistMs }),
+      ...(keepsConnections(inventory, options.persistMs) ? { keeper: { inventoryFile: inventory.file } } : {}),
     });
     this.executor = new Executor(this.pool, { dryRun: options.dryRun, signal });
   }

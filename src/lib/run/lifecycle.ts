@@ -41,6 +41,8 @@ function globalOptions(cmd: Command): GlobalOptions {
     logFile: raw.logFile,
     // A command's own --format (backup verify): read here, where the renderer is chosen.
     ...(raw.format === 'nagios' ? { format: 'nagios' as const } : {}),
+    // TEMPORARY until the plumbing branch lands.
+    ...(process.env.CHATON_PERSIST ? { persistMs: Number(process.env.CHATON_PERSIST) * 1000 } : {}),
   };
 }
 

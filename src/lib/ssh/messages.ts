@@ -412,4 +412,52 @@ export const messages = catalogue({
     en: `${count} not recorded (${names}): a run fails on them`,
     fr: `${count} sans clé enregistrée (${names}) : une exécution échoue sur eux`,
   }),
+  // The keeper of warm connections (keeper/): -v says why a run did not use it, and connects itself.
+  keeperDirectoryUnusable: (dir: string, reason: string) => ({
+    en: `cannot make the keeper's directory ${dir}: ${reason}`,
+    fr: `impossible de créer le répertoire du gardien ${dir} : ${reason}`,
+  }),
+  keeperPathNotDirectory: (dir: string) => ({
+    en: `${dir} is not a directory: no keeper is used`,
+    fr: `${dir} n'est pas un répertoire : aucun gardien n'est utilisé`,
+  }),
+  keeperPathNotOurs: (file: string, uid: string) => ({
+    en: `${file} belongs to uid ${uid}, not to this user: no keeper is used (remove it if it is not expected)`,
+    fr: `${file} appartient à l'uid ${uid}, pas à cet utilisateur : aucun gardien n'est utilisé (supprimez-le s'il n'est pas attendu)`,
+  }),
+  keeperPathOpen: (dir: string, mode: string) => ({
+    en: `${dir} has mode ${mode}: others may enter it, no keeper is used (chmod 700 ${dir})`,
+    fr: `${dir} a le mode ${mode} : d'autres peuvent y entrer, aucun gardien n'est utilisé (chmod 700 ${dir})`,
+  }),
+  keeperNotUsed: (reason: string) => ({
+    en: `connections kept: no keeper (${reason}); this run connects itself`,
+    fr: `connexions gardées : pas de gardien (${reason}) ; cette exécution se connecte elle-même`,
+  }),
+  keeperStale: (socket: string, reason: string) => ({
+    en: `the keeper at ${socket} does not answer (${reason}): its socket is removed, a new keeper starts`,
+    fr: `le gardien de ${socket} ne répond pas (${reason}) : sa socket est supprimée, un nouveau gardien démarre`,
+  }),
+  keeperGone: (reason: string) => ({
+    en: `the keeper went away (${reason}); this run connects itself`,
+    fr: `le gardien est parti (${reason}) ; cette exécution se connecte elle-même`,
+  }),
+  keeperOtherVersion: (protocol: string) => ({
+    en: `it speaks ${protocol}, another version of chaton`,
+    fr: `il parle ${protocol}, une autre version de chaton`,
+  }),
+  keeperRetired: {
+    en: 'the inventory changed since it started: it retired',
+    fr: "l'inventaire a changé depuis son démarrage : il s'est retiré",
+  },
+  keeperSilent: { en: 'no answer in 2 s', fr: 'pas de réponse en 2 s' },
+  keeperExited: (code: string) => ({ en: `it exited (${code})`, fr: `il s'est arrêté (${code})` }),
+  keeperClosed: { en: 'the keeper closed the connection', fr: 'le gardien a fermé la connexion' },
+  keeperAskedUnknownKey: {
+    en: 'the keeper asked to sign with a key this run does not offer',
+    fr: "le gardien a demandé une signature avec une clé que cette exécution n'offre pas",
+  },
+  keptConnectionReused: (since: string) => ({
+    en: `kept connection, held since ${since}: host key checked again against known_hosts`,
+    fr: `connexion gardée, tenue depuis ${since} : clé d'hôte vérifiée à nouveau dans known_hosts`,
+  }),
 });

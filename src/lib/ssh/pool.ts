@@ -13,6 +13,7 @@ import { Semaphore } from '../run/semaphore.js';
 import { type Dialed, nameList, routeKey, where, type Reachable } from './endpoint.js';
 import { verifyHostKey } from './host-keys.js';
 import { agentState, Identities, type PassphrasePrompt } from './identities.js';
+import { KeeperLink } from './keeper/link.js';
 import { KeyProbe } from './key-probe.js';
 import { describeKey, keyPhrase, knownHostsLine, KnownHostsStore } from './known-hosts.js';
 import { messages } from './messages.js';
@@ -25,8 +26,10 @@ export interface ConnectionInfo {
   hostKey: string;
   /** The known_hosts line for that key, for people who will connect too. */
   knownHostsLine: string;
-  /** Time to reach and authenticate, jumps excluded. */
+  /** Time to reach and authenticate, jumps excluded (0 for a connection a keeper held already). */
   connectMs: number;
+  /** The host key itself, base64: a keeper checks it again against known_hosts at every run. */
+  hostKeyBlob: string;
 }
 
 export interface ExecStreams {
@@ -63,7 +66,23 @@ function endsWhole(stream: Duplex): Duplex {
   return stream;
 }
 
-export class Connection {
+/** An open SSH connection to one host: this run's own, or one a keeper holds for it (keeper/link.ts). */
+export interface Connection {
+  readonly endpoint: Dialed;
+  readonly info: ConnectionInfo;
+  /** Why the connection dropped, if it did (a command then ends with no exit status). */
+  readonly lost: ConnectionError | undefined;
+  /** Runs one command line (already rendered) in a session channel. */
+  exec(commandLine: Buffer, streams: ExecStreams, options?: ExecOptions): Promise<ExecHandle>;
+  /** A TCP stream from this host to another one (this host acting as a jump host). */
+  forward(endpoint: Dialed): Promise<Duplex>;
+  close(): void;
+}
+
+/** The connections of a pool, by route (routeKey): opening or open. A keeper's pools share theirs. */
+export type ConnectionCache = Map<string, { opened: Promise<Connection>; connection?: Connection }>;
+
+export class SshConnection implements Connection {
   readonly #sessions: Semaphore;
   /** Why the connection is gone, once it is. */
   #lost: ConnectionError | undefined;
@@ -78,12 +97,10 @@ export class Connection {
     client.on('close', () => this.#markLost(messages.closedByPeer));
   }
 
-  /** Why the connection dropped, if it did (a command then ends with no exit status). */
   get lost(): ConnectionError | undefined {
     return this.#lost;
   }
 
-  /** Runs one command line (already rendered) in a session channel. */
   async exec(commandLine: Buffer, streams: ExecStreams, options: ExecOptions = {}): Promise<ExecHandle> {
     const release = options.urgent ? () => {} : await this.#sessions.acquire();
     if (options.signal?.aborted) {
@@ -153,7 +170,6 @@ export class Connection {
     });
   }
 
-  /** A TCP stream from this host to another one (this host acting as a jump host). */
   forward(endpoint: Dialed): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       const cannotReach = (reason: string) => messages.jumpCannotReach(this.endpoint.name, where(endpoint), reason);
@@ -235,6 +251,19 @@ export interface PoolOptions {
    * for it, the keys offered and the one accepted, with timings. Never key material.
    */
   debug?: (target: Dialed, event: string) => void;
+  /** -v: told what the operator may want to know about how the run connects (a keeper not used, and why). */
+  verbose?: (message: string) => void;
+  /** The host key check: by default against known_hosts here; a keeper asks the run it serves. */
+  verifyHostKey?: (endpoint: Dialed, key: Buffer) => Promise<string>;
+  /** Connections shared with other pools (a keeper's, across the runs it serves). */
+  connections?: ConnectionCache;
+  /**
+   * Connections to endpoints whose persist time is not 0 are held across runs by the keeper of
+   * this inventory file (keeper/): asked first, and when it cannot be used the run connects itself.
+   */
+  keeper?: { inventoryFile: string };
+  /** --persist / CHATON_PERSIST: every endpoint's persist time (ms), whatever the inventory says. */
+  persistMs?: number;
 }
 
 /** Someone else's login: their user name and private key file. */
@@ -245,9 +274,26 @@ export interface OtherLogin {
 
 export class ConnectionPool {
   /** Per route: the connection being opened or open; a lost one is opened again when asked for. */
-  readonly #connections = new Map<string, { opened: Promise<Connection>; connection?: Connection }>();
+  readonly #connections: ConnectionCache;
   readonly #knownHosts = new Map<string, Promise<KnownHostsStore>>();
-  constructor(private readonly options: PoolOptions) {}
+  readonly #keeper: KeeperLink | undefined;
+  constructor(private readonly options: PoolOptions) {
+    this.#connections = options.connections ?? new Map();
+    const { identities, env, keeper } = options;
+    this.#keeper =
+      keeper &&
+      new KeeperLink({
+        inventoryFile: keeper.inventoryFile,
+        env,
+        verifyHostKey: async (endpoint, key) =>
+          verifyHostKey(endpoint, key, await this.#knownHostsFor(endpoint), this.options),
+        authMethods: (endpoint) => identities.authMethods(endpoint, env),
+        describeKeys: (endpoint) => identities.describe(endpoint, env),
+        ...(options.debug ? { debug: options.debug } : {}),
+        notice: options.notice,
+        ...(options.verbose ? { verbose: options.verbose } : {}),
+      });
+  }
 
   /**
    * The connection to `target` through its jump hosts, opened once per run and opened again if
@@ -312,7 +358,9 @@ export class ConnectionPool {
     await identities.load([keys], this.options.env, async () => undefined);
     const [warning] = identities.warnings;
     if (warning) throw new UsageError(messages.about(login.keyFile, warning.message), messages.unencryptedCopyHint);
-    return new ConnectionPool({ ...this.options, identities, acceptNew: false, login });
+    // Someone else's connections are this run's alone: never left with a keeper.
+    const { keeper: _mine, connections: _shared, ...options } = this.options;
+    return new ConnectionPool({ ...options, identities, acceptNew: false, login });
   }
 
   #asLogin<T extends Reachable>(target: T): T {
@@ -372,6 +420,7 @@ export class ConnectionPool {
    * being opened is closed as soon as it is ready. Never waits.
    */
   closeAll(): void {
+    this.#keeper?.detach();
     this.#closing = true;
     for (const connection of [...this.#established].reverse()) connection.close();
   }
@@ -437,6 +486,11 @@ export class ConnectionPool {
   }
 
   async #open(target: Reachable): Promise<Connection> {
+    const persistMs = this.options.persistMs ?? target.ssh.persistMs;
+    if (this.#keeper && persistMs > 0) {
+      const kept = await this.#keeper.open(target, persistMs);
+      if (kept) return kept;
+    }
     const knownHosts = await this.#knownHostsFor(target);
     // In order, also when opened again: the first address is the site's usual way in.
     const connection = await this.#dial(target, target.addresses, (dialed, sock, started) =>
@@ -495,12 +549,13 @@ export class ConnectionPool {
     knownHosts: KnownHostsStore,
     started: number,
     authMethods?: AnyAuthMethod[],
-  ): Promise<Connection> {
+  ): Promise<SshConnection> {
     const { identities, env } = this.options;
     const debug = (event: string) => this.options.debug?.(endpoint, event);
     const client = new ssh2.Client();
     let kex = '';
     let hostKey = '';
+    let hostKeyBlob = '';
     let knownHostsEntry = '';
     let trustProblem: HostKeyError | undefined;
     const methods = authMethods ?? identities.authMethods(endpoint, env);
@@ -510,7 +565,7 @@ export class ConnectionPool {
     const handshakeStarted = performance.now();
     let authStarted = handshakeStarted;
 
-    return new Promise<Connection>((resolve, reject) => {
+    return new Promise<SshConnection>((resolve, reject) => {
       const fail = (error: Error) => {
         clearTimeout(timer);
         client.destroy();
@@ -544,7 +599,7 @@ export class ConnectionPool {
         client.off('error', onError);
         client.off('close', onClose);
         resolve(
-          new Connection(
+          new SshConnection(
             endpoint,
             {
               address: endpoint.address,
@@ -552,6 +607,7 @@ export class ConnectionPool {
               hostKey,
               knownHostsLine: knownHostsEntry,
               connectMs: performance.now() - started,
+              hostKeyBlob,
             },
             client,
           ),
@@ -603,9 +659,13 @@ export class ConnectionPool {
           serverHostKey: knownHosts.preferredHostKeyAlgorithms(endpoint.addresses, endpoint.port) as never,
         },
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          verifyHostKey(endpoint, key, knownHosts, this.options).then(
+          const verified = this.options.verifyHostKey
+            ? this.options.verifyHostKey(endpoint, key)
+            : verifyHostKey(endpoint, key, knownHosts, this.options);
+          verified.then(
             (trusted) => {
               hostKey = describeKey(key);
+              hostKeyBlob = key.toString('base64');
               debug(messages.hostKeyTrusted(keyPhrase(key), trusted));
               knownHostsEntry = knownHostsLine(endpoint.addresses, endpoint.port, key);
               verify(true);
