@@ -429,6 +429,10 @@ export const messages = catalogue({
     en: `${dir} has mode ${mode}: others may enter it, no keeper is used (chmod 700 ${dir})`,
     fr: `${dir} a le mode ${mode} : d'autres peuvent y entrer, aucun gardien n'est utilisé (chmod 700 ${dir})`,
   }),
+  keeperPathHint: (dir: string) => ({
+    en: `remove ${dir} if nobody else's, or set XDG_RUNTIME_DIR to a directory of yours`,
+    fr: `supprimez ${dir} s'il n'est à personne d'autre, ou donnez à XDG_RUNTIME_DIR un répertoire à vous`,
+  }),
   keeperNotUsed: (reason: string) => ({
     en: `connections kept: no keeper (${reason}); this run connects itself`,
     fr: `connexions gardées : pas de gardien (${reason}) ; cette exécution se connecte elle-même`,

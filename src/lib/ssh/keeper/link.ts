@@ -4,7 +4,7 @@
 // commands on its connections. A keeper that cannot be used costs a cold run, never a failure.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { ConnectionError, InterruptedError } from '../../run/errors.js';
 import { type Dialed, type Reachable, where } from '../endpoint.js';
 import { messages } from '../messages.js';
 import type { Connection, ConnectionInfo, ExecHandle, ExecOptions, ExecStreams } from '../pool.js';
+import { retireKeeper } from './control.js';
 import { keeperDirectory, keeperSocket, ownSocket, safeDirectory } from './paths.js';
 import {
   Frame,
@@ -45,6 +46,9 @@ export interface KeeperServices {
 
 /** The keeper went away, hangs or talks garbage: the run goes on without it. */
 class KeeperUnusable extends Error {}
+
+/** The keeper served another version of the inventory: it has retired, a new one is started. */
+class KeeperRetired extends Error {}
 
 /** The SHA-256 of the inventory file: a keeper serves the inventory it was started with, no other. */
 export async function inventoryDigest(file: string): Promise<string> {
@@ -99,12 +103,14 @@ export class KeeperLink {
       socket = keeperSocket(directory, inventoryFile, env);
       digest = await inventoryDigest(inventoryFile);
       if (await ownSocket(socket)) {
-        const control = await this.#hello(socket, digest).catch((error: Error) => {
+        const control = await this.#hello(socket, digest).catch(async (error: Error) => {
+          // A retired keeper removed its own socket already: a new keeper may be listening there now.
+          if (error instanceof KeeperRetired) return undefined;
           this.#unusable(messages.keeperStale(socket, error.message));
+          await retireKeeper(socket);
           return undefined;
         });
         if (control) return control;
-        await unlink(socket).catch(() => {});
       }
       await startKeeper(socket, inventoryFile, digest, env);
       return await this.#hello(socket, digest);
@@ -120,7 +126,7 @@ export class KeeperLink {
       const reply = await within(control.request({ op: 'hello', protocol: PROTOCOL, inventory: digest }));
       if (reply.protocol !== PROTOCOL) throw new GarbageError(messages.keeperOtherVersion(String(reply.protocol)));
       // The inventory changed since the keeper started: it retires (and removes its socket) as it says so.
-      if (reply.retired) throw new KeeperUnusable(messages.keeperRetired);
+      if (reply.retired) throw new KeeperRetired(messages.keeperRetired);
       return control;
     } catch (error) {
       control.end();

@@ -12,7 +12,7 @@ import type { Endpoint } from '../../inventory/types.js';
 import { type Dialed, type Reachable, routeKey } from '../endpoint.js';
 import { Identities } from '../identities.js';
 import { type Connection, type ConnectionCache, ConnectionPool, type ExecHandle } from '../pool.js';
-import type { KeeperState, KeptConnection } from './control.js';
+import { type KeeperState, type KeptConnection, pidFile } from './control.js';
 import {
   Frame,
   FrameReader,
@@ -300,10 +300,6 @@ export class Keeper {
       sock.end(jsonFrame({ error: toWire(error) }));
     }
   }
-}
-
-export function pidFile(socket: string): string {
-  return socket.replace(/\.sock$/, '.pid');
 }
 
 /** `SHA256:` and the unpadded base64 of the digest, as ssh-keygen -l prints a key. */
