@@ -69,7 +69,7 @@ export interface Lab {
   wan: WanLayout | undefined;
   /** Runs `argv` as root inside the host (its network, mounts and hostname), from /root, stdin empty unless given. */
   run(host: string, argv: string[], opts?: { input?: string | Buffer }): Promise<RunResult>;
-  /** Kills the host's sshd: its address still answers, with "connection refused". */
+  /** Kills the host's sshd and its sessions: its address still answers, with "connection refused". */
   stopSshd(host: string): Promise<void>;
   startSshd(host: string): Promise<void>;
   /** Takes the host's eth0 down: packets to it get no answer. */

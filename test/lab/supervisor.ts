@@ -499,12 +499,18 @@ async function stopSshd(runtime: HostProcesses): Promise<void> {
   if (!sshd) return;
   runtime.sshd = undefined;
   const exited = exitOf(sshd);
-  // The listener only: open sessions live on, as with `systemctl stop ssh`. (nsenter, which
-  // entered the host's pid namespace, passes no signal on: sshd itself is told.)
+  // (nsenter, which entered the host's pid namespace, passes no signal on: sshd itself is told.)
   if (runtime.sshdPid) process.kill(runtime.sshdPid, 'SIGTERM');
   else sshd.kill('SIGTERM');
   runtime.sshdPid = undefined;
   await exited;
+  // Its sessions too: the host can no longer be reached over SSH, not even on a connection
+  // opened before (a keeper's, ssh.persist), as when it crashes or goes down. sshd's
+  // `systemctl stop ssh` alone would leave them: a ControlPersist master would live on too.
+  await execa('nsenter', enterHostArgs(runtime.holderPid, ['pkill', '-KILL', '-x', 'sshd']), {
+    ...sessionOptions(),
+    reject: false,
+  });
 }
 
 /** A root session's environment on the host, stdin empty unless `input` is given. */

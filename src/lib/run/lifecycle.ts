@@ -1,5 +1,6 @@
 // The life of one chaton run around a command's own work: options, colour, inventory,
 // connections, Ctrl-C, the audit trail, the report and the exit code.
+import { parseDuration } from '../inventory/durations.js';
 import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
 import type { CommandResult, GlobalOptions, RunContext } from './context.js';
@@ -42,7 +43,7 @@ function globalOptions(cmd: Command): GlobalOptions {
     // A command's own --format (backup verify): read here, where the renderer is chosen.
     ...(raw.format === 'nagios' ? { format: 'nagios' as const } : {}),
     // TEMPORARY until the plumbing branch lands.
-    ...(process.env.CHATON_PERSIST ? { persistMs: Number(process.env.CHATON_PERSIST) * 1000 } : {}),
+    ...(process.env.CHATON_PERSIST ? { persistMs: (parseDuration(process.env.CHATON_PERSIST) ?? 0) * 1000 } : {}),
   };
 }
 

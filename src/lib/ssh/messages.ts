@@ -422,8 +422,8 @@ export const messages = catalogue({
     fr: `${dir} n'est pas un répertoire : aucun gardien n'est utilisé`,
   }),
   keeperPathNotOurs: (file: string, uid: string) => ({
-    en: `${file} belongs to uid ${uid}, not to this user: no keeper is used (remove it if it is not expected)`,
-    fr: `${file} appartient à l'uid ${uid}, pas à cet utilisateur : aucun gardien n'est utilisé (supprimez-le s'il n'est pas attendu)`,
+    en: `${file} belongs to uid ${uid}, not to this user: no keeper is used`,
+    fr: `${file} appartient à l'uid ${uid}, pas à cet utilisateur : aucun gardien n'est utilisé`,
   }),
   keeperPathOpen: (dir: string, mode: string) => ({
     en: `${dir} has mode ${mode}: others may enter it, no keeper is used (chmod 700 ${dir})`,
@@ -455,6 +455,11 @@ export const messages = catalogue({
   },
   keeperSilent: { en: 'no answer in 2 s', fr: 'pas de réponse en 2 s' },
   keeperExited: (code: string) => ({ en: `it exited (${code})`, fr: `il s'est arrêté (${code})` }),
+  keeperRunGone: { en: 'the run went away', fr: "l'exécution est partie" },
+  keeperNoSuchConnection: {
+    en: 'the keeper no longer holds this connection',
+    fr: 'le gardien ne tient plus cette connexion',
+  },
   keeperClosed: { en: 'the keeper closed the connection', fr: 'le gardien a fermé la connexion' },
   keeperAskedUnknownKey: {
     en: 'the keeper asked to sign with a key this run does not offer',

@@ -7,8 +7,9 @@ if (!socket || !inventoryFile || !digest) {
   process.stdout.write('usage: main.js <socket> <inventory> <digest>\n');
   process.exit(2);
 }
-// The socket is made 0600: only this user may connect (its directory is 0700 too).
-process.umask(0o077);
+// The socket is made 0600 (a socket is bound 0777 less the umask): only this user may connect (its
+// directory is 0700 too).
+process.umask(0o177);
 const keeper = new Keeper(socket, inventoryFile, digest);
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => keeper.stop());
 try {

@@ -10,6 +10,7 @@ import net from 'node:net';
 import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
 import type { Endpoint } from '../../inventory/types.js';
 import { type Dialed, type Reachable, routeKey } from '../endpoint.js';
+import { messages } from '../messages.js';
 import { Identities } from '../identities.js';
 import { type Connection, type ConnectionCache, ConnectionPool, type ExecHandle } from '../pool.js';
 import { type KeeperState, type KeptConnection, pidFile } from './control.js';
@@ -252,7 +253,7 @@ export class Keeper {
     const held = this.held(conn);
     if (!held) {
       const lost = this.#held.get(conn)?.connection.lost;
-      sock.end(jsonFrame({ error: toWire(lost ?? new Error('no such connection')), lost: Boolean(lost) }));
+      sock.end(jsonFrame({ error: toWire(lost ?? new Error(messages.keeperNoSuchConnection)), lost: Boolean(lost) }));
       return;
     }
     this.use(conn, 1);
@@ -288,7 +289,7 @@ export class Keeper {
 
   async #forward(sock: net.Socket, request: Record<string, unknown>): Promise<void> {
     const held = this.held(String(request.conn));
-    if (!held) return void sock.end(jsonFrame({ error: toWire(new Error('no such connection')) }));
+    if (!held) return void sock.end(jsonFrame({ error: toWire(new Error(messages.keeperNoSuchConnection)) }));
     const target = { ...held.connection.endpoint, address: String(request.address), port: Number(request.port) };
     try {
       const stream = await held.connection.forward(target);
@@ -350,7 +351,7 @@ class Session {
       connections: cache,
     });
     sock.on('close', () => {
-      for (const { reject } of this.#answers.values()) reject(new Error('the run went away'));
+      for (const { reject } of this.#answers.values()) reject(new Error(messages.keeperRunGone));
     });
   }
 
@@ -389,7 +390,7 @@ class Session {
   #ask(question: Record<string, unknown>): Promise<Record<string, unknown>> {
     const ask = this.#next++;
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      if (this.sock.destroyed) return reject(new Error('the run went away'));
+      if (this.sock.destroyed) return reject(new Error(messages.keeperRunGone));
       this.#answers.set(ask, { resolve, reject });
       this.#send({ ...question, ask });
     }).then((answer) => {
