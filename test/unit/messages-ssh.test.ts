@@ -83,6 +83,7 @@ async function target(knownHostsLines: string[], user = 'root', serverPort = por
     keepaliveIntervalMs: 0,
     keepaliveCountMax: 3,
     maxSessions: 4,
+    persistMs: 0,
   };
   return { name: 'h1', addresses: ['127.0.0.1'], port: serverPort, user, ssh, via: [] };
 }

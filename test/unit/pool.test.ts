@@ -82,6 +82,7 @@ before(async () => {
     keepaliveIntervalMs: 0,
     keepaliveCountMax: 3,
     maxSessions: 4,
+    persistMs: 0,
   };
   target = { name: 'h1', addresses: ['127.0.0.1'], port, user: 'root', ssh, via: [] };
 });

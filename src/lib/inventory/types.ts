@@ -26,6 +26,11 @@ export interface SshSettings {
   keepaliveCountMax: number;
   /** Parallel commands on one connection (sshd's MaxSessions defaults to 10). */
   maxSessions: number;
+  /**
+   * How long a background keeper holds this connection after its last use, for the next runs
+   * (`ssh.persist`); 0 = off, the default.
+   */
+  persistMs: number;
 }
 
 /** A machine chaton can open an SSH connection to. */
