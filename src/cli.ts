@@ -49,6 +49,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', messages.quietOption)
     .addOption(new Option('-j, --concurrency <n>', messages.concurrencyOption).default('32'))
     .option('--accept-new', messages.acceptNewOption)
+    .option('--persist <duration>', messages.persistOption)
     .option('--no-color', messages.noColorOption)
     .option('--log-file <file>', messages.logFileOption)
     .addHelpText(

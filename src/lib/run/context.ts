@@ -23,6 +23,11 @@ export interface GlobalOptions {
   concurrency: number;
   color: boolean;
   acceptNew: boolean;
+  /**
+   * `--persist` or CHATON_PERSIST, in ms: how long the connections are kept warm after their last
+   * use (0: off). Undefined when neither is given: each machine's `ssh.persist` decides.
+   */
+  persistMs?: number;
   logFile?: string;
   /** `--format nagios` (a command's own option): the monitoring plugin's output and exit codes. */
   format?: 'nagios';

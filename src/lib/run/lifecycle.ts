@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { CommandResult, GlobalOptions, RunContext } from './context.js';
 import { ExitCode, formatError, UsageError, ChatonError } from './errors.js';
 import { findInventory } from '../inventory/discover.js';
+import { parsePersist } from '../inventory/durations.js';
 import { everyMachine } from '../inventory/targets.js';
 import { loadInventory } from '../inventory/load.js';
 import { appendAuditRecord, auditOutcome, type AuditRecord } from './audit.js';
@@ -16,7 +17,7 @@ import { outputWidth } from './text.js';
 import { addressList } from '../ssh/endpoint.js';
 import { commandName, rendererFor } from './report.js';
 
-function globalOptions(cmd: Command): GlobalOptions {
+function globalOptions(cmd: Command, env: NodeJS.ProcessEnv): GlobalOptions {
   const raw = cmd.optsWithGlobals();
   const concurrencyText = String(raw.concurrency ?? 32);
   const concurrency = Number(concurrencyText);
@@ -27,6 +28,7 @@ function globalOptions(cmd: Command): GlobalOptions {
   // -v counts: -v shows the remote output, -vv also how each SSH connection is made.
   const verbosity = Number(raw.verbose ?? 0);
   if (raw.quiet && verbosity > 0) throw new UsageError(messages.quietWithVerbose, messages.quietWithVerboseHint);
+  const persistMs = persistSetting(raw.persist, env);
   return {
     inventory: raw.inventory,
     dryRun: Boolean(raw.dryRun),
@@ -38,10 +40,25 @@ function globalOptions(cmd: Command): GlobalOptions {
     concurrency,
     color: raw.color !== false,
     acceptNew: Boolean(raw.acceptNew),
+    ...(persistMs === undefined ? {} : { persistMs }),
     logFile: raw.logFile,
     // A command's own --format (backup verify): read here, where the renderer is chosen.
     ...(raw.format === 'nagios' ? { format: 'nagios' as const } : {}),
   };
+}
+
+/**
+ * How long this run's connections are kept warm after their last use, in ms (0: off): `--persist`,
+ * else CHATON_PERSIST; undefined when neither says, and the inventory's `ssh.persist` decides.
+ */
+export function persistSetting(flag: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  const [source, text] =
+    flag !== undefined ? ['--persist', flag] : ['CHATON_PERSIST', env['CHATON_PERSIST'] || undefined];
+  if (text === undefined) return undefined;
+  const persistMs = parsePersist(text);
+  if (persistMs === undefined)
+    throw new UsageError(messages.persistInvalid(source, JSON.stringify(text)), messages.persistHint);
+  return persistMs;
 }
 
 /** Decides colour and interactivity once, before anything that prints is loaded. */
@@ -103,14 +120,14 @@ export async function runLocal(
   cmd: Command,
   body: (options: GlobalOptions, mode: OutputMode) => Promise<CommandResult>,
 ): Promise<void> {
-  const options = globalOptions(cmd);
+  const options = globalOptions(cmd, process.env);
   const mode = outputMode(options, process.env);
   await loggingEarlyStops(mode, async () => report(options, mode, commandName(cmd), await body(options, mode)));
 }
 
 /** Runs a command that works on hosts: builds the context, handles Ctrl-C, audits, reports. */
 export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise<CommandResult>): Promise<void> {
-  const options = globalOptions(cmd);
+  const options = globalOptions(cmd, process.env);
   const mode = outputMode(options, process.env);
   await loggingEarlyStops(mode, () => runOnHosts(cmd, options, mode, body));
 }
