@@ -77,6 +77,10 @@ export const messages = catalogue({
     en: "the hosts' disks: replace one safely",
     fr: 'les disques des hôtes : en remplacer un sans risque',
   },
+  connectionsCommand: {
+    en: 'the connections kept warm between runs (ssh.persist, --persist): list them, close them',
+    fr: 'les connexions gardées entre les exécutions (ssh.persist, --persist) : les lister, les fermer',
+  },
   onboardCommand: { en: 'give access to a newcomer', fr: 'donner accès à une nouvelle personne' },
   offboardCommand: { en: 'take access back', fr: "retirer l'accès" },
   exitCodes: { en: 'Exit codes:', fr: 'Codes de sortie :' },

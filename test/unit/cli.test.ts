@@ -73,6 +73,8 @@ export async function resolve(specifier, context, next) { const r = await next(s
       ['inventory', 'show'],
       ['hosts', 'check'],
       ['exec'],
+      ['connections', 'list'],
+      ['connections', 'close'],
     ];
     for (const command of commands) {
       const run = chaton([...command, '--help']);
@@ -186,6 +188,21 @@ describe('--persist and CHATON_PERSIST', () => {
   });
 });
 
+describe('chaton connections', () => {
+  it('reads no inventory: with none anywhere, lists and closes (no keeper here), exit 0', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'chaton-noinv-'));
+    const env = { PATH: process.env.PATH, HOME: empty, XDG_RUNTIME_DIR: empty };
+    for (const words of [['connections'], ['connections', 'list'], ['connections', 'close']]) {
+      const run = chaton(words, { cwd: empty, env });
+      assert.equal(run.code, 0, `${words.join(' ')}: ${run.stderr}`);
+      assert.match(run.stdout, /^no (connection kept|keeper was running)/, words.join(' '));
+    }
+    const json = JSON.parse(chaton(['--json', 'connections'], { cwd: empty, env }).stdout) as Record<string, unknown>;
+    assert.deepEqual([json.command, json.keepers, json.stale], ['connections list', [], []]);
+    await rm(empty, { recursive: true });
+  });
+});
+
 describe('chaton inventory check and show', () => {
   it('accepts the annotated example', () => {
     const run = chaton(['-i', EXAMPLE, 'inventory', 'check']);
@@ -278,7 +295,8 @@ describe('help at a terminal and in a pipe', () => {
     const unknown = chaton(['tape', 'swap', '--help']);
     assert.equal(unknown.code, 2);
     assert.equal(unknown.stdout, '');
-    const commands = 'inventory, hosts, exec, onboard, offboard, backup, failover, vm, disk, doctor, completion';
+    const commands =
+      'inventory, hosts, exec, onboard, offboard, backup, failover, vm, disk, doctor, connections, completion';
     assert.match(unknown.stderr, new RegExp(`unknown command 'tape' \\(chaton has: ${commands}\\)`));
     const typo = chaton(['inventory', 'chek']);
     assert.equal(typo.code, 2);

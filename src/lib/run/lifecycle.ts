@@ -98,6 +98,14 @@ export function report(options: GlobalOptions, mode: OutputMode, command: string
   process.exitCode = exitCode;
 }
 
+/** What the operator must know that is not a failure: on stderr, and into the log file. */
+export function printNotices(mode: OutputMode, notices: readonly string[]): void {
+  for (const notice of notices) {
+    process.stderr.write(`${paint.yellow(messages.noteLabel)} ${notice}\n`);
+    mode.log?.line(`${messages.noteLabel} ${notice}`);
+  }
+}
+
 /** The log file's last line; and if it stopped taking lines mid-run, the run says so. */
 function endLog(mode: OutputMode, exitCode: number): void {
   mode.log?.line(messages.logExit(exitCode));
@@ -185,10 +193,7 @@ async function runOnHosts(
       process.stderr.write(`${paint.red(messages.errorLabel)} ${formatError(error)}\n`);
     }
     const audit = await auditChanges(ctx, result.exitCode);
-    for (const notice of ctx.notices) {
-      process.stderr.write(`${paint.yellow(messages.noteLabel)} ${notice}\n`);
-      mode.log?.line(`${messages.noteLabel} ${notice}`);
-    }
+    printNotices(mode, ctx.notices);
     if (options.dryRun && !options.json) printPlan(ctx);
     // What every remote command adds to its own fields.
     const fields = {
