@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { register as registerBackupVerify } from './commands/backup-verify.js';
 import { register as registerCompletion } from './commands/completion.js';
+import { register as registerConnectionsClose } from './commands/connections-close.js';
+import { register as registerConnectionsList } from './commands/connections-list.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExec } from './commands/exec.js';
 import { register as registerFailoverStatus } from './commands/failover-status.js';
@@ -49,6 +51,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', messages.quietOption)
     .addOption(new Option('-j, --concurrency <n>', messages.concurrencyOption).default('32'))
     .option('--accept-new', messages.acceptNewOption)
+    .option('--persist <duration>', messages.persistOption)
     .option('--no-color', messages.noColorOption)
     .option('--log-file <file>', messages.logFileOption)
     .addHelpText(
@@ -94,6 +97,9 @@ export function buildProgram(): Command {
   registerVmCreate(program.command('vm').description(messages.vmCommand));
   registerDiskSwap(program.command('disk').description(messages.diskCommand));
   registerDoctor(program);
+  const connections = program.command('connections').description(messages.connectionsCommand);
+  registerConnectionsList(connections);
+  registerConnectionsClose(connections);
   registerCompletion(program);
   return program;
 }

@@ -46,6 +46,14 @@ export const messages = catalogue({
     en: 'add unknown host keys to known_hosts (a changed key is still refused)',
     fr: "ajouter les clés d'hôte inconnues à known_hosts (une clé changée reste refusée)",
   },
+  persistOption: {
+    en:
+      'keep the connections warm for the next runs, this long after their last use: 90s, 5m, 1h (at most 1d), ' +
+      "or off (default: $CHATON_PERSIST, else the inventory's ssh.persist)",
+    fr:
+      'garder les connexions pour les exécutions suivantes, ce temps après leur dernier usage : 90s, 5m, 1h ' +
+      "(au plus 1d), ou off (par défaut : $CHATON_PERSIST, sinon ssh.persist de l'inventaire)",
+  },
   noColorOption: {
     en: 'no colour (NO_COLOR and FORCE_COLOR are honoured too)',
     fr: 'pas de couleur (NO_COLOR et FORCE_COLOR sont aussi respectées)',
@@ -68,6 +76,10 @@ export const messages = catalogue({
   diskCommand: {
     en: "the hosts' disks: replace one safely",
     fr: 'les disques des hôtes : en remplacer un sans risque',
+  },
+  connectionsCommand: {
+    en: 'the connections kept warm between runs (ssh.persist, --persist): list them, close them',
+    fr: 'les connexions gardées entre les exécutions (ssh.persist, --persist) : les lister, les fermer',
   },
   onboardCommand: { en: 'give access to a newcomer', fr: 'donner accès à une nouvelle personne' },
   offboardCommand: { en: 'take access back', fr: "retirer l'accès" },

@@ -531,6 +531,50 @@ export const messages = catalogue({
       'pensez à ce que cette personne connaissait (phrases de passe, jetons) et changez-le.',
   },
 
+  // connections
+  connectionsListDescription: {
+    en:
+      'list the connections kept warm between runs (ssh.persist, --persist): each keeper, then each host it ' +
+      'holds, since when, last used, with which key; what `chaton connections` does',
+    fr:
+      'lister les connexions gardées entre les exécutions (ssh.persist, --persist) : chaque gardien, puis chaque ' +
+      "hôte qu'il tient, depuis quand, dernier usage, avec quelle clé ; ce que fait `chaton connections`",
+  },
+  connectionsTimesHelp: {
+    en: '\nTimes are local: HH:MM:SS today, the date before them on another day.',
+    fr: "\nLes heures sont locales : HH:MM:SS aujourd'hui, précédées de la date un autre jour.",
+  },
+  connectionsCloseDescription: {
+    en: 'close every kept connection and end their keepers: the next run connects afresh',
+    fr: 'fermer chaque connexion gardée et arrêter leurs gardiens : la prochaine exécution se connecte à neuf',
+  },
+  columnSince: { en: 'SINCE', fr: 'DEPUIS' },
+  columnLastUsed: { en: 'LAST USED', fr: 'DERNIER USAGE' },
+  columnKey: { en: 'KEY', fr: 'CLÉ' },
+  keeperHeading: (inventory: string, pid: number, since: string, until: string) => ({
+    en: `${inventory}: keeper process ${pid}, since ${since}, exits at ${until} unless used`,
+    fr: `${inventory} : processus gardien ${pid}, depuis ${since}, s'arrête à ${until} s'il ne sert pas`,
+  }),
+  keeperHoldsNothing: { en: '  it holds no connection', fr: '  il ne tient aucune connexion' },
+  noConnectionKept: {
+    en: 'no connection kept: no keeper is running (a run with --persist or ssh.persist leaves one)',
+    fr: 'aucune connexion gardée : aucun gardien ne tourne (une exécution avec --persist ou ssh.persist en laisse un)',
+  },
+  staleKeeperRemoved: (socket: string) => ({
+    en: `removed ${socket}: its keeper was gone or did not answer`,
+    fr: `${socket} supprimé : son gardien avait disparu ou ne répondait pas`,
+  }),
+  keeperClosed: (inventory: string, pid: number, connections: number) => ({
+    en: `closed the keeper of ${inventory} (process ${pid}): ${countEn(connections, 'connection')}`,
+    fr: `gardien de ${inventory} arrêté (processus ${pid}) : ${countFr(connections, 'connexion')}`,
+  }),
+  keeperWouldClose: (inventory: string, pid: number, connections: number) => ({
+    en: `would close the keeper of ${inventory} (process ${pid}): ${countEn(connections, 'connection')}`,
+    fr: `arrêterait le gardien de ${inventory} (processus ${pid}) : ${countFr(connections, 'connexion')}`,
+  }),
+  nothingClosed: { en: 'nothing was closed (dry-run)', fr: "rien n'a été fermé (simulation)" },
+  noKeeperToClose: { en: 'no keeper was running: nothing to close', fr: 'aucun gardien ne tournait : rien à fermer' },
+
   // doctor
   doctorDescription: {
     en:

@@ -131,6 +131,12 @@ const DOCUMENTED: DocumentedLine[] = [
   { line: 'chaton doctor', check: doctorTable(false) },
   { line: 'chaton doctor --reach', check: doctorTable(true) },
   { line: 'chaton --json doctor --reach', check: jsonExitCode(0) },
+  // Warm connections: a run that leaves its connections kept, what is kept, then all of it closed.
+  { line: 'chaton --persist 5m hosts check all' },
+  { line: 'chaton connections' },
+  { line: 'chaton connections list' },
+  { line: 'chaton --json connections', check: jsonExitCode(0) },
+  { line: 'chaton connections close' },
   {
     line: 'chaton completion bash > ~/.local/share/bash-completion/completions/chaton',
     check: script('.local/share/bash-completion/completions/chaton', 'complete -F _chaton chaton'),

@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { persistSetting } from '../../src/lib/run/lifecycle.js';
+import { UsageError } from '../../src/lib/run/errors.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../inventory.example.yaml', import.meta.url));
@@ -31,6 +33,7 @@ describe('chaton --help', () => {
     for (const text of [
       '--dry-run',
       '--accept-new',
+      '--persist <duration>',
       '--concurrency',
       'Exit codes:',
       '130  interrupted',
@@ -70,6 +73,8 @@ export async function resolve(specifier, context, next) { const r = await next(s
       ['inventory', 'show'],
       ['hosts', 'check'],
       ['exec'],
+      ['connections', 'list'],
+      ['connections', 'close'],
     ];
     for (const command of commands) {
       const run = chaton([...command, '--help']);
@@ -99,6 +104,22 @@ describe('usage errors exit 2', () => {
       assert.equal(run.code, 2, verbose.join(' '));
       assert.match(run.stderr, /--quiet and --verbose cannot be used together/);
     }
+  });
+
+  it('a bad --persist or CHATON_PERSIST, named in the error', () => {
+    const env = { PATH: process.env.PATH, HOME: os.tmpdir() };
+    const flag = chaton(['-i', EXAMPLE, '--persist', '5 min', 'inventory', 'show']);
+    assert.equal(flag.code, 2, flag.stderr);
+    assert.match(
+      flag.stderr,
+      /--persist must be a duration from 1s to 1d \(such as 90s, 5m or 1h\), or off, got "5 min"/,
+    );
+    const fromEnv = chaton(['-i', EXAMPLE, 'inventory', 'show'], { env: { ...env, CHATON_PERSIST: '2d' } });
+    assert.equal(fromEnv.code, 2, fromEnv.stderr);
+    assert.match(fromEnv.stderr, /CHATON_PERSIST must be a duration .*, got "2d"/);
+    const json = chaton(['-i', EXAMPLE, '--json', '--persist', 'on', 'inventory', 'show']);
+    assert.equal(json.code, 2);
+    assert.match((JSON.parse(json.stdout) as { error: { message: string } }).error.message, /^--persist must be/);
   });
 
   it('--concurrency takes decimal digits from 1 to 1000', () => {
@@ -134,6 +155,51 @@ describe('usage errors exit 2', () => {
     const run = chaton(['inventory', 'check'], { cwd: empty, env: { PATH: process.env.PATH, HOME: empty } });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /CHATON_INVENTORY/);
+  });
+});
+
+describe('--persist and CHATON_PERSIST', () => {
+  it('give milliseconds, 0 for off; the flag wins over the environment; neither: the inventory decides', () => {
+    assert.equal(persistSetting('5m', {}), 300_000);
+    assert.equal(persistSetting('90s', {}), 90_000);
+    assert.equal(persistSetting('1d', {}), 86_400_000);
+    assert.equal(persistSetting('off', {}), 0);
+    assert.equal(persistSetting(undefined, { CHATON_PERSIST: '1h' }), 3_600_000);
+    assert.equal(persistSetting(undefined, { CHATON_PERSIST: 'off' }), 0);
+    assert.equal(persistSetting('off', { CHATON_PERSIST: '1h' }), 0);
+    assert.equal(persistSetting('2m', { CHATON_PERSIST: 'nonsense' }), 120_000);
+    assert.equal(persistSetting(undefined, {}), undefined);
+    assert.equal(persistSetting(undefined, { CHATON_PERSIST: '' }), undefined);
+  });
+
+  it('refuse what is not a duration up to a day nor off, as a usage error naming where it came from', () => {
+    for (const wrong of ['0', '5', '5 m', '1.5h', '25h', '2d', 'on', 'OFF', '']) {
+      assert.throws(
+        () => persistSetting(wrong, {}),
+        (error: unknown) => error instanceof UsageError && error.message.startsWith('--persist must be'),
+        JSON.stringify(wrong),
+      );
+    }
+    assert.throws(
+      () => persistSetting(undefined, { CHATON_PERSIST: 'forever' }),
+      (error: unknown) =>
+        error instanceof UsageError && error.message.startsWith('CHATON_PERSIST must be') && error.exitCode === 2,
+    );
+  });
+});
+
+describe('chaton connections', () => {
+  it('reads no inventory: with none anywhere, lists and closes (no keeper here), exit 0', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'chaton-noinv-'));
+    const env = { PATH: process.env.PATH, HOME: empty, XDG_RUNTIME_DIR: empty };
+    for (const words of [['connections'], ['connections', 'list'], ['connections', 'close']]) {
+      const run = chaton(words, { cwd: empty, env });
+      assert.equal(run.code, 0, `${words.join(' ')}: ${run.stderr}`);
+      assert.match(run.stdout, /^no (connection kept|keeper was running)/, words.join(' '));
+    }
+    const json = JSON.parse(chaton(['--json', 'connections'], { cwd: empty, env }).stdout) as Record<string, unknown>;
+    assert.deepEqual([json.command, json.keepers, json.stale], ['connections list', [], []]);
+    await rm(empty, { recursive: true });
   });
 });
 
@@ -229,7 +295,8 @@ describe('help at a terminal and in a pipe', () => {
     const unknown = chaton(['tape', 'swap', '--help']);
     assert.equal(unknown.code, 2);
     assert.equal(unknown.stdout, '');
-    const commands = 'inventory, hosts, exec, onboard, offboard, backup, failover, vm, disk, doctor, completion';
+    const commands =
+      'inventory, hosts, exec, onboard, offboard, backup, failover, vm, disk, doctor, connections, completion';
     assert.match(unknown.stderr, new RegExp(`unknown command 'tape' \\(chaton has: ${commands}\\)`));
     const typo = chaton(['inventory', 'chek']);
     assert.equal(typo.code, 2);

@@ -31,12 +31,14 @@ describe('completion candidates', () => {
       'vm',
       'disk',
       'doctor',
+      'connections',
       'completion',
       'help',
     ];
     assert.deepEqual(await complete('chaton '), commands);
     assert.deepEqual(await complete('chaton inv'), ['inventory']);
     assert.deepEqual(await complete('chaton inventory '), ['init', 'check', 'show', 'help']);
+    assert.deepEqual(await complete('chaton connections '), ['list', 'close', 'help']);
     assert.deepEqual(await complete('chaton -i site.yaml --json inventory s'), ['show']);
   });
 

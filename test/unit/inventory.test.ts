@@ -523,6 +523,7 @@ describe('parseInventory: valid inventories', () => {
       'keepalive_interval',
       'keepalive_count_max',
       'max_sessions',
+      'persist',
       'defaults',
       'user',
       'port',
@@ -603,6 +604,7 @@ groups:
       keepaliveIntervalMs: 15_000,
       keepaliveCountMax: 3,
       maxSessions: 8,
+      persistMs: 0,
     };
     const entryEndpoint = { name: 'bastion1', addresses: ['203.0.113.10'], port: 22, user: 'admin', ssh: baseSsh };
     const innerEndpoint = {
@@ -650,6 +652,7 @@ groups:
       keepaliveIntervalMs: 0,
       keepaliveCountMax: 5,
       maxSessions: 2,
+      persistMs: 0,
     });
 
     assert.deepEqual(
@@ -677,9 +680,90 @@ groups:
       keepaliveIntervalMs: 15_000,
       keepaliveCountMax: 3,
       maxSessions: 8,
+      persistMs: 0,
     });
     assert.deepEqual([nas?.user, nas?.port, nas?.become, nas?.roles, nas?.groups], ['root', 22, null, [], []]);
     assert.deepEqual(inventory.bastions, []);
+  });
+
+  it('reads ssh.persist at every level: a duration up to a day, or off', () => {
+    const text = `
+ssh: { persist: 5m }
+bastion:
+  address: 203.0.113.10
+  ssh: { persist: 'off' }
+hosts:
+  pve1: { address: 10.0.0.11 }
+  pve2: { address: 10.0.0.12, ssh: { persist: 90s } }
+  pve3: { address: 10.0.0.13, ssh: { persist: 1d } }
+  pve4: { address: 10.0.0.14, ssh: { persist: off } }
+`;
+    const inventory = parseInventory(text, '/x/chaton.yaml');
+    assert.deepEqual(
+      [...inventory.bastions, ...inventory.hosts].map((machine) => [machine.name, machine.ssh.persistMs]),
+      [
+        ['bastion', 0],
+        ['pve1', 300_000],
+        ['pve2', 90_000],
+        ['pve3', 86_400_000],
+        ['pve4', 0],
+      ],
+    );
+    assert.deepEqual(
+      inventory.hosts[0]?.via.map((jump) => jump.ssh.persistMs),
+      [0],
+    );
+  });
+
+  it('refuses an ssh.persist that is not a duration up to a day nor off, at its line and column', () => {
+    const text = `
+ssh: { persist: 0 }
+bastion:
+  address: 203.0.113.10
+  ssh: { persist: 2d }
+hosts:
+  pve1: { address: 10.0.0.11, ssh: { persist: 5 min } }
+  pve2: { address: 10.0.0.12, ssh: { persist: 'on' } }
+  pve3: { address: 10.0.0.13, ssh: { persist: false } }
+`;
+    assert.throws(
+      () => parseInventory(text, '/x/chaton.yaml'),
+      (error: unknown) => {
+        assert.ok(error instanceof InventoryError);
+        assert.deepEqual(
+          error.problems.map(({ position, path: problemPath, message }) => [
+            `${position.line}:${position.col}`,
+            problemPath,
+            message,
+          ]),
+          [
+            ['2:17', 'ssh.persist', 'must be a duration from 1s to 1d (such as 90s, 5m or 1h), or off, got 0'],
+            [
+              '5:19',
+              'bastion.ssh.persist',
+              'must be a duration from 1s to 1d (such as 90s, 5m or 1h), or off, got "2d"',
+            ],
+            [
+              '7:47',
+              'hosts.pve1.ssh.persist',
+              'must be a duration from 1s to 1d (such as 90s, 5m or 1h), or off, got "5 min"',
+            ],
+            [
+              '8:47',
+              'hosts.pve2.ssh.persist',
+              'must be a duration from 1s to 1d (such as 90s, 5m or 1h), or off, got "on"',
+            ],
+            [
+              '9:47',
+              'hosts.pve3.ssh.persist',
+              'must be a duration from 1s to 1d (such as 90s, 5m or 1h), or off, got false',
+            ],
+          ],
+        );
+        assert.match(error.problems[0]!.hint ?? '', /^how long a background keeper holds the connections/);
+        return true;
+      },
+    );
   });
 
   it('names a single bastion "bastion" and gives it the default user, not the default port', () => {

@@ -26,6 +26,8 @@ const COMMANDS = [
   ['onboard', 'sysadmin'],
   ['offboard', 'sysadmin'],
   ['doctor'],
+  ['connections', 'list'],
+  ['connections', 'close'],
   ['completion'],
 ];
 

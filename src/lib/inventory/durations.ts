@@ -19,3 +19,16 @@ export function formatDuration(seconds: number): string {
   const [unit, size] = units.find(([, size]) => seconds % size === 0 && seconds >= size) ?? ['m', 60];
   return `${Math.round(seconds / size)}${unit}`;
 }
+
+/**
+ * The longest connections may be kept warm after their last use (`ssh.persist`, `--persist`): a
+ * day of work, not a standing tunnel. Also well under what a Node timer can wait (24.8 days).
+ */
+export const PERSIST_MAX_SECONDS = 86_400;
+
+/** Milliseconds of a persist time: a duration up to a day, or `off` (0); undefined for anything else. */
+export function parsePersist(text: string): number | undefined {
+  if (text === 'off') return 0;
+  const seconds = parseDuration(text);
+  return seconds !== undefined && seconds <= PERSIST_MAX_SECONDS ? seconds * 1000 : undefined;
+}

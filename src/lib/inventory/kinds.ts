@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Scalar } from 'yaml';
 import { hasUnprintable } from '../run/printable.js';
+import { parsePersist } from './durations.js';
 import { messages } from './messages.js';
 import { oneOrMore, type ReadField, type ScalarKind, scalarText } from './reader.js';
 
@@ -143,6 +144,16 @@ export function secondsKind(expected: string, isAllowed: (value: number) => bool
       typeof value === 'number' && Number.isFinite(value) && isAllowed(value) ? Math.round(value * 1000) : undefined,
   );
 }
+
+/** `ssh.persist`: a duration (`5m`) or `off`; milliseconds in SshSettings, 0 for off. */
+export const persistKind: ScalarKind<number> = scalarKind(
+  () => messages.persistExpected,
+  () => messages.persistHint,
+  (value) => {
+    const text = scalarText(value);
+    return text === undefined ? undefined : parsePersist(text);
+  },
+);
 
 export function wholeNumberKind(expected: string, hint: string, min: number, max: number): ScalarKind<number> {
   return { expected, hint, parse: wholeNumber(min, max) };

@@ -14,6 +14,7 @@ import {
   envVarNameKind,
   filePaths,
   nameKind,
+  persistKind,
   portKind,
   secondsKind,
   sysadminAccessKind,
@@ -106,6 +107,7 @@ function sshReaders() {
       wholeNumberKind(messages.keepaliveCountExpected, messages.keepaliveCountHint, 1, Number.MAX_SAFE_INTEGER),
     ),
     max_sessions: scalar(wholeNumberKind(messages.maxSessionsExpected, messages.maxSessionsHint, 1, 64)),
+    persist: scalar(persistKind),
   };
 }
 type SshValues = SectionValues<ReturnType<typeof sshReaders>>;
@@ -184,7 +186,7 @@ function applySsh(base: SshSettings, values: SshValues): SshSettings {
     keepaliveIntervalMs: values.keepalive_interval ?? base.keepaliveIntervalMs,
     keepaliveCountMax: values.keepalive_count_max ?? base.keepaliveCountMax,
     maxSessions: values.max_sessions ?? base.maxSessions,
-    persistMs: base.persistMs,
+    persistMs: values.persist ?? base.persistMs,
   };
 }
 

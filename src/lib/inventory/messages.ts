@@ -191,6 +191,16 @@ export const messages = catalogue({
     en: 'a number of seconds, 0 or more (0 = off)',
     fr: 'un nombre de secondes, 0 ou plus (0 = désactivé)',
   },
+  persistExpected: {
+    en: 'a duration from 1s to 1d (such as 90s, 5m or 1h), or off',
+    fr: 'une durée de 1s à 1d (comme 90s, 5m ou 1h), ou off',
+  },
+  persistHint: {
+    en: 'how long a background keeper holds the connections after their last use, for the next runs; off: none',
+    fr:
+      'combien de temps un gardien en arrière-plan garde les connexions après leur dernier usage, pour les ' +
+      'exécutions suivantes ; off : aucun',
+  },
   keepaliveCountExpected: { en: 'a whole number, 1 or more', fr: 'un nombre entier, 1 ou plus' },
   keepaliveCountHint: {
     en: 'unanswered keepalives before giving up, usually 3',

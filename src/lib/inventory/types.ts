@@ -26,7 +26,10 @@ export interface SshSettings {
   keepaliveCountMax: number;
   /** Parallel commands on one connection (sshd's MaxSessions defaults to 10). */
   maxSessions: number;
-  /** How long a keeper holds the connection after its last use, for the next runs (0: not kept). */
+  /**
+   * How long a background keeper holds this connection after its last use, for the next runs
+   * (`ssh.persist`); 0 = off, the default.
+   */
   persistMs: number;
 }
 

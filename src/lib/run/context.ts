@@ -23,11 +23,14 @@ export interface GlobalOptions {
   concurrency: number;
   color: boolean;
   acceptNew: boolean;
+  /**
+   * `--persist` or CHATON_PERSIST, in ms: how long the connections are kept warm after their last
+   * use (0: off). Undefined when neither is given: each machine's `ssh.persist` decides.
+   */
+  persistMs?: number;
   logFile?: string;
   /** `--format nagios` (a command's own option): the monitoring plugin's output and exit codes. */
   format?: 'nagios';
-  /** --persist / CHATON_PERSIST, in ms (0: off): overrides every endpoint's ssh.persist. */
-  persistMs?: number;
 }
 
 /** What a command hands back: the report model (see report.ts), rendered by the lifecycle. */

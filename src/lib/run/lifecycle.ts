@@ -1,11 +1,11 @@
 // The life of one chaton run around a command's own work: options, colour, inventory,
 // connections, Ctrl-C, the audit trail, the report and the exit code.
-import { parseDuration } from '../inventory/durations.js';
 import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
 import type { CommandResult, GlobalOptions, RunContext } from './context.js';
 import { ExitCode, formatError, UsageError, ChatonError } from './errors.js';
 import { findInventory } from '../inventory/discover.js';
+import { parsePersist } from '../inventory/durations.js';
 import { everyMachine } from '../inventory/targets.js';
 import { loadInventory } from '../inventory/load.js';
 import { appendAuditRecord, auditOutcome, type AuditRecord } from './audit.js';
@@ -17,7 +17,7 @@ import { outputWidth } from './text.js';
 import { addressList } from '../ssh/endpoint.js';
 import { commandName, rendererFor } from './report.js';
 
-function globalOptions(cmd: Command): GlobalOptions {
+function globalOptions(cmd: Command, env: NodeJS.ProcessEnv): GlobalOptions {
   const raw = cmd.optsWithGlobals();
   const concurrencyText = String(raw.concurrency ?? 32);
   const concurrency = Number(concurrencyText);
@@ -28,6 +28,7 @@ function globalOptions(cmd: Command): GlobalOptions {
   // -v counts: -v shows the remote output, -vv also how each SSH connection is made.
   const verbosity = Number(raw.verbose ?? 0);
   if (raw.quiet && verbosity > 0) throw new UsageError(messages.quietWithVerbose, messages.quietWithVerboseHint);
+  const persistMs = persistSetting(raw.persist, env);
   return {
     inventory: raw.inventory,
     dryRun: Boolean(raw.dryRun),
@@ -39,12 +40,25 @@ function globalOptions(cmd: Command): GlobalOptions {
     concurrency,
     color: raw.color !== false,
     acceptNew: Boolean(raw.acceptNew),
+    ...(persistMs === undefined ? {} : { persistMs }),
     logFile: raw.logFile,
     // A command's own --format (backup verify): read here, where the renderer is chosen.
     ...(raw.format === 'nagios' ? { format: 'nagios' as const } : {}),
-    // TEMPORARY until the plumbing branch lands.
-    ...(process.env.CHATON_PERSIST ? { persistMs: (parseDuration(process.env.CHATON_PERSIST) ?? 0) * 1000 } : {}),
   };
+}
+
+/**
+ * How long this run's connections are kept warm after their last use, in ms (0: off): `--persist`,
+ * else CHATON_PERSIST; undefined when neither says, and the inventory's `ssh.persist` decides.
+ */
+export function persistSetting(flag: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  const [source, text] =
+    flag !== undefined ? ['--persist', flag] : ['CHATON_PERSIST', env['CHATON_PERSIST'] || undefined];
+  if (text === undefined) return undefined;
+  const persistMs = parsePersist(text);
+  if (persistMs === undefined)
+    throw new UsageError(messages.persistInvalid(source, JSON.stringify(text)), messages.persistHint);
+  return persistMs;
 }
 
 /** Decides colour and interactivity once, before anything that prints is loaded. */
@@ -84,6 +98,14 @@ export function report(options: GlobalOptions, mode: OutputMode, command: string
   process.exitCode = exitCode;
 }
 
+/** What the operator must know that is not a failure: on stderr, and into the log file. */
+export function printNotices(mode: OutputMode, notices: readonly string[]): void {
+  for (const notice of notices) {
+    process.stderr.write(`${paint.yellow(messages.noteLabel)} ${notice}\n`);
+    mode.log?.line(`${messages.noteLabel} ${notice}`);
+  }
+}
+
 /** The log file's last line; and if it stopped taking lines mid-run, the run says so. */
 function endLog(mode: OutputMode, exitCode: number): void {
   mode.log?.line(messages.logExit(exitCode));
@@ -106,14 +128,14 @@ export async function runLocal(
   cmd: Command,
   body: (options: GlobalOptions, mode: OutputMode) => Promise<CommandResult>,
 ): Promise<void> {
-  const options = globalOptions(cmd);
+  const options = globalOptions(cmd, process.env);
   const mode = outputMode(options, process.env);
   await loggingEarlyStops(mode, async () => report(options, mode, commandName(cmd), await body(options, mode)));
 }
 
 /** Runs a command that works on hosts: builds the context, handles Ctrl-C, audits, reports. */
 export async function runRemote(cmd: Command, body: (ctx: RunContext) => Promise<CommandResult>): Promise<void> {
-  const options = globalOptions(cmd);
+  const options = globalOptions(cmd, process.env);
   const mode = outputMode(options, process.env);
   await loggingEarlyStops(mode, () => runOnHosts(cmd, options, mode, body));
 }
@@ -171,10 +193,7 @@ async function runOnHosts(
       process.stderr.write(`${paint.red(messages.errorLabel)} ${formatError(error)}\n`);
     }
     const audit = await auditChanges(ctx, result.exitCode);
-    for (const notice of ctx.notices) {
-      process.stderr.write(`${paint.yellow(messages.noteLabel)} ${notice}\n`);
-      mode.log?.line(`${messages.noteLabel} ${notice}`);
-    }
+    printNotices(mode, ctx.notices);
     if (options.dryRun && !options.json) printPlan(ctx);
     // What every remote command adds to its own fields.
     const fields = {

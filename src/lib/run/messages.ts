@@ -121,6 +121,15 @@ export const messages = catalogue({
     fr: `--concurrency doit être un entier de 1 à 1000, pas ${given}`,
   }),
   concurrencyHint: { en: 'e.g. -j 16; the default is 32', fr: 'par exemple -j 16 ; la valeur par défaut est 32' },
+  /** `source` is --persist or CHATON_PERSIST. */
+  persistInvalid: (source: string, given: string) => ({
+    en: `${source} must be a duration from 1s to 1d (such as 90s, 5m or 1h), or off, got ${given}`,
+    fr: `${source} doit être une durée de 1s à 1d (comme 90s, 5m ou 1h), ou off, pas ${given}`,
+  }),
+  persistHint: {
+    en: 'e.g. --persist 5m: the connections are kept for 5 minutes after their last use; off: not kept',
+    fr: 'par exemple --persist 5m : les connexions sont gardées 5 minutes après leur dernier usage ; off : pas gardées',
+  },
   quietWithVerbose: {
     en: '--quiet and --verbose cannot be used together',
     fr: '--quiet et --verbose ne peuvent pas être utilisées ensemble',

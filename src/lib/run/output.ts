@@ -43,17 +43,21 @@ export function setColour(colour: boolean): void {
   paint = new Chalk({ level: colour ? 2 : 0 });
 }
 
+const pad = (n: number) => String(n).padStart(2, '0');
+const localDay = (date: Date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+const localClock = (date: Date) => `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+
 /** Local time with offset, to the second: what a cron log reader wants. */
 export function timestamp(date = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
   const offset = -date.getTimezoneOffset();
   const sign = offset >= 0 ? '+' : '-';
   const abs = Math.abs(offset);
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
-    `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
-  );
+  return `${localDay(date)}T${localClock(date)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** Local time as a table shows it: `14:07:40` on the day of `now`, `2026-12-01 14:07:40` on another. */
+export function localTime(date: Date, now = new Date()): string {
+  return localDay(date) === localDay(now) ? localClock(date) : `${localDay(date)} ${localClock(date)}`;
 }
 
 /** A table cell: its text (`\n` starts a new line in it), in red when it tells of a failure. */

@@ -29,7 +29,12 @@ export function jumpNames(target: Reachable): string[] {
 
 /** How a host is reached, for tables: its jump hosts in order, or "direct". */
 export function routeOf(target: Reachable): string {
-  return jumpNames(target).join(' > ') || messages.direct;
+  return route(jumpNames(target));
+}
+
+/** The names of the jump hosts before a host, first one first, as tables show them ("direct" for none). */
+export function route(jumps: readonly string[]): string {
+  return jumps.join(' > ') || messages.direct;
 }
 
 /** Its addresses as tables and titles show them: in the order they are tried, comma-separated. */
