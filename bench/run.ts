@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     if (BACKUP_ONLY) await runBackupOnly(lab, work);
-    else if (ONLY === 'warm') await runWarmOnly(lab, work);
+    else if (ONLY === 'warm') await runWarmOnly(lab, work, loadAverage);
     else await run(lab, work, loadAverage);
   } finally {
     process.off('SIGINT', onSignal);
@@ -172,7 +172,8 @@ function chatonExec(lab: Lab, hosts: LabHost[]): string[] {
 
 /** `uptime` on every host at once with OpenSSH (sh), one ssh per host. */
 function parallelSsh(config: string, hosts: LabHost[]): string {
-  return `printf '%s\\n' ${sh(...hosts.map((h) => h.address))} | xargs -P ${hosts.length} -I{} ${sh('ssh', '-F', config)} {} uptime > /dev/null`;
+  const addresses = sh(...hosts.map((h) => h.address));
+  return `printf '%s\\n' ${addresses} | xargs -P ${hosts.length} -I{} ${sh('ssh', '-F', config)} {} uptime > /dev/null`;
 }
 
 /** chaton's runs leave their audit trail in the work directory, not in root's. */
@@ -192,7 +193,7 @@ async function warmFigures(lab: Lab, work: string, hosts: LabHost[], kex: { chat
 }
 
 /** `npm run bench -- warm`: cold chaton, warm OpenSSH and warm chaton at each fan-out size. */
-async function runWarmOnly(lab: Lab, work: string): Promise<void> {
+async function runWarmOnly(lab: Lab, work: string, loadAverage: number[]): Promise<void> {
   const config = path.join(work, 'ssh_config');
   await writeFile(config, sshConfig(lab, {}));
   const kex = {
@@ -207,7 +208,10 @@ async function runWarmOnly(lab: Lab, work: string): Promise<void> {
     );
     figures.push(...(await warmFigures(lab, work, hosts, kex)));
   }
-  const out = [...fanOutTable(figures), '', ...warmReport(figures, SIZES)];
+  // Figures taken while other work loads the machine say less: its load is said with them.
+  const load = loadAverage.map((l) => l.toFixed(2)).join(' ');
+  const machine = `machine: ${os.availableParallelism()} CPUs, load average before ${load}`;
+  const out = [machine, '', ...fanOutTable(figures), '', ...warmReport(figures, SIZES)];
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

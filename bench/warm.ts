@@ -48,7 +48,13 @@ export async function warmOpenssh(
  * The chaton command line of the cold row, with the persist setting, warm. Its keeper lives in a
  * runtime directory of its own: nothing else finds it, and closing it closes no one else's.
  */
-export async function warmChaton(work: string, argv: string[], env: NodeJS.ProcessEnv, kex: string, hosts: number) {
+export async function warmChaton(
+  work: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  kex: string,
+  hosts: number,
+): Promise<Figure> {
   const runtime = await mkdtemp(path.join(work, 'runtime-'));
   const keeperEnv = { ...env, CHATON_PERSIST, XDG_RUNTIME_DIR: runtime };
   try {
