@@ -12,8 +12,8 @@ const PERSIST_SECONDS = 60;
 /** CHATON_PERSIST's value for that time (the one place that knows its format). */
 const CHATON_PERSIST = String(PERSIST_SECONDS);
 
-export const WARM_OPENSSH = 'ssh, ControlPersist per host, warm';
-export const WARM_CHATON = 'chaton exec, warm (--persist)';
+const WARM_OPENSSH = 'ssh, ControlPersist per host, warm';
+const WARM_CHATON = 'chaton exec, warm (--persist)';
 
 /**
  * OpenSSH settings for the bastion and every host (sshConfig's `all`): a master per host that
