@@ -1,21 +1,23 @@
 // `npm run bench`: chaton's fan-out, start-up and memory, measured side by side with OpenSSH
 // and Ansible on the same lab, the same key, the same known_hosts. Prints a table of medians
 // (min/max) with ratios measured in the same run, and writes the figures as JSON. Never fails
-// on a figure: targets are reported, not asserted. Then `backup verify` on a big backup site
-// (bench/backup.ts), `failover to` on a wan lab (bench/failover.ts), `vm create` (bench/vm-create.ts)
-// and `disk swap` on a Ceph lab (bench/disk-swap.ts); `npm run bench -- backup`, `-- failover`, `-- vm`
-// or `-- swap` runs that part alone.
+// on a figure: targets are reported, not asserted. The fan-out is measured cold, and warm beside
+// it (bench/warm.ts). Then `backup verify` on a big backup site (bench/backup.ts), `failover to` on
+// a wan lab (bench/failover.ts), `vm create` (bench/vm-create.ts) and `disk swap` on a Ceph lab
+// (bench/disk-swap.ts); `npm run bench -- warm`, `-- backup`, `-- failover`, `-- vm` or `-- swap`
+// runs that part alone.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labDown, labUp, type Lab } from '../test/lab/lab.js';
+import { labDown, labUp, type Lab, type LabHost } from '../test/lab/lab.js';
 import { ensurePackages } from '../test/lab/packages.js';
 import { backupBench, backupReport } from './backup.js';
 import { diskSwapBench, diskSwapReport, type DiskSwapBench } from './disk-swap.js';
 import { failoverBench, failoverReport, type FailoverBench } from './failover.js';
 import { vmCreateBench, vmCreateReport, type VmCreateBench } from './vm-create.js';
+import { CONTROL_PERSIST, warmChaton, warmOpenssh, warmReport } from './warm.js';
 import { columns, figure, type Figure, REPEATS, seconds, sh, sshConfig } from './measure.js';
 
 const CHATON = fileURLToPath(new URL('../../bin/chaton.js', import.meta.url));
@@ -45,8 +47,8 @@ function chatonKex(inventory: string, host: string): string {
   return (JSON.parse(run.stdout) as { hosts: { kex?: string }[] }).hosts[0]?.kex ?? 'unknown';
 }
 
-/** `npm run bench -- backup`, `-- failover`, `-- vm` or `-- swap`: that part's figures alone. */
-const PARTS = ['backup', 'failover', 'vm', 'swap'] as const;
+/** `npm run bench -- warm`, `-- backup`, `-- failover`, `-- vm` or `-- swap`: that part's figures alone. */
+const PARTS = ['warm', 'backup', 'failover', 'vm', 'swap'] as const;
 const ONLY = PARTS.find((part) => part === process.argv[2]);
 const BACKUP_ONLY = ONLY === 'backup';
 /** Apart from the labs of a checkout that tests meanwhile (CHATON_LAB_PREFIX, as the tests). */
@@ -100,6 +102,9 @@ async function partReport(part: 'failover' | 'vm' | 'swap', work: string): Promi
 
 async function main(): Promise<void> {
   const loadAverage = os.loadavg(); // before the bench loads the machine itself
+  // The cold figures stay cold: a persist setting of the caller's would leave connections open
+  // for every chaton run after the first. The warm rows set their own.
+  delete process.env.CHATON_PERSIST;
   if (ONLY === 'failover' || ONLY === 'vm' || ONLY === 'swap') {
     const work = await mkdtemp(path.join(os.tmpdir(), 'chaton-bench-'));
     try {
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     if (BACKUP_ONLY) await runBackupOnly(lab, work);
+    else if (ONLY === 'warm') await runWarmOnly(lab, work, loadAverage);
     else await run(lab, work, loadAverage);
   } finally {
     process.off('SIGINT', onSignal);
@@ -140,17 +146,78 @@ async function runBackupOnly(lab: Lab, work: string): Promise<void> {
   process.stdout.write(`${backupReport(bench).join('\n')}\n`);
 }
 
-async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void> {
-  // chaton's own audit trail of these runs stays in the work directory, not in root's.
-  const chatonEnv = { ...process.env, XDG_STATE_HOME: work };
+/** The lab's extra hosts (host001...), and the others (the site's infrastructure). */
+function labParts(lab: Lab): { extras: LabHost[]; infrastructure: LabHost[] } {
   const extras = lab.hosts.filter((h) => h.name.startsWith('host'));
   const infrastructure = lab.hosts.filter((h) => !h.name.startsWith('host'));
-  const targets = new Map(
+  return { extras, infrastructure };
+}
+
+/** The hosts of each fan-out size: the first infrastructure host alone, then mixed, then extras. */
+function fanOutTargets(lab: Lab): Map<number, LabHost[]> {
+  const { extras, infrastructure } = labParts(lab);
+  return new Map(
     SIZES.map((n) => [
       n,
       n === 1 ? [infrastructure[0]!] : n === 20 ? [...infrastructure, ...extras].slice(0, 20) : extras.slice(0, n),
     ]),
   );
+}
+
+/** `uptime` on every host at once, as xargs -P, ansible -f and the floor do (-j). */
+function chatonExec(lab: Lab, hosts: LabHost[]): string[] {
+  const names = hosts.map((h) => h.name).join(',');
+  return [CHATON, '-i', lab.inventoryPath, '-q', '-y', '-j', String(hosts.length), 'exec', names, '--', 'uptime'];
+}
+
+/** `uptime` on every host at once with OpenSSH (sh), one ssh per host. */
+function parallelSsh(config: string, hosts: LabHost[]): string {
+  const addresses = sh(...hosts.map((h) => h.address));
+  return `printf '%s\\n' ${addresses} | xargs -P ${hosts.length} -I{} ${sh('ssh', '-F', config)} {} uptime > /dev/null`;
+}
+
+/** chaton's runs leave their audit trail in the work directory, not in root's. */
+function chatonEnvIn(work: string): NodeJS.ProcessEnv {
+  return { ...process.env, XDG_STATE_HOME: work };
+}
+
+/** The warm figures (chaton's keeper, OpenSSH's ControlPersist) of one fan-out size. */
+async function warmFigures(lab: Lab, work: string, hosts: LabHost[], kex: { chaton: string; openssh: string }) {
+  const config = path.join(work, 'ssh_config.persist');
+  await writeFile(config, sshConfig(lab, { all: CONTROL_PERSIST }));
+  const addresses = hosts.map((h) => h.address);
+  return [
+    await warmOpenssh(work, config, addresses, parallelSsh(config, hosts), kex.openssh),
+    await warmChaton(work, chatonExec(lab, hosts), chatonEnvIn(work), kex.chaton, hosts.length),
+  ];
+}
+
+/** `npm run bench -- warm`: cold chaton, warm OpenSSH and warm chaton at each fan-out size. */
+async function runWarmOnly(lab: Lab, work: string, loadAverage: number[]): Promise<void> {
+  const config = path.join(work, 'ssh_config');
+  await writeFile(config, sshConfig(lab, {}));
+  const kex = {
+    chaton: chatonKex(lab.inventoryPath, lab.hosts[0]!.name),
+    openssh: opensshKex(config, lab.hosts[0]!.address),
+  };
+  const figures: Figure[] = [];
+  for (const [size, hosts] of fanOutTargets(lab)) {
+    process.stderr.write(`${size} host${size === 1 ? '' : 's'}:\n`);
+    figures.push(
+      await figure('chaton exec', 'chaton', kex.chaton, size, chatonExec(lab, hosts), { env: chatonEnvIn(work) }),
+    );
+    figures.push(...(await warmFigures(lab, work, hosts, kex)));
+  }
+  // Figures taken while other work loads the machine say less: its load is said with them.
+  const load = loadAverage.map((l) => l.toFixed(2)).join(' ');
+  const machine = `machine: ${os.availableParallelism()} CPUs, load average before ${load}`;
+  const out = [machine, '', ...fanOutTable(figures), '', ...warmReport(figures, SIZES)];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void> {
+  const chatonEnv = chatonEnvIn(work);
+  const targets = fanOutTargets(lab);
 
   const configs = {
     default: path.join(work, 'ssh_config'),
@@ -165,6 +232,7 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   await writeFile(configs.curve25519, sshConfig(lab, { all: curve }));
   await writeFile(configs.master, sshConfig(lab, { bastion: master }));
   await writeFile(configs.masterCurve25519, sshConfig(lab, { bastion: master, all: curve }));
+  const { extras, infrastructure } = labParts(lab);
   const ansibleInventory = path.join(work, 'ansible.ini');
   await writeFile(
     ansibleInventory,
@@ -211,26 +279,14 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   );
 
   const figures: Figure[] = [];
-  for (const size of SIZES) {
-    const hosts = targets.get(size)!;
+  for (const [size, hosts] of targets) {
     const names = hosts.map((h) => h.name).join(',');
     const addresses = sh(...hosts.map((h) => h.address));
-    const parallel = (config: string) =>
-      `printf '%s\\n' ${addresses} | xargs -P ${size} -I{} ${sh('ssh', '-F', config)} {} uptime > /dev/null`;
+    const parallel = (config: string) => parallelSsh(config, hosts);
     const withMaster = (config: string) =>
       `export CHATON_BENCH_CONTROL=$(${sh('mktemp', '-d', '-p', work)}) && ${sh('ssh', '-F', config)} -fNM bastion && ${parallel(config)}; status=$?; ${sh('ssh', '-F', config)} -O exit bastion 2>/dev/null; exit $status`;
     process.stderr.write(`${size} host${size === 1 ? '' : 's'}:\n`);
-    // -j: every host at once, as xargs -P, ansible -f and the floor do.
-    figures.push(
-      await figure(
-        'chaton exec',
-        'chaton',
-        kex.chaton,
-        size,
-        [CHATON, '-i', lab.inventoryPath, '-q', '-y', '-j', String(size), 'exec', names, '--', 'uptime'],
-        { env: chatonEnv },
-      ),
-    );
+    figures.push(await figure('chaton exec', 'chaton', kex.chaton, size, chatonExec(lab, hosts), { env: chatonEnv }));
     figures.push(
       await figure('ssh2 minimal client (floor)', 'floor', kex.chaton, size, [
         process.execPath,
@@ -274,6 +330,7 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
         ]),
       );
     }
+    figures.push(...(await warmFigures(lab, work, hosts, kex)));
     // Each run starts cold: its own ControlPath directory (Ansible's masters would otherwise
     // outlive a run and make the next one warm, which a cron job never is).
     const controlDir = await mkdtemp(path.join(work, 'ansible-cp-'));
@@ -330,19 +387,8 @@ async function run(lab: Lab, work: string, loadAverage: number[]): Promise<void>
   process.stdout.write(`\nfigures written to ${path.join(RESULTS, 'latest.json')}\n`);
 }
 
-function printReport(
-  figures: Figure[],
-  startup: Figure[],
-  gib: Figure,
-  machine: Record<string, unknown>,
-  kex: Record<string, string>,
-): void {
-  const out: string[] = [];
-  out.push(`machine: ${machine.cpus} CPUs, node ${machine.node}, ${machine.openssh}, ${machine.ansible}`);
-  out.push(
-    `key exchange negotiated: chaton ${kex.chaton}; OpenSSH ${kex.openssh} by default, ${kex.opensshCurve} when told`,
-  );
-  out.push('');
+/** One row per figure, with its ratio to the (cold) chaton exec of the same size. */
+function fanOutTable(figures: Figure[]): string[] {
   const rows = [['scenario', 'hosts', 'median', 'min', 'max', 'x chaton exec', 'kex']];
   for (const f of figures) {
     const chaton = figures.find((c) => c.client === 'chaton' && c.hosts === f.hosts)!;
@@ -356,7 +402,25 @@ function printReport(
       f.kex,
     ]);
   }
-  out.push(...columns(rows));
+  return columns(rows);
+}
+
+function printReport(
+  figures: Figure[],
+  startup: Figure[],
+  gib: Figure,
+  machine: Record<string, unknown>,
+  kex: Record<string, string>,
+): void {
+  const out: string[] = [];
+  out.push(`machine: ${machine.cpus} CPUs, node ${machine.node}, ${machine.openssh}, ${machine.ansible}`);
+  out.push(
+    `key exchange negotiated: chaton ${kex.chaton}; OpenSSH ${kex.openssh} by default, ${kex.opensshCurve} when told`,
+  );
+  out.push('');
+  out.push(...fanOutTable(figures));
+  out.push('');
+  out.push(...warmReport(figures, SIZES));
   out.push('');
   const node = startup[0]!;
   out.push(
