@@ -10,7 +10,7 @@ import { columns, figure, type Figure, seconds, sh } from './measure.js';
 /** How long both keep an unused connection: longer than any figure's pause between two runs. */
 const PERSIST_SECONDS = 60;
 /** CHATON_PERSIST's value for that time (the one place that knows its format). */
-const CHATON_PERSIST = String(PERSIST_SECONDS);
+const CHATON_PERSIST = `${PERSIST_SECONDS}s`;
 
 const WARM_OPENSSH = 'ssh, ControlPersist per host, warm';
 const WARM_CHATON = 'chaton exec, warm (--persist)';
