@@ -80,7 +80,9 @@ describe('hosts check', () => {
 
   it('tells with -vv how each SSH connection is made, as ssh -v does, and -v does not', async () => {
     const log = path.join(env.HOME!, 'vv.log');
-    const run = await chaton([...inv(), '-vv', '--log-file', log, 'hosts', 'check', 'pve1'], { env });
+    // How a connection is made: by a run that makes its own (a kept one is reused: keeper.test.ts).
+    const cold = { ...env, CHATON_PERSIST: 'off' };
+    const run = await chaton([...inv(), '-vv', '--log-file', log, 'hosts', 'check', 'pve1'], { env: cold });
     assert.equal(run.code, 0, run.stderr);
     const pve1 = lab.hosts.find((h) => h.name === 'pve1')!;
     const known = (await readFile(lab.knownHostsPath, 'utf8')).split('\n');

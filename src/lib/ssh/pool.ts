@@ -192,6 +192,30 @@ export class SshConnection implements Connection {
     this.client.end();
   }
 
+  /**
+   * Whether the far end still answers, within `ms`: one SSH keepalive (a global request sshd
+   * answers at once). A connection over a link that died without a word looks alive until its
+   * keepalives give up; a keeper asks this before it lends a connection it held. ssh2 has no
+   * public call for it: its keepalive's own two steps (a reply callback queued, then the ping).
+   */
+  alive(ms: number): Promise<boolean> {
+    const internals = this.client as unknown as { _callbacks?: unknown[]; _protocol?: { ping(): void } };
+    if (this.#lost || !internals._callbacks || !internals._protocol) return Promise.resolve(!this.#lost);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      internals._callbacks!.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      try {
+        internals._protocol!.ping();
+      } catch {
+        clearTimeout(timer);
+        resolve(false);
+      }
+    });
+  }
+
   #markLost(reason: string): void {
     this.#lost ??= new ConnectionError(
       this.endpoint.name,

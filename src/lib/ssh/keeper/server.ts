@@ -12,7 +12,7 @@ import type { Endpoint } from '../../inventory/types.js';
 import { type Dialed, type Reachable, routeKey } from '../endpoint.js';
 import { messages } from '../messages.js';
 import { Identities } from '../identities.js';
-import { type Connection, type ConnectionCache, ConnectionPool, type ExecHandle } from '../pool.js';
+import { type ConnectionCache, ConnectionPool, type ExecHandle, SshConnection } from '../pool.js';
 import { type KeeperState, type KeptConnection, pidFile } from './control.js';
 import {
   Frame,
@@ -29,10 +29,12 @@ import {
 /** A keeper nobody has used since it started is gone after this. */
 const UNUSED_START_MS = 30_000;
 const SWEEP_MS = 500;
+/** A held connection that does not answer a keepalive in this time is dropped before it is lent. */
+const ALIVE_TIMEOUT_MS = 2000;
 
 /** What the keeper knows of a connection it holds, beyond the connection itself. */
 interface Held {
-  connection: Connection;
+  connection: SshConnection;
   host: string;
   via: string[];
   since: Date;
@@ -142,10 +144,15 @@ export class Keeper {
       }
       if (session.checked.has(key)) continue;
       const endpoint = held.connection.endpoint;
-      const stillTrusted = await session
-        .verify(endpoint, Buffer.from(held.connection.info.hostKeyBlob, 'base64'))
-        .then(() => true)
-        .catch(() => false);
+      // A link that died without a word (no RST) leaves a connection that looks alive: it would
+      // hang this run where a cold one tries the next address.
+      const answers = await held.connection.alive(Math.min(ALIVE_TIMEOUT_MS, endpoint.ssh.connectTimeoutMs));
+      const stillTrusted =
+        answers &&
+        (await session
+          .verify(endpoint, Buffer.from(held.connection.info.hostKeyBlob, 'base64'))
+          .then(() => true)
+          .catch(() => false));
       const keys = stillTrusted ? await session.keys(endpoint) : [];
       if (stillTrusted && keys.includes(held.loginKey)) {
         session.checked.add(key);
@@ -155,11 +162,18 @@ export class Keeper {
       this.drop(key);
       reused = false;
     }
-    await session.pool.connect(target);
+    try {
+      await session.pool.connect(target);
+    } catch (error) {
+      // A run keeps a failure to open for its next commands; the next run tries again.
+      for (const hop of hops) if (!this.#cache.get(routeKey(hop))?.connection) this.#cache.delete(routeKey(hop));
+      throw error;
+    }
     const now = new Date();
     for (const hop of hops) {
       const key = routeKey(hop);
-      const entry = this.#cache.get(key)?.connection;
+      // The keeper's pools open nothing but their own connections (no keeper of their own).
+      const entry = this.#cache.get(key)?.connection as SshConnection | undefined;
       if (!entry) continue;
       let held = this.#held.get(key);
       if (held?.connection !== entry) {
@@ -277,7 +291,8 @@ export class Keeper {
     sock.write(jsonFrame({ started: true }));
     // The run stopped it, or went away: the channel is closed, as a cold run's own close does.
     const closeChannel = () => handle.close();
-    if (stop.aborted) closeChannel();
+    // Gone while the session opened (Ctrl-C, a timeout): no 'close' is to come.
+    if (stop.aborted || sock.destroyed) closeChannel();
     stop.addEventListener('abort', closeChannel);
     sock.on('close', closeChannel);
     const { code, signal } = await handle.done;
