@@ -3,13 +3,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { appendFile, chmod, mkdtemp, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { after, before, describe, it } from 'node:test';
 import type { Lab } from '../lab/lab.js';
-import { listKeepers, type KeeperState } from '../../src/lib/ssh/keeper/control.js';
+import { closeKeepers, listKeepers, type KeeperState } from '../../src/lib/ssh/keeper/control.js';
 import { chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
 const run = promisify(execFile);
@@ -192,6 +193,36 @@ describe('the keeper', () => {
     const warm = await chaton(['-i', lab.inventoryPath, '-vv', 'hosts', 'check', 'pve1'], { env });
     assert.equal(warm.code, 0, warm.stderr);
     assert.match(warm.stderr, /kept connection/);
+  });
+
+  it('a hung keeper (SIGSTOP) or a socket that answers garbage costs one cold run, said with -v', async () => {
+    const env = await warmEnv();
+    assert.equal((await chaton(['-i', lab.inventoryPath, 'hosts', 'check', 'pve1'], { env })).code, 0);
+    const [hung] = await keepers(env);
+    process.kill(hung!.pid, 'SIGSTOP');
+    const afterHung = await chaton(['-i', lab.inventoryPath, '-v', 'hosts', 'check', 'pve1'], { env });
+    assert.equal(afterHung.code, 0, afterHung.stderr);
+    assert.match(afterHung.stderr, /the keeper at (\S+) does not answer \(no answer in 2 s\)/);
+    assert.ok(await gone(hung!.pid, 10), 'the hung keeper is killed');
+
+    // Something else listens on the keeper's socket, and answers what no keeper says.
+    const [keeper] = await keepers(env);
+    const directory = path.join(env.XDG_RUNTIME_DIR!, 'chaton');
+    const [socketName] = (await readdir(directory)).filter((name) => name.endsWith('.sock'));
+    const socket = path.join(directory, socketName!);
+    await closeKeepers(env);
+    assert.ok(await gone(keeper!.pid, 10));
+    const impostor = net.createServer((sock) => sock.end('SSH-2.0-OpenSSH_9.2\r\n'));
+    await new Promise<void>((resolve) => impostor.listen(socket, resolve));
+    try {
+      const afterGarbage = await chaton(['-i', lab.inventoryPath, '-v', 'hosts', 'check', 'pve1'], { env });
+      assert.equal(afterGarbage.code, 0, afterGarbage.stderr);
+      assert.match(afterGarbage.stderr, /the keeper at \S+ does not answer \(.*\): its socket is removed/);
+      const [fresh] = await keepers(env);
+      assert.ok(fresh, 'a new keeper serves the next runs');
+    } finally {
+      impostor.close();
+    }
   });
 
   it('retires when its inventory file is edited', async () => {
