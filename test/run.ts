@@ -39,7 +39,9 @@ async function filesRunningChaton(): Promise<string[]> {
 // Messages are asserted in English unless a test asks for French (LC_ALL wins over LANG).
 const env = { ...process.env, LC_ALL: 'C.UTF-8' };
 const cold = await nodeTest([here('./unit/'), here('./integration/')], env);
-process.stdout.write('\n# the same integration tests again, warm: every run keeps its connections (CHATON_PERSIST=10m)\n');
+process.stdout.write(
+  '\n# the same integration tests again, warm: every run keeps its connections (CHATON_PERSIST=10m)\n',
+);
 const warm = await nodeTest(await filesRunningChaton(), { ...env, CHATON_PERSIST: '10m' });
 // The keepers left by the warm pass (their labs are gone: they would exit on their own).
 await closeKeepers(env);

@@ -386,9 +386,11 @@ class KeptConnection implements Connection {
           started = true;
           if (message.error) {
             const error = fromWire(message.error as WireError);
-            if (message.lost) this.#markLost(error.message, error as ConnectionError);
             sock.destroy();
-            return reject(error);
+            if (!message.lost) return reject(error);
+            // The keeper's connection is gone: this one is lost too, and the run connects again.
+            this.#markLost(error.message);
+            return reject(this.#lost);
           }
           return resolve({ done, close: () => sock.end(jsonFrame({ op: 'close' })) });
         }
@@ -452,13 +454,11 @@ class KeptConnection implements Connection {
     }
   }
 
-  #markLost(reason: string, error?: ConnectionError): void {
-    this.#lost ??=
-      error ??
-      new ConnectionError(
-        this.endpoint.name,
-        messages.connectionLost(where(this.endpoint), reason),
-        messages.connectionLostHint(this.endpoint.name),
-      );
+  #markLost(reason: string): void {
+    this.#lost ??= new ConnectionError(
+      this.endpoint.name,
+      messages.connectionLost(where(this.endpoint), reason),
+      messages.connectionLostHint(this.endpoint.name),
+    );
   }
 }

@@ -34,6 +34,9 @@ const ALIVE_TIMEOUT_MS = 2000;
 
 /** What the keeper knows of a connection it holds, beyond the connection itself. */
 interface Held {
+  /** What a run names it by: a connection of its own (another one to the same route is another id). */
+  id: string;
+  route: string;
   connection: SshConnection;
   host: string;
   via: string[];
@@ -54,6 +57,7 @@ export class Keeper {
   readonly #started = new Date();
   readonly #sweep: NodeJS.Timeout;
   #stopping = false;
+  #lentSoFar = 1;
 
   constructor(
     readonly socket: string,
@@ -122,9 +126,14 @@ export class Keeper {
   }
 
   /** The connection held for this route, if it is still up. */
-  held(conn: string): Held | undefined {
-    const held = this.#held.get(conn);
+  #current(route: string): Held | undefined {
+    const held = this.#held.get(route);
     return held && !held.connection.lost ? held : undefined;
+  }
+
+  /** The connection lent under this id, if the keeper still holds it. */
+  lent(id: string): Held | undefined {
+    return [...this.#held.values()].find((held) => held.id === id);
   }
 
   /**
@@ -137,7 +146,7 @@ export class Keeper {
     let reused = true;
     for (const hop of hops) {
       const key = routeKey(hop);
-      const held = this.held(key);
+      const held = this.#current(key);
       if (!held) {
         reused = false;
         continue;
@@ -159,11 +168,12 @@ export class Keeper {
         continue;
       }
       // Opened again below with the run's own checks: a cold run's refusal, word for word.
-      this.drop(key);
+      this.#retire(key);
       reused = false;
     }
+    let connection;
     try {
-      await session.pool.connect(target);
+      connection = await session.pool.connect(target);
     } catch (error) {
       // A run keeps a failure to open for its next commands; the next run tries again.
       for (const hop of hops) if (!this.#cache.get(routeKey(hop))?.connection) this.#cache.delete(routeKey(hop));
@@ -173,11 +183,14 @@ export class Keeper {
     for (const hop of hops) {
       const key = routeKey(hop);
       // The keeper's pools open nothing but their own connections (no keeper of their own).
-      const entry = this.#cache.get(key)?.connection as SshConnection | undefined;
+      const entry = (this.#cache.get(key)?.connection ?? (hop === target ? connection : undefined)) as
+        SshConnection | undefined;
       if (!entry) continue;
       let held = this.#held.get(key);
       if (held?.connection !== entry) {
         held = {
+          id: String(this.#lentSoFar++),
+          route: key,
           connection: entry,
           host: hop.name,
           via: hop.via.map((jump) => jump.name),
@@ -196,12 +209,19 @@ export class Keeper {
     return { held: this.#held.get(routeKey(target))!, reused };
   }
 
-  /** Closes one held connection (and forgets it): a route that changed, a key no longer trusted. */
-  drop(conn: string): void {
-    const held = this.#held.get(conn);
-    this.#held.delete(conn);
-    this.#cache.delete(conn);
-    held?.connection.close();
+  /** A run no longer wants a connection it was lent (its route changed): closed, unless replaced since. */
+  release(id: string): void {
+    const held = this.lent(id);
+    if (held) this.#retire(held.route);
+  }
+
+  /** Closes the connection held for a route, and forgets it (a new one being opened there is left alone). */
+  #retire(route: string): void {
+    const held = this.#held.get(route);
+    if (!held) return;
+    this.#held.delete(route);
+    if (this.#cache.get(route)?.connection === held.connection) this.#cache.delete(route);
+    held.connection.close();
   }
 
   /** Marks a route's hops in use (a command runs), or used (it ended). */
@@ -220,7 +240,7 @@ export class Keeper {
     for (const [key, held] of [...this.#held].sort(([a], [b]) => b.length - a.length)) {
       const through = [...this.#held.keys()].some((other) => other.startsWith(`${key} > `));
       if (held.connection.lost || (!held.busy && !through && now - held.lastUsed.getTime() > held.persistMs)) {
-        this.drop(key);
+        this.#retire(key);
       }
     }
     const unused = now - this.#started.getTime() > UNUSED_START_MS;
@@ -263,13 +283,14 @@ export class Keeper {
   }
 
   async #exec(sock: net.Socket, request: Record<string, unknown>, stop: AbortSignal): Promise<void> {
-    const conn = String(request.conn);
-    const held = this.held(conn);
-    if (!held) {
-      const lost = this.#held.get(conn)?.connection.lost;
-      sock.end(jsonFrame({ error: toWire(lost ?? new Error(messages.keeperNoSuchConnection)), lost: Boolean(lost) }));
+    const held = this.lent(String(request.conn));
+    if (!held || held.connection.lost) {
+      // Gone (expired, replaced, dropped): lost, so that the run connects again.
+      const lost = held?.connection.lost ?? new Error(messages.keeperNoSuchConnection);
+      sock.end(jsonFrame({ error: toWire(lost), lost: true }));
       return;
     }
+    const conn = held.route;
     this.use(conn, 1);
     let handle: ExecHandle;
     try {
@@ -298,13 +319,16 @@ export class Keeper {
     const { code, signal } = await handle.done;
     this.use(conn, -1);
     sock.off('close', closeChannel);
-    const lost = code === null && signal === null ? held.connection.lost?.message : undefined;
+    // Read again: the connection may have been lost while the command ran.
+    const lostNow = lostOf(held.connection);
+    const lost = code === null && signal === null ? lostNow?.message : undefined;
     sock.end(jsonFrame({ code, signal, ...(lost ? { lost } : {}) }));
   }
 
   async #forward(sock: net.Socket, request: Record<string, unknown>): Promise<void> {
-    const held = this.held(String(request.conn));
-    if (!held) return void sock.end(jsonFrame({ error: toWire(new Error(messages.keeperNoSuchConnection)) }));
+    const held = this.lent(String(request.conn));
+    if (!held || held.connection.lost)
+      return void sock.end(jsonFrame({ error: toWire(new Error(messages.keeperNoSuchConnection)) }));
     const target = { ...held.connection.endpoint, address: String(request.address), port: Number(request.port) };
     try {
       const stream = await held.connection.forward(target);
@@ -316,6 +340,11 @@ export class Keeper {
       sock.end(jsonFrame({ error: toWire(error) }));
     }
   }
+}
+
+/** Why a connection is gone, if it is: a function, so that it is read at the time it is asked. */
+function lostOf(connection: SshConnection): Error | undefined {
+  return connection.lost;
 }
 
 /** `SHA256:` and the unpadded base64 of the digest, as ssh-keygen -l prints a key. */
@@ -426,7 +455,7 @@ class Session {
         this.#debug = message.debug === true;
         const { held, reused } = await this.keeper.open(this, message.target as Reachable, Number(message.persistMs));
         const { endpoint, info } = held.connection;
-        const conn = routeKey(message.target as Reachable);
+        const conn = held.id;
         // A connection lent again took no time to reach and authenticate.
         this.#send({
           id,
@@ -437,7 +466,7 @@ class Session {
           since: held.since.toISOString(),
         });
       } else if (message.op === 'drop') {
-        this.keeper.drop(String(message.conn));
+        this.keeper.release(String(message.conn));
         this.#send({ id });
       } else this.sock.destroy();
     } catch (error) {
