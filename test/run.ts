@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closeKeepers } from '../src/lib/ssh/keeper/control.js';
 import { ensureCephPackages, ensureLabPackages } from './lab/packages.js';
 
 if (process.getuid?.() !== 0) {
@@ -43,6 +42,6 @@ process.stdout.write(
   '\n# the same integration tests again, warm: every run keeps its connections (CHATON_PERSIST=10m)\n',
 );
 const warm = await nodeTest(await filesRunningChaton(), { ...env, CHATON_PERSIST: '10m' });
-// The keepers left by the warm pass (their labs are gone: they would exit on their own).
-await closeKeepers(env);
+// The keepers of the warm pass live in each test's runtime directory (see sandboxEnv), and exit
+// with their labs: when an inventory file changes or goes, its keeper exits.
 process.exit(cold || warm);

@@ -1,7 +1,7 @@
 // Runs the real `chaton` binary the way cron does: no terminal, pipes only.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,13 +26,17 @@ export interface RunOptions {
   wrapper?: string[];
 }
 
-/** A private state directory (audit log) and HOME, so tests never touch the operator's. */
+/** A private state directory (audit log), runtime directory and HOME, so tests never touch the operator's. */
 export async function sandboxEnv(): Promise<NodeJS.ProcessEnv> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'chaton-test-'));
+  // Its keepers too (warm runs): `connections close` in one test never closes another's.
+  const runtime = path.join(home, 'runtime');
+  await mkdir(runtime, { mode: 0o700 });
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: home,
     XDG_STATE_HOME: path.join(home, 'state'),
+    XDG_RUNTIME_DIR: runtime,
     LANG: 'C.UTF-8',
     // The warm pass of `npm test` runs every test with connections kept between runs.
     ...(process.env.CHATON_PERSIST ? { CHATON_PERSIST: process.env.CHATON_PERSIST } : {}),

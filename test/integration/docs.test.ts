@@ -133,10 +133,13 @@ const DOCUMENTED: DocumentedLine[] = [
   { line: 'chaton --json doctor --reach', check: jsonExitCode(0) },
   // Warm connections: a run that leaves its connections kept, what is kept, then all of it closed.
   { line: 'chaton --persist 5m hosts check all' },
-  { line: 'chaton connections' },
+  { line: 'chaton connections', check: async (_, run) => assert.match(run.stdout, /^pve1 +bastion /m) },
   { line: 'chaton connections list' },
   { line: 'chaton --json connections', check: jsonExitCode(0) },
-  { line: 'chaton connections close' },
+  {
+    line: 'chaton connections close',
+    check: async (_, run) => assert.match(run.stdout, /^closed the keeper of \S+ \(process \d+\): \d+ connections$/m),
+  },
   {
     line: 'chaton completion bash > ~/.local/share/bash-completion/completions/chaton',
     check: script('.local/share/bash-completion/completions/chaton', 'complete -F _chaton chaton'),

@@ -314,7 +314,6 @@ export class ConnectionPool {
         authMethods: (endpoint) => identities.authMethods(endpoint, env),
         describeKeys: (endpoint) => identities.describe(endpoint, env),
         ...(options.debug ? { debug: options.debug } : {}),
-        notice: options.notice,
         ...(options.verbose ? { verbose: options.verbose } : {}),
       });
   }

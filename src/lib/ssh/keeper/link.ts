@@ -40,7 +40,6 @@ export interface KeeperServices {
   authMethods(endpoint: Endpoint): AnyAuthMethod[];
   describeKeys(endpoint: Endpoint): string;
   debug?: (target: Dialed, event: string) => void;
-  notice(message: string): void;
   verbose?: (message: string) => void;
 }
 
@@ -268,7 +267,6 @@ class Control {
       return;
     }
     if (message.event === 'debug') this.services.debug?.(message.endpoint as Dialed, String(message.text));
-    if (message.event === 'notice') this.services.notice(String(message.text));
     if (typeof message.ask === 'number') {
       const ask = message.ask;
       this.#answer(message).then(

@@ -387,7 +387,9 @@ class Session {
       identities: new RelayedKeys(),
       env: {},
       acceptNew: false,
-      notice: (text) => this.#send({ event: 'notice', text }),
+      // What it would tell (a bad known_hosts line, a key added) the run tells itself: it reads
+      // known_hosts and checks the keys.
+      notice: () => {},
       debug: (endpoint, text) => {
         if (this.#debug) this.#send({ event: 'debug', endpoint, text });
       },
