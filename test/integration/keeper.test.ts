@@ -166,7 +166,12 @@ describe('the keeper', () => {
     // A second user of this machine tries the socket.
     await run('sh', ['-c', 'id chaton-other >/dev/null 2>&1 || useradd -M -s /bin/sh chaton-other']);
     await chmod(env.XDG_RUNTIME_DIR!, 0o755);
-    const connect = `require('net').connect(${JSON.stringify(socket)}).on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(1)})`;
+    // Says `connected`, or the error's code.
+    const connect = [
+      `require('net').connect(${JSON.stringify(socket)})`,
+      `.on('connect', () => { console.log('connected'); process.exit(0); })`,
+      `.on('error', (e) => { console.log(e.code); process.exit(1); })`,
+    ].join('');
     const tried = await run('runuser', ['-u', 'chaton-other', '--', process.execPath, '-e', connect]).catch(
       (error: { stdout: string }) => error,
     );

@@ -453,7 +453,10 @@ export const messages = catalogue({
     en: 'the inventory changed since it started: it retired',
     fr: "l'inventaire a changé depuis son démarrage : il s'est retiré",
   },
-  keeperSilent: { en: 'no answer in 2 s', fr: 'pas de réponse en 2 s' },
+  keeperSilent: (seconds: number) => ({
+    en: `no answer in ${seconds} s`,
+    fr: `pas de réponse en ${decimalComma(seconds)} s`,
+  }),
   keeperExited: (code: string) => ({ en: `it exited (${code})`, fr: `il s'est arrêté (${code})` }),
   keeperRunGone: { en: 'the run went away', fr: "l'exécution est partie" },
   keeperNoSuchConnection: {

@@ -67,7 +67,10 @@ export async function retireKeeper(socket: string): Promise<void> {
 export function askKeeper(socket: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(socket);
-    const timer = setTimeout(() => sock.destroy(new Error(messages.keeperSilent)), ANSWER_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => sock.destroy(new Error(messages.keeperSilent(ANSWER_TIMEOUT_MS / 1000))),
+      ANSWER_TIMEOUT_MS,
+    );
     const reader = new FrameReader((type, payload) => {
       if (type !== Frame.json) return;
       clearTimeout(timer);

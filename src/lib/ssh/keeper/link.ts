@@ -70,7 +70,8 @@ export class KeeperLink {
     if (!control?.usable) return undefined;
     let reply: Record<string, unknown>;
     try {
-      reply = await control.request({ op: 'open', target, persistMs, debug: Boolean(this.services.debug) });
+      const request = control.request({ op: 'open', target, persistMs, debug: Boolean(this.services.debug) });
+      reply = await within(request, openBoundMs(target));
     } catch (error) {
       this.#unusable(messages.keeperGone((error as Error).message));
       return undefined;
@@ -143,7 +144,10 @@ function startKeeper(socket: string, inventoryFile: string, digest: string, env:
       env,
     });
     let said = '';
-    const timer = setTimeout(() => finish(new KeeperUnusable(messages.keeperSilent)), HELLO_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new KeeperUnusable(messages.keeperSilent(HELLO_TIMEOUT_MS / 1000))),
+      HELLO_TIMEOUT_MS,
+    );
     const finish = (error?: Error) => {
       clearTimeout(timer);
       child.stdout.destroy();
@@ -160,9 +164,18 @@ function startKeeper(socket: string, inventoryFile: string, digest: string, env:
   });
 }
 
-function within<T>(promise: Promise<T>): Promise<T> {
+/**
+ * The longest a keeper may take to lend a connection: every address of every hop tried in turn,
+ * each for its connect timeout, and the keepalive of each held one. Longer, it hangs.
+ */
+function openBoundMs(target: Reachable): number {
+  const hops = [...target.via, target];
+  return hops.reduce((sum, hop) => sum + hop.addresses.length * hop.ssh.connectTimeoutMs + HELLO_TIMEOUT_MS, 0);
+}
+
+function within<T>(promise: Promise<T>, ms = HELLO_TIMEOUT_MS): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new KeeperUnusable(messages.keeperSilent)), HELLO_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new KeeperUnusable(messages.keeperSilent(ms / 1000))), ms);
     promise.then(
       (value) => {
         clearTimeout(timer);
