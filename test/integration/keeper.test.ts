@@ -153,6 +153,34 @@ describe('the keeper', () => {
     assert.ok(!keeper?.connections.some((c) => c.host === 'pve3' || c.host === 'pve2'));
   });
 
+  it('lends a connection only to a run that would log in with the same key', async () => {
+    const env = await warmEnv();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-agent-'));
+    const socket = path.join(dir, 'agent.sock');
+    const agent = (await run('ssh-agent', ['-a', socket, '-s'])).stdout;
+    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent)![1]);
+    try {
+      await run('ssh-add', [lab.operatorKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+      // Its only identity file is a key no host knows: the login comes from the agent, when there is one.
+      const stranger = path.join(dir, 'stranger');
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+      const inventory = await variantInventory(lab.inventoryPath, (doc) => {
+        doc.setIn(['ssh', 'identity_files'], [stranger]);
+        doc.setIn(['ssh', 'agent'], true);
+      });
+      const withAgent = await chaton(['-i', inventory, 'hosts', 'check', 'pve1'], {
+        env: { ...env, SSH_AUTH_SOCK: socket },
+      });
+      assert.equal(withAgent.code, 0, withAgent.stderr);
+      // Without the agent, the run would offer only the stranger: the kept login is not its to use.
+      const without = await chaton(['-i', inventory, 'hosts', 'check', 'pve1'], { env });
+      assert.equal(without.code, 5);
+      assert.match(without.stderr, /sshd refused every key offered for user root/);
+    } finally {
+      process.kill(agentPid);
+    }
+  });
+
   it('is out of reach of another user: its directory 0700, its socket 0600', async () => {
     const env = await warmEnv();
     const first = await chaton(['-i', lab.inventoryPath, 'hosts', 'check', 'pve1'], { env });
