@@ -45,7 +45,7 @@ interface Held {
   persistMs: number;
   /** The public key that logged in (base64 blob), as the run that opened it signed. */
   loginKey: string;
-  /** Commands running on it, or through it (a jump host's). */
+  /** Commands running on it or through it (a jump host's), and runs attached that were lent it. */
   busy: number;
 }
 
@@ -224,15 +224,25 @@ export class Keeper {
     held.connection.close();
   }
 
-  /** Marks a route's hops in use (a command runs), or used (it ended). */
-  use(conn: string, delta: number): void {
-    const now = new Date();
-    for (const [key, held] of this.#held) {
-      if (key === conn || conn.startsWith(`${key} > `)) {
-        held.busy += delta;
-        held.lastUsed = now;
+  /**
+   * Marks a connection and the jump hosts' it goes through in use, until the function it returns
+   * is called: then used now. The same ones, even if the route's connection was replaced meanwhile.
+   */
+  use(held: Held): () => void {
+    const hops = [...this.#held.values()].filter((other) => held.route.startsWith(`${other.route} > `));
+    const inUse = [held, ...hops];
+    const touch = (delta: number) => {
+      for (const each of inUse) {
+        each.busy += delta;
+        each.lastUsed = new Date();
       }
-    }
+    };
+    touch(1);
+    let done = false;
+    return () => {
+      if (!done) touch(-1);
+      done = true;
+    };
   }
 
   #expire(): void {
@@ -290,8 +300,7 @@ export class Keeper {
       sock.end(jsonFrame({ error: toWire(lost), lost: true }));
       return;
     }
-    const conn = held.route;
-    this.use(conn, 1);
+    const used = this.use(held);
     let handle: ExecHandle;
     try {
       handle = await held.connection.exec(
@@ -305,7 +314,7 @@ export class Keeper {
         { urgent: request.urgent === true },
       );
     } catch (error) {
-      this.use(conn, -1);
+      used();
       sock.end(jsonFrame({ error: toWire(error), lost: Boolean(held.connection.lost) }));
       return;
     }
@@ -317,7 +326,7 @@ export class Keeper {
     stop.addEventListener('abort', closeChannel);
     sock.on('close', closeChannel);
     const { code, signal } = await handle.done;
-    this.use(conn, -1);
+    used();
     sock.off('close', closeChannel);
     // Read again: the connection may have been lost while the command ran.
     const lostNow = lostOf(held.connection);
@@ -361,6 +370,8 @@ class Session {
   readonly pool: ConnectionPool;
   /** Routes whose held connection this run has checked already. */
   readonly checked = new Set<string>();
+  /** The connections lent to this run (by id), each to be marked used when it detaches. */
+  readonly #lent = new Map<string, () => void>();
   #next = 1;
   readonly #answers = new Map<number, { resolve: (a: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   #debug = false;
@@ -397,6 +408,7 @@ class Session {
       connections: cache,
     });
     sock.on('close', () => {
+      for (const used of this.#lent.values()) used();
       for (const { reject } of this.#answers.values()) reject(new Error(messages.keeperRunGone));
     });
   }
@@ -456,6 +468,8 @@ class Session {
       if (message.op === 'open') {
         this.#debug = message.debug === true;
         const { held, reused } = await this.keeper.open(this, message.target as Reachable, Number(message.persistMs));
+        // In use while this run is attached: its persist time counts from the run's end.
+        if (!this.#lent.has(held.id)) this.#lent.set(held.id, this.keeper.use(held));
         const { endpoint, info } = held.connection;
         const conn = held.id;
         // A connection lent again took no time to reach and authenticate.
