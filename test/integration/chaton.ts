@@ -1,13 +1,16 @@
 // Runs the real `chaton` binary the way cron does: no terminal, pipes only.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
 import type { GlobalOptions } from '../../src/lib/run/context.js';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
+
+const run = promisify(execFile);
 
 export const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 
@@ -98,6 +101,31 @@ export async function freshLab(
   const labName = `${process.env.CHATON_LAB_PREFIX ?? ''}${name}`;
   await labDown(labName);
   return labUp({ name: labName, hosts, ...options });
+}
+
+/**
+ * An ssh-agent holding the operator's key, and a copy of the lab's inventory (agent on) whose
+ * only identity file is a key no host knows: a login can only come from the agent. `stop` ends
+ * the agent.
+ */
+export async function agentOnlyInventory(lab: Lab): Promise<{ socket: string; inventory: string; stop(): void }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-agent-'));
+  const socket = path.join(dir, 'agent.sock');
+  const agent = (await run('ssh-agent', ['-a', socket, '-s'])).stdout;
+  const stop = () => process.kill(Number(/SSH_AGENT_PID=(\d+)/.exec(agent)![1]));
+  try {
+    await run('ssh-add', [lab.operatorKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+    const stranger = path.join(dir, 'stranger');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+    const inventory = await variantInventory(lab.inventoryPath, (doc) => {
+      doc.setIn(['ssh', 'identity_files'], [stranger]);
+      doc.setIn(['ssh', 'agent'], true);
+    });
+    return { socket, inventory, stop };
+  } catch (error) {
+    stop();
+    throw error;
+  }
 }
 
 /** A key-only login for `user` on `host`, with the operator's key, and a sudoers rule if given. */

@@ -11,7 +11,7 @@ import ssh2, { type ParsedKey } from 'ssh2';
 import { after, before, describe, it } from 'node:test';
 import type { Lab } from '../lab/lab.js';
 import { closeKeepers, listKeepers, type KeeperState } from '../../src/lib/ssh/keeper/control.js';
-import { chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
+import { agentOnlyInventory, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
 const run = promisify(execFile);
 let lab: Lab;
@@ -155,19 +155,9 @@ describe('the keeper', () => {
 
   it('lends a connection only to a run that would log in with the same key', async () => {
     const env = await warmEnv();
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-agent-'));
-    const socket = path.join(dir, 'agent.sock');
-    const agent = (await run('ssh-agent', ['-a', socket, '-s'])).stdout;
-    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent)![1]);
+    // Its only identity file is a key no host knows: the login comes from the agent, when there is one.
+    const { socket, inventory, stop } = await agentOnlyInventory(lab);
     try {
-      await run('ssh-add', [lab.operatorKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
-      // Its only identity file is a key no host knows: the login comes from the agent, when there is one.
-      const stranger = path.join(dir, 'stranger');
-      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
-      const inventory = await variantInventory(lab.inventoryPath, (doc) => {
-        doc.setIn(['ssh', 'identity_files'], [stranger]);
-        doc.setIn(['ssh', 'agent'], true);
-      });
       const withAgent = await chaton(['-i', inventory, 'hosts', 'check', 'pve1'], {
         env: { ...env, SSH_AUTH_SOCK: socket },
       });
@@ -177,7 +167,7 @@ describe('the keeper', () => {
       assert.equal(without.code, 5);
       assert.match(without.stderr, /sshd refused every key offered for user root/);
     } finally {
-      process.kill(agentPid);
+      stop();
     }
   });
 

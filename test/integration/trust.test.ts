@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Lab } from '../lab/lab.js';
-import { chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
+import { agentOnlyInventory, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
 
 const run = promisify(execFile);
 let lab: Lab;
@@ -110,20 +110,10 @@ describe('host keys', () => {
 
 describe('identities', () => {
   it('uses the keys of a running ssh-agent', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-agent-'));
-    const socket = path.join(dir, 'agent.sock');
-    const agent = (await run('ssh-agent', ['-a', socket, '-s'])).stdout;
-    const agentPid = /SSH_AGENT_PID=(\d+)/.exec(agent)![1]!;
+    // The only identity file is a key no host knows: the login can only come from the agent.
+    // (host002: the host-key tests above give pve1 a new key.)
+    const { socket, inventory, stop } = await agentOnlyInventory(lab);
     try {
-      await run('ssh-add', [lab.operatorKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
-      // The only identity file is a key no host knows: the login can only come from the agent.
-      // (host002: the host-key tests above give pve1 a new key.)
-      const stranger = path.join(dir, 'stranger');
-      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
-      const inventory = await variantInventory(lab.inventoryPath, (doc) => {
-        doc.setIn(['ssh', 'identity_files'], [stranger]);
-        doc.setIn(['ssh', 'agent'], true);
-      });
       const withAgent = await chaton(['-i', inventory, 'hosts', 'check', 'host002'], {
         env: { ...env, SSH_AUTH_SOCK: socket },
       });
@@ -132,7 +122,7 @@ describe('identities', () => {
       assert.equal(without.code, 5);
       assert.match(without.stdout + without.stderr, /sshd refused every key offered for user root/);
     } finally {
-      process.kill(Number(agentPid));
+      stop();
     }
   });
 
