@@ -26,6 +26,7 @@ import { suggest } from './lib/inventory/suggest.js';
 import { commanderMessage, commanderTexts, errorOutput, helpTexts } from './lib/run/commander-texts.js';
 import { ChatonError, ExitCode, exitCodeTable, formatError, UsageError } from './lib/run/errors.js';
 import { messages as runMessages } from './lib/run/messages.js';
+import { packageFile } from './lib/run/package.js';
 import { outputWidth, reflowHelp } from './lib/run/text.js';
 import { messages } from './messages.js';
 
@@ -114,7 +115,7 @@ async function registerDomainSections(): Promise<void> {
 
 /** The version in package.json. */
 function packageVersion(): string {
-  const file = new URL('../../package.json', import.meta.url);
+  const file = packageFile('package.json');
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 

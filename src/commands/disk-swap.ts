@@ -12,6 +12,7 @@
 // Ceph is polled at most once per Ceph host every 5 s, round the cluster's hosts, so a poll
 // survives one of them dropping. This file holds the flags, the help, the phases and steps; Ceph's
 // facts, judgements and changes are src/lib/ceph/'s, the disks' src/lib/storage/'s.
+import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import type { OsdTree } from '../lib/ceph/facts.js';
 import type { Probe } from '../lib/remote/facts.js';
@@ -864,7 +865,6 @@ class Swap extends SwapRun<Step> {
     if (node?.status === 'destroyed') return false;
     if (node === undefined) {
       if (!this.entry) throw new Error(messages.swapNoEntry(this.osd));
-      const { randomUUID } = await import('node:crypto');
       progress(messages.swapRestoringEntry(this.osd, this.entry.host));
       for (const command of ops.restoreEntry(this.entry, randomUUID())) await this.change(command);
       return true;

@@ -1,4 +1,7 @@
 // `chaton inventory init`: a starter inventory where chaton finds it, from the annotated example.
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { CommandResult, GlobalOptions } from '../lib/run/context.js';
 import { examples } from './help.js';
@@ -39,9 +42,6 @@ ${examples(
 }
 
 async function init(options: InitOptions, global: GlobalOptions): Promise<CommandResult> {
-  const { homedir } = await import('node:os');
-  const { readFile } = await import('node:fs/promises');
-  const path = await import('node:path');
   const init = await import('../lib/inventory/init.js');
   const { EXAMPLE_FILE } = await import('../lib/inventory/example.js');
   const { findInventory } = await import('../lib/inventory/discover.js');

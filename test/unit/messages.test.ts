@@ -127,6 +127,7 @@ function withoutInterpolations(text: string): string {
 /** English on purpose, and why. */
 const ENGLISH_ON_PURPOSE = new Map([
   ['lib/man.ts', 'the man page is English whatever the locale (README, Language)'],
+  ['bundle.ts', 'npm run build refusing a bundle: for whoever develops chaton'],
   ['lib/access/sudo.ts', 'the sudoers comment is compared to find the job done: one text in every locale'],
   ['lib/remote/executor.ts', "sudo's own French message, matched"],
   ['lib/remote/shell.ts', 'TypeErrors that only a bug in chaton can raise'],

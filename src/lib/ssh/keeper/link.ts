@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
 import type { Endpoint } from '../../inventory/types.js';
 import { ConnectionError, InterruptedError } from '../../run/errors.js';
+import { packageFile } from '../../run/package.js';
 import { type Dialed, type Reachable, where } from '../endpoint.js';
 import { messages } from '../messages.js';
 import type { Connection, ConnectionInfo, ExecHandle, ExecOptions, ExecStreams } from '../pool.js';
@@ -28,7 +28,6 @@ import {
   type WireError,
 } from './protocol.js';
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 /** A keeper that has not said hello in this time is hung: it costs this much, then a cold run. */
 const HELLO_TIMEOUT_MS = 2000;
 
@@ -138,11 +137,15 @@ export class KeeperLink {
 /** Starts a keeper and waits for its word that it listens (or that another one already does). */
 function startKeeper(socket: string, inventoryFile: string, digest: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, socket, inventoryFile, digest], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'ignore'],
-      env,
-    });
+    const child = spawn(
+      process.execPath,
+      [packageFile('dist', 'src', 'lib', 'ssh', 'keeper', 'main.js'), socket, inventoryFile, digest],
+      {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env,
+      },
+    );
     let said = '';
     const timer = setTimeout(
       () => finish(new KeeperUnusable(messages.keeperSilent(HELLO_TIMEOUT_MS / 1000))),
