@@ -9,6 +9,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MAX_KEY_FILE_BYTES, readKeyFile, UnreadableFileError } from '../../src/lib/run/files.js';
+import { openSshPublicHalf } from '../../src/lib/ssh/key-blob.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
 /** A run that hangs is killed after this, so that it fails its test instead of blocking the suite. */
@@ -95,6 +96,53 @@ describe('readKeyFile', () => {
     const larger = path.join(dir, 'larger');
     await writeFile(larger, Buffer.alloc(MAX_KEY_FILE_BYTES + 1, 'a'));
     await assert.rejects(readKeyFile(larger), /larger is larger than 64 KiB$/);
+  });
+});
+
+describe('the public half of a private key, read without ssh2', () => {
+  /** A key as ssh-keygen writes it, and the public key it writes beside it. */
+  async function keygen(name: string, ...options: string[]): Promise<{ file: Buffer; type: string; blob: Buffer }> {
+    const file = path.join(dir, name);
+    execFileSync('ssh-keygen', ['-q', '-C', 'jdupont@laptop', '-f', file, ...options]);
+    const [type, blob] = (await readFile(`${file}.pub`, 'utf8')).split(' ');
+    return { file: await readFile(file), type: type!, blob: Buffer.from(blob!, 'base64') };
+  }
+  const armour = (data: Buffer) =>
+    Buffer.from(`-----BEGIN OPENSSH PRIVATE KEY-----\n${data.toString('base64')}\n-----END OPENSSH PRIVATE KEY-----\n`);
+  const body = (file: Buffer) => Buffer.from(file.toString().split('\n').slice(1, -2).join(''), 'base64');
+
+  it('is the public key ssh-keygen writes beside it, for each type ssh2 can sign with', async () => {
+    const kinds = [
+      ['-t', 'ed25519'],
+      ['-t', 'rsa', '-b', '2048'],
+      ...[256, 384, 521].map((b) => ['-t', 'ecdsa', '-b', `${b}`]),
+    ];
+    for (const [i, kind] of kinds.entries()) {
+      const { file, type, blob } = await keygen(`plain-${i}`, '-N', '', ...kind);
+      assert.deepEqual(openSshPublicHalf(file), { type, blob }, kind.join(' '));
+    }
+  });
+
+  it('is left to ssh2 for an encrypted key, a PEM key, and a key whose fields do not add up', async () => {
+    const encrypted = await keygen('encrypted', '-t', 'ed25519', '-N', 'a passphrase');
+    const pem = await keygen('pem', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '');
+    const { file } = await keygen('to-damage', '-t', 'ed25519', '-N', '');
+    assert.ok(openSshPublicHalf(file));
+    const data = body(file);
+    const [checkFlipped, paddingChanged] = [Buffer.from(data), Buffer.from(data)];
+    // In the private list (the last field): the first check number, before the key's type; the last padding byte.
+    checkFlipped[data.lastIndexOf(Buffer.from('ssh-ed25519')) - 12]! ^= 0xff;
+    paddingChanged[data.length - 1] = 0xee;
+    for (const [what, bytes] of [
+      ['encrypted', encrypted.file],
+      ['PEM', pem.file],
+      ['check numbers differ', armour(checkFlipped)],
+      ['padding', armour(paddingChanged)],
+      ['truncated', armour(data.subarray(0, data.length - 20))],
+      ['not base64 inside', Buffer.from(file.toString().replace(/\n[A-Za-z]/, '\n*'))],
+    ] as const) {
+      assert.equal(openSshPublicHalf(bytes), undefined, what);
+    }
   });
 });
 

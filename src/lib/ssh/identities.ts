@@ -1,11 +1,12 @@
 // The keys chaton offers to sshd: the ssh-agent's, then identity files, loaded once per run.
 import { stat } from 'node:fs/promises';
-// ssh2 is CommonJS: its named exports are only reachable through the default export.
-import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
+import type { AnyAuthMethod, ParsedKey } from 'ssh2';
 import type { Endpoint, SshSettings } from '../inventory/types.js';
 import { UsageError } from '../run/errors.js';
 import { readKeyFile, UnreadableFileError } from '../run/files.js';
+import { openSshPublicHalf } from './key-blob.js';
 import { messages } from './messages.js';
+import { loadSsh2 } from './ssh2.js';
 
 /** Asks the operator for a passphrase (on a terminal); undefined when nobody can answer. */
 export type PassphrasePrompt = (file: string, retry: boolean) => Promise<string | undefined>;
@@ -15,6 +16,20 @@ const PASSPHRASE_TRIES = 3;
 
 /** What loading identity files reads of the ssh settings. */
 type KeySettings = Pick<SshSettings, 'identityFiles' | 'identityFilesExplicit' | 'identityPassphraseEnv'>;
+
+/** A key read from an identity file: its public half at once, its private key when it must sign. */
+export interface IdentityKey {
+  type: string;
+  /** The public key blob (RFC 4253 §6.6). */
+  blob: Buffer;
+  /** Parsed by ssh2 as it was loaded (encrypted, PEM...), or when it first signs. */
+  parsed: ParsedKey | undefined;
+  /** The file's content, until parsed. */
+  unparsed: Buffer | undefined;
+}
+
+/** What chaton offers sshd: the ssh-agent's keys (at its socket), or an identity file's key. */
+export type Offer = { agent: string } | { file: string; key: IdentityKey };
 
 /** A key file skipped without stopping the run (an OpenSSH default that ssh would skip too). */
 export interface KeyWarning {
@@ -30,7 +45,7 @@ export type AgentState = { keys: number } | { problem: string };
 const AGENT_TIMEOUT_MS = 5000;
 
 export class Identities {
-  readonly #keys = new Map<string, ParsedKey>();
+  readonly #keys = new Map<string, IdentityKey>();
   /** Files already read, used or not: none is read twice (nor its passphrase asked twice) in a run. */
   readonly #tried = new Set<string>();
   readonly warnings: KeyWarning[] = [];
@@ -47,21 +62,44 @@ export class Identities {
     }
   }
 
-  /** What ssh2 tries, in OpenSSH's order: agent keys first, then identity files. */
-  authMethods(endpoint: Endpoint, env: NodeJS.ProcessEnv): AnyAuthMethod[] {
-    const methods: AnyAuthMethod[] = [];
+  /** What chaton offers `endpoint`, in OpenSSH's order: the agent's keys first, then identity files. */
+  offers(endpoint: Endpoint, env: NodeJS.ProcessEnv): Offer[] {
+    const offers: Offer[] = [];
     const agentSocket = env.SSH_AUTH_SOCK;
-    if (endpoint.ssh.agent && agentSocket) methods.push({ type: 'agent', username: endpoint.user, agent: agentSocket });
+    if (endpoint.ssh.agent && agentSocket) offers.push({ agent: agentSocket });
     for (const file of endpoint.ssh.identityFiles) {
       const key = this.#keys.get(file);
-      if (key) methods.push({ type: 'publickey', username: endpoint.user, key });
+      if (key) offers.push({ file, key });
     }
-    return methods;
+    return offers;
+  }
+
+  /** What ssh2 tries, the offers in their order. */
+  async authMethods(endpoint: Endpoint, env: NodeJS.ProcessEnv): Promise<AnyAuthMethod[]> {
+    const username = endpoint.user;
+    return Promise.all(
+      this.offers(endpoint, env).map(async (offer): Promise<AnyAuthMethod> =>
+        'agent' in offer
+          ? { type: 'agent', username, agent: offer.agent }
+          : { type: 'publickey', username, key: await this.privateKey(offer.file) },
+      ),
+    );
+  }
+
+  /** The private key of a loaded identity file, parsed by ssh2 the first time it is needed. */
+  async privateKey(file: string): Promise<ParsedKey> {
+    const key = this.#keys.get(file);
+    if (!key) throw new Error(`${file} was not loaded`);
+    if (key.unparsed) {
+      key.parsed = parsedKey(file, (await loadSsh2()).utils.parseKey(key.unparsed));
+      key.unparsed = undefined;
+    }
+    return key.parsed!;
   }
 
   /** The identity file a loaded key was read from, to name it without showing it (-vv). */
   fileOf(key: ParsedKey): string | undefined {
-    for (const [file, loaded] of this.#keys) if (loaded === key) return file;
+    for (const [file, loaded] of this.#keys) if (loaded.parsed === key) return file;
     return undefined;
   }
 
@@ -74,6 +112,7 @@ export class Identities {
     const lines: string[] = [];
     const socket = env.SSH_AUTH_SOCK;
     if (endpoint.ssh.agent && socket) {
+      const ssh2 = await loadSsh2();
       const keys = await new Promise<ParsedKey[]>((resolve) => {
         const timer = setTimeout(() => resolve([]), AGENT_TIMEOUT_MS);
         new ssh2.OpenSSHAgent(socket).getIdentities((error, found) => {
@@ -81,17 +120,17 @@ export class Identities {
           resolve(error ? [] : ((found ?? []) as ParsedKey[]));
         });
       });
-      lines.push(...keys.map(publicLine));
+      lines.push(...keys.map((key) => publicLine(key.type, key.getPublicSSH())));
     }
     for (const file of endpoint.ssh.identityFiles) {
       const key = this.#keys.get(file);
-      if (key) lines.push(publicLine(key));
+      if (key) lines.push(publicLine(key.type, key.blob));
     }
     return [...new Set(lines)];
   }
 
   /** The key read from `file`, if it could be used. */
-  loaded(file: string): ParsedKey | undefined {
+  loaded(file: string): IdentityKey | undefined {
     return this.#keys.get(file);
   }
 
@@ -120,8 +159,16 @@ export class Identities {
   }
 }
 
-function publicLine(key: ParsedKey): string {
-  return `${key.type} ${key.getPublicSSH().toString('base64')}`;
+function publicLine(type: string, blob: Buffer): string {
+  return `${type} ${blob.toString('base64')}`;
+}
+
+/** What ssh2 made of a key file: the key, or a refusal that says why and what to do. */
+function parsedKey(file: string, parsed: ParsedKey | Error): ParsedKey {
+  if (parsed instanceof Error) {
+    throw new UsageError(messages.cannotUseIdentityFile(file, parsed.message), messages.giveOpenSshKey);
+  }
+  return parsed;
 }
 
 /** Asks the ssh-agent of SSH_AUTH_SOCK for its keys: a local socket, never the network. */
@@ -135,6 +182,7 @@ export async function agentState(env: NodeJS.ProcessEnv): Promise<AgentState> {
     () => messages.noSuchSocket,
   );
   if (missing) return { problem: messages.agentUnreachable(agent, missing) };
+  const ssh2 = await loadSsh2();
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve({ problem: messages.agentSilent(agent) }), AGENT_TIMEOUT_MS);
     new ssh2.OpenSSHAgent(socket).getIdentities((error, keys) => {
@@ -161,7 +209,7 @@ async function loadKey(
   env: NodeJS.ProcessEnv,
   ask: PassphrasePrompt,
   warnings: KeyWarning[],
-): Promise<ParsedKey | undefined> {
+): Promise<IdentityKey | undefined> {
   let data: Buffer;
   try {
     data = await readKeyFile(file);
@@ -177,6 +225,9 @@ async function loadKey(
     warnings.push({ file, message: messages.skipped(open), hint });
     return undefined;
   }
+  const half = openSshPublicHalf(data);
+  if (half) return { ...half, parsed: undefined, unparsed: data };
+  const ssh2 = await loadSsh2();
   let parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
     const fromEnv = ssh.identityPassphraseEnv ? env[ssh.identityPassphraseEnv] : undefined;
@@ -195,8 +246,6 @@ async function loadKey(
       if (!(parsed instanceof Error)) break;
     }
   }
-  if (parsed instanceof Error) {
-    throw new UsageError(messages.cannotUseIdentityFile(file, parsed.message), messages.giveOpenSshKey);
-  }
-  return parsed;
+  const key = parsedKey(file, parsed);
+  return { type: key.type, blob: key.getPublicSSH(), parsed: key, unparsed: undefined };
 }

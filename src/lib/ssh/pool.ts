@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: its named exports are only reachable through the default export.
-import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ParsedKey } from 'ssh2';
+import type { AnyAuthMethod, Client, ClientChannel, ParsedKey } from 'ssh2';
 import type { Endpoint, SshSettings } from '../inventory/types.js';
 import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError, UsageError } from '../run/errors.js';
 import { milliseconds } from '../run/output.js';
@@ -14,9 +14,9 @@ import { type Dialed, nameList, routeKey, where, type Reachable } from './endpoi
 import { verifyHostKey } from './host-keys.js';
 import { agentState, Identities, type PassphrasePrompt } from './identities.js';
 import { KeeperLink } from './keeper/link.js';
-import { KeyProbe } from './key-probe.js';
 import { describeKey, keyPhrase, knownHostsLine, KnownHostsStore } from './known-hosts.js';
 import { messages } from './messages.js';
+import { loadSsh2 } from './ssh2.js';
 
 export interface ConnectionInfo {
   /** The address that answered, of the host's addresses. */
@@ -311,7 +311,8 @@ export class ConnectionPool {
         env,
         verifyHostKey: async (endpoint, key) =>
           verifyHostKey(endpoint, key, await this.#knownHostsFor(endpoint), this.options),
-        authMethods: (endpoint) => identities.authMethods(endpoint, env),
+        offers: (endpoint) => identities.offers(endpoint, env),
+        privateKey: (file) => identities.privateKey(file),
         describeKeys: (endpoint) => identities.describe(endpoint, env),
         ...(options.debug ? { debug: options.debug } : {}),
         ...(options.verbose ? { verbose: options.verbose } : {}),
@@ -531,10 +532,12 @@ export class ConnectionPool {
    * operator's connections. Undefined for a key ssh2 cannot ask about (security keys, sk-*).
    */
   async acceptsKey(target: Reachable, user: string, keyLine: string): Promise<boolean | undefined> {
+    const ssh2 = await loadSsh2();
     const parsed = ssh2.utils.parseKey(keyLine);
     if (parsed instanceof Error) return undefined;
     const publicKey = Array.isArray(parsed) ? parsed[0]! : parsed;
     const knownHosts = await this.#knownHostsFor(target);
+    const { KeyProbe } = await import('./key-probe.js');
     const probe = new KeyProbe(publicKey);
     const method: AnyAuthMethod = { type: 'agent', username: user, agent: probe };
     try {
@@ -566,7 +569,7 @@ export class ConnectionPool {
     return store;
   }
 
-  #handshake(
+  async #handshake(
     endpoint: Dialed,
     sock: Duplex,
     knownHosts: KnownHostsStore,
@@ -575,13 +578,13 @@ export class ConnectionPool {
   ): Promise<SshConnection> {
     const { identities, env } = this.options;
     const debug = (event: string) => this.options.debug?.(endpoint, event);
-    const client = new ssh2.Client();
+    const client = new (await loadSsh2()).Client();
     let kex = '';
     let hostKey = '';
     let hostKeyBlob = '';
     let knownHostsEntry = '';
     let trustProblem: HostKeyError | undefined;
-    const methods = authMethods ?? identities.authMethods(endpoint, env);
+    const methods = authMethods ?? (await identities.authMethods(endpoint, env));
     let tried = 0;
     /** The method last handed to ssh2: the one sshd accepted once the connection is ready. */
     let offered = '';

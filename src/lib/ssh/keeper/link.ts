@@ -7,13 +7,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
+import type { ParsedKey } from 'ssh2';
 import type { Endpoint } from '../../inventory/types.js';
 import { ConnectionError, InterruptedError } from '../../run/errors.js';
 import { packageFile } from '../../run/package.js';
 import { type Dialed, type Reachable, where } from '../endpoint.js';
+import type { Offer } from '../identities.js';
 import { messages } from '../messages.js';
 import type { Connection, ConnectionInfo, ExecHandle, ExecOptions, ExecStreams } from '../pool.js';
+import { loadSsh2 } from '../ssh2.js';
 import { retireKeeper } from './control.js';
 import { keeperDirectory, keeperSocket, ownSocket, safeDirectory } from './paths.js';
 import {
@@ -36,7 +38,8 @@ export interface KeeperServices {
   inventoryFile: string;
   env: NodeJS.ProcessEnv;
   verifyHostKey(endpoint: Dialed, key: Buffer): Promise<string>;
-  authMethods(endpoint: Endpoint): AnyAuthMethod[];
+  offers(endpoint: Endpoint): Offer[];
+  privateKey(file: string): Promise<ParsedKey>;
   describeKeys(endpoint: Endpoint): string;
   debug?: (target: Dialed, event: string) => void;
   verbose?: (message: string) => void;
@@ -316,27 +319,27 @@ class Control {
   /** The public keys this run would offer `endpoint`, in order (the agent's, then identity files'). */
   async #keys(endpoint: Dialed): Promise<string[]> {
     const keys: string[] = [];
-    const add = (key: ParsedKey, sign: (data: Buffer, hash: string | undefined) => Promise<Buffer>) => {
-      const blob = key.getPublicSSH().toString('base64');
+    const add = (publicBlob: Buffer, sign: (data: Buffer, hash: string | undefined) => Promise<Buffer>) => {
+      const blob = publicBlob.toString('base64');
       keys.push(blob);
       this.#signers.set(`${where(endpoint)}\0${blob}`, sign);
     };
-    for (const method of this.services.authMethods(endpoint)) {
-      if (method.type === 'publickey') {
-        const key = method.key as ParsedKey;
-        add(key, async (data, hash) => {
-          const signature = key.sign(data, hash);
+    for (const offer of this.services.offers(endpoint)) {
+      if ('file' in offer) {
+        // Parsed only if the keeper asks for a signature: a kept connection needs none.
+        add(offer.key.blob, async (data, hash) => {
+          const signature = (await this.services.privateKey(offer.file)).sign(data, hash);
           if (signature instanceof Error) throw signature;
           return signature;
         });
-      } else if (method.type === 'agent' && typeof method.agent === 'string') {
-        const agent = new ssh2.OpenSSHAgent(method.agent);
+      } else {
+        const agent = new (await loadSsh2()).OpenSSHAgent(offer.agent);
         const found = await new Promise<ParsedKey[]>((resolve) =>
           agent.getIdentities((error, list) => resolve(error ? [] : ((list ?? []) as ParsedKey[]))),
         );
         for (const key of found) {
           add(
-            key,
+            key.getPublicSSH(),
             (data, hash) =>
               new Promise((resolve, reject) =>
                 agent.sign(key, data, { hash: hash as never }, (error, signed) =>

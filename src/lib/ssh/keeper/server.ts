@@ -387,7 +387,7 @@ class Session {
   ) {
     const session = this;
     class RelayedKeys extends Identities {
-      override authMethods(endpoint: Endpoint): AnyAuthMethod[] {
+      override async authMethods(endpoint: Endpoint): Promise<AnyAuthMethod[]> {
         return [{ type: 'agent', username: endpoint.user, agent: new RelayAgent(session, endpoint as Dialed) }];
       }
       override describe(endpoint: Endpoint): string {
