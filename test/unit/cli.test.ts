@@ -1,5 +1,5 @@
 // The chaton binary without any host: help, usage errors, inventory check and show, and the
-// promise that `chaton --help` loads neither ssh2 nor listr2.
+// promises that `chaton --help` loads neither ssh2 nor listr2, and a run ssh2 only when it must.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,27 @@ function chaton(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+/**
+ * The modules `script` (an ES module) loads, as a resolve hook names them on stderr, in order,
+ * with the lines the script writes there itself.
+ */
+async function modulesLoaded(script: string, args: string[]): Promise<string[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-hook-'));
+  const hook = path.join(dir, 'trace.mjs');
+  const tracer = `import { writeSync } from 'node:fs';
+export async function resolve(specifier, context, next) { const r = await next(specifier, context); writeSync(2, 'LOADED ' + r.url + '\\n'); return r; }`;
+  await writeFile(
+    hook,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(tracer)}`)});\n`,
+  );
+  const run = spawnSync(process.execPath, ['--import', hook, '--input-type=module', '-e', script, ...args], {
+    env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stderr.split('\n');
+}
+
 describe('chaton --help', () => {
   it('shows the options, the exit-code table and examples, exit 0', () => {
     const run = chaton(['--help']);
@@ -45,29 +66,13 @@ describe('chaton --help', () => {
   });
 
   it('loads neither ssh2 nor listr2', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-hook-'));
-    const hook = path.join(dir, 'trace.mjs');
-    // A module resolve hook that names every module loaded, on stderr.
-    const tracer = `import { writeSync } from 'node:fs';
-export async function resolve(specifier, context, next) { const r = await next(specifier, context); writeSync(2, 'LOADED ' + r.url + '\\n'); return r; }`;
-    await writeFile(
-      hook,
-      `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(tracer)}`)});\n`,
-    );
     // The program module by module (bin/chaton.js runs its bundle, where a module's code runs
     // when it is first imported, as here: what --help does not load, it does not run).
     const cli = new URL('../../src/cli.js', import.meta.url).href;
-    const script = `const { main } = await import(${JSON.stringify(cli)}); await main(process.argv);`;
-    const run = spawnSync(
-      process.execPath,
-      ['--import', hook, '--input-type=module', '-e', script, 'chaton', '--help'],
-      {
-        env: { PATH: process.env.PATH, HOME: os.tmpdir() },
-        encoding: 'utf8',
-      },
-    );
-    assert.equal(run.status, 0, run.stderr);
-    const loaded = run.stderr.split('\n').filter((line) => line.startsWith('LOADED '));
+    const loaded = await modulesLoaded(`const { main } = await import('${cli}'); await main(process.argv);`, [
+      'chaton',
+      '--help',
+    ]);
     assert.ok(
       loaded.some((line) => line.includes('/node_modules/commander/')),
       'the tracer saw nothing',
@@ -75,6 +80,30 @@ export async function resolve(specifier, context, next) { const r = await next(s
     for (const heavy of ['/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/yaml/']) {
       assert.ok(!loaded.some((line) => line.includes(heavy)), `--help loaded ${heavy}`);
     }
+  });
+
+  it('a run loads ssh2 only when it must sign or shake hands: not to offer an OpenSSH key', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chaton-key-'));
+    const key = path.join(dir, 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    const module = (file: string) => new URL(`../../src/lib/${file}`, import.meta.url).href;
+    // What a run imports before its first connection, then the key loaded and offered, then signing.
+    const script = `
+      for (const file of ['run/lifecycle.js', 'run/context.js', 'run/connect.js', 'run/fan-out.js']) {
+        await import(new URL(file, '${module('')}').href);
+      }
+      const { Identities } = await import('${module('ssh/identities.js')}');
+      const identities = new Identities();
+      const ssh = { identityFiles: ['${key}'], identityFilesExplicit: true, identityPassphraseEnv: '', agent: false };
+      await identities.load([ssh], {}, async () => undefined);
+      const [offer] = identities.offers({ user: 'root', ssh }, {});
+      process.stderr.write('OFFERED ' + offer.key.type + '\\n');
+      await identities.privateKey('${key}');`;
+    const loaded = await modulesLoaded(script, []);
+    const offered = loaded.findIndex((line) => line.startsWith('OFFERED ssh-ed25519'));
+    assert.ok(offered > 0, loaded.join('\n'));
+    const ssh2 = loaded.findIndex((line) => line.includes('/node_modules/ssh2/'));
+    assert.ok(ssh2 > offered, `ssh2 was loaded before the key was offered, or never (${ssh2})`);
   });
 
   it('every command has examples in its --help', () => {

@@ -4,7 +4,6 @@
 import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-// ssh2 is CommonJS: its named exports are only reachable through the default export.
 import type { AnyAuthMethod, Client, ClientChannel, ParsedKey } from 'ssh2';
 import type { Endpoint, SshSettings } from '../inventory/types.js';
 import { ConnectionError, HostKeyError, InterruptedError, KeysRefusedError, UsageError } from '../run/errors.js';
