@@ -50,8 +50,9 @@ const result = await build({
   // cpu-features is a native addon of its own (ssh2 asks it which ciphers the CPU speeds up).
   external: ['cpu-features'],
   plugins: [nativeAddons],
-  // The modules' own import.meta.url, in one file: the bundle's (see lib/run/package.ts).
-  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The modules' own import.meta.url, in one file: the bundle's (see lib/run/package.ts). Strict
+  // mode first, as the ES modules are: esbuild's own "use strict" comes after the banner.
+  banner: { js: `"use strict";\nconst bundleUrl = require('node:url').pathToFileURL(__filename).href;` },
   define: { 'import.meta.url': 'bundleUrl' },
   write: false,
   metafile: true,
@@ -74,7 +75,9 @@ try {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, LC_ALL: 'C.UTF-8', [WRITE_CODE_CACHE]: '1' };
   for (const words of TRAINING_RUNS) {
     const run = spawnSync(packageFile('bin', 'chaton.js'), words, { cwd: packageFile(), env, encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`chaton ${words.join(' ')}: exit ${run.status}\n${run.stderr}`);
+    if (run.status !== 0) {
+      throw new Error(`chaton ${words.join(' ')}: ${run.error?.message ?? `exit ${run.status}`}\n${run.stderr}`);
+    }
   }
 } finally {
   rmSync(home, { recursive: true, force: true });

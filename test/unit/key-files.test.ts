@@ -127,17 +127,22 @@ describe('the public half of a private key, read without ssh2', () => {
     const encrypted = await keygen('encrypted', '-t', 'ed25519', '-N', 'a passphrase');
     const pem = await keygen('pem', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '');
     const { file } = await keygen('to-damage', '-t', 'ed25519', '-N', '');
+    const other = await keygen('other', '-t', 'ed25519', '-N', '');
     assert.ok(openSshPublicHalf(file));
     const data = body(file);
     const [checkFlipped, paddingChanged] = [Buffer.from(data), Buffer.from(data)];
     // In the private list (the last field): the first check number, before the key's type; the last padding byte.
     checkFlipped[data.lastIndexOf(Buffer.from('ssh-ed25519')) - 12]! ^= 0xff;
     paddingChanged[data.length - 1] = 0xee;
+    // Another key's public half outside, this key inside: OpenSSH refuses that file.
+    const otherOutside = Buffer.from(data);
+    other.blob.copy(otherOutside, data.indexOf(Buffer.from('ssh-ed25519')) - 4);
     for (const [what, bytes] of [
       ['encrypted', encrypted.file],
       ['PEM', pem.file],
       ['check numbers differ', armour(checkFlipped)],
       ['padding', armour(paddingChanged)],
+      ["another key's public half", armour(otherOutside)],
       ['truncated', armour(data.subarray(0, data.length - 20))],
       ['not base64 inside', Buffer.from(file.toString().replace(/\n[A-Za-z]/, '\n*'))],
     ] as const) {

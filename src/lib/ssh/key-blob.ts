@@ -5,13 +5,12 @@ import { messages } from './messages.js';
 
 /** The length-prefixed strings a key blob is made of, or null if they do not add up. */
 export function readSshStrings(blob: Buffer): Buffer[] | null {
+  const reader = wireReader(blob);
   const strings: Buffer[] = [];
-  for (let offset = 0; offset < blob.length;) {
-    if (offset + 4 > blob.length) return null;
-    const end = offset + 4 + blob.readUInt32BE(offset);
-    if (end > blob.length) return null;
-    strings.push(blob.subarray(offset + 4, end));
-    offset = end;
+  while (reader.rest().length) {
+    const next = reader.string();
+    if (!next) return null;
+    strings.push(next);
   }
   return strings;
 }
@@ -48,14 +47,29 @@ function wireReader(data: Buffer) {
   };
 }
 
-/** The fields after the type in an OpenSSH private key, per type (PROTOCOL.key; sshkey.c sshkey_private_serialize). */
-const PRIVATE_FIELDS = new Map([
-  ['ssh-ed25519', 2], // public point, private key
-  ['ssh-rsa', 6], // n, e, d, iqmp, p, q
-  ['ecdsa-sha2-nistp256', 3], // curve, public point, private scalar
-  ['ecdsa-sha2-nistp384', 3],
-  ['ecdsa-sha2-nistp521', 3],
+/**
+ * Per key type, the fields after the type in OpenSSH's private key (PROTOCOL.key; sshkey.c
+ * sshkey_private_serialize), their sizes where fixed, and which of them, in which order, make the
+ * public blob (RFC 4253 §6.6, RFC 5656 §3.1, RFC 8709 §4).
+ */
+const PRIVATE_KEYS = new Map<string, { fields: number; sizes?: number[]; publicFields: number[] }>([
+  ['ssh-ed25519', { fields: 2, sizes: [32, 64], publicFields: [0] }], // public point, private key
+  ['ssh-rsa', { fields: 6, publicFields: [1, 0] }], // n, e, d, iqmp, p, q; public: e, n
+  ['ecdsa-sha2-nistp256', { fields: 3, publicFields: [0, 1] }], // curve, public point, private scalar
+  ['ecdsa-sha2-nistp384', { fields: 3, publicFields: [0, 1] }],
+  ['ecdsa-sha2-nistp521', { fields: 3, publicFields: [0, 1] }],
 ]);
+
+/** SSH strings (RFC 4251 §5), one after the other. */
+function sshStrings(parts: Buffer[]): Buffer {
+  return Buffer.concat(
+    parts.flatMap((part) => {
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(part.length);
+      return [length, part];
+    }),
+  );
+}
 
 const OPENSSH_ARMOUR =
   /^-----BEGIN OPENSSH PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END OPENSSH PRIVATE KEY-----\s*$/;
@@ -79,13 +93,21 @@ export function openSshPublicHalf(file: Buffer): { type: string; blob: Buffer } 
   const [blob, secret] = [outer.string(), outer.string()];
   if (!blob || !secret || outer.rest().length) return undefined;
   const type = readSshStrings(blob)?.[0]?.toString('latin1');
-  const fields = type === undefined ? undefined : PRIVATE_FIELDS.get(type);
-  if (type === undefined || fields === undefined) return undefined;
+  const key = type === undefined ? undefined : PRIVATE_KEYS.get(type);
+  if (type === undefined || key === undefined) return undefined;
   // Two equal check numbers, the key (its type, its fields, a comment), then padding 1, 2, 3...
   const inner = wireReader(secret);
   const [check, again] = [inner.uint32(), inner.uint32()];
   if (check === undefined || check !== again || inner.string()?.toString('latin1') !== type) return undefined;
-  for (let field = 0; field <= fields; field++) if (!inner.string()) return undefined;
+  const fields: Buffer[] = [];
+  for (let field = 0; field <= key.fields; field++) {
+    const next = inner.string();
+    if (!next) return undefined;
+    fields.push(next);
+  }
+  if (key.sizes?.some((size, i) => fields[i]!.length !== size)) return undefined;
+  // The public key outside must be the private key's own, as OpenSSH requires (sshkey_parse_private2).
+  const own = sshStrings([Buffer.from(type, 'latin1'), ...key.publicFields.map((i) => fields[i]!)]);
   const padding = inner.rest();
-  return padding.every((byte, i) => byte === i + 1) ? { type, blob } : undefined;
+  return own.equals(blob) && padding.every((byte, i) => byte === i + 1) ? { type, blob } : undefined;
 }
