@@ -265,26 +265,34 @@ describe('exec', () => {
     assert.ok(run.stdout.startsWith('pve1 | a\r\npve1 | b\rc\n'), JSON.stringify(run.stdout));
   });
 
-  it('stops the remote command and exits 130, without crashing, when its reader goes away', async () => {
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CHATON, ...inv(), 'exec', 'pve1', '--', 'seq 1 100000000'], {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+  /** Runs chaton, reads `atLeast` characters of its output, then goes away, as `| head` does. */
+  const readThenGoAway = (args: string[], atLeast: number) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CHATON, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      // Read a little, then go away, as `| head` does.
       child.stdout.on('data', (chunk: Buffer) => {
-        if (stdout.length < 1000) stdout += chunk.toString();
+        if (stdout.length < atLeast) stdout += chunk.toString();
         else child.stdout.destroy();
       });
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
+
+  it('stops the remote command and exits 130, without crashing, when its reader goes away', async () => {
+    const run = await readThenGoAway([...inv(), 'exec', 'pve1', '--', 'seq 1 100000000'], 1000);
     assert.equal(run.code, 130, run.stderr);
     assert.match(run.stdout, /^pve1 \| 1\npve1 \| 2\n/);
     assert.doesNotMatch(run.stderr, /EPIPE|Unhandled|bug in chaton/);
     assert.notEqual((await lab.run('pve1', ['pgrep', '-f', 'seq 1 100000000'])).exitCode, 0);
+  });
+
+  it('when its reader goes away, gives the results of the commands that had ended, not "may still be running"', async () => {
+    // Quick commands everywhere: when the first line is read, most have ended, their exit status on its way.
+    const run = await readThenGoAway([...inv(), '-y', 'exec', 'all', '--', 'seq 3'], 1);
+    assert.equal(run.code, 130, run.stderr);
+    assert.doesNotMatch(run.stderr, /could not be stopped|may still be running/);
+    assert.match(run.stderr, /\[COMPLETED\] \S+: exit 0/);
   });
 
   it('keeps at most 1 MiB per stream in --json, and says so, whatever the host prints', async () => {

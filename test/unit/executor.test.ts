@@ -33,6 +33,8 @@ interface Behaviour {
   stdout?: string[];
   stderr?: string[];
   exit?: { code: number | null; signal?: string | null };
+  /** The exit comes this much later than the output (by default at once). */
+  exitAfterMs?: number;
 }
 
 /** A connection that records what it was sent and plays a behaviour per command. */
@@ -54,7 +56,8 @@ class ScriptedConnection {
     setImmediate(() => {
       for (const chunk of behaviour.stderr ?? []) streams.onStderr(Buffer.from(chunk));
       for (const chunk of behaviour.stdout ?? []) streams.onStdout(Buffer.from(chunk));
-      if (behaviour.exit) finish({ code: behaviour.exit.code, signal: behaviour.exit.signal ?? null });
+      const { exit } = behaviour;
+      if (exit) setTimeout(() => finish({ code: exit.code, signal: exit.signal ?? null }), behaviour.exitAfterMs ?? 0);
     });
     return {
       done,
@@ -186,6 +189,45 @@ describe('Executor.run', () => {
     await assert.rejects(
       executorFor(connection).run(pve1, command('sleep', '300'), { kind: 'probe' }),
       /could not be stopped: it may still be running there/,
+    );
+  });
+
+  it('keeps the result of a command that ends on its own as it is being stopped: it is not said to run still', async () => {
+    const abort = new AbortController();
+    const connection = new ScriptedConnection([
+      // Its exit status comes after Ctrl-C, before the kill's answer (no such process group: 1).
+      () => ({ stderr: [marker(12)], stdout: ['done\n'], exit: { code: 0 }, exitAfterMs: 40 }),
+      () => ({ exit: { code: 1 }, exitAfterMs: 80 }),
+    ]);
+    let ran = 0;
+    const running = executorFor(connection, { signal: abort.signal }).run(
+      pve1,
+      { shellText: 'echo done' },
+      { kind: 'change', onInterrupt: 'cancel', then: { command: command('true'), ran: () => ran++ } },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    abort.abort();
+    const result = await running;
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout.toString(), 'done\n');
+    assert.equal(connection.sent[1]!.line, 'kill -KILL -12');
+    assert.equal(ran, 1, 'the audit line after it ran with it');
+  });
+
+  it('says a command ended by a signal was stopped, even when the kill did not answer', async () => {
+    const abort = new AbortController();
+    const connection = new ScriptedConnection([
+      () => ({ stderr: [marker(13)], exit: { code: null, signal: 'KILL' }, exitAfterMs: 40 }),
+      () => ({ exit: { code: 1 }, exitAfterMs: 80 }),
+    ]);
+    const running = executorFor(connection, { signal: abort.signal }).run(pve1, command('sleep', '300'), {
+      kind: 'probe',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    abort.abort();
+    await assert.rejects(
+      running,
+      (error: unknown) => error instanceof InterruptedError && /interrupted: it was stopped$/.test(error.message),
     );
   });
 

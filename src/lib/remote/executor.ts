@@ -195,10 +195,15 @@ export class Executor {
       durationMs: performance.now() - started,
       dryRun: false,
     };
-    if (!watch.reason && code !== null) opts.then?.ran();
-    if (watch.reason) {
-      const stopped = await watch.stopped;
-      const fate = stopped ? messages.commandStopped : messages.commandNotStopped;
+    // An exit status came: the session ran to its end (its `then` too), even if a stop was on its
+    // way (Ctrl-C, the timeout or a reader gone as it ended). Its result stands: saying it may still
+    // run would be false, and its kill found no process left.
+    const endedOnItsOwn = code !== null;
+    if (endedOnItsOwn) opts.then?.ran();
+    const stopped = watch.reason && (await watch.stopped);
+    if (watch.reason && !endedOnItsOwn) {
+      // Ended by a signal, it is not running, even if the kill's own answer did not come back.
+      const fate = stopped || signal !== null ? messages.commandStopped : messages.commandNotStopped;
       if (watch.reason === 'interrupt') throw new InterruptedError(messages.commandInterrupted(named, fate));
       const bound = opts.timeoutMs ?? host.ssh.commandTimeoutMs;
       // A bound the step set is not the operator's to raise: the command took longer than it may.
