@@ -11,6 +11,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sessionCommand } from '../src/lib/remote/shell.js';
+import { hostAuditTrailer, operatorName } from '../src/lib/run/audit.js';
 import { labDown, labUp, type Lab, type LabHost } from '../test/lab/lab.js';
 import { ensurePackages } from '../test/lab/packages.js';
 import { backupBench, backupReport } from './backup.js';
@@ -170,10 +172,17 @@ function chatonExec(lab: Lab, hosts: LabHost[]): string[] {
   return [CHATON, '-i', lab.inventoryPath, '-q', '-y', '-j', String(hosts.length), 'exec', names, '--', 'uptime'];
 }
 
-/** `uptime` on every host at once with OpenSSH (sh), one ssh per host. */
-function parallelSsh(config: string, hosts: LabHost[]): string {
+/** A remote command line on every host at once with OpenSSH (sh), one ssh per host. */
+function parallelSsh(config: string, hosts: LabHost[], remoteLine = 'uptime'): string {
   const addresses = sh(...hosts.map((h) => h.address));
-  return `printf '%s\\n' ${addresses} | xargs -P ${hosts.length} -I{} ${sh('ssh', '-F', config)} {} uptime > /dev/null`;
+  const ssh = sh('ssh', '-F', config);
+  return `printf '%s\\n' ${addresses} | xargs -P ${hosts.length} -I{} ${ssh} {} ${sh(remoteLine)} > /dev/null`;
+}
+
+/** What chatonExec sends each host: `uptime` in exec's session, its audit line after it (as context.ts makes it). */
+function chatonRemoteLine(chatonArgv: string[]): string {
+  const trailer = hostAuditTrailer(operatorName(process.env), ['chaton', ...chatonArgv.slice(1)]);
+  return sessionCommand({ shellText: 'uptime' }, undefined, trailer).line.toString();
 }
 
 /** chaton's runs leave their audit trail in the work directory, not in root's. */
@@ -186,9 +195,14 @@ async function warmFigures(lab: Lab, work: string, hosts: LabHost[], kex: { chat
   const config = path.join(work, 'ssh_config.persist');
   await writeFile(config, sshConfig(lab, { all: CONTROL_PERSIST }));
   const addresses = hosts.map((h) => h.address);
+  const argv = chatonExec(lab, hosts);
+  const parallelLines = {
+    uptime: parallelSsh(config, hosts),
+    chatonLine: parallelSsh(config, hosts, chatonRemoteLine(argv)),
+  };
   return [
-    await warmOpenssh(work, config, addresses, parallelSsh(config, hosts), kex.openssh),
-    await warmChaton(work, chatonExec(lab, hosts), chatonEnvIn(work), kex.chaton, hosts.length),
+    ...(await warmOpenssh(work, config, addresses, parallelLines, kex.openssh)),
+    await warmChaton(work, argv, chatonEnvIn(work), kex.chaton, hosts.length),
   ];
 }
 

@@ -13,6 +13,7 @@ const PERSIST_SECONDS = 60;
 const CHATON_PERSIST = `${PERSIST_SECONDS}s`;
 
 const WARM_OPENSSH = 'ssh, ControlPersist per host, warm';
+const WARM_OPENSSH_SAME_LINE = "ssh, ControlPersist per host, warm, chaton's remote line";
 const WARM_CHATON = 'chaton exec, warm (--persist)';
 
 /**
@@ -25,18 +26,28 @@ export const CONTROL_PERSIST = [
   `  ControlPersist ${PERSIST_SECONDS}`,
 ];
 
-/** The parallel ssh command line (sh) run with CONTROL_PERSIST's config, warm; its masters closed afterwards. */
+/**
+ * The parallel ssh command lines (sh) run with CONTROL_PERSIST's config, warm, on the same masters
+ * (closed afterwards): the issue's `uptime`, then what chaton's exec sends each host instead
+ * (`uptime` in a session that says its process group, then the audit trail's syslog line). The
+ * second row tells how much of chaton's time is the remote work it does more.
+ */
 export async function warmOpenssh(
   work: string,
   config: string,
   addresses: string[],
-  parallelLine: string,
+  parallelLines: { uptime: string; chatonLine: string },
   kex: string,
-): Promise<Figure> {
+): Promise<Figure[]> {
   const control = await mkdtemp(path.join(work, 'persist-'));
   const env = { ...process.env, CHATON_BENCH_PERSIST: control };
+  const warm = (scenario: string, client: string, line: string) =>
+    figure(scenario, client, kex, addresses.length, ['sh', '-c', line], { env });
   try {
-    return await figure(WARM_OPENSSH, 'openssh-warm', kex, addresses.length, ['sh', '-c', parallelLine], { env });
+    return [
+      await warm(WARM_OPENSSH, 'openssh-warm', parallelLines.uptime),
+      await warm(WARM_OPENSSH_SAME_LINE, 'openssh-warm-same-line', parallelLines.chatonLine),
+    ];
   } finally {
     const exit = `for h in bastion ${sh(...addresses)}; do ${sh('ssh', '-F', config)} -O exit "$h" 2>/dev/null; done`;
     await new Promise((resolve) => spawn('sh', ['-c', exit], { env, stdio: 'ignore' }).on('close', resolve));
@@ -68,16 +79,34 @@ export async function warmChaton(
 /** The issue's warm targets and the warm/cold ratio at each size: printed, never asserted. */
 export function warmReport(figures: Figure[], sizes: number[]): string[] {
   const find = (client: string, hosts: number) => figures.find((f) => f.client === client && f.hosts === hosts);
-  const rows = [['hosts (medians)', 'chaton warm', 'OpenSSH warm', 'x OpenSSH warm', 'chaton cold', 'x chaton cold']];
+  const rows = [
+    [
+      'hosts (medians)',
+      'chaton warm',
+      'OpenSSH warm',
+      'x OpenSSH warm',
+      'OpenSSH warm, same line',
+      'x same line',
+      'chaton cold',
+      'x chaton cold',
+    ],
+  ];
   for (const hosts of sizes) {
-    const [warm, openssh, cold] = [find('chaton-warm', hosts), find('openssh-warm', hosts), find('chaton', hosts)];
-    if (!warm || !openssh || !cold) continue;
+    const [warm, openssh, sameLine, cold] = [
+      find('chaton-warm', hosts),
+      find('openssh-warm', hosts),
+      find('openssh-warm-same-line', hosts),
+      find('chaton', hosts),
+    ];
+    if (!warm || !openssh || !sameLine || !cold) continue;
     const ratio = (of: Figure) => (warm.median / of.median).toFixed(2);
     rows.push([
       String(hosts),
       seconds(warm.median),
       seconds(openssh.median),
       ratio(openssh),
+      seconds(sameLine.median),
+      ratio(sameLine),
       seconds(cold.median),
       ratio(cold),
     ]);
