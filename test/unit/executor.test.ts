@@ -192,7 +192,7 @@ describe('Executor.run', () => {
     );
   });
 
-  it('keeps the result of a command that ends on its own as it is being stopped: it is not said to run still', async () => {
+  it('keeps the result of a command that ends on its own as it is being stopped: not said to run still', async () => {
     const abort = new AbortController();
     const connection = new ScriptedConnection([
       // Its exit status comes after Ctrl-C, before the kill's answer (no such process group: 1).
