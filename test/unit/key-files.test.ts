@@ -9,6 +9,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MAX_KEY_FILE_BYTES, readKeyFile, UnreadableFileError } from '../../src/lib/run/files.js';
+import { Identities } from '../../src/lib/ssh/identities.js';
 import { openSshPublicHalf } from '../../src/lib/ssh/key-blob.js';
 
 const CHATON = fileURLToPath(new URL('../../../bin/chaton.js', import.meta.url));
@@ -121,6 +122,15 @@ describe('the public half of a private key, read without ssh2', () => {
       const { file, type, blob } = await keygen(`plain-${i}`, '-N', '', ...kind);
       assert.deepEqual(openSshPublicHalf(file), { type, blob }, kind.join(' '));
     }
+  });
+
+  it('is parsed once when several connections ask for the private key at once (hosts opened together)', async () => {
+    await keygen('asked-at-once', '-t', 'ed25519', '-N', '');
+    const file = path.join(dir, 'asked-at-once');
+    const identities = new Identities();
+    await identities.load([{ identityFiles: [file], identityFilesExplicit: true }], {}, async () => undefined);
+    const keys = await Promise.all([1, 2, 3].map(() => identities.privateKey(file)));
+    assert.ok(keys.every((key) => key === keys[0] && key.type === 'ssh-ed25519'));
   });
 
   it('is left to ssh2 for an encrypted key, a PEM key, and a key whose fields do not add up', async () => {

@@ -91,7 +91,9 @@ export class Identities {
     const key = this.#keys.get(file);
     if (!key) throw new Error(`${file} was not loaded`);
     if (key.unparsed) {
-      key.parsed = parsedKey(file, (await loadSsh2()).utils.parseKey(key.unparsed));
+      const { utils } = await loadSsh2();
+      // Hosts connecting at once all ask: the first to resume after the load parses it for all.
+      if (key.unparsed) key.parsed = parsedKey(file, utils.parseKey(key.unparsed));
       key.unparsed = undefined;
     }
     return key.parsed!;
