@@ -35,6 +35,8 @@ interface Behaviour {
   exit?: { code: number | null; signal?: string | null };
   /** The exit comes this much later than the output (by default at once). */
   exitAfterMs?: number;
+  /** An exit status sent while something the command left keeps its output open: the close's. */
+  status?: number;
 }
 
 /** A connection that records what it was sent and plays a behaviour per command. */
@@ -63,7 +65,7 @@ class ScriptedConnection {
       done,
       close: () => {
         this.closed++;
-        finish({ code: null, signal: null });
+        finish({ code: behaviour.status ?? null, signal: null });
       },
     };
   }
@@ -214,7 +216,28 @@ describe('Executor.run', () => {
     assert.equal(ran, 1, 'the audit line after it ran with it');
   });
 
-  it('says a command ended by a signal was stopped, even when the kill did not answer', async () => {
+  it('says a command whose exit status came while what it left still ran was stopped, not that it ended', async () => {
+    const abort = new AbortController();
+    const connection = new ScriptedConnection([
+      () => ({ stderr: [marker(14)], status: 0 }),
+      () => ({ exit: { code: 0 } }),
+    ]);
+    const running = executorFor(connection, { signal: abort.signal }).run(
+      pve1,
+      { shellText: 'daemon &' },
+      {
+        kind: 'probe',
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    abort.abort();
+    await assert.rejects(
+      running,
+      (error: unknown) => error instanceof InterruptedError && /interrupted: it was stopped$/.test(error.message),
+    );
+  });
+
+  it('says a command ended by a signal was stopped, even when its kill failed', async () => {
     const abort = new AbortController();
     const connection = new ScriptedConnection([
       () => ({ stderr: [marker(13)], exit: { code: null, signal: 'KILL' }, exitAfterMs: 40 }),

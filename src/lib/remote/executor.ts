@@ -195,12 +195,13 @@ export class Executor {
       durationMs: performance.now() - started,
       dryRun: false,
     };
-    // An exit status came: the session ran to its end (its `then` too), even if a stop was on its
-    // way (Ctrl-C, the timeout or a reader gone as it ended). Its result stands: saying it may still
-    // run would be false, and its kill found no process left.
-    const endedOnItsOwn = code !== null;
-    if (endedOnItsOwn) opts.then?.ran();
+    // An exit status came: the session's shell ran to its end, its `then` too.
+    if (code !== null) opts.then?.ran();
     const stopped = watch.reason && (await watch.stopped);
+    // A stop was on its way (Ctrl-C, the timeout, a reader gone) as the command ended: if its kill
+    // found nothing to kill, it had ended on its own and its result stands ("may still run" would
+    // be false). If the kill worked, something it left was still running (`cmd &` holding stdout).
+    const endedOnItsOwn = code !== null && !stopped;
     if (watch.reason && !endedOnItsOwn) {
       // Ended by a signal, it is not running, even if the kill's own answer did not come back.
       const fate = stopped || signal !== null ? messages.commandStopped : messages.commandNotStopped;
