@@ -141,7 +141,7 @@ async function measured(
     peakRssKb: Math.max(...samples.map((m) => m.rssKb)),
   };
   process.stderr.write(
-    `  ${scenario.padEnd(34)} ${String(hosts).padStart(3)} hosts  ${seconds(result.median)} (${kex})\n`,
+    `  ${scenario.padEnd(56)} ${String(hosts).padStart(3)} hosts  ${seconds(result.median)} (${kex})\n`,
   );
   return result;
 }

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sessionCommand } from '../src/lib/remote/shell.js';
-import { hostAuditTrailer, operatorName } from '../src/lib/run/audit.js';
+import { auditedCommandLine, hostAuditTrailer, operatorName } from '../src/lib/run/audit.js';
 import { labDown, labUp, type Lab, type LabHost } from '../test/lab/lab.js';
 import { ensurePackages } from '../test/lab/packages.js';
 import { backupBench, backupReport } from './backup.js';
@@ -179,9 +179,9 @@ function parallelSsh(config: string, hosts: LabHost[], remoteLine = 'uptime'): s
   return `printf '%s\\n' ${addresses} | xargs -P ${hosts.length} -I{} ${ssh} {} ${sh(remoteLine)} > /dev/null`;
 }
 
-/** What chatonExec sends each host: `uptime` in exec's session, its audit line after it (as context.ts makes it). */
+/** What chatonExec sends each host: `uptime` in exec's session, its audit line after it (as the executor does). */
 function chatonRemoteLine(chatonArgv: string[]): string {
-  const trailer = hostAuditTrailer(operatorName(process.env), ['chaton', ...chatonArgv.slice(1)]);
+  const trailer = hostAuditTrailer(operatorName(process.env), auditedCommandLine([process.execPath, ...chatonArgv]));
   return sessionCommand({ shellText: 'uptime' }, undefined, trailer).line.toString();
 }
 

@@ -33,6 +33,11 @@ export function operatorName(env: NodeJS.ProcessEnv): string {
   return `${env.SUDO_USER || os.userInfo().username}@${os.hostname()}`;
 }
 
+/** The command line the audit records, from the process's argv: `chaton` and its words. */
+export function auditedCommandLine(processArgv: string[]): string[] {
+  return ['chaton', ...processArgv.slice(2)];
+}
+
 /** Synchronous, so that it can still be written on the way out of a second Ctrl-C. */
 export function appendAuditRecord(env: NodeJS.ProcessEnv, record: AuditRecord): string {
   const dir = stateDirectory(env);

@@ -1,5 +1,5 @@
 // Everything one run of a remote command shares: options, inventory, connections, the executor.
-import { hostAuditCommand, hostAuditTrailer, operatorName, type AuditRecord } from './audit.js';
+import { auditedCommandLine, hostAuditCommand, hostAuditTrailer, operatorName, type AuditRecord } from './audit.js';
 import type { RemoteCommand } from '../remote/shell.js';
 import { formatError } from './errors.js';
 import { Executor } from '../remote/executor.js';
@@ -64,7 +64,7 @@ export class RunContext {
     argv: string[],
   ) {
     this.operator = operatorName(env);
-    this.commandLine = ['chaton', ...argv.slice(2)];
+    this.commandLine = auditedCommandLine(argv);
     this.pool = new ConnectionPool({
       identities: this.identities,
       env,
