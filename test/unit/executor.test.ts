@@ -12,7 +12,7 @@ import {
   LostWhileRunningError,
   RemoteCommandError,
 } from '../../src/lib/run/errors.js';
-import { Executor } from '../../src/lib/remote/executor.js';
+import { Executor, type RunOptions } from '../../src/lib/remote/executor.js';
 import { parseInventory } from '../../src/lib/inventory/load.js';
 import type { Host } from '../../src/lib/inventory/types.js';
 import { command, Secret, withStdin } from '../../src/lib/remote/shell.js';
@@ -194,21 +194,30 @@ describe('Executor.run', () => {
     );
   });
 
-  it('keeps the result of a command that ends on its own as it is being stopped: not said to run still', async () => {
+  /** Runs a command on a scripted connection, and presses Ctrl-C 20 ms later, as it runs. */
+  function ctrlCWhileRunning(behaviours: ((line: string) => Behaviour)[], options: Partial<RunOptions> = {}) {
     const abort = new AbortController();
-    const connection = new ScriptedConnection([
-      // Its exit status comes after Ctrl-C, before the kill's answer (no such process group: 1).
-      () => ({ stderr: [marker(12)], stdout: ['done\n'], exit: { code: 0 }, exitAfterMs: 40 }),
-      () => ({ exit: { code: 1 }, exitAfterMs: 80 }),
-    ]);
+    const connection = new ScriptedConnection(behaviours);
+    const running = executorFor(connection, { signal: abort.signal }).run(pve1, command('sleep', '300'), {
+      kind: 'probe',
+      ...options,
+    });
+    setTimeout(() => abort.abort(), 20);
+    return { connection, running };
+  }
+  const wasStopped = (error: unknown) =>
+    error instanceof InterruptedError && /interrupted: it was stopped$/.test(error.message);
+
+  it('keeps the result of a command that ends on its own as it is being stopped: not said to run still', async () => {
     let ran = 0;
-    const running = executorFor(connection, { signal: abort.signal }).run(
-      pve1,
-      { shellText: 'echo done' },
+    const { connection, running } = ctrlCWhileRunning(
+      [
+        // Its exit status comes after Ctrl-C, before the kill's answer (no such process group: 1).
+        () => ({ stderr: [marker(12)], stdout: ['done\n'], exit: { code: 0 }, exitAfterMs: 40 }),
+        () => ({ exit: { code: 1 }, exitAfterMs: 80 }),
+      ],
       { kind: 'change', onInterrupt: 'cancel', then: { command: command('true'), ran: () => ran++ } },
     );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    abort.abort();
     const result = await running;
     assert.equal(result.code, 0);
     assert.equal(result.stdout.toString(), 'done\n');
@@ -217,41 +226,17 @@ describe('Executor.run', () => {
   });
 
   it('says a command whose exit status came while what it left still ran was stopped, not that it ended', async () => {
-    const abort = new AbortController();
-    const connection = new ScriptedConnection([
-      () => ({ stderr: [marker(14)], status: 0 }),
-      () => ({ exit: { code: 0 } }),
-    ]);
-    const running = executorFor(connection, { signal: abort.signal }).run(
-      pve1,
-      { shellText: 'daemon &' },
-      {
-        kind: 'probe',
-      },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    abort.abort();
-    await assert.rejects(
-      running,
-      (error: unknown) => error instanceof InterruptedError && /interrupted: it was stopped$/.test(error.message),
-    );
+    // The kill works: something of it was still running (`daemon &` holding its output).
+    const { running } = ctrlCWhileRunning([() => ({ stderr: [marker(14)], status: 0 }), () => ({ exit: { code: 0 } })]);
+    await assert.rejects(running, wasStopped);
   });
 
   it('says a command ended by a signal was stopped, even when its kill failed', async () => {
-    const abort = new AbortController();
-    const connection = new ScriptedConnection([
+    const { running } = ctrlCWhileRunning([
       () => ({ stderr: [marker(13)], exit: { code: null, signal: 'KILL' }, exitAfterMs: 40 }),
       () => ({ exit: { code: 1 }, exitAfterMs: 80 }),
     ]);
-    const running = executorFor(connection, { signal: abort.signal }).run(pve1, command('sleep', '300'), {
-      kind: 'probe',
-    });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    abort.abort();
-    await assert.rejects(
-      running,
-      (error: unknown) => error instanceof InterruptedError && /interrupted: it was stopped$/.test(error.message),
-    );
+    await assert.rejects(running, wasStopped);
   });
 
   it("stops a command at the bound its step set, shorter than the host's, and says the step set it", async () => {
