@@ -74,7 +74,7 @@ async function exec(ctx: RunContext, targets: string, words: string[]): Promise<
           onLines: (stream, lines, endsLine) => task.output(lines, stream, endsLine),
           drained: task.drained,
           // The one change on this host: its audit line rides in the same session. (Stopped or
-          // cut off, it never runs, and the host is audited in a session of its own.)
+          // cut off, the host is audited in a session of its own, with that outcome.)
           then: { command: ctx.auditTrailer(), ran: () => ctx.audited(host) },
         },
       );

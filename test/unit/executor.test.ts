@@ -231,6 +231,16 @@ describe('Executor.run', () => {
     await assert.rejects(running, wasStopped);
   });
 
+  it('says it may still run when its exit status came, its output is still held and its kill failed', async () => {
+    const { running } = ctrlCWhileRunning([
+      () => ({ stderr: [marker(15)], status: 0 }),
+      () => {
+        throw new ConnectionError('pve1', 'the kill could not start');
+      },
+    ]);
+    await assert.rejects(running, /interrupted: it could not be stopped: it may still be running there/);
+  });
+
   it('says a command ended by a signal was stopped, even when its kill failed', async () => {
     const { running } = ctrlCWhileRunning([
       () => ({ stderr: [marker(13)], exit: { code: null, signal: 'KILL' }, exitAfterMs: 40 }),

@@ -195,16 +195,15 @@ export class Executor {
       durationMs: performance.now() - started,
       dryRun: false,
     };
-    // An exit status came: the session's shell ran to its end, its `then` too.
-    if (code !== null) opts.then?.ran();
-    const stopped = watch.reason && (await watch.stopped);
-    // A stop was on its way (Ctrl-C, the timeout, a reader gone) as the command ended: if its kill
-    // found nothing to kill, it had ended on its own and its result stands ("may still run" would
-    // be false). If the kill worked, something it left was still running (`cmd &` holding stdout).
-    const endedOnItsOwn = code !== null && !stopped;
+    const stop = watch.reason ? await watch.stopped : undefined;
+    // A stop was on its way (Ctrl-C, the timeout, a reader gone) as the command ended: it had ended
+    // on its own if its channel closed by itself (nothing left holding its output) and its kill
+    // found nothing. Its result stands, and its `then` ran ("may still run" would be false).
+    const endedOnItsOwn = code !== null && (!stop || (!stop.killed && stop.closedByItself));
+    if (endedOnItsOwn) opts.then?.ran();
     if (watch.reason && !endedOnItsOwn) {
       // Ended by a signal, it is not running, even if the kill's own answer did not come back.
-      const fate = stopped || signal !== null ? messages.commandStopped : messages.commandNotStopped;
+      const fate = stop?.killed || signal !== null ? messages.commandStopped : messages.commandNotStopped;
       if (watch.reason === 'interrupt') throw new InterruptedError(messages.commandInterrupted(named, fate));
       const bound = opts.timeoutMs ?? host.ssh.commandTimeoutMs;
       // A bound the step set is not the operator's to raise: the command took longer than it may.
@@ -270,7 +269,7 @@ export class Executor {
    * Arms the command timeout and the Ctrl-C policy. Once one of them fires, the command is
    * stopped; `abandoned` resolves if its channel still does not close a while after that.
    */
-  #watch(host: Host, opts: RunOptions, stop: () => Promise<boolean>): Watch {
+  #watch(host: Host, opts: RunOptions, stop: () => Promise<StopOutcome>): Watch {
     let giveUp: (ended: { code: null; signal: null }) => void = () => {};
     const watch: Watch = {
       abandoned: new Promise((resolve) => (giveUp = resolve)),
@@ -301,34 +300,38 @@ export class Executor {
   }
 
   /**
-   * Kills the command's process group on the host (through sudo when needed), then closes its
-   * channel. Says whether the kill is known to have worked; never waits long for it.
+   * Kills the command's process group on the host, then closes its channel. Says whether the kill
+   * is known to have worked, and whether the channel had closed by itself meanwhile.
    */
   async #stop(
     host: Host,
     connection: Connection,
     handle: ExecHandle,
     known: Promise<number | undefined>,
-  ): Promise<boolean> {
-    try {
-      // sshd may send a command's first stdout before its first stderr: the id can still be on its way.
-      const processGroup = await Promise.race([known, delay(STOP_WAIT_MS)]);
-      if (processGroup === undefined) return false;
-      const kill = killProcessGroup(processGroup);
-      const killer = await connection.exec(
-        render(host.become === 'sudo' ? asRoot(kill) : kill),
-        { onStdout: () => true, onStderr: () => true },
-        { urgent: true },
-      );
-      const ended = await Promise.race([killer.done, delay(STOP_WAIT_MS)]);
-      // A kill that did not answer in time keeps no channel open.
-      if (ended === undefined) killer.close();
-      return ended?.code === 0;
-    } catch {
-      return false; // the connection may be gone already
-    } finally {
-      handle.close();
-    }
+  ): Promise<StopOutcome> {
+    const channel = { closedByItself: false };
+    void handle.done.then(() => (channel.closedByItself = true));
+    const killed = await this.#kill(host, connection, known).catch(() => false); // the connection may be gone
+    const { closedByItself } = channel;
+    handle.close();
+    return { killed, closedByItself };
+  }
+
+  /** Kills a process group (through sudo when needed); never waits long for it. */
+  async #kill(host: Host, connection: Connection, known: Promise<number | undefined>): Promise<boolean> {
+    // sshd may send a command's first stdout before its first stderr: the id can still be on its way.
+    const processGroup = await Promise.race([known, delay(STOP_WAIT_MS)]);
+    if (processGroup === undefined) return false;
+    const kill = killProcessGroup(processGroup);
+    const killer = await connection.exec(
+      render(host.become === 'sudo' ? asRoot(kill) : kill),
+      { onStdout: () => true, onStderr: () => true },
+      { urgent: true },
+    );
+    const ended = await Promise.race([killer.done, delay(STOP_WAIT_MS)]);
+    // A kill that did not answer in time keeps no channel open.
+    if (ended === undefined) killer.close();
+    return ended?.code === 0;
   }
 }
 
@@ -342,10 +345,18 @@ function recordSent(host: Host, line: Buffer): void {
   if (file) appendFileSync(file, `${JSON.stringify({ host: host.name, command: line.toString('utf8') })}\n`);
 }
 
+/** What stopping a command found. */
+interface StopOutcome {
+  /** Its process group's kill is known to have worked. */
+  killed: boolean;
+  /** Its channel had closed by itself (its exit status, if any, came) before the stop closed it. */
+  closedByItself: boolean;
+}
+
 interface Watch {
   reason?: 'timeout' | 'interrupt';
-  /** Whether the stop worked, once a stop was started. */
-  stopped?: Promise<boolean>;
+  /** What the stop found, once a stop was started. */
+  stopped?: Promise<StopOutcome>;
   abandoned: Promise<{ code: null; signal: null }>;
   clear(): void;
 }
