@@ -11,7 +11,7 @@ import ssh2, { type ParsedKey } from 'ssh2';
 import { after, before, describe, it } from 'node:test';
 import type { Lab } from '../lab/lab.js';
 import { closeKeepers, listKeepers, type KeeperState } from '../../src/lib/ssh/keeper/control.js';
-import { agentOnlyInventory, chaton, freshLab, sandboxEnv, variantInventory } from './chaton.js';
+import { agentOnlyInventory, chaton, freshLab, type Run, sandboxEnv, variantInventory } from './chaton.js';
 
 const run = promisify(execFile);
 let lab: Lab;
@@ -200,6 +200,37 @@ describe('the keeper', () => {
       (error: { stdout: string }) => error,
     );
     assert.equal(again.stdout.trim(), 'EACCES');
+  });
+
+  it('starts nothing after Ctrl-C for a command that waits in the keeper for a session (as cold)', async () => {
+    const env = await warmEnv();
+    const inventory = await variantInventory(lab.inventoryPath, (doc) => doc.setIn(['ssh', 'max_sessions'], 1));
+    const marker = `/tmp/chaton-queued-${process.pid}`;
+    // The first run takes pve1's only session for 3 s.
+    let first: Promise<Run> | undefined;
+    await new Promise<void>((going) => {
+      first = chaton(['-i', inventory, 'exec', 'pve1', '--', 'echo going; sleep 3'], {
+        env,
+        onSpawn: (child) => child.stdout!.on('data', (chunk: Buffer) => chunk.includes('going') && going()),
+      });
+    });
+    // The second one's command waits for it in the keeper, and is interrupted there.
+    let interrupted = false;
+    const queued = await chaton(['-i', inventory, '-vv', 'exec', 'pve1', '--', `touch ${marker}`], {
+      env,
+      onSpawn: (child) =>
+        child.stderr!.on('data', (chunk: Buffer) => {
+          if (interrupted || !chunk.includes('kept connection')) return;
+          interrupted = true;
+          setTimeout(() => child.kill('SIGINT'), 300);
+        }),
+    });
+    const ran = await first!;
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.ok(interrupted, queued.stderr);
+    assert.equal(queued.code, 130, queued.stderr);
+    assert.match(queued.stderr, /pve1: not started/);
+    assert.notEqual((await lab.run('pve1', ['test', '-e', marker])).exitCode, 0, 'the queued command never ran');
   });
 
   it('a killed keeper costs one cold run, said with -v; the run after is warm again', async () => {

@@ -375,6 +375,10 @@ class KeptConnection implements Connection {
     if (options.signal?.aborted) throw new InterruptedError(messages.notStarted(this.endpoint.name));
     if (this.#lost) throw this.#lost;
     const sock = await this.#channel();
+    if (options.signal?.aborted) {
+      sock.destroy();
+      throw new InterruptedError(messages.notStarted(this.endpoint.name));
+    }
     sock.write(
       jsonFrame({
         op: 'exec',
@@ -384,6 +388,10 @@ class KeptConnection implements Connection {
         urgent: Boolean(options.urgent),
       }),
     );
+    // Ctrl-C while the keeper waits for a session: it starts nothing, and says so (as a cold run's
+    // pool). Not a 'close': a change that has just started must go on (the executor decides).
+    const notWanted = () => sock.write(jsonFrame({ op: 'cancel' }));
+    options.signal?.addEventListener('abort', notWanted, { once: true });
     return new Promise<ExecHandle>((resolve, reject) => {
       let started = false;
       let status: { code: number | null; signal: string | null } = { code: null, signal: null };
@@ -401,6 +409,7 @@ class KeptConnection implements Connection {
         const message = parseJson(payload);
         if (!started) {
           started = true;
+          options.signal?.removeEventListener('abort', notWanted);
           if (message.error) {
             const error = fromWire(message.error as WireError);
             sock.destroy();
@@ -423,6 +432,7 @@ class KeptConnection implements Connection {
       });
       sock.on('error', () => {});
       sock.on('close', () => {
+        options.signal?.removeEventListener('abort', notWanted);
         if (!started) {
           this.#markLost(messages.keeperClosed);
           reject(this.#lost);

@@ -7,7 +7,7 @@ import { ChatonError, ConnectionError, HostKeyError, InterruptedError, KeysRefus
 import { ExitCode } from '../../run/errors.js';
 
 /** Bumped when a frame or a request changes: a run and a keeper of two versions never talk. */
-export const PROTOCOL = 'chaton-keeper/1';
+export const PROTOCOL = 'chaton-keeper/2';
 
 export const Frame = {
   json: 0x6a, // 'j'

@@ -270,11 +270,17 @@ export class Keeper {
         handler = (_type, next) => session.onMessage(parseJson(next));
         session.hello(request);
       } else if (request.op === 'exec') {
-        const stop = new AbortController();
+        // 'close': the run stops the command; 'cancel': it no longer wants it if it has not started.
+        const [stop, unwanted] = [new AbortController(), new AbortController()];
+        const stopAll = () => [stop, unwanted].forEach((each) => each.abort());
         handler = (_type, next) => {
-          if (parseJson(next).op === 'close') stop.abort();
+          const { op } = parseJson(next);
+          if (op === 'close') stopAll();
+          else if (op === 'cancel') unwanted.abort();
         };
-        void this.#exec(sock, request, stop.signal);
+        // The run went away: whatever it asked for is not wanted any more, started or not.
+        sock.once('close', stopAll);
+        void this.#exec(sock, request, stop.signal, unwanted.signal);
       } else if (request.op === 'forward') {
         sock.removeAllListeners('data');
         void this.#forward(sock, request);
@@ -292,7 +298,12 @@ export class Keeper {
     });
   }
 
-  async #exec(sock: net.Socket, request: Record<string, unknown>, stop: AbortSignal): Promise<void> {
+  async #exec(
+    sock: net.Socket,
+    request: Record<string, unknown>,
+    stop: AbortSignal,
+    unwanted: AbortSignal,
+  ): Promise<void> {
     const held = this.lent(String(request.conn));
     if (!held || held.connection.lost) {
       // Gone (expired, replaced, dropped): lost, so that the run connects again.
@@ -311,7 +322,8 @@ export class Keeper {
           onStderr: (chunk) => sock.write(frame(Frame.stderr, chunk)),
           drained: () => new Promise((resolve) => (sock.writableNeedDrain ? sock.once('drain', resolve) : resolve())),
         },
-        { urgent: request.urgent === true },
+        // Not wanted any more before a session was free (Ctrl-C, the run gone): never started, as cold.
+        { urgent: request.urgent === true, signal: unwanted },
       );
     } catch (error) {
       used();
@@ -322,12 +334,11 @@ export class Keeper {
     // The run stopped it, or went away: the channel is closed, as a cold run's own close does.
     const closeChannel = () => handle.close();
     // Gone while the session opened (Ctrl-C, a timeout): no 'close' is to come.
-    if (stop.aborted || sock.destroyed) closeChannel();
+    if (stop.aborted) closeChannel();
     stop.addEventListener('abort', closeChannel);
-    sock.on('close', closeChannel);
     const { code, signal } = await handle.done;
     used();
-    sock.off('close', closeChannel);
+    stop.removeEventListener('abort', closeChannel);
     // Read again: the connection may have been lost while the command ran.
     const lostNow = lostOf(held.connection);
     const lost = code === null && signal === null ? lostNow?.message : undefined;
