@@ -179,7 +179,7 @@ function parallelSsh(config: string, hosts: LabHost[], remoteLine = 'uptime'): s
   return `printf '%s\\n' ${addresses} | xargs -P ${hosts.length} -I{} ${ssh} {} ${sh(remoteLine)} > /dev/null`;
 }
 
-/** What chatonExec sends each host: `uptime` in exec's session, its audit line after it (as the executor does). */
+/** What chatonExec sends each host: `uptime` in exec's session with its audit trailer (run context's) after it. */
 function chatonRemoteLine(chatonArgv: string[]): string {
   const trailer = hostAuditTrailer(operatorName(process.env), auditedCommandLine([process.execPath, ...chatonArgv]));
   return sessionCommand({ shellText: 'uptime' }, undefined, trailer).line.toString();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MAX_KEY_FILE_BYTES, readKeyFile, UnreadableFileError } from '../../src/lib/run/files.js';
+import type { Endpoint } from '../../src/lib/inventory/types.js';
 import { Identities } from '../../src/lib/ssh/identities.js';
 import { openSshPublicHalf } from '../../src/lib/ssh/key-blob.js';
 
@@ -129,6 +130,9 @@ describe('the public half of a private key, read without ssh2', () => {
     const file = path.join(dir, 'asked-at-once');
     const identities = new Identities();
     await identities.load([{ identityFiles: [file], identityFilesExplicit: true }], {}, async () => undefined);
+    const endpoint = { ssh: { agent: false, identityFiles: [file] } } as unknown as Endpoint;
+    const [offer] = identities.offers(endpoint, {});
+    assert.ok(offer && 'key' in offer && offer.key.parsed === undefined, 'not parsed until asked');
     const keys = await Promise.all([1, 2, 3].map(() => identities.privateKey(file)));
     assert.ok(keys.every((key) => key === keys[0] && key.type === 'ssh-ed25519'));
   });
