@@ -13,7 +13,7 @@ const PERSIST_SECONDS = 60;
 const CHATON_PERSIST = `${PERSIST_SECONDS}s`;
 
 const WARM_OPENSSH = 'ssh, ControlPersist per host, warm';
-const WARM_OPENSSH_SAME_LINE = "ssh, ControlPersist per host, warm, chaton's remote line";
+const WARM_OPENSSH_CHATON_LINE = "ssh, ControlPersist per host, warm, chaton's remote line";
 const WARM_CHATON = 'chaton exec, warm (--persist)';
 
 /**
@@ -30,7 +30,7 @@ export const CONTROL_PERSIST = [
  * The parallel ssh command lines (sh) run with CONTROL_PERSIST's config, warm, on the same masters
  * (closed afterwards): the issue's `uptime`, then what chaton's exec sends each host instead
  * (`uptime` in a session that says its process group, then the audit trail's syslog line). The
- * second row tells how much of chaton's time is the remote work it does more.
+ * second row tells how much of chaton's time is the extra remote work it does.
  */
 export async function warmOpenssh(
   work: string,
@@ -46,7 +46,7 @@ export async function warmOpenssh(
   try {
     return [
       await warm(WARM_OPENSSH, 'openssh-warm', parallelLines.uptime),
-      await warm(WARM_OPENSSH_SAME_LINE, 'openssh-warm-same-line', parallelLines.chatonLine),
+      await warm(WARM_OPENSSH_CHATON_LINE, 'openssh-warm-chaton-line', parallelLines.chatonLine),
     ];
   } finally {
     const exit = `for h in bastion ${sh(...addresses)}; do ${sh('ssh', '-F', config)} -O exit "$h" 2>/dev/null; done`;
@@ -92,21 +92,21 @@ export function warmReport(figures: Figure[], sizes: number[]): string[] {
     ],
   ];
   for (const hosts of sizes) {
-    const [warm, openssh, sameLine, cold] = [
+    const [warm, openssh, chatonLine, cold] = [
       find('chaton-warm', hosts),
       find('openssh-warm', hosts),
-      find('openssh-warm-same-line', hosts),
+      find('openssh-warm-chaton-line', hosts),
       find('chaton', hosts),
     ];
-    if (!warm || !openssh || !sameLine || !cold) continue;
+    if (!warm || !openssh || !chatonLine || !cold) continue;
     const ratio = (of: Figure) => (warm.median / of.median).toFixed(2);
     rows.push([
       String(hosts),
       seconds(warm.median),
       seconds(openssh.median),
       ratio(openssh),
-      seconds(sameLine.median),
-      ratio(sameLine),
+      seconds(chatonLine.median),
+      ratio(chatonLine),
       seconds(cold.median),
       ratio(cold),
     ]);
