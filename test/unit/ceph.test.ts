@@ -26,6 +26,7 @@ import {
   backfilled,
   drained,
   drainProgress,
+  pgClean,
   pgsOnOsd,
   preflight,
   type PreflightFacts,
@@ -258,6 +259,44 @@ describe('ceph preflight', () => {
     assert.deepEqual(codes(other), ['pgs-not-clean', 'other-osd-flags']);
   });
 
+  it('counts a scrubbing PG as clean: a real cluster deep-scrubs all the time (captured during one)', () => {
+    const scrubbing = facts('scrubbing', 3, 'pve2');
+    assert.deepEqual(scrubbing.pgs.byState, [
+      { state: 'active+clean+scrubbing+deep', count: 2 },
+      { state: 'active+clean', count: 31 },
+    ]);
+    assert.deepEqual(preflight(scrubbing).refusals, []);
+    assert.equal(drainProgress(clusterStatus.parse(output('scrubbing-status'))).pgsNotClean, 0);
+    assert.deepEqual(pgsOnOsd(pgsBrief.parse(output('scrubbing-pgs-brief')), 3), { onOsd: 17, notClean: 0, total: 33 });
+    // The same PGs, recovering beside their scrub, are not clean: the swap waits.
+    const recovering = {
+      ...scrubbing,
+      pgs: { total: 33, byState: [{ state: 'active+recovering+scrubbing', count: 33 }] },
+    };
+    assert.deepEqual(codes(preflight(recovering)), ['pgs-not-clean']);
+  });
+
+  it('clean: active and clean beside scrubs, snapshot trims and lease pauses only', () => {
+    const clean = [
+      'active+clean',
+      'active+clean+scrubbing',
+      'active+clean+scrubbing+deep',
+      'active+clean+snaptrim_wait',
+    ];
+    for (const state of [...clean, 'active+clean+laggy', 'active+clean+wait'])
+      assert.equal(pgClean(state), true, state);
+    const not = [
+      'active+clean+remapped',
+      'active+clean+inconsistent',
+      'active+clean+scrubbing+deep+inconsistent+repair',
+      'active+undersized+degraded',
+      'active+remapped+backfill_wait',
+      'clean',
+      'active+clean+premerge',
+    ];
+    for (const state of not) assert.equal(pgClean(state), false, state);
+  });
+
   it('refuses an OSD already destroyed, cluster-wide flags and other health checks', () => {
     assert.deepEqual(codes(preflight(facts('destroyed', 1, 'pve1'))), ['osd-destroyed']);
     const flagged = facts('healthy', 1, 'pve1');
@@ -331,6 +370,11 @@ describe('ceph drain', () => {
     const drained = safeToDestroy(1).parse(output('drained-safe-to-destroy-1'));
     const clean = pgStat.parse(output('drained-pg-stat'));
     assert.deepEqual(readyToDestroy(1, drained, clean), { ready: true, reasons: [] });
+    // A scrub does not hold the destroy back.
+    assert.deepEqual(readyToDestroy(1, drained, pgStat.parse(output('scrubbing-pg-stat'))), {
+      ready: true,
+      reasons: [],
+    });
   });
 });
 

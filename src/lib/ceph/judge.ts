@@ -94,6 +94,24 @@ function statesOf(byState: PgStateCount[]): string {
   return list(byState.map(({ state, count }) => `${count} ${state}`));
 }
 
+/**
+ * Tokens that may stand beside active+clean while every copy is in place and nothing moves
+ * (doc/rados/operations/pg-states.rst): scrubs, which a real cluster runs nearly all the time (every
+ * PG is deep-scrubbed weekly), snapshot trimming, and the short I/O pauses of read leases (laggy,
+ * wait). Anything else, or a token Ceph may add later, is not clean: the swap waits or refuses.
+ */
+const CALM_PG_TOKENS = new Set(['active', 'clean', 'scrubbing', 'deep', 'snaptrim', 'snaptrim_wait', 'laggy', 'wait']);
+
+/** Every copy in place and nothing to move: active and clean, beside calm tokens only (fixtures scrubbing-*). */
+export function pgClean(state: string): boolean {
+  const tokens = state.split('+');
+  return tokens.includes('active') && tokens.includes('clean') && tokens.every((token) => CALM_PG_TOKENS.has(token));
+}
+
+function pgCount(byState: PgStateCount[]): number {
+  return byState.reduce((sum, s) => sum + s.count, 0);
+}
+
 function inactive(state: string): boolean {
   const tokens = state.split('+');
   return !tokens.includes('active') || tokens.some((token) => BAD_PG_TOKENS.has(token));
@@ -140,17 +158,16 @@ function clusterProblems(facts: PreflightFacts): Refusal[] {
     refusals.push({ code: 'other-osds-down', said: said('otherOsdsDown', names) });
   }
   const bad = pgs.byState.filter(({ state }) => inactive(state));
-  const count = (states: PgStateCount[]) => states.reduce((sum, s) => sum + s.count, 0);
   if (bad.length > 0) {
-    refusals.push({ code: 'pgs-inactive', said: said('pgsInactive', count(bad), pgs.total, statesOf(bad)) });
+    refusals.push({ code: 'pgs-inactive', said: said('pgsInactive', pgCount(bad), pgs.total, statesOf(bad)) });
   }
   // Degraded or moving PGs are this OSD's doing only once it is down or out.
   const self = dump.osds.find((o) => o.id === osd);
-  const notClean = pgs.byState.filter(({ state }) => state !== 'active+clean' && !inactive(state));
+  const notClean = pgs.byState.filter(({ state }) => !pgClean(state) && !inactive(state));
   if (notClean.length > 0 && self !== undefined && self.up && self.in) {
     refusals.push({
       code: 'pgs-not-clean',
-      said: said('pgsNotClean', count(notClean), pgs.total, osd, statesOf(notClean)),
+      said: said('pgsNotClean', pgCount(notClean), pgs.total, osd, statesOf(notClean)),
     });
   }
   for (const check of health.checks) {
@@ -244,9 +261,7 @@ export function drainProgress(status: ClusterStatus): DrainProgress {
   else if (r.recoveringBytesPerSec > 0 && objectBytes > 0) {
     etaSeconds = (left * objectBytes) / r.recoveringBytesPerSec;
   } else if (r.recoveringObjectsPerSec > 0) etaSeconds = left / r.recoveringObjectsPerSec;
-  const pgsNotClean = status.pgs.byState
-    .filter(({ state }) => state !== 'active+clean')
-    .reduce((sum, s) => sum + s.count, 0);
+  const pgsNotClean = pgCount(status.pgs.byState.filter(({ state }) => !pgClean(state)));
   const rate =
     r.recoveringBytesPerSec > 0
       ? said('bytesRate', formatSize(r.recoveringBytesPerSec))
@@ -294,8 +309,8 @@ export function readyToDestroy(
   if (!safe.safe.includes(osd)) {
     reasons.push(safe.missingStats.includes(osd) ? said('notSafeNoStats', osd) : said('notSafeToDestroy', osd));
   }
-  const notClean = pgs.byState.filter(({ state }) => state !== 'active+clean');
-  const clean = pgs.byState.find(({ state }) => state === 'active+clean')?.count ?? 0;
+  const notClean = pgs.byState.filter(({ state }) => !pgClean(state));
+  const clean = pgCount(pgs.byState.filter(({ state }) => pgClean(state)));
   if (notClean.length > 0 || clean < pgs.total) {
     reasons.push(said('notAllClean', pgs.total - clean, pgs.total, statesOf(notClean)));
   }
@@ -318,7 +333,7 @@ export interface PgsOnOsd {
 export function pgsOnOsd(pgs: PgBrief[], osd: number): PgsOnOsd {
   return {
     onOsd: pgs.filter((pg) => pg.up.includes(osd) || pg.acting.includes(osd)).length,
-    notClean: pgs.filter((pg) => pg.state !== 'active+clean').length,
+    notClean: pgs.filter((pg) => !pgClean(pg.state)).length,
     total: pgs.length,
   };
 }
