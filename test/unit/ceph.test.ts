@@ -297,6 +297,24 @@ describe('ceph preflight', () => {
     for (const state of not) assert.equal(pgClean(state), false, state);
   });
 
+  it('refuses a health check it does not cause, says how to mute it, and lets a muted one by', () => {
+    const warned = {
+      ...facts('healthy', 1, 'pve1'),
+      health: healthDetail.parse(output('app-not-enabled-health-detail')),
+    };
+    const refused = preflight(warned);
+    assert.deepEqual(codes(refused), ['health']);
+    assert.equal(
+      refused.refusals[0]?.said.en,
+      'POOL_APP_NOT_ENABLED (HEALTH_WARN): 1 pool(s) do not have an application enabled; not caused by this OSD: ' +
+        'resolve it first, or, if it is known and harmless, mute it (ceph health mute POOL_APP_NOT_ENABLED 4h): ' +
+        'a muted check does not hold the swap',
+    );
+    const muted = { ...warned, health: healthDetail.parse(output('muted-health-detail')) };
+    assert.equal(muted.health.checks[0]?.muted, true);
+    assert.deepEqual(preflight(muted).refusals, []);
+  });
+
   it('refuses an OSD already destroyed, cluster-wide flags and other health checks', () => {
     assert.deepEqual(codes(preflight(facts('destroyed', 1, 'pve1'))), ['osd-destroyed']);
     const flagged = facts('healthy', 1, 'pve1');

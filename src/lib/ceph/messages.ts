@@ -54,8 +54,12 @@ const ENTRIES = {
       'attendez la fin de la récupération en cours',
   }),
   healthCheck: (code: string, severity: string, message: string) => ({
-    en: `${code} (${severity}): ${message}; not caused by this OSD: resolve it first`,
-    fr: `${code} (${severity}) : ${message} ; ne vient pas de cet OSD : réglez-le d'abord`,
+    en:
+      `${code} (${severity}): ${message}; not caused by this OSD: resolve it first, or, if it is known ` +
+      `and harmless, mute it (ceph health mute ${code} 4h): a muted check does not hold the swap`,
+    fr:
+      `${code} (${severity}) : ${message} ; ne vient pas de cet OSD : réglez-le d'abord ou, s'il est connu ` +
+      `et sans danger, mettez-le en sourdine (ceph health mute ${code} 4h) : il ne retient plus l'échange`,
   }),
   clusterFlags: (flags: string) => ({
     en: `cluster-wide flags set (${flags}): they would stop or hide the drain; unset them first`,
