@@ -118,6 +118,11 @@ async function objectsIntact(): Promise<void> {
   );
 }
 
+async function scrubbing(): Promise<boolean> {
+  const status = await cephJson<{ pgmap: { pgs_by_state: { state_name: string }[] } }>(['status']);
+  return status.pgmap.pgs_by_state.some((s) => s.state_name.split('+').includes('scrubbing'));
+}
+
 async function osdStatus(id: number): Promise<string | undefined> {
   const tree = await cephJson<TreeJson>(['osd', 'tree']);
   return tree.nodes.find((n) => n.id === id)?.status;
@@ -142,7 +147,7 @@ after(async () => {
   await lab?.down();
 });
 
-describe('disk swap: bad input and refusals change nothing', { timeout: 300_000 }, () => {
+describe('disk swap: bad input and refusals change nothing', { timeout: 600_000 }, () => {
   it('refuses a bad --osd, an unknown host, a host without Ceph, no --new-device without a terminal (exit 2)', async () => {
     const before = await clusterState();
     for (const [args, pattern] of [
@@ -194,6 +199,22 @@ describe('disk swap: bad input and refusals change nothing', { timeout: 300_000 
     );
     const state = await clusterState();
     assert.deepEqual(state, before);
+  });
+
+  it('is not held back by a scrub: PGs deep-scrubbing are clean, and the plan passes its preflight', async () => {
+    // Scrubs slowed down to be seen: a real cluster deep-scrubs every PG weekly, so some PG nearly always.
+    const slow = { osd_scrub_sleep: '3', osd_scrub_chunk_min: '1', osd_scrub_chunk_max: '1' };
+    for (const [key, value] of Object.entries(slow)) await ceph(['config', 'set', 'osd', key, value]);
+    await ceph(['osd', 'pool', 'deep-scrub', 'rbd']);
+    await until('a PG scrubbing', scrubbing);
+    const plan = parsed(await diskSwap(['pve2', '--osd', '3', '--dry-run']));
+    const scrubbedThrough = await scrubbing();
+    for (const key of Object.keys(slow)) await ceph(['config', 'rm', 'osd', key]);
+    await until('the scrubs over', async () => !(await scrubbing()) && (await healthy()), 300_000);
+    assert.ok(scrubbedThrough, 'PGs were still scrubbing once the plan was made');
+    assert.deepEqual(plan.problems, []);
+    assert.equal(plan.exitCode, 0);
+    assert.equal(plan.phases.find((p) => p.phase === 'preflight')?.outcome, 'done');
   });
 });
 
@@ -342,10 +363,10 @@ describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain'
   });
 
   it('continues from another laptop only with --resume, after the first one died mid-drain', async () => {
-    await ceph(['osd', 'unset', 'nobackfill']);
-    await ceph(['osd', 'unset', 'norecover']);
-    await ceph(['osd', 'set', 'norebalance']);
-    // This laptop's run drains, and dies (SIGKILL: no goodbye) while the data still moves.
+    // The drain stays frozen by the last test's nobackfill and norecover until the sessions are cut:
+    // the cut must find the resumed run polling the drain. (norebalance, set after those went, let
+    // moves already reserved finish: on CI the drain could end first, and the cut hit the stop of the OSD.)
+    // This laptop's run continues the drain, and dies (SIGKILL: no goodbye) in it.
     let child: ChildProcess | undefined;
     const dying = diskSwap(['pve3', '--osd', '5', '--new-device', 'NOT-YET', '-y'], {
       onSpawn: (spawned) => (child = spawned),
@@ -359,7 +380,7 @@ describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain'
     const refused = parsed(await diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y'], { env: elsewhere }));
     assert.equal(refused.exitCode, 3);
     assert.match(refused.problems.join('\n'), /held by .* continue it with --resume/);
-    // The resumed run polls the drain (still held by norebalance); its SSH sessions to pve3 are cut
+    // The resumed run polls the drain (still frozen); its SSH sessions to pve3 are cut
     // (sshd's session processes killed, as a dropped link does): the polls go on, the run finishes.
     const resumed = diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y', '--resume'], { env: elsewhere });
     // Cut once it has taken the lock over in bob's name: then it polls the drain (a cut during a
@@ -369,8 +390,10 @@ describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain'
     );
     const cut = await lab.run('pve3', ['pkill', '-f', '^sshd: root@notty']);
     assert.equal(cut.exitCode, 0, 'a session of chaton was cut');
+    assert.equal(await osdStatus(5), 'up', 'the cut came during the drain');
     await new Promise((resolve) => setTimeout(resolve, 6000));
-    await ceph(['osd', 'unset', 'norebalance']);
+    await ceph(['osd', 'unset', 'nobackfill']);
+    await ceph(['osd', 'unset', 'norecover']);
     const run = parsed(await resumed);
     assert.equal(run.exitCode, 0, `${run.error?.message}\n${run.error?.hint}`);
     assert.equal(run.swap.outcome, 'resumed');
