@@ -249,7 +249,10 @@ describe('ceph preflight', () => {
     const result = preflight(facts('osd4-down', 2, 'pve2'));
     assert.deepEqual(codes(result), ['other-osds-down', 'pgs-inactive', 'pgs-not-clean', 'other-osd-flags']);
     assert.match(result.refusals[0]?.said.en ?? '', /\(osd\.4 down\)/);
-    assert.match(result.refusals[1]?.said.en ?? '', /^8 of 33 PGs are not active \(8 peering\)/);
+    assert.match(
+      result.refusals[1]?.said.en ?? '',
+      /^8 of 33 PGs are inactive, damaged or missing objects \(8 peering\)/,
+    );
     assert.match(result.refusals[3]?.said.en ?? '', /\(osd\.1 noout\)/);
   });
 
@@ -268,33 +271,65 @@ describe('ceph preflight', () => {
     assert.deepEqual(preflight(scrubbing).refusals, []);
     assert.equal(drainProgress(clusterStatus.parse(output('scrubbing-status'))).pgsNotClean, 0);
     assert.deepEqual(pgsOnOsd(pgsBrief.parse(output('scrubbing-pgs-brief')), 3), { onOsd: 17, notClean: 0, total: 33 });
-    // The same PGs, recovering beside their scrub, are not clean: the swap waits.
+    // A PG recovering beside them is not clean: the swap waits.
     const recovering = {
       ...scrubbing,
-      pgs: { total: 33, byState: [{ state: 'active+recovering+scrubbing', count: 33 }] },
+      pgs: {
+        total: 33,
+        byState: [
+          { state: 'active+clean+scrubbing+deep', count: 2 },
+          { state: 'active+recovering+degraded', count: 1 },
+          { state: 'active+clean', count: 30 },
+        ],
+      },
     };
     assert.deepEqual(codes(preflight(recovering)), ['pgs-not-clean']);
+    assert.match(preflight(recovering).refusals[0]?.said.en ?? '', /^1 of 33 PGs are not active\+clean/);
   });
 
-  it('clean: active and clean beside scrubs, snapshot trims and lease pauses only', () => {
+  it('clean: active and clean beside scrubs and snapshot trims only', () => {
     const clean = [
       'active+clean',
       'active+clean+scrubbing',
       'active+clean+scrubbing+deep',
+      'active+clean+snaptrim',
       'active+clean+snaptrim_wait',
     ];
-    for (const state of [...clean, 'active+clean+laggy', 'active+clean+wait'])
-      assert.equal(pgClean(state), true, state);
+    for (const state of clean) assert.equal(pgClean(state), true, state);
     const not = [
+      'active+clean+laggy',
+      'active+clean+wait',
       'active+clean+remapped',
       'active+clean+inconsistent',
+      'active+clean+scrubbing+deep+repair',
       'active+clean+scrubbing+deep+inconsistent+repair',
+      'active+recovery_unfound+degraded',
       'active+undersized+degraded',
       'active+remapped+backfill_wait',
       'clean',
       'active+clean+premerge',
     ];
     for (const state of not) assert.equal(pgClean(state), false, state);
+  });
+
+  it('refuses PGs with lost objects, its OSD out and their health check muted', () => {
+    // Out (a resumed drain): degraded PGs are its own doing, but lost objects never are.
+    const lost = facts('draining', 1, 'pve1');
+    lost.pgs = {
+      total: 33,
+      byState: [
+        { state: 'active+recovery_unfound+degraded', count: 1 },
+        { state: 'active+clean', count: 32 },
+      ],
+    };
+    const check = {
+      code: 'OBJECT_UNFOUND',
+      severity: 'HEALTH_WARN' as const,
+      message: '1/16 objects unfound',
+      count: 1,
+    };
+    lost.health = { status: 'HEALTH_OK', checks: [{ ...check, detail: [], muted: true }] };
+    assert.deepEqual(codes(preflight(lost)), ['pgs-inactive']);
   });
 
   it('refuses a health check it does not cause, says how to mute it, and lets a muted one by', () => {
@@ -307,8 +342,8 @@ describe('ceph preflight', () => {
     assert.equal(
       refused.refusals[0]?.said.en,
       'POOL_APP_NOT_ENABLED (HEALTH_WARN): 1 pool(s) do not have an application enabled; not caused by this OSD: ' +
-        'resolve it first, or, if it is known and harmless, mute it (ceph health mute POOL_APP_NOT_ENABLED 4h): ' +
-        'a muted check does not hold the swap',
+        'resolve it first, or, if it is known and harmless, mute it (ceph health mute POOL_APP_NOT_ENABLED: ' +
+        'the mute lifts when the check clears or worsens), as a muted check does not block the swap',
     );
     const muted = { ...warned, health: healthDetail.parse(output('muted-health-detail')) };
     assert.equal(muted.health.checks[0]?.muted, true);

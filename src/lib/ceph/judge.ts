@@ -74,8 +74,18 @@ const BLOCKING_FLAGS = new Set(['noout', 'noin', 'noup', 'nodown', 'norecover', 
 /** Per-OSD flags, as `ceph osd dump` lists them in an OSD's state. */
 const OSD_FLAGS = new Set(['noout', 'noin', 'noup', 'nodown']);
 
-/** A PG state token that means part of the data cannot be served, or is damaged. */
-const BAD_PG_TOKENS = new Set(['down', 'incomplete', 'stale', 'inconsistent', 'snaptrim_error', 'unknown']);
+/** A PG state token that means part of the data cannot be served, is damaged, or is lost (unfound). */
+const BAD_PG_TOKENS = new Set([
+  'down',
+  'incomplete',
+  'stale',
+  'inconsistent',
+  'snaptrim_error',
+  'unknown',
+  'recovery_unfound',
+  'backfill_unfound',
+  'failed_repair',
+]);
 
 function list(items: string[]): string {
   return items.join(messages.listSeparator);
@@ -95,12 +105,13 @@ function statesOf(byState: PgStateCount[]): string {
 }
 
 /**
- * Tokens that may stand beside active+clean while every copy is in place and nothing moves
- * (doc/rados/operations/pg-states.rst): scrubs, which a real cluster runs nearly all the time (every
- * PG is deep-scrubbed weekly), snapshot trimming, and the short I/O pauses of read leases (laggy,
- * wait). Anything else, or a token Ceph may add later, is not clean: the swap waits or refuses.
+ * Tokens that may stand beside active+clean while every copy is in place, nothing moves and I/O
+ * flows (doc/rados/operations/pg-states.rst): scrubs, which a real cluster runs nearly all the time
+ * (every PG is deep-scrubbed weekly), and snapshot trimming. Anything else is not clean, a token
+ * Ceph may add later too: `laggy` and `wait` (I/O paused on a read lease: a replica slow to answer)
+ * last seconds, and `remapped` or `inconsistent` beside `clean` still mean data to move or repair.
  */
-const CALM_PG_TOKENS = new Set(['active', 'clean', 'scrubbing', 'deep', 'snaptrim', 'snaptrim_wait', 'laggy', 'wait']);
+const CALM_PG_TOKENS = new Set(['active', 'clean', 'scrubbing', 'deep', 'snaptrim', 'snaptrim_wait']);
 
 /** Every copy in place and nothing to move: active and clean, beside calm tokens only (fixtures scrubbing-*). */
 export function pgClean(state: string): boolean {
@@ -171,9 +182,11 @@ function clusterProblems(facts: PreflightFacts): Refusal[] {
     });
   }
   for (const check of health.checks) {
-    // Muted: an operator's decision (`ceph health mute`); what it hides is judged from the facts anyway.
+    // Muted: an operator's decision (`ceph health mute`), offered for warnings only; OSDs down, PG
+    // states (lost objects among them) and flags are judged from the facts above whatever is muted.
     if (check.muted || JUDGED_FROM_FACTS.has(check.code) || onlyAbout(check, osd)) continue;
-    refusals.push({ code: 'health', said: said('healthCheck', check.code, check.severity, check.message) });
+    const why = check.severity === 'HEALTH_WARN' ? 'healthWarning' : 'healthError';
+    refusals.push({ code: 'health', said: said(why, check.code, check.severity, check.message) });
   }
   const blocking = dump.flags.filter((flag) => BLOCKING_FLAGS.has(flag));
   if (blocking.length > 0) refusals.push({ code: 'cluster-flags', said: said('clusterFlags', list(blocking)) });

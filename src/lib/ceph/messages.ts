@@ -42,8 +42,12 @@ const ENTRIES = {
       "réparez-les d'abord",
   }),
   pgsInactive: (count: number, total: number, states: string) => ({
-    en: `${count} of ${total} PGs are not active (${states}): the cluster must serve all its data first`,
-    fr: `${count} PG sur ${total} ne sont pas actifs (${states}) : le cluster doit d'abord servir toutes ses données`,
+    en:
+      `${count} of ${total} PGs are inactive, damaged or missing objects (${states}): ` +
+      'the cluster must serve all its data first',
+    fr:
+      `${count} PG sur ${total} sont inactifs, endommagés ou privés d'objets (${states}) : ` +
+      "le cluster doit d'abord servir toutes ses données",
   }),
   pgsNotClean: (count: number, total: number, osd: number, states: string) => ({
     en:
@@ -53,13 +57,19 @@ const ENTRIES = {
       `${count} PG sur ${total} ne sont pas active+clean alors qu'osd.${osd} est up et in (${states}) : ` +
       'attendez la fin de la récupération en cours',
   }),
-  healthCheck: (code: string, severity: string, message: string) => ({
+  healthError: (code: string, severity: string, message: string) => ({
+    en: `${code} (${severity}): ${message}; not caused by this OSD: resolve it first`,
+    fr: `${code} (${severity}) : ${message} ; ne vient pas de cet OSD : réglez-le d'abord`,
+  }),
+  healthWarning: (code: string, severity: string, message: string) => ({
     en:
-      `${code} (${severity}): ${message}; not caused by this OSD: resolve it first, or, if it is known ` +
-      `and harmless, mute it (ceph health mute ${code} 4h): a muted check does not hold the swap`,
+      `${code} (${severity}): ${message}; not caused by this OSD: resolve it first, or, if it is known and ` +
+      `harmless, mute it (ceph health mute ${code}: the mute lifts when the check clears or worsens), as a ` +
+      'muted check does not block the swap',
     fr:
-      `${code} (${severity}) : ${message} ; ne vient pas de cet OSD : réglez-le d'abord ou, s'il est connu ` +
-      `et sans danger, mettez-le en sourdine (ceph health mute ${code} 4h) : il ne retient plus l'échange`,
+      `${code} (${severity}) : ${message} ; ne vient pas de cet OSD : réglez-le d'abord ou, s'il est connu et ` +
+      `sans danger, mettez-le en sourdine (ceph health mute ${code} : la sourdine cesse quand le contrôle ` +
+      "disparaît ou s'aggrave), car un contrôle en sourdine ne bloque pas le remplacement",
   }),
   clusterFlags: (flags: string) => ({
     en: `cluster-wide flags set (${flags}): they would stop or hide the drain; unset them first`,
