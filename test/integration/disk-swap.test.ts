@@ -118,9 +118,44 @@ async function objectsIntact(): Promise<void> {
   );
 }
 
-async function scrubbing(): Promise<boolean> {
-  const status = await cephJson<{ pgmap: { pgs_by_state: { state_name: string }[] } }>(['status']);
-  return status.pgmap.pgs_by_state.some((s) => s.state_name.split('+').includes('scrubbing'));
+/** When the journal on pve3 last recorded osd.5's drain as started (0: not yet). */
+async function drainStartedAt(): Promise<number> {
+  const read = await lab.run('pve3', ['cat', '/var/lib/chaton/journals/disk-swap-ceph-osd.5.json']);
+  if (read.exitCode !== 0) return 0;
+  const journal = JSON.parse(read.stdout) as { steps: { name: string; started?: string }[] };
+  return Date.parse(journal.steps.find((step) => step.name === 'drain')?.started ?? '') || 0;
+}
+
+interface PgScrub {
+  scrubbing: boolean;
+  /** When its last deep scrub ended. */
+  stamp: string;
+}
+
+/**
+ * The rbd pool's PGs as the manager's PG map has them, the map the swap's checks read (`pg stat`,
+ * `pgs_brief`; it shows a scrub seconds after the OSD does): id, objects, scrubbing, and when each
+ * was last deep-scrubbed.
+ */
+async function rbdPgs(): Promise<({ id: string; objects: number } & PgScrub)[]> {
+  const dump = await cephJson<{
+    pg_stats: { pgid: string; state: string; last_deep_scrub_stamp: string; stat_sum: { num_objects: number } }[];
+  }>(['pg', 'dump', 'pgs']);
+  const pools = await cephJson<{ pool_name: string; pool_id: number }[]>(['osd', 'pool', 'ls', 'detail']);
+  const rbd = pools.find((p) => p.pool_name === 'rbd')!.pool_id;
+  return dump.pg_stats
+    .filter((pg) => pg.pgid.startsWith(`${rbd}.`))
+    .map((pg) => ({
+      id: pg.pgid,
+      objects: pg.stat_sum.num_objects,
+      scrubbing: pg.state.split('+').includes('scrubbing'),
+      stamp: pg.last_deep_scrub_stamp,
+    }));
+}
+
+async function scrubOf(pgid: string): Promise<PgScrub> {
+  const pg = (await rbdPgs()).find((candidate) => candidate.id === pgid)!;
+  return { scrubbing: pg.scrubbing, stamp: pg.stamp };
 }
 
 async function osdStatus(id: number): Promise<string | undefined> {
@@ -201,20 +236,39 @@ describe('disk swap: bad input and refusals change nothing', { timeout: 600_000 
     assert.deepEqual(state, before);
   });
 
-  it('is not held back by a scrub: PGs deep-scrubbing are clean, and the plan passes its preflight', async () => {
-    // Scrubs slowed down to be seen: a real cluster deep-scrubs every PG weekly, so some PG nearly always.
-    const slow = { osd_scrub_sleep: '3', osd_scrub_chunk_min: '1', osd_scrub_chunk_max: '1' };
-    for (const [key, value] of Object.entries(slow)) await ceph(['config', 'set', 'osd', key, value]);
-    await ceph(['osd', 'pool', 'deep-scrub', 'rbd']);
-    await until('a PG scrubbing', scrubbing);
-    const plan = parsed(await diskSwap(['pve2', '--osd', '3', '--dry-run']));
-    const scrubbedThrough = await scrubbing();
-    for (const key of Object.keys(slow)) await ceph(['config', 'rm', 'osd', key]);
-    await until('the scrubs over', async () => !(await scrubbing()) && (await healthy()), 300_000);
-    assert.ok(scrubbedThrough, 'PGs were still scrubbing once the plan was made');
+  it('is not held back by a scrub: a PG deep-scrubbing is clean, and the plan passes its preflight', async () => {
+    const before = await clusterState();
+    // One PG's deep scrub, slowed down to outlast the plan (30 s between its chunks of one object:
+    // measured, a PG of 2 objects scrubs that long): a real cluster deep-scrubs every PG
+    // weekly, so nearly always some PG.
+    const [pg] = (await rbdPgs()).sort((a, b) => b.objects - a.objects);
+    const slow = { osd_scrub_sleep: '30', osd_scrub_chunk_min: '1', osd_scrub_chunk_max: '1' };
+    let plan: SwapJson;
+    let during: PgScrub[];
+    let requested = false;
+    try {
+      for (const [key, value] of Object.entries(slow)) await ceph(['config', 'set', 'osd', key, value]);
+      await ceph(['pg', 'deep-scrub', pg!.id]);
+      requested = true;
+      await until(`PG ${pg!.id} deep-scrubbing`, async () => (await scrubOf(pg!.id)).scrubbing);
+      const first = await scrubOf(pg!.id);
+      plan = parsed(await diskSwap(['pve2', '--osd', '3', '--dry-run']));
+      during = [first, await scrubOf(pg!.id)];
+    } finally {
+      for (const key of Object.keys(slow)) await ceph(['config', 'rm', 'osd', key]);
+      if (requested) await until(`PG ${pg!.id} deep-scrubbed`, async () => (await scrubOf(pg!.id)).stamp !== pg!.stamp);
+      await until('healthy again', healthy);
+    }
+    // Still the same scrub once the plan was made (a new one would have a new stamp): it saw it.
+    assert.deepEqual(
+      during.map((d) => d.scrubbing),
+      [true, true],
+    );
+    assert.equal(during[1]!.stamp, during[0]!.stamp);
     assert.deepEqual(plan.problems, []);
     assert.equal(plan.exitCode, 0);
     assert.equal(plan.phases.find((p) => p.phase === 'preflight')?.outcome, 'done');
+    assert.deepEqual(await clusterState(), before);
   });
 });
 
@@ -363,15 +417,17 @@ describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain'
   });
 
   it('continues from another laptop only with --resume, after the first one died mid-drain', async () => {
-    // The drain stays frozen by the last test's nobackfill and norecover until the sessions are cut:
-    // the cut must find the resumed run polling the drain. (norebalance, set after those went, let
-    // moves already reserved finish: on CI the drain could end first, and the cut hit the stop of the OSD.)
-    // This laptop's run continues the drain, and dies (SIGKILL: no goodbye) in it.
+    // The drain stays frozen by the previous test's nobackfill and norecover until the sessions are
+    // cut: the cut must find the resumed run polling the drain. (norebalance, set once those went,
+    // let moves already reserved finish: the drain could end first, and on CI the cut hit the stop.)
+    // This laptop's run takes the drain up again (its start journaled on pve3), and dies there
+    // (SIGKILL: no goodbye).
     let child: ChildProcess | undefined;
+    const dyingFrom = Date.now();
     const dying = diskSwap(['pve3', '--osd', '5', '--new-device', 'NOT-YET', '-y'], {
       onSpawn: (spawned) => (child = spawned),
     });
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await until('the first run in its drain', async () => (await drainStartedAt()) >= dyingFrom);
     child!.kill('SIGKILL');
     await dying;
     await ceph(['config', 'rm', 'osd', 'osd_recovery_sleep']);
@@ -380,23 +436,27 @@ describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain'
     const refused = parsed(await diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y'], { env: elsewhere }));
     assert.equal(refused.exitCode, 3);
     assert.match(refused.problems.join('\n'), /held by .* continue it with --resume/);
-    // The resumed run polls the drain (still frozen); its SSH sessions to pve3 are cut
-    // (sshd's session processes killed, as a dropped link does): the polls go on, the run finishes.
+    // The resumed run takes the lock over in bob's name and the drain up again, then polls it; its
+    // SSH sessions to pve3 are cut then (sshd's session processes killed, as a dropped link does):
+    // the polls go on, the run finishes. (A cut during a change, e.g. a journal write, is another
+    // story: its fate unknown, the run stops and says so.)
+    const resumedFrom = Date.now();
     const resumed = diskSwap(['pve3', '--osd', '5', '--new-device', serial, '-y', '--resume'], { env: elsewhere });
-    // Cut once it has taken the lock over in bob's name: then it polls the drain (a cut during a
-    // change, e.g. the stop, is another story: its fate unknown, the run stops and says so).
     await until('the lock taken over by the resumed run', async () =>
       (await lab.run('pve1', ['ceph', 'config-key', 'get', 'chaton/disk-swap/lock'])).stdout.includes('bob'),
     );
+    await until('the resumed run in its drain', async () => (await drainStartedAt()) >= resumedFrom);
+    // The journal's write has landed; its exit status on its way back is not cut with it.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const cut = await lab.run('pve3', ['pkill', '-f', '^sshd: root@notty']);
     assert.equal(cut.exitCode, 0, 'a session of chaton was cut');
-    assert.equal(await osdStatus(5), 'up', 'the cut came during the drain');
     await new Promise((resolve) => setTimeout(resolve, 6000));
     await ceph(['osd', 'unset', 'nobackfill']);
     await ceph(['osd', 'unset', 'norecover']);
     const run = parsed(await resumed);
     assert.equal(run.exitCode, 0, `${run.error?.message}\n${run.error?.hint}`);
     assert.equal(run.swap.outcome, 'resumed');
+    assert.equal(run.phases.find((p) => p.phase === 'drain')?.outcome, 'done');
     assert.ok(await healthy());
     await objectsIntact();
   });

@@ -407,10 +407,10 @@ let site: Site;
  * A line that failed: the ends of its stdout (where a report says why: the problems under its table)
  * and of its stderr come first, as CI's excerpt of a failure keeps only its head; then all of both.
  */
-function failure(command: string, run: LineRun): string {
+function failure(command: string, run: LineRun, expected: number): string {
   const end = (text: string, lines: number) => text.trimEnd().split('\n').slice(-lines).join('\n');
   return [
-    `${command}: exit ${run.code}`,
+    `${command}: exit ${run.code}, ${expected} expected`,
     `(end of stdout)\n${end(run.stdout, 10)}`,
     `(end of stderr)\n${end(run.stderr, 4)}`,
     `(stdout)\n${run.stdout}`,
@@ -478,7 +478,7 @@ describe('every documented chaton line', () => {
         : entry.line.replace(INVENTORY_FLAG, `$1$2 ${site.inventory}`);
       await entry.prepare?.(site);
       const run = await runLine(command, entry.atTerminal === true);
-      assert.equal(run.code, entry.exit ?? 0, failure(command, run));
+      assert.equal(run.code, entry.exit ?? 0, failure(command, run, entry.exit ?? 0));
       if (entry.atTerminal) assert.ok(run.asked, 'the line asked first, at the terminal');
       await entry.check?.(site, run);
     });
