@@ -118,6 +118,19 @@ async function objectsIntact(): Promise<void> {
   );
 }
 
+/** How osd.5's journal writer shows in ps: `sh -c <script> sh /var/lib/chaton/journals disk-swap-ceph-osd.5`. */
+const JOURNAL_WRITER = 'journals disk-swap-ceph-osd[.]5$';
+
+/** Waits for `check` while `run` goes on: a run that ends first fails the test with what it said. */
+async function untilWhile(run: Promise<Run>, what: string, check: () => Promise<boolean>): Promise<void> {
+  let ended: Run | undefined;
+  void run.then((result) => (ended = result));
+  await until(what, async () => {
+    if (ended) assert.fail(`the run ended before ${what}: exit ${ended.code}\n${ended.stdout}\n${ended.stderr}`);
+    return check();
+  });
+}
+
 /** When the journal on pve3 last recorded osd.5's drain as started (0: not yet). */
 async function drainStartedAt(): Promise<number> {
   const read = await lab.run('pve3', ['cat', '/var/lib/chaton/journals/disk-swap-ceph-osd.5.json']);
@@ -238,14 +251,20 @@ describe('disk swap: bad input and refusals change nothing', { timeout: 600_000 
 
   it('is not held back by a scrub: a PG deep-scrubbing is clean, and the plan passes its preflight', async () => {
     const before = await clusterState();
-    // One PG's deep scrub, slowed down to outlast the plan (30 s between its chunks of one object:
-    // measured, a PG of 2 objects scrubs that long): a real cluster deep-scrubs every PG
-    // weekly, so nearly always some PG.
+    // One PG's deep scrub, slowed down to outlast the plan: Ceph sleeps osd_scrub_sleep before each
+    // chunk, of 3 objects at least, so a PG of 3 objects or fewer (the lab's: 16 in 32 PGs) scrubs
+    // for one sleep. A real cluster deep-scrubs every PG weekly: nearly always some PG.
     const [pg] = (await rbdPgs()).sort((a, b) => b.objects - a.objects);
-    const slow = { osd_scrub_sleep: '30', osd_scrub_chunk_min: '1', osd_scrub_chunk_max: '1' };
+    const slow = { osd_scrub_sleep: '45', osd_scrub_chunk_min: '1', osd_scrub_chunk_max: '1' };
+    let requested = false;
+    const cleanUp = async () => {
+      for (const key of Object.keys(slow)) await ceph(['config', 'rm', 'osd', key]);
+      const done = async () => (await scrubOf(pg!.id)).stamp !== pg!.stamp;
+      if (requested) await until(`PG ${pg!.id} deep-scrubbed`, done);
+      await until('healthy again', healthy);
+    };
     let plan: SwapJson;
     let during: PgScrub[];
-    let requested = false;
     try {
       for (const [key, value] of Object.entries(slow)) await ceph(['config', 'set', 'osd', key, value]);
       await ceph(['pg', 'deep-scrub', pg!.id]);
@@ -254,11 +273,12 @@ describe('disk swap: bad input and refusals change nothing', { timeout: 600_000 
       const first = await scrubOf(pg!.id);
       plan = parsed(await diskSwap(['pve2', '--osd', '3', '--dry-run']));
       during = [first, await scrubOf(pg!.id)];
-    } finally {
-      for (const key of Object.keys(slow)) await ceph(['config', 'rm', 'osd', key]);
-      if (requested) await until(`PG ${pg!.id} deep-scrubbed`, async () => (await scrubOf(pg!.id)).stamp !== pg!.stamp);
-      await until('healthy again', healthy);
+    } catch (error) {
+      // The test's own error first; the clean-up's, if any, would only hide it.
+      await cleanUp().catch(() => undefined);
+      throw error;
     }
+    await cleanUp();
     // Still the same scrub once the plan was made (a new one would have a new stamp): it saw it.
     assert.deepEqual(
       during.map((d) => d.scrubbing),
@@ -427,7 +447,7 @@ describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain'
     const dying = diskSwap(['pve3', '--osd', '5', '--new-device', 'NOT-YET', '-y'], {
       onSpawn: (spawned) => (child = spawned),
     });
-    await until('the first run in its drain', async () => (await drainStartedAt()) >= dyingFrom);
+    await untilWhile(dying, 'the first run in its drain', async () => (await drainStartedAt()) >= dyingFrom);
     child!.kill('SIGKILL');
     await dying;
     await ceph(['config', 'rm', 'osd', 'osd_recovery_sleep']);
@@ -445,9 +465,14 @@ describe('disk swap: osd.5 of pve3, recovery stalled, the laptop gone mid-drain'
     await until('the lock taken over by the resumed run', async () =>
       (await lab.run('pve1', ['ceph', 'config-key', 'get', 'chaton/disk-swap/lock'])).stdout.includes('bob'),
     );
-    await until('the resumed run in its drain', async () => (await drainStartedAt()) >= resumedFrom);
-    // The journal's write has landed; its exit status on its way back is not cut with it.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await untilWhile(resumed, 'the resumed run in its drain', async () => (await drainStartedAt()) >= resumedFrom);
+    // The journal is in place before its writer syncs and ends: the cut waits for its end, then a
+    // moment for its exit status to reach chaton (a cut before that would leave its fate unknown).
+    await until(
+      'the journal written',
+      async () => (await lab.run('pve3', ['pgrep', '-f', JOURNAL_WRITER])).exitCode === 1,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const cut = await lab.run('pve3', ['pkill', '-f', '^sshd: root@notty']);
     assert.equal(cut.exitCode, 0, 'a session of chaton was cut');
     await new Promise((resolve) => setTimeout(resolve, 6000));

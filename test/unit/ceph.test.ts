@@ -251,7 +251,7 @@ describe('ceph preflight', () => {
     assert.match(result.refusals[0]?.said.en ?? '', /\(osd\.4 down\)/);
     assert.match(
       result.refusals[1]?.said.en ?? '',
-      /^8 of 33 PGs are inactive, damaged or missing objects \(8 peering\)/,
+      /^8 of 33 PGs are inactive, damaged or with unfound objects \(8 peering\)/,
     );
     assert.match(result.refusals[3]?.said.en ?? '', /\(osd\.1 noout\)/);
   });
@@ -312,8 +312,8 @@ describe('ceph preflight', () => {
     for (const state of not) assert.equal(pgClean(state), false, state);
   });
 
-  it('refuses PGs with lost objects, its OSD out and their health check muted', () => {
-    // Out (a resumed drain): degraded PGs are its own doing, but lost objects never are.
+  it('refuses PGs with unfound objects, muted or not, and the OSD out, once (from the PG states)', () => {
+    // Out already (by the operator, before chaton): degraded PGs are its doing, unfound objects never.
     const lost = facts('draining', 1, 'pve1');
     lost.pgs = {
       total: 33,
@@ -328,26 +328,24 @@ describe('ceph preflight', () => {
       message: '1/16 objects unfound',
       count: 1,
     };
-    lost.health = { status: 'HEALTH_OK', checks: [{ ...check, detail: [], muted: true }] };
-    assert.deepEqual(codes(preflight(lost)), ['pgs-inactive']);
+    for (const muted of [false, true]) {
+      lost.health = { status: muted ? 'HEALTH_OK' : 'HEALTH_WARN', checks: [{ ...check, detail: [], muted }] };
+      assert.deepEqual(codes(preflight(lost)), ['pgs-inactive'], `muted: ${muted}`);
+    }
   });
 
-  it('refuses a health check it does not cause, says how to mute it, and lets a muted one by', () => {
-    const warned = {
-      ...facts('healthy', 1, 'pve1'),
-      health: healthDetail.parse(output('app-not-enabled-health-detail')),
-    };
-    const refused = preflight(warned);
-    assert.deepEqual(codes(refused), ['health']);
-    assert.equal(
-      refused.refusals[0]?.said.en,
-      'POOL_APP_NOT_ENABLED (HEALTH_WARN): 1 pool(s) do not have an application enabled; not caused by this OSD: ' +
-        'resolve it first, or, if it is known and harmless, mute it (ceph health mute POOL_APP_NOT_ENABLED: ' +
-        'the mute lifts when the check clears or worsens), as a muted check does not block the swap',
-    );
-    const muted = { ...warned, health: healthDetail.parse(output('muted-health-detail')) };
-    assert.equal(muted.health.checks[0]?.muted, true);
-    assert.deepEqual(preflight(muted).refusals, []);
+  it('refuses a health error even muted, and offers no mute for it', () => {
+    const full = facts('healthy', 1, 'pve1');
+    const check = { code: 'OSD_FULL', severity: 'HEALTH_ERR' as const, message: '1 full osd(s)', count: 1 };
+    for (const muted of [false, true]) {
+      full.health = { status: 'HEALTH_ERR', checks: [{ ...check, detail: [], muted }] };
+      const result = preflight(full);
+      assert.deepEqual(codes(result), ['health'], `muted: ${muted}`);
+      assert.equal(
+        result.refusals[0]?.said.en,
+        'OSD_FULL (HEALTH_ERR): 1 full osd(s); not caused by this OSD: resolve it first',
+      );
+    }
   });
 
   it('refuses an OSD already destroyed, cluster-wide flags and other health checks', () => {

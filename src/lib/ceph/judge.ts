@@ -66,7 +66,14 @@ export interface PreflightFacts {
  * Health checks the judgement reads from more precise facts instead: OSDs down from the tree, flags
  * from the osdmap, PG states from the PG statistics (one refusal per cause, not two).
  */
-const JUDGED_FROM_FACTS = new Set(['OSD_DOWN', 'OSD_FLAGS', 'OSDMAP_FLAGS', 'PG_DEGRADED', 'PG_AVAILABILITY']);
+const JUDGED_FROM_FACTS = new Set([
+  'OSD_DOWN',
+  'OSD_FLAGS',
+  'OSDMAP_FLAGS',
+  'PG_DEGRADED',
+  'PG_AVAILABILITY',
+  'OBJECT_UNFOUND',
+]);
 
 /** Cluster-wide flags that stop or hide a drain (`ceph osd set`): recovery, backfill, I/O, marking. */
 const BLOCKING_FLAGS = new Set(['noout', 'noin', 'noup', 'nodown', 'norecover', 'nobackfill', 'norebalance', 'pause']);
@@ -74,7 +81,7 @@ const BLOCKING_FLAGS = new Set(['noout', 'noin', 'noup', 'nodown', 'norecover', 
 /** Per-OSD flags, as `ceph osd dump` lists them in an OSD's state. */
 const OSD_FLAGS = new Set(['noout', 'noin', 'noup', 'nodown']);
 
-/** A PG state token that means part of the data cannot be served, is damaged, or is lost (unfound). */
+/** A PG state token that means part of the data cannot be served, is damaged, or cannot be found. */
 const BAD_PG_TOKENS = new Set([
   'down',
   'incomplete',
@@ -108,8 +115,9 @@ function statesOf(byState: PgStateCount[]): string {
  * Tokens that may stand beside active+clean while every copy is in place, nothing moves and I/O
  * flows (doc/rados/operations/pg-states.rst): scrubs, which a real cluster runs nearly all the time
  * (every PG is deep-scrubbed weekly), and snapshot trimming. Anything else is not clean, a token
- * Ceph may add later too: `laggy` and `wait` (I/O paused on a read lease: a replica slow to answer)
- * last seconds, and `remapped` or `inconsistent` beside `clean` still mean data to move or repair.
+ * Ceph may add later too: `laggy` (a replica slow to renew its read lease) and `wait` (a new acting
+ * set waiting for the old one's leases) pause I/O for seconds, and `remapped` or `inconsistent`
+ * beside `clean` still mean data to move or to repair.
  */
 const CALM_PG_TOKENS = new Set(['active', 'clean', 'scrubbing', 'deep', 'snaptrim', 'snaptrim_wait']);
 
@@ -182,10 +190,11 @@ function clusterProblems(facts: PreflightFacts): Refusal[] {
     });
   }
   for (const check of health.checks) {
-    // Muted: an operator's decision (`ceph health mute`), offered for warnings only; OSDs down, PG
-    // states (lost objects among them) and flags are judged from the facts above whatever is muted.
-    if (check.muted || JUDGED_FROM_FACTS.has(check.code) || onlyAbout(check, osd)) continue;
-    const why = check.severity === 'HEALTH_WARN' ? 'healthWarning' : 'healthError';
+    // A muted warning is an operator's decision (`ceph health mute`); a muted error still refuses.
+    // OSDs down, PG states (unfound objects among them) and flags are judged from the facts above.
+    const warning = check.severity === 'HEALTH_WARN';
+    if ((check.muted && warning) || JUDGED_FROM_FACTS.has(check.code) || onlyAbout(check, osd)) continue;
+    const why = warning ? 'healthWarning' : 'healthError';
     refusals.push({ code: 'health', said: said(why, check.code, check.severity, check.message) });
   }
   const blocking = dump.flags.filter((flag) => BLOCKING_FLAGS.has(flag));

@@ -43,10 +43,10 @@ const ENTRIES = {
   }),
   pgsInactive: (count: number, total: number, states: string) => ({
     en:
-      `${count} of ${total} PGs are inactive, damaged or missing objects (${states}): ` +
+      `${count} of ${total} PGs are inactive, damaged or with unfound objects (${states}): ` +
       'the cluster must serve all its data first',
     fr:
-      `${count} PG sur ${total} sont inactifs, endommagés ou privés d'objets (${states}) : ` +
+      `${count} PG sur ${total} sont inactifs, endommagés ou ont des objets introuvables (${states}) : ` +
       "le cluster doit d'abord servir toutes ses données",
   }),
   pgsNotClean: (count: number, total: number, osd: number, states: string) => ({
@@ -64,12 +64,12 @@ const ENTRIES = {
   healthWarning: (code: string, severity: string, message: string) => ({
     en:
       `${code} (${severity}): ${message}; not caused by this OSD: resolve it first, or, if it is known and ` +
-      `harmless, mute it (ceph health mute ${code}: the mute lifts when the check clears or worsens), as a ` +
+      `harmless, mute it (ceph health mute ${code}: the mute lifts when the check clears or changes), as a ` +
       'muted check does not block the swap',
     fr:
       `${code} (${severity}) : ${message} ; ne vient pas de cet OSD : réglez-le d'abord ou, s'il est connu et ` +
-      `sans danger, mettez-le en sourdine (ceph health mute ${code} : la sourdine cesse quand le contrôle ` +
-      "disparaît ou s'aggrave), car un contrôle en sourdine ne bloque pas le remplacement",
+      `sans danger, mettez-le en sourdine (ceph health mute ${code} : la mise en sourdine est levée quand le ` +
+      'contrôle disparaît ou change), car un contrôle en sourdine ne bloque pas le remplacement',
   }),
   clusterFlags: (flags: string) => ({
     en: `cluster-wide flags set (${flags}): they would stop or hide the drain; unset them first`,
