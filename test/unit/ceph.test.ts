@@ -270,7 +270,8 @@ describe('ceph preflight', () => {
     ]);
     assert.deepEqual(preflight(scrubbing).refusals, []);
     assert.equal(drainProgress(clusterStatus.parse(output('scrubbing-status'))).pgsNotClean, 0);
-    assert.deepEqual(pgsOnOsd(pgsBrief.parse(output('scrubbing-pgs-brief')), 3), { onOsd: 17, notClean: 0, total: 33 });
+    const brief = pgsBrief.parse(output('scrubbing-pgs-brief'));
+    assert.deepEqual(pgsOnOsd(brief, 3), { onOsd: 17, notClean: 0, total: 33 });
     // A PG recovering beside them is not clean: the swap waits.
     const recovering = {
       ...scrubbing,
