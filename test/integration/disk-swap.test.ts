@@ -146,28 +146,24 @@ interface PgScrub {
 }
 
 /**
- * The rbd pool's PGs as the manager's PG map has them, the map the swap's checks read (`pg stat`,
- * `pgs_brief`; it shows a scrub seconds after the OSD does): id, objects, scrubbing, and when each
- * was last deep-scrubbed.
+ * Every PG as the manager's PG map has it, the map the swap's checks read (`pg stat`, `pgs_brief`;
+ * it shows a scrub seconds after the OSD does): id, objects, scrubbing, and when it was last
+ * deep-scrubbed.
  */
-async function rbdPgs(): Promise<({ id: string; objects: number } & PgScrub)[]> {
+async function pgScrubs(): Promise<({ id: string; objects: number } & PgScrub)[]> {
   const dump = await cephJson<{
     pg_stats: { pgid: string; state: string; last_deep_scrub_stamp: string; stat_sum: { num_objects: number } }[];
   }>(['pg', 'dump', 'pgs']);
-  const pools = await cephJson<{ pool_name: string; pool_id: number }[]>(['osd', 'pool', 'ls', 'detail']);
-  const rbd = pools.find((p) => p.pool_name === 'rbd')!.pool_id;
-  return dump.pg_stats
-    .filter((pg) => pg.pgid.startsWith(`${rbd}.`))
-    .map((pg) => ({
-      id: pg.pgid,
-      objects: pg.stat_sum.num_objects,
-      scrubbing: pg.state.split('+').includes('scrubbing'),
-      stamp: pg.last_deep_scrub_stamp,
-    }));
+  return dump.pg_stats.map((pg) => ({
+    id: pg.pgid,
+    objects: pg.stat_sum.num_objects,
+    scrubbing: pg.state.split('+').includes('scrubbing'),
+    stamp: pg.last_deep_scrub_stamp,
+  }));
 }
 
 async function scrubOf(pgid: string): Promise<PgScrub> {
-  const pg = (await rbdPgs()).find((candidate) => candidate.id === pgid)!;
+  const pg = (await pgScrubs()).find((candidate) => candidate.id === pgid)!;
   return { scrubbing: pg.scrubbing, stamp: pg.stamp };
 }
 
@@ -254,7 +250,9 @@ describe('disk swap: bad input and refusals change nothing', { timeout: 600_000 
     // One PG's deep scrub, slowed down to outlast the plan: Ceph sleeps osd_scrub_sleep before each
     // chunk, of 3 objects at least, so a PG of 3 objects or fewer (the lab's: 16 in 32 PGs) scrubs
     // for one sleep. A real cluster deep-scrubs every PG weekly: nearly always some PG.
-    const [pg] = (await rbdPgs()).sort((a, b) => b.objects - a.objects);
+    const pools = await cephJson<{ pool_name: string; pool_id: number }[]>(['osd', 'pool', 'ls', 'detail']);
+    const rbd = `${pools.find((p) => p.pool_name === 'rbd')!.pool_id}.`;
+    const [pg] = (await pgScrubs()).filter((p) => p.id.startsWith(rbd)).sort((a, b) => b.objects - a.objects);
     const slow = { osd_scrub_sleep: '45', osd_scrub_chunk_min: '1', osd_scrub_chunk_max: '1' };
     let requested = false;
     const cleanUp = async () => {

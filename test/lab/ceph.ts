@@ -327,7 +327,7 @@ export class CephCluster {
           const pgCounts = `${clean}/${pgmap.num_pgs} PGs active+clean in ${pgmap.num_pools} pools`;
           last = `${status.health.status}, ${osdCounts}, ${pgCounts}`;
           // The manager makes its own pool once enough OSDs are up: when a loaded machine delays it,
-          // its PG was still peering as a test's first command read the cluster.
+          // its PG could still be peering when a test's first command reads the cluster.
           return (
             status.health.status === 'HEALTH_OK' &&
             pgmap.num_pools === POOLS &&
